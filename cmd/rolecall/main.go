@@ -1,0 +1,92 @@
+// Command rolecall runs AWS Lambda's execution-role system on one machine:
+// Lambda, IAM, STS and the services a role grants access to, over AWS's own
+// wire protocols.
+//
+// Usage:
+//
+//	rolecall [flags]
+//
+// Flags override the environment variables ROLECALL_ADDR, ROLECALL_DATA_DIR,
+// ROLECALL_ACCOUNT_ID and ROLECALL_REGION. ROLECALL_ROOT_ACCESS_KEY_ID and
+// ROLECALL_ROOT_SECRET_ACCESS_KEY set the root credentials of the account.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/server"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "rolecall:", err)
+		os.Exit(1)
+	}
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("rolecall", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", env("ROLECALL_ADDR", "127.0.0.1:4566"), "listen address")
+	dataDir := fs.String("data-dir", env("ROLECALL_DATA_DIR", defaultDataDir()), "data directory")
+	account := fs.String("account-id", env("ROLECALL_ACCOUNT_ID", "123456789012"), "account id of the default account")
+	region := fs.String("region", env("ROLECALL_REGION", "us-east-1"), "region")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	srv, err := server.New(ctx, server.Config{
+		Addr:                *addr,
+		DataDir:             *dataDir,
+		AccountID:           *account,
+		Region:              *region,
+		RootAccessKeyID:     os.Getenv("ROLECALL_ROOT_ACCESS_KEY_ID"),
+		RootSecretAccessKey: os.Getenv("ROLECALL_ROOT_SECRET_ACCESS_KEY"),
+		Logger:              logger,
+	})
+	if err != nil {
+		return err
+	}
+	if err := srv.Listen(); err != nil {
+		srv.Shutdown(context.Background())
+		return err
+	}
+	fmt.Fprint(stdout, srv.Banner(*dataDir))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve() }()
+	select {
+	case err := <-errc:
+		srv.Shutdown(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "rolecall: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+func defaultDataDir() string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return d + "/rolecall"
+	}
+	return ".rolecall"
+}

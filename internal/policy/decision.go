@@ -1,0 +1,201 @@
+package policy
+
+// PrincipalType is the kind of principal that makes a request.
+type PrincipalType int
+
+const (
+	// Root is an account's root user.
+	Root PrincipalType = iota
+	// User is an IAM user.
+	User
+	// Role is an IAM role acting as itself (rare; callers are normally sessions).
+	Role
+	// AssumedRole is a role session (arn:aws:sts::ACCT:assumed-role/ROLE/SESSION).
+	AssumedRole
+	// FederatedUser is a GetFederationToken session.
+	FederatedUser
+	// Service is an AWS service principal such as lambda.amazonaws.com.
+	Service
+	// Anonymous is an unauthenticated caller.
+	Anonymous
+	// WebIdentity is a SAML or OIDC identity provider named by a Federated
+	// principal (its ARN, or a name such as cognito-identity.amazonaws.com).
+	WebIdentity
+)
+
+func (t PrincipalType) String() string {
+	switch t {
+	case Root:
+		return "Root"
+	case User:
+		return "User"
+	case Role:
+		return "Role"
+	case AssumedRole:
+		return "AssumedRole"
+	case FederatedUser:
+		return "FederatedUser"
+	case Service:
+		return "Service"
+	case Anonymous:
+		return "Anonymous"
+	case WebIdentity:
+		return "WebIdentity"
+	}
+	return "Unknown"
+}
+
+// Principal identifies the caller of a request.
+type Principal struct {
+	Type PrincipalType
+	// ARN is the caller's ARN (arn:aws:iam::123456789012:user/alice,
+	// arn:aws:sts::123456789012:assumed-role/r/s, arn:aws:iam::123456789012:root),
+	// the service name for Service ("lambda.amazonaws.com"), or the provider
+	// for WebIdentity.
+	ARN     string
+	Account string
+	// RoleARN is, for AssumedRole, the ARN of the role
+	// (arn:aws:iam::ACCT:role/path/name); resource policies that name the
+	// role match its sessions.
+	RoleARN string
+}
+
+// Request is one authorization question.
+type Request struct {
+	Principal Principal
+	// Action is "service:Action"; matched case-insensitively.
+	Action string
+	// Resource is the resource ARN, or "*" for actions without resources.
+	Resource string
+	// ResourceAccount is the account owning the resource; "" means the
+	// principal's account.
+	ResourceAccount string
+	// ResourcePolicy is the resource's resource-based policy, nil if none.
+	ResourcePolicy *Policy
+	// Context holds the request's condition keys; nil means none.
+	Context *Context
+}
+
+// Effect is the outcome of an evaluation or the effect of a statement.
+type Effect int
+
+const (
+	ImplicitDeny Effect = iota
+	Allow
+	ExplicitDeny
+)
+
+func (e Effect) String() string {
+	switch e {
+	case Allow:
+		return "Allow"
+	case ExplicitDeny:
+		return "ExplicitDeny"
+	}
+	return "ImplicitDeny"
+}
+
+// Source is the kind of policy that decided a request.
+type Source int
+
+const (
+	SourceNone Source = iota
+	SourceIdentity
+	SourceResource
+	SourceBoundary
+	SourceSession
+	SourceSCP
+)
+
+func (s Source) String() string {
+	switch s {
+	case SourceIdentity:
+		return "identity-based policy"
+	case SourceResource:
+		return "resource-based policy"
+	case SourceBoundary:
+		return "permissions boundary"
+	case SourceSession:
+		return "session policy"
+	case SourceSCP:
+		return "service control policy"
+	}
+	return "none"
+}
+
+// Match identifies a statement that contributed to a decision.
+type Match struct {
+	Policy string // Named.ID of the policy; "" for the resource policy
+	Sid    string
+	Index  int // statement index within the policy
+	Effect Effect
+	Source Source
+}
+
+// MaxMatches is the number of decisive statements a Decision can carry.
+const MaxMatches = 6
+
+// Decision is the answer to a Request, with the statements that decided it.
+type Decision struct {
+	Effect Effect
+	// Source is, for ExplicitDeny, the kind of policy holding the deny; for
+	// ImplicitDeny, the kind of policy that failed to allow (SourceNone when
+	// the request cannot be allowed at all); for Allow, the kind of policy
+	// that granted (SourceNone for an account's root user).
+	Source Source
+	// Matches[:Count] are the decisive statements: the deny for
+	// ExplicitDeny, the allows that were required for Allow, and for
+	// ImplicitDeny the allows that were found in the policies that did allow.
+	Matches [MaxMatches]Match
+	Count   int
+}
+
+// Allowed reports whether the request is allowed.
+func (d Decision) Allowed() bool { return d.Effect == Allow }
+
+// Decisive returns a copy of the decisive statements.
+func (d Decision) Decisive() []Match {
+	return append([]Match(nil), d.Matches[:d.Count]...)
+}
+
+func (d *Decision) add(m Match) {
+	if d.Count < MaxMatches {
+		d.Matches[d.Count] = m
+		d.Count++
+	}
+}
+
+// Reason renders the end of AWS's AccessDenied message for the decision,
+// such as "because no identity-based policy allows the s3:PutObject action"
+// or "with an explicit deny in a service control policy". It is "" for Allow.
+func (d Decision) Reason(action string) string {
+	switch d.Effect {
+	case ExplicitDeny:
+		switch d.Source {
+		case SourceSCP:
+			return "with an explicit deny in a service control policy"
+		case SourceResource:
+			return "with an explicit deny in a resource-based policy"
+		case SourceBoundary:
+			return "with an explicit deny in a permissions boundary"
+		case SourceSession:
+			return "with an explicit deny in a session policy"
+		}
+		return "with an explicit deny in an identity-based policy"
+	case ImplicitDeny:
+		switch d.Source {
+		case SourceSCP:
+			return "because no service control policy allows the " + action + " action"
+		case SourceResource:
+			return "because no resource-based policy allows the " + action + " action"
+		case SourceBoundary:
+			return "because no permissions boundary allows the " + action + " action"
+		case SourceSession:
+			return "because no session policy allows the " + action + " action"
+		case SourceIdentity:
+			return "because no identity-based policy allows the " + action + " action"
+		}
+		return ""
+	}
+	return ""
+}

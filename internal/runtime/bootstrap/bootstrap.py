@@ -1,0 +1,184 @@
+"""Runs a Python Lambda handler over the Lambda Runtime API.
+
+Standard library only. The handler is "module.function" (the module may
+be a path such as "dir/module") loaded from LAMBDA_TASK_ROOT.
+"""
+
+import http.client
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+
+API_PREFIX = "/2018-06-01/runtime"
+
+
+class RuntimeClient:
+    def __init__(self, address):
+        host, _, port = address.rpartition(":")
+        self.host, self.port = host, int(port)
+        self.conn = None
+
+    def request(self, method, path, body=None, headers=None):
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port)
+            try:
+                self.conn.request(method, API_PREFIX + path, body=body, headers=headers or {})
+                resp = self.conn.getresponse()
+                return resp.status, resp.headers, resp.read()
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+
+    def post(self, path, payload, error_type=None):
+        headers = {"Content-Type": "application/json"}
+        if error_type:
+            headers["Lambda-Runtime-Function-Error-Type"] = error_type
+        self.request("POST", path, body=payload, headers=headers)
+
+
+class CognitoIdentity:
+    def __init__(self, raw):
+        data = json.loads(raw) if raw else {}
+        self.cognito_identity_id = data.get("cognitoIdentityId")
+        self.cognito_identity_pool_id = data.get("cognitoIdentityPoolId")
+
+
+class ClientContext:
+    def __init__(self, raw):
+        data = json.loads(raw) if raw else {}
+        self.client = data.get("client")
+        self.custom = data.get("custom")
+        self.env = data.get("env")
+
+
+class LambdaContext:
+    def __init__(self, request_id, deadline_ms, invoked_arn, trace_id, client_context, identity):
+        env = os.environ
+        self.aws_request_id = request_id
+        self.invoked_function_arn = invoked_arn
+        self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.identity = CognitoIdentity(identity) if identity else None
+        self.client_context = ClientContext(client_context) if client_context else None
+        self.trace_id = trace_id
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int(self._deadline_ms - time.time() * 1000))
+
+    def log(self, msg):
+        sys.stdout.write(str(msg))
+        sys.stdout.flush()
+
+
+class HandlerError(Exception):
+    def __init__(self, error_type, message):
+        super().__init__(message)
+        self.error_type = error_type
+
+
+def error_body(exc, error_type=None, request_id=""):
+    tb = traceback.extract_tb(exc.__traceback__)
+    return {
+        "errorMessage": str(exc),
+        "errorType": error_type or type(exc).__name__,
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(tb),
+    }
+
+
+def load_handler(task_root, handler):
+    try:
+        module_path, function = handler.rsplit(".", 1)
+    except ValueError as exc:
+        raise HandlerError("Runtime.MalformedHandlerName", "Bad handler '%s': %s" % (handler, exc))
+    module_name = module_path.replace("/", ".")
+    if task_root not in sys.path:
+        sys.path.insert(0, task_root)
+    try:
+        module = importlib.import_module(module_name)
+    except SyntaxError as exc:
+        raise HandlerError("Runtime.UserCodeSyntaxError", "Syntax error in module '%s': %s" % (module_name, exc))
+    except ImportError as exc:
+        raise HandlerError("Runtime.ImportModuleError", "Unable to import module '%s': %s" % (module_name, exc))
+    fn = getattr(module, function, None)
+    if fn is None:
+        raise HandlerError("Runtime.HandlerNotFound", "Handler '%s' missing on module '%s'" % (function, module_name))
+    return fn
+
+
+def log_error(body):
+    sys.stdout.write("[ERROR] %s: %s\n" % (body["errorType"], body["errorMessage"]))
+    if body["stackTrace"]:
+        sys.stdout.write("Traceback (most recent call last):\n" + "".join(body["stackTrace"]))
+    sys.stdout.flush()
+
+
+def main():
+    client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
+    task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
+    try:
+        handler = load_handler(task_root, os.environ.get("_HANDLER", ""))
+    except HandlerError as exc:
+        body = {"errorMessage": str(exc), "errorType": exc.error_type, "requestId": "", "stackTrace": []}
+        log_error(body)
+        client.post("/init/error", json.dumps(body).encode(), exc.error_type)
+        sys.exit(1)
+    except Exception as exc:
+        body = error_body(exc, "Runtime.Unknown")
+        log_error(body)
+        client.post("/init/error", json.dumps(body).encode(), "Runtime.Unknown")
+        sys.exit(1)
+
+    while True:
+        status, headers, event = client.request("GET", "/invocation/next")
+        if status != 200:
+            sys.exit("runtime API returned %d for next invocation" % status)
+        request_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
+        trace_id = headers.get("Lambda-Runtime-Trace-Id")
+        if trace_id:
+            os.environ["_X_AMZN_TRACE_ID"] = trace_id
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        context = LambdaContext(
+            request_id,
+            int(headers.get("Lambda-Runtime-Deadline-Ms", "0")),
+            headers.get("Lambda-Runtime-Invoked-Function-Arn"),
+            trace_id,
+            headers.get("Lambda-Runtime-Client-Context"),
+            headers.get("Lambda-Runtime-Cognito-Identity"),
+        )
+        path = "/invocation/%s" % request_id
+        try:
+            result = handler(json.loads(event) if event else {}, context)
+        except Exception as exc:
+            body = error_body(exc, request_id=request_id)
+            log_error(body)
+            client.post(path + "/error", json.dumps(body).encode(), body["errorType"])
+            continue
+        try:
+            payload = json.dumps(result).encode()
+        except Exception as exc:
+            body = {
+                "errorMessage": "Unable to marshal response: %s" % exc,
+                "errorType": "Runtime.MarshalError",
+                "requestId": request_id,
+                "stackTrace": [],
+            }
+            log_error(body)
+            client.post(path + "/error", json.dumps(body).encode(), "Runtime.MarshalError")
+            continue
+        client.post(path + "/response", payload)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+// Package runtime runs Lambda functions in execution environments.
+//
+// An execution environment is one operating-system process speaking the
+// Lambda Runtime API to an HTTP endpoint of its own on 127.0.0.1. The
+// process starts with a clean environment holding only Lambda's variables,
+// the function's own variables and the credentials that the caller's
+// [EnvHooks] issue for that environment. It runs in its own process group
+// and, when the host process is root, under an unprivileged uid of its own.
+//
+// A [Manager] owns the environments of many functions. [Manager.Invoke]
+// reuses an idle environment of the same function version and configuration
+// (the key) or starts a new one (a cold start), enforces the function's
+// timeout, memory size, concurrency and payload limits, and returns the
+// result with the invocation's log (START, function output, END, REPORT).
+//
+// The process's working directory is the code directory (LAMBDA_TASK_ROOT),
+// as in Lambda; a private directory of the environment, owned by its uid and
+// removed with it, is its TMPDIR. When functions run under their own uids,
+// a code directory they cannot read is staged as a readable copy, and the
+// Runtime API accepts connections only from sockets of the environment's
+// uid. Memory is sampled from /proc (the process group, plus any process of
+// the environment's uid) and an environment over its memory size is killed.
+//
+// Runtimes: provided.al2023 and provided.al2 run CodeDir/bootstrap;
+// python3.x and nodejs*.x run small bootstrap programs embedded in this
+// package with the host's python3 and node.
+package runtime

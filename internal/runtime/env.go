@@ -1,0 +1,334 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// env is one execution environment: a process and its Runtime API.
+type env struct {
+	m    *Manager
+	pool *pool
+	cfg  *Config
+	info EnvInfo
+	code string // LAMBDA_TASK_ROOT
+	dir  string // private directory, TMPDIR
+	tmp  string
+	uid  int
+
+	creds   Credentials
+	api     *runtimeAPI
+	out     *output
+	pgid    int
+	exited  chan struct{}
+	exitErr error
+
+	oom      atomic.Bool
+	peak     atomic.Int64 // bytes, largest sampled group RSS
+	lastUsed time.Time    // guarded by m.mu
+	stopOnce sync.Once
+}
+
+// failure is an invocation that failed outside the function's own code.
+type failure struct {
+	errType, msg string
+	body         []byte // posted by the runtime, used as is
+}
+
+func (f *failure) payload() []byte {
+	if f.body != nil {
+		return f.body
+	}
+	b, _ := json.Marshal(struct {
+		ErrorType    string `json:"errorType"`
+		ErrorMessage string `json:"errorMessage"`
+	}{f.errType, f.msg})
+	return b
+}
+
+// logLines is what Lambda logs for a failure besides the payload.
+func (f *failure) logLines() string {
+	if f.body != nil {
+		return ""
+	}
+	return f.msg + "\n" + f.errType + "\n"
+}
+
+func exitFailure(reqID string, err error, oom bool) *failure {
+	msg := "exit status 0"
+	if err != nil {
+		msg = err.Error()
+	}
+	typ := "Runtime.ExitError"
+	if oom {
+		typ, msg = "Runtime.OutOfMemory", "signal: killed"
+	}
+	return &failure{errType: typ, msg: "RequestId: " + reqID + " Error: Runtime exited with error: " + msg}
+}
+
+// start runs the init phase: hooks, process, until the runtime first asks
+// for an event. A non-nil failure means init failed in the function; an
+// error means the environment could not be set up.
+func (e *env) start(ctx context.Context, reqID string) (time.Duration, *failure, error) {
+	m := e.m
+	e.exited = make(chan struct{})
+	e.dir = filepath.Join(m.workDir, "envs", e.info.ID)
+	e.tmp = e.dir
+	if err := os.MkdirAll(e.dir, 0o700); err != nil {
+		return 0, nil, err
+	}
+	if e.uid >= 0 {
+		if err := os.Chown(e.dir, e.uid, e.uid); err != nil {
+			return 0, nil, err
+		}
+	}
+	if m.opts.Hooks != nil {
+		creds, endpoint, err := m.opts.Hooks.Start(ctx, e.info)
+		if err != nil {
+			return 0, nil, fmt.Errorf("runtime: starting environment: %w", err)
+		}
+		e.creds = creds
+		return e.spawn(ctx, reqID, creds, endpoint)
+	}
+	return e.spawn(ctx, reqID, Credentials{}, "")
+}
+
+func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoint string) (time.Duration, *failure, error) {
+	m := e.m
+	peer := -1
+	if m.uids.dedicated(e.uid) {
+		peer = e.uid
+	}
+	api, err := newRuntimeAPI(e.exited, peer)
+	if err != nil {
+		return 0, nil, err
+	}
+	e.api = api
+	group, stream := logGroup(e.cfg), e.info.LogStream
+	sink := func(ev []LogEvent) {}
+	if m.opts.LogSink != nil {
+		sink = func(ev []LogEvent) { m.opts.LogSink(group, stream, ev) }
+	}
+	if e.out, err = newOutput(sink); err != nil {
+		return 0, nil, err
+	}
+	var path string
+	var args []string
+	interpDir := ""
+	switch family(e.cfg.Runtime) {
+	case "provided":
+		path = filepath.Join(e.code, "bootstrap")
+	case "python":
+		path, err = m.interp.lookup(ctx, e.cfg.Runtime)
+		args = []string{filepath.Join(m.runtimeDir, "bootstrap.py")}
+	case "nodejs":
+		path, err = m.interp.lookup(ctx, e.cfg.Runtime)
+		args = []string{filepath.Join(m.runtimeDir, "bootstrap.mjs")}
+	}
+	if err != nil {
+		e.out.closeWriter()
+		close(e.exited)
+		return 0, &failure{errType: "Runtime.InvalidRuntime", msg: "RequestId: " + reqID + " Error: " + err.Error()}, nil
+	}
+	if family(e.cfg.Runtime) != "provided" {
+		interpDir = filepath.Dir(path)
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Env = environ(e.cfg, e, creds, endpoint, api.addr(), m.runtimeDir, interpDir)
+	cmd.Dir = e.code
+	cmd.Stdout, cmd.Stderr = e.out.w, e.out.w
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if e.uid >= 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(e.uid), Gid: uint32(e.uid), Groups: []uint32{}}
+	}
+	e.out.collect()
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		e.out.closeWriter()
+		close(e.exited)
+		return 0, &failure{errType: "Runtime.InvalidEntrypoint", msg: "RequestId: " + reqID + " Error: " + err.Error()}, nil
+	}
+	e.pgid = cmd.Process.Pid
+	m.sampler.add(e)
+	go func() {
+		err := cmd.Wait()
+		e.exitErr = err
+		e.out.closeWriter()
+		close(e.exited)
+	}()
+
+	timer := time.NewTimer(m.opts.InitTimeout)
+	defer timer.Stop()
+	select {
+	case <-e.api.ready:
+		return time.Since(t0), nil, nil
+	case ie := <-e.api.initErr:
+		e.kill()
+		f := &failure{body: ie.body}
+		if len(ie.body) == 0 {
+			f = &failure{errType: ie.errType, msg: "RequestId: " + reqID + " Error: init failed"}
+		}
+		return time.Since(t0), f, nil
+	case <-e.exited:
+		select {
+		case ie := <-e.api.initErr:
+			return time.Since(t0), &failure{body: ie.body}, nil
+		default:
+		}
+		return time.Since(t0), exitFailure(reqID, e.exitErr, e.oom.Load()), nil
+	case <-timer.C:
+		e.kill()
+		return time.Since(t0), &failure{errType: "Sandbox.Timedout", msg: fmt.Sprintf(
+			"RequestId: %s Error: Task timed out after %.2f seconds", reqID, m.opts.InitTimeout.Seconds())}, nil
+	case <-ctx.Done():
+		e.kill()
+		return time.Since(t0), nil, ctx.Err()
+	case <-m.done:
+		e.kill()
+		return time.Since(t0), nil, ErrClosed
+	}
+}
+
+// errNotDelivered means the environment died before taking the event.
+var errNotDelivered = fmt.Errorf("runtime: environment exited before the event was delivered")
+
+// run hands inv to the runtime and waits for the outcome. It returns the
+// payload, whether it is a function error, and whether the environment
+// can be reused.
+func (e *env) run(ctx context.Context, inv *invocation) (payload []byte, f *failure, fnErr bool, reusable bool, err error) {
+	timer := time.NewTimer(time.Until(inv.deadline))
+	defer timer.Stop()
+	timedOut := func() *failure {
+		e.kill()
+		return &failure{errType: "Sandbox.Timedout", msg: fmt.Sprintf(
+			"RequestId: %s Error: Task timed out after %.2f seconds", inv.id, e.cfg.Timeout.Seconds())}
+	}
+	select {
+	case e.api.next <- inv:
+	case <-e.exited:
+		return nil, nil, false, false, errNotDelivered
+	case <-timer.C:
+		return nil, timedOut(), false, false, nil
+	case <-ctx.Done():
+		e.kill()
+		return nil, nil, false, false, ctx.Err()
+	case <-e.m.done:
+		e.kill()
+		return nil, nil, false, false, ErrClosed
+	}
+	select {
+	case <-inv.done:
+	case <-e.exited:
+		select {
+		case <-inv.done:
+		default:
+			return nil, exitFailure(inv.id, e.exitErr, e.oom.Load()), false, false, nil
+		}
+	case <-timer.C:
+		return nil, timedOut(), false, false, nil
+	case <-ctx.Done():
+		e.kill()
+		return nil, nil, false, false, ctx.Err()
+	case <-e.m.done:
+		e.kill()
+		return nil, nil, false, false, ErrClosed
+	}
+	if inv.tooBig {
+		return nil, &failure{errType: "Function.ResponseSizeTooLarge",
+			msg: "Response payload size exceeded maximum allowed payload size (6291556 bytes)."}, false, true, nil
+	}
+	return inv.resp, nil, inv.errType != "", true, nil
+}
+
+// maxMemoryMB is the environment's peak memory use so far.
+func (e *env) maxMemoryMB() int {
+	peak := max(e.peak.Load(), peakRSS(e.pgid))
+	return int((peak + (1<<20 - 1)) >> 20)
+}
+
+// kill ends every process of the environment.
+func (e *env) kill() {
+	uid := -1
+	if e.m.uids.dedicated(e.uid) {
+		uid = e.uid
+	}
+	killAll(e.pgid, uid)
+}
+
+// alive reports whether the process is still running.
+func (e *env) alive() bool {
+	select {
+	case <-e.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop tears the environment down: processes, endpoint, directory, uid,
+// then the hook's Stop.
+func (e *env) stop() {
+	e.stopOnce.Do(func() {
+		m := e.m
+		if e.pgid > 0 {
+			e.kill()
+			select {
+			case <-e.exited:
+			case <-time.After(5 * time.Second):
+			}
+			// Processes that left the group keep running as the
+			// environment's uid until killed.
+			e.kill()
+		}
+		m.sampler.remove(e)
+		if e.out != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			e.out.sync(ctx)
+			cancel()
+			if ev := e.out.take(true); len(ev) > 0 {
+				e.out.sink(ev)
+			}
+		}
+		if e.api != nil {
+			e.api.close()
+		}
+		if e.dir != "" {
+			os.RemoveAll(e.dir)
+		}
+		m.uids.put(e.uid)
+		if m.opts.Hooks != nil && e.info.ID != "" {
+			m.opts.Hooks.Stop(e.info)
+		}
+	})
+}
+
+// logFor assembles the invocation's log and ships it to the sink.
+func (e *env) logFor(inv *invocation, pre, body []LogEvent, extra string, d, initD time.Duration) []byte {
+	now := time.Now()
+	var events []LogEvent
+	events = append(events, pre...)
+	events = append(events, LogEvent{Time: now.Add(-d), Message: startLine(inv.id, e.cfg.Version)})
+	events = append(events, body...)
+	for line := range strings.Lines(extra) {
+		events = append(events, LogEvent{Time: now, Message: line})
+	}
+	events = append(events,
+		LogEvent{Time: now, Message: endLine(inv.id)},
+		LogEvent{Time: now, Message: reportLine(inv.id, d, initD, e.cfg.MemoryMB, e.maxMemoryMB())})
+	if e.m.opts.LogSink != nil {
+		e.m.opts.LogSink(logGroup(e.cfg), e.info.LogStream, events)
+	}
+	var buf bytes.Buffer
+	writeEvents(&buf, events)
+	return buf.Bytes()
+}

@@ -1,0 +1,473 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Manager owns the execution environments of many functions.
+type Manager struct {
+	opts       Options
+	workDir    string
+	ownWorkDir bool
+	runtimeDir string
+	interp     *interpreters
+	uids       *uidPool
+	isolation  Isolation
+	sampler    *sampler
+	stage      *codeStage
+	done       chan struct{} // closed by Close
+	bg         sync.WaitGroup
+
+	mu          sync.Mutex
+	closed      bool
+	pools       map[string]*pool
+	reserved    map[string]int // function name -> reserved concurrency
+	reservedSum int
+	inflight    map[string]int // function name -> running invocations
+	unreserved  int            // running invocations of unreserved functions
+	envs        sync.WaitGroup // environments not yet stopped
+}
+
+// pool holds the environments of one key (function version and configuration).
+type pool struct {
+	key      string
+	cfg      *Config
+	idle     []*env // most recently used last
+	n        int    // environments not yet stopped
+	draining bool
+
+	codeOnce sync.Once
+	code     string // task root
+	staged   string // source directory of a staged copy in use, released with the pool
+	codeErr  error
+}
+
+// New returns a Manager. Close releases it.
+func New(opts Options) (*Manager, error) {
+	opts.setDefaults()
+	m := &Manager{
+		opts:     opts,
+		done:     make(chan struct{}),
+		pools:    map[string]*pool{},
+		reserved: map[string]int{},
+		inflight: map[string]int{},
+	}
+	m.uids, m.isolation = newUIDPool(opts.UIDBase, opts.UIDCount)
+	m.workDir = opts.WorkDir
+	if m.workDir == "" {
+		dir, err := os.MkdirTemp("", "rolecall-envs-")
+		if err != nil {
+			return nil, err
+		}
+		m.workDir, m.ownWorkDir = dir, true
+	}
+	m.workDir, _ = filepath.Abs(m.workDir)
+	if err := os.MkdirAll(filepath.Join(m.workDir, "envs"), 0o711); err != nil {
+		return nil, err
+	}
+	// Unprivileged functions must reach their directories and the bootstraps.
+	for _, d := range []string{m.workDir, filepath.Join(m.workDir, "envs")} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			return nil, err
+		}
+	}
+	if m.isolation.Dropped && !otherCanReach(m.workDir) {
+		return nil, fmt.Errorf("runtime: work directory %s is not reachable by unprivileged users (a parent lacks o+x)", m.workDir)
+	}
+	m.runtimeDir = filepath.Join(m.workDir, "runtime")
+	if err := installBootstraps(m.runtimeDir); err != nil {
+		return nil, err
+	}
+	m.interp = &interpreters{overrides: opts.Interpreters, needOther: m.isolation.Dropped}
+	m.sampler = newSampler(opts.MemoryPoll)
+	m.stage = &codeStage{root: filepath.Join(m.workDir, "code")}
+	m.bg.Add(2)
+	go func() { defer m.bg.Done(); m.sampler.loop(m.done) }()
+	go func() { defer m.bg.Done(); m.reap() }()
+	return m, nil
+}
+
+// Isolation says whether functions run under unprivileged uids.
+func (m *Manager) Isolation() Isolation { return m.isolation }
+
+// SetReservedConcurrency reserves n concurrent executions for a function
+// (Lambda's PutFunctionConcurrency); n < 0 removes the reservation.
+func (m *Manager) SetReservedConcurrency(function string, n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reservedSum -= m.reserved[function]
+	delete(m.reserved, function)
+	if n >= 0 {
+		m.reserved[function] = n
+		m.reservedSum += n
+	}
+}
+
+// Invoke runs one synchronous invocation of the function version cfg,
+// whose environments are shared by every invocation with the same key.
+// Failures of the function (errors, crashes, timeouts, out of memory,
+// response too large) are reported in the Result; errors are
+// ErrRequestTooLarge, *ThrottleError, ErrClosed, the context's error, and
+// failures to set up an environment (such as a hook's error).
+func (m *Manager) Invoke(ctx context.Context, cfg *Config, key string, payload []byte, opts InvokeOptions) (*Result, error) {
+	if len(payload) > MaxRequestPayload {
+		return nil, ErrRequestTooLarge
+	}
+	if family(cfg.Runtime) == "" {
+		return nil, fmt.Errorf("runtime: unsupported runtime %q", cfg.Runtime)
+	}
+	release, err := m.acquire(cfg.FunctionName)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	reqID := opts.RequestID
+	if reqID == "" {
+		reqID = newUUID()
+	}
+	if opts.TraceID == "" {
+		opts.TraceID = newTraceID()
+	}
+	arn := opts.InvokedARN
+	if arn == "" {
+		arn = cfg.FunctionARN
+	}
+	for {
+		e, cold, err := m.get(key, cfg)
+		if err != nil {
+			return nil, err
+		}
+		res, err := m.invokeEnv(ctx, e, cold, reqID, arn, payload, opts)
+		if errors.Is(err, errNotDelivered) && !cold {
+			continue // the idle environment had died; take another
+		}
+		return res, err
+	}
+}
+
+func (m *Manager) invokeEnv(ctx context.Context, e *env, cold bool, reqID, arn string, payload []byte, opts InvokeOptions) (*Result, error) {
+	t0 := time.Now()
+	res := &Result{RequestID: reqID, ColdStart: cold}
+	var pre []LogEvent
+	if cold {
+		initD, f, err := e.start(ctx, reqID)
+		if err != nil {
+			m.retire(e)
+			return nil, err
+		}
+		res.InitDuration = initD
+		if f != nil {
+			e.syncLogs(ctx)
+			pre = e.out.take(true)
+			inv := &invocation{id: reqID}
+			res.Duration = time.Since(t0)
+			res.Payload, res.FunctionError = f.payload(), FunctionErrorUnhandled
+			res.MaxMemoryMB = e.maxMemoryMB()
+			res.Log = e.logFor(inv, pre, nil, f.logLines(), res.Duration, initD)
+			m.retire(e)
+			return res, nil
+		}
+		e.syncLogs(ctx)
+		pre = e.out.take(false)
+	} else {
+		e.out.collect()
+	}
+	start := time.Now()
+	inv := newInvocation(reqID, payload, start.Add(e.cfg.Timeout), arn, opts)
+	resp, f, fnErr, reusable, err := e.run(ctx, inv)
+	res.Duration = time.Since(start)
+	if errors.Is(err, errNotDelivered) && cold {
+		f, err = exitFailure(reqID, e.exitErr, e.oom.Load()), nil
+	}
+	if err != nil {
+		e.out.take(true)
+		m.retire(e)
+		return nil, err
+	}
+	e.syncLogs(ctx)
+	body := e.out.take(true)
+	res.Payload = resp
+	extra := ""
+	switch {
+	case f != nil:
+		res.Payload, res.FunctionError = f.payload(), FunctionErrorUnhandled
+		extra = f.logLines()
+		if f.errType == "Sandbox.Timedout" {
+			extra = fmt.Sprintf("%s %s Task timed out after %.2f seconds\n",
+				time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), reqID, e.cfg.Timeout.Seconds())
+		}
+	case fnErr:
+		res.FunctionError = FunctionErrorUnhandled
+	}
+	res.MaxMemoryMB = e.maxMemoryMB()
+	res.Log = e.logFor(inv, pre, body, extra, res.Duration, res.InitDuration)
+	m.put(e, reusable)
+	return res, nil
+}
+
+// syncLogs waits briefly until the environment's output so far is read.
+func (e *env) syncLogs(ctx context.Context) {
+	d := time.Second
+	if !e.alive() {
+		d = 100 * time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	e.out.sync(ctx)
+	cancel()
+}
+
+func (m *Manager) acquire(function string) (func(), error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	limit, reserved := m.reserved[function]
+	if reserved {
+		if m.inflight[function] >= limit {
+			return nil, &ThrottleError{Reason: ReasonReservedLimit}
+		}
+	} else if m.unreserved >= m.opts.AccountConcurrency-m.reservedSum {
+		return nil, &ThrottleError{Reason: ReasonAccountLimit}
+	}
+	m.inflight[function]++
+	if !reserved {
+		m.unreserved++
+	}
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.inflight[function]--; m.inflight[function] <= 0 {
+			delete(m.inflight, function)
+		}
+		if !reserved {
+			m.unreserved--
+		}
+	}, nil
+}
+
+// get returns an idle environment of key, or a new one not yet started.
+func (m *Manager) get(key string, cfg *Config) (*env, bool, error) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, false, ErrClosed
+	}
+	p := m.pools[key]
+	if p == nil {
+		c := *cfg
+		c.Env = maps.Clone(cfg.Env)
+		p = &pool{key: key, cfg: &c}
+		m.pools[key] = p
+	}
+	for len(p.idle) > 0 {
+		e := p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		if e.alive() && !m.expiring(e) {
+			m.mu.Unlock()
+			return e, false, nil
+		}
+		m.bgStop(e)
+	}
+	uid, err := m.uids.get()
+	if err != nil {
+		m.mu.Unlock()
+		return nil, false, err
+	}
+	id := randomHex(16)
+	e := &env{m: m, pool: p, cfg: p.cfg, uid: uid}
+	e.info = EnvInfo{ID: id, Key: key, Function: p.cfg, UID: uid,
+		LogStream: time.Now().UTC().Format("2006/01/02") + "/[" + p.cfg.Version + "]" + id}
+	p.n++
+	m.envs.Add(1)
+	m.mu.Unlock()
+
+	p.codeOnce.Do(func() { m.prepareCode(p) })
+	if p.codeErr != nil {
+		m.retire(e)
+		return nil, false, p.codeErr
+	}
+	e.code = p.code
+	return e, true, nil
+}
+
+// prepareCode makes the task root readable by the function's user: the
+// code directory itself when it is, else a staged copy.
+func (m *Manager) prepareCode(p *pool) {
+	dir, err := filepath.Abs(p.cfg.CodeDir)
+	if err != nil {
+		p.codeErr = err
+		return
+	}
+	if !m.isolation.Dropped || otherCanRead(dir) {
+		p.code = dir
+		return
+	}
+	p.code, p.codeErr = m.stage.acquire(dir)
+	if p.codeErr == nil {
+		m.mu.Lock()
+		p.staged = dir
+		m.mu.Unlock()
+	}
+}
+
+func (m *Manager) expiring(e *env) bool {
+	exp := e.creds.Expiration
+	return !exp.IsZero() && time.Now().Add(e.cfg.Timeout+m.opts.CredentialMargin).After(exp)
+}
+
+// put returns an environment after an invocation.
+func (m *Manager) put(e *env, reusable bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := e.pool
+	if !reusable || !e.alive() || p.draining || m.closed || m.expiring(e) {
+		m.bgStop(e)
+		return
+	}
+	e.lastUsed = time.Now()
+	p.idle = append(p.idle, e)
+}
+
+// retire stops an environment that is not in the idle list.
+func (m *Manager) retire(e *env) {
+	m.mu.Lock()
+	m.bgStop(e)
+	m.mu.Unlock()
+}
+
+// bgStop stops e in the background; m.mu is held.
+func (m *Manager) bgStop(e *env) {
+	go func() {
+		e.stop()
+		m.mu.Lock()
+		p := e.pool
+		p.n--
+		staged := ""
+		if p.n == 0 && p.draining {
+			staged, p.staged = p.staged, ""
+		}
+		m.mu.Unlock()
+		if staged != "" {
+			m.stage.release(staged)
+		}
+		m.envs.Done()
+	}()
+}
+
+// Drain retires the environments of key: idle ones stop now, busy ones
+// after their invocation. Each stopped environment calls Hooks.Stop. The
+// next Invoke with key starts new environments.
+func (m *Manager) Drain(key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p := m.pools[key]; p != nil {
+		delete(m.pools, key)
+		m.drainLocked(p)
+	}
+}
+
+func (m *Manager) drainLocked(p *pool) {
+	p.draining = true
+	for _, e := range p.idle {
+		m.bgStop(e)
+	}
+	p.idle = nil
+	if p.n == 0 && p.staged != "" {
+		staged := p.staged
+		p.staged = ""
+		go m.stage.release(staged)
+	}
+}
+
+// Close stops every environment, killing running invocations, and waits
+// until all are gone or ctx is done.
+func (m *Manager) Close(ctx context.Context) error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	for k, p := range m.pools {
+		delete(m.pools, k)
+		m.drainLocked(p)
+	}
+	m.mu.Unlock()
+	close(m.done)
+	waited := make(chan struct{})
+	go func() { m.envs.Wait(); m.bg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	os.RemoveAll(filepath.Join(m.workDir, "code"))
+	if m.ownWorkDir {
+		os.RemoveAll(m.workDir)
+	}
+	return nil
+}
+
+// reap stops idle environments past the idle timeout or close to the
+// expiry of their credentials.
+func (m *Manager) reap() {
+	every := min(max(m.opts.IdleTimeout/4, 10*time.Millisecond), 30*time.Second)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.done:
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		m.mu.Lock()
+		for _, p := range m.pools {
+			keep := p.idle[:0]
+			for _, e := range p.idle {
+				if now.Sub(e.lastUsed) >= m.opts.IdleTimeout || !e.alive() || m.expiring(e) {
+					m.bgStop(e)
+					continue
+				}
+				keep = append(keep, e)
+			}
+			clear(p.idle[len(keep):])
+			p.idle = keep
+			if p.n == 0 {
+				// Nothing runs for this key: forget it and its staged code.
+				delete(m.pools, p.key)
+				m.drainLocked(p)
+			}
+		}
+		m.mu.Unlock()
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newUUID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func newTraceID() string {
+	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), randomHex(12), randomHex(8))
+}

@@ -1,0 +1,196 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+)
+
+const nobody = 65534
+
+// Isolation says how functions are separated from the host process.
+type Isolation struct {
+	Dropped bool   // functions run under unprivileged uids
+	Detail  string // one line for the start-up banner
+}
+
+// uidPool hands out uids to environments. A zero-value pool (count 0)
+// means privileges are not dropped; shared means every environment uses
+// the same uid (nobody).
+type uidPool struct {
+	mu     sync.Mutex
+	base   int
+	count  int
+	shared bool
+	used   map[int]bool
+	next   int
+}
+
+func newUIDPool(base, count int) (*uidPool, Isolation) {
+	if os.Geteuid() != 0 {
+		return &uidPool{}, Isolation{Detail: fmt.Sprintf(
+			"not root: functions run as uid %d, the same user as rolecall", os.Geteuid())}
+	}
+	if uidMapped(base, count) {
+		return &uidPool{base: base, count: count, used: map[int]bool{}},
+			Isolation{Dropped: true, Detail: fmt.Sprintf(
+				"functions run under uids %d-%d, one per execution environment", base, base+count-1)}
+	}
+	if uidMapped(nobody, 1) {
+		return &uidPool{base: nobody, count: 1, shared: true},
+			Isolation{Dropped: true, Detail: "functions run as nobody (65534); uid range not mapped"}
+	}
+	return &uidPool{}, Isolation{Detail: "cannot drop privileges: functions run as root"}
+}
+
+// uidMapped reports whether [base, base+count) is mapped in this user
+// namespace, so setuid to those ids can succeed.
+func uidMapped(base, count int) bool {
+	data, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return false
+	}
+	for line := range bytes.Lines(data) {
+		f := bytes.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		first, _ := strconv.Atoi(string(f[0]))
+		n, _ := strconv.Atoi(string(f[2]))
+		if base >= first && base+count <= first+n {
+			return true
+		}
+	}
+	return false
+}
+
+// get returns a uid for a new environment, or -1 when none is to be used.
+func (p *uidPool) get() (int, error) {
+	if p.count == 0 {
+		return -1, nil
+	}
+	if p.shared {
+		return p.base, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := 0; i < p.count; i++ {
+		uid := p.base + (p.next+i)%p.count
+		if !p.used[uid] {
+			p.used[uid] = true
+			p.next = (p.next + i + 1) % p.count
+			return uid, nil
+		}
+	}
+	return -1, fmt.Errorf("runtime: all %d environment uids in use", p.count)
+}
+
+func (p *uidPool) put(uid int) {
+	if uid < 0 || p.shared {
+		return
+	}
+	p.mu.Lock()
+	delete(p.used, uid)
+	p.mu.Unlock()
+}
+
+// dedicated reports whether uid belongs to one environment only, so every
+// process running as it may be killed with the environment.
+func (p *uidPool) dedicated(uid int) bool { return uid >= 0 && !p.shared }
+
+// procInfo is what the memory sampler needs of a process.
+type procInfo struct {
+	pid, pgrp, uid int
+	rss            int64 // bytes
+}
+
+var pageSize = int64(os.Getpagesize())
+
+// scanProcs lists all processes with their group, owner and resident size.
+func scanProcs(fn func(procInfo)) {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return
+	}
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	buf := make([]byte, 512)
+	for _, name := range names {
+		pid, err := strconv.Atoi(name)
+		if err != nil {
+			continue
+		}
+		dir := filepath.Join("/proc", name)
+		var st syscall.Stat_t
+		if syscall.Stat(dir, &st) != nil {
+			continue
+		}
+		pgrp, rss, ok := readStat(dir+"/stat", buf)
+		if !ok {
+			continue
+		}
+		fn(procInfo{pid: pid, pgrp: pgrp, uid: int(st.Uid), rss: rss})
+	}
+}
+
+// readStat parses the process group and resident pages of /proc/<pid>/stat.
+func readStat(path string, buf []byte) (pgrp int, rss int64, ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	n, _ := f.Read(buf)
+	f.Close()
+	b := buf[:n]
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f2 := bytes.Fields(b[i+1:])
+	// After the command: state(0) ppid(1) pgrp(2) ... rss(21).
+	if len(f2) < 22 {
+		return 0, 0, false
+	}
+	pgrp, _ = strconv.Atoi(string(f2[2]))
+	pages, _ := strconv.ParseInt(string(f2[21]), 10, 64)
+	return pgrp, pages * pageSize, true
+}
+
+// peakRSS returns VmHWM of one process in bytes.
+func peakRSS(pid int) int64 {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmHWM:")); ok {
+			kb, _ := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(v), []byte(" kB"))), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// killAll kills the process group pgid and, when uid is dedicated to the
+// environment, every process running as uid (which catches processes that
+// left the group with setsid).
+func killAll(pgid, uid int) {
+	if pgid > 0 {
+		syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	if uid < 0 {
+		return
+	}
+	scanProcs(func(p procInfo) {
+		if p.uid == uid {
+			syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+	})
+}

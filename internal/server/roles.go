@@ -1,0 +1,31 @@
+package server
+
+import (
+	"context"
+
+	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/service/iam"
+	"github.com/rolecall/rolecall/internal/service/sts"
+)
+
+// stsRoles gives STS the roles and managed policies IAM keeps.
+type stsRoles struct{ iam *iam.IAM }
+
+func (r stsRoles) RoleByARN(ctx context.Context, arn string) (*sts.Role, error) {
+	ri, err := r.iam.RoleByARN(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	return &sts.Role{
+		ARN:                ri.ARN,
+		ID:                 ri.RoleID,
+		Name:               ri.Name,
+		Path:               ri.Path,
+		Trust:              ri.Trust,
+		MaxSessionDuration: ri.MaxSessionDuration,
+	}, nil
+}
+
+func (r stsRoles) ManagedPolicy(ctx context.Context, arn string) (*policy.Policy, error) {
+	return r.iam.ManagedPolicy(ctx, arn)
+}

@@ -1,0 +1,261 @@
+// Package server assembles rolecall: the store, the server key, the services,
+// the gateway and the listener. The binary and the integration tests both
+// start rolecall through it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/crypt"
+	"github.com/rolecall/rolecall/internal/gateway"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/service/cloudtrail"
+	"github.com/rolecall/rolecall/internal/service/iam"
+//	"github.com/rolecall/rolecall/internal/service/logs"
+	"github.com/rolecall/rolecall/internal/service/sts"
+	"github.com/rolecall/rolecall/internal/session"
+	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/trail"
+)
+
+// Config configures a Server.
+type Config struct {
+	Addr      string // listen address, "127.0.0.1:4566"; "127.0.0.1:0" picks a port
+	DataDir   string
+	AccountID string
+	Region    string
+	// RootAccessKeyID and RootSecretAccessKey, when set, are the root
+	// credentials; otherwise they are made at first start and kept.
+	RootAccessKeyID     string
+	RootSecretAccessKey string
+	Logger              *slog.Logger
+	Now                 func() time.Time
+}
+
+// Server is a running rolecall.
+type Server struct {
+	cfg      Config
+	store    store.Store
+	recorder *trail.Recorder
+	iam      *iam.IAM
+	sts      *sts.STS
+	sessions *sessions
+	gateway  *gateway.Gateway
+	listener net.Listener
+	http     *http.Server
+	root     Credentials
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// Credentials are an access key pair.
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+}
+
+// New opens the data directory and assembles the services. It does not listen yet.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:4566"
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = "123456789012"
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: data directory: %w", err)
+	}
+	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: data directory: %w", err)
+	}
+	st, err := store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "rolecall.db"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: st}
+	if err := s.assemble(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) assemble(ctx context.Context) error {
+	cfg := s.cfg
+	key, err := serverKey(ctx, s.store)
+	if err != nil {
+		return err
+	}
+	box, err := crypt.NewBox(key)
+	if err != nil {
+		return err
+	}
+	s.iam, err = iam.New(ctx, iam.Config{Account: cfg.AccountID, Store: s.store, Box: box, Now: cfg.Now})
+	if err != nil {
+		return fmt.Errorf("server: iam: %w", err)
+	}
+	s.root, err = rootCredentials(ctx, s.store, box, cfg)
+	if err != nil {
+		return err
+	}
+	if err := s.iam.EnsureRootKey(ctx, s.root.AccessKeyID, s.root.SecretAccessKey); err != nil {
+		return fmt.Errorf("server: root key: %w", err)
+	}
+	sealer := session.NewSealer(box)
+	s.sessions = &sessions{sealer: sealer, revoked: session.NewRevocations(cfg.Now), managed: s.iam}
+	s.sts = sts.New(sts.Config{Account: cfg.AccountID, Roles: stsRoles{s.iam}, Sealer: sealer, Now: cfg.Now})
+	s.recorder = trail.New(s.store, trail.Options{Logger: cfg.Logger})
+	services := []*service.Service{
+		s.iam.Service(),
+		s.sts.Service(),
+		cloudtrail.New(s.recorder),
+//		logs.New(s.store, cfg.Now).Service(),
+	}
+	s.gateway = gateway.New(gateway.Config{
+		Account:    cfg.AccountID,
+		Region:     cfg.Region,
+		Services:   services,
+		Identities: s.iam,
+		Sessions:   s.sessions,
+		Recorder:   s.recorder,
+		Logger:     cfg.Logger,
+		Now:        cfg.Now,
+	})
+	return nil
+}
+
+// Listen binds the listener; Addr then reports the real address.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: listen %s: %w", s.cfg.Addr, err)
+	}
+	s.listener = ln
+	s.http = &http.Server{Handler: s.gateway, ReadHeaderTimeout: 30 * time.Second}
+	return nil
+}
+
+// Serve serves until Shutdown. It returns nil after a clean shutdown.
+func (s *Server) Serve() error {
+	if err := s.http.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server: serve: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops accepting requests, finishes the ones in flight, flushes
+// the trail and closes the store.
+// Calling it again returns the first call's result.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() { s.shutdownErr = s.shutdown(ctx) })
+	return s.shutdownErr
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		errs = append(errs, s.http.Shutdown(ctx))
+	}
+	errs = append(errs, s.recorder.Close(ctx))
+	errs = append(errs, s.store.Close())
+	return errors.Join(errs...)
+}
+
+// Endpoint is the URL clients use.
+func (s *Server) Endpoint() string { return "http://" + s.listener.Addr().String() }
+
+// Root returns the root credentials of the default account.
+func (s *Server) Root() Credentials { return s.root }
+
+// Account is the default account id.
+func (s *Server) Account() string { return s.cfg.AccountID }
+
+// Region is the default region.
+func (s *Server) Region() string { return s.cfg.Region }
+
+// Recorder is the trail recorder.
+func (s *Server) Recorder() *trail.Recorder { return s.recorder }
+
+// Gateway is the request gateway.
+func (s *Server) Gateway() *gateway.Gateway { return s.gateway }
+
+const serverTable = "server"
+
+// serverKey loads the server key, making it at first start.
+func serverKey(ctx context.Context, st store.Store) ([]byte, error) {
+	var key []byte
+	err := st.Update(ctx, func(tx store.Tx) error {
+		k, err := tx.Get(ctx, serverTable, "key")
+		if err == nil {
+			key = k
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		key = crypt.NewKey()
+		return tx.Put(ctx, serverTable, "key", key)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: server key: %w", err)
+	}
+	return key, nil
+}
+
+type storedRoot struct {
+	AccessKeyID string `json:"accessKeyId"`
+	Secret      []byte `json:"secret"` // sealed
+}
+
+// rootCredentials returns the configured root credentials, or the stored
+// ones, making them at first start.
+func rootCredentials(ctx context.Context, st store.Store, box *crypt.Box, cfg Config) (Credentials, error) {
+	if cfg.RootAccessKeyID != "" || cfg.RootSecretAccessKey != "" {
+		if cfg.RootAccessKeyID == "" || cfg.RootSecretAccessKey == "" {
+			return Credentials{}, errors.New("server: both ROLECALL_ROOT_ACCESS_KEY_ID and ROLECALL_ROOT_SECRET_ACCESS_KEY must be set")
+		}
+		return Credentials{cfg.RootAccessKeyID, cfg.RootSecretAccessKey}, nil
+	}
+	var c Credentials
+	err := st.Update(ctx, func(tx store.Tx) error {
+		var r storedRoot
+		err := store.GetJSON(ctx, tx, serverTable, "root", &r)
+		if err == nil {
+			secret, err := box.Open(r.Secret, []byte(r.AccessKeyID))
+			if err != nil {
+				return fmt.Errorf("open root secret: %w", err)
+			}
+			c = Credentials{r.AccessKeyID, string(secret)}
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		c = Credentials{session.NewAccessKeyID("AKIA", cfg.AccountID), session.NewSecret()}
+		r = storedRoot{AccessKeyID: c.AccessKeyID, Secret: box.Seal([]byte(c.SecretAccessKey), []byte(c.AccessKeyID))}
+		return store.PutJSON(ctx, tx, serverTable, "root", r)
+	})
+	if err != nil {
+		return Credentials{}, fmt.Errorf("server: root credentials: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,289 @@
+// Package cloudtrail serves the events the trail recorded through CloudTrail's
+// LookupEvents (awsJson1.1).
+package cloudtrail
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/trail"
+)
+
+// TargetPrefix is the X-Amz-Target prefix of CloudTrail requests.
+const TargetPrefix = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
+
+// maxResults is LookupEvents' page size limit and default.
+const maxResults = 50
+
+// New returns the CloudTrail service reading the events rec records. Lookups
+// flush rec first, so a call made just before shows up.
+func New(rec *trail.Recorder) *service.Service {
+	h := &handler{rec: rec}
+	return &service.Service{
+		Name:         "cloudtrail",
+		EventSource:  "cloudtrail.amazonaws.com",
+		Protocol:     service.JSON11,
+		TargetPrefix: TargetPrefix,
+		Operations: map[string]*service.Operation{
+			"LookupEvents": {Name: "LookupEvents", Action: "cloudtrail:LookupEvents", ReadOnly: true, Handle: h.lookupEvents},
+		},
+	}
+}
+
+type handler struct {
+	rec *trail.Recorder
+}
+
+type lookupAttribute struct {
+	AttributeKey   *string
+	AttributeValue *string
+}
+
+type lookupEventsInput struct {
+	LookupAttributes []lookupAttribute
+	StartTime        *float64
+	EndTime          *float64
+	EventCategory    *string
+	MaxResults       *int
+	NextToken        *string
+}
+
+// Event is one LookupEvents result.
+type Event struct {
+	EventID         string     `json:"EventId"`
+	EventName       string     `json:"EventName"`
+	ReadOnly        string     `json:"ReadOnly"`
+	AccessKeyID     string     `json:"AccessKeyId,omitempty"`
+	EventTime       int64      `json:"EventTime"`
+	EventSource     string     `json:"EventSource"`
+	Username        string     `json:"Username,omitempty"`
+	Resources       []Resource `json:"Resources"`
+	CloudTrailEvent string     `json:"CloudTrailEvent"`
+}
+
+// Resource is a resource an event touched.
+type Resource struct {
+	ResourceType string `json:"ResourceType"`
+	ResourceName string `json:"ResourceName"`
+}
+
+// LookupEventsOutput is the LookupEvents response.
+type LookupEventsOutput struct {
+	Events    []Event `json:"Events"`
+	NextToken string  `json:"NextToken,omitempty"`
+}
+
+var attributeKeys = map[string]bool{
+	"EventId": true, "EventName": true, "ReadOnly": true, "Username": true,
+	"ResourceType": true, "ResourceName": true, "EventSource": true, "AccessKeyId": true,
+}
+
+func lookupErr(format string, args ...any) *service.Error {
+	return service.Errorf(400, "InvalidLookupAttributesException", format, args...)
+}
+
+func (h *handler) lookupEvents(c *service.Call) (any, error) {
+	var in lookupEventsInput
+	if err := decode(c.Body, &in); err != nil {
+		return nil, err
+	}
+	c.Trail.RequestParameters = requestParameters(&in)
+	q, err := query(&in)
+	if err != nil {
+		return nil, err
+	}
+	if in.EventCategory != nil {
+		if *in.EventCategory != "insight" {
+			return nil, service.Errorf(400, "InvalidEventCategoryException", "Event category %s is not valid.", *in.EventCategory)
+		}
+		return &LookupEventsOutput{Events: []Event{}}, nil // no Insights events are generated
+	}
+	if err := h.flush(c.Context); err != nil {
+		return nil, err
+	}
+	evs, next, err := h.rec.Store().QueryEvents(c.Context, q)
+	if err != nil {
+		return nil, fmt.Errorf("cloudtrail: lookup events: %w", err)
+	}
+	out := &LookupEventsOutput{Events: make([]Event, 0, len(evs))}
+	for _, e := range evs {
+		out.Events = append(out.Events, event(e))
+	}
+	if next != "" {
+		out.NextToken = encodeToken(next, q)
+	}
+	return out, nil
+}
+
+// flush waits for events queued before the lookup. A recorder that is closed
+// has nothing queued; a failed write was already reported by the recorder.
+func (h *handler) flush(ctx context.Context) error {
+	err := h.rec.Flush(ctx)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+func decode(body []byte, v any) error {
+	if len(body) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return service.Errorf(400, "SerializationException", "Start of structure or map found where not expected.")
+	}
+	return nil
+}
+
+// query validates the request and turns it into a store query.
+func query(in *lookupEventsInput) (store.EventQuery, error) {
+	var q store.EventQuery
+	switch n := len(in.LookupAttributes); {
+	case n > 1:
+		return q, lookupErr("You cannot specify more than one lookup attribute.")
+	case n == 1:
+		a := in.LookupAttributes[0]
+		if a.AttributeKey == nil || !attributeKeys[*a.AttributeKey] {
+			key := ""
+			if a.AttributeKey != nil {
+				key = *a.AttributeKey
+			}
+			return q, lookupErr("Lookup attribute key %q is not valid. Valid keys are EventId, EventName, ReadOnly, Username, ResourceType, ResourceName, EventSource and AccessKeyId.", key)
+		}
+		if a.AttributeValue == nil || len(*a.AttributeValue) == 0 || len(*a.AttributeValue) > 2000 {
+			return q, lookupErr("Lookup attribute value must be between 1 and 2000 characters.")
+		}
+		q.Attribute, q.Value = *a.AttributeKey, *a.AttributeValue
+		if q.Attribute == "ReadOnly" && q.Value != "true" && q.Value != "false" {
+			return q, lookupErr("Lookup attribute value for ReadOnly must be true or false.")
+		}
+	}
+	if in.StartTime != nil {
+		q.Start = epoch(*in.StartTime)
+	}
+	if in.EndTime != nil {
+		q.End = epoch(*in.EndTime)
+	}
+	if !q.Start.IsZero() && !q.End.IsZero() && q.Start.After(q.End) {
+		return q, service.Errorf(400, "InvalidTimeRangeException", "Start time must be earlier than or equal to end time.")
+	}
+	q.Limit = maxResults
+	if in.MaxResults != nil {
+		if *in.MaxResults < 1 || *in.MaxResults > maxResults {
+			return q, service.Errorf(400, "InvalidMaxResultsException", "MaxResults must be between 1 and %d.", maxResults)
+		}
+		q.Limit = *in.MaxResults
+	}
+	if in.NextToken != nil {
+		cur, ok := decodeToken(*in.NextToken, q)
+		if !ok {
+			return q, service.Errorf(400, "InvalidNextTokenException", "Invalid NextToken: the token is not valid for this request.")
+		}
+		q.Cursor = cur
+	}
+	return q, nil
+}
+
+// epoch converts epoch seconds (possibly fractional) to a time.
+func epoch(sec float64) time.Time {
+	ms := math.Round(sec * 1000)
+	return time.UnixMilli(int64(ms)).UTC()
+}
+
+// A NextToken is the store cursor bound to the query it continues, so it is
+// refused with other filters.
+func encodeToken(cursor string, q store.EventQuery) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fingerprint(q) + ":" + cursor))
+}
+
+func decodeToken(tok string, q store.EventQuery) (string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return "", false
+	}
+	fp, cur, ok := strings.Cut(string(b), ":")
+	if !ok || fp != fingerprint(q) || cur == "" {
+		return "", false
+	}
+	t, seq, ok := strings.Cut(cur, ".")
+	if _, err := strconv.ParseInt(t, 10, 64); !ok || err != nil {
+		return "", false
+	}
+	if _, err := strconv.ParseInt(seq, 10, 64); err != nil {
+		return "", false
+	}
+	return cur, true
+}
+
+func fingerprint(q store.EventQuery) string {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d", q.Attribute, q.Value, unixMilli(q.Start), unixMilli(q.End))
+	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func event(e store.Event) Event {
+	out := Event{
+		EventID:         e.ID,
+		EventName:       e.Name,
+		ReadOnly:        strconv.FormatBool(e.ReadOnly),
+		AccessKeyID:     e.AccessKeyID,
+		EventTime:       e.Time.Unix(),
+		EventSource:     e.Source,
+		Username:        e.Username,
+		Resources:       make([]Resource, 0, len(e.Resources)),
+		CloudTrailEvent: string(e.Record),
+	}
+	for _, r := range e.Resources {
+		out.Resources = append(out.Resources, Resource{ResourceType: r.Type, ResourceName: r.Name})
+	}
+	return out
+}
+
+// requestParameters is what the trail shows of a LookupEvents request.
+func requestParameters(in *lookupEventsInput) map[string]any {
+	p := map[string]any{}
+	if len(in.LookupAttributes) > 0 {
+		attrs := make([]map[string]any, 0, len(in.LookupAttributes))
+		for _, a := range in.LookupAttributes {
+			m := map[string]any{}
+			if a.AttributeKey != nil {
+				m["attributeKey"] = *a.AttributeKey
+			}
+			if a.AttributeValue != nil {
+				m["attributeValue"] = *a.AttributeValue
+			}
+			attrs = append(attrs, m)
+		}
+		p["lookupAttributes"] = attrs
+	}
+	if in.StartTime != nil {
+		p["startTime"] = epoch(*in.StartTime).Format(time.RFC3339)
+	}
+	if in.EndTime != nil {
+		p["endTime"] = epoch(*in.EndTime).Format(time.RFC3339)
+	}
+	if in.MaxResults != nil {
+		p["maxResults"] = *in.MaxResults
+	}
+	if in.EventCategory != nil {
+		p["eventCategory"] = *in.EventCategory
+	}
+	return p
+}
+

@@ -1,0 +1,328 @@
+package cloudtrail
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/trail"
+)
+
+const acct = "123456789012"
+
+var (
+	alice = &service.Principal{Type: service.IAMUser, Account: acct, ARN: "arn:aws:iam::" + acct + ":user/alice",
+		PrincipalID: "AIDAALICE", UserName: "alice", AccessKeyID: "AKIAALICE"}
+	fnRole = &service.Principal{Type: service.AssumedRole, Account: acct,
+		ARN: "arn:aws:sts::" + acct + ":assumed-role/fn-role/my-fn", PrincipalID: "AROAFN:my-fn",
+		AccessKeyID: "ASIAFN", RoleARN: "arn:aws:iam::" + acct + ":role/fn-role", RoleName: "fn-role", RoleID: "AROAFN", SessionName: "my-fn"}
+	lambdaSvc = &service.Service{Name: "lambda", EventSource: "lambda.amazonaws.com"}
+	iamSvc    = &service.Service{Name: "iam", EventSource: "iam.amazonaws.com", Global: true}
+	base      = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+)
+
+type fixture struct {
+	rec *trail.Recorder
+	svc *service.Service
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := trail.New(st, trail.Options{})
+	t.Cleanup(func() {
+		rec.Close(ctx)
+		st.Close()
+	})
+	return &fixture{rec: rec, svc: New(rec)}
+}
+
+// lookup runs LookupEvents with a JSON request body.
+func (f *fixture) lookup(t *testing.T, body string) (*LookupEventsOutput, error) {
+	t.Helper()
+	op := f.svc.Operations["LookupEvents"]
+	c := &service.Call{Context: context.Background(), Body: []byte(body), Service: f.svc, Operation: op,
+		Principal: alice, Account: acct, Region: "us-east-1", Time: time.Now()}
+	out, err := op.Handle(c)
+	if err != nil {
+		return nil, err
+	}
+	// Round-trip through JSON as the gateway would.
+	b, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res LookupEventsOutput
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	return &res, nil
+}
+
+// seed records a known set of events, one second apart from base.
+func (f *fixture) seed() {
+	fnARN := "arn:aws:lambda:us-east-1:" + acct + ":function:my-fn"
+	roleARN := "arn:aws:iam::" + acct + ":role/fn-role"
+	entries := []trail.Entry{
+		{Service: iamSvc, Operation: "CreateRole", Principal: alice, Details: service.TrailDetails{
+			Resources: []service.TrailResource{{ARN: roleARN, AccountID: acct, Type: "AWS::IAM::Role"}}}},
+		{Service: lambdaSvc, Operation: "CreateFunction20150331", Principal: alice, Details: service.TrailDetails{
+			Resources: []service.TrailResource{{ARN: fnARN, AccountID: acct, Type: "AWS::Lambda::Function"}}}},
+		{Service: lambdaSvc, Operation: "GetFunction20150331v2", ReadOnly: true, Principal: alice},
+		{Service: lambdaSvc, Operation: "Invoke", Principal: alice, Details: service.TrailDetails{
+			Resources: []service.TrailResource{{ARN: fnARN, AccountID: acct, Type: "AWS::Lambda::Function"}}}},
+		{EventSource: "logs.amazonaws.com", Operation: "CreateLogStream", Principal: fnRole, InvokedBy: "lambda.amazonaws.com"},
+		{EventSource: "logs.amazonaws.com", Operation: "PutLogEvents", Principal: fnRole, InvokedBy: "lambda.amazonaws.com"},
+		{Service: iamSvc, Operation: "GetRole", ReadOnly: true, Principal: fnRole, ErrorCode: "AccessDenied", ErrorMessage: "denied"},
+	}
+	for i, e := range entries {
+		e.Time = base.Add(time.Duration(i) * time.Second)
+		e.Account, e.Region = acct, "us-east-1"
+		f.rec.Record(e)
+	}
+}
+
+func names(out *LookupEventsOutput) []string {
+	var s []string
+	for _, e := range out.Events {
+		s = append(s, e.EventName)
+	}
+	return s
+}
+
+func TestLookupAttributes(t *testing.T) {
+	f := newFixture(t)
+	f.seed()
+	fnARN := "arn:aws:lambda:us-east-1:" + acct + ":function:my-fn"
+	tests := []struct {
+		key, value string
+		want       []string
+	}{
+		{"", "", []string{"GetRole", "PutLogEvents", "CreateLogStream", "Invoke", "GetFunction20150331v2", "CreateFunction20150331", "CreateRole"}},
+		{"EventName", "Invoke", []string{"Invoke"}},
+		{"EventSource", "logs.amazonaws.com", []string{"PutLogEvents", "CreateLogStream"}},
+		{"ReadOnly", "true", []string{"GetRole", "GetFunction20150331v2"}},
+		{"ReadOnly", "false", []string{"PutLogEvents", "CreateLogStream", "Invoke", "CreateFunction20150331", "CreateRole"}},
+		{"Username", "my-fn", []string{"GetRole", "PutLogEvents", "CreateLogStream"}},
+		{"Username", "alice", []string{"Invoke", "GetFunction20150331v2", "CreateFunction20150331", "CreateRole"}},
+		{"AccessKeyId", "ASIAFN", []string{"GetRole", "PutLogEvents", "CreateLogStream"}},
+		{"ResourceType", "AWS::Lambda::Function", []string{"Invoke", "CreateFunction20150331"}},
+		{"ResourceName", fnARN, []string{"Invoke", "CreateFunction20150331"}},
+		{"ResourceType", "AWS::IAM::Role", []string{"CreateRole"}},
+		{"EventName", "Nothing", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			body := `{}`
+			if tt.key != "" {
+				body = fmt.Sprintf(`{"LookupAttributes":[{"AttributeKey":%q,"AttributeValue":%q}]}`, tt.key, tt.value)
+			}
+			out, err := f.lookup(t, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := names(out); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("events = %v, want %v", got, tt.want)
+			}
+			if out.NextToken != "" {
+				t.Errorf("NextToken = %q", out.NextToken)
+			}
+		})
+	}
+	t.Run("EventId", func(t *testing.T) {
+		all, err := f.lookup(t, `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := all.Events[3].EventID
+		out, err := f.lookup(t, `{"LookupAttributes":[{"AttributeKey":"EventId","AttributeValue":"`+id+`"}]}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Events) != 1 || out.Events[0].EventID != id {
+			t.Errorf("events = %+v", out.Events)
+		}
+	})
+}
+
+func TestLookupEventShape(t *testing.T) {
+	f := newFixture(t)
+	f.seed()
+	out, err := f.lookup(t, `{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"PutLogEvents"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := out.Events[0]
+	if e.ReadOnly != "false" || e.AccessKeyID != "ASIAFN" || e.Username != "my-fn" || e.EventSource != "logs.amazonaws.com" ||
+		e.EventTime != base.Add(5*time.Second).Unix() || e.Resources == nil {
+		t.Errorf("event = %+v", e)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(e.CloudTrailEvent), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec["eventID"] != e.EventID || rec["eventName"] != "PutLogEvents" || rec["sourceIPAddress"] != "lambda.amazonaws.com" {
+		t.Errorf("CloudTrailEvent = %s", e.CloudTrailEvent)
+	}
+	if id := rec["userIdentity"].(map[string]any); id["type"] != "AssumedRole" || id["invokedBy"] != "lambda.amazonaws.com" {
+		t.Errorf("userIdentity = %v", id)
+	}
+
+	out, err = f.lookup(t, `{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"CreateRole"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := out.Events[0].Resources; len(r) != 1 || r[0].ResourceType != "AWS::IAM::Role" || r[0].ResourceName != "arn:aws:iam::"+acct+":role/fn-role" {
+		t.Errorf("resources = %+v", r)
+	}
+}
+
+func TestLookupSeesJustRecorded(t *testing.T) {
+	f := newFixture(t)
+	for i := range 20 {
+		f.rec.Record(trail.Entry{Service: lambdaSvc, Operation: fmt.Sprint("Op", i), Principal: alice, Account: acct})
+		out, err := f.lookup(t, `{"MaxResults":1}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Events) != 1 || out.Events[0].EventName != fmt.Sprint("Op", i) {
+			t.Fatalf("after recording Op%d: %v", i, names(out))
+		}
+	}
+}
+
+func TestLookupTimeRange(t *testing.T) {
+	f := newFixture(t)
+	f.seed()
+	sec := func(d int) int64 { return base.Add(time.Duration(d) * time.Second).Unix() }
+	tests := []struct {
+		body string
+		want []string
+	}{
+		{fmt.Sprintf(`{"StartTime":%d,"EndTime":%d}`, sec(1), sec(3)), []string{"Invoke", "GetFunction20150331v2", "CreateFunction20150331"}},
+		{fmt.Sprintf(`{"StartTime":%d}`, sec(5)), []string{"GetRole", "PutLogEvents"}},
+		{fmt.Sprintf(`{"EndTime":%d}`, sec(0)), []string{"CreateRole"}},
+		{fmt.Sprintf(`{"StartTime":%d.5,"EndTime":%d.5}`, sec(1), sec(2)), []string{"GetFunction20150331v2"}},
+		{fmt.Sprintf(`{"StartTime":%d,"EndTime":%d,"LookupAttributes":[{"AttributeKey":"Username","AttributeValue":"alice"}]}`, sec(2), sec(6)),
+			[]string{"Invoke", "GetFunction20150331v2"}},
+		{fmt.Sprintf(`{"StartTime":%d,"EndTime":%d}`, sec(100), sec(200)), nil},
+	}
+	for _, tt := range tests {
+		out, err := f.lookup(t, tt.body)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.body, err)
+		}
+		if got := names(out); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s: events = %v, want %v", tt.body, got, tt.want)
+		}
+	}
+}
+
+func TestLookupPaging(t *testing.T) {
+	f := newFixture(t)
+	const n = 123
+	for i := range n {
+		f.rec.Record(trail.Entry{Time: base.Add(time.Duration(i) * time.Millisecond), Service: lambdaSvc,
+			Operation: fmt.Sprint("Op", i), Principal: alice, Account: acct})
+	}
+	for _, page := range []int{1, 7, 50} {
+		seen := map[string]bool{}
+		var order []string
+		token := ""
+		for pages := 0; ; pages++ {
+			if pages > n+1 {
+				t.Fatal("paging does not end")
+			}
+			body := fmt.Sprintf(`{"MaxResults":%d,"LookupAttributes":[{"AttributeKey":"Username","AttributeValue":"alice"}]`, page)
+			if token != "" {
+				body += fmt.Sprintf(`,"NextToken":%q`, token)
+			}
+			out, err := f.lookup(t, body+"}")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Events) > page {
+				t.Fatalf("page of %d events, MaxResults %d", len(out.Events), page)
+			}
+			for _, e := range out.Events {
+				if seen[e.EventID] {
+					t.Fatalf("event %s seen twice", e.EventName)
+				}
+				seen[e.EventID] = true
+				order = append(order, e.EventName)
+			}
+			if token = out.NextToken; token == "" {
+				break
+			}
+		}
+		if len(order) != n || order[0] != fmt.Sprint("Op", n-1) || order[n-1] != "Op0" {
+			t.Errorf("MaxResults %d: %d events, first %s last %s", page, len(order), order[0], order[len(order)-1])
+		}
+	}
+	// A token is bound to its query.
+	out, err := f.lookup(t, `{"MaxResults":5}`)
+	if err != nil || out.NextToken == "" {
+		t.Fatalf("%v %v", out, err)
+	}
+	_, err = f.lookup(t, `{"MaxResults":5,"NextToken":"`+out.NextToken+`","LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"Op1"}]}`)
+	wantCode(t, err, "InvalidNextTokenException")
+	out2, err := f.lookup(t, `{"MaxResults":5,"NextToken":"`+out.NextToken+`"}`)
+	if err != nil || len(out2.Events) != 5 || out2.Events[0].EventName != fmt.Sprint("Op", n-6) {
+		t.Errorf("second page %v %v", names(out2), err)
+	}
+}
+
+func TestLookupErrors(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct{ body, code string }{
+		{`{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"a"},{"AttributeKey":"Username","AttributeValue":"b"}]}`, "InvalidLookupAttributesException"},
+		{`{"LookupAttributes":[{"AttributeKey":"Color","AttributeValue":"a"}]}`, "InvalidLookupAttributesException"},
+		{`{"LookupAttributes":[{"AttributeKey":"EventName"}]}`, "InvalidLookupAttributesException"},
+		{`{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":""}]}`, "InvalidLookupAttributesException"},
+		{`{"LookupAttributes":[{"AttributeKey":"ReadOnly","AttributeValue":"maybe"}]}`, "InvalidLookupAttributesException"},
+		{`{"StartTime":200,"EndTime":100}`, "InvalidTimeRangeException"},
+		{`{"MaxResults":0}`, "InvalidMaxResultsException"},
+		{`{"MaxResults":51}`, "InvalidMaxResultsException"},
+		{`{"NextToken":"garbage!"}`, "InvalidNextTokenException"},
+		{`{"NextToken":"Zm9vOmJhcg"}`, "InvalidNextTokenException"},
+		{`{"EventCategory":"management"}`, "InvalidEventCategoryException"},
+		{`{"MaxResults":"x"}`, "SerializationException"},
+	}
+	for _, tt := range tests {
+		_, err := f.lookup(t, tt.body)
+		wantCode(t, err, tt.code)
+	}
+	out, err := f.lookup(t, `{"EventCategory":"insight"}`)
+	if err != nil || out.Events == nil || len(out.Events) != 0 {
+		t.Errorf("insight lookup = %+v, %v", out, err)
+	}
+}
+
+func TestOperationTable(t *testing.T) {
+	svc := New(nil)
+	op := svc.Operations["LookupEvents"]
+	if svc.Name != "cloudtrail" || svc.TargetPrefix != TargetPrefix || svc.Protocol != service.JSON11 || svc.EventSource != "cloudtrail.amazonaws.com" {
+		t.Errorf("service = %+v", svc)
+	}
+	if op.Action != "cloudtrail:LookupEvents" || !op.ReadOnly || op.Resource != nil {
+		t.Errorf("operation = %+v", op)
+	}
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	var se *service.Error
+	if !errors.As(err, &se) || se.Code != code || se.Status != 400 || se.Message == "" {
+		t.Errorf("error = %v, want %s", err, code)
+	}
+}

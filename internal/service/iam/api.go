@@ -1,0 +1,294 @@
+package iam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// RoleInfo is what STS and Lambda need to know about a role.
+type RoleInfo struct {
+	Account string
+	ARN     string
+	RoleID  string // AROA...
+	Name    string
+	Path    string
+	// Trust is the parsed trust policy; TrustDocument the document as stored.
+	Trust         *policy.Policy
+	TrustDocument string
+	// MaxSessionDuration is the longest session AssumeRole may grant.
+	MaxSessionDuration time.Duration
+	Tags               []Tag
+	// PermissionsBoundary is the ARN of the role's boundary policy, or "".
+	PermissionsBoundary string
+	Created             time.Time
+}
+
+// EnsureRootKey registers the account's root access key. Calling it again
+// with another secret replaces the secret.
+func (i *IAM) EnsureRootKey(ctx context.Context, accessKeyID, secret string) error {
+	if accessKeyID == "" || secret == "" {
+		return fmt.Errorf("iam: root key needs an id and a secret")
+	}
+	err := i.update(ctx, func(tx store.Tx) error {
+		have, err := get[keyRecord](ctx, tx, tableKeys, accessKeyID)
+		if err != nil {
+			return err
+		}
+		if have != nil {
+			if have.User != "" {
+				return fmt.Errorf("iam: access key %s belongs to user %s", accessKeyID, have.User)
+			}
+			if plain, err := i.box.Open(have.Secret, []byte(accessKeyID)); err == nil && string(plain) == secret && have.Status == statusActive {
+				return nil
+			}
+		}
+		rec := keyRecord{
+			ID:      accessKeyID,
+			Status:  statusActive,
+			Secret:  i.box.Seal([]byte(secret), []byte(accessKeyID)),
+			Created: i.clock(),
+		}
+		if have != nil {
+			rec.Created = have.Created
+		}
+		return put(ctx, tx, tableKeys, accessKeyID, rec)
+	})
+	if err != nil {
+		return fmt.Errorf("iam: register root key: %w", err)
+	}
+	i.keys.drop(accessKeyID)
+	return nil
+}
+
+// LookupAccessKey returns the principal and secret of a long-term access
+// key (the root key or an IAM user's). It returns ErrNoSuchKey for an
+// unknown id and ErrInactiveKey for an inactive key. Answers are cached.
+func (i *IAM) LookupAccessKey(ctx context.Context, id string) (*service.Principal, string, error) {
+	k := i.keys.get(id)
+	if k == nil {
+		var err error
+		if k, err = i.loadKey(ctx, id); err != nil {
+			return nil, "", err
+		}
+	}
+	if !k.active {
+		return nil, "", ErrInactiveKey
+	}
+	p := k.principal
+	return &p, k.secret, nil
+}
+
+func (i *IAM) loadKey(ctx context.Context, id string) (*cachedKey, error) {
+	rec, err := get[keyRecord](ctx, i.store, tableKeys, id)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, ErrNoSuchKey
+	}
+	secret, err := i.box.Open(rec.Secret, []byte(id))
+	if err != nil {
+		return nil, fmt.Errorf("iam: open secret of %s: %w", id, err)
+	}
+	k := &cachedKey{secret: string(secret), active: rec.Status == statusActive}
+	if rec.User == "" {
+		k.principal = service.Principal{
+			Type:        service.Root,
+			Account:     i.account,
+			ARN:         "arn:aws:iam::" + i.account + ":root",
+			PrincipalID: i.account,
+			AccessKeyID: id,
+		}
+	} else {
+		u, err := get[userRecord](ctx, i.store, tableUsers, nameKey(rec.User))
+		if err != nil {
+			return nil, err
+		}
+		if u == nil {
+			return nil, ErrNoSuchKey
+		}
+		k.principal = service.Principal{
+			Type:        service.IAMUser,
+			Account:     i.account,
+			ARN:         i.userARN(u.Path, u.Name),
+			PrincipalID: u.ID,
+			UserName:    u.Name,
+			AccessKeyID: id,
+		}
+	}
+	i.keys.set(id, k)
+	return k, nil
+}
+
+// PolicySet returns the compiled policies of an IAM user, or of the role of
+// a role session, together with the given session policies. The root user
+// has none: it returns nil, nil. A user or role that no longer exists gets
+// a set that allows nothing.
+func (i *IAM) PolicySet(ctx context.Context, p *service.Principal, session []policy.Named) (*policy.PolicySet, error) {
+	if p == nil {
+		return nil, fmt.Errorf("iam: no principal")
+	}
+	if p.Account != "" && p.Account != i.account {
+		return nil, fmt.Errorf("iam: principal %s is not in account %s", p.ARN, i.account)
+	}
+	var k *kind
+	var name string
+	switch p.Type {
+	case service.Root:
+		return nil, nil
+	case service.IAMUser:
+		k, name = userKind, p.UserName
+	case service.AssumedRole:
+		k, name = roleKind, p.RoleName
+		if name == "" {
+			name = p.RoleARN[strings.LastIndexByte(p.RoleARN, '/')+1:]
+		}
+	default:
+		return nil, fmt.Errorf("iam: principal type %s has no identity policies", p.Type)
+	}
+	entity := k.cacheKey(name)
+	set, d, ok := i.sets.lookup(entity, session)
+	if ok {
+		return set, nil
+	}
+	gen := i.sets.generation()
+	var in policy.SetInput
+	e, err := k.load(i, ctx, i.store, name)
+	var se *service.Error
+	switch {
+	case errors.As(err, &se) && se.Code == "NoSuchEntity":
+		// A session of a deleted role (or a key of a deleted user) keeps
+		// no permissions: an empty set denies everything.
+	case err != nil:
+		return nil, fmt.Errorf("iam: policies of %s: %w", p.ARN, err)
+	default:
+		if in, err = i.setInput(ctx, i.store, e); err != nil {
+			return nil, fmt.Errorf("iam: policies of %s: %w", p.ARN, err)
+		}
+	}
+	in.Session = session
+	set = policy.Compile(in)
+	i.sets.put(gen, entity, session, d, set)
+	return set, nil
+}
+
+// setInput gathers an entity's identity policies (inline, then attached
+// managed policies at their default version) and its boundary.
+func (i *IAM) setInput(ctx context.Context, r store.Reader, e entity) (policy.SetInput, error) {
+	var in policy.SetInput
+	for _, p := range *e.inlines() {
+		parsed, err := policy.Parse(p.Doc, policy.Identity)
+		if err != nil {
+			return in, fmt.Errorf("inline policy %s: %w", p.Name, err)
+		}
+		in.Identity = append(in.Identity, policy.Named{ID: p.Name, Policy: parsed})
+	}
+	for _, arn := range *e.attached() {
+		parsed, err := i.managed(ctx, r, arn, policy.Identity)
+		if err != nil {
+			return in, err
+		}
+		if parsed != nil {
+			in.Identity = append(in.Identity, policy.Named{ID: arn, Policy: parsed})
+		}
+	}
+	if arn := *e.boundary(); arn != "" {
+		parsed, err := i.managed(ctx, r, arn, policy.Boundary)
+		if err != nil {
+			return in, err
+		}
+		if parsed != nil {
+			in.Boundary = &policy.Named{ID: arn, Policy: parsed}
+		}
+	}
+	return in, nil
+}
+
+// managed parses the default version of a managed policy; nil if it is gone.
+func (i *IAM) managed(ctx context.Context, r store.Reader, arn string, kind policy.Kind) (*policy.Policy, error) {
+	rec, _, err := i.policy(ctx, r, arn)
+	if err != nil || rec == nil {
+		return nil, err
+	}
+	parsed, err := policy.Parse(rec.defaultDoc(), kind)
+	if err != nil {
+		return nil, fmt.Errorf("managed policy %s: %w", arn, err)
+	}
+	return parsed, nil
+}
+
+// Role describes the role name in account, or returns NoSuchEntity.
+func (i *IAM) Role(ctx context.Context, account, name string) (*RoleInfo, error) {
+	if account != i.account {
+		return nil, noSuchEntity("The role with name %s cannot be found.", name)
+	}
+	if info := i.sets.role(name); info != nil {
+		return info, nil
+	}
+	gen := i.sets.generation()
+	rec, err := i.role(ctx, i.store, name)
+	if err != nil {
+		return nil, err
+	}
+	trust, err := policy.Parse(rec.Trust, policy.Trust)
+	if err != nil {
+		return nil, fmt.Errorf("iam: trust policy of role %s: %w", rec.Name, err)
+	}
+	info := &RoleInfo{
+		Account:             i.account,
+		ARN:                 i.roleARN(rec.Path, rec.Name),
+		RoleID:              rec.ID,
+		Name:                rec.Name,
+		Path:                rec.Path,
+		Trust:               trust,
+		TrustDocument:       rec.Trust,
+		MaxSessionDuration:  time.Duration(rec.MaxSession) * time.Second,
+		Tags:                append([]Tag(nil), rec.Tags...),
+		PermissionsBoundary: rec.Boundary,
+		Created:             rec.Created,
+	}
+	i.sets.putRole(gen, info)
+	return info, nil
+}
+
+// RoleByARN describes the role arn names (arn:aws:iam::ACCT:role/path/name).
+func (i *IAM) RoleByARN(ctx context.Context, arn string) (*RoleInfo, error) {
+	rest, ok := strings.CutPrefix(arn, "arn:aws:iam::")
+	acct, res, ok2 := strings.Cut(rest, ":")
+	if !ok || !ok2 || !strings.HasPrefix(res, "role/") {
+		return nil, invalidInput("ARN %s is not valid.", arn)
+	}
+	name := res[strings.LastIndexByte(res, '/')+1:]
+	info, err := i.Role(ctx, acct, name)
+	if err != nil {
+		return nil, err
+	}
+	if info.ARN != arn {
+		return nil, noSuchEntity("The role with name %s cannot be found.", name)
+	}
+	return info, nil
+}
+
+// ManagedPolicy returns the default version of a managed policy, parsed as
+// a session policy (for AssumeRole's PolicyArns).
+func (i *IAM) ManagedPolicy(ctx context.Context, arn string) (*policy.Policy, error) {
+	rec, _, err := i.policy(ctx, i.store, arn)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, noSuchEntity("Policy %s was not found.", arn)
+	}
+	p, err := policy.Parse(rec.defaultDoc(), policy.Session)
+	if err != nil {
+		return nil, fmt.Errorf("iam: managed policy %s: %w", arn, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,206 @@
+package iam
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// Attach{Role,User}Policy, Detach{Role,User}Policy, ListAttached{Role,User}Policies.
+
+func (k *kind) attachPolicy(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	name := f.str(k.param, k.field, true)
+	arn := f.str("PolicyArn", fARN, true)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if !validARN(arn) {
+		return nil, invalidInput("ARN %s is not valid.", arn)
+	}
+	err := k.change(i, c, name, func(tx store.Tx, e entity) error {
+		p, key, err := i.policy(c.Context, tx, arn)
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			return noSuchEntity("Policy %s does not exist or is not attachable.", arn)
+		}
+		have := *e.attached()
+		if slices.Contains(have, arn) {
+			return nil
+		}
+		if len(have) >= maxAttached {
+			return limitExceeded("Cannot exceed quota for PoliciesPer%s: %d", title(k.noun), maxAttached)
+		}
+		*e.attached() = append(have, arn)
+		p.Attachments++
+		return put(c.Context, tx, tablePolicies, key, p)
+	})
+	return nil, err
+}
+
+func (k *kind) detachPolicy(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	name := f.str(k.param, k.field, true)
+	arn := f.str("PolicyArn", fARN, true)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if !validARN(arn) {
+		return nil, invalidInput("ARN %s is not valid.", arn)
+	}
+	err := k.change(i, c, name, func(tx store.Tx, e entity) error {
+		next, ok := removeString(*e.attached(), arn)
+		if !ok {
+			return noSuchEntity("Policy %s was not found.", arn)
+		}
+		*e.attached() = next
+		p, key, err := i.policy(c.Context, tx, arn)
+		if err != nil || p == nil {
+			return err
+		}
+		p.Attachments = max(0, p.Attachments-1)
+		return put(c.Context, tx, tablePolicies, key, p)
+	})
+	return nil, err
+}
+
+type attachedResult struct {
+	AttachedPolicies list[attachedPolicyXML] `xml:"AttachedPolicies"`
+	page
+}
+
+func (k *kind) listAttached(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	name := f.str(k.param, k.field, true)
+	prefix := f.str("PathPrefix", fPolicyPath, false)
+	marker, max := f.paging()
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	e, err := k.load(i, c.Context, i.store, name)
+	if err != nil {
+		return nil, err
+	}
+	var items []indexed[attachedPolicyXML]
+	for n, arn := range *e.attached() {
+		pname, path := splitPolicyARN(arn)
+		if !strings.HasPrefix(path, prefix) {
+			continue
+		}
+		items = append(items, indexed[attachedPolicyXML]{n, attachedPolicyXML{PolicyName: pname, PolicyArn: arn}})
+	}
+	got, pg, err := paginate(items, indexed[attachedPolicyXML].key, marker, max)
+	if err != nil {
+		return nil, err
+	}
+	out := attachedResult{AttachedPolicies: list[attachedPolicyXML]{}, page: pg}
+	for _, it := range got {
+		out.AttachedPolicies = append(out.AttachedPolicies, it.v)
+	}
+	return out, nil
+}
+
+// splitPolicyARN returns the name and path of a managed policy ARN.
+func splitPolicyARN(arn string) (name, path string) {
+	_, res, _ := strings.Cut(arn, ":policy")
+	slash := strings.LastIndexByte(res, '/')
+	if slash < 0 {
+		return res, "/"
+	}
+	return res[slash+1:], res[:slash+1]
+}
+
+func title(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+type policyRoleXML struct {
+	RoleName string `xml:"RoleName"`
+	RoleId   string `xml:"RoleId"`
+}
+
+type policyUserXML struct {
+	UserName string `xml:"UserName"`
+	UserId   string `xml:"UserId"`
+}
+
+type entitiesResult struct {
+	PolicyGroups list[struct{}]      `xml:"PolicyGroups"`
+	PolicyUsers  list[policyUserXML] `xml:"PolicyUsers"`
+	PolicyRoles  list[policyRoleXML] `xml:"PolicyRoles"`
+	page
+}
+
+func listEntitiesForPolicy(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	arn := f.str("PolicyArn", fARN, true)
+	filter := f.enum("EntityFilter", "User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
+	prefix := f.str("PathPrefix", fPath, false)
+	usage := f.enum("PolicyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")
+	marker, max := f.paging()
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	p, err := i.mustPolicy(c, i.store, arn)
+	if err != nil {
+		return nil, err
+	}
+	uses := func(e entity) bool {
+		switch usage {
+		case "PermissionsPolicy":
+			return slices.Contains(*e.attached(), p.ARN)
+		case "PermissionsBoundary":
+			return *e.boundary() == p.ARN
+		}
+		return slices.Contains(*e.attached(), p.ARN) || *e.boundary() == p.ARN
+	}
+	// One sorted sequence: users then roles, so one marker pages both.
+	type hit struct {
+		key  string
+		user *policyUserXML
+		role *policyRoleXML
+	}
+	var hits []hit
+	if filter == "" || filter == "User" {
+		users, err := all[userRecord](c.Context, i.store, tableUsers, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			if uses(u) && strings.HasPrefix(u.Path, prefix) {
+				hits = append(hits, hit{key: "u/" + nameKey(u.Name), user: &policyUserXML{u.Name, u.ID}})
+			}
+		}
+	}
+	if filter == "" || filter == "Role" {
+		roles, err := all[roleRecord](c.Context, i.store, tableRoles, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range roles {
+			if uses(r) && strings.HasPrefix(r.Path, prefix) {
+				hits = append(hits, hit{key: "r/" + nameKey(r.Name), role: &policyRoleXML{r.Name, r.ID}})
+			}
+		}
+	}
+	got, pg, err := paginate(hits, func(h hit) string { return h.key }, marker, max)
+	if err != nil {
+		return nil, err
+	}
+	out := entitiesResult{PolicyGroups: list[struct{}]{}, PolicyUsers: list[policyUserXML]{}, PolicyRoles: list[policyRoleXML]{}, page: pg}
+	for _, h := range got {
+		if h.user != nil {
+			out.PolicyUsers = append(out.PolicyUsers, *h.user)
+		} else {
+			out.PolicyRoles = append(out.PolicyRoles, *h.role)
+		}
+	}
+	return out, nil
+}

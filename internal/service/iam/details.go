@@ -1,0 +1,176 @@
+package iam
+
+import (
+	"slices"
+
+	"github.com/rolecall/rolecall/internal/service"
+)
+
+// GetAccountAuthorizationDetails.
+
+type policyDetailXML struct {
+	PolicyName     string `xml:"PolicyName"`
+	PolicyDocument string `xml:"PolicyDocument"`
+}
+
+type userDetailXML struct {
+	Path                    string                  `xml:"Path"`
+	UserName                string                  `xml:"UserName"`
+	UserId                  string                  `xml:"UserId"`
+	Arn                     string                  `xml:"Arn"`
+	CreateDate              string                  `xml:"CreateDate"`
+	UserPolicyList          list[policyDetailXML]   `xml:"UserPolicyList"`
+	GroupList               list[string]            `xml:"GroupList"`
+	AttachedManagedPolicies list[attachedPolicyXML] `xml:"AttachedManagedPolicies"`
+	PermissionsBoundary     *boundaryXML            `xml:"PermissionsBoundary,omitempty"`
+	Tags                    list[Tag]               `xml:"Tags"`
+}
+
+type roleDetailXML struct {
+	Path                     string                  `xml:"Path"`
+	RoleName                 string                  `xml:"RoleName"`
+	RoleId                   string                  `xml:"RoleId"`
+	Arn                      string                  `xml:"Arn"`
+	CreateDate               string                  `xml:"CreateDate"`
+	AssumeRolePolicyDocument string                  `xml:"AssumeRolePolicyDocument"`
+	InstanceProfileList      list[struct{}]          `xml:"InstanceProfileList"`
+	RolePolicyList           list[policyDetailXML]   `xml:"RolePolicyList"`
+	AttachedManagedPolicies  list[attachedPolicyXML] `xml:"AttachedManagedPolicies"`
+	PermissionsBoundary      *boundaryXML            `xml:"PermissionsBoundary,omitempty"`
+	Tags                     list[Tag]               `xml:"Tags"`
+	RoleLastUsed             roleLastUsedXML         `xml:"RoleLastUsed"`
+}
+
+type managedDetailXML struct {
+	PolicyName                    string                 `xml:"PolicyName"`
+	PolicyId                      string                 `xml:"PolicyId"`
+	Arn                           string                 `xml:"Arn"`
+	Path                          string                 `xml:"Path"`
+	DefaultVersionId              string                 `xml:"DefaultVersionId"`
+	AttachmentCount               int                    `xml:"AttachmentCount"`
+	PermissionsBoundaryUsageCount int                    `xml:"PermissionsBoundaryUsageCount"`
+	IsAttachable                  bool                   `xml:"IsAttachable"`
+	Description                   string                 `xml:"Description,omitempty"`
+	CreateDate                    string                 `xml:"CreateDate"`
+	UpdateDate                    string                 `xml:"UpdateDate"`
+	PolicyVersionList             list[policyVersionXML] `xml:"PolicyVersionList"`
+}
+
+type authDetailsResult struct {
+	UserDetailList  list[userDetailXML]    `xml:"UserDetailList"`
+	GroupDetailList list[struct{}]         `xml:"GroupDetailList"`
+	RoleDetailList  list[roleDetailXML]    `xml:"RoleDetailList"`
+	Policies        list[managedDetailXML] `xml:"Policies"`
+	page
+}
+
+// detail is one entry of the combined, paged result.
+type detail struct {
+	key    string
+	user   *userDetailXML
+	role   *roleDetailXML
+	policy *managedDetailXML
+}
+
+func inlineDetails(ps []inline) list[policyDetailXML] {
+	out := list[policyDetailXML]{}
+	for _, p := range ps {
+		out = append(out, policyDetailXML{PolicyName: p.Name, PolicyDocument: encodeDocument(p.Doc)})
+	}
+	return out
+}
+
+func attachedDetails(arns []string) list[attachedPolicyXML] {
+	out := list[attachedPolicyXML]{}
+	for _, arn := range arns {
+		name, _ := splitPolicyARN(arn)
+		out = append(out, attachedPolicyXML{PolicyName: name, PolicyArn: arn})
+	}
+	return out
+}
+
+func getAccountAuthorizationDetails(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	filter := f.strings("Filter", fAny, false)
+	marker, max := f.paging()
+	for _, v := range filter {
+		if !slices.Contains([]string{"User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"}, v) {
+			f.fail("Value '%s' at 'filter' failed to satisfy constraint: Member must satisfy enum value set: [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]", v)
+		}
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	want := func(t string) bool { return len(filter) == 0 || slices.Contains(filter, t) }
+	var items []detail
+	if want("User") {
+		users, err := all[userRecord](c.Context, i.store, tableUsers, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			items = append(items, detail{key: "1/" + nameKey(u.Name), user: &userDetailXML{
+				Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: i.userARN(u.Path, u.Name), CreateDate: iso(u.Created),
+				UserPolicyList: inlineDetails(u.Inline), GroupList: list[string]{},
+				AttachedManagedPolicies: attachedDetails(u.Attached), PermissionsBoundary: boundaryOf(u.Boundary), Tags: u.Tags,
+			}})
+		}
+	}
+	if want("Role") {
+		roles, err := all[roleRecord](c.Context, i.store, tableRoles, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range roles {
+			items = append(items, detail{key: "2/" + nameKey(r.Name), role: &roleDetailXML{
+				Path: r.Path, RoleName: r.Name, RoleId: r.ID, Arn: i.roleARN(r.Path, r.Name), CreateDate: iso(r.Created),
+				AssumeRolePolicyDocument: encodeDocument(r.Trust), InstanceProfileList: list[struct{}]{},
+				RolePolicyList: inlineDetails(r.Inline), AttachedManagedPolicies: attachedDetails(r.Attached),
+				PermissionsBoundary: boundaryOf(r.Boundary), Tags: r.Tags,
+				RoleLastUsed: roleLastUsedXML{LastUsedDate: iso(r.LastUsed), Region: r.LastRegion},
+			}})
+		}
+	}
+	if want("LocalManagedPolicy") || want("AWSManagedPolicy") {
+		pols, err := all[policyRecord](c.Context, i.store, tablePolicies, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pols {
+			// Unfiltered, only policies in use are reported, as IAM does.
+			if (p.AWS && !want("AWSManagedPolicy")) || (!p.AWS && !want("LocalManagedPolicy")) ||
+				(len(filter) == 0 && p.AWS && p.Attachments == 0 && p.BoundaryUses == 0) {
+				continue
+			}
+			d := &managedDetailXML{
+				PolicyName: p.Name, PolicyId: p.ID, Arn: p.ARN, Path: p.Path, DefaultVersionId: p.Default,
+				AttachmentCount: p.Attachments, PermissionsBoundaryUsageCount: p.BoundaryUses, IsAttachable: true,
+				Description: p.Description, CreateDate: iso(p.Created), UpdateDate: iso(p.Updated),
+				PolicyVersionList: list[policyVersionXML]{},
+			}
+			for k := range p.Versions {
+				d.PolicyVersionList = append(d.PolicyVersionList, versionOut(p, &p.Versions[k], true))
+			}
+			items = append(items, detail{key: "3/" + p.ARN, policy: d})
+		}
+	}
+	got, pg, err := paginate(items, func(d detail) string { return d.key }, marker, max)
+	if err != nil {
+		return nil, err
+	}
+	out := authDetailsResult{
+		UserDetailList: list[userDetailXML]{}, GroupDetailList: list[struct{}]{},
+		RoleDetailList: list[roleDetailXML]{}, Policies: list[managedDetailXML]{}, page: pg,
+	}
+	for _, d := range got {
+		switch {
+		case d.user != nil:
+			out.UserDetailList = append(out.UserDetailList, *d.user)
+		case d.role != nil:
+			out.RoleDetailList = append(out.RoleDetailList, *d.role)
+		default:
+			out.Policies = append(out.Policies, *d.policy)
+		}
+	}
+	return out, nil
+}

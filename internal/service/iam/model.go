@@ -1,0 +1,219 @@
+package iam
+
+import (
+	"encoding/xml"
+	"time"
+)
+
+// Store tables. Roles, users and customer managed policies are keyed by
+// their lower-cased name, since IAM names are unique case-insensitively.
+const (
+	tableRoles    = "iam_roles"
+	tableUsers    = "iam_users"
+	tablePolicies = "iam_policies" // "aws/<name>" or "local/<name>"
+	tableKeys     = "iam_keys"     // access key id
+)
+
+// Quotas.
+const (
+	maxTrustSize        = 2048
+	maxRoleInlineSize   = 10240
+	maxUserInlineSize   = 2048
+	maxManagedSize      = 6144
+	maxAttached         = 10
+	maxVersions         = 5
+	maxKeysPerUser      = 2
+	maxTags             = 50
+	defaultMaxItems     = 100
+	defaultSessionLimit = 3600
+)
+
+// Tag is an IAM tag.
+type Tag struct {
+	Key   string `xml:"Key" json:"k"`
+	Value string `xml:"Value" json:"v"`
+}
+
+// inline is an inline policy of a role or user, kept exactly as sent.
+type inline struct {
+	Name string `json:"name"`
+	Doc  string `json:"doc"`
+}
+
+// roleRecord is a stored role.
+type roleRecord struct {
+	Name        string    `json:"name"`
+	Path        string    `json:"path"`
+	ID          string    `json:"id"`
+	Created     time.Time `json:"created"`
+	Trust       string    `json:"trust"`
+	Description string    `json:"description,omitempty"`
+	MaxSession  int       `json:"maxSession"`
+	Boundary    string    `json:"boundary,omitempty"`
+	Tags        []Tag     `json:"tags,omitempty"`
+	Inline      []inline  `json:"inline,omitempty"`   // sorted by name
+	Attached    []string  `json:"attached,omitempty"` // policy ARNs in attach order
+	LastUsed    time.Time `json:"lastUsed,omitzero"`
+	LastRegion  string    `json:"lastRegion,omitempty"`
+}
+
+// userRecord is a stored IAM user.
+type userRecord struct {
+	Name     string    `json:"name"`
+	Path     string    `json:"path"`
+	ID       string    `json:"id"`
+	Created  time.Time `json:"created"`
+	Boundary string    `json:"boundary,omitempty"`
+	Tags     []Tag     `json:"tags,omitempty"`
+	Inline   []inline  `json:"inline,omitempty"`
+	Attached []string  `json:"attached,omitempty"`
+	Keys     []string  `json:"keys,omitempty"` // access key ids in creation order
+}
+
+// policyRecord is a stored managed policy, AWS or customer managed.
+type policyRecord struct {
+	ARN          string          `json:"arn"`
+	Name         string          `json:"name"`
+	ID           string          `json:"id"`
+	Path         string          `json:"path"`
+	Description  string          `json:"description,omitempty"`
+	Created      time.Time       `json:"created"`
+	Updated      time.Time       `json:"updated"`
+	Default      string          `json:"default"`
+	Versions     []versionRecord `json:"versions"`
+	NextVersion  int             `json:"nextVersion"`
+	Tags         []Tag           `json:"tags,omitempty"`
+	Attachments  int             `json:"attachments"`
+	BoundaryUses int             `json:"boundaryUses"`
+	AWS          bool            `json:"aws,omitempty"`
+}
+
+// versionRecord is one version of a managed policy.
+type versionRecord struct {
+	ID      string    `json:"id"`
+	Doc     string    `json:"doc"`
+	Created time.Time `json:"created"`
+}
+
+// keyRecord is a stored long-term access key. User is "" for the root key.
+type keyRecord struct {
+	ID          string    `json:"id"`
+	User        string    `json:"user,omitempty"`
+	Status      string    `json:"status"`
+	Secret      []byte    `json:"secret"` // sealed with the server key
+	Created     time.Time `json:"created"`
+	LastUsed    time.Time `json:"lastUsed,omitzero"`
+	LastService string    `json:"lastService,omitempty"`
+	LastRegion  string    `json:"lastRegion,omitempty"`
+}
+
+func (p *policyRecord) version(id string) *versionRecord {
+	for k := range p.Versions {
+		if p.Versions[k].ID == id {
+			return &p.Versions[k]
+		}
+	}
+	return nil
+}
+
+func (p *policyRecord) defaultDoc() string {
+	if v := p.version(p.Default); v != nil {
+		return v.Doc
+	}
+	return ""
+}
+
+// list renders a query-protocol list: <Name><member>..</member>...</Name>.
+// Without omitempty an empty list is still rendered as an empty element.
+type list[T any] []T
+
+func (l list[T]) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	if err := e.EncodeToken(start); err != nil {
+		return err
+	}
+	member := xml.StartElement{Name: xml.Name{Local: "member"}}
+	for _, v := range l {
+		if err := e.EncodeElement(v, member); err != nil {
+			return err
+		}
+	}
+	return e.EncodeToken(start.End())
+}
+
+// Output shapes, members in model order.
+
+type boundaryXML struct {
+	PermissionsBoundaryType string `xml:"PermissionsBoundaryType"`
+	PermissionsBoundaryArn  string `xml:"PermissionsBoundaryArn"`
+}
+
+type roleLastUsedXML struct {
+	LastUsedDate string `xml:"LastUsedDate,omitempty"`
+	Region       string `xml:"Region,omitempty"`
+}
+
+type roleXML struct {
+	Path                     string           `xml:"Path"`
+	RoleName                 string           `xml:"RoleName"`
+	RoleId                   string           `xml:"RoleId"`
+	Arn                      string           `xml:"Arn"`
+	CreateDate               string           `xml:"CreateDate"`
+	AssumeRolePolicyDocument string           `xml:"AssumeRolePolicyDocument,omitempty"`
+	Description              string           `xml:"Description,omitempty"`
+	MaxSessionDuration       int              `xml:"MaxSessionDuration,omitempty"`
+	PermissionsBoundary      *boundaryXML     `xml:"PermissionsBoundary,omitempty"`
+	Tags                     list[Tag]        `xml:"Tags,omitempty"`
+	RoleLastUsed             *roleLastUsedXML `xml:"RoleLastUsed,omitempty"`
+}
+
+type userXML struct {
+	Path                string       `xml:"Path,omitempty"` // empty for the root user
+	UserName            string       `xml:"UserName,omitempty"`
+	UserId              string       `xml:"UserId"`
+	Arn                 string       `xml:"Arn"`
+	CreateDate          string       `xml:"CreateDate"`
+	PermissionsBoundary *boundaryXML `xml:"PermissionsBoundary,omitempty"`
+	Tags                list[Tag]    `xml:"Tags,omitempty"`
+}
+
+type policyXML struct {
+	PolicyName                    string    `xml:"PolicyName"`
+	PolicyId                      string    `xml:"PolicyId"`
+	Arn                           string    `xml:"Arn"`
+	Path                          string    `xml:"Path"`
+	DefaultVersionId              string    `xml:"DefaultVersionId"`
+	AttachmentCount               int       `xml:"AttachmentCount"`
+	PermissionsBoundaryUsageCount int       `xml:"PermissionsBoundaryUsageCount"`
+	IsAttachable                  bool      `xml:"IsAttachable"`
+	Description                   string    `xml:"Description,omitempty"`
+	CreateDate                    string    `xml:"CreateDate"`
+	UpdateDate                    string    `xml:"UpdateDate"`
+	Tags                          list[Tag] `xml:"Tags,omitempty"`
+}
+
+type policyVersionXML struct {
+	Document         string `xml:"Document,omitempty"`
+	VersionId        string `xml:"VersionId"`
+	IsDefaultVersion bool   `xml:"IsDefaultVersion"`
+	CreateDate       string `xml:"CreateDate"`
+}
+
+type attachedPolicyXML struct {
+	PolicyName string `xml:"PolicyName"`
+	PolicyArn  string `xml:"PolicyArn"`
+}
+
+// page is the paging tail shared by list outputs.
+type page struct {
+	IsTruncated bool   `xml:"IsTruncated"`
+	Marker      string `xml:"Marker,omitempty"`
+}
+
+const isoFormat = "2006-01-02T15:04:05Z"
+
+func iso(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(isoFormat)
+}

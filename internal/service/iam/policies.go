@@ -1,0 +1,454 @@
+package iam
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// Customer and AWS managed policies and their versions.
+
+func policyOut(p *policyRecord, full bool) policyXML {
+	x := policyXML{
+		PolicyName:                    p.Name,
+		PolicyId:                      p.ID,
+		Arn:                           p.ARN,
+		Path:                          p.Path,
+		DefaultVersionId:              p.Default,
+		AttachmentCount:               p.Attachments,
+		PermissionsBoundaryUsageCount: p.BoundaryUses,
+		IsAttachable:                  true,
+		CreateDate:                    iso(p.Created),
+		UpdateDate:                    iso(p.Updated),
+	}
+	if full {
+		x.Description = p.Description
+		x.Tags = p.Tags
+	}
+	return x
+}
+
+func versionOut(p *policyRecord, v *versionRecord, withDoc bool) policyVersionXML {
+	x := policyVersionXML{VersionId: v.ID, IsDefaultVersion: v.ID == p.Default, CreateDate: iso(v.Created)}
+	if withDoc {
+		x.Document = encodeDocument(v.Doc)
+	}
+	return x
+}
+
+// mustPolicy reads the managed policy arn names, or the error IAM gives.
+func (i *IAM) mustPolicy(c *service.Call, r store.Reader, arn string) (*policyRecord, error) {
+	if !validARN(arn) {
+		return nil, invalidInput("ARN %s is not valid.", arn)
+	}
+	p, _, err := i.policy(c.Context, r, arn)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, noSuchEntity("Policy %s was not found.", arn)
+	}
+	return p, nil
+}
+
+// changePolicy applies fn to the customer managed policy arn names. AWS
+// managed policies cannot be changed.
+func (i *IAM) changePolicy(c *service.Call, arn string, fn func(p *policyRecord) error) (*policyRecord, error) {
+	var out *policyRecord
+	err := i.update(c.Context, func(tx store.Tx) error {
+		p, err := i.mustPolicy(c, tx, arn)
+		if err != nil {
+			return err
+		}
+		if p.AWS {
+			return notModifiable(c, arn)
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+		out = p
+		key, _ := i.policyKey(arn)
+		return put(c.Context, tx, tablePolicies, key, p)
+	})
+	return out, err
+}
+
+// notModifiable is IAM's answer to changing a policy AWS owns.
+func notModifiable(c *service.Call, arn string) error {
+	caller := "arn:aws:iam::" + c.Account + ":root"
+	if c.Principal != nil && c.Principal.ARN != "" {
+		caller = c.Principal.ARN
+	}
+	op := ""
+	if c.Operation != nil {
+		op = c.Operation.Name
+	}
+	if op == "DeletePolicy" {
+		return service.AccessDenied("Cannot delete policies outside your own account.")
+	}
+	return service.AccessDenied("User: " + caller + " is not authorized to perform: iam:" + op + " on resource: policy " + arn)
+}
+
+// checkManagedDocument validates a managed policy document.
+func checkManagedDocument(doc string) error {
+	if _, err := parseDocument(doc, policy.Identity); err != nil {
+		return err
+	}
+	if policy.Size(doc) > maxManagedSize {
+		return limitExceeded("Cannot exceed quota for PolicySize: %d", maxManagedSize)
+	}
+	return nil
+}
+
+type policyResult struct {
+	Policy policyXML `xml:"Policy"`
+}
+
+func createPolicy(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	name := f.str("PolicyName", fPolicyName, true)
+	path := f.str("Path", fPolicyPath, false)
+	doc := f.str("PolicyDocument", fDocument, true)
+	desc := f.str("Description", fPolicyDesc, false)
+	tags := f.tags("Tags")
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if path == "" {
+		path = "/"
+	}
+	if err := checkTags(tags); err != nil {
+		return nil, err
+	}
+	if err := checkManagedDocument(doc); err != nil {
+		return nil, err
+	}
+	now := i.clock()
+	p := &policyRecord{
+		ARN:         i.policyARN(path, name),
+		Name:        name,
+		ID:          uniqueID(prefixPolicy),
+		Path:        path,
+		Description: desc,
+		Created:     now,
+		Updated:     now,
+		Default:     "v1",
+		Versions:    []versionRecord{{ID: "v1", Doc: doc, Created: now}},
+		NextVersion: 2,
+		Tags:        tags,
+	}
+	key := "local/" + nameKey(name)
+	err := i.update(c.Context, func(tx store.Tx) error {
+		have, err := get[policyRecord](c.Context, tx, tablePolicies, key)
+		if err != nil {
+			return err
+		}
+		if have != nil {
+			return alreadyExists("A policy called %s already exists. Duplicate names are not allowed.", name)
+		}
+		return put(c.Context, tx, tablePolicies, key, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return policyResult{Policy: policyOut(p, false)}, nil
+}
+
+func getPolicy(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	arn := f.str("PolicyArn", fARN, true)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	p, err := i.mustPolicy(c, i.store, arn)
+	if err != nil {
+		return nil, err
+	}
+	return policyResult{Policy: policyOut(p, true)}, nil
+}
+
+type listPoliciesResult struct {
+	Policies list[policyXML] `xml:"Policies"`
+	page
+}
+
+func listPolicies(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	scope := f.enum("Scope", "All", "AWS", "Local")
+	onlyAttached := f.boolean("OnlyAttached")
+	prefix := f.str("PathPrefix", fPolicyPath, false)
+	usage := f.enum("PolicyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")
+	marker, max := f.paging()
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	storePrefix := ""
+	switch scope {
+	case "AWS":
+		storePrefix = "aws/"
+	case "Local":
+		storePrefix = "local/"
+	}
+	recs, err := all[policyRecord](c.Context, i.store, tablePolicies, storePrefix)
+	if err != nil {
+		return nil, err
+	}
+	var match []*policyRecord
+	for _, p := range recs {
+		if !strings.HasPrefix(p.Path, prefix) {
+			continue
+		}
+		if usage == "PermissionsBoundary" && p.BoundaryUses == 0 {
+			continue
+		}
+		if onlyAttached {
+			attached := p.Attachments > 0 || p.BoundaryUses > 0
+			if usage == "PermissionsPolicy" {
+				attached = p.Attachments > 0
+			}
+			if !attached {
+				continue
+			}
+		}
+		match = append(match, p)
+	}
+	key := func(p *policyRecord) string {
+		if p.AWS {
+			return "aws/" + nameKey(p.Name)
+		}
+		return "local/" + nameKey(p.Name)
+	}
+	match, pg, err := paginate(match, key, marker, max)
+	if err != nil {
+		return nil, err
+	}
+	out := listPoliciesResult{Policies: list[policyXML]{}, page: pg}
+	for _, p := range match {
+		out.Policies = append(out.Policies, policyOut(p, false))
+	}
+	return out, nil
+}
+
+func deletePolicy(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	arn := f.str("PolicyArn", fARN, true)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	err := i.update(c.Context, func(tx store.Tx) error {
+		p, err := i.mustPolicy(c, tx, arn)
+		if err != nil {
+			return err
+		}
+		if p.AWS {
+			return notModifiable(c, arn)
+		}
+		if p.Attachments > 0 || p.BoundaryUses > 0 {
+			return deleteConflict("Cannot delete a policy attached to entities.")
+		}
+		if len(p.Versions) > 1 {
+			return deleteConflict("This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
+		}
+		key, _ := i.policyKey(arn)
+		return del(c.Context, tx, tablePolicies, key)
+	})
+	return nil, err
+}
+
+type policyVersionResult struct {
+	PolicyVersion policyVersionXML `xml:"PolicyVersion"`
+}
+
+func createPolicyVersion(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	arn := f.str("PolicyArn", fARN, true)
+	doc := f.str("PolicyDocument", fDocument, true)
+	setDefault := f.boolean("SetAsDefault")
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if err := checkManagedDocument(doc); err != nil {
+		return nil, err
+	}
+	var v versionRecord
+	p, err := i.changePolicy(c, arn, func(p *policyRecord) error {
+		if len(p.Versions) >= maxVersions {
+			return limitExceeded("A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxVersions)
+		}
+		v = versionRecord{ID: "v" + strconv.Itoa(p.NextVersion), Doc: doc, Created: i.clock()}
+		p.NextVersion++
+		p.Versions = append(p.Versions, v)
+		if setDefault {
+			p.Default = v.ID
+			p.Updated = v.Created
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if setDefault {
+		i.sets.invalidateAll()
+	}
+	return policyVersionResult{PolicyVersion: versionOut(p, &v, false)}, nil
+}
+
+func getPolicyVersion(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	arn := f.str("PolicyArn", fARN, true)
+	vid := f.str("VersionId", fVersionID, true)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	p, err := i.mustPolicy(c, i.store, arn)
+	if err != nil {
+		return nil, err
+	}
+	v := p.version(vid)
+	if v == nil {
+		return nil, noVersion(arn, vid)
+	}
+	return policyVersionResult{PolicyVersion: versionOut(p, v, true)}, nil
+}
+
+func noVersion(arn, vid string) error {
+	return noSuchEntity("Policy %s version %s does not exist or is not attachable.", arn, vid)
+}
+
+type listVersionsResult struct {
+	Versions list[policyVersionXML] `xml:"Versions"`
+	page
+}
+
+func listPolicyVersions(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	arn := f.str("PolicyArn", fARN, true)
+	marker, max := f.paging()
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	p, err := i.mustPolicy(c, i.store, arn)
+	if err != nil {
+		return nil, err
+	}
+	// Newest first.
+	items := make([]indexed[policyVersionXML], 0, len(p.Versions))
+	for n := range p.Versions {
+		v := &p.Versions[len(p.Versions)-1-n]
+		items = append(items, indexed[policyVersionXML]{n, versionOut(p, v, false)})
+	}
+	got, pg, err := paginate(items, indexed[policyVersionXML].key, marker, max)
+	if err != nil {
+		return nil, err
+	}
+	out := listVersionsResult{Versions: list[policyVersionXML]{}, page: pg}
+	for _, it := range got {
+		out.Versions = append(out.Versions, it.v)
+	}
+	return out, nil
+}
+
+func deletePolicyVersion(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	arn := f.str("PolicyArn", fARN, true)
+	vid := f.str("VersionId", fVersionID, true)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	_, err := i.changePolicy(c, arn, func(p *policyRecord) error {
+		if p.version(vid) == nil {
+			return noVersion(arn, vid)
+		}
+		if vid == p.Default {
+			return deleteConflict("Cannot delete the default version of a policy.")
+		}
+		kept := p.Versions[:0:0]
+		for _, v := range p.Versions {
+			if v.ID != vid {
+				kept = append(kept, v)
+			}
+		}
+		p.Versions = kept
+		return nil
+	})
+	return nil, err
+}
+
+func setDefaultPolicyVersion(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	arn := f.str("PolicyArn", fARN, true)
+	vid := f.str("VersionId", fVersionID, true)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	_, err := i.changePolicy(c, arn, func(p *policyRecord) error {
+		if p.version(vid) == nil {
+			return noVersion(arn, vid)
+		}
+		if p.Default != vid {
+			p.Default = vid
+			p.Updated = i.clock()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	i.sets.invalidateAll()
+	return nil, nil
+}
+
+func tagPolicy(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	arn := f.str("PolicyArn", fARN, true)
+	tags := f.tags("Tags")
+	if tags == nil {
+		f.str("Tags", fAny, true)
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if err := checkTags(tags); err != nil {
+		return nil, err
+	}
+	_, err := i.changePolicy(c, arn, func(p *policyRecord) error {
+		merged := mergeTags(p.Tags, tags)
+		if err := tooManyTags(len(merged)); err != nil {
+			return err
+		}
+		p.Tags = merged
+		return nil
+	})
+	return nil, err
+}
+
+func untagPolicy(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	arn := f.str("PolicyArn", fARN, true)
+	keys := f.strings("TagKeys", fTagKey, true)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	_, err := i.changePolicy(c, arn, func(p *policyRecord) error {
+		p.Tags = removeTags(p.Tags, keys)
+		return nil
+	})
+	return nil, err
+}
+
+func listPolicyTags(i *IAM, c *service.Call) (any, error) {
+	f := newForm(c)
+	arn := f.str("PolicyArn", fARN, true)
+	marker, max := f.paging()
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	p, err := i.mustPolicy(c, i.store, arn)
+	if err != nil {
+		return nil, err
+	}
+	return pageTags(p.Tags, marker, max)
+}

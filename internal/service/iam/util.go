@@ -1,0 +1,300 @@
+package iam
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/service"
+)
+
+// IAM error constructors, with the codes and statuses of the model.
+
+func noSuchEntity(format string, args ...any) error {
+	return service.Errorf(404, "NoSuchEntity", format, args...)
+}
+
+func alreadyExists(format string, args ...any) error {
+	return service.Errorf(409, "EntityAlreadyExists", format, args...)
+}
+
+func limitExceeded(format string, args ...any) error {
+	return service.Errorf(409, "LimitExceeded", format, args...)
+}
+
+func deleteConflict(format string, args ...any) error {
+	return service.Errorf(409, "DeleteConflict", format, args...)
+}
+
+func invalidInput(format string, args ...any) error {
+	return service.Errorf(400, "InvalidInput", format, args...)
+}
+
+func malformed(message string) error {
+	return &service.Error{Code: "MalformedPolicyDocument", Status: 400, Message: message}
+}
+
+// parseDocument parses doc as kind, turning a parse failure into
+// MalformedPolicyDocument.
+func parseDocument(doc string, kind policy.Kind) (*policy.Policy, error) {
+	p, err := policy.Parse(doc, kind)
+	if err != nil {
+		var pe *policy.Error
+		if errors.As(err, &pe) {
+			return nil, malformed(pe.Message)
+		}
+		return nil, malformed("Syntax errors in policy.")
+	}
+	return p, nil
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// Unique ID prefixes.
+const (
+	prefixRole   = "AROA"
+	prefixUser   = "AIDA"
+	prefixPolicy = "ANPA"
+	prefixKey    = "AKIA"
+)
+
+// uniqueID returns prefix followed by 17 characters of [A-Z2-7].
+func uniqueID(prefix string) string {
+	var b [11]byte
+	rand.Read(b[:])
+	return prefix + idEncoding.EncodeToString(b[:])[:17]
+}
+
+// accessKeyID returns an AKIA id that encodes account the way AWS's do:
+// bits 1..40 of the first six decoded bytes hold the account number.
+func accessKeyID(account string) string {
+	var b [10]byte
+	rand.Read(b[:])
+	if n, err := strconv.ParseUint(account, 10, 64); err == nil && n < 1<<40 {
+		var head [8]byte
+		binary.BigEndian.PutUint64(head[:], n<<7|uint64(b[5]&0x7f)|uint64(b[0]&0x80)<<40)
+		copy(b[:6], head[2:])
+	}
+	return prefixKey + idEncoding.EncodeToString(b[:])
+}
+
+// secretKey returns a fresh 40-character secret access key.
+func secretKey() string {
+	var b [30]byte
+	rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// encodeDocument percent-encodes a policy document as IAM returns it:
+// everything but unreserved characters is escaped, spaces as %20.
+func encodeDocument(doc string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(doc) * 2)
+	for i := 0; i < len(doc); i++ {
+		c := doc[i]
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+// paginate returns the items after marker, at most max of them, sorted by
+// key, and the marker of the next page.
+func paginate[T any](items []T, key func(T) string, marker string, max int) ([]T, page, error) {
+	sort.SliceStable(items, func(a, b int) bool { return key(items[a]) < key(items[b]) })
+	start := 0
+	if marker != "" {
+		after, err := base64.RawURLEncoding.DecodeString(marker)
+		if err != nil {
+			return nil, page{}, invalidInput("Invalid Marker.")
+		}
+		start = sort.Search(len(items), func(k int) bool { return key(items[k]) > string(after) })
+	}
+	items = items[start:]
+	if len(items) <= max {
+		return items, page{}, nil
+	}
+	items = items[:max]
+	next := base64.RawURLEncoding.EncodeToString([]byte(key(items[max-1])))
+	return items, page{IsTruncated: true, Marker: next}, nil
+}
+
+// indexed pages a list that keeps its own order.
+type indexed[T any] struct {
+	n int
+	v T
+}
+
+func (x indexed[T]) key() string { return fmt.Sprintf("%06d", x.n) }
+
+// ARNs.
+
+func (i *IAM) roleARN(path, name string) string {
+	return fmt.Sprintf("arn:aws:iam::%s:role%s%s", i.account, path, name)
+}
+
+func (i *IAM) userARN(path, name string) string {
+	return fmt.Sprintf("arn:aws:iam::%s:user%s%s", i.account, path, name)
+}
+
+func (i *IAM) policyARN(path, name string) string {
+	return fmt.Sprintf("arn:aws:iam::%s:policy%s%s", i.account, path, name)
+}
+
+// policyKey maps a managed policy ARN to its store key. ok is false when
+// the ARN cannot name a managed policy of this account or AWS.
+func (i *IAM) policyKey(arn string) (key string, ok bool) {
+	rest, found := strings.CutPrefix(arn, "arn:aws:iam::")
+	if !found {
+		return "", false
+	}
+	acct, res, found := strings.Cut(rest, ":")
+	if !found || !strings.HasPrefix(res, "policy/") {
+		return "", false
+	}
+	name := res[strings.LastIndexByte(res, '/')+1:]
+	if name == "" {
+		return "", false
+	}
+	switch acct {
+	case "aws":
+		return "aws/" + strings.ToLower(name), true
+	case i.account:
+		return "local/" + strings.ToLower(name), true
+	}
+	return "", false
+}
+
+// validARN reports whether s looks like an ARN at all.
+func validARN(s string) bool {
+	parts := strings.SplitN(s, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[1] != "" && parts[2] != ""
+}
+
+func boundaryOf(arn string) *boundaryXML {
+	if arn == "" {
+		return nil
+	}
+	return &boundaryXML{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: arn}
+}
+
+// mergeTags adds or replaces tags by key (keys compare case-insensitively,
+// as IAM's do) and reports the result.
+func mergeTags(have, add []Tag) []Tag {
+	out := append([]Tag(nil), have...)
+	for _, t := range add {
+		replaced := false
+		for k := range out {
+			if strings.EqualFold(out[k].Key, t.Key) {
+				out[k] = t
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func removeTags(have []Tag, keys []string) []Tag {
+	var out []Tag
+	for _, t := range have {
+		drop := false
+		for _, k := range keys {
+			if strings.EqualFold(t.Key, k) {
+				drop = true
+				break
+			}
+		}
+		if !drop {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// checkTags validates a Tag list (duplicates, count) beyond the per-field
+// constraints the form checks.
+func checkTags(tags []Tag) error {
+	seen := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		k := strings.ToLower(t.Key)
+		if seen[k] {
+			return invalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+func tooManyTags(n int) error {
+	if n > maxTags {
+		return limitExceeded("The number of tags has reached the maximum limit.")
+	}
+	return nil
+}
+
+// inlineSize is the size of a set of inline policies as IAM counts it.
+func inlineSize(ps []inline) int {
+	n := 0
+	for _, p := range ps {
+		n += policy.Size(p.Doc)
+	}
+	return n
+}
+
+// putInline sets (or replaces) an inline policy, keeping the list sorted.
+func putInline(ps []inline, name, doc string) []inline {
+	out := append([]inline(nil), ps...)
+	for k := range out {
+		if out[k].Name == name {
+			out[k].Doc = doc
+			return out
+		}
+	}
+	out = append(out, inline{Name: name, Doc: doc})
+	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+	return out
+}
+
+func findInline(ps []inline, name string) (inline, bool) {
+	for _, p := range ps {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return inline{}, false
+}
+
+func removeInline(ps []inline, name string) ([]inline, bool) {
+	for k, p := range ps {
+		if p.Name == name {
+			return append(append([]inline(nil), ps[:k]...), ps[k+1:]...), true
+		}
+	}
+	return ps, false
+}
+
+func removeString(ss []string, s string) ([]string, bool) {
+	for k, v := range ss {
+		if v == s {
+			return append(append([]string(nil), ss[:k]...), ss[k+1:]...), true
+		}
+	}
+	return ss, false
+}

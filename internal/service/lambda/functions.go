@@ -1,0 +1,411 @@
+package lambda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// createInput is the CreateFunction request.
+type createInput struct {
+	FunctionName string `json:"FunctionName"`
+	Runtime      string `json:"Runtime"`
+	Role         string `json:"Role"`
+	Handler      string `json:"Handler"`
+	Code         struct {
+		ZipFile  []byte `json:"ZipFile"`
+		S3Bucket string `json:"S3Bucket"`
+		S3Key    string `json:"S3Key"`
+		ImageURI string `json:"ImageUri"`
+	} `json:"Code"`
+	Description   *string           `json:"Description"`
+	Timeout       *int              `json:"Timeout"`
+	MemorySize    *int              `json:"MemorySize"`
+	Publish       bool              `json:"Publish"`
+	VpcConfig     *vpcInput         `json:"VpcConfig"`
+	PackageType   string            `json:"PackageType"`
+	Environment   *environmentInput `json:"Environment"`
+	TracingConfig *tracingInput     `json:"TracingConfig"`
+	Tags          map[string]string `json:"Tags"`
+	Layers        []string          `json:"Layers"`
+	Architectures []string          `json:"Architectures"`
+}
+
+// createResource is CreateFunction's resource: the function to be.
+func (l *Lambda) createResource(c *service.Call) (string, error) {
+	var in struct {
+		FunctionName string `json:"FunctionName"`
+	}
+	if err := decodeBody(c, &in); err != nil {
+		return "", err
+	}
+	ref, err := l.newFunctionRef(c, in.FunctionName)
+	if err != nil {
+		return "", err
+	}
+	return ref.arn(), nil
+}
+
+// newFunctionRef parses the name of a function being created.
+func (l *Lambda) newFunctionRef(c *service.Call, name string) (fnRef, error) {
+	ref, err := parseFunctionName(name, c.Account, l.cfg.Region, false)
+	if err != nil {
+		return ref, err
+	}
+	if ref.Qualifier != "" {
+		return ref, errValidationPattern(name, "functionName", patternFunctionName)
+	}
+	if ref.Account != c.Account || ref.Region != l.cfg.Region {
+		return ref, errInvalidParam("Functions can only be created in the caller's account and region.")
+	}
+	return ref, nil
+}
+
+func (l *Lambda) createFunction(c *service.Call) (any, error) {
+	var in createInput
+	if err := decodeBody(c, &in); err != nil {
+		return nil, err
+	}
+	ref, err := l.newFunctionRef(c, in.FunctionName)
+	if err != nil {
+		return nil, err
+	}
+	c.Trail.RequestParameters = map[string]any{"functionName": ref.Name, "runtime": in.Runtime, "role": in.Role, "handler": in.Handler}
+	if err := checkUnsupported(in.Layers, in.PackageType, in.Architectures); err != nil {
+		return nil, err
+	}
+	if in.Runtime == "" || in.Handler == "" {
+		return nil, errInvalidParam("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+	}
+	if err := firstError(checkRuntime(in.Runtime), checkHandler(&in.Handler), checkTimeout(in.Timeout),
+		checkMemory(in.MemorySize), checkDescription(in.Description), checkEnvironment(in.Environment),
+		checkTags(in.Tags)); err != nil {
+		return nil, err
+	}
+	tracing, err := checkTracing(in.TracingConfig)
+	if err != nil {
+		return nil, err
+	}
+	vpc, err := in.VpcConfig.vpc()
+	if err != nil {
+		return nil, err
+	}
+	if in.Code.S3Bucket != "" || in.Code.ImageURI != "" {
+		return nil, errInvalidParam("Only Code.ZipFile is supported by this endpoint.")
+	}
+	pkg, err := newCodePackage(in.Code.ZipFile, "CreateFunction")
+	if err != nil {
+		return nil, err
+	}
+	if err := l.exists(c.Context, ref); err != nil {
+		return nil, err
+	}
+	if err := l.checkRole(c, in.Role, ref.arn(), ref.Name); err != nil {
+		return nil, err
+	}
+	if err := l.unpack(ref.Account, ref.Name, pkg); err != nil {
+		return nil, err
+	}
+	now := l.now()
+	cfg := config{
+		Name:                   ref.Name,
+		Version:                latest,
+		Runtime:                in.Runtime,
+		Role:                   in.Role,
+		Handler:                in.Handler,
+		Timeout:                3,
+		MemorySize:             128,
+		Tracing:                tracing,
+		VPC:                    vpc,
+		CodeSHA256:             pkg.sha256,
+		CodeHex:                pkg.hex,
+		CodeSize:               int64(len(pkg.zip)),
+		LastModified:           now,
+		RevisionID:             uuid.NewString(),
+		EnvKey:                 uuid.NewString(),
+		State:                  statePending,
+		StateReason:            "The function is being created.",
+		StateReasonCode:        "Creating",
+		LastUpdateStatus:       updateInProgress,
+		LastUpdateStatusReason: "The function is being created.",
+		LastUpdateReasonCode:   "Creating",
+	}
+	if in.Description != nil {
+		cfg.Description = *in.Description
+	}
+	if in.Timeout != nil {
+		cfg.Timeout = *in.Timeout
+	}
+	if in.MemorySize != nil {
+		cfg.MemorySize = *in.MemorySize
+	}
+	if in.Environment != nil && len(in.Environment.Variables.m) > 0 {
+		cfg.Env = in.Environment.Variables.m
+	}
+	f := &function{Config: cfg, Tags: in.Tags}
+	var out *config
+	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		if _, err := tx.Get(c.Context, tableFunctions, ref.key()); err == nil {
+			return errConflict("Function already exist: %s", ref.Name)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := tx.Put(c.Context, tableCode, codeKey(ref.Account, ref.Name, pkg.hex), pkg.zip); err != nil {
+			return err
+		}
+		out = &f.Config
+		if in.Publish {
+			v, err := l.publish(c.Context, tx, ref, f, "")
+			if err != nil {
+				return err
+			}
+			out = v
+		}
+		return store.PutJSON(c.Context, tx, tableFunctions, ref.key(), f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.settleLater(ref.Account, ref.Name)
+	return l.configuration(ref.Account, out), nil
+}
+
+// exists reports ResourceConflictException when the function exists.
+func (l *Lambda) exists(ctx context.Context, ref fnRef) error {
+	_, err := l.cfg.Store.Get(ctx, tableFunctions, ref.key())
+	switch {
+	case err == nil:
+		return errConflict("Function already exist: %s", ref.Name)
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	default:
+		return err
+	}
+}
+
+// settleLater makes a new or updated function Active and Successful after
+// the settle delay.
+func (l *Lambda) settleLater(account, name string) {
+	l.goBackground(func() {
+		t := time.NewTimer(l.cfg.SettleDelay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-l.done:
+			return
+		}
+		l.settle(context.Background(), account, name)
+	})
+}
+
+// settle ends a Pending state or an InProgress update.
+func (l *Lambda) settle(ctx context.Context, account, name string) {
+	key := account + "/" + name
+	l.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		var f function
+		if err := store.GetJSON(ctx, tx, tableFunctions, key, &f); err != nil {
+			return err
+		}
+		if f.Config.State == stateActive && f.Config.LastUpdateStatus == updateSuccessful {
+			return nil
+		}
+		c := &f.Config
+		c.State, c.StateReason, c.StateReasonCode = stateActive, "", ""
+		c.LastUpdateStatus, c.LastUpdateStatusReason, c.LastUpdateReasonCode = updateSuccessful, "", ""
+		return store.PutJSON(ctx, tx, tableFunctions, key, &f)
+	})
+}
+
+// load returns the stored function, or ResourceNotFoundException.
+func (l *Lambda) load(ctx context.Context, r store.Reader, ref fnRef) (*function, error) {
+	if ref.Region != l.cfg.Region {
+		return nil, errFunctionNotFound(ref.arn())
+	}
+	var f function
+	err := store.GetJSON(ctx, r, tableFunctions, ref.key(), &f)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errFunctionNotFound(ref.arn())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// resolve returns the function and the configuration ref's qualifier
+// names: $LATEST, a version, or an alias's version.
+func (l *Lambda) resolve(ctx context.Context, ref fnRef) (*function, *config, error) {
+	f, err := l.load(ctx, l.cfg.Store, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	q := ref.Qualifier
+	if q == "" || q == latest {
+		return f, &f.Config, nil
+	}
+	if !reNumeric.MatchString(q) {
+		var a alias
+		err := store.GetJSON(ctx, l.cfg.Store, tableAliases, ref.key()+"/"+q, &a)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil, errFunctionNotFound(ref.qualifiedARN())
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if a.FunctionVersion == latest {
+			return f, &f.Config, nil
+		}
+		q = a.FunctionVersion
+	}
+	v, err := l.loadVersion(ctx, l.cfg.Store, ref, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, v, nil
+}
+
+func (l *Lambda) loadVersion(ctx context.Context, r store.Reader, ref fnRef, version string) (*config, error) {
+	n, err := strconv.Atoi(version)
+	if err != nil {
+		return nil, errFunctionNotFound(ref.arn() + ":" + version)
+	}
+	var v config
+	err = store.GetJSON(ctx, r, tableVersions, versionKey(ref, n), &v)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errFunctionNotFound(ref.arn() + ":" + version)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+func versionKey(ref fnRef, n int) string { return fmt.Sprintf("%s/%010d", ref.key(), n) }
+
+// GetFunctionOutput is the GetFunction output.
+type GetFunctionOutput struct {
+	Configuration *FunctionConfiguration `json:"Configuration"`
+	Code          CodeLocation           `json:"Code"`
+	Tags          map[string]string      `json:"Tags,omitempty"`
+	Concurrency   *Concurrency           `json:"Concurrency,omitempty"`
+}
+
+// CodeLocation is the FunctionCodeLocation shape.
+type CodeLocation struct {
+	RepositoryType string `json:"RepositoryType"`
+	Location       string `json:"Location,omitempty"`
+}
+
+// Concurrency is the Concurrency shape.
+type Concurrency struct {
+	ReservedConcurrentExecutions *int `json:"ReservedConcurrentExecutions,omitempty"`
+}
+
+func (l *Lambda) getFunction(c *service.Call) (any, error) {
+	ref, err := l.pathRef(c, true)
+	if err != nil {
+		return nil, err
+	}
+	f, cfg, err := l.resolve(c.Context, ref)
+	if err != nil {
+		return nil, err
+	}
+	out := &GetFunctionOutput{
+		Configuration: l.configuration(ref.Account, cfg),
+		Code:          CodeLocation{RepositoryType: "S3", Location: l.codeLocation(ref.Account, cfg)},
+		Tags:          f.Tags,
+	}
+	if f.Reserved != nil {
+		out.Concurrency = &Concurrency{ReservedConcurrentExecutions: f.Reserved}
+	}
+	return out, nil
+}
+
+func (l *Lambda) getFunctionConfiguration(c *service.Call) (any, error) {
+	ref, err := l.pathRef(c, true)
+	if err != nil {
+		return nil, err
+	}
+	_, cfg, err := l.resolve(c.Context, ref)
+	if err != nil {
+		return nil, err
+	}
+	return l.configuration(ref.Account, cfg), nil
+}
+
+// ListFunctionsOutput is the ListFunctions output.
+type ListFunctionsOutput struct {
+	Functions  []*FunctionConfiguration `json:"Functions"`
+	NextMarker string                   `json:"NextMarker,omitempty"`
+}
+
+func (l *Lambda) listFunctions(c *service.Call) (any, error) {
+	max, err := maxItems(c)
+	if err != nil {
+		return nil, err
+	}
+	all := c.Params.Get("FunctionVersion")
+	if all != "" && all != "ALL" {
+		return nil, errValidation("1 validation error detected: Value '%s' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]", all)
+	}
+	prefix := c.Account + "/"
+	after := ""
+	if m := c.Params.Get("Marker"); m != "" {
+		after = prefix + m
+	}
+	items, err := l.cfg.Store.List(c.Context, tableFunctions, prefix, after, max+1)
+	if err != nil {
+		return nil, err
+	}
+	out := &ListFunctionsOutput{Functions: []*FunctionConfiguration{}}
+	for i, it := range items {
+		if i == max {
+			_, out.NextMarker, _ = cutKey(items[i-1].Key)
+			break
+		}
+		var f function
+		if err := decode(it.Value, &f); err != nil {
+			return nil, err
+		}
+		out.Functions = append(out.Functions, l.configuration(c.Account, &f.Config))
+		if all == "ALL" {
+			vs, err := l.versions(c.Context, fnRef{Account: c.Account, Region: l.cfg.Region, Name: f.Config.Name})
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range vs {
+				out.Functions = append(out.Functions, l.configuration(c.Account, v))
+			}
+		}
+	}
+	return out, nil
+}
+
+// maxItems reads MaxItems (1..10000, default 50).
+func maxItems(c *service.Call) (int, error) {
+	s := c.Params.Get("MaxItems")
+	if s == "" {
+		return 50, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 10000 {
+		return 0, errValidation("1 validation error detected: Value '%s' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000", s)
+	}
+	return n, nil
+}
+
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package lambda
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/runtime"
+	"github.com/rolecall/rolecall/internal/service"
+)
+
+// Invocation limits.
+const (
+	maxSyncPayload  = runtime.MaxRequestPayload
+	maxAsyncPayload = 256 * 1024
+	logTailSize     = 4096
+)
+
+// invocation is one request to run a function.
+type invocation struct {
+	account    string
+	cfg        *config // the version that runs
+	invokedARN string  // with the qualifier the caller gave
+	payload    []byte
+	opts       runtime.InvokeOptions
+}
+
+func (l *Lambda) invoke(c *service.Call) (any, error) {
+	ref, err := l.pathRef(c, true)
+	if err != nil {
+		return nil, err
+	}
+	header := func(k string) string {
+		if c.HTTP == nil {
+			return ""
+		}
+		return c.HTTP.Header.Get(k)
+	}
+	typ := header("X-Amz-Invocation-Type")
+	if typ == "" {
+		typ = "RequestResponse"
+	}
+	if typ != "RequestResponse" && typ != "Event" && typ != "DryRun" {
+		return nil, errValidation("1 validation error detected: Value '%s' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]", typ)
+	}
+	logType := header("X-Amz-Log-Type")
+	if logType != "" && logType != "None" && logType != "Tail" {
+		return nil, errValidation("1 validation error detected: Value '%s' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]", logType)
+	}
+	c.Trail.RequestParameters = map[string]any{"functionName": ref.qualifiedARN(), "invocationType": typ}
+	inv, err := l.prepare(c, ref, header)
+	if err != nil {
+		return nil, err
+	}
+	limit := maxSyncPayload
+	if typ == "Event" {
+		limit = maxAsyncPayload
+	}
+	if len(c.Body) > limit {
+		return nil, service.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
+			"Request must be smaller than %d bytes for the InvokeFunction operation", limit)
+	}
+	switch typ {
+	case "DryRun":
+		return &service.Raw{Status: http.StatusNoContent}, nil
+	case "Event":
+		if err := l.async.push(&asyncInvocation{invocation: inv}); err != nil {
+			return nil, err
+		}
+		return &service.Raw{Status: http.StatusAccepted}, nil
+	}
+	res, err := l.run(c.Context, inv)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Amz-Executed-Version", inv.cfg.Version)
+	if res.FunctionError != "" {
+		h.Set("X-Amz-Function-Error", res.FunctionError)
+	}
+	if logType == "Tail" {
+		tail := res.Log
+		if len(tail) > logTailSize {
+			tail = tail[len(tail)-logTailSize:]
+		}
+		h.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(tail))
+	}
+	return &service.Raw{Status: http.StatusOK, Header: h, Body: res.Payload}, nil
+}
+
+// prepare resolves the version to run and checks the payload and headers.
+func (l *Lambda) prepare(c *service.Call, ref fnRef, header func(string) string) (*invocation, error) {
+	_, cfg, err := l.resolve(c.Context, ref)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.State == statePending {
+		return nil, errConflict("The operation cannot be performed at this time. The function is currently in the following state: %s", cfg.State)
+	}
+	if a := ref.Qualifier; a != "" && a != latest && !reNumeric.MatchString(a) {
+		if cfg, err = l.route(c.Context, ref, cfg); err != nil {
+			return nil, err
+		}
+	}
+	payload := c.Body
+	if len(payload) == 0 {
+		payload = []byte("{}")
+	} else if len(payload) <= maxSyncPayload && !json.Valid(payload) {
+		return nil, errRequestContent("Could not parse request body into json: Could not parse payload into json: Unexpected character: was expecting a valid JSON value")
+	}
+	inv := &invocation{account: ref.Account, cfg: cfg, invokedARN: ref.qualifiedARN(), payload: payload}
+	if cc := header("X-Amz-Client-Context"); cc != "" {
+		b, err := base64.StdEncoding.DecodeString(cc)
+		if err != nil || !json.Valid(b) {
+			return nil, errRequestContent("Client context must be a valid Base64-encoded JSON object.")
+		}
+		inv.opts.ClientContext = string(b)
+	}
+	inv.opts.TraceID = header("X-Amzn-Trace-Id")
+	if inv.opts.TraceID == "" && cfg.Tracing == "Active" {
+		inv.opts.TraceID = newTraceID(time.Now(), true)
+	}
+	return inv, nil
+}
+
+// route picks the version an alias sends this invocation to, by the
+// alias's additional version weights.
+func (l *Lambda) route(ctx context.Context, ref fnRef, primary *config) (*config, error) {
+	a, err := l.loadAlias(ctx, l.cfg.Store, ref, ref.Qualifier)
+	if err != nil {
+		return nil, err
+	}
+	x := rand.Float64()
+	for v, w := range a.Weights {
+		if x < w {
+			return l.loadVersion(ctx, l.cfg.Store, ref, v)
+		}
+		x -= w
+	}
+	return primary, nil
+}
+
+// run invokes the function in an execution environment.
+func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, error) {
+	cfg := inv.cfg
+	if !supportedRuntime(cfg.Runtime) {
+		return nil, service.Errorf(http.StatusBadGateway, "InvalidRuntimeException",
+			"The runtime parameter of %s is not supported by this endpoint.", cfg.Runtime)
+	}
+	dir, err := l.ensureCode(ctx, inv.account, cfg)
+	if err != nil {
+		return nil, err
+	}
+	arn := functionARN(l.cfg.Region, inv.account, cfg.Name)
+	rc := &runtime.Config{
+		FunctionName: cfg.Name,
+		FunctionARN:  arn,
+		Version:      cfg.Version,
+		Runtime:      cfg.Runtime,
+		Handler:      cfg.Handler,
+		CodeDir:      dir,
+		Timeout:      time.Duration(cfg.Timeout) * time.Second,
+		MemoryMB:     cfg.MemorySize,
+		Env:          cfg.Env,
+		LogGroup:     "/aws/lambda/" + cfg.Name,
+		Region:       l.cfg.Region,
+		AccountID:    inv.account,
+	}
+	key := runtimeKey(inv.account, cfg.Name, cfg.Version, cfg.EnvKey)
+	l.envs.setSpec(key, &envSpec{account: inv.account, role: cfg.Role, name: cfg.Name, arn: arn, vpc: cfg.vpcID()})
+	opts := inv.opts
+	opts.InvokedARN = inv.invokedARN
+	res, err := l.rt.Invoke(ctx, rc, key, inv.payload, opts)
+	if err != nil {
+		return nil, invokeError(err)
+	}
+	return res, nil
+}
+
+// invokeError maps the runtime's errors to Lambda's.
+func invokeError(err error) error {
+	var te *runtime.ThrottleError
+	var re *roleError
+	switch {
+	case errors.As(err, &te):
+		return &service.Error{Code: "TooManyRequestsException", Status: http.StatusTooManyRequests,
+			Message: "Rate Exceeded.", Fields: map[string]any{"Reason": te.Reason},
+			Header: map[string]string{"Retry-After": "1"}}
+	case errors.Is(err, runtime.ErrRequestTooLarge):
+		return service.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
+			"Request must be smaller than %d bytes for the InvokeFunction operation", maxSyncPayload)
+	case errors.As(err, &re):
+		return &service.Error{Code: "AccessDeniedException", Status: http.StatusForbidden,
+			Message: "The role defined for the function cannot be assumed by Lambda."}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.Is(err, runtime.ErrClosed):
+		return errService("The service is shutting down.")
+	}
+	return fmt.Errorf("lambda: invoke: %w", err)
+}
+
+func supportedRuntime(r string) bool {
+	return r == "provided.al2023" || r == "provided.al2" || r == "provided" ||
+		strings.HasPrefix(r, "python3.") || strings.HasPrefix(r, "nodejs") && strings.HasSuffix(r, ".x")
+}
+
+// newTraceID returns an X-Ray trace header for a new trace.
+func newTraceID(now time.Time, sampled bool) string {
+	var b [20]byte
+	crand.Read(b[:])
+	s := 0
+	if sampled {
+		s = 1
+	}
+	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=%d", now.Unix(), hex.EncodeToString(b[:12]), hex.EncodeToString(b[12:]), s)
+}

@@ -1,0 +1,273 @@
+// Package lambda is the AWS Lambda service: the control plane (functions,
+// versions, aliases, permissions, tags, concurrency) over restJson1, and the
+// data plane that runs functions in execution environments as their
+// execution role.
+//
+// Lambda assumes a function's role as lambda.amazonaws.com through the
+// gateway, like any caller: at CreateFunction and UpdateFunctionConfiguration
+// to check that the role trusts Lambda, and once per execution environment to
+// issue the credentials the function runs with. Each environment gets a
+// loopback listener bound to it (AWS_ENDPOINT_URL), so the calls it makes
+// carry lambda:SourceFunctionArn and aws:SourceVpc. Function logs are written
+// to CloudWatch Logs as the execution role, off the invoke path.
+package lambda
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/gateway"
+	"github.com/rolecall/rolecall/internal/runtime"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// Caller runs internal calls through the gateway (*gateway.Gateway).
+type Caller interface {
+	Invoke(ctx context.Context, in gateway.Internal) (any, error)
+}
+
+// Config configures the Lambda service.
+type Config struct {
+	Account, Region string
+	Store           store.Store
+	// Runtime runs the execution environments. When nil, New creates one
+	// from RuntimeOptions with this service's hooks and log sink, and Close
+	// closes it. A Manager passed here must have been created with Hooks()
+	// and LogSink() of this service for credentials and logs to work.
+	Runtime        *runtime.Manager
+	RuntimeOptions runtime.Options
+	// Caller makes internal calls (STS AssumeRole, CloudWatch Logs).
+	Caller Caller
+	// Listen opens a loopback listener serving h and returns its URL and a
+	// function that closes it. Nil uses an HTTP server on 127.0.0.1:0.
+	Listen func(h http.Handler) (endpointURL string, closeFn func(), err error)
+	// Bind returns the gateway handler for a listener bound to an execution
+	// environment (gateway.Gateway.Bound). Nil leaves AWS_ENDPOINT_URL unset.
+	Bind func(b *service.EnvironmentBinding) http.Handler
+	// Revoke revokes the sessions of an execution environment until the
+	// given time. Nil does nothing.
+	Revoke func(environmentID string, until time.Time)
+	// CodeDir holds unpacked deployment packages, as
+	// CodeDir/<account>/<function>/<sha256 hex>.
+	CodeDir string
+	// Endpoint returns the main endpoint URL, for GetFunction's Code.Location
+	// (served by CodeHandler under CodePathPrefix). Nil omits the location.
+	Endpoint func() string
+	Now      func() time.Time
+
+	// SettleDelay is how long a new or updated function stays Pending or
+	// InProgress (default 100ms).
+	SettleDelay time.Duration
+	// RetryDelays are the waits before the retries of a failed asynchronous
+	// invocation (default 1m and 2m, as Lambda).
+	RetryDelays []time.Duration
+	// AsyncWorkers bounds the asynchronous invocations running at once
+	// (default 16).
+	AsyncWorkers int
+	// ConcurrentExecutions is the account's concurrency limit reported by
+	// GetAccountSettings (default 1000); it should match the runtime's.
+	ConcurrentExecutions int
+}
+
+// Lambda is the Lambda service.
+type Lambda struct {
+	cfg       Config
+	rt        *runtime.Manager
+	ownRT     bool
+	now       func() time.Time
+	codeKey   []byte
+	async     *asyncQueue
+	logs      *logShipper
+	envs      *environments
+	policies  *policyCache
+	done      chan struct{}
+	bg        sync.WaitGroup
+	closeOnce sync.Once
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// Tables of the store.
+const (
+	tableFunctions = "lambda_functions" // account/name -> function
+	tableVersions  = "lambda_versions"  // account/name/0000000001 -> version
+	tableAliases   = "lambda_aliases"   // account/name/alias -> alias
+	tablePolicies  = "lambda_policies"  // account/name[:qualifier] -> resource policy
+	tableCode      = "lambda_code"      // account/name/sha256hex -> zip
+	tableMeta      = "lambda_meta"
+)
+
+// New returns the Lambda service.
+func New(cfg Config) (*Lambda, error) {
+	if cfg.Store == nil || cfg.Caller == nil {
+		return nil, errors.New("lambda: Store and Caller are required")
+	}
+	if cfg.Account == "" {
+		cfg.Account = "123456789012"
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.CodeDir == "" {
+		return nil, errors.New("lambda: CodeDir is required")
+	}
+	if cfg.SettleDelay <= 0 {
+		cfg.SettleDelay = 100 * time.Millisecond
+	}
+	if cfg.RetryDelays == nil {
+		cfg.RetryDelays = []time.Duration{time.Minute, 2 * time.Minute}
+	}
+	if cfg.AsyncWorkers <= 0 {
+		cfg.AsyncWorkers = 16
+	}
+	if cfg.ConcurrentExecutions <= 0 {
+		cfg.ConcurrentExecutions = 1000
+	}
+	if cfg.Listen == nil {
+		cfg.Listen = listenLoopback
+	}
+	dir, err := filepath.Abs(cfg.CodeDir)
+	if err != nil {
+		return nil, fmt.Errorf("lambda: code directory: %w", err)
+	}
+	cfg.CodeDir = dir
+	l := &Lambda{
+		cfg:      cfg,
+		now:      cfg.Now,
+		done:     make(chan struct{}),
+		envs:     newEnvironments(),
+		policies: newPolicyCache(),
+	}
+	ctx := context.Background()
+	if l.codeKey, err = l.loadCodeKey(ctx); err != nil {
+		return nil, err
+	}
+	l.logs = newLogShipper(l)
+	l.rt = cfg.Runtime
+	if l.rt == nil {
+		opts := cfg.RuntimeOptions
+		opts.Hooks = l.Hooks()
+		opts.LogSink = l.LogSink()
+		if opts.AccountConcurrency <= 0 {
+			opts.AccountConcurrency = cfg.ConcurrentExecutions
+		}
+		if l.rt, err = runtime.New(opts); err != nil {
+			return nil, fmt.Errorf("lambda: runtime: %w", err)
+		}
+		l.ownRT = true
+	}
+	l.async = newAsyncQueue(l, cfg.AsyncWorkers)
+	if err := l.recover(ctx); err != nil {
+		if l.ownRT {
+			l.rt.Close(ctx)
+		}
+		return nil, err
+	}
+	return l, nil
+}
+
+// Runtime returns the execution-environment manager in use.
+func (l *Lambda) Runtime() *runtime.Manager { return l.rt }
+
+// Close stops the asynchronous invocations, the runtime when New created
+// it, and ships the logs still queued, waiting until ctx is done at most.
+func (l *Lambda) Close(ctx context.Context) error {
+	var err error
+	l.closeOnce.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
+		close(l.done)
+		l.async.close()
+		if l.ownRT {
+			err = l.rt.Close(ctx)
+		}
+		waited := make(chan struct{})
+		go func() { l.bg.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-ctx.Done():
+			err = errors.Join(err, ctx.Err())
+		}
+		l.logs.close(ctx)
+		l.envs.closeAll()
+	})
+	return err
+}
+
+func (l *Lambda) isClosed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closed
+}
+
+// go runs f in the background until Close; it reports false after Close.
+func (l *Lambda) goBackground(f func()) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	l.bg.Add(1)
+	go func() {
+		defer l.bg.Done()
+		f()
+	}()
+	return true
+}
+
+// loadCodeKey returns the key of Code.Location tokens, made at first start.
+func (l *Lambda) loadCodeKey(ctx context.Context) ([]byte, error) {
+	var key []byte
+	err := l.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		k, err := tx.Get(ctx, tableMeta, "code-key")
+		if err == nil {
+			key = k
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		key = make([]byte, 32)
+		rand.Read(key)
+		return tx.Put(ctx, tableMeta, "code-key", key)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lambda: code key: %w", err)
+	}
+	return key, nil
+}
+
+// recover settles functions left Pending or InProgress by a previous run
+// and restores reserved concurrency.
+func (l *Lambda) recover(ctx context.Context) error {
+	items, err := l.cfg.Store.List(ctx, tableFunctions, "", "", 0)
+	if err != nil {
+		return fmt.Errorf("lambda: recover: %w", err)
+	}
+	for _, it := range items {
+		var f function
+		if err := decode(it.Value, &f); err != nil {
+			return fmt.Errorf("lambda: recover %s: %w", it.Key, err)
+		}
+		if f.Reserved != nil {
+			l.rt.SetReservedConcurrency(f.Config.Name, *f.Reserved)
+		}
+		if f.Config.State == statePending || f.Config.LastUpdateStatus == updateInProgress {
+			acct, _, _ := cutKey(it.Key)
+			l.settle(ctx, acct, f.Config.Name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,259 @@
+package lambda
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"time"
+)
+
+// States of a function and of its last update.
+const (
+	statePending     = "Pending"
+	stateActive      = "Active"
+	updateInProgress = "InProgress"
+	updateSuccessful = "Successful"
+	latest           = "$LATEST"
+)
+
+// lastModifiedLayout is how Lambda writes LastModified.
+const lastModifiedLayout = "2006-01-02T15:04:05.000-0700"
+
+// function is the stored record of a function: its $LATEST configuration
+// and what belongs to the function as a whole.
+type function struct {
+	Config      config            `json:"config"`
+	Tags        map[string]string `json:"tags,omitempty"`
+	Reserved    *int              `json:"reserved,omitempty"`
+	LastVersion int               `json:"lastVersion,omitempty"`
+}
+
+// config is one version's configuration ($LATEST or a published version).
+type config struct {
+	Name        string            `json:"name"`
+	Version     string            `json:"version"`
+	Runtime     string            `json:"runtime"`
+	Role        string            `json:"role"`
+	Handler     string            `json:"handler"`
+	Description string            `json:"description,omitempty"`
+	Timeout     int               `json:"timeout"`
+	MemorySize  int               `json:"memorySize"`
+	Env         map[string]string `json:"env,omitempty"`
+	Tracing     string            `json:"tracing"`
+	VPC         *vpcConfig        `json:"vpc,omitempty"`
+
+	CodeSHA256 string `json:"codeSha256"` // base64, as Lambda shows it
+	CodeHex    string `json:"codeHex"`    // hex, names the stored zip and its directory
+	CodeSize   int64  `json:"codeSize"`
+
+	LastModified time.Time `json:"lastModified"`
+	RevisionID   string    `json:"revisionId"`
+	// EnvKey changes with every change of code or configuration; the
+	// runtime shares environments between invocations with the same key.
+	EnvKey string `json:"envKey"`
+
+	State                  string `json:"state"`
+	StateReason            string `json:"stateReason,omitempty"`
+	StateReasonCode        string `json:"stateReasonCode,omitempty"`
+	LastUpdateStatus       string `json:"lastUpdateStatus"`
+	LastUpdateStatusReason string `json:"lastUpdateStatusReason,omitempty"`
+	LastUpdateReasonCode   string `json:"lastUpdateStatusReasonCode,omitempty"`
+}
+
+type vpcConfig struct {
+	SubnetIDs        []string `json:"subnetIds"`
+	SecurityGroupIDs []string `json:"securityGroupIds"`
+	VpcID            string   `json:"vpcId"`
+}
+
+func (c *config) clone() config {
+	d := *c
+	d.Env = maps.Clone(c.Env)
+	if c.VPC != nil {
+		v := *c.VPC
+		v.SubnetIDs = slices.Clone(v.SubnetIDs)
+		v.SecurityGroupIDs = slices.Clone(v.SecurityGroupIDs)
+		d.VPC = &v
+	}
+	return d
+}
+
+// vpcID is the VPC of the function, "" without a VPC configuration.
+func (c *config) vpcID() string {
+	if c.VPC == nil {
+		return ""
+	}
+	return c.VPC.VpcID
+}
+
+// alias is a stored alias.
+type alias struct {
+	Name            string             `json:"name"`
+	FunctionVersion string             `json:"functionVersion"`
+	Description     string             `json:"description,omitempty"`
+	Weights         map[string]float64 `json:"weights,omitempty"`
+	RevisionID      string             `json:"revisionId"`
+}
+
+// storedPolicy is a function's (or qualifier's) resource-based policy.
+type storedPolicy struct {
+	Statements []json.RawMessage `json:"statements"`
+	RevisionID string            `json:"revisionId"`
+}
+
+func decode(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// Output shapes (restJson1, member names as in the model).
+
+// FunctionConfiguration is Lambda's FunctionConfiguration shape.
+type FunctionConfiguration struct {
+	FunctionName               string             `json:"FunctionName"`
+	FunctionArn                string             `json:"FunctionArn"`
+	Runtime                    string             `json:"Runtime,omitempty"`
+	Role                       string             `json:"Role"`
+	Handler                    string             `json:"Handler,omitempty"`
+	CodeSize                   int64              `json:"CodeSize"`
+	Description                string             `json:"Description"`
+	Timeout                    int                `json:"Timeout"`
+	MemorySize                 int                `json:"MemorySize"`
+	LastModified               string             `json:"LastModified"`
+	CodeSha256                 string             `json:"CodeSha256"`
+	Version                    string             `json:"Version"`
+	VpcConfig                  *VpcConfigResponse `json:"VpcConfig,omitempty"`
+	Environment                *EnvironmentOut    `json:"Environment,omitempty"`
+	TracingConfig              TracingConfig      `json:"TracingConfig"`
+	RevisionId                 string             `json:"RevisionId"`
+	State                      string             `json:"State"`
+	StateReason                string             `json:"StateReason,omitempty"`
+	StateReasonCode            string             `json:"StateReasonCode,omitempty"`
+	LastUpdateStatus           string             `json:"LastUpdateStatus"`
+	LastUpdateStatusReason     string             `json:"LastUpdateStatusReason,omitempty"`
+	LastUpdateStatusReasonCode string             `json:"LastUpdateStatusReasonCode,omitempty"`
+	PackageType                string             `json:"PackageType"`
+	Architectures              []string           `json:"Architectures"`
+	EphemeralStorage           EphemeralStorage   `json:"EphemeralStorage"`
+	SnapStart                  SnapStartResponse  `json:"SnapStart"`
+	RuntimeVersionConfig       *RuntimeVersion    `json:"RuntimeVersionConfig,omitempty"`
+	LoggingConfig              LoggingConfig      `json:"LoggingConfig"`
+}
+
+// VpcConfigResponse is the VpcConfigResponse shape.
+type VpcConfigResponse struct {
+	SubnetIds        []string `json:"SubnetIds"`
+	SecurityGroupIds []string `json:"SecurityGroupIds"`
+	VpcId            string   `json:"VpcId"`
+}
+
+// EnvironmentOut is the EnvironmentResponse shape.
+type EnvironmentOut struct {
+	Variables map[string]string `json:"Variables"`
+}
+
+// TracingConfig is the TracingConfig shape.
+type TracingConfig struct {
+	Mode string `json:"Mode,omitempty"`
+}
+
+// EphemeralStorage is the EphemeralStorage shape.
+type EphemeralStorage struct {
+	Size int `json:"Size"`
+}
+
+// SnapStartResponse is the SnapStartResponse shape.
+type SnapStartResponse struct {
+	ApplyOn            string `json:"ApplyOn"`
+	OptimizationStatus string `json:"OptimizationStatus"`
+}
+
+// RuntimeVersion is the RuntimeVersionConfig shape.
+type RuntimeVersion struct {
+	RuntimeVersionArn string `json:"RuntimeVersionArn"`
+}
+
+// LoggingConfig is the LoggingConfig shape.
+type LoggingConfig struct {
+	LogFormat string `json:"LogFormat"`
+	LogGroup  string `json:"LogGroup"`
+}
+
+// AliasConfiguration is the AliasConfiguration shape.
+type AliasConfiguration struct {
+	AliasArn        string         `json:"AliasArn"`
+	Name            string         `json:"Name"`
+	FunctionVersion string         `json:"FunctionVersion"`
+	Description     string         `json:"Description"`
+	RoutingConfig   *RoutingConfig `json:"RoutingConfig,omitempty"`
+	RevisionId      string         `json:"RevisionId"`
+}
+
+// RoutingConfig is the AliasRoutingConfiguration shape.
+type RoutingConfig struct {
+	AdditionalVersionWeights map[string]float64 `json:"AdditionalVersionWeights,omitempty"`
+}
+
+// configuration renders c as Lambda's FunctionConfiguration.
+func (l *Lambda) configuration(account string, c *config) *FunctionConfiguration {
+	arn := functionARN(l.cfg.Region, account, c.Name)
+	if c.Version != latest {
+		arn += ":" + c.Version
+	}
+	out := &FunctionConfiguration{
+		FunctionName:               c.Name,
+		FunctionArn:                arn,
+		Runtime:                    c.Runtime,
+		Role:                       c.Role,
+		Handler:                    c.Handler,
+		CodeSize:                   c.CodeSize,
+		Description:                c.Description,
+		Timeout:                    c.Timeout,
+		MemorySize:                 c.MemorySize,
+		LastModified:               c.LastModified.UTC().Format(lastModifiedLayout),
+		CodeSha256:                 c.CodeSHA256,
+		Version:                    c.Version,
+		TracingConfig:              TracingConfig{Mode: c.Tracing},
+		RevisionId:                 c.RevisionID,
+		State:                      c.State,
+		StateReason:                c.StateReason,
+		StateReasonCode:            c.StateReasonCode,
+		LastUpdateStatus:           c.LastUpdateStatus,
+		LastUpdateStatusReason:     c.LastUpdateStatusReason,
+		LastUpdateStatusReasonCode: c.LastUpdateReasonCode,
+		PackageType:                "Zip",
+		Architectures:              []string{"x86_64"},
+		EphemeralStorage:           EphemeralStorage{Size: 512},
+		SnapStart:                  SnapStartResponse{ApplyOn: "None", OptimizationStatus: "Off"},
+		LoggingConfig:              LoggingConfig{LogFormat: "Text", LogGroup: "/aws/lambda/" + c.Name},
+	}
+	if len(c.Env) > 0 {
+		out.Environment = &EnvironmentOut{Variables: c.Env}
+	}
+	if c.VPC != nil {
+		out.VpcConfig = &VpcConfigResponse{
+			SubnetIds:        nonNil(c.VPC.SubnetIDs),
+			SecurityGroupIds: nonNil(c.VPC.SecurityGroupIDs),
+			VpcId:            c.VPC.VpcID,
+		}
+	}
+	return out
+}
+
+func (l *Lambda) aliasConfiguration(account, fn string, a *alias) *AliasConfiguration {
+	out := &AliasConfiguration{
+		AliasArn:        functionARN(l.cfg.Region, account, fn) + ":" + a.Name,
+		Name:            a.Name,
+		FunctionVersion: a.FunctionVersion,
+		Description:     a.Description,
+		RevisionId:      a.RevisionID,
+	}
+	if len(a.Weights) > 0 {
+		out.RoutingConfig = &RoutingConfig{AdditionalVersionWeights: a.Weights}
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

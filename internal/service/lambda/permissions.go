@@ -1,0 +1,332 @@
+package lambda
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// policyCache holds the parsed resource-based policies by store key; a nil
+// entry records that there is none. Writes go through this package, which
+// forgets the entries it changes.
+type policyCache struct {
+	mu sync.RWMutex
+	m  map[string]*policy.Policy
+}
+
+func newPolicyCache() *policyCache { return &policyCache{m: map[string]*policy.Policy{}} }
+
+func (pc *policyCache) get(key string) (*policy.Policy, bool) {
+	pc.mu.RLock()
+	defer pc.mu.RUnlock()
+	p, ok := pc.m[key]
+	return p, ok
+}
+
+func (pc *policyCache) put(key string, p *policy.Policy) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	pc.m[key] = p
+}
+
+// forget drops the entries of a function (account/name) and its qualifiers.
+func (pc *policyCache) forget(fnKey string) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	for k := range pc.m {
+		if k == fnKey || strings.HasPrefix(k, fnKey+":") {
+			delete(pc.m, k)
+		}
+	}
+}
+
+// policyKey is the store key of the policy of ref (with its qualifier).
+func policyKey(ref fnRef) string {
+	if ref.Qualifier == "" || ref.Qualifier == latest {
+		return ref.key()
+	}
+	return ref.key() + ":" + ref.Qualifier
+}
+
+// policyDocument renders statements as Lambda's policy document.
+func policyDocument(statements []json.RawMessage) string {
+	doc := struct {
+		Version   string            `json:"Version"`
+		ID        string            `json:"Id"`
+		Statement []json.RawMessage `json:"Statement"`
+	}{"2012-10-17", "default", statements}
+	b, _ := json.Marshal(doc)
+	return string(b)
+}
+
+// resourcePolicy is the ResourcePolicy hook of the function operations:
+// the function's resource-based policy, so that the gateway grants what it
+// allows to other principals (Invoke from another account or a service).
+func (l *Lambda) resourcePolicy(c *service.Call) (*policy.Policy, bool, error) {
+	ref, err := l.pathRef(c, true)
+	if err != nil {
+		return nil, false, err
+	}
+	key := policyKey(ref)
+	if p, ok := l.policies.get(key); ok {
+		return p, false, nil
+	}
+	var sp storedPolicy
+	err = store.GetJSON(c.Context, l.cfg.Store, tablePolicies, key, &sp)
+	if errors.Is(err, store.ErrNotFound) || err == nil && len(sp.Statements) == 0 {
+		l.policies.put(key, nil)
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	p, err := policy.Parse(policyDocument(sp.Statements), policy.Resource)
+	if err != nil {
+		return nil, false, err
+	}
+	l.policies.put(key, p)
+	return p, false, nil
+}
+
+// addPermissionInput is the AddPermission request.
+type addPermissionInput struct {
+	StatementID         string `json:"StatementId"`
+	Action              string `json:"Action"`
+	Principal           string `json:"Principal"`
+	SourceArn           string `json:"SourceArn"`
+	SourceAccount       string `json:"SourceAccount"`
+	EventSourceToken    string `json:"EventSourceToken"`
+	PrincipalOrgID      string `json:"PrincipalOrgID"`
+	FunctionURLAuthType string `json:"FunctionUrlAuthType"`
+	RevisionID          string `json:"RevisionId"`
+}
+
+// permissionStatement is a statement as Lambda writes it, in its order.
+type permissionStatement struct {
+	Sid       string                       `json:"Sid"`
+	Effect    string                       `json:"Effect"`
+	Principal any                          `json:"Principal"`
+	Action    string                       `json:"Action"`
+	Resource  string                       `json:"Resource"`
+	Condition map[string]map[string]string `json:"Condition,omitempty"`
+}
+
+// principalElement maps AddPermission's Principal to a policy principal.
+func principalElement(p string) (any, error) {
+	switch {
+	case p == "*":
+		return "*", nil
+	case reAccount.MatchString(p):
+		return map[string]string{"AWS": "arn:aws:iam::" + p + ":root"}, nil
+	case strings.HasPrefix(p, "arn:aws:iam::") || strings.HasPrefix(p, "arn:aws:sts::"):
+		return map[string]string{"AWS": p}, nil
+	case strings.HasSuffix(p, ".amazonaws.com") || strings.HasSuffix(p, ".amazon.com"):
+		return map[string]string{"Service": p}, nil
+	}
+	return nil, errInvalidParam("The provided principal was invalid. Please check the principal and try again.")
+}
+
+func (in *addPermissionInput) statement(resource string) (*permissionStatement, error) {
+	if in.StatementID == "" || len(in.StatementID) > 100 || !reStatement.MatchString(in.StatementID) {
+		return nil, errValidationPattern(in.StatementID, "statementId", patternStatementID)
+	}
+	if !reAction.MatchString(in.Action) {
+		return nil, errValidationPattern(in.Action, "action", patternAction)
+	}
+	if in.Principal == "" {
+		return nil, errValidation("1 validation error detected: Value null at 'principal' failed to satisfy constraint: Member must not be null")
+	}
+	principal, err := principalElement(in.Principal)
+	if err != nil {
+		return nil, err
+	}
+	if in.SourceAccount != "" && !reAccount.MatchString(in.SourceAccount) {
+		return nil, errValidationPattern(in.SourceAccount, "sourceAccount", `\d{12}`)
+	}
+	st := &permissionStatement{Sid: in.StatementID, Effect: "Allow", Principal: principal, Action: in.Action, Resource: resource}
+	cond := func(op, key, v string) {
+		if v == "" {
+			return
+		}
+		if st.Condition == nil {
+			st.Condition = map[string]map[string]string{}
+		}
+		if st.Condition[op] == nil {
+			st.Condition[op] = map[string]string{}
+		}
+		st.Condition[op][key] = v
+	}
+	cond("StringEquals", "AWS:SourceAccount", in.SourceAccount)
+	cond("StringEquals", "aws:PrincipalOrgID", in.PrincipalOrgID)
+	cond("StringEquals", "lambda:EventSourceToken", in.EventSourceToken)
+	cond("StringEquals", "lambda:FunctionUrlAuthType", in.FunctionURLAuthType)
+	cond("ArnLike", "AWS:SourceArn", in.SourceArn)
+	return st, nil
+}
+
+// AddPermissionOutput is the AddPermission output.
+type AddPermissionOutput struct {
+	Statement string `json:"Statement"`
+}
+
+func (l *Lambda) addPermission(c *service.Call) (any, error) {
+	ref, err := l.pathRef(c, true)
+	if err != nil {
+		return nil, err
+	}
+	var in addPermissionInput
+	if err := decodeBody(c, &in); err != nil {
+		return nil, err
+	}
+	st, err := in.statement(ref.qualifiedARN())
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	key := policyKey(ref)
+	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		sp, err := l.loadPolicy(c.Context, tx, ref)
+		if err != nil {
+			return err
+		}
+		if in.RevisionID != "" && in.RevisionID != sp.RevisionID {
+			return errPrecondition()
+		}
+		for _, s := range sp.Statements {
+			var existing struct{ Sid string }
+			if json.Unmarshal(s, &existing) == nil && existing.Sid == in.StatementID {
+				return errConflict("The statement id (%s) provided already exists. Please choose a new statement id, or remove the existing statement.", in.StatementID)
+			}
+		}
+		sp.Statements = append(sp.Statements, raw)
+		if _, err := policy.Parse(policyDocument(sp.Statements), policy.Resource); err != nil {
+			var pe *policy.Error
+			if errors.As(err, &pe) {
+				return errInvalidParam("The policy is invalid: %s", pe.Message)
+			}
+			return errInvalidParam("The policy is invalid: %v", err)
+		}
+		sp.RevisionID = uuid.NewString()
+		return store.PutJSON(c.Context, tx, tablePolicies, key, sp)
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.policies.forget(ref.key())
+	return &AddPermissionOutput{Statement: string(raw)}, nil
+}
+
+// loadPolicy returns the policy of ref, empty when it has none, checking
+// that the function and its qualifier exist.
+func (l *Lambda) loadPolicy(ctx context.Context, r store.Reader, ref fnRef) (*storedPolicy, error) {
+	f, err := l.load(ctx, r, ref)
+	if err != nil {
+		return nil, err
+	}
+	if q := ref.Qualifier; q != "" && q != latest {
+		if reNumeric.MatchString(q) {
+			if _, err := l.loadVersion(ctx, r, ref, q); err != nil {
+				return nil, err
+			}
+		} else if _, err := r.Get(ctx, tableAliases, aliasKey(ref, q)); errors.Is(err, store.ErrNotFound) {
+			return nil, errFunctionNotFound(ref.qualifiedARN())
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	var sp storedPolicy
+	err = store.GetJSON(ctx, r, tablePolicies, policyKey(ref), &sp)
+	if errors.Is(err, store.ErrNotFound) {
+		return &storedPolicy{RevisionID: f.Config.RevisionID}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &sp, nil
+}
+
+// GetPolicyOutput is the GetPolicy output.
+type GetPolicyOutput struct {
+	Policy     string `json:"Policy"`
+	RevisionId string `json:"RevisionId"`
+}
+
+func (l *Lambda) getPolicy(c *service.Call) (any, error) {
+	ref, err := l.pathRef(c, true)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := l.loadPolicy(c.Context, l.cfg.Store, ref)
+	if err != nil {
+		return nil, err
+	}
+	if len(sp.Statements) == 0 {
+		return nil, errNotFound("The resource you requested does not exist.")
+	}
+	return &GetPolicyOutput{Policy: policyDocument(sp.Statements), RevisionId: sp.RevisionID}, nil
+}
+
+func (l *Lambda) removePermission(c *service.Call) (any, error) {
+	ref, err := l.pathRef(c, true)
+	if err != nil {
+		return nil, err
+	}
+	sid := c.PathParams["StatementId"]
+	revision := c.Params.Get("RevisionId")
+	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		sp, err := l.loadPolicy(c.Context, tx, ref)
+		if err != nil {
+			return err
+		}
+		if len(sp.Statements) == 0 {
+			return errNotFound("No policy is associated with the given resource.")
+		}
+		if revision != "" && revision != sp.RevisionID {
+			return errPrecondition()
+		}
+		kept := sp.Statements[:0]
+		for _, s := range sp.Statements {
+			var existing struct{ Sid string }
+			if json.Unmarshal(s, &existing) == nil && existing.Sid == sid {
+				continue
+			}
+			kept = append(kept, s)
+		}
+		if len(kept) == len(sp.Statements) {
+			return errNotFound("Statement %s is not found in resource policy.", sid)
+		}
+		if len(kept) == 0 {
+			return tx.Delete(c.Context, tablePolicies, policyKey(ref))
+		}
+		sp.Statements = kept
+		sp.RevisionID = uuid.NewString()
+		return store.PutJSON(c.Context, tx, tablePolicies, policyKey(ref), sp)
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.policies.forget(ref.key())
+	return nil, nil
+}
+
+// principalCondition is lambda:Principal for AddPermission and RemovePermission.
+func (l *Lambda) principalCondition(c *service.Call, set func(string, ...string)) {
+	if c.HTTP == nil && len(c.Body) == 0 {
+		return
+	}
+	var in struct{ Principal string }
+	if json.Unmarshal(c.Body, &in) == nil && in.Principal != "" {
+		set("lambda:Principal", in.Principal)
+	}
+}

@@ -1,0 +1,291 @@
+package lambda
+
+import (
+	"context"
+	"strings"
+
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// Account limits reported by GetAccountSettings.
+const (
+	limitTotalCodeSize    = 80530636800
+	limitCodeSizeUnzipped = 262144000
+	limitCodeSizeZipped   = 52428800
+	minUnreserved         = 100
+)
+
+func checkTags(tags map[string]string) error {
+	if len(tags) > 50 {
+		return errInvalidParam("Number of tags exceeds resource tag limit.")
+	}
+	for k, v := range tags {
+		if k == "" || len(k) > 128 || len(v) > 256 {
+			return errInvalidParam("Tag keys must be 1 to 128 characters and values at most 256 characters.")
+		}
+		if strings.HasPrefix(strings.ToLower(k), "aws:") {
+			return errInvalidParam("Tag keys with the prefix aws: are reserved.")
+		}
+	}
+	return nil
+}
+
+// tagRef parses the ARN of the tags operations, which must name an
+// unqualified function.
+func (l *Lambda) tagRef(c *service.Call) (fnRef, error) {
+	arn := c.PathParams["Resource"]
+	if !strings.HasPrefix(arn, "arn:") {
+		return fnRef{}, errValidationPattern(arn, "resource", `arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?`)
+	}
+	ref, err := parseFunctionName(arn, c.Account, l.cfg.Region, false)
+	if err != nil {
+		return ref, err
+	}
+	if ref.Qualifier != "" {
+		return ref, errInvalidParam("Tags on function aliases and versions are not supported. Please specify a function ARN.")
+	}
+	return ref, nil
+}
+
+func (l *Lambda) tagResource(c *service.Call) (string, error) {
+	ref, err := l.tagRef(c)
+	if err != nil {
+		return "", err
+	}
+	return ref.arn(), nil
+}
+
+// tagConditions sets aws:RequestTag/* and aws:TagKeys from a Tags body
+// (CreateFunction, TagResource) or the tagKeys query (UntagResource).
+func tagConditions(c *service.Call, set func(string, ...string)) {
+	var in struct{ Tags map[string]string }
+	decodeBody(c, &in)
+	keys := c.Params["tagKeys"]
+	for k, v := range in.Tags {
+		set("aws:RequestTag/"+k, v)
+		keys = append(keys, k)
+	}
+	if len(keys) > 0 {
+		set("aws:TagKeys", keys...)
+	}
+}
+
+// updateTags applies change to the function's tags.
+func (l *Lambda) updateTags(c *service.Call, change func(map[string]string)) error {
+	ref, err := l.tagRef(c)
+	if err != nil {
+		return err
+	}
+	return l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		f, err := l.load(c.Context, tx, ref)
+		if err != nil {
+			return err
+		}
+		if f.Tags == nil {
+			f.Tags = map[string]string{}
+		}
+		change(f.Tags)
+		if err := checkTags(f.Tags); err != nil {
+			return err
+		}
+		if len(f.Tags) == 0 {
+			f.Tags = nil
+		}
+		return store.PutJSON(c.Context, tx, tableFunctions, ref.key(), f)
+	})
+}
+
+func (l *Lambda) tagResourceOp(c *service.Call) (any, error) {
+	var in struct {
+		Tags map[string]string `json:"Tags"`
+	}
+	if err := decodeBody(c, &in); err != nil {
+		return nil, err
+	}
+	if len(in.Tags) == 0 {
+		return nil, errInvalidParam("Tags must not be empty.")
+	}
+	return nil, l.updateTags(c, func(tags map[string]string) {
+		for k, v := range in.Tags {
+			tags[k] = v
+		}
+	})
+}
+
+func (l *Lambda) untagResource(c *service.Call) (any, error) {
+	keys := c.Params["tagKeys"]
+	return nil, l.updateTags(c, func(tags map[string]string) {
+		for _, k := range keys {
+			delete(tags, k)
+		}
+	})
+}
+
+// ListTagsOutput is the ListTags output.
+type ListTagsOutput struct {
+	Tags map[string]string `json:"Tags"`
+}
+
+func (l *Lambda) listTags(c *service.Call) (any, error) {
+	ref, err := l.tagRef(c)
+	if err != nil {
+		return nil, err
+	}
+	f, err := l.load(c.Context, l.cfg.Store, ref)
+	if err != nil {
+		return nil, err
+	}
+	tags := f.Tags
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	return &ListTagsOutput{Tags: tags}, nil
+}
+
+// ConcurrencyOutput is the PutFunctionConcurrency and GetFunctionConcurrency output.
+type ConcurrencyOutput struct {
+	ReservedConcurrentExecutions *int `json:"ReservedConcurrentExecutions,omitempty"`
+}
+
+// reservedTotal is the concurrency reserved in an account, without the
+// function named except.
+func (l *Lambda) reservedTotal(ctx context.Context, r store.Reader, account, except string) (int, error) {
+	items, err := r.List(ctx, tableFunctions, account+"/", "", 0)
+	if err != nil {
+		return 0, err
+	}
+	sum := 0
+	for _, it := range items {
+		var f function
+		if err := decode(it.Value, &f); err != nil {
+			return 0, err
+		}
+		if f.Reserved != nil && f.Config.Name != except {
+			sum += *f.Reserved
+		}
+	}
+	return sum, nil
+}
+
+func (l *Lambda) putFunctionConcurrency(c *service.Call) (any, error) {
+	ref, err := l.unqualifiedRef(c)
+	if err != nil {
+		return nil, err
+	}
+	var in struct {
+		ReservedConcurrentExecutions *int `json:"ReservedConcurrentExecutions"`
+	}
+	if err := decodeBody(c, &in); err != nil {
+		return nil, err
+	}
+	n := in.ReservedConcurrentExecutions
+	if n == nil {
+		return nil, errValidation("1 validation error detected: Value null at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must not be null")
+	}
+	if *n < 0 {
+		return nil, errValidation("1 validation error detected: Value '%d' at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 0", *n)
+	}
+	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		f, err := l.load(c.Context, tx, ref)
+		if err != nil {
+			return err
+		}
+		others, err := l.reservedTotal(c.Context, tx, ref.Account, ref.Name)
+		if err != nil {
+			return err
+		}
+		if l.cfg.ConcurrentExecutions-others-*n < minUnreserved {
+			return errInvalidParam("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [%d].", minUnreserved)
+		}
+		f.Reserved = n
+		return store.PutJSON(c.Context, tx, tableFunctions, ref.key(), f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.rt.SetReservedConcurrency(ref.Name, *n)
+	return &ConcurrencyOutput{ReservedConcurrentExecutions: n}, nil
+}
+
+func (l *Lambda) getFunctionConcurrency(c *service.Call) (any, error) {
+	ref, err := l.unqualifiedRef(c)
+	if err != nil {
+		return nil, err
+	}
+	f, err := l.load(c.Context, l.cfg.Store, ref)
+	if err != nil {
+		return nil, err
+	}
+	return &ConcurrencyOutput{ReservedConcurrentExecutions: f.Reserved}, nil
+}
+
+func (l *Lambda) deleteFunctionConcurrency(c *service.Call) (any, error) {
+	ref, err := l.unqualifiedRef(c)
+	if err != nil {
+		return nil, err
+	}
+	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		f, err := l.load(c.Context, tx, ref)
+		if err != nil {
+			return err
+		}
+		f.Reserved = nil
+		return store.PutJSON(c.Context, tx, tableFunctions, ref.key(), f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.rt.SetReservedConcurrency(ref.Name, -1)
+	return nil, nil
+}
+
+// AccountSettingsOutput is the GetAccountSettings output.
+type AccountSettingsOutput struct {
+	AccountLimit struct {
+		TotalCodeSize                  int64 `json:"TotalCodeSize"`
+		CodeSizeUnzipped               int64 `json:"CodeSizeUnzipped"`
+		CodeSizeZipped                 int64 `json:"CodeSizeZipped"`
+		ConcurrentExecutions           int   `json:"ConcurrentExecutions"`
+		UnreservedConcurrentExecutions int   `json:"UnreservedConcurrentExecutions"`
+	} `json:"AccountLimit"`
+	AccountUsage struct {
+		TotalCodeSize int64 `json:"TotalCodeSize"`
+		FunctionCount int64 `json:"FunctionCount"`
+	} `json:"AccountUsage"`
+}
+
+func (l *Lambda) getAccountSettings(c *service.Call) (any, error) {
+	out := &AccountSettingsOutput{}
+	lim := &out.AccountLimit
+	lim.TotalCodeSize, lim.CodeSizeUnzipped, lim.CodeSizeZipped = limitTotalCodeSize, limitCodeSizeUnzipped, limitCodeSizeZipped
+	lim.ConcurrentExecutions = l.cfg.ConcurrentExecutions
+	items, err := l.cfg.Store.List(c.Context, tableFunctions, c.Account+"/", "", 0)
+	if err != nil {
+		return nil, err
+	}
+	reserved := 0
+	for _, it := range items {
+		var f function
+		if err := decode(it.Value, &f); err != nil {
+			return nil, err
+		}
+		out.AccountUsage.FunctionCount++
+		out.AccountUsage.TotalCodeSize += f.Config.CodeSize
+		if f.Reserved != nil {
+			reserved += *f.Reserved
+		}
+	}
+	versions, err := l.cfg.Store.List(c.Context, tableVersions, c.Account+"/", "", 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range versions {
+		var v config
+		if err := decode(it.Value, &v); err == nil {
+			out.AccountUsage.TotalCodeSize += v.CodeSize
+		}
+	}
+	lim.UnreservedConcurrentExecutions = l.cfg.ConcurrentExecutions - reserved
+	return out, nil
+}

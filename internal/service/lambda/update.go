@@ -1,0 +1,335 @@
+package lambda
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// updateConfigInput is the UpdateFunctionConfiguration request.
+type updateConfigInput struct {
+	Role          *string           `json:"Role"`
+	Handler       *string           `json:"Handler"`
+	Description   *string           `json:"Description"`
+	Timeout       *int              `json:"Timeout"`
+	MemorySize    *int              `json:"MemorySize"`
+	VpcConfig     *vpcInput         `json:"VpcConfig"`
+	Environment   *environmentInput `json:"Environment"`
+	Runtime       *string           `json:"Runtime"`
+	TracingConfig *tracingInput     `json:"TracingConfig"`
+	RevisionID    string            `json:"RevisionId"`
+	Layers        []string          `json:"Layers"`
+}
+
+// unqualifiedRef is the path's function, which must not name a version
+// or alias (the operations that change $LATEST).
+func (l *Lambda) unqualifiedRef(c *service.Call) (fnRef, error) {
+	ref, err := l.pathRef(c, false)
+	if err != nil {
+		return ref, err
+	}
+	if ref.Qualifier != "" && ref.Qualifier != latest {
+		return ref, errInvalidParam("Unsupported qualifier %s: only $LATEST can be changed.", ref.Qualifier)
+	}
+	ref.Qualifier = ""
+	return ref, nil
+}
+
+func (l *Lambda) updateFunctionConfiguration(c *service.Call) (any, error) {
+	ref, err := l.unqualifiedRef(c)
+	if err != nil {
+		return nil, err
+	}
+	var in updateConfigInput
+	if err := decodeBody(c, &in); err != nil {
+		return nil, err
+	}
+	if err := checkUnsupported(in.Layers, "", nil); err != nil {
+		return nil, err
+	}
+	if err := firstError(checkHandler(in.Handler), checkTimeout(in.Timeout), checkMemory(in.MemorySize),
+		checkDescription(in.Description), checkEnvironment(in.Environment)); err != nil {
+		return nil, err
+	}
+	if in.Runtime != nil {
+		if err := checkRuntime(*in.Runtime); err != nil {
+			return nil, err
+		}
+	}
+	var tracing string
+	if in.TracingConfig != nil {
+		if tracing, err = checkTracing(in.TracingConfig); err != nil {
+			return nil, err
+		}
+	}
+	vpc, err := in.VpcConfig.vpc()
+	if err != nil {
+		return nil, err
+	}
+	f, err := l.load(c.Context, l.cfg.Store, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.checkUpdatable(f, ref, in.RevisionID); err != nil {
+		return nil, err
+	}
+	if in.Role != nil {
+		if err := l.checkRole(c, *in.Role, ref.arn(), ref.Name); err != nil {
+			return nil, err
+		}
+	}
+	change := func(cfg *config) {
+		if in.Role != nil {
+			cfg.Role = *in.Role
+		}
+		if in.Handler != nil {
+			cfg.Handler = *in.Handler
+		}
+		if in.Description != nil {
+			cfg.Description = *in.Description
+		}
+		if in.Timeout != nil {
+			cfg.Timeout = *in.Timeout
+		}
+		if in.MemorySize != nil {
+			cfg.MemorySize = *in.MemorySize
+		}
+		if in.Runtime != nil {
+			cfg.Runtime = *in.Runtime
+		}
+		if in.TracingConfig != nil {
+			cfg.Tracing = tracing
+		}
+		if in.Environment != nil {
+			cfg.Env = in.Environment.Variables.m
+			if len(cfg.Env) == 0 {
+				cfg.Env = nil
+			}
+		}
+		if in.VpcConfig != nil {
+			cfg.VPC = vpc
+		}
+	}
+	return l.updateLatest(c, ref, in.RevisionID, change, false)
+}
+
+// checkUpdatable refuses an update while another is in progress or when
+// the caller's RevisionId is stale.
+func (l *Lambda) checkUpdatable(f *function, ref fnRef, revision string) error {
+	if f.Config.State == statePending || f.Config.LastUpdateStatus == updateInProgress {
+		return errUpdateInProgress(ref.arn())
+	}
+	if revision != "" && revision != f.Config.RevisionID {
+		return errPrecondition()
+	}
+	return nil
+}
+
+// updateLatest applies change to $LATEST in one transaction, starts the
+// InProgress period, and drains the environments of the old configuration
+// so that they are replaced with fresh credentials. With publish it also
+// publishes a version, whose configuration it returns.
+func (l *Lambda) updateLatest(c *service.Call, ref fnRef, revision string, change func(*config), publish bool) (any, error) {
+	var oldKey string
+	var out *config
+	err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		f, err := l.load(c.Context, tx, ref)
+		if err != nil {
+			return err
+		}
+		if err := l.checkUpdatable(f, ref, revision); err != nil {
+			return err
+		}
+		oldKey = f.Config.EnvKey
+		change(&f.Config)
+		cfg := &f.Config
+		cfg.LastModified = l.now()
+		cfg.RevisionID = uuid.NewString()
+		cfg.EnvKey = uuid.NewString()
+		cfg.LastUpdateStatus = updateInProgress
+		cfg.LastUpdateStatusReason, cfg.LastUpdateReasonCode = "", ""
+		out = cfg
+		if publish {
+			v, err := l.publish(c.Context, tx, ref, f, "")
+			if err != nil {
+				return err
+			}
+			out = v
+		}
+		return store.PutJSON(c.Context, tx, tableFunctions, ref.key(), f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.drain(runtimeKey(ref.Account, ref.Name, latest, oldKey))
+	l.settleLater(ref.Account, ref.Name)
+	return l.configuration(ref.Account, out), nil
+}
+
+// updateCodeInput is the UpdateFunctionCode request.
+type updateCodeInput struct {
+	ZipFile       []byte   `json:"ZipFile"`
+	S3Bucket      string   `json:"S3Bucket"`
+	ImageURI      string   `json:"ImageUri"`
+	Publish       bool     `json:"Publish"`
+	DryRun        bool     `json:"DryRun"`
+	RevisionID    string   `json:"RevisionId"`
+	Architectures []string `json:"Architectures"`
+}
+
+func (l *Lambda) updateFunctionCode(c *service.Call) (any, error) {
+	ref, err := l.unqualifiedRef(c)
+	if err != nil {
+		return nil, err
+	}
+	var in updateCodeInput
+	if err := decodeBody(c, &in); err != nil {
+		return nil, err
+	}
+	if err := checkUnsupported(nil, "", in.Architectures); err != nil {
+		return nil, err
+	}
+	if in.S3Bucket != "" || in.ImageURI != "" {
+		return nil, errInvalidParam("Only ZipFile is supported by this endpoint.")
+	}
+	pkg, err := newCodePackage(in.ZipFile, "UpdateFunctionCode")
+	if err != nil {
+		return nil, err
+	}
+	f, err := l.load(c.Context, l.cfg.Store, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.checkUpdatable(f, ref, in.RevisionID); err != nil {
+		return nil, err
+	}
+	if err := l.unpack(ref.Account, ref.Name, pkg); err != nil {
+		return nil, err
+	}
+	if in.DryRun {
+		cfg := f.Config.clone()
+		cfg.CodeSHA256, cfg.CodeHex, cfg.CodeSize = pkg.sha256, pkg.hex, int64(len(pkg.zip))
+		return l.configuration(ref.Account, &cfg), nil
+	}
+	if err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		return tx.Put(c.Context, tableCode, codeKey(ref.Account, ref.Name, pkg.hex), pkg.zip)
+	}); err != nil {
+		return nil, err
+	}
+	return l.updateLatest(c, ref, in.RevisionID, func(cfg *config) {
+		cfg.CodeSHA256, cfg.CodeHex, cfg.CodeSize = pkg.sha256, pkg.hex, int64(len(pkg.zip))
+	}, in.Publish)
+}
+
+// deleteFunction deletes a function, or one version with Qualifier.
+func (l *Lambda) deleteFunction(c *service.Call) (any, error) {
+	ref, err := l.pathRef(c, true)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Qualifier == latest {
+		return nil, errInvalidParam("$LATEST version cannot be deleted without deleting the function.")
+	}
+	if ref.Qualifier != "" {
+		return l.deleteVersion(c, ref)
+	}
+	var keys []string
+	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		f, err := l.load(c.Context, tx, ref)
+		if err != nil {
+			return err
+		}
+		keys = append(keys, runtimeKey(ref.Account, ref.Name, latest, f.Config.EnvKey))
+		versions, err := tx.List(c.Context, tableVersions, ref.key()+"/", "", 0)
+		if err != nil {
+			return err
+		}
+		for _, it := range versions {
+			var v config
+			if err := decode(it.Value, &v); err == nil {
+				keys = append(keys, runtimeKey(ref.Account, ref.Name, v.Version, v.EnvKey))
+			}
+		}
+		for _, t := range []string{tableVersions, tableAliases, tableCode} {
+			if err := deletePrefix(c.Context, tx, t, ref.key()+"/"); err != nil {
+				return err
+			}
+		}
+		if err := deletePrefix(c.Context, tx, tablePolicies, ref.key()+":"); err != nil {
+			return err
+		}
+		if err := tx.Delete(c.Context, tablePolicies, ref.key()); err != nil {
+			return err
+		}
+		return tx.Delete(c.Context, tableFunctions, ref.key())
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		l.drain(k)
+	}
+	l.policies.forget(ref.key())
+	l.rt.SetReservedConcurrency(ref.Name, -1)
+	l.removeCode(ref.Account, ref.Name)
+	return nil, nil
+}
+
+// deleteVersion deletes a published version that no alias points to.
+func (l *Lambda) deleteVersion(c *service.Call, ref fnRef) (any, error) {
+	if !reNumeric.MatchString(ref.Qualifier) {
+		return nil, errInvalidParam("Deletion of aliases is not supported by DeleteFunction; use DeleteAlias.")
+	}
+	n, _ := strconv.Atoi(ref.Qualifier)
+	var envKey string
+	err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		if _, err := l.load(c.Context, tx, ref); err != nil {
+			return err
+		}
+		v, err := l.loadVersion(c.Context, tx, ref, ref.Qualifier)
+		if err != nil {
+			return err
+		}
+		envKey = v.EnvKey
+		aliases, err := l.aliasesOf(c.Context, tx, ref)
+		if err != nil {
+			return err
+		}
+		var using []string
+		for _, a := range aliases {
+			if a.FunctionVersion == ref.Qualifier || a.Weights[ref.Qualifier] > 0 {
+				using = append(using, a.Name)
+			}
+		}
+		if len(using) > 0 {
+			return errConflict("Unable to delete version because the following aliases reference it: %v", using)
+		}
+		if err := tx.Delete(c.Context, tablePolicies, ref.key()+":"+ref.Qualifier); err != nil {
+			return err
+		}
+		return tx.Delete(c.Context, tableVersions, versionKey(ref, n))
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.policies.forget(ref.key())
+	l.drain(runtimeKey(ref.Account, ref.Name, ref.Qualifier, envKey))
+	return nil, nil
+}
+
+func deletePrefix(ctx context.Context, tx store.Tx, table, prefix string) error {
+	items, err := tx.List(ctx, table, prefix, "", 0)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if err := tx.Delete(ctx, table, it.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,228 @@
+package lambda
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rolecall/rolecall/internal/service"
+)
+
+// runtimes is the Runtime enum of the model.
+var runtimes = []string{"nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x", "java8", "java8.al2", "java11", "java17", "java21", "java25", "python2.7", "python3.6", "python3.7", "python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet6", "dotnet8", "dotnet10", "nodejs4.3-edge", "go1.x", "ruby2.5", "ruby2.7", "ruby3.2", "ruby3.3", "ruby3.4", "ruby4.0", "provided", "provided.al2", "provided.al2023", "nodejs26.x", "python3.15", "java8.al2023", "java11.al2023", "java17.al2023"}
+
+// reservedEnv are the variables Lambda sets itself and refuses in
+// Environment.Variables.
+var reservedEnv = map[string]bool{
+	"_HANDLER": true, "_X_AMZN_TRACE_ID": true, "AWS_DEFAULT_REGION": true, "AWS_REGION": true,
+	"AWS_EXECUTION_ENV": true, "AWS_LAMBDA_FUNCTION_NAME": true, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": true,
+	"AWS_LAMBDA_FUNCTION_VERSION": true, "AWS_LAMBDA_INITIALIZATION_TYPE": true,
+	"AWS_LAMBDA_LOG_GROUP_NAME": true, "AWS_LAMBDA_LOG_STREAM_NAME": true, "AWS_ACCESS_KEY": true,
+	"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true,
+	"AWS_LAMBDA_RUNTIME_API": true, "LAMBDA_TASK_ROOT": true, "LAMBDA_RUNTIME_DIR": true,
+}
+
+// envVars is Environment.Variables, keeping the request's key order for
+// error messages.
+type envVars struct {
+	keys []string
+	m    map[string]string
+}
+
+func (v *envVars) UnmarshalJSON(b []byte) error {
+	v.m = map[string]string{}
+	v.keys = nil
+	if string(bytes.TrimSpace(b)) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errors.New("Environment.Variables must be an object")
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		k, _ := t.(string)
+		var val string
+		if err := dec.Decode(&val); err != nil {
+			return err
+		}
+		if _, dup := v.m[k]; !dup {
+			v.keys = append(v.keys, k)
+		}
+		v.m[k] = val
+	}
+	return nil
+}
+
+// environmentInput is the Environment shape.
+type environmentInput struct {
+	Variables envVars `json:"Variables"`
+}
+
+// checkEnvironment applies Lambda's rules to Environment.Variables.
+func checkEnvironment(e *environmentInput) error {
+	if e == nil {
+		return nil
+	}
+	var reserved []string
+	size := 0
+	for _, k := range e.Variables.keys {
+		if !reEnvName.MatchString(k) {
+			return errValidation("1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]")
+		}
+		if reservedEnv[k] {
+			reserved = append(reserved, k)
+		}
+		size += len(k) + len(e.Variables.m[k])
+	}
+	if len(reserved) > 0 {
+		return errInvalidParam("Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: %s", strings.Join(reserved, ", "))
+	}
+	if size > 4096 {
+		return errInvalidParam("Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: %d", size)
+	}
+	return nil
+}
+
+// vpcInput is the VpcConfig shape.
+type vpcInput struct {
+	SubnetIds        []string `json:"SubnetIds"`
+	SecurityGroupIds []string `json:"SecurityGroupIds"`
+}
+
+// vpc returns the stored form of a VpcConfig: nil when it has no subnets.
+// The VPC id is derived from the subnets, so that the same subnets always
+// name the same VPC.
+func (v *vpcInput) vpc() (*vpcConfig, error) {
+	if v == nil || len(v.SubnetIds) == 0 && len(v.SecurityGroupIds) == 0 {
+		return nil, nil
+	}
+	if len(v.SubnetIds) > 16 || len(v.SecurityGroupIds) > 5 {
+		return nil, errValidation("1 validation error detected: Value at 'vpcConfig' failed to satisfy constraint: Member must have length less than or equal to 16")
+	}
+	for _, s := range v.SubnetIds {
+		if !strings.HasPrefix(s, "subnet-") {
+			return nil, errInvalidParam("Error occurred while DescribeSubnets. EC2 Error Code: InvalidSubnetID.NotFound. EC2 Error Message: The subnet ID '%s' does not exist", s)
+		}
+	}
+	for _, g := range v.SecurityGroupIds {
+		if !strings.HasPrefix(g, "sg-") {
+			return nil, errInvalidParam("Error occurred while DescribeSecurityGroups. EC2 Error Code: InvalidGroup.NotFound. EC2 Error Message: The security group '%s' does not exist", g)
+		}
+	}
+	subnets := slices.Clone(v.SubnetIds)
+	slices.Sort(subnets)
+	subnets = slices.Compact(subnets)
+	sum := sha256.Sum256([]byte(strings.Join(subnets, ",")))
+	return &vpcConfig{
+		SubnetIDs:        slices.Clone(v.SubnetIds),
+		SecurityGroupIDs: slices.Clone(v.SecurityGroupIds),
+		VpcID:            "vpc-" + hex.EncodeToString(sum[:])[:17],
+	}, nil
+}
+
+// tracingInput is the TracingConfig shape.
+type tracingInput struct {
+	Mode string `json:"Mode"`
+}
+
+func checkTracing(t *tracingInput) (string, error) {
+	if t == nil || t.Mode == "" {
+		return "PassThrough", nil
+	}
+	if t.Mode != "Active" && t.Mode != "PassThrough" {
+		return "", errValidation("1 validation error detected: Value '%s' at 'tracingConfig.mode' failed to satisfy constraint: Member must satisfy enum value set: [Active, PassThrough]", t.Mode)
+	}
+	return t.Mode, nil
+}
+
+func checkRuntime(r string) error {
+	if !slices.Contains(runtimes, r) {
+		return errValidation("1 validation error detected: Value '%s' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [%s]", r, strings.Join(runtimes, ", "))
+	}
+	return nil
+}
+
+func checkTimeout(t *int) error {
+	switch {
+	case t == nil:
+	case *t < 1:
+		return errValidation("1 validation error detected: Value '%d' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1", *t)
+	case *t > 900:
+		return errValidation("1 validation error detected: Value '%d' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900", *t)
+	}
+	return nil
+}
+
+func checkMemory(m *int) error {
+	switch {
+	case m == nil:
+	case *m < 128:
+		return errValidation("1 validation error detected: Value '%d' at 'memorySize' failed to satisfy constraint: Member must have value greater than or equal to 128", *m)
+	case *m > 10240:
+		return errValidation("1 validation error detected: Value '%d' at 'memorySize' failed to satisfy constraint: Member must have value less than or equal to 10240", *m)
+	}
+	return nil
+}
+
+func checkDescription(d *string) error {
+	if d != nil && len(*d) > 256 {
+		return errValidation("1 validation error detected: Value '%s' at 'description' failed to satisfy constraint: Member must have length less than or equal to 256", *d)
+	}
+	return nil
+}
+
+func checkHandler(h *string) error {
+	if h != nil && (len(*h) > 128 || strings.ContainsAny(*h, " \t\r\n")) {
+		return errValidationPattern(*h, "handler", `[^\s]+`)
+	}
+	return nil
+}
+
+// checkUnsupported refuses the features rolecall does not run, rather than
+// ignoring them.
+func checkUnsupported(layers []string, packageType string, arch []string) error {
+	if len(layers) > 0 {
+		return errInvalidParam("Layers are not supported by this endpoint.")
+	}
+	if packageType != "" && packageType != "Zip" {
+		return errInvalidParam("PackageType %s is not supported by this endpoint; use Zip.", packageType)
+	}
+	for _, a := range arch {
+		if a != "x86_64" && a != "arm64" {
+			return errValidation("1 validation error detected: Value '[%s]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]", a)
+		}
+	}
+	return nil
+}
+
+// decodeBody decodes a JSON request body into v; an empty body leaves v.
+func decodeBody(c *service.Call, v any) error {
+	if len(bytes.TrimSpace(c.Body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(c.Body, v); err != nil {
+		var se *service.Error
+		if errors.As(err, &se) {
+			return se
+		}
+		return errRequestContent("Could not parse request body into json: %s", jsonProblem(err))
+	}
+	return nil
+}
+
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("Could not parse payload into json: Cannot deserialize value of type `%s` at '%s'", te.Type, te.Field)
+	}
+	return err.Error()
+}

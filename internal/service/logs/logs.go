@@ -1,0 +1,240 @@
+// Package logs implements CloudWatch Logs (awsJson1.1): log groups, log
+// streams, PutLogEvents, GetLogEvents and FilterLogEvents, kept in the store.
+package logs
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// TargetPrefix is the X-Amz-Target prefix of CloudWatch Logs requests.
+const TargetPrefix = "Logs_20140328"
+
+// Store tables.
+const (
+	groupsTable  = "logs_groups"  // scope|group → group
+	streamsTable = "logs_streams" // scope|group|stream → stream
+	eventsTable  = "logs_events"  // scope|group|streamNo|timestamp|seq → ingestion time, message
+)
+
+// Logs is the CloudWatch Logs service.
+type Logs struct {
+	st  store.Store
+	now func() time.Time
+}
+
+// New returns CloudWatch Logs keeping its data in st. A nil now means time.Now.
+func New(st store.Store, now func() time.Time) *Logs {
+	if now == nil {
+		now = time.Now
+	}
+	return &Logs{st: st, now: now}
+}
+
+// resourceKind says what an operation is authorized on.
+type resourceKind int
+
+const (
+	onGroups    resourceKind = iota // arn:...:log-group:*
+	onGroup                         // arn:...:log-group:NAME:*
+	onStream                        // arn:...:log-group:NAME:log-stream:STREAM
+	onARN                           // the request's resourceArn
+)
+
+type opSpec struct {
+	name     string
+	readOnly bool
+	resource resourceKind
+	handle   func(l *Logs, c *service.Call) (any, error)
+}
+
+var ops = []opSpec{
+	{"CreateLogGroup", false, onGroup, (*Logs).createLogGroup},
+	{"DeleteLogGroup", false, onGroup, (*Logs).deleteLogGroup},
+	{"DescribeLogGroups", true, onGroups, (*Logs).describeLogGroups},
+	{"PutRetentionPolicy", false, onGroup, (*Logs).putRetentionPolicy},
+	{"DeleteRetentionPolicy", false, onGroup, (*Logs).deleteRetentionPolicy},
+	{"CreateLogStream", false, onStream, (*Logs).createLogStream},
+	{"DeleteLogStream", false, onStream, (*Logs).deleteLogStream},
+	{"DescribeLogStreams", true, onGroup, (*Logs).describeLogStreams},
+	{"PutLogEvents", false, onStream, (*Logs).putLogEvents},
+	{"GetLogEvents", true, onStream, (*Logs).getLogEvents},
+	{"FilterLogEvents", true, onGroup, (*Logs).filterLogEvents},
+	{"TagResource", false, onARN, (*Logs).tagResource},
+	{"UntagResource", false, onARN, (*Logs).untagResource},
+	{"ListTagsForResource", true, onARN, (*Logs).listTagsForResource},
+}
+
+// Service returns the operation table.
+func (l *Logs) Service() *service.Service {
+	s := &service.Service{
+		Name:         "logs",
+		EventSource:  "logs.amazonaws.com",
+		Protocol:     service.JSON11,
+		TargetPrefix: TargetPrefix,
+		Operations:   make(map[string]*service.Operation, len(ops)),
+	}
+	for _, o := range ops {
+		s.Operations[o.name] = &service.Operation{
+			Name:     o.name,
+			Action:   "logs:" + o.name,
+			ReadOnly: o.readOnly,
+			Resource: resourceFunc(o.resource),
+			Handle:   func(c *service.Call) (any, error) { return o.handle(l, c) },
+		}
+	}
+	return s
+}
+
+// target holds the request members that name the resource.
+type target struct {
+	LogGroupName       string `json:"logGroupName"`
+	LogGroupIdentifier string `json:"logGroupIdentifier"`
+	LogStreamName      string `json:"logStreamName"`
+	ResourceARN        string `json:"resourceArn"`
+}
+
+func resourceFunc(kind resourceKind) func(c *service.Call) (string, error) {
+	return func(c *service.Call) (string, error) {
+		var t target
+		if len(c.Body) > 0 {
+			if err := json.Unmarshal(c.Body, &t); err != nil {
+				return "", serializationError()
+			}
+		}
+		group := groupName(t.LogGroupName, t.LogGroupIdentifier)
+		switch kind {
+		case onGroups:
+			return groupARN(c.Region, c.Account, "*"), nil
+		case onGroup:
+			return groupARN(c.Region, c.Account, group) + ":*", nil
+		case onStream:
+			return streamARN(c.Region, c.Account, group, t.LogStreamName), nil
+		default:
+			if t.ResourceARN == "" {
+				return "*", nil
+			}
+			return t.ResourceARN, nil
+		}
+	}
+}
+
+func groupARN(region, account, group string) string {
+	return "arn:aws:logs:" + region + ":" + account + ":log-group:" + group
+}
+
+func streamARN(region, account, group, stream string) string {
+	return groupARN(region, account, group) + ":log-stream:" + stream
+}
+
+// groupName returns the log group a request names, by name or by identifier
+// (a name or an ARN, with or without the trailing ":*").
+func groupName(name, identifier string) string {
+	if name != "" || identifier == "" {
+		return name
+	}
+	if strings.HasPrefix(identifier, "arn:") {
+		_, after, ok := strings.Cut(identifier, ":log-group:")
+		if ok {
+			return strings.TrimSuffix(after, ":*")
+		}
+	}
+	return identifier
+}
+
+// scope is the key prefix of one account and region.
+func scope(c *service.Call) string { return c.Account + "|" + c.Region + "|" }
+
+// Errors, as CloudWatch Logs words them.
+
+func invalidParameter(format string, args ...any) *service.Error {
+	return service.Errorf(400, "InvalidParameterException", format, args...)
+}
+
+func serializationError() *service.Error {
+	return service.Errorf(400, "SerializationException", "Start of structure or map found where not expected.")
+}
+
+func missing(member string) *service.Error {
+	return invalidParameter("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)
+}
+
+func groupNotFound() *service.Error {
+	return service.Errorf(400, "ResourceNotFoundException", "The specified log group does not exist.")
+}
+
+func streamNotFound() *service.Error {
+	return service.Errorf(400, "ResourceNotFoundException", "The specified log stream does not exist.")
+}
+
+func badToken() *service.Error {
+	return invalidParameter("The specified nextToken is invalid.")
+}
+
+// decode reads a JSON request body into v.
+func decode(c *service.Call, v any) error {
+	if len(c.Body) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(c.Body, v); err != nil {
+		return serializationError()
+	}
+	return nil
+}
+
+// checkGroupName validates a log group name against the model's constraints.
+func checkGroupName(member, name string) error {
+	if name == "" {
+		return missing(member)
+	}
+	if len(name) > 512 {
+		return invalidParameter("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length less than or equal to 512", name, member)
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/#", r)) {
+			return invalidParameter("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+", name, member)
+		}
+	}
+	return nil
+}
+
+func checkStreamName(name string) error {
+	if name == "" {
+		return missing("logStreamName")
+	}
+	if len(name) > 512 || strings.ContainsAny(name, ":*") {
+		return invalidParameter("1 validation error detected: Value '%s' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*", name)
+	}
+	return nil
+}
+
+func checkLimit(limit *int, max int) (int, error) {
+	if limit == nil {
+		return max, nil
+	}
+	if *limit < 1 || *limit > max {
+		return 0, invalidParameter("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value between 1 and %d", *limit, max)
+	}
+	return *limit, nil
+}
+
+// Paging tokens are opaque to clients: base64 of an internal position.
+func encodeToken(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func decodeToken(tok string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(b) == 0 {
+		return "", badToken()
+	}
+	return string(b), nil
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func internal(op string, err error) error { return fmt.Errorf("logs: %s: %w", op, err) }

@@ -1,0 +1,377 @@
+package sts
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/session"
+)
+
+// Session duration limits, in seconds.
+const (
+	defaultDuration    = 3600
+	minDuration        = 900
+	chainedMaxDuration = 3600
+	maxPolicyARNs      = 10
+	maxTags            = 50
+	// packedLimit is the space, in characters, that session policies and
+	// session tags share; PackedPolicySize is the percentage used.
+	packedLimit = 2048
+)
+
+// assumeRoleInput is a validated AssumeRole request.
+type assumeRoleInput struct {
+	RoleARN           string
+	SessionName       string
+	Duration          int // seconds; 0 when not given
+	Policy            string
+	PolicyARNs        []string
+	Tags              []session.Tag
+	TransitiveTagKeys []string
+	ExternalID        string
+	SerialNumber      string
+	TokenCode         string
+	SourceIdentity    string
+}
+
+// parseAssumeRole reads and validates the AssumeRole parameters against
+// the model. It returns what it could read even when it reports an error.
+func parseAssumeRole(p url.Values) (*assumeRoleInput, error) {
+	v := &validator{params: p}
+	in := &assumeRoleInput{
+		RoleARN:     v.str("RoleArn", "roleArn", true, ruleARN),
+		SessionName: v.str("RoleSessionName", "roleSessionName", true, ruleSessionName),
+	}
+	in.PolicyARNs = v.list("PolicyArns", ".arn")
+	v.count(in.PolicyARNs, "policyArns", maxPolicyARNs)
+	for i, a := range in.PolicyARNs {
+		v.check(a, "policyArns."+strconv.Itoa(i+1)+".member.arn", ruleARN)
+	}
+	in.Policy = v.str("Policy", "policy", false, rulePolicy)
+	in.Duration = v.int("DurationSeconds", "durationSeconds", minDuration, 43200)
+	in.Tags = parseTags(v)
+	in.TransitiveTagKeys = v.list("TransitiveTagKeys", "")
+	v.count(in.TransitiveTagKeys, "transitiveTagKeys", maxTags)
+	for i, k := range in.TransitiveTagKeys {
+		v.check(k, "transitiveTagKeys."+strconv.Itoa(i+1)+".member", ruleTagKey)
+	}
+	in.ExternalID = v.str("ExternalId", "externalId", false, ruleExternalID)
+	in.SerialNumber = v.str("SerialNumber", "serialNumber", false, ruleSerial)
+	in.TokenCode = v.str("TokenCode", "tokenCode", false, ruleTokenCode)
+	in.SourceIdentity = v.str("SourceIdentity", "sourceIdentity", false, ruleSourceIdentity)
+	return in, v.err()
+}
+
+// parseTags reads Tags.member.N.Key/Value.
+func parseTags(v *validator) []session.Tag {
+	var tags []session.Tag
+	for i := 1; ; i++ {
+		prefix := "Tags.member." + strconv.Itoa(i) + "."
+		key, hasKey := v.params[prefix+"Key"]
+		value, hasValue := v.params[prefix+"Value"]
+		if !hasKey && !hasValue {
+			break
+		}
+		member := "tags." + strconv.Itoa(i) + ".member."
+		var t session.Tag
+		if hasKey && len(key) > 0 {
+			t.Key = key[0]
+			v.check(t.Key, member+"key", ruleTagKey)
+		} else {
+			v.fail("null", member+"key", "Member must not be null")
+		}
+		if hasValue && len(value) > 0 {
+			t.Value = value[0]
+			v.check(t.Value, member+"value", ruleTagValue)
+		} else {
+			v.fail("null", member+"value", "Member must not be null")
+		}
+		tags = append(tags, t)
+	}
+	if len(tags) > maxTags {
+		keys := make([]string, len(tags))
+		for i, t := range tags {
+			keys[i] = t.Key
+		}
+		v.count(keys, "tags", maxTags)
+	}
+	return tags
+}
+
+// assumeRoleResource validates the request, so that malformed requests fail
+// before authorization as in AWS, and returns the role ARN.
+func (s *STS) assumeRoleResource(c *service.Call) (string, error) {
+	in, err := parseAssumeRole(c.Params)
+	if err != nil {
+		return "", err
+	}
+	return in.RoleARN, nil
+}
+
+// trustPolicy returns the trust policy of the role being assumed, with
+// trust semantics. For a role that does not exist it returns a nil policy:
+// the gateway must deny then, with the AccessDenied AWS returns for a role
+// that does not trust the caller.
+func (s *STS) trustPolicy(c *service.Call) (*policy.Policy, bool, error) {
+	r, err := s.role(c.Context, c.Params.Get("RoleArn"))
+	if err != nil || r == nil {
+		return nil, true, err
+	}
+	return r.Trust, true, nil
+}
+
+// assumeRoleConditions sets the condition keys a trust policy can test.
+func (s *STS) assumeRoleConditions(c *service.Call, set func(key string, values ...string)) {
+	in, _ := parseAssumeRole(c.Params)
+	set("sts:RoleSessionName", in.SessionName)
+	if in.ExternalID != "" {
+		set("sts:ExternalId", in.ExternalID)
+	}
+	sourceIdentity := in.SourceIdentity
+	if caller := callerClaims(c); sourceIdentity == "" && caller != nil {
+		sourceIdentity = caller.SourceIdentity
+	}
+	if sourceIdentity != "" {
+		set("sts:SourceIdentity", sourceIdentity)
+	}
+	if len(in.Tags) > 0 {
+		keys := make([]string, len(in.Tags))
+		for i, t := range in.Tags {
+			set("aws:RequestTag/"+t.Key, t.Value)
+			keys[i] = t.Key
+		}
+		set("aws:TagKeys", keys...)
+	}
+	if len(in.TransitiveTagKeys) > 0 {
+		set("sts:TransitiveTagKeys", in.TransitiveTagKeys...)
+	}
+}
+
+func (s *STS) assumeRole(c *service.Call) (any, error) {
+	in, err := parseAssumeRole(c.Params)
+	c.Trail.RequestParameters = in.trail()
+	if err != nil {
+		return nil, err
+	}
+	if in.SerialNumber != "" || in.TokenCode != "" {
+		return nil, service.AccessDenied("MultiFactorAuthentication failed, unable to validate MFA code.")
+	}
+	role, err := s.role(c.Context, in.RoleARN)
+	if err != nil {
+		return nil, err
+	}
+	if role == nil {
+		return nil, service.AccessDenied(fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s",
+			callerARN(c), in.RoleARN))
+	}
+	caller := callerClaims(c)
+	chained := c.Principal != nil && c.Principal.Type == service.AssumedRole
+	maxDuration := int(role.MaxSessionDuration / time.Second)
+	if maxDuration == 0 {
+		maxDuration = defaultDuration
+	}
+	duration := in.Duration
+	switch {
+	case duration == 0:
+		duration = defaultDuration
+	case chained && duration > chainedMaxDuration:
+		return nil, service.ValidationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	case duration > maxDuration:
+		return nil, service.ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+
+	req := issueRequest{
+		role:              role,
+		sessionName:       in.SessionName,
+		duration:          time.Duration(duration) * time.Second,
+		policyARNs:        in.PolicyARNs,
+		tags:              in.Tags,
+		transitiveTagKeys: in.TransitiveTagKeys,
+		sourceIdentity:    in.SourceIdentity,
+		issuer:            callerARN(c),
+		chained:           chained,
+	}
+	if c.Principal != nil && c.Principal.Type == service.AWSService && c.Environment != nil {
+		// A service principal (Lambda) assuming a role for an execution
+		// environment: the session is bound to that environment.
+		req.environment = c.Environment.ID
+		req.sourceFunctionARN = c.Environment.SourceFunctionARN
+	}
+	if in.Policy != "" {
+		p, err := policy.Parse(in.Policy, policy.Session)
+		if err != nil {
+			return nil, malformedPolicy(err)
+		}
+		req.policy = p.String()
+	}
+	for _, a := range in.PolicyARNs {
+		if _, err := s.cfg.Roles.ManagedPolicy(c.Context, a); isNotFound(err) {
+			return nil, invalidParameter("Policy %s does not exist or is not attachable.", a)
+		} else if err != nil {
+			return nil, fmt.Errorf("sts: look up policy %s: %w", a, err)
+		}
+	}
+	if err := checkTags(in); err != nil {
+		return nil, err
+	}
+	if caller != nil && chained {
+		if err := inherit(&req, caller); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.authorizeExtras(c, in); err != nil {
+		return nil, err
+	}
+	packed, err := packedSize(req)
+	if err != nil {
+		return nil, err
+	}
+
+	creds, claims, err := s.issue(req)
+	if err != nil {
+		return nil, err
+	}
+	out := &AssumeRoleResult{
+		Credentials: creds,
+		AssumedRoleUser: AssumedRoleUser{
+			AssumedRoleID: claims.AssumedRoleID(),
+			ARN:           claims.AssumedRoleARN(),
+		},
+		SourceIdentity: claims.SourceIdentity,
+	}
+	if in.Policy != "" || len(in.PolicyARNs) > 0 || len(in.Tags) > 0 {
+		out.PackedPolicySize = &packed
+	}
+	c.Trail.ResponseElements = assumeRoleTrail(out)
+	c.Trail.Resources = roleResources(role)
+	return out, nil
+}
+
+// authorizeExtras checks the actions AWS authorizes besides sts:AssumeRole
+// when a request passes session tags or sets a source identity. They are
+// evaluated like sts:AssumeRole, against the role's trust policy.
+func (s *STS) authorizeExtras(c *service.Call, in *assumeRoleInput) error {
+	if c.Authorize == nil {
+		return nil
+	}
+	if len(in.Tags) > 0 {
+		if err := c.Authorize("sts:TagSession", in.RoleARN, nil); err != nil {
+			return err
+		}
+	}
+	if in.SourceIdentity != "" {
+		if err := c.Authorize("sts:SetSourceIdentity", in.RoleARN, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkTags checks the session tags beyond the model's constraints.
+func checkTags(in *assumeRoleInput) error {
+	seen := make(map[string]bool, len(in.Tags))
+	for _, t := range in.Tags {
+		k := strings.ToLower(t.Key)
+		if seen[k] {
+			return invalidParameter("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+		}
+		seen[k] = true
+	}
+	for _, k := range in.TransitiveTagKeys {
+		if !seen[strings.ToLower(k)] {
+			return invalidParameter("The transitive tag key %s must also be a session tag key.", k)
+		}
+	}
+	return nil
+}
+
+// inherit carries the calling role session's transitive tags and source
+// identity into a chained session. Neither can be changed along the chain.
+func inherit(req *issueRequest, caller *session.Claims) error {
+	inherited := caller.TransitiveTags()
+	for _, t := range inherited {
+		for _, n := range req.tags {
+			if strings.EqualFold(t.Key, n.Key) {
+				return invalidParameter("The session tag %s cannot be set: it conflicts with a transitive tag of the calling session.", n.Key)
+			}
+		}
+	}
+	if len(inherited) > 0 {
+		req.tags = append(inherited, req.tags...)
+		keys := make([]string, 0, len(inherited)+len(req.transitiveTagKeys))
+		for _, t := range inherited {
+			keys = append(keys, t.Key)
+		}
+		req.transitiveTagKeys = append(keys, req.transitiveTagKeys...)
+	}
+	if caller.SourceIdentity != "" {
+		if req.sourceIdentity != "" && req.sourceIdentity != caller.SourceIdentity {
+			return invalidParameter("The source identity %s cannot be changed: the calling session's source identity is %s.",
+				req.sourceIdentity, caller.SourceIdentity)
+		}
+		req.sourceIdentity = caller.SourceIdentity
+	}
+	return nil
+}
+
+// packedSize returns the percentage of the packed space that the session
+// policies and tags use, or PackedPolicyTooLarge when they use more.
+func packedSize(req issueRequest) (int, error) {
+	n := len(req.policy)
+	for _, a := range req.policyARNs {
+		n += len(a)
+	}
+	for _, t := range req.tags {
+		n += len(t.Key) + len(t.Value)
+	}
+	pct := int(math.Ceil(float64(n) * 100 / packedLimit))
+	if pct > 100 {
+		return pct, service.Errorf(400, "PackedPolicyTooLarge",
+			"Packed policy consumes %d%% of allotted space, please use smaller policy.", pct)
+	}
+	return pct, nil
+}
+
+func malformedPolicy(err error) error {
+	var pe *policy.Error
+	if errors.As(err, &pe) {
+		return service.Errorf(400, "MalformedPolicyDocument", "%s", pe.Message)
+	}
+	return fmt.Errorf("sts: parse session policy: %w", err)
+}
+
+// callerClaims returns the session claims of the caller, if any.
+func callerClaims(c *service.Call) *session.Claims {
+	if c.Principal == nil {
+		return nil
+	}
+	cl, _ := c.Principal.Session.(*session.Claims)
+	return cl
+}
+
+// callerARN returns the caller's ARN as AccessDenied messages show it.
+func callerARN(c *service.Call) string {
+	if c.Principal == nil {
+		return "anonymous"
+	}
+	if c.Principal.ARN == "" && c.Principal.InvokedBy != "" {
+		return c.Principal.InvokedBy
+	}
+	return c.Principal.ARN
+}
+
+// arnAccount returns the account field of an ARN.
+func arnAccount(arn string) (string, bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[4] == "" {
+		return "", false
+	}
+	return parts[4], true
+}

@@ -1,0 +1,95 @@
+package sts
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/session"
+)
+
+// GetSessionToken durations, in seconds.
+const (
+	userDefaultDuration = 43200
+	userMaxDuration     = 129600
+	rootMaxDuration     = 3600
+)
+
+func (s *STS) getCallerIdentity(c *service.Call) (any, error) {
+	p := c.Principal
+	if p == nil || p.ARN == "" {
+		return nil, errors.New("sts: GetCallerIdentity without an authenticated principal")
+	}
+	id := p.PrincipalID
+	if id == "" && p.Type == service.Root {
+		id = p.Account
+	}
+	return &GetCallerIdentityResult{UserID: id, Account: p.Account, ARN: p.ARN}, nil
+}
+
+func (s *STS) getSessionToken(c *service.Call) (any, error) {
+	v := &validator{params: c.Params}
+	duration := v.int("DurationSeconds", "durationSeconds", minDuration, userMaxDuration)
+	serial := v.str("SerialNumber", "serialNumber", false, ruleSerial)
+	code := v.str("TokenCode", "tokenCode", false, ruleTokenCode)
+	c.Trail.RequestParameters = map[string]any{}
+	if duration != 0 {
+		c.Trail.RequestParameters["durationSeconds"] = duration
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	p := c.Principal
+	if p == nil || p.Session != nil || p.Type != service.IAMUser && p.Type != service.Root {
+		return nil, service.AccessDenied("Cannot call GetSessionToken with session credentials")
+	}
+	if serial != "" || code != "" {
+		return nil, service.AccessDenied("MultiFactorAuthentication failed, unable to validate MFA code.")
+	}
+	if !isAccountID(p.Account) {
+		return nil, fmt.Errorf("sts: principal %s has no valid account", p.ARN)
+	}
+	switch {
+	case p.Type == service.Root && (duration == 0 || duration > rootMaxDuration):
+		duration = rootMaxDuration
+	case duration == 0:
+		duration = userDefaultDuration
+	}
+	now := s.cfg.Now().UTC().Truncate(time.Second)
+	cl := &session.Claims{
+		AccessKeyID:     session.NewAccessKeyID(session.TemporaryPrefix, p.Account),
+		SecretAccessKey: session.NewSecret(),
+		Account:         p.Account,
+		Type:            session.SessionToken,
+		UserARN:         p.ARN,
+		UserName:        p.UserName,
+		UserID:          p.PrincipalID,
+		Issued:          now,
+		Expires:         now.Add(time.Duration(duration) * time.Second),
+		Issuer:          p.ARN,
+	}
+	if p.Type == service.Root && cl.UserID == "" {
+		cl.UserID = p.Account
+	}
+	creds, err := s.seal(cl)
+	if err != nil {
+		return nil, err
+	}
+	c.Trail.ResponseElements = map[string]any{"credentials": trailCredentials(creds)}
+	return &GetSessionTokenResult{Credentials: creds}, nil
+}
+
+func (s *STS) getAccessKeyInfo(c *service.Call) (any, error) {
+	v := &validator{params: c.Params}
+	id := v.str("AccessKeyId", "accessKeyId", true, ruleAccessKeyID)
+	c.Trail.RequestParameters = map[string]any{"accessKeyId": id}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	account, err := session.AccountFromAccessKeyID(id)
+	if err != nil {
+		return nil, invalidParameter("The access key ID %s is not valid.", id)
+	}
+	return &GetAccessKeyInfoResult{Account: account}, nil
+}

@@ -1,0 +1,355 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS kv (
+	tbl   TEXT NOT NULL,
+	k     TEXT NOT NULL,
+	v     BLOB NOT NULL,
+	PRIMARY KEY (tbl, k)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+	seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+	id            TEXT NOT NULL,
+	time_ms       INTEGER NOT NULL,
+	name          TEXT NOT NULL,
+	source        TEXT NOT NULL,
+	username      TEXT NOT NULL,
+	access_key_id TEXT NOT NULL,
+	read_only     INTEGER NOT NULL,
+	record        BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_time ON events (time_ms, seq);
+CREATE INDEX IF NOT EXISTS events_id ON events (id);
+CREATE TABLE IF NOT EXISTS event_resources (
+	seq  INTEGER NOT NULL,
+	type TEXT NOT NULL,
+	name TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS event_resources_seq ON event_resources (seq);
+`
+
+// SQLite is the embedded Store: one database file in WAL mode.
+type SQLite struct {
+	db *sql.DB
+	// writeMu serializes writers so transactions never race to upgrade locks.
+	writeMu sync.Mutex
+}
+
+// OpenSQLite opens (creating if needed) the database at path.
+func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
+	}
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: create schema: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: protect %s: %w", path, err)
+	}
+	return &SQLite{db: db}, nil
+}
+
+// Close closes the database.
+func (s *SQLite) Close() error { return s.db.Close() }
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func get(ctx context.Context, q queryer, table, key string) ([]byte, error) {
+	var v []byte
+	err := q.QueryRowContext(ctx, `SELECT v FROM kv WHERE tbl = ? AND k = ?`, table, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get %s/%s: %w", table, key, err)
+	}
+	return v, nil
+}
+
+func list(ctx context.Context, q queryer, table, prefix, after string, limit int) ([]Item, error) {
+	query := `SELECT k, v FROM kv WHERE tbl = ? AND k > ?`
+	args := []any{table, after}
+	if prefix != "" {
+		query += ` AND k >= ? AND substr(k, 1, ?) = ?`
+		args = append(args, prefix, len(prefix), prefix)
+	}
+	query += ` ORDER BY k`
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list %s/%s: %w", table, prefix, err)
+	}
+	defer rows.Close()
+	var items []Item
+	for rows.Next() {
+		var it Item
+		if err := rows.Scan(&it.Key, &it.Value); err != nil {
+			return nil, fmt.Errorf("store: list %s: %w", table, err)
+		}
+		items = append(items, it)
+	}
+	return items, rows.Err()
+}
+
+// Get implements Reader.
+func (s *SQLite) Get(ctx context.Context, table, key string) ([]byte, error) {
+	return get(ctx, s.db, table, key)
+}
+
+// List implements Reader.
+func (s *SQLite) List(ctx context.Context, table, prefix, after string, limit int) ([]Item, error) {
+	return list(ctx, s.db, table, prefix, after, limit)
+}
+
+type sqliteTx struct{ tx *sql.Tx }
+
+func (t sqliteTx) Get(ctx context.Context, table, key string) ([]byte, error) {
+	return get(ctx, t.tx, table, key)
+}
+
+func (t sqliteTx) List(ctx context.Context, table, prefix, after string, limit int) ([]Item, error) {
+	return list(ctx, t.tx, table, prefix, after, limit)
+}
+
+func (t sqliteTx) Put(ctx context.Context, table, key string, value []byte) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO kv (tbl, k, v) VALUES (?, ?, ?)
+		ON CONFLICT (tbl, k) DO UPDATE SET v = excluded.v`, table, key, value)
+	if err != nil {
+		return fmt.Errorf("store: put %s/%s: %w", table, key, err)
+	}
+	return nil
+}
+
+func (t sqliteTx) Delete(ctx context.Context, table, key string) error {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM kv WHERE tbl = ? AND k = ?`, table, key); err != nil {
+		return fmt.Errorf("store: delete %s/%s: %w", table, key, err)
+	}
+	return nil
+}
+
+// Update implements Store.
+func (s *SQLite) Update(ctx context.Context, fn func(tx Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(sqliteTx{tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// AppendEvents implements Store.
+func (s *SQLite) AppendEvents(ctx context.Context, events []Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	for _, e := range events {
+		ro := 0
+		if e.ReadOnly {
+			ro = 1
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO events (id, time_ms, name, source, username, access_key_id, read_only, record)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.Time.UnixMilli(), e.Name, e.Source, e.Username, e.AccessKeyID, ro, e.Record)
+		if err != nil {
+			return fmt.Errorf("store: append event: %w", err)
+		}
+		seq, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("store: append event: %w", err)
+		}
+		for _, r := range e.Resources {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO event_resources (seq, type, name) VALUES (?, ?, ?)`, seq, r.Type, r.Name); err != nil {
+				return fmt.Errorf("store: append event resource: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit events: %w", err)
+	}
+	return nil
+}
+
+var eventColumns = map[string]string{
+	"EventId":     "id",
+	"EventName":   "name",
+	"Username":    "username",
+	"EventSource": "source",
+	"AccessKeyId": "access_key_id",
+}
+
+// QueryEvents implements Store. The returned cursor is "" when there are no more events.
+func (s *SQLite) QueryEvents(ctx context.Context, q EventQuery) ([]Event, string, error) {
+	var where []string
+	var args []any
+	switch q.Attribute {
+	case "":
+	case "ReadOnly":
+		ro := 0
+		if strings.EqualFold(q.Value, "true") {
+			ro = 1
+		}
+		where = append(where, "read_only = ?")
+		args = append(args, ro)
+	case "ResourceType":
+		where = append(where, "seq IN (SELECT seq FROM event_resources WHERE type = ?)")
+		args = append(args, q.Value)
+	case "ResourceName":
+		where = append(where, "seq IN (SELECT seq FROM event_resources WHERE name = ?)")
+		args = append(args, q.Value)
+	default:
+		col, ok := eventColumns[q.Attribute]
+		if !ok {
+			return nil, "", fmt.Errorf("store: unknown event attribute %q", q.Attribute)
+		}
+		where = append(where, col+" = ?")
+		args = append(args, q.Value)
+	}
+	if !q.Start.IsZero() {
+		where = append(where, "time_ms >= ?")
+		args = append(args, q.Start.UnixMilli())
+	}
+	if !q.End.IsZero() {
+		where = append(where, "time_ms <= ?")
+		args = append(args, q.End.UnixMilli())
+	}
+	if q.Cursor != "" {
+		t, seq, ok := strings.Cut(q.Cursor, ".")
+		tm, err1 := strconv.ParseInt(t, 10, 64)
+		sq, err2 := strconv.ParseInt(seq, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, "", fmt.Errorf("store: bad cursor %q", q.Cursor)
+		}
+		where = append(where, "(time_ms < ? OR (time_ms = ? AND seq < ?))")
+		args = append(args, tm, tm, sq)
+	}
+	query := `SELECT seq, id, time_ms, name, source, username, access_key_id, read_only, record FROM events`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY time_ms DESC, seq DESC"
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	query += " LIMIT ?"
+	args = append(args, limit+1)
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("store: query events: %w", err)
+	}
+	defer rows.Close()
+	var events []Event
+	var seqs []int64
+	for rows.Next() {
+		var e Event
+		var seq, ms int64
+		var ro int
+		if err := rows.Scan(&seq, &e.ID, &ms, &e.Name, &e.Source, &e.Username, &e.AccessKeyID, &ro, &e.Record); err != nil {
+			return nil, "", fmt.Errorf("store: query events: %w", err)
+		}
+		e.Time = time.UnixMilli(ms).UTC()
+		e.ReadOnly = ro == 1
+		events = append(events, e)
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("store: query events: %w", err)
+	}
+	rows.Close()
+	next := ""
+	if len(events) > limit {
+		events = events[:limit]
+		last := events[limit-1]
+		next = strconv.FormatInt(last.Time.UnixMilli(), 10) + "." + strconv.FormatInt(seqs[limit-1], 10)
+	}
+	for i := range events {
+		if err := s.loadResources(ctx, seqs[i], &events[i]); err != nil {
+			return nil, "", err
+		}
+	}
+	return events, next, nil
+}
+
+func (s *SQLite) loadResources(ctx context.Context, seq int64, e *Event) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT type, name FROM event_resources WHERE seq = ?`, seq)
+	if err != nil {
+		return fmt.Errorf("store: event resources: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r EventResource
+		if err := rows.Scan(&r.Type, &r.Name); err != nil {
+			return fmt.Errorf("store: event resources: %w", err)
+		}
+		e.Resources = append(e.Resources, r)
+	}
+	return rows.Err()
+}
+
+// JSON helpers for services that keep records as JSON values.
+
+// GetJSON reads key from table into v.
+func GetJSON(ctx context.Context, r Reader, table, key string, v any) error {
+	b, err := r.Get(ctx, table, key)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("store: decode %s/%s: %w", table, key, err)
+	}
+	return nil
+}
+
+// PutJSON writes v as JSON under key in table.
+func PutJSON(ctx context.Context, tx Tx, table, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("store: encode %s/%s: %w", table, key, err)
+	}
+	return tx.Put(ctx, table, key, b)
+}

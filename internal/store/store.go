@@ -1,0 +1,82 @@
+// Package store is rolecall's persistence: an ordered key-value space in named
+// tables, atomic multi-key updates, and an append-only event log for the trail.
+// SQLite is the embedded engine; other engines implement the same interface and
+// pass the same conformance tests.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by Get for a missing key.
+var ErrNotFound = errors.New("store: not found")
+
+// Item is one key and its value.
+type Item struct {
+	Key   string
+	Value []byte
+}
+
+// Reader reads keys.
+type Reader interface {
+	// Get returns the value of key in table, or ErrNotFound.
+	Get(ctx context.Context, table, key string) ([]byte, error)
+	// List returns up to limit items of table whose keys start with prefix and
+	// sort after the key after ("" for the beginning), in key order. limit <= 0 means no limit.
+	List(ctx context.Context, table, prefix, after string, limit int) ([]Item, error)
+}
+
+// Tx is an atomic read-write transaction.
+type Tx interface {
+	Reader
+	Put(ctx context.Context, table, key string, value []byte) error
+	// Delete removes key; deleting a missing key is not an error.
+	Delete(ctx context.Context, table, key string) error
+}
+
+// Store is the persistence interface.
+type Store interface {
+	Reader
+	// Update runs fn in one transaction: all its writes land, or none do.
+	// When Update returns nil the writes are durable.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// AppendEvents stores trail events durably.
+	AppendEvents(ctx context.Context, events []Event) error
+	// QueryEvents returns events newest first.
+	QueryEvents(ctx context.Context, q EventQuery) ([]Event, string, error)
+	Close() error
+}
+
+// Event is one stored trail record with the fields lookups filter on.
+type Event struct {
+	ID          string
+	Time        time.Time
+	Name        string
+	Source      string
+	Username    string
+	AccessKeyID string
+	ReadOnly    bool
+	Resources   []EventResource
+	// Record is the full CloudTrail record as JSON.
+	Record []byte
+}
+
+// EventResource is a resource an event touched.
+type EventResource struct {
+	Type string
+	Name string
+}
+
+// EventQuery selects events. At most one attribute filter is set, as in
+// CloudTrail's LookupEvents.
+type EventQuery struct {
+	Attribute string // EventId, EventName, ReadOnly, Username, ResourceType, ResourceName, EventSource, AccessKeyId, or ""
+	Value     string
+	Start     time.Time // zero: unbounded
+	End       time.Time // zero: unbounded
+	Limit     int
+	// Cursor continues a previous query (the token QueryEvents returned).
+	Cursor string
+}

@@ -1,0 +1,344 @@
+package trail
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+const acct = "123456789012"
+
+var (
+	lambdaSvc = &service.Service{Name: "lambda", EventSource: "lambda.amazonaws.com"}
+	iamSvc    = &service.Service{Name: "iam", EventSource: "iam.amazonaws.com", Global: true}
+
+	rootP = &service.Principal{Type: service.Root, Account: acct, ARN: "arn:aws:iam::" + acct + ":root", AccessKeyID: "AKIAROOT"}
+	userP = &service.Principal{Type: service.IAMUser, Account: acct, ARN: "arn:aws:iam::" + acct + ":user/alice",
+		PrincipalID: "AIDAALICE", UserName: "alice", AccessKeyID: "AKIAALICE"}
+	roleP = &service.Principal{Type: service.AssumedRole, Account: acct,
+		ARN: "arn:aws:sts::" + acct + ":assumed-role/fn-role/my-fn", PrincipalID: "AROAFNROLE:my-fn",
+		AccessKeyID: "ASIAFN", RoleARN: "arn:aws:iam::" + acct + ":role/fn-role", RoleName: "fn-role",
+		RoleID: "AROAFNROLE", SessionName: "my-fn", SessionIssued: time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)}
+	svcP = &service.Principal{Type: service.AWSService, PrincipalID: "lambda.amazonaws.com", InvokedBy: "lambda.amazonaws.com"}
+)
+
+func openStore(t testing.TB) store.Store {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func decode(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("record is not JSON: %v\n%s", err, b)
+	}
+	return m
+}
+
+func TestRecordFormat(t *testing.T) {
+	when := time.Date(2024, 5, 1, 10, 5, 6, 789e6, time.UTC)
+	base := Entry{Time: when, Service: lambdaSvc, Operation: "GetFunction", ReadOnly: true,
+		SourceIP: "10.0.0.1", UserAgent: "aws-cli/2", RequestID: "req-1", Region: "eu-west-1", Account: acct,
+		Details: service.TrailDetails{
+			RequestParameters: map[string]any{"functionName": "my-fn"},
+			ResponseElements:  map[string]any{"ok": true},
+			Resources:         []service.TrailResource{{ARN: "arn:aws:lambda:eu-west-1:" + acct + ":function:my-fn", AccountID: acct, Type: "AWS::Lambda::Function"}},
+		}}
+	tests := []struct {
+		name     string
+		edit     func(e *Entry)
+		identity string // expected userIdentity JSON
+		username string
+		check    func(t *testing.T, m map[string]any)
+	}{
+		{"root", func(e *Entry) { e.Principal = rootP },
+			`{"type":"Root","principalId":"123456789012","arn":"arn:aws:iam::123456789012:root","accountId":"123456789012","accessKeyId":"AKIAROOT"}`, "root", nil},
+		{"user", func(e *Entry) { e.Principal = userP },
+			`{"type":"IAMUser","principalId":"AIDAALICE","arn":"arn:aws:iam::123456789012:user/alice","accountId":"123456789012","accessKeyId":"AKIAALICE","userName":"alice"}`, "alice", nil},
+		{"role", func(e *Entry) { e.Principal = roleP },
+			`{"type":"AssumedRole","principalId":"AROAFNROLE:my-fn","arn":"arn:aws:sts::123456789012:assumed-role/fn-role/my-fn","accountId":"123456789012","accessKeyId":"ASIAFN",` +
+				`"sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAFNROLE","arn":"arn:aws:iam::123456789012:role/fn-role","accountId":"123456789012","userName":"fn-role"},` +
+				`"webIdFederationData":{},"attributes":{"creationDate":"2024-05-01T10:00:00Z","mfaAuthenticated":"false"}}}`, "my-fn", nil},
+		{"role invoked by lambda", func(e *Entry) { e.Principal = roleP; e.InvokedBy = "lambda.amazonaws.com" },
+			`{"type":"AssumedRole","principalId":"AROAFNROLE:my-fn","arn":"arn:aws:sts::123456789012:assumed-role/fn-role/my-fn","accountId":"123456789012","accessKeyId":"ASIAFN",` +
+				`"sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAFNROLE","arn":"arn:aws:iam::123456789012:role/fn-role","accountId":"123456789012","userName":"fn-role"},` +
+				`"webIdFederationData":{},"attributes":{"creationDate":"2024-05-01T10:00:00Z","mfaAuthenticated":"false"}},"invokedBy":"lambda.amazonaws.com"}`, "my-fn",
+			func(t *testing.T, m map[string]any) {
+				if m["sourceIPAddress"] != "lambda.amazonaws.com" || m["userAgent"] != "lambda.amazonaws.com" {
+					t.Errorf("source %v agent %v, want the invoking service", m["sourceIPAddress"], m["userAgent"])
+				}
+			}},
+		{"service", func(e *Entry) { e.Principal = svcP; e.Service = nil; e.EventSource = "sts.amazonaws.com"; e.Operation = "AssumeRole" },
+			`{"type":"AWSService","invokedBy":"lambda.amazonaws.com"}`, "",
+			func(t *testing.T, m map[string]any) {
+				if m["eventSource"] != "sts.amazonaws.com" || m["eventName"] != "AssumeRole" {
+					t.Errorf("source %v name %v", m["eventSource"], m["eventName"])
+				}
+			}},
+		{"error", func(e *Entry) { e.Principal = userP; e.ErrorCode = "AccessDenied"; e.ErrorMessage = "User: x is not authorized" },
+			`{"type":"IAMUser","principalId":"AIDAALICE","arn":"arn:aws:iam::123456789012:user/alice","accountId":"123456789012","accessKeyId":"AKIAALICE","userName":"alice"}`, "alice",
+			func(t *testing.T, m map[string]any) {
+				if m["errorCode"] != "AccessDenied" || m["errorMessage"] != "User: x is not authorized" {
+					t.Errorf("error fields %v %v", m["errorCode"], m["errorMessage"])
+				}
+				if v, ok := m["responseElements"]; !ok || v != nil {
+					t.Errorf("responseElements = %v (present %v), want null", v, ok)
+				}
+			}},
+		{"global service", func(e *Entry) { e.Principal = userP; e.Service = iamSvc },
+			`{"type":"IAMUser","principalId":"AIDAALICE","arn":"arn:aws:iam::123456789012:user/alice","accountId":"123456789012","accessKeyId":"AKIAALICE","userName":"alice"}`, "alice",
+			func(t *testing.T, m map[string]any) {
+				if m["awsRegion"] != "us-east-1" {
+					t.Errorf("awsRegion %v, want us-east-1", m["awsRegion"])
+				}
+			}},
+		{"anonymous", func(e *Entry) { e.Principal = nil },
+			`{"type":"AWSAccount","accountId":"ANONYMOUS_PRINCIPAL"}`, "", nil},
+		{"unencodable details", func(e *Entry) {
+			e.Principal = userP
+			e.Details.RequestParameters = map[string]any{"bad": make(chan int)}
+		}, `{"type":"IAMUser","principalId":"AIDAALICE","arn":"arn:aws:iam::123456789012:user/alice","accountId":"123456789012","accessKeyId":"AKIAALICE","userName":"alice"}`, "alice",
+			func(t *testing.T, m map[string]any) {
+				if m["requestParameters"] != nil {
+					t.Errorf("requestParameters = %v, want null", m["requestParameters"])
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := base
+			tt.edit(&e)
+			ev, err := e.event()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := decode(t, ev.Record)
+			id, _ := json.Marshal(m["userIdentity"])
+			var want any
+			json.Unmarshal([]byte(tt.identity), &want)
+			wantJSON, _ := json.Marshal(want)
+			if string(id) != string(wantJSON) {
+				t.Errorf("userIdentity\n got %s\nwant %s", id, wantJSON)
+			}
+			if ev.Username != tt.username {
+				t.Errorf("Username = %q, want %q", ev.Username, tt.username)
+			}
+			if m["eventVersion"] != "1.11" || m["eventType"] != "AwsApiCall" || m["eventCategory"] != "Management" ||
+				m["managementEvent"] != true || m["recipientAccountId"] != acct || m["eventID"] != ev.ID || m["requestID"] != "req-1" {
+				t.Errorf("fixed fields wrong: %s", ev.Record)
+			}
+			if m["eventTime"] != "2024-05-01T10:05:06Z" || !ev.Time.Equal(when) {
+				t.Errorf("eventTime %v / %v", m["eventTime"], ev.Time)
+			}
+			if _, ok := m["tlsDetails"]; ok {
+				t.Error("tlsDetails present")
+			}
+			if tt.check != nil {
+				tt.check(t, m)
+			}
+		})
+	}
+}
+
+func TestEventFields(t *testing.T) {
+	e := Entry{Time: time.Now(), Service: lambdaSvc, Operation: "Invoke", Principal: roleP, Region: "us-east-1", Account: acct,
+		Details: service.TrailDetails{Resources: []service.TrailResource{
+			{ARN: "arn:aws:lambda:us-east-1:" + acct + ":function:f", AccountID: acct, Type: "AWS::Lambda::Function"}}}}
+	ev, err := e.event()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Name != "Invoke" || ev.Source != "lambda.amazonaws.com" || ev.AccessKeyID != "ASIAFN" || ev.Username != "my-fn" || ev.ReadOnly {
+		t.Errorf("event = %+v", ev)
+	}
+	if len(ev.Resources) != 1 || ev.Resources[0] != (store.EventResource{Type: "AWS::Lambda::Function", Name: "arn:aws:lambda:us-east-1:" + acct + ":function:f"}) {
+		t.Errorf("resources = %+v", ev.Resources)
+	}
+	m := decode(t, ev.Record)
+	res := m["resources"].([]any)[0].(map[string]any)
+	if res["ARN"] != ev.Resources[0].Name || res["accountId"] != acct || res["type"] != "AWS::Lambda::Function" {
+		t.Errorf("record resources = %v", res)
+	}
+}
+
+func TestRecorderRoundTrip(t *testing.T) {
+	st := openStore(t)
+	r := New(st, Options{Logger: quiet()})
+	ctx := context.Background()
+	const n = 1000
+	start := time.Now().Add(-time.Hour)
+	for i := range n {
+		r.Record(Entry{Time: start.Add(time.Duration(i) * time.Millisecond), Service: lambdaSvc,
+			Operation: fmt.Sprintf("Op%d", i%3), Principal: userP, Account: acct})
+	}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Written(); got != n {
+		t.Fatalf("Written = %d, want %d", got, n)
+	}
+	evs, _, err := st.QueryEvents(ctx, store.EventQuery{Attribute: "EventName", Value: "Op1", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 333 {
+		t.Errorf("Op1 events = %d, want 333", len(evs))
+	}
+	if err := r.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r.Dropped() != 0 {
+		t.Errorf("Dropped = %d", r.Dropped())
+	}
+	if err := r.Flush(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("Flush after Close = %v, want ErrClosed", err)
+	}
+	r.Record(Entry{Operation: "late"})
+	if r.Dropped() != 1 {
+		t.Errorf("Record after Close: Dropped = %d, want 1", r.Dropped())
+	}
+}
+
+// gatedStore blocks AppendEvents until gate is closed, or fails with err.
+type gatedStore struct {
+	store.Store
+	gate    chan struct{}
+	err     error
+	mu      sync.Mutex
+	written int
+}
+
+func (g *gatedStore) AppendEvents(ctx context.Context, evs []store.Event) error {
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if g.err != nil {
+		return g.err
+	}
+	g.mu.Lock()
+	g.written += len(evs)
+	g.mu.Unlock()
+	return nil
+}
+
+func TestRecorderFullQueue(t *testing.T) {
+	var logs safeBuffer
+	g := &gatedStore{gate: make(chan struct{})}
+	r := New(g, Options{QueueSize: 4, BatchSize: 2, Wait: time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	const n = 50
+	begin := time.Now()
+	for range n {
+		r.Record(Entry{Operation: "X", Principal: userP})
+	}
+	if d := time.Since(begin); d > time.Second {
+		t.Errorf("Record blocked for %v with a stuck store", d)
+	}
+	dropped := r.Dropped()
+	if dropped == 0 || dropped >= n {
+		t.Fatalf("Dropped = %d, want some of %d", dropped, n)
+	}
+	if !logs.contains("DROPPED") {
+		t.Errorf("drops not logged: %q", logs.String())
+	}
+	close(g.gate)
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := uint64(g.written) + r.Dropped(); got != n {
+		t.Errorf("written %d + dropped %d = %d, want %d", g.written, r.Dropped(), got, n)
+	}
+}
+
+func TestRecorderStoreFailure(t *testing.T) {
+	g := &gatedStore{gate: make(chan struct{}), err: errors.New("disk full")}
+	close(g.gate)
+	r := New(g, Options{Retries: -1, Logger: quiet()})
+	r.Record(Entry{Operation: "X"})
+	r.Record(Entry{Operation: "Y"})
+	err := r.Flush(context.Background())
+	if err == nil || !errors.Is(err, g.err) {
+		t.Errorf("Flush = %v, want the store error", err)
+	}
+	if r.Dropped() != 2 {
+		t.Errorf("Dropped = %d, want 2", r.Dropped())
+	}
+	r.Close(context.Background())
+}
+
+func TestRecorderCloseTimeout(t *testing.T) {
+	g := &gatedStore{gate: make(chan struct{})} // never opens
+	r := New(g, Options{Logger: quiet()})
+	r.Record(Entry{Operation: "X"})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := r.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close = %v", err)
+	}
+	<-r.done
+	if r.Dropped() != 1 {
+		t.Errorf("Dropped = %d, want 1", r.Dropped())
+	}
+}
+
+func TestFlushContext(t *testing.T) {
+	g := &gatedStore{gate: make(chan struct{})}
+	r := New(g, Options{Logger: quiet()})
+	defer func() { close(g.gate); r.Close(context.Background()) }()
+	r.Record(Entry{Operation: "X"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if err := r.Flush(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Flush = %v, want deadline exceeded", err)
+	}
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b = append(s.b, p...)
+	return len(p), nil
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.b)
+}
+
+func (s *safeBuffer) contains(sub string) bool {
+	return len(sub) > 0 && len(s.String()) > 0 && contains(s.String(), sub)
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
