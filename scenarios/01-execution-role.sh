@@ -105,11 +105,11 @@ step "simulate-custom-policy and simulate-principal-policy"
 cat > policy.json <<'JSON'
 {"Version":"2012-10-17","Statement":[{"Sid":"ExampleSourceFunctionArn","Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::lambda_bucket/*","Condition":{"ArnEquals":{"lambda:SourceFunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:source_lambda"}}}]}
 JSON
-out=$(aws iam simulate-custom-policy --policy-input-list file://policy.json --action-names s3:PutObject --resource-arns arn:aws:s3:::lambda_bucket/key \
+out=$(aws iam simulate-custom-policy --policy-input-list "$(cat policy.json)" --action-names s3:PutObject --resource-arns arn:aws:s3:::lambda_bucket/key \
   --context-entries ContextKeyName=lambda:SourceFunctionArn,ContextKeyValues=arn:aws:lambda:us-east-1:123456789012:function:source_lambda,ContextKeyType=string \
   --query 'EvaluationResults[0].EvalDecision' --output text)
 expect_eq allowed "$out" "simulate with the source function"
-out=$(aws iam simulate-custom-policy --policy-input-list file://policy.json --action-names s3:PutObject --resource-arns arn:aws:s3:::lambda_bucket/key \
+out=$(aws iam simulate-custom-policy --policy-input-list "$(cat policy.json)" --action-names s3:PutObject --resource-arns arn:aws:s3:::lambda_bucket/key \
   --query 'EvaluationResults[0].EvalDecision' --output text)
 expect_eq implicitDeny "$out" "simulate without the key"
 out=$(aws iam simulate-principal-policy --policy-source-arn arn:aws:iam::123456789012:user/dev --action-names iam:GetRole iam:CreateRole \

@@ -37,6 +37,12 @@ func newRouter(services []*service.Service) *router {
 		switch s.Protocol {
 		case service.JSON10, service.JSON11:
 			rt.byTarget[s.TargetPrefix] = s
+			// Clients differ in how much of a namespaced prefix they send:
+			// "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101" or
+			// just "CloudTrail_20131101".
+			if i := strings.LastIndexByte(s.TargetPrefix, '.'); i >= 0 {
+				rt.byTarget[s.TargetPrefix[i+1:]] = s
+			}
 		case service.Query:
 			rt.query = append(rt.query, s)
 			if s.APIVersion != "" {

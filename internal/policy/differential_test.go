@@ -96,6 +96,26 @@ var oracleDeviations = []oracleDeviation{
 			return err == nil && refResourcePolicyMatch(docs[0], "Allow", &c.Req) == refPrincipalDirect
 		},
 	},
+	{
+		id:      "notresource-unresolved-variable",
+		summary: "A NotResource entry holding a policy variable without a value: rolecall treats the whole statement as not applying to the request, whatever the entry's other components say. iam-simulate does so only when the entry's partition, service, region, account and resource type match the request's resource; when one of them already differs it counts the entry as excluding nothing, so the statement applies.",
+		doc:     "If AWS cannot resolve a variable, this might cause the entire statement to be invalid. [...] not present means that the value is not in the current request information, and any attempt to match it fails and causes the statement to be invalid.",
+		url:     "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-no-value",
+		applies: func(c authCase) bool {
+			return anyStatement(c, func(st map[string]any, version string) bool {
+				v, ok := st["NotResource"]
+				if !ok || version != "2012-10-17" {
+					return false
+				}
+				for _, e := range refList(v) {
+					if hasUnresolvedVariable(e, &c.Req) {
+						return true
+					}
+				}
+				return false
+			})
+		},
+	},
 }
 
 // splitOperator splits "ForAnyValue:StringEqualsIfExists" into its set
@@ -113,6 +133,22 @@ func splitOperator(op string) (set, base string, ifExists bool) {
 
 // anyCondition reports whether f holds for a condition of any policy of c.
 func anyCondition(c authCase, f func(op, key string, values []string, version string) bool) bool {
+	return anyStatement(c, func(st map[string]any, version string) bool {
+		cond, _ := st["Condition"].(map[string]any)
+		for op, block := range cond {
+			keys, _ := block.(map[string]any)
+			for key, vals := range keys {
+				if f(op, key, refList(vals), version) {
+					return true
+				}
+			}
+		}
+		return false
+	})
+}
+
+// anyStatement reports whether f holds for a statement of any policy of c.
+func anyStatement(c authCase, f func(st map[string]any, version string) bool) bool {
 	all := append(append([]string(nil), c.Identity...), c.Session...)
 	if c.Boundary != "" {
 		all = append(all, c.Boundary)
@@ -130,14 +166,8 @@ func anyCondition(c authCase, f func(op, key string, values []string, version st
 	for _, doc := range docs {
 		version, _ := doc["Version"].(string)
 		for _, st := range refStatements(doc) {
-			cond, _ := st["Condition"].(map[string]any)
-			for op, block := range cond {
-				keys, _ := block.(map[string]any)
-				for key, vals := range keys {
-					if f(op, key, refList(vals), version) {
-						return true
-					}
-				}
+			if f(st, version) {
+				return true
 			}
 		}
 	}
@@ -484,6 +514,18 @@ func TestOracleHandCases(t *testing.T) {
 			Session:  []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sqs:*","Resource":"*"}}`},
 			Resource: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"` + sessionARN + `"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::data-bucket/*"}}`,
 			Req:      req}, "resource-policy-grant-to-session-not-limited-by-session-policy"},
+		{"Allow with NotResource, unresolved variable, same bucket", authCase{
+			Identity: []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","NotResource":"arn:aws:s3:::data-bucket/other/${aws:PrincipalTag/team}/*"}}`},
+			Req:      req}, ""},
+		{"Allow with NotResource, unresolved variable, other bucket", authCase{
+			Identity: []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","NotResource":"arn:aws:s3:::logs-bucket/${aws:PrincipalTag/team}/*"}}`},
+			Req:      req}, ""},
+		{"Deny with NotResource, unresolved variable, other service", authCase{
+			Identity: []string{
+				`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}`,
+				`{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:GetObject","NotResource":["arn:aws:sqs:*:*:${aws:PrincipalTag/team}"]}}`,
+			},
+			Req: req}, "notresource-unresolved-variable"},
 		{"resource policy names the role, session policy does not allow", authCase{
 			Session:  []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sqs:*","Resource":"*"}}`},
 			Resource: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"` + roleARN + `"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::data-bucket/*"}}`,

@@ -162,19 +162,28 @@ func TestResourceMatching(t *testing.T) {
 			t.Errorf("%s ~ %s = %v, want %v", tt.pattern, tt.resource, got, tt.want)
 		}
 	}
-	// A NotResource entry with an unresolved variable excludes nothing.
+	// A NotResource entry with an unresolved variable makes the statement
+	// not apply, for Allow and Deny alike.
 	set := identitySet(t, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","NotResource":["arn:aws:s3:::home/${aws:username}/*","arn:aws:s3:::secret/*"]}}`)
 	deny := identitySet(t, allowS3, `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:*","NotResource":["arn:aws:s3:::home/${aws:username}/*","arn:aws:s3:::secret/*"]}}`)
-	if d := deny.Evaluate(&Request{Principal: iamUser("alice"), Action: "s3:GetObject", Resource: "arn:aws:s3:::home/alice/x"}); d.Effect != ExplicitDeny {
-		t.Errorf("Deny NotResource with unresolved variable: %v", d.Effect)
+	for _, res := range []string{"arn:aws:s3:::home/alice/x", "arn:aws:s3:::other/x"} {
+		if d := deny.Evaluate(&Request{Principal: iamUser("alice"), Action: "s3:GetObject", Resource: res}); d.Effect != Allow {
+			t.Errorf("Deny NotResource with unresolved variable, %s: %v, want Allow", res, d.Effect)
+		}
+	}
+	if d := deny.Evaluate(&Request{Principal: iamUser("alice"), Action: "s3:GetObject", Resource: "arn:aws:s3:::other/x",
+		Context: ctxOf(map[string][]string{"aws:username": {"alice"}})}); d.Effect != ExplicitDeny {
+		t.Errorf("Deny NotResource with resolved variable: %v, want ExplicitDeny", d.Effect)
 	}
 	for _, tt := range []struct {
 		ctx  map[string][]string
 		res  string
 		want Effect
 	}{
-		{nil, "arn:aws:s3:::other/x", Allow},
-		{nil, "arn:aws:s3:::home/alice/x", Allow},
+		{nil, "arn:aws:s3:::other/x", ImplicitDeny},
+		{nil, "arn:aws:s3:::home/alice/x", ImplicitDeny},
+		{map[string][]string{"aws:username": {"bob", "carol"}}, "arn:aws:s3:::other/x", ImplicitDeny},
+		{map[string][]string{"aws:username": {""}}, "arn:aws:s3:::other/x", Allow},
 		{map[string][]string{"aws:username": {"alice"}}, "arn:aws:s3:::other/x", Allow},
 		{map[string][]string{"aws:username": {"alice"}}, "arn:aws:s3:::home/alice/x", ImplicitDeny},
 		{map[string][]string{"aws:username": {"alice"}}, "arn:aws:s3:::secret/x", ImplicitDeny},

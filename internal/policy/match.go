@@ -391,6 +391,7 @@ func splitARN(s string, vars bool) (parts [6]string, n int) {
 type arnPattern struct {
 	any   bool   // "*": matches every resource
 	lit   bool   // no wildcards or variables: s is compared whole
+	vars  bool   // some component holds a policy variable
 	s     string // the pattern as written
 	parts [6]pattern
 }
@@ -415,12 +416,31 @@ func compileARNPattern(s string, vars bool) (arnPattern, error) {
 		if p.mode != mExact {
 			a.lit = false
 		}
+		if len(p.vars) > 0 {
+			a.vars = true
+		}
 	}
 	return a, nil
 }
 
+// resolved reports whether every policy variable of a has a value (or a
+// default) in ctx.
+func (a *arnPattern) resolved(ctx *Context) bool {
+	if !a.vars {
+		return true
+	}
+	var vals [maxVars]string
+	for i := range a.parts {
+		if p := &a.parts[i]; len(p.vars) > 0 && !p.resolve(ctx, &vals) {
+			return false
+		}
+	}
+	return true
+}
+
 // match reports whether arn, also given split into parts (n components),
-// matches.
+// matches. A pattern with a policy variable that has no value matches
+// nothing.
 func (a *arnPattern) match(arn string, parts *[6]string, n int, ctx *Context) bool {
 	if a.any {
 		return true

@@ -128,9 +128,20 @@ func refEvaluate(c authCase) (string, error) {
 	identityAllows := refAnyStatement(identity, "Allow", r)
 	boundaryAllows := boundary == nil || refAnyStatement(boundary, "Allow", r)
 	// "Session policies: [...] If a session policy is present and does not
-	// allow the requested action, then the request is implicitly denied."
-	isSession := r.PrincipalType == "AssumedRole" || r.PrincipalType == "FederatedUser"
-	sessionAllows := !isSession || len(session) == 0 || refAnyStatement(session, "Allow", r)
+	// allow the requested action, then the request is implicitly denied.
+	// [...] If there is no session policy, the code checks whether the
+	// principal is a role session. If the principal is a role session, then
+	// the request is Allowed. Otherwise, the request is implicitly denied."
+	// Only role sessions and federated-user sessions are session principals.
+	var sessionAllows bool
+	switch {
+	case r.PrincipalType != "AssumedRole" && r.PrincipalType != "FederatedUser":
+		sessionAllows = true
+	case len(session) > 0:
+		sessionAllows = refAnyStatement(session, "Allow", r)
+	default:
+		sessionAllows = r.PrincipalType == "AssumedRole"
+	}
 	grant := refPrincipalNone
 	if resource != nil {
 		grant = refResourcePolicyMatch(resource, "Allow", r)
@@ -786,6 +797,18 @@ func TestReference(t *testing.T) {
 		{"NotResource with an unresolved variable matches nothing", authCase{
 			Identity: []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","NotResource":"arn:aws:s3:::other/${aws:PrincipalTag/user}"}}`},
 			Req:      session}, refImplicitDeny},
+		{"NotResource with an unresolved variable among other entries matches nothing", authCase{
+			Identity: []string{allowAll, `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:*","NotResource":["arn:aws:s3:::other/*","arn:aws:s3:::x/${aws:PrincipalTag/user}"]}}`},
+			Req:      session}, refAllow},
+		{"NotResource with a resolved variable excludes the resource", authCase{
+			Identity: []string{allowAll, `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:*","NotResource":["arn:aws:s3:::other/*","arn:aws:s3:::bucket/home/${aws:PrincipalTag/user}/*"]}}`},
+			Req:      with(session, func(r *refRequest) { r.Context = []refKey{{Name: "aws:PrincipalTag/user", Values: []string{"alice"}}} })}, refAllow},
+		{"NotResource with a resolved variable applies to other resources", authCase{
+			Identity: []string{allowAll, `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:*","NotResource":["arn:aws:s3:::other/*","arn:aws:s3:::bucket/home/${aws:PrincipalTag/user}/*"]}}`},
+			Req:      with(session, func(r *refRequest) { r.Context = []refKey{{Name: "aws:PrincipalTag/user", Values: []string{"bob"}}} })}, refExplicitDeny},
+		{"Resource with an unresolved variable among other entries", authCase{
+			Identity: []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::x/${aws:PrincipalTag/user}","arn:aws:s3:::bucket/*"]}}`},
+			Req:      session}, refAllow},
 		{"resource wildcard spans colons in the last component", authCase{
 			Identity: []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"logs:*","Resource":"arn:aws:logs:*:*:log-group:/aws/lambda/*"}}`},
 			Req: with(session, func(r *refRequest) {
@@ -864,6 +887,37 @@ func TestReference(t *testing.T) {
 			Identity: []string{allowAll},
 			Boundary: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sqs:*","Resource":"*"}}`,
 			Req:      session}, refImplicitDeny},
+		{"federated user without a session policy is denied", authCase{
+			Identity: []string{allowAll},
+			Req: with(session, func(r *refRequest) {
+				r.PrincipalType, r.PrincipalARN, r.RoleARN = "FederatedUser", "arn:aws:sts::"+acct+":federated-user/bob", ""
+			})}, refImplicitDeny},
+		{"federated user with an allowing session policy", authCase{
+			Identity: []string{allowAll},
+			Session:  []string{allowAll},
+			Req: with(session, func(r *refRequest) {
+				r.PrincipalType, r.PrincipalARN, r.RoleARN = "FederatedUser", "arn:aws:sts::"+acct+":federated-user/bob", ""
+			})}, refAllow},
+		{"same account: resource policy naming the federated user allows alone", authCase{
+			Resource: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:sts::` + acct + `:federated-user/bob"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*"}}`,
+			Req: with(session, func(r *refRequest) {
+				r.PrincipalType, r.PrincipalARN, r.RoleARN = "FederatedUser", "arn:aws:sts::"+acct+":federated-user/bob", ""
+			})}, refAllow},
+		{"single-valued operator on a key with one value in a list", authCase{
+			Identity: []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:TagKeys":"team"}}}}`},
+			Req: with(session, func(r *refRequest) {
+				r.Context = []refKey{{Name: "aws:TagKeys", Values: []string{"team"}, Multi: true}}
+			})}, refAllow},
+		{"single-valued operator on a key with two values never matches", authCase{
+			Identity: []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:TagKeys":["team","env"]}}}}`},
+			Req: with(session, func(r *refRequest) {
+				r.Context = []refKey{{Name: "aws:TagKeys", Values: []string{"team", "env"}, Multi: true}}
+			})}, refImplicitDeny},
+		{"negated single-valued operator on a key with two values never matches", authCase{
+			Identity: []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:TagKeys":"owner"}}}}`},
+			Req: with(session, func(r *refRequest) {
+				r.Context = []refKey{{Name: "aws:TagKeys", Values: []string{"team", "env"}, Multi: true}}
+			})}, refImplicitDeny},
 		{"session policy caps identity", authCase{
 			Identity: []string{allowAll},
 			Session:  []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sqs:*","Resource":"*"}}`},
@@ -903,6 +957,14 @@ func TestReference(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("reference = %s, want %s", got, tt.want)
 			}
+			// Evaluate must give the same answer, where Parse accepts the
+			// policies (it rejects a few, such as an ARN pattern with fewer than six
+			// components in ArnLike).
+			if _, _, err := compileCase(tt.c); err != nil {
+				t.Logf("Evaluate not compared: %v", err)
+				return
+			}
+			checkAgainstReference(t, tt.c)
 		})
 	}
 }

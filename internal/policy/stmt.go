@@ -206,20 +206,29 @@ func (st *stmt) matchAction(a string) bool {
 
 // matchResource reports whether the Resource or NotResource element
 // applies to the resource arn, also given split into parts. An entry with a
-// policy variable that has no value matches no resource (so in NotResource
-// it excludes nothing).
+// policy variable that has no value matches no resource: in Resource it
+// grants or denies nothing, and in NotResource it makes the whole element
+// unresolvable, so the statement does not apply (an Allow with such a
+// NotResource must not grant every resource).
 func (st *stmt) matchResource(arn string, parts *[6]string, n int, ctx *Context) bool {
 	if !st.hasResource {
 		return true
 	}
-	m := false
+	if st.notResource {
+		for i := range st.resources {
+			r := &st.resources[i]
+			if !r.resolved(ctx) || r.match(arn, parts, n, ctx) {
+				return false
+			}
+		}
+		return true
+	}
 	for i := range st.resources {
 		if st.resources[i].match(arn, parts, n, ctx) {
-			m = true
-			break
+			return true
 		}
 	}
-	return m != st.notResource
+	return false
 }
 
 // matchConds reports whether every condition holds.

@@ -252,17 +252,28 @@ func (e *env) run(ctx context.Context, inv *invocation) (payload []byte, f *fail
 
 // maxMemoryMB is the environment's peak memory use so far.
 func (e *env) maxMemoryMB() int {
-	peak := max(e.peak.Load(), peakRSS(e.pgid))
+	peak := e.peak.Load()
+	if peak == 0 {
+		// Not sampled yet: take the main process's own peak once.
+		peak = peakRSS(e.pgid)
+		e.peak.CompareAndSwap(0, peak)
+	}
 	return int((peak + (1<<20 - 1)) >> 20)
 }
 
 // kill ends every process of the environment.
 func (e *env) kill() {
-	uid := -1
-	if e.m.uids.dedicated(e.uid) {
-		uid = e.uid
+	if !e.m.uids.dedicated(e.uid) {
+		killAll(e.pgid, -1)
+		return
 	}
-	killAll(e.pgid, uid)
+	// Once the leader is reaped its pid may be reused by an unrelated
+	// process group; the uid reaches every process left.
+	pgid := e.pgid
+	if !e.alive() {
+		pgid = 0
+	}
+	killAll(pgid, e.uid)
 }
 
 // alive reports whether the process is still running.

@@ -3,6 +3,7 @@ package runtime
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,16 +20,21 @@ type Isolation struct {
 	Detail  string // one line for the start-up banner
 }
 
-// uidPool hands out uids to environments. A zero-value pool (count 0)
-// means privileges are not dropped; shared means every environment uses
-// the same uid (nobody).
+// uidPool hands out uids to environments. A pool with count 0 means
+// privileges are not dropped; shared means every environment uses the same
+// uid (nobody). Dedicated uids are also locked with flock in lockDir, so
+// that two rolecall processes on one host never hand out the same uid (and
+// never kill each other's functions when they clean up a uid).
 type uidPool struct {
-	mu     sync.Mutex
-	base   int
-	count  int
-	shared bool
-	used   map[int]bool
-	next   int
+	base    int
+	count   int
+	shared  bool
+	lockDir string
+
+	mu      sync.Mutex
+	used    map[int]*os.File // uid -> its lock
+	cleaned map[int]bool     // uids already cleared of leftover processes
+	next    int
 }
 
 func newUIDPool(base, count int) (*uidPool, Isolation) {
@@ -36,8 +42,12 @@ func newUIDPool(base, count int) (*uidPool, Isolation) {
 		return &uidPool{}, Isolation{Detail: fmt.Sprintf(
 			"not root: functions run as uid %d, the same user as rolecall", os.Geteuid())}
 	}
-	if uidMapped(base, count) {
-		return &uidPool{base: base, count: count, used: map[int]bool{}},
+	lockDir := filepath.Join(os.TempDir(), "rolecall-uids")
+	if uidMapped(base, count) && os.MkdirAll(lockDir, 0o700) == nil {
+		var r [2]byte
+		rand.Read(r[:])
+		return &uidPool{base: base, count: count, lockDir: lockDir, used: map[int]*os.File{},
+				cleaned: map[int]bool{}, next: int(r[0])<<8 | int(r[1])},
 			Isolation{Dropped: true, Detail: fmt.Sprintf(
 				"functions run under uids %d-%d, one per execution environment", base, base+count-1)}
 	}
@@ -81,27 +91,53 @@ func (p *uidPool) get() (int, error) {
 	defer p.mu.Unlock()
 	for i := 0; i < p.count; i++ {
 		uid := p.base + (p.next+i)%p.count
-		if !p.used[uid] {
-			p.used[uid] = true
-			p.next = (p.next + i + 1) % p.count
-			return uid, nil
+		if p.used[uid] != nil {
+			continue
 		}
+		lock, ok := p.lock(uid)
+		if !ok {
+			continue // held by another process
+		}
+		p.used[uid] = lock
+		p.next = (p.next + i + 1) % p.count
+		if !p.cleaned[uid] {
+			// A process that held this uid before may have died and
+			// left orphans running as it.
+			p.cleaned[uid] = true
+			killAll(0, uid)
+		}
+		return uid, nil
 	}
 	return -1, fmt.Errorf("runtime: all %d environment uids in use", p.count)
 }
 
+func (p *uidPool) lock(uid int) (*os.File, bool) {
+	f, err := os.OpenFile(filepath.Join(p.lockDir, strconv.Itoa(uid)), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, false
+	}
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		f.Close()
+		return nil, false
+	}
+	return f, true
+}
+
 func (p *uidPool) put(uid int) {
-	if uid < 0 || p.shared {
+	if uid < 0 || p.shared || p.count == 0 {
 		return
 	}
 	p.mu.Lock()
+	if f := p.used[uid]; f != nil {
+		f.Close()
+	}
 	delete(p.used, uid)
 	p.mu.Unlock()
 }
 
 // dedicated reports whether uid belongs to one environment only, so every
 // process running as it may be killed with the environment.
-func (p *uidPool) dedicated(uid int) bool { return uid >= 0 && !p.shared }
+func (p *uidPool) dedicated(uid int) bool { return uid >= 0 && p.count > 0 && !p.shared }
 
 // procInfo is what the memory sampler needs of a process.
 type procInfo struct {

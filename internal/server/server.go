@@ -17,10 +17,12 @@ import (
 
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/gateway"
+	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
 	"github.com/rolecall/rolecall/internal/service/iam"
-//	"github.com/rolecall/rolecall/internal/service/logs"
+	"github.com/rolecall/rolecall/internal/service/lambda"
+	"github.com/rolecall/rolecall/internal/service/logs"
 	"github.com/rolecall/rolecall/internal/service/sts"
 	"github.com/rolecall/rolecall/internal/session"
 	"github.com/rolecall/rolecall/internal/store"
@@ -39,6 +41,10 @@ type Config struct {
 	RootSecretAccessKey string
 	Logger              *slog.Logger
 	Now                 func() time.Time
+	// UIDBase is the first uid given to execution environments when rolecall
+	// runs as root; each server on a host needs its own range. 0 picks one
+	// from the process id.
+	UIDBase int
 }
 
 // Server is a running rolecall.
@@ -48,6 +54,7 @@ type Server struct {
 	recorder *trail.Recorder
 	iam      *iam.IAM
 	sts      *sts.STS
+	lambda   *lambda.Lambda
 	sessions *sessions
 	gateway  *gateway.Gateway
 	listener net.Listener
@@ -124,13 +131,36 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.sessions = &sessions{sealer: sealer, revoked: session.NewRevocations(cfg.Now), managed: s.iam}
 	s.sts = sts.New(sts.Config{Account: cfg.AccountID, Roles: stsRoles{s.iam}, Sealer: sealer, Now: cfg.Now})
 	s.recorder = trail.New(s.store, trail.Options{Logger: cfg.Logger})
+	var gw *gateway.Gateway
+	uidBase := cfg.UIDBase
+	if uidBase == 0 {
+		uidBase = 1<<20 + (os.Getpid()%1024)*4096
+	}
+	s.lambda, err = lambda.New(lambda.Config{
+		Account: cfg.AccountID,
+		Region:  cfg.Region,
+		Store:   s.store,
+		Now:     cfg.Now,
+		Caller: lambda.CallerFunc(func(ctx context.Context, in gateway.Internal) (any, error) {
+			return gw.Invoke(ctx, in)
+		}),
+		Bind:           func(b *service.EnvironmentBinding) http.Handler { return gw.Bound(b) },
+		Revoke:         s.sessions.Revoke,
+		CodeDir:        filepath.Join(cfg.DataDir, "code"),
+		Endpoint:       s.Endpoint,
+		RuntimeOptions: runtime.Options{UIDBase: uidBase},
+	})
+	if err != nil {
+		return fmt.Errorf("server: lambda: %w", err)
+	}
 	services := []*service.Service{
 		s.iam.Service(),
 		s.sts.Service(),
 		cloudtrail.New(s.recorder),
-//		logs.New(s.store, cfg.Now).Service(),
+		logs.New(s.store, cfg.Now).Service(),
+		s.lambda.Service(),
 	}
-	s.gateway = gateway.New(gateway.Config{
+	gw = gateway.New(gateway.Config{
 		Account:    cfg.AccountID,
 		Region:     cfg.Region,
 		Services:   services,
@@ -140,6 +170,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Logger:     cfg.Logger,
 		Now:        cfg.Now,
 	})
+	s.gateway = gw
 	return nil
 }
 
@@ -150,7 +181,10 @@ func (s *Server) Listen() error {
 		return fmt.Errorf("server: listen %s: %w", s.cfg.Addr, err)
 	}
 	s.listener = ln
-	s.http = &http.Server{Handler: s.gateway, ReadHeaderTimeout: 30 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", s.gateway)
+	mux.Handle(lambda.CodePathPrefix, s.lambda.CodeHandler())
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
 	return nil
 }
 
@@ -175,6 +209,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
 	}
+	// Lambda ships its last logs through the gateway, so it closes before
+	// the trail and the store.
+	errs = append(errs, s.lambda.Close(ctx))
 	errs = append(errs, s.recorder.Close(ctx))
 	errs = append(errs, s.store.Close())
 	return errors.Join(errs...)

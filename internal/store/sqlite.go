@@ -46,7 +46,8 @@ CREATE INDEX IF NOT EXISTS event_resources_seq ON event_resources (seq);
 
 // SQLite is the embedded Store: one database file in WAL mode.
 type SQLite struct {
-	db *sql.DB
+	db      *sql.DB
+	getStmt *sql.Stmt // prepared once: point reads are the hot path
 	// writeMu serializes writers so transactions never race to upgrade locks.
 	writeMu sync.Mutex
 }
@@ -70,11 +71,19 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: protect %s: %w", path, err)
 	}
-	return &SQLite{db: db}, nil
+	getStmt, err := db.PrepareContext(ctx, getQuery)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: prepare: %w", err)
+	}
+	return &SQLite{db: db, getStmt: getStmt}, nil
 }
 
 // Close closes the database.
-func (s *SQLite) Close() error { return s.db.Close() }
+func (s *SQLite) Close() error {
+	s.getStmt.Close()
+	return s.db.Close()
+}
 
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -82,9 +91,15 @@ type queryer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func get(ctx context.Context, q queryer, table, key string) ([]byte, error) {
+const getQuery = `SELECT v FROM kv WHERE tbl = ? AND k = ?`
+
+type rowQueryer interface {
+	QueryRowContext(ctx context.Context, args ...any) *sql.Row
+}
+
+func get(ctx context.Context, q rowQueryer, table, key string) ([]byte, error) {
 	var v []byte
-	err := q.QueryRowContext(ctx, `SELECT v FROM kv WHERE tbl = ? AND k = ?`, table, key).Scan(&v)
+	err := q.QueryRowContext(ctx, table, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -124,7 +139,7 @@ func list(ctx context.Context, q queryer, table, prefix, after string, limit int
 
 // Get implements Reader.
 func (s *SQLite) Get(ctx context.Context, table, key string) ([]byte, error) {
-	return get(ctx, s.db, table, key)
+	return get(ctx, s.getStmt, table, key)
 }
 
 // List implements Reader.
@@ -132,10 +147,13 @@ func (s *SQLite) List(ctx context.Context, table, prefix, after string, limit in
 	return list(ctx, s.db, table, prefix, after, limit)
 }
 
-type sqliteTx struct{ tx *sql.Tx }
+type sqliteTx struct {
+	tx      *sql.Tx
+	getStmt *sql.Stmt
+}
 
 func (t sqliteTx) Get(ctx context.Context, table, key string) ([]byte, error) {
-	return get(ctx, t.tx, table, key)
+	return get(ctx, t.tx.StmtContext(ctx, t.getStmt), table, key)
 }
 
 func (t sqliteTx) List(ctx context.Context, table, prefix, after string, limit int) ([]Item, error) {
@@ -166,7 +184,7 @@ func (s *SQLite) Update(ctx context.Context, fn func(tx Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(sqliteTx{tx}); err != nil {
+	if err := fn(sqliteTx{tx: tx, getStmt: s.getStmt}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -188,13 +206,23 @@ func (s *SQLite) AppendEvents(ctx context.Context, events []Event) error {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
+	insEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (id, time_ms, name, source, username, access_key_id, read_only, record)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("store: append event: %w", err)
+	}
+	defer insEvent.Close()
+	insResource, err := tx.PrepareContext(ctx, `INSERT INTO event_resources (seq, type, name) VALUES (?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("store: append event: %w", err)
+	}
+	defer insResource.Close()
 	for _, e := range events {
 		ro := 0
 		if e.ReadOnly {
 			ro = 1
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO events (id, time_ms, name, source, username, access_key_id, read_only, record)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.Time.UnixMilli(), e.Name, e.Source, e.Username, e.AccessKeyID, ro, e.Record)
+		res, err := insEvent.ExecContext(ctx, e.ID, e.Time.UnixMilli(), e.Name, e.Source, e.Username, e.AccessKeyID, ro, e.Record)
 		if err != nil {
 			return fmt.Errorf("store: append event: %w", err)
 		}
@@ -203,7 +231,7 @@ func (s *SQLite) AppendEvents(ctx context.Context, events []Event) error {
 			return fmt.Errorf("store: append event: %w", err)
 		}
 		for _, r := range e.Resources {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO event_resources (seq, type, name) VALUES (?, ?, ?)`, seq, r.Type, r.Name); err != nil {
+			if _, err := insResource.ExecContext(ctx, seq, r.Type, r.Name); err != nil {
 				return fmt.Errorf("store: append event resource: %w", err)
 			}
 		}

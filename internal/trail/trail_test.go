@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,14 +87,23 @@ func TestRecordFormat(t *testing.T) {
 					t.Errorf("source %v agent %v, want the invoking service", m["sourceIPAddress"], m["userAgent"])
 				}
 			}},
-		{"service", func(e *Entry) { e.Principal = svcP; e.Service = nil; e.EventSource = "sts.amazonaws.com"; e.Operation = "AssumeRole" },
+		{"service", func(e *Entry) {
+			e.Principal = svcP
+			e.Service = nil
+			e.EventSource = "sts.amazonaws.com"
+			e.Operation = "AssumeRole"
+		},
 			`{"type":"AWSService","invokedBy":"lambda.amazonaws.com"}`, "",
 			func(t *testing.T, m map[string]any) {
 				if m["eventSource"] != "sts.amazonaws.com" || m["eventName"] != "AssumeRole" {
 					t.Errorf("source %v name %v", m["eventSource"], m["eventName"])
 				}
 			}},
-		{"error", func(e *Entry) { e.Principal = userP; e.ErrorCode = "AccessDenied"; e.ErrorMessage = "User: x is not authorized" },
+		{"error", func(e *Entry) {
+			e.Principal = userP
+			e.ErrorCode = "AccessDenied"
+			e.ErrorMessage = "User: x is not authorized"
+		},
 			`{"type":"IAMUser","principalId":"AIDAALICE","arn":"arn:aws:iam::123456789012:user/alice","accountId":"123456789012","accessKeyId":"AKIAALICE","userName":"alice"}`, "alice",
 			func(t *testing.T, m map[string]any) {
 				if m["errorCode"] != "AccessDenied" || m["errorMessage"] != "User: x is not authorized" {
@@ -330,15 +340,4 @@ func (s *safeBuffer) String() string {
 	return string(s.b)
 }
 
-func (s *safeBuffer) contains(sub string) bool {
-	return len(sub) > 0 && len(s.String()) > 0 && contains(s.String(), sub)
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
-}
+func (s *safeBuffer) contains(sub string) bool { return strings.Contains(s.String(), sub) }

@@ -286,4 +286,3 @@ func requestParameters(in *lookupEventsInput) map[string]any {
 	}
 	return p
 }
-

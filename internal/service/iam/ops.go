@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"errors"
 	"github.com/rolecall/rolecall/internal/service"
 )
 
@@ -87,10 +88,12 @@ var operations = []opSpec{
 func roleResource(i *IAM, c *service.Call) (string, error) {
 	name := c.Params.Get("RoleName")
 	path := c.Params.Get("Path")
-	if r, err := get[roleRecord](c.Context, i.store, tableRoles, nameKey(name)); err != nil {
+	// The cached role description: authorization runs on every request.
+	var nse *service.Error
+	if ri, err := i.Role(c.Context, i.account, name); err == nil {
+		name, path = ri.Name, ri.Path
+	} else if !errors.As(err, &nse) || nse.Code != "NoSuchEntity" {
 		return "", err
-	} else if r != nil {
-		name, path = r.Name, r.Path
 	}
 	if path == "" {
 		path = "/"

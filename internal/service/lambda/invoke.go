@@ -206,7 +206,7 @@ func invokeError(err error) error {
 	case errors.Is(err, runtime.ErrClosed):
 		return errService("The service is shutting down.")
 	}
-	return fmt.Errorf("lambda: invoke: %w", err)
+	return errService("%v", err)
 }
 
 func supportedRuntime(r string) bool {

@@ -33,6 +33,13 @@ type Caller interface {
 	Invoke(ctx context.Context, in gateway.Internal) (any, error)
 }
 
+// CallerFunc adapts a function to Caller, so that the gateway can be
+// created after the service whose table it routes.
+type CallerFunc func(ctx context.Context, in gateway.Internal) (any, error)
+
+// Invoke calls f.
+func (f CallerFunc) Invoke(ctx context.Context, in gateway.Internal) (any, error) { return f(ctx, in) }
+
 // Config configures the Lambda service.
 type Config struct {
 	Account, Region string

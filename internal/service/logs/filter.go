@@ -32,7 +32,7 @@ type filterHit struct {
 	ev     storedEvent
 }
 
-// after orders hits by time, then stream, then arrival.
+// compareHits orders hits by time, then stream, then arrival.
 func compareHits(a, b filterHit) int {
 	if c := cmp.Compare(a.ev.Timestamp, b.ev.Timestamp); c != 0 {
 		return c

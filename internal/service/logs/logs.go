@@ -41,10 +41,10 @@ func New(st store.Store, now func() time.Time) *Logs {
 type resourceKind int
 
 const (
-	onGroups    resourceKind = iota // arn:...:log-group:*
-	onGroup                         // arn:...:log-group:NAME:*
-	onStream                        // arn:...:log-group:NAME:log-stream:STREAM
-	onARN                           // the request's resourceArn
+	onGroups resourceKind = iota // arn:...:log-group:*
+	onGroup                      // arn:...:log-group:NAME:*
+	onStream                     // arn:...:log-group:NAME:log-stream:STREAM
+	onARN                        // the request's resourceArn
 )
 
 type opSpec struct {

@@ -1,0 +1,350 @@
+package lambda
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/gateway"
+	"github.com/rolecall/rolecall/internal/runtime"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+const (
+	testAccount = "123456789012"
+	testRole    = "arn:aws:iam::123456789012:role/lambda-ex"
+)
+
+// fakeCaller stands in for the gateway's internal calls: STS AssumeRole
+// and CloudWatch Logs.
+type fakeCaller struct {
+	mu       sync.Mutex
+	assumed  []gateway.Internal
+	logCalls []gateway.Internal
+	events   map[string][]string // stream -> messages
+	noAssume map[string]bool     // roles Lambda cannot assume
+	denyLogs bool
+}
+
+func newFakeCaller() *fakeCaller {
+	return &fakeCaller{events: map[string][]string{}, noAssume: map[string]bool{}}
+}
+
+type fakeAssumeResult struct {
+	Credentials struct {
+		AccessKeyID     string    `xml:"AccessKeyId"`
+		SecretAccessKey string    `xml:"SecretAccessKey"`
+		SessionToken    string    `xml:"SessionToken"`
+		Expiration      time.Time `xml:"Expiration"`
+	} `xml:"Credentials"`
+	AssumedRoleUser struct {
+		AssumedRoleID string `xml:"AssumedRoleId"`
+		ARN           string `xml:"Arn"`
+	} `xml:"AssumedRoleUser"`
+}
+
+func (f *fakeCaller) Invoke(ctx context.Context, in gateway.Internal) (any, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch in.Service + ":" + in.Operation {
+	case "sts:AssumeRole":
+		f.assumed = append(f.assumed, in)
+		role := in.Params.Get("RoleArn")
+		if f.noAssume[role] {
+			return nil, service.AccessDenied("User: lambda.amazonaws.com is not authorized to perform: sts:AssumeRole on resource: " + role)
+		}
+		var r fakeAssumeResult
+		r.Credentials.AccessKeyID = "ASIATESTTESTTESTTEST"
+		r.Credentials.SecretAccessKey = "secret"
+		r.Credentials.SessionToken = "token"
+		r.Credentials.Expiration = time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+		name := role[strings.LastIndexByte(role, '/')+1:]
+		session := in.Params.Get("RoleSessionName")
+		r.AssumedRoleUser.AssumedRoleID = "AROATESTROLEID:" + session
+		r.AssumedRoleUser.ARN = "arn:aws:sts::" + testAccount + ":assumed-role/" + name + "/" + session
+		return &r, nil
+	case "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents":
+		f.logCalls = append(f.logCalls, in)
+		if f.denyLogs {
+			return nil, service.AccessDenied("User: " + in.Principal.ARN + " is not authorized to perform: logs:" + in.Operation)
+		}
+		if in.Operation == "PutLogEvents" {
+			var body struct {
+				LogStreamName string
+				LogEvents     []struct{ Message string }
+			}
+			json.Unmarshal(in.Body, &body)
+			for _, e := range body.LogEvents {
+				f.events[body.LogStreamName] = append(f.events[body.LogStreamName], e.Message)
+			}
+		}
+		return nil, nil
+	}
+	return nil, errors.New("fakeCaller: unexpected " + in.Service + ":" + in.Operation)
+}
+
+// allLogs returns every shipped log message, in order per stream.
+func (f *fakeCaller) allLogs() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var b strings.Builder
+	for _, ev := range f.events {
+		for _, m := range ev {
+			b.WriteString(m)
+		}
+	}
+	return b.String()
+}
+
+func (f *fakeCaller) assumeCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.assumed)
+}
+
+type harness struct {
+	t      *testing.T
+	l      *Lambda
+	fc     *fakeCaller
+	svc    *service.Service
+	deny   map[string]bool // actions Authorize refuses
+	revoke map[string]time.Time
+	mu     sync.Mutex
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "db", "rolecall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, fc: newFakeCaller(), deny: map[string]bool{}, revoke: map[string]time.Time{}}
+	h.l, err = New(Config{
+		Account: testAccount,
+		Region:  "us-east-1",
+		Store:   st,
+		Caller:  h.fc,
+		CodeDir: filepath.Join(t.TempDir(), "code"),
+		RuntimeOptions: runtime.Options{
+			IdleTimeout: time.Minute,
+			// A uid range of this test process's own: environments are
+			// killed by uid, so sharing the default range with other test
+			// processes on the host would let them kill each other's.
+			UIDBase: 1<<21 + os.Getpid()%4096*64, UIDCount: 64,
+		},
+		Bind: func(b *service.EnvironmentBinding) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+		},
+		Revoke: func(id string, until time.Time) {
+			h.mu.Lock()
+			h.revoke[id] = until
+			h.mu.Unlock()
+		},
+		Endpoint:    func() string { return "http://127.0.0.1:4566" },
+		SettleDelay: 20 * time.Millisecond,
+		RetryDelays: []time.Duration{10 * time.Millisecond, 10 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.svc = h.l.Service()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := h.l.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		st.Close()
+	})
+	return h
+}
+
+// req describes one call through the operation table.
+type req struct {
+	path    map[string]string
+	query   url.Values
+	body    any // marshalled as JSON unless []byte
+	headers map[string]string
+}
+
+// call builds the call of op as the account's root.
+func (h *harness) call(op string, r req) *service.Call {
+	h.t.Helper()
+	o := h.svc.Operations[op]
+	if o == nil {
+		h.t.Fatalf("no operation %s", op)
+	}
+	var body []byte
+	switch b := r.body.(type) {
+	case nil:
+	case []byte:
+		body = b
+	default:
+		var err error
+		if body, err = json.Marshal(b); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	hr := httptest.NewRequest("POST", "/", bytes.NewReader(body))
+	for k, v := range r.headers {
+		hr.Header.Set(k, v)
+	}
+	if r.query == nil {
+		r.query = url.Values{}
+	}
+	return &service.Call{
+		Context:    context.Background(),
+		HTTP:       hr,
+		Body:       body,
+		Params:     r.query,
+		PathParams: r.path,
+		Service:    h.svc,
+		Operation:  o,
+		Principal:  &service.Principal{Type: service.Root, Account: testAccount, ARN: "arn:aws:iam::" + testAccount + ":root"},
+		Account:    testAccount,
+		Region:     "us-east-1",
+		Time:       time.Now(),
+		Authorize: func(action, resource string, keys map[string][]string) error {
+			if h.deny[action] {
+				return service.AccessDenied("User: arn:aws:iam::" + testAccount + ":root is not authorized to perform: " + action + " on resource: " + resource + " because no identity-based policy allows the " + action + " action")
+			}
+			return nil
+		},
+	}
+}
+
+// do runs op as the account's root, with the gateway's resource hooks.
+func (h *harness) do(op string, r req) (any, error) {
+	h.t.Helper()
+	c := h.call(op, r)
+	o := c.Operation
+	if o.Resource != nil {
+		if _, err := o.Resource(c); err != nil {
+			return nil, err
+		}
+	}
+	if o.ResourcePolicy != nil {
+		if _, _, err := o.ResourcePolicy(c); err != nil {
+			return nil, err
+		}
+	}
+	return o.Handle(c)
+}
+
+// must runs op and fails the test on error.
+func (h *harness) must(op string, r req) any {
+	h.t.Helper()
+	out, err := h.do(op, r)
+	if err != nil {
+		h.t.Fatalf("%s: %v", op, err)
+	}
+	return out
+}
+
+// wantError checks that err is a *service.Error with code, status and message.
+func wantError(t *testing.T, err error, code string, status int, msg string) {
+	t.Helper()
+	var se *service.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("error = %v, want %s", err, code)
+	}
+	if se.Code != code || se.Status != status || (msg != "" && se.Message != msg) {
+		t.Fatalf("error = %d %s %q, want %d %s %q", se.Status, se.Code, se.Message, status, code, msg)
+	}
+}
+
+// zipOf returns a zip with the given files.
+func zipOf(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, content := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(content))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// nodeZip is the example Node.js function.
+func nodeZip(t *testing.T) []byte {
+	t.Helper()
+	src, err := os.ReadFile("../../../examples/functions/node/index.mjs")
+	if err != nil {
+		t.Skipf("example function: %v", err)
+	}
+	return zipOf(t, map[string]string{"index.mjs": string(src)})
+}
+
+// create makes a function and waits until it is Active.
+func (h *harness) create(name string, extra map[string]any) *FunctionConfiguration {
+	h.t.Helper()
+	body := map[string]any{
+		"FunctionName": name,
+		"Runtime":      "nodejs20.x",
+		"Role":         testRole,
+		"Handler":      "index.handler",
+		"Code":         map[string]any{"ZipFile": nodeZip(h.t)},
+	}
+	for k, v := range extra {
+		body[k] = v
+	}
+	out := h.must("CreateFunction", req{body: body}).(*FunctionConfiguration)
+	h.waitActive(name)
+	return out
+}
+
+func (h *harness) waitActive(name string) *FunctionConfiguration {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		cfg := h.must("GetFunctionConfiguration", req{path: fn(name)}).(*FunctionConfiguration)
+		if cfg.State == stateActive && cfg.LastUpdateStatus == updateSuccessful {
+			return cfg
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%s still %s/%s", name, cfg.State, cfg.LastUpdateStatus)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func fn(name string) map[string]string { return map[string]string{"FunctionName": name} }
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func needNode(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node not installed")
+	}
+}
