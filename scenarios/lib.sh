@@ -5,7 +5,7 @@ set -euo pipefail
 
 aws() { "$AWS_CLI" --endpoint-url "$ROLECALL_ENDPOINT" "$@"; }
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== [%ss] %s\n' "$SECONDS" "$*"; }
 
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 

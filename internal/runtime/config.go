@@ -77,8 +77,9 @@ type EnvHooks interface {
 	// the role's credentials for this environment and the URL of an AWS
 	// endpoint bound to it (AWS_ENDPOINT_URL; empty leaves it unset).
 	Start(ctx context.Context, env EnvInfo) (creds Credentials, endpointURL string, err error)
-	// Stop is called once the environment's processes are gone, so the
-	// session can be revoked and the bound endpoint closed.
+	// Stop is called once for each successful Start, after the
+	// environment's processes are gone, so the session can be revoked and
+	// the bound endpoint closed.
 	Stop(env EnvInfo)
 }
 

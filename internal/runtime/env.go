@@ -23,10 +23,10 @@ type env struct {
 	info EnvInfo
 	code string // LAMBDA_TASK_ROOT
 	dir  string // private directory, TMPDIR
-	tmp  string
 	uid  int
 
 	creds   Credentials
+	hooked  bool // Hooks.Start succeeded, so Hooks.Stop is due
 	api     *runtimeAPI
 	out     *output
 	pgid    int
@@ -83,7 +83,6 @@ func (e *env) start(ctx context.Context, reqID string) (time.Duration, *failure,
 	m := e.m
 	e.exited = make(chan struct{})
 	e.dir = filepath.Join(m.workDir, "envs", e.info.ID)
-	e.tmp = e.dir
 	if err := os.MkdirAll(e.dir, 0o700); err != nil {
 		return 0, nil, err
 	}
@@ -97,7 +96,7 @@ func (e *env) start(ctx context.Context, reqID string) (time.Duration, *failure,
 		if err != nil {
 			return 0, nil, fmt.Errorf("runtime: starting environment: %w", err)
 		}
-		e.creds = creds
+		e.creds, e.hooked = creds, true
 		return e.spawn(ctx, reqID, creds, endpoint)
 	}
 	return e.spawn(ctx, reqID, Credentials{}, "")
@@ -317,7 +316,7 @@ func (e *env) stop() {
 			os.RemoveAll(e.dir)
 		}
 		m.uids.put(e.uid)
-		if m.opts.Hooks != nil && e.info.ID != "" {
+		if e.hooked {
 			m.opts.Hooks.Stop(e.info)
 		}
 	})

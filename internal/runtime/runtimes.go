@@ -231,7 +231,7 @@ func environ(cfg *Config, e *env, creds Credentials, endpoint, apiAddr, runtimeD
 	vars := map[string]string{
 		"PATH":             "/usr/local/bin:/usr/bin:/bin",
 		"LANG":             "en_US.UTF-8",
-		"TMPDIR":           e.tmp,
+		"TMPDIR":           e.dir,
 		"PYTHONUNBUFFERED": "1",
 	}
 	if interpDir != "" {

@@ -61,6 +61,12 @@ func TestScenarios(t *testing.T) {
 				"AWS_PAGER=",
 				"AWS_MAX_ATTEMPTS=1",
 			}
+			// The Lambda scenarios deploy the Go example; build it once for all.
+			zipPath := filepath.Join(home, "example-go.zip")
+			if err := os.WriteFile(zipPath, exampleZip(t, goExample), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd.Env = append(cmd.Env, "EXAMPLE_GO_ZIP="+zipPath)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			err := cmd.Run()

@@ -24,6 +24,7 @@ import (
 	"github.com/rolecall/rolecall/internal/service/lambda"
 	"github.com/rolecall/rolecall/internal/service/logs"
 	"github.com/rolecall/rolecall/internal/service/sts"
+	"github.com/rolecall/rolecall/internal/service/xray"
 	"github.com/rolecall/rolecall/internal/session"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/trail"
@@ -159,6 +160,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		cloudtrail.New(s.recorder),
 		logs.New(s.store, cfg.Now).Service(),
 		s.lambda.Service(),
+		xray.New(s.store, cfg.Now).Service(),
 	}
 	gw = gateway.New(gateway.Config{
 		Account:    cfg.AccountID,

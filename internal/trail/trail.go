@@ -24,12 +24,13 @@ var ErrClosed = errors.New("trail: recorder closed")
 
 // Options tune a Recorder. Zero values take the defaults.
 type Options struct {
-	// QueueSize is how many entries may wait to be written (default 8192).
+	// QueueSize is how many entries may wait to be written (default 65536).
 	QueueSize int
 	// BatchSize is the most events written in one store call (default 256).
 	BatchSize int
 	// Wait is how long Record waits for room in a full queue before it
-	// drops the entry (default 5ms).
+	// drops the entry (default 2s). A full queue means the store cannot keep
+	// up; waiting pushes back on callers rather than losing audit records.
 	Wait time.Duration
 	// Retries is how many more times a failed batch write is tried (default 2).
 	Retries int
@@ -39,13 +40,13 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.QueueSize <= 0 {
-		o.QueueSize = 8192
+		o.QueueSize = 65536
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 256
 	}
 	if o.Wait <= 0 {
-		o.Wait = 5 * time.Millisecond
+		o.Wait = 2 * time.Second
 	}
 	if o.Retries < 0 {
 		o.Retries = 0

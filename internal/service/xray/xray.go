@@ -1,0 +1,137 @@
+// Package xray implements the parts of AWS X-Ray (restJson1) that instrumented
+// functions and their tooling use: PutTraceSegments and PutTelemetryRecords,
+// BatchGetTraces and GetTraceSummaries over the stored segments, and the
+// Default sampling rule with GetSamplingRules and GetSamplingTargets.
+package xray
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// Store tables.
+const (
+	segmentsTable  = "xray_segments"  // scope|traceID|segmentID → segment
+	telemetryTable = "xray_telemetry" // scope|source → latest telemetry record
+	samplingTable  = "xray_sampling"  // scope|"rules" → rule set state; scope|"client"|rule|clientID → last report
+)
+
+// XRay is the X-Ray service.
+type XRay struct {
+	st  store.Store
+	now func() time.Time
+}
+
+// New returns X-Ray keeping its data in st. A nil now means time.Now.
+func New(st store.Store, now func() time.Time) *XRay {
+	if now == nil {
+		now = time.Now
+	}
+	return &XRay{st: st, now: now}
+}
+
+type opSpec struct {
+	name     string
+	method   string
+	path     string
+	readOnly bool
+	handle   func(x *XRay, c *service.Call) (any, error)
+}
+
+// ops is the operation table: every route of the model that is served here.
+// X-Ray authorizes these actions on "*".
+var ops = []opSpec{
+	{"PutTraceSegments", http.MethodPost, "/TraceSegments", false, (*XRay).putTraceSegments},
+	{"PutTelemetryRecords", http.MethodPost, "/TelemetryRecords", false, (*XRay).putTelemetryRecords},
+	{"BatchGetTraces", http.MethodPost, "/Traces", true, (*XRay).batchGetTraces},
+	{"GetTraceSummaries", http.MethodPost, "/TraceSummaries", true, (*XRay).getTraceSummaries},
+	{"GetSamplingRules", http.MethodPost, "/GetSamplingRules", true, (*XRay).getSamplingRules},
+	{"GetSamplingTargets", http.MethodPost, "/SamplingTargets", true, (*XRay).getSamplingTargets},
+}
+
+// Service returns the operation table and routes.
+func (x *XRay) Service() *service.Service {
+	s := &service.Service{
+		Name:        "xray",
+		EventSource: "xray.amazonaws.com",
+		Protocol:    service.RESTJSON,
+		Operations:  make(map[string]*service.Operation, len(ops)),
+		Routes:      make([]service.Route, 0, len(ops)),
+	}
+	for _, o := range ops {
+		s.Operations[o.name] = &service.Operation{
+			Name:     o.name,
+			Action:   "xray:" + o.name,
+			ReadOnly: o.readOnly,
+			Handle:   func(c *service.Call) (any, error) { return o.handle(x, c) },
+		}
+		s.Routes = append(s.Routes, service.Route{Method: o.method, Path: o.path, Operation: o.name})
+	}
+	return s
+}
+
+// scope is the key prefix of one account and region.
+func scope(c *service.Call) string { return c.Account + "|" + c.Region + "|" }
+
+// clock is the time of the call.
+func (x *XRay) clock(c *service.Call) time.Time {
+	if !c.Time.IsZero() {
+		return c.Time
+	}
+	return x.now()
+}
+
+// Errors, as X-Ray words them.
+
+func invalidRequest(format string, args ...any) *service.Error {
+	return service.Errorf(400, "InvalidRequestException", format, args...)
+}
+
+func serializationError() *service.Error {
+	return service.Errorf(400, "SerializationException", "Start of structure or map found where not expected.")
+}
+
+func missing(member string) *service.Error {
+	return invalidRequest("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)
+}
+
+func constraint(value any, member, rule string) *service.Error {
+	return invalidRequest("1 validation error detected: Value '%v' at '%s' failed to satisfy constraint: %s", value, member, rule)
+}
+
+func badToken() *service.Error { return invalidRequest("Invalid NextToken") }
+
+// decode reads a JSON request body into v.
+func decode(c *service.Call, v any) error {
+	if len(c.Body) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(c.Body, v); err != nil {
+		return serializationError()
+	}
+	return nil
+}
+
+// epoch is a restJson1 timestamp: seconds since the epoch as a JSON number.
+type epoch float64
+
+func toEpoch(t time.Time) epoch { return epoch(float64(t.UnixMilli()) / 1e3) }
+
+// Paging tokens are opaque to clients: base64 of an internal position.
+func encodeToken(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func decodeToken(tok string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(b) == 0 {
+		return "", badToken()
+	}
+	return string(b), nil
+}
+
+func internal(op string, err error) error { return fmt.Errorf("xray: %s: %w", op, err) }
