@@ -86,6 +86,9 @@ func (g *Gateway) authorize(c *service.Call, action, resource string, extra map[
 	}
 	var d policy.Decision
 	if trust {
+		if p.Type == service.Root {
+			return service.AccessDenied("Roles may not be assumed by root accounts.")
+		}
 		if rp == nil {
 			// No trust policy: the role does not exist. AWS answers as for a
 			// role that does not trust the caller.

@@ -21,6 +21,8 @@ func (s *Server) Banner(dataDir string) string {
 	b.WriteString("  - IAM authorization: identity, resource and session policies, permissions boundaries\n")
 	b.WriteString("  - session tokens sealed and checked for expiry; unknown actions and conditions fail closed\n")
 	b.WriteString("  - every authenticated call, allowed or denied, recorded in the trail (cloudtrail lookup-events)\n")
+	b.WriteString("  - functions run with their execution role's session, bound to their execution environment\n")
+	fmt.Fprintf(&b, "  - function isolation: %s\n", s.lambda.Runtime().Isolation().Detail)
 	b.WriteString("Point the AWS CLI at it:\n")
 	fmt.Fprintf(&b, "  export AWS_ENDPOINT_URL=%s\n", ep)
 	fmt.Fprintf(&b, "  export AWS_ACCESS_KEY_ID=%s\n", s.root.AccessKeyID)

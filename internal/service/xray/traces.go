@@ -664,4 +664,3 @@ func equalValue(a, b annotationValue) bool {
 	}
 	return false
 }
-
