@@ -215,6 +215,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 	// the trail and the store.
 	errs = append(errs, s.lambda.Close(ctx))
 	errs = append(errs, s.recorder.Close(ctx))
+	if n := s.recorder.Dropped(); n > 0 {
+		s.cfg.Logger.Error("trail: events were lost", "dropped_total", n)
+	}
 	errs = append(errs, s.store.Close())
 	return errors.Join(errs...)
 }
