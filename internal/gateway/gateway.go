@@ -279,7 +279,8 @@ func (g *Gateway) record(c *service.Call, opName string, e *service.Error) {
 		}
 	}
 	if e != nil {
-		ent.ErrorCode = protocol.ErrorCode(c.Service, e)
+		// CloudTrail names authorization failures AccessDenied in every protocol.
+		ent.ErrorCode = e.Code
 		ent.ErrorMessage = e.Message
 	}
 	g.cfg.Recorder.Record(ent)

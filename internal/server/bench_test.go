@@ -3,19 +3,14 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/rolecall/rolecall/internal/server"
 	"github.com/rolecall/rolecall/internal/server/servertest"
 	"github.com/rolecall/rolecall/internal/sigv4"
 )
@@ -93,9 +88,3 @@ func BenchmarkGatewayGetRole(b *testing.B) {
 		return sigv4.Credentials{AccessKeyID: aws.ToString(k.AccessKey.AccessKeyId), SecretAccessKey: aws.ToString(k.AccessKey.SecretAccessKey)}
 	})
 }
-
-var _ = io.Discard
-var _ = slog.Default
-var _ = filepath.Join
-var _ = sort.Ints
-var _ = server.Config{}

@@ -63,7 +63,7 @@ func buildExamples() (map[string][]byte, error) {
 	}
 	examples.dir = dir
 	bootstrap := filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bootstrap, "./examples/functions/go")
+	cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", bootstrap, "./examples/functions/go")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -78,7 +78,9 @@ func buildExamples() (map[string][]byte, error) {
 		zips[name] = z
 		return nil
 	}
-	fn := func(p ...string) string { return filepath.Join(append([]string{root, "examples", "functions"}, p...)...) }
+	fn := func(p ...string) string {
+		return filepath.Join(append([]string{root, "examples", "functions"}, p...)...)
+	}
 	if err := add(goExample, map[string]string{"bootstrap": bootstrap}); err != nil {
 		return nil, err
 	}

@@ -70,7 +70,10 @@ func (f *fixture) lookup(t *testing.T, body string) (*LookupEventsOutput, error)
 }
 
 // seed records a known set of events, one second apart from base.
-func (f *fixture) seed() {
+func (f *fixture) seed() { seed(f.rec, base) }
+
+// seed records a known set of events on rec, one second apart from start.
+func seed(rec *trail.Recorder, start time.Time) {
 	fnARN := "arn:aws:lambda:us-east-1:" + acct + ":function:my-fn"
 	roleARN := "arn:aws:iam::" + acct + ":role/fn-role"
 	entries := []trail.Entry{
@@ -86,9 +89,9 @@ func (f *fixture) seed() {
 		{Service: iamSvc, Operation: "GetRole", ReadOnly: true, Principal: fnRole, ErrorCode: "AccessDenied", ErrorMessage: "denied"},
 	}
 	for i, e := range entries {
-		e.Time = base.Add(time.Duration(i) * time.Second)
+		e.Time = start.Add(time.Duration(i) * time.Second)
 		e.Account, e.Region = acct, "us-east-1"
-		f.rec.Record(e)
+		rec.Record(e)
 	}
 }
 

@@ -1,11 +1,8 @@
-package cloudtrail
+package cloudtrail_test
 
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,50 +11,17 @@ import (
 	awsct "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
-	"github.com/rolecall/rolecall/internal/protocol"
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/server/servertest"
+	"github.com/rolecall/rolecall/internal/service/cloudtrail"
 )
 
-// serve dispatches awsJson1.1 requests straight to the operation table.
-func serve(t *testing.T, svc *service.Service) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		// botocore sends the model's full target prefix, the Go SDK only its
-		// last segment ("CloudTrail_20131101.LookupEvents").
-		target := r.Header.Get("X-Amz-Target")
-		i := strings.LastIndexByte(target, '.')
-		prefix, name := target[:max(i, 0)], target[i+1:]
-		if !strings.HasSuffix(svc.TargetPrefix, prefix) {
-			t.Errorf("X-Amz-Target %q does not match %q", target, svc.TargetPrefix)
-		}
-		op := svc.Operations[name]
-		if op == nil {
-			protocol.WriteError(w, svc, "req", service.Errorf(400, "UnknownOperationException", "Unknown operation %s", name))
-			return
-		}
-		c := &service.Call{Context: r.Context(), Body: body, Service: svc, Operation: op, Principal: alice,
-			Account: acct, Region: "us-east-1", Time: time.Now()}
-		out, err := op.Handle(c)
-		var se *service.Error
-		switch {
-		case errors.As(err, &se):
-			protocol.WriteError(w, svc, "req", se)
-		case err != nil:
-			t.Errorf("%s: %v", name, err)
-			protocol.WriteError(w, svc, "req", service.InternalFailure(err))
-		default:
-			protocol.WriteResult(w, svc, op, "req", out)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 func TestSDKLookupEvents(t *testing.T) {
-	f := newFixture(t)
-	f.seed()
-	srv := serve(t, f.svc)
-	client := awsct.New(awsct.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}})
+	srv := servertest.Start(t)
+	// The seeded events lie in an hour of their own, before the server's own
+	// calls are recorded.
+	base := time.Now().UTC().Truncate(time.Second).Add(-2 * time.Hour)
+	cloudtrail.Seed(srv.Recorder(), base)
+	client := awsct.NewFromConfig(srv.RootConfig())
 	ctx := context.Background()
 
 	out, err := client.LookupEvents(ctx, &awsct.LookupEventsInput{
@@ -78,7 +42,11 @@ func TestSDKLookupEvents(t *testing.T) {
 		t.Errorf("event %+v", e)
 	}
 
-	p := awsct.NewLookupEventsPaginator(client, &awsct.LookupEventsInput{MaxResults: aws.Int32(3)})
+	p := awsct.NewLookupEventsPaginator(client, &awsct.LookupEventsInput{
+		StartTime:  aws.Time(base),
+		EndTime:    aws.Time(base.Add(time.Hour)),
+		MaxResults: aws.Int32(3),
+	})
 	total := 0
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

@@ -10,17 +10,27 @@ import (
 
 // Attach{Role,User}Policy, Detach{Role,User}Policy, ListAttached{Role,User}Policies.
 
-func (k *kind) attachPolicy(i *IAM, c *service.Call) (any, error) {
+// policyArgs reads the entity name and the PolicyArn that attaching and
+// detaching take.
+func (k *kind) policyArgs(c *service.Call) (name, arn string, err error) {
 	f := newForm(c)
-	name := f.str(k.param, k.field, true)
-	arn := f.str("PolicyArn", fARN, true)
+	name = f.str(k.param, k.field, true)
+	arn = f.str("PolicyArn", fARN, true)
 	if err := f.err(); err != nil {
-		return nil, err
+		return "", "", err
 	}
 	if !validARN(arn) {
-		return nil, invalidInput("ARN %s is not valid.", arn)
+		return "", "", invalidInput("ARN %s is not valid.", arn)
 	}
-	err := k.change(i, c, name, func(tx store.Tx, e entity) error {
+	return name, arn, nil
+}
+
+func (k *kind) attachPolicy(i *IAM, c *service.Call) (any, error) {
+	name, arn, err := k.policyArgs(c)
+	if err != nil {
+		return nil, err
+	}
+	err = k.change(i, c, name, func(tx store.Tx, e entity) error {
 		p, key, err := i.policy(c.Context, tx, arn)
 		if err != nil {
 			return err
@@ -43,16 +53,11 @@ func (k *kind) attachPolicy(i *IAM, c *service.Call) (any, error) {
 }
 
 func (k *kind) detachPolicy(i *IAM, c *service.Call) (any, error) {
-	f := newForm(c)
-	name := f.str(k.param, k.field, true)
-	arn := f.str("PolicyArn", fARN, true)
-	if err := f.err(); err != nil {
+	name, arn, err := k.policyArgs(c)
+	if err != nil {
 		return nil, err
 	}
-	if !validARN(arn) {
-		return nil, invalidInput("ARN %s is not valid.", arn)
-	}
-	err := k.change(i, c, name, func(tx store.Tx, e entity) error {
+	err = k.change(i, c, name, func(tx store.Tx, e entity) error {
 		next, ok := removeString(*e.attached(), arn)
 		if !ok {
 			return noSuchEntity("Policy %s was not found.", arn)
@@ -93,15 +98,11 @@ func (k *kind) listAttached(i *IAM, c *service.Call) (any, error) {
 		}
 		items = append(items, indexed[attachedPolicyXML]{n, attachedPolicyXML{PolicyName: pname, PolicyArn: arn}})
 	}
-	got, pg, err := paginate(items, indexed[attachedPolicyXML].key, marker, max)
+	got, pg, err := pageList(items, indexed[attachedPolicyXML].key, marker, max, indexed[attachedPolicyXML].value)
 	if err != nil {
 		return nil, err
 	}
-	out := attachedResult{AttachedPolicies: list[attachedPolicyXML]{}, page: pg}
-	for _, it := range got {
-		out.AttachedPolicies = append(out.AttachedPolicies, it.v)
-	}
-	return out, nil
+	return attachedResult{AttachedPolicies: got, page: pg}, nil
 }
 
 // splitPolicyARN returns the name and path of a managed policy ARN.

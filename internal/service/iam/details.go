@@ -41,19 +41,11 @@ type roleDetailXML struct {
 	RoleLastUsed             roleLastUsedXML         `xml:"RoleLastUsed"`
 }
 
+// managedDetailXML is a policy as GetPolicy shows it, without tags, and
+// every version of it.
 type managedDetailXML struct {
-	PolicyName                    string                 `xml:"PolicyName"`
-	PolicyId                      string                 `xml:"PolicyId"`
-	Arn                           string                 `xml:"Arn"`
-	Path                          string                 `xml:"Path"`
-	DefaultVersionId              string                 `xml:"DefaultVersionId"`
-	AttachmentCount               int                    `xml:"AttachmentCount"`
-	PermissionsBoundaryUsageCount int                    `xml:"PermissionsBoundaryUsageCount"`
-	IsAttachable                  bool                   `xml:"IsAttachable"`
-	Description                   string                 `xml:"Description,omitempty"`
-	CreateDate                    string                 `xml:"CreateDate"`
-	UpdateDate                    string                 `xml:"UpdateDate"`
-	PolicyVersionList             list[policyVersionXML] `xml:"PolicyVersionList"`
+	policyXML
+	PolicyVersionList list[policyVersionXML] `xml:"PolicyVersionList"`
 }
 
 type authDetailsResult struct {
@@ -142,12 +134,8 @@ func getAccountAuthorizationDetails(i *IAM, c *service.Call) (any, error) {
 				(len(filter) == 0 && p.AWS && p.Attachments == 0 && p.BoundaryUses == 0) {
 				continue
 			}
-			d := &managedDetailXML{
-				PolicyName: p.Name, PolicyId: p.ID, Arn: p.ARN, Path: p.Path, DefaultVersionId: p.Default,
-				AttachmentCount: p.Attachments, PermissionsBoundaryUsageCount: p.BoundaryUses, IsAttachable: true,
-				Description: p.Description, CreateDate: iso(p.Created), UpdateDate: iso(p.Updated),
-				PolicyVersionList: list[policyVersionXML]{},
-			}
+			d := &managedDetailXML{policyXML: policyOut(p, false), PolicyVersionList: list[policyVersionXML]{}}
+			d.Description = p.Description
 			for k := range p.Versions {
 				d.PolicyVersionList = append(d.PolicyVersionList, versionOut(p, &p.Versions[k], true))
 			}

@@ -3,69 +3,25 @@ package iam_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/rolecall/rolecall/internal/crypt"
-	"github.com/rolecall/rolecall/internal/gateway"
-	"github.com/rolecall/rolecall/internal/service"
-	"github.com/rolecall/rolecall/internal/service/iam"
-	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/server/servertest"
 )
 
 const (
-	account    = "123456789012"
-	rootKeyID  = "AKIAIOSFODNN7EXAMPLE"
-	rootSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-	trust      = `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}`
-	basicExec  = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+	trust     = `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}`
+	basicExec = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 )
 
-// server starts the IAM service behind the gateway and returns an SDK
-// client for the given key.
-func server(t *testing.T) (*iam.IAM, func(id, secret string) *awsiam.Client) {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	box, err := crypt.NewBox(crypt.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := iam.New(ctx, iam.Config{Account: account, Store: st, Box: box})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.EnsureRootKey(ctx, rootKeyID, rootSecret); err != nil {
-		t.Fatal(err)
-	}
-	gw := gateway.New(gateway.Config{Account: account, Region: "us-east-1", Services: []*service.Service{svc.Service()}, Identities: svc})
-	srv := httptest.NewServer(gw)
-	t.Cleanup(srv.Close)
-	return svc, func(id, secret string) *awsiam.Client {
-		return awsiam.New(awsiam.Options{
-			Region:       "us-east-1",
-			BaseEndpoint: aws.String(srv.URL),
-			Credentials:  credentials.NewStaticCredentialsProvider(id, secret, ""),
-		})
-	}
-}
-
 func TestSDKExecutionRole(t *testing.T) {
-	_, client := server(t)
-	c := client(rootKeyID, rootSecret)
+	c := awsiam.NewFromConfig(servertest.Start(t).RootConfig())
 	ctx := context.Background()
 
 	created, err := c.CreateRole(ctx, &awsiam.CreateRoleInput{RoleName: aws.String("lambda-ex"), AssumeRolePolicyDocument: aws.String(trust)})
@@ -117,8 +73,8 @@ func TestSDKExecutionRole(t *testing.T) {
 }
 
 func TestSDKUserKeyIsEnforced(t *testing.T) {
-	_, client := server(t)
-	root := client(rootKeyID, rootSecret)
+	srv := servertest.Start(t)
+	root := awsiam.NewFromConfig(srv.RootConfig())
 	ctx := context.Background()
 	if _, err := root.CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String("dev")}); err != nil {
 		t.Fatal(err)
@@ -127,7 +83,7 @@ func TestSDKUserKeyIsEnforced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev := client(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey))
+	dev := awsiam.NewFromConfig(srv.Config(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), ""))
 
 	// No policy: denied.
 	_, err = dev.ListRoles(ctx, &awsiam.ListRolesInput{})

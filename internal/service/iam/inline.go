@@ -1,85 +1,10 @@
 package iam
 
 import (
-	"context"
-
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
-
-// entity is what roles and users share: inline policies, attached managed
-// policies and a permissions boundary.
-type entity interface {
-	name() string
-	inlines() *[]inline
-	attached() *[]string
-	boundary() *string
-}
-
-func (r *roleRecord) name() string        { return r.Name }
-func (r *roleRecord) inlines() *[]inline  { return &r.Inline }
-func (r *roleRecord) attached() *[]string { return &r.Attached }
-func (r *roleRecord) boundary() *string   { return &r.Boundary }
-func (u *userRecord) name() string        { return u.Name }
-func (u *userRecord) inlines() *[]inline  { return &u.Inline }
-func (u *userRecord) attached() *[]string { return &u.Attached }
-func (u *userRecord) boundary() *string   { return &u.Boundary }
-
-// kind describes one kind of entity for the operations roles and users share.
-type kind struct {
-	noun        string // "role", "user"
-	param       string // "RoleName", "UserName"
-	field       field
-	table       string
-	inlineLimit int
-	load        func(i *IAM, ctx context.Context, r store.Reader, name string) (entity, error)
-}
-
-var (
-	roleKind = &kind{
-		noun: "role", param: "RoleName", field: fRoleName, table: tableRoles, inlineLimit: maxRoleInlineSize,
-		load: func(i *IAM, ctx context.Context, r store.Reader, name string) (entity, error) {
-			rec, err := i.role(ctx, r, name)
-			if err != nil {
-				return nil, err
-			}
-			return rec, nil
-		},
-	}
-	userKind = &kind{
-		noun: "user", param: "UserName", field: fExistUser, table: tableUsers, inlineLimit: maxUserInlineSize,
-		load: func(i *IAM, ctx context.Context, r store.Reader, name string) (entity, error) {
-			rec, err := i.user(ctx, r, name)
-			if err != nil {
-				return nil, err
-			}
-			return rec, nil
-		},
-	}
-)
-
-func (k *kind) cacheKey(name string) string { return k.noun + "/" + nameKey(name) }
-
-// change loads the named entity, applies fn and stores it, then drops the
-// entity's compiled policies.
-func (k *kind) change(i *IAM, c *service.Call, name string, fn func(tx store.Tx, e entity) error) error {
-	err := i.update(c.Context, func(tx store.Tx) error {
-		e, err := k.load(i, c.Context, tx, name)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx, e); err != nil {
-			return err
-		}
-		return put(c.Context, tx, k.table, nameKey(e.name()), e)
-	})
-	if err != nil {
-		return err
-	}
-	i.sets.invalidate(k.cacheKey(name))
-	return nil
-}
 
 // Inline policies: Put/Get/List/Delete{Role,User}Policy.
 

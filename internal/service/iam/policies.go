@@ -221,15 +221,11 @@ func listPolicies(i *IAM, c *service.Call) (any, error) {
 		}
 		return "local/" + nameKey(p.Name)
 	}
-	match, pg, err := paginate(match, key, marker, max)
+	out, pg, err := pageList(match, key, marker, max, func(p *policyRecord) policyXML { return policyOut(p, false) })
 	if err != nil {
 		return nil, err
 	}
-	out := listPoliciesResult{Policies: list[policyXML]{}, page: pg}
-	for _, p := range match {
-		out.Policies = append(out.Policies, policyOut(p, false))
-	}
-	return out, nil
+	return listPoliciesResult{Policies: out, page: pg}, nil
 }
 
 func deletePolicy(i *IAM, c *service.Call) (any, error) {
@@ -335,33 +331,37 @@ func listPolicyVersions(i *IAM, c *service.Call) (any, error) {
 		return nil, err
 	}
 	// Newest first.
-	items := make([]indexed[policyVersionXML], 0, len(p.Versions))
+	items := make([]policyVersionXML, 0, len(p.Versions))
 	for n := range p.Versions {
-		v := &p.Versions[len(p.Versions)-1-n]
-		items = append(items, indexed[policyVersionXML]{n, versionOut(p, v, false)})
+		items = append(items, versionOut(p, &p.Versions[len(p.Versions)-1-n], false))
 	}
-	got, pg, err := paginate(items, indexed[policyVersionXML].key, marker, max)
+	got, pg, err := pageInOrder(items, marker, max)
 	if err != nil {
 		return nil, err
 	}
-	out := listVersionsResult{Versions: list[policyVersionXML]{}, page: pg}
-	for _, it := range got {
-		out.Versions = append(out.Versions, it.v)
-	}
-	return out, nil
+	return listVersionsResult{Versions: got, page: pg}, nil
 }
 
-func deletePolicyVersion(i *IAM, c *service.Call) (any, error) {
+// changeVersion applies fn to the customer managed policy PolicyArn names
+// once the version VersionId names is known to exist.
+func (i *IAM) changeVersion(c *service.Call, fn func(p *policyRecord, vid string) error) error {
 	f := newForm(c)
 	arn := f.str("PolicyArn", fARN, true)
 	vid := f.str("VersionId", fVersionID, true)
 	if err := f.err(); err != nil {
-		return nil, err
+		return err
 	}
 	_, err := i.changePolicy(c, arn, func(p *policyRecord) error {
 		if p.version(vid) == nil {
 			return noVersion(arn, vid)
 		}
+		return fn(p, vid)
+	})
+	return err
+}
+
+func deletePolicyVersion(i *IAM, c *service.Call) (any, error) {
+	err := i.changeVersion(c, func(p *policyRecord, vid string) error {
 		if vid == p.Default {
 			return deleteConflict("Cannot delete the default version of a policy.")
 		}
@@ -378,16 +378,7 @@ func deletePolicyVersion(i *IAM, c *service.Call) (any, error) {
 }
 
 func setDefaultPolicyVersion(i *IAM, c *service.Call) (any, error) {
-	f := newForm(c)
-	arn := f.str("PolicyArn", fARN, true)
-	vid := f.str("VersionId", fVersionID, true)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	_, err := i.changePolicy(c, arn, func(p *policyRecord) error {
-		if p.version(vid) == nil {
-			return noVersion(arn, vid)
-		}
+	err := i.changeVersion(c, func(p *policyRecord, vid string) error {
 		if p.Default != vid {
 			p.Default = vid
 			p.Updated = i.clock()
@@ -399,56 +390,4 @@ func setDefaultPolicyVersion(i *IAM, c *service.Call) (any, error) {
 	}
 	i.sets.invalidateAll()
 	return nil, nil
-}
-
-func tagPolicy(i *IAM, c *service.Call) (any, error) {
-	f := newForm(c)
-	arn := f.str("PolicyArn", fARN, true)
-	tags := f.tags("Tags")
-	if tags == nil {
-		f.str("Tags", fAny, true)
-	}
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	if err := checkTags(tags); err != nil {
-		return nil, err
-	}
-	_, err := i.changePolicy(c, arn, func(p *policyRecord) error {
-		merged := mergeTags(p.Tags, tags)
-		if err := tooManyTags(len(merged)); err != nil {
-			return err
-		}
-		p.Tags = merged
-		return nil
-	})
-	return nil, err
-}
-
-func untagPolicy(i *IAM, c *service.Call) (any, error) {
-	f := newForm(c)
-	arn := f.str("PolicyArn", fARN, true)
-	keys := f.strings("TagKeys", fTagKey, true)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	_, err := i.changePolicy(c, arn, func(p *policyRecord) error {
-		p.Tags = removeTags(p.Tags, keys)
-		return nil
-	})
-	return nil, err
-}
-
-func listPolicyTags(i *IAM, c *service.Call) (any, error) {
-	f := newForm(c)
-	arn := f.str("PolicyArn", fARN, true)
-	marker, max := f.paging()
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	p, err := i.mustPolicy(c, i.store, arn)
-	if err != nil {
-		return nil, err
-	}
-	return pageTags(p.Tags, marker, max)
 }

@@ -1,8 +1,6 @@
 package iam
 
 import (
-	"strings"
-
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
@@ -70,25 +68,9 @@ func createRole(i *IAM, c *service.Call) (any, error) {
 		Boundary:    boundary,
 		Tags:        tags,
 	}
-	err := i.update(c.Context, func(tx store.Tx) error {
-		have, err := get[roleRecord](c.Context, tx, tableRoles, nameKey(name))
-		if err != nil {
-			return err
-		}
-		if have != nil {
-			return alreadyExists("Role with name %s already exists.", name)
-		}
-		if boundary != "" {
-			if err := i.useBoundary(c, tx, boundary, 1); err != nil {
-				return err
-			}
-		}
-		return put(c.Context, tx, tableRoles, nameKey(name), rec)
-	})
-	if err != nil {
+	if err := roleKind.create(i, c, rec); err != nil {
 		return nil, err
 	}
-	i.sets.invalidate(roleEntity(name))
 	return roleResult{Role: i.roleXML(rec, false)}, nil
 }
 
@@ -111,54 +93,28 @@ type listRolesResult struct {
 }
 
 func listRoles(i *IAM, c *service.Call) (any, error) {
-	f := newForm(c)
-	prefix := f.str("PathPrefix", fPathPrefix, false)
-	marker, max := f.paging()
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	recs, err := all[roleRecord](c.Context, i.store, tableRoles, "")
-	if err != nil {
-		return nil, err
-	}
-	var match []*roleRecord
-	for _, r := range recs {
-		if strings.HasPrefix(r.Path, prefix) {
-			match = append(match, r)
-		}
-	}
-	match, pg, err := paginate(match, func(r *roleRecord) string { return nameKey(r.Name) }, marker, max)
-	if err != nil {
-		return nil, err
-	}
-	out := listRolesResult{Roles: list[roleXML]{}, page: pg}
-	for _, r := range match {
+	roles, pg, err := listByPath(i, c, tableRoles, func(r *roleRecord) roleXML {
 		x := i.roleXML(r, false)
 		x.Tags, x.PermissionsBoundary = nil, nil // ListRoles omits them
-		out.Roles = append(out.Roles, x)
+		return x
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return listRolesResult{Roles: roles, page: pg}, nil
 }
 
 // changeRole loads the role named by RoleName, applies fn and stores it.
 // fn may return an error to abandon the change.
 func (i *IAM) changeRole(c *service.Call, name string, fn func(tx store.Tx, r *roleRecord) error) (*roleRecord, error) {
 	var rec *roleRecord
-	err := i.update(c.Context, func(tx store.Tx) error {
-		r, err := i.role(c.Context, tx, name)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx, r); err != nil {
-			return err
-		}
-		rec = r
-		return put(c.Context, tx, tableRoles, nameKey(r.Name), r)
+	err := roleKind.change(i, c, name, func(tx store.Tx, e entity) error {
+		rec = e.(*roleRecord)
+		return fn(tx, rec)
 	})
 	if err != nil {
 		return nil, err
 	}
-	i.sets.invalidate(roleEntity(name))
 	return rec, nil
 }
 
@@ -229,101 +185,5 @@ func deleteRole(i *IAM, c *service.Call) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	err := i.update(c.Context, func(tx store.Tx) error {
-		r, err := i.role(c.Context, tx, name)
-		if err != nil {
-			return err
-		}
-		if len(r.Attached) > 0 {
-			return deleteConflict("Cannot delete entity, must detach all policies first.")
-		}
-		if len(r.Inline) > 0 {
-			return deleteConflict("Cannot delete entity, must delete policies first.")
-		}
-		if r.Boundary != "" {
-			if err := i.useBoundary(c, tx, r.Boundary, -1); err != nil {
-				return err
-			}
-		}
-		return del(c.Context, tx, tableRoles, nameKey(r.Name))
-	})
-	if err != nil {
-		return nil, err
-	}
-	i.sets.invalidate(roleEntity(name))
-	return nil, nil
-}
-
-func tagRole(i *IAM, c *service.Call) (any, error) {
-	f := newForm(c)
-	name := f.str("RoleName", fRoleName, true)
-	tags := f.tags("Tags")
-	if tags == nil {
-		f.str("Tags", fAny, true)
-	}
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	if err := checkTags(tags); err != nil {
-		return nil, err
-	}
-	_, err := i.changeRole(c, name, func(_ store.Tx, r *roleRecord) error {
-		merged := mergeTags(r.Tags, tags)
-		if err := tooManyTags(len(merged)); err != nil {
-			return err
-		}
-		r.Tags = merged
-		return nil
-	})
-	return nil, err
-}
-
-func untagRole(i *IAM, c *service.Call) (any, error) {
-	f := newForm(c)
-	name := f.str("RoleName", fRoleName, true)
-	keys := f.strings("TagKeys", fTagKey, true)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	_, err := i.changeRole(c, name, func(_ store.Tx, r *roleRecord) error {
-		r.Tags = removeTags(r.Tags, keys)
-		return nil
-	})
-	return nil, err
-}
-
-type tagsResult struct {
-	Tags list[Tag] `xml:"Tags"`
-	page
-}
-
-func listRoleTags(i *IAM, c *service.Call) (any, error) {
-	f := newForm(c)
-	name := f.str("RoleName", fRoleName, true)
-	marker, max := f.paging()
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	r, err := i.role(c.Context, i.store, name)
-	if err != nil {
-		return nil, err
-	}
-	return pageTags(r.Tags, marker, max)
-}
-
-func pageTags(tags []Tag, marker string, max int) (any, error) {
-	// Tags keep their insertion order; the marker is the position.
-	ordered := make([]indexed[Tag], len(tags))
-	for k, t := range tags {
-		ordered[k] = indexed[Tag]{k, t}
-	}
-	got, pg, err := paginate(ordered, indexed[Tag].key, marker, max)
-	if err != nil {
-		return nil, err
-	}
-	out := tagsResult{Tags: list[Tag]{}, page: pg}
-	for _, t := range got {
-		out.Tags = append(out.Tags, t.v)
-	}
-	return out, nil
+	return nil, roleKind.remove(i, c, name)
 }

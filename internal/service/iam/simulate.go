@@ -278,7 +278,7 @@ func (s *simulation) run(i *IAM, marker string, max int) (any, error) {
 	if owner == "" {
 		owner = i.account
 	}
-	var results []indexed[evaluationResultXML]
+	var results []evaluationResultXML
 	for _, action := range s.actions {
 		for _, arn := range s.arns {
 			req := &policy.Request{Principal: s.caller, Action: action, Resource: arn, ResourceAccount: accountOf(owner), Context: s.ctx}
@@ -312,18 +312,14 @@ func (s *simulation) run(i *IAM, marker string, max int) (any, error) {
 				bd := boundaryOnly.Evaluate(req)
 				r.PermissionsBoundaryDecisionDetail = &boundaryDetailXML{AllowedByPermissionsBoundary: bd.Effect == policy.Allow}
 			}
-			results = append(results, indexed[evaluationResultXML]{len(results), r})
+			results = append(results, r)
 		}
 	}
-	got, pg, err := paginate(results, indexed[evaluationResultXML].key, marker, max)
+	got, pg, err := pageInOrder(results, marker, max)
 	if err != nil {
 		return nil, err
 	}
-	out := simulateResult{EvaluationResults: list[evaluationResultXML]{}, page: pg}
-	for _, r := range got {
-		out.EvaluationResults = append(out.EvaluationResults, r.v)
-	}
-	return out, nil
+	return simulateResult{EvaluationResults: got, page: pg}, nil
 }
 
 // accountOf returns the account of an owner given as an account id or ARN.

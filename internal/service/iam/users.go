@@ -1,10 +1,7 @@
 package iam
 
 import (
-	"strings"
-
 	"github.com/rolecall/rolecall/internal/service"
-	"github.com/rolecall/rolecall/internal/store"
 )
 
 func (i *IAM) userXML(u *userRecord) userXML {
@@ -46,25 +43,9 @@ func createUser(i *IAM, c *service.Call) (any, error) {
 		Boundary: boundary,
 		Tags:     tags,
 	}
-	err := i.update(c.Context, func(tx store.Tx) error {
-		have, err := get[userRecord](c.Context, tx, tableUsers, nameKey(name))
-		if err != nil {
-			return err
-		}
-		if have != nil {
-			return alreadyExists("User with name %s already exists.", name)
-		}
-		if boundary != "" {
-			if err := i.useBoundary(c, tx, boundary, 1); err != nil {
-				return err
-			}
-		}
-		return put(c.Context, tx, tableUsers, nameKey(name), u)
-	})
-	if err != nil {
+	if err := userKind.create(i, c, u); err != nil {
 		return nil, err
 	}
-	i.sets.invalidate(userEntity(name))
 	return userResult{User: i.userXML(u)}, nil
 }
 
@@ -115,33 +96,15 @@ type listUsersResult struct {
 }
 
 func listUsers(i *IAM, c *service.Call) (any, error) {
-	f := newForm(c)
-	prefix := f.str("PathPrefix", fPathPrefix, false)
-	marker, max := f.paging()
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	recs, err := all[userRecord](c.Context, i.store, tableUsers, "")
-	if err != nil {
-		return nil, err
-	}
-	var match []*userRecord
-	for _, u := range recs {
-		if strings.HasPrefix(u.Path, prefix) {
-			match = append(match, u)
-		}
-	}
-	match, pg, err := paginate(match, func(u *userRecord) string { return nameKey(u.Name) }, marker, max)
-	if err != nil {
-		return nil, err
-	}
-	out := listUsersResult{Users: list[userXML]{}, page: pg}
-	for _, u := range match {
+	users, pg, err := listByPath(i, c, tableUsers, func(u *userRecord) userXML {
 		x := i.userXML(u)
 		x.Tags = nil
-		out.Users = append(out.Users, x)
+		return x
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return listUsersResult{Users: users, page: pg}, nil
 }
 
 func deleteUser(i *IAM, c *service.Call) (any, error) {
@@ -150,89 +113,5 @@ func deleteUser(i *IAM, c *service.Call) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	err := i.update(c.Context, func(tx store.Tx) error {
-		u, err := i.user(c.Context, tx, name)
-		if err != nil {
-			return err
-		}
-		switch {
-		case len(u.Keys) > 0:
-			return deleteConflict("Cannot delete entity, must delete access keys first.")
-		case len(u.Attached) > 0:
-			return deleteConflict("Cannot delete entity, must detach all policies first.")
-		case len(u.Inline) > 0:
-			return deleteConflict("Cannot delete entity, must delete policies first.")
-		}
-		if u.Boundary != "" {
-			if err := i.useBoundary(c, tx, u.Boundary, -1); err != nil {
-				return err
-			}
-		}
-		return del(c.Context, tx, tableUsers, nameKey(u.Name))
-	})
-	if err != nil {
-		return nil, err
-	}
-	i.sets.invalidate(userEntity(name))
-	return nil, nil
-}
-
-func tagUser(i *IAM, c *service.Call) (any, error) {
-	f := newForm(c)
-	name := f.str("UserName", fExistUser, true)
-	tags := f.tags("Tags")
-	if tags == nil {
-		f.str("Tags", fAny, true)
-	}
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	if err := checkTags(tags); err != nil {
-		return nil, err
-	}
-	err := i.update(c.Context, func(tx store.Tx) error {
-		u, err := i.user(c.Context, tx, name)
-		if err != nil {
-			return err
-		}
-		merged := mergeTags(u.Tags, tags)
-		if err := tooManyTags(len(merged)); err != nil {
-			return err
-		}
-		u.Tags = merged
-		return put(c.Context, tx, tableUsers, nameKey(u.Name), u)
-	})
-	return nil, err
-}
-
-func untagUser(i *IAM, c *service.Call) (any, error) {
-	f := newForm(c)
-	name := f.str("UserName", fExistUser, true)
-	keys := f.strings("TagKeys", fTagKey, true)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	err := i.update(c.Context, func(tx store.Tx) error {
-		u, err := i.user(c.Context, tx, name)
-		if err != nil {
-			return err
-		}
-		u.Tags = removeTags(u.Tags, keys)
-		return put(c.Context, tx, tableUsers, nameKey(u.Name), u)
-	})
-	return nil, err
-}
-
-func listUserTags(i *IAM, c *service.Call) (any, error) {
-	f := newForm(c)
-	name := f.str("UserName", fExistUser, true)
-	marker, max := f.paging()
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	u, err := i.user(c.Context, i.store, name)
-	if err != nil {
-		return nil, err
-	}
-	return pageTags(u.Tags, marker, max)
+	return nil, userKind.remove(i, c, name)
 }

@@ -132,6 +132,19 @@ func paginate[T any](items []T, key func(T) string, marker string, max int) ([]T
 	return items, page{IsTruncated: true, Marker: next}, nil
 }
 
+// pageList pages items as paginate does and renders the page.
+func pageList[T, X any](items []T, key func(T) string, marker string, max int, render func(T) X) (list[X], page, error) {
+	got, pg, err := paginate(items, key, marker, max)
+	if err != nil {
+		return nil, page{}, err
+	}
+	out := make(list[X], 0, len(got))
+	for _, it := range got {
+		out = append(out, render(it))
+	}
+	return out, pg, nil
+}
+
 // indexed pages a list that keeps its own order.
 type indexed[T any] struct {
 	n int
@@ -139,6 +152,17 @@ type indexed[T any] struct {
 }
 
 func (x indexed[T]) key() string { return fmt.Sprintf("%06d", x.n) }
+func (x indexed[T]) value() T    { return x.v }
+
+// pageInOrder pages items in the order they are given; the marker is a
+// position.
+func pageInOrder[T any](items []T, marker string, max int) (list[T], page, error) {
+	ordered := make([]indexed[T], len(items))
+	for n, v := range items {
+		ordered[n] = indexed[T]{n, v}
+	}
+	return pageList(ordered, indexed[T].key, marker, max, indexed[T].value)
+}
 
 // ARNs.
 

@@ -157,7 +157,7 @@ func (l *Lambda) createFunction(c *service.Call) (any, error) {
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if err := tx.Put(c.Context, tableCode, codeKey(ref.Account, ref.Name, pkg.hex), pkg.zip); err != nil {
+		if err := putCode(c.Context, tx, codeKey(ref.Account, ref.Name, pkg.hex), pkg.zip); err != nil {
 			return err
 		}
 		out = &f.Config

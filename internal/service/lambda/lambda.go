@@ -108,7 +108,7 @@ const (
 	tableVersions  = "lambda_versions"  // account/name/0000000001 -> version
 	tableAliases   = "lambda_aliases"   // account/name/alias -> alias
 	tablePolicies  = "lambda_policies"  // account/name[:qualifier] -> resource policy
-	tableCode      = "lambda_code"      // account/name/sha256hex -> zip
+	tableCode      = "lambda_code"      // account/name/sha256hex/NNNNNN -> a chunk of the zip
 	tableMeta      = "lambda_meta"
 )
 
@@ -149,6 +149,7 @@ func New(cfg Config) (*Lambda, error) {
 		return nil, fmt.Errorf("lambda: code directory: %w", err)
 	}
 	cfg.CodeDir = dir
+	cfg.Store = newCachingStore(cfg.Store, tableFunctions)
 	l := &Lambda{
 		cfg:      cfg,
 		now:      cfg.Now,

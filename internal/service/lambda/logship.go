@@ -22,6 +22,10 @@ const (
 	maxQueuedEvents  = 100000
 	shipCallTimeout  = 10 * time.Second
 	shipperIdleAfter = time.Minute
+	// shipInterval is the least time between two shipments of a group:
+	// a busy function's lines are written in one PutLogEvents per interval,
+	// not one per invocation, while an idle group's first lines go at once.
+	shipInterval = 100 * time.Millisecond
 )
 
 // logShipper writes functions' logs to CloudWatch Logs as their execution
@@ -118,9 +122,22 @@ func (s *logShipper) run(g *groupShipper) {
 	defer s.wg.Done()
 	idle := time.NewTimer(shipperIdleAfter)
 	defer idle.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-g.wake:
+			if wait := shipInterval - time.Since(last); wait > 0 {
+				// Gather what else arrives until the interval is over.
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-s.stop:
+					t.Stop()
+					s.ship(g)
+					return
+				}
+			}
+			last = time.Now()
 			s.ship(g)
 			idle.Reset(shipperIdleAfter)
 		case <-idle.C:

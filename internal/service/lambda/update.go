@@ -216,7 +216,7 @@ func (l *Lambda) updateFunctionCode(c *service.Call) (any, error) {
 		return l.configuration(ref.Account, &cfg), nil
 	}
 	if err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		return tx.Put(c.Context, tableCode, codeKey(ref.Account, ref.Name, pkg.hex), pkg.zip)
+		return putCode(c.Context, tx, codeKey(ref.Account, ref.Name, pkg.hex), pkg.zip)
 	}); err != nil {
 		return nil, err
 	}

@@ -100,19 +100,29 @@ func (l *Logs) createLogGroup(c *service.Call) (any, error) {
 	return struct{}{}, nil
 }
 
-func (l *Logs) deleteLogGroup(c *service.Call) (any, error) {
+// namedGroup decodes a request that names only a log group, checks the name
+// and records it in the trail.
+func namedGroup(c *service.Call) (string, error) {
 	var in struct {
 		LogGroupName string `json:"logGroupName"`
 	}
 	if err := decode(c, &in); err != nil {
-		return nil, err
+		return "", err
 	}
 	if err := checkGroupName("logGroupName", in.LogGroupName); err != nil {
-		return nil, err
+		return "", err
 	}
 	trailGroup(c, in.LogGroupName, nil)
-	key := scope(c) + in.LogGroupName
-	err := l.st.Update(c.Context, func(tx store.Tx) error {
+	return in.LogGroupName, nil
+}
+
+func (l *Logs) deleteLogGroup(c *service.Call) (any, error) {
+	name, err := namedGroup(c)
+	if err != nil {
+		return nil, err
+	}
+	key := scope(c) + name
+	err = l.st.Update(c.Context, func(tx store.Tx) error {
 		if _, err := getGroup(c.Context, tx, key); err != nil {
 			return err
 		}
@@ -268,17 +278,11 @@ func (l *Logs) putRetentionPolicy(c *service.Call) (any, error) {
 }
 
 func (l *Logs) deleteRetentionPolicy(c *service.Call) (any, error) {
-	var in struct {
-		LogGroupName string `json:"logGroupName"`
-	}
-	if err := decode(c, &in); err != nil {
+	name, err := namedGroup(c)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkGroupName("logGroupName", in.LogGroupName); err != nil {
-		return nil, err
-	}
-	trailGroup(c, in.LogGroupName, nil)
-	return struct{}{}, l.updateGroup(c, in.LogGroupName, func(g *group) error {
+	return struct{}{}, l.updateGroup(c, name, func(g *group) error {
 		g.Retention = nil
 		return nil
 	})

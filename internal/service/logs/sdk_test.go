@@ -1,11 +1,8 @@
-package logs
+package logs_test
 
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,41 +11,13 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
-	"github.com/rolecall/rolecall/internal/protocol"
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/server/servertest"
 )
 
-// serve dispatches awsJson1.1 requests straight to the operation table.
-func serve(t *testing.T, svc *service.Service) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		name := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), svc.TargetPrefix+".")
-		op := svc.Operations[name]
-		if op == nil {
-			protocol.WriteError(w, svc, "req", service.Errorf(400, "UnknownOperationException", "Unknown operation %s", name))
-			return
-		}
-		c := &service.Call{Context: r.Context(), Body: body, Service: svc, Operation: op, Account: acct, Region: "us-east-1", Time: now}
-		out, err := op.Handle(c)
-		var se *service.Error
-		switch {
-		case errors.As(err, &se):
-			protocol.WriteError(w, svc, "req", se)
-		case err != nil:
-			t.Errorf("%s: %v", name, err)
-			protocol.WriteError(w, svc, "req", service.InternalFailure(err))
-		default:
-			protocol.WriteResult(w, svc, op, "req", out)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 func TestSDK(t *testing.T) {
-	f := newFixture(t)
-	srv := serve(t, f.svc)
-	client := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}})
+	now := time.Now().UTC().Truncate(time.Second)
+	srv := servertest.StartWith(t, servertest.Options{Now: func() time.Time { return now }})
+	client := cwl.NewFromConfig(srv.RootConfig())
 	ctx := context.Background()
 	group, stream := "/aws/lambda/my-fn", "2024/06/01/[$LATEST]0123456789abcdef"
 
@@ -74,7 +43,7 @@ func TestSDK(t *testing.T) {
 	}
 
 	groups, err := client.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/aws/lambda/")})
-	if err != nil || len(groups.LogGroups) != 1 || aws.ToString(groups.LogGroups[0].Arn) != "arn:aws:logs:us-east-1:"+acct+":log-group:"+group+":*" ||
+	if err != nil || len(groups.LogGroups) != 1 || aws.ToString(groups.LogGroups[0].Arn) != "arn:aws:logs:us-east-1:123456789012:log-group:"+group+":*" ||
 		aws.ToInt64(groups.LogGroups[0].StoredBytes) == 0 {
 		t.Errorf("DescribeLogGroups %+v %v", groups, err)
 	}

@@ -85,7 +85,10 @@ func (in *streamInput) check() error {
 	return checkStreamName(in.LogStreamName)
 }
 
-func (l *Logs) createLogStream(c *service.Call) (any, error) {
+// updateStream decodes a request that names a log stream, records it in the
+// trail and runs fn in a transaction with the stream's name, its log group,
+// and the store keys of both.
+func (l *Logs) updateStream(c *service.Call, fn func(tx store.Tx, name string, g *group, gk, sk string) error) (any, error) {
 	var in streamInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
@@ -100,18 +103,7 @@ func (l *Logs) createLogStream(c *service.Call) (any, error) {
 		if err != nil {
 			return err
 		}
-		sk := gk + "|" + in.LogStreamName
-		if _, err := tx.Get(c.Context, streamsTable, sk); err == nil {
-			return service.Errorf(400, "ResourceAlreadyExistsException", "The specified log stream already exists")
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return internal("create log stream", err)
-		}
-		g.NextStream++
-		s := stream{Name: in.LogStreamName, No: g.NextStream, Created: ms(l.now()), NextSeq: 1}
-		if err := store.PutJSON(c.Context, tx, streamsTable, sk, &s); err != nil {
-			return err
-		}
-		return store.PutJSON(c.Context, tx, groupsTable, gk, g)
+		return fn(tx, in.LogStreamName, g, gk, gk+"|"+in.LogStreamName)
 	})
 	if err != nil {
 		return nil, err
@@ -119,22 +111,24 @@ func (l *Logs) createLogStream(c *service.Call) (any, error) {
 	return struct{}{}, nil
 }
 
-func (l *Logs) deleteLogStream(c *service.Call) (any, error) {
-	var in streamInput
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	if err := in.check(); err != nil {
-		return nil, err
-	}
-	trailStream(c, in.LogGroupName, in.LogStreamName)
-	gk := scope(c) + in.LogGroupName
-	err := l.st.Update(c.Context, func(tx store.Tx) error {
-		g, err := getGroup(c.Context, tx, gk)
-		if err != nil {
+func (l *Logs) createLogStream(c *service.Call) (any, error) {
+	return l.updateStream(c, func(tx store.Tx, name string, g *group, gk, sk string) error {
+		if _, err := tx.Get(c.Context, streamsTable, sk); err == nil {
+			return service.Errorf(400, "ResourceAlreadyExistsException", "The specified log stream already exists")
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return internal("create log stream", err)
+		}
+		g.NextStream++
+		s := stream{Name: name, No: g.NextStream, Created: ms(l.now()), NextSeq: 1}
+		if err := store.PutJSON(c.Context, tx, streamsTable, sk, &s); err != nil {
 			return err
 		}
-		sk := gk + "|" + in.LogStreamName
+		return store.PutJSON(c.Context, tx, groupsTable, gk, g)
+	})
+}
+
+func (l *Logs) deleteLogStream(c *service.Call) (any, error) {
+	return l.updateStream(c, func(tx store.Tx, _ string, g *group, gk, sk string) error {
 		s, err := getStream(c.Context, tx, sk)
 		if err != nil {
 			return err
@@ -148,10 +142,6 @@ func (l *Logs) deleteLogStream(c *service.Call) (any, error) {
 		}
 		return deletePrefix(c.Context, tx, eventsTable, eventPrefix(gk, s.No))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, nil
 }
 
 // listStreams returns the streams of a group whose names start with prefix.

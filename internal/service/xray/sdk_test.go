@@ -1,11 +1,10 @@
-package xray
+package xray_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -14,49 +13,22 @@ import (
 	xraysdk "github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/aws/aws-sdk-go-v2/service/xray/types"
 
-	"github.com/rolecall/rolecall/internal/protocol"
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/server/servertest"
 )
 
-// serve dispatches restJson1 requests by method and path straight to the
-// operation table.
-func serve(t *testing.T, svc *service.Service) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var op *service.Operation
-		for _, rt := range svc.Routes {
-			if rt.Method == r.Method && rt.Path == r.URL.Path {
-				op = svc.Operations[rt.Operation]
-			}
-		}
-		if op == nil {
-			protocol.WriteError(w, svc, "req", service.Errorf(404, "UnknownOperationException", "Unknown operation %s %s", r.Method, r.URL.Path))
-			return
-		}
-		c := &service.Call{Context: r.Context(), HTTP: r, Body: body, Params: r.URL.Query(), Service: svc, Operation: op,
-			Account: acct, Region: "us-east-1", Time: now}
-		out, err := op.Handle(c)
-		var se *service.Error
-		switch {
-		case errors.As(err, &se):
-			protocol.WriteError(w, svc, "req", se)
-		case err != nil:
-			t.Errorf("%s: %v", op.Name, err)
-			protocol.WriteError(w, svc, "req", service.InternalFailure(err))
-		default:
-			protocol.WriteResult(w, svc, op, "req", out)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+type obj = map[string]any
+
+func doc(fields obj) string {
+	b, _ := json.Marshal(fields)
+	return string(b)
 }
 
 func TestSDK(t *testing.T) {
-	f := newFixture(t)
-	srv := serve(t, f.svc)
-	client := xraysdk.New(xraysdk.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}})
+	now := time.Now().UTC().Truncate(time.Second)
+	srv := servertest.StartWith(t, servertest.Options{Now: func() time.Time { return now }})
+	client := xraysdk.NewFromConfig(srv.RootConfig())
 	ctx := context.Background()
-	tid := traceID(-60, 42)
+	tid := fmt.Sprintf("1-%08x-%024x", now.Unix()-60, 42)
 	start := float64(now.Unix() - 60)
 
 	put, err := client.PutTraceSegments(ctx, &xraysdk.PutTraceSegmentsInput{TraceSegmentDocuments: []string{

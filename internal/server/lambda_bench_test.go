@@ -1,0 +1,118 @@
+package server_test
+
+import (
+	"context"
+	"encoding/base64"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+// benchFunction starts a server with one Go function and runs it once.
+func benchFunction(b *testing.B, name string) *lambdaSuite {
+	s := newLambdaSuite(b)
+	role := s.role(b, "bench-role", lambdaTrust, basicExecRole)
+	s.create(b, goFunction(b, name, role))
+	s.call(b, name, map[string]any{"action": "echo"})
+	return s
+}
+
+// reportPercentiles reports the p50 and p99 of per-iteration latencies.
+func reportPercentiles(b *testing.B, d []time.Duration) {
+	if len(d) == 0 {
+		return
+	}
+	slices.Sort(d)
+	at := func(q float64) float64 {
+		i := int(q*float64(len(d))+0.5) - 1
+		i = max(0, min(i, len(d)-1))
+		return float64(d[i]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+}
+
+// BenchmarkInvokeWarm is a synchronous Invoke through the API, with the SDK,
+// of a Go bootstrap whose environment is already running.
+func BenchmarkInvokeWarm(b *testing.B) {
+	const name = "bench-warm"
+	s := benchFunction(b, name)
+	payload := []byte(`{"action":"echo","n":1}`)
+	in := &lambda.InvokeInput{FunctionName: aws.String(name), Payload: payload}
+	ctx := context.Background()
+	times := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		out, err := s.lambda.Invoke(ctx, in)
+		times = append(times, time.Since(start))
+		if err != nil || out.FunctionError != nil {
+			b.Fatalf("Invoke: %v", err)
+		}
+	}
+	b.StopTimer()
+	// The server's and the client's CPU, without the function's process.
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
+	reportPercentiles(b, times)
+}
+
+// BenchmarkInvokeCold is a synchronous Invoke that starts a new execution
+// environment, the role's credentials included: before each iteration,
+// outside the timer, a configuration update retires the running one.
+func BenchmarkInvokeCold(b *testing.B) {
+	const name = "bench-cold"
+	s := benchFunction(b, name)
+	ctx := context.Background()
+	times := make([]time.Duration, 0, b.N)
+	inits := make([]time.Duration, 0, b.N)
+	in := &lambda.InvokeInput{FunctionName: aws.String(name), Payload: []byte(`{"action":"echo"}`), LogType: lambdatypes.LogTypeTail}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s.updateConfig(b, &lambda.UpdateFunctionConfigurationInput{
+			FunctionName: aws.String(name),
+			Environment:  &lambdatypes.Environment{Variables: map[string]string{"ITERATION": strconv.Itoa(i)}},
+		})
+		b.StartTimer()
+		start := time.Now()
+		out, err := s.lambda.Invoke(ctx, in)
+		times = append(times, time.Since(start))
+		if err != nil || out.FunctionError != nil {
+			b.Fatalf("Invoke: %v", err)
+		}
+		b.StopTimer()
+		tail, _ := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
+		init, ok := initDuration(string(tail))
+		if !ok {
+			b.Fatalf("iteration %d was not a cold start:\n%s", i, tail)
+		}
+		inits = append(inits, init)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	reportPercentiles(b, times)
+	// The part of a cold start spent in the function's own init phase.
+	slices.Sort(inits)
+	b.ReportMetric(float64(inits[len(inits)/2])/float64(time.Millisecond), "init-p50-ms")
+}
+
+// initDuration reads the Init Duration of a REPORT line.
+func initDuration(log string) (time.Duration, bool) {
+	_, rest, ok := strings.Cut(log, "Init Duration: ")
+	if !ok {
+		return 0, false
+	}
+	ms, _, _ := strings.Cut(rest, " ms")
+	f, err := strconv.ParseFloat(ms, 64)
+	if err != nil {
+		return 0, false
+	}
+	return time.Duration(f * float64(time.Millisecond)), true
+}

@@ -1,0 +1,170 @@
+package iam
+
+import (
+	"context"
+	"strings"
+
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// entity is what roles and users share: inline policies, attached managed
+// policies and a permissions boundary.
+type entity interface {
+	name() string
+	path() string
+	tags() *[]Tag
+	inlines() *[]inline
+	attached() *[]string
+	boundary() *string
+}
+
+func (r *roleRecord) name() string        { return r.Name }
+func (r *roleRecord) path() string        { return r.Path }
+func (r *roleRecord) tags() *[]Tag        { return &r.Tags }
+func (r *roleRecord) inlines() *[]inline  { return &r.Inline }
+func (r *roleRecord) attached() *[]string { return &r.Attached }
+func (r *roleRecord) boundary() *string   { return &r.Boundary }
+func (u *userRecord) name() string        { return u.Name }
+func (u *userRecord) path() string        { return u.Path }
+func (u *userRecord) tags() *[]Tag        { return &u.Tags }
+func (u *userRecord) inlines() *[]inline  { return &u.Inline }
+func (u *userRecord) attached() *[]string { return &u.Attached }
+func (u *userRecord) boundary() *string   { return &u.Boundary }
+
+// kind describes one kind of entity for the operations roles and users share.
+type kind struct {
+	noun        string // "role", "user"
+	param       string // "RoleName", "UserName"
+	field       field
+	table       string
+	inlineLimit int
+	load        func(i *IAM, ctx context.Context, r store.Reader, name string) (entity, error)
+}
+
+var (
+	roleKind = &kind{
+		noun: "role", param: "RoleName", field: fRoleName, table: tableRoles, inlineLimit: maxRoleInlineSize,
+		load: func(i *IAM, ctx context.Context, r store.Reader, name string) (entity, error) {
+			rec, err := i.role(ctx, r, name)
+			if err != nil {
+				return nil, err
+			}
+			return rec, nil
+		},
+	}
+	userKind = &kind{
+		noun: "user", param: "UserName", field: fExistUser, table: tableUsers, inlineLimit: maxUserInlineSize,
+		load: func(i *IAM, ctx context.Context, r store.Reader, name string) (entity, error) {
+			rec, err := i.user(ctx, r, name)
+			if err != nil {
+				return nil, err
+			}
+			return rec, nil
+		},
+	}
+)
+
+func (k *kind) cacheKey(name string) string { return k.noun + "/" + nameKey(name) }
+
+// change loads the named entity, applies fn and stores it, then drops the
+// entity's compiled policies.
+func (k *kind) change(i *IAM, c *service.Call, name string, fn func(tx store.Tx, e entity) error) error {
+	err := i.update(c.Context, func(tx store.Tx) error {
+		e, err := k.load(i, c.Context, tx, name)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx, e); err != nil {
+			return err
+		}
+		return put(c.Context, tx, k.table, nameKey(e.name()), e)
+	})
+	if err != nil {
+		return err
+	}
+	i.sets.invalidate(k.cacheKey(name))
+	return nil
+}
+
+// create stores e, a new entity, unless one of its name exists, and counts
+// the use of its permissions boundary.
+func (k *kind) create(i *IAM, c *service.Call, e entity) error {
+	key := nameKey(e.name())
+	err := i.update(c.Context, func(tx store.Tx) error {
+		have, err := get[struct{}](c.Context, tx, k.table, key)
+		if err != nil {
+			return err
+		}
+		if have != nil {
+			return alreadyExists("%s with name %s already exists.", title(k.noun), e.name())
+		}
+		if b := *e.boundary(); b != "" {
+			if err := i.useBoundary(c, tx, b, 1); err != nil {
+				return err
+			}
+		}
+		return put(c.Context, tx, k.table, key, e)
+	})
+	if err != nil {
+		return err
+	}
+	i.sets.invalidate(k.cacheKey(e.name()))
+	return nil
+}
+
+// remove deletes the named entity once nothing depends on it any more, and
+// releases its permissions boundary.
+func (k *kind) remove(i *IAM, c *service.Call, name string) error {
+	err := i.update(c.Context, func(tx store.Tx) error {
+		e, err := k.load(i, c.Context, tx, name)
+		if err != nil {
+			return err
+		}
+		if u, ok := e.(*userRecord); ok && len(u.Keys) > 0 {
+			return deleteConflict("Cannot delete entity, must delete access keys first.")
+		}
+		switch {
+		case len(*e.attached()) > 0:
+			return deleteConflict("Cannot delete entity, must detach all policies first.")
+		case len(*e.inlines()) > 0:
+			return deleteConflict("Cannot delete entity, must delete policies first.")
+		}
+		if b := *e.boundary(); b != "" {
+			if err := i.useBoundary(c, tx, b, -1); err != nil {
+				return err
+			}
+		}
+		return del(c.Context, tx, k.table, nameKey(e.name()))
+	})
+	if err != nil {
+		return err
+	}
+	i.sets.invalidate(k.cacheKey(name))
+	return nil
+}
+
+// listByPath pages the records of table whose path starts with PathPrefix,
+// in name order, and renders the page: what ListRoles and ListUsers share.
+func listByPath[T any, P interface {
+	*T
+	entity
+}, X any](i *IAM, c *service.Call, table string, render func(P) X) (list[X], page, error) {
+	f := newForm(c)
+	prefix := f.str("PathPrefix", fPathPrefix, false)
+	marker, max := f.paging()
+	if err := f.err(); err != nil {
+		return nil, page{}, err
+	}
+	recs, err := all[T](c.Context, i.store, table, "")
+	if err != nil {
+		return nil, page{}, err
+	}
+	var match []P
+	for _, r := range recs {
+		if strings.HasPrefix(P(r).path(), prefix) {
+			match = append(match, r)
+		}
+	}
+	return pageList(match, func(r P) string { return nameKey(r.name()) }, marker, max, render)
+}
