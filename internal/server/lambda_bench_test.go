@@ -53,8 +53,11 @@ func BenchmarkInvokeWarm(b *testing.B) {
 		start := time.Now()
 		out, err := s.lambda.Invoke(ctx, in)
 		times = append(times, time.Since(start))
-		if err != nil || out.FunctionError != nil {
-			b.Fatalf("Invoke: %v", err)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if out.FunctionError != nil {
+			b.Fatalf("Invoke: %s", out.Payload)
 		}
 	}
 	b.StopTimer()
@@ -84,8 +87,11 @@ func BenchmarkInvokeCold(b *testing.B) {
 		start := time.Now()
 		out, err := s.lambda.Invoke(ctx, in)
 		times = append(times, time.Since(start))
-		if err != nil || out.FunctionError != nil {
-			b.Fatalf("Invoke: %v", err)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if out.FunctionError != nil {
+			b.Fatalf("Invoke: %s", out.Payload)
 		}
 		b.StopTimer()
 		tail, _ := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))

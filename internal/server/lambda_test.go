@@ -66,8 +66,11 @@ func testExecutionRole(t *testing.T, s *lambdaSuite) {
 	}
 
 	out, err := invoke(s.lambda, name, map[string]any{"action": "print", "lines": []string{"hello from whoami-go", "to stderr"}})
-	if err != nil || out.FunctionError != nil {
-		t.Fatalf("print: %v %s", err, out.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.FunctionError != nil {
+		t.Fatalf("print: %s", out.Payload)
 	}
 	if out.StatusCode != 200 || aws.ToString(out.ExecutedVersion) != "$LATEST" {
 		t.Errorf("StatusCode %d, ExecutedVersion %s", out.StatusCode, aws.ToString(out.ExecutedVersion))
@@ -211,8 +214,11 @@ func testNoLogsWithoutBasicExecution(t *testing.T, s *lambdaSuite) {
 	out, err := invoke(s.lambda, name, map[string]any{"action": "print", "lines": []string{"never shipped"}}, func(in *lambda.InvokeInput) {
 		in.LogType = lambdatypes.LogTypeTail
 	})
-	if err != nil || out.FunctionError != nil {
-		t.Fatalf("Invoke: %v", err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.FunctionError != nil {
+		t.Fatalf("Invoke: %s", out.Payload)
 	}
 	// The log tail comes back all the same: it does not go through Logs.
 	if tail, _ := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult)); !strings.Contains(string(tail), "never shipped") {
@@ -478,8 +484,11 @@ func testFailures(t *testing.T, s *lambdaSuite) {
 	}
 
 	out, err = invoke(s.lambda, name, map[string]any{"action": "echo"}, func(in *lambda.InvokeInput) { in.InvocationType = lambdatypes.InvocationTypeDryRun })
-	if err != nil || out.StatusCode != 204 {
-		t.Errorf("DryRun: %v, status %d", err, out.StatusCode)
+	if err != nil {
+		t.Fatalf("DryRun: %v", err)
+	}
+	if out.StatusCode != 204 || len(out.Payload) != 0 {
+		t.Errorf("DryRun: status %d, payload %q", out.StatusCode, out.Payload)
 	}
 
 	out, err = invoke(s.lambda, name, map[string]any{"action": "print", "lines": []string{"tail marker"}}, func(in *lambda.InvokeInput) {
@@ -501,8 +510,11 @@ func testFailures(t *testing.T, s *lambdaSuite) {
 	out, err = invoke(s.lambda, name, map[string]any{"action": "print", "lines": []string{"async marker"}}, func(in *lambda.InvokeInput) {
 		in.InvocationType = lambdatypes.InvocationTypeEvent
 	})
-	if err != nil || out.StatusCode != 202 || len(out.Payload) != 0 {
-		t.Fatalf("Event: %v, status %d, payload %q", err, out.StatusCode, out.Payload)
+	if err != nil {
+		t.Fatalf("Event: %v", err)
+	}
+	if out.StatusCode != 202 || len(out.Payload) != 0 {
+		t.Errorf("Event: status %d, payload %q", out.StatusCode, out.Payload)
 	}
 	s.waitLogs(t, "/aws/lambda/"+name, "async marker", "Task timed out after 1.00 seconds", "crashing")
 }

@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS kv (
 	k     TEXT NOT NULL,
 	v     BLOB NOT NULL,
 	PRIMARY KEY (tbl, k)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS events (
 	seq           INTEGER PRIMARY KEY AUTOINCREMENT,
 	id            TEXT NOT NULL,
@@ -44,7 +44,9 @@ CREATE TABLE IF NOT EXISTS event_resources (
 CREATE INDEX IF NOT EXISTS event_resources_seq ON event_resources (seq);
 `
 
-// SQLite is the embedded Store: one database file in WAL mode.
+// SQLite is the embedded Store: one database file in WAL mode. The kv table
+// keeps rowids, so its primary-key index holds keys only and a lookup never
+// reads past large values (function code) stored near the key it wants.
 type SQLite struct {
 	db      *sql.DB
 	getStmt *sql.Stmt // prepared once: point reads are the hot path

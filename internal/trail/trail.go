@@ -32,6 +32,10 @@ type Options struct {
 	// drops the entry (default 2s). A full queue means the store cannot keep
 	// up; waiting pushes back on callers rather than losing audit records.
 	Wait time.Duration
+	// Linger is how long the writer waits for a batch to fill before it
+	// writes a partial one (default 10ms): one store transaction per batch,
+	// not per event, at any request rate.
+	Linger time.Duration
 	// Retries is how many more times a failed batch write is tried (default 2).
 	Retries int
 	// Logger receives drop and write-failure reports (default slog.Default()).
@@ -47,6 +51,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Wait <= 0 {
 		o.Wait = 2 * time.Second
+	}
+	if o.Linger <= 0 {
+		o.Linger = 10 * time.Millisecond
 	}
 	if o.Retries < 0 {
 		o.Retries = 0
@@ -184,7 +191,7 @@ func (r *Recorder) run() {
 	for {
 		select {
 		case e := <-r.queue:
-			batch = r.fill(append(batch[:0], e), r.opts.BatchSize)
+			batch = r.linger(append(batch[:0], e))
 			if err := r.write(batch); err != nil && failed == nil {
 				failed = err
 			}
@@ -203,6 +210,28 @@ func (r *Recorder) run() {
 			return
 		}
 	}
+}
+
+// linger fills batch from the queue, waiting up to Options.Linger for it to
+// fill, so that a steady trickle of requests is written in few transactions.
+func (r *Recorder) linger(batch []Entry) []Entry {
+	batch = r.fill(batch, r.opts.BatchSize)
+	if len(batch) == r.opts.BatchSize {
+		return batch
+	}
+	t := time.NewTimer(r.opts.Linger)
+	defer t.Stop()
+	for len(batch) < r.opts.BatchSize {
+		select {
+		case e := <-r.queue:
+			batch = r.fill(append(batch, e), r.opts.BatchSize)
+		case <-t.C:
+			return batch
+		case <-r.closing:
+			return batch
+		}
+	}
+	return batch
 }
 
 // fill appends up to max-len(batch) more queued entries without waiting.

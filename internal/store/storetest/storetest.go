@@ -1,0 +1,202 @@
+// Package storetest is the conformance suite every store engine passes.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// Run runs the suite against stores made by open, one per subtest.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Run("KV", func(t *testing.T) { testKV(t, open(t)) })
+	t.Run("Atomic", func(t *testing.T) { testAtomic(t, open(t)) })
+	t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrent(t, open(t)) })
+	t.Run("LargeValues", func(t *testing.T) { testLarge(t, open(t)) })
+	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
+}
+
+func put(t *testing.T, st store.Store, table, key, value string) {
+	t.Helper()
+	err := st.Update(context.Background(), func(tx store.Tx) error {
+		return tx.Put(context.Background(), table, key, []byte(value))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testKV(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	if _, err := st.Get(ctx, "t", "missing"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get missing: %v, want ErrNotFound", err)
+	}
+	put(t, st, "t", "b/2", "two")
+	put(t, st, "t", "b/1", "one")
+	put(t, st, "t", "a", "a")
+	put(t, st, "t", "c", "c")
+	put(t, st, "other", "b/3", "not in t")
+	put(t, st, "t", "b/1", "uno") // overwrite
+	if v, err := st.Get(ctx, "t", "b/1"); err != nil || string(v) != "uno" {
+		t.Fatalf("Get after overwrite: %q %v", v, err)
+	}
+	items, err := st.List(ctx, "t", "b/", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(items); got != "b/1,b/2" {
+		t.Fatalf("List prefix: %s", got)
+	}
+	items, _ = st.List(ctx, "t", "", "a", 2)
+	if got := keys(items); got != "b/1,b/2" {
+		t.Fatalf("List after a, limit 2: %s", got)
+	}
+	// A prefix with LIKE/GLOB metacharacters is literal.
+	put(t, st, "t", "x%_*?[", "meta")
+	put(t, st, "t", "xyz", "plain")
+	items, _ = st.List(ctx, "t", "x%_", "", 0)
+	if got := keys(items); got != "x%_*?[" {
+		t.Fatalf("List literal prefix: %s", got)
+	}
+	err = st.Update(ctx, func(tx store.Tx) error { return tx.Delete(ctx, "t", "a") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Get(ctx, "t", "a"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get deleted: %v", err)
+	}
+	err = st.Update(ctx, func(tx store.Tx) error { return tx.Delete(ctx, "t", "never-there") })
+	if err != nil {
+		t.Fatalf("Delete missing: %v", err)
+	}
+}
+
+func keys(items []store.Item) string {
+	var ks []string
+	for _, it := range items {
+		ks = append(ks, it.Key)
+	}
+	return strings.Join(ks, ",")
+}
+
+func testAtomic(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	err := st.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Put(ctx, "t", "k1", []byte("v")); err != nil {
+			return err
+		}
+		// A transaction reads its own writes.
+		if v, err := tx.Get(ctx, "t", "k1"); err != nil || string(v) != "v" {
+			return fmt.Errorf("read own write: %q %v", v, err)
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update error: %v", err)
+	}
+	if _, err := st.Get(ctx, "t", "k1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("write of a failed transaction is visible: %v", err)
+	}
+}
+
+func testConcurrent(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	put(t, st, "t", "counter", "0")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				err := st.Update(ctx, func(tx store.Tx) error {
+					v, err := tx.Get(ctx, "t", "counter")
+					if err != nil {
+						return err
+					}
+					var n int
+					fmt.Sscan(string(v), &n)
+					return tx.Put(ctx, "t", "counter", []byte(fmt.Sprint(n+1)))
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if v, _ := st.Get(ctx, "t", "counter"); string(v) != "80" {
+		t.Fatalf("counter = %s, want 80: updates are not serializable", v)
+	}
+}
+
+func testLarge(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	big := strings.Repeat("z", 5<<20)
+	put(t, st, "code", "fn/abc", big)
+	put(t, st, "fn", "fn", "small")
+	if v, err := st.Get(ctx, "code", "fn/abc"); err != nil || len(v) != len(big) {
+		t.Fatalf("large value: %d bytes, %v", len(v), err)
+	}
+	if v, err := st.Get(ctx, "fn", "fn"); err != nil || string(v) != "small" {
+		t.Fatalf("small value: %q %v", v, err)
+	}
+}
+
+func testEvents(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var evs []store.Event
+	for i := range 5 {
+		evs = append(evs, store.Event{
+			ID: fmt.Sprintf("e%d", i), Time: base.Add(time.Duration(i) * time.Minute),
+			Name: []string{"GetRole", "CreateRole"}[i%2], Source: "iam.amazonaws.com",
+			Username: "alice", AccessKeyID: "AKIA1", ReadOnly: i%2 == 0,
+			Resources: []store.EventResource{{Type: "AWS::IAM::Role", Name: fmt.Sprintf("role%d", i)}},
+			Record:    []byte(fmt.Sprintf(`{"n":%d}`, i)),
+		})
+	}
+	if err := st.AppendEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	got, next, err := st.QueryEvents(ctx, store.EventQuery{Limit: 2})
+	if err != nil || len(got) != 2 || got[0].ID != "e4" || got[1].ID != "e3" || next == "" {
+		t.Fatalf("first page: %+v %q %v", got, next, err)
+	}
+	got, next, err = st.QueryEvents(ctx, store.EventQuery{Limit: 2, Cursor: next})
+	if err != nil || len(got) != 2 || got[0].ID != "e2" || next == "" {
+		t.Fatalf("second page: %+v %q %v", got, next, err)
+	}
+	got, next, _ = st.QueryEvents(ctx, store.EventQuery{Limit: 2, Cursor: next})
+	if len(got) != 1 || got[0].ID != "e0" || next != "" {
+		t.Fatalf("last page: %+v %q", got, next)
+	}
+	for _, c := range []struct {
+		attr, value string
+		want        int
+	}{
+		{"EventName", "CreateRole", 2}, {"ReadOnly", "true", 3}, {"ResourceName", "role3", 1},
+		{"ResourceType", "AWS::IAM::Role", 5}, {"EventId", "e1", 1}, {"Username", "bob", 0},
+	} {
+		got, _, err := st.QueryEvents(ctx, store.EventQuery{Attribute: c.attr, Value: c.value, Limit: 50})
+		if err != nil || len(got) != c.want {
+			t.Errorf("%s=%s: %d events, %v; want %d", c.attr, c.value, len(got), err, c.want)
+		}
+	}
+	got, _, _ = st.QueryEvents(ctx, store.EventQuery{Start: base.Add(time.Minute), End: base.Add(3 * time.Minute), Limit: 50})
+	if len(got) != 3 {
+		t.Errorf("time range: %d events, want 3", len(got))
+	}
+	if got[0].Resources[0].Name != "role3" || string(got[0].Record) != `{"n":3}` {
+		t.Errorf("event contents: %+v", got[0])
+	}
+	if _, _, err := st.QueryEvents(ctx, store.EventQuery{Attribute: "Nope", Value: "x"}); err == nil {
+		t.Error("unknown attribute accepted")
+	}
+}
