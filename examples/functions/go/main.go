@@ -15,7 +15,7 @@
 //	{"action":"alloc","mb":N,"ms":M} touches N MB of memory, then sleeps M ms
 //	{"action":"print","lines":[...]} prints lines to stdout and stderr
 //	{"action":"big","bytes":N}      returns a string of N bytes
-//	{"action":"call","service":"sts|iam|lambda|logs","op":...} makes one AWS call
+//	{"action":"call","service":"sts|iam|lambda|logs|xray","op":...} makes one AWS call
 package main
 
 import (
@@ -37,6 +37,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/aws/smithy-go"
 )
 
@@ -177,6 +178,8 @@ func call(ctx context.Context, ev Event) (any, error) {
 		out, err = awslambda.NewFromConfig(cfg).ListFunctions(ctx, &awslambda.ListFunctionsInput{})
 	case "lambda:GetFunction":
 		out, err = awslambda.NewFromConfig(cfg).GetFunction(ctx, &awslambda.GetFunctionInput{FunctionName: aws.String(params["FunctionName"])})
+	case "xray:PutTraceSegments":
+		out, err = xray.NewFromConfig(cfg).PutTraceSegments(ctx, &xray.PutTraceSegmentsInput{TraceSegmentDocuments: []string{params["Document"]}})
 	case "logs:DescribeLogGroups":
 		out, err = cloudwatchlogs.NewFromConfig(cfg).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
 	default:
