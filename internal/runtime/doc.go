@@ -16,9 +16,10 @@
 // The process's working directory is the code directory (LAMBDA_TASK_ROOT),
 // as in Lambda; a private directory of the environment, owned by its uid and
 // removed with it, is its TMPDIR. When functions run under their own uids,
-// a code directory they cannot read is staged as a readable copy, and the
-// Runtime API accepts connections only from sockets of the environment's
-// uid. Memory is sampled from /proc (the process group, plus any process of
+// a code directory they cannot read is staged as a readable copy (files
+// that nobody but root may write are hard-linked), kept for later
+// environments of the same code, and the Runtime API accepts connections
+// only from sockets of the environment's uid. Memory is sampled from /proc (the process group, plus any process of
 // the environment's uid) and an environment over its memory size is killed.
 //
 // Runtimes: provided.al2023 and provided.al2 run CodeDir/bootstrap;

@@ -82,35 +82,63 @@ func exitFailure(reqID string, err error, oom bool) *failure {
 func (e *env) start(ctx context.Context, reqID string) (time.Duration, *failure, error) {
 	m := e.m
 	e.exited = make(chan struct{})
-	e.dir = filepath.Join(m.workDir, "envs", e.info.ID)
-	if err := os.MkdirAll(e.dir, 0o700); err != nil {
+	// The hook (which may assume a role and open a listener) runs while
+	// the environment's directory, Runtime API and output are set up.
+	type started struct {
+		creds    Credentials
+		endpoint string
+		err      error
+	}
+	var hook chan started
+	if m.opts.Hooks != nil {
+		hook = make(chan started, 1)
+		go func() {
+			creds, endpoint, err := m.opts.Hooks.Start(ctx, e.info)
+			hook <- started{creds, endpoint, err}
+		}()
+	}
+	err := e.setup()
+	var h started
+	if hook != nil {
+		h = <-hook
+		switch {
+		case h.err == nil:
+			e.creds, e.hooked = h.creds, true
+		case err == nil:
+			err = fmt.Errorf("runtime: starting environment: %w", h.err)
+		}
+	}
+	if err != nil {
+		if e.out != nil {
+			e.out.closeWriter()
+		}
 		return 0, nil, err
+	}
+	return e.spawn(ctx, reqID, h.creds, h.endpoint)
+}
+
+// setup makes the environment's private directory, its Runtime API
+// endpoint and the pipe for its output.
+func (e *env) setup() error {
+	m := e.m
+	e.dir = filepath.Join(m.workDir, "envs", e.info.ID)
+	if err := os.Mkdir(e.dir, 0o700); err != nil {
+		if err := os.MkdirAll(e.dir, 0o700); err != nil {
+			return err
+		}
 	}
 	if e.uid >= 0 {
 		if err := os.Chown(e.dir, e.uid, e.uid); err != nil {
-			return 0, nil, err
+			return err
 		}
 	}
-	if m.opts.Hooks != nil {
-		creds, endpoint, err := m.opts.Hooks.Start(ctx, e.info)
-		if err != nil {
-			return 0, nil, fmt.Errorf("runtime: starting environment: %w", err)
-		}
-		e.creds, e.hooked = creds, true
-		return e.spawn(ctx, reqID, creds, endpoint)
-	}
-	return e.spawn(ctx, reqID, Credentials{}, "")
-}
-
-func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoint string) (time.Duration, *failure, error) {
-	m := e.m
 	peer := -1
 	if m.uids.dedicated(e.uid) {
 		peer = e.uid
 	}
 	api, err := newRuntimeAPI(e.exited, peer)
 	if err != nil {
-		return 0, nil, err
+		return err
 	}
 	e.api = api
 	group, stream := logGroup(e.cfg), e.info.LogStream
@@ -118,9 +146,13 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 	if m.opts.LogSink != nil {
 		sink = func(ev []LogEvent) { m.opts.LogSink(group, stream, ev) }
 	}
-	if e.out, err = newOutput(sink); err != nil {
-		return 0, nil, err
-	}
+	e.out, err = newOutput(sink)
+	return err
+}
+
+func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoint string) (time.Duration, *failure, error) {
+	m := e.m
+	var err error
 	var path string
 	var args []string
 	interpDir := ""
@@ -143,7 +175,7 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 		interpDir = filepath.Dir(path)
 	}
 	cmd := exec.Command(path, args...)
-	cmd.Env = environ(e.cfg, e, creds, endpoint, api.addr(), m.runtimeDir, interpDir)
+	cmd.Env = environ(e.cfg, e, creds, endpoint, e.api.addr(), m.runtimeDir, interpDir)
 	cmd.Dir = e.code
 	cmd.Stdout, cmd.Stderr = e.out.w, e.out.w
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

@@ -46,8 +46,8 @@ type pool struct {
 	draining bool
 
 	codeOnce sync.Once
-	code     string // task root
-	staged   string // source directory of a staged copy in use, released with the pool
+	code     string      // task root
+	staged   *stagedCode // staged copy in use, released with the pool
 	codeErr  error
 }
 
@@ -312,12 +312,15 @@ func (m *Manager) prepareCode(p *pool) {
 		p.code = dir
 		return
 	}
-	p.code, p.codeErr = m.stage.acquire(dir)
-	if p.codeErr == nil {
-		m.mu.Lock()
-		p.staged = dir
-		m.mu.Unlock()
+	s, err := m.stage.acquire(dir)
+	if err != nil {
+		p.codeErr = err
+		return
 	}
+	p.code = s.dir
+	m.mu.Lock()
+	p.staged = s
+	m.mu.Unlock()
 }
 
 func (m *Manager) expiring(e *env) bool {
@@ -352,12 +355,12 @@ func (m *Manager) bgStop(e *env) {
 		m.mu.Lock()
 		p := e.pool
 		p.n--
-		staged := ""
+		var staged *stagedCode
 		if p.n == 0 && p.draining {
-			staged, p.staged = p.staged, ""
+			staged, p.staged = p.staged, nil
 		}
 		m.mu.Unlock()
-		if staged != "" {
+		if staged != nil {
 			m.stage.release(staged)
 		}
 		m.envs.Done()
@@ -382,9 +385,9 @@ func (m *Manager) drainLocked(p *pool) {
 		m.bgStop(e)
 	}
 	p.idle = nil
-	if p.n == 0 && p.staged != "" {
+	if p.n == 0 && p.staged != nil {
 		staged := p.staged
-		p.staged = ""
+		p.staged = nil
 		go m.stage.release(staged)
 	}
 }
@@ -444,7 +447,7 @@ func (m *Manager) reap() {
 			clear(p.idle[len(keep):])
 			p.idle = keep
 			if p.n == 0 {
-				// Nothing runs for this key: forget it and its staged code.
+				// Nothing runs for this key: forget it and release its staged code.
 				delete(m.pools, p.key)
 				m.drainLocked(p)
 			}
