@@ -223,7 +223,10 @@ func (g *Gateway) dispatch(c *service.Call, opName string) (any, *service.Error)
 	var e *service.Error
 	if err != nil {
 		if !errors.As(err, &e) {
-			g.log.Error("handler failed", "service", c.Service.Name, "operation", c.Operation.Name, "err", err)
+			// A client that went away is not a server failure.
+			if c.Context.Err() == nil {
+				g.log.Error("handler failed", "service", c.Service.Name, "operation", c.Operation.Name, "err", err)
+			}
 			e = service.InternalFailure(err)
 		}
 	}
