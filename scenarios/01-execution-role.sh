@@ -11,6 +11,7 @@ expect_contains "$out" '"Arn": "arn:aws:iam::123456789012:role/lambda-ex"'
 expect_contains "$out" '"Path": "/"'
 expect_contains "$out" '"RoleId": "AROA'
 expect_contains "$out" '"Service": "lambda.amazonaws.com"'
+expect_not_contains "$out" 'MaxSessionDuration' "create-role output (the seed shows none)"
 
 step "create-role again: EntityAlreadyExists"
 expect_error EntityAlreadyExists aws iam create-role --role-name lambda-ex --assume-role-policy-document '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'

@@ -19,6 +19,11 @@ expect_contains() {
   case "$1" in *"$2"*) ;; *) fail "${3:-output}: [$1] does not contain [$2]" ;; esac
 }
 
+# expect_not_contains HAYSTACK NEEDLE [WHAT]
+expect_not_contains() {
+  case "$1" in *"$2"*) fail "${3:-output}: [$1] contains [$2]" ;; esac
+}
+
 # expect_error CODE COMMAND...: the command must fail with AWS error CODE; its
 # stderr is left in $ERR.
 expect_error() {

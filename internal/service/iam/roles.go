@@ -71,7 +71,11 @@ func createRole(i *IAM, c *service.Call) (any, error) {
 	if err := roleKind.create(i, c, rec); err != nil {
 		return nil, err
 	}
-	return roleResult{Role: i.roleXML(rec, false)}, nil
+	// CreateRole answers without MaxSessionDuration, as AWS does; GetRole
+	// and ListRoles show it.
+	x := i.roleXML(rec, false)
+	x.MaxSessionDuration = 0
+	return roleResult{Role: x}, nil
 }
 
 func getRole(i *IAM, c *service.Call) (any, error) {
