@@ -17,7 +17,6 @@ import (
 
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/gateway"
-	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
 	"github.com/rolecall/rolecall/internal/service/iam"
@@ -42,10 +41,6 @@ type Config struct {
 	RootSecretAccessKey string
 	Logger              *slog.Logger
 	Now                 func() time.Time
-	// UIDBase is the first uid given to execution environments when rolecall
-	// runs as root; each server on a host needs its own range. 0 picks one
-	// from the process id.
-	UIDBase int
 }
 
 // Server is a running rolecall.
@@ -133,10 +128,6 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.sts = sts.New(sts.Config{Account: cfg.AccountID, Roles: stsRoles{s.iam}, Sealer: sealer, Now: cfg.Now})
 	s.recorder = trail.New(s.store, trail.Options{Logger: cfg.Logger})
 	var gw *gateway.Gateway
-	uidBase := cfg.UIDBase
-	if uidBase == 0 {
-		uidBase = 1<<20 + (os.Getpid()%1024)*4096
-	}
 	s.lambda, err = lambda.New(lambda.Config{
 		Account: cfg.AccountID,
 		Region:  cfg.Region,
@@ -145,11 +136,10 @@ func (s *Server) assemble(ctx context.Context) error {
 		Caller: lambda.CallerFunc(func(ctx context.Context, in gateway.Internal) (any, error) {
 			return gw.Invoke(ctx, in)
 		}),
-		Bind:           func(b *service.EnvironmentBinding) http.Handler { return gw.Bound(b) },
-		Revoke:         s.sessions.Revoke,
-		CodeDir:        filepath.Join(cfg.DataDir, "code"),
-		Endpoint:       s.Endpoint,
-		RuntimeOptions: runtime.Options{UIDBase: uidBase},
+		Bind:     func(b *service.EnvironmentBinding) http.Handler { return gw.Bound(b) },
+		Revoke:   s.sessions.Revoke,
+		CodeDir:  filepath.Join(cfg.DataDir, "code"),
+		Endpoint: s.Endpoint,
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)

@@ -5,9 +5,7 @@ package servertest
 import (
 	"context"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,7 +44,6 @@ func StartWith(t testing.TB, opts Options) *Server {
 		DataDir: dir,
 		Logger:  slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Now:     opts.Now,
-		UIDBase: nextUIDBase(),
 	})
 	if err != nil {
 		t.Fatalf("start rolecall: %v", err)
@@ -82,15 +79,6 @@ func (s *Server) Config(accessKeyID, secret, sessionToken string) aws.Config {
 func (s *Server) RootConfig() aws.Config {
 	r := s.Root()
 	return s.Config(r.AccessKeyID, r.SecretAccessKey, "")
-}
-
-var servers atomic.Int64
-
-// nextUIDBase gives each server of a test process, and each test process, its
-// own range of uids for execution environments.
-func nextUIDBase() int {
-	n := int(servers.Add(1))
-	return 1<<22 + ((os.Getpid()%256)*64+n%64)*4096
 }
 
 type testWriter struct{ t testing.TB }
