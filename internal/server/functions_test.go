@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 // Example runtimes.
 const (
 	goExample     = "go"
+	goEchoExample = "go-echo" // the smallest Go function: returns its event
 	pythonExample = "python"
 	nodeExample   = "node"
 )
@@ -62,12 +63,23 @@ func buildExamples() (map[string][]byte, error) {
 		return nil, err
 	}
 	examples.dir = dir
-	bootstrap := filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", bootstrap, "./examples/functions/go")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build: %v\n%s", err, out)
+	build := func(pkg string) (string, error) {
+		bootstrap := filepath.Join(dir, filepath.Base(pkg), "bootstrap")
+		cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", bootstrap, pkg)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		}
+		return bootstrap, nil
+	}
+	bootstrap, err := build("./examples/functions/go")
+	if err != nil {
+		return nil, err
+	}
+	echoBootstrap, err := build("./examples/functions/go-echo")
+	if err != nil {
+		return nil, err
 	}
 	zips := map[string][]byte{}
 	add := func(name string, files map[string]string) error {
@@ -82,6 +94,9 @@ func buildExamples() (map[string][]byte, error) {
 		return filepath.Join(append([]string{root, "examples", "functions"}, p...)...)
 	}
 	if err := add(goExample, map[string]string{"bootstrap": bootstrap}); err != nil {
+		return nil, err
+	}
+	if err := add(goEchoExample, map[string]string{"bootstrap": echoBootstrap}); err != nil {
 		return nil, err
 	}
 	if err := add(pythonExample, map[string]string{"handler.py": fn("python", "handler.py")}); err != nil {

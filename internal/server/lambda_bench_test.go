@@ -14,11 +14,16 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
 
-// benchFunction starts a server with one Go function and runs it once.
-func benchFunction(b *testing.B, name string) *lambdaSuite {
+// benchFunction starts a server with one Go function (the example, or
+// another example's deployment package) and runs it once.
+func benchFunction(b *testing.B, name string, example ...string) *lambdaSuite {
 	s := newLambdaSuite(b)
 	role := s.role(b, "bench-role", lambdaTrust, basicExecRole)
-	s.create(b, goFunction(b, name, role))
+	in := goFunction(b, name, role)
+	if len(example) > 0 {
+		in.Code.ZipFile = exampleZip(b, example[0])
+	}
+	s.create(b, in)
 	s.call(b, name, map[string]any{"action": "echo"})
 	return s
 }
@@ -68,10 +73,17 @@ func BenchmarkInvokeWarm(b *testing.B) {
 
 // BenchmarkInvokeCold is a synchronous Invoke that starts a new execution
 // environment, the role's credentials included: before each iteration,
-// outside the timer, a configuration update retires the running one.
+// outside the timer, a configuration update retires the running one. The
+// example function carries the AWS SDK (a 14 MB binary with its own init);
+// go-echo is the smallest Go bootstrap, which shows rolecall's own share.
 func BenchmarkInvokeCold(b *testing.B) {
+	b.Run("example", func(b *testing.B) { benchCold(b, goExample) })
+	b.Run("go-echo", func(b *testing.B) { benchCold(b, goEchoExample) })
+}
+
+func benchCold(b *testing.B, example string) {
 	const name = "bench-cold"
-	s := benchFunction(b, name)
+	s := benchFunction(b, name, example)
 	ctx := context.Background()
 	times := make([]time.Duration, 0, b.N)
 	inits := make([]time.Duration, 0, b.N)
