@@ -72,7 +72,7 @@ expect_contains "$ERR" "Reserved keys used in this request: AWS_REGION"
 step "a timeout gives Lambda's payload"
 aws lambda update-function-configuration --function-name hello --timeout 1 > /dev/null
 aws lambda wait function-updated-v2 --function-name hello
-aws lambda invoke --function-name hello --cli-binary-format raw-in-base64-out --payload '{"action":"sleep","ms":3000}' out.json > meta.json
+aws lambda invoke --function-name hello --cli-binary-format raw-in-base64-out --payload '{"action":"hang","ms":3000}' out.json > meta.json
 expect_contains "$(cat meta.json)" '"FunctionError": "Unhandled"'
 expect_contains "$(cat out.json)" '"errorType":"Sandbox.Timedout"'
 expect_contains "$(cat out.json)" "Task timed out after 1.00 seconds"

@@ -60,14 +60,7 @@ func (g *Gateway) authorize(c *service.Call, action, resource string, extra map[
 		ctx.Reset()
 		g.contexts.Put(ctx)
 	}()
-	g.fillContext(ctx, c)
-	for k, v := range extra {
-		if len(v) > 1 || isMultiValued(k) {
-			ctx.SetMulti(k, v...)
-		} else {
-			ctx.Set(k, v...)
-		}
-	}
+	g.requestContext(ctx, c, extra)
 	req := policy.Request{
 		Principal:       policyPrincipal(p),
 		Action:          action,
@@ -75,6 +68,21 @@ func (g *Gateway) authorize(c *service.Call, action, resource string, extra map[
 		ResourceAccount: resourceAccount(resource, c.Account),
 		ResourcePolicy:  rp,
 		Context:         ctx,
+	}
+	if rp != nil {
+		if _, _, ok := ctx.Get(keySourceFunctionARN); ok {
+			// lambda:SourceFunctionArn is for identity-based policies and
+			// SCPs only: resource-based policies (trust policies included)
+			// are evaluated without it.
+			rctx := g.contexts.Get().(*policy.Context)
+			defer func() {
+				rctx.Reset()
+				g.contexts.Put(rctx)
+			}()
+			g.requestContext(rctx, c, extra)
+			rctx.Delete(keySourceFunctionARN)
+			req.ResourceContext = rctx
+		}
 	}
 	var set *policy.PolicySet
 	if p.Type == service.IAMUser || p.Type == service.AssumedRole {
@@ -101,8 +109,30 @@ func (g *Gateway) authorize(c *service.Call, action, resource string, extra map[
 	if d.Effect == policy.Allow {
 		return nil
 	}
+	if trust && d.Effect == policy.ImplicitDeny && d.Source == policy.SourceResource {
+		// A trust policy that does not allow the caller gets the same answer
+		// as a role that does not exist: no reason is given.
+		return accessDenied(c.Service, p, action, resource, policy.Decision{})
+	}
 	return accessDenied(c.Service, p, action, resource, d)
 }
+
+// requestContext sets the condition keys of the call and the operation's
+// extra keys.
+func (g *Gateway) requestContext(ctx *policy.Context, c *service.Call, extra map[string][]string) {
+	g.fillContext(ctx, c)
+	for k, v := range extra {
+		if len(v) > 1 || isMultiValued(k) {
+			ctx.SetMulti(k, v...)
+		} else {
+			ctx.Set(k, v...)
+		}
+	}
+}
+
+// keySourceFunctionARN is the condition key Lambda adds to the calls made
+// from a function's execution environment.
+const keySourceFunctionARN = "lambda:SourceFunctionArn"
 
 // isMultiValued reports whether a condition key is multivalued by definition.
 func isMultiValued(key string) bool {
@@ -192,7 +222,7 @@ func (g *Gateway) fillContext(ctx *policy.Context, c *service.Call) {
 	ctx.Set("aws:RequestedRegion", region)
 	if b := c.Environment; b != nil {
 		if b.SourceFunctionARN != "" {
-			ctx.Set("lambda:SourceFunctionArn", b.SourceFunctionARN)
+			ctx.Set(keySourceFunctionARN, b.SourceFunctionARN)
 		}
 		if b.SourceVPC != "" {
 			ctx.Set("aws:SourceVpc", b.SourceVPC)

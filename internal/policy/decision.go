@@ -74,6 +74,11 @@ type Request struct {
 	ResourcePolicy *Policy
 	// Context holds the request's condition keys; nil means none.
 	Context *Context
+	// ResourceContext, when not nil, holds the condition keys the
+	// resource-based policy is evaluated against instead of Context: some
+	// keys, such as lambda:SourceFunctionArn, exist only for identity-based
+	// policies and SCPs.
+	ResourceContext *Context
 }
 
 // Effect is the outcome of an evaluation or the effect of a statement.

@@ -238,6 +238,12 @@ func (s *PolicySet) decide(r *Request, trust bool) Decision {
 	rq.init(r)
 	p := &r.Principal
 	rp := r.ResourcePolicy
+	rrq := &rq // the request as the resource-based policy sees it
+	if r.ResourceContext != nil {
+		rc := rq
+		rc.ctx = r.ResourceContext
+		rrq = &rc
+	}
 
 	// 1. An explicit deny anywhere.
 	var b *bucket
@@ -250,7 +256,7 @@ func (s *PolicySet) decide(r *Request, trust bool) Decision {
 		}
 	}
 	if rp != nil {
-		if e := rp.idx.findDeny(&rq, rp.idx.lookup(rq.svc), true); e != nil {
+		if e := rp.idx.findDeny(rrq, rp.idx.lookup(rq.svc), true); e != nil {
 			d.Effect, d.Source = ExplicitDeny, SourceResource
 			d.add(rpMatch(e, ExplicitDeny))
 			return d
@@ -275,7 +281,7 @@ func (s *PolicySet) decide(r *Request, trust bool) Decision {
 	g, ge := grantNone, (*entry)(nil)
 	if rp != nil {
 		self := trust && p.Type == AssumedRole && p.RoleARN == r.Resource
-		g, ge = rp.grant(&rq, self)
+		g, ge = rp.grant(rrq, self)
 	}
 	allowRP := func() Decision {
 		d.Effect, d.Source = Allow, SourceResource

@@ -167,3 +167,50 @@ func TestSourceFunctionArn(t *testing.T) {
 		t.Errorf("deny matches %+v, reason %q", d.Decisive(), d.Reason("s3:PutObject"))
 	}
 }
+
+// TestSourceFunctionArnNotInResourcePolicies: the key is for identity-based
+// policies and SCPs; a resource-based policy (here the trust policy of a role
+// that a function assumes itself) is evaluated against ResourceContext,
+// which lacks it, so a condition on it never matches there.
+func TestSourceFunctionArnNotInResourcePolicies(t *testing.T) {
+	const role = "arn:aws:iam::" + acct + ":role/lambda-ex"
+	const fn = "arn:aws:lambda:us-east-1:" + acct + ":function:source_lambda"
+	trust := mustParse(t, `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"},
+		{"Effect":"Allow","Principal":{"AWS":"`+role+`"},"Action":"sts:AssumeRole","Condition":{"ArnEquals":{"lambda:SourceFunctionArn":"`+fn+`"}}}]}`, Trust)
+	set := Compile(SetInput{Identity: []Named{{ID: "assume-self", Policy: mustParse(t,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"`+role+`"}]}`, Identity)}}})
+	var ctx, rctx Context
+	ctx.Set("lambda:SourceFunctionArn", fn)
+	ctx.Set("aws:SourceVpc", "vpc-12345678")
+	rctx.Set("aws:SourceVpc", "vpc-12345678")
+	r := &Request{Principal: roleSession("lambda-ex", "source_lambda"), Action: "sts:AssumeRole", Resource: role, Context: &ctx}
+
+	if d := EvaluateTrust(trust, set, r); d.Effect != Allow {
+		t.Fatalf("with the key in the only context: %v/%v, want Allow", d.Effect, d.Source)
+	}
+	r.ResourceContext = &rctx
+	if d := EvaluateTrust(trust, set, r); d.Effect != ImplicitDeny || d.Source != SourceResource {
+		t.Errorf("trust policy without the key: %v/%v, want ImplicitDeny/Resource", d.Effect, d.Source)
+	}
+
+	// Identity-based policies still see the key.
+	idSet := Compile(SetInput{Identity: []Named{{ID: "source-function", Policy: mustParse(t, sourceFunctionPolicy, Identity)}}})
+	r = &Request{Principal: roleSession("lambda-ex", "source_lambda"), Action: "s3:PutObject", Resource: "arn:aws:s3:::lambda_bucket/key",
+		Context: &ctx, ResourceContext: &rctx}
+	if d := idSet.Evaluate(r); d.Effect != Allow {
+		t.Errorf("identity policy with ResourceContext: %v/%v, want Allow", d.Effect, d.Source)
+	}
+
+	// A resource policy's explicit deny is matched against ResourceContext too.
+	rp := mustParse(t, `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*","Condition":{"ArnEquals":{"lambda:SourceFunctionArn":"`+fn+`"}}}]}`, Resource)
+	r.ResourcePolicy = rp
+	if d := idSet.Evaluate(r); d.Effect != Allow {
+		t.Errorf("resource policy deny on the key: %v/%v, want Allow", d.Effect, d.Source)
+	}
+	r.ResourceContext = nil
+	if d := idSet.Evaluate(r); d.Effect != ExplicitDeny {
+		t.Errorf("without ResourceContext: %v/%v, want ExplicitDeny", d.Effect, d.Source)
+	}
+}

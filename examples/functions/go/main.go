@@ -7,7 +7,8 @@
 //
 //	{"action":"echo", ...}          returns the event
 //	{"action":"whoami"}             returns the caller identity from STS
-//	{"action":"sleep","ms":N}       sleeps N milliseconds
+//	{"action":"sleep","ms":N}       sleeps N milliseconds, or until the invocation's deadline
+//	{"action":"hang","ms":N}        sleeps N milliseconds, ignoring the deadline
 //	{"action":"crash"}              exits with status 1
 //	{"action":"error","message":M}  returns an error
 //	{"action":"env","names":[...]}  returns those environment variables (default: a Lambda set)
@@ -15,7 +16,7 @@
 //	{"action":"alloc","mb":N,"ms":M} touches N MB of memory, then sleeps M ms
 //	{"action":"print","lines":[...]} prints lines to stdout and stderr
 //	{"action":"big","bytes":N}      returns a string of N bytes
-//	{"action":"call","service":"sts|iam|lambda|logs|xray","op":...} makes one AWS call
+//	{"action":"call","service":"sts|iam|lambda|logs|xray","op":...,"params":{...}} makes one AWS call
 package main
 
 import (
@@ -84,6 +85,9 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		return map[string]string{"arn": aws.ToString(out.Arn), "account": aws.ToString(out.Account), "userId": aws.ToString(out.UserId)}, nil
 	case "sleep":
 		return sleep(ctx, ev.MS)
+	case "hang":
+		time.Sleep(time.Duration(ev.MS) * time.Millisecond)
+		return map[string]int{"slept": ev.MS}, nil
 	case "crash":
 		fmt.Println("crashing")
 		os.Exit(1)
@@ -170,6 +174,14 @@ func call(ctx context.Context, ev Event) (any, error) {
 	switch ev.Service + ":" + ev.Op {
 	case "sts:GetCallerIdentity":
 		out, err = sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	case "sts:AssumeRole":
+		var res *sts.AssumeRoleOutput
+		res, err = sts.NewFromConfig(cfg).AssumeRole(ctx, &sts.AssumeRoleInput{
+			RoleArn: aws.String(params["RoleArn"]), RoleSessionName: aws.String(params["RoleSessionName"])})
+		if err == nil {
+			// The assumed role's identity, not its secrets.
+			out = res.AssumedRoleUser
+		}
 	case "iam:GetRole":
 		out, err = iam.NewFromConfig(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(params["RoleName"])})
 	case "iam:ListRoles":
