@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/service/iam"
@@ -24,6 +25,10 @@ func (r stsRoles) RoleByARN(ctx context.Context, arn string) (*sts.Role, error) 
 		Trust:              ri.Trust,
 		MaxSessionDuration: ri.MaxSessionDuration,
 	}, nil
+}
+
+func (r stsRoles) RecordRoleUse(ctx context.Context, arn, region string, at time.Time) error {
+	return r.iam.RecordRoleUse(ctx, arn, region, at)
 }
 
 func (r stsRoles) ManagedPolicy(ctx context.Context, arn string) (*policy.Policy, error) {

@@ -55,6 +55,14 @@ func TestSessionExpiresWithExpiredToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// IAM notes the use: GetRole shows RoleLastUsed.
+	got, err := admin.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("short")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lu := got.Role.RoleLastUsed; lu == nil || lu.LastUsedDate == nil || aws.ToString(lu.Region) != "us-east-1" {
+		t.Errorf("RoleLastUsed after AssumeRole: %+v", lu)
+	}
 	creds := sigv4.Credentials{
 		AccessKeyID:     aws.ToString(out.Credentials.AccessKeyId),
 		SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey),

@@ -1,6 +1,7 @@
 package sts
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -251,7 +252,17 @@ func (s *STS) assumeRole(c *service.Call) (any, error) {
 	}
 	c.Trail.ResponseElements = assumeRoleTrail(out)
 	c.Trail.Resources = roleResources(role)
+	if r, ok := s.cfg.Roles.(RoleUseRecorder); ok {
+		// Best effort, as AWS's own tracking: the credentials are issued.
+		_ = r.RecordRoleUse(c.Context, role.ARN, c.Region, claims.Issued)
+	}
 	return out, nil
+}
+
+// RoleUseRecorder is implemented by Roles that keep when a role was last
+// assumed (IAM's RoleLastUsed).
+type RoleUseRecorder interface {
+	RecordRoleUse(ctx context.Context, arn, region string, at time.Time) error
 }
 
 // authorizeExtras checks the actions AWS authorizes besides sts:AssumeRole
