@@ -1,10 +1,13 @@
 package lambda
 
 import (
+	"context"
 	"encoding/json"
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/store"
 )
 
 // States of a function and of its last update.
@@ -102,6 +105,23 @@ type storedPolicy struct {
 }
 
 func decode(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// listDecoded reads every record of table under prefix, in key order.
+func listDecoded[T any](ctx context.Context, r store.Reader, table, prefix string) ([]*T, error) {
+	items, err := r.List(ctx, table, prefix, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*T, 0, len(items))
+	for _, it := range items {
+		v := new(T)
+		if err := decode(it.Value, v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
 
 // Output shapes (restJson1, member names as in the model).
 

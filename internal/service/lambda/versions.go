@@ -82,19 +82,7 @@ func (l *Lambda) publishVersion(c *service.Call) (any, error) {
 
 // versions returns the published versions of a function, oldest first.
 func (l *Lambda) versions(ctx context.Context, ref fnRef) ([]*config, error) {
-	items, err := l.cfg.Store.List(ctx, tableVersions, ref.key()+"/", "", 0)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*config, 0, len(items))
-	for _, it := range items {
-		var v config
-		if err := decode(it.Value, &v); err != nil {
-			return nil, err
-		}
-		out = append(out, &v)
-	}
-	return out, nil
+	return listDecoded[config](ctx, l.cfg.Store, tableVersions, ref.key()+"/")
 }
 
 // ListVersionsOutput is the ListVersionsByFunction output.
@@ -272,19 +260,7 @@ func (l *Lambda) getAlias(c *service.Call) (any, error) {
 }
 
 func (l *Lambda) aliasesOf(ctx context.Context, r store.Reader, ref fnRef) ([]*alias, error) {
-	items, err := r.List(ctx, tableAliases, ref.key()+"/", "", 0)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*alias, 0, len(items))
-	for _, it := range items {
-		var a alias
-		if err := decode(it.Value, &a); err != nil {
-			return nil, err
-		}
-		out = append(out, &a)
-	}
-	return out, nil
+	return listDecoded[alias](ctx, r, tableAliases, ref.key()+"/")
 }
 
 // ListAliasesOutput is the ListAliases output.
