@@ -124,7 +124,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		return fmt.Errorf("server: root key: %w", err)
 	}
 	sealer := session.NewSealer(box)
-	s.sessions = &sessions{sealer: sealer, revoked: session.NewRevocations(cfg.Now), managed: s.iam}
+	s.sessions = &sessions{sealer: sealer, revoked: session.NewRevocations(cfg.Now), iam: s.iam}
 	s.sts = sts.New(sts.Config{Account: cfg.AccountID, Roles: stsRoles{s.iam}, Sealer: sealer, Now: cfg.Now})
 	s.recorder = trail.New(s.store, trail.Options{Logger: cfg.Logger})
 	var gw *gateway.Gateway

@@ -13,9 +13,10 @@ import (
 	"github.com/rolecall/rolecall/internal/session"
 )
 
-// managedPolicies resolves managed policy ARNs (IAM).
-type managedPolicies interface {
+// identities resolves managed policy ARNs and roles' tags (IAM).
+type identities interface {
 	ManagedPolicy(ctx context.Context, arn string) (*policy.Policy, error)
+	PrincipalTags(ctx context.Context, roleARN string) (map[string]string, error)
 }
 
 // sessions opens session tokens for the gateway. Opened sessions are cached
@@ -23,7 +24,7 @@ type managedPolicies interface {
 type sessions struct {
 	sealer  *session.Sealer
 	revoked *session.Revocations
-	managed managedPolicies
+	iam     identities
 
 	mu     sync.RWMutex
 	opened map[string]*openedSession
@@ -102,8 +103,19 @@ func (s *sessions) principal(ctx context.Context, c *session.Claims) (*service.P
 	default:
 		return nil, fmt.Errorf("server: unsupported session type %q", c.Type)
 	}
+	if p.Type == service.AssumedRole {
+		// aws:PrincipalTag: the role's tags, overridden by session tags.
+		tags, err := s.iam.PrincipalTags(ctx, c.RoleARN)
+		if err != nil {
+			// A deleted role: its sessions have no tags (and no permissions).
+			tags = nil
+		}
+		p.Tags = tags
+	}
 	if len(c.Tags) > 0 {
-		p.Tags = make(map[string]string, len(c.Tags))
+		if p.Tags == nil {
+			p.Tags = make(map[string]string, len(c.Tags))
+		}
 		for _, t := range c.Tags {
 			p.Tags[t.Key] = t.Value
 		}
@@ -116,7 +128,7 @@ func (s *sessions) principal(ctx context.Context, c *session.Claims) (*service.P
 		p.SessionPolicies = append(p.SessionPolicies, policy.Named{ID: "session policy", Policy: pol})
 	}
 	for _, arn := range c.PolicyARNs {
-		pol, err := s.managed.ManagedPolicy(ctx, arn)
+		pol, err := s.iam.ManagedPolicy(ctx, arn)
 		if err != nil {
 			return nil, fmt.Errorf("server: session policy %s: %w", arn, err)
 		}

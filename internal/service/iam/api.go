@@ -121,6 +121,7 @@ func (i *IAM) loadKey(ctx context.Context, id string) (*cachedKey, error) {
 			PrincipalID: u.ID,
 			UserName:    u.Name,
 			AccessKeyID: id,
+			Tags:        tagMap(u.Tags),
 		}
 	}
 	i.keys.set(id, k)
@@ -308,4 +309,26 @@ func (i *IAM) RecordRoleUse(ctx context.Context, arn, region string, at time.Tim
 		rec.LastUsed, rec.LastRegion = at.UTC().Truncate(time.Second), region
 		return put(ctx, tx, tableRoles, nameKey(rec.Name), rec)
 	})
+}
+
+// tagMap returns tags as the aws:PrincipalTag/* keys see them, or nil.
+func tagMap(tags []Tag) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return m
+}
+
+// PrincipalTags returns the tags of the role a role session belongs to, for
+// aws:PrincipalTag/*.
+func (i *IAM) PrincipalTags(ctx context.Context, roleARN string) (map[string]string, error) {
+	ri, err := i.RoleByARN(ctx, roleARN)
+	if err != nil {
+		return nil, err
+	}
+	return tagMap(ri.Tags), nil
 }

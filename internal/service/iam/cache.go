@@ -34,6 +34,13 @@ func (k *keyCache) set(id string, c *cachedKey) {
 	k.m[id] = c
 }
 
+// clear forgets every key (a user's tags changed: aws:PrincipalTag).
+func (k *keyCache) clear() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	clear(k.m)
+}
+
 func (k *keyCache) drop(id string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -30,7 +30,14 @@ func entityTags(k *kind) *tagged {
 			return *e.tags(), nil
 		},
 		change: func(i *IAM, c *service.Call, name string, fn func(tags *[]Tag) error) error {
-			return k.change(i, c, name, func(_ store.Tx, e entity) error { return fn(e.tags()) })
+			if err := k.change(i, c, name, func(_ store.Tx, e entity) error { return fn(e.tags()) }); err != nil {
+				return err
+			}
+			if k == userKind {
+				// Cached principals carry their user's tags.
+				i.keys.clear()
+			}
+			return nil
 		},
 	}
 }
