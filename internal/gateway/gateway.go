@@ -48,7 +48,6 @@ type Sessions interface {
 var (
 	ErrExpiredToken = errors.New("gateway: session token expired")
 	ErrInvalidToken = errors.New("gateway: session token invalid")
-	ErrUnknownKey   = errors.New("gateway: unknown access key")
 )
 
 // Config configures a Gateway.

@@ -33,7 +33,8 @@ func ValidationError(format string, args ...any) *Error {
 	return Errorf(400, "ValidationError", format, args...)
 }
 
-// InternalFailure is an unexpected server-side error.
+// InternalFailure is an unexpected server-side error. err is not shown to
+// the client; callers log it.
 func InternalFailure(err error) *Error {
 	return &Error{Code: "InternalFailure", Status: 500, Receiver: true, Message: "We encountered an internal error. Please try again."}
 }
