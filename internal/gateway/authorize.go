@@ -21,7 +21,7 @@ func (g *Gateway) authorizeOperation(c *service.Call) (string, *policy.Policy, b
 	if op.Resource != nil {
 		r, err := op.Resource(c)
 		if err != nil {
-			return "", nil, false, asServiceError(err)
+			return "", nil, false, g.asServiceError(err)
 		}
 		if r != "" {
 			resource = r
@@ -32,7 +32,7 @@ func (g *Gateway) authorizeOperation(c *service.Call) (string, *policy.Policy, b
 	if op.ResourcePolicy != nil {
 		p, t, err := op.ResourcePolicy(c)
 		if err != nil {
-			return "", nil, false, asServiceError(err)
+			return "", nil, false, g.asServiceError(err)
 		}
 		rp, trust = p, t
 	}
@@ -44,10 +44,12 @@ func (g *Gateway) authorizeOperation(c *service.Call) (string, *policy.Policy, b
 	return resource, rp, trust, g.authorize(c, op.Action, resource, extra, rp, trust)
 }
 
-func asServiceError(err error) *service.Error {
+// asServiceError returns err as AWS's error, logging what is not one.
+func (g *Gateway) asServiceError(err error) *service.Error {
 	if e, ok := err.(*service.Error); ok {
 		return e
 	}
+	g.log.Error("authorization failed", "err", err)
 	return service.InternalFailure(err)
 }
 
@@ -89,7 +91,7 @@ func (g *Gateway) authorize(c *service.Call, action, resource string, extra map[
 		var err error
 		set, err = g.cfg.Identities.PolicySet(c.Context, p, p.SessionPolicies)
 		if err != nil {
-			return service.InternalFailure(err)
+			return g.asServiceError(err)
 		}
 	}
 	var d policy.Decision
