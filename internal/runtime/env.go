@@ -281,13 +281,19 @@ func (e *env) run(ctx context.Context, inv *invocation) (payload []byte, f *fail
 	return inv.resp, nil, inv.errType != "", true, nil
 }
 
-// maxMemoryMB is the environment's peak memory use so far.
+// maxMemoryMB is the environment's peak memory use so far: the largest
+// group RSS the sampler saw, or the main process's own high-water mark when
+// that is larger (the sampler only sees the group between its ticks, and an
+// invocation can start and end between two of them).
 func (e *env) maxMemoryMB() int {
 	peak := e.peak.Load()
-	if peak == 0 {
-		// Not sampled yet: take the main process's own peak once.
-		peak = peakRSS(e.pgid)
-		e.peak.CompareAndSwap(0, peak)
+	if hwm := peakRSS(e.pgid); hwm > peak {
+		for !e.peak.CompareAndSwap(peak, hwm) {
+			if peak = e.peak.Load(); peak >= hwm {
+				break
+			}
+		}
+		peak = max(peak, hwm)
 	}
 	return int((peak + (1<<20 - 1)) >> 20)
 }
