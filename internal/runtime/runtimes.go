@@ -184,39 +184,6 @@ func otherCanRead(dir string) bool {
 	return ok
 }
 
-// copyTree copies src to dst with permissions readable by everyone,
-// keeping execute bits and symbolic links.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case info.Mode()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		case info.Mode().IsRegular():
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(target, b, filePerm(info.Mode()))
-		}
-		return nil
-	})
-}
-
 func filePerm(m fs.FileMode) fs.FileMode {
 	if m&0o111 != 0 {
 		return 0o755

@@ -43,6 +43,21 @@ func reportPercentiles(b *testing.B, d []time.Duration) {
 	b.ReportMetric(at(0.99), "p99-ms")
 }
 
+// timedInvoke invokes synchronously, appends the latency to times, and fails
+// the benchmark on any error, function errors included.
+func timedInvoke(b *testing.B, s *lambdaSuite, in *lambda.InvokeInput, times *[]time.Duration) *lambda.InvokeOutput {
+	start := time.Now()
+	out, err := s.lambda.Invoke(context.Background(), in)
+	*times = append(*times, time.Since(start))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if out.FunctionError != nil {
+		b.Fatalf("Invoke: %s", out.Payload)
+	}
+	return out
+}
+
 // BenchmarkInvokeWarm is a synchronous Invoke through the API, with the SDK,
 // of a Go bootstrap whose environment is already running.
 func BenchmarkInvokeWarm(b *testing.B) {
@@ -50,20 +65,11 @@ func BenchmarkInvokeWarm(b *testing.B) {
 	s := benchFunction(b, name)
 	payload := []byte(`{"action":"echo","n":1}`)
 	in := &lambda.InvokeInput{FunctionName: aws.String(name), Payload: payload}
-	ctx := context.Background()
 	times := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	cpu := cpuTime()
 	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		out, err := s.lambda.Invoke(ctx, in)
-		times = append(times, time.Since(start))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if out.FunctionError != nil {
-			b.Fatalf("Invoke: %s", out.Payload)
-		}
+		timedInvoke(b, s, in, &times)
 	}
 	b.StopTimer()
 	// The server's and the client's CPU, without the function's process.
@@ -84,7 +90,6 @@ func BenchmarkInvokeCold(b *testing.B) {
 func benchCold(b *testing.B, example string) {
 	const name = "bench-cold"
 	s := benchFunction(b, name, example)
-	ctx := context.Background()
 	times := make([]time.Duration, 0, b.N)
 	inits := make([]time.Duration, 0, b.N)
 	in := &lambda.InvokeInput{FunctionName: aws.String(name), Payload: []byte(`{"action":"echo"}`), LogType: lambdatypes.LogTypeTail}
@@ -96,15 +101,7 @@ func benchCold(b *testing.B, example string) {
 			Environment:  &lambdatypes.Environment{Variables: map[string]string{"ITERATION": strconv.Itoa(i)}},
 		})
 		b.StartTimer()
-		start := time.Now()
-		out, err := s.lambda.Invoke(ctx, in)
-		times = append(times, time.Since(start))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if out.FunctionError != nil {
-			b.Fatalf("Invoke: %s", out.Payload)
-		}
+		out := timedInvoke(b, s, in, &times)
 		b.StopTimer()
 		tail, _ := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
 		init, ok := initDuration(string(tail))

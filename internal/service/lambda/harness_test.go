@@ -43,19 +43,6 @@ func newFakeCaller() *fakeCaller {
 	return &fakeCaller{events: map[string][]string{}, noAssume: map[string]bool{}}
 }
 
-type fakeAssumeResult struct {
-	Credentials struct {
-		AccessKeyID     string    `xml:"AccessKeyId"`
-		SecretAccessKey string    `xml:"SecretAccessKey"`
-		SessionToken    string    `xml:"SessionToken"`
-		Expiration      time.Time `xml:"Expiration"`
-	} `xml:"Credentials"`
-	AssumedRoleUser struct {
-		AssumedRoleID string `xml:"AssumedRoleId"`
-		ARN           string `xml:"Arn"`
-	} `xml:"AssumedRoleUser"`
-}
-
 func (f *fakeCaller) Invoke(ctx context.Context, in gateway.Internal) (any, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -66,7 +53,7 @@ func (f *fakeCaller) Invoke(ctx context.Context, in gateway.Internal) (any, erro
 		if f.noAssume[role] {
 			return nil, service.AccessDenied("User: lambda.amazonaws.com is not authorized to perform: sts:AssumeRole on resource: " + role)
 		}
-		var r fakeAssumeResult
+		var r assumeResult
 		r.Credentials.AccessKeyID = "ASIATESTTESTTESTTEST"
 		r.Credentials.SecretAccessKey = "secret"
 		r.Credentials.SessionToken = "token"
