@@ -5,14 +5,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 )
 
 // authorizeOperation authorizes the operation's own action (step 4). It
 // returns the resource and the resource-based policy it used, so that further
 // actions the handler authorizes on the same resource see the same policy.
-func (g *Gateway) authorizeOperation(c *service.Call) (string, *policy.Policy, bool, *service.Error) {
+func (g *Gateway) authorizeOperation(c *api.Call) (string, *policy.Policy, bool, *api.Error) {
 	op := c.Operation
 	if op.Action == "" {
 		return "", nil, false, nil
@@ -45,17 +45,17 @@ func (g *Gateway) authorizeOperation(c *service.Call) (string, *policy.Policy, b
 }
 
 // asServiceError returns err as AWS's error, logging what is not one.
-func (g *Gateway) asServiceError(err error) *service.Error {
-	if e, ok := err.(*service.Error); ok {
+func (g *Gateway) asServiceError(err error) *api.Error {
+	if e, ok := err.(*api.Error); ok {
 		return e
 	}
 	g.log.Error("authorization failed", "err", err)
-	return service.InternalFailure(err)
+	return api.InternalFailure(err)
 }
 
 // authorize evaluates one action on one resource for the call's principal with
 // every policy that applies, and returns AWS's AccessDenied when it is not allowed.
-func (g *Gateway) authorize(c *service.Call, action, resource string, extra map[string][]string, rp *policy.Policy, trust bool) *service.Error {
+func (g *Gateway) authorize(c *api.Call, action, resource string, extra map[string][]string, rp *policy.Policy, trust bool) *api.Error {
 	p := c.Principal
 	ctx := g.contexts.Get().(*policy.Context)
 	defer func() {
@@ -87,7 +87,7 @@ func (g *Gateway) authorize(c *service.Call, action, resource string, extra map[
 		}
 	}
 	var set *policy.PolicySet
-	if p.Type == service.IAMUser || p.Type == service.AssumedRole {
+	if p.Type == api.IAMUser || p.Type == api.AssumedRole {
 		var err error
 		set, err = g.cfg.Identities.PolicySet(c.Context, p, p.SessionPolicies)
 		if err != nil {
@@ -96,8 +96,8 @@ func (g *Gateway) authorize(c *service.Call, action, resource string, extra map[
 	}
 	var d policy.Decision
 	if trust {
-		if p.Type == service.Root {
-			return service.AccessDenied("Roles may not be assumed by root accounts.")
+		if p.Type == api.Root {
+			return api.AccessDenied("Roles may not be assumed by root accounts.")
 		}
 		if rp == nil {
 			// No trust policy: the role does not exist. AWS answers as for a
@@ -121,7 +121,7 @@ func (g *Gateway) authorize(c *service.Call, action, resource string, extra map[
 
 // requestContext sets the condition keys of the call and the operation's
 // extra keys.
-func (g *Gateway) requestContext(ctx *policy.Context, c *service.Call, extra map[string][]string) {
+func (g *Gateway) requestContext(ctx *policy.Context, c *api.Call, extra map[string][]string) {
 	g.fillContext(ctx, c)
 	for k, v := range extra {
 		if len(v) > 1 || isMultiValued(k) {
@@ -151,16 +151,16 @@ func resourceAccount(resource, def string) string {
 	return def
 }
 
-func policyPrincipal(p *service.Principal) policy.Principal {
+func policyPrincipal(p *api.Principal) policy.Principal {
 	pp := policy.Principal{ARN: p.ARN, Account: p.Account, RoleARN: p.RoleARN}
 	switch p.Type {
-	case service.Root:
+	case api.Root:
 		pp.Type = policy.Root
-	case service.IAMUser:
+	case api.IAMUser:
 		pp.Type = policy.User
-	case service.AssumedRole:
+	case api.AssumedRole:
 		pp.Type = policy.AssumedRole
-	case service.AWSService:
+	case api.AWSService:
 		pp.Type = policy.Service
 	default:
 		pp.Type = policy.Anonymous
@@ -169,27 +169,27 @@ func policyPrincipal(p *service.Principal) policy.Principal {
 }
 
 // fillContext sets the global condition keys of the request context.
-func (g *Gateway) fillContext(ctx *policy.Context, c *service.Call) {
+func (g *Gateway) fillContext(ctx *policy.Context, c *api.Call) {
 	p := c.Principal
 	switch p.Type {
-	case service.Root:
+	case api.Root:
 		ctx.Set("aws:PrincipalArn", p.ARN)
 		ctx.Set("aws:userid", p.Account)
 		ctx.Set("aws:PrincipalType", "Account")
-	case service.IAMUser:
+	case api.IAMUser:
 		ctx.Set("aws:PrincipalArn", p.ARN)
 		ctx.Set("aws:userid", p.PrincipalID)
 		ctx.Set("aws:username", p.UserName)
 		ctx.Set("aws:PrincipalType", "User")
-	case service.AssumedRole:
+	case api.AssumedRole:
 		ctx.Set("aws:PrincipalArn", p.RoleARN)
 		ctx.Set("aws:userid", p.PrincipalID)
 		ctx.Set("aws:PrincipalType", "AssumedRole")
-	case service.AWSService:
+	case api.AWSService:
 		ctx.Set("aws:PrincipalServiceName", p.ARN)
 		ctx.Set("aws:PrincipalIsAWSService", "true")
 	}
-	if p.Type != service.AWSService {
+	if p.Type != api.AWSService {
 		ctx.Set("aws:PrincipalAccount", p.Account)
 		ctx.Set("aws:PrincipalIsAWSService", "false")
 	}
@@ -233,7 +233,7 @@ func (g *Gateway) fillContext(ctx *policy.Context, c *service.Call) {
 }
 
 // accessDenied renders AWS's AccessDenied message for a decision.
-func accessDenied(svc *service.Service, p *service.Principal, action, resource string, d policy.Decision) *service.Error {
+func accessDenied(svc *api.Service, p *api.Principal, action, resource string, d policy.Decision) *api.Error {
 	var b strings.Builder
 	b.WriteString("User: ")
 	b.WriteString(p.ARN)
@@ -241,7 +241,7 @@ func accessDenied(svc *service.Service, p *service.Principal, action, resource s
 	b.WriteString(action)
 	if resource != "*" && resource != "" {
 		b.WriteString(" on resource: ")
-		if svc != nil && svc.Protocol == service.RESTXML {
+		if svc != nil && svc.Protocol == api.RESTXML {
 			b.WriteString(`"` + resource + `"`)
 		} else {
 			b.WriteString(resource)
@@ -251,5 +251,5 @@ func accessDenied(svc *service.Service, p *service.Principal, action, resource s
 		b.WriteString(" ")
 		b.WriteString(reason)
 	}
-	return service.AccessDenied(b.String())
+	return api.AccessDenied(b.String())
 }

@@ -3,27 +3,27 @@ package gateway
 import (
 	"testing"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 )
 
 func TestAccessDeniedMessage(t *testing.T) {
-	user := &service.Principal{ARN: "arn:aws:sts::123456789012:assumed-role/r/s"}
+	user := &api.Principal{ARN: "arn:aws:sts::123456789012:assumed-role/r/s"}
 	implicit := policy.Decision{Effect: policy.ImplicitDeny, Source: policy.SourceIdentity}
 	for _, tc := range []struct {
 		name     string
-		svc      *service.Service
+		svc      *api.Service
 		resource string
 		d        policy.Decision
 		want     string
 	}{
-		{"query service", &service.Service{Protocol: service.Query}, "arn:aws:iam::123456789012:role/x", implicit,
+		{"query service", &api.Service{Protocol: api.Query}, "arn:aws:iam::123456789012:role/x", implicit,
 			"User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: iam:GetRole on resource: arn:aws:iam::123456789012:role/x because no identity-based policy allows the iam:GetRole action"},
-		{"no resource", &service.Service{Protocol: service.Query}, "*", implicit,
+		{"no resource", &api.Service{Protocol: api.Query}, "*", implicit,
 			"User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: iam:GetRole because no identity-based policy allows the iam:GetRole action"},
-		{"S3 quotes the resource", &service.Service{Protocol: service.RESTXML}, "arn:aws:s3:::b/k", implicit,
+		{"S3 quotes the resource", &api.Service{Protocol: api.RESTXML}, "arn:aws:s3:::b/k", implicit,
 			`User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: iam:GetRole on resource: "arn:aws:s3:::b/k" because no identity-based policy allows the iam:GetRole action`},
-		{"no reason", &service.Service{Protocol: service.Query}, "arn:aws:iam::123456789012:role/x", policy.Decision{},
+		{"no reason", &api.Service{Protocol: api.Query}, "arn:aws:iam::123456789012:role/x", policy.Decision{},
 			"User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: iam:GetRole on resource: arn:aws:iam::123456789012:role/x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,9 +19,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/protocol"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/sigv4"
 	"github.com/rolecall/rolecall/internal/trail"
 )
@@ -32,16 +32,16 @@ const MaxBodySize = 96 << 20
 // Identities resolves long-term credentials and principals' policies (IAM).
 type Identities interface {
 	// LookupAccessKey returns the principal owning a long-term access key and its secret.
-	LookupAccessKey(ctx context.Context, id string) (*service.Principal, string, error)
+	LookupAccessKey(ctx context.Context, id string) (*api.Principal, string, error)
 	// PolicySet returns the compiled policies of p, with the session policies given.
-	PolicySet(ctx context.Context, p *service.Principal, session []policy.Named) (*policy.PolicySet, error)
+	PolicySet(ctx context.Context, p *api.Principal, session []policy.Named) (*policy.PolicySet, error)
 }
 
 // Sessions opens temporary credentials (STS session tokens).
 type Sessions interface {
 	// OpenSession verifies a session token presented with accessKeyID and returns
 	// the principal and its secret. Errors are ErrExpiredToken or ErrInvalidToken.
-	OpenSession(ctx context.Context, accessKeyID, token string, now time.Time) (*service.Principal, string, error)
+	OpenSession(ctx context.Context, accessKeyID, token string, now time.Time) (*api.Principal, string, error)
 }
 
 // Errors a Sessions implementation returns.
@@ -54,7 +54,7 @@ var (
 type Config struct {
 	Account    string
 	Region     string
-	Services   []*service.Service
+	Services   []*api.Service
 	Identities Identities
 	Sessions   Sessions
 	Recorder   *trail.Recorder
@@ -100,22 +100,22 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Bound returns a handler for a listener bound to one execution environment:
 // only the session issued to that environment is accepted there, and its
 // requests carry the environment's condition keys.
-func (g *Gateway) Bound(b *service.EnvironmentBinding) http.Handler {
+func (g *Gateway) Bound(b *api.EnvironmentBinding) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { g.serve(w, r, b) })
 }
 
 func newRequestID() string { return uuid.NewString() }
 
-func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *service.EnvironmentBinding) {
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.EnvironmentBinding) {
 	now := g.now()
 	reqID := newRequestID()
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
 	if err != nil {
-		protocol.WriteError(w, nil, reqID, service.Errorf(400, "InvalidRequest", "Could not read the request body."))
+		protocol.WriteError(w, nil, reqID, api.Errorf(400, "InvalidRequest", "Could not read the request body."))
 		return
 	}
 	if len(body) > MaxBodySize {
-		protocol.WriteError(w, nil, reqID, service.Errorf(413, "RequestEntityTooLarge", "Request must be smaller than %d bytes.", MaxBodySize))
+		protocol.WriteError(w, nil, reqID, api.Errorf(413, "RequestEntityTooLarge", "Request must be smaller than %d bytes.", MaxBodySize))
 		return
 	}
 
@@ -147,12 +147,12 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *service
 	if binding != nil && principal.EnvironmentID != binding.ID {
 		// Another environment's (or anyone else's) credentials on this
 		// environment's listener: refused, so its keys cannot be borrowed.
-		protocol.WriteError(w, svc, reqID, &service.Error{Code: "InvalidClientTokenId", Status: 403,
+		protocol.WriteError(w, svc, reqID, &api.Error{Code: "InvalidClientTokenId", Status: 403,
 			Message: "The security token included in the request is invalid."})
 		return
 	}
 
-	call := &service.Call{
+	call := &api.Call{
 		Context:     r.Context(),
 		HTTP:        r,
 		Body:        body,
@@ -196,7 +196,7 @@ func (g *Gateway) verify(sig *sigv4.Signature, r *http.Request, body []byte, sec
 
 // dispatch runs steps 3–6 for an authenticated call: unknown operations,
 // authorization, the handler and the trail.
-func (g *Gateway) dispatch(c *service.Call, opName string) (any, *service.Error) {
+func (g *Gateway) dispatch(c *api.Call, opName string) (any, *api.Error) {
 	if c.Service == nil || c.Operation == nil {
 		e := unknownOperation(c.Service, opName)
 		g.record(c, opName, e)
@@ -219,14 +219,14 @@ func (g *Gateway) dispatch(c *service.Call, opName string) (any, *service.Error)
 		return nil
 	}
 	out, err := c.Operation.Handle(c)
-	var e *service.Error
+	var e *api.Error
 	if err != nil {
 		if !errors.As(err, &e) {
 			// A client that went away is not a server failure.
 			if c.Context.Err() == nil {
 				g.log.Error("handler failed", "service", c.Service.Name, "operation", c.Operation.Name, "err", err)
 			}
-			e = service.InternalFailure(err)
+			e = api.InternalFailure(err)
 		}
 	}
 	g.record(c, opName, e)
@@ -236,23 +236,23 @@ func (g *Gateway) dispatch(c *service.Call, opName string) (any, *service.Error)
 	return out, nil
 }
 
-func unknownOperation(svc *service.Service, name string) *service.Error {
+func unknownOperation(svc *api.Service, name string) *api.Error {
 	if svc == nil {
-		return &service.Error{Code: "UnknownOperationException", Status: 404, Message: "The requested operation is not recognized by any service of this endpoint."}
+		return &api.Error{Code: "UnknownOperationException", Status: 404, Message: "The requested operation is not recognized by any service of this endpoint."}
 	}
 	switch svc.Protocol {
-	case service.Query:
-		return service.Errorf(400, "InvalidAction", "Could not find operation %s for version %s", name, svc.APIVersion)
-	case service.RESTXML:
-		return service.Errorf(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
-	case service.RESTJSON:
-		return &service.Error{Code: "UnknownOperationException", Status: 404, Message: "Unknown operation " + name}
+	case api.Query:
+		return api.Errorf(400, "InvalidAction", "Could not find operation %s for version %s", name, svc.APIVersion)
+	case api.RESTXML:
+		return api.Errorf(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+	case api.RESTJSON:
+		return &api.Error{Code: "UnknownOperationException", Status: 404, Message: "Unknown operation " + name}
 	default:
-		return service.Errorf(400, "UnknownOperationException", "Unknown operation %s", name)
+		return api.Errorf(400, "UnknownOperationException", "Unknown operation %s", name)
 	}
 }
 
-func (g *Gateway) record(c *service.Call, opName string, e *service.Error) {
+func (g *Gateway) record(c *api.Call, opName string, e *api.Error) {
 	if g.cfg.Recorder == nil {
 		return
 	}
@@ -276,7 +276,7 @@ func (g *Gateway) record(c *service.Call, opName string, e *service.Error) {
 	}
 	if p := c.Principal; p != nil {
 		ent.InvokedBy = p.InvokedBy
-		if ent.InvokedBy == "" && p.Type == service.AWSService {
+		if ent.InvokedBy == "" && p.Type == api.AWSService {
 			ent.InvokedBy = p.ARN
 		}
 	}
@@ -297,13 +297,13 @@ func sourceIP(r *http.Request) string {
 }
 
 // signatureError maps a SigV4 failure to the protocol's error.
-func (g *Gateway) signatureError(svc *service.Service, err error) *service.Error {
+func (g *Gateway) signatureError(svc *api.Service, err error) *api.Error {
 	var se *sigv4.Error
 	if !errors.As(err, &se) {
-		return service.InternalFailure(err)
+		return api.InternalFailure(err)
 	}
-	s3 := svc != nil && svc.Protocol == service.RESTXML
-	e := &service.Error{Message: se.Message, Status: 403}
+	s3 := svc != nil && svc.Protocol == api.RESTXML
+	e := &api.Error{Message: se.Message, Status: 403}
 	switch se.Kind {
 	case sigv4.MissingAuthentication:
 		e.Code = "MissingAuthenticationToken"
@@ -349,8 +349,8 @@ func (g *Gateway) signatureError(svc *service.Service, err error) *service.Error
 }
 
 // authenticate resolves the access key of a parsed signature to a principal and secret.
-func (g *Gateway) authenticate(ctx context.Context, sig *sigv4.Signature, now time.Time) (*service.Principal, string, *service.Error) {
-	invalid := &service.Error{Code: "InvalidClientTokenId", Status: 403, Message: "The security token included in the request is invalid."}
+func (g *Gateway) authenticate(ctx context.Context, sig *sigv4.Signature, now time.Time) (*api.Principal, string, *api.Error) {
+	invalid := &api.Error{Code: "InvalidClientTokenId", Status: 403, Message: "The security token included in the request is invalid."}
 	if sig.SecurityToken != "" || strings.HasPrefix(sig.AccessKeyID, "ASIA") {
 		if sig.SecurityToken == "" || g.cfg.Sessions == nil {
 			return nil, "", invalid
@@ -358,7 +358,7 @@ func (g *Gateway) authenticate(ctx context.Context, sig *sigv4.Signature, now ti
 		p, secret, err := g.cfg.Sessions.OpenSession(ctx, sig.AccessKeyID, sig.SecurityToken, now)
 		switch {
 		case errors.Is(err, ErrExpiredToken):
-			return nil, "", &service.Error{Code: "ExpiredToken", Status: 400, Message: "The security token included in the request is expired"}
+			return nil, "", &api.Error{Code: "ExpiredToken", Status: 400, Message: "The security token included in the request is expired"}
 		case err != nil:
 			return nil, "", invalid
 		}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/url"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 // Internal is a call made inside rolecall on a principal's behalf: the Lambda
@@ -12,20 +12,20 @@ import (
 // role as lambda.amazonaws.com. It enters at step 3 and is authorized,
 // handled and recorded like any other call.
 type Internal struct {
-	Principal *service.Principal
+	Principal *api.Principal
 	Service   string // signing name: "logs", "sts", ...
 	Operation string
 	Params    url.Values // query-protocol parameters
 	Body      []byte     // JSON body
 	Region    string
 	// Environment, when set, gives the call the keys of an execution environment.
-	Environment *service.EnvironmentBinding
+	Environment *api.EnvironmentBinding
 }
 
 // Invoke runs an internal call and returns the handler's output or AWS's error.
 func (g *Gateway) Invoke(ctx context.Context, in Internal) (any, error) {
 	svc := g.router.byName[in.Service]
-	var op *service.Operation
+	var op *api.Operation
 	if svc != nil {
 		op = svc.Operations[in.Operation]
 	}
@@ -38,10 +38,10 @@ func (g *Gateway) Invoke(ctx context.Context, in Internal) (any, error) {
 		account = g.cfg.Account
 	}
 	src := in.Principal.InvokedBy
-	if src == "" && in.Principal.Type == service.AWSService {
+	if src == "" && in.Principal.Type == api.AWSService {
 		src = in.Principal.ARN
 	}
-	c := &service.Call{
+	c := &api.Call{
 		Context:     ctx,
 		Body:        in.Body,
 		Params:      in.Params,

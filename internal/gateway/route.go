@@ -5,37 +5,37 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 // router finds the service and operation a request is for, from what AWS's
 // own front ends dispatch on: X-Amz-Target, the query Action and Version, or
 // the REST method and path.
 type router struct {
-	byName    map[string]*service.Service
-	byTarget  map[string]*service.Service
-	byVersion map[string]*service.Service
-	query     []*service.Service
+	byName    map[string]*api.Service
+	byTarget  map[string]*api.Service
+	byVersion map[string]*api.Service
+	query     []*api.Service
 	rest      []restRoute
 }
 
 type restRoute struct {
-	svc      *service.Service
+	svc      *api.Service
 	method   string
 	segments []string // literal, "{Name}" or "{Name+}"
 	op       string
 }
 
-func newRouter(services []*service.Service) *router {
+func newRouter(services []*api.Service) *router {
 	rt := &router{
-		byName:    map[string]*service.Service{},
-		byTarget:  map[string]*service.Service{},
-		byVersion: map[string]*service.Service{},
+		byName:    map[string]*api.Service{},
+		byTarget:  map[string]*api.Service{},
+		byVersion: map[string]*api.Service{},
 	}
 	for _, s := range services {
 		rt.byName[s.Name] = s
 		switch s.Protocol {
-		case service.JSON10, service.JSON11:
+		case api.JSON10, api.JSON11:
 			rt.byTarget[s.TargetPrefix] = s
 			// Clients differ in how much of a namespaced prefix they send:
 			// "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101" or
@@ -43,12 +43,12 @@ func newRouter(services []*service.Service) *router {
 			if i := strings.LastIndexByte(s.TargetPrefix, '.'); i >= 0 {
 				rt.byTarget[s.TargetPrefix[i+1:]] = s
 			}
-		case service.Query:
+		case api.Query:
 			rt.query = append(rt.query, s)
 			if s.APIVersion != "" {
 				rt.byVersion[s.APIVersion] = s
 			}
-		case service.RESTJSON, service.RESTXML:
+		case api.RESTJSON, api.RESTXML:
 			for _, r := range s.Routes {
 				path := r.Path
 				if i := strings.IndexByte(path, '?'); i >= 0 {
@@ -68,9 +68,9 @@ func newRouter(services []*service.Service) *router {
 
 // routed is the outcome of routing.
 type routed struct {
-	svc        *service.Service
+	svc        *api.Service
 	opName     string // the operation the client asked for, even when unknown
-	op         *service.Operation
+	op         *api.Operation
 	params     url.Values
 	pathParams map[string]string
 }
@@ -96,7 +96,7 @@ func (rt *router) route(r *http.Request, body []byte, scope string) routed {
 		svc := rt.byVersion[params.Get("Version")]
 		if svc == nil {
 			svc = rt.byName[scope]
-			if svc != nil && svc.Protocol != service.Query {
+			if svc != nil && svc.Protocol != api.Query {
 				svc = nil
 			}
 		}

@@ -5,22 +5,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
-func testServices() []*service.Service {
-	op := func(names ...string) map[string]*service.Operation {
-		m := map[string]*service.Operation{}
+func testServices() []*api.Service {
+	op := func(names ...string) map[string]*api.Operation {
+		m := map[string]*api.Operation{}
 		for _, n := range names {
-			m[n] = &service.Operation{Name: n}
+			m[n] = &api.Operation{Name: n}
 		}
 		return m
 	}
-	return []*service.Service{
-		{Name: "iam", Protocol: service.Query, APIVersion: "2010-05-08", Operations: op("GetRole")},
-		{Name: "sts", Protocol: service.Query, APIVersion: "2011-06-15", Operations: op("GetCallerIdentity")},
-		{Name: "cloudtrail", Protocol: service.JSON11, TargetPrefix: "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", Operations: op("LookupEvents")},
-		{Name: "lambda", Protocol: service.RESTJSON, Operations: op("GetFunction", "Invoke", "ListTags"), Routes: []service.Route{
+	return []*api.Service{
+		{Name: "iam", Protocol: api.Query, APIVersion: "2010-05-08", Operations: op("GetRole")},
+		{Name: "sts", Protocol: api.Query, APIVersion: "2011-06-15", Operations: op("GetCallerIdentity")},
+		{Name: "cloudtrail", Protocol: api.JSON11, TargetPrefix: "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", Operations: op("LookupEvents")},
+		{Name: "lambda", Protocol: api.RESTJSON, Operations: op("GetFunction", "Invoke", "ListTags"), Routes: []api.Route{
 			{Method: "GET", Path: "/2015-03-31/functions/{FunctionName}", Operation: "GetFunction"},
 			{Method: "POST", Path: "/2015-03-31/functions/{FunctionName}/invocations", Operation: "Invoke"},
 			{Method: "GET", Path: "/2017-03-31/tags/{Resource+}", Operation: "ListTags"},

@@ -10,39 +10,39 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 // WriteResult writes a successful handler output v for operation op of svc.
-func WriteResult(w http.ResponseWriter, svc *service.Service, op *service.Operation, requestID string, v any) {
-	if raw, ok := v.(*service.Raw); ok {
+func WriteResult(w http.ResponseWriter, svc *api.Service, op *api.Operation, requestID string, v any) {
+	if raw, ok := v.(*api.Raw); ok {
 		writeRaw(w, requestID, raw)
 		return
 	}
 	switch svc.Protocol {
-	case service.Query:
+	case api.Query:
 		writeQueryResult(w, svc.XMLNamespace, op.Name, requestID, v)
-	case service.JSON10, service.JSON11:
+	case api.JSON10, api.JSON11:
 		ct := "application/x-amz-json-1.1"
-		if svc.Protocol == service.JSON10 {
+		if svc.Protocol == api.JSON10 {
 			ct = "application/x-amz-json-1.0"
 		}
 		writeJSON(w, ct, status(op, 200), requestID, v)
-	case service.RESTJSON:
+	case api.RESTJSON:
 		writeJSON(w, "application/json", status(op, 200), requestID, v)
-	case service.RESTXML:
+	case api.RESTXML:
 		writeRESTXML(w, status(op, 200), requestID, v)
 	}
 }
 
-func status(op *service.Operation, def int) int {
+func status(op *api.Operation, def int) int {
 	if op != nil && op.SuccessStatus != 0 {
 		return op.SuccessStatus
 	}
 	return def
 }
 
-func writeRaw(w http.ResponseWriter, requestID string, raw *service.Raw) {
+func writeRaw(w http.ResponseWriter, requestID string, raw *api.Raw) {
 	h := w.Header()
 	for k, vs := range raw.Header {
 		h[k] = vs
@@ -66,7 +66,7 @@ func writeQueryResult(w http.ResponseWriter, ns, op, requestID string, v any) {
 	if v != nil {
 		enc := xml.NewEncoder(&buf)
 		if err := enc.EncodeElement(v, xml.StartElement{Name: xml.Name{Local: op + "Result"}}); err != nil {
-			WriteError(w, &service.Service{Protocol: service.Query, XMLNamespace: ns}, requestID, service.InternalFailure(err))
+			WriteError(w, &api.Service{Protocol: api.Query, XMLNamespace: ns}, requestID, api.InternalFailure(err))
 			return
 		}
 	}
@@ -132,8 +132,8 @@ var jsonCode = map[string]string{
 }
 
 // ErrorCode returns the code e is rendered with in svc's protocol.
-func ErrorCode(svc *service.Service, e *service.Error) string {
-	if svc != nil && svc.Protocol != service.Query && svc.Protocol != service.RESTXML {
+func ErrorCode(svc *api.Service, e *api.Error) string {
+	if svc != nil && svc.Protocol != api.Query && svc.Protocol != api.RESTXML {
 		if c, ok := jsonCode[e.Code]; ok {
 			return c
 		}
@@ -142,9 +142,9 @@ func ErrorCode(svc *service.Service, e *service.Error) string {
 }
 
 // WriteError renders e in svc's protocol. A nil svc renders a query-style error.
-func WriteError(w http.ResponseWriter, svc *service.Service, requestID string, e *service.Error) {
+func WriteError(w http.ResponseWriter, svc *api.Service, requestID string, e *api.Error) {
 	if svc == nil {
-		svc = &service.Service{Protocol: service.Query}
+		svc = &api.Service{Protocol: api.Query}
 	}
 	h := w.Header()
 	for k, v := range e.Header {
@@ -157,7 +157,7 @@ func WriteError(w http.ResponseWriter, svc *service.Service, requestID string, e
 	code := ErrorCode(svc, e)
 	var body []byte
 	switch svc.Protocol {
-	case service.Query:
+	case api.Query:
 		typ := "Sender"
 		if e.Receiver {
 			typ = "Receiver"
@@ -175,19 +175,19 @@ func WriteError(w http.ResponseWriter, svc *service.Service, requestID string, e
 		body = []byte(b.String())
 		h.Set("Content-Type", "text/xml")
 		h.Set("x-amzn-RequestId", requestID)
-	case service.JSON10, service.JSON11:
+	case api.JSON10, api.JSON11:
 		m := map[string]any{"__type": code, "message": e.Message}
 		for k, v := range e.Fields {
 			m[k] = v
 		}
 		body, _ = json.Marshal(m)
-		if svc.Protocol == service.JSON10 {
+		if svc.Protocol == api.JSON10 {
 			h.Set("Content-Type", "application/x-amz-json-1.0")
 		} else {
 			h.Set("Content-Type", "application/x-amz-json-1.1")
 		}
 		h.Set("x-amzn-RequestId", requestID)
-	case service.RESTJSON:
+	case api.RESTJSON:
 		m := map[string]any{"Type": "User", "message": e.Message}
 		if e.Receiver {
 			m["Type"] = "Service"
@@ -199,7 +199,7 @@ func WriteError(w http.ResponseWriter, svc *service.Service, requestID string, e
 		h.Set("Content-Type", "application/json")
 		h.Set("x-amzn-ErrorType", code)
 		h.Set("x-amzn-RequestId", requestID)
-	case service.RESTXML:
+	case api.RESTXML:
 		var b strings.Builder
 		b.WriteString(xml.Header + `<Error><Code>`)
 		xml.EscapeText(&b, []byte(code))

@@ -15,9 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/gateway"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
 	"github.com/rolecall/rolecall/internal/service/iam"
 	"github.com/rolecall/rolecall/internal/service/lambda"
@@ -136,7 +136,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Caller: lambda.CallerFunc(func(ctx context.Context, in gateway.Internal) (any, error) {
 			return gw.Invoke(ctx, in)
 		}),
-		Bind:     func(b *service.EnvironmentBinding) http.Handler { return gw.Bound(b) },
+		Bind:     func(b *api.EnvironmentBinding) http.Handler { return gw.Bound(b) },
 		Revoke:   s.sessions.Revoke,
 		CodeDir:  filepath.Join(cfg.DataDir, "code"),
 		Endpoint: s.Endpoint,
@@ -144,7 +144,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)
 	}
-	services := []*service.Service{
+	services := []*api.Service{
 		s.iam.Service(),
 		s.sts.Service(),
 		cloudtrail.New(s.recorder),

@@ -7,9 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/session"
 )
 
@@ -32,13 +32,13 @@ type sessions struct {
 
 type openedSession struct {
 	claims    *session.Claims
-	principal *service.Principal
+	principal *api.Principal
 }
 
 const maxOpenedSessions = 10000
 
 // OpenSession implements gateway.Sessions.
-func (s *sessions) OpenSession(ctx context.Context, accessKeyID, token string, now time.Time) (*service.Principal, string, error) {
+func (s *sessions) OpenSession(ctx context.Context, accessKeyID, token string, now time.Time) (*api.Principal, string, error) {
 	s.mu.RLock()
 	o := s.opened[token]
 	s.mu.RUnlock()
@@ -76,8 +76,8 @@ func (s *sessions) OpenSession(ctx context.Context, accessKeyID, token string, n
 
 // principal builds the caller a session's claims describe, with its session
 // policies parsed once.
-func (s *sessions) principal(ctx context.Context, c *session.Claims) (*service.Principal, error) {
-	p := &service.Principal{
+func (s *sessions) principal(ctx context.Context, c *session.Claims) (*api.Principal, error) {
+	p := &api.Principal{
 		Account:        c.Account,
 		AccessKeyID:    c.AccessKeyID,
 		Session:        c,
@@ -87,7 +87,7 @@ func (s *sessions) principal(ctx context.Context, c *session.Claims) (*service.P
 	}
 	switch c.Type {
 	case session.AssumedRole:
-		p.Type = service.AssumedRole
+		p.Type = api.AssumedRole
 		p.ARN = c.AssumedRoleARN()
 		p.PrincipalID = c.AssumedRoleID()
 		p.RoleARN, p.RoleName, p.RoleID, p.SessionName = c.RoleARN, c.RoleName, c.RoleID, c.SessionName
@@ -95,15 +95,15 @@ func (s *sessions) principal(ctx context.Context, c *session.Claims) (*service.P
 		p.ARN = c.UserARN
 		p.UserName = c.UserName
 		p.PrincipalID = c.UserID
-		p.Type = service.IAMUser
+		p.Type = api.IAMUser
 		if c.UserName == "" {
-			p.Type = service.Root
+			p.Type = api.Root
 			p.PrincipalID = c.Account
 		}
 	default:
 		return nil, fmt.Errorf("server: unsupported session type %q", c.Type)
 	}
-	if p.Type == service.AssumedRole {
+	if p.Type == api.AssumedRole {
 		// aws:PrincipalTag: the role's tags, overridden by session tags.
 		tags, err := s.iam.PrincipalTags(ctx, c.RoleARN)
 		if err != nil {

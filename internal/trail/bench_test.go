@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -16,9 +16,9 @@ func (nopStore) AppendEvents(context.Context, []store.Event) error { return nil 
 func benchEntry() Entry {
 	return Entry{Time: time.Now(), Service: lambdaSvc, Operation: "Invoke", Principal: roleP,
 		SourceIP: "127.0.0.1", UserAgent: "aws-sdk-go-v2/1.0", RequestID: "c0ffee00-0000-4000-8000-000000000000",
-		Region: "us-east-1", Account: acct, Details: service.TrailDetails{
+		Region: "us-east-1", Account: acct, Details: api.TrailDetails{
 			RequestParameters: map[string]any{"functionName": "my-fn"},
-			Resources:         []service.TrailResource{{ARN: "arn:aws:lambda:us-east-1:" + acct + ":function:my-fn", AccountID: acct, Type: "AWS::Lambda::Function"}},
+			Resources:         []api.TrailResource{{ARN: "arn:aws:lambda:us-east-1:" + acct + ":function:my-fn", AccountID: acct, Type: "AWS::Lambda::Function"}},
 		}}
 }
 

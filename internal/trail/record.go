@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -17,11 +17,11 @@ const EventVersion = "1.11"
 type Entry struct {
 	Time time.Time
 	// Service is the called service; EventSource is used when it is nil.
-	Service     *service.Service
+	Service     *api.Service
 	EventSource string
 	Operation   string
 	ReadOnly    bool
-	Principal   *service.Principal
+	Principal   *api.Principal
 	SourceIP    string
 	UserAgent   string
 	RequestID   string
@@ -30,7 +30,7 @@ type Entry struct {
 	Account      string
 	ErrorCode    string
 	ErrorMessage string
-	Details      service.TrailDetails
+	Details      api.TrailDetails
 	// InvokedBy names the service that made the call on the principal's
 	// behalf ("lambda.amazonaws.com"); Principal.InvokedBy is used when empty.
 	InvokedBy string
@@ -38,26 +38,26 @@ type Entry struct {
 
 // record is a CloudTrail record; field order follows AWS's.
 type record struct {
-	EventVersion       string                  `json:"eventVersion"`
-	UserIdentity       *userIdentity           `json:"userIdentity"`
-	EventTime          string                  `json:"eventTime"`
-	EventSource        string                  `json:"eventSource"`
-	EventName          string                  `json:"eventName"`
-	AWSRegion          string                  `json:"awsRegion"`
-	SourceIPAddress    string                  `json:"sourceIPAddress"`
-	UserAgent          string                  `json:"userAgent"`
-	ErrorCode          string                  `json:"errorCode,omitempty"`
-	ErrorMessage       string                  `json:"errorMessage,omitempty"`
-	RequestParameters  map[string]any          `json:"requestParameters"`
-	ResponseElements   map[string]any          `json:"responseElements"`
-	RequestID          string                  `json:"requestID,omitempty"`
-	EventID            string                  `json:"eventID"`
-	ReadOnly           bool                    `json:"readOnly"`
-	Resources          []service.TrailResource `json:"resources,omitempty"`
-	EventType          string                  `json:"eventType"`
-	ManagementEvent    bool                    `json:"managementEvent"`
-	RecipientAccountID string                  `json:"recipientAccountId"`
-	EventCategory      string                  `json:"eventCategory"`
+	EventVersion       string              `json:"eventVersion"`
+	UserIdentity       *userIdentity       `json:"userIdentity"`
+	EventTime          string              `json:"eventTime"`
+	EventSource        string              `json:"eventSource"`
+	EventName          string              `json:"eventName"`
+	AWSRegion          string              `json:"awsRegion"`
+	SourceIPAddress    string              `json:"sourceIPAddress"`
+	UserAgent          string              `json:"userAgent"`
+	ErrorCode          string              `json:"errorCode,omitempty"`
+	ErrorMessage       string              `json:"errorMessage,omitempty"`
+	RequestParameters  map[string]any      `json:"requestParameters"`
+	ResponseElements   map[string]any      `json:"responseElements"`
+	RequestID          string              `json:"requestID,omitempty"`
+	EventID            string              `json:"eventID"`
+	ReadOnly           bool                `json:"readOnly"`
+	Resources          []api.TrailResource `json:"resources,omitempty"`
+	EventType          string              `json:"eventType"`
+	ManagementEvent    bool                `json:"managementEvent"`
+	RecipientAccountID string              `json:"recipientAccountId"`
+	EventCategory      string              `json:"eventCategory"`
 }
 
 type userIdentity struct {
@@ -112,23 +112,23 @@ func (e *Entry) eventSource() string {
 
 // Username is the name LookupEvents shows and filters on: the user name for
 // IAM users, the session name for role sessions, "root" for the root user.
-func Username(p *service.Principal) string {
+func Username(p *api.Principal) string {
 	if p == nil {
 		return ""
 	}
 	switch p.Type {
-	case service.Root:
+	case api.Root:
 		return "root"
-	case service.IAMUser:
+	case api.IAMUser:
 		return p.UserName
-	case service.AssumedRole:
+	case api.AssumedRole:
 		return p.SessionName
 	}
 	return ""
 }
 
-func identity(p *service.Principal, invokedBy string) *userIdentity {
-	if p == nil || p.Type == service.Anonymous {
+func identity(p *api.Principal, invokedBy string) *userIdentity {
+	if p == nil || p.Type == api.Anonymous {
 		return &userIdentity{Type: "AWSAccount", AccountID: "ANONYMOUS_PRINCIPAL"}
 	}
 	id := &userIdentity{
@@ -140,13 +140,13 @@ func identity(p *service.Principal, invokedBy string) *userIdentity {
 		InvokedBy:   invokedBy,
 	}
 	switch p.Type {
-	case service.Root:
+	case api.Root:
 		if id.PrincipalID == "" {
 			id.PrincipalID = p.Account
 		}
-	case service.IAMUser:
+	case api.IAMUser:
 		id.UserName = p.UserName
-	case service.AssumedRole:
+	case api.AssumedRole:
 		sc := &sessionContext{
 			SessionIssuer: sessionIssuer{
 				Type:        "Role",
@@ -161,8 +161,8 @@ func identity(p *service.Principal, invokedBy string) *userIdentity {
 			sc.Attributes.CreationDate = p.SessionIssued.UTC().Format(timeFormat)
 		}
 		id.SessionContext = sc
-	case service.AWSService:
-		id = &userIdentity{Type: string(service.AWSService), InvokedBy: invokedBy}
+	case api.AWSService:
+		id = &userIdentity{Type: string(api.AWSService), InvokedBy: invokedBy}
 		if id.InvokedBy == "" {
 			id.InvokedBy = p.PrincipalID
 		}

@@ -13,24 +13,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
 const acct = "123456789012"
 
 var (
-	lambdaSvc = &service.Service{Name: "lambda", EventSource: "lambda.amazonaws.com"}
-	iamSvc    = &service.Service{Name: "iam", EventSource: "iam.amazonaws.com", Global: true}
+	lambdaSvc = &api.Service{Name: "lambda", EventSource: "lambda.amazonaws.com"}
+	iamSvc    = &api.Service{Name: "iam", EventSource: "iam.amazonaws.com", Global: true}
 
-	rootP = &service.Principal{Type: service.Root, Account: acct, ARN: "arn:aws:iam::" + acct + ":root", AccessKeyID: "AKIAROOT"}
-	userP = &service.Principal{Type: service.IAMUser, Account: acct, ARN: "arn:aws:iam::" + acct + ":user/alice",
+	rootP = &api.Principal{Type: api.Root, Account: acct, ARN: "arn:aws:iam::" + acct + ":root", AccessKeyID: "AKIAROOT"}
+	userP = &api.Principal{Type: api.IAMUser, Account: acct, ARN: "arn:aws:iam::" + acct + ":user/alice",
 		PrincipalID: "AIDAALICE", UserName: "alice", AccessKeyID: "AKIAALICE"}
-	roleP = &service.Principal{Type: service.AssumedRole, Account: acct,
+	roleP = &api.Principal{Type: api.AssumedRole, Account: acct,
 		ARN: "arn:aws:sts::" + acct + ":assumed-role/fn-role/my-fn", PrincipalID: "AROAFNROLE:my-fn",
 		AccessKeyID: "ASIAFN", RoleARN: "arn:aws:iam::" + acct + ":role/fn-role", RoleName: "fn-role",
 		RoleID: "AROAFNROLE", SessionName: "my-fn", SessionIssued: time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)}
-	svcP = &service.Principal{Type: service.AWSService, PrincipalID: "lambda.amazonaws.com", InvokedBy: "lambda.amazonaws.com"}
+	svcP = &api.Principal{Type: api.AWSService, PrincipalID: "lambda.amazonaws.com", InvokedBy: "lambda.amazonaws.com"}
 )
 
 func openStore(t testing.TB) store.Store {
@@ -58,10 +58,10 @@ func TestRecordFormat(t *testing.T) {
 	when := time.Date(2024, 5, 1, 10, 5, 6, 789e6, time.UTC)
 	base := Entry{Time: when, Service: lambdaSvc, Operation: "GetFunction", ReadOnly: true,
 		SourceIP: "10.0.0.1", UserAgent: "aws-cli/2", RequestID: "req-1", Region: "eu-west-1", Account: acct,
-		Details: service.TrailDetails{
+		Details: api.TrailDetails{
 			RequestParameters: map[string]any{"functionName": "my-fn"},
 			ResponseElements:  map[string]any{"ok": true},
-			Resources:         []service.TrailResource{{ARN: "arn:aws:lambda:eu-west-1:" + acct + ":function:my-fn", AccountID: acct, Type: "AWS::Lambda::Function"}},
+			Resources:         []api.TrailResource{{ARN: "arn:aws:lambda:eu-west-1:" + acct + ":function:my-fn", AccountID: acct, Type: "AWS::Lambda::Function"}},
 		}}
 	tests := []struct {
 		name     string
@@ -170,7 +170,7 @@ func TestRecordFormat(t *testing.T) {
 
 func TestEventFields(t *testing.T) {
 	e := Entry{Time: time.Now(), Service: lambdaSvc, Operation: "Invoke", Principal: roleP, Region: "us-east-1", Account: acct,
-		Details: service.TrailDetails{Resources: []service.TrailResource{
+		Details: api.TrailDetails{Resources: []api.TrailResource{
 			{ARN: "arn:aws:lambda:us-east-1:" + acct + ":function:f", AccountID: acct, Type: "AWS::Lambda::Function"}}}}
 	ev, err := e.event()
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/trail"
 )
@@ -26,14 +26,14 @@ const maxResults = 50
 
 // New returns the CloudTrail service reading the events rec records. Lookups
 // flush rec first, so a call made just before shows up.
-func New(rec *trail.Recorder) *service.Service {
+func New(rec *trail.Recorder) *api.Service {
 	h := &handler{rec: rec}
-	return &service.Service{
+	return &api.Service{
 		Name:         "cloudtrail",
 		EventSource:  "cloudtrail.amazonaws.com",
-		Protocol:     service.JSON11,
+		Protocol:     api.JSON11,
 		TargetPrefix: TargetPrefix,
-		Operations: map[string]*service.Operation{
+		Operations: map[string]*api.Operation{
 			"LookupEvents": {Name: "LookupEvents", Action: "cloudtrail:LookupEvents", ReadOnly: true, Handle: h.lookupEvents},
 		},
 	}
@@ -87,11 +87,11 @@ var attributeKeys = map[string]bool{
 	"ResourceType": true, "ResourceName": true, "EventSource": true, "AccessKeyId": true,
 }
 
-func lookupErr(format string, args ...any) *service.Error {
-	return service.Errorf(400, "InvalidLookupAttributesException", format, args...)
+func lookupErr(format string, args ...any) *api.Error {
+	return api.Errorf(400, "InvalidLookupAttributesException", format, args...)
 }
 
-func (h *handler) lookupEvents(c *service.Call) (any, error) {
+func (h *handler) lookupEvents(c *api.Call) (any, error) {
 	var in lookupEventsInput
 	if err := decode(c.Body, &in); err != nil {
 		return nil, err
@@ -103,7 +103,7 @@ func (h *handler) lookupEvents(c *service.Call) (any, error) {
 	}
 	if in.EventCategory != nil {
 		if *in.EventCategory != "insight" {
-			return nil, service.Errorf(400, "InvalidEventCategoryException", "Event category %s is not valid.", *in.EventCategory)
+			return nil, api.Errorf(400, "InvalidEventCategoryException", "Event category %s is not valid.", *in.EventCategory)
 		}
 		return &LookupEventsOutput{Events: []Event{}}, nil // no Insights events are generated
 	}
@@ -139,7 +139,7 @@ func decode(body []byte, v any) error {
 		return nil
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return service.Errorf(400, "SerializationException", "Start of structure or map found where not expected.")
+		return api.Errorf(400, "SerializationException", "Start of structure or map found where not expected.")
 	}
 	return nil
 }
@@ -174,19 +174,19 @@ func query(in *lookupEventsInput) (store.EventQuery, error) {
 		q.End = epoch(*in.EndTime)
 	}
 	if !q.Start.IsZero() && !q.End.IsZero() && q.Start.After(q.End) {
-		return q, service.Errorf(400, "InvalidTimeRangeException", "Start time must be earlier than or equal to end time.")
+		return q, api.Errorf(400, "InvalidTimeRangeException", "Start time must be earlier than or equal to end time.")
 	}
 	q.Limit = maxResults
 	if in.MaxResults != nil {
 		if *in.MaxResults < 1 || *in.MaxResults > maxResults {
-			return q, service.Errorf(400, "InvalidMaxResultsException", "MaxResults must be between 1 and %d.", maxResults)
+			return q, api.Errorf(400, "InvalidMaxResultsException", "MaxResults must be between 1 and %d.", maxResults)
 		}
 		q.Limit = *in.MaxResults
 	}
 	if in.NextToken != nil {
 		cur, ok := decodeToken(*in.NextToken, q)
 		if !ok {
-			return q, service.Errorf(400, "InvalidNextTokenException", "Invalid NextToken: the token is not valid for this request.")
+			return q, api.Errorf(400, "InvalidNextTokenException", "Invalid NextToken: the token is not valid for this request.")
 		}
 		q.Cursor = cur
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/trail"
 )
@@ -17,19 +17,19 @@ import (
 const acct = "123456789012"
 
 var (
-	alice = &service.Principal{Type: service.IAMUser, Account: acct, ARN: "arn:aws:iam::" + acct + ":user/alice",
+	alice = &api.Principal{Type: api.IAMUser, Account: acct, ARN: "arn:aws:iam::" + acct + ":user/alice",
 		PrincipalID: "AIDAALICE", UserName: "alice", AccessKeyID: "AKIAALICE"}
-	fnRole = &service.Principal{Type: service.AssumedRole, Account: acct,
+	fnRole = &api.Principal{Type: api.AssumedRole, Account: acct,
 		ARN: "arn:aws:sts::" + acct + ":assumed-role/fn-role/my-fn", PrincipalID: "AROAFN:my-fn",
 		AccessKeyID: "ASIAFN", RoleARN: "arn:aws:iam::" + acct + ":role/fn-role", RoleName: "fn-role", RoleID: "AROAFN", SessionName: "my-fn"}
-	lambdaSvc = &service.Service{Name: "lambda", EventSource: "lambda.amazonaws.com"}
-	iamSvc    = &service.Service{Name: "iam", EventSource: "iam.amazonaws.com", Global: true}
+	lambdaSvc = &api.Service{Name: "lambda", EventSource: "lambda.amazonaws.com"}
+	iamSvc    = &api.Service{Name: "iam", EventSource: "iam.amazonaws.com", Global: true}
 	base      = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 )
 
 type fixture struct {
 	rec *trail.Recorder
-	svc *service.Service
+	svc *api.Service
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -51,7 +51,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) lookup(t *testing.T, body string) (*LookupEventsOutput, error) {
 	t.Helper()
 	op := f.svc.Operations["LookupEvents"]
-	c := &service.Call{Context: context.Background(), Body: []byte(body), Service: f.svc, Operation: op,
+	c := &api.Call{Context: context.Background(), Body: []byte(body), Service: f.svc, Operation: op,
 		Principal: alice, Account: acct, Region: "us-east-1", Time: time.Now()}
 	out, err := op.Handle(c)
 	if err != nil {
@@ -77,13 +77,13 @@ func seed(rec *trail.Recorder, start time.Time) {
 	fnARN := "arn:aws:lambda:us-east-1:" + acct + ":function:my-fn"
 	roleARN := "arn:aws:iam::" + acct + ":role/fn-role"
 	entries := []trail.Entry{
-		{Service: iamSvc, Operation: "CreateRole", Principal: alice, Details: service.TrailDetails{
-			Resources: []service.TrailResource{{ARN: roleARN, AccountID: acct, Type: "AWS::IAM::Role"}}}},
-		{Service: lambdaSvc, Operation: "CreateFunction20150331", Principal: alice, Details: service.TrailDetails{
-			Resources: []service.TrailResource{{ARN: fnARN, AccountID: acct, Type: "AWS::Lambda::Function"}}}},
+		{Service: iamSvc, Operation: "CreateRole", Principal: alice, Details: api.TrailDetails{
+			Resources: []api.TrailResource{{ARN: roleARN, AccountID: acct, Type: "AWS::IAM::Role"}}}},
+		{Service: lambdaSvc, Operation: "CreateFunction20150331", Principal: alice, Details: api.TrailDetails{
+			Resources: []api.TrailResource{{ARN: fnARN, AccountID: acct, Type: "AWS::Lambda::Function"}}}},
 		{Service: lambdaSvc, Operation: "GetFunction20150331v2", ReadOnly: true, Principal: alice},
-		{Service: lambdaSvc, Operation: "Invoke", Principal: alice, Details: service.TrailDetails{
-			Resources: []service.TrailResource{{ARN: fnARN, AccountID: acct, Type: "AWS::Lambda::Function"}}}},
+		{Service: lambdaSvc, Operation: "Invoke", Principal: alice, Details: api.TrailDetails{
+			Resources: []api.TrailResource{{ARN: fnARN, AccountID: acct, Type: "AWS::Lambda::Function"}}}},
 		{EventSource: "logs.amazonaws.com", Operation: "CreateLogStream", Principal: fnRole, InvokedBy: "lambda.amazonaws.com"},
 		{EventSource: "logs.amazonaws.com", Operation: "PutLogEvents", Principal: fnRole, InvokedBy: "lambda.amazonaws.com"},
 		{Service: iamSvc, Operation: "GetRole", ReadOnly: true, Principal: fnRole, ErrorCode: "AccessDenied", ErrorMessage: "denied"},
@@ -314,7 +314,7 @@ func TestLookupErrors(t *testing.T) {
 func TestOperationTable(t *testing.T) {
 	svc := New(nil)
 	op := svc.Operations["LookupEvents"]
-	if svc.Name != "cloudtrail" || svc.TargetPrefix != TargetPrefix || svc.Protocol != service.JSON11 || svc.EventSource != "cloudtrail.amazonaws.com" {
+	if svc.Name != "cloudtrail" || svc.TargetPrefix != TargetPrefix || svc.Protocol != api.JSON11 || svc.EventSource != "cloudtrail.amazonaws.com" {
 		t.Errorf("service = %+v", svc)
 	}
 	if op.Action != "cloudtrail:LookupEvents" || !op.ReadOnly || op.Resource != nil {
@@ -324,7 +324,7 @@ func TestOperationTable(t *testing.T) {
 
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
-	var se *service.Error
+	var se *api.Error
 	if !errors.As(err, &se) || se.Code != code || se.Status != 400 || se.Message == "" {
 		t.Errorf("error = %v, want %s", err, code)
 	}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -70,7 +70,7 @@ func (i *IAM) EnsureRootKey(ctx context.Context, accessKeyID, secret string) err
 // LookupAccessKey returns the principal and secret of a long-term access
 // key (the root key or an IAM user's). It returns ErrNoSuchKey for an
 // unknown id and ErrInactiveKey for an inactive key. Answers are cached.
-func (i *IAM) LookupAccessKey(ctx context.Context, id string) (*service.Principal, string, error) {
+func (i *IAM) LookupAccessKey(ctx context.Context, id string) (*api.Principal, string, error) {
 	k := i.keys.get(id)
 	if k == nil {
 		var err error
@@ -99,8 +99,8 @@ func (i *IAM) loadKey(ctx context.Context, id string) (*cachedKey, error) {
 	}
 	k := &cachedKey{secret: string(secret), active: rec.Status == statusActive}
 	if rec.User == "" {
-		k.principal = service.Principal{
-			Type:        service.Root,
+		k.principal = api.Principal{
+			Type:        api.Root,
 			Account:     i.account,
 			ARN:         "arn:aws:iam::" + i.account + ":root",
 			PrincipalID: i.account,
@@ -114,8 +114,8 @@ func (i *IAM) loadKey(ctx context.Context, id string) (*cachedKey, error) {
 		if u == nil {
 			return nil, ErrNoSuchKey
 		}
-		k.principal = service.Principal{
-			Type:        service.IAMUser,
+		k.principal = api.Principal{
+			Type:        api.IAMUser,
 			Account:     i.account,
 			ARN:         i.userARN(u.Path, u.Name),
 			PrincipalID: u.ID,
@@ -132,7 +132,7 @@ func (i *IAM) loadKey(ctx context.Context, id string) (*cachedKey, error) {
 // a role session, together with the given session policies. The root user
 // has none: it returns nil, nil. A user or role that no longer exists gets
 // a set that allows nothing.
-func (i *IAM) PolicySet(ctx context.Context, p *service.Principal, session []policy.Named) (*policy.PolicySet, error) {
+func (i *IAM) PolicySet(ctx context.Context, p *api.Principal, session []policy.Named) (*policy.PolicySet, error) {
 	if p == nil {
 		return nil, fmt.Errorf("iam: no principal")
 	}
@@ -142,11 +142,11 @@ func (i *IAM) PolicySet(ctx context.Context, p *service.Principal, session []pol
 	var k *kind
 	var name string
 	switch p.Type {
-	case service.Root:
+	case api.Root:
 		return nil, nil
-	case service.IAMUser:
+	case api.IAMUser:
 		k, name = userKind, p.UserName
-	case service.AssumedRole:
+	case api.AssumedRole:
 		k, name = roleKind, p.RoleName
 		if name == "" {
 			name = p.RoleARN[strings.LastIndexByte(p.RoleARN, '/')+1:]
@@ -162,7 +162,7 @@ func (i *IAM) PolicySet(ctx context.Context, p *service.Principal, session []pol
 	gen := i.sets.generation()
 	var in policy.SetInput
 	e, err := k.load(i, ctx, i.store, name)
-	var se *service.Error
+	var se *api.Error
 	switch {
 	case errors.As(err, &se) && se.Code == "NoSuchEntity":
 		// A session of a deleted role (or a key of a deleted user) keeps

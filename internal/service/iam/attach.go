@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -12,7 +12,7 @@ import (
 
 // policyArgs reads the entity name and the PolicyArn that attaching and
 // detaching take.
-func (k *kind) policyArgs(c *service.Call) (name, arn string, err error) {
+func (k *kind) policyArgs(c *api.Call) (name, arn string, err error) {
 	f := newForm(c)
 	name = f.str(k.param, k.field, true)
 	arn = f.str("PolicyArn", fARN, true)
@@ -25,7 +25,7 @@ func (k *kind) policyArgs(c *service.Call) (name, arn string, err error) {
 	return name, arn, nil
 }
 
-func (k *kind) attachPolicy(i *IAM, c *service.Call) (any, error) {
+func (k *kind) attachPolicy(i *IAM, c *api.Call) (any, error) {
 	name, arn, err := k.policyArgs(c)
 	if err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func (k *kind) attachPolicy(i *IAM, c *service.Call) (any, error) {
 	return nil, err
 }
 
-func (k *kind) detachPolicy(i *IAM, c *service.Call) (any, error) {
+func (k *kind) detachPolicy(i *IAM, c *api.Call) (any, error) {
 	name, arn, err := k.policyArgs(c)
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ type attachedResult struct {
 	page
 }
 
-func (k *kind) listAttached(i *IAM, c *service.Call) (any, error) {
+func (k *kind) listAttached(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str(k.param, k.field, true)
 	prefix := f.str("PathPrefix", fPolicyPath, false)
@@ -139,7 +139,7 @@ type entitiesResult struct {
 	page
 }
 
-func listEntitiesForPolicy(i *IAM, c *service.Call) (any, error) {
+func listEntitiesForPolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	arn := f.str("PolicyArn", fARN, true)
 	filter := f.enum("EntityFilter", "User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")

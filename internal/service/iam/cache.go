@@ -4,8 +4,8 @@ import (
 	"crypto/sha256"
 	"sync"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 )
 
 // keyCache holds the long-term access keys looked up so far.
@@ -15,7 +15,7 @@ type keyCache struct {
 }
 
 type cachedKey struct {
-	principal service.Principal
+	principal api.Principal
 	secret    string
 	active    bool
 }

@@ -4,16 +4,16 @@ import (
 	"context"
 	"testing"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 )
 
 func TestPolicySetInvalidation(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.must("CreateRole", "RoleName", "fn", "AssumeRolePolicyDocument", lambdaTrust)
-	session := &service.Principal{
-		Type: service.AssumedRole, Account: testAccount, ARN: "arn:aws:sts::123456789012:assumed-role/fn/s",
+	session := &api.Principal{
+		Type: api.AssumedRole, Account: testAccount, ARN: "arn:aws:sts::123456789012:assumed-role/fn/s",
 		RoleARN: "arn:aws:iam::123456789012:role/fn", RoleName: "fn", SessionName: "s",
 	}
 	decide := func(action string, sessionPolicies ...policy.Named) policy.Effect {
@@ -137,7 +137,7 @@ func TestPolicySetUser(t *testing.T) {
 	}
 }
 
-func mustSet(t *testing.T, f *fixture, p *service.Principal) *policy.PolicySet {
+func mustSet(t *testing.T, f *fixture, p *api.Principal) *policy.PolicySet {
 	t.Helper()
 	s, err := f.iam.PolicySet(context.Background(), p, nil)
 	if err != nil {
@@ -150,7 +150,7 @@ func BenchmarkPolicySetCached(b *testing.B) {
 	f := newFixture(b)
 	f.must("CreateRole", "RoleName", "fn", "AssumeRolePolicyDocument", lambdaTrust)
 	f.must("AttachRolePolicy", "RoleName", "fn", "PolicyArn", basicExecARN)
-	p := &service.Principal{Type: service.AssumedRole, Account: testAccount, RoleName: "fn"}
+	p := &api.Principal{Type: api.AssumedRole, Account: testAccount, RoleName: "fn"}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

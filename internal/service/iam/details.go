@@ -3,7 +3,7 @@ package iam
 import (
 	"slices"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 // GetAccountAuthorizationDetails.
@@ -81,7 +81,7 @@ func attachedDetails(arns []string) list[attachedPolicyXML] {
 	return out
 }
 
-func getAccountAuthorizationDetails(i *IAM, c *service.Call) (any, error) {
+func getAccountAuthorizationDetails(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	filter := f.strings("Filter", fAny, false)
 	marker, max := f.paging()

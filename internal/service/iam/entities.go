@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -69,7 +69,7 @@ func (k *kind) cacheKey(name string) string { return k.noun + "/" + nameKey(name
 
 // change loads the named entity, applies fn and stores it, then drops the
 // entity's compiled policies.
-func (k *kind) change(i *IAM, c *service.Call, name string, fn func(tx store.Tx, e entity) error) error {
+func (k *kind) change(i *IAM, c *api.Call, name string, fn func(tx store.Tx, e entity) error) error {
 	err := i.update(c.Context, func(tx store.Tx) error {
 		e, err := k.load(i, c.Context, tx, name)
 		if err != nil {
@@ -89,7 +89,7 @@ func (k *kind) change(i *IAM, c *service.Call, name string, fn func(tx store.Tx,
 
 // create stores e, a new entity, unless one of its name exists, and counts
 // the use of its permissions boundary.
-func (k *kind) create(i *IAM, c *service.Call, e entity) error {
+func (k *kind) create(i *IAM, c *api.Call, e entity) error {
 	key := nameKey(e.name())
 	err := i.update(c.Context, func(tx store.Tx) error {
 		have, err := get[struct{}](c.Context, tx, k.table, key)
@@ -115,7 +115,7 @@ func (k *kind) create(i *IAM, c *service.Call, e entity) error {
 
 // remove deletes the named entity once nothing depends on it any more, and
 // releases its permissions boundary.
-func (k *kind) remove(i *IAM, c *service.Call, name string) error {
+func (k *kind) remove(i *IAM, c *api.Call, name string) error {
 	err := i.update(c.Context, func(tx store.Tx) error {
 		e, err := k.load(i, c.Context, tx, name)
 		if err != nil {
@@ -149,7 +149,7 @@ func (k *kind) remove(i *IAM, c *service.Call, name string) error {
 func listByPath[T any, P interface {
 	*T
 	entity
-}, X any](i *IAM, c *service.Call, table string, render func(P) X) (list[X], page, error) {
+}, X any](i *IAM, c *api.Call, table string, render func(P) X) (list[X], page, error) {
 	f := newForm(c)
 	prefix := f.str("PathPrefix", fPathPrefix, false)
 	marker, max := f.paging()

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/crypt"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -24,9 +24,9 @@ const basicExecARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecuti
 type fixture struct {
 	t    testing.TB
 	iam  *IAM
-	svc  *service.Service
+	svc  *api.Service
 	st   store.Store
-	root *service.Principal
+	root *api.Principal
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -48,7 +48,7 @@ func newFixture(t testing.TB) *fixture {
 	}
 	return &fixture{
 		t: t, iam: i, svc: i.Service(), st: st,
-		root: &service.Principal{Type: service.Root, Account: testAccount, ARN: "arn:aws:iam::" + testAccount + ":root", PrincipalID: testAccount},
+		root: &api.Principal{Type: api.Root, Account: testAccount, ARN: "arn:aws:iam::" + testAccount + ":root", PrincipalID: testAccount},
 	}
 }
 
@@ -63,7 +63,7 @@ func params(kv ...string) url.Values {
 
 // callAs runs operation op through the table as principal p and returns
 // the XML the gateway would put inside <{op}Result>.
-func (f *fixture) callAs(p *service.Principal, op string, kv ...string) (string, error) {
+func (f *fixture) callAs(p *api.Principal, op string, kv ...string) (string, error) {
 	f.t.Helper()
 	o, ok := f.svc.Operations[op]
 	if !ok {
@@ -72,7 +72,7 @@ func (f *fixture) callAs(p *service.Principal, op string, kv ...string) (string,
 	if o.Action != "iam:"+op {
 		f.t.Fatalf("%s: action %q", op, o.Action)
 	}
-	c := &service.Call{
+	c := &api.Call{
 		Context: context.Background(), Params: params(kv...), Service: f.svc, Operation: o,
 		Principal: p, Account: testAccount, Region: "us-east-1", RequestID: "req", Time: time.Now(),
 	}
@@ -83,7 +83,7 @@ func (f *fixture) callAs(p *service.Principal, op string, kv ...string) (string,
 	}
 	out, err := o.Handle(c)
 	if err != nil {
-		var se *service.Error
+		var se *api.Error
 		if !errors.As(err, &se) {
 			f.t.Fatalf("%s: non-AWS error: %v", op, err)
 		}
@@ -119,7 +119,7 @@ func (f *fixture) must(op string, kv ...string) string {
 func (f *fixture) fails(code string, status int, message string, op string, kv ...string) {
 	f.t.Helper()
 	_, err := f.call(op, kv...)
-	var se *service.Error
+	var se *api.Error
 	if !errors.As(err, &se) {
 		f.t.Fatalf("%s: got %v, want %s", op, err, code)
 	}

@@ -11,8 +11,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/crypt"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -73,25 +73,25 @@ func New(ctx context.Context, cfg Config) (*IAM, error) {
 }
 
 // Service returns the operation table.
-func (i *IAM) Service() *service.Service {
-	ops := make(map[string]*service.Operation, len(operations))
+func (i *IAM) Service() *api.Service {
+	ops := make(map[string]*api.Operation, len(operations))
 	for _, o := range operations {
 		h, res := o.handle, o.resource
-		op := &service.Operation{
+		op := &api.Operation{
 			Name:     o.name,
 			Action:   "iam:" + o.name,
 			ReadOnly: o.readOnly,
-			Handle:   func(c *service.Call) (any, error) { return h(i, c) },
+			Handle:   func(c *api.Call) (any, error) { return h(i, c) },
 		}
 		if res != nil {
-			op.Resource = func(c *service.Call) (string, error) { return res(i, c) }
+			op.Resource = func(c *api.Call) (string, error) { return res(i, c) }
 		}
 		ops[o.name] = op
 	}
-	return &service.Service{
+	return &api.Service{
 		Name:         "iam",
 		EventSource:  "iam.amazonaws.com",
-		Protocol:     service.Query,
+		Protocol:     api.Query,
 		XMLNamespace: Namespace,
 		Operations:   ops,
 		Global:       true,

@@ -1,14 +1,14 @@
 package iam
 
 import (
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
 // Inline policies: Put/Get/List/Delete{Role,User}Policy.
 
-func (k *kind) putPolicy(i *IAM, c *service.Call) (any, error) {
+func (k *kind) putPolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str(k.param, k.field, true)
 	pname := f.str("PolicyName", fPolicyName, true)
@@ -37,7 +37,7 @@ type getInlineResult struct {
 	PolicyDocument string `xml:"PolicyDocument"`
 }
 
-func (k *kind) getPolicy(i *IAM, c *service.Call) (any, error) {
+func (k *kind) getPolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str(k.param, k.field, true)
 	pname := f.str("PolicyName", fPolicyName, true)
@@ -66,7 +66,7 @@ type policyNamesResult struct {
 	page
 }
 
-func (k *kind) listPolicies(i *IAM, c *service.Call) (any, error) {
+func (k *kind) listPolicies(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str(k.param, k.field, true)
 	marker, max := f.paging()
@@ -88,7 +88,7 @@ func (k *kind) listPolicies(i *IAM, c *service.Call) (any, error) {
 	return policyNamesResult{PolicyNames: append(list[string]{}, names...), page: pg}, nil
 }
 
-func (k *kind) deletePolicy(i *IAM, c *service.Call) (any, error) {
+func (k *kind) deletePolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str(k.param, k.field, true)
 	pname := f.str("PolicyName", fPolicyName, true)
@@ -110,7 +110,7 @@ func (k *kind) deletePolicy(i *IAM, c *service.Call) (any, error) {
 
 // useBoundary checks that arn names a managed policy usable as a boundary
 // and adds delta to its boundary usage count.
-func (i *IAM) useBoundary(c *service.Call, tx store.Tx, arn string, delta int) error {
+func (i *IAM) useBoundary(c *api.Call, tx store.Tx, arn string, delta int) error {
 	if !validARN(arn) {
 		return invalidInput("ARN %s is not valid.", arn)
 	}
@@ -128,7 +128,7 @@ func (i *IAM) useBoundary(c *service.Call, tx store.Tx, arn string, delta int) e
 	return put(c.Context, tx, tablePolicies, key, p)
 }
 
-func (k *kind) putBoundary(i *IAM, c *service.Call) (any, error) {
+func (k *kind) putBoundary(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str(k.param, k.field, true)
 	arn := f.str("PermissionsBoundary", fARN, true)
@@ -150,7 +150,7 @@ func (k *kind) putBoundary(i *IAM, c *service.Call) (any, error) {
 	return nil, err
 }
 
-func (k *kind) deleteBoundary(i *IAM, c *service.Call) (any, error) {
+func (k *kind) deleteBoundary(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str(k.param, k.field, true)
 	if err := f.err(); err != nil {

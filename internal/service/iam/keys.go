@@ -1,7 +1,7 @@
 package iam
 
 import (
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -24,7 +24,7 @@ type accessKeyResult struct {
 }
 
 // ownedKeys returns the key records of a user, or of the root user.
-func (i *IAM) ownedKeys(c *service.Call, r store.Reader, user string, root bool) ([]*keyRecord, *userRecord, error) {
+func (i *IAM) ownedKeys(c *api.Call, r store.Reader, user string, root bool) ([]*keyRecord, *userRecord, error) {
 	if root {
 		recs, err := all[keyRecord](c.Context, r, tableKeys, "")
 		if err != nil {
@@ -55,7 +55,7 @@ func (i *IAM) ownedKeys(c *service.Call, r store.Reader, user string, root bool)
 	return out, u, nil
 }
 
-func createAccessKey(i *IAM, c *service.Call) (any, error) {
+func createAccessKey(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	f.str("UserName", fExistUser, false)
 	if err := f.err(); err != nil {
@@ -115,7 +115,7 @@ type listAccessKeysResult struct {
 	page
 }
 
-func listAccessKeys(i *IAM, c *service.Call) (any, error) {
+func listAccessKeys(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	f.str("UserName", fExistUser, false)
 	marker, max := f.paging()
@@ -145,7 +145,7 @@ func listAccessKeys(i *IAM, c *service.Call) (any, error) {
 
 // ownedKey reads key id, which must belong to the user (or root) the
 // request names.
-func (i *IAM) ownedKey(c *service.Call, tx store.Reader, f *form, id string) (*keyRecord, error) {
+func (i *IAM) ownedKey(c *api.Call, tx store.Reader, f *form, id string) (*keyRecord, error) {
 	user, root, err := i.callerUser(c, f)
 	if err != nil {
 		return nil, err
@@ -165,7 +165,7 @@ func (i *IAM) ownedKey(c *service.Call, tx store.Reader, f *form, id string) (*k
 	return k, nil
 }
 
-func updateAccessKey(i *IAM, c *service.Call) (any, error) {
+func updateAccessKey(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	f.str("UserName", fExistUser, false)
 	id := f.str("AccessKeyId", fKeyID, true)
@@ -194,7 +194,7 @@ func updateAccessKey(i *IAM, c *service.Call) (any, error) {
 	return nil, nil
 }
 
-func deleteAccessKey(i *IAM, c *service.Call) (any, error) {
+func deleteAccessKey(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	f.str("UserName", fExistUser, false)
 	id := f.str("AccessKeyId", fKeyID, true)
@@ -236,7 +236,7 @@ type lastUsedResult struct {
 	AccessKeyLastUsed accessKeyLastUsedXML `xml:"AccessKeyLastUsed"`
 }
 
-func getAccessKeyLastUsed(i *IAM, c *service.Call) (any, error) {
+func getAccessKeyLastUsed(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	id := f.str("AccessKeyId", fKeyID, true)
 	if err := f.err(); err != nil {

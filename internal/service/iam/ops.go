@@ -2,7 +2,7 @@ package iam
 
 import (
 	"errors"
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 // opSpec is one row of the operation table.
@@ -10,8 +10,8 @@ type opSpec struct {
 	name     string
 	readOnly bool
 	// resource returns the ARN the action is authorized on; nil means "*".
-	resource func(i *IAM, c *service.Call) (string, error)
-	handle   func(i *IAM, c *service.Call) (any, error)
+	resource func(i *IAM, c *api.Call) (string, error)
+	handle   func(i *IAM, c *api.Call) (any, error)
 }
 
 // operations lists every IAM operation rolecall implements, with the
@@ -85,11 +85,11 @@ var operations = []opSpec{
 }
 
 // roleResource is the ARN of the role named by RoleName.
-func roleResource(i *IAM, c *service.Call) (string, error) {
+func roleResource(i *IAM, c *api.Call) (string, error) {
 	name := c.Params.Get("RoleName")
 	path := c.Params.Get("Path")
 	// The cached role description: authorization runs on every request.
-	var nse *service.Error
+	var nse *api.Error
 	if ri, err := i.Role(c.Context, i.account, name); err == nil {
 		name, path = ri.Name, ri.Path
 	} else if !errors.As(err, &nse) || nse.Code != "NoSuchEntity" {
@@ -102,7 +102,7 @@ func roleResource(i *IAM, c *service.Call) (string, error) {
 }
 
 // userResource is the ARN of the user named by UserName, or the caller's.
-func userResource(i *IAM, c *service.Call) (string, error) {
+func userResource(i *IAM, c *api.Call) (string, error) {
 	name, ok := c.Params["UserName"]
 	if !ok {
 		if c.Principal != nil && c.Principal.ARN != "" {
@@ -123,7 +123,7 @@ func userResource(i *IAM, c *service.Call) (string, error) {
 }
 
 // policyResource is PolicyArn, or for CreatePolicy the ARN to be.
-func policyResource(i *IAM, c *service.Call) (string, error) {
+func policyResource(i *IAM, c *api.Call) (string, error) {
 	if arn := c.Params.Get("PolicyArn"); arn != "" {
 		return arn, nil
 	}
@@ -135,7 +135,7 @@ func policyResource(i *IAM, c *service.Call) (string, error) {
 }
 
 // keyResource is the ARN of the user owning AccessKeyId.
-func keyResource(i *IAM, c *service.Call) (string, error) {
+func keyResource(i *IAM, c *api.Call) (string, error) {
 	k, err := get[keyRecord](c.Context, i.store, tableKeys, c.Params.Get("AccessKeyId"))
 	if err != nil || k == nil || k.User == "" {
 		return "*", err
@@ -148,7 +148,7 @@ func keyResource(i *IAM, c *service.Call) (string, error) {
 }
 
 // simulationResource is the principal whose policies are simulated.
-func simulationResource(_ *IAM, c *service.Call) (string, error) {
+func simulationResource(_ *IAM, c *api.Call) (string, error) {
 	if arn := c.Params.Get("PolicySourceArn"); arn != "" {
 		return arn, nil
 	}

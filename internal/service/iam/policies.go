@@ -4,8 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -40,7 +40,7 @@ func versionOut(p *policyRecord, v *versionRecord, withDoc bool) policyVersionXM
 }
 
 // mustPolicy reads the managed policy arn names, or the error IAM gives.
-func (i *IAM) mustPolicy(c *service.Call, r store.Reader, arn string) (*policyRecord, error) {
+func (i *IAM) mustPolicy(c *api.Call, r store.Reader, arn string) (*policyRecord, error) {
 	if !validARN(arn) {
 		return nil, invalidInput("ARN %s is not valid.", arn)
 	}
@@ -56,7 +56,7 @@ func (i *IAM) mustPolicy(c *service.Call, r store.Reader, arn string) (*policyRe
 
 // changePolicy applies fn to the customer managed policy arn names. AWS
 // managed policies cannot be changed.
-func (i *IAM) changePolicy(c *service.Call, arn string, fn func(p *policyRecord) error) (*policyRecord, error) {
+func (i *IAM) changePolicy(c *api.Call, arn string, fn func(p *policyRecord) error) (*policyRecord, error) {
 	var out *policyRecord
 	err := i.update(c.Context, func(tx store.Tx) error {
 		p, err := i.mustPolicy(c, tx, arn)
@@ -77,7 +77,7 @@ func (i *IAM) changePolicy(c *service.Call, arn string, fn func(p *policyRecord)
 }
 
 // notModifiable is IAM's answer to changing a policy AWS owns.
-func notModifiable(c *service.Call, arn string) error {
+func notModifiable(c *api.Call, arn string) error {
 	caller := "arn:aws:iam::" + c.Account + ":root"
 	if c.Principal != nil && c.Principal.ARN != "" {
 		caller = c.Principal.ARN
@@ -87,9 +87,9 @@ func notModifiable(c *service.Call, arn string) error {
 		op = c.Operation.Name
 	}
 	if op == "DeletePolicy" {
-		return service.AccessDenied("Cannot delete policies outside your own account.")
+		return api.AccessDenied("Cannot delete policies outside your own account.")
 	}
-	return service.AccessDenied("User: " + caller + " is not authorized to perform: iam:" + op + " on resource: policy " + arn)
+	return api.AccessDenied("User: " + caller + " is not authorized to perform: iam:" + op + " on resource: policy " + arn)
 }
 
 // checkManagedDocument validates a managed policy document.
@@ -107,7 +107,7 @@ type policyResult struct {
 	Policy policyXML `xml:"Policy"`
 }
 
-func createPolicy(i *IAM, c *service.Call) (any, error) {
+func createPolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str("PolicyName", fPolicyName, true)
 	path := f.str("Path", fPolicyPath, false)
@@ -157,7 +157,7 @@ func createPolicy(i *IAM, c *service.Call) (any, error) {
 	return policyResult{Policy: policyOut(p, false)}, nil
 }
 
-func getPolicy(i *IAM, c *service.Call) (any, error) {
+func getPolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	arn := f.str("PolicyArn", fARN, true)
 	if err := f.err(); err != nil {
@@ -175,7 +175,7 @@ type listPoliciesResult struct {
 	page
 }
 
-func listPolicies(i *IAM, c *service.Call) (any, error) {
+func listPolicies(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	scope := f.enum("Scope", "All", "AWS", "Local")
 	onlyAttached := f.boolean("OnlyAttached")
@@ -228,7 +228,7 @@ func listPolicies(i *IAM, c *service.Call) (any, error) {
 	return listPoliciesResult{Policies: out, page: pg}, nil
 }
 
-func deletePolicy(i *IAM, c *service.Call) (any, error) {
+func deletePolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	arn := f.str("PolicyArn", fARN, true)
 	if err := f.err(); err != nil {
@@ -258,7 +258,7 @@ type policyVersionResult struct {
 	PolicyVersion policyVersionXML `xml:"PolicyVersion"`
 }
 
-func createPolicyVersion(i *IAM, c *service.Call) (any, error) {
+func createPolicyVersion(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	arn := f.str("PolicyArn", fARN, true)
 	doc := f.str("PolicyDocument", fDocument, true)
@@ -292,7 +292,7 @@ func createPolicyVersion(i *IAM, c *service.Call) (any, error) {
 	return policyVersionResult{PolicyVersion: versionOut(p, &v, false)}, nil
 }
 
-func getPolicyVersion(i *IAM, c *service.Call) (any, error) {
+func getPolicyVersion(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	arn := f.str("PolicyArn", fARN, true)
 	vid := f.str("VersionId", fVersionID, true)
@@ -319,7 +319,7 @@ type listVersionsResult struct {
 	page
 }
 
-func listPolicyVersions(i *IAM, c *service.Call) (any, error) {
+func listPolicyVersions(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	arn := f.str("PolicyArn", fARN, true)
 	marker, max := f.paging()
@@ -344,7 +344,7 @@ func listPolicyVersions(i *IAM, c *service.Call) (any, error) {
 
 // changeVersion applies fn to the customer managed policy PolicyArn names
 // once the version VersionId names is known to exist.
-func (i *IAM) changeVersion(c *service.Call, fn func(p *policyRecord, vid string) error) error {
+func (i *IAM) changeVersion(c *api.Call, fn func(p *policyRecord, vid string) error) error {
 	f := newForm(c)
 	arn := f.str("PolicyArn", fARN, true)
 	vid := f.str("VersionId", fVersionID, true)
@@ -360,7 +360,7 @@ func (i *IAM) changeVersion(c *service.Call, fn func(p *policyRecord, vid string
 	return err
 }
 
-func deletePolicyVersion(i *IAM, c *service.Call) (any, error) {
+func deletePolicyVersion(i *IAM, c *api.Call) (any, error) {
 	err := i.changeVersion(c, func(p *policyRecord, vid string) error {
 		if vid == p.Default {
 			return deleteConflict("Cannot delete the default version of a policy.")
@@ -377,7 +377,7 @@ func deletePolicyVersion(i *IAM, c *service.Call) (any, error) {
 	return nil, err
 }
 
-func setDefaultPolicyVersion(i *IAM, c *service.Call) (any, error) {
+func setDefaultPolicyVersion(i *IAM, c *api.Call) (any, error) {
 	err := i.changeVersion(c, func(p *policyRecord, vid string) error {
 		if p.Default != vid {
 			p.Default = vid

@@ -1,8 +1,8 @@
 package iam
 
 import (
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -30,7 +30,7 @@ type roleResult struct {
 	Role roleXML `xml:"Role"`
 }
 
-func createRole(i *IAM, c *service.Call) (any, error) {
+func createRole(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	path := f.str("Path", fPath, false)
 	name := f.str("RoleName", fRoleName, true)
@@ -78,7 +78,7 @@ func createRole(i *IAM, c *service.Call) (any, error) {
 	return roleResult{Role: x}, nil
 }
 
-func getRole(i *IAM, c *service.Call) (any, error) {
+func getRole(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str("RoleName", fRoleName, true)
 	if err := f.err(); err != nil {
@@ -96,7 +96,7 @@ type listRolesResult struct {
 	page
 }
 
-func listRoles(i *IAM, c *service.Call) (any, error) {
+func listRoles(i *IAM, c *api.Call) (any, error) {
 	roles, pg, err := listByPath(i, c, tableRoles, func(r *roleRecord) roleXML {
 		x := i.roleXML(r, false)
 		x.Tags, x.PermissionsBoundary = nil, nil // ListRoles omits them
@@ -110,7 +110,7 @@ func listRoles(i *IAM, c *service.Call) (any, error) {
 
 // changeRole loads the role named by RoleName, applies fn and stores it.
 // fn may return an error to abandon the change.
-func (i *IAM) changeRole(c *service.Call, name string, fn func(tx store.Tx, r *roleRecord) error) (*roleRecord, error) {
+func (i *IAM) changeRole(c *api.Call, name string, fn func(tx store.Tx, r *roleRecord) error) (*roleRecord, error) {
 	var rec *roleRecord
 	err := roleKind.change(i, c, name, func(tx store.Tx, e entity) error {
 		rec = e.(*roleRecord)
@@ -122,7 +122,7 @@ func (i *IAM) changeRole(c *service.Call, name string, fn func(tx store.Tx, r *r
 	return rec, nil
 }
 
-func updateRole(i *IAM, c *service.Call) (any, error) {
+func updateRole(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str("RoleName", fRoleName, true)
 	desc := f.str("Description", fRoleDesc, false)
@@ -146,7 +146,7 @@ func updateRole(i *IAM, c *service.Call) (any, error) {
 	return struct{}{}, nil
 }
 
-func updateRoleDescription(i *IAM, c *service.Call) (any, error) {
+func updateRoleDescription(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str("RoleName", fRoleName, true)
 	desc := f.str("Description", fRoleDesc, true)
@@ -163,7 +163,7 @@ func updateRoleDescription(i *IAM, c *service.Call) (any, error) {
 	return roleResult{Role: i.roleXML(rec, false)}, nil
 }
 
-func updateAssumeRolePolicy(i *IAM, c *service.Call) (any, error) {
+func updateAssumeRolePolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str("RoleName", fRoleName, true)
 	doc := f.str("PolicyDocument", fDocument, true)
@@ -183,7 +183,7 @@ func updateAssumeRolePolicy(i *IAM, c *service.Call) (any, error) {
 	return nil, err
 }
 
-func deleteRole(i *IAM, c *service.Call) (any, error) {
+func deleteRole(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str("RoleName", fRoleName, true)
 	if err := f.err(); err != nil {

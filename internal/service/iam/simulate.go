@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 )
 
 // The policy simulator: SimulatePrincipalPolicy and SimulateCustomPolicy.
@@ -137,7 +137,7 @@ func (s *simulation) addResourcePolicy(doc string) error {
 	return nil
 }
 
-func simulatePrincipalPolicy(i *IAM, c *service.Call) (any, error) {
+func simulatePrincipalPolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	source := f.str("PolicySourceArn", fARN, true)
 	s, inputs, boundaries, resourcePolicy := simInputs(f)
@@ -209,7 +209,7 @@ func simulatePrincipalPolicy(i *IAM, c *service.Call) (any, error) {
 }
 
 // simManaged loads a managed policy for a simulation; nil if it is gone.
-func (i *IAM) simManaged(c *service.Call, arn string, kind policy.Kind) (*simPolicy, error) {
+func (i *IAM) simManaged(c *api.Call, arn string, kind policy.Kind) (*simPolicy, error) {
 	rec, _, err := i.policy(c.Context, i.store, arn)
 	if err != nil || rec == nil {
 		return nil, err
@@ -226,7 +226,7 @@ func (i *IAM) simManaged(c *service.Call, arn string, kind policy.Kind) (*simPol
 	return &simPolicy{id: rec.Name, kind: t, doc: doc, parsed: parsed}, nil
 }
 
-func simulateCustomPolicy(i *IAM, c *service.Call) (any, error) {
+func simulateCustomPolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	s, inputs, boundaries, resourcePolicy := simInputs(f)
 	if !f.has("PolicyInputList.member.1") && !f.has("PolicyInputList") {

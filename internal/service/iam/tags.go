@@ -1,7 +1,7 @@
 package iam
 
 import (
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -12,9 +12,9 @@ type tagged struct {
 	param string // "RoleName", "UserName", "PolicyArn"
 	field field
 	// load reads the tags of the named resource.
-	load func(i *IAM, c *service.Call, name string) ([]Tag, error)
+	load func(i *IAM, c *api.Call, name string) ([]Tag, error)
 	// change applies fn to the tags of the named resource and stores them.
-	change func(i *IAM, c *service.Call, name string, fn func(tags *[]Tag) error) error
+	change func(i *IAM, c *api.Call, name string, fn func(tags *[]Tag) error) error
 }
 
 // entityTags reaches the tags of the roles or the users.
@@ -22,14 +22,14 @@ func entityTags(k *kind) *tagged {
 	return &tagged{
 		param: k.param,
 		field: k.field,
-		load: func(i *IAM, c *service.Call, name string) ([]Tag, error) {
+		load: func(i *IAM, c *api.Call, name string) ([]Tag, error) {
 			e, err := k.load(i, c.Context, i.store, name)
 			if err != nil {
 				return nil, err
 			}
 			return *e.tags(), nil
 		},
-		change: func(i *IAM, c *service.Call, name string, fn func(tags *[]Tag) error) error {
+		change: func(i *IAM, c *api.Call, name string, fn func(tags *[]Tag) error) error {
 			if err := k.change(i, c, name, func(_ store.Tx, e entity) error { return fn(e.tags()) }); err != nil {
 				return err
 			}
@@ -48,21 +48,21 @@ var (
 	policyTags = &tagged{
 		param: "PolicyArn",
 		field: fARN,
-		load: func(i *IAM, c *service.Call, arn string) ([]Tag, error) {
+		load: func(i *IAM, c *api.Call, arn string) ([]Tag, error) {
 			p, err := i.mustPolicy(c, i.store, arn)
 			if err != nil {
 				return nil, err
 			}
 			return p.Tags, nil
 		},
-		change: func(i *IAM, c *service.Call, arn string, fn func(tags *[]Tag) error) error {
+		change: func(i *IAM, c *api.Call, arn string, fn func(tags *[]Tag) error) error {
 			_, err := i.changePolicy(c, arn, func(p *policyRecord) error { return fn(&p.Tags) })
 			return err
 		},
 	}
 )
 
-func (t *tagged) tag(i *IAM, c *service.Call) (any, error) {
+func (t *tagged) tag(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str(t.param, t.field, true)
 	tags := f.tags("Tags")
@@ -86,7 +86,7 @@ func (t *tagged) tag(i *IAM, c *service.Call) (any, error) {
 	return nil, err
 }
 
-func (t *tagged) untag(i *IAM, c *service.Call) (any, error) {
+func (t *tagged) untag(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str(t.param, t.field, true)
 	keys := f.strings("TagKeys", fTagKey, true)
@@ -105,7 +105,7 @@ type tagsResult struct {
 	page
 }
 
-func (t *tagged) list(i *IAM, c *service.Call) (any, error) {
+func (t *tagged) list(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str(t.param, t.field, true)
 	marker, max := f.paging()

@@ -1,7 +1,7 @@
 package iam
 
 import (
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 func (i *IAM) userXML(u *userRecord) userXML {
@@ -20,7 +20,7 @@ type userResult struct {
 	User userXML `xml:"User"`
 }
 
-func createUser(i *IAM, c *service.Call) (any, error) {
+func createUser(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	path := f.str("Path", fPath, false)
 	name := f.str("UserName", fUserName, true)
@@ -52,21 +52,21 @@ func createUser(i *IAM, c *service.Call) (any, error) {
 // callerUser returns the user a user-optional operation acts on: the named
 // user, else the calling IAM user. root is true when the caller is the root
 // user and no user is named.
-func (i *IAM) callerUser(c *service.Call, f *form) (name string, root bool, err error) {
+func (i *IAM) callerUser(c *api.Call, f *form) (name string, root bool, err error) {
 	if f.has("UserName") {
 		return f.v.Get("UserName"), false, nil
 	}
 	p := c.Principal
 	switch {
-	case p == nil || p.Type == service.Root:
+	case p == nil || p.Type == api.Root:
 		return "", true, nil
-	case p.Type == service.IAMUser:
+	case p.Type == api.IAMUser:
 		return p.UserName, false, nil
 	}
-	return "", false, service.ValidationError("Must specify userName when calling with non-User credentials")
+	return "", false, api.ValidationError("Must specify userName when calling with non-User credentials")
 }
 
-func getUser(i *IAM, c *service.Call) (any, error) {
+func getUser(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	f.str("UserName", fExistUser, false)
 	if err := f.err(); err != nil {
@@ -95,7 +95,7 @@ type listUsersResult struct {
 	page
 }
 
-func listUsers(i *IAM, c *service.Call) (any, error) {
+func listUsers(i *IAM, c *api.Call) (any, error) {
 	users, pg, err := listByPath(i, c, tableUsers, func(u *userRecord) userXML {
 		x := i.userXML(u)
 		x.Tags = nil
@@ -107,7 +107,7 @@ func listUsers(i *IAM, c *service.Call) (any, error) {
 	return listUsersResult{Users: users, page: pg}, nil
 }
 
-func deleteUser(i *IAM, c *service.Call) (any, error) {
+func deleteUser(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	name := f.str("UserName", fExistUser, true)
 	if err := f.err(); err != nil {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 func TestUsersAndKeys(t *testing.T) {
@@ -39,7 +39,7 @@ func TestUsersAndKeys(t *testing.T) {
 		t.Errorf("account encoded in key = %d", acct)
 	}
 	p, secret, err := f.iam.LookupAccessKey(ctx, k.AccessKeyId)
-	if err != nil || secret != k.SecretAccessKey || p.Type != service.IAMUser || p.UserName != "alice" ||
+	if err != nil || secret != k.SecretAccessKey || p.Type != api.IAMUser || p.UserName != "alice" ||
 		p.ARN != "arn:aws:iam::123456789012:user/dev/alice" || !strings.HasPrefix(p.PrincipalID, "AIDA") || p.AccessKeyID != k.AccessKeyId {
 		t.Fatalf("LookupAccessKey = %+v, %q, %v", p, secret, err)
 	}
@@ -66,7 +66,7 @@ func TestUsersAndKeys(t *testing.T) {
 	if len(own.IDs) != 2 {
 		t.Errorf("ListAccessKeys as alice = %v", own.IDs)
 	}
-	session := &service.Principal{Type: service.AssumedRole, Account: testAccount, ARN: "arn:aws:sts::123456789012:assumed-role/r/s"}
+	session := &api.Principal{Type: api.AssumedRole, Account: testAccount, ARN: "arn:aws:sts::123456789012:assumed-role/r/s"}
 	if _, err := f.callAs(session, "GetUser"); err == nil || !strings.Contains(err.Error(), "Must specify userName when calling with non-User credentials") {
 		t.Errorf("GetUser as a role session: %v", err)
 	}
@@ -132,7 +132,7 @@ func TestRootKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, secret, err := f.iam.LookupAccessKey(ctx, "AKIAROOTROOTROOTROOT")
-	if err != nil || secret != "secret-one" || p.Type != service.Root || p.ARN != "arn:aws:iam::123456789012:root" || p.PrincipalID != testAccount {
+	if err != nil || secret != "secret-one" || p.Type != api.Root || p.ARN != "arn:aws:iam::123456789012:root" || p.PrincipalID != testAccount {
 		t.Fatalf("root = %+v %q %v", p, secret, err)
 	}
 	if err := f.iam.EnsureRootKey(ctx, "AKIAROOTROOTROOTROOT", "secret-two"); err != nil {
@@ -172,7 +172,7 @@ func keyAccount(t *testing.T, id string) uint64 {
 	return (binary.BigEndian.Uint64(head[:]) & 0x7fffffffff80) >> 7
 }
 
-func (f *fixture) mustAs(p *service.Principal, op string, kv ...string) string {
+func (f *fixture) mustAs(p *api.Principal, op string, kv ...string) string {
 	f.t.Helper()
 	out, err := f.callAs(p, op, kv...)
 	if err != nil {

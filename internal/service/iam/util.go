@@ -11,34 +11,34 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 )
 
 // IAM error constructors, with the codes and statuses of the model.
 
 func noSuchEntity(format string, args ...any) error {
-	return service.Errorf(404, "NoSuchEntity", format, args...)
+	return api.Errorf(404, "NoSuchEntity", format, args...)
 }
 
 func alreadyExists(format string, args ...any) error {
-	return service.Errorf(409, "EntityAlreadyExists", format, args...)
+	return api.Errorf(409, "EntityAlreadyExists", format, args...)
 }
 
 func limitExceeded(format string, args ...any) error {
-	return service.Errorf(409, "LimitExceeded", format, args...)
+	return api.Errorf(409, "LimitExceeded", format, args...)
 }
 
 func deleteConflict(format string, args ...any) error {
-	return service.Errorf(409, "DeleteConflict", format, args...)
+	return api.Errorf(409, "DeleteConflict", format, args...)
 }
 
 func invalidInput(format string, args ...any) error {
-	return service.Errorf(400, "InvalidInput", format, args...)
+	return api.Errorf(400, "InvalidInput", format, args...)
 }
 
 func malformed(message string) error {
-	return &service.Error{Code: "MalformedPolicyDocument", Status: 400, Message: message}
+	return &api.Error{Code: "MalformedPolicyDocument", Status: 400, Message: message}
 }
 
 // parseDocument parses doc as kind, turning a parse failure into

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 // field describes the constraints of one string member of the model.
@@ -62,7 +62,7 @@ type form struct {
 	errs []string
 }
 
-func newForm(c *service.Call) *form { return &form{v: c.Params} }
+func newForm(c *api.Call) *form { return &form{v: c.Params} }
 
 // has reports whether the parameter is present.
 func (f *form) has(name string) bool {
@@ -208,7 +208,7 @@ func (f *form) err() error {
 	case 0:
 		return nil
 	case 1:
-		return service.ValidationError("1 validation error detected: %s", f.errs[0])
+		return api.ValidationError("1 validation error detected: %s", f.errs[0])
 	}
-	return service.ValidationError("%d validation errors detected: %s", len(f.errs), strings.Join(f.errs, "; "))
+	return api.ValidationError("%d validation errors detected: %s", len(f.errs), strings.Join(f.errs, "; "))
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 // maxAsyncQueue bounds the asynchronous invocations waiting to run.
@@ -55,7 +55,7 @@ func (q *asyncQueue) push(a *asyncInvocation) error {
 	case q.ch <- a:
 		return nil
 	default:
-		return &service.Error{Code: "TooManyRequestsException", Status: http.StatusTooManyRequests,
+		return &api.Error{Code: "TooManyRequestsException", Status: http.StatusTooManyRequests,
 			Message: "Rate Exceeded.", Fields: map[string]any{"Reason": "ConcurrentInvocationLimitExceeded"},
 			Header: map[string]string{"Retry-After": "1"}}
 	}
@@ -93,7 +93,7 @@ func (q *asyncQueue) runOnce(a *asyncInvocation) {
 	if err == nil && res.FunctionError == "" {
 		return
 	}
-	var se *service.Error
+	var se *api.Error
 	if errors.As(err, &se) && se.Status != http.StatusTooManyRequests && se.Status < 500 {
 		return // not retryable
 	}

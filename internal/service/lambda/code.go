@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/runtime"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -44,7 +44,7 @@ func newCodePackage(zip []byte, op string) (*codePackage, error) {
 		return nil, errInvalidParam("Please provide a source for function code.")
 	}
 	if len(zip) > maxZipSize {
-		return nil, service.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
+		return nil, api.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
 			"Request must be smaller than 70167211 bytes for the %s operation", op)
 	}
 	sum := sha256.Sum256(zip)

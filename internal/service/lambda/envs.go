@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/runtime"
-	"github.com/rolecall/rolecall/internal/service"
 )
 
 // envSpec is what an execution environment of one runtime key needs to
@@ -26,7 +26,7 @@ type envSpec struct {
 // envState is a running execution environment.
 type envState struct {
 	id        string
-	principal *service.Principal // the role session, for the function's logs
+	principal *api.Principal // the role session, for the function's logs
 	expires   time.Time
 	close     func()
 }
@@ -116,11 +116,11 @@ func (h hooks) Start(ctx context.Context, info runtime.EnvInfo) (runtime.Credent
 	if spec == nil {
 		return runtime.Credentials{}, "", fmt.Errorf("lambda: no function for environment key %q", info.Key)
 	}
-	binding := &service.EnvironmentBinding{ID: info.ID, SourceFunctionARN: spec.arn, SourceVPC: spec.vpc}
+	binding := &api.EnvironmentBinding{ID: info.ID, SourceFunctionARN: spec.arn, SourceVPC: spec.vpc}
 	issued := l.now()
 	s, err := l.assumeRole(ctx, spec.account, spec.role, spec.name, binding)
 	if err != nil {
-		var se *service.Error
+		var se *api.Error
 		if errors.As(err, &se) {
 			return runtime.Credentials{}, "", &roleError{err: se}
 		}
@@ -173,7 +173,7 @@ func (l *Lambda) revoke(id string, until time.Time) {
 
 // roleError is a failure to assume the execution role when an environment
 // starts (the role was deleted, or no longer trusts Lambda).
-type roleError struct{ err *service.Error }
+type roleError struct{ err *api.Error }
 
 func (e *roleError) Error() string { return "lambda: assuming the execution role: " + e.err.Error() }
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -39,7 +39,7 @@ type createInput struct {
 }
 
 // createResource is CreateFunction's resource: the function to be.
-func (l *Lambda) createResource(c *service.Call) (string, error) {
+func (l *Lambda) createResource(c *api.Call) (string, error) {
 	var in struct {
 		FunctionName string `json:"FunctionName"`
 	}
@@ -54,7 +54,7 @@ func (l *Lambda) createResource(c *service.Call) (string, error) {
 }
 
 // newFunctionRef parses the name of a function being created.
-func (l *Lambda) newFunctionRef(c *service.Call, name string) (fnRef, error) {
+func (l *Lambda) newFunctionRef(c *api.Call, name string) (fnRef, error) {
 	ref, err := parseFunctionName(name, c.Account, l.cfg.Region, false)
 	if err != nil {
 		return ref, err
@@ -68,7 +68,7 @@ func (l *Lambda) newFunctionRef(c *service.Call, name string) (fnRef, error) {
 	return ref, nil
 }
 
-func (l *Lambda) createFunction(c *service.Call) (any, error) {
+func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	var in createInput
 	if err := decodeBody(c, &in); err != nil {
 		return nil, err
@@ -308,7 +308,7 @@ type Concurrency struct {
 	ReservedConcurrentExecutions *int `json:"ReservedConcurrentExecutions,omitempty"`
 }
 
-func (l *Lambda) getFunction(c *service.Call) (any, error) {
+func (l *Lambda) getFunction(c *api.Call) (any, error) {
 	ref, err := l.pathRef(c, true)
 	if err != nil {
 		return nil, err
@@ -328,7 +328,7 @@ func (l *Lambda) getFunction(c *service.Call) (any, error) {
 	return out, nil
 }
 
-func (l *Lambda) getFunctionConfiguration(c *service.Call) (any, error) {
+func (l *Lambda) getFunctionConfiguration(c *api.Call) (any, error) {
 	ref, err := l.pathRef(c, true)
 	if err != nil {
 		return nil, err
@@ -346,7 +346,7 @@ type ListFunctionsOutput struct {
 	NextMarker string                   `json:"NextMarker,omitempty"`
 }
 
-func (l *Lambda) listFunctions(c *service.Call) (any, error) {
+func (l *Lambda) listFunctions(c *api.Call) (any, error) {
 	max, err := maxItems(c)
 	if err != nil {
 		return nil, err
@@ -389,7 +389,7 @@ func (l *Lambda) listFunctions(c *service.Call) (any, error) {
 }
 
 // maxItems reads MaxItems (1..10000, default 50).
-func maxItems(c *service.Call) (int, error) {
+func maxItems(c *api.Call) (int, error) {
 	s := c.Params.Get("MaxItems")
 	if s == "" {
 		return 50, nil

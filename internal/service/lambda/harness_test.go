@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/runtime"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -51,7 +51,7 @@ func (f *fakeCaller) Invoke(ctx context.Context, in gateway.Internal) (any, erro
 		f.assumed = append(f.assumed, in)
 		role := in.Params.Get("RoleArn")
 		if f.noAssume[role] {
-			return nil, service.AccessDenied("User: lambda.amazonaws.com is not authorized to perform: sts:AssumeRole on resource: " + role)
+			return nil, api.AccessDenied("User: lambda.amazonaws.com is not authorized to perform: sts:AssumeRole on resource: " + role)
 		}
 		var r assumeResult
 		r.Credentials.AccessKeyID = "ASIATESTTESTTESTTEST"
@@ -66,7 +66,7 @@ func (f *fakeCaller) Invoke(ctx context.Context, in gateway.Internal) (any, erro
 	case "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents":
 		f.logCalls = append(f.logCalls, in)
 		if f.denyLogs {
-			return nil, service.AccessDenied("User: " + in.Principal.ARN + " is not authorized to perform: logs:" + in.Operation)
+			return nil, api.AccessDenied("User: " + in.Principal.ARN + " is not authorized to perform: logs:" + in.Operation)
 		}
 		if in.Operation == "PutLogEvents" {
 			var body struct {
@@ -106,7 +106,7 @@ type harness struct {
 	t      *testing.T
 	l      *Lambda
 	fc     *fakeCaller
-	svc    *service.Service
+	svc    *api.Service
 	deny   map[string]bool // actions Authorize refuses
 	revoke map[string]time.Time
 	mu     sync.Mutex
@@ -133,7 +133,7 @@ func newHarness(t *testing.T) *harness {
 			// processes on the host would let them kill each other's.
 			UIDBase: 1<<21 + os.Getpid()%4096*64, UIDCount: 64,
 		},
-		Bind: func(b *service.EnvironmentBinding) http.Handler {
+		Bind: func(b *api.EnvironmentBinding) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
 		},
 		Revoke: func(id string, until time.Time) {
@@ -169,7 +169,7 @@ type req struct {
 }
 
 // call builds the call of op as the account's root.
-func (h *harness) call(op string, r req) *service.Call {
+func (h *harness) call(op string, r req) *api.Call {
 	h.t.Helper()
 	o := h.svc.Operations[op]
 	if o == nil {
@@ -193,7 +193,7 @@ func (h *harness) call(op string, r req) *service.Call {
 	if r.query == nil {
 		r.query = url.Values{}
 	}
-	return &service.Call{
+	return &api.Call{
 		Context:    context.Background(),
 		HTTP:       hr,
 		Body:       body,
@@ -201,13 +201,13 @@ func (h *harness) call(op string, r req) *service.Call {
 		PathParams: r.path,
 		Service:    h.svc,
 		Operation:  o,
-		Principal:  &service.Principal{Type: service.Root, Account: testAccount, ARN: "arn:aws:iam::" + testAccount + ":root"},
+		Principal:  &api.Principal{Type: api.Root, Account: testAccount, ARN: "arn:aws:iam::" + testAccount + ":root"},
 		Account:    testAccount,
 		Region:     "us-east-1",
 		Time:       time.Now(),
 		Authorize: func(action, resource string, keys map[string][]string) error {
 			if h.deny[action] {
-				return service.AccessDenied("User: arn:aws:iam::" + testAccount + ":root is not authorized to perform: " + action + " on resource: " + resource + " because no identity-based policy allows the " + action + " action")
+				return api.AccessDenied("User: arn:aws:iam::" + testAccount + ":root is not authorized to perform: " + action + " on resource: " + resource + " because no identity-based policy allows the " + action + " action")
 			}
 			return nil
 		},
@@ -242,10 +242,10 @@ func (h *harness) must(op string, r req) any {
 	return out
 }
 
-// wantError checks that err is a *service.Error with code, status and message.
+// wantError checks that err is a *api.Error with code, status and message.
 func wantError(t *testing.T, err error, code string, status int, msg string) {
 	t.Helper()
-	var se *service.Error
+	var se *api.Error
 	if !errors.As(err, &se) {
 		t.Fatalf("error = %v, want %s", err, code)
 	}

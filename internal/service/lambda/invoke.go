@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/runtime"
-	"github.com/rolecall/rolecall/internal/service"
 )
 
 // Invocation limits.
@@ -33,7 +33,7 @@ type invocation struct {
 	opts       runtime.InvokeOptions
 }
 
-func (l *Lambda) invoke(c *service.Call) (any, error) {
+func (l *Lambda) invoke(c *api.Call) (any, error) {
 	ref, err := l.pathRef(c, true)
 	if err != nil {
 		return nil, err
@@ -65,17 +65,17 @@ func (l *Lambda) invoke(c *service.Call) (any, error) {
 		limit = maxAsyncPayload
 	}
 	if len(c.Body) > limit {
-		return nil, service.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
+		return nil, api.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
 			"Request must be smaller than %d bytes for the InvokeFunction operation", limit)
 	}
 	switch typ {
 	case "DryRun":
-		return &service.Raw{Status: http.StatusNoContent}, nil
+		return &api.Raw{Status: http.StatusNoContent}, nil
 	case "Event":
 		if err := l.async.push(&asyncInvocation{invocation: inv}); err != nil {
 			return nil, err
 		}
-		return &service.Raw{Status: http.StatusAccepted}, nil
+		return &api.Raw{Status: http.StatusAccepted}, nil
 	}
 	res, err := l.run(c.Context, inv)
 	if err != nil {
@@ -94,11 +94,11 @@ func (l *Lambda) invoke(c *service.Call) (any, error) {
 		}
 		h.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(tail))
 	}
-	return &service.Raw{Status: http.StatusOK, Header: h, Body: res.Payload}, nil
+	return &api.Raw{Status: http.StatusOK, Header: h, Body: res.Payload}, nil
 }
 
 // prepare resolves the version to run and checks the payload and headers.
-func (l *Lambda) prepare(c *service.Call, ref fnRef, header func(string) string) (*invocation, error) {
+func (l *Lambda) prepare(c *api.Call, ref fnRef, header func(string) string) (*invocation, error) {
 	_, cfg, err := l.resolve(c.Context, ref)
 	if err != nil {
 		return nil, err
@@ -153,7 +153,7 @@ func (l *Lambda) route(ctx context.Context, ref fnRef, primary *config) (*config
 func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, error) {
 	cfg := inv.cfg
 	if !supportedRuntime(cfg.Runtime) {
-		return nil, service.Errorf(http.StatusBadGateway, "InvalidRuntimeException",
+		return nil, api.Errorf(http.StatusBadGateway, "InvalidRuntimeException",
 			"The runtime parameter of %s is not supported by this endpoint.", cfg.Runtime)
 	}
 	dir, err := l.ensureCode(ctx, inv.account, cfg)
@@ -192,14 +192,14 @@ func invokeError(err error) error {
 	var re *roleError
 	switch {
 	case errors.As(err, &te):
-		return &service.Error{Code: "TooManyRequestsException", Status: http.StatusTooManyRequests,
+		return &api.Error{Code: "TooManyRequestsException", Status: http.StatusTooManyRequests,
 			Message: "Rate Exceeded.", Fields: map[string]any{"Reason": te.Reason},
 			Header: map[string]string{"Retry-After": "1"}}
 	case errors.Is(err, runtime.ErrRequestTooLarge):
-		return service.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
+		return api.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
 			"Request must be smaller than %d bytes for the InvokeFunction operation", maxSyncPayload)
 	case errors.As(err, &re):
-		return &service.Error{Code: "AccessDeniedException", Status: http.StatusForbidden,
+		return &api.Error{Code: "AccessDeniedException", Status: http.StatusForbidden,
 			Message: "The role defined for the function cannot be assumed by Lambda."}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err

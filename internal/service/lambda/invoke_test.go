@@ -9,17 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 // invoke runs a synchronous invocation and returns the raw response.
-func (h *harness) invoke(name string, payload string, headers map[string]string) (*service.Raw, error) {
+func (h *harness) invoke(name string, payload string, headers map[string]string) (*api.Raw, error) {
 	h.t.Helper()
 	out, err := h.do("Invoke", req{path: fn(name), body: []byte(payload), headers: headers})
 	if err != nil {
 		return nil, err
 	}
-	return out.(*service.Raw), nil
+	return out.(*api.Raw), nil
 }
 
 func TestInvoke(t *testing.T) {
@@ -45,7 +45,7 @@ func TestInvoke(t *testing.T) {
 	h.fc.mu.Unlock()
 	if last.Environment == nil || last.Environment.ID == "" ||
 		last.Environment.SourceFunctionARN != "arn:aws:lambda:us-east-1:123456789012:function:inv" ||
-		last.Params.Get("RoleSessionName") != "inv" || last.Principal.Type != service.AWSService {
+		last.Params.Get("RoleSessionName") != "inv" || last.Principal.Type != api.AWSService {
 		t.Fatalf("environment AssumeRole = %+v", last)
 	}
 	envID := last.Environment.ID
@@ -67,7 +67,7 @@ func TestInvoke(t *testing.T) {
 	if group != "/aws/lambda/inv" {
 		t.Errorf("log group = %q", group)
 	}
-	if p.Type != service.AssumedRole || p.ARN != "arn:aws:sts::123456789012:assumed-role/lambda-ex/inv" ||
+	if p.Type != api.AssumedRole || p.ARN != "arn:aws:sts::123456789012:assumed-role/lambda-ex/inv" ||
 		p.RoleARN != testRole || p.InvokedBy != "lambda.amazonaws.com" || p.EnvironmentID != envID || p.RoleID != "AROATESTROLEID" {
 		t.Errorf("logs principal = %+v", p)
 	}
@@ -147,7 +147,7 @@ func TestInvokeFailures(t *testing.T) {
 	h.must("PutFunctionConcurrency", req{path: fn("slow"), body: map[string]any{"ReservedConcurrentExecutions": 0}})
 	_, err = h.invoke("slow", `{}`, nil)
 	wantError(t, err, "TooManyRequestsException", 429, "Rate Exceeded.")
-	se := err.(*service.Error)
+	se := err.(*api.Error)
 	if se.Fields["Reason"] != "ReservedFunctionConcurrentInvocationLimitExceeded" || se.Header["Retry-After"] == "" {
 		t.Errorf("throttle = %+v", se)
 	}

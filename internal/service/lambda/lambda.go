@@ -22,9 +22,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/runtime"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -57,7 +57,7 @@ type Config struct {
 	Listen func(h http.Handler) (endpointURL string, closeFn func(), err error)
 	// Bind returns the gateway handler for a listener bound to an execution
 	// environment (gateway.Gateway.Bound). Nil leaves AWS_ENDPOINT_URL unset.
-	Bind func(b *service.EnvironmentBinding) http.Handler
+	Bind func(b *api.EnvironmentBinding) http.Handler
 	// Revoke revokes the sessions of an execution environment until the
 	// given time. Nil does nothing.
 	Revoke func(environmentID string, until time.Time)

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/runtime"
-	"github.com/rolecall/rolecall/internal/service"
 )
 
 // PutLogEvents limits.
@@ -44,7 +44,7 @@ type logShipper struct {
 // logBatch is events of one stream, written as principal.
 type logBatch struct {
 	stream    string
-	principal *service.Principal
+	principal *api.Principal
 	events    []runtime.LogEvent
 }
 
@@ -243,7 +243,7 @@ func (s *logShipper) put(ctx context.Context, group string, b logBatch) error {
 	return flush()
 }
 
-func (s *logShipper) call(ctx context.Context, p *service.Principal, op string, body any) error {
+func (s *logShipper) call(ctx context.Context, p *api.Principal, op string, body any) error {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return err
@@ -259,7 +259,7 @@ func (s *logShipper) call(ctx context.Context, p *service.Principal, op string, 
 }
 
 func isCode(err error, code string) bool {
-	var se *service.Error
+	var se *api.Error
 	return errors.As(err, &se) && se.Code == code
 }
 

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 // Patterns of the model, quoted in ValidationException messages.
@@ -140,48 +140,48 @@ func withQualifier(ref fnRef, q string) (fnRef, error) {
 
 // Errors as Lambda renders them.
 
-func errValidation(format string, args ...any) *service.Error {
-	return service.Errorf(http.StatusBadRequest, "ValidationException", format, args...)
+func errValidation(format string, args ...any) *api.Error {
+	return api.Errorf(http.StatusBadRequest, "ValidationException", format, args...)
 }
 
-func errValidationPattern(value, member, pattern string) *service.Error {
+func errValidationPattern(value, member, pattern string) *api.Error {
 	return errValidation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", value, member, pattern)
 }
 
-func errInvalidParam(format string, args ...any) *service.Error {
-	return service.Errorf(http.StatusBadRequest, "InvalidParameterValueException", format, args...)
+func errInvalidParam(format string, args ...any) *api.Error {
+	return api.Errorf(http.StatusBadRequest, "InvalidParameterValueException", format, args...)
 }
 
-func errNotFound(format string, args ...any) *service.Error {
+func errNotFound(format string, args ...any) *api.Error {
 	msg := fmt.Sprintf(format, args...)
-	return &service.Error{Code: "ResourceNotFoundException", Status: http.StatusNotFound, Message: msg,
+	return &api.Error{Code: "ResourceNotFoundException", Status: http.StatusNotFound, Message: msg,
 		Fields: map[string]any{"Message": msg}}
 }
 
-func errFunctionNotFound(arn string) *service.Error {
+func errFunctionNotFound(arn string) *api.Error {
 	return errNotFound("Function not found: %s", arn)
 }
 
-func errConflict(format string, args ...any) *service.Error {
-	return service.Errorf(http.StatusConflict, "ResourceConflictException", format, args...)
+func errConflict(format string, args ...any) *api.Error {
+	return api.Errorf(http.StatusConflict, "ResourceConflictException", format, args...)
 }
 
-func errPrecondition() *service.Error {
-	return service.Errorf(http.StatusPreconditionFailed, "PreconditionFailedException",
+func errPrecondition() *api.Error {
+	return api.Errorf(http.StatusPreconditionFailed, "PreconditionFailedException",
 		"The RevisionId provided does not match the latest RevisionId for the Lambda function or alias. Call the GetFunction or the GetAlias API to retrieve the latest RevisionId for your resource.")
 }
 
-func errRequestContent(format string, args ...any) *service.Error {
-	return service.Errorf(http.StatusBadRequest, "InvalidRequestContentException", format, args...)
+func errRequestContent(format string, args ...any) *api.Error {
+	return api.Errorf(http.StatusBadRequest, "InvalidRequestContentException", format, args...)
 }
 
-func errService(format string, args ...any) *service.Error {
-	e := service.Errorf(http.StatusInternalServerError, "ServiceException", format, args...)
+func errService(format string, args ...any) *api.Error {
+	e := api.Errorf(http.StatusInternalServerError, "ServiceException", format, args...)
 	e.Receiver = true
 	return e
 }
 
-func errUpdateInProgress(arn string) *service.Error {
+func errUpdateInProgress(arn string) *api.Error {
 	return errConflict("The operation cannot be performed at this time. An update is in progress for resource: %s", arn)
 }
 

@@ -3,8 +3,8 @@ package lambda
 import (
 	"net/http"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 )
 
 // resourceKind says how an operation's resource ARN is derived.
@@ -26,8 +26,8 @@ type opDef struct {
 	status   int
 	readOnly bool
 	resource resourceKind
-	handle   func(l *Lambda, c *service.Call) (any, error)
-	conds    func(l *Lambda, c *service.Call, set func(string, ...string))
+	handle   func(l *Lambda, c *api.Call) (any, error)
+	conds    func(l *Lambda, c *api.Call, set func(string, ...string))
 }
 
 // operations is Lambda's operation table: the control plane and Invoke.
@@ -61,41 +61,41 @@ var operations = []opDef{
 }
 
 // Service returns Lambda's service declaration for the gateway.
-func (l *Lambda) Service() *service.Service {
-	svc := &service.Service{
+func (l *Lambda) Service() *api.Service {
+	svc := &api.Service{
 		Name:        "lambda",
 		EventSource: "lambda.amazonaws.com",
-		Protocol:    service.RESTJSON,
-		Operations:  map[string]*service.Operation{},
+		Protocol:    api.RESTJSON,
+		Operations:  map[string]*api.Operation{},
 	}
 	for _, d := range operations {
-		op := &service.Operation{
+		op := &api.Operation{
 			Name:          d.name,
 			Action:        d.action,
 			ReadOnly:      d.readOnly,
 			SuccessStatus: d.status,
-			Handle:        func(c *service.Call) (any, error) { return d.handle(l, c) },
+			Handle:        func(c *api.Call) (any, error) { return d.handle(l, c) },
 		}
 		switch d.resource {
 		case resNewFunction:
 			op.Resource = l.createResource
 		case resFunction:
 			op.Resource = l.functionResource
-			op.ResourcePolicy = func(c *service.Call) (*policy.Policy, bool, error) { return l.resourcePolicy(c) }
+			op.ResourcePolicy = func(c *api.Call) (*policy.Policy, bool, error) { return l.resourcePolicy(c) }
 		case resTagged:
 			op.Resource = l.tagResource
 		}
 		if d.conds != nil {
-			op.Conditions = func(c *service.Call, set func(string, ...string)) { d.conds(l, c, set) }
+			op.Conditions = func(c *api.Call, set func(string, ...string)) { d.conds(l, c, set) }
 		}
 		svc.Operations[d.name] = op
-		svc.Routes = append(svc.Routes, service.Route{Method: d.method, Path: d.path, Operation: d.name})
+		svc.Routes = append(svc.Routes, api.Route{Method: d.method, Path: d.path, Operation: d.name})
 	}
 	return svc
 }
 
 // pathRef is the function of the path, with the Qualifier parameter.
-func (l *Lambda) pathRef(c *service.Call, namespaced bool) (fnRef, error) {
+func (l *Lambda) pathRef(c *api.Call, namespaced bool) (fnRef, error) {
 	ref, err := parseFunctionName(c.PathParams["FunctionName"], c.Account, l.cfg.Region, namespaced)
 	if err != nil {
 		return ref, err
@@ -104,7 +104,7 @@ func (l *Lambda) pathRef(c *service.Call, namespaced bool) (fnRef, error) {
 }
 
 // functionResource is the ARN the function operations are authorized on.
-func (l *Lambda) functionResource(c *service.Call) (string, error) {
+func (l *Lambda) functionResource(c *api.Call) (string, error) {
 	ref, err := l.pathRef(c, true)
 	if err != nil {
 		return "", err
@@ -114,15 +114,15 @@ func (l *Lambda) functionResource(c *service.Call) (string, error) {
 
 // createConditions are CreateFunction's condition keys: the VPC settings
 // and the request's tags.
-func createConditions(l *Lambda, c *service.Call, set func(string, ...string)) {
+func createConditions(l *Lambda, c *api.Call, set func(string, ...string)) {
 	vpcConditions(l, c, set)
 	tagConditions(c, set)
 }
 
-func tagConditionsOp(_ *Lambda, c *service.Call, set func(string, ...string)) { tagConditions(c, set) }
+func tagConditionsOp(_ *Lambda, c *api.Call, set func(string, ...string)) { tagConditions(c, set) }
 
 // vpcConditions sets lambda:VpcIds, lambda:SubnetIds and lambda:SecurityGroupIds.
-func vpcConditions(_ *Lambda, c *service.Call, set func(string, ...string)) {
+func vpcConditions(_ *Lambda, c *api.Call, set func(string, ...string)) {
 	var in struct{ VpcConfig *vpcInput }
 	if decodeBody(c, &in) != nil || in.VpcConfig == nil {
 		return
@@ -135,12 +135,12 @@ func vpcConditions(_ *Lambda, c *service.Call, set func(string, ...string)) {
 }
 
 // invokeAsync is the deprecated InvokeAsync: an Event invocation.
-func (l *Lambda) invokeAsync(c *service.Call) (any, error) {
+func (l *Lambda) invokeAsync(c *api.Call) (any, error) {
 	if c.HTTP != nil {
 		c.HTTP.Header.Set("X-Amz-Invocation-Type", "Event")
 	}
 	if _, err := l.invoke(c); err != nil {
 		return nil, err
 	}
-	return &service.Raw{Status: http.StatusAccepted, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"Status":202}`)}, nil
+	return &api.Raw{Status: http.StatusAccepted, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"Status":202}`)}, nil
 }

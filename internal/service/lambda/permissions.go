@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -70,7 +70,7 @@ func policyDocument(statements []json.RawMessage) string {
 // resourcePolicy is the ResourcePolicy hook of the function operations:
 // the function's resource-based policy, so that the gateway grants what it
 // allows to other principals (Invoke from another account or a service).
-func (l *Lambda) resourcePolicy(c *service.Call) (*policy.Policy, bool, error) {
+func (l *Lambda) resourcePolicy(c *api.Call) (*policy.Policy, bool, error) {
 	ref, err := l.pathRef(c, true)
 	if err != nil {
 		return nil, false, err
@@ -177,7 +177,7 @@ type AddPermissionOutput struct {
 	Statement string `json:"Statement"`
 }
 
-func (l *Lambda) addPermission(c *service.Call) (any, error) {
+func (l *Lambda) addPermission(c *api.Call) (any, error) {
 	ref, err := l.pathRef(c, true)
 	if err != nil {
 		return nil, err
@@ -262,7 +262,7 @@ type GetPolicyOutput struct {
 	RevisionId string `json:"RevisionId"`
 }
 
-func (l *Lambda) getPolicy(c *service.Call) (any, error) {
+func (l *Lambda) getPolicy(c *api.Call) (any, error) {
 	ref, err := l.pathRef(c, true)
 	if err != nil {
 		return nil, err
@@ -277,7 +277,7 @@ func (l *Lambda) getPolicy(c *service.Call) (any, error) {
 	return &GetPolicyOutput{Policy: policyDocument(sp.Statements), RevisionId: sp.RevisionID}, nil
 }
 
-func (l *Lambda) removePermission(c *service.Call) (any, error) {
+func (l *Lambda) removePermission(c *api.Call) (any, error) {
 	ref, err := l.pathRef(c, true)
 	if err != nil {
 		return nil, err
@@ -321,7 +321,7 @@ func (l *Lambda) removePermission(c *service.Call) (any, error) {
 }
 
 // principalCondition is lambda:Principal for AddPermission and RemovePermission.
-func (l *Lambda) principalCondition(c *service.Call, set func(string, ...string)) {
+func (l *Lambda) principalCondition(c *api.Call, set func(string, ...string)) {
 	if c.HTTP == nil && len(c.Body) == 0 {
 		return
 	}

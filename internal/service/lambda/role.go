@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/gateway"
-	"github.com/rolecall/rolecall/internal/service"
 )
 
 // servicePrincipal is Lambda's own service principal.
@@ -20,19 +20,19 @@ const servicePrincipal = "lambda.amazonaws.com"
 
 // errRoleCannotBeAssumed is Lambda's answer when the role is missing or does
 // not trust lambda.amazonaws.com.
-func errRoleCannotBeAssumed() *service.Error {
+func errRoleCannotBeAssumed() *api.Error {
 	return errInvalidParam("The role defined for the function cannot be assumed by Lambda.")
 }
 
 // checkRole applies Lambda's rules for an execution role given at
 // CreateFunction or UpdateFunctionConfiguration: the ARN's form, the
 // account, iam:PassRole for the caller, and that Lambda can assume it.
-func (l *Lambda) checkRole(c *service.Call, role, fnARN, fnName string) error {
+func (l *Lambda) checkRole(c *api.Call, role, fnARN, fnName string) error {
 	if !reRoleARN.MatchString(role) || len(role) > 10000 {
 		return errValidationPattern(role, "role", patternRoleARN)
 	}
 	if acct := strings.Split(role, ":")[4]; acct != c.Account {
-		return &service.Error{Code: "AccessDeniedException", Status: http.StatusForbidden,
+		return &api.Error{Code: "AccessDeniedException", Status: http.StatusForbidden,
 			Message: "Cross-account pass role is not allowed."}
 	}
 	if c.Authorize != nil {
@@ -45,7 +45,7 @@ func (l *Lambda) checkRole(c *service.Call, role, fnARN, fnName string) error {
 		}
 	}
 	if _, err := l.assumeRole(c.Context, c.Account, role, fnName, nil); err != nil {
-		var se *service.Error
+		var se *api.Error
 		if errors.As(err, &se) {
 			return errRoleCannotBeAssumed()
 		}
@@ -57,9 +57,9 @@ func (l *Lambda) checkRole(c *service.Call, role, fnARN, fnName string) error {
 // accessDeniedException renders an authorization failure in Lambda's
 // spelling, keeping AWS's message.
 func accessDeniedException(err error) error {
-	var se *service.Error
+	var se *api.Error
 	if errors.As(err, &se) {
-		return &service.Error{Code: "AccessDeniedException", Status: http.StatusForbidden, Message: se.Message}
+		return &api.Error{Code: "AccessDeniedException", Status: http.StatusForbidden, Message: se.Message}
 	}
 	return err
 }
@@ -88,9 +88,9 @@ type assumeResult struct {
 }
 
 // lambdaPrincipal is the principal Lambda acts as when it assumes roles.
-func lambdaPrincipal(account string) *service.Principal {
-	return &service.Principal{
-		Type:        service.AWSService,
+func lambdaPrincipal(account string) *api.Principal {
+	return &api.Principal{
+		Type:        api.AWSService,
 		ARN:         servicePrincipal,
 		PrincipalID: servicePrincipal,
 		Account:     account,
@@ -100,8 +100,8 @@ func lambdaPrincipal(account string) *service.Principal {
 
 // assumeRole assumes role as lambda.amazonaws.com through the gateway, with
 // the function name as the session name. A denial or a missing role is a
-// *service.Error.
-func (l *Lambda) assumeRole(ctx context.Context, account, role, fnName string, binding *service.EnvironmentBinding) (*session, error) {
+// *api.Error.
+func (l *Lambda) assumeRole(ctx context.Context, account, role, fnName string, binding *api.EnvironmentBinding) (*session, error) {
 	out, err := l.cfg.Caller.Invoke(ctx, gateway.Internal{
 		Principal:   lambdaPrincipal(account),
 		Service:     "sts",
@@ -136,11 +136,11 @@ func (l *Lambda) assumeRole(ctx context.Context, account, role, fnName string, b
 
 // principal is the role session as a principal, for the calls Lambda makes
 // with it on the function's behalf (its logs).
-func (s *session) principal(account, role, fnName, envID string, issued time.Time) *service.Principal {
+func (s *session) principal(account, role, fnName, envID string, issued time.Time) *api.Principal {
 	roleID, _, _ := strings.Cut(s.AssumedRoleID, ":")
 	roleName := role[strings.LastIndexByte(role, '/')+1:]
-	return &service.Principal{
-		Type:          service.AssumedRole,
+	return &api.Principal{
+		Type:          api.AssumedRole,
 		Account:       account,
 		ARN:           s.ARN,
 		PrincipalID:   s.AssumedRoleID,

@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -33,7 +33,7 @@ func checkTags(tags map[string]string) error {
 
 // tagRef parses the ARN of the tags operations, which must name an
 // unqualified function.
-func (l *Lambda) tagRef(c *service.Call) (fnRef, error) {
+func (l *Lambda) tagRef(c *api.Call) (fnRef, error) {
 	arn := c.PathParams["Resource"]
 	if !strings.HasPrefix(arn, "arn:") {
 		return fnRef{}, errValidationPattern(arn, "resource", `arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?`)
@@ -48,7 +48,7 @@ func (l *Lambda) tagRef(c *service.Call) (fnRef, error) {
 	return ref, nil
 }
 
-func (l *Lambda) tagResource(c *service.Call) (string, error) {
+func (l *Lambda) tagResource(c *api.Call) (string, error) {
 	ref, err := l.tagRef(c)
 	if err != nil {
 		return "", err
@@ -58,7 +58,7 @@ func (l *Lambda) tagResource(c *service.Call) (string, error) {
 
 // tagConditions sets aws:RequestTag/* and aws:TagKeys from a Tags body
 // (CreateFunction, TagResource) or the tagKeys query (UntagResource).
-func tagConditions(c *service.Call, set func(string, ...string)) {
+func tagConditions(c *api.Call, set func(string, ...string)) {
 	var in struct{ Tags map[string]string }
 	decodeBody(c, &in)
 	keys := c.Params["tagKeys"]
@@ -72,7 +72,7 @@ func tagConditions(c *service.Call, set func(string, ...string)) {
 }
 
 // updateTags applies change to the function's tags.
-func (l *Lambda) updateTags(c *service.Call, change func(map[string]string)) error {
+func (l *Lambda) updateTags(c *api.Call, change func(map[string]string)) error {
 	ref, err := l.tagRef(c)
 	if err != nil {
 		return err
@@ -96,7 +96,7 @@ func (l *Lambda) updateTags(c *service.Call, change func(map[string]string)) err
 	})
 }
 
-func (l *Lambda) tagResourceOp(c *service.Call) (any, error) {
+func (l *Lambda) tagResourceOp(c *api.Call) (any, error) {
 	var in struct {
 		Tags map[string]string `json:"Tags"`
 	}
@@ -113,7 +113,7 @@ func (l *Lambda) tagResourceOp(c *service.Call) (any, error) {
 	})
 }
 
-func (l *Lambda) untagResource(c *service.Call) (any, error) {
+func (l *Lambda) untagResource(c *api.Call) (any, error) {
 	keys := c.Params["tagKeys"]
 	return nil, l.updateTags(c, func(tags map[string]string) {
 		for _, k := range keys {
@@ -127,7 +127,7 @@ type ListTagsOutput struct {
 	Tags map[string]string `json:"Tags"`
 }
 
-func (l *Lambda) listTags(c *service.Call) (any, error) {
+func (l *Lambda) listTags(c *api.Call) (any, error) {
 	ref, err := l.tagRef(c)
 	if err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func (l *Lambda) reservedTotal(ctx context.Context, r store.Reader, account, exc
 	return sum, nil
 }
 
-func (l *Lambda) putFunctionConcurrency(c *service.Call) (any, error) {
+func (l *Lambda) putFunctionConcurrency(c *api.Call) (any, error) {
 	ref, err := l.unqualifiedRef(c)
 	if err != nil {
 		return nil, err
@@ -208,7 +208,7 @@ func (l *Lambda) putFunctionConcurrency(c *service.Call) (any, error) {
 	return &ConcurrencyOutput{ReservedConcurrentExecutions: n}, nil
 }
 
-func (l *Lambda) getFunctionConcurrency(c *service.Call) (any, error) {
+func (l *Lambda) getFunctionConcurrency(c *api.Call) (any, error) {
 	ref, err := l.unqualifiedRef(c)
 	if err != nil {
 		return nil, err
@@ -220,7 +220,7 @@ func (l *Lambda) getFunctionConcurrency(c *service.Call) (any, error) {
 	return &ConcurrencyOutput{ReservedConcurrentExecutions: f.Reserved}, nil
 }
 
-func (l *Lambda) deleteFunctionConcurrency(c *service.Call) (any, error) {
+func (l *Lambda) deleteFunctionConcurrency(c *api.Call) (any, error) {
 	ref, err := l.unqualifiedRef(c)
 	if err != nil {
 		return nil, err
@@ -255,7 +255,7 @@ type AccountSettingsOutput struct {
 	} `json:"AccountUsage"`
 }
 
-func (l *Lambda) getAccountSettings(c *service.Call) (any, error) {
+func (l *Lambda) getAccountSettings(c *api.Call) (any, error) {
 	out := &AccountSettingsOutput{}
 	lim := &out.AccountLimit
 	lim.TotalCodeSize, lim.CodeSizeUnzipped, lim.CodeSizeZipped = limitTotalCodeSize, limitCodeSizeUnzipped, limitCodeSizeZipped

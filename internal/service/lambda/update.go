@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -27,7 +27,7 @@ type updateConfigInput struct {
 
 // unqualifiedRef is the path's function, which must not name a version
 // or alias (the operations that change $LATEST).
-func (l *Lambda) unqualifiedRef(c *service.Call) (fnRef, error) {
+func (l *Lambda) unqualifiedRef(c *api.Call) (fnRef, error) {
 	ref, err := l.pathRef(c, false)
 	if err != nil {
 		return ref, err
@@ -39,7 +39,7 @@ func (l *Lambda) unqualifiedRef(c *service.Call) (fnRef, error) {
 	return ref, nil
 }
 
-func (l *Lambda) updateFunctionConfiguration(c *service.Call) (any, error) {
+func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 	ref, err := l.unqualifiedRef(c)
 	if err != nil {
 		return nil, err
@@ -133,7 +133,7 @@ func (l *Lambda) checkUpdatable(f *function, ref fnRef, revision string) error {
 // InProgress period, and drains the environments of the old configuration
 // so that they are replaced with fresh credentials. With publish it also
 // publishes a version, whose configuration it returns.
-func (l *Lambda) updateLatest(c *service.Call, ref fnRef, revision string, change func(*config), publish bool) (any, error) {
+func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change func(*config), publish bool) (any, error) {
 	var oldKey string
 	var out *config
 	err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
@@ -181,7 +181,7 @@ type updateCodeInput struct {
 	Architectures []string `json:"Architectures"`
 }
 
-func (l *Lambda) updateFunctionCode(c *service.Call) (any, error) {
+func (l *Lambda) updateFunctionCode(c *api.Call) (any, error) {
 	ref, err := l.unqualifiedRef(c)
 	if err != nil {
 		return nil, err
@@ -226,7 +226,7 @@ func (l *Lambda) updateFunctionCode(c *service.Call) (any, error) {
 }
 
 // deleteFunction deletes a function, or one version with Qualifier.
-func (l *Lambda) deleteFunction(c *service.Call) (any, error) {
+func (l *Lambda) deleteFunction(c *api.Call) (any, error) {
 	ref, err := l.pathRef(c, true)
 	if err != nil {
 		return nil, err
@@ -280,7 +280,7 @@ func (l *Lambda) deleteFunction(c *service.Call) (any, error) {
 }
 
 // deleteVersion deletes a published version that no alias points to.
-func (l *Lambda) deleteVersion(c *service.Call, ref fnRef) (any, error) {
+func (l *Lambda) deleteVersion(c *api.Call, ref fnRef) (any, error) {
 	if !reNumeric.MatchString(ref.Qualifier) {
 		return nil, errInvalidParam("Deletion of aliases is not supported by DeleteFunction; use DeleteAlias.")
 	}

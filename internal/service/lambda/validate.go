@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 // runtimes is the Runtime enum of the model.
@@ -205,12 +205,12 @@ func checkUnsupported(layers []string, packageType string, arch []string) error 
 }
 
 // decodeBody decodes a JSON request body into v; an empty body leaves v.
-func decodeBody(c *service.Call, v any) error {
+func decodeBody(c *api.Call, v any) error {
 	if len(bytes.TrimSpace(c.Body)) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(c.Body, v); err != nil {
-		var se *service.Error
+		var se *api.Error
 		if errors.As(err, &se) {
 			return se
 		}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -45,7 +45,7 @@ type publishInput struct {
 	RevisionID  string `json:"RevisionId"`
 }
 
-func (l *Lambda) publishVersion(c *service.Call) (any, error) {
+func (l *Lambda) publishVersion(c *api.Call) (any, error) {
 	ref, err := l.unqualifiedRef(c)
 	if err != nil {
 		return nil, err
@@ -91,7 +91,7 @@ type ListVersionsOutput struct {
 	NextMarker string                   `json:"NextMarker,omitempty"`
 }
 
-func (l *Lambda) listVersionsByFunction(c *service.Call) (any, error) {
+func (l *Lambda) listVersionsByFunction(c *api.Call) (any, error) {
 	ref, err := l.pathRef(c, true)
 	if err != nil {
 		return nil, err
@@ -189,7 +189,7 @@ func (l *Lambda) checkAliasTargets(ctx context.Context, r store.Reader, ref fnRe
 
 func aliasKey(ref fnRef, name string) string { return ref.key() + "/" + name }
 
-func (l *Lambda) createAlias(c *service.Call) (any, error) {
+func (l *Lambda) createAlias(c *api.Call) (any, error) {
 	ref, err := l.unqualifiedRef(c)
 	if err != nil {
 		return nil, err
@@ -247,7 +247,7 @@ func (l *Lambda) loadAlias(ctx context.Context, r store.Reader, ref fnRef, name 
 	return &a, nil
 }
 
-func (l *Lambda) getAlias(c *service.Call) (any, error) {
+func (l *Lambda) getAlias(c *api.Call) (any, error) {
 	ref, err := l.unqualifiedRef(c)
 	if err != nil {
 		return nil, err
@@ -269,7 +269,7 @@ type ListAliasesOutput struct {
 	NextMarker string                `json:"NextMarker,omitempty"`
 }
 
-func (l *Lambda) listAliases(c *service.Call) (any, error) {
+func (l *Lambda) listAliases(c *api.Call) (any, error) {
 	ref, err := l.unqualifiedRef(c)
 	if err != nil {
 		return nil, err
@@ -305,7 +305,7 @@ func (l *Lambda) listAliases(c *service.Call) (any, error) {
 	return out, nil
 }
 
-func (l *Lambda) updateAlias(c *service.Call) (any, error) {
+func (l *Lambda) updateAlias(c *api.Call) (any, error) {
 	ref, err := l.unqualifiedRef(c)
 	if err != nil {
 		return nil, err
@@ -344,7 +344,7 @@ func (l *Lambda) updateAlias(c *service.Call) (any, error) {
 	return l.aliasConfiguration(ref.Account, ref.Name, a), nil
 }
 
-func (l *Lambda) deleteAlias(c *service.Call) (any, error) {
+func (l *Lambda) deleteAlias(c *api.Call) (any, error) {
 	ref, err := l.unqualifiedRef(c)
 	if err != nil {
 		return nil, err

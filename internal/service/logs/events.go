@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -75,7 +75,7 @@ type RejectedLogEventsInfo struct {
 	ExpiredLogEventEndIndex  *int `json:"expiredLogEventEndIndex,omitempty"`
 }
 
-func (l *Logs) putLogEvents(c *service.Call) (any, error) {
+func (l *Logs) putLogEvents(c *api.Call) (any, error) {
 	var in struct {
 		streamInput
 		LogEvents []inputEvent `json:"logEvents"`
@@ -224,7 +224,7 @@ func validPosition(p string) bool {
 	return true
 }
 
-func (l *Logs) getLogEvents(c *service.Call) (any, error) {
+func (l *Logs) getLogEvents(c *api.Call) (any, error) {
 	var in struct {
 		LogGroupName       string `json:"logGroupName"`
 		LogGroupIdentifier string `json:"logGroupIdentifier"`
@@ -313,7 +313,7 @@ func (l *Logs) getLogEvents(c *service.Call) (any, error) {
 // readStream returns up to limit events of one stream with lower < key <
 // upper (positions within the stream), oldest first; the newest ones when
 // tail is set.
-func (l *Logs) readStream(c *service.Call, prefix, lower, upper string, limit int, tail bool) ([]storedEvent, error) {
+func (l *Logs) readStream(c *api.Call, prefix, lower, upper string, limit int, tail bool) ([]storedEvent, error) {
 	var out []storedEvent
 	after := prefix + lower
 	page := min(limit+1, 1000)

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 // FilteredLogEvent is an event FilterLogEvents returns.
@@ -43,7 +43,7 @@ func compareHits(a, b filterHit) int {
 	return cmp.Compare(a.ev.Seq, b.ev.Seq)
 }
 
-func (l *Logs) filterLogEvents(c *service.Call) (any, error) {
+func (l *Logs) filterLogEvents(c *api.Call) (any, error) {
 	var in struct {
 		LogGroupName        string   `json:"logGroupName"`
 		LogGroupIdentifier  string   `json:"logGroupIdentifier"`
@@ -171,7 +171,7 @@ func (l *Logs) filterLogEvents(c *service.Call) (any, error) {
 
 // scanStream returns up to limit events of a stream with lower < key < upper
 // that keep accepts, oldest first.
-func (l *Logs) scanStream(c *service.Call, prefix, lower, upper string, limit int, keep func(storedEvent) bool) ([]storedEvent, error) {
+func (l *Logs) scanStream(c *api.Call, prefix, lower, upper string, limit int, keep func(storedEvent) bool) ([]storedEvent, error) {
 	var out []storedEvent
 	after := prefix + lower
 	const page = 1000

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -51,16 +51,16 @@ func getGroup(ctx context.Context, r store.Reader, key string) (*group, error) {
 }
 
 // trailGroup fills in what the trail shows of a call on one log group.
-func trailGroup(c *service.Call, name string, params map[string]any) {
+func trailGroup(c *api.Call, name string, params map[string]any) {
 	if params == nil {
 		params = map[string]any{}
 	}
 	params["logGroupName"] = name
 	c.Trail.RequestParameters = params
-	c.Trail.Resources = []service.TrailResource{{ARN: groupARN(c.Region, c.Account, name), AccountID: c.Account, Type: "AWS::Logs::LogGroup"}}
+	c.Trail.Resources = []api.TrailResource{{ARN: groupARN(c.Region, c.Account, name), AccountID: c.Account, Type: "AWS::Logs::LogGroup"}}
 }
 
-func (l *Logs) createLogGroup(c *service.Call) (any, error) {
+func (l *Logs) createLogGroup(c *api.Call) (any, error) {
 	var in struct {
 		LogGroupName  string            `json:"logGroupName"`
 		KmsKeyID      string            `json:"kmsKeyId"`
@@ -87,7 +87,7 @@ func (l *Logs) createLogGroup(c *service.Call) (any, error) {
 	key := scope(c) + in.LogGroupName
 	err := l.st.Update(c.Context, func(tx store.Tx) error {
 		if _, err := tx.Get(c.Context, groupsTable, key); err == nil {
-			return service.Errorf(400, "ResourceAlreadyExistsException", "The specified log group already exists")
+			return api.Errorf(400, "ResourceAlreadyExistsException", "The specified log group already exists")
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return internal("create log group", err)
 		}
@@ -102,7 +102,7 @@ func (l *Logs) createLogGroup(c *service.Call) (any, error) {
 
 // namedGroup decodes a request that names only a log group, checks the name
 // and records it in the trail.
-func namedGroup(c *service.Call) (string, error) {
+func namedGroup(c *api.Call) (string, error) {
 	var in struct {
 		LogGroupName string `json:"logGroupName"`
 	}
@@ -116,7 +116,7 @@ func namedGroup(c *service.Call) (string, error) {
 	return in.LogGroupName, nil
 }
 
-func (l *Logs) deleteLogGroup(c *service.Call) (any, error) {
+func (l *Logs) deleteLogGroup(c *api.Call) (any, error) {
 	name, err := namedGroup(c)
 	if err != nil {
 		return nil, err
@@ -160,7 +160,7 @@ func deletePrefix(ctx context.Context, tx store.Tx, table, prefix string) error 
 	}
 }
 
-func (l *Logs) describeLogGroups(c *service.Call) (any, error) {
+func (l *Logs) describeLogGroups(c *api.Call) (any, error) {
 	var in struct {
 		LogGroupNamePrefix  string `json:"logGroupNamePrefix"`
 		LogGroupNamePattern string `json:"logGroupNamePattern"`
@@ -219,7 +219,7 @@ func (l *Logs) describeLogGroups(c *service.Call) (any, error) {
 	}
 }
 
-func (g *group) describe(c *service.Call) LogGroup {
+func (g *group) describe(c *api.Call) LogGroup {
 	arn := groupARN(c.Region, c.Account, g.Name)
 	class := g.Class
 	if class == "" {
@@ -238,7 +238,7 @@ func (g *group) describe(c *service.Call) LogGroup {
 }
 
 // updateGroup applies fn to a stored log group in one transaction.
-func (l *Logs) updateGroup(c *service.Call, name string, fn func(g *group) error) error {
+func (l *Logs) updateGroup(c *api.Call, name string, fn func(g *group) error) error {
 	key := scope(c) + name
 	return l.st.Update(c.Context, func(tx store.Tx) error {
 		g, err := getGroup(c.Context, tx, key)
@@ -252,7 +252,7 @@ func (l *Logs) updateGroup(c *service.Call, name string, fn func(g *group) error
 	})
 }
 
-func (l *Logs) putRetentionPolicy(c *service.Call) (any, error) {
+func (l *Logs) putRetentionPolicy(c *api.Call) (any, error) {
 	var in struct {
 		LogGroupName    string `json:"logGroupName"`
 		RetentionInDays *int   `json:"retentionInDays"`
@@ -277,7 +277,7 @@ func (l *Logs) putRetentionPolicy(c *service.Call) (any, error) {
 	})
 }
 
-func (l *Logs) deleteRetentionPolicy(c *service.Call) (any, error) {
+func (l *Logs) deleteRetentionPolicy(c *api.Call) (any, error) {
 	name, err := namedGroup(c)
 	if err != nil {
 		return nil, err
@@ -289,19 +289,19 @@ func (l *Logs) deleteRetentionPolicy(c *service.Call) (any, error) {
 }
 
 // taggedGroup returns the log group a tagging request's resourceArn names.
-func taggedGroup(c *service.Call, arn string) (string, error) {
+func taggedGroup(c *api.Call, arn string) (string, error) {
 	if arn == "" {
 		return "", missing("resourceArn")
 	}
 	prefix := "arn:aws:logs:" + c.Region + ":" + c.Account + ":log-group:"
 	name, ok := strings.CutPrefix(arn, prefix)
 	if !ok || name == "" {
-		return "", service.Errorf(400, "ResourceNotFoundException", "The specified resource does not exist.")
+		return "", api.Errorf(400, "ResourceNotFoundException", "The specified resource does not exist.")
 	}
 	return strings.TrimSuffix(name, ":*"), nil
 }
 
-func (l *Logs) tagResource(c *service.Call) (any, error) {
+func (l *Logs) tagResource(c *api.Call) (any, error) {
 	var in struct {
 		ResourceARN string            `json:"resourceArn"`
 		Tags        map[string]string `json:"tags"`
@@ -323,13 +323,13 @@ func (l *Logs) tagResource(c *service.Call) (any, error) {
 		}
 		maps.Copy(g.Tags, in.Tags)
 		if len(g.Tags) > 50 {
-			return service.Errorf(400, "TooManyTagsException", "A resource can have no more than 50 tags.")
+			return api.Errorf(400, "TooManyTagsException", "A resource can have no more than 50 tags.")
 		}
 		return nil
 	})
 }
 
-func (l *Logs) untagResource(c *service.Call) (any, error) {
+func (l *Logs) untagResource(c *api.Call) (any, error) {
 	var in struct {
 		ResourceARN string   `json:"resourceArn"`
 		TagKeys     []string `json:"tagKeys"`
@@ -350,7 +350,7 @@ func (l *Logs) untagResource(c *service.Call) (any, error) {
 	})
 }
 
-func (l *Logs) listTagsForResource(c *service.Call) (any, error) {
+func (l *Logs) listTagsForResource(c *api.Call) (any, error) {
 	var in struct {
 		ResourceARN string `json:"resourceArn"`
 	}

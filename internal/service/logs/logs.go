@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -51,7 +51,7 @@ type opSpec struct {
 	name     string
 	readOnly bool
 	resource resourceKind
-	handle   func(l *Logs, c *service.Call) (any, error)
+	handle   func(l *Logs, c *api.Call) (any, error)
 }
 
 var ops = []opSpec{
@@ -72,21 +72,21 @@ var ops = []opSpec{
 }
 
 // Service returns the operation table.
-func (l *Logs) Service() *service.Service {
-	s := &service.Service{
+func (l *Logs) Service() *api.Service {
+	s := &api.Service{
 		Name:         "logs",
 		EventSource:  "logs.amazonaws.com",
-		Protocol:     service.JSON11,
+		Protocol:     api.JSON11,
 		TargetPrefix: TargetPrefix,
-		Operations:   make(map[string]*service.Operation, len(ops)),
+		Operations:   make(map[string]*api.Operation, len(ops)),
 	}
 	for _, o := range ops {
-		s.Operations[o.name] = &service.Operation{
+		s.Operations[o.name] = &api.Operation{
 			Name:     o.name,
 			Action:   "logs:" + o.name,
 			ReadOnly: o.readOnly,
 			Resource: resourceFunc(o.resource),
-			Handle:   func(c *service.Call) (any, error) { return o.handle(l, c) },
+			Handle:   func(c *api.Call) (any, error) { return o.handle(l, c) },
 		}
 	}
 	return s
@@ -100,8 +100,8 @@ type target struct {
 	ResourceARN        string `json:"resourceArn"`
 }
 
-func resourceFunc(kind resourceKind) func(c *service.Call) (string, error) {
-	return func(c *service.Call) (string, error) {
+func resourceFunc(kind resourceKind) func(c *api.Call) (string, error) {
+	return func(c *api.Call) (string, error) {
 		var t target
 		if len(c.Body) > 0 {
 			if err := json.Unmarshal(c.Body, &t); err != nil {
@@ -149,36 +149,36 @@ func groupName(name, identifier string) string {
 }
 
 // scope is the key prefix of one account and region.
-func scope(c *service.Call) string { return c.Account + "|" + c.Region + "|" }
+func scope(c *api.Call) string { return c.Account + "|" + c.Region + "|" }
 
 // Errors, as CloudWatch Logs words them.
 
-func invalidParameter(format string, args ...any) *service.Error {
-	return service.Errorf(400, "InvalidParameterException", format, args...)
+func invalidParameter(format string, args ...any) *api.Error {
+	return api.Errorf(400, "InvalidParameterException", format, args...)
 }
 
-func serializationError() *service.Error {
-	return service.Errorf(400, "SerializationException", "Start of structure or map found where not expected.")
+func serializationError() *api.Error {
+	return api.Errorf(400, "SerializationException", "Start of structure or map found where not expected.")
 }
 
-func missing(member string) *service.Error {
+func missing(member string) *api.Error {
 	return invalidParameter("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)
 }
 
-func groupNotFound() *service.Error {
-	return service.Errorf(400, "ResourceNotFoundException", "The specified log group does not exist.")
+func groupNotFound() *api.Error {
+	return api.Errorf(400, "ResourceNotFoundException", "The specified log group does not exist.")
 }
 
-func streamNotFound() *service.Error {
-	return service.Errorf(400, "ResourceNotFoundException", "The specified log stream does not exist.")
+func streamNotFound() *api.Error {
+	return api.Errorf(400, "ResourceNotFoundException", "The specified log stream does not exist.")
 }
 
-func badToken() *service.Error {
+func badToken() *api.Error {
 	return invalidParameter("The specified nextToken is invalid.")
 }
 
 // decode reads a JSON request body into v.
-func decode(c *service.Call, v any) error {
+func decode(c *api.Call, v any) error {
 	if len(c.Body) == 0 {
 		return nil
 	}

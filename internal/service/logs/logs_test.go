@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -19,7 +19,7 @@ const acct = "123456789012"
 var now = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 
 type fixture struct {
-	svc *service.Service
+	svc *api.Service
 	st  store.Store
 }
 
@@ -33,9 +33,9 @@ func newFixture(t testing.TB) *fixture {
 	return &fixture{svc: New(st, func() time.Time { return now }).Service(), st: st}
 }
 
-func (f *fixture) call(op string, body any) *service.Call {
+func (f *fixture) call(op string, body any) *api.Call {
 	b, _ := json.Marshal(body)
-	return &service.Call{Context: context.Background(), Body: b, Service: f.svc, Operation: f.svc.Operations[op],
+	return &api.Call{Context: context.Background(), Body: b, Service: f.svc, Operation: f.svc.Operations[op],
 		Account: acct, Region: "us-east-1", Time: now}
 }
 
@@ -74,7 +74,7 @@ type obj = map[string]any
 
 func wantErr(t *testing.T, err error, code, msg string) {
 	t.Helper()
-	var se *service.Error
+	var se *api.Error
 	if !errors.As(err, &se) || se.Code != code || (msg != "" && se.Message != msg) || se.Status != 400 {
 		t.Errorf("error = %v, want %s: %s", err, code, msg)
 	}
@@ -106,7 +106,7 @@ func field(items []obj, key string) string {
 
 func TestOperationTable(t *testing.T) {
 	f := newFixture(t)
-	if f.svc.Name != "logs" || f.svc.TargetPrefix != "Logs_20140328" || f.svc.Protocol != service.JSON11 || f.svc.EventSource != "logs.amazonaws.com" {
+	if f.svc.Name != "logs" || f.svc.TargetPrefix != "Logs_20140328" || f.svc.Protocol != api.JSON11 || f.svc.EventSource != "logs.amazonaws.com" {
 		t.Errorf("service = %+v", f.svc)
 	}
 	g, s := `{"logGroupName":"/aws/lambda/fn","logStreamName":"2024/06/01/[$LATEST]abc"}`, "arn:aws:logs:us-east-1:"+acct+":log-group:/aws/lambda/fn"
@@ -124,7 +124,7 @@ func TestOperationTable(t *testing.T) {
 		if op.Action != "logs:"+tt.op {
 			t.Errorf("%s action %s", tt.op, op.Action)
 		}
-		c := &service.Call{Body: []byte(tt.body), Account: acct, Region: "us-east-1"}
+		c := &api.Call{Body: []byte(tt.body), Account: acct, Region: "us-east-1"}
 		if r, err := op.Resource(c); err != nil || r != tt.resource {
 			t.Errorf("%s resource = %s, %v; want %s", tt.op, r, err, tt.resource)
 		}

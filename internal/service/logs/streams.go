@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -56,7 +56,7 @@ func getStream(ctx context.Context, r store.Reader, key string) (*stream, error)
 }
 
 // lookupStream returns a log group and one of its streams, outside a transaction.
-func (l *Logs) lookupStream(c *service.Call, group, name string) (*group, *stream, error) {
+func (l *Logs) lookupStream(c *api.Call, group, name string) (*group, *stream, error) {
 	gk := scope(c) + group
 	g, err := getGroup(c.Context, l.st, gk)
 	if err != nil {
@@ -69,7 +69,7 @@ func (l *Logs) lookupStream(c *service.Call, group, name string) (*group, *strea
 	return g, s, nil
 }
 
-func trailStream(c *service.Call, group, name string) {
+func trailStream(c *api.Call, group, name string) {
 	trailGroup(c, group, map[string]any{"logStreamName": name})
 }
 
@@ -88,7 +88,7 @@ func (in *streamInput) check() error {
 // updateStream decodes a request that names a log stream, records it in the
 // trail and runs fn in a transaction with the stream's name, its log group,
 // and the store keys of both.
-func (l *Logs) updateStream(c *service.Call, fn func(tx store.Tx, name string, g *group, gk, sk string) error) (any, error) {
+func (l *Logs) updateStream(c *api.Call, fn func(tx store.Tx, name string, g *group, gk, sk string) error) (any, error) {
 	var in streamInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
@@ -111,10 +111,10 @@ func (l *Logs) updateStream(c *service.Call, fn func(tx store.Tx, name string, g
 	return struct{}{}, nil
 }
 
-func (l *Logs) createLogStream(c *service.Call) (any, error) {
+func (l *Logs) createLogStream(c *api.Call) (any, error) {
 	return l.updateStream(c, func(tx store.Tx, name string, g *group, gk, sk string) error {
 		if _, err := tx.Get(c.Context, streamsTable, sk); err == nil {
-			return service.Errorf(400, "ResourceAlreadyExistsException", "The specified log stream already exists")
+			return api.Errorf(400, "ResourceAlreadyExistsException", "The specified log stream already exists")
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return internal("create log stream", err)
 		}
@@ -127,7 +127,7 @@ func (l *Logs) createLogStream(c *service.Call) (any, error) {
 	})
 }
 
-func (l *Logs) deleteLogStream(c *service.Call) (any, error) {
+func (l *Logs) deleteLogStream(c *api.Call) (any, error) {
 	return l.updateStream(c, func(tx store.Tx, _ string, g *group, gk, sk string) error {
 		s, err := getStream(c.Context, tx, sk)
 		if err != nil {
@@ -167,7 +167,7 @@ func (l *Logs) listStreams(ctx context.Context, groupKey, prefix string) ([]stre
 	}
 }
 
-func (l *Logs) describeLogStreams(c *service.Call) (any, error) {
+func (l *Logs) describeLogStreams(c *api.Call) (any, error) {
 	var in struct {
 		LogGroupName        string `json:"logGroupName"`
 		LogGroupIdentifier  string `json:"logGroupIdentifier"`

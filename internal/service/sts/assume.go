@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/session"
 )
 
@@ -108,7 +108,7 @@ func parseTags(v *validator) []session.Tag {
 
 // assumeRoleResource validates the request, so that malformed requests fail
 // before authorization as in AWS, and returns the role ARN.
-func (s *STS) assumeRoleResource(c *service.Call) (string, error) {
+func (s *STS) assumeRoleResource(c *api.Call) (string, error) {
 	in, err := parseAssumeRole(c.Params)
 	if err != nil {
 		return "", err
@@ -120,7 +120,7 @@ func (s *STS) assumeRoleResource(c *service.Call) (string, error) {
 // trust semantics. For a role that does not exist it returns a nil policy:
 // the gateway must deny then, with the AccessDenied AWS returns for a role
 // that does not trust the caller.
-func (s *STS) trustPolicy(c *service.Call) (*policy.Policy, bool, error) {
+func (s *STS) trustPolicy(c *api.Call) (*policy.Policy, bool, error) {
 	r, err := s.role(c.Context, c.Params.Get("RoleArn"))
 	if err != nil || r == nil {
 		return nil, true, err
@@ -129,7 +129,7 @@ func (s *STS) trustPolicy(c *service.Call) (*policy.Policy, bool, error) {
 }
 
 // assumeRoleConditions sets the condition keys a trust policy can test.
-func (s *STS) assumeRoleConditions(c *service.Call, set func(key string, values ...string)) {
+func (s *STS) assumeRoleConditions(c *api.Call, set func(key string, values ...string)) {
 	in, _ := parseAssumeRole(c.Params)
 	set("sts:RoleSessionName", in.SessionName)
 	if in.ExternalID != "" {
@@ -155,25 +155,25 @@ func (s *STS) assumeRoleConditions(c *service.Call, set func(key string, values 
 	}
 }
 
-func (s *STS) assumeRole(c *service.Call) (any, error) {
+func (s *STS) assumeRole(c *api.Call) (any, error) {
 	in, err := parseAssumeRole(c.Params)
 	c.Trail.RequestParameters = in.trail()
 	if err != nil {
 		return nil, err
 	}
 	if in.SerialNumber != "" || in.TokenCode != "" {
-		return nil, service.AccessDenied("MultiFactorAuthentication failed, unable to validate MFA code.")
+		return nil, api.AccessDenied("MultiFactorAuthentication failed, unable to validate MFA code.")
 	}
 	role, err := s.role(c.Context, in.RoleARN)
 	if err != nil {
 		return nil, err
 	}
 	if role == nil {
-		return nil, service.AccessDenied(fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s",
+		return nil, api.AccessDenied(fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s",
 			callerARN(c), in.RoleARN))
 	}
 	caller := callerClaims(c)
-	chained := c.Principal != nil && c.Principal.Type == service.AssumedRole
+	chained := c.Principal != nil && c.Principal.Type == api.AssumedRole
 	maxDuration := int(role.MaxSessionDuration / time.Second)
 	if maxDuration == 0 {
 		maxDuration = defaultDuration
@@ -183,9 +183,9 @@ func (s *STS) assumeRole(c *service.Call) (any, error) {
 	case duration == 0:
 		duration = defaultDuration
 	case chained && duration > chainedMaxDuration:
-		return nil, service.ValidationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+		return nil, api.ValidationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	case duration > maxDuration:
-		return nil, service.ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+		return nil, api.ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
 
 	req := issueRequest{
@@ -199,7 +199,7 @@ func (s *STS) assumeRole(c *service.Call) (any, error) {
 		issuer:            callerARN(c),
 		chained:           chained,
 	}
-	if c.Principal != nil && c.Principal.Type == service.AWSService && c.Environment != nil {
+	if c.Principal != nil && c.Principal.Type == api.AWSService && c.Environment != nil {
 		// A service principal (Lambda) assuming a role for an execution
 		// environment: the session is bound to that environment.
 		req.environment = c.Environment.ID
@@ -268,7 +268,7 @@ type RoleUseRecorder interface {
 // authorizeExtras checks the actions AWS authorizes besides sts:AssumeRole
 // when a request passes session tags or sets a source identity. They are
 // evaluated like sts:AssumeRole, against the role's trust policy.
-func (s *STS) authorizeExtras(c *service.Call, in *assumeRoleInput) error {
+func (s *STS) authorizeExtras(c *api.Call, in *assumeRoleInput) error {
 	if c.Authorize == nil {
 		return nil
 	}
@@ -344,7 +344,7 @@ func packedSize(req issueRequest) (int, error) {
 	}
 	pct := int(math.Ceil(float64(n) * 100 / packedLimit))
 	if pct > 100 {
-		return pct, service.Errorf(400, "PackedPolicyTooLarge",
+		return pct, api.Errorf(400, "PackedPolicyTooLarge",
 			"Packed policy consumes %d%% of allotted space, please use smaller policy.", pct)
 	}
 	return pct, nil
@@ -353,13 +353,13 @@ func packedSize(req issueRequest) (int, error) {
 func malformedPolicy(err error) error {
 	var pe *policy.Error
 	if errors.As(err, &pe) {
-		return service.Errorf(400, "MalformedPolicyDocument", "%s", pe.Message)
+		return api.Errorf(400, "MalformedPolicyDocument", "%s", pe.Message)
 	}
 	return fmt.Errorf("sts: parse session policy: %w", err)
 }
 
 // callerClaims returns the session claims of the caller, if any.
-func callerClaims(c *service.Call) *session.Claims {
+func callerClaims(c *api.Call) *session.Claims {
 	if c.Principal == nil {
 		return nil
 	}
@@ -368,7 +368,7 @@ func callerClaims(c *service.Call) *session.Claims {
 }
 
 // callerARN returns the caller's ARN as AccessDenied messages show it.
-func callerARN(c *service.Call) string {
+func callerARN(c *api.Call) string {
 	if c.Principal == nil {
 		return "anonymous"
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/session"
 )
 
@@ -16,19 +16,19 @@ const (
 	rootMaxDuration     = 3600
 )
 
-func (s *STS) getCallerIdentity(c *service.Call) (any, error) {
+func (s *STS) getCallerIdentity(c *api.Call) (any, error) {
 	p := c.Principal
 	if p == nil || p.ARN == "" {
 		return nil, errors.New("sts: GetCallerIdentity without an authenticated principal")
 	}
 	id := p.PrincipalID
-	if id == "" && p.Type == service.Root {
+	if id == "" && p.Type == api.Root {
 		id = p.Account
 	}
 	return &GetCallerIdentityResult{UserID: id, Account: p.Account, ARN: p.ARN}, nil
 }
 
-func (s *STS) getSessionToken(c *service.Call) (any, error) {
+func (s *STS) getSessionToken(c *api.Call) (any, error) {
 	v := &validator{params: c.Params}
 	duration := v.int("DurationSeconds", "durationSeconds", minDuration, userMaxDuration)
 	serial := v.str("SerialNumber", "serialNumber", false, ruleSerial)
@@ -41,17 +41,17 @@ func (s *STS) getSessionToken(c *service.Call) (any, error) {
 		return nil, err
 	}
 	p := c.Principal
-	if p == nil || p.Session != nil || p.Type != service.IAMUser && p.Type != service.Root {
-		return nil, service.AccessDenied("Cannot call GetSessionToken with session credentials")
+	if p == nil || p.Session != nil || p.Type != api.IAMUser && p.Type != api.Root {
+		return nil, api.AccessDenied("Cannot call GetSessionToken with session credentials")
 	}
 	if serial != "" || code != "" {
-		return nil, service.AccessDenied("MultiFactorAuthentication failed, unable to validate MFA code.")
+		return nil, api.AccessDenied("MultiFactorAuthentication failed, unable to validate MFA code.")
 	}
 	if !isAccountID(p.Account) {
 		return nil, fmt.Errorf("sts: principal %s has no valid account", p.ARN)
 	}
 	switch {
-	case p.Type == service.Root && (duration == 0 || duration > rootMaxDuration):
+	case p.Type == api.Root && (duration == 0 || duration > rootMaxDuration):
 		duration = rootMaxDuration
 	case duration == 0:
 		duration = userDefaultDuration
@@ -69,7 +69,7 @@ func (s *STS) getSessionToken(c *service.Call) (any, error) {
 		Expires:         now.Add(time.Duration(duration) * time.Second),
 		Issuer:          p.ARN,
 	}
-	if p.Type == service.Root && cl.UserID == "" {
+	if p.Type == api.Root && cl.UserID == "" {
 		cl.UserID = p.Account
 	}
 	creds, err := s.seal(cl)
@@ -80,7 +80,7 @@ func (s *STS) getSessionToken(c *service.Call) (any, error) {
 	return &GetSessionTokenResult{Credentials: creds}, nil
 }
 
-func (s *STS) getAccessKeyInfo(c *service.Call) (any, error) {
+func (s *STS) getAccessKeyInfo(c *api.Call) (any, error) {
 	v := &validator{params: c.Params}
 	id := v.str("AccessKeyId", "accessKeyId", true, ruleAccessKeyID)
 	c.Trail.RequestParameters = map[string]any{"accessKeyId": id}

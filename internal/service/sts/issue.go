@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/session"
 )
 
@@ -101,7 +101,7 @@ const (
 // IssueForRole issues credentials for a role assumed by a service principal.
 // The caller must have authorized the request against the role's trust
 // policy first. A missing role yields an error wrapping ErrNotFound; bad
-// input yields a *service.Error.
+// input yields a *api.Error.
 func (s *STS) IssueForRole(ctx context.Context, in IssueInput) (*Credentials, *session.Claims, error) {
 	v := &validator{params: url.Values{"RoleArn": {in.RoleARN}, "RoleSessionName": {in.SessionName}}}
 	v.str("RoleArn", "roleArn", true, ruleARN)
@@ -114,7 +114,7 @@ func (s *STS) IssueForRole(ctx context.Context, in IssueInput) (*Credentials, *s
 		d = DefaultServiceDuration
 	}
 	if d < minServiceDuration || d > DefaultServiceDuration {
-		return nil, nil, service.ValidationError("The requested duration %v is outside %v to %v.", d, minServiceDuration, DefaultServiceDuration)
+		return nil, nil, api.ValidationError("The requested duration %v is outside %v to %v.", d, minServiceDuration, DefaultServiceDuration)
 	}
 	role, err := s.role(ctx, in.RoleARN)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 // TestSDKDecodes checks that aws-sdk-go-v2 decodes the outputs, wrapped in
@@ -27,7 +27,7 @@ func TestSDKDecodes(t *testing.T) {
 		op := req.PostForm.Get("Action")
 		r := f.run(t, op, alice, req.PostForm)
 		var buf bytes.Buffer
-		var se *service.Error
+		var se *api.Error
 		switch {
 		case errors.As(r.err, &se):
 			w.WriteHeader(se.Status)

@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/session"
 )
 
@@ -20,7 +20,7 @@ const Namespace = "https://sts.amazonaws.com/doc/2011-06-15/"
 
 // ErrNotFound is wrapped by Roles implementations to report a role or a
 // managed policy that does not exist. IAM's NoSuchEntity and InvalidInput
-// (a malformed ARN) *service.Errors are understood the same way.
+// (a malformed ARN) *api.Errors are understood the same way.
 var ErrNotFound = errors.New("sts: not found")
 
 // Role is what STS needs to know about an IAM role.
@@ -55,7 +55,7 @@ type Config struct {
 // STS is the Security Token Service.
 type STS struct {
 	cfg Config
-	svc *service.Service
+	svc *api.Service
 }
 
 // New returns an STS.
@@ -64,7 +64,7 @@ func New(cfg Config) *STS {
 		cfg.Now = time.Now
 	}
 	s := &STS{cfg: cfg}
-	ops := []*service.Operation{
+	ops := []*api.Operation{
 		{
 			Name:           "AssumeRole",
 			Action:         "sts:AssumeRole",
@@ -79,12 +79,12 @@ func New(cfg Config) *STS {
 		{Name: "GetSessionToken", ReadOnly: true, Handle: s.getSessionToken},
 		{Name: "GetAccessKeyInfo", Action: "sts:GetAccessKeyInfo", ReadOnly: true, Handle: s.getAccessKeyInfo},
 	}
-	s.svc = &service.Service{
+	s.svc = &api.Service{
 		Name:         "sts",
 		EventSource:  "sts.amazonaws.com",
-		Protocol:     service.Query,
+		Protocol:     api.Query,
 		XMLNamespace: Namespace,
-		Operations:   make(map[string]*service.Operation, len(ops)),
+		Operations:   make(map[string]*api.Operation, len(ops)),
 		Global:       true,
 	}
 	for _, op := range ops {
@@ -94,7 +94,7 @@ func New(cfg Config) *STS {
 }
 
 // Service returns the operation table.
-func (s *STS) Service() *service.Service { return s.svc }
+func (s *STS) Service() *api.Service { return s.svc }
 
 // role looks up a role; it returns nil, nil when the role does not exist.
 func (s *STS) role(ctx context.Context, arn string) (*Role, error) {
@@ -109,6 +109,6 @@ func (s *STS) role(ctx context.Context, arn string) (*Role, error) {
 }
 
 func isNotFound(err error) bool {
-	var se *service.Error
+	var se *api.Error
 	return errors.Is(err, ErrNotFound) || errors.As(err, &se) && (se.Code == "NoSuchEntity" || se.Code == "InvalidInput")
 }

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/session"
 )
 
@@ -36,9 +36,9 @@ func (f *fakeRoles) RoleByARN(_ context.Context, arn string) (*Role, error) {
 		return r, nil
 	}
 	if !strings.Contains(arn, ":role/") {
-		return nil, &service.Error{Code: "InvalidInput", Status: 400, Message: "ARN " + arn + " is not valid."}
+		return nil, &api.Error{Code: "InvalidInput", Status: 400, Message: "ARN " + arn + " is not valid."}
 	}
-	return nil, &service.Error{Code: "NoSuchEntity", Status: 404, Message: "The role cannot be found."}
+	return nil, &api.Error{Code: "NoSuchEntity", Status: 404, Message: "The role cannot be found."}
 }
 
 func (f *fakeRoles) ManagedPolicy(_ context.Context, arn string) (*policy.Policy, error) {
@@ -91,20 +91,20 @@ func newFixture(t testing.TB) *fixture {
 }
 
 var (
-	root  = &service.Principal{Type: service.Root, Account: acct, ARN: "arn:aws:iam::" + acct + ":root", AccessKeyID: "AKIAEXAMPLE"}
-	alice = &service.Principal{Type: service.IAMUser, Account: acct, ARN: "arn:aws:iam::" + acct + ":user/alice",
+	root  = &api.Principal{Type: api.Root, Account: acct, ARN: "arn:aws:iam::" + acct + ":root", AccessKeyID: "AKIAEXAMPLE"}
+	alice = &api.Principal{Type: api.IAMUser, Account: acct, ARN: "arn:aws:iam::" + acct + ":user/alice",
 		PrincipalID: "AIDAEXAMPLEALICE00001", UserName: "alice", AccessKeyID: "AKIAEXAMPLE2"}
 )
 
 // roleSession returns the principal of a role session with claims c.
-func roleSession(c *session.Claims) *service.Principal {
-	return &service.Principal{Type: service.AssumedRole, Account: acct, ARN: c.AssumedRoleARN(), PrincipalID: c.AssumedRoleID(),
+func roleSession(c *session.Claims) *api.Principal {
+	return &api.Principal{Type: api.AssumedRole, Account: acct, ARN: c.AssumedRoleARN(), PrincipalID: c.AssumedRoleID(),
 		AccessKeyID: c.AccessKeyID, RoleARN: c.RoleARN, RoleName: c.RoleName, RoleID: c.RoleID, SessionName: c.SessionName, Session: c}
 }
 
 // result is what running an operation through its table entry produced.
 type result struct {
-	call       *service.Call
+	call       *api.Call
 	out        any
 	err        error
 	resource   string
@@ -116,14 +116,14 @@ type result struct {
 
 // run runs an operation the way the gateway does, minus authorization:
 // Resource, ResourcePolicy, Conditions, then Handle.
-func (f *fixture) run(t *testing.T, op string, p *service.Principal, params url.Values) result {
+func (f *fixture) run(t *testing.T, op string, p *api.Principal, params url.Values) result {
 	t.Helper()
 	o := f.sts.Service().Operations[op]
 	if o == nil {
 		t.Fatalf("no operation %s", op)
 	}
 	var r result
-	c := &service.Call{Context: context.Background(), Params: params, Service: f.sts.Service(), Operation: o,
+	c := &api.Call{Context: context.Background(), Params: params, Service: f.sts.Service(), Operation: o,
 		Principal: p, Account: acct, Region: "us-east-1", Time: now}
 	c.Authorize = func(action, resource string, _ map[string][]string) error {
 		r.authorized = append(r.authorized, action+" "+resource)
@@ -158,7 +158,7 @@ func params(kv ...string) url.Values {
 
 func wantError(t *testing.T, err error, code, message string) {
 	t.Helper()
-	var se *service.Error
+	var se *api.Error
 	if !errors.As(err, &se) {
 		t.Fatalf("err = %v, want %s", err, code)
 	}
@@ -172,7 +172,7 @@ func wantError(t *testing.T, err error, code, message string) {
 
 func TestServiceTable(t *testing.T) {
 	svc := newFixture(t).sts.Service()
-	if svc.Name != "sts" || svc.EventSource != "sts.amazonaws.com" || !svc.Global || svc.Protocol != service.Query ||
+	if svc.Name != "sts" || svc.EventSource != "sts.amazonaws.com" || !svc.Global || svc.Protocol != api.Query ||
 		svc.XMLNamespace != "https://sts.amazonaws.com/doc/2011-06-15/" {
 		t.Errorf("service = %+v", svc)
 	}
@@ -252,7 +252,7 @@ func TestAssumeRole(t *testing.T) {
 	if s := fmt.Sprint(tr.ResponseElements); strings.Contains(s, cr.SecretAccessKey) || strings.Contains(s, cr.SessionToken) {
 		t.Error("trail shows the secret or the token")
 	}
-	if !reflect.DeepEqual(tr.Resources, []service.TrailResource{{ARN: roleARN, AccountID: acct, Type: "AWS::IAM::Role"}}) {
+	if !reflect.DeepEqual(tr.Resources, []api.TrailResource{{ARN: roleARN, AccountID: acct, Type: "AWS::IAM::Role"}}) {
 		t.Errorf("trail resources %v", tr.Resources)
 	}
 }
@@ -330,7 +330,7 @@ func TestAssumeRoleDuration(t *testing.T) {
 	chain := f.assume(t, alice, roleARN, "first")
 	tests := []struct {
 		name     string
-		caller   *service.Principal
+		caller   *api.Principal
 		role     string
 		duration string
 		want     time.Duration
@@ -366,7 +366,7 @@ func TestAssumeRoleDuration(t *testing.T) {
 }
 
 // assume assumes role as p and returns the session's claims.
-func (f *fixture) assume(t *testing.T, p *service.Principal, role, name string, kv ...string) *session.Claims {
+func (f *fixture) assume(t *testing.T, p *api.Principal, role, name string, kv ...string) *session.Claims {
 	t.Helper()
 	r := f.run(t, "AssumeRole", p, params(append([]string{"RoleArn", role, "RoleSessionName", name}, kv...)...))
 	if r.err != nil {
@@ -411,7 +411,7 @@ func TestSessionPolicy(t *testing.T) {
 	r = f.run(t, "AssumeRole", alice, params("RoleArn", roleARN, "RoleSessionName", "sess", "Policy", bad))
 	wantError(t, r.err, "MalformedPolicyDocument", pe.Message)
 	r = f.run(t, "AssumeRole", alice, params("RoleArn", roleARN, "RoleSessionName", "sess", "Policy", "{not json"))
-	if se := (*service.Error)(nil); !errors.As(r.err, &se) || se.Code != "MalformedPolicyDocument" {
+	if se := (*api.Error)(nil); !errors.As(r.err, &se) || se.Code != "MalformedPolicyDocument" {
 		t.Errorf("syntax error: %v", r.err)
 	}
 
@@ -476,7 +476,7 @@ func TestSessionTags(t *testing.T) {
 	}
 
 	errs := []struct {
-		caller *service.Principal
+		caller *api.Principal
 		kv     []string
 		msg    string
 	}{
@@ -512,8 +512,8 @@ func TestAssumeRoleDenied(t *testing.T) {
 	wantError(t, r.err, "AccessDenied", "MultiFactorAuthentication failed, unable to validate MFA code.")
 
 	o := f.sts.Service().Operations["AssumeRole"]
-	denied := service.AccessDenied("no TagSession")
-	c := &service.Call{Context: context.Background(), Principal: alice, Account: acct,
+	denied := api.AccessDenied("no TagSession")
+	c := &api.Call{Context: context.Background(), Principal: alice, Account: acct,
 		Params:    params("RoleArn", roleARN, "RoleSessionName", "sess", "Tags.member.1.Key", "k", "Tags.member.1.Value", "v"),
 		Authorize: func(string, string, map[string][]string) error { return denied }}
 	if _, err := o.Handle(c); err != denied {
@@ -531,7 +531,7 @@ func TestGetCallerIdentity(t *testing.T) {
 	f := newFixture(t)
 	c := f.assume(t, alice, roleARN, "my-fn")
 	tests := []struct {
-		p    *service.Principal
+		p    *api.Principal
 		want GetCallerIdentityResult
 	}{
 		{root, GetCallerIdentityResult{UserID: acct, Account: acct, ARN: "arn:aws:iam::123456789012:root"}},
@@ -556,7 +556,7 @@ func TestGetCallerIdentity(t *testing.T) {
 func TestGetSessionToken(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
-		p        *service.Principal
+		p        *api.Principal
 		duration string
 		want     time.Duration
 	}{
@@ -596,7 +596,7 @@ func TestGetSessionToken(t *testing.T) {
 	c := f.assume(t, alice, roleARN, "sess")
 	withToken := *alice
 	withToken.Session = c
-	for _, p := range []*service.Principal{roleSession(c), &withToken} {
+	for _, p := range []*api.Principal{roleSession(c), &withToken} {
 		r := f.run(t, "GetSessionToken", p, url.Values{})
 		wantError(t, r.err, "AccessDenied", "Cannot call GetSessionToken with session credentials")
 	}

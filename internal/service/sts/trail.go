@@ -3,7 +3,7 @@ package sts
 import (
 	"time"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/session"
 )
 
@@ -76,16 +76,16 @@ func assumeRoleTrail(out *AssumeRoleResult) map[string]any {
 	return m
 }
 
-func roleResources(r *Role) []service.TrailResource {
+func roleResources(r *Role) []api.TrailResource {
 	account, _ := arnAccount(r.ARN)
-	return []service.TrailResource{{ARN: r.ARN, AccountID: account, Type: "AWS::IAM::Role"}}
+	return []api.TrailResource{{ARN: r.ARN, AccountID: account, Type: "AWS::IAM::Role"}}
 }
 
 // IssueTrail returns what the CloudTrail record of a role session issued by
 // IssueForRole shows: the AssumeRole request and the credentials, without
 // their secret or token.
-func IssueTrail(c *session.Claims) service.TrailDetails {
-	return service.TrailDetails{
+func IssueTrail(c *session.Claims) api.TrailDetails {
+	return api.TrailDetails{
 		RequestParameters: map[string]any{
 			"roleArn":         c.RoleARN,
 			"roleSessionName": c.SessionName,

@@ -8,7 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 // rule is a string shape's constraints from the STS model.
@@ -66,9 +66,9 @@ func (v *validator) err() error {
 	case 0:
 		return nil
 	case 1:
-		return service.ValidationError("1 validation error detected: %s", v.errs[0])
+		return api.ValidationError("1 validation error detected: %s", v.errs[0])
 	}
-	return service.ValidationError("%d validation errors detected: %s", len(v.errs), strings.Join(v.errs, "; "))
+	return api.ValidationError("%d validation errors detected: %s", len(v.errs), strings.Join(v.errs, "; "))
 }
 
 // str reads and checks the string parameter name; member is its name in
@@ -147,6 +147,6 @@ func (v *validator) count(values []string, member string, max int) {
 }
 
 // invalidParameter is STS's InvalidParameterValue error.
-func invalidParameter(format string, args ...any) *service.Error {
-	return service.Errorf(400, "InvalidParameterValue", format, args...)
+func invalidParameter(format string, args ...any) *api.Error {
+	return api.Errorf(400, "InvalidParameterValue", format, args...)
 }

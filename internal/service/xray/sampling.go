@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -55,7 +55,7 @@ type rulesState struct {
 	Modified int64 `json:"modified"` // unix milliseconds
 }
 
-func defaultRule(c *service.Call) samplingRule {
+func defaultRule(c *api.Call) samplingRule {
 	return samplingRule{
 		RuleName:      defaultRuleName,
 		RuleARN:       "arn:aws:xray:" + c.Region + ":" + c.Account + ":sampling-rule/" + defaultRuleName,
@@ -75,7 +75,7 @@ func defaultRule(c *service.Call) samplingRule {
 
 // rulesModified returns when the account's rule set last changed: the first
 // time X-Ray sampling was used in the account and region.
-func (x *XRay) rulesModified(c *service.Call) (time.Time, error) {
+func (x *XRay) rulesModified(c *api.Call) (time.Time, error) {
 	key := scope(c) + "rules"
 	var st rulesState
 	err := store.GetJSON(c.Context, x.st, samplingTable, key, &st)
@@ -104,7 +104,7 @@ type getSamplingRulesOutput struct {
 	NextToken           string               `json:"NextToken,omitempty"`
 }
 
-func (x *XRay) getSamplingRules(c *service.Call) (any, error) {
+func (x *XRay) getSamplingRules(c *api.Call) (any, error) {
 	var in getSamplingRulesInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ type clientStats struct {
 // maxStatistics is the most statistics documents one request may carry.
 const maxStatistics = 25
 
-func (x *XRay) getSamplingTargets(c *service.Call) (any, error) {
+func (x *XRay) getSamplingTargets(c *api.Call) (any, error) {
 	var in getSamplingTargetsInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
@@ -246,7 +246,7 @@ func (x *XRay) getSamplingTargets(c *service.Call) (any, error) {
 
 // quota shares a rule's reservoir among the clients that reported recently:
 // each gets an equal part, and the first ones by client ID the remainder.
-func quota(c *service.Call, tx store.Tx, prefix, clientID string, size int, now time.Time) (int, error) {
+func quota(c *api.Call, tx store.Tx, prefix, clientID string, size int, now time.Time) (int, error) {
 	items, err := tx.List(c.Context, samplingTable, prefix, "", 0)
 	if err != nil {
 		return 0, err

@@ -10,7 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -44,7 +44,7 @@ type putTraceSegmentsOutput struct {
 	UnprocessedTraceSegments []unprocessedSegment `json:"UnprocessedTraceSegments"`
 }
 
-func (x *XRay) putTraceSegments(c *service.Call) (any, error) {
+func (x *XRay) putTraceSegments(c *api.Call) (any, error) {
 	var in putTraceSegmentsInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
@@ -293,7 +293,7 @@ type telemetry struct {
 	Rejected int             `json:"rejected"`
 }
 
-func (x *XRay) putTelemetryRecords(c *service.Call) (any, error) {
+func (x *XRay) putTelemetryRecords(c *api.Call) (any, error) {
 	var in putTelemetryRecordsInput
 	if err := decode(c, &in); err != nil {
 		return nil, err

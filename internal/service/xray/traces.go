@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -152,7 +152,7 @@ type batchGetTracesOutput struct {
 // a page always holds at least one trace.
 const maxPageBytes = 1 << 20
 
-func (x *XRay) batchGetTraces(c *service.Call) (any, error) {
+func (x *XRay) batchGetTraces(c *api.Call) (any, error) {
 	var in batchGetTracesInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
@@ -394,7 +394,7 @@ const scanBatch = 500
 
 var timeRangeTypes = []string{"TraceId", "Event", "Service"}
 
-func (x *XRay) getTraceSummaries(c *service.Call) (any, error) {
+func (x *XRay) getTraceSummaries(c *api.Call) (any, error) {
 	var in getTraceSummariesInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
@@ -506,7 +506,7 @@ func (x *XRay) getTraceSummaries(c *service.Call) (any, error) {
 }
 
 // moreAfter reports whether any trace is stored after the one a token names.
-func (x *XRay) moreAfter(c *service.Call, sc, token string) bool {
+func (x *XRay) moreAfter(c *api.Call, sc, token string) bool {
 	last, err := decodeToken(token)
 	if err != nil {
 		return false

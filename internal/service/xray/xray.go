@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -41,7 +41,7 @@ type opSpec struct {
 	method   string
 	path     string
 	readOnly bool
-	handle   func(x *XRay, c *service.Call) (any, error)
+	handle   func(x *XRay, c *api.Call) (any, error)
 }
 
 // ops is the operation table: every route of the model that is served here.
@@ -56,31 +56,31 @@ var ops = []opSpec{
 }
 
 // Service returns the operation table and routes.
-func (x *XRay) Service() *service.Service {
-	s := &service.Service{
+func (x *XRay) Service() *api.Service {
+	s := &api.Service{
 		Name:        "xray",
 		EventSource: "xray.amazonaws.com",
-		Protocol:    service.RESTJSON,
-		Operations:  make(map[string]*service.Operation, len(ops)),
-		Routes:      make([]service.Route, 0, len(ops)),
+		Protocol:    api.RESTJSON,
+		Operations:  make(map[string]*api.Operation, len(ops)),
+		Routes:      make([]api.Route, 0, len(ops)),
 	}
 	for _, o := range ops {
-		s.Operations[o.name] = &service.Operation{
+		s.Operations[o.name] = &api.Operation{
 			Name:     o.name,
 			Action:   "xray:" + o.name,
 			ReadOnly: o.readOnly,
-			Handle:   func(c *service.Call) (any, error) { return o.handle(x, c) },
+			Handle:   func(c *api.Call) (any, error) { return o.handle(x, c) },
 		}
-		s.Routes = append(s.Routes, service.Route{Method: o.method, Path: o.path, Operation: o.name})
+		s.Routes = append(s.Routes, api.Route{Method: o.method, Path: o.path, Operation: o.name})
 	}
 	return s
 }
 
 // scope is the key prefix of one account and region.
-func scope(c *service.Call) string { return c.Account + "|" + c.Region + "|" }
+func scope(c *api.Call) string { return c.Account + "|" + c.Region + "|" }
 
 // clock is the time of the call.
-func (x *XRay) clock(c *service.Call) time.Time {
+func (x *XRay) clock(c *api.Call) time.Time {
 	if !c.Time.IsZero() {
 		return c.Time
 	}
@@ -89,26 +89,26 @@ func (x *XRay) clock(c *service.Call) time.Time {
 
 // Errors, as X-Ray words them.
 
-func invalidRequest(format string, args ...any) *service.Error {
-	return service.Errorf(400, "InvalidRequestException", format, args...)
+func invalidRequest(format string, args ...any) *api.Error {
+	return api.Errorf(400, "InvalidRequestException", format, args...)
 }
 
-func serializationError() *service.Error {
-	return service.Errorf(400, "SerializationException", "Start of structure or map found where not expected.")
+func serializationError() *api.Error {
+	return api.Errorf(400, "SerializationException", "Start of structure or map found where not expected.")
 }
 
-func missing(member string) *service.Error {
+func missing(member string) *api.Error {
 	return invalidRequest("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)
 }
 
-func constraint(value any, member, rule string) *service.Error {
+func constraint(value any, member, rule string) *api.Error {
 	return invalidRequest("1 validation error detected: Value '%v' at '%s' failed to satisfy constraint: %s", value, member, rule)
 }
 
-func badToken() *service.Error { return invalidRequest("Invalid NextToken") }
+func badToken() *api.Error { return invalidRequest("Invalid NextToken") }
 
 // decode reads a JSON request body into v.
-func decode(c *service.Call, v any) error {
+func decode(c *api.Call, v any) error {
 	if len(c.Body) == 0 {
 		return nil
 	}

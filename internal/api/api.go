@@ -1,8 +1,8 @@
-// Package service holds what every AWS service package shares with the gateway:
-// the operation table, the call a handler receives, the authenticated principal
-// and AWS's error type. Service packages declare tables; the gateway routes,
-// authenticates, authorizes, records and encodes.
-package service
+// Package api is the vocabulary every AWS service package shares with the
+// gateway: the operation table, the call a handler receives, the authenticated
+// principal and AWS's error type. Service packages declare tables; the gateway
+// routes, authenticates, authorizes, records and encodes.
+package api
 
 import (
 	"context"
