@@ -1,7 +1,8 @@
 // Package api is the vocabulary every AWS service package shares with the
 // gateway: the operation table, the call a handler receives, the authenticated
-// principal and AWS's error type. Service packages declare tables; the gateway
-// routes, authenticates, authorizes, records and encodes.
+// principal, the wire protocol a request speaks and AWS's error type. Service
+// packages declare tables; the gateway routes, authenticates, authorizes,
+// records and encodes. Services call each other through an Invoker.
 package api
 
 import (
@@ -11,17 +12,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/policy"
-)
-
-// Protocol is an AWS wire protocol.
-type Protocol int
-
-const (
-	Query    Protocol = iota // awsQuery: form-encoded Action=..., XML responses (IAM, STS)
-	JSON10                   // awsJson1.0: X-Amz-Target, JSON (DynamoDB, SQS)
-	JSON11                   // awsJson1.1: X-Amz-Target, JSON (Logs, CloudTrail, Kinesis, KMS)
-	RESTJSON                 // restJson1: method + path, JSON (Lambda, X-Ray)
-	RESTXML                  // restXml (S3)
+	"github.com/rolecall/rolecall/internal/session"
 )
 
 // Service is one AWS service's declaration.
@@ -30,53 +21,147 @@ type Service struct {
 	Name string
 	// EventSource is the CloudTrail eventSource ("iam.amazonaws.com").
 	EventSource string
-	Protocol    Protocol
-	// XMLNamespace is the response namespace for Query and RESTXML services.
+	// Protocols are the wire protocols the service answers, by Smithy name
+	// ("awsQuery", "awsJson1_0", "awsJson1_1", "awsCbor1_1", "restJson1",
+	// "restXml"); the first is its default. A request is answered in the
+	// protocol it was written in.
+	Protocols []string
+	// XMLNamespace is the response namespace for query and REST-XML services.
 	XMLNamespace string
 	// TargetPrefix is the X-Amz-Target prefix of JSON services ("Logs_20140328").
 	TargetPrefix string
-	// Operations by name.
-	Operations map[string]*Operation
-	// Routes map REST requests to operations, in match order (RESTJSON/RESTXML only).
-	Routes []Route
-	// Global services (IAM, STS) report us-east-1 in their ARNs and trail.
-	Global bool
 	// APIVersion is the query protocol's Version parameter ("2010-05-08").
 	APIVersion string
+	// Operations by name.
+	Operations map[string]*Operation
+	// Routes map REST requests to operations (restJson1/restXml only).
+	Routes []Route
+	// Hosts are the virtual-host suffixes of a REST service whose first
+	// host label names a resource (S3's "bucket.localhost"); the label is
+	// captured as the path parameter HostLabel names.
+	Hosts     []string
+	HostLabel string
+	// Global services (IAM, STS) report us-east-1 in their ARNs and trail.
+	Global bool
+	// Anonymous allows unsigned requests: they are authorized as the
+	// anonymous principal, so only a resource policy granting "*" lets
+	// them through. Otherwise an unsigned request gets the protocol's
+	// missing-authentication error.
+	Anonymous bool
+	// MaxBody bounds the request body a handler may read whole (Payload,
+	// Decode), in bytes; 0 means DefaultMaxBody. Handlers that stream Body
+	// are not bound by it.
+	MaxBody int64
 }
+
+// DefaultMaxBody bounds a request body read whole when the service names no
+// other limit.
+const DefaultMaxBody = 8 << 20
 
 // Route is one REST route: a method and a path pattern whose {Name} segments
 // are captured into Call.PathParams; a trailing {Name+} captures the rest.
+// Query names the query keys that must be present (S3's "?policy",
+// "?tagging", "?uploads", or "x-id=GetObject"), a key=value pair meaning
+// that value; a route with more Query keys is tried before one with fewer.
 type Route struct {
 	Method    string
 	Path      string
+	Query     []string
 	Operation string
 }
+
+// Category is CloudTrail's eventCategory for an operation.
+type Category string
+
+const (
+	// Management events: control-plane operations (the default).
+	Management Category = "Management"
+	// Data events: S3 object, DynamoDB item, SQS message, Kinesis record
+	// and Lambda Invoke operations.
+	Data Category = "Data"
+)
 
 // Operation is one entry of a service's operation table.
 type Operation struct {
 	Name string
-	// Action is the IAM action authorized before the handler runs ("iam:CreateRole").
-	// Empty means the operation needs no permission (sts:GetCallerIdentity).
+	// Action is the IAM action authorized before the handler runs
+	// ("iam:CreateRole"). Empty means the operation needs no permission
+	// (sts:GetCallerIdentity).
 	Action string
 	// ReadOnly marks the operation for the trail.
 	ReadOnly bool
+	// Category is the trail's eventCategory; "" means Management.
+	Category Category
 	// SuccessStatus is the HTTP status of a success for REST protocols (default 200).
 	SuccessStatus int
-	// Resource returns the ARN the action is authorized on ("*" when the action
-	// has no resource). Nil means "*".
-	Resource func(c *Call) (string, error)
-	// ResourcePolicy returns the resource-based policy that applies to the
-	// request (a Lambda function policy, an S3 bucket policy), or nil. When trust
-	// is true the policy is a role trust policy and is evaluated with trust
-	// semantics (it must allow the caller explicitly).
-	ResourcePolicy func(c *Call) (p *policy.Policy, trust bool, err error)
-	// Conditions adds service-specific condition keys to the request context.
-	Conditions func(c *Call, set func(key string, values ...string))
-	// Handle runs the operation. It returns the output value, which the gateway
-	// encodes in the service's protocol (a *Raw is written as is), or an error;
-	// a *Error is rendered as AWS renders it, anything else as an internal error.
+	// Streaming operations read Call.Body themselves (S3 PutObject): the
+	// gateway does not read the payload before authorization, and the
+	// handler reads Body to io.EOF before it commits anything. Other
+	// operations' payloads are read whole, bounded by the service's MaxBody,
+	// and verified before they are authorized.
+	Streaming bool
+	// Resource returns the resource Action is authorized on. Nil means the
+	// action has no resource ("*").
+	Resource func(c *Call) (Resource, error)
+	// Conditions adds the service's condition keys to the request context.
+	Conditions func(c *Call, keys Keys)
+	// Also lists further actions the operation always needs, each
+	// authorized before the handler runs (S3 CopyObject reads its source).
+	Also []Check
+	// Handle runs the operation. It returns the output value, which the
+	// gateway encodes in the request's protocol (a *Raw is written as is),
+	// or an error; a *Error is rendered as AWS renders it, anything else
+	// as an internal error.
 	Handle func(c *Call) (any, error)
+}
+
+// Check is one action an operation authorizes, with its resource and keys.
+type Check struct {
+	Action     string
+	Resource   func(c *Call) (Resource, error)
+	Conditions func(c *Call, keys Keys)
+}
+
+// PolicyMode says how a resource's policy takes part in evaluation.
+type PolicyMode int
+
+const (
+	// ResourcePolicy is a resource-based policy (a function policy, a
+	// bucket policy): it may grant on its own within the account.
+	ResourcePolicy PolicyMode = iota
+	// TrustPolicy is a role's trust policy: it must allow the caller.
+	TrustPolicy
+	// KeyPolicy is a KMS key policy: identity policies count only where
+	// it delegates to the account.
+	KeyPolicy
+)
+
+// Resource is what an action is authorized on.
+type Resource struct {
+	// ARN is the resource's ARN; "" or "*" means the action has no resource.
+	ARN string
+	// Type is the CloudTrail resource type ("AWS::IAM::Role"); when set,
+	// the resource is listed in the trail record's resources.
+	Type string
+	// Account owns the resource; "" means the account in the ARN, or the
+	// call's account.
+	Account string
+	// Tags are the resource's tags (aws:ResourceTag/*); nil when it has none
+	// or does not exist yet.
+	Tags map[string]string
+	// Policy is the resource's policy, nil if none, taking part as Mode says.
+	Policy *policy.Policy
+	Mode   PolicyMode
+	// Boundary is the permissions boundary of an IAM role or user resource
+	// (iam:PermissionsBoundary of operations on it).
+	Boundary string
+}
+
+// Keys receives an operation's service condition keys. A key whose catalog
+// type is multivalued (ArrayOfString, ArrayOfARN) is set as a multivalued
+// key whatever the number of values.
+type Keys interface {
+	Set(key string, values ...string)
 }
 
 // Raw is a handler output written as is (Lambda Invoke payloads, S3 objects).
@@ -84,36 +169,6 @@ type Raw struct {
 	Status int
 	Header http.Header
 	Body   []byte
-}
-
-// Call is one authenticated request as a handler sees it.
-type Call struct {
-	Context context.Context
-	HTTP    *http.Request
-	// Body is the request body, verified and decoded (aws-chunked removed).
-	Body []byte
-	// Params are the query-protocol parameters (form body and URL query merged),
-	// or the URL query for REST protocols.
-	Params url.Values
-	// PathParams are the captured REST path segments, unescaped.
-	PathParams map[string]string
-	Service    *Service
-	Operation  *Operation
-	Principal  *Principal
-	Account    string // the account the request acts in
-	Region     string
-	RequestID  string
-	SourceIP   string
-	UserAgent  string
-	Time       time.Time
-	// Environment is set when the request arrived on a listener bound to an
-	// execution environment.
-	Environment *EnvironmentBinding
-	// Authorize checks an additional action (iam:PassRole from lambda:CreateFunction, ...)
-	// for the caller with the full evaluation logic and returns AWS's AccessDenied on denial.
-	Authorize func(action, resource string, keys map[string][]string) error
-	// Trail lets a handler fill in what the CloudTrail record shows.
-	Trail TrailDetails
 }
 
 // TrailDetails are the parts of a CloudTrail record that only the handler knows.
@@ -130,11 +185,78 @@ type TrailResource struct {
 	Type      string `json:"type"`
 }
 
+// Decision is one authorization decision a request made, as the trail keeps it.
+type Decision struct {
+	Action   string `json:"action"`
+	Resource string `json:"resource"`
+	// Decision is "Allow", "ExplicitDeny" or "ImplicitDeny".
+	Decision string `json:"decision"`
+	// Source is the kind of policy that decided ("identity-based policy", ...).
+	Source string `json:"source,omitempty"`
+	// Statements are the decisive statements.
+	Statements []Statement `json:"statements,omitempty"`
+	// Extra marks a check beyond the operation's own action (iam:PassRole).
+	Extra bool `json:"extra,omitempty"`
+}
+
+// Statement names a decisive statement: the policy (its ARN or name; "" for
+// the resource's own policy), its Sid and its index in the policy.
+type Statement struct {
+	Policy string `json:"policy,omitempty"`
+	Sid    string `json:"sid,omitempty"`
+	Index  int    `json:"index"`
+	Effect string `json:"effect"`
+	Source string `json:"source"`
+}
+
 // EnvironmentBinding describes the execution environment a listener belongs to.
 type EnvironmentBinding struct {
 	ID                string
 	SourceFunctionARN string
 	SourceVPC         string
+}
+
+// Invoker runs an operation of a service in-process on a principal's behalf:
+// the Lambda service writing a function's logs as its execution role, or
+// assuming the role as lambda.amazonaws.com. The call enters the gateway at
+// step 3 and is authorized, handled and recorded like any other. The result
+// is the handler's own output value; errors are *Error values for AWS's
+// answers.
+type Invoker interface {
+	Invoke(ctx context.Context, in Internal) (any, error)
+}
+
+// Internal is one in-process call.
+type Internal struct {
+	Principal *Principal
+	Service   string // signing name: "logs", "sts", ...
+	Operation string
+	// Params are query-protocol parameters (IAM, STS).
+	Params url.Values
+	// Input is the operation's typed input, handed to the handler's Decode
+	// as is (a pointer to the struct the handler decodes into).
+	Input  any
+	Region string
+	// Environment, when set, gives the call the keys of an execution environment.
+	Environment *EnvironmentBinding
+}
+
+// Invoke runs in through inv and returns the handler's output as Out.
+func Invoke[Out any](ctx context.Context, inv Invoker, in Internal) (Out, error) {
+	var zero Out
+	out, err := inv.Invoke(ctx, in)
+	if err != nil {
+		return zero, err
+	}
+	if out == nil {
+		return zero, nil
+	}
+	o, ok := out.(Out)
+	if !ok {
+		return zero, &Error{Code: "InternalFailure", Status: 500, Receiver: true,
+			Message: "We encountered an internal error. Please try again."}
+	}
+	return o, nil
 }
 
 // PrincipalType is CloudTrail's userIdentity.type.
@@ -161,10 +283,11 @@ type Principal struct {
 	RoleName    string
 	RoleID      string
 	SessionName string
-	// Session carries the session claims for temporary credentials (nil for long-term keys).
-	Session any
 	// InvokedBy is set when a service calls on the principal's behalf ("lambda.amazonaws.com").
 	InvokedBy string
+	// Claims are the sealed session token's claims for temporary
+	// credentials; nil for long-term keys.
+	Claims *session.Claims
 	// Temporary-credential details, from the sealed session token.
 	SessionIssued   time.Time
 	SessionPolicies []policy.Named
@@ -172,4 +295,9 @@ type Principal struct {
 	SourceIdentity  string
 	// EnvironmentID is the execution environment the session is bound to ("" if none).
 	EnvironmentID string
+}
+
+// NewAnonymous returns the caller of an unsigned request in account.
+func NewAnonymous() *Principal {
+	return &Principal{Type: Anonymous, ARN: "anonymous", PrincipalID: "anonymous"}
 }

@@ -9,65 +9,88 @@ import (
 	"github.com/rolecall/rolecall/internal/policy"
 )
 
-// authorizeOperation authorizes the operation's own action (step 4). It
-// returns the resource and the resource-based policy it used, so that further
-// actions the handler authorizes on the same resource see the same policy.
-func (g *Gateway) authorizeOperation(c *api.Call) (string, *policy.Policy, bool, *api.Error) {
+// keySet collects an operation's condition keys.
+type keySet map[string][]string
+
+func (k keySet) Set(key string, values ...string) { k[key] = values }
+
+// check is one action to authorize, resolved.
+type check struct {
+	action string
+	res    api.Resource
+	keys   keySet
+	extra  bool
+}
+
+// authorizeOperation authorizes the operation's own action and the further
+// actions its row declares (step 4), recording each decision. The resource
+// of the operation's own action is kept so that further actions the handler
+// authorizes on the same resource see the same policy.
+func (g *Gateway) authorizeOperation(c *api.Call) *api.Error {
 	op := c.Operation
-	if op.Action == "" {
-		return "", nil, false, nil
+	checks := make([]api.Check, 0, 1+len(op.Also))
+	if op.Action != "" {
+		checks = append(checks, api.Check{Action: op.Action, Resource: op.Resource, Conditions: op.Conditions})
 	}
-	resource := "*"
-	if op.Resource != nil {
-		r, err := op.Resource(c)
-		if err != nil {
-			return "", nil, false, g.asServiceError(err)
+	checks = append(checks, op.Also...)
+	var primary api.Resource
+	for i, ck := range checks {
+		res := api.Resource{ARN: "*"}
+		if ck.Resource != nil {
+			r, err := ck.Resource(c)
+			if err != nil {
+				return g.asError(c, err)
+			}
+			res = r
+			if res.ARN == "" {
+				res.ARN = "*"
+			}
 		}
-		if r != "" {
-			resource = r
+		var keys keySet
+		if ck.Conditions != nil {
+			keys = keySet{}
+			ck.Conditions(c, keys)
+		}
+		if i == 0 {
+			primary = res
+		}
+		if e := g.authorize(c, check{action: ck.Action, res: res, keys: keys}); e != nil {
+			return e
 		}
 	}
-	var rp *policy.Policy
-	trust := false
-	if op.ResourcePolicy != nil {
-		p, t, err := op.ResourcePolicy(c)
-		if err != nil {
-			return "", nil, false, g.asServiceError(err)
+	c.Authorize = func(action string, res api.Resource, keys map[string][]string) error {
+		if res.ARN == "" {
+			res.ARN = "*"
 		}
-		rp, trust = p, t
+		if res.ARN == primary.ARN && res.Policy == nil {
+			res.Policy, res.Mode, res.Tags = primary.Policy, primary.Mode, primary.Tags
+		}
+		if e := g.authorize(c, check{action: action, res: res, keys: keys, extra: true}); e != nil {
+			return e
+		}
+		return nil
 	}
-	var extra map[string][]string
-	if op.Conditions != nil {
-		extra = map[string][]string{}
-		op.Conditions(c, func(key string, values ...string) { extra[key] = values })
-	}
-	return resource, rp, trust, g.authorize(c, op.Action, resource, extra, rp, trust)
+	return nil
 }
 
-// asServiceError returns err as AWS's error, logging what is not one.
-func (g *Gateway) asServiceError(err error) *api.Error {
-	if e, ok := err.(*api.Error); ok {
-		return e
-	}
-	g.log.Error("authorization failed", "err", err)
-	return api.InternalFailure(err)
-}
-
-// authorize evaluates one action on one resource for the call's principal with
-// every policy that applies, and returns AWS's AccessDenied when it is not allowed.
-func (g *Gateway) authorize(c *api.Call, action, resource string, extra map[string][]string, rp *policy.Policy, trust bool) *api.Error {
+// authorize evaluates one action on one resource for the call's principal
+// with every policy that applies, records the decision, and returns AWS's
+// AccessDenied when it is not allowed.
+func (g *Gateway) authorize(c *api.Call, ck check) *api.Error {
 	p := c.Principal
 	ctx := g.contexts.Get().(*policy.Context)
 	defer func() {
 		ctx.Reset()
 		g.contexts.Put(ctx)
 	}()
-	g.requestContext(ctx, c, extra)
+	g.requestContext(ctx, c, ck)
+	rp := ck.res.Policy
+	trust := ck.res.Mode == api.TrustPolicy
 	req := policy.Request{
 		Principal:       policyPrincipal(p),
-		Action:          action,
-		Resource:        resource,
-		ResourceAccount: resourceAccount(resource, c.Account),
+		Action:          ck.action,
+		Resource:        ck.res.ARN,
+		ResourceAccount: resourceAccount(ck.res, c.Account),
 		ResourcePolicy:  rp,
 		Context:         ctx,
 	}
@@ -81,7 +104,7 @@ func (g *Gateway) authorize(c *api.Call, action, resource string, extra map[stri
 				rctx.Reset()
 				g.contexts.Put(rctx)
 			}()
-			g.requestContext(rctx, c, extra)
+			g.requestContext(rctx, c, ck)
 			rctx.Delete(keySourceFunctionARN)
 			req.ResourceContext = rctx
 		}
@@ -91,40 +114,79 @@ func (g *Gateway) authorize(c *api.Call, action, resource string, extra map[stri
 		var err error
 		set, err = g.cfg.Identities.PolicySet(c.Context, p, p.SessionPolicies)
 		if err != nil {
-			return g.asServiceError(err)
+			return g.asError(c, err)
 		}
 	}
 	var d policy.Decision
 	if trust {
 		if p.Type == api.Root {
+			g.decide(c, ck, policy.Decision{})
 			return api.AccessDenied("Roles may not be assumed by root accounts.")
 		}
 		if rp == nil {
 			// No trust policy: the role does not exist. AWS answers as for a
 			// role that does not trust the caller.
-			return accessDenied(c.Service, p, action, resource, policy.Decision{})
+			g.decide(c, ck, policy.Decision{})
+			return accessDenied(c, ck, policy.Decision{})
 		}
 		d = policy.EvaluateTrust(rp, set, &req)
 	} else {
 		d = set.Evaluate(&req)
 	}
+	g.decide(c, ck, d)
 	if d.Effect == policy.Allow {
 		return nil
 	}
 	if trust && d.Effect == policy.ImplicitDeny && d.Source == policy.SourceResource {
 		// A trust policy that does not allow the caller gets the same answer
 		// as a role that does not exist: no reason is given.
-		return accessDenied(c.Service, p, action, resource, policy.Decision{})
+		return accessDenied(c, ck, policy.Decision{})
 	}
-	return accessDenied(c.Service, p, action, resource, d)
+	return accessDenied(c, ck, d)
 }
 
-// requestContext sets the condition keys of the call and the operation's
-// extra keys.
-func (g *Gateway) requestContext(ctx *policy.Context, c *api.Call, extra map[string][]string) {
+// decide records a decision on the call, with its decisive statements, and
+// lists a typed resource in the trail record.
+func (g *Gateway) decide(c *api.Call, ck check, d policy.Decision) {
+	rec := api.Decision{
+		Action:   ck.action,
+		Resource: ck.res.ARN,
+		Decision: d.Effect.String(),
+		Extra:    ck.extra,
+	}
+	if d.Source != policy.SourceNone {
+		rec.Source = d.Source.String()
+	}
+	for _, m := range d.Matches[:d.Count] {
+		rec.Statements = append(rec.Statements, api.Statement{
+			Policy: m.Policy, Sid: m.Sid, Index: m.Index,
+			Effect: m.Effect.String(), Source: m.Source.String(),
+		})
+	}
+	c.Decisions = append(c.Decisions, rec)
+	if ck.res.Type != "" && ck.res.ARN != "*" {
+		addTrailResource(c, api.TrailResource{ARN: ck.res.ARN, AccountID: resourceAccount(ck.res, c.Account), Type: ck.res.Type})
+	}
+}
+
+func addTrailResource(c *api.Call, r api.TrailResource) {
+	for _, have := range c.Trail.Resources {
+		if have.ARN == r.ARN {
+			return
+		}
+	}
+	c.Trail.Resources = append(c.Trail.Resources, r)
+}
+
+// requestContext sets the condition keys of the call, the resource's tags
+// and the check's service keys.
+func (g *Gateway) requestContext(ctx *policy.Context, c *api.Call, ck check) {
 	g.fillContext(ctx, c)
-	for k, v := range extra {
-		if len(v) > 1 || isMultiValued(k) {
+	for k, v := range ck.res.Tags {
+		ctx.Set("aws:ResourceTag/"+k, v)
+	}
+	for k, v := range ck.keys {
+		if len(v) > 1 || multiValued(k) {
 			ctx.SetMulti(k, v...)
 		} else {
 			ctx.Set(k, v...)
@@ -136,34 +198,31 @@ func (g *Gateway) requestContext(ctx *policy.Context, c *api.Call, extra map[str
 // from a function's execution environment.
 const keySourceFunctionARN = "lambda:SourceFunctionArn"
 
-// isMultiValued reports whether a condition key is multivalued by definition.
-func isMultiValued(key string) bool {
-	k := strings.ToLower(key)
-	return k == "aws:tagkeys" || k == "aws:principalservicenameslist" || k == "aws:calledvia" || k == "sts:transitivetagkeys"
-}
-
-func resourceAccount(resource, def string) string {
+func resourceAccount(res api.Resource, def string) string {
+	if res.Account != "" {
+		return res.Account
+	}
 	// arn:partition:service:region:account:...
-	parts := strings.SplitN(resource, ":", 6)
+	parts := strings.SplitN(res.ARN, ":", 6)
 	if len(parts) == 6 && parts[4] != "" && parts[4] != "aws" {
 		return parts[4]
 	}
 	return def
 }
 
+// principalTypes maps the trail's principal types to the policy engine's.
+var principalTypes = map[api.PrincipalType]policy.PrincipalType{
+	api.Root:        policy.Root,
+	api.IAMUser:     policy.User,
+	api.AssumedRole: policy.AssumedRole,
+	api.AWSService:  policy.Service,
+	api.Anonymous:   policy.Anonymous,
+}
+
 func policyPrincipal(p *api.Principal) policy.Principal {
-	pp := policy.Principal{ARN: p.ARN, Account: p.Account, RoleARN: p.RoleARN}
-	switch p.Type {
-	case api.Root:
-		pp.Type = policy.Root
-	case api.IAMUser:
-		pp.Type = policy.User
-	case api.AssumedRole:
-		pp.Type = policy.AssumedRole
-	case api.AWSService:
-		pp.Type = policy.Service
-	default:
-		pp.Type = policy.Anonymous
+	pp := policy.Principal{ARN: p.ARN, Account: p.Account, RoleARN: p.RoleARN, Type: policy.Anonymous}
+	if t, ok := principalTypes[p.Type]; ok {
+		pp.Type = t
 	}
 	return pp
 }
@@ -188,8 +247,11 @@ func (g *Gateway) fillContext(ctx *policy.Context, c *api.Call) {
 	case api.AWSService:
 		ctx.Set("aws:PrincipalServiceName", p.ARN)
 		ctx.Set("aws:PrincipalIsAWSService", "true")
+	case api.Anonymous:
+		ctx.Set("aws:PrincipalType", "Anonymous")
+		ctx.Set("aws:userid", "anonymous")
 	}
-	if p.Type != api.AWSService {
+	if p.Type != api.AWSService && p.Type != api.Anonymous {
 		ctx.Set("aws:PrincipalAccount", p.Account)
 		ctx.Set("aws:PrincipalIsAWSService", "false")
 	}
@@ -233,21 +295,21 @@ func (g *Gateway) fillContext(ctx *policy.Context, c *api.Call) {
 }
 
 // accessDenied renders AWS's AccessDenied message for a decision.
-func accessDenied(svc *api.Service, p *api.Principal, action, resource string, d policy.Decision) *api.Error {
+func accessDenied(c *api.Call, ck check, d policy.Decision) *api.Error {
 	var b strings.Builder
 	b.WriteString("User: ")
-	b.WriteString(p.ARN)
+	b.WriteString(c.Principal.ARN)
 	b.WriteString(" is not authorized to perform: ")
-	b.WriteString(action)
-	if resource != "*" && resource != "" {
+	b.WriteString(ck.action)
+	if resource := ck.res.ARN; resource != "*" && resource != "" {
 		b.WriteString(" on resource: ")
-		if svc != nil && svc.Protocol == api.RESTXML {
+		if c.Service != nil && c.Service.Name == "s3" {
 			b.WriteString(`"` + resource + `"`)
 		} else {
 			b.WriteString(resource)
 		}
 	}
-	if reason := d.Reason(action); reason != "" {
+	if reason := d.Reason(ck.action); reason != "" {
 		b.WriteString(" ")
 		b.WriteString(reason)
 	}

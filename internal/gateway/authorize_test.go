@@ -17,17 +17,18 @@ func TestAccessDeniedMessage(t *testing.T) {
 		d        policy.Decision
 		want     string
 	}{
-		{"query service", &api.Service{Protocol: api.Query}, "arn:aws:iam::123456789012:role/x", implicit,
+		{"query service", &api.Service{Name: "iam"}, "arn:aws:iam::123456789012:role/x", implicit,
 			"User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: iam:GetRole on resource: arn:aws:iam::123456789012:role/x because no identity-based policy allows the iam:GetRole action"},
-		{"no resource", &api.Service{Protocol: api.Query}, "*", implicit,
+		{"no resource", &api.Service{Name: "iam"}, "*", implicit,
 			"User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: iam:GetRole because no identity-based policy allows the iam:GetRole action"},
-		{"S3 quotes the resource", &api.Service{Protocol: api.RESTXML}, "arn:aws:s3:::b/k", implicit,
+		{"S3 quotes the resource", &api.Service{Name: "s3"}, "arn:aws:s3:::b/k", implicit,
 			`User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: iam:GetRole on resource: "arn:aws:s3:::b/k" because no identity-based policy allows the iam:GetRole action`},
-		{"no reason", &api.Service{Protocol: api.Query}, "arn:aws:iam::123456789012:role/x", policy.Decision{},
+		{"no reason", &api.Service{Name: "iam"}, "arn:aws:iam::123456789012:role/x", policy.Decision{},
 			"User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: iam:GetRole on resource: arn:aws:iam::123456789012:role/x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := accessDenied(tc.svc, user, "iam:GetRole", tc.resource, tc.d)
+			c := &api.Call{Service: tc.svc, Principal: user}
+			e := accessDenied(c, check{action: "iam:GetRole", res: api.Resource{ARN: tc.resource}}, tc.d)
 			if e.Code != "AccessDenied" || e.Status != 403 || e.Message != tc.want {
 				t.Errorf("got %s %d %q\nwant %q", e.Code, e.Status, e.Message, tc.want)
 			}

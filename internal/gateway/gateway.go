@@ -1,7 +1,8 @@
 // Package gateway is rolecall's front door: every request, from a client or
-// from inside rolecall, is routed, authenticated (SigV4), given its request
-// context, authorized by the policy engine, handled, recorded in the trail and
-// answered in its service's protocol.
+// from inside rolecall, is routed, authenticated (SigV4, or anonymous where
+// the service allows it), given its request context, authorized by the policy
+// engine, handled, recorded in the trail and answered in the protocol it was
+// written in.
 package gateway
 
 import (
@@ -25,9 +26,6 @@ import (
 	"github.com/rolecall/rolecall/internal/sigv4"
 	"github.com/rolecall/rolecall/internal/trail"
 )
-
-// MaxBodySize bounds a request body (Lambda zip uploads are the largest).
-const MaxBodySize = 96 << 20
 
 // Identities resolves long-term credentials and principals' policies (IAM).
 type Identities interface {
@@ -54,7 +52,6 @@ var (
 type Config struct {
 	Account    string
 	Region     string
-	Services   []*api.Service
 	Identities Identities
 	Sessions   Sessions
 	Recorder   *trail.Recorder
@@ -63,23 +60,29 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Gateway serves AWS requests.
+// Gateway serves AWS requests. It is built in two phases: New makes it,
+// then Register adds the services (which may hold the gateway as their
+// api.Invoker), then it serves.
 type Gateway struct {
-	cfg      Config
-	router   *router
-	verifier *sigv4.Verifier
-	now      func() time.Time
-	log      *slog.Logger
-	contexts sync.Pool
+	cfg       Config
+	protocols *protocol.Set
+	known     *protocol.Known
+	router    *router
+	services  []*api.Service
+	verifier  *sigv4.Verifier
+	now       func() time.Time
+	log       *slog.Logger
+	contexts  sync.Pool
 }
 
-// New returns a Gateway.
+// New returns a Gateway with no services.
 func New(cfg Config) *Gateway {
 	g := &Gateway{
-		cfg:    cfg,
-		router: newRouter(cfg.Services),
-		now:    cfg.Now,
-		log:    cfg.Logger,
+		cfg:       cfg,
+		protocols: protocol.New(),
+		known:     protocol.NewKnown(),
+		now:       cfg.Now,
+		log:       cfg.Logger,
 	}
 	if g.now == nil {
 		g.now = time.Now
@@ -89,7 +92,14 @@ func New(cfg Config) *Gateway {
 		g.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	g.contexts.New = func() any { return new(policy.Context) }
+	g.router = newRouter(g.protocols, g.known, nil)
 	return g
+}
+
+// Register adds services. It is called before the gateway serves.
+func (g *Gateway) Register(services ...*api.Service) {
+	g.services = append(g.services, services...)
+	g.router = newRouter(g.protocols, g.known, g.services)
 }
 
 // ServeHTTP serves the main listener.
@@ -106,17 +116,38 @@ func (g *Gateway) Bound(b *api.EnvironmentBinding) http.Handler {
 
 func newRequestID() string { return uuid.NewString() }
 
+// maxRPCBody bounds the body of an RPC request, which is read before
+// routing (the query protocol names its operation in the body).
+const maxRPCBody = api.DefaultMaxBody
+
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.EnvironmentBinding) {
-	now := g.now()
-	reqID := newRequestID()
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
-	if err != nil {
-		protocol.WriteError(w, nil, reqID, api.Errorf(400, "InvalidRequest", "Could not read the request body."))
-		return
+	c := &api.Call{
+		Context:     r.Context(),
+		HTTP:        r,
+		RequestID:   newRequestID(),
+		SourceIP:    sourceIP(r),
+		UserAgent:   r.UserAgent(),
+		Time:        g.now(),
+		Environment: binding,
 	}
-	if len(body) > MaxBodySize {
-		protocol.WriteError(w, nil, reqID, api.Errorf(413, "RequestEntityTooLarge", "Request must be smaller than %d bytes.", MaxBodySize))
-		return
+	// RPC requests are small and name their operation in the body (query)
+	// or headers: read them whole, bounded. REST bodies stream.
+	var rpcBody []byte
+	p := g.protocols.Detect(r)
+	if p != nil {
+		var err error
+		rpcBody, err = io.ReadAll(io.LimitReader(r.Body, maxRPCBody+1))
+		if err != nil {
+			c.Protocol = p
+			p.WriteError(w, c, api.Errorf(400, "InvalidRequest", "Could not read the request body."))
+			return
+		}
+		if len(rpcBody) > maxRPCBody {
+			c.Protocol = p
+			p.WriteError(w, c, api.Errorf(413, "RequestEntityTooLarge", "Request must be smaller than %d bytes.", maxRPCBody))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(rpcBody))
 	}
 
 	sig, sigErr := sigv4.Parse(r)
@@ -124,142 +155,157 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 	if sig != nil {
 		scope = sig.Service
 	}
-	rt := g.router.route(r, body, scope)
-	svc := rt.svc
-	if sigErr != nil {
-		protocol.WriteError(w, svc, reqID, g.signatureError(svc, sigErr))
-		return
-	}
-	if svc != nil && sig.Service != svc.Name {
-		protocol.WriteError(w, svc, reqID, g.signatureError(svc, sigv4.WrongService(svc.Name)))
-		return
-	}
+	rt := g.router.route(r, p, rpcBody, scope)
+	c.Protocol, c.Service, c.Operation, c.OperationName = rt.proto, rt.svc, rt.op, rt.opName
+	c.Params, c.PathParams = rt.params, rt.pathParams
 
-	principal, secret, authErr := g.authenticate(r.Context(), sig, now)
-	if authErr != nil {
-		protocol.WriteError(w, svc, reqID, authErr)
+	var secret string
+	switch {
+	case sigErr != nil && isMissingAuth(sigErr) && rt.svc != nil && rt.svc.Anonymous:
+		c.Principal = api.NewAnonymous()
+	case sigErr != nil:
+		g.writeError(w, c, g.signatureError(rt.svc, sigErr))
 		return
-	}
-	if body, err = g.verify(sig, r, body, secret); err != nil {
-		protocol.WriteError(w, svc, reqID, g.signatureError(svc, err))
+	case rt.svc != nil && sig.Service != rt.svc.Name:
+		g.writeError(w, c, g.signatureError(rt.svc, sigv4.WrongService(rt.svc.Name)))
 		return
+	default:
+		var authErr *api.Error
+		c.Principal, secret, authErr = g.authenticate(r.Context(), sig, c.Time)
+		if authErr != nil {
+			g.writeError(w, c, authErr)
+			return
+		}
 	}
-	if binding != nil && principal.EnvironmentID != binding.ID {
+	if binding != nil && c.Principal.EnvironmentID != binding.ID {
 		// Another environment's (or anyone else's) credentials on this
 		// environment's listener: refused, so its keys cannot be borrowed.
-		protocol.WriteError(w, svc, reqID, &api.Error{Code: "InvalidClientTokenId", Status: 403,
+		g.writeError(w, c, &api.Error{Code: "InvalidClientTokenId", Status: 403,
 			Message: "The security token included in the request is invalid."})
 		return
 	}
-
-	call := &api.Call{
-		Context:     r.Context(),
-		HTTP:        r,
-		Body:        body,
-		Params:      rt.params,
-		PathParams:  rt.pathParams,
-		Service:     svc,
-		Operation:   rt.op,
-		Principal:   principal,
-		Account:     principal.Account,
-		Region:      sig.Region,
-		RequestID:   reqID,
-		SourceIP:    sourceIP(r),
-		UserAgent:   r.UserAgent(),
-		Time:        now,
-		Environment: binding,
+	if sig != nil {
+		if rt.svc != nil && p == nil {
+			// A REST body streams; it is bounded only where the service
+			// reads bodies whole.
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody(rt.svc))
+		}
+		body, err := g.verifier.VerifyStream(sig, r, secret)
+		if err != nil {
+			g.writeError(w, c, g.signatureError(rt.svc, err))
+			return
+		}
+		c.Body = body
+		c.Region = sig.Region
+	} else {
+		c.Body = r.Body
+		c.Region = g.cfg.Region
 	}
-	if call.Account == "" {
-		call.Account = g.cfg.Account
+	c.Account = c.Principal.Account
+	if c.Account == "" {
+		c.Account = g.cfg.Account
 	}
-	out, herr := g.dispatch(call, rt.opName)
+	out, herr := g.dispatch(c, rt.svcName)
 	if herr != nil {
-		protocol.WriteError(w, svc, reqID, herr)
+		g.writeError(w, c, herr)
 		return
 	}
-	protocol.WriteResult(w, svc, rt.op, reqID, out)
+	c.Protocol.WriteResult(w, c, out)
 }
 
-// verify checks the request's signature and returns its payload, decoded
-// from aws-chunked framing when the client streamed it.
-func (g *Gateway) verify(sig *sigv4.Signature, r *http.Request, body []byte, secret string) ([]byte, error) {
-	if !sig.Streaming() {
-		return body, g.verifier.Verify(sig, r, body, secret)
+// maxBody is the most of a REST body that a service's handlers read; a
+// service whose operations stream (S3) names a large MaxBody.
+func maxBody(svc *api.Service) int64 {
+	if svc.MaxBody > 0 {
+		return svc.MaxBody
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	rd, err := g.verifier.VerifyStream(sig, r, secret)
-	if err != nil {
-		return nil, err
+	return api.DefaultMaxBody
+}
+
+func isMissingAuth(err error) bool {
+	var se *sigv4.Error
+	return errors.As(err, &se) && se.Kind == sigv4.MissingAuthentication
+}
+
+// writeError answers in the request's protocol.
+func (g *Gateway) writeError(w http.ResponseWriter, c *api.Call, e *api.Error) {
+	p := c.Protocol
+	if p == nil {
+		p = g.protocols.ByName(protocol.NameJSON11)
 	}
-	return io.ReadAll(rd)
+	p.WriteError(w, c, e)
 }
 
 // dispatch runs steps 3–6 for an authenticated call: unknown operations,
 // authorization, the handler and the trail.
-func (g *Gateway) dispatch(c *api.Call, opName string) (any, *api.Error) {
+func (g *Gateway) dispatch(c *api.Call, svcName string) (any, *api.Error) {
 	if c.Service == nil || c.Operation == nil {
-		e := unknownOperation(c.Service, opName)
-		g.record(c, opName, e)
+		e := protocol.UnknownOperation(c.Protocol, c.Params.Get("Version"), c.OperationName)
+		g.record(c, svcName, e)
 		return nil, e
 	}
-	opResource, rp, trust, ae := g.authorizeOperation(c)
-	if ae != nil {
-		g.record(c, opName, ae)
-		return nil, ae
-	}
-	c.Authorize = func(action, resource string, keys map[string][]string) error {
-		var p *policy.Policy
-		t := false
-		if resource == opResource {
-			p, t = rp, trust
+	if !c.Operation.Streaming {
+		if _, err := c.Payload(); err != nil {
+			e := g.asError(c, err)
+			g.record(c, svcName, e)
+			return nil, e
 		}
-		if e := g.authorize(c, action, resource, keys, p, t); e != nil {
-			return e
-		}
-		return nil
 	}
-	out, err := c.Operation.Handle(c)
+	if err := g.authorizeOperation(c); err != nil {
+		g.record(c, svcName, err)
+		return nil, err
+	}
+	op := c.Operation
+	out, err := op.Handle(c)
 	var e *api.Error
 	if err != nil {
-		if !errors.As(err, &e) {
-			// A client that went away is not a server failure.
-			if c.Context.Err() == nil {
-				g.log.Error("handler failed", "service", c.Service.Name, "operation", c.Operation.Name, "err", err)
-			}
-			e = api.InternalFailure(err)
-		}
+		e = g.asError(c, err)
 	}
-	g.record(c, opName, e)
+	if e == nil {
+		fillTrail(c, out)
+	}
+	g.record(c, svcName, e)
 	if e != nil {
 		return nil, e
 	}
 	return out, nil
 }
 
-func unknownOperation(svc *api.Service, name string) *api.Error {
-	if svc == nil {
-		return &api.Error{Code: "UnknownOperationException", Status: 404, Message: "The requested operation is not recognized by any service of this endpoint."}
+// asError returns err as AWS's error: a signature failure met while reading
+// a streamed body as the protocol's signature error, anything unknown as an
+// internal failure (logged).
+func (g *Gateway) asError(c *api.Call, err error) *api.Error {
+	var e *api.Error
+	if errors.As(err, &e) {
+		return e
 	}
-	switch svc.Protocol {
-	case api.Query:
-		return api.Errorf(400, "InvalidAction", "Could not find operation %s for version %s", name, svc.APIVersion)
-	case api.RESTXML:
-		return api.Errorf(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
-	case api.RESTJSON:
-		return &api.Error{Code: "UnknownOperationException", Status: 404, Message: "Unknown operation " + name}
-	default:
-		return api.Errorf(400, "UnknownOperationException", "Unknown operation %s", name)
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		return g.signatureError(c.Service, se)
 	}
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return api.Errorf(413, "RequestEntityTooLarge", "Request must be smaller than %d bytes.", mb.Limit)
+	}
+	// A client that went away is not a server failure.
+	if c.Context.Err() == nil {
+		name := ""
+		if c.Service != nil {
+			name = c.Service.Name
+		}
+		g.log.Error("handler failed", "service", name, "operation", c.OperationName, "err", err)
+	}
+	return api.InternalFailure(err)
 }
 
-func (g *Gateway) record(c *api.Call, opName string, e *api.Error) {
+func (g *Gateway) record(c *api.Call, svcName string, e *api.Error) {
 	if g.cfg.Recorder == nil {
 		return
 	}
 	ent := trail.Entry{
 		Time:      c.Time,
 		Service:   c.Service,
-		Operation: opName,
+		Operation: c.OperationName,
 		Principal: c.Principal,
 		SourceIP:  c.SourceIP,
 		UserAgent: c.UserAgent,
@@ -267,9 +313,14 @@ func (g *Gateway) record(c *api.Call, opName string, e *api.Error) {
 		Region:    c.Region,
 		Account:   c.Account,
 		Details:   c.Trail,
+		Decisions: c.Decisions,
 	}
-	if c.Operation != nil {
-		ent.ReadOnly = c.Operation.ReadOnly
+	if c.Service == nil && svcName != "" {
+		ent.EventSource = svcName + ".amazonaws.com"
+	}
+	if op := c.Operation; op != nil {
+		ent.ReadOnly = op.ReadOnly
+		ent.Category = op.Category
 	}
 	if c.Service != nil && c.Service.Global {
 		ent.Region = "us-east-1"
@@ -281,7 +332,6 @@ func (g *Gateway) record(c *api.Call, opName string, e *api.Error) {
 		}
 	}
 	if e != nil {
-		// CloudTrail names authorization failures AccessDenied in every protocol.
 		ent.ErrorCode = e.Code
 		ent.ErrorMessage = e.Message
 	}
@@ -294,58 +344,6 @@ func sourceIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// signatureError maps a SigV4 failure to the protocol's error.
-func (g *Gateway) signatureError(svc *api.Service, err error) *api.Error {
-	var se *sigv4.Error
-	if !errors.As(err, &se) {
-		return api.InternalFailure(err)
-	}
-	s3 := svc != nil && svc.Protocol == api.RESTXML
-	e := &api.Error{Message: se.Message, Status: 403}
-	switch se.Kind {
-	case sigv4.MissingAuthentication:
-		e.Code = "MissingAuthenticationToken"
-		if s3 {
-			e.Code = "AccessDenied"
-			e.Message = "Access Denied"
-		}
-	case sigv4.IncompleteSignature, sigv4.MissingDate, sigv4.AuthorizationQueryParameters:
-		e.Code, e.Status = "IncompleteSignature", 400
-		if s3 {
-			if se.Kind == sigv4.AuthorizationQueryParameters {
-				e.Code = "AuthorizationQueryParametersError"
-			} else {
-				e.Code = "AuthorizationHeaderMalformed"
-			}
-		}
-	case sigv4.SkewedTime:
-		e.Code = "SignatureDoesNotMatch"
-		if s3 {
-			e.Code = "RequestTimeTooSkewed"
-		}
-	case sigv4.Expired, sigv4.HeadersNotSigned:
-		e.Code = "AccessDenied"
-	case sigv4.ContentSHA256Mismatch:
-		e.Code = "SignatureDoesNotMatch"
-		if s3 {
-			e.Code, e.Status = "XAmzContentSHA256Mismatch", 400
-		}
-	case sigv4.MissingContentSHA256, sigv4.MalformedChunkedEncoding:
-		e.Code, e.Status = "InvalidRequest", 400
-	case sigv4.InvalidContentSHA256:
-		e.Code, e.Status = "InvalidArgument", 400
-	case sigv4.IncompleteBody:
-		e.Code, e.Status = "IncompleteBody", 400
-	case sigv4.MissingContentLength:
-		e.Code, e.Status = "MissingContentLength", 411
-	case sigv4.BadDigest:
-		e.Code, e.Status = "BadDigest", 400
-	default:
-		e.Code = "SignatureDoesNotMatch"
-	}
-	return e
 }
 
 // authenticate resolves the access key of a parsed signature to a principal and secret.
@@ -373,8 +371,8 @@ func (g *Gateway) authenticate(ctx context.Context, sig *sigv4.Signature, now ti
 
 // String describes the gateway for the start-up banner.
 func (g *Gateway) String() string {
-	names := make([]string, 0, len(g.cfg.Services))
-	for _, s := range g.cfg.Services {
+	names := make([]string, 0, len(g.services))
+	for _, s := range g.services {
 		names = append(names, s.Name)
 	}
 	return fmt.Sprintf("services: %s", strings.Join(names, ", "))

@@ -3,31 +3,26 @@ package gateway
 import (
 	"context"
 	"net/url"
+	"slices"
 
 	"github.com/rolecall/rolecall/internal/api"
 )
 
-// Internal is a call made inside rolecall on a principal's behalf: the Lambda
-// service writing a function's logs as its execution role, or assuming the
-// role as lambda.amazonaws.com. It enters at step 3 and is authorized,
-// handled and recorded like any other call.
-type Internal struct {
-	Principal *api.Principal
-	Service   string // signing name: "logs", "sts", ...
-	Operation string
-	Params    url.Values // query-protocol parameters
-	Body      []byte     // JSON body
-	Region    string
-	// Environment, when set, gives the call the keys of an execution environment.
-	Environment *api.EnvironmentBinding
-}
+var _ api.Invoker = (*Gateway)(nil)
 
-// Invoke runs an internal call and returns the handler's output or AWS's error.
-func (g *Gateway) Invoke(ctx context.Context, in Internal) (any, error) {
+// Invoke runs an in-process call (api.Invoker): it enters at step 3 with
+// the principal given and is authorized, handled and recorded like any
+// other call. The result is the handler's own output value.
+func (g *Gateway) Invoke(ctx context.Context, in api.Internal) (any, error) {
 	svc := g.router.byName[in.Service]
 	var op *api.Operation
+	var proto api.Protocol
 	if svc != nil {
 		op = svc.Operations[in.Operation]
+		proto = g.protocols.ByName(svc.Protocols[0])
+		if in.Params != nil && slices.Contains(svc.Protocols, "awsQuery") {
+			proto = g.protocols.ByName("awsQuery")
+		}
 	}
 	region := in.Region
 	if region == "" {
@@ -41,22 +36,32 @@ func (g *Gateway) Invoke(ctx context.Context, in Internal) (any, error) {
 	if src == "" && in.Principal.Type == api.AWSService {
 		src = in.Principal.ARN
 	}
-	c := &api.Call{
-		Context:     ctx,
-		Body:        in.Body,
-		Params:      in.Params,
-		Service:     svc,
-		Operation:   op,
-		Principal:   in.Principal,
-		Account:     account,
-		Region:      region,
-		RequestID:   newRequestID(),
-		SourceIP:    src,
-		UserAgent:   src,
-		Time:        g.now(),
-		Environment: in.Environment,
+	params := in.Params
+	if params == nil {
+		params = url.Values{}
 	}
-	out, e := g.dispatch(c, in.Operation)
+	c := &api.Call{
+		Context:       ctx,
+		Protocol:      proto,
+		Params:        params,
+		Input:         in.Input,
+		Service:       svc,
+		Operation:     op,
+		OperationName: in.Operation,
+		Principal:     in.Principal,
+		Account:       account,
+		Region:        region,
+		RequestID:     newRequestID(),
+		SourceIP:      src,
+		UserAgent:     src,
+		Time:          g.now(),
+		Environment:   in.Environment,
+	}
+	if proto == nil {
+		proto = g.protocols.ByName("awsJson1_1")
+		c.Protocol = proto
+	}
+	out, e := g.dispatch(c, in.Service)
 	if e != nil {
 		return nil, e
 	}

@@ -1,41 +1,51 @@
 package gateway
 
 import (
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/protocol"
 )
 
-// router finds the service and operation a request is for, from what AWS's
-// own front ends dispatch on: X-Amz-Target, the query Action and Version, or
-// the REST method and path.
+// router finds the protocol, service and operation of a request from what
+// AWS's own front ends dispatch on: the protocol the request is written in,
+// then X-Amz-Target, the query Action and Version, or for REST the service
+// (SigV4 scope, virtual host) and its own route table. The SigV4 scope is
+// checked against the result by the caller, never trusted alone.
 type router struct {
+	protocols *protocol.Set
+	known     *protocol.Known
 	byName    map[string]*api.Service
 	byTarget  map[string]*api.Service
 	byVersion map[string]*api.Service
-	query     []*api.Service
-	rest      []restRoute
+	rest      map[*api.Service][]restRoute
+	// anonymousREST are the REST services that take unsigned requests,
+	// which carry no scope to name their service.
+	anonymousREST []*api.Service
 }
 
 type restRoute struct {
-	svc      *api.Service
-	method   string
-	segments []string // literal, "{Name}" or "{Name+}"
-	op       string
+	pattern protocol.Pattern
+	op      string
 }
 
-func newRouter(services []*api.Service) *router {
+func newRouter(protocols *protocol.Set, known *protocol.Known, services []*api.Service) *router {
 	rt := &router{
+		protocols: protocols,
+		known:     known,
 		byName:    map[string]*api.Service{},
 		byTarget:  map[string]*api.Service{},
 		byVersion: map[string]*api.Service{},
+		rest:      map[*api.Service][]restRoute{},
 	}
 	for _, s := range services {
 		rt.byName[s.Name] = s
-		switch s.Protocol {
-		case api.JSON10, api.JSON11:
+		if s.TargetPrefix != "" {
 			rt.byTarget[s.TargetPrefix] = s
 			// Clients differ in how much of a namespaced prefix they send:
 			// "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101" or
@@ -43,23 +53,21 @@ func newRouter(services []*api.Service) *router {
 			if i := strings.LastIndexByte(s.TargetPrefix, '.'); i >= 0 {
 				rt.byTarget[s.TargetPrefix[i+1:]] = s
 			}
-		case api.Query:
-			rt.query = append(rt.query, s)
-			if s.APIVersion != "" {
-				rt.byVersion[s.APIVersion] = s
-			}
-		case api.RESTJSON, api.RESTXML:
+		}
+		if s.APIVersion != "" && slices.Contains(s.Protocols, protocol.NameQuery) {
+			rt.byVersion[s.APIVersion] = s
+		}
+		if len(s.Routes) > 0 {
+			routes := make([]restRoute, 0, len(s.Routes))
 			for _, r := range s.Routes {
-				path := r.Path
-				if i := strings.IndexByte(path, '?'); i >= 0 {
-					path = path[:i]
-				}
-				rt.rest = append(rt.rest, restRoute{
-					svc:      s,
-					method:   r.Method,
-					segments: strings.Split(strings.Trim(path, "/"), "/"),
-					op:       r.Operation,
-				})
+				routes = append(routes, restRoute{pattern: protocol.Compile(r.Method, r.Path, r.Query...), op: r.Operation})
+			}
+			sort.SliceStable(routes, func(i, j int) bool {
+				return routes[i].pattern.Specificity() > routes[j].pattern.Specificity()
+			})
+			rt.rest[s] = routes
+			if s.Anonymous {
+				rt.anonymousREST = append(rt.anonymousREST, s)
 			}
 		}
 	}
@@ -68,121 +76,160 @@ func newRouter(services []*api.Service) *router {
 
 // routed is the outcome of routing.
 type routed struct {
-	svc        *api.Service
-	opName     string // the operation the client asked for, even when unknown
-	op         *api.Operation
-	params     url.Values
+	proto   api.Protocol
+	svc     *api.Service // nil when rolecall does not serve the service
+	svcName string       // the service asked for, served or not
+	opName  string       // the operation the client asked for, even when unknown
+	op      *api.Operation
+	params  url.Values
+	// pathParams are the captured REST path segments.
 	pathParams map[string]string
 }
 
-// route resolves r. scope is the SigV4 credential scope's service, used only
-// to choose among services that share a dispatch form (query services without
-// a Version parameter) and checked against the result by the caller.
-func (rt *router) route(r *http.Request, body []byte, scope string) routed {
-	if target := r.Header.Get("X-Amz-Target"); target != "" {
-		i := strings.LastIndexByte(target, '.')
-		if i < 0 {
-			return routed{svc: rt.byName[scope], opName: target}
-		}
-		prefix, name := target[:i], target[i+1:]
-		svc := rt.byTarget[prefix]
-		if svc == nil {
-			return routed{svc: rt.byName[scope], opName: name}
-		}
-		return routed{svc: svc, opName: name, op: svc.Operations[name], params: r.URL.Query()}
+// route resolves r. p is the RPC protocol r was detected to speak (nil for
+// REST), body its payload (RPC requests only), scope the SigV4 credential
+// scope's service ("" for an unsigned request).
+func (rt *router) route(r *http.Request, p api.Protocol, body []byte, scope string) routed {
+	if p != nil {
+		return rt.routeRPC(r, p, body, scope)
 	}
-	if params, ok := queryParams(r, body); ok {
-		name := params.Get("Action")
-		svc := rt.byVersion[params.Get("Version")]
-		if svc == nil {
-			svc = rt.byName[scope]
-			if svc != nil && svc.Protocol != api.Query {
-				svc = nil
-			}
-		}
-		if svc == nil {
-			return routed{opName: name, params: params}
-		}
-		return routed{svc: svc, opName: name, op: svc.Operations[name], params: params}
-	}
-	segs := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")
-	var fallback routed
-	for i := range rt.rest {
-		rr := &rt.rest[i]
-		pp, ok := matchSegments(rr.segments, segs)
-		if !ok {
-			continue
-		}
-		if rr.method != r.Method {
-			if fallback.svc == nil {
-				fallback = routed{svc: rr.svc}
-			}
-			continue
-		}
-		return routed{svc: rr.svc, opName: rr.op, op: rr.svc.Operations[rr.op], params: r.URL.Query(), pathParams: pp}
-	}
-	if fallback.svc == nil {
-		fallback.svc = rt.byName[scope]
-	}
-	fallback.params = r.URL.Query()
-	return fallback
+	return rt.routeREST(r, scope)
 }
 
-// queryParams returns the query-protocol parameters when r is a query request.
-func queryParams(r *http.Request, body []byte) (url.Values, bool) {
-	ct := r.Header.Get("Content-Type")
-	if r.Method == http.MethodPost && strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		form, err := url.ParseQuery(string(body))
+func (rt *router) routeRPC(r *http.Request, p api.Protocol, body []byte, scope string) routed {
+	out := routed{proto: p}
+	if p.Name() == protocol.NameQuery {
+		params, err := protocol.ParseQuery(r, body)
 		if err != nil {
-			return nil, false
+			params = url.Values{}
 		}
-		for k, v := range r.URL.Query() {
-			if _, ok := form[k]; !ok {
-				form[k] = v
+		out.params = params
+		_, out.opName = protocol.Operation(r, params)
+		version := params.Get("Version")
+		svc := rt.byVersion[version]
+		if svc == nil {
+			if s := rt.byName[scope]; s != nil && slices.Contains(s.Protocols, protocol.NameQuery) {
+				svc = s
 			}
 		}
-		return form, form.Get("Action") != ""
+		out.svc = svc
+		switch {
+		case svc != nil:
+			out.svcName = svc.Name
+		default:
+			out.svcName = scope
+			if name, ok := rt.known.ServiceByVersion(version); ok {
+				out.svcName = name
+			}
+		}
+	} else {
+		out.params = r.URL.Query()
+		prefix, name := protocol.Operation(r, nil)
+		out.opName = name
+		out.svc = rt.byTarget[prefix]
+		out.svcName = scope
+		if out.svc != nil {
+			out.svcName = out.svc.Name
+			out.proto = rt.speaks(out.svc, p)
+		} else if known, _, ok := rt.known.ServiceByTarget(prefix); ok {
+			out.svcName = known
+		}
 	}
-	if r.Method == http.MethodGet && r.URL.Query().Get("Action") != "" {
-		return r.URL.Query(), true
+	if out.svc != nil && out.proto != nil {
+		out.op = out.svc.Operations[out.opName]
 	}
-	return nil, false
+	if out.proto == nil {
+		// The service does not answer this protocol: no operation of it
+		// is served in it.
+		out.proto = p
+	}
+	return out
 }
 
-func matchSegments(pattern, segs []string) (map[string]string, bool) {
-	var pp map[string]string
-	for i, p := range pattern {
-		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "+}") {
-			if i >= len(segs) {
-				return nil, false
-			}
-			v, err := url.PathUnescape(strings.Join(segs[i:], "/"))
-			if err != nil || v == "" {
-				return nil, false
-			}
-			if pp == nil {
-				pp = map[string]string{}
-			}
-			pp[p[1:len(p)-2]] = v
-			return pp, true
+// speaks returns the protocol svc answers a request detected as p in: p
+// itself, or for a JSON request without a JSON content type, the service's
+// own JSON version. Nil when svc does not answer p.
+func (rt *router) speaks(svc *api.Service, p api.Protocol) api.Protocol {
+	if slices.Contains(svc.Protocols, p.Name()) {
+		return p
+	}
+	if p.Name() == protocol.NameJSON11 && slices.Contains(svc.Protocols, protocol.NameJSON10) {
+		return rt.protocols.ByName(protocol.NameJSON10)
+	}
+	return nil
+}
+
+func (rt *router) routeREST(r *http.Request, scope string) routed {
+	path := r.URL.EscapedPath()
+	query := r.URL.Query()
+	out := routed{params: query, svcName: scope}
+	svc := rt.byName[scope]
+	if svc == nil && scope == "" {
+		svc, path = rt.unsignedREST(r, path, query)
+	} else if svc != nil {
+		path = virtualHostPath(svc, r.Host, path)
+	}
+	if svc == nil {
+		proto := protocol.NameRESTJSON
+		if name, ok := rt.known.DefaultProtocol(scope); ok {
+			proto = name
 		}
-		if i >= len(segs) {
-			return nil, false
+		out.proto = rt.protocols.ByName(proto)
+		if out.proto == nil {
+			out.proto = rt.protocols.ByName(protocol.NameRESTJSON)
 		}
-		if strings.HasPrefix(p, "{") {
-			v, err := url.PathUnescape(segs[i])
-			if err != nil || v == "" {
-				return nil, false
-			}
-			if pp == nil {
-				pp = map[string]string{}
-			}
-			pp[p[1:len(p)-1]] = v
+		out.opName = rt.known.RESTOperation(scope, r.Method, path, query)
+		return out
+	}
+	out.svc, out.svcName = svc, svc.Name
+	out.proto = rt.protocols.ByName(svc.Protocols[0])
+	for _, route := range rt.rest[svc] {
+		if route.pattern.Method != r.Method {
 			continue
 		}
-		if p != segs[i] {
-			return nil, false
+		if pp, ok := route.pattern.MatchPath(path, query); ok {
+			out.opName, out.op, out.pathParams = route.op, svc.Operations[route.op], pp
+			return out
 		}
 	}
-	return pp, len(pattern) == len(segs)
+	out.opName = rt.known.RESTOperation(svc.Name, r.Method, path, query)
+	return out
 }
+
+// unsignedREST finds the anonymous REST service an unsigned request is for:
+// by virtual host, then by its route table.
+func (rt *router) unsignedREST(r *http.Request, path string, query url.Values) (*api.Service, string) {
+	for _, s := range rt.anonymousREST {
+		if p := virtualHostPath(s, r.Host, path); p != path {
+			return s, p
+		}
+	}
+	for _, s := range rt.anonymousREST {
+		for _, route := range rt.rest[s] {
+			if _, ok := route.pattern.MatchPath(path, query); ok {
+				return s, path
+			}
+		}
+	}
+	return nil, path
+}
+
+// virtualHostPath maps a virtual-host-style request ("bucket.localhost/key")
+// to its path-style form ("/bucket/key") for a service with Hosts.
+func virtualHostPath(svc *api.Service, host, path string) string {
+	if len(svc.Hosts) == 0 {
+		return path
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(host)
+	for _, suffix := range svc.Hosts {
+		label, ok := strings.CutSuffix(host, "."+suffix)
+		if ok && label != "" {
+			return "/" + url.PathEscape(label) + path
+		}
+	}
+	return path
+}
+

@@ -17,7 +17,15 @@ func (r stsRoles) RoleByARN(ctx context.Context, arn string) (*sts.Role, error) 
 	if err != nil {
 		return nil, err
 	}
+	var tags map[string]string
+	if len(ri.Tags) > 0 {
+		tags = make(map[string]string, len(ri.Tags))
+		for _, t := range ri.Tags {
+			tags[t.Key] = t.Value
+		}
+	}
 	return &sts.Role{
+		Tags:               tags,
 		ARN:                ri.ARN,
 		ID:                 ri.RoleID,
 		Name:               ri.Name,

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
@@ -127,35 +126,11 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.sessions = &sessions{sealer: sealer, revoked: session.NewRevocations(cfg.Now), iam: s.iam}
 	s.sts = sts.New(sts.Config{Account: cfg.AccountID, Roles: stsRoles{s.iam}, Sealer: sealer, Now: cfg.Now})
 	s.recorder = trail.New(s.store, trail.Options{Logger: cfg.Logger})
-	var gw *gateway.Gateway
-	s.lambda, err = lambda.New(lambda.Config{
-		Account: cfg.AccountID,
-		Region:  cfg.Region,
-		Store:   s.store,
-		Now:     cfg.Now,
-		Caller: lambda.CallerFunc(func(ctx context.Context, in gateway.Internal) (any, error) {
-			return gw.Invoke(ctx, in)
-		}),
-		Bind:     func(b *api.EnvironmentBinding) http.Handler { return gw.Bound(b) },
-		Revoke:   s.sessions.Revoke,
-		CodeDir:  filepath.Join(cfg.DataDir, "code"),
-		Endpoint: s.Endpoint,
-	})
-	if err != nil {
-		return fmt.Errorf("server: lambda: %w", err)
-	}
-	services := []*api.Service{
-		s.iam.Service(),
-		s.sts.Service(),
-		cloudtrail.New(s.recorder),
-		logs.New(s.store, cfg.Now).Service(),
-		s.lambda.Service(),
-		xray.New(s.store, cfg.Now).Service(),
-	}
-	gw = gateway.New(gateway.Config{
+	// Two phases: the gateway first, then the services, which call each
+	// other through it.
+	gw := gateway.New(gateway.Config{
 		Account:    cfg.AccountID,
 		Region:     cfg.Region,
-		Services:   services,
 		Identities: s.iam,
 		Sessions:   s.sessions,
 		Recorder:   s.recorder,
@@ -163,6 +138,28 @@ func (s *Server) assemble(ctx context.Context) error {
 		Now:        cfg.Now,
 	})
 	s.gateway = gw
+	s.lambda, err = lambda.New(lambda.Config{
+		Account:  cfg.AccountID,
+		Region:   cfg.Region,
+		Store:    s.store,
+		Now:      cfg.Now,
+		Invoker:  gw,
+		Bind:     gw.Bound,
+		Revoke:   s.sessions.Revoke,
+		CodeDir:  filepath.Join(cfg.DataDir, "code"),
+		Endpoint: s.Endpoint,
+	})
+	if err != nil {
+		return fmt.Errorf("server: lambda: %w", err)
+	}
+	gw.Register(
+		s.iam.Service(),
+		s.sts.Service(),
+		cloudtrail.New(s.recorder),
+		logs.New(s.store, cfg.Now).Service(),
+		s.lambda.Service(),
+		xray.New(s.store, cfg.Now).Service(),
+	)
 	return nil
 }
 

@@ -80,7 +80,7 @@ func (s *sessions) principal(ctx context.Context, c *session.Claims) (*api.Princ
 	p := &api.Principal{
 		Account:        c.Account,
 		AccessKeyID:    c.AccessKeyID,
-		Session:        c,
+		Claims:         c,
 		SessionIssued:  c.Issued,
 		SourceIdentity: c.SourceIdentity,
 		EnvironmentID:  c.Environment,

@@ -34,6 +34,10 @@ type Entry struct {
 	// InvokedBy names the service that made the call on the principal's
 	// behalf ("lambda.amazonaws.com"); Principal.InvokedBy is used when empty.
 	InvokedBy string
+	// Decisions are the authorization decisions the call made.
+	Decisions []api.Decision
+	// Category is the event's category; "" means Management.
+	Category api.Category
 }
 
 // record is a CloudTrail record; field order follows AWS's.

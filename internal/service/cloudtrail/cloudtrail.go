@@ -31,7 +31,7 @@ func New(rec *trail.Recorder) *api.Service {
 	return &api.Service{
 		Name:         "cloudtrail",
 		EventSource:  "cloudtrail.amazonaws.com",
-		Protocol:     api.JSON11,
+		Protocols:    []string{"awsJson1_1"},
 		TargetPrefix: TargetPrefix,
 		Operations: map[string]*api.Operation{
 			"LookupEvents": {Name: "LookupEvents", Action: "cloudtrail:LookupEvents", ReadOnly: true, Handle: h.lookupEvents},
@@ -93,7 +93,11 @@ func lookupErr(format string, args ...any) *api.Error {
 
 func (h *handler) lookupEvents(c *api.Call) (any, error) {
 	var in lookupEventsInput
-	if err := decode(c.Body, &in); err != nil {
+	body, err := c.Payload()
+	if err != nil {
+		return nil, err
+	}
+	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
 	c.Trail.RequestParameters = requestParameters(&in)

@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) lookup(t *testing.T, body string) (*LookupEventsOutput, error) {
 	t.Helper()
 	op := f.svc.Operations["LookupEvents"]
-	c := &api.Call{Context: context.Background(), Body: []byte(body), Service: f.svc, Operation: op,
+	c := &api.Call{Context: context.Background(), Body: bytes.NewReader([]byte(body)), Service: f.svc, Operation: op,
 		Principal: alice, Account: acct, Region: "us-east-1", Time: time.Now()}
 	out, err := op.Handle(c)
 	if err != nil {
@@ -314,7 +315,7 @@ func TestLookupErrors(t *testing.T) {
 func TestOperationTable(t *testing.T) {
 	svc := New(nil)
 	op := svc.Operations["LookupEvents"]
-	if svc.Name != "cloudtrail" || svc.TargetPrefix != TargetPrefix || svc.Protocol != api.JSON11 || svc.EventSource != "cloudtrail.amazonaws.com" {
+	if svc.Name != "cloudtrail" || svc.TargetPrefix != TargetPrefix || svc.Protocols[0] != "awsJson1_1" || svc.EventSource != "cloudtrail.amazonaws.com" {
 		t.Errorf("service = %+v", svc)
 	}
 	if op.Action != "cloudtrail:LookupEvents" || !op.ReadOnly || op.Resource != nil {

@@ -84,14 +84,22 @@ func (i *IAM) Service() *api.Service {
 			Handle:   func(c *api.Call) (any, error) { return h(i, c) },
 		}
 		if res != nil {
-			op.Resource = func(c *api.Call) (string, error) { return res(i, c) }
+			op.Resource = func(c *api.Call) (api.Resource, error) { return res(i, c) }
+			op.Conditions = func(c *api.Call, keys api.Keys) {
+				// The resource is looked up again: it is cached.
+				r, _ := res(i, c)
+				conditions(c, r, keys)
+			}
+		} else {
+			op.Conditions = func(c *api.Call, keys api.Keys) { conditions(c, api.Resource{}, keys) }
 		}
 		ops[o.name] = op
 	}
 	return &api.Service{
 		Name:         "iam",
 		EventSource:  "iam.amazonaws.com",
-		Protocol:     api.Query,
+		Protocols:    []string{"awsQuery"},
+		APIVersion:   "2010-05-08",
 		XMLNamespace: Namespace,
 		Operations:   ops,
 		Global:       true,

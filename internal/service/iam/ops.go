@@ -2,6 +2,9 @@ package iam
 
 import (
 	"errors"
+	"strconv"
+	"strings"
+
 	"github.com/rolecall/rolecall/internal/api"
 )
 
@@ -10,7 +13,7 @@ type opSpec struct {
 	name     string
 	readOnly bool
 	// resource returns the ARN the action is authorized on; nil means "*".
-	resource func(i *IAM, c *api.Call) (string, error)
+	resource func(i *IAM, c *api.Call) (api.Resource, error)
 	handle   func(i *IAM, c *api.Call) (any, error)
 }
 
@@ -84,73 +87,123 @@ var operations = []opSpec{
 	{"SimulateCustomPolicy", true, nil, simulateCustomPolicy},
 }
 
-// roleResource is the ARN of the role named by RoleName.
-func roleResource(i *IAM, c *api.Call) (string, error) {
+// roleResource is the role named by RoleName, with its tags and boundary.
+func roleResource(i *IAM, c *api.Call) (api.Resource, error) {
 	name := c.Params.Get("RoleName")
 	path := c.Params.Get("Path")
+	res := api.Resource{Type: "AWS::IAM::Role"}
 	// The cached role description: authorization runs on every request.
 	var nse *api.Error
 	if ri, err := i.Role(c.Context, i.account, name); err == nil {
 		name, path = ri.Name, ri.Path
+		res.Tags = tagMap(ri.Tags)
+		res.Boundary = ri.PermissionsBoundary
 	} else if !errors.As(err, &nse) || nse.Code != "NoSuchEntity" {
-		return "", err
+		return api.Resource{}, err
 	}
 	if path == "" {
 		path = "/"
 	}
-	return i.roleARN(path, name), nil
+	res.ARN = i.roleARN(path, name)
+	return res, nil
 }
 
-// userResource is the ARN of the user named by UserName, or the caller's.
-func userResource(i *IAM, c *api.Call) (string, error) {
+// userResource is the user named by UserName, or the caller, with its tags
+// and boundary.
+func userResource(i *IAM, c *api.Call) (api.Resource, error) {
 	name, ok := c.Params["UserName"]
 	if !ok {
 		if c.Principal != nil && c.Principal.ARN != "" {
-			return c.Principal.ARN, nil
+			return api.Resource{ARN: c.Principal.ARN}, nil
 		}
-		return "*", nil
+		return api.Resource{ARN: "*"}, nil
 	}
 	path := c.Params.Get("Path")
 	if u, err := get[userRecord](c.Context, i.store, tableUsers, nameKey(name[0])); err != nil {
-		return "", err
+		return api.Resource{}, err
 	} else if u != nil {
-		return i.userARN(u.Path, u.Name), nil
+		return api.Resource{ARN: i.userARN(u.Path, u.Name), Type: "AWS::IAM::User", Tags: tagMap(u.Tags), Boundary: u.Boundary}, nil
 	}
 	if path == "" {
 		path = "/"
 	}
-	return i.userARN(path, name[0]), nil
+	return api.Resource{ARN: i.userARN(path, name[0]), Type: "AWS::IAM::User"}, nil
 }
 
 // policyResource is PolicyArn, or for CreatePolicy the ARN to be.
-func policyResource(i *IAM, c *api.Call) (string, error) {
+func policyResource(i *IAM, c *api.Call) (api.Resource, error) {
 	if arn := c.Params.Get("PolicyArn"); arn != "" {
-		return arn, nil
+		return api.Resource{ARN: arn, Type: "AWS::IAM::Policy"}, nil
 	}
 	path := c.Params.Get("Path")
 	if path == "" {
 		path = "/"
 	}
-	return i.policyARN(path, c.Params.Get("PolicyName")), nil
+	return api.Resource{ARN: i.policyARN(path, c.Params.Get("PolicyName")), Type: "AWS::IAM::Policy"}, nil
 }
 
-// keyResource is the ARN of the user owning AccessKeyId.
-func keyResource(i *IAM, c *api.Call) (string, error) {
+// keyResource is the user owning AccessKeyId.
+func keyResource(i *IAM, c *api.Call) (api.Resource, error) {
 	k, err := get[keyRecord](c.Context, i.store, tableKeys, c.Params.Get("AccessKeyId"))
 	if err != nil || k == nil || k.User == "" {
-		return "*", err
+		return api.Resource{ARN: "*"}, err
 	}
 	u, err := get[userRecord](c.Context, i.store, tableUsers, nameKey(k.User))
 	if err != nil || u == nil {
-		return "*", err
+		return api.Resource{ARN: "*"}, err
 	}
-	return i.userARN(u.Path, u.Name), nil
+	return api.Resource{ARN: i.userARN(u.Path, u.Name), Type: "AWS::IAM::User", Tags: tagMap(u.Tags)}, nil
 }
 
 // simulationResource is the principal whose policies are simulated.
-func simulationResource(_ *IAM, c *api.Call) (string, error) {
+func simulationResource(_ *IAM, c *api.Call) (api.Resource, error) {
 	if arn := c.Params.Get("PolicySourceArn"); arn != "" {
-		return arn, nil
+		return api.Resource{ARN: arn}, nil
 	}
-	return "*", nil
+	return api.Resource{ARN: "*"}, nil
+}
+
+// conditions sets IAM's condition keys where AWS sets them: iam:PolicyARN
+// for attaching and detaching managed policies; iam:PermissionsBoundary
+// for the boundary a request sets, or the one the role or user has;
+// aws:RequestTag and aws:TagKeys for the tags a request sets or removes.
+func conditions(c *api.Call, res api.Resource, keys api.Keys) {
+	name := c.OperationName
+	if strings.HasPrefix(name, "Attach") || strings.HasPrefix(name, "Detach") {
+		if arn := c.Params.Get("PolicyArn"); arn != "" {
+			keys.Set("iam:PolicyARN", arn)
+		}
+	}
+	if b := c.Params.Get("PermissionsBoundary"); b != "" {
+		keys.Set("iam:PermissionsBoundary", b)
+	} else if res.Boundary != "" && boundaryOps[name] {
+		keys.Set("iam:PermissionsBoundary", res.Boundary)
+	}
+	var tagKeys []string
+	for n := 1; ; n++ {
+		k, ok := c.Params["Tags.member."+strconv.Itoa(n)+".Key"]
+		if !ok {
+			break
+		}
+		keys.Set("aws:RequestTag/"+k[0], c.Params.Get("Tags.member."+strconv.Itoa(n)+".Value"))
+		tagKeys = append(tagKeys, k[0])
+	}
+	for n := 1; ; n++ {
+		k, ok := c.Params["TagKeys.member."+strconv.Itoa(n)]
+		if !ok {
+			break
+		}
+		tagKeys = append(tagKeys, k[0])
+	}
+	if tagKeys != nil {
+		keys.Set("aws:TagKeys", tagKeys...)
+	}
+}
+
+// boundaryOps are the operations on an existing role or user whose
+// iam:PermissionsBoundary is the boundary it has.
+var boundaryOps = map[string]bool{
+	"DeleteRolePermissionsBoundary": true, "DeleteUserPermissionsBoundary": true,
+	"AttachRolePolicy": true, "DetachRolePolicy": true, "PutRolePolicy": true, "DeleteRolePolicy": true,
+	"AttachUserPolicy": true, "DetachUserPolicy": true, "PutUserPolicy": true, "DeleteUserPolicy": true,
 }

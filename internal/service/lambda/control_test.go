@@ -323,19 +323,19 @@ func TestPermissions(t *testing.T) {
 	// The Invoke operation hands the parsed policy to the gateway.
 	op := h.svc.Operations["Invoke"]
 	c := h.call("Invoke", req{path: fn("pol")})
-	p, trust, err := op.ResourcePolicy(c)
-	if err != nil || p == nil || trust || len(p.Statements()) != 2 {
-		t.Fatalf("resource policy = %v %v %v", p, trust, err)
+	res, err := op.Resource(c)
+	if p := res.Policy; err != nil || p == nil || res.Mode != 0 || len(p.Statements()) != 2 {
+		t.Fatalf("resource policy = %v %v %v", p, res.Mode, err)
 	}
-	if res, _ := op.Resource(c); res != "arn:aws:lambda:us-east-1:123456789012:function:pol" {
-		t.Errorf("resource = %s", res)
+	if res.ARN != "arn:aws:lambda:us-east-1:123456789012:function:pol" {
+		t.Errorf("resource = %s", res.ARN)
 	}
 
 	h.must("RemovePermission", req{path: map[string]string{"FunctionName": "pol", "StatementId": "s3"}})
 	_, err = h.do("RemovePermission", req{path: map[string]string{"FunctionName": "pol", "StatementId": "s3"}})
 	wantError(t, err, "ResourceNotFoundException", 404, "Statement s3 is not found in resource policy.")
-	p, _, _ = op.ResourcePolicy(c)
-	if p == nil || len(p.Statements()) != 1 {
+	res, _ = op.Resource(c)
+	if p := res.Policy; p == nil || len(p.Statements()) != 1 {
 		t.Fatalf("after removal: %v", p)
 	}
 	_, err = h.do("AddPermission", req{path: fn("pol"), body: map[string]any{

@@ -39,18 +39,18 @@ type createInput struct {
 }
 
 // createResource is CreateFunction's resource: the function to be.
-func (l *Lambda) createResource(c *api.Call) (string, error) {
+func (l *Lambda) createResource(c *api.Call) (api.Resource, error) {
 	var in struct {
 		FunctionName string `json:"FunctionName"`
 	}
 	if err := decodeBody(c, &in); err != nil {
-		return "", err
+		return api.Resource{}, err
 	}
 	ref, err := l.newFunctionRef(c, in.FunctionName)
 	if err != nil {
-		return "", err
+		return api.Resource{}, err
 	}
-	return ref.arn(), nil
+	return api.Resource{ARN: ref.arn(), Type: resourceType}, nil
 }
 
 // newFunctionRef parses the name of a function being created.

@@ -18,7 +18,8 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/gateway"
+	"github.com/rolecall/rolecall/internal/service/logs"
+	"github.com/rolecall/rolecall/internal/service/sts"
 	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -32,8 +33,8 @@ const (
 // and CloudWatch Logs.
 type fakeCaller struct {
 	mu       sync.Mutex
-	assumed  []gateway.Internal
-	logCalls []gateway.Internal
+	assumed  []api.Internal
+	logCalls []api.Internal
 	events   map[string][]string // stream -> messages
 	noAssume map[string]bool     // roles Lambda cannot assume
 	denyLogs bool
@@ -43,7 +44,7 @@ func newFakeCaller() *fakeCaller {
 	return &fakeCaller{events: map[string][]string{}, noAssume: map[string]bool{}}
 }
 
-func (f *fakeCaller) Invoke(ctx context.Context, in gateway.Internal) (any, error) {
+func (f *fakeCaller) Invoke(ctx context.Context, in api.Internal) (any, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch in.Service + ":" + in.Operation {
@@ -53,11 +54,13 @@ func (f *fakeCaller) Invoke(ctx context.Context, in gateway.Internal) (any, erro
 		if f.noAssume[role] {
 			return nil, api.AccessDenied("User: lambda.amazonaws.com is not authorized to perform: sts:AssumeRole on resource: " + role)
 		}
-		var r assumeResult
-		r.Credentials.AccessKeyID = "ASIATESTTESTTESTTEST"
-		r.Credentials.SecretAccessKey = "secret"
-		r.Credentials.SessionToken = "token"
-		r.Credentials.Expiration = time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+		var r sts.AssumeRoleResult
+		r.Credentials = &sts.Credentials{
+			AccessKeyID:     "ASIATESTTESTTESTTEST",
+			SecretAccessKey: "secret",
+			SessionToken:    "token",
+			Expiration:      time.Now().Add(time.Hour).UTC().Truncate(time.Second),
+		}
 		name := role[strings.LastIndexByte(role, '/')+1:]
 		session := in.Params.Get("RoleSessionName")
 		r.AssumedRoleUser.AssumedRoleID = "AROATESTROLEID:" + session
@@ -69,13 +72,9 @@ func (f *fakeCaller) Invoke(ctx context.Context, in gateway.Internal) (any, erro
 			return nil, api.AccessDenied("User: " + in.Principal.ARN + " is not authorized to perform: logs:" + in.Operation)
 		}
 		if in.Operation == "PutLogEvents" {
-			var body struct {
-				LogStreamName string
-				LogEvents     []struct{ Message string }
-			}
-			json.Unmarshal(in.Body, &body)
+			body := in.Input.(*logs.PutLogEventsInput)
 			for _, e := range body.LogEvents {
-				f.events[body.LogStreamName] = append(f.events[body.LogStreamName], e.Message)
+				f.events[body.LogStreamName] = append(f.events[body.LogStreamName], *e.Message)
 			}
 		}
 		return nil, nil
@@ -124,7 +123,7 @@ func newHarness(t *testing.T) *harness {
 		Account: testAccount,
 		Region:  "us-east-1",
 		Store:   st,
-		Caller:  h.fc,
+		Invoker: h.fc,
 		CodeDir: filepath.Join(t.TempDir(), "code"),
 		RuntimeOptions: runtime.Options{
 			IdleTimeout: time.Minute,
@@ -196,7 +195,7 @@ func (h *harness) call(op string, r req) *api.Call {
 	return &api.Call{
 		Context:    context.Background(),
 		HTTP:       hr,
-		Body:       body,
+		Body:       bytes.NewReader(body),
 		Params:     r.query,
 		PathParams: r.path,
 		Service:    h.svc,
@@ -205,9 +204,9 @@ func (h *harness) call(op string, r req) *api.Call {
 		Account:    testAccount,
 		Region:     "us-east-1",
 		Time:       time.Now(),
-		Authorize: func(action, resource string, keys map[string][]string) error {
+		Authorize: func(action string, res api.Resource, keys map[string][]string) error {
 			if h.deny[action] {
-				return api.AccessDenied("User: arn:aws:iam::" + testAccount + ":root is not authorized to perform: " + action + " on resource: " + resource + " because no identity-based policy allows the " + action + " action")
+				return api.AccessDenied("User: arn:aws:iam::" + testAccount + ":root is not authorized to perform: " + action + " on resource: " + res.ARN + " because no identity-based policy allows the " + action + " action")
 			}
 			return nil
 		},
@@ -221,11 +220,6 @@ func (h *harness) do(op string, r req) (any, error) {
 	o := c.Operation
 	if o.Resource != nil {
 		if _, err := o.Resource(c); err != nil {
-			return nil, err
-		}
-	}
-	if o.ResourcePolicy != nil {
-		if _, _, err := o.ResourcePolicy(c); err != nil {
 			return nil, err
 		}
 	}

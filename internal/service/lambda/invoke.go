@@ -64,7 +64,11 @@ func (l *Lambda) invoke(c *api.Call) (any, error) {
 	if typ == "Event" {
 		limit = maxAsyncPayload
 	}
-	if len(c.Body) > limit {
+	body, err := c.Payload()
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > limit {
 		return nil, api.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
 			"Request must be smaller than %d bytes for the InvokeFunction operation", limit)
 	}
@@ -111,7 +115,10 @@ func (l *Lambda) prepare(c *api.Call, ref fnRef, header func(string) string) (*i
 			return nil, err
 		}
 	}
-	payload := c.Body
+	payload, err := c.Payload()
+	if err != nil {
+		return nil, err
+	}
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	} else if len(payload) <= maxSyncPayload && !json.Valid(payload) {

@@ -3,6 +3,7 @@ package lambda
 import (
 	"encoding/base64"
 	"encoding/json"
+	"github.com/rolecall/rolecall/internal/service/logs"
 	"net/http"
 	"regexp"
 	"strings"
@@ -58,8 +59,7 @@ func TestInvoke(t *testing.T) {
 		streams = append(streams, s)
 	}
 	p := h.fc.logCalls[0].Principal
-	group := ""
-	json.Unmarshal(h.fc.logCalls[0].Body, &struct{ LogGroupName *string }{&group})
+	group := h.fc.logCalls[0].Input.(*logs.CreateLogGroupInput).LogGroupName
 	h.fc.mu.Unlock()
 	if len(streams) != 1 || !regexp.MustCompile(`^\d{4}/\d{2}/\d{2}/\[\$LATEST\]`+envID+`$`).MatchString(streams[0]) {
 		t.Errorf("streams = %v", streams)

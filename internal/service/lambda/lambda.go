@@ -23,22 +23,9 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/store"
 )
-
-// Caller runs internal calls through the gateway (*gateway.Gateway).
-type Caller interface {
-	Invoke(ctx context.Context, in gateway.Internal) (any, error)
-}
-
-// CallerFunc adapts a function to Caller, so that the gateway can be
-// created after the service whose table it routes.
-type CallerFunc func(ctx context.Context, in gateway.Internal) (any, error)
-
-// Invoke calls f.
-func (f CallerFunc) Invoke(ctx context.Context, in gateway.Internal) (any, error) { return f(ctx, in) }
 
 // Config configures the Lambda service.
 type Config struct {
@@ -50,8 +37,9 @@ type Config struct {
 	// and LogSink() of this service for credentials and logs to work.
 	Runtime        *runtime.Manager
 	RuntimeOptions runtime.Options
-	// Caller makes internal calls (STS AssumeRole, CloudWatch Logs).
-	Caller Caller
+	// Invoker makes in-process calls to other services (STS AssumeRole,
+	// CloudWatch Logs) through the gateway's authorization and trail.
+	Invoker api.Invoker
 	// Listen opens a loopback listener serving h and returns its URL and a
 	// function that closes it. Nil uses an HTTP server on 127.0.0.1:0.
 	Listen func(h http.Handler) (endpointURL string, closeFn func(), err error)
@@ -114,8 +102,8 @@ const (
 
 // New returns the Lambda service.
 func New(cfg Config) (*Lambda, error) {
-	if cfg.Store == nil || cfg.Caller == nil {
-		return nil, errors.New("lambda: Store and Caller are required")
+	if cfg.Store == nil || cfg.Invoker == nil {
+		return nil, errors.New("lambda: Store and Invoker are required")
 	}
 	if cfg.Account == "" {
 		cfg.Account = "123456789012"

@@ -2,7 +2,6 @@ package lambda
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -10,8 +9,8 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/runtime"
+	"github.com/rolecall/rolecall/internal/service/logs"
 )
 
 // PutLogEvents limits.
@@ -186,11 +185,11 @@ func (s *logShipper) write(g *groupShipper, b logBatch) {
 	defer cancel()
 	for attempt := 0; attempt < 2; attempt++ {
 		if !g.groupReady {
-			err := s.call(ctx, b.principal, "CreateLogGroup", map[string]any{"logGroupName": g.group})
+			err := s.call(ctx, b.principal, "CreateLogGroup", &logs.CreateLogGroupInput{LogGroupName: g.group})
 			g.groupReady = err == nil || isCode(err, "ResourceAlreadyExistsException")
 		}
 		if !g.streams[b.stream] {
-			err := s.call(ctx, b.principal, "CreateLogStream", map[string]any{"logGroupName": g.group, "logStreamName": b.stream})
+			err := s.call(ctx, b.principal, "CreateLogStream", &logs.StreamInput{LogGroupName: g.group, LogStreamName: b.stream})
 			if err != nil && !isCode(err, "ResourceAlreadyExistsException") {
 				return
 			}
@@ -206,23 +205,19 @@ func (s *logShipper) write(g *groupShipper, b logBatch) {
 	}
 }
 
-type inputLogEvent struct {
-	Timestamp int64  `json:"timestamp"`
-	Message   string `json:"message"`
-}
-
 // put writes events in PutLogEvents batches within the service's limits.
 func (s *logShipper) put(ctx context.Context, group string, b logBatch) error {
 	events := slices.Clone(b.events)
 	slices.SortStableFunc(events, func(x, y runtime.LogEvent) int { return x.Time.Compare(y.Time) })
-	var batch []inputLogEvent
+	var batch []logs.InputLogEvent
 	size := 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := s.call(ctx, b.principal, "PutLogEvents", map[string]any{
-			"logGroupName": group, "logStreamName": b.stream, "logEvents": batch,
+		err := s.call(ctx, b.principal, "PutLogEvents", &logs.PutLogEventsInput{
+			StreamInput: logs.StreamInput{LogGroupName: group, LogStreamName: b.stream},
+			LogEvents:   batch,
 		})
 		batch, size = nil, 0
 		return err
@@ -237,22 +232,19 @@ func (s *logShipper) put(ctx context.Context, group string, b logBatch) error {
 				return err
 			}
 		}
-		batch = append(batch, inputLogEvent{Timestamp: e.Time.UnixMilli(), Message: msg})
+		ts := e.Time.UnixMilli()
+		batch = append(batch, logs.InputLogEvent{Timestamp: &ts, Message: &msg})
 		size += len(msg) + eventOverhead
 	}
 	return flush()
 }
 
-func (s *logShipper) call(ctx context.Context, p *api.Principal, op string, body any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	_, err = s.l.cfg.Caller.Invoke(ctx, gateway.Internal{
+func (s *logShipper) call(ctx context.Context, p *api.Principal, op string, input any) error {
+	_, err := s.l.cfg.Invoker.Invoke(ctx, api.Internal{
 		Principal: p,
 		Service:   "logs",
 		Operation: op,
-		Body:      b,
+		Input:     input,
 		Region:    s.l.cfg.Region,
 	})
 	return err

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/policy"
 )
 
 // resourceKind says how an operation's resource ARN is derived.
@@ -27,8 +26,11 @@ type opDef struct {
 	readOnly bool
 	resource resourceKind
 	handle   func(l *Lambda, c *api.Call) (any, error)
-	conds    func(l *Lambda, c *api.Call, set func(string, ...string))
+	conds    func(l *Lambda, c *api.Call, keys api.Keys)
 }
+
+// resourceType is the trail's type of a function.
+const resourceType = "AWS::Lambda::Function"
 
 // operations is Lambda's operation table: the control plane and Invoke.
 var operations = []opDef{
@@ -65,7 +67,9 @@ func (l *Lambda) Service() *api.Service {
 	svc := &api.Service{
 		Name:        "lambda",
 		EventSource: "lambda.amazonaws.com",
-		Protocol:    api.RESTJSON,
+		Protocols:   []string{"restJson1"},
+		// Deployment packages up to 50 MB arrive base64-encoded in JSON.
+		MaxBody: 70 << 20,
 		Operations:  map[string]*api.Operation{},
 	}
 	for _, d := range operations {
@@ -81,12 +85,14 @@ func (l *Lambda) Service() *api.Service {
 			op.Resource = l.createResource
 		case resFunction:
 			op.Resource = l.functionResource
-			op.ResourcePolicy = func(c *api.Call) (*policy.Policy, bool, error) { return l.resourcePolicy(c) }
 		case resTagged:
 			op.Resource = l.tagResource
 		}
+		if d.name == "Invoke" || d.name == "InvokeAsync" {
+			op.Category = api.Data
+		}
 		if d.conds != nil {
-			op.Conditions = func(c *api.Call, set func(string, ...string)) { d.conds(l, c, set) }
+			op.Conditions = func(c *api.Call, keys api.Keys) { d.conds(l, c, keys) }
 		}
 		svc.Operations[d.name] = op
 		svc.Routes = append(svc.Routes, api.Route{Method: d.method, Path: d.path, Operation: d.name})
@@ -103,26 +109,32 @@ func (l *Lambda) pathRef(c *api.Call, namespaced bool) (fnRef, error) {
 	return withQualifier(ref, c.Params.Get("Qualifier"))
 }
 
-// functionResource is the ARN the function operations are authorized on.
-func (l *Lambda) functionResource(c *api.Call) (string, error) {
+// functionResource is the function the function operations are authorized
+// on, with its resource-based policy.
+func (l *Lambda) functionResource(c *api.Call) (api.Resource, error) {
 	ref, err := l.pathRef(c, true)
 	if err != nil {
-		return "", err
+		return api.Resource{}, err
 	}
-	return ref.qualifiedARN(), nil
+	p, _, err := l.resourcePolicy(c)
+	if err != nil {
+		return api.Resource{}, err
+	}
+	return api.Resource{ARN: ref.qualifiedARN(), Type: resourceType, Policy: p}, nil
 }
 
 // createConditions are CreateFunction's condition keys: the VPC settings
 // and the request's tags.
-func createConditions(l *Lambda, c *api.Call, set func(string, ...string)) {
-	vpcConditions(l, c, set)
-	tagConditions(c, set)
+func createConditions(l *Lambda, c *api.Call, keys api.Keys) {
+	vpcConditions(l, c, keys)
+	tagConditions(c, keys)
 }
 
-func tagConditionsOp(_ *Lambda, c *api.Call, set func(string, ...string)) { tagConditions(c, set) }
+func tagConditionsOp(_ *Lambda, c *api.Call, keys api.Keys) { tagConditions(c, keys) }
 
 // vpcConditions sets lambda:VpcIds, lambda:SubnetIds and lambda:SecurityGroupIds.
-func vpcConditions(_ *Lambda, c *api.Call, set func(string, ...string)) {
+func vpcConditions(_ *Lambda, c *api.Call, keys api.Keys) {
+	set := keys.Set
 	var in struct{ VpcConfig *vpcInput }
 	if decodeBody(c, &in) != nil || in.VpcConfig == nil {
 		return

@@ -321,12 +321,9 @@ func (l *Lambda) removePermission(c *api.Call) (any, error) {
 }
 
 // principalCondition is lambda:Principal for AddPermission and RemovePermission.
-func (l *Lambda) principalCondition(c *api.Call, set func(string, ...string)) {
-	if c.HTTP == nil && len(c.Body) == 0 {
-		return
-	}
+func (l *Lambda) principalCondition(c *api.Call, keys api.Keys) {
 	var in struct{ Principal string }
-	if json.Unmarshal(c.Body, &in) == nil && in.Principal != "" {
-		set("lambda:Principal", in.Principal)
+	if decodeBody(c, &in) == nil && in.Principal != "" {
+		keys.Set("lambda:Principal", in.Principal)
 	}
 }

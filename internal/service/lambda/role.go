@@ -1,9 +1,7 @@
 package lambda
 
 import (
-	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,7 +10,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/gateway"
+	"github.com/rolecall/rolecall/internal/service/sts"
 )
 
 // servicePrincipal is Lambda's own service principal.
@@ -36,7 +34,7 @@ func (l *Lambda) checkRole(c *api.Call, role, fnARN, fnName string) error {
 			Message: "Cross-account pass role is not allowed."}
 	}
 	if c.Authorize != nil {
-		err := c.Authorize("iam:PassRole", role, map[string][]string{
+		err := c.Authorize("iam:PassRole", api.Resource{ARN: role, Type: "AWS::IAM::Role"}, map[string][]string{
 			"iam:PassedToService":       {servicePrincipal},
 			"iam:AssociatedResourceArn": {fnARN},
 		})
@@ -72,21 +70,6 @@ type session struct {
 	ARN                                        string // arn:aws:sts::ACCT:assumed-role/ROLE/SESSION
 }
 
-// assumeResult decodes STS's AssumeRole output from its wire form, so that
-// this package depends on the protocol, not on the STS package's types.
-type assumeResult struct {
-	Credentials struct {
-		AccessKeyID     string    `xml:"AccessKeyId"`
-		SecretAccessKey string    `xml:"SecretAccessKey"`
-		SessionToken    string    `xml:"SessionToken"`
-		Expiration      time.Time `xml:"Expiration"`
-	} `xml:"Credentials"`
-	AssumedRoleUser struct {
-		AssumedRoleID string `xml:"AssumedRoleId"`
-		ARN           string `xml:"Arn"`
-	} `xml:"AssumedRoleUser"`
-}
-
 // lambdaPrincipal is the principal Lambda acts as when it assumes roles.
 func lambdaPrincipal(account string) *api.Principal {
 	return &api.Principal{
@@ -102,7 +85,7 @@ func lambdaPrincipal(account string) *api.Principal {
 // the function name as the session name. A denial or a missing role is a
 // *api.Error.
 func (l *Lambda) assumeRole(ctx context.Context, account, role, fnName string, binding *api.EnvironmentBinding) (*session, error) {
-	out, err := l.cfg.Caller.Invoke(ctx, gateway.Internal{
+	out, err := api.Invoke[*sts.AssumeRoleResult](ctx, l.cfg.Invoker, api.Internal{
 		Principal:   lambdaPrincipal(account),
 		Service:     "sts",
 		Operation:   "AssumeRole",
@@ -113,17 +96,10 @@ func (l *Lambda) assumeRole(ctx context.Context, account, role, fnName string, b
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := xml.NewEncoder(&buf).EncodeElement(out, xml.StartElement{Name: xml.Name{Local: "AssumeRoleResult"}}); err != nil {
-		return nil, fmt.Errorf("lambda: encoding AssumeRole output: %w", err)
-	}
-	var r assumeResult
-	if err := xml.Unmarshal(buf.Bytes(), &r); err != nil {
-		return nil, fmt.Errorf("lambda: decoding AssumeRole output: %w", err)
-	}
-	if r.Credentials.AccessKeyID == "" {
+	if out == nil || out.Credentials == nil {
 		return nil, errors.New("lambda: AssumeRole returned no credentials")
 	}
+	r := out
 	return &session{
 		AccessKeyID:     r.Credentials.AccessKeyID,
 		SecretAccessKey: r.Credentials.SecretAccessKey,

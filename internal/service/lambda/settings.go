@@ -48,17 +48,18 @@ func (l *Lambda) tagRef(c *api.Call) (fnRef, error) {
 	return ref, nil
 }
 
-func (l *Lambda) tagResource(c *api.Call) (string, error) {
+func (l *Lambda) tagResource(c *api.Call) (api.Resource, error) {
 	ref, err := l.tagRef(c)
 	if err != nil {
-		return "", err
+		return api.Resource{}, err
 	}
-	return ref.arn(), nil
+	return api.Resource{ARN: ref.arn(), Type: resourceType}, nil
 }
 
 // tagConditions sets aws:RequestTag/* and aws:TagKeys from a Tags body
 // (CreateFunction, TagResource) or the tagKeys query (UntagResource).
-func tagConditions(c *api.Call, set func(string, ...string)) {
+func tagConditions(c *api.Call, ks api.Keys) {
+	set := ks.Set
 	var in struct{ Tags map[string]string }
 	decodeBody(c, &in)
 	keys := c.Params["tagKeys"]

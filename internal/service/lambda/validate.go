@@ -206,10 +206,14 @@ func checkUnsupported(layers []string, packageType string, arch []string) error 
 
 // decodeBody decodes a JSON request body into v; an empty body leaves v.
 func decodeBody(c *api.Call, v any) error {
-	if len(bytes.TrimSpace(c.Body)) == 0 {
+	body, err := c.Payload()
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(c.Body, v); err != nil {
+	if err := json.Unmarshal(body, v); err != nil {
 		var se *api.Error
 		if errors.As(err, &se) {
 			return se

@@ -63,7 +63,14 @@ func unmarshal(b []byte, v any) error {
 	return nil
 }
 
-type inputEvent struct {
+// PutLogEventsInput is PutLogEvents' input.
+type PutLogEventsInput struct {
+	StreamInput
+	LogEvents []InputLogEvent `json:"logEvents"`
+}
+
+// InputLogEvent is one event of PutLogEvents.
+type InputLogEvent struct {
 	Timestamp *int64  `json:"timestamp"`
 	Message   *string `json:"message"`
 }
@@ -76,10 +83,7 @@ type RejectedLogEventsInfo struct {
 }
 
 func (l *Logs) putLogEvents(c *api.Call) (any, error) {
-	var in struct {
-		streamInput
-		LogEvents []inputEvent `json:"logEvents"`
-	}
+	var in PutLogEventsInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}

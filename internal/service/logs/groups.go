@@ -23,6 +23,14 @@ type group struct {
 	StoredBytes int64             `json:"storedBytes"`
 }
 
+// CreateLogGroupInput is CreateLogGroup's input.
+type CreateLogGroupInput struct {
+	LogGroupName  string            `json:"logGroupName"`
+	KmsKeyID      string            `json:"kmsKeyId,omitempty"`
+	Tags          map[string]string `json:"tags,omitempty"`
+	LogGroupClass string            `json:"logGroupClass,omitempty"`
+}
+
 // LogGroup is a log group as DescribeLogGroups shows it.
 type LogGroup struct {
 	LogGroupName      string `json:"logGroupName"`
@@ -61,12 +69,7 @@ func trailGroup(c *api.Call, name string, params map[string]any) {
 }
 
 func (l *Logs) createLogGroup(c *api.Call) (any, error) {
-	var in struct {
-		LogGroupName  string            `json:"logGroupName"`
-		KmsKeyID      string            `json:"kmsKeyId"`
-		Tags          map[string]string `json:"tags"`
-		LogGroupClass string            `json:"logGroupClass"`
-	}
+	var in CreateLogGroupInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}

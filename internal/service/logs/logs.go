@@ -76,7 +76,7 @@ func (l *Logs) Service() *api.Service {
 	s := &api.Service{
 		Name:         "logs",
 		EventSource:  "logs.amazonaws.com",
-		Protocol:     api.JSON11,
+		Protocols:    []string{"awsJson1_1"},
 		TargetPrefix: TargetPrefix,
 		Operations:   make(map[string]*api.Operation, len(ops)),
 	}
@@ -100,27 +100,42 @@ type target struct {
 	ResourceARN        string `json:"resourceArn"`
 }
 
-func resourceFunc(kind resourceKind) func(c *api.Call) (string, error) {
-	return func(c *api.Call) (string, error) {
+func resourceFunc(kind resourceKind) func(c *api.Call) (api.Resource, error) {
+	return func(c *api.Call) (api.Resource, error) {
 		var t target
-		if len(c.Body) > 0 {
-			if err := json.Unmarshal(c.Body, &t); err != nil {
-				return "", serializationError()
+		switch in := c.Input.(type) {
+		case *CreateLogGroupInput:
+			t.LogGroupName = in.LogGroupName
+		case *StreamInput:
+			t.LogGroupName, t.LogStreamName = in.LogGroupName, in.LogStreamName
+		case *PutLogEventsInput:
+			t.LogGroupName, t.LogStreamName = in.LogGroupName, in.LogStreamName
+		case nil:
+			body, err := c.Payload()
+			if err != nil {
+				return api.Resource{}, err
 			}
+			if len(body) > 0 {
+				if err := json.Unmarshal(body, &t); err != nil {
+					return api.Resource{}, serializationError()
+				}
+			}
+		default:
+			return api.Resource{}, fmt.Errorf("logs: %s input %T", c.OperationName, c.Input)
 		}
 		group := groupName(t.LogGroupName, t.LogGroupIdentifier)
 		switch kind {
 		case onGroups:
-			return groupARN(c.Region, c.Account, "*"), nil
+			return api.Resource{ARN: groupARN(c.Region, c.Account, "*")}, nil
 		case onGroup:
-			return groupARN(c.Region, c.Account, group) + ":*", nil
+			return api.Resource{ARN: groupARN(c.Region, c.Account, group) + ":*", Type: "AWS::Logs::LogGroup"}, nil
 		case onStream:
-			return streamARN(c.Region, c.Account, group, t.LogStreamName), nil
+			return api.Resource{ARN: streamARN(c.Region, c.Account, group, t.LogStreamName), Type: "AWS::Logs::LogStream"}, nil
 		default:
 			if t.ResourceARN == "" {
-				return "*", nil
+				return api.Resource{ARN: "*"}, nil
 			}
-			return t.ResourceARN, nil
+			return api.Resource{ARN: t.ResourceARN}, nil
 		}
 	}
 }
@@ -179,10 +194,17 @@ func badToken() *api.Error {
 
 // decode reads a JSON request body into v.
 func decode(c *api.Call, v any) error {
-	if len(c.Body) == 0 {
+	if c.Input != nil {
+		return c.Decode(v)
+	}
+	body, err := c.Payload()
+	if err != nil {
+		return err
+	}
+	if len(body) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(c.Body, v); err != nil {
+	if err := json.Unmarshal(body, v); err != nil {
 		return serializationError()
 	}
 	return nil

@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,7 +36,7 @@ func newFixture(t testing.TB) *fixture {
 
 func (f *fixture) call(op string, body any) *api.Call {
 	b, _ := json.Marshal(body)
-	return &api.Call{Context: context.Background(), Body: b, Service: f.svc, Operation: f.svc.Operations[op],
+	return &api.Call{Context: context.Background(), Body: bytes.NewReader(b), Service: f.svc, Operation: f.svc.Operations[op],
 		Account: acct, Region: "us-east-1", Time: now}
 }
 
@@ -106,7 +107,7 @@ func field(items []obj, key string) string {
 
 func TestOperationTable(t *testing.T) {
 	f := newFixture(t)
-	if f.svc.Name != "logs" || f.svc.TargetPrefix != "Logs_20140328" || f.svc.Protocol != api.JSON11 || f.svc.EventSource != "logs.amazonaws.com" {
+	if f.svc.Name != "logs" || f.svc.TargetPrefix != "Logs_20140328" || f.svc.Protocols[0] != "awsJson1_1" || f.svc.EventSource != "logs.amazonaws.com" {
 		t.Errorf("service = %+v", f.svc)
 	}
 	g, s := `{"logGroupName":"/aws/lambda/fn","logStreamName":"2024/06/01/[$LATEST]abc"}`, "arn:aws:logs:us-east-1:"+acct+":log-group:/aws/lambda/fn"
@@ -124,9 +125,9 @@ func TestOperationTable(t *testing.T) {
 		if op.Action != "logs:"+tt.op {
 			t.Errorf("%s action %s", tt.op, op.Action)
 		}
-		c := &api.Call{Body: []byte(tt.body), Account: acct, Region: "us-east-1"}
-		if r, err := op.Resource(c); err != nil || r != tt.resource {
-			t.Errorf("%s resource = %s, %v; want %s", tt.op, r, err, tt.resource)
+		c := &api.Call{Body: bytes.NewReader([]byte(tt.body)), Account: acct, Region: "us-east-1"}
+		if r, err := op.Resource(c); err != nil || r.ARN != tt.resource {
+			t.Errorf("%s resource = %s, %v; want %s", tt.op, r.ARN, err, tt.resource)
 		}
 	}
 	for _, name := range []string{"DescribeLogGroups", "DescribeLogStreams", "GetLogEvents", "FilterLogEvents", "ListTagsForResource"} {

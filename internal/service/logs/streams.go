@@ -73,12 +73,13 @@ func trailStream(c *api.Call, group, name string) {
 	trailGroup(c, group, map[string]any{"logStreamName": name})
 }
 
-type streamInput struct {
+// StreamInput names a log stream (CreateLogStream's input).
+type StreamInput struct {
 	LogGroupName  string `json:"logGroupName"`
 	LogStreamName string `json:"logStreamName"`
 }
 
-func (in *streamInput) check() error {
+func (in *StreamInput) check() error {
 	if err := checkGroupName("logGroupName", in.LogGroupName); err != nil {
 		return err
 	}
@@ -89,7 +90,7 @@ func (in *streamInput) check() error {
 // trail and runs fn in a transaction with the stream's name, its log group,
 // and the store keys of both.
 func (l *Logs) updateStream(c *api.Call, fn func(tx store.Tx, name string, g *group, gk, sk string) error) (any, error) {
-	var in streamInput
+	var in StreamInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}

@@ -107,29 +107,29 @@ func parseTags(v *validator) []session.Tag {
 }
 
 // assumeRoleResource validates the request, so that malformed requests fail
-// before authorization as in AWS, and returns the role ARN.
-func (s *STS) assumeRoleResource(c *api.Call) (string, error) {
+// before authorization as in AWS, and returns the role with its trust
+// policy, evaluated with trust semantics. For a role that does not exist
+// the policy is nil: the gateway denies then, with the AccessDenied AWS
+// returns for a role that does not trust the caller.
+func (s *STS) assumeRoleResource(c *api.Call) (api.Resource, error) {
 	in, err := parseAssumeRole(c.Params)
 	if err != nil {
-		return "", err
+		return api.Resource{}, err
 	}
-	return in.RoleARN, nil
-}
-
-// trustPolicy returns the trust policy of the role being assumed, with
-// trust semantics. For a role that does not exist it returns a nil policy:
-// the gateway must deny then, with the AccessDenied AWS returns for a role
-// that does not trust the caller.
-func (s *STS) trustPolicy(c *api.Call) (*policy.Policy, bool, error) {
-	r, err := s.role(c.Context, c.Params.Get("RoleArn"))
-	if err != nil || r == nil {
-		return nil, true, err
+	res := api.Resource{ARN: in.RoleARN, Mode: api.TrustPolicy}
+	r, err := s.role(c.Context, in.RoleARN)
+	if err != nil {
+		return api.Resource{}, err
 	}
-	return r.Trust, true, nil
+	if r != nil {
+		res.Policy, res.Tags, res.Type = r.Trust, r.Tags, "AWS::IAM::Role"
+	}
+	return res, nil
 }
 
 // assumeRoleConditions sets the condition keys a trust policy can test.
-func (s *STS) assumeRoleConditions(c *api.Call, set func(key string, values ...string)) {
+func (s *STS) assumeRoleConditions(c *api.Call, keys api.Keys) {
+	set := keys.Set
 	in, _ := parseAssumeRole(c.Params)
 	set("sts:RoleSessionName", in.SessionName)
 	if in.ExternalID != "" {
@@ -273,12 +273,12 @@ func (s *STS) authorizeExtras(c *api.Call, in *assumeRoleInput) error {
 		return nil
 	}
 	if len(in.Tags) > 0 {
-		if err := c.Authorize("sts:TagSession", in.RoleARN, nil); err != nil {
+		if err := c.Authorize("sts:TagSession", api.Resource{ARN: in.RoleARN}, nil); err != nil {
 			return err
 		}
 	}
 	if in.SourceIdentity != "" {
-		if err := c.Authorize("sts:SetSourceIdentity", in.RoleARN, nil); err != nil {
+		if err := c.Authorize("sts:SetSourceIdentity", api.Resource{ARN: in.RoleARN}, nil); err != nil {
 			return err
 		}
 	}
@@ -363,8 +363,7 @@ func callerClaims(c *api.Call) *session.Claims {
 	if c.Principal == nil {
 		return nil
 	}
-	cl, _ := c.Principal.Session.(*session.Claims)
-	return cl
+	return c.Principal.Claims
 }
 
 // callerARN returns the caller's ARN as AccessDenied messages show it.

@@ -41,7 +41,7 @@ func (s *STS) getSessionToken(c *api.Call) (any, error) {
 		return nil, err
 	}
 	p := c.Principal
-	if p == nil || p.Session != nil || p.Type != api.IAMUser && p.Type != api.Root {
+	if p == nil || p.Claims != nil || p.Type != api.IAMUser && p.Type != api.Root {
 		return nil, api.AccessDenied("Cannot call GetSessionToken with session credentials")
 	}
 	if serial != "" || code != "" {

@@ -34,6 +34,8 @@ type Role struct {
 	// MaxSessionDuration is the longest session AssumeRole grants;
 	// 0 means one hour.
 	MaxSessionDuration time.Duration
+	// Tags are the role's tags (aws:ResourceTag/* when it is assumed).
+	Tags map[string]string
 }
 
 // Roles looks up IAM roles and managed policies.
@@ -69,10 +71,9 @@ func New(cfg Config) *STS {
 			Name:           "AssumeRole",
 			Action:         "sts:AssumeRole",
 			ReadOnly:       true,
-			Resource:       s.assumeRoleResource,
-			ResourcePolicy: s.trustPolicy,
-			Conditions:     s.assumeRoleConditions,
-			Handle:         s.assumeRole,
+			Resource:   s.assumeRoleResource,
+			Conditions: s.assumeRoleConditions,
+			Handle:     s.assumeRole,
 		},
 		// GetCallerIdentity and GetSessionToken need no permission.
 		{Name: "GetCallerIdentity", ReadOnly: true, Handle: s.getCallerIdentity},
@@ -82,7 +83,8 @@ func New(cfg Config) *STS {
 	s.svc = &api.Service{
 		Name:         "sts",
 		EventSource:  "sts.amazonaws.com",
-		Protocol:     api.Query,
+		Protocols:    []string{"awsQuery"},
+		APIVersion:   "2011-06-15",
 		XMLNamespace: Namespace,
 		Operations:   make(map[string]*api.Operation, len(ops)),
 		Global:       true,

@@ -99,7 +99,7 @@ var (
 // roleSession returns the principal of a role session with claims c.
 func roleSession(c *session.Claims) *api.Principal {
 	return &api.Principal{Type: api.AssumedRole, Account: acct, ARN: c.AssumedRoleARN(), PrincipalID: c.AssumedRoleID(),
-		AccessKeyID: c.AccessKeyID, RoleARN: c.RoleARN, RoleName: c.RoleName, RoleID: c.RoleID, SessionName: c.SessionName, Session: c}
+		AccessKeyID: c.AccessKeyID, RoleARN: c.RoleARN, RoleName: c.RoleName, RoleID: c.RoleID, SessionName: c.SessionName, Claims: c}
 }
 
 // result is what running an operation through its table entry produced.
@@ -125,28 +125,30 @@ func (f *fixture) run(t *testing.T, op string, p *api.Principal, params url.Valu
 	var r result
 	c := &api.Call{Context: context.Background(), Params: params, Service: f.sts.Service(), Operation: o,
 		Principal: p, Account: acct, Region: "us-east-1", Time: now}
-	c.Authorize = func(action, resource string, _ map[string][]string) error {
-		r.authorized = append(r.authorized, action+" "+resource)
+	c.Authorize = func(action string, res api.Resource, _ map[string][]string) error {
+		r.authorized = append(r.authorized, action+" "+res.ARN)
 		return nil
 	}
 	r.call = c
 	if o.Resource != nil {
-		if r.resource, r.err = o.Resource(c); r.err != nil {
+		res, err := o.Resource(c)
+		if r.err = err; err != nil {
 			return r
 		}
-	}
-	if o.ResourcePolicy != nil {
-		if r.trust, r.trustFlag, r.err = o.ResourcePolicy(c); r.err != nil {
-			return r
-		}
+		r.resource, r.trust, r.trustFlag = res.ARN, res.Policy, res.Mode == api.TrustPolicy
 	}
 	if o.Conditions != nil {
 		r.conditions = map[string][]string{}
-		o.Conditions(c, func(k string, v ...string) { r.conditions[k] = v })
+		o.Conditions(c, keyFunc(func(k string, v ...string) { r.conditions[k] = v }))
 	}
 	r.out, r.err = o.Handle(c)
 	return r
 }
+
+// keyFunc adapts a function to api.Keys.
+type keyFunc func(key string, values ...string)
+
+func (f keyFunc) Set(key string, values ...string) { f(key, values...) }
 
 func params(kv ...string) url.Values {
 	v := url.Values{}
@@ -172,7 +174,7 @@ func wantError(t *testing.T, err error, code, message string) {
 
 func TestServiceTable(t *testing.T) {
 	svc := newFixture(t).sts.Service()
-	if svc.Name != "sts" || svc.EventSource != "sts.amazonaws.com" || !svc.Global || svc.Protocol != api.Query ||
+	if svc.Name != "sts" || svc.EventSource != "sts.amazonaws.com" || !svc.Global || svc.Protocols[0] != "awsQuery" ||
 		svc.XMLNamespace != "https://sts.amazonaws.com/doc/2011-06-15/" {
 		t.Errorf("service = %+v", svc)
 	}
@@ -515,7 +517,7 @@ func TestAssumeRoleDenied(t *testing.T) {
 	denied := api.AccessDenied("no TagSession")
 	c := &api.Call{Context: context.Background(), Principal: alice, Account: acct,
 		Params:    params("RoleArn", roleARN, "RoleSessionName", "sess", "Tags.member.1.Key", "k", "Tags.member.1.Value", "v"),
-		Authorize: func(string, string, map[string][]string) error { return denied }}
+		Authorize: func(string, api.Resource, map[string][]string) error { return denied }}
 	if _, err := o.Handle(c); err != denied {
 		t.Errorf("TagSession denied: err = %v", err)
 	}
@@ -595,7 +597,7 @@ func TestGetSessionToken(t *testing.T) {
 
 	c := f.assume(t, alice, roleARN, "sess")
 	withToken := *alice
-	withToken.Session = c
+	withToken.Claims = c
 	for _, p := range []*api.Principal{roleSession(c), &withToken} {
 		r := f.run(t, "GetSessionToken", p, url.Values{})
 		wantError(t, r.err, "AccessDenied", "Cannot call GetSessionToken with session credentials")

@@ -60,7 +60,7 @@ func (x *XRay) Service() *api.Service {
 	s := &api.Service{
 		Name:        "xray",
 		EventSource: "xray.amazonaws.com",
-		Protocol:    api.RESTJSON,
+		Protocols:   []string{"restJson1"},
 		Operations:  make(map[string]*api.Operation, len(ops)),
 		Routes:      make([]api.Route, 0, len(ops)),
 	}
@@ -109,10 +109,14 @@ func badToken() *api.Error { return invalidRequest("Invalid NextToken") }
 
 // decode reads a JSON request body into v.
 func decode(c *api.Call, v any) error {
-	if len(c.Body) == 0 {
+	body, err := c.Payload()
+	if err != nil {
+		return err
+	}
+	if len(body) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(c.Body, v); err != nil {
+	if err := json.Unmarshal(body, v); err != nil {
 		return serializationError()
 	}
 	return nil

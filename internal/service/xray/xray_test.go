@@ -1,6 +1,7 @@
 package xray
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -48,7 +49,7 @@ func (f *fixture) do(t testing.TB, op string, body any) (obj, error) {
 		t.Fatalf("no operation %s", op)
 	}
 	b, _ := json.Marshal(body)
-	out, err := o.Handle(&api.Call{Context: context.Background(), Body: b, Service: f.svc, Operation: o,
+	out, err := o.Handle(&api.Call{Context: context.Background(), Body: bytes.NewReader(b), Service: f.svc, Operation: o,
 		Account: acct, Region: "us-east-1", Time: now})
 	if err != nil {
 		return nil, err
@@ -97,7 +98,7 @@ func doc(fields obj) string {
 
 func TestOperationTable(t *testing.T) {
 	f := newFixture(t)
-	if f.svc.Name != "xray" || f.svc.EventSource != "xray.amazonaws.com" || f.svc.Protocol != api.RESTJSON {
+	if f.svc.Name != "xray" || f.svc.EventSource != "xray.amazonaws.com" || f.svc.Protocols[0] != "restJson1" {
 		t.Errorf("service = %+v", f.svc)
 	}
 	routes := map[string]string{}
@@ -187,7 +188,7 @@ func TestPutTraceSegmentsValidation(t *testing.T) {
 	_, err := f.do(t, "PutTraceSegments", obj{})
 	wantErr(t, err, "InvalidRequestException", "1 validation error detected: Value null at 'traceSegmentDocuments' failed to satisfy constraint: Member must not be null")
 	o := f.svc.Operations["PutTraceSegments"]
-	_, err = o.Handle(&api.Call{Context: context.Background(), Body: []byte("{"), Account: acct, Region: "us-east-1", Time: now})
+	_, err = o.Handle(&api.Call{Context: context.Background(), Body: bytes.NewReader([]byte("{")), Account: acct, Region: "us-east-1", Time: now})
 	wantErr(t, err, "SerializationException", "")
 }
 
@@ -429,7 +430,7 @@ func TestAccountsAreSeparate(t *testing.T) {
 	tid := traceID(-10, 1)
 	f.put(t, doc(obj{"id": "aaaaaaaaaaaaaaaa", "trace_id": tid, "name": "fn", "start_time": float64(now.Unix() - 10), "end_time": float64(now.Unix() - 9)}))
 	o := f.svc.Operations["BatchGetTraces"]
-	out, err := o.Handle(&api.Call{Context: context.Background(), Body: []byte(`{"TraceIds":["` + tid + `"]}`), Account: "210987654321", Region: "us-east-1", Time: now})
+	out, err := o.Handle(&api.Call{Context: context.Background(), Body: strings.NewReader(`{"TraceIds":["` + tid + `"]}`), Account: "210987654321", Region: "us-east-1", Time: now})
 	if err != nil || len(out.(*batchGetTracesOutput).Traces) != 0 {
 		t.Errorf("other account sees %+v %v", out, err)
 	}

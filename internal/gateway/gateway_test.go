@@ -1,0 +1,238 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/sigv4"
+)
+
+// The example of AWS's "Signature calculations for the Authorization header:
+// transferring payload in multiple chunks" page.
+var (
+	exampleTime = time.Date(2013, 5, 24, 0, 0, 0, 0, time.UTC)
+	exampleKey  = "AKIAIOSFODNN7EXAMPLE"
+	exampleSigs = []string{
+		"ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648",
+		"0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497",
+		"b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9",
+	}
+)
+
+func exampleChunkedRequest(sigs []string) *http.Request {
+	var b bytes.Buffer
+	for i, n := range []int{65536, 1024, 0} {
+		fmt.Fprintf(&b, "%x;chunk-signature=%s\r\n", n, sigs[i])
+		b.Write(bytes.Repeat([]byte{'a'}, n))
+		if n > 0 {
+			b.WriteString("\r\n")
+		}
+	}
+	b.WriteString("\r\n")
+	r := httptest.NewRequest("PUT", "http://s3.amazonaws.com/examplebucket/chunkObject.txt", bytes.NewReader(b.Bytes()))
+	r.Header.Set("X-Amz-Date", "20130524T000000Z")
+	r.Header.Set("X-Amz-Storage-Class", "REDUCED_REDUNDANCY")
+	r.Header.Set("X-Amz-Content-Sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+	r.Header.Set("Content-Encoding", "aws-chunked")
+	r.Header.Set("X-Amz-Decoded-Content-Length", "66560")
+	r.Header.Set("Content-Length", "66824")
+	r.ContentLength = 66824
+	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-storage-class,Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9")
+	return r
+}
+
+// rootIdentities knows one root key.
+type rootIdentities struct{ secret string }
+
+func (r rootIdentities) LookupAccessKey(_ context.Context, id string) (*api.Principal, string, error) {
+	if id != exampleKey {
+		return nil, "", errors.New("no such key")
+	}
+	return &api.Principal{Type: api.Root, Account: "123456789012", ARN: "arn:aws:iam::123456789012:root", AccessKeyID: id}, r.secret, nil
+}
+
+func (rootIdentities) PolicySet(context.Context, *api.Principal, []policy.Named) (*policy.PolicySet, error) {
+	return nil, nil
+}
+
+// objectStore is a REST-XML test service with S3's addressing: a streaming
+// PUT that stores an object only once its body has been read and verified,
+// and an anonymous GET allowed only by a public bucket policy.
+type objectStore struct {
+	mu      sync.Mutex
+	objects map[string][]byte
+	public  *policy.Policy
+}
+
+func (s *objectStore) service() *api.Service {
+	resource := func(c *api.Call) (api.Resource, error) {
+		return api.Resource{ARN: "arn:aws:s3:::" + c.PathParams["Bucket"] + "/" + c.PathParams["Key"], Policy: s.public}, nil
+	}
+	return &api.Service{
+		Name: "s3", EventSource: "s3.amazonaws.com", Protocols: []string{"restXml"},
+		Anonymous: true, Hosts: []string{"localhost"}, MaxBody: 5 << 30,
+		Operations: map[string]*api.Operation{
+			"PutObject": {Name: "PutObject", Action: "s3:PutObject", Streaming: true, Category: api.Data, Resource: resource,
+				Handle: func(c *api.Call) (any, error) {
+					b, err := io.ReadAll(c.Body)
+					if err != nil {
+						return nil, err
+					}
+					s.mu.Lock()
+					defer s.mu.Unlock()
+					s.objects[c.PathParams["Key"]] = b
+					return nil, nil
+				}},
+			"GetObject": {Name: "GetObject", Action: "s3:GetObject", ReadOnly: true, Category: api.Data, Resource: resource,
+				Handle: func(c *api.Call) (any, error) {
+					s.mu.Lock()
+					defer s.mu.Unlock()
+					return &api.Raw{Body: s.objects[c.PathParams["Key"]]}, nil
+				}},
+			"GetBucketPolicy": {Name: "GetBucketPolicy", Action: "s3:GetBucketPolicy", ReadOnly: true,
+				Handle: func(*api.Call) (any, error) { return &api.Raw{Body: []byte("policy")}, nil }},
+		},
+		Routes: []api.Route{
+			{Method: "PUT", Path: "/{Bucket}/{Key+}", Operation: "PutObject"},
+			{Method: "GET", Path: "/{Bucket}/{Key+}", Operation: "GetObject"},
+			{Method: "GET", Path: "/{Bucket}", Query: []string{"policy"}, Operation: "GetBucketPolicy"},
+		},
+	}
+}
+
+func newTestGateway(t *testing.T) (*Gateway, *objectStore) {
+	t.Helper()
+	g := New(Config{
+		Account:    "123456789012",
+		Region:     "us-east-1",
+		Identities: rootIdentities{secret: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+		Now:        func() time.Time { return exampleTime },
+	})
+	s := &objectStore{objects: map[string][]byte{}}
+	g.Register(s.service())
+	return g, s
+}
+
+func TestStreamedUploadCommitsOnlyWhenVerified(t *testing.T) {
+	g, s := newTestGateway(t)
+
+	bad := append([]string(nil), exampleSigs...)
+	bad[2] = strings.Repeat("0", 64) // the final, empty chunk's signature
+	w := httptest.NewRecorder()
+	g.ServeHTTP(w, exampleChunkedRequest(bad))
+	if w.Code != 403 || !strings.Contains(w.Body.String(), "<Code>SignatureDoesNotMatch</Code>") {
+		t.Errorf("wrong last chunk signature: %d %s", w.Code, w.Body)
+	}
+	if len(s.objects) != 0 {
+		t.Fatalf("a refused upload was stored: %d objects", len(s.objects))
+	}
+
+	w = httptest.NewRecorder()
+	g.ServeHTTP(w, exampleChunkedRequest(exampleSigs))
+	if w.Code != 200 {
+		t.Fatalf("good upload: %d %s", w.Code, w.Body)
+	}
+	if got := len(s.objects["chunkObject.txt"]); got != 66560 {
+		t.Errorf("stored %d bytes, want 66560", got)
+	}
+}
+
+func TestAnonymousRequests(t *testing.T) {
+	g, s := newTestGateway(t)
+	s.objects["k"] = []byte("hello")
+
+	get := func(target, host string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", target, nil)
+		if host != "" {
+			r.Host = host
+		}
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, r)
+		return w
+	}
+	// No policy allows anyone: AccessDenied, in S3's form.
+	w := get("http://localhost/b/k", "")
+	if w.Code != 403 || !strings.Contains(w.Body.String(), "<Code>AccessDenied</Code>") ||
+		!strings.Contains(w.Body.String(), "anonymous is not authorized to perform: s3:GetObject on resource: &#34;arn:aws:s3:::b/k&#34;") {
+		t.Errorf("anonymous GET without a public policy: %d %s", w.Code, w.Body)
+	}
+
+	public, err := policy.Parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`, policy.Resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.public = public
+	for _, tc := range []struct{ target, host string }{
+		{"http://localhost/b/k", ""},
+		{"http://b.localhost/k", "b.localhost:4566"}, // virtual-host style
+	} {
+		if w := get(tc.target, tc.host); w.Code != 200 || w.Body.String() != "hello" {
+			t.Errorf("anonymous GET %s with a public policy: %d %s", tc.target, w.Code, w.Body)
+		}
+	}
+	// An operation nobody is granted stays closed; query-key routing picks it.
+	if w := get("http://localhost/b?policy", ""); w.Code != 403 || !strings.Contains(w.Body.String(), "AccessDenied") {
+		t.Errorf("anonymous GetBucketPolicy: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestUnsignedRequestToSignedService(t *testing.T) {
+	g, _ := newTestGateway(t)
+	g.Register(&api.Service{Name: "sts", Protocols: []string{"awsQuery"}, APIVersion: "2011-06-15",
+		Operations: map[string]*api.Operation{"GetCallerIdentity": {Name: "GetCallerIdentity", Handle: func(*api.Call) (any, error) { return nil, nil }}}})
+	r := httptest.NewRequest("POST", "http://localhost/", strings.NewReader("Action=GetCallerIdentity&Version=2011-06-15"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	g.ServeHTTP(w, r)
+	if w.Code != 403 || !strings.Contains(w.Body.String(), "<Code>MissingAuthenticationToken</Code>") {
+		t.Errorf("unsigned query request: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestUnservedOperationsNameThemselves(t *testing.T) {
+	g, _ := newTestGateway(t)
+	g.Register(&api.Service{Name: "iam", Protocols: []string{"awsQuery"}, APIVersion: "2010-05-08", Operations: map[string]*api.Operation{}},
+		&api.Service{Name: "lambda", Protocols: []string{"restJson1"}, Operations: map[string]*api.Operation{}})
+	creds := sigv4.Credentials{AccessKeyID: exampleKey, SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+	for _, tc := range []struct {
+		name, service, method, path, target, contentType, body string
+		status                                                 int
+		contentTypeOut, want                                   string
+	}{
+		{"query", "iam", "POST", "/", "", "application/x-www-form-urlencoded", "Action=CreateGroup&Version=2010-05-08&GroupName=g",
+			400, "text/xml", "<Code>InvalidAction</Code><Message>Could not find operation CreateGroup for version 2010-05-08</Message>"},
+		{"REST JSON", "lambda", "POST", "/2021-10-31/functions/f/url", "", "application/json", "{}",
+			404, "application/json", `"message":"Unknown operation CreateFunctionUrlConfig"`},
+		{"JSON 1.0 service not served", "dynamodb", "POST", "/", "DynamoDB_20120810.ListTables", "application/x-amz-json-1.0", "{}",
+			400, "application/x-amz-json-1.0", `{"__type":"UnknownOperationException","message":"Unknown operation ListTables"}`},
+		{"CBOR", "kinesis", "POST", "/", "Kinesis_20131202.ListStreams", "application/x-amz-cbor-1.1", "\xa0",
+			400, "application/x-amz-cbor-1.1", "UnknownOperationException"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(tc.method, "http://localhost"+tc.path, strings.NewReader(tc.body))
+			r.Header.Set("Content-Type", tc.contentType)
+			if tc.target != "" {
+				r.Header.Set("X-Amz-Target", tc.target)
+			}
+			if err := sigv4.Sign(r, []byte(tc.body), creds, "us-east-1", tc.service, exampleTime); err != nil {
+				t.Fatal(err)
+			}
+			w := httptest.NewRecorder()
+			g.ServeHTTP(w, r)
+			if w.Code != tc.status || w.Header().Get("Content-Type") != tc.contentTypeOut || !strings.Contains(w.Body.String(), tc.want) {
+				t.Errorf("%d %s %q", w.Code, w.Header().Get("Content-Type"), w.Body)
+			}
+		})
+	}
+}

@@ -1,0 +1,272 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/url"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/api"
+)
+
+// fillTrail fills what a handler left blank of its trail record, as
+// CloudTrail does for every operation: requestParameters from the request's
+// input (member names with a lower-case first letter, secrets and code left
+// out) and, for operations that change something, responseElements from
+// the output.
+func fillTrail(c *api.Call, out any) {
+	if c.Trail.RequestParameters == nil {
+		c.Trail.RequestParameters = requestParameters(c)
+	}
+	if c.Trail.ResponseElements == nil && c.Operation != nil && !c.Operation.ReadOnly {
+		if _, raw := out.(*api.Raw); !raw && out != nil {
+			if m, ok := trailValue(reflect.ValueOf(out)).(map[string]any); ok && len(m) > 0 {
+				c.Trail.ResponseElements = m
+			}
+		}
+	}
+}
+
+// queryControl are the query parameters that are not the operation's input.
+var queryControl = map[string]bool{"Action": true, "Version": true}
+
+// redacted are the members CloudTrail leaves out of requestParameters and
+// responseElements, lower-cased.
+var redacted = map[string]bool{
+	"secretaccesskey": true, "zipfile": true, "password": true, "privatekey": true,
+	"newpassword": true, "oldpassword": true,
+}
+
+func requestParameters(c *api.Call) map[string]any {
+	m := map[string]any{}
+	if c.Input != nil {
+		if v, ok := trailValue(reflect.ValueOf(c.Input)).(map[string]any); ok {
+			m = v
+		}
+	} else if c.Protocol != nil && c.Protocol.Name() == "awsQuery" {
+		queryParameters(c.Params, m)
+	} else {
+		for k, v := range c.Params {
+			if len(v) > 0 && !strings.HasPrefix(k, "X-Amz-") {
+				m[lowerFirst(k)] = v[0]
+			}
+		}
+		if body, err := c.Payload(); err == nil && len(body) > 0 && body[0] == '{' {
+			var doc map[string]any
+			if json.Unmarshal(body, &doc) == nil {
+				for k, v := range doc {
+					if redacted[strings.ToLower(k)] {
+						continue
+					}
+					m[lowerFirst(k)] = lowerKeys(v)
+				}
+			}
+		}
+	}
+	for k, v := range c.PathParams {
+		m[lowerFirst(k)] = v
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// queryParameters turns awsQuery parameters into CloudTrail's nested form:
+// Tags.member.1.Key=k becomes "tags": [{"key": "k"}].
+func queryParameters(params url.Values, m map[string]any) {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		if !queryControl[k] && !strings.HasPrefix(k, "X-Amz-") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if len(params[k]) == 0 {
+			continue
+		}
+		parts := strings.Split(k, ".")
+		if redacted[strings.ToLower(parts[len(parts)-1])] {
+			continue
+		}
+		setPath(m, parts, params[k][0])
+	}
+}
+
+// setPath stores v under a dotted query path, "member.N" being list items.
+func setPath(m map[string]any, parts []string, v string) {
+	key := lowerFirst(parts[0])
+	rest := parts[1:]
+	if len(rest) == 0 {
+		m[key] = v
+		return
+	}
+	if rest[0] == "member" && len(rest) >= 2 {
+		n, err := strconv.Atoi(rest[1])
+		if err != nil || n < 1 || n > 1000 {
+			return
+		}
+		list, _ := m[key].([]any)
+		for len(list) < n {
+			list = append(list, nil)
+		}
+		if len(rest) == 2 {
+			list[n-1] = v
+		} else {
+			item, _ := list[n-1].(map[string]any)
+			if item == nil {
+				item = map[string]any{}
+			}
+			setPath(item, rest[2:], v)
+			list[n-1] = item
+		}
+		m[key] = list
+		return
+	}
+	sub, _ := m[key].(map[string]any)
+	if sub == nil {
+		sub = map[string]any{}
+	}
+	setPath(sub, rest, v)
+	m[key] = sub
+}
+
+func lowerFirst(s string) string {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return s
+	}
+	return string(s[0]+'a'-'A') + s[1:]
+}
+
+// lowerKeys lower-cases the first letter of every member name in a decoded
+// JSON value, leaving out redacted members.
+func lowerKeys(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			if redacted[strings.ToLower(k)] {
+				continue
+			}
+			out[lowerFirst(k)] = lowerKeys(e)
+		}
+		return out
+	case []any:
+		for i, e := range t {
+			t[i] = lowerKeys(e)
+		}
+	}
+	return v
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// trailValue converts a handler's input or output value to CloudTrail's
+// JSON form: structures become objects keyed by their wire member names
+// (xml, then json tag, then field name) with a lower-case first letter.
+func trailValue(v reflect.Value) any {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type() == timeType {
+			t := v.Interface().(time.Time)
+			if t.IsZero() {
+				return nil
+			}
+			return t.UTC().Format("Jan 2, 2006, 3:04:05 PM")
+		}
+		m := map[string]any{}
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name := memberName(f)
+			if name == "" || redacted[strings.ToLower(name)] {
+				continue
+			}
+			if e := trailValue(v.Field(i)); e != nil {
+				if f.Anonymous {
+					if sub, ok := e.(map[string]any); ok {
+						for k, x := range sub {
+							m[k] = x
+						}
+						continue
+					}
+				}
+				m[lowerFirst(name)] = e
+			}
+		}
+		return m
+	case reflect.Map:
+		if v.Type().Key().Kind() != reflect.String {
+			return nil
+		}
+		m := map[string]any{}
+		for _, k := range v.MapKeys() {
+			if e := trailValue(v.MapIndex(k)); e != nil {
+				m[k.String()] = e
+			}
+		}
+		return m
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
+			return nil // blobs are not recorded
+		}
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			return nil
+		}
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = trailValue(v.Index(i))
+		}
+		return out
+	case reflect.String:
+		if v.String() == "" {
+			return nil
+		}
+		return v.String()
+	case reflect.Bool:
+		return v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return v.Uint()
+	case reflect.Float32, reflect.Float64:
+		return v.Float()
+	}
+	return nil
+}
+
+// memberName is a field's wire name: its xml tag's last element, its json
+// tag, or its name; "" for a field the wire leaves out.
+func memberName(f reflect.StructField) string {
+	for _, tag := range []string{"xml", "json"} {
+		if t, ok := f.Tag.Lookup(tag); ok {
+			name, _, _ := strings.Cut(t, ",")
+			if name == "-" {
+				return ""
+			}
+			if i := strings.LastIndexByte(name, '>'); i >= 0 {
+				name = name[i+1:]
+			}
+			if name != "" {
+				return name
+			}
+		}
+	}
+	if f.Name == "XMLName" {
+		return ""
+	}
+	return f.Name
+}

@@ -1,0 +1,122 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/xml"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/rolecall/rolecall/internal/api"
+)
+
+// queryProtocol is awsQuery: form-encoded Action=...&Version=... requests
+// (POST body or GET query), XML responses (IAM, STS, SQS's older clients).
+type queryProtocol struct{}
+
+func (queryProtocol) Name() string { return NameQuery }
+
+func (queryProtocol) Detect(r *http.Request) bool {
+	if r.Header.Get("X-Amz-Target") != "" {
+		return false
+	}
+	switch r.Method {
+	case http.MethodPost:
+		return strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
+	case http.MethodGet:
+		return r.URL.Query().Get("Action") != ""
+	}
+	return false
+}
+
+// ParseQuery returns a query request's parameters: the form body merged
+// with the URL query, the body winning.
+func ParseQuery(r *http.Request, body []byte) (url.Values, error) {
+	q := r.URL.Query()
+	if r.Method != http.MethodPost {
+		return q, nil
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range q {
+		if _, ok := form[k]; !ok {
+			form[k] = v
+		}
+	}
+	return form, nil
+}
+
+func (queryProtocol) Decode(c *api.Call, v any) error { return decodeForm(c.Params, v) }
+
+func (queryProtocol) WriteResult(w http.ResponseWriter, c *api.Call, v any) {
+	if raw, ok := v.(*api.Raw); ok {
+		writeRaw(w, c, raw, "x-amzn-RequestId")
+		return
+	}
+	op := c.OperationName
+	ns := ""
+	if c.Service != nil {
+		ns = c.Service.XMLNamespace
+	}
+	var buf bytes.Buffer
+	buf.WriteString(`<` + op + `Response xmlns="` + ns + `">`)
+	if v != nil {
+		if err := xml.NewEncoder(&buf).EncodeElement(v, xml.StartElement{Name: xml.Name{Local: op + "Result"}}); err != nil {
+			queryProtocol{}.WriteError(w, c, api.InternalFailure(err))
+			return
+		}
+	}
+	buf.WriteString(`<ResponseMetadata><RequestId>` + c.RequestID + `</RequestId></ResponseMetadata></` + op + `Response>`)
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	h.Set("x-amzn-RequestId", c.RequestID)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (queryProtocol) WriteError(w http.ResponseWriter, c *api.Call, e *api.Error) {
+	setErrorHeaders(w, e)
+	typ := "Sender"
+	if e.Receiver {
+		typ = "Receiver"
+	}
+	var b strings.Builder
+	b.WriteString(`<ErrorResponse`)
+	if c != nil && c.Service != nil && c.Service.XMLNamespace != "" {
+		b.WriteString(` xmlns="` + c.Service.XMLNamespace + `"`)
+	}
+	b.WriteString(`><Error><Type>` + typ + `</Type><Code>`)
+	_ = xml.EscapeText(&b, []byte(e.Code))
+	b.WriteString(`</Code><Message>`)
+	_ = xml.EscapeText(&b, []byte(e.Message))
+	b.WriteString(`</Message></Error><RequestId>` + requestID(c) + `</RequestId></ErrorResponse>`)
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	h.Set("x-amzn-RequestId", requestID(c))
+	h.Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(errorStatus(e))
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// writeRaw writes a handler's raw output.
+func writeRaw(w http.ResponseWriter, c *api.Call, raw *api.Raw, idHeader string) {
+	h := w.Header()
+	for k, vs := range raw.Header {
+		h[k] = vs
+	}
+	h.Set(idHeader, requestID(c))
+	if h.Get("Content-Type") == "" && len(raw.Body) > 0 {
+		h.Set("Content-Type", "application/octet-stream")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(raw.Body)))
+	st := raw.Status
+	if st == 0 {
+		st = http.StatusOK
+	}
+	w.WriteHeader(st)
+	_, _ = w.Write(raw.Body)
+}
