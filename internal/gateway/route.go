@@ -232,4 +232,3 @@ func virtualHostPath(svc *api.Service, host, path string) string {
 	}
 	return path
 }
-

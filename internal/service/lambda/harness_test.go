@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/service/logs"
 	"github.com/rolecall/rolecall/internal/service/sts"
-	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/store"
 )
 

@@ -69,8 +69,8 @@ func (l *Lambda) Service() *api.Service {
 		EventSource: "lambda.amazonaws.com",
 		Protocols:   []string{"restJson1"},
 		// Deployment packages up to 50 MB arrive base64-encoded in JSON.
-		MaxBody: 70 << 20,
-		Operations:  map[string]*api.Operation{},
+		MaxBody:    70 << 20,
+		Operations: map[string]*api.Operation{},
 	}
 	for _, d := range operations {
 		op := &api.Operation{

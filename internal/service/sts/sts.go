@@ -68,9 +68,9 @@ func New(cfg Config) *STS {
 	s := &STS{cfg: cfg}
 	ops := []*api.Operation{
 		{
-			Name:           "AssumeRole",
-			Action:         "sts:AssumeRole",
-			ReadOnly:       true,
+			Name:       "AssumeRole",
+			Action:     "sts:AssumeRole",
+			ReadOnly:   true,
 			Resource:   s.assumeRoleResource,
 			Conditions: s.assumeRoleConditions,
 			Handle:     s.assumeRole,
