@@ -100,10 +100,12 @@ func (a *Action) String() string { return a.full }
 func (a *Action) SupportedKeys() []*ConditionKey { return a.supported }
 
 // Supports reports whether a condition on key is evaluated for the action:
-// key is a global key that applies to every action, or it matches one of
+// key is a global key that applies to every action (all aws:* keys but
+// aws:RequestTag/${TagKey}, aws:ResourceTag/${TagKey} and aws:TagKeys), a
+// role session key such as lambda:SourceFunctionArn, or it matches one of
 // SupportedKeys. It does not allocate.
 func (a *Action) Supports(key string) bool {
-	if g := lookupGlobal(key); g != nil && !g.scoped {
+	if everyAction(key) {
 		return true
 	}
 	for _, k := range a.supported {

@@ -145,6 +145,8 @@ func TestActionSupports(t *testing.T) {
 		{"lambda:CreateFunction", "lambda:Layer", true},
 		{"s3:ListBucket", "s3:prefix", true},
 		{"s3:GetObject", "s3:prefix", false},
+		{"s3:GetObject", "lambda:SourceFunctionArn", true}, // a session key
+		{"dynamodb:GetItem", "ec2:SourceInstanceArn", true},
 		{"s3:GetObject", "s3:ExistingObjectTag/team", true},
 	} {
 		a := c.Action(tt.action)

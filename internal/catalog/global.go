@@ -72,6 +72,33 @@ var globals = [...]struct {
 	{"aws:UserAgent", TypeString, false, "Filters access by the requester's client application"},
 }
 
+// sessionKeys are service keys that AWS sets on every request a role
+// session's credentials sign, whatever the service, because the session was
+// created for a compute resource: the IAM User Guide lists them with the
+// global keys as properties of the role session.
+var sessionKeys = [...]string{
+	"ec2:RoleDelivery",
+	"ec2:SourceInstanceArn",
+	"glue:CredentialIssuingService",
+	"glue:RoleAssumedBy",
+	"lambda:SourceFunctionArn",
+	"ssm:SourceInstanceArn",
+}
+
+// everyAction reports whether a condition on key is evaluated for every
+// action: key is an unscoped global key or a session key.
+func everyAction(key string) bool {
+	if g := lookupGlobal(key); g != nil {
+		return !g.scoped
+	}
+	for _, k := range sessionKeys {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
+}
+
 // globalIndex is the global keys, indexed; built once, never modified.
 type globalIndex struct {
 	all       []*ConditionKey
