@@ -173,3 +173,36 @@ type Principal struct {
 	// EnvironmentID is the execution environment the session is bound to ("" if none).
 	EnvironmentID string
 }
+
+// Category is CloudTrail's eventCategory for an operation.
+type Category string
+
+const (
+	// Management events: control-plane operations (the default).
+	Management Category = "Management"
+	// Data events: S3 object, DynamoDB item, SQS message, Kinesis record
+	// and Lambda Invoke operations.
+	Data Category = "Data"
+)
+// Decision is one authorization decision a request made, as the trail keeps it.
+type Decision struct {
+	Action   string `json:"action"`
+	Resource string `json:"resource"`
+	// Decision is "Allow", "ExplicitDeny" or "ImplicitDeny".
+	Decision string `json:"decision"`
+	// Source is the kind of policy that decided ("identity-based policy", ...).
+	Source string `json:"source,omitempty"`
+	// Statements are the decisive statements.
+	Statements []Statement `json:"statements,omitempty"`
+	// Extra marks a check beyond the operation's own action (iam:PassRole).
+	Extra bool `json:"extra,omitempty"`
+}
+// Statement names a decisive statement: the policy (its ARN or name; "" for
+// the resource's own policy), its Sid and its index in the policy.
+type Statement struct {
+	Policy string `json:"policy,omitempty"`
+	Sid    string `json:"sid,omitempty"`
+	Index  int    `json:"index"`
+	Effect string `json:"effect"`
+	Source string `json:"source"`
+}
