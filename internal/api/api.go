@@ -184,6 +184,7 @@ const (
 	// and Lambda Invoke operations.
 	Data Category = "Data"
 )
+
 // Decision is one authorization decision a request made, as the trail keeps it.
 type Decision struct {
 	Action   string `json:"action"`
@@ -197,6 +198,7 @@ type Decision struct {
 	// Extra marks a check beyond the operation's own action (iam:PassRole).
 	Extra bool `json:"extra,omitempty"`
 }
+
 // Statement names a decisive statement: the policy (its ARN or name; "" for
 // the resource's own policy), its Sid and its index in the policy.
 type Statement struct {
