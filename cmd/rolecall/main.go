@@ -5,10 +5,17 @@
 // Usage:
 //
 //	rolecall [flags]
+//	rolecall trail [--principal ARN] [--category Management|Data] [--since T] [--until T] [--limit N] [--decisions]
 //
-// Flags override the environment variables ROLECALL_ADDR, ROLECALL_DATA_DIR,
-// ROLECALL_ACCOUNT_ID and ROLECALL_REGION. ROLECALL_ROOT_ACCESS_KEY_ID and
-// ROLECALL_ROOT_SECRET_ACCESS_KEY set the root credentials of the account.
+// The first form runs the server. Flags override the environment variables
+// ROLECALL_ADDR, ROLECALL_DATA_DIR, ROLECALL_ACCOUNT_ID and ROLECALL_REGION.
+// ROLECALL_ROOT_ACCESS_KEY_ID and ROLECALL_ROOT_SECRET_ACCESS_KEY set the root
+// credentials of the account.
+//
+// The trail verb prints the recorded events, management and data, newest
+// first as JSON lines, one CloudTrail record a line; --decisions adds the
+// authorization decisions each call made. It reads the data directory
+// (--data-dir, ROLECALL_DATA_DIR) and can run beside a running server.
 package main
 
 import (
@@ -40,6 +47,9 @@ func env(name, def string) string {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "trail" {
+		return runTrail(context.Background(), args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("rolecall", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", env("ROLECALL_ADDR", "127.0.0.1:4566"), "listen address")

@@ -297,7 +297,7 @@ type Principal struct {
 	EnvironmentID string
 }
 
-// NewAnonymous returns the caller of an unsigned request in account.
+// NewAnonymous returns the caller of an unsigned request.
 func NewAnonymous() *Principal {
 	return &Principal{Type: Anonymous, ARN: "anonymous", PrincipalID: "anonymous"}
 }

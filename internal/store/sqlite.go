@@ -16,7 +16,13 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-const schema = `
+// migrations build the schema step by step. The database's user_version is
+// the number of migrations applied; opening a database applies the rest, each
+// in the transaction that records it. Append new steps, never edit old ones.
+var migrations = []string{
+	// 1: the key-value space and the event log. A database made before
+	// versioning has these already (user_version 0), hence IF NOT EXISTS.
+	`
 CREATE TABLE IF NOT EXISTS kv (
 	tbl   TEXT NOT NULL,
 	k     TEXT NOT NULL,
@@ -42,7 +48,71 @@ CREATE TABLE IF NOT EXISTS event_resources (
 	name TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS event_resources_seq ON event_resources (seq);
-`
+`,
+	// 2: events know their principal, the role behind a role session, their
+	// category and the authorization decisions made. Events recorded before
+	// were all management events; their principals come from the record.
+	`
+ALTER TABLE events ADD COLUMN principal_arn TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN issuer_arn TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN category TEXT NOT NULL DEFAULT 'Management';
+ALTER TABLE events ADD COLUMN decisions BLOB;
+UPDATE events SET
+	principal_arn = coalesce(json_extract(CAST(record AS TEXT), '$.userIdentity.arn'), ''),
+	issuer_arn = coalesce(json_extract(CAST(record AS TEXT), '$.userIdentity.sessionContext.sessionIssuer.arn'), '')
+WHERE json_valid(CAST(record AS TEXT));
+CREATE INDEX events_principal ON events (principal_arn, time_ms, seq);
+CREATE INDEX events_issuer ON events (issuer_arn, time_ms, seq);
+CREATE INDEX events_category ON events (category, time_ms, seq);
+`,
+}
+
+// SchemaVersion is the schema version this build reads and writes.
+var SchemaVersion = len(migrations)
+
+// ErrSchemaOutdated is returned by OpenSQLiteReadOnly for a database whose
+// schema predates this build: opening it for writing upgrades it.
+var ErrSchemaOutdated = errors.New("store: database schema is older than this build")
+
+// migrate applies the migrations db lacks. BEGIN IMMEDIATE takes the write
+// lock before the version is read, so two processes opening one database
+// apply each step once.
+func migrate(ctx context.Context, db *sql.DB) (err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var version int
+	if err := conn.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return err
+	}
+	if version >= len(migrations) {
+		return nil
+	}
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		}
+	}()
+	if err := conn.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return err
+	}
+	for ; version < len(migrations); version++ {
+		if _, err := conn.ExecContext(ctx, migrations[version]); err != nil {
+			return fmt.Errorf("migration %d: %w", version+1, err)
+		}
+	}
+	// PRAGMA takes no bound parameters; version is an int.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, version)); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, `COMMIT`)
+	return err
+}
 
 // SQLite is the embedded Store: one database file in WAL mode. The kv table
 // keeps rowids, so its primary-key index holds keys only and a lookup never
@@ -65,13 +135,45 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if err := migrate(ctx, db); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: create schema: %w", err)
+		return nil, fmt.Errorf("store: migrate schema of %s: %w", path, err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: protect %s: %w", path, err)
+	}
+	getStmt, err := db.PrepareContext(ctx, getQuery)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: prepare: %w", err)
+	}
+	return &SQLite{db: db, getStmt: getStmt}, nil
+}
+
+// OpenSQLiteReadOnly opens the existing database at path for reading only,
+// as a second process beside a running server: in WAL mode a reader neither
+// waits for the server's writes nor blocks them. Writes through the returned
+// store fail. A database older than this build is refused with
+// ErrSchemaOutdated, since upgrading it needs a writer.
+func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	dsn := "file:" + path + "?mode=ro&_pragma=busy_timeout(10000)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	var version int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if version < SchemaVersion {
+		db.Close()
+		return nil, fmt.Errorf("%w: %s is at version %d, this build needs %d", ErrSchemaOutdated, path, version, SchemaVersion)
 	}
 	getStmt, err := db.PrepareContext(ctx, getQuery)
 	if err != nil {
@@ -208,8 +310,9 @@ func (s *SQLite) AppendEvents(ctx context.Context, events []Event) error {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
-	insEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (id, time_ms, name, source, username, access_key_id, read_only, record)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	insEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (id, time_ms, name, source, username, access_key_id, read_only, record,
+		principal_arn, issuer_arn, category, decisions)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("store: append event: %w", err)
 	}
@@ -224,7 +327,16 @@ func (s *SQLite) AppendEvents(ctx context.Context, events []Event) error {
 		if e.ReadOnly {
 			ro = 1
 		}
-		res, err := insEvent.ExecContext(ctx, e.ID, e.Time.UnixMilli(), e.Name, e.Source, e.Username, e.AccessKeyID, ro, e.Record)
+		category := e.Category
+		if category == "" {
+			category = CategoryManagement
+		}
+		var decisions any // NULL when there are none
+		if len(e.Decisions) > 0 {
+			decisions = e.Decisions
+		}
+		res, err := insEvent.ExecContext(ctx, e.ID, e.Time.UnixMilli(), e.Name, e.Source, e.Username, e.AccessKeyID, ro, e.Record,
+			e.PrincipalARN, e.IssuerARN, category, decisions)
 		if err != nil {
 			return fmt.Errorf("store: append event: %w", err)
 		}
@@ -279,6 +391,14 @@ func (s *SQLite) QueryEvents(ctx context.Context, q EventQuery) ([]Event, string
 		where = append(where, col+" = ?")
 		args = append(args, q.Value)
 	}
+	if q.PrincipalARN != "" {
+		where = append(where, "(principal_arn = ? OR issuer_arn = ?)")
+		args = append(args, q.PrincipalARN, q.PrincipalARN)
+	}
+	if q.Category != "" {
+		where = append(where, "category = ?")
+		args = append(args, q.Category)
+	}
 	if !q.Start.IsZero() {
 		where = append(where, "time_ms >= ?")
 		args = append(args, q.Start.UnixMilli())
@@ -297,7 +417,8 @@ func (s *SQLite) QueryEvents(ctx context.Context, q EventQuery) ([]Event, string
 		where = append(where, "(time_ms < ? OR (time_ms = ? AND seq < ?))")
 		args = append(args, tm, tm, sq)
 	}
-	query := `SELECT seq, id, time_ms, name, source, username, access_key_id, read_only, record FROM events`
+	query := `SELECT seq, id, time_ms, name, source, username, access_key_id, read_only, record,
+		principal_arn, issuer_arn, category, decisions FROM events`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -319,7 +440,8 @@ func (s *SQLite) QueryEvents(ctx context.Context, q EventQuery) ([]Event, string
 		var e Event
 		var seq, ms int64
 		var ro int
-		if err := rows.Scan(&seq, &e.ID, &ms, &e.Name, &e.Source, &e.Username, &e.AccessKeyID, &ro, &e.Record); err != nil {
+		if err := rows.Scan(&seq, &e.ID, &ms, &e.Name, &e.Source, &e.Username, &e.AccessKeyID, &ro, &e.Record,
+			&e.PrincipalARN, &e.IssuerARN, &e.Category, &e.Decisions); err != nil {
 			return nil, "", fmt.Errorf("store: query events: %w", err)
 		}
 		e.Time = time.UnixMilli(ms).UTC()

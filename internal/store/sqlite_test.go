@@ -2,8 +2,12 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/storetest"
@@ -18,4 +22,117 @@ func TestSQLite(t *testing.T) {
 		t.Cleanup(func() { st.Close() })
 		return st
 	})
+}
+
+// unversionedSchema is the schema databases were made with before the
+// schema had versions.
+const unversionedSchema = `
+CREATE TABLE kv (tbl TEXT NOT NULL, k TEXT NOT NULL, v BLOB NOT NULL, PRIMARY KEY (tbl, k));
+CREATE TABLE events (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, time_ms INTEGER NOT NULL,
+	name TEXT NOT NULL, source TEXT NOT NULL, username TEXT NOT NULL,
+	access_key_id TEXT NOT NULL, read_only INTEGER NOT NULL, record BLOB NOT NULL);
+CREATE INDEX events_time ON events (time_ms, seq);
+CREATE INDEX events_id ON events (id);
+CREATE TABLE event_resources (seq INTEGER NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL);
+CREATE INDEX event_resources_seq ON event_resources (seq);
+INSERT INTO kv VALUES ('t', 'k', 'kept');
+INSERT INTO events (id, time_ms, name, source, username, access_key_id, read_only, record) VALUES
+	('old-session', 1000, 'GetRole', 'iam.amazonaws.com', 'fn', 'ASIA1', 1,
+	 CAST('{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/app/fn","sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::1:role/app"}}}}' AS BLOB)),
+	('old-user', 2000, 'CreateRole', 'iam.amazonaws.com', 'alice', 'AKIA1', 0,
+	 CAST('{"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/alice"}}' AS BLOB)),
+	('old-garbled', 3000, 'GetRole', 'iam.amazonaws.com', '', '', 1, CAST('not json' AS BLOB));
+`
+
+// TestUpgradeUnversionedDatabase opens a database made before schema
+// versions: its data stays, its events gain principals and a category, and
+// a read-only open refuses it until it is upgraded.
+func TestUpgradeUnversionedDatabase(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "rolecall.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, unversionedSchema); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	if _, err := store.OpenSQLiteReadOnly(ctx, path); !errors.Is(err, store.ErrSchemaOutdated) {
+		t.Fatalf("read-only open of an old database: %v, want ErrSchemaOutdated", err)
+	}
+	st, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := st.Get(ctx, "t", "k"); err != nil || string(v) != "kept" {
+		t.Fatalf("kv after upgrade: %q %v", v, err)
+	}
+	evs, _, err := st.QueryEvents(ctx, store.EventQuery{PrincipalARN: "arn:aws:iam::1:role/app"})
+	if err != nil || len(evs) != 1 || evs[0].ID != "old-session" || evs[0].PrincipalARN != "arn:aws:sts::1:assumed-role/app/fn" {
+		t.Fatalf("old role session's events by role ARN: %+v %v", evs, err)
+	}
+	evs, _, err = st.QueryEvents(ctx, store.EventQuery{Category: store.CategoryManagement})
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("old events are management events: %d, %v", len(evs), err)
+	}
+	if evs[0].ID != "old-garbled" || evs[0].PrincipalARN != "" {
+		t.Errorf("an unreadable old record: %+v", evs[0])
+	}
+	st.Close()
+
+	// Opening again applies nothing more; a reader now accepts it.
+	st, err = store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	st.Close()
+	ro, err := store.OpenSQLiteReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro.Close()
+}
+
+// TestReadOnlyBesideWriter reads a database a writer holds open, as the
+// trail verb does beside a running server.
+func TestReadOnlyBesideWriter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "rolecall.db")
+	if _, err := store.OpenSQLiteReadOnly(ctx, path); err == nil {
+		t.Fatal("read-only open of a missing database succeeded")
+	}
+	w, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	appendOne := func(id string) {
+		t.Helper()
+		err := w.AppendEvents(ctx, []store.Event{{ID: id, Time: time.Now(), Name: "GetRole", Source: "iam.amazonaws.com", Record: []byte(`{}`)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendOne("first")
+	r, err := store.OpenSQLiteReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	appendOne("second")
+	evs, _, err := r.QueryEvents(ctx, store.EventQuery{})
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("reader sees %d events, %v; want 2", len(evs), err)
+	}
+	if err := r.AppendEvents(ctx, []store.Event{{ID: "x", Record: []byte(`{}`)}}); err == nil {
+		t.Error("a read-only store accepted a write")
+	}
+	err = r.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, "t", "k", []byte("v")) })
+	if err == nil || !strings.Contains(err.Error(), "readonly") {
+		t.Errorf("a read-only store's update: %v", err)
+	}
+	appendOne("third") // the reader holds no lock that stops the writer
 }

@@ -59,9 +59,28 @@ type Event struct {
 	AccessKeyID string
 	ReadOnly    bool
 	Resources   []EventResource
+	// PrincipalARN is the caller's ARN (userIdentity.arn); "" for anonymous
+	// and service callers.
+	PrincipalARN string
+	// IssuerARN is the ARN of the role a role session was issued for
+	// (userIdentity.sessionContext.sessionIssuer.arn); "" for other callers.
+	IssuerARN string
+	// Category is the event's CloudTrail category: CategoryManagement (also
+	// when empty on append) or CategoryData.
+	Category string
 	// Record is the full CloudTrail record as JSON.
 	Record []byte
+	// Decisions is the JSON of the authorization decisions the call made.
+	// It is kept beside the record, not in it: CloudTrail's record format has
+	// no such field.
+	Decisions []byte
 }
+
+// Event categories.
+const (
+	CategoryManagement = "Management"
+	CategoryData       = "Data"
+)
 
 // EventResource is a resource an event touched.
 type EventResource struct {
@@ -70,13 +89,21 @@ type EventResource struct {
 }
 
 // EventQuery selects events. At most one attribute filter is set, as in
-// CloudTrail's LookupEvents.
+// CloudTrail's LookupEvents; the principal, category and time filters combine
+// with it and with each other.
 type EventQuery struct {
 	Attribute string // EventId, EventName, ReadOnly, Username, ResourceType, ResourceName, EventSource, AccessKeyId, or ""
 	Value     string
-	Start     time.Time // zero: unbounded
-	End       time.Time // zero: unbounded
-	Limit     int
+	// PrincipalARN selects the events of a principal: those whose
+	// PrincipalARN or IssuerARN is this ARN. A role's ARN thus finds the
+	// calls of every session of the role, a session's ARN those of that
+	// session. "" selects every principal.
+	PrincipalARN string
+	// Category selects events of one category ("" selects all).
+	Category string
+	Start    time.Time // zero: unbounded
+	End      time.Time // zero: unbounded
+	Limit    int
 	// Cursor continues a previous query (the token QueryEvents returned).
 	Cursor string
 }

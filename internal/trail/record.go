@@ -34,10 +34,18 @@ type Entry struct {
 	// InvokedBy names the service that made the call on the principal's
 	// behalf ("lambda.amazonaws.com"); Principal.InvokedBy is used when empty.
 	InvokedBy string
-	// Decisions are the authorization decisions the call made.
-	Decisions []api.Decision
-	// Category is the event's category; "" means Management.
+	// Category is the event's category; empty means api.Management.
 	Category api.Category
+	// Decisions are the authorization decisions the call made. They are
+	// stored with the event, outside its CloudTrail record.
+	Decisions []api.Decision
+}
+
+func (e *Entry) category() api.Category {
+	if e.Category == "" {
+		return api.Management
+	}
+	return e.Category
 }
 
 // record is a CloudTrail record; field order follows AWS's.
@@ -203,9 +211,9 @@ func (e *Entry) event() (store.Event, error) {
 		ReadOnly:           e.ReadOnly,
 		Resources:          e.Details.Resources,
 		EventType:          "AwsApiCall",
-		ManagementEvent:    true,
+		ManagementEvent:    e.category() == api.Management,
 		RecipientAccountID: e.Account,
-		EventCategory:      "Management",
+		EventCategory:      string(e.category()),
 	}
 	if invokedBy != "" {
 		r.SourceIPAddress = invokedBy
@@ -230,13 +238,38 @@ func (e *Entry) event() (store.Event, error) {
 		Source:   r.EventSource,
 		Username: Username(e.Principal),
 		ReadOnly: e.ReadOnly,
+		Category: string(e.category()),
 		Record:   b,
 	}
 	if e.Principal != nil {
 		ev.AccessKeyID = e.Principal.AccessKeyID
 	}
+	if id := r.UserIdentity; id != nil {
+		ev.PrincipalARN = id.ARN
+		if id.SessionContext != nil {
+			ev.IssuerARN = id.SessionContext.SessionIssuer.ARN
+		}
+	}
+	if len(e.Decisions) > 0 {
+		if ev.Decisions, err = json.Marshal(e.Decisions); err != nil {
+			return store.Event{}, fmt.Errorf("trail: encode %s decisions: %w", e.Operation, err)
+		}
+	}
 	for _, res := range e.Details.Resources {
 		ev.Resources = append(ev.Resources, store.EventResource{Type: res.Type, Name: res.ARN})
 	}
 	return ev, nil
+}
+
+// Decisions returns the authorization decisions stored with ev (none for an
+// event recorded without them).
+func Decisions(ev store.Event) ([]api.Decision, error) {
+	if len(ev.Decisions) == 0 {
+		return nil, nil
+	}
+	var ds []api.Decision
+	if err := json.Unmarshal(ev.Decisions, &ds); err != nil {
+		return nil, fmt.Errorf("trail: decode decisions of event %s: %w", ev.ID, err)
+	}
+	return ds, nil
 }

@@ -189,6 +189,87 @@ func TestEventFields(t *testing.T) {
 	}
 }
 
+func TestEventCategoryAndPrincipals(t *testing.T) {
+	for _, tt := range []struct {
+		name                string
+		category            api.Category
+		principal           *api.Principal
+		wantCategory        string
+		wantManagement      bool
+		wantARN, wantIssuer string
+	}{
+		{"default is management", "", userP, "Management", true, userP.ARN, ""},
+		{"management", api.Management, rootP, "Management", true, rootP.ARN, ""},
+		{"data by a role session", api.Data, roleP, "Data", false, roleP.ARN, roleP.RoleARN},
+		{"data by an anonymous caller", api.Data, nil, "Data", false, "", ""},
+		{"service", api.Management, svcP, "Management", true, "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := Entry{Time: time.Now(), Service: lambdaSvc, Operation: "Invoke", Principal: tt.principal, Account: acct, Category: tt.category}
+			ev, err := e.event()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := decode(t, ev.Record)
+			if m["eventCategory"] != tt.wantCategory || m["managementEvent"] != tt.wantManagement || m["eventType"] != "AwsApiCall" {
+				t.Errorf("eventCategory %v managementEvent %v eventType %v", m["eventCategory"], m["managementEvent"], m["eventType"])
+			}
+			if ev.Category != tt.wantCategory || ev.PrincipalARN != tt.wantARN || ev.IssuerARN != tt.wantIssuer {
+				t.Errorf("event category %q principal %q issuer %q", ev.Category, ev.PrincipalARN, ev.IssuerARN)
+			}
+			if ev.Decisions != nil {
+				t.Errorf("decisions %s for an entry without any", ev.Decisions)
+			}
+		})
+	}
+}
+
+func TestDecisionsRoundTrip(t *testing.T) {
+	st := openStore(t)
+	r := New(st, Options{Logger: quiet()})
+	ctx := context.Background()
+	fn := "arn:aws:lambda:us-east-1:" + acct + ":function:f"
+	role := "arn:aws:iam::" + acct + ":role/fn-exec"
+	decisions := []api.Decision{
+		{Action: "lambda:CreateFunction", Resource: fn, Decision: "Allow", Source: "identity-based policy",
+			Statements: []api.Statement{{Policy: "arn:aws:iam::aws:policy/AWSLambda_FullAccess", Sid: "Full", Index: 0, Effect: "Allow", Source: "identity-based policy"}}},
+		{Action: "iam:PassRole", Resource: role, Decision: "ExplicitDeny", Source: "identity-based policy", Extra: true,
+			Statements: []api.Statement{{Policy: "inline", Index: 2, Effect: "Deny", Source: "identity-based policy"}}},
+	}
+	r.Record(Entry{Service: lambdaSvc, Operation: "CreateFunction", Principal: roleP, Account: acct,
+		ErrorCode: "AccessDeniedException", Decisions: decisions})
+	r.Record(Entry{Service: lambdaSvc, Operation: "Invoke", Principal: roleP, Account: acct, Category: api.Data,
+		Decisions: []api.Decision{{Action: "lambda:InvokeFunction", Resource: fn, Decision: "Allow"}}})
+	if err := r.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := st.QueryEvents(ctx, store.EventQuery{PrincipalARN: roleP.RoleARN})
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("events of the role: %d, %v", len(evs), err)
+	}
+	got, err := Decisions(evs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotJSON, _ := json.Marshal(got)
+	wantJSON, _ := json.Marshal(decisions)
+	if string(gotJSON) != string(wantJSON) {
+		t.Errorf("decisions\n got %s\nwant %s", gotJSON, wantJSON)
+	}
+	if strings.Contains(string(evs[1].Record), "iam:PassRole") || strings.Contains(string(evs[1].Record), "ecisions") {
+		t.Errorf("decisions leaked into the CloudTrail record: %s", evs[1].Record)
+	}
+	if evs[0].Category != "Data" || evs[1].Category != "Management" {
+		t.Errorf("categories %q %q", evs[0].Category, evs[1].Category)
+	}
+	if ds, err := Decisions(store.Event{}); ds != nil || err != nil {
+		t.Errorf("no decisions: %v %v", ds, err)
+	}
+	if _, err := Decisions(store.Event{ID: "x", Decisions: []byte("{")}); err == nil {
+		t.Error("garbled decisions decoded")
+	}
+}
+
 func TestRecorderRoundTrip(t *testing.T) {
 	st := openStore(t)
 	r := New(st, Options{Logger: quiet()})

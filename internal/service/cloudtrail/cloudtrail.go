@@ -105,6 +105,8 @@ func (h *handler) lookupEvents(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// EventCategory's one value asks for Insights events instead of
+	// management events; rolecall generates none.
 	if in.EventCategory != nil {
 		if *in.EventCategory != "insight" {
 			return nil, api.Errorf(400, "InvalidEventCategoryException", "Event category %s is not valid.", *in.EventCategory)
@@ -148,9 +150,11 @@ func decode(body []byte, v any) error {
 	return nil
 }
 
-// query validates the request and turns it into a store query.
+// query validates the request and turns it into a store query. Event
+// history holds management events only, as AWS's does: data events are
+// recorded all the same, and read from the store or with `rolecall trail`.
 func query(in *lookupEventsInput) (store.EventQuery, error) {
-	var q store.EventQuery
+	q := store.EventQuery{Category: store.CategoryManagement}
 	switch n := len(in.LookupAttributes); {
 	case n > 1:
 		return q, lookupErr("You cannot specify more than one lookup attribute.")
@@ -230,7 +234,7 @@ func decodeToken(tok string, q store.EventQuery) (string, bool) {
 
 func fingerprint(q store.EventQuery) string {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d", q.Attribute, q.Value, unixMilli(q.Start), unixMilli(q.End))
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%d", q.Attribute, q.Value, q.Category, unixMilli(q.Start), unixMilli(q.End))
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 

@@ -300,6 +300,9 @@ func TestLookupErrors(t *testing.T) {
 		{`{"NextToken":"garbage!"}`, "InvalidNextTokenException"},
 		{`{"NextToken":"Zm9vOmJhcg"}`, "InvalidNextTokenException"},
 		{`{"EventCategory":"management"}`, "InvalidEventCategoryException"},
+		{`{"EventCategory":"Management"}`, "InvalidEventCategoryException"},
+		{`{"EventCategory":"Data"}`, "InvalidEventCategoryException"},
+		{`{"EventCategory":""}`, "InvalidEventCategoryException"},
 		{`{"MaxResults":"x"}`, "SerializationException"},
 	}
 	for _, tt := range tests {
@@ -309,6 +312,83 @@ func TestLookupErrors(t *testing.T) {
 	out, err := f.lookup(t, `{"EventCategory":"insight"}`)
 	if err != nil || out.Events == nil || len(out.Events) != 0 {
 		t.Errorf("insight lookup = %+v, %v", out, err)
+	}
+}
+
+// TestLookupLeavesOutDataEvents records data events beside management
+// events: event history shows only the management events, by any filter and
+// across pages, while the store keeps both.
+func TestLookupLeavesOutDataEvents(t *testing.T) {
+	f := newFixture(t)
+	f.seed() // seven management events from base
+	fnARN := "arn:aws:lambda:us-east-1:" + acct + ":function:my-fn"
+	for i, op := range []string{"Invoke", "InvokeAsync", "Invoke"} {
+		f.rec.Record(trail.Entry{Time: base.Add(time.Duration(i)*time.Second + 500*time.Millisecond), Service: lambdaSvc,
+			Operation: op, Principal: fnRole, Account: acct, Region: "us-east-1", Category: api.Data,
+			Details:   api.TrailDetails{Resources: []api.TrailResource{{ARN: fnARN, AccountID: acct, Type: "AWS::Lambda::Function"}}},
+			Decisions: []api.Decision{{Action: "lambda:InvokeFunction", Resource: fnARN, Decision: "Allow"}}})
+	}
+	for _, body := range []string{
+		`{}`,
+		`{"LookupAttributes":[{"AttributeKey":"Username","AttributeValue":"my-fn"}]}`,
+		`{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"Invoke"}]}`,
+		`{"LookupAttributes":[{"AttributeKey":"ResourceName","AttributeValue":"` + fnARN + `"}]}`,
+		`{"LookupAttributes":[{"AttributeKey":"AccessKeyId","AttributeValue":"ASIAFN"}]}`,
+	} {
+		out, err := f.lookup(t, body)
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		for _, e := range out.Events {
+			var rec struct {
+				EventCategory   string `json:"eventCategory"`
+				ManagementEvent bool   `json:"managementEvent"`
+			}
+			if err := json.Unmarshal([]byte(e.CloudTrailEvent), &rec); err != nil {
+				t.Fatal(err)
+			}
+			if rec.EventCategory != "Management" || !rec.ManagementEvent {
+				t.Errorf("%s: %s is a %s event", body, e.EventName, rec.EventCategory)
+			}
+		}
+	}
+	out, err := f.lookup(t, `{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"Invoke"}]}`)
+	if err != nil || len(out.Events) != 1 || !json.Valid([]byte(out.Events[0].CloudTrailEvent)) {
+		t.Fatalf("Invoke lookup: %+v %v; want the one management Invoke", out, err)
+	}
+
+	// Pages hold management events only, and none is lost or repeated.
+	seen := 0
+	token := ""
+	for {
+		body := `{"MaxResults":2}`
+		if token != "" {
+			body = `{"MaxResults":2,"NextToken":"` + token + `"}`
+		}
+		out, err := f.lookup(t, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen += len(out.Events)
+		if token = out.NextToken; token == "" {
+			break
+		}
+	}
+	if seen != 7 {
+		t.Errorf("paged through %d events, want the 7 management events", seen)
+	}
+
+	evs, _, err := f.rec.Store().QueryEvents(context.Background(), store.EventQuery{Category: store.CategoryData, PrincipalARN: fnRole.RoleARN})
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("data events in the store: %d, %v; want 3", len(evs), err)
+	}
+	if ds, err := trail.Decisions(evs[0]); err != nil || len(ds) != 1 || ds[0].Action != "lambda:InvokeFunction" {
+		t.Errorf("decisions of a data event: %+v %v", ds, err)
+	}
+	var rec map[string]any
+	json.Unmarshal(evs[0].Record, &rec)
+	if rec["eventCategory"] != "Data" || rec["managementEvent"] != false || rec["eventType"] != "AwsApiCall" {
+		t.Errorf("data event record: %s", evs[0].Record)
 	}
 }
 

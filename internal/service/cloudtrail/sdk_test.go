@@ -11,8 +11,10 @@ import (
 	awsct "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/server/servertest"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
+	"github.com/rolecall/rolecall/internal/trail"
 )
 
 func TestSDKLookupEvents(t *testing.T) {
@@ -21,6 +23,9 @@ func TestSDKLookupEvents(t *testing.T) {
 	// calls are recorded.
 	base := time.Now().UTC().Truncate(time.Second).Add(-2 * time.Hour)
 	cloudtrail.Seed(srv.Recorder(), base)
+	// A data event in the same hour: recorded, but not event history's.
+	srv.Recorder().Record(trail.Entry{Time: base.Add(1500 * time.Millisecond), EventSource: "lambda.amazonaws.com",
+		Operation: "Invoke", Category: api.Data, Account: "123456789012", Region: "us-east-1"})
 	client := awsct.NewFromConfig(srv.RootConfig())
 	ctx := context.Background()
 

@@ -20,6 +20,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("LargeValues", func(t *testing.T) { testLarge(t, open(t)) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
+	t.Run("EventPrincipalsAndCategories", func(t *testing.T) { testEventPrincipals(t, open(t)) })
 }
 
 func put(t *testing.T, st store.Store, table, key, value string) {
@@ -198,5 +199,91 @@ func testEvents(t *testing.T, st store.Store) {
 	}
 	if _, _, err := st.QueryEvents(ctx, store.EventQuery{Attribute: "Nope", Value: "x"}); err == nil {
 		t.Error("unknown attribute accepted")
+	}
+}
+
+func testEventPrincipals(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	const (
+		role    = "arn:aws:iam::123456789012:role/app"
+		session = "arn:aws:sts::123456789012:assumed-role/app/fn"
+		other   = "arn:aws:sts::123456789012:assumed-role/app/other"
+		user    = "arn:aws:iam::123456789012:user/alice"
+	)
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	decisions := `[{"action":"s3:GetObject","resource":"arn:aws:s3:::b/k","decision":"Allow"}]`
+	evs := []store.Event{
+		{ID: "m-session", Name: "GetRole", PrincipalARN: session, IssuerARN: role, Category: store.CategoryManagement},
+		{ID: "d-session", Name: "GetObject", PrincipalARN: session, IssuerARN: role, Category: store.CategoryData, Decisions: []byte(decisions)},
+		{ID: "d-other", Name: "PutObject", PrincipalARN: other, IssuerARN: role, Category: store.CategoryData},
+		{ID: "m-user", Name: "CreateRole", PrincipalARN: user}, // category left empty: management
+		{ID: "m-role-itself", Name: "GetRole", PrincipalARN: user, Category: store.CategoryManagement,
+			Resources: []store.EventResource{{Type: "AWS::IAM::Role", Name: role}}}, // names the role only as a resource
+		{ID: "anonymous", Name: "GetObject", Category: store.CategoryData},
+	}
+	for i := range evs {
+		evs[i].Time = base.Add(time.Duration(i) * time.Second)
+		evs[i].Source = "test.amazonaws.com"
+		evs[i].Record = []byte(`{}`)
+	}
+	if err := st.AppendEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(q store.EventQuery) string {
+		t.Helper()
+		q.Limit = 50
+		got, _, err := st.QueryEvents(ctx, q)
+		if err != nil {
+			t.Fatalf("%+v: %v", q, err)
+		}
+		var out []string
+		for _, e := range got {
+			out = append(out, e.ID)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct {
+		name string
+		q    store.EventQuery
+		want string
+	}{
+		{"role ARN finds every session's calls", store.EventQuery{PrincipalARN: role}, "d-other,d-session,m-session"},
+		{"session ARN finds that session's calls", store.EventQuery{PrincipalARN: session}, "d-session,m-session"},
+		{"user ARN", store.EventQuery{PrincipalARN: user}, "m-role-itself,m-user"},
+		{"unknown principal", store.EventQuery{PrincipalARN: "arn:aws:iam::123456789012:role/none"}, ""},
+		{"management", store.EventQuery{Category: store.CategoryManagement}, "m-role-itself,m-user,m-session"},
+		{"data", store.EventQuery{Category: store.CategoryData}, "anonymous,d-other,d-session"},
+		{"principal and category", store.EventQuery{PrincipalARN: role, Category: store.CategoryData}, "d-other,d-session"},
+		{"principal and attribute", store.EventQuery{PrincipalARN: role, Attribute: "EventName", Value: "GetObject"}, "d-session"},
+		{"all three and time", store.EventQuery{PrincipalARN: role, Category: store.CategoryManagement,
+			Attribute: "EventName", Value: "GetRole", Start: base, End: base}, "m-session"},
+		{"time excludes", store.EventQuery{PrincipalARN: session, Start: base.Add(time.Second)}, "d-session"},
+	} {
+		if got := ids(c.q); got != c.want {
+			t.Errorf("%s: got [%s], want [%s]", c.name, got, c.want)
+		}
+	}
+
+	got, _, err := st.QueryEvents(ctx, store.EventQuery{Attribute: "EventId", Value: "d-session"})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("d-session: %+v %v", got, err)
+	}
+	e := got[0]
+	if e.PrincipalARN != session || e.IssuerARN != role || e.Category != store.CategoryData || string(e.Decisions) != decisions {
+		t.Errorf("event fields did not round-trip: %+v", e)
+	}
+	got, _, _ = st.QueryEvents(ctx, store.EventQuery{Attribute: "EventId", Value: "m-user"})
+	if len(got) != 1 || got[0].Category != store.CategoryManagement || got[0].Decisions != nil || got[0].IssuerARN != "" {
+		t.Errorf("empty category is not stored as management, or empty fields are not empty: %+v", got)
+	}
+
+	// Pages of a filtered query continue the same selection.
+	first, next, err := st.QueryEvents(ctx, store.EventQuery{PrincipalARN: role, Limit: 2})
+	if err != nil || len(first) != 2 || next == "" {
+		t.Fatalf("first page: %+v %q %v", first, next, err)
+	}
+	rest, next, err := st.QueryEvents(ctx, store.EventQuery{PrincipalARN: role, Limit: 2, Cursor: next})
+	if err != nil || len(rest) != 1 || rest[0].ID != "m-session" || next != "" {
+		t.Fatalf("second page: %+v %q %v", rest, next, err)
 	}
 }
