@@ -111,7 +111,7 @@ func userResource(i *IAM, c *api.Call) (string, error) {
 		return "*", nil
 	}
 	path := c.Params.Get("Path")
-	if u, err := get[userRecord](c.Context, i.store, tableUsers, nameKey(name[0])); err != nil {
+	if u, err := get[userRecord](c.Context, i.store, tableUsers, i.nameKey(name[0])); err != nil {
 		return "", err
 	} else if u != nil {
 		return i.userARN(u.Path, u.Name), nil
@@ -137,10 +137,10 @@ func policyResource(i *IAM, c *api.Call) (string, error) {
 // keyResource is the ARN of the user owning AccessKeyId.
 func keyResource(i *IAM, c *api.Call) (string, error) {
 	k, err := get[keyRecord](c.Context, i.store, tableKeys, c.Params.Get("AccessKeyId"))
-	if err != nil || k == nil || k.User == "" {
+	if err != nil || k == nil || k.User == "" || k.Account != i.account {
 		return "*", err
 	}
-	u, err := get[userRecord](c.Context, i.store, tableUsers, nameKey(k.User))
+	u, err := get[userRecord](c.Context, i.store, tableUsers, i.nameKey(k.User))
 	if err != nil || u == nil {
 		return "*", err
 	}
