@@ -129,7 +129,7 @@ type Options struct {
 	IdleTimeout time.Duration
 	// InitTimeout bounds the init phase (default 10s, as in Lambda).
 	InitTimeout time.Duration
-	// AccountConcurrency is the account's concurrency limit (default 1000).
+	// AccountConcurrency is each account's concurrency limit (default 1000).
 	AccountConcurrency int
 	// MemoryPoll is the interval of memory sampling (default 50ms).
 	MemoryPoll time.Duration

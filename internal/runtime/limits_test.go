@@ -121,7 +121,7 @@ func TestPayloadLimits(t *testing.T) {
 
 func TestConcurrencyLimits(t *testing.T) {
 	m, _ := newManager(t, Options{AccountConcurrency: 3})
-	m.SetReservedConcurrency("reserved", 1)
+	m.SetReservedConcurrency(goConfig("reserved").FunctionARN, 1)
 	slow := []byte(`{"action":"sleep","ms":700}`)
 	var wg sync.WaitGroup
 	start := func(cfg *Config) {
@@ -134,7 +134,7 @@ func TestConcurrencyLimits(t *testing.T) {
 		}()
 	}
 	inflight := func(fn string) func() bool {
-		return func() bool { m.mu.Lock(); defer m.mu.Unlock(); return m.inflight[fn] > 0 }
+		return func() bool { m.mu.Lock(); defer m.mu.Unlock(); return m.inflight[goConfig(fn).FunctionARN] > 0 }
 	}
 	start(goConfig("reserved"))
 	waitFor(t, 2*time.Second, "in-flight invoke", inflight("reserved"))
@@ -154,6 +154,63 @@ func TestConcurrencyLimits(t *testing.T) {
 	wg.Wait()
 	if _, err := m.Invoke(context.Background(), goConfig("c"), "c", []byte(`{}`), InvokeOptions{}); err != nil {
 		t.Fatalf("after the others finished: %v", err)
+	}
+}
+
+// inAccount is goConfig for the function name of account.
+func inAccount(account, name string) *Config {
+	cfg := goConfig(name)
+	cfg.AccountID = account
+	cfg.FunctionARN = "arn:aws:lambda:us-east-1:" + account + ":function:" + name
+	return cfg
+}
+
+// TestConcurrencyPerAccount: reservations belong to a function ARN, so two
+// accounts' functions of one name do not share one, and each account has
+// its own limit.
+func TestConcurrencyPerAccount(t *testing.T) {
+	m, _ := newManager(t, Options{AccountConcurrency: 2})
+	a, b := inAccount("111111111111", "hello"), inAccount("222222222222", "hello")
+	m.SetReservedConcurrency(a.FunctionARN+":$LATEST", 1) // a qualified ARN reserves for the function
+	slow := []byte(`{"action":"sleep","ms":700}`)
+	var wg sync.WaitGroup
+	start := func(cfg *Config, key string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := m.Invoke(context.Background(), cfg, key, slow, InvokeOptions{}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	running := func(cfg *Config, n int) func() bool {
+		return func() bool { m.mu.Lock(); defer m.mu.Unlock(); return m.inflight[cfg.FunctionARN] == n }
+	}
+	start(a, "a-hello")
+	waitFor(t, 2*time.Second, "A's hello running", running(a, 1))
+	var te *ThrottleError
+	if _, err := m.Invoke(context.Background(), a, "a-hello", []byte(`{}`), InvokeOptions{}); !errors.As(err, &te) || te.Reason != ReasonReservedLimit {
+		t.Fatalf("A's hello over its reservation: %v", err)
+	}
+	// B's hello has no reservation: it uses B's unreserved concurrency,
+	// all of B's limit (A's reservation takes nothing from B).
+	start(b, "b-hello")
+	start(b, "b-hello")
+	waitFor(t, 2*time.Second, "B's hellos running", running(b, 2))
+	if _, err := m.Invoke(context.Background(), b, "b-hello", []byte(`{}`), InvokeOptions{}); !errors.As(err, &te) || te.Reason != ReasonAccountLimit {
+		t.Fatalf("B over its account limit: %v", err)
+	}
+	// A's unreserved share is 2 - 1 = 1, untouched by B's invocations.
+	start(inAccount("111111111111", "other"), "a-other")
+	waitFor(t, 2*time.Second, "A's other running", running(inAccount("111111111111", "other"), 1))
+	wg.Wait()
+
+	m.SetReservedConcurrency(a.FunctionARN, -1)
+	m.mu.Lock()
+	sumA, sumB := m.accounts["111111111111"].reservedSum, m.accounts["222222222222"].reservedSum
+	m.mu.Unlock()
+	if sumA != 0 || sumB != 0 {
+		t.Errorf("reserved after removal: A %d, B %d", sumA, sumB)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -27,14 +28,30 @@ type Manager struct {
 	done       chan struct{} // closed by Close
 	bg         sync.WaitGroup
 
-	mu          sync.Mutex
-	closed      bool
-	pools       map[string]*pool
-	reserved    map[string]int // function name -> reserved concurrency
-	reservedSum int
-	inflight    map[string]int // function name -> running invocations
-	unreserved  int            // running invocations of unreserved functions
-	envs        sync.WaitGroup // environments not yet stopped
+	mu       sync.Mutex
+	closed   bool
+	pools    map[string]*pool
+	reserved map[string]int         // unqualified function ARN -> reserved concurrency
+	inflight map[string]int         // unqualified function ARN -> running invocations
+	accounts map[string]*accountUse // account -> what its functions use
+	envs     sync.WaitGroup         // environments not yet stopped
+}
+
+// accountUse is one account's share of the concurrency accounting: each
+// account has its own limit (Options.AccountConcurrency).
+type accountUse struct {
+	reservedSum int // reserved by the account's functions
+	unreserved  int // running invocations of its unreserved functions
+}
+
+// account returns the use of account, made on first use. m.mu is held.
+func (m *Manager) account(account string) *accountUse {
+	a := m.accounts[account]
+	if a == nil {
+		a = &accountUse{}
+		m.accounts[account] = a
+	}
+	return a
 }
 
 // pool holds the environments of one key (function version and configuration).
@@ -60,6 +77,7 @@ func New(opts Options) (*Manager, error) {
 		pools:    map[string]*pool{},
 		reserved: map[string]int{},
 		inflight: map[string]int{},
+		accounts: map[string]*accountUse{},
 	}
 	m.uids, m.isolation = newUIDPool(opts.UIDBase, opts.UIDCount)
 	m.workDir = opts.WorkDir
@@ -99,17 +117,40 @@ func New(opts Options) (*Manager, error) {
 // Isolation says whether functions run under unprivileged uids.
 func (m *Manager) Isolation() Isolation { return m.isolation }
 
-// SetReservedConcurrency reserves n concurrent executions for a function
-// (Lambda's PutFunctionConcurrency); n < 0 removes the reservation.
-func (m *Manager) SetReservedConcurrency(function string, n int) {
+// SetReservedConcurrency reserves n concurrent executions for the function
+// functionARN names (Lambda's PutFunctionConcurrency) out of its account's
+// limit; n < 0 removes the reservation. A reservation covers every version
+// of the function: a qualified ARN reserves for the unqualified one.
+func (m *Manager) SetReservedConcurrency(functionARN string, n int) {
+	fn := unqualified(functionARN)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.reservedSum -= m.reserved[function]
-	delete(m.reserved, function)
+	a := m.account(arnAccount(fn))
+	a.reservedSum -= m.reserved[fn]
+	delete(m.reserved, fn)
 	if n >= 0 {
-		m.reserved[function] = n
-		m.reservedSum += n
+		m.reserved[fn] = n
+		a.reservedSum += n
 	}
+}
+
+// unqualified returns a function ARN without its version or alias.
+func unqualified(arn string) string {
+	// arn:aws:lambda:region:account:function:name[:qualifier]
+	parts := strings.SplitN(arn, ":", 8)
+	if len(parts) == 8 {
+		return strings.Join(parts[:7], ":")
+	}
+	return arn
+}
+
+// arnAccount returns the account field of an ARN ("" if arn is not one).
+func arnAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[4]
 }
 
 // Invoke runs one synchronous invocation of the function version cfg,
@@ -125,7 +166,7 @@ func (m *Manager) Invoke(ctx context.Context, cfg *Config, key string, payload [
 	if family(cfg.Runtime) == "" {
 		return nil, fmt.Errorf("runtime: unsupported runtime %q", cfg.Runtime)
 	}
-	release, err := m.acquire(cfg.FunctionName)
+	release, err := m.acquire(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -225,23 +266,34 @@ func (e *env) syncLogs(ctx context.Context) {
 	cancel()
 }
 
-func (m *Manager) acquire(function string) (func(), error) {
+// acquire counts one invocation of cfg's function against its reserved
+// concurrency, or against its account's unreserved concurrency.
+func (m *Manager) acquire(cfg *Config) (func(), error) {
+	function := unqualified(cfg.FunctionARN)
+	account := arnAccount(function)
+	if account == "" {
+		account = cfg.AccountID
+	}
+	if function == "" {
+		function = account + ":" + cfg.FunctionName
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return nil, ErrClosed
 	}
+	a := m.account(account)
 	limit, reserved := m.reserved[function]
 	if reserved {
 		if m.inflight[function] >= limit {
 			return nil, &ThrottleError{Reason: ReasonReservedLimit}
 		}
-	} else if m.unreserved >= m.opts.AccountConcurrency-m.reservedSum {
+	} else if a.unreserved >= m.opts.AccountConcurrency-a.reservedSum {
 		return nil, &ThrottleError{Reason: ReasonAccountLimit}
 	}
 	m.inflight[function]++
 	if !reserved {
-		m.unreserved++
+		a.unreserved++
 	}
 	return func() {
 		m.mu.Lock()
@@ -250,7 +302,7 @@ func (m *Manager) acquire(function string) (func(), error) {
 			delete(m.inflight, function)
 		}
 		if !reserved {
-			m.unreserved--
+			a.unreserved--
 		}
 	}, nil
 }

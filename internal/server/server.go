@@ -119,7 +119,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.iam.EnsureRootKey(ctx, s.root.AccessKeyID, s.root.SecretAccessKey); err != nil {
+	if err := s.iam.EnsureRootKey(ctx, cfg.AccountID, s.root.AccessKeyID, s.root.SecretAccessKey); err != nil {
 		return fmt.Errorf("server: root key: %w", err)
 	}
 	sealer := session.NewSealer(box)

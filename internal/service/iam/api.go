@@ -30,12 +30,13 @@ type RoleInfo struct {
 	Created             time.Time
 }
 
-// EnsureRootKey registers the account's root access key. Calling it again
-// with another secret replaces the secret.
-func (i *IAM) EnsureRootKey(ctx context.Context, accessKeyID, secret string) error {
+// EnsureRootKey registers the root access key of account ("" for the
+// default account). Calling it again with another secret replaces the secret.
+func (i *IAM) EnsureRootKey(ctx context.Context, account, accessKeyID, secret string) error {
 	if accessKeyID == "" || secret == "" {
 		return fmt.Errorf("iam: root key needs an id and a secret")
 	}
+	account = i.in(account).account
 	err := i.update(ctx, func(tx store.Tx) error {
 		have, err := get[keyRecord](ctx, tx, tableKeys, accessKeyID)
 		if err != nil {
@@ -45,12 +46,16 @@ func (i *IAM) EnsureRootKey(ctx context.Context, accessKeyID, secret string) err
 			if have.User != "" {
 				return fmt.Errorf("iam: access key %s belongs to user %s", accessKeyID, have.User)
 			}
+			if have.Account != account {
+				return fmt.Errorf("iam: access key %s is the root key of account %s, not of account %s", accessKeyID, have.Account, account)
+			}
 			if plain, err := i.box.Open(have.Secret, []byte(accessKeyID)); err == nil && string(plain) == secret && have.Status == statusActive {
 				return nil
 			}
 		}
 		rec := keyRecord{
 			ID:      accessKeyID,
+			Account: account,
 			Status:  statusActive,
 			Secret:  i.box.Seal([]byte(secret), []byte(accessKeyID)),
 			Created: i.clock(),
@@ -98,16 +103,17 @@ func (i *IAM) loadKey(ctx context.Context, id string) (*cachedKey, error) {
 		return nil, fmt.Errorf("iam: open secret of %s: %w", id, err)
 	}
 	k := &cachedKey{secret: string(secret), active: rec.Status == statusActive}
+	in := i.in(rec.Account)
 	if rec.User == "" {
 		k.principal = api.Principal{
 			Type:        api.Root,
-			Account:     i.account,
-			ARN:         "arn:aws:iam::" + i.account + ":root",
-			PrincipalID: i.account,
+			Account:     in.account,
+			ARN:         "arn:aws:iam::" + in.account + ":root",
+			PrincipalID: in.account,
 			AccessKeyID: id,
 		}
 	} else {
-		u, err := get[userRecord](ctx, i.store, tableUsers, nameKey(rec.User))
+		u, err := get[userRecord](ctx, i.store, tableUsers, in.nameKey(rec.User))
 		if err != nil {
 			return nil, err
 		}
@@ -116,8 +122,8 @@ func (i *IAM) loadKey(ctx context.Context, id string) (*cachedKey, error) {
 		}
 		k.principal = api.Principal{
 			Type:        api.IAMUser,
-			Account:     i.account,
-			ARN:         i.userARN(u.Path, u.Name),
+			Account:     in.account,
+			ARN:         in.userARN(u.Path, u.Name),
 			PrincipalID: u.ID,
 			UserName:    u.Name,
 			AccessKeyID: id,
@@ -136,9 +142,7 @@ func (i *IAM) PolicySet(ctx context.Context, p *api.Principal, session []policy.
 	if p == nil {
 		return nil, fmt.Errorf("iam: no principal")
 	}
-	if p.Account != "" && p.Account != i.account {
-		return nil, fmt.Errorf("iam: principal %s is not in account %s", p.ARN, i.account)
-	}
+	i = i.in(p.Account)
 	var k *kind
 	var name string
 	switch p.Type {
@@ -154,7 +158,7 @@ func (i *IAM) PolicySet(ctx context.Context, p *api.Principal, session []policy.
 	default:
 		return nil, fmt.Errorf("iam: principal type %s has no identity policies", p.Type)
 	}
-	entity := k.cacheKey(name)
+	entity := k.cacheKey(i.account, name)
 	set, d, ok := i.sets.lookup(entity, session)
 	if ok {
 		return set, nil
@@ -225,12 +229,11 @@ func (i *IAM) managed(ctx context.Context, r store.Reader, arn string, kind poli
 	return parsed, nil
 }
 
-// Role describes the role name in account, or returns NoSuchEntity.
+// Role describes the role name in account ("" for the default account),
+// or returns NoSuchEntity.
 func (i *IAM) Role(ctx context.Context, account, name string) (*RoleInfo, error) {
-	if account != i.account {
-		return nil, noSuchEntity("The role with name %s cannot be found.", name)
-	}
-	if info := i.sets.role(name); info != nil {
+	i = i.in(account)
+	if info := i.sets.role(i.account, name); info != nil {
 		return info, nil
 	}
 	gen := i.sets.generation()
@@ -278,9 +281,10 @@ func (i *IAM) RoleByARN(ctx context.Context, arn string) (*RoleInfo, error) {
 }
 
 // ManagedPolicy returns the default version of a managed policy, parsed as
-// a session policy (for AssumeRole's PolicyArns).
+// a session policy (for AssumeRole's PolicyArns). The policy is AWS managed
+// or belongs to the account its ARN names.
 func (i *IAM) ManagedPolicy(ctx context.Context, arn string) (*policy.Policy, error) {
-	rec, _, err := i.policy(ctx, i.store, arn)
+	rec, _, err := i.in(arnAccount(arn)).policy(ctx, i.store, arn)
 	if err != nil {
 		return nil, err
 	}
@@ -301,13 +305,14 @@ func (i *IAM) RecordRoleUse(ctx context.Context, arn, region string, at time.Tim
 	if err != nil {
 		return err
 	}
+	i = i.in(info.Account)
 	return i.update(ctx, func(tx store.Tx) error {
 		rec, err := i.role(ctx, tx, info.Name)
 		if err != nil {
 			return err
 		}
 		rec.LastUsed, rec.LastRegion = at.UTC().Truncate(time.Second), region
-		return put(ctx, tx, tableRoles, nameKey(rec.Name), rec)
+		return put(ctx, tx, tableRoles, i.nameKey(rec.Name), rec)
 	})
 }
 

@@ -47,7 +47,7 @@ func (k *kind) attachPolicy(i *IAM, c *api.Call) (any, error) {
 		}
 		*e.attached() = append(have, arn)
 		p.Attachments++
-		return put(c.Context, tx, tablePolicies, key, p)
+		return i.putPolicy(c.Context, tx, key, p)
 	})
 	return nil, err
 }
@@ -68,7 +68,7 @@ func (k *kind) detachPolicy(i *IAM, c *api.Call) (any, error) {
 			return err
 		}
 		p.Attachments = max(0, p.Attachments-1)
-		return put(c.Context, tx, tablePolicies, key, p)
+		return i.putPolicy(c.Context, tx, key, p)
 	})
 	return nil, err
 }
@@ -170,24 +170,24 @@ func listEntitiesForPolicy(i *IAM, c *api.Call) (any, error) {
 	}
 	var hits []hit
 	if filter == "" || filter == "User" {
-		users, err := all[userRecord](c.Context, i.store, tableUsers, "")
+		users, err := all[userRecord](c.Context, i.store, tableUsers, i.prefix())
 		if err != nil {
 			return nil, err
 		}
 		for _, u := range users {
 			if uses(u) && strings.HasPrefix(u.Path, prefix) {
-				hits = append(hits, hit{key: "u/" + nameKey(u.Name), user: &policyUserXML{u.Name, u.ID}})
+				hits = append(hits, hit{key: "u/" + strings.ToLower(u.Name), user: &policyUserXML{u.Name, u.ID}})
 			}
 		}
 	}
 	if filter == "" || filter == "Role" {
-		roles, err := all[roleRecord](c.Context, i.store, tableRoles, "")
+		roles, err := all[roleRecord](c.Context, i.store, tableRoles, i.prefix())
 		if err != nil {
 			return nil, err
 		}
 		for _, r := range roles {
 			if uses(r) && strings.HasPrefix(r.Path, prefix) {
-				hits = append(hits, hit{key: "r/" + nameKey(r.Name), role: &policyRoleXML{r.Name, r.ID}})
+				hits = append(hits, hit{key: "r/" + strings.ToLower(r.Name), role: &policyRoleXML{r.Name, r.ID}})
 			}
 		}
 	}

@@ -52,7 +52,7 @@ func (k *keyCache) drop(id string) {
 const maxSetsPerEntity = 32
 
 // setCache holds compiled policy sets and role descriptions per entity
-// ("role/<name>", "user/<name>"). Every write that affects an entity drops
+// ("<account>/role/<name>", "<account>/user/<name>"). Every write that affects an entity drops
 // its entries; gen guards against storing a set compiled from data read
 // before such a write.
 type setCache struct {
@@ -114,17 +114,17 @@ func (s *setCache) put(gen uint64, entity string, session []policy.Named, d [32]
 	s.sets[entity] = append(entries[:len(entries):len(entries)], setEntry{session: pinned, digest: d, set: set})
 }
 
-func (s *setCache) role(name string) *RoleInfo {
+func (s *setCache) role(account, name string) *RoleInfo {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.roles[roleEntity(name)]
+	return s.roles[roleEntity(account, name)]
 }
 
 func (s *setCache) putRole(gen uint64, info *RoleInfo) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if gen == s.gen {
-		s.roles[roleEntity(info.Name)] = info
+		s.roles[roleEntity(info.Account, info.Name)] = info
 	}
 }
 
@@ -146,8 +146,8 @@ func (s *setCache) invalidateAll() {
 	clear(s.roles)
 }
 
-func roleEntity(name string) string { return roleKind.cacheKey(name) }
-func userEntity(name string) string { return userKind.cacheKey(name) }
+func roleEntity(account, name string) string { return roleKind.cacheKey(account, name) }
+func userEntity(account, name string) string { return userKind.cacheKey(account, name) }
 
 func sameNamed(a, b []policy.Named) bool {
 	if len(a) != len(b) {

@@ -163,7 +163,7 @@ func BenchmarkPolicySetCached(b *testing.B) {
 func BenchmarkLookupAccessKey(b *testing.B) {
 	f := newFixture(b)
 	ctx := context.Background()
-	if err := f.iam.EnsureRootKey(ctx, "AKIAROOTROOTROOTROOT", "secret"); err != nil {
+	if err := f.iam.EnsureRootKey(ctx, testAccount, "AKIAROOTROOTROOTROOT", "secret"); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/rolecall/rolecall/internal/api"
 )
@@ -96,12 +97,12 @@ func getAccountAuthorizationDetails(i *IAM, c *api.Call) (any, error) {
 	want := func(t string) bool { return len(filter) == 0 || slices.Contains(filter, t) }
 	var items []detail
 	if want("User") {
-		users, err := all[userRecord](c.Context, i.store, tableUsers, "")
+		users, err := all[userRecord](c.Context, i.store, tableUsers, i.prefix())
 		if err != nil {
 			return nil, err
 		}
 		for _, u := range users {
-			items = append(items, detail{key: "1/" + nameKey(u.Name), user: &userDetailXML{
+			items = append(items, detail{key: "1/" + strings.ToLower(u.Name), user: &userDetailXML{
 				Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: i.userARN(u.Path, u.Name), CreateDate: iso(u.Created),
 				UserPolicyList: inlineDetails(u.Inline), GroupList: list[string]{},
 				AttachedManagedPolicies: attachedDetails(u.Attached), PermissionsBoundary: boundaryOf(u.Boundary), Tags: u.Tags,
@@ -109,12 +110,12 @@ func getAccountAuthorizationDetails(i *IAM, c *api.Call) (any, error) {
 		}
 	}
 	if want("Role") {
-		roles, err := all[roleRecord](c.Context, i.store, tableRoles, "")
+		roles, err := all[roleRecord](c.Context, i.store, tableRoles, i.prefix())
 		if err != nil {
 			return nil, err
 		}
 		for _, r := range roles {
-			items = append(items, detail{key: "2/" + nameKey(r.Name), role: &roleDetailXML{
+			items = append(items, detail{key: "2/" + strings.ToLower(r.Name), role: &roleDetailXML{
 				Path: r.Path, RoleName: r.Name, RoleId: r.ID, Arn: i.roleARN(r.Path, r.Name), CreateDate: iso(r.Created),
 				AssumeRolePolicyDocument: encodeDocument(r.Trust), InstanceProfileList: list[struct{}]{},
 				RolePolicyList: inlineDetails(r.Inline), AttachedManagedPolicies: attachedDetails(r.Attached),
@@ -124,7 +125,7 @@ func getAccountAuthorizationDetails(i *IAM, c *api.Call) (any, error) {
 		}
 	}
 	if want("LocalManagedPolicy") || want("AWSManagedPolicy") {
-		pols, err := all[policyRecord](c.Context, i.store, tablePolicies, "")
+		pols, err := i.managedPolicies(c.Context, i.store, want("AWSManagedPolicy"), want("LocalManagedPolicy"))
 		if err != nil {
 			return nil, err
 		}

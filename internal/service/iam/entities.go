@@ -65,7 +65,10 @@ var (
 	}
 )
 
-func (k *kind) cacheKey(name string) string { return k.noun + "/" + nameKey(name) }
+// cacheKey names the entity in the caches: "<account>/<noun>/<name>".
+func (k *kind) cacheKey(account, name string) string {
+	return account + "/" + k.noun + "/" + strings.ToLower(name)
+}
 
 // change loads the named entity, applies fn and stores it, then drops the
 // entity's compiled policies.
@@ -78,19 +81,19 @@ func (k *kind) change(i *IAM, c *api.Call, name string, fn func(tx store.Tx, e e
 		if err := fn(tx, e); err != nil {
 			return err
 		}
-		return put(c.Context, tx, k.table, nameKey(e.name()), e)
+		return put(c.Context, tx, k.table, i.nameKey(e.name()), e)
 	})
 	if err != nil {
 		return err
 	}
-	i.sets.invalidate(k.cacheKey(name))
+	i.sets.invalidate(k.cacheKey(i.account, name))
 	return nil
 }
 
 // create stores e, a new entity, unless one of its name exists, and counts
 // the use of its permissions boundary.
 func (k *kind) create(i *IAM, c *api.Call, e entity) error {
-	key := nameKey(e.name())
+	key := i.nameKey(e.name())
 	err := i.update(c.Context, func(tx store.Tx) error {
 		have, err := get[struct{}](c.Context, tx, k.table, key)
 		if err != nil {
@@ -109,7 +112,7 @@ func (k *kind) create(i *IAM, c *api.Call, e entity) error {
 	if err != nil {
 		return err
 	}
-	i.sets.invalidate(k.cacheKey(e.name()))
+	i.sets.invalidate(k.cacheKey(i.account, e.name()))
 	return nil
 }
 
@@ -135,12 +138,12 @@ func (k *kind) remove(i *IAM, c *api.Call, name string) error {
 				return err
 			}
 		}
-		return del(c.Context, tx, k.table, nameKey(e.name()))
+		return del(c.Context, tx, k.table, i.nameKey(e.name()))
 	})
 	if err != nil {
 		return err
 	}
-	i.sets.invalidate(k.cacheKey(name))
+	i.sets.invalidate(k.cacheKey(i.account, name))
 	return nil
 }
 
@@ -156,7 +159,7 @@ func listByPath[T any, P interface {
 	if err := f.err(); err != nil {
 		return nil, page{}, err
 	}
-	recs, err := all[T](c.Context, i.store, table, "")
+	recs, err := all[T](c.Context, i.store, table, i.prefix())
 	if err != nil {
 		return nil, page{}, err
 	}
@@ -166,5 +169,5 @@ func listByPath[T any, P interface {
 			match = append(match, r)
 		}
 	}
-	return pageList(match, func(r P) string { return nameKey(r.name()) }, marker, max, render)
+	return pageList(match, func(r P) string { return strings.ToLower(r.name()) }, marker, max, render)
 }

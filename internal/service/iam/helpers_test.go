@@ -72,9 +72,13 @@ func (f *fixture) callAs(p *api.Principal, op string, kv ...string) (string, err
 	if o.Action != "iam:"+op {
 		f.t.Fatalf("%s: action %q", op, o.Action)
 	}
+	account := testAccount
+	if p != nil && p.Account != "" {
+		account = p.Account // the gateway acts in the caller's account
+	}
 	c := &api.Call{
 		Context: context.Background(), Params: params(kv...), Service: f.svc, Operation: o,
-		Principal: p, Account: testAccount, Region: "us-east-1", RequestID: "req", Time: time.Now(),
+		Principal: p, Account: account, Region: "us-east-1", RequestID: "req", Time: time.Now(),
 	}
 	if o.Resource != nil {
 		if _, err := o.Resource(c); err != nil {
@@ -113,6 +117,21 @@ func (f *fixture) must(op string, kv ...string) string {
 		f.t.Fatalf("%s: %v", op, err)
 	}
 	return out
+}
+
+// rootOf is the root user of account.
+func rootOf(account string) *api.Principal {
+	return &api.Principal{Type: api.Root, Account: account, ARN: "arn:aws:iam::" + account + ":root", PrincipalID: account}
+}
+
+// failsAs runs op as p and checks the AWS error code.
+func (f *fixture) failsAs(p *api.Principal, code string, op string, kv ...string) {
+	f.t.Helper()
+	_, err := f.callAs(p, op, kv...)
+	var se *api.Error
+	if !errors.As(err, &se) || se.Code != code {
+		f.t.Fatalf("%s as %s: got %v, want %s", op, p.ARN, err, code)
+	}
 }
 
 // fails runs op and checks the AWS error code, status and message.

@@ -29,7 +29,8 @@ var (
 
 // Config configures the IAM service.
 type Config struct {
-	// Account is the account the service manages.
+	// Account is the default account: the one whose root key is made at
+	// first start and the one a call that names no account acts in.
 	Account string
 	Store   store.Store
 	// Box seals secret access keys at rest.
@@ -39,11 +40,21 @@ type Config struct {
 }
 
 // IAM is the IAM service. It is safe for concurrent use.
+//
+// Every role, user, customer managed policy and access key belongs to an
+// account. An *IAM value is a view of the service in one account: the
+// handlers run on the view of the account the request acts in, and the
+// in-process methods pick the view of the account they are asked about.
 type IAM struct {
+	*core
 	account string
-	store   store.Store
-	box     *crypt.Box
-	now     func() time.Time
+}
+
+// core is what every account's view shares.
+type core struct {
+	store store.Store
+	box   *crypt.Box
+	now   func() time.Time
 
 	keys keyCache
 	sets setCache
@@ -56,16 +67,21 @@ func New(ctx context.Context, cfg Config) (*IAM, error) {
 		return nil, errors.New("iam: Config needs Account, Store and Box")
 	}
 	i := &IAM{
+		core: &core{
+			store: cfg.Store,
+			box:   cfg.Box,
+			now:   cfg.Now,
+		},
 		account: cfg.Account,
-		store:   cfg.Store,
-		box:     cfg.Box,
-		now:     cfg.Now,
 	}
 	if i.now == nil {
 		i.now = time.Now
 	}
 	i.keys.init()
 	i.sets.init()
+	if err := i.upgrade(ctx); err != nil {
+		return nil, fmt.Errorf("iam: upgrade stored data: %w", err)
+	}
 	if err := i.seedManaged(ctx); err != nil {
 		return nil, fmt.Errorf("iam: seed AWS managed policies: %w", err)
 	}
@@ -81,13 +97,13 @@ func (i *IAM) Service() *api.Service {
 			Name:     o.name,
 			Action:   "iam:" + o.name,
 			ReadOnly: o.readOnly,
-			Handle:   func(c *api.Call) (any, error) { return h(i, c) },
+			Handle:   func(c *api.Call) (any, error) { return h(i.in(c.Account), c) },
 		}
 		if res != nil {
-			op.Resource = func(c *api.Call) (api.Resource, error) { return res(i, c) }
+			op.Resource = func(c *api.Call) (api.Resource, error) { return res(i.in(c.Account), c) }
 			op.Conditions = func(c *api.Call, keys api.Keys) {
 				// The resource is looked up again: it is cached.
-				r, _ := res(i, c)
+				r, _ := res(i.in(c.Account), c)
 				conditions(c, r, keys)
 			}
 		} else {
@@ -104,6 +120,14 @@ func (i *IAM) Service() *api.Service {
 		Operations:   ops,
 		Global:       true,
 	}
+}
+
+// in returns the view of account; "" means the default account.
+func (i *IAM) in(account string) *IAM {
+	if account == "" || account == i.account {
+		return i
+	}
+	return &IAM{core: i.core, account: account}
 }
 
 // clock returns the current time truncated to seconds, as IAM reports it.

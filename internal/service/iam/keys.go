@@ -1,6 +1,8 @@
 package iam
 
 import (
+	"strings"
+
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -23,7 +25,8 @@ type accessKeyResult struct {
 	AccessKey accessKeyXML `xml:"AccessKey"`
 }
 
-// ownedKeys returns the key records of a user, or of the root user.
+// ownedKeys returns the key records of a user, or of the root user of the
+// view's account.
 func (i *IAM) ownedKeys(c *api.Call, r store.Reader, user string, root bool) ([]*keyRecord, *userRecord, error) {
 	if root {
 		recs, err := all[keyRecord](c.Context, r, tableKeys, "")
@@ -32,7 +35,7 @@ func (i *IAM) ownedKeys(c *api.Call, r store.Reader, user string, root bool) ([]
 		}
 		var out []*keyRecord
 		for _, k := range recs {
-			if k.User == "" {
+			if k.User == "" && k.Account == i.account {
 				out = append(out, k)
 			}
 		}
@@ -69,6 +72,7 @@ func createAccessKey(i *IAM, c *api.Call) (any, error) {
 	var owner string
 	rec := &keyRecord{
 		ID:      id,
+		Account: i.account,
 		Status:  statusActive,
 		Secret:  i.box.Seal([]byte(secret), []byte(id)),
 		Created: i.clock(),
@@ -85,7 +89,7 @@ func createAccessKey(i *IAM, c *api.Call) (any, error) {
 			owner = u.Name
 			rec.User = u.Name
 			u.Keys = append(u.Keys, id)
-			if err := put(c.Context, tx, tableUsers, nameKey(u.Name), u); err != nil {
+			if err := put(c.Context, tx, tableUsers, i.nameKey(u.Name), u); err != nil {
 				return err
 			}
 		}
@@ -159,7 +163,7 @@ func (i *IAM) ownedKey(c *api.Call, tx store.Reader, f *form, id string) (*keyRe
 	if err != nil {
 		return nil, err
 	}
-	if k == nil || (root && k.User != "") || (!root && nameKey(k.User) != nameKey(user)) {
+	if k == nil || k.Account != i.account || (root && k.User != "") || (!root && !strings.EqualFold(k.User, user)) {
 		return nil, noSuchEntity("The Access Key with id %s cannot be found.", id)
 	}
 	return k, nil
@@ -212,7 +216,7 @@ func deleteAccessKey(i *IAM, c *api.Call) (any, error) {
 				return err
 			}
 			u.Keys, _ = removeString(u.Keys, id)
-			if err := put(c.Context, tx, tableUsers, nameKey(u.Name), u); err != nil {
+			if err := put(c.Context, tx, tableUsers, i.nameKey(u.Name), u); err != nil {
 				return err
 			}
 		}
@@ -246,7 +250,7 @@ func getAccessKeyLastUsed(i *IAM, c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k == nil {
+	if k == nil || k.Account != i.account {
 		return nil, noSuchEntity("The Access Key with id %s cannot be found.", id)
 	}
 	out := lastUsedResult{UserName: k.User, AccessKeyLastUsed: accessKeyLastUsedXML{ServiceName: "N/A", Region: "N/A"}}

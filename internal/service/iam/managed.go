@@ -59,8 +59,8 @@ func awsManaged() ([]*policyRecord, error) {
 	return out, nil
 }
 
-// seedManaged stores the AWS managed policies, refreshing their documents
-// while keeping the attachment counts already recorded.
+// seedManaged stores the AWS managed policies, refreshing their documents.
+// The accounts' attachment counts are kept apart (tableUses).
 func (i *IAM) seedManaged(ctx context.Context) error {
 	recs, err := awsManaged()
 	if err != nil {
@@ -68,15 +68,7 @@ func (i *IAM) seedManaged(ctx context.Context) error {
 	}
 	return i.update(ctx, func(tx store.Tx) error {
 		for _, p := range recs {
-			key := "aws/" + nameKey(p.Name)
-			have, err := get[policyRecord](ctx, tx, tablePolicies, key)
-			if err != nil {
-				return err
-			}
-			if have != nil {
-				p.Attachments, p.BoundaryUses = have.Attachments, have.BoundaryUses
-			}
-			if err := put(ctx, tx, tablePolicies, key, p); err != nil {
+			if err := put(ctx, tx, tablePolicies, awsKey(p.Name), p); err != nil {
 				return err
 			}
 		}

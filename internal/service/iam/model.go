@@ -5,13 +5,22 @@ import (
 	"time"
 )
 
-// Store tables. Roles, users and customer managed policies are keyed by
-// their lower-cased name, since IAM names are unique case-insensitively.
+// Store tables. Roles, users and customer managed policies belong to an
+// account and are keyed "<account>/<lower-cased name>", since IAM names are
+// unique case-insensitively within an account; listing an account's records
+// is listing the prefix "<account>/". AWS managed policies are shared by
+// every account and keyed "aws/<lower-cased name>"; what one account does
+// with such a policy (how many of its entities attach it or use it as a
+// boundary) is kept apart, in tableUses under "<account>/aws/<name>".
+// Access key ids are unique across accounts: keys are keyed by id and the
+// record names its account.
 const (
-	tableRoles    = "iam_roles"
-	tableUsers    = "iam_users"
-	tablePolicies = "iam_policies" // "aws/<name>" or "local/<name>"
-	tableKeys     = "iam_keys"     // access key id
+	tableRoles    = "iam_roles"    // <account>/<name>
+	tableUsers    = "iam_users"    // <account>/<name>
+	tablePolicies = "iam_policies" // aws/<name> or <account>/<name>
+	tableUses     = "iam_policy_uses"
+	tableKeys     = "iam_keys" // access key id
+	tableMeta     = "iam_meta" // layout: the version of the layout above
 )
 
 // Quotas.
@@ -88,6 +97,12 @@ type policyRecord struct {
 	AWS          bool            `json:"aws,omitempty"`
 }
 
+// usesRecord counts one account's uses of an AWS managed policy.
+type usesRecord struct {
+	Attachments  int `json:"attachments,omitempty"`
+	BoundaryUses int `json:"boundaryUses,omitempty"`
+}
+
 // versionRecord is one version of a managed policy.
 type versionRecord struct {
 	ID      string    `json:"id"`
@@ -98,6 +113,7 @@ type versionRecord struct {
 // keyRecord is a stored long-term access key. User is "" for the root key.
 type keyRecord struct {
 	ID          string    `json:"id"`
+	Account     string    `json:"account"`
 	User        string    `json:"user,omitempty"`
 	Status      string    `json:"status"`
 	Secret      []byte    `json:"secret"` // sealed with the server key

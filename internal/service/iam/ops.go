@@ -119,7 +119,7 @@ func userResource(i *IAM, c *api.Call) (api.Resource, error) {
 		return api.Resource{ARN: "*"}, nil
 	}
 	path := c.Params.Get("Path")
-	if u, err := get[userRecord](c.Context, i.store, tableUsers, nameKey(name[0])); err != nil {
+	if u, err := get[userRecord](c.Context, i.store, tableUsers, i.nameKey(name[0])); err != nil {
 		return api.Resource{}, err
 	} else if u != nil {
 		return api.Resource{ARN: i.userARN(u.Path, u.Name), Type: "AWS::IAM::User", Tags: tagMap(u.Tags), Boundary: u.Boundary}, nil
@@ -145,10 +145,10 @@ func policyResource(i *IAM, c *api.Call) (api.Resource, error) {
 // keyResource is the user owning AccessKeyId.
 func keyResource(i *IAM, c *api.Call) (api.Resource, error) {
 	k, err := get[keyRecord](c.Context, i.store, tableKeys, c.Params.Get("AccessKeyId"))
-	if err != nil || k == nil || k.User == "" {
+	if err != nil || k == nil || k.User == "" || k.Account != i.account {
 		return api.Resource{ARN: "*"}, err
 	}
-	u, err := get[userRecord](c.Context, i.store, tableUsers, nameKey(k.User))
+	u, err := get[userRecord](c.Context, i.store, tableUsers, i.nameKey(k.User))
 	if err != nil || u == nil {
 		return api.Resource{ARN: "*"}, err
 	}

@@ -71,7 +71,7 @@ func (i *IAM) changePolicy(c *api.Call, arn string, fn func(p *policyRecord) err
 		}
 		out = p
 		key, _ := i.policyKey(arn)
-		return put(c.Context, tx, tablePolicies, key, p)
+		return i.putPolicy(c.Context, tx, key, p)
 	})
 	return out, err
 }
@@ -140,7 +140,7 @@ func createPolicy(i *IAM, c *api.Call) (any, error) {
 		NextVersion: 2,
 		Tags:        tags,
 	}
-	key := "local/" + nameKey(name)
+	key := i.nameKey(name)
 	err := i.update(c.Context, func(tx store.Tx) error {
 		have, err := get[policyRecord](c.Context, tx, tablePolicies, key)
 		if err != nil {
@@ -185,14 +185,7 @@ func listPolicies(i *IAM, c *api.Call) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	storePrefix := ""
-	switch scope {
-	case "AWS":
-		storePrefix = "aws/"
-	case "Local":
-		storePrefix = "local/"
-	}
-	recs, err := all[policyRecord](c.Context, i.store, tablePolicies, storePrefix)
+	recs, err := i.managedPolicies(c.Context, i.store, scope != "Local", scope != "AWS")
 	if err != nil {
 		return nil, err
 	}
@@ -217,9 +210,9 @@ func listPolicies(i *IAM, c *api.Call) (any, error) {
 	}
 	key := func(p *policyRecord) string {
 		if p.AWS {
-			return "aws/" + nameKey(p.Name)
+			return "aws/" + strings.ToLower(p.Name)
 		}
-		return "local/" + nameKey(p.Name)
+		return "local/" + strings.ToLower(p.Name)
 	}
 	out, pg, err := pageList(match, key, marker, max, func(p *policyRecord) policyXML { return policyOut(p, false) })
 	if err != nil {

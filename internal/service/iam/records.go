@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -54,11 +55,19 @@ func all[T any](ctx context.Context, r store.Reader, table, prefix string) ([]*T
 	return out, nil
 }
 
-func nameKey(name string) string { return strings.ToLower(name) }
+// nameKey is the store key of the role, user or customer managed policy
+// name in the view's account.
+func (i *IAM) nameKey(name string) string { return i.prefix() + strings.ToLower(name) }
+
+// prefix starts every key of the view's account.
+func (i *IAM) prefix() string { return i.account + "/" }
+
+// awsKey is the store key of the AWS managed policy name.
+func awsKey(name string) string { return "aws/" + strings.ToLower(name) }
 
 // role reads a role by name, or NoSuchEntity.
 func (i *IAM) role(ctx context.Context, r store.Reader, name string) (*roleRecord, error) {
-	rec, err := get[roleRecord](ctx, r, tableRoles, nameKey(name))
+	rec, err := get[roleRecord](ctx, r, tableRoles, i.nameKey(name))
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +79,7 @@ func (i *IAM) role(ctx context.Context, r store.Reader, name string) (*roleRecor
 
 // user reads a user by name, or NoSuchEntity.
 func (i *IAM) user(ctx context.Context, r store.Reader, name string) (*userRecord, error) {
-	rec, err := get[userRecord](ctx, r, tableUsers, nameKey(name))
+	rec, err := get[userRecord](ctx, r, tableUsers, i.nameKey(name))
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +100,76 @@ func (i *IAM) policy(ctx context.Context, r store.Reader, arn string) (*policyRe
 	if err != nil || rec == nil || rec.ARN != arn {
 		return nil, "", err
 	}
+	if err := i.countUses(ctx, r, rec); err != nil {
+		return nil, "", err
+	}
 	return rec, key, nil
+}
+
+// countUses sets the counts of an AWS managed policy to the view's account's.
+func (i *IAM) countUses(ctx context.Context, r store.Reader, p *policyRecord) error {
+	if !p.AWS {
+		return nil
+	}
+	u, err := get[usesRecord](ctx, r, tableUses, i.prefix()+awsKey(p.Name))
+	if err != nil {
+		return err
+	}
+	p.Attachments, p.BoundaryUses = 0, 0
+	if u != nil {
+		p.Attachments, p.BoundaryUses = u.Attachments, u.BoundaryUses
+	}
+	return nil
+}
+
+// putPolicy stores a managed policy read with policy. For an AWS managed
+// policy only the view's account's counts are written.
+func (i *IAM) putPolicy(ctx context.Context, tx store.Tx, key string, p *policyRecord) error {
+	if !p.AWS {
+		return put(ctx, tx, tablePolicies, key, p)
+	}
+	ukey := i.prefix() + key
+	if p.Attachments == 0 && p.BoundaryUses == 0 {
+		return del(ctx, tx, tableUses, ukey)
+	}
+	return put(ctx, tx, tableUses, ukey, usesRecord{Attachments: p.Attachments, BoundaryUses: p.BoundaryUses})
+}
+
+// managedPolicies lists the AWS managed policies (with the view's
+// account's counts) when withAWS is set, then the account's own.
+func (i *IAM) managedPolicies(ctx context.Context, r store.Reader, withAWS, withLocal bool) ([]*policyRecord, error) {
+	var out []*policyRecord
+	if withAWS {
+		recs, err := all[policyRecord](ctx, r, tablePolicies, "aws/")
+		if err != nil {
+			return nil, err
+		}
+		uses, err := r.List(ctx, tableUses, i.prefix()+"aws/", "", 0)
+		if err != nil {
+			return nil, fmt.Errorf("iam: list %s: %w", tableUses, err)
+		}
+		counts := make(map[string]usesRecord, len(uses))
+		for _, it := range uses {
+			var u usesRecord
+			if err := json.Unmarshal(it.Value, &u); err != nil {
+				return nil, fmt.Errorf("iam: read %s/%s: %w", tableUses, it.Key, err)
+			}
+			counts[strings.TrimPrefix(it.Key, i.prefix())] = u
+		}
+		for _, p := range recs {
+			u := counts[awsKey(p.Name)]
+			p.Attachments, p.BoundaryUses = u.Attachments, u.BoundaryUses
+		}
+		out = append(out, recs...)
+	}
+	if withLocal {
+		recs, err := all[policyRecord](ctx, r, tablePolicies, i.prefix())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, recs...)
+	}
+	return out, nil
 }
 
 // update runs fn in a store transaction.

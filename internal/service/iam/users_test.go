@@ -128,14 +128,14 @@ func TestRootKey(t *testing.T) {
 	if _, _, err := f.iam.LookupAccessKey(ctx, "AKIAROOTROOTROOTROOT"); !errors.Is(err, ErrNoSuchKey) {
 		t.Fatalf("unknown key: %v", err)
 	}
-	if err := f.iam.EnsureRootKey(ctx, "AKIAROOTROOTROOTROOT", "secret-one"); err != nil {
+	if err := f.iam.EnsureRootKey(ctx, testAccount, "AKIAROOTROOTROOTROOT", "secret-one"); err != nil {
 		t.Fatal(err)
 	}
 	p, secret, err := f.iam.LookupAccessKey(ctx, "AKIAROOTROOTROOTROOT")
 	if err != nil || secret != "secret-one" || p.Type != api.Root || p.ARN != "arn:aws:iam::123456789012:root" || p.PrincipalID != testAccount {
 		t.Fatalf("root = %+v %q %v", p, secret, err)
 	}
-	if err := f.iam.EnsureRootKey(ctx, "AKIAROOTROOTROOTROOT", "secret-two"); err != nil {
+	if err := f.iam.EnsureRootKey(ctx, testAccount, "AKIAROOTROOTROOTROOT", "secret-two"); err != nil {
 		t.Fatal(err)
 	}
 	if _, secret, _ := f.iam.LookupAccessKey(ctx, "AKIAROOTROOTROOTROOT"); secret != "secret-two" {

@@ -179,7 +179,7 @@ func (i *IAM) policyARN(path, name string) string {
 }
 
 // policyKey maps a managed policy ARN to its store key. ok is false when
-// the ARN cannot name a managed policy of this account or AWS.
+// the ARN cannot name a managed policy of the view's account or AWS.
 func (i *IAM) policyKey(arn string) (key string, ok bool) {
 	rest, found := strings.CutPrefix(arn, "arn:aws:iam::")
 	if !found {
@@ -195,11 +195,25 @@ func (i *IAM) policyKey(arn string) (key string, ok bool) {
 	}
 	switch acct {
 	case "aws":
-		return "aws/" + strings.ToLower(name), true
+		return awsKey(name), true
 	case i.account:
-		return "local/" + strings.ToLower(name), true
+		return i.nameKey(name), true
 	}
 	return "", false
+}
+
+// arnAccount returns the account field of an IAM ARN ("aws" for AWS
+// managed policies), or "" when arn is not one.
+func arnAccount(arn string) string {
+	rest, ok := strings.CutPrefix(arn, "arn:aws:iam::")
+	if !ok {
+		return ""
+	}
+	acct, _, ok := strings.Cut(rest, ":")
+	if !ok || acct == "aws" {
+		return ""
+	}
+	return acct
 }
 
 // validARN reports whether s looks like an ARN at all.

@@ -165,6 +165,7 @@ type req struct {
 	query   url.Values
 	body    any // marshalled as JSON unless []byte
 	headers map[string]string
+	account string // the caller's account; "" is testAccount
 }
 
 // call builds the call of op as the account's root.
@@ -192,6 +193,10 @@ func (h *harness) call(op string, r req) *api.Call {
 	if r.query == nil {
 		r.query = url.Values{}
 	}
+	account := testAccount
+	if r.account != "" {
+		account = r.account
+	}
 	return &api.Call{
 		Context:    context.Background(),
 		HTTP:       hr,
@@ -200,8 +205,8 @@ func (h *harness) call(op string, r req) *api.Call {
 		PathParams: r.path,
 		Service:    h.svc,
 		Operation:  o,
-		Principal:  &api.Principal{Type: api.Root, Account: testAccount, ARN: "arn:aws:iam::" + testAccount + ":root"},
-		Account:    testAccount,
+		Principal:  &api.Principal{Type: api.Root, Account: account, ARN: "arn:aws:iam::" + account + ":root"},
+		Account:    account,
 		Region:     "us-east-1",
 		Time:       time.Now(),
 		Authorize: func(action string, res api.Resource, keys map[string][]string) error {

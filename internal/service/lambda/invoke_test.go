@@ -153,6 +153,46 @@ func TestInvokeFailures(t *testing.T) {
 	}
 }
 
+// TestReservedConcurrencyPerAccount: two accounts' functions of one name
+// have their own reserved concurrency.
+func TestReservedConcurrencyPerAccount(t *testing.T) {
+	needNode(t)
+	h := newHarness(t)
+	const other = "210987654321"
+	h.create("hello", nil)
+	h.must("CreateFunction", req{account: other, body: map[string]any{
+		"FunctionName": "hello",
+		"Runtime":      "nodejs20.x",
+		"Role":         "arn:aws:iam::" + other + ":role/lambda-ex",
+		"Handler":      "index.handler",
+		"Code":         map[string]any{"ZipFile": nodeZip(t)},
+	}})
+	invokeIn := func(account string) error {
+		t.Helper()
+		_, err := h.do("Invoke", req{account: account, path: fn("hello"), body: []byte(`{}`)})
+		return err
+	}
+	eventually(t, "the other account's hello is invocable", func() bool { return invokeIn(other) == nil })
+
+	h.must("PutFunctionConcurrency", req{path: fn("hello"), body: map[string]any{"ReservedConcurrentExecutions": 0}})
+	wantError(t, invokeIn(testAccount), "TooManyRequestsException", 429, "Rate Exceeded.")
+	if err := invokeIn(other); err != nil {
+		t.Fatalf("the other account's hello shares the reservation: %v", err)
+	}
+	conc := h.must("GetFunctionConcurrency", req{account: other, path: fn("hello")}).(*ConcurrencyOutput)
+	if conc.ReservedConcurrentExecutions != nil {
+		t.Errorf("the other account's hello reserves %d", *conc.ReservedConcurrentExecutions)
+	}
+
+	h.must("PutFunctionConcurrency", req{account: other, path: fn("hello"), body: map[string]any{"ReservedConcurrentExecutions": 0}})
+	wantError(t, invokeIn(other), "TooManyRequestsException", 429, "Rate Exceeded.")
+	h.must("DeleteFunctionConcurrency", req{path: fn("hello")})
+	if err := invokeIn(testAccount); err != nil {
+		t.Fatalf("hello after its reservation was removed: %v", err)
+	}
+	wantError(t, invokeIn(other), "TooManyRequestsException", 429, "Rate Exceeded.")
+}
+
 func TestInvokeVersionsAndAliases(t *testing.T) {
 	needNode(t)
 	h := newHarness(t)

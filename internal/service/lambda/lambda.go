@@ -257,11 +257,11 @@ func (l *Lambda) recover(ctx context.Context) error {
 		if err := decode(it.Value, &f); err != nil {
 			return fmt.Errorf("lambda: recover %s: %w", it.Key, err)
 		}
+		acct, _, _ := cutKey(it.Key)
 		if f.Reserved != nil {
-			l.rt.SetReservedConcurrency(f.Config.Name, *f.Reserved)
+			l.rt.SetReservedConcurrency(functionARN(l.cfg.Region, acct, f.Config.Name), *f.Reserved)
 		}
 		if f.Config.State == statePending || f.Config.LastUpdateStatus == updateInProgress {
-			acct, _, _ := cutKey(it.Key)
 			l.settle(ctx, acct, f.Config.Name)
 		}
 	}

@@ -205,7 +205,7 @@ func (l *Lambda) putFunctionConcurrency(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.rt.SetReservedConcurrency(ref.Name, *n)
+	l.rt.SetReservedConcurrency(ref.arn(), *n)
 	return &ConcurrencyOutput{ReservedConcurrentExecutions: n}, nil
 }
 
@@ -237,7 +237,7 @@ func (l *Lambda) deleteFunctionConcurrency(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.rt.SetReservedConcurrency(ref.Name, -1)
+	l.rt.SetReservedConcurrency(ref.arn(), -1)
 	return nil, nil
 }
 

@@ -274,7 +274,7 @@ func (l *Lambda) deleteFunction(c *api.Call) (any, error) {
 		l.drain(k)
 	}
 	l.policies.forget(ref.key())
-	l.rt.SetReservedConcurrency(ref.Name, -1)
+	l.rt.SetReservedConcurrency(ref.arn(), -1)
 	l.removeCode(ref.Account, ref.Name)
 	return nil, nil
 }

@@ -1,0 +1,109 @@
+package iam
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// layout is the version of the key layout described with the tables.
+// Layout 1 (never recorded) keyed roles, users and customer managed
+// policies by name alone, all in one account, and kept the attachment
+// counts of AWS managed policies in the policies themselves.
+const layout = 2
+
+const layoutKey = "layout"
+
+// upgrade brings data stored in an older layout to the current one: what
+// layout 1 stored belonged to the default account. It refuses data written
+// by a newer layout.
+func (i *IAM) upgrade(ctx context.Context) error {
+	return i.update(ctx, func(tx store.Tx) error {
+		have, err := get[int](ctx, tx, tableMeta, layoutKey)
+		if err != nil {
+			return err
+		}
+		switch {
+		case have != nil && *have == layout:
+			return nil
+		case have != nil && *have > layout:
+			return fmt.Errorf("the IAM data is in layout %d; this version of rolecall reads layout %d", *have, layout)
+		}
+		for _, table := range []string{tableRoles, tableUsers} {
+			if err := i.rekey(ctx, tx, table, func(key string) (string, bool) {
+				return i.prefix() + key, !strings.Contains(key, "/")
+			}); err != nil {
+				return err
+			}
+		}
+		if err := i.rekey(ctx, tx, tablePolicies, func(key string) (string, bool) {
+			name, ok := strings.CutPrefix(key, "local/")
+			return i.prefix() + name, ok
+		}); err != nil {
+			return err
+		}
+		if err := i.moveUses(ctx, tx); err != nil {
+			return err
+		}
+		keys, err := all[keyRecord](ctx, tx, tableKeys, "")
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if k.Account == "" {
+				k.Account = i.account
+				if err := put(ctx, tx, tableKeys, k.ID, k); err != nil {
+					return err
+				}
+			}
+		}
+		return put(ctx, tx, tableMeta, layoutKey, layout)
+	})
+}
+
+// rekey moves every record of table whose key to reports true to the key
+// it returns.
+func (i *IAM) rekey(ctx context.Context, tx store.Tx, table string, to func(key string) (string, bool)) error {
+	items, err := tx.List(ctx, table, "", "", 0)
+	if err != nil {
+		return fmt.Errorf("iam: list %s: %w", table, err)
+	}
+	for _, it := range items {
+		next, ok := to(it.Key)
+		if !ok {
+			continue
+		}
+		if err := tx.Put(ctx, table, next, it.Value); err != nil {
+			return fmt.Errorf("iam: write %s/%s: %w", table, next, err)
+		}
+		if err := del(ctx, tx, table, it.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// moveUses moves the attachment counts of AWS managed policies to the
+// default account's.
+func (i *IAM) moveUses(ctx context.Context, tx store.Tx) error {
+	recs, err := all[policyRecord](ctx, tx, tablePolicies, "aws/")
+	if err != nil {
+		return err
+	}
+	for _, p := range recs {
+		if p.Attachments == 0 && p.BoundaryUses == 0 {
+			continue
+		}
+		key := awsKey(p.Name)
+		if err := put(ctx, tx, tableUses, i.prefix()+key, usesRecord{Attachments: p.Attachments, BoundaryUses: p.BoundaryUses}); err != nil {
+			return err
+		}
+		p.Attachments, p.BoundaryUses = 0, 0
+		if err := put(ctx, tx, tablePolicies, key, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
