@@ -1,23 +1,12 @@
 package gateway
 
-import "strings"
+import "github.com/rolecall/rolecall/internal/catalog"
 
-// multiValuedKeys are the global condition keys that are multivalued by
-// definition (the Service Authorization Reference's ArrayOf* types).
-var multiValuedKeys = map[string]bool{
-	"aws:tagkeys":                    true,
-	"aws:principalservicenameslist":  true,
-	"aws:calledvia":                  true,
-	"sts:transitivetagkeys":          true,
-	"lambda:subnetids":               true,
-	"lambda:securitygroupids":        true,
-	"lambda:layer":                   true,
-	"iam:associatedresourcearn":      false,
-	"aws:principalorgpaths":          true,
-	"aws:sourceorgpaths":             true,
-	"aws:resourceorgpaths":           true,
-	"organizations:servicePrincipal": false,
+// multiValued reports whether a condition key is multivalued by definition:
+// its type in the Service Authorization Reference is ArrayOfString,
+// ArrayOfARN or another ArrayOf type (aws:TagKeys, aws:CalledVia,
+// lambda:SubnetIds, ...). A key the catalog does not know is single-valued.
+func multiValued(key string) bool {
+	k := catalog.Load().ConditionKey(key)
+	return k != nil && k.MultiValued()
 }
-
-// multiValued reports whether a condition key is multivalued by definition.
-func multiValued(key string) bool { return multiValuedKeys[strings.ToLower(key)] }

@@ -292,3 +292,21 @@ func TestContext(t *testing.T) {
 		t.Error("Reset left keys")
 	}
 }
+
+func TestMatchAction(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, action string
+		want            bool
+	}{
+		{"s3:Get*", "s3:GetObject", true},
+		{"S3:get*", "s3:GetObject", true},
+		{"iam:?etRole", "iam:GetRole", true},
+		{"*", "lambda:InvokeFunction", true},
+		{"s3:Get*", "s3:PutObject", false},
+		{"iam:GetRole", "iam:GetRolePolicy", false},
+	} {
+		if got := MatchAction(tc.pattern, tc.action); got != tc.want {
+			t.Errorf("MatchAction(%q, %q) = %v", tc.pattern, tc.action, got)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/catalog"
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
@@ -93,6 +94,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The service catalog backs condition-key types on every request:
+	// decode it now rather than on the first request.
+	catalog.Load()
 	s := &Server{cfg: cfg, store: st}
 	if err := s.assemble(ctx); err != nil {
 		st.Close()

@@ -373,43 +373,17 @@ func (s *simulation) missing(action string) []string {
 func actionApplies(st policy.Statement, action string) bool {
 	if st.NotAction != nil {
 		for _, a := range st.NotAction {
-			if wildcard(a, action) {
+			if policy.MatchAction(a, action) {
 				return false
 			}
 		}
 		return true
 	}
 	for _, a := range st.Action {
-		if wildcard(a, action) {
+		if policy.MatchAction(a, action) {
 			return true
 		}
 	}
 	return false
 }
 
-// wildcard matches s against a pattern with * and ?, ignoring case.
-func wildcard(pattern, s string) bool {
-	p, t := strings.ToLower(pattern), strings.ToLower(s)
-	star, mark := -1, 0
-	pi, ti := 0, 0
-	for ti < len(t) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == t[ti]):
-			pi++
-			ti++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, ti
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			ti = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
