@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
 )
@@ -30,26 +31,40 @@ func awsCLI(t *testing.T) string {
 	return ""
 }
 
-// TestScenarios runs every scenarios/*.sh with the real AWS CLI against a
-// fresh rolecall each.
+// TestScenarios runs every scenarios/*.sh with the real AWS CLI, each
+// against a fresh rolecall of its own and in a home directory of its own, so
+// the scenarios run in parallel. A scenario's output is reported in one
+// block, with the scenario's name, when it fails (or with -v).
 func TestScenarios(t *testing.T) {
 	cli := awsCLI(t)
 	scripts, err := filepath.Glob("../../scenarios/[0-9]*.sh")
 	if err != nil || len(scripts) == 0 {
 		t.Fatalf("no scenarios found: %v", err)
 	}
+	// The Lambda scenarios deploy the Go example; build it once, before the
+	// scenarios start.
+	zip := exampleZip(t, goExample)
 	for _, script := range scripts {
 		name := strings.TrimSuffix(filepath.Base(script), ".sh")
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			srv := servertest.Start(t)
-			abs, _ := filepath.Abs(script)
+			abs, err := filepath.Abs(script)
+			if err != nil {
+				t.Fatal(err)
+			}
 			home := t.TempDir()
+			zipPath := filepath.Join(home, "example-go.zip")
+			if err := os.WriteFile(zipPath, zip, 0o644); err != nil {
+				t.Fatal(err)
+			}
 			cmd := exec.Command("bash", abs)
 			cmd.Dir = home
 			root := srv.Root()
 			cmd.Env = []string{
 				"PATH=" + os.Getenv("PATH"),
 				"HOME=" + home,
+				"TMPDIR=" + home,
 				"AWS_CLI=" + cli,
 				"ROLECALL_ENDPOINT=" + srv.Endpoint(),
 				"ROLECALL_REPO=" + filepath.Dir(filepath.Dir(abs)),
@@ -60,19 +75,18 @@ func TestScenarios(t *testing.T) {
 				"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"),
 				"AWS_PAGER=",
 				"AWS_MAX_ATTEMPTS=1",
+				"EXAMPLE_GO_ZIP=" + zipPath,
 			}
-			// The Lambda scenarios deploy the Go example; build it once for all.
-			zipPath := filepath.Join(home, "example-go.zip")
-			if err := os.WriteFile(zipPath, exampleZip(t, goExample), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cmd.Env = append(cmd.Env, "EXAMPLE_GO_ZIP="+zipPath)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
-			err := cmd.Run()
-			t.Log(out.String())
+			start := time.Now()
+			err = cmd.Run()
+			took := time.Since(start).Round(time.Millisecond)
 			if err != nil {
-				t.Fatalf("scenario %s failed: %v", name, err)
+				t.Fatalf("scenario %s failed after %v: %v\n--- output of %s ---\n%s--- end of %s ---", name, took, err, name, out.String(), name)
+			}
+			if testing.Verbose() {
+				t.Logf("scenario %s passed in %v\n--- output of %s ---\n%s--- end of %s ---", name, took, name, out.String(), name)
 			}
 		})
 	}
