@@ -185,9 +185,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		return
 	}
 	if sig != nil {
-		if rt.svc != nil && p == nil {
-			// A REST body streams; it is bounded only where the service
-			// reads bodies whole.
+		if p == nil {
+			// A REST body streams, bounded by what the service reads: the
+			// signature check of a body without a declared payload hash
+			// reads it whole.
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody(rt.svc))
 		}
 		body, err := g.verifier.VerifyStream(sig, r, secret)
@@ -216,7 +217,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 // maxBody is the most of a REST body that a service's handlers read; a
 // service whose operations stream (S3) names a large MaxBody.
 func maxBody(svc *api.Service) int64 {
-	if svc.MaxBody > 0 {
+	if svc != nil && svc.MaxBody > 0 {
 		return svc.MaxBody
 	}
 	return api.DefaultMaxBody
