@@ -65,6 +65,14 @@ CREATE INDEX events_principal ON events (principal_arn, time_ms, seq);
 CREATE INDEX events_issuer ON events (issuer_arn, time_ms, seq);
 CREATE INDEX events_category ON events (category, time_ms, seq);
 `,
+	// 3: events know the account they were recorded in (recipientAccountId),
+	// so that each account's event history holds its own events.
+	`
+ALTER TABLE events ADD COLUMN account TEXT NOT NULL DEFAULT '';
+UPDATE events SET account = coalesce(json_extract(CAST(record AS TEXT), '$.recipientAccountId'), '')
+WHERE json_valid(CAST(record AS TEXT));
+CREATE INDEX events_account ON events (account, time_ms, seq);
+`,
 }
 
 // SchemaVersion is the schema version this build reads and writes.
@@ -311,8 +319,8 @@ func (s *SQLite) AppendEvents(ctx context.Context, events []Event) error {
 	}
 	defer tx.Rollback()
 	insEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (id, time_ms, name, source, username, access_key_id, read_only, record,
-		principal_arn, issuer_arn, category, decisions)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		principal_arn, issuer_arn, category, decisions, account)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("store: append event: %w", err)
 	}
@@ -336,7 +344,7 @@ func (s *SQLite) AppendEvents(ctx context.Context, events []Event) error {
 			decisions = e.Decisions
 		}
 		res, err := insEvent.ExecContext(ctx, e.ID, e.Time.UnixMilli(), e.Name, e.Source, e.Username, e.AccessKeyID, ro, e.Record,
-			e.PrincipalARN, e.IssuerARN, category, decisions)
+			e.PrincipalARN, e.IssuerARN, category, decisions, e.Account)
 		if err != nil {
 			return fmt.Errorf("store: append event: %w", err)
 		}
@@ -399,6 +407,10 @@ func (s *SQLite) QueryEvents(ctx context.Context, q EventQuery) ([]Event, string
 		where = append(where, "category = ?")
 		args = append(args, q.Category)
 	}
+	if q.Account != "" {
+		where = append(where, "account = ?")
+		args = append(args, q.Account)
+	}
 	if !q.Start.IsZero() {
 		where = append(where, "time_ms >= ?")
 		args = append(args, q.Start.UnixMilli())
@@ -418,7 +430,7 @@ func (s *SQLite) QueryEvents(ctx context.Context, q EventQuery) ([]Event, string
 		args = append(args, tm, tm, sq)
 	}
 	query := `SELECT seq, id, time_ms, name, source, username, access_key_id, read_only, record,
-		principal_arn, issuer_arn, category, decisions FROM events`
+		principal_arn, issuer_arn, category, decisions, account FROM events`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -441,7 +453,7 @@ func (s *SQLite) QueryEvents(ctx context.Context, q EventQuery) ([]Event, string
 		var seq, ms int64
 		var ro int
 		if err := rows.Scan(&seq, &e.ID, &ms, &e.Name, &e.Source, &e.Username, &e.AccessKeyID, &ro, &e.Record,
-			&e.PrincipalARN, &e.IssuerARN, &e.Category, &e.Decisions); err != nil {
+			&e.PrincipalARN, &e.IssuerARN, &e.Category, &e.Decisions, &e.Account); err != nil {
 			return nil, "", fmt.Errorf("store: query events: %w", err)
 		}
 		e.Time = time.UnixMilli(ms).UTC()

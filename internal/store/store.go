@@ -68,6 +68,8 @@ type Event struct {
 	// Category is the event's CloudTrail category: CategoryManagement (also
 	// when empty on append) or CategoryData.
 	Category string
+	// Account is the account the event was recorded in (recipientAccountId).
+	Account string
 	// Record is the full CloudTrail record as JSON.
 	Record []byte
 	// Decisions is the JSON of the authorization decisions the call made.
@@ -101,9 +103,11 @@ type EventQuery struct {
 	PrincipalARN string
 	// Category selects events of one category ("" selects all).
 	Category string
-	Start    time.Time // zero: unbounded
-	End      time.Time // zero: unbounded
-	Limit    int
+	// Account selects the events recorded in one account ("" selects all).
+	Account string
+	Start   time.Time // zero: unbounded
+	End     time.Time // zero: unbounded
+	Limit   int
 	// Cursor continues a previous query (the token QueryEvents returned).
 	Cursor string
 }

@@ -239,6 +239,7 @@ func (e *Entry) event() (store.Event, error) {
 		Username: Username(e.Principal),
 		ReadOnly: e.ReadOnly,
 		Category: string(e.category()),
+		Account:  e.Account,
 		Record:   b,
 	}
 	if e.Principal != nil {

@@ -101,7 +101,7 @@ func (h *handler) lookupEvents(c *api.Call) (any, error) {
 		return nil, err
 	}
 	c.Trail.RequestParameters = requestParameters(&in)
-	q, err := query(&in)
+	q, err := query(&in, c.Account)
 	if err != nil {
 		return nil, err
 	}
@@ -153,8 +153,9 @@ func decode(body []byte, v any) error {
 // query validates the request and turns it into a store query. Event
 // history holds management events only, as AWS's does: data events are
 // recorded all the same, and read from the store or with `rolecall trail`.
-func query(in *lookupEventsInput) (store.EventQuery, error) {
-	q := store.EventQuery{Category: store.CategoryManagement}
+// Each account's event history holds the events recorded in it.
+func query(in *lookupEventsInput, account string) (store.EventQuery, error) {
+	q := store.EventQuery{Category: store.CategoryManagement, Account: account}
 	switch n := len(in.LookupAttributes); {
 	case n > 1:
 		return q, lookupErr("You cannot specify more than one lookup attribute.")
@@ -234,7 +235,7 @@ func decodeToken(tok string, q store.EventQuery) (string, bool) {
 
 func fingerprint(q store.EventQuery) string {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%d", q.Attribute, q.Value, q.Category, unixMilli(q.Start), unixMilli(q.End))
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%d", q.Attribute, q.Value, q.Category, q.Account, unixMilli(q.Start), unixMilli(q.End))
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 

@@ -410,3 +410,18 @@ func wantCode(t *testing.T, err error, code string) {
 		t.Errorf("error = %v, want %s", err, code)
 	}
 }
+
+// Each account's event history holds the events recorded in it.
+func TestLookupEventsByAccount(t *testing.T) {
+	f := newFixture(t)
+	other := &api.Principal{Type: api.Root, Account: "210987654321", ARN: "arn:aws:iam::210987654321:root"}
+	f.rec.Record(trail.Entry{Service: lambdaSvc, Operation: "Mine", Principal: alice, Account: acct})
+	f.rec.Record(trail.Entry{Service: lambdaSvc, Operation: "Theirs", Principal: other, Account: "210987654321"})
+	out, err := f.lookup(t, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(out); len(got) != 1 || got[0] != "Mine" {
+		t.Errorf("events of %s = %v", acct, got)
+	}
+}

@@ -219,9 +219,12 @@ func testEventPrincipals(t *testing.T, st store.Store) {
 		{ID: "m-user", Name: "CreateRole", PrincipalARN: user}, // category left empty: management
 		{ID: "m-role-itself", Name: "GetRole", PrincipalARN: user, Category: store.CategoryManagement,
 			Resources: []store.EventResource{{Type: "AWS::IAM::Role", Name: role}}}, // names the role only as a resource
-		{ID: "anonymous", Name: "GetObject", Category: store.CategoryData},
+		{ID: "anonymous", Name: "GetObject", Category: store.CategoryData, Account: "210987654321"},
 	}
 	for i := range evs {
+		if evs[i].Account == "" {
+			evs[i].Account = "123456789012"
+		}
 		evs[i].Time = base.Add(time.Duration(i) * time.Second)
 		evs[i].Source = "test.amazonaws.com"
 		evs[i].Record = []byte(`{}`)
@@ -258,6 +261,8 @@ func testEventPrincipals(t *testing.T, st store.Store) {
 		{"all three and time", store.EventQuery{PrincipalARN: role, Category: store.CategoryManagement,
 			Attribute: "EventName", Value: "GetRole", Start: base, End: base}, "m-session"},
 		{"time excludes", store.EventQuery{PrincipalARN: session, Start: base.Add(time.Second)}, "d-session"},
+		{"account", store.EventQuery{Account: "210987654321"}, "anonymous"},
+		{"account and category", store.EventQuery{Account: "123456789012", Category: store.CategoryData}, "d-other,d-session"},
 	} {
 		if got := ids(c.q); got != c.want {
 			t.Errorf("%s: got [%s], want [%s]", c.name, got, c.want)
@@ -269,7 +274,7 @@ func testEventPrincipals(t *testing.T, st store.Store) {
 		t.Fatalf("d-session: %+v %v", got, err)
 	}
 	e := got[0]
-	if e.PrincipalARN != session || e.IssuerARN != role || e.Category != store.CategoryData || string(e.Decisions) != decisions {
+	if e.PrincipalARN != session || e.IssuerARN != role || e.Category != store.CategoryData || string(e.Decisions) != decisions || e.Account != "123456789012" {
 		t.Errorf("event fields did not round-trip: %+v", e)
 	}
 	got, _, _ = st.QueryEvents(ctx, store.EventQuery{Attribute: "EventId", Value: "m-user"})
