@@ -5,7 +5,7 @@
 // Usage:
 //
 //	rolecall [flags]
-//	rolecall trail [--principal ARN] [--category Management|Data] [--since T] [--until T] [--limit N] [--decisions]
+//	rolecall trail [--principal ARN] [--account ID] [--category Management|Data] [--since T] [--until T] [--limit N] [--decisions]
 //
 // The first form runs the server. Flags override the environment variables
 // ROLECALL_ADDR, ROLECALL_DATA_DIR, ROLECALL_ACCOUNT_ID and ROLECALL_REGION.

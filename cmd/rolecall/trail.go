@@ -39,6 +39,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dataDir := fs.String("data-dir", env("ROLECALL_DATA_DIR", defaultDataDir()), "data directory")
 	principal := fs.String("principal", "", "only the calls of this principal `ARN`; a role's ARN also selects its sessions' calls")
 	category := fs.String("category", "", "only events of this category: Management or Data")
+	account := fs.String("account", "", "only events recorded in this account `ID`")
 	since := fs.String("since", "", "only events at or after this `time` (RFC 3339, or a duration before now such as 1h)")
 	until := fs.String("until", "", "only events at or before this `time` (RFC 3339, or a duration before now)")
 	limit := fs.Int("limit", 0, "print at most this many events (0: all)")
@@ -50,7 +51,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("trail: unexpected argument %q", fs.Arg(0))
 	}
 	now := time.Now()
-	q := store.EventQuery{PrincipalARN: *principal, Limit: trailPage}
+	q := store.EventQuery{PrincipalARN: *principal, Account: *account, Limit: trailPage}
 	switch strings.ToLower(*category) {
 	case "":
 	case "management":
