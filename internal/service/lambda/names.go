@@ -1,6 +1,7 @@
 package lambda
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -190,4 +191,10 @@ func cutKey(k string) (account, name, rest string) {
 	account, r, _ := strings.Cut(k, "/")
 	name, rest, _ = strings.Cut(r, "/")
 	return account, name, rest
+}
+
+// isNotFound reports whether err is Lambda's ResourceNotFoundException.
+func isNotFound(err error) bool {
+	var e *api.Error
+	return errors.As(err, &e) && e.Code == "ResourceNotFoundException"
 }

@@ -120,7 +120,15 @@ func (l *Lambda) functionResource(c *api.Call) (api.Resource, error) {
 	if err != nil {
 		return api.Resource{}, err
 	}
-	return api.Resource{ARN: ref.qualifiedARN(), Type: resourceType, Policy: p}, nil
+	res := api.Resource{ARN: ref.qualifiedARN(), Type: resourceType, Policy: p}
+	// aws:ResourceTag/* are the function's tags; a function that does not
+	// exist has none, and the handler answers for it.
+	if f, err := l.load(c.Context, l.cfg.Store, ref); err == nil {
+		res.Tags = f.Tags
+	} else if !isNotFound(err) {
+		return api.Resource{}, err
+	}
+	return res, nil
 }
 
 // createConditions are CreateFunction's condition keys: the VPC settings
