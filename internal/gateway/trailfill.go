@@ -30,6 +30,11 @@ func fillTrail(c *api.Call, out any) {
 	}
 }
 
+// maxTrailBody bounds the JSON body whose members are recorded as
+// requestParameters; a larger body (a deployment package) is not parsed
+// again for the trail.
+const maxTrailBody = 100 << 10
+
 // queryControl are the query parameters that are not the operation's input.
 var queryControl = map[string]bool{"Action": true, "Version": true}
 
@@ -54,7 +59,7 @@ func requestParameters(c *api.Call) map[string]any {
 				m[lowerFirst(k)] = v[0]
 			}
 		}
-		if body, err := c.Payload(); err == nil && len(body) > 0 && body[0] == '{' {
+		if body, err := c.Payload(); err == nil && len(body) > 0 && len(body) <= maxTrailBody && body[0] == '{' {
 			var doc map[string]any
 			if json.Unmarshal(body, &doc) == nil {
 				for k, v := range doc {

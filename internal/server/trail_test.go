@@ -12,6 +12,8 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
+	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/trail"
 )
 
 // A role's management events are found by its ARN, with the parameters,
@@ -67,6 +69,20 @@ func TestTrailByRoleResource(t *testing.T) {
 	ap, _ := attach["requestParameters"].(map[string]any)
 	if ap["policyArn"] != "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole" {
 		t.Errorf("AttachRolePolicy requestParameters = %v", ap)
+	}
+
+	// Beside the record, the trail keeps the authorization decision.
+	if err := srv.Recorder().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := srv.Recorder().Store().QueryEvents(ctx, store.EventQuery{Attribute: "EventName", Value: "CreateRole",
+		PrincipalARN: "arn:aws:iam::123456789012:root", Limit: 10})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("CreateRole events of root: %v %v", len(evs), err)
+	}
+	ds, err := trail.Decisions(evs[0])
+	if err != nil || len(ds) != 1 || ds[0].Action != "iam:CreateRole" || ds[0].Resource != "arn:aws:iam::123456789012:role/r1" || ds[0].Decision != "Allow" {
+		t.Errorf("CreateRole decisions = %+v, %v", ds, err)
 	}
 }
 
