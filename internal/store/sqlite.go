@@ -63,7 +63,6 @@ UPDATE events SET
 WHERE json_valid(CAST(record AS TEXT));
 CREATE INDEX events_principal ON events (principal_arn, time_ms, seq);
 CREATE INDEX events_issuer ON events (issuer_arn, time_ms, seq);
-CREATE INDEX events_category ON events (category, time_ms, seq);
 `,
 	// 3: events know the account they were recorded in (recipientAccountId),
 	// so that each account's event history holds its own events.
@@ -71,7 +70,6 @@ CREATE INDEX events_category ON events (category, time_ms, seq);
 ALTER TABLE events ADD COLUMN account TEXT NOT NULL DEFAULT '';
 UPDATE events SET account = coalesce(json_extract(CAST(record AS TEXT), '$.recipientAccountId'), '')
 WHERE json_valid(CAST(record AS TEXT));
-CREATE INDEX events_account ON events (account, time_ms, seq);
 `,
 }
 
@@ -137,7 +135,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(10000)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

@@ -184,7 +184,8 @@ func identity(p *api.Principal, invokedBy string) *userIdentity {
 
 // event turns an entry into the stored event and its CloudTrail record.
 func (e *Entry) event() (store.Event, error) {
-	id, err := uuid.NewRandom()
+	// Time-ordered ids (UUID version 7) keep the event-id index append-only.
+	id, err := uuid.NewV7()
 	if err != nil {
 		return store.Event{}, fmt.Errorf("trail: event id: %w", err)
 	}

@@ -47,7 +47,7 @@ func (o Options) withDefaults() Options {
 		o.QueueSize = 65536
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 256
+		o.BatchSize = 2048
 	}
 	if o.Wait <= 0 {
 		o.Wait = 2 * time.Second
