@@ -6,6 +6,7 @@
 //
 //	rolecall [flags]
 //	rolecall trail [--principal ARN] [--account ID] [--category Management|Data] [--since T] [--until T] [--limit N] [--decisions]
+//	rolecall policy lint [--type identity|resource|trust|scp|session|boundary] FILE
 //
 // The first form runs the server. Flags override the environment variables
 // ROLECALL_ADDR, ROLECALL_DATA_DIR, ROLECALL_ACCOUNT_ID and ROLECALL_REGION.
@@ -16,6 +17,9 @@
 // first as JSON lines, one CloudTrail record a line; --decisions adds the
 // authorization decisions each call made. It reads the data directory
 // (--data-dir, ROLECALL_DATA_DIR) and can run beside a running server.
+//
+// The policy lint verb checks a policy document against IAM's grammar and
+// the catalog of AWS services' actions and condition keys.
 package main
 
 import (
@@ -49,6 +53,9 @@ func env(name, def string) string {
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "trail" {
 		return runTrail(context.Background(), args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "policy" {
+		return runPolicy(args[1:], os.Stdin, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("rolecall", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/policy/lint"
+)
+
+const policyUsage = `Usage: rolecall policy lint [--type KIND] FILE
+
+Checks a policy document (FILE, or - for standard input) as IAM writes it,
+then against the catalog of AWS services: actions and service prefixes that
+do not exist, condition keys that do not exist, and condition keys that none
+of a statement's actions supports. Findings are printed one a line; the exit
+status is 1 when the document is malformed or a finding is an error.
+
+KIND is identity (the default), resource, trust, scp, session or boundary.
+`
+
+// policyKinds maps --type to the policy kind it is parsed as.
+var policyKinds = map[string]policy.Kind{
+	"identity": policy.Identity,
+	"resource": policy.Resource,
+	"trust":    policy.Trust,
+	"scp":      policy.SCP,
+	"session":  policy.Session,
+	"boundary": policy.Boundary,
+}
+
+// errFindings reports that lint found errors; the findings are printed.
+var errFindings = errors.New("the policy has errors")
+
+func runPolicy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "lint" {
+		fmt.Fprint(stderr, policyUsage)
+		return errors.New("policy: want the lint subcommand")
+	}
+	fs := flag.NewFlagSet("rolecall policy lint", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, policyUsage) }
+	typ := fs.String("type", "identity", "policy `kind`: identity, resource, trust, scp, session or boundary")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	kind, ok := policyKinds[*typ]
+	if !ok {
+		return fmt.Errorf("policy lint: unknown --type %q", *typ)
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("policy lint: want one FILE")
+	}
+	var doc []byte
+	var err error
+	if name := fs.Arg(0); name == "-" {
+		doc, err = io.ReadAll(stdin)
+	} else {
+		doc, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return fmt.Errorf("policy lint: %w", err)
+	}
+	p, err := policy.Parse(string(doc), kind)
+	if err != nil {
+		return fmt.Errorf("policy lint: %w", err)
+	}
+	failed := false
+	for _, f := range lint.Policy(p) {
+		fmt.Fprintln(stdout, f)
+		failed = failed || f.Type == lint.Error
+	}
+	if failed {
+		return errFindings
+	}
+	return nil
+}
