@@ -236,3 +236,56 @@ func TestUnservedOperationsNameThemselves(t *testing.T) {
 		})
 	}
 }
+
+// One service answers each request in the protocol it was written in: SQS's
+// JSON 1.0 and query protocols, Kinesis's JSON 1.1 and CBOR.
+func TestProtocolPerRequest(t *testing.T) {
+	g, _ := newTestGateway(t)
+	type listInput struct {
+		QueueNamePrefix string `json:"QueueNamePrefix"`
+	}
+	type listOutput struct {
+		QueueUrls []string `json:"QueueUrls" xml:"QueueUrl"`
+	}
+	list := &api.Operation{Name: "ListQueues", Handle: func(c *api.Call) (any, error) {
+		var in listInput
+		if err := c.Decode(&in); err != nil {
+			return nil, err
+		}
+		return &listOutput{QueueUrls: []string{"http://localhost/123456789012/" + in.QueueNamePrefix + "-1"}}, nil
+	}}
+	g.Register(&api.Service{Name: "sqs", Protocols: []string{"awsJson1_0", "awsQuery"}, TargetPrefix: "AmazonSQS",
+		APIVersion: "2012-11-05", XMLNamespace: "http://queue.amazonaws.com/doc/2012-11-05/",
+		Operations: map[string]*api.Operation{"ListQueues": list}})
+	g.Register(&api.Service{Name: "kinesis", Protocols: []string{"awsJson1_1", "awsCbor1_1"}, TargetPrefix: "Kinesis_20131202",
+		Operations: map[string]*api.Operation{"ListQueues": list}})
+	creds := sigv4.Credentials{AccessKeyID: exampleKey, SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+	for _, tc := range []struct {
+		name, service, target, contentType, body string
+		wantType, want                           string
+	}{
+		{"JSON 1.0", "sqs", "AmazonSQS.ListQueues", "application/x-amz-json-1.0", `{"QueueNamePrefix":"jobs"}`,
+			"application/x-amz-json-1.0", `{"QueueUrls":["http://localhost/123456789012/jobs-1"]}`},
+		{"query", "sqs", "", "application/x-www-form-urlencoded", "Action=ListQueues&Version=2012-11-05&QueueNamePrefix=jobs",
+			"text/xml", `<ListQueuesResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><ListQueuesResult><QueueUrl>http://localhost/123456789012/jobs-1</QueueUrl></ListQueuesResult>`},
+		// {"QueueNamePrefix": "jobs"} and its answer, in CBOR.
+		{"CBOR", "kinesis", "Kinesis_20131202.ListQueues", "application/x-amz-cbor-1.1", "\xa1\x6fQueueNamePrefix\x64jobs",
+			"application/x-amz-cbor-1.1", "\xa1\x69QueueUrls\x81\x78\x24http://localhost/123456789012/jobs-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "http://localhost/", strings.NewReader(tc.body))
+			r.Header.Set("Content-Type", tc.contentType)
+			if tc.target != "" {
+				r.Header.Set("X-Amz-Target", tc.target)
+			}
+			if err := sigv4.Sign(r, []byte(tc.body), creds, "us-east-1", tc.service, exampleTime); err != nil {
+				t.Fatal(err)
+			}
+			w := httptest.NewRecorder()
+			g.ServeHTTP(w, r)
+			if w.Code != 200 || w.Header().Get("Content-Type") != tc.wantType || !strings.Contains(w.Body.String(), tc.want) {
+				t.Errorf("%d %s %q", w.Code, w.Header().Get("Content-Type"), w.Body)
+			}
+		})
+	}
+}
