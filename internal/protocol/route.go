@@ -48,9 +48,10 @@ func Compile(method, uri string, query ...string) Pattern {
 func (p Pattern) Specificity() int {
 	n := len(p.query) * 100
 	for _, s := range p.segments {
-		if !strings.HasPrefix(s, "{") {
+		switch {
+		case !strings.HasPrefix(s, "{"):
 			n += 2
-		} else if !strings.HasSuffix(s, "+}") {
+		case !strings.HasSuffix(s, "+}"):
 			n++
 		}
 	}
@@ -78,7 +79,8 @@ func (p Pattern) MatchPath(escapedPath string, query url.Values) (map[string]str
 		pp[name] = v
 	}
 	for i, s := range p.segments {
-		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "+}") {
+		label := len(s) >= 3 && s[0] == '{' && s[len(s)-1] == '}'
+		if label && len(s) >= 4 && s[len(s)-2] == '+' {
 			if i >= len(segs) {
 				return nil, false
 			}
@@ -92,7 +94,7 @@ func (p Pattern) MatchPath(escapedPath string, query url.Values) (map[string]str
 		if i >= len(segs) {
 			return nil, false
 		}
-		if strings.HasPrefix(s, "{") {
+		if label {
 			v, err := url.PathUnescape(segs[i])
 			if err != nil || v == "" {
 				return nil, false
