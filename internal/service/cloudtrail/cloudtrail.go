@@ -28,15 +28,14 @@ const maxResults = 50
 // flush rec first, so a call made just before shows up.
 func New(rec *trail.Recorder) *api.Service {
 	h := &handler{rec: rec}
-	return &api.Service{
+	return api.NewService(api.Service{
 		Name:         "cloudtrail",
 		EventSource:  "cloudtrail.amazonaws.com",
 		Protocols:    []string{"awsJson1_1"},
 		TargetPrefix: TargetPrefix,
-		Operations: map[string]*api.Operation{
-			"LookupEvents": {Name: "LookupEvents", Action: "cloudtrail:LookupEvents", ReadOnly: true, Handle: h.lookupEvents},
-		},
-	}
+	}, []*api.Operation{
+		{Name: "LookupEvents", Action: "cloudtrail:LookupEvents", ReadOnly: true, Handle: h.lookupEvents},
+	}...)
 }
 
 type handler struct {

@@ -386,4 +386,3 @@ func actionApplies(st policy.Statement, action string) bool {
 	}
 	return false
 }
-

@@ -47,49 +47,29 @@ const (
 	onARN                        // the request's resourceArn
 )
 
-type opSpec struct {
-	name     string
-	readOnly bool
-	resource resourceKind
-	handle   func(l *Logs, c *api.Call) (any, error)
-}
-
-var ops = []opSpec{
-	{"CreateLogGroup", false, onGroup, (*Logs).createLogGroup},
-	{"DeleteLogGroup", false, onGroup, (*Logs).deleteLogGroup},
-	{"DescribeLogGroups", true, onGroups, (*Logs).describeLogGroups},
-	{"PutRetentionPolicy", false, onGroup, (*Logs).putRetentionPolicy},
-	{"DeleteRetentionPolicy", false, onGroup, (*Logs).deleteRetentionPolicy},
-	{"CreateLogStream", false, onStream, (*Logs).createLogStream},
-	{"DeleteLogStream", false, onStream, (*Logs).deleteLogStream},
-	{"DescribeLogStreams", true, onGroup, (*Logs).describeLogStreams},
-	{"PutLogEvents", false, onStream, (*Logs).putLogEvents},
-	{"GetLogEvents", true, onStream, (*Logs).getLogEvents},
-	{"FilterLogEvents", true, onGroup, (*Logs).filterLogEvents},
-	{"TagResource", false, onARN, (*Logs).tagResource},
-	{"UntagResource", false, onARN, (*Logs).untagResource},
-	{"ListTagsForResource", true, onARN, (*Logs).listTagsForResource},
-}
-
 // Service returns the operation table.
 func (l *Logs) Service() *api.Service {
-	s := &api.Service{
+	return api.NewService(api.Service{
 		Name:         "logs",
 		EventSource:  "logs.amazonaws.com",
 		Protocols:    []string{"awsJson1_1"},
 		TargetPrefix: TargetPrefix,
-		Operations:   make(map[string]*api.Operation, len(ops)),
-	}
-	for _, o := range ops {
-		s.Operations[o.name] = &api.Operation{
-			Name:     o.name,
-			Action:   "logs:" + o.name,
-			ReadOnly: o.readOnly,
-			Resource: resourceFunc(o.resource),
-			Handle:   func(c *api.Call) (any, error) { return o.handle(l, c) },
-		}
-	}
-	return s
+	}, []*api.Operation{
+		{Name: "CreateLogGroup", Action: "logs:CreateLogGroup", Resource: resourceFunc(onGroup), Handle: l.createLogGroup},
+		{Name: "DeleteLogGroup", Action: "logs:DeleteLogGroup", Resource: resourceFunc(onGroup), Handle: l.deleteLogGroup},
+		{Name: "DescribeLogGroups", Action: "logs:DescribeLogGroups", ReadOnly: true, Resource: resourceFunc(onGroups), Handle: l.describeLogGroups},
+		{Name: "PutRetentionPolicy", Action: "logs:PutRetentionPolicy", Resource: resourceFunc(onGroup), Handle: l.putRetentionPolicy},
+		{Name: "DeleteRetentionPolicy", Action: "logs:DeleteRetentionPolicy", Resource: resourceFunc(onGroup), Handle: l.deleteRetentionPolicy},
+		{Name: "CreateLogStream", Action: "logs:CreateLogStream", Resource: resourceFunc(onStream), Handle: l.createLogStream},
+		{Name: "DeleteLogStream", Action: "logs:DeleteLogStream", Resource: resourceFunc(onStream), Handle: l.deleteLogStream},
+		{Name: "DescribeLogStreams", Action: "logs:DescribeLogStreams", ReadOnly: true, Resource: resourceFunc(onGroup), Handle: l.describeLogStreams},
+		{Name: "PutLogEvents", Action: "logs:PutLogEvents", Resource: resourceFunc(onStream), Handle: l.putLogEvents},
+		{Name: "GetLogEvents", Action: "logs:GetLogEvents", ReadOnly: true, Resource: resourceFunc(onStream), Handle: l.getLogEvents},
+		{Name: "FilterLogEvents", Action: "logs:FilterLogEvents", ReadOnly: true, Resource: resourceFunc(onGroup), Handle: l.filterLogEvents},
+		{Name: "TagResource", Action: "logs:TagResource", Resource: resourceFunc(onARN), Handle: l.tagResource},
+		{Name: "UntagResource", Action: "logs:UntagResource", Resource: resourceFunc(onARN), Handle: l.untagResource},
+		{Name: "ListTagsForResource", Action: "logs:ListTagsForResource", ReadOnly: true, Resource: resourceFunc(onARN), Handle: l.listTagsForResource},
+	}...)
 }
 
 // target holds the request members that name the resource.
