@@ -4,10 +4,8 @@ package cloudtrail
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"strconv"
 	"strings"
@@ -206,19 +204,15 @@ func epoch(sec float64) time.Time {
 	return time.UnixMilli(int64(ms)).UTC()
 }
 
-// A NextToken is the store cursor bound to the query it continues, so it is
-// refused with other filters.
+// A NextToken is the store cursor (an api page token) bound to the query
+// it continues, so it is refused with other filters.
 func encodeToken(cursor string, q store.EventQuery) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(fingerprint(q) + ":" + cursor))
+	return api.EncodeToken(tokenScope(q), cursor)
 }
 
 func decodeToken(tok string, q store.EventQuery) (string, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return "", false
-	}
-	fp, cur, ok := strings.Cut(string(b), ":")
-	if !ok || fp != fingerprint(q) || cur == "" {
+	cur, ok := api.DecodeToken(tokenScope(q), tok)
+	if !ok {
 		return "", false
 	}
 	t, seq, ok := strings.Cut(cur, ".")
@@ -231,10 +225,10 @@ func decodeToken(tok string, q store.EventQuery) (string, bool) {
 	return cur, true
 }
 
-func fingerprint(q store.EventQuery) string {
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%d", q.Attribute, q.Value, q.Category, unixMilli(q.Start), unixMilli(q.End))
-	return strconv.FormatUint(h.Sum64(), 36)
+// tokenScope is the query a token continues: its filters, not its limit.
+func tokenScope(q store.EventQuery) string {
+	return api.TokenScope("LookupEvents", q.Attribute, q.Value, q.Category,
+		strconv.FormatInt(unixMilli(q.Start), 10), strconv.FormatInt(unixMilli(q.End), 10))
 }
 
 func unixMilli(t time.Time) int64 {

@@ -3,7 +3,6 @@
 package logs
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -226,15 +225,14 @@ func checkLimit(limit *int, max int) (int, error) {
 	return *limit, nil
 }
 
-// Paging tokens are opaque to clients: base64 of an internal position.
-func encodeToken(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-func decodeToken(tok string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(b) == 0 {
+// decodeToken returns the position a nextToken of the listing of scope
+// continues (api.DecodeToken), or CloudWatch Logs' error for a bad token.
+func decodeToken(scope, tok string) (string, error) {
+	pos, ok := api.DecodeToken(scope, tok)
+	if !ok || pos == "" {
 		return "", badToken()
 	}
-	return string(b), nil
+	return pos, nil
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

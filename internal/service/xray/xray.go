@@ -5,7 +5,6 @@
 package xray
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -104,15 +103,14 @@ type epoch float64
 
 func toEpoch(t time.Time) epoch { return epoch(float64(t.UnixMilli()) / 1e3) }
 
-// Paging tokens are opaque to clients: base64 of an internal position.
-func encodeToken(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-func decodeToken(tok string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(b) == 0 {
+// decodeToken returns the position a NextToken of the listing of scope
+// continues (api.DecodeToken), or X-Ray's error for a bad token.
+func decodeToken(scope, tok string) (string, error) {
+	pos, ok := api.DecodeToken(scope, tok)
+	if !ok || pos == "" {
 		return "", badToken()
 	}
-	return string(b), nil
+	return pos, nil
 }
 
 func internal(op string, err error) error { return fmt.Errorf("xray: %s: %w", op, err) }
