@@ -35,6 +35,7 @@ type Service struct {
 	// Operations by name.
 	Operations map[string]*Operation
 	// Routes map REST requests to operations (restJson1/restXml only).
+	// NewService derives them from the operations' HTTP bindings.
 	Routes []Route
 	// Hosts are the virtual-host suffixes of a REST service whose first
 	// host label names a resource (S3's "bucket.localhost"); the label is
@@ -92,6 +93,8 @@ type Operation struct {
 	ReadOnly bool
 	// Category is the trail's eventCategory; "" means Management.
 	Category Category
+	// HTTP is the operation's REST binding (restJson1/restXml only).
+	HTTP HTTP
 	// SuccessStatus is the HTTP status of a success for REST protocols (default 200).
 	SuccessStatus int
 	// Streaming operations read Call.Body themselves (S3 PutObject): the

@@ -4,10 +4,8 @@ package cloudtrail
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"strconv"
 	"strings"
@@ -28,15 +26,14 @@ const maxResults = 50
 // flush rec first, so a call made just before shows up.
 func New(rec *trail.Recorder) *api.Service {
 	h := &handler{rec: rec}
-	return &api.Service{
+	return api.NewService(api.Service{
 		Name:         "cloudtrail",
 		EventSource:  "cloudtrail.amazonaws.com",
 		Protocols:    []string{"awsJson1_1"},
 		TargetPrefix: TargetPrefix,
-		Operations: map[string]*api.Operation{
-			"LookupEvents": {Name: "LookupEvents", Action: "cloudtrail:LookupEvents", ReadOnly: true, Handle: h.lookupEvents},
-		},
-	}
+	}, []*api.Operation{
+		{Name: "LookupEvents", Action: "cloudtrail:LookupEvents", ReadOnly: true, Handle: h.lookupEvents},
+	}...)
 }
 
 type handler struct {
@@ -208,19 +205,15 @@ func epoch(sec float64) time.Time {
 	return time.UnixMilli(int64(ms)).UTC()
 }
 
-// A NextToken is the store cursor bound to the query it continues, so it is
-// refused with other filters.
+// A NextToken is the store cursor (an api page token) bound to the query
+// it continues, so it is refused with other filters.
 func encodeToken(cursor string, q store.EventQuery) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(fingerprint(q) + ":" + cursor))
+	return api.EncodeToken(tokenScope(q), cursor)
 }
 
 func decodeToken(tok string, q store.EventQuery) (string, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return "", false
-	}
-	fp, cur, ok := strings.Cut(string(b), ":")
-	if !ok || fp != fingerprint(q) || cur == "" {
+	cur, ok := api.DecodeToken(tokenScope(q), tok)
+	if !ok {
 		return "", false
 	}
 	t, seq, ok := strings.Cut(cur, ".")
@@ -233,10 +226,10 @@ func decodeToken(tok string, q store.EventQuery) (string, bool) {
 	return cur, true
 }
 
-func fingerprint(q store.EventQuery) string {
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%d", q.Attribute, q.Value, q.Category, q.Account, unixMilli(q.Start), unixMilli(q.End))
-	return strconv.FormatUint(h.Sum64(), 36)
+// tokenScope is the query a token continues: its filters, not its limit.
+func tokenScope(q store.EventQuery) string {
+	return api.TokenScope("LookupEvents", q.Attribute, q.Value, q.Category, q.Account,
+		strconv.FormatInt(unixMilli(q.Start), 10), strconv.FormatInt(unixMilli(q.End), 10))
 }
 
 func unixMilli(t time.Time) int64 {

@@ -1,7 +1,6 @@
 package cloudtrail
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/api/apitest"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/trail"
 )
@@ -31,6 +31,7 @@ var (
 type fixture struct {
 	rec *trail.Recorder
 	svc *api.Service
+	run *apitest.Fixture
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -45,28 +46,22 @@ func newFixture(t *testing.T) *fixture {
 		rec.Close(ctx)
 		st.Close()
 	})
-	return &fixture{rec: rec, svc: New(rec)}
+	svc := New(rec)
+	run := apitest.New(t, svc)
+	run.Account = acct
+	return &fixture{rec: rec, svc: svc, run: run}
 }
 
 // lookup runs LookupEvents with a JSON request body.
 func (f *fixture) lookup(t *testing.T, body string) (*LookupEventsOutput, error) {
 	t.Helper()
-	op := f.svc.Operations["LookupEvents"]
-	c := &api.Call{Context: context.Background(), Body: bytes.NewReader([]byte(body)), Service: f.svc, Operation: op,
-		Principal: alice, Account: acct, Region: "us-east-1", Time: time.Now()}
-	out, err := op.Handle(c)
-	if err != nil {
-		return nil, err
+	r := f.run.Run("LookupEvents", apitest.Request{Body: []byte(body), Principal: alice})
+	if r.Err != nil {
+		return nil, r.Err
 	}
 	// Round-trip through JSON as the gateway would.
-	b, err := json.Marshal(out)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var res LookupEventsOutput
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
+	f.run.Decode(r.Output, &res)
 	return &res, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/api/apitest"
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -72,20 +73,12 @@ func (f *fixture) callAs(p *api.Principal, op string, kv ...string) (string, err
 	if o.Action != "iam:"+op {
 		f.t.Fatalf("%s: action %q", op, o.Action)
 	}
-	account := testAccount
-	if p != nil && p.Account != "" {
-		account = p.Account // the gateway acts in the caller's account
-	}
-	c := &api.Call{
-		Context: context.Background(), Params: params(kv...), Service: f.svc, Operation: o,
-		Principal: p, Account: account, Region: "us-east-1", RequestID: "req", Time: time.Now(),
-	}
-	if o.Resource != nil {
-		if _, err := o.Resource(c); err != nil {
-			f.t.Fatalf("%s: resource: %v", op, err)
-		}
-	}
-	out, err := o.Handle(c)
+	fx := apitest.New(f.t, f.svc)
+	fx.Account = testAccount // a request acts in the caller's account, as the gateway does
+	c := fx.Call(op, apitest.Request{Params: params(kv...), Principal: p})
+	c.Principal = p
+	r := fx.Do(c)
+	out, err := r.Output, r.Err
 	if err != nil {
 		var se *api.Error
 		if !errors.As(err, &se) {

@@ -90,36 +90,14 @@ func New(ctx context.Context, cfg Config) (*IAM, error) {
 
 // Service returns the operation table.
 func (i *IAM) Service() *api.Service {
-	ops := make(map[string]*api.Operation, len(operations))
-	for _, o := range operations {
-		h, res := o.handle, o.resource
-		op := &api.Operation{
-			Name:     o.name,
-			Action:   "iam:" + o.name,
-			ReadOnly: o.readOnly,
-			Handle:   func(c *api.Call) (any, error) { return h(i.in(c.Account), c) },
-		}
-		if res != nil {
-			op.Resource = func(c *api.Call) (api.Resource, error) { return res(i.in(c.Account), c) }
-			op.Conditions = func(c *api.Call, keys api.Keys) {
-				// The resource is looked up again: it is cached.
-				r, _ := res(i.in(c.Account), c)
-				conditions(c, r, keys)
-			}
-		} else {
-			op.Conditions = func(c *api.Call, keys api.Keys) { conditions(c, api.Resource{}, keys) }
-		}
-		ops[o.name] = op
-	}
-	return &api.Service{
+	return api.NewService(api.Service{
 		Name:         "iam",
 		EventSource:  "iam.amazonaws.com",
 		Protocols:    []string{"awsQuery"},
 		APIVersion:   "2010-05-08",
 		XMLNamespace: Namespace,
-		Operations:   ops,
 		Global:       true,
-	}
+	}, i.operations()...)
 }
 
 // in returns the view of account; "" means the default account.

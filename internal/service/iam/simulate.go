@@ -258,7 +258,7 @@ func simulateCustomPolicy(i *IAM, c *api.Call) (any, error) {
 }
 
 // run evaluates every action on every resource.
-func (s *simulation) run(i *IAM, marker string, max int) (any, error) {
+func (s *simulation) run(i *IAM, marker pageMarker, max int) (any, error) {
 	byID := make(map[string]*simPolicy)
 	var in policy.SetInput
 	for k := range s.identity {
@@ -386,4 +386,3 @@ func actionApplies(st policy.Statement, action string) bool {
 	}
 	return false
 }
-

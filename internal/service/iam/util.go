@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,29 +112,45 @@ func encodeDocument(doc string) string {
 	return b.String()
 }
 
+// pageMarker is a request's Marker with the scope of the listing it
+// continues: the operation and every parameter but the paging ones, so a
+// Marker is refused by another query. Markers are api page tokens.
+type pageMarker struct{ scope, token string }
+
+// newMarker returns the Marker token of a request with parameters v.
+func newMarker(v url.Values, token string) pageMarker {
+	filters := url.Values{}
+	for k, vs := range v {
+		if k != "Marker" && k != "MaxItems" && k != "Version" && !strings.HasPrefix(k, "X-Amz-") {
+			filters[k] = vs
+		}
+	}
+	return pageMarker{scope: api.TokenScope("iam", filters.Encode()), token: token}
+}
+
 // paginate returns the items after marker, at most max of them, sorted by
 // key, and the marker of the next page.
-func paginate[T any](items []T, key func(T) string, marker string, max int) ([]T, page, error) {
+func paginate[T any](items []T, key func(T) string, marker pageMarker, max int) ([]T, page, error) {
 	sort.SliceStable(items, func(a, b int) bool { return key(items[a]) < key(items[b]) })
 	start := 0
-	if marker != "" {
-		after, err := base64.RawURLEncoding.DecodeString(marker)
-		if err != nil {
+	if marker.token != "" {
+		after, ok := api.DecodeToken(marker.scope, marker.token)
+		if !ok {
 			return nil, page{}, invalidInput("Invalid Marker.")
 		}
-		start = sort.Search(len(items), func(k int) bool { return key(items[k]) > string(after) })
+		start = sort.Search(len(items), func(k int) bool { return key(items[k]) > after })
 	}
 	items = items[start:]
 	if len(items) <= max {
 		return items, page{}, nil
 	}
 	items = items[:max]
-	next := base64.RawURLEncoding.EncodeToString([]byte(key(items[max-1])))
+	next := api.EncodeToken(marker.scope, key(items[max-1]))
 	return items, page{IsTruncated: true, Marker: next}, nil
 }
 
 // pageList pages items as paginate does and renders the page.
-func pageList[T, X any](items []T, key func(T) string, marker string, max int, render func(T) X) (list[X], page, error) {
+func pageList[T, X any](items []T, key func(T) string, marker pageMarker, max int, render func(T) X) (list[X], page, error) {
 	got, pg, err := paginate(items, key, marker, max)
 	if err != nil {
 		return nil, page{}, err
@@ -156,7 +173,7 @@ func (x indexed[T]) value() T    { return x.v }
 
 // pageInOrder pages items in the order they are given; the marker is a
 // position.
-func pageInOrder[T any](items []T, marker string, max int) (list[T], page, error) {
+func pageInOrder[T any](items []T, marker pageMarker, max int) (list[T], page, error) {
 	ordered := make([]indexed[T], len(items))
 	for n, v := range items {
 		ordered[n] = indexed[T]{n, v}

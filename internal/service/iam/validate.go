@@ -193,8 +193,8 @@ func (f *form) tags(name string) []Tag {
 }
 
 // paging returns Marker and MaxItems (default 100).
-func (f *form) paging() (marker string, maxItems int) {
-	marker = f.str("Marker", fMarker, false)
+func (f *form) paging() (marker pageMarker, maxItems int) {
+	marker = newMarker(f.v, f.str("Marker", fMarker, false))
 	maxItems, ok := f.integer("MaxItems", 1, 1000)
 	if !ok {
 		maxItems = defaultMaxItems

@@ -357,8 +357,13 @@ func (l *Lambda) listFunctions(c *api.Call) (any, error) {
 	}
 	prefix := c.Account + "/"
 	after := ""
+	scope := markerScope(c)
 	if m := c.Params.Get("Marker"); m != "" {
-		after = prefix + m
+		name, ok := api.DecodeToken(scope, m)
+		if !ok {
+			return nil, errInvalidParam("Invalid marker: %s", m)
+		}
+		after = prefix + name
 	}
 	items, err := l.cfg.Store.List(c.Context, tableFunctions, prefix, after, max+1)
 	if err != nil {
@@ -367,7 +372,8 @@ func (l *Lambda) listFunctions(c *api.Call) (any, error) {
 	out := &ListFunctionsOutput{Functions: []*FunctionConfiguration{}}
 	for i, it := range items {
 		if i == max {
-			_, out.NextMarker, _ = cutKey(items[i-1].Key)
+			_, name, _ := cutKey(items[i-1].Key)
+			out.NextMarker = api.EncodeToken(scope, name)
 			break
 		}
 		var f function

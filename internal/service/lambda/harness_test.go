@@ -4,10 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/api/apitest"
 	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/service/logs"
 	"github.com/rolecall/rolecall/internal/service/sts"
@@ -171,64 +170,35 @@ type req struct {
 // call builds the call of op as the account's root.
 func (h *harness) call(op string, r req) *api.Call {
 	h.t.Helper()
-	o := h.svc.Operations[op]
-	if o == nil {
-		h.t.Fatalf("no operation %s", op)
-	}
 	var body []byte
 	switch b := r.body.(type) {
 	case nil:
 	case []byte:
 		body = b
 	default:
-		var err error
-		if body, err = json.Marshal(b); err != nil {
-			h.t.Fatal(err)
-		}
+		body = apitest.JSON(b)
 	}
-	hr := httptest.NewRequest("POST", "/", bytes.NewReader(body))
+	header := http.Header{}
 	for k, v := range r.headers {
-		hr.Header.Set(k, v)
+		header.Set(k, v)
 	}
-	if r.query == nil {
-		r.query = url.Values{}
+	fx := apitest.New(h.t, h.svc)
+	fx.Account = testAccount
+	c := fx.Call(op, apitest.Request{Params: r.query, PathParams: r.path, Body: body, Header: header, Account: r.account})
+	c.Authorize = func(action string, res api.Resource, keys map[string][]string) error {
+		if h.deny[action] {
+			return api.AccessDenied("User: arn:aws:iam::" + testAccount + ":root is not authorized to perform: " + action + " on resource: " + res.ARN + " because no identity-based policy allows the " + action + " action")
+		}
+		return nil
 	}
-	account := testAccount
-	if r.account != "" {
-		account = r.account
-	}
-	return &api.Call{
-		Context:    context.Background(),
-		HTTP:       hr,
-		Body:       bytes.NewReader(body),
-		Params:     r.query,
-		PathParams: r.path,
-		Service:    h.svc,
-		Operation:  o,
-		Principal:  &api.Principal{Type: api.Root, Account: account, ARN: "arn:aws:iam::" + account + ":root"},
-		Account:    account,
-		Region:     "us-east-1",
-		Time:       time.Now(),
-		Authorize: func(action string, res api.Resource, keys map[string][]string) error {
-			if h.deny[action] {
-				return api.AccessDenied("User: arn:aws:iam::" + testAccount + ":root is not authorized to perform: " + action + " on resource: " + res.ARN + " because no identity-based policy allows the " + action + " action")
-			}
-			return nil
-		},
-	}
+	return c
 }
 
 // do runs op as the account's root, with the gateway's resource hooks.
 func (h *harness) do(op string, r req) (any, error) {
 	h.t.Helper()
-	c := h.call(op, r)
-	o := c.Operation
-	if o.Resource != nil {
-		if _, err := o.Resource(c); err != nil {
-			return nil, err
-		}
-	}
-	return o.Handle(c)
+	r2 := apitest.New(h.t, h.svc).Do(h.call(op, r))
+	return r2.Output, r2.Err
 }
 
 // must runs op and fails the test on error.

@@ -6,98 +6,49 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 )
 
-// resourceKind says how an operation's resource ARN is derived.
-type resourceKind int
-
-const (
-	resNone        resourceKind = iota // "*"
-	resNewFunction                     // the body's FunctionName (CreateFunction)
-	resFunction                        // the path's function, with its qualifier
-	resTagged                          // the path's Resource ARN
-)
-
-// opDef is one row of the operation table.
-type opDef struct {
-	name     string
-	method   string
-	path     string
-	action   string
-	status   int
-	readOnly bool
-	resource resourceKind
-	handle   func(l *Lambda, c *api.Call) (any, error)
-	conds    func(l *Lambda, c *api.Call, keys api.Keys)
-}
-
 // resourceType is the trail's type of a function.
 const resourceType = "AWS::Lambda::Function"
 
-// operations is Lambda's operation table: the control plane and Invoke.
-var operations = []opDef{
-	{"CreateFunction", "POST", "/2015-03-31/functions", "lambda:CreateFunction", 201, false, resNewFunction, (*Lambda).createFunction, createConditions},
-	{"ListFunctions", "GET", "/2015-03-31/functions", "lambda:ListFunctions", 200, true, resNone, (*Lambda).listFunctions, nil},
-	{"GetFunction", "GET", "/2015-03-31/functions/{FunctionName}", "lambda:GetFunction", 200, true, resFunction, (*Lambda).getFunction, nil},
-	{"DeleteFunction", "DELETE", "/2015-03-31/functions/{FunctionName}", "lambda:DeleteFunction", 204, false, resFunction, (*Lambda).deleteFunction, nil},
-	{"GetFunctionConfiguration", "GET", "/2015-03-31/functions/{FunctionName}/configuration", "lambda:GetFunctionConfiguration", 200, true, resFunction, (*Lambda).getFunctionConfiguration, nil},
-	{"UpdateFunctionConfiguration", "PUT", "/2015-03-31/functions/{FunctionName}/configuration", "lambda:UpdateFunctionConfiguration", 200, false, resFunction, (*Lambda).updateFunctionConfiguration, vpcConditions},
-	{"UpdateFunctionCode", "PUT", "/2015-03-31/functions/{FunctionName}/code", "lambda:UpdateFunctionCode", 200, false, resFunction, (*Lambda).updateFunctionCode, nil},
-	{"Invoke", "POST", "/2015-03-31/functions/{FunctionName}/invocations", "lambda:InvokeFunction", 200, false, resFunction, (*Lambda).invoke, nil},
-	{"InvokeAsync", "POST", "/2014-11-13/functions/{FunctionName}/invoke-async", "lambda:InvokeFunction", 202, false, resFunction, (*Lambda).invokeAsync, nil},
-	{"PublishVersion", "POST", "/2015-03-31/functions/{FunctionName}/versions", "lambda:PublishVersion", 201, false, resFunction, (*Lambda).publishVersion, nil},
-	{"ListVersionsByFunction", "GET", "/2015-03-31/functions/{FunctionName}/versions", "lambda:ListVersionsByFunction", 200, true, resFunction, (*Lambda).listVersionsByFunction, nil},
-	{"CreateAlias", "POST", "/2015-03-31/functions/{FunctionName}/aliases", "lambda:CreateAlias", 201, false, resFunction, (*Lambda).createAlias, nil},
-	{"ListAliases", "GET", "/2015-03-31/functions/{FunctionName}/aliases", "lambda:ListAliases", 200, true, resFunction, (*Lambda).listAliases, nil},
-	{"GetAlias", "GET", "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "lambda:GetAlias", 200, true, resFunction, (*Lambda).getAlias, nil},
-	{"UpdateAlias", "PUT", "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "lambda:UpdateAlias", 200, false, resFunction, (*Lambda).updateAlias, nil},
-	{"DeleteAlias", "DELETE", "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "lambda:DeleteAlias", 204, false, resFunction, (*Lambda).deleteAlias, nil},
-	{"AddPermission", "POST", "/2015-03-31/functions/{FunctionName}/policy", "lambda:AddPermission", 201, false, resFunction, (*Lambda).addPermission, (*Lambda).principalCondition},
-	{"GetPolicy", "GET", "/2015-03-31/functions/{FunctionName}/policy", "lambda:GetPolicy", 200, true, resFunction, (*Lambda).getPolicy, nil},
-	{"RemovePermission", "DELETE", "/2015-03-31/functions/{FunctionName}/policy/{StatementId}", "lambda:RemovePermission", 204, false, resFunction, (*Lambda).removePermission, nil},
-	{"ListTags", "GET", "/2017-03-31/tags/{Resource}", "lambda:ListTags", 200, true, resTagged, (*Lambda).listTags, nil},
-	{"TagResource", "POST", "/2017-03-31/tags/{Resource}", "lambda:TagResource", 204, false, resTagged, (*Lambda).tagResourceOp, tagConditionsOp},
-	{"UntagResource", "DELETE", "/2017-03-31/tags/{Resource}", "lambda:UntagResource", 204, false, resTagged, (*Lambda).untagResource, tagConditionsOp},
-	{"PutFunctionConcurrency", "PUT", "/2017-10-31/functions/{FunctionName}/concurrency", "lambda:PutFunctionConcurrency", 200, false, resFunction, (*Lambda).putFunctionConcurrency, nil},
-	{"DeleteFunctionConcurrency", "DELETE", "/2017-10-31/functions/{FunctionName}/concurrency", "lambda:DeleteFunctionConcurrency", 204, false, resFunction, (*Lambda).deleteFunctionConcurrency, nil},
-	{"GetFunctionConcurrency", "GET", "/2019-09-30/functions/{FunctionName}/concurrency", "lambda:GetFunctionConcurrency", 200, true, resFunction, (*Lambda).getFunctionConcurrency, nil},
-	{"GetAccountSettings", "GET", "/2016-08-19/account-settings", "lambda:GetAccountSettings", 200, true, resNone, (*Lambda).getAccountSettings, nil},
-}
-
-// Service returns Lambda's service declaration for the gateway.
+// Service returns Lambda's operation table, the control plane and Invoke,
+// for the gateway. Function operations are authorized on the function of
+// the path (functionResource), CreateFunction on the function to be
+// (createResource), tag operations on the path's Resource ARN (tagResource),
+// and the rest on "*".
 func (l *Lambda) Service() *api.Service {
-	svc := &api.Service{
+	return api.NewService(api.Service{
 		Name:        "lambda",
 		EventSource: "lambda.amazonaws.com",
 		Protocols:   []string{"restJson1"},
 		// Deployment packages up to 50 MB arrive base64-encoded in JSON.
-		MaxBody:    70 << 20,
-		Operations: map[string]*api.Operation{},
-	}
-	for _, d := range operations {
-		op := &api.Operation{
-			Name:          d.name,
-			Action:        d.action,
-			ReadOnly:      d.readOnly,
-			SuccessStatus: d.status,
-			Handle:        func(c *api.Call) (any, error) { return d.handle(l, c) },
-		}
-		switch d.resource {
-		case resNewFunction:
-			op.Resource = l.createResource
-		case resFunction:
-			op.Resource = l.functionResource
-		case resTagged:
-			op.Resource = l.tagResource
-		}
-		if d.name == "Invoke" || d.name == "InvokeAsync" {
-			op.Category = api.Data
-		}
-		if d.conds != nil {
-			op.Conditions = func(c *api.Call, keys api.Keys) { d.conds(l, c, keys) }
-		}
-		svc.Operations[d.name] = op
-		svc.Routes = append(svc.Routes, api.Route{Method: d.method, Path: d.path, Operation: d.name})
-	}
-	return svc
+		MaxBody: 70 << 20,
+	}, []*api.Operation{
+		{Name: "CreateFunction", Action: "lambda:CreateFunction", HTTP: api.HTTP{Method: http.MethodPost, Path: "/2015-03-31/functions"}, SuccessStatus: 201, Resource: l.createResource, Conditions: createConditions, Handle: l.createFunction},
+		{Name: "ListFunctions", Action: "lambda:ListFunctions", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions"}, Handle: l.listFunctions},
+		{Name: "GetFunction", Action: "lambda:GetFunction", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions/{FunctionName}"}, Resource: l.functionResource, Handle: l.getFunction},
+		{Name: "DeleteFunction", Action: "lambda:DeleteFunction", HTTP: api.HTTP{Method: http.MethodDelete, Path: "/2015-03-31/functions/{FunctionName}"}, SuccessStatus: 204, Resource: l.functionResource, Handle: l.deleteFunction},
+		{Name: "GetFunctionConfiguration", Action: "lambda:GetFunctionConfiguration", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions/{FunctionName}/configuration"}, Resource: l.functionResource, Handle: l.getFunctionConfiguration},
+		{Name: "UpdateFunctionConfiguration", Action: "lambda:UpdateFunctionConfiguration", HTTP: api.HTTP{Method: http.MethodPut, Path: "/2015-03-31/functions/{FunctionName}/configuration"}, Resource: l.functionResource, Conditions: vpcConditions, Handle: l.updateFunctionConfiguration},
+		{Name: "UpdateFunctionCode", Action: "lambda:UpdateFunctionCode", HTTP: api.HTTP{Method: http.MethodPut, Path: "/2015-03-31/functions/{FunctionName}/code"}, Resource: l.functionResource, Handle: l.updateFunctionCode},
+		{Name: "Invoke", Action: "lambda:InvokeFunction", Category: api.Data, HTTP: api.HTTP{Method: http.MethodPost, Path: "/2015-03-31/functions/{FunctionName}/invocations"}, Resource: l.functionResource, Handle: l.invoke},
+		{Name: "InvokeAsync", Action: "lambda:InvokeFunction", Category: api.Data, HTTP: api.HTTP{Method: http.MethodPost, Path: "/2014-11-13/functions/{FunctionName}/invoke-async"}, SuccessStatus: 202, Resource: l.functionResource, Handle: l.invokeAsync},
+		{Name: "PublishVersion", Action: "lambda:PublishVersion", HTTP: api.HTTP{Method: http.MethodPost, Path: "/2015-03-31/functions/{FunctionName}/versions"}, SuccessStatus: 201, Resource: l.functionResource, Handle: l.publishVersion},
+		{Name: "ListVersionsByFunction", Action: "lambda:ListVersionsByFunction", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions/{FunctionName}/versions"}, Resource: l.functionResource, Handle: l.listVersionsByFunction},
+		{Name: "CreateAlias", Action: "lambda:CreateAlias", HTTP: api.HTTP{Method: http.MethodPost, Path: "/2015-03-31/functions/{FunctionName}/aliases"}, SuccessStatus: 201, Resource: l.functionResource, Handle: l.createAlias},
+		{Name: "ListAliases", Action: "lambda:ListAliases", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions/{FunctionName}/aliases"}, Resource: l.functionResource, Handle: l.listAliases},
+		{Name: "GetAlias", Action: "lambda:GetAlias", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions/{FunctionName}/aliases/{Name}"}, Resource: l.functionResource, Handle: l.getAlias},
+		{Name: "UpdateAlias", Action: "lambda:UpdateAlias", HTTP: api.HTTP{Method: http.MethodPut, Path: "/2015-03-31/functions/{FunctionName}/aliases/{Name}"}, Resource: l.functionResource, Handle: l.updateAlias},
+		{Name: "DeleteAlias", Action: "lambda:DeleteAlias", HTTP: api.HTTP{Method: http.MethodDelete, Path: "/2015-03-31/functions/{FunctionName}/aliases/{Name}"}, SuccessStatus: 204, Resource: l.functionResource, Handle: l.deleteAlias},
+		{Name: "AddPermission", Action: "lambda:AddPermission", HTTP: api.HTTP{Method: http.MethodPost, Path: "/2015-03-31/functions/{FunctionName}/policy"}, SuccessStatus: 201, Resource: l.functionResource, Conditions: l.principalCondition, Handle: l.addPermission},
+		{Name: "GetPolicy", Action: "lambda:GetPolicy", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions/{FunctionName}/policy"}, Resource: l.functionResource, Handle: l.getPolicy},
+		{Name: "RemovePermission", Action: "lambda:RemovePermission", HTTP: api.HTTP{Method: http.MethodDelete, Path: "/2015-03-31/functions/{FunctionName}/policy/{StatementId}"}, SuccessStatus: 204, Resource: l.functionResource, Handle: l.removePermission},
+		{Name: "ListTags", Action: "lambda:ListTags", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2017-03-31/tags/{Resource}"}, Resource: l.tagResource, Handle: l.listTags},
+		{Name: "TagResource", Action: "lambda:TagResource", HTTP: api.HTTP{Method: http.MethodPost, Path: "/2017-03-31/tags/{Resource}"}, SuccessStatus: 204, Resource: l.tagResource, Conditions: tagConditions, Handle: l.tagResourceOp},
+		{Name: "UntagResource", Action: "lambda:UntagResource", HTTP: api.HTTP{Method: http.MethodDelete, Path: "/2017-03-31/tags/{Resource}"}, SuccessStatus: 204, Resource: l.tagResource, Conditions: tagConditions, Handle: l.untagResource},
+		{Name: "PutFunctionConcurrency", Action: "lambda:PutFunctionConcurrency", HTTP: api.HTTP{Method: http.MethodPut, Path: "/2017-10-31/functions/{FunctionName}/concurrency"}, Resource: l.functionResource, Handle: l.putFunctionConcurrency},
+		{Name: "DeleteFunctionConcurrency", Action: "lambda:DeleteFunctionConcurrency", HTTP: api.HTTP{Method: http.MethodDelete, Path: "/2017-10-31/functions/{FunctionName}/concurrency"}, SuccessStatus: 204, Resource: l.functionResource, Handle: l.deleteFunctionConcurrency},
+		{Name: "GetFunctionConcurrency", Action: "lambda:GetFunctionConcurrency", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2019-09-30/functions/{FunctionName}/concurrency"}, Resource: l.functionResource, Handle: l.getFunctionConcurrency},
+		{Name: "GetAccountSettings", Action: "lambda:GetAccountSettings", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2016-08-19/account-settings"}, Handle: l.getAccountSettings},
+	}...)
 }
 
 // pathRef is the function of the path, with the Qualifier parameter.
@@ -133,15 +84,13 @@ func (l *Lambda) functionResource(c *api.Call) (api.Resource, error) {
 
 // createConditions are CreateFunction's condition keys: the VPC settings
 // and the request's tags.
-func createConditions(l *Lambda, c *api.Call, keys api.Keys) {
-	vpcConditions(l, c, keys)
+func createConditions(c *api.Call, keys api.Keys) {
+	vpcConditions(c, keys)
 	tagConditions(c, keys)
 }
 
-func tagConditionsOp(_ *Lambda, c *api.Call, keys api.Keys) { tagConditions(c, keys) }
-
 // vpcConditions sets lambda:VpcIds, lambda:SubnetIds and lambda:SecurityGroupIds.
-func vpcConditions(_ *Lambda, c *api.Call, keys api.Keys) {
+func vpcConditions(c *api.Call, keys api.Keys) {
 	set := keys.Set
 	var in struct{ VpcConfig *vpcInput }
 	if decodeBody(c, &in) != nil || in.VpcConfig == nil {

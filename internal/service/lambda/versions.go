@@ -3,7 +3,9 @@ package lambda
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -109,7 +111,7 @@ func (l *Lambda) listVersionsByFunction(c *api.Call) (any, error) {
 		return nil, err
 	}
 	all := append([]*config{&f.Config}, vs...)
-	page, next, err := paginate(all, c.Params.Get("Marker"), max)
+	page, next, err := paginate(c, all, max)
 	if err != nil {
 		return nil, err
 	}
@@ -120,22 +122,38 @@ func (l *Lambda) listVersionsByFunction(c *api.Call) (any, error) {
 	return out, nil
 }
 
-// paginate returns the page of items starting at marker (an index).
-func paginate[T any](items []T, marker string, max int) ([]T, string, error) {
+// paginate returns the page of items starting at the call's Marker (an
+// index), and the marker of the next page.
+func paginate[T any](c *api.Call, items []T, max int) ([]T, string, error) {
+	scope := markerScope(c)
 	start := 0
-	if marker != "" {
-		n, err := strconv.Atoi(marker)
-		if err != nil || n < 0 || n > len(items) {
-			return nil, "", errInvalidParam("Invalid marker: %s", marker)
+	if m := c.Params.Get("Marker"); m != "" {
+		pos, ok := api.DecodeToken(scope, m)
+		n, err := strconv.Atoi(pos)
+		if !ok || err != nil || n < 0 || n > len(items) {
+			return nil, "", errInvalidParam("Invalid marker: %s", m)
 		}
 		start = n
 	}
 	end := min(start+max, len(items))
 	next := ""
 	if end < len(items) {
-		next = strconv.Itoa(end)
+		next = api.EncodeToken(scope, strconv.Itoa(end))
 	}
 	return items[start:end], next, nil
+}
+
+// markerScope is the listing a Marker continues: the operation, the
+// function of the path and the query parameters but the paging ones.
+// Markers are api page tokens.
+func markerScope(c *api.Call) string {
+	filters := url.Values{}
+	for k, vs := range c.Params {
+		if k != "Marker" && k != "MaxItems" && !strings.HasPrefix(k, "X-Amz-") {
+			filters[k] = vs
+		}
+	}
+	return api.TokenScope(c.OperationName, c.PathParams["FunctionName"], filters.Encode())
 }
 
 // aliasInput is the CreateAlias and UpdateAlias request.
@@ -294,7 +312,7 @@ func (l *Lambda) listAliases(c *api.Call) (any, error) {
 		}
 		all = kept
 	}
-	page, next, err := paginate(all, c.Params.Get("Marker"), max)
+	page, next, err := paginate(c, all, max)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package logs
 import (
 	"cmp"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,20 +82,20 @@ func (l *Logs) filterLogEvents(c *api.Call) (any, error) {
 	trailGroup(c, name, params)
 
 	// The token is the last event returned, bound to the request's filters.
-	fp := filterFingerprint(name, in.LogStreamNames, in.LogStreamNamePrefix, in.StartTime, in.EndTime, in.FilterPattern)
+	page := filterScope(name, in.LogStreamNames, in.LogStreamNamePrefix, in.StartTime, in.EndTime, in.FilterPattern)
 	var from *filterHit
 	if in.NextToken != "" {
-		tok, err := decodeToken(in.NextToken)
+		tok, err := decodeToken(page, in.NextToken)
 		if err != nil {
 			return nil, err
 		}
 		parts := strings.Split(tok, "|")
-		if len(parts) != 4 || parts[0] != fp {
+		if len(parts) != 3 {
 			return nil, badToken()
 		}
-		ts, err1 := strconv.ParseInt(parts[1], 10, 64)
-		no, err2 := strconv.ParseInt(parts[2], 10, 64)
-		seq, err3 := strconv.ParseInt(parts[3], 10, 64)
+		ts, err1 := strconv.ParseInt(parts[0], 10, 64)
+		no, err2 := strconv.ParseInt(parts[1], 10, 64)
+		seq, err3 := strconv.ParseInt(parts[2], 10, 64)
 		if err1 != nil || err2 != nil || err3 != nil {
 			return nil, badToken()
 		}
@@ -164,7 +163,7 @@ func (l *Logs) filterLogEvents(c *api.Call) (any, error) {
 	}
 	if len(hits) > limit {
 		last := hits[limit-1]
-		out.NextToken = encodeToken(fmt.Sprintf("%s|%d|%d|%d", fp, last.ev.Timestamp, last.stream.No, last.ev.Seq))
+		out.NextToken = api.EncodeToken(page, fmt.Sprintf("%d|%d|%d", last.ev.Timestamp, last.stream.No, last.ev.Seq))
 	}
 	return out, nil
 }
@@ -201,16 +200,15 @@ func (l *Logs) scanStream(c *api.Call, prefix, lower, upper string, limit int, k
 	}
 }
 
-func filterFingerprint(group string, names []string, prefix string, start, end *int64, pattern string) string {
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%q\x00%s\x00", group, names, prefix)
-	if start != nil {
-		fmt.Fprint(h, *start)
+// filterScope is the token scope of a FilterLogEvents request: its filters.
+func filterScope(group string, names []string, prefix string, start, end *int64, pattern string) string {
+	parts := []string{"FilterLogEvents", group, prefix, pattern, bound(start), bound(end)}
+	return api.TokenScope(append(parts, names...)...)
+}
+
+func bound(t *int64) string {
+	if t == nil {
+		return ""
 	}
-	h.Write([]byte{0})
-	if end != nil {
-		fmt.Fprint(h, *end)
-	}
-	fmt.Fprintf(h, "\x00%s", pattern)
-	return strconv.FormatUint(h.Sum64(), 36)
+	return strconv.FormatInt(*t, 10)
 }

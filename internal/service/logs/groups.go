@@ -182,9 +182,11 @@ func (l *Logs) describeLogGroups(c *api.Call) (any, error) {
 		return nil, invalidParameter("LogGroupNamePrefix and LogGroupNamePattern are mutually exclusive.")
 	}
 	sc := scope(c)
+	// The token is the last group returned, bound to the request's filters.
+	page := api.TokenScope("DescribeLogGroups", in.LogGroupNamePrefix, in.LogGroupNamePattern, in.LogGroupClass)
 	after := ""
 	if in.NextToken != "" {
-		name, err := decodeToken(in.NextToken)
+		name, err := decodeToken(page, in.NextToken)
 		if err != nil {
 			return nil, err
 		}
@@ -210,7 +212,7 @@ func (l *Logs) describeLogGroups(c *api.Call) (any, error) {
 				continue
 			}
 			if len(out.LogGroups) == limit {
-				out.NextToken = encodeToken(out.LogGroups[limit-1].LogGroupName)
+				out.NextToken = api.EncodeToken(page, out.LogGroups[limit-1].LogGroupName)
 				return out, nil
 			}
 			out.LogGroups = append(out.LogGroups, g.describe(c))

@@ -3,7 +3,6 @@
 package logs
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -47,49 +46,29 @@ const (
 	onARN                        // the request's resourceArn
 )
 
-type opSpec struct {
-	name     string
-	readOnly bool
-	resource resourceKind
-	handle   func(l *Logs, c *api.Call) (any, error)
-}
-
-var ops = []opSpec{
-	{"CreateLogGroup", false, onGroup, (*Logs).createLogGroup},
-	{"DeleteLogGroup", false, onGroup, (*Logs).deleteLogGroup},
-	{"DescribeLogGroups", true, onGroups, (*Logs).describeLogGroups},
-	{"PutRetentionPolicy", false, onGroup, (*Logs).putRetentionPolicy},
-	{"DeleteRetentionPolicy", false, onGroup, (*Logs).deleteRetentionPolicy},
-	{"CreateLogStream", false, onStream, (*Logs).createLogStream},
-	{"DeleteLogStream", false, onStream, (*Logs).deleteLogStream},
-	{"DescribeLogStreams", true, onGroup, (*Logs).describeLogStreams},
-	{"PutLogEvents", false, onStream, (*Logs).putLogEvents},
-	{"GetLogEvents", true, onStream, (*Logs).getLogEvents},
-	{"FilterLogEvents", true, onGroup, (*Logs).filterLogEvents},
-	{"TagResource", false, onARN, (*Logs).tagResource},
-	{"UntagResource", false, onARN, (*Logs).untagResource},
-	{"ListTagsForResource", true, onARN, (*Logs).listTagsForResource},
-}
-
 // Service returns the operation table.
 func (l *Logs) Service() *api.Service {
-	s := &api.Service{
+	return api.NewService(api.Service{
 		Name:         "logs",
 		EventSource:  "logs.amazonaws.com",
 		Protocols:    []string{"awsJson1_1"},
 		TargetPrefix: TargetPrefix,
-		Operations:   make(map[string]*api.Operation, len(ops)),
-	}
-	for _, o := range ops {
-		s.Operations[o.name] = &api.Operation{
-			Name:     o.name,
-			Action:   "logs:" + o.name,
-			ReadOnly: o.readOnly,
-			Resource: resourceFunc(o.resource),
-			Handle:   func(c *api.Call) (any, error) { return o.handle(l, c) },
-		}
-	}
-	return s
+	}, []*api.Operation{
+		{Name: "CreateLogGroup", Action: "logs:CreateLogGroup", Resource: resourceFunc(onGroup), Handle: l.createLogGroup},
+		{Name: "DeleteLogGroup", Action: "logs:DeleteLogGroup", Resource: resourceFunc(onGroup), Handle: l.deleteLogGroup},
+		{Name: "DescribeLogGroups", Action: "logs:DescribeLogGroups", ReadOnly: true, Resource: resourceFunc(onGroups), Handle: l.describeLogGroups},
+		{Name: "PutRetentionPolicy", Action: "logs:PutRetentionPolicy", Resource: resourceFunc(onGroup), Handle: l.putRetentionPolicy},
+		{Name: "DeleteRetentionPolicy", Action: "logs:DeleteRetentionPolicy", Resource: resourceFunc(onGroup), Handle: l.deleteRetentionPolicy},
+		{Name: "CreateLogStream", Action: "logs:CreateLogStream", Resource: resourceFunc(onStream), Handle: l.createLogStream},
+		{Name: "DeleteLogStream", Action: "logs:DeleteLogStream", Resource: resourceFunc(onStream), Handle: l.deleteLogStream},
+		{Name: "DescribeLogStreams", Action: "logs:DescribeLogStreams", ReadOnly: true, Resource: resourceFunc(onGroup), Handle: l.describeLogStreams},
+		{Name: "PutLogEvents", Action: "logs:PutLogEvents", Resource: resourceFunc(onStream), Handle: l.putLogEvents},
+		{Name: "GetLogEvents", Action: "logs:GetLogEvents", ReadOnly: true, Resource: resourceFunc(onStream), Handle: l.getLogEvents},
+		{Name: "FilterLogEvents", Action: "logs:FilterLogEvents", ReadOnly: true, Resource: resourceFunc(onGroup), Handle: l.filterLogEvents},
+		{Name: "TagResource", Action: "logs:TagResource", Resource: resourceFunc(onARN), Handle: l.tagResource},
+		{Name: "UntagResource", Action: "logs:UntagResource", Resource: resourceFunc(onARN), Handle: l.untagResource},
+		{Name: "ListTagsForResource", Action: "logs:ListTagsForResource", ReadOnly: true, Resource: resourceFunc(onARN), Handle: l.listTagsForResource},
+	}...)
 }
 
 // target holds the request members that name the resource.
@@ -246,15 +225,14 @@ func checkLimit(limit *int, max int) (int, error) {
 	return *limit, nil
 }
 
-// Paging tokens are opaque to clients: base64 of an internal position.
-func encodeToken(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-func decodeToken(tok string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(b) == 0 {
+// decodeToken returns the position a nextToken of the listing of scope
+// continues (api.DecodeToken), or CloudWatch Logs' error for a bad token.
+func decodeToken(scope, tok string) (string, error) {
+	pos, ok := api.DecodeToken(scope, tok)
+	if !ok || pos == "" {
 		return "", badToken()
 	}
-	return string(b), nil
+	return pos, nil
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

@@ -1,9 +1,7 @@
 package logs
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/api/apitest"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -22,6 +21,7 @@ var now = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 type fixture struct {
 	svc *api.Service
 	st  store.Store
+	run *apitest.Fixture
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -31,34 +31,21 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return &fixture{svc: New(st, func() time.Time { return now }).Service(), st: st}
-}
-
-func (f *fixture) call(op string, body any) *api.Call {
-	b, _ := json.Marshal(body)
-	return &api.Call{Context: context.Background(), Body: bytes.NewReader(b), Service: f.svc, Operation: f.svc.Operations[op],
-		Account: acct, Region: "us-east-1", Time: now}
+	svc := New(st, func() time.Time { return now }).Service()
+	run := apitest.New(t, svc)
+	run.Account, run.Now = acct, func() time.Time { return now }
+	return &fixture{svc: svc, st: st, run: run}
 }
 
 // do runs op and decodes its JSON output into a map.
 func (f *fixture) do(t testing.TB, op string, body any) (map[string]any, error) {
 	t.Helper()
-	o := f.svc.Operations[op]
-	if o == nil {
-		t.Fatalf("no operation %s", op)
-	}
-	out, err := o.Handle(f.call(op, body))
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		t.Fatal(err)
+	r := f.run.Run(op, apitest.Request{Body: apitest.JSON(body)})
+	if r.Err != nil {
+		return nil, r.Err
 	}
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	f.run.Decode(r.Output, &m)
 	return m, nil
 }
 
@@ -125,8 +112,7 @@ func TestOperationTable(t *testing.T) {
 		if op.Action != "logs:"+tt.op {
 			t.Errorf("%s action %s", tt.op, op.Action)
 		}
-		c := &api.Call{Body: bytes.NewReader([]byte(tt.body)), Account: acct, Region: "us-east-1"}
-		if r, err := op.Resource(c); err != nil || r.ARN != tt.resource {
+		if r, err := op.Resource(f.run.Call(tt.op, apitest.Request{Body: []byte(tt.body)})); err != nil || r.ARN != tt.resource {
 			t.Errorf("%s resource = %s, %v; want %s", tt.op, r.ARN, err, tt.resource)
 		}
 	}
@@ -580,10 +566,11 @@ func TestFilterManyEvents(t *testing.T) {
 
 func TestTrailDetails(t *testing.T) {
 	f := newFixture(t)
-	c := f.call("CreateLogGroup", obj{"logGroupName": "/aws/lambda/fn"})
-	if _, err := f.svc.Operations["CreateLogGroup"].Handle(c); err != nil {
-		t.Fatal(err)
+	r := f.run.Run("CreateLogGroup", apitest.Request{Body: apitest.JSON(obj{"logGroupName": "/aws/lambda/fn"})})
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
+	c := r.Call
 	if c.Trail.RequestParameters["logGroupName"] != "/aws/lambda/fn" || len(c.Trail.Resources) != 1 ||
 		c.Trail.Resources[0].ARN != "arn:aws:logs:us-east-1:"+acct+":log-group:/aws/lambda/fn" || c.Trail.Resources[0].Type != "AWS::Logs::LogGroup" {
 		t.Errorf("trail = %+v", c.Trail)

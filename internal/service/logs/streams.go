@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/rolecall/rolecall/internal/api"
@@ -233,9 +234,10 @@ func (l *Logs) describeLogStreams(c *api.Call) (any, error) {
 		dir = -1
 	}
 	slices.SortFunc(idx, func(a, b int) int { return dir * cmp.Compare(keys[a], keys[b]) })
+	page := api.TokenScope("DescribeLogStreams", name, in.LogStreamNamePrefix, in.OrderBy, strconv.FormatBool(in.Descending))
 	start := 0
 	if in.NextToken != "" {
-		tok, err := decodeToken(in.NextToken)
+		tok, err := decodeToken(page, in.NextToken)
 		if err != nil {
 			return nil, err
 		}
@@ -266,7 +268,7 @@ func (l *Logs) describeLogStreams(c *api.Call) (any, error) {
 		})
 	}
 	if end < len(idx) {
-		out.NextToken = encodeToken(keys[idx[end-1]])
+		out.NextToken = api.EncodeToken(page, keys[idx[end-1]])
 	}
 	return out, nil
 }

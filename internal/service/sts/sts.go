@@ -66,7 +66,14 @@ func New(cfg Config) *STS {
 		cfg.Now = time.Now
 	}
 	s := &STS{cfg: cfg}
-	ops := []*api.Operation{
+	s.svc = api.NewService(api.Service{
+		Name:         "sts",
+		EventSource:  "sts.amazonaws.com",
+		Protocols:    []string{"awsQuery"},
+		APIVersion:   "2011-06-15",
+		XMLNamespace: Namespace,
+		Global:       true,
+	}, []*api.Operation{
 		{
 			Name:       "AssumeRole",
 			Action:     "sts:AssumeRole",
@@ -79,19 +86,7 @@ func New(cfg Config) *STS {
 		{Name: "GetCallerIdentity", ReadOnly: true, Handle: s.getCallerIdentity},
 		{Name: "GetSessionToken", ReadOnly: true, Handle: s.getSessionToken},
 		{Name: "GetAccessKeyInfo", Action: "sts:GetAccessKeyInfo", ReadOnly: true, Handle: s.getAccessKeyInfo},
-	}
-	s.svc = &api.Service{
-		Name:         "sts",
-		EventSource:  "sts.amazonaws.com",
-		Protocols:    []string{"awsQuery"},
-		APIVersion:   "2011-06-15",
-		XMLNamespace: Namespace,
-		Operations:   make(map[string]*api.Operation, len(ops)),
-		Global:       true,
-	}
-	for _, op := range ops {
-		s.svc.Operations[op.Name] = op
-	}
+	}...)
 	return s
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/api/apitest"
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/session"
@@ -115,40 +116,24 @@ type result struct {
 }
 
 // run runs an operation the way the gateway does, minus authorization:
-// Resource, ResourcePolicy, Conditions, then Handle.
+// Resource, Conditions, then Handle, as p (which may be nil).
 func (f *fixture) run(t *testing.T, op string, p *api.Principal, params url.Values) result {
 	t.Helper()
-	o := f.sts.Service().Operations[op]
-	if o == nil {
-		t.Fatalf("no operation %s", op)
+	fx := apitest.New(t, f.sts.Service())
+	fx.Account, fx.Now = acct, func() time.Time { return now }
+	c := fx.Call(op, apitest.Request{Params: params, Principal: p})
+	c.Principal = p
+	res := fx.Do(c)
+	r := result{call: c, out: res.Output, err: res.Err, resource: res.Resource.ARN,
+		trust: res.Resource.Policy, trustFlag: res.Resource.Mode == api.TrustPolicy}
+	if c.Operation.Conditions != nil {
+		r.conditions = res.Keys
 	}
-	var r result
-	c := &api.Call{Context: context.Background(), Params: params, Service: f.sts.Service(), Operation: o,
-		Principal: p, Account: acct, Region: "us-east-1", Time: now}
-	c.Authorize = func(action string, res api.Resource, _ map[string][]string) error {
-		r.authorized = append(r.authorized, action+" "+res.ARN)
-		return nil
+	for _, ch := range res.Checks {
+		r.authorized = append(r.authorized, ch.Action+" "+ch.Resource.ARN)
 	}
-	r.call = c
-	if o.Resource != nil {
-		res, err := o.Resource(c)
-		if r.err = err; err != nil {
-			return r
-		}
-		r.resource, r.trust, r.trustFlag = res.ARN, res.Policy, res.Mode == api.TrustPolicy
-	}
-	if o.Conditions != nil {
-		r.conditions = map[string][]string{}
-		o.Conditions(c, keyFunc(func(k string, v ...string) { r.conditions[k] = v }))
-	}
-	r.out, r.err = o.Handle(c)
 	return r
 }
-
-// keyFunc adapts a function to api.Keys.
-type keyFunc func(key string, values ...string)
-
-func (f keyFunc) Set(key string, values ...string) { f(key, values...) }
 
 func params(kv ...string) url.Values {
 	v := url.Values{}

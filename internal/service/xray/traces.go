@@ -175,9 +175,10 @@ func (x *XRay) batchGetTraces(c *api.Call) (any, error) {
 			ids = append(ids, id)
 		}
 	}
+	page := api.TokenScope(append([]string{"BatchGetTraces"}, ids...)...)
 	first := 0
 	if in.NextToken != "" {
-		pos, err := decodeToken(in.NextToken)
+		pos, err := decodeToken(page, in.NextToken)
 		if err != nil {
 			return nil, err
 		}
@@ -216,7 +217,7 @@ func (x *XRay) batchGetTraces(c *api.Call) (any, error) {
 			n += len(s.Document)
 		}
 		if len(out.Traces) > 0 && size+n > maxPageBytes {
-			out.NextToken = encodeToken(strconv.Itoa(i))
+			out.NextToken = api.EncodeToken(page, strconv.Itoa(i))
 			break
 		}
 		size += n
@@ -423,8 +424,10 @@ func (x *XRay) getTraceSummaries(c *api.Call) (any, error) {
 	if rangeType == "TraceId" {
 		after = fmt.Sprintf("%s1-%08x", sc, int64(math.Floor(start)))
 	}
+	page := api.TokenScope("GetTraceSummaries", rangeType, in.FilterExpression,
+		strconv.FormatFloat(start, 'g', -1, 64), strconv.FormatFloat(end, 'g', -1, 64))
 	if in.NextToken != "" {
-		last, err := decodeToken(in.NextToken)
+		last, err := decodeToken(page, in.NextToken)
 		if err != nil {
 			return nil, err
 		}
@@ -437,6 +440,7 @@ func (x *XRay) getTraceSummaries(c *api.Call) (any, error) {
 	out := &getTraceSummariesOutput{TraceSummaries: []traceSummary{}, ApproximateTime: toEpoch(x.clock(c))}
 	var (
 		current string
+		lastID  string // the trace the token names
 		items   []store.Item
 		done    bool
 	)
@@ -461,7 +465,8 @@ func (x *XRay) getTraceSummaries(c *api.Call) (any, error) {
 		}
 		out.TraceSummaries = append(out.TraceSummaries, s)
 		if len(out.TraceSummaries) == summaryPageSize {
-			out.NextToken = encodeToken(id)
+			out.NextToken = api.EncodeToken(page, id)
+			lastID = id
 			done = true
 		}
 		return nil
@@ -499,18 +504,14 @@ func (x *XRay) getTraceSummaries(c *api.Call) (any, error) {
 		}
 		after = batch[len(batch)-1].Key
 	}
-	if out.NextToken != "" && !x.moreAfter(c, sc, out.NextToken) {
+	if out.NextToken != "" && !x.moreAfter(c, sc, lastID) {
 		out.NextToken = ""
 	}
 	return out, nil
 }
 
-// moreAfter reports whether any trace is stored after the one a token names.
-func (x *XRay) moreAfter(c *api.Call, sc, token string) bool {
-	last, err := decodeToken(token)
-	if err != nil {
-		return false
-	}
+// moreAfter reports whether any trace is stored after trace last.
+func (x *XRay) moreAfter(c *api.Call, sc, last string) bool {
 	items, err := x.st.List(c.Context, segmentsTable, sc, sc+last+"}", 1)
 	return err == nil && len(items) > 0
 }

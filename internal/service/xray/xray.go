@@ -5,7 +5,6 @@
 package xray
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -36,44 +35,21 @@ func New(st store.Store, now func() time.Time) *XRay {
 	return &XRay{st: st, now: now}
 }
 
-type opSpec struct {
-	name     string
-	method   string
-	path     string
-	readOnly bool
-	handle   func(x *XRay, c *api.Call) (any, error)
-}
-
-// ops is the operation table: every route of the model that is served here.
-// X-Ray authorizes these actions on "*".
-var ops = []opSpec{
-	{"PutTraceSegments", http.MethodPost, "/TraceSegments", false, (*XRay).putTraceSegments},
-	{"PutTelemetryRecords", http.MethodPost, "/TelemetryRecords", false, (*XRay).putTelemetryRecords},
-	{"BatchGetTraces", http.MethodPost, "/Traces", true, (*XRay).batchGetTraces},
-	{"GetTraceSummaries", http.MethodPost, "/TraceSummaries", true, (*XRay).getTraceSummaries},
-	{"GetSamplingRules", http.MethodPost, "/GetSamplingRules", true, (*XRay).getSamplingRules},
-	{"GetSamplingTargets", http.MethodPost, "/SamplingTargets", true, (*XRay).getSamplingTargets},
-}
-
-// Service returns the operation table and routes.
+// Service returns the operation table: every route of the model that is
+// served here. X-Ray authorizes these actions on "*".
 func (x *XRay) Service() *api.Service {
-	s := &api.Service{
+	return api.NewService(api.Service{
 		Name:        "xray",
 		EventSource: "xray.amazonaws.com",
 		Protocols:   []string{"restJson1"},
-		Operations:  make(map[string]*api.Operation, len(ops)),
-		Routes:      make([]api.Route, 0, len(ops)),
-	}
-	for _, o := range ops {
-		s.Operations[o.name] = &api.Operation{
-			Name:     o.name,
-			Action:   "xray:" + o.name,
-			ReadOnly: o.readOnly,
-			Handle:   func(c *api.Call) (any, error) { return o.handle(x, c) },
-		}
-		s.Routes = append(s.Routes, api.Route{Method: o.method, Path: o.path, Operation: o.name})
-	}
-	return s
+	}, []*api.Operation{
+		{Name: "PutTraceSegments", Action: "xray:PutTraceSegments", HTTP: api.HTTP{Method: http.MethodPost, Path: "/TraceSegments"}, Handle: x.putTraceSegments},
+		{Name: "PutTelemetryRecords", Action: "xray:PutTelemetryRecords", HTTP: api.HTTP{Method: http.MethodPost, Path: "/TelemetryRecords"}, Handle: x.putTelemetryRecords},
+		{Name: "BatchGetTraces", Action: "xray:BatchGetTraces", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodPost, Path: "/Traces"}, Handle: x.batchGetTraces},
+		{Name: "GetTraceSummaries", Action: "xray:GetTraceSummaries", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodPost, Path: "/TraceSummaries"}, Handle: x.getTraceSummaries},
+		{Name: "GetSamplingRules", Action: "xray:GetSamplingRules", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodPost, Path: "/GetSamplingRules"}, Handle: x.getSamplingRules},
+		{Name: "GetSamplingTargets", Action: "xray:GetSamplingTargets", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodPost, Path: "/SamplingTargets"}, Handle: x.getSamplingTargets},
+	}...)
 }
 
 // scope is the key prefix of one account and region.
@@ -127,15 +103,14 @@ type epoch float64
 
 func toEpoch(t time.Time) epoch { return epoch(float64(t.UnixMilli()) / 1e3) }
 
-// Paging tokens are opaque to clients: base64 of an internal position.
-func encodeToken(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-func decodeToken(tok string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(b) == 0 {
+// decodeToken returns the position a NextToken of the listing of scope
+// continues (api.DecodeToken), or X-Ray's error for a bad token.
+func decodeToken(scope, tok string) (string, error) {
+	pos, ok := api.DecodeToken(scope, tok)
+	if !ok || pos == "" {
 		return "", badToken()
 	}
-	return string(b), nil
+	return pos, nil
 }
 
 func internal(op string, err error) error { return fmt.Errorf("xray: %s: %w", op, err) }

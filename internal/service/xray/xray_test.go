@@ -1,7 +1,6 @@
 package xray
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/api/apitest"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -27,6 +27,7 @@ func traceID(offset int64, n int) string {
 type fixture struct {
 	svc *api.Service
 	st  store.Store
+	run *apitest.Fixture
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -36,7 +37,10 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return &fixture{svc: New(st, func() time.Time { return now }).Service(), st: st}
+	svc := New(st, func() time.Time { return now }).Service()
+	run := apitest.New(t, svc)
+	run.Account, run.Now = acct, func() time.Time { return now }
+	return &fixture{svc: svc, st: st, run: run}
 }
 
 type obj = map[string]any
@@ -44,24 +48,12 @@ type obj = map[string]any
 // do runs op through the operation table and decodes its JSON output.
 func (f *fixture) do(t testing.TB, op string, body any) (obj, error) {
 	t.Helper()
-	o := f.svc.Operations[op]
-	if o == nil {
-		t.Fatalf("no operation %s", op)
-	}
-	b, _ := json.Marshal(body)
-	out, err := o.Handle(&api.Call{Context: context.Background(), Body: bytes.NewReader(b), Service: f.svc, Operation: o,
-		Account: acct, Region: "us-east-1", Time: now})
-	if err != nil {
-		return nil, err
-	}
-	b, err = json.Marshal(out)
-	if err != nil {
-		t.Fatal(err)
+	r := f.run.Run(op, apitest.Request{Body: apitest.JSON(body)})
+	if r.Err != nil {
+		return nil, r.Err
 	}
 	var m obj
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	f.run.Decode(r.Output, &m)
 	return m, nil
 }
 
@@ -187,8 +179,7 @@ func TestPutTraceSegmentsValidation(t *testing.T) {
 
 	_, err := f.do(t, "PutTraceSegments", obj{})
 	wantErr(t, err, "InvalidRequestException", "1 validation error detected: Value null at 'traceSegmentDocuments' failed to satisfy constraint: Member must not be null")
-	o := f.svc.Operations["PutTraceSegments"]
-	_, err = o.Handle(&api.Call{Context: context.Background(), Body: bytes.NewReader([]byte("{")), Account: acct, Region: "us-east-1", Time: now})
+	err = f.run.Run("PutTraceSegments", apitest.Request{Body: []byte("{")}).Err
 	wantErr(t, err, "SerializationException", "")
 }
 
@@ -429,8 +420,8 @@ func TestAccountsAreSeparate(t *testing.T) {
 	f := newFixture(t)
 	tid := traceID(-10, 1)
 	f.put(t, doc(obj{"id": "aaaaaaaaaaaaaaaa", "trace_id": tid, "name": "fn", "start_time": float64(now.Unix() - 10), "end_time": float64(now.Unix() - 9)}))
-	o := f.svc.Operations["BatchGetTraces"]
-	out, err := o.Handle(&api.Call{Context: context.Background(), Body: strings.NewReader(`{"TraceIds":["` + tid + `"]}`), Account: "210987654321", Region: "us-east-1", Time: now})
+	r := f.run.Run("BatchGetTraces", apitest.Request{Body: []byte(`{"TraceIds":["` + tid + `"]}`), Account: "210987654321"})
+	out, err := r.Output, r.Err
 	if err != nil || len(out.(*batchGetTracesOutput).Traces) != 0 {
 		t.Errorf("other account sees %+v %v", out, err)
 	}
