@@ -204,7 +204,6 @@ func TestUnservedOperationsNameThemselves(t *testing.T) {
 	g, _ := newTestGateway(t)
 	g.Register(&api.Service{Name: "iam", Protocols: []string{"awsQuery"}, APIVersion: "2010-05-08", Operations: map[string]*api.Operation{}},
 		&api.Service{Name: "lambda", Protocols: []string{"restJson1"}, Operations: map[string]*api.Operation{}})
-	creds := sigv4.Credentials{AccessKeyID: exampleKey, SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
 	for _, tc := range []struct {
 		name, service, method, path, target, contentType, body string
 		status                                                 int
@@ -220,16 +219,7 @@ func TestUnservedOperationsNameThemselves(t *testing.T) {
 			400, "application/x-amz-cbor-1.1", "UnknownOperationException"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := httptest.NewRequest(tc.method, "http://localhost"+tc.path, strings.NewReader(tc.body))
-			r.Header.Set("Content-Type", tc.contentType)
-			if tc.target != "" {
-				r.Header.Set("X-Amz-Target", tc.target)
-			}
-			if err := sigv4.Sign(r, []byte(tc.body), creds, "us-east-1", tc.service, exampleTime); err != nil {
-				t.Fatal(err)
-			}
-			w := httptest.NewRecorder()
-			g.ServeHTTP(w, r)
+			w := serveSigned(t, g, tc.service, tc.method, tc.path, tc.target, tc.contentType, tc.body)
 			if w.Code != tc.status || w.Header().Get("Content-Type") != tc.contentTypeOut || !strings.Contains(w.Body.String(), tc.want) {
 				t.Errorf("%d %s %q", w.Code, w.Header().Get("Content-Type"), w.Body)
 			}
@@ -259,7 +249,6 @@ func TestProtocolPerRequest(t *testing.T) {
 		Operations: map[string]*api.Operation{"ListQueues": list}})
 	g.Register(&api.Service{Name: "kinesis", Protocols: []string{"awsJson1_1", "awsCbor1_1"}, TargetPrefix: "Kinesis_20131202",
 		Operations: map[string]*api.Operation{"ListQueues": list}})
-	creds := sigv4.Credentials{AccessKeyID: exampleKey, SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
 	for _, tc := range []struct {
 		name, service, target, contentType, body string
 		wantType, want                           string
@@ -273,19 +262,28 @@ func TestProtocolPerRequest(t *testing.T) {
 			"application/x-amz-cbor-1.1", "\xa1\x69QueueUrls\x81\x78\x24http://localhost/123456789012/jobs-1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := httptest.NewRequest("POST", "http://localhost/", strings.NewReader(tc.body))
-			r.Header.Set("Content-Type", tc.contentType)
-			if tc.target != "" {
-				r.Header.Set("X-Amz-Target", tc.target)
-			}
-			if err := sigv4.Sign(r, []byte(tc.body), creds, "us-east-1", tc.service, exampleTime); err != nil {
-				t.Fatal(err)
-			}
-			w := httptest.NewRecorder()
-			g.ServeHTTP(w, r)
+			w := serveSigned(t, g, tc.service, "POST", "/", tc.target, tc.contentType, tc.body)
 			if w.Code != 200 || w.Header().Get("Content-Type") != tc.wantType || !strings.Contains(w.Body.String(), tc.want) {
 				t.Errorf("%d %s %q", w.Code, w.Header().Get("Content-Type"), w.Body)
 			}
 		})
 	}
+}
+
+// serveSigned signs a request with the example root key for service and
+// serves it.
+func serveSigned(t *testing.T, g *Gateway, service, method, path, target, contentType, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(method, "http://localhost"+path, strings.NewReader(body))
+	r.Header.Set("Content-Type", contentType)
+	if target != "" {
+		r.Header.Set("X-Amz-Target", target)
+	}
+	creds := sigv4.Credentials{AccessKeyID: exampleKey, SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+	if err := sigv4.Sign(r, []byte(body), creds, "us-east-1", service, exampleTime); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	g.ServeHTTP(w, r)
+	return w
 }

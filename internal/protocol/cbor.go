@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"bytes"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,17 +24,9 @@ func (cborProtocol) Detect(r *http.Request) bool {
 }
 
 func (cborProtocol) Decode(c *api.Call, v any) error {
-	body, err := c.Payload()
-	if err != nil {
-		return err
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
-	}
-	if err := cbor.Unmarshal(body, v); err != nil {
+	return decodePayload(c, v, cbor.Unmarshal, func(error) *api.Error {
 		return api.Errorf(400, "SerializationException", "Could not parse the request body as CBOR.")
-	}
-	return nil
+	})
 }
 
 func (p cborProtocol) WriteResult(w http.ResponseWriter, c *api.Call, v any) {

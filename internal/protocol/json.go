@@ -38,6 +38,13 @@ func (p jsonProtocol) Decode(c *api.Call, v any) error { return decodeJSONBody(c
 
 // decodeJSONBody decodes a JSON payload into v; an empty body is {}.
 func decodeJSONBody(c *api.Call, v any) error {
+	return decodePayload(c, v, json.Unmarshal, serializationError)
+}
+
+// decodePayload decodes the call's whole payload into v with unmarshal; an
+// empty payload leaves v as it is. A payload that does not decode is the
+// protocol's error, from invalid.
+func decodePayload(c *api.Call, v any, unmarshal func([]byte, any) error, invalid func(error) *api.Error) error {
 	body, err := c.Payload()
 	if err != nil {
 		return err
@@ -45,8 +52,8 @@ func decodeJSONBody(c *api.Call, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return serializationError(err)
+	if err := unmarshal(body, v); err != nil {
+		return invalid(err)
 	}
 	return nil
 }

@@ -59,17 +59,9 @@ func (restXML) Name() string { return NameRESTXML }
 func (restXML) Detect(*http.Request) bool { return false }
 
 func (restXML) Decode(c *api.Call, v any) error {
-	body, err := c.Payload()
-	if err != nil {
-		return err
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
-	}
-	if err := xml.Unmarshal(body, v); err != nil {
+	return decodePayload(c, v, xml.Unmarshal, func(error) *api.Error {
 		return api.Errorf(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
-	}
-	return nil
+	})
 }
 
 func (restXML) WriteResult(w http.ResponseWriter, c *api.Call, v any) {
