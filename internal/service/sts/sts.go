@@ -13,6 +13,7 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/session"
+	"github.com/rolecall/rolecall/internal/shape"
 )
 
 // Namespace is the XML namespace of STS responses.
@@ -88,6 +89,7 @@ func New(cfg Config) *STS {
 		XMLNamespace: Namespace,
 		Operations:   make(map[string]*api.Operation, len(ops)),
 		Global:       true,
+		Validate:     shape.Hook("sts", "ValidationError"),
 	}
 	for _, op := range ops {
 		s.svc.Operations[op.Name] = op
