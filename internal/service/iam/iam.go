@@ -13,6 +13,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/crypt"
+	"github.com/rolecall/rolecall/internal/shape"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -119,6 +120,7 @@ func (i *IAM) Service() *api.Service {
 		XMLNamespace: Namespace,
 		Operations:   ops,
 		Global:       true,
+		Validate:     shape.Hook("iam", "ValidationError"),
 	}
 }
 
