@@ -49,6 +49,10 @@ type Service struct {
 	// them through. Otherwise an unsigned request gets the protocol's
 	// missing-authentication error.
 	Anonymous bool
+	// Validate checks a call's input against the service's model before it
+	// is authorized, as AWS validates first (shape.Hook builds one); nil
+	// checks nothing. Handlers reach it through Call.Validate.
+	Validate func(c *Call) *Error
 	// MaxBody bounds the request body a handler may read whole (Payload,
 	// Decode), in bytes; 0 means DefaultMaxBody. Handlers that stream Body
 	// are not bound by it.

@@ -77,6 +77,23 @@ type Call struct {
 	payload     []byte
 	payloadRead bool
 	payloadErr  error
+
+	validated   bool
+	validateErr *Error
+}
+
+// Validate runs the service's input validation (Service.Validate) once and
+// returns its answer: the gateway calls it before authorization, and a
+// handler called directly gets the same answer.
+func (c *Call) Validate() *Error {
+	if c.validated {
+		return c.validateErr
+	}
+	c.validated = true
+	if c.Service != nil && c.Service.Validate != nil {
+		c.validateErr = c.Service.Validate(c)
+	}
+	return c.validateErr
 }
 
 // Payload reads the whole body (verified) and returns it; later calls return

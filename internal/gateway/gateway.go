@@ -252,6 +252,11 @@ func (g *Gateway) dispatch(c *api.Call, svcName string) (any, *api.Error) {
 			return nil, e
 		}
 	}
+	// Input shapes are validated before authorization, as AWS does.
+	if err := c.Validate(); err != nil {
+		g.record(c, svcName, err)
+		return nil, err
+	}
 	if err := g.authorizeOperation(c); err != nil {
 		g.record(c, svcName, err)
 		return nil, err

@@ -14,8 +14,8 @@ import (
 // detaching take.
 func (k *kind) policyArgs(c *api.Call) (name, arn string, err error) {
 	f := newForm(c)
-	name = f.str(k.param, k.field, true)
-	arn = f.str("PolicyArn", fARN, true)
+	name = f.str(k.param)
+	arn = f.str("PolicyArn")
 	if err := f.err(); err != nil {
 		return "", "", err
 	}
@@ -80,8 +80,8 @@ type attachedResult struct {
 
 func (k *kind) listAttached(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str(k.param, k.field, true)
-	prefix := f.str("PathPrefix", fPolicyPath, false)
+	name := f.str(k.param)
+	prefix := f.str("PathPrefix")
 	marker, max := f.paging()
 	if err := f.err(); err != nil {
 		return nil, err
@@ -141,10 +141,10 @@ type entitiesResult struct {
 
 func listEntitiesForPolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	arn := f.str("PolicyArn", fARN, true)
-	filter := f.enum("EntityFilter", "User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
-	prefix := f.str("PathPrefix", fPath, false)
-	usage := f.enum("PolicyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")
+	arn := f.str("PolicyArn")
+	filter := f.str("EntityFilter")
+	prefix := f.str("PathPrefix")
+	usage := f.str("PolicyUsageFilter")
 	marker, max := f.paging()
 	if err := f.err(); err != nil {
 		return nil, err

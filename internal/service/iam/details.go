@@ -84,7 +84,7 @@ func attachedDetails(arns []string) list[attachedPolicyXML] {
 
 func getAccountAuthorizationDetails(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	filter := f.strings("Filter", fAny, false)
+	filter := f.strings("Filter")
 	marker, max := f.paging()
 	for _, v := range filter {
 		if !slices.Contains([]string{"User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"}, v) {

@@ -36,7 +36,6 @@ func (u *userRecord) boundary() *string   { return &u.Boundary }
 type kind struct {
 	noun        string // "role", "user"
 	param       string // "RoleName", "UserName"
-	field       field
 	table       string
 	inlineLimit int
 	load        func(i *IAM, ctx context.Context, r store.Reader, name string) (entity, error)
@@ -44,7 +43,7 @@ type kind struct {
 
 var (
 	roleKind = &kind{
-		noun: "role", param: "RoleName", field: fRoleName, table: tableRoles, inlineLimit: maxRoleInlineSize,
+		noun: "role", param: "RoleName", table: tableRoles, inlineLimit: maxRoleInlineSize,
 		load: func(i *IAM, ctx context.Context, r store.Reader, name string) (entity, error) {
 			rec, err := i.role(ctx, r, name)
 			if err != nil {
@@ -54,7 +53,7 @@ var (
 		},
 	}
 	userKind = &kind{
-		noun: "user", param: "UserName", field: fExistUser, table: tableUsers, inlineLimit: maxUserInlineSize,
+		noun: "user", param: "UserName", table: tableUsers, inlineLimit: maxUserInlineSize,
 		load: func(i *IAM, ctx context.Context, r store.Reader, name string) (entity, error) {
 			rec, err := i.user(ctx, r, name)
 			if err != nil {
@@ -154,7 +153,7 @@ func listByPath[T any, P interface {
 	entity
 }, X any](i *IAM, c *api.Call, table string, render func(P) X) (list[X], page, error) {
 	f := newForm(c)
-	prefix := f.str("PathPrefix", fPathPrefix, false)
+	prefix := f.str("PathPrefix")
 	marker, max := f.paging()
 	if err := f.err(); err != nil {
 		return nil, page{}, err

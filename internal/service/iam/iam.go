@@ -13,6 +13,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/crypt"
+	"github.com/rolecall/rolecall/internal/shape"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -97,6 +98,7 @@ func (i *IAM) Service() *api.Service {
 		APIVersion:   "2010-05-08",
 		XMLNamespace: Namespace,
 		Global:       true,
+		Validate:     shape.Hook("iam", "ValidationError"),
 	}, i.operations()...)
 }
 

@@ -10,9 +10,9 @@ import (
 
 func (k *kind) putPolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str(k.param, k.field, true)
-	pname := f.str("PolicyName", fPolicyName, true)
-	doc := f.str("PolicyDocument", fDocument, true)
+	name := f.str(k.param)
+	pname := f.str("PolicyName")
+	doc := f.str("PolicyDocument")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -39,8 +39,8 @@ type getInlineResult struct {
 
 func (k *kind) getPolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str(k.param, k.field, true)
-	pname := f.str("PolicyName", fPolicyName, true)
+	name := f.str(k.param)
+	pname := f.str("PolicyName")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ type policyNamesResult struct {
 
 func (k *kind) listPolicies(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str(k.param, k.field, true)
+	name := f.str(k.param)
 	marker, max := f.paging()
 	if err := f.err(); err != nil {
 		return nil, err
@@ -90,8 +90,8 @@ func (k *kind) listPolicies(i *IAM, c *api.Call) (any, error) {
 
 func (k *kind) deletePolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str(k.param, k.field, true)
-	pname := f.str("PolicyName", fPolicyName, true)
+	name := f.str(k.param)
+	pname := f.str("PolicyName")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -130,8 +130,8 @@ func (i *IAM) useBoundary(c *api.Call, tx store.Tx, arn string, delta int) error
 
 func (k *kind) putBoundary(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str(k.param, k.field, true)
-	arn := f.str("PermissionsBoundary", fARN, true)
+	name := f.str(k.param)
+	arn := f.str("PermissionsBoundary")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func (k *kind) putBoundary(i *IAM, c *api.Call) (any, error) {
 
 func (k *kind) deleteBoundary(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str(k.param, k.field, true)
+	name := f.str(k.param)
 	if err := f.err(); err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func (i *IAM) ownedKeys(c *api.Call, r store.Reader, user string, root bool) ([]
 
 func createAccessKey(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	f.str("UserName", fExistUser, false)
+	f.str("UserName")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ type listAccessKeysResult struct {
 
 func listAccessKeys(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	f.str("UserName", fExistUser, false)
+	f.str("UserName")
 	marker, max := f.paging()
 	if err := f.err(); err != nil {
 		return nil, err
@@ -171,11 +171,11 @@ func (i *IAM) ownedKey(c *api.Call, tx store.Reader, f *form, id string) (*keyRe
 
 func updateAccessKey(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	f.str("UserName", fExistUser, false)
-	id := f.str("AccessKeyId", fKeyID, true)
-	status := f.enum("Status", statusActive, statusInactive, "Expired")
+	f.str("UserName")
+	id := f.str("AccessKeyId")
+	status := f.str("Status")
 	if !f.has("Status") {
-		f.str("Status", fAny, true)
+		f.str("Status")
 	}
 	if err := f.err(); err != nil {
 		return nil, err
@@ -200,8 +200,8 @@ func updateAccessKey(i *IAM, c *api.Call) (any, error) {
 
 func deleteAccessKey(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	f.str("UserName", fExistUser, false)
-	id := f.str("AccessKeyId", fKeyID, true)
+	f.str("UserName")
+	id := f.str("AccessKeyId")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ type lastUsedResult struct {
 
 func getAccessKeyLastUsed(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	id := f.str("AccessKeyId", fKeyID, true)
+	id := f.str("AccessKeyId")
 	if err := f.err(); err != nil {
 		return nil, err
 	}

@@ -109,10 +109,10 @@ type policyResult struct {
 
 func createPolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str("PolicyName", fPolicyName, true)
-	path := f.str("Path", fPolicyPath, false)
-	doc := f.str("PolicyDocument", fDocument, true)
-	desc := f.str("Description", fPolicyDesc, false)
+	name := f.str("PolicyName")
+	path := f.str("Path")
+	doc := f.str("PolicyDocument")
+	desc := f.str("Description")
 	tags := f.tags("Tags")
 	if err := f.err(); err != nil {
 		return nil, err
@@ -159,7 +159,7 @@ func createPolicy(i *IAM, c *api.Call) (any, error) {
 
 func getPolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	arn := f.str("PolicyArn", fARN, true)
+	arn := f.str("PolicyArn")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -177,10 +177,10 @@ type listPoliciesResult struct {
 
 func listPolicies(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	scope := f.enum("Scope", "All", "AWS", "Local")
+	scope := f.str("Scope")
 	onlyAttached := f.boolean("OnlyAttached")
-	prefix := f.str("PathPrefix", fPolicyPath, false)
-	usage := f.enum("PolicyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")
+	prefix := f.str("PathPrefix")
+	usage := f.str("PolicyUsageFilter")
 	marker, max := f.paging()
 	if err := f.err(); err != nil {
 		return nil, err
@@ -223,7 +223,7 @@ func listPolicies(i *IAM, c *api.Call) (any, error) {
 
 func deletePolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	arn := f.str("PolicyArn", fARN, true)
+	arn := f.str("PolicyArn")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -253,8 +253,8 @@ type policyVersionResult struct {
 
 func createPolicyVersion(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	arn := f.str("PolicyArn", fARN, true)
-	doc := f.str("PolicyDocument", fDocument, true)
+	arn := f.str("PolicyArn")
+	doc := f.str("PolicyDocument")
 	setDefault := f.boolean("SetAsDefault")
 	if err := f.err(); err != nil {
 		return nil, err
@@ -287,8 +287,8 @@ func createPolicyVersion(i *IAM, c *api.Call) (any, error) {
 
 func getPolicyVersion(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	arn := f.str("PolicyArn", fARN, true)
-	vid := f.str("VersionId", fVersionID, true)
+	arn := f.str("PolicyArn")
+	vid := f.str("VersionId")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -314,7 +314,7 @@ type listVersionsResult struct {
 
 func listPolicyVersions(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	arn := f.str("PolicyArn", fARN, true)
+	arn := f.str("PolicyArn")
 	marker, max := f.paging()
 	if err := f.err(); err != nil {
 		return nil, err
@@ -339,8 +339,8 @@ func listPolicyVersions(i *IAM, c *api.Call) (any, error) {
 // once the version VersionId names is known to exist.
 func (i *IAM) changeVersion(c *api.Call, fn func(p *policyRecord, vid string) error) error {
 	f := newForm(c)
-	arn := f.str("PolicyArn", fARN, true)
-	vid := f.str("VersionId", fVersionID, true)
+	arn := f.str("PolicyArn")
+	vid := f.str("VersionId")
 	if err := f.err(); err != nil {
 		return err
 	}

@@ -32,12 +32,12 @@ type roleResult struct {
 
 func createRole(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	path := f.str("Path", fPath, false)
-	name := f.str("RoleName", fRoleName, true)
-	doc := f.str("AssumeRolePolicyDocument", fDocument, true)
-	desc := f.str("Description", fRoleDesc, false)
-	maxSession, ok := f.integer("MaxSessionDuration", 3600, 43200)
-	boundary := f.str("PermissionsBoundary", fARN, false)
+	path := f.str("Path")
+	name := f.str("RoleName")
+	doc := f.str("AssumeRolePolicyDocument")
+	desc := f.str("Description")
+	maxSession, ok := f.integer("MaxSessionDuration")
+	boundary := f.str("PermissionsBoundary")
 	tags := f.tags("Tags")
 	if err := f.err(); err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func createRole(i *IAM, c *api.Call) (any, error) {
 
 func getRole(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str("RoleName", fRoleName, true)
+	name := f.str("RoleName")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -124,9 +124,9 @@ func (i *IAM) changeRole(c *api.Call, name string, fn func(tx store.Tx, r *roleR
 
 func updateRole(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str("RoleName", fRoleName, true)
-	desc := f.str("Description", fRoleDesc, false)
-	maxSession, hasMax := f.integer("MaxSessionDuration", 3600, 43200)
+	name := f.str("RoleName")
+	desc := f.str("Description")
+	maxSession, hasMax := f.integer("MaxSessionDuration")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -148,8 +148,8 @@ func updateRole(i *IAM, c *api.Call) (any, error) {
 
 func updateRoleDescription(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str("RoleName", fRoleName, true)
-	desc := f.str("Description", fRoleDesc, true)
+	name := f.str("RoleName")
+	desc := f.str("Description")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -165,8 +165,8 @@ func updateRoleDescription(i *IAM, c *api.Call) (any, error) {
 
 func updateAssumeRolePolicy(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str("RoleName", fRoleName, true)
-	doc := f.str("PolicyDocument", fDocument, true)
+	name := f.str("RoleName")
+	doc := f.str("PolicyDocument")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func updateAssumeRolePolicy(i *IAM, c *api.Call) (any, error) {
 
 func deleteRole(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str("RoleName", fRoleName, true)
+	name := f.str("RoleName")
 	if err := f.err(); err != nil {
 		return nil, err
 	}

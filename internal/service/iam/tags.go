@@ -10,7 +10,6 @@ import (
 // tagged reaches the tags of one kind of resource, named by a parameter.
 type tagged struct {
 	param string // "RoleName", "UserName", "PolicyArn"
-	field field
 	// load reads the tags of the named resource.
 	load func(i *IAM, c *api.Call, name string) ([]Tag, error)
 	// change applies fn to the tags of the named resource and stores them.
@@ -21,7 +20,6 @@ type tagged struct {
 func entityTags(k *kind) *tagged {
 	return &tagged{
 		param: k.param,
-		field: k.field,
 		load: func(i *IAM, c *api.Call, name string) ([]Tag, error) {
 			e, err := k.load(i, c.Context, i.store, name)
 			if err != nil {
@@ -47,7 +45,6 @@ var (
 	userTags   = entityTags(userKind)
 	policyTags = &tagged{
 		param: "PolicyArn",
-		field: fARN,
 		load: func(i *IAM, c *api.Call, arn string) ([]Tag, error) {
 			p, err := i.mustPolicy(c, i.store, arn)
 			if err != nil {
@@ -64,10 +61,10 @@ var (
 
 func (t *tagged) tag(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str(t.param, t.field, true)
+	name := f.str(t.param)
 	tags := f.tags("Tags")
 	if tags == nil {
-		f.str("Tags", fAny, true)
+		f.str("Tags")
 	}
 	if err := f.err(); err != nil {
 		return nil, err
@@ -88,8 +85,8 @@ func (t *tagged) tag(i *IAM, c *api.Call) (any, error) {
 
 func (t *tagged) untag(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str(t.param, t.field, true)
-	keys := f.strings("TagKeys", fTagKey, true)
+	name := f.str(t.param)
+	keys := f.strings("TagKeys")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -107,7 +104,7 @@ type tagsResult struct {
 
 func (t *tagged) list(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str(t.param, t.field, true)
+	name := f.str(t.param)
 	marker, max := f.paging()
 	if err := f.err(); err != nil {
 		return nil, err

@@ -22,9 +22,9 @@ type userResult struct {
 
 func createUser(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	path := f.str("Path", fPath, false)
-	name := f.str("UserName", fUserName, true)
-	boundary := f.str("PermissionsBoundary", fARN, false)
+	path := f.str("Path")
+	name := f.str("UserName")
+	boundary := f.str("PermissionsBoundary")
 	tags := f.tags("Tags")
 	if err := f.err(); err != nil {
 		return nil, err
@@ -68,7 +68,7 @@ func (i *IAM) callerUser(c *api.Call, f *form) (name string, root bool, err erro
 
 func getUser(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	f.str("UserName", fExistUser, false)
+	f.str("UserName")
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func listUsers(i *IAM, c *api.Call) (any, error) {
 
 func deleteUser(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
-	name := f.str("UserName", fExistUser, true)
+	name := f.str("UserName")
 	if err := f.err(); err != nil {
 		return nil, err
 	}

@@ -21,7 +21,6 @@ const (
 	minDuration        = 900
 	chainedMaxDuration = 3600
 	maxPolicyARNs      = 10
-	maxTags            = 50
 	// packedLimit is the space, in characters, that session policies and
 	// session tags share; PackedPolicySize is the percentage used.
 	packedLimit = 2048
@@ -42,68 +41,48 @@ type assumeRoleInput struct {
 	SourceIdentity    string
 }
 
-// parseAssumeRole reads and validates the AssumeRole parameters against
-// the model. It returns what it could read even when it reports an error.
-func parseAssumeRole(p url.Values) (*assumeRoleInput, error) {
-	v := &validator{params: p}
+// parseAssumeRole reads the AssumeRole parameters and returns the model's
+// verdict on them. It returns what it could read even when it reports an
+// error.
+func parseAssumeRole(c *api.Call) (*assumeRoleInput, error) {
+	p := c.Params
 	in := &assumeRoleInput{
-		RoleARN:     v.str("RoleArn", "roleArn", true, ruleARN),
-		SessionName: v.str("RoleSessionName", "roleSessionName", true, ruleSessionName),
+		RoleARN:           p.Get("RoleArn"),
+		SessionName:       p.Get("RoleSessionName"),
+		PolicyARNs:        list(p, "PolicyArns", ".arn"),
+		Policy:            p.Get("Policy"),
+		Duration:          integer(p, "DurationSeconds"),
+		Tags:              parseTags(p),
+		TransitiveTagKeys: list(p, "TransitiveTagKeys", ""),
+		ExternalID:        p.Get("ExternalId"),
+		SerialNumber:      p.Get("SerialNumber"),
+		TokenCode:         p.Get("TokenCode"),
+		SourceIdentity:    p.Get("SourceIdentity"),
 	}
-	in.PolicyARNs = v.list("PolicyArns", ".arn")
-	v.count(in.PolicyARNs, "policyArns", maxPolicyARNs)
-	for i, a := range in.PolicyARNs {
-		v.check(a, "policyArns."+strconv.Itoa(i+1)+".member.arn", ruleARN)
+	if err := validate(c); err != nil {
+		return in, err
 	}
-	in.Policy = v.str("Policy", "policy", false, rulePolicy)
-	in.Duration = v.int("DurationSeconds", "durationSeconds", minDuration, 43200)
-	in.Tags = parseTags(v)
-	in.TransitiveTagKeys = v.list("TransitiveTagKeys", "")
-	v.count(in.TransitiveTagKeys, "transitiveTagKeys", maxTags)
-	for i, k := range in.TransitiveTagKeys {
-		v.check(k, "transitiveTagKeys."+strconv.Itoa(i+1)+".member", ruleTagKey)
+	// The model leaves the limit on managed session policies to its
+	// documentation.
+	if len(in.PolicyARNs) > maxPolicyARNs {
+		return in, api.ValidationError("1 validation error detected: Value '[%s]' at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to %d",
+			strings.Join(in.PolicyARNs, ", "), maxPolicyARNs)
 	}
-	in.ExternalID = v.str("ExternalId", "externalId", false, ruleExternalID)
-	in.SerialNumber = v.str("SerialNumber", "serialNumber", false, ruleSerial)
-	in.TokenCode = v.str("TokenCode", "tokenCode", false, ruleTokenCode)
-	in.SourceIdentity = v.str("SourceIdentity", "sourceIdentity", false, ruleSourceIdentity)
-	return in, v.err()
+	return in, nil
 }
 
 // parseTags reads Tags.member.N.Key/Value.
-func parseTags(v *validator) []session.Tag {
+func parseTags(p url.Values) []session.Tag {
 	var tags []session.Tag
 	for i := 1; ; i++ {
 		prefix := "Tags.member." + strconv.Itoa(i) + "."
-		key, hasKey := v.params[prefix+"Key"]
-		value, hasValue := v.params[prefix+"Value"]
+		_, hasKey := p[prefix+"Key"]
+		_, hasValue := p[prefix+"Value"]
 		if !hasKey && !hasValue {
-			break
+			return tags
 		}
-		member := "tags." + strconv.Itoa(i) + ".member."
-		var t session.Tag
-		if hasKey && len(key) > 0 {
-			t.Key = key[0]
-			v.check(t.Key, member+"key", ruleTagKey)
-		} else {
-			v.fail("null", member+"key", "Member must not be null")
-		}
-		if hasValue && len(value) > 0 {
-			t.Value = value[0]
-			v.check(t.Value, member+"value", ruleTagValue)
-		} else {
-			v.fail("null", member+"value", "Member must not be null")
-		}
-		tags = append(tags, t)
+		tags = append(tags, session.Tag{Key: p.Get(prefix + "Key"), Value: p.Get(prefix + "Value")})
 	}
-	if len(tags) > maxTags {
-		keys := make([]string, len(tags))
-		for i, t := range tags {
-			keys[i] = t.Key
-		}
-		v.count(keys, "tags", maxTags)
-	}
-	return tags
 }
 
 // assumeRoleResource validates the request, so that malformed requests fail
@@ -112,7 +91,7 @@ func parseTags(v *validator) []session.Tag {
 // the policy is nil: the gateway denies then, with the AccessDenied AWS
 // returns for a role that does not trust the caller.
 func (s *STS) assumeRoleResource(c *api.Call) (api.Resource, error) {
-	in, err := parseAssumeRole(c.Params)
+	in, err := parseAssumeRole(c)
 	if err != nil {
 		return api.Resource{}, err
 	}
@@ -130,7 +109,7 @@ func (s *STS) assumeRoleResource(c *api.Call) (api.Resource, error) {
 // assumeRoleConditions sets the condition keys a trust policy can test.
 func (s *STS) assumeRoleConditions(c *api.Call, keys api.Keys) {
 	set := keys.Set
-	in, _ := parseAssumeRole(c.Params)
+	in, _ := parseAssumeRole(c)
 	set("sts:RoleSessionName", in.SessionName)
 	if in.ExternalID != "" {
 		set("sts:ExternalId", in.ExternalID)
@@ -156,7 +135,7 @@ func (s *STS) assumeRoleConditions(c *api.Call, keys api.Keys) {
 }
 
 func (s *STS) assumeRole(c *api.Call) (any, error) {
-	in, err := parseAssumeRole(c.Params)
+	in, err := parseAssumeRole(c)
 	c.Trail.RequestParameters = in.trail()
 	if err != nil {
 		return nil, err

@@ -12,7 +12,6 @@ import (
 // GetSessionToken durations, in seconds.
 const (
 	userDefaultDuration = 43200
-	userMaxDuration     = 129600
 	rootMaxDuration     = 3600
 )
 
@@ -29,15 +28,13 @@ func (s *STS) getCallerIdentity(c *api.Call) (any, error) {
 }
 
 func (s *STS) getSessionToken(c *api.Call) (any, error) {
-	v := &validator{params: c.Params}
-	duration := v.int("DurationSeconds", "durationSeconds", minDuration, userMaxDuration)
-	serial := v.str("SerialNumber", "serialNumber", false, ruleSerial)
-	code := v.str("TokenCode", "tokenCode", false, ruleTokenCode)
+	duration := integer(c.Params, "DurationSeconds")
+	serial, code := c.Params.Get("SerialNumber"), c.Params.Get("TokenCode")
 	c.Trail.RequestParameters = map[string]any{}
 	if duration != 0 {
 		c.Trail.RequestParameters["durationSeconds"] = duration
 	}
-	if err := v.err(); err != nil {
+	if err := validate(c); err != nil {
 		return nil, err
 	}
 	p := c.Principal
@@ -81,10 +78,9 @@ func (s *STS) getSessionToken(c *api.Call) (any, error) {
 }
 
 func (s *STS) getAccessKeyInfo(c *api.Call) (any, error) {
-	v := &validator{params: c.Params}
-	id := v.str("AccessKeyId", "accessKeyId", true, ruleAccessKeyID)
+	id := c.Params.Get("AccessKeyId")
 	c.Trail.RequestParameters = map[string]any{"accessKeyId": id}
-	if err := v.err(); err != nil {
+	if err := validate(c); err != nil {
 		return nil, err
 	}
 	account, err := session.AccountFromAccessKeyID(id)

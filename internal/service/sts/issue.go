@@ -103,10 +103,10 @@ const (
 // policy first. A missing role yields an error wrapping ErrNotFound; bad
 // input yields a *api.Error.
 func (s *STS) IssueForRole(ctx context.Context, in IssueInput) (*Credentials, *session.Claims, error) {
-	v := &validator{params: url.Values{"RoleArn": {in.RoleARN}, "RoleSessionName": {in.SessionName}}}
-	v.str("RoleArn", "roleArn", true, ruleARN)
-	v.str("RoleSessionName", "roleSessionName", true, ruleSessionName)
-	if err := v.err(); err != nil {
+	// The input is checked as an AssumeRole request's would be.
+	c := &api.Call{Service: s.svc, Operation: s.svc.Operations["AssumeRole"],
+		Params: url.Values{"RoleArn": {in.RoleARN}, "RoleSessionName": {in.SessionName}}}
+	if err := validate(c); err != nil {
 		return nil, nil, err
 	}
 	d := in.Duration

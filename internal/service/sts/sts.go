@@ -13,6 +13,7 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/session"
+	"github.com/rolecall/rolecall/internal/shape"
 )
 
 // Namespace is the XML namespace of STS responses.
@@ -73,6 +74,7 @@ func New(cfg Config) *STS {
 		APIVersion:   "2011-06-15",
 		XMLNamespace: Namespace,
 		Global:       true,
+		Validate:     shape.Hook("sts", "ValidationError"),
 	}, []*api.Operation{
 		{
 			Name:       "AssumeRole",

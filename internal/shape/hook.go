@@ -1,0 +1,48 @@
+package shape
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/rolecall/rolecall/internal/api"
+)
+
+// Hook returns an api.Service.Validate for service that answers a call
+// whose input fails its model's constraints with AWS's error: the given
+// code, HTTP 400, and the violations worded as AWS does. only limits it to
+// the named operations; none means every operation. In-process calls
+// (typed Call.Input) and JSON bodies that do not decode are left to the
+// handler. It panics if the binary embeds no model for service.
+func Hook(service, code string, only ...string) func(c *api.Call) *api.Error {
+	v, err := For(service)
+	if err != nil {
+		panic(err)
+	}
+	checked := map[string]bool{}
+	for _, op := range only {
+		checked[op] = true
+	}
+	return func(c *api.Call) *api.Error {
+		if c.Operation == nil || c.Input != nil || len(checked) > 0 && !checked[c.Operation.Name] {
+			return nil
+		}
+		in := Input{Params: c.Params, Path: c.PathParams}
+		if c.HTTP != nil {
+			in.Header = c.HTTP.Header
+		}
+		if v.model.Protocol == JSON || v.model.Protocol == RESTJSON {
+			body, err := c.Payload()
+			if err != nil {
+				return nil
+			}
+			if len(body) > 0 && json.Unmarshal(body, &in.Body) != nil {
+				return nil
+			}
+		}
+		vs := v.Check(c.Operation.Name, in)
+		if len(vs) == 0 {
+			return nil
+		}
+		return &api.Error{Code: code, Status: http.StatusBadRequest, Message: Message(vs)}
+	}
+}
