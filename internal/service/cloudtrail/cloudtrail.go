@@ -226,7 +226,7 @@ func decodeToken(tok string, q store.EventQuery) (string, bool) {
 
 func fingerprint(q store.EventQuery) string {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d", q.Attribute, q.Value, unixMilli(q.Start), unixMilli(q.End))
+	h.Write(fmt.Appendf(nil, "%s\x00%s\x00%d\x00%d", q.Attribute, q.Value, unixMilli(q.Start), unixMilli(q.End)))
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 

@@ -147,7 +147,6 @@ func (s *setCache) invalidateAll() {
 }
 
 func roleEntity(name string) string { return roleKind.cacheKey(name) }
-func userEntity(name string) string { return userKind.cacheKey(name) }
 
 func sameNamed(a, b []policy.Named) bool {
 	if len(a) != len(b) {

@@ -60,7 +60,7 @@ func (l *Lambda) tagResource(c *api.Call) (string, error) {
 // (CreateFunction, TagResource) or the tagKeys query (UntagResource).
 func tagConditions(c *api.Call, set func(string, ...string)) {
 	var in struct{ Tags map[string]string }
-	decodeBody(c, &in)
+	_ = decodeBody(c, &in) // a malformed body is refused by the operation itself
 	keys := c.Params["tagKeys"]
 	for k, v := range in.Tags {
 		set("aws:RequestTag/"+k, v)

@@ -203,14 +203,15 @@ func (l *Logs) scanStream(c *api.Call, prefix, lower, upper string, limit int, k
 
 func filterFingerprint(group string, names []string, prefix string, start, end *int64, pattern string) string {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%q\x00%s\x00", group, names, prefix)
+	b := fmt.Appendf(nil, "%s\x00%q\x00%s\x00", group, names, prefix)
 	if start != nil {
-		fmt.Fprint(h, *start)
+		b = strconv.AppendInt(b, *start, 10)
 	}
-	h.Write([]byte{0})
+	b = append(b, 0)
 	if end != nil {
-		fmt.Fprint(h, *end)
+		b = strconv.AppendInt(b, *end, 10)
 	}
-	fmt.Fprintf(h, "\x00%s", pattern)
+	b = append(append(b, 0), pattern...)
+	h.Write(b)
 	return strconv.FormatUint(h.Sum64(), 36)
 }
