@@ -24,6 +24,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -83,19 +84,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := srv.Listen(); err != nil {
-		srv.Shutdown(context.Background())
-		return err
+		return errors.Join(err, srv.Shutdown(context.Background()))
 	}
-	fmt.Fprint(stdout, srv.Banner(*dataDir))
+	_, _ = fmt.Fprint(stdout, srv.Banner(*dataDir)) // informational; the server runs without it
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
 	select {
 	case err := <-errc:
-		srv.Shutdown(context.Background())
-		return err
+		return errors.Join(err, srv.Shutdown(context.Background()))
 	case <-ctx.Done():
 	}
-	fmt.Fprintln(stdout, "rolecall: shutting down")
+	_, _ = fmt.Fprintln(stdout, "rolecall: shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)

@@ -19,7 +19,7 @@ const (
 func Parse(doc string, kind Kind) (*Policy, error) {
 	p, err := parse(doc, kind)
 	if err != nil {
-		msg := err.Error()
+		var msg string
 		var pe perr
 		switch {
 		case kind == SCP:

@@ -226,7 +226,7 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		io.Copy(io.Discard, r)
+		_, _ = io.Copy(io.Discard, r) // drained so the connection can be reused; the answer is already known
 		return nil, errTooLarge
 	}
 	return b, nil

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -95,7 +96,7 @@ func (c *codeStage) acquire(src string) (*stagedCode, error) {
 	s.refs++
 	c.mu.Unlock()
 	if stale != "" {
-		os.RemoveAll(stale)
+		_ = os.RemoveAll(stale) // best effort: a leftover is removed with the cache
 	}
 	s.once.Do(func() {
 		dir, n, err := c.stage(src)
@@ -122,8 +123,7 @@ func (c *codeStage) stage(src string) (dir string, copied int64, err error) {
 		return "", 0, fmt.Errorf("runtime: staging code: %w", err)
 	}
 	if copied, err = stageTree(src, dir); err != nil {
-		os.RemoveAll(dir)
-		return "", 0, fmt.Errorf("runtime: staging code: %w", err)
+		return "", 0, errors.Join(fmt.Errorf("runtime: staging code: %w", err), os.RemoveAll(dir))
 	}
 	return dir, copied, nil
 }
@@ -154,7 +154,7 @@ func (c *codeStage) release(s *stagedCode) {
 	c.mu.Unlock()
 	for _, s := range remove {
 		if s.dir != "" {
-			os.RemoveAll(s.dir)
+			_ = os.RemoveAll(s.dir) // best effort: a leftover is removed with the cache
 		}
 	}
 }
@@ -246,7 +246,7 @@ func linkFile(src, dst string, info fs.FileInfo) bool {
 	}
 	// Check the inode actually linked, in case src changed meanwhile.
 	if st, err := os.Lstat(dst); err != nil || !shareable(st) || !os.SameFile(st, info) {
-		os.Remove(dst)
+		_ = os.Remove(dst) // the caller copies over it
 		return false
 	}
 	return true
@@ -266,7 +266,7 @@ func copyFile(src, dst string, perm fs.FileMode) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }() // read only
 	w, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return 0, err

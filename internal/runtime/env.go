@@ -351,7 +351,7 @@ func (e *env) stop() {
 			e.api.close()
 		}
 		if e.dir != "" {
-			os.RemoveAll(e.dir)
+			_ = os.RemoveAll(e.dir) // best effort: the manager's work directory goes at Close
 		}
 		m.uids.put(e.uid)
 		if e.hooked {

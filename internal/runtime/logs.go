@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"sync"
@@ -90,7 +89,7 @@ func (o *output) read() {
 			if len(pending) > 0 {
 				o.emit(pending)
 			}
-			o.r.Close()
+			_ = o.r.Close() // the read end; reading is over
 			return
 		}
 	}
@@ -162,14 +161,14 @@ func (o *output) closeWriter() {
 	defer o.writerCloseMu.Unlock()
 	if !o.writerClosed {
 		o.writerClosed = true
-		o.w.Close()
+		_ = o.w.Close() // the write end only signals the reader
 	}
 }
 
 // writeTo writes the message of each event, in order.
-func writeEvents(w io.Writer, events []LogEvent) {
+func writeEvents(b *bytes.Buffer, events []LogEvent) {
 	for _, e := range events {
-		io.WriteString(w, e.Message)
+		b.WriteString(e.Message)
 	}
 }
 

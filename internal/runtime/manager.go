@@ -466,11 +466,11 @@ func (m *Manager) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	os.RemoveAll(filepath.Join(m.workDir, "code"))
+	err := os.RemoveAll(filepath.Join(m.workDir, "code"))
 	if m.ownWorkDir {
-		os.RemoveAll(m.workDir)
+		err = errors.Join(err, os.RemoveAll(m.workDir))
 	}
-	return nil
+	return err
 }
 
 // reap stops idle environments past the idle timeout or close to the

@@ -27,7 +27,7 @@ func (l *uidListener) Accept() (net.Conn, error) {
 		if uid, ok := peerUID(c); ok && uid == l.uid {
 			return c, nil
 		}
-		c.Close()
+		_ = c.Close() // refused before anything was exchanged
 	}
 }
 
@@ -60,7 +60,7 @@ func findSocketUID(file, localPort, remotePort string) (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
@@ -104,7 +104,7 @@ func diagUID(src, dst *net.TCPAddr) (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	defer syscall.Close(fd)
+	defer func() { _ = syscall.Close(fd) }()
 
 	var req [nlmsgHdrLen + diagReqLen]byte
 	ne := binary.NativeEndian

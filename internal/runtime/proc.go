@@ -117,7 +117,7 @@ func (p *uidPool) lock(uid int) (*os.File, bool) {
 		return nil, false
 	}
 	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
-		f.Close()
+		_ = f.Close() // releases nothing: the lock was not taken
 		return nil, false
 	}
 	return f, true
@@ -129,7 +129,7 @@ func (p *uidPool) put(uid int) {
 	}
 	p.mu.Lock()
 	if f := p.used[uid]; f != nil {
-		f.Close()
+		_ = f.Close() // releases the lock; the file is never written
 	}
 	delete(p.used, uid)
 	p.mu.Unlock()
@@ -154,7 +154,7 @@ func scanProcs(fn func(procInfo)) {
 		return
 	}
 	names, _ := d.Readdirnames(-1)
-	d.Close()
+	_ = d.Close() // read only
 	buf := make([]byte, 512)
 	for _, name := range names {
 		pid, err := strconv.Atoi(name)
@@ -181,7 +181,7 @@ func readStat(path string, buf []byte) (pgrp int, rss int64, ok bool) {
 		return 0, 0, false
 	}
 	n, _ := f.Read(buf)
-	f.Close()
+	_ = f.Close() // read only
 	b := buf[:n]
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
@@ -203,7 +203,7 @@ func peakRSS(pid int) int64 {
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmHWM:")); ok {

@@ -161,7 +161,8 @@ func otherCanRead(dir string) bool {
 		return false
 	}
 	ok := true
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+	// The walk fails only through the function, which records it in ok.
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {
 			ok = false
 			return fs.SkipAll

@@ -18,6 +18,8 @@ const MaxUnzippedSize = 262144000
 
 // ErrCodeTooLarge is returned by Unzip when the archive expands beyond
 // MaxUnzippedSize.
+//
+//lint:ignore ST1005 Lambda's own message, returned to clients as is
 var ErrCodeTooLarge = errors.New("Unzipped size must be smaller than 262144000 bytes")
 
 // Unzip extracts a deployment package into dir, which it creates. Entries

@@ -99,8 +99,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	catalog.Load()
 	s := &Server{cfg: cfg, store: st}
 	if err := s.assemble(ctx); err != nil {
-		st.Close()
-		return nil, err
+		return nil, errors.Join(err, st.Close())
 	}
 	return s, nil
 }
@@ -218,9 +217,6 @@ func (s *Server) Endpoint() string { return "http://" + s.listener.Addr().String
 
 // Root returns the root credentials of the default account.
 func (s *Server) Root() Credentials { return s.root }
-
-// Account is the default account id.
-func (s *Server) Account() string { return s.cfg.AccountID }
 
 // Region is the default region.
 func (s *Server) Region() string { return s.cfg.Region }

@@ -178,6 +178,11 @@ func (c *chunkedReader) nextChunk() error {
 		return newError(IncompleteBody, msgIncomplete)
 	}
 	if err := c.readCRLF(); err != nil {
+		if errors.Is(err, io.EOF) {
+			// The body ends right after the chunk's data: it is cut
+			// short, not complete.
+			return newError(IncompleteBody, msgIncomplete)
+		}
 		return err
 	}
 	if err := c.checkChunk(c.buf, sig); err != nil {

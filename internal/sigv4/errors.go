@@ -154,15 +154,6 @@ func WrongService(want string) *Error {
 	return newError(SignatureDoesNotMatch, "Credential should be scoped to correct service: '"+want+"'. ")
 }
 
-// WrongRegion returns the error AWS gives when the credential scope names a
-// region the endpoint does not serve.
-func WrongRegion(service, got, want string) *Error {
-	if service == "s3" {
-		return newError(IncompleteSignature, "The authorization header is malformed; the region '"+got+"' is wrong; expecting '"+want+"'")
-	}
-	return newError(SignatureDoesNotMatch, "Credential should be scoped to a valid region. ")
-}
-
 func skewError(service string, req, now time.Time, window time.Duration) *Error {
 	e := &Error{Kind: SkewedTime, RequestTime: req, ServerTime: now, MaxSkew: window}
 	if service == "s3" {

@@ -142,17 +142,14 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	db.SetMaxOpenConns(8)
 	if err := migrate(ctx, db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: migrate schema of %s: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("store: migrate schema of %s: %w", path, err), db.Close())
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: protect %s: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("store: protect %s: %w", path, err), db.Close())
 	}
 	getStmt, err := db.PrepareContext(ctx, getQuery)
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: prepare: %w", err)
+		return nil, errors.Join(fmt.Errorf("store: prepare: %w", err), db.Close())
 	}
 	return &SQLite{db: db, getStmt: getStmt}, nil
 }

@@ -205,7 +205,7 @@ func (r *Recorder) run() {
 			reply <- err
 		case <-r.closing:
 			for len(r.queue) > 0 {
-				r.drain(batch, len(r.queue))
+				_ = r.drain(batch, len(r.queue)) // write reports each loss through drop
 			}
 			return
 		}

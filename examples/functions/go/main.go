@@ -168,7 +168,9 @@ func call(ctx context.Context, ev Event) (any, error) {
 	}
 	var params map[string]string
 	if len(ev.Params) > 0 {
-		json.Unmarshal(ev.Params, &params)
+		if err := json.Unmarshal(ev.Params, &params); err != nil {
+			return nil, err
+		}
 	}
 	var out any
 	switch ev.Service + ":" + ev.Op {

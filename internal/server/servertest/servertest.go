@@ -59,7 +59,9 @@ func StartWith(t testing.TB, opts Options) *Server {
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
 	})
 	return &Server{Server: srv, DataDir: dir}
 }

@@ -147,7 +147,6 @@ func (s *setCache) invalidateAll() {
 }
 
 func roleEntity(account, name string) string { return roleKind.cacheKey(account, name) }
-func userEntity(account, name string) string { return userKind.cacheKey(account, name) }
 
 func sameNamed(a, b []policy.Named) bool {
 	if len(a) != len(b) {

@@ -107,7 +107,7 @@ func (q *asyncQueue) runOnce(a *asyncInvocation) {
 		defer t.Stop()
 		select {
 		case <-t.C:
-			q.push(a)
+			_ = q.push(a) // fails only when the service is shutting down
 		case <-q.ctx.Done():
 		}
 	})

@@ -67,14 +67,14 @@ func (l *Lambda) unpack(account, fn string, p *codePackage) error {
 	}
 	tmp := dir + ".tmp-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	if err := runtime.Unzip(p.zip, tmp); err != nil {
-		os.RemoveAll(tmp)
+		_ = os.RemoveAll(tmp) // best effort: the upload is refused either way
 		if errors.Is(err, runtime.ErrCodeTooLarge) {
 			return errInvalidParam("Unzipped size must be smaller than 262144000 bytes")
 		}
 		return errInvalidParam("Could not unzip uploaded file. Please check your file, then try to upload again.")
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		os.RemoveAll(tmp)
+		_ = os.RemoveAll(tmp) // best effort: the rename's outcome decides
 		if _, serr := os.Stat(dir); serr == nil {
 			return nil // unpacked concurrently
 		}
@@ -144,7 +144,7 @@ func getCode(ctx context.Context, r store.Reader, key string) ([]byte, error) {
 
 // removeCode deletes the unpacked packages of a function.
 func (l *Lambda) removeCode(account, fn string) {
-	os.RemoveAll(filepath.Join(l.cfg.CodeDir, account, fn))
+	_ = os.RemoveAll(filepath.Join(l.cfg.CodeDir, account, fn)) // best effort: the function is gone from the store already
 }
 
 // codeLocation is a URL on the main endpoint that downloads the package
@@ -207,5 +207,5 @@ func (l *Lambda) CodeHandler() http.Handler {
 func codeError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n<Error><Code>%s</Code><Message>%s</Message></Error>", code, msg)
+	_, _ = fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n<Error><Code>%s</Code><Message>%s</Message></Error>", code, msg)
 }

@@ -196,21 +196,35 @@ func (l *Lambda) settleLater(account, name string) {
 	l.goBackground(func() {
 		t := time.NewTimer(l.cfg.SettleDelay)
 		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-l.done:
-			return
+		for {
+			select {
+			case <-t.C:
+			case <-l.done:
+				return
+			}
+			// A write that failed is tried again; until then the function
+			// stays Pending (or InProgress), as after a restart.
+			if l.settle(context.Background(), account, name) == nil {
+				return
+			}
+			t.Reset(max(l.cfg.SettleDelay, settleRetry))
 		}
-		l.settle(context.Background(), account, name)
 	})
 }
 
-// settle ends a Pending state or an InProgress update.
-func (l *Lambda) settle(ctx context.Context, account, name string) {
+// settleRetry is the shortest wait before settle is tried again.
+const settleRetry = 100 * time.Millisecond
+
+// settle ends a Pending state or an InProgress update. A function deleted
+// in the meantime has nothing to settle.
+func (l *Lambda) settle(ctx context.Context, account, name string) error {
 	key := account + "/" + name
-	l.cfg.Store.Update(ctx, func(tx store.Tx) error {
+	return l.cfg.Store.Update(ctx, func(tx store.Tx) error {
 		var f function
 		if err := store.GetJSON(ctx, tx, tableFunctions, key, &f); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
 			return err
 		}
 		if f.Config.State == stateActive && f.Config.LastUpdateStatus == updateSuccessful {

@@ -166,7 +166,7 @@ func New(cfg Config) (*Lambda, error) {
 	l.async = newAsyncQueue(l, cfg.AsyncWorkers)
 	if err := l.recover(ctx); err != nil {
 		if l.ownRT {
-			l.rt.Close(ctx)
+			err = errors.Join(err, l.rt.Close(ctx))
 		}
 		return nil, err
 	}
@@ -200,12 +200,6 @@ func (l *Lambda) Close(ctx context.Context) error {
 		l.envs.closeAll()
 	})
 	return err
-}
-
-func (l *Lambda) isClosed() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.closed
 }
 
 // go runs f in the background until Close; it reports false after Close.
@@ -262,7 +256,9 @@ func (l *Lambda) recover(ctx context.Context) error {
 			l.rt.SetReservedConcurrency(functionARN(l.cfg.Region, acct, f.Config.Name), *f.Reserved)
 		}
 		if f.Config.State == statePending || f.Config.LastUpdateStatus == updateInProgress {
-			l.settle(ctx, acct, f.Config.Name)
+			if err := l.settle(ctx, acct, f.Config.Name); err != nil {
+				return fmt.Errorf("lambda: recover %s: %w", it.Key, err)
+			}
 		}
 	}
 	return nil

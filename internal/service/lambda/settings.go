@@ -61,7 +61,7 @@ func (l *Lambda) tagResource(c *api.Call) (api.Resource, error) {
 func tagConditions(c *api.Call, ks api.Keys) {
 	set := ks.Set
 	var in struct{ Tags map[string]string }
-	decodeBody(c, &in)
+	_ = decodeBody(c, &in) // a malformed body is refused by the operation itself
 	keys := c.Params["tagKeys"]
 	for k, v := range in.Tags {
 		set("aws:RequestTag/"+k, v)

@@ -66,6 +66,7 @@ func TestSDKDecodes(t *testing.T) {
 	}
 	if aws.ToString(out.AssumedRoleUser.Arn) != "arn:aws:sts::123456789012:assumed-role/app-role/sdk" ||
 		aws.ToString(out.AssumedRoleUser.AssumedRoleId) != "AROA3XFRBF535PLBIFPI4:sdk" ||
+		//lint:ignore SA1019 STS still returns PackedPolicySize, and so does rolecall
 		aws.ToString(out.SourceIdentity) != "alice" || aws.ToInt32(out.PackedPolicySize) == 0 {
 		t.Errorf("AssumeRole output %+v %+v", out, out.AssumedRoleUser)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -121,8 +122,10 @@ func testConcurrent(t *testing.T, st store.Store) {
 					if err != nil {
 						return err
 					}
-					var n int
-					fmt.Sscan(string(v), &n)
+					n, err := strconv.Atoi(string(v))
+					if err != nil {
+						return err
+					}
 					return tx.Put(ctx, "t", "counter", []byte(fmt.Sprint(n+1)))
 				})
 				if err != nil {
