@@ -37,12 +37,12 @@ var errFindings = errors.New("the policy has errors")
 
 func runPolicy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "lint" {
-		fmt.Fprint(stderr, policyUsage)
+		_, _ = fmt.Fprint(stderr, policyUsage)
 		return errors.New("policy: want the lint subcommand")
 	}
 	fs := flag.NewFlagSet("rolecall policy lint", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, policyUsage) }
+	fs.Usage = func() { _, _ = fmt.Fprint(stderr, policyUsage) }
 	typ := fs.String("type", "identity", "policy `kind`: identity, resource, trust, scp, session or boundary")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -71,7 +71,9 @@ func runPolicy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	failed := false
 	for _, f := range lint.Policy(p) {
-		fmt.Fprintln(stdout, f)
+		if _, err := fmt.Fprintln(stdout, f); err != nil {
+			return fmt.Errorf("policy lint: %w", err)
+		}
 		failed = failed || f.Type == lint.Error
 	}
 	if failed {

@@ -33,7 +33,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("rolecall trail", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), trailUsage)
+		_, _ = fmt.Fprint(fs.Output(), trailUsage)
 		fs.PrintDefaults()
 	}
 	dataDir := fs.String("data-dir", env("ROLECALL_DATA_DIR", defaultDataDir()), "data directory")
@@ -79,7 +79,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }() // read only
 
 	w := bufio.NewWriter(stdout)
 	printed := 0
@@ -96,8 +96,9 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if err != nil {
 				return err
 			}
-			w.Write(line)
-			w.WriteByte('\n')
+			if _, err := w.Write(append(line, '\n')); err != nil {
+				return fmt.Errorf("trail: %w", err)
+			}
 		}
 		printed += len(evs)
 		if next == "" || (*limit > 0 && printed >= *limit) {

@@ -158,10 +158,6 @@ func Load() *Catalog { return load() }
 // generated from, such as "0.21.202609231".
 func (c *Catalog) Version() string { return c.version }
 
-// Updated returns when the source package's data was last updated, in
-// RFC 3339 form.
-func (c *Catalog) Updated() string { return c.updated }
-
 // Services returns every service, sorted by prefix.
 func (c *Catalog) Services() []*Service { return c.services }
 
@@ -199,10 +195,6 @@ func (c *Catalog) ConditionKey(name string) *ConditionKey {
 	}
 	return matchTemplate(c.wildTemplates, name)
 }
-
-// GlobalKeys returns AWS's global condition keys, the aws:* keys that are
-// not specific to a service.
-func (c *Catalog) GlobalKeys() []*ConditionKey { return loadGlobals().all }
 
 var load = sync.OnceValue(func() *Catalog {
 	c, err := decode(data)

@@ -12,10 +12,12 @@ type formTag struct {
 }
 
 type formInput struct {
-	RoleArn           string
-	DurationSeconds   *int
-	Enabled           bool
-	PolicyArns        []struct{ Arn string `query:"arn"` }
+	RoleArn         string
+	DurationSeconds *int
+	Enabled         bool
+	PolicyArns      []struct {
+		Arn string `query:"arn"`
+	}
 	TransitiveTagKeys []string
 	Tags              []formTag
 	Nested            *struct{ Name string }

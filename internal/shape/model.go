@@ -121,7 +121,7 @@ func Decode(r io.Reader) (Models, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shape: %w", err)
 	}
-	defer zr.Close()
+	defer func() { _ = zr.Close() }() // read only
 	var m Models
 	if err := json.NewDecoder(zr).Decode(&m); err != nil {
 		return nil, fmt.Errorf("shape: %w", err)

@@ -100,12 +100,6 @@ func For(service string) (*Validator, error) {
 	return New(m), nil
 }
 
-// Has reports whether the model knows the operation.
-func (v *Validator) Has(op string) bool {
-	_, ok := v.model.Operations[op]
-	return ok
-}
-
 // Check returns the constraint violations of op's input, in model member
 // order. An operation the model does not know has none.
 func (v *Validator) Check(op string, in Input) []Violation {

@@ -88,7 +88,7 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { err = errors.Join(err, conn.Close()) }()
 	var version int
 	if err := conn.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
 		return err
@@ -101,7 +101,8 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 	}
 	defer func() {
 		if err != nil {
-			conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+			_, rbErr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+			err = errors.Join(err, rbErr)
 		}
 	}()
 	if err := conn.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
@@ -171,17 +172,14 @@ func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
 	db.SetMaxOpenConns(4)
 	var version int
 	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("store: open %s: %w", path, err), db.Close())
 	}
 	if version < SchemaVersion {
-		db.Close()
-		return nil, fmt.Errorf("%w: %s is at version %d, this build needs %d", ErrSchemaOutdated, path, version, SchemaVersion)
+		return nil, errors.Join(fmt.Errorf("%w: %s is at version %d, this build needs %d", ErrSchemaOutdated, path, version, SchemaVersion), db.Close())
 	}
 	getStmt, err := db.PrepareContext(ctx, getQuery)
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: prepare: %w", err)
+		return nil, errors.Join(fmt.Errorf("store: prepare: %w", err), db.Close())
 	}
 	return &SQLite{db: db, getStmt: getStmt}, nil
 }

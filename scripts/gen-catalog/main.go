@@ -47,7 +47,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		defer os.RemoveAll(tmp)
+		defer func() { _ = os.RemoveAll(tmp) }() // a temporary directory
 		cmd := exec.Command("npm", "install", "--prefix", tmp, "--no-save", "--no-audit", "--no-fund",
 			"--ignore-scripts", pkgName+"@"+*version)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -70,7 +70,9 @@ func main() {
 	}
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(raw)
+	if _, err := zw.Write(raw); err != nil {
+		log.Fatal(err)
+	}
 	if err := zw.Close(); err != nil {
 		log.Fatal(err)
 	}

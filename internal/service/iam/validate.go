@@ -29,14 +29,6 @@ func (f *form) has(name string) bool {
 	return ok
 }
 
-// member returns the name of a parameter as IAM's messages write it
-// (lower camel case: RoleName -> roleName).
-func member(name string) string {
-	if name == "" {
-		return name
-	}
-	return strings.ToLower(name[:1]) + name[1:]
-}
 
 func (f *form) fail(format string, args ...any) {
 	f.errs = append(f.errs, fmt.Sprintf(format, args...))
