@@ -3,6 +3,7 @@ package shape
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/rolecall/rolecall/internal/api"
 )
@@ -14,6 +15,14 @@ import (
 // (typed Call.Input) and JSON bodies that do not decode are left to the
 // handler. It panics if the binary embeds no model for service.
 func Hook(service, code string, only ...string) func(c *api.Call) *api.Error {
+	return HookLeaving(service, code, nil, only...)
+}
+
+// HookLeaving is Hook, but leaves the members named in left, by operation
+// and written as messages write them ({"ListFunctions": {"maxItems"}}), to
+// the handler: the service words their constraints differently from the
+// model, or enforces other bounds. A member left also leaves what it holds.
+func HookLeaving(service, code string, left map[string][]string, only ...string) func(c *api.Call) *api.Error {
 	v, err := For(service)
 	if err != nil {
 		panic(err)
@@ -39,10 +48,33 @@ func Hook(service, code string, only ...string) func(c *api.Call) *api.Error {
 				return nil
 			}
 		}
-		vs := v.Check(c.Operation.Name, in)
+		vs := leave(v.Check(c.Operation.Name, in), left[c.Operation.Name])
 		if len(vs) == 0 {
 			return nil
 		}
 		return &api.Error{Code: code, Status: http.StatusBadRequest, Message: Message(vs)}
 	}
+}
+
+// leave drops the violations at or under the paths in left.
+func leave(vs []Violation, left []string) []Violation {
+	if len(left) == 0 {
+		return vs
+	}
+	kept := vs[:0]
+	for _, x := range vs {
+		if !under(x.Path, left) {
+			kept = append(kept, x)
+		}
+	}
+	return kept
+}
+
+func under(path string, left []string) bool {
+	for _, l := range left {
+		if path == l || strings.HasPrefix(path, l+".") {
+			return true
+		}
+	}
+	return false
 }

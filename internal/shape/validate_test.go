@@ -233,3 +233,31 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestLeave(t *testing.T) {
+	vs := []Violation{
+		{Value: "'0'", Path: "maxItems", Constraint: "c"},
+		{Value: "null", Path: "tags.1.member.key", Constraint: "c"},
+		{Value: "'x'", Path: "tagsMore", Constraint: "c"},
+		{Value: "'y'", Path: "name", Constraint: "c"},
+	}
+	tests := []struct {
+		left []string
+		want []string
+	}{
+		{nil, []string{"maxItems", "tags.1.member.key", "tagsMore", "name"}},
+		{[]string{"maxItems"}, []string{"tags.1.member.key", "tagsMore", "name"}},
+		{[]string{"tags", "name"}, []string{"maxItems", "tagsMore"}},
+		{[]string{"maxItems", "tags", "tagsMore", "name"}, nil},
+	}
+	for _, tt := range tests {
+		got := leave(append([]Violation(nil), vs...), tt.left)
+		var paths []string
+		for _, v := range got {
+			paths = append(paths, v.Path)
+		}
+		if strings.Join(paths, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("leave %v: got %v, want %v", tt.left, paths, tt.want)
+		}
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/api"
 )
 
 func TestCreateFunction(t *testing.T) {
@@ -339,8 +341,67 @@ func TestPermissions(t *testing.T) {
 		t.Fatalf("after removal: %v", p)
 	}
 	_, err = h.do("AddPermission", req{path: fn("pol"), body: map[string]any{
-		"StatementId": "bad", "Action": "lambda:InvokeFunction", "Principal": "not a principal"}})
+		"StatementId": "bad", "Action": "lambda:InvokeFunction", "Principal": "not-a-principal"}})
 	wantError(t, err, "InvalidParameterValueException", 400, "")
+}
+
+// TestModelConstraints covers the constraints the Lambda model checks
+// before the handlers run, and those left to the handlers.
+func TestModelConstraints(t *testing.T) {
+	h := newHarness(t)
+	h.create("m", nil)
+	code := zipOf(t, map[string]string{"index.mjs": "x"})
+	create := func(k string, v any) req {
+		b := map[string]any{"FunctionName": "m2", "Runtime": "nodejs20.x", "Role": testRole,
+			"Handler": "index.handler", "Code": map[string]any{"ZipFile": code}}
+		if v == nil {
+			delete(b, k)
+		} else {
+			b[k] = v
+		}
+		return req{body: b}
+	}
+	const pre = "1 validation error detected: "
+	cases := []struct {
+		name, op string
+		r        req
+		msg      string
+	}{
+		{"runtime", "CreateFunction", create("Runtime", "cobol"), pre + "Value 'cobol' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs, nodejs4.3, "},
+		{"no role", "CreateFunction", create("Role", nil), pre + "Value null at 'role' failed to satisfy constraint: Member must not be null"},
+		{"handler", "CreateFunction", create("Handler", "a b"), pre + "Value 'a b' at 'handler' failed to satisfy constraint: Member must satisfy regular expression pattern: [^\\s]+"},
+		{"description", "CreateFunction", create("Description", strings.Repeat("d", 257)), pre + "Value '" + strings.Repeat("d", 257) + "' at 'description' failed to satisfy constraint: Member must have length less than or equal to 256"},
+		{"architecture", "CreateFunction", create("Architectures", []string{"sparc"}), pre + "Value '[sparc]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]"},
+		{"tracing", "CreateFunction", create("TracingConfig", map[string]any{"Mode": "On"}), pre + "Value 'On' at 'tracingConfig.mode' failed to satisfy constraint: Member must satisfy enum value set: [Active, PassThrough]"},
+		{"variable name", "CreateFunction", create("Environment", map[string]any{"Variables": map[string]string{"1x": "v"}}), pre + "Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]"},
+		{"timeout below", "CreateFunction", create("Timeout", 0), pre + "Value '0' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1"},
+		{"memory above", "CreateFunction", create("MemorySize", 10241), pre + "Value '10241' at 'memorySize' failed to satisfy constraint: Member must have value less than or equal to 10240"},
+		{"function version", "ListFunctions", req{query: url.Values{"FunctionVersion": {"x"}}}, pre + "Value 'x' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]"},
+		{"max items", "ListFunctions", req{query: url.Values{"MaxItems": {"0"}}}, pre + "Value '0' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000"},
+		{"qualifier", "GetFunction", req{path: fn("m"), query: url.Values{"Qualifier": {"a b"}}}, pre + "Value 'a b' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: \\$(LATEST(\\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"},
+		{"action", "AddPermission", req{path: fn("m"), body: map[string]any{"StatementId": "s", "Action": "s3:GetObject", "Principal": "*"}},
+			pre + "Value 's3:GetObject' at 'action' failed to satisfy constraint: Member must satisfy regular expression pattern: (lambda:[*]|lambda:[a-zA-Z]+|[*])"},
+		{"principal", "AddPermission", req{path: fn("m"), body: map[string]any{"StatementId": "s", "Action": "lambda:InvokeFunction", "Principal": "a b"}},
+			pre + "Value 'a b' at 'principal' failed to satisfy constraint: Member must satisfy regular expression pattern: [^\\s]+"},
+		{"source account", "AddPermission", req{path: fn("m"), body: map[string]any{"StatementId": "s", "Action": "lambda:InvokeFunction", "Principal": "*", "SourceAccount": "12"}},
+			pre + "Value '12' at 'sourceAccount' failed to satisfy constraint: Member must satisfy regular expression pattern: \\d{12}"},
+		{"concurrency", "PutFunctionConcurrency", req{path: fn("m"), body: map[string]any{"ReservedConcurrentExecutions": -1}},
+			pre + "Value '-1' at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 0"},
+		{"no concurrency", "PutFunctionConcurrency", req{path: fn("m"), body: map[string]any{}},
+			pre + "Value null at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must not be null"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := h.do(tc.op, tc.r)
+			e, ok := err.(*api.Error)
+			if !ok || e.Code != "ValidationException" || e.Status != 400 || !strings.HasPrefix(e.Message, tc.msg) {
+				t.Errorf("got %v\nwant ValidationException %s", err, tc.msg)
+			}
+		})
+	}
+	if _, err := h.do("GetFunction", req{path: fn("m2")}); err == nil {
+		t.Error("a refused function exists")
+	}
 }
 
 func TestTagsConcurrencySettings(t *testing.T) {

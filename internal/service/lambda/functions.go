@@ -78,21 +78,17 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 		return nil, err
 	}
 	c.Trail.RequestParameters = map[string]any{"functionName": ref.Name, "runtime": in.Runtime, "role": in.Role, "handler": in.Handler}
-	if err := checkUnsupported(in.Layers, in.PackageType, in.Architectures); err != nil {
+	if err := checkUnsupported(in.Layers, in.PackageType); err != nil {
 		return nil, err
 	}
 	if in.Runtime == "" || in.Handler == "" {
 		return nil, errInvalidParam("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
 	}
-	if err := firstError(checkRuntime(in.Runtime), checkHandler(&in.Handler), checkTimeout(in.Timeout),
-		checkMemory(in.MemorySize), checkDescription(in.Description), checkEnvironment(in.Environment),
+	if err := firstError(checkTimeout(in.Timeout), checkMemory(in.MemorySize), checkEnvironment(in.Environment),
 		checkTags(in.Tags)); err != nil {
 		return nil, err
 	}
-	tracing, err := checkTracing(in.TracingConfig)
-	if err != nil {
-		return nil, err
-	}
+	tracing := tracingMode(in.TracingConfig)
 	vpc, err := in.VpcConfig.vpc()
 	if err != nil {
 		return nil, err
@@ -366,9 +362,6 @@ func (l *Lambda) listFunctions(c *api.Call) (any, error) {
 		return nil, err
 	}
 	all := c.Params.Get("FunctionVersion")
-	if all != "" && all != "ALL" {
-		return nil, errValidation("1 validation error detected: Value '%s' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]", all)
-	}
 	prefix := c.Account + "/"
 	after := ""
 	scope := markerScope(c)

@@ -17,8 +17,6 @@ const (
 	patternRoleARN                = `arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`
 	patternQualifier              = `\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+`
 	patternAlias                  = `(?!^[0-9]+$)([a-zA-Z0-9-_]+)`
-	patternStatementID            = `([a-zA-Z0-9-_]+)`
-	patternAction                 = `(lambda:[*]|lambda:[a-zA-Z]+|[*])`
 )
 
 var (
@@ -31,9 +29,6 @@ var (
 	reRoleARN        = regexp.MustCompile(`^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
 	reAlias          = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 	reNumeric        = regexp.MustCompile(`^[0-9]+$`)
-	reStatement      = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
-	reAction         = regexp.MustCompile(`^(lambda:\*|lambda:[a-zA-Z]+|\*)$`)
-	reEnvName        = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]+$`)
 )
 
 // fnRef names a function, possibly qualified, in an account and region.

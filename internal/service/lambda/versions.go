@@ -56,9 +56,6 @@ func (l *Lambda) publishVersion(c *api.Call) (any, error) {
 	if err := decodeBody(c, &in); err != nil {
 		return nil, err
 	}
-	if err := checkDescription(&in.Description); err != nil {
-		return nil, err
-	}
 	var out *config
 	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		f, err := l.load(c.Context, tx, ref)

@@ -64,9 +64,6 @@ func (l *Logs) filterLogEvents(c *api.Call) (any, error) {
 	if len(in.LogStreamNames) > 0 && in.LogStreamNamePrefix != "" {
 		return nil, invalidParameter("You cannot specify both LogStreamNames and LogStreamNamePrefix.")
 	}
-	if len(in.LogStreamNames) > 100 {
-		return nil, invalidParameter("1 validation error detected: Value at 'logStreamNames' failed to satisfy constraint: Member must have length less than or equal to 100")
-	}
 	limit, err := checkLimit(in.Limit, maxBatchEvents)
 	if err != nil {
 		return nil, err

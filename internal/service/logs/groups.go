@@ -76,15 +76,9 @@ func (l *Logs) createLogGroup(c *api.Call) (any, error) {
 	if err := checkGroupName("logGroupName", in.LogGroupName); err != nil {
 		return nil, err
 	}
-	switch in.LogGroupClass {
-	case "":
+	// The model checks the class's values and the number of tags.
+	if in.LogGroupClass == "" {
 		in.LogGroupClass = "STANDARD"
-	case "STANDARD", "INFREQUENT_ACCESS", "DELIVERY":
-	default:
-		return nil, invalidParameter("1 validation error detected: Value '%s' at 'logGroupClass' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]", in.LogGroupClass)
-	}
-	if len(in.Tags) > 50 {
-		return nil, invalidParameter("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50")
 	}
 	trailGroup(c, in.LogGroupName, nil)
 	key := scope(c) + in.LogGroupName

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/shape"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -53,6 +54,7 @@ func (l *Logs) Service() *api.Service {
 		EventSource:  "logs.amazonaws.com",
 		Protocols:    []string{"awsJson1_1"},
 		TargetPrefix: TargetPrefix,
+		Validate:     shape.HookLeaving("logs", "InvalidParameterException", leftToHandlers),
 	}, []*api.Operation{
 		{Name: "CreateLogGroup", Action: "logs:CreateLogGroup", Resource: resourceFunc(onGroup), Handle: l.createLogGroup},
 		{Name: "DeleteLogGroup", Action: "logs:DeleteLogGroup", Resource: resourceFunc(onGroup), Handle: l.deleteLogGroup},
@@ -171,10 +173,27 @@ func badToken() *api.Error {
 	return invalidParameter("The specified nextToken is invalid.")
 }
 
-// decode reads a JSON request body into v.
+// leftToHandlers are the members whose constraints the handlers check
+// themselves: CloudWatch Logs words limits as "between 1 and N", accepts
+// a log group's ARN as DescribeLogGroups writes it (ending in ":*", which
+// the model's pattern refuses) as an identifier, and checks a batch's
+// events with the batch's own rules.
+var leftToHandlers = map[string][]string{
+	"DescribeLogGroups":  {"limit", "logGroupIdentifiers"},
+	"DescribeLogStreams": {"limit", "logGroupIdentifier"},
+	"GetLogEvents":       {"limit", "logGroupIdentifier"},
+	"FilterLogEvents":    {"limit", "logGroupIdentifier"},
+	"PutLogEvents":       {"logEvents"},
+}
+
+// decode reads a JSON request body into v, after the model's check of the
+// input (Call.Validate).
 func decode(c *api.Call, v any) error {
 	if c.Input != nil {
 		return c.Decode(v)
+	}
+	if e := c.Validate(); e != nil {
+		return e
 	}
 	body, err := c.Payload()
 	if err != nil {

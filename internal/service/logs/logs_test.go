@@ -576,3 +576,38 @@ func TestTrailDetails(t *testing.T) {
 		t.Errorf("trail = %+v", c.Trail)
 	}
 }
+
+// TestModelConstraints covers constraints the CloudWatch Logs model checks.
+func TestModelConstraints(t *testing.T) {
+	f := newFixture(t)
+	f.must(t, "CreateLogGroup", obj{"logGroupName": "g"})
+	tags := obj{}
+	for i := 0; i < 51; i++ {
+		tags[fmt.Sprintf("k%d", i)] = "v"
+	}
+	names := make([]string, 101)
+	for i := range names {
+		names[i] = fmt.Sprintf("s%d", i)
+	}
+	const pre = "1 validation error detected: "
+	cases := []struct {
+		op   string
+		body obj
+		msg  string
+	}{
+		{"CreateLogGroup", obj{"logGroupName": "a b"}, pre + `Value 'a b' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+`},
+		{"CreateLogGroup", obj{"logGroupName": "c", "logGroupClass": "COLD"}, pre + "Value 'COLD' at 'logGroupClass' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]"},
+		{"CreateLogGroup", obj{"logGroupName": "c", "tags": tags}, pre + "Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50"},
+		{"CreateLogStream", obj{"logGroupName": "g"}, pre + "Value null at 'logStreamName' failed to satisfy constraint: Member must not be null"},
+		{"DescribeLogStreams", obj{"logGroupName": "g", "orderBy": "Size"}, pre + "Value 'Size' at 'orderBy' failed to satisfy constraint: Member must satisfy enum value set: [LogStreamName, LastEventTime]"},
+		{"FilterLogEvents", obj{"logGroupName": "g", "logStreamNames": names}, pre + "Value at 'logStreamNames' failed to satisfy constraint: Member must have length less than or equal to 100"},
+		{"DescribeLogStreams", obj{"logGroupName": "g", "limit": 51}, pre + "Value '51' at 'limit' failed to satisfy constraint: Member must have value between 1 and 50"},
+	}
+	for _, tc := range cases {
+		_, err := f.do(t, tc.op, tc.body)
+		wantErr(t, err, "InvalidParameterException", tc.msg)
+	}
+	if got := list(f.must(t, "DescribeLogGroups", obj{"logGroupNamePrefix": "c"}), "logGroups"); len(got) != 0 {
+		t.Errorf("refused groups exist: %v", got)
+	}
+}

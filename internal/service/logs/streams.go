@@ -191,15 +191,13 @@ func (l *Logs) describeLogStreams(c *api.Call) (any, error) {
 		return nil, err
 	}
 	byTime := false
-	switch in.OrderBy {
+	switch in.OrderBy { // the model checks the values
 	case "", "LogStreamName":
 	case "LastEventTime":
 		if in.LogStreamNamePrefix != "" {
 			return nil, invalidParameter("Cannot order by LastEventTime with a logStreamNamePrefix.")
 		}
 		byTime = true
-	default:
-		return nil, invalidParameter("1 validation error detected: Value '%s' at 'orderBy' failed to satisfy constraint: Member must satisfy enum value set: [LogStreamName, LastEventTime]", in.OrderBy)
 	}
 	trailGroup(c, name, nil)
 	gk := scope(c) + name
