@@ -29,7 +29,6 @@ func (f *form) has(name string) bool {
 	return ok
 }
 
-
 func (f *form) fail(format string, args ...any) {
 	f.errs = append(f.errs, fmt.Sprintf(format, args...))
 }
