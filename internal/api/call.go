@@ -22,8 +22,18 @@ type Protocol interface {
 	// Detect reports whether r is written in this protocol. REST protocols,
 	// which are chosen by the service a request is for, detect nothing.
 	Detect(r *http.Request) bool
+	// Route names the operation an RPC request asks for: its X-Amz-Target
+	// prefix and operation, or (prefix "") the query Action; params are the
+	// request's parameters (the query protocol's form merged with the URL
+	// query, the URL query otherwise). body is the request's payload. REST
+	// protocols, which route by method and path, return the URL query only.
+	Route(r *http.Request, body []byte) (prefix, operation string, params url.Values)
 	// Decode decodes the call's input into v, a pointer to a struct.
 	Decode(c *Call, v any) error
+	// Parameters returns the call's input members as CloudTrail's
+	// requestParameters show them (names with a lower-case first letter,
+	// secrets and code left out), or nil.
+	Parameters(c *Call) map[string]any
 	// WriteResult writes a handler's output.
 	WriteResult(w http.ResponseWriter, c *Call, v any)
 	// WriteError writes e as this protocol spells it. c.Service and

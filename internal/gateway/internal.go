@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"net/url"
-	"slices"
 
 	"github.com/rolecall/rolecall/internal/api"
 )
@@ -20,9 +19,6 @@ func (g *Gateway) Invoke(ctx context.Context, in api.Internal) (any, error) {
 	if svc != nil {
 		op = svc.Operations[in.Operation]
 		proto = g.protocols.ByName(svc.Protocols[0])
-		if in.Params != nil && slices.Contains(svc.Protocols, "awsQuery") {
-			proto = g.protocols.ByName("awsQuery")
-		}
 	}
 	region := in.Region
 	if region == "" {

@@ -97,43 +97,29 @@ func (rt *router) route(r *http.Request, p api.Protocol, body []byte, scope stri
 }
 
 func (rt *router) routeRPC(r *http.Request, p api.Protocol, body []byte, scope string) routed {
-	out := routed{proto: p}
-	if p.Name() == protocol.NameQuery {
-		params, err := protocol.ParseQuery(r, body)
-		if err != nil {
-			params = url.Values{}
-		}
-		out.params = params
-		_, out.opName = protocol.Operation(r, params)
-		version := params.Get("Version")
-		svc := rt.byVersion[version]
-		if svc == nil {
-			if s := rt.byName[scope]; s != nil && slices.Contains(s.Protocols, protocol.NameQuery) {
-				svc = s
-			}
-		}
-		out.svc = svc
-		switch {
-		case svc != nil:
-			out.svcName = svc.Name
-		default:
-			out.svcName = scope
-			if name, ok := rt.known.ServiceByVersion(version); ok {
-				out.svcName = name
-			}
-		}
-	} else {
-		out.params = r.URL.Query()
-		prefix, name := protocol.Operation(r, nil)
-		out.opName = name
+	prefix, name, params := p.Route(r, body)
+	out := routed{proto: p, opName: name, params: params, svcName: scope}
+	if prefix != "" {
+		// X-Amz-Target names the service.
 		out.svc = rt.byTarget[prefix]
-		out.svcName = scope
-		if out.svc != nil {
-			out.svcName = out.svc.Name
-			out.proto = rt.speaks(out.svc, p)
-		} else if known, _, ok := rt.known.ServiceByTarget(prefix); ok {
+		if known, _, ok := rt.known.ServiceByTarget(prefix); ok {
 			out.svcName = known
 		}
+	} else {
+		// The query protocol's Version names the service; a client that
+		// sends none means the service it signed for.
+		version := params.Get("Version")
+		out.svc = rt.byVersion[version]
+		if out.svc == nil {
+			out.svc = rt.byName[scope]
+		}
+		if known, ok := rt.known.ServiceByVersion(version); ok {
+			out.svcName = known
+		}
+	}
+	if out.svc != nil {
+		out.svcName = out.svc.Name
+		out.proto = rt.speaks(out.svc, p)
 	}
 	if out.svc != nil && out.proto != nil {
 		out.op = out.svc.Operations[out.opName]

@@ -1,15 +1,12 @@
 package gateway
 
 import (
-	"encoding/json"
-	"net/url"
 	"reflect"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/protocol"
 )
 
 // fillTrail fills what a handler left blank of its trail record, as
@@ -30,114 +27,20 @@ func fillTrail(c *api.Call, out any) {
 	}
 }
 
-// maxTrailBody bounds the JSON body whose members are recorded as
-// requestParameters; a larger body (a deployment package) is not parsed
-// again for the trail.
-const maxTrailBody = 100 << 10
-
-// queryControl are the query parameters that are not the operation's input.
-var queryControl = map[string]bool{"Action": true, "Version": true}
-
-// redacted are the members CloudTrail leaves out of requestParameters and
-// responseElements, lower-cased.
-var redacted = map[string]bool{
-	"secretaccesskey": true, "zipfile": true, "password": true, "privatekey": true,
-	"newpassword": true, "oldpassword": true,
-}
-
+// requestParameters is the call's input as CloudTrail shows it: an
+// in-process call's typed input, or what its protocol decoded.
 func requestParameters(c *api.Call) map[string]any {
-	m := map[string]any{}
-	if c.Input != nil {
-		if v, ok := trailValue(reflect.ValueOf(c.Input)).(map[string]any); ok {
-			m = v
+	if c.Input == nil {
+		if c.Protocol == nil {
+			return nil
 		}
-	} else if c.Protocol != nil && c.Protocol.Name() == "awsQuery" {
-		queryParameters(c.Params, m)
-	} else {
-		for k, v := range c.Params {
-			if len(v) > 0 && !strings.HasPrefix(k, "X-Amz-") {
-				m[lowerFirst(k)] = v[0]
-			}
-		}
-		if body, err := c.Payload(); err == nil && len(body) > 0 && len(body) <= maxTrailBody && body[0] == '{' {
-			var doc map[string]any
-			if json.Unmarshal(body, &doc) == nil {
-				for k, v := range doc {
-					if redacted[strings.ToLower(k)] {
-						continue
-					}
-					m[lowerFirst(k)] = lowerKeys(v)
-				}
-			}
-		}
+		return c.Protocol.Parameters(c)
 	}
-	for k, v := range c.PathParams {
-		m[lowerFirst(k)] = v
-	}
+	m, _ := trailValue(reflect.ValueOf(c.Input)).(map[string]any)
 	if len(m) == 0 {
 		return nil
 	}
 	return m
-}
-
-// queryParameters turns awsQuery parameters into CloudTrail's nested form:
-// Tags.member.1.Key=k becomes "tags": [{"key": "k"}].
-func queryParameters(params url.Values, m map[string]any) {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		if !queryControl[k] && !strings.HasPrefix(k, "X-Amz-") {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if len(params[k]) == 0 {
-			continue
-		}
-		parts := strings.Split(k, ".")
-		if redacted[strings.ToLower(parts[len(parts)-1])] {
-			continue
-		}
-		setPath(m, parts, params[k][0])
-	}
-}
-
-// setPath stores v under a dotted query path, "member.N" being list items.
-func setPath(m map[string]any, parts []string, v string) {
-	key := lowerFirst(parts[0])
-	rest := parts[1:]
-	if len(rest) == 0 {
-		m[key] = v
-		return
-	}
-	if rest[0] == "member" && len(rest) >= 2 {
-		n, err := strconv.Atoi(rest[1])
-		if err != nil || n < 1 || n > 1000 {
-			return
-		}
-		list, _ := m[key].([]any)
-		for len(list) < n {
-			list = append(list, nil)
-		}
-		if len(rest) == 2 {
-			list[n-1] = v
-		} else {
-			item, _ := list[n-1].(map[string]any)
-			if item == nil {
-				item = map[string]any{}
-			}
-			setPath(item, rest[2:], v)
-			list[n-1] = item
-		}
-		m[key] = list
-		return
-	}
-	sub, _ := m[key].(map[string]any)
-	if sub == nil {
-		sub = map[string]any{}
-	}
-	setPath(sub, rest, v)
-	m[key] = sub
 }
 
 func lowerFirst(s string) string {
@@ -145,27 +48,6 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return string(s[0]+'a'-'A') + s[1:]
-}
-
-// lowerKeys lower-cases the first letter of every member name in a decoded
-// JSON value, leaving out redacted members.
-func lowerKeys(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			if redacted[strings.ToLower(k)] {
-				continue
-			}
-			out[lowerFirst(k)] = lowerKeys(e)
-		}
-		return out
-	case []any:
-		for i, e := range t {
-			t[i] = lowerKeys(e)
-		}
-	}
-	return v
 }
 
 var timeType = reflect.TypeFor[time.Time]()
@@ -197,7 +79,7 @@ func trailValue(v reflect.Value) any {
 				continue
 			}
 			name := memberName(f)
-			if name == "" || redacted[strings.ToLower(name)] {
+			if name == "" || protocol.Redacted(name) {
 				continue
 			}
 			if e := trailValue(v.Field(i)); e != nil {

@@ -139,9 +139,11 @@ func invalidValue(name, value string) *api.Error {
 	return api.Errorf(400, "ValidationError", "Value '%s' at '%s' failed to satisfy constraint: Member must be a valid value", value, lowerFirst(name))
 }
 
+// lowerFirst writes a member name as AWS's messages and CloudTrail records
+// do: RoleName -> roleName.
 func lowerFirst(s string) string {
-	if s == "" {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
 		return s
 	}
-	return strings.ToLower(s[:1]) + s[1:]
+	return string(s[0]+'a'-'A') + s[1:]
 }

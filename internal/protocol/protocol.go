@@ -8,7 +8,6 @@ package protocol
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/rolecall/rolecall/internal/api"
 )
@@ -60,23 +59,6 @@ func (s *Set) Detect(r *http.Request) api.Protocol {
 		}
 	}
 	return nil
-}
-
-// Operation returns the operation an RPC request names: its X-Amz-Target's
-// prefix and name, or the query Action (with an empty prefix). params are
-// the query parameters of a query request.
-func Operation(r *http.Request, params map[string][]string) (prefix, name string) {
-	if target := r.Header.Get("X-Amz-Target"); target != "" {
-		i := strings.LastIndexByte(target, '.')
-		if i < 0 {
-			return "", target
-		}
-		return target[:i], target[i+1:]
-	}
-	if a := params["Action"]; len(a) > 0 {
-		return "", a[0]
-	}
-	return "", ""
 }
 
 // status returns the operation's success status, or def.
