@@ -1,0 +1,83 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/rolecall/rolecall/internal/server/servertest"
+	"github.com/rolecall/rolecall/internal/sigv4"
+)
+
+// sendSigned signs a request over signedBody with the given headers, then
+// sends sentBody in its place.
+func sendSigned(t *testing.T, srv *servertest.Server, method, path string, header http.Header, service string, signedBody, sentBody []byte) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.Endpoint()+path, bytes.NewReader(signedBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	root := srv.Root()
+	if err := sigv4.Sign(req, signedBody, sigv4.Credentials{AccessKeyID: root.AccessKeyID, SecretAccessKey: root.SecretAccessKey}, "us-east-1", service, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	req.Body = io.NopCloser(bytes.NewReader(sentBody))
+	req.ContentLength = int64(len(sentBody))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	return resp.StatusCode, string(b)
+}
+
+// A header-signed request to a service other than S3 signs its body: a
+// payload declared UNSIGNED-PAYLOAD (or an unsigned aws-chunked one) would
+// let whoever holds the signed headers send any body, so the body is
+// hashed as sent and a request signed without it does not match.
+func TestUnsignedPayloadDoesNotCoverAnyBody(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	admin := iam.NewFromConfig(srv.RootConfig())
+
+	signed := []byte("Action=CreateUser&Version=2010-05-08&UserName=alice")
+	sent := []byte("Action=CreateUser&Version=2010-05-08&UserName=mallo")
+	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Amz-Content-Sha256": {sigv4.UnsignedPayload}}
+	if code, body := sendSigned(t, srv, "POST", "/", h, "iam", signed, sent); code != 403 || !strings.Contains(body, "<Code>SignatureDoesNotMatch</Code>") {
+		t.Errorf("UNSIGNED-PAYLOAD with a swapped body: %d %s", code, body)
+	}
+	chunked := func(b []byte) []byte { return []byte(fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(b), b)) }
+	h = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Amz-Content-Sha256": {sigv4.StreamingUnsignedPayloadTrailer},
+		"Content-Encoding": {"aws-chunked"}, "X-Amz-Decoded-Content-Length": {strconv.Itoa(len(signed))}}
+	if code, body := sendSigned(t, srv, "POST", "/", h, "iam", chunked(signed), chunked(sent)); code != 403 || !strings.Contains(body, "<Code>SignatureDoesNotMatch</Code>") {
+		t.Errorf("unsigned aws-chunked with a swapped body: %d %s", code, body)
+	}
+	for _, name := range []string{"alice", "mallo"} {
+		_, err := admin.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+		var nse *iamtypes.NoSuchEntityException
+		if !errors.As(err, &nse) {
+			t.Errorf("user %s after refused requests: %v", name, err)
+		}
+	}
+
+	// A body the signature covers is accepted.
+	code, body := sendSigned(t, srv, "POST", "/", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, "iam", signed, signed)
+	if code != 200 || !strings.Contains(body, "<UserName>alice</UserName>") {
+		t.Errorf("signed body: %d %s", code, body)
+	}
+}
