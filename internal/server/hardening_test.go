@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
@@ -15,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
 	"github.com/rolecall/rolecall/internal/sigv4"
@@ -80,4 +83,48 @@ func TestUnsignedPayloadDoesNotCoverAnyBody(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "<UserName>alice</UserName>") {
 		t.Errorf("signed body: %d %s", code, body)
 	}
+}
+
+// A function's environment variables are secrets: the trail records that
+// a function was created or updated, never the variables' values.
+func TestTrailLeavesOutEnvironmentVariables(t *testing.T) {
+	s := newLambdaSuite(t)
+	ctx := context.Background()
+	role := s.role(t, "env-role", lambdaTrust)
+	if _, err := s.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("env-fn"), Role: aws.String(role),
+		Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: tinyZip(t)},
+		Environment: &lambdatypes.Environment{Variables: map[string]string{"DB_PASSWORD": "created-secret"}}}); err != nil {
+		t.Fatal(err)
+	}
+	s.waitActive(t, "env-fn")
+	if _, err := s.lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("env-fn"),
+		Environment: &lambdatypes.Environment{Variables: map[string]string{"DB_PASSWORD": "updated-secret"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"CreateFunction", "UpdateFunctionConfiguration"} {
+		ev := s.waitTrail(t, name, func(*trailRecord) bool { return true })
+		for _, secret := range []string{"created-secret", "updated-secret", "DB_PASSWORD"} {
+			if strings.Contains(ev.raw, secret) {
+				t.Errorf("%s event records %q: %s", name, secret, ev.raw)
+			}
+		}
+	}
+}
+
+// tinyZip is a deployment package that is stored, never run.
+func tinyZip(t testing.TB) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.Create("bootstrap")
+	if err == nil {
+		_, err = w.Write([]byte("#!/bin/sh\n"))
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
