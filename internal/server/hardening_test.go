@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -127,4 +128,40 @@ func tinyZip(t testing.TB) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// An operation name runs to the body or header limit at most; no operation
+// has a long one, and neither the answer nor the trail repeats it whole.
+func TestLongOperationNameIsBounded(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	long := strings.Repeat("A", 1<<20)
+	b := []byte("Action=" + long + "&Version=2010-05-08")
+	code, body := sendSigned(t, srv, "POST", "/", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, "iam", b, b)
+	if code != 400 || !strings.Contains(body, "<Code>InvalidAction</Code>") || len(body) > 4096 {
+		t.Errorf("long Action: %d, %d bytes: %.300s", code, len(body), body)
+	}
+	code, body = sendSigned(t, srv, "POST", "/", http.Header{"Content-Type": {"application/x-amz-json-1.1"},
+		"X-Amz-Target": {"Logs_20140328." + long[:64<<10]}}, "logs", []byte("{}"), []byte("{}"))
+	if code != 400 || !strings.Contains(body, "UnknownOperationException") || len(body) > 4096 {
+		t.Errorf("long X-Amz-Target: %d, %d bytes: %.300s", code, len(body), body)
+	}
+	if err := srv.Recorder().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cloudtrail.NewFromConfig(srv.RootConfig()).LookupEvents(ctx, &cloudtrail.LookupEventsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Events) < 2 {
+		t.Fatalf("%d events recorded, want the 2 unknown operations", len(out.Events))
+	}
+	for _, e := range out.Events {
+		if n := len(aws.ToString(e.EventName)); n > 128 {
+			t.Errorf("event name of %d bytes recorded", n)
+		}
+		if n := len(aws.ToString(e.CloudTrailEvent)); n > 4096 {
+			t.Errorf("event of %d bytes recorded", n)
+		}
+	}
 }
