@@ -184,13 +184,13 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 			Message: "The security token included in the request is invalid."})
 		return
 	}
+	if p == nil {
+		// A REST body streams, signed or not, bounded by what the service
+		// reads: the signature check of a body without a declared payload
+		// hash reads it whole.
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody(rt.svc))
+	}
 	if sig != nil {
-		if p == nil {
-			// A REST body streams, bounded by what the service reads: the
-			// signature check of a body without a declared payload hash
-			// reads it whole.
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody(rt.svc))
-		}
 		body, err := g.verifier.VerifyStream(sig, r, secret)
 		if err != nil {
 			g.writeError(w, c, g.signatureError(rt.svc, err))

@@ -287,3 +287,34 @@ func serveSigned(t *testing.T, g *Gateway, service, method, path, target, conten
 	g.ServeHTTP(w, r)
 	return w
 }
+
+// An unsigned REST body is bounded by the service's MaxBody as a signed
+// one is: an anonymous upload cannot make a handler read without limit.
+func TestAnonymousBodyIsBounded(t *testing.T) {
+	g := New(Config{Account: "123456789012", Region: "us-east-1", Identities: rootIdentities{}, Now: func() time.Time { return exampleTime }})
+	s := &objectStore{objects: map[string][]byte{}}
+	public, err := policy.Parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"}]}`, policy.Resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.public = public
+	svc := s.service()
+	svc.MaxBody = 1024
+	g.Register(svc)
+
+	put := func(n int) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("PUT", "http://localhost/b/k", bytes.NewReader(make([]byte, n)))
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, r)
+		return w
+	}
+	if w := put(1024); w.Code != 200 {
+		t.Fatalf("anonymous PUT within the bound: %d %s", w.Code, w.Body)
+	}
+	if w := put(1025); w.Code != 413 || !strings.Contains(w.Body.String(), "RequestEntityTooLarge") {
+		t.Errorf("anonymous PUT over the bound: %d %s", w.Code, w.Body)
+	}
+	if got := len(s.objects["k"]); got != 1024 {
+		t.Errorf("stored %d bytes, want the 1024 of the upload within the bound", got)
+	}
+}

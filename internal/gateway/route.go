@@ -90,11 +90,24 @@ type routed struct {
 // REST), body its payload (RPC requests only), scope the SigV4 credential
 // scope's service ("" for an unsigned request).
 func (rt *router) route(r *http.Request, p api.Protocol, body []byte, scope string) routed {
+	var out routed
 	if p != nil {
-		return rt.routeRPC(r, p, body, scope)
+		out = rt.routeRPC(r, p, body, scope)
+	} else {
+		out = rt.routeREST(r, scope)
 	}
-	return rt.routeREST(r, scope)
+	if len(out.opName) > maxOperationName {
+		// No operation has so long a name: the request is answered and
+		// recorded as unknown, naming no more than the bound of it.
+		out.opName, out.op = out.opName[:maxOperationName], nil
+	}
+	return out
 }
+
+// maxOperationName bounds the operation name a request gives (an Action
+// or X-Amz-Target may run to the body or header limit) as it is echoed in
+// the answer and recorded as the event name; AWS's longest are under 100.
+const maxOperationName = 128
 
 func (rt *router) routeRPC(r *http.Request, p api.Protocol, body []byte, scope string) routed {
 	prefix, name, params := p.Route(r, body)

@@ -25,6 +25,36 @@ func fillTrail(c *api.Call, out any) {
 			}
 		}
 	}
+	redactValues(c.Trail.RequestParameters)
+	redactValues(c.Trail.ResponseElements)
+}
+
+// redactedValues are the members whose values are secrets wherever they
+// sit under a parent member (lower-cased): a function's environment
+// variables. CloudTrail leaves them out.
+var redactedValues = map[string]string{"environment": "variables"}
+
+// redactValues removes redactedValues from a recorded value, at any depth.
+func redactValues(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if child, ok := redactedValues[strings.ToLower(k)]; ok {
+				if m, ok := e.(map[string]any); ok {
+					for mk := range m {
+						if strings.ToLower(mk) == child {
+							delete(m, mk)
+						}
+					}
+				}
+			}
+			redactValues(e)
+		}
+	case []any:
+		for _, e := range t {
+			redactValues(e)
+		}
+	}
 }
 
 // requestParameters is the call's input as CloudTrail shows it: an

@@ -81,13 +81,17 @@ func (v *Verifier) VerifyStream(s *Signature, r *http.Request, secret string) (i
 	if body == nil {
 		body = http.NoBody
 	}
-	if s.PayloadHash == "" && s.Service != "s3" {
+	if s.Service != "s3" && !s.signsPayload() {
 		b, err := io.ReadAll(body)
 		if err != nil {
 			return nil, err
 		}
-		if err := v.Verify(s, r, b, secret); err != nil {
+		key, err := v.verifyRequest(s, r, b, true, secret)
+		if err != nil {
 			return nil, err
+		}
+		if s.Streaming() {
+			return newChunkedReader(s, r, bytes.NewReader(b), &key)
 		}
 		return bytes.NewReader(b), nil
 	}
@@ -126,14 +130,17 @@ func (v *Verifier) verifyRequest(s *Signature, r *http.Request, body []byte, hav
 		hashes[0] = []byte(UnsignedPayload)
 	case p == "" && s3:
 		return key, newError(MissingContentSHA256, "Missing required header for this request: x-amz-content-sha256")
-	case p == "":
+	case p == "" || !s3 && !s.signsPayload():
+		// Services other than S3 hash the payload as sent, whatever the
+		// request declares: a payload declared unsigned would let whoever
+		// holds the signed headers send any body.
 		if !haveBody {
 			return key, newError(MissingContentSHA256, "Missing required header for this request: x-amz-content-sha256")
 		}
 		h := sha256.Sum256(body)
 		hex.Encode(hh[:], h[:])
 		hashes[0] = hh[:]
-		if s.Presigned {
+		if s.Presigned && len(body) == 0 {
 			hashes[1], n = []byte(UnsignedPayload), 2
 		}
 	case p == UnsignedPayload || s.Streaming() || isHexSHA256(p):
@@ -171,6 +178,16 @@ func (v *Verifier) verifyRequest(s *Signature, r *http.Request, body []byte, hav
 	e.CanonicalRequest = string(cr)
 	e.StringToSign = string(s.appendStringToSign(nil, cr))
 	return key, e
+}
+
+// signsPayload reports whether the payload hash the request declares covers
+// its body: a SHA-256 or a signed aws-chunked stream.
+func (s *Signature) signsPayload() bool {
+	switch s.PayloadHash {
+	case "", UnsignedPayload, StreamingUnsignedPayloadTrailer:
+		return false
+	}
+	return true
 }
 
 // needsReencoding reports whether an S3 path differs from its re-encoding.
