@@ -165,7 +165,24 @@ func (queryProtocol) Route(r *http.Request, body []byte) (string, string, url.Va
 	return "", params.Get("Action"), params
 }
 
-func (queryProtocol) Parameters(c *api.Call) map[string]any { return queryParameters(c.Params) }
+// Parameters are the query parameters the operation's model defines;
+// others (which the operation ignores) are not recorded.
+func (queryProtocol) Parameters(c *api.Call) map[string]any {
+	params := c.Params
+	if c.Service != nil {
+		if models, err := shape.Load(); err == nil && models[c.Service.Name] != nil {
+			m := models[c.Service.Name]
+			params = url.Values{}
+			for k, v := range c.Params {
+				top, _, _ := strings.Cut(k, ".")
+				if m.HasMember(c.OperationName, top) {
+					params[k] = v
+				}
+			}
+		}
+	}
+	return queryParameters(params)
+}
 
 func (jsonProtocol) Route(r *http.Request, _ []byte) (string, string, url.Values) {
 	return targetRoute(r)

@@ -23,6 +23,10 @@ func TestParameters(t *testing.T) {
 			map[string]any{"roleName": "r", "tags": []any{map[string]any{"key": "team", "value": "red"}, map[string]any{"key": "env"}}}},
 		{"query: secrets are left out", NameQuery, &api.Call{Params: url.Values{"UserName": {"u"}, "Password": {"p"}}},
 			map[string]any{"userName": "u"}},
+		{"query: parameters the model does not define are not recorded", NameQuery, &api.Call{
+			Service: &api.Service{Name: "iam"}, OperationName: "CreateUser",
+			Params: url.Values{"UserName": {"u"}, "Bogus": {"x"}, "Extra.member.1": {"y"}, "Tags.member.1.Key": {"k"}}},
+			map[string]any{"userName": "u", "tags": []any{map[string]any{"key": "k"}}}},
 		{"JSON: member names lower-cased, nested too", NameJSON11, &api.Call{Body: strings.NewReader(`{"LogGroupName":"g","Tags":{"K":"v"},"Nested":{"Inner":1}}`)},
 			map[string]any{"logGroupName": "g", "tags": map[string]any{"K": "v"}, "nested": map[string]any{"Inner": float64(1)}}},
 		{"JSON with a model: structures lower-cased at any depth, map keys kept", NameRESTJSON, &api.Call{

@@ -58,3 +58,19 @@ func (m *Model) ref(r *Ref) *Shape {
 	}
 	return m.Shapes[r.Shape]
 }
+
+// HasMember reports whether op's input has a top-level member of this name
+// (its model name or its wire name). An operation the model does not know
+// has every member.
+func (m *Model) HasMember(op, name string) bool {
+	s := m.Shapes[m.Operations[op]]
+	if s == nil {
+		return true
+	}
+	for _, mem := range s.Members {
+		if mem.Name == name || mem.LocationName == name {
+			return true
+		}
+	}
+	return false
+}

@@ -52,10 +52,13 @@ func trailTags(tags []session.Tag) []map[string]string {
 }
 
 // trailCredentials shows credentials without their secret or token.
+// trailCredentials are credentials as CloudTrail records them: the key id,
+// the session token and the expiry, never the secret key.
 func trailCredentials(c *Credentials) map[string]any {
 	return map[string]any{
-		"accessKeyId": c.AccessKeyID,
-		"expiration":  c.Expiration.UTC().Format(trailTime),
+		"accessKeyId":  c.AccessKeyID,
+		"sessionToken": c.SessionToken,
+		"expiration":   c.Expiration.UTC().Format(trailTime),
 	}
 }
 
