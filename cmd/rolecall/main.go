@@ -37,6 +37,14 @@ import (
 	"github.com/rolecall/rolecall/internal/server"
 )
 
+const mainUsage = `Usage:
+  rolecall [flags]                 serve IAM, STS, Lambda, Logs, CloudTrail and X-Ray
+  rolecall trail [flags]           print the recorded calls (rolecall trail -h)
+  rolecall policy lint [flags] F   check a policy document (rolecall policy lint -h)
+
+Flags of the server:
+`
+
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "rolecall:", err)
@@ -64,7 +72,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data-dir", env("ROLECALL_DATA_DIR", defaultDataDir()), "data directory")
 	account := fs.String("account-id", env("ROLECALL_ACCOUNT_ID", "123456789012"), "account id of the default account")
 	region := fs.String("region", env("ROLECALL_REGION", "us-east-1"), "region")
+	fs.Usage = func() {
+		_, _ = fmt.Fprint(stderr, mainUsage)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -38,6 +38,9 @@ var errFindings = errors.New("the policy has errors")
 func runPolicy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "lint" {
 		_, _ = fmt.Fprint(stderr, policyUsage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			return nil
+		}
 		return errors.New("policy: want the lint subcommand")
 	}
 	fs := flag.NewFlagSet("rolecall policy lint", flag.ContinueOnError)
@@ -45,6 +48,9 @@ func runPolicy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.Usage = func() { _, _ = fmt.Fprint(stderr, policyUsage) }
 	typ := fs.String("type", "identity", "policy `kind`: identity, resource, trust, scp, session or boundary")
 	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	kind, ok := policyKinds[*typ]

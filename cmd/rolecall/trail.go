@@ -45,6 +45,9 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	limit := fs.Int("limit", 0, "print at most this many events (0: all)")
 	decisions := fs.Bool("decisions", false, "add each event's authorization decisions to its record as \"decisions\"")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	if fs.NArg() > 0 {

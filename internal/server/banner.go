@@ -24,10 +24,11 @@ func (s *Server) Banner(dataDir string) string {
 	b.WriteString("  - functions run with their execution role's session, bound to their execution environment\n")
 	fmt.Fprintf(&b, "  - function isolation: %s\n", s.lambda.Runtime().Isolation().Detail)
 	b.WriteString("Point the AWS CLI at it:\n")
-	fmt.Fprintf(&b, "  export AWS_ENDPOINT_URL=%s\n", ep)
 	fmt.Fprintf(&b, "  export AWS_ACCESS_KEY_ID=%s\n", s.root.AccessKeyID)
 	fmt.Fprintf(&b, "  export AWS_SECRET_ACCESS_KEY=%s\n", s.root.SecretAccessKey)
 	fmt.Fprintf(&b, "  export AWS_REGION=%s\n", s.cfg.Region)
-	b.WriteString("  aws sts get-caller-identity\n")
+	fmt.Fprintf(&b, "  aws --endpoint-url %s sts get-caller-identity\n", ep)
+	fmt.Fprintf(&b, "  (AWS CLI 2.13+ and current SDKs also take export AWS_ENDPOINT_URL=%s;\n", ep)
+	b.WriteString("   older clients ignore it and would call AWS itself)\n")
 	return b.String()
 }

@@ -94,6 +94,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	if len(files) == 0 {
+		// Writing an empty table would silently drop every service.
+		log.Fatalf("no service models (*.json) in %s", *dir)
+	}
 	all := shape.Models{}
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".json")
