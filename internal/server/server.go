@@ -232,7 +232,7 @@ const serverTable = "server"
 // serverKey loads the server key, making it at first start.
 func serverKey(ctx context.Context, st store.Store) ([]byte, error) {
 	var key []byte
-	err := st.Update(ctx, func(tx store.Tx) error {
+	_, err := st.Update(ctx, func(tx store.Tx) error {
 		k, err := tx.Get(ctx, serverTable, "key")
 		if err == nil {
 			key = k
@@ -265,7 +265,7 @@ func rootCredentials(ctx context.Context, st store.Store, box *crypt.Box, cfg Co
 		return Credentials{cfg.RootAccessKeyID, cfg.RootSecretAccessKey}, nil
 	}
 	var c Credentials
-	err := st.Update(ctx, func(tx store.Tx) error {
+	_, err := st.Update(ctx, func(tx store.Tx) error {
 		var r storedRoot
 		err := store.GetJSON(ctx, tx, serverTable, "root", &r)
 		if err == nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,13 +15,30 @@ import (
 )
 
 func TestSQLite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "db"))
+	paths := map[store.Store]string{}
+	var mu sync.Mutex
+	open := func(t *testing.T, path string) store.Store {
+		st, err := store.OpenSQLite(context.Background(), path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
+		mu.Lock()
+		paths[st] = path
+		mu.Unlock()
 		return st
+	}
+	storetest.Run(t, storetest.Engine{
+		Open: func(t *testing.T) store.Store { return open(t, filepath.Join(t.TempDir(), "db")) },
+		Reopen: func(t *testing.T, st store.Store) store.Store {
+			mu.Lock()
+			path := paths[st]
+			mu.Unlock()
+			return open(t, path)
+		},
+		Trim: func(ctx context.Context, st store.Store, through store.Revision) error {
+			return st.(*store.SQLite).TrimChanges(ctx, through)
+		},
 	})
 }
 
@@ -130,7 +148,7 @@ func TestReadOnlyBesideWriter(t *testing.T) {
 	if err := r.AppendEvents(ctx, []store.Event{{ID: "x", Record: []byte(`{}`)}}); err == nil {
 		t.Error("a read-only store accepted a write")
 	}
-	err = r.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, "t", "k", []byte("v")) })
+	_, err = r.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, "t", "k", []byte("v")) })
 	if err == nil || !strings.Contains(err.Error(), "readonly") {
 		t.Errorf("a read-only store's update: %v", err)
 	}

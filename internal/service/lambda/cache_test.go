@@ -21,7 +21,7 @@ func TestCachingStore(t *testing.T) {
 	s := newCachingStore(db, tableFunctions)
 	put := func(table, key, v string) {
 		t.Helper()
-		if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, table, key, []byte(v)) }); err != nil {
+		if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, table, key, []byte(v)) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -49,14 +49,14 @@ func TestCachingStore(t *testing.T) {
 	}
 	// A write that the store does not commit leaves the value alone.
 	boom := errors.New("boom")
-	err = s.Update(ctx, func(tx store.Tx) error {
+	_, err = s.Update(ctx, func(tx store.Tx) error {
 		tx.Put(ctx, tableFunctions, "a/f", []byte("lost"))
 		return boom
 	})
 	if !errors.Is(err, boom) || get("a/f") != "2" {
 		t.Fatalf("rolled back update: %v, value %s", err, get("a/f"))
 	}
-	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Delete(ctx, tableFunctions, "a/f") }); err != nil {
+	if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.Delete(ctx, tableFunctions, "a/f") }); err != nil {
 		t.Fatal(err)
 	}
 	if got := get("a/f"); got != "<none>" {

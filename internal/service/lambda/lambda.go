@@ -220,7 +220,7 @@ func (l *Lambda) goBackground(f func()) bool {
 // loadCodeKey returns the key of Code.Location tokens, made at first start.
 func (l *Lambda) loadCodeKey(ctx context.Context) ([]byte, error) {
 	var key []byte
-	err := l.cfg.Store.Update(ctx, func(tx store.Tx) error {
+	_, err := l.cfg.Store.Update(ctx, func(tx store.Tx) error {
 		k, err := tx.Get(ctx, tableMeta, "code-key")
 		if err == nil {
 			key = k

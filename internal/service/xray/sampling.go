@@ -80,7 +80,7 @@ func (x *XRay) rulesModified(c *api.Call) (time.Time, error) {
 	var st rulesState
 	err := store.GetJSON(c.Context, x.st, samplingTable, key, &st)
 	if errors.Is(err, store.ErrNotFound) {
-		err = x.st.Update(c.Context, func(tx store.Tx) error {
+		_, err = x.st.Update(c.Context, func(tx store.Tx) error {
 			err := store.GetJSON(c.Context, tx, samplingTable, key, &st)
 			if !errors.Is(err, store.ErrNotFound) {
 				return err
@@ -202,7 +202,7 @@ func (x *XRay) getSamplingTargets(c *api.Call) (any, error) {
 		UnprocessedBoostStatistics: []unprocessedStatistics{},
 	}
 	rule := defaultRule(c)
-	err = x.st.Update(c.Context, func(tx store.Tx) error {
+	_, err = x.st.Update(c.Context, func(tx store.Tx) error {
 		for _, d := range docs {
 			if *d.RuleName != rule.RuleName {
 				out.UnprocessedStatistics = append(out.UnprocessedStatistics, unprocessedStatistics{RuleName: *d.RuleName, ErrorCode: "400", Message: "Unknown rule"})
