@@ -228,6 +228,7 @@ func (l *Lambda) deleteFunction(c *api.Call) (any, error) {
 	}
 	var keys []string
 	_, err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		keys = keys[:0] // a run again after a conflict starts over
 		f, err := l.load(c.Context, tx, ref)
 		if err != nil {
 			return err

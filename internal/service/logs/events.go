@@ -130,6 +130,7 @@ func (l *Logs) putLogEvents(c *api.Call) (any, error) {
 		RejectedLogEventsInfo *RejectedLogEventsInfo `json:"rejectedLogEventsInfo,omitempty"`
 	}
 	_, err := l.st.Update(c.Context, func(tx store.Tx) error {
+		out.RejectedLogEventsInfo = nil // a run again after a conflict starts over
 		g, err := getGroup(c.Context, tx, gk)
 		if err != nil {
 			return err
