@@ -90,11 +90,27 @@ func TestRoleTagChangeReachesOpenSession(t *testing.T) {
 
 // TestRoleTagChangeReachesOtherNode: two servers share one database; a
 // role's tags changed through one reach the sessions open on the other
-// within a second, through the change feed.
+// within a second, through the change feed, and so does the removal of
+// the role's policy.
 func TestRoleTagChangeReachesOtherNode(t *testing.T) {
 	a := servertest.Start(t)
 	b := servertest.StartWith(t, servertest.Options{DataDir: a.DataDir})
 	session, _ := tagChangeSetup(t, b)
 	adminA := iam.NewFromConfig(a.RootConfig())
 	retagAndWait(t, session, adminA)
+
+	if _, err := adminA.DeleteRolePolicy(context.Background(), &iam.DeleteRolePolicyInput{
+		RoleName: aws.String("team"), PolicyName: aws.String("by-team")}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Second); ; time.Sleep(20 * time.Millisecond) {
+		err := getRoleErr(session, "blue-app")
+		if err != nil {
+			apiError(t, err, "AccessDenied")
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a second after the role's policy was deleted on another node, its session is still allowed")
+		}
+	}
 }
