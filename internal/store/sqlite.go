@@ -73,8 +73,9 @@ UPDATE events SET account = coalesce(json_extract(CAST(record AS TEXT), '$.recip
 WHERE json_valid(CAST(record AS TEXT));
 `,
 	// 4: the change log. Each write transaction commits the next revision
-	// (feed.rev) and logs the keys it wrote under it; changes of revisions
-	// up to feed.trimmed are gone.
+	// and logs the keys it wrote under it; the latest revision is the
+	// highest logged, or feed.trimmed when every change was trimmed.
+	// Changes of revisions up to feed.trimmed are gone.
 	`
 CREATE TABLE changes (
 	rev INTEGER NOT NULL,
@@ -84,10 +85,9 @@ CREATE TABLE changes (
 ) WITHOUT ROWID;
 CREATE TABLE feed (
 	id      INTEGER PRIMARY KEY CHECK (id = 1),
-	rev     INTEGER NOT NULL,
 	trimmed INTEGER NOT NULL
 );
-INSERT INTO feed (id, rev, trimmed) VALUES (1, 0, 0);
+INSERT INTO feed (id, trimmed) VALUES (1, 0);
 `,
 }
 
@@ -156,6 +156,9 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 type SQLite struct {
 	db      *sql.DB
 	getStmt *sql.Stmt // prepared once: point reads are the hot path
+	// The statements of every write, prepared once: the engine parses SQL
+	// on every unprepared call.
+	stmts writeStmts
 	// writeMu serializes writers so transactions never race to upgrade locks.
 	writeMu sync.Mutex
 
@@ -163,15 +166,55 @@ type SQLite struct {
 	committed chan struct{} // closed, then replaced, when this handle commits a revision
 }
 
+// headQuery reads the latest revision and the trimmed horizon.
+const headQuery = `SELECT max(coalesce((SELECT max(rev) FROM changes), 0), trimmed), trimmed FROM feed`
+
+// writeStmts are the prepared statements of Update.
+type writeStmts struct {
+	put, del, logChange, rev *sql.Stmt
+}
+
+func prepareWrites(ctx context.Context, db *sql.DB) (writeStmts, error) {
+	var w writeStmts
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&w.put, `INSERT INTO kv (tbl, k, v) VALUES (?, ?, ?) ON CONFLICT (tbl, k) DO UPDATE SET v = excluded.v`},
+		{&w.del, `DELETE FROM kv WHERE tbl = ? AND k = ?`},
+		{&w.logChange, `INSERT INTO changes (rev, tbl, k) VALUES (?, ?, ?)`},
+		{&w.rev, headQuery},
+	} {
+		s, err := db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return writeStmts{}, errors.Join(fmt.Errorf("store: prepare: %w", err), w.close())
+		}
+		*p.stmt = s
+	}
+	return w, nil
+}
+
+func (w writeStmts) close() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{w.put, w.del, w.logChange, w.rev} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Change feed parameters of the SQLite engine.
 const (
 	// WatchInterval is how often Watch reads the change log for commits of
 	// other processes.
 	WatchInterval = 50 * time.Millisecond
-	// ChangeRetention is how many revisions the change log keeps.
-	ChangeRetention = 100_000
+	// ChangeRetention is how many revisions the change log keeps: at
+	// thousands of writes a second, some seconds' worth, far more than a
+	// watcher polling every WatchInterval falls behind unless it stalls.
+	ChangeRetention = 10_000
 	// trimEvery is how often, in revisions, a commit trims the log.
-	trimEvery = 1024
+	trimEvery = 256
 	// watchBatch bounds the revisions Watch reads at once.
 	watchBatch = 256
 	// maxAttempts bounds the runs of one Update's function.
@@ -199,7 +242,11 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("store: prepare: %w", err), db.Close())
 	}
-	return &SQLite{db: db, getStmt: getStmt, committed: make(chan struct{})}, nil
+	stmts, err := prepareWrites(ctx, db)
+	if err != nil {
+		return nil, errors.Join(err, getStmt.Close(), db.Close())
+	}
+	return &SQLite{db: db, getStmt: getStmt, stmts: stmts, committed: make(chan struct{})}, nil
 }
 
 // OpenSQLiteReadOnly opens the existing database at path for reading only,
@@ -228,13 +275,17 @@ func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("store: prepare: %w", err), db.Close())
 	}
-	return &SQLite{db: db, getStmt: getStmt, committed: make(chan struct{})}, nil
+	stmts, err := prepareWrites(ctx, db)
+	if err != nil {
+		return nil, errors.Join(err, getStmt.Close(), db.Close())
+	}
+	return &SQLite{db: db, getStmt: getStmt, stmts: stmts, committed: make(chan struct{})}, nil
 }
 
 // Close closes the database.
 func (s *SQLite) Close() error {
 	s.getStmt.Close()
-	return s.db.Close()
+	return errors.Join(s.stmts.close(), s.db.Close())
 }
 
 type queryer interface {
@@ -304,6 +355,7 @@ func (s *SQLite) List(ctx context.Context, table, prefix, after string, limit in
 type sqliteTx struct {
 	tx      *sql.Tx
 	getStmt *sql.Stmt
+	stmts   *writeStmts
 	written map[[2]string]struct{}
 	changes [][2]string // table, key; in the order first written
 }
@@ -317,9 +369,7 @@ func (t *sqliteTx) List(ctx context.Context, table, prefix, after string, limit 
 }
 
 func (t *sqliteTx) Put(ctx context.Context, table, key string, value []byte) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO kv (tbl, k, v) VALUES (?, ?, ?)
-		ON CONFLICT (tbl, k) DO UPDATE SET v = excluded.v`, table, key, value)
-	if err != nil {
+	if _, err := t.tx.StmtContext(ctx, t.stmts.put).ExecContext(ctx, table, key, value); err != nil {
 		return fmt.Errorf("store: put %s/%s: %w", table, key, err)
 	}
 	t.wrote(table, key)
@@ -327,7 +377,7 @@ func (t *sqliteTx) Put(ctx context.Context, table, key string, value []byte) err
 }
 
 func (t *sqliteTx) Delete(ctx context.Context, table, key string) error {
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM kv WHERE tbl = ? AND k = ?`, table, key); err != nil {
+	if _, err := t.tx.StmtContext(ctx, t.stmts.del).ExecContext(ctx, table, key); err != nil {
 		return fmt.Errorf("store: delete %s/%s: %w", table, key, err)
 	}
 	t.wrote(table, key)
@@ -386,15 +436,16 @@ func (s *SQLite) update(ctx context.Context, fn func(tx Tx) error) (rev Revision
 			_ = tx.Rollback() // the transaction failed already; its error is the one to report
 		}
 	}()
-	t := &sqliteTx{tx: tx, getStmt: s.getStmt}
+	t := &sqliteTx{tx: tx, getStmt: s.getStmt, stmts: &s.stmts}
 	if err := fn(t); err != nil {
 		return 0, false, err
 	}
 	if len(t.changes) == 0 {
-		if err := tx.QueryRowContext(ctx, `SELECT rev FROM feed`).Scan(&rev); err != nil {
+		var trimmed Revision
+		if err := tx.StmtContext(ctx, s.stmts.rev).QueryRowContext(ctx).Scan(&rev, &trimmed); err != nil {
 			return 0, false, fmt.Errorf("store: read revision: %w", err)
 		}
-	} else if rev, err = logChanges(ctx, tx, t.changes); err != nil {
+	} else if rev, err = s.logChanges(ctx, tx, t.changes); err != nil {
 		return 0, false, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -405,16 +456,15 @@ func (s *SQLite) update(ctx context.Context, fn func(tx Tx) error) (rev Revision
 
 // logChanges commits the next revision with changes in tx, trimming the
 // log every trimEvery revisions.
-func logChanges(ctx context.Context, tx *sql.Tx, changes [][2]string) (Revision, error) {
-	var rev Revision
-	if err := tx.QueryRowContext(ctx, `UPDATE feed SET rev = rev + 1 WHERE id = 1 RETURNING rev`).Scan(&rev); err != nil {
-		return 0, fmt.Errorf("store: next revision: %w", err)
+func (s *SQLite) logChanges(ctx context.Context, tx *sql.Tx, changes [][2]string) (Revision, error) {
+	// The transaction wrote, so it holds the write lock: no other commit
+	// comes between reading the latest revision and committing the next.
+	var rev, trimmed Revision
+	if err := tx.StmtContext(ctx, s.stmts.rev).QueryRowContext(ctx).Scan(&rev, &trimmed); err != nil {
+		return 0, fmt.Errorf("store: read revision: %w", err)
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO changes (rev, tbl, k) VALUES (?, ?, ?)`)
-	if err != nil {
-		return 0, fmt.Errorf("store: log changes: %w", err)
-	}
-	defer ins.Close()
+	rev++
+	ins := tx.StmtContext(ctx, s.stmts.logChange)
 	for _, c := range changes {
 		if _, err := ins.ExecContext(ctx, rev, c[0], c[1]); err != nil {
 			return 0, fmt.Errorf("store: log change %s/%s: %w", c[0], c[1], err)
@@ -430,10 +480,12 @@ func logChanges(ctx context.Context, tx *sql.Tx, changes [][2]string) (Revision,
 
 // trim drops the changes of revisions up to through.
 func trim(ctx context.Context, tx *sql.Tx, through Revision) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE rev <= ?`, through); err != nil {
+	// The horizon first, while the latest revision is still logged: it
+	// stays the latest revision when every change goes.
+	if _, err := tx.ExecContext(ctx, `UPDATE feed SET trimmed = max(trimmed, min(?, coalesce((SELECT max(rev) FROM changes), 0)))`, through); err != nil {
 		return fmt.Errorf("store: trim change log: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE feed SET trimmed = max(trimmed, min(rev, ?)) WHERE id = 1`, through); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE rev <= (SELECT trimmed FROM feed)`); err != nil {
 		return fmt.Errorf("store: trim change log: %w", err)
 	}
 	return nil
@@ -491,7 +543,8 @@ func (s *SQLite) commits() <-chan struct{} {
 // CurrentRevision implements Store.
 func (s *SQLite) CurrentRevision(ctx context.Context) (Revision, error) {
 	var rev Revision
-	if err := s.db.QueryRowContext(ctx, `SELECT rev FROM feed`).Scan(&rev); err != nil {
+	var trimmed Revision
+	if err := s.db.QueryRowContext(ctx, headQuery).Scan(&rev, &trimmed); err != nil {
 		return 0, fmt.Errorf("store: read revision: %w", err)
 	}
 	return rev, nil
@@ -544,7 +597,7 @@ func (s *SQLite) changesAfter(ctx context.Context, after Revision) (changes []Ch
 	}
 	defer func() { _ = tx.Rollback() }() // read only: nothing to keep
 	var trimmed Revision
-	if err := tx.QueryRowContext(ctx, `SELECT rev, trimmed FROM feed`).Scan(&head, &trimmed); err != nil {
+	if err := tx.QueryRowContext(ctx, headQuery).Scan(&head, &trimmed); err != nil {
 		return nil, 0, 0, fmt.Errorf("store: watch: %w", err)
 	}
 	if after < trimmed {

@@ -136,9 +136,10 @@ func TestCachesFollowFeed(t *testing.T) {
 		}
 	}()
 
+	bg := context.Background() // outlives the first run of the feed
 	write := func(table, key, v string) store.Revision {
 		t.Helper()
-		rev, err := other.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, table, key, []byte(v)) })
+		rev, err := other.Update(bg, func(tx store.Tx) error { return tx.Put(bg, table, key, []byte(v)) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +154,7 @@ func TestCachesFollowFeed(t *testing.T) {
 		}
 	}
 	read := func() string {
-		v, err := l.functions.Get(ctx, tableFunctions, "a/f")
+		v, err := l.functions.Get(bg, tableFunctions, "a/f")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,12 +184,13 @@ func TestCachesFollowFeed(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel = context.WithCancel(context.Background())
+	ctx2, cancel2 := context.WithCancel(bg)
+	defer cancel2() // before the deferred wait for the run above
 	write(tableFunctions, "a/unrelated", "x")
 	rev := write(tableFunctions, "a/unrelated", "y")
-	if err := db.TrimChanges(ctx, rev); err != nil {
+	if err := db.TrimChanges(bg, rev); err != nil {
 		t.Fatal(err)
 	}
-	go func() { done <- feed.Run(ctx) }()
+	go func() { done <- feed.Run(ctx2) }()
 	eventually("a reset after compaction", func() bool { return !cached("a/g") })
 }

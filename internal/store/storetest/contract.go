@@ -366,6 +366,20 @@ func testCompaction(t *testing.T, e Engine) {
 	if changeString(got) != fmt.Sprintf("[%d:t/3 %d:t/4]", base+4, base+5) {
 		t.Fatalf("changes after the horizon: %v", changeString(got))
 	}
+	// Trimming every change keeps the revisions counting.
+	if err := e.Trim(ctx, st, base+5); err != nil {
+		t.Fatal(err)
+	}
+	if cur, err := st.CurrentRevision(ctx); err != nil || cur != base+5 {
+		t.Fatalf("current revision after trimming all: %d %v, want %d", cur, err, base+5)
+	}
+	if rev := put2(t, st, "t", "after"); rev != base+6 {
+		t.Fatalf("revision after trimming all: %d, want %d", rev, base+6)
+	}
+	got = collect(t, st, base+5, 1)
+	if changeString(got) != fmt.Sprintf("[%d:t/after]", base+6) {
+		t.Fatalf("changes after trimming all: %v", changeString(got))
+	}
 }
 
 // testFeed runs a Feed over one handle: its subscribers get the changes of
