@@ -114,3 +114,35 @@ func TestRoleTagChangeReachesOtherNode(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyDeactivationReachesOtherNode: an access key made inactive through
+// one server is refused by another sharing the database within a second,
+// though the other had it cached.
+func TestKeyDeactivationReachesOtherNode(t *testing.T) {
+	ctx := context.Background()
+	a := servertest.Start(t)
+	b := servertest.StartWith(t, servertest.Options{DataDir: a.DataDir})
+	cfg := newUser(t, a, "dev", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}]}`)
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onB := sts.NewFromConfig(b.Config(creds.AccessKeyID, creds.SecretAccessKey, ""))
+	if _, err := onB.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatalf("a key made on another node: %v", err)
+	}
+	if _, err := iam.NewFromConfig(a.RootConfig()).UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{
+		UserName: aws.String("dev"), AccessKeyId: aws.String(creds.AccessKeyID), Status: iamtypes.StatusTypeInactive}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, err := onB.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			apiError(t, err, "InvalidClientTokenId")
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a second after the key was made inactive on another node, it is still accepted")
+		}
+	}
+}
