@@ -45,8 +45,13 @@ type Config struct {
 
 // Server is a running rolecall.
 type Server struct {
-	cfg      Config
-	store    store.Store
+	cfg   Config
+	store store.Store
+	// feed hands the store's changes (this process's and others') to the
+	// caches; it runs from New to Shutdown.
+	feed     *store.Feed
+	stopFeed context.CancelFunc
+	feedDone chan error
 	recorder *trail.Recorder
 	iam      *iam.IAM
 	sts      *sts.STS
@@ -97,10 +102,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	// The service catalog backs condition-key types on every request:
 	// decode it now rather than on the first request.
 	catalog.Load()
-	s := &Server{cfg: cfg, store: st}
+	feed, err := store.NewFeed(ctx, st, cfg.Logger)
+	if err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
+	s := &Server{cfg: cfg, store: st, feed: feed}
 	if err := s.assemble(ctx); err != nil {
 		return nil, errors.Join(err, st.Close())
 	}
+	feedCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopFeed, s.feedDone = stop, make(chan error, 1)
+	go func() { s.feedDone <- feed.Run(feedCtx) }()
 	return s, nil
 }
 
@@ -114,7 +126,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.iam, err = iam.New(ctx, iam.Config{Account: cfg.AccountID, Store: s.store, Box: box, Now: cfg.Now})
+	s.iam, err = iam.New(ctx, iam.Config{Account: cfg.AccountID, Store: s.store, Box: box, Now: cfg.Now, Feed: s.feed})
 	if err != nil {
 		return fmt.Errorf("server: iam: %w", err)
 	}
@@ -127,6 +139,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	sealer := session.NewSealer(box)
 	s.sessions = &sessions{sealer: sealer, revoked: session.NewRevocations(cfg.Now), iam: s.iam}
+	s.sessions.subscribe(s.feed)
 	s.sts = sts.New(sts.Config{Account: cfg.AccountID, Roles: stsRoles{s.iam}, Sealer: sealer, Now: cfg.Now})
 	s.recorder = trail.New(s.store, trail.Options{Logger: cfg.Logger})
 	// Two phases: the gateway first, then the services, which call each
@@ -145,6 +158,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Account:  cfg.AccountID,
 		Region:   cfg.Region,
 		Store:    s.store,
+		Feed:     s.feed,
 		Now:      cfg.Now,
 		Invoker:  gw,
 		Bind:     gw.Bound,
@@ -208,6 +222,8 @@ func (s *Server) shutdown(ctx context.Context) error {
 	if n := s.recorder.Dropped(); n > 0 {
 		s.cfg.Logger.Error("trail: events were lost", "dropped_total", n)
 	}
+	s.stopFeed()
+	errs = append(errs, <-s.feedDone)
 	errs = append(errs, s.store.Close())
 	return errors.Join(errs...)
 }
@@ -232,7 +248,7 @@ const serverTable = "server"
 // serverKey loads the server key, making it at first start.
 func serverKey(ctx context.Context, st store.Store) ([]byte, error) {
 	var key []byte
-	err := st.Update(ctx, func(tx store.Tx) error {
+	_, err := st.Update(ctx, func(tx store.Tx) error {
 		k, err := tx.Get(ctx, serverTable, "key")
 		if err == nil {
 			key = k
@@ -265,7 +281,7 @@ func rootCredentials(ctx context.Context, st store.Store, box *crypt.Box, cfg Co
 		return Credentials{cfg.RootAccessKeyID, cfg.RootSecretAccessKey}, nil
 	}
 	var c Credentials
-	err := st.Update(ctx, func(tx store.Tx) error {
+	_, err := st.Update(ctx, func(tx store.Tx) error {
 		var r storedRoot
 		err := store.GetJSON(ctx, tx, serverTable, "root", &r)
 		if err == nil {

@@ -10,7 +10,9 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/service/iam"
 	"github.com/rolecall/rolecall/internal/session"
+	"github.com/rolecall/rolecall/internal/store"
 )
 
 // identities resolves managed policy ARNs and roles' tags (IAM).
@@ -21,13 +23,22 @@ type identities interface {
 
 // sessions opens session tokens for the gateway. Opened sessions are cached
 // by token, so a warm credential costs one map lookup per request.
+//
+// An opened session's principal carries its role's tags (aws:PrincipalTag)
+// and its session policies as they were when it was opened: the change
+// feed drops the sessions of a role that changed (roleChanged) and those
+// with managed session policies when a managed policy changed
+// (policyChanged). gen counts the drops, so that a principal built from
+// records read before a change is not cached after it.
 type sessions struct {
 	sealer  *session.Sealer
 	revoked *session.Revocations
 	iam     identities
 
 	mu     sync.RWMutex
+	gen    uint64
 	opened map[string]*openedSession
+	byRole map[string][]string // role store key (iam.RoleKey) -> tokens opened
 }
 
 type openedSession struct {
@@ -35,12 +46,45 @@ type openedSession struct {
 	principal *api.Principal
 }
 
+// subscribe feeds the cache from feed.
+func (s *sessions) subscribe(feed *store.Feed) {
+	feed.Subscribe([]string{iam.RolesTable, iam.PoliciesTable}, s.changed, s.dropAll)
+}
+
+// changed drops the sessions a change of IAM's records may affect.
+func (s *sessions) changed(c store.Change) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	switch c.Table {
+	case iam.RolesTable:
+		for _, token := range s.byRole[c.Key] {
+			delete(s.opened, token)
+		}
+		delete(s.byRole, c.Key)
+	case iam.PoliciesTable:
+		for token, o := range s.opened {
+			if len(o.claims.PolicyARNs) > 0 {
+				delete(s.opened, token) // byRole may keep the token: harmless
+			}
+		}
+	}
+}
+
+// dropAll forgets every opened session.
+func (s *sessions) dropAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	s.opened, s.byRole = nil, nil
+}
+
 const maxOpenedSessions = 10000
 
 // OpenSession implements gateway.Sessions.
 func (s *sessions) OpenSession(ctx context.Context, accessKeyID, token string, now time.Time) (*api.Principal, string, error) {
 	s.mu.RLock()
-	o := s.opened[token]
+	o, gen := s.opened[token], s.gen
 	s.mu.RUnlock()
 	if o == nil {
 		c, err := s.sealer.Open(accessKeyID, token, now)
@@ -56,10 +100,16 @@ func (s *sessions) OpenSession(ctx context.Context, accessKeyID, token string, n
 		}
 		o = &openedSession{claims: c, principal: p}
 		s.mu.Lock()
-		if s.opened == nil || len(s.opened) >= maxOpenedSessions {
-			s.opened = map[string]*openedSession{}
+		if gen == s.gen {
+			if s.opened == nil || len(s.opened) >= maxOpenedSessions {
+				s.opened, s.byRole = map[string]*openedSession{}, map[string][]string{}
+			}
+			s.opened[token] = o
+			if c.Type == session.AssumedRole {
+				k := iam.RoleKey(c.Account, c.RoleName)
+				s.byRole[k] = append(s.byRole[k], token)
+			}
 		}
-		s.opened[token] = o
 		s.mu.Unlock()
 	}
 	if o.claims.AccessKeyID != accessKeyID {

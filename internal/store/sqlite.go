@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -71,6 +72,23 @@ ALTER TABLE events ADD COLUMN account TEXT NOT NULL DEFAULT '';
 UPDATE events SET account = coalesce(json_extract(CAST(record AS TEXT), '$.recipientAccountId'), '')
 WHERE json_valid(CAST(record AS TEXT));
 `,
+	// 4: the change log. Each write transaction commits the next revision
+	// and logs the keys it wrote under it; the latest revision is the
+	// highest logged, or feed.trimmed when every change was trimmed.
+	// Changes of revisions up to feed.trimmed are gone.
+	`
+CREATE TABLE changes (
+	rev INTEGER NOT NULL,
+	tbl TEXT NOT NULL,
+	k   TEXT NOT NULL,
+	PRIMARY KEY (rev, tbl, k)
+) WITHOUT ROWID;
+CREATE TABLE feed (
+	id      INTEGER PRIMARY KEY CHECK (id = 1),
+	trimmed INTEGER NOT NULL
+);
+INSERT INTO feed (id, trimmed) VALUES (1, 0);
+`,
 }
 
 // SchemaVersion is the schema version this build reads and writes.
@@ -124,12 +142,84 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 // SQLite is the embedded Store: one database file in WAL mode. The kv table
 // keeps rowids, so its primary-key index holds keys only and a lookup never
 // reads past large values (function code) stored near the key it wants.
+//
+// Several handles (processes) may share one database file. Transactions
+// begin deferred: one that read a snapshot another handle has since
+// written over fails with SQLITE_BUSY when it writes, and Update runs it
+// again. Within one handle writers take turns, so they never conflict.
+//
+// The change feed: Watch polls the change log every WatchInterval and
+// wakes at once when this handle commits, so a watcher sees this handle's
+// commits within a millisecond or so and another process's within
+// WatchInterval. The log keeps the changes of the last ChangeRetention
+// revisions; a watcher further behind gets ErrCompacted.
 type SQLite struct {
 	db      *sql.DB
 	getStmt *sql.Stmt // prepared once: point reads are the hot path
+	// The statements of every write, prepared once: the engine parses SQL
+	// on every unprepared call.
+	stmts writeStmts
 	// writeMu serializes writers so transactions never race to upgrade locks.
 	writeMu sync.Mutex
+
+	commitMu  sync.Mutex
+	committed chan struct{} // closed, then replaced, when this handle commits a revision
 }
+
+// headQuery reads the latest revision and the trimmed horizon.
+const headQuery = `SELECT max(coalesce((SELECT max(rev) FROM changes), 0), trimmed), trimmed FROM feed`
+
+// writeStmts are the prepared statements of Update.
+type writeStmts struct {
+	put, del, logChange, rev *sql.Stmt
+}
+
+func prepareWrites(ctx context.Context, db *sql.DB) (writeStmts, error) {
+	var w writeStmts
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&w.put, `INSERT INTO kv (tbl, k, v) VALUES (?, ?, ?) ON CONFLICT (tbl, k) DO UPDATE SET v = excluded.v`},
+		{&w.del, `DELETE FROM kv WHERE tbl = ? AND k = ?`},
+		{&w.logChange, `INSERT INTO changes (rev, tbl, k) VALUES (?, ?, ?)`},
+		{&w.rev, headQuery},
+	} {
+		s, err := db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return writeStmts{}, errors.Join(fmt.Errorf("store: prepare: %w", err), w.close())
+		}
+		*p.stmt = s
+	}
+	return w, nil
+}
+
+func (w writeStmts) close() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{w.put, w.del, w.logChange, w.rev} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Change feed parameters of the SQLite engine.
+const (
+	// WatchInterval is how often Watch reads the change log for commits of
+	// other processes.
+	WatchInterval = 50 * time.Millisecond
+	// ChangeRetention is how many revisions the change log keeps: at
+	// thousands of writes a second, some seconds' worth, far more than a
+	// watcher polling every WatchInterval falls behind unless it stalls.
+	ChangeRetention = 10_000
+	// trimEvery is how often, in revisions, a commit trims the log.
+	trimEvery = 256
+	// watchBatch bounds the revisions Watch reads at once.
+	watchBatch = 256
+	// maxAttempts bounds the runs of one Update's function.
+	maxAttempts = 32
+)
 
 // OpenSQLite opens (creating if needed) the database at path.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
@@ -152,7 +242,11 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("store: prepare: %w", err), db.Close())
 	}
-	return &SQLite{db: db, getStmt: getStmt}, nil
+	stmts, err := prepareWrites(ctx, db)
+	if err != nil {
+		return nil, errors.Join(err, getStmt.Close(), db.Close())
+	}
+	return &SQLite{db: db, getStmt: getStmt, stmts: stmts, committed: make(chan struct{})}, nil
 }
 
 // OpenSQLiteReadOnly opens the existing database at path for reading only,
@@ -181,13 +275,17 @@ func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("store: prepare: %w", err), db.Close())
 	}
-	return &SQLite{db: db, getStmt: getStmt}, nil
+	stmts, err := prepareWrites(ctx, db)
+	if err != nil {
+		return nil, errors.Join(err, getStmt.Close(), db.Close())
+	}
+	return &SQLite{db: db, getStmt: getStmt, stmts: stmts, committed: make(chan struct{})}, nil
 }
 
 // Close closes the database.
 func (s *SQLite) Close() error {
 	s.getStmt.Close()
-	return s.db.Close()
+	return errors.Join(s.stmts.close(), s.db.Close())
 }
 
 type queryer interface {
@@ -252,51 +350,279 @@ func (s *SQLite) List(ctx context.Context, table, prefix, after string, limit in
 	return list(ctx, s.db, table, prefix, after, limit)
 }
 
+// sqliteTx is one run of an Update's function. It records the keys it
+// writes, once each, for the change log.
 type sqliteTx struct {
 	tx      *sql.Tx
 	getStmt *sql.Stmt
+	stmts   *writeStmts
+	written map[[2]string]struct{}
+	changes [][2]string // table, key; in the order first written
 }
 
-func (t sqliteTx) Get(ctx context.Context, table, key string) ([]byte, error) {
+func (t *sqliteTx) Get(ctx context.Context, table, key string) ([]byte, error) {
 	return get(ctx, t.tx.StmtContext(ctx, t.getStmt), table, key)
 }
 
-func (t sqliteTx) List(ctx context.Context, table, prefix, after string, limit int) ([]Item, error) {
+func (t *sqliteTx) List(ctx context.Context, table, prefix, after string, limit int) ([]Item, error) {
 	return list(ctx, t.tx, table, prefix, after, limit)
 }
 
-func (t sqliteTx) Put(ctx context.Context, table, key string, value []byte) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO kv (tbl, k, v) VALUES (?, ?, ?)
-		ON CONFLICT (tbl, k) DO UPDATE SET v = excluded.v`, table, key, value)
-	if err != nil {
+func (t *sqliteTx) Put(ctx context.Context, table, key string, value []byte) error {
+	if _, err := t.tx.StmtContext(ctx, t.stmts.put).ExecContext(ctx, table, key, value); err != nil {
 		return fmt.Errorf("store: put %s/%s: %w", table, key, err)
 	}
+	t.wrote(table, key)
 	return nil
 }
 
-func (t sqliteTx) Delete(ctx context.Context, table, key string) error {
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM kv WHERE tbl = ? AND k = ?`, table, key); err != nil {
+func (t *sqliteTx) Delete(ctx context.Context, table, key string) error {
+	if _, err := t.tx.StmtContext(ctx, t.stmts.del).ExecContext(ctx, table, key); err != nil {
 		return fmt.Errorf("store: delete %s/%s: %w", table, key, err)
+	}
+	t.wrote(table, key)
+	return nil
+}
+
+func (t *sqliteTx) wrote(table, key string) {
+	tk := [2]string{table, key}
+	if _, ok := t.written[tk]; ok {
+		return
+	}
+	if t.written == nil {
+		t.written = make(map[[2]string]struct{})
+	}
+	t.written[tk] = struct{}{}
+	t.changes = append(t.changes, tk)
+}
+
+// Update implements Store. A run that fails with SQLITE_BUSY or
+// SQLITE_LOCKED (another handle committed over its snapshot, or held the
+// database past the busy timeout) is rolled back and run again, up to
+// maxAttempts runs, waiting a little longer before each.
+func (s *SQLite) Update(ctx context.Context, fn func(tx Tx) error) (Revision, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	for attempt := 1; ; attempt++ {
+		rev, wrote, err := s.update(ctx, fn)
+		if err == nil {
+			if wrote {
+				s.notify()
+			}
+			return rev, nil
+		}
+		if !isConflict(err) || attempt == maxAttempts {
+			return 0, err
+		}
+		backoff := time.Duration(attempt) * time.Millisecond
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, fmt.Errorf("store: update: %w (after a conflict: %v)", ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
+
+// update runs fn once in a transaction and commits it with its changes.
+func (s *SQLite) update(ctx context.Context, fn func(tx Tx) error) (rev Revision, wrote bool, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback() // the transaction failed already; its error is the one to report
+		}
+	}()
+	t := &sqliteTx{tx: tx, getStmt: s.getStmt, stmts: &s.stmts}
+	if err := fn(t); err != nil {
+		return 0, false, err
+	}
+	if len(t.changes) == 0 {
+		var trimmed Revision
+		if err := tx.StmtContext(ctx, s.stmts.rev).QueryRowContext(ctx).Scan(&rev, &trimmed); err != nil {
+			return 0, false, fmt.Errorf("store: read revision: %w", err)
+		}
+	} else if rev, err = s.logChanges(ctx, tx, t.changes); err != nil {
+		return 0, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, fmt.Errorf("store: commit: %w", err)
+	}
+	return rev, len(t.changes) > 0, nil
+}
+
+// logChanges commits the next revision with changes in tx, trimming the
+// log every trimEvery revisions.
+func (s *SQLite) logChanges(ctx context.Context, tx *sql.Tx, changes [][2]string) (Revision, error) {
+	// The transaction wrote, so it holds the write lock: no other commit
+	// comes between reading the latest revision and committing the next.
+	var rev, trimmed Revision
+	if err := tx.StmtContext(ctx, s.stmts.rev).QueryRowContext(ctx).Scan(&rev, &trimmed); err != nil {
+		return 0, fmt.Errorf("store: read revision: %w", err)
+	}
+	rev++
+	ins := tx.StmtContext(ctx, s.stmts.logChange)
+	for _, c := range changes {
+		if _, err := ins.ExecContext(ctx, rev, c[0], c[1]); err != nil {
+			return 0, fmt.Errorf("store: log change %s/%s: %w", c[0], c[1], err)
+		}
+	}
+	if rev%trimEvery == 0 && rev > ChangeRetention {
+		if err := trim(ctx, tx, rev-ChangeRetention); err != nil {
+			return 0, err
+		}
+	}
+	return rev, nil
+}
+
+// trim drops the changes of revisions up to through.
+func trim(ctx context.Context, tx *sql.Tx, through Revision) error {
+	// The horizon first, while the latest revision is still logged: it
+	// stays the latest revision when every change goes.
+	if _, err := tx.ExecContext(ctx, `UPDATE feed SET trimmed = max(trimmed, min(?, coalesce((SELECT max(rev) FROM changes), 0)))`, through); err != nil {
+		return fmt.Errorf("store: trim change log: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE rev <= (SELECT trimmed FROM feed)`); err != nil {
+		return fmt.Errorf("store: trim change log: %w", err)
 	}
 	return nil
 }
 
-// Update implements Store.
-func (s *SQLite) Update(ctx context.Context, fn func(tx Tx) error) error {
+// TrimChanges drops the logged changes of revisions up to through (at
+// most the latest), as commits do by themselves for revisions older than
+// the last ChangeRetention. A Watch from before through then ends with
+// ErrCompacted.
+func (s *SQLite) TrimChanges(ctx context.Context, through Revision) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(sqliteTx{tx: tx, getStmt: s.getStmt}); err != nil {
-		tx.Rollback()
-		return err
+	if err := trim(ctx, tx, through); err != nil {
+		return errors.Join(err, tx.Rollback())
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+// isConflict reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED
+// (extended codes included): running the transaction again can succeed.
+func isConflict(err error) bool {
+	var se interface{ Code() int }
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
+		return true
+	}
+	return false
+}
+
+// notify wakes this handle's watchers.
+func (s *SQLite) notify() {
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	close(s.committed)
+	s.committed = make(chan struct{})
+}
+
+// commits returns a channel closed at this handle's next commit.
+func (s *SQLite) commits() <-chan struct{} {
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	return s.committed
+}
+
+// CurrentRevision implements Store.
+func (s *SQLite) CurrentRevision(ctx context.Context) (Revision, error) {
+	var rev Revision
+	var trimmed Revision
+	if err := s.db.QueryRowContext(ctx, headQuery).Scan(&rev, &trimmed); err != nil {
+		return 0, fmt.Errorf("store: read revision: %w", err)
+	}
+	return rev, nil
+}
+
+// Watch implements Store. It reads the change log when this handle
+// commits and every WatchInterval.
+func (s *SQLite) Watch(ctx context.Context, after Revision) iter.Seq2[Change, error] {
+	return func(yield func(Change, error) bool) {
+		timer := time.NewTimer(WatchInterval)
+		defer timer.Stop()
+		for {
+			wake := s.commits() // before reading: a commit after the read wakes us
+			batch, through, head, err := s.changesAfter(ctx, after)
+			if err != nil {
+				if ctx.Err() != nil {
+					err = ctx.Err()
+				}
+				yield(Change{}, err)
+				return
+			}
+			for _, c := range batch {
+				if !yield(c, nil) {
+					return
+				}
+			}
+			after = through
+			if head > after {
+				continue
+			}
+			timer.Reset(WatchInterval)
+			select {
+			case <-ctx.Done():
+				yield(Change{}, ctx.Err())
+				return
+			case <-wake:
+			case <-timer.C:
+			}
+		}
+	}
+}
+
+// changesAfter reads, from one snapshot, the changes of up to watchBatch
+// revisions after after; through is the last revision read and head the
+// latest.
+func (s *SQLite) changesAfter(ctx context.Context, after Revision) (changes []Change, through, head Revision, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("store: watch: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // read only: nothing to keep
+	var trimmed Revision
+	if err := tx.QueryRowContext(ctx, headQuery).Scan(&head, &trimmed); err != nil {
+		return nil, 0, 0, fmt.Errorf("store: watch: %w", err)
+	}
+	if after < trimmed {
+		return nil, 0, 0, fmt.Errorf("%w: watching after revision %d, changes through %d are gone", ErrCompacted, after, trimmed)
+	}
+	if head <= after {
+		return nil, after, head, nil
+	}
+	through = min(head, after+watchBatch)
+	rows, err := tx.QueryContext(ctx, `SELECT rev, tbl, k FROM changes WHERE rev > ? AND rev <= ? ORDER BY rev`, after, through)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("store: watch: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c Change
+		if err := rows.Scan(&c.Revision, &c.Table, &c.Key); err != nil {
+			return nil, 0, 0, fmt.Errorf("store: watch: %w", err)
+		}
+		changes = append(changes, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, 0, fmt.Errorf("store: watch: %w", err)
+	}
+	return changes, through, head, nil
 }
 
 // AppendEvents implements Store.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,13 +16,30 @@ import (
 )
 
 func TestSQLite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "db"))
+	paths := map[store.Store]string{}
+	var mu sync.Mutex
+	open := func(t *testing.T, path string) store.Store {
+		st, err := store.OpenSQLite(context.Background(), path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
+		mu.Lock()
+		paths[st] = path
+		mu.Unlock()
 		return st
+	}
+	storetest.Run(t, storetest.Engine{
+		Open: func(t *testing.T) store.Store { return open(t, filepath.Join(t.TempDir(), "db")) },
+		Reopen: func(t *testing.T, st store.Store) store.Store {
+			mu.Lock()
+			path := paths[st]
+			mu.Unlock()
+			return open(t, path)
+		},
+		Trim: func(ctx context.Context, st store.Store, through store.Revision) error {
+			return st.(*store.SQLite).TrimChanges(ctx, through)
+		},
 	})
 }
 
@@ -130,9 +149,55 @@ func TestReadOnlyBesideWriter(t *testing.T) {
 	if err := r.AppendEvents(ctx, []store.Event{{ID: "x", Record: []byte(`{}`)}}); err == nil {
 		t.Error("a read-only store accepted a write")
 	}
-	err = r.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, "t", "k", []byte("v")) })
+	_, err = r.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, "t", "k", []byte("v")) })
 	if err == nil || !strings.Contains(err.Error(), "readonly") {
 		t.Errorf("a read-only store's update: %v", err)
 	}
 	appendOne("third") // the reader holds no lock that stops the writer
+}
+
+// TestChangeLogTrimmed: commits keep the change log to the last
+// ChangeRetention revisions (and a few), and a watch from before them
+// learns it.
+func TestChangeLogTrimmed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db")
+	st, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var last store.Revision
+	for i := range store.ChangeRetention + 300 {
+		last, err = st.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, "t", fmt.Sprint(i%7), []byte("v")) })
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows, oldest int64
+	if err := db.QueryRowContext(ctx, `SELECT count(*), min(rev) FROM changes`).Scan(&rows, &oldest); err != nil {
+		t.Fatal(err)
+	}
+	if rows > store.ChangeRetention+300 || rows < store.ChangeRetention || oldest <= 1 {
+		t.Fatalf("change log holds %d changes from revision %d after %d revisions", rows, oldest, last)
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	for _, err := range st.Watch(wctx, 0) {
+		if !errors.Is(err, store.ErrCompacted) {
+			t.Fatalf("watch from revision 0: %v, want ErrCompacted", err)
+		}
+		break
+	}
+	for c, err := range st.Watch(wctx, store.Revision(oldest-1)) {
+		if err != nil || c.Revision != store.Revision(oldest) {
+			t.Fatalf("watch from the horizon: %+v %v", c, err)
+		}
+		break
+	}
 }

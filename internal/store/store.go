@@ -1,17 +1,38 @@
 // Package store is rolecall's persistence: an ordered key-value space in named
-// tables, atomic multi-key updates, and an append-only event log for the trail.
-// SQLite is the embedded engine; other engines implement the same interface and
-// pass the same conformance tests.
+// tables, serializable multi-key updates, a change feed of every key written,
+// and an append-only event log for the trail. SQLite is the embedded engine;
+// other engines implement the same interface and pass the same conformance
+// tests (package storetest).
 package store
 
 import (
 	"context"
 	"errors"
+	"iter"
 	"time"
 )
 
 // ErrNotFound is returned by Get for a missing key.
 var ErrNotFound = errors.New("store: not found")
+
+// ErrCompacted ends a Watch whose starting revision is older than the oldest
+// change the engine still keeps: changes were missed, so whatever the watcher
+// derived from the store must be dropped and read again.
+var ErrCompacted = errors.New("store: change log compacted past the requested revision")
+
+// Revision numbers the committed write transactions of a database, in
+// commit order: each Update that writes commits exactly one revision, one
+// more than the revision before it. 0 is the revision of an empty database.
+type Revision int64
+
+// Change is one key written (put or deleted) by the transaction that
+// committed Revision. A transaction that writes a key more than once
+// records it once.
+type Change struct {
+	Revision Revision
+	Table    string
+	Key      string
+}
 
 // Item is one key and its value.
 type Item struct {
@@ -39,9 +60,36 @@ type Tx interface {
 // Store is the persistence interface.
 type Store interface {
 	Reader
-	// Update runs fn in one transaction: all its writes land, or none do.
-	// When Update returns nil the writes are durable.
-	Update(ctx context.Context, fn func(tx Tx) error) error
+	// Update runs fn in one serializable transaction: all its writes land,
+	// or none do, and the result is that of some serial order of every
+	// transaction. When fn returns an error the transaction is rolled back
+	// and Update returns that error.
+	//
+	// fn may run more than once: when the transaction conflicts with
+	// another (a serialization failure, a busy database), the engine rolls
+	// it back and runs fn again, and the new run reads what the other
+	// transaction committed. A conflict is never returned to the caller
+	// unless ctx ends first. fn must therefore have no effect outside the
+	// transaction: it assigns results to variables it resets on every run,
+	// and the caller acts on them (fills caches, sends, logs) after Update
+	// returns nil.
+	//
+	// Update returns the revision it committed; an fn that wrote nothing
+	// commits no revision, and Update returns the latest revision. When
+	// Update returns a nil error the writes are durable, and the change
+	// log holds one Change for each key written.
+	Update(ctx context.Context, fn func(tx Tx) error) (Revision, error)
+	// CurrentRevision returns the latest committed revision.
+	CurrentRevision(ctx context.Context) (Revision, error)
+	// Watch streams, in commit order, the changes of every revision after
+	// after, including those committed later, by this handle or by any
+	// other process on the same database, until ctx ends. A revision's
+	// changes come together, in no particular order among themselves;
+	// there are no gaps. The sequence ends with ctx.Err() when ctx ends,
+	// with ErrCompacted when changes after after are no longer kept, and
+	// with the error of a failed read otherwise. Engines document the
+	// delay between a commit and its delivery.
+	Watch(ctx context.Context, after Revision) iter.Seq2[Change, error]
 	// AppendEvents stores trail events durably.
 	AppendEvents(ctx context.Context, events []Event) error
 	// QueryEvents returns events newest first.

@@ -231,7 +231,7 @@ func TestUpgradeFromNameKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err = st.Update(ctx, func(tx store.Tx) error {
+	_, err = st.Update(ctx, func(tx store.Tx) error {
 		seed(tx, tableRoles, "legacy", roleRecord{Name: "Legacy", Path: "/", ID: "AROAOLDOLDOLDOLDOLDOL", Created: created, Trust: lambdaTrust, MaxSession: 3600,
 			Attached: []string{basicExecARN, "arn:aws:iam::123456789012:policy/mine"}})
 		seed(tx, tableUsers, "old", userRecord{Name: "old", Path: "/", ID: "AIDAOLDOLDOLDOLDOLDOL", Created: created, Keys: []string{"AKIAOLDUSERKEY000001"}})
@@ -269,7 +269,7 @@ func TestUpgradeFromNameKeys(t *testing.T) {
 	}
 
 	// A layout this version does not know is refused.
-	if err := st.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, tableMeta, layoutKey, []byte("99")) }); err != nil {
+	if _, err := st.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, tableMeta, layoutKey, []byte("99")) }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := New(ctx, Config{Account: testAccount, Store: st, Box: box}); err == nil {

@@ -91,6 +91,7 @@ func (i *IAM) LookupAccessKey(ctx context.Context, id string) (*api.Principal, s
 }
 
 func (i *IAM) loadKey(ctx context.Context, id string) (*cachedKey, error) {
+	gen := i.keys.generation()
 	rec, err := get[keyRecord](ctx, i.store, tableKeys, id)
 	if err != nil {
 		return nil, err
@@ -130,7 +131,7 @@ func (i *IAM) loadKey(ctx context.Context, id string) (*cachedKey, error) {
 			Tags:        tagMap(u.Tags),
 		}
 	}
-	i.keys.set(id, k)
+	i.keys.set(gen, id, k)
 	return k, nil
 }
 

@@ -8,10 +8,12 @@ import (
 	"github.com/rolecall/rolecall/internal/policy"
 )
 
-// keyCache holds the long-term access keys looked up so far.
+// keyCache holds the long-term access keys looked up so far. gen counts
+// the drops, so that a key read before a change is not cached after it.
 type keyCache struct {
-	mu sync.RWMutex
-	m  map[string]*cachedKey
+	mu  sync.RWMutex
+	gen uint64
+	m   map[string]*cachedKey
 }
 
 type cachedKey struct {
@@ -28,22 +30,34 @@ func (k *keyCache) get(id string) *cachedKey {
 	return k.m[id]
 }
 
-func (k *keyCache) set(id string, c *cachedKey) {
+// generation returns the current generation, to pass to set.
+func (k *keyCache) generation() uint64 {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.gen
+}
+
+// set caches c, read at generation gen, unless a key was dropped since.
+func (k *keyCache) set(gen uint64, id string, c *cachedKey) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.m[id] = c
+	if gen == k.gen {
+		k.m[id] = c
+	}
 }
 
 // clear forgets every key (a user's tags changed: aws:PrincipalTag).
 func (k *keyCache) clear() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.gen++
 	clear(k.m)
 }
 
 func (k *keyCache) drop(id string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.gen++
 	delete(k.m, id)
 }
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
@@ -38,6 +39,11 @@ type Config struct {
 	Box *crypt.Box
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Feed, when set, feeds the caches of keys, compiled policy sets and
+	// roles with the changes of every process sharing Store, so that a
+	// change made elsewhere reaches them within the feed's delay. A
+	// process's own changes reach its caches at once either way.
+	Feed *store.Feed
 }
 
 // IAM is the IAM service. It is safe for concurrent use.
@@ -80,6 +86,9 @@ func New(ctx context.Context, cfg Config) (*IAM, error) {
 	}
 	i.keys.init()
 	i.sets.init()
+	if cfg.Feed != nil {
+		cfg.Feed.Subscribe([]string{tableKeys, tableUsers, tableRoles, tablePolicies}, i.changed, i.reset)
+	}
 	if err := i.upgrade(ctx); err != nil {
 		return nil, fmt.Errorf("iam: upgrade stored data: %w", err)
 	}
@@ -108,6 +117,42 @@ func (i *IAM) in(account string) *IAM {
 		return i
 	}
 	return &IAM{core: i.core, account: account}
+}
+
+// Tables and keys that other packages' caches watch on the change feed.
+const (
+	// RolesTable holds the roles, keyed by RoleKey.
+	RolesTable = tableRoles
+	// PoliciesTable holds the managed policies.
+	PoliciesTable = tablePolicies
+)
+
+// RoleKey is the key in RolesTable of the role name in account.
+func RoleKey(account, name string) string { return account + "/" + strings.ToLower(name) }
+
+// changed drops what the caches derived from a changed record. Store keys
+// of roles and users are "<account>/<lower-case name>".
+func (i *IAM) changed(c store.Change) {
+	account, name, _ := strings.Cut(c.Key, "/")
+	switch c.Table {
+	case tableKeys:
+		i.keys.drop(c.Key)
+	case tableUsers:
+		// Cached keys carry their user's tags (aws:PrincipalTag).
+		i.keys.clear()
+		i.sets.invalidate(userKind.cacheKey(account, name))
+	case tableRoles:
+		i.sets.invalidate(roleKind.cacheKey(account, name))
+	case tablePolicies:
+		// Any entity's compiled set may include the policy.
+		i.sets.invalidateAll()
+	}
+}
+
+// reset drops every cache: changes may have been missed.
+func (i *IAM) reset() {
+	i.keys.clear()
+	i.sets.invalidateAll()
 }
 
 // clock returns the current time truncated to seconds, as IAM reports it.

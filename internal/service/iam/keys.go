@@ -78,6 +78,7 @@ func createAccessKey(i *IAM, c *api.Call) (any, error) {
 		Created: i.clock(),
 	}
 	err = i.update(c.Context, func(tx store.Tx) error {
+		owner, rec.User = "", "" // a run again after a conflict starts over
 		keys, u, err := i.ownedKeys(c, tx, user, root)
 		if err != nil {
 			return err

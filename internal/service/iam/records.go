@@ -172,7 +172,9 @@ func (i *IAM) managedPolicies(ctx context.Context, r store.Reader, withAWS, with
 	return out, nil
 }
 
-// update runs fn in a store transaction.
+// update runs fn in a store transaction. fn may run more than once (see
+// store.Store.Update).
 func (i *IAM) update(ctx context.Context, fn func(tx store.Tx) error) error {
-	return i.store.Update(ctx, fn)
+	_, err := i.store.Update(ctx, fn)
+	return err
 }

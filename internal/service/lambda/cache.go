@@ -9,9 +9,10 @@ import (
 
 // cachingStore keeps the values of one table in memory, so that an
 // invocation does not read the database for a function that did not
-// change. Every write to the table goes through Update, which forgets the
-// keys it touched once the transaction is over. Reads inside a transaction
-// go to the store.
+// change. A write to the table through Update forgets the keys it touched
+// once the transaction is over; the change feed (forget, forgetAll)
+// forgets those written by other processes. Reads inside a transaction go
+// to the store.
 type cachingStore struct {
 	store.Store
 	table string
@@ -52,21 +53,37 @@ func (s *cachingStore) Get(ctx context.Context, table, key string) ([]byte, erro
 	return v, nil
 }
 
-// Update implements store.Store.
-func (s *cachingStore) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+// Update implements store.Store. The keys touched are those of the last
+// run of fn: an earlier run that conflicted was rolled back.
+func (s *cachingStore) Update(ctx context.Context, fn func(tx store.Tx) error) (store.Revision, error) {
 	var touched []string
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.Store.Update(ctx, func(tx store.Tx) error {
+		touched = touched[:0]
 		return fn(&cachingTx{Tx: tx, table: s.table, touched: &touched})
 	})
-	if len(touched) > 0 {
-		s.mu.Lock()
-		s.gen++
-		for _, k := range touched {
-			delete(s.vals, k)
-		}
-		s.mu.Unlock()
+	s.forget(touched...)
+	return rev, err
+}
+
+// forget drops keys (a change of the table).
+func (s *cachingStore) forget(keys ...string) {
+	if len(keys) == 0 {
+		return
 	}
-	return err
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	for _, k := range keys {
+		delete(s.vals, k)
+	}
+}
+
+// forgetAll drops every value (changes may have been missed).
+func (s *cachingStore) forgetAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	clear(s.vals)
 }
 
 // cachingTx records the keys of the cached table a transaction writes.

@@ -22,7 +22,7 @@ func TestCodeChunks(t *testing.T) {
 		zip := make([]byte, n)
 		rand.Read(zip)
 		key := codeKey(testAccount, "fn", "sum"+string(rune('a'+n%26)))
-		if err := st.Update(ctx, func(tx store.Tx) error { return putCode(ctx, tx, key, zip) }); err != nil {
+		if _, err := st.Update(ctx, func(tx store.Tx) error { return putCode(ctx, tx, key, zip) }); err != nil {
 			t.Fatal(err)
 		}
 		got, err := getCode(ctx, st, key)
@@ -38,7 +38,7 @@ func TestCodeChunks(t *testing.T) {
 	}
 	// A package stored whole is still read.
 	whole := []byte("PK whole")
-	if err := st.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, tableCode, "acct/old/sum", whole) }); err != nil {
+	if _, err := st.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, tableCode, "acct/old/sum", whole) }); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := getCode(ctx, st, "acct/old/sum"); err != nil || !bytes.Equal(got, whole) {

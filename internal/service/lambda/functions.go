@@ -147,7 +147,7 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	}
 	f := &function{Config: cfg, Tags: in.Tags}
 	var out *config
-	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	_, err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		if _, err := tx.Get(c.Context, tableFunctions, ref.key()); err == nil {
 			return errConflict("Function already exist: %s", ref.Name)
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -215,7 +215,7 @@ const settleRetry = 100 * time.Millisecond
 // in the meantime has nothing to settle.
 func (l *Lambda) settle(ctx context.Context, account, name string) error {
 	key := account + "/" + name
-	return l.cfg.Store.Update(ctx, func(tx store.Tx) error {
+	_, err := l.cfg.Store.Update(ctx, func(tx store.Tx) error {
 		var f function
 		if err := store.GetJSON(ctx, tx, tableFunctions, key, &f); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
@@ -231,6 +231,7 @@ func (l *Lambda) settle(ctx context.Context, account, name string) error {
 		c.LastUpdateStatus, c.LastUpdateStatusReason, c.LastUpdateReasonCode = updateSuccessful, "", ""
 		return store.PutJSON(ctx, tx, tableFunctions, key, &f)
 	})
+	return err
 }
 
 // load returns the stored function, or ResourceNotFoundException.

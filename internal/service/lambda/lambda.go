@@ -31,6 +31,10 @@ import (
 type Config struct {
 	Account, Region string
 	Store           store.Store
+	// Feed, when set, feeds the caches of function configurations and
+	// resource policies with the changes of every process sharing Store.
+	// A process's own changes reach its caches at once either way.
+	Feed *store.Feed
 	// Runtime runs the execution environments. When nil, New creates one
 	// from RuntimeOptions with this service's hooks and log sink, and Close
 	// closes it. A Manager passed here must have been created with Hooks()
@@ -82,9 +86,12 @@ type Lambda struct {
 	logs      *logShipper
 	envs      *environments
 	policies  *policyCache
-	done      chan struct{}
-	bg        sync.WaitGroup
-	closeOnce sync.Once
+	functions *cachingStore
+	// unsubscribe ends the caches' subscription to the change feed.
+	unsubscribe func()
+	done        chan struct{}
+	bg          sync.WaitGroup
+	closeOnce   sync.Once
 
 	mu     sync.Mutex
 	closed bool
@@ -137,13 +144,19 @@ func New(cfg Config) (*Lambda, error) {
 		return nil, fmt.Errorf("lambda: code directory: %w", err)
 	}
 	cfg.CodeDir = dir
-	cfg.Store = newCachingStore(cfg.Store, tableFunctions)
+	functions := newCachingStore(cfg.Store, tableFunctions)
+	cfg.Store = functions
 	l := &Lambda{
-		cfg:      cfg,
-		now:      cfg.Now,
-		done:     make(chan struct{}),
-		envs:     newEnvironments(),
-		policies: newPolicyCache(),
+		cfg:         cfg,
+		now:         cfg.Now,
+		done:        make(chan struct{}),
+		envs:        newEnvironments(),
+		policies:    newPolicyCache(),
+		functions:   functions,
+		unsubscribe: func() {},
+	}
+	if cfg.Feed != nil {
+		l.unsubscribe = cfg.Feed.Subscribe([]string{tableFunctions, tablePolicies}, l.changed, l.reset)
 	}
 	ctx := context.Background()
 	if l.codeKey, err = l.loadCodeKey(ctx); err != nil {
@@ -184,6 +197,7 @@ func (l *Lambda) Close(ctx context.Context) error {
 		l.mu.Lock()
 		l.closed = true
 		l.mu.Unlock()
+		l.unsubscribe()
 		close(l.done)
 		l.async.close()
 		if l.ownRT {
@@ -220,7 +234,7 @@ func (l *Lambda) goBackground(f func()) bool {
 // loadCodeKey returns the key of Code.Location tokens, made at first start.
 func (l *Lambda) loadCodeKey(ctx context.Context) ([]byte, error) {
 	var key []byte
-	err := l.cfg.Store.Update(ctx, func(tx store.Tx) error {
+	_, err := l.cfg.Store.Update(ctx, func(tx store.Tx) error {
 		k, err := tx.Get(ctx, tableMeta, "code-key")
 		if err == nil {
 			key = k
@@ -262,4 +276,20 @@ func (l *Lambda) recover(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// changed drops what the caches hold of a changed record.
+func (l *Lambda) changed(c store.Change) {
+	switch c.Table {
+	case tableFunctions:
+		l.functions.forget(c.Key)
+	case tablePolicies:
+		l.policies.forgetKey(c.Key)
+	}
+}
+
+// reset drops every cached record: changes may have been missed.
+func (l *Lambda) reset() {
+	l.functions.forgetAll()
+	l.policies.forgetAll()
 }

@@ -15,32 +15,56 @@ import (
 )
 
 // policyCache holds the parsed resource-based policies by store key; a nil
-// entry records that there is none. Writes go through this package, which
-// forgets the entries it changes.
+// entry records that there is none. Writes of this process forget the
+// entries they change; the change feed forgets those of other processes.
+// gen counts the forgetting, so that a policy read before a change is not
+// stored after it.
 type policyCache struct {
-	mu sync.RWMutex
-	m  map[string]*policy.Policy
+	mu  sync.RWMutex
+	gen uint64
+	m   map[string]*policy.Policy
 }
 
 func newPolicyCache() *policyCache { return &policyCache{m: map[string]*policy.Policy{}} }
 
-func (pc *policyCache) get(key string) (*policy.Policy, bool) {
+// get returns the cached policy of key, or the generation to pass to put.
+func (pc *policyCache) get(key string) (*policy.Policy, bool, uint64) {
 	pc.mu.RLock()
 	defer pc.mu.RUnlock()
 	p, ok := pc.m[key]
-	return p, ok
+	return p, ok, pc.gen
 }
 
-func (pc *policyCache) put(key string, p *policy.Policy) {
+// put caches p, read at generation gen, unless an entry was forgotten since.
+func (pc *policyCache) put(gen uint64, key string, p *policy.Policy) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	pc.m[key] = p
+	if gen == pc.gen {
+		pc.m[key] = p
+	}
+}
+
+// forgetKey drops the entry of one store key (a change fed by the store).
+func (pc *policyCache) forgetKey(key string) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	pc.gen++
+	delete(pc.m, key)
+}
+
+// forgetAll drops every entry (changes may have been missed).
+func (pc *policyCache) forgetAll() {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	pc.gen++
+	clear(pc.m)
 }
 
 // forget drops the entries of a function (account/name) and its qualifiers.
 func (pc *policyCache) forget(fnKey string) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
+	pc.gen++
 	for k := range pc.m {
 		if k == fnKey || strings.HasPrefix(k, fnKey+":") {
 			delete(pc.m, k)
@@ -76,23 +100,24 @@ func (l *Lambda) resourcePolicy(c *api.Call) (*policy.Policy, bool, error) {
 		return nil, false, err
 	}
 	key := policyKey(ref)
-	if p, ok := l.policies.get(key); ok {
+	p, ok, gen := l.policies.get(key)
+	if ok {
 		return p, false, nil
 	}
 	var sp storedPolicy
 	err = store.GetJSON(c.Context, l.cfg.Store, tablePolicies, key, &sp)
 	if errors.Is(err, store.ErrNotFound) || err == nil && len(sp.Statements) == 0 {
-		l.policies.put(key, nil)
+		l.policies.put(gen, key, nil)
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	p, err := policy.Parse(policyDocument(sp.Statements), policy.Resource)
+	p, err = policy.Parse(policyDocument(sp.Statements), policy.Resource)
 	if err != nil {
 		return nil, false, err
 	}
-	l.policies.put(key, p)
+	l.policies.put(gen, key, p)
 	return p, false, nil
 }
 
@@ -184,7 +209,7 @@ func (l *Lambda) addPermission(c *api.Call) (any, error) {
 		return nil, err
 	}
 	key := policyKey(ref)
-	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	_, err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		sp, err := l.loadPolicy(c.Context, tx, ref)
 		if err != nil {
 			return err
@@ -273,7 +298,7 @@ func (l *Lambda) removePermission(c *api.Call) (any, error) {
 	}
 	sid := c.PathParams["StatementId"]
 	revision := c.Params.Get("RevisionId")
-	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	_, err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		sp, err := l.loadPolicy(c.Context, tx, ref)
 		if err != nil {
 			return err

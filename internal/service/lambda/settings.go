@@ -75,7 +75,7 @@ func (l *Lambda) updateTags(c *api.Call, change func(map[string]string)) error {
 	if err != nil {
 		return err
 	}
-	return l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	_, err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		f, err := l.load(c.Context, tx, ref)
 		if err != nil {
 			return err
@@ -92,6 +92,7 @@ func (l *Lambda) updateTags(c *api.Call, change func(map[string]string)) error {
 		}
 		return store.PutJSON(c.Context, tx, tableFunctions, ref.key(), f)
 	})
+	return err
 }
 
 func (l *Lambda) tagResourceOp(c *api.Call) (any, error) {
@@ -182,7 +183,7 @@ func (l *Lambda) putFunctionConcurrency(c *api.Call) (any, error) {
 	if n == nil {
 		return nil, errValidation("1 validation error detected: Value null at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must not be null")
 	}
-	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	_, err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		f, err := l.load(c.Context, tx, ref)
 		if err != nil {
 			return err
@@ -221,7 +222,7 @@ func (l *Lambda) deleteFunctionConcurrency(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	_, err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		f, err := l.load(c.Context, tx, ref)
 		if err != nil {
 			return err

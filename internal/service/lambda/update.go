@@ -128,7 +128,7 @@ func (l *Lambda) checkUpdatable(f *function, ref fnRef, revision string) error {
 func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change func(*config), publish bool) (any, error) {
 	var oldKey string
 	var out *config
-	err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	_, err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		f, err := l.load(c.Context, tx, ref)
 		if err != nil {
 			return err
@@ -204,7 +204,7 @@ func (l *Lambda) updateFunctionCode(c *api.Call) (any, error) {
 		cfg.CodeSHA256, cfg.CodeHex, cfg.CodeSize = pkg.sha256, pkg.hex, int64(len(pkg.zip))
 		return l.configuration(ref.Account, &cfg), nil
 	}
-	if err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	if _, err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		return putCode(c.Context, tx, codeKey(ref.Account, ref.Name, pkg.hex), pkg.zip)
 	}); err != nil {
 		return nil, err
@@ -227,7 +227,8 @@ func (l *Lambda) deleteFunction(c *api.Call) (any, error) {
 		return l.deleteVersion(c, ref)
 	}
 	var keys []string
-	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	_, err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		keys = keys[:0] // a run again after a conflict starts over
 		f, err := l.load(c.Context, tx, ref)
 		if err != nil {
 			return err
@@ -275,7 +276,7 @@ func (l *Lambda) deleteVersion(c *api.Call, ref fnRef) (any, error) {
 	}
 	n, _ := strconv.Atoi(ref.Qualifier)
 	var envKey string
-	err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	_, err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		if _, err := l.load(c.Context, tx, ref); err != nil {
 			return err
 		}

@@ -57,7 +57,7 @@ func (l *Lambda) publishVersion(c *api.Call) (any, error) {
 		return nil, err
 	}
 	var out *config
-	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	_, err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		f, err := l.load(c.Context, tx, ref)
 		if err != nil {
 			return err
@@ -226,7 +226,7 @@ func (l *Lambda) createAlias(c *api.Call) (any, error) {
 	if in.RoutingConfig != nil {
 		a.Weights = in.RoutingConfig.AdditionalVersionWeights
 	}
-	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	_, err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		if _, err := l.load(c.Context, tx, ref); err != nil {
 			return err
 		}
@@ -331,7 +331,7 @@ func (l *Lambda) updateAlias(c *api.Call) (any, error) {
 	}
 	name := c.PathParams["Name"]
 	var a *alias
-	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	_, err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		if a, err = l.loadAlias(c.Context, tx, ref, name); err != nil {
 			return err
 		}
@@ -365,7 +365,7 @@ func (l *Lambda) deleteAlias(c *api.Call) (any, error) {
 		return nil, err
 	}
 	name := c.PathParams["Name"]
-	err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+	_, err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		if _, err := l.load(c.Context, tx, ref); err != nil {
 			return err
 		}

@@ -129,7 +129,8 @@ func (l *Logs) putLogEvents(c *api.Call) (any, error) {
 		NextSequenceToken     string                 `json:"nextSequenceToken"`
 		RejectedLogEventsInfo *RejectedLogEventsInfo `json:"rejectedLogEventsInfo,omitempty"`
 	}
-	err := l.st.Update(c.Context, func(tx store.Tx) error {
+	_, err := l.st.Update(c.Context, func(tx store.Tx) error {
+		out.RejectedLogEventsInfo = nil // a run again after a conflict starts over
 		g, err := getGroup(c.Context, tx, gk)
 		if err != nil {
 			return err

@@ -82,7 +82,7 @@ func (l *Logs) createLogGroup(c *api.Call) (any, error) {
 	}
 	trailGroup(c, in.LogGroupName, nil)
 	key := scope(c) + in.LogGroupName
-	err := l.st.Update(c.Context, func(tx store.Tx) error {
+	_, err := l.st.Update(c.Context, func(tx store.Tx) error {
 		if _, err := tx.Get(c.Context, groupsTable, key); err == nil {
 			return api.Errorf(400, "ResourceAlreadyExistsException", "The specified log group already exists")
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -119,7 +119,7 @@ func (l *Logs) deleteLogGroup(c *api.Call) (any, error) {
 		return nil, err
 	}
 	key := scope(c) + name
-	err = l.st.Update(c.Context, func(tx store.Tx) error {
+	_, err = l.st.Update(c.Context, func(tx store.Tx) error {
 		if _, err := getGroup(c.Context, tx, key); err != nil {
 			return err
 		}
@@ -239,7 +239,7 @@ func (g *group) describe(c *api.Call) LogGroup {
 // updateGroup applies fn to a stored log group in one transaction.
 func (l *Logs) updateGroup(c *api.Call, name string, fn func(g *group) error) error {
 	key := scope(c) + name
-	return l.st.Update(c.Context, func(tx store.Tx) error {
+	_, err := l.st.Update(c.Context, func(tx store.Tx) error {
 		g, err := getGroup(c.Context, tx, key)
 		if err != nil {
 			return err
@@ -249,6 +249,7 @@ func (l *Logs) updateGroup(c *api.Call, name string, fn func(g *group) error) er
 		}
 		return store.PutJSON(c.Context, tx, groupsTable, key, g)
 	})
+	return err
 }
 
 func (l *Logs) putRetentionPolicy(c *api.Call) (any, error) {

@@ -100,7 +100,7 @@ func (l *Logs) updateStream(c *api.Call, fn func(tx store.Tx, name string, g *gr
 	}
 	trailStream(c, in.LogGroupName, in.LogStreamName)
 	gk := scope(c) + in.LogGroupName
-	err := l.st.Update(c.Context, func(tx store.Tx) error {
+	_, err := l.st.Update(c.Context, func(tx store.Tx) error {
 		g, err := getGroup(c.Context, tx, gk)
 		if err != nil {
 			return err

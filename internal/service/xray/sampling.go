@@ -80,7 +80,8 @@ func (x *XRay) rulesModified(c *api.Call) (time.Time, error) {
 	var st rulesState
 	err := store.GetJSON(c.Context, x.st, samplingTable, key, &st)
 	if errors.Is(err, store.ErrNotFound) {
-		err = x.st.Update(c.Context, func(tx store.Tx) error {
+		_, err = x.st.Update(c.Context, func(tx store.Tx) error {
+			st = rulesState{} // a run again after a conflict starts over
 			err := store.GetJSON(c.Context, tx, samplingTable, key, &st)
 			if !errors.Is(err, store.ErrNotFound) {
 				return err
@@ -202,7 +203,10 @@ func (x *XRay) getSamplingTargets(c *api.Call) (any, error) {
 		UnprocessedBoostStatistics: []unprocessedStatistics{},
 	}
 	rule := defaultRule(c)
-	err = x.st.Update(c.Context, func(tx store.Tx) error {
+	_, err = x.st.Update(c.Context, func(tx store.Tx) error {
+		// A run again after a conflict starts over.
+		out.SamplingTargetDocuments = out.SamplingTargetDocuments[:0]
+		out.UnprocessedStatistics = out.UnprocessedStatistics[:0]
 		for _, d := range docs {
 			if *d.RuleName != rule.RuleName {
 				out.UnprocessedStatistics = append(out.UnprocessedStatistics, unprocessedStatistics{RuleName: *d.RuleName, ErrorCode: "400", Message: "Unknown rule"})

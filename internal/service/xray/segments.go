@@ -87,7 +87,7 @@ func (x *XRay) putTraceSegments(c *api.Call) (any, error) {
 	if len(good) == 0 {
 		return out, nil
 	}
-	err := x.st.Update(c.Context, func(tx store.Tx) error {
+	_, err := x.st.Update(c.Context, func(tx store.Tx) error {
 		for _, g := range good {
 			var prev segment
 			err := store.GetJSON(c.Context, tx, segmentsTable, g.key, &prev)
@@ -326,7 +326,7 @@ func (x *XRay) putTelemetryRecords(c *api.Call) (any, error) {
 		source = in.Hostname
 	}
 	key := scope(c) + source
-	err := x.st.Update(c.Context, func(tx store.Tx) error {
+	_, err := x.st.Update(c.Context, func(tx store.Tx) error {
 		t := telemetry{Source: source}
 		if err := store.GetJSON(c.Context, tx, telemetryTable, key, &t); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err

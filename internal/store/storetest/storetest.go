@@ -14,19 +14,40 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-// Run runs the suite against stores made by open, one per subtest.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+// Engine is what the suite needs of an engine.
+type Engine struct {
+	// Open returns a store on a new, empty database, closed when the test
+	// ends.
+	Open func(t *testing.T) store.Store
+	// Reopen returns another handle on st's database, as another process
+	// would open it, closed when the test ends.
+	Reopen func(t *testing.T, st store.Store) store.Store
+	// Trim drops the logged changes of st's revisions through through, as
+	// the engine does by itself for old revisions.
+	Trim func(ctx context.Context, st store.Store, through store.Revision) error
+}
+
+// Run runs the suite against e, with a new database per subtest.
+func Run(t *testing.T, e Engine) {
+	open := e.Open
 	t.Run("KV", func(t *testing.T) { testKV(t, open(t)) })
 	t.Run("Atomic", func(t *testing.T) { testAtomic(t, open(t)) })
 	t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("LargeValues", func(t *testing.T) { testLarge(t, open(t)) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
 	t.Run("EventPrincipalsAndCategories", func(t *testing.T) { testEventPrincipals(t, open(t)) })
+	t.Run("LostUpdate", func(t *testing.T) { testLostUpdate(t, e) })
+	t.Run("WriteSkew", func(t *testing.T) { testWriteSkew(t, e) })
+	t.Run("Retry", func(t *testing.T) { testRetry(t, e) })
+	t.Run("ChangeLog", func(t *testing.T) { testChangeLog(t, e) })
+	t.Run("WatchOtherHandle", func(t *testing.T) { testWatchOtherHandle(t, e) })
+	t.Run("Compaction", func(t *testing.T) { testCompaction(t, e) })
+	t.Run("Feed", func(t *testing.T) { testFeed(t, e) })
 }
 
 func put(t *testing.T, st store.Store, table, key, value string) {
 	t.Helper()
-	err := st.Update(context.Background(), func(tx store.Tx) error {
+	_, err := st.Update(context.Background(), func(tx store.Tx) error {
 		return tx.Put(context.Background(), table, key, []byte(value))
 	})
 	if err != nil {
@@ -66,14 +87,14 @@ func testKV(t *testing.T, st store.Store) {
 	if got := keys(items); got != "x%_*?[" {
 		t.Fatalf("List literal prefix: %s", got)
 	}
-	err = st.Update(ctx, func(tx store.Tx) error { return tx.Delete(ctx, "t", "a") })
+	_, err = st.Update(ctx, func(tx store.Tx) error { return tx.Delete(ctx, "t", "a") })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Get(ctx, "t", "a"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Get deleted: %v", err)
 	}
-	err = st.Update(ctx, func(tx store.Tx) error { return tx.Delete(ctx, "t", "never-there") })
+	_, err = st.Update(ctx, func(tx store.Tx) error { return tx.Delete(ctx, "t", "never-there") })
 	if err != nil {
 		t.Fatalf("Delete missing: %v", err)
 	}
@@ -90,7 +111,7 @@ func keys(items []store.Item) string {
 func testAtomic(t *testing.T, st store.Store) {
 	ctx := context.Background()
 	boom := errors.New("boom")
-	err := st.Update(ctx, func(tx store.Tx) error {
+	_, err := st.Update(ctx, func(tx store.Tx) error {
 		if err := tx.Put(ctx, "t", "k1", []byte("v")); err != nil {
 			return err
 		}
@@ -117,7 +138,7 @@ func testConcurrent(t *testing.T, st store.Store) {
 		go func() {
 			defer wg.Done()
 			for range 10 {
-				err := st.Update(ctx, func(tx store.Tx) error {
+				_, err := st.Update(ctx, func(tx store.Tx) error {
 					v, err := tx.Get(ctx, "t", "counter")
 					if err != nil {
 						return err
