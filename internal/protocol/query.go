@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rolecall/rolecall/internal/api"
 )
@@ -61,22 +62,53 @@ func (queryProtocol) WriteResult(w http.ResponseWriter, c *api.Call, v any) {
 	if c.Service != nil {
 		ns = c.Service.XMLNamespace
 	}
-	var buf bytes.Buffer
-	buf.WriteString(`<` + op + `Response xmlns="` + ns + `">`)
+	x := xmlWriters.Get().(*xmlWriter)
+	buf := &x.buf
+	buf.Reset()
+	buf.WriteString(`<`)
+	buf.WriteString(op)
+	buf.WriteString(`Response xmlns="`)
+	buf.WriteString(ns)
+	buf.WriteString(`">`)
 	if v != nil {
-		if err := xml.NewEncoder(&buf).EncodeElement(v, xml.StartElement{Name: xml.Name{Local: op + "Result"}}); err != nil {
+		if err := x.enc.EncodeElement(v, xml.StartElement{Name: xml.Name{Local: op + "Result"}}); err != nil {
+			// The encoder may hold a half-written element: not reused.
 			queryProtocol{}.WriteError(w, c, api.InternalFailure(err))
 			return
 		}
 	}
-	buf.WriteString(`<ResponseMetadata><RequestId>` + c.RequestID + `</RequestId></ResponseMetadata></` + op + `Response>`)
+	buf.WriteString(`<ResponseMetadata><RequestId>`)
+	buf.WriteString(c.RequestID)
+	buf.WriteString(`</RequestId></ResponseMetadata></`)
+	buf.WriteString(op)
+	buf.WriteString(`Response>`)
 	h := w.Header()
 	h.Set("Content-Type", "text/xml")
 	h.Set("x-amzn-RequestId", c.RequestID)
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
+	if buf.Cap() <= maxPooledXML {
+		xmlWriters.Put(x)
+	}
 }
+
+// xmlWriter is a result buffer with an encoder writing into it, reused
+// across responses: an Encoder is stateless between complete elements.
+type xmlWriter struct {
+	buf bytes.Buffer
+	enc *xml.Encoder
+}
+
+// maxPooledXML bounds the buffers kept for reuse; a larger response's buffer
+// goes to the garbage collector.
+const maxPooledXML = 64 << 10
+
+var xmlWriters = sync.Pool{New: func() any {
+	x := new(xmlWriter)
+	x.enc = xml.NewEncoder(&x.buf)
+	return x
+}}
 
 func (queryProtocol) WriteError(w http.ResponseWriter, c *api.Call, e *api.Error) {
 	setErrorHeaders(w, e)

@@ -35,6 +35,7 @@ type env struct {
 
 	oom      atomic.Bool
 	peak     atomic.Int64 // bytes, largest sampled group RSS
+	hwm      hwmReader    // the main process's VmHWM
 	lastUsed time.Time    // guarded by m.mu
 	stopOnce sync.Once
 }
@@ -287,7 +288,7 @@ func (e *env) run(ctx context.Context, inv *invocation) (payload []byte, f *fail
 // invocation can start and end between two of them).
 func (e *env) maxMemoryMB() int {
 	peak := e.peak.Load()
-	if hwm := peakRSS(e.pgid); hwm > peak {
+	if hwm := e.hwm.read(e.pgid); hwm > peak {
 		for !e.peak.CompareAndSwap(peak, hwm) {
 			if peak = e.peak.Load(); peak >= hwm {
 				break
@@ -339,6 +340,7 @@ func (e *env) stop() {
 			e.kill()
 		}
 		m.sampler.remove(e)
+		e.hwm.close()
 		if e.out != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			e.out.sync(ctx)

@@ -6,10 +6,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"sync"
+	"syscall"
 	"time"
+	"unsafe"
 )
 
 // maxLine is the longest line kept whole; longer output is split.
@@ -31,6 +34,10 @@ type output struct {
 	events        []LogEvent
 	writerClosed  bool
 	writerCloseMu sync.Mutex
+	// readMu is held by the reader while it reads and splits, and by
+	// drained; pending is the partial line it holds.
+	readMu  sync.Mutex
+	pending []byte
 }
 
 func newOutput(sink func([]LogEvent)) (*output, error) {
@@ -50,49 +57,111 @@ func newOutput(sink func([]LogEvent)) (*output, error) {
 	return o, nil
 }
 
+// read splits the pipe's output into lines. Each read and the splitting of
+// what it returned happen under readMu, so that drained can tell, without a
+// marker, that nothing written so far is left unsplit.
 func (o *output) read() {
 	defer close(o.eof)
+	defer func() { _ = o.r.Close() }() // the read end; reading is over
+	rc, err := o.r.SyscallConn()
+	if err != nil {
+		return
+	}
 	buf := make([]byte, 32<<10)
-	var pending []byte
 	for {
-		n, err := o.r.Read(buf)
-		pending = append(pending, buf[:n]...)
-		for {
-			mi := bytes.Index(pending, o.marker)
-			ni := bytes.IndexByte(pending, '\n')
-			if ni >= 0 && (mi < 0 || ni < mi) {
-				o.emit(pending[:ni])
-				pending = pending[ni+1:]
-				continue
-			}
-			if mi >= 0 {
-				if mi > 0 {
-					o.emit(pending[:mi])
+		var n int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			o.readMu.Lock()
+			defer o.readMu.Unlock()
+			for {
+				n, rerr = syscall.Read(int(fd), buf)
+				if rerr != syscall.EINTR {
+					break
 				}
-				pending = pending[mi+len(o.marker):]
-				select {
-				case o.synced <- struct{}{}:
-				default:
-				}
-				continue
 			}
-			break
-		}
-		if len(pending) > maxLine {
-			o.emit(pending)
-			pending = nil
-		}
-		if len(pending) == 0 {
-			pending = nil
-		}
-		if err != nil {
-			if len(pending) > 0 {
-				o.emit(pending)
+			if rerr == syscall.EAGAIN {
+				return false // wait until readable
 			}
-			_ = o.r.Close() // the read end; reading is over
+			if n > 0 {
+				o.split(buf[:n])
+			}
+			return true
+		})
+		if err == nil && rerr == nil && n <= 0 {
+			err = io.EOF
+		}
+		if err != nil || rerr != nil {
+			o.readMu.Lock()
+			if len(o.pending) > 0 {
+				o.emit(o.pending)
+				o.pending = nil
+			}
+			o.readMu.Unlock()
 			return
 		}
 	}
+}
+
+// split adds p to the partial line pending and emits the complete lines;
+// a sync marker ends a partial line. Called under readMu.
+func (o *output) split(p []byte) {
+	pending := append(o.pending, p...)
+	for {
+		mi := bytes.Index(pending, o.marker)
+		ni := bytes.IndexByte(pending, '\n')
+		if ni >= 0 && (mi < 0 || ni < mi) {
+			o.emit(pending[:ni])
+			pending = pending[ni+1:]
+			continue
+		}
+		if mi >= 0 {
+			if mi > 0 {
+				o.emit(pending[:mi])
+			}
+			pending = pending[mi+len(o.marker):]
+			select {
+			case o.synced <- struct{}{}:
+			default:
+			}
+			continue
+		}
+		break
+	}
+	if len(pending) > maxLine {
+		o.emit(pending)
+		pending = nil
+	}
+	if len(pending) == 0 {
+		pending = nil
+	}
+	o.pending = pending
+}
+
+// drained reports whether everything written to the pipe so far has been
+// read and split: the pipe is empty and the reader is not splitting. A
+// partial last line is emitted then, as a marker would end it. It spares
+// a sync the round trip through the reader when the function was quiet.
+func (o *output) drained() bool {
+	rc, err := o.r.SyscallConn()
+	if err != nil {
+		return false
+	}
+	ok := false
+	err = rc.Control(func(fd uintptr) {
+		o.readMu.Lock()
+		defer o.readMu.Unlock()
+		var n int32
+		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n))); e != 0 || n != 0 {
+			return
+		}
+		if len(o.pending) > 0 {
+			o.emit(o.pending)
+			o.pending = nil
+		}
+		ok = true
+	})
+	return err == nil && ok
 }
 
 func (o *output) emit(line []byte) {
@@ -136,6 +205,10 @@ func (o *output) sync(ctx context.Context) {
 		case <-o.eof:
 		case <-ctx.Done():
 		}
+		return
+	}
+	if o.drained() {
+		o.writerCloseMu.Unlock()
 		return
 	}
 	select {

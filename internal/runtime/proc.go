@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"fmt"
@@ -197,21 +196,72 @@ func readStat(path string, buf []byte) (pgrp int, rss int64, ok bool) {
 	return pgrp, pages * pageSize, true
 }
 
-// peakRSS returns VmHWM of one process in bytes.
-func peakRSS(pid int) int64 {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
+// hwmReader reads one process's VmHWM (peak resident size) through a
+// descriptor opened on first use and kept for the process's life: a report
+// costs one pread, no open, close or scanner. The descriptor stays bound to
+// that process, even once its pid is reused.
+type hwmReader struct {
+	mu     sync.Mutex
+	f      *os.File
+	buf    []byte
+	closed bool
+}
+
+// read returns pid's VmHWM in bytes, 0 when it cannot be read.
+func (h *hwmReader) read(pid int) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
 		return 0
 	}
-	defer func() { _ = f.Close() }() // read only
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmHWM:")); ok {
-			kb, _ := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(v), []byte(" kB"))), 10, 64)
-			return kb * 1024
+	if h.f == nil {
+		f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+		if err != nil {
+			return 0
 		}
+		h.f, h.buf = f, make([]byte, 4096)
 	}
-	return 0
+	for {
+		n, err := h.f.ReadAt(h.buf, 0)
+		if v, ok := parseHWM(h.buf[:n]); ok {
+			return v
+		}
+		if err != nil || n < len(h.buf) || len(h.buf) >= 1<<20 {
+			return 0
+		}
+		h.buf = make([]byte, 2*len(h.buf)) // a status longer than the buffer
+	}
+}
+
+// close releases the descriptor; read returns 0 afterwards.
+func (h *hwmReader) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	if h.f != nil {
+		_ = h.f.Close() // read only
+		h.f = nil
+	}
+}
+
+// parseHWM finds the VmHWM line of a /proc/<pid>/status text and returns
+// its value in bytes.
+func parseHWM(status []byte) (int64, bool) {
+	const key = "VmHWM:"
+	i := bytes.Index(status, []byte("\n"+key))
+	if i < 0 {
+		return 0, false
+	}
+	line := status[i+1+len(key):]
+	end := bytes.IndexByte(line, '\n')
+	if end < 0 {
+		return 0, false // cut off by the buffer
+	}
+	kb, err := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(line[:end]), []byte(" kB"))), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return kb * 1024, true
 }
 
 // killAll kills the process group pgid and, when uid is dedicated to the

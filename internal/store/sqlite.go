@@ -53,6 +53,8 @@ CREATE INDEX IF NOT EXISTS event_resources_seq ON event_resources (seq);
 	// 2: events know their principal, the role behind a role session, their
 	// category and the authorization decisions made. Events recorded before
 	// were all management events; their principals come from the record.
+	// Only role sessions' events have an issuer, so only they are indexed
+	// by it: a root or user call maintains one index fewer.
 	`
 ALTER TABLE events ADD COLUMN principal_arn TEXT NOT NULL DEFAULT '';
 ALTER TABLE events ADD COLUMN issuer_arn TEXT NOT NULL DEFAULT '';
@@ -63,7 +65,7 @@ UPDATE events SET
 	issuer_arn = coalesce(json_extract(CAST(record AS TEXT), '$.userIdentity.sessionContext.sessionIssuer.arn'), '')
 WHERE json_valid(CAST(record AS TEXT));
 CREATE INDEX events_principal ON events (principal_arn, time_ms, seq);
-CREATE INDEX events_issuer ON events (issuer_arn, time_ms, seq);
+CREATE INDEX events_issuer ON events (issuer_arn, time_ms, seq) WHERE issuer_arn <> '';
 `,
 	// 3: events know the account they were recorded in (recipientAccountId),
 	// so that each account's event history holds its own events.
@@ -164,6 +166,9 @@ type SQLite struct {
 
 	commitMu  sync.Mutex
 	committed chan struct{} // closed, then replaced, when this handle commits a revision
+	// insEvents and insResources insert eventsPerInsert rows; prepared on
+	// first use, under writeMu.
+	insEvents, insResources *sql.Stmt
 }
 
 // headQuery reads the latest revision and the trimmed horizon.
@@ -285,7 +290,16 @@ func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
 // Close closes the database.
 func (s *SQLite) Close() error {
 	s.getStmt.Close()
-	return errors.Join(s.stmts.close(), s.db.Close())
+	s.writeMu.Lock()
+	var errs []error
+	for _, st := range []*sql.Stmt{s.insEvents, s.insResources} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	s.writeMu.Unlock()
+	errs = append(errs, s.stmts.close(), s.db.Close())
+	return errors.Join(errs...)
 }
 
 type queryer interface {
@@ -625,62 +639,131 @@ func (s *SQLite) changesAfter(ctx context.Context, after Revision) (changes []Ch
 	return changes, through, head, nil
 }
 
-// AppendEvents implements Store.
-func (s *SQLite) AppendEvents(ctx context.Context, events []Event) error {
+// eventsPerInsert is how many events one INSERT statement writes: a batch
+// costs one statement execution per chunk rather than per event (13 bound
+// parameters each, well under SQLite's limit of 32766).
+const eventsPerInsert = 64
+
+// insertEventsSQL returns the INSERT statement for n events.
+func insertEventsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (id, time_ms, name, source, username, access_key_id, read_only, record,
+		principal_arn, issuer_arn, category, decisions, account) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	}
+	return b.String()
+}
+
+// insertResourcesSQL returns the INSERT statement for n event resources.
+func insertResourcesSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO event_resources (seq, type, name) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?,?,?)`)
+	}
+	return b.String()
+}
+
+// AppendEvents implements Store. Events are inserted eventsPerInsert at a
+// time; the rows of one INSERT take consecutive seq values (AUTOINCREMENT,
+// one writer), so the last insert id numbers them all.
+func (s *SQLite) AppendEvents(ctx context.Context, events []Event) (err error) {
 	if len(events) == 0 {
 		return nil
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if s.insEvents == nil {
+		if s.insEvents, err = s.db.PrepareContext(ctx, insertEventsSQL(eventsPerInsert)); err != nil {
+			return fmt.Errorf("store: prepare: %w", err)
+		}
+	}
+	if s.insResources == nil {
+		if s.insResources, err = s.db.PrepareContext(ctx, insertResourcesSQL(eventsPerInsert)); err != nil {
+			return fmt.Errorf("store: prepare: %w", err)
+		}
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
-	insEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (id, time_ms, name, source, username, access_key_id, read_only, record,
-		principal_arn, issuer_arn, category, decisions, account)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("store: append event: %w", err)
-	}
-	defer insEvent.Close()
-	insResource, err := tx.PrepareContext(ctx, `INSERT INTO event_resources (seq, type, name) VALUES (?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("store: append event: %w", err)
-	}
-	defer insResource.Close()
-	for _, e := range events {
-		ro := 0
-		if e.ReadOnly {
-			ro = 1
-		}
-		category := e.Category
-		if category == "" {
-			category = CategoryManagement
-		}
-		var decisions any // NULL when there are none
-		if len(e.Decisions) > 0 {
-			decisions = e.Decisions
-		}
-		res, err := insEvent.ExecContext(ctx, e.ID, e.Time.UnixMilli(), e.Name, e.Source, e.Username, e.AccessKeyID, ro, e.Record,
-			e.PrincipalARN, e.IssuerARN, category, decisions, e.Account)
-		if err != nil {
-			return fmt.Errorf("store: append event: %w", err)
-		}
-		seq, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("store: append event: %w", err)
-		}
-		for _, r := range e.Resources {
-			if _, err := insResource.ExecContext(ctx, seq, r.Type, r.Name); err != nil {
-				return fmt.Errorf("store: append event resource: %w", err)
+	ins := inserter{tx: tx, events: tx.StmtContext(ctx, s.insEvents), resources: tx.StmtContext(ctx, s.insResources)}
+	args := make([]any, 0, 13*min(len(events), eventsPerInsert))
+	var resArgs []any
+	for len(events) > 0 {
+		chunk := events[:min(len(events), eventsPerInsert)]
+		events = events[len(chunk):]
+		args = args[:0]
+		for i := range chunk {
+			e := &chunk[i]
+			ro := 0
+			if e.ReadOnly {
+				ro = 1
 			}
+			category := e.Category
+			if category == "" {
+				category = CategoryManagement
+			}
+			var decisions any // NULL when there are none
+			if len(e.Decisions) > 0 {
+				decisions = e.Decisions
+			}
+			args = append(args, e.ID, e.Time.UnixMilli(), e.Name, e.Source, e.Username, e.AccessKeyID, ro, e.Record,
+				e.PrincipalARN, e.IssuerARN, category, decisions, e.Account)
+		}
+		res, err := ins.exec(ctx, ins.events, insertEventsSQL, len(chunk), args)
+		if err != nil {
+			return fmt.Errorf("store: append event: %w", err)
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("store: append event: %w", err)
+		}
+		first := last - int64(len(chunk)) + 1
+		for i := range chunk {
+			for _, r := range chunk[i].Resources {
+				resArgs = append(resArgs, first+int64(i), r.Type, r.Name)
+				if len(resArgs) == 3*eventsPerInsert {
+					if _, err := ins.exec(ctx, ins.resources, insertResourcesSQL, eventsPerInsert, resArgs); err != nil {
+						return fmt.Errorf("store: append event resource: %w", err)
+					}
+					resArgs = resArgs[:0]
+				}
+			}
+		}
+	}
+	if len(resArgs) > 0 {
+		if _, err := ins.exec(ctx, ins.resources, insertResourcesSQL, len(resArgs)/3, resArgs); err != nil {
+			return fmt.Errorf("store: append event resource: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit events: %w", err)
 	}
 	return nil
+}
+
+// inserter runs AppendEvents' multi-row INSERTs in one transaction.
+type inserter struct {
+	tx                *sql.Tx
+	events, resources *sql.Stmt // for eventsPerInsert rows
+}
+
+// exec inserts n rows: with full, prepared for eventsPerInsert rows, or with
+// a statement built by sqlFor for a shorter last chunk.
+func (in inserter) exec(ctx context.Context, full *sql.Stmt, sqlFor func(int) string, n int, args []any) (sql.Result, error) {
+	if n == eventsPerInsert {
+		return full.ExecContext(ctx, args...)
+	}
+	return in.tx.ExecContext(ctx, sqlFor(n), args...)
 }
 
 var eventColumns = map[string]string{
@@ -719,7 +802,9 @@ func (s *SQLite) QueryEvents(ctx context.Context, q EventQuery) ([]Event, string
 		args = append(args, q.Value)
 	}
 	if q.PrincipalARN != "" {
-		where = append(where, "(principal_arn = ? OR issuer_arn = ?)")
+		// The issuer term repeats events_issuer's condition, so that the
+		// partial index serves it.
+		where = append(where, "(principal_arn = ? OR (issuer_arn = ? AND issuer_arn <> ''))")
 		args = append(args, q.PrincipalARN, q.PrincipalARN)
 	}
 	if q.Category != "" {

@@ -54,6 +54,7 @@ func BenchmarkWriteSQLite(b *testing.B) {
 	e := benchEntry()
 	ctx := context.Background()
 	b.ReportAllocs()
+	start := cpuTime()
 	for i := range b.N {
 		r.Record(e)
 		if i%batch == batch-1 {
@@ -65,6 +66,7 @@ func BenchmarkWriteSQLite(b *testing.B) {
 	if err := r.Close(ctx); err != nil {
 		b.Fatal(err)
 	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 	if r.Dropped() != 0 {
 		b.Fatalf("dropped %d", r.Dropped())
 	}

@@ -35,6 +35,7 @@ func Run(t *testing.T, e Engine) {
 	t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("LargeValues", func(t *testing.T) { testLarge(t, open(t)) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
+	t.Run("LargeEventBatch", func(t *testing.T) { testLargeEventBatch(t, open(t)) })
 	t.Run("EventPrincipalsAndCategories", func(t *testing.T) { testEventPrincipals(t, open(t)) })
 	t.Run("LostUpdate", func(t *testing.T) { testLostUpdate(t, e) })
 	t.Run("WriteSkew", func(t *testing.T) { testWriteSkew(t, e) })
@@ -171,6 +172,44 @@ func testLarge(t *testing.T, st store.Store) {
 	}
 	if v, err := st.Get(ctx, "fn", "fn"); err != nil || string(v) != "small" {
 		t.Fatalf("small value: %q %v", v, err)
+	}
+}
+
+// testLargeEventBatch appends one batch larger than a store may write in one
+// statement, with resources on some events, and checks every event keeps
+// its own resources.
+func testLargeEventBatch(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	const n = 301
+	var evs []store.Event
+	for i := range n {
+		e := store.Event{
+			ID: fmt.Sprintf("e%03d", i), Time: base.Add(time.Duration(i) * time.Second),
+			Name: "GetRole", Source: "iam.amazonaws.com", Record: []byte(`{}`),
+		}
+		for j := range i % 3 {
+			e.Resources = append(e.Resources, store.EventResource{Type: "AWS::IAM::Role", Name: fmt.Sprintf("r%03d-%d", i, j)})
+		}
+		evs = append(evs, e)
+	}
+	if err := st.AppendEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	got, next, err := st.QueryEvents(ctx, store.EventQuery{Limit: n})
+	if err != nil || len(got) != n || next != "" {
+		t.Fatalf("query: %d events, next %q, %v", len(got), next, err)
+	}
+	for k, e := range got {
+		i := n - 1 - k
+		if e.ID != fmt.Sprintf("e%03d", i) || len(e.Resources) != i%3 {
+			t.Fatalf("event %d: %+v", i, e)
+		}
+		for j, r := range e.Resources {
+			if r.Name != fmt.Sprintf("r%03d-%d", i, j) {
+				t.Fatalf("event %d resource %d: %+v", i, j, r)
+			}
+		}
 	}
 }
 
