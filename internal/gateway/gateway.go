@@ -190,7 +190,17 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		// hash reads it whole.
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody(rt.svc))
 	}
-	if sig != nil {
+	switch {
+	case sig != nil && p != nil && !sig.Streaming():
+		// An RPC body is already in memory: verify it there, and hand the
+		// handler the same bytes.
+		if err := g.verifier.Verify(sig, r, rpcBody, secret); err != nil {
+			g.writeError(w, c, g.signatureError(rt.svc, err))
+			return
+		}
+		c.SetPayload(rpcBody)
+		c.Region = sig.Region
+	case sig != nil:
 		body, err := g.verifier.VerifyStream(sig, r, secret)
 		if err != nil {
 			g.writeError(w, c, g.signatureError(rt.svc, err))
@@ -198,7 +208,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		}
 		c.Body = body
 		c.Region = sig.Region
-	} else {
+	default:
 		c.Body = r.Body
 		c.Region = g.cfg.Region
 	}
