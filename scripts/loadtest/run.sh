@@ -11,7 +11,9 @@
 #
 # Knobs (environment): LOADTEST_PORT (18566), LOADTEST_DURATION (10s),
 # LOADTEST_THREADS (2), LOADTEST_CONNECTIONS (16), LOADTEST_KEEP=1 keeps the
-# temporary directory.
+# temporary directory. LOADTEST_BARE=1 also replays the GetCallerIdentity
+# request, with the same wrk settings, against scripts/loadtest/bare (a plain
+# net/http server answering the same bytes) and prints the gateway's ratio.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -106,3 +108,17 @@ echo "server log: $(grep -c . "$tmp/server.log" || true) lines;" \
   "errors/warnings: $(grep -Ec 'level=(ERROR|WARN)' "$tmp/server.log" || true);" \
   "trail drops: $(grep -c 'DROPPED' "$tmp/server.log" || true)"
 grep -E 'level=(ERROR|WARN)' "$tmp/server.log" | head -20 || true
+
+if [ "${LOADTEST_BARE:-0}" = 1 ]; then
+  bare_addr=127.0.0.1:$((port + 1))
+  go build -o "$tmp/bare" ./scripts/loadtest/bare
+  "$tmp/bare" -addr "$bare_addr" & bare_pid=$!
+  for _ in $(seq 50); do (exec 3<>"/dev/tcp/${bare_addr%:*}/${bare_addr#*:}") 2>/dev/null && break; sleep 0.1; done
+  wrk -t"$threads" -c"$conns" -d"$duration" --timeout 5s \
+    -s "$tmp/sts-get-caller-identity-root.lua" "http://$bare_addr/" >"$tmp/bare.wrk" 2>&1 || true
+  kill "$bare_pid" 2>/dev/null; wait "$bare_pid" 2>/dev/null || true
+  bare_rps=$(grep '^RESULT ' "$tmp/bare.wrk" | cut -d' ' -f5)
+  read -r _ _ _ gw_rps _ <<<"${result[sts-get-caller-identity-root]}"
+  echo
+  awk -v g="$gw_rps" -v b="$bare_rps" 'BEGIN { printf "bare net/http: %s req/s; the gateway answers GetCallerIdentity at %.2fx of it\n", b, b ? g / b : 0 }'
+fi
