@@ -22,6 +22,9 @@ const TargetPrefix = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
 // maxResults is LookupEvents' page size limit and default.
 const maxResults = 50
 
+// maxAttributeValue is the longest lookup attribute value.
+const maxAttributeValue = 2000
+
 // New returns the CloudTrail service reading the events rec records. Lookups
 // flush rec first, so a call made just before shows up.
 func New(rec *trail.Recorder) *api.Service {
@@ -151,6 +154,14 @@ func decode(body []byte, v any) error {
 // history holds management events only, as AWS's does: data events are
 // recorded all the same, and read from the store or with `rolecall trail`.
 // Each account's event history holds the events recorded in it.
+//
+// The checks are the model's constraints (the lookup attribute's key enum
+// and value length, MaxResults' range; EventCategory's enum is the
+// handler's), but CloudTrail answers each with an exception of its own
+// (InvalidLookupAttributesException, InvalidMaxResultsException,
+// InvalidEventCategoryException) in its own words, not with one code and the
+// model's "validation error detected", so they stay here rather than in
+// shape.Hook; TestChecksFollowModel keeps them to the model's bounds.
 func query(in *lookupEventsInput, account string) (store.EventQuery, error) {
 	q := store.EventQuery{Category: store.CategoryManagement, Account: account}
 	switch n := len(in.LookupAttributes); {
@@ -165,8 +176,8 @@ func query(in *lookupEventsInput, account string) (store.EventQuery, error) {
 			}
 			return q, lookupErr("Lookup attribute key %q is not valid. Valid keys are EventId, EventName, ReadOnly, Username, ResourceType, ResourceName, EventSource and AccessKeyId.", key)
 		}
-		if a.AttributeValue == nil || len(*a.AttributeValue) == 0 || len(*a.AttributeValue) > 2000 {
-			return q, lookupErr("Lookup attribute value must be between 1 and 2000 characters.")
+		if a.AttributeValue == nil || len(*a.AttributeValue) == 0 || len(*a.AttributeValue) > maxAttributeValue {
+			return q, lookupErr("Lookup attribute value must be between 1 and %d characters.", maxAttributeValue)
 		}
 		q.Attribute, q.Value = *a.AttributeKey, *a.AttributeValue
 		if q.Attribute == "ReadOnly" && q.Value != "true" && q.Value != "false" {

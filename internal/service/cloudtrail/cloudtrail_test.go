@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/api/apitest"
+	"github.com/rolecall/rolecall/internal/shape"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/trail"
 )
@@ -418,5 +420,77 @@ func TestLookupEventsByAccount(t *testing.T) {
 	}
 	if got := names(out); len(got) != 1 || got[0] != "Mine" {
 		t.Errorf("events of %s = %v", acct, got)
+	}
+}
+
+// TestChecksFollowModel holds the hand-written checks of LookupEvents to the
+// model's constraints: CloudTrail words them itself, but the bounds are the
+// model's.
+func TestChecksFollowModel(t *testing.T) {
+	ms, err := shape.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ms["cloudtrail"]
+	if m == nil || m.Operations["LookupEvents"] != "LookupEventsRequest" {
+		t.Fatalf("no LookupEvents in the model")
+	}
+	member := func(structure, name string) *shape.Shape {
+		t.Helper()
+		for _, mem := range m.Shapes[structure].Members {
+			if mem.Name == name {
+				return m.Shapes[mem.Shape]
+			}
+		}
+		t.Fatalf("%s has no member %s", structure, name)
+		return nil
+	}
+	bounds := func(s *shape.Shape) (lo, hi float64) {
+		if s.Min != nil {
+			lo = *s.Min
+		}
+		if s.Max != nil {
+			hi = *s.Max
+		}
+		return lo, hi
+	}
+
+	key := member("LookupAttribute", "AttributeKey")
+	if len(key.Enum) != len(attributeKeys) {
+		t.Errorf("attribute keys %v, model %v", attributeKeys, key.Enum)
+	}
+	for _, k := range key.Enum {
+		if !attributeKeys[k] {
+			t.Errorf("model key %s is refused", k)
+		}
+	}
+	if lo, hi := bounds(member("LookupAttribute", "AttributeValue")); lo != 1 || hi != maxAttributeValue {
+		t.Errorf("attribute value length %v..%v, checked 1..%d", lo, hi, maxAttributeValue)
+	}
+	if lo, hi := bounds(member("LookupEventsRequest", "MaxResults")); lo != 1 || hi != maxResults {
+		t.Errorf("MaxResults %v..%v, checked 1..%d", lo, hi, maxResults)
+	}
+	if c := member("LookupEventsRequest", "EventCategory"); len(c.Enum) != 1 || c.Enum[0] != "insight" {
+		t.Errorf("event categories %v, handled insight", c.Enum)
+	}
+
+	// The wording at each bound is CloudTrail's.
+	f := newFixture(t)
+	for _, tt := range []struct{ body, code, msg string }{
+		{`{"LookupAttributes":[{"AttributeKey":"Color","AttributeValue":"a"}]}`, "InvalidLookupAttributesException",
+			`Lookup attribute key "Color" is not valid. Valid keys are EventId, EventName, ReadOnly, Username, ResourceType, ResourceName, EventSource and AccessKeyId.`},
+		{`{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"` + strings.Repeat("a", maxAttributeValue+1) + `"}]}`, "InvalidLookupAttributesException",
+			"Lookup attribute value must be between 1 and 2000 characters."},
+		{`{"MaxResults":51}`, "InvalidMaxResultsException", "MaxResults must be between 1 and 50."},
+		{`{"EventCategory":"Data"}`, "InvalidEventCategoryException", "Event category Data is not valid."},
+	} {
+		_, err := f.lookup(t, tt.body)
+		var se *api.Error
+		if !errors.As(err, &se) || se.Code != tt.code || se.Message != tt.msg {
+			t.Errorf("%.60s: %v, want %s: %s", tt.body, err, tt.code, tt.msg)
+		}
+	}
+	if out, err := f.lookup(t, `{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"`+strings.Repeat("a", maxAttributeValue)+`"}],"MaxResults":50}`); err != nil || len(out.Events) != 0 {
+		t.Errorf("longest value, largest page: %v %v", out, err)
 	}
 }

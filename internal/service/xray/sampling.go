@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
@@ -126,17 +125,17 @@ func (x *XRay) getSamplingRules(c *api.Call) (any, error) {
 }
 
 type samplingStatistics struct {
-	RuleName     *string `json:"RuleName"`
-	ClientID     *string `json:"ClientID"`
-	Timestamp    *epoch  `json:"Timestamp"`
-	RequestCount *int    `json:"RequestCount"`
-	SampledCount *int    `json:"SampledCount"`
-	BorrowCount  *int    `json:"BorrowCount"`
+	RuleName     string `json:"RuleName"`
+	ClientID     string `json:"ClientID"`
+	Timestamp    epoch  `json:"Timestamp"`
+	RequestCount int    `json:"RequestCount"`
+	SampledCount int    `json:"SampledCount"`
+	BorrowCount  int    `json:"BorrowCount"`
 }
 
 type getSamplingTargetsInput struct {
-	SamplingStatisticsDocuments      *[]samplingStatistics `json:"SamplingStatisticsDocuments"`
-	SamplingBoostStatisticsDocuments []map[string]any      `json:"SamplingBoostStatisticsDocuments"`
+	SamplingStatisticsDocuments      []samplingStatistics `json:"SamplingStatisticsDocuments"`
+	SamplingBoostStatisticsDocuments []map[string]any     `json:"SamplingBoostStatisticsDocuments"`
 }
 
 type samplingTarget struct {
@@ -168,29 +167,12 @@ type clientStats struct {
 	Borrowed int64 `json:"borrowed"`
 }
 
-// maxStatistics is the most statistics documents one request may carry.
-const maxStatistics = 25
-
 func (x *XRay) getSamplingTargets(c *api.Call) (any, error) {
 	var in getSamplingTargetsInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if in.SamplingStatisticsDocuments == nil {
-		return nil, missing("samplingStatisticsDocuments")
-	}
-	docs := *in.SamplingStatisticsDocuments
-	if len(docs) > maxStatistics {
-		return nil, invalidRequest("1 validation error detected: Value at 'samplingStatisticsDocuments' failed to satisfy constraint: Member must have length less than or equal to %d", maxStatistics)
-	}
-	if len(in.SamplingBoostStatisticsDocuments) > maxStatistics {
-		return nil, invalidRequest("1 validation error detected: Value at 'samplingBoostStatisticsDocuments' failed to satisfy constraint: Member must have length less than or equal to %d", maxStatistics)
-	}
-	for i, d := range docs {
-		if err := checkStatistics(i+1, d); err != nil {
-			return nil, err
-		}
-	}
+	docs := in.SamplingStatisticsDocuments
 	modified, err := x.rulesModified(c)
 	if err != nil {
 		return nil, internal("GetSamplingTargets", err)
@@ -208,26 +190,24 @@ func (x *XRay) getSamplingTargets(c *api.Call) (any, error) {
 		out.SamplingTargetDocuments = out.SamplingTargetDocuments[:0]
 		out.UnprocessedStatistics = out.UnprocessedStatistics[:0]
 		for _, d := range docs {
-			if *d.RuleName != rule.RuleName {
-				out.UnprocessedStatistics = append(out.UnprocessedStatistics, unprocessedStatistics{RuleName: *d.RuleName, ErrorCode: "400", Message: "Unknown rule"})
+			if d.RuleName != rule.RuleName {
+				out.UnprocessedStatistics = append(out.UnprocessedStatistics, unprocessedStatistics{RuleName: d.RuleName, ErrorCode: "400", Message: "Unknown rule"})
 				continue
 			}
 			prefix := scope(c) + "client|" + rule.RuleName + "|"
-			key := prefix + *d.ClientID
+			key := prefix + d.ClientID
 			var cs clientStats
 			if err := store.GetJSON(c.Context, tx, samplingTable, key, &cs); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 			cs.Seen = now.UnixMilli()
-			cs.Requests += int64(*d.RequestCount)
-			cs.Sampled += int64(*d.SampledCount)
-			if d.BorrowCount != nil {
-				cs.Borrowed += int64(*d.BorrowCount)
-			}
+			cs.Requests += int64(d.RequestCount)
+			cs.Sampled += int64(d.SampledCount)
+			cs.Borrowed += int64(d.BorrowCount)
 			if err := store.PutJSON(c.Context, tx, samplingTable, key, cs); err != nil {
 				return err
 			}
-			quota, err := quota(c, tx, prefix, *d.ClientID, rule.ReservoirSize, now)
+			quota, err := quota(c, tx, prefix, d.ClientID, rule.ReservoirSize, now)
 			if err != nil {
 				return err
 			}
@@ -278,36 +258,4 @@ func quota(c *api.Call, tx store.Tx, prefix, clientID string, size int, now time
 		q++
 	}
 	return q, nil
-}
-
-// checkStatistics validates one SamplingStatisticsDocument (n counts from 1).
-func checkStatistics(n int, d samplingStatistics) error {
-	at := func(m string) string { return "samplingStatisticsDocuments." + strconv.Itoa(n) + ".member." + m }
-	switch {
-	case d.RuleName == nil:
-		return missing(at("ruleName"))
-	case len(*d.RuleName) < 1:
-		return constraint(*d.RuleName, at("ruleName"), "Member must have length greater than or equal to 1")
-	case len(*d.RuleName) > 32:
-		return constraint(*d.RuleName, at("ruleName"), "Member must have length less than or equal to 32")
-	case d.ClientID == nil:
-		return missing(at("clientID"))
-	case len(*d.ClientID) < 24:
-		return constraint(*d.ClientID, at("clientID"), "Member must have length greater than or equal to 24")
-	case len(*d.ClientID) > 24:
-		return constraint(*d.ClientID, at("clientID"), "Member must have length less than or equal to 24")
-	case d.Timestamp == nil:
-		return missing(at("timestamp"))
-	case d.RequestCount == nil:
-		return missing(at("requestCount"))
-	case *d.RequestCount < 0:
-		return constraint(*d.RequestCount, at("requestCount"), "Member must have value greater than or equal to 0")
-	case d.SampledCount == nil:
-		return missing(at("sampledCount"))
-	case *d.SampledCount < 0:
-		return constraint(*d.SampledCount, at("sampledCount"), "Member must have value greater than or equal to 0")
-	case d.BorrowCount != nil && *d.BorrowCount < 0:
-		return constraint(*d.BorrowCount, at("borrowCount"), "Member must have value greater than or equal to 0")
-	}
-	return nil
 }

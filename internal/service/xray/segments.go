@@ -31,7 +31,7 @@ type segment struct {
 func segmentKey(scope, traceID, id string) string { return scope + traceID + "|" + id }
 
 type putTraceSegmentsInput struct {
-	TraceSegmentDocuments *[]string `json:"TraceSegmentDocuments"`
+	TraceSegmentDocuments []string `json:"TraceSegmentDocuments"`
 }
 
 type unprocessedSegment struct {
@@ -49,9 +49,6 @@ func (x *XRay) putTraceSegments(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if in.TraceSegmentDocuments == nil {
-		return nil, missing("traceSegmentDocuments")
-	}
 	now := x.clock(c)
 	out := &putTraceSegmentsOutput{UnprocessedTraceSegments: []unprocessedSegment{}}
 	type accepted struct {
@@ -59,7 +56,7 @@ func (x *XRay) putTraceSegments(c *api.Call) (any, error) {
 		inProgress bool
 	}
 	var good []accepted
-	for _, doc := range *in.TraceSegmentDocuments {
+	for _, doc := range in.TraceSegmentDocuments {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(doc), &m); err != nil {
 			var v any
@@ -276,10 +273,10 @@ type telemetryRecord struct {
 }
 
 type putTelemetryRecordsInput struct {
-	TelemetryRecords *[]telemetryRecord `json:"TelemetryRecords"`
-	EC2InstanceId    string             `json:"EC2InstanceId"`
-	Hostname         string             `json:"Hostname"`
-	ResourceARN      string             `json:"ResourceARN"`
+	TelemetryRecords []telemetryRecord `json:"TelemetryRecords"`
+	EC2InstanceId    string            `json:"EC2InstanceId"`
+	Hostname         string            `json:"Hostname"`
+	ResourceARN      string            `json:"ResourceARN"`
 }
 
 // telemetry is what is kept of one source's telemetry: its latest record
@@ -298,23 +295,7 @@ func (x *XRay) putTelemetryRecords(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if in.TelemetryRecords == nil {
-		return nil, missing("telemetryRecords")
-	}
-	for i, r := range *in.TelemetryRecords {
-		if r.Timestamp == nil {
-			return nil, missing("telemetryRecords." + strconv.Itoa(i+1) + ".member.timestamp")
-		}
-	}
-	for _, f := range []struct {
-		member, value string
-		max           int
-	}{{"eC2InstanceId", in.EC2InstanceId, 20}, {"hostname", in.Hostname, 255}, {"resourceARN", in.ResourceARN, 500}} {
-		if len(f.value) > f.max {
-			return nil, constraint(f.value, f.member, "Member must have length less than or equal to "+strconv.Itoa(f.max))
-		}
-	}
-	records := *in.TelemetryRecords
+	records := in.TelemetryRecords
 	if len(records) == 0 {
 		return struct{}{}, nil
 	}
@@ -336,7 +317,7 @@ func (x *XRay) putTelemetryRecords(c *api.Call) (any, error) {
 			t.Received += deref(r.SegmentsReceivedCount)
 			t.Sent += deref(r.SegmentsSentCount)
 			t.Rejected += deref(r.SegmentsRejectedCount)
-			if t.Latest.Timestamp == nil || *r.Timestamp >= *t.Latest.Timestamp {
+			if t.Latest.Timestamp == nil || r.Timestamp != nil && *r.Timestamp >= *t.Latest.Timestamp {
 				t.Latest = r
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -126,8 +125,8 @@ func seconds(d float64) float64 { return math.Round(d*1e3) / 1e3 }
 // BatchGetTraces.
 
 type batchGetTracesInput struct {
-	TraceIds  *[]string `json:"TraceIds"`
-	NextToken string    `json:"NextToken"`
+	TraceIds  []string `json:"TraceIds"`
+	NextToken string   `json:"NextToken"`
 }
 
 type traceOut struct {
@@ -157,19 +156,9 @@ func (x *XRay) batchGetTraces(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if in.TraceIds == nil {
-		return nil, missing("traceIds")
-	}
 	var ids []string
 	seen := map[string]bool{}
-	for i, id := range *in.TraceIds {
-		member := "traceIds." + strconv.Itoa(i+1) + ".member"
-		if len(id) < 1 {
-			return nil, constraint(id, member, "Member must have length greater than or equal to 1")
-		}
-		if len(id) > 35 {
-			return nil, constraint(id, member, "Member must have length less than or equal to 35")
-		}
+	for _, id := range in.TraceIds {
 		if !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
@@ -312,8 +301,8 @@ func findNode(m map[string]any, id string) map[string]any {
 // GetTraceSummaries.
 
 type getTraceSummariesInput struct {
-	StartTime        *epoch          `json:"StartTime"`
-	EndTime          *epoch          `json:"EndTime"`
+	StartTime        epoch           `json:"StartTime"`
+	EndTime          epoch           `json:"EndTime"`
 	TimeRangeType    string          `json:"TimeRangeType"`
 	Sampling         *bool           `json:"Sampling"`
 	SamplingStrategy json.RawMessage `json:"SamplingStrategy"`
@@ -393,32 +382,22 @@ const summaryPageSize = 100
 // scanBatch is the number of stored segments read at a time.
 const scanBatch = 500
 
-var timeRangeTypes = []string{"TraceId", "Event", "Service"}
-
 func (x *XRay) getTraceSummaries(c *api.Call) (any, error) {
 	var in getTraceSummariesInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	switch {
-	case in.StartTime == nil:
-		return nil, missing("startTime")
-	case in.EndTime == nil:
-		return nil, missing("endTime")
-	}
 	rangeType := in.TimeRangeType
 	if rangeType == "" {
 		rangeType = "TraceId"
-	} else if !slices.Contains(timeRangeTypes, rangeType) {
-		return nil, constraint(rangeType, "timeRangeType", "Member must satisfy enum value set: ["+strings.Join(timeRangeTypes, ", ")+"]")
 	}
-	if *in.EndTime < *in.StartTime {
+	if in.EndTime < in.StartTime {
 		return nil, invalidRequest("The end time must not be earlier than the start time.")
 	}
 	if strings.TrimSpace(in.FilterExpression) != "" {
 		return nil, invalidRequest("Filter expressions are not supported: %s", in.FilterExpression)
 	}
-	start, end := float64(*in.StartTime), float64(*in.EndTime)
+	start, end := float64(in.StartTime), float64(in.EndTime)
 	sc := scope(c)
 	after := sc
 	if rangeType == "TraceId" {

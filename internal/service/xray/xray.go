@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/shape"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -36,12 +37,16 @@ func New(st store.Store, now func() time.Time) *XRay {
 }
 
 // Service returns the operation table: every route of the model that is
-// served here. X-Ray authorizes these actions on "*".
+// served here. X-Ray authorizes these actions on "*". The model's
+// constraints (required members, lengths, ranges, enums) are checked before
+// authorization (shape.Hook), and each handler asks for the same verdict
+// first (decode, Call.Validate).
 func (x *XRay) Service() *api.Service {
 	return api.NewService(api.Service{
 		Name:        "xray",
 		EventSource: "xray.amazonaws.com",
 		Protocols:   []string{"restJson1"},
+		Validate:    shape.Hook("xray", "InvalidRequestException"),
 	}, []*api.Operation{
 		{Name: "PutTraceSegments", Action: "xray:PutTraceSegments", HTTP: api.HTTP{Method: http.MethodPost, Path: "/TraceSegments"}, Handle: x.putTraceSegments},
 		{Name: "PutTelemetryRecords", Action: "xray:PutTelemetryRecords", HTTP: api.HTTP{Method: http.MethodPost, Path: "/TelemetryRecords"}, Handle: x.putTelemetryRecords},
@@ -73,18 +78,14 @@ func serializationError() *api.Error {
 	return api.Errorf(400, "SerializationException", "Start of structure or map found where not expected.")
 }
 
-func missing(member string) *api.Error {
-	return invalidRequest("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)
-}
-
-func constraint(value any, member, rule string) *api.Error {
-	return invalidRequest("1 validation error detected: Value '%v' at '%s' failed to satisfy constraint: %s", value, member, rule)
-}
-
 func badToken() *api.Error { return invalidRequest("Invalid NextToken") }
 
-// decode reads a JSON request body into v.
+// decode reads a JSON request body into v, after the model's check of the
+// input (Call.Validate): what the model requires is then present.
 func decode(c *api.Call, v any) error {
+	if e := c.Validate(); e != nil {
+		return e
+	}
 	body, err := c.Payload()
 	if err != nil {
 		return err

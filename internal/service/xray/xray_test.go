@@ -426,3 +426,111 @@ func TestAccountsAreSeparate(t *testing.T) {
 		t.Errorf("other account sees %+v %v", out, err)
 	}
 }
+
+// TestModelConstraints pins the model's checks (shape.Hook) of each member
+// they cover, as X-Ray words them: InvalidRequestException, every violation
+// in member order.
+func TestModelConstraints(t *testing.T) {
+	f := newFixture(t)
+	client := strings.Repeat("c", 24)
+	stat := func(change obj) obj {
+		m := obj{"RuleName": "Default", "ClientID": client, "Timestamp": now.Unix(), "RequestCount": 1, "SampledCount": 0}
+		for k, v := range change {
+			if v == nil {
+				delete(m, k)
+			} else {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	boost := func(change obj) obj {
+		m := obj{"RuleName": "Default", "ServiceName": "svc", "Timestamp": now.Unix(), "AnomalyCount": 0, "TotalCount": 1, "SampledAnomalyCount": 0}
+		for k, v := range change {
+			if v == nil {
+				delete(m, k)
+			} else {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	stats := func(docs ...obj) obj { return obj{"SamplingStatisticsDocuments": docs} }
+	boosts := func(docs ...obj) obj {
+		return obj{"SamplingStatisticsDocuments": []obj{}, "SamplingBoostStatisticsDocuments": docs}
+	}
+	repeat := func(d obj, n int) []obj {
+		out := make([]obj, n)
+		for i := range out {
+			out[i] = d
+		}
+		return out
+	}
+	const one = "1 validation error detected: "
+	tests := []struct {
+		name, op string
+		body     obj
+		want     string
+	}{
+		{"trace ID too long", "BatchGetTraces", obj{"TraceIds": []string{traceID(0, 1), strings.Repeat("1", 36)}},
+			one + "Value '[" + traceID(0, 1) + ", " + strings.Repeat("1", 36) + "]' at 'traceIds' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 35]"},
+		{"empty trace ID", "BatchGetTraces", obj{"TraceIds": []string{""}},
+			one + "Value '[]' at 'traceIds' failed to satisfy constraint: Member must satisfy constraint: [Member must have length greater than or equal to 1]"},
+		{"no start time", "GetTraceSummaries", obj{"EndTime": now.Unix()},
+			one + "Value null at 'startTime' failed to satisfy constraint: Member must not be null"},
+		{"sampling strategy", "GetTraceSummaries", obj{"StartTime": now.Unix(), "EndTime": now.Unix(), "SamplingStrategy": obj{"Name": "All"}},
+			one + "Value 'All' at 'samplingStrategy.name' failed to satisfy constraint: Member must satisfy enum value set: [PartialScan, FixedRate]"},
+		{"both times and range type", "GetTraceSummaries", obj{"TimeRangeType": "Trace"},
+			"3 validation errors detected: Value null at 'startTime' failed to satisfy constraint: Member must not be null; " +
+				"Value null at 'endTime' failed to satisfy constraint: Member must not be null; " +
+				"Value 'Trace' at 'timeRangeType' failed to satisfy constraint: Member must satisfy enum value set: [TraceId, Event, Service]"},
+		{"instance ID too long", "PutTelemetryRecords", obj{"TelemetryRecords": []obj{}, "EC2InstanceId": strings.Repeat("i", 21)},
+			one + "Value '" + strings.Repeat("i", 21) + "' at 'eC2InstanceId' failed to satisfy constraint: Member must have length less than or equal to 20"},
+		{"hostname too long", "PutTelemetryRecords", obj{"TelemetryRecords": []obj{}, "Hostname": strings.Repeat("h", 256)},
+			one + "Value '" + strings.Repeat("h", 256) + "' at 'hostname' failed to satisfy constraint: Member must have length less than or equal to 255"},
+		{"resource ARN too long", "PutTelemetryRecords", obj{"TelemetryRecords": []obj{}, "ResourceARN": strings.Repeat("a", 501)},
+			one + "Value '" + strings.Repeat("a", 501) + "' at 'resourceARN' failed to satisfy constraint: Member must have length less than or equal to 500"},
+		{"too many statistics", "GetSamplingTargets", obj{"SamplingStatisticsDocuments": repeat(stat(nil), 26)},
+			one + "Value at 'samplingStatisticsDocuments' failed to satisfy constraint: Member must have length less than or equal to 25"},
+		{"no rule name", "GetSamplingTargets", stats(stat(obj{"RuleName": nil})),
+			one + "Value null at 'samplingStatisticsDocuments.1.member.ruleName' failed to satisfy constraint: Member must not be null"},
+		{"empty rule name", "GetSamplingTargets", stats(stat(obj{"RuleName": ""})),
+			one + "Value '' at 'samplingStatisticsDocuments.1.member.ruleName' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+		{"rule name too long", "GetSamplingTargets", stats(stat(nil), stat(obj{"RuleName": strings.Repeat("r", 33)})),
+			one + "Value '" + strings.Repeat("r", 33) + "' at 'samplingStatisticsDocuments.2.member.ruleName' failed to satisfy constraint: Member must have length less than or equal to 32"},
+		{"no client ID", "GetSamplingTargets", stats(stat(obj{"ClientID": nil})),
+			one + "Value null at 'samplingStatisticsDocuments.1.member.clientID' failed to satisfy constraint: Member must not be null"},
+		{"client ID too long", "GetSamplingTargets", stats(stat(obj{"ClientID": client + "c"})),
+			one + "Value '" + client + "c' at 'samplingStatisticsDocuments.1.member.clientID' failed to satisfy constraint: Member must have length less than or equal to 24"},
+		{"no timestamp", "GetSamplingTargets", stats(stat(obj{"Timestamp": nil})),
+			one + "Value null at 'samplingStatisticsDocuments.1.member.timestamp' failed to satisfy constraint: Member must not be null"},
+		{"no request count", "GetSamplingTargets", stats(stat(obj{"RequestCount": nil})),
+			one + "Value null at 'samplingStatisticsDocuments.1.member.requestCount' failed to satisfy constraint: Member must not be null"},
+		{"negative counts", "GetSamplingTargets", stats(stat(obj{"RequestCount": -1, "SampledCount": -2, "BorrowCount": -3})),
+			"3 validation errors detected: Value '-1' at 'samplingStatisticsDocuments.1.member.requestCount' failed to satisfy constraint: Member must have value greater than or equal to 0; " +
+				"Value '-2' at 'samplingStatisticsDocuments.1.member.sampledCount' failed to satisfy constraint: Member must have value greater than or equal to 0; " +
+				"Value '-3' at 'samplingStatisticsDocuments.1.member.borrowCount' failed to satisfy constraint: Member must have value greater than or equal to 0"},
+		{"too many boost statistics", "GetSamplingTargets", boosts(repeat(boost(nil), 26)...),
+			one + "Value at 'samplingBoostStatisticsDocuments' failed to satisfy constraint: Member must have length less than or equal to 25"},
+		{"boost statistics members", "GetSamplingTargets", boosts(boost(obj{"RuleName": "", "ServiceName": strings.Repeat("s", 65), "Timestamp": nil, "AnomalyCount": -1, "TotalCount": nil, "SampledAnomalyCount": -1})),
+			"6 validation errors detected: Value '' at 'samplingBoostStatisticsDocuments.1.member.ruleName' failed to satisfy constraint: Member must have length greater than or equal to 1; " +
+				"Value '" + strings.Repeat("s", 65) + "' at 'samplingBoostStatisticsDocuments.1.member.serviceName' failed to satisfy constraint: Member must have length less than or equal to 64; " +
+				"Value null at 'samplingBoostStatisticsDocuments.1.member.timestamp' failed to satisfy constraint: Member must not be null; " +
+				"Value '-1' at 'samplingBoostStatisticsDocuments.1.member.anomalyCount' failed to satisfy constraint: Member must have value greater than or equal to 0; " +
+				"Value null at 'samplingBoostStatisticsDocuments.1.member.totalCount' failed to satisfy constraint: Member must not be null; " +
+				"Value '-1' at 'samplingBoostStatisticsDocuments.1.member.sampledAnomalyCount' failed to satisfy constraint: Member must have value greater than or equal to 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.do(t, tt.op, tt.body)
+			wantErr(t, err, "InvalidRequestException", tt.want)
+		})
+	}
+	// A body that is not JSON is the decoder's to refuse, and a valid one
+	// passes.
+	err := f.run.Run("GetSamplingTargets", apitest.Request{Body: []byte(`{"SamplingStatisticsDocuments":`)}).Err
+	wantErr(t, err, "SerializationException", "")
+	if _, err := f.do(t, "GetSamplingTargets", boosts(boost(nil))); err != nil {
+		t.Errorf("valid boost statistics: %v", err)
+	}
+}
