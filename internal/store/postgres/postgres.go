@@ -52,20 +52,33 @@ const (
 // take turns, since they would conflict anyway; writers of different
 // handles (nodes) run optimistically and are retried.
 //
-// The change feed: Watch polls the change log every WatchInterval and
-// wakes at once when this handle commits, so a watcher sees this handle's
-// commits within a millisecond or so and another node's within
-// WatchInterval. The log keeps the changes of the last ChangeRetention
-// revisions; a watcher further behind gets ErrCompacted.
+// The change feed: a writing transaction also sends a notification on
+// the channel rolecall_changes (its payload the schema's name), delivered
+// when it commits. Watch reads the change log when this handle commits,
+// when a notification for its schema arrives (a connection of its own
+// listens while anyone watches), and every WatchInterval in any case, so a
+// watcher sees a commit of any node within a few milliseconds, and within
+// WatchInterval while notifications are lost. The log keeps the changes of
+// the last ChangeRetention revisions; a watcher further behind gets
+// ErrCompacted.
 type Store struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	schema string // where the tables are: the payload of this schema's notifications
 	// writeMu serializes this handle's Updates: two writing transactions
 	// that overlap always conflict on the revision counter.
 	writeMu sync.Mutex
 
 	commitMu  sync.Mutex
 	committed chan struct{} // closed, then replaced, when this handle commits a revision
+
+	listenOnce sync.Once
+	listenCtx  context.Context // the listener's, ended by Close
+	stopListen context.CancelFunc
+	listening  sync.WaitGroup
 }
+
+// notifyChannel is the channel of change notifications.
+const notifyChannel = "rolecall_changes"
 
 var _ store.Store = (*Store)(nil)
 
@@ -84,13 +97,69 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: migrate schema: %w", err)
 	}
-	return &Store{pool: pool, committed: make(chan struct{})}, nil
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: read schema: %w", err)
+	}
+	listenCtx, stop := context.WithCancel(context.Background())
+	s := &Store{pool: pool, schema: schema, committed: make(chan struct{}), stopListen: stop}
+	s.listenCtx = listenCtx
+	return s, nil
 }
 
-// Close closes the pool's connections.
+// Close stops the listener and closes the pool's connections.
 func (s *Store) Close() error {
+	s.stopListen()
+	s.listening.Wait()
 	s.pool.Close()
 	return nil
+}
+
+// listen starts, once, the goroutine that turns notifications for this
+// schema into wake-ups of this handle's watchers.
+func (s *Store) listen() {
+	s.listenOnce.Do(func() {
+		s.listening.Add(1)
+		go func() {
+			defer s.listening.Done()
+			for s.listenCtx.Err() == nil {
+				// A lost connection costs wake-ups only: Watch polls
+				// meanwhile. Try again a second later.
+				_ = s.listenConn(s.listenCtx)
+				s.notify()
+				t := time.NewTimer(time.Second)
+				select {
+				case <-s.listenCtx.Done():
+					t.Stop()
+				case <-t.C:
+				}
+			}
+		}()
+	})
+}
+
+// listenConn listens on a connection of its own until it fails or ctx
+// ends.
+func (s *Store) listenConn(ctx context.Context) error {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return err
+	}
+	// Only notifications were read on it: closing it has nothing to lose.
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{notifyChannel}.Sanitize()); err != nil {
+		return err
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if n.Payload == s.schema {
+			s.notify()
+		}
+	}
 }
 
 // querier is what reads run on: the pool or a transaction.
@@ -259,15 +328,16 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.R
 	}
 }
 
-// logChangesQuery commits the next revision and logs the keys written
-// under it, in one statement.
+// logChangesQuery commits the next revision, logs the keys written under
+// it and notifies the watchers of the schema, in one statement.
 const logChangesQuery = `
 WITH head AS (UPDATE feed SET rev = rev + 1 RETURNING rev),
 logged AS (
 	INSERT INTO changes (rev, tbl, k)
 	SELECT head.rev, c.tbl, c.k FROM head, unnest($1::text[], $2::text[]) AS c (tbl, k)
-)
-SELECT rev FROM head`
+),
+notified AS (SELECT pg_notify('` + notifyChannel + `', current_schema()) FROM head)
+SELECT rev FROM head, notified`
 
 // update runs fn once in a transaction and commits it with its changes.
 func (s *Store) update(ctx context.Context, fn func(tx store.Tx) error) (rev store.Revision, wrote bool, err error) {
@@ -371,6 +441,7 @@ func (s *Store) CurrentRevision(ctx context.Context) (store.Revision, error) {
 // commits and every WatchInterval.
 func (s *Store) Watch(ctx context.Context, after store.Revision) iter.Seq2[store.Change, error] {
 	return func(yield func(store.Change, error) bool) {
+		s.listen()
 		timer := time.NewTimer(WatchInterval)
 		defer timer.Stop()
 		for {

@@ -4,11 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -116,4 +120,129 @@ func TestPostgres(t *testing.T) {
 			return st.(*postgres.Store).TrimChanges(ctx, through)
 		},
 	})
+}
+
+// TestMigrations opens one new schema from several handles at once: each
+// migration is applied once, and the schema records the version. A schema
+// from a newer build is refused.
+func TestMigrations(t *testing.T) {
+	ctx := context.Background()
+	u := freshSchema(t, databaseURL(t))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			st, err := postgres.Open(ctx, u)
+			if err != nil {
+				t.Errorf("open: %v", err)
+				return
+			}
+			st.Close()
+		})
+	}
+	wg.Wait()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var version int
+	if err := conn.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil || version != postgres.SchemaVersion {
+		t.Fatalf("schema version %d, %v; want %d", version, err, postgres.SchemaVersion)
+	}
+	if _, err := conn.Exec(ctx, `UPDATE schema_version SET version = version + 1`); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := postgres.Open(ctx, u); !errors.Is(err, postgres.ErrSchemaNewer) {
+		if err == nil {
+			st.Close()
+		}
+		t.Fatalf("open of a newer schema: %v, want ErrSchemaNewer", err)
+	}
+}
+
+// TestChangeLogTrimmed: a commit whose revision is a multiple of TrimEvery
+// drops the changes older than the last ChangeRetention revisions, and a
+// watch from before them learns it.
+func TestChangeLogTrimmed(t *testing.T) {
+	ctx := context.Background()
+	u := freshSchema(t, databaseURL(t))
+	st := open(t, u)
+	for i := range 3 {
+		if _, err := st.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, "t", strconv.Itoa(i), []byte("v")) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Skip ahead to just before a trimming commit, as if the revisions
+	// between had been committed and trimmed.
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const skipTo = (postgres.ChangeRetention/postgres.TrimEvery+2)*postgres.TrimEvery - 1
+	if _, err := conn.Exec(ctx, `UPDATE feed SET rev = $1`, skipTo); err != nil {
+		t.Fatal(err)
+	}
+	rev, err := st.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, "t", "last", []byte("v")) })
+	if err != nil || rev != skipTo+1 {
+		t.Fatalf("revision %d, %v; want %d", rev, err, skipTo+1)
+	}
+	var oldest, trimmed int64
+	if err := conn.QueryRow(ctx, `SELECT min(rev), (SELECT trimmed FROM feed) FROM changes`).Scan(&oldest, &trimmed); err != nil {
+		t.Fatal(err)
+	}
+	if oldest != skipTo+1 || trimmed != skipTo+1-postgres.ChangeRetention {
+		t.Fatalf("oldest logged revision %d, trimmed through %d", oldest, trimmed)
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	for _, err := range st.Watch(wctx, 0) {
+		if !errors.Is(err, store.ErrCompacted) {
+			t.Fatalf("watch from revision 0: %v, want ErrCompacted", err)
+		}
+		break
+	}
+	for c, err := range st.Watch(wctx, store.Revision(trimmed)) {
+		if err != nil || c.Revision != rev || c.Key != "last" {
+			t.Fatalf("watch from the horizon: %+v %v", c, err)
+		}
+		break
+	}
+}
+
+// TestNotifications: another handle's commits reach a watcher through
+// LISTEN/NOTIFY, well before the next poll.
+func TestNotifications(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	u := freshSchema(t, databaseURL(t))
+	a, b := open(t, u), open(t, u)
+	arrived := make(chan store.Change)
+	go func() {
+		for c, err := range a.Watch(ctx, 0) {
+			if err != nil {
+				return
+			}
+			arrived <- c
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // the watcher listens by now
+	var delays []time.Duration
+	for i := range 10 {
+		time.Sleep(time.Duration(7*i%11) * time.Millisecond) // commit at different points between polls
+		if _, err := b.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, "t", strconv.Itoa(i), []byte("v")) }); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now() // committed: the delay of delivery starts
+		select {
+		case <-arrived:
+			delays = append(delays, time.Since(start))
+		case <-ctx.Done():
+			t.Fatal("a change did not arrive")
+		}
+	}
+	slices.Sort(delays)
+	if median := delays[len(delays)/2]; median > postgres.WatchInterval/4 {
+		t.Errorf("median delay of another handle's commit %v (all: %v): notifications do not wake the watcher", median, delays)
+	}
 }
