@@ -71,6 +71,9 @@ type Store struct {
 	commitMu  sync.Mutex
 	committed chan struct{} // closed, then replaced, when this handle commits a revision
 
+	// pollInterval is how often Watch reads the log unwoken: WatchInterval.
+	pollInterval time.Duration
+
 	listenOnce sync.Once
 	listenCtx  context.Context // the listener's, ended by Close
 	stopListen context.CancelFunc
@@ -103,7 +106,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("store: read schema: %w", err)
 	}
 	listenCtx, stop := context.WithCancel(context.Background())
-	s := &Store{pool: pool, schema: schema, committed: make(chan struct{}), stopListen: stop}
+	s := &Store{pool: pool, schema: schema, pollInterval: WatchInterval, committed: make(chan struct{}), stopListen: stop}
 	s.listenCtx = listenCtx
 	return s, nil
 }
@@ -151,6 +154,8 @@ func (s *Store) listenConn(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{notifyChannel}.Sanitize()); err != nil {
 		return err
 	}
+	// A commit before LISTEN notified no one here: read the log once now.
+	s.notify()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
@@ -442,7 +447,7 @@ func (s *Store) CurrentRevision(ctx context.Context) (store.Revision, error) {
 func (s *Store) Watch(ctx context.Context, after store.Revision) iter.Seq2[store.Change, error] {
 	return func(yield func(store.Change, error) bool) {
 		s.listen()
-		timer := time.NewTimer(WatchInterval)
+		timer := time.NewTimer(s.pollInterval)
 		defer timer.Stop()
 		for {
 			wake := s.commits() // before reading: a commit after the read wakes us
@@ -463,7 +468,7 @@ func (s *Store) Watch(ctx context.Context, after store.Revision) iter.Seq2[store
 			if head > after {
 				continue
 			}
-			timer.Reset(WatchInterval)
+			timer.Reset(s.pollInterval)
 			select {
 			case <-ctx.Done():
 				yield(store.Change{}, ctx.Err())
