@@ -47,7 +47,7 @@ func (k *kind) attachPolicy(i *IAM, c *api.Call) (any, error) {
 		}
 		*e.attached() = append(have, arn)
 		p.Attachments++
-		return i.putPolicy(c.Context, tx, key, p)
+		return i.putUses(c.Context, tx, key, p)
 	})
 	return nil, err
 }
@@ -68,7 +68,7 @@ func (k *kind) detachPolicy(i *IAM, c *api.Call) (any, error) {
 			return err
 		}
 		p.Attachments = max(0, p.Attachments-1)
-		return i.putPolicy(c.Context, tx, key, p)
+		return i.putUses(c.Context, tx, key, p)
 	})
 	return nil, err
 }
