@@ -3,7 +3,9 @@ package iam
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/store"
@@ -70,4 +72,67 @@ func (i *IAM) rolesLastUsed(ctx context.Context, r store.Reader) (map[string]las
 
 func (u lastUsedRecord) roleXML() roleLastUsedXML {
 	return roleLastUsedXML{LastUsedDate: iso(u.At), Region: u.Region}
+}
+
+// keyUseInterval is how long a recorded use of an access key stands for
+// the later uses in the same service and region: GetAccessKeyLastUsed is
+// that precise, and a busy key costs a write that often, not per request.
+const keyUseInterval = time.Minute
+
+// keyUses remembers the uses of access keys this process recorded last.
+type keyUses struct {
+	mu sync.Mutex
+	m  map[string]lastUsedRecord
+}
+
+// due reports whether a use of key id at at must be recorded.
+func (k *keyUses) due(id string, u lastUsedRecord) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	have, ok := k.m[id]
+	return !ok || have.Service != u.Service || have.Region != u.Region || u.At.Sub(have.At) >= keyUseInterval
+}
+
+func (k *keyUses) done(id string, u lastUsedRecord) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil {
+		k.m = make(map[string]lastUsedRecord)
+	}
+	if have, ok := k.m[id]; !ok || !have.At.After(u.At) {
+		k.m[id] = u
+	}
+}
+
+// RecordKeyUse notes that the long-term access key id signed a request to
+// service in region at a time, for GetAccessKeyLastUsed. Uses within
+// keyUseInterval of the last one recorded, in the same service and region,
+// are not written again. Only the key's own key in tableKeyUse is written:
+// the access key itself, which caches hold, is not.
+func (i *IAM) RecordKeyUse(ctx context.Context, id, service, region string, at time.Time) error {
+	u := lastUsedRecord{At: at.UTC().Truncate(time.Second), Service: service, Region: region}
+	if !i.keyUses.due(id, u) {
+		return nil
+	}
+	_, err := i.store.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.Get(ctx, tableKeys, id); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil // deleted since
+			}
+			return fmt.Errorf("iam: read %s/%s: %w", tableKeys, id, err)
+		}
+		have, err := get[lastUsedRecord](ctx, tx, tableKeyUse, id)
+		if err != nil {
+			return err
+		}
+		if have != nil && have.At.After(u.At) {
+			return nil // a later use was recorded first
+		}
+		return put(ctx, tx, tableKeyUse, id, u)
+	})
+	if err != nil {
+		return err
+	}
+	i.keyUses.done(id, u)
+	return nil
 }

@@ -311,3 +311,58 @@ func TestUpgradeMovesHotFields(t *testing.T) {
 		t.Errorf("layout after the upgrade: %v %v", have, err)
 	}
 }
+
+func TestKeyUse(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.must("CreateUser", "UserName", "alice")
+	var created struct {
+		AccessKey struct{ AccessKeyId string } `xml:"AccessKey"`
+	}
+	decode(t, f.must("CreateAccessKey", "UserName", "alice"), &created)
+	id := created.AccessKey.AccessKeyId
+	if _, _, err := f.iam.LookupAccessKey(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	cached := f.iam.keys.get(id)
+	rev, err := f.st.CurrentRevision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2024, 5, 2, 9, 0, 0, 0, time.UTC)
+	record := func(service, region string, at time.Time) {
+		t.Helper()
+		if err := f.iam.RecordKeyUse(ctx, id, service, region, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lastUsed := func() string {
+		t.Helper()
+		return f.must("GetAccessKeyLastUsed", "AccessKeyId", id)
+	}
+	record("s3", "eu-west-1", at)
+	for _, c := range changesOf(t, f.st, rev) {
+		if c.Table != tableKeyUse || c.Key != id {
+			t.Errorf("RecordKeyUse wrote %s/%s", c.Table, c.Key)
+		}
+	}
+	if f.iam.keys.get(id) != cached {
+		t.Error("recording a use dropped the cached key")
+	}
+	contains(t, lastUsed(), "<LastUsedDate>2024-05-02T09:00:00Z</LastUsedDate><ServiceName>s3</ServiceName><Region>eu-west-1</Region>")
+	// Within the interval, the same service and region are not written again...
+	record("s3", "eu-west-1", at.Add(30*time.Second))
+	contains(t, lastUsed(), "<LastUsedDate>2024-05-02T09:00:00Z</LastUsedDate>")
+	// ...another service is, and so is the same one after the interval.
+	record("lambda", "eu-west-1", at.Add(40*time.Second))
+	contains(t, lastUsed(), "<LastUsedDate>2024-05-02T09:00:40Z</LastUsedDate><ServiceName>lambda</ServiceName>")
+	record("lambda", "eu-west-1", at.Add(40*time.Second+keyUseInterval))
+	contains(t, lastUsed(), "<LastUsedDate>2024-05-02T09:01:40Z</LastUsedDate><ServiceName>lambda</ServiceName>")
+
+	// Deleting the key deletes its last use, and a late use of it stores nothing.
+	f.must("DeleteAccessKey", "UserName", "alice", "AccessKeyId", id)
+	record("sts", "us-east-1", at.Add(time.Hour))
+	if _, err := f.st.Get(ctx, tableKeyUse, id); err != store.ErrNotFound {
+		t.Errorf("last use of a deleted key: %v", err)
+	}
+}
