@@ -115,7 +115,7 @@ type policyRecord struct {
 	BoundaryUses int `json:"-"`
 }
 
-// usesRecord counts one account's uses of an AWS managed policy.
+// usesRecord counts one account's uses of a managed policy.
 type usesRecord struct {
 	Attachments  int `json:"attachments,omitempty"`
 	BoundaryUses int `json:"boundaryUses,omitempty"`

@@ -106,22 +106,19 @@ func (i *IAM) policy(ctx context.Context, r store.Reader, arn string) (*policyRe
 	return rec, key, nil
 }
 
-// usesKey is the key in tableUses of the view's account's counts of the
-// managed policy stored under key.
-func (i *IAM) usesKey(key string, p *policyRecord) string {
+// usesKey is the key in tableUses of the view's account's counts of a
+// managed policy: the customer managed policy's own key, or the AWS
+// managed policy's under the account's prefix.
+func (i *IAM) usesKey(p *policyRecord) string {
 	if p.AWS {
-		return i.prefix() + key
+		return i.prefix() + awsKey(p.Name)
 	}
-	return key
+	return i.nameKey(p.Name)
 }
 
 // countUses sets the counts of a managed policy to the view's account's.
 func (i *IAM) countUses(ctx context.Context, r store.Reader, p *policyRecord) error {
-	key := awsKey(p.Name)
-	if !p.AWS {
-		key = i.nameKey(p.Name)
-	}
-	u, err := get[usesRecord](ctx, r, tableUses, i.usesKey(key, p))
+	u, err := get[usesRecord](ctx, r, tableUses, i.usesKey(p))
 	if err != nil {
 		return err
 	}
@@ -140,8 +137,8 @@ func (i *IAM) putPolicy(ctx context.Context, tx store.Tx, key string, p *policyR
 
 // putUses stores the view's account's counts of a managed policy read with
 // policy, and nothing else.
-func (i *IAM) putUses(ctx context.Context, tx store.Tx, key string, p *policyRecord) error {
-	ukey := i.usesKey(key, p)
+func (i *IAM) putUses(ctx context.Context, tx store.Tx, p *policyRecord) error {
+	ukey := i.usesKey(p)
 	if p.Attachments == 0 && p.BoundaryUses == 0 {
 		return del(ctx, tx, tableUses, ukey)
 	}
@@ -182,11 +179,7 @@ func (i *IAM) managedPolicies(ctx context.Context, r store.Reader, withAWS, with
 		counts[it.Key] = u
 	}
 	for _, p := range out {
-		key := awsKey(p.Name)
-		if !p.AWS {
-			key = i.nameKey(p.Name)
-		}
-		u := counts[i.usesKey(key, p)]
+		u := counts[i.usesKey(p)]
 		p.Attachments, p.BoundaryUses = u.Attachments, u.BoundaryUses
 	}
 	return out, nil
