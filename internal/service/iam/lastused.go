@@ -81,14 +81,14 @@ const keyUseInterval = time.Minute
 
 // keyUses remembers the uses of access keys this process recorded last.
 type keyUses struct {
-	mu sync.Mutex
+	mu sync.RWMutex
 	m  map[string]lastUsedRecord
 }
 
-// due reports whether a use of key id at at must be recorded.
+// due reports whether the use u of key id must be recorded.
 func (k *keyUses) due(id string, u lastUsedRecord) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.mu.RLock()
+	defer k.mu.RUnlock()
 	have, ok := k.m[id]
 	return !ok || have.Service != u.Service || have.Region != u.Region || u.At.Sub(have.At) >= keyUseInterval
 }
