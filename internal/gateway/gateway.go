@@ -35,6 +35,12 @@ type Identities interface {
 	PolicySet(ctx context.Context, p *api.Principal, session []policy.Named) (*policy.PolicySet, error)
 }
 
+// KeyUseRecorder is implemented by Identities that keep when a long-term
+// access key was last used (IAM's GetAccessKeyLastUsed).
+type KeyUseRecorder interface {
+	RecordKeyUse(ctx context.Context, accessKeyID, service, region string, at time.Time) error
+}
+
 // Sessions opens temporary credentials (STS session tokens).
 type Sessions interface {
 	// OpenSession verifies a session token presented with accessKeyID and returns
@@ -216,6 +222,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 	if c.Account == "" {
 		c.Account = g.cfg.Account
 	}
+	if sig != nil {
+		g.recordKeyUse(c, sig)
+	}
 	out, herr := g.dispatch(c, rt.svcName)
 	if herr != nil {
 		g.writeError(w, c, herr)
@@ -383,6 +392,20 @@ func (g *Gateway) authenticate(ctx context.Context, sig *sigv4.Signature, now ti
 		return nil, "", invalid
 	}
 	return p, secret, nil
+}
+
+// recordKeyUse notes the use of a long-term access key that signed a
+// verified request. Like AWS's own tracking it is best effort: a failure
+// to record it fails nothing.
+func (g *Gateway) recordKeyUse(c *api.Call, sig *sigv4.Signature) {
+	if t := c.Principal.Type; t != api.Root && t != api.IAMUser {
+		return
+	}
+	if r, ok := g.cfg.Identities.(KeyUseRecorder); ok && c.Principal.AccessKeyID != "" {
+		if err := r.RecordKeyUse(c.Context, c.Principal.AccessKeyID, sig.Service, c.Region, c.Time); err != nil {
+			g.log.Warn("record access key use", "key", c.Principal.AccessKeyID, "err", err)
+		}
+	}
 }
 
 // String describes the gateway for the start-up banner.

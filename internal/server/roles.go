@@ -4,10 +4,14 @@ import (
 	"context"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/service/iam"
 	"github.com/rolecall/rolecall/internal/service/sts"
 )
+
+// IAM keeps when long-term access keys were last used.
+var _ gateway.KeyUseRecorder = (*iam.IAM)(nil)
 
 // stsRoles gives STS the roles and managed policies IAM keeps.
 type stsRoles struct{ iam *iam.IAM }

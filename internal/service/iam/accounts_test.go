@@ -237,8 +237,8 @@ func TestUpgradeFromNameKeys(t *testing.T) {
 		seed(tx, tableUsers, "old", userRecord{Name: "old", Path: "/", ID: "AIDAOLDOLDOLDOLDOLDOL", Created: created, Keys: []string{"AKIAOLDUSERKEY000001"}})
 		seed(tx, tablePolicies, "local/mine", policyRecord{ARN: "arn:aws:iam::123456789012:policy/mine", Name: "mine", ID: "ANPAOLDOLDOLDOLDOLDOL", Path: "/",
 			Created: created, Updated: created, Default: "v1", Versions: []versionRecord{{ID: "v1", Doc: allowDoc("s3:GetObject"), Created: created}},
-			NextVersion: 2, Attachments: 1})
-		seed(tx, tablePolicies, "aws/awslambdabasicexecutionrole", policyRecord{ARN: basicExecARN, Name: "AWSLambdaBasicExecutionRole", AWS: true, Attachments: 1})
+			NextVersion: 2}.withCounts(t, 1))
+		seed(tx, tablePolicies, "aws/awslambdabasicexecutionrole", policyRecord{ARN: basicExecARN, Name: "AWSLambdaBasicExecutionRole", AWS: true}.withCounts(t, 1))
 		seed(tx, tableKeys, "AKIAOLDUSERKEY000001", keyRecord{ID: "AKIAOLDUSERKEY000001", User: "old", Status: statusActive,
 			Secret: box.Seal([]byte("old-secret"), []byte("AKIAOLDUSERKEY000001")), Created: created})
 		return nil

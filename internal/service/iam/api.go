@@ -299,24 +299,6 @@ func (i *IAM) ManagedPolicy(ctx context.Context, arn string) (*policy.Policy, er
 	return p, nil
 }
 
-// RecordRoleUse notes that the role was assumed at a time in a region, for
-// RoleLastUsed in GetRole and GetAccountAuthorizationDetails.
-func (i *IAM) RecordRoleUse(ctx context.Context, arn, region string, at time.Time) error {
-	info, err := i.RoleByARN(ctx, arn)
-	if err != nil {
-		return err
-	}
-	i = i.in(info.Account)
-	return i.update(ctx, func(tx store.Tx) error {
-		rec, err := i.role(ctx, tx, info.Name)
-		if err != nil {
-			return err
-		}
-		rec.LastUsed, rec.LastRegion = at.UTC().Truncate(time.Second), region
-		return put(ctx, tx, tableRoles, i.nameKey(rec.Name), rec)
-	})
-}
-
 // tagMap returns tags as the aws:PrincipalTag/* keys see them, or nil.
 func tagMap(tags []Tag) map[string]string {
 	if len(tags) == 0 {

@@ -31,7 +31,7 @@ func (k *kind) attachPolicy(i *IAM, c *api.Call) (any, error) {
 		return nil, err
 	}
 	err = k.change(i, c, name, func(tx store.Tx, e entity) error {
-		p, key, err := i.policy(c.Context, tx, arn)
+		p, _, err := i.policy(c.Context, tx, arn)
 		if err != nil {
 			return err
 		}
@@ -47,7 +47,7 @@ func (k *kind) attachPolicy(i *IAM, c *api.Call) (any, error) {
 		}
 		*e.attached() = append(have, arn)
 		p.Attachments++
-		return i.putPolicy(c.Context, tx, key, p)
+		return i.putUses(c.Context, tx, p)
 	})
 	return nil, err
 }
@@ -63,12 +63,12 @@ func (k *kind) detachPolicy(i *IAM, c *api.Call) (any, error) {
 			return noSuchEntity("Policy %s was not found.", arn)
 		}
 		*e.attached() = next
-		p, key, err := i.policy(c.Context, tx, arn)
+		p, _, err := i.policy(c.Context, tx, arn)
 		if err != nil || p == nil {
 			return err
 		}
 		p.Attachments = max(0, p.Attachments-1)
-		return i.putPolicy(c.Context, tx, key, p)
+		return i.putUses(c.Context, tx, p)
 	})
 	return nil, err
 }

@@ -114,13 +114,17 @@ func getAccountAuthorizationDetails(i *IAM, c *api.Call) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		used, err := i.rolesLastUsed(c.Context, i.store)
+		if err != nil {
+			return nil, err
+		}
 		for _, r := range roles {
 			items = append(items, detail{key: "2/" + strings.ToLower(r.Name), role: &roleDetailXML{
 				Path: r.Path, RoleName: r.Name, RoleId: r.ID, Arn: i.roleARN(r.Path, r.Name), CreateDate: iso(r.Created),
 				AssumeRolePolicyDocument: encodeDocument(r.Trust), InstanceProfileList: list[struct{}]{},
 				RolePolicyList: inlineDetails(r.Inline), AttachedManagedPolicies: attachedDetails(r.Attached),
 				PermissionsBoundary: boundaryOf(r.Boundary), Tags: r.Tags,
-				RoleLastUsed: roleLastUsedXML{LastUsedDate: iso(r.LastUsed), Region: r.LastRegion},
+				RoleLastUsed: used[r.ID].roleXML(),
 			}})
 		}
 	}

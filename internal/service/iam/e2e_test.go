@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
@@ -112,5 +113,68 @@ func TestSDKUserKeyIsEnforced(t *testing.T) {
 	_, err = dev.ListRoles(ctx, &awsiam.ListRolesInput{})
 	if !errors.As(err, &api) || api.ErrorCode() != "InvalidClientTokenId" {
 		t.Fatalf("ListRoles with an inactive key: %v", err)
+	}
+}
+
+// TestSDKLastUsed reads, through the SDK, when a user's access key was
+// last used and when a role was last assumed.
+func TestSDKLastUsed(t *testing.T) {
+	srv := servertest.Start(t)
+	c := awsiam.NewFromConfig(srv.RootConfig())
+	ctx := context.Background()
+	if _, err := c.CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String("alice")}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := c.CreateAccessKey(ctx, &awsiam.CreateAccessKeyInput{UserName: aws.String("alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(key.AccessKey.AccessKeyId)
+	used, err := c.GetAccessKeyLastUsed(ctx, &awsiam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
+	if err != nil || used.AccessKeyLastUsed.LastUsedDate != nil || aws.ToString(used.AccessKeyLastUsed.ServiceName) != "N/A" {
+		t.Fatalf("unused key: %+v %v", used, err)
+	}
+	// A signed request is a use, allowed or not.
+	aliceConfig := srv.Config(id, aws.ToString(key.AccessKey.SecretAccessKey), "")
+	alice := awsiam.NewFromConfig(aliceConfig)
+	if _, err := alice.GetUser(ctx, &awsiam.GetUserInput{}); err == nil {
+		t.Fatal("a user without policies read itself")
+	}
+	used, err = c.GetAccessKeyLastUsed(ctx, &awsiam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
+	if err != nil || used.AccessKeyLastUsed.LastUsedDate == nil || aws.ToString(used.AccessKeyLastUsed.ServiceName) != "iam" ||
+		aws.ToString(used.AccessKeyLastUsed.Region) != srv.Region() || aws.ToString(used.UserName) != "alice" {
+		t.Fatalf("used key: %+v %v", used.AccessKeyLastUsed, err)
+	}
+	// AssumeRole records the role's use.
+	if _, err := c.PutUserPolicy(ctx, &awsiam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("assume"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	acctTrust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := c.CreateRole(ctx, &awsiam.CreateRoleInput{RoleName: aws.String("app"), AssumeRolePolicyDocument: aws.String(acctTrust)}); err != nil {
+		t.Fatal(err)
+	}
+	role, err := c.GetRole(ctx, &awsiam.GetRoleInput{RoleName: aws.String("app")})
+	if err != nil || role.Role.RoleLastUsed == nil || role.Role.RoleLastUsed.LastUsedDate != nil {
+		t.Fatalf("unused role: %+v %v", role, err)
+	}
+	if _, err := awssts.NewFromConfig(aliceConfig).AssumeRole(ctx, &awssts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::123456789012:role/app"), RoleSessionName: aws.String("app-session"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	role, err = c.GetRole(ctx, &awsiam.GetRoleInput{RoleName: aws.String("app")})
+	if err != nil || role.Role.RoleLastUsed == nil || role.Role.RoleLastUsed.LastUsedDate == nil || aws.ToString(role.Role.RoleLastUsed.Region) != srv.Region() {
+		t.Fatalf("assumed role: %+v %v", role.Role.RoleLastUsed, err)
+	}
+
+	if _, err := c.DeleteAccessKey(ctx, &awsiam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	// The root key's use is recorded too.
+	root := srv.Root().AccessKeyID
+	used, err = c.GetAccessKeyLastUsed(ctx, &awsiam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(root)})
+	if err != nil || used.AccessKeyLastUsed.LastUsedDate == nil || aws.ToString(used.AccessKeyLastUsed.ServiceName) != "iam" {
+		t.Fatalf("root key: %+v %v", used.AccessKeyLastUsed, err)
 	}
 }

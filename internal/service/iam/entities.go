@@ -37,13 +37,14 @@ type kind struct {
 	noun        string // "role", "user"
 	param       string // "RoleName", "UserName"
 	table       string
+	useTable    string // the table of when it was last used, or ""
 	inlineLimit int
 	load        func(i *IAM, ctx context.Context, r store.Reader, name string) (entity, error)
 }
 
 var (
 	roleKind = &kind{
-		noun: "role", param: "RoleName", table: tableRoles, inlineLimit: maxRoleInlineSize,
+		noun: "role", param: "RoleName", table: tableRoles, useTable: tableRoleUse, inlineLimit: maxRoleInlineSize,
 		load: func(i *IAM, ctx context.Context, r store.Reader, name string) (entity, error) {
 			rec, err := i.role(ctx, r, name)
 			if err != nil {
@@ -134,6 +135,11 @@ func (k *kind) remove(i *IAM, c *api.Call, name string) error {
 		}
 		if b := *e.boundary(); b != "" {
 			if err := i.useBoundary(c, tx, b, -1); err != nil {
+				return err
+			}
+		}
+		if k.useTable != "" {
+			if err := del(c.Context, tx, k.useTable, i.nameKey(e.name())); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"net/url"
@@ -164,4 +165,23 @@ func unescape(t *testing.T, s string) string {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// withCounts returns the JSON of p as the layouts before 3 stored it, with
+// its attachment count inside.
+func (p policyRecord) withCounts(t testing.TB, attachments int) json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["attachments"], m["boundaryUses"] = attachments, 0
+	if b, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -63,8 +63,9 @@ type core struct {
 	box   *crypt.Box
 	now   func() time.Time
 
-	keys keyCache
-	sets setCache
+	keys    keyCache
+	sets    setCache
+	keyUses keyUses
 }
 
 // New opens the IAM service over cfg.Store and makes sure the AWS managed

@@ -114,7 +114,7 @@ func (i *IAM) useBoundary(c *api.Call, tx store.Tx, arn string, delta int) error
 	if !validARN(arn) {
 		return invalidInput("ARN %s is not valid.", arn)
 	}
-	p, key, err := i.policy(c.Context, tx, arn)
+	p, _, err := i.policy(c.Context, tx, arn)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (i *IAM) useBoundary(c *api.Call, tx store.Tx, arn string, delta int) error
 		return noSuchEntity("Scope ARN: %s does not exist or is not attachable.", arn)
 	}
 	p.BoundaryUses = max(0, p.BoundaryUses+delta)
-	return i.putPolicy(c.Context, tx, key, p)
+	return i.putUses(c.Context, tx, p)
 }
 
 func (k *kind) putBoundary(i *IAM, c *api.Call) (any, error) {

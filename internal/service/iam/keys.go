@@ -221,6 +221,9 @@ func deleteAccessKey(i *IAM, c *api.Call) (any, error) {
 				return err
 			}
 		}
+		if err := del(c.Context, tx, tableKeyUse, id); err != nil {
+			return err
+		}
 		return del(c.Context, tx, tableKeys, id)
 	})
 	if err != nil {
@@ -255,8 +258,12 @@ func getAccessKeyLastUsed(i *IAM, c *api.Call) (any, error) {
 		return nil, noSuchEntity("The Access Key with id %s cannot be found.", id)
 	}
 	out := lastUsedResult{UserName: k.User, AccessKeyLastUsed: accessKeyLastUsedXML{ServiceName: "N/A", Region: "N/A"}}
-	if !k.LastUsed.IsZero() {
-		out.AccessKeyLastUsed = accessKeyLastUsedXML{LastUsedDate: iso(k.LastUsed), ServiceName: k.LastService, Region: k.LastRegion}
+	used, err := get[lastUsedRecord](c.Context, i.store, tableKeyUse, id)
+	if err != nil {
+		return nil, err
+	}
+	if used != nil {
+		out.AccessKeyLastUsed = accessKeyLastUsedXML{LastUsedDate: iso(used.At), ServiceName: used.Service, Region: used.Region}
 	}
 	return out, nil
 }

@@ -14,13 +14,22 @@ import (
 // boundary) is kept apart, in tableUses under "<account>/aws/<name>".
 // Access key ids are unique across accounts: keys are keyed by id and the
 // record names its account.
+//
+// Fields that requests other than the record's own edits change often live
+// in keys of their own, so that writing them never rewrites (nor races with
+// an edit of) the record, nor drops what caches derived from it: the counts
+// of every managed policy (tableUses, a customer managed policy's under its
+// own key), when a role was last assumed (tableRoleUse, keyed like the role)
+// and when an access key was last used (tableKeyUse, keyed by id).
 const (
-	tableRoles    = "iam_roles"    // <account>/<name>
-	tableUsers    = "iam_users"    // <account>/<name>
-	tablePolicies = "iam_policies" // aws/<name> or <account>/<name>
-	tableUses     = "iam_policy_uses"
-	tableKeys     = "iam_keys" // access key id
-	tableMeta     = "iam_meta" // layout: the version of the layout above
+	tableRoles    = "iam_roles"          // <account>/<name>
+	tableUsers    = "iam_users"          // <account>/<name>
+	tablePolicies = "iam_policies"       // aws/<name> or <account>/<name>
+	tableUses     = "iam_policy_uses"    // <account>/aws/<name> or <account>/<name>
+	tableRoleUse  = "iam_role_last_used" // <account>/<name>
+	tableKeys     = "iam_keys"           // access key id
+	tableKeyUse   = "iam_key_last_used"  // access key id
+	tableMeta     = "iam_meta"           // layout: the version of the layout above
 )
 
 // Quotas.
@@ -62,8 +71,16 @@ type roleRecord struct {
 	Tags        []Tag     `json:"tags,omitempty"`
 	Inline      []inline  `json:"inline,omitempty"`   // sorted by name
 	Attached    []string  `json:"attached,omitempty"` // policy ARNs in attach order
-	LastUsed    time.Time `json:"lastUsed,omitzero"`
-	LastRegion  string    `json:"lastRegion,omitempty"`
+}
+
+// lastUsedRecord is when a role was last assumed, or an access key last
+// used, and where. Role is the ID of the role it was recorded for, so that
+// a role made again under the same name does not inherit it.
+type lastUsedRecord struct {
+	At      time.Time `json:"at"`
+	Region  string    `json:"region,omitempty"`
+	Service string    `json:"service,omitempty"`
+	Role    string    `json:"role,omitempty"`
 }
 
 // userRecord is a stored IAM user.
@@ -81,23 +98,24 @@ type userRecord struct {
 
 // policyRecord is a stored managed policy, AWS or customer managed.
 type policyRecord struct {
-	ARN          string          `json:"arn"`
-	Name         string          `json:"name"`
-	ID           string          `json:"id"`
-	Path         string          `json:"path"`
-	Description  string          `json:"description,omitempty"`
-	Created      time.Time       `json:"created"`
-	Updated      time.Time       `json:"updated"`
-	Default      string          `json:"default"`
-	Versions     []versionRecord `json:"versions"`
-	NextVersion  int             `json:"nextVersion"`
-	Tags         []Tag           `json:"tags,omitempty"`
-	Attachments  int             `json:"attachments"`
-	BoundaryUses int             `json:"boundaryUses"`
-	AWS          bool            `json:"aws,omitempty"`
+	ARN         string          `json:"arn"`
+	Name        string          `json:"name"`
+	ID          string          `json:"id"`
+	Path        string          `json:"path"`
+	Description string          `json:"description,omitempty"`
+	Created     time.Time       `json:"created"`
+	Updated     time.Time       `json:"updated"`
+	Default     string          `json:"default"`
+	Versions    []versionRecord `json:"versions"`
+	NextVersion int             `json:"nextVersion"`
+	Tags        []Tag           `json:"tags,omitempty"`
+	AWS         bool            `json:"aws,omitempty"`
+	// The account's counts, kept in tableUses (see countUses).
+	Attachments  int `json:"-"`
+	BoundaryUses int `json:"-"`
 }
 
-// usesRecord counts one account's uses of an AWS managed policy.
+// usesRecord counts one account's uses of a managed policy.
 type usesRecord struct {
 	Attachments  int `json:"attachments,omitempty"`
 	BoundaryUses int `json:"boundaryUses,omitempty"`
@@ -112,15 +130,12 @@ type versionRecord struct {
 
 // keyRecord is a stored long-term access key. User is "" for the root key.
 type keyRecord struct {
-	ID          string    `json:"id"`
-	Account     string    `json:"account"`
-	User        string    `json:"user,omitempty"`
-	Status      string    `json:"status"`
-	Secret      []byte    `json:"secret"` // sealed with the server key
-	Created     time.Time `json:"created"`
-	LastUsed    time.Time `json:"lastUsed,omitzero"`
-	LastService string    `json:"lastService,omitempty"`
-	LastRegion  string    `json:"lastRegion,omitempty"`
+	ID      string    `json:"id"`
+	Account string    `json:"account"`
+	User    string    `json:"user,omitempty"`
+	Status  string    `json:"status"`
+	Secret  []byte    `json:"secret"` // sealed with the server key
+	Created time.Time `json:"created"`
 }
 
 func (p *policyRecord) version(id string) *versionRecord {

@@ -106,12 +106,19 @@ func (i *IAM) policy(ctx context.Context, r store.Reader, arn string) (*policyRe
 	return rec, key, nil
 }
 
-// countUses sets the counts of an AWS managed policy to the view's account's.
-func (i *IAM) countUses(ctx context.Context, r store.Reader, p *policyRecord) error {
-	if !p.AWS {
-		return nil
+// usesKey is the key in tableUses of the view's account's counts of a
+// managed policy: the customer managed policy's own key, or the AWS
+// managed policy's under the account's prefix.
+func (i *IAM) usesKey(p *policyRecord) string {
+	if p.AWS {
+		return i.prefix() + awsKey(p.Name)
 	}
-	u, err := get[usesRecord](ctx, r, tableUses, i.prefix()+awsKey(p.Name))
+	return i.nameKey(p.Name)
+}
+
+// countUses sets the counts of a managed policy to the view's account's.
+func (i *IAM) countUses(ctx context.Context, r store.Reader, p *policyRecord) error {
+	u, err := get[usesRecord](ctx, r, tableUses, i.usesKey(p))
 	if err != nil {
 		return err
 	}
@@ -122,43 +129,30 @@ func (i *IAM) countUses(ctx context.Context, r store.Reader, p *policyRecord) er
 	return nil
 }
 
-// putPolicy stores a managed policy read with policy. For an AWS managed
-// policy only the view's account's counts are written.
+// putPolicy stores a customer managed policy read with policy; its counts
+// are not part of the record (see putUses).
 func (i *IAM) putPolicy(ctx context.Context, tx store.Tx, key string, p *policyRecord) error {
-	if !p.AWS {
-		return put(ctx, tx, tablePolicies, key, p)
-	}
-	ukey := i.prefix() + key
+	return put(ctx, tx, tablePolicies, key, p)
+}
+
+// putUses stores the view's account's counts of a managed policy read with
+// policy, and nothing else.
+func (i *IAM) putUses(ctx context.Context, tx store.Tx, p *policyRecord) error {
+	ukey := i.usesKey(p)
 	if p.Attachments == 0 && p.BoundaryUses == 0 {
 		return del(ctx, tx, tableUses, ukey)
 	}
 	return put(ctx, tx, tableUses, ukey, usesRecord{Attachments: p.Attachments, BoundaryUses: p.BoundaryUses})
 }
 
-// managedPolicies lists the AWS managed policies (with the view's
-// account's counts) when withAWS is set, then the account's own.
+// managedPolicies lists the AWS managed policies when withAWS is set, then
+// the account's own when withLocal is, each with the view's account's counts.
 func (i *IAM) managedPolicies(ctx context.Context, r store.Reader, withAWS, withLocal bool) ([]*policyRecord, error) {
 	var out []*policyRecord
 	if withAWS {
 		recs, err := all[policyRecord](ctx, r, tablePolicies, "aws/")
 		if err != nil {
 			return nil, err
-		}
-		uses, err := r.List(ctx, tableUses, i.prefix()+"aws/", "", 0)
-		if err != nil {
-			return nil, fmt.Errorf("iam: list %s: %w", tableUses, err)
-		}
-		counts := make(map[string]usesRecord, len(uses))
-		for _, it := range uses {
-			var u usesRecord
-			if err := json.Unmarshal(it.Value, &u); err != nil {
-				return nil, fmt.Errorf("iam: read %s/%s: %w", tableUses, it.Key, err)
-			}
-			counts[strings.TrimPrefix(it.Key, i.prefix())] = u
-		}
-		for _, p := range recs {
-			u := counts[awsKey(p.Name)]
-			p.Attachments, p.BoundaryUses = u.Attachments, u.BoundaryUses
 		}
 		out = append(out, recs...)
 	}
@@ -168,6 +162,25 @@ func (i *IAM) managedPolicies(ctx context.Context, r store.Reader, withAWS, with
 			return nil, err
 		}
 		out = append(out, recs...)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	uses, err := r.List(ctx, tableUses, i.prefix(), "", 0)
+	if err != nil {
+		return nil, fmt.Errorf("iam: list %s: %w", tableUses, err)
+	}
+	counts := make(map[string]usesRecord, len(uses))
+	for _, it := range uses {
+		var u usesRecord
+		if err := json.Unmarshal(it.Value, &u); err != nil {
+			return nil, fmt.Errorf("iam: read %s/%s: %w", tableUses, it.Key, err)
+		}
+		counts[it.Key] = u
+	}
+	for _, p := range out {
+		u := counts[i.usesKey(p)]
+		p.Attachments, p.BoundaryUses = u.Attachments, u.BoundaryUses
 	}
 	return out, nil
 }

@@ -6,8 +6,8 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-// roleXML renders a role; full adds what only GetRole shows.
-func (i *IAM) roleXML(r *roleRecord, full bool) roleXML {
+// roleXML renders a role; GetRole adds RoleLastUsed.
+func (i *IAM) roleXML(r *roleRecord) roleXML {
 	x := roleXML{
 		Path:                     r.Path,
 		RoleName:                 r.Name,
@@ -19,9 +19,6 @@ func (i *IAM) roleXML(r *roleRecord, full bool) roleXML {
 		MaxSessionDuration:       r.MaxSession,
 		PermissionsBoundary:      boundaryOf(r.Boundary),
 		Tags:                     r.Tags,
-	}
-	if full {
-		x.RoleLastUsed = &roleLastUsedXML{LastUsedDate: iso(r.LastUsed), Region: r.LastRegion}
 	}
 	return x
 }
@@ -73,7 +70,7 @@ func createRole(i *IAM, c *api.Call) (any, error) {
 	}
 	// CreateRole answers without MaxSessionDuration, as AWS does; GetRole
 	// and ListRoles show it.
-	x := i.roleXML(rec, false)
+	x := i.roleXML(rec)
 	x.MaxSessionDuration = 0
 	return roleResult{Role: x}, nil
 }
@@ -88,7 +85,14 @@ func getRole(i *IAM, c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return roleResult{Role: i.roleXML(rec, true)}, nil
+	used, err := i.roleLastUsed(c.Context, i.store, rec)
+	if err != nil {
+		return nil, err
+	}
+	x := i.roleXML(rec)
+	lu := used.roleXML()
+	x.RoleLastUsed = &lu
+	return roleResult{Role: x}, nil
 }
 
 type listRolesResult struct {
@@ -98,7 +102,7 @@ type listRolesResult struct {
 
 func listRoles(i *IAM, c *api.Call) (any, error) {
 	roles, pg, err := listByPath(i, c, tableRoles, func(r *roleRecord) roleXML {
-		x := i.roleXML(r, false)
+		x := i.roleXML(r)
 		x.Tags, x.PermissionsBoundary = nil, nil // ListRoles omits them
 		return x
 	})
@@ -160,7 +164,7 @@ func updateRoleDescription(i *IAM, c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return roleResult{Role: i.roleXML(rec, false)}, nil
+	return roleResult{Role: i.roleXML(rec)}, nil
 }
 
 func updateAssumeRolePolicy(i *IAM, c *api.Call) (any, error) {

@@ -2,8 +2,10 @@ package iam
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -11,8 +13,11 @@ import (
 // layout is the version of the key layout described with the tables.
 // Layout 1 (never recorded) keyed roles, users and customer managed
 // policies by name alone, all in one account, and kept the attachment
-// counts of AWS managed policies in the policies themselves.
-const layout = 2
+// counts of AWS managed policies in the policies themselves. Layout 2 kept
+// when a role was last assumed in the role, when an access key was last
+// used in the key, and the counts of customer managed policies in the
+// policies.
+const layout = 3
 
 const layoutKey = "layout"
 
@@ -31,36 +36,145 @@ func (i *IAM) upgrade(ctx context.Context) error {
 		case have != nil && *have > layout:
 			return fmt.Errorf("the IAM data is in layout %d; this version of rolecall reads layout %d", *have, layout)
 		}
-		for _, table := range []string{tableRoles, tableUsers} {
-			if err := i.rekey(ctx, tx, table, func(key string) (string, bool) {
-				return i.prefix() + key, !strings.Contains(key, "/")
-			}); err != nil {
+		if have == nil { // layout 1, or a new database
+			if err := i.fromLayout1(ctx, tx); err != nil {
 				return err
 			}
 		}
-		if err := i.rekey(ctx, tx, tablePolicies, func(key string) (string, bool) {
-			name, ok := strings.CutPrefix(key, "local/")
-			return i.prefix() + name, ok
-		}); err != nil {
+		if err := i.fromLayout2(ctx, tx); err != nil {
 			return err
-		}
-		if err := i.moveUses(ctx, tx); err != nil {
-			return err
-		}
-		keys, err := all[keyRecord](ctx, tx, tableKeys, "")
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if k.Account == "" {
-				k.Account = i.account
-				if err := put(ctx, tx, tableKeys, k.ID, k); err != nil {
-					return err
-				}
-			}
 		}
 		return put(ctx, tx, tableMeta, layoutKey, layout)
 	})
+}
+
+// fromLayout1 keys what layout 1 stored by the default account and moves
+// the counts of AWS managed policies to that account's.
+func (i *IAM) fromLayout1(ctx context.Context, tx store.Tx) error {
+	for _, table := range []string{tableRoles, tableUsers} {
+		if err := i.rekey(ctx, tx, table, func(key string) (string, bool) {
+			return i.prefix() + key, !strings.Contains(key, "/")
+		}); err != nil {
+			return err
+		}
+	}
+	if err := i.rekey(ctx, tx, tablePolicies, func(key string) (string, bool) {
+		name, ok := strings.CutPrefix(key, "local/")
+		return i.prefix() + name, ok
+	}); err != nil {
+		return err
+	}
+	if err := i.moveUses(ctx, tx); err != nil {
+		return err
+	}
+	keys, err := all[keyRecord](ctx, tx, tableKeys, "")
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.Account == "" {
+			k.Account = i.account
+			if err := put(ctx, tx, tableKeys, k.ID, k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// legacyRole and legacyKey are what layout 2 kept in roles and access
+// keys besides what they keep now; legacyCounts what layouts 1 and 2 kept
+// in managed policies.
+type (
+	legacyRole struct {
+		ID         string    `json:"id"`
+		LastUsed   time.Time `json:"lastUsed,omitzero"`
+		LastRegion string    `json:"lastRegion,omitempty"`
+	}
+	legacyKey struct {
+		LastUsed    time.Time `json:"lastUsed,omitzero"`
+		LastService string    `json:"lastService,omitempty"`
+		LastRegion  string    `json:"lastRegion,omitempty"`
+	}
+	legacyCounts struct {
+		AWS          bool `json:"aws,omitempty"`
+		Attachments  int  `json:"attachments"`
+		BoundaryUses int  `json:"boundaryUses"`
+	}
+)
+
+// fromLayout2 moves when roles were last assumed and keys last used, and
+// the counts of customer managed policies, to keys of their own, and
+// rewrites the records without them.
+func (i *IAM) fromLayout2(ctx context.Context, tx store.Tx) error {
+	roles, err := tx.List(ctx, tableRoles, "", "", 0)
+	if err != nil {
+		return fmt.Errorf("iam: list %s: %w", tableRoles, err)
+	}
+	for _, it := range roles {
+		var old legacyRole
+		if err := json.Unmarshal(it.Value, &old); err != nil {
+			return fmt.Errorf("iam: read %s/%s: %w", tableRoles, it.Key, err)
+		}
+		if old.LastUsed.IsZero() {
+			continue
+		}
+		if err := put(ctx, tx, tableRoleUse, it.Key, lastUsedRecord{At: old.LastUsed, Region: old.LastRegion, Role: old.ID}); err != nil {
+			return err
+		}
+		if err := rewrite[roleRecord](ctx, tx, tableRoles, it); err != nil {
+			return err
+		}
+	}
+	keys, err := tx.List(ctx, tableKeys, "", "", 0)
+	if err != nil {
+		return fmt.Errorf("iam: list %s: %w", tableKeys, err)
+	}
+	for _, it := range keys {
+		var old legacyKey
+		if err := json.Unmarshal(it.Value, &old); err != nil {
+			return fmt.Errorf("iam: read %s/%s: %w", tableKeys, it.Key, err)
+		}
+		if old.LastUsed.IsZero() {
+			continue
+		}
+		if err := put(ctx, tx, tableKeyUse, it.Key, lastUsedRecord{At: old.LastUsed, Region: old.LastRegion, Service: old.LastService}); err != nil {
+			return err
+		}
+		if err := rewrite[keyRecord](ctx, tx, tableKeys, it); err != nil {
+			return err
+		}
+	}
+	policies, err := tx.List(ctx, tablePolicies, "", "", 0)
+	if err != nil {
+		return fmt.Errorf("iam: list %s: %w", tablePolicies, err)
+	}
+	for _, it := range policies {
+		var old legacyCounts
+		if err := json.Unmarshal(it.Value, &old); err != nil {
+			return fmt.Errorf("iam: read %s/%s: %w", tablePolicies, it.Key, err)
+		}
+		if old.AWS || (old.Attachments == 0 && old.BoundaryUses == 0) {
+			continue
+		}
+		if err := put(ctx, tx, tableUses, it.Key, usesRecord{Attachments: old.Attachments, BoundaryUses: old.BoundaryUses}); err != nil {
+			return err
+		}
+		if err := rewrite[policyRecord](ctx, tx, tablePolicies, it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rewrite stores the record it holds again, without the fields T no
+// longer has.
+func rewrite[T any](ctx context.Context, tx store.Tx, table string, it store.Item) error {
+	var v T
+	if err := json.Unmarshal(it.Value, &v); err != nil {
+		return fmt.Errorf("iam: read %s/%s: %w", table, it.Key, err)
+	}
+	return put(ctx, tx, table, it.Key, &v)
 }
 
 // rekey moves every record of table whose key to reports true to the key
@@ -88,20 +202,22 @@ func (i *IAM) rekey(ctx context.Context, tx store.Tx, table string, to func(key 
 // moveUses moves the attachment counts of AWS managed policies to the
 // default account's.
 func (i *IAM) moveUses(ctx context.Context, tx store.Tx) error {
-	recs, err := all[policyRecord](ctx, tx, tablePolicies, "aws/")
+	items, err := tx.List(ctx, tablePolicies, "aws/", "", 0)
 	if err != nil {
-		return err
+		return fmt.Errorf("iam: list %s: %w", tablePolicies, err)
 	}
-	for _, p := range recs {
-		if p.Attachments == 0 && p.BoundaryUses == 0 {
+	for _, it := range items {
+		var old legacyCounts
+		if err := json.Unmarshal(it.Value, &old); err != nil {
+			return fmt.Errorf("iam: read %s/%s: %w", tablePolicies, it.Key, err)
+		}
+		if old.Attachments == 0 && old.BoundaryUses == 0 {
 			continue
 		}
-		key := awsKey(p.Name)
-		if err := put(ctx, tx, tableUses, i.prefix()+key, usesRecord{Attachments: p.Attachments, BoundaryUses: p.BoundaryUses}); err != nil {
+		if err := put(ctx, tx, tableUses, i.prefix()+it.Key, usesRecord{Attachments: old.Attachments, BoundaryUses: old.BoundaryUses}); err != nil {
 			return err
 		}
-		p.Attachments, p.BoundaryUses = 0, 0
-		if err := put(ctx, tx, tablePolicies, key, p); err != nil {
+		if err := rewrite[policyRecord](ctx, tx, tablePolicies, it); err != nil {
 			return err
 		}
 	}

@@ -191,8 +191,12 @@ func (l *Logs) putLogEvents(c *api.Call) (any, error) {
 		if stored > 0 {
 			s.LastIngestion = &ingestion
 			s.StoredBytes += stored
-			g.StoredBytes += stored
-			if err := store.PutJSON(c.Context, tx, groupsTable, gk, g); err != nil {
+			n, err := getCounts(c.Context, tx, gk, g)
+			if err != nil {
+				return err
+			}
+			n.StoredBytes += stored
+			if err := putCounts(c.Context, tx, gk, n); err != nil {
 				return err
 			}
 		}

@@ -13,14 +13,39 @@ import (
 
 // group is a stored log group.
 type group struct {
-	Name        string            `json:"name"`
-	Created     int64             `json:"created"`
-	Retention   *int              `json:"retention,omitempty"`
-	Class       string            `json:"class,omitempty"`
-	KmsKeyID    string            `json:"kmsKeyId,omitempty"`
-	Tags        map[string]string `json:"tags,omitempty"`
-	NextStream  int64             `json:"nextStream"`
-	StoredBytes int64             `json:"storedBytes"`
+	Name      string            `json:"name"`
+	Created   int64             `json:"created"`
+	Retention *int              `json:"retention,omitempty"`
+	Class     string            `json:"class,omitempty"`
+	KmsKeyID  string            `json:"kmsKeyId,omitempty"`
+	Tags      map[string]string `json:"tags,omitempty"`
+	// Where the counters were kept before countsTable: read while the
+	// group has no key there yet, never written.
+	OldNextStream  int64 `json:"nextStream,omitempty"`
+	OldStoredBytes int64 `json:"storedBytes,omitempty"`
+}
+
+// groupCounts are a log group's counters.
+type groupCounts struct {
+	// NextStream is the number of the group's last created stream.
+	NextStream  int64 `json:"nextStream"`
+	StoredBytes int64 `json:"storedBytes"`
+}
+
+// getCounts reads the counters of the group g stored under key.
+func getCounts(ctx context.Context, r store.Reader, key string, g *group) (*groupCounts, error) {
+	var n groupCounts
+	if err := store.GetJSON(ctx, r, countsTable, key, &n); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return &groupCounts{NextStream: g.OldNextStream, StoredBytes: g.OldStoredBytes}, nil
+		}
+		return nil, internal("get log group", err)
+	}
+	return &n, nil
+}
+
+func putCounts(ctx context.Context, tx store.Tx, key string, n *groupCounts) error {
+	return store.PutJSON(ctx, tx, countsTable, key, n)
 }
 
 // CreateLogGroupInput is CreateLogGroup's input.
@@ -126,6 +151,9 @@ func (l *Logs) deleteLogGroup(c *api.Call) (any, error) {
 		if err := tx.Delete(c.Context, groupsTable, key); err != nil {
 			return internal("delete log group", err)
 		}
+		if err := tx.Delete(c.Context, countsTable, key); err != nil {
+			return internal("delete log group", err)
+		}
 		if err := deletePrefix(c.Context, tx, streamsTable, key+"|"); err != nil {
 			return err
 		}
@@ -209,7 +237,11 @@ func (l *Logs) describeLogGroups(c *api.Call) (any, error) {
 				out.NextToken = api.EncodeToken(page, out.LogGroups[limit-1].LogGroupName)
 				return out, nil
 			}
-			out.LogGroups = append(out.LogGroups, g.describe(c))
+			n, err := getCounts(c.Context, l.st, it.Key, &g)
+			if err != nil {
+				return nil, err
+			}
+			out.LogGroups = append(out.LogGroups, g.describe(c, n))
 		}
 		if len(items) < 500 {
 			return out, nil
@@ -218,7 +250,7 @@ func (l *Logs) describeLogGroups(c *api.Call) (any, error) {
 	}
 }
 
-func (g *group) describe(c *api.Call) LogGroup {
+func (g *group) describe(c *api.Call, n *groupCounts) LogGroup {
 	arn := groupARN(c.Region, c.Account, g.Name)
 	class := g.Class
 	if class == "" {
@@ -229,7 +261,7 @@ func (g *group) describe(c *api.Call) LogGroup {
 		CreationTime:    g.Created,
 		RetentionInDays: g.Retention,
 		ARN:             arn + ":*",
-		StoredBytes:     g.StoredBytes,
+		StoredBytes:     n.StoredBytes,
 		KmsKeyID:        g.KmsKeyID,
 		LogGroupClass:   class,
 		LogGroupARN:     arn,

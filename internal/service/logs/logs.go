@@ -16,11 +16,14 @@ import (
 // TargetPrefix is the X-Amz-Target prefix of CloudWatch Logs requests.
 const TargetPrefix = "Logs_20140328"
 
-// Store tables.
+// Store tables. A group's counters, which PutLogEvents and
+// CreateLogStream change, are kept apart from the group's configuration,
+// which other requests edit.
 const (
-	groupsTable  = "logs_groups"  // scope|group → group
-	streamsTable = "logs_streams" // scope|group|stream → stream
-	eventsTable  = "logs_events"  // scope|group|streamNo|timestamp|seq → ingestion time, message
+	groupsTable  = "logs_groups"      // scope|group → group
+	countsTable  = "logs_group_stats" // scope|group → groupCounts
+	streamsTable = "logs_streams"     // scope|group|stream → stream
+	eventsTable  = "logs_events"      // scope|group|streamNo|timestamp|seq → ingestion time, message
 )
 
 // Logs is the CloudWatch Logs service.

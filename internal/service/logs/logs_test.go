@@ -212,7 +212,7 @@ func TestLogGroups(t *testing.T) {
 	f.must(t, "CreateLogGroup", obj{"logGroupName": "/other"})
 	_, err = f.do(t, "PutLogEvents", obj{"logGroupName": "/other", "logStreamName": "s", "logEvents": events(now.UnixMilli(), "x")})
 	wantErr(t, err, "ResourceNotFoundException", "The specified log stream does not exist.")
-	for _, table := range []string{streamsTable, eventsTable} {
+	for _, table := range []string{streamsTable, eventsTable, countsTable} {
 		items, _ := f.st.List(context.Background(), table, "", "", 0)
 		if len(items) != 0 {
 			t.Errorf("%s left %d items", table, len(items))

@@ -120,12 +120,16 @@ func (l *Logs) createLogStream(c *api.Call) (any, error) {
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return internal("create log stream", err)
 		}
-		g.NextStream++
-		s := stream{Name: name, No: g.NextStream, Created: ms(l.now()), NextSeq: 1}
+		n, err := getCounts(c.Context, tx, gk, g)
+		if err != nil {
+			return err
+		}
+		n.NextStream++
+		s := stream{Name: name, No: n.NextStream, Created: ms(l.now()), NextSeq: 1}
 		if err := store.PutJSON(c.Context, tx, streamsTable, sk, &s); err != nil {
 			return err
 		}
-		return store.PutJSON(c.Context, tx, groupsTable, gk, g)
+		return putCounts(c.Context, tx, gk, n)
 	})
 }
 
@@ -138,8 +142,12 @@ func (l *Logs) deleteLogStream(c *api.Call) (any, error) {
 		if err := tx.Delete(c.Context, streamsTable, sk); err != nil {
 			return internal("delete log stream", err)
 		}
-		g.StoredBytes -= s.StoredBytes
-		if err := store.PutJSON(c.Context, tx, groupsTable, gk, g); err != nil {
+		n, err := getCounts(c.Context, tx, gk, g)
+		if err != nil {
+			return err
+		}
+		n.StoredBytes -= s.StoredBytes
+		if err := putCounts(c.Context, tx, gk, n); err != nil {
 			return err
 		}
 		return deletePrefix(c.Context, tx, eventsTable, eventPrefix(gk, s.No))
