@@ -106,6 +106,9 @@ func (k *kind) create(i *IAM, c *api.Call, e entity) error {
 				return err
 			}
 		}
+		if err := k.indexPath(c.Context, tx, i.account, e, true); err != nil {
+			return err
+		}
 		return put(c.Context, tx, k.table, key, e)
 	})
 	if err != nil {
@@ -137,6 +140,9 @@ func (k *kind) remove(i *IAM, c *api.Call, name string) error {
 				return err
 			}
 		}
+		if err := k.indexPath(c.Context, tx, i.account, e, false); err != nil {
+			return err
+		}
 		return del(c.Context, tx, k.table, i.nameKey(e.name()))
 	})
 	if err != nil {
@@ -144,29 +150,4 @@ func (k *kind) remove(i *IAM, c *api.Call, name string) error {
 	}
 	i.sets.invalidate(k.cacheKey(i.account, name))
 	return nil
-}
-
-// listByPath pages the records of table whose path starts with PathPrefix,
-// in name order, and renders the page: what ListRoles and ListUsers share.
-func listByPath[T any, P interface {
-	*T
-	entity
-}, X any](i *IAM, c *api.Call, table string, render func(P) X) (list[X], page, error) {
-	f := newForm(c)
-	prefix := f.str("PathPrefix")
-	marker, max := f.paging()
-	if err := f.err(); err != nil {
-		return nil, page{}, err
-	}
-	recs, err := all[T](c.Context, i.store, table, i.prefix())
-	if err != nil {
-		return nil, page{}, err
-	}
-	var match []P
-	for _, r := range recs {
-		if strings.HasPrefix(P(r).path(), prefix) {
-			match = append(match, r)
-		}
-	}
-	return pageList(match, func(r P) string { return strings.ToLower(r.name()) }, marker, max, render)
 }

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -11,8 +12,9 @@ import (
 // layout is the version of the key layout described with the tables.
 // Layout 1 (never recorded) keyed roles, users and customer managed
 // policies by name alone, all in one account, and kept the attachment
-// counts of AWS managed policies in the policies themselves.
-const layout = 2
+// counts of AWS managed policies in the policies themselves. Layout 2 had
+// no index tables.
+const layout = 3
 
 const layoutKey = "layout"
 
@@ -31,36 +33,83 @@ func (i *IAM) upgrade(ctx context.Context) error {
 		case have != nil && *have > layout:
 			return fmt.Errorf("the IAM data is in layout %d; this version of rolecall reads layout %d", *have, layout)
 		}
-		for _, table := range []string{tableRoles, tableUsers} {
-			if err := i.rekey(ctx, tx, table, func(key string) (string, bool) {
-				return i.prefix() + key, !strings.Contains(key, "/")
-			}); err != nil {
+		if have == nil || *have < 2 {
+			if err := i.upgradeKeys(ctx, tx); err != nil {
 				return err
 			}
 		}
-		if err := i.rekey(ctx, tx, tablePolicies, func(key string) (string, bool) {
-			name, ok := strings.CutPrefix(key, "local/")
-			return i.prefix() + name, ok
-		}); err != nil {
+		if err := buildIndexes(ctx, tx); err != nil {
 			return err
-		}
-		if err := i.moveUses(ctx, tx); err != nil {
-			return err
-		}
-		keys, err := all[keyRecord](ctx, tx, tableKeys, "")
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if k.Account == "" {
-				k.Account = i.account
-				if err := put(ctx, tx, tableKeys, k.ID, k); err != nil {
-					return err
-				}
-			}
 		}
 		return put(ctx, tx, tableMeta, layoutKey, layout)
 	})
+}
+
+// upgradeKeys moves the records of layout 1 to the keys of layout 2.
+func (i *IAM) upgradeKeys(ctx context.Context, tx store.Tx) error {
+	for _, table := range []string{tableRoles, tableUsers} {
+		if err := i.rekey(ctx, tx, table, func(key string) (string, bool) {
+			return i.prefix() + key, !strings.Contains(key, "/")
+		}); err != nil {
+			return err
+		}
+	}
+	if err := i.rekey(ctx, tx, tablePolicies, func(key string) (string, bool) {
+		name, ok := strings.CutPrefix(key, "local/")
+		return i.prefix() + name, ok
+	}); err != nil {
+		return err
+	}
+	if err := i.moveUses(ctx, tx); err != nil {
+		return err
+	}
+	keys, err := all[keyRecord](ctx, tx, tableKeys, "")
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.Account == "" {
+			k.Account = i.account
+			if err := put(ctx, tx, tableKeys, k.ID, k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// buildIndexes writes the index tables of every account from the records
+// they index (layout 3).
+func buildIndexes(ctx context.Context, tx store.Tx) error {
+	for _, k := range []*kind{roleKind, userKind} {
+		items, err := tx.List(ctx, k.table, "", "", 0)
+		if err != nil {
+			return fmt.Errorf("iam: list %s: %w", k.table, err)
+		}
+		for _, it := range items {
+			var e struct{ Name, Path string }
+			if err := json.Unmarshal(it.Value, &e); err != nil {
+				return fmt.Errorf("iam: read %s/%s: %w", k.table, it.Key, err)
+			}
+			account, _, _ := strings.Cut(it.Key, "/")
+			key := k.pathKey(account, e.Path, e.Name)
+			if err := tx.Put(ctx, tablePaths, key, []byte(e.Name)); err != nil {
+				return fmt.Errorf("iam: write %s/%s: %w", tablePaths, key, err)
+			}
+		}
+	}
+	keys, err := all[keyRecord](ctx, tx, tableKeys, "")
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.User == "" {
+			if err := indexRootKey(ctx, tx, k.Account, k.ID, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // rekey moves every record of table whose key to reports true to the key

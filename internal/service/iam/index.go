@@ -1,0 +1,170 @@
+package iam
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// Index tables. Each is written in the transaction that writes the records
+// it indexes, so a list that filters reads the index entries it selects
+// instead of every record of the account.
+const (
+	// tablePaths indexes roles and users by path:
+	// "<account>/<noun><path> <name lowercased>" -> the name. Neither paths
+	// nor names hold a space, so a PathPrefix is a key prefix.
+	tablePaths = "iam_paths"
+	// tableRootKeys indexes the access keys of root users:
+	// "<account>/<access key id>" -> the id.
+	tableRootKeys = "iam_root_keys"
+)
+
+// pathKey is the tablePaths key of an entity of kind k.
+func (k *kind) pathKey(account, path, name string) string {
+	return account + "/" + k.noun + path + " " + strings.ToLower(name)
+}
+
+// indexPath adds (add) or removes the tablePaths entry of e.
+func (k *kind) indexPath(ctx context.Context, tx store.Tx, account string, e entity, add bool) error {
+	key := k.pathKey(account, e.path(), e.name())
+	if !add {
+		return del(ctx, tx, tablePaths, key)
+	}
+	if err := tx.Put(ctx, tablePaths, key, []byte(e.name())); err != nil {
+		return fmt.Errorf("iam: write %s/%s: %w", tablePaths, key, err)
+	}
+	return nil
+}
+
+// indexRootKey adds (add) or removes the tableRootKeys entry of a root
+// user's access key.
+func indexRootKey(ctx context.Context, tx store.Tx, account, id string, add bool) error {
+	key := account + "/" + id
+	if !add {
+		return del(ctx, tx, tableRootKeys, key)
+	}
+	if err := tx.Put(ctx, tableRootKeys, key, []byte(id)); err != nil {
+		return fmt.Errorf("iam: write %s/%s: %w", tableRootKeys, key, err)
+	}
+	return nil
+}
+
+// rootKeyIDs returns the ids of the access keys of the view's account's
+// root user.
+func (i *IAM) rootKeyIDs(ctx context.Context, r store.Reader) ([]string, error) {
+	items, err := r.List(ctx, tableRootKeys, i.prefix(), "", 0)
+	if err != nil {
+		return nil, fmt.Errorf("iam: list %s: %w", tableRootKeys, err)
+	}
+	ids := make([]string, len(items))
+	for n, it := range items {
+		ids[n] = strings.TrimPrefix(it.Key, i.prefix())
+	}
+	return ids, nil
+}
+
+// decodeAll decodes the JSON records of items.
+func decodeAll[T any](table string, items []store.Item) ([]*T, error) {
+	out := make([]*T, 0, len(items))
+	for _, it := range items {
+		v := new(T)
+		if err := json.Unmarshal(it.Value, v); err != nil {
+			return nil, fmt.Errorf("iam: read %s/%s: %w", table, it.Key, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// listByPath pages the entities of kind k whose path starts with
+// PathPrefix, in the order of their lowercased names, and renders the page:
+// what ListRoles and ListUsers share. The Marker holds the last name
+// returned. Without a PathPrefix (or with "/", which every path starts
+// with) the page is read from the entity table, whose keys are in that
+// order: it reads the records it returns and one more. With a PathPrefix
+// the path index's entries under the prefix are read (keys only), and then
+// the page's records.
+func listByPath[T any, P interface {
+	*T
+	entity
+}, X any](i *IAM, c *api.Call, k *kind, render func(P) X) (list[X], page, error) {
+	f := newForm(c)
+	prefix := f.str("PathPrefix")
+	marker, max := f.paging()
+	if err := f.err(); err != nil {
+		return nil, page{}, err
+	}
+	after := ""
+	if marker.token != "" {
+		pos, ok := api.DecodeToken(marker.scope, marker.token)
+		if !ok {
+			return nil, page{}, invalidInput("Invalid Marker.")
+		}
+		after = pos
+	}
+	var recs []*T
+	if prefix == "" || prefix == "/" {
+		start := ""
+		if after != "" {
+			start = i.prefix() + after
+		}
+		items, err := i.store.List(c.Context, k.table, i.prefix(), start, max+1)
+		if err != nil {
+			return nil, page{}, fmt.Errorf("iam: list %s: %w", k.table, err)
+		}
+		if recs, err = decodeAll[T](k.table, items); err != nil {
+			return nil, page{}, err
+		}
+	} else {
+		var err error
+		if recs, err = byPath[T](c.Context, i, k, prefix, after, max+1); err != nil {
+			return nil, page{}, err
+		}
+	}
+	pg := page{}
+	if len(recs) > max {
+		recs = recs[:max]
+		pg = page{IsTruncated: true, Marker: api.EncodeToken(marker.scope, strings.ToLower(P(recs[max-1]).name()))}
+	}
+	out := make(list[X], 0, len(recs))
+	for _, r := range recs {
+		out = append(out, render(r))
+	}
+	return out, pg, nil
+}
+
+// byPath reads up to limit entities of kind k in the view's account whose
+// path starts with prefix and whose lowercased name sorts after after, in
+// name order.
+func byPath[T any](ctx context.Context, i *IAM, k *kind, prefix, after string, limit int) ([]*T, error) {
+	from := i.prefix() + k.noun + prefix
+	items, err := i.store.List(ctx, tablePaths, from, "", 0)
+	if err != nil {
+		return nil, fmt.Errorf("iam: list %s: %w", tablePaths, err)
+	}
+	var names []string
+	for _, it := range items {
+		name := it.Key[strings.LastIndexByte(it.Key, ' ')+1:]
+		if name > after {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	names = names[:min(limit, len(names))]
+	out := make([]*T, 0, len(names))
+	for _, name := range names {
+		rec, err := get[T](ctx, i.store, k.table, i.nameKey(name))
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil { // deleted since the index was read
+			out = append(out, rec)
+		}
+	}
+	return out, nil
+}

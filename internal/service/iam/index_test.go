@@ -1,0 +1,198 @@
+package iam
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/crypt"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// pageAll lists op's entities (member field field) page by page, with
+// between run before every page after the first, and returns the names.
+func (f *fixture) pageAll(op string, max int, between func(page int), kv ...string) []string {
+	f.t.Helper()
+	var names []string
+	marker := ""
+	for n := 0; ; n++ {
+		if n > 0 {
+			between(n)
+		}
+		args := append([]string{"MaxItems", fmt.Sprint(max)}, kv...)
+		if marker != "" {
+			args = append(args, "Marker", marker)
+		}
+		var r struct {
+			Names       []string `xml:"Roles>member>RoleName"`
+			Users       []string `xml:"Users>member>UserName"`
+			IsTruncated bool
+			Marker      string
+		}
+		if err := xml.Unmarshal([]byte(f.must(op, args...)), &r); err != nil {
+			f.t.Fatal(err)
+		}
+		names = append(names, r.Names...)
+		names = append(names, r.Users...)
+		if len(r.Names)+len(r.Users) > max {
+			f.t.Fatalf("%s page %d: %d items, MaxItems %d", op, n, len(r.Names)+len(r.Users), max)
+		}
+		if !r.IsTruncated {
+			return names
+		}
+		marker = r.Marker
+	}
+}
+
+// TestListPagingWhileChanging pages roles and users, with and without a
+// PathPrefix, while entities before and after the page being read are
+// created and deleted: each entity that lives through the listing is
+// returned once, in name order, and a deleted one is not returned after
+// its deletion.
+func TestListPagingWhileChanging(t *testing.T) {
+	for _, tc := range []struct {
+		op, create, del, name string
+		prefix                []string
+	}{
+		{"ListRoles", "CreateRole", "DeleteRole", "RoleName", nil},
+		{"ListRoles", "CreateRole", "DeleteRole", "RoleName", []string{"PathPrefix", "/app/"}},
+		{"ListUsers", "CreateUser", "DeleteUser", "UserName", nil},
+		{"ListUsers", "CreateUser", "DeleteUser", "UserName", []string{"PathPrefix", "/app"}},
+	} {
+		t.Run(strings.Join(append([]string{tc.op}, tc.prefix...), " "), func(t *testing.T) {
+			f := newFixture(t)
+			create := func(name, path string) {
+				kv := []string{tc.name, name, "Path", path}
+				if tc.create == "CreateRole" {
+					kv = append(kv, "AssumeRolePolicyDocument", lambdaTrust)
+				}
+				f.must(tc.create, kv...)
+			}
+			// Names in mixed case: the order is that of lowercased names.
+			for n := range 20 {
+				create(fmt.Sprintf("Name%02d", 2*n), "/app/")
+				create(fmt.Sprintf("name%02dx", 2*n), "/other/")
+			}
+			deleted := map[string]bool{}
+			got := f.pageAll(tc.op, 3, func(page int) {
+				// Delete one entity behind the listing's position and one
+				// ahead of it (for the first pages), and create one beside
+				// each.
+				for _, k := range []int{6 * (page - 1), 6*page + 4} {
+					if k >= 40 {
+						continue
+					}
+					name := fmt.Sprintf("Name%02d", k)
+					f.must(tc.del, tc.name, name)
+					deleted[name] = true
+					create(fmt.Sprintf("Name%02d", k+1), "/app/")
+				}
+			}, tc.prefix...)
+			if !slices.IsSortedFunc(got, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) }) {
+				t.Errorf("not in name order: %v", got)
+			}
+			seen := map[string]bool{}
+			for _, name := range got {
+				if seen[name] {
+					t.Errorf("%s listed twice", name)
+				}
+				seen[name] = true
+				if tc.prefix != nil && !strings.HasPrefix(name, "Name") {
+					t.Errorf("%s listed outside the path prefix", name)
+				}
+			}
+			// Every entity that lived through the listing was listed.
+			for n := range 20 {
+				for _, name := range []string{fmt.Sprintf("Name%02d", 2*n), fmt.Sprintf("name%02dx", 2*n)} {
+					want := !deleted[name] && (tc.prefix == nil || strings.HasPrefix(name, "Name"))
+					if want && !seen[name] {
+						t.Errorf("%s lived through the listing but was not listed", name)
+					}
+				}
+			}
+			// A listing after the changes shows exactly what is left: each
+			// deletion made way for one creation.
+			final := f.pageAll(tc.op, 1000, nil, tc.prefix...)
+			for _, name := range final {
+				if deleted[name] {
+					t.Errorf("%s listed after it was deleted", name)
+				}
+			}
+			if want := 40; tc.prefix == nil && len(final) != want {
+				t.Errorf("final listing has %d, want %d: %v", len(final), want, final)
+			}
+		})
+	}
+}
+
+// TestRootKeysIndexed lists the root user's keys of two accounts, and of
+// a database of layout 2, which had no index of them.
+func TestRootKeysIndexed(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rolecall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	box, err := crypt.NewBox(crypt.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	_, err = st.Update(ctx, func(tx store.Tx) error {
+		for _, v := range []struct {
+			table, key string
+			v          any
+		}{
+			{tableMeta, layoutKey, 2},
+			{tableKeys, "AKIAOLDROOTKEY000001", keyRecord{ID: "AKIAOLDROOTKEY000001", Account: testAccount, Status: statusActive, Created: created,
+				Secret: box.Seal([]byte("s"), []byte("AKIAOLDROOTKEY000001"))}},
+			{tableKeys, "AKIAOTHERROOTKEY0001", keyRecord{ID: "AKIAOTHERROOTKEY0001", Account: otherAccount, Status: statusActive, Created: created,
+				Secret: box.Seal([]byte("s"), []byte("AKIAOTHERROOTKEY0001"))}},
+			{tableRoles, testAccount + "/legacy", roleRecord{Name: "Legacy", Path: "/old/", ID: "AROAOLDOLDOLDOLDOLDOL", Created: created, Trust: lambdaTrust, MaxSession: 3600}},
+		} {
+			b, err := json.Marshal(v.v)
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(ctx, v.table, v.key, b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, err := New(ctx, Config{Account: testAccount, Store: st, Box: box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, iam: i, svc: i.Service(), st: st, root: rootOf(testAccount)}
+	contains(t, f.must("ListRoles", "PathPrefix", "/old/"), "<RoleName>Legacy</RoleName>")
+	out := f.must("ListAccessKeys")
+	contains(t, out, "AKIAOLDROOTKEY000001")
+	if strings.Contains(out, "AKIAOTHERROOTKEY0001") {
+		t.Errorf("another account's root key listed: %s", out)
+	}
+	var k struct {
+		ID string `xml:"AccessKey>AccessKeyId"`
+	}
+	if err := xml.Unmarshal([]byte(f.must("CreateAccessKey")), &k); err != nil {
+		t.Fatal(err)
+	}
+	contains(t, f.must("ListAccessKeys"), "AKIAOLDROOTKEY000001", k.ID)
+	f.failsAs(f.root, "LimitExceeded", "CreateAccessKey")
+	f.must("DeleteAccessKey", "AccessKeyId", "AKIAOLDROOTKEY000001")
+	out = f.must("ListAccessKeys")
+	if strings.Contains(out, "AKIAOLDROOTKEY000001") || !strings.Contains(out, k.ID) {
+		t.Errorf("after delete: %s", out)
+	}
+	contains(t, f.mustAs(rootOf(otherAccount), "ListAccessKeys"), "AKIAOTHERROOTKEY0001")
+}
