@@ -77,7 +77,11 @@ func (k *kind) change(i *IAM, c *api.Call, name string, fn func(tx store.Tx, e e
 		if err != nil {
 			return err
 		}
+		before := entityUses(e)
 		if err := fn(tx, e); err != nil {
+			return err
+		}
+		if err := k.indexUses(c.Context, tx, i.account, e, e.name(), before); err != nil {
 			return err
 		}
 		return put(c.Context, tx, k.table, i.nameKey(e.name()), e)
@@ -107,6 +111,9 @@ func (k *kind) create(i *IAM, c *api.Call, e entity) error {
 			}
 		}
 		if err := k.indexPath(c.Context, tx, i.account, e, true); err != nil {
+			return err
+		}
+		if err := k.indexUses(c.Context, tx, i.account, e, e.name(), nil); err != nil {
 			return err
 		}
 		return put(c.Context, tx, k.table, key, e)
@@ -141,6 +148,9 @@ func (k *kind) remove(i *IAM, c *api.Call, name string) error {
 			}
 		}
 		if err := k.indexPath(c.Context, tx, i.account, e, false); err != nil {
+			return err
+		}
+		if err := k.indexUses(c.Context, tx, i.account, nil, e.name(), entityUses(e)); err != nil {
 			return err
 		}
 		return del(c.Context, tx, k.table, i.nameKey(e.name()))

@@ -168,3 +168,82 @@ func byPath[T any](ctx context.Context, i *IAM, k *kind, prefix, after string, l
 	}
 	return out, nil
 }
+
+// tablePolicyEntities indexes the roles and users that use a managed
+// policy, attached or as their permissions boundary:
+// "<account>/<policy ARN> <r|u>/<name lowercased>" -> policyEntity. Its
+// key order (roles, then users, by name) is ListEntitiesForPolicy's.
+const tablePolicyEntities = "iam_policy_entities"
+
+// policyEntity is an entry of tablePolicyEntities.
+type policyEntity struct {
+	Name     string `json:"name"`
+	ID       string `json:"id"`
+	Path     string `json:"path"`
+	Attached bool   `json:"attached,omitempty"`
+	Boundary bool   `json:"boundary,omitempty"`
+}
+
+// policyUse is how an entity uses a managed policy.
+type policyUse struct{ attached, boundary bool }
+
+// usesOf returns the managed policies e uses, by ARN.
+func usesOf(attached []string, boundary string) map[string]policyUse {
+	uses := make(map[string]policyUse, len(attached)+1)
+	for _, arn := range attached {
+		uses[arn] = policyUse{attached: true}
+	}
+	if boundary != "" {
+		u := uses[boundary]
+		u.boundary = true
+		uses[boundary] = u
+	}
+	return uses
+}
+
+// entityUses returns the managed policies e uses now.
+func entityUses(e entity) map[string]policyUse {
+	if e == nil {
+		return nil
+	}
+	return usesOf(*e.attached(), *e.boundary())
+}
+
+// entityID returns the unique id of a role or user.
+func entityID(e entity) string {
+	switch e := e.(type) {
+	case *roleRecord:
+		return e.ID
+	case *userRecord:
+		return e.ID
+	}
+	return ""
+}
+
+// policyEntityKey is the tablePolicyEntities key of entity name of kind k.
+func (k *kind) policyEntityKey(account, arn, name string) string {
+	return account + "/" + arn + " " + k.noun[:1] + "/" + strings.ToLower(name)
+}
+
+// indexUses brings the tablePolicyEntities entries of e (nil once
+// deleted) from the uses it had, before, to those it has.
+func (k *kind) indexUses(ctx context.Context, tx store.Tx, account string, e entity, name string, before map[string]policyUse) error {
+	after := entityUses(e)
+	for arn := range before {
+		if _, ok := after[arn]; !ok {
+			if err := del(ctx, tx, tablePolicyEntities, k.policyEntityKey(account, arn, name)); err != nil {
+				return err
+			}
+		}
+	}
+	for arn, now := range after {
+		if was, ok := before[arn]; ok && was == now {
+			continue
+		}
+		rec := policyEntity{Name: e.name(), ID: entityID(e), Path: e.path(), Attached: now.attached, Boundary: now.boundary}
+		if err := put(ctx, tx, tablePolicyEntities, k.policyEntityKey(account, arn, name), rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -196,3 +196,89 @@ func TestRootKeysIndexed(t *testing.T) {
 	}
 	contains(t, f.mustAs(rootOf(otherAccount), "ListAccessKeys"), "AKIAOTHERROOTKEY0001")
 }
+
+// TestListEntitiesForPolicyPaging pages the entities of a policy used by
+// roles and users, attached and as boundary, with each filter.
+func TestListEntitiesForPolicyPaging(t *testing.T) {
+	f := newFixture(t)
+	policy := f.must("CreatePolicy", "PolicyName", "p", "PolicyDocument", allowDoc("s3:GetObject"))
+	var p struct {
+		ARN string `xml:"Policy>Arn"`
+	}
+	if err := xml.Unmarshal([]byte(policy), &p); err != nil {
+		t.Fatal(err)
+	}
+	for n := range 6 {
+		role, user := fmt.Sprintf("Role%d", n), fmt.Sprintf("user%d", n)
+		path := []string{"/a/", "/b/"}[n%2]
+		f.must("CreateRole", "RoleName", role, "Path", path, "AssumeRolePolicyDocument", lambdaTrust)
+		f.must("CreateUser", "UserName", user, "Path", path)
+		f.must("CreateRole", "RoleName", "unrelated"+role, "AssumeRolePolicyDocument", lambdaTrust)
+		switch n % 3 {
+		case 0:
+			f.must("AttachRolePolicy", "RoleName", role, "PolicyArn", p.ARN)
+			f.must("AttachUserPolicy", "UserName", user, "PolicyArn", p.ARN)
+		case 1:
+			f.must("PutRolePermissionsBoundary", "RoleName", role, "PermissionsBoundary", p.ARN)
+			f.must("PutUserPermissionsBoundary", "UserName", user, "PermissionsBoundary", p.ARN)
+		case 2:
+			f.must("AttachRolePolicy", "RoleName", role, "PolicyArn", p.ARN)
+			f.must("PutRolePermissionsBoundary", "RoleName", role, "PermissionsBoundary", p.ARN)
+		}
+	}
+	list := func(kv ...string) []string {
+		var names []string
+		marker := ""
+		for {
+			args := append([]string{"PolicyArn", p.ARN, "MaxItems", "2"}, kv...)
+			if marker != "" {
+				args = append(args, "Marker", marker)
+			}
+			var r struct {
+				Roles       []string `xml:"PolicyRoles>member>RoleName"`
+				Users       []string `xml:"PolicyUsers>member>UserName"`
+				IsTruncated bool
+				Marker      string
+			}
+			if err := xml.Unmarshal([]byte(f.must("ListEntitiesForPolicy", args...)), &r); err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Roles)+len(r.Users) > 2 {
+				t.Fatalf("page of %d", len(r.Roles)+len(r.Users))
+			}
+			names = append(append(names, r.Roles...), r.Users...)
+			if !r.IsTruncated {
+				return names
+			}
+			marker = r.Marker
+		}
+	}
+	for _, tc := range []struct {
+		kv   []string
+		want string
+	}{
+		{nil, "Role0,Role1,Role2,Role3,Role4,Role5,user0,user1,user3,user4"},
+		{[]string{"EntityFilter", "Role"}, "Role0,Role1,Role2,Role3,Role4,Role5"},
+		{[]string{"EntityFilter", "User"}, "user0,user1,user3,user4"},
+		{[]string{"PolicyUsageFilter", "PermissionsPolicy"}, "Role0,Role2,Role3,Role5,user0,user3"},
+		{[]string{"PolicyUsageFilter", "PermissionsBoundary"}, "Role1,Role2,Role4,Role5,user1,user4"},
+		{[]string{"PathPrefix", "/b/"}, "Role1,Role3,Role5,user1,user3"},
+	} {
+		if got := strings.Join(list(tc.kv...), ","); got != tc.want {
+			t.Errorf("%v: %s, want %s", tc.kv, got, tc.want)
+		}
+	}
+	// Detaching, removing a boundary and deleting update the index.
+	f.must("DetachRolePolicy", "RoleName", "Role0", "PolicyArn", p.ARN)
+	f.must("DeleteRolePermissionsBoundary", "RoleName", "Role2")
+	f.must("DeleteUserPermissionsBoundary", "UserName", "user1")
+	f.must("DeleteUser", "UserName", "user1")
+	f.must("DetachRolePolicy", "RoleName", "Role3", "PolicyArn", p.ARN)
+	f.must("DeleteRole", "RoleName", "Role3")
+	if got, want := strings.Join(list(), ","), "Role1,Role2,Role4,Role5,user0,user3,user4"; got != want {
+		t.Errorf("after changes: %s, want %s", got, want)
+	}
+	if got, want := strings.Join(list("PolicyUsageFilter", "PermissionsBoundary"), ","), "Role1,Role4,Role5,user4"; got != want {
+		t.Errorf("boundaries after changes: %s, want %s", got, want)
+	}
+}

@@ -87,7 +87,10 @@ func buildIndexes(ctx context.Context, tx store.Tx) error {
 			return fmt.Errorf("iam: list %s: %w", k.table, err)
 		}
 		for _, it := range items {
-			var e struct{ Name, Path string }
+			var e struct {
+				Name, Path, ID, Boundary string
+				Attached                 []string
+			}
 			if err := json.Unmarshal(it.Value, &e); err != nil {
 				return fmt.Errorf("iam: read %s/%s: %w", k.table, it.Key, err)
 			}
@@ -95,6 +98,12 @@ func buildIndexes(ctx context.Context, tx store.Tx) error {
 			key := k.pathKey(account, e.Path, e.Name)
 			if err := tx.Put(ctx, tablePaths, key, []byte(e.Name)); err != nil {
 				return fmt.Errorf("iam: write %s/%s: %w", tablePaths, key, err)
+			}
+			for arn, use := range usesOf(e.Attached, e.Boundary) {
+				rec := policyEntity{Name: e.Name, ID: e.ID, Path: e.Path, Attached: use.attached, Boundary: use.boundary}
+				if err := put(ctx, tx, tablePolicyEntities, k.policyEntityKey(account, arn, e.Name), rec); err != nil {
+					return err
+				}
 			}
 		}
 	}
