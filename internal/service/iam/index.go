@@ -247,3 +247,61 @@ func (k *kind) indexUses(ctx context.Context, tx store.Tx, account string, e ent
 	}
 	return nil
 }
+
+// scan hands fn the items of table under prefix after start, in key order,
+// read chunk at a time, until fn reports false or the items run out.
+func scan(ctx context.Context, r store.Reader, table, prefix, start string, chunk int, fn func(store.Item) (bool, error)) error {
+	for {
+		items, err := r.List(ctx, table, prefix, start, chunk)
+		if err != nil {
+			return fmt.Errorf("iam: list %s: %w", table, err)
+		}
+		for _, it := range items {
+			more, err := fn(it)
+			if err != nil || !more {
+				return err
+			}
+		}
+		if len(items) < chunk {
+			return nil
+		}
+		start = items[len(items)-1].Key
+	}
+}
+
+// scanAWSPolicies hands add the AWS managed policies whose key
+// ("aws/<name>") sorts after after, in key order, with the view's
+// account's counts, until add reports false. With inUse only the policies
+// the account uses are read: the account's counts are their index.
+func (i *IAM) scanAWSPolicies(ctx context.Context, after string, inUse bool, chunk int, add func(key string, p *policyRecord) bool) error {
+	counts := i.prefix()
+	if inUse {
+		start := ""
+		if after != "" {
+			start = counts + after
+		}
+		return scan(ctx, i.store, tableUses, counts+"aws/", start, chunk, func(it store.Item) (bool, error) {
+			key := strings.TrimPrefix(it.Key, counts)
+			p, err := get[policyRecord](ctx, i.store, tablePolicies, key)
+			if err != nil || p == nil {
+				return err == nil, err
+			}
+			var u usesRecord
+			if err := json.Unmarshal(it.Value, &u); err != nil {
+				return false, fmt.Errorf("iam: read %s/%s: %w", tableUses, it.Key, err)
+			}
+			p.Attachments, p.BoundaryUses = u.Attachments, u.BoundaryUses
+			return add(key, p), nil
+		})
+	}
+	return scan(ctx, i.store, tablePolicies, "aws/", after, chunk, func(it store.Item) (bool, error) {
+		var p policyRecord
+		if err := json.Unmarshal(it.Value, &p); err != nil {
+			return false, fmt.Errorf("iam: read %s/%s: %w", tablePolicies, it.Key, err)
+		}
+		if err := i.countUses(ctx, i.store, &p); err != nil {
+			return false, err
+		}
+		return add(it.Key, &p), nil
+	})
+}

@@ -282,3 +282,74 @@ func TestListEntitiesForPolicyPaging(t *testing.T) {
 		t.Errorf("boundaries after changes: %s, want %s", got, want)
 	}
 }
+
+// TestListPoliciesPaging pages ListPolicies with each filter in small
+// pages across the AWS and local parts: the pages together are the
+// listing in one page, each policy once.
+func TestListPoliciesPaging(t *testing.T) {
+	f := newFixture(t)
+	for n := range 7 {
+		f.must("CreatePolicy", "PolicyName", fmt.Sprintf("p%d", n), "Path", []string{"/", "/x/"}[n%2], "PolicyDocument", allowDoc("s3:GetObject"))
+	}
+	f.must("CreateRole", "RoleName", "r", "AssumeRolePolicyDocument", lambdaTrust)
+	for _, arn := range []string{basicExecARN, "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess", "arn:aws:iam::123456789012:policy/p0", "arn:aws:iam::123456789012:policy/p4"} {
+		f.must("AttachRolePolicy", "RoleName", "r", "PolicyArn", arn)
+	}
+	f.must("PutRolePermissionsBoundary", "RoleName", "r", "PermissionsBoundary", "arn:aws:iam::123456789012:policy/p2")
+	f.must("CreateUser", "UserName", "u")
+	f.must("PutUserPermissionsBoundary", "UserName", "u", "PermissionsBoundary", "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")
+	list := func(max int, kv ...string) []string {
+		var names []string
+		marker := ""
+		for {
+			args := append([]string{"MaxItems", fmt.Sprint(max)}, kv...)
+			if marker != "" {
+				args = append(args, "Marker", marker)
+			}
+			var r struct {
+				Names       []string `xml:"Policies>member>PolicyName"`
+				IsTruncated bool
+				Marker      string
+			}
+			decode(t, f.must("ListPolicies", args...), &r)
+			if len(r.Names) > max {
+				t.Fatalf("page of %d", len(r.Names))
+			}
+			names = append(names, r.Names...)
+			if !r.IsTruncated {
+				return names
+			}
+			marker = r.Marker
+		}
+	}
+	for _, kv := range [][]string{
+		{"OnlyAttached", "true"},
+		{"OnlyAttached", "true", "PolicyUsageFilter", "PermissionsPolicy"},
+		{"PolicyUsageFilter", "PermissionsBoundary"},
+		{"Scope", "Local", "PathPrefix", "/x/"},
+		{"Scope", "Local"},
+		{"Scope", "AWS", "OnlyAttached", "true"},
+	} {
+		whole := list(1000, kv...)
+		for _, max := range []int{1, 2, 3} {
+			if got := list(max, kv...); !slices.Equal(got, whole) {
+				t.Errorf("%v in pages of %d: %v, in one: %v", kv, max, got, whole)
+			}
+		}
+	}
+	if got := strings.Join(list(2, "OnlyAttached", "true"), ","); got != "AWSLambdaBasicExecutionRole,AWSXRayDaemonWriteAccess,p0,p2,p4" {
+		t.Errorf("OnlyAttached = %s", got)
+	}
+	// All of them, AWS managed then local, in pages of 500.
+	all := list(500)
+	if len(all) < 7 || !slices.Equal(all[len(all)-7:], []string{"p0", "p1", "p2", "p3", "p4", "p5", "p6"}) {
+		t.Errorf("unfiltered listing ends %v", all[max(0, len(all)-7):])
+	}
+	seen := map[string]bool{}
+	for _, name := range all {
+		if seen[name] {
+			t.Errorf("%s listed twice", name)
+		}
+		seen[name] = true
+	}
+}
