@@ -138,20 +138,47 @@ func listByPath[T any, P interface {
 	return out, pg, nil
 }
 
+// maxPathsMerged is how many distinct paths under a PathPrefix byPath
+// pages path by path; beyond it, it reads every index entry under the
+// prefix.
+const maxPathsMerged = 32
+
 // byPath reads up to limit entities of kind k in the view's account whose
 // path starts with prefix and whose lowercased name sorts after after, in
-// name order.
+// name order. The index holds each path's names in order, so with few
+// distinct paths under the prefix it reads up to limit names of each
+// (found by skipping from path to path) and merges them; with many it reads
+// the names of every entry under the prefix. Then it reads the records.
 func byPath[T any](ctx context.Context, i *IAM, k *kind, prefix, after string, limit int) ([]*T, error) {
-	from := i.prefix() + k.noun + prefix
-	items, err := i.store.List(ctx, tablePaths, from, "", 0)
-	if err != nil {
-		return nil, fmt.Errorf("iam: list %s: %w", tablePaths, err)
-	}
+	base := i.prefix() + k.noun
 	var names []string
-	for _, it := range items {
-		name := it.Key[strings.LastIndexByte(it.Key, ' ')+1:]
-		if name > after {
-			names = append(names, name)
+	paths, err := pathsUnder(ctx, i.store, base, prefix, maxPathsMerged)
+	if err != nil {
+		return nil, err
+	}
+	if paths != nil {
+		for _, p := range paths {
+			from, start := base+p+" ", ""
+			if after != "" {
+				start = from + after
+			}
+			items, err := i.store.List(ctx, tablePaths, from, start, limit)
+			if err != nil {
+				return nil, fmt.Errorf("iam: list %s: %w", tablePaths, err)
+			}
+			for _, it := range items {
+				names = append(names, strings.TrimPrefix(it.Key, from))
+			}
+		}
+	} else {
+		items, err := i.store.List(ctx, tablePaths, base+prefix, "", 0)
+		if err != nil {
+			return nil, fmt.Errorf("iam: list %s: %w", tablePaths, err)
+		}
+		for _, it := range items {
+			if name := it.Key[strings.LastIndexByte(it.Key, ' ')+1:]; name > after {
+				names = append(names, name)
+			}
 		}
 	}
 	slices.Sort(names)
@@ -167,6 +194,32 @@ func byPath[T any](ctx context.Context, i *IAM, k *kind, prefix, after string, l
 		}
 	}
 	return out, nil
+}
+
+// pathsUnder returns the distinct paths of the tablePaths entries under
+// base whose path starts with prefix, in order, reading one entry per
+// path; nil when there are more than max.
+func pathsUnder(ctx context.Context, r store.Reader, base, prefix string, max int) ([]string, error) {
+	paths := []string{}
+	start := ""
+	for {
+		items, err := r.List(ctx, tablePaths, base+prefix, start, 1)
+		if err != nil {
+			return nil, fmt.Errorf("iam: list %s: %w", tablePaths, err)
+		}
+		if len(items) == 0 {
+			return paths, nil
+		}
+		if len(paths) == max {
+			return nil, nil
+		}
+		key := items[0].Key
+		p := key[len(base):strings.LastIndexByte(key, ' ')]
+		paths = append(paths, p)
+		// Names sort below '~': this is past every entry of path p, and
+		// before the entries of any longer path.
+		start = base + p + " ~"
+	}
 }
 
 // tablePolicyEntities indexes the roles and users that use a managed

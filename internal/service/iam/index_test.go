@@ -353,3 +353,30 @@ func TestListPoliciesPaging(t *testing.T) {
 		seen[name] = true
 	}
 }
+
+// TestListRolesManyPaths pages roles under a PathPrefix that holds more
+// distinct paths than are merged path by path, and one that holds a few.
+func TestListRolesManyPaths(t *testing.T) {
+	f := newFixture(t)
+	var many, few []string
+	for n := range maxPathsMerged + 8 {
+		name := fmt.Sprintf("r%02d", (n*7)%(maxPathsMerged+8))
+		f.must("CreateRole", "RoleName", name, "Path", fmt.Sprintf("/many/p%02d/", n), "AssumeRolePolicyDocument", lambdaTrust)
+		many = append(many, name)
+		name = fmt.Sprintf("f%02d", n)
+		f.must("CreateRole", "RoleName", name, "Path", []string{"/few/", "/few/x/", "/fewer/"}[n%3], "AssumeRolePolicyDocument", lambdaTrust)
+		if n%3 != 2 {
+			few = append(few, name)
+		}
+	}
+	slices.Sort(many)
+	for _, tc := range []struct {
+		prefix string
+		want   []string
+	}{{"/many/", many}, {"/few/", few}, {"/few", append(slices.Clone(few), "f02", "f05", "f08", "f11", "f14", "f17", "f20", "f23", "f26", "f29", "f32", "f35", "f38")}} {
+		slices.Sort(tc.want)
+		if got := f.pageAll("ListRoles", 7, func(int) {}, "PathPrefix", tc.prefix); !slices.Equal(got, tc.want) {
+			t.Errorf("PathPrefix %s: %v, want %v", tc.prefix, got, tc.want)
+		}
+	}
+}
