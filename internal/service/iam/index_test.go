@@ -380,3 +380,48 @@ func TestListRolesManyPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthorizationDetailsPaging pages GetAccountAuthorizationDetails in
+// small pages, with a user and a role deleted and created between pages:
+// users, then roles, then policies, each once.
+func TestAuthorizationDetailsPaging(t *testing.T) {
+	f := newFixture(t)
+	for n := range 4 {
+		f.must("CreateUser", "UserName", fmt.Sprintf("u%d", n))
+		f.must("CreateRole", "RoleName", fmt.Sprintf("r%d", n), "AssumeRolePolicyDocument", lambdaTrust)
+	}
+	f.must("AttachRolePolicy", "RoleName", "r0", "PolicyArn", basicExecARN)
+	f.must("CreatePolicy", "PolicyName", "p", "PolicyDocument", allowDoc("s3:GetObject"))
+	var got []string
+	marker := ""
+	for page := 0; ; page++ {
+		args := []string{"MaxItems", "3"}
+		if marker != "" {
+			args = append(args, "Marker", marker)
+		}
+		var r struct {
+			Users       []string `xml:"UserDetailList>member>UserName"`
+			Roles       []string `xml:"RoleDetailList>member>RoleName"`
+			Policies    []string `xml:"Policies>member>PolicyName"`
+			IsTruncated bool
+			Marker      string
+		}
+		decode(t, f.must("GetAccountAuthorizationDetails", args...), &r)
+		got = append(append(append(got, r.Users...), r.Roles...), r.Policies...)
+		if n := len(r.Users) + len(r.Roles) + len(r.Policies); n > 3 {
+			t.Fatalf("page of %d", n)
+		}
+		if page == 0 { // read u0..u2
+			f.must("DeleteUser", "UserName", "u1")
+			f.must("DeleteRole", "RoleName", "r2")
+			f.must("CreateRole", "RoleName", "r1a", "AssumeRolePolicyDocument", lambdaTrust)
+		}
+		if !r.IsTruncated {
+			break
+		}
+		marker = r.Marker
+	}
+	if s, want := strings.Join(got, ","), "u0,u1,u2,u3,r0,r1,r1a,r3,p,AWSLambdaBasicExecutionRole"; s != want { // policies by ARN
+		t.Errorf("details = %s, want %s", s, want)
+	}
+}
