@@ -327,11 +327,22 @@ func get(ctx context.Context, q rowQueryer, table, key string) ([]byte, error) {
 }
 
 func list(ctx context.Context, q queryer, table, prefix, after string, limit int) ([]Item, error) {
+	// One lower bound and, for a prefix, an upper one, so that the
+	// primary key's index is searched for the range instead of scanned
+	// from the lower of two bounds.
 	query := `SELECT k, v FROM kv WHERE tbl = ? AND k > ?`
 	args := []any{table, after}
+	if prefix > after {
+		query = `SELECT k, v FROM kv WHERE tbl = ? AND k >= ?`
+		args = []any{table, prefix}
+	}
 	if prefix != "" {
-		query += ` AND k >= ? AND substr(k, 1, ?) = ?`
-		args = append(args, prefix, len(prefix), prefix)
+		if last := prefix[len(prefix)-1]; last < 0x7f {
+			query += ` AND k < ?`
+			args = append(args, prefix[:len(prefix)-1]+string(last+1))
+		}
+		query += ` AND substr(k, 1, ?) = ?`
+		args = append(args, len(prefix), prefix)
 	}
 	query += ` ORDER BY k`
 	if limit > 0 {

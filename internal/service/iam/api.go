@@ -63,6 +63,9 @@ func (i *IAM) EnsureRootKey(ctx context.Context, account, accessKeyID, secret st
 		if have != nil {
 			rec.Created = have.Created
 		}
+		if err := indexRootKey(ctx, tx, account, accessKeyID, true); err != nil {
+			return err
+		}
 		return put(ctx, tx, tableKeys, accessKeyID, rec)
 	})
 	if err != nil {

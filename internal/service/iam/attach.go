@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -153,54 +154,71 @@ func listEntitiesForPolicy(i *IAM, c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	uses := func(e entity) bool {
+	uses := func(e *policyEntity) bool {
 		switch usage {
 		case "PermissionsPolicy":
-			return slices.Contains(*e.attached(), p.ARN)
+			return e.Attached
 		case "PermissionsBoundary":
-			return *e.boundary() == p.ARN
+			return e.Boundary
 		}
-		return slices.Contains(*e.attached(), p.ARN) || *e.boundary() == p.ARN
+		return e.Attached || e.Boundary
 	}
-	// One sorted sequence: users then roles, so one marker pages both.
-	type hit struct {
-		key  string
-		user *policyUserXML
-		role *policyRoleXML
+	// The index holds the policy's roles, then its users, by name: the
+	// listing's order. The Marker holds the last "r/<name>" or "u/<name>"
+	// returned.
+	after := ""
+	if marker.token != "" {
+		pos, ok := api.DecodeToken(marker.scope, marker.token)
+		if !ok {
+			return nil, invalidInput("Invalid Marker.")
+		}
+		after = pos
 	}
-	var hits []hit
-	if filter == "" || filter == "User" {
-		users, err := all[userRecord](c.Context, i.store, tableUsers, i.prefix())
+	base := i.prefix() + p.ARN + " "
+	from := base
+	switch filter {
+	case "Role":
+		from += "r/"
+	case "User":
+		from += "u/"
+	}
+	start := ""
+	if after != "" {
+		start = base + after
+	}
+	var hits []string
+	var got []*policyEntity
+	for len(got) <= max {
+		items, err := i.store.List(c.Context, tablePolicyEntities, from, start, max+1)
+		if err != nil {
+			return nil, fmt.Errorf("iam: list %s: %w", tablePolicyEntities, err)
+		}
+		recs, err := decodeAll[policyEntity](tablePolicyEntities, items)
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range users {
-			if uses(u) && strings.HasPrefix(u.Path, prefix) {
-				hits = append(hits, hit{key: "u/" + strings.ToLower(u.Name), user: &policyUserXML{u.Name, u.ID}})
+		for n, e := range recs {
+			if len(got) <= max && uses(e) && strings.HasPrefix(e.Path, prefix) {
+				got = append(got, e)
+				hits = append(hits, strings.TrimPrefix(items[n].Key, base))
 			}
 		}
-	}
-	if filter == "" || filter == "Role" {
-		roles, err := all[roleRecord](c.Context, i.store, tableRoles, i.prefix())
-		if err != nil {
-			return nil, err
+		if len(items) <= max {
+			break
 		}
-		for _, r := range roles {
-			if uses(r) && strings.HasPrefix(r.Path, prefix) {
-				hits = append(hits, hit{key: "r/" + strings.ToLower(r.Name), role: &policyRoleXML{r.Name, r.ID}})
-			}
-		}
+		start = items[len(items)-1].Key
 	}
-	got, pg, err := paginate(hits, func(h hit) string { return h.key }, marker, max)
-	if err != nil {
-		return nil, err
+	pg := page{}
+	if len(got) > max {
+		got, hits = got[:max], hits[:max]
+		pg = page{IsTruncated: true, Marker: api.EncodeToken(marker.scope, hits[max-1])}
 	}
 	out := entitiesResult{PolicyGroups: list[struct{}]{}, PolicyUsers: list[policyUserXML]{}, PolicyRoles: list[policyRoleXML]{}, page: pg}
-	for _, h := range got {
-		if h.user != nil {
-			out.PolicyUsers = append(out.PolicyUsers, *h.user)
+	for n, e := range got {
+		if strings.HasPrefix(hits[n], "u/") {
+			out.PolicyUsers = append(out.PolicyUsers, policyUserXML{e.Name, e.ID})
 		} else {
-			out.PolicyRoles = append(out.PolicyRoles, *h.role)
+			out.PolicyRoles = append(out.PolicyRoles, policyRoleXML{e.Name, e.ID})
 		}
 	}
 	return out, nil

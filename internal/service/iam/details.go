@@ -1,6 +1,8 @@
 package iam
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -95,9 +97,20 @@ func getAccountAuthorizationDetails(i *IAM, c *api.Call) (any, error) {
 		return nil, err
 	}
 	want := func(t string) bool { return len(filter) == 0 || slices.Contains(filter, t) }
+	// Users ("1/<name>"), roles ("2/<name>"), then managed policies
+	// ("3/<ARN>"); the Marker holds the last of these keys returned. Users
+	// and roles are read from the Marker up to the page's end.
+	after := ""
+	if marker.token != "" {
+		pos, ok := api.DecodeToken(marker.scope, marker.token)
+		if !ok {
+			return nil, invalidInput("Invalid Marker.")
+		}
+		after = pos
+	}
 	var items []detail
-	if want("User") {
-		users, err := all[userRecord](c.Context, i.store, tableUsers, i.prefix())
+	if want("User") && after < "2/" {
+		users, err := detailPage[userRecord](c.Context, i, tableUsers, "1/", after, max+1-len(items))
 		if err != nil {
 			return nil, err
 		}
@@ -109,8 +122,8 @@ func getAccountAuthorizationDetails(i *IAM, c *api.Call) (any, error) {
 			}})
 		}
 	}
-	if want("Role") {
-		roles, err := all[roleRecord](c.Context, i.store, tableRoles, i.prefix())
+	if want("Role") && after < "3/" && len(items) <= max {
+		roles, err := detailPage[roleRecord](c.Context, i, tableRoles, "2/", after, max+1-len(items))
 		if err != nil {
 			return nil, err
 		}
@@ -128,11 +141,12 @@ func getAccountAuthorizationDetails(i *IAM, c *api.Call) (any, error) {
 			}})
 		}
 	}
-	if want("LocalManagedPolicy") || want("AWSManagedPolicy") {
+	if (want("LocalManagedPolicy") || want("AWSManagedPolicy")) && len(items) <= max {
 		pols, err := i.managedPolicies(c.Context, i.store, want("AWSManagedPolicy"), want("LocalManagedPolicy"))
 		if err != nil {
 			return nil, err
 		}
+		var policies []detail
 		for _, p := range pols {
 			// Unfiltered, only policies in use are reported, as IAM does.
 			if (p.AWS && !want("AWSManagedPolicy")) || (!p.AWS && !want("LocalManagedPolicy")) ||
@@ -144,12 +158,17 @@ func getAccountAuthorizationDetails(i *IAM, c *api.Call) (any, error) {
 			for k := range p.Versions {
 				d.PolicyVersionList = append(d.PolicyVersionList, versionOut(p, &p.Versions[k], true))
 			}
-			items = append(items, detail{key: "3/" + p.ARN, policy: d})
+			if key := "3/" + p.ARN; key > after {
+				policies = append(policies, detail{key: key, policy: d})
+			}
 		}
+		slices.SortFunc(policies, func(a, b detail) int { return strings.Compare(a.key, b.key) })
+		items = append(items, policies...)
 	}
-	got, pg, err := paginate(items, func(d detail) string { return d.key }, marker, max)
-	if err != nil {
-		return nil, err
+	got, pg := items, page{}
+	if len(got) > max {
+		got = got[:max]
+		pg = page{IsTruncated: true, Marker: api.EncodeToken(marker.scope, got[max-1].key)}
 	}
 	out := authDetailsResult{
 		UserDetailList: list[userDetailXML]{}, GroupDetailList: list[struct{}]{},
@@ -166,4 +185,18 @@ func getAccountAuthorizationDetails(i *IAM, c *api.Call) (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// detailPage reads up to limit records of table in the view's account
+// whose detail key (section, then the lowercased name) sorts after after.
+func detailPage[T any](ctx context.Context, i *IAM, table, section, after string, limit int) ([]*T, error) {
+	start := ""
+	if name, ok := strings.CutPrefix(after, section); ok {
+		start = i.prefix() + name
+	}
+	items, err := i.store.List(ctx, table, i.prefix(), start, limit)
+	if err != nil {
+		return nil, fmt.Errorf("iam: list %s: %w", table, err)
+	}
+	return decodeAll[T](table, items)
 }

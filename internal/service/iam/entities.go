@@ -78,7 +78,11 @@ func (k *kind) change(i *IAM, c *api.Call, name string, fn func(tx store.Tx, e e
 		if err != nil {
 			return err
 		}
+		before := entityUses(e)
 		if err := fn(tx, e); err != nil {
+			return err
+		}
+		if err := k.indexUses(c.Context, tx, i.account, e, e.name(), before); err != nil {
 			return err
 		}
 		return put(c.Context, tx, k.table, i.nameKey(e.name()), e)
@@ -106,6 +110,12 @@ func (k *kind) create(i *IAM, c *api.Call, e entity) error {
 			if err := i.useBoundary(c, tx, b, 1); err != nil {
 				return err
 			}
+		}
+		if err := k.indexPath(c.Context, tx, i.account, e, true); err != nil {
+			return err
+		}
+		if err := k.indexUses(c.Context, tx, i.account, e, e.name(), nil); err != nil {
+			return err
 		}
 		return put(c.Context, tx, k.table, key, e)
 	})
@@ -143,6 +153,12 @@ func (k *kind) remove(i *IAM, c *api.Call, name string) error {
 				return err
 			}
 		}
+		if err := k.indexPath(c.Context, tx, i.account, e, false); err != nil {
+			return err
+		}
+		if err := k.indexUses(c.Context, tx, i.account, nil, e.name(), entityUses(e)); err != nil {
+			return err
+		}
 		return del(c.Context, tx, k.table, i.nameKey(e.name()))
 	})
 	if err != nil {
@@ -150,29 +166,4 @@ func (k *kind) remove(i *IAM, c *api.Call, name string) error {
 	}
 	i.sets.invalidate(k.cacheKey(i.account, name))
 	return nil
-}
-
-// listByPath pages the records of table whose path starts with PathPrefix,
-// in name order, and renders the page: what ListRoles and ListUsers share.
-func listByPath[T any, P interface {
-	*T
-	entity
-}, X any](i *IAM, c *api.Call, table string, render func(P) X) (list[X], page, error) {
-	f := newForm(c)
-	prefix := f.str("PathPrefix")
-	marker, max := f.paging()
-	if err := f.err(); err != nil {
-		return nil, page{}, err
-	}
-	recs, err := all[T](c.Context, i.store, table, i.prefix())
-	if err != nil {
-		return nil, page{}, err
-	}
-	var match []P
-	for _, r := range recs {
-		if strings.HasPrefix(P(r).path(), prefix) {
-			match = append(match, r)
-		}
-	}
-	return pageList(match, func(r P) string { return strings.ToLower(r.name()) }, marker, max, render)
 }

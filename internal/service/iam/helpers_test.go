@@ -142,7 +142,7 @@ func (f *fixture) fails(code string, status int, message string, op string, kv .
 }
 
 // decode unmarshals a result into v.
-func decode(t *testing.T, out string, v any) {
+func decode(t testing.TB, out string, v any) {
 	t.Helper()
 	if err := xml.Unmarshal([]byte(out), v); err != nil {
 		t.Fatalf("decode %s: %v", out, err)

@@ -29,13 +29,17 @@ type accessKeyResult struct {
 // view's account.
 func (i *IAM) ownedKeys(c *api.Call, r store.Reader, user string, root bool) ([]*keyRecord, *userRecord, error) {
 	if root {
-		recs, err := all[keyRecord](c.Context, r, tableKeys, "")
+		ids, err := i.rootKeyIDs(c.Context, r)
 		if err != nil {
 			return nil, nil, err
 		}
 		var out []*keyRecord
-		for _, k := range recs {
-			if k.User == "" && k.Account == i.account {
+		for _, id := range ids {
+			k, err := get[keyRecord](c.Context, r, tableKeys, id)
+			if err != nil {
+				return nil, nil, err
+			}
+			if k != nil && k.User == "" && k.Account == i.account {
 				out = append(out, k)
 			}
 		}
@@ -93,6 +97,8 @@ func createAccessKey(i *IAM, c *api.Call) (any, error) {
 			if err := put(c.Context, tx, tableUsers, i.nameKey(u.Name), u); err != nil {
 				return err
 			}
+		} else if err := indexRootKey(c.Context, tx, i.account, id, true); err != nil {
+			return err
 		}
 		return put(c.Context, tx, tableKeys, id, rec)
 	})
@@ -220,6 +226,8 @@ func deleteAccessKey(i *IAM, c *api.Call) (any, error) {
 			if err := put(c.Context, tx, tableUsers, i.nameKey(u.Name), u); err != nil {
 				return err
 			}
+		} else if err := indexRootKey(c.Context, tx, k.Account, id, false); err != nil {
+			return err
 		}
 		if err := del(c.Context, tx, tableKeyUse, id); err != nil {
 			return err

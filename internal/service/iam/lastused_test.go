@@ -214,7 +214,7 @@ func TestAttachmentCountsRaceEdits(t *testing.T) {
 		switch c.Table {
 		case tablePolicies:
 			policyWrites++
-		case tableRoles, tableUses:
+		case tableRoles, tableUses, tablePolicyEntities: // the attachment and its index
 		default:
 			t.Errorf("unexpected write %s/%s", c.Table, c.Key)
 		}

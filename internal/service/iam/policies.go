@@ -1,6 +1,8 @@
 package iam
 
 import (
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -185,38 +187,76 @@ func listPolicies(i *IAM, c *api.Call) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	recs, err := i.managedPolicies(c.Context, i.store, scope != "Local", scope != "AWS")
-	if err != nil {
-		return nil, err
+	after := ""
+	if marker.token != "" {
+		pos, ok := api.DecodeToken(marker.scope, marker.token)
+		if !ok {
+			return nil, invalidInput("Invalid Marker.")
+		}
+		after = pos
 	}
-	var match []*policyRecord
-	for _, p := range recs {
+	keep := func(p *policyRecord) bool {
 		if !strings.HasPrefix(p.Path, prefix) {
-			continue
+			return false
 		}
 		if usage == "PermissionsBoundary" && p.BoundaryUses == 0 {
-			continue
+			return false
 		}
 		if onlyAttached {
-			attached := p.Attachments > 0 || p.BoundaryUses > 0
 			if usage == "PermissionsPolicy" {
-				attached = p.Attachments > 0
+				return p.Attachments > 0
 			}
-			if !attached {
-				continue
+			return p.Attachments > 0 || p.BoundaryUses > 0
+		}
+		return true
+	}
+	// The listing is the AWS managed policies ("aws/<name>"), then the
+	// account's ("local/<name>"), each by name; the Marker holds the last
+	// of these keys returned. Each part is read from where the Marker
+	// points until the page is full.
+	var match []*policyRecord
+	var keys []string
+	add := func(key string, p *policyRecord) bool {
+		if keep(p) {
+			match = append(match, p)
+			keys = append(keys, key)
+		}
+		return len(match) <= max
+	}
+	chunk := min(max+1, 100)
+	if scope != "Local" && after < "local/" {
+		if err := i.scanAWSPolicies(c.Context, after, onlyAttached || usage == "PermissionsBoundary", chunk, add); err != nil {
+			return nil, err
+		}
+	}
+	if scope != "AWS" && len(match) <= max {
+		start := ""
+		if name, ok := strings.CutPrefix(after, "local/"); ok {
+			start = i.prefix() + name
+		}
+		err := scan(c.Context, i.store, tablePolicies, i.prefix(), start, chunk, func(it store.Item) (bool, error) {
+			var p policyRecord
+			if err := json.Unmarshal(it.Value, &p); err != nil {
+				return false, fmt.Errorf("iam: read %s/%s: %w", tablePolicies, it.Key, err)
 			}
+			// The counts live apart from the record (tableUses).
+			if err := i.countUses(c.Context, i.store, &p); err != nil {
+				return false, err
+			}
+			return add("local/"+strings.TrimPrefix(it.Key, i.prefix()), &p), nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		match = append(match, p)
 	}
-	key := func(p *policyRecord) string {
-		if p.AWS {
-			return "aws/" + strings.ToLower(p.Name)
-		}
-		return "local/" + strings.ToLower(p.Name)
+	pg := page{}
+	if len(match) > max {
+		match = match[:max]
+		pg = page{IsTruncated: true, Marker: api.EncodeToken(marker.scope, keys[max-1])}
 	}
-	out, pg, err := pageList(match, key, marker, max, func(p *policyRecord) policyXML { return policyOut(p, false) })
-	if err != nil {
-		return nil, err
+	out := make(list[policyXML], 0, len(match))
+	for _, p := range match {
+		out = append(out, policyOut(p, false))
 	}
 	return listPoliciesResult{Policies: out, page: pg}, nil
 }

@@ -42,17 +42,7 @@ func all[T any](ctx context.Context, r store.Reader, table, prefix string) ([]*T
 	if err != nil {
 		return nil, fmt.Errorf("iam: list %s: %w", table, err)
 	}
-	out := make([]*T, 0, len(items))
-	for _, it := range items {
-		v, err := get[T](ctx, r, table, it.Key)
-		if err != nil {
-			return nil, err
-		}
-		if v != nil {
-			out = append(out, v)
-		}
-	}
-	return out, nil
+	return decodeAll[T](table, items)
 }
 
 // nameKey is the store key of the role, user or customer managed policy

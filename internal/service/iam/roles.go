@@ -101,7 +101,7 @@ type listRolesResult struct {
 }
 
 func listRoles(i *IAM, c *api.Call) (any, error) {
-	roles, pg, err := listByPath(i, c, tableRoles, func(r *roleRecord) roleXML {
+	roles, pg, err := listByPath(i, c, roleKind, func(r *roleRecord) roleXML {
 		x := i.roleXML(r)
 		x.Tags, x.PermissionsBoundary = nil, nil // ListRoles omits them
 		return x

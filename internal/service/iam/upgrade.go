@@ -16,7 +16,7 @@ import (
 // counts of AWS managed policies in the policies themselves. Layout 2 kept
 // when a role was last assumed in the role, when an access key was last
 // used in the key, and the counts of customer managed policies in the
-// policies.
+// policies, and had no index tables.
 const layout = 3
 
 const layoutKey = "layout"
@@ -44,8 +44,54 @@ func (i *IAM) upgrade(ctx context.Context) error {
 		if err := i.fromLayout2(ctx, tx); err != nil {
 			return err
 		}
+		if err := buildIndexes(ctx, tx); err != nil {
+			return err
+		}
 		return put(ctx, tx, tableMeta, layoutKey, layout)
 	})
+}
+
+// buildIndexes writes the index tables of every account from the records
+// they index (layout 3).
+func buildIndexes(ctx context.Context, tx store.Tx) error {
+	for _, k := range []*kind{roleKind, userKind} {
+		items, err := tx.List(ctx, k.table, "", "", 0)
+		if err != nil {
+			return fmt.Errorf("iam: list %s: %w", k.table, err)
+		}
+		for _, it := range items {
+			var e struct {
+				Name, Path, ID, Boundary string
+				Attached                 []string
+			}
+			if err := json.Unmarshal(it.Value, &e); err != nil {
+				return fmt.Errorf("iam: read %s/%s: %w", k.table, it.Key, err)
+			}
+			account, _, _ := strings.Cut(it.Key, "/")
+			key := k.pathKey(account, e.Path, e.Name)
+			if err := tx.Put(ctx, tablePaths, key, []byte(e.Name)); err != nil {
+				return fmt.Errorf("iam: write %s/%s: %w", tablePaths, key, err)
+			}
+			for arn, use := range usesOf(e.Attached, e.Boundary) {
+				rec := policyEntity{Name: e.Name, ID: e.ID, Path: e.Path, Attached: use.attached, Boundary: use.boundary}
+				if err := put(ctx, tx, tablePolicyEntities, k.policyEntityKey(account, arn, e.Name), rec); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	keys, err := all[keyRecord](ctx, tx, tableKeys, "")
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.User == "" {
+			if err := indexRootKey(ctx, tx, k.Account, k.ID, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // fromLayout1 keys what layout 1 stored by the default account and moves

@@ -96,7 +96,7 @@ type listUsersResult struct {
 }
 
 func listUsers(i *IAM, c *api.Call) (any, error) {
-	users, pg, err := listByPath(i, c, tableUsers, func(u *userRecord) userXML {
+	users, pg, err := listByPath(i, c, userKind, func(u *userRecord) userXML {
 		x := i.userXML(u)
 		x.Tags = nil
 		return x

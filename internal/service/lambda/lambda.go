@@ -177,7 +177,7 @@ func New(cfg Config) (*Lambda, error) {
 		l.ownRT = true
 	}
 	l.async = newAsyncQueue(l, cfg.AsyncWorkers)
-	if err := l.recover(ctx); err != nil {
+	if err := errors.Join(l.indexReserved(ctx), l.recover(ctx)); err != nil {
 		if l.ownRT {
 			err = errors.Join(err, l.rt.Close(ctx))
 		}

@@ -1,7 +1,6 @@
 package lambda
 
 import (
-	"context"
 	"strings"
 
 	"github.com/rolecall/rolecall/internal/api"
@@ -147,26 +146,6 @@ type ConcurrencyOutput struct {
 	ReservedConcurrentExecutions *int `json:"ReservedConcurrentExecutions,omitempty"`
 }
 
-// reservedTotal is the concurrency reserved in an account, without the
-// function named except.
-func (l *Lambda) reservedTotal(ctx context.Context, r store.Reader, account, except string) (int, error) {
-	items, err := r.List(ctx, tableFunctions, account+"/", "", 0)
-	if err != nil {
-		return 0, err
-	}
-	sum := 0
-	for _, it := range items {
-		var f function
-		if err := decode(it.Value, &f); err != nil {
-			return 0, err
-		}
-		if f.Reserved != nil && f.Config.Name != except {
-			sum += *f.Reserved
-		}
-	}
-	return sum, nil
-}
-
 func (l *Lambda) putFunctionConcurrency(c *api.Call) (any, error) {
 	ref, err := l.unqualifiedRef(c)
 	if err != nil {
@@ -196,6 +175,9 @@ func (l *Lambda) putFunctionConcurrency(c *api.Call) (any, error) {
 			return errInvalidParam("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [%d].", minUnreserved)
 		}
 		f.Reserved = n
+		if err := setReserved(c.Context, tx, ref.key(), *n); err != nil {
+			return err
+		}
 		return store.PutJSON(c.Context, tx, tableFunctions, ref.key(), f)
 	})
 	if err != nil {
@@ -228,6 +210,9 @@ func (l *Lambda) deleteFunctionConcurrency(c *api.Call) (any, error) {
 			return err
 		}
 		f.Reserved = nil
+		if err := setReserved(c.Context, tx, ref.key(), -1); err != nil {
+			return err
+		}
 		return store.PutJSON(c.Context, tx, tableFunctions, ref.key(), f)
 	})
 	if err != nil {

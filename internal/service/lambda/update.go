@@ -255,6 +255,9 @@ func (l *Lambda) deleteFunction(c *api.Call) (any, error) {
 		if err := tx.Delete(c.Context, tablePolicies, ref.key()); err != nil {
 			return err
 		}
+		if err := setReserved(c.Context, tx, ref.key(), -1); err != nil {
+			return err
+		}
 		return tx.Delete(c.Context, tableFunctions, ref.key())
 	})
 	if err != nil {

@@ -103,14 +103,40 @@ func (l *Lambda) listVersionsByFunction(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	vs, err := l.versions(c.Context, ref)
+	// $LATEST, then the published versions in key (number) order. The
+	// Marker holds the last returned: "$LATEST" or a version's key suffix.
+	after, first, err := markerAfter(c)
 	if err != nil {
 		return nil, err
 	}
-	all := append([]*config{&f.Config}, vs...)
-	page, next, err := paginate(c, all, max)
+	var page []*config
+	if first {
+		page = append(page, &f.Config)
+	}
+	start := ""
+	if after != "" && after != latest {
+		start = ref.key() + "/" + after
+	}
+	items, err := l.cfg.Store.List(c.Context, tableVersions, ref.key()+"/", start, max+1-len(page))
 	if err != nil {
 		return nil, err
+	}
+	positions := make([]string, len(page), len(page)+len(items))
+	if first {
+		positions[0] = latest
+	}
+	for _, it := range items {
+		v := new(config)
+		if err := decode(it.Value, v); err != nil {
+			return nil, err
+		}
+		page = append(page, v)
+		positions = append(positions, strings.TrimPrefix(it.Key, ref.key()+"/"))
+	}
+	next := ""
+	if len(page) > max {
+		page = page[:max]
+		next = api.EncodeToken(markerScope(c), positions[max-1])
 	}
 	out := &ListVersionsOutput{Versions: []*FunctionConfiguration{}, NextMarker: next}
 	for _, v := range page {
@@ -119,25 +145,18 @@ func (l *Lambda) listVersionsByFunction(c *api.Call) (any, error) {
 	return out, nil
 }
 
-// paginate returns the page of items starting at the call's Marker (an
-// index), and the marker of the next page.
-func paginate[T any](c *api.Call, items []T, max int) ([]T, string, error) {
-	scope := markerScope(c)
-	start := 0
-	if m := c.Params.Get("Marker"); m != "" {
-		pos, ok := api.DecodeToken(scope, m)
-		n, err := strconv.Atoi(pos)
-		if !ok || err != nil || n < 0 || n > len(items) {
-			return nil, "", errInvalidParam("Invalid marker: %s", m)
-		}
-		start = n
+// markerAfter returns the position the call's Marker holds ("" when it
+// has none, and then first is true).
+func markerAfter(c *api.Call) (after string, first bool, err error) {
+	m := c.Params.Get("Marker")
+	if m == "" {
+		return "", true, nil
 	}
-	end := min(start+max, len(items))
-	next := ""
-	if end < len(items) {
-		next = api.EncodeToken(scope, strconv.Itoa(end))
+	pos, ok := api.DecodeToken(markerScope(c), m)
+	if !ok || pos == "" {
+		return "", false, errInvalidParam("Invalid marker: %s", m)
 	}
-	return items[start:end], next, nil
+	return pos, false, nil
 }
 
 // markerScope is the listing a Marker continues: the operation, the
@@ -296,22 +315,43 @@ func (l *Lambda) listAliases(c *api.Call) (any, error) {
 	if _, err := l.load(c.Context, l.cfg.Store, ref); err != nil {
 		return nil, err
 	}
-	all, err := l.aliasesOf(c.Context, l.cfg.Store, ref)
+	// By name; the Marker holds the last name returned. With a
+	// FunctionVersion the function's aliases are read from the Marker
+	// until the page is full.
+	after, _, err := markerAfter(c)
 	if err != nil {
 		return nil, err
 	}
-	if v := c.Params.Get("FunctionVersion"); v != "" {
-		kept := all[:0]
-		for _, a := range all {
-			if a.FunctionVersion == v {
-				kept = append(kept, a)
+	version := c.Params.Get("FunctionVersion")
+	prefix := ref.key() + "/"
+	start := ""
+	if after != "" {
+		start = prefix + after
+	}
+	var page []*alias
+	for len(page) <= max {
+		items, err := l.cfg.Store.List(c.Context, tableAliases, prefix, start, max+1)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			a := new(alias)
+			if err := decode(it.Value, a); err != nil {
+				return nil, err
+			}
+			if (version == "" || a.FunctionVersion == version) && len(page) <= max {
+				page = append(page, a)
 			}
 		}
-		all = kept
+		if len(items) <= max {
+			break
+		}
+		start = items[len(items)-1].Key
 	}
-	page, next, err := paginate(c, all, max)
-	if err != nil {
-		return nil, err
+	next := ""
+	if len(page) > max {
+		page = page[:max]
+		next = api.EncodeToken(markerScope(c), page[max-1].Name)
 	}
 	out := &ListAliasesOutput{Aliases: []*AliasConfiguration{}, NextMarker: next}
 	for _, a := range page {

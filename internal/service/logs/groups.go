@@ -219,8 +219,13 @@ func (l *Logs) describeLogGroups(c *api.Call) (any, error) {
 		LogGroups []LogGroup `json:"logGroups"`
 		NextToken string     `json:"nextToken,omitempty"`
 	}{LogGroups: []LogGroup{}}
+	// Without filters a page reads what it returns and one more.
+	chunk := 500
+	if pattern == "" && in.LogGroupClass == "" {
+		chunk = min(chunk, limit+1)
+	}
 	for {
-		items, err := l.st.List(c.Context, groupsTable, sc+in.LogGroupNamePrefix, after, 500)
+		items, err := l.st.List(c.Context, groupsTable, sc+in.LogGroupNamePrefix, after, chunk)
 		if err != nil {
 			return nil, internal("describe log groups", err)
 		}
@@ -243,7 +248,7 @@ func (l *Logs) describeLogGroups(c *api.Call) (any, error) {
 			}
 			out.LogGroups = append(out.LogGroups, g.describe(c, n))
 		}
-		if len(items) < 500 {
+		if len(items) < chunk {
 			return out, nil
 		}
 		after = items[len(items)-1].Key

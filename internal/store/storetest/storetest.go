@@ -81,6 +81,23 @@ func testKV(t *testing.T, st store.Store) {
 	if got := keys(items); got != "b/1,b/2" {
 		t.Fatalf("List after a, limit 2: %s", got)
 	}
+	// Prefix and after together: after inside the prefix's range, before
+	// it and past it.
+	put(t, st, "t", "b/3", "three")
+	put(t, st, "t", "b0", "past the prefix")
+	for _, c := range []struct{ after, want string }{{"b/1", "b/2,b/3"}, {"a", "b/1,b/2,b/3"}, {"b/3", ""}, {"b1", ""}} {
+		items, err := st.List(ctx, "t", "b/", c.after, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := keys(items); got != c.want {
+			t.Fatalf("List prefix b/ after %s: %s, want %s", c.after, got, c.want)
+		}
+	}
+	items, _ = st.List(ctx, "t", "b/", "b/1", 1)
+	if got := keys(items); got != "b/2" {
+		t.Fatalf("List prefix b/ after b/1, limit 1: %s", got)
+	}
 	// A prefix with LIKE/GLOB metacharacters is literal.
 	put(t, st, "t", "x%_*?[", "meta")
 	put(t, st, "t", "xyz", "plain")
