@@ -164,8 +164,7 @@ type SQLite struct {
 	// writeMu serializes writers so transactions never race to upgrade locks.
 	writeMu sync.Mutex
 
-	commitMu  sync.Mutex
-	committed chan struct{} // closed, then replaced, when this handle commits a revision
+	committed Signal // notified when this handle commits a revision
 	// insEvents and insResources insert eventsPerInsert rows; prepared on
 	// first use, under writeMu.
 	insEvents, insResources *sql.Stmt
@@ -251,7 +250,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if err != nil {
 		return nil, errors.Join(err, getStmt.Close(), db.Close())
 	}
-	return &SQLite{db: db, getStmt: getStmt, stmts: stmts, committed: make(chan struct{})}, nil
+	return &SQLite{db: db, getStmt: getStmt, stmts: stmts}, nil
 }
 
 // OpenSQLiteReadOnly opens the existing database at path for reading only,
@@ -284,7 +283,7 @@ func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
 	if err != nil {
 		return nil, errors.Join(err, getStmt.Close(), db.Close())
 	}
-	return &SQLite{db: db, getStmt: getStmt, stmts: stmts, committed: make(chan struct{})}, nil
+	return &SQLite{db: db, getStmt: getStmt, stmts: stmts}, nil
 }
 
 // Close closes the database.
@@ -551,19 +550,10 @@ func isConflict(err error) bool {
 }
 
 // notify wakes this handle's watchers.
-func (s *SQLite) notify() {
-	s.commitMu.Lock()
-	defer s.commitMu.Unlock()
-	close(s.committed)
-	s.committed = make(chan struct{})
-}
+func (s *SQLite) notify() { s.committed.Notify() }
 
 // commits returns a channel closed at this handle's next commit.
-func (s *SQLite) commits() <-chan struct{} {
-	s.commitMu.Lock()
-	defer s.commitMu.Unlock()
-	return s.committed
-}
+func (s *SQLite) commits() <-chan struct{} { return s.committed.C() }
 
 // CurrentRevision implements Store.
 func (s *SQLite) CurrentRevision(ctx context.Context) (Revision, error) {

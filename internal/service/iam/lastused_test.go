@@ -14,35 +14,8 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/storetest"
 )
-
-// changesOf returns the changes committed after rev, up to now.
-func changesOf(t *testing.T, st store.Store, rev store.Revision) []store.Change {
-	t.Helper()
-	last, err := st.CurrentRevision(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	var out []store.Change
-	for c, err := range st.Watch(ctx, rev) {
-		if err != nil {
-			if ctx.Err() == nil {
-				t.Fatal(err)
-			}
-			break
-		}
-		if c.Revision > last {
-			break
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 && last > rev {
-		t.Fatalf("no changes seen after revision %d", rev)
-	}
-	return out
-}
 
 func TestRoleUseLeavesTheRoleAlone(t *testing.T) {
 	f := newFixture(t)
@@ -70,7 +43,7 @@ func TestRoleUseLeavesTheRoleAlone(t *testing.T) {
 	}
 	// The use is its own key: the role is not written, so nothing derived
 	// from it is dropped.
-	for _, c := range changesOf(t, f.st, rev) {
+	for _, c := range storetest.ChangesSince(t, f.st, rev) {
 		if c.Table != tableRoleUse || c.Key != RoleKey(testAccount, "fn") {
 			t.Errorf("RecordRoleUse wrote %s/%s", c.Table, c.Key)
 		}
@@ -210,7 +183,7 @@ func TestAttachmentCountsRaceEdits(t *testing.T) {
 	// The policy itself is written by the version changes only: three
 	// made, one deleted.
 	policyWrites := 0
-	for _, c := range changesOf(t, f.st, rev) {
+	for _, c := range storetest.ChangesSince(t, f.st, rev) {
 		switch c.Table {
 		case tablePolicies:
 			policyWrites++
@@ -341,7 +314,7 @@ func TestKeyUse(t *testing.T) {
 		return f.must("GetAccessKeyLastUsed", "AccessKeyId", id)
 	}
 	record("s3", "eu-west-1", at)
-	for _, c := range changesOf(t, f.st, rev) {
+	for _, c := range storetest.ChangesSince(t, f.st, rev) {
 		if c.Table != tableKeyUse || c.Key != id {
 			t.Errorf("RecordKeyUse wrote %s/%s", c.Table, c.Key)
 		}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/storetest"
 )
 
 // TestGroupCountersApart writes events to a group's streams while its
@@ -69,7 +69,7 @@ func TestGroupCountersApart(t *testing.T) {
 	}
 	// The group was written by PutRetentionPolicy only.
 	groupWrites := 0
-	for _, c := range changesOf(t, f.st, rev) {
+	for _, c := range storetest.ChangesSince(t, f.st, rev) {
 		if c.Table == groupsTable {
 			groupWrites++
 		}
@@ -116,32 +116,4 @@ func TestGroupCountersOfOldGroup(t *testing.T) {
 	if got := list(m, "logGroups")[0]["storedBytes"]; got != float64(103) {
 		t.Errorf("storedBytes of an old group after a write = %v", got)
 	}
-}
-
-// changesOf returns the changes committed after rev, up to now.
-func changesOf(t *testing.T, st store.Store, rev store.Revision) []store.Change {
-	t.Helper()
-	last, err := st.CurrentRevision(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	var out []store.Change
-	for c, err := range st.Watch(ctx, rev) {
-		if err != nil {
-			if ctx.Err() == nil {
-				t.Fatal(err)
-			}
-			break
-		}
-		if c.Revision > last {
-			break
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 && last > rev {
-		t.Fatalf("no changes seen after revision %d", rev)
-	}
-	return out
 }

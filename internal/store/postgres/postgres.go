@@ -68,8 +68,7 @@ type Store struct {
 	// that overlap always conflict on the revision counter.
 	writeMu sync.Mutex
 
-	commitMu  sync.Mutex
-	committed chan struct{} // closed, then replaced, when this handle commits a revision
+	committed store.Signal // notified when this handle commits a revision
 
 	// pollInterval is how often Watch reads the log unwoken: WatchInterval.
 	pollInterval time.Duration
@@ -106,7 +105,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("store: read schema: %w", err)
 	}
 	listenCtx, stop := context.WithCancel(context.Background())
-	s := &Store{pool: pool, schema: schema, pollInterval: WatchInterval, committed: make(chan struct{}), stopListen: stop}
+	s := &Store{pool: pool, schema: schema, pollInterval: WatchInterval, stopListen: stop}
 	s.listenCtx = listenCtx
 	return s, nil
 }
@@ -419,19 +418,10 @@ func isConflict(err error) bool {
 }
 
 // notify wakes this handle's watchers.
-func (s *Store) notify() {
-	s.commitMu.Lock()
-	defer s.commitMu.Unlock()
-	close(s.committed)
-	s.committed = make(chan struct{})
-}
+func (s *Store) notify() { s.committed.Notify() }
 
 // commits returns a channel closed at this handle's next commit.
-func (s *Store) commits() <-chan struct{} {
-	s.commitMu.Lock()
-	defer s.commitMu.Unlock()
-	return s.committed
-}
+func (s *Store) commits() <-chan struct{} { return s.committed.C() }
 
 // CurrentRevision implements store.Store.
 func (s *Store) CurrentRevision(ctx context.Context) (store.Revision, error) {

@@ -372,3 +372,33 @@ func testEventPrincipals(t *testing.T, st store.Store) {
 		t.Fatalf("second page: %+v %q %v", rest, next, err)
 	}
 }
+
+// ChangesSince returns the changes committed to st after rev, up to its
+// current revision, as its change feed streams them; it fails the test when
+// there should be some and the feed shows none.
+func ChangesSince(t *testing.T, st store.Store, rev store.Revision) []store.Change {
+	t.Helper()
+	last, err := st.CurrentRevision(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var out []store.Change
+	for c, err := range st.Watch(ctx, rev) {
+		if err != nil {
+			if ctx.Err() == nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if c.Revision > last {
+			break
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 && last > rev {
+		t.Fatalf("no changes seen after revision %d", rev)
+	}
+	return out
+}
