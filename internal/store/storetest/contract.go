@@ -281,7 +281,12 @@ func testChangeLog(t *testing.T, e Engine) {
 	// Changes committed while watching arrive, in order, without gaps.
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	// A watcher can see a commit before the writer's Commit call returns:
+	// the writer finishes before ctx is cancelled.
+	writer := make(chan struct{})
+	defer func() { <-writer }()
 	go func() {
+		defer close(writer)
 		for i := range 50 {
 			if _, err := st.Update(ctx, func(tx store.Tx) error {
 				return tx.Put(ctx, "live", strconv.Itoa(i), []byte("v"))
@@ -322,7 +327,10 @@ func testWatchOtherHandle(t *testing.T, e Engine) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	writer := make(chan struct{})
+	defer func() { <-writer }() // the writer is done before the handles close
 	go func() {
+		defer close(writer)
 		time.Sleep(20 * time.Millisecond) // the watch is waiting by now
 		for i := range 3 {
 			if _, err := b.Update(ctx, func(tx store.Tx) error {
