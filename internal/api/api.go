@@ -111,7 +111,9 @@ type Operation struct {
 	// action has no resource ("*").
 	Resource func(c *Call) (Resource, error)
 	// Conditions adds the service's condition keys to the request context.
-	Conditions func(c *Call, keys Keys)
+	// Conditions adds the service's condition keys to the request context;
+	// res is the resource Resource returned.
+	Conditions func(c *Call, res Resource, keys Keys)
 	// Also lists further actions the operation always needs, each
 	// authorized before the handler runs (S3 CopyObject reads its source).
 	Also []Check
@@ -126,7 +128,7 @@ type Operation struct {
 type Check struct {
 	Action     string
 	Resource   func(c *Call) (Resource, error)
-	Conditions func(c *Call, keys Keys)
+	Conditions func(c *Call, res Resource, keys Keys)
 }
 
 // PolicyMode says how a resource's policy takes part in evaluation.

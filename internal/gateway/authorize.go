@@ -49,7 +49,7 @@ func (g *Gateway) authorizeOperation(c *api.Call) *api.Error {
 		var keys keySet
 		if ck.Conditions != nil {
 			keys = keySet{}
-			ck.Conditions(c, keys)
+			ck.Conditions(c, res, keys)
 		}
 		if i == 0 {
 			primary = res

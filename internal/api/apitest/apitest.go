@@ -220,7 +220,7 @@ func (f *Fixture) Do(c *api.Call) Result {
 		}
 	}
 	if o.Conditions != nil {
-		o.Conditions(c, res.Keys)
+		o.Conditions(c, res.Resource, res.Keys)
 	}
 	res.Output, res.Err = o.Handle(c)
 	return res

@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -211,15 +209,8 @@ func TestAccountsKeepTheirOwnPolicies(t *testing.T) {
 // account: everything in it belongs to the default account.
 func TestUpgradeFromNameKeys(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rolecall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	box, err := crypt.NewBox(crypt.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, box := rawStore(t)
+	var err error
 	created := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	seed := func(tx store.Tx, table, key string, v any) {
 		t.Helper()

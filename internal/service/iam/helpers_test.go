@@ -185,3 +185,19 @@ func (p policyRecord) withCounts(t testing.TB, attachments int) json.RawMessage 
 	}
 	return b
 }
+
+// rawStore opens an empty SQLite store and a box for records written by
+// hand, as an older layout wrote them; both are closed with the test.
+func rawStore(t *testing.T) (store.Store, *crypt.Box) {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "rolecall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	box, err := crypt.NewBox(crypt.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, box
+}

@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -135,15 +133,8 @@ func TestListPagingWhileChanging(t *testing.T) {
 // a database of layout 2, which had no index of them.
 func TestRootKeysIndexed(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rolecall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	box, err := crypt.NewBox(crypt.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, box := rawStore(t)
+	var err error
 	created := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	_, err = st.Update(ctx, func(tx store.Tx) error {
 		for _, v := range []struct {

@@ -209,15 +209,8 @@ func TestAttachmentCountsRaceEdits(t *testing.T) {
 // counts of customer managed policies in the policies.
 func TestUpgradeMovesHotFields(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rolecall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	box, err := crypt.NewBox(crypt.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, box := rawStore(t)
+	var err error
 	created := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	used := time.Date(2024, 3, 4, 5, 6, 7, 0, time.UTC)
 	const keyID = "AKIAOLDUSERKEY000002"

@@ -14,70 +14,70 @@ import (
 func (i *IAM) operations() []*api.Operation {
 	return []*api.Operation{
 		// Roles.
-		{Name: "CreateRole", Action: "iam:CreateRole", Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(createRole)},
-		{Name: "GetRole", Action: "iam:GetRole", ReadOnly: true, Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(getRole)},
-		{Name: "ListRoles", Action: "iam:ListRoles", ReadOnly: true, Conditions: i.conditions(nil), Handle: i.acting(listRoles)},
-		{Name: "UpdateRole", Action: "iam:UpdateRole", Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(updateRole)},
-		{Name: "UpdateRoleDescription", Action: "iam:UpdateRoleDescription", Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(updateRoleDescription)},
-		{Name: "UpdateAssumeRolePolicy", Action: "iam:UpdateAssumeRolePolicy", Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(updateAssumeRolePolicy)},
-		{Name: "DeleteRole", Action: "iam:DeleteRole", Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(deleteRole)},
-		{Name: "TagRole", Action: "iam:TagRole", Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(roleTags.tag)},
-		{Name: "UntagRole", Action: "iam:UntagRole", Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(roleTags.untag)},
-		{Name: "ListRoleTags", Action: "iam:ListRoleTags", ReadOnly: true, Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(roleTags.list)},
-		{Name: "PutRolePermissionsBoundary", Action: "iam:PutRolePermissionsBoundary", Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(roleKind.putBoundary)},
-		{Name: "DeleteRolePermissionsBoundary", Action: "iam:DeleteRolePermissionsBoundary", Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(roleKind.deleteBoundary)},
-		{Name: "PutRolePolicy", Action: "iam:PutRolePolicy", Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(roleKind.putPolicy)},
-		{Name: "GetRolePolicy", Action: "iam:GetRolePolicy", ReadOnly: true, Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(roleKind.getPolicy)},
-		{Name: "ListRolePolicies", Action: "iam:ListRolePolicies", ReadOnly: true, Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(roleKind.listPolicies)},
-		{Name: "DeleteRolePolicy", Action: "iam:DeleteRolePolicy", Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(roleKind.deletePolicy)},
-		{Name: "AttachRolePolicy", Action: "iam:AttachRolePolicy", Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(roleKind.attachPolicy)},
-		{Name: "DetachRolePolicy", Action: "iam:DetachRolePolicy", Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(roleKind.detachPolicy)},
-		{Name: "ListAttachedRolePolicies", Action: "iam:ListAttachedRolePolicies", ReadOnly: true, Resource: i.resource(roleResource), Conditions: i.conditions(roleResource), Handle: i.acting(roleKind.listAttached)},
+		{Name: "CreateRole", Action: "iam:CreateRole", Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(createRole)},
+		{Name: "GetRole", Action: "iam:GetRole", ReadOnly: true, Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(getRole)},
+		{Name: "ListRoles", Action: "iam:ListRoles", ReadOnly: true, Conditions: conditions, Handle: i.acting(listRoles)},
+		{Name: "UpdateRole", Action: "iam:UpdateRole", Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(updateRole)},
+		{Name: "UpdateRoleDescription", Action: "iam:UpdateRoleDescription", Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(updateRoleDescription)},
+		{Name: "UpdateAssumeRolePolicy", Action: "iam:UpdateAssumeRolePolicy", Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(updateAssumeRolePolicy)},
+		{Name: "DeleteRole", Action: "iam:DeleteRole", Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(deleteRole)},
+		{Name: "TagRole", Action: "iam:TagRole", Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(roleTags.tag)},
+		{Name: "UntagRole", Action: "iam:UntagRole", Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(roleTags.untag)},
+		{Name: "ListRoleTags", Action: "iam:ListRoleTags", ReadOnly: true, Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(roleTags.list)},
+		{Name: "PutRolePermissionsBoundary", Action: "iam:PutRolePermissionsBoundary", Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(roleKind.putBoundary)},
+		{Name: "DeleteRolePermissionsBoundary", Action: "iam:DeleteRolePermissionsBoundary", Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(roleKind.deleteBoundary)},
+		{Name: "PutRolePolicy", Action: "iam:PutRolePolicy", Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(roleKind.putPolicy)},
+		{Name: "GetRolePolicy", Action: "iam:GetRolePolicy", ReadOnly: true, Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(roleKind.getPolicy)},
+		{Name: "ListRolePolicies", Action: "iam:ListRolePolicies", ReadOnly: true, Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(roleKind.listPolicies)},
+		{Name: "DeleteRolePolicy", Action: "iam:DeleteRolePolicy", Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(roleKind.deletePolicy)},
+		{Name: "AttachRolePolicy", Action: "iam:AttachRolePolicy", Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(roleKind.attachPolicy)},
+		{Name: "DetachRolePolicy", Action: "iam:DetachRolePolicy", Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(roleKind.detachPolicy)},
+		{Name: "ListAttachedRolePolicies", Action: "iam:ListAttachedRolePolicies", ReadOnly: true, Resource: i.resource(roleResource), Conditions: conditions, Handle: i.acting(roleKind.listAttached)},
 
 		// Users.
-		{Name: "CreateUser", Action: "iam:CreateUser", Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(createUser)},
-		{Name: "GetUser", Action: "iam:GetUser", ReadOnly: true, Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(getUser)},
-		{Name: "ListUsers", Action: "iam:ListUsers", ReadOnly: true, Conditions: i.conditions(nil), Handle: i.acting(listUsers)},
-		{Name: "DeleteUser", Action: "iam:DeleteUser", Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(deleteUser)},
-		{Name: "TagUser", Action: "iam:TagUser", Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(userTags.tag)},
-		{Name: "UntagUser", Action: "iam:UntagUser", Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(userTags.untag)},
-		{Name: "ListUserTags", Action: "iam:ListUserTags", ReadOnly: true, Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(userTags.list)},
-		{Name: "PutUserPermissionsBoundary", Action: "iam:PutUserPermissionsBoundary", Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(userKind.putBoundary)},
-		{Name: "DeleteUserPermissionsBoundary", Action: "iam:DeleteUserPermissionsBoundary", Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(userKind.deleteBoundary)},
-		{Name: "PutUserPolicy", Action: "iam:PutUserPolicy", Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(userKind.putPolicy)},
-		{Name: "GetUserPolicy", Action: "iam:GetUserPolicy", ReadOnly: true, Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(userKind.getPolicy)},
-		{Name: "ListUserPolicies", Action: "iam:ListUserPolicies", ReadOnly: true, Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(userKind.listPolicies)},
-		{Name: "DeleteUserPolicy", Action: "iam:DeleteUserPolicy", Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(userKind.deletePolicy)},
-		{Name: "AttachUserPolicy", Action: "iam:AttachUserPolicy", Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(userKind.attachPolicy)},
-		{Name: "DetachUserPolicy", Action: "iam:DetachUserPolicy", Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(userKind.detachPolicy)},
-		{Name: "ListAttachedUserPolicies", Action: "iam:ListAttachedUserPolicies", ReadOnly: true, Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(userKind.listAttached)},
+		{Name: "CreateUser", Action: "iam:CreateUser", Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(createUser)},
+		{Name: "GetUser", Action: "iam:GetUser", ReadOnly: true, Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(getUser)},
+		{Name: "ListUsers", Action: "iam:ListUsers", ReadOnly: true, Conditions: conditions, Handle: i.acting(listUsers)},
+		{Name: "DeleteUser", Action: "iam:DeleteUser", Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(deleteUser)},
+		{Name: "TagUser", Action: "iam:TagUser", Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(userTags.tag)},
+		{Name: "UntagUser", Action: "iam:UntagUser", Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(userTags.untag)},
+		{Name: "ListUserTags", Action: "iam:ListUserTags", ReadOnly: true, Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(userTags.list)},
+		{Name: "PutUserPermissionsBoundary", Action: "iam:PutUserPermissionsBoundary", Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(userKind.putBoundary)},
+		{Name: "DeleteUserPermissionsBoundary", Action: "iam:DeleteUserPermissionsBoundary", Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(userKind.deleteBoundary)},
+		{Name: "PutUserPolicy", Action: "iam:PutUserPolicy", Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(userKind.putPolicy)},
+		{Name: "GetUserPolicy", Action: "iam:GetUserPolicy", ReadOnly: true, Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(userKind.getPolicy)},
+		{Name: "ListUserPolicies", Action: "iam:ListUserPolicies", ReadOnly: true, Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(userKind.listPolicies)},
+		{Name: "DeleteUserPolicy", Action: "iam:DeleteUserPolicy", Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(userKind.deletePolicy)},
+		{Name: "AttachUserPolicy", Action: "iam:AttachUserPolicy", Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(userKind.attachPolicy)},
+		{Name: "DetachUserPolicy", Action: "iam:DetachUserPolicy", Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(userKind.detachPolicy)},
+		{Name: "ListAttachedUserPolicies", Action: "iam:ListAttachedUserPolicies", ReadOnly: true, Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(userKind.listAttached)},
 
 		// Access keys.
-		{Name: "CreateAccessKey", Action: "iam:CreateAccessKey", Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(createAccessKey)},
-		{Name: "ListAccessKeys", Action: "iam:ListAccessKeys", ReadOnly: true, Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(listAccessKeys)},
-		{Name: "UpdateAccessKey", Action: "iam:UpdateAccessKey", Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(updateAccessKey)},
-		{Name: "DeleteAccessKey", Action: "iam:DeleteAccessKey", Resource: i.resource(userResource), Conditions: i.conditions(userResource), Handle: i.acting(deleteAccessKey)},
-		{Name: "GetAccessKeyLastUsed", Action: "iam:GetAccessKeyLastUsed", ReadOnly: true, Resource: i.resource(keyResource), Conditions: i.conditions(keyResource), Handle: i.acting(getAccessKeyLastUsed)},
+		{Name: "CreateAccessKey", Action: "iam:CreateAccessKey", Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(createAccessKey)},
+		{Name: "ListAccessKeys", Action: "iam:ListAccessKeys", ReadOnly: true, Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(listAccessKeys)},
+		{Name: "UpdateAccessKey", Action: "iam:UpdateAccessKey", Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(updateAccessKey)},
+		{Name: "DeleteAccessKey", Action: "iam:DeleteAccessKey", Resource: i.resource(userResource), Conditions: conditions, Handle: i.acting(deleteAccessKey)},
+		{Name: "GetAccessKeyLastUsed", Action: "iam:GetAccessKeyLastUsed", ReadOnly: true, Resource: i.resource(keyResource), Conditions: conditions, Handle: i.acting(getAccessKeyLastUsed)},
 
 		// Managed policies.
-		{Name: "CreatePolicy", Action: "iam:CreatePolicy", Resource: i.resource(policyResource), Conditions: i.conditions(policyResource), Handle: i.acting(createPolicy)},
-		{Name: "GetPolicy", Action: "iam:GetPolicy", ReadOnly: true, Resource: i.resource(policyResource), Conditions: i.conditions(policyResource), Handle: i.acting(getPolicy)},
-		{Name: "ListPolicies", Action: "iam:ListPolicies", ReadOnly: true, Conditions: i.conditions(nil), Handle: i.acting(listPolicies)},
-		{Name: "DeletePolicy", Action: "iam:DeletePolicy", Resource: i.resource(policyResource), Conditions: i.conditions(policyResource), Handle: i.acting(deletePolicy)},
-		{Name: "CreatePolicyVersion", Action: "iam:CreatePolicyVersion", Resource: i.resource(policyResource), Conditions: i.conditions(policyResource), Handle: i.acting(createPolicyVersion)},
-		{Name: "GetPolicyVersion", Action: "iam:GetPolicyVersion", ReadOnly: true, Resource: i.resource(policyResource), Conditions: i.conditions(policyResource), Handle: i.acting(getPolicyVersion)},
-		{Name: "ListPolicyVersions", Action: "iam:ListPolicyVersions", ReadOnly: true, Resource: i.resource(policyResource), Conditions: i.conditions(policyResource), Handle: i.acting(listPolicyVersions)},
-		{Name: "DeletePolicyVersion", Action: "iam:DeletePolicyVersion", Resource: i.resource(policyResource), Conditions: i.conditions(policyResource), Handle: i.acting(deletePolicyVersion)},
-		{Name: "SetDefaultPolicyVersion", Action: "iam:SetDefaultPolicyVersion", Resource: i.resource(policyResource), Conditions: i.conditions(policyResource), Handle: i.acting(setDefaultPolicyVersion)},
-		{Name: "TagPolicy", Action: "iam:TagPolicy", Resource: i.resource(policyResource), Conditions: i.conditions(policyResource), Handle: i.acting(policyTags.tag)},
-		{Name: "UntagPolicy", Action: "iam:UntagPolicy", Resource: i.resource(policyResource), Conditions: i.conditions(policyResource), Handle: i.acting(policyTags.untag)},
-		{Name: "ListPolicyTags", Action: "iam:ListPolicyTags", ReadOnly: true, Resource: i.resource(policyResource), Conditions: i.conditions(policyResource), Handle: i.acting(policyTags.list)},
-		{Name: "ListEntitiesForPolicy", Action: "iam:ListEntitiesForPolicy", ReadOnly: true, Resource: i.resource(policyResource), Conditions: i.conditions(policyResource), Handle: i.acting(listEntitiesForPolicy)},
+		{Name: "CreatePolicy", Action: "iam:CreatePolicy", Resource: i.resource(policyResource), Conditions: conditions, Handle: i.acting(createPolicy)},
+		{Name: "GetPolicy", Action: "iam:GetPolicy", ReadOnly: true, Resource: i.resource(policyResource), Conditions: conditions, Handle: i.acting(getPolicy)},
+		{Name: "ListPolicies", Action: "iam:ListPolicies", ReadOnly: true, Conditions: conditions, Handle: i.acting(listPolicies)},
+		{Name: "DeletePolicy", Action: "iam:DeletePolicy", Resource: i.resource(policyResource), Conditions: conditions, Handle: i.acting(deletePolicy)},
+		{Name: "CreatePolicyVersion", Action: "iam:CreatePolicyVersion", Resource: i.resource(policyResource), Conditions: conditions, Handle: i.acting(createPolicyVersion)},
+		{Name: "GetPolicyVersion", Action: "iam:GetPolicyVersion", ReadOnly: true, Resource: i.resource(policyResource), Conditions: conditions, Handle: i.acting(getPolicyVersion)},
+		{Name: "ListPolicyVersions", Action: "iam:ListPolicyVersions", ReadOnly: true, Resource: i.resource(policyResource), Conditions: conditions, Handle: i.acting(listPolicyVersions)},
+		{Name: "DeletePolicyVersion", Action: "iam:DeletePolicyVersion", Resource: i.resource(policyResource), Conditions: conditions, Handle: i.acting(deletePolicyVersion)},
+		{Name: "SetDefaultPolicyVersion", Action: "iam:SetDefaultPolicyVersion", Resource: i.resource(policyResource), Conditions: conditions, Handle: i.acting(setDefaultPolicyVersion)},
+		{Name: "TagPolicy", Action: "iam:TagPolicy", Resource: i.resource(policyResource), Conditions: conditions, Handle: i.acting(policyTags.tag)},
+		{Name: "UntagPolicy", Action: "iam:UntagPolicy", Resource: i.resource(policyResource), Conditions: conditions, Handle: i.acting(policyTags.untag)},
+		{Name: "ListPolicyTags", Action: "iam:ListPolicyTags", ReadOnly: true, Resource: i.resource(policyResource), Conditions: conditions, Handle: i.acting(policyTags.list)},
+		{Name: "ListEntitiesForPolicy", Action: "iam:ListEntitiesForPolicy", ReadOnly: true, Resource: i.resource(policyResource), Conditions: conditions, Handle: i.acting(listEntitiesForPolicy)},
 
 		// Account-wide.
-		{Name: "GetAccountAuthorizationDetails", Action: "iam:GetAccountAuthorizationDetails", ReadOnly: true, Conditions: i.conditions(nil), Handle: i.acting(getAccountAuthorizationDetails)},
-		{Name: "SimulatePrincipalPolicy", Action: "iam:SimulatePrincipalPolicy", ReadOnly: true, Resource: i.resource(simulationResource), Conditions: i.conditions(simulationResource), Handle: i.acting(simulatePrincipalPolicy)},
-		{Name: "SimulateCustomPolicy", Action: "iam:SimulateCustomPolicy", ReadOnly: true, Conditions: i.conditions(nil), Handle: i.acting(simulateCustomPolicy)},
+		{Name: "GetAccountAuthorizationDetails", Action: "iam:GetAccountAuthorizationDetails", ReadOnly: true, Conditions: conditions, Handle: i.acting(getAccountAuthorizationDetails)},
+		{Name: "SimulatePrincipalPolicy", Action: "iam:SimulatePrincipalPolicy", ReadOnly: true, Resource: i.resource(simulationResource), Conditions: conditions, Handle: i.acting(simulatePrincipalPolicy)},
+		{Name: "SimulateCustomPolicy", Action: "iam:SimulateCustomPolicy", ReadOnly: true, Conditions: conditions, Handle: i.acting(simulateCustomPolicy)},
 	}
 }
 
@@ -89,18 +89,6 @@ func (i *IAM) acting(h func(*IAM, *api.Call) (any, error)) func(*api.Call) (any,
 // resource looks up res on the view of the call's account.
 func (i *IAM) resource(res func(*IAM, *api.Call) (api.Resource, error)) func(*api.Call) (api.Resource, error) {
 	return func(c *api.Call) (api.Resource, error) { return res(i.in(c.Account), c) }
-}
-
-// conditions sets IAM's condition keys for an operation on res (nil: on
-// no resource). The resource is looked up again: it is cached.
-func (i *IAM) conditions(res func(*IAM, *api.Call) (api.Resource, error)) func(*api.Call, api.Keys) {
-	return func(c *api.Call, keys api.Keys) {
-		var r api.Resource
-		if res != nil {
-			r, _ = res(i.in(c.Account), c)
-		}
-		conditions(c, r, keys)
-	}
 }
 
 // roleResource is the role named by RoleName, with its tags and boundary.

@@ -142,13 +142,13 @@ func (l *Lambda) functionResource(c *api.Call) (api.Resource, error) {
 
 // createConditions are CreateFunction's condition keys: the VPC settings
 // and the request's tags.
-func createConditions(c *api.Call, keys api.Keys) {
-	vpcConditions(c, keys)
-	tagConditions(c, keys)
+func createConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	vpcConditions(c, res, keys)
+	tagConditions(c, res, keys)
 }
 
 // vpcConditions sets lambda:VpcIds, lambda:SubnetIds and lambda:SecurityGroupIds.
-func vpcConditions(c *api.Call, keys api.Keys) {
+func vpcConditions(c *api.Call, _ api.Resource, keys api.Keys) {
 	set := keys.Set
 	var in struct{ VpcConfig *vpcInput }
 	if decodeBody(c, &in) != nil || in.VpcConfig == nil {

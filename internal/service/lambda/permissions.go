@@ -335,7 +335,7 @@ func (l *Lambda) removePermission(c *api.Call) (any, error) {
 }
 
 // principalCondition is lambda:Principal for AddPermission and RemovePermission.
-func (l *Lambda) principalCondition(c *api.Call, keys api.Keys) {
+func (l *Lambda) principalCondition(c *api.Call, _ api.Resource, keys api.Keys) {
 	var in struct{ Principal string }
 	if decodeBody(c, &in) == nil && in.Principal != "" {
 		keys.Set("lambda:Principal", in.Principal)

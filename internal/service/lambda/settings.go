@@ -54,7 +54,7 @@ func (l *Lambda) tagResource(c *api.Call) (api.Resource, error) {
 
 // tagConditions sets aws:RequestTag/* and aws:TagKeys from a Tags body
 // (CreateFunction, TagResource) or the tagKeys query (UntagResource).
-func tagConditions(c *api.Call, ks api.Keys) {
+func tagConditions(c *api.Call, _ api.Resource, ks api.Keys) {
 	set := ks.Set
 	var in struct{ Tags map[string]string }
 	_ = decodeBody(c, &in) // a malformed body is refused by the operation itself

@@ -107,7 +107,7 @@ func (s *STS) assumeRoleResource(c *api.Call) (api.Resource, error) {
 }
 
 // assumeRoleConditions sets the condition keys a trust policy can test.
-func (s *STS) assumeRoleConditions(c *api.Call, keys api.Keys) {
+func (s *STS) assumeRoleConditions(c *api.Call, _ api.Resource, keys api.Keys) {
 	set := keys.Set
 	in, _ := parseAssumeRole(c)
 	set("sts:RoleSessionName", in.SessionName)
