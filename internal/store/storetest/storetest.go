@@ -44,6 +44,7 @@ func Run(t *testing.T, e Engine) {
 	t.Run("WatchOtherHandle", func(t *testing.T) { testWatchOtherHandle(t, e) })
 	t.Run("Compaction", func(t *testing.T) { testCompaction(t, e) })
 	t.Run("Feed", func(t *testing.T) { testFeed(t, e) })
+	t.Run("Queue", func(t *testing.T) { testQueue(t, e) })
 }
 
 func put(t *testing.T, st store.Store, table, key, value string) {
