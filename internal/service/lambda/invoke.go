@@ -76,7 +76,7 @@ func (l *Lambda) invoke(c *api.Call) (any, error) {
 	case "DryRun":
 		return &api.Raw{Status: http.StatusNoContent}, nil
 	case "Event":
-		if err := l.async.push(&asyncInvocation{invocation: inv}); err != nil {
+		if err := l.async.send(c.Context, inv); err != nil {
 			return nil, err
 		}
 		return &api.Raw{Status: http.StatusAccepted}, nil

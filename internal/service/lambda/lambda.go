@@ -17,6 +17,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -70,6 +71,9 @@ type Config struct {
 	// AsyncWorkers bounds the asynchronous invocations running at once
 	// (default 16).
 	AsyncWorkers int
+	// Logger receives the failures of background work: asynchronous
+	// invocations (default slog.Default()).
+	Logger *slog.Logger
 	// ConcurrentExecutions is the account's concurrency limit reported by
 	// GetAccountSettings (default 1000); it should match the runtime's.
 	ConcurrentExecutions int
@@ -136,6 +140,9 @@ func New(cfg Config) (*Lambda, error) {
 	if cfg.ConcurrentExecutions <= 0 {
 		cfg.ConcurrentExecutions = 1000
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	if cfg.Listen == nil {
 		cfg.Listen = listenLoopback
 	}
@@ -176,13 +183,15 @@ func New(cfg Config) (*Lambda, error) {
 		}
 		l.ownRT = true
 	}
-	l.async = newAsyncQueue(l, cfg.AsyncWorkers)
+	l.async = newAsyncQueue(l, cfg.AsyncWorkers, cfg.Logger)
 	if err := errors.Join(l.indexReserved(ctx), l.recover(ctx)); err != nil {
+		err = errors.Join(err, l.async.close(ctx))
 		if l.ownRT {
 			err = errors.Join(err, l.rt.Close(ctx))
 		}
 		return nil, err
 	}
+	l.async.start()
 	return l, nil
 }
 
@@ -199,9 +208,9 @@ func (l *Lambda) Close(ctx context.Context) error {
 		l.mu.Unlock()
 		l.unsubscribe()
 		close(l.done)
-		l.async.close()
+		err = l.async.close(ctx)
 		if l.ownRT {
-			err = l.rt.Close(ctx)
+			err = errors.Join(err, l.rt.Close(ctx))
 		}
 		waited := make(chan struct{})
 		go func() { l.bg.Wait(); close(waited) }()
