@@ -165,6 +165,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Revoke:   s.sessions.Revoke,
 		CodeDir:  filepath.Join(cfg.DataDir, "code"),
 		Endpoint: s.Endpoint,
+		Logger:   cfg.Logger,
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)
@@ -177,6 +178,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		s.lambda.Service(),
 		xray.New(s.store, cfg.Now).Service(),
 	)
+	s.lambda.Start()
 	return nil
 }
 

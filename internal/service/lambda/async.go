@@ -77,6 +77,7 @@ type asyncQueue struct {
 	unsubscribe func()
 	ctx         context.Context
 	cancel      context.CancelFunc
+	startOnce   sync.Once
 	wg          sync.WaitGroup
 
 	mu      sync.Mutex
@@ -99,10 +100,18 @@ func newAsyncQueue(l *Lambda, workers int, log *slog.Logger) *asyncQueue {
 }
 
 // start starts receiving invocations, those left by earlier runs and
-// other processes included.
+// other processes included; it does nothing after the first call or
+// after close.
 func (q *asyncQueue) start() {
-	q.wg.Add(1)
-	go q.poll()
+	q.startOnce.Do(func() {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		if q.ctx.Err() != nil {
+			return
+		}
+		q.wg.Add(1)
+		go q.poll()
+	})
 }
 
 // send queues an invocation; it returns once the invocation is stored.
@@ -142,6 +151,8 @@ func (q *asyncQueue) send(ctx context.Context, inv *invocation) error {
 			Message: "Rate Exceeded.", Fields: map[string]any{"Reason": "ConcurrentInvocationLimitExceeded"},
 			Header: map[string]string{"Retry-After": "1"}}
 	}
+	// A request reached the service: the Invoker serves by now.
+	q.start()
 	q.wakeUp()
 	return nil
 }
@@ -274,16 +285,22 @@ func (q *asyncQueue) work(m queue.Message) {
 	inv := &invocation{account: msg.Account, cfg: cfg, invokedARN: msg.InvokedARN, payload: msg.Payload,
 		opts: runtime.InvokeOptions{RequestID: msg.RequestID, TraceID: msg.TraceID, ClientContext: msg.ClientContext}}
 	res, err := l.run(q.ctx, inv)
-	// An attempt that close cut short is given back; a completed one is
-	// recorded even when close began meanwhile.
-	again := retryable(res, err)
-	if again && q.ctx.Err() != nil {
+	// An attempt that failed once close began was cut short by it,
+	// whatever the failure says (a cancelled AssumeRole reads as a role
+	// Lambda cannot assume, a killed environment as a function error): it
+	// is given back. A successful one is recorded even when close began
+	// meanwhile.
+	if (err != nil || res.FunctionError != "") && q.ctx.Err() != nil {
 		q.interrupted(receipt)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(q.ctx), finishTimeout)
 	defer cancel()
-	if !again {
+	if !retryable(res, err) {
+		if err != nil {
+			q.log.Warn("lambda: asynchronous invocation failed; not retried", "function", ref.arn(),
+				"requestId", msg.RequestID, "err", err)
+		}
 		q.delete(ctx, receipt)
 		return
 	}
@@ -342,7 +359,9 @@ func (q *asyncQueue) interrupted(receipt string) {
 // processes and to the next start, their attempt not counted.
 func (q *asyncQueue) close(ctx context.Context) error {
 	q.unsubscribe()
+	q.mu.Lock()
 	q.cancel()
+	q.mu.Unlock()
 	q.wg.Wait()
 	var errs []error
 	for _, r := range q.pending {

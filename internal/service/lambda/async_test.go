@@ -44,6 +44,7 @@ func (h *harness) another(now func() time.Time) (*Lambda, *fakeCaller) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	l.Start()
 	h.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -76,6 +76,10 @@ func (l *Lambda) invoke(c *api.Call) (any, error) {
 	case "DryRun":
 		return &api.Raw{Status: http.StatusNoContent}, nil
 	case "Event":
+		// The invocation runs under the request's id, as in Lambda, where
+		// an asynchronous Invoke's x-amzn-RequestId is the awsRequestId of
+		// the run it queued.
+		inv.opts.RequestID = c.RequestID
 		if err := l.async.send(c.Context, inv); err != nil {
 			return nil, err
 		}

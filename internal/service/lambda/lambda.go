@@ -191,9 +191,16 @@ func New(cfg Config) (*Lambda, error) {
 		}
 		return nil, err
 	}
-	l.async.start()
 	return l, nil
 }
+
+// Start starts running the asynchronous (Event) invocations queued in the
+// store by any process, those left by earlier runs included. Call it once
+// Invoker serves (the gateway has every service): New does not, since an
+// invocation's first need is to assume its role through Invoker. The
+// first Event invocation this service accepts starts them too. Calls after
+// the first, and after Close, do nothing.
+func (l *Lambda) Start() { l.async.start() }
 
 // Runtime returns the execution-environment manager in use.
 func (l *Lambda) Runtime() *runtime.Manager { return l.rt }
