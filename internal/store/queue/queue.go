@@ -12,6 +12,12 @@
 // the same message conflict in their serializable transactions and one of
 // them runs again, so a message is never handed to two receivers within
 // its visibility timeout.
+//
+// Visible-at times are read from the clock of the handle that writes
+// them: the processes sharing a queue need clocks in step to within the
+// precision their visibility timeouts ask for. Every operation is one
+// serializable transaction, so a queue's throughput is that of the
+// engine's writing transactions (all writers of a database serialize).
 package queue
 
 import (
