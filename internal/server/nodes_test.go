@@ -112,9 +112,9 @@ func TestNodesRoleTagChangeReachesSessions(t *testing.T) {
 
 // TestNodesFunctionMadeOnOneRunsOnAnother: a function created on node A is
 // invoked on node B after A is gone, and runs on B as its role, with B's
-// environment-bound endpoint; the credentials its environment held on A,
-// revoked when A's environment was torn down by an update, are refused on
-// B.
+// environment-bound endpoint. An update on A retires the environments of
+// the old configuration on every node, and their credentials, revoked at
+// teardown, are refused on every node.
 func TestNodesFunctionMadeOnOneRunsOnAnother(t *testing.T) {
 	ctx := context.Background()
 	nodes := servertest.Nodes(t, 3)
@@ -135,10 +135,24 @@ func TestNodesFunctionMadeOnOneRunsOnAnother(t *testing.T) {
 	if err := whoami(c, onA); err != nil {
 		t.Fatalf("credentials of an environment on A, on C: %v", err)
 	}
+	// B runs the function too: the update on A retires B's environment of
+	// the old configuration as well, revoking its credentials.
+	onB := sb.envCredentials(t, name)
+	if onB.id == onA.id {
+		t.Fatal("environments on two nodes share credentials")
+	}
 	sa.updateConfig(t, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(name),
 		Environment: &lambdatypes.Environment{Variables: map[string]string{"STAGE": "two"}}})
 	within(t, time.Second+pollTimeout, "credentials revoked on A are refused on C", func() error {
 		err := whoami(c, onA)
+		if err == nil {
+			return errString("still accepted")
+		}
+		apiError(t, err, "InvalidClientTokenId")
+		return nil
+	})
+	within(t, time.Second+pollTimeout, "B's environment of the old configuration retires", func() error {
+		err := whoami(c, onB)
 		if err == nil {
 			return errString("still accepted")
 		}

@@ -155,9 +155,6 @@ func New(cfg Config) (*Lambda, error) {
 		functions:   functions,
 		unsubscribe: func() {},
 	}
-	if cfg.Feed != nil {
-		l.unsubscribe = cfg.Feed.Subscribe([]string{tableFunctions, tablePolicies}, l.changed, l.reset)
-	}
 	ctx := context.Background()
 	if l.codeKey, err = l.loadCodeKey(ctx); err != nil {
 		return nil, err
@@ -177,7 +174,17 @@ func New(cfg Config) (*Lambda, error) {
 		l.ownRT = true
 	}
 	l.async = newAsyncQueue(l, cfg.AsyncWorkers)
+	// Subscribed once the runtime is there: follow drains its pools.
+	if cfg.Feed != nil {
+		l.unsubscribe = cfg.Feed.Subscribe([]string{tableFunctions, tablePolicies}, func(c store.Change) {
+			l.changed(c)
+			if c.Table == tableFunctions {
+				l.follow(c.Key)
+			}
+		}, l.reset)
+	}
 	if err := errors.Join(l.indexReserved(ctx), l.recover(ctx)); err != nil {
+		l.unsubscribe()
 		if l.ownRT {
 			err = errors.Join(err, l.rt.Close(ctx))
 		}
