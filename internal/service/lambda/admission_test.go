@@ -56,7 +56,7 @@ var sharedEngines = []sharedEngine{
 // clock is a node's clock, ahead of the real one by a settable offset.
 type clock struct{ ahead atomic.Int64 }
 
-func (c *clock) now() time.Time           { return time.Now().Add(time.Duration(c.ahead.Load())) }
+func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.ahead.Load())) }
 func (c *clock) advance(d time.Duration) { c.ahead.Add(int64(d)) }
 
 // newSharedLambda returns a Lambda on st that counts concurrency in the
