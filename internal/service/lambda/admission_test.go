@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -343,5 +344,34 @@ func BenchmarkSharedAdmission(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// TestSharedConcurrencyOwnRuntime: shared concurrency admits invocations
+// in the runtime New creates; one given, or an admission of the caller's,
+// is refused rather than left counting alone.
+func TestSharedConcurrencyOwnRuntime(t *testing.T) {
+	st := sharedEngines[0].open(t)(t)
+	rt, err := runtime.New(runtime.Options{UIDBase: 1<<21 + os.Getpid()%4096*64, UIDCount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := rt.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	for name, mod := range map[string]func(*Config){
+		"Runtime":   func(c *Config) { c.Runtime = rt },
+		"Admission": func(c *Config) { c.RuntimeOptions.Admission = newStoreAdmission(nil, 0) },
+	} {
+		cfg := Config{Store: st, Invoker: newFakeCaller(), CodeDir: t.TempDir(), SharedConcurrency: true}
+		mod(&cfg)
+		if l, err := New(cfg); err == nil || !strings.Contains(err.Error(), "SharedConcurrency") {
+			if l != nil {
+				l.Close(context.Background())
+			}
+			t.Errorf("%s: New = %v, want an error", name, err)
+		}
 	}
 }

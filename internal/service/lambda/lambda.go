@@ -78,11 +78,11 @@ type Config struct {
 	// the functions' reserved concurrency hold across every process that
 	// runs functions on Store (nodes sharing one PostgreSQL database). Each
 	// invocation then writes a slot to Store and deletes it when it ends;
-	// the slots of a process that dies expire after the function's timeout
-	// and a margin of about a minute, so the processes' clocks must agree
-	// to within seconds. The concurrency limit is ConcurrentExecutions. It
-	// needs New to create the runtime: Runtime and RuntimeOptions.Admission
-	// must be unset.
+	// the slot of a process that dies mid-invocation stops counting after
+	// the function's timeout, the init timeout and a minute, so the
+	// processes' clocks must agree to within seconds. The account's limit
+	// is ConcurrentExecutions. New must create the runtime: Runtime and
+	// RuntimeOptions.Admission must be unset.
 	SharedConcurrency bool
 }
 
