@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"strings"
 	"sync"
 )
 
@@ -122,23 +121,4 @@ func (a *localAdmission) Acquire(_ context.Context, cfg *Config) (func(), error)
 			use.unreserved--
 		}
 	}, nil
-}
-
-// unqualified returns a function ARN without its version or alias.
-func unqualified(arn string) string {
-	// arn:aws:lambda:region:account:function:name[:qualifier]
-	parts := strings.SplitN(arn, ":", 8)
-	if len(parts) == 8 {
-		return strings.Join(parts[:7], ":")
-	}
-	return arn
-}
-
-// arnAccount returns the account field of an ARN ("" if arn is not one).
-func arnAccount(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 {
-		return ""
-	}
-	return parts[4]
 }

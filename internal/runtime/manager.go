@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -115,6 +116,25 @@ func (m *Manager) SetReservedConcurrency(functionARN string, n int) {
 	if m.local != nil {
 		m.local.setReserved(unqualified(functionARN), n)
 	}
+}
+
+// unqualified returns a function ARN without its version or alias.
+func unqualified(arn string) string {
+	// arn:aws:lambda:region:account:function:name[:qualifier]
+	parts := strings.SplitN(arn, ":", 8)
+	if len(parts) == 8 {
+		return strings.Join(parts[:7], ":")
+	}
+	return arn
+}
+
+// arnAccount returns the account field of an ARN ("" if arn is not one).
+func arnAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[4]
 }
 
 // Invoke runs one synchronous invocation of the function version cfg,
