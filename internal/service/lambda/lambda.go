@@ -73,6 +73,17 @@ type Config struct {
 	// ConcurrentExecutions is the account's concurrency limit reported by
 	// GetAccountSettings (default 1000); it should match the runtime's.
 	ConcurrentExecutions int
+	// SharedConcurrency counts running invocations in Store instead of in
+	// this process's memory, so that the account's concurrency limit and
+	// the functions' reserved concurrency hold across every process that
+	// runs functions on Store (nodes sharing one PostgreSQL database). Each
+	// invocation then writes a slot to Store and deletes it when it ends;
+	// the slot of a process that dies mid-invocation stops counting after
+	// the function's timeout, the init timeout and a minute, so the
+	// processes' clocks must agree to within seconds. The account's limit
+	// is ConcurrentExecutions. New must create the runtime: Runtime and
+	// RuntimeOptions.Admission must be unset.
+	SharedConcurrency bool
 }
 
 // Lambda is the Lambda service.
@@ -139,6 +150,9 @@ func New(cfg Config) (*Lambda, error) {
 	if cfg.Listen == nil {
 		cfg.Listen = listenLoopback
 	}
+	if cfg.SharedConcurrency && (cfg.Runtime != nil || cfg.RuntimeOptions.Admission != nil) {
+		return nil, errors.New("lambda: SharedConcurrency admits invocations itself: Runtime and RuntimeOptions.Admission must be unset")
+	}
 	dir, err := filepath.Abs(cfg.CodeDir)
 	if err != nil {
 		return nil, fmt.Errorf("lambda: code directory: %w", err)
@@ -167,6 +181,9 @@ func New(cfg Config) (*Lambda, error) {
 		opts.LogSink = l.LogSink()
 		if opts.AccountConcurrency <= 0 {
 			opts.AccountConcurrency = cfg.ConcurrentExecutions
+		}
+		if cfg.SharedConcurrency {
+			opts.Admission = newStoreAdmission(l, opts.InitTimeout)
 		}
 		if l.rt, err = runtime.New(opts); err != nil {
 			return nil, fmt.Errorf("lambda: runtime: %w", err)
