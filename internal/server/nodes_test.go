@@ -223,3 +223,46 @@ func keysOf(m map[string]bool) []string {
 	}
 	return out
 }
+
+// TestNodesReservedConcurrency: a function's reserved concurrency holds
+// across nodes: while it runs on A, an invoke on B is throttled as Lambda
+// throttles, and succeeds once A's invocation is over.
+func TestNodesReservedConcurrency(t *testing.T) {
+	ctx := context.Background()
+	nodes := servertest.Nodes(t, 2)
+	a, b := nodes[0], nodes[1]
+	sa := &lambdaSuite{srv: a, iam: iam.NewFromConfig(a.RootConfig()), lambda: lambda.NewFromConfig(a.RootConfig())}
+	const name = "one-at-a-time"
+	sa.create(t, goFunction(t, name, sa.role(t, "reserved-role", lambdaTrust)))
+	if _, err := sa.lambda.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{
+		FunctionName: aws.String(name), ReservedConcurrentExecutions: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	onB := lambda.NewFromConfig(b.RootConfig())
+	invoke(onB, name, map[string]any{"action": "echo"}) // warm B: the race below is about running, not starting
+
+	running := make(chan error, 1)
+	go func() {
+		out, err := invoke(sa.lambda, name, map[string]any{"action": "sleep", "ms": 3000})
+		if err == nil && out.FunctionError != nil {
+			err = errString(string(out.Payload))
+		}
+		running <- err
+	}()
+	within(t, 3*time.Second, "an invoke on B throttled while A runs the function", func() error {
+		_, err := invoke(onB, name, map[string]any{"action": "echo"})
+		if err == nil {
+			return errString("B ran it too")
+		}
+		if msg := apiError(t, err, "TooManyRequestsException"); !strings.Contains(msg, "Rate Exceeded") {
+			t.Errorf("throttle message %q", msg)
+		}
+		return nil
+	})
+	if err := <-running; err != nil {
+		t.Fatalf("the invocation on A: %v", err)
+	}
+	if _, err := invoke(onB, name, map[string]any{"action": "echo"}); err != nil {
+		t.Fatalf("B after A's invocation ended: %v", err)
+	}
+}

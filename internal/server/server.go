@@ -175,16 +175,18 @@ func (s *Server) assemble(ctx context.Context) error {
 	})
 	s.gateway = gw
 	s.lambda, err = lambda.New(lambda.Config{
-		Account:  cfg.AccountID,
-		Region:   cfg.Region,
-		Store:    s.store,
-		Feed:     s.feed,
-		Now:      cfg.Now,
-		Invoker:  gw,
-		Bind:     gw.Bound,
-		Revoke:   s.sessions.Revoke,
-		CodeDir:  filepath.Join(cfg.DataDir, "code"),
-		Endpoint: s.Endpoint,
+		Account: cfg.AccountID,
+		Region:  cfg.Region,
+		Store:   s.store,
+		Feed:    s.feed,
+		Now:     cfg.Now,
+		Invoker: gw,
+		Bind:    gw.Bound,
+		Revoke:  s.sessions.Revoke,
+		CodeDir: filepath.Join(cfg.DataDir, "code"),
+		// Nodes sharing a database count concurrency in it.
+		SharedConcurrency: s.Shared(),
+		Endpoint:          s.Endpoint,
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)
