@@ -162,6 +162,9 @@ func New(cfg Config) (*Lambda, error) {
 	if l.codeKey, err = l.loadCodeKey(ctx); err != nil {
 		return nil, err
 	}
+	if err := l.sweepCode(ctx); err != nil {
+		return nil, err
+	}
 	l.logs = newLogShipper(l)
 	l.rt = cfg.Runtime
 	if l.rt == nil {
