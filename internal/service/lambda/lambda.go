@@ -103,7 +103,7 @@ const (
 	tableVersions  = "lambda_versions"  // account/name/0000000001 -> version
 	tableAliases   = "lambda_aliases"   // account/name/alias -> alias
 	tablePolicies  = "lambda_policies"  // account/name[:qualifier] -> resource policy
-	tableCode      = "lambda_code"      // account/name/sha256hex/NNNNNN -> a chunk of the zip
+	tableCode      = "lambda_code"      // account/name/sha256hex/NNNNNN -> a chunk of a zip stored before blobs (read only)
 	tableMeta      = "lambda_meta"
 )
 

@@ -184,7 +184,7 @@ func testBlobPending(t *testing.T, st store.Store) {
 		t.Fatalf("sweep under a writer removed %d, %v", n, err)
 	}
 	_, _ = pw.Write(randomBytes(4 * blob.ChunkSize)) // fails when Put has given up
-	_ = pw.Close() // a pipe closes without error
+	_ = pw.Close()                                   // a pipe closes without error
 	if err := <-done; err == nil {
 		t.Fatal("Put of a swept blob succeeded")
 	}
