@@ -114,7 +114,7 @@ const (
 	tableVersions  = "lambda_versions"  // account/name/0000000001 -> version
 	tableAliases   = "lambda_aliases"   // account/name/alias -> alias
 	tablePolicies  = "lambda_policies"  // account/name[:qualifier] -> resource policy
-	tableCode      = "lambda_code"      // account/name/sha256hex/NNNNNN -> a chunk of the zip
+	tableCode      = "lambda_code"      // account/name/sha256hex/NNNNNN -> a chunk of a zip stored before blobs (read only)
 	tableMeta      = "lambda_meta"
 )
 
@@ -171,6 +171,9 @@ func New(cfg Config) (*Lambda, error) {
 	}
 	ctx := context.Background()
 	if l.codeKey, err = l.loadCodeKey(ctx); err != nil {
+		return nil, err
+	}
+	if err := l.sweepCode(ctx); err != nil {
 		return nil, err
 	}
 	l.logs = newLogShipper(l)
