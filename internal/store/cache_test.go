@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/rolecall/rolecall/internal/store"
@@ -96,5 +99,64 @@ func TestCache(t *testing.T) {
 	}
 	if got := get(c, "cached", "k"); got != "v5" {
 		t.Fatalf("after a rolled-back write: %s", got)
+	}
+}
+
+// TestCacheRacingReaders: readers racing with writes through the cache
+// never see a value older than the last write that returned, and a delete
+// through the cache is seen at once.
+func TestCacheRacingReaders(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rolecall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := store.NewCache(db, "cached")
+	put := func(v string) {
+		t.Helper()
+		if _, err := c.Update(ctx, func(tx store.Tx) error { return tx.Put(ctx, "cached", "k", []byte(v)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("0")
+	var (
+		wg   sync.WaitGroup
+		done atomic.Int64
+	)
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				floor := done.Load()
+				v, err := c.Get(ctx, "cached", "k")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if n, _ := strconv.ParseInt(string(v), 10, 64); n < floor {
+					t.Errorf("read %d after write %d returned", n, floor)
+					return
+				}
+			}
+		})
+	}
+	for i := int64(1); i <= 200; i++ {
+		put(strconv.FormatInt(i, 10))
+		done.Store(i)
+	}
+	close(stop)
+	wg.Wait()
+
+	if _, err := c.Update(ctx, func(tx store.Tx) error { return tx.Delete(ctx, "cached", "k") }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(ctx, "cached", "k"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after a delete through the cache: %v", err)
 	}
 }

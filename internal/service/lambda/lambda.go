@@ -97,7 +97,7 @@ type Lambda struct {
 	logs      *logShipper
 	envs      *environments
 	policies  *policyCache
-	functions *cachingStore
+	functions *store.Cache
 	// unsubscribe ends the caches' subscription to the change feed.
 	unsubscribe func()
 	done        chan struct{}
@@ -158,7 +158,7 @@ func New(cfg Config) (*Lambda, error) {
 		return nil, fmt.Errorf("lambda: code directory: %w", err)
 	}
 	cfg.CodeDir = dir
-	functions := newCachingStore(cfg.Store, tableFunctions)
+	functions := store.NewCache(cfg.Store, tableFunctions)
 	cfg.Store = functions
 	l := &Lambda{
 		cfg:         cfg,
@@ -309,7 +309,7 @@ func (l *Lambda) recover(ctx context.Context) error {
 func (l *Lambda) changed(c store.Change) {
 	switch c.Table {
 	case tableFunctions:
-		l.functions.forget(c.Key)
+		l.functions.Forget(c.Table, c.Key)
 	case tablePolicies:
 		l.policies.forgetKey(c.Key)
 	}
@@ -317,6 +317,6 @@ func (l *Lambda) changed(c store.Change) {
 
 // reset drops every cached record: changes may have been missed.
 func (l *Lambda) reset() {
-	l.functions.forgetAll()
+	l.functions.ForgetAll()
 	l.policies.forgetAll()
 }
