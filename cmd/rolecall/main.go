@@ -9,9 +9,15 @@
 //	rolecall policy lint [--type identity|resource|trust|scp|session|boundary] FILE
 //
 // The first form runs the server. Flags override the environment variables
-// ROLECALL_ADDR, ROLECALL_DATA_DIR, ROLECALL_ACCOUNT_ID and ROLECALL_REGION.
-// ROLECALL_ROOT_ACCESS_KEY_ID and ROLECALL_ROOT_SECRET_ACCESS_KEY set the root
-// credentials of the account.
+// ROLECALL_ADDR, ROLECALL_DATA_DIR, ROLECALL_ACCOUNT_ID, ROLECALL_REGION,
+// ROLECALL_DATABASE_URL and ROLECALL_KEY_FILE. ROLECALL_ROOT_ACCESS_KEY_ID
+// and ROLECALL_ROOT_SECRET_ACCESS_KEY set the root credentials of the
+// account; ROLECALL_SERVER_KEY (base64 of 32 bytes) the server key.
+//
+// By default the state is an SQLite database in the data directory. With
+// --database-url several nodes share one PostgreSQL database, each serving
+// any request and running any function; they then need the same server key,
+// from --key-file or ROLECALL_SERVER_KEY, which the database never holds.
 //
 // The trail verb prints the recorded events, management and data, newest
 // first as JSON lines, one CloudTrail record a line; --decisions adds the
@@ -77,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data-dir", env("ROLECALL_DATA_DIR", defaultDataDir()), "data directory")
 	account := fs.String("account-id", env("ROLECALL_ACCOUNT_ID", "123456789012"), "account id of the default account")
 	region := fs.String("region", env("ROLECALL_REGION", "us-east-1"), "region")
+	databaseURL := fs.String("database-url", env("ROLECALL_DATABASE_URL", ""), "PostgreSQL `URL` (postgres://user:password@host:port/db) shared by several nodes; default: SQLite in the data directory")
+	keyFile := fs.String("key-file", env("ROLECALL_KEY_FILE", ""), "`file` holding the server key, made when missing; required with --database-url unless ROLECALL_SERVER_KEY is set")
 	fs.Usage = func() {
 		_, _ = fmt.Fprint(stderr, mainUsage)
 		fs.PrintDefaults()
@@ -102,6 +110,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		DataDir:             *dataDir,
 		AccountID:           *account,
 		Region:              *region,
+		DatabaseURL:         *databaseURL,
+		KeyFile:             *keyFile,
+		ServerKey:           os.Getenv("ROLECALL_SERVER_KEY"),
 		RootAccessKeyID:     os.Getenv("ROLECALL_ROOT_ACCESS_KEY_ID"),
 		RootSecretAccessKey: os.Getenv("ROLECALL_ROOT_SECRET_ACCESS_KEY"),
 		Logger:              logger,

@@ -24,10 +24,11 @@ const (
 
 var servingLine = regexp.MustCompile(`rolecall is serving on (http://\S+)`)
 
-// start runs the rolecall binary on a free port and returns its endpoint.
-func start(t *testing.T, bin, dataDir string) (*exec.Cmd, string) {
+// start runs the rolecall binary on a free port and returns its endpoint;
+// extra are more flags.
+func start(t *testing.T, bin, dataDir string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--data-dir", dataDir)
+	cmd := exec.Command(bin, append([]string{"--addr", "127.0.0.1:0", "--data-dir", dataDir}, extra...)...)
 	cmd.Env = append(os.Environ(), "ROLECALL_ROOT_ACCESS_KEY_ID="+rootKey, "ROLECALL_ROOT_SECRET_ACCESS_KEY="+rootSecret)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -57,6 +58,16 @@ func start(t *testing.T, bin, dataDir string) (*exec.Cmd, string) {
 	return nil, ""
 }
 
+// build builds the rolecall binary for a test.
+func build(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "rolecall")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 func client(endpoint string) *iam.Client {
 	return iam.NewFromConfig(aws.Config{
 		Region:       "us-east-1",
@@ -69,10 +80,7 @@ func client(endpoint string) *iam.Client {
 // after a write was acknowledged, and finds the write after a restart; then
 // checks that SIGINT shuts down cleanly.
 func TestKilledProcessLosesNoAcknowledgedWrite(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "rolecall")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := build(t)
 	data := filepath.Join(t.TempDir(), "data")
 	ctx := context.Background()
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`

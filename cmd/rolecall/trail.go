@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/postgres"
 )
 
 const trailUsage = `Usage: rolecall trail [flags]
@@ -37,6 +38,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.PrintDefaults()
 	}
 	dataDir := fs.String("data-dir", env("ROLECALL_DATA_DIR", defaultDataDir()), "data directory")
+	databaseURL := fs.String("database-url", env("ROLECALL_DATABASE_URL", ""), "PostgreSQL `URL` of nodes sharing a database (instead of the data directory's SQLite)")
 	principal := fs.String("principal", "", "only the calls of this principal `ARN`; a role's ARN also selects its sessions' calls")
 	category := fs.String("category", "", "only events of this category: Management or Data")
 	account := fs.String("account", "", "only events recorded in this account `ID`")
@@ -78,7 +80,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errors.New("trail: --limit must not be negative")
 	}
 
-	st, err := openTrailStore(ctx, filepath.Join(*dataDir, "rolecall.db"))
+	st, err := openTrailStore(ctx, *databaseURL, filepath.Join(*dataDir, "rolecall.db"))
 	if err != nil {
 		return err
 	}
@@ -112,9 +114,17 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return w.Flush()
 }
 
-// openTrailStore opens the database for reading. A database made by an
-// older build is upgraded first, which needs a writer for a moment.
-func openTrailStore(ctx context.Context, path string) (*store.SQLite, error) {
+// openTrailStore opens the database for reading: PostgreSQL at
+// databaseURL, or the SQLite file at path. A database made by an older
+// build is upgraded first, which needs a writer for a moment.
+func openTrailStore(ctx context.Context, databaseURL, path string) (store.Store, error) {
+	if databaseURL != "" {
+		st, err := postgres.Open(ctx, databaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("trail: database: %w", err)
+		}
+		return st, nil
+	}
 	st, err := store.OpenSQLiteReadOnly(ctx, path)
 	if errors.Is(err, store.ErrSchemaOutdated) {
 		st, err = store.OpenSQLite(ctx, path)

@@ -130,8 +130,13 @@ type Options struct {
 	IdleTimeout time.Duration
 	// InitTimeout bounds the init phase (default 10s, as in Lambda).
 	InitTimeout time.Duration
-	// AccountConcurrency is each account's concurrency limit (default 1000).
+	// AccountConcurrency is each account's concurrency limit (default 1000)
+	// for the default admission.
 	AccountConcurrency int
+	// Admission admits invocations under the concurrency limits. Nil
+	// counts this Manager's invocations in memory, against
+	// AccountConcurrency and the reservations of SetReservedConcurrency.
+	Admission Admission
 	// MemoryPoll is the interval of memory sampling (default 50ms).
 	MemoryPoll time.Duration
 	// CredentialMargin retires an environment when its credentials would

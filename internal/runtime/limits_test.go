@@ -134,7 +134,7 @@ func TestConcurrencyLimits(t *testing.T) {
 		}()
 	}
 	inflight := func(fn string) func() bool {
-		return func() bool { m.mu.Lock(); defer m.mu.Unlock(); return m.inflight[goConfig(fn).FunctionARN] > 0 }
+		return func() bool { return m.local.running(goConfig(fn).FunctionARN) > 0 }
 	}
 	start(goConfig("reserved"))
 	waitFor(t, 2*time.Second, "in-flight invoke", inflight("reserved"))
@@ -184,7 +184,7 @@ func TestConcurrencyPerAccount(t *testing.T) {
 		}()
 	}
 	running := func(cfg *Config, n int) func() bool {
-		return func() bool { m.mu.Lock(); defer m.mu.Unlock(); return m.inflight[cfg.FunctionARN] == n }
+		return func() bool { return m.local.running(cfg.FunctionARN) == n }
 	}
 	start(a, "a-hello")
 	waitFor(t, 2*time.Second, "A's hello running", running(a, 1))
@@ -206,9 +206,9 @@ func TestConcurrencyPerAccount(t *testing.T) {
 	wg.Wait()
 
 	m.SetReservedConcurrency(a.FunctionARN, -1)
-	m.mu.Lock()
-	sumA, sumB := m.accounts["111111111111"].reservedSum, m.accounts["222222222222"].reservedSum
-	m.mu.Unlock()
+	m.local.mu.Lock()
+	sumA, sumB := m.local.accounts["111111111111"].reservedSum, m.local.accounts["222222222222"].reservedSum
+	m.local.mu.Unlock()
 	if sumA != 0 || sumB != 0 {
 		t.Errorf("reserved after removal: A %d, B %d", sumA, sumB)
 	}

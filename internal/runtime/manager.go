@@ -28,30 +28,15 @@ type Manager struct {
 	done       chan struct{} // closed by Close
 	bg         sync.WaitGroup
 
-	mu       sync.Mutex
-	closed   bool
-	pools    map[string]*pool
-	reserved map[string]int         // unqualified function ARN -> reserved concurrency
-	inflight map[string]int         // unqualified function ARN -> running invocations
-	accounts map[string]*accountUse // account -> what its functions use
-	envs     sync.WaitGroup         // environments not yet stopped
-}
+	// admission admits invocations: Options.Admission, or local.
+	admission Admission
+	// local is the in-memory admission, nil when Options.Admission is set.
+	local *localAdmission
 
-// accountUse is one account's share of the concurrency accounting: each
-// account has its own limit (Options.AccountConcurrency).
-type accountUse struct {
-	reservedSum int // reserved by the account's functions
-	unreserved  int // running invocations of its unreserved functions
-}
-
-// account returns the use of account, made on first use. m.mu is held.
-func (m *Manager) account(account string) *accountUse {
-	a := m.accounts[account]
-	if a == nil {
-		a = &accountUse{}
-		m.accounts[account] = a
-	}
-	return a
+	mu     sync.Mutex
+	closed bool
+	pools  map[string]*pool
+	envs   sync.WaitGroup // environments not yet stopped
 }
 
 // pool holds the environments of one key (function version and configuration).
@@ -72,12 +57,14 @@ type pool struct {
 func New(opts Options) (*Manager, error) {
 	opts.setDefaults()
 	m := &Manager{
-		opts:     opts,
-		done:     make(chan struct{}),
-		pools:    map[string]*pool{},
-		reserved: map[string]int{},
-		inflight: map[string]int{},
-		accounts: map[string]*accountUse{},
+		opts:      opts,
+		done:      make(chan struct{}),
+		pools:     map[string]*pool{},
+		admission: opts.Admission,
+	}
+	if m.admission == nil {
+		m.local = newLocalAdmission(opts.AccountConcurrency)
+		m.admission = m.local
 	}
 	m.uids, m.isolation = newUIDPool(opts.UIDBase, opts.UIDCount)
 	m.workDir = opts.WorkDir
@@ -121,16 +108,13 @@ func (m *Manager) Isolation() Isolation { return m.isolation }
 // functionARN names (Lambda's PutFunctionConcurrency) out of its account's
 // limit; n < 0 removes the reservation. A reservation covers every version
 // of the function: a qualified ARN reserves for the unqualified one.
+//
+// Reservations given here are those of the default, in-memory admission;
+// an Options.Admission keeps reservations of its own, and with one this
+// method does nothing.
 func (m *Manager) SetReservedConcurrency(functionARN string, n int) {
-	fn := unqualified(functionARN)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	a := m.account(arnAccount(fn))
-	a.reservedSum -= m.reserved[fn]
-	delete(m.reserved, fn)
-	if n >= 0 {
-		m.reserved[fn] = n
-		a.reservedSum += n
+	if m.local != nil {
+		m.local.setReserved(unqualified(functionARN), n)
 	}
 }
 
@@ -166,7 +150,7 @@ func (m *Manager) Invoke(ctx context.Context, cfg *Config, key string, payload [
 	if family(cfg.Runtime) == "" {
 		return nil, fmt.Errorf("runtime: unsupported runtime %q", cfg.Runtime)
 	}
-	release, err := m.acquire(cfg)
+	release, err := m.acquire(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -266,45 +250,15 @@ func (e *env) syncLogs(ctx context.Context) {
 	cancel()
 }
 
-// acquire counts one invocation of cfg's function against its reserved
-// concurrency, or against its account's unreserved concurrency.
-func (m *Manager) acquire(cfg *Config) (func(), error) {
-	function := unqualified(cfg.FunctionARN)
-	account := arnAccount(function)
-	if account == "" {
-		account = cfg.AccountID
-	}
-	if function == "" {
-		function = account + ":" + cfg.FunctionName
-	}
+// acquire counts one invocation of cfg's function with the admission.
+func (m *Manager) acquire(ctx context.Context, cfg *Config) (func(), error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
+	closed := m.closed
+	m.mu.Unlock()
+	if closed {
 		return nil, ErrClosed
 	}
-	a := m.account(account)
-	limit, reserved := m.reserved[function]
-	if reserved {
-		if m.inflight[function] >= limit {
-			return nil, &ThrottleError{Reason: ReasonReservedLimit}
-		}
-	} else if a.unreserved >= m.opts.AccountConcurrency-a.reservedSum {
-		return nil, &ThrottleError{Reason: ReasonAccountLimit}
-	}
-	m.inflight[function]++
-	if !reserved {
-		a.unreserved++
-	}
-	return func() {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if m.inflight[function]--; m.inflight[function] <= 0 {
-			delete(m.inflight, function)
-		}
-		if !reserved {
-			a.unreserved--
-		}
-	}, nil
+	return m.admission.Acquire(ctx, cfg)
 }
 
 // get returns an idle environment of key, or a new one not yet started.

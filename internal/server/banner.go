@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 )
 
@@ -12,6 +13,12 @@ func (s *Server) Banner(dataDir string) string {
 	ep := s.Endpoint()
 	fmt.Fprintf(&b, "rolecall is serving on %s\n", ep)
 	fmt.Fprintf(&b, "  data directory  %s\n", dataDir)
+	if s.Shared() {
+		fmt.Fprintf(&b, "  database        %s (PostgreSQL, shared by every node on it)\n", redactURL(s.cfg.DatabaseURL))
+	} else {
+		fmt.Fprintf(&b, "  database        %s (SQLite)\n", filepath.Join(dataDir, "rolecall.db"))
+	}
+	fmt.Fprintf(&b, "  server key      from the %s\n", s.keySource.desc)
 	fmt.Fprintf(&b, "  account         %s   region %s\n", s.cfg.AccountID, s.cfg.Region)
 	fmt.Fprintf(&b, "  root access key %s\n", s.root.AccessKeyID)
 	fmt.Fprintf(&b, "  root secret key %s\n", s.root.SecretAccessKey)

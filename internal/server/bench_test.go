@@ -19,7 +19,12 @@ import (
 // gateway in-process (route, SigV4, authenticate, authorize, handle, record),
 // reporting CPU per request.
 func benchGateway(b *testing.B, service, body string, setup func(srv *servertest.Server) sigv4.Credentials) {
-	srv := servertest.Start(b)
+	b.Run("sqlite", func(b *testing.B) { benchGatewayOn(b, servertest.Start(b), service, body, setup) })
+	// On PostgreSQL (skipped without a test database): one node of a shared database.
+	b.Run("postgres", func(b *testing.B) { benchGatewayOn(b, servertest.Nodes(b, 1)[0], service, body, setup) })
+}
+
+func benchGatewayOn(b *testing.B, srv *servertest.Server, service, body string, setup func(srv *servertest.Server) sigv4.Credentials) {
 	creds := setup(srv)
 	h := srv.Gateway()
 	newReq := func() *http.Request {

@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,13 +28,24 @@ import (
 	"github.com/rolecall/rolecall/internal/service/xray"
 	"github.com/rolecall/rolecall/internal/session"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/postgres"
 	"github.com/rolecall/rolecall/internal/trail"
 )
 
 // Config configures a Server.
 type Config struct {
-	Addr      string // listen address, "127.0.0.1:4566"; "127.0.0.1:0" picks a port
-	DataDir   string
+	Addr string // listen address, "127.0.0.1:4566"; "127.0.0.1:0" picks a port
+	// DataDir holds the SQLite database (unless DatabaseURL is set) and
+	// the node's own files: unpacked function code, execution environments.
+	DataDir string
+	// DatabaseURL, when set (postgres://…), is a PostgreSQL database that
+	// several nodes share; otherwise the database is DataDir/rolecall.db.
+	DatabaseURL string
+	// KeyFile is a file holding the server key (base64 of 32 bytes), made
+	// when missing; ServerKey is the key itself. A shared database needs
+	// one of them: it never holds the key. See loadServerKey.
+	KeyFile   string
+	ServerKey string
 	AccountID string
 	Region    string
 	// RootAccessKeyID and RootSecretAccessKey, when set, are the root
@@ -61,6 +74,8 @@ type Server struct {
 	listener net.Listener
 	http     *http.Server
 	root     Credentials
+	// keySource says where the server key came from.
+	keySource keySource
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -95,7 +110,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: data directory: %w", err)
 	}
-	st, err := store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "rolecall.db"))
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -118,10 +133,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 func (s *Server) assemble(ctx context.Context) error {
 	cfg := s.cfg
-	key, err := serverKey(ctx, s.store)
+	key, src, err := loadServerKey(ctx, s.store, cfg, s.Shared())
 	if err != nil {
 		return err
 	}
+	s.keySource = src
 	box, err := crypt.NewBox(key)
 	if err != nil {
 		return err
@@ -138,7 +154,11 @@ func (s *Server) assemble(ctx context.Context) error {
 		return fmt.Errorf("server: root key: %w", err)
 	}
 	sealer := session.NewSealer(box)
-	s.sessions = &sessions{sealer: sealer, revoked: session.NewRevocations(cfg.Now), iam: s.iam}
+	revoked, err := newSharedRevocations(ctx, s.store, s.feed, cfg.Now, cfg.Logger)
+	if err != nil {
+		return err
+	}
+	s.sessions = &sessions{sealer: sealer, revoked: revoked.list, shared: revoked, iam: s.iam}
 	s.sessions.subscribe(s.feed)
 	s.sts = sts.New(sts.Config{Account: cfg.AccountID, Roles: stsRoles{s.iam}, Sealer: sealer, Now: cfg.Now})
 	s.recorder = trail.New(s.store, trail.Options{Logger: cfg.Logger})
@@ -155,17 +175,19 @@ func (s *Server) assemble(ctx context.Context) error {
 	})
 	s.gateway = gw
 	s.lambda, err = lambda.New(lambda.Config{
-		Account:  cfg.AccountID,
-		Region:   cfg.Region,
-		Store:    s.store,
-		Feed:     s.feed,
-		Now:      cfg.Now,
-		Invoker:  gw,
-		Bind:     gw.Bound,
-		Revoke:   s.sessions.Revoke,
-		CodeDir:  filepath.Join(cfg.DataDir, "code"),
-		Endpoint: s.Endpoint,
-		Logger:   cfg.Logger,
+		Account: cfg.AccountID,
+		Region:  cfg.Region,
+		Store:   s.store,
+		Feed:    s.feed,
+		Now:     cfg.Now,
+		Invoker: gw,
+		Bind:    gw.Bound,
+		Revoke:  s.sessions.Revoke,
+		CodeDir: filepath.Join(cfg.DataDir, "code"),
+		// Nodes sharing a database count concurrency in it.
+		SharedConcurrency: s.Shared(),
+		Endpoint:          s.Endpoint,
+		Logger:            cfg.Logger,
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)
@@ -245,28 +267,36 @@ func (s *Server) Recorder() *trail.Recorder { return s.recorder }
 // Gateway is the request gateway.
 func (s *Server) Gateway() *gateway.Gateway { return s.gateway }
 
-const serverTable = "server"
-
-// serverKey loads the server key, making it at first start.
-func serverKey(ctx context.Context, st store.Store) ([]byte, error) {
-	var key []byte
-	_, err := st.Update(ctx, func(tx store.Tx) error {
-		k, err := tx.Get(ctx, serverTable, "key")
-		if err == nil {
-			key = k
-			return nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		key = crypt.NewKey()
-		return tx.Put(ctx, serverTable, "key", key)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("server: server key: %w", err)
+// openStore opens the database cfg names: PostgreSQL at DatabaseURL, or
+// the SQLite file in DataDir.
+func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+	if cfg.DatabaseURL == "" {
+		return store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "rolecall.db"))
 	}
-	return key, nil
+	if !strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
+		return nil, fmt.Errorf("server: database URL %q: want postgres://user:password@host:port/database", redactURL(cfg.DatabaseURL))
+	}
+	st, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("server: database %s: %w", redactURL(cfg.DatabaseURL), err)
+	}
+	return st, nil
 }
+
+// redactURL returns a database URL without its password.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Shared reports whether the database is shared with other nodes.
+func (s *Server) Shared() bool { return s.cfg.DatabaseURL != "" }
 
 type storedRoot struct {
 	AccessKeyID string `json:"accessKeyId"`
@@ -289,7 +319,7 @@ func rootCredentials(ctx context.Context, st store.Store, box *crypt.Box, cfg Co
 		if err == nil {
 			secret, err := box.Open(r.Secret, []byte(r.AccessKeyID))
 			if err != nil {
-				return fmt.Errorf("open root secret: %w", err)
+				return fmt.Errorf("the server key does not open the root secret kept in the database (every node on a database needs the same key): %w", err)
 			}
 			c = Credentials{r.AccessKeyID, string(secret)}
 			return nil

@@ -33,6 +33,7 @@ type identities interface {
 type sessions struct {
 	sealer  *session.Sealer
 	revoked *session.Revocations
+	shared  *sharedRevocations // stores revocations for every node
 	iam     identities
 
 	mu     sync.RWMutex
@@ -189,5 +190,5 @@ func (s *sessions) principal(ctx context.Context, c *session.Claims) (*api.Princ
 
 // Revoke ends every session bound to an execution environment.
 func (s *sessions) Revoke(environmentID string, until time.Time) {
-	s.revoked.Revoke(environmentID, until)
+	s.shared.Revoke(environmentID, until)
 }

@@ -11,7 +11,11 @@
 #
 # Knobs (environment): LOADTEST_PORT (18566), LOADTEST_DURATION (10s),
 # LOADTEST_THREADS (2), LOADTEST_CONNECTIONS (16), LOADTEST_KEEP=1 keeps the
-# temporary directory. LOADTEST_BARE=1 also replays the GetCallerIdentity
+# temporary directory. LOADTEST_DATABASE_URL=postgres://… runs the servers on
+# PostgreSQL, in a fresh schema dropped on exit (needs psql); LOADTEST_NODES=N
+# (1) starts N servers on that database and replays each case against all of
+# them at once, each with the wrk settings above, summing requests and CPU.
+# LOADTEST_BARE=1 also replays the GetCallerIdentity
 # request, with the same wrk settings, against scripts/loadtest/bare (a plain
 # net/http server answering the same bytes) and prints the gateway's ratio.
 set -euo pipefail
@@ -27,14 +31,28 @@ endpoint=http://$addr
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
 command -v sqlite3 >/dev/null || echo "note: sqlite3 not installed, the trail check is skipped" >&2
 
+nodes=${LOADTEST_NODES:-1}
+database=${LOADTEST_DATABASE_URL:-}
+if [ "$nodes" -gt 1 ] && [ -z "$database" ]; then
+  echo "LOADTEST_NODES=$nodes needs LOADTEST_DATABASE_URL (nodes share a PostgreSQL database)" >&2; exit 1
+fi
+
 tmp=$(mktemp -d)
-server_pid=
+server_pids=()
+schema=
+# stop_servers stops every server: SIGTERM, then SIGKILL after 5s.
+stop_servers() {
+  for pid in "${server_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${server_pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  server_pids=()
+}
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$server_pid" 2>/dev/null || true
-  fi
+  stop_servers
+  if [ -n "$schema" ]; then psql -q "$database" -c "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1 || true; fi
   if [ "${LOADTEST_KEEP:-0}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -48,23 +66,40 @@ echo "building..."
 go build -o "$tmp/rolecall" ./cmd/rolecall
 go build -o "$tmp/sign" ./scripts/loadtest/sign
 
-if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-  echo "port $port is already in use (set LOADTEST_PORT)" >&2; exit 1
+db_flags=()
+if [ -n "$database" ]; then
+  command -v psql >/dev/null || { echo "LOADTEST_DATABASE_URL needs psql" >&2; exit 1; }
+  schema=loadtest_$$_$RANDOM
+  psql -q "$database" -c "CREATE SCHEMA $schema" >/dev/null
+  sep='?'; case $database in *\?*) sep='&';; esac
+  db_flags=(--database-url "${database}${sep}search_path=$schema" --key-file "$tmp/server.key")
 fi
-"$tmp/rolecall" --addr "$addr" --data-dir "$tmp/data" >"$tmp/server.out" 2>"$tmp/server.log" &
-server_pid=$!
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/server.log" >&2; exit 1; }
-  sleep 0.1
+# Node i listens on port + 2i (port + 1 is the bare server's).
+endpoints=()
+for i in $(seq 0 $((nodes - 1))); do
+  node_addr=127.0.0.1:$((port + 2 * i))
+  if (exec 3<>"/dev/tcp/127.0.0.1/${node_addr#*:}") 2>/dev/null; then
+    echo "port ${node_addr#*:} is already in use (set LOADTEST_PORT)" >&2; exit 1
+  fi
+  "$tmp/rolecall" --addr "$node_addr" --data-dir "$tmp/data$i" "${db_flags[@]}" >"$tmp/server$i.out" 2>"$tmp/server$i.log" &
+  server_pids+=($!)
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/${node_addr#*:}") 2>/dev/null && break
+    kill -0 "${server_pids[$i]}" 2>/dev/null || { cat "$tmp/server$i.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  endpoints+=("http://$node_addr")
 done
 
 echo "setting up IAM and signing..."
 "$tmp/sign" -endpoint "$endpoint" -out "$tmp" >/dev/null
 
 clk=$(getconf CLK_TCK)
-# cpu_ticks prints the server's user+system CPU time in clock ticks.
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$server_pid/stat"; }
+# cpu_ticks prints the servers' user+system CPU time in clock ticks.
+cpu_ticks() {
+  for pid in "${server_pids[@]}"; do cat "/proc/$pid/stat"; done |
+    awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t }'
+}
 
 cases=(sts-get-caller-identity-root iam-get-role-user)
 declare -A result cpu_ms
@@ -74,17 +109,26 @@ declare -A trail_extra=([sts-get-caller-identity-root]=2 [iam-get-role-user]=1)
 for c in "${cases[@]}"; do
   echo "wrk $c: -t$threads -c$conns -d$duration"
   before=$(cpu_ticks)
-  wrk -t"$threads" -c"$conns" -d"$duration" --timeout 5s --latency \
-    -s "$tmp/$c.lua" "$endpoint/" >"$tmp/$c.wrk" 2>&1 || { cat "$tmp/$c.wrk" >&2; exit 1; }
+  wrk_pids=()
+  for i in "${!endpoints[@]}"; do
+    wrk -t"$threads" -c"$conns" -d"$duration" --timeout 5s --latency \
+      -s "$tmp/$c.lua" "${endpoints[$i]}/" >"$tmp/$c.$i.wrk" 2>&1 &
+    wrk_pids+=($!)
+  done
+  for i in "${!wrk_pids[@]}"; do
+    wait "${wrk_pids[$i]}" || { cat "$tmp/$c.$i.wrk" >&2; exit 1; }
+  done
   after=$(cpu_ticks)
-  result[$c]=$(grep '^RESULT ' "$tmp/$c.wrk" | cut -d' ' -f2-)
+  # One line per node: requests and req/s are summed, latencies are node 0's.
+  result[$c]=$(cat "$tmp/$c".*.wrk | grep '^RESULT ' | awk '
+    NR == 1 { for (i = 2; i <= NF; i++) f[i] = $i; next }
+    { f[3] += $3; f[5] += $5; f[10] += $10; f[11] += $11 }
+    END { printf "%s", f[2]; for (i = 3; i <= 11; i++) printf " %s", f[i]; print "" }')
   cpu_ms[$c]=$(( (after - before) * 1000 / clk ))
 done
 
-# Stop the server cleanly so that the trail is flushed, then read it.
-kill -TERM "$server_pid"
-wait "$server_pid" || true
-server_pid=
+# Stop the servers cleanly so that the trail is flushed, then read it.
+stop_servers
 
 echo
 fmt='%-30s %9s %7s %8s %8s %8s %8s %7s %7s %11s %8s %13s\n'
@@ -93,8 +137,13 @@ for c in "${cases[@]}"; do
   read -r _ n secs rps p50 p90 p99 max non2xx sockerr <<<"${result[$c]}"
   cpu_us=$(awk -v ms="${cpu_ms[$c]}" -v n="$n" 'BEGIN { printf "%.1f", n ? ms * 1000 / n : 0 }')
   trail=- missing=-
-  if command -v sqlite3 >/dev/null; then
-    trail=$(sqlite3 "$tmp/data/rolecall.db" "SELECT count(*) FROM events WHERE name = '${trail_event[$c]}'")
+  count="SELECT count(*) FROM events WHERE name = '${trail_event[$c]}'"
+  if [ -n "$schema" ]; then
+    trail=$(psql -tA "$database" -c "SET search_path = $schema; $count" | tail -n 1)
+  elif command -v sqlite3 >/dev/null; then
+    trail=$(sqlite3 "$tmp/data0/rolecall.db" "$count")
+  fi
+  if [ "$trail" != - ]; then
     missing=$(( n + ${trail_extra[$c]} - trail ))
     if [ "$missing" -lt 0 ]; then missing=0; fi
     missing=">=$missing"
@@ -104,10 +153,11 @@ done
 echo "(trail: events stored for the operation. trail_missing is a lower bound on lost events:"
 echo " requests still in flight when wrk stopped are answered and stored but not counted by wrk)"
 echo
-echo "server log: $(grep -c . "$tmp/server.log" || true) lines;" \
-  "errors/warnings: $(grep -Ec 'level=(ERROR|WARN)' "$tmp/server.log" || true);" \
-  "trail drops: $(grep -c 'DROPPED' "$tmp/server.log" || true)"
-grep -E 'level=(ERROR|WARN)' "$tmp/server.log" | head -20 || true
+if [ -n "$schema" ]; then echo "nodes: $nodes; database: PostgreSQL, schema $schema"; else echo "nodes: 1; database: SQLite"; fi
+echo "server logs: $(cat "$tmp"/server*.log | grep -c . || true) lines;" \
+  "errors/warnings: $(cat "$tmp"/server*.log | grep -Ec 'level=(ERROR|WARN)' || true);" \
+  "trail drops: $(cat "$tmp"/server*.log | grep -c 'DROPPED' || true)"
+cat "$tmp"/server*.log | grep -E 'level=(ERROR|WARN)' | head -20 || true
 
 if [ "${LOADTEST_BARE:-0}" = 1 ]; then
   bare_addr=127.0.0.1:$((port + 1))

@@ -4,6 +4,7 @@ package servertest
 
 import (
 	"context"
+	"encoding/base64"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -12,7 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/server"
+	"github.com/rolecall/rolecall/internal/store/postgres/pgtest"
 )
 
 // Server is a running rolecall for one test.
@@ -25,7 +28,25 @@ type Server struct {
 type Options struct {
 	// DataDir reuses a data directory (to test restarts); "" uses a fresh one.
 	DataDir string
-	Now     func() time.Time
+	// DatabaseURL and ServerKey put the server on a shared PostgreSQL
+	// database (see server.Config); nodes on one database need one key.
+	DatabaseURL string
+	ServerKey   string
+	Now         func() time.Time
+}
+
+// Nodes starts n servers sharing a fresh PostgreSQL schema (see pgtest:
+// skipped without a test database), each with its own data directory and
+// port, and one server key.
+func Nodes(t testing.TB, n int) []*Server {
+	t.Helper()
+	u := pgtest.URL(t)
+	key := base64.StdEncoding.EncodeToString(crypt.NewKey())
+	nodes := make([]*Server, n)
+	for i := range nodes {
+		nodes[i] = StartWith(t, Options{DatabaseURL: u, ServerKey: key})
+	}
+	return nodes
 }
 
 // Start starts rolecall and stops it when the test ends.
@@ -40,10 +61,12 @@ func StartWith(t testing.TB, opts Options) *Server {
 	}
 	ctx := context.Background()
 	srv, err := server.New(ctx, server.Config{
-		Addr:    "127.0.0.1:0",
-		DataDir: dir,
-		Logger:  slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Now:     opts.Now,
+		Addr:        "127.0.0.1:0",
+		DataDir:     dir,
+		DatabaseURL: opts.DatabaseURL,
+		ServerKey:   opts.ServerKey,
+		Logger:      slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Now:         opts.Now,
 	})
 	if err != nil {
 		t.Fatalf("start rolecall: %v", err)

@@ -60,6 +60,7 @@ type IAM struct {
 // core is what every account's view shares.
 type core struct {
 	store store.Store
+	cache *store.Cache // store, caching roles and users
 	box   *crypt.Box
 	now   func() time.Time
 
@@ -74,9 +75,14 @@ func New(ctx context.Context, cfg Config) (*IAM, error) {
 	if cfg.Account == "" || cfg.Store == nil || cfg.Box == nil {
 		return nil, errors.New("iam: Config needs Account, Store and Box")
 	}
+	// Roles, users and when roles were last used are read on every
+	// AssumeRole and GetRole: their records are kept in memory, forgotten
+	// on change.
+	cache := store.NewCache(cfg.Store, tableRoles, tableUsers, tableRoleUse)
 	i := &IAM{
 		core: &core{
-			store: cfg.Store,
+			cache: cache,
+			store: cache,
 			box:   cfg.Box,
 			now:   cfg.Now,
 		},
@@ -88,7 +94,7 @@ func New(ctx context.Context, cfg Config) (*IAM, error) {
 	i.keys.init()
 	i.sets.init()
 	if cfg.Feed != nil {
-		cfg.Feed.Subscribe([]string{tableKeys, tableUsers, tableRoles, tablePolicies}, i.changed, i.reset)
+		cfg.Feed.Subscribe([]string{tableKeys, tableUsers, tableRoles, tableRoleUse, tablePolicies}, i.changed, i.reset)
 	}
 	if err := i.upgrade(ctx); err != nil {
 		return nil, fmt.Errorf("iam: upgrade stored data: %w", err)
@@ -134,6 +140,8 @@ func RoleKey(account, name string) string { return account + "/" + strings.ToLow
 // changed drops what the caches derived from a changed record. Store keys
 // of roles and users are "<account>/<lower-case name>".
 func (i *IAM) changed(c store.Change) {
+	// The record first: the caches below rebuild from it.
+	i.cache.Forget(c.Table, c.Key)
 	account, name, _ := strings.Cut(c.Key, "/")
 	switch c.Table {
 	case tableKeys:
@@ -152,6 +160,7 @@ func (i *IAM) changed(c store.Change) {
 
 // reset drops every cache: changes may have been missed.
 func (i *IAM) reset() {
+	i.cache.ForgetAll()
 	i.keys.clear()
 	i.sets.invalidateAll()
 }

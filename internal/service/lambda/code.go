@@ -1,6 +1,7 @@
 package lambda
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +21,7 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/blob"
 )
 
 // Deployment package limits.
@@ -83,52 +86,151 @@ func (l *Lambda) unpack(account, fn string, p *codePackage) error {
 	return nil
 }
 
-// ensureCode makes sure a stored package is unpacked (after a restart, or
-// when the directory was removed) and returns its directory.
+// ensureCode makes sure a stored package is unpacked (after a restart, on
+// a node that has not run the function yet, or when the directory was
+// removed) and returns its directory.
 func (l *Lambda) ensureCode(ctx context.Context, account string, c *config) (string, error) {
 	dir := l.codeDir(account, c.Name, c.CodeHex)
 	if _, err := os.Stat(dir); err == nil {
 		return dir, nil
 	}
-	zip, err := getCode(ctx, l.cfg.Store, codeKey(account, c.Name, c.CodeHex))
+	r, size, err := l.openCode(ctx, codeKey(account, c.Name, c.codeName()))
 	if err != nil {
 		return "", fmt.Errorf("lambda: code of %s: %w", c.Name, err)
 	}
-	if err := l.unpack(account, c.Name, &codePackage{zip: zip, hex: c.CodeHex}); err != nil {
+	defer r.Close()
+	// Unzipping needs the whole archive at hand; the read streams it in,
+	// verified against its size and SHA-256.
+	zip := bytes.NewBuffer(make([]byte, 0, size))
+	if _, err := io.Copy(zip, r); err != nil {
+		return "", fmt.Errorf("lambda: code of %s: %w", c.Name, err)
+	}
+	if err := l.unpack(account, c.Name, &codePackage{zip: zip.Bytes(), hex: c.CodeHex}); err != nil {
 		return "", err
 	}
 	return dir, nil
 }
 
-func codeKey(account, fn, hexSum string) string { return account + "/" + fn + "/" + hexSum }
+// codeName names a configuration's stored package: its blob, or for code
+// stored before blobs, its SHA-256 in hex.
+func (c *config) codeName() string {
+	if c.CodeBlob != "" {
+		return c.CodeBlob
+	}
+	return c.CodeHex
+}
 
-// codeChunkSize is the size of the pieces a package is stored in. An
-// engine that keeps whole rows in its key order (SQLite's WITHOUT ROWID
-// tables) reads a row that overflows its page in full whenever a lookup
-// passes it, so a large value there slows every read and write of the
-// keys around it. Pieces this small stay within a 4 KiB page's inline
-// limit, with a key of up to 200 bytes.
-const codeChunkSize = 768
+func codeKey(account, fn, name string) string { return account + "/" + fn + "/" + name }
 
-// putCode stores a package under key, as numbered chunks.
-func putCode(ctx context.Context, tx store.Tx, key string, zip []byte) error {
-	for i := 0; i*codeChunkSize < len(zip); i++ {
-		chunk := zip[i*codeChunkSize : min((i+1)*codeChunkSize, len(zip))]
-		if err := tx.Put(ctx, tableCode, fmt.Sprintf("%s/%06d", key, i), chunk); err != nil {
+// codeSweepAge is how long a package may stay pending between its upload
+// and the commit of the function that refers to it, before New sweeps it:
+// far longer than any CreateFunction or UpdateFunctionCode takes.
+const codeSweepAge = time.Hour
+
+// storeCode streams a package into a pending blob, which the transaction
+// that records the function or version commits (blob.Commit).
+func (l *Lambda) storeCode(ctx context.Context, p *codePackage) (blob.Ref, error) {
+	ref, err := blob.Put(ctx, l.cfg.Store, bytes.NewReader(p.zip))
+	if err != nil {
+		return blob.Ref{}, fmt.Errorf("lambda: store code: %w", err)
+	}
+	return ref, nil
+}
+
+// dropCode deletes the pending blob of a package whose transaction
+// failed. When that fails too, the blob stays pending and sweepCode
+// removes it later.
+func (l *Lambda) dropCode(ctx context.Context, id string) {
+	ctx = context.WithoutCancel(ctx)
+	_, _ = l.cfg.Store.Update(ctx, func(tx store.Tx) error { return blob.Delete(ctx, tx, id) })
+}
+
+// sweepCode removes the packages left pending by a process that stopped
+// between an upload and its transaction.
+func (l *Lambda) sweepCode(ctx context.Context) error {
+	if _, err := blob.Sweep(ctx, l.cfg.Store, codeSweepAge); err != nil {
+		return fmt.Errorf("lambda: sweep code: %w", err)
+	}
+	return nil
+}
+
+// releaseCode deletes, within tx, those of the blobs ids that neither
+// latest ($LATEST as tx is about to store it) nor any version of ref
+// stored in tx refers to.
+func (l *Lambda) releaseCode(ctx context.Context, tx store.Tx, ref fnRef, latest *config, ids ...string) error {
+	unused := map[string]bool{}
+	for _, id := range ids {
+		if id != "" && id != latest.CodeBlob {
+			unused[id] = true
+		}
+	}
+	if len(unused) == 0 {
+		return nil
+	}
+	versions, err := tx.List(ctx, tableVersions, ref.key()+"/", "", 0)
+	if err != nil {
+		return err
+	}
+	for _, it := range versions {
+		var v config
+		if err := decode(it.Value, &v); err != nil {
+			return fmt.Errorf("lambda: version %s: %w", it.Key, err)
+		}
+		delete(unused, v.CodeBlob)
+	}
+	for id := range unused {
+		if err := blob.Delete(ctx, tx, id); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// getCode reads the package stored under key, or store.ErrNotFound.
+// deleteCode deletes the blobs ids ("" for code stored before blobs),
+// each once, within tx.
+func deleteCode(ctx context.Context, tx store.Tx, ids ...string) error {
+	done := map[string]bool{"": true}
+	for _, id := range ids {
+		if done[id] {
+			continue
+		}
+		done[id] = true
+		if err := blob.Delete(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openCode opens the package stored under key (account/function/name,
+// see codeName) and returns it with its size. It fails with
+// store.ErrNotFound when there is none.
+func (l *Lambda) openCode(ctx context.Context, key string) (io.ReadCloser, int64, error) {
+	id := key[strings.LastIndexByte(key, '/')+1:]
+	r, err := blob.Open(ctx, l.cfg.Store, id)
+	if err == nil {
+		return r, r.Ref().Size, nil
+	}
+	if !errors.Is(err, blob.ErrNotFound) {
+		return nil, 0, err
+	}
+	// Code stored before blobs is named by its SHA-256 in hex.
+	zip, err := getCode(ctx, l.cfg.Store, key)
+	if err != nil {
+		return nil, 0, err
+	}
+	return io.NopCloser(bytes.NewReader(zip)), int64(len(zip)), nil
+}
+
+// getCode reads a package stored before blobs under key, or
+// store.ErrNotFound: numbered chunks of the zip in tableCode, or in
+// earlier versions the whole zip under key.
 func getCode(ctx context.Context, r store.Reader, key string) ([]byte, error) {
 	items, err := r.List(ctx, tableCode, key+"/", "", 0)
 	if err != nil {
 		return nil, err
 	}
 	if len(items) == 0 {
-		// A package stored whole, as earlier versions did.
 		return r.Get(ctx, tableCode, key)
 	}
 	n := 0
@@ -153,7 +255,7 @@ func (l *Lambda) codeLocation(account string, c *config) string {
 	if l.cfg.Endpoint == nil {
 		return ""
 	}
-	path := account + "/" + c.Name + "/" + c.CodeHex
+	path := codeKey(account, c.Name, c.codeName())
 	exp := strconv.FormatInt(l.now().Add(codeURLLifetime).Unix(), 10)
 	q := url.Values{"Expires": {exp}, "Signature": {l.codeSignature(path, exp)}}
 	return strings.TrimRight(l.cfg.Endpoint(), "/") + CodePathPrefix + path + "?" + q.Encode()
@@ -186,7 +288,7 @@ func (l *Lambda) CodeHandler() http.Handler {
 			codeError(w, http.StatusForbidden, "AccessDenied", "Request has expired")
 			return
 		}
-		zip, err := getCode(r.Context(), l.cfg.Store, path)
+		zip, size, err := l.openCode(r.Context(), path)
 		if errors.Is(err, store.ErrNotFound) {
 			codeError(w, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
 			return
@@ -195,12 +297,15 @@ func (l *Lambda) CodeHandler() http.Handler {
 			codeError(w, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
 			return
 		}
+		defer zip.Close()
 		w.Header().Set("Content-Type", "application/zip")
-		w.Header().Set("Content-Length", strconv.Itoa(len(zip)))
+		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 		if r.Method == http.MethodHead {
 			return
 		}
-		w.Write(zip)
+		// A read that fails midway leaves the response short of its
+		// Content-Length, which the client sees as a failed download.
+		_, _ = io.Copy(w, zip)
 	})
 }
 

@@ -187,3 +187,33 @@ func listenLoopback(h http.Handler) (string, func(), error) {
 	go srv.Serve(ln)
 	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }
+
+// follow brings this node in line with a function's record, changed by
+// this node or another one sharing the store: the environments of
+// configurations that are no longer current retire (all of them when the
+// function is gone), and a function left Pending or InProgress is settled
+// after the settle delay, whichever node made the change and whether or
+// not that node is still running.
+func (l *Lambda) follow(key string) {
+	l.goBackground(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		account, name, _ := cutKey(key)
+		ref := fnRef{Account: account, Region: l.cfg.Region, Name: name}
+		f, err := l.load(ctx, l.cfg.Store, ref)
+		if err != nil {
+			// Deleted (or unreadable: its environments are safer retired).
+			for _, k := range l.rt.DrainPrefix(account+"/"+name+"/", "") {
+				l.envs.dropSpec(k)
+			}
+			return
+		}
+		current := runtimeKey(account, name, latest, f.Config.EnvKey)
+		for _, k := range l.rt.DrainPrefix(account+"/"+name+"/"+latest+"/", current) {
+			l.envs.dropSpec(k)
+		}
+		if f.Config.State == statePending || f.Config.LastUpdateStatus == updateInProgress {
+			l.settleLater(account, name)
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/blob"
 )
 
 // createInput is the CreateFunction request.
@@ -109,6 +110,10 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	if err := l.unpack(ref.Account, ref.Name, pkg); err != nil {
 		return nil, err
 	}
+	stored, err := l.storeCode(c.Context, pkg)
+	if err != nil {
+		return nil, err
+	}
 	now := l.now()
 	cfg := config{
 		Name:                   ref.Name,
@@ -123,6 +128,7 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 		CodeSHA256:             pkg.sha256,
 		CodeHex:                pkg.hex,
 		CodeSize:               int64(len(pkg.zip)),
+		CodeBlob:               stored.ID,
 		LastModified:           now,
 		RevisionID:             uuid.NewString(),
 		EnvKey:                 uuid.NewString(),
@@ -153,7 +159,7 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if err := putCode(c.Context, tx, codeKey(ref.Account, ref.Name, pkg.hex), pkg.zip); err != nil {
+		if err := blob.Commit(c.Context, tx, stored.ID); err != nil {
 			return err
 		}
 		out = &f.Config
@@ -167,6 +173,7 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 		return store.PutJSON(c.Context, tx, tableFunctions, ref.key(), f)
 	})
 	if err != nil {
+		l.dropCode(c.Context, stored.ID)
 		return nil, err
 	}
 	l.settleLater(ref.Account, ref.Name)

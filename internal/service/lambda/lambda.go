@@ -77,6 +77,17 @@ type Config struct {
 	// ConcurrentExecutions is the account's concurrency limit reported by
 	// GetAccountSettings (default 1000); it should match the runtime's.
 	ConcurrentExecutions int
+	// SharedConcurrency counts running invocations in Store instead of in
+	// this process's memory, so that the account's concurrency limit and
+	// the functions' reserved concurrency hold across every process that
+	// runs functions on Store (nodes sharing one PostgreSQL database). Each
+	// invocation then writes a slot to Store and deletes it when it ends;
+	// the slot of a process that dies mid-invocation stops counting after
+	// the function's timeout, the init timeout and a minute, so the
+	// processes' clocks must agree to within seconds. The account's limit
+	// is ConcurrentExecutions. New must create the runtime: Runtime and
+	// RuntimeOptions.Admission must be unset.
+	SharedConcurrency bool
 }
 
 // Lambda is the Lambda service.
@@ -90,7 +101,7 @@ type Lambda struct {
 	logs      *logShipper
 	envs      *environments
 	policies  *policyCache
-	functions *cachingStore
+	functions *store.Cache
 	// unsubscribe ends the caches' subscription to the change feed.
 	unsubscribe func()
 	done        chan struct{}
@@ -107,7 +118,7 @@ const (
 	tableVersions  = "lambda_versions"  // account/name/0000000001 -> version
 	tableAliases   = "lambda_aliases"   // account/name/alias -> alias
 	tablePolicies  = "lambda_policies"  // account/name[:qualifier] -> resource policy
-	tableCode      = "lambda_code"      // account/name/sha256hex/NNNNNN -> a chunk of the zip
+	tableCode      = "lambda_code"      // account/name/sha256hex/NNNNNN -> a chunk of a zip stored before blobs (read only)
 	tableMeta      = "lambda_meta"
 )
 
@@ -146,12 +157,15 @@ func New(cfg Config) (*Lambda, error) {
 	if cfg.Listen == nil {
 		cfg.Listen = listenLoopback
 	}
+	if cfg.SharedConcurrency && (cfg.Runtime != nil || cfg.RuntimeOptions.Admission != nil) {
+		return nil, errors.New("lambda: SharedConcurrency admits invocations itself: Runtime and RuntimeOptions.Admission must be unset")
+	}
 	dir, err := filepath.Abs(cfg.CodeDir)
 	if err != nil {
 		return nil, fmt.Errorf("lambda: code directory: %w", err)
 	}
 	cfg.CodeDir = dir
-	functions := newCachingStore(cfg.Store, tableFunctions)
+	functions := store.NewCache(cfg.Store, tableFunctions)
 	cfg.Store = functions
 	l := &Lambda{
 		cfg:         cfg,
@@ -162,11 +176,11 @@ func New(cfg Config) (*Lambda, error) {
 		functions:   functions,
 		unsubscribe: func() {},
 	}
-	if cfg.Feed != nil {
-		l.unsubscribe = cfg.Feed.Subscribe([]string{tableFunctions, tablePolicies}, l.changed, l.reset)
-	}
 	ctx := context.Background()
 	if l.codeKey, err = l.loadCodeKey(ctx); err != nil {
+		return nil, err
+	}
+	if err := l.sweepCode(ctx); err != nil {
 		return nil, err
 	}
 	l.logs = newLogShipper(l)
@@ -178,13 +192,26 @@ func New(cfg Config) (*Lambda, error) {
 		if opts.AccountConcurrency <= 0 {
 			opts.AccountConcurrency = cfg.ConcurrentExecutions
 		}
+		if cfg.SharedConcurrency {
+			opts.Admission = newStoreAdmission(l, opts.InitTimeout)
+		}
 		if l.rt, err = runtime.New(opts); err != nil {
 			return nil, fmt.Errorf("lambda: runtime: %w", err)
 		}
 		l.ownRT = true
 	}
 	l.async = newAsyncQueue(l, cfg.AsyncWorkers, cfg.Logger)
+	// Subscribed once the runtime is there: follow drains its pools.
+	if cfg.Feed != nil {
+		l.unsubscribe = cfg.Feed.Subscribe([]string{tableFunctions, tablePolicies}, func(c store.Change) {
+			l.changed(c)
+			if c.Table == tableFunctions {
+				l.follow(c.Key)
+			}
+		}, l.reset)
+	}
 	if err := errors.Join(l.indexReserved(ctx), l.recover(ctx)); err != nil {
+		l.unsubscribe()
 		err = errors.Join(err, l.async.close(ctx))
 		if l.ownRT {
 			err = errors.Join(err, l.rt.Close(ctx))
@@ -298,7 +325,7 @@ func (l *Lambda) recover(ctx context.Context) error {
 func (l *Lambda) changed(c store.Change) {
 	switch c.Table {
 	case tableFunctions:
-		l.functions.forget(c.Key)
+		l.functions.Forget(c.Table, c.Key)
 	case tablePolicies:
 		l.policies.forgetKey(c.Key)
 	}
@@ -306,6 +333,6 @@ func (l *Lambda) changed(c store.Change) {
 
 // reset drops every cached record: changes may have been missed.
 func (l *Lambda) reset() {
-	l.functions.forgetAll()
+	l.functions.ForgetAll()
 	l.policies.forgetAll()
 }

@@ -48,6 +48,9 @@ type config struct {
 	CodeSHA256 string `json:"codeSha256"` // base64, as Lambda shows it
 	CodeHex    string `json:"codeHex"`    // hex, names the stored zip and its directory
 	CodeSize   int64  `json:"codeSize"`
+	// CodeBlob is the blob holding the zip; "" for code stored before
+	// blobs, as chunks in tableCode under account/name/CodeHex.
+	CodeBlob string `json:"codeBlob,omitempty"`
 
 	LastModified time.Time `json:"lastModified"`
 	RevisionID   string    `json:"revisionId"`

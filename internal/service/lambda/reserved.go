@@ -28,6 +28,23 @@ func setReserved(ctx context.Context, tx store.Tx, key string, n int) error {
 	return tx.Put(ctx, tableReserved, key, []byte(strconv.Itoa(n)))
 }
 
+// reservation returns the reserved concurrency of the function at key
+// ("<account>/<name>") and whether it reserves any.
+func reservation(ctx context.Context, r store.Reader, key string) (int, bool, error) {
+	v, err := r.Get(ctx, tableReserved, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil {
+		return 0, false, fmt.Errorf("lambda: read %s/%s: %w", tableReserved, key, err)
+	}
+	return n, true, nil
+}
+
 // reservedTotal is the concurrency reserved in an account, without the
 // function named except.
 func (l *Lambda) reservedTotal(ctx context.Context, r store.Reader, account, except string) (int, error) {

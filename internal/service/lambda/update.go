@@ -2,12 +2,14 @@ package lambda
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"github.com/google/uuid"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/blob"
 )
 
 // updateConfigInput is the UpdateFunctionConfiguration request.
@@ -74,7 +76,7 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 			return nil, err
 		}
 	}
-	change := func(cfg *config) {
+	change := func(_ store.Tx, cfg *config) error {
 		if in.Role != nil {
 			cfg.Role = *in.Role
 		}
@@ -105,6 +107,7 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 		if in.VpcConfig != nil {
 			cfg.VPC = vpc
 		}
+		return nil
 	}
 	return l.updateLatest(c, ref, in.RevisionID, change, false)
 }
@@ -124,8 +127,9 @@ func (l *Lambda) checkUpdatable(f *function, ref fnRef, revision string) error {
 // updateLatest applies change to $LATEST in one transaction, starts the
 // InProgress period, and drains the environments of the old configuration
 // so that they are replaced with fresh credentials. With publish it also
-// publishes a version, whose configuration it returns.
-func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change func(*config), publish bool) (any, error) {
+// publishes a version, whose configuration it returns. change runs in the
+// transaction, with each of its runs.
+func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change func(store.Tx, *config) error, publish bool) (any, error) {
 	var oldKey string
 	var out *config
 	_, err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
@@ -137,7 +141,9 @@ func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change fu
 			return err
 		}
 		oldKey = f.Config.EnvKey
-		change(&f.Config)
+		if err := change(tx, &f.Config); err != nil {
+			return err
+		}
 		cfg := &f.Config
 		cfg.LastModified = l.now()
 		cfg.RevisionID = uuid.NewString()
@@ -204,14 +210,23 @@ func (l *Lambda) updateFunctionCode(c *api.Call) (any, error) {
 		cfg.CodeSHA256, cfg.CodeHex, cfg.CodeSize = pkg.sha256, pkg.hex, int64(len(pkg.zip))
 		return l.configuration(ref.Account, &cfg), nil
 	}
-	if _, err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		return putCode(c.Context, tx, codeKey(ref.Account, ref.Name, pkg.hex), pkg.zip)
-	}); err != nil {
+	stored, err := l.storeCode(c.Context, pkg)
+	if err != nil {
 		return nil, err
 	}
-	return l.updateLatest(c, ref, in.RevisionID, func(cfg *config) {
-		cfg.CodeSHA256, cfg.CodeHex, cfg.CodeSize = pkg.sha256, pkg.hex, int64(len(pkg.zip))
+	out, err := l.updateLatest(c, ref, in.RevisionID, func(tx store.Tx, cfg *config) error {
+		if err := blob.Commit(c.Context, tx, stored.ID); err != nil {
+			return err
+		}
+		old := cfg.CodeBlob
+		cfg.CodeSHA256, cfg.CodeHex, cfg.CodeSize, cfg.CodeBlob = pkg.sha256, pkg.hex, int64(len(pkg.zip)), stored.ID
+		return l.releaseCode(c.Context, tx, ref, cfg, old)
 	}, in.Publish)
+	if err != nil {
+		l.dropCode(c.Context, stored.ID)
+		return nil, err
+	}
+	return out, nil
 }
 
 // deleteFunction deletes a function, or one version with Qualifier.
@@ -234,15 +249,21 @@ func (l *Lambda) deleteFunction(c *api.Call) (any, error) {
 			return err
 		}
 		keys = append(keys, runtimeKey(ref.Account, ref.Name, latest, f.Config.EnvKey))
+		blobs := []string{f.Config.CodeBlob}
 		versions, err := tx.List(c.Context, tableVersions, ref.key()+"/", "", 0)
 		if err != nil {
 			return err
 		}
 		for _, it := range versions {
 			var v config
-			if err := decode(it.Value, &v); err == nil {
-				keys = append(keys, runtimeKey(ref.Account, ref.Name, v.Version, v.EnvKey))
+			if err := decode(it.Value, &v); err != nil {
+				return fmt.Errorf("lambda: version %s: %w", it.Key, err)
 			}
+			keys = append(keys, runtimeKey(ref.Account, ref.Name, v.Version, v.EnvKey))
+			blobs = append(blobs, v.CodeBlob)
+		}
+		if err := deleteCode(c.Context, tx, blobs...); err != nil {
+			return err
 		}
 		for _, t := range []string{tableVersions, tableAliases, tableCode} {
 			if err := deletePrefix(c.Context, tx, t, ref.key()+"/"); err != nil {
@@ -280,7 +301,8 @@ func (l *Lambda) deleteVersion(c *api.Call, ref fnRef) (any, error) {
 	n, _ := strconv.Atoi(ref.Qualifier)
 	var envKey string
 	_, err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		if _, err := l.load(c.Context, tx, ref); err != nil {
+		f, err := l.load(c.Context, tx, ref)
+		if err != nil {
 			return err
 		}
 		v, err := l.loadVersion(c.Context, tx, ref, ref.Qualifier)
@@ -304,7 +326,10 @@ func (l *Lambda) deleteVersion(c *api.Call, ref fnRef) (any, error) {
 		if err := tx.Delete(c.Context, tablePolicies, ref.key()+":"+ref.Qualifier); err != nil {
 			return err
 		}
-		return tx.Delete(c.Context, tableVersions, versionKey(ref, n))
+		if err := tx.Delete(c.Context, tableVersions, versionKey(ref, n)); err != nil {
+			return err
+		}
+		return l.releaseCode(c.Context, tx, ref, &f.Config, v.CodeBlob)
 	})
 	if err != nil {
 		return nil, err

@@ -13,14 +13,28 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 )
 
+// appendLockQuery takes the schema's event-append lock until the end of
+// the transaction.
+const appendLockQuery = `SELECT pg_advisory_xact_lock(hashtext('rolecall.events.' || current_schema()))`
+
 // AppendEvents implements store.Store. The batch's sequence numbers are
 // taken first, in one statement, so that both tables are written with
 // COPY: one round trip each, however large the batch.
+//
+// Sequence numbers follow commit order: a sequence hands out numbers as
+// transactions ask, and one that asked first may commit last, so that a
+// reader could see seq n+1 before seq n exists and page past it. Appends
+// therefore take a transaction-scoped advisory lock before their numbers:
+// the next append waits for the previous one to commit (or roll back), and
+// every number it draws is above those of every event already visible.
 func (s *Store) AppendEvents(ctx context.Context, events []store.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, appendLockQuery); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT nextval(pg_get_serial_sequence('events', 'seq')) FROM generate_series(1, $1)`, len(events))
 		if err != nil {
 			return err

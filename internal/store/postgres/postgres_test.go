@@ -16,7 +16,7 @@ import (
 	"github.com/rolecall/rolecall/internal/store/storetest"
 )
 
-func open(t *testing.T, u string) *postgres.Store {
+func open(t testing.TB, u string) *postgres.Store {
 	t.Helper()
 	st, err := postgres.Open(context.Background(), u)
 	if err != nil {

@@ -44,6 +44,14 @@ func Run(t *testing.T, e Engine) {
 	t.Run("WatchOtherHandle", func(t *testing.T) { testWatchOtherHandle(t, e) })
 	t.Run("Compaction", func(t *testing.T) { testCompaction(t, e) })
 	t.Run("Feed", func(t *testing.T) { testFeed(t, e) })
+	t.Run("ConcurrentEvents", func(t *testing.T) { testConcurrentEvents(t, e) })
+	t.Run("LogPositions", func(t *testing.T) { testLogPositions(t, open(t)) })
+	t.Run("LogTrim", func(t *testing.T) { testLogTrim(t, open(t)) })
+	t.Run("LogTail", func(t *testing.T) { testLogTail(t, e) })
+	t.Run("BlobRoundTrip", func(t *testing.T) { testBlobRoundTrip(t, open(t)) })
+	t.Run("BlobPending", func(t *testing.T) { testBlobPending(t, open(t)) })
+	t.Run("BlobDelete", func(t *testing.T) { testBlobDelete(t, open(t)) })
+	t.Run("BlobOtherHandle", func(t *testing.T) { testBlobOtherHandle(t, e) })
 	t.Run("Queue", func(t *testing.T) { testQueue(t, e) })
 }
 

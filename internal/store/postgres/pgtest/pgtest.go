@@ -53,7 +53,11 @@ func FreshSchema(t testing.TB, base string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
+	defer func() {
+		if err := conn.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
 	ident := pgx.Identifier{schema}.Sanitize()
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+ident); err != nil {
 		t.Fatal(err)
@@ -64,7 +68,11 @@ func FreshSchema(t testing.TB, base string) string {
 			t.Error(err)
 			return
 		}
-		defer conn.Close(ctx)
+		defer func() {
+			if err := conn.Close(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
 		if _, err := conn.Exec(ctx, "DROP SCHEMA "+ident+" CASCADE"); err != nil {
 			t.Error(err)
 		}

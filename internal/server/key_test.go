@@ -1,0 +1,95 @@
+package server_test
+
+import (
+	"context"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rolecall/rolecall/internal/crypt"
+	"github.com/rolecall/rolecall/internal/server"
+	"github.com/rolecall/rolecall/internal/store/postgres/pgtest"
+)
+
+// TestSharedDatabaseKey: on a shared database the server key comes from a
+// key file or the environment, never from the database; a node with
+// another key is refused with a message saying why; the banner says where
+// the key and the database are.
+func TestSharedDatabaseKey(t *testing.T) {
+	ctx := context.Background()
+	u := pgtest.URL(t)
+	start := func(cfg server.Config) (*server.Server, error) {
+		cfg.Addr = "127.0.0.1:0"
+		cfg.DatabaseURL = u
+		if cfg.DataDir == "" {
+			cfg.DataDir = t.TempDir()
+		}
+		srv, err := server.New(ctx, cfg)
+		if err == nil {
+			t.Cleanup(func() { srv.Shutdown(context.Background()) })
+		}
+		return srv, err
+	}
+	if _, err := start(server.Config{}); err == nil || !strings.Contains(err.Error(), "--key-file") {
+		t.Fatalf("a shared database without a key: %v, want a refusal naming --key-file", err)
+	}
+
+	keyPath := filepath.Join(t.TempDir(), "server.key")
+	a, err := start(server.Config{KeyFile: keyPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(keyPath)
+	if err != nil {
+		t.Fatalf("key file not made: %v", err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v, want 0600", info.Mode().Perm())
+	}
+	if err := a.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	banner := a.Banner("/data")
+	for _, want := range []string{"server key      from the file " + keyPath + " (created)", "(PostgreSQL, shared by every node on it)", "postgres://rolecall:xxxxx@"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	if strings.Contains(banner, ":rolecall@") {
+		t.Errorf("banner shows the database password:\n%s", banner)
+	}
+
+	// The same key, from the file or the environment, opens the database.
+	b, err := start(server.Config{KeyFile: keyPath})
+	if err != nil {
+		t.Fatalf("a second node with the same key file: %v", err)
+	}
+	if a.Root() != b.Root() {
+		t.Error("nodes with one key see different root credentials")
+	}
+	raw, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := start(server.Config{ServerKey: strings.TrimSpace(string(raw))}); err != nil {
+		t.Fatalf("the key from the environment: %v", err)
+	}
+	// Another key cannot open the secrets the database holds.
+	other := base64.StdEncoding.EncodeToString(crypt.NewKey())
+	if _, err := start(server.Config{ServerKey: other}); err == nil || !strings.Contains(err.Error(), "same key") {
+		t.Fatalf("a node with another key: %v, want a refusal", err)
+	}
+	// A key file others may read is refused.
+	loose := filepath.Join(t.TempDir(), "loose.key")
+	if err := os.WriteFile(loose, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := start(server.Config{KeyFile: loose}); err == nil || !strings.Contains(err.Error(), "readable by others") {
+		t.Fatalf("a key file readable by others: %v", err)
+	}
+	if _, err := start(server.Config{ServerKey: "c2hvcnQ="}); err == nil || !strings.Contains(err.Error(), "want 32") {
+		t.Fatalf("a short key: %v", err)
+	}
+}
