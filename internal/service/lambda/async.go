@@ -29,11 +29,11 @@ const (
 	asyncFormat = 1
 	// receiveLease is how long a received invocation stays hidden from
 	// other processes before the worker has read its function's timeout.
-	receiveLease = time.Minute
+	receiveLease = 10 * time.Second
 	// leaseMargin is added to the function's timeout for the lease of a
 	// running invocation: a process that dies while running one lets
 	// another run it this long after the timeout would have ended it.
-	leaseMargin = 30 * time.Second
+	leaseMargin = 10 * time.Second
 	// retryAfterStoreError delays the next look at the queue after a
 	// failed receive.
 	retryAfterStoreError = time.Second

@@ -9,7 +9,6 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-
 // TestCachesFollowFeed: the function and resource-policy caches drop what
 // another process (another handle on the database) changed, and everything
 // when the feed fell behind the change log.
