@@ -239,17 +239,22 @@ func TestNodesReservedConcurrency(t *testing.T) {
 		t.Fatal(err)
 	}
 	onB := lambda.NewFromConfig(b.RootConfig())
-	invoke(onB, name, map[string]any{"action": "echo"}) // warm B: the race below is about running, not starting
+	// Warm both: the race below is about running, not starting.
+	for _, c := range []*lambda.Client{sa.lambda, onB} {
+		if _, err := invoke(c, name, map[string]any{"action": "echo"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	running := make(chan error, 1)
 	go func() {
-		out, err := invoke(sa.lambda, name, map[string]any{"action": "sleep", "ms": 3000})
+		out, err := invoke(sa.lambda, name, map[string]any{"action": "sleep", "ms": 8000})
 		if err == nil && out.FunctionError != nil {
 			err = errString(string(out.Payload))
 		}
 		running <- err
 	}()
-	within(t, 3*time.Second, "an invoke on B throttled while A runs the function", func() error {
+	within(t, 6*time.Second, "an invoke on B throttled while A runs the function", func() error {
 		_, err := invoke(onB, name, map[string]any{"action": "echo"})
 		if err == nil {
 			return errString("B ran it too")
