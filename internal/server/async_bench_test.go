@@ -11,7 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/rolecall/rolecall/internal/server/servertest"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/postgres"
 	"github.com/rolecall/rolecall/internal/store/queue"
 )
 
@@ -21,13 +23,25 @@ import (
 // empty. events/s counts the invocations run per second, accepted/s those
 // accepted while the clients were sending.
 func BenchmarkEventInvoke(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchEventInvoke(b, newLambdaSuite(b)) })
+	// One node of a shared PostgreSQL (skipped without a test database).
+	b.Run("postgres", func(b *testing.B) { benchEventInvoke(b, lambdaSuiteOn(servertest.Nodes(b, 1)[0])) })
+}
+
+func benchEventInvoke(b *testing.B, s *lambdaSuite) {
 	const name, clients = "bench-event", 8
-	s := benchFunction(b, name)
+	benchFunctionOn(b, s, name)
 	// A second handle on the server's database, as another process would
 	// open it, to watch the queue drain ("lambda_async" is the Lambda
 	// service's queue).
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(s.srv.DataDir, "rolecall.db"))
+	var st store.Store
+	var err error
+	if s.srv.DatabaseURL != "" {
+		st, err = postgres.Open(ctx, s.srv.DatabaseURL)
+	} else {
+		st, err = store.OpenSQLite(ctx, filepath.Join(s.srv.DataDir, "rolecall.db"))
+	}
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,7 +17,11 @@ import (
 // benchFunction starts a server with one Go function (the example, or
 // another example's deployment package) and runs it once.
 func benchFunction(b *testing.B, name string, example ...string) *lambdaSuite {
-	s := newLambdaSuite(b)
+	return benchFunctionOn(b, newLambdaSuite(b), name, example...)
+}
+
+// benchFunctionOn is benchFunction on a given suite.
+func benchFunctionOn(b *testing.B, s *lambdaSuite, name string, example ...string) *lambdaSuite {
 	role := s.role(b, "bench-role", lambdaTrust, basicExecRole)
 	in := goFunction(b, name, role)
 	if len(example) > 0 {

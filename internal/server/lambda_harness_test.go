@@ -40,8 +40,10 @@ type lambdaSuite struct {
 	trail  *cloudtrail.Client
 }
 
-func newLambdaSuite(t testing.TB) *lambdaSuite {
-	srv := servertest.Start(t)
+func newLambdaSuite(t testing.TB) *lambdaSuite { return lambdaSuiteOn(servertest.Start(t)) }
+
+// lambdaSuiteOn is a suite on a server already started.
+func lambdaSuiteOn(srv *servertest.Server) *lambdaSuite {
 	cfg := srv.RootConfig()
 	return &lambdaSuite{
 		srv:    srv,

@@ -22,6 +22,8 @@ import (
 type Server struct {
 	*server.Server
 	DataDir string
+	// DatabaseURL is the shared PostgreSQL database; "" for SQLite in DataDir.
+	DatabaseURL string
 }
 
 // Options adjust the server a test starts.
@@ -86,7 +88,7 @@ func StartWith(t testing.TB, opts Options) *Server {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &Server{Server: srv, DataDir: dir}
+	return &Server{Server: srv, DataDir: dir, DatabaseURL: opts.DatabaseURL}
 }
 
 // Config returns an aws-sdk-go-v2 configuration with the given credentials

@@ -28,8 +28,11 @@ const (
 	// asyncFormat is the format version of queued invocations.
 	asyncFormat = 1
 	// receiveLease is how long a received invocation stays hidden from
-	// other processes before the worker has read its function's timeout.
-	receiveLease = 10 * time.Second
+	// other processes: long enough for a function of up to 20s (with
+	// leaseMargin) to run without the lease being extended, one store
+	// write fewer per invocation; a process that dies holding it lets
+	// another run it this long after.
+	receiveLease = 30 * time.Second
 	// leaseMargin is added to the function's timeout for the lease of a
 	// running invocation: a process that dies while running one lets
 	// another run it this long after the timeout would have ended it.
