@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/rolecall/rolecall/internal/store/postgres"
 )
 
 // Banner is the start-up text: where rolecall listens, the account and its
@@ -14,7 +16,7 @@ func (s *Server) Banner(dataDir string) string {
 	fmt.Fprintf(&b, "rolecall is serving on %s\n", ep)
 	fmt.Fprintf(&b, "  data directory  %s\n", dataDir)
 	if s.Shared() {
-		fmt.Fprintf(&b, "  database        %s (PostgreSQL, shared by every node on it)\n", redactURL(s.cfg.DatabaseURL))
+		fmt.Fprintf(&b, "  database        %s (PostgreSQL, shared by every node on it)\n", postgres.Redact(s.cfg.DatabaseURL))
 	} else {
 		fmt.Fprintf(&b, "  database        %s (SQLite)\n", filepath.Join(dataDir, "rolecall.db"))
 	}

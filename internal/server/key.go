@@ -17,6 +17,9 @@ import (
 type keySource struct {
 	desc    string // "database", "file /path", "file /path (created)", "environment"
 	fromEnv bool
+	// created is the key file this start made: removed when the start
+	// fails, so that a retry with the right file is not confused by it.
+	created string
 }
 
 // loadServerKey returns the server key, the key that seals every secret
@@ -30,6 +33,8 @@ type keySource struct {
 // read the database would read every secret in it.
 func loadServerKey(ctx context.Context, st store.Store, cfg Config, shared bool) ([]byte, keySource, error) {
 	switch {
+	case cfg.ServerKey != "" && cfg.KeyFile != "":
+		return nil, keySource{}, errors.New("server: the server key is given twice, by ROLECALL_SERVER_KEY and by --key-file (ROLECALL_KEY_FILE): give one")
 	case cfg.ServerKey != "":
 		key, err := decodeKey(cfg.ServerKey)
 		if err != nil {
@@ -74,6 +79,7 @@ func keyFile(path string) ([]byte, keySource, error) {
 				return nil, src, fmt.Errorf("server: key file: %w", werr)
 			}
 			src.desc += " (created)"
+			src.created = path
 			return key, src, nil
 		case errors.Is(cerr, fs.ErrExist):
 			b, err = os.ReadFile(path)

@@ -93,3 +93,53 @@ func TestSharedDatabaseKey(t *testing.T) {
 		t.Fatalf("a short key: %v", err)
 	}
 }
+
+// TestDatabaseIdentity: a database keeps the region it was started with;
+// the server key comes from one place; a key file made by a failed start
+// is removed; the root user keeps AWS's quota of two access keys.
+func TestDatabaseIdentity(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	start := func(cfg server.Config) error {
+		cfg.Addr = "127.0.0.1:0"
+		cfg.DataDir = dir
+		srv, err := server.New(ctx, cfg)
+		if err == nil {
+			err = srv.Shutdown(context.Background())
+		}
+		return err
+	}
+	if err := start(server.Config{Region: "us-east-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := start(server.Config{Region: "eu-west-1"}); err == nil || !strings.Contains(err.Error(), "--region us-east-1") {
+		t.Fatalf("another region on the database: %v", err)
+	}
+	key := base64.StdEncoding.EncodeToString(crypt.NewKey())
+	if err := start(server.Config{ServerKey: key, KeyFile: filepath.Join(t.TempDir(), "k")}); err == nil || !strings.Contains(err.Error(), "given twice") {
+		t.Fatalf("a key from the environment and a key file: %v", err)
+	}
+	// The database's secrets are sealed with its own key: a new key file
+	// cannot open them, and is not left behind.
+	made := filepath.Join(t.TempDir(), "new.key")
+	if err := start(server.Config{KeyFile: made}); err == nil {
+		t.Fatal("a new key opened the database's secrets")
+	}
+	if _, err := os.Stat(made); !os.IsNotExist(err) {
+		t.Fatalf("the key file of a failed start is left: %v", err)
+	}
+	// The first start made a root key; one more from the environment is
+	// the second; a third is refused.
+	root := func(id string) server.Config {
+		return server.Config{RootAccessKeyID: id, RootSecretAccessKey: "secret-" + id}
+	}
+	if err := start(root("AKIAROOTKEYNUMBERTWO")); err != nil {
+		t.Fatal(err)
+	}
+	if err := start(root("AKIAROOTKEYNUMBERTWO")); err != nil {
+		t.Fatalf("the same root key again: %v", err)
+	}
+	if err := start(root("AKIAROOTKEYNUMBER333")); err == nil || !strings.Contains(err.Error(), "has 2 access keys already") {
+		t.Fatalf("a third root key: %v", err)
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,6 +122,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: st, feed: feed}
 	if err := s.assemble(ctx); err != nil {
+		if s.keySource.created != "" {
+			err = errors.Join(err, os.Remove(s.keySource.created))
+		}
 		return nil, errors.Join(err, st.Close())
 	}
 	feedCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -138,6 +140,9 @@ func (s *Server) assemble(ctx context.Context) error {
 		return err
 	}
 	s.keySource = src
+	if err := checkRegion(ctx, s.store, cfg.Region); err != nil {
+		return err
+	}
 	box, err := crypt.NewBox(key)
 	if err != nil {
 		return err
@@ -151,7 +156,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		return err
 	}
 	if err := s.iam.EnsureRootKey(ctx, cfg.AccountID, s.root.AccessKeyID, s.root.SecretAccessKey); err != nil {
-		return fmt.Errorf("server: root key: %w", err)
+		return fmt.Errorf("server: root key (every node on a database needs the same --account-id and root credentials): %w", err)
 	}
 	sealer := session.NewSealer(box)
 	revoked, err := newSharedRevocations(ctx, s.store, s.feed, cfg.Now, cfg.Logger)
@@ -274,29 +279,44 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 		return store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "rolecall.db"))
 	}
 	if !strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
-		return nil, fmt.Errorf("server: database URL %q: want postgres://user:password@host:port/database", redactURL(cfg.DatabaseURL))
+		return nil, fmt.Errorf("server: database URL %q: want postgres://user:password@host:port/database", postgres.Redact(cfg.DatabaseURL))
 	}
 	st, err := postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("server: database %s: %w", redactURL(cfg.DatabaseURL), err)
+		return nil, fmt.Errorf("server: database %s: %w", postgres.Redact(cfg.DatabaseURL), err)
 	}
 	return st, nil
 }
 
-// redactURL returns a database URL without its password.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
-
 // Shared reports whether the database is shared with other nodes.
 func (s *Server) Shared() bool { return s.cfg.DatabaseURL != "" }
+
+// checkRegion binds the database to the region of its first start. The
+// Lambda functions (and every regional resource) it holds are that
+// region's: a node started with another region would serve them as
+// another region's.
+func checkRegion(ctx context.Context, st store.Store, region string) error {
+	var stored string
+	_, err := st.Update(ctx, func(tx store.Tx) error {
+		v, err := tx.Get(ctx, serverTable, "region")
+		if err == nil {
+			stored = string(v)
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		stored = region
+		return tx.Put(ctx, serverTable, "region", []byte(region))
+	})
+	if err != nil {
+		return fmt.Errorf("server: region: %w", err)
+	}
+	if stored != region {
+		return fmt.Errorf("server: this database holds region %s; start rolecall with --region %s (ROLECALL_REGION) on it, not %s", stored, stored, region)
+	}
+	return nil
+}
 
 type storedRoot struct {
 	AccessKeyID string `json:"accessKeyId"`

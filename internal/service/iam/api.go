@@ -53,6 +53,17 @@ func (i *IAM) EnsureRootKey(ctx context.Context, account, accessKeyID, secret st
 				return nil
 			}
 		}
+		if have == nil {
+			// A new key: the root user keeps AWS's quota of two.
+			ids, err := i.in(account).rootKeyIDs(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if len(ids) >= maxKeysPerUser {
+				return fmt.Errorf("iam: the root user of account %s has %d access keys already (%s), the most AWS allows: "+
+					"delete one (aws iam delete-access-key --access-key-id ID, as root) or use one of them", account, len(ids), strings.Join(ids, ", "))
+			}
+		}
 		rec := keyRecord{
 			ID:      accessKeyID,
 			Account: account,

@@ -309,7 +309,7 @@ func (q *asyncQueue) work(m queue.Message) {
 	}
 	if m.ReceiveCount > len(l.cfg.RetryDelays) {
 		q.log.Warn("lambda: asynchronous invocation failed; retries exhausted", "function", ref.arn(),
-			"requestId", msg.RequestID, "attempts", m.ReceiveCount, "err", err)
+			"requestId", msg.RequestID, "attempts", m.ReceiveCount, "reason", failure(res, err))
 		q.delete(ctx, receipt)
 		return
 	}
@@ -340,6 +340,19 @@ func retryable(res *runtime.Result, err error) bool {
 	}
 	var se *api.Error
 	return !errors.As(err, &se) || se.Status == http.StatusTooManyRequests || se.Status >= 500
+}
+
+// failure says why an attempt failed: the error, or the function's error
+// type and payload (Unhandled, a timeout's message).
+func failure(res *runtime.Result, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	payload := string(res.Payload)
+	if len(payload) > 256 {
+		payload = payload[:256] + "…"
+	}
+	return res.FunctionError + ": " + payload
 }
 
 // delete removes a handled invocation from the queue.

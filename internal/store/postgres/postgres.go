@@ -87,6 +87,18 @@ var _ store.Store = (*Store)(nil)
 // Open connects to the database at url (a postgres:// URL or a key=value
 // connection string) and brings its schema up to date.
 func Open(ctx context.Context, url string) (*Store, error) {
+	return open(ctx, url, migrate)
+}
+
+// OpenExisting opens a database that rolecall made, at this build's schema
+// version, without changing it: for readers such as `rolecall trail`. A
+// database without rolecall's schema is ErrNoSchema; one at another
+// version, ErrSchemaNewer or ErrSchemaOutdated.
+func OpenExisting(ctx context.Context, url string) (*Store, error) {
+	return open(ctx, url, checkSchema)
+}
+
+func open(ctx context.Context, url string, prepare func(context.Context, *pgxpool.Pool) error) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: database URL: %w", err)
@@ -95,9 +107,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
-	if err := migrate(ctx, pool); err != nil {
+	if err := prepare(ctx, pool); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("store: migrate schema: %w", err)
+		return nil, fmt.Errorf("store: schema: %w", err)
 	}
 	var schema string
 	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {

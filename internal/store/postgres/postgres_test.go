@@ -171,3 +171,31 @@ func TestNotifications(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenExisting: a reader's open changes nothing: an empty schema is
+// refused and stays empty; a database made by Open is read.
+func TestOpenExisting(t *testing.T) {
+	ctx := context.Background()
+	u := pgtest.URL(t)
+	if _, err := postgres.OpenExisting(ctx, u); !errors.Is(err, postgres.ErrNoSchema) {
+		t.Fatalf("OpenExisting on an empty schema: %v, want ErrNoSchema", err)
+	}
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var tables int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 0 {
+		t.Fatalf("OpenExisting made %d tables", tables)
+	}
+	open(t, u)
+	st, err := postgres.OpenExisting(ctx, u)
+	if err != nil {
+		t.Fatalf("OpenExisting on a made database: %v", err)
+	}
+	st.Close()
+}

@@ -79,6 +79,37 @@ var SchemaVersion = len(migrations)
 // build has migrated past this one's.
 var ErrSchemaNewer = errors.New("store: database schema is newer than this build")
 
+// ErrNoSchema is returned by OpenExisting for a database (schema) that
+// holds no rolecall data.
+var ErrNoSchema = errors.New("store: no rolecall database in this schema")
+
+// ErrSchemaOutdated is returned by OpenExisting for a database that a
+// server of this build has not yet upgraded.
+var ErrSchemaOutdated = errors.New("store: database schema is older than this build")
+
+// checkSchema makes sure the database is at this build's schema version,
+// changing nothing.
+func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('schema_version') IS NOT NULL`).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return ErrNoSchema
+	}
+	var version int
+	if err := pool.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil {
+		return err
+	}
+	switch {
+	case version > len(migrations):
+		return fmt.Errorf("%w: the database is at version %d, this build knows %d", ErrSchemaNewer, version, len(migrations))
+	case version < len(migrations):
+		return fmt.Errorf("%w: the database is at version %d, this build at %d (a server of this build upgrades it)", ErrSchemaOutdated, version, len(migrations))
+	}
+	return nil
+}
+
 // migrate applies the migrations the database lacks. An advisory lock,
 // scoped to the schema, makes nodes that start together apply each step
 // once: the second waits, then finds the schema current.
