@@ -69,7 +69,7 @@ func New(opts Options) (*Manager, error) {
 	m.uids, m.isolation = newUIDPool(opts.UIDBase, opts.UIDCount)
 	m.workDir = opts.WorkDir
 	if m.workDir == "" {
-		dir, err := os.MkdirTemp("", "rolecall-envs-")
+		dir, err := newWorkDir()
 		if err != nil {
 			return nil, err
 		}
