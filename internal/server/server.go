@@ -283,14 +283,32 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 	return st, nil
 }
 
-// redactURL returns a database URL without its password.
+// redactURL returns a database URL without its password, whether in the
+// user information or in a query parameter (password=, sslpassword=). A URL
+// that does not parse as postgres://… is not shown at all: where its
+// password is cannot be known.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Opaque != "" {
+		return "(a database URL that is not postgres://user:password@host:port/database; not shown)"
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		redacted := false
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "password") {
+				q[k] = []string{"xxxxx"}
+				redacted = true
+			}
+		}
+		if redacted {
+			u.RawQuery = q.Encode()
+		}
 	}
 	return u.String()
 }
