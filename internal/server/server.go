@@ -167,7 +167,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	gw := gateway.New(gateway.Config{
 		Account:    cfg.AccountID,
 		Region:     cfg.Region,
-		Identities: s.iam,
+		Identities: gatewayIdentities{s.iam},
 		Sessions:   s.sessions,
 		Recorder:   s.recorder,
 		Logger:     cfg.Logger,

@@ -79,6 +79,10 @@ type Store struct {
 	listening  sync.WaitGroup
 }
 
+// ConnectTimeout bounds the making of a connection to the database, unless
+// the URL's connect_timeout says otherwise.
+const ConnectTimeout = 10 * time.Second
+
 // notifyChannel is the channel of change notifications.
 const notifyChannel = "rolecall_changes"
 
@@ -90,6 +94,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: database URL: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without a bound, a connection to a database whose network is
+		// lost waits for as long as its caller does: a request would
+		// hang rather than fail. connect_timeout in url decides instead.
+		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
