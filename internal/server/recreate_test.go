@@ -59,3 +59,37 @@ func TestNodesRecreatedRoleGivesOldSessionsNothing(t *testing.T) {
 		t.Fatalf("a session of the deleted role, with the new role's policy: %v, want AccessDenied", err)
 	}
 }
+
+// TestRecreatedUserGivesOldSessionsNothing: the same for a user's session
+// (GetSessionToken) after the user is deleted and made again.
+func TestRecreatedUserGivesOldSessionsNothing(t *testing.T) {
+	ctx := context.Background()
+	srv := servertest.Start(t)
+	admin := iam.NewFromConfig(srv.RootConfig())
+	user := newUser(t, srv, "dev", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetSessionToken","Resource":"*"}]}`)
+	out, err := sts.NewFromConfig(user).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	old := iam.NewFromConfig(srv.Config(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)))
+	creds, err := user.Credentials.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("dev"), AccessKeyId: aws.String(creds.AccessKeyID)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("dev"), PolicyName: aws.String("p")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("dev")}); err != nil {
+		t.Fatal(err)
+	}
+	newUser(t, srv, "dev", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}`)
+	_, err = old.ListRoles(ctx, &iam.ListRolesInput{})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Fatalf("a session of the deleted user, with the new user's policy: %v, want AccessDenied", err)
+	}
+}
