@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"io"
-	"net"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,105 +15,26 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/rolecall/rolecall/internal/crypt"
+	"github.com/rolecall/rolecall/internal/server"
 	"github.com/rolecall/rolecall/internal/server/servertest"
 	"github.com/rolecall/rolecall/internal/store/postgres/pgtest"
 )
 
-// dbProxy forwards TCP connections to a database and can cut them:
-// refusing (the database is down) or black-holing (the network to it is
-// lost: bytes are read and dropped, nothing comes back).
-type dbProxy struct {
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	mode  string // "", "refuse", "blackhole"
-	conns []net.Conn
-}
-
-func newDBProxy(t *testing.T, target string) *dbProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &dbProxy{ln: ln, target: target}
-	t.Cleanup(func() { _ = ln.Close(); p.set("refuse") })
-	go p.serve()
-	return p
-}
-
-func (p *dbProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		mode := p.mode
-		p.conns = append(p.conns, c)
-		p.mu.Unlock()
-		switch mode {
-		case "refuse":
-			_ = c.Close()
-			continue
-		case "blackhole":
-			go func() { _, _ = io.Copy(io.Discard, c) }()
-			continue
-		}
-		d, err := net.Dial("tcp", p.target)
-		if err != nil {
-			_ = c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, d)
-		p.mu.Unlock()
-		go func() { _, _ = io.Copy(d, c); _ = d.Close() }()
-		go func() { _, _ = io.Copy(c, d); _ = c.Close() }()
-	}
-}
-
-// set changes the mode; cutting ("refuse", "blackhole") ends the
-// connections open so far, as a restarted database or a lost network does.
-func (p *dbProxy) set(mode string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.mode = mode
-	if mode == "refuse" {
-		for _, c := range p.conns {
-			_ = c.Close()
-		}
-		p.conns = nil
-	}
-}
-
-// blackhole stops every byte, in both directions, on the connections open
-// and new ones, without closing them.
-func (p *dbProxy) blackhole() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.mode = "blackhole"
-	for _, c := range p.conns {
-		// A deadline in the past stops the copies; the peer sees nothing.
-		_ = c.SetReadDeadline(time.Unix(1, 0))
-	}
-}
-
-func proxiedNode(t *testing.T) (*servertest.Server, *dbProxy) {
+func proxiedNode(t *testing.T) (*servertest.Server, *server.DBProxy) {
 	_, b, p := directAndProxiedNodes(t)
 	return b, p
 }
 
 // directAndProxiedNodes starts two nodes on one database: a reaches it
 // directly, b through a proxy that can cut it.
-func directAndProxiedNodes(t *testing.T) (a, b *servertest.Server, p *dbProxy) {
+func directAndProxiedNodes(t *testing.T) (a, b *servertest.Server, p *server.DBProxy) {
 	raw := pgtest.URL(t)
 	u, err := url.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p = newDBProxy(t, u.Host)
-	u.Host = p.ln.Addr().String()
+	p = server.NewDBProxy(t, u.Host)
+	u.Host = p.Addr()
 	key := base64.StdEncoding.EncodeToString(crypt.NewKey())
 	a = servertest.StartWith(t, servertest.Options{DatabaseURL: raw, ServerKey: key})
 	b = servertest.StartWith(t, servertest.Options{DatabaseURL: u.String(), ServerKey: key})
@@ -158,7 +76,7 @@ func TestDatabaseDownAnswersAWSErrors(t *testing.T) {
 	if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("before"), AssumeRolePolicyDocument: aws.String(lambdaTrust)}); err != nil {
 		t.Fatal(err)
 	}
-	p.set("refuse")
+	p.Set("refuse")
 	awsErrorWithin(t, time.Minute, "CreateRole", func(ctx context.Context) error {
 		_, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("during"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})
 		return err
@@ -167,7 +85,7 @@ func TestDatabaseDownAnswersAWSErrors(t *testing.T) {
 		_, err := client.ListRoles(ctx, &iam.ListRolesInput{})
 		return err
 	})
-	p.set("")
+	p.Set("")
 	within(t, 30*time.Second, "CreateRole after the database is back", func() error {
 		_, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("after"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})
 		return err
@@ -184,16 +102,16 @@ func TestDatabaseUnreachableAnswersAWSErrors(t *testing.T) {
 	if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("before"), AssumeRolePolicyDocument: aws.String(lambdaTrust)}); err != nil {
 		t.Fatal(err)
 	}
-	p.blackhole()
+	p.Blackhole()
 	// The connections open are cut first; the calls after them need new
 	// ones, which get no answer.
-	for i := range 3 {
+	for i := range 2 {
 		awsErrorWithin(t, 2*time.Minute, "CreateRole", func(ctx context.Context) error {
 			_, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("during" + string(rune('a'+i))), AssumeRolePolicyDocument: aws.String(lambdaTrust)})
 			return err
 		})
 	}
-	p.set("refuse") // lets the node shut down
+	p.Set("refuse") // lets the node shut down
 }
 
 // TestDatabaseDownSessionKeepsRoleTags: a role session presented to a node
@@ -217,12 +135,12 @@ func TestDatabaseDownSessionKeepsRoleTags(t *testing.T) {
 	c := out.Credentials
 	client := sts.NewFromConfig(b.Config(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)),
 		func(o *sts.Options) { o.RetryMaxAttempts = 1 })
-	p.set("refuse")
+	p.Set("refuse")
 	awsErrorWithin(t, time.Minute, "GetCallerIdentity with a role session", func(ctx context.Context) error {
 		_, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		return err
 	})
-	p.set("")
+	p.Set("")
 	within(t, 30*time.Second, "GetCallerIdentity after the database is back", func() error {
 		_, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		return err

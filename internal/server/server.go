@@ -65,6 +65,7 @@ type Server struct {
 	feed     *store.Feed
 	stopFeed context.CancelFunc
 	feedDone chan error
+	life     context.Context // the feed's and the revocation retries'; ended by Shutdown (stopFeed)
 	recorder *trail.Recorder
 	iam      *iam.IAM
 	sts      *sts.STS
@@ -122,11 +123,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, errors.Join(err, st.Close())
 	}
 	s := &Server{cfg: cfg, store: st, feed: feed}
+	feedCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.life, s.stopFeed, s.feedDone = feedCtx, stop, make(chan error, 1)
 	if err := s.assemble(ctx); err != nil {
+		stop()
 		return nil, errors.Join(err, st.Close())
 	}
-	feedCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	s.stopFeed, s.feedDone = stop, make(chan error, 1)
 	go func() { s.feedDone <- feed.Run(feedCtx) }()
 	return s, nil
 }
@@ -154,7 +156,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		return fmt.Errorf("server: root key: %w", err)
 	}
 	sealer := session.NewSealer(box)
-	revoked, err := newSharedRevocations(ctx, s.store, s.feed, cfg.Now, cfg.Logger)
+	revoked, err := newSharedRevocations(ctx, s.life, s.store, s.feed, cfg.Now, cfg.Logger)
 	if err != nil {
 		return err
 	}
@@ -248,6 +250,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	s.stopFeed()
 	errs = append(errs, <-s.feedDone)
+	s.sessions.shared.wait()
 	errs = append(errs, s.store.Close())
 	return errors.Join(errs...)
 }
