@@ -125,7 +125,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // build is upgraded first, which needs a writer for a moment.
 func openTrailStore(ctx context.Context, databaseURL, path string) (store.Store, error) {
 	if databaseURL != "" {
-		st, err := postgres.Open(ctx, databaseURL)
+		st, err := postgres.OpenExisting(ctx, databaseURL)
 		if err != nil {
 			return nil, fmt.Errorf("trail: database: %w", err)
 		}

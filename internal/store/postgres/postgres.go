@@ -91,6 +91,21 @@ var _ store.Store = (*Store)(nil)
 // Open connects to the database at url (a postgres:// URL or a key=value
 // connection string) and brings its schema up to date.
 func Open(ctx context.Context, url string) (*Store, error) {
+	return open(ctx, url, false)
+}
+
+// ErrNoDatabase is returned by OpenExisting for a database (schema) that
+// holds no rolecall store.
+var ErrNoDatabase = errors.New("store: no rolecall database there")
+
+// OpenExisting is Open for readers (rolecall trail): a database whose
+// schema holds no rolecall store is ErrNoDatabase, not made one. A store
+// made by an older build is brought up to date.
+func OpenExisting(ctx context.Context, url string) (*Store, error) {
+	return open(ctx, url, true)
+}
+
+func open(ctx context.Context, url string, existing bool) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: database URL: %w", err)
@@ -104,6 +119,17 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	if existing {
+		var found bool
+		if err := pool.QueryRow(ctx, `SELECT to_regclass('schema_version') IS NOT NULL`).Scan(&found); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("store: read schema: %w", err)
+		}
+		if !found {
+			pool.Close()
+			return nil, ErrNoDatabase
+		}
 	}
 	if err := migrate(ctx, pool); err != nil {
 		pool.Close()
