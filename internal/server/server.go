@@ -144,6 +144,11 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.Shared() {
+		if err := sharedAccount(ctx, s.store, cfg.AccountID); err != nil {
+			return err
+		}
+	}
 	s.iam, err = iam.New(ctx, iam.Config{Account: cfg.AccountID, Store: s.store, Box: box, Now: cfg.Now, Feed: s.feed})
 	if err != nil {
 		return fmt.Errorf("server: iam: %w", err)
@@ -318,6 +323,29 @@ func redactURL(raw string) string {
 
 // Shared reports whether the database is shared with other nodes.
 func (s *Server) Shared() bool { return s.cfg.DatabaseURL != "" }
+
+// sharedAccount records the default account of a shared database at the
+// first node's start, and refuses a node started with another: its root
+// key would be registered again to its own account, moving every node's
+// root user there.
+func sharedAccount(ctx context.Context, st store.Store, account string) error {
+	_, err := st.Update(ctx, func(tx store.Tx) error {
+		v, err := tx.Get(ctx, serverTable, "account")
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return tx.Put(ctx, serverTable, "account", []byte(account))
+		case err != nil:
+			return err
+		case string(v) != account:
+			return fmt.Errorf("the database serves account %s, not %s: every node on a database needs the same --account-id", v, account)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("server: account: %w", err)
+	}
+	return nil
+}
 
 type storedRoot struct {
 	AccessKeyID string `json:"accessKeyId"`
