@@ -83,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data-dir", env("ROLECALL_DATA_DIR", defaultDataDir()), "data directory")
 	account := fs.String("account-id", env("ROLECALL_ACCOUNT_ID", "123456789012"), "account id of the default account")
 	region := fs.String("region", env("ROLECALL_REGION", "us-east-1"), "region")
-	databaseURL := fs.String("database-url", env("ROLECALL_DATABASE_URL", ""), "PostgreSQL `URL` (postgres://user:password@host:port/db) shared by several nodes; default: SQLite in the data directory")
+	databaseURL := fs.String("database-url", "", "PostgreSQL `URL` (postgres://user:password@host:port/db) shared by several nodes; default: ROLECALL_DATABASE_URL, else SQLite in the data directory")
 	keyFile := fs.String("key-file", env("ROLECALL_KEY_FILE", ""), "`file` holding the server key, made when missing; required with --database-url unless ROLECALL_SERVER_KEY is set")
 	fs.Usage = func() {
 		_, _ = fmt.Fprint(stderr, mainUsage)
@@ -94,6 +94,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return nil
 		}
 		return err
+	}
+	if *databaseURL == "" {
+		// Read after parsing, not as the flag's default: usage would print
+		// the default, password and all.
+		*databaseURL = os.Getenv("ROLECALL_DATABASE_URL")
 	}
 	if os.Getenv("GOGC") == "" {
 		// Each request allocates little that outlives it, and the live heap

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -38,7 +39,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.PrintDefaults()
 	}
 	dataDir := fs.String("data-dir", env("ROLECALL_DATA_DIR", defaultDataDir()), "data directory")
-	databaseURL := fs.String("database-url", env("ROLECALL_DATABASE_URL", ""), "PostgreSQL `URL` of nodes sharing a database (instead of the data directory's SQLite)")
+	databaseURL := fs.String("database-url", "", "PostgreSQL `URL` of nodes sharing a database (instead of the data directory's SQLite); default: ROLECALL_DATABASE_URL")
 	principal := fs.String("principal", "", "only the calls of this principal `ARN`; a role's ARN also selects its sessions' calls")
 	category := fs.String("category", "", "only events of this category: Management or Data")
 	account := fs.String("account", "", "only events recorded in this account `ID`")
@@ -54,6 +55,11 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("trail: unexpected argument %q", fs.Arg(0))
+	}
+	if *databaseURL == "" {
+		// Read after parsing, not as the flag's default: usage would print
+		// the default, password and all.
+		*databaseURL = os.Getenv("ROLECALL_DATABASE_URL")
 	}
 	now := time.Now()
 	q := store.EventQuery{PrincipalARN: *principal, Account: *account, Limit: trailPage}

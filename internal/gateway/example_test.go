@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -19,7 +18,7 @@ type keys struct{}
 
 func (keys) LookupAccessKey(_ context.Context, id string) (*api.Principal, string, error) {
 	if id != "AKIAEXAMPLEROOT00001" {
-		return nil, "", errors.New("unknown key")
+		return nil, "", gateway.ErrUnknownAccessKey
 	}
 	return &api.Principal{Type: api.Root, Account: "123456789012", ARN: "arn:aws:iam::123456789012:root", AccessKeyID: id}, "secret", nil
 }

@@ -29,7 +29,10 @@ import (
 
 // Identities resolves long-term credentials and principals' policies (IAM).
 type Identities interface {
-	// LookupAccessKey returns the principal owning a long-term access key and its secret.
+	// LookupAccessKey returns the principal owning a long-term access key
+	// and its secret. An unknown or inactive key is an error that is
+	// ErrUnknownAccessKey (InvalidClientTokenId); any other error (the
+	// store unreachable) answers InternalFailure.
 	LookupAccessKey(ctx context.Context, id string) (*api.Principal, string, error)
 	// PolicySet returns the compiled policies of p, with the session policies given.
 	PolicySet(ctx context.Context, p *api.Principal, session []policy.Named) (*policy.PolicySet, error)
@@ -44,7 +47,9 @@ type KeyUseRecorder interface {
 // Sessions opens temporary credentials (STS session tokens).
 type Sessions interface {
 	// OpenSession verifies a session token presented with accessKeyID and returns
-	// the principal and its secret. Errors are ErrExpiredToken or ErrInvalidToken.
+	// the principal and its secret. Errors are ErrExpiredToken or
+	// ErrInvalidToken; any other error (the store unreachable) answers
+	// InternalFailure.
 	OpenSession(ctx context.Context, accessKeyID, token string, now time.Time) (*api.Principal, string, error)
 }
 
@@ -52,6 +57,9 @@ type Sessions interface {
 var (
 	ErrExpiredToken = errors.New("gateway: session token expired")
 	ErrInvalidToken = errors.New("gateway: session token invalid")
+	// ErrUnknownAccessKey is the error of Identities.LookupAccessKey for an
+	// access key that does not exist or is inactive.
+	ErrUnknownAccessKey = errors.New("gateway: access key unknown or inactive")
 )
 
 // Config configures a Gateway.
@@ -382,14 +390,22 @@ func (g *Gateway) authenticate(ctx context.Context, sig *sigv4.Signature, now ti
 		switch {
 		case errors.Is(err, ErrExpiredToken):
 			return nil, "", &api.Error{Code: "ExpiredToken", Status: 400, Message: "The security token included in the request is expired"}
-		case err != nil:
+		case errors.Is(err, ErrInvalidToken):
 			return nil, "", invalid
+		case err != nil:
+			// The credentials may be good: say so, so that the caller retries.
+			g.log.Error("open session", "key", sig.AccessKeyID, "err", err)
+			return nil, "", api.InternalFailure(err)
 		}
 		return p, secret, nil
 	}
 	p, secret, err := g.cfg.Identities.LookupAccessKey(ctx, sig.AccessKeyID)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrUnknownAccessKey):
 		return nil, "", invalid
+	case err != nil:
+		g.log.Error("look up access key", "key", sig.AccessKeyID, "err", err)
+		return nil, "", api.InternalFailure(err)
 	}
 	return p, secret, nil
 }

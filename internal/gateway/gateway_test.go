@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -57,7 +56,7 @@ type rootIdentities struct{ secret string }
 
 func (r rootIdentities) LookupAccessKey(_ context.Context, id string) (*api.Principal, string, error) {
 	if id != exampleKey {
-		return nil, "", errors.New("no such key")
+		return nil, "", ErrUnknownAccessKey
 	}
 	return &api.Principal{Type: api.Root, Account: "123456789012", ARN: "arn:aws:iam::123456789012:root", AccessKeyID: id}, r.secret, nil
 }

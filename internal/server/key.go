@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/rolecall/rolecall/internal/crypt"
@@ -64,28 +65,25 @@ func decodeKey(s string) ([]byte, error) {
 }
 
 // keyFile reads the key file at path, making it with a new key when it is
-// missing. Two nodes starting together on one file agree: the file is
-// created exclusively, and the loser reads the winner's key.
+// missing. Two nodes starting together on one file agree: the key is
+// written to a file of its own beside path and linked to path only once
+// complete, so the loser of the link reads the winner's whole key, never
+// an empty or half-written file.
 func keyFile(path string) ([]byte, keySource, error) {
 	src := keySource{desc: "file " + path}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		key := crypt.NewKey()
-		f, cerr := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		created, cerr := createKeyFile(path, key)
 		switch {
-		case cerr == nil:
-			_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
-			if werr = errors.Join(werr, f.Sync(), f.Close()); werr != nil {
-				return nil, src, fmt.Errorf("server: key file: %w", werr)
-			}
+		case cerr != nil:
+			return nil, src, fmt.Errorf("server: key file: %w", cerr)
+		case created:
 			src.desc += " (created)"
 			src.created = path
 			return key, src, nil
-		case errors.Is(cerr, fs.ErrExist):
-			b, err = os.ReadFile(path)
-		default:
-			return nil, src, fmt.Errorf("server: key file: %w", cerr)
 		}
+		b, err = os.ReadFile(path)
 	}
 	if err != nil {
 		return nil, src, fmt.Errorf("server: key file: %w", err)
@@ -98,6 +96,29 @@ func keyFile(path string) ([]byte, keySource, error) {
 		return nil, src, fmt.Errorf("server: key file %s: %w", path, err)
 	}
 	return key, src, nil
+}
+
+// createKeyFile writes key to a new file (mode 0600) and links it to path.
+// It reports false when path exists already: another node made it first.
+func createKeyFile(path string, key []byte) (created bool, err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".new-*")
+	if err != nil {
+		return false, err
+	}
+	tmp := f.Name()
+	defer func() { err = errors.Join(err, os.Remove(tmp)) }()
+	_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	if err = errors.Join(err, f.Chmod(0o600), f.Sync(), f.Close()); err != nil {
+		return false, err
+	}
+	switch err := os.Link(tmp, path); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrExist):
+		return false, nil
+	default:
+		return false, err
+	}
 }
 
 const serverTable = "server"

@@ -81,6 +81,11 @@ func TestSharedDatabaseKey(t *testing.T) {
 	if _, err := start(server.Config{ServerKey: other}); err == nil || !strings.Contains(err.Error(), "same key") {
 		t.Fatalf("a node with another key: %v, want a refusal", err)
 	}
+	// A node of another default account is refused: it would move the
+	// root key there.
+	if _, err := start(server.Config{KeyFile: keyPath, AccountID: "210987654321"}); err == nil || !strings.Contains(err.Error(), "same --account-id") {
+		t.Fatalf("a node with another account: %v, want a refusal", err)
+	}
 	// A key file others may read is refused.
 	loose := filepath.Join(t.TempDir(), "loose.key")
 	if err := os.WriteFile(loose, raw, 0o644); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/session"
@@ -22,18 +23,26 @@ const revocationsTable = "session_revocations"
 // revocationWriteTimeout bounds the store write of one revocation.
 const revocationWriteTimeout = 10 * time.Second
 
+// revocationRetry is the wait between attempts to store a revocation whose
+// write failed.
+const revocationRetry = time.Second
+
 // sharedRevocations keeps a node's revocation list and the store's in step.
 type sharedRevocations struct {
 	st     store.Store
 	list   *session.Revocations
 	now    func() time.Time
 	logger *slog.Logger
+
+	life     context.Context // ends the retries of failed writes
+	retrying sync.WaitGroup
 }
 
 // newSharedRevocations loads the revocations still in force and follows
-// the changes of every node through feed.
-func newSharedRevocations(ctx context.Context, st store.Store, feed *store.Feed, now func() time.Time, logger *slog.Logger) (*sharedRevocations, error) {
-	r := &sharedRevocations{st: st, list: session.NewRevocations(now), now: now, logger: logger}
+// the changes of every node through feed. Writes that fail are tried again
+// until life ends (then wait returns).
+func newSharedRevocations(ctx, life context.Context, st store.Store, feed *store.Feed, now func() time.Time, logger *slog.Logger) (*sharedRevocations, error) {
+	r := &sharedRevocations{st: st, list: session.NewRevocations(now), now: now, logger: logger, life: life}
 	if err := r.load(ctx); err != nil {
 		return nil, err
 	}
@@ -66,9 +75,41 @@ func parseUntil(v []byte) (time.Time, bool) {
 // Revoke denies the sessions of an environment (or an access key ID) until
 // the given time, on this node at once and on the others through the
 // store. Revocations past their time are deleted in the same transaction.
+// A write that fails (the store unreachable) is tried again every
+// revocationRetry until it succeeds, until passes or life ends: till then
+// the other nodes would still accept the sessions.
 func (r *sharedRevocations) Revoke(id string, until time.Time) {
 	r.list.Revoke(id, until)
-	ctx, cancel := context.WithTimeout(context.Background(), revocationWriteTimeout)
+	err := r.store(id, until)
+	if err == nil {
+		return
+	}
+	r.logger.Error("revocation not shared with other nodes yet; retrying", "id", id, "error", err)
+	r.retrying.Add(1)
+	go func() {
+		defer r.retrying.Done()
+		t := time.NewTicker(revocationRetry)
+		defer t.Stop()
+		for r.now().Before(until) {
+			select {
+			case <-r.life.Done():
+				r.logger.Error("revocation not shared with other nodes", "id", id)
+				return
+			case <-t.C:
+			}
+			if err := r.store(id, until); err == nil {
+				return
+			}
+		}
+	}()
+}
+
+// wait waits for the retries of failed writes, which end with life.
+func (r *sharedRevocations) wait() { r.retrying.Wait() }
+
+// store writes one revocation, within revocationWriteTimeout.
+func (r *sharedRevocations) store(id string, until time.Time) error {
+	ctx, cancel := context.WithTimeout(r.life, revocationWriteTimeout)
 	defer cancel()
 	now := r.now()
 	_, err := r.st.Update(ctx, func(tx store.Tx) error {
@@ -92,10 +133,7 @@ func (r *sharedRevocations) Revoke(id string, until time.Time) {
 		}
 		return tx.Put(ctx, revocationsTable, id, []byte(strconv.FormatInt(until.UnixMilli(), 10)))
 	})
-	if err != nil {
-		// This node refuses the sessions already; the others would not.
-		r.logger.Error("revocation not shared with other nodes", "id", id, "error", err)
-	}
+	return err
 }
 
 // changed adds a revocation another node (or this one) stored.

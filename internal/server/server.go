@@ -64,6 +64,7 @@ type Server struct {
 	feed     *store.Feed
 	stopFeed context.CancelFunc
 	feedDone chan error
+	life     context.Context // the feed's and the revocation retries'; ended by Shutdown (stopFeed)
 	recorder *trail.Recorder
 	iam      *iam.IAM
 	sts      *sts.STS
@@ -121,14 +122,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, errors.Join(err, st.Close())
 	}
 	s := &Server{cfg: cfg, store: st, feed: feed}
+	feedCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.life, s.stopFeed, s.feedDone = feedCtx, stop, make(chan error, 1)
 	if err := s.assemble(ctx); err != nil {
+		stop()
 		if s.keySource.created != "" {
 			err = errors.Join(err, os.Remove(s.keySource.created))
 		}
 		return nil, errors.Join(err, st.Close())
 	}
-	feedCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	s.stopFeed, s.feedDone = stop, make(chan error, 1)
 	go func() { s.feedDone <- feed.Run(feedCtx) }()
 	return s, nil
 }
@@ -140,7 +142,10 @@ func (s *Server) assemble(ctx context.Context) error {
 		return err
 	}
 	s.keySource = src
-	if err := checkRegion(ctx, s.store, cfg.Region); err != nil {
+	if err := bindDatabase(ctx, s.store, "region", cfg.Region, "--region", "ROLECALL_REGION"); err != nil {
+		return err
+	}
+	if err := bindDatabase(ctx, s.store, "account", cfg.AccountID, "--account-id", "ROLECALL_ACCOUNT_ID"); err != nil {
 		return err
 	}
 	box, err := crypt.NewBox(key)
@@ -159,7 +164,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		return fmt.Errorf("server: root key (every node on a database needs the same --account-id and root credentials): %w", err)
 	}
 	sealer := session.NewSealer(box)
-	revoked, err := newSharedRevocations(ctx, s.store, s.feed, cfg.Now, cfg.Logger)
+	revoked, err := newSharedRevocations(ctx, s.life, s.store, s.feed, cfg.Now, cfg.Logger)
 	if err != nil {
 		return err
 	}
@@ -172,7 +177,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	gw := gateway.New(gateway.Config{
 		Account:    cfg.AccountID,
 		Region:     cfg.Region,
-		Identities: s.iam,
+		Identities: gatewayIdentities{s.iam},
 		Sessions:   s.sessions,
 		Recorder:   s.recorder,
 		Logger:     cfg.Logger,
@@ -253,6 +258,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	s.stopFeed()
 	errs = append(errs, <-s.feedDone)
+	s.sessions.shared.wait()
 	errs = append(errs, s.store.Close())
 	return errors.Join(errs...)
 }
@@ -291,29 +297,31 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 // Shared reports whether the database is shared with other nodes.
 func (s *Server) Shared() bool { return s.cfg.DatabaseURL != "" }
 
-// checkRegion binds the database to the region of its first start. The
-// Lambda functions (and every regional resource) it holds are that
-// region's: a node started with another region would serve them as
-// another region's.
-func checkRegion(ctx context.Context, st store.Store, region string) error {
+// bindDatabase records a setting of the first start in the database, and
+// refuses a start with another value: the region, whose Lambda functions
+// (and every regional resource) the database holds, and the default
+// account, whose root key would otherwise be registered again to another
+// account, moving the root user of every node on the database there.
+func bindDatabase(ctx context.Context, st store.Store, setting, value, flag, env string) error {
 	var stored string
 	_, err := st.Update(ctx, func(tx store.Tx) error {
-		v, err := tx.Get(ctx, serverTable, "region")
-		if err == nil {
-			stored = string(v)
-			return nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
+		v, err := tx.Get(ctx, serverTable, setting)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			stored = value
+			return tx.Put(ctx, serverTable, setting, []byte(value))
+		case err != nil:
 			return err
 		}
-		stored = region
-		return tx.Put(ctx, serverTable, "region", []byte(region))
+		stored = string(v)
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("server: region: %w", err)
+		return fmt.Errorf("server: %s: %w", setting, err)
 	}
-	if stored != region {
-		return fmt.Errorf("server: this database holds region %s; start rolecall with --region %s (ROLECALL_REGION) on it, not %s", stored, stored, region)
+	if stored != value {
+		return fmt.Errorf("server: this database holds %s %s, not %s: every node on it needs the same %s: start it with %s %s (or %s=%s)",
+			setting, stored, value, flag, flag, stored, env, stored)
 	}
 	return nil
 }

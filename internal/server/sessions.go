@@ -152,14 +152,19 @@ func (s *sessions) principal(ctx context.Context, c *session.Claims) (*api.Princ
 			p.PrincipalID = c.Account
 		}
 	default:
-		return nil, fmt.Errorf("server: unsupported session type %q", c.Type)
+		return nil, fmt.Errorf("%w: unsupported session type %q", gateway.ErrInvalidToken, c.Type)
 	}
 	if p.Type == api.AssumedRole {
 		// aws:PrincipalTag: the role's tags, overridden by session tags.
 		tags, err := s.iam.PrincipalTags(ctx, c.RoleARN)
-		if err != nil {
+		switch {
+		case entityMissing(err):
 			// A deleted role: its sessions have no tags (and no permissions).
 			tags = nil
+		case err != nil:
+			// Not knowing the tags is not knowing the principal: a session
+			// without them could pass a Deny conditioned on them.
+			return nil, fmt.Errorf("server: tags of %s: %w", c.RoleARN, err)
 		}
 		p.Tags = tags
 	}
@@ -174,13 +179,16 @@ func (s *sessions) principal(ctx context.Context, c *session.Claims) (*api.Princ
 	if c.Policy != "" {
 		pol, err := policy.Parse(c.Policy, policy.Session)
 		if err != nil {
-			return nil, fmt.Errorf("server: session policy: %w", err)
+			return nil, fmt.Errorf("%w: session policy: %w", gateway.ErrInvalidToken, err)
 		}
 		p.SessionPolicies = append(p.SessionPolicies, policy.Named{ID: "session policy", Policy: pol})
 	}
 	for _, arn := range c.PolicyARNs {
 		pol, err := s.iam.ManagedPolicy(ctx, arn)
-		if err != nil {
+		switch {
+		case entityMissing(err):
+			return nil, fmt.Errorf("%w: session policy %s: %w", gateway.ErrInvalidToken, arn, err)
+		case err != nil:
 			return nil, fmt.Errorf("server: session policy %s: %w", arn, err)
 		}
 		p.SessionPolicies = append(p.SessionPolicies, policy.Named{ID: arn, Policy: pol})
@@ -191,4 +199,12 @@ func (s *sessions) principal(ctx context.Context, c *session.Claims) (*api.Princ
 // Revoke ends every session bound to an execution environment.
 func (s *sessions) Revoke(environmentID string, until time.Time) {
 	s.shared.Revoke(environmentID, until)
+}
+
+// entityMissing reports whether err is IAM's answer for an entity that
+// does not exist (NoSuchEntity) or cannot (InvalidInput), as opposed to a
+// failure to read it.
+func entityMissing(err error) bool {
+	var ae *api.Error
+	return errors.As(err, &ae) && (ae.Code == "NoSuchEntity" || ae.Code == "InvalidInput")
 }

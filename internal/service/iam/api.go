@@ -152,7 +152,8 @@ func (i *IAM) loadKey(ctx context.Context, id string) (*cachedKey, error) {
 // PolicySet returns the compiled policies of an IAM user, or of the role of
 // a role session, together with the given session policies. The root user
 // has none: it returns nil, nil. A user or role that no longer exists gets
-// a set that allows nothing.
+// a set that allows nothing, and so does a session of a role or user whose
+// ID is not the current one's of that name (deleted and made again).
 func (i *IAM) PolicySet(ctx context.Context, p *api.Principal, session []policy.Named) (*policy.PolicySet, error) {
 	if p == nil {
 		return nil, fmt.Errorf("iam: no principal")
@@ -172,6 +173,33 @@ func (i *IAM) PolicySet(ctx context.Context, p *api.Principal, session []policy.
 		}
 	default:
 		return nil, fmt.Errorf("iam: principal type %s has no identity policies", p.Type)
+	}
+	if p.Type == api.AssumedRole && p.RoleID != "" {
+		// A role made again under a deleted one's name is another role:
+		// its policies are not the old role's sessions' (AWS applies a
+		// role's policies to the sessions of its unique ID).
+		info, err := i.Role(ctx, i.account, name)
+		var se *api.Error
+		switch {
+		case errors.As(err, &se) && se.Code == "NoSuchEntity":
+		case err != nil:
+			return nil, fmt.Errorf("iam: policies of %s: %w", p.ARN, err)
+		case info.RoleID != p.RoleID:
+			return policy.Compile(policy.SetInput{Session: session}), nil
+		}
+	}
+	if p.Type == api.IAMUser && p.Claims != nil && p.PrincipalID != "" {
+		// The same for a user's session (GetSessionToken): a user made
+		// again under a deleted one's name is another user.
+		rec, err := i.user(ctx, i.store, name)
+		var se *api.Error
+		switch {
+		case errors.As(err, &se) && se.Code == "NoSuchEntity":
+		case err != nil:
+			return nil, fmt.Errorf("iam: policies of %s: %w", p.ARN, err)
+		case rec.ID != p.PrincipalID:
+			return policy.Compile(policy.SetInput{Session: session}), nil
+		}
 	}
 	entity := k.cacheKey(i.account, name)
 	set, d, ok := i.sets.lookup(entity, session)

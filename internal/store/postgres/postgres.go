@@ -79,6 +79,10 @@ type Store struct {
 	listening  sync.WaitGroup
 }
 
+// ConnectTimeout bounds the making of a connection to the database, unless
+// the URL's connect_timeout says otherwise.
+const ConnectTimeout = 10 * time.Second
+
 // notifyChannel is the channel of change notifications.
 const notifyChannel = "rolecall_changes"
 
@@ -92,7 +96,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 
 // OpenExisting opens a database that rolecall made, at this build's schema
 // version, without changing it: for readers such as `rolecall trail`. A
-// database without rolecall's schema is ErrNoSchema; one at another
+// database without rolecall's schema is ErrNoDatabase; one at another
 // version, ErrSchemaNewer or ErrSchemaOutdated.
 func OpenExisting(ctx context.Context, url string) (*Store, error) {
 	return open(ctx, url, checkSchema)
@@ -102,6 +106,12 @@ func open(ctx context.Context, url string, prepare func(context.Context, *pgxpoo
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: database URL: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without a bound, a connection to a database whose network is
+		// lost waits for as long as its caller does: a request would
+		// hang rather than fail. connect_timeout in url decides instead.
+		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

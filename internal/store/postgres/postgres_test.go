@@ -177,8 +177,8 @@ func TestNotifications(t *testing.T) {
 func TestOpenExisting(t *testing.T) {
 	ctx := context.Background()
 	u := pgtest.URL(t)
-	if _, err := postgres.OpenExisting(ctx, u); !errors.Is(err, postgres.ErrNoSchema) {
-		t.Fatalf("OpenExisting on an empty schema: %v, want ErrNoSchema", err)
+	if _, err := postgres.OpenExisting(ctx, u); !errors.Is(err, postgres.ErrNoDatabase) {
+		t.Fatalf("OpenExisting on an empty schema: %v, want ErrNoDatabase", err)
 	}
 	conn, err := pgx.Connect(ctx, u)
 	if err != nil {

@@ -17,6 +17,9 @@ func TestRedact(t *testing.T) {
 		{"host=h user=u password=secret dbname=db", "host=h user=u password=xxxxx dbname=db"},
 		{"host=h password = 'se cret' dbname=db", "host=h password=xxxxx dbname=db"},
 		{"postgres://u@h/db", "postgres://u@h/db"},
+		{"postgres://u:secret@h/db?PASSWORD=secret", "postgres://u:xxxxx@h/db?PASSWORD=xxxxx"},
+		{"postgres://u:se#cret@h:5432/db", "postgres://u:xxxxx@h:5432/db"},
+		{"postgres://u:secret@h:port/db", "postgres://u:xxxxx@h:port/db"},
 	} {
 		got := postgres.Redact(tc.in)
 		if got != tc.want {

@@ -79,9 +79,9 @@ var SchemaVersion = len(migrations)
 // build has migrated past this one's.
 var ErrSchemaNewer = errors.New("store: database schema is newer than this build")
 
-// ErrNoSchema is returned by OpenExisting for a database (schema) that
+// ErrNoDatabase is returned by OpenExisting for a database (schema) that
 // holds no rolecall data.
-var ErrNoSchema = errors.New("store: no rolecall database in this schema")
+var ErrNoDatabase = errors.New("store: no rolecall database in this schema")
 
 // ErrSchemaOutdated is returned by OpenExisting for a database that a
 // server of this build has not yet upgraded.
@@ -95,7 +95,7 @@ func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	if !exists {
-		return ErrNoSchema
+		return ErrNoDatabase
 	}
 	var version int
 	if err := pool.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil {

@@ -1,0 +1,23 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestUsageHidesDatabasePassword: the usage printed on a bad flag or -h
+// does not show ROLECALL_DATABASE_URL, whose password it would print.
+func TestUsageHidesDatabasePassword(t *testing.T) {
+	t.Setenv("ROLECALL_DATABASE_URL", "postgres://rolecall:s3cret-pw@db:5432/rolecall")
+	for _, args := range [][]string{{"--bogus"}, {"-h"}, {"trail", "--bogus"}, {"trail", "-h"}} {
+		var stdout, stderr bytes.Buffer
+		_ = run(args, &stdout, &stderr) // the usage is what is checked
+		if !strings.Contains(stderr.String(), "--database-url") && !strings.Contains(stderr.String(), "-database-url") {
+			t.Errorf("%v: no usage printed:\n%s", args, stderr.String())
+		}
+		if out := stdout.String() + stderr.String(); strings.Contains(out, "s3cret-pw") {
+			t.Errorf("%v shows the database password:\n%s", args, out)
+		}
+	}
+}
