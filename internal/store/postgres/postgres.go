@@ -113,6 +113,7 @@ func open(ctx context.Context, url string, prepare func(context.Context, *pgxpoo
 		// hang rather than fail. connect_timeout in url decides instead.
 		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
 	}
+	cfg.ConnConfig.DialFunc = dial
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)
