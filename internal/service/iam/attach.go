@@ -166,13 +166,9 @@ func listEntitiesForPolicy(i *IAM, c *api.Call) (any, error) {
 	// The index holds the policy's roles, then its users, by name: the
 	// listing's order. The Marker holds the last "r/<name>" or "u/<name>"
 	// returned.
-	after := ""
-	if marker.token != "" {
-		pos, ok := api.DecodeToken(marker.scope, marker.token)
-		if !ok {
-			return nil, invalidInput("Invalid Marker.")
-		}
-		after = pos
+	after, err := marker.after()
+	if err != nil {
+		return nil, err
 	}
 	base := i.prefix() + p.ARN + " "
 	from := base

@@ -100,13 +100,9 @@ func getAccountAuthorizationDetails(i *IAM, c *api.Call) (any, error) {
 	// Users ("1/<name>"), roles ("2/<name>"), then managed policies
 	// ("3/<ARN>"); the Marker holds the last of these keys returned. Users
 	// and roles are read from the Marker up to the page's end.
-	after := ""
-	if marker.token != "" {
-		pos, ok := api.DecodeToken(marker.scope, marker.token)
-		if !ok {
-			return nil, invalidInput("Invalid Marker.")
-		}
-		after = pos
+	after, err := marker.after()
+	if err != nil {
+		return nil, err
 	}
 	var items []detail
 	if want("User") && after < "2/" {

@@ -99,13 +99,9 @@ func listByPath[T any, P interface {
 	if err := f.err(); err != nil {
 		return nil, page{}, err
 	}
-	after := ""
-	if marker.token != "" {
-		pos, ok := api.DecodeToken(marker.scope, marker.token)
-		if !ok {
-			return nil, page{}, invalidInput("Invalid Marker.")
-		}
-		after = pos
+	after, err := marker.after()
+	if err != nil {
+		return nil, page{}, err
 	}
 	var recs []*T
 	if prefix == "" || prefix == "/" {

@@ -187,13 +187,9 @@ func listPolicies(i *IAM, c *api.Call) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	after := ""
-	if marker.token != "" {
-		pos, ok := api.DecodeToken(marker.scope, marker.token)
-		if !ok {
-			return nil, invalidInput("Invalid Marker.")
-		}
-		after = pos
+	after, err := marker.after()
+	if err != nil {
+		return nil, err
 	}
 	keep := func(p *policyRecord) bool {
 		if !strings.HasPrefix(p.Path, prefix) {

@@ -128,16 +128,29 @@ func newMarker(v url.Values, token string) pageMarker {
 	return pageMarker{scope: api.TokenScope("iam", filters.Encode()), token: token}
 }
 
+// after returns the key a Marker token continues after: "" without a
+// Marker, InvalidInput for a token this listing did not issue.
+func (m pageMarker) after() (string, error) {
+	if m.token == "" {
+		return "", nil
+	}
+	pos, ok := api.DecodeToken(m.scope, m.token)
+	if !ok {
+		return "", invalidInput("Invalid Marker.")
+	}
+	return pos, nil
+}
+
 // paginate returns the items after marker, at most max of them, sorted by
 // key, and the marker of the next page.
 func paginate[T any](items []T, key func(T) string, marker pageMarker, max int) ([]T, page, error) {
 	sort.SliceStable(items, func(a, b int) bool { return key(items[a]) < key(items[b]) })
+	after, err := marker.after()
+	if err != nil {
+		return nil, page{}, err
+	}
 	start := 0
-	if marker.token != "" {
-		after, ok := api.DecodeToken(marker.scope, marker.token)
-		if !ok {
-			return nil, page{}, invalidInput("Invalid Marker.")
-		}
+	if after != "" {
 		start = sort.Search(len(items), func(k int) bool { return key(items[k]) > after })
 	}
 	items = items[start:]
