@@ -380,8 +380,7 @@ type sqliteTx struct {
 	tx      *sql.Tx
 	getStmt *sql.Stmt
 	stmts   *writeStmts
-	written map[[2]string]struct{}
-	changes [][2]string // table, key; in the order first written
+	written WriteSet
 }
 
 func (t *sqliteTx) Get(ctx context.Context, table, key string) ([]byte, error) {
@@ -396,7 +395,7 @@ func (t *sqliteTx) Put(ctx context.Context, table, key string, value []byte) err
 	if _, err := t.tx.StmtContext(ctx, t.stmts.put).ExecContext(ctx, table, key, value); err != nil {
 		return fmt.Errorf("store: put %s/%s: %w", table, key, err)
 	}
-	t.wrote(table, key)
+	t.written.Add(table, key)
 	return nil
 }
 
@@ -404,20 +403,8 @@ func (t *sqliteTx) Delete(ctx context.Context, table, key string) error {
 	if _, err := t.tx.StmtContext(ctx, t.stmts.del).ExecContext(ctx, table, key); err != nil {
 		return fmt.Errorf("store: delete %s/%s: %w", table, key, err)
 	}
-	t.wrote(table, key)
+	t.written.Add(table, key)
 	return nil
-}
-
-func (t *sqliteTx) wrote(table, key string) {
-	tk := [2]string{table, key}
-	if _, ok := t.written[tk]; ok {
-		return
-	}
-	if t.written == nil {
-		t.written = make(map[[2]string]struct{})
-	}
-	t.written[tk] = struct{}{}
-	t.changes = append(t.changes, tk)
 }
 
 // Update implements Store. A run that fails with SQLITE_BUSY or
@@ -464,23 +451,23 @@ func (s *SQLite) update(ctx context.Context, fn func(tx Tx) error) (rev Revision
 	if err := fn(t); err != nil {
 		return 0, false, err
 	}
-	if len(t.changes) == 0 {
+	if t.written.Len() == 0 {
 		var trimmed Revision
 		if err := tx.StmtContext(ctx, s.stmts.rev).QueryRowContext(ctx).Scan(&rev, &trimmed); err != nil {
 			return 0, false, fmt.Errorf("store: read revision: %w", err)
 		}
-	} else if rev, err = s.logChanges(ctx, tx, t.changes); err != nil {
+	} else if rev, err = s.logChanges(ctx, tx, &t.written); err != nil {
 		return 0, false, err
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, false, fmt.Errorf("store: commit: %w", err)
 	}
-	return rev, len(t.changes) > 0, nil
+	return rev, t.written.Len() > 0, nil
 }
 
 // logChanges commits the next revision with changes in tx, trimming the
 // log every trimEvery revisions.
-func (s *SQLite) logChanges(ctx context.Context, tx *sql.Tx, changes [][2]string) (Revision, error) {
+func (s *SQLite) logChanges(ctx context.Context, tx *sql.Tx, changes *WriteSet) (Revision, error) {
 	// The transaction wrote, so it holds the write lock: no other commit
 	// comes between reading the latest revision and committing the next.
 	var rev, trimmed Revision
@@ -489,9 +476,9 @@ func (s *SQLite) logChanges(ctx context.Context, tx *sql.Tx, changes [][2]string
 	}
 	rev++
 	ins := tx.StmtContext(ctx, s.stmts.logChange)
-	for _, c := range changes {
-		if _, err := ins.ExecContext(ctx, rev, c[0], c[1]); err != nil {
-			return 0, fmt.Errorf("store: log change %s/%s: %w", c[0], c[1], err)
+	for i, table := range changes.Tables {
+		if _, err := ins.ExecContext(ctx, rev, table, changes.Keys[i]); err != nil {
+			return 0, fmt.Errorf("store: log change %s/%s: %w", table, changes.Keys[i], err)
 		}
 	}
 	if rev%trimEvery == 0 && rev > ChangeRetention {

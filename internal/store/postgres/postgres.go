@@ -281,9 +281,7 @@ func (s *Store) List(ctx context.Context, table, prefix, after string, limit int
 // once each, for the change log.
 type pgTx struct {
 	tx      pgx.Tx
-	written map[[2]string]struct{}
-	tables  []string // of the changes, in the order first written
-	keys    []string
+	written store.WriteSet
 }
 
 func (t *pgTx) Get(ctx context.Context, table, key string) ([]byte, error) {
@@ -301,7 +299,7 @@ func (t *pgTx) Put(ctx context.Context, table, key string, value []byte) error {
 	if _, err := t.tx.Exec(ctx, `INSERT INTO kv (tbl, k, v) VALUES ($1, $2, $3) ON CONFLICT (tbl, k) DO UPDATE SET v = excluded.v`, table, key, value); err != nil {
 		return fmt.Errorf("store: put %s/%s: %w", table, key, err)
 	}
-	t.wrote(table, key)
+	t.written.Add(table, key)
 	return nil
 }
 
@@ -309,21 +307,8 @@ func (t *pgTx) Delete(ctx context.Context, table, key string) error {
 	if _, err := t.tx.Exec(ctx, `DELETE FROM kv WHERE tbl = $1 AND k = $2`, table, key); err != nil {
 		return fmt.Errorf("store: delete %s/%s: %w", table, key, err)
 	}
-	t.wrote(table, key)
+	t.written.Add(table, key)
 	return nil
-}
-
-func (t *pgTx) wrote(table, key string) {
-	tk := [2]string{table, key}
-	if _, ok := t.written[tk]; ok {
-		return
-	}
-	if t.written == nil {
-		t.written = make(map[[2]string]struct{})
-	}
-	t.written[tk] = struct{}{}
-	t.tables = append(t.tables, table)
-	t.keys = append(t.keys, key)
 }
 
 // Update implements store.Store. A run that fails with a serialization
@@ -382,12 +367,12 @@ func (s *Store) update(ctx context.Context, fn func(tx store.Tx) error) (rev sto
 	if err := fn(t); err != nil {
 		return 0, false, err
 	}
-	if len(t.keys) == 0 {
+	if t.written.Len() == 0 {
 		if err := tx.QueryRow(ctx, `SELECT rev FROM feed`).Scan(&rev); err != nil {
 			return 0, false, fmt.Errorf("store: read revision: %w", err)
 		}
 	} else {
-		if err := tx.QueryRow(ctx, logChangesQuery, t.tables, t.keys).Scan(&rev); err != nil {
+		if err := tx.QueryRow(ctx, logChangesQuery, t.written.Tables, t.written.Keys).Scan(&rev); err != nil {
 			return 0, false, fmt.Errorf("store: log changes: %w", err)
 		}
 		if rev%trimEvery == 0 && rev > ChangeRetention {
@@ -399,7 +384,7 @@ func (s *Store) update(ctx context.Context, fn func(tx store.Tx) error) (rev sto
 	if err := tx.Commit(ctx); err != nil {
 		return 0, false, fmt.Errorf("store: commit: %w", err)
 	}
-	return rev, len(t.keys) > 0, nil
+	return rev, t.written.Len() > 0, nil
 }
 
 // trim drops the changes of revisions up to through (at most the latest).
