@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"sync"
 )
 
 // maxCachedValues bounds a Cache: past it, the values are dropped and the
@@ -26,9 +25,7 @@ type Cache struct {
 	Store
 	tables map[string]bool
 
-	mu   sync.Mutex
-	gen  uint64 // counts the forgetting
-	vals map[string]cached
+	vals Memo[cached]
 }
 
 // cached is a value read, or the absence of one (ErrNotFound).
@@ -39,7 +36,7 @@ type cached struct {
 
 // NewCache caches the values of tables read from st.
 func NewCache(st Store, tables ...string) *Cache {
-	c := &Cache{Store: st, tables: map[string]bool{}, vals: map[string]cached{}}
+	c := &Cache{Store: st, tables: map[string]bool{}, vals: Memo[cached]{Max: maxCachedValues}}
 	for _, t := range tables {
 		c.tables[t] = true
 	}
@@ -54,10 +51,7 @@ func (c *Cache) Get(ctx context.Context, table, key string) ([]byte, error) {
 		return c.Store.Get(ctx, table, key)
 	}
 	k := cacheKey(table, key)
-	c.mu.Lock()
-	e, ok := c.vals[k]
-	gen := c.gen
-	c.mu.Unlock()
+	e, ok, gen := c.vals.Get(k)
 	if ok {
 		if e.missing {
 			return nil, ErrNotFound
@@ -69,16 +63,8 @@ func (c *Cache) Get(ctx context.Context, table, key string) ([]byte, error) {
 	if err != nil && !missing {
 		return nil, err
 	}
-	c.mu.Lock()
-	// A value read while a change was being forgotten may be older than
-	// that change: keep only a read with no forgetting since.
-	if c.gen == gen {
-		if len(c.vals) >= maxCachedValues {
-			clear(c.vals)
-		}
-		c.vals[k] = cached{v: v, missing: missing}
-	}
-	c.mu.Unlock()
+	// Kept only if nothing was forgotten since the read began.
+	c.vals.Put(gen, k, cached{v: v, missing: missing})
 	return v, err
 }
 
@@ -90,36 +76,19 @@ func (c *Cache) Update(ctx context.Context, fn func(tx Tx) error) (Revision, err
 		touched = touched[:0]
 		return fn(&cachingTx{Tx: tx, cache: c, touched: &touched})
 	})
-	c.forget(touched)
+	c.vals.Forget(touched...)
 	return rev, err
 }
 
 // Forget drops the cached value of a key written elsewhere.
 func (c *Cache) Forget(table, key string) {
 	if c.tables[table] {
-		c.forget([]string{cacheKey(table, key)})
-	}
-}
-
-func (c *Cache) forget(keys []string) {
-	if len(keys) == 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	for _, k := range keys {
-		delete(c.vals, k)
+		c.vals.Forget(cacheKey(table, key))
 	}
 }
 
 // ForgetAll drops every cached value (changes may have been missed).
-func (c *Cache) ForgetAll() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	clear(c.vals)
-}
+func (c *Cache) ForgetAll() { c.vals.ForgetAll() }
 
 // cachingTx records the keys of cached tables a transaction writes.
 type cachingTx struct {

@@ -82,7 +82,7 @@ func (i *IAM) EnsureRootKey(ctx context.Context, account, accessKeyID, secret st
 	if err != nil {
 		return fmt.Errorf("iam: register root key: %w", err)
 	}
-	i.keys.drop(accessKeyID)
+	i.keys.Forget(accessKeyID)
 	return nil
 }
 
@@ -90,10 +90,10 @@ func (i *IAM) EnsureRootKey(ctx context.Context, account, accessKeyID, secret st
 // key (the root key or an IAM user's). It returns ErrNoSuchKey for an
 // unknown id and ErrInactiveKey for an inactive key. Answers are cached.
 func (i *IAM) LookupAccessKey(ctx context.Context, id string) (*api.Principal, string, error) {
-	k := i.keys.get(id)
-	if k == nil {
+	k, ok, gen := i.keys.Get(id)
+	if !ok {
 		var err error
-		if k, err = i.loadKey(ctx, id); err != nil {
+		if k, err = i.loadKey(ctx, id, gen); err != nil {
 			return nil, "", err
 		}
 	}
@@ -104,8 +104,7 @@ func (i *IAM) LookupAccessKey(ctx context.Context, id string) (*api.Principal, s
 	return &p, k.secret, nil
 }
 
-func (i *IAM) loadKey(ctx context.Context, id string) (*cachedKey, error) {
-	gen := i.keys.generation()
+func (i *IAM) loadKey(ctx context.Context, id string, gen uint64) (*cachedKey, error) {
 	rec, err := get[keyRecord](ctx, i.store, tableKeys, id)
 	if err != nil {
 		return nil, err
@@ -145,7 +144,7 @@ func (i *IAM) loadKey(ctx context.Context, id string) (*cachedKey, error) {
 			Tags:        tagMap(u.Tags),
 		}
 	}
-	i.keys.set(gen, id, k)
+	i.keys.Put(gen, id, k)
 	return k, nil
 }
 

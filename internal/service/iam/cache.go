@@ -8,57 +8,10 @@ import (
 	"github.com/rolecall/rolecall/internal/policy"
 )
 
-// keyCache holds the long-term access keys looked up so far. gen counts
-// the drops, so that a key read before a change is not cached after it.
-type keyCache struct {
-	mu  sync.RWMutex
-	gen uint64
-	m   map[string]*cachedKey
-}
-
 type cachedKey struct {
 	principal api.Principal
 	secret    string
 	active    bool
-}
-
-func (k *keyCache) init() { k.m = make(map[string]*cachedKey) }
-
-func (k *keyCache) get(id string) *cachedKey {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	return k.m[id]
-}
-
-// generation returns the current generation, to pass to set.
-func (k *keyCache) generation() uint64 {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	return k.gen
-}
-
-// set caches c, read at generation gen, unless a key was dropped since.
-func (k *keyCache) set(gen uint64, id string, c *cachedKey) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if gen == k.gen {
-		k.m[id] = c
-	}
-}
-
-// clear forgets every key (a user's tags changed: aws:PrincipalTag).
-func (k *keyCache) clear() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.gen++
-	clear(k.m)
-}
-
-func (k *keyCache) drop(id string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.gen++
-	delete(k.m, id)
 }
 
 // maxSetsPerEntity bounds the compiled sets kept per entity (one per

@@ -64,7 +64,7 @@ type core struct {
 	box   *crypt.Box
 	now   func() time.Time
 
-	keys    keyCache
+	keys    store.Memo[*cachedKey] // long-term access keys looked up so far
 	sets    setCache
 	keyUses keyUses
 }
@@ -91,7 +91,6 @@ func New(ctx context.Context, cfg Config) (*IAM, error) {
 	if i.now == nil {
 		i.now = time.Now
 	}
-	i.keys.init()
 	i.sets.init()
 	if cfg.Feed != nil {
 		cfg.Feed.Subscribe([]string{tableKeys, tableUsers, tableRoles, tableRoleUse, tablePolicies}, i.changed, i.reset)
@@ -145,10 +144,10 @@ func (i *IAM) changed(c store.Change) {
 	account, name, _ := strings.Cut(c.Key, "/")
 	switch c.Table {
 	case tableKeys:
-		i.keys.drop(c.Key)
+		i.keys.Forget(c.Key)
 	case tableUsers:
 		// Cached keys carry their user's tags (aws:PrincipalTag).
-		i.keys.clear()
+		i.keys.ForgetAll()
 		i.sets.invalidate(userKind.cacheKey(account, name))
 	case tableRoles:
 		i.sets.invalidate(roleKind.cacheKey(account, name))
@@ -161,7 +160,7 @@ func (i *IAM) changed(c store.Change) {
 // reset drops every cache: changes may have been missed.
 func (i *IAM) reset() {
 	i.cache.ForgetAll()
-	i.keys.clear()
+	i.keys.ForgetAll()
 	i.sets.invalidateAll()
 }
 

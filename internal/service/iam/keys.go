@@ -201,7 +201,7 @@ func updateAccessKey(i *IAM, c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	i.keys.drop(id)
+	i.keys.Forget(id)
 	return nil, nil
 }
 
@@ -237,7 +237,7 @@ func deleteAccessKey(i *IAM, c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	i.keys.drop(id)
+	i.keys.Forget(id)
 	return nil, nil
 }
 

@@ -290,7 +290,7 @@ func TestKeyUse(t *testing.T) {
 	if _, _, err := f.iam.LookupAccessKey(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	cached := f.iam.keys.get(id)
+	cached, _, _ := f.iam.keys.Get(id)
 	rev, err := f.st.CurrentRevision(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -312,7 +312,7 @@ func TestKeyUse(t *testing.T) {
 			t.Errorf("RecordKeyUse wrote %s/%s", c.Table, c.Key)
 		}
 	}
-	if f.iam.keys.get(id) != cached {
+	if now, _, _ := f.iam.keys.Get(id); now != cached {
 		t.Error("recording a use dropped the cached key")
 	}
 	contains(t, lastUsed(), "<LastUsedDate>2024-05-02T09:00:00Z</LastUsedDate><ServiceName>s3</ServiceName><Region>eu-west-1</Region>")

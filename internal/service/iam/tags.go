@@ -33,7 +33,7 @@ func entityTags(k *kind) *tagged {
 			}
 			if k == userKind {
 				// Cached principals carry their user's tags.
-				i.keys.clear()
+				i.keys.ForgetAll()
 			}
 			return nil
 		},

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -30,7 +31,7 @@ func TestCachesFollowFeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &Lambda{functions: store.NewCache(db, tableFunctions), policies: newPolicyCache()}
+	l := &Lambda{functions: store.NewCache(db, tableFunctions), policies: &store.Memo[*policy.Policy]{}}
 	feed.Subscribe([]string{tableFunctions, tablePolicies}, l.changed, l.reset)
 	done := make(chan error, 1)
 	go func() { done <- feed.Run(ctx) }()
@@ -66,10 +67,10 @@ func TestCachesFollowFeed(t *testing.T) {
 		return string(v)
 	}
 	cachePolicy := func(key string) {
-		_, _, gen := l.policies.get(key)
-		l.policies.put(gen, key, nil)
+		_, _, gen := l.policies.Get(key)
+		l.policies.Put(gen, key, nil)
 	}
-	cached := func(key string) bool { _, ok, _ := l.policies.get(key); return ok }
+	cached := func(key string) bool { _, ok, _ := l.policies.Get(key); return ok }
 
 	write(tableFunctions, "a/f", "1")
 	eventually("first value", func() bool { return read() == "1" })

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -92,15 +93,17 @@ type Config struct {
 
 // Lambda is the Lambda service.
 type Lambda struct {
-	cfg       Config
-	rt        *runtime.Manager
-	ownRT     bool
-	now       func() time.Time
-	codeKey   []byte
-	async     *asyncQueue
-	logs      *logShipper
-	envs      *environments
-	policies  *policyCache
+	cfg     Config
+	rt      *runtime.Manager
+	ownRT   bool
+	now     func() time.Time
+	codeKey []byte
+	async   *asyncQueue
+	logs    *logShipper
+	envs    *environments
+	// policies holds the parsed resource-based policies by store key; a
+	// nil value records that there is none.
+	policies  *store.Memo[*policy.Policy]
 	functions *store.Cache
 	// unsubscribe ends the caches' subscription to the change feed.
 	unsubscribe func()
@@ -172,7 +175,7 @@ func New(cfg Config) (*Lambda, error) {
 		now:         cfg.Now,
 		done:        make(chan struct{}),
 		envs:        newEnvironments(),
-		policies:    newPolicyCache(),
+		policies:    &store.Memo[*policy.Policy]{},
 		functions:   functions,
 		unsubscribe: func() {},
 	}
@@ -327,12 +330,12 @@ func (l *Lambda) changed(c store.Change) {
 	case tableFunctions:
 		l.functions.Forget(c.Table, c.Key)
 	case tablePolicies:
-		l.policies.forgetKey(c.Key)
+		l.policies.Forget(c.Key)
 	}
 }
 
 // reset drops every cached record: changes may have been missed.
 func (l *Lambda) reset() {
 	l.functions.ForgetAll()
-	l.policies.forgetAll()
+	l.policies.ForgetAll()
 }

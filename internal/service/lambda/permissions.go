@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 
 	"github.com/google/uuid"
 
@@ -14,62 +13,10 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-// policyCache holds the parsed resource-based policies by store key; a nil
-// entry records that there is none. Writes of this process forget the
-// entries they change; the change feed forgets those of other processes.
-// gen counts the forgetting, so that a policy read before a change is not
-// stored after it.
-type policyCache struct {
-	mu  sync.RWMutex
-	gen uint64
-	m   map[string]*policy.Policy
-}
-
-func newPolicyCache() *policyCache { return &policyCache{m: map[string]*policy.Policy{}} }
-
-// get returns the cached policy of key, or the generation to pass to put.
-func (pc *policyCache) get(key string) (*policy.Policy, bool, uint64) {
-	pc.mu.RLock()
-	defer pc.mu.RUnlock()
-	p, ok := pc.m[key]
-	return p, ok, pc.gen
-}
-
-// put caches p, read at generation gen, unless an entry was forgotten since.
-func (pc *policyCache) put(gen uint64, key string, p *policy.Policy) {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if gen == pc.gen {
-		pc.m[key] = p
-	}
-}
-
-// forgetKey drops the entry of one store key (a change fed by the store).
-func (pc *policyCache) forgetKey(key string) {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	pc.gen++
-	delete(pc.m, key)
-}
-
-// forgetAll drops every entry (changes may have been missed).
-func (pc *policyCache) forgetAll() {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	pc.gen++
-	clear(pc.m)
-}
-
-// forget drops the entries of a function (account/name) and its qualifiers.
-func (pc *policyCache) forget(fnKey string) {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	pc.gen++
-	for k := range pc.m {
-		if k == fnKey || strings.HasPrefix(k, fnKey+":") {
-			delete(pc.m, k)
-		}
-	}
+// forgetPolicies drops the cached policies of a function (account/name)
+// and of its qualifiers.
+func (l *Lambda) forgetPolicies(fnKey string) {
+	l.policies.ForgetFunc(func(k string) bool { return k == fnKey || strings.HasPrefix(k, fnKey+":") })
 }
 
 // policyKey is the store key of the policy of ref (with its qualifier).
@@ -100,14 +47,14 @@ func (l *Lambda) resourcePolicy(c *api.Call) (*policy.Policy, bool, error) {
 		return nil, false, err
 	}
 	key := policyKey(ref)
-	p, ok, gen := l.policies.get(key)
+	p, ok, gen := l.policies.Get(key)
 	if ok {
 		return p, false, nil
 	}
 	var sp storedPolicy
 	err = store.GetJSON(c.Context, l.cfg.Store, tablePolicies, key, &sp)
 	if errors.Is(err, store.ErrNotFound) || err == nil && len(sp.Statements) == 0 {
-		l.policies.put(gen, key, nil)
+		l.policies.Put(gen, key, nil)
 		return nil, false, nil
 	}
 	if err != nil {
@@ -117,7 +64,7 @@ func (l *Lambda) resourcePolicy(c *api.Call) (*policy.Policy, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	l.policies.put(gen, key, p)
+	l.policies.Put(gen, key, p)
 	return p, false, nil
 }
 
@@ -237,7 +184,7 @@ func (l *Lambda) addPermission(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.policies.forget(ref.key())
+	l.forgetPolicies(ref.key())
 	return &AddPermissionOutput{Statement: string(raw)}, nil
 }
 
@@ -330,7 +277,7 @@ func (l *Lambda) removePermission(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.policies.forget(ref.key())
+	l.forgetPolicies(ref.key())
 	return nil, nil
 }
 

@@ -287,7 +287,7 @@ func (l *Lambda) deleteFunction(c *api.Call) (any, error) {
 	for _, k := range keys {
 		l.drain(k)
 	}
-	l.policies.forget(ref.key())
+	l.forgetPolicies(ref.key())
 	l.rt.SetReservedConcurrency(ref.arn(), -1)
 	l.removeCode(ref.Account, ref.Name)
 	return nil, nil
@@ -334,7 +334,7 @@ func (l *Lambda) deleteVersion(c *api.Call, ref fnRef) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.policies.forget(ref.key())
+	l.forgetPolicies(ref.key())
 	l.drain(runtimeKey(ref.Account, ref.Name, ref.Qualifier, envKey))
 	return nil, nil
 }

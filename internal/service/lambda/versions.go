@@ -417,6 +417,6 @@ func (l *Lambda) deleteAlias(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.policies.forget(ref.key())
+	l.forgetPolicies(ref.key())
 	return nil, nil
 }
