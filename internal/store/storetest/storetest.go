@@ -53,6 +53,7 @@ func Run(t *testing.T, e Engine) {
 	t.Run("BlobDelete", func(t *testing.T) { testBlobDelete(t, open(t)) })
 	t.Run("BlobOtherHandle", func(t *testing.T) { testBlobOtherHandle(t, e) })
 	t.Run("Queue", func(t *testing.T) { testQueue(t, e) })
+	t.Run("Empty", func(t *testing.T) { testEmpty(t, e) })
 }
 
 func put(t *testing.T, st store.Store, table, key, value string) {
