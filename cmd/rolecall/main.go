@@ -7,12 +7,18 @@
 //	rolecall [flags]
 //	rolecall trail [--principal ARN] [--account ID] [--category Management|Data] [--since T] [--until T] [--limit N] [--decisions]
 //	rolecall policy lint [--type identity|resource|trust|scp|session|boundary] FILE
+//	rolecall reset [--data-dir DIR | --database-url URL] [--yes]
+//	rolecall version
+//	rolecall help [VERB]
 //
 // The first form runs the server. Flags override the environment variables
 // ROLECALL_ADDR, ROLECALL_DATA_DIR, ROLECALL_ACCOUNT_ID, ROLECALL_REGION,
-// ROLECALL_DATABASE_URL and ROLECALL_KEY_FILE. ROLECALL_ROOT_ACCESS_KEY_ID
-// and ROLECALL_ROOT_SECRET_ACCESS_KEY set the root credentials of the
-// account; ROLECALL_SERVER_KEY (base64 of 32 bytes) the server key.
+// ROLECALL_DATABASE_URL, ROLECALL_KEY_FILE and ROLECALL_LOG_REQUESTS.
+// ROLECALL_ROOT_ACCESS_KEY_ID and ROLECALL_ROOT_SECRET_ACCESS_KEY set the
+// root credentials of the account; ROLECALL_SERVER_KEY (base64 of 32 bytes)
+// the server key. While it runs, the server holds a lock on its data
+// directory (DIR/rolecall.lock): a second server, or a reset, on the same
+// directory is refused.
 //
 // By default the state is an SQLite database in the data directory. With
 // --database-url several nodes share one PostgreSQL database, each serving
@@ -26,9 +32,14 @@
 //
 // The policy lint verb checks a policy document against IAM's grammar and
 // the catalog of AWS services' actions and condition keys.
+//
+// The reset verb empties the state (see runReset) and keeps the root
+// credentials and the server key. The version verb (or --version) prints
+// the build's version, VCS revision and Go version.
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -50,8 +61,14 @@ const serverGCPercent = 400
 
 const mainUsage = `Usage:
   rolecall [flags]                 serve IAM, STS, Lambda, Logs, CloudTrail and X-Ray
-  rolecall trail [flags]           print the recorded calls (rolecall trail -h)
-  rolecall policy lint [flags] F   check a policy document (rolecall policy lint -h)
+  rolecall trail [flags]           print the recorded calls (rolecall help trail)
+  rolecall policy lint [flags] F   check a policy document (rolecall help policy)
+  rolecall reset [flags]           empty the state, keeping the root keys (rolecall help reset)
+  rolecall version                 print the version (also --version)
+  rolecall help [VERB]             print this, or a verb's usage (also -h, --help)
+
+Health check, no credentials needed: GET /_rolecall/health answers 200
+{"status":"ok"} while the server serves and reaches its database, else 503.
 
 Flags of the server:
 `
@@ -71,29 +88,110 @@ func env(name, def string) string {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "trail" {
-		return runTrail(context.Background(), args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "trail":
+			return runTrail(context.Background(), args[1:], stdout, stderr)
+		case "policy":
+			return runPolicy(args[1:], os.Stdin, stdout, stderr)
+		case "reset":
+			return runReset(context.Background(), args[1:], os.Stdin, stdout, stderr)
+		case "version", "--version", "-version":
+			if len(args) > 1 {
+				return fmt.Errorf("version: unexpected argument %q", args[1])
+			}
+			_, err := fmt.Fprintln(stdout, versionText())
+			return err
+		case "help", "--help", "-help", "-h":
+			return runHelp(args[1:], stdout, stderr)
+		}
 	}
-	if len(args) > 0 && args[0] == "policy" {
-		return runPolicy(args[1:], os.Stdin, stdout, stderr)
+	return runServer(args, stdout, stderr)
+}
+
+// runHelp prints the usage of rolecall, or of the verb named, on stdout.
+func runHelp(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return runServer([]string{"-h"}, stdout, stderr)
 	}
-	fs := flag.NewFlagSet("rolecall", flag.ContinueOnError)
+	if len(args) > 1 {
+		return fmt.Errorf("help: want at most one verb, not %q", args)
+	}
+	switch args[0] {
+	case "trail":
+		return runTrail(context.Background(), []string{"-h"}, stdout, stdout)
+	case "policy":
+		return runPolicy([]string{"-h"}, nil, stdout, stdout)
+	case "reset":
+		return runReset(context.Background(), []string{"-h"}, nil, stdout, stdout)
+	case "version":
+		_, err := fmt.Fprintln(stdout, "Usage: rolecall version\n\nPrints the version of the build, its VCS revision and time, and the Go version.")
+		return err
+	}
+	return fmt.Errorf("help: no verb %q (verbs: trail, policy, reset, version)", args[0])
+}
+
+// parseFlags parses args into fs. Asked for help (-h, --help), it prints the
+// usage on stdout and reports done; on a bad flag, it prints the usage on
+// stderr and returns the error.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (done bool, err error) {
+	var usage bytes.Buffer
+	fs.SetOutput(&usage)
+	err = fs.Parse(args)
 	fs.SetOutput(stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		_, err = stdout.Write(usage.Bytes())
+		return true, err
+	case err != nil:
+		_, _ = stderr.Write(usage.Bytes()) // the parse error is the one to report
+		return true, err
+	}
+	return false, nil
+}
+
+// Request log levels (--log-requests).
+const (
+	logRequestsAll    = "all"
+	logRequestsErrors = "errors"
+	logRequestsOff    = "off"
+)
+
+func runServer(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("rolecall", flag.ContinueOnError)
 	addr := fs.String("addr", env("ROLECALL_ADDR", "127.0.0.1:4566"), "listen address")
 	dataDir := fs.String("data-dir", env("ROLECALL_DATA_DIR", defaultDataDir()), "data directory")
 	account := fs.String("account-id", env("ROLECALL_ACCOUNT_ID", "123456789012"), "account id of the default account")
 	region := fs.String("region", env("ROLECALL_REGION", "us-east-1"), "region")
 	databaseURL := fs.String("database-url", "", "PostgreSQL `URL` (postgres://user:password@host:port/db) shared by several nodes; default: ROLECALL_DATABASE_URL, else SQLite in the data directory")
 	keyFile := fs.String("key-file", env("ROLECALL_KEY_FILE", ""), "`file` holding the server key, made when missing; required with --database-url unless ROLECALL_SERVER_KEY is set")
+	logRequests := fs.String("log-requests", env("ROLECALL_LOG_REQUESTS", logRequestsAll),
+		"request log on stderr, one line per request (time, principal, service:operation, status, error code, duration): `level` all, errors (only requests answered with an error) or off")
+	version := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		_, _ = fmt.Fprint(stderr, mainUsage)
+		_, _ = fmt.Fprint(fs.Output(), mainUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if done, err := parseFlags(fs, args, stdout, stderr); done {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (rolecall help lists the verbs)", fs.Arg(0))
+	}
+	if *version {
+		_, err := fmt.Fprintln(stdout, versionText())
+		return err
+	}
+	var requestLog io.Writer
+	errorsOnly := false
+	switch *logRequests {
+	case logRequestsAll:
+		requestLog = stderr
+	case logRequestsErrors:
+		requestLog, errorsOnly = stderr, true
+	case logRequestsOff:
+	default:
+		return fmt.Errorf("--log-requests (ROLECALL_LOG_REQUESTS) must be all, errors or off, not %q", *logRequests)
 	}
 	if *databaseURL == "" {
 		// Read after parsing, not as the flag's default: usage would print
@@ -106,21 +204,28 @@ func run(args []string, stdout, stderr io.Writer) error {
 		// request costs. GOGC, when set, decides instead.
 		debug.SetGCPercent(serverGCPercent)
 	}
+	unlock, err := lockDataDir(*dataDir)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = unlock() }() // the process ends next: the lock goes with it anyway
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	srv, err := server.New(ctx, server.Config{
-		Addr:                *addr,
-		DataDir:             *dataDir,
-		AccountID:           *account,
-		Region:              *region,
-		DatabaseURL:         *databaseURL,
-		KeyFile:             *keyFile,
-		ServerKey:           os.Getenv("ROLECALL_SERVER_KEY"),
-		RootAccessKeyID:     os.Getenv("ROLECALL_ROOT_ACCESS_KEY_ID"),
-		RootSecretAccessKey: os.Getenv("ROLECALL_ROOT_SECRET_ACCESS_KEY"),
-		Logger:              logger,
+		Addr:                 *addr,
+		DataDir:              *dataDir,
+		AccountID:            *account,
+		Region:               *region,
+		DatabaseURL:          *databaseURL,
+		KeyFile:              *keyFile,
+		ServerKey:            os.Getenv("ROLECALL_SERVER_KEY"),
+		RootAccessKeyID:      os.Getenv("ROLECALL_ROOT_ACCESS_KEY_ID"),
+		RootSecretAccessKey:  os.Getenv("ROLECALL_ROOT_SECRET_ACCESS_KEY"),
+		Logger:               logger,
+		RequestLog:           requestLog,
+		RequestLogErrorsOnly: errorsOnly,
 	})
 	if err != nil {
 		return err

@@ -36,21 +36,18 @@ var policyKinds = map[string]policy.Kind{
 var errFindings = errors.New("the policy has errors")
 
 func runPolicy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		_, err := fmt.Fprint(stdout, policyUsage)
+		return err
+	}
 	if len(args) == 0 || args[0] != "lint" {
 		_, _ = fmt.Fprint(stderr, policyUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-			return nil
-		}
 		return errors.New("policy: want the lint subcommand")
 	}
 	fs := flag.NewFlagSet("rolecall policy lint", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { _, _ = fmt.Fprint(stderr, policyUsage) }
+	fs.Usage = func() { _, _ = fmt.Fprint(fs.Output(), policyUsage) }
 	typ := fs.String("type", "identity", "policy `kind`: identity, resource, trust, scp, session or boundary")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if done, err := parseFlags(fs, args[1:], stdout, stderr); done {
 		return err
 	}
 	kind, ok := policyKinds[*typ]

@@ -33,7 +33,6 @@ const trailPage = 500
 // runTrail is the trail verb.
 func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rolecall trail", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		_, _ = fmt.Fprint(fs.Output(), trailUsage)
 		fs.PrintDefaults()
@@ -47,10 +46,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	until := fs.String("until", "", "only events at or before this `time` (RFC 3339, or a duration before now)")
 	limit := fs.Int("limit", 0, "print at most this many events (0: all)")
 	decisions := fs.Bool("decisions", false, "add each event's authorization decisions to its record as \"decisions\"")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if done, err := parseFlags(fs, args, stdout, stderr); done {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -72,6 +72,25 @@ type Config struct {
 	Logger     *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnRequest, when set, is called once each request from the network
+	// (the main listener or an execution environment's) has been answered,
+	// on the request's goroutine: the request log.
+	OnRequest func(Request)
+}
+
+// Request is a request the gateway answered, as the request log shows it.
+type Request struct {
+	Time time.Time // when it arrived
+	// Principal is the caller's ARN, "anonymous" for an unsigned request
+	// a service allows, "" when the request was not authenticated.
+	Principal string
+	Service   string // the service's name ("iam"), "" when not routed
+	Operation string // the operation's name ("CreateRole"), "" when not named
+	Status    int    // the HTTP status answered
+	ErrorCode string // AWS's error code, "" on success
+	// Duration runs from arrival to the end of the answer.
+	Duration  time.Duration
+	RequestID string
 }
 
 // Gateway serves AWS requests. It is built in two phases: New makes it,
@@ -118,15 +137,63 @@ func (g *Gateway) Register(services ...*api.Service) {
 
 // ServeHTTP serves the main listener.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g.serve(w, r, nil)
+	g.serveLogged(w, r, nil)
 }
 
 // Bound returns a handler for a listener bound to one execution environment:
 // only the session issued to that environment is accepted there, and its
 // requests carry the environment's condition keys.
 func (g *Gateway) Bound(b *api.EnvironmentBinding) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { g.serve(w, r, b) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { g.serveLogged(w, r, b) })
 }
+
+// serveLogged serves a request and, with Config.OnRequest set, reports it.
+func (g *Gateway) serveLogged(w http.ResponseWriter, r *http.Request, binding *api.EnvironmentBinding) {
+	if g.cfg.OnRequest == nil {
+		g.serve(w, r, binding)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	c, e := g.serve(sw, r, binding)
+	req := Request{Time: c.Time, Operation: c.OperationName, Status: sw.status, RequestID: c.RequestID}
+	req.Duration = g.now().Sub(c.Time)
+	if req.Status == 0 {
+		req.Status = http.StatusOK // nothing written: net/http answers 200
+	}
+	if c.Principal != nil {
+		req.Principal = c.Principal.ARN
+	}
+	if c.Service != nil {
+		req.Service = c.Service.Name
+	}
+	if e != nil {
+		req.ErrorCode = e.Code
+	}
+	g.cfg.OnRequest(req)
+}
+
+// statusWriter notes the status a handler answers.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func newRequestID() string { return uuid.NewString() }
 
@@ -134,7 +201,8 @@ func newRequestID() string { return uuid.NewString() }
 // routing (the query protocol names its operation in the body).
 const maxRPCBody = api.DefaultMaxBody
 
-func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.EnvironmentBinding) {
+// serve answers a request; it returns the call and the error answered, if any.
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.EnvironmentBinding) (*api.Call, *api.Error) {
 	c := &api.Call{
 		Context:     r.Context(),
 		HTTP:        r,
@@ -153,13 +221,11 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		rpcBody, err = io.ReadAll(io.LimitReader(r.Body, maxRPCBody+1))
 		if err != nil {
 			c.Protocol = p
-			p.WriteError(w, c, api.Errorf(400, "InvalidRequest", "Could not read the request body."))
-			return
+			return c, g.writeError(w, c, api.Errorf(400, "InvalidRequest", "Could not read the request body."))
 		}
 		if len(rpcBody) > maxRPCBody {
 			c.Protocol = p
-			p.WriteError(w, c, api.Errorf(413, "RequestEntityTooLarge", "Request must be smaller than %d bytes.", maxRPCBody))
-			return
+			return c, g.writeError(w, c, api.Errorf(413, "RequestEntityTooLarge", "Request must be smaller than %d bytes.", maxRPCBody))
 		}
 		r.Body = io.NopCloser(bytes.NewReader(rpcBody))
 	}
@@ -178,25 +244,22 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 	case sigErr != nil && isMissingAuth(sigErr) && rt.svc != nil && rt.svc.Anonymous:
 		c.Principal = api.NewAnonymous()
 	case sigErr != nil:
-		g.writeError(w, c, g.signatureError(rt.svc, sigErr))
-		return
+		return c, g.writeError(w, c, g.signatureError(rt.svc, sigErr))
 	case rt.svc != nil && sig.Service != rt.svc.Name:
-		g.writeError(w, c, g.signatureError(rt.svc, sigv4.WrongService(rt.svc.Name)))
-		return
+		return c, g.writeError(w, c, g.signatureError(rt.svc, sigv4.WrongService(rt.svc.Name)))
 	default:
 		var authErr *api.Error
 		c.Principal, secret, authErr = g.authenticate(r.Context(), sig, c.Time)
 		if authErr != nil {
-			g.writeError(w, c, authErr)
-			return
+			return c, g.writeError(w, c, authErr)
 		}
 	}
 	if binding != nil && c.Principal.EnvironmentID != binding.ID {
 		// Another environment's (or anyone else's) credentials on this
 		// environment's listener: refused, so its keys cannot be borrowed.
-		g.writeError(w, c, &api.Error{Code: "InvalidClientTokenId", Status: 403,
+		c.Principal = nil // not authenticated here
+		return c, g.writeError(w, c, &api.Error{Code: "InvalidClientTokenId", Status: 403,
 			Message: "The security token included in the request is invalid."})
-		return
 	}
 	if p == nil {
 		// A REST body streams, signed or not, bounded by what the service
@@ -209,16 +272,16 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		// An RPC body is already in memory: verify it there, and hand the
 		// handler the same bytes.
 		if err := g.verifier.Verify(sig, r, rpcBody, secret); err != nil {
-			g.writeError(w, c, g.signatureError(rt.svc, err))
-			return
+			c.Principal = nil // the key's owner did not sign this
+			return c, g.writeError(w, c, g.signatureError(rt.svc, err))
 		}
 		c.SetPayload(rpcBody)
 		c.Region = sig.Region
 	case sig != nil:
 		body, err := g.verifier.VerifyStream(sig, r, secret)
 		if err != nil {
-			g.writeError(w, c, g.signatureError(rt.svc, err))
-			return
+			c.Principal = nil // the key's owner did not sign this
+			return c, g.writeError(w, c, g.signatureError(rt.svc, err))
 		}
 		c.Body = body
 		c.Region = sig.Region
@@ -235,10 +298,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 	}
 	out, herr := g.dispatch(c, rt.svcName)
 	if herr != nil {
-		g.writeError(w, c, herr)
-		return
+		return c, g.writeError(w, c, herr)
 	}
 	c.Protocol.WriteResult(w, c, out)
+	return c, nil
 }
 
 // maxBody is the most of a REST body that a service's handlers read; a
@@ -255,13 +318,14 @@ func isMissingAuth(err error) bool {
 	return errors.As(err, &se) && se.Kind == sigv4.MissingAuthentication
 }
 
-// writeError answers in the request's protocol.
-func (g *Gateway) writeError(w http.ResponseWriter, c *api.Call, e *api.Error) {
+// writeError answers e in the request's protocol, and returns it.
+func (g *Gateway) writeError(w http.ResponseWriter, c *api.Call, e *api.Error) *api.Error {
 	p := c.Protocol
 	if p == nil {
 		p = g.protocols.ByName(protocol.NameJSON11)
 	}
 	p.WriteError(w, c, e)
+	return e
 }
 
 // dispatch runs steps 3–6 for an authenticated call: unknown operations,

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/catalog"
@@ -53,6 +55,11 @@ type Config struct {
 	RootSecretAccessKey string
 	Logger              *slog.Logger
 	Now                 func() time.Time
+	// RequestLog, when set, receives one line per request answered (see
+	// requestLog); with RequestLogErrorsOnly, only for requests answered
+	// with an error.
+	RequestLog           io.Writer
+	RequestLogErrorsOnly bool
 }
 
 // Server is a running rolecall.
@@ -76,6 +83,10 @@ type Server struct {
 	root     Credentials
 	// keySource says where the server key came from.
 	keySource keySource
+
+	// serving is true from Serve until Shutdown: the health endpoint's
+	// readiness.
+	serving atomic.Bool
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -172,6 +183,10 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.sessions.subscribe(s.feed)
 	s.sts = sts.New(sts.Config{Account: cfg.AccountID, Roles: stsRoles{s.iam}, Sealer: sealer, Now: cfg.Now})
 	s.recorder = trail.New(s.store, trail.Options{Logger: cfg.Logger})
+	var onRequest func(gateway.Request)
+	if cfg.RequestLog != nil {
+		onRequest = (&requestLog{w: cfg.RequestLog, errorsOnly: cfg.RequestLogErrorsOnly}).log
+	}
 	// Two phases: the gateway first, then the services, which call each
 	// other through it.
 	gw := gateway.New(gateway.Config{
@@ -182,6 +197,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Recorder:   s.recorder,
 		Logger:     cfg.Logger,
 		Now:        cfg.Now,
+		OnRequest:  onRequest,
 	})
 	s.gateway = gw
 	s.lambda, err = lambda.New(lambda.Config{
@@ -224,12 +240,14 @@ func (s *Server) Listen() error {
 	mux := http.NewServeMux()
 	mux.Handle("/", s.gateway)
 	mux.Handle(lambda.CodePathPrefix, s.lambda.CodeHandler())
+	mux.HandleFunc(HealthPath, s.health)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
 	return nil
 }
 
 // Serve serves until Shutdown. It returns nil after a clean shutdown.
 func (s *Server) Serve() error {
+	s.serving.Store(true)
 	if err := s.http.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("server: serve: %w", err)
 	}
@@ -245,6 +263,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) shutdown(ctx context.Context) error {
+	s.serving.Store(false)
 	var errs []error
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))

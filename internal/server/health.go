@@ -1,0 +1,47 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// HealthPath is the path of the health endpoint: GET (or HEAD) answers 200
+// {"status":"ok"} while the server serves and its database answers, and
+// 503 {"status":"unavailable"} before it serves, while it shuts down, or
+// when the database cannot be reached within healthTimeout. It takes no
+// credentials and tells nothing else: no version, account or counts.
+const HealthPath = "/_rolecall/health"
+
+// healthTimeout bounds the database check of a health request.
+const healthTimeout = 2 * time.Second
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Allow", "GET, HEAD")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	status, body := http.StatusOK, `{"status":"ok"}`
+	if !s.healthy(r.Context()) {
+		status, body = http.StatusServiceUnavailable, `{"status":"unavailable"}`
+	}
+	w.WriteHeader(status)
+	if r.Method == http.MethodGet {
+		_, _ = w.Write([]byte(body)) // the client that hung up needs no answer
+	}
+}
+
+// healthy reports whether the server serves and reaches its database.
+func (s *Server) healthy(ctx context.Context) bool {
+	if !s.serving.Load() {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
+	_, err := s.store.CurrentRevision(ctx)
+	return err == nil
+}
