@@ -32,12 +32,29 @@ func (s *Server) Banner(dataDir string) string {
 	b.WriteString("  - every authenticated call, allowed or denied, recorded in the trail (cloudtrail lookup-events)\n")
 	b.WriteString("  - functions run with their execution role's session, bound to their execution environment\n")
 	fmt.Fprintf(&b, "  - function isolation: %s\n", s.lambda.Runtime().Isolation().Detail)
-	b.WriteString("Point the AWS CLI at it:\n")
-	fmt.Fprintf(&b, "  export AWS_ACCESS_KEY_ID=%s\n", s.root.AccessKeyID)
-	fmt.Fprintf(&b, "  export AWS_SECRET_ACCESS_KEY=%s\n", s.root.SecretAccessKey)
-	fmt.Fprintf(&b, "  export AWS_REGION=%s\n", s.cfg.Region)
-	fmt.Fprintf(&b, "  aws --endpoint-url %s sts get-caller-identity\n", ep)
-	fmt.Fprintf(&b, "  (AWS CLI 2.13+ and current SDKs also take export AWS_ENDPOINT_URL=%s;\n", ep)
-	b.WriteString("   older clients ignore it and would call AWS itself)\n")
+	fmt.Fprintf(&b, "  health check    %s%s (no credentials; 200 when ready, 503 when not)\n", ep, HealthPath)
+	b.WriteString(pasteBlock(ep, s.cfg.Region, s.root))
+	return b.String()
+}
+
+// pasteBlock is the banner's shell block that points the AWS CLI (v1, v2
+// before and after 2.13) and the SDKs (boto3 included) at endpoint with
+// the credentials c, in a fresh shell: every client reads the keys from
+// the environment, AWS CLI v1 and boto3 read the region only from
+// AWS_DEFAULT_REGION, the AWS CLI v2 and the other SDKs from AWS_REGION,
+// and only AWS CLI 2.13+ and SDKs of late 2023 on read AWS_ENDPOINT_URL:
+// the endpoint goes on the command line, with an alias to type it once.
+func pasteBlock(endpoint, region string, c Credentials) string {
+	var b strings.Builder
+	b.WriteString("Point the AWS CLI at it (paste into a shell; works with AWS CLI v1 and v2, and boto3):\n")
+	fmt.Fprintf(&b, "  export AWS_ACCESS_KEY_ID=%s\n", c.AccessKeyID)
+	fmt.Fprintf(&b, "  export AWS_SECRET_ACCESS_KEY=%s\n", c.SecretAccessKey)
+	fmt.Fprintf(&b, "  export AWS_REGION=%s AWS_DEFAULT_REGION=%s\n", region, region)
+	b.WriteString("  unset AWS_SESSION_TOKEN AWS_PROFILE\n")
+	fmt.Fprintf(&b, "  aws --endpoint-url %s sts get-caller-identity\n", endpoint)
+	fmt.Fprintf(&b, "  alias aws='aws --endpoint-url %s'\n", endpoint)
+	fmt.Fprintf(&b, "AWS_ENDPOINT_URL=%s is read only by AWS CLI 2.13+ and SDKs since late 2023\n", endpoint)
+	b.WriteString("(boto3 1.28.57+); older clients, Debian's AWS CLI 2.9 among them, ignore it and\n")
+	b.WriteString("call AWS itself: give them --endpoint-url (in boto3, endpoint_url=).\n")
 	return b.String()
 }

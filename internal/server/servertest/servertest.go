@@ -5,6 +5,7 @@ package servertest
 import (
 	"context"
 	"encoding/base64"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -35,6 +36,10 @@ type Options struct {
 	DatabaseURL string
 	ServerKey   string
 	Now         func() time.Time
+	// RequestLog receives the request log (server.Config.RequestLog).
+	RequestLog io.Writer
+	// RequestLogErrorsOnly limits it to requests answered with an error.
+	RequestLogErrorsOnly bool
 }
 
 // Nodes starts n servers sharing a fresh PostgreSQL schema (see pgtest:
@@ -63,12 +68,14 @@ func StartWith(t testing.TB, opts Options) *Server {
 	}
 	ctx := context.Background()
 	srv, err := server.New(ctx, server.Config{
-		Addr:        "127.0.0.1:0",
-		DataDir:     dir,
-		DatabaseURL: opts.DatabaseURL,
-		ServerKey:   opts.ServerKey,
-		Logger:      slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Now:         opts.Now,
+		Addr:                 "127.0.0.1:0",
+		DataDir:              dir,
+		DatabaseURL:          opts.DatabaseURL,
+		ServerKey:            opts.ServerKey,
+		Logger:               slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Now:                  opts.Now,
+		RequestLog:           opts.RequestLog,
+		RequestLogErrorsOnly: opts.RequestLogErrorsOnly,
 	})
 	if err != nil {
 		t.Fatalf("start rolecall: %v", err)
