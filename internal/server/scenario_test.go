@@ -44,6 +44,14 @@ func TestScenarios(t *testing.T) {
 	// The Lambda scenarios deploy the Go example; build it once, before the
 	// scenarios start.
 	zip := exampleZip(t, goExample)
+	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH", "GOENV").Output()
+	if err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	var goEnv []string
+	for i, v := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		goEnv = append(goEnv, []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOENV"}[i]+"="+v)
+	}
 	for _, script := range scripts {
 		name := strings.TrimSuffix(filepath.Base(script), ".sh")
 		t.Run(name, func(t *testing.T) {
@@ -76,7 +84,11 @@ func TestScenarios(t *testing.T) {
 				"AWS_PAGER=",
 				"AWS_MAX_ATTEMPTS=1",
 				"EXAMPLE_GO_ZIP=" + zipPath,
+				"ROLECALL_DATA_DIR=" + srv.DataDir,
 			}
+			// A scenario that runs go (the README's tour) uses the
+			// caller's build cache, modules and settings, not its HOME's.
+			cmd.Env = append(cmd.Env, goEnv...)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			start := time.Now()
