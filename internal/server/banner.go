@@ -25,6 +25,7 @@ func (s *Server) Banner(dataDir string) string {
 	fmt.Fprintf(&b, "  root access key %s\n", s.root.AccessKeyID)
 	fmt.Fprintf(&b, "  root secret key %s\n", s.root.SecretAccessKey)
 	fmt.Fprintf(&b, "  services        %s\n", strings.TrimPrefix(s.gateway.String(), "services: "))
+	fmt.Fprintf(&b, "  health check    %s%s (no credentials; 200 when ready, 503 when not)\n", ep, HealthPath)
 	b.WriteString("Enforced on every request:\n")
 	b.WriteString("  - SigV4 signatures (header, presigned query, chunked payloads), a ±15 minute clock window\n")
 	b.WriteString("  - IAM authorization: identity, resource and session policies, permissions boundaries\n")
@@ -32,7 +33,6 @@ func (s *Server) Banner(dataDir string) string {
 	b.WriteString("  - every authenticated call, allowed or denied, recorded in the trail (cloudtrail lookup-events)\n")
 	b.WriteString("  - functions run with their execution role's session, bound to their execution environment\n")
 	fmt.Fprintf(&b, "  - function isolation: %s\n", s.lambda.Runtime().Isolation().Detail)
-	fmt.Fprintf(&b, "  health check    %s%s (no credentials; 200 when ready, 503 when not)\n", ep, HealthPath)
 	b.WriteString(pasteBlock(ep, s.cfg.Region, s.root))
 	return b.String()
 }
@@ -40,10 +40,11 @@ func (s *Server) Banner(dataDir string) string {
 // pasteBlock is the banner's shell block that points the AWS CLI (v1, v2
 // before and after 2.13) and the SDKs (boto3 included) at endpoint with
 // the credentials c, in a fresh shell: every client reads the keys from
-// the environment, AWS CLI v1 and boto3 read the region only from
-// AWS_DEFAULT_REGION, the AWS CLI v2 and the other SDKs from AWS_REGION,
-// and only AWS CLI 2.13+ and SDKs of late 2023 on read AWS_ENDPOINT_URL:
-// the endpoint goes on the command line, with an alias to type it once.
+// the environment; the AWS CLI (v1, and v2 at least up to 2.9) and boto3
+// read the region from AWS_DEFAULT_REGION, the other SDKs from AWS_REGION;
+// only AWS CLI 2.13+ (v1: 1.29+), boto3 1.28+ and the SDKs of mid-2023 on
+// read AWS_ENDPOINT_URL, so the endpoint goes on the command line, with an
+// alias to type it once.
 func pasteBlock(endpoint, region string, c Credentials) string {
 	var b strings.Builder
 	b.WriteString("Point the AWS CLI at it (paste into a shell; works with AWS CLI v1 and v2, and boto3):\n")
@@ -53,8 +54,8 @@ func pasteBlock(endpoint, region string, c Credentials) string {
 	b.WriteString("  unset AWS_SESSION_TOKEN AWS_PROFILE\n")
 	fmt.Fprintf(&b, "  aws --endpoint-url %s sts get-caller-identity\n", endpoint)
 	fmt.Fprintf(&b, "  alias aws='aws --endpoint-url %s'\n", endpoint)
-	fmt.Fprintf(&b, "AWS_ENDPOINT_URL=%s is read only by AWS CLI 2.13+ and SDKs since late 2023\n", endpoint)
-	b.WriteString("(boto3 1.28.57+); older clients, Debian's AWS CLI 2.9 among them, ignore it and\n")
-	b.WriteString("call AWS itself: give them --endpoint-url (in boto3, endpoint_url=).\n")
+	fmt.Fprintf(&b, "AWS_ENDPOINT_URL=%s is read only by AWS CLI 2.13+ (v1: 1.29+), boto3 1.28+\n", endpoint)
+	b.WriteString("and the SDKs released since mid-2023; older clients, Debian's AWS CLI 2.9 among them,\n")
+	b.WriteString("ignore it and call AWS itself: give them --endpoint-url (in boto3, endpoint_url=).\n")
 	return b.String()
 }
