@@ -109,11 +109,11 @@ func TestVersionAndHelp(t *testing.T) {
 // node is a rolecall process started without root credentials in its
 // environment, so that they come from its database, as a user's do.
 type node struct {
-	cmd            *exec.Cmd
-	endpoint       string
-	key, secret    string
-	stderr         *strings.Builder
-	dataDir, dbURL string
+	cmd         *exec.Cmd
+	endpoint    string
+	key, secret string
+	stderr      *strings.Builder
+	dataDir     string
 }
 
 var bannerField = regexp.MustCompile(`^\s+(root access key|root secret key)\s+(\S+)$`)

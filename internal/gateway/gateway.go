@@ -150,7 +150,7 @@ func (g *Gateway) Bound(b *api.EnvironmentBinding) http.Handler {
 // serveLogged serves a request and, with Config.OnRequest set, reports it.
 func (g *Gateway) serveLogged(w http.ResponseWriter, r *http.Request, binding *api.EnvironmentBinding) {
 	if g.cfg.OnRequest == nil {
-		g.serve(w, r, binding)
+		_, _ = g.serve(w, r, binding) // answered already; only the request log reads the result
 		return
 	}
 	sw := &statusWriter{ResponseWriter: w}

@@ -81,7 +81,7 @@ for i in $(seq 0 $((nodes - 1))); do
   if (exec 3<>"/dev/tcp/127.0.0.1/${node_addr#*:}") 2>/dev/null; then
     echo "port ${node_addr#*:} is already in use (set LOADTEST_PORT)" >&2; exit 1
   fi
-  "$tmp/rolecall" --addr "$node_addr" --data-dir "$tmp/data$i" "${db_flags[@]}" >"$tmp/server$i.out" 2>"$tmp/server$i.log" &
+  "$tmp/rolecall" --addr "$node_addr" --data-dir "$tmp/data$i" --log-requests off "${db_flags[@]}" >"$tmp/server$i.out" 2>"$tmp/server$i.log" &
   server_pids+=($!)
   for _ in $(seq 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/${node_addr#*:}") 2>/dev/null && break
