@@ -61,9 +61,13 @@ func runReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		// the default, password and all.
 		*databaseURL = os.Getenv("ROLECALL_DATABASE_URL")
 	}
-	where := "the SQLite database " + filepath.Join(*dataDir, "rolecall.db")
+	db := filepath.Join(*dataDir, "rolecall.db")
+	where := "the SQLite database " + db
 	if *databaseURL != "" {
 		where = "the PostgreSQL database " + postgres.Redact(*databaseURL) + " (stop every node on it first)"
+	} else if _, err := os.Stat(db); err != nil {
+		// Before the lock, which would make the data directory.
+		return fmt.Errorf("reset: no rolecall database at %s (give the server's --data-dir): %w", db, err)
 	}
 	unlock, err := lockDataDir(*dataDir)
 	if err != nil {

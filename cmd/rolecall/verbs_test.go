@@ -98,6 +98,7 @@ func TestVersionAndHelp(t *testing.T) {
 		{[]string{"version", "extra"}, "unexpected argument"},
 		{[]string{"reset", "--bogus"}, "flag provided but not defined"},
 		{[]string{"--log-requests", "loud"}, "must be all, errors or off"},
+		{[]string{"reset", "--data-dir", "/nonexistent/rolecall", "--yes"}, "no rolecall database at /nonexistent/rolecall/rolecall.db"},
 	} {
 		out, errOut, code := runBin(t, bin, "", tc.args...)
 		if code != 1 || !strings.Contains(errOut, tc.want) || out != "" {

@@ -84,7 +84,7 @@ type Request struct {
 	// Principal is the caller's ARN, "anonymous" for an unsigned request
 	// a service allows, "" when the request was not authenticated.
 	Principal string
-	Service   string // the service's name ("iam"), "" when not routed
+	Service   string // the name of the service asked for ("iam"), served or not; "" when not known
 	Operation string // the operation's name ("CreateRole"), "" when not named
 	Status    int    // the HTTP status answered
 	ErrorCode string // AWS's error code, "" on success
@@ -150,21 +150,18 @@ func (g *Gateway) Bound(b *api.EnvironmentBinding) http.Handler {
 // serveLogged serves a request and, with Config.OnRequest set, reports it.
 func (g *Gateway) serveLogged(w http.ResponseWriter, r *http.Request, binding *api.EnvironmentBinding) {
 	if g.cfg.OnRequest == nil {
-		_, _ = g.serve(w, r, binding) // answered already; only the request log reads the result
+		_, _, _ = g.serve(w, r, binding) // answered already; only the request log reads the result
 		return
 	}
 	sw := &statusWriter{ResponseWriter: w}
-	c, e := g.serve(sw, r, binding)
-	req := Request{Time: c.Time, Operation: c.OperationName, Status: sw.status, RequestID: c.RequestID}
+	c, service, e := g.serve(sw, r, binding)
+	req := Request{Time: c.Time, Service: service, Operation: c.OperationName, Status: sw.status, RequestID: c.RequestID}
 	req.Duration = g.now().Sub(c.Time)
 	if req.Status == 0 {
 		req.Status = http.StatusOK // nothing written: net/http answers 200
 	}
 	if c.Principal != nil {
 		req.Principal = c.Principal.ARN
-	}
-	if c.Service != nil {
-		req.Service = c.Service.Name
 	}
 	if e != nil {
 		req.ErrorCode = e.Code
@@ -201,8 +198,10 @@ func newRequestID() string { return uuid.NewString() }
 // routing (the query protocol names its operation in the body).
 const maxRPCBody = api.DefaultMaxBody
 
-// serve answers a request; it returns the call and the error answered, if any.
-func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.EnvironmentBinding) (*api.Call, *api.Error) {
+// serve answers a request; it returns the call, the name of the service
+// asked for (served or not; "" when not known) and the error answered, if
+// any.
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.EnvironmentBinding) (*api.Call, string, *api.Error) {
 	c := &api.Call{
 		Context:     r.Context(),
 		HTTP:        r,
@@ -221,11 +220,11 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		rpcBody, err = io.ReadAll(io.LimitReader(r.Body, maxRPCBody+1))
 		if err != nil {
 			c.Protocol = p
-			return c, g.writeError(w, c, api.Errorf(400, "InvalidRequest", "Could not read the request body."))
+			return c, "", g.writeError(w, c, api.Errorf(400, "InvalidRequest", "Could not read the request body."))
 		}
 		if len(rpcBody) > maxRPCBody {
 			c.Protocol = p
-			return c, g.writeError(w, c, api.Errorf(413, "RequestEntityTooLarge", "Request must be smaller than %d bytes.", maxRPCBody))
+			return c, "", g.writeError(w, c, api.Errorf(413, "RequestEntityTooLarge", "Request must be smaller than %d bytes.", maxRPCBody))
 		}
 		r.Body = io.NopCloser(bytes.NewReader(rpcBody))
 	}
@@ -244,21 +243,21 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 	case sigErr != nil && isMissingAuth(sigErr) && rt.svc != nil && rt.svc.Anonymous:
 		c.Principal = api.NewAnonymous()
 	case sigErr != nil:
-		return c, g.writeError(w, c, g.signatureError(rt.svc, sigErr))
+		return c, rt.svcName, g.writeError(w, c, g.signatureError(rt.svc, sigErr))
 	case rt.svc != nil && sig.Service != rt.svc.Name:
-		return c, g.writeError(w, c, g.signatureError(rt.svc, sigv4.WrongService(rt.svc.Name)))
+		return c, rt.svcName, g.writeError(w, c, g.signatureError(rt.svc, sigv4.WrongService(rt.svc.Name)))
 	default:
 		var authErr *api.Error
 		c.Principal, secret, authErr = g.authenticate(r.Context(), sig, c.Time)
 		if authErr != nil {
-			return c, g.writeError(w, c, authErr)
+			return c, rt.svcName, g.writeError(w, c, authErr)
 		}
 	}
 	if binding != nil && c.Principal.EnvironmentID != binding.ID {
 		// Another environment's (or anyone else's) credentials on this
 		// environment's listener: refused, so its keys cannot be borrowed.
 		c.Principal = nil // not authenticated here
-		return c, g.writeError(w, c, &api.Error{Code: "InvalidClientTokenId", Status: 403,
+		return c, rt.svcName, g.writeError(w, c, &api.Error{Code: "InvalidClientTokenId", Status: 403,
 			Message: "The security token included in the request is invalid."})
 	}
 	if p == nil {
@@ -273,7 +272,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		// handler the same bytes.
 		if err := g.verifier.Verify(sig, r, rpcBody, secret); err != nil {
 			c.Principal = nil // the key's owner did not sign this
-			return c, g.writeError(w, c, g.signatureError(rt.svc, err))
+			return c, rt.svcName, g.writeError(w, c, g.signatureError(rt.svc, err))
 		}
 		c.SetPayload(rpcBody)
 		c.Region = sig.Region
@@ -281,7 +280,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		body, err := g.verifier.VerifyStream(sig, r, secret)
 		if err != nil {
 			c.Principal = nil // the key's owner did not sign this
-			return c, g.writeError(w, c, g.signatureError(rt.svc, err))
+			return c, rt.svcName, g.writeError(w, c, g.signatureError(rt.svc, err))
 		}
 		c.Body = body
 		c.Region = sig.Region
@@ -298,10 +297,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 	}
 	out, herr := g.dispatch(c, rt.svcName)
 	if herr != nil {
-		return c, g.writeError(w, c, herr)
+		return c, rt.svcName, g.writeError(w, c, herr)
 	}
 	c.Protocol.WriteResult(w, c, out)
-	return c, nil
+	return c, rt.svcName, nil
 }
 
 // maxBody is the most of a REST body that a service's handlers read; a

@@ -65,6 +65,10 @@ func TestRequestLog(t *testing.T) {
 	if _, err := bad.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err == nil {
 		t.Fatal("GetCallerIdentity with a wrong secret succeeded")
 	}
+	// An operation rolecall does not serve is named in the log as asked.
+	if _, err := root.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("g")}); err == nil {
+		t.Fatal("CreateGroup succeeded")
+	}
 	resp, err := http.Get(srv.Endpoint() + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +86,7 @@ func TestRequestLog(t *testing.T) {
 		{"arn:aws:iam::123456789012:root", "iam:CreateAccessKey", "200", "-"},
 		{"arn:aws:iam::123456789012:user/dev", "iam:ListRoles", "403", "AccessDenied"},
 		{"-", "sts:GetCallerIdentity", "403", "SignatureDoesNotMatch"},
+		{"arn:aws:iam::123456789012:root", "iam:CreateGroup", "400", "InvalidAction"},
 		{"-", "-", "403", "MissingAuthenticationToken"},
 	}
 	lines := strings.Split(strings.TrimSuffix(log.String(), "\n"), "\n")
