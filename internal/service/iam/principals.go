@@ -163,3 +163,24 @@ func (i *IAM) shown(ctx context.Context, r store.Reader, rec *roleRecord) (*role
 	c.Trust = doc
 	return &c, nil
 }
+
+// PrincipalID returns the unique ID (AIDA..., AROA...) of the IAM user or
+// role whose ARN is arn, "" when there is none, and whether that is known:
+// known is false when arn names no user or role, or one of an account
+// rolecall does not serve. Services that keep resource-based policies
+// (Lambda's AddPermission) check the principals they are given with it.
+func (i *IAM) PrincipalID(ctx context.Context, arn string) (id string, known bool, err error) {
+	account, _, _, ok := entityARN(arn)
+	if !ok {
+		return "", false, nil
+	}
+	served, err := i.serves(ctx, i.store, account)
+	if err != nil || !served {
+		return "", false, err
+	}
+	id, err = i.principalID(ctx, i.store, arn)
+	if err != nil {
+		return "", false, fmt.Errorf("iam: principal %s: %w", arn, err)
+	}
+	return id, true, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -106,6 +107,22 @@ func principalElement(p string) (any, error) {
 	return nil, errInvalidParam("The provided principal was invalid. Please check the principal and try again.")
 }
 
+// checkPrincipal refuses an IAM user or role ARN that names nothing, as
+// Lambda refuses it.
+func (l *Lambda) checkPrincipal(ctx context.Context, principal string) error {
+	if l.cfg.PrincipalID == nil {
+		return nil
+	}
+	id, known, err := l.cfg.PrincipalID(ctx, principal)
+	if err != nil {
+		return fmt.Errorf("lambda: check principal %s: %w", principal, err)
+	}
+	if known && id == "" {
+		return errInvalidParam("The provided principal was invalid. Please check the principal and try again.")
+	}
+	return nil
+}
+
 func (in *addPermissionInput) statement(resource string) (*permissionStatement, error) {
 	// The model checks StatementId, Action, Principal and SourceAccount.
 	principal, err := principalElement(in.Principal)
@@ -149,6 +166,9 @@ func (l *Lambda) addPermission(c *api.Call) (any, error) {
 	}
 	st, err := in.statement(ref.qualifiedARN())
 	if err != nil {
+		return nil, err
+	}
+	if err := l.checkPrincipal(c.Context, in.Principal); err != nil {
 		return nil, err
 	}
 	raw, err := json.Marshal(st)
