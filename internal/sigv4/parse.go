@@ -56,7 +56,13 @@ var presignRules = map[string]presignRule{
 // usesExpires reports whether a presigned request of service ends at
 // X-Amz-Date plus X-Amz-Expires (S3) rather than with the clock-skew window
 // (STS and the other services).
-func usesExpires(service string) bool { return presignRules[service] == presignExpires }
+func usesExpires(service string) bool {
+	rule, ok := presignRules[service]
+	if !ok {
+		rule = presignWindow
+	}
+	return rule == presignExpires
+}
 
 const (
 	algorithm       = "AWS4-HMAC-SHA256"
