@@ -224,6 +224,12 @@ func policyPrincipal(p *api.Principal) policy.Principal {
 	if t, ok := principalTypes[p.Type]; ok {
 		pp.Type = t
 	}
+	switch p.Type {
+	case api.IAMUser:
+		pp.ID = p.PrincipalID
+	case api.AssumedRole:
+		pp.ID = p.RoleID
+	}
 	return pp
 }
 

@@ -23,6 +23,7 @@ var (
 		sigv4.AuthorizationQueryParameters: {"IncompleteSignature", 400},
 		sigv4.SkewedTime:                   {"SignatureDoesNotMatch", 403},
 		sigv4.Expired:                      {"AccessDenied", 403},
+		sigv4.NotYetValid:                  {"AccessDenied", 403},
 		sigv4.HeadersNotSigned:             {"AccessDenied", 403},
 		sigv4.ContentSHA256Mismatch:        {"SignatureDoesNotMatch", 403},
 		sigv4.MissingContentSHA256:         {"InvalidRequest", 400},

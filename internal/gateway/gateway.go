@@ -23,6 +23,7 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/protocol"
+	"github.com/rolecall/rolecall/internal/session"
 	"github.com/rolecall/rolecall/internal/sigv4"
 	"github.com/rolecall/rolecall/internal/trail"
 )
@@ -288,6 +289,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		c.Body = r.Body
 		c.Region = g.cfg.Region
 	}
+	if e := refuseSessionToken(rt.svc, c.Principal); e != nil {
+		g.writeError(w, c, e)
+		return
+	}
 	c.Account = c.Principal.Account
 	if c.Account == "" {
 		c.Account = g.cfg.Account
@@ -471,6 +476,23 @@ func (g *Gateway) authenticate(ctx context.Context, sig *sigv4.Signature, now ti
 		return nil, "", api.InternalFailure(err)
 	}
 	return p, secret, nil
+}
+
+// mfaServices are the services that GetSessionToken's credentials reach
+// only with MFA: "You cannot call any IAM API operations unless MFA
+// authentication information is included in the request" (STS API
+// Reference, GetSessionToken). rolecall has no MFA devices, so such
+// credentials never carry MFA.
+var mfaServices = map[string]bool{"iam": true}
+
+// refuseSessionToken returns the error AWS answers when credentials from
+// GetSessionToken without MFA call a service in mfaServices: IAM's
+// InvalidClientTokenId, worded as IAM words it, or nil.
+func refuseSessionToken(svc *api.Service, p *api.Principal) *api.Error {
+	if svc == nil || !mfaServices[svc.Name] || p.Claims == nil || p.Claims.Type != session.SessionToken {
+		return nil
+	}
+	return &api.Error{Code: "InvalidClientTokenId", Status: 403, Message: "The security token included in the request is invalid"}
 }
 
 // recordKeyUse notes the use of a long-term access key that signed a

@@ -58,6 +58,10 @@ type Principal struct {
 	// (arn:aws:iam::ACCT:role/path/name); resource policies that name the
 	// role match its sessions.
 	RoleARN string
+	// ID is the unique ID of a User (AIDA...) or of the Role, or of an
+	// AssumedRole's role (AROA...); "" for other principals. A policy that
+	// names the ID matches the principal as the ARN would.
+	ID string
 }
 
 // Request is one authorization question.

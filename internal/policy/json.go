@@ -210,3 +210,62 @@ func (v *jvalue) scalars() ([]string, bool) {
 	}
 	return nil, false
 }
+
+// replacePrincipals returns a copy of the policy document v in which the
+// values of the "AWS" members of each statement's Principal and
+// NotPrincipal that are keys of with are replaced by their values.
+func (v *jvalue) replacePrincipals(with map[string]string) *jvalue {
+	out := v.clone()
+	stmts := out.get("Statement")
+	if stmts == nil {
+		return out
+	}
+	list := []*jvalue{stmts}
+	if stmts.kind == jArray {
+		list = stmts.arr
+	}
+	for _, st := range list {
+		if st.kind != jObject {
+			continue
+		}
+		for _, elem := range [...]string{"Principal", "NotPrincipal"} {
+			p := st.get(elem)
+			if p == nil || p.kind != jObject {
+				continue
+			}
+			aws := p.get("AWS")
+			if aws == nil {
+				continue
+			}
+			vals := []*jvalue{aws}
+			if aws.kind == jArray {
+				vals = aws.arr
+			}
+			for _, e := range vals {
+				if r, ok := with[e.str]; ok && e.kind == jString {
+					e.str = r
+				}
+			}
+		}
+	}
+	return out
+}
+
+// clone returns a deep copy of v.
+func (v *jvalue) clone() *jvalue {
+	c := &jvalue{kind: v.kind, str: v.str}
+	if v.arr != nil {
+		c.arr = make([]*jvalue, len(v.arr))
+		for i, e := range v.arr {
+			c.arr[i] = e.clone()
+		}
+	}
+	if v.keys != nil {
+		c.keys = append([]string(nil), v.keys...)
+		c.vals = make([]*jvalue, len(v.vals))
+		for i, e := range v.vals {
+			c.vals[i] = e.clone()
+		}
+	}
+	return c
+}

@@ -73,6 +73,14 @@ func (p *Policy) Version() string { return p.version }
 // String returns the document as compact JSON, elements in document order.
 func (p *Policy) String() string { return p.doc.compact() }
 
+// ReplacePrincipals returns the document as compact JSON with each "AWS"
+// principal of its Principal and NotPrincipal elements that is a key of
+// with replaced by its value, as IAM shows a policy naming a user or role
+// that was deleted: by the unique ID it kept.
+func (p *Policy) ReplacePrincipals(with map[string]string) string {
+	return p.doc.replacePrincipals(with).compact()
+}
+
 // Statement is a read-only view of one statement of a policy.
 type Statement struct {
 	Index  int    // position in the Statement list, from 0

@@ -11,6 +11,7 @@ type principals struct {
 	accounts  []string // account IDs, from account root ARNs or bare IDs
 	users     []string // IAM user ARNs
 	roles     []string // IAM role ARNs
+	ids       []string // unique IDs of IAM users (AIDA...) and roles (AROA...)
 	sessions  []string // assumed-role session ARNs
 	fedUsers  []string // federated-user session ARNs
 	services  []string // service principals, lower-cased
@@ -82,6 +83,10 @@ func (ps *principals) add(typ, s string) error {
 			ps.accounts = append(ps.accounts, s)
 			return nil
 		}
+		if IsUniqueID(s) {
+			ps.ids = append(ps.ids, s)
+			return nil
+		}
 		parts, n := splitResource(s)
 		if n != 6 || parts[0] != "arn" || !validPartition(parts[1]) || parts[3] != "" ||
 			!isAccountID(parts[4]) || strings.ContainsAny(s, "*?") {
@@ -129,6 +134,28 @@ func invalidPrincipal(typ, s string) error {
 
 func isAccountID(s string) bool { return len(s) == 12 && isDigits(s, 0, 12) }
 
+// IsUniqueID reports whether s is the unique ID of an IAM user (AIDA...)
+// or role (AROA...): the prefix and 17 upper-case letters or digits. IAM
+// keeps the users and roles a policy names by these IDs and shows the ID
+// in place of the ARN once the entity is deleted ("Principal" element, IAM
+// User Guide); such a principal names only the entity that had the ID.
+func IsUniqueID(s string) bool {
+	if len(s) != 21 || !strings.HasPrefix(s, "AIDA") && !strings.HasPrefix(s, "AROA") {
+		return false
+	}
+	for i := 4; i < len(s); i++ {
+		if c := s[i]; (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// namesID reports whether the element names the unique ID id.
+func (ps *principals) namesID(id string) bool {
+	return id != "" && slices.Contains(ps.ids, id)
+}
+
 // match reports how the element names p.
 func (ps *principals) match(p *Principal) grant {
 	best := grantNone
@@ -148,17 +175,17 @@ func (ps *principals) match(p *Principal) grant {
 	}
 	switch p.Type {
 	case User:
-		if slices.Contains(ps.users, p.ARN) {
+		if slices.Contains(ps.users, p.ARN) || ps.namesID(p.ID) {
 			up(grantDirect)
 		}
 	case Role:
-		if slices.Contains(ps.roles, p.ARN) {
+		if slices.Contains(ps.roles, p.ARN) || ps.namesID(p.ID) {
 			up(grantCapped)
 		}
 	case AssumedRole:
 		if slices.Contains(ps.sessions, p.ARN) {
 			up(grantDirect)
-		} else if p.RoleARN != "" && slices.Contains(ps.roles, p.RoleARN) {
+		} else if p.RoleARN != "" && slices.Contains(ps.roles, p.RoleARN) || ps.namesID(p.ID) {
 			up(grantCapped)
 		}
 	case FederatedUser:
@@ -183,7 +210,7 @@ func (ps *principals) match(p *Principal) grant {
 // its account or everyone), as a role assuming itself requires.
 func (ps *principals) names(p *Principal) bool {
 	return p.Type == AssumedRole && (slices.Contains(ps.sessions, p.ARN) ||
-		p.RoleARN != "" && slices.Contains(ps.roles, p.RoleARN))
+		p.RoleARN != "" && slices.Contains(ps.roles, p.RoleARN) || ps.namesID(p.ID))
 }
 
 // excludes reports whether a NotPrincipal element exempts p. Every identity
@@ -198,11 +225,11 @@ func (ps *principals) excludes(p *Principal) bool {
 	case Root:
 		return acct
 	case User:
-		return acct && slices.Contains(ps.users, p.ARN)
+		return acct && (slices.Contains(ps.users, p.ARN) || ps.namesID(p.ID))
 	case Role:
-		return acct && slices.Contains(ps.roles, p.ARN)
+		return acct && (slices.Contains(ps.roles, p.ARN) || ps.namesID(p.ID))
 	case AssumedRole:
-		return acct && slices.Contains(ps.roles, p.RoleARN) && slices.Contains(ps.sessions, p.ARN)
+		return acct && (slices.Contains(ps.roles, p.RoleARN) || ps.namesID(p.ID)) && slices.Contains(ps.sessions, p.ARN)
 	case FederatedUser:
 		return acct && slices.Contains(ps.fedUsers, p.ARN)
 	case Service:

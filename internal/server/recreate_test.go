@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -72,7 +73,9 @@ func TestRecreatedUserGivesOldSessionsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := out.Credentials
-	old := iam.NewFromConfig(srv.Config(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)))
+	// IAM refuses GetSessionToken's credentials without MFA: the session is
+	// tried on Lambda.
+	old := lambda.NewFromConfig(srv.Config(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)))
 	creds, err := user.Credentials.Retrieve(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -86,10 +89,10 @@ func TestRecreatedUserGivesOldSessionsNothing(t *testing.T) {
 	if _, err := admin.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("dev")}); err != nil {
 		t.Fatal(err)
 	}
-	newUser(t, srv, "dev", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}`)
-	_, err = old.ListRoles(ctx, &iam.ListRolesInput{})
+	newUser(t, srv, "dev", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:ListFunctions","Resource":"*"}]}`)
+	_, err = old.ListFunctions(ctx, &lambda.ListFunctionsInput{})
 	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" {
 		t.Fatalf("a session of the deleted user, with the new user's policy: %v, want AccessDenied", err)
 	}
 }

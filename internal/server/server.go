@@ -214,6 +214,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		SharedConcurrency: s.Shared(),
 		Endpoint:          s.Endpoint,
 		Logger:            cfg.Logger,
+		PrincipalID:       s.iam.PrincipalID,
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)

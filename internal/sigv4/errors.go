@@ -34,8 +34,10 @@ const (
 	// Query: SignatureDoesNotMatch (403); JSON: InvalidSignatureException
 	// (403); S3: RequestTimeTooSkewed (403).
 	SkewedTime
-	// Expired: a presigned request is past X-Amz-Date + X-Amz-Expires.
-	// All protocols: AccessDenied (403).
+	// Expired: a presigned request of a service that honours X-Amz-Expires
+	// (S3) is past X-Amz-Date + X-Amz-Expires. S3: AccessDenied (403)
+	// "Request has expired". The presigned requests of other services end
+	// with the clock skew instead (SkewedTime).
 	Expired
 	// HeadersNotSigned: S3 requires every x-amz-* header to be signed.
 	// S3: AccessDenied (403).
@@ -64,6 +66,10 @@ const (
 	// BadDigest: a trailing checksum does not match the body.
 	// S3: BadDigest (400).
 	BadDigest
+	// NotYetValid: a presigned request of a service that honours
+	// X-Amz-Expires (S3) is dated more than the clock skew in the future.
+	// S3: AccessDenied (403) "Request is not yet valid".
+	NotYetValid
 )
 
 var kindNames = [...]string{
@@ -83,6 +89,7 @@ var kindNames = [...]string{
 	IncompleteBody:               "IncompleteBody",
 	MissingContentLength:         "MissingContentLength",
 	BadDigest:                    "BadDigest",
+	NotYetValid:                  "NotYetValid",
 }
 
 func (k Kind) String() string {
@@ -104,10 +111,10 @@ type Error struct {
 	SignatureProvided string        // SignatureDoesNotMatch
 	StringToSign      string        // SignatureDoesNotMatch, ChunkSignatureMismatch
 	CanonicalRequest  string        // SignatureDoesNotMatch
-	RequestTime       time.Time     // SkewedTime, Expired
-	ServerTime        time.Time     // SkewedTime, Expired
+	RequestTime       time.Time     // SkewedTime, Expired, NotYetValid
+	ServerTime        time.Time     // SkewedTime, Expired, NotYetValid
 	MaxSkew           time.Duration // SkewedTime
-	Expires           time.Duration // Expired: X-Amz-Expires
+	Expires           time.Duration // Expired, NotYetValid: X-Amz-Expires
 	HeadersNotSigned  []string      // HeadersNotSigned
 	ClientSHA256      string        // ContentSHA256Mismatch: the header's value
 	ComputedSHA256    string        // ContentSHA256Mismatch: the body's hash
@@ -130,6 +137,7 @@ const (
 	msgSigMismatch  = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	msgSigMismatch3 = "The request signature we calculated does not match the signature you provided. Check your key and signing method."
 	msgExpired      = "Request has expired"
+	msgNotYetValid  = "Request is not yet valid"
 	msgTooSkewed3   = "The difference between the request time and the current time is too large."
 	msgQueryParams3 = "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."
 	msgExpiresWeek  = "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds"

@@ -25,8 +25,44 @@ const (
 	StreamingUnsignedPayloadTrailer = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 )
 
-// MaxExpires is the longest validity of a presigned request.
+// MaxExpires is the largest X-Amz-Expires a presigned request may carry
+// (S3: "X-Amz-Expires must be less than a week").
 const MaxExpires = 7 * 24 * time.Hour
+
+// presignRule is how long a service accepts a presigned request.
+type presignRule int
+
+const (
+	// presignWindow: the request is valid while X-Amz-Date is within the
+	// clock-skew window of the server's time (15 minutes either side), as a
+	// request signed in its headers; X-Amz-Expires, signed like any other
+	// parameter, is not what ends it. STS works so: a GetCallerIdentity
+	// presigned with X-Amz-Expires=60 (aws eks get-token, the EKS and Vault
+	// authenticators) is accepted for 15 minutes.
+	presignWindow presignRule = iota
+	// presignExpires: X-Amz-Expires is required and the request is valid
+	// from X-Amz-Date for that many seconds (S3, "Authenticating Requests:
+	// Using Query Parameters"); a request dated more than the clock skew in
+	// the future is not yet valid.
+	presignExpires
+)
+
+// presignRules names the services whose presigned requests end with
+// X-Amz-Expires; every other service follows presignWindow.
+var presignRules = map[string]presignRule{
+	"s3": presignExpires,
+}
+
+// usesExpires reports whether a presigned request of service ends at
+// X-Amz-Date plus X-Amz-Expires (S3) rather than with the clock-skew window
+// (STS and the other services).
+func usesExpires(service string) bool {
+	rule, ok := presignRules[service]
+	if !ok {
+		rule = presignWindow
+	}
+	return rule == presignExpires
+}
 
 const (
 	algorithm       = "AWS4-HMAC-SHA256"
@@ -45,7 +81,9 @@ type Signature struct {
 	Signature     string    // hex, as sent
 	SecurityToken string    // X-Amz-Security-Token, header or query
 	Presigned     bool      // query-string authentication
-	Expires       time.Duration
+	// Expires is X-Amz-Expires (0 when absent): how long a presigned
+	// request stays valid for the services that honour it (S3).
+	Expires time.Duration
 	// PayloadHash is the x-amz-content-sha256 header (or query parameter)
 	// as sent, or "" when absent.
 	PayloadHash string
@@ -53,7 +91,6 @@ type Signature struct {
 	amzDate       string // the request time as signed (ISO 8601 basic)
 	scope         string // date/region/service/aws4_request
 	signedHeaders string // the SignedHeaders value as sent
-	hasExpires    bool
 }
 
 // Streaming reports whether the payload is aws-chunked.
@@ -237,8 +274,9 @@ func parseQuery(r *http.Request) (*Signature, error) {
 		}
 	}
 	s3 := s.Service == "s3"
+	expires := usesExpires(s.Service)
 	for _, name := range [...]string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"} {
-		if q.Get(name) != "" || (name == "X-Amz-Expires" && !s3) {
+		if q.Get(name) != "" || (name == "X-Amz-Expires" && !expires) {
 			continue
 		}
 		if s3 {
@@ -271,7 +309,7 @@ func parseQuery(r *http.Request) (*Signature, error) {
 		case n > int64(MaxExpires/time.Second):
 			return nil, newError(AuthorizationQueryParameters, msgExpiresWeek)
 		}
-		s.Expires, s.hasExpires = time.Duration(n)*time.Second, true
+		s.Expires = time.Duration(n) * time.Second
 	}
 	s.signedHeaders = q.Get("X-Amz-SignedHeaders")
 	s.SignedHeaders = strings.Split(s.signedHeaders, ";")

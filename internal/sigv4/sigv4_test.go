@@ -348,7 +348,14 @@ func TestPresignSDK(t *testing.T) {
 	if e.Message != "Request has expired" || e.Expires != time.Hour {
 		t.Fatalf("%+v", e)
 	}
-	wantKind(t, verifier(testTime.Add(-16*time.Minute)).Verify(s, r, nil, tempCreds.SecretAccessKey), SkewedTime)
+	// Dated more than the clock skew ahead of the server: S3's "not yet valid".
+	e = wantKind(t, verifier(testTime.Add(-16*time.Minute)).Verify(s, r, nil, tempCreds.SecretAccessKey), NotYetValid)
+	if e.Message != "Request is not yet valid" {
+		t.Fatalf("%+v", e)
+	}
+	if err := verifier(testTime.Add(-14*time.Minute)).Verify(s, r, nil, tempCreds.SecretAccessKey); err != nil {
+		t.Fatalf("within the clock skew: %v", err)
+	}
 
 	tampered := *r
 	tampered.URL = &url.URL{Path: r.URL.Path, RawQuery: strings.Replace(r.URL.RawQuery, "versionId=3", "versionId=4", 1)}
@@ -370,11 +377,28 @@ func TestPresignSDK(t *testing.T) {
 
 	// A presigned STS call, as tools that hand out identity tokens make.
 	sts := request{service: "sts", method: "GET", url: "http://localhost:4566/?Action=GetCallerIdentity&Version=2011-06-15", creds: testCreds}
+	// STS does not end it at X-Amz-Expires but with the clock skew: 15
+	// minutes after X-Amz-Date, with AWS's "Signature expired" (and 15
+	// minutes before it, "Signature not yet current").
 	r = sdkPresign(t, sts, "60", emptySHA256, testTime)
-	if err := parseVerify(t, verifier(testTime.Add(30*time.Second)), r, nil, testCreds.SecretAccessKey); err != nil {
+	for _, after := range []time.Duration{30 * time.Second, 5 * time.Minute, 14*time.Minute + 59*time.Second, -14 * time.Minute} {
+		if err := parseVerify(t, verifier(testTime.Add(after)), r, nil, testCreds.SecretAccessKey); err != nil {
+			t.Fatalf("%v after X-Amz-Date: %v", after, err)
+		}
+	}
+	e = wantKind(t, parseVerify(t, verifier(testTime.Add(16*time.Minute)), r, nil, testCreds.SecretAccessKey), SkewedTime)
+	if want := "Signature expired: 20240301T123045Z is now earlier than 20240301T123145Z (20240301T124645Z - 15 min.)"; e.Message != want {
+		t.Fatalf("%q, want %q", e.Message, want)
+	}
+	e = wantKind(t, parseVerify(t, verifier(testTime.Add(-16*time.Minute)), r, nil, testCreds.SecretAccessKey), SkewedTime)
+	if !strings.HasPrefix(e.Message, "Signature not yet current: 20240301T123045Z is still later than") {
+		t.Fatal(e.Message)
+	}
+	// Without X-Amz-Expires, which STS does not require.
+	r = sdkPresign(t, sts, "", emptySHA256, testTime)
+	if err := parseVerify(t, verifier(testTime.Add(10*time.Minute)), r, nil, testCreds.SecretAccessKey); err != nil {
 		t.Fatal(err)
 	}
-	wantKind(t, parseVerify(t, verifier(testTime.Add(2*time.Minute)), r, nil, testCreds.SecretAccessKey), Expired)
 }
 
 func TestPresign(t *testing.T) {

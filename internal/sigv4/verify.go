@@ -196,16 +196,22 @@ func needsReencoding(p string) bool {
 	return string(appendURI(stack[:0], p, uriReencoded)) != p
 }
 
+// checkTime checks the request time: within the clock skew of now for a
+// signed header and for the presigned requests of most services, within
+// X-Amz-Date to X-Amz-Date + X-Amz-Expires for S3's (see presignRule).
 func (v *Verifier) checkTime(s *Signature) error {
 	now, window := v.now(), v.skew()
-	if s.Date.After(now.Add(window)) {
-		return skewError(s.Service, s.Date, now, window)
-	}
-	if s.Presigned && s.hasExpires {
+	if s.Presigned && usesExpires(s.Service) {
+		if s.Date.After(now.Add(window)) {
+			return &Error{Kind: NotYetValid, Message: msgNotYetValid, RequestTime: s.Date, ServerTime: now, Expires: s.Expires}
+		}
 		if now.After(s.Date.Add(s.Expires)) {
 			return &Error{Kind: Expired, Message: msgExpired, RequestTime: s.Date, ServerTime: now, Expires: s.Expires}
 		}
 		return nil
+	}
+	if s.Date.After(now.Add(window)) {
+		return skewError(s.Service, s.Date, now, window)
 	}
 	if s.Date.Before(now.Add(-window)) {
 		return skewError(s.Service, s.Date, now, window)

@@ -19,7 +19,8 @@ type RoleInfo struct {
 	RoleID  string // AROA...
 	Name    string
 	Path    string
-	// Trust is the parsed trust policy; TrustDocument the document as stored.
+	// Trust is the parsed trust policy; TrustDocument the document as IAM
+	// shows it, the users and roles it named that are gone by their IDs.
 	Trust         *policy.Policy
 	TrustDocument string
 	// MaxSessionDuration is the longest session AssumeRole may grant.
@@ -283,7 +284,11 @@ func (i *IAM) Role(ctx context.Context, account, name string) (*RoleInfo, error)
 	if err != nil {
 		return nil, err
 	}
-	trust, err := policy.Parse(rec.Trust, policy.Trust)
+	doc, err := i.trustDocument(ctx, i.store, rec)
+	if err != nil {
+		return nil, err
+	}
+	trust, err := policy.Parse(doc, policy.Trust)
 	if err != nil {
 		return nil, fmt.Errorf("iam: trust policy of role %s: %w", rec.Name, err)
 	}
@@ -294,7 +299,7 @@ func (i *IAM) Role(ctx context.Context, account, name string) (*RoleInfo, error)
 		Name:                rec.Name,
 		Path:                rec.Path,
 		Trust:               trust,
-		TrustDocument:       rec.Trust,
+		TrustDocument:       doc,
 		MaxSessionDuration:  time.Duration(rec.MaxSession) * time.Second,
 		Tags:                append([]Tag(nil), rec.Tags...),
 		PermissionsBoundary: rec.Boundary,

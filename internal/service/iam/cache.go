@@ -95,13 +95,15 @@ func (s *setCache) putRole(gen uint64, info *RoleInfo) {
 	}
 }
 
-// invalidate drops what is cached for one entity.
+// invalidate drops what is cached for one entity, and every role
+// description: a role's trust policy shows the users and roles it names
+// by their unique IDs once they are gone (trustDocument).
 func (s *setCache) invalidate(entity string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
 	delete(s.sets, entity)
-	delete(s.roles, entity)
+	clear(s.roles)
 }
 
 // invalidateAll drops everything (a managed policy's default version changed).

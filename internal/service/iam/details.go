@@ -128,6 +128,9 @@ func getAccountAuthorizationDetails(i *IAM, c *api.Call) (any, error) {
 			return nil, err
 		}
 		for _, r := range roles {
+			if r, err = i.shown(c.Context, i.store, r); err != nil {
+				return nil, err
+			}
 			items = append(items, detail{key: "2/" + strings.ToLower(r.Name), role: &roleDetailXML{
 				Path: r.Path, RoleName: r.Name, RoleId: r.ID, Arn: i.roleARN(r.Path, r.Name), CreateDate: iso(r.Created),
 				AssumeRolePolicyDocument: encodeDocument(r.Trust), InstanceProfileList: list[struct{}]{},

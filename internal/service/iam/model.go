@@ -60,17 +60,20 @@ type inline struct {
 
 // roleRecord is a stored role.
 type roleRecord struct {
-	Name        string    `json:"name"`
-	Path        string    `json:"path"`
-	ID          string    `json:"id"`
-	Created     time.Time `json:"created"`
-	Trust       string    `json:"trust"`
-	Description string    `json:"description,omitempty"`
-	MaxSession  int       `json:"maxSession"`
-	Boundary    string    `json:"boundary,omitempty"`
-	Tags        []Tag     `json:"tags,omitempty"`
-	Inline      []inline  `json:"inline,omitempty"`   // sorted by name
-	Attached    []string  `json:"attached,omitempty"` // policy ARNs in attach order
+	Name    string    `json:"name"`
+	Path    string    `json:"path"`
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
+	Trust   string    `json:"trust"`
+	// Principals are the unique IDs of the users and roles Trust names, by
+	// ARN, as they were when Trust was set (see principalIDs).
+	Principals  map[string]string `json:"principals,omitempty"`
+	Description string            `json:"description,omitempty"`
+	MaxSession  int               `json:"maxSession"`
+	Boundary    string            `json:"boundary,omitempty"`
+	Tags        []Tag             `json:"tags,omitempty"`
+	Inline      []inline          `json:"inline,omitempty"`   // sorted by name
+	Attached    []string          `json:"attached,omitempty"` // policy ARNs in attach order
 }
 
 // lastUsedRecord is when a role was last assumed, or an access key last

@@ -48,11 +48,16 @@ func createRole(i *IAM, c *api.Call) (any, error) {
 	if err := checkTags(tags); err != nil {
 		return nil, err
 	}
-	if _, err := parseDocument(doc, policy.Trust); err != nil {
+	trust, err := parseDocument(doc, policy.Trust)
+	if err != nil {
 		return nil, err
 	}
 	if policy.Size(doc) > maxTrustSize {
 		return nil, limitExceeded("Cannot exceed quota for ACLSizePerRole: %d", maxTrustSize)
+	}
+	principals, err := i.principalIDs(c.Context, i.store, trust)
+	if err != nil {
+		return nil, err
 	}
 	rec := &roleRecord{
 		Name:        name,
@@ -60,6 +65,7 @@ func createRole(i *IAM, c *api.Call) (any, error) {
 		ID:          uniqueID(prefixRole),
 		Created:     i.clock(),
 		Trust:       doc,
+		Principals:  principals,
 		Description: desc,
 		MaxSession:  maxSession,
 		Boundary:    boundary,
@@ -85,6 +91,9 @@ func getRole(i *IAM, c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rec, err = i.shown(c.Context, i.store, rec); err != nil {
+		return nil, err
+	}
 	used, err := i.roleLastUsed(c.Context, i.store, rec)
 	if err != nil {
 		return nil, err
@@ -101,11 +110,19 @@ type listRolesResult struct {
 }
 
 func listRoles(i *IAM, c *api.Call) (any, error) {
+	var shownErr error
 	roles, pg, err := listByPath(i, c, roleKind, func(r *roleRecord) roleXML {
+		r, err := i.shown(c.Context, i.store, r)
+		if err != nil && shownErr == nil {
+			shownErr = err
+		}
 		x := i.roleXML(r)
 		x.Tags, x.PermissionsBoundary = nil, nil // ListRoles omits them
 		return x
 	})
+	if err == nil {
+		err = shownErr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +181,9 @@ func updateRoleDescription(i *IAM, c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rec, err = i.shown(c.Context, i.store, rec); err != nil {
+		return nil, err
+	}
 	return roleResult{Role: i.roleXML(rec)}, nil
 }
 
@@ -174,14 +194,20 @@ func updateAssumeRolePolicy(i *IAM, c *api.Call) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := parseDocument(doc, policy.Trust); err != nil {
+	trust, err := parseDocument(doc, policy.Trust)
+	if err != nil {
 		return nil, err
 	}
 	if policy.Size(doc) > maxTrustSize {
 		return nil, limitExceeded("Cannot exceed quota for ACLSizePerRole: %d", maxTrustSize)
 	}
-	_, err := i.changeRole(c, name, func(_ store.Tx, r *roleRecord) error {
-		r.Trust = doc
+	_, err = i.changeRole(c, name, func(tx store.Tx, r *roleRecord) error {
+		// Read in the transaction: a principal deleted meanwhile is refused.
+		principals, err := i.principalIDs(c.Context, tx, trust)
+		if err != nil {
+			return err
+		}
+		r.Trust, r.Principals = doc, principals
 		return nil
 	})
 	return nil, err

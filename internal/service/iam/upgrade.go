@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -16,8 +17,9 @@ import (
 // counts of AWS managed policies in the policies themselves. Layout 2 kept
 // when a role was last assumed in the role, when an access key was last
 // used in the key, and the counts of customer managed policies in the
-// policies, and had no index tables.
-const layout = 3
+// policies, and had no index tables. Layout 3 kept the users and roles a
+// trust policy names by ARN alone, without their unique IDs.
+const layout = 4
 
 const layoutKey = "layout"
 
@@ -41,10 +43,15 @@ func (i *IAM) upgrade(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := i.fromLayout2(ctx, tx); err != nil {
-			return err
+		if have == nil || *have < 3 {
+			if err := i.fromLayout2(ctx, tx); err != nil {
+				return err
+			}
+			if err := buildIndexes(ctx, tx); err != nil {
+				return err
+			}
 		}
-		if err := buildIndexes(ctx, tx); err != nil {
+		if err := i.fromLayout3(ctx, tx); err != nil {
 			return err
 		}
 		return put(ctx, tx, tableMeta, layoutKey, layout)
@@ -265,6 +272,54 @@ func (i *IAM) moveUses(ctx context.Context, tx store.Tx) error {
 		}
 		if err := rewrite[policyRecord](ctx, tx, tablePolicies, it); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// fromLayout3 records the unique IDs of the users and roles that the trust
+// policies of every account name and that exist now (layout 4). Those that
+// do not exist, which IAM would have refused, stay named by ARN alone.
+func (i *IAM) fromLayout3(ctx context.Context, tx store.Tx) error {
+	items, err := tx.List(ctx, tableRoles, "", "", 0)
+	if err != nil {
+		return fmt.Errorf("iam: list %s: %w", tableRoles, err)
+	}
+	for _, it := range items {
+		var rec roleRecord
+		if err := json.Unmarshal(it.Value, &rec); err != nil {
+			return fmt.Errorf("iam: read %s/%s: %w", tableRoles, it.Key, err)
+		}
+		if rec.Principals != nil {
+			continue
+		}
+		trust, err := policy.Parse(rec.Trust, policy.Trust)
+		if err != nil {
+			return fmt.Errorf("iam: trust policy of role %s: %w", it.Key, err)
+		}
+		account, _, _ := strings.Cut(it.Key, "/")
+		v := i.in(account)
+		for _, st := range trust.Statements() {
+			for _, ps := range [...]policy.Principals{st.Principal, st.NotPrincipal} {
+				for _, arn := range ps["AWS"] {
+					id, err := v.principalID(ctx, tx, arn)
+					if err != nil {
+						return err
+					}
+					if id == "" {
+						continue
+					}
+					if rec.Principals == nil {
+						rec.Principals = make(map[string]string)
+					}
+					rec.Principals[arn] = id
+				}
+			}
+		}
+		if rec.Principals != nil {
+			if err := put(ctx, tx, tableRoles, it.Key, rec); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -62,6 +62,11 @@ type Config struct {
 	// (served by CodeHandler under CodePathPrefix). Nil omits the location.
 	Endpoint func() string
 	Now      func() time.Time
+	// PrincipalID returns the unique ID of the IAM user or role an ARN
+	// names ("" when it does not exist) and whether that is known (IAM's
+	// PrincipalID). AddPermission refuses a principal that is known not to
+	// exist. Nil checks nothing.
+	PrincipalID func(ctx context.Context, arn string) (id string, known bool, err error)
 
 	// SettleDelay is how long a new or updated function stays Pending or
 	// InProgress (default 100ms).

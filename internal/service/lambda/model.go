@@ -105,6 +105,10 @@ type alias struct {
 type storedPolicy struct {
 	Statements []json.RawMessage `json:"statements"`
 	RevisionID string            `json:"revisionId"`
+	// PrincipalIDs are the unique IDs of the IAM users and roles the
+	// statements name, by statement id, as they were when each statement
+	// was added (see shownStatements).
+	PrincipalIDs map[string]string `json:"principalIds,omitempty"`
 }
 
 func decode(b []byte, v any) error { return json.Unmarshal(b, v) }

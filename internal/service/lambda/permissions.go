@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -60,12 +61,59 @@ func (l *Lambda) resourcePolicy(c *api.Call) (*policy.Policy, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	p, err = policy.Parse(policyDocument(sp.Statements), policy.Resource)
+	statements, err := l.shownStatements(c.Context, &sp)
 	if err != nil {
 		return nil, false, err
 	}
-	l.policies.Put(gen, key, p)
+	p, err = policy.Parse(policyDocument(statements), policy.Resource)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(sp.PrincipalIDs) == 0 {
+		// A policy naming IAM users or roles is read afresh: IAM's changes
+		// to them do not reach this cache.
+		l.policies.Put(gen, key, p)
+	}
 	return p, false, nil
+}
+
+// shownStatements returns the statements of sp as Lambda shows and
+// evaluates them: a statement whose IAM user or role is gone, or was made
+// again with another unique ID, names the unique ID it had, as IAM keeps
+// the principals of resource-based policies by unique ID ("Principal"
+// element, IAM User Guide).
+func (l *Lambda) shownStatements(ctx context.Context, sp *storedPolicy) ([]json.RawMessage, error) {
+	if len(sp.PrincipalIDs) == 0 || l.cfg.PrincipalID == nil {
+		return sp.Statements, nil
+	}
+	out := make([]json.RawMessage, len(sp.Statements))
+	for n, raw := range sp.Statements {
+		out[n] = raw
+		var st permissionStatement
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return nil, fmt.Errorf("lambda: stored policy statement: %w", err)
+		}
+		id, ok := sp.PrincipalIDs[st.Sid]
+		principal, isAWS := st.Principal.(map[string]any)
+		if !ok || !isAWS {
+			continue
+		}
+		arn, _ := principal["AWS"].(string)
+		now, _, err := l.cfg.PrincipalID(ctx, arn)
+		if err != nil {
+			return nil, fmt.Errorf("lambda: check principal %s: %w", arn, err)
+		}
+		if now == id {
+			continue
+		}
+		st.Principal = map[string]string{"AWS": id}
+		b, err := json.Marshal(st)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = b
+	}
+	return out, nil
 }
 
 // addPermissionInput is the AddPermission request.
@@ -104,6 +152,23 @@ func principalElement(p string) (any, error) {
 		return map[string]string{"Service": p}, nil
 	}
 	return nil, errInvalidParam("The provided principal was invalid. Please check the principal and try again.")
+}
+
+// checkPrincipal refuses an IAM user or role ARN that names nothing, as
+// Lambda refuses it, and returns the unique ID of one that exists ("" for
+// other principals).
+func (l *Lambda) checkPrincipal(ctx context.Context, principal string) (string, error) {
+	if l.cfg.PrincipalID == nil {
+		return "", nil
+	}
+	id, known, err := l.cfg.PrincipalID(ctx, principal)
+	if err != nil {
+		return "", fmt.Errorf("lambda: check principal %s: %w", principal, err)
+	}
+	if known && id == "" {
+		return "", errInvalidParam("The provided principal was invalid. Please check the principal and try again.")
+	}
+	return id, nil
 }
 
 func (in *addPermissionInput) statement(resource string) (*permissionStatement, error) {
@@ -151,6 +216,10 @@ func (l *Lambda) addPermission(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	principalID, err := l.checkPrincipal(c.Context, in.Principal)
+	if err != nil {
+		return nil, err
+	}
 	raw, err := json.Marshal(st)
 	if err != nil {
 		return nil, err
@@ -171,6 +240,12 @@ func (l *Lambda) addPermission(c *api.Call) (any, error) {
 			}
 		}
 		sp.Statements = append(sp.Statements, raw)
+		if principalID != "" {
+			if sp.PrincipalIDs == nil {
+				sp.PrincipalIDs = map[string]string{}
+			}
+			sp.PrincipalIDs[in.StatementID] = principalID
+		}
 		if _, err := policy.Parse(policyDocument(sp.Statements), policy.Resource); err != nil {
 			var pe *policy.Error
 			if errors.As(err, &pe) {
@@ -235,7 +310,11 @@ func (l *Lambda) getPolicy(c *api.Call) (any, error) {
 	if len(sp.Statements) == 0 {
 		return nil, errNotFound("The resource you requested does not exist.")
 	}
-	return &GetPolicyOutput{Policy: policyDocument(sp.Statements), RevisionId: sp.RevisionID}, nil
+	statements, err := l.shownStatements(c.Context, sp)
+	if err != nil {
+		return nil, err
+	}
+	return &GetPolicyOutput{Policy: policyDocument(statements), RevisionId: sp.RevisionID}, nil
 }
 
 func (l *Lambda) removePermission(c *api.Call) (any, error) {
@@ -271,6 +350,7 @@ func (l *Lambda) removePermission(c *api.Call) (any, error) {
 			return tx.Delete(c.Context, tablePolicies, policyKey(ref))
 		}
 		sp.Statements = kept
+		delete(sp.PrincipalIDs, sid)
 		sp.RevisionID = uuid.NewString()
 		return store.PutJSON(c.Context, tx, tablePolicies, policyKey(ref), sp)
 	})

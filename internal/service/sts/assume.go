@@ -152,7 +152,10 @@ func (s *STS) assumeRole(c *api.Call) (any, error) {
 			callerARN(c), in.RoleARN))
 	}
 	caller := callerClaims(c)
-	chained := c.Principal != nil && c.Principal.Type == api.AssumedRole
+	// Any temporary credentials calling AssumeRole make a chain, those of
+	// GetSessionToken included: STS limits the session to one hour
+	// ("role chaining", IAM User Guide, Roles terms and concepts).
+	chained := caller != nil
 	maxDuration := int(role.MaxSessionDuration / time.Second)
 	if maxDuration == 0 {
 		maxDuration = defaultDuration
@@ -201,12 +204,12 @@ func (s *STS) assumeRole(c *api.Call) (any, error) {
 	if err := checkTags(in); err != nil {
 		return nil, err
 	}
-	if caller != nil && chained {
+	if caller != nil && caller.Type == session.AssumedRole {
 		if err := inherit(&req, caller); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.authorizeExtras(c, in); err != nil {
+	if err := s.authorizeExtras(c, in, req.sourceIdentity); err != nil {
 		return nil, err
 	}
 	packed, err := packedSize(req)
@@ -245,9 +248,13 @@ type RoleUseRecorder interface {
 }
 
 // authorizeExtras checks the actions AWS authorizes besides sts:AssumeRole
-// when a request passes session tags or sets a source identity. They are
-// evaluated like sts:AssumeRole, against the role's trust policy.
-func (s *STS) authorizeExtras(c *api.Call, in *assumeRoleInput) error {
+// when a request passes session tags or the session gets a source
+// identity, set by the request or carried along a role chain ("When you
+// assume a role with another role, permissions for sts:SetSourceIdentity
+// are required", IAM User Guide, Monitor and control actions taken with
+// assumed roles). They are evaluated like sts:AssumeRole, against the
+// role's trust policy.
+func (s *STS) authorizeExtras(c *api.Call, in *assumeRoleInput, sourceIdentity string) error {
 	if c.Authorize == nil {
 		return nil
 	}
@@ -256,7 +263,7 @@ func (s *STS) authorizeExtras(c *api.Call, in *assumeRoleInput) error {
 			return err
 		}
 	}
-	if in.SourceIdentity != "" {
+	if sourceIdentity != "" {
 		if err := c.Authorize("sts:SetSourceIdentity", api.Resource{ARN: in.RoleARN}, nil); err != nil {
 			return err
 		}

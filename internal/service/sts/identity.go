@@ -83,6 +83,12 @@ func (s *STS) getAccessKeyInfo(c *api.Call) (any, error) {
 	if err := validate(c); err != nil {
 		return nil, err
 	}
+	if p := c.Principal; p != nil && p.Claims != nil && p.Claims.Type == session.SessionToken {
+		// GetSessionToken's credentials call no STS operation but
+		// AssumeRole and GetCallerIdentity (STS API Reference,
+		// GetSessionToken).
+		return nil, api.AccessDenied("Cannot call GetAccessKeyInfo with session credentials")
+	}
 	account, err := session.AccountFromAccessKeyID(id)
 	if err != nil {
 		return nil, invalidParameter("The access key ID %s is not valid.", id)
