@@ -290,8 +290,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		c.Region = g.cfg.Region
 	}
 	if e := refuseSessionToken(rt.svc, c.Principal); e != nil {
-		g.writeError(w, c, e)
-		return
+		return c, rt.svcName, g.writeError(w, c, e)
 	}
 	c.Account = c.Principal.Account
 	if c.Account == "" {
