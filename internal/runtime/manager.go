@@ -25,6 +25,7 @@ type Manager struct {
 	isolation  Isolation
 	sampler    *sampler
 	stage      *codeStage
+	sdk        *sdkCache
 	done       chan struct{} // closed by Close
 	bg         sync.WaitGroup
 
@@ -92,7 +93,8 @@ func New(opts Options) (*Manager, error) {
 	if err := installBootstraps(m.runtimeDir); err != nil {
 		return nil, err
 	}
-	m.interp = &interpreters{overrides: opts.Interpreters, needOther: m.isolation.Dropped}
+	m.interp = &interpreters{overrides: envOverrides(opts.Interpreters, os.Getenv), needOther: m.isolation.Dropped}
+	m.sdk = &sdkCache{root: opts.CacheDir}
 	m.sampler = newSampler(opts.MemoryPoll)
 	m.stage = &codeStage{root: filepath.Join(m.workDir, "code")}
 	m.bg.Add(2)

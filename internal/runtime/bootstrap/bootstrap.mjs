@@ -9,6 +9,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { format } from "node:util";
+import { register } from "node:module";
+
+// import of the SDK the runtime ships, as require finds it through NODE_PATH.
+register("./resolve.mjs", import.meta.url);
 
 const PREFIX = "/2018-06-01/runtime";
 const [host, port] = (() => {

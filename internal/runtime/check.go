@@ -1,0 +1,94 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// CheckRuntime returns a *RuntimeError when this host cannot run runtime:
+// its family is none rolecall runs (see CheckLifecycle), or no interpreter
+// of its version is found (pythonX.Y needs Python X.Y, nodejsN.x Node N),
+// the message then saying what was found and how to provide the right one.
+// It probes interpreters, which takes milliseconds once per runtime.
+func (m *Manager) CheckRuntime(ctx context.Context, runtime string) error {
+	s, _ := lookupSpec(runtime)
+	switch s.family {
+	case "provided":
+		return nil
+	case "python", "nodejs":
+		_, err := m.interp.lookup(ctx, runtime)
+		return err
+	}
+	return CheckLifecycle(runtime, OpCreate, time.Time{})
+}
+
+// Prepare makes ready what runtime needs to run the code in codeDir: its
+// interpreter (as CheckRuntime) and the AWS SDK its Lambda runtime ships,
+// installed into the runtime cache once when the interpreter lacks it,
+// which may take minutes. Calls for the same install share it. Invoke
+// does the same for an environment whose runtime was not prepared.
+func (m *Manager) Prepare(ctx context.Context, runtime, codeDir string) error {
+	s, _ := lookupSpec(runtime)
+	if s.family != "python" && s.family != "nodejs" {
+		return m.CheckRuntime(ctx, runtime)
+	}
+	it, err := m.interp.lookup(ctx, runtime)
+	if err != nil {
+		return err
+	}
+	_, err = m.sdk.ready(ctx, runtime, it, codeDir)
+	return err
+}
+
+// RuntimesBanner describes, for the start-up banner, what each runtime
+// that AWS lets functions be created with runs on at now: one line per
+// runtime that runs ("python3.11 -> /usr/bin/python3.11 (3.11.2), boto3
+// 1.26.27 (the interpreter's)"), and one line listing those that do not,
+// with the variable that would provide them.
+func (m *Manager) RuntimesBanner(ctx context.Context, now time.Time) string {
+	var b strings.Builder
+	var missing []string
+	for _, s := range catalog {
+		if s.family != "python" && s.family != "nodejs" || CheckLifecycle(s.id, OpCreate, now) != nil {
+			continue
+		}
+		it, err := m.interp.lookup(ctx, s.id)
+		if err != nil {
+			missing = append(missing, s.id+" ("+EnvName(s.id)+")")
+			continue
+		}
+		fmt.Fprintf(&b, "  %-11s -> %s (%s), %s\n", s.id, it.path, it.version, m.sdk.describe(ctx, s, it))
+	}
+	b.WriteString("  provided.al2023, provided.al2 -> the function's own bootstrap\n")
+	if len(missing) > 0 {
+		fmt.Fprintf(&b, "  not available, no interpreter of their version: %s\n", strings.Join(missing, ", "))
+	}
+	return b.String()
+}
+
+// describe tells where the runtime's SDK comes from without installing it.
+func (c *sdkCache) describe(ctx context.Context, s spec, it interpreter) string {
+	switch {
+	case s.family == "python":
+		if ver := c.boto3(ctx, it); ver != "" {
+			return "boto3 " + ver + " (the interpreter's)"
+		}
+		dir := filepath.Join(c.root, "python", "boto3")
+		if v := readVersion(dir); v != "" {
+			return "boto3 " + v + " from " + dir
+		}
+		return "boto3 installed into " + c.root + " at first use"
+	case s.major >= nodeSDKMinMajor:
+		found, _ := filepath.Glob(filepath.Join(c.root, "nodejs", "nodejs-*", ".version"))
+		for _, f := range found {
+			if v := readVersion(filepath.Dir(f)); v != "" {
+				return "@aws-sdk " + v + " from " + filepath.Join(c.root, "nodejs")
+			}
+		}
+		return "@aws-sdk installed into " + c.root + " at first use"
+	}
+	return "no AWS SDK"
+}
