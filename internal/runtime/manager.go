@@ -19,6 +19,7 @@ type Manager struct {
 	opts       Options
 	workDir    string
 	ownWorkDir bool
+	owner      *os.File // holds the work directory's owner lock, when it is ours
 	runtimeDir string
 	interp     *interpreters
 	uids       *uidPool
@@ -70,11 +71,11 @@ func New(opts Options) (*Manager, error) {
 	m.uids, m.isolation = newUIDPool(opts.UIDBase, opts.UIDCount)
 	m.workDir = opts.WorkDir
 	if m.workDir == "" {
-		dir, err := newWorkDir()
+		dir, owner, err := newWorkDir()
 		if err != nil {
 			return nil, err
 		}
-		m.workDir, m.ownWorkDir = dir, true
+		m.workDir, m.ownWorkDir, m.owner = dir, true, owner
 	}
 	m.workDir, _ = filepath.Abs(m.workDir)
 	if err := os.MkdirAll(filepath.Join(m.workDir, "envs"), 0o711); err != nil {
@@ -424,7 +425,7 @@ func (m *Manager) Close(ctx context.Context) error {
 	}
 	err := os.RemoveAll(filepath.Join(m.workDir, "code"))
 	if m.ownWorkDir {
-		err = errors.Join(err, os.RemoveAll(m.workDir))
+		err = errors.Join(err, os.RemoveAll(m.workDir), m.owner.Close())
 	}
 	return err
 }
