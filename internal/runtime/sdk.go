@@ -374,7 +374,7 @@ func extractPythonDebs(dst string) (ver, src string, err error) {
 			p += ".py"
 		}
 		if err := copyInto(p, dst); err != nil {
-			return "", "", fmt.Errorf("Debian's packages lack %s: %w", name, err)
+			return "", "", fmt.Errorf("the Debian packages lack %s: %w", name, err)
 		}
 	}
 	b, err := os.ReadFile(filepath.Join(dst, "boto3", "__init__.py"))
