@@ -232,3 +232,45 @@ func TestRuntimeRefusals(t *testing.T) {
 		t.Errorf("after refused updates: %v %v", out.Runtime, err)
 	}
 }
+
+// TestRuntimeInstallFailure: a function whose runtime's SDK cannot be
+// installed (here the runtime cache cannot be made) ends Failed, with
+// StateReasonCode InvalidRuntime and a reason that says what failed, not
+// Active.
+func TestRuntimeInstallFailure(t *testing.T) {
+	t.Setenv("ROLECALL_RUNTIME_CACHE", "/dev/null/rolecall-cache")
+	rt := hostRuntime(t, "node")
+	s := newLambdaSuite(t)
+	ctx := context.Background()
+	role := s.role(t, "install-role", lambdaTrust)
+	if _, err := s.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String("no-sdk"),
+		Role:         aws.String(role),
+		Runtime:      rt,
+		Handler:      aws.String("index.handler"),
+		Code:         &lambdatypes.FunctionCode{ZipFile: zipSource(t, map[string]string{"index.mjs": nodeESMHandler})},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := s.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("no-sdk")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.State == lambdatypes.StateFailed {
+			if out.StateReasonCode != lambdatypes.StateReasonCodeInvalidRuntime ||
+				!strings.Contains(aws.ToString(out.StateReason), "/dev/null/rolecall-cache") {
+				t.Errorf("StateReasonCode %s, StateReason %q", out.StateReasonCode, aws.ToString(out.StateReason))
+			}
+			if out.LastUpdateStatus != lambdatypes.LastUpdateStatusFailed {
+				t.Errorf("LastUpdateStatus %s", out.LastUpdateStatus)
+			}
+			return
+		}
+		if out.State != lambdatypes.StatePending || time.Now().After(deadline) {
+			t.Fatalf("State %s (%s), want Pending then Failed", out.State, aws.ToString(out.StateReason))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
