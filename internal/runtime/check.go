@@ -47,7 +47,7 @@ func (m *Manager) Prepare(ctx context.Context, runtime, codeDir string) error {
 // that AWS lets functions be created with runs on at now: one line per
 // runtime that runs ("python3.11 -> /usr/bin/python3.11 (3.11.2), boto3
 // 1.26.27 (the interpreter's)"), and one line listing those that do not,
-// with the variable that would provide them.
+// with the variable that provides them.
 func (m *Manager) RuntimesBanner(ctx context.Context, now time.Time) string {
 	var b strings.Builder
 	var missing []string
@@ -57,14 +57,15 @@ func (m *Manager) RuntimesBanner(ctx context.Context, now time.Time) string {
 		}
 		it, err := m.interp.lookup(ctx, s.id)
 		if err != nil {
-			missing = append(missing, s.id+" ("+EnvName(s.id)+")")
+			missing = append(missing, s.id)
 			continue
 		}
 		fmt.Fprintf(&b, "  %-11s -> %s (%s), %s\n", s.id, it.path, it.version, m.sdk.describe(ctx, s, it))
 	}
 	b.WriteString("  provided.al2023, provided.al2 -> the function's own bootstrap\n")
 	if len(missing) > 0 {
-		fmt.Fprintf(&b, "  not available, no interpreter of their version: %s\n", strings.Join(missing, ", "))
+		fmt.Fprintf(&b, "  not available (no interpreter of their version; name one with ROLECALL_RUNTIME_<ID>, e.g. %s): %s\n",
+			EnvName(missing[0]), strings.Join(missing, ", "))
 	}
 	return b.String()
 }
