@@ -107,6 +107,10 @@ func TestRuntimeSDK(t *testing.T) {
 		{"sdk-node-js", "node", "index.handler", map[string]string{"index.js": nodeCJSHandler}},
 		{"sdk-node-cjs", "node", "app.handler", map[string]string{"app.cjs": nodeCJSHandler}},
 		{"sdk-node-esm-js", "node", "index.handler", map[string]string{"index.js": nodeESMHandler, "package.json": `{"type":"module"}`}},
+		// A client beyond the base set: installed because the code imports it.
+		{"sdk-node-kms", "node", "index.handler", map[string]string{"index.mjs": `import { KMSClient } from "@aws-sdk/client-kms";
+` + nodeESMHandler + `export const kms = new KMSClient({});
+`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -271,7 +271,7 @@ func (h *harness) create(name string, extra map[string]any) *FunctionConfigurati
 
 func (h *harness) waitActive(name string) *FunctionConfiguration {
 	h.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute) // the first use of a runtime may install its SDK
 	for {
 		cfg := h.must("GetFunctionConfiguration", req{path: fn(name)}).(*FunctionConfiguration)
 		if cfg.State == stateActive && cfg.LastUpdateStatus == updateSuccessful {
