@@ -95,7 +95,7 @@ func (c *sdkCache) run(ctx context.Context, key string, fn func() (dir, desc str
 		c.jobs = map[string]*sdkJob{}
 	}
 	j := c.jobs[key]
-	if j == nil || j.err != nil && isDone(j.done) {
+	if j == nil || isDone(j.done) && j.err != nil {
 		// A failed install is tried again by the next caller.
 		j = &sdkJob{done: make(chan struct{})}
 		c.jobs[key] = j
