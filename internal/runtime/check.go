@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -10,17 +11,29 @@ import (
 
 // CheckRuntime returns a *RuntimeError when this host cannot run runtime:
 // its family is none rolecall runs (see CheckLifecycle), or no interpreter
-// of its version is found (pythonX.Y needs Python X.Y, nodejsN.x Node N),
-// the message then saying what was found and how to provide the right one.
-// It probes interpreters, which takes milliseconds once per runtime.
+// of its version is found (pythonX.Y needs Python X.Y, nodejsN.x Node N)
+// and, for Node, none can be installed from the npm registry, the message
+// then saying what was found and how to provide the right one. It probes
+// interpreters, which takes milliseconds once per runtime, and asks the
+// npm registry once per missing Node version.
 func (m *Manager) CheckRuntime(ctx context.Context, runtime string) error {
 	s, _ := lookupSpec(runtime)
 	switch s.family {
 	case "provided":
 		return nil
-	case "python", "nodejs":
+	case "python":
 		_, err := m.interp.lookup(ctx, runtime)
 		return err
+	case "nodejs":
+		_, err := m.interp.lookup(ctx, runtime)
+		if err == nil {
+			return nil
+		}
+		// Prepare installs it from the npm registry, if it has it.
+		if _, aerr := m.sdk.nodeAvailable(ctx, s.major); aerr != nil {
+			return installError(err, aerr)
+		}
+		return nil
 	}
 	return CheckLifecycle(runtime, OpCreate, time.Time{})
 }
@@ -35,7 +48,7 @@ func (m *Manager) Prepare(ctx context.Context, runtime, codeDir string) error {
 	if s.family != "python" && s.family != "nodejs" {
 		return m.CheckRuntime(ctx, runtime)
 	}
-	it, err := m.interp.lookup(ctx, runtime)
+	it, err := m.lookupOrInstall(ctx, runtime)
 	if err != nil {
 		return err
 	}
@@ -50,12 +63,16 @@ func (m *Manager) Prepare(ctx context.Context, runtime, codeDir string) error {
 // with the variable that provides them.
 func (m *Manager) RuntimesBanner(ctx context.Context, now time.Time) string {
 	var b strings.Builder
-	var missing []string
+	var missing, installable []string
 	for _, s := range catalog {
 		if s.family != "python" && s.family != "nodejs" || CheckLifecycle(s.id, OpCreate, now) != nil {
 			continue
 		}
 		it, err := m.interp.lookup(ctx, s.id)
+		if err != nil && s.family == "nodejs" && npmNode() {
+			installable = append(installable, s.id)
+			continue
+		}
 		if err != nil {
 			missing = append(missing, s.id)
 			continue
@@ -63,11 +80,20 @@ func (m *Manager) RuntimesBanner(ctx context.Context, now time.Time) string {
 		fmt.Fprintf(&b, "  %-11s -> %s (%s), %s\n", s.id, it.path, it.version, m.sdk.describe(ctx, s, it))
 	}
 	b.WriteString("  provided.al2023, provided.al2 -> the function's own bootstrap\n")
+	if len(installable) > 0 {
+		fmt.Fprintf(&b, "  %s -> Node from the npm registry (%s), installed at first use\n", strings.Join(installable, ", "), nodePackage())
+	}
 	if len(missing) > 0 {
 		fmt.Fprintf(&b, "  not available (no interpreter of their version; name one with ROLECALL_RUNTIME_<ID>, e.g. %s): %s\n",
 			EnvName(missing[0]), strings.Join(missing, ", "))
 	}
 	return b.String()
+}
+
+// npmNode reports whether Node versions can come from the npm registry.
+func npmNode() bool {
+	_, err := exec.LookPath("npm")
+	return err == nil && nodePackage() != ""
 }
 
 // describe tells where the runtime's SDK comes from without installing it.

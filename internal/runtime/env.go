@@ -163,7 +163,7 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 		path = filepath.Join(e.code, "bootstrap")
 	case "python", "nodejs":
 		var it interpreter
-		it, err = m.interp.lookup(ctx, e.cfg.Runtime)
+		it, err = m.lookupOrInstall(ctx, e.cfg.Runtime)
 		if err == nil {
 			sdk, err = m.sdk.ready(ctx, e.cfg.Runtime, it, e.cfg.CodeDir)
 		}

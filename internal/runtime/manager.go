@@ -94,8 +94,9 @@ func New(opts Options) (*Manager, error) {
 	if err := installBootstraps(m.runtimeDir); err != nil {
 		return nil, err
 	}
-	m.interp = &interpreters{overrides: envOverrides(opts.Interpreters, os.Getenv), needOther: m.isolation.Dropped}
 	m.sdk = &sdkCache{root: opts.CacheDir}
+	m.interp = &interpreters{overrides: envOverrides(opts.Interpreters, os.Getenv), needOther: m.isolation.Dropped,
+		nodeCache: m.sdk.nodeRoot()}
 	m.sampler = newSampler(opts.MemoryPoll)
 	m.stage = &codeStage{root: filepath.Join(m.workDir, "code")}
 	m.bg.Add(2)

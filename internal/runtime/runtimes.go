@@ -59,6 +59,7 @@ type interpreter struct {
 type interpreters struct {
 	overrides map[string]string // by runtime identifier or family
 	needOther bool              // the path must be usable by other users
+	nodeCache string            // where Node versions from the npm registry are installed
 
 	mu    sync.Mutex
 	cache map[string]interpreter
@@ -126,6 +127,11 @@ func (in *interpreters) lookup(ctx context.Context, runtime string) (interpreter
 				continue
 			}
 			cands = append(cands, cand)
+		}
+	}
+	if s.family == "nodejs" && in.nodeCache != "" {
+		if p := cachedNode(in.nodeCache, s.major); p != "" {
+			cands = append(cands, p)
 		}
 	}
 	seen := map[string]bool{}

@@ -159,6 +159,13 @@ func TestRuntimeRefusals(t *testing.T) {
 	node22 := fake("node22", filepath.Join(bin, "node22"), "22.3.0")
 	t.Setenv(runtime.EnvName("python3.13"), wrong)
 	t.Setenv(runtime.EnvName("nodejs22.x"), node22)
+	// No interpreters on PATH, and no npm to install Node with: only go,
+	// which builds the example functions.
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go is not on PATH")
+	}
+	t.Setenv("PATH", filepath.Dir(goBin))
 
 	s := newLambdaSuite(t)
 	ctx := context.Background()
@@ -207,7 +214,7 @@ func TestRuntimeRefusals(t *testing.T) {
 	}
 	msg = apiError(t, create("node26", "nodejs26.x"), "InvalidParameterValueException")
 	if !strings.HasPrefix(msg, "The runtime parameter of nodejs26.x cannot run on this host: it needs Node.js 26") ||
-		!strings.Contains(msg, "ROLECALL_RUNTIME_NODEJS26_X") {
+		!strings.Contains(msg, "ROLECALL_RUNTIME_NODEJS26_X") || !strings.Contains(msg, "npm") {
 		t.Errorf("nodejs26.x without its interpreter: %q", msg)
 	}
 	for _, name := range []string{"retired", "unrunnable", "missing", "wrong", "node26"} {
@@ -276,5 +283,29 @@ func TestRuntimeInstallFailure(t *testing.T) {
 			t.Fatalf("State %s (%s), want Pending then Failed", out.State, aws.ToString(out.StateReason))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestRuntimeNodeFromRegistry: nodejs22.x without a host Node 22 runs on
+// Node 22 installed from the npm registry into the runtime cache while the
+// function is Pending, with the SDK.
+func TestRuntimeNodeFromRegistry(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skip("npm is not installed")
+	}
+	s := newLambdaSuite(t)
+	role := s.role(t, "node22-role", lambdaTrust)
+	s.create(t, &lambda.CreateFunctionInput{
+		FunctionName: aws.String("node22"),
+		Role:         aws.String(role),
+		Runtime:      lambdatypes.RuntimeNodejs22x,
+		Handler:      aws.String("index.handler"),
+		Code: &lambdatypes.FunctionCode{ZipFile: zipSource(t, map[string]string{"index.mjs": strings.Replace(nodeESMHandler,
+			"return { arn: id.Arn, home: os.homedir() };", "return { arn: id.Arn, node: process.versions.node };", 1)})},
+		Timeout: aws.Int32(30),
+	})
+	got := s.call(t, "node22", map[string]any{})
+	if !strings.HasPrefix(str(got["node"]), "22.") || got["arn"] != assumedRoleARN("node22-role", "node22") {
+		t.Errorf("nodejs22.x: %v", got)
 	}
 }
