@@ -87,10 +87,11 @@ func (l *Lambda) prepareRuntime(account, name string) bool {
 			return nil // changed meanwhile: the change's own settle decides
 		}
 		c := &cur.Config
+		if c.State != statePending && c.LastUpdateStatus != updateInProgress {
+			return nil // settled, or failed, by another settle of the same change
+		}
 		if c.State == statePending {
 			c.State, c.StateReason, c.StateReasonCode = stateFailed, reason, "InvalidRuntime"
-		} else {
-			c.State, c.StateReason, c.StateReasonCode = stateActive, "", ""
 		}
 		c.LastUpdateStatus, c.LastUpdateStatusReason, c.LastUpdateReasonCode = stateFailed, reason, "InvalidRuntime"
 		return store.PutJSON(ctx, tx, tableFunctions, account+"/"+name, &cur)
