@@ -89,6 +89,10 @@ func (in *interpreters) lookup(ctx context.Context, runtime string) (interpreter
 	}
 	var found []string // what was tried, for the message
 	try := func(cand string) (interpreter, bool) {
+		if _, err := os.Stat(cand); err != nil {
+			found = append(found, cand+" (not found)")
+			return interpreter{}, false
+		}
 		if in.needOther && !otherCanExec(cand) {
 			found = append(found, cand+" (not executable by the functions' users)")
 			return interpreter{}, false
