@@ -75,6 +75,8 @@ func TestInterpreterVersion(t *testing.T) {
 	py312 := fakeInterpreter(t, dir, "python3.12", "3.12.1")
 	node20 := fakeInterpreter(t, dir, "node", "20.1.0")
 	t.Setenv("PATH", dir)
+	t.Setenv("HOME", dir) // no pyenv versions
+	t.Setenv("PYENV_ROOT", "")
 	in := &interpreters{overrides: map[string]string{"nodejs": node20, "python3.13": py311}}
 	ctx := t.Context()
 	for runtime, want := range map[string]string{"python3.11": py311, "python3.12": py312, "nodejs20.x": node20} {

@@ -133,6 +133,9 @@ func (in *interpreters) lookup(ctx context.Context, runtime string) (interpreter
 			cands = append(cands, cand)
 		}
 	}
+	if s.family == "python" {
+		cands = append(cands, pyenvVersions(s)...)
+	}
 	if s.family == "nodejs" && in.nodeCache != "" {
 		if p := cachedNode(in.nodeCache, s.major); p != "" {
 			cands = append(cands, p)
@@ -155,6 +158,25 @@ func (in *interpreters) lookup(ctx context.Context, runtime string) (interpreter
 	}
 	return interpreter{}, &RuntimeError{Runtime: runtime, Message: fmt.Sprintf(
 		"The runtime parameter of %s cannot run on this host: it needs %s, and %s. %s", runtime, s.want(), what, hint)}
+}
+
+// pyenvVersions are pyenv's interpreters of the runtime's version, which
+// its shims on PATH do not reach unless selected.
+func pyenvVersions(s spec) []string {
+	roots := []string{os.Getenv("PYENV_ROOT")}
+	if h, err := os.UserHomeDir(); err == nil {
+		roots = append(roots, filepath.Join(h, ".pyenv"))
+	}
+	var out []string
+	for _, r := range roots {
+		if r == "" {
+			continue
+		}
+		pattern := filepath.Join(r, "versions", fmt.Sprintf("%d.%d.*", s.major, s.minor), "bin", fmt.Sprintf("python%d.%d", s.major, s.minor))
+		m, _ := filepath.Glob(pattern) // the pattern is well formed
+		out = append(out, m...)
+	}
+	return out
 }
 
 func (in *interpreters) keep(runtime string, it interpreter) interpreter {
