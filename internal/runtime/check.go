@@ -23,6 +23,9 @@ func (m *Manager) CheckRuntime(ctx context.Context, runtime string) error {
 		return nil
 	case "python":
 		_, err := m.interp.lookup(ctx, runtime)
+		if _, private := m.interp.privateFor(runtime); err != nil && private {
+			return nil // Prepare copies it where the functions' users reach it
+		}
 		return err
 	case "nodejs":
 		_, err := m.interp.lookup(ctx, runtime)
@@ -63,7 +66,7 @@ func (m *Manager) Prepare(ctx context.Context, runtime, codeDir string) error {
 // with the variable that provides them.
 func (m *Manager) RuntimesBanner(ctx context.Context, now time.Time) string {
 	var b strings.Builder
-	var missing, installable []string
+	var missing, installable, copied []string
 	for _, s := range catalog {
 		if s.family != "python" && s.family != "nodejs" || CheckLifecycle(s.id, OpCreate, now) != nil {
 			continue
@@ -71,6 +74,10 @@ func (m *Manager) RuntimesBanner(ctx context.Context, now time.Time) string {
 		it, err := m.interp.lookup(ctx, s.id)
 		if err != nil && s.family == "nodejs" && npmNode() {
 			installable = append(installable, s.id)
+			continue
+		}
+		if _, private := m.interp.privateFor(s.id); err != nil && private {
+			copied = append(copied, s.id)
 			continue
 		}
 		if err != nil {
@@ -82,6 +89,10 @@ func (m *Manager) RuntimesBanner(ctx context.Context, now time.Time) string {
 	b.WriteString("  provided.al2023, provided.al2 -> the function's own bootstrap\n")
 	if len(installable) > 0 {
 		fmt.Fprintf(&b, "  %s -> Node from the npm registry (%s), installed at first use\n", strings.Join(installable, ", "), nodePackage())
+	}
+	if len(copied) > 0 {
+		fmt.Fprintf(&b, "  %s -> interpreters the functions' users cannot reach, copied into %s at first use\n",
+			strings.Join(copied, ", "), m.sdk.pythonRoot())
 	}
 	if len(missing) > 0 {
 		fmt.Fprintf(&b, "  not available (no interpreter of their version; name one with ROLECALL_RUNTIME_<ID>, e.g. %s): %s\n",

@@ -167,7 +167,7 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 		if err == nil {
 			sdk, err = m.sdk.ready(ctx, e.cfg.Runtime, it, e.cfg.CodeDir)
 		}
-		path, interpDir = it.path, filepath.Dir(it.path)
+		path, interpDir, sdk.lib = it.path, filepath.Dir(it.path), it.lib
 		args = []string{filepath.Join(m.runtimeDir, "bootstrap.py")}
 		if family(e.cfg.Runtime) == "nodejs" {
 			args = []string{filepath.Join(m.runtimeDir, "bootstrap.mjs")}

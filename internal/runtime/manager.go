@@ -96,7 +96,7 @@ func New(opts Options) (*Manager, error) {
 	}
 	m.sdk = &sdkCache{root: opts.CacheDir}
 	m.interp = &interpreters{overrides: envOverrides(opts.Interpreters, os.Getenv), needOther: m.isolation.Dropped,
-		nodeCache: m.sdk.nodeRoot()}
+		nodeCache: m.sdk.nodeRoot(), pyCache: m.sdk.pythonRoot()}
 	m.sampler = newSampler(opts.MemoryPoll)
 	m.stage = &codeStage{root: filepath.Join(m.workDir, "code")}
 	m.bg.Add(2)

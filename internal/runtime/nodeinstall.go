@@ -120,16 +120,30 @@ func (c *sdkCache) installNodeVersion(ctx context.Context, major int) error {
 	return err
 }
 
-// lookupOrInstall is interp.lookup, installing Node from the npm registry
-// for a nodejs runtime that has no interpreter yet.
+// lookupOrInstall is interp.lookup, providing the interpreter first when
+// a lookup finds none: Node from the npm registry for a nodejs runtime, a
+// copy of an unreachable Python tree for a python runtime.
 func (m *Manager) lookupOrInstall(ctx context.Context, runtime string) (interpreter, error) {
 	it, err := m.interp.lookup(ctx, runtime)
-	s, _ := lookupSpec(runtime)
-	if err == nil || s.family != "nodejs" {
-		return it, err
+	if err == nil {
+		return it, nil
 	}
-	if ierr := m.sdk.installNodeVersion(ctx, s.major); ierr != nil {
-		return it, installError(err, ierr)
+	s, _ := lookupSpec(runtime)
+	switch s.family {
+	case "nodejs":
+		if ierr := m.sdk.installNodeVersion(ctx, s.major); ierr != nil {
+			return it, installError(err, ierr)
+		}
+	case "python":
+		private, ok := m.interp.privateFor(runtime)
+		if !ok {
+			return it, err
+		}
+		if cerr := m.sdk.copyPython(ctx, s, private); cerr != nil {
+			return it, installError(err, cerr)
+		}
+	default:
+		return it, err
 	}
 	return m.interp.lookup(ctx, runtime)
 }

@@ -53,6 +53,7 @@ func installBootstraps(dir string) error {
 type interpreter struct {
 	path    string // real path, as the interpreter reports it
 	version version
+	lib     string // LD_LIBRARY_PATH it needs (a copied tree), or ""
 }
 
 // interpreters resolves and caches the host interpreter for each runtime.
@@ -60,9 +61,13 @@ type interpreters struct {
 	overrides map[string]string // by runtime identifier or family
 	needOther bool              // the path must be usable by other users
 	nodeCache string            // where Node versions from the npm registry are installed
+	pyCache   string            // where copies of unreachable Python trees are
 
 	mu    sync.Mutex
 	cache map[string]interpreter
+	// private holds, by runtime, an interpreter of the right version that
+	// the functions' users cannot reach (as pyenv's under a private home).
+	private map[string]interpreter
 }
 
 // probes ask an interpreter for its real path and its version, one per line.
@@ -93,19 +98,22 @@ func (in *interpreters) lookup(ctx context.Context, runtime string) (interpreter
 			found = append(found, cand+" (not found)")
 			return interpreter{}, false
 		}
-		if in.needOther && !otherCanExec(cand) {
-			found = append(found, cand+" (not executable by the functions' users)")
-			return interpreter{}, false
-		}
 		it, ok := in.probe(ctx, cand, probe)
 		switch {
 		case !ok:
 			found = append(found, cand+" (does not answer as an interpreter)")
 		case !s.matches(it.version):
 			found = append(found, fmt.Sprintf("%s (%s)", cand, it.version))
-		case in.needOther && !otherCanExec(it.path):
+		case in.needOther && (!otherCanExec(cand) || !otherCanExec(it.path)):
 			found = append(found, it.path+" (not executable by the functions' users)")
+			if in.private == nil {
+				in.private = map[string]interpreter{}
+			}
+			in.private[runtime] = it
 		default:
+			if in.pyCache != "" && strings.HasPrefix(it.path, in.pyCache+string(filepath.Separator)) {
+				it.lib = filepath.Join(filepath.Dir(filepath.Dir(it.path)), "lib")
+			}
 			return it, true
 		}
 		return interpreter{}, false
@@ -135,6 +143,9 @@ func (in *interpreters) lookup(ctx context.Context, runtime string) (interpreter
 	}
 	if s.family == "python" {
 		cands = append(cands, pyenvVersions(s)...)
+		if p := cachedPython(in.pyCache, s); p != "" {
+			cands = append(cands, p)
+		}
 	}
 	if s.family == "nodejs" && in.nodeCache != "" {
 		if p := cachedNode(in.nodeCache, s.major); p != "" {
@@ -177,6 +188,15 @@ func pyenvVersions(s spec) []string {
 		out = append(out, m...)
 	}
 	return out
+}
+
+// privateFor returns an interpreter of runtime that the functions' users
+// cannot reach, found by an earlier lookup.
+func (in *interpreters) privateFor(runtime string) (interpreter, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	it, ok := in.private[runtime]
+	return it, ok
 }
 
 func (in *interpreters) keep(runtime string, it interpreter) interpreter {
@@ -308,6 +328,9 @@ func environ(cfg *Config, e *env, creds Credentials, endpoint, apiAddr, runtimeD
 	// As in Lambda, the runtime's libraries come after the task root:
 	// PYTHONPATH after sys.path[0], NODE_PATH after node_modules lookups
 	// (ESM imports resolve there through the bootstrap's hook).
+	if sdk.lib != "" {
+		vars["LD_LIBRARY_PATH"] = sdk.lib
+	}
 	switch family(cfg.Runtime) {
 	case "python":
 		vars["PYTHONPATH"] = strings.Join(nonEmpty(runtimeDir, sdk.python), ":")

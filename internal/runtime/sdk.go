@@ -49,6 +49,7 @@ type sdkPaths struct {
 	python string // a directory for PYTHONPATH holding boto3, or ""
 	node   string // a node_modules directory holding @aws-sdk, or ""
 	desc   string // what the runtime's SDK is, for the banner
+	lib    string // LD_LIBRARY_PATH of the interpreter, or ""
 }
 
 // sdkCache provides the SDK of each runtime: the interpreter's own when it

@@ -309,3 +309,35 @@ func TestRuntimeNodeFromRegistry(t *testing.T) {
 		t.Errorf("nodejs22.x: %v", got)
 	}
 }
+
+// TestRuntimePythonCopied: python3.12, whose only interpreter is pyenv's
+// under a home the functions' users cannot reach, runs on a copy of that
+// interpreter's tree in the runtime cache, with boto3.
+func TestRuntimePythonCopied(t *testing.T) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	found, _ := filepath.Glob(filepath.Join(home, ".pyenv", "versions", "3.12.*", "bin", "python3.12"))
+	if len(found) == 0 || os.Geteuid() != 0 {
+		t.Skip("needs root and a pyenv Python 3.12 in root's home")
+	}
+	if st, err := os.Stat(home); err != nil || st.Mode().Perm()&0o001 != 0 {
+		t.Skipf("%s is reachable by other users: the interpreter is used in place", home)
+	}
+	s := newLambdaSuite(t)
+	role := s.role(t, "py312-role", lambdaTrust)
+	s.create(t, &lambda.CreateFunctionInput{
+		FunctionName: aws.String("py312"),
+		Role:         aws.String(role),
+		Runtime:      lambdatypes.RuntimePython312,
+		Handler:      aws.String("app.handler"),
+		Code: &lambdatypes.FunctionCode{ZipFile: zipSource(t, map[string]string{"app.py": pythonSDKHandler +
+			"\nimport sys\n_h = handler\ndef handler(event, context):\n    out = _h(event, context)\n    out['python'] = '%d.%d' % sys.version_info[:2]\n    return out\n"})},
+		Timeout: aws.Int32(30),
+	})
+	got := s.call(t, "py312", map[string]any{})
+	if got["python"] != "3.12" || got["arn"] != assumedRoleARN("py312-role", "py312") {
+		t.Errorf("python3.12: %v", got)
+	}
+}
