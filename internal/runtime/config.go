@@ -144,8 +144,15 @@ type Options struct {
 	CredentialMargin time.Duration
 	// Interpreters overrides the interpreter per runtime, e.g.
 	// "python3.12": "/usr/bin/python3.12", "nodejs": "/usr/bin/node".
-	// Keys are a runtime name or its family ("python", "nodejs").
+	// Keys are a runtime name or its family ("python", "nodejs"). A
+	// runtime's interpreter is also named by the environment variable
+	// EnvName(runtime) (ROLECALL_RUNTIME_PYTHON3_12); this map wins. Either
+	// way it must be of the runtime's version, or the runtime is refused.
 	Interpreters map[string]string
+	// CacheDir holds the SDKs installed for the runtimes whose interpreter
+	// lacks them (boto3; @aws-sdk v3 for nodejs18.x and later). Default
+	// DefaultCacheDir().
+	CacheDir string
 	// UIDBase and UIDCount select the uids given to environments when the
 	// host process is root, one per environment (default 1<<20 and 4096).
 	// If they are not mapped in this user namespace, nobody is used.
@@ -167,6 +174,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.CredentialMargin <= 0 {
 		o.CredentialMargin = time.Minute
+	}
+	if o.CacheDir == "" {
+		o.CacheDir = DefaultCacheDir()
 	}
 	if o.UIDCount <= 0 {
 		o.UIDBase, o.UIDCount = 1<<20, 4096

@@ -24,5 +24,12 @@
 //
 // Runtimes: provided.al2023 and provided.al2 run CodeDir/bootstrap;
 // python3.x and nodejs*.x run small bootstrap programs embedded in this
-// package with the host's python3 and node.
+// package on a host interpreter of the runtime's own version (pythonX.Y on
+// Python X.Y, nodejsN.x on Node N), found on PATH or named by
+// ROLECALL_RUNTIME_<ID>; [Manager.CheckRuntime] refuses a runtime without
+// one. As in Lambda, boto3 is importable in every python runtime and the
+// AWS SDK for JavaScript v3 in nodejs18.x and later: the interpreter's
+// own, or a copy installed once into the runtime cache ([DefaultCacheDir])
+// from a host interpreter that has it, Debian's packages or the npm
+// registry. [CheckLifecycle] applies AWS's retirement of runtimes.
 package runtime

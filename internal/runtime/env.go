@@ -157,26 +157,29 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 	var path string
 	var args []string
 	interpDir := ""
+	var sdk sdkPaths
 	switch family(e.cfg.Runtime) {
 	case "provided":
 		path = filepath.Join(e.code, "bootstrap")
-	case "python":
-		path, err = m.interp.lookup(ctx, e.cfg.Runtime)
+	case "python", "nodejs":
+		var it interpreter
+		it, err = m.lookupOrInstall(ctx, e.cfg.Runtime)
+		if err == nil {
+			sdk, err = m.sdk.ready(ctx, e.cfg.Runtime, it, e.cfg.CodeDir)
+		}
+		path, interpDir, sdk.lib = it.path, filepath.Dir(it.path), it.lib
 		args = []string{filepath.Join(m.runtimeDir, "bootstrap.py")}
-	case "nodejs":
-		path, err = m.interp.lookup(ctx, e.cfg.Runtime)
-		args = []string{filepath.Join(m.runtimeDir, "bootstrap.mjs")}
+		if family(e.cfg.Runtime) == "nodejs" {
+			args = []string{filepath.Join(m.runtimeDir, "bootstrap.mjs")}
+		}
 	}
 	if err != nil {
 		e.out.closeWriter()
 		close(e.exited)
 		return 0, &failure{errType: "Runtime.InvalidRuntime", msg: "RequestId: " + reqID + " Error: " + err.Error()}, nil
 	}
-	if family(e.cfg.Runtime) != "provided" {
-		interpDir = filepath.Dir(path)
-	}
 	cmd := exec.Command(path, args...)
-	cmd.Env = environ(e.cfg, e, creds, endpoint, e.api.addr(), m.runtimeDir, interpDir)
+	cmd.Env = environ(e.cfg, e, creds, endpoint, e.api.addr(), m.runtimeDir, interpDir, sdk)
 	cmd.Dir = e.code
 	cmd.Stdout, cmd.Stderr = e.out.w, e.out.w
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

@@ -100,7 +100,10 @@ func TestGoEnvironment(t *testing.T) {
 	if !regexp.MustCompile(`^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$`).MatchString(info.LogStream) {
 		t.Errorf("log stream %q", info.LogStream)
 	}
-	for _, k := range []string{"AWS_PROFILE", "SECRET_FROM_HOST", "HOME", "_LAMBDA_INTERNAL", "AWS_EXECUTION_ENV"} {
+	if env["HOME"] != env["TMPDIR"] || env["HOME"] == os.Getenv("HOME") {
+		t.Errorf("HOME = %v, want the environment's own directory %v", env["HOME"], env["TMPDIR"])
+	}
+	for _, k := range []string{"AWS_PROFILE", "SECRET_FROM_HOST", "_LAMBDA_INTERNAL", "AWS_EXECUTION_ENV"} {
 		if v, ok := env[k]; ok {
 			t.Errorf("%s leaked into the function: %v", k, v)
 		}

@@ -30,11 +30,34 @@ func interpConfig(t *testing.T, runtime, handler, dir string) *Config {
 }
 
 func pythonConfig(t *testing.T) *Config {
-	return interpConfig(t, "python3.12", "handler.handler", "../../examples/functions/python")
+	return interpConfig(t, hostRuntime(t, "python3"), "handler.handler", "../../examples/functions/python")
 }
 
 func nodeConfig(t *testing.T) *Config {
-	return interpConfig(t, "nodejs20.x", "index.handler", "../../examples/functions/node")
+	return interpConfig(t, hostRuntime(t, "node"), "index.handler", "../../examples/functions/node")
+}
+
+// hostRuntime is the runtime that the host's python3 or node runs:
+// python3.Y or nodejsN.x.
+func hostRuntime(t *testing.T, bin string) string {
+	t.Helper()
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		t.Skipf("%s is not installed: skipping", bin)
+	}
+	probe := probes["python"]
+	if bin == "node" {
+		probe = probes["nodejs"]
+	}
+	in := &interpreters{}
+	it, ok := in.probe(t.Context(), path, probe)
+	if !ok {
+		t.Fatalf("%s does not answer", path)
+	}
+	if bin == "node" {
+		return fmt.Sprintf("nodejs%d.x", it.version.major)
+	}
+	return fmt.Sprintf("python%d.%d", it.version.major, it.version.minor)
 }
 
 func TestPython(t *testing.T) {
@@ -62,7 +85,7 @@ func TestPython(t *testing.T) {
 	}
 	res = invoke(t, m, cfg, "py", map[string]any{"action": "env"})
 	env := decode[map[string]any](t, res)
-	if env["AWS_EXECUTION_ENV"] != "AWS_Lambda_python3.12" || env["_HANDLER"] != "handler.handler" ||
+	if env["AWS_EXECUTION_ENV"] != "AWS_Lambda_"+cfg.Runtime || env["_HANDLER"] != "handler.handler" ||
 		env["AWS_ACCESS_KEY_ID"] != "ASIATESTKEY"+info.ID[:8] {
 		t.Errorf("env %v", env)
 	}
@@ -146,7 +169,7 @@ func TestNode(t *testing.T) {
 	}
 	res = invoke(t, m, cfg, "node", map[string]any{"action": "env"})
 	env := decode[map[string]any](t, res)
-	if env["AWS_EXECUTION_ENV"] != "AWS_Lambda_nodejs20.x" || env["TZ"] != ":UTC" {
+	if env["AWS_EXECUTION_ENV"] != "AWS_Lambda_"+cfg.Runtime || env["TZ"] != ":UTC" {
 		t.Errorf("env %v", env)
 	}
 	if _, ok := env["HOME"]; ok {

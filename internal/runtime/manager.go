@@ -19,12 +19,14 @@ type Manager struct {
 	opts       Options
 	workDir    string
 	ownWorkDir bool
+	owner      *os.File // holds the work directory's owner lock, when it is ours
 	runtimeDir string
 	interp     *interpreters
 	uids       *uidPool
 	isolation  Isolation
 	sampler    *sampler
 	stage      *codeStage
+	sdk        *sdkCache
 	done       chan struct{} // closed by Close
 	bg         sync.WaitGroup
 
@@ -69,11 +71,11 @@ func New(opts Options) (*Manager, error) {
 	m.uids, m.isolation = newUIDPool(opts.UIDBase, opts.UIDCount)
 	m.workDir = opts.WorkDir
 	if m.workDir == "" {
-		dir, err := newWorkDir()
+		dir, owner, err := newWorkDir()
 		if err != nil {
 			return nil, err
 		}
-		m.workDir, m.ownWorkDir = dir, true
+		m.workDir, m.ownWorkDir, m.owner = dir, true, owner
 	}
 	m.workDir, _ = filepath.Abs(m.workDir)
 	if err := os.MkdirAll(filepath.Join(m.workDir, "envs"), 0o711); err != nil {
@@ -92,7 +94,9 @@ func New(opts Options) (*Manager, error) {
 	if err := installBootstraps(m.runtimeDir); err != nil {
 		return nil, err
 	}
-	m.interp = &interpreters{overrides: opts.Interpreters, needOther: m.isolation.Dropped}
+	m.sdk = &sdkCache{root: opts.CacheDir}
+	m.interp = &interpreters{overrides: envOverrides(opts.Interpreters, os.Getenv), needOther: m.isolation.Dropped,
+		nodeCache: m.sdk.nodeRoot(), pyCache: m.sdk.pythonRoot()}
 	m.sampler = newSampler(opts.MemoryPoll)
 	m.stage = &codeStage{root: filepath.Join(m.workDir, "code")}
 	m.bg.Add(2)
@@ -422,7 +426,7 @@ func (m *Manager) Close(ctx context.Context) error {
 	}
 	err := os.RemoveAll(filepath.Join(m.workDir, "code"))
 	if m.ownWorkDir {
-		err = errors.Join(err, os.RemoveAll(m.workDir))
+		err = errors.Join(err, os.RemoveAll(m.workDir), m.owner.Close())
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,82 +49,200 @@ func installBootstraps(dir string) error {
 	})
 }
 
-// interpreters resolves and caches the host interpreter for each runtime.
-type interpreters struct {
-	overrides map[string]string
-	needOther bool // the path must be usable by other users
-
-	mu    sync.Mutex
-	cache map[string]string
+// interpreter is a host interpreter that runs a runtime.
+type interpreter struct {
+	path    string // real path, as the interpreter reports it
+	version version
+	lib     string // LD_LIBRARY_PATH it needs (a copied tree), or ""
 }
 
-// lookup returns the interpreter's real path for a python or nodejs runtime.
-func (in *interpreters) lookup(ctx context.Context, runtime string) (string, error) {
+// interpreters resolves and caches the host interpreter for each runtime.
+type interpreters struct {
+	overrides map[string]string // by runtime identifier or family
+	needOther bool              // the path must be usable by other users
+	nodeCache string            // where Node versions from the npm registry are installed
+	pyCache   string            // where copies of unreachable Python trees are
+
+	mu    sync.Mutex
+	cache map[string]interpreter
+	// private holds, by runtime, an interpreter of the right version that
+	// the functions' users cannot reach (as pyenv's under a private home).
+	private map[string]interpreter
+}
+
+// probes ask an interpreter for its real path and its version, one per line.
+var probes = map[string][]string{
+	"python": {"-c", "import sys; sys.stdout.write(sys.executable + '\\n' + '.'.join(map(str, sys.version_info[:3])))"},
+	"nodejs": {"-e", "process.stdout.write(process.execPath + '\\n' + process.versions.node)"},
+}
+
+// lookup returns the interpreter of a python or nodejs runtime: one whose
+// version is the runtime's (Python X.Y for pythonX.Y, Node N for
+// nodejsN.x), named by the runtime's override, or found on PATH as
+// python3.Y, python3 (node<N>, node), and asked for its version. The error
+// is a *RuntimeError saying what was found and how to provide the right one.
+func (in *interpreters) lookup(ctx context.Context, runtime string) (interpreter, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if p, ok := in.cache[runtime]; ok {
 		return p, nil
 	}
-	fam := family(runtime)
+	s, _ := lookupSpec(runtime)
+	probe := probes[s.family]
+	if probe == nil {
+		return interpreter{}, &RuntimeError{Runtime: runtime, Message: fmt.Sprintf("The runtime parameter of %s is not run on a host interpreter.", runtime)}
+	}
+	var found []string // what was tried, for the message
+	try := func(cand string) (interpreter, bool) {
+		if _, err := os.Stat(cand); err != nil {
+			found = append(found, cand+" (not found)")
+			return interpreter{}, false
+		}
+		it, ok := in.probe(ctx, cand, probe)
+		switch {
+		case !ok:
+			found = append(found, cand+" (does not answer as an interpreter)")
+		case !s.matches(it.version):
+			found = append(found, fmt.Sprintf("%s (%s)", cand, it.version))
+		case in.needOther && (!otherCanExec(cand) || !otherCanExec(it.path)):
+			found = append(found, it.path+" (not executable by the functions' users)")
+			if in.private == nil {
+				in.private = map[string]interpreter{}
+			}
+			in.private[runtime] = it
+		default:
+			if in.pyCache != "" && strings.HasPrefix(it.path, in.pyCache+string(filepath.Separator)) {
+				it.lib = filepath.Join(filepath.Dir(filepath.Dir(it.path)), "lib")
+			}
+			return it, true
+		}
+		return interpreter{}, false
+	}
+	hint := fmt.Sprintf("Install %s on PATH, or set %s to the path of a %s interpreter.", names(s)[0], EnvName(runtime), s.want())
 	if p := in.overrides[runtime]; p != "" {
-		return p, nil
+		// The override is the one asked for: no other is tried.
+		if it, ok := try(p); ok {
+			return in.keep(runtime, it), nil
+		}
+		return interpreter{}, &RuntimeError{Runtime: runtime, Message: fmt.Sprintf(
+			"The runtime parameter of %s cannot run on this host: it needs %s, and %s names %s. %s",
+			runtime, s.want(), EnvName(runtime), strings.Join(found, ", "), hint)}
 	}
-	if p := in.overrides[fam]; p != "" {
-		return p, nil
+	var cands []string
+	if p := in.overrides[s.family]; p != "" {
+		cands = append(cands, p)
 	}
-	var names []string
-	var probe []string
-	switch fam {
-	case "python":
-		names = []string{runtime, "python3"}
-		probe = []string{"-c", "import sys; sys.stdout.write(sys.executable)"}
-	case "nodejs":
-		major := strings.TrimSuffix(strings.TrimPrefix(runtime, "nodejs"), ".x")
-		names = []string{"node" + major, "nodejs" + major, "node", "nodejs"}
-		probe = []string{"-e", "process.stdout.write(process.execPath)"}
-	}
-	var tried []string
-	for _, name := range names {
+	for _, name := range names(s) {
 		for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
 			cand := filepath.Join(dir, name)
 			if st, err := os.Stat(cand); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
 				continue
 			}
-			if in.needOther && !otherCanExec(cand) {
-				tried = append(tried, cand)
-				continue
-			}
-			real := in.resolve(ctx, cand, probe)
-			if real == "" || slices.Contains(tried, real) {
-				continue
-			}
-			tried = append(tried, real)
-			if in.needOther && !otherCanExec(real) {
-				continue
-			}
-			if in.cache == nil {
-				in.cache = map[string]string{}
-			}
-			in.cache[runtime] = real
-			return real, nil
+			cands = append(cands, cand)
 		}
 	}
-	if len(tried) > 0 {
-		return "", fmt.Errorf("no %s interpreter usable by an unprivileged user (found %s)", runtime, strings.Join(tried, ", "))
+	if s.family == "python" {
+		cands = append(cands, pyenvVersions(s)...)
+		if p := cachedPython(in.pyCache, s); p != "" {
+			cands = append(cands, p)
+		}
 	}
-	return "", fmt.Errorf("no %s interpreter found in PATH", runtime)
+	if s.family == "nodejs" && in.nodeCache != "" {
+		if p := cachedNode(in.nodeCache, s.major); p != "" {
+			cands = append(cands, p)
+		}
+	}
+	seen := map[string]bool{}
+	for _, cand := range cands {
+		real, err := filepath.EvalSymlinks(cand)
+		if err != nil || seen[real] {
+			continue
+		}
+		seen[real] = true
+		if it, ok := try(cand); ok {
+			return in.keep(runtime, it), nil
+		}
+	}
+	what := "none was found on PATH"
+	if len(found) > 0 {
+		what = "found only " + strings.Join(found, ", ")
+	}
+	return interpreter{}, &RuntimeError{Runtime: runtime, Message: fmt.Sprintf(
+		"The runtime parameter of %s cannot run on this host: it needs %s, and %s. %s", runtime, s.want(), what, hint)}
 }
 
-// resolve asks the interpreter for its real path (shims such as pyenv's
-// are scripts that need the host's environment).
-func (in *interpreters) resolve(ctx context.Context, path string, probe []string) string {
+// pyenvVersions are pyenv's interpreters of the runtime's version, which
+// its shims on PATH do not reach unless selected.
+func pyenvVersions(s spec) []string {
+	roots := []string{os.Getenv("PYENV_ROOT")}
+	if h, err := os.UserHomeDir(); err == nil {
+		roots = append(roots, filepath.Join(h, ".pyenv"))
+	}
+	var out []string
+	for _, r := range roots {
+		if r == "" {
+			continue
+		}
+		pattern := filepath.Join(r, "versions", fmt.Sprintf("%d.%d.*", s.major, s.minor), "bin", fmt.Sprintf("python%d.%d", s.major, s.minor))
+		m, _ := filepath.Glob(pattern) // the pattern is well formed
+		out = append(out, m...)
+	}
+	return out
+}
+
+// privateFor returns an interpreter of runtime that the functions' users
+// cannot reach, found by an earlier lookup.
+func (in *interpreters) privateFor(runtime string) (interpreter, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	it, ok := in.private[runtime]
+	return it, ok
+}
+
+func (in *interpreters) keep(runtime string, it interpreter) interpreter {
+	if in.cache == nil {
+		in.cache = map[string]interpreter{}
+	}
+	in.cache[runtime] = it
+	return it
+}
+
+// names are the commands that may run a runtime, most specific first.
+func names(s spec) []string {
+	if s.family == "python" {
+		return []string{fmt.Sprintf("python%d.%d", s.major, s.minor), fmt.Sprintf("python%d", s.major), "python"}
+	}
+	return []string{fmt.Sprintf("node%d", s.major), fmt.Sprintf("nodejs%d", s.major), "node", "nodejs"}
+}
+
+// probe asks the interpreter at path for its real path and version (shims
+// such as pyenv's are scripts that need the host's environment).
+func (in *interpreters) probe(ctx context.Context, path string, probe []string) (interpreter, bool) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, path, probe...).Output()
-	if err != nil || len(out) == 0 {
-		return ""
+	if err != nil {
+		return interpreter{}, false
 	}
-	return strings.TrimSpace(string(out))
+	real, ver, ok := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	v, vok := parseVersion(ver)
+	if !ok || !vok || real == "" {
+		return interpreter{}, false
+	}
+	return interpreter{path: real, version: v}, true
+}
+
+// envOverrides returns the interpreters named by ROLECALL_RUNTIME_<ID>
+// variables (see EnvName), merged under those of opts.
+func envOverrides(opts map[string]string, getenv func(string) string) map[string]string {
+	out := map[string]string{}
+	for _, s := range catalog {
+		if p := getenv(EnvName(s.id)); p != "" {
+			out[s.id] = p
+		}
+	}
+	maps.Copy(out, opts)
+	return out
 }
 
 // otherCanExec reports whether a user other than the owner can execute path.
@@ -195,12 +314,28 @@ func filePerm(m fs.FileMode) fs.FileMode {
 // environ builds the process environment, by layers as Lambda does:
 // defaults < function variables < platform unreserved < credentials <
 // runtime < platform.
-func environ(cfg *Config, e *env, creds Credentials, endpoint, apiAddr, runtimeDir, interpDir string) []string {
+func environ(cfg *Config, e *env, creds Credentials, endpoint, apiAddr, runtimeDir, interpDir string, sdk sdkPaths) []string {
 	vars := map[string]string{
 		"PATH":             "/usr/local/bin:/usr/bin:/bin",
 		"LANG":             "en_US.UTF-8",
 		"TMPDIR":           e.dir,
 		"PYTHONUNBUFFERED": "1",
+		// The environment's own uid has no passwd entry: its home, for
+		// os.homedir() and expanduser("~"), is its private directory,
+		// never the host user's (whose ~/.aws would leak in).
+		"HOME": e.dir,
+	}
+	// As in Lambda, the runtime's libraries come after the task root:
+	// PYTHONPATH after sys.path[0], NODE_PATH after node_modules lookups
+	// (ESM imports resolve there through the bootstrap's hook).
+	if sdk.lib != "" {
+		vars["LD_LIBRARY_PATH"] = sdk.lib
+	}
+	switch family(cfg.Runtime) {
+	case "python":
+		vars["PYTHONPATH"] = strings.Join(nonEmpty(runtimeDir, sdk.python), ":")
+	case "nodejs":
+		vars["NODE_PATH"] = strings.Join(nonEmpty(sdk.node, runtimeDir, e.code), ":")
 	}
 	if interpDir != "" {
 		vars["PATH"] = interpDir + ":" + vars["PATH"]
@@ -254,4 +389,8 @@ func logGroup(cfg *Config) string {
 		return cfg.LogGroup
 	}
 	return "/aws/lambda/" + cfg.FunctionName
+}
+
+func nonEmpty(s ...string) []string {
+	return slices.DeleteFunc(s, func(x string) bool { return x == "" })
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -33,6 +34,7 @@ func (s *Server) Banner(dataDir string) string {
 	b.WriteString("  - every authenticated call, allowed or denied, recorded in the trail (cloudtrail lookup-events)\n")
 	b.WriteString("  - functions run with their execution role's session, bound to their execution environment\n")
 	fmt.Fprintf(&b, "  - function isolation: %s\n", s.lambda.Runtime().Isolation().Detail)
+	fmt.Fprintf(&b, "Runtimes (interpreter, AWS SDK):\n%s", s.lambda.Runtime().RuntimesBanner(context.Background(), s.cfg.Now()))
 	b.WriteString(pasteBlock(ep, s.cfg.Region, s.root))
 	return b.String()
 }

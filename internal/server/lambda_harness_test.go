@@ -142,7 +142,7 @@ func fastUpdated(o *lambda.FunctionUpdatedV2WaiterOptions) {
 func (s *lambdaSuite) waitActive(t testing.TB, name string) {
 	t.Helper()
 	w := lambda.NewFunctionActiveV2Waiter(s.lambda, fastActive)
-	if err := w.Wait(context.Background(), &lambda.GetFunctionInput{FunctionName: aws.String(name)}, 30*time.Second); err != nil {
+	if err := w.Wait(context.Background(), &lambda.GetFunctionInput{FunctionName: aws.String(name)}, 2*time.Minute); err != nil { // the first use of a runtime may install its SDK
 		t.Fatalf("function-active-v2 %s: %v", name, err)
 	}
 }

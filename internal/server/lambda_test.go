@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -123,20 +122,16 @@ func testInterpreters(t *testing.T, s *lambdaSuite) {
 	role := s.role(t, "interp-role", lambdaTrust, basicExecRole)
 	for _, rt := range []struct {
 		example, bin, handler string
-		runtime               lambdatypes.Runtime
 	}{
-		{pythonExample, "python3", "handler.handler", lambdatypes.RuntimePython312},
-		{nodeExample, "node", "index.handler", lambdatypes.RuntimeNodejs20x},
+		{pythonExample, "python3", "handler.handler"},
+		{nodeExample, "node", "index.handler"},
 	} {
 		t.Run(rt.example, func(t *testing.T) {
-			if _, err := exec.LookPath(rt.bin); err != nil {
-				t.Skipf("%s is not installed", rt.bin)
-			}
 			name := "whoami-" + rt.example
 			s.create(t, &lambda.CreateFunctionInput{
 				FunctionName: aws.String(name),
 				Role:         aws.String(role),
-				Runtime:      rt.runtime,
+				Runtime:      hostRuntime(t, rt.bin),
 				Handler:      aws.String(rt.handler),
 				Code:         &lambdatypes.FunctionCode{ZipFile: exampleZip(t, rt.example)},
 				Timeout:      aws.Int32(10),

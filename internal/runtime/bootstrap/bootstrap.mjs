@@ -9,6 +9,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { format } from "node:util";
+import * as nodeModule from "node:module";
+
+// import of the SDK the runtime ships, as require finds it through NODE_PATH
+// (module.register: Node 18.19 and later).
+nodeModule.register?.("./resolve.mjs", import.meta.url);
 
 const PREFIX = "/2018-06-01/runtime";
 const [host, port] = (() => {

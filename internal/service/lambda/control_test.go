@@ -19,7 +19,7 @@ func TestCreateFunction(t *testing.T) {
 	h := newHarness(t)
 	code := zipOf(t, map[string]string{"index.mjs": "export const handler = async (e) => e;"})
 	out := h.must("CreateFunction", req{body: map[string]any{
-		"FunctionName": "foo", "Runtime": "nodejs20.x", "Role": testRole, "Handler": "index.handler",
+		"FunctionName": "foo", "Runtime": nodeRT(t), "Role": testRole, "Handler": "index.handler",
 		"Code":        map[string]any{"ZipFile": code},
 		"Environment": map[string]any{"Variables": map[string]string{"AB": "1"}},
 		"VpcConfig":   map[string]any{"SubnetIds": []string{"subnet-2", "subnet-1"}, "SecurityGroupIds": []string{"sg-1"}},
@@ -64,7 +64,7 @@ func TestCreateFunction(t *testing.T) {
 	}
 
 	_, err = h.do("CreateFunction", req{body: map[string]any{
-		"FunctionName": "foo", "Runtime": "nodejs20.x", "Role": testRole, "Handler": "index.handler",
+		"FunctionName": "foo", "Runtime": nodeRT(t), "Role": testRole, "Handler": "index.handler",
 		"Code": map[string]any{"ZipFile": code}}})
 	wantError(t, err, "ResourceConflictException", 409, "Function already exist: foo")
 }
@@ -73,7 +73,7 @@ func TestCreateFunctionErrors(t *testing.T) {
 	h := newHarness(t)
 	code := zipOf(t, map[string]string{"index.mjs": "x"})
 	base := func() map[string]any {
-		return map[string]any{"FunctionName": "f1", "Runtime": "nodejs20.x", "Role": testRole,
+		return map[string]any{"FunctionName": "f1", "Runtime": nodeRT(t), "Role": testRole,
 			"Handler": "index.handler", "Code": map[string]any{"ZipFile": code}}
 	}
 	with := func(k string, v any) map[string]any {
@@ -352,7 +352,7 @@ func TestModelConstraints(t *testing.T) {
 	h.create("m", nil)
 	code := zipOf(t, map[string]string{"index.mjs": "x"})
 	create := func(k string, v any) req {
-		b := map[string]any{"FunctionName": "m2", "Runtime": "nodejs20.x", "Role": testRole,
+		b := map[string]any{"FunctionName": "m2", "Runtime": nodeRT(t), "Role": testRole,
 			"Handler": "index.handler", "Code": map[string]any{"ZipFile": code}}
 		if v == nil {
 			delete(b, k)

@@ -85,6 +85,9 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	if in.Runtime == "" || in.Handler == "" {
 		return nil, errInvalidParam("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
 	}
+	if err := l.checkCreateRuntime(c.Context, in.Runtime); err != nil {
+		return nil, err
+	}
 	if err := firstError(checkTimeout(in.Timeout), checkMemory(in.MemorySize), checkEnvironment(in.Environment),
 		checkTags(in.Tags)); err != nil {
 		return nil, err
@@ -197,6 +200,9 @@ func (l *Lambda) exists(ctx context.Context, ref fnRef) error {
 // the settle delay.
 func (l *Lambda) settleLater(account, name string) {
 	l.goBackground(func() {
+		if !l.prepareRuntime(account, name) {
+			return
+		}
 		t := time.NewTimer(l.cfg.SettleDelay)
 		defer t.Stop()
 		for {

@@ -162,7 +162,7 @@ func TestReservedConcurrencyPerAccount(t *testing.T) {
 	h.create("hello", nil)
 	h.must("CreateFunction", req{account: other, body: map[string]any{
 		"FunctionName": "hello",
-		"Runtime":      "nodejs20.x",
+		"Runtime":      nodeRT(t),
 		"Role":         "arn:aws:iam::" + other + ":role/lambda-ex",
 		"Handler":      "index.handler",
 		"Code":         map[string]any{"ZipFile": nodeZip(t)},

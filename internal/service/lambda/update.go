@@ -71,6 +71,13 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 	if err := l.checkUpdatable(f, ref, in.RevisionID); err != nil {
 		return nil, err
 	}
+	rt := f.Config.Runtime
+	if in.Runtime != nil {
+		rt = *in.Runtime
+	}
+	if err := l.checkUpdateRuntime(c.Context, rt, rt != f.Config.Runtime); err != nil {
+		return nil, err
+	}
 	if in.Role != nil {
 		if err := l.checkRole(c, *in.Role, ref.arn(), ref.Name); err != nil {
 			return nil, err
@@ -200,6 +207,9 @@ func (l *Lambda) updateFunctionCode(c *api.Call) (any, error) {
 		return nil, err
 	}
 	if err := l.checkUpdatable(f, ref, in.RevisionID); err != nil {
+		return nil, err
+	}
+	if err := l.checkUpdateRuntime(c.Context, f.Config.Runtime, false); err != nil {
 		return nil, err
 	}
 	if err := l.unpack(ref.Account, ref.Name, pkg); err != nil {
