@@ -20,7 +20,9 @@ import (
 // Invocation limits.
 const (
 	maxSyncPayload  = runtime.MaxRequestPayload
-	maxAsyncPayload = 256 * 1024
+	// maxAsyncPayload is Lambda's limit on the event of an asynchronous
+	// (Event) invocation.
+	maxAsyncPayload = 1024 * 1024
 	logTailSize     = 4096
 )
 
@@ -60,17 +62,17 @@ func (l *Lambda) invoke(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit := maxSyncPayload
-	if typ == "Event" {
-		limit = maxAsyncPayload
-	}
 	body, err := c.Payload()
 	if err != nil {
 		return nil, err
 	}
-	if len(body) > limit {
+	switch {
+	case typ == "Event" && len(body) > maxAsyncPayload:
 		return nil, api.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
-			"Request must be smaller than %d bytes for the InvokeFunction operation", limit)
+			"%d byte payload is too large for the Event invocation type (limit %d bytes)", len(body), maxAsyncPayload)
+	case len(body) > maxSyncPayload:
+		return nil, api.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
+			"Request must be smaller than %d bytes for the InvokeFunction operation", maxSyncPayload)
 	}
 	switch typ {
 	case "DryRun":
