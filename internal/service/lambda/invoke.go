@@ -19,7 +19,7 @@ import (
 
 // Invocation limits.
 const (
-	maxSyncPayload  = runtime.MaxRequestPayload
+	maxSyncPayload = runtime.MaxRequestPayload
 	// maxAsyncPayload is Lambda's limit on the event of an asynchronous
 	// (Event) invocation.
 	maxAsyncPayload = 1024 * 1024
