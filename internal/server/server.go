@@ -53,6 +53,9 @@ type Config struct {
 	RootSecretAccessKey string
 	Logger              *slog.Logger
 	Now                 func() time.Time
+	// LambdaSettleDelay is how long a new or updated function stays
+	// Pending or InProgress (default 100ms).
+	LambdaSettleDelay time.Duration
 }
 
 // Server is a running rolecall.
@@ -198,6 +201,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		SharedConcurrency: s.Shared(),
 		Endpoint:          s.Endpoint,
 		Logger:            cfg.Logger,
+		SettleDelay:       cfg.LambdaSettleDelay,
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)

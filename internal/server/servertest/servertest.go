@@ -35,6 +35,8 @@ type Options struct {
 	DatabaseURL string
 	ServerKey   string
 	Now         func() time.Time
+	// SettleDelay is how long functions stay Pending or InProgress.
+	SettleDelay time.Duration
 }
 
 // Nodes starts n servers sharing a fresh PostgreSQL schema (see pgtest:
@@ -69,6 +71,8 @@ func StartWith(t testing.TB, opts Options) *Server {
 		ServerKey:   opts.ServerKey,
 		Logger:      slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Now:         opts.Now,
+
+		LambdaSettleDelay: opts.SettleDelay,
 	})
 	if err != nil {
 		t.Fatalf("start rolecall: %v", err)

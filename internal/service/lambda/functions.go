@@ -218,11 +218,15 @@ func (l *Lambda) settleLater(account, name string) {
 // settleRetry is the shortest wait before settle is tried again.
 const settleRetry = 100 * time.Millisecond
 
-// settle ends a Pending state or an InProgress update. A function deleted
-// in the meantime has nothing to settle.
+// settle ends a Pending state or an InProgress update: the function and
+// the versions published with its creation become Active, and the
+// environments of the configuration that ran during the update are
+// drained. A function deleted in the meantime has nothing to settle.
 func (l *Lambda) settle(ctx context.Context, account, name string) error {
 	key := account + "/" + name
+	var previous string // EnvKey of the configuration that ran during the update
 	_, err := l.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		previous = ""
 		var f function
 		if err := store.GetJSON(ctx, tx, tableFunctions, key, &f); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
@@ -230,15 +234,51 @@ func (l *Lambda) settle(ctx context.Context, account, name string) error {
 			}
 			return err
 		}
-		if f.Config.State == stateActive && f.Config.LastUpdateStatus == updateSuccessful {
+		if f.Config.State == stateActive && f.Config.LastUpdateStatus == updateSuccessful && f.Running == nil {
 			return nil
+		}
+		if f.Config.State == statePending {
+			if err := settleVersions(ctx, tx, key); err != nil {
+				return err
+			}
+		}
+		if f.Running != nil {
+			previous = f.Running.EnvKey
+			f.Running = nil
 		}
 		c := &f.Config
 		c.State, c.StateReason, c.StateReasonCode = stateActive, "", ""
 		c.LastUpdateStatus, c.LastUpdateStatusReason, c.LastUpdateReasonCode = updateSuccessful, "", ""
 		return store.PutJSON(ctx, tx, tableFunctions, key, &f)
 	})
+	if err == nil && previous != "" {
+		l.drain(runtimeKey(account, name, latest, previous))
+	}
 	return err
+}
+
+// settleVersions makes Active the Pending versions of the function at key
+// (those published with its creation).
+func settleVersions(ctx context.Context, tx store.Tx, key string) error {
+	items, err := tx.List(ctx, tableVersions, key+"/", "", 0)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		var v config
+		if err := decode(it.Value, &v); err != nil {
+			return fmt.Errorf("lambda: version %s: %w", it.Key, err)
+		}
+		if v.State != statePending {
+			continue
+		}
+		v.State, v.StateReason, v.StateReasonCode = stateActive, "", ""
+		v.LastUpdateStatus, v.LastUpdateStatusReason, v.LastUpdateReasonCode = updateSuccessful, "", ""
+		if err := store.PutJSON(ctx, tx, tableVersions, it.Key, &v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // load returns the stored function, or ResourceNotFoundException.

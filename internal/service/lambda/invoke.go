@@ -109,18 +109,21 @@ func (l *Lambda) invoke(c *api.Call) (any, error) {
 
 // prepare resolves the version to run and checks the payload and headers.
 func (l *Lambda) prepare(c *api.Call, ref fnRef, header func(string) string) (*invocation, error) {
-	_, cfg, err := l.resolve(c.Context, ref)
+	f, cfg, err := l.resolve(c.Context, ref)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.State == statePending {
-		return nil, errConflict("The operation cannot be performed at this time. The function is currently in the following state: %s", cfg.State)
 	}
 	if a := ref.Qualifier; a != "" && a != latest && !reNumeric.MatchString(a) {
 		if cfg, err = l.route(c.Context, ref, cfg); err != nil {
 			return nil, err
 		}
 	}
+	// Whatever the path to it ($LATEST, a version, an alias or its
+	// additional version), a Pending configuration does not run.
+	if cfg.State == statePending {
+		return nil, errState(cfg.State)
+	}
+	cfg = f.runnable(cfg)
 	payload, err := c.Payload()
 	if err != nil {
 		return nil, err

@@ -29,6 +29,19 @@ type function struct {
 	Tags        map[string]string `json:"tags,omitempty"`
 	Reserved    *int              `json:"reserved,omitempty"`
 	LastVersion int               `json:"lastVersion,omitempty"`
+	// Running is the configuration invocations of $LATEST run while an
+	// update is in progress: the one before the update, as in Lambda.
+	// Nil when no update is in progress.
+	Running *config `json:"running,omitempty"`
+}
+
+// runnable returns the configuration an invocation of cfg runs: for
+// $LATEST during an update, the configuration before it.
+func (f *function) runnable(cfg *config) *config {
+	if cfg == &f.Config && f.Running != nil {
+		return f.Running
+	}
+	return cfg
 }
 
 // config is one version's configuration ($LATEST or a published version).

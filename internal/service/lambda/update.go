@@ -115,7 +115,10 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 // checkUpdatable refuses an update while another is in progress or when
 // the caller's RevisionId is stale.
 func (l *Lambda) checkUpdatable(f *function, ref fnRef, revision string) error {
-	if f.Config.State == statePending || f.Config.LastUpdateStatus == updateInProgress {
+	if f.Config.State == statePending {
+		return errState(f.Config.State)
+	}
+	if f.Config.LastUpdateStatus == updateInProgress {
 		return errUpdateInProgress(ref.arn())
 	}
 	if revision != "" && revision != f.Config.RevisionID {
@@ -124,13 +127,13 @@ func (l *Lambda) checkUpdatable(f *function, ref fnRef, revision string) error {
 	return nil
 }
 
-// updateLatest applies change to $LATEST in one transaction, starts the
-// InProgress period, and drains the environments of the old configuration
-// so that they are replaced with fresh credentials. With publish it also
+// updateLatest applies change to $LATEST in one transaction and starts the
+// InProgress period, during which invocations run the configuration before
+// the update; settle then drains its environments, so that they are
+// replaced with fresh credentials. With publish it also
 // publishes a version, whose configuration it returns. change runs in the
 // transaction, with each of its runs.
 func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change func(store.Tx, *config) error, publish bool) (any, error) {
-	var oldKey string
 	var out *config
 	_, err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		f, err := l.load(c.Context, tx, ref)
@@ -140,7 +143,8 @@ func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change fu
 		if err := l.checkUpdatable(f, ref, revision); err != nil {
 			return err
 		}
-		oldKey = f.Config.EnvKey
+		previous := f.Config.clone()
+		f.Running = &previous
 		if err := change(tx, &f.Config); err != nil {
 			return err
 		}
@@ -163,7 +167,6 @@ func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change fu
 	if err != nil {
 		return nil, err
 	}
-	l.drain(runtimeKey(ref.Account, ref.Name, latest, oldKey))
 	l.settleLater(ref.Account, ref.Name)
 	return l.configuration(ref.Account, out), nil
 }
