@@ -21,10 +21,7 @@ type createInput struct {
 	Role         string `json:"Role"`
 	Handler      string `json:"Handler"`
 	Code         struct {
-		ZipFile  []byte `json:"ZipFile"`
-		S3Bucket string `json:"S3Bucket"`
-		S3Key    string `json:"S3Key"`
-		ImageURI string `json:"ImageUri"`
+		ZipFile []byte `json:"ZipFile"`
 	} `json:"Code"`
 	Description   *string           `json:"Description"`
 	Timeout       *int              `json:"Timeout"`
@@ -37,6 +34,7 @@ type createInput struct {
 	Tags          map[string]string `json:"Tags"`
 	Layers        []string          `json:"Layers"`
 	Architectures []string          `json:"Architectures"`
+	settingsInput
 }
 
 // createResource is CreateFunction's resource: the function to be.
@@ -79,7 +77,13 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 		return nil, err
 	}
 	c.Trail.RequestParameters = map[string]any{"functionName": ref.Name, "runtime": in.Runtime, "role": in.Role, "handler": in.Handler}
+	if err := refuseUnsupported(c, "CreateFunction"); err != nil {
+		return nil, err
+	}
 	if err := checkUnsupported(in.Layers, in.PackageType); err != nil {
+		return nil, err
+	}
+	if err := in.check(); err != nil {
 		return nil, err
 	}
 	if in.Runtime == "" || in.Handler == "" {
@@ -93,9 +97,6 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	vpc, err := in.VpcConfig.vpc()
 	if err != nil {
 		return nil, err
-	}
-	if in.Code.S3Bucket != "" || in.Code.ImageURI != "" {
-		return nil, errInvalidParam("Only Code.ZipFile is supported by this endpoint.")
 	}
 	pkg, err := newCodePackage(in.Code.ZipFile, "CreateFunction")
 	if err != nil {
@@ -125,6 +126,7 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 		MemorySize:             128,
 		Tracing:                tracing,
 		VPC:                    vpc,
+		Architecture:           architecture(in.Architectures),
 		CodeSHA256:             pkg.sha256,
 		CodeHex:                pkg.hex,
 		CodeSize:               int64(len(pkg.zip)),
@@ -150,6 +152,9 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	}
 	if in.Environment != nil && len(in.Environment.Variables.m) > 0 {
 		cfg.Env = in.Environment.Variables.m
+	}
+	if err := in.applyTo(&cfg); err != nil {
+		return nil, err
 	}
 	f := &function{Config: cfg, Tags: in.Tags}
 	var out *config

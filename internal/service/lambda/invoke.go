@@ -177,6 +177,7 @@ func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, err
 		return nil, err
 	}
 	arn := functionARN(l.cfg.Region, inv.account, cfg.Name)
+	lg := loggingOf(cfg)
 	rc := &runtime.Config{
 		FunctionName: cfg.Name,
 		FunctionARN:  arn,
@@ -187,9 +188,15 @@ func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, err
 		Timeout:      time.Duration(cfg.Timeout) * time.Second,
 		MemoryMB:     cfg.MemorySize,
 		Env:          cfg.Env,
-		LogGroup:     "/aws/lambda/" + cfg.Name,
+		LogGroup:     lg.Group,
 		Region:       l.cfg.Region,
 		AccountID:    inv.account,
+
+		LogFormat:           lg.Format,
+		ApplicationLogLevel: lg.AppLevel,
+		SystemLogLevel:      lg.SystemLevel,
+		EphemeralStorageMB:  cfg.ephemeralMB(),
+		ActiveTracing:       cfg.Tracing == "Active",
 	}
 	key := runtimeKey(inv.account, cfg.Name, cfg.Version, cfg.EnvKey)
 	l.envs.setSpec(key, &envSpec{account: inv.account, role: cfg.Role, name: cfg.Name, arn: arn, vpc: cfg.vpcID()})

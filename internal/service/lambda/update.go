@@ -25,6 +25,7 @@ type updateConfigInput struct {
 	TracingConfig *tracingInput     `json:"TracingConfig"`
 	RevisionID    string            `json:"RevisionId"`
 	Layers        []string          `json:"Layers"`
+	settingsInput
 }
 
 // unqualifiedRef is the path's function, which must not name a version
@@ -50,7 +51,18 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 	if err := decodeBody(c, &in); err != nil {
 		return nil, err
 	}
+	if err := refuseUnsupported(c, "UpdateFunctionConfiguration"); err != nil {
+		return nil, err
+	}
 	if err := checkUnsupported(in.Layers, ""); err != nil {
+		return nil, err
+	}
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	// The logging configuration is checked before the function is
+	// loaded for the update, as far as it can be without it.
+	if _, err := in.LoggingConfig.apply(nil); err != nil {
 		return nil, err
 	}
 	if err := firstError(checkTimeout(in.Timeout), checkMemory(in.MemorySize), checkEnvironment(in.Environment)); err != nil {
@@ -107,7 +119,7 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 		if in.VpcConfig != nil {
 			cfg.VPC = vpc
 		}
-		return nil
+		return in.applyTo(cfg)
 	}
 	return l.updateLatest(c, ref, in.RevisionID, change, false)
 }
@@ -174,8 +186,6 @@ func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change fu
 // updateCodeInput is the UpdateFunctionCode request.
 type updateCodeInput struct {
 	ZipFile       []byte   `json:"ZipFile"`
-	S3Bucket      string   `json:"S3Bucket"`
-	ImageURI      string   `json:"ImageUri"`
 	Publish       bool     `json:"Publish"`
 	DryRun        bool     `json:"DryRun"`
 	RevisionID    string   `json:"RevisionId"`
@@ -191,8 +201,8 @@ func (l *Lambda) updateFunctionCode(c *api.Call) (any, error) {
 	if err := decodeBody(c, &in); err != nil {
 		return nil, err
 	}
-	if in.S3Bucket != "" || in.ImageURI != "" {
-		return nil, errInvalidParam("Only ZipFile is supported by this endpoint.")
+	if err := refuseUnsupported(c, "UpdateFunctionCode"); err != nil {
+		return nil, err
 	}
 	pkg, err := newCodePackage(in.ZipFile, "UpdateFunctionCode")
 	if err != nil {
@@ -211,6 +221,9 @@ func (l *Lambda) updateFunctionCode(c *api.Call) (any, error) {
 	if in.DryRun {
 		cfg := f.Config.clone()
 		cfg.CodeSHA256, cfg.CodeHex, cfg.CodeSize = pkg.sha256, pkg.hex, int64(len(pkg.zip))
+		if len(in.Architectures) > 0 {
+			cfg.Architecture = architecture(in.Architectures)
+		}
 		return l.configuration(ref.Account, &cfg), nil
 	}
 	stored, err := l.storeCode(c.Context, pkg)
@@ -222,6 +235,9 @@ func (l *Lambda) updateFunctionCode(c *api.Call) (any, error) {
 			return err
 		}
 		old := cfg.CodeBlob
+		if len(in.Architectures) > 0 {
+			cfg.Architecture = architecture(in.Architectures)
+		}
 		cfg.CodeSHA256, cfg.CodeHex, cfg.CodeSize, cfg.CodeBlob = pkg.sha256, pkg.hex, int64(len(pkg.zip)), stored.ID
 		return l.releaseCode(c.Context, tx, ref, cfg, old)
 	}, in.Publish)

@@ -56,6 +56,9 @@ func (l *Lambda) publishVersion(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseUnsupported(c, "PublishVersion"); err != nil {
+		return nil, err
+	}
 	var in publishInput
 	if err := decodeBody(c, &in); err != nil {
 		return nil, err
