@@ -187,6 +187,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Now:        cfg.Now,
 	})
 	s.gateway = gw
+	traces := xray.New(s.store, cfg.Now)
 	s.lambda, err = lambda.New(lambda.Config{
 		Account: cfg.AccountID,
 		Region:  cfg.Region,
@@ -202,6 +203,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Endpoint:          s.Endpoint,
 		Logger:            cfg.Logger,
 		SettleDelay:       cfg.LambdaSettleDelay,
+		RecordSegments:    traces.Record,
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)
@@ -212,7 +214,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		cloudtrail.New(s.recorder),
 		logs.New(s.store, cfg.Now).Service(),
 		s.lambda.Service(),
-		xray.New(s.store, cfg.Now).Service(),
+		traces.Service(),
 	)
 	s.lambda.Start()
 	return nil

@@ -2,16 +2,15 @@ package lambda
 
 import (
 	"context"
-	crand "crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/runtime"
@@ -33,6 +32,7 @@ type invocation struct {
 	invokedARN string  // with the qualifier the caller gave
 	payload    []byte
 	opts       runtime.InvokeOptions
+	received   time.Time // when Lambda received the request; zero for a queued one
 }
 
 func (l *Lambda) invoke(c *api.Call) (any, error) {
@@ -142,9 +142,7 @@ func (l *Lambda) prepare(c *api.Call, ref fnRef, header func(string) string) (*i
 		inv.opts.ClientContext = string(b)
 	}
 	inv.opts.TraceID = header("X-Amzn-Trace-Id")
-	if inv.opts.TraceID == "" && cfg.Tracing == "Active" {
-		inv.opts.TraceID = newTraceID(time.Now(), true)
-	}
+	inv.received = time.Now()
 	return inv, nil
 }
 
@@ -202,7 +200,22 @@ func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, err
 	l.envs.setSpec(key, &envSpec{account: inv.account, role: cfg.Role, name: cfg.Name, arn: arn, vpc: cfg.vpcID()})
 	opts := inv.opts
 	opts.InvokedARN = inv.invokedARN
+	if opts.RequestID == "" {
+		opts.RequestID = uuid.NewString()
+	}
+	start := time.Now()
+	plan := planTrace(cfg, opts.TraceID, start)
+	if plan != nil {
+		opts.TraceID = plan.header()
+	}
 	res, err := l.rt.Invoke(ctx, rc, key, inv.payload, opts)
+	if plan != nil {
+		received := inv.received
+		if received.IsZero() {
+			received = start
+		}
+		l.recordTrace(plan, inv.account, inv.invokedARN, opts.RequestID, received, start, time.Now(), res)
+	}
 	if err != nil {
 		return nil, invokeError(err)
 	}
@@ -235,15 +248,4 @@ func invokeError(err error) error {
 func supportedRuntime(r string) bool {
 	return r == "provided.al2023" || r == "provided.al2" || r == "provided" ||
 		strings.HasPrefix(r, "python3.") || strings.HasPrefix(r, "nodejs") && strings.HasSuffix(r, ".x")
-}
-
-// newTraceID returns an X-Ray trace header for a new trace.
-func newTraceID(now time.Time, sampled bool) string {
-	var b [20]byte
-	crand.Read(b[:])
-	s := 0
-	if sampled {
-		s = 1
-	}
-	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=%d", now.Unix(), hex.EncodeToString(b[:12]), hex.EncodeToString(b[12:]), s)
 }
