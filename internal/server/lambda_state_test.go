@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,4 +171,36 @@ func (s *lambdaSuite) callQualified(t testing.TB, name, qualifier string) map[st
 		t.Fatalf("Invoke %s %q: %s: %v", name, qualifier, out.Payload, err)
 	}
 	return m
+}
+
+// TestLambdaEventPayloadLimit: asynchronous invocations take events up to
+// 1,048,576 bytes, Lambda's limit for them; one byte more is refused with
+// RequestTooLargeException, while a synchronous invocation of it runs.
+func TestLambdaEventPayloadLimit(t *testing.T) {
+	s := newLambdaSuite(t)
+	ctx := context.Background()
+	role := s.role(t, "event-role", lambdaTrust, basicExecRole)
+	const name = "big-event"
+	s.create(t, &lambda.CreateFunctionInput{FunctionName: aws.String(name), Role: aws.String(role), Runtime: lambdatypes.RuntimePython312,
+		Handler: aws.String("handler.handler"), Code: &lambdatypes.FunctionCode{ZipFile: sourceZip(t, map[string]string{"handler.py": `
+def handler(event, context):
+    print("event of %d pad bytes" % len(event["pad"]))
+    return len(event["pad"])
+`})}})
+	event := func(size int) []byte {
+		const frame = `{"pad":""}`
+		return []byte(`{"pad":"` + strings.Repeat("x", size-len(frame)) + `"}`)
+	}
+	out, err := s.lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), InvocationType: lambdatypes.InvocationTypeEvent, Payload: event(1 << 20)})
+	if err != nil || out.StatusCode != http.StatusAccepted {
+		t.Fatalf("Event of 1048576 bytes: %v %v", out, err)
+	}
+	s.waitLogs(t, "/aws/lambda/"+name, "event of 1048566 pad bytes")
+	_, err = s.lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), InvocationType: lambdatypes.InvocationTypeEvent, Payload: event(1<<20 + 1)})
+	wantStatus(t, "Event of 1048577 bytes", err, "RequestTooLargeException", http.StatusRequestEntityTooLarge,
+		"1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)")
+	out, err = s.lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), Payload: event(1<<20 + 1)})
+	if err != nil || out.FunctionError != nil || string(out.Payload) != "1048567" {
+		t.Fatalf("RequestResponse of 1048577 bytes: %v %v", out, err)
+	}
 }
