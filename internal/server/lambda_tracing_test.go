@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -180,6 +181,16 @@ func TestLambdaActiveTracing(t *testing.T) {
 	if seen != sampled || strings.Contains(tail, "XRAY TraceId") {
 		t.Errorf("PassThrough: saw %q\n%s", seen, tail)
 	}
+	// Active needs a role that may send segments.
+	bare := s.role(t, "no-xray", lambdaTrust, basicExecRole)
+	const noTracePermission = "The provided execution role does not have permissions to call PutTraceSegments on XRAY"
+	_, err = s.lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("active-fn"), Role: aws.String(bare)})
+	wantStatus(t, "a role without X-Ray permissions for a traced function", err, "InvalidParameterValueException", http.StatusBadRequest, noTracePermission)
+	s.updateConfig(t, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("passthrough-fn"), Role: aws.String(bare)})
+	_, err = s.lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("passthrough-fn"),
+		TracingConfig: &lambdatypes.TracingConfig{Mode: lambdatypes.TracingModeActive}})
+	wantStatus(t, "Active with a role without X-Ray permissions", err, "InvalidParameterValueException", http.StatusBadRequest, noTracePermission)
+
 	time.Sleep(200 * time.Millisecond) // segments are recorded off the invoke path
 	for _, id := range []string{root0, root1} {
 		out, err := xc.BatchGetTraces(ctx, &xray.BatchGetTracesInput{TraceIds: []string{id}})

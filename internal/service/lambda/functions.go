@@ -108,6 +108,11 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	if err := l.checkRole(c, in.Role, ref.arn(), ref.Name); err != nil {
 		return nil, err
 	}
+	if tracing == "Active" {
+		if err := l.checkTracingRole(c, in.Role, ref.Name); err != nil {
+			return nil, err
+		}
+	}
 	if err := l.unpack(ref.Account, ref.Name, pkg); err != nil {
 		return nil, err
 	}

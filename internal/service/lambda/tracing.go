@@ -5,10 +5,13 @@ import (
 	crand "crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/runtime"
 )
 
@@ -164,4 +167,35 @@ func (l *Lambda) recordTrace(p *tracePlan, account, invokedARN, requestID string
 			l.cfg.Logger.Warn("lambda: record trace segments", "function", arn, "trace", p.root, "err", err)
 		}
 	})
+}
+
+// checkTracingRole applies Lambda's rule for active tracing: the
+// execution role must be allowed to send trace segments
+// (xray:PutTraceSegments, as in AWSXRayDaemonWriteAccess). Lambda asks
+// X-Ray as the role, with no segment to store.
+func (l *Lambda) checkTracingRole(c *api.Call, role, fnName string) error {
+	s, err := l.assumeRole(c.Context, c.Account, role, fnName, nil)
+	if err != nil {
+		var se *api.Error
+		if errors.As(err, &se) {
+			return errRoleCannotBeAssumed()
+		}
+		return fmt.Errorf("lambda: checking role %s: %w", role, err)
+	}
+	_, err = l.cfg.Invoker.Invoke(c.Context, api.Internal{
+		Principal: s.principal(c.Account, role, fnName, "", l.now()),
+		Service:   "xray",
+		Operation: "PutTraceSegments",
+		Input:     &struct{}{}, // no segment documents
+		Region:    l.cfg.Region,
+	})
+	var se *api.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se) && se.Status == http.StatusForbidden:
+		return errInvalidParam("The provided execution role does not have permissions to call PutTraceSegments on XRAY")
+	default:
+		return fmt.Errorf("lambda: checking the tracing permissions of role %s: %w", role, err)
+	}
 }

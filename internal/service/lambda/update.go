@@ -88,6 +88,18 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 			return nil, err
 		}
 	}
+	// Active tracing needs a role that may send segments: checked when
+	// tracing becomes Active or the role of a traced function changes.
+	if active := in.TracingConfig != nil && tracing == "Active" || in.TracingConfig == nil && f.Config.Tracing == "Active"; active &&
+		(in.TracingConfig != nil || in.Role != nil) {
+		role := f.Config.Role
+		if in.Role != nil {
+			role = *in.Role
+		}
+		if err := l.checkTracingRole(c, role, ref.Name); err != nil {
+			return nil, err
+		}
+	}
 	change := func(_ store.Tx, cfg *config) error {
 		if in.Role != nil {
 			cfg.Role = *in.Role
