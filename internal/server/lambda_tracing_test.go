@@ -165,6 +165,18 @@ func TestLambdaActiveTracing(t *testing.T) {
 		t.Errorf("service segment of an incoming trace = %v", docs["AWS::Lambda"])
 	}
 
+	// An Event invocation is traced when it runs, in the caller's trace.
+	rootE := fmt.Sprintf("1-%08x-%024x", time.Now().Unix(), 0xe7e7)
+	if _, err := s.lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("active-fn"), InvocationType: lambdatypes.InvocationTypeEvent, Payload: []byte(`{}`)},
+		func(o *lambda.Options) {
+			o.APIOptions = append(o.APIOptions, smithyhttp.AddHeaderValue("X-Amzn-Trace-Id", "Root="+rootE+";Sampled=1"))
+		}); err != nil {
+		t.Fatal(err)
+	}
+	if docs = waitSegments(t, xc, rootE, 2); docs["AWS::Lambda::Function"] == nil {
+		t.Errorf("Event invocation segments = %v", docs)
+	}
+
 	// The caller's decision not to sample: nothing recorded, the header
 	// passed on.
 	root0 := fmt.Sprintf("1-%08x-%024x", time.Now().Unix(), 0xdead)

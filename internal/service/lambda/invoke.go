@@ -82,6 +82,10 @@ func (l *Lambda) invoke(c *api.Call) (any, error) {
 		// an asynchronous Invoke's x-amzn-RequestId is the awsRequestId of
 		// the run it queued.
 		inv.opts.RequestID = c.RequestID
+		// A traced invocation keeps one trace through its attempts.
+		if inv.opts.TraceID == "" && inv.cfg.Tracing == "Active" {
+			inv.opts.TraceID = "Root=" + newTraceRoot(time.Now()) + ";Sampled=1"
+		}
 		if err := l.async.send(c.Context, inv); err != nil {
 			return nil, err
 		}

@@ -63,9 +63,14 @@ func planTrace(cfg *config, h string, now time.Time) *tracePlan {
 		return nil
 	}
 	if root == "" {
-		root, parent = fmt.Sprintf("1-%08x-%s", now.Unix(), randomHex(12)), ""
+		root, parent = newTraceRoot(now), ""
 	}
 	return &tracePlan{root: root, callerParent: parent, serviceID: randomHex(8), functionID: randomHex(8)}
+}
+
+// newTraceRoot returns the id of a new trace started at now.
+func newTraceRoot(now time.Time) string {
+	return fmt.Sprintf("1-%08x-%s", now.Unix(), randomHex(12))
 }
 
 // clamp returns t within [lo, hi] (lo when hi is before lo).
