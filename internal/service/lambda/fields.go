@@ -57,12 +57,13 @@ var refusedMembers = map[string][]refusal{
 	},
 }
 
-// refusal is a member path (dotted for nested members) and the message
+// refusal is a member path (Parent.Member for a nested member) and the message
 // that refuses it.
 type refusal struct{ member, message string }
 
 // refuseUnsupported refuses a request of op that sets a member of
-// refusedMembers.
+// refusedMembers. The body is read once, and each nested object once (a
+// deployment package is tens of megabytes).
 func refuseUnsupported(c *api.Call, op string) error {
 	body, err := c.Payload()
 	if err != nil {
@@ -71,34 +72,41 @@ func refuseUnsupported(c *api.Call, op string) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
 		return nil // decodeBody reports it
 	}
+	nested := map[string]map[string]json.RawMessage{}
 	for _, r := range refusedMembers[op] {
-		if isSet(m, strings.Split(r.member, ".")) {
+		m := top
+		parent, member, ok := strings.Cut(r.member, ".")
+		if ok {
+			inner, seen := nested[parent]
+			if !seen {
+				if raw, ok := top[parent]; ok && json.Unmarshal(raw, &inner) != nil {
+					inner = nil
+				}
+				nested[parent] = inner
+			}
+			m = inner
+		} else {
+			member = parent
+		}
+		if isSet(m[member]) {
 			return errInvalidParam("%s", r.message)
 		}
 	}
 	return nil
 }
 
-// isSet reports whether the member at path is set to a value that is not
-// null, "", [] or {}.
-func isSet(m map[string]json.RawMessage, path []string) bool {
-	raw, ok := m[path[0]]
-	if !ok {
+// isSet reports whether a member's value is there and not null, "", []
+// or {}.
+func isSet(raw json.RawMessage) bool {
+	if raw == nil {
 		return false
 	}
-	if len(path) > 1 {
-		var inner map[string]json.RawMessage
-		if json.Unmarshal(raw, &inner) != nil {
-			return false
-		}
-		return isSet(inner, path[1:])
-	}
-	v := string(bytes.TrimSpace(raw))
-	return !slices.Contains([]string{"null", `""`, "[]", "{}"}, strings.Join(strings.Fields(v), ""))
+	v := strings.Join(strings.Fields(string(raw)), "")
+	return !slices.Contains([]string{"null", `""`, "[]", "{}"}, v)
 }
 
 // settingsInput are the members CreateFunction and
