@@ -126,6 +126,14 @@ func TestLambdaLoggingConfig(t *testing.T) {
 	if s.logText(t, "/aws/lambda/"+py) != "" {
 		t.Errorf("the default log group got logs of a function with a log group of its own")
 	}
+	// A level alone changes the level of a JSON function.
+	s.updateConfig(t, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(py),
+		LoggingConfig: &lambdatypes.LoggingConfig{ApplicationLogLevel: lambdatypes.ApplicationLogLevelError}})
+	cfg, _ = s.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(py)})
+	if lc := cfg.LoggingConfig; lc.LogFormat != lambdatypes.LogFormatJson || lc.ApplicationLogLevel != lambdatypes.ApplicationLogLevelError ||
+		lc.SystemLogLevel != lambdatypes.SystemLogLevelInfo || aws.ToString(lc.LogGroup) != "/custom/json-python" {
+		t.Errorf("LoggingConfig after a level update = %+v", *lc)
+	}
 
 	// Node, JSON, application level DEBUG, system level WARN: no
 	// platform records, console.trace filtered.

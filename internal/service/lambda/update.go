@@ -60,11 +60,6 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 	if err := in.check(); err != nil {
 		return nil, err
 	}
-	// The logging configuration is checked before the function is
-	// loaded for the update, as far as it can be without it.
-	if _, err := in.LoggingConfig.apply(nil); err != nil {
-		return nil, err
-	}
 	if err := firstError(checkTimeout(in.Timeout), checkMemory(in.MemorySize), checkEnvironment(in.Environment)); err != nil {
 		return nil, err
 	}
