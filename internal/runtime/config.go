@@ -55,7 +55,29 @@ type Config struct {
 	LogGroup     string            // default "/aws/lambda/<FunctionName>"
 	Region       string
 	AccountID    string
+	// LogFormat is Lambda's log format, LogFormatText (the default) or
+	// LogFormatJSON. With JSON the platform's lines are JSON records
+	// (platform.start, platform.report), the runtime writes JSON, and the
+	// function's and the platform's lines are filtered by
+	// ApplicationLogLevel and SystemLogLevel (TRACE, DEBUG, INFO, WARN,
+	// ERROR, FATAL; "" is INFO), as in Lambda's advanced logging controls.
+	LogFormat                           string
+	ApplicationLogLevel, SystemLogLevel string
+	// EphemeralStorageMB is the size of /tmp Lambda gives the function
+	// (512 to 10240; 0 is 512). It is recorded, not enforced: the
+	// environment's TMPDIR is a directory of the host's file system.
+	EphemeralStorageMB int
+	// ActiveTracing says that the function's invocations are traced
+	// (TracingConfig Active): the REPORT line of a sampled invocation
+	// ends with its trace, as in Lambda.
+	ActiveTracing bool
 }
+
+// Log formats of Config.LogFormat.
+const (
+	LogFormatText = "Text"
+	LogFormatJSON = "JSON"
+)
 
 // Credentials are the execution role's temporary credentials.
 type Credentials struct {

@@ -365,21 +365,40 @@ func (e *env) stop() {
 	})
 }
 
-// logFor assembles the invocation's log and ships it to the sink.
-func (e *env) logFor(inv *invocation, pre, body []LogEvent, extra string, d, initD time.Duration) []byte {
+// logFor assembles the invocation's log in the function's log format and
+// ships it to the sink. status is Lambda's outcome of the invocation
+// ("success", "error" or "timeout") and errType the error's type.
+func (e *env) logFor(inv *invocation, pre, body []LogEvent, extra string, d, initD time.Duration, status, errType string) []byte {
 	now := time.Now()
-	var events []LogEvent
-	events = append(events, pre...)
-	events = append(events, LogEvent{Time: now.Add(-d), Message: startLine(inv.id, e.cfg.Version)})
-	events = append(events, body...)
-	for line := range strings.Lines(extra) {
-		events = append(events, LogEvent{Time: now, Message: line})
+	cfg := e.cfg
+	il := &invocationLog{id: inv.id, version: cfg.Version, d: d, initD: initD,
+		memMB: cfg.MemoryMB, maxMemMB: e.maxMemoryMB(), status: status, errType: errType}
+	if _, _, sampled := traceParts(inv.opts.TraceID); cfg.ActiveTracing && sampled == "1" {
+		il.trace = inv.opts.TraceID
 	}
-	events = append(events,
-		LogEvent{Time: now, Message: endLine(inv.id)},
-		LogEvent{Time: now, Message: reportLine(inv.id, d, initD, e.cfg.MemoryMB, e.maxMemoryMB())})
+	var events []LogEvent
+	add := func(at time.Time, line string, ok bool) {
+		if ok {
+			events = append(events, LogEvent{Time: at, Message: line})
+		}
+	}
+	events = append(events, appLines(cfg, pre)...)
+	line, ok := il.startLine(cfg, now.Add(-d))
+	add(now.Add(-d), line, ok)
+	events = append(events, appLines(cfg, body)...)
+	// The platform's own lines about a failure: with JSON, the report's
+	// status and errorType say it.
+	if !jsonFormat(cfg) {
+		for line := range strings.Lines(extra) {
+			add(now, line, true)
+		}
+	}
+	line, ok = il.endLine(cfg)
+	add(now, line, ok)
+	line, ok = il.reportLine(cfg, now)
+	add(now, line, ok)
 	if e.m.opts.LogSink != nil {
-		e.m.opts.LogSink(logGroup(e.cfg), e.info.LogStream, events)
+		e.m.opts.LogSink(logGroup(cfg), e.info.LogStream, events)
 	}
 	var buf bytes.Buffer
 	writeEvents(&buf, events)

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-var reportRE = regexp.MustCompile(`^REPORT RequestId: ([0-9a-f-]{36})\t(Init Duration: \d+\.\d\d ms\t)?Duration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB\t$`)
+var reportRE = regexp.MustCompile(`^REPORT RequestId: ([0-9a-f-]{36})\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB\t(Init Duration: \d+\.\d\d ms\t)?$`)
 
 func TestGoColdThenWarm(t *testing.T) {
 	m, h := newManager(t, Options{})

@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -238,31 +241,196 @@ func (o *output) closeWriter() {
 	}
 }
 
-// writeTo writes the message of each event, in order.
+// writeEvents writes the message of each event, in order.
 func writeEvents(b *bytes.Buffer, events []LogEvent) {
 	for _, e := range events {
 		b.WriteString(e.Message)
 	}
 }
 
-func startLine(id, version string) string {
-	return "START RequestId: " + id + " Version: " + version + "\n"
+// logLevels are Lambda's log levels, from the most to the least detailed.
+var logLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
+
+// levelRank is the place of level in logLevels; a level Lambda does not
+// know is INFO. Python's WARNING and CRITICAL are WARN and FATAL.
+func levelRank(level string) int {
+	switch l := strings.ToUpper(level); l {
+	case "WARNING":
+		return 3
+	case "CRITICAL":
+		return 5
+	default:
+		if i := slices.Index(logLevels, l); i >= 0 {
+			return i
+		}
+		return 2
+	}
 }
 
-func endLine(id string) string { return "END RequestId: " + id + "\n" }
+// jsonFormat reports whether cfg's logs are JSON.
+func jsonFormat(cfg *Config) bool { return cfg.LogFormat == LogFormatJSON }
 
-// reportLine formats Lambda's REPORT line: tab separated, trailing tab,
-// Init Duration only on a cold start.
-func reportLine(id string, d, initD time.Duration, memMB, maxMemMB int) string {
-	ms := float64(d) / float64(time.Millisecond)
-	billed := int64(math.Ceil(ms))
-	if billed < 1 {
-		billed = 1
+// logEnviron is the environment that tells the runtime the log format
+// and, with JSON, the application log level.
+func logEnviron(cfg *Config) map[string]string {
+	if !jsonFormat(cfg) {
+		return map[string]string{"AWS_LAMBDA_LOG_FORMAT": LogFormatText}
+	}
+	level := cfg.ApplicationLogLevel
+	if level == "" {
+		level = "INFO"
+	}
+	return map[string]string{"AWS_LAMBDA_LOG_FORMAT": LogFormatJSON, "AWS_LAMBDA_LOG_LEVEL": level}
+}
+
+// appLines keeps the function's lines that pass the application log
+// level: with JSON, a line that is a JSON object is at the level of its
+// "level" member, any other at INFO, as Lambda reads them.
+func appLines(cfg *Config, events []LogEvent) []LogEvent {
+	if !jsonFormat(cfg) || len(events) == 0 {
+		return events
+	}
+	min := levelRank(cfg.ApplicationLogLevel)
+	if cfg.ApplicationLogLevel == "" {
+		min = levelRank("INFO")
+	}
+	out := events[:0:0]
+	for _, e := range events {
+		var rec struct {
+			Level any `json:"level"`
+		}
+		level := "INFO"
+		if json.Unmarshal([]byte(e.Message), &rec) == nil {
+			if s, ok := rec.Level.(string); ok {
+				level = s
+			}
+		}
+		if levelRank(level) >= min {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// invocationLog is what the platform reports of one invocation.
+type invocationLog struct {
+	id, version     string
+	d, initD        time.Duration
+	memMB, maxMemMB int
+	// trace is the invocation's X-Amzn-Trace-Id when active tracing
+	// records it (sampled), else "".
+	trace string
+	// status is Lambda's outcome: "success", "error" or "timeout";
+	// errType the error's type when not "success".
+	status, errType string
+}
+
+// billedMs is Lambda's billed duration: the duration rounded up to the
+// millisecond, at least 1.
+func billedMs(d time.Duration) int64 {
+	return max(int64(math.Ceil(float64(d)/float64(time.Millisecond))), 1)
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Microsecond)) / 1e3 }
+
+// traceParts splits an X-Amzn-Trace-Id header into its root (trace id),
+// parent (segment id) and sampling decision.
+func traceParts(h string) (root, parent, sampled string) {
+	for part := range strings.SplitSeq(h, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "Root":
+			root = v
+		case "Parent":
+			parent = v
+		case "Sampled":
+			sampled = v
+		}
+	}
+	return root, parent, sampled
+}
+
+// startLine is Lambda's START line, or its platform.start record.
+func (il *invocationLog) startLine(cfg *Config, at time.Time) (string, bool) {
+	if !jsonFormat(cfg) {
+		return "START RequestId: " + il.id + " Version: " + il.version + "\n", true
+	}
+	if !systemLevelShows(cfg, "INFO") {
+		return "", false
+	}
+	rec := map[string]any{"requestId": il.id, "version": il.version}
+	if il.trace != "" {
+		rec["tracing"] = il.tracing()
+	}
+	return platformRecord(at, "platform.start", rec), true
+}
+
+// endLine is Lambda's END line; the JSON format has none.
+func (il *invocationLog) endLine(cfg *Config) (string, bool) {
+	if jsonFormat(cfg) {
+		return "", false
+	}
+	return "END RequestId: " + il.id + "\n", true
+}
+
+// reportLine is Lambda's REPORT line (tab separated, with a trailing tab;
+// Init Duration last, on a cold start only; the trace on a line of its
+// own when active tracing recorded the invocation), or its
+// platform.report record.
+func (il *invocationLog) reportLine(cfg *Config, at time.Time) (string, bool) {
+	if jsonFormat(cfg) {
+		if !systemLevelShows(cfg, "INFO") {
+			return "", false
+		}
+		metrics := map[string]any{"durationMs": ms(il.d), "billedDurationMs": billedMs(il.d),
+			"memorySizeMB": il.memMB, "maxMemoryUsedMB": il.maxMemMB}
+		if il.initD > 0 {
+			metrics["initDurationMs"] = ms(il.initD)
+		}
+		rec := map[string]any{"requestId": il.id, "metrics": metrics, "status": il.status}
+		if il.errType != "" {
+			rec["errorType"] = il.errType
+		}
+		if il.trace != "" {
+			rec["tracing"] = il.tracing()
+		}
+		return platformRecord(at, "platform.report", rec), true
 	}
 	init := ""
-	if initD > 0 {
-		init = fmt.Sprintf("Init Duration: %.2f ms\t", float64(initD)/float64(time.Millisecond))
+	if il.initD > 0 {
+		init = fmt.Sprintf("Init Duration: %.2f ms\t", float64(il.initD)/float64(time.Millisecond))
 	}
-	return fmt.Sprintf("REPORT RequestId: %s\t%sDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t\n",
-		id, init, ms, billed, memMB, maxMemMB)
+	xray := ""
+	if root, parent, sampled := traceParts(il.trace); root != "" {
+		xray = fmt.Sprintf("\nXRAY TraceId: %s\tSegmentId: %s\tSampled: %t\t", root, parent, sampled == "1")
+	}
+	return fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t%s%s\n",
+		il.id, float64(il.d)/float64(time.Millisecond), billedMs(il.d), il.memMB, il.maxMemMB, init, xray), true
+}
+
+// tracing is the tracing member of platform records.
+func (il *invocationLog) tracing() map[string]any {
+	_, parent, _ := traceParts(il.trace)
+	return map[string]any{"spanId": parent, "type": "X-Amzn-Trace-Id", "value": il.trace}
+}
+
+// systemLevelShows reports whether platform records of level pass the
+// function's system log level.
+func systemLevelShows(cfg *Config, level string) bool {
+	min := "INFO"
+	if cfg.SystemLogLevel != "" {
+		min = cfg.SystemLogLevel
+	}
+	return levelRank(level) >= levelRank(min)
+}
+
+// platformRecord is one JSON record of the platform, as Lambda writes
+// them to CloudWatch Logs with the JSON format.
+func platformRecord(at time.Time, typ string, record map[string]any) string {
+	b, _ := json.Marshal(struct {
+		Time   string         `json:"time"`
+		Type   string         `json:"type"`
+		Record map[string]any `json:"record"`
+	}{at.UTC().Format("2006-01-02T15:04:05.000Z"), typ, record})
+	return string(b) + "\n"
 }

@@ -197,11 +197,11 @@ func (m *Manager) invokeEnv(ctx context.Context, e *env, cold bool, reqID, arn s
 		if f != nil {
 			e.syncLogs(ctx)
 			pre = e.out.take(true)
-			inv := &invocation{id: reqID}
+			inv := &invocation{id: reqID, opts: opts}
 			res.Duration = time.Since(t0)
 			res.Payload, res.FunctionError = f.payload(), FunctionErrorUnhandled
 			res.MaxMemoryMB = e.maxMemoryMB()
-			res.Log = e.logFor(inv, pre, nil, f.logLines(), res.Duration, initD)
+			res.Log = e.logFor(inv, pre, nil, f.logLines(), res.Duration, initD, "error", f.errType)
 			m.retire(e)
 			return res, nil
 		}
@@ -226,19 +226,23 @@ func (m *Manager) invokeEnv(ctx context.Context, e *env, cold bool, reqID, arn s
 	body := e.out.take(true)
 	res.Payload = resp
 	extra := ""
+	status, errType := "success", ""
 	switch {
 	case f != nil:
 		res.Payload, res.FunctionError = f.payload(), FunctionErrorUnhandled
 		extra = f.logLines()
+		status, errType = "error", f.errType
 		if f.errType == "Sandbox.Timedout" {
 			extra = fmt.Sprintf("%s %s Task timed out after %.2f seconds\n",
 				time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), reqID, e.cfg.Timeout.Seconds())
+			status = "timeout"
 		}
 	case fnErr:
 		res.FunctionError = FunctionErrorUnhandled
+		status, errType = "error", inv.errType
 	}
 	res.MaxMemoryMB = e.maxMemoryMB()
-	res.Log = e.logFor(inv, pre, body, extra, res.Duration, res.InitDuration)
+	res.Log = e.logFor(inv, pre, body, extra, res.Duration, res.InitDuration, status, errType)
 	m.put(e, reusable)
 	return res, nil
 }

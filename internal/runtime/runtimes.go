@@ -358,6 +358,7 @@ func environ(cfg *Config, e *env, creds Credentials, endpoint, apiAddr, runtimeD
 		vars["AWS_SECRET_ACCESS_KEY"] = creds.SecretAccessKey
 		vars["AWS_SESSION_TOKEN"] = creds.SessionToken
 	}
+	maps.Copy(vars, logEnviron(cfg))
 	vars["AWS_LAMBDA_LOG_GROUP_NAME"] = logGroup(cfg)
 	vars["AWS_LAMBDA_LOG_STREAM_NAME"] = e.info.LogStream
 	vars["LAMBDA_TASK_ROOT"] = e.code

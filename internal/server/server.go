@@ -60,6 +60,9 @@ type Config struct {
 	// with an error.
 	RequestLog           io.Writer
 	RequestLogErrorsOnly bool
+	// LambdaSettleDelay is how long a new or updated function stays
+	// Pending or InProgress (default 100ms).
+	LambdaSettleDelay time.Duration
 }
 
 // Server is a running rolecall.
@@ -200,6 +203,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		OnRequest:  onRequest,
 	})
 	s.gateway = gw
+	traces := xray.New(s.store, cfg.Now)
 	s.lambda, err = lambda.New(lambda.Config{
 		Account: cfg.AccountID,
 		Region:  cfg.Region,
@@ -215,6 +219,8 @@ func (s *Server) assemble(ctx context.Context) error {
 		Endpoint:          s.Endpoint,
 		Logger:            cfg.Logger,
 		PrincipalID:       s.iam.PrincipalID,
+		SettleDelay:       cfg.LambdaSettleDelay,
+		RecordSegments:    traces.Record,
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)
@@ -225,7 +231,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		cloudtrail.New(s.recorder),
 		logs.New(s.store, cfg.Now).Service(),
 		s.lambda.Service(),
-		xray.New(s.store, cfg.Now).Service(),
+		traces.Service(),
 	)
 	s.lambda.Start()
 	return nil

@@ -45,10 +45,16 @@ func TestLambdaTracing(t *testing.T) {
 		t.Fatalf("BatchGetTraces: %+v", traces)
 	}
 
-	// A role without the X-Ray policy is refused, naming its session.
+	// Lambda refuses active tracing with a role that may not send
+	// segments, as the role's own calls are refused, naming its session.
 	role2 := s.role(t, "untraced", lambdaTrust, basicExecRole)
 	in2 := goFunction(t, "untraced-fn", role2)
 	in2.TracingConfig = &lambdatypes.TracingConfig{Mode: lambdatypes.TracingModeActive}
+	_, err = s.lambda.CreateFunction(ctx, in2)
+	if msg := apiError(t, err, "InvalidParameterValueException"); msg != "The provided execution role does not have permissions to call PutTraceSegments on XRAY" {
+		t.Errorf("CreateFunction Active without AWSXRayDaemonWriteAccess: %q", msg)
+	}
+	in2.TracingConfig = nil
 	s.create(t, in2)
 	got = s.call(t, "untraced-fn", event)
 	if got["error"] != "AccessDeniedException" {

@@ -46,12 +46,31 @@ function post(p, payload, errorType) {
   return request("POST", p, payload, headers);
 }
 
-// Lambda prints console output as: time, request id, level, message.
+// Lambda prints console output as: time, request id, level, message; with
+// the JSON log format as a JSON record, and only at or above the level of
+// AWS_LAMBDA_LOG_LEVEL.
 let currentRequestId = "";
+const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+const JSON_LOGS = process.env.AWS_LAMBDA_LOG_FORMAT === "JSON";
+const MIN_LEVEL = (() => {
+  const i = LEVELS.indexOf(String(process.env.AWS_LAMBDA_LOG_LEVEL || "INFO").toUpperCase());
+  return i < 0 ? LEVELS.indexOf("INFO") : i;
+})();
 function patchConsole() {
   const write = (level) => (...args) => {
-    const msg = format(...args);
-    process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${msg}\n`);
+    if (!JSON_LOGS) {
+      process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${format(...args)}\n`);
+      return;
+    }
+    if (LEVELS.indexOf(level) < MIN_LEVEL) return;
+    const record = { timestamp: new Date().toISOString(), level, requestId: currentRequestId, message: format(...args) };
+    const err = args.find((a) => a instanceof Error);
+    if (err) {
+      record.errorType = err.name;
+      record.errorMessage = err.message;
+      record.stackTrace = String(err.stack || "").split("\n");
+    }
+    process.stdout.write(JSON.stringify(record) + "\n");
   };
   console.log = write("INFO");
   console.info = write("INFO");
@@ -59,6 +78,7 @@ function patchConsole() {
   console.error = write("ERROR");
   console.debug = write("DEBUG");
   console.trace = write("TRACE");
+  console.fatal = write("FATAL");
 }
 
 class HandlerError extends Error {

@@ -7,12 +7,83 @@ be a path such as "dir/module") loaded from LAMBDA_TASK_ROOT.
 import http.client
 import importlib
 import json
+import logging
 import os
 import sys
 import time
 import traceback
 
 API_PREFIX = "/2018-06-01/runtime"
+
+# Lambda's log format and application log level (advanced logging controls).
+JSON_LOGS = os.environ.get("AWS_LAMBDA_LOG_FORMAT") == "JSON"
+TRACE = 5  # Lambda's TRACE, below logging.DEBUG
+LEVELS = {"TRACE": TRACE, "DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING,
+          "ERROR": logging.ERROR, "FATAL": logging.CRITICAL}
+current_request_id = ""
+
+
+def level_name(levelno):
+    """The Lambda level of a logging level number."""
+    for name, no in sorted(LEVELS.items(), key=lambda kv: -kv[1]):
+        if levelno >= no:
+            return name
+    return "TRACE"
+
+
+def utc_timestamp(created):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + ".%03dZ" % (int(created * 1000) % 1000)
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        record.aws_request_id = current_request_id
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats records as Lambda's Python runtime does with the JSON format."""
+
+    def format(self, record):
+        out = {
+            "timestamp": utc_timestamp(record.created),
+            "level": level_name(record.levelno),
+            "message": record.getMessage(),
+            "logger": record.name,
+        }
+        if current_request_id:
+            out["requestId"] = current_request_id
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            out["errorType"] = type(exc).__name__
+            out["errorMessage"] = str(exc)
+            out["stackTrace"] = traceback.format_list(traceback.extract_tb(exc.__traceback__))
+        return json.dumps(out, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """Formats records as Lambda's Python runtime does with the Text format."""
+
+    def format(self, record):
+        msg = record.getMessage()
+        if record.exc_info:
+            msg += "\n" + self.formatException(record.exc_info)
+        return "[%s]\t%s\t%s\t%s" % (record.levelname, utc_timestamp(record.created), current_request_id, msg)
+
+
+def setup_logging():
+    """Gives the root logger the handler Lambda's runtime installs: with
+    JSON, records are JSON and the root level is AWS_LAMBDA_LOG_LEVEL."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    logging.addLevelName(TRACE, "TRACE")
+    if JSON_LOGS:
+        handler.setFormatter(JsonFormatter())
+        root.setLevel(LEVELS.get(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").upper(), logging.INFO))
+    else:
+        handler.setFormatter(TextFormatter())
+    root.handlers = [handler]
 
 
 class RuntimeClient:
@@ -117,6 +188,15 @@ def load_handler(task_root, handler):
 
 
 def log_error(body):
+    if JSON_LOGS:
+        record = {"timestamp": utc_timestamp(time.time()), "level": "ERROR", "message": body["errorMessage"],
+                  "logger": "root"}
+        if current_request_id:
+            record["requestId"] = current_request_id
+        record.update({k: body[k] for k in ("errorType", "errorMessage", "stackTrace")})
+        sys.stdout.write(json.dumps(record) + "\n")
+        sys.stdout.flush()
+        return
     sys.stdout.write("[ERROR] %s: %s\n" % (body["errorType"], body["errorMessage"]))
     if body["stackTrace"]:
         sys.stdout.write("Traceback (most recent call last):\n" + "".join(body["stackTrace"]))
@@ -124,6 +204,8 @@ def log_error(body):
 
 
 def main():
+    global current_request_id
+    setup_logging()
     client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     try:
@@ -144,6 +226,7 @@ def main():
         if status != 200:
             sys.exit("runtime API returned %d for next invocation" % status)
         request_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
+        current_request_id = request_id
         trace_id = headers.get("Lambda-Runtime-Trace-Id")
         if trace_id:
             os.environ["_X_AMZN_TRACE_ID"] = trace_id

@@ -40,6 +40,8 @@ type Options struct {
 	RequestLog io.Writer
 	// RequestLogErrorsOnly limits it to requests answered with an error.
 	RequestLogErrorsOnly bool
+	// SettleDelay is how long functions stay Pending or InProgress.
+	SettleDelay time.Duration
 }
 
 // Nodes starts n servers sharing a fresh PostgreSQL schema (see pgtest:
@@ -76,6 +78,7 @@ func StartWith(t testing.TB, opts Options) *Server {
 		Now:                  opts.Now,
 		RequestLog:           opts.RequestLog,
 		RequestLogErrorsOnly: opts.RequestLogErrorsOnly,
+		LambdaSettleDelay:    opts.SettleDelay,
 	})
 	if err != nil {
 		t.Fatalf("start rolecall: %v", err)

@@ -319,8 +319,9 @@ func (q *asyncQueue) work(m queue.Message) {
 	q.wakeUp() // the retry may be due before the poller's next look
 }
 
-// config returns the configuration an invocation runs: $LATEST as it is
-// now, or a published version.
+// config returns the configuration an invocation runs: $LATEST as it runs
+// now (the configuration before an update in progress), or a published
+// version.
 func (q *asyncQueue) config(ref fnRef, version string) (*config, error) {
 	if version != latest {
 		return q.l.loadVersion(q.ctx, q.l.cfg.Store, ref, version)
@@ -329,7 +330,7 @@ func (q *asyncQueue) config(ref fnRef, version string) (*config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &f.Config, nil
+	return f.runnable(&f.Config), nil
 }
 
 // retryable reports whether an attempt's outcome calls for a retry: a

@@ -184,6 +184,11 @@ func TestGetFunctionCodeLocation(t *testing.T) {
 func TestUpdateFunction(t *testing.T) {
 	h := newHarness(t)
 	before := h.create("upd", nil)
+	// Active tracing needs a role that may send trace segments.
+	h.fc.noXRay[testRole] = true
+	_, err := h.do("UpdateFunctionConfiguration", req{path: fn("upd"), body: map[string]any{"TracingConfig": map[string]string{"Mode": "Active"}}})
+	wantError(t, err, "InvalidParameterValueException", 400, "The provided execution role does not have permissions to call PutTraceSegments on XRAY")
+	delete(h.fc.noXRay, testRole)
 	out := h.must("UpdateFunctionConfiguration", req{path: fn("upd"), body: map[string]any{
 		"Timeout": 10, "MemorySize": 256, "Description": "d", "Environment": map[string]any{"Variables": map[string]string{"KEY": "v"}},
 		"TracingConfig": map[string]string{"Mode": "Active"},
@@ -192,7 +197,7 @@ func TestUpdateFunction(t *testing.T) {
 		out.MemorySize != 256 || out.Environment.Variables["KEY"] != "v" || out.TracingConfig.Mode != "Active" {
 		t.Errorf("updated = %+v", out)
 	}
-	_, err := h.do("UpdateFunctionConfiguration", req{path: fn("upd"), body: map[string]any{"Timeout": 5}})
+	_, err = h.do("UpdateFunctionConfiguration", req{path: fn("upd"), body: map[string]any{"Timeout": 5}})
 	wantError(t, err, "ResourceConflictException", 409, "The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:upd")
 	h.waitActive("upd")
 

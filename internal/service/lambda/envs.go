@@ -208,7 +208,8 @@ func (l *Lambda) follow(key string) {
 			}
 			return
 		}
-		current := runtimeKey(account, name, latest, f.Config.EnvKey)
+		// During an update, invocations run the configuration before it.
+		current := runtimeKey(account, name, latest, f.runnable(&f.Config).EnvKey)
 		for _, k := range l.rt.DrainPrefix(account+"/"+name+"/"+latest+"/", current) {
 			l.envs.dropSpec(k)
 		}

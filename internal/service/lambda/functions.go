@@ -21,10 +21,7 @@ type createInput struct {
 	Role         string `json:"Role"`
 	Handler      string `json:"Handler"`
 	Code         struct {
-		ZipFile  []byte `json:"ZipFile"`
-		S3Bucket string `json:"S3Bucket"`
-		S3Key    string `json:"S3Key"`
-		ImageURI string `json:"ImageUri"`
+		ZipFile []byte `json:"ZipFile"`
 	} `json:"Code"`
 	Description   *string           `json:"Description"`
 	Timeout       *int              `json:"Timeout"`
@@ -37,6 +34,7 @@ type createInput struct {
 	Tags          map[string]string `json:"Tags"`
 	Layers        []string          `json:"Layers"`
 	Architectures []string          `json:"Architectures"`
+	settingsInput
 }
 
 // createResource is CreateFunction's resource: the function to be.
@@ -79,7 +77,13 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 		return nil, err
 	}
 	c.Trail.RequestParameters = map[string]any{"functionName": ref.Name, "runtime": in.Runtime, "role": in.Role, "handler": in.Handler}
+	if err := refuseUnsupported(c, "CreateFunction"); err != nil {
+		return nil, err
+	}
 	if err := checkUnsupported(in.Layers, in.PackageType); err != nil {
+		return nil, err
+	}
+	if err := in.check(); err != nil {
 		return nil, err
 	}
 	if in.Runtime == "" || in.Handler == "" {
@@ -97,9 +101,6 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.Code.S3Bucket != "" || in.Code.ImageURI != "" {
-		return nil, errInvalidParam("Only Code.ZipFile is supported by this endpoint.")
-	}
 	pkg, err := newCodePackage(in.Code.ZipFile, "CreateFunction")
 	if err != nil {
 		return nil, err
@@ -109,6 +110,11 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	}
 	if err := l.checkRole(c, in.Role, ref.arn(), ref.Name); err != nil {
 		return nil, err
+	}
+	if tracing == "Active" {
+		if err := l.checkTracingRole(c, in.Role, ref.Name); err != nil {
+			return nil, err
+		}
 	}
 	if err := l.unpack(ref.Account, ref.Name, pkg); err != nil {
 		return nil, err
@@ -128,6 +134,7 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 		MemorySize:             128,
 		Tracing:                tracing,
 		VPC:                    vpc,
+		Architecture:           architecture(in.Architectures),
 		CodeSHA256:             pkg.sha256,
 		CodeHex:                pkg.hex,
 		CodeSize:               int64(len(pkg.zip)),
@@ -153,6 +160,9 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	}
 	if in.Environment != nil && len(in.Environment.Variables.m) > 0 {
 		cfg.Env = in.Environment.Variables.m
+	}
+	if err := in.applyTo(&cfg); err != nil {
+		return nil, err
 	}
 	f := &function{Config: cfg, Tags: in.Tags}
 	var out *config
@@ -224,11 +234,15 @@ func (l *Lambda) settleLater(account, name string) {
 // settleRetry is the shortest wait before settle is tried again.
 const settleRetry = 100 * time.Millisecond
 
-// settle ends a Pending state or an InProgress update. A function deleted
-// in the meantime has nothing to settle.
+// settle ends a Pending state or an InProgress update: the function and
+// the versions published with its creation become Active, and the
+// environments of the configuration that ran during the update are
+// drained. A function deleted in the meantime has nothing to settle.
 func (l *Lambda) settle(ctx context.Context, account, name string) error {
 	key := account + "/" + name
+	var previous string // EnvKey of the configuration that ran during the update
 	_, err := l.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		previous = ""
 		var f function
 		if err := store.GetJSON(ctx, tx, tableFunctions, key, &f); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
@@ -236,15 +250,51 @@ func (l *Lambda) settle(ctx context.Context, account, name string) error {
 			}
 			return err
 		}
-		if f.Config.State == stateActive && f.Config.LastUpdateStatus == updateSuccessful {
+		if f.Config.State == stateActive && f.Config.LastUpdateStatus == updateSuccessful && f.Running == nil {
 			return nil
+		}
+		if f.Config.State == statePending {
+			if err := settleVersions(ctx, tx, key); err != nil {
+				return err
+			}
+		}
+		if f.Running != nil {
+			previous = f.Running.EnvKey
+			f.Running = nil
 		}
 		c := &f.Config
 		c.State, c.StateReason, c.StateReasonCode = stateActive, "", ""
 		c.LastUpdateStatus, c.LastUpdateStatusReason, c.LastUpdateReasonCode = updateSuccessful, "", ""
 		return store.PutJSON(ctx, tx, tableFunctions, key, &f)
 	})
+	if err == nil && previous != "" {
+		l.drain(runtimeKey(account, name, latest, previous))
+	}
 	return err
+}
+
+// settleVersions makes Active the Pending versions of the function at key
+// (those published with its creation).
+func settleVersions(ctx context.Context, tx store.Tx, key string) error {
+	items, err := tx.List(ctx, tableVersions, key+"/", "", 0)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		var v config
+		if err := decode(it.Value, &v); err != nil {
+			return fmt.Errorf("lambda: version %s: %w", it.Key, err)
+		}
+		if v.State != statePending {
+			continue
+		}
+		v.State, v.StateReason, v.StateReasonCode = stateActive, "", ""
+		v.LastUpdateStatus, v.LastUpdateStatusReason, v.LastUpdateReasonCode = updateSuccessful, "", ""
+		if err := store.PutJSON(ctx, tx, tableVersions, it.Key, &v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // load returns the stored function, or ResourceNotFoundException.

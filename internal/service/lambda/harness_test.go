@@ -36,11 +36,12 @@ type fakeCaller struct {
 	logCalls []api.Internal
 	events   map[string][]string // stream -> messages
 	noAssume map[string]bool     // roles Lambda cannot assume
+	noXRay   map[string]bool     // roles that may not send trace segments
 	denyLogs bool
 }
 
 func newFakeCaller() *fakeCaller {
-	return &fakeCaller{events: map[string][]string{}, noAssume: map[string]bool{}}
+	return &fakeCaller{events: map[string][]string{}, noAssume: map[string]bool{}, noXRay: map[string]bool{}}
 }
 
 func (f *fakeCaller) Invoke(ctx context.Context, in api.Internal) (any, error) {
@@ -65,6 +66,11 @@ func (f *fakeCaller) Invoke(ctx context.Context, in api.Internal) (any, error) {
 		r.AssumedRoleUser.AssumedRoleID = "AROATESTROLEID:" + session
 		r.AssumedRoleUser.ARN = "arn:aws:sts::" + testAccount + ":assumed-role/" + name + "/" + session
 		return &r, nil
+	case "xray:PutTraceSegments":
+		if f.noXRay[in.Principal.RoleARN] {
+			return nil, api.AccessDenied("User: " + in.Principal.ARN + " is not authorized to perform: xray:PutTraceSegments")
+		}
+		return nil, nil
 	case "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents":
 		f.logCalls = append(f.logCalls, in)
 		if f.denyLogs {

@@ -2,16 +2,15 @@ package lambda
 
 import (
 	"context"
-	crand "crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/runtime"
@@ -19,8 +18,10 @@ import (
 
 // Invocation limits.
 const (
-	maxSyncPayload  = runtime.MaxRequestPayload
-	maxAsyncPayload = 256 * 1024
+	maxSyncPayload = runtime.MaxRequestPayload
+	// maxAsyncPayload is Lambda's limit on the event of an asynchronous
+	// (Event) invocation.
+	maxAsyncPayload = 1024 * 1024
 	logTailSize     = 4096
 )
 
@@ -31,6 +32,7 @@ type invocation struct {
 	invokedARN string  // with the qualifier the caller gave
 	payload    []byte
 	opts       runtime.InvokeOptions
+	received   time.Time // when Lambda received the request; zero for a queued one
 }
 
 func (l *Lambda) invoke(c *api.Call) (any, error) {
@@ -60,17 +62,17 @@ func (l *Lambda) invoke(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit := maxSyncPayload
-	if typ == "Event" {
-		limit = maxAsyncPayload
-	}
 	body, err := c.Payload()
 	if err != nil {
 		return nil, err
 	}
-	if len(body) > limit {
+	switch {
+	case typ == "Event" && len(body) > maxAsyncPayload:
 		return nil, api.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
-			"Request must be smaller than %d bytes for the InvokeFunction operation", limit)
+			"%d byte payload is too large for the Event invocation type (limit %d bytes)", len(body), maxAsyncPayload)
+	case len(body) > maxSyncPayload:
+		return nil, api.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
+			"Request must be smaller than %d bytes for the InvokeFunction operation", maxSyncPayload)
 	}
 	switch typ {
 	case "DryRun":
@@ -80,6 +82,10 @@ func (l *Lambda) invoke(c *api.Call) (any, error) {
 		// an asynchronous Invoke's x-amzn-RequestId is the awsRequestId of
 		// the run it queued.
 		inv.opts.RequestID = c.RequestID
+		// A traced invocation keeps one trace through its attempts.
+		if inv.opts.TraceID == "" && inv.cfg.Tracing == "Active" {
+			inv.opts.TraceID = "Root=" + newTraceRoot(time.Now()) + ";Sampled=1"
+		}
 		if err := l.async.send(c.Context, inv); err != nil {
 			return nil, err
 		}
@@ -107,18 +113,21 @@ func (l *Lambda) invoke(c *api.Call) (any, error) {
 
 // prepare resolves the version to run and checks the payload and headers.
 func (l *Lambda) prepare(c *api.Call, ref fnRef, header func(string) string) (*invocation, error) {
-	_, cfg, err := l.resolve(c.Context, ref)
+	f, cfg, err := l.resolve(c.Context, ref)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.State == statePending {
-		return nil, errConflict("The operation cannot be performed at this time. The function is currently in the following state: %s", cfg.State)
 	}
 	if a := ref.Qualifier; a != "" && a != latest && !reNumeric.MatchString(a) {
 		if cfg, err = l.route(c.Context, ref, cfg); err != nil {
 			return nil, err
 		}
 	}
+	// Whatever the path to it ($LATEST, a version, an alias or its
+	// additional version), a Pending configuration does not run.
+	if cfg.State == statePending {
+		return nil, errState(cfg.State)
+	}
+	cfg = f.runnable(cfg)
 	payload, err := c.Payload()
 	if err != nil {
 		return nil, err
@@ -137,9 +146,7 @@ func (l *Lambda) prepare(c *api.Call, ref fnRef, header func(string) string) (*i
 		inv.opts.ClientContext = string(b)
 	}
 	inv.opts.TraceID = header("X-Amzn-Trace-Id")
-	if inv.opts.TraceID == "" && cfg.Tracing == "Active" {
-		inv.opts.TraceID = newTraceID(time.Now(), true)
-	}
+	inv.received = time.Now()
 	return inv, nil
 }
 
@@ -172,6 +179,7 @@ func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, err
 		return nil, err
 	}
 	arn := functionARN(l.cfg.Region, inv.account, cfg.Name)
+	lg := loggingOf(cfg)
 	rc := &runtime.Config{
 		FunctionName: cfg.Name,
 		FunctionARN:  arn,
@@ -182,15 +190,36 @@ func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, err
 		Timeout:      time.Duration(cfg.Timeout) * time.Second,
 		MemoryMB:     cfg.MemorySize,
 		Env:          cfg.Env,
-		LogGroup:     "/aws/lambda/" + cfg.Name,
+		LogGroup:     lg.Group,
 		Region:       l.cfg.Region,
 		AccountID:    inv.account,
+
+		LogFormat:           lg.Format,
+		ApplicationLogLevel: lg.AppLevel,
+		SystemLogLevel:      lg.SystemLevel,
+		EphemeralStorageMB:  cfg.ephemeralMB(),
+		ActiveTracing:       cfg.Tracing == "Active",
 	}
 	key := runtimeKey(inv.account, cfg.Name, cfg.Version, cfg.EnvKey)
 	l.envs.setSpec(key, &envSpec{account: inv.account, role: cfg.Role, name: cfg.Name, arn: arn, vpc: cfg.vpcID()})
 	opts := inv.opts
 	opts.InvokedARN = inv.invokedARN
+	if opts.RequestID == "" {
+		opts.RequestID = uuid.NewString()
+	}
+	start := time.Now()
+	plan := planTrace(cfg, opts.TraceID, start)
+	if plan != nil {
+		opts.TraceID = plan.header()
+	}
 	res, err := l.rt.Invoke(ctx, rc, key, inv.payload, opts)
+	if plan != nil {
+		received := inv.received
+		if received.IsZero() {
+			received = start
+		}
+		l.recordTrace(plan, inv.account, inv.invokedARN, opts.RequestID, received, start, time.Now(), res)
+	}
 	if err != nil {
 		return nil, invokeError(err)
 	}
@@ -223,15 +252,4 @@ func invokeError(err error) error {
 func supportedRuntime(r string) bool {
 	return r == "provided.al2023" || r == "provided.al2" || r == "provided" ||
 		strings.HasPrefix(r, "python3.") || strings.HasPrefix(r, "nodejs") && strings.HasSuffix(r, ".x")
-}
-
-// newTraceID returns an X-Ray trace header for a new trace.
-func newTraceID(now time.Time, sampled bool) string {
-	var b [20]byte
-	crand.Read(b[:])
-	s := 0
-	if sampled {
-		s = 1
-	}
-	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=%d", now.Unix(), hex.EncodeToString(b[:12]), hex.EncodeToString(b[12:]), s)
 }

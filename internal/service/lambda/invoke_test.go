@@ -234,8 +234,23 @@ func TestInvokeEvent(t *testing.T) {
 	if n := strings.Count(h.fc.allLogs(), "START RequestId"); n != 4 {
 		t.Errorf("%d invocations, want 4", n)
 	}
-	_, err = h.invoke("evt", `"`+strings.Repeat("x", 256*1024)+`"`, map[string]string{"X-Amz-Invocation-Type": "Event"})
-	wantError(t, err, "RequestTooLargeException", 413, "Request must be smaller than 262144 bytes for the InvokeFunction operation")
+	// Lambda's asynchronous limit is 1,048,576 bytes: an event of exactly
+	// that size is queued and runs; one byte more is refused.
+	big := `{"action":"print","lines":["big event"],"pad":"` + strings.Repeat("x", 1<<20-49) + `"}`
+	if len(big) != 1<<20 {
+		t.Fatalf("event of %d bytes", len(big))
+	}
+	raw, err = h.invoke("evt", big, map[string]string{"X-Amz-Invocation-Type": "Event"})
+	if err != nil || raw.Status != http.StatusAccepted {
+		t.Fatalf("Event of 1048576 bytes = %v %v", raw, err)
+	}
+	eventually(t, "big event logs", func() bool { return strings.Contains(h.fc.allLogs(), "big event") })
+	_, err = h.invoke("evt", big[:len(big)-2]+`x"}`, map[string]string{"X-Amz-Invocation-Type": "Event"})
+	wantError(t, err, "RequestTooLargeException", 413, "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)")
+	// A synchronous invocation of the same event runs: its limit is 6 MB.
+	if raw, err := h.invoke("evt", big[:len(big)-2]+`x"}`, nil); err != nil || raw.Status != http.StatusOK {
+		t.Fatalf("RequestResponse of 1048577 bytes = %v %v", raw, err)
+	}
 }
 
 func TestLogsDenied(t *testing.T) {

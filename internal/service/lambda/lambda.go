@@ -58,6 +58,10 @@ type Config struct {
 	// CodeDir holds unpacked deployment packages, as
 	// CodeDir/<account>/<function>/<sha256 hex>.
 	CodeDir string
+	// RecordSegments stores the X-Ray segments Lambda records of the
+	// invocations of functions with active tracing (xray.XRay.Record),
+	// in the function's account and region. Nil records none.
+	RecordSegments func(ctx context.Context, account, region string, documents []string) error
 	// Endpoint returns the main endpoint URL, for GetFunction's Code.Location
 	// (served by CodeHandler under CodePathPrefix). Nil omits the location.
 	Endpoint func() string

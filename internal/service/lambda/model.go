@@ -29,6 +29,19 @@ type function struct {
 	Tags        map[string]string `json:"tags,omitempty"`
 	Reserved    *int              `json:"reserved,omitempty"`
 	LastVersion int               `json:"lastVersion,omitempty"`
+	// Running is the configuration invocations of $LATEST run while an
+	// update is in progress: the one before the update, as in Lambda.
+	// Nil when no update is in progress.
+	Running *config `json:"running,omitempty"`
+}
+
+// runnable returns the configuration an invocation of cfg runs: for
+// $LATEST during an update, the configuration before it.
+func (f *function) runnable(cfg *config) *config {
+	if cfg == &f.Config && f.Running != nil {
+		return f.Running
+	}
+	return cfg
 }
 
 // config is one version's configuration ($LATEST or a published version).
@@ -44,6 +57,11 @@ type config struct {
 	Env         map[string]string `json:"env,omitempty"`
 	Tracing     string            `json:"tracing"`
 	VPC         *vpcConfig        `json:"vpc,omitempty"`
+	Logging     *logging          `json:"logging,omitempty"`
+	// Architecture is the instruction set ("" is x86_64).
+	Architecture string `json:"architecture,omitempty"`
+	// EphemeralMB is the size of /tmp in MB (0 is 512).
+	EphemeralMB int `json:"ephemeralStorage,omitempty"`
 
 	CodeSHA256 string `json:"codeSha256"` // base64, as Lambda shows it
 	CodeHex    string `json:"codeHex"`    // hex, names the stored zip and its directory
@@ -70,6 +88,7 @@ type vpcConfig struct {
 	SubnetIDs        []string `json:"subnetIds"`
 	SecurityGroupIDs []string `json:"securityGroupIds"`
 	VpcID            string   `json:"vpcId"`
+	IPv6DualStack    bool     `json:"ipv6DualStack,omitempty"`
 }
 
 func (c *config) clone() config {
@@ -81,7 +100,27 @@ func (c *config) clone() config {
 		v.SecurityGroupIDs = slices.Clone(v.SecurityGroupIDs)
 		d.VPC = &v
 	}
+	if c.Logging != nil {
+		lg := *c.Logging
+		d.Logging = &lg
+	}
 	return d
+}
+
+// architecture is the function's instruction set architecture.
+func (c *config) architecture() string {
+	if c.Architecture == "" {
+		return "x86_64"
+	}
+	return c.Architecture
+}
+
+// ephemeralMB is the size of the function's /tmp in MB.
+func (c *config) ephemeralMB() int {
+	if c.EphemeralMB == 0 {
+		return 512
+	}
+	return c.EphemeralMB
 }
 
 // vpcID is the VPC of the function, "" without a VPC configuration.
@@ -166,9 +205,10 @@ type FunctionConfiguration struct {
 
 // VpcConfigResponse is the VpcConfigResponse shape.
 type VpcConfigResponse struct {
-	SubnetIds        []string `json:"SubnetIds"`
-	SecurityGroupIds []string `json:"SecurityGroupIds"`
-	VpcId            string   `json:"VpcId"`
+	SubnetIds               []string `json:"SubnetIds"`
+	SecurityGroupIds        []string `json:"SecurityGroupIds"`
+	VpcId                   string   `json:"VpcId"`
+	Ipv6AllowedForDualStack bool     `json:"Ipv6AllowedForDualStack"`
 }
 
 // EnvironmentOut is the EnvironmentResponse shape.
@@ -199,8 +239,10 @@ type RuntimeVersion struct {
 
 // LoggingConfig is the LoggingConfig shape.
 type LoggingConfig struct {
-	LogFormat string `json:"LogFormat"`
-	LogGroup  string `json:"LogGroup"`
+	LogFormat           string `json:"LogFormat"`
+	ApplicationLogLevel string `json:"ApplicationLogLevel,omitempty"`
+	SystemLogLevel      string `json:"SystemLogLevel,omitempty"`
+	LogGroup            string `json:"LogGroup"`
 }
 
 // AliasConfiguration is the AliasConfiguration shape.
@@ -246,11 +288,13 @@ func (l *Lambda) configuration(account string, c *config) *FunctionConfiguration
 		LastUpdateStatusReason:     c.LastUpdateStatusReason,
 		LastUpdateStatusReasonCode: c.LastUpdateReasonCode,
 		PackageType:                "Zip",
-		Architectures:              []string{"x86_64"},
-		EphemeralStorage:           EphemeralStorage{Size: 512},
+		Architectures:              []string{c.architecture()},
+		EphemeralStorage:           EphemeralStorage{Size: c.ephemeralMB()},
 		SnapStart:                  SnapStartResponse{ApplyOn: "None", OptimizationStatus: "Off"},
-		LoggingConfig:              LoggingConfig{LogFormat: "Text", LogGroup: "/aws/lambda/" + c.Name},
 	}
+	lg := loggingOf(c)
+	out.LoggingConfig = LoggingConfig{LogFormat: lg.Format, ApplicationLogLevel: lg.AppLevel,
+		SystemLogLevel: lg.SystemLevel, LogGroup: lg.Group}
 	if len(c.Env) > 0 {
 		out.Environment = &EnvironmentOut{Variables: c.Env}
 	}
@@ -259,6 +303,8 @@ func (l *Lambda) configuration(account string, c *config) *FunctionConfiguration
 			SubnetIds:        nonNil(c.VPC.SubnetIDs),
 			SecurityGroupIds: nonNil(c.VPC.SecurityGroupIDs),
 			VpcId:            c.VPC.VpcID,
+
+			Ipv6AllowedForDualStack: c.VPC.IPv6DualStack,
 		}
 	}
 	return out

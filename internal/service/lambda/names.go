@@ -177,6 +177,12 @@ func errService(format string, args ...any) *api.Error {
 	return e
 }
 
+// errState is Lambda's answer to an invocation or an update of a function
+// in a state that does not allow it (Pending).
+func errState(state string) *api.Error {
+	return errConflict("The operation cannot be performed at this time. The function is currently in the following state: %s", state)
+}
+
 func errUpdateInProgress(arn string) *api.Error {
 	return errConflict("The operation cannot be performed at this time. An update is in progress for resource: %s", arn)
 }

@@ -25,6 +25,7 @@ type updateConfigInput struct {
 	TracingConfig *tracingInput     `json:"TracingConfig"`
 	RevisionID    string            `json:"RevisionId"`
 	Layers        []string          `json:"Layers"`
+	settingsInput
 }
 
 // unqualifiedRef is the path's function, which must not name a version
@@ -50,7 +51,13 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 	if err := decodeBody(c, &in); err != nil {
 		return nil, err
 	}
+	if err := refuseUnsupported(c, "UpdateFunctionConfiguration"); err != nil {
+		return nil, err
+	}
 	if err := checkUnsupported(in.Layers, ""); err != nil {
+		return nil, err
+	}
+	if err := in.check(); err != nil {
 		return nil, err
 	}
 	if err := firstError(checkTimeout(in.Timeout), checkMemory(in.MemorySize), checkEnvironment(in.Environment)); err != nil {
@@ -80,6 +87,18 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 	}
 	if in.Role != nil {
 		if err := l.checkRole(c, *in.Role, ref.arn(), ref.Name); err != nil {
+			return nil, err
+		}
+	}
+	// Active tracing needs a role that may send segments: checked when
+	// tracing becomes Active or the role of a traced function changes.
+	if active := in.TracingConfig != nil && tracing == "Active" || in.TracingConfig == nil && f.Config.Tracing == "Active"; active &&
+		(in.TracingConfig != nil || in.Role != nil) {
+		role := f.Config.Role
+		if in.Role != nil {
+			role = *in.Role
+		}
+		if err := l.checkTracingRole(c, role, ref.Name); err != nil {
 			return nil, err
 		}
 	}
@@ -114,7 +133,7 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 		if in.VpcConfig != nil {
 			cfg.VPC = vpc
 		}
-		return nil
+		return in.applyTo(cfg)
 	}
 	return l.updateLatest(c, ref, in.RevisionID, change, false)
 }
@@ -122,7 +141,10 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 // checkUpdatable refuses an update while another is in progress or when
 // the caller's RevisionId is stale.
 func (l *Lambda) checkUpdatable(f *function, ref fnRef, revision string) error {
-	if f.Config.State == statePending || f.Config.LastUpdateStatus == updateInProgress {
+	if f.Config.State == statePending {
+		return errState(f.Config.State)
+	}
+	if f.Config.LastUpdateStatus == updateInProgress {
 		return errUpdateInProgress(ref.arn())
 	}
 	if revision != "" && revision != f.Config.RevisionID {
@@ -131,13 +153,13 @@ func (l *Lambda) checkUpdatable(f *function, ref fnRef, revision string) error {
 	return nil
 }
 
-// updateLatest applies change to $LATEST in one transaction, starts the
-// InProgress period, and drains the environments of the old configuration
-// so that they are replaced with fresh credentials. With publish it also
+// updateLatest applies change to $LATEST in one transaction and starts the
+// InProgress period, during which invocations run the configuration before
+// the update; settle then drains its environments, so that they are
+// replaced with fresh credentials. With publish it also
 // publishes a version, whose configuration it returns. change runs in the
 // transaction, with each of its runs.
 func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change func(store.Tx, *config) error, publish bool) (any, error) {
-	var oldKey string
 	var out *config
 	_, err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		f, err := l.load(c.Context, tx, ref)
@@ -147,7 +169,8 @@ func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change fu
 		if err := l.checkUpdatable(f, ref, revision); err != nil {
 			return err
 		}
-		oldKey = f.Config.EnvKey
+		previous := f.Config.clone()
+		f.Running = &previous
 		if err := change(tx, &f.Config); err != nil {
 			return err
 		}
@@ -170,7 +193,6 @@ func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change fu
 	if err != nil {
 		return nil, err
 	}
-	l.drain(runtimeKey(ref.Account, ref.Name, latest, oldKey))
 	l.settleLater(ref.Account, ref.Name)
 	return l.configuration(ref.Account, out), nil
 }
@@ -178,8 +200,6 @@ func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change fu
 // updateCodeInput is the UpdateFunctionCode request.
 type updateCodeInput struct {
 	ZipFile       []byte   `json:"ZipFile"`
-	S3Bucket      string   `json:"S3Bucket"`
-	ImageURI      string   `json:"ImageUri"`
 	Publish       bool     `json:"Publish"`
 	DryRun        bool     `json:"DryRun"`
 	RevisionID    string   `json:"RevisionId"`
@@ -195,8 +215,8 @@ func (l *Lambda) updateFunctionCode(c *api.Call) (any, error) {
 	if err := decodeBody(c, &in); err != nil {
 		return nil, err
 	}
-	if in.S3Bucket != "" || in.ImageURI != "" {
-		return nil, errInvalidParam("Only ZipFile is supported by this endpoint.")
+	if err := refuseUnsupported(c, "UpdateFunctionCode"); err != nil {
+		return nil, err
 	}
 	pkg, err := newCodePackage(in.ZipFile, "UpdateFunctionCode")
 	if err != nil {
@@ -218,6 +238,9 @@ func (l *Lambda) updateFunctionCode(c *api.Call) (any, error) {
 	if in.DryRun {
 		cfg := f.Config.clone()
 		cfg.CodeSHA256, cfg.CodeHex, cfg.CodeSize = pkg.sha256, pkg.hex, int64(len(pkg.zip))
+		if len(in.Architectures) > 0 {
+			cfg.Architecture = architecture(in.Architectures)
+		}
 		return l.configuration(ref.Account, &cfg), nil
 	}
 	stored, err := l.storeCode(c.Context, pkg)
@@ -229,6 +252,9 @@ func (l *Lambda) updateFunctionCode(c *api.Call) (any, error) {
 			return err
 		}
 		old := cfg.CodeBlob
+		if len(in.Architectures) > 0 {
+			cfg.Architecture = architecture(in.Architectures)
+		}
 		cfg.CodeSHA256, cfg.CodeHex, cfg.CodeSize, cfg.CodeBlob = pkg.sha256, pkg.hex, int64(len(pkg.zip)), stored.ID
 		return l.releaseCode(c.Context, tx, ref, cfg, old)
 	}, in.Publish)

@@ -89,8 +89,9 @@ func checkEnvironment(e *environmentInput) error {
 
 // vpcInput is the VpcConfig shape.
 type vpcInput struct {
-	SubnetIds        []string `json:"SubnetIds"`
-	SecurityGroupIds []string `json:"SecurityGroupIds"`
+	SubnetIds               []string `json:"SubnetIds"`
+	SecurityGroupIds        []string `json:"SecurityGroupIds"`
+	Ipv6AllowedForDualStack bool     `json:"Ipv6AllowedForDualStack"`
 }
 
 // vpc returns the stored form of a VpcConfig: nil when it has no subnets.
@@ -118,6 +119,7 @@ func (v *vpcInput) vpc() (*vpcConfig, error) {
 		SubnetIDs:        slices.Clone(v.SubnetIds),
 		SecurityGroupIDs: slices.Clone(v.SecurityGroupIds),
 		VpcID:            "vpc-" + hex.EncodeToString(sum[:])[:17],
+		IPv6DualStack:    v.Ipv6AllowedForDualStack,
 	}, nil
 }
 

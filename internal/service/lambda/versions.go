@@ -28,8 +28,12 @@ func (l *Lambda) publish(ctx context.Context, tx store.Tx, ref fnRef, f *functio
 	v.Version = strconv.Itoa(n)
 	v.RevisionID = uuid.NewString()
 	v.LastModified = l.now()
-	v.State, v.StateReason, v.StateReasonCode = stateActive, "", ""
-	v.LastUpdateStatus, v.LastUpdateStatusReason, v.LastUpdateReasonCode = updateSuccessful, "", ""
+	// A version published with the function's creation is Pending with
+	// it, and becomes Active when the function does.
+	if v.State != statePending {
+		v.State, v.StateReason, v.StateReasonCode = stateActive, "", ""
+		v.LastUpdateStatus, v.LastUpdateStatusReason, v.LastUpdateReasonCode = updateSuccessful, "", ""
+	}
 	if description != "" {
 		v.Description = description
 	}
@@ -50,6 +54,9 @@ type publishInput struct {
 func (l *Lambda) publishVersion(c *api.Call) (any, error) {
 	ref, err := l.unqualifiedRef(c)
 	if err != nil {
+		return nil, err
+	}
+	if err := refuseUnsupported(c, "PublishVersion"); err != nil {
 		return nil, err
 	}
 	var in publishInput

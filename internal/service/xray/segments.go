@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -49,14 +50,39 @@ func (x *XRay) putTraceSegments(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	now := x.clock(c)
+	out, err := x.put(c.Context, scope(c), in.TraceSegmentDocuments, x.clock(c))
+	if err != nil {
+		return nil, internal("PutTraceSegments", err)
+	}
+	return out, nil
+}
+
+// Record stores segment documents that an AWS service records itself in
+// an account's X-Ray, as Lambda records the AWS::Lambda and
+// AWS::Lambda::Function segments of a traced invocation. The documents
+// are checked as PutTraceSegments checks them; the error names the first
+// one refused.
+func (x *XRay) Record(ctx context.Context, account, region string, documents []string) error {
+	out, err := x.put(ctx, account+"|"+region+"|", documents, x.now())
+	if err != nil {
+		return internal("record segments", err)
+	}
+	if len(out.UnprocessedTraceSegments) > 0 {
+		u := out.UnprocessedTraceSegments[0]
+		return fmt.Errorf("xray: segment %q refused: %s", u.Id, u.Message)
+	}
+	return nil
+}
+
+// put checks and stores segment documents in scope.
+func (x *XRay) put(ctx context.Context, scope string, documents []string, now time.Time) (*putTraceSegmentsOutput, error) {
 	out := &putTraceSegmentsOutput{UnprocessedTraceSegments: []unprocessedSegment{}}
 	type accepted struct {
 		key, doc   string
 		inProgress bool
 	}
 	var good []accepted
-	for _, doc := range in.TraceSegmentDocuments {
+	for _, doc := range documents {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(doc), &m); err != nil {
 			var v any
@@ -76,7 +102,7 @@ func (x *XRay) putTraceSegments(c *api.Call) (any, error) {
 		inProgress, _ := m["in_progress"].(bool)
 		_, hasEnd := m["end_time"]
 		good = append(good, accepted{
-			key:        segmentKey(scope(c), m["trace_id"].(string), id),
+			key:        segmentKey(scope, m["trace_id"].(string), id),
 			doc:        doc,
 			inProgress: inProgress && !hasEnd,
 		})
@@ -84,10 +110,10 @@ func (x *XRay) putTraceSegments(c *api.Call) (any, error) {
 	if len(good) == 0 {
 		return out, nil
 	}
-	_, err := x.st.Update(c.Context, func(tx store.Tx) error {
+	_, err := x.st.Update(ctx, func(tx store.Tx) error {
 		for _, g := range good {
 			var prev segment
-			err := store.GetJSON(c.Context, tx, segmentsTable, g.key, &prev)
+			err := store.GetJSON(ctx, tx, segmentsTable, g.key, &prev)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
 			case err != nil:
@@ -97,14 +123,14 @@ func (x *XRay) putTraceSegments(c *api.Call) (any, error) {
 				continue
 			}
 			s := segment{Document: g.doc, Received: now.UnixMilli(), InProgress: g.inProgress, Version: prev.Version + 1}
-			if err := store.PutJSON(c.Context, tx, segmentsTable, g.key, s); err != nil {
+			if err := store.PutJSON(ctx, tx, segmentsTable, g.key, s); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, internal("PutTraceSegments", err)
+		return nil, err
 	}
 	return out, nil
 }
