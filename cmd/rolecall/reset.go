@@ -30,7 +30,9 @@ until it stops.
 
 With --database-url (or ROLECALL_DATABASE_URL) it empties the shared
 PostgreSQL database. rolecall cannot see the nodes of other machines: stop
-every node on the database first, and start them again after.
+every node on the database first, and start them again after. A node's
+data directory is left alone unless named with --data-dir: then its
+unpacked code is removed too, and the reset is refused while that node runs.
 
 It asks for confirmation on standard input unless --yes is given.
 
@@ -65,15 +67,23 @@ func runReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	where := "the SQLite database " + db
 	if *databaseURL != "" {
 		where = "the PostgreSQL database " + postgres.Redact(*databaseURL) + " (stop every node on it first)"
+		// A node's data directory is its own: it is locked and its unpacked
+		// code removed only when named, never the default one, which may be
+		// another server's SQLite directory.
+		if !dataDirGiven(fs) {
+			*dataDir = ""
+		}
 	} else if _, err := os.Stat(db); err != nil {
 		// Before the lock, which would make the data directory.
 		return fmt.Errorf("reset: no rolecall database at %s (give the server's --data-dir): %w", db, err)
 	}
-	unlock, err := lockDataDir(*dataDir)
-	if err != nil {
-		return fmt.Errorf("reset: %w", err)
+	if *dataDir != "" {
+		unlock, err := lockDataDir(*dataDir)
+		if err != nil {
+			return fmt.Errorf("reset: %w", err)
+		}
+		defer func() { _ = unlock() }() // held only to keep a server from starting meanwhile
 	}
-	defer func() { _ = unlock() }() // held only to keep a server from starting meanwhile
 	if !*yes {
 		_, _ = fmt.Fprintf(stderr, "Delete every user, role, policy, access key, function, log and trail event in %s?\n"+
 			"The root credentials and the server key are kept. Type yes to go on: ", where)
@@ -88,6 +98,18 @@ func runReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err := server.Reset(ctx, server.Config{DataDir: *dataDir, DatabaseURL: *databaseURL}); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "rolecall: reset %s; the root credentials and the server key are kept\n", where)
+	_, err := fmt.Fprintf(stdout, "rolecall: reset %s; the root credentials and the server key are kept\n", where)
 	return err
+}
+
+// dataDirGiven reports whether the data directory was named, by
+// --data-dir or ROLECALL_DATA_DIR, rather than defaulted.
+func dataDirGiven(fs *flag.FlagSet) bool {
+	given := os.Getenv("ROLECALL_DATA_DIR") != ""
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "data-dir" {
+			given = true
+		}
+	})
+	return given
 }

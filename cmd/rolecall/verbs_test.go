@@ -324,4 +324,29 @@ func testReset(t *testing.T, dbFlags []string) {
 		}
 	}
 	n.stop(t)
+
+	if dbFlags != nil {
+		// Without --data-dir, a reset of the shared database leaves the
+		// default data directory alone: here that of another server,
+		// running (its lock held) with unpacked code.
+		config := t.TempDir()
+		other := filepath.Join(config, "rolecall")
+		if err := os.MkdirAll(filepath.Join(other, "code", "fn"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		unlock, err := lockDataDir(other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = unlock() }()
+		cmd := exec.Command(bin, "reset", dbFlags[0], dbFlags[1], "--yes")
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+config, "ROLECALL_DATA_DIR=")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "rolecall: reset the PostgreSQL database") {
+			t.Errorf("reset --database-url beside another server's default data directory: %v, %s", err, out)
+		}
+		if _, err := os.Stat(filepath.Join(other, "code", "fn")); err != nil {
+			t.Errorf("the default data directory's code after a reset of the shared database: %v", err)
+		}
+	}
 }
