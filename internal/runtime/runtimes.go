@@ -68,6 +68,15 @@ type interpreters struct {
 	// private holds, by runtime, an interpreter of the right version that
 	// the functions' users cannot reach (as pyenv's under a private home).
 	private map[string]interpreter
+	// probed holds what each path answered when probed (ok false: it did
+	// not answer as an interpreter), so that the runtimes sharing a
+	// command (python3, node, a pyenv shim) ask it once.
+	probed map[string]probed
+}
+
+type probed struct {
+	it interpreter
+	ok bool
 }
 
 // probes ask an interpreter for its real path and its version, one per line.
@@ -218,18 +227,35 @@ func names(s spec) []string {
 // probe asks the interpreter at path for its real path and version (shims
 // such as pyenv's are scripts that need the host's environment).
 func (in *interpreters) probe(ctx context.Context, path string, probe []string) (interpreter, bool) {
+	if p, ok := in.probed[path]; ok {
+		return p.it, p.ok
+	}
+	it, ok, settled := ask(ctx, path, probe)
+	if settled {
+		if in.probed == nil {
+			in.probed = map[string]probed{}
+		}
+		in.probed[path] = probed{it, ok}
+	}
+	return it, ok
+}
+
+// ask runs the probe once; settled is false when it was cut short (the
+// context ended, or the interpreter took more than 10s), so the answer
+// says nothing lasting about path.
+func ask(ctx context.Context, path string, probe []string) (it interpreter, ok, settled bool) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, path, probe...).Output()
 	if err != nil {
-		return interpreter{}, false
+		return interpreter{}, false, ctx.Err() == nil
 	}
-	real, ver, ok := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	real, ver, found := strings.Cut(strings.TrimSpace(string(out)), "\n")
 	v, vok := parseVersion(ver)
-	if !ok || !vok || real == "" {
-		return interpreter{}, false
+	if !found || !vok || real == "" {
+		return interpreter{}, false, true
 	}
-	return interpreter{path: real, version: v}, true
+	return interpreter{path: real, version: v}, true, true
 }
 
 // envOverrides returns the interpreters named by ROLECALL_RUNTIME_<ID>
