@@ -350,3 +350,63 @@ func testReset(t *testing.T, dbFlags []string) {
 		}
 	}
 }
+
+// TestResetPostgresNodeKeepsRunning: a node that keeps running on a
+// PostgreSQL database another machine resets serves the emptied state at
+// once: the root key still works, the AWS managed policies are there, and
+// the users, keys and roles made before are gone from its caches too.
+func TestResetPostgresNodeKeepsRunning(t *testing.T) {
+	u := pgtest.URL(t)
+	keyFile := filepath.Join(t.TempDir(), "server.key")
+	bin := build(t)
+	ctx := context.Background()
+	n := startNode(t, bin, filepath.Join(t.TempDir(), "data"), "--database-url", u, "--key-file", keyFile)
+	admin := iam.NewFromConfig(n.config())
+	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("dev")}); err != nil {
+		t.Fatal(err)
+	}
+	devKey, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("dev")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	devConfig := n.config()
+	devConfig.Credentials = credentials.NewStaticCredentialsProvider(*devKey.AccessKey.AccessKeyId, *devKey.AccessKey.SecretAccessKey, "")
+	if _, err := sts.NewFromConfig(devConfig).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/dev"},"Action":"sts:AssumeRole"}]}`
+	if _, err := admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("dev-role"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+
+	out, errOut, exit := runBin(t, bin, "", "reset", "--data-dir", filepath.Join(t.TempDir(), "elsewhere"), "--database-url", u, "--yes")
+	if exit != 0 {
+		t.Fatalf("reset: exit %d, stdout %q, stderr %q", exit, out, errOut)
+	}
+
+	id, err := sts.NewFromConfig(n.config()).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(id.Arn) != "arn:aws:iam::123456789012:root" {
+		t.Fatalf("the root key on the running node after the reset: %v, %v", id, err)
+	}
+	isCode := func(what string, err error, code string) {
+		t.Helper()
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != code {
+			t.Errorf("%s after the reset: %v, want %s", what, err, code)
+		}
+	}
+	_, err = admin.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("dev")})
+	isCode("GetUser dev", err, "NoSuchEntity")
+	_, err = admin.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("dev-role")})
+	isCode("GetRole dev-role", err, "NoSuchEntity")
+	_, err = sts.NewFromConfig(devConfig).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	isCode("dev's access key", err, "InvalidClientTokenId")
+	if _, err := admin.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")}); err != nil {
+		t.Errorf("AWS managed policy on the running node after the reset: %v", err)
+	}
+	// The running node makes users and roles as before.
+	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("dev")}); err != nil {
+		t.Errorf("CreateUser dev after the reset: %v", err)
+	}
+	n.stop(t)
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/rolecall/rolecall/internal/service/iam"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/postgres"
 )
@@ -17,9 +18,10 @@ import (
 // managed policy, access key, session revocation, function, log, trace and
 // trail event goes. It keeps the server's own table: the server key (of an
 // SQLite database), the root credentials made at first start, and the
-// account and region the database is bound to. The next start makes the
-// rest as a first start does (the AWS managed policies, the root key's
-// record in IAM), so the root credentials the banner showed keep working.
+// account and region the database is bound to, and what a first start
+// makes in IAM (the root keys' records, the AWS managed policies,
+// iam.KeptOnReset), so the root credentials the banner showed keep working
+// on a node that goes on serving the database as on one started again.
 // It also removes the unpacked function code of cfg.DataDir.
 //
 // Reset opens no database that does not exist. It does not look for
@@ -30,7 +32,9 @@ func Reset(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	_, err = store.Empty(ctx, st, serverTable)
+	_, err = store.EmptyExcept(ctx, st, func(table string, it store.Item) bool {
+		return table == serverTable || iam.KeptOnReset(table, it)
+	})
 	err = errors.Join(err, st.Close())
 	if err != nil {
 		return fmt.Errorf("server: reset: %w", err)

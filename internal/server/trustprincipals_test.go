@@ -70,7 +70,7 @@ func TestTrustPoliciesNamePrincipalsThatExist(t *testing.T) {
 			t.Errorf("UpdateAssumeRolePolicy trusting %s: %q, want %q", bad.principal, msg, want)
 		}
 	}
-	if got := roleTrust(t, admin, "app"); got != trustOf(`"123456789012"`) {
+	if got := roleTrust(t, admin, "app"); got != trustOf(`"arn:aws:iam::123456789012:root"`) {
 		t.Errorf("refused updates changed the policy: %s", got)
 	}
 	for i, good := range []string{
@@ -96,6 +96,59 @@ func TestTrustPoliciesNamePrincipalsThatExist(t *testing.T) {
 	if _, err := admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("svc"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestTrustAccountIDKeptAsRootARN: IAM keeps an account given by its ID
+// alone ("AWS":"123456789012") as the account's ARN,
+// arn:aws:iam::123456789012:root ("Principal" element, IAM User Guide: the
+// service converts the short form when it saves the policy), in Principal
+// alone or in a list, for any account; it is trusted as before.
+func TestTrustAccountIDKeptAsRootARN(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	admin := iam.NewFromConfig(srv.RootConfig())
+	for _, c := range []struct{ sent, kept string }{
+		{trustOf(`"123456789012"`), trustOf(`"arn:aws:iam::123456789012:root"`)},
+		{trustOf(`["111122223333","arn:aws:iam::123456789012:root","123456789012"]`),
+			trustOf(`["arn:aws:iam::111122223333:root","arn:aws:iam::123456789012:root","arn:aws:iam::123456789012:root"]`)},
+	} {
+		out, err := admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("acct"), AssumeRolePolicyDocument: aws.String(c.sent)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc, _ := url.QueryUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument)); doc != c.kept {
+			t.Errorf("CreateRole answered %s, want %s", doc, c.kept)
+		}
+		if got := roleTrust(t, admin, "acct"); got != c.kept {
+			t.Errorf("GetRole after CreateRole with %s: %s, want %s", c.sent, got, c.kept)
+		}
+		if _, err := admin.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("acct"), PolicyDocument: aws.String(c.sent)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := roleTrust(t, admin, "acct"); got != c.kept {
+			t.Errorf("GetRole after UpdateAssumeRolePolicy with %s: %s, want %s", c.sent, got, c.kept)
+		}
+		if _, err := admin.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("acct")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Kept so, the account is trusted as before.
+	if _, err := admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("acct"), AssumeRolePolicyDocument: aws.String(trustOf(`"123456789012"`))}); err != nil {
+		t.Fatal(err)
+	}
+	user := newUser(t, srv, "dana", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
+	if _, err := sts.NewFromConfig(user).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::123456789012:role/acct"), RoleSessionName: aws.String("s1")}); err != nil {
+		t.Errorf("AssumeRole of a role trusting its account by ID: %v", err)
+	}
+	details, err := admin.GetAccountAuthorizationDetails(ctx, &iam.GetAccountAuthorizationDetailsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range details.RoleDetailList {
+		if doc, _ := url.QueryUnescape(aws.ToString(r.AssumeRolePolicyDocument)); doc != trustOf(`"arn:aws:iam::123456789012:root"`) {
+			t.Errorf("GetAccountAuthorizationDetails: %s", doc)
+		}
 	}
 }
 

@@ -26,6 +26,12 @@ type EmptyTx interface {
 // (on any node of the database) drops what it derived from it. It returns
 // the revision committed; an error when st's engine cannot be emptied.
 func Empty(ctx context.Context, st Store, keep ...string) (Revision, error) {
+	return EmptyExcept(ctx, st, func(table string, _ Item) bool { return slices.Contains(keep, table) })
+}
+
+// EmptyExcept is Empty keeping each key for which keep, given its table and
+// item, reports true.
+func EmptyExcept(ctx context.Context, st Store, keep func(table string, it Item) bool) (Revision, error) {
 	rev, err := st.Update(ctx, func(tx Tx) error {
 		et, ok := tx.(EmptyTx)
 		if !ok {
@@ -36,14 +42,14 @@ func Empty(ctx context.Context, st Store, keep ...string) (Revision, error) {
 			return err
 		}
 		for _, table := range tables {
-			if slices.Contains(keep, table) {
-				continue
-			}
 			items, err := tx.List(ctx, table, "", "", 0)
 			if err != nil {
 				return err
 			}
 			for _, it := range items {
+				if keep(table, it) {
+					continue
+				}
 				if err := tx.Delete(ctx, table, it.Key); err != nil {
 					return err
 				}

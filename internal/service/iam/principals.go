@@ -73,6 +73,51 @@ func (i *IAM) principalIDs(ctx context.Context, r store.Reader, p *policy.Policy
 	return ids, nil
 }
 
+// accountRoots returns the trust policy doc (parsed: p) as IAM keeps it:
+// each "AWS" principal given as an account ID alone, 123456789012, is
+// kept as the account's ARN, arn:aws:iam::123456789012:root, as the
+// service converts the short form when it saves the policy ("Principal"
+// element, IAM User Guide). Without one, doc and p are returned as they
+// are.
+func accountRoots(doc string, p *policy.Policy) (string, *policy.Policy, error) {
+	var roots map[string]string
+	for _, st := range p.Statements() {
+		for _, ps := range [...]policy.Principals{st.Principal, st.NotPrincipal} {
+			for _, v := range ps["AWS"] {
+				if !isAccountID(v) {
+					continue
+				}
+				if roots == nil {
+					roots = make(map[string]string)
+				}
+				roots[v] = "arn:aws:iam::" + v + ":root"
+			}
+		}
+	}
+	if roots == nil {
+		return doc, p, nil
+	}
+	kept := p.ReplacePrincipals(roots)
+	q, err := policy.Parse(kept, policy.Trust)
+	if err != nil {
+		return "", nil, fmt.Errorf("iam: trust policy with account ARNs: %w", err)
+	}
+	return kept, q, nil
+}
+
+// isAccountID reports whether v is a 12-digit AWS account ID.
+func isAccountID(v string) bool {
+	if len(v) != 12 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // entityARN splits the ARN of an IAM user or role,
 // arn:aws:iam::ACCOUNT:(user|role)/PATH/NAME.
 func entityARN(v string) (account, noun, name string, ok bool) {

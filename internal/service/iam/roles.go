@@ -55,6 +55,10 @@ func createRole(i *IAM, c *api.Call) (any, error) {
 	if policy.Size(doc) > maxTrustSize {
 		return nil, limitExceeded("Cannot exceed quota for ACLSizePerRole: %d", maxTrustSize)
 	}
+	doc, trust, err = accountRoots(doc, trust)
+	if err != nil {
+		return nil, err
+	}
 	principals, err := i.principalIDs(c.Context, i.store, trust)
 	if err != nil {
 		return nil, err
@@ -200,6 +204,10 @@ func updateAssumeRolePolicy(i *IAM, c *api.Call) (any, error) {
 	}
 	if policy.Size(doc) > maxTrustSize {
 		return nil, limitExceeded("Cannot exceed quota for ACLSizePerRole: %d", maxTrustSize)
+	}
+	doc, trust, err = accountRoots(doc, trust)
+	if err != nil {
+		return nil, err
 	}
 	_, err = i.changeRole(c, name, func(tx store.Tx, r *roleRecord) error {
 		// Read in the transaction: a principal deleted meanwhile is refused.

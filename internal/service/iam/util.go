@@ -4,16 +4,15 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/session"
 )
 
 // IAM error constructors, with the codes and statuses of the model.
@@ -73,17 +72,11 @@ func uniqueID(prefix string) string {
 	return prefix + idEncoding.EncodeToString(b[:])[:17]
 }
 
-// accessKeyID returns an AKIA id that encodes account the way AWS's do:
-// bits 1..40 of the first six decoded bytes hold the account number.
+// accessKeyID returns an AKIA id that encodes account the way AWS's do,
+// as the root key and STS's keys do (session.NewAccessKeyID), so that
+// GetAccessKeyInfo answers its account.
 func accessKeyID(account string) string {
-	var b [10]byte
-	rand.Read(b[:])
-	if n, err := strconv.ParseUint(account, 10, 64); err == nil && n < 1<<40 {
-		var head [8]byte
-		binary.BigEndian.PutUint64(head[:], n<<7|uint64(b[5]&0x7f)|uint64(b[0]&0x80)<<40)
-		copy(b[:6], head[2:])
-	}
-	return prefixKey + idEncoding.EncodeToString(b[:])
+	return session.NewAccessKeyID(prefixKey, account)
 }
 
 // secretKey returns a fresh 40-character secret access key.
