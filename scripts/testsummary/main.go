@@ -68,9 +68,9 @@ func summarize(r io.Reader, w io.Writer) (failed bool, err error) {
 	var skipped []*test
 	finished := map[string]bool{}
 	started := map[string]bool{}
-	bw := bufio.NewWriter(w)
-	out := &printer{w: bw}
-	defer func() { err = errors.Join(err, out.err, bw.Flush()) }()
+	// Unbuffered: each package's result shows as soon as it is known.
+	out := &printer{w: w}
+	defer func() { err = errors.Join(err, out.err) }()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
