@@ -26,7 +26,7 @@ const (
 
 var (
 	// ErrRequestTooLarge is returned by Invoke for an event larger than
-	// MaxRequestPayload (Lambda's RequestTooLargeException).
+	// MaxRequestPayload (Lambda's RequestEntityTooLargeException).
 	//lint:ignore ST1005 Lambda's own message, returned to clients as is
 	ErrRequestTooLarge = errors.New("Request must be smaller than 6291456 bytes for the InvokeFunction operation")
 	// ErrClosed is returned by Invoke after Close.

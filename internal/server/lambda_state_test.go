@@ -175,7 +175,9 @@ func (s *lambdaSuite) callQualified(t testing.TB, name, qualifier string) map[st
 
 // TestLambdaEventPayloadLimit: asynchronous invocations take events up to
 // 1,048,576 bytes, Lambda's limit for them; one byte more is refused with
-// RequestTooLargeException, while a synchronous invocation of it runs.
+// RequestEntityTooLargeException (the code Lambda sends on the wire, not
+// the model's RequestTooLargeException), also through the deprecated
+// InvokeAsync, while a synchronous invocation of it runs up to 6 MB.
 func TestLambdaEventPayloadLimit(t *testing.T) {
 	s := newLambdaSuite(t)
 	ctx := context.Background()
@@ -197,8 +199,15 @@ def handler(event, context):
 	}
 	s.waitLogs(t, "/aws/lambda/"+name, "event of 1048566 pad bytes")
 	_, err = s.lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), InvocationType: lambdatypes.InvocationTypeEvent, Payload: event(1<<20 + 1)})
-	wantStatus(t, "Event of 1048577 bytes", err, "RequestTooLargeException", http.StatusRequestEntityTooLarge,
+	wantStatus(t, "Event of 1048577 bytes", err, "RequestEntityTooLargeException", http.StatusRequestEntityTooLarge,
 		"1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)")
+	//lint:ignore SA1019 the deprecated InvokeAsync is still served by Lambda
+	_, err = s.lambda.InvokeAsync(ctx, &lambda.InvokeAsyncInput{FunctionName: aws.String(name), InvokeArgs: bytes.NewReader(event(1<<20 + 1))})
+	wantStatus(t, "InvokeAsync of 1048577 bytes", err, "RequestEntityTooLargeException", http.StatusRequestEntityTooLarge,
+		"1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)")
+	_, err = s.lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), Payload: event(6<<20 + 1)})
+	wantStatus(t, "RequestResponse of 6291457 bytes", err, "RequestEntityTooLargeException", http.StatusRequestEntityTooLarge,
+		"Request must be smaller than 6291456 bytes for the InvokeFunction operation")
 	out, err = s.lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), Payload: event(1<<20 + 1)})
 	if err != nil || out.FunctionError != nil || string(out.Payload) != "1048567" {
 		t.Fatalf("RequestResponse of 1048577 bytes: %v %v", out, err)

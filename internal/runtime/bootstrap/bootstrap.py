@@ -158,7 +158,11 @@ class HandlerError(Exception):
 
 
 def error_body(exc, error_type=None, request_id=""):
+    # As Lambda's runtime does, the trace starts at the first frame that is
+    # not the runtime's own.
     tb = traceback.extract_tb(exc.__traceback__)
+    while tb and os.path.abspath(tb[0].filename) == os.path.abspath(__file__):
+        tb = traceback.StackSummary.from_list(tb[1:])
     return {
         "errorMessage": str(exc),
         "errorType": error_type or type(exc).__name__,
@@ -189,11 +193,9 @@ def load_handler(task_root, handler):
 
 def log_error(body):
     if JSON_LOGS:
-        record = {"timestamp": utc_timestamp(time.time()), "level": "ERROR", "message": body["errorMessage"],
-                  "logger": "root"}
-        if current_request_id:
-            record["requestId"] = current_request_id
-        record.update({k: body[k] for k in ("errorType", "errorMessage", "stackTrace")})
+        # Lambda's runtime writes the error itself, stamped to the second.
+        record = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), "level": "ERROR"}
+        record.update((k, body[k]) for k in ("errorMessage", "errorType", "requestId", "stackTrace"))
         sys.stdout.write(json.dumps(record) + "\n")
         sys.stdout.flush()
         return

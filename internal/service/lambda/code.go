@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/blob"
@@ -47,8 +46,7 @@ func newCodePackage(zip []byte, op string) (*codePackage, error) {
 		return nil, errInvalidParam("Please provide a source for function code.")
 	}
 	if len(zip) > maxZipSize {
-		return nil, api.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
-			"Request must be smaller than 70167211 bytes for the %s operation", op)
+		return nil, errRequestEntityTooLarge("Request must be smaller than 70167211 bytes for the %s operation", op)
 	}
 	sum := sha256.Sum256(zip)
 	return &codePackage{zip: zip, hex: hex.EncodeToString(sum[:]), sha256: base64.StdEncoding.EncodeToString(sum[:])}, nil

@@ -68,11 +68,9 @@ func (l *Lambda) invoke(c *api.Call) (any, error) {
 	}
 	switch {
 	case typ == "Event" && len(body) > maxAsyncPayload:
-		return nil, api.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
-			"%d byte payload is too large for the Event invocation type (limit %d bytes)", len(body), maxAsyncPayload)
+		return nil, errRequestEntityTooLarge("%d byte payload is too large for the Event invocation type (limit %d bytes)", len(body), maxAsyncPayload)
 	case len(body) > maxSyncPayload:
-		return nil, api.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
-			"Request must be smaller than %d bytes for the InvokeFunction operation", maxSyncPayload)
+		return nil, errRequestEntityTooLarge("Request must be smaller than %d bytes for the InvokeFunction operation", maxSyncPayload)
 	}
 	switch typ {
 	case "DryRun":
@@ -226,6 +224,14 @@ func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, err
 	return res, nil
 }
 
+// errRequestEntityTooLarge is Lambda's 413 for a payload over a limit.
+// Lambda sends the code RequestEntityTooLargeException on the wire (the
+// API model's RequestTooLargeException is never sent), for Invoke,
+// InvokeAsync and CreateFunction alike.
+func errRequestEntityTooLarge(format string, args ...any) *api.Error {
+	return api.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", format, args...)
+}
+
 // invokeError maps the runtime's errors to Lambda's.
 func invokeError(err error) error {
 	var te *runtime.ThrottleError
@@ -236,8 +242,7 @@ func invokeError(err error) error {
 			Message: "Rate Exceeded.", Fields: map[string]any{"Reason": te.Reason},
 			Header: map[string]string{"Retry-After": "1"}}
 	case errors.Is(err, runtime.ErrRequestTooLarge):
-		return api.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException",
-			"Request must be smaller than %d bytes for the InvokeFunction operation", maxSyncPayload)
+		return errRequestEntityTooLarge("Request must be smaller than %d bytes for the InvokeFunction operation", maxSyncPayload)
 	case errors.As(err, &re):
 		return &api.Error{Code: "AccessDeniedException", Status: http.StatusForbidden,
 			Message: "The role defined for the function cannot be assumed by Lambda."}

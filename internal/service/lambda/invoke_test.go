@@ -115,7 +115,7 @@ func TestInvoke(t *testing.T) {
 	_, err = h.invoke("inv", `not json`, nil)
 	wantError(t, err, "InvalidRequestContentException", 400, "")
 	_, err = h.invoke("inv", `"`+strings.Repeat("x", 6*1024*1024)+`"`, nil)
-	wantError(t, err, "RequestTooLargeException", 413, "Request must be smaller than 6291456 bytes for the InvokeFunction operation")
+	wantError(t, err, "RequestEntityTooLargeException", 413, "Request must be smaller than 6291456 bytes for the InvokeFunction operation")
 	_, err = h.invoke("inv", `{}`, map[string]string{"X-Amz-Invocation-Type": "Sometimes"})
 	wantError(t, err, "ValidationException", 400, "")
 }
@@ -246,7 +246,7 @@ func TestInvokeEvent(t *testing.T) {
 	}
 	eventually(t, "big event logs", func() bool { return strings.Contains(h.fc.allLogs(), "big event") })
 	_, err = h.invoke("evt", big[:len(big)-2]+`x"}`, map[string]string{"X-Amz-Invocation-Type": "Event"})
-	wantError(t, err, "RequestTooLargeException", 413, "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)")
+	wantError(t, err, "RequestEntityTooLargeException", 413, "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)")
 	// A synchronous invocation of the same event runs: its limit is 6 MB.
 	if raw, err := h.invoke("evt", big[:len(big)-2]+`x"}`, nil); err != nil || raw.Status != http.StatusOK {
 		t.Fatalf("RequestResponse of 1048577 bytes = %v %v", raw, err)

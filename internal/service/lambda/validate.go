@@ -64,27 +64,62 @@ type environmentInput struct {
 	Variables envVars `json:"Variables"`
 }
 
+// maxEnvironment is Lambda's limit on Environment.Variables, in bytes of
+// their compact JSON object.
+const maxEnvironment = 4096
+
 // checkEnvironment applies Lambda's rules to Environment.Variables beyond
-// the model's (which checks the names): no reserved names, at most 4 KB.
+// the model's (which checks the names): no reserved names, and at most
+// 4 KB measured as Lambda measures them, the compact JSON object
+// {"KEY":"value",...} in the request's order, which its refusal quotes.
 func checkEnvironment(e *environmentInput) error {
 	if e == nil {
 		return nil
 	}
 	var reserved []string
-	size := 0
 	for _, k := range e.Variables.keys {
 		if reservedEnv[k] {
 			reserved = append(reserved, k)
 		}
-		size += len(k) + len(e.Variables.m[k])
 	}
 	if len(reserved) > 0 {
 		return errInvalidParam("Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: %s", strings.Join(reserved, ", "))
 	}
-	if size > 4096 {
-		return errInvalidParam("Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: %d", size)
+	measured, err := e.Variables.measure()
+	if err != nil {
+		return err
+	}
+	if len(measured) > maxEnvironment {
+		return errInvalidParam("Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: %s", measured)
 	}
 	return nil
+}
+
+// measure returns the variables as the compact JSON object Lambda
+// measures: {"KEY":"value",...} in the request's order, with no HTML
+// escaping.
+func (v envVars) measure() (string, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range v.keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		for j, s := range []string{k, v.m[k]} {
+			var q bytes.Buffer
+			enc := json.NewEncoder(&q)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(s); err != nil {
+				return "", fmt.Errorf("lambda: measuring environment variables: %w", err)
+			}
+			b.Write(bytes.TrimSuffix(q.Bytes(), []byte("\n")))
+			if j == 0 {
+				b.WriteByte(':')
+			}
+		}
+	}
+	b.WriteByte('}')
+	return b.String(), nil
 }
 
 // vpcInput is the VpcConfig shape.
