@@ -74,7 +74,7 @@ func New(cfg Config) *STS {
 		APIVersion:   "2011-06-15",
 		XMLNamespace: Namespace,
 		Global:       true,
-		Validate:     shape.Hook("sts", "ValidationError"),
+		Validate:     validateInput(),
 	}, []*api.Operation{
 		{
 			Name:       "AssumeRole",
@@ -110,4 +110,20 @@ func (s *STS) role(ctx context.Context, arn string) (*Role, error) {
 func isNotFound(err error) bool {
 	var se *api.Error
 	return errors.Is(err, ErrNotFound) || errors.As(err, &se) && (se.Code == "NoSuchEntity" || se.Code == "InvalidInput")
+}
+
+// validateInput checks a request against STS's model. A service acting
+// within rolecall (Lambda assuming a function's execution role) names the
+// role session after what it acts for, and Lambda's function names may be
+// a single character, under the model's minimum of 2 for RoleSessionName:
+// the session name of a service's call is left to the handler.
+func validateInput() func(*api.Call) *api.Error {
+	public := shape.Hook("sts", "ValidationError")
+	service := shape.HookLeaving("sts", "ValidationError", map[string][]string{"AssumeRole": {"roleSessionName"}})
+	return func(c *api.Call) *api.Error {
+		if c.Principal != nil && c.Principal.Type == api.AWSService {
+			return service(c)
+		}
+		return public(c)
+	}
 }
