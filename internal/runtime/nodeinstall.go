@@ -110,7 +110,7 @@ func (c *sdkCache) installNodeVersion(ctx context.Context, major int) error {
 		}
 		if out, err := runIn(ctx, tmp, "npm", "install", "--no-audit", "--no-fund", "--loglevel=error", spec); err != nil {
 			_ = os.RemoveAll(tmp) // best effort: a temporary directory of the cache
-			return "", "", fmt.Errorf("npm install %s: %v: %s", spec, err, lastLine(out))
+			return "", "", fmt.Errorf("npm install %s: %v: %s", spec, err, npmError(out))
 		}
 		if err := os.WriteFile(filepath.Join(tmp, ".version"), []byte(ver+"\n"+spec+"\n"), 0o644); err != nil {
 			return "", "", errors.Join(err, os.RemoveAll(tmp))

@@ -62,7 +62,8 @@ type sdkCache struct {
 	jobs    map[string]*sdkJob // by install key
 	has     map[string]string  // interpreter path -> boto3 version it has ("" none)
 	scanned map[string][]string
-	wanted  []string // @aws-sdk packages asked for so far, sorted
+	wanted  []string        // @aws-sdk packages installed so far, sorted
+	absent  map[string]bool // @aws-sdk packages the npm registry does not have
 }
 
 type sdkJob struct {
@@ -395,6 +396,25 @@ func runIn(ctx context.Context, dir, name string, args ...string) ([]byte, error
 	return cmd.CombinedOutput()
 }
 
+// npmError is what npm's output says went wrong: its first error lines,
+// without the pointer to its debug log.
+func npmError(b []byte) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.Contains(l, "A complete log of this run") || strings.TrimSpace(l) == "" {
+			continue
+		}
+		lines = append(lines, strings.TrimSpace(l))
+		if len(lines) == 3 {
+			break
+		}
+	}
+	if len(lines) == 0 {
+		return lastLine(b)
+	}
+	return strings.Join(lines, "; ")
+}
+
 func lastLine(b []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return lines[len(lines)-1]
@@ -456,29 +476,76 @@ func (c *sdkCache) scanNode(dir string) []string {
 
 // node returns a node_modules directory with the base packages and those
 // the code in codeDir needs, installing them with npm when no install has
-// them yet.
+// them yet. A package the code names that the npm registry does not have
+// is left out, as Lambda's runtime lacks it too: the function's import of
+// it fails at invoke (Runtime.ImportModuleError), and it never enters the
+// set installed for other functions.
 func (c *sdkCache) node(ctx context.Context, codeDir string) (sdkPaths, error) {
 	need := c.scanNode(codeDir)
-	c.mu.Lock()
-	set := slices.Clone(c.wanted)
-	if set == nil {
-		set = slices.Clone(nodeSDKBase)
-	}
-	for _, p := range need {
-		if !slices.Contains(set, p) {
-			set = append(set, p)
+	for {
+		c.mu.Lock()
+		set := slices.Clone(c.wanted)
+		if set == nil {
+			set = slices.Clone(nodeSDKBase)
+		}
+		var added []string
+		for _, p := range need {
+			if !slices.Contains(set, p) && !c.absent[p] {
+				set = append(set, p)
+				added = append(added, p)
+			}
+		}
+		slices.Sort(set)
+		c.mu.Unlock()
+		j, err := c.installSet(ctx, set)
+		if err == nil {
+			c.mu.Lock()
+			for _, p := range set {
+				if !slices.Contains(c.wanted, p) {
+					c.wanted = append(c.wanted, p)
+				}
+			}
+			slices.Sort(c.wanted)
+			c.mu.Unlock()
+			return sdkPaths{node: filepath.Join(j.dir, "node_modules"), desc: j.desc}, nil
+		}
+		if ctx.Err() != nil || len(added) == 0 || !c.markAbsent(ctx, added) {
+			return sdkPaths{}, fmt.Errorf("installing the AWS SDK for JavaScript into %s: %w", c.root, err)
 		}
 	}
-	slices.Sort(set)
-	c.wanted = set
-	c.mu.Unlock()
+}
+
+// installSet installs the packages of set, once for all callers.
+func (c *sdkCache) installSet(ctx context.Context, set []string) (*sdkJob, error) {
 	sum := sha256.Sum256([]byte(strings.Join(set, "\n")))
 	key := "nodejs-" + hex.EncodeToString(sum[:8])
-	j, err := c.run(ctx, key, func() (string, string, error) { return c.installNode(key, set) })
+	return c.run(ctx, key, func() (string, string, error) { return c.installNode(key, set) })
+}
+
+// markAbsent asks the npm registry about each of pkgs and records those
+// it does not have (E404). It reports whether it found any.
+func (c *sdkCache) markAbsent(ctx context.Context, pkgs []string) bool {
+	npm, err := exec.LookPath("npm")
 	if err != nil {
-		return sdkPaths{}, fmt.Errorf("installing the AWS SDK for JavaScript into %s: %w", c.root, err)
+		return false
 	}
-	return sdkPaths{node: filepath.Join(j.dir, "node_modules"), desc: j.desc}, nil
+	found := false
+	for _, p := range pkgs {
+		vctx, cancel := context.WithTimeout(ctx, time.Minute)
+		out, err := exec.CommandContext(vctx, npm, "view", p, "name").CombinedOutput()
+		cancel()
+		if err == nil || !strings.Contains(string(out), "E404") {
+			continue
+		}
+		c.mu.Lock()
+		if c.absent == nil {
+			c.absent = map[string]bool{}
+		}
+		c.absent[p] = true
+		c.mu.Unlock()
+		found = true
+	}
+	return found
 }
 
 // installNode runs npm install of pkgs into the cache directory key.
@@ -504,7 +571,7 @@ func (c *sdkCache) installNode(key string, pkgs []string) (string, string, error
 	args := append([]string{"install", "--no-audit", "--no-fund", "--omit=dev", "--loglevel=error"}, pkgs...)
 	if out, err := runIn(ctx, tmp, npm, args...); err != nil {
 		_ = os.RemoveAll(tmp) // best effort: a temporary directory of the cache
-		return "", "", fmt.Errorf("npm install %s: %v: %s", strings.Join(pkgs, " "), err, lastLine(out))
+		return "", "", fmt.Errorf("npm install %s: %v: %s", strings.Join(pkgs, " "), err, npmError(out))
 	}
 	var pj struct{ Version string }
 	b, err := os.ReadFile(filepath.Join(tmp, "node_modules", "@aws-sdk", "client-sts", "package.json"))
