@@ -98,10 +98,11 @@ func (c *sdkCache) installNodeVersion(ctx context.Context, major int) error {
 		if cachedNode(c.nodeRoot(), major) != "" {
 			return final, "", nil
 		}
-		tmp, err := c.tempDir("node")
+		tmp, done, err := c.tempDir("node")
 		if err != nil {
 			return "", "", err
 		}
+		defer done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		spec := nodePackage() + "@" + ver

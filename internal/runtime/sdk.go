@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -189,10 +190,11 @@ func (c *sdkCache) installPython() (string, string, error) {
 	if v := readVersion(final); v != "" {
 		return final, "boto3 " + v + " from " + final, nil
 	}
-	tmp, err := c.tempDir("python")
+	tmp, done, err := c.tempDir("python")
 	if err != nil {
 		return "", "", err
 	}
+	defer done()
 	ver, src, err := copyPythonSDK(tmp)
 	if err != nil {
 		var derr error
@@ -219,20 +221,6 @@ func readVersion(dir string) string {
 	}
 	v, _, _ := strings.Cut(string(b), "\n")
 	return v
-}
-
-// tempDir makes a directory in the cache to build an install in.
-func (c *sdkCache) tempDir(kind string) (string, error) {
-	parent := filepath.Join(c.root, kind)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return "", err
-	}
-	for d := parent; d != filepath.Dir(c.root); d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o755); err != nil {
-			return "", err
-		}
-	}
-	return os.MkdirTemp(parent, ".tmp-")
 }
 
 // publish makes the finished install tmp readable by every user and
@@ -390,9 +378,13 @@ func extractPythonDebs(dst string) (ver, src string, err error) {
 	return string(m[1]), "Debian's python3-boto3", nil
 }
 
+// runIn runs an installer (npm, apt-get) in dir. It dies with the server,
+// so that no install goes on writing into a directory that the next start
+// removes.
 func runIn(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	return cmd.CombinedOutput()
 }
 
@@ -559,10 +551,11 @@ func (c *sdkCache) installNode(key string, pkgs []string) (string, string, error
 	if err != nil {
 		return "", "", errors.New("npm is not installed: install npm (Debian: apt-get install npm), which fetches the SDK from the npm registry once")
 	}
-	tmp, err := c.tempDir("nodejs")
+	tmp, done, err := c.tempDir("nodejs")
 	if err != nil {
 		return "", "", err
 	}
+	defer done()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	if err := os.WriteFile(filepath.Join(tmp, "package.json"), []byte(`{"name":"rolecall-runtime-sdk","private":true}`+"\n"), 0o644); err != nil {
