@@ -41,6 +41,15 @@ var nodeSDKBase = []string{
 	"@aws-sdk/credential-providers",
 }
 
+// npmNetwork bounds npm's waits on the registry, whose defaults (a
+// 5-minute fetch timeout, retries up to a minute apart) keep a function
+// Pending for many minutes when the registry cannot be reached.
+var npmNetwork = []string{"--fetch-retries=1", "--fetch-retry-mintimeout=2000", "--fetch-retry-maxtimeout=10000", "--fetch-timeout=60000"}
+
+// npmQuick are npmNetwork's bounds for the questions CreateFunction waits
+// for, which must be answered well within a client's read timeout.
+var npmQuick = []string{"--fetch-retries=0", "--fetch-timeout=15000"}
+
 // nodeSDKMinMajor is the first Node major whose Lambda runtime ships SDK v3.
 const nodeSDKMinMajor = 18
 
@@ -524,7 +533,7 @@ func (c *sdkCache) markAbsent(ctx context.Context, pkgs []string) bool {
 	found := false
 	for _, p := range pkgs {
 		vctx, cancel := context.WithTimeout(ctx, time.Minute)
-		out, err := exec.CommandContext(vctx, npm, "view", p, "name").CombinedOutput()
+		out, err := exec.CommandContext(vctx, npm, append([]string{"view", p, "name"}, npmQuick...)...).CombinedOutput()
 		cancel()
 		if err == nil || !strings.Contains(string(out), "E404") {
 			continue
@@ -561,7 +570,8 @@ func (c *sdkCache) installNode(key string, pkgs []string) (string, string, error
 	if err := os.WriteFile(filepath.Join(tmp, "package.json"), []byte(`{"name":"rolecall-runtime-sdk","private":true}`+"\n"), 0o644); err != nil {
 		return "", "", errors.Join(err, os.RemoveAll(tmp))
 	}
-	args := append([]string{"install", "--no-audit", "--no-fund", "--omit=dev", "--loglevel=error"}, pkgs...)
+	args := append([]string{"install", "--no-audit", "--no-fund", "--omit=dev", "--loglevel=error"}, npmNetwork...)
+	args = append(args, pkgs...)
 	if out, err := runIn(ctx, tmp, npm, args...); err != nil {
 		_ = os.RemoveAll(tmp) // best effort: a temporary directory of the cache
 		return "", "", fmt.Errorf("npm install %s: %v: %s", strings.Join(pkgs, " "), err, npmError(out))

@@ -1,9 +1,13 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -78,5 +82,59 @@ exports.handler = async () => "loaded";
 		if got := s.call(t, tc.name, map[string]any{}); got["own"] != "bundled" {
 			t.Errorf("%s: the function's own @aws-sdk/client-sts: %v", tc.name, got)
 		}
+	}
+}
+
+// TestRuntimeRegistryUnreachable: with the npm registry unreachable and
+// an empty runtime cache, a nodejs20.x function ends Failed with npm's
+// reason (it does not stay Pending for npm's default retries), and
+// CreateFunction of nodejs22.x without a host Node 22 is refused at once,
+// saying the registry could not be asked.
+func TestRuntimeRegistryUnreachable(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skip("npm is not installed")
+	}
+	rt := hostRuntime(t, "node")
+	t.Setenv("ROLECALL_RUNTIME_CACHE", t.TempDir())
+	t.Setenv("npm_config_registry", "http://127.0.0.1:9/") // the discard port: connections are refused
+	s := newLambdaSuite(t)
+	ctx := context.Background()
+	role := s.role(t, "offline-role", lambdaTrust)
+	in := &lambda.CreateFunctionInput{
+		FunctionName: aws.String("offline"),
+		Role:         aws.String(role),
+		Runtime:      rt,
+		Handler:      aws.String("index.handler"),
+		Code:         &lambdatypes.FunctionCode{ZipFile: zipSource(t, map[string]string{"index.js": nodeCJSHandler})},
+	}
+	if _, err := s.lambda.CreateFunction(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		out, err := s.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("offline")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.State == lambdatypes.StateFailed {
+			if reason := aws.ToString(out.StateReason); out.StateReasonCode != lambdatypes.StateReasonCodeInvalidRuntime ||
+				!strings.Contains(reason, "ECONNREFUSED") {
+				t.Errorf("StateReasonCode %s, StateReason %q", out.StateReasonCode, reason)
+			}
+			break
+		}
+		if out.State != lambdatypes.StatePending {
+			t.Fatalf("State %s (%s), want Pending then Failed", out.State, aws.ToString(out.StateReason))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	if _, err := exec.LookPath("node22"); err == nil {
+		return
+	}
+	in.FunctionName, in.Runtime = aws.String("offline22"), lambdatypes.RuntimeNodejs22x
+	_, err := s.lambda.CreateFunction(ctx, in)
+	var ipv *lambdatypes.InvalidParameterValueException
+	if !errors.As(err, &ipv) || !strings.Contains(ipv.ErrorMessage(), "could not be asked") || !strings.Contains(ipv.ErrorMessage(), "ECONNREFUSED") {
+		t.Errorf("CreateFunction nodejs22.x with the registry unreachable: %v", err)
 	}
 }
