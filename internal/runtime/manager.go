@@ -95,6 +95,7 @@ func New(opts Options) (*Manager, error) {
 		return nil, err
 	}
 	m.sdk = &sdkCache{root: opts.CacheDir}
+	m.sdk.removeLeftovers() // installs of a process killed mid-way
 	m.interp = &interpreters{overrides: envOverrides(opts.Interpreters, os.Getenv), needOther: m.isolation.Dropped,
 		nodeCache: m.sdk.nodeRoot(), pyCache: m.sdk.pythonRoot()}
 	m.sampler = newSampler(opts.MemoryPoll)

@@ -60,11 +60,23 @@ func (c *sdkCache) nodeAvailable(ctx context.Context, major int) (string, error)
 	}
 	key := "node-available-" + strconv.Itoa(major)
 	j, err := c.run(ctx, key, func() (string, string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		spec := fmt.Sprintf("%s@%d", pkg, major)
-		out, err := exec.CommandContext(ctx, npm, "view", spec, "version", "--json").Output()
+		var stderr strings.Builder
+		cmd := exec.CommandContext(ctx, npm, append([]string{"view", spec, "version", "--json"}, npmQuick...)...)
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
 		if err != nil {
+			var e struct {
+				Error struct{ Code, Summary string }
+			}
+			if json.Unmarshal(out, &e) == nil && e.Error.Code != "" && e.Error.Code != "E404" {
+				return "", "", fmt.Errorf("the npm registry could not be asked for %s: %s", spec, e.Error.Summary)
+			}
+			if e.Error.Code == "" && !strings.Contains(stderr.String(), "E404") {
+				return "", "", fmt.Errorf("the npm registry could not be asked for %s: %s", spec, npmError([]byte(stderr.String())))
+			}
 			return "", "", fmt.Errorf("the npm registry has no %s", spec)
 		}
 		var versions []string
@@ -98,19 +110,21 @@ func (c *sdkCache) installNodeVersion(ctx context.Context, major int) error {
 		if cachedNode(c.nodeRoot(), major) != "" {
 			return final, "", nil
 		}
-		tmp, err := c.tempDir("node")
+		tmp, done, err := c.tempDir("node")
 		if err != nil {
 			return "", "", err
 		}
+		defer done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		spec := nodePackage() + "@" + ver
 		if err := os.WriteFile(filepath.Join(tmp, "package.json"), []byte(`{"name":"rolecall-runtime-node","private":true}`+"\n"), 0o644); err != nil {
 			return "", "", errors.Join(err, os.RemoveAll(tmp))
 		}
-		if out, err := runIn(ctx, tmp, "npm", "install", "--no-audit", "--no-fund", "--loglevel=error", spec); err != nil {
+		args := append(append([]string{"install", "--no-audit", "--no-fund", "--loglevel=error"}, npmNetwork...), spec)
+		if out, err := runIn(ctx, tmp, "npm", args...); err != nil {
 			_ = os.RemoveAll(tmp) // best effort: a temporary directory of the cache
-			return "", "", fmt.Errorf("npm install %s: %v: %s", spec, err, lastLine(out))
+			return "", "", fmt.Errorf("npm install %s: %v: %s", spec, err, npmError(out))
 		}
 		if err := os.WriteFile(filepath.Join(tmp, ".version"), []byte(ver+"\n"+spec+"\n"), 0o644); err != nil {
 			return "", "", errors.Join(err, os.RemoveAll(tmp))

@@ -42,10 +42,11 @@ func (c *sdkCache) copyPython(ctx context.Context, s spec, it interpreter) error
 		if readVersion(final) != "" {
 			return final, "", nil
 		}
-		tmp, err := c.tempDir("pythons")
+		tmp, done, err := c.tempDir("pythons")
 		if err != nil {
 			return "", "", err
 		}
+		defer done()
 		if _, err := stageTree(prefix, tmp); err != nil {
 			return "", "", errors.Join(fmt.Errorf("copying %s: %w", prefix, err), os.RemoveAll(tmp))
 		}

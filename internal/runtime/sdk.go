@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -40,6 +41,15 @@ var nodeSDKBase = []string{
 	"@aws-sdk/credential-providers",
 }
 
+// npmNetwork bounds npm's waits on the registry, whose defaults (a
+// 5-minute fetch timeout, retries up to a minute apart) keep a function
+// Pending for many minutes when the registry cannot be reached.
+var npmNetwork = []string{"--fetch-retries=1", "--fetch-retry-mintimeout=2000", "--fetch-retry-maxtimeout=10000", "--fetch-timeout=60000"}
+
+// npmQuick are npmNetwork's bounds for the questions CreateFunction waits
+// for, which must be answered well within a client's read timeout.
+var npmQuick = []string{"--fetch-retries=0", "--fetch-timeout=15000"}
+
 // nodeSDKMinMajor is the first Node major whose Lambda runtime ships SDK v3.
 const nodeSDKMinMajor = 18
 
@@ -62,7 +72,8 @@ type sdkCache struct {
 	jobs    map[string]*sdkJob // by install key
 	has     map[string]string  // interpreter path -> boto3 version it has ("" none)
 	scanned map[string][]string
-	wanted  []string // @aws-sdk packages asked for so far, sorted
+	wanted  []string        // @aws-sdk packages installed so far, sorted
+	absent  map[string]bool // @aws-sdk packages the npm registry does not have
 }
 
 type sdkJob struct {
@@ -188,10 +199,11 @@ func (c *sdkCache) installPython() (string, string, error) {
 	if v := readVersion(final); v != "" {
 		return final, "boto3 " + v + " from " + final, nil
 	}
-	tmp, err := c.tempDir("python")
+	tmp, done, err := c.tempDir("python")
 	if err != nil {
 		return "", "", err
 	}
+	defer done()
 	ver, src, err := copyPythonSDK(tmp)
 	if err != nil {
 		var derr error
@@ -218,20 +230,6 @@ func readVersion(dir string) string {
 	}
 	v, _, _ := strings.Cut(string(b), "\n")
 	return v
-}
-
-// tempDir makes a directory in the cache to build an install in.
-func (c *sdkCache) tempDir(kind string) (string, error) {
-	parent := filepath.Join(c.root, kind)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return "", err
-	}
-	for d := parent; d != filepath.Dir(c.root); d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o755); err != nil {
-			return "", err
-		}
-	}
-	return os.MkdirTemp(parent, ".tmp-")
 }
 
 // publish makes the finished install tmp readable by every user and
@@ -389,10 +387,33 @@ func extractPythonDebs(dst string) (ver, src string, err error) {
 	return string(m[1]), "Debian's python3-boto3", nil
 }
 
+// runIn runs an installer (npm, apt-get) in dir. It dies with the server,
+// so that no install goes on writing into a directory that the next start
+// removes.
 func runIn(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	return cmd.CombinedOutput()
+}
+
+// npmError is what npm's output says went wrong: its first error lines,
+// without the pointer to its debug log.
+func npmError(b []byte) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.Contains(l, "A complete log of this run") || strings.TrimSpace(l) == "" {
+			continue
+		}
+		lines = append(lines, strings.TrimSpace(l))
+		if len(lines) == 3 {
+			break
+		}
+	}
+	if len(lines) == 0 {
+		return lastLine(b)
+	}
+	return strings.Join(lines, "; ")
 }
 
 func lastLine(b []byte) string {
@@ -456,29 +477,76 @@ func (c *sdkCache) scanNode(dir string) []string {
 
 // node returns a node_modules directory with the base packages and those
 // the code in codeDir needs, installing them with npm when no install has
-// them yet.
+// them yet. A package the code names that the npm registry does not have
+// is left out, as Lambda's runtime lacks it too: the function's import of
+// it fails at invoke (Runtime.ImportModuleError), and it never enters the
+// set installed for other functions.
 func (c *sdkCache) node(ctx context.Context, codeDir string) (sdkPaths, error) {
 	need := c.scanNode(codeDir)
-	c.mu.Lock()
-	set := slices.Clone(c.wanted)
-	if set == nil {
-		set = slices.Clone(nodeSDKBase)
-	}
-	for _, p := range need {
-		if !slices.Contains(set, p) {
-			set = append(set, p)
+	for {
+		c.mu.Lock()
+		set := slices.Clone(c.wanted)
+		if set == nil {
+			set = slices.Clone(nodeSDKBase)
+		}
+		var added []string
+		for _, p := range need {
+			if !slices.Contains(set, p) && !c.absent[p] {
+				set = append(set, p)
+				added = append(added, p)
+			}
+		}
+		slices.Sort(set)
+		c.mu.Unlock()
+		j, err := c.installSet(ctx, set)
+		if err == nil {
+			c.mu.Lock()
+			for _, p := range set {
+				if !slices.Contains(c.wanted, p) {
+					c.wanted = append(c.wanted, p)
+				}
+			}
+			slices.Sort(c.wanted)
+			c.mu.Unlock()
+			return sdkPaths{node: filepath.Join(j.dir, "node_modules"), desc: j.desc}, nil
+		}
+		if ctx.Err() != nil || len(added) == 0 || !c.markAbsent(ctx, added) {
+			return sdkPaths{}, fmt.Errorf("installing the AWS SDK for JavaScript into %s: %w", c.root, err)
 		}
 	}
-	slices.Sort(set)
-	c.wanted = set
-	c.mu.Unlock()
+}
+
+// installSet installs the packages of set, once for all callers.
+func (c *sdkCache) installSet(ctx context.Context, set []string) (*sdkJob, error) {
 	sum := sha256.Sum256([]byte(strings.Join(set, "\n")))
 	key := "nodejs-" + hex.EncodeToString(sum[:8])
-	j, err := c.run(ctx, key, func() (string, string, error) { return c.installNode(key, set) })
+	return c.run(ctx, key, func() (string, string, error) { return c.installNode(key, set) })
+}
+
+// markAbsent asks the npm registry about each of pkgs and records those
+// it does not have (E404). It reports whether it found any.
+func (c *sdkCache) markAbsent(ctx context.Context, pkgs []string) bool {
+	npm, err := exec.LookPath("npm")
 	if err != nil {
-		return sdkPaths{}, fmt.Errorf("installing the AWS SDK for JavaScript into %s: %w", c.root, err)
+		return false
 	}
-	return sdkPaths{node: filepath.Join(j.dir, "node_modules"), desc: j.desc}, nil
+	found := false
+	for _, p := range pkgs {
+		vctx, cancel := context.WithTimeout(ctx, time.Minute)
+		out, err := exec.CommandContext(vctx, npm, append([]string{"view", p, "name"}, npmQuick...)...).CombinedOutput()
+		cancel()
+		if err == nil || !strings.Contains(string(out), "E404") {
+			continue
+		}
+		c.mu.Lock()
+		if c.absent == nil {
+			c.absent = map[string]bool{}
+		}
+		c.absent[p] = true
+		c.mu.Unlock()
+		found = true
+	}
+	return found
 }
 
 // installNode runs npm install of pkgs into the cache directory key.
@@ -492,19 +560,21 @@ func (c *sdkCache) installNode(key string, pkgs []string) (string, string, error
 	if err != nil {
 		return "", "", errors.New("npm is not installed: install npm (Debian: apt-get install npm), which fetches the SDK from the npm registry once")
 	}
-	tmp, err := c.tempDir("nodejs")
+	tmp, done, err := c.tempDir("nodejs")
 	if err != nil {
 		return "", "", err
 	}
+	defer done()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	if err := os.WriteFile(filepath.Join(tmp, "package.json"), []byte(`{"name":"rolecall-runtime-sdk","private":true}`+"\n"), 0o644); err != nil {
 		return "", "", errors.Join(err, os.RemoveAll(tmp))
 	}
-	args := append([]string{"install", "--no-audit", "--no-fund", "--omit=dev", "--loglevel=error"}, pkgs...)
+	args := append([]string{"install", "--no-audit", "--no-fund", "--omit=dev", "--loglevel=error"}, npmNetwork...)
+	args = append(args, pkgs...)
 	if out, err := runIn(ctx, tmp, npm, args...); err != nil {
 		_ = os.RemoveAll(tmp) // best effort: a temporary directory of the cache
-		return "", "", fmt.Errorf("npm install %s: %v: %s", strings.Join(pkgs, " "), err, lastLine(out))
+		return "", "", fmt.Errorf("npm install %s: %v: %s", strings.Join(pkgs, " "), err, npmError(out))
 	}
 	var pj struct{ Version string }
 	b, err := os.ReadFile(filepath.Join(tmp, "node_modules", "@aws-sdk", "client-sts", "package.json"))
