@@ -308,7 +308,7 @@ func (l *Lambda) loadCodeKey(ctx context.Context) ([]byte, error) {
 	return key, nil
 }
 
-// recover settles functions left Pending or InProgress by a previous run
+// recover settles, in the background, functions left Pending or InProgress by a previous run
 // and restores reserved concurrency.
 func (l *Lambda) recover(ctx context.Context) error {
 	items, err := l.cfg.Store.List(ctx, tableFunctions, "", "", 0)
@@ -325,9 +325,9 @@ func (l *Lambda) recover(ctx context.Context) error {
 			l.rt.SetReservedConcurrency(functionARN(l.cfg.Region, acct, f.Config.Name), *f.Reserved)
 		}
 		if f.Config.State == statePending || f.Config.LastUpdateStatus == updateInProgress {
-			if err := l.settle(ctx, acct, f.Config.Name); err != nil {
-				return fmt.Errorf("lambda: recover %s: %w", it.Key, err)
-			}
+			// Prepared (its runtime's SDK installed) and then settled, as
+			// a change that had not been settled when the run ended.
+			l.settleLater(acct, f.Config.Name)
 		}
 	}
 	return nil
