@@ -373,7 +373,7 @@ func (e *env) logFor(inv *invocation, pre, body []LogEvent, extra string, d, ini
 	cfg := e.cfg
 	il := &invocationLog{id: inv.id, version: cfg.Version, d: d, initD: initD,
 		memMB: cfg.MemoryMB, maxMemMB: e.maxMemoryMB(), status: status, errType: errType}
-	if _, _, sampled := traceParts(inv.opts.TraceID); cfg.ActiveTracing && sampled == "1" {
+	if _, _, sampled := ParseTraceHeader(inv.opts.TraceID); cfg.ActiveTracing && sampled == "1" {
 		il.trace = inv.opts.TraceID
 	}
 	var events []LogEvent

@@ -333,9 +333,11 @@ func billedMs(d time.Duration) int64 {
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Microsecond)) / 1e3 }
 
-// traceParts splits an X-Amzn-Trace-Id header into its root (trace id),
-// parent (segment id) and sampling decision.
-func traceParts(h string) (root, parent, sampled string) {
+// ParseTraceHeader splits an X-Amzn-Trace-Id header
+// ("Root=1-...;Parent=...;Sampled=1") into its root (the trace id), parent
+// (a segment id) and sampling decision ("1", "0", or "" when undecided);
+// absent parts are "".
+func ParseTraceHeader(h string) (root, parent, sampled string) {
 	for part := range strings.SplitSeq(h, ";") {
 		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
 		switch k {
@@ -401,7 +403,7 @@ func (il *invocationLog) reportLine(cfg *Config, at time.Time) (string, bool) {
 		init = fmt.Sprintf("Init Duration: %.2f ms\t", float64(il.initD)/float64(time.Millisecond))
 	}
 	xray := ""
-	if root, parent, sampled := traceParts(il.trace); root != "" {
+	if root, parent, sampled := ParseTraceHeader(il.trace); root != "" {
 		xray = fmt.Sprintf("\nXRAY TraceId: %s\tSegmentId: %s\tSampled: %t\t", root, parent, sampled == "1")
 	}
 	return fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t%s%s\n",
@@ -410,7 +412,7 @@ func (il *invocationLog) reportLine(cfg *Config, at time.Time) (string, bool) {
 
 // tracing is the tracing member of platform records.
 func (il *invocationLog) tracing() map[string]any {
-	_, parent, _ := traceParts(il.trace)
+	_, parent, _ := ParseTraceHeader(il.trace)
 	return map[string]any{"spanId": parent, "type": "X-Amzn-Trace-Id", "value": il.trace}
 }
 

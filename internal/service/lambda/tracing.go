@@ -47,18 +47,7 @@ func planTrace(cfg *config, h string, now time.Time) *tracePlan {
 	if cfg.Tracing != "Active" {
 		return nil
 	}
-	var root, parent, sampled string
-	for part := range strings.SplitSeq(h, ";") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "Root":
-			root = v
-		case "Parent":
-			parent = v
-		case "Sampled":
-			sampled = v
-		}
-	}
+	root, parent, sampled := runtime.ParseTraceHeader(h)
 	if sampled == "0" {
 		return nil
 	}
