@@ -160,10 +160,10 @@ const (
 func runServer(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rolecall", flag.ContinueOnError)
 	addr := fs.String("addr", env("ROLECALL_ADDR", "127.0.0.1:4566"), "listen address")
-	dataDir := fs.String("data-dir", env("ROLECALL_DATA_DIR", defaultDataDir()), "data directory")
+	state := addStateFlags(fs, "PostgreSQL `URL` (postgres://user:password@host:port/db) shared by several nodes; default: ROLECALL_DATABASE_URL, else SQLite in the data directory")
+	dataDir := state.dataDir
 	account := fs.String("account-id", env("ROLECALL_ACCOUNT_ID", "123456789012"), "account id of the default account")
 	region := fs.String("region", env("ROLECALL_REGION", "us-east-1"), "region")
-	databaseURL := fs.String("database-url", "", "PostgreSQL `URL` (postgres://user:password@host:port/db) shared by several nodes; default: ROLECALL_DATABASE_URL, else SQLite in the data directory")
 	keyFile := fs.String("key-file", env("ROLECALL_KEY_FILE", ""), "`file` holding the server key, made when missing; required with --database-url unless ROLECALL_SERVER_KEY is set")
 	logRequests := fs.String("log-requests", env("ROLECALL_LOG_REQUESTS", logRequestsAll),
 		"request log on stderr, one line per request (time, principal, service:operation, status, error code, duration): `level` all, errors (only requests answered with an error) or off")
@@ -193,11 +193,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("--log-requests (ROLECALL_LOG_REQUESTS) must be all, errors or off, not %q", *logRequests)
 	}
-	if *databaseURL == "" {
-		// Read after parsing, not as the flag's default: usage would print
-		// the default, password and all.
-		*databaseURL = os.Getenv("ROLECALL_DATABASE_URL")
-	}
+	databaseURL := state.url()
 	if os.Getenv("GOGC") == "" {
 		// Each request allocates little that outlives it, and the live heap
 		// is small: collecting less often buys back a fifth of the CPU a
@@ -218,7 +214,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 		DataDir:              *dataDir,
 		AccountID:            *account,
 		Region:               *region,
-		DatabaseURL:          *databaseURL,
+		DatabaseURL:          databaseURL,
 		KeyFile:              *keyFile,
 		ServerKey:            os.Getenv("ROLECALL_SERVER_KEY"),
 		RootAccessKeyID:      os.Getenv("ROLECALL_ROOT_ACCESS_KEY_ID"),

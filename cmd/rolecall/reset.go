@@ -49,8 +49,8 @@ func runReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		_, _ = fmt.Fprint(fs.Output(), resetUsage)
 		fs.PrintDefaults()
 	}
-	dataDir := fs.String("data-dir", env("ROLECALL_DATA_DIR", defaultDataDir()), "data directory")
-	databaseURL := fs.String("database-url", "", "PostgreSQL `URL` of nodes sharing a database (instead of the data directory's SQLite); default: ROLECALL_DATABASE_URL")
+	state := addStateFlags(fs, sharedURLUsage)
+	dataDir := state.dataDir
 	yes := fs.Bool("yes", false, "reset without asking")
 	if done, err := parseFlags(fs, args, stdout, stderr); done {
 		return err
@@ -58,15 +58,11 @@ func runReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if fs.NArg() > 0 {
 		return fmt.Errorf("reset: unexpected argument %q", fs.Arg(0))
 	}
-	if *databaseURL == "" {
-		// Read after parsing, not as the flag's default: usage would print
-		// the default, password and all.
-		*databaseURL = os.Getenv("ROLECALL_DATABASE_URL")
-	}
+	databaseURL := state.url()
 	db := filepath.Join(*dataDir, "rolecall.db")
 	where := "the SQLite database " + db
-	if *databaseURL != "" {
-		where = "the PostgreSQL database " + postgres.Redact(*databaseURL) + " (stop every node on it first)"
+	if databaseURL != "" {
+		where = "the PostgreSQL database " + postgres.Redact(databaseURL) + " (stop every node on it first)"
 		// A node's data directory is its own: it is locked and its unpacked
 		// code removed only when named, never the default one, which may be
 		// another server's SQLite directory.
@@ -95,7 +91,7 @@ func runReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return errNotConfirmed
 		}
 	}
-	if err := server.Reset(ctx, server.Config{DataDir: *dataDir, DatabaseURL: *databaseURL}); err != nil {
+	if err := server.Reset(ctx, server.Config{DataDir: *dataDir, DatabaseURL: databaseURL}); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(stdout, "rolecall: reset %s; the root credentials and the server key are kept\n", where)

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -37,8 +36,8 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		_, _ = fmt.Fprint(fs.Output(), trailUsage)
 		fs.PrintDefaults()
 	}
-	dataDir := fs.String("data-dir", env("ROLECALL_DATA_DIR", defaultDataDir()), "data directory")
-	databaseURL := fs.String("database-url", "", "PostgreSQL `URL` of nodes sharing a database (instead of the data directory's SQLite); default: ROLECALL_DATABASE_URL")
+	state := addStateFlags(fs, sharedURLUsage)
+	dataDir := state.dataDir
 	principal := fs.String("principal", "", "only the calls of this principal `ARN`; a role's ARN also selects its sessions' calls")
 	category := fs.String("category", "", "only events of this category: Management or Data")
 	account := fs.String("account", "", "only events recorded in this account `ID`")
@@ -52,11 +51,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("trail: unexpected argument %q", fs.Arg(0))
 	}
-	if *databaseURL == "" {
-		// Read after parsing, not as the flag's default: usage would print
-		// the default, password and all.
-		*databaseURL = os.Getenv("ROLECALL_DATABASE_URL")
-	}
+	databaseURL := state.url()
 	now := time.Now()
 	q := store.EventQuery{PrincipalARN: *principal, Account: *account, Limit: trailPage}
 	switch strings.ToLower(*category) {
@@ -82,7 +77,7 @@ func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errors.New("trail: --limit must not be negative")
 	}
 
-	st, err := openTrailStore(ctx, *databaseURL, filepath.Join(*dataDir, "rolecall.db"))
+	st, err := openTrailStore(ctx, databaseURL, filepath.Join(*dataDir, "rolecall.db"))
 	if err != nil {
 		return err
 	}
