@@ -183,6 +183,13 @@ func (in *interpreters) lookup(ctx context.Context, runtime string) (interpreter
 // pyenvVersions are pyenv's interpreters of the runtime's version, which
 // its shims on PATH do not reach unless selected.
 func pyenvVersions(s spec) []string {
+	return pyenvInterpreters(fmt.Sprintf("%d.%d.*", s.major, s.minor), fmt.Sprintf("python%d.%d", s.major, s.minor))
+}
+
+// pyenvInterpreters returns the commands named name (a glob) in the bin
+// directories of pyenv's versions matching version (a glob), under
+// PYENV_ROOT and ~/.pyenv.
+func pyenvInterpreters(version, name string) []string {
 	roots := []string{os.Getenv("PYENV_ROOT")}
 	if h, err := os.UserHomeDir(); err == nil {
 		roots = append(roots, filepath.Join(h, ".pyenv"))
@@ -192,8 +199,7 @@ func pyenvVersions(s spec) []string {
 		if r == "" {
 			continue
 		}
-		pattern := filepath.Join(r, "versions", fmt.Sprintf("%d.%d.*", s.major, s.minor), "bin", fmt.Sprintf("python%d.%d", s.major, s.minor))
-		m, _ := filepath.Glob(pattern) // the pattern is well formed
+		m, _ := filepath.Glob(filepath.Join(r, "versions", version, "bin", name)) // the pattern is well formed
 		out = append(out, m...)
 	}
 	return out

@@ -273,16 +273,7 @@ func pythonCandidates() []string {
 		m, _ := filepath.Glob(filepath.Join(dir, "python3*"))
 		out = append(out, m...)
 	}
-	roots := []string{os.Getenv("PYENV_ROOT")}
-	if h, err := os.UserHomeDir(); err == nil {
-		roots = append(roots, filepath.Join(h, ".pyenv"))
-	}
-	for _, r := range roots {
-		if r != "" {
-			m, _ := filepath.Glob(filepath.Join(r, "versions", "*", "bin", "python3"))
-			out = append(out, m...)
-		}
-	}
+	out = append(out, pyenvInterpreters("*", "python3")...)
 	return slices.Compact(out)
 }
 
