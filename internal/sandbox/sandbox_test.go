@@ -564,3 +564,111 @@ func waitPidGone(t *testing.T, pid int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestDescribe(t *testing.T) {
+	needRoot(t)
+	d := launcher.Describe()
+	for _, want := range []string{"mount, PID, IPC and UTS namespaces", "no capabilities", "no_new_privs", "seccomp", "/tmp is a private ext4 disk"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("Describe() = %q, want it to say %q", d, want)
+		}
+	}
+}
+
+func TestTmpIsABoundedDisk(t *testing.T) {
+	needRoot(t)
+	spec := probeSpec()
+	spec.Path, spec.Args = "/bin/sh", []string{"-c", "grep ' /tmp ' /proc/self/mounts; stat -c '%u %a' /tmp; ls -A /tmp"}
+	spec.TmpBytes = 64 << 20
+	out := strings.Split(strings.TrimSpace(runSpec(t, spec)), "\n")
+	if len(out) != 2 {
+		t.Fatalf("output %q, want the mount and the owner, /tmp empty", out)
+	}
+	if f := strings.Fields(out[0]); len(f) < 4 || !strings.HasPrefix(f[0], "/dev/loop") || f[2] != "ext4" || !strings.Contains(f[3], "nosuid") || !strings.Contains(f[3], "nodev") {
+		t.Errorf("/tmp mount %q, want ext4 on a loop device, nosuid, nodev", out[0])
+	}
+	if out[1] != fmt.Sprintf("%d 700", spec.UID) {
+		t.Errorf("/tmp owner and mode %q, want %d 700", out[1], spec.UID)
+	}
+
+	spec = probeSpec("write", "/tmp/big", strconv.Itoa(96<<20))
+	spec.TmpBytes = 64 << 20
+	got := strings.Fields(runSpec(t, spec))
+	if len(got) != 3 || got[2] != "ENOSPC" {
+		t.Fatalf("writing 96 MB to a 64 MB /tmp: %q, want ENOSPC", got)
+	}
+	// The file system's own blocks take a little of the disk.
+	if n, _ := strconv.Atoi(got[1]); n > 64<<20 || n < 61<<20 {
+		t.Errorf("wrote %d bytes before ENOSPC, want 61 to 64 MB", n)
+	}
+}
+
+func TestTmpAndShmPrivate(t *testing.T) {
+	needRoot(t)
+	// A keeps files in /tmp and /dev/shm and stays; B (same uid) and,
+	// after A, C (same uid) must not see them.
+	a := probeSpec()
+	a.Path, a.Args = "/bin/sh", []string{"-c", "echo x > /tmp/left && echo x > /dev/shm/left && echo ready && exec sleep 3600"}
+	sa := start(t, a)
+	if l := sa.line(t); l != "ready" {
+		t.Fatalf("A: %q", l)
+	}
+	b := probeSpec("stat", "/tmp/left", "/dev/shm/left")
+	b.UID, b.GID = a.UID, a.GID
+	got := fields(runSpec(t, b))
+	for _, p := range []string{"/tmp/left", "/dev/shm/left"} {
+		if got[p] != "ENOENT" {
+			t.Errorf("B sees A's %s: %q", p, got[p])
+		}
+	}
+	sa.p.Kill()
+	_ = sa.p.Wait()
+	got = fields(runSpec(t, b))
+	for _, p := range []string{"/tmp/left", "/dev/shm/left"} {
+		if got[p] != "ENOENT" {
+			t.Errorf("C sees A's %s after A: %q", p, got[p])
+		}
+	}
+}
+
+func TestSetuidGainsNothing(t *testing.T) {
+	needRoot(t)
+	// A setuid-root copy of the probe in a mounted directory (writable,
+	// as a mount could be), and one the program makes of itself in /tmp.
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(probeDir, "probe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suid := filepath.Join(dir, "probe")
+	if err := os.WriteFile(suid, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(suid, 0o6755); err != nil {
+		t.Fatal(err)
+	}
+	spec := probeSpec("whoami")
+	spec.Path = "/suid/probe"
+	spec.Mounts = append(spec.Mounts, sandbox.Mount{Source: dir, Target: "/suid", Writable: true})
+	want := fmt.Sprintf("uid %d euid %d gid %d egid %d", spec.UID, spec.UID, spec.GID, spec.GID)
+	if got := strings.TrimSpace(runSpec(t, spec)); got != want {
+		t.Errorf("setuid-root probe: %q, want %q", got, want)
+	}
+
+	// A setuid copy the program makes of itself in /tmp (to its own uid,
+	// as an attacker would leave one for the uid's next holder): it runs
+	// without gaining anything, and is gone for the uid's next sandbox.
+	spec = probeSpec()
+	spec.Path, spec.Args = "/bin/sh", []string{"-c", "cp /var/task/probe /tmp/p && chmod 6755 /tmp/p && /tmp/p whoami"}
+	if got := strings.TrimSpace(runSpec(t, spec)); got != fmt.Sprintf("uid %d euid %d gid %d egid %d", spec.UID, spec.UID, spec.GID, spec.GID) {
+		t.Errorf("setuid copy in /tmp: %q", got)
+	}
+	next := probeSpec("stat", "/tmp/p")
+	next.UID, next.GID = spec.UID, spec.GID
+	if got := fields(runSpec(t, next)); got["/tmp/p"] != "ENOENT" {
+		t.Errorf("the uid's next sandbox sees the setuid copy: %q", got["/tmp/p"])
+	}
+}

@@ -94,20 +94,19 @@ func main() {
 			buf[i] = byte(i)
 		}
 		var written int64
-		for written < n {
-			k, err := f.Write(buf[:min(int64(len(buf)), n-written)])
+		var werr error
+		for written < n && werr == nil {
+			var k int
+			k, werr = f.Write(buf[:min(int64(len(buf)), n-written)])
 			written += int64(k)
-			if err != nil {
-				break
-			}
 		}
-		err = f.Sync()
-		if err == nil {
-			err = f.Close()
+		if werr == nil {
+			werr = f.Sync()
 		}
-		if written < n && err == nil {
-			_, err = f.Write(buf[:1])
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
 		}
+		err = werr
 		fmt.Printf("written %d %s\n", written, errName(err))
 	case "stat": // does each path exist
 		for _, p := range args {
