@@ -24,14 +24,14 @@ var mergedUsr = []string{"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}
 // devices are the host devices bound into the sandbox's /dev.
 var devices = []string{"null", "zero", "full", "random", "urandom", "tty"}
 
-// buildRoot makes the sandbox's file system on w.Root, in this process's
-// own mount namespace, and makes it the root (pivot_root), leaving nothing
-// of the host's tree reachable but what it binds.
-func buildRoot(w *wireSpec) error {
+// prepareRoot makes the part of the sandbox's file system on root that
+// does not depend on the Spec, in this process's own mount namespace: a
+// spare does it before it is handed one. tmpDevice, if not empty, is the
+// ext4 disk mounted on /tmp.
+func prepareRoot(root, tmpDevice string) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("making mounts private: %w", err)
 	}
-	root := w.Root
 	if err := mountFS("tmpfs", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=1m,mode=0755"); err != nil {
 		return err
 	}
@@ -61,6 +61,33 @@ func buildRoot(w *wireSpec) error {
 			return err
 		}
 	}
+	if err := buildDev(root, DefaultShmBytes); err != nil {
+		return err
+	}
+	if err := mountFS("proc", root+"/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return err
+	}
+	if tmpDevice != "" {
+		return mountFS(tmpDevice, root+"/tmp", "ext4", unix.MS_NOSUID|unix.MS_NODEV, "noinit_itable")
+	}
+	return nil
+}
+
+// finishRoot completes the file system prepareRoot made for w (tmpDevice
+// is the disk it mounted on /tmp, if any) and makes it the root
+// (pivot_root), leaving nothing of the host's tree reachable but what it
+// binds.
+func finishRoot(w *wireSpec, tmpDevice string) error {
+	root := w.Root
+	if w.ShmBytes != DefaultShmBytes {
+		if err := unix.Mount("", root+"/dev/shm", "", unix.MS_REMOUNT|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC,
+			"size="+strconv.FormatInt(w.ShmBytes, 10)); err != nil {
+			return fmt.Errorf("sizing /dev/shm: %w", err)
+		}
+	}
+	if err := mountTmp(root+"/tmp", w, tmpDevice); err != nil {
+		return err
+	}
 	mounts := slices.Clone(w.Mounts)
 	slices.SortStableFunc(mounts, func(a, b Mount) int {
 		return depth(a.Target) - depth(b.Target)
@@ -69,15 +96,6 @@ func buildRoot(w *wireSpec) error {
 		if err := bind(m.Source, root+filepath.Clean(m.Target), m.Writable); err != nil {
 			return err
 		}
-	}
-	if err := buildDev(root, w.ShmBytes); err != nil {
-		return err
-	}
-	if err := mountFS("proc", root+"/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return err
-	}
-	if err := mountTmp(root+"/tmp", w); err != nil {
-		return err
 	}
 	if err := placeFiles(root, w.Files); err != nil {
 		return err
@@ -213,16 +231,24 @@ func buildDev(root string, shmBytes int64) error {
 	return nil
 }
 
-// mountTmp mounts the sandbox's /tmp: w.TmpDevice's ext4, or a tmpfs of
-// w.TmpBytes, owned by the program's user. Programs may execute files from
-// it, as on Lambda.
-func mountTmp(target string, w *wireSpec) error {
+// mountTmp makes the sandbox's /tmp, owned by the program's user:
+// w.TmpDevice's ext4 (already mounted when it is mounted, the one
+// prepareRoot mounted), or a tmpfs of w.TmpBytes. Programs may execute
+// files from it, as on Lambda.
+func mountTmp(target string, w *wireSpec, mounted string) error {
+	if mounted != "" && mounted != w.TmpDevice {
+		if err := unix.Unmount(target, unix.MNT_DETACH); err != nil {
+			return fmt.Errorf("/tmp: %w", err)
+		}
+	}
 	if w.TmpDevice == "" {
 		return mountFS("tmpfs", target, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV,
 			fmt.Sprintf("mode=0700,uid=%d,gid=%d,size=%d", w.UID, w.GID, w.TmpBytes))
 	}
-	if err := mountFS(w.TmpDevice, target, "ext4", unix.MS_NOSUID|unix.MS_NODEV, "noinit_itable"); err != nil {
-		return err
+	if mounted != w.TmpDevice {
+		if err := mountFS(w.TmpDevice, target, "ext4", unix.MS_NOSUID|unix.MS_NODEV, "noinit_itable"); err != nil {
+			return err
+		}
 	}
 	if err := os.Remove(target + "/lost+found"); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("/tmp: %w", err)

@@ -224,13 +224,14 @@ func (l *Launcher) Start(ctx context.Context, spec Spec) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	p, err := l.launch(ctx, s, w, spec)
 	if l.spares > 0 {
+		// Replace the spare now that this start no longer needs the CPU.
 		select {
 		case l.wake <- struct{}{}:
 		default:
 		}
 	}
-	p, err := l.launch(ctx, s, w, spec)
 	if err != nil {
 		return nil, err
 	}
