@@ -318,7 +318,7 @@ func (l *Launcher) launch(ctx context.Context, s *spare, w *wireSpec, spec Spec)
 	}
 	// The program holds the disk through its /tmp mount now.
 	_ = s.releaseDisk() // closing our descriptor of the device: nothing to flush
-	_ = s.conn.Close() // read to its end: nothing to flush
+	_ = s.conn.Close()  // read to its end: nothing to flush
 	p := &Process{Pid: s.cmd.Process.Pid, cmd: s.cmd}
 	return p, nil
 }
