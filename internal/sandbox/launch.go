@@ -287,7 +287,18 @@ func (l *Launcher) launch(ctx context.Context, s *spare, w *wireSpec, spec Spec)
 		}
 		stdio[i] = f
 	}
-	rights := unix.UnixRights(int(stdio[0].Fd()), int(stdio[1].Fd()))
+	var fds [2]int
+	for i, f := range stdio {
+		// Not f.Fd(), which would make the caller's file blocking.
+		raw, err := f.SyscallConn()
+		if err == nil {
+			err = raw.Control(func(fd uintptr) { fds[i] = int(fd) })
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: output file: %w", err)
+		}
+	}
+	rights := unix.UnixRights(fds[0], fds[1])
 	msg := binary.BigEndian.AppendUint32(nil, uint32(len(payload)))
 	msg = append(msg, payload...)
 

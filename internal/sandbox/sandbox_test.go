@@ -672,3 +672,92 @@ func TestSetuidGainsNothing(t *testing.T) {
 		t.Errorf("the uid's next sandbox sees the setuid copy: %q", got["/tmp/p"])
 	}
 }
+
+// memoryCgroup makes a cgroup v1 memory cgroup limited to limit bytes
+// (memory and swap) and returns an Enter that puts a sandbox into it.
+func memoryCgroup(t *testing.T, limit int64) func(int) error {
+	t.Helper()
+	base := "/sys/fs/cgroup/memory"
+	if _, err := os.Stat(base + "/memory.limit_in_bytes"); err != nil {
+		t.Skip("no cgroup v1 memory controller")
+	}
+	dir := filepath.Join(base, fmt.Sprintf("rolecall-sandbox-test-%d-%d", os.Getpid(), nextUID.Add(1)))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if err := os.Remove(dir); err == nil || time.Now().After(deadline) {
+				return
+			}
+		}
+	})
+	v := []byte(strconv.FormatInt(limit, 10))
+	for _, f := range []string{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"} {
+		if err := os.WriteFile(filepath.Join(dir, f), v, 0); err != nil && f == "memory.limit_in_bytes" {
+			t.Fatal(err)
+		}
+	}
+	return func(pid int) error {
+		return os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0)
+	}
+}
+
+func TestTmpIsNotMemoryButShmIs(t *testing.T) {
+	needRoot(t)
+	const limit, size = 64 << 20, 160 << 20
+	spec := probeSpec("write", "/tmp/f", strconv.Itoa(size))
+	spec.TmpBytes = 256 << 20
+	spec.Enter = memoryCgroup(t, limit)
+	if got := strings.TrimSpace(runSpec(t, spec)); got != fmt.Sprintf("written %d ok", size) {
+		t.Errorf("writing %d bytes to /tmp in a %d-byte memory cgroup: %q", size, limit, got)
+	}
+
+	spec = probeSpec("write", "/dev/shm/f", strconv.Itoa(size))
+	spec.ShmBytes = 256 << 20
+	spec.Enter = memoryCgroup(t, limit)
+	s := start(t, spec)
+	out, _ := io.ReadAll(s.out)
+	if err := s.p.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Errorf("writing %d bytes to /dev/shm in a %d-byte memory cgroup: %v %q, want killed", size, limit, err, out)
+	}
+}
+
+func TestConcurrentStarts(t *testing.T) {
+	needRoot(t)
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			spec := probeSpec("whoami")
+			r, w, err := os.Pipe()
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer r.Close()
+			spec.Stdout = w
+			p, err := launcher.Start(context.Background(), spec)
+			w.Close()
+			if err != nil {
+				errs <- err
+				return
+			}
+			out, _ := io.ReadAll(r)
+			if err := p.Wait(); err != nil {
+				errs <- err
+				return
+			}
+			if want := fmt.Sprintf("uid %d euid %d gid %d egid %d\n", spec.UID, spec.UID, spec.GID, spec.GID); string(out) != want {
+				errs <- fmt.Errorf("whoami %q, want %q", out, want)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
