@@ -761,3 +761,16 @@ func TestConcurrentStarts(t *testing.T) {
 		}
 	}
 }
+
+func TestOtherArchitecturesCallsRefused(t *testing.T) {
+	needRoot(t)
+	got := fields(runSpec(t, probeSpec("int80")))
+	if _, ok := got["none"]; ok {
+		t.Skip("no second calling convention on this architecture")
+	}
+	for _, name := range []string{"getpid", "unshare-user"} {
+		if got[name] != "ENOSYS" {
+			t.Errorf("32-bit %s: %q, want ENOSYS", name, got[name])
+		}
+	}
+}
