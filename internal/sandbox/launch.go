@@ -45,8 +45,8 @@ type wireSpec struct {
 	NProc     uint64
 }
 
-// spare is an init started and waiting for its Spec, with a /tmp disk of
-// the default size when the host has loop devices.
+// spare is an init started and waiting for its Spec, with a /tmp disk
+// when the host has loop devices.
 type spare struct {
 	cmd  *exec.Cmd
 	conn *net.UnixConn
@@ -163,12 +163,12 @@ func (l *Launcher) filler() {
 	}
 }
 
-// spawn starts an init; withDisk first makes it a /tmp disk of the
-// default size, which the init mounts while it waits.
+// spawn starts an init; withDisk first makes it a /tmp disk of the size
+// the last Start asked for, which the init mounts while it waits.
 func (l *Launcher) spawn(ctx context.Context, withDisk bool) (*spare, error) {
 	s := &spare{}
 	if withDisk && l.loop {
-		d, err := newDisk(ctx, l.dir, DefaultTmpBytes)
+		d, err := newDisk(ctx, l.dir, l.spareTmp.Load())
 		if err != nil {
 			return nil, err
 		}

@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 )
 
 // Lambda's defaults for the limits a Spec leaves at zero.
@@ -45,8 +46,9 @@ type Options struct {
 	// new root on). It is created if missing. Required.
 	WorkDir string
 	// Spares is the number of inits kept started and waiting for a Spec,
-	// so that Start does not pay for starting one; 0 means 1, a negative
-	// number none.
+	// so that Start does not pay for starting one (nor for making its /tmp
+	// disk, when the Spec asks for the size the last Start asked for,
+	// DefaultTmpBytes at first); 0 means 1, a negative number none.
 	Spares int
 }
 
@@ -119,6 +121,8 @@ type Launcher struct {
 	loop   bool // /tmp is a loop-mounted disk; false: a tmpfs
 	why    string
 
+	spareTmp atomic.Int64 // bytes of the /tmp disk spares get: the last size asked for
+
 	wake chan struct{} // asks the filler for more spares
 	done chan struct{} // closed by Close
 	fill sync.WaitGroup
@@ -169,6 +173,7 @@ func New(opts Options) (*Launcher, error) {
 	if l.spares == 0 {
 		l.spares = 1
 	}
+	l.spareTmp.Store(DefaultTmpBytes)
 	if l.spares > 0 {
 		l.fill.Add(1)
 		go l.filler()
@@ -225,6 +230,7 @@ func (l *Launcher) Start(ctx context.Context, spec Spec) (*Process, error) {
 		return nil, err
 	}
 	p, err := l.launch(ctx, s, w, spec)
+	l.spareTmp.Store(w.TmpBytes)
 	if l.spares > 0 {
 		// Replace the spare now that this start no longer needs the CPU.
 		select {

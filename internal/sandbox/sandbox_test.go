@@ -603,6 +603,22 @@ func TestTmpIsABoundedDisk(t *testing.T) {
 	}
 }
 
+func TestShmSize(t *testing.T) {
+	needRoot(t)
+	for _, c := range []struct {
+		bytes int64
+		want  string
+	}{{0, "size=65536k"}, {128 << 20, "size=131072k"}} {
+		spec := probeSpec()
+		spec.Path, spec.Args = "/bin/sh", []string{"-c", "grep ' /dev/shm ' /proc/self/mounts"}
+		spec.ShmBytes = c.bytes
+		got := runSpec(t, spec)
+		if f := strings.Fields(got); len(f) < 4 || f[2] != "tmpfs" || !strings.Contains(f[3], c.want) || !strings.Contains(f[3], "noexec") {
+			t.Errorf("ShmBytes %d: /dev/shm mount %q, want a noexec tmpfs with %s", c.bytes, got, c.want)
+		}
+	}
+}
+
 func TestTmpAndShmPrivate(t *testing.T) {
 	needRoot(t)
 	// A keeps files in /tmp and /dev/shm and stays; B (same uid) and,
