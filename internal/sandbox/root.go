@@ -32,7 +32,7 @@ func prepareRoot(root, tmpDevice string) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("making mounts private: %w", err)
 	}
-	if err := mountFS("tmpfs", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=1m,mode=0755"); err != nil {
+	if err := mountFS("tmpfs", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=16m,mode=0755"); err != nil {
 		return err
 	}
 	for _, d := range mergedUsr {
@@ -68,7 +68,19 @@ func prepareRoot(root, tmpDevice string) error {
 		return err
 	}
 	if tmpDevice != "" {
-		return mountFS(tmpDevice, root+"/tmp", "ext4", unix.MS_NOSUID|unix.MS_NODEV, "noinit_itable")
+		return mountDisk(tmpDevice, root+"/tmp")
+	}
+	return nil
+}
+
+// mountDisk mounts the ext4 disk dev on target and empties it (mkfs.ext4
+// leaves a lost+found).
+func mountDisk(dev, target string) error {
+	if err := mountFS(dev, target, "ext4", unix.MS_NOSUID|unix.MS_NODEV, "noinit_itable"); err != nil {
+		return err
+	}
+	if err := os.Remove(target + "/lost+found"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("/tmp: %w", err)
 	}
 	return nil
 }
@@ -246,12 +258,9 @@ func mountTmp(target string, w *wireSpec, mounted string) error {
 			fmt.Sprintf("mode=0700,uid=%d,gid=%d,size=%d", w.UID, w.GID, w.TmpBytes))
 	}
 	if mounted != w.TmpDevice {
-		if err := mountFS(w.TmpDevice, target, "ext4", unix.MS_NOSUID|unix.MS_NODEV, "noinit_itable"); err != nil {
+		if err := mountDisk(w.TmpDevice, target); err != nil {
 			return err
 		}
-	}
-	if err := os.Remove(target + "/lost+found"); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("/tmp: %w", err)
 	}
 	if err := os.Chown(target, w.UID, w.GID); err != nil {
 		return fmt.Errorf("/tmp: %w", err)
@@ -262,22 +271,17 @@ func mountTmp(target string, w *wireSpec, mounted string) error {
 	return nil
 }
 
-// placeFiles makes files in the root: each is written to a scratch tmpfs
-// and bound read-only on its path, made on the root if missing (a path
-// under a read-only bind mount must exist there), and the scratch tmpfs is
-// then detached (the bind mounts keep the files).
+// placeFiles makes files in the root: each is written to a scratch
+// directory of the root and bound read-only on its path, made on the root
+// if missing (a path under a read-only bind mount must exist there); the
+// scratch copies are then removed (the bind mounts keep the files).
 func placeFiles(root string, files map[string][]byte) error {
 	if len(files) == 0 {
 		return nil
 	}
 	scratch := root + "/.files"
-	var size int64
-	for _, b := range files {
-		size += int64(len(b)) + 4096
-	}
-	if err := mountFS("tmpfs", scratch, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC,
-		"mode=0755,size="+strconv.FormatInt(size, 10)); err != nil {
-		return err
+	if err := os.Mkdir(scratch, 0o755); err != nil {
+		return fmt.Errorf("files: %w", err)
 	}
 	i := 0
 	for name, b := range files {
@@ -289,9 +293,9 @@ func placeFiles(root string, files map[string][]byte) error {
 		if err := bind(src, root+filepath.Clean(name), false); err != nil {
 			return fmt.Errorf("file %s: %w", name, err)
 		}
-	}
-	if err := unix.Unmount(scratch, unix.MNT_DETACH); err != nil {
-		return fmt.Errorf("files: %w", err)
+		if err := os.Remove(src); err != nil {
+			return fmt.Errorf("file %s: %w", name, err)
+		}
 	}
 	if err := os.Remove(scratch); err != nil {
 		return fmt.Errorf("files: %w", err)

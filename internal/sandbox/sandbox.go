@@ -84,7 +84,8 @@ type Spec struct {
 	Mounts []Mount
 	// Files are files made inside the new root before it is sealed
 	// read-only, by absolute path, readable by everyone, written by no one
-	// (for example /etc/passwd naming the function's user). A file under a
+	// (for example /etc/passwd naming the function's user); at most 16 MB
+	// in all. A file under a
 	// read-only bind mount (such as /etc) must already exist there; it is
 	// covered, not changed.
 	Files map[string][]byte

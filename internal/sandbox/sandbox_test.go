@@ -313,6 +313,11 @@ func TestFiles(t *testing.T) {
 	if got := runSpec(t, spec3); got != "made" {
 		t.Errorf("/var/runtime/cfg: %q", got)
 	}
+	spec4 := probeSpec("stat", "/.files")
+	spec4.Files = spec.Files
+	if got := fields(runSpec(t, spec4)); got["/.files"] != "ENOENT" {
+		t.Errorf("the files' scratch directory: %q, want ENOENT", got["/.files"])
+	}
 }
 
 func TestStartFailures(t *testing.T) {
