@@ -69,7 +69,7 @@ func BenchmarkNewDisk(b *testing.B) {
 	}
 	dir := b.TempDir()
 	for range b.N {
-		d, err := newDisk(context.Background(), dir, DefaultTmpBytes)
+		d, err := newDisk(context.Background(), dir, DefaultTmpBytes, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -65,6 +65,11 @@ func runInit() error {
 	if w.Root != root {
 		return fmt.Errorf("init: prepared %s, handed a spec for %s", root, w.Root)
 	}
+	// A spare was made at a lower priority; the program runs at the
+	// launcher's.
+	if err := unix.Setpriority(unix.PRIO_PROCESS, 0, w.Nice); err != nil {
+		return fmt.Errorf("setpriority %d: %w", w.Nice, err)
+	}
 	if err := finishRoot(w, tmpDevice); err != nil {
 		return err
 	}

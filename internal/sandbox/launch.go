@@ -43,6 +43,7 @@ type wireSpec struct {
 	ShmBytes  int64
 	NoFile    uint64
 	NProc     uint64
+	Nice      int // the program's niceness: the launcher's
 }
 
 // spare is an init started and waiting for its Spec, with a /tmp disk
@@ -79,6 +80,7 @@ func (l *Launcher) wire(spec Spec) (*wireSpec, error) {
 		UID: spec.UID, GID: spec.GID, Hostname: spec.Hostname,
 		Mounts: spec.Mounts, Files: spec.Files,
 		TmpBytes: spec.TmpBytes, ShmBytes: spec.ShmBytes, NoFile: spec.NoFile, NProc: spec.NProc,
+		Nice: l.nice,
 	}
 	if w.Dir == "" {
 		w.Dir = "/"
@@ -163,12 +165,21 @@ func (l *Launcher) filler() {
 	}
 }
 
-// spawn starts an init; withDisk first makes it a /tmp disk of the size
-// the last Start asked for, which the init mounts while it waits.
-func (l *Launcher) spawn(ctx context.Context, withDisk bool) (*spare, error) {
+// spareNice is how much nicer than the launcher a spare is made: it is
+// made while sandboxes just started are busy with their first event.
+const spareNice = 10
+
+// spawn starts an init. A spare (made ahead, at a lower priority) first
+// gets a /tmp disk of the size the last Start asked for, which the init
+// mounts while it waits.
+func (l *Launcher) spawn(ctx context.Context, ahead bool) (*spare, error) {
 	s := &spare{}
-	if withDisk && l.loop {
-		d, err := newDisk(ctx, l.dir, l.spareTmp.Load())
+	nice := l.nice
+	if ahead {
+		nice += spareNice
+	}
+	if ahead && l.loop {
+		d, err := newDisk(ctx, l.dir, l.spareTmp.Load(), nice)
 		if err != nil {
 			return nil, err
 		}
@@ -205,6 +216,7 @@ func (l *Launcher) spawn(ctx context.Context, withDisk bool) (*spare, error) {
 	if err := s.cmd.Start(); err != nil {
 		return nil, errors.Join(fmt.Errorf("sandbox: starting init: %w", err), s.conn.Close(), s.releaseDisk())
 	}
+	renice(s.cmd.Process.Pid, nice)
 	return s, nil
 }
 
@@ -255,7 +267,7 @@ func (l *Launcher) launch(ctx context.Context, s *spare, w *wireSpec, spec Spec)
 		} else {
 			// The init mounts this one instead of the spare's, which the
 			// kernel frees once both let it go.
-			d, err := newDisk(ctx, l.dir, w.TmpBytes)
+			d, err := newDisk(ctx, l.dir, w.TmpBytes, l.nice)
 			if err != nil {
 				return nil, err
 			}
@@ -332,4 +344,20 @@ func (l *Launcher) launch(ctx context.Context, s *spare, w *wireSpec, spec Spec)
 	_ = s.conn.Close()  // read to its end: nothing to flush
 	p := &Process{Pid: s.cmd.Process.Pid, cmd: s.cmd}
 	return p, nil
+}
+
+// renice sets the niceness of process pid's main thread (the threads it
+// starts afterwards inherit it); a process already gone is left alone.
+// It only orders the host's work: a process it misses runs sooner.
+func renice(pid, nice int) {
+	_ = unix.Setpriority(unix.PRIO_PROCESS, pid, nice) // see above
+}
+
+// ownNice returns this thread's niceness.
+func ownNice() int {
+	prio, err := unix.Getpriority(unix.PRIO_PROCESS, 0)
+	if err != nil {
+		return 0
+	}
+	return 20 - prio // the system call's answer, not libc's
 }

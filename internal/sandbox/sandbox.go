@@ -121,6 +121,7 @@ type Launcher struct {
 	spares int
 	loop   bool // /tmp is a loop-mounted disk; false: a tmpfs
 	why    string
+	nice   int // the launcher's niceness, the sandboxes' too
 
 	spareTmp atomic.Int64 // bytes of the /tmp disk spares get: the last size asked for
 
@@ -168,6 +169,7 @@ func New(opts Options) (*Launcher, error) {
 		spares: opts.Spares,
 		loop:   loop,
 		why:    why,
+		nice:   ownNice(),
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}

@@ -795,3 +795,27 @@ func TestOtherArchitecturesCallsRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestSparesNicerThanPrograms(t *testing.T) {
+	needRoot(t)
+	spec := probeSpec()
+	spec.Path, spec.Args = "/usr/bin/nice", nil
+	if got := strings.TrimSpace(runSpec(t, spec)); got != "0" {
+		t.Errorf("the program's niceness %q, want the launcher's, 0", got)
+	}
+	var spares []int
+	for deadline := time.Now().Add(10 * time.Second); len(spares) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		spares = childrenRunning(os.Getpid(), "rolecall-sandbox-init")
+	}
+	if len(spares) == 0 {
+		t.Fatal("no spare")
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", spares[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	if f[16] != "10" {
+		t.Errorf("a spare's niceness %s, want 10", f[16])
+	}
+}
