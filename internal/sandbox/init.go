@@ -128,6 +128,9 @@ func receive() (*wireSpec, [2]int, error) {
 	head := make([]byte, 4)
 	oob := make([]byte, unix.CmsgSpace(2*4))
 	n, oobn, _, _, err := unix.Recvmsg(initFD, head, oob, unix.MSG_CMSG_CLOEXEC)
+	for err == unix.EINTR {
+		n, oobn, _, _, err = unix.Recvmsg(initFD, head, oob, unix.MSG_CMSG_CLOEXEC)
+	}
 	if err != nil {
 		return nil, stdio, fmt.Errorf("receiving spec: %w", err)
 	}
@@ -143,7 +146,9 @@ func receive() (*wireSpec, [2]int, error) {
 		return nil, stdio, fmt.Errorf("receiving spec: want 2 descriptors, got %d (%v)", len(fds), err)
 	}
 	stdio = [2]int{fds[0], fds[1]}
-	sock := os.NewFile(initFD, "launcher")
+	// Read with the descriptor itself: an *os.File would close it when
+	// collected, and the launcher takes that for the program's execution.
+	sock := fdReader(initFD)
 	if _, err := io.ReadFull(sock, head[n:]); err != nil {
 		return nil, stdio, fmt.Errorf("receiving spec: %w", err)
 	}
@@ -160,6 +165,24 @@ func receive() (*wireSpec, [2]int, error) {
 		return nil, stdio, fmt.Errorf("receiving spec: %w", err)
 	}
 	return w, stdio, nil
+}
+
+// fdReader reads a file descriptor.
+type fdReader int
+
+func (fd fdReader) Read(b []byte) (int, error) {
+	for {
+		n, err := unix.Read(int(fd), b)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return 0, err
+		case n == 0 && len(b) > 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
 }
 
 // dropPrivileges leaves this thread with uid and gid, no supplementary

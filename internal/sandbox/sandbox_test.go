@@ -819,3 +819,28 @@ func TestSparesNicerThanPrograms(t *testing.T) {
 		t.Errorf("a spare's niceness %s, want 10", f[16])
 	}
 }
+
+func TestDiskReleasedAfterWait(t *testing.T) {
+	needRoot(t)
+	spec := probeSpec()
+	spec.Path, spec.Args = "/bin/sh", []string{"-c", "grep ' /tmp ' /proc/self/mounts"}
+	f := strings.Fields(runSpec(t, spec))
+	if len(f) < 1 || !strings.HasPrefix(f[0], "/dev/loop") {
+		t.Fatalf("/tmp mount %q", f)
+	}
+	backing := "/sys/block/" + strings.TrimPrefix(f[0], "/dev/") + "/loop/backing_file"
+	b, err := os.ReadFile(backing)
+	// The device may be released already; if not, it is being.
+	for deadline := time.Now().Add(10 * time.Second); err == nil; time.Sleep(10 * time.Millisecond) {
+		now, err2 := os.ReadFile(backing)
+		if err2 != nil || string(now) != string(b) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still holds %s after Wait", f[0], b)
+		}
+	}
+	if err == nil && !strings.Contains(string(b), "(deleted)") {
+		t.Errorf("the image %s is still in the work directory", b)
+	}
+}
