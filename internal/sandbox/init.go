@@ -47,10 +47,14 @@ func Init() {
 // runInit receives the Spec, builds the sandbox and executes the program;
 // it returns only an error.
 func runInit() error {
-	if len(os.Args) != 3 {
-		return fmt.Errorf("init: arguments %q, want root and /tmp device", os.Args)
+	if len(os.Args) != 4 {
+		return fmt.Errorf("init: arguments %q, want root, /tmp device and hidden paths", os.Args)
 	}
 	root, tmpDevice := os.Args[1], os.Args[2]
+	var hide []string
+	if err := json.Unmarshal([]byte(os.Args[3]), &hide); err != nil {
+		return fmt.Errorf("init: hidden paths: %w", err)
+	}
 	if err := prepareRoot(root, tmpDevice); err != nil {
 		return err
 	}
@@ -70,7 +74,7 @@ func runInit() error {
 	if err := unix.Setpriority(unix.PRIO_PROCESS, 0, w.Nice); err != nil {
 		return fmt.Errorf("setpriority %d: %w", w.Nice, err)
 	}
-	if err := finishRoot(w, tmpDevice); err != nil {
+	if err := finishRoot(w, tmpDevice, hide); err != nil {
 		return err
 	}
 	if err := unix.Sethostname([]byte(w.Hostname)); err != nil {

@@ -204,7 +204,7 @@ func (l *Launcher) spawn(ctx context.Context, ahead bool) (*spare, error) {
 	}
 	s.cmd = &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Args:       []string{initArg0, l.root, dev},
+		Args:       []string{initArg0, l.root, dev, l.hide},
 		Env:        []string{},
 		ExtraFiles: []*os.File{theirs},
 		SysProcAttr: &syscall.SysProcAttr{
