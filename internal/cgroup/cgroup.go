@@ -27,6 +27,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Root is where cgroup file systems are mounted.
@@ -572,4 +574,66 @@ func keyed(path, key string) (int64, error) {
 		}
 	}
 	return 0, nil
+}
+
+// WatchOOM returns a channel closed when the kernel kills a process of
+// the group for its memory limit, until ctx is done. On v1 it is told
+// through an eventfd registered in cgroup.event_control (the kernel also
+// signals it when the group is removed: the channel is closed only when
+// OOMKilled confirms); v2 sets memory.oom.group, so the kernel kills the
+// whole group at once, and polls memory.events every 10ms.
+func (g *Group) WatchOOM(ctx context.Context) (<-chan struct{}, error) {
+	ch := make(chan struct{})
+	if g.v2 {
+		if err := write(g.file("memory", "memory.oom.group"), []byte("1")); err != nil {
+			return nil, err
+		}
+		go func() {
+			t := time.NewTicker(10 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				if g.OOMKilled() {
+					close(ch)
+					return
+				}
+			}
+		}()
+		return ch, nil
+	}
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: eventfd: %w", err)
+	}
+	ev := os.NewFile(uintptr(efd), "oom-eventfd")
+	ctl, err := os.Open(g.file("memory", "memory.oom_control"))
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("cgroup: %w", err), ev.Close())
+	}
+	reg := fmt.Sprintf("%d %d", efd, ctl.Fd())
+	if err := write(g.file("memory", "cgroup.event_control"), []byte(reg)); err != nil {
+		return nil, errors.Join(err, ev.Close(), ctl.Close())
+	}
+	go func() {
+		<-ctx.Done()
+		_ = ev.Close() // ends the read below
+	}()
+	go func() {
+		defer func() { _ = ctl.Close() }() // read only
+		buf := make([]byte, 8)
+		for {
+			if _, err := ev.Read(buf); err != nil {
+				return
+			}
+			if g.OOMKilled() {
+				close(ch)
+				return
+			}
+		}
+	}()
+	return ch, nil
 }

@@ -155,8 +155,17 @@ func TestMemoryLimitKills(t *testing.T) {
 	if peak := g.PeakMemory(); peak < 16<<20 || peak > 64<<20 {
 		t.Errorf("peak %d bytes after touching 16 MB", peak)
 	}
+	oom, err := g.WatchOOM(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd, line := start(t, g, "alloc:128")
 	err = cmd.Wait()
+	select {
+	case <-oom:
+	case <-time.After(5 * time.Second):
+		t.Error("WatchOOM did not tell of the kill")
+	}
 	var ee *exec.ExitError
 	if line == "allocated" || !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Fatalf("128 MB in a 64 MB group: %q, %v", line, err)
