@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/cgroup"
 )
 
 // env is one execution environment: a process and its Runtime API.
@@ -33,8 +36,12 @@ type env struct {
 	exited  chan struct{}
 	exitErr error
 
+	cg       *cgroup.Group // nil on hosts without cgroups
+	cgStop   context.CancelFunc
+	frz      freezer
+
 	oom      atomic.Bool
-	peak     atomic.Int64 // bytes, largest sampled group RSS
+	peak     atomic.Int64 // bytes, largest sampled group RSS or the cgroup's peak
 	hwm      hwmReader    // the main process's VmHWM
 	lastUsed time.Time    // guarded by m.mu
 	stopOnce sync.Once
@@ -142,6 +149,7 @@ func (e *env) setup() error {
 		return err
 	}
 	e.api = api
+	api.waits = e.frz.next
 	group, stream := logGroup(e.cfg), e.info.LogStream
 	sink := func(ev []LogEvent) {}
 	if m.opts.LogSink != nil {
@@ -186,6 +194,11 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 	if e.uid >= 0 {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(e.uid), Gid: uint32(e.uid), Groups: []uint32{}}
 	}
+	if err := e.newCgroup(ctx); err != nil {
+		e.out.closeWriter()
+		close(e.exited)
+		return 0, nil, err
+	}
 	e.out.collect()
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -194,7 +207,17 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 		return 0, &failure{errType: "Runtime.InvalidEntrypoint", msg: "RequestId: " + reqID + " Error: " + err.Error()}, nil
 	}
 	e.pgid = cmd.Process.Pid
-	m.sampler.add(e)
+	if e.cg != nil {
+		if err := e.cg.Add(e.pgid); err != nil {
+			syscall.Kill(-e.pgid, syscall.SIGKILL)
+			_ = cmd.Wait() // killed just now
+			e.out.closeWriter()
+			close(e.exited)
+			return 0, nil, fmt.Errorf("runtime: starting environment: %w", err)
+		}
+	} else {
+		m.sampler.add(e)
+	}
 	go func() {
 		err := cmd.Wait()
 		e.exitErr = err
@@ -220,7 +243,7 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 			return time.Since(t0), &failure{body: ie.body}, nil
 		default:
 		}
-		return time.Since(t0), exitFailure(reqID, e.exitErr, e.oom.Load()), nil
+		return time.Since(t0), exitFailure(reqID, e.exitErr, e.outOfMemory()), nil
 	case <-timer.C:
 		e.kill()
 		return time.Since(t0), &failure{errType: "Sandbox.Timedout", msg: fmt.Sprintf(
@@ -248,6 +271,12 @@ func (e *env) run(ctx context.Context, inv *invocation) (payload []byte, f *fail
 		return &failure{errType: "Sandbox.Timedout", msg: fmt.Sprintf(
 			"RequestId: %s Error: Task timed out after %.2f seconds", inv.id, e.cfg.Timeout.Seconds())}
 	}
+	if err := e.frz.busy(ctx); err != nil {
+		// An environment that cannot run again is of no use.
+		e.kill()
+		return nil, nil, false, false, errNotDelivered
+	}
+	defer e.frz.idle()
 	select {
 	case e.api.next <- inv:
 	case <-e.exited:
@@ -267,7 +296,7 @@ func (e *env) run(ctx context.Context, inv *invocation) (payload []byte, f *fail
 		select {
 		case <-inv.done:
 		default:
-			return nil, exitFailure(inv.id, e.exitErr, e.oom.Load()), false, false, nil
+			return nil, exitFailure(inv.id, e.exitErr, e.outOfMemory()), false, false, nil
 		}
 	case <-timer.C:
 		return nil, timedOut(), false, false, nil
@@ -285,12 +314,20 @@ func (e *env) run(ctx context.Context, inv *invocation) (payload []byte, f *fail
 	return inv.resp, nil, inv.errType != "", true, nil
 }
 
-// maxMemoryMB is the environment's peak memory use so far: the largest
-// group RSS the sampler saw, or the main process's own high-water mark when
-// that is larger (the sampler only sees the group between its ticks, and an
+// maxMemoryMB is the environment's peak memory use so far: the peak the
+// kernel recorded for its cgroup, or without cgroups the largest group RSS
+// the sampler saw, or the main process's own high-water mark when that is
+// larger (the sampler only sees the group between its ticks, and an
 // invocation can start and end between two of them).
 func (e *env) maxMemoryMB() int {
 	peak := e.peak.Load()
+	if e.cg != nil {
+		if cp := e.cg.PeakMemory(); cp > peak {
+			e.peak.Store(cp)
+			peak = cp
+		}
+		return int((peak + (1<<20 - 1)) >> 20)
+	}
 	if hwm := e.hwm.read(e.pgid); hwm > peak {
 		for !e.peak.CompareAndSwap(peak, hwm) {
 			if peak = e.peak.Load(); peak >= hwm {
@@ -302,8 +339,61 @@ func (e *env) maxMemoryMB() int {
 	return int((peak + (1<<20 - 1)) >> 20)
 }
 
+// outOfMemory reports whether the environment was killed for passing its
+// memory size: by the kernel (its cgroup) or by the sampler.
+func (e *env) outOfMemory() bool {
+	return e.oom.Load() || e.cg != nil && e.cg.OOMKilled()
+}
+
+// newCgroup makes the environment's cgroup, limited to the function's
+// memory size (every process's pages, /dev/shm and tmpfs included) and
+// Lambda's 1,024 processes and threads, and watches it for the kernel's
+// out-of-memory kills: one kills the whole environment, as in Lambda.
+func (e *env) newCgroup(ctx context.Context) error {
+	m := e.m
+	if m.cg == nil {
+		return nil
+	}
+	g, err := m.cg.New(ctx, e.info.ID, cgroup.Limits{MemoryBytes: int64(e.cfg.MemoryMB) << 20, Pids: maxProcs})
+	if err != nil {
+		return fmt.Errorf("runtime: environment cgroup: %w", err)
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	oom, err := g.WatchOOM(wctx)
+	if err != nil {
+		cancel()
+		return errors.Join(fmt.Errorf("runtime: environment cgroup: %w", err), g.Remove())
+	}
+	e.cg, e.cgStop = g, cancel
+	e.frz.mu.Lock()
+	e.frz.g = g
+	e.frz.mu.Unlock()
+	go func() {
+		select {
+		case <-oom:
+			e.oom.Store(true)
+			e.kill()
+		case <-wctx.Done():
+		}
+	}()
+	return nil
+}
+
+// maxProcs is Lambda's limit of processes and threads per execution
+// environment, and of open files.
+const maxProcs = 1024
+
 // kill ends every process of the environment.
 func (e *env) kill() {
+	if e.cg != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := e.cg.Kill(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		// A process that will not die is still tried by its uid below.
+	}
 	if !e.m.uids.dedicated(e.uid) {
 		killAll(e.pgid, -1)
 		return
@@ -315,6 +405,20 @@ func (e *env) kill() {
 		pgid = 0
 	}
 	killAll(pgid, e.uid)
+}
+
+// gone reports whether no process of the environment is left: its cgroup
+// is empty and, for a uid of its own, nothing runs as it.
+func (e *env) gone() bool {
+	if e.cg != nil {
+		if empty, err := e.cg.Empty(); err != nil || !empty {
+			return false
+		}
+	}
+	if e.m.uids.dedicated(e.uid) && e.pgid > 0 {
+		return killUIDs(map[int]bool{e.uid: true})
+	}
+	return true
 }
 
 // alive reports whether the process is still running.
@@ -344,6 +448,7 @@ func (e *env) stop() {
 		}
 		m.sampler.remove(e)
 		e.hwm.close()
+		gone := e.gone()
 		if e.out != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			e.out.sync(ctx)
@@ -358,7 +463,22 @@ func (e *env) stop() {
 		if e.dir != "" {
 			_ = os.RemoveAll(e.dir) // best effort: the manager's work directory goes at Close
 		}
-		m.uids.put(e.uid)
+		if gone && m.uids.dedicated(e.uid) {
+			// Sharing the host's file system, the environment may have
+			// left files in its temporary directories.
+			removeUIDFiles(map[int]bool{e.uid: true})
+		}
+		if e.cg != nil {
+			e.cgStop()
+			if gone {
+				_ = e.cg.Remove() // an empty group; one that cannot be removed goes with the parent at Close
+			}
+		}
+		if gone {
+			// Nothing of the last holder is left: the uid may serve again.
+			// Otherwise it stays out of the pool for this process's life.
+			m.uids.put(e.uid)
+		}
 		if e.hooked {
 			m.opts.Hooks.Stop(e.info)
 		}
