@@ -322,11 +322,13 @@ func (e *env) run(ctx context.Context, inv *invocation) (payload []byte, f *fail
 func (e *env) maxMemoryMB() int {
 	peak := e.peak.Load()
 	if e.cg != nil {
+		// Pages the environment found in the page cache (its interpreter's
+		// libraries) are charged elsewhere; its own high-water mark below
+		// counts them, as Lambda's figure does.
 		if cp := e.cg.PeakMemory(); cp > peak {
 			e.peak.Store(cp)
 			peak = cp
 		}
-		return int((peak + (1<<20 - 1)) >> 20)
 	}
 	if hwm := e.hwm.read(e.pgid); hwm > peak {
 		for !e.peak.CompareAndSwap(peak, hwm) {

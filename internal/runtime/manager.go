@@ -466,6 +466,7 @@ func (m *Manager) Close(ctx context.Context) error {
 	if m.cg != nil {
 		err = errors.Join(err, m.cg.Close(ctx))
 	}
+	err = errors.Join(err, m.uids.close())
 	if m.ownWorkDir {
 		err = errors.Join(err, os.RemoveAll(m.workDir), m.owner.Close())
 	}

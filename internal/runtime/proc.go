@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
@@ -178,6 +179,20 @@ func (p *uidPool) put(uid int) {
 		delete(p.inUse, uid)
 		p.free = append(p.free, uid)
 	}
+}
+
+// close releases the pool's blocks once no environment runs; another
+// process taking one first kills whatever still runs as its uids.
+func (p *uidPool) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for first, f := range p.blocks {
+		errs = append(errs, f.Close())
+		delete(p.blocks, first)
+	}
+	p.free, p.inUse = nil, map[int]bool{}
+	return errors.Join(errs...)
 }
 
 // dedicated reports whether uid belongs to one environment only, so every
