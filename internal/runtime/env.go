@@ -36,9 +36,9 @@ type env struct {
 	exited  chan struct{}
 	exitErr error
 
-	cg       *cgroup.Group // nil on hosts without cgroups
-	cgStop   context.CancelFunc
-	frz      freezer
+	cg     *cgroup.Group // nil on hosts without cgroups
+	cgStop context.CancelFunc
+	frz    freezer
 
 	oom      atomic.Bool
 	peak     atomic.Int64 // bytes, largest sampled group RSS or the cgroup's peak

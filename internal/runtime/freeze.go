@@ -17,8 +17,8 @@ import (
 type freezer struct {
 	mu      sync.Mutex
 	g       *cgroup.Group // nil: nothing to freeze
-	waiting bool // the runtime waits in GET /next with no event yet
-	running bool // an invocation is under way
+	waiting bool          // the runtime waits in GET /next with no event yet
+	running bool          // an invocation is under way
 	frozen  bool
 }
 
