@@ -52,6 +52,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/sandbox"
 	"github.com/rolecall/rolecall/internal/server"
 )
 
@@ -74,6 +75,7 @@ Flags of the server:
 `
 
 func main() {
+	sandbox.Init()
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "rolecall:", err)
 		os.Exit(1)

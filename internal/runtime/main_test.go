@@ -10,12 +10,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/sandbox"
 )
 
 // goCodeDir holds the Go example built as "bootstrap".
 var goCodeDir string
 
 func TestMain(m *testing.M) {
+	sandbox.Init()
 	os.Exit(run(m))
 }
 

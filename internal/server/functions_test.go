@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/rolecall/rolecall/internal/sandbox"
 )
 
 // The deployment packages of the example functions, built once per test
@@ -22,6 +24,7 @@ var examples struct {
 }
 
 func TestMain(m *testing.M) {
+	sandbox.Init()
 	code := m.Run()
 	if examples.dir != "" {
 		os.RemoveAll(examples.dir)

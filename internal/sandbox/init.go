@@ -1,0 +1,219 @@
+package sandbox
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	if isInit() {
+		// The whole init runs on the main thread: the parent-death signal
+		// and the credentials the program is executed with belong to the
+		// thread that calls execve, and the main thread is the one the
+		// kernel watches for the parent's death.
+		runtime.LockOSThread()
+	}
+}
+
+// isInit reports whether this process was started as a sandbox init.
+func isInit() bool {
+	return len(os.Args) > 0 && os.Args[0] == initArg0
+}
+
+// Init must be the first call in main (and in TestMain of a package whose
+// tests start sandboxes). In a process a Launcher started as a sandbox
+// init, it builds the sandbox, executes the program and never returns;
+// otherwise it returns at once.
+func Init() {
+	if !isInit() {
+		return
+	}
+	err := runInit()
+	// Only a failure returns: say why to the launcher, which reports it
+	// from Start.
+	_, _ = unix.Write(initFD, []byte(err.Error())) // the launcher may be gone; then no one is left to tell
+	os.Exit(1)
+}
+
+// runInit receives the Spec, builds the sandbox and executes the program;
+// it returns only an error.
+func runInit() error {
+	w, stdio, err := receive()
+	if err != nil {
+		return err
+	}
+	if err := buildRoot(w); err != nil {
+		return err
+	}
+	if err := unix.Sethostname([]byte(w.Hostname)); err != nil {
+		return fmt.Errorf("sethostname %q: %w", w.Hostname, err)
+	}
+	for _, l := range []struct {
+		res int
+		n   uint64
+	}{{unix.RLIMIT_NOFILE, w.NoFile}, {unix.RLIMIT_NPROC, w.NProc}, {unix.RLIMIT_CORE, 0}} {
+		if err := unix.Setrlimit(l.res, &unix.Rlimit{Cur: l.n, Max: l.n}); err != nil {
+			return fmt.Errorf("setrlimit %d to %d: %w", l.res, l.n, err)
+		}
+	}
+	if err := dropPrivileges(w.UID, w.GID); err != nil {
+		return err
+	}
+	// setuid cleared the parent-death signal; arm it again, then make
+	// sure the parent did not die before: it holds the other end of our
+	// socket open until the program is executed.
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("PR_SET_PDEATHSIG: %w", err)
+	}
+	p := []unix.PollFd{{Fd: initFD, Events: unix.POLLRDHUP}}
+	if n, err := unix.Poll(p, 0); err != nil || n != 0 {
+		os.Exit(1) // the launcher is gone: no one to report to
+	}
+	if err := os.Chdir(w.Dir); err != nil {
+		return fmt.Errorf("working directory: %w", err)
+	}
+	path, err := lookPath(w.Path, w.Env)
+	if err != nil {
+		return err
+	}
+	if err := unix.Dup3(stdio[0], 1, 0); err != nil {
+		return fmt.Errorf("stdout: %w", err)
+	}
+	if err := unix.Dup3(stdio[1], 2, 0); err != nil {
+		return fmt.Errorf("stderr: %w", err)
+	}
+	_ = unix.Close(stdio[0]) // close-on-exec anyway
+	_ = unix.Close(stdio[1])
+	if err := loadSeccomp(); err != nil {
+		return err
+	}
+	argv := append([]string{w.Path}, w.Args...)
+	err = unix.Exec(path, argv, w.Env)
+	return fmt.Errorf("executing %s: %w", w.Path, err)
+}
+
+// receive reads the Spec and the program's stdout and stderr from the
+// launcher.
+func receive() (*wireSpec, [2]int, error) {
+	var stdio [2]int
+	unix.CloseOnExec(initFD)
+	head := make([]byte, 4)
+	oob := make([]byte, unix.CmsgSpace(2*4))
+	n, oobn, _, _, err := unix.Recvmsg(initFD, head, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, stdio, fmt.Errorf("receiving spec: %w", err)
+	}
+	if n == 0 {
+		os.Exit(1) // the launcher let the spare go
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, stdio, fmt.Errorf("receiving spec: no descriptors (%v)", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 2 {
+		return nil, stdio, fmt.Errorf("receiving spec: want 2 descriptors, got %d (%v)", len(fds), err)
+	}
+	stdio = [2]int{fds[0], fds[1]}
+	sock := os.NewFile(initFD, "launcher")
+	if _, err := io.ReadFull(sock, head[n:]); err != nil {
+		return nil, stdio, fmt.Errorf("receiving spec: %w", err)
+	}
+	size := binary.BigEndian.Uint32(head)
+	if size > maxWire {
+		return nil, stdio, fmt.Errorf("receiving spec: %d bytes", size)
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(sock, b); err != nil {
+		return nil, stdio, fmt.Errorf("receiving spec: %w", err)
+	}
+	w := new(wireSpec)
+	if err := json.Unmarshal(b, w); err != nil {
+		return nil, stdio, fmt.Errorf("receiving spec: %w", err)
+	}
+	return w, stdio, nil
+}
+
+// dropPrivileges leaves this thread with uid and gid, no supplementary
+// groups and no capabilities, now or after execve: the bounding and
+// ambient sets are emptied before setuid, which then clears the permitted
+// and effective sets, and the inheritable set is cleared last.
+func dropPrivileges(uid, gid int) error {
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+		return fmt.Errorf("clearing ambient capabilities: %w", err)
+	}
+	last, err := lastCap()
+	if err != nil {
+		return err
+	}
+	for c := 0; c <= last; c++ {
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil {
+			return fmt.Errorf("dropping capability %d from the bounding set: %w", c, err)
+		}
+	}
+	// The syscall package applies these to every thread of the process.
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("setgroups: %w", err)
+	}
+	if err := syscall.Setresgid(gid, gid, gid); err != nil {
+		return fmt.Errorf("setresgid %d: %w", gid, err)
+	}
+	if err := syscall.Setresuid(uid, uid, uid); err != nil {
+		return fmt.Errorf("setresuid %d: %w", uid, err)
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var none [2]unix.CapUserData
+	if err := unix.Capset(&hdr, &none[0]); err != nil {
+		return fmt.Errorf("clearing capabilities: %w", err)
+	}
+	return nil
+}
+
+// lastCap returns the highest capability number the kernel knows.
+func lastCap() (int, error) {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err != nil {
+		return 0, fmt.Errorf("capabilities: %w", err)
+	}
+	var n int
+	if _, err := fmt.Sscanf(string(b), "%d", &n); err != nil {
+		return 0, fmt.Errorf("capabilities: cap_last_cap %q: %w", b, err)
+	}
+	return n, nil
+}
+
+// lookPath finds name as execve would be given it: a name with a slash as
+// it is, else the first executable file of that name in env's PATH.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	pathVar := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathVar = v
+		}
+	}
+	for _, dir := range filepath.SplitList(pathVar) {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if unix.Access(p, unix.X_OK) == nil {
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				return p, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("executing %s: %w", name, errors.Join(os.ErrNotExist, fmt.Errorf("not in PATH %q", pathVar)))
+}
