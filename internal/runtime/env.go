@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/cgroup"
+	"github.com/rolecall/rolecall/internal/sandbox"
 )
 
 // env is one execution environment: a process and its Runtime API.
@@ -36,7 +38,8 @@ type env struct {
 	exited  chan struct{}
 	exitErr error
 
-	cg     *cgroup.Group // nil on hosts without cgroups
+	sbp    *sandbox.Process // the sandbox, when the environment runs in one
+	cg     *cgroup.Group    // nil on hosts without cgroups
 	cgStop context.CancelFunc
 	frz    freezer
 
@@ -186,40 +189,30 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 		close(e.exited)
 		return 0, &failure{errType: "Runtime.InvalidRuntime", msg: "RequestId: " + reqID + " Error: " + err.Error()}, nil
 	}
-	cmd := exec.Command(path, args...)
-	cmd.Env = environ(e.cfg, e, creds, endpoint, e.api.addr(), m.runtimeDir, interpDir, sdk)
-	cmd.Dir = e.code
-	cmd.Stdout, cmd.Stderr = e.out.w, e.out.w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if e.uid >= 0 {
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(e.uid), Gid: uint32(e.uid), Groups: []uint32{}}
-	}
 	if err := e.newCgroup(ctx); err != nil {
 		e.out.closeWriter()
 		close(e.exited)
 		return 0, nil, err
 	}
+	vars := environ(e.cfg, e, creds, endpoint, e.api.addr(), m.runtimeDir, interpDir, sdk)
 	e.out.collect()
 	t0 := time.Now()
-	if err := cmd.Start(); err != nil {
+	var wait func() error
+	if m.sb != nil && m.uids.dedicated(e.uid) {
+		wait, err = e.startSandbox(ctx, path, args, vars, sdk)
+	} else {
+		wait, err = e.startProcess(path, args, vars)
+	}
+	if err != nil {
 		e.out.closeWriter()
 		close(e.exited)
 		return 0, &failure{errType: "Runtime.InvalidEntrypoint", msg: "RequestId: " + reqID + " Error: " + err.Error()}, nil
 	}
-	e.pgid = cmd.Process.Pid
-	if e.cg != nil {
-		if err := e.cg.Add(e.pgid); err != nil {
-			syscall.Kill(-e.pgid, syscall.SIGKILL)
-			_ = cmd.Wait() // killed just now
-			e.out.closeWriter()
-			close(e.exited)
-			return 0, nil, fmt.Errorf("runtime: starting environment: %w", err)
-		}
-	} else {
+	if e.cg == nil {
 		m.sampler.add(e)
 	}
 	go func() {
-		err := cmd.Wait()
+		err := wait()
 		e.exitErr = err
 		e.out.closeWriter()
 		close(e.exited)
@@ -255,6 +248,142 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 		e.kill()
 		return time.Since(t0), nil, ErrClosed
 	}
+}
+
+// startProcess runs the environment's program as a child of this process
+// sharing its file system (no sandbox: not root, or the host cannot make
+// one), in a process group of its own, under the environment's uid when
+// there is one, in its cgroup when there is one.
+func (e *env) startProcess(path string, args, vars []string) (func() error, error) {
+	cmd := exec.Command(path, args...)
+	cmd.Env = vars
+	cmd.Dir = e.code
+	cmd.Stdout, cmd.Stderr = e.out.w, e.out.w
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if e.uid >= 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(e.uid), Gid: uint32(e.uid), Groups: []uint32{}}
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	e.pgid = cmd.Process.Pid
+	if e.cg != nil {
+		if err := e.cg.Add(e.pgid); err != nil {
+			syscall.Kill(-e.pgid, syscall.SIGKILL)
+			_ = cmd.Wait() // killed just now
+			return nil, fmt.Errorf("runtime: entering the environment's cgroup: %w", err)
+		}
+	}
+	return cmd.Wait, nil
+}
+
+// Paths inside a sandbox, as in Lambda.
+const (
+	sandboxTaskRoot   = "/var/task"
+	sandboxRuntimeDir = "/var/runtime"
+	sandboxTmp        = "/tmp"
+	// sandboxUser names the environment's uid in its /etc/passwd, after
+	// the users Lambda runs functions as.
+	sandboxUser = "sbx_user1051"
+)
+
+// startSandbox runs the environment's program in a sandbox of its own:
+// the code at /var/task and the bootstraps at /var/runtime (read-only),
+// the interpreter and the runtime cache read-only at their host paths, a
+// private /tmp disk of EphemeralStorage and a private /dev/shm, Lambda's
+// limits of 1,024 open files and processes, and an /etc/passwd naming
+// its uid. The init enters the environment's cgroup before it does
+// anything. Paths of the host in the environment's variables and
+// arguments are replaced by those it sees.
+func (e *env) startSandbox(ctx context.Context, path string, args, vars []string, sdk sdkPaths) (func() error, error) {
+	m := e.m
+	inside := strings.NewReplacer(e.code, sandboxTaskRoot, m.runtimeDir, sandboxRuntimeDir)
+	if strings.HasPrefix(path, e.code+"/") {
+		path = sandboxTaskRoot + strings.TrimPrefix(path, e.code)
+	}
+	for i, a := range args {
+		args[i] = inside.Replace(a)
+	}
+	env := make([]string, 0, len(vars))
+	for _, kv := range vars {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "TMPDIR", "HOME":
+			// Private and writable: the environment's own /tmp disk.
+			v = sandboxTmp
+		case "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "PYTHONPATH", "NODE_PATH":
+			v = inside.Replace(v)
+		}
+		env = append(env, k+"="+v)
+	}
+	mounts := []sandbox.Mount{
+		{Source: e.code, Target: sandboxTaskRoot},
+		{Source: m.runtimeDir, Target: sandboxRuntimeDir},
+	}
+	seen := map[string]bool{}
+	addHost := func(dir string) {
+		if dir == "" || seen[dir] || onHostRoot(dir) || within(dir, m.opts.CacheDir) {
+			return
+		}
+		if _, err := os.Stat(dir); err != nil {
+			return
+		}
+		seen[dir] = true
+		mounts = append(mounts, sandbox.Mount{Source: dir, Target: dir})
+	}
+	if _, err := os.Stat(m.opts.CacheDir); err == nil {
+		mounts = append(mounts, sandbox.Mount{Source: m.opts.CacheDir, Target: m.opts.CacheDir})
+	}
+	if family(e.cfg.Runtime) != "provided" {
+		// The interpreter's installation: the directory above its bin.
+		addHost(filepath.Dir(filepath.Dir(path)))
+		addHost(sdk.lib)
+		addHost(sdk.python)
+		addHost(sdk.node)
+	}
+	uid := strconv.Itoa(e.uid)
+	spec := sandbox.Spec{
+		Path: path, Args: args, Env: env, Dir: sandboxTaskRoot,
+		UID: e.uid, GID: e.uid,
+		Mounts: mounts,
+		Files: map[string][]byte{
+			"/etc/passwd": []byte("root:x:0:0:root:/root:/sbin/nologin\n" +
+				sandboxUser + ":x:" + uid + ":" + uid + "::" + sandboxTmp + ":/sbin/nologin\n"),
+			"/etc/group": []byte("root:x:0:\n" + sandboxUser + ":x:" + uid + ":\n"),
+		},
+		TmpBytes: int64(max(e.cfg.EphemeralStorageMB, 512)) << 20,
+		ShmBytes: int64(e.cfg.MemoryMB) << 20,
+		NoFile:   maxProcs,
+		NProc:    maxProcs,
+		Stdout:   e.out.w,
+		Stderr:   e.out.w,
+	}
+	if e.cg != nil {
+		spec.Enter = e.cg.Add
+	}
+	p, err := m.sb.Start(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	e.pgid = p.Pid
+	e.sbp = p
+	return p.Wait, nil
+}
+
+// onHostRoot reports whether dir is under what every sandbox has of the
+// host: /usr and its merged links.
+func onHostRoot(dir string) bool {
+	for _, top := range []string{"/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"} {
+		if within(dir, top) {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether path is dir or under it.
+func within(path, dir string) bool {
+	return dir != "" && (path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/"))
 }
 
 // errNotDelivered means the environment died before taking the event.
@@ -387,6 +516,9 @@ const maxProcs = 1024
 
 // kill ends every process of the environment.
 func (e *env) kill() {
+	if e.sbp != nil {
+		e.sbp.Kill() // pid 1 of its PID namespace: the kernel kills the rest
+	}
 	if e.cg != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err := e.cg.Kill(ctx)

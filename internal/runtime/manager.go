@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/cgroup"
+	"github.com/rolecall/rolecall/internal/sandbox"
 )
 
 // Manager owns the execution environments of many functions.
@@ -27,7 +28,8 @@ type Manager struct {
 	interp     *interpreters
 	uids       *uidPool
 	isolation  Isolation
-	cg         *cgroup.Parent // the environments' cgroups; nil on hosts without
+	cg         *cgroup.Parent    // the environments' cgroups; nil on hosts without
+	sb         *sandbox.Launcher // starts sandboxed environments; nil without
 	sampler    *sampler
 	stage      *codeStage
 	sdk        *sdkCache
@@ -102,11 +104,12 @@ func New(opts Options) (*Manager, error) {
 	m.sdk.removeLeftovers() // installs of a process killed mid-way
 	m.interp = &interpreters{overrides: envOverrides(opts.Interpreters, os.Getenv), needOther: m.isolation.Dropped,
 		nodeCache: m.sdk.nodeRoot(), pyCache: m.sdk.pythonRoot()}
+	m.sampler = newSampler(opts.MemoryPoll)
+	m.stage = &codeStage{root: filepath.Join(m.workDir, "code")}
 	if err := m.openCgroups(); err != nil {
 		return nil, err
 	}
-	m.sampler = newSampler(opts.MemoryPoll)
-	m.stage = &codeStage{root: filepath.Join(m.workDir, "code")}
+	m.openSandbox()
 	m.bg.Add(2)
 	go func() { defer m.bg.Done(); m.sampler.loop(m.done) }()
 	go func() { defer m.bg.Done(); m.reap() }()
@@ -137,6 +140,24 @@ func (m *Manager) openCgroups() error {
 	}
 	m.isolation.Detail += fmt.Sprintf("; each environment has a cgroup (%s) holding its memory to MemorySize (/dev/shm included) and its processes and threads to %d, frozen between invocations", version, maxProcs)
 	return nil
+}
+
+// openSandbox starts the sandbox launcher when environments have uids of
+// their own and the host can make sandboxes; otherwise environments share
+// the host's file system, and the isolation's detail says so.
+func (m *Manager) openSandbox() {
+	if !m.isolation.Dropped || m.uids.shared {
+		m.isolation.Detail += "; no sandbox (needs root and a uid per environment): functions share the host's file system, /tmp and /dev/shm, see its processes, keep every capability their uid has, have no seccomp filter and no disk limit"
+		return
+	}
+	sb, err := sandbox.New(sandbox.Options{WorkDir: filepath.Join(m.workDir, "sandbox")})
+	if err != nil {
+		m.isolation.Detail += fmt.Sprintf("; no sandbox (%v): functions share the host's file system, /tmp and /dev/shm, see its processes, have no seccomp filter and no disk limit", err)
+		return
+	}
+	m.sb = sb
+	m.stage.private = true
+	m.isolation.Detail += "; " + sb.Describe()
 }
 
 // Isolation says whether functions run under unprivileged uids.
@@ -463,6 +484,9 @@ func (m *Manager) Close(ctx context.Context) error {
 		return ctx.Err()
 	}
 	err := os.RemoveAll(filepath.Join(m.workDir, "code"))
+	if m.sb != nil {
+		err = errors.Join(err, m.sb.Close())
+	}
 	if m.cg != nil {
 		err = errors.Join(err, m.cg.Close(ctx))
 	}
