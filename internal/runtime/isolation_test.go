@@ -1,11 +1,13 @@
 package runtime
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -267,3 +269,21 @@ func (m *Manager) idleEnv(key string) *env {
 	}
 	return nil
 }
+
+// sandboxed reports whether this host runs environments in sandboxes.
+func sandboxed() bool {
+	sandboxOnce.Do(func() {
+		m, err := New(Options{})
+		if err != nil {
+			return
+		}
+		sandboxYes = m.sb != nil
+		_ = m.Close(context.Background())
+	})
+	return sandboxYes
+}
+
+var (
+	sandboxOnce sync.Once
+	sandboxYes  bool
+)
