@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -60,6 +61,13 @@ type Parent struct {
 	dirs []string // the parent's directory in each hierarchy; dirs[0] is memory (v1) or the only one (v2)
 	lock *os.File
 	name string
+
+	// reaper is a process outside the groups that kills every process
+	// in them when this process ends, however it ends: it waits for EOF
+	// on a pipe whose only writer is held here (reaperW).
+	reaper  *exec.Cmd
+	reaperW *os.File
+	reaped  chan struct{}
 }
 
 // Open makes (or takes over) the parent group rolecall/<name> in every
@@ -107,7 +115,54 @@ func Open(name string) (*Parent, error) {
 			return nil, errors.Join(err, lock.Close())
 		}
 	}
+	if err := p.startReaper(); err != nil {
+		return nil, errors.Join(err, lock.Close())
+	}
 	return p, nil
+}
+
+// reaperScript kills every process of the parent's groups once its
+// standard input ends. On v1 a frozen task does not act on SIGKILL, and
+// a sandbox's processes die with its pid 1 only once they run: the groups
+// are frozen (so none forks between listing and signal), killed, thawed,
+// three times over. On v2, cgroup.kill does all of it.
+const reaperScript = `read _
+for _ in 1 2 3; do
+  for d in "$1"/*/; do echo FROZEN > "$d/freezer.state"; done
+  for d in "$1"/*/; do for p in $(cat "$d/cgroup.procs"); do kill -9 "$p"; done; done
+  for d in "$1"/*/; do echo THAWED > "$d/freezer.state"; done
+done 2>/dev/null
+exit 0`
+
+const reaperScriptV2 = `read _
+for d in "$1"/*/; do echo 1 > "$d/cgroup.kill"; done 2>/dev/null
+exit 0`
+
+// startReaper starts the process that kills the groups' processes when
+// this one dies (the kernel closes the pipe's write end): a function's
+// processes never outlive the rolecall that started them.
+func (p *Parent) startReaper() error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("cgroup: reaper: %w", err)
+	}
+	script, dir := reaperScript, p.dirs[2] // the freezer's hierarchy
+	if p.v2 {
+		script, dir = reaperScriptV2, p.dirs[0]
+	}
+	cmd := exec.Command("/bin/sh", "-c", script, "rolecall-cgroup-reaper", dir)
+	cmd.Stdin = r
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return errors.Join(fmt.Errorf("cgroup: reaper: %w", err), r.Close(), w.Close())
+	}
+	_ = r.Close() // the reaper holds its own copy
+	p.reaper, p.reaperW, p.reaped = cmd, w, make(chan struct{})
+	go func() {
+		_ = cmd.Wait() // its exit status says nothing: it kills what it finds
+		close(p.reaped)
+	}()
+	return nil
 }
 
 // hierarchies finds the cgroup mounts: the unified v2 root when it holds
@@ -244,7 +299,16 @@ func (p *Parent) New(ctx context.Context, name string, l Limits) (*Group, error)
 // Close kills every group under the parent, removes them and the parent,
 // and releases the parent's name.
 func (p *Parent) Close(ctx context.Context) error {
-	err := p.removeAll(ctx)
+	var err error
+	if p.reaperW != nil {
+		err = p.reaperW.Close()
+		select {
+		case <-p.reaped:
+		case <-ctx.Done():
+			err = errors.Join(err, fmt.Errorf("cgroup: waiting for the reaper: %w", ctx.Err()))
+		}
+	}
+	err = errors.Join(err, p.removeAll(ctx))
 	if err == nil {
 		_ = os.Remove(filepath.Join(LockDir, p.name)) // removed while still locked: no one else can have taken it
 	}

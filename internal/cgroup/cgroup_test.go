@@ -77,7 +77,10 @@ func helper(what string) {
 			panic(err)
 		}
 		line, _ := bufio.NewReader(out).ReadString('\n')
-		fmt.Print(line)
+		if err := g.Freeze(context.Background()); err != nil {
+			panic(err)
+		}
+		fmt.Println(strings.TrimSpace(line), p.reaper.Process.Pid)
 		time.Sleep(time.Hour)
 	}
 	os.Exit(2)
@@ -293,15 +296,11 @@ func waitGone(t *testing.T, pid int) {
 	t.Fatalf("process %d still runs", pid)
 }
 
-// TestOrphanParentsRemoved: after kill -9 of a rolecall process, the next
-// Open kills what ran in its groups and removes them.
-func TestOrphanParentsRemoved(t *testing.T) {
-	needRoot(t)
-	_, bases, err := hierarchies()
-	if err != nil {
-		t.Skip(err)
-	}
-	name := fmt.Sprintf("test-%d-dead", os.Getpid())
+// startParent runs a helper process that opens the parent name and
+// leaves a detached process in a frozen group; it returns the helper,
+// that process and the helper's reaper.
+func startParent(t *testing.T, name string) (helper *exec.Cmd, orphan, reaper int) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), helperVar+"=parent:"+name)
 	out, _ := cmd.StdoutPipe()
@@ -309,16 +308,46 @@ func TestOrphanParentsRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	line, _ := bufio.NewReader(out).ReadString('\n')
-	orphan, err := strconv.Atoi(strings.TrimSpace(line))
-	_ = out
-	if err != nil {
+	if _, err := fmt.Sscan(line, &orphan, &reaper); err != nil {
 		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 		t.Fatalf("helper said %q", line)
 	}
+	return cmd, orphan, reaper
+}
+
+// TestProcessesDieWithTheirRolecall: kill -9 of a rolecall process kills
+// every process of its groups, frozen ones included.
+func TestProcessesDieWithTheirRolecall(t *testing.T) {
+	needRoot(t)
+	if _, _, err := hierarchies(); err != nil {
+		t.Skip(err)
+	}
+	name := fmt.Sprintf("test-%d-killed", os.Getpid())
+	cmd, orphan, _ := startParent(t, name)
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	waitGone(t, orphan)
+	openParent(t) // removes the groups
+}
+
+// TestOrphanParentsRemoved: after kill -9 of a rolecall process and of its
+// reaper, the next Open kills what ran in its groups and removes them.
+func TestOrphanParentsRemoved(t *testing.T) {
+	needRoot(t)
+	_, bases, err := hierarchies()
+	if err != nil {
+		t.Skip(err)
+	}
+	name := fmt.Sprintf("test-%d-dead", os.Getpid())
+	cmd, orphan, reaper := startParent(t, name)
 	// While it lives its name is taken.
 	if _, err := Open(name); err == nil {
 		t.Fatal("Open of a live process's parent succeeded")
 	}
+	// Without its reaper (killed too), what it left runs on.
+	_ = syscall.Kill(reaper, syscall.SIGKILL)
+	time.Sleep(50 * time.Millisecond)
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	if syscall.Kill(orphan, 0) != nil {

@@ -3,13 +3,18 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/cgroup"
 )
 
 // scriptHandler runs the Python statements of the event's "code" with
@@ -287,3 +292,206 @@ var (
 	sandboxOnce sync.Once
 	sandboxYes  bool
 )
+
+// TestEphemeralStorageBound: /tmp holds EphemeralStorage and no more,
+// on a disk of its own: writing past it fails with ENOSPC, not memory.
+func TestEphemeralStorageBound(t *testing.T) {
+	if !sandboxed() {
+		t.Skip("no sandbox on this host: /tmp is the host's")
+	}
+	cfg := scriptConfig(t, "disk")
+	cfg.EphemeralStorageMB = 512
+	m, _ := newManager(t, Options{})
+	for _, dir := range []string{"/tmp", "$TMPDIR"} {
+		res := runScript(t, m, cfg, "disk", `
+import errno
+d = os.path.expandvars("`+dir+`")
+n, err = 0, None
+try:
+    with open(os.path.join(d, "fill"), "wb") as f:
+        for _ in range(1024):
+            f.write(b"x" * (1 << 20))
+            n += 1
+        f.flush()
+        os.fsync(f.fileno())
+except OSError as e:
+    err = errno.errorcode.get(e.errno)
+os.remove(os.path.join(d, "fill"))
+result = {"mb": n, "err": err}`)
+		var out struct {
+			MB  int
+			Err string
+		}
+		if err := json.Unmarshal(res.Payload, &out); err != nil {
+			t.Fatalf("%s: payload %s: %v\n%s", dir, res.Payload, err, res.Log)
+		}
+		if out.Err != "ENOSPC" || out.MB > 512 || out.MB < 400 {
+			t.Errorf("%s: wrote %d MB of 1024 with 512 MB of ephemeral storage, error %q", dir, out.MB, out.Err)
+		}
+	}
+}
+
+// TestOtherFunctionsUnreachable: a function cannot read another's code
+// (neither by the host path of its copy nor through /proc) nor its
+// environment, and nothing in a process's command line names a host path.
+func TestOtherFunctionsUnreachable(t *testing.T) {
+	if !sandboxed() {
+		t.Skip("no sandbox on this host")
+	}
+	m, _ := newManager(t, Options{})
+	victim := scriptConfig(t, "victim")
+	res := runScript(t, m, victim, "victim", `result = os.environ["LAMBDA_TASK_ROOT"]`)
+	if string(res.Payload) != `"/var/task"` {
+		t.Fatalf("LAMBDA_TASK_ROOT %s", res.Payload)
+	}
+	v := m.idleEnv("victim")
+	hostCode := v.code
+	if st, err := os.Stat(m.stage.root); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("staged code under %s: %v, %v", m.stage.root, st.Mode(), err)
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", v.pgid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(cmdline), m.workDir) || strings.Contains(string(cmdline), hostCode) {
+		t.Errorf("command line names a host path: %q", cmdline)
+	}
+	attacker := scriptConfig(t, "attacker")
+	res = invoke(t, m, attacker, "attacker", map[string]any{"paths": []string{
+		filepath.Join(hostCode, "script.py"), victim.CodeDir, m.workDir,
+		fmt.Sprintf("/proc/%d/environ", v.pgid),
+	}, "code": `
+import glob
+seen = {}
+for p in event["paths"]:
+    try:
+        seen[p] = "read: " + str(len(open(p, "rb").read()) if os.path.isfile(p) else os.listdir(p))
+    except OSError as e:
+        seen[p] = "refused"
+me = str(os.getpid())
+for p in glob.glob("/proc/[0-9]*/environ"):
+    if p.split("/")[2] != me:
+        try:
+            if b"victim" in open(p, "rb").read():
+                seen[p] = "read the victim's environment"
+        except OSError:
+            pass
+result = seen`})
+	got := decode[map[string]string](t, res)
+	for p, what := range got {
+		if what != "refused" {
+			t.Errorf("%s: %s", p, what)
+		}
+	}
+}
+
+// serverHelperVar makes the test binary a server (a Manager) that starts
+// one environment whose function leaves a detached child, prints what it
+// made, and waits to be killed.
+const serverHelperVar = "ROLECALL_RUNTIME_TEST_SERVER"
+
+// serverReport is what the server helper prints.
+type serverReport struct {
+	WorkDir, Cgroup string
+	Pids            []int // host pids of the environment's processes
+}
+
+func serverHelper(codeDir string) int {
+	m, err := New(Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	rt := os.Getenv(serverHelperVar + "_RUNTIME")
+	cfg := &Config{FunctionName: "detach", FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:detach",
+		Version: "$LATEST", Runtime: rt, Handler: "script.handler", CodeDir: codeDir, Timeout: 10 * time.Second,
+		MemoryMB: 128, Region: "us-east-1", AccountID: "123456789012"}
+	code := `
+import subprocess
+subprocess.Popen(["/bin/sh", "-c", "sleep 600 & sleep 600"], start_new_session=True)
+result = "detached"`
+	b, _ := json.Marshal(map[string]string{"code": code})
+	res, err := m.Invoke(context.Background(), cfg, "detach", b, InvokeOptions{})
+	if err != nil || string(res.Payload) != `"detached"` {
+		fmt.Fprintln(os.Stderr, err, res)
+		return 1
+	}
+	e := m.idleEnv("detach")
+	time.Sleep(100 * time.Millisecond) // the shell starts its sleeps
+	pids, err := e.cg.Procs()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	out, _ := json.Marshal(serverReport{WorkDir: m.workDir, Cgroup: m.cg.Name(), Pids: pids})
+	fmt.Println(string(out))
+	time.Sleep(time.Hour)
+	return 0
+}
+
+// TestServerKilled: after kill -9 of the server, no process of its
+// environments survives, and the next start removes its work directory
+// and cgroups.
+func TestServerKilled(t *testing.T) {
+	if !sandboxed() {
+		t.Skip("no sandbox on this host")
+	}
+	cfg := scriptConfig(t, "detach")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), serverHelperVar+"="+cfg.CodeDir, serverHelperVar+"_RUNTIME="+cfg.Runtime)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var rep serverReport
+	if err := json.NewDecoder(out).Decode(&rep); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("server helper: %v", err)
+	}
+	if len(rep.Pids) < 3 {
+		t.Errorf("environment processes %v: want the runtime, a shell and its sleeps", rep.Pids)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	defer func() {
+		if !t.Failed() {
+			return
+		}
+		for _, pid := range rep.Pids {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+			c, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			if len(b) > 0 {
+				t.Logf("pid %d %q\n%s", pid, c, b[:min(len(b), 400)])
+			}
+		}
+	}()
+	waitFor(t, 5*time.Second, "every environment process to die", func() bool {
+		for _, pid := range rep.Pids {
+			if syscall.Kill(pid, 0) == nil {
+				b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+				if !strings.Contains(string(b), ") Z ") {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	// The next start cleans up.
+	newManager(t, Options{})
+	if _, err := os.Stat(rep.WorkDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("work directory %s left: %v", rep.WorkDir, err)
+	}
+	for _, ctrl := range []string{"memory", "pids", "freezer", "cpuacct", ""} {
+		dir := filepath.Join(cgroup.Root, ctrl, "rolecall", rep.Cgroup)
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("cgroup %s left: %v", dir, err)
+		}
+	}
+}
