@@ -496,9 +496,7 @@ func (e *env) newCgroup(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("runtime: environment cgroup: %w", err), g.Remove())
 	}
 	e.cg, e.cgStop = g, cancel
-	e.frz.mu.Lock()
-	e.frz.g = g
-	e.frz.mu.Unlock()
+	e.frz.start(g)
 	go func() {
 		select {
 		case <-oom:
@@ -603,6 +601,7 @@ func (e *env) stop() {
 			removeUIDFiles(map[int]bool{e.uid: true})
 		}
 		if e.cg != nil {
+			e.frz.stop()
 			e.cgStop()
 			if gone {
 				_ = e.cg.Remove() // an empty group; one that cannot be removed goes with the parent at Close
