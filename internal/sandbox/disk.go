@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,8 +27,9 @@ type disk struct {
 	f    *os.File // the launcher's descriptor of dev, held until the sandbox mounts it
 }
 
-// newDisk makes a disk of size bytes with an image file under dir.
-func newDisk(ctx context.Context, dir string, size int64) (*disk, error) {
+// newDisk makes a disk of size bytes with an image file under dir,
+// formatting it at niceness nice.
+func newDisk(ctx context.Context, dir string, size int64, nice int) (*disk, error) {
 	img, err := os.CreateTemp(dir, "tmp-*.img")
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: /tmp disk: %w", err)
@@ -44,8 +46,14 @@ func newDisk(ctx context.Context, dir string, size int64) (*disk, error) {
 	// the mount says noinit_itable).
 	mkfs := exec.CommandContext(ctx, "mkfs.ext4", "-q", "-F", "-b", "4096", "-i", "16384", "-m", "0", "-O", "^has_journal,^resize_inode",
 		"-E", "lazy_itable_init=1,nodiscard", img.Name())
-	if out, err := mkfs.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("sandbox: /tmp disk: mkfs.ext4: %w: %s", err, out)
+	var out bytes.Buffer
+	mkfs.Stdout, mkfs.Stderr = &out, &out
+	if err := mkfs.Start(); err != nil {
+		return nil, fmt.Errorf("sandbox: /tmp disk: mkfs.ext4: %w", err)
+	}
+	renice(mkfs.Process.Pid, nice)
+	if err := mkfs.Wait(); err != nil {
+		return nil, fmt.Errorf("sandbox: /tmp disk: mkfs.ext4: %w: %s", err, out.Bytes())
 	}
 	f, err := attachLoop(img)
 	if err != nil {

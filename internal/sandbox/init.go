@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -48,11 +47,30 @@ func Init() {
 // runInit receives the Spec, builds the sandbox and executes the program;
 // it returns only an error.
 func runInit() error {
+	if len(os.Args) != 3 {
+		return fmt.Errorf("init: arguments %q, want root and /tmp device", os.Args)
+	}
+	root, tmpDevice := os.Args[1], os.Args[2]
+	if err := prepareRoot(root, tmpDevice); err != nil {
+		return err
+	}
+	filters, err := assembleFilters()
+	if err != nil {
+		return err
+	}
 	w, stdio, err := receive()
 	if err != nil {
 		return err
 	}
-	if err := buildRoot(w); err != nil {
+	if w.Root != root {
+		return fmt.Errorf("init: prepared %s, handed a spec for %s", root, w.Root)
+	}
+	// A spare was made at a lower priority; the program runs at the
+	// launcher's.
+	if err := unix.Setpriority(unix.PRIO_PROCESS, 0, w.Nice); err != nil {
+		return fmt.Errorf("setpriority %d: %w", w.Nice, err)
+	}
+	if err := finishRoot(w, tmpDevice); err != nil {
 		return err
 	}
 	if err := unix.Sethostname([]byte(w.Hostname)); err != nil {
@@ -94,7 +112,7 @@ func runInit() error {
 	}
 	_ = unix.Close(stdio[0]) // close-on-exec anyway
 	_ = unix.Close(stdio[1])
-	if err := loadSeccomp(); err != nil {
+	if err := filters.load(); err != nil {
 		return err
 	}
 	argv := append([]string{w.Path}, w.Args...)
@@ -161,15 +179,17 @@ func dropPrivileges(uid, gid int) error {
 			return fmt.Errorf("dropping capability %d from the bounding set: %w", c, err)
 		}
 	}
-	// The syscall package applies these to every thread of the process.
-	if err := syscall.Setgroups(nil); err != nil {
-		return fmt.Errorf("setgroups: %w", err)
+	// On this thread only, the one that executes the program: the
+	// others end at execve. (The syscall package's calls would stop every
+	// thread to change each.)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); e != 0 {
+		return fmt.Errorf("setgroups: %w", e)
 	}
-	if err := syscall.Setresgid(gid, gid, gid); err != nil {
-		return fmt.Errorf("setresgid %d: %w", gid, err)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(gid), uintptr(gid), uintptr(gid)); e != 0 {
+		return fmt.Errorf("setresgid %d: %w", gid, e)
 	}
-	if err := syscall.Setresuid(uid, uid, uid); err != nil {
-		return fmt.Errorf("setresuid %d: %w", uid, err)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(uid), uintptr(uid), uintptr(uid)); e != 0 {
+		return fmt.Errorf("setresuid %d: %w", uid, e)
 	}
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var none [2]unix.CapUserData

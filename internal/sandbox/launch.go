@@ -43,10 +43,11 @@ type wireSpec struct {
 	ShmBytes  int64
 	NoFile    uint64
 	NProc     uint64
+	Nice      int // the program's niceness: the launcher's
 }
 
-// spare is an init started and waiting for its Spec, with a /tmp disk of
-// the default size when the host has loop devices.
+// spare is an init started and waiting for its Spec, with a /tmp disk
+// when the host has loop devices.
 type spare struct {
 	cmd  *exec.Cmd
 	conn *net.UnixConn
@@ -79,6 +80,7 @@ func (l *Launcher) wire(spec Spec) (*wireSpec, error) {
 		UID: spec.UID, GID: spec.GID, Hostname: spec.Hostname,
 		Mounts: spec.Mounts, Files: spec.Files,
 		TmpBytes: spec.TmpBytes, ShmBytes: spec.ShmBytes, NoFile: spec.NoFile, NProc: spec.NProc,
+		Nice: l.nice,
 	}
 	if w.Dir == "" {
 		w.Dir = "/"
@@ -163,12 +165,29 @@ func (l *Launcher) filler() {
 	}
 }
 
-// spawn starts an init; withDisk also makes it a /tmp disk of the default
-// size.
-func (l *Launcher) spawn(ctx context.Context, withDisk bool) (*spare, error) {
+// spareNice is how much nicer than the launcher a spare is made: it is
+// made while sandboxes just started are busy with their first event.
+const spareNice = 10
+
+// spawn starts an init. A spare (made ahead, at a lower priority) first
+// gets a /tmp disk of the size the last Start asked for, which the init
+// mounts while it waits.
+func (l *Launcher) spawn(ctx context.Context, ahead bool) (*spare, error) {
+	s := &spare{}
+	nice := l.nice
+	if ahead {
+		nice += spareNice
+	}
+	if ahead && l.loop {
+		d, err := newDisk(ctx, l.dir, l.spareTmp.Load(), nice)
+		if err != nil {
+			return nil, err
+		}
+		s.disk = d
+	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: socket pair: %w", err)
+		return nil, errors.Join(fmt.Errorf("sandbox: socket pair: %w", err), s.releaseDisk())
 	}
 	mine := os.NewFile(uintptr(fds[0]), "sandbox-init")
 	theirs := os.NewFile(uintptr(fds[1]), "sandbox-init")
@@ -176,12 +195,16 @@ func (l *Launcher) spawn(ctx context.Context, withDisk bool) (*spare, error) {
 	c, err := net.FileConn(mine)
 	_ = mine.Close() // FileConn made its own copy
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: socket pair: %w", err)
+		return nil, errors.Join(fmt.Errorf("sandbox: socket pair: %w", err), s.releaseDisk())
 	}
-	conn := c.(*net.UnixConn)
-	cmd := &exec.Cmd{
+	s.conn = c.(*net.UnixConn)
+	dev := ""
+	if s.disk != nil {
+		dev = s.disk.dev
+	}
+	s.cmd = &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Args:       []string{initArg0},
+		Args:       []string{initArg0, l.root, dev},
 		Env:        []string{},
 		ExtraFiles: []*os.File{theirs},
 		SysProcAttr: &syscall.SysProcAttr{
@@ -190,19 +213,21 @@ func (l *Launcher) spawn(ctx context.Context, withDisk bool) (*spare, error) {
 			Setsid:     true,
 		},
 	}
-	if err := cmd.Start(); err != nil {
-		_ = conn.Close()
-		return nil, fmt.Errorf("sandbox: starting init: %w", err)
+	if err := s.cmd.Start(); err != nil {
+		return nil, errors.Join(fmt.Errorf("sandbox: starting init: %w", err), s.conn.Close(), s.releaseDisk())
 	}
-	s := &spare{cmd: cmd, conn: conn}
-	if withDisk && l.loop {
-		d, err := newDisk(ctx, l.dir, DefaultTmpBytes)
-		if err != nil {
-			return nil, errors.Join(err, s.discard())
-		}
-		s.disk = d
-	}
+	renice(s.cmd.Process.Pid, nice)
 	return s, nil
+}
+
+// releaseDisk releases the spare's disk, if it has one.
+func (s *spare) releaseDisk() error {
+	if s.disk == nil {
+		return nil
+	}
+	err := s.disk.release()
+	s.disk = nil
+	return err
 }
 
 // alive reports whether the spare's init still waits: its socket has
@@ -225,11 +250,7 @@ func (s *spare) alive() bool {
 func (s *spare) discard() error {
 	_ = s.cmd.Process.Kill() // already gone: nothing to kill
 	_ = s.cmd.Wait()         // killed: its status says only that
-	err := s.conn.Close()
-	if s.disk != nil {
-		err = errors.Join(err, s.disk.release())
-	}
-	return err
+	return errors.Join(s.conn.Close(), s.releaseDisk())
 }
 
 // launch hands w to the init s and waits until it executes the program.
@@ -240,20 +261,19 @@ func (l *Launcher) launch(ctx context.Context, s *spare, w *wireSpec, spec Spec)
 		}
 	}()
 	if l.loop {
-		if s.disk == nil || s.disk.size != w.TmpBytes {
-			if s.disk != nil {
-				if err := s.disk.release(); err != nil {
-					return nil, err
-				}
-			}
-			s.disk = nil
-			d, err := newDisk(ctx, l.dir, w.TmpBytes)
+		w.TmpDevice = ""
+		if s.disk != nil && s.disk.size == w.TmpBytes {
+			w.TmpDevice = s.disk.dev
+		} else {
+			// The init mounts this one instead of the spare's, which the
+			// kernel frees once both let it go.
+			d, err := newDisk(ctx, l.dir, w.TmpBytes, l.nice)
 			if err != nil {
 				return nil, err
 			}
-			s.disk = d
+			defer func() { _ = d.release() }() // mounted by the init, or never to be
+			w.TmpDevice = d.dev
 		}
-		w.TmpDevice = s.disk.dev
 	}
 	if spec.Enter != nil {
 		if err := spec.Enter(s.cmd.Process.Pid); err != nil {
@@ -279,7 +299,18 @@ func (l *Launcher) launch(ctx context.Context, s *spare, w *wireSpec, spec Spec)
 		}
 		stdio[i] = f
 	}
-	rights := unix.UnixRights(int(stdio[0].Fd()), int(stdio[1].Fd()))
+	var fds [2]int
+	for i, f := range stdio {
+		// Not f.Fd(), which would make the caller's file blocking.
+		raw, err := f.SyscallConn()
+		if err == nil {
+			err = raw.Control(func(fd uintptr) { fds[i] = int(fd) })
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: output file: %w", err)
+		}
+	}
+	rights := unix.UnixRights(fds[0], fds[1])
 	msg := binary.BigEndian.AppendUint32(nil, uint32(len(payload)))
 	msg = append(msg, payload...)
 
@@ -290,6 +321,10 @@ func (l *Launcher) launch(ctx context.Context, s *spare, w *wireSpec, spec Spec)
 		_, err = s.conn.Write(msg[n:])
 	}
 	if err != nil {
+		// An init that failed before it read the spec said why.
+		if report, _ := io.ReadAll(io.LimitReader(s.conn, 64<<10)); len(report) > 0 {
+			return nil, fmt.Errorf("sandbox: %s", report)
+		}
 		return nil, fmt.Errorf("sandbox: sending spec to init %d: %w", s.cmd.Process.Pid, err)
 	}
 	// The init's end closes when it executes the program (close-on-exec);
@@ -305,11 +340,24 @@ func (l *Launcher) launch(ctx context.Context, s *spare, w *wireSpec, spec Spec)
 		return nil, fmt.Errorf("sandbox: starting %s: %w", w.Path, ctx.Err())
 	}
 	// The program holds the disk through its /tmp mount now.
-	if s.disk != nil {
-		_ = s.disk.release() // closing our descriptor of the device: nothing to flush
-		s.disk = nil
-	}
-	_ = s.conn.Close() // read to its end: nothing to flush
+	_ = s.releaseDisk() // closing our descriptor of the device: nothing to flush
+	_ = s.conn.Close()  // read to its end: nothing to flush
 	p := &Process{Pid: s.cmd.Process.Pid, cmd: s.cmd}
 	return p, nil
+}
+
+// renice sets the niceness of process pid's main thread (the threads it
+// starts afterwards inherit it); a process already gone is left alone.
+// It only orders the host's work: a process it misses runs sooner.
+func renice(pid, nice int) {
+	_ = unix.Setpriority(unix.PRIO_PROCESS, pid, nice) // see above
+}
+
+// ownNice returns this thread's niceness.
+func ownNice() int {
+	prio, err := unix.Getpriority(unix.PRIO_PROCESS, 0)
+	if err != nil {
+		return 0
+	}
+	return 20 - prio // the system call's answer, not libc's
 }

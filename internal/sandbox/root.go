@@ -24,15 +24,15 @@ var mergedUsr = []string{"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}
 // devices are the host devices bound into the sandbox's /dev.
 var devices = []string{"null", "zero", "full", "random", "urandom", "tty"}
 
-// buildRoot makes the sandbox's file system on w.Root, in this process's
-// own mount namespace, and makes it the root (pivot_root), leaving nothing
-// of the host's tree reachable but what it binds.
-func buildRoot(w *wireSpec) error {
+// prepareRoot makes the part of the sandbox's file system on root that
+// does not depend on the Spec, in this process's own mount namespace: a
+// spare does it before it is handed one. tmpDevice, if not empty, is the
+// ext4 disk mounted on /tmp.
+func prepareRoot(root, tmpDevice string) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("making mounts private: %w", err)
 	}
-	root := w.Root
-	if err := mountFS("tmpfs", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=1m,mode=0755"); err != nil {
+	if err := mountFS("tmpfs", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=16m,mode=0755"); err != nil {
 		return err
 	}
 	for _, d := range mergedUsr {
@@ -61,6 +61,45 @@ func buildRoot(w *wireSpec) error {
 			return err
 		}
 	}
+	if err := buildDev(root, DefaultShmBytes); err != nil {
+		return err
+	}
+	if err := mountFS("proc", root+"/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return err
+	}
+	if tmpDevice != "" {
+		return mountDisk(tmpDevice, root+"/tmp")
+	}
+	return nil
+}
+
+// mountDisk mounts the ext4 disk dev on target and empties it (mkfs.ext4
+// leaves a lost+found).
+func mountDisk(dev, target string) error {
+	if err := mountFS(dev, target, "ext4", unix.MS_NOSUID|unix.MS_NODEV, "noinit_itable"); err != nil {
+		return err
+	}
+	if err := os.Remove(target + "/lost+found"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("/tmp: %w", err)
+	}
+	return nil
+}
+
+// finishRoot completes the file system prepareRoot made for w (tmpDevice
+// is the disk it mounted on /tmp, if any) and makes it the root
+// (pivot_root), leaving nothing of the host's tree reachable but what it
+// binds.
+func finishRoot(w *wireSpec, tmpDevice string) error {
+	root := w.Root
+	if w.ShmBytes != DefaultShmBytes {
+		if err := unix.Mount("", root+"/dev/shm", "", unix.MS_REMOUNT|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC,
+			"size="+strconv.FormatInt(w.ShmBytes, 10)); err != nil {
+			return fmt.Errorf("sizing /dev/shm: %w", err)
+		}
+	}
+	if err := mountTmp(root+"/tmp", w, tmpDevice); err != nil {
+		return err
+	}
 	mounts := slices.Clone(w.Mounts)
 	slices.SortStableFunc(mounts, func(a, b Mount) int {
 		return depth(a.Target) - depth(b.Target)
@@ -69,15 +108,6 @@ func buildRoot(w *wireSpec) error {
 		if err := bind(m.Source, root+filepath.Clean(m.Target), m.Writable); err != nil {
 			return err
 		}
-	}
-	if err := buildDev(root, w.ShmBytes); err != nil {
-		return err
-	}
-	if err := mountFS("proc", root+"/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return err
-	}
-	if err := mountTmp(root+"/tmp", w); err != nil {
-		return err
 	}
 	if err := placeFiles(root, w.Files); err != nil {
 		return err
@@ -213,19 +243,24 @@ func buildDev(root string, shmBytes int64) error {
 	return nil
 }
 
-// mountTmp mounts the sandbox's /tmp: w.TmpDevice's ext4, or a tmpfs of
-// w.TmpBytes, owned by the program's user. Programs may execute files from
-// it, as on Lambda.
-func mountTmp(target string, w *wireSpec) error {
+// mountTmp makes the sandbox's /tmp, owned by the program's user:
+// w.TmpDevice's ext4 (already mounted when it is mounted, the one
+// prepareRoot mounted), or a tmpfs of w.TmpBytes. Programs may execute
+// files from it, as on Lambda.
+func mountTmp(target string, w *wireSpec, mounted string) error {
+	if mounted != "" && mounted != w.TmpDevice {
+		if err := unix.Unmount(target, unix.MNT_DETACH); err != nil {
+			return fmt.Errorf("/tmp: %w", err)
+		}
+	}
 	if w.TmpDevice == "" {
 		return mountFS("tmpfs", target, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV,
 			fmt.Sprintf("mode=0700,uid=%d,gid=%d,size=%d", w.UID, w.GID, w.TmpBytes))
 	}
-	if err := mountFS(w.TmpDevice, target, "ext4", unix.MS_NOSUID|unix.MS_NODEV, "noinit_itable"); err != nil {
-		return err
-	}
-	if err := os.Remove(target + "/lost+found"); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("/tmp: %w", err)
+	if mounted != w.TmpDevice {
+		if err := mountDisk(w.TmpDevice, target); err != nil {
+			return err
+		}
 	}
 	if err := os.Chown(target, w.UID, w.GID); err != nil {
 		return fmt.Errorf("/tmp: %w", err)
@@ -236,22 +271,17 @@ func mountTmp(target string, w *wireSpec) error {
 	return nil
 }
 
-// placeFiles makes files in the root: each is written to a scratch tmpfs
-// and bound read-only on its path, made on the root if missing (a path
-// under a read-only bind mount must exist there), and the scratch tmpfs is
-// then detached (the bind mounts keep the files).
+// placeFiles makes files in the root: each is written to a scratch
+// directory of the root and bound read-only on its path, made on the root
+// if missing (a path under a read-only bind mount must exist there); the
+// scratch copies are then removed (the bind mounts keep the files).
 func placeFiles(root string, files map[string][]byte) error {
 	if len(files) == 0 {
 		return nil
 	}
 	scratch := root + "/.files"
-	var size int64
-	for _, b := range files {
-		size += int64(len(b)) + 4096
-	}
-	if err := mountFS("tmpfs", scratch, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC,
-		"mode=0755,size="+strconv.FormatInt(size, 10)); err != nil {
-		return err
+	if err := os.Mkdir(scratch, 0o755); err != nil {
+		return fmt.Errorf("files: %w", err)
 	}
 	i := 0
 	for name, b := range files {
@@ -263,9 +293,9 @@ func placeFiles(root string, files map[string][]byte) error {
 		if err := bind(src, root+filepath.Clean(name), false); err != nil {
 			return fmt.Errorf("file %s: %w", name, err)
 		}
-	}
-	if err := unix.Unmount(scratch, unix.MNT_DETACH); err != nil {
-		return fmt.Errorf("files: %w", err)
+		if err := os.Remove(src); err != nil {
+			return fmt.Errorf("file %s: %w", name, err)
+		}
 	}
 	if err := os.Remove(scratch); err != nil {
 		return fmt.Errorf("files: %w", err)

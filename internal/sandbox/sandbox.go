@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 )
 
 // Lambda's defaults for the limits a Spec leaves at zero.
@@ -45,8 +46,9 @@ type Options struct {
 	// new root on). It is created if missing. Required.
 	WorkDir string
 	// Spares is the number of inits kept started and waiting for a Spec,
-	// so that Start does not pay for starting one; 0 means 1, a negative
-	// number none.
+	// so that Start does not pay for starting one (nor for making its /tmp
+	// disk, when the Spec asks for the size the last Start asked for,
+	// DefaultTmpBytes at first); 0 means 1, a negative number none.
 	Spares int
 }
 
@@ -82,7 +84,8 @@ type Spec struct {
 	Mounts []Mount
 	// Files are files made inside the new root before it is sealed
 	// read-only, by absolute path, readable by everyone, written by no one
-	// (for example /etc/passwd naming the function's user). A file under a
+	// (for example /etc/passwd naming the function's user); at most 16 MB
+	// in all. A file under a
 	// read-only bind mount (such as /etc) must already exist there; it is
 	// covered, not changed.
 	Files map[string][]byte
@@ -118,6 +121,9 @@ type Launcher struct {
 	spares int
 	loop   bool // /tmp is a loop-mounted disk; false: a tmpfs
 	why    string
+	nice   int // the launcher's niceness, the sandboxes' too
+
+	spareTmp atomic.Int64 // bytes of the /tmp disk spares get: the last size asked for
 
 	wake chan struct{} // asks the filler for more spares
 	done chan struct{} // closed by Close
@@ -163,12 +169,14 @@ func New(opts Options) (*Launcher, error) {
 		spares: opts.Spares,
 		loop:   loop,
 		why:    why,
+		nice:   ownNice(),
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
 	if l.spares == 0 {
 		l.spares = 1
 	}
+	l.spareTmp.Store(DefaultTmpBytes)
 	if l.spares > 0 {
 		l.fill.Add(1)
 		go l.filler()
@@ -224,13 +232,15 @@ func (l *Launcher) Start(ctx context.Context, spec Spec) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	p, err := l.launch(ctx, s, w, spec)
+	l.spareTmp.Store(w.TmpBytes)
 	if l.spares > 0 {
+		// Replace the spare now that this start no longer needs the CPU.
 		select {
 		case l.wake <- struct{}{}:
 		default:
 		}
 	}
-	p, err := l.launch(ctx, s, w, spec)
 	if err != nil {
 		return nil, err
 	}

@@ -313,6 +313,11 @@ func TestFiles(t *testing.T) {
 	if got := runSpec(t, spec3); got != "made" {
 		t.Errorf("/var/runtime/cfg: %q", got)
 	}
+	spec4 := probeSpec("stat", "/.files")
+	spec4.Files = spec.Files
+	if got := fields(runSpec(t, spec4)); got["/.files"] != "ENOENT" {
+		t.Errorf("the files' scratch directory: %q, want ENOENT", got["/.files"])
+	}
 }
 
 func TestStartFailures(t *testing.T) {
@@ -603,6 +608,22 @@ func TestTmpIsABoundedDisk(t *testing.T) {
 	}
 }
 
+func TestShmSize(t *testing.T) {
+	needRoot(t)
+	for _, c := range []struct {
+		bytes int64
+		want  string
+	}{{0, "size=65536k"}, {128 << 20, "size=131072k"}} {
+		spec := probeSpec()
+		spec.Path, spec.Args = "/bin/sh", []string{"-c", "grep ' /dev/shm ' /proc/self/mounts"}
+		spec.ShmBytes = c.bytes
+		got := runSpec(t, spec)
+		if f := strings.Fields(got); len(f) < 4 || f[2] != "tmpfs" || !strings.Contains(f[3], c.want) || !strings.Contains(f[3], "noexec") {
+			t.Errorf("ShmBytes %d: /dev/shm mount %q, want a noexec tmpfs with %s", c.bytes, got, c.want)
+		}
+	}
+}
+
 func TestTmpAndShmPrivate(t *testing.T) {
 	needRoot(t)
 	// A keeps files in /tmp and /dev/shm and stays; B (same uid) and,
@@ -670,5 +691,131 @@ func TestSetuidGainsNothing(t *testing.T) {
 	next.UID, next.GID = spec.UID, spec.GID
 	if got := fields(runSpec(t, next)); got["/tmp/p"] != "ENOENT" {
 		t.Errorf("the uid's next sandbox sees the setuid copy: %q", got["/tmp/p"])
+	}
+}
+
+// memoryCgroup makes a cgroup v1 memory cgroup limited to limit bytes
+// (memory and swap) and returns an Enter that puts a sandbox into it.
+func memoryCgroup(t *testing.T, limit int64) func(int) error {
+	t.Helper()
+	base := "/sys/fs/cgroup/memory"
+	if _, err := os.Stat(base + "/memory.limit_in_bytes"); err != nil {
+		t.Skip("no cgroup v1 memory controller")
+	}
+	dir := filepath.Join(base, fmt.Sprintf("rolecall-sandbox-test-%d-%d", os.Getpid(), nextUID.Add(1)))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if err := os.Remove(dir); err == nil || time.Now().After(deadline) {
+				return
+			}
+		}
+	})
+	v := []byte(strconv.FormatInt(limit, 10))
+	for _, f := range []string{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"} {
+		if err := os.WriteFile(filepath.Join(dir, f), v, 0); err != nil && f == "memory.limit_in_bytes" {
+			t.Fatal(err)
+		}
+	}
+	return func(pid int) error {
+		return os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0)
+	}
+}
+
+func TestTmpIsNotMemoryButShmIs(t *testing.T) {
+	needRoot(t)
+	const limit, size = 64 << 20, 160 << 20
+	spec := probeSpec("write", "/tmp/f", strconv.Itoa(size))
+	spec.TmpBytes = 256 << 20
+	spec.Enter = memoryCgroup(t, limit)
+	if got := strings.TrimSpace(runSpec(t, spec)); got != fmt.Sprintf("written %d ok", size) {
+		t.Errorf("writing %d bytes to /tmp in a %d-byte memory cgroup: %q", size, limit, got)
+	}
+
+	spec = probeSpec("write", "/dev/shm/f", strconv.Itoa(size))
+	spec.ShmBytes = 256 << 20
+	spec.Enter = memoryCgroup(t, limit)
+	s := start(t, spec)
+	out, _ := io.ReadAll(s.out)
+	if err := s.p.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Errorf("writing %d bytes to /dev/shm in a %d-byte memory cgroup: %v %q, want killed", size, limit, err, out)
+	}
+}
+
+func TestConcurrentStarts(t *testing.T) {
+	needRoot(t)
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			spec := probeSpec("whoami")
+			r, w, err := os.Pipe()
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer r.Close()
+			spec.Stdout = w
+			p, err := launcher.Start(context.Background(), spec)
+			w.Close()
+			if err != nil {
+				errs <- err
+				return
+			}
+			out, _ := io.ReadAll(r)
+			if err := p.Wait(); err != nil {
+				errs <- err
+				return
+			}
+			if want := fmt.Sprintf("uid %d euid %d gid %d egid %d\n", spec.UID, spec.UID, spec.GID, spec.GID); string(out) != want {
+				errs <- fmt.Errorf("whoami %q, want %q", out, want)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestOtherArchitecturesCallsRefused(t *testing.T) {
+	needRoot(t)
+	got := fields(runSpec(t, probeSpec("int80")))
+	if _, ok := got["none"]; ok {
+		t.Skip("no second calling convention on this architecture")
+	}
+	for _, name := range []string{"getpid", "unshare-user"} {
+		if got[name] != "ENOSYS" {
+			t.Errorf("32-bit %s: %q, want ENOSYS", name, got[name])
+		}
+	}
+}
+
+func TestSparesNicerThanPrograms(t *testing.T) {
+	needRoot(t)
+	spec := probeSpec()
+	spec.Path, spec.Args = "/usr/bin/nice", nil
+	if got := strings.TrimSpace(runSpec(t, spec)); got != "0" {
+		t.Errorf("the program's niceness %q, want the launcher's, 0", got)
+	}
+	var spares []int
+	for deadline := time.Now().Add(10 * time.Second); len(spares) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		spares = childrenRunning(os.Getpid(), "rolecall-sandbox-init")
+	}
+	if len(spares) == 0 {
+		t.Fatal("no spare")
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", spares[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	if f[16] != "10" {
+		t.Errorf("a spare's niceness %s, want 10", f[16])
 	}
 }

@@ -100,39 +100,55 @@ func policy() *seccomp.Policy {
 	return &seccomp.Policy{DefaultAction: seccomp.ActionAllow, Syscalls: groups}
 }
 
-// loadSeccomp sets no_new_privs and installs the filters on every thread
-// of this process: first one that refuses (ENOSYS) system calls of any
-// other architecture's calling convention (a 64-bit x86 process can make
-// 32-bit calls, whose numbers differ, and the policy's filter lets calls
-// of an architecture other than its own through), then the policy.
-func loadSeccomp() error {
+// filters are the sandbox's two seccomp filters, assembled ahead (a
+// spare does it while it waits): first one that refuses (ENOSYS) system
+// calls of any other architecture's calling convention (a 64-bit x86
+// process can make 32-bit calls, whose numbers differ, and the policy's
+// filter lets calls of an architecture other than its own through), then
+// the policy.
+type filters [2][]unix.SockFilter
+
+// assembleFilters assembles the filters for the running architecture.
+func assembleFilters() (filters, error) {
+	var fs filters
 	info, err := arch.GetInfo("")
 	if err != nil {
-		return fmt.Errorf("seccomp: %w", err)
+		return fs, fmt.Errorf("seccomp: %w", err)
 	}
-	guard, err := bpf.Assemble([]bpf.Instruction{
+	guard := []bpf.Instruction{
 		bpf.LoadAbsolute{Off: 4, Size: 4}, // seccomp_data.arch
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(info.ID), SkipTrue: 1},
 		bpf.RetConstant{Val: uint32(errnoENOSYS)},
 		bpf.RetConstant{Val: uint32(seccomp.ActionAllow)},
-	})
+	}
+	pol, err := policy().Assemble()
 	if err != nil {
-		return fmt.Errorf("seccomp: architecture filter: %w", err)
+		return fs, fmt.Errorf("seccomp: %w", err)
 	}
-	filter := make([]unix.SockFilter, len(guard))
-	for i, in := range guard {
-		filter[i] = unix.SockFilter{Code: in.Op, Jt: in.Jt, Jf: in.Jf, K: in.K}
+	for i, prog := range [][]bpf.Instruction{guard, pol} {
+		raw, err := bpf.Assemble(prog)
+		if err != nil {
+			return fs, fmt.Errorf("seccomp: %w", err)
+		}
+		for _, in := range raw {
+			fs[i] = append(fs[i], unix.SockFilter{Code: in.Op, Jt: in.Jt, Jf: in.Jf, K: in.K})
+		}
 	}
-	if err := seccomp.SetNoNewPrivs(); err != nil {
+	return fs, nil
+}
+
+// load sets no_new_privs and installs the filters on every thread of
+// this process.
+func (fs filters) load() error {
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("no_new_privs: %w", err)
 	}
-	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	if _, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
-		unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&prog))); errno != 0 {
-		return fmt.Errorf("seccomp: architecture filter: %w", errno)
-	}
-	if err := seccomp.LoadFilter(seccomp.Filter{NoNewPrivs: true, Flag: seccomp.FilterFlagTSync, Policy: *policy()}); err != nil {
-		return fmt.Errorf("seccomp: %w", err)
+	for _, f := range fs {
+		prog := unix.SockFprog{Len: uint16(len(f)), Filter: &f[0]}
+		if _, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
+			unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&prog))); errno != 0 {
+			return fmt.Errorf("seccomp: %w", errno)
+		}
 	}
 	return nil
 }

@@ -126,6 +126,23 @@ func main() {
 			fmt.Println("staying")
 			time.Sleep(time.Hour)
 		}
+	case "int80": // 32-bit calls: getpid and unshare(CLONE_NEWUSER)
+		if !has32BitCalls {
+			fmt.Println("none")
+			return
+		}
+		for _, c := range []struct {
+			name string
+			nr   uintptr
+			a1   uintptr
+		}{{"getpid", i386Getpid, 0}, {"unshare-user", i386Unshare, unix.CLONE_NEWUSER}} {
+			r := int64(int32(int80(c.nr, c.a1, 0, 0)))
+			if r < 0 {
+				fmt.Printf("%s %s\n", c.name, unix.ErrnoName(unix.Errno(-r)))
+			} else {
+				fmt.Printf("%s %d\n", c.name, r)
+			}
+		}
 	case "sleep":
 		time.Sleep(time.Hour)
 	case "rlimits":
