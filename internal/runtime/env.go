@@ -539,9 +539,15 @@ func (e *env) kill() {
 	killAll(pgid, e.uid)
 }
 
-// gone reports whether no process of the environment is left: its cgroup
-// is empty and, for a uid of its own, nothing runs as it.
+// gone reports whether nothing of the environment is left: its program
+// was waited for, its cgroup is empty and, for a uid of its own, nothing
+// runs as it.
 func (e *env) gone() bool {
+	if e.pgid > 0 && e.alive() {
+		// Its program (in a sandbox: the sandbox, with its /tmp disk)
+		// has not been waited for.
+		return false
+	}
 	if e.cg != nil {
 		if empty, err := e.cg.Empty(); err != nil || !empty {
 			return false
