@@ -59,6 +59,10 @@ type runtimeAPI struct {
 	initErr chan initError   // buffered 1
 	dead    <-chan struct{}  // the process exited
 
+	// waits, when set, is told when the runtime starts (true) and stops
+	// (false) waiting in GET /next with no event pending.
+	waits func(bool)
+
 	readyOnce sync.Once
 	mu        sync.Mutex
 	cur       *invocation
@@ -122,10 +126,21 @@ func (a *runtimeAPI) handleNext(w http.ResponseWriter, r *http.Request) {
 	var inv *invocation
 	select {
 	case inv = <-a.next:
-	case <-r.Context().Done():
-		return
-	case <-a.dead:
-		return
+	default:
+		if a.waits != nil {
+			a.waits(true)
+		}
+		select {
+		case inv = <-a.next:
+		case <-r.Context().Done():
+		case <-a.dead:
+		}
+		if a.waits != nil {
+			a.waits(false)
+		}
+		if inv == nil {
+			return
+		}
 	}
 	a.mu.Lock()
 	a.cur = inv

@@ -33,8 +33,12 @@ const (
 // read them but, like the original, cannot modify them.
 type codeStage struct {
 	root string
-	mu   sync.Mutex
-	dirs map[string]*stagedCode // by source directory
+	// private keeps the copies in a directory of root's alone (0700):
+	// sandboxes mount a copy at /var/task, so no other user, and no other
+	// environment, reaches it by its host path.
+	private bool
+	mu      sync.Mutex
+	dirs    map[string]*stagedCode // by source directory
 }
 
 type stagedCode struct {
@@ -116,7 +120,14 @@ func (c *codeStage) acquire(src string) (*stagedCode, error) {
 
 // stage makes the copy of src in a new directory under the root.
 func (c *codeStage) stage(src string) (dir string, copied int64, err error) {
-	if err := os.MkdirAll(c.root, 0o711); err != nil {
+	mode := os.FileMode(0o711)
+	if c.private {
+		mode = 0o700
+	}
+	if err := os.MkdirAll(c.root, mode); err != nil {
+		return "", 0, fmt.Errorf("runtime: staging code: %w", err)
+	}
+	if err := os.Chmod(c.root, mode); err != nil {
 		return "", 0, fmt.Errorf("runtime: staging code: %w", err)
 	}
 	if dir, err = os.MkdirTemp(c.root, ""); err != nil {

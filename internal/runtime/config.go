@@ -64,8 +64,9 @@ type Config struct {
 	LogFormat                           string
 	ApplicationLogLevel, SystemLogLevel string
 	// EphemeralStorageMB is the size of /tmp Lambda gives the function
-	// (512 to 10240; 0 is 512). It is recorded, not enforced: the
-	// environment's TMPDIR is a directory of the host's file system.
+	// (512 to 10240; 0 is 512). In a sandbox (root) /tmp is a disk of
+	// that size, writing past it fails with ENOSPC; without one it is
+	// recorded, not enforced: TMPDIR is a directory of the host's.
 	EphemeralStorageMB int
 	// ActiveTracing says that the function's invocations are traced
 	// (TracingConfig Active): the REPORT line of a sampled invocation
@@ -159,7 +160,9 @@ type Options struct {
 	// counts this Manager's invocations in memory, against
 	// AccountConcurrency and the reservations of SetReservedConcurrency.
 	Admission Admission
-	// MemoryPoll is the interval of memory sampling (default 50ms).
+	// MemoryPoll is the interval of memory sampling (default 50ms), on
+	// hosts without cgroups; with them the kernel holds each environment
+	// to its memory size.
 	MemoryPoll time.Duration
 	// CredentialMargin retires an environment when its credentials would
 	// expire within the function timeout plus this margin (default 1m).
@@ -177,7 +180,10 @@ type Options struct {
 	CacheDir string
 	// UIDBase and UIDCount select the uids given to environments when the
 	// host process is root, one per environment (default 1<<20 and 4096).
-	// If they are not mapped in this user namespace, nobody is used.
+	// A process takes them in blocks of up to 256, each locked under
+	// /run/rolecall/uids for its life, so that rolecall processes on one
+	// host never share one. If they are not mapped in this user
+	// namespace, nobody is used.
 	UIDBase, UIDCount int
 }
 

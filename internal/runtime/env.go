@@ -4,15 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/cgroup"
+	"github.com/rolecall/rolecall/internal/sandbox"
 )
 
 // env is one execution environment: a process and its Runtime API.
@@ -33,8 +38,13 @@ type env struct {
 	exited  chan struct{}
 	exitErr error
 
+	sbp    *sandbox.Process // the sandbox, when the environment runs in one
+	cg     *cgroup.Group    // nil on hosts without cgroups
+	cgStop context.CancelFunc
+	frz    freezer
+
 	oom      atomic.Bool
-	peak     atomic.Int64 // bytes, largest sampled group RSS
+	peak     atomic.Int64 // bytes, largest sampled group RSS or the cgroup's peak
 	hwm      hwmReader    // the main process's VmHWM
 	lastUsed time.Time    // guarded by m.mu
 	stopOnce sync.Once
@@ -142,6 +152,7 @@ func (e *env) setup() error {
 		return err
 	}
 	e.api = api
+	api.waits = e.frz.next
 	group, stream := logGroup(e.cfg), e.info.LogStream
 	sink := func(ev []LogEvent) {}
 	if m.opts.LogSink != nil {
@@ -178,25 +189,30 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 		close(e.exited)
 		return 0, &failure{errType: "Runtime.InvalidRuntime", msg: "RequestId: " + reqID + " Error: " + err.Error()}, nil
 	}
-	cmd := exec.Command(path, args...)
-	cmd.Env = environ(e.cfg, e, creds, endpoint, e.api.addr(), m.runtimeDir, interpDir, sdk)
-	cmd.Dir = e.code
-	cmd.Stdout, cmd.Stderr = e.out.w, e.out.w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if e.uid >= 0 {
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(e.uid), Gid: uint32(e.uid), Groups: []uint32{}}
+	if err := e.newCgroup(ctx); err != nil {
+		e.out.closeWriter()
+		close(e.exited)
+		return 0, nil, err
 	}
+	vars := environ(e.cfg, e, creds, endpoint, e.api.addr(), m.runtimeDir, interpDir, sdk)
 	e.out.collect()
 	t0 := time.Now()
-	if err := cmd.Start(); err != nil {
+	var wait func() error
+	if m.sb != nil && m.uids.dedicated(e.uid) {
+		wait, err = e.startSandbox(ctx, path, args, vars, sdk)
+	} else {
+		wait, err = e.startProcess(path, args, vars)
+	}
+	if err != nil {
 		e.out.closeWriter()
 		close(e.exited)
 		return 0, &failure{errType: "Runtime.InvalidEntrypoint", msg: "RequestId: " + reqID + " Error: " + err.Error()}, nil
 	}
-	e.pgid = cmd.Process.Pid
-	m.sampler.add(e)
+	if e.cg == nil {
+		m.sampler.add(e)
+	}
 	go func() {
-		err := cmd.Wait()
+		err := wait()
 		e.exitErr = err
 		e.out.closeWriter()
 		close(e.exited)
@@ -220,7 +236,7 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 			return time.Since(t0), &failure{body: ie.body}, nil
 		default:
 		}
-		return time.Since(t0), exitFailure(reqID, e.exitErr, e.oom.Load()), nil
+		return time.Since(t0), exitFailure(reqID, e.exitErr, e.outOfMemory()), nil
 	case <-timer.C:
 		e.kill()
 		return time.Since(t0), &failure{errType: "Sandbox.Timedout", msg: fmt.Sprintf(
@@ -232,6 +248,142 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 		e.kill()
 		return time.Since(t0), nil, ErrClosed
 	}
+}
+
+// startProcess runs the environment's program as a child of this process
+// sharing its file system (no sandbox: not root, or the host cannot make
+// one), in a process group of its own, under the environment's uid when
+// there is one, in its cgroup when there is one.
+func (e *env) startProcess(path string, args, vars []string) (func() error, error) {
+	cmd := exec.Command(path, args...)
+	cmd.Env = vars
+	cmd.Dir = e.code
+	cmd.Stdout, cmd.Stderr = e.out.w, e.out.w
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if e.uid >= 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(e.uid), Gid: uint32(e.uid), Groups: []uint32{}}
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	e.pgid = cmd.Process.Pid
+	if e.cg != nil {
+		if err := e.cg.Add(e.pgid); err != nil {
+			syscall.Kill(-e.pgid, syscall.SIGKILL)
+			_ = cmd.Wait() // killed just now
+			return nil, fmt.Errorf("runtime: entering the environment's cgroup: %w", err)
+		}
+	}
+	return cmd.Wait, nil
+}
+
+// Paths inside a sandbox, as in Lambda.
+const (
+	sandboxTaskRoot   = "/var/task"
+	sandboxRuntimeDir = "/var/runtime"
+	sandboxTmp        = "/tmp"
+	// sandboxUser names the environment's uid in its /etc/passwd, after
+	// the users Lambda runs functions as.
+	sandboxUser = "sbx_user1051"
+)
+
+// startSandbox runs the environment's program in a sandbox of its own:
+// the code at /var/task and the bootstraps at /var/runtime (read-only),
+// the interpreter and the runtime cache read-only at their host paths, a
+// private /tmp disk of EphemeralStorage and a private /dev/shm, Lambda's
+// limits of 1,024 open files and processes, and an /etc/passwd naming
+// its uid. The init enters the environment's cgroup before it does
+// anything. Paths of the host in the environment's variables and
+// arguments are replaced by those it sees.
+func (e *env) startSandbox(ctx context.Context, path string, args, vars []string, sdk sdkPaths) (func() error, error) {
+	m := e.m
+	inside := strings.NewReplacer(e.code, sandboxTaskRoot, m.runtimeDir, sandboxRuntimeDir)
+	if strings.HasPrefix(path, e.code+"/") {
+		path = sandboxTaskRoot + strings.TrimPrefix(path, e.code)
+	}
+	for i, a := range args {
+		args[i] = inside.Replace(a)
+	}
+	env := make([]string, 0, len(vars))
+	for _, kv := range vars {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "TMPDIR", "HOME":
+			// Private and writable: the environment's own /tmp disk.
+			v = sandboxTmp
+		case "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "PYTHONPATH", "NODE_PATH":
+			v = inside.Replace(v)
+		}
+		env = append(env, k+"="+v)
+	}
+	mounts := []sandbox.Mount{
+		{Source: e.code, Target: sandboxTaskRoot},
+		{Source: m.runtimeDir, Target: sandboxRuntimeDir},
+	}
+	seen := map[string]bool{}
+	addHost := func(dir string) {
+		if dir == "" || seen[dir] || onHostRoot(dir) || within(dir, m.opts.CacheDir) {
+			return
+		}
+		if _, err := os.Stat(dir); err != nil {
+			return
+		}
+		seen[dir] = true
+		mounts = append(mounts, sandbox.Mount{Source: dir, Target: dir})
+	}
+	if _, err := os.Stat(m.opts.CacheDir); err == nil {
+		mounts = append(mounts, sandbox.Mount{Source: m.opts.CacheDir, Target: m.opts.CacheDir})
+	}
+	if family(e.cfg.Runtime) != "provided" {
+		// The interpreter's installation: the directory above its bin.
+		addHost(filepath.Dir(filepath.Dir(path)))
+		addHost(sdk.lib)
+		addHost(sdk.python)
+		addHost(sdk.node)
+	}
+	uid := strconv.Itoa(e.uid)
+	spec := sandbox.Spec{
+		Path: path, Args: args, Env: env, Dir: sandboxTaskRoot,
+		UID: e.uid, GID: e.uid,
+		Mounts: mounts,
+		Files: map[string][]byte{
+			"/etc/passwd": []byte("root:x:0:0:root:/root:/sbin/nologin\n" +
+				sandboxUser + ":x:" + uid + ":" + uid + "::" + sandboxTmp + ":/sbin/nologin\n"),
+			"/etc/group": []byte("root:x:0:\n" + sandboxUser + ":x:" + uid + ":\n"),
+		},
+		TmpBytes: int64(max(e.cfg.EphemeralStorageMB, 512)) << 20,
+		ShmBytes: int64(e.cfg.MemoryMB) << 20,
+		NoFile:   maxProcs,
+		NProc:    maxProcs,
+		Stdout:   e.out.w,
+		Stderr:   e.out.w,
+	}
+	if e.cg != nil {
+		spec.Enter = e.cg.Add
+	}
+	p, err := m.sb.Start(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	e.pgid = p.Pid
+	e.sbp = p
+	return p.Wait, nil
+}
+
+// onHostRoot reports whether dir is under what every sandbox has of the
+// host: /usr and its merged links.
+func onHostRoot(dir string) bool {
+	for _, top := range []string{"/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"} {
+		if within(dir, top) {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether path is dir or under it.
+func within(path, dir string) bool {
+	return dir != "" && (path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/"))
 }
 
 // errNotDelivered means the environment died before taking the event.
@@ -248,6 +400,12 @@ func (e *env) run(ctx context.Context, inv *invocation) (payload []byte, f *fail
 		return &failure{errType: "Sandbox.Timedout", msg: fmt.Sprintf(
 			"RequestId: %s Error: Task timed out after %.2f seconds", inv.id, e.cfg.Timeout.Seconds())}
 	}
+	if err := e.frz.busy(ctx); err != nil {
+		// An environment that cannot run again is of no use.
+		e.kill()
+		return nil, nil, false, false, errNotDelivered
+	}
+	defer e.frz.idle()
 	select {
 	case e.api.next <- inv:
 	case <-e.exited:
@@ -267,7 +425,7 @@ func (e *env) run(ctx context.Context, inv *invocation) (payload []byte, f *fail
 		select {
 		case <-inv.done:
 		default:
-			return nil, exitFailure(inv.id, e.exitErr, e.oom.Load()), false, false, nil
+			return nil, exitFailure(inv.id, e.exitErr, e.outOfMemory()), false, false, nil
 		}
 	case <-timer.C:
 		return nil, timedOut(), false, false, nil
@@ -285,12 +443,22 @@ func (e *env) run(ctx context.Context, inv *invocation) (payload []byte, f *fail
 	return inv.resp, nil, inv.errType != "", true, nil
 }
 
-// maxMemoryMB is the environment's peak memory use so far: the largest
-// group RSS the sampler saw, or the main process's own high-water mark when
-// that is larger (the sampler only sees the group between its ticks, and an
+// maxMemoryMB is the environment's peak memory use so far: the peak the
+// kernel recorded for its cgroup, or without cgroups the largest group RSS
+// the sampler saw, or the main process's own high-water mark when that is
+// larger (the sampler only sees the group between its ticks, and an
 // invocation can start and end between two of them).
 func (e *env) maxMemoryMB() int {
 	peak := e.peak.Load()
+	if e.cg != nil {
+		// Pages the environment found in the page cache (its interpreter's
+		// libraries) are charged elsewhere; its own high-water mark below
+		// counts them, as Lambda's figure does.
+		if cp := e.cg.PeakMemory(); cp > peak {
+			e.peak.Store(cp)
+			peak = cp
+		}
+	}
 	if hwm := e.hwm.read(e.pgid); hwm > peak {
 		for !e.peak.CompareAndSwap(peak, hwm) {
 			if peak = e.peak.Load(); peak >= hwm {
@@ -302,8 +470,62 @@ func (e *env) maxMemoryMB() int {
 	return int((peak + (1<<20 - 1)) >> 20)
 }
 
+// outOfMemory reports whether the environment was killed for passing its
+// memory size: by the kernel (its cgroup) or by the sampler.
+func (e *env) outOfMemory() bool {
+	return e.oom.Load() || e.cg != nil && e.cg.OOMKilled()
+}
+
+// newCgroup makes the environment's cgroup, limited to the function's
+// memory size (every process's pages, /dev/shm and tmpfs included) and
+// Lambda's 1,024 processes and threads, and watches it for the kernel's
+// out-of-memory kills: one kills the whole environment, as in Lambda.
+func (e *env) newCgroup(ctx context.Context) error {
+	m := e.m
+	if m.cg == nil {
+		return nil
+	}
+	g, err := m.cg.New(ctx, e.info.ID, cgroup.Limits{MemoryBytes: int64(e.cfg.MemoryMB) << 20, Pids: maxProcs})
+	if err != nil {
+		return fmt.Errorf("runtime: environment cgroup: %w", err)
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	oom, err := g.WatchOOM(wctx)
+	if err != nil {
+		cancel()
+		return errors.Join(fmt.Errorf("runtime: environment cgroup: %w", err), g.Remove())
+	}
+	e.cg, e.cgStop = g, cancel
+	e.frz.start(g)
+	go func() {
+		select {
+		case <-oom:
+			e.oom.Store(true)
+			e.kill()
+		case <-wctx.Done():
+		}
+	}()
+	return nil
+}
+
+// maxProcs is Lambda's limit of processes and threads per execution
+// environment, and of open files.
+const maxProcs = 1024
+
 // kill ends every process of the environment.
 func (e *env) kill() {
+	if e.sbp != nil {
+		e.sbp.Kill() // pid 1 of its PID namespace: the kernel kills the rest
+	}
+	if e.cg != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := e.cg.Kill(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		// A process that will not die is still tried by its uid below.
+	}
 	if !e.m.uids.dedicated(e.uid) {
 		killAll(e.pgid, -1)
 		return
@@ -315,6 +537,26 @@ func (e *env) kill() {
 		pgid = 0
 	}
 	killAll(pgid, e.uid)
+}
+
+// gone reports whether nothing of the environment is left: its program
+// was waited for, its cgroup is empty and, for a uid of its own, nothing
+// runs as it.
+func (e *env) gone() bool {
+	if e.pgid > 0 && e.alive() {
+		// Its program (in a sandbox: the sandbox, with its /tmp disk)
+		// has not been waited for.
+		return false
+	}
+	if e.cg != nil {
+		if empty, err := e.cg.Empty(); err != nil || !empty {
+			return false
+		}
+	}
+	if e.m.uids.dedicated(e.uid) && e.pgid > 0 {
+		return killUIDs(map[int]bool{e.uid: true})
+	}
+	return true
 }
 
 // alive reports whether the process is still running.
@@ -344,6 +586,7 @@ func (e *env) stop() {
 		}
 		m.sampler.remove(e)
 		e.hwm.close()
+		gone := e.gone()
 		if e.out != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			e.out.sync(ctx)
@@ -358,7 +601,23 @@ func (e *env) stop() {
 		if e.dir != "" {
 			_ = os.RemoveAll(e.dir) // best effort: the manager's work directory goes at Close
 		}
-		m.uids.put(e.uid)
+		if gone && m.uids.dedicated(e.uid) {
+			// Sharing the host's file system, the environment may have
+			// left files in its temporary directories.
+			removeUIDFiles(map[int]bool{e.uid: true})
+		}
+		if e.cg != nil {
+			e.frz.stop()
+			e.cgStop()
+			if gone {
+				_ = e.cg.Remove() // an empty group; one that cannot be removed goes with the parent at Close
+			}
+		}
+		if gone {
+			// Nothing of the last holder is left: the uid may serve again.
+			// Otherwise it stays out of the pool for this process's life.
+			m.uids.put(e.uid)
+		}
 		if e.hooked {
 			m.opts.Hooks.Stop(e.info)
 		}

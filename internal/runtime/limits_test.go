@@ -15,8 +15,30 @@ import (
 	"time"
 )
 
-// processGone reports whether pid no longer runs (or is a reaped zombie).
+// processGone reports whether pid, as a function reported it, no longer
+// runs (or is a reaped zombie). In a sandbox the function sees the pids of
+// its own PID namespace: then no process of any namespace but this one
+// may have that pid in it.
 func processGone(pid int) bool {
+	if sandboxed() {
+		gone := true
+		dirs, _ := os.ReadDir("/proc")
+		for _, d := range dirs {
+			b, err := os.ReadFile("/proc/" + d.Name() + "/status")
+			if err != nil {
+				continue
+			}
+			for line := range strings.Lines(string(b)) {
+				if f, ok := strings.CutPrefix(line, "NSpid:"); ok {
+					ids := strings.Fields(f)
+					if len(ids) > 1 && ids[len(ids)-1] == strconv.Itoa(pid) {
+						gone = gone && strings.Contains(string(b), "State:\tZ")
+					}
+				}
+			}
+		}
+		return gone
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return true

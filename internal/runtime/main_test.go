@@ -19,6 +19,9 @@ var goCodeDir string
 
 func TestMain(m *testing.M) {
 	sandbox.Init()
+	if dir := os.Getenv(serverHelperVar); dir != "" {
+		os.Exit(serverHelper(dir))
+	}
 	os.Exit(run(m))
 }
 

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/cgroup"
+	"github.com/rolecall/rolecall/internal/sandbox"
 )
 
 // Manager owns the execution environments of many functions.
@@ -24,6 +28,8 @@ type Manager struct {
 	interp     *interpreters
 	uids       *uidPool
 	isolation  Isolation
+	cg         *cgroup.Parent    // the environments' cgroups; nil on hosts without
+	sb         *sandbox.Launcher // starts sandboxed environments; nil without
 	sampler    *sampler
 	stage      *codeStage
 	sdk        *sdkCache
@@ -100,10 +106,58 @@ func New(opts Options) (*Manager, error) {
 		nodeCache: m.sdk.nodeRoot(), pyCache: m.sdk.pythonRoot()}
 	m.sampler = newSampler(opts.MemoryPoll)
 	m.stage = &codeStage{root: filepath.Join(m.workDir, "code")}
+	if err := m.openCgroups(); err != nil {
+		return nil, err
+	}
+	m.openSandbox()
 	m.bg.Add(2)
 	go func() { defer m.bg.Done(); m.sampler.loop(m.done) }()
 	go func() { defer m.bg.Done(); m.reap() }()
 	return m, nil
+}
+
+// openCgroups opens the parent cgroup of this Manager's environments,
+// after removing those left by rolecall processes that died, and says in
+// the isolation's detail what the kernel limits.
+func (m *Manager) openCgroups() error {
+	if os.Geteuid() != 0 {
+		m.isolation.Detail += fmt.Sprintf("; not root: no cgroups, memory is sampled every %v (short-lived processes can pass it), no process, thread or file limit, no freezing between invocations", m.opts.MemoryPoll)
+		return nil
+	}
+	sum := sha256.Sum256([]byte(m.workDir))
+	cg, err := cgroup.Open(filepath.Base(m.workDir) + "-" + hex.EncodeToString(sum[:4]))
+	if errors.Is(err, cgroup.ErrUnavailable) {
+		m.isolation.Detail += fmt.Sprintf("; %v: memory is sampled every %v (short-lived processes can pass it), no process or thread limit, no freezing between invocations", err, m.opts.MemoryPoll)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("runtime: %w", err)
+	}
+	m.cg = cg
+	version := "v1"
+	if cg.V2() {
+		version = "v2"
+	}
+	m.isolation.Detail += fmt.Sprintf("; each environment has a cgroup (%s) holding its memory to MemorySize (/dev/shm included) and its processes and threads to %d, frozen between invocations", version, maxProcs)
+	return nil
+}
+
+// openSandbox starts the sandbox launcher when environments have uids of
+// their own and the host can make sandboxes; otherwise environments share
+// the host's file system, and the isolation's detail says so.
+func (m *Manager) openSandbox() {
+	if !m.isolation.Dropped || m.uids.shared {
+		m.isolation.Detail += "; no sandbox (needs root and a uid per environment): functions share the host's file system, /tmp and /dev/shm, see its processes, keep every capability their uid has, have no seccomp filter and no disk limit"
+		return
+	}
+	sb, err := sandbox.New(sandbox.Options{WorkDir: filepath.Join(m.workDir, "sandbox")})
+	if err != nil {
+		m.isolation.Detail += fmt.Sprintf("; no sandbox (%v): functions share the host's file system, /tmp and /dev/shm, see its processes, have no seccomp filter and no disk limit", err)
+		return
+	}
+	m.sb = sb
+	m.stage.private = true
+	m.isolation.Detail += "; " + sb.Describe()
 }
 
 // Isolation says whether functions run under unprivileged uids.
@@ -216,7 +270,7 @@ func (m *Manager) invokeEnv(ctx context.Context, e *env, cold bool, reqID, arn s
 	resp, f, fnErr, reusable, err := e.run(ctx, inv)
 	res.Duration = time.Since(start)
 	if errors.Is(err, errNotDelivered) && cold {
-		f, err = exitFailure(reqID, e.exitErr, e.oom.Load()), nil
+		f, err = exitFailure(reqID, e.exitErr, e.outOfMemory()), nil
 	}
 	if err != nil {
 		e.out.take(true)
@@ -430,6 +484,13 @@ func (m *Manager) Close(ctx context.Context) error {
 		return ctx.Err()
 	}
 	err := os.RemoveAll(filepath.Join(m.workDir, "code"))
+	if m.sb != nil {
+		err = errors.Join(err, m.sb.Close())
+	}
+	if m.cg != nil {
+		err = errors.Join(err, m.cg.Close(ctx))
+	}
+	err = errors.Join(err, m.uids.close())
 	if m.ownWorkDir {
 		err = errors.Join(err, os.RemoveAll(m.workDir), m.owner.Close())
 	}

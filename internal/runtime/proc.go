@@ -2,8 +2,9 @@ package runtime
 
 import (
 	"bytes"
-	"crypto/rand"
+	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,42 +20,71 @@ type Isolation struct {
 	Detail  string // one line for the start-up banner
 }
 
+// uidLockDir holds the locks of uid blocks, so that separate rolecall
+// processes on one host never share a uid. It is root's alone: no function
+// can take or hold a lock.
+const uidLockDir = "/run/rolecall/uids"
+
+// uidBlock is the most uids one lock covers; a process takes a block when
+// it needs uids and holds it until it exits.
+const uidBlock = 256
+
 // uidPool hands out uids to environments. A pool with count 0 means
 // privileges are not dropped; shared means every environment uses the same
-// uid (nobody). Dedicated uids are also locked with flock in lockDir, so
-// that two rolecall processes on one host never hand out the same uid (and
-// never kill each other's functions when they clean up a uid).
+// uid (nobody).
+//
+// Dedicated uids come in blocks, each locked (flock) by one rolecall
+// process for its life, so two processes never hand out the same uid.
+// Within the process a uid goes back to the pool only once everything of
+// its environment is gone (put), and the pool hands out the least recently
+// used uid, so that a uid comes round again as late as possible and never
+// in a sequence a function could predict.
 type uidPool struct {
 	base    int
 	count   int
 	shared  bool
 	lockDir string
 
-	mu      sync.Mutex
-	used    map[int]*os.File // uid -> its lock
-	cleaned map[int]bool     // uids already cleared of leftover processes
-	next    int
+	mu     sync.Mutex
+	blocks map[int]*os.File // first uid of a block -> its lock
+	free   []int            // least recently used first
+	inUse  map[int]bool
 }
 
 func newUIDPool(base, count int) (*uidPool, Isolation) {
 	if os.Geteuid() != 0 {
 		return &uidPool{}, Isolation{Detail: fmt.Sprintf(
-			"not root: functions run as uid %d, the same user as rolecall", os.Geteuid())}
+			"not root: functions run as uid %d, the same user as rolecall, and can read its files, signal its processes and see every environment", os.Geteuid())}
 	}
-	lockDir := filepath.Join(os.TempDir(), "rolecall-uids")
-	if uidMapped(base, count) && os.MkdirAll(lockDir, 0o700) == nil {
-		var r [2]byte
-		rand.Read(r[:])
-		return &uidPool{base: base, count: count, lockDir: lockDir, used: map[int]*os.File{},
-				cleaned: map[int]bool{}, next: int(r[0])<<8 | int(r[1])},
+	if uidMapped(base, count) && makePrivateDir(uidLockDir) == nil {
+		return &uidPool{base: base, count: count, lockDir: uidLockDir, blocks: map[int]*os.File{}, inUse: map[int]bool{}},
 			Isolation{Dropped: true, Detail: fmt.Sprintf(
 				"functions run under uids %d-%d, one per execution environment", base, base+count-1)}
 	}
 	if uidMapped(nobody, 1) {
 		return &uidPool{base: nobody, count: 1, shared: true},
-			Isolation{Dropped: true, Detail: "functions run as nobody (65534); uid range not mapped"}
+			Isolation{Dropped: true, Detail: "functions run as nobody (65534), all under one uid: they can signal and read each other; uid range not mapped"}
 	}
 	return &uidPool{}, Isolation{Detail: "cannot drop privileges: functions run as root"}
+}
+
+// makePrivateDir makes dir (and its parents) with mode 0700 and root as
+// owner, and refuses a directory that others could write or own.
+func makePrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return err
+	}
+	var st syscall.Stat_t
+	if err := syscall.Lstat(dir, &st); err != nil {
+		return err
+	}
+	if st.Uid != 0 || st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+		return fmt.Errorf("runtime: %s is not a directory of root's", dir)
+	}
+	return nil
 }
 
 // uidMapped reports whether [base, base+count) is mapped in this user
@@ -88,55 +118,125 @@ func (p *uidPool) get() (int, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for i := 0; i < p.count; i++ {
-		uid := p.base + (p.next+i)%p.count
-		if p.used[uid] != nil {
+	if len(p.free) == 0 && !p.takeBlock() {
+		return -1, fmt.Errorf("runtime: all %d environment uids in use", p.count)
+	}
+	uid := p.free[0]
+	p.free = p.free[1:]
+	p.inUse[uid] = true
+	return uid, nil
+}
+
+// takeBlock locks a block of uids no other process holds, kills whatever
+// still runs as its uids (left by a process that died holding it), removes
+// their files from the host's shared temporary directories, and adds its
+// uids to the free list in random order. p.mu is held.
+func (p *uidPool) takeBlock() bool {
+	size := min(p.count, uidBlock)
+	n := p.count / size
+	start := mrand.IntN(n)
+	for i := range n {
+		first := p.base + (start+i)%n*size
+		if p.blocks[first] != nil {
 			continue
 		}
-		lock, ok := p.lock(uid)
-		if !ok {
-			continue // held by another process
+		f, err := os.OpenFile(filepath.Join(p.lockDir, strconv.Itoa(first)+"-"+strconv.Itoa(size)), os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			continue
 		}
-		p.used[uid] = lock
-		p.next = (p.next + i + 1) % p.count
-		if !p.cleaned[uid] {
-			// A process that held this uid before may have died and
-			// left orphans running as it.
-			p.cleaned[uid] = true
-			killAll(0, uid)
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			_ = f.Close() // held by another process; the lock was not taken
+			continue
 		}
-		return uid, nil
+		p.blocks[first] = f
+		uids := map[int]bool{}
+		for u := first; u < first+size; u++ {
+			uids[u] = true
+		}
+		killUIDs(uids)
+		removeUIDFiles(uids)
+		fresh := make([]int, 0, size)
+		for u := range uids {
+			fresh = append(fresh, u)
+		}
+		mrand.Shuffle(len(fresh), func(i, j int) { fresh[i], fresh[j] = fresh[j], fresh[i] })
+		p.free = append(p.free, fresh...)
+		return true
 	}
-	return -1, fmt.Errorf("runtime: all %d environment uids in use", p.count)
+	return false
 }
 
-func (p *uidPool) lock(uid int) (*os.File, bool) {
-	f, err := os.OpenFile(filepath.Join(p.lockDir, strconv.Itoa(uid)), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, false
-	}
-	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
-		_ = f.Close() // releases nothing: the lock was not taken
-		return nil, false
-	}
-	return f, true
-}
-
+// put returns uid to the pool; the caller has made sure that nothing of
+// its environment is left (no process, no directory, no files in the
+// shared temporary directories). It goes to the back of the free list.
 func (p *uidPool) put(uid int) {
 	if uid < 0 || p.shared || p.count == 0 {
 		return
 	}
 	p.mu.Lock()
-	if f := p.used[uid]; f != nil {
-		_ = f.Close() // releases the lock; the file is never written
+	defer p.mu.Unlock()
+	if p.inUse[uid] {
+		delete(p.inUse, uid)
+		p.free = append(p.free, uid)
 	}
-	delete(p.used, uid)
-	p.mu.Unlock()
+}
+
+// close releases the pool's blocks once no environment runs; another
+// process taking one first kills whatever still runs as its uids.
+func (p *uidPool) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for first, f := range p.blocks {
+		errs = append(errs, f.Close())
+		delete(p.blocks, first)
+	}
+	p.free, p.inUse = nil, map[int]bool{}
+	return errors.Join(errs...)
 }
 
 // dedicated reports whether uid belongs to one environment only, so every
 // process running as it may be killed with the environment.
 func (p *uidPool) dedicated(uid int) bool { return uid >= 0 && p.count > 0 && !p.shared }
+
+// sharedTempDirs are the host's world-writable directories, where an
+// environment that shares the host's file system can leave files.
+var sharedTempDirs = []string{"/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"}
+
+// removeUIDFiles removes everything owned by one of uids in the host's
+// shared temporary directories (a setuid copy of a program, a file in
+// /dev/shm), so the next holder of the uid finds nothing of the last. A
+// uid can only make entries in directories it may write: it owns them
+// (removed whole) or they are writable by all (searched), so only those
+// are read. No process runs as those uids when it is called.
+func removeUIDFiles(uids map[int]bool) {
+	for _, top := range sharedTempDirs {
+		removeOwned(top, uids, 0)
+	}
+}
+
+func removeOwned(dir string, uids map[int]bool, depth int) {
+	if depth > 32 {
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return // gone or unreadable: nothing a function could have used
+	}
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		var st syscall.Stat_t
+		if syscall.Lstat(path, &st) != nil {
+			continue
+		}
+		switch {
+		case uids[int(st.Uid)]:
+			_ = os.RemoveAll(path) // best effort; what stays is owned by a uid no environment holds
+		case st.Mode&syscall.S_IFMT == syscall.S_IFDIR && st.Mode&0o002 != 0:
+			removeOwned(path, uids, depth+1)
+		}
+	}
+}
 
 // procInfo is what the memory sampler needs of a process.
 type procInfo struct {
@@ -271,12 +371,20 @@ func killAll(pgid, uid int) {
 	if pgid > 0 {
 		syscall.Kill(-pgid, syscall.SIGKILL)
 	}
-	if uid < 0 {
-		return
+	if uid >= 0 {
+		killUIDs(map[int]bool{uid: true})
 	}
+}
+
+// killUIDs kills every process running as one of uids and reports
+// whether none was found.
+func killUIDs(uids map[int]bool) bool {
+	none := true
 	scanProcs(func(p procInfo) {
-		if p.uid == uid {
+		if uids[p.uid] {
+			none = false
 			syscall.Kill(p.pid, syscall.SIGKILL)
 		}
 	})
+	return none
 }
