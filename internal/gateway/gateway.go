@@ -310,6 +310,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 			}
 			return c, rt.svcName, g.writeError(w, c, g.bodyError(c, err))
 		}
+		if p != nil {
+			rt = g.router.route(r, p, payload, scope)
+			g.setRoute(c, rt)
+		}
 		if sig != nil {
 			if err := g.verifier.Verify(sig, r, payload, secret); err != nil {
 				c.Principal = nil // the key's owner did not sign this
@@ -317,8 +321,6 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 			}
 		}
 		if p != nil {
-			rt = g.router.route(r, p, payload, scope)
-			g.setRoute(c, rt)
 			if sig == nil && (rt.svc == nil || !rt.svc.Anonymous) {
 				c.Principal = nil
 				return c, rt.svcName, g.writeError(w, c, g.signatureError(rt.svc, sigErr))
