@@ -111,39 +111,75 @@ func tooLarge(limit int64) *api.Error {
 	return api.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request must be smaller than %d bytes.", limit)
 }
 
-// progressBody is a request body that must make progress: each read has
-// idle to return, else the connection's read fails with a timeout. The
-// deadline is lifted at the end of the body, so that a long answer (an
-// Invoke of 15 minutes) is not cut off while net/http watches the idle
-// connection.
+// minProgress is how many bytes of a body (or all that is left of it)
+// must arrive within each body idle timeout: a client trickling a byte at
+// a time is cut off, a slow but honest upload is not.
+const minProgress = 16 << 10
+
+// progressBody is a request body that must make progress: each window of
+// idle must bring minProgress bytes or the rest of the body, else the
+// connection's read fails with a timeout. The deadline is lifted at the
+// end of the body, so that a long answer (an Invoke of 15 minutes) is not
+// cut off while net/http watches the idle connection.
 type progressBody struct {
 	io.ReadCloser
-	rc   *http.ResponseController
-	idle time.Duration
-	done bool // the body ended or failed: no deadline is set any more
+	rc     *http.ResponseController
+	idle   time.Duration
+	length int64 // Content-Length, -1 when unknown
+
+	read     int64 // bytes read so far
+	window   int64 // bytes read since the deadline last moved
+	armed    bool  // a deadline is set
+	ended    bool  // the body reached its end: no deadline any more
+	timedOut bool  // a read ran past the deadline, which stays
 }
 
 func (b *progressBody) Read(p []byte) (int, error) {
-	if b.done {
+	switch {
+	case b.ended || b.timedOut:
 		return b.ReadCloser.Read(p)
+	case !b.armed:
+		b.arm()
 	}
-	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle)) // unsupported by a test recorder: then there is no deadline to keep
 	n, err := b.ReadCloser.Read(p)
-	if err != nil {
-		b.done = true
+	b.read += int64(n)
+	b.window += int64(n)
+	switch {
+	case err == io.EOF:
+		b.ended = true
 		_ = b.rc.SetReadDeadline(time.Time{})
+	case isTimeout(err):
+		b.timedOut = true // the deadline stays: net/http closes the connection
+	case b.window >= minProgress || b.length >= 0 && b.read >= b.length:
+		b.arm()
 	}
 	return n, err
 }
 
-// finish bounds what is left of an unread body: net/http reads a little of
-// it after the answer, and a client trickling it in must not hold the
-// connection for ever.
+// arm gives the body another idle timeout to make progress in.
+func (b *progressBody) arm() {
+	b.armed, b.window = true, 0
+	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle)) // unsupported by a test recorder: then there is no deadline to keep
+}
+
+// finish bounds what net/http reads of a body the request left unread (a
+// request refused on its headers, or a body that stopped arriving): the
+// rest must come within the idle timeout, else the connection closes
+// after the answer instead of waiting for it.
 func (b *progressBody) finish() {
-	if !b.done {
+	switch {
+	case b.ended || b.timedOut:
+	case b.length-b.read > maxDiscard:
+		// net/http will not read so much: it closes the connection.
+		_ = b.rc.SetReadDeadline(time.Now())
+	default:
 		_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
 	}
 }
+
+// maxDiscard is the most of an unread body net/http reads after the answer
+// to keep the connection.
+const maxDiscard = 256 << 10
 
 // isTimeout reports whether err is a read that ran past its deadline.
 func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }

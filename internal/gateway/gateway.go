@@ -242,11 +242,12 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		Time:        g.now(),
 		Environment: binding,
 	}
-	body := &progressBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: g.bodyIdle}
+	// The body is read through body, and only once the request has passed
+	// every check that does not need it.
+	body := &progressBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: g.bodyIdle, length: r.ContentLength}
 	if r.Body == nil {
 		body.ReadCloser = http.NoBody
 	}
-	r.Body = body
 	defer body.finish()
 	h := &held{m: g.bodyMem, declared: -1}
 	defer h.release()
@@ -295,6 +296,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		}
 	}
 
+	r.Body = body
 	switch {
 	case p != nil || sig != nil && sig.NeedsBody():
 		// Read whole: the RPC body names the operation, and a signature
