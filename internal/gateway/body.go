@@ -18,8 +18,9 @@ import (
 // DefaultBodyMemory is how many bytes of request bodies the gateway holds in
 // memory at once, over all requests in flight, unless Config.BodyMemory
 // says otherwise. It is larger than any one operation's limit (Lambda's 70
-// MB), so that every request can be served alone.
-const DefaultBodyMemory = 256 << 20
+// MB), so that every request can be served alone; with the garbage
+// collector's headroom the bodies cost at most about twice that.
+const DefaultBodyMemory = 128 << 20
 
 // DefaultBodyIdleTimeout is how long a request body may make no progress
 // before the request is answered RequestTimeout, unless
