@@ -260,7 +260,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 	}
 	// Route on what the headers say; a query request, which names its
 	// operation in the body, is routed again once the body is read.
-	rt := g.router.route(r, p, nil, scope)
+	rt := g.router.routeHead(r, p, scope)
 	g.setRoute(c, rt)
 
 	var secret string
@@ -312,7 +312,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 			}
 			return c, rt.svcName, g.writeError(w, c, g.bodyError(c, err))
 		}
-		if p != nil {
+		if p != nil && bodyRouted(p) {
 			rt = g.router.route(r, p, payload, scope)
 			g.setRoute(c, rt)
 		}
