@@ -8,7 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -254,5 +257,62 @@ func TestSlowClients(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(2 * tick)
+	}
+}
+
+// dialAs opens a connection whose socket is owned by uid, as a function
+// running as its own user would: the socket is made on a thread whose
+// file-system uid is uid (Linux gives a socket its maker's fsuid).
+func dialAs(t *testing.T, uid int, addr string) (net.Conn, error) {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	syscall.Setfsuid(uid)
+	defer syscall.Setfsuid(0)
+	return net.Dial("tcp", addr)
+}
+
+// TestFunctionUIDCannotStarveTheServer: connections to the main listener
+// from another uid than rolecall's (a function's, when rolecall runs
+// functions as their own users) are bounded per uid; one that opens
+// thousands keeps only its share, and every other client is served.
+func TestFunctionUIDCannotStarveTheServer(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to make sockets owned by another uid")
+	}
+	const limit, flood = 32, 2000
+	srv := servertest.StartWith(t, servertest.Options{MaxConnsPerFunction: limit})
+	addr := strings.TrimPrefix(srv.Endpoint(), "http://")
+	var conns []net.Conn
+	t.Cleanup(func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	for range flood {
+		c, err := dialAs(t, 65534, addr)
+		if err == nil {
+			conns = append(conns, c)
+		}
+	}
+	client := sts.NewFromConfig(srv.RootConfig())
+	for i := range 20 {
+		if _, err := client.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
+			t.Fatalf("request %d of rolecall's own uid during the flood: %v", i, err)
+		}
+	}
+	served := 0
+	for _, c := range conns {
+		_ = c.SetDeadline(time.Now().Add(guard))
+		if _, err := io.WriteString(c, "GET /_rolecall/health HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			continue
+		}
+		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+			_ = resp.Body.Close()
+			served++
+		}
+	}
+	if served != limit {
+		t.Errorf("%d of uid 65534's %d connections served, want %d", served, flood, limit)
 	}
 }
