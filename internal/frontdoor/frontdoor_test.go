@@ -118,3 +118,35 @@ func TestRaiseFileLimit(t *testing.T) {
 		t.Errorf("limit %d, soft %d, hard %d", n, l.Cur, l.Max)
 	}
 }
+
+// TestWholeListenerLimit: with Whole, every connection of the listener
+// counts against one limit (an execution environment's own listener).
+func TestWholeListenerLimit(t *testing.T) {
+	const limit = 8
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := frontdoor.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), frontdoor.Timeouts{})
+	go func() { _ = srv.Serve(frontdoor.Limit(ln, limit, frontdoor.Whole)) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	served := 0
+	for range 10 * limit {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			continue
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			continue
+		}
+		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+			_ = resp.Body.Close()
+			served++
+		}
+	}
+	if served != limit {
+		t.Errorf("%d connections served, want %d", served, limit)
+	}
+}
