@@ -6,7 +6,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -77,6 +76,14 @@ type Config struct {
 	// (the main listener or an execution environment's) has been answered,
 	// on the request's goroutine: the request log.
 	OnRequest func(Request)
+	// BodyMemory bounds the bytes of request bodies held in memory at
+	// once over all requests; 0 means DefaultBodyMemory. A request waits
+	// while others hold it.
+	BodyMemory int64
+	// BodyIdleTimeout is how long a request body may make no progress
+	// before the request is answered RequestTimeout; 0 means
+	// DefaultBodyIdleTimeout.
+	BodyIdleTimeout time.Duration
 }
 
 // Request is a request the gateway answered, as the request log shows it.
@@ -107,6 +114,12 @@ type Gateway struct {
 	now       func() time.Time
 	log       *slog.Logger
 	contexts  sync.Pool
+	bodyMem   *bodyMemory
+	bodyIdle  time.Duration
+	// anonymousRPC is set when a service that takes unsigned requests
+	// speaks an RPC protocol: an unsigned RPC request is then read to find
+	// its service.
+	anonymousRPC bool
 }
 
 // New returns a Gateway with no services.
@@ -121,6 +134,11 @@ func New(cfg Config) *Gateway {
 	if g.now == nil {
 		g.now = time.Now
 	}
+	g.bodyMem = newBodyMemory(cfg.BodyMemory)
+	g.bodyIdle = cfg.BodyIdleTimeout
+	if g.bodyIdle <= 0 {
+		g.bodyIdle = DefaultBodyIdleTimeout
+	}
 	g.verifier = &sigv4.Verifier{Keys: sigv4.NewSigningKeyCache(4096), Now: g.now}
 	if g.log == nil {
 		g.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -133,6 +151,11 @@ func New(cfg Config) *Gateway {
 // Register adds services. It is called before the gateway serves.
 func (g *Gateway) Register(services ...*api.Service) {
 	g.services = append(g.services, services...)
+	for _, s := range services {
+		if s.Anonymous && len(s.Routes) == 0 {
+			g.anonymousRPC = true
+		}
+	}
 	g.router = newRouter(g.protocols, g.known, g.services)
 }
 
@@ -195,13 +218,20 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func newRequestID() string { return uuid.NewString() }
 
-// maxRPCBody bounds the body of an RPC request, which is read before
-// routing (the query protocol names its operation in the body).
+// maxRPCBody bounds the body of an RPC request, which is read whole (the
+// query protocol names its operation in the body).
 const maxRPCBody = api.DefaultMaxBody
 
 // serve answers a request; it returns the call, the name of the service
 // asked for (served or not; "" when not known) and the error answered, if
 // any.
+//
+// Everything that can be judged without the body is judged before a byte
+// of it is read: the signature's shape and scope, the request time, the
+// signed headers, the access key (or the session token's seal) and the
+// environment binding. Only then is the body read: whole for RPC requests
+// and for signatures that need it (within the gateway's body memory),
+// streamed and hashed on the way for the others.
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.EnvironmentBinding) (*api.Call, string, *api.Error) {
 	c := &api.Call{
 		Context:     r.Context(),
@@ -212,82 +242,118 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		Time:        g.now(),
 		Environment: binding,
 	}
-	// RPC requests are small and name their operation in the body (query)
-	// or headers: read them whole, bounded. REST bodies stream.
-	var rpcBody []byte
-	p := g.protocols.Detect(r)
-	if p != nil {
-		var err error
-		rpcBody, err = io.ReadAll(io.LimitReader(r.Body, maxRPCBody+1))
-		if err != nil {
-			c.Protocol = p
-			return c, "", g.writeError(w, c, api.Errorf(400, "InvalidRequest", "Could not read the request body."))
-		}
-		if len(rpcBody) > maxRPCBody {
-			c.Protocol = p
-			return c, "", g.writeError(w, c, api.Errorf(413, "RequestEntityTooLarge", "Request must be smaller than %d bytes.", maxRPCBody))
-		}
-		r.Body = io.NopCloser(bytes.NewReader(rpcBody))
+	// The body is read through body, and only once the request has passed
+	// every check that does not need it.
+	body := &progressBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: g.bodyIdle, length: r.ContentLength}
+	if r.Body == nil {
+		body.ReadCloser = http.NoBody
 	}
+	defer body.finish()
+	h := &held{m: g.bodyMem, declared: -1}
+	defer h.release()
 
+	p := g.protocols.Detect(r)
 	sig, sigErr := sigv4.Parse(r)
 	scope := ""
 	if sig != nil {
 		scope = sig.Service
 	}
-	rt := g.router.route(r, p, rpcBody, scope)
-	c.Protocol, c.Service, c.Operation, c.OperationName = rt.proto, rt.svc, rt.op, rt.opName
-	c.Params, c.PathParams = rt.params, rt.pathParams
+	// Route on what the headers say; a query request, which names its
+	// operation in the body, is routed again once the body is read.
+	rt := g.router.routeHead(r, p, scope)
+	g.setRoute(c, rt)
 
 	var secret string
 	switch {
-	case sigErr != nil && isMissingAuth(sigErr) && rt.svc != nil && rt.svc.Anonymous:
+	case sigErr != nil && isMissingAuth(sigErr) && (p == nil && rt.svc != nil && rt.svc.Anonymous || p != nil && g.anonymousRPC):
+		// Perhaps an anonymous call: the RPC service is known from the body.
 		c.Principal = api.NewAnonymous()
 	case sigErr != nil:
 		return c, rt.svcName, g.writeError(w, c, g.signatureError(rt.svc, sigErr))
 	case rt.svc != nil && sig.Service != rt.svc.Name:
 		return c, rt.svcName, g.writeError(w, c, g.signatureError(rt.svc, sigv4.WrongService(rt.svc.Name)))
 	default:
+		var selectors []string
+		if p != nil {
+			// The content type chooses the RPC protocol (query, JSON 1.0
+			// or 1.1, CBOR): it is signed like X-Amz-Target.
+			selectors = rpcSelectors
+		}
+		if err := g.verifier.Precheck(sig, r, selectors...); err != nil {
+			return c, rt.svcName, g.writeError(w, c, g.signatureError(rt.svc, err))
+		}
 		var authErr *api.Error
 		c.Principal, secret, authErr = g.authenticate(r.Context(), sig, c.Time)
 		if authErr != nil {
 			return c, rt.svcName, g.writeError(w, c, authErr)
 		}
-	}
-	if binding != nil && c.Principal.EnvironmentID != binding.ID {
-		// Another environment's (or anyone else's) credentials on this
-		// environment's listener: refused, so its keys cannot be borrowed.
-		c.Principal = nil // not authenticated here
-		return c, rt.svcName, g.writeError(w, c, &api.Error{Code: "InvalidClientTokenId", Status: 403,
-			Message: "The security token included in the request is invalid."})
-	}
-	if p == nil {
-		// A REST body streams, signed or not, bounded by what the service
-		// reads: the signature check of a body without a declared payload
-		// hash reads it whole.
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody(rt.svc))
-	}
-	switch {
-	case sig != nil && p != nil && !sig.Streaming():
-		// An RPC body is already in memory: verify it there, and hand the
-		// handler the same bytes.
-		if err := g.verifier.Verify(sig, r, rpcBody, secret); err != nil {
-			c.Principal = nil // the key's owner did not sign this
-			return c, rt.svcName, g.writeError(w, c, g.signatureError(rt.svc, err))
+		if binding != nil && c.Principal.EnvironmentID != binding.ID {
+			// Another environment's (or anyone else's) credentials on this
+			// environment's listener: refused, so its keys cannot be borrowed.
+			c.Principal = nil // not authenticated here
+			return c, rt.svcName, g.writeError(w, c, &api.Error{Code: "InvalidClientTokenId", Status: 403,
+				Message: "The security token included in the request is invalid."})
 		}
-		c.SetPayload(rpcBody)
-		c.Region = sig.Region
+	}
+
+	r.Body = body
+	switch {
+	case p != nil || sig != nil && sig.NeedsBody():
+		// Read whole: the RPC body names the operation, and a signature
+		// over a payload without a declared hash is checked on all of it.
+		limit := int64(maxRPCBody)
+		if p == nil {
+			limit = maxBody(rt.svc)
+		}
+		payload, err := h.read(r.Context(), r.Body, r.ContentLength, limit)
+		if err != nil {
+			if sig == nil {
+				c.Principal = nil
+			}
+			return c, rt.svcName, g.writeError(w, c, g.bodyError(c, err))
+		}
+		if p != nil && bodyRouted(p) {
+			rt = g.router.route(r, p, payload, scope)
+			g.setRoute(c, rt)
+		}
+		if sig != nil {
+			if err := g.verifier.Verify(sig, r, payload, secret); err != nil {
+				c.Principal = nil // the key's owner did not sign this
+				return c, rt.svcName, g.writeError(w, c, g.signatureError(rt.svc, err))
+			}
+		}
+		if p != nil {
+			if sig == nil && (rt.svc == nil || !rt.svc.Anonymous) {
+				c.Principal = nil
+				return c, rt.svcName, g.writeError(w, c, g.signatureError(rt.svc, sigErr))
+			}
+			if sig != nil && rt.svc != nil && sig.Service != rt.svc.Name {
+				c.Principal = nil
+				return c, rt.svcName, g.writeError(w, c, g.signatureError(rt.svc, sigv4.WrongService(rt.svc.Name)))
+			}
+		}
+		c.SetPayload(payload)
+		h.whole = true
 	case sig != nil:
-		body, err := g.verifier.VerifyStream(sig, r, secret)
+		// A REST body streams, bounded by what the service reads, and is
+		// checked against its declared hash as it is read.
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody(rt.svc))
+		b, err := g.verifier.VerifyStream(sig, r, secret)
 		if err != nil {
 			c.Principal = nil // the key's owner did not sign this
 			return c, rt.svcName, g.writeError(w, c, g.signatureError(rt.svc, err))
 		}
-		c.Body = body
-		c.Region = sig.Region
+		c.Body = b
+		if !sig.Streaming() {
+			h.declared = r.ContentLength
+		}
 	default:
-		c.Body = r.Body
-		c.Region = g.cfg.Region
+		c.Body = http.MaxBytesReader(w, r.Body, maxBody(rt.svc))
+		h.declared = r.ContentLength
+	}
+	c.Region = g.cfg.Region
+	if sig != nil {
+		c.Region = sig.Region
 	}
 	if e := refuseSessionToken(rt.svc, c.Principal); e != nil {
 		return c, rt.svcName, g.writeError(w, c, e)
@@ -299,12 +365,38 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 	if sig != nil {
 		g.recordKeyUse(c, sig)
 	}
-	out, herr := g.dispatch(c, rt.svcName)
+	out, herr := g.dispatch(c, rt.svcName, h)
 	if herr != nil {
 		return c, rt.svcName, g.writeError(w, c, herr)
 	}
 	c.Protocol.WriteResult(w, c, out)
 	return c, rt.svcName, nil
+}
+
+// rpcSelectors are the headers besides x-amz-* that choose what an RPC
+// request does, and so must be signed.
+var rpcSelectors = []string{"Content-Type"}
+
+// setRoute gives the call what routing found.
+func (g *Gateway) setRoute(c *api.Call, rt routed) {
+	c.Protocol, c.Service, c.Operation, c.OperationName = rt.proto, rt.svc, rt.op, rt.opName
+	c.Params, c.PathParams = rt.params, rt.pathParams
+}
+
+// bodyError is the answer to a body that could not be read whole.
+func (g *Gateway) bodyError(c *api.Call, err error) *api.Error {
+	var e *api.Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case isTimeout(err):
+		return requestTimeout(c.Service)
+	}
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return tooLarge(mb.Limit)
+	}
+	return api.Errorf(400, "InvalidRequest", "Could not read the request body.")
 }
 
 // maxBody is the most of a REST body that a service's handlers read; a
@@ -333,14 +425,22 @@ func (g *Gateway) writeError(w http.ResponseWriter, c *api.Call, e *api.Error) *
 
 // dispatch runs steps 3–6 for an authenticated call: unknown operations,
 // authorization, the handler and the trail.
-func (g *Gateway) dispatch(c *api.Call, svcName string) (any, *api.Error) {
+func (g *Gateway) dispatch(c *api.Call, svcName string, h *held) (any, *api.Error) {
 	if c.Service == nil || c.Operation == nil {
 		e := protocol.UnknownOperation(c.Protocol, c.Params.Get("Version"), c.OperationName)
 		g.record(c, svcName, e)
 		return nil, e
 	}
 	if !c.Operation.Streaming {
-		if _, err := c.Payload(); err != nil {
+		// A request's body is read whole here, within the gateway's body
+		// memory; an in-process call's (h nil) is in hand.
+		var err error
+		if h != nil {
+			err = g.readPayload(c, h)
+		} else {
+			_, err = c.Payload()
+		}
+		if err != nil {
 			e := g.asError(c, err)
 			g.record(c, svcName, e)
 			return nil, e
@@ -371,6 +471,20 @@ func (g *Gateway) dispatch(c *api.Call, svcName string) (any, *api.Error) {
 	return out, nil
 }
 
+// readPayload reads a streamed body whole for an operation that is not
+// streaming, within the gateway's body memory.
+func (g *Gateway) readPayload(c *api.Call, h *held) error {
+	if h.whole || c.Body == nil {
+		return nil
+	}
+	b, err := h.read(c.Context, c.Body, h.declared, maxBody(c.Service))
+	if err != nil {
+		return err
+	}
+	c.SetPayload(b)
+	return nil
+}
+
 // asError returns err as AWS's error: a signature failure met while reading
 // a streamed body as the protocol's signature error, anything unknown as an
 // internal failure (logged).
@@ -382,6 +496,9 @@ func (g *Gateway) asError(c *api.Call, err error) *api.Error {
 	var se *sigv4.Error
 	if errors.As(err, &se) {
 		return g.signatureError(c.Service, se)
+	}
+	if isTimeout(err) {
+		return requestTimeout(c.Service)
 	}
 	var mb *http.MaxBytesError
 	if errors.As(err, &mb) {

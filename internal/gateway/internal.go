@@ -57,7 +57,7 @@ func (g *Gateway) Invoke(ctx context.Context, in api.Internal) (any, error) {
 		proto = g.protocols.ByName("awsJson1_1")
 		c.Protocol = proto
 	}
-	out, e := g.dispatch(c, in.Service)
+	out, e := g.dispatch(c, in.Service, nil)
 	if e != nil {
 		return nil, e
 	}

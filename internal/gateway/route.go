@@ -104,6 +104,27 @@ func (rt *router) route(r *http.Request, p api.Protocol, body []byte, scope stri
 	return out
 }
 
+// routeHead resolves r from its headers alone, before its body is read: as
+// route does, except that a query request (which names its operation in
+// the body) is taken to be for the service of its credential scope until
+// routeBody reads it.
+func (rt *router) routeHead(r *http.Request, p api.Protocol, scope string) routed {
+	if p == nil || !bodyRouted(p) {
+		return rt.route(r, p, nil, scope)
+	}
+	out := routed{proto: p, svcName: scope, svc: rt.byName[scope]}
+	if out.svc != nil {
+		if out.proto = rt.speaks(out.svc, p); out.proto == nil {
+			out.proto = p
+		}
+	}
+	return out
+}
+
+// bodyRouted reports whether requests in protocol p name their operation
+// in the body (the query protocol).
+func bodyRouted(p api.Protocol) bool { return p.Name() == protocol.NameQuery }
+
 // maxOperationName bounds the operation name a request gives (an Action
 // or X-Amz-Target may run to the body or header limit) as it is echoed in
 // the answer and recorded as the event name; AWS's longest are under 100.

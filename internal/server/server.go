@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,7 +21,9 @@ import (
 
 	"github.com/rolecall/rolecall/internal/catalog"
 	"github.com/rolecall/rolecall/internal/crypt"
+	"github.com/rolecall/rolecall/internal/frontdoor"
 	"github.com/rolecall/rolecall/internal/gateway"
+	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
 	"github.com/rolecall/rolecall/internal/service/iam"
 	"github.com/rolecall/rolecall/internal/service/lambda"
@@ -63,7 +66,22 @@ type Config struct {
 	// LambdaSettleDelay is how long a new or updated function stays
 	// Pending or InProgress (default 100ms).
 	LambdaSettleDelay time.Duration
+	// Timeouts are the listeners' header and idle timeouts (zero fields:
+	// frontdoor's defaults); BodyIdleTimeout and BodyMemory are the
+	// gateway's (see gateway.Config).
+	Timeouts        frontdoor.Timeouts
+	BodyIdleTimeout time.Duration
+	BodyMemory      int64
+	// MaxConnsPerFunction bounds the connections one execution
+	// environment holds open to its own listener, and one function's uid
+	// to the main listener; 0 means DefaultMaxConnsPerFunction.
+	MaxConnsPerFunction int
 }
+
+// DefaultMaxConnsPerFunction is the connections one execution environment
+// (or one function's uid) may hold open to rolecall at once: a quarter of
+// the 1,024 files Lambda lets a function open.
+const DefaultMaxConnsPerFunction = 256
 
 // Server is a running rolecall.
 type Server struct {
@@ -201,6 +219,9 @@ func (s *Server) assemble(ctx context.Context) error {
 		Logger:     cfg.Logger,
 		Now:        cfg.Now,
 		OnRequest:  onRequest,
+
+		BodyMemory:      cfg.BodyMemory,
+		BodyIdleTimeout: cfg.BodyIdleTimeout,
 	})
 	s.gateway = gw
 	traces := xray.New(s.store, cfg.Now)
@@ -212,6 +233,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Now:     cfg.Now,
 		Invoker: gw,
 		Bind:    gw.Bound,
+		Listen:  s.listenEnvironment,
 		Revoke:  s.sessions.Revoke,
 		CodeDir: filepath.Join(cfg.DataDir, "code"),
 		// Nodes sharing a database count concurrency in it.
@@ -237,19 +259,60 @@ func (s *Server) assemble(ctx context.Context) error {
 	return nil
 }
 
-// Listen binds the listener; Addr then reports the real address.
+// Listen binds the listener; Addr then reports the real address. It
+// raises the process's limit of open files to its hard limit first, and
+// bounds the connections of each function's uid (see functionPeer).
 func (s *Server) Listen() error {
+	if _, err := frontdoor.RaiseFileLimit(); err != nil {
+		s.cfg.Logger.Warn("could not raise the limit of open files", "err", err)
+	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: listen %s: %w", s.cfg.Addr, err)
 	}
-	s.listener = ln
+	s.listener = frontdoor.Limit(ln, s.maxConnsPerFunction(), functionPeer)
 	mux := http.NewServeMux()
 	mux.Handle("/", s.gateway)
 	mux.Handle(lambda.CodePathPrefix, s.lambda.CodeHandler())
 	mux.HandleFunc(HealthPath, s.health)
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+	s.http = frontdoor.NewServer(mux, s.cfg.Timeouts)
 	return nil
+}
+
+func (s *Server) maxConnsPerFunction() int {
+	if s.cfg.MaxConnsPerFunction > 0 {
+		return s.cfg.MaxConnsPerFunction
+	}
+	return DefaultMaxConnsPerFunction
+}
+
+// functionPeer names the peer of a connection to the main listener whose
+// connections are bounded: a loopback socket owned by another uid than
+// rolecall's, which is a function's when rolecall runs functions as their
+// own users. Other clients are not limited.
+func functionPeer(c net.Conn) (string, bool) {
+	a, ok := c.RemoteAddr().(*net.TCPAddr)
+	if !ok || !a.IP.IsLoopback() {
+		return "", false
+	}
+	uid, ok := runtime.PeerUID(c)
+	if !ok || uid == os.Getuid() {
+		return "", false
+	}
+	return strconv.Itoa(uid), true
+}
+
+// listenEnvironment serves h, an execution environment's gateway, on a
+// listener of its own on 127.0.0.1, with the main listener's timeouts and
+// at most maxConnsPerFunction connections open at once.
+func (s *Server) listenEnvironment(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("server: environment listener: %w", err)
+	}
+	srv := frontdoor.NewServer(h, s.cfg.Timeouts)
+	go func() { _ = srv.Serve(frontdoor.Limit(ln, s.maxConnsPerFunction(), frontdoor.Whole)) }() // ends with Close
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
 // Serve serves until Shutdown. It returns nil after a clean shutdown.

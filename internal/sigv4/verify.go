@@ -7,6 +7,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -81,7 +82,7 @@ func (v *Verifier) VerifyStream(s *Signature, r *http.Request, secret string) (i
 	if body == nil {
 		body = http.NoBody
 	}
-	if s.Service != "s3" && !s.signsPayload() {
+	if s.NeedsBody() {
 		b, err := io.ReadAll(body)
 		if err != nil {
 			return nil, err
@@ -115,10 +116,8 @@ func (v *Verifier) verifyRequest(s *Signature, r *http.Request, body []byte, hav
 		return key, err
 	}
 	s3 := s.Service == "s3"
-	if s3 {
-		if err := s.checkAllSigned(r); err != nil {
-			return key, err
-		}
+	if err := s.CheckSignedHeaders(r); err != nil {
+		return key, err
 	}
 
 	// The payload hashes to try, the first being the one to report.
@@ -180,6 +179,11 @@ func (v *Verifier) verifyRequest(s *Signature, r *http.Request, body []byte, hav
 	return key, e
 }
 
+// NeedsBody reports whether the signature can be checked only with the
+// whole body in hand (Verify): a service other than S3 hashes the payload
+// as sent unless the request declares a hash that covers it.
+func (s *Signature) NeedsBody() bool { return s.Service != "s3" && !s.signsPayload() }
+
 // signsPayload reports whether the payload hash the request declares covers
 // its body: a SHA-256 or a signed aws-chunked stream.
 func (s *Signature) signsPayload() bool {
@@ -219,21 +223,57 @@ func (v *Verifier) checkTime(s *Signature) error {
 	return nil
 }
 
-// checkAllSigned enforces S3's rule that every x-amz-* header is signed.
-func (s *Signature) checkAllSigned(r *http.Request) error {
+// Precheck makes the checks of Verify that need neither the secret nor
+// the body: the request time and the signed headers (CheckSignedHeaders,
+// with selectors). Callers run it, and look the access key up, before they
+// read the body, so that a request refused on its headers costs no body.
+func (v *Verifier) Precheck(s *Signature, r *http.Request, selectors ...string) error {
+	if err := v.checkTime(s); err != nil {
+		return err
+	}
+	return s.CheckSignedHeaders(r, selectors...)
+}
+
+// CheckSignedHeaders enforces that every header which chooses what a
+// request does is signed, so that a captured request cannot be turned into
+// another: every x-amz-* header present (X-Amz-Target names the operation
+// of the JSON protocols; the others are the operation's input), and each of
+// selectors (canonical names, such as "Content-Type" where it chooses the
+// protocol) when present. Host is required by Parse.
+//
+// S3 answers AccessDenied "There were headers present in the request which
+// were not signed" and lists them (HeadersNotSigned); the other services
+// answer IncompleteSignature naming the first header, as they do for Host:
+// "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."
+func (s *Signature) CheckSignedHeaders(r *http.Request, selectors ...string) error {
 	var missing []string
 	for k := range r.Header {
-		if len(k) < 6 || !strings.EqualFold(k[:6], "x-amz-") {
+		if len(k) < 6 || !strings.EqualFold(k[:6], "x-amz-") || s.signsFold(k) {
 			continue
 		}
-		if !s.signsFold(k) {
-			missing = append(missing, strings.ToLower(k))
+		missing = append(missing, k)
+	}
+	for _, k := range selectors {
+		if _, ok := r.Header[k]; ok && !s.signsFold(k) {
+			missing = append(missing, k)
 		}
 	}
 	if missing == nil {
 		return nil
 	}
-	return &Error{Kind: HeadersNotSigned, Message: "There were headers present in the request which were not signed", HeadersNotSigned: missing}
+	slices.Sort(missing)
+	if s.Service == "s3" {
+		names := make([]string, len(missing))
+		for i, k := range missing {
+			names[i] = strings.ToLower(k)
+		}
+		return &Error{Kind: HeadersNotSigned, Message: "There were headers present in the request which were not signed", HeadersNotSigned: names}
+	}
+	kind := IncompleteSignature
+	if s.Presigned {
+		kind = AuthorizationQueryParameters
+	}
+	return &Error{Kind: kind, Message: "'" + missing[0] + "' must be a 'SignedHeader' in the AWS Authorization.", HeadersNotSigned: missing}
 }
 
 func (s *Signature) signsFold(name string) bool {

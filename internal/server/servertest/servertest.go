@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/rolecall/rolecall/internal/crypt"
+	"github.com/rolecall/rolecall/internal/frontdoor"
 	"github.com/rolecall/rolecall/internal/server"
 	"github.com/rolecall/rolecall/internal/store/postgres/pgtest"
 )
@@ -42,6 +43,12 @@ type Options struct {
 	RequestLogErrorsOnly bool
 	// SettleDelay is how long functions stay Pending or InProgress.
 	SettleDelay time.Duration
+	// Timeouts, BodyIdleTimeout, BodyMemory and MaxConnsPerFunction are
+	// the front door's (see server.Config); zero values take the defaults.
+	Timeouts            frontdoor.Timeouts
+	BodyIdleTimeout     time.Duration
+	BodyMemory          int64
+	MaxConnsPerFunction int
 }
 
 // Nodes starts n servers sharing a fresh PostgreSQL schema (see pgtest:
@@ -79,6 +86,10 @@ func StartWith(t testing.TB, opts Options) *Server {
 		RequestLog:           opts.RequestLog,
 		RequestLogErrorsOnly: opts.RequestLogErrorsOnly,
 		LambdaSettleDelay:    opts.SettleDelay,
+		Timeouts:             opts.Timeouts,
+		BodyIdleTimeout:      opts.BodyIdleTimeout,
+		BodyMemory:           opts.BodyMemory,
+		MaxConnsPerFunction:  opts.MaxConnsPerFunction,
 	})
 	if err != nil {
 		t.Fatalf("start rolecall: %v", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/frontdoor"
 	"github.com/rolecall/rolecall/internal/runtime"
 )
 
@@ -177,16 +178,21 @@ type roleError struct{ err *api.Error }
 
 func (e *roleError) Error() string { return "lambda: assuming the execution role: " + e.err.Error() }
 
-// listenLoopback serves h on a new listener on 127.0.0.1.
+// listenLoopback serves h on a new listener on 127.0.0.1, with the front
+// door's default timeouts and at most envConns connections open at once.
 func listenLoopback(h http.Handler) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
-	go srv.Serve(ln)
+	srv := frontdoor.NewServer(h, frontdoor.Timeouts{})
+	go srv.Serve(frontdoor.Limit(ln, envConns, frontdoor.Whole))
 	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }
+
+// envConns bounds the connections an execution environment holds open to
+// its own listener, so that one cannot exhaust the server's files.
+const envConns = 256
 
 // follow brings this node in line with a function's record, changed by
 // this node or another one sharing the store: the environments of
