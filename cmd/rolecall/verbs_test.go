@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -117,10 +118,11 @@ type node struct {
 	dataDir     string
 }
 
-var bannerField = regexp.MustCompile(`^\s+(root access key|root secret key)\s+(\S+)$`)
+var bannerField = regexp.MustCompile(`^\s+(root access key|root secret key)\s+(.+)$`)
 
 // startNode starts rolecall on dataDir with extra flags and reads its
-// banner.
+// banner: the root secret key from it at the first start, else from the
+// credentials verb.
 func startNode(t *testing.T, bin, dataDir string, extra ...string) *node {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"--addr", "127.0.0.1:0", "--data-dir", dataDir}, extra...)...)
@@ -153,7 +155,9 @@ func startNode(t *testing.T, bin, dataDir string, extra ...string) *node {
 				if m[1] == "root access key" {
 					n.key = m[2]
 				} else {
-					n.secret = m[2]
+					if !strings.Contains(m[2], " ") {
+						n.secret = m[2]
+					}
 					close(ready)
 					break
 				}
@@ -166,7 +170,31 @@ func startNode(t *testing.T, bin, dataDir string, extra ...string) *node {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("rolecall did not print its banner; stderr:\n%s", n.stderr.String())
 	}
+	if n.secret == "" {
+		n.secret = readRootSecret(t, bin, dataDir, extra...)
+	}
 	return n
+}
+
+// readRootSecret runs the credentials verb on dataDir and the database and
+// key flags of extra, and returns the root secret key.
+func readRootSecret(t *testing.T, bin, dataDir string, extra ...string) string {
+	t.Helper()
+	args := []string{"credentials", "--json", "--data-dir", dataDir}
+	for i := 0; i+1 < len(extra); i++ {
+		if extra[i] == "--database-url" || extra[i] == "--key-file" {
+			args = append(args, extra[i], extra[i+1])
+		}
+	}
+	out, errOut, code := runBin(t, bin, "", args...)
+	var c struct {
+		Version                      int
+		AccessKeyId, SecretAccessKey string
+	}
+	if err := json.Unmarshal([]byte(out), &c); code != 0 || err != nil || c.Version != 1 || c.SecretAccessKey == "" {
+		t.Fatalf("rolecall %v: exit %d, %v, stdout %q, stderr %q", args, code, err, out, errOut)
+	}
+	return c.SecretAccessKey
 }
 
 func (n *node) config() aws.Config {
