@@ -27,6 +27,8 @@ type keySource struct {
 	// created is the key file this start made: removed when the start
 	// fails, so that a retry with the right file is not confused by it.
 	created string
+	// moved is set when the key was deleted from the database.
+	moved bool
 }
 
 // Rows of the server table that concern the key.
@@ -111,6 +113,7 @@ func loadServerKey(ctx context.Context, st store.Store, cfg Config) ([]byte, key
 	if err := settleKey(ctx, st, key); err != nil {
 		return nil, src, fmt.Errorf("server: the server key from the %s: %w", src.desc, err)
 	}
+	src.moved = legacy != nil
 	return key, src, nil
 }
 
@@ -279,4 +282,19 @@ func syncDir(dir string) error {
 		return err
 	}
 	return errors.Join(d.Sync(), d.Close())
+}
+
+// scrub has a database of this process's own (SQLite) rewritten without
+// the bytes of values deleted or overwritten, after a secret was moved out
+// of it or sealed in it. A shared database (PostgreSQL) reclaims them with
+// its own VACUUM.
+func scrub(ctx context.Context, st store.Store) error {
+	s, ok := st.(interface{ Scrub(context.Context) error })
+	if !ok {
+		return nil
+	}
+	if err := s.Scrub(ctx); err != nil {
+		return fmt.Errorf("server: removing secrets' plain text from the database: %w", err)
+	}
+	return nil
 }

@@ -214,6 +214,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Account: cfg.AccountID,
 		Region:  cfg.Region,
 		Store:   s.store,
+		Box:     box,
 		Feed:    s.feed,
 		Now:     cfg.Now,
 		Invoker: gw,
@@ -230,6 +231,15 @@ func (s *Server) assemble(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)
+	}
+	sealed, err := s.lambda.SealEnvironments(ctx)
+	if err != nil {
+		return errors.Join(fmt.Errorf("server: %w", err), s.lambda.Close(ctx))
+	}
+	if src.moved || sealed > 0 {
+		if err := scrub(ctx, s.store); err != nil {
+			return errors.Join(err, s.lambda.Close(ctx))
+		}
 	}
 	gw.Register(
 		s.iam.Service(),

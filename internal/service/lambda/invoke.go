@@ -176,6 +176,10 @@ func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, err
 	if err != nil {
 		return nil, err
 	}
+	env, err := l.openEnv(inv.account, cfg)
+	if err != nil {
+		return nil, err
+	}
 	arn := functionARN(l.cfg.Region, inv.account, cfg.Name)
 	lg := loggingOf(cfg)
 	rc := &runtime.Config{
@@ -187,7 +191,7 @@ func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, err
 		CodeDir:      dir,
 		Timeout:      time.Duration(cfg.Timeout) * time.Second,
 		MemoryMB:     cfg.MemorySize,
-		Env:          cfg.Env,
+		Env:          env,
 		LogGroup:     lg.Group,
 		Region:       l.cfg.Region,
 		AccountID:    inv.account,
