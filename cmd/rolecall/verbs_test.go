@@ -116,6 +116,7 @@ type node struct {
 	key, secret string
 	stderr      *strings.Builder
 	dataDir     string
+	banner      string // up to the root secret key's line
 }
 
 var bannerField = regexp.MustCompile(`^\s+(root access key|root secret key)\s+(.+)$`)
@@ -146,8 +147,10 @@ func startNode(t *testing.T, bin, dataDir string, extra ...string) *node {
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		var banner strings.Builder
 		for sc.Scan() {
 			line := sc.Text()
+			banner.WriteString(line + "\n")
 			if m := servingLine.FindStringSubmatch(line); m != nil {
 				n.endpoint = m[1]
 			}
@@ -158,6 +161,7 @@ func startNode(t *testing.T, bin, dataDir string, extra ...string) *node {
 					if !strings.Contains(m[2], " ") {
 						n.secret = m[2]
 					}
+					n.banner = banner.String()
 					close(ready)
 					break
 				}
