@@ -213,7 +213,7 @@ func readKeyFile(path string) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("server: key file: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to flush
 	info, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("server: key file: %w", err)
