@@ -122,9 +122,12 @@ var errWrongKey = errors.New("it does not open this database's secrets: every no
 	"the one in the data directory (" + KeyFileName + ") of the node that made it")
 
 // keyState reads what the database says of the key: the key an older
-// build kept in it (nil if none), and whether secrets are sealed in it.
+// build kept in it (nil if none), and whether secrets may be sealed in
+// it: it has a key check, root credentials, or the region every start
+// binds (a database started by an older build, whose key check is
+// missing, with its root credentials from the environment).
 func keyState(ctx context.Context, r store.Reader) (legacy []byte, sealed bool, err error) {
-	for _, row := range []string{legacyKeyRow, keyCheckRow, "root"} {
+	for _, row := range []string{legacyKeyRow, keyCheckRow, "root", "region"} {
 		v, err := r.Get(ctx, serverTable, row)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
