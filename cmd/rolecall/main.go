@@ -8,6 +8,7 @@
 //	rolecall trail [--principal ARN] [--account ID] [--category Management|Data] [--since T] [--until T] [--limit N] [--decisions]
 //	rolecall policy lint [--type identity|resource|trust|scp|session|boundary] FILE
 //	rolecall reset [--data-dir DIR | --database-url URL] [--yes]
+//	rolecall credentials [--data-dir DIR | --database-url URL] [--key-file PATH] [--json]
 //	rolecall version
 //	rolecall help [VERB]
 //
@@ -22,8 +23,18 @@
 //
 // By default the state is an SQLite database in the data directory. With
 // --database-url several nodes share one PostgreSQL database, each serving
-// any request and running any function; they then need the same server key,
-// from --key-file or ROLECALL_SERVER_KEY, which the database never holds.
+// any request and running any function.
+//
+// The server key seals every secret the database holds (secret access
+// keys, session tokens, functions' environment variables); the database
+// never holds it. It is the file DIR/server.key (mode 0600, made at the
+// first start), or the file --key-file names, or ROLECALL_SERVER_KEY.
+// Nodes sharing a database need the same key: give the others the first
+// node's server.key with --key-file; a node without it is refused.
+//
+// The banner shows the root secret key at the first start only; the
+// credentials verb prints the root credentials (as shell lines, or with
+// --json for a credential_process) whenever they are needed.
 //
 // The trail verb prints the recorded events, management and data, newest
 // first as JSON lines, one CloudTrail record a line; --decisions adds the
@@ -65,6 +76,7 @@ const mainUsage = `Usage:
   rolecall trail [flags]           print the recorded calls (rolecall help trail)
   rolecall policy lint [flags] F   check a policy document (rolecall help policy)
   rolecall reset [flags]           empty the state, keeping the root keys (rolecall help reset)
+  rolecall credentials [flags]     print the root credentials (rolecall help credentials)
   rolecall version                 print the version (also --version)
   rolecall help [VERB]             print this, or a verb's usage (also -h, --help)
 
@@ -98,6 +110,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return runPolicy(args[1:], os.Stdin, stdout, stderr)
 		case "reset":
 			return runReset(context.Background(), args[1:], os.Stdin, stdout, stderr)
+		case "credentials":
+			return runCredentials(context.Background(), args[1:], stdout, stderr)
 		case "version", "--version", "-version":
 			if len(args) > 1 {
 				return fmt.Errorf("version: unexpected argument %q", args[1])
@@ -126,11 +140,13 @@ func runHelp(args []string, stdout, stderr io.Writer) error {
 		return runPolicy([]string{"-h"}, nil, stdout, stdout)
 	case "reset":
 		return runReset(context.Background(), []string{"-h"}, nil, stdout, stdout)
+	case "credentials":
+		return runCredentials(context.Background(), []string{"-h"}, stdout, stdout)
 	case "version":
 		_, err := fmt.Fprintln(stdout, "Usage: rolecall version\n\nPrints the version of the build, its VCS revision and time, and the Go version.")
 		return err
 	}
-	return fmt.Errorf("help: no verb %q (verbs: trail, policy, reset, version)", args[0])
+	return fmt.Errorf("help: no verb %q (verbs: trail, policy, reset, credentials, version)", args[0])
 }
 
 // parseFlags parses args into fs. Asked for help (-h, --help), it prints the
@@ -166,7 +182,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	dataDir := state.dataDir
 	account := fs.String("account-id", env("ROLECALL_ACCOUNT_ID", "123456789012"), "account id of the default account")
 	region := fs.String("region", env("ROLECALL_REGION", "us-east-1"), "region")
-	keyFile := fs.String("key-file", env("ROLECALL_KEY_FILE", ""), "`file` holding the server key, made when missing; required with --database-url unless ROLECALL_SERVER_KEY is set")
+	keyFile := fs.String("key-file", env("ROLECALL_KEY_FILE", ""), "`file` (mode 0600) holding the server key, made at the first start; default DIR/server.key; nodes sharing a database need the same key")
 	logRequests := fs.String("log-requests", env("ROLECALL_LOG_REQUESTS", logRequestsAll),
 		"request log on stderr, one line per request (time, principal, service:operation, status, error code, duration): `level` all, errors (only requests answered with an error) or off")
 	version := fs.Bool("version", false, "print the version and exit")

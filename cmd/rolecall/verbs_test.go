@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -115,12 +116,14 @@ type node struct {
 	key, secret string
 	stderr      *strings.Builder
 	dataDir     string
+	banner      string // up to the root secret key's line
 }
 
-var bannerField = regexp.MustCompile(`^\s+(root access key|root secret key)\s+(\S+)$`)
+var bannerField = regexp.MustCompile(`^\s+(root access key|root secret key)\s+(.+)$`)
 
 // startNode starts rolecall on dataDir with extra flags and reads its
-// banner.
+// banner: the root secret key from it at the first start, else from the
+// credentials verb.
 func startNode(t *testing.T, bin, dataDir string, extra ...string) *node {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"--addr", "127.0.0.1:0", "--data-dir", dataDir}, extra...)...)
@@ -144,8 +147,10 @@ func startNode(t *testing.T, bin, dataDir string, extra ...string) *node {
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		var banner strings.Builder
 		for sc.Scan() {
 			line := sc.Text()
+			banner.WriteString(line + "\n")
 			if m := servingLine.FindStringSubmatch(line); m != nil {
 				n.endpoint = m[1]
 			}
@@ -153,7 +158,10 @@ func startNode(t *testing.T, bin, dataDir string, extra ...string) *node {
 				if m[1] == "root access key" {
 					n.key = m[2]
 				} else {
-					n.secret = m[2]
+					if !strings.Contains(m[2], " ") {
+						n.secret = m[2]
+					}
+					n.banner = banner.String()
 					close(ready)
 					break
 				}
@@ -166,7 +174,31 @@ func startNode(t *testing.T, bin, dataDir string, extra ...string) *node {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("rolecall did not print its banner; stderr:\n%s", n.stderr.String())
 	}
+	if n.secret == "" {
+		n.secret = readRootSecret(t, bin, dataDir, extra...)
+	}
 	return n
+}
+
+// readRootSecret runs the credentials verb on dataDir and the database and
+// key flags of extra, and returns the root secret key.
+func readRootSecret(t *testing.T, bin, dataDir string, extra ...string) string {
+	t.Helper()
+	args := []string{"credentials", "--json", "--data-dir", dataDir}
+	for i := 0; i+1 < len(extra); i++ {
+		if extra[i] == "--database-url" || extra[i] == "--key-file" {
+			args = append(args, extra[i], extra[i+1])
+		}
+	}
+	out, errOut, code := runBin(t, bin, "", args...)
+	var c struct {
+		Version                      int
+		AccessKeyId, SecretAccessKey string
+	}
+	if err := json.Unmarshal([]byte(out), &c); code != 0 || err != nil || c.Version != 1 || c.SecretAccessKey == "" {
+		t.Fatalf("rolecall %v: exit %d, %v, stdout %q, stderr %q", args, code, err, out, errOut)
+	}
+	return c.SecretAccessKey
 }
 
 func (n *node) config() aws.Config {

@@ -32,14 +32,20 @@ func TestSharedDatabaseKey(t *testing.T) {
 		}
 		return srv, err
 	}
-	if _, err := start(server.Config{}); err == nil || !strings.Contains(err.Error(), "--key-file") {
-		t.Fatalf("a shared database without a key: %v, want a refusal naming --key-file", err)
-	}
-
-	keyPath := filepath.Join(t.TempDir(), "server.key")
-	a, err := start(server.Config{KeyFile: keyPath})
+	// The first node makes the key in its data directory.
+	firstDir := t.TempDir()
+	keyPath := filepath.Join(firstDir, server.KeyFileName)
+	a, err := start(server.Config{DataDir: firstDir})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Another node without that key is refused, and makes no key.
+	otherDir := t.TempDir()
+	if _, err := start(server.Config{DataDir: otherDir}); err == nil || !strings.Contains(err.Error(), "--key-file") {
+		t.Fatalf("a second node without the key: %v, want a refusal naming --key-file", err)
+	}
+	if _, err := os.Stat(filepath.Join(otherDir, server.KeyFileName)); !os.IsNotExist(err) {
+		t.Fatalf("the refused node made a key file: %v", err)
 	}
 	info, err := os.Stat(keyPath)
 	if err != nil {

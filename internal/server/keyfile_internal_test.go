@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/rolecall/rolecall/internal/crypt"
 )
 
 // TestKeyFileConcurrentStart: nodes starting together on one missing key
@@ -18,7 +20,7 @@ func TestKeyFileConcurrentStart(t *testing.T) {
 		errs := make([]error, nodes)
 		var wg sync.WaitGroup
 		for i := range nodes {
-			wg.Go(func() { keys[i], _, errs[i] = keyFile(path) })
+			wg.Go(func() { keys[i], _, errs[i] = makeKeyFile(path, crypt.NewKey()) })
 		}
 		wg.Wait()
 		for i := range nodes {

@@ -45,9 +45,10 @@ type Config struct {
 	// DatabaseURL, when set (postgres://…), is a PostgreSQL database that
 	// several nodes share; otherwise the database is DataDir/rolecall.db.
 	DatabaseURL string
-	// KeyFile is a file holding the server key (base64 of 32 bytes), made
-	// when missing; ServerKey is the key itself. A shared database needs
-	// one of them: it never holds the key. See loadServerKey.
+	// KeyFile is a file (mode 0600) holding the server key (base64 of 32
+	// bytes); "" is DataDir/server.key. ServerKey is the key itself, given
+	// instead of a file. The database never holds the key; nodes sharing a
+	// database need the same one. See loadServerKey.
 	KeyFile   string
 	ServerKey string
 	AccountID string
@@ -102,6 +103,11 @@ type Server struct {
 	listener net.Listener
 	http     *http.Server
 	root     Credentials
+	// rootShown is how the banner shows the root secret: rootMade when
+	// this start made the root credentials (the one time it is shown),
+	// rootStored when they are kept in the database, rootGiven when the
+	// environment gave them.
+	rootShown rootShown
 	// keySource says where the server key came from.
 	keySource keySource
 
@@ -169,7 +175,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 func (s *Server) assemble(ctx context.Context) error {
 	cfg := s.cfg
-	key, src, err := loadServerKey(ctx, s.store, cfg, s.Shared())
+	key, src, err := loadServerKey(ctx, s.store, cfg)
 	if err != nil {
 		return err
 	}
@@ -188,7 +194,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("server: iam: %w", err)
 	}
-	s.root, err = rootCredentials(ctx, s.store, box, cfg)
+	s.root, s.rootShown, err = rootCredentials(ctx, s.store, box, cfg)
 	if err != nil {
 		return err
 	}
@@ -229,6 +235,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Account: cfg.AccountID,
 		Region:  cfg.Region,
 		Store:   s.store,
+		Box:     box,
 		Feed:    s.feed,
 		Now:     cfg.Now,
 		Invoker: gw,
@@ -246,6 +253,15 @@ func (s *Server) assemble(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)
+	}
+	sealed, err := s.lambda.SealEnvironments(ctx)
+	if err != nil {
+		return errors.Join(fmt.Errorf("server: %w", err), s.lambda.Close(ctx))
+	}
+	if src.moved || sealed > 0 {
+		if err := scrub(ctx, s.store); err != nil {
+			return errors.Join(err, s.lambda.Close(ctx))
+		}
 	}
 	gw.Register(
 		s.iam.Service(),
@@ -420,36 +436,57 @@ type storedRoot struct {
 	Secret      []byte `json:"secret"` // sealed
 }
 
+// rootShown says how the banner shows the root secret.
+type rootShown int
+
+const (
+	rootStored rootShown = iota // kept in the database: rolecall credentials prints it
+	rootMade                    // made by this start: the banner shows it, this once
+	rootGiven                   // given by the environment: the user has it
+)
+
 // rootCredentials returns the configured root credentials, or the stored
 // ones, making them at first start.
-func rootCredentials(ctx context.Context, st store.Store, box *crypt.Box, cfg Config) (Credentials, error) {
+func rootCredentials(ctx context.Context, st store.Store, box *crypt.Box, cfg Config) (Credentials, rootShown, error) {
 	if cfg.RootAccessKeyID != "" || cfg.RootSecretAccessKey != "" {
 		if cfg.RootAccessKeyID == "" || cfg.RootSecretAccessKey == "" {
-			return Credentials{}, errors.New("server: both ROLECALL_ROOT_ACCESS_KEY_ID and ROLECALL_ROOT_SECRET_ACCESS_KEY must be set")
+			return Credentials{}, 0, errors.New("server: both ROLECALL_ROOT_ACCESS_KEY_ID and ROLECALL_ROOT_SECRET_ACCESS_KEY must be set")
 		}
-		return Credentials{cfg.RootAccessKeyID, cfg.RootSecretAccessKey}, nil
+		return Credentials{cfg.RootAccessKeyID, cfg.RootSecretAccessKey}, rootGiven, nil
 	}
-	var c Credentials
+	var (
+		c     Credentials
+		shown rootShown
+	)
 	_, err := st.Update(ctx, func(tx store.Tx) error {
-		var r storedRoot
-		err := store.GetJSON(ctx, tx, serverTable, "root", &r)
+		found, err := storedRootCredentials(ctx, tx, box)
 		if err == nil {
-			secret, err := box.Open(r.Secret, []byte(r.AccessKeyID))
-			if err != nil {
-				return fmt.Errorf("the server key does not open the root secret kept in the database (every node on a database needs the same key): %w", err)
-			}
-			c = Credentials{r.AccessKeyID, string(secret)}
+			c, shown = found, rootStored
 			return nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		c = Credentials{session.NewAccessKeyID("AKIA", cfg.AccountID), session.NewSecret()}
-		r = storedRoot{AccessKeyID: c.AccessKeyID, Secret: box.Seal([]byte(c.SecretAccessKey), []byte(c.AccessKeyID))}
+		c, shown = Credentials{session.NewAccessKeyID("AKIA", cfg.AccountID), session.NewSecret()}, rootMade
+		r := storedRoot{AccessKeyID: c.AccessKeyID, Secret: box.Seal([]byte(c.SecretAccessKey), []byte(c.AccessKeyID))}
 		return store.PutJSON(ctx, tx, serverTable, "root", r)
 	})
 	if err != nil {
-		return Credentials{}, fmt.Errorf("server: root credentials: %w", err)
+		return Credentials{}, 0, fmt.Errorf("server: root credentials: %w", err)
 	}
-	return c, nil
+	return c, shown, nil
+}
+
+// storedRootCredentials reads the root credentials made at first start;
+// store.ErrNotFound when there are none.
+func storedRootCredentials(ctx context.Context, r store.Reader, box *crypt.Box) (Credentials, error) {
+	var sr storedRoot
+	if err := store.GetJSON(ctx, r, serverTable, "root", &sr); err != nil {
+		return Credentials{}, err
+	}
+	secret, err := box.Open(sr.Secret, []byte(sr.AccessKeyID))
+	if err != nil {
+		return Credentials{}, fmt.Errorf("the server key does not open the root secret kept in the database (every node on a database needs the same key): %w", err)
+	}
+	return Credentials{sr.AccessKeyID, string(secret)}, nil
 }

@@ -286,6 +286,27 @@ func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
 	return &SQLite{db: db, getStmt: getStmt, stmts: stmts}, nil
 }
 
+// Scrub rewrites the database file without its free pages (VACUUM) and
+// empties its write-ahead log, so that the bytes of deleted or overwritten
+// values (a secret moved out, a value replaced by its ciphertext) are no
+// longer in the files. It takes the writer for the whole rewrite: call it
+// at start, before serving.
+func (s *SQLite) Scrub(ctx context.Context) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if _, err := s.db.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("store: vacuum: %w", err)
+	}
+	var busy, frames, done int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return errors.New("store: checkpoint: a reader kept the write-ahead log from being emptied")
+	}
+	return nil
+}
+
 // Close closes the database.
 func (s *SQLite) Close() error {
 	s.getStmt.Close()

@@ -68,6 +68,7 @@ func newSharedLambda(tb testing.TB, st store.Store, node int, fc *fakeCaller, no
 	l, err := New(Config{
 		Account:              testAccount,
 		Region:               "us-east-1",
+		Box:                  testBox(tb),
 		Store:                st,
 		Invoker:              fc,
 		CodeDir:              filepath.Join(tb.TempDir(), "code"),
@@ -365,7 +366,7 @@ func TestSharedConcurrencyOwnRuntime(t *testing.T) {
 		"Runtime":   func(c *Config) { c.Runtime = rt },
 		"Admission": func(c *Config) { c.RuntimeOptions.Admission = newStoreAdmission(nil, 0) },
 	} {
-		cfg := Config{Store: st, Invoker: newFakeCaller(), CodeDir: t.TempDir(), SharedConcurrency: true}
+		cfg := Config{Store: st, Box: testBox(t), Invoker: newFakeCaller(), CodeDir: t.TempDir(), SharedConcurrency: true}
 		mod(&cfg)
 		if l, err := New(cfg); err == nil || !strings.Contains(err.Error(), "SharedConcurrency") {
 			if l != nil {

@@ -69,10 +69,13 @@ func (l *Lambda) unpack(account, fn string, p *codePackage) error {
 	tmp := dir + ".tmp-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	if err := runtime.Unzip(p.zip, tmp); err != nil {
 		_ = os.RemoveAll(tmp) // best effort: the upload is refused either way
-		if errors.Is(err, runtime.ErrCodeTooLarge) {
+		switch {
+		case errors.Is(err, runtime.ErrCodeTooLarge):
 			return errInvalidParam("Unzipped size must be smaller than 262144000 bytes")
+		case errors.Is(err, runtime.ErrBadPackage):
+			return errInvalidParam("Could not unzip uploaded file. Please check your file, then try to upload again.")
 		}
-		return errInvalidParam("Could not unzip uploaded file. Please check your file, then try to upload again.")
+		return fmt.Errorf("lambda: unpack code of %s: %w", fn, err) // the host's failure (disk full)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		_ = os.RemoveAll(tmp) // best effort: the rename's outcome decides

@@ -158,8 +158,10 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	if in.MemorySize != nil {
 		cfg.MemorySize = *in.MemorySize
 	}
-	if in.Environment != nil && len(in.Environment.Variables.m) > 0 {
-		cfg.Env = in.Environment.Variables.m
+	if in.Environment != nil {
+		if cfg.SealedEnv, err = l.sealEnv(ref.Account, ref.Name, in.Environment.Variables.m); err != nil {
+			return nil, err
+		}
 	}
 	if err := in.applyTo(&cfg); err != nil {
 		return nil, err
@@ -190,7 +192,7 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 		return nil, err
 	}
 	l.settleLater(ref.Account, ref.Name)
-	return l.configuration(ref.Account, out), nil
+	return l.configuration(ref.Account, out)
 }
 
 // exists reports ResourceConflictException when the function exists.
@@ -391,8 +393,12 @@ func (l *Lambda) getFunction(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	conf, err := l.configuration(ref.Account, cfg)
+	if err != nil {
+		return nil, err
+	}
 	out := &GetFunctionOutput{
-		Configuration: l.configuration(ref.Account, cfg),
+		Configuration: conf,
 		Code:          CodeLocation{RepositoryType: "S3", Location: l.codeLocation(ref.Account, cfg)},
 		Tags:          f.Tags,
 	}
@@ -411,7 +417,7 @@ func (l *Lambda) getFunctionConfiguration(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.configuration(ref.Account, cfg), nil
+	return l.configuration(ref.Account, cfg)
 }
 
 // ListFunctionsOutput is the ListFunctions output.
@@ -451,14 +457,22 @@ func (l *Lambda) listFunctions(c *api.Call) (any, error) {
 		if err := decode(it.Value, &f); err != nil {
 			return nil, err
 		}
-		out.Functions = append(out.Functions, l.configuration(c.Account, &f.Config))
+		conf, err := l.configuration(c.Account, &f.Config)
+		if err != nil {
+			return nil, err
+		}
+		out.Functions = append(out.Functions, conf)
 		if all == "ALL" {
 			vs, err := l.versions(c.Context, fnRef{Account: c.Account, Region: l.cfg.Region, Name: f.Config.Name})
 			if err != nil {
 				return nil, err
 			}
 			for _, v := range vs {
-				out.Functions = append(out.Functions, l.configuration(c.Account, v))
+				conf, err := l.configuration(c.Account, v)
+				if err != nil {
+					return nil, err
+				}
+				out.Functions = append(out.Functions, conf)
 			}
 		}
 	}

@@ -127,6 +127,7 @@ func newHarness(t *testing.T) *harness {
 	h.l, err = New(Config{
 		Account: testAccount,
 		Region:  "us-east-1",
+		Box:     testBox(t),
 		Store:   st,
 		Invoker: h.fc,
 		CodeDir: filepath.Join(t.TempDir(), "code"),

@@ -176,6 +176,10 @@ func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, err
 	if err != nil {
 		return nil, err
 	}
+	env, err := l.openEnv(inv.account, cfg)
+	if err != nil {
+		return nil, err
+	}
 	arn := functionARN(l.cfg.Region, inv.account, cfg.Name)
 	lg := loggingOf(cfg)
 	rc := &runtime.Config{
@@ -187,7 +191,7 @@ func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, err
 		CodeDir:      dir,
 		Timeout:      time.Duration(cfg.Timeout) * time.Second,
 		MemoryMB:     cfg.MemorySize,
-		Env:          cfg.Env,
+		Env:          env,
 		LogGroup:     lg.Group,
 		Region:       l.cfg.Region,
 		AccountID:    inv.account,
@@ -219,7 +223,7 @@ func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, err
 		l.recordTrace(plan, inv.account, inv.invokedARN, opts.RequestID, received, start, time.Now(), res)
 	}
 	if err != nil {
-		return nil, invokeError(err)
+		return nil, l.invokeError(ctx, inv, err)
 	}
 	return res, nil
 }
@@ -232,8 +236,11 @@ func errRequestEntityTooLarge(format string, args ...any) *api.Error {
 	return api.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", format, args...)
 }
 
-// invokeError maps the runtime's errors to Lambda's.
-func invokeError(err error) error {
+// invokeError maps the runtime's errors to Lambda's. A failure of the
+// host (a file that cannot be made, a process that cannot start) is
+// Lambda's ServiceException with a message of the model's, never the
+// failure's text, which names the host's paths: that goes to the log.
+func (l *Lambda) invokeError(ctx context.Context, inv *invocation, err error) error {
 	var te *runtime.ThrottleError
 	var re *roleError
 	switch {
@@ -251,7 +258,10 @@ func invokeError(err error) error {
 	case errors.Is(err, runtime.ErrClosed):
 		return errService("The service is shutting down.")
 	}
-	return errService("%v", err)
+	if ctx.Err() == nil {
+		l.cfg.Logger.Error("lambda: invocation failed", "function", inv.invokedARN, "err", err)
+	}
+	return errInternal()
 }
 
 func supportedRuntime(r string) bool {

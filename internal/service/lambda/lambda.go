@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/store"
@@ -33,6 +34,9 @@ import (
 type Config struct {
 	Account, Region string
 	Store           store.Store
+	// Box seals the functions' environment variables at rest with the
+	// server key. Required.
+	Box *crypt.Box
 	// Feed, when set, feeds the caches of function configurations and
 	// resource policies with the changes of every process sharing Store.
 	// A process's own changes reach its caches at once either way.
@@ -168,6 +172,9 @@ func New(cfg Config) (*Lambda, error) {
 	}
 	if cfg.Listen == nil {
 		cfg.Listen = listenLoopback
+	}
+	if cfg.Box == nil {
+		return nil, errors.New("lambda: Config.Box is required: it seals environment variables at rest")
 	}
 	if cfg.SharedConcurrency && (cfg.Runtime != nil || cfg.RuntimeOptions.Admission != nil) {
 		return nil, errors.New("lambda: SharedConcurrency admits invocations itself: Runtime and RuntimeOptions.Admission must be unset")

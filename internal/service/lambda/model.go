@@ -46,18 +46,23 @@ func (f *function) runnable(cfg *config) *config {
 
 // config is one version's configuration ($LATEST or a published version).
 type config struct {
-	Name        string            `json:"name"`
-	Version     string            `json:"version"`
-	Runtime     string            `json:"runtime"`
-	Role        string            `json:"role"`
-	Handler     string            `json:"handler"`
-	Description string            `json:"description,omitempty"`
-	Timeout     int               `json:"timeout"`
-	MemorySize  int               `json:"memorySize"`
-	Env         map[string]string `json:"env,omitempty"`
-	Tracing     string            `json:"tracing"`
-	VPC         *vpcConfig        `json:"vpc,omitempty"`
-	Logging     *logging          `json:"logging,omitempty"`
+	Name        string `json:"name"`
+	Version     string `json:"version"`
+	Runtime     string `json:"runtime"`
+	Role        string `json:"role"`
+	Handler     string `json:"handler"`
+	Description string `json:"description,omitempty"`
+	Timeout     int    `json:"timeout"`
+	MemorySize  int    `json:"memorySize"`
+	// SealedEnv is Environment.Variables sealed with the server key
+	// (sealEnv): the store never holds their values in plain text.
+	SealedEnv []byte `json:"sealedEnv,omitempty"`
+	// PlainEnv is Environment.Variables as builds before SealedEnv kept
+	// them; SealEnvironments seals them.
+	PlainEnv map[string]string `json:"env,omitempty"`
+	Tracing  string            `json:"tracing"`
+	VPC      *vpcConfig        `json:"vpc,omitempty"`
+	Logging  *logging          `json:"logging,omitempty"`
 	// Architecture is the instruction set ("" is x86_64).
 	Architecture string `json:"architecture,omitempty"`
 	// EphemeralMB is the size of /tmp in MB (0 is 512).
@@ -93,7 +98,8 @@ type vpcConfig struct {
 
 func (c *config) clone() config {
 	d := *c
-	d.Env = maps.Clone(c.Env)
+	d.SealedEnv = slices.Clone(c.SealedEnv)
+	d.PlainEnv = maps.Clone(c.PlainEnv)
 	if c.VPC != nil {
 		v := *c.VPC
 		v.SubnetIDs = slices.Clone(v.SubnetIDs)
@@ -261,7 +267,7 @@ type RoutingConfig struct {
 }
 
 // configuration renders c as Lambda's FunctionConfiguration.
-func (l *Lambda) configuration(account string, c *config) *FunctionConfiguration {
+func (l *Lambda) configuration(account string, c *config) (*FunctionConfiguration, error) {
 	arn := functionARN(l.cfg.Region, account, c.Name)
 	if c.Version != latest {
 		arn += ":" + c.Version
@@ -295,8 +301,12 @@ func (l *Lambda) configuration(account string, c *config) *FunctionConfiguration
 	lg := loggingOf(c)
 	out.LoggingConfig = LoggingConfig{LogFormat: lg.Format, ApplicationLogLevel: lg.AppLevel,
 		SystemLogLevel: lg.SystemLevel, LogGroup: lg.Group}
-	if len(c.Env) > 0 {
-		out.Environment = &EnvironmentOut{Variables: c.Env}
+	env, err := l.openEnv(account, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(env) > 0 {
+		out.Environment = &EnvironmentOut{Variables: env}
 	}
 	if c.VPC != nil {
 		out.VpcConfig = &VpcConfigResponse{
@@ -307,7 +317,7 @@ func (l *Lambda) configuration(account string, c *config) *FunctionConfiguration
 			Ipv6AllowedForDualStack: c.VPC.IPv6DualStack,
 		}
 	}
-	return out
+	return out, nil
 }
 
 func (l *Lambda) aliasConfiguration(account, fn string, a *alias) *AliasConfiguration {

@@ -171,6 +171,10 @@ func errRequestContent(format string, args ...any) *api.Error {
 	return api.Errorf(http.StatusBadRequest, "InvalidRequestContentException", format, args...)
 }
 
+// errInternal is Lambda's answer to a failure of the host: the model's
+// ServiceException, "The Lambda service encountered an internal error."
+func errInternal() *api.Error { return errService("The Lambda service encountered an internal error.") }
+
 func errService(format string, args ...any) *api.Error {
 	e := api.Errorf(http.StatusInternalServerError, "ServiceException", format, args...)
 	e.Receiver = true

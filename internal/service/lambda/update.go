@@ -125,10 +125,11 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 			cfg.Tracing = tracing
 		}
 		if in.Environment != nil {
-			cfg.Env = in.Environment.Variables.m
-			if len(cfg.Env) == 0 {
-				cfg.Env = nil
+			sealed, err := l.sealEnv(ref.Account, ref.Name, in.Environment.Variables.m)
+			if err != nil {
+				return err
 			}
+			cfg.SealedEnv, cfg.PlainEnv = sealed, nil
 		}
 		if in.VpcConfig != nil {
 			cfg.VPC = vpc
@@ -194,7 +195,7 @@ func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change fu
 		return nil, err
 	}
 	l.settleLater(ref.Account, ref.Name)
-	return l.configuration(ref.Account, out), nil
+	return l.configuration(ref.Account, out)
 }
 
 // updateCodeInput is the UpdateFunctionCode request.
@@ -241,7 +242,7 @@ func (l *Lambda) updateFunctionCode(c *api.Call) (any, error) {
 		if len(in.Architectures) > 0 {
 			cfg.Architecture = architecture(in.Architectures)
 		}
-		return l.configuration(ref.Account, &cfg), nil
+		return l.configuration(ref.Account, &cfg)
 	}
 	stored, err := l.storeCode(c.Context, pkg)
 	if err != nil {

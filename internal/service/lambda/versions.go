@@ -83,7 +83,7 @@ func (l *Lambda) publishVersion(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.configuration(ref.Account, out), nil
+	return l.configuration(ref.Account, out)
 }
 
 // versions returns the published versions of a function, oldest first.
@@ -147,7 +147,11 @@ func (l *Lambda) listVersionsByFunction(c *api.Call) (any, error) {
 	}
 	out := &ListVersionsOutput{Versions: []*FunctionConfiguration{}, NextMarker: next}
 	for _, v := range page {
-		out.Versions = append(out.Versions, l.configuration(ref.Account, v))
+		conf, err := l.configuration(ref.Account, v)
+		if err != nil {
+			return nil, err
+		}
+		out.Versions = append(out.Versions, conf)
 	}
 	return out, nil
 }
