@@ -145,7 +145,8 @@ type Launcher struct {
 
 // Process is a started sandbox.
 type Process struct {
-	// Pid is the host process id of the sandbox's pid 1, the program.
+	// Pid is the host process id of the sandbox's pid 1, the program; it
+	// leads its own session and process group.
 	Pid int
 
 	cmd  *exec.Cmd
@@ -212,7 +213,7 @@ func (l *Launcher) Describe() string {
 		tmp = "/tmp is memory-backed (" + l.why + ")"
 	}
 	return fmt.Sprintf("sandbox: each environment in its own mount, PID, IPC and UTS namespaces on a read-only root; "+
-		"no capabilities, no_new_privs, seccomp (%d system calls refused), its own uid; %s", len(deniedSyscalls()), tmp)
+		"no capabilities, no_new_privs, seccomp (%d system calls and other architectures' calling conventions refused), its own uid; %s", len(deniedSyscalls()), tmp)
 }
 
 // Close kills the spare inits and releases their disks. Sandboxes already
