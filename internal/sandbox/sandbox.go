@@ -165,10 +165,6 @@ func New(opts Options) (*Launcher, error) {
 	if opts.WorkDir == "" {
 		return nil, errors.New("sandbox: no work directory")
 	}
-	loop, why, err := checkHost()
-	if err != nil {
-		return nil, err
-	}
 	for _, h := range opts.Hide {
 		if !filepath.IsAbs(h) {
 			return nil, fmt.Errorf("sandbox: hide %q: not an absolute path", h)
@@ -181,6 +177,10 @@ func New(opts Options) (*Launcher, error) {
 	root := opts.WorkDir + "/root"
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("sandbox: work directory: %w", err)
+	}
+	loop, why, err := checkHost(opts.WorkDir)
+	if err != nil {
+		return nil, err
 	}
 	l := &Launcher{
 		dir:    opts.WorkDir,
