@@ -47,10 +47,14 @@ func Init() {
 // runInit receives the Spec, builds the sandbox and executes the program;
 // it returns only an error.
 func runInit() error {
-	if len(os.Args) != 3 {
-		return fmt.Errorf("init: arguments %q, want root and /tmp device", os.Args)
+	if len(os.Args) != 4 {
+		return fmt.Errorf("init: arguments %q, want root, /tmp device and hidden paths", os.Args)
 	}
 	root, tmpDevice := os.Args[1], os.Args[2]
+	var hide []string
+	if err := json.Unmarshal([]byte(os.Args[3]), &hide); err != nil {
+		return fmt.Errorf("init: hidden paths: %w", err)
+	}
 	if err := prepareRoot(root, tmpDevice); err != nil {
 		return err
 	}
@@ -65,12 +69,7 @@ func runInit() error {
 	if w.Root != root {
 		return fmt.Errorf("init: prepared %s, handed a spec for %s", root, w.Root)
 	}
-	// A spare was made at a lower priority; the program runs at the
-	// launcher's.
-	if err := unix.Setpriority(unix.PRIO_PROCESS, 0, w.Nice); err != nil {
-		return fmt.Errorf("setpriority %d: %w", w.Nice, err)
-	}
-	if err := finishRoot(w, tmpDevice); err != nil {
+	if err := finishRoot(w, tmpDevice, hide); err != nil {
 		return err
 	}
 	if err := unix.Sethostname([]byte(w.Hostname)); err != nil {
@@ -128,6 +127,9 @@ func receive() (*wireSpec, [2]int, error) {
 	head := make([]byte, 4)
 	oob := make([]byte, unix.CmsgSpace(2*4))
 	n, oobn, _, _, err := unix.Recvmsg(initFD, head, oob, unix.MSG_CMSG_CLOEXEC)
+	for err == unix.EINTR {
+		n, oobn, _, _, err = unix.Recvmsg(initFD, head, oob, unix.MSG_CMSG_CLOEXEC)
+	}
 	if err != nil {
 		return nil, stdio, fmt.Errorf("receiving spec: %w", err)
 	}
@@ -143,7 +145,9 @@ func receive() (*wireSpec, [2]int, error) {
 		return nil, stdio, fmt.Errorf("receiving spec: want 2 descriptors, got %d (%v)", len(fds), err)
 	}
 	stdio = [2]int{fds[0], fds[1]}
-	sock := os.NewFile(initFD, "launcher")
+	// Read with the descriptor itself: an *os.File would close it when
+	// collected, and the launcher takes that for the program's execution.
+	sock := fdReader(initFD)
 	if _, err := io.ReadFull(sock, head[n:]); err != nil {
 		return nil, stdio, fmt.Errorf("receiving spec: %w", err)
 	}
@@ -160,6 +164,24 @@ func receive() (*wireSpec, [2]int, error) {
 		return nil, stdio, fmt.Errorf("receiving spec: %w", err)
 	}
 	return w, stdio, nil
+}
+
+// fdReader reads a file descriptor.
+type fdReader int
+
+func (fd fdReader) Read(b []byte) (int, error) {
+	for {
+		n, err := unix.Read(int(fd), b)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return 0, err
+		case n == 0 && len(b) > 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
 }
 
 // dropPrivileges leaves this thread with uid and gid, no supplementary

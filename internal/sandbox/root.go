@@ -89,7 +89,7 @@ func mountDisk(dev, target string) error {
 // is the disk it mounted on /tmp, if any) and makes it the root
 // (pivot_root), leaving nothing of the host's tree reachable but what it
 // binds.
-func finishRoot(w *wireSpec, tmpDevice string) error {
+func finishRoot(w *wireSpec, tmpDevice string, hide []string) error {
 	root := w.Root
 	if w.ShmBytes != DefaultShmBytes {
 		if err := unix.Mount("", root+"/dev/shm", "", unix.MS_REMOUNT|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC,
@@ -112,6 +112,11 @@ func finishRoot(w *wireSpec, tmpDevice string) error {
 	if err := placeFiles(root, w.Files); err != nil {
 		return err
 	}
+	for _, h := range hide {
+		if err := cover(root, filepath.Clean(h)); err != nil {
+			return err
+		}
+	}
 	if err := unix.Mount("", root, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
 		return fmt.Errorf("sealing the root: %w", err)
 	}
@@ -127,6 +132,35 @@ func finishRoot(w *wireSpec, tmpDevice string) error {
 	}
 	if err := os.Chdir("/"); err != nil {
 		return fmt.Errorf("root: %w", err)
+	}
+	return nil
+}
+
+// cover hides what is at path in root, if anything: a directory under an
+// empty read-only tmpfs, anything else under an empty read-only file.
+func cover(root, path string) error {
+	fi, err := os.Lstat(root + path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("hiding %s: %w", path, err)
+	}
+	if fi.IsDir() {
+		if err := unix.Mount("tmpfs", root+path, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=4k,mode=0755"); err != nil {
+			return fmt.Errorf("hiding %s: %w", path, err)
+		}
+		return nil
+	}
+	empty := root + "/.empty"
+	if err := os.WriteFile(empty, nil, 0o444); err != nil {
+		return fmt.Errorf("hiding %s: %w", path, err)
+	}
+	if err := bind(empty, root+path, false); err != nil {
+		return fmt.Errorf("hiding %s: %w", path, err)
+	}
+	if err := os.Remove(empty); err != nil {
+		return fmt.Errorf("hiding %s: %w", path, err)
 	}
 	return nil
 }

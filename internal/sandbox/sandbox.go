@@ -18,10 +18,12 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 )
@@ -50,6 +52,12 @@ type Options struct {
 	// disk, when the Spec asks for the size the last Start asked for,
 	// DefaultTmpBytes at first); 0 means 1, a negative number none.
 	Spares int
+	// Hide are host paths that every sandbox gets (they are under /usr or
+	// /etc, or under a Mount) and must not see, such as rolecall's data
+	// directory put under /etc: each is covered, a directory by an empty
+	// read-only one, a file by an empty read-only file. Absolute paths;
+	// those a sandbox does not have are ignored.
+	Hide []string
 }
 
 // Mount is a bind mount of a host path into the sandbox: a directory or a
@@ -118,6 +126,7 @@ type Spec struct {
 type Launcher struct {
 	dir    string // Options.WorkDir
 	root   string // empty directory under dir each sandbox mounts its root on
+	hide   string // Options.Hide, JSON for the inits' arguments
 	spares int
 	loop   bool // /tmp is a loop-mounted disk; false: a tmpfs
 	why    string
@@ -136,7 +145,8 @@ type Launcher struct {
 
 // Process is a started sandbox.
 type Process struct {
-	// Pid is the host process id of the sandbox's pid 1, the program.
+	// Pid is the host process id of the sandbox's pid 1, the program; it
+	// leads its own session and process group.
 	Pid int
 
 	cmd  *exec.Cmd
@@ -155,17 +165,27 @@ func New(opts Options) (*Launcher, error) {
 	if opts.WorkDir == "" {
 		return nil, errors.New("sandbox: no work directory")
 	}
-	loop, why, err := checkHost()
+	for _, h := range opts.Hide {
+		if !filepath.IsAbs(h) {
+			return nil, fmt.Errorf("sandbox: hide %q: not an absolute path", h)
+		}
+	}
+	hide, err := json.Marshal(opts.Hide)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	root := opts.WorkDir + "/root"
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("sandbox: work directory: %w", err)
 	}
+	loop, why, err := checkHost(opts.WorkDir)
+	if err != nil {
+		return nil, err
+	}
 	l := &Launcher{
 		dir:    opts.WorkDir,
 		root:   root,
+		hide:   string(hide),
 		spares: opts.Spares,
 		loop:   loop,
 		why:    why,
@@ -193,7 +213,7 @@ func (l *Launcher) Describe() string {
 		tmp = "/tmp is memory-backed (" + l.why + ")"
 	}
 	return fmt.Sprintf("sandbox: each environment in its own mount, PID, IPC and UTS namespaces on a read-only root; "+
-		"no capabilities, no_new_privs, seccomp (%d system calls refused), its own uid; %s", len(deniedSyscalls()), tmp)
+		"no capabilities, no_new_privs, seccomp (%d system calls and other architectures' calling conventions refused), its own uid; %s", len(deniedSyscalls()), tmp)
 }
 
 // Close kills the spare inits and releases their disks. Sandboxes already

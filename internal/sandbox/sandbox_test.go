@@ -819,3 +819,60 @@ func TestSparesNicerThanPrograms(t *testing.T) {
 		t.Errorf("a spare's niceness %s, want 10", f[16])
 	}
 }
+
+func TestDiskReleasedAfterWait(t *testing.T) {
+	needRoot(t)
+	spec := probeSpec()
+	spec.Path, spec.Args = "/bin/sh", []string{"-c", "grep ' /tmp ' /proc/self/mounts"}
+	f := strings.Fields(runSpec(t, spec))
+	if len(f) < 1 || !strings.HasPrefix(f[0], "/dev/loop") {
+		t.Fatalf("/tmp mount %q", f)
+	}
+	backing := "/sys/block/" + strings.TrimPrefix(f[0], "/dev/") + "/loop/backing_file"
+	b, err := os.ReadFile(backing)
+	// The device may be released already; if not, it is being.
+	for deadline := time.Now().Add(10 * time.Second); err == nil; time.Sleep(10 * time.Millisecond) {
+		now, err2 := os.ReadFile(backing)
+		if err2 != nil || string(now) != string(b) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still holds %s after Wait", f[0], b)
+		}
+	}
+	if err == nil && !strings.Contains(string(b), "(deleted)") {
+		t.Errorf("the image %s is still in the work directory", b)
+	}
+}
+
+func TestHide(t *testing.T) {
+	needRoot(t)
+	l, err := sandbox.New(sandbox.Options{WorkDir: t.TempDir(), Spares: -1, Hide: []string{"/usr/share/doc", "/etc/hosts", "/etc/rolecall-none"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	spec := probeSpec()
+	spec.Path, spec.Args = "/bin/sh", []string{"-c", "ls -A /usr/share/doc | wc -l; wc -c < /etc/hosts; touch /usr/share/doc/x 2>&1 | grep -c 'Read-only'; test -s /etc/passwd && echo passwd"}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	spec.Stdout, spec.Stderr = w, w
+	p, err := l.Start(context.Background(), spec)
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(r)
+	if err := p.Wait(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if got, want := strings.Fields(string(out)), []string{"0", "0", "1", "passwd"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("hidden directory entries, hidden file bytes, read-only, /etc/passwd: %q, want %q", got, want)
+	}
+	if _, err := sandbox.New(sandbox.Options{WorkDir: t.TempDir(), Hide: []string{"etc"}}); err == nil {
+		t.Error("New accepted a relative path to hide")
+	}
+}
