@@ -495,3 +495,34 @@ func TestServerKilled(t *testing.T) {
 		}
 	}
 }
+
+// TestUIDLeftoversKilled: what still runs as a uid whose last holder
+// died is killed before the uid serves again.
+func TestUIDLeftoversKilled(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("uids are dropped only as root")
+	}
+	base := 1<<22 + 1<<17 + os.Getpid()%1024*64
+	if !uidMapped(base, 1) {
+		t.Skip("uid range not mapped")
+	}
+	left := exec.Command("/bin/sleep", "600")
+	left.SysProcAttr = &syscall.SysProcAttr{Setsid: true,
+		Credential: &syscall.Credential{Uid: uint32(base), Gid: uint32(base), Groups: []uint32{}}}
+	if err := left.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = left.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = left.Process.Kill(); <-exited })
+	p, _ := newUIDPool(base, 1)
+	defer func() { _ = p.close() }()
+	if u, err := p.get(); err != nil || u != base {
+		t.Fatalf("uid %d, %v", u, err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a process of the uid's last holder still runs")
+	}
+}
