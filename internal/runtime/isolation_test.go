@@ -526,3 +526,46 @@ func TestUIDLeftoversKilled(t *testing.T) {
 		t.Fatal("a process of the uid's last holder still runs")
 	}
 }
+
+// TestRemoveUIDFiles: without a sandbox, what a uid left in the host's
+// shared temporary directories goes before the uid serves again, also in
+// directories writable by all; nothing of other users is touched.
+func TestRemoveUIDFiles(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to own files as other uids")
+	}
+	uid := 1<<22 + 1<<18 + os.Getpid()%1024
+	shared, err := os.MkdirTemp("/tmp", "rolecall-test-shared-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = os.RemoveAll(shared) }()
+	if err := os.Chmod(shared, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	mine := []string{fmt.Sprintf("/tmp/rolecall-test-left-%d", uid), filepath.Join(shared, "left"),
+		fmt.Sprintf("/dev/shm/rolecall-test-left-%d", uid)}
+	other := filepath.Join(shared, "other")
+	for _, p := range append(mine, other) {
+		if err := os.WriteFile(p, []byte("x"), 0o6755); err != nil {
+			t.Fatal(err)
+		}
+		owner := uid
+		if p == other {
+			owner = uid + 1
+		}
+		if err := os.Chown(p, owner, owner); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeUIDFiles(map[int]bool{uid: true})
+	for _, p := range mine {
+		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left: %v", p, err)
+			_ = os.Remove(p)
+		}
+	}
+	if _, err := os.Lstat(other); err != nil {
+		t.Errorf("another uid's file removed: %v", err)
+	}
+}
