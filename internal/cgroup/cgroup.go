@@ -125,8 +125,11 @@ func Open(name string) (*Parent, error) {
 // standard input ends. On v1 a frozen task does not act on SIGKILL, and
 // a sandbox's processes die with its pid 1 only once they run: the groups
 // are frozen (so none forks between listing and signal), killed, thawed,
-// three times over. On v2, cgroup.kill does all of it.
-const reaperScript = `read _
+// three times over. On v2, cgroup.kill does all of it. It ignores the
+// signals a service manager sends to every process of a stopping service,
+// so that it outlives rolecall long enough to act.
+const reaperScript = `trap '' HUP INT TERM
+read _
 for _ in 1 2 3; do
   for d in "$1"/*/; do echo FROZEN > "$d/freezer.state"; done
   for d in "$1"/*/; do for p in $(cat "$d/cgroup.procs"); do kill -9 "$p"; done; done
@@ -134,7 +137,8 @@ for _ in 1 2 3; do
 done 2>/dev/null
 exit 0`
 
-const reaperScriptV2 = `read _
+const reaperScriptV2 = `trap '' HUP INT TERM
+read _
 for d in "$1"/*/; do echo 1 > "$d/cgroup.kill"; done 2>/dev/null
 exit 0`
 
@@ -644,7 +648,7 @@ func keyed(path, key string) (int64, error) {
 // the group for its memory limit, until ctx is done. On v1 it is told
 // through an eventfd registered in cgroup.event_control (the kernel also
 // signals it when the group is removed: the channel is closed only when
-// OOMKilled confirms); v2 sets memory.oom.group, so the kernel kills the
+// OOMKilled confirms, within 200ms); v2 sets memory.oom.group, so the kernel kills the
 // whole group at once, and polls memory.events every 10ms.
 func (g *Group) WatchOOM(ctx context.Context) (<-chan struct{}, error) {
 	ch := make(chan struct{})
@@ -693,9 +697,18 @@ func (g *Group) WatchOOM(ctx context.Context) (<-chan struct{}, error) {
 			if _, err := ev.Read(buf); err != nil {
 				return
 			}
-			if g.OOMKilled() {
-				close(ch)
-				return
+			// The kernel tells of the out-of-memory state before its
+			// killer has counted the kill.
+			for range 200 {
+				if g.OOMKilled() {
+					close(ch)
+					return
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Millisecond):
+				}
 			}
 		}
 	}()

@@ -68,12 +68,16 @@ func helper(what string) {
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), helperVar+"=orphan")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		cmd.Stdin = strings.NewReader("go\n")
+		in, _ := cmd.StdinPipe()
 		out, _ := cmd.StdoutPipe()
 		if err := cmd.Start(); err != nil {
 			panic(err)
 		}
 		if err := g.Add(cmd.Process.Pid); err != nil {
+			panic(err)
+		}
+		// Only now, in the group, does it start its child.
+		if _, err := in.Write([]byte("go\n")); err != nil {
 			panic(err)
 		}
 		line, _ := bufio.NewReader(out).ReadString('\n')
@@ -293,7 +297,9 @@ func waitGone(t *testing.T, pid int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("process %d still runs", pid)
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	c, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	t.Fatalf("process %d still runs:\n%s\n%s", pid, b, c)
 }
 
 // startParent runs a helper process that opens the parent name and

@@ -180,7 +180,8 @@ type Options struct {
 	CacheDir string
 	// UIDBase and UIDCount select the uids given to environments when the
 	// host process is root, one per environment (default 1<<20 and 4096).
-	// A process takes them in blocks of up to 256, each locked under
+	// A process takes them in blocks (a sixteenth of the range, at most
+	// 256 uids), each locked under
 	// /run/rolecall/uids for its life, so that rolecall processes on one
 	// host never share one. If they are not mapped in this user
 	// namespace, nobody is used.

@@ -601,9 +601,10 @@ func (e *env) stop() {
 		if e.dir != "" {
 			_ = os.RemoveAll(e.dir) // best effort: the manager's work directory goes at Close
 		}
-		if gone && m.uids.dedicated(e.uid) {
+		if gone && m.uids.dedicated(e.uid) && e.sbp == nil {
 			// Sharing the host's file system, the environment may have
-			// left files in its temporary directories.
+			// left files in its temporary directories (a sandbox's /tmp
+			// and /dev/shm end with it).
 			removeUIDFiles(map[int]bool{e.uid: true})
 		}
 		if e.cg != nil {

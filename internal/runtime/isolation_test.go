@@ -495,3 +495,77 @@ func TestServerKilled(t *testing.T) {
 		}
 	}
 }
+
+// TestUIDLeftoversKilled: what still runs as a uid whose last holder
+// died is killed before the uid serves again.
+func TestUIDLeftoversKilled(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("uids are dropped only as root")
+	}
+	base := 1<<22 + 1<<17 + os.Getpid()%1024*64
+	if !uidMapped(base, 1) {
+		t.Skip("uid range not mapped")
+	}
+	left := exec.Command("/bin/sleep", "600")
+	left.SysProcAttr = &syscall.SysProcAttr{Setsid: true,
+		Credential: &syscall.Credential{Uid: uint32(base), Gid: uint32(base), Groups: []uint32{}}}
+	if err := left.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = left.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = left.Process.Kill(); <-exited })
+	p, _ := newUIDPool(base, 1)
+	defer func() { _ = p.close() }()
+	if u, err := p.get(); err != nil || u != base {
+		t.Fatalf("uid %d, %v", u, err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a process of the uid's last holder still runs")
+	}
+}
+
+// TestRemoveUIDFiles: without a sandbox, what a uid left in the host's
+// shared temporary directories goes before the uid serves again, also in
+// directories writable by all; nothing of other users is touched.
+func TestRemoveUIDFiles(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to own files as other uids")
+	}
+	uid := 1<<22 + 1<<18 + os.Getpid()%1024
+	shared, err := os.MkdirTemp("/tmp", "rolecall-test-shared-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = os.RemoveAll(shared) }()
+	if err := os.Chmod(shared, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	mine := []string{fmt.Sprintf("/tmp/rolecall-test-left-%d", uid), filepath.Join(shared, "left"),
+		fmt.Sprintf("/dev/shm/rolecall-test-left-%d", uid)}
+	other := filepath.Join(shared, "other")
+	for _, p := range append(mine, other) {
+		if err := os.WriteFile(p, []byte("x"), 0o6755); err != nil {
+			t.Fatal(err)
+		}
+		owner := uid
+		if p == other {
+			owner = uid + 1
+		}
+		if err := os.Chown(p, owner, owner); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeUIDFiles(map[int]bool{uid: true})
+	for _, p := range mine {
+		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left: %v", p, err)
+			_ = os.Remove(p)
+		}
+	}
+	if _, err := os.Lstat(other); err != nil {
+		t.Errorf("another uid's file removed: %v", err)
+	}
+}

@@ -25,16 +25,20 @@ type Isolation struct {
 // can take or hold a lock.
 const uidLockDir = "/run/rolecall/uids"
 
-// uidBlock is the most uids one lock covers; a process takes a block when
-// it needs uids and holds it until it exits.
-const uidBlock = 256
+// uidBlock is the most uids one lock covers; a pool takes a block when it
+// needs uids and holds it until it is closed. A range is cut in at least
+// uidBlocks blocks, so that several pools (processes) share a small one.
+const (
+	uidBlock  = 256
+	uidBlocks = 16
+)
 
 // uidPool hands out uids to environments. A pool with count 0 means
 // privileges are not dropped; shared means every environment uses the same
 // uid (nobody).
 //
-// Dedicated uids come in blocks, each locked (flock) by one rolecall
-// process for its life, so two processes never hand out the same uid.
+// Dedicated uids come in blocks, each locked (flock) by one pool (one
+// rolecall process) for its life, so two processes never hand out the same uid.
 // Within the process a uid goes back to the pool only once everything of
 // its environment is gone (put), and the pool hands out the least recently
 // used uid, so that a uid comes round again as late as possible and never
@@ -132,7 +136,7 @@ func (p *uidPool) get() (int, error) {
 // their files from the host's shared temporary directories, and adds its
 // uids to the free list in random order. p.mu is held.
 func (p *uidPool) takeBlock() bool {
-	size := min(p.count, uidBlock)
+	size := max(1, min(p.count/uidBlocks, uidBlock))
 	n := p.count / size
 	start := mrand.IntN(n)
 	for i := range n {

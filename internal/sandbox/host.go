@@ -7,11 +7,13 @@ import (
 	"os/exec"
 
 	seccomp "github.com/elastic/go-seccomp-bpf"
+	"golang.org/x/sys/unix"
 )
 
 // checkHost reports whether this host can start sandboxes, and whether
-// /tmp can be a loop-mounted disk (else why not).
-func checkHost() (loop bool, why string, err error) {
+// /tmp can be a loop-mounted disk with its image under workDir (else why
+// not).
+func checkHost(workDir string) (loop bool, why string, err error) {
 	var missing []error
 	if uid := os.Geteuid(); uid != 0 {
 		missing = append(missing, fmt.Errorf("root (running as uid %d)", uid))
@@ -38,6 +40,15 @@ func checkHost() (loop bool, why string, err error) {
 	}
 	if _, err := exec.LookPath("mkfs.ext4"); err != nil {
 		return false, "mkfs.ext4 is not installed", nil
+	}
+	// An image on a tmpfs would be memory anyway, and charged to
+	// rolecall rather than to the function.
+	var st unix.Statfs_t
+	if err := unix.Statfs(workDir, &st); err != nil {
+		return false, "", fmt.Errorf("sandbox: work directory: %w", err)
+	}
+	if st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC {
+		return false, "the work directory " + workDir + " is itself in memory", nil
 	}
 	return true, "", nil
 }

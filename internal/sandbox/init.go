@@ -69,11 +69,6 @@ func runInit() error {
 	if w.Root != root {
 		return fmt.Errorf("init: prepared %s, handed a spec for %s", root, w.Root)
 	}
-	// A spare was made at a lower priority; the program runs at the
-	// launcher's.
-	if err := unix.Setpriority(unix.PRIO_PROCESS, 0, w.Nice); err != nil {
-		return fmt.Errorf("setpriority %d: %w", w.Nice, err)
-	}
 	if err := finishRoot(w, tmpDevice, hide); err != nil {
 		return err
 	}

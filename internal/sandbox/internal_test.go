@@ -43,3 +43,25 @@ func TestTmpInMemoryWithoutLoopDevices(t *testing.T) {
 		t.Errorf("/tmp mount %q, want a 32 MB tmpfs of uid 61998", out)
 	}
 }
+
+func TestWorkDirInMemoryMeansTmpfs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("sandboxes need root")
+	}
+	if _, err := os.Stat("/dev/shm"); err != nil {
+		t.Skip("no /dev/shm")
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "rolecall-sandbox-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	l, err := New(Options{WorkDir: dir, Spares: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if d := l.Describe(); !strings.Contains(d, "/tmp is memory-backed (the work directory "+dir+" is itself in memory)") {
+		t.Errorf("Describe() = %q", d)
+	}
+}

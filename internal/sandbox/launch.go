@@ -43,7 +43,6 @@ type wireSpec struct {
 	ShmBytes  int64
 	NoFile    uint64
 	NProc     uint64
-	Nice      int // the program's niceness: the launcher's
 }
 
 // spare is an init started and waiting for its Spec, with a /tmp disk
@@ -80,7 +79,6 @@ func (l *Launcher) wire(spec Spec) (*wireSpec, error) {
 		UID: spec.UID, GID: spec.GID, Hostname: spec.Hostname,
 		Mounts: spec.Mounts, Files: spec.Files,
 		TmpBytes: spec.TmpBytes, ShmBytes: spec.ShmBytes, NoFile: spec.NoFile, NProc: spec.NProc,
-		Nice: l.nice,
 	}
 	if w.Dir == "" {
 		w.Dir = "/"
@@ -275,6 +273,9 @@ func (l *Launcher) launch(ctx context.Context, s *spare, w *wireSpec, spec Spec)
 			w.TmpDevice = d.dev
 		}
 	}
+	// A spare was made at a lower priority: its main thread, which reads
+	// the spec and becomes the program, runs at the launcher's from now.
+	renice(s.cmd.Process.Pid, l.nice)
 	if spec.Enter != nil {
 		if err := spec.Enter(s.cmd.Process.Pid); err != nil {
 			return nil, fmt.Errorf("sandbox: entering pid %d: %w", s.cmd.Process.Pid, err)
@@ -348,7 +349,8 @@ func (l *Launcher) launch(ctx context.Context, s *spare, w *wireSpec, spec Spec)
 
 // renice sets the niceness of process pid's main thread (the threads it
 // starts afterwards inherit it); a process already gone is left alone.
-// It only orders the host's work: a process it misses runs sooner.
+// It only orders the host's work: a change it misses leaves a process
+// running sooner or later, never with more than it may do.
 func renice(pid, nice int) {
 	_ = unix.Setpriority(unix.PRIO_PROCESS, pid, nice) // see above
 }

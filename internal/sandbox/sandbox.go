@@ -145,7 +145,8 @@ type Launcher struct {
 
 // Process is a started sandbox.
 type Process struct {
-	// Pid is the host process id of the sandbox's pid 1, the program.
+	// Pid is the host process id of the sandbox's pid 1, the program; it
+	// leads its own session and process group.
 	Pid int
 
 	cmd  *exec.Cmd
@@ -164,10 +165,6 @@ func New(opts Options) (*Launcher, error) {
 	if opts.WorkDir == "" {
 		return nil, errors.New("sandbox: no work directory")
 	}
-	loop, why, err := checkHost()
-	if err != nil {
-		return nil, err
-	}
 	for _, h := range opts.Hide {
 		if !filepath.IsAbs(h) {
 			return nil, fmt.Errorf("sandbox: hide %q: not an absolute path", h)
@@ -180,6 +177,10 @@ func New(opts Options) (*Launcher, error) {
 	root := opts.WorkDir + "/root"
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("sandbox: work directory: %w", err)
+	}
+	loop, why, err := checkHost(opts.WorkDir)
+	if err != nil {
+		return nil, err
 	}
 	l := &Launcher{
 		dir:    opts.WorkDir,
@@ -212,7 +213,7 @@ func (l *Launcher) Describe() string {
 		tmp = "/tmp is memory-backed (" + l.why + ")"
 	}
 	return fmt.Sprintf("sandbox: each environment in its own mount, PID, IPC and UTS namespaces on a read-only root; "+
-		"no capabilities, no_new_privs, seccomp (%d system calls refused), its own uid; %s", len(deniedSyscalls()), tmp)
+		"no capabilities, no_new_privs, seccomp (%d system calls and other architectures' calling conventions refused), its own uid; %s", len(deniedSyscalls()), tmp)
 }
 
 // Close kills the spare inits and releases their disks. Sandboxes already
