@@ -156,7 +156,11 @@ func TestBodyMemoryUnderFlood(t *testing.T) {
 	if refused-start > 64<<20 {
 		t.Errorf("refusing requests on their headers grew the peak RSS by %d MB", (refused-start)>>20)
 	}
-	if judged > 400<<20 {
+	switch {
+	case raceDetector:
+		// The race detector's shadow memory hides the server's own: the
+		// bound of bodies judged is checked without -race only.
+	case judged > 400<<20:
 		t.Errorf("peak RSS %d MB with %d MB of bodies sent at once", judged>>20, n*signed>>20)
 	}
 }
