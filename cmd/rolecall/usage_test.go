@@ -11,7 +11,7 @@ import (
 // password it would print.
 func TestUsageHidesDatabasePassword(t *testing.T) {
 	t.Setenv("ROLECALL_DATABASE_URL", "postgres://rolecall:s3cret-pw@db:5432/rolecall")
-	for _, args := range [][]string{{"--bogus"}, {"-h"}, {"trail", "--bogus"}, {"trail", "-h"}, {"reset", "--bogus"}, {"reset", "-h"}, {"help", "reset"}} {
+	for _, args := range [][]string{{"--bogus"}, {"-h"}, {"trail", "--bogus"}, {"trail", "-h"}, {"reset", "--bogus"}, {"reset", "-h"}, {"help", "reset"}, {"credentials", "--bogus"}, {"credentials", "-h"}} {
 		var stdout, stderr bytes.Buffer
 		_ = run(args, &stdout, &stderr) // the usage is what is checked
 		if usage := stdout.String() + stderr.String(); !strings.Contains(usage, "-database-url") {

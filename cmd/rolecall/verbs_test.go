@@ -64,7 +64,7 @@ func TestVersionAndHelp(t *testing.T) {
 		if code != 0 || errOut != "" {
 			t.Errorf("rolecall %v: exit %d, stderr %q; want 0 and nothing on stderr", args, code, errOut)
 		}
-		for _, want := range []string{"rolecall trail", "rolecall policy lint", "rolecall reset", "rolecall version", "rolecall help", "-log-requests", "-database-url", "/_rolecall/health"} {
+		for _, want := range []string{"rolecall trail", "rolecall policy lint", "rolecall reset", "rolecall credentials", "rolecall version", "rolecall help", "-log-requests", "-database-url", "/_rolecall/health"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("rolecall %v does not mention %q:\n%s", args, want, out)
 			}
@@ -83,6 +83,8 @@ func TestVersionAndHelp(t *testing.T) {
 		{[]string{"help", "reset"}, "Usage: rolecall reset"},
 		{[]string{"reset", "--help"}, "-yes"},
 		{[]string{"help", "version"}, "Usage: rolecall version"},
+		{[]string{"help", "credentials"}, "Usage: rolecall credentials"},
+		{[]string{"credentials", "--help"}, "credential_process"},
 	} {
 		out, errOut, code := runBin(t, bin, "", tc.args...)
 		if code != 0 || !strings.Contains(out, tc.want) || errOut != "" {
