@@ -24,6 +24,10 @@ const initArg0 = "rolecall-sandbox-init"
 // it, and the socket closes on its side when the program is executed.
 const initFD = 3
 
+// readyByte is what an init writes first, once it has prepared all it can
+// without a Spec; anything else it writes says why it failed.
+const readyByte = 0
+
 // maxWire bounds an encoded Spec.
 const maxWire = 16 << 20
 
@@ -48,9 +52,10 @@ type wireSpec struct {
 // spare is an init started and waiting for its Spec, with a /tmp disk
 // when the host has loop devices.
 type spare struct {
-	cmd  *exec.Cmd
-	conn *net.UnixConn
-	disk *disk
+	cmd   *exec.Cmd
+	conn  *net.UnixConn
+	disk  *disk
+	ready bool // its ready byte has been read
 }
 
 // wire checks spec and fills in its defaults.
@@ -148,6 +153,9 @@ func (l *Launcher) filler() {
 				break
 			}
 			s, err := l.spawn(ctx, true)
+			if err == nil {
+				err = s.awaitReady(ctx)
+			}
 			if err != nil {
 				break // Start starts its own and reports why; try again at the next Start
 			}
@@ -226,6 +234,30 @@ func (s *spare) releaseDisk() error {
 	err := s.disk.release()
 	s.disk = nil
 	return err
+}
+
+// awaitReady waits until the init has prepared all it can without a Spec.
+func (s *spare) awaitReady(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { _ = s.cmd.Process.Kill() })
+	defer stop()
+	b := make([]byte, 1)
+	if _, err := io.ReadFull(s.conn, b); err != nil || b[0] != readyByte {
+		return errors.Join(fmt.Errorf("sandbox: init %d not ready: %s", s.cmd.Process.Pid, s.report(b)), s.discard())
+	}
+	s.ready = true
+	return nil
+}
+
+// report reads what the init writes until it executes the program or
+// exits: nothing, or why it failed. first is what was read already.
+func (s *spare) report(first []byte) string {
+	rest, _ := io.ReadAll(io.LimitReader(s.conn, 64<<10)) // a broken socket ends the report as its end does
+	b := append(first, rest...)
+	if !s.ready && len(b) > 0 && b[0] == readyByte {
+		s.ready = true
+		b = b[1:]
+	}
+	return string(b)
 }
 
 // alive reports whether the spare's init still waits: its socket has
@@ -323,18 +355,14 @@ func (l *Launcher) launch(ctx context.Context, s *spare, w *wireSpec, spec Spec)
 	}
 	if err != nil {
 		// An init that failed before it read the spec said why.
-		if report, _ := io.ReadAll(io.LimitReader(s.conn, 64<<10)); len(report) > 0 {
+		if report := s.report(nil); report != "" {
 			return nil, fmt.Errorf("sandbox: %s", report)
 		}
 		return nil, fmt.Errorf("sandbox: sending spec to init %d: %w", s.cmd.Process.Pid, err)
 	}
 	// The init's end closes when it executes the program (close-on-exec);
-	// before that it only ever writes why it failed.
-	report, err := io.ReadAll(io.LimitReader(s.conn, 64<<10))
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: reading init %d: %w", s.cmd.Process.Pid, err)
-	}
-	if len(report) > 0 {
+	// before that it only writes that it is ready and why it failed.
+	if report := s.report(nil); report != "" {
 		return nil, fmt.Errorf("sandbox: %s", report)
 	}
 	if ctx.Err() != nil {
