@@ -52,9 +52,9 @@ func BenchmarkStart(b *testing.B) {
 func waitSpare(b *testing.B, l *Launcher) {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 		l.mu.Lock()
-		n := len(l.ready)
+		ready := len(l.pool) > 0 && l.pool[0].isPrepared()
 		l.mu.Unlock()
-		if n > 0 {
+		if ready {
 			return
 		}
 	}

@@ -62,6 +62,9 @@ func runInit() error {
 	if err != nil {
 		return err
 	}
+	if _, err := unix.Write(initFD, []byte{readyByte}); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
 	w, stdio, err := receive()
 	if err != nil {
 		return err

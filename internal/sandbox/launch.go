@@ -24,6 +24,10 @@ const initArg0 = "rolecall-sandbox-init"
 // it, and the socket closes on its side when the program is executed.
 const initFD = 3
 
+// readyByte is what an init writes first, once it has prepared all it can
+// without a Spec; anything else it writes says why it failed.
+const readyByte = 0
+
 // maxWire bounds an encoded Spec.
 const maxWire = 16 << 20
 
@@ -48,9 +52,15 @@ type wireSpec struct {
 // spare is an init started and waiting for its Spec, with a /tmp disk
 // when the host has loop devices.
 type spare struct {
-	cmd  *exec.Cmd
-	conn *net.UnixConn
-	disk *disk
+	cmd   *exec.Cmd
+	conn  *net.UnixConn
+	disk  *disk
+	ready bool // its ready byte has been read
+
+	// For spares made ahead: prepared is closed once the init is ready
+	// (ready is then set) or has failed (failed says why).
+	prepared chan struct{}
+	failed   error
 }
 
 // wire checks spec and fills in its defaults.
@@ -101,7 +111,8 @@ func (l *Launcher) wire(spec Spec) (*wireSpec, error) {
 	return w, nil
 }
 
-// take returns a ready spare, or starts an init when there is none.
+// take returns a spare: a ready one, else the one being prepared (which is
+// further along than a new one would be), else a new init.
 func (l *Launcher) take(ctx context.Context) (*spare, error) {
 	for {
 		l.mu.Lock()
@@ -110,22 +121,48 @@ func (l *Launcher) take(ctx context.Context) (*spare, error) {
 			return nil, ErrClosed
 		}
 		var s *spare
-		if n := len(l.ready); n > 0 {
-			s = l.ready[n-1]
-			l.ready = l.ready[:n-1]
+		if len(l.pool) > 0 {
+			i := 0
+			for j, c := range l.pool {
+				if c.isPrepared() {
+					i = j
+					break
+				}
+			}
+			s = l.pool[i]
+			l.pool = append(l.pool[:i], l.pool[i+1:]...)
 		}
 		l.mu.Unlock()
 		if s == nil {
 			return l.spawn(ctx, false)
 		}
-		if s.alive() {
+		// Its main thread, which reads the spec and becomes the program,
+		// runs at the launcher's priority from now.
+		renice(s.cmd.Process.Pid, l.nice)
+		select {
+		case <-s.prepared:
+		case <-ctx.Done():
+			return nil, errors.Join(fmt.Errorf("sandbox: %w", ctx.Err()), s.discard())
+		}
+		if s.failed == nil && s.alive() {
 			return s, nil
 		}
-		_ = s.discard() // died while waiting (killed from outside): try the next
+		_ = s.discard() // failed, or died while waiting (killed from outside): try the next
 	}
 }
 
-// filler keeps l.spares spares ready, woken by New and by each Start.
+// isPrepared reports whether the spare's init is ready or has failed.
+func (s *spare) isPrepared() bool {
+	select {
+	case <-s.prepared:
+		return true
+	default:
+		return false
+	}
+}
+
+// filler keeps l.spares spares, made one at a time, woken by New and by
+// each Start.
 func (l *Launcher) filler() {
 	defer l.fill.Done()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -142,7 +179,7 @@ func (l *Launcher) filler() {
 		}
 		for {
 			l.mu.Lock()
-			full := l.closed || len(l.ready) >= l.spares
+			full := l.closed || len(l.pool) >= l.spares
 			l.mu.Unlock()
 			if full {
 				break
@@ -151,16 +188,42 @@ func (l *Launcher) filler() {
 			if err != nil {
 				break // Start starts its own and reports why; try again at the next Start
 			}
+			s.prepared = make(chan struct{})
+			go s.awaitReady()
 			l.mu.Lock()
 			if l.closed {
 				l.mu.Unlock()
 				_ = s.discard()
 				return
 			}
-			l.ready = append(l.ready, s)
+			l.pool = append(l.pool, s)
 			l.mu.Unlock()
+			select {
+			case <-s.prepared:
+			case <-l.done:
+				return // Close discards it
+			}
+			if s.failed != nil {
+				if l.remove(s) {
+					_ = s.discard()
+				}
+				break // as above
+			}
 		}
 	}
+}
+
+// remove takes s out of the pool, if it is still there.
+func (l *Launcher) remove(s *spare) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, c := range l.pool {
+		if c == s {
+			l.pool = append(l.pool[:i], l.pool[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // spareNice is how much nicer than the launcher a spare is made: it is
@@ -228,6 +291,30 @@ func (s *spare) releaseDisk() error {
 	return err
 }
 
+// awaitReady reads the init's ready byte, or why it failed, and closes
+// s.prepared.
+func (s *spare) awaitReady() {
+	defer close(s.prepared)
+	b := make([]byte, 1)
+	if _, err := io.ReadFull(s.conn, b); err != nil || b[0] != readyByte {
+		s.failed = fmt.Errorf("sandbox: init %d not ready: %s", s.cmd.Process.Pid, s.report(b))
+		return
+	}
+	s.ready = true
+}
+
+// report reads what the init writes until it executes the program or
+// exits: nothing, or why it failed. first is what was read already.
+func (s *spare) report(first []byte) string {
+	rest, _ := io.ReadAll(io.LimitReader(s.conn, 64<<10)) // a broken socket ends the report as its end does
+	b := append(first, rest...)
+	if !s.ready && len(b) > 0 && b[0] == readyByte {
+		s.ready = true
+		b = b[1:]
+	}
+	return string(b)
+}
+
 // alive reports whether the spare's init still waits: its socket has
 // nothing to read and is not closed.
 func (s *spare) alive() bool {
@@ -273,9 +360,6 @@ func (l *Launcher) launch(ctx context.Context, s *spare, w *wireSpec, spec Spec)
 			w.TmpDevice = d.dev
 		}
 	}
-	// A spare was made at a lower priority: its main thread, which reads
-	// the spec and becomes the program, runs at the launcher's from now.
-	renice(s.cmd.Process.Pid, l.nice)
 	if spec.Enter != nil {
 		if err := spec.Enter(s.cmd.Process.Pid); err != nil {
 			return nil, fmt.Errorf("sandbox: entering pid %d: %w", s.cmd.Process.Pid, err)
@@ -323,18 +407,14 @@ func (l *Launcher) launch(ctx context.Context, s *spare, w *wireSpec, spec Spec)
 	}
 	if err != nil {
 		// An init that failed before it read the spec said why.
-		if report, _ := io.ReadAll(io.LimitReader(s.conn, 64<<10)); len(report) > 0 {
+		if report := s.report(nil); report != "" {
 			return nil, fmt.Errorf("sandbox: %s", report)
 		}
 		return nil, fmt.Errorf("sandbox: sending spec to init %d: %w", s.cmd.Process.Pid, err)
 	}
 	// The init's end closes when it executes the program (close-on-exec);
-	// before that it only ever writes why it failed.
-	report, err := io.ReadAll(io.LimitReader(s.conn, 64<<10))
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: reading init %d: %w", s.cmd.Process.Pid, err)
-	}
-	if len(report) > 0 {
+	// before that it only writes that it is ready and why it failed.
+	if report := s.report(nil); report != "" {
 		return nil, fmt.Errorf("sandbox: %s", report)
 	}
 	if ctx.Err() != nil {

@@ -139,7 +139,7 @@ type Launcher struct {
 	fill sync.WaitGroup
 
 	mu     sync.Mutex
-	ready  []*spare
+	pool   []*spare // spares, ready or being prepared
 	closed bool
 }
 
@@ -229,11 +229,11 @@ func (l *Launcher) Close() error {
 	l.mu.Unlock()
 	l.fill.Wait()
 	l.mu.Lock()
-	ready := l.ready
-	l.ready = nil
+	pool := l.pool
+	l.pool = nil
 	l.mu.Unlock()
 	var errs []error
-	for _, s := range ready {
+	for _, s := range pool {
 		errs = append(errs, s.discard())
 	}
 	return errors.Join(errs...)

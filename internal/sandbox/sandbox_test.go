@@ -823,25 +823,32 @@ func TestSparesNicerThanPrograms(t *testing.T) {
 func TestDiskReleasedAfterWait(t *testing.T) {
 	needRoot(t)
 	spec := probeSpec()
-	spec.Path, spec.Args = "/bin/sh", []string{"-c", "grep ' /tmp ' /proc/self/mounts"}
-	f := strings.Fields(runSpec(t, spec))
+	spec.Path, spec.Args = "/bin/sh", []string{"-c", "grep ' /tmp ' /proc/self/mounts; exec sleep 3600"}
+	s := start(t, spec)
+	f := strings.Fields(s.line(t))
 	if len(f) < 1 || !strings.HasPrefix(f[0], "/dev/loop") {
 		t.Fatalf("/tmp mount %q", f)
 	}
 	backing := "/sys/block/" + strings.TrimPrefix(f[0], "/dev/") + "/loop/backing_file"
-	b, err := os.ReadFile(backing)
-	// The device may be released already; if not, it is being.
-	for deadline := time.Now().Add(10 * time.Second); err == nil; time.Sleep(10 * time.Millisecond) {
-		now, err2 := os.ReadFile(backing)
-		if err2 != nil || string(now) != string(b) {
+	image, err := os.ReadFile(backing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(image), "(deleted)") {
+		t.Errorf("the image %s is in the work directory while the sandbox runs", image)
+	}
+	s.p.Kill()
+	_ = s.p.Wait()
+	// The device is released, or being released (and maybe given to
+	// another disk since).
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		now, err := os.ReadFile(backing)
+		if err != nil || string(now) != string(image) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s still holds %s after Wait", f[0], b)
+			t.Fatalf("%s still holds %s after Wait", f[0], image)
 		}
-	}
-	if err == nil && !strings.Contains(string(b), "(deleted)") {
-		t.Errorf("the image %s is still in the work directory", b)
 	}
 }
 
