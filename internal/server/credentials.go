@@ -9,7 +9,6 @@ import (
 
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/store"
-	"github.com/rolecall/rolecall/internal/store/postgres"
 )
 
 // Account is the default account of a database and its root credentials.
@@ -95,11 +94,7 @@ func rootAccount(ctx context.Context, st store.Store, cfg Config) (Account, erro
 // is upgraded first, which needs a writer for a moment.
 func openReader(ctx context.Context, cfg Config) (store.Store, error) {
 	if cfg.DatabaseURL != "" {
-		st, err := postgres.OpenExisting(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return nil, fmt.Errorf("server: database %s: %w", postgres.Redact(cfg.DatabaseURL), err)
-		}
-		return st, nil
+		return openExisting(ctx, cfg) // PostgreSQL has no read-only open of its own
 	}
 	path := filepath.Join(cfg.DataDir, "rolecall.db")
 	st, err := store.OpenSQLiteReadOnly(ctx, path)
