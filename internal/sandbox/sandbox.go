@@ -114,6 +114,17 @@ type Spec struct {
 	// Its standard input is always /dev/null.
 	Stdout, Stderr *os.File
 
+	// Cgroups are cgroup v1 group directories, one per hierarchy, that
+	// the init joins before it does anything for this Spec: its main
+	// thread, the one that becomes the program, writes 0 to each one's
+	// tasks file. A thread that moves itself spares the kernel's global
+	// lock, and the RCU grace period it waits for (milliseconds), that
+	// moving another process takes; the init's other threads end at
+	// execve and start nothing before. An error stops Start. cgroup v2
+	// has no such move (a group there is joined by the whole process):
+	// use Enter.
+	Cgroups []string
+
 	// Enter, if set, is called with the init's host pid after the init is
 	// started and before it does anything for this Spec (the caller puts
 	// the process into the environment's cgroups here: write the pid to
