@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -407,6 +408,18 @@ func write(path string, v []byte) error {
 		return fmt.Errorf("cgroup: writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// TaskDirs returns the group's directory in each cgroup v1 hierarchy, for
+// a thread to join itself by writing 0 to each one's tasks file (which,
+// unlike Add, does not wait for the kernel's RCU grace period; see
+// sandbox.Spec.Cgroups). It returns nil on v2, where a group is joined
+// with Add.
+func (g *Group) TaskDirs() []string {
+	if g.v2 {
+		return nil
+	}
+	return slices.Clone(g.dirs)
 }
 
 // Add moves the process pid (all its threads) into the group.

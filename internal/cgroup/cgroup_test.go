@@ -370,3 +370,61 @@ func TestOrphanParentsRemoved(t *testing.T) {
 		t.Errorf("lock file left: %v", err)
 	}
 }
+
+// TestTaskDirsJoinedByThread: a single-threaded process that writes 0 to
+// the tasks file of each of TaskDirs is in the group in every hierarchy,
+// with its limits (pids.max here), and Kill reaches what it started.
+func TestTaskDirsJoinedByThread(t *testing.T) {
+	p := openParent(t)
+	g, err := p.New(context.Background(), "joined", Limits{Pids: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := g.TaskDirs()
+	if p.V2() {
+		if dirs != nil {
+			t.Errorf("TaskDirs on v2: %q, want none", dirs)
+		}
+		return
+	}
+	if len(dirs) != len(v1Controllers) {
+		t.Fatalf("TaskDirs %q: want one per hierarchy (%d)", dirs, len(v1Controllers))
+	}
+	sh := exec.Command("/bin/sh", "-c", `for d; do echo 0 > "$d/tasks" || exit 1; done; echo joined; read x
+i=0; while [ $i -lt 8 ]; do sleep 30 >/dev/null 2>&1 & i=$((i+1)); done 2>&1; echo done; wait`, "sh")
+	sh.Args = append(sh.Args, dirs...)
+	in, _ := sh.StdinPipe()
+	out, _ := sh.StdoutPipe()
+	sh.Stderr = sh.Stdout
+	if err := sh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sh.Process.Kill(); _ = sh.Wait() })
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() || sc.Text() != "joined" {
+		t.Fatalf("shell: %q, want joined", sc.Text())
+	}
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains("\n"+string(b), "\n"+strconv.Itoa(sh.Process.Pid)+"\n") {
+			t.Errorf("%s holds %q, not the shell %d", d, b, sh.Process.Pid)
+		}
+	}
+	_, _ = in.Write([]byte("go\n"))
+	var text string
+	for sc.Scan() && sc.Text() != "done" {
+		text += sc.Text() + "\n"
+	}
+	if !strings.Contains(text, "fork") && !strings.Contains(text, "Resource temporarily unavailable") {
+		t.Errorf("8 children of a joined shell under pids.max 4 did not fail: %q", text)
+	}
+	if err := g.Kill(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if empty, err := g.Empty(); err != nil || !empty {
+		t.Errorf("after Kill: empty %v, %v", empty, err)
+	}
+}

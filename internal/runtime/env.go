@@ -293,7 +293,8 @@ const (
 // private /tmp disk of EphemeralStorage and a private /dev/shm, Lambda's
 // limits of 1,024 open files and processes, and an /etc/passwd naming
 // its uid. The init enters the environment's cgroup before it does
-// anything. Paths of the host in the environment's variables and
+// anything (on cgroup v1 its main thread, which becomes the program,
+// joins it itself). Paths of the host in the environment's variables and
 // arguments are replaced by those it sees.
 func (e *env) startSandbox(ctx context.Context, path string, args, vars []string, sdk sdkPaths) (func() error, error) {
 	m := e.m
@@ -359,7 +360,11 @@ func (e *env) startSandbox(ctx context.Context, path string, args, vars []string
 		Stderr:   e.out.w,
 	}
 	if e.cg != nil {
-		spec.Enter = e.cg.Add
+		if dirs := e.cg.TaskDirs(); dirs != nil {
+			spec.Cgroups = dirs // the init joins them itself: nothing waits for the kernel
+		} else {
+			spec.Enter = e.cg.Add
+		}
 	}
 	p, err := m.sb.Start(ctx, spec)
 	if err != nil {

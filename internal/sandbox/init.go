@@ -72,6 +72,9 @@ func runInit() error {
 	if w.Root != root {
 		return fmt.Errorf("init: prepared %s, handed a spec for %s", root, w.Root)
 	}
+	if err := joinCgroups(w.Cgroups); err != nil {
+		return err
+	}
 	if err := finishRoot(w, tmpDevice, hide); err != nil {
 		return err
 	}
@@ -120,6 +123,24 @@ func runInit() error {
 	argv := append([]string{w.Path}, w.Args...)
 	err = unix.Exec(path, argv, w.Env)
 	return fmt.Errorf("executing %s: %w", w.Path, err)
+}
+
+// joinCgroups moves this thread, the one that executes the program, into
+// each cgroup v1 group directory of dirs: it writes 0, itself, to the
+// group's tasks file.
+func joinCgroups(dirs []string) error {
+	for _, d := range dirs {
+		fd, err := unix.Open(d+"/tasks", unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("joining cgroup %s: %w", d, err)
+		}
+		_, err = unix.Write(fd, []byte("0"))
+		_ = unix.Close(fd) // nothing buffered: the write above moved the thread or failed
+		if err != nil {
+			return fmt.Errorf("joining cgroup %s: %w", d, err)
+		}
+	}
+	return nil
 }
 
 // receive reads the Spec and the program's stdout and stderr from the

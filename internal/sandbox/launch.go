@@ -42,6 +42,7 @@ type wireSpec struct {
 	Hostname  string
 	Mounts    []Mount
 	Files     map[string][]byte
+	Cgroups   []string
 	TmpDevice string // block device holding /tmp's ext4; empty: a tmpfs
 	TmpBytes  int64
 	ShmBytes  int64
@@ -79,6 +80,11 @@ func (l *Launcher) wire(spec Spec) (*wireSpec, error) {
 			return nil, fmt.Errorf("sandbox: mount %s -> %s: source and target must be absolute, target not /", m.Source, m.Target)
 		}
 	}
+	for _, d := range spec.Cgroups {
+		if !path.IsAbs(d) || path.Clean(d) != d {
+			return nil, fmt.Errorf("sandbox: cgroup %q: not a clean absolute path", d)
+		}
+	}
 	for name := range spec.Files {
 		if !path.IsAbs(name) || path.Clean(name) == "/" {
 			return nil, fmt.Errorf("sandbox: file %q: not an absolute file path", name)
@@ -87,7 +93,7 @@ func (l *Launcher) wire(spec Spec) (*wireSpec, error) {
 	w := &wireSpec{
 		Root: l.root, Path: spec.Path, Args: spec.Args, Env: spec.Env, Dir: spec.Dir,
 		UID: spec.UID, GID: spec.GID, Hostname: spec.Hostname,
-		Mounts: spec.Mounts, Files: spec.Files,
+		Mounts: spec.Mounts, Files: spec.Files, Cgroups: spec.Cgroups,
 		TmpBytes: spec.TmpBytes, ShmBytes: spec.ShmBytes, NoFile: spec.NoFile, NProc: spec.NProc,
 	}
 	if w.Dir == "" {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -698,6 +699,17 @@ func TestSetuidGainsNothing(t *testing.T) {
 // (memory and swap) and returns an Enter that puts a sandbox into it.
 func memoryCgroup(t *testing.T, limit int64) func(int) error {
 	t.Helper()
+	dir := memoryCgroupDir(t, limit)
+	return func(pid int) error {
+		return os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0)
+	}
+}
+
+// memoryCgroupDir makes a cgroup v1 memory cgroup limited to limit bytes
+// (memory and swap), removed when the test ends, and returns its
+// directory.
+func memoryCgroupDir(t *testing.T, limit int64) string {
+	t.Helper()
 	base := "/sys/fs/cgroup/memory"
 	if _, err := os.Stat(base + "/memory.limit_in_bytes"); err != nil {
 		t.Skip("no cgroup v1 memory controller")
@@ -719,9 +731,7 @@ func memoryCgroup(t *testing.T, limit int64) func(int) error {
 			t.Fatal(err)
 		}
 	}
-	return func(pid int) error {
-		return os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0)
-	}
+	return dir
 }
 
 func TestTmpIsNotMemoryButShmIs(t *testing.T) {
@@ -881,5 +891,47 @@ func TestHide(t *testing.T) {
 	}
 	if _, err := sandbox.New(sandbox.Options{WorkDir: t.TempDir(), Hide: []string{"etc"}}); err == nil {
 		t.Error("New accepted a relative path to hide")
+	}
+}
+
+// TestCgroupsJoined: an init given Spec.Cgroups joins them itself before
+// the program runs: the program and what it starts are in the group (a
+// memory cgroup here, whose limit then binds /dev/shm), and a group that
+// cannot be joined fails the Start.
+func TestCgroupsJoined(t *testing.T) {
+	needRoot(t)
+	const limit, size = 64 << 20, 160 << 20
+	dir := memoryCgroupDir(t, limit)
+	spec := probeSpec("whoami")
+	spec.Cgroups = []string{dir}
+	s := start(t, spec)
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(strings.Fields(string(b)), strconv.Itoa(s.p.Pid)) {
+		t.Errorf("program %d not in %s: %q", s.p.Pid, dir, b)
+	}
+	if l := s.line(t); !strings.HasPrefix(l, fmt.Sprintf("uid %d ", spec.UID)) {
+		t.Errorf("whoami: %q", l)
+	}
+
+	spec = probeSpec("write", "/dev/shm/f", strconv.Itoa(size))
+	spec.ShmBytes = 256 << 20
+	spec.Cgroups = []string{memoryCgroupDir(t, limit)}
+	s = start(t, spec)
+	out, _ := io.ReadAll(s.out)
+	if err := s.p.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Errorf("writing %d bytes to /dev/shm in a joined %d-byte memory cgroup: %v %q, want killed", size, limit, err, out)
+	}
+
+	for _, bad := range []string{dir + "/missing", "relative/group", dir + "/../x"} {
+		spec = probeSpec("whoami")
+		spec.Cgroups = []string{bad}
+		if p, err := launcher.Start(context.Background(), spec); err == nil {
+			p.Kill()
+			_ = p.Wait()
+			t.Errorf("Start joining %q: started", bad)
+		}
 	}
 }
