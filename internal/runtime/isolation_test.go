@@ -569,3 +569,44 @@ func TestRemoveUIDFiles(t *testing.T) {
 		t.Errorf("another uid's file removed: %v", err)
 	}
 }
+
+// TestRuntimeAPIConnectionsBounded: a function that opens connection after
+// connection to its own Runtime API (each a descriptor of the server's)
+// gets at most maxRuntimeAPIConns served at once, so that it cannot use
+// up the server's open files and fail every other function's requests.
+func TestRuntimeAPIConnectionsBounded(t *testing.T) {
+	m, _ := newManager(t, Options{})
+	cfg := scriptConfig(t, "hoarder")
+	res := runScript(t, m, cfg, "hoarder", `
+import socket
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+held, served = [], 0
+for i in range(300):
+    try:
+        s = socket.create_connection((host, int(port)), timeout=5)
+    except OSError:
+        continue
+    held.append(s)
+    try:
+        s.sendall(b"GET /2018-06-01/runtime/none HTTP/1.1\r\nHost: a\r\n\r\n")
+        if s.recv(64).startswith(b"HTTP/1.1 404"):
+            served += 1
+    except OSError:
+        pass
+for s in held:
+    s.close()
+result = served`)
+	var served int
+	if err := json.Unmarshal(res.Payload, &served); err != nil {
+		t.Fatalf("payload %s: %v\n%s", res.Payload, err, res.Log)
+	}
+	// The runtime's own connection holds one of the slots.
+	if served == 0 || served > maxRuntimeAPIConns {
+		t.Fatalf("%d connections served at once, want 1 to %d", served, maxRuntimeAPIConns)
+	}
+	// The environment still works once it lets them go.
+	res = runScript(t, m, cfg, "hoarder", `result = 1`)
+	if string(res.Payload) != "1" {
+		t.Fatalf("after: %s\n%s", res.Payload, res.Log)
+	}
+}
