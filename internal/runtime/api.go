@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/frontdoor"
 )
 
 const apiPrefix = "/2018-06-01/runtime/"
@@ -68,8 +70,16 @@ type runtimeAPI struct {
 	cur       *invocation
 }
 
+// maxRuntimeAPIConns bounds the connections an environment holds open to
+// its Runtime API at once. A runtime needs one (the bootstraps here keep
+// a single keep-alive connection; Lambda's Go and custom runtimes a few);
+// each is one of the server's open files, so an environment must not be
+// able to open them by the thousand.
+const maxRuntimeAPIConns = 32
+
 // newRuntimeAPI listens on 127.0.0.1. With peerUID >= 0 it accepts only
-// connections from sockets owned by that uid.
+// connections from sockets owned by that uid. It serves at most
+// maxRuntimeAPIConns connections at once; one past that is reset at once.
 func newRuntimeAPI(dead <-chan struct{}, peerUID int) (*runtimeAPI, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -78,6 +88,7 @@ func newRuntimeAPI(dead <-chan struct{}, peerUID int) (*runtimeAPI, error) {
 	if peerUID >= 0 {
 		ln = &uidListener{Listener: ln, uid: peerUID}
 	}
+	ln = frontdoor.Limit(ln, maxRuntimeAPIConns, frontdoor.Whole)
 	a := &runtimeAPI{
 		ln:      ln,
 		next:    make(chan *invocation),

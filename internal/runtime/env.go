@@ -410,7 +410,7 @@ func (e *env) run(ctx context.Context, inv *invocation) (payload []byte, f *fail
 		e.kill()
 		return nil, nil, false, false, errNotDelivered
 	}
-	defer e.frz.idle()
+	defer e.idle(inv.deadline)
 	select {
 	case e.api.next <- inv:
 	case <-e.exited:

@@ -21,6 +21,7 @@ type freezer struct {
 	g       *cgroup.Group // nil: nothing to freeze
 	waiting bool          // the runtime waits in GET /next with no event yet
 	running bool          // an invocation is under way, or the first one is due
+	begun   uint64        // invocations begun (calls of busy)
 	frozen  bool
 	timer   *time.Timer // a freeze due after freezeDelay
 }
@@ -54,6 +55,7 @@ func (f *freezer) busy(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.running = true
+	f.begun++
 	if f.timer != nil {
 		f.timer.Stop()
 		f.timer = nil
@@ -71,11 +73,39 @@ func (f *freezer) busy(ctx context.Context) error {
 }
 
 // idle ends an invocation: the environment freezes once the runtime waits.
-func (f *freezer) idle() {
+// It returns the number of invocations begun, for stalled.
+func (f *freezer) idle() uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.running = false
 	f.settle()
+	return f.begun
+}
+
+// stalled reports whether the runtime has neither asked for its next
+// event nor been handed one since idle returned begun.
+func (f *freezer) stalled(begun uint64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.begun == begun && !f.waiting && !f.running
+}
+
+// nextGrace is the least time a runtime is given, after an invocation
+// ends, to ask for its next event.
+const nextGrace = time.Second
+
+// idle ends an invocation whose deadline is deadline. As in Lambda, where
+// the invoke phase (and the function's timeout) lasts until the runtime
+// asks for its next event, a runtime that has not asked by the deadline
+// (at the soonest nextGrace from now) is killed: it would otherwise run
+// on, never frozen, until the environment is reclaimed for being idle.
+func (e *env) idle(deadline time.Time) {
+	begun := e.frz.idle()
+	time.AfterFunc(max(time.Until(deadline), nextGrace), func() {
+		if e.alive() && e.frz.stalled(begun) {
+			e.kill()
+		}
+	})
 }
 
 // settle schedules a freeze when the runtime waits and nothing runs; f.mu

@@ -569,3 +569,95 @@ func TestRemoveUIDFiles(t *testing.T) {
 		t.Errorf("another uid's file removed: %v", err)
 	}
 }
+
+// TestRuntimeAPIConnectionsBounded: a function that opens connection after
+// connection to its own Runtime API (each a descriptor of the server's)
+// gets at most maxRuntimeAPIConns served at once, so that it cannot use
+// up the server's open files and fail every other function's requests.
+func TestRuntimeAPIConnectionsBounded(t *testing.T) {
+	m, _ := newManager(t, Options{})
+	cfg := scriptConfig(t, "hoarder")
+	res := runScript(t, m, cfg, "hoarder", `
+import socket
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+held, served = [], 0
+for i in range(300):
+    try:
+        s = socket.create_connection((host, int(port)), timeout=5)
+    except OSError:
+        continue
+    held.append(s)
+    try:
+        s.sendall(b"GET /2018-06-01/runtime/none HTTP/1.1\r\nHost: a\r\n\r\n")
+        if s.recv(64).startswith(b"HTTP/1.1 404"):
+            served += 1
+    except OSError:
+        pass
+for s in held:
+    s.close()
+result = served`)
+	var served int
+	if err := json.Unmarshal(res.Payload, &served); err != nil {
+		t.Fatalf("payload %s: %v\n%s", res.Payload, err, res.Log)
+	}
+	// The runtime's own connection holds one of the slots.
+	if served == 0 || served > maxRuntimeAPIConns {
+		t.Fatalf("%d connections served at once, want 1 to %d", served, maxRuntimeAPIConns)
+	}
+	// The environment still works once it lets them go.
+	res = runScript(t, m, cfg, "hoarder", `result = 1`)
+	if string(res.Payload) != "1" {
+		t.Fatalf("after: %s\n%s", res.Payload, res.Log)
+	}
+}
+
+// stallBootstrap is a custom runtime that answers its first event and then
+// spins without ever asking for the next one.
+const stallBootstrap = `#!/bin/sh
+exec python3 -c '
+import http.client, os
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+c = http.client.HTTPConnection(host, int(port))
+c.request("GET", "/2018-06-01/runtime/invocation/next")
+r = c.getresponse()
+rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+r.read()
+c.request("POST", "/2018-06-01/runtime/invocation/" + rid + "/response", body=b"\"answered\"")
+c.getresponse().read()
+while True:
+    pass
+'
+`
+
+// TestRuntimeThatNeverAsksAgainIsKilled: a runtime that keeps running
+// after its response without asking for its next event is never frozen;
+// as in Lambda, whose invoke phase lasts until the runtime asks, it is
+// killed at the invocation's deadline instead of running on until the
+// environment is reclaimed.
+func TestRuntimeThatNeverAsksAgainIsKilled(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte(stallBootstrap), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := goConfig("stall")
+	cfg.CodeDir = dir
+	cfg.Timeout = time.Second
+	m, _ := newManager(t, Options{IdleTimeout: time.Hour})
+	res := invoke(t, m, cfg, "stall", map[string]any{})
+	if string(res.Payload) != `"answered"` || res.FunctionError != "" {
+		t.Fatalf("payload %s (%s)\n%s", res.Payload, res.FunctionError, res.Log)
+	}
+	e := m.idleEnv("stall")
+	if e == nil {
+		t.Fatal("no idle environment after the invocation")
+	}
+	waitFor(t, cfg.Timeout+nextGrace+5*time.Second, "the stalled runtime to be killed", func() bool { return !e.alive() })
+	// The next invocation gets a working environment.
+	res = invoke(t, m, cfg, "stall", map[string]any{})
+	if string(res.Payload) != `"answered"` || !res.ColdStart {
+		t.Fatalf("after: %s cold %v\n%s", res.Payload, res.ColdStart, res.Log)
+	}
+}

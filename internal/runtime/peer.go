@@ -15,7 +15,8 @@ import (
 // uid, so that another function cannot take this environment's events.
 type uidListener struct {
 	net.Listener
-	uid int
+	uid  int
+	self bool // this process's own user is accepted too
 }
 
 func (l *uidListener) Accept() (net.Conn, error) {
@@ -24,7 +25,7 @@ func (l *uidListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if uid, ok := peerUID(c); ok && uid == l.uid {
+		if uid, ok := peerUID(c); ok && (uid == l.uid || l.self && uid == os.Getuid()) {
 			return c, nil
 		}
 		_ = c.Close() // refused before anything was exchanged

@@ -320,14 +320,18 @@ func functionPeer(c net.Conn) (string, bool) {
 
 // listenEnvironment serves h, an execution environment's gateway, on a
 // listener of its own on 127.0.0.1, with the main listener's timeouts and
-// at most maxConnsPerFunction connections open at once.
-func (s *Server) listenEnvironment(h http.Handler) (string, func(), error) {
+// at most maxConnsPerFunction connections open at once, all of sockets
+// owned by uid (the environment's) when uid >= 0: another function cannot
+// take them.
+func (s *Server) listenEnvironment(h http.Handler, uid int) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, fmt.Errorf("server: environment listener: %w", err)
 	}
 	srv := frontdoor.NewServer(h, s.cfg.Timeouts)
-	go func() { _ = srv.Serve(frontdoor.Limit(ln, s.maxConnsPerFunction(), frontdoor.Whole)) }() // ends with Close
+	go func() {
+		_ = srv.Serve(frontdoor.Limit(runtime.OwnedBy(ln, uid), s.maxConnsPerFunction(), frontdoor.Whole))
+	}() // ends with Close
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 

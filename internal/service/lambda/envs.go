@@ -135,7 +135,7 @@ func (h hooks) Start(ctx context.Context, info runtime.EnvInfo) (runtime.Credent
 	}
 	endpoint := ""
 	if l.cfg.Bind != nil {
-		url, closeFn, err := l.cfg.Listen(l.cfg.Bind(binding))
+		url, closeFn, err := l.cfg.Listen(l.cfg.Bind(binding), info.UID)
 		if err != nil {
 			l.revoke(info.ID, s.Expiration)
 			return runtime.Credentials{}, "", fmt.Errorf("lambda: environment listener: %w", err)
@@ -179,14 +179,15 @@ type roleError struct{ err *api.Error }
 func (e *roleError) Error() string { return "lambda: assuming the execution role: " + e.err.Error() }
 
 // listenLoopback serves h on a new listener on 127.0.0.1, with the front
-// door's default timeouts and at most envConns connections open at once.
-func listenLoopback(h http.Handler) (string, func(), error) {
+// door's default timeouts and at most envConns connections open at once,
+// of sockets owned by uid when uid >= 0.
+func listenLoopback(h http.Handler, uid int) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
 	srv := frontdoor.NewServer(h, frontdoor.Timeouts{})
-	go srv.Serve(frontdoor.Limit(ln, envConns, frontdoor.Whole))
+	go srv.Serve(frontdoor.Limit(runtime.OwnedBy(ln, uid), envConns, frontdoor.Whole))
 	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }
 

@@ -51,8 +51,10 @@ type Config struct {
 	// CloudWatch Logs) through the gateway's authorization and trail.
 	Invoker api.Invoker
 	// Listen opens a loopback listener serving h and returns its URL and a
-	// function that closes it. Nil uses an HTTP server on 127.0.0.1:0.
-	Listen func(h http.Handler) (endpointURL string, closeFn func(), err error)
+	// function that closes it; with uid >= 0 (the environment's, see
+	// runtime.EnvInfo.UID) it accepts only connections of sockets that uid
+	// owns (runtime.OwnedBy). Nil uses an HTTP server on 127.0.0.1:0.
+	Listen func(h http.Handler, uid int) (endpointURL string, closeFn func(), err error)
 	// Bind returns the gateway handler for a listener bound to an execution
 	// environment (gateway.Gateway.Bound). Nil leaves AWS_ENDPOINT_URL unset.
 	Bind func(b *api.EnvironmentBinding) http.Handler
