@@ -50,6 +50,9 @@ func newBodyMemory(size int64) *bodyMemory {
 type held struct {
 	m *bodyMemory
 	n int64
+	// body is the request's body, whose reading a reservation bounds in
+	// time (nil for a call from inside rolecall).
+	body *progressBody
 	// declared is the length of the body still to read whole, -1 when
 	// unknown; whole is set once the body is in hand.
 	declared int64
@@ -80,6 +83,9 @@ func (h *held) read(ctx context.Context, body io.Reader, declared, limit int64) 
 			return nil, fmt.Errorf("gateway: waiting for body memory: %w", err)
 		}
 		h.n += n
+		if h.body != nil {
+			h.body.due(n)
+		}
 	}
 	// One byte past a declared length leaves room to see the end without
 	// copying the body.
@@ -112,6 +118,16 @@ func tooLarge(limit int64) *api.Error {
 	return api.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request must be smaller than %d bytes.", limit)
 }
 
+// minBodyRate is the average rate, in bytes a second, at which a body held
+// in the gateway's body memory must arrive once its reservation is taken,
+// after the body idle timeout it is given first: 256 KiB/s, a 70 MB Lambda
+// zip in under five minutes. A reservation is so held for a bounded time:
+// clients trickling bodies just fast enough for the idle rule (which need
+// no secret: an access key id is enough for a body to be read before its
+// signature is checked) cannot hold the memory, and every request waiting
+// for it, for hours.
+const minBodyRate = 256 << 10
+
 // minProgress is how many bytes of a body (or all that is left of it)
 // must arrive within each body idle timeout: a client trickling a byte at
 // a time is cut off, a slow but honest upload is not.
@@ -128,11 +144,12 @@ type progressBody struct {
 	idle   time.Duration
 	length int64 // Content-Length, -1 when unknown
 
-	read     int64 // bytes read so far
-	window   int64 // bytes read since the deadline last moved
-	armed    bool  // a deadline is set
-	ended    bool  // the body reached its end: no deadline any more
-	timedOut bool  // a read ran past the deadline, which stays
+	end      time.Time // when the whole body must be in, zero when unbounded
+	read     int64     // bytes read so far
+	window   int64     // bytes read since the deadline last moved
+	armed    bool      // a deadline is set
+	ended    bool      // the body reached its end: no deadline any more
+	timedOut bool      // a read ran past the deadline, which stays
 }
 
 func (b *progressBody) Read(p []byte) (int, error) {
@@ -157,10 +174,27 @@ func (b *progressBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// arm gives the body another idle timeout to make progress in.
+// arm gives the body another idle timeout to make progress in, within
+// the end set by due.
 func (b *progressBody) arm() {
 	b.armed, b.window = true, 0
-	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle)) // unsupported by a test recorder: then there is no deadline to keep
+	d := time.Now().Add(b.idle)
+	if !b.end.IsZero() && b.end.Before(d) {
+		d = b.end
+	}
+	_ = b.rc.SetReadDeadline(d) // unsupported by a test recorder: then there is no deadline to keep
+}
+
+// due bounds the time the rest of the body, n bytes at most, may take:
+// an idle timeout and n bytes at minBodyRate.
+func (b *progressBody) due(n int64) {
+	if b.ended || b.timedOut {
+		return
+	}
+	b.end = time.Now().Add(b.idle + time.Duration(n)*time.Second/minBodyRate)
+	if b.armed {
+		b.arm()
+	}
 }
 
 // finish bounds what net/http reads of a body the request left unread (a

@@ -249,7 +249,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		body.ReadCloser = http.NoBody
 	}
 	defer body.finish()
-	h := &held{m: g.bodyMem, declared: -1}
+	h := &held{m: g.bodyMem, declared: -1, body: body}
 	defer h.release()
 
 	p := g.protocols.Detect(r)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/store"
@@ -207,7 +208,8 @@ func decodeKey(s string) ([]byte, error) {
 }
 
 // readKeyFile reads the key file at path, refusing one that its group or
-// others may read or write. A missing file is fs.ErrNotExist.
+// others may read or write, or that another user owns. A missing file is
+// fs.ErrNotExist.
 func readKeyFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -223,6 +225,11 @@ func readKeyFile(path string) ([]byte, error) {
 	}
 	if perm := info.Mode().Perm(); perm&0o077 != 0 {
 		return nil, fmt.Errorf("server: key file %s is readable by others (mode %v): chmod 600 %s, and make a new key if others may have read it", path, perm, path)
+	}
+	if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		// Its owner chose the key, may read it and may open its mode
+		// again: every secret sealed with it would be theirs.
+		return nil, fmt.Errorf("server: key file %s belongs to uid %d, not to this server's uid %d: give it a key file of its own", path, st.Uid, os.Geteuid())
 	}
 	b, err := io.ReadAll(io.LimitReader(f, 4096))
 	if err != nil {

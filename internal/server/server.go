@@ -276,16 +276,19 @@ func (s *Server) assemble(ctx context.Context) error {
 }
 
 // Listen binds the listener; Addr then reports the real address. It
-// raises the process's limit of open files to its hard limit first, and
-// bounds the connections of each function's uid (see functionPeer).
+// raises the process's limit of open files to its hard limit first,
+// bounds the connections open at once (see connBudget), and those of each
+// function's uid (see functionPeer).
 func (s *Server) Listen() error {
-	if _, err := frontdoor.RaiseFileLimit(); err != nil {
+	files, err := frontdoor.RaiseFileLimit()
+	if err != nil {
 		s.cfg.Logger.Warn("could not raise the limit of open files", "err", err)
 	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: listen %s: %w", s.cfg.Addr, err)
 	}
+	ln = frontdoor.Limit(ln, connBudget(files), frontdoor.Whole)
 	s.listener = frontdoor.Limit(ln, s.maxConnsPerFunction(), functionPeer)
 	mux := http.NewServeMux()
 	mux.Handle("/", s.gateway)
@@ -293,6 +296,20 @@ func (s *Server) Listen() error {
 	mux.HandleFunc(HealthPath, s.health)
 	s.http = frontdoor.NewServer(mux, s.cfg.Timeouts)
 	return nil
+}
+
+// connBudget is how many connections the main listener holds open at
+// once, given the limit of open files (0 when unknown): three quarters of
+// it, so that clients holding connections open (idle ones until the
+// header timeout, by the thousand) cannot take the descriptors the server
+// needs for its database, execution environments and their listeners;
+// connections past it are closed at once. 0 (no bound) when the limit is
+// unknown.
+func connBudget(files uint64) int {
+	if files == 0 || files > 1<<30 {
+		return 0
+	}
+	return int(files - files/4)
 }
 
 func (s *Server) maxConnsPerFunction() int {
