@@ -212,6 +212,19 @@ func (b *progressBody) finish() {
 	}
 }
 
+// unread reports whether some of the body is still to come: it neither
+// reached its end nor ran past its deadline.
+func (b *progressBody) unread() bool {
+	switch {
+	case b.ended || b.timedOut:
+		return false
+	case b.length >= 0:
+		return b.read < b.length
+	default:
+		return true // chunked, and not at its end
+	}
+}
+
 // maxDiscard is the most of an unread body net/http reads after the answer
 // to keep the connection.
 const maxDiscard = 256 << 10

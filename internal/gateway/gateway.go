@@ -248,6 +248,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 	if r.Body == nil {
 		body.ReadCloser = http.NoBody
 	}
+	r.Body = body
 	defer body.finish()
 	h := &held{m: g.bodyMem, declared: -1, body: body}
 	defer h.release()
@@ -296,7 +297,6 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		}
 	}
 
-	r.Body = body
 	switch {
 	case p != nil || sig != nil && sig.NeedsBody():
 		// Read whole: the RPC body names the operation, and a signature
@@ -413,8 +413,18 @@ func isMissingAuth(err error) bool {
 	return errors.As(err, &se) && se.Kind == sigv4.MissingAuthentication
 }
 
-// writeError answers e in the request's protocol, and returns it.
+// writeError answers e in the request's protocol, and returns it. An
+// answer given before the request's body was read whole closes the
+// connection after it: otherwise net/http, to keep the connection, would
+// read up to 256 KB of the unread body before sending the answer, and a
+// request refused on its headers would wait for its body (or the body
+// idle timeout) to be answered.
 func (g *Gateway) writeError(w http.ResponseWriter, c *api.Call, e *api.Error) *api.Error {
+	if c.HTTP != nil {
+		if b, ok := c.HTTP.Body.(*progressBody); ok && b.unread() {
+			w.Header().Set("Connection", "close")
+		}
+	}
 	p := c.Protocol
 	if p == nil {
 		p = g.protocols.ByName(protocol.NameJSON11)
