@@ -124,7 +124,7 @@ func TestPythonImportError(t *testing.T) {
 func TestPythonTimeoutKillsChild(t *testing.T) {
 	cfg := pythonConfig(t)
 	cfg.Timeout = time.Second
-	m, _ := newManager(t, Options{})
+	m, h := newManager(t, Options{})
 	res := invoke(t, m, cfg, "pyslow", map[string]any{"action": "spawn", "ms": 10000})
 	if !strings.Contains(string(res.Payload), "Task timed out after 1.00 seconds") {
 		t.Fatalf("payload %s", res.Payload)
@@ -135,7 +135,7 @@ func TestPythonTimeoutKillsChild(t *testing.T) {
 	}
 	var pid int
 	fmt.Sscan(string(mm[1]), &pid)
-	waitFor(t, 3*time.Second, "child to die", func() bool { return processGone(pid) })
+	waitFor(t, 3*time.Second, "child to die", func() bool { return processGone(h.started[0].UID, pid) })
 }
 
 func TestNode(t *testing.T) {

@@ -15,11 +15,12 @@ import (
 	"time"
 )
 
-// processGone reports whether pid, as a function reported it, no longer
-// runs (or is a reaped zombie). In a sandbox the function sees the pids of
-// its own PID namespace: then no process of any namespace but this one
-// may have that pid in it.
-func processGone(pid int) bool {
+// processGone reports whether pid, as the function running as uid reported
+// it, no longer runs (or is a reaped zombie). In a sandbox the function sees
+// the pids of its own PID namespace: then no process of uid may have that
+// pid in its namespace (other sandboxes, of other uids, have their own pid
+// 2, 3, ...).
+func processGone(uid, pid int) bool {
 	if sandboxed() {
 		gone := true
 		dirs, _ := os.ReadDir("/proc")
@@ -28,13 +29,21 @@ func processGone(pid int) bool {
 			if err != nil {
 				continue
 			}
+			var nsPid, realUID string
 			for line := range strings.Lines(string(b)) {
 				if f, ok := strings.CutPrefix(line, "NSpid:"); ok {
-					ids := strings.Fields(f)
-					if len(ids) > 1 && ids[len(ids)-1] == strconv.Itoa(pid) {
-						gone = gone && strings.Contains(string(b), "State:\tZ")
+					if ids := strings.Fields(f); len(ids) > 1 {
+						nsPid = ids[len(ids)-1]
 					}
 				}
+				if f, ok := strings.CutPrefix(line, "Uid:"); ok {
+					if ids := strings.Fields(f); len(ids) > 0 {
+						realUID = ids[0]
+					}
+				}
+			}
+			if nsPid == strconv.Itoa(pid) && realUID == strconv.Itoa(uid) {
+				gone = gone && strings.Contains(string(b), "State:\tZ")
 			}
 		}
 		return gone
@@ -67,7 +76,7 @@ func TestTimeoutKillsProcessGroup(t *testing.T) {
 		t.Errorf("no timeout line in log:\n%s", res.Log)
 	}
 	child, _ := strconv.Atoi(string(mm[1]))
-	waitFor(t, 3*time.Second, "the spawned child to die", func() bool { return processGone(child) })
+	waitFor(t, 3*time.Second, "the spawned child to die", func() bool { return processGone(h.started[0].UID, child) })
 	waitFor(t, 3*time.Second, "Stop", func() bool { _, s := h.counts(); return s == 1 })
 	// The next invocation gets a new environment.
 	res = invoke(t, m, cfg, "slow", map[string]any{"action": "echo"})
