@@ -52,7 +52,7 @@ func runCredentials(ctx context.Context, args []string, stdout, stderr io.Writer
 		fs.PrintDefaults()
 	}
 	state := addStateFlags(fs, sharedURLUsage)
-	keyFile := fs.String("key-file", env("ROLECALL_KEY_FILE", ""), "`file` holding the server key (default: DIR/server.key)")
+	keyFile := fs.String("key-file", env("ROLECALL_KEY_FILE", ""), "`file` holding the server key; default: ROLECALL_KEY_FILE, else DIR/server.key (ROLECALL_SERVER_KEY gives the key itself)")
 	asJSON := fs.Bool("json", false, "print a credential_process document instead of shell lines")
 	if done, err := parseFlags(fs, args, stdout, stderr); done {
 		return err

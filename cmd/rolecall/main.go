@@ -182,7 +182,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	dataDir := state.dataDir
 	account := fs.String("account-id", env("ROLECALL_ACCOUNT_ID", "123456789012"), "account id of the default account")
 	region := fs.String("region", env("ROLECALL_REGION", "us-east-1"), "region")
-	keyFile := fs.String("key-file", env("ROLECALL_KEY_FILE", ""), "`file` (mode 0600) holding the server key, made at the first start; default DIR/server.key; nodes sharing a database need the same key")
+	keyFile := fs.String("key-file", env("ROLECALL_KEY_FILE", ""), "`file` (mode 0600) holding the server key, made at the first start; default: ROLECALL_KEY_FILE, else DIR/server.key (ROLECALL_SERVER_KEY gives the key itself, base64); nodes sharing a database need the same key")
 	logRequests := fs.String("log-requests", env("ROLECALL_LOG_REQUESTS", logRequestsAll),
 		"request log on stderr, one line per request (time, principal, service:operation, status, error code, duration): `level` all, errors (only requests answered with an error) or off")
 	version := fs.Bool("version", false, "print the version and exit")

@@ -346,12 +346,8 @@ func (e *env) startSandbox(ctx context.Context, path string, args, vars []string
 	spec := sandbox.Spec{
 		Path: path, Args: args, Env: env, Dir: sandboxTaskRoot,
 		UID: e.uid, GID: e.uid,
-		Mounts: mounts,
-		Files: map[string][]byte{
-			"/etc/passwd": []byte("root:x:0:0:root:/root:/sbin/nologin\n" +
-				sandboxUser + ":x:" + uid + ":" + uid + "::" + sandboxTmp + ":/sbin/nologin\n"),
-			"/etc/group": []byte("root:x:0:\n" + sandboxUser + ":x:" + uid + ":\n"),
-		},
+		Mounts:   mounts,
+		Files:    sandboxFiles(uid),
 		TmpBytes: int64(max(e.cfg.EphemeralStorageMB, 512)) << 20,
 		ShmBytes: int64(e.cfg.MemoryMB) << 20,
 		NoFile:   maxProcs,
@@ -668,4 +664,21 @@ func (e *env) logFor(inv *invocation, pre, body []LogEvent, extra string, d, ini
 	var buf bytes.Buffer
 	writeEvents(&buf, events)
 	return buf.Bytes()
+}
+
+// sandboxFiles are the files an environment's /etc holds in place of the
+// host's: users and groups naming only root and the function's user
+// (uid, as text), and, where the host has them, the backups of those files
+// and the host's name, which would tell the host's users and name.
+func sandboxFiles(uid string) map[string][]byte {
+	passwd := []byte("root:x:0:0:root:/root:/sbin/nologin\n" +
+		sandboxUser + ":x:" + uid + ":" + uid + "::" + sandboxTmp + ":/sbin/nologin\n")
+	group := []byte("root:x:0:\n" + sandboxUser + ":x:" + uid + ":\n")
+	files := map[string][]byte{"/etc/passwd": passwd, "/etc/group": group}
+	for name, b := range map[string][]byte{"/etc/passwd-": passwd, "/etc/group-": group, "/etc/hostname": []byte("localhost\n")} {
+		if _, err := os.Stat(name); err == nil {
+			files[name] = b // a file in the read-only /etc can only cover one that exists
+		}
+	}
+	return files
 }

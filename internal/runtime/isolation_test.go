@@ -661,3 +661,39 @@ func TestRuntimeThatNeverAsksAgainIsKilled(t *testing.T) {
 		t.Fatalf("after: %s cold %v\n%s", res.Payload, res.ColdStart, res.Log)
 	}
 }
+
+// TestEtcTellsNothingOfTheHost: the environment's users, their backups and
+// the host name are the sandbox's own, and PATH names each directory once.
+func TestEtcTellsNothingOfTheHost(t *testing.T) {
+	if !sandboxed() {
+		t.Skip("no sandbox on this host")
+	}
+	m, _ := newManager(t, Options{})
+	cfg := scriptConfig(t, "etc")
+	res := runScript(t, m, cfg, "etc", `
+seen = {"PATH": os.environ["PATH"]}
+for p in ["/etc/passwd", "/etc/passwd-", "/etc/group", "/etc/group-", "/etc/hostname"]:
+    try:
+        seen[p] = open(p).read()
+    except OSError:
+        seen[p] = ""
+result = seen`)
+	got := decode[map[string]string](t, res)
+	for _, p := range []string{"/etc/passwd", "/etc/passwd-", "/etc/group", "/etc/group-"} {
+		for line := range strings.Lines(got[p]) {
+			if name, _, _ := strings.Cut(line, ":"); name != "root" && name != "sbx_user1051" {
+				t.Errorf("%s names %q", p, name)
+			}
+		}
+	}
+	if h := strings.TrimSpace(got["/etc/hostname"]); h != "" && h != "localhost" {
+		t.Errorf("/etc/hostname %q", h)
+	}
+	seen := map[string]bool{}
+	for _, d := range strings.Split(got["PATH"], ":") {
+		if seen[d] {
+			t.Errorf("PATH %q names %s twice", got["PATH"], d)
+		}
+		seen[d] = true
+	}
+}

@@ -369,7 +369,7 @@ func environ(cfg *Config, e *env, creds Credentials, endpoint, apiAddr, runtimeD
 	case "nodejs":
 		vars["NODE_PATH"] = strings.Join(nonEmpty(sdk.node, runtimeDir, e.code), ":")
 	}
-	if interpDir != "" {
+	if interpDir != "" && !slices.Contains(strings.Split(vars["PATH"], ":"), interpDir) {
 		vars["PATH"] = interpDir + ":" + vars["PATH"]
 	}
 	fam := family(cfg.Runtime)
