@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -147,6 +148,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: data directory: %w", err)
+	}
+	if cfg.ServerKey == "" {
+		// A key file that will be refused is refused before a database
+		// is made beside it.
+		if _, err := readKeyFile(keyFilePath(cfg)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
 	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,6 +132,14 @@ func TestServerKeyOutsideDatabase(t *testing.T) {
 	want := fmt.Sprintf("server: key file %s is readable by others (mode -rw-r-----): chmod 600 %s, and make a new key if others may have read it", keyPath, keyPath)
 	if err == nil || err.Error() != want {
 		t.Fatalf("a group-readable key file: %v, want %q", err, want)
+	}
+	// ... and refused before a database is made beside it.
+	fresh := t.TempDir()
+	if _, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: fresh, KeyFile: keyPath}); err == nil {
+		t.Fatal("a group-readable key file given to a fresh data directory was accepted")
+	}
+	if _, err := os.Stat(filepath.Join(fresh, "rolecall.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused start made a database: %v", err)
 	}
 	if err := os.Chmod(keyPath, 0o600); err != nil {
 		t.Fatal(err)
