@@ -1,14 +1,10 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,8 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
-
-	"github.com/rolecall/rolecall/internal/server/servertest"
 )
 
 // connsServerEnv makes the test binary, run as a child of
@@ -37,10 +31,7 @@ func TestConnsServer(t *testing.T) {
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: 256, Max: 256}); err != nil {
 		t.Fatal(err)
 	}
-	srv := servertest.Start(t)
-	root := srv.Root()
-	fmt.Printf("%s %s %s\n", srv.Endpoint(), root.AccessKeyID, root.SecretAccessKey)
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	serveChild(t)
 }
 
 // TestConnectionFloodLeavesTheServerItsFiles: a client opening more idle
@@ -49,31 +40,8 @@ func TestConnsServer(t *testing.T) {
 // the flood creates a function (its code written to disk) while the
 // flood is held open.
 func TestConnectionFloodLeavesTheServerItsFiles(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestConnsServer$", "-test.v=false")
-	cmd.Env = append(os.Environ(), connsServerEnv+"=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = stdin.Close()
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("child server: %v", err)
-	}
-	var endpoint, akid, secret string
-	if _, err := fmt.Sscan(line, &endpoint, &akid, &secret); err != nil {
-		t.Fatalf("child server said %q: %v", line, err)
-	}
+	child := startChildServer(t, "TestConnsServer", connsServerEnv)
+	endpoint, akid, secret := child.endpoint, child.akid, child.secret
 	// One HTTP client for IAM and Lambda: one connection, kept alive.
 	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), RetryMaxAttempts: 1,
 		Credentials: awscreds.NewStaticCredentialsProvider(akid, secret, ""),

@@ -7,14 +7,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/rolecall/rolecall/internal/server/servertest"
 )
 
 // memoryServerEnv makes the test binary, run as a child of
@@ -27,10 +24,7 @@ func TestMemoryServer(t *testing.T) {
 	if os.Getenv(memoryServerEnv) == "" {
 		t.Skip("the child server of TestBodyMemoryUnderFlood")
 	}
-	srv := servertest.Start(t)
-	root := srv.Root()
-	fmt.Printf("%s %s %s\n", srv.Endpoint(), root.AccessKeyID, root.SecretAccessKey)
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	serveChild(t)
 }
 
 // peakRSS is the child's peak resident set (VmHWM), in bytes.
@@ -89,33 +83,10 @@ func TestBodyMemoryUnderFlood(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends 1.2 GB")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMemoryServer$", "-test.v=false")
-	cmd.Env = append(os.Environ(), memoryServerEnv+"=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = stdin.Close()
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("child server: %v", err)
-	}
-	var endpoint, akid, secret string
-	if _, err := fmt.Sscan(line, &endpoint, &akid, &secret); err != nil {
-		t.Fatalf("child server said %q: %v", line, err)
-	}
+	child := startChildServer(t, "TestMemoryServer", memoryServerEnv)
+	endpoint, akid := child.endpoint, child.akid
 	addr := strings.TrimPrefix(endpoint, "http://")
-	start := peakRSS(t, cmd.Process.Pid)
+	start := peakRSS(t, child.pid)
 
 	const n = 8
 	flood := func(head string, size int64, want int) {
@@ -145,11 +116,11 @@ func TestBodyMemoryUnderFlood(t *testing.T) {
 	flood(head("/", form, "", big), big, 403)
 	flood(head("/", form, fmt.Sprintf(auth("AKIAIOSFODNN7EXAMPLE"), "sts"), big), big, 403)
 	flood(head("/2015-03-31/functions", "application/json", fmt.Sprintf(auth("AKIAIOSFODNN7EXAMPLE"), "lambda"), big), big, 403)
-	refused := peakRSS(t, cmd.Process.Pid)
+	refused := peakRSS(t, child.pid)
 
 	const signed = 60 << 20
 	flood(head("/2015-03-31/functions", "application/json", fmt.Sprintf(auth(akid), "lambda"), signed), signed, 403)
-	judged := peakRSS(t, cmd.Process.Pid)
+	judged := peakRSS(t, child.pid)
 
 	t.Logf("peak RSS: %d MB at start, %d MB after %d×3 posts of %d MB refused on their headers, %d MB after %d posts of %d MB judged on their body",
 		start>>20, refused>>20, n, big>>20, judged>>20, n, signed>>20)
