@@ -31,23 +31,12 @@ const readyByte = 0
 // maxWire bounds an encoded Spec.
 const maxWire = 16 << 20
 
-// wireSpec is what the launcher sends the init.
+// wireSpec is what the launcher sends the init: the Spec (without its
+// files and hook) and where to build it.
 type wireSpec struct {
+	Spec
 	Root      string // host directory to mount the new root on
-	Path      string
-	Args      []string
-	Env       []string
-	Dir       string
-	UID, GID  int
-	Hostname  string
-	Mounts    []Mount
-	Files     map[string][]byte
-	Cgroups   []string
 	TmpDevice string // block device holding /tmp's ext4; empty: a tmpfs
-	TmpBytes  int64
-	ShmBytes  int64
-	NoFile    uint64
-	NProc     uint64
 }
 
 // spare is an init started and waiting for its Spec, with a /tmp disk
@@ -90,12 +79,7 @@ func (l *Launcher) wire(spec Spec) (*wireSpec, error) {
 			return nil, fmt.Errorf("sandbox: file %q: not an absolute file path", name)
 		}
 	}
-	w := &wireSpec{
-		Root: l.root, Path: spec.Path, Args: spec.Args, Env: spec.Env, Dir: spec.Dir,
-		UID: spec.UID, GID: spec.GID, Hostname: spec.Hostname,
-		Mounts: spec.Mounts, Files: spec.Files, Cgroups: spec.Cgroups,
-		TmpBytes: spec.TmpBytes, ShmBytes: spec.ShmBytes, NoFile: spec.NoFile, NProc: spec.NProc,
-	}
+	w := &wireSpec{Spec: spec, Root: l.root}
 	if w.Dir == "" {
 		w.Dir = "/"
 	}

@@ -113,7 +113,7 @@ type Spec struct {
 
 	// Stdout and Stderr receive the program's output; nil is /dev/null.
 	// Its standard input is always /dev/null.
-	Stdout, Stderr *os.File
+	Stdout, Stderr *os.File `json:"-"` // passed as descriptors, not in the spec's encoding
 
 	// Cgroups are cgroup v1 group directories, one per hierarchy, that
 	// the init joins before it does anything for this Spec: its main
@@ -131,7 +131,7 @@ type Spec struct {
 	// the process into the environment's cgroups here: write the pid to
 	// cgroup.procs, since the init has several threads). An error stops
 	// Start.
-	Enter func(pid int) error
+	Enter func(pid int) error `json:"-"`
 }
 
 // Launcher starts sandboxes. It is safe for concurrent use.
