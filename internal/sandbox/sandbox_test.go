@@ -224,20 +224,10 @@ func TestRlimits(t *testing.T) {
 func TestSyscallsRefused(t *testing.T) {
 	needRoot(t)
 	got := fields(runSpec(t, probeSpec("syscalls")))
-	for _, name := range []string{
-		"mount", "umount2", "unshare-mnt", "unshare-user", "unshare-net", "clone-newpid", "clone-newuser",
+	wantEach(t, got, "EPERM", "mount", "umount2", "unshare-mnt", "unshare-user", "unshare-net", "clone-newpid", "clone-newuser",
 		"setns", "ptrace", "keyctl", "add_key", "bpf", "perf_event_open", "userfaultfd", "personality",
-		"mknod", "chroot", "pivot_root", "name_to_handle_at", "sethostname", "init_module", "reboot",
-	} {
-		if got[name] != "EPERM" {
-			t.Errorf("%s: %q, want EPERM", name, got[name])
-		}
-	}
-	for _, name := range []string{"personality-query", "mkfifo", "exec-child"} {
-		if got[name] != "ok" {
-			t.Errorf("%s: %q, want ok", name, got[name])
-		}
-	}
+		"mknod", "chroot", "pivot_root", "name_to_handle_at", "sethostname", "init_module", "reboot")
+	wantEach(t, got, "ok", "personality-query", "mkfifo", "exec-child")
 }
 
 func TestHostHidden(t *testing.T) {
@@ -250,16 +240,8 @@ func TestHostHidden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := fields(runSpec(t, probeSpec("stat", state, filepath.Join(state, "rolecall.db"), "/root", "/home", "/var/lib", "/sys", "/dev/vda", "/dev/loop-control", "/usr/bin/env", "/etc/hosts", "/dev/null")))
-	for _, p := range []string{state, filepath.Join(state, "rolecall.db"), "/root", "/home", "/var/lib", "/sys", "/dev/vda", "/dev/loop-control"} {
-		if got[p] != "ENOENT" {
-			t.Errorf("%s: %q, want ENOENT", p, got[p])
-		}
-	}
-	for _, p := range []string{"/usr/bin/env", "/etc/hosts", "/dev/null"} {
-		if got[p] != "ok" {
-			t.Errorf("%s: %q, want ok", p, got[p])
-		}
-	}
+	wantEach(t, got, "ENOENT", state, filepath.Join(state, "rolecall.db"), "/root", "/home", "/var/lib", "/sys", "/dev/vda", "/dev/loop-control")
+	wantEach(t, got, "ok", "/usr/bin/env", "/etc/hosts", "/dev/null")
 }
 
 func TestReadOnlyRoot(t *testing.T) {
@@ -271,16 +253,8 @@ func TestReadOnlyRoot(t *testing.T) {
 	spec := probeSpec("touch", "/x", "/var/task/x", "/usr/x", "/etc/x", "/dev/x", "/proc/x", "/rw/x", "/tmp/x", "/dev/shm/x")
 	spec.Mounts = append(spec.Mounts, sandbox.Mount{Source: rw, Target: "/rw", Writable: true})
 	got := fields(runSpec(t, spec))
-	for _, p := range []string{"/x", "/var/task/x", "/usr/x", "/etc/x", "/dev/x"} {
-		if got[p] != "EROFS" {
-			t.Errorf("%s: %q, want EROFS", p, got[p])
-		}
-	}
-	for _, p := range []string{"/rw/x", "/tmp/x", "/dev/shm/x"} {
-		if got[p] != "ok" {
-			t.Errorf("%s: %q, want ok", p, got[p])
-		}
-	}
+	wantEach(t, got, "EROFS", "/x", "/var/task/x", "/usr/x", "/etc/x", "/dev/x")
+	wantEach(t, got, "ok", "/rw/x", "/tmp/x", "/dev/shm/x")
 	if _, err := os.Stat(filepath.Join(rw, "x")); err != nil {
 		t.Errorf("the writable mount's file: %v", err)
 	}
@@ -932,6 +906,16 @@ func TestCgroupsJoined(t *testing.T) {
 			p.Kill()
 			_ = p.Wait()
 			t.Errorf("Start joining %q: started", bad)
+		}
+	}
+}
+
+// wantEach checks that the probe reported want for each name.
+func wantEach(t *testing.T, got map[string]string, want string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		if got[name] != want {
+			t.Errorf("%s: %q, want %s", name, got[name], want)
 		}
 	}
 }
