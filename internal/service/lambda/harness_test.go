@@ -147,7 +147,7 @@ func newHarness(t *testing.T) *harness {
 			h.mu.Unlock()
 		},
 		Endpoint:    func() string { return "http://127.0.0.1:4566" },
-		SettleDelay: 20 * time.Millisecond,
+		SettleDelay: 150 * time.Millisecond, // long enough that two requests in a row under -race see InProgress
 		RetryDelays: []time.Duration{10 * time.Millisecond, 10 * time.Millisecond},
 	})
 	if err != nil {
