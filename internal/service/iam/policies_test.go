@@ -82,10 +82,11 @@ func TestManagedPolicyVersions(t *testing.T) {
 
 func TestAWSManagedPolicies(t *testing.T) {
 	f := newFixture(t)
-	out := f.must("ListPolicies", "Scope", "AWS")
-	for _, name := range []string{"AWSLambdaBasicExecutionRole", "AWSLambdaVPCAccessExecutionRole", "AWSXRayDaemonWriteAccess"} {
+	out := f.must("ListPolicies", "Scope", "AWS", "PathPrefix", "/service-role/", "MaxItems", "1000")
+	for _, name := range []string{"AWSLambdaBasicExecutionRole", "AWSLambdaVPCAccessExecutionRole"} {
 		contains(t, out, "<PolicyName>"+name+"</PolicyName>")
 	}
+	contains(t, f.must("GetPolicy", "PolicyArn", "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"), "<PolicyName>AWSXRayDaemonWriteAccess</PolicyName>")
 	contains(t, f.must("ListPolicyVersions", "PolicyArn", "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"),
 		"<VersionId>v3</VersionId><IsDefaultVersion>true</IsDefaultVersion><CreateDate>2024-01-05T22:38:26Z</CreateDate>")
 	f.fails("AccessDenied", 403, "", "CreatePolicyVersion", "PolicyArn", basicExecARN, "PolicyDocument", allowDoc("s3:*"))

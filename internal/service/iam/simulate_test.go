@@ -153,7 +153,7 @@ func TestGetAccountAuthorizationDetails(t *testing.T) {
 	if containsAny(out, "<UserName>u</UserName>", "<PolicyName>mine</PolicyName>") {
 		t.Errorf("Role filter = %s", out)
 	}
-	out = f.must("GetAccountAuthorizationDetails", "Filter.member.1", "AWSManagedPolicy")
+	out = f.must("GetAccountAuthorizationDetails", "Filter.member.1", "AWSManagedPolicy", "MaxItems", "1000")
 	contains(t, out, "<PolicyName>AWSXrayWriteOnlyAccess</PolicyName>")
 	f.fails("ValidationError", 400, "", "GetAccountAuthorizationDetails", "Filter.member.1", "Everything")
 }
