@@ -29,6 +29,7 @@ import (
 	"github.com/rolecall/rolecall/internal/service/iam"
 	"github.com/rolecall/rolecall/internal/service/lambda"
 	"github.com/rolecall/rolecall/internal/service/logs"
+	"github.com/rolecall/rolecall/internal/service/organizations"
 	"github.com/rolecall/rolecall/internal/service/sts"
 	"github.com/rolecall/rolecall/internal/service/xray"
 	"github.com/rolecall/rolecall/internal/session"
@@ -271,7 +272,12 @@ func (s *Server) assemble(ctx context.Context) error {
 			return errors.Join(err, s.lambda.Close(ctx))
 		}
 	}
+	orgs, err := organizations.New(organizations.Config{Store: s.store, Invoker: gw, Feed: s.feed, Now: cfg.Now, Logger: cfg.Logger})
+	if err != nil {
+		return errors.Join(fmt.Errorf("server: organizations: %w", err), s.lambda.Close(ctx))
+	}
 	gw.Register(
+		orgs.Service(),
 		s.iam.Service(),
 		s.sts.Service(),
 		cloudtrail.New(s.recorder),
