@@ -2,10 +2,13 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
@@ -266,5 +269,28 @@ func TestOrganizationPolicies(t *testing.T) {
 	}
 	if len(pols.Policies) != 2 || !pols.Policies[0].AwsManaged {
 		t.Errorf("RCPs %+v", pols.Policies)
+	}
+
+	// Organizations calls are management events of the management account.
+	ct := cloudtrail.NewFromConfig(srv.RootConfig())
+	evs, err := ct.LookupEvents(ctx, &cloudtrail.LookupEventsInput{LookupAttributes: []cttypes.LookupAttribute{{
+		AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String("AttachPolicy")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	for _, e := range evs.Events {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(aws.ToString(e.CloudTrailEvent)), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r["errorCode"] == nil {
+			rec = r
+		}
+	}
+	params, _ := rec["requestParameters"].(map[string]any)
+	if rec["eventSource"] != "organizations.amazonaws.com" || rec["recipientAccountId"] != "123456789012" ||
+		rec["eventCategory"] != "Management" || rec["awsRegion"] != "us-east-1" || params["policyId"] != p {
+		t.Errorf("AttachPolicy record %v", rec)
 	}
 }
