@@ -65,7 +65,7 @@ func TestPlacement(t *testing.T) {
 	o := orgs{
 		member: {OrgID: "o-exampleorg", Paths: "o-exampleorg/r-ab12/", SCPs: gateOf(t, policy.SourceSCP, policy.SCP, full, seedSCP),
 			RCPs: gateOf(t, policy.SourceRCP, policy.Resource, rcpFull, rcpOrg)},
-		mgmt: {OrgID: "o-exampleorg", Paths: "o-exampleorg/r-ab12/", Management: true, SCPs: gateOf(t, policy.SourceSCP, policy.SCP, seedSCP)},
+		mgmt:           {OrgID: "o-exampleorg", Paths: "o-exampleorg/r-ab12/", Management: true, SCPs: gateOf(t, policy.SourceSCP, policy.SCP, seedSCP)},
 		"222222222222": {OrgID: "o-other", Paths: "o-other/r-cd34/", SCPs: gateOf(t, policy.SourceSCP, policy.SCP, full)},
 	}
 	ep := endpoints{"s3": {ID: "vpce-1a2b3c4d", VPC: "vpc-12345678", Policy: gateOf(t, policy.SourceEndpoint, policy.Resource, vpce)}}
