@@ -225,6 +225,10 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	// Two phases: the gateway first, then the services, which call each
 	// other through it.
+	orgs, err := organizations.New(organizations.Config{Store: s.store, Invoker: lateInvoker{s}, Feed: s.feed, Now: cfg.Now, Logger: cfg.Logger})
+	if err != nil {
+		return fmt.Errorf("server: organizations: %w", err)
+	}
 	gw := gateway.New(gateway.Config{
 		Account:    cfg.AccountID,
 		Region:     cfg.Region,
@@ -237,6 +241,8 @@ func (s *Server) assemble(ctx context.Context) error {
 
 		BodyMemory:      cfg.BodyMemory,
 		BodyIdleTimeout: cfg.BodyIdleTimeout,
+
+		Organizations: orgs,
 	})
 	s.gateway = gw
 	traces := xray.New(s.store, cfg.Now)
@@ -271,10 +277,6 @@ func (s *Server) assemble(ctx context.Context) error {
 		if err := scrub(ctx, s.store); err != nil {
 			return errors.Join(err, s.lambda.Close(ctx))
 		}
-	}
-	orgs, err := organizations.New(organizations.Config{Store: s.store, Invoker: gw, Feed: s.feed, Now: cfg.Now, Logger: cfg.Logger})
-	if err != nil {
-		return errors.Join(fmt.Errorf("server: organizations: %w", err), s.lambda.Close(ctx))
 	}
 	gw.Register(
 		orgs.Service(),

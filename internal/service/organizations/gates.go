@@ -6,38 +6,28 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/policy"
 )
-
-// standing is where an account stands in an organization, with the
-// policies that govern it compiled: one level per target from the root
-// down to the account, each the policies of one type attached there.
-type standing struct {
-	orgID      string
-	paths      string // "o-…/r-…/ou-…/": the account's parent, as aws:PrincipalOrgPaths holds it
-	management bool
-	scps       [][]policy.Named // nil: SCPs not enabled, or the management account
-	rcps       [][]policy.Named // nil: RCPs not enabled, or the management account
-}
 
 // gateCache keeps each account's standing until any organization changes
 // (on this node at once, on others through the change feed).
 type gateCache struct {
 	mu       sync.Mutex
 	gen      uint64
-	accounts map[string]*standing // nil value: in no organization
+	accounts map[string]*gateway.OrgAccount // nil value: in no organization
 }
 
-func (g *gateCache) init() { g.accounts = map[string]*standing{} }
+func (g *gateCache) init() { g.accounts = map[string]*gateway.OrgAccount{} }
 
 func (g *gateCache) invalidate() {
 	g.mu.Lock()
 	g.gen++
-	g.accounts = map[string]*standing{}
+	g.accounts = map[string]*gateway.OrgAccount{}
 	g.mu.Unlock()
 }
 
-func (g *gateCache) get(account string) (*standing, bool, uint64) {
+func (g *gateCache) get(account string) (*gateway.OrgAccount, bool, uint64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	s, ok := g.accounts[account]
@@ -45,7 +35,7 @@ func (g *gateCache) get(account string) (*standing, bool, uint64) {
 }
 
 // put keeps s unless the cache was invalidated since gen was read.
-func (g *gateCache) put(gen uint64, account string, s *standing) {
+func (g *gateCache) put(gen uint64, account string, s *gateway.OrgAccount) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.gen == gen {
@@ -53,9 +43,12 @@ func (g *gateCache) put(gen uint64, account string, s *standing) {
 	}
 }
 
-// standing returns account's standing (nil when it is in no organization),
-// from the cache or compiled from the store.
-func (o *Org) standing(ctx context.Context, account string) (*standing, error) {
+// Account returns where account stands in an organization (nil, nil when
+// it is in none): the organization's id, the account's path in it, and
+// the SCPs and RCPs that apply to it compiled into gates, one level per
+// target from the root down to the account (gateway.Organizations). The
+// answer is cached until any organization changes.
+func (o *Org) Account(ctx context.Context, account string) (*gateway.OrgAccount, error) {
 	if s, ok, _ := o.gates.get(account); ok {
 		return s, nil
 	}
@@ -64,9 +57,9 @@ func (o *Org) standing(ctx context.Context, account string) (*standing, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s *standing
+	var s *gateway.OrgAccount
 	if rec != nil {
-		if s, err = rec.standing(account); err != nil {
+		if s, err = rec.place(account); err != nil {
 			return nil, err
 		}
 	}
@@ -74,8 +67,9 @@ func (o *Org) standing(ctx context.Context, account string) (*standing, error) {
 	return s, nil
 }
 
-// standing compiles account's standing in the organization.
-func (r *orgRecord) standing(account string) (*standing, error) {
+// place compiles account's place in the organization; nil when the
+// account is not in it.
+func (r *orgRecord) place(account string) (*gateway.OrgAccount, error) {
 	if r.Accounts[account] == nil {
 		return nil, nil
 	}
@@ -85,16 +79,23 @@ func (r *orgRecord) standing(account string) (*standing, error) {
 	for _, id := range path[:len(path)-1] {
 		b.WriteString(id + "/")
 	}
-	s := &standing{orgID: r.ID, paths: b.String(), management: account == r.Management}
-	if s.management {
+	s := &gateway.OrgAccount{OrgID: r.ID, Paths: b.String(), Management: account == r.Management}
+	if s.Management {
 		return s, nil
 	}
-	var err error
-	if s.scps, err = r.levels(path, typeSCP); err != nil {
+	scps, err := r.levels(path, typeSCP)
+	if err != nil {
 		return nil, err
 	}
-	if s.rcps, err = r.levels(path, typeRCP); err != nil {
+	rcps, err := r.levels(path, typeRCP)
+	if err != nil {
 		return nil, err
+	}
+	if scps != nil {
+		s.SCPs = policy.NewGate(policy.SourceSCP, scps)
+	}
+	if rcps != nil {
+		s.RCPs = policy.NewGate(policy.SourceRCP, rcps)
 	}
 	return s, nil
 }
