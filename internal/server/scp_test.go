@@ -230,3 +230,47 @@ func TestSCPChangesReachOtherNodes(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestRCPsGovernMemberResources: an RCP on a member account denies
+// sts:AssumeRole of its roles to principals outside the organization,
+// whatever the role's trust policy says, and AccessDenied names the RCP;
+// RCPFullAWSAccess alone changes nothing.
+func TestRCPsGovernMemberResources(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	f := newOrg(t, srv)
+	if _, err := f.orgs.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: aws.String(f.root), PolicyType: orgtypes.PolicyTypeResourceControlPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	a := newMember(t, f.orgs, "a")
+	b := newMember(t, f.orgs, "b")
+	sessA, sessB := f.session(a), f.session(b)
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + b + `:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := iam.NewFromConfig(sessA).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("for-b"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	assume := func() error {
+		_, err := sts.NewFromConfig(sessB).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + a + ":role/for-b"), RoleSessionName: aws.String("x1")})
+		return err
+	}
+	if err := assume(); err != nil {
+		t.Fatalf("RCPFullAWSAccess alone: %v", err)
+	}
+	out, err := f.orgs.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String("org-only"), Description: aws.String("d"),
+		Type: orgtypes.PolicyTypeResourceControlPolicy, Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole","Resource":"*",` +
+			`"Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"` + f.id + `"}}}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.attach(aws.ToString(out.Policy.PolicySummary.Id), a)
+	if err := assume(); err != nil {
+		t.Fatalf("a principal of the organization: %v", err)
+	}
+	if _, err := f.orgs.RemoveAccountFromOrganization(ctx, &organizations.RemoveAccountFromOrganizationInput{AccountId: aws.String(b)}); err != nil {
+		t.Fatal(err)
+	}
+	msg := apiError(t, assume(), "AccessDenied")
+	if !strings.Contains(msg, "with an explicit deny in a resource control policy") {
+		t.Errorf("message %q", msg)
+	}
+}
