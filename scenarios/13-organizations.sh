@@ -52,3 +52,43 @@ expect_error DuplicatePolicyAttachmentException aws organizations attach-policy 
 out=$(aws organizations list-targets-for-policy --policy-id "$pol" --query 'Targets[].[TargetId,Type]' --output text)
 expect_eq "$ou	ORGANIZATIONAL_UNIT" "$out" "the SCP's targets"
 expect_error PolicyInUseException aws organizations delete-policy --policy-id "$pol"
+
+step "the SCP governs the member account's principals, whatever their own policies allow"
+expect_error AccessDenied as_creds "$MKEY" "$MSECRET" "$MTOKEN" aws iam create-user --user-name intern
+expect_contains "$ERR" "is not authorized to perform: iam:CreateUser"
+expect_contains "$ERR" "with an explicit deny in a service control policy"
+as_creds "$MKEY" "$MSECRET" "$MTOKEN" aws iam list-roles > /dev/null
+
+step "and never the management account, even attached to the root"
+aws organizations attach-policy --policy-id "$pol" --target-id "$root"
+as_creds "$KEY" "$SECRET" "" aws iam create-user --user-name intern > /dev/null
+aws organizations detach-policy --policy-id "$pol" --target-id "$root"
+
+step "every level must allow: an OU that allows only IAM reads"
+cat > iam-reads.json <<'JSON'
+{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:List*","iam:Get*"],"Resource":"*"}]}
+JSON
+reads=$(aws organizations create-policy --name iam-reads --description "IAM reads" --type SERVICE_CONTROL_POLICY --content file://iam-reads.json --query Policy.PolicySummary.Id --output text)
+aws organizations attach-policy --policy-id "$reads" --target-id "$ou"
+aws organizations detach-policy --policy-id p-FullAWSAccess --target-id "$ou"
+aws organizations detach-policy --policy-id "$pol" --target-id "$ou"
+expect_error ConstraintViolationException aws organizations detach-policy --policy-id "$reads" --target-id "$ou"
+as_creds "$MKEY" "$MSECRET" "$MTOKEN" aws iam list-roles > /dev/null
+expect_error AccessDenied as_creds "$MKEY" "$MSECRET" "$MTOKEN" aws iam create-user --user-name intern
+expect_contains "$ERR" "because no service control policy allows the iam:CreateUser action"
+
+step "removed from the organization, the account is standalone"
+aws organizations attach-policy --policy-id p-FullAWSAccess --target-id "$ou"
+aws organizations remove-account-from-organization --account-id "$member"
+as_creds "$MKEY" "$MSECRET" "$MTOKEN" aws iam create-user --user-name intern > /dev/null
+expect_error AWSOrganizationsNotInUseException as_creds "$MKEY" "$MSECRET" "$MTOKEN" aws organizations describe-organization
+out=$(aws organizations list-accounts --query 'length(Accounts)' --output text)
+expect_eq 1 "$out" "accounts left"
+
+step "every AWS managed policy exists, and list-policies pages through them"
+n=$(aws iam list-policies --scope AWS --query 'length(Policies)' --output text)
+[ "$n" -ge 1400 ] || fail "AWS managed policies listed: $n"
+out=$(aws iam list-policies --scope AWS --max-items 5 --query 'length(Policies)' --output text)
+expect_eq 5 "$out" "one page of five"
+out=$(aws iam get-policy --policy-arn arn:aws:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole --query Policy.IsAttachable --output text)
+expect_eq True "$out" "AWSLambdaMSKExecutionRole"
