@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -126,6 +127,22 @@ func TestSCPsGovernMemberAccounts(t *testing.T) {
 	}
 	if err := listRoles(sess); err != nil {
 		t.Fatalf("an action the SCP does not deny: %v", err)
+	}
+	// The policy simulator includes the SCPs, as AWS's does.
+	sim, err := iam.NewFromConfig(sess).SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
+		PolicySourceArn: aws.String("arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole"),
+		ActionNames:     []string{"iam:CreateUser", "iam:ListRoles"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sim.EvaluationResults {
+		want, allowed := iamtypes.PolicyEvaluationDecisionTypeAllowed, true
+		if aws.ToString(r.EvalActionName) == "iam:CreateUser" {
+			want, allowed = iamtypes.PolicyEvaluationDecisionTypeExplicitDeny, false
+		}
+		if r.EvalDecision != want || r.OrganizationsDecisionDetail == nil || r.OrganizationsDecisionDetail.AllowedByOrganizations != allowed {
+			t.Errorf("simulated %s: %s, %+v", aws.ToString(r.EvalActionName), r.EvalDecision, r.OrganizationsDecisionDetail)
+		}
 	}
 	// The management account is never governed, even with the SCP on the root.
 	f.attach(deny, f.root)

@@ -199,7 +199,11 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.iam, err = iam.New(ctx, iam.Config{Account: cfg.AccountID, Store: s.store, Box: box, Now: cfg.Now, Feed: s.feed})
+	orgs, err := organizations.New(organizations.Config{Store: s.store, Invoker: lateInvoker{s}, Feed: s.feed, Now: cfg.Now, Logger: cfg.Logger})
+	if err != nil {
+		return fmt.Errorf("server: organizations: %w", err)
+	}
+	s.iam, err = iam.New(ctx, iam.Config{Account: cfg.AccountID, Store: s.store, Box: box, Now: cfg.Now, Feed: s.feed, SCPs: orgs.SCPs})
 	if err != nil {
 		return fmt.Errorf("server: iam: %w", err)
 	}
@@ -225,10 +229,6 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	// Two phases: the gateway first, then the services, which call each
 	// other through it.
-	orgs, err := organizations.New(organizations.Config{Store: s.store, Invoker: lateInvoker{s}, Feed: s.feed, Now: cfg.Now, Logger: cfg.Logger})
-	if err != nil {
-		return fmt.Errorf("server: organizations: %w", err)
-	}
 	gw := gateway.New(gateway.Config{
 		Account:    cfg.AccountID,
 		Region:     cfg.Region,

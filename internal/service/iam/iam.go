@@ -14,6 +14,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/crypt"
+	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/shape"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -44,6 +45,10 @@ type Config struct {
 	// change made elsewhere reaches them within the feed's delay. A
 	// process's own changes reach its caches at once either way.
 	Feed *store.Feed
+	// SCPs, when set, returns the service control policies that apply to
+	// the principals of account (nil when none do): SimulatePrincipalPolicy
+	// includes them, as AWS's simulator does.
+	SCPs func(ctx context.Context, account string) (*policy.Gate, error)
 }
 
 // IAM is the IAM service. It is safe for concurrent use.
@@ -67,6 +72,7 @@ type core struct {
 	keys    store.Memo[*cachedKey] // long-term access keys looked up so far
 	sets    setCache
 	keyUses keyUses
+	scps    func(ctx context.Context, account string) (*policy.Gate, error)
 }
 
 // New opens the IAM service over cfg.Store and makes sure the AWS managed
@@ -85,6 +91,7 @@ func New(ctx context.Context, cfg Config) (*IAM, error) {
 			store: cache,
 			box:   cfg.Box,
 			now:   cfg.Now,
+			scps:  cfg.SCPs,
 		},
 		account: cfg.Account,
 	}

@@ -33,6 +33,13 @@ type evaluationResultXML struct {
 	MatchedStatements                 list[statementXML] `xml:"MatchedStatements"`
 	MissingContextValues              list[string]       `xml:"MissingContextValues"`
 	PermissionsBoundaryDecisionDetail *boundaryDetailXML `xml:"PermissionsBoundaryDecisionDetail,omitempty"`
+	OrganizationsDecisionDetail       *orgDetailXML      `xml:"OrganizationsDecisionDetail,omitempty"`
+}
+
+// orgDetailXML says whether the SCPs that apply to the simulated principal
+// allow the action (OrganizationsDecisionDetail).
+type orgDetailXML struct {
+	AllowedByOrganizations bool `xml:"AllowedByOrganizations"`
 }
 
 type simulateResult struct {
@@ -58,6 +65,9 @@ type simulation struct {
 	arns     []string
 	ctx      *policy.Context
 	keys     map[string]bool // context keys given, lower-cased
+	// scps are the service control policies that apply to the simulated
+	// principal; nil when none do.
+	scps *policy.Gate
 }
 
 // simInputs reads the parameters both operations share.
@@ -199,7 +209,27 @@ func simulatePrincipalPolicy(i *IAM, c *api.Call) (any, error) {
 	if err := s.addResourcePolicy(resourcePolicy); err != nil {
 		return nil, err
 	}
+	// As AWS's simulator does, SCPs take part for the principals of a
+	// member account (not for service-linked roles).
+	if i.scps != nil && !strings.HasPrefix(rest, "role/aws-service-role/") {
+		var err error
+		if s.scps, err = i.scps(c.Context, i.account); err != nil {
+			return nil, fmt.Errorf("iam: simulate %s: SCPs: %w", source, err)
+		}
+	}
 	return s.run(i, marker, max)
+}
+
+// allowAll grants everything: evaluated with a simulation's SCPs alone, it
+// tells whether they allow an action.
+var allowAll = policy.Compile(policy.SetInput{Identity: []policy.Named{{ID: "all", Policy: mustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)}}})
+
+func mustParse(doc string) *policy.Policy {
+	p, err := policy.Parse(doc, policy.Identity)
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
 
 // simManaged loads a managed policy for a simulation; nil if it is gone.
@@ -279,6 +309,9 @@ func (s *simulation) run(i *IAM, marker pageMarker, max int) (any, error) {
 			if s.resource != nil {
 				req.ResourcePolicy = s.resource.parsed
 			}
+			if s.scps != nil {
+				req.Gates = []*policy.Gate{s.scps}
+			}
 			d := set.Evaluate(req)
 			r := evaluationResultXML{
 				EvalActionName:       action,
@@ -305,6 +338,9 @@ func (s *simulation) run(i *IAM, marker pageMarker, max int) (any, error) {
 			if boundaryOnly != nil {
 				bd := boundaryOnly.Evaluate(req)
 				r.PermissionsBoundaryDecisionDetail = &boundaryDetailXML{AllowedByPermissionsBoundary: bd.Effect == policy.Allow}
+			}
+			if s.scps != nil {
+				r.OrganizationsDecisionDetail = &orgDetailXML{AllowedByOrganizations: allowAll.Evaluate(req).Effect == policy.Allow}
 			}
 			results = append(results, r)
 		}

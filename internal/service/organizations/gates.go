@@ -124,3 +124,14 @@ func (r *orgRecord) levels(path []string, typ string) ([][]policy.Named, error) 
 	}
 	return levels, nil
 }
+
+// SCPs returns the service control policies that apply to the principals
+// of account, compiled; nil when none do (outside an organization, the
+// management account, SCPs not enabled).
+func (o *Org) SCPs(ctx context.Context, account string) (*policy.Gate, error) {
+	a, err := o.Account(ctx, account)
+	if err != nil || a == nil || a.Management {
+		return nil, err
+	}
+	return a.SCPs, nil
+}
