@@ -133,6 +133,37 @@ func TestOrganizationAccounts(t *testing.T) {
 	_, err = orgs.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(root), Name: aws.String("level1")})
 	apiError(t, err, "DuplicateOrganizationalUnitException")
 
+	if _, err := orgs.UpdateOrganizationalUnit(ctx, &organizations.UpdateOrganizationalUnitInput{OrganizationalUnitId: aws.String(ous[0]), Name: aws.String("top")}); err != nil {
+		t.Fatal(err)
+	}
+	described, err := orgs.DescribeOrganizationalUnit(ctx, &organizations.DescribeOrganizationalUnitInput{OrganizationalUnitId: aws.String(ous[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(described.OrganizationalUnit.Name) != "top" || !strings.HasPrefix(ous[0], "ou-"+root[2:]+"-") ||
+		aws.ToString(described.OrganizationalUnit.Arn) != "arn:aws:organizations::123456789012:ou/"+aws.ToString(org.Id)+"/"+ous[0] {
+		t.Errorf("OU %+v", described.OrganizationalUnit)
+	}
+	under, err := orgs.ListOrganizationalUnitsForParent(ctx, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(ous[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(under.OrganizationalUnits) != 1 || aws.ToString(under.OrganizationalUnits[0].Id) != ous[1] {
+		t.Errorf("OUs under %s: %+v", ous[0], under.OrganizationalUnits)
+	}
+	if _, err := orgs.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(member), Tags: []orgtypes.Tag{{Key: aws.String("team"), Value: aws.String("red")}}}); err != nil {
+		t.Fatal(err)
+	}
+	tags, err := orgs.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String(member)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Value) != "red" {
+		t.Errorf("tags %+v", tags.Tags)
+	}
+	_, err = orgs.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String("ou-none-12345678"), Tags: []orgtypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+	apiError(t, err, "TargetNotFoundException")
+
 	if _, err := orgs.MoveAccount(ctx, &organizations.MoveAccountInput{AccountId: aws.String(member), SourceParentId: aws.String(root), DestinationParentId: aws.String(ous[1])}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -289,5 +290,29 @@ func TestRCPsGovernMemberResources(t *testing.T) {
 	msg := apiError(t, assume(), "AccessDenied")
 	if !strings.Contains(msg, "with an explicit deny in a resource control policy") {
 		t.Errorf("message %q", msg)
+	}
+}
+
+// TestSCPsGovernLambdaExecutionRoles: a function of a member account calls
+// AWS as its execution role, which the account's SCPs govern like any
+// other role session.
+func TestSCPsGovernLambdaExecutionRoles(t *testing.T) {
+	srv := servertest.Start(t)
+	f := newOrg(t, srv)
+	member := newMember(t, f.orgs, "dev")
+	sess := f.session(member)
+	s := &lambdaSuite{srv: srv, iam: iam.NewFromConfig(sess), lambda: lambda.NewFromConfig(sess), sts: sts.NewFromConfig(sess)}
+	role := s.role(t, "fn-admin", lambdaTrust, "arn:aws:iam::aws:policy/AdministratorAccess")
+	s.create(t, goFunction(t, "lister", role))
+	got := s.call(t, "lister", callAction("iam", "ListRoles", nil))
+	if got["error"] != nil {
+		t.Fatalf("iam:ListRoles before the SCP = %v", got)
+	}
+	f.attach(f.scp("no-list", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:ListRoles","Resource":"*"}]}`), member)
+	got = s.call(t, "lister", callAction("iam", "ListRoles", nil))
+	want := "User: arn:aws:sts::" + member + ":assumed-role/fn-admin/lister is not authorized to perform: iam:ListRoles"
+	if msg := str(got["message"]); got["error"] != "AccessDenied" || !strings.HasPrefix(msg, want) ||
+		!strings.Contains(msg, "with an explicit deny in a service control policy") {
+		t.Errorf("iam:ListRoles under the SCP = %v", got)
 	}
 }
