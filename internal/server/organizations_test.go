@@ -79,6 +79,18 @@ func TestOrganizationAccounts(t *testing.T) {
 	if aws.ToString(acct.Account.Name) != "dev" || acct.Account.JoinedMethod != orgtypes.AccountJoinedMethodCreated {
 		t.Errorf("account %+v", acct.Account)
 	}
+	// An address already in the organization: the request fails.
+	dup, err := orgs.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String("again"), Email: aws.String("DEV@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := orgs.DescribeCreateAccountStatus(ctx, &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: dup.CreateAccountStatus.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CreateAccountStatus.State != orgtypes.CreateAccountStateFailed || st.CreateAccountStatus.FailureReason != orgtypes.CreateAccountFailureReasonEmailAlreadyExists {
+		t.Errorf("duplicate address: %+v", st.CreateAccountStatus)
+	}
 	list, err := orgs.ListAccounts(ctx, &organizations.ListAccountsInput{})
 	if err != nil {
 		t.Fatal(err)

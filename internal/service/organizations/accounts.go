@@ -97,29 +97,41 @@ func (o *Org) createAccount(c *api.Call) (any, error) {
 	var status createRecord
 	var mgmt string
 	out, err := o.change(c, func(tx store.Tx, rec *orgRecord) (any, error) {
+		now := o.now().UTC()
+		status = createRecord{ID: "car-" + randomString(lower, 32), AccountName: in.AccountName, State: "IN_PROGRESS", Requested: now}
+		if rec.Created == nil {
+			rec.Created = map[string]*createRecord{}
+		}
+		mgmt = rec.Management
+		answer := map[string]any{"CreateAccountStatus": status.out()}
+		// An address another account of the organization has: the request
+		// fails, as AWS reports it, on DescribeCreateAccountStatus.
+		for _, a := range rec.Accounts {
+			if a.Email != "" && strings.EqualFold(a.Email, in.Email) {
+				failed := status
+				failed.State, failed.Failure, failed.Completed = "FAILED", "EMAIL_ALREADY_EXISTS", now
+				rec.Created[status.ID] = &failed
+				return answer, nil
+			}
+		}
 		id, err := newAccountID(c.Context, tx)
 		if err != nil {
 			return nil, err
 		}
-		now := o.now().UTC()
+		status.AccountID = id
+		rec.Created[status.ID] = &status
 		rec.Accounts[id] = &accountRecord{ID: id, Name: in.AccountName, Email: in.Email, Parent: rec.RootID, Method: "CREATED", Joined: now}
 		rec.attachDefaults(id)
 		if err := rec.setTags(id, in.Tags); err != nil {
 			return nil, err
 		}
-		status = createRecord{ID: "car-" + randomString(lower, 32), AccountName: in.AccountName, AccountID: id, State: "IN_PROGRESS", Requested: now}
-		if rec.Created == nil {
-			rec.Created = map[string]*createRecord{}
-		}
-		rec.Created[status.ID] = &status
-		mgmt = rec.Management
 		if err := tx.Put(c.Context, membersTable, id, []byte(rec.ID)); err != nil {
 			return nil, err
 		}
-		return map[string]any{"CreateAccountStatus": status.out()}, nil
+		return answer, nil
 	})
-	if err != nil {
-		return nil, err
+	if err != nil || status.AccountID == "" {
+		return out, err
 	}
 	// The account exists; its access role is made as its root.
 	state, failure := "SUCCEEDED", ""
