@@ -25,6 +25,10 @@ func TestCheckContent(t *testing.T) {
 		{typeSCP, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}}`, ""},
 		{typeSCP, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`, "MalformedPolicyDocumentException"},
 		{typeSCP, `{"Statement":`, "MalformedPolicyDocumentException"},
+		// The SCP of Lambda's page on execution roles (lambda:SourceFunctionArn).
+		{typeSCP, `{"Version":"2012-10-17","Statement":[{"Action":["s3:*"],"Resource":"arn:aws:s3:::lambda_bucket/*","Effect":"Deny",` +
+			`"Condition":{"StringNotEqualsIfExists":{"aws:SourceVpc":["vpc-12345678"]},` +
+			`"ArnNotEqualsIfExists":{"lambda:SourceFunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:source_lambda"}}}]}`, ""},
 		{typeSCP, `{"Version":"2012-10-17","Statement":[{"Sid":"` + strings.Repeat("a", 5100) + `","Effect":"Deny","Action":"s3:*","Resource":"*"}]}`, "ConstraintViolationException"},
 		{typeRCP, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}`, ""},
 		{typeRCP, `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:*","Resource":"*"}}`, ""},
