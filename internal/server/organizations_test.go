@@ -337,3 +337,33 @@ func TestOrganizationPolicies(t *testing.T) {
 		t.Errorf("AttachPolicy record %v", rec)
 	}
 }
+
+// TestOrganizationsActionsOnARNs: an identity policy that denies attaching
+// one SCP (by its ARN) to one OU stops that, and nothing else.
+func TestOrganizationsActionsOnARNs(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	f := newOrg(t, srv)
+	ou, err := f.orgs.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(f.root), Name: aws.String("prod")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ouID := aws.ToString(ou.OrganizationalUnit.Id)
+	guarded := f.scp("guarded", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:*","Resource":"*"}]}`)
+	other := f.scp("other", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sqs:*","Resource":"*"}]}`)
+	policyARN := "arn:aws:organizations::123456789012:policy/" + f.id + "/service_control_policy/" + guarded
+	ouARN := "arn:aws:organizations::123456789012:ou/" + f.id + "/" + ouID
+	cfg := newUser(t, srv, "operator", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"organizations:*","Resource":"*"},`+
+		`{"Effect":"Deny","Action":"organizations:AttachPolicy","Resource":["`+policyARN+`","`+ouARN+`"]}]}`)
+	op := organizations.NewFromConfig(cfg)
+	_, err = op.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(guarded), TargetId: aws.String(f.root)})
+	msg := apiError(t, err, "AccessDeniedException")
+	if !strings.Contains(msg, "organizations:AttachPolicy on resource: "+policyARN) {
+		t.Errorf("message %q", msg)
+	}
+	_, err = op.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(other), TargetId: aws.String(ouID)})
+	apiError(t, err, "AccessDeniedException")
+	if _, err := op.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(other), TargetId: aws.String(f.root)}); err != nil {
+		t.Fatal(err)
+	}
+}

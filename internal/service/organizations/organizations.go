@@ -78,12 +78,22 @@ func New(cfg Config) (*Org, error) {
 	return o, nil
 }
 
-// Service returns the operation table. Every action is authorized on "*"
-// except where the IAM catalog names a resource, which the handler's
-// records already know; rolecall authorizes on "*".
+// Service returns the operation table. An action on a policy, root, OU or
+// account is authorized on its ARN (AttachPolicy and DetachPolicy on both
+// the policy's and the target's, as IAM's catalog lists them); the others
+// on "*".
 func (o *Org) Service() *api.Service {
-	op := func(name string, h func(c *api.Call) (any, error), readOnly bool) *api.Operation {
-		return &api.Operation{Name: name, Action: "organizations:" + name, ReadOnly: readOnly, Handle: h}
+	op := func(name string, h func(c *api.Call) (any, error), readOnly bool, on ...member) *api.Operation {
+		action := "organizations:" + name
+		x := &api.Operation{Name: name, Action: action, ReadOnly: readOnly, Handle: h}
+		for i, m := range on {
+			if i == 0 {
+				x.Resource = o.resource(m)
+				continue
+			}
+			x.Also = append(x.Also, api.Check{Action: action, Resource: o.resource(m)})
+		}
+		return x
 	}
 	return api.NewService(api.Service{
 		Name:         "organizations",
@@ -97,35 +107,35 @@ func (o *Org) Service() *api.Service {
 		op("DescribeOrganization", o.describeOrganization, true),
 		op("DeleteOrganization", o.deleteOrganization, false),
 		op("ListRoots", o.listRoots, true),
-		op("EnablePolicyType", o.enablePolicyType, false),
-		op("DisablePolicyType", o.disablePolicyType, false),
+		op("EnablePolicyType", o.enablePolicyType, false, byRoot),
+		op("DisablePolicyType", o.disablePolicyType, false, byRoot),
 		op("CreateAccount", o.createAccount, false),
 		op("DescribeCreateAccountStatus", o.describeCreateAccountStatus, true),
 		op("ListCreateAccountStatus", o.listCreateAccountStatus, true),
-		op("DescribeAccount", o.describeAccount, true),
+		op("DescribeAccount", o.describeAccount, true, byAccount),
 		op("ListAccounts", o.listAccounts, true),
-		op("ListAccountsForParent", o.listAccountsForParent, true),
-		op("MoveAccount", o.moveAccount, false),
-		op("RemoveAccountFromOrganization", o.removeAccount, false),
-		op("ListParents", o.listParents, true),
-		op("ListChildren", o.listChildren, true),
-		op("CreateOrganizationalUnit", o.createOU, false),
-		op("DescribeOrganizationalUnit", o.describeOU, true),
-		op("UpdateOrganizationalUnit", o.updateOU, false),
-		op("DeleteOrganizationalUnit", o.deleteOU, false),
-		op("ListOrganizationalUnitsForParent", o.listOUsForParent, true),
+		op("ListAccountsForParent", o.listAccountsForParent, true, byParent),
+		op("MoveAccount", o.moveAccount, false, byAccount, byDestination),
+		op("RemoveAccountFromOrganization", o.removeAccount, false, byAccount),
+		op("ListParents", o.listParents, true, byChild),
+		op("ListChildren", o.listChildren, true, byParent),
+		op("CreateOrganizationalUnit", o.createOU, false, byParent),
+		op("DescribeOrganizationalUnit", o.describeOU, true, byOU),
+		op("UpdateOrganizationalUnit", o.updateOU, false, byOU),
+		op("DeleteOrganizationalUnit", o.deleteOU, false, byOU),
+		op("ListOrganizationalUnitsForParent", o.listOUsForParent, true, byParent),
 		op("CreatePolicy", o.createPolicy, false),
-		op("DescribePolicy", o.describePolicy, true),
-		op("UpdatePolicy", o.updatePolicy, false),
-		op("DeletePolicy", o.deletePolicy, false),
+		op("DescribePolicy", o.describePolicy, true, byPolicy),
+		op("UpdatePolicy", o.updatePolicy, false, byPolicy),
+		op("DeletePolicy", o.deletePolicy, false, byPolicy),
 		op("ListPolicies", o.listPolicies, true),
-		op("AttachPolicy", o.attachPolicy, false),
-		op("DetachPolicy", o.detachPolicy, false),
-		op("ListPoliciesForTarget", o.listPoliciesForTarget, true),
-		op("ListTargetsForPolicy", o.listTargetsForPolicy, true),
-		op("TagResource", o.tagResource, false),
-		op("UntagResource", o.untagResource, false),
-		op("ListTagsForResource", o.listTagsForResource, true),
+		op("AttachPolicy", o.attachPolicy, false, byPolicy, byTarget),
+		op("DetachPolicy", o.detachPolicy, false, byPolicy, byTarget),
+		op("ListPoliciesForTarget", o.listPoliciesForTarget, true, byTarget),
+		op("ListTargetsForPolicy", o.listTargetsForPolicy, true, byPolicy),
+		op("TagResource", o.tagResource, false, byResource),
+		op("UntagResource", o.untagResource, false, byResource),
+		op("ListTagsForResource", o.listTagsForResource, true, byResource),
 	)
 }
 
