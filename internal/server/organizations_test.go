@@ -122,6 +122,23 @@ func TestOrganizationAccounts(t *testing.T) {
 	if _, err := iam.NewFromConfig(memberCfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("app"), AssumeRolePolicyDocument: aws.String(lambdaTrust)}); err != nil {
 		t.Fatal(err)
 	}
+	// A role name of the caller's choosing.
+	named, err := orgs.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String("ops"), Email: aws.String("ops@example.com"), RoleName: aws.String("Break-Glass")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err = orgs.DescribeCreateAccountStatus(ctx, &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: named.CreateAccountStatus.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sts.NewFromConfig(adminCfg).AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + aws.ToString(st.CreateAccountStatus.AccountId) + ":role/Break-Glass"), RoleSessionName: aws.String("ops")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := orgs.RemoveAccountFromOrganization(ctx, &organizations.RemoveAccountFromOrganizationInput{AccountId: st.CreateAccountStatus.AccountId}); err != nil {
+		t.Fatal(err)
+	}
+
 	// Members see the organization but cannot change it.
 	if _, err := organizations.NewFromConfig(memberCfg).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{}); err != nil {
 		t.Fatal(err)
