@@ -263,7 +263,10 @@ func TestRCPsGovernMemberResources(t *testing.T) {
 	a := newMember(t, f.orgs, "a")
 	b := newMember(t, f.orgs, "b")
 	sessA, sessB := f.session(a), f.session(b)
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + b + `:root"},"Action":"sts:AssumeRole"}]}`
+	// The trust policy also checks aws:ResourceOrgID and aws:ResourceOrgPaths,
+	// which the organization of the role's account sets.
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + b + `:root"},"Action":"sts:AssumeRole",` +
+		`"Condition":{"StringEquals":{"aws:ResourceOrgID":"` + f.id + `","aws:ResourceAccount":"` + a + `"},"ForAnyValue:StringEquals":{"aws:ResourceOrgPaths":"` + f.id + `/` + f.root + `/"}}}]}`
 	if _, err := iam.NewFromConfig(sessA).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("for-b"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
 		t.Fatal(err)
 	}
