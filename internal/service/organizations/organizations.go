@@ -293,13 +293,17 @@ func (r *orgRecord) path(id string) []string {
 	return ids
 }
 
-// Identifiers, as AWS forms them.
+// The alphabets of AWS's identifiers: o-, r-, ou-, p- and car- ids are
+// lower-case letters and digits, account ids twelve digits.
 const (
-	lower      = "abcdefghijklmnopqrstuvwxyz0123456789"
-	digits     = "0123456789"
-	maxOUDepth = 5
+	lower  = "abcdefghijklmnopqrstuvwxyz0123456789"
+	digits = "0123456789"
 )
 
+// maxOUDepth is how deep OUs nest under the root.
+const maxOUDepth = 5
+
+// randomString returns n characters drawn from alphabet.
 func randomString(alphabet string, n int) string {
 	b := make([]byte, n)
 	for i := range b {
