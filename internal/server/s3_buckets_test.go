@@ -133,4 +133,144 @@ func rawDo(t *testing.T, method, url string) (int, string, http.Header) {
 	return resp.StatusCode, string(b), resp.Header
 }
 
-var _ = strings.Contains
+
+// TestS3CreateBucketRules: S3's naming rules and location constraints.
+func TestS3CreateBucketRules(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	c := s3Client(srv.RootConfig())
+	for _, name := range []string{"ab", strings.Repeat("a", 64), "Upper-case", "under_score", "-leading", "trailing-",
+		"two..dots", "192.168.5.4", "xn--punycode", "sthree-x", "name-s3alias", "name--ol-s3", "x.mrap"} {
+		_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
+		if apiCode(err) != "InvalidBucketName" {
+			t.Errorf("CreateBucket %q: %v, want InvalidBucketName", name, err)
+		}
+	}
+	for _, name := range []string{"abc", strings.Repeat("a", 63), "my.dotted.bucket", "a-1-b"} {
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+			t.Errorf("CreateBucket %q: %v", name, err)
+		}
+	}
+	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("east-named"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: "us-east-1"}})
+	wantCode(t, err, "InvalidLocationConstraint")
+	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("west-from-east"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: "eu-west-1"}})
+	wantCode(t, err, "IllegalLocationConstraintException")
+
+	west := s3Client(srv.RootConfig(), func(o *s3.Options) { o.Region = "eu-west-1" })
+	_, err = west.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("west-unspecified")})
+	wantCode(t, err, "IllegalLocationConstraintException")
+	if !strings.Contains(err.Error(), "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.") {
+		t.Errorf("message: %v", err)
+	}
+	if _, err := west.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("west-bucket"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: "eu-west-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	loc, err := west.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("west-bucket")})
+	if err != nil || loc.LocationConstraint != "eu-west-1" {
+		t.Fatalf("GetBucketLocation: %v %q", err, loc.LocationConstraint)
+	}
+	_, err = west.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("west-bucket"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: "eu-west-1"}})
+	wantCode(t, err, "BucketAlreadyOwnedByYou")
+	head, err := west.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("west-bucket")})
+	if err != nil || aws.ToString(head.BucketRegion) != "eu-west-1" {
+		t.Fatalf("HeadBucket: %v", err)
+	}
+	list, err := c.ListBuckets(ctx, &s3.ListBucketsInput{BucketRegion: aws.String("eu-west-1")})
+	if err != nil || len(list.Buckets) != 1 || aws.ToString(list.Buckets[0].Name) != "west-bucket" {
+		t.Fatalf("ListBuckets in eu-west-1: %v %+v", err, list.Buckets)
+	}
+	page, err := c.ListBuckets(ctx, &s3.ListBucketsInput{MaxBuckets: aws.Int32(2)})
+	if err != nil || len(page.Buckets) != 2 || page.ContinuationToken == nil {
+		t.Fatalf("ListBuckets page: %v %+v", err, page)
+	}
+	next, err := c.ListBuckets(ctx, &s3.ListBucketsInput{MaxBuckets: aws.Int32(10), ContinuationToken: page.ContinuationToken})
+	if err != nil || len(next.Buckets) != 3 || next.ContinuationToken != nil {
+		t.Fatalf("ListBuckets next page: %v %+v", err, next)
+	}
+}
+
+const publicReadPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"arn:aws:s3:::%s"}]}`
+
+// TestS3BucketPolicy: S3's checks of a bucket policy, BlockPublicPolicy,
+// the policy status, and anonymous access only where a policy grants "*"
+// and RestrictPublicBuckets does not block it.
+func TestS3BucketPolicy(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	c := s3Client(srv.RootConfig())
+	for _, b := range []string{"public-bucket", "private-bucket"} {
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(doc string) error {
+		_, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("public-bucket"), Policy: aws.String(doc)})
+		return err
+	}
+	for _, tc := range []struct{ doc, message string }{
+		{`not json`, "Policies must be valid JSON and the first byte must be '{'"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::public-bucket/*"}]}`, "Invalid principal in policy"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::other-bucket/*"}]}`, "Policy has invalid resource"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"iam:GetUser","Resource":"arn:aws:s3:::public-bucket"}]}`, "Policy has invalid action"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::public-bucket/*"}]}`, "Missing required field Principal"},
+	} {
+		err := put(tc.doc)
+		if apiCode(err) != "MalformedPolicy" || !strings.Contains(err.Error(), tc.message) {
+			t.Errorf("PutBucketPolicy %s: %v, want MalformedPolicy %q", tc.doc, err, tc.message)
+		}
+	}
+	_, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("public-bucket")})
+	wantCode(t, err, "NoSuchBucketPolicy")
+	public := strings.ReplaceAll(publicReadPolicy, "%s", "public-bucket")
+	err = put(public)
+	wantCode(t, err, "AccessDenied")
+	if !strings.Contains(err.Error(), `because public policies are blocked by the BlockPublicPolicy block public access setting.`) {
+		t.Fatalf("message: %v", err)
+	}
+	if _, err := c.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String("public-bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String("public-bucket")})
+	wantCode(t, err, "NoSuchPublicAccessBlockConfiguration")
+	if err := put(public); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("public-bucket")})
+	if err != nil || aws.ToString(got.Policy) != public {
+		t.Fatalf("GetBucketPolicy: %v %q", err, aws.ToString(got.Policy))
+	}
+	st, err := c.GetBucketPolicyStatus(ctx, &s3.GetBucketPolicyStatusInput{Bucket: aws.String("public-bucket")})
+	if err != nil || !aws.ToBool(st.PolicyStatus.IsPublic) {
+		t.Fatalf("GetBucketPolicyStatus: %v", err)
+	}
+
+	// Anonymous: the public bucket answers, the private one refuses.
+	if code, body, _ := rawDo(t, "GET", srv.Endpoint()+"/public-bucket?location"); code != 403 || !strings.Contains(body, "<Message>Access Denied</Message>") {
+		t.Fatalf("anonymous GetBucketLocation (not granted): %d %s", code, body)
+	}
+	if code, _, h := rawDo(t, "HEAD", srv.Endpoint()+"/public-bucket"); code != 200 || h.Get("x-amz-bucket-region") != "us-east-1" {
+		t.Fatalf("anonymous HeadBucket of the public bucket: %d", code)
+	}
+	code, body, h := rawDo(t, "GET", srv.Endpoint()+"/private-bucket?tagging")
+	if code != 403 || !strings.Contains(body, "<Code>AccessDenied</Code><Message>Access Denied</Message>") ||
+		!strings.Contains(body, "<HostId>") || h.Get("x-amz-id-2") == "" || h.Get("x-amz-request-id") == "" {
+		t.Fatalf("anonymous GetBucketTagging of the private bucket: %d %s %v", code, body, h)
+	}
+	// RestrictPublicBuckets: the public policy no longer serves outsiders.
+	if _, err := c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String("public-bucket"),
+		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{RestrictPublicBuckets: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := rawDo(t, "HEAD", srv.Endpoint()+"/public-bucket"); code != 403 {
+		t.Fatalf("anonymous HeadBucket with RestrictPublicBuckets: %d", code)
+	}
+	if _, err := c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String("public-bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetBucketPolicyStatus(ctx, &s3.GetBucketPolicyStatusInput{Bucket: aws.String("public-bucket")})
+	wantCode(t, err, "NoSuchBucketPolicy")
+}
