@@ -2,10 +2,10 @@ package s3
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,8 +28,7 @@ const (
 )
 
 // bucketARN and objectARN are S3's ARNs, which name no region or account.
-func bucketARN(bucket string) string      { return "arn:aws:s3:::" + bucket }
-func objectARN(bucket, key string) string { return "arn:aws:s3:::" + bucket + "/" + key }
+func bucketARN(bucket string) string { return "arn:aws:s3:::" + bucket }
 
 // bucketAccess is what authorizing a request needs of a bucket: its record
 // and its policy, compiled. It is kept per bucket name (nil b: no such
@@ -164,15 +163,15 @@ func (s *S3) objectConditions(c *api.Call, res api.Resource, keys api.Keys) {
 		headerKeys(c, set)
 	}
 	if tags, err := s.storedObjectTags(c); err == nil {
-		for k, v := range tags {
-			set("s3:ExistingObjectTag/"+k, v)
+		for _, t := range tags {
+			set("s3:ExistingObjectTag/"+t.Key, t.Value)
 		}
 	}
 	if tags, ok := requestTags(c); ok {
 		names := make([]string, 0, len(tags))
-		for k, v := range tags {
-			set("s3:RequestObjectTag/"+k, v)
-			names = append(names, k)
+		for _, t := range tags {
+			set("s3:RequestObjectTag/"+t.Key, t.Value)
+			names = append(names, t.Key)
 		}
 		sort.Strings(names)
 		set("s3:RequestObjectTagKeys", names...)
@@ -271,45 +270,29 @@ func headerKeys(c *api.Call, set func(string, ...string)) {
 	}
 }
 
-// objectTags is the part of a stored object record (s3_objects) that
-// authorization reads: its tags.
-type objectTags struct {
-	Tags map[string]string `json:"Tags"`
-}
-
 // storedObjectTags returns the tags of the object the call names; a
 // missing object has none.
-func (s *S3) storedObjectTags(c *api.Call) (map[string]string, error) {
+func (s *S3) storedObjectTags(c *api.Call) ([]tag, error) {
 	bucket, key := c.PathParams["Bucket"], c.PathParams["Key"]
 	if bucket == "" || key == "" {
 		return nil, nil
 	}
-	var o objectTags
-	err := store.GetJSON(c.Context, s.cfg.Store, objectsTable, bucket+"/"+key, &o)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+	o, err := getObject(c.Context, s.cfg.Store, bucket, key)
+	if err != nil || o == nil {
+		return nil, err
 	}
-	return o.Tags, err
+	return o.Tags, nil
 }
 
 // requestTags returns the tags a request sets: the x-amz-tagging header
 // (a URL-encoded query string), or the <Tagging> body of PutObjectTagging.
-func requestTags(c *api.Call) (map[string]string, bool) {
+func requestTags(c *api.Call) ([]tag, bool) {
 	if c.HTTP == nil {
 		return nil, false
 	}
 	if h, ok := c.HTTP.Header["X-Amz-Tagging"]; ok && len(h) > 0 {
-		q, err := url.ParseQuery(h[0])
-		if err != nil {
-			return nil, false
-		}
-		tags := make(map[string]string, len(q))
-		for k, v := range q {
-			if len(v) > 0 {
-				tags[k] = v[0]
-			}
-		}
-		return tags, true
+		tags, err := parseTagging(h[0])
+		return tags, err == nil
 	}
 	if c.Operation == nil || c.Operation.Name != "PutObjectTagging" {
 		return nil, false
@@ -318,9 +301,9 @@ func requestTags(c *api.Call) (map[string]string, bool) {
 	if err != nil {
 		return nil, false
 	}
-	t, err := parseTagging(body)
-	if err != nil {
+	var t tagging
+	if xml.Unmarshal(body, &t) != nil {
 		return nil, false
 	}
-	return t, true
+	return t.TagSet, true
 }
