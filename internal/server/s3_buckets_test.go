@@ -133,7 +133,6 @@ func rawDo(t *testing.T, method, url string) (int, string, http.Header) {
 	return resp.StatusCode, string(b), resp.Header
 }
 
-
 // TestS3CreateBucketRules: S3's naming rules and location constraints.
 func TestS3CreateBucketRules(t *testing.T) {
 	srv := servertest.Start(t)
