@@ -96,10 +96,28 @@ func (s *S3) bucketResource(c *api.Call) (api.Resource, error) {
 
 // objectResource is the Resource of the object operations:
 // arn:aws:s3:::BUCKET/KEY, with the bucket's owner and policy.
+//
+// The object writes that take ACL headers (aclWriters) are checked here
+// against the bucket's object ownership: under BucketOwnerEnforced only
+// bucket-owner-full-control is accepted, anything else is
+// AccessControlListNotSupported, and nothing is written.
 func (s *S3) objectResource(c *api.Call) (api.Resource, error) {
 	name := c.PathParams["Bucket"]
-	return s.resourceOf(c, name, objectARN(name, c.PathParams["Key"]), objectType)
+	res, err := s.resourceOf(c, name, objectARN(name, c.PathParams["Key"]), objectType)
+	if err != nil || c.HTTP == nil || c.Operation == nil || !aclWriters[c.Operation.Name] {
+		return res, err
+	}
+	if a, err := s.access(c, name); err == nil && a.b != nil {
+		if err := checkACLHeaders(c.HTTP.Header, a.b.Ownership); err != nil {
+			return api.Resource{}, err
+		}
+	}
+	return res, nil
 }
+
+// aclWriters are the object operations whose x-amz-acl and x-amz-grant-*
+// headers set the new object's ACL.
+var aclWriters = map[string]bool{"PutObject": true, "CopyObject": true, "CreateMultipartUpload": true}
 
 func (s *S3) resourceOf(c *api.Call, name, arn, typ string) (api.Resource, error) {
 	res := api.Resource{ARN: arn, Type: typ, Mode: api.ResourcePolicy}

@@ -191,13 +191,6 @@ func checkACLHeaders(h http.Header, ownership string, allowed ...string) error {
 	return errNotImplemented()
 }
 
-// checkObjectACL is the ACL check of the object writes (PutObject,
-// CopyObject, CreateMultipartUpload): under BucketOwnerEnforced only
-// bucket-owner-full-control is accepted (AccessControlListNotSupported).
-func (b *bucket) checkObjectACL(h http.Header) error {
-	return checkACLHeaders(h, b.Ownership)
-}
-
 // deleteBucket is DeleteBucket: BucketNotEmpty while the bucket holds
 // objects. Multipart uploads in progress do not keep a general purpose
 // bucket (S3 API Reference, DeleteBucket: only directory buckets refuse
