@@ -243,3 +243,44 @@ func TestS3BucketTrail(t *testing.T) {
 		t.Fatalf("record: %+v", rec)
 	}
 }
+
+// TestS3ObjectTagConditions: s3:ExistingObjectTag reads the stored
+// object's tags and s3:RequestObjectTag the tags a write sets; anonymous
+// callers reach only what the policy grants "*".
+func TestS3ObjectTagConditions(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	root := s3Client(srv.RootConfig())
+	b := aws.String("tagged-bucket")
+	if _, err := root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[` +
+		`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::tagged-bucket/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/visibility":"public"}}},` +
+		`{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::tagged-bucket/*","Condition":{"StringEquals":{"s3:RequestObjectTag/visibility":"secret"}}}]}`
+	if _, err := root.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key, tagging string) error {
+		_, err := root.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String(key), Body: strings.NewReader("body of " + key), Tagging: aws.String(tagging)})
+		return err
+	}
+	if err := put("open.txt", "visibility=public"); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("closed.txt", "visibility=internal"); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, put("hidden.txt", "visibility=secret"), "AccessDenied")
+	anon := s3Client(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint()), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1})
+	out, err := anon.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("open.txt")})
+	if err != nil {
+		t.Fatalf("anonymous GetObject of the public-tagged object: %v", err)
+	}
+	out.Body.Close()
+	_, err = anon.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("closed.txt")})
+	wantCode(t, err, "AccessDenied")
+}
