@@ -273,3 +273,26 @@ func TestS3BucketPolicy(t *testing.T) {
 	_, err = c.GetBucketPolicyStatus(ctx, &s3.GetBucketPolicyStatusInput{Bucket: aws.String("public-bucket")})
 	wantCode(t, err, "NoSuchBucketPolicy")
 }
+
+// TestS3WrongRegion: a request signed for another region than the
+// bucket's is told the bucket's region.
+func TestS3WrongRegion(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	west := s3Client(srv.RootConfig(), func(o *s3.Options) { o.Region = "eu-west-1" })
+	if _, err := west.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("far-bucket"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: "eu-west-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	east := s3Client(srv.RootConfig())
+	_, err := east.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("far-bucket")})
+	wantCode(t, err, "AuthorizationHeaderMalformed")
+	if !strings.Contains(err.Error(), "the region 'us-east-1' is wrong; expecting 'eu-west-1'") {
+		t.Fatalf("message: %v", err)
+	}
+	if loc, err := east.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("far-bucket")}); err != nil || loc.LocationConstraint != "eu-west-1" {
+		t.Fatalf("GetBucketLocation from us-east-1: %v", err)
+	}
+	_, err = west.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("far-bucket")})
+	wantCode(t, err, "NoSuchTagSet")
+}

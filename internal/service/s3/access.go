@@ -131,6 +131,9 @@ func (s *S3) resourceOf(c *api.Call, name, arn, typ string) (api.Resource, error
 	if a.b == nil {
 		return res, nil
 	}
+	if err := wrongRegion(c, a.b); err != nil {
+		return api.Resource{}, err
+	}
 	res.Account = a.b.Owner
 	if typ == bucketType {
 		res.Tags = a.b.Tags
@@ -143,6 +146,29 @@ func (s *S3) resourceOf(c *api.Call, name, arn, typ string) (api.Resource, error
 		res.Policy = nil
 	}
 	return res, nil
+}
+
+// anyRegion are the operations S3 answers whatever region a request is
+// signed for: the bucket's location is how a client learns its region.
+var anyRegion = map[string]bool{"GetBucketLocation": true, "CreateBucket": true}
+
+// wrongRegion answers a signed request whose SigV4 scope names a region
+// other than the bucket's as S3 does: 400 AuthorizationHeaderMalformed (or,
+// presigned, AuthorizationQueryParametersError) naming the region
+// expected, in <Region> and x-amz-bucket-region, so that clients retry there.
+func wrongRegion(c *api.Call, b *bucket) error {
+	if c.HTTP == nil || c.Principal == nil || c.Principal.Type == api.Anonymous || c.Region == "" || c.Region == b.Region ||
+		c.Operation != nil && anyRegion[c.Operation.Name] {
+		return nil
+	}
+	e := s3Error(http.StatusBadRequest, "AuthorizationHeaderMalformed",
+		"The authorization header is malformed; the region '"+c.Region+"' is wrong; expecting '"+b.Region+"'", "Region", b.Region)
+	if c.HTTP.URL.Query().Get("X-Amz-Credential") != "" {
+		e.Code = "AuthorizationQueryParametersError"
+		e.Message = "Error parsing the X-Amz-Credential parameter; the region '" + c.Region + "' is wrong; expecting '" + b.Region + "'"
+	}
+	e.Header = map[string]string{"x-amz-bucket-region": b.Region}
+	return e
 }
 
 // insideAccount reports whether p belongs to account or is an AWS service.
