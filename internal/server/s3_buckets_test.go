@@ -296,3 +296,40 @@ func TestS3WrongRegion(t *testing.T) {
 	_, err = west.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("far-bucket")})
 	wantCode(t, err, "NoSuchTagSet")
 }
+
+// TestS3DeleteBucketWithUploadInProgress: objects keep a bucket; a
+// multipart upload in progress does not, and goes with it.
+func TestS3DeleteBucketWithUploadInProgress(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	c := s3Client(srv.RootConfig())
+	b := aws.String("busy-bucket")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("a//b/../c"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: b, Key: aws.String("big")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: b, Key: aws.String("big"), UploadId: up.UploadId, PartNumber: aws.Int32(1), Body: strings.NewReader("part")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: b})
+	wantCode(t, err, "BucketNotEmpty")
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: aws.String("a//b/../c")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: b}); err != nil {
+		t.Fatalf("DeleteBucket with an upload in progress: %v", err)
+	}
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: b})
+	if err != nil || len(list.Uploads) != 0 {
+		t.Fatalf("uploads of the bucket made again: %v %+v", err, list.Uploads)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/blob"
 )
 
 const usEast1 = "us-east-1"
@@ -194,7 +195,7 @@ func checkACLHeaders(h http.Header, ownership string, allowed ...string) error {
 // deleteBucket is DeleteBucket: BucketNotEmpty while the bucket holds
 // objects. Multipart uploads in progress do not keep a general purpose
 // bucket (S3 API Reference, DeleteBucket: only directory buckets refuse
-// them); their records go with it.
+// them); they go with it, parts and their bodies included.
 func (s *S3) deleteBucket(c *api.Call) (any, error) {
 	name := c.PathParams["Bucket"]
 	_, err := s.cfg.Store.Update(c.Context, func(tx store.Tx) error {
@@ -214,12 +215,15 @@ func (s *S3) deleteBucket(c *api.Call) (any, error) {
 		}
 		for _, u := range uploads {
 			id := strings.TrimPrefix(u.Key, name+"/")
-			parts, err := tx.List(c.Context, partsTable, id+"/", "", 0)
+			parts, err := listPartsOf(c, tx, id)
 			if err != nil {
 				return err
 			}
 			for _, p := range parts {
-				if err := tx.Delete(c.Context, partsTable, p.Key); err != nil {
+				if err := blob.Delete(c.Context, tx, p.Blob); err != nil {
+					return err
+				}
+				if err := tx.Delete(c.Context, partsTable, partKey(id, p.Number)); err != nil {
 					return err
 				}
 			}
