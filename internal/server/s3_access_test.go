@@ -284,3 +284,20 @@ func TestS3ObjectTagConditions(t *testing.T) {
 	_, err = anon.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("closed.txt")})
 	wantCode(t, err, "AccessDenied")
 }
+
+// TestS3LocationConstraintKey: s3:locationconstraint is CreateBucket's
+// location constraint.
+func TestS3LocationConstraintKey(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	user := newUser(t, srv, "builder", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:CreateBucket","Resource":"*","Condition":{"StringEquals":{"s3:locationconstraint":"eu-west-1"}}}]}`)
+	west := s3Client(user, func(o *s3.Options) { o.Region = "eu-west-1" })
+	if _, err := west.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("allowed-west"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: "eu-west-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	north := s3Client(user, func(o *s3.Options) { o.Region = "eu-north-1" })
+	_, err := north.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("refused-north"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: "eu-north-1"}})
+	wantCode(t, err, "AccessDenied")
+}

@@ -194,6 +194,15 @@ func (s *S3) bucketConditions(c *api.Call, res api.Resource, keys api.Keys) {
 		}
 	}
 	headerKeys(c, set)
+	if c.Operation != nil && c.Operation.Name == "CreateBucket" {
+		// s3:locationconstraint is the body's LocationConstraint.
+		if body, err := c.Payload(); err == nil && len(body) > 0 {
+			var cfg createBucketConfiguration
+			if xml.Unmarshal(body, &cfg) == nil && cfg.LocationConstraint != "" {
+				set("s3:locationconstraint", cfg.LocationConstraint)
+			}
+		}
+	}
 }
 
 // objectConditions sets bucketConditions' keys and those of the object
