@@ -333,3 +333,20 @@ func TestS3DeleteBucketWithUploadInProgress(t *testing.T) {
 		t.Fatalf("uploads of the bucket made again: %v %+v", err, list.Uploads)
 	}
 }
+
+// TestS3ExpectedBucketOwner: x-amz-expected-bucket-owner naming another
+// account is refused.
+func TestS3ExpectedBucketOwner(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	c := s3Client(srv.RootConfig())
+	b := aws.String("owned-bucket")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b, ExpectedBucketOwner: aws.String("123456789012")}); err != nil {
+		t.Fatalf("the owner expected: %v", err)
+	}
+	_, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b, ExpectedBucketOwner: aws.String("111122223333")})
+	wantCode(t, err, "AccessDenied")
+}

@@ -134,6 +134,13 @@ func (s *S3) resourceOf(c *api.Call, name, arn, typ string) (api.Resource, error
 	if err := wrongRegion(c, a.b); err != nil {
 		return api.Resource{}, err
 	}
+	if c.HTTP != nil && arn != objectARNOfCopySource(c) {
+		// x-amz-expected-bucket-owner: a bucket another account owns is
+		// refused (S3 User Guide, "Verifying bucket ownership").
+		if want := c.HTTP.Header.Get("x-amz-expected-bucket-owner"); want != "" && want != a.b.Owner {
+			return api.Resource{}, api.AccessDenied("Access Denied")
+		}
+	}
 	res.Account = a.b.Owner
 	if typ == bucketType {
 		res.Tags = a.b.Tags
@@ -169,6 +176,20 @@ func wrongRegion(c *api.Call, b *bucket) error {
 	}
 	e.Header = map[string]string{"x-amz-bucket-region": b.Region}
 	return e
+}
+
+// objectARNOfCopySource is the ARN a copy reads, which
+// x-amz-expected-bucket-owner does not speak for; "" when the call copies
+// nothing.
+func objectARNOfCopySource(c *api.Call) string {
+	if c.HTTP == nil || c.HTTP.Header.Get("x-amz-copy-source") == "" {
+		return ""
+	}
+	bucket, key, err := copySource(c)
+	if err != nil {
+		return ""
+	}
+	return objectARN(bucket, key)
 }
 
 // insideAccount reports whether p belongs to account or is an AWS service.
