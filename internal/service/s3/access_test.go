@@ -162,3 +162,21 @@ func TestIsPublic(t *testing.T) {
 		}
 	}
 }
+
+// TestBucketPolicyOwnerOnly: another account's caller, even one a bucket
+// policy lets through, gets 405 MethodNotAllowed from the policy
+// operations.
+func TestBucketPolicyOwnerOnly(t *testing.T) {
+	s := newTestS3(t)
+	c := call(t, s, "CreateBucket", "123456789012", "PUT", "/owned", nil)
+	c.PathParams = map[string]string{"Bucket": "owned"}
+	if _, err := s.createBucket(c); err != nil {
+		t.Fatal(err)
+	}
+	g := call(t, s, "GetBucketPolicy", "210987654321", "GET", "/owned?policy", nil)
+	g.PathParams = c.PathParams
+	_, err := s.getBucketPolicy(g)
+	if e, ok := err.(*api.Error); !ok || e.Code != "MethodNotAllowed" || e.Status != 405 {
+		t.Fatalf("GetBucketPolicy from another account: %v", err)
+	}
+}
