@@ -57,8 +57,8 @@ func TestOrganizationGuardsBuckets(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := f.orgs.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String("org-only"), Description: aws.String("d"),
-		Type: orgtypes.PolicyTypeResourceControlPolicy, Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*",`+
-			`"Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"`+f.id+`"},"BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}}]}`)})
+		Type: orgtypes.PolicyTypeResourceControlPolicy, Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*",` +
+			`"Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"` + f.id + `"},"BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}}]}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
