@@ -86,9 +86,9 @@ out=$(aws organizations list-accounts --query 'length(Accounts)' --output text)
 expect_eq 1 "$out" "accounts left"
 
 step "every AWS managed policy exists, and list-policies pages through them"
-n=$(aws iam list-policies --scope AWS --query 'length(Policies)' --output text)
+n=$(aws iam list-policies --scope AWS --query 'length(Policies)' --output json)
 [ "$n" -ge 1400 ] || fail "AWS managed policies listed: $n"
-out=$(aws iam list-policies --scope AWS --max-items 5 --query 'length(Policies)' --output text)
+out=$(aws iam list-policies --scope AWS --max-items 5 --query 'length(Policies)' --output json)
 expect_eq 5 "$out" "one page of five"
 out=$(aws iam get-policy --policy-arn arn:aws:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole --query Policy.IsAttachable --output text)
 expect_eq True "$out" "AWSLambdaMSKExecutionRole"
