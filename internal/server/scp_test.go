@@ -319,3 +319,32 @@ func TestSCPsGovernLambdaExecutionRoles(t *testing.T) {
 		t.Errorf("iam:ListRoles under the SCP = %v", got)
 	}
 }
+
+// TestCreateAccountFailsUnderDenyingSCP: rolecall makes the new account's
+// access role as the account's root, which the organization's SCPs
+// govern: an SCP on the root that denies iam:CreateRole fails the request
+// (FAILED, INTERNAL_FAILURE) and leaves no account behind.
+func TestCreateAccountFailsUnderDenyingSCP(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	f := newOrg(t, srv)
+	f.attach(f.scp("no-roles", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateRole","Resource":"*"}]}`), f.root)
+	out, err := f.orgs.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String("x"), Email: aws.String("x@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.orgs.DescribeCreateAccountStatus(ctx, &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: out.CreateAccountStatus.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CreateAccountStatus.State != orgtypes.CreateAccountStateFailed || st.CreateAccountStatus.AccountId != nil {
+		t.Errorf("status %+v", st.CreateAccountStatus)
+	}
+	list, err := f.orgs.ListAccounts(ctx, &organizations.ListAccountsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Accounts) != 1 {
+		t.Errorf("%d accounts", len(list.Accounts))
+	}
+}

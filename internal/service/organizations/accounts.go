@@ -139,18 +139,29 @@ func (o *Org) createAccount(c *api.Call) (any, error) {
 		o.log.Error("organizations: new account's access role", "account", status.AccountID, "err", err)
 		state, failure = "FAILED", "INTERNAL_FAILURE"
 	}
-	_, err = o.st.Update(context.WithoutCancel(c.Context), func(tx store.Tx) error {
-		rec, err := load(c.Context, tx, mgmt)
+	ctx := context.WithoutCancel(c.Context)
+	_, err = o.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := load(ctx, tx, mgmt)
 		if err != nil || rec == nil || rec.Created[status.ID] == nil {
 			return err
 		}
 		s := rec.Created[status.ID]
 		s.State, s.Failure, s.Completed = state, failure, o.now().UTC()
-		return save(c.Context, tx, rec)
+		if state == "FAILED" && rec.Accounts[status.AccountID] != nil {
+			// An account that cannot be reached is not made.
+			delete(rec.Accounts, status.AccountID)
+			rec.forget(status.AccountID)
+			s.AccountID = ""
+			if err := tx.Delete(ctx, membersTable, status.AccountID); err != nil {
+				return err
+			}
+		}
+		return save(ctx, tx, rec)
 	})
 	if err != nil {
 		return nil, err
 	}
+	o.gates.invalidate()
 	return out, nil
 }
 
