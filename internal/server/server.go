@@ -27,6 +27,7 @@ import (
 	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
 	"github.com/rolecall/rolecall/internal/service/iam"
+	"github.com/rolecall/rolecall/internal/service/kms"
 	"github.com/rolecall/rolecall/internal/service/lambda"
 	"github.com/rolecall/rolecall/internal/service/logs"
 	"github.com/rolecall/rolecall/internal/service/sts"
@@ -271,7 +272,12 @@ func (s *Server) assemble(ctx context.Context) error {
 			return errors.Join(err, s.lambda.Close(ctx))
 		}
 	}
+	keys, err := kms.New(kms.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Box: box, Now: cfg.Now, PrincipalID: s.iam.PrincipalID})
+	if err != nil {
+		return errors.Join(fmt.Errorf("server: kms: %w", err), s.lambda.Close(ctx))
+	}
 	gw.Register(
+		keys.Service(),
 		s.iam.Service(),
 		s.sts.Service(),
 		cloudtrail.New(s.recorder),
