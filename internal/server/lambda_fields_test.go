@@ -24,6 +24,7 @@ import (
 //	VpcConfig                           honoured: answered with a VPC id derived from the subnets, Ipv6AllowedForDualStack
 //	TracingConfig                       honoured: TestLambdaActiveTracing
 //	LoggingConfig                       honoured: TestLambdaLoggingConfig
+//	KMSKeyArn                           honoured: TestLambdaKMSEnvironment
 //	Architectures                       honoured: answered (x86_64 default, arm64)
 //	EphemeralStorage                    honoured: answered, given to the runtime's configuration
 //	SnapStart ApplyOn None              honoured: answered
@@ -32,7 +33,7 @@ import (
 //	Code.ImageUri                       refused: .zip file archives only
 //	Code.S3Bucket/S3Key/S3ObjectVersion refused: Code.ZipFile only
 //	Layers, FileSystemConfigs,
-//	CodeSigningConfigArn, KMSKeyArn,
+//	CodeSigningConfigArn,
 //	Code.SourceKMSKeyArn,
 //	DeadLetterConfig, PublishTo,
 //	TenancyConfig, CapacityProviderConfig,
@@ -72,9 +73,6 @@ func TestLambdaFunctionFields(t *testing.T) {
 		{"DeadLetterConfig", func(in *lambda.CreateFunctionInput) {
 			in.DeadLetterConfig = &lambdatypes.DeadLetterConfig{TargetArn: aws.String("arn:aws:sqs:us-east-1:123456789012:dlq")}
 		}, "DeadLetterConfig is not supported by this endpoint: it has no Amazon SQS queue or Amazon SNS topic to deliver to."},
-		{"KMSKeyArn", func(in *lambda.CreateFunctionInput) {
-			in.KMSKeyArn = aws.String("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
-		}, "KMSKeyArn is not supported by this endpoint: it has no AWS KMS keys."},
 		{"PublishTo", func(in *lambda.CreateFunctionInput) {
 			in.PublishTo = lambdatypes.FunctionVersionLatestPublishedLatestPublished
 		}, "PublishTo is not supported by this endpoint."},
@@ -156,9 +154,6 @@ func TestLambdaFunctionFields(t *testing.T) {
 		{"DeadLetterConfig", func(in *lambda.UpdateFunctionConfigurationInput) {
 			in.DeadLetterConfig = &lambdatypes.DeadLetterConfig{TargetArn: aws.String("arn:aws:sns:us-east-1:123456789012:dlq")}
 		}, "DeadLetterConfig is not supported by this endpoint: it has no Amazon SQS queue or Amazon SNS topic to deliver to."},
-		{"KMSKeyArn", func(in *lambda.UpdateFunctionConfigurationInput) {
-			in.KMSKeyArn = aws.String("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
-		}, "KMSKeyArn is not supported by this endpoint: it has no AWS KMS keys."},
 		{"ImageConfig", func(in *lambda.UpdateFunctionConfigurationInput) {
 			in.ImageConfig = &lambdatypes.ImageConfig{Command: []string{"x"}}
 		}, "ImageConfig is not supported by this endpoint: it runs .zip file archives only."},

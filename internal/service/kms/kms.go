@@ -91,11 +91,11 @@ func (k *KMS) Service() *api.Service {
 		{Name: "UntagResource", Action: "kms:UntagResource", Resource: key, Conditions: k.tagConditions, Handle: k.untagResource},
 		{Name: "ListResourceTags", Action: "kms:ListResourceTags", ReadOnly: true, Resource: key, Conditions: k.keyConditions, Handle: k.listResourceTags},
 
-		{Name: "Encrypt", Action: "kms:Encrypt", Category: api.Data, Resource: key, Conditions: k.cryptoConditions, Handle: k.encrypt},
-		{Name: "Decrypt", Action: "kms:Decrypt", Category: api.Data, Resource: k.decryptResource, Conditions: k.cryptoConditions, Handle: k.decrypt},
-		{Name: "GenerateDataKey", Action: "kms:GenerateDataKey", Category: api.Data, Resource: key, Conditions: k.cryptoConditions, Handle: k.generateDataKey},
-		{Name: "GenerateDataKeyWithoutPlaintext", Action: "kms:GenerateDataKeyWithoutPlaintext", Category: api.Data, Resource: key, Conditions: k.cryptoConditions, Handle: k.generateDataKeyWithoutPlaintext},
-		{Name: "ReEncrypt", Action: "kms:ReEncryptFrom", Category: api.Data, Resource: k.decryptResource, Conditions: k.cryptoConditions,
+		{Name: "Encrypt", Action: "kms:Encrypt", ReadOnly: true, Resource: key, Conditions: k.cryptoConditions, Handle: k.encrypt},
+		{Name: "Decrypt", Action: "kms:Decrypt", ReadOnly: true, Resource: k.decryptResource, Conditions: k.cryptoConditions, Handle: k.decrypt},
+		{Name: "GenerateDataKey", Action: "kms:GenerateDataKey", ReadOnly: true, Resource: key, Conditions: k.cryptoConditions, Handle: k.generateDataKey},
+		{Name: "GenerateDataKeyWithoutPlaintext", Action: "kms:GenerateDataKeyWithoutPlaintext", ReadOnly: true, Resource: key, Conditions: k.cryptoConditions, Handle: k.generateDataKeyWithoutPlaintext},
+		{Name: "ReEncrypt", Action: "kms:ReEncryptFrom", ReadOnly: true, Resource: k.decryptResource, Conditions: k.cryptoConditions,
 			Also: []api.Check{{Action: "kms:ReEncryptTo", Resource: k.destinationResource, Conditions: k.destinationConditions}}, Handle: k.reEncrypt},
 
 		{Name: "CreateAlias", Action: "kms:CreateAlias", Resource: k.aliasResource, Conditions: k.aliasConditions,

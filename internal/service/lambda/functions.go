@@ -34,6 +34,7 @@ type createInput struct {
 	Tags          map[string]string `json:"Tags"`
 	Layers        []string          `json:"Layers"`
 	Architectures []string          `json:"Architectures"`
+	KMSKeyArn     string            `json:"KMSKeyArn"`
 	settingsInput
 }
 
@@ -158,10 +159,18 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	if in.MemorySize != nil {
 		cfg.MemorySize = *in.MemorySize
 	}
+	var vars map[string]string
 	if in.Environment != nil {
-		if cfg.SealedEnv, err = l.sealEnv(ref.Account, ref.Name, in.Environment.Variables.m); err != nil {
+		vars = in.Environment.Variables.m
+	}
+	if in.KMSKeyArn != "" {
+		cfg.KMSKeyArn = in.KMSKeyArn
+		if cfg.SealedEnv, err = l.sealKMSEnv(c, ref, in.KMSKeyArn, in.Role, vars); err != nil {
+			l.dropCode(c.Context, stored.ID)
 			return nil, err
 		}
+	} else if cfg.SealedEnv, err = l.sealEnv(ref.Account, ref.Name, vars); err != nil {
+		return nil, err
 	}
 	if err := in.applyTo(&cfg); err != nil {
 		return nil, err

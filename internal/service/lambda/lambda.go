@@ -116,6 +116,8 @@ type Lambda struct {
 	async   *asyncQueue
 	logs    *logShipper
 	envs    *environments
+	// kmsEnvs holds KMS-encrypted variables decrypted per runtime key.
+	kmsEnvs kmsEnvs
 	// policies holds the parsed resource-based policies by store key; a
 	// nil value records that there is none.
 	policies  *store.Memo[*policy.Policy]

@@ -25,6 +25,7 @@ type updateConfigInput struct {
 	TracingConfig *tracingInput     `json:"TracingConfig"`
 	RevisionID    string            `json:"RevisionId"`
 	Layers        []string          `json:"Layers"`
+	KMSKeyArn     *string           `json:"KMSKeyArn"`
 	settingsInput
 }
 
@@ -102,6 +103,10 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 			return nil, err
 		}
 	}
+	kmsSealed, kmsKey, kmsChanged, err := l.kmsUpdate(c, ref, &f.Config, in.KMSKeyArn, in.Role, in.Environment)
+	if err != nil {
+		return nil, err
+	}
 	change := func(_ store.Tx, cfg *config) error {
 		if in.Role != nil {
 			cfg.Role = *in.Role
@@ -124,7 +129,9 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 		if in.TracingConfig != nil {
 			cfg.Tracing = tracing
 		}
-		if in.Environment != nil {
+		if kmsChanged {
+			cfg.SealedEnv, cfg.PlainEnv, cfg.KMSKeyArn = kmsSealed, nil, kmsKey
+		} else if in.Environment != nil {
 			sealed, err := l.sealEnv(ref.Account, ref.Name, in.Environment.Variables.m)
 			if err != nil {
 				return err
