@@ -17,7 +17,7 @@ import (
 
 const kmsAccount = "123456789012"
 
-func newKey(t *testing.T, c *kms.Client, in *kms.CreateKeyInput) *kmstypes.KeyMetadata {
+func newKey(t testing.TB, c *kms.Client, in *kms.CreateKeyInput) *kmstypes.KeyMetadata {
 	t.Helper()
 	if in == nil {
 		in = &kms.CreateKeyInput{}
