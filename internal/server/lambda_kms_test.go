@@ -53,8 +53,16 @@ func TestLambdaKMSEnvironment(t *testing.T) {
 	fn := functionARN("kms-env")
 	s.create(t, kmsEnvInput(t, "kms-env", role, keyARN))
 	cfg, err := s.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("kms-env")})
-	if err != nil || aws.ToString(cfg.KMSKeyArn) != keyARN {
-		t.Fatalf("GetFunctionConfiguration: KMSKeyArn %q, %v", aws.ToString(cfg.KMSKeyArn), err)
+	if err != nil || aws.ToString(cfg.KMSKeyArn) != keyARN || cfg.Environment == nil || cfg.Environment.Variables["XV"] != "sekrit" {
+		t.Fatalf("GetFunctionConfiguration: KMSKeyArn %q, %+v, %v", aws.ToString(cfg.KMSKeyArn), cfg.Environment, err)
+	}
+	// A caller who may read the function but not decrypt with the key
+	// gets the reason instead of the variables.
+	reader := lambda.NewFromConfig(s.user(t, "reader", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:GetFunctionConfiguration","Resource":"*"}]}`))
+	cfg, err = reader.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("kms-env")})
+	if err != nil || cfg.Environment == nil || cfg.Environment.Variables != nil || cfg.Environment.Error == nil ||
+		aws.ToString(cfg.Environment.Error.ErrorCode) != "KMSAccessDeniedException" {
+		t.Fatalf("GetFunctionConfiguration by a reader: %+v, %v", cfg.Environment, err)
 	}
 	grants, err := keys.ListGrants(ctx, &kms.ListGrantsInput{KeyId: key.KeyId})
 	if err != nil || len(grants.Grants) != 1 {

@@ -406,6 +406,9 @@ func (l *Lambda) getFunction(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := l.showEnv(c, ref, cfg, conf); err != nil {
+		return nil, err
+	}
 	out := &GetFunctionOutput{
 		Configuration: conf,
 		Code:          CodeLocation{RepositoryType: "S3", Location: l.codeLocation(ref.Account, cfg)},
@@ -426,7 +429,11 @@ func (l *Lambda) getFunctionConfiguration(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.configuration(ref.Account, cfg)
+	conf, err := l.configuration(ref.Account, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return conf, l.showEnv(c, ref, cfg, conf)
 }
 
 // ListFunctionsOutput is the ListFunctions output.

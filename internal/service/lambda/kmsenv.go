@@ -340,3 +340,25 @@ func (l *Lambda) kmsUpdate(c *api.Call, ref fnRef, cur *config, keyARN *string, 
 	}
 	return sealed, key, err == nil, err
 }
+
+// showEnv fills in the variables of a KMS-encrypted function's
+// configuration for GetFunction and GetFunctionConfiguration, decrypted
+// with the caller's permissions through Lambda; when KMS refuses, the
+// configuration says why in Environment.Error instead, as Lambda's does.
+func (l *Lambda) showEnv(c *api.Call, ref fnRef, cfg *config, out *FunctionConfiguration) error {
+	if cfg.KMSKeyArn == "" || len(cfg.SealedEnv) == 0 {
+		return nil
+	}
+	vars, err := l.callerVars(c, ref, cfg)
+	if ke, ok := isKMSEnvError(err); ok {
+		out.Environment = &EnvironmentOut{Error: &EnvironmentError{ErrorCode: ke.Code, Message: ke.Message}}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(vars) > 0 {
+		out.Environment = &EnvironmentOut{Variables: vars}
+	}
+	return nil
+}

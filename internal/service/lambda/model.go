@@ -223,7 +223,16 @@ type VpcConfigResponse struct {
 
 // EnvironmentOut is the EnvironmentResponse shape.
 type EnvironmentOut struct {
-	Variables map[string]string `json:"Variables"`
+	Variables map[string]string `json:"Variables,omitempty"`
+	// Error says why the variables of a KMS-encrypted function could not
+	// be decrypted for the caller.
+	Error *EnvironmentError `json:"Error,omitempty"`
+}
+
+// EnvironmentError is the EnvironmentError shape.
+type EnvironmentError struct {
+	ErrorCode string `json:"ErrorCode"`
+	Message   string `json:"Message"`
 }
 
 // TracingConfig is the TracingConfig shape.
