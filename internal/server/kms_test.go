@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
+	"github.com/rolecall/rolecall/internal/store"
 )
 
 const kmsAccount = "123456789012"
@@ -336,4 +337,33 @@ func TestKMSGrants(t *testing.T) {
 	apiError(t, err, "AccessDeniedException")
 	_, err = root.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: md.KeyId, GranteePrincipal: aws.String("arn:aws:iam::" + kmsAccount + ":role/nobody"), Operations: []kmstypes.GrantOperation{kmstypes.GrantOperationEncrypt}})
 	apiError(t, err, "InvalidArnException")
+}
+
+// TestKMSTrail: the trail records KMS calls without their plaintext or
+// ciphertext.
+func TestKMSTrail(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	c := kms.NewFromConfig(srv.RootConfig())
+	md := newKey(t, c, nil)
+	enc, err := c.Encrypt(ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("do-not-record-me"), EncryptionContext: map[string]string{"k": "v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, EncryptionContext: map[string]string{"k": "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Recorder().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Encrypt", "Decrypt"} {
+		evs, _, err := srv.Recorder().Store().QueryEvents(ctx, store.EventQuery{Attribute: "EventName", Value: name, Limit: 10})
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("%s events: %d, %v", name, len(evs), err)
+		}
+		raw := string(evs[0].Record)
+		if strings.Contains(raw, "plaintext") || strings.Contains(raw, "ciphertextBlob") || !strings.Contains(raw, `"encryptionContext":{"k":"v"}`) {
+			t.Errorf("%s record: %s", name, raw)
+		}
+	}
 }
