@@ -367,3 +367,43 @@ func TestKMSTrail(t *testing.T) {
 		}
 	}
 }
+
+// TestKMSAliasConditions: kms:ResourceAliases holds the aliases of the
+// key, as the alias operations leave them, and kms:RequestAlias the alias
+// the request named the key by.
+func TestKMSAliasConditions(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	root := kms.NewFromConfig(srv.RootConfig())
+	byAlias := kms.NewFromConfig(newUser(t, srv, "tagged", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*","Condition":{"ForAnyValue:StringEquals":{"kms:ResourceAliases":"alias/team-blue"}}},
+		{"Effect":"Allow","Action":"kms:GenerateDataKey","Resource":"*","Condition":{"StringEquals":{"kms:RequestAlias":"alias/team-blue"}}}]}`))
+	a, b := newKey(t, root, nil), newKey(t, root, nil)
+	if _, err := root.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/team-blue"), TargetKeyId: a.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	encrypt := func(id *string) error {
+		_, err := byAlias.Encrypt(ctx, &kms.EncryptInput{KeyId: id, Plaintext: []byte("x")})
+		return err
+	}
+	if err := encrypt(a.KeyId); err != nil {
+		t.Fatalf("Encrypt with the key of alias/team-blue: %v", err)
+	}
+	apiError(t, encrypt(b.KeyId), "AccessDeniedException")
+	if _, err := root.UpdateAlias(ctx, &kms.UpdateAliasInput{AliasName: aws.String("alias/team-blue"), TargetKeyId: b.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	apiError(t, encrypt(a.KeyId), "AccessDeniedException")
+	if err := encrypt(b.KeyId); err != nil {
+		t.Fatalf("Encrypt with the alias's new key: %v", err)
+	}
+	if _, err := byAlias.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String("alias/team-blue"), NumberOfBytes: aws.Int32(16)}); err != nil {
+		t.Fatalf("GenerateDataKey by alias: %v", err)
+	}
+	_, err := byAlias.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: b.KeyId, NumberOfBytes: aws.Int32(16)})
+	apiError(t, err, "AccessDeniedException")
+	if _, err := root.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String("alias/team-blue")}); err != nil {
+		t.Fatal(err)
+	}
+	apiError(t, encrypt(b.KeyId), "AccessDeniedException")
+}

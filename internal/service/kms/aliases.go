@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -122,6 +123,9 @@ func (k *KMS) createAlias(c *api.Call) (any, error) {
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
+		if err := setKeyAlias(c, tx, kk.ID, in.AliasName, true); err != nil {
+			return err
+		}
 		return store.PutJSON(c.Context, tx, aliasesTable, id, &alias{Name: in.AliasName, KeyID: kk.ID, Created: now, Updated: now})
 	})
 	if err != nil {
@@ -159,6 +163,12 @@ func (k *KMS) updateAlias(c *api.Call) (any, error) {
 			}
 			return err
 		}
+		if err := setKeyAlias(c, tx, a.KeyID, in.AliasName, false); err != nil {
+			return err
+		}
+		if err := setKeyAlias(c, tx, kk.ID, in.AliasName, true); err != nil {
+			return err
+		}
 		a.KeyID, a.Updated = kk.ID, k.cfg.Now().UTC()
 		return store.PutJSON(c.Context, tx, aliasesTable, id, &a)
 	})
@@ -178,10 +188,14 @@ func (k *KMS) deleteAlias(c *api.Call) (any, error) {
 	}
 	id := scope(c) + in.AliasName
 	_, err := k.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		if _, err := tx.Get(c.Context, aliasesTable, id); err != nil {
+		var a alias
+		if err := store.GetJSON(c.Context, tx, aliasesTable, id, &a); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return aliasNotFound(aliasARN(c.Region, c.Account, in.AliasName))
 			}
+			return err
+		}
+		if err := setKeyAlias(c, tx, a.KeyID, in.AliasName, false); err != nil {
 			return err
 		}
 		return tx.Delete(c.Context, aliasesTable, id)
@@ -237,4 +251,23 @@ func (k *KMS) listAliases(c *api.Call) (any, error) {
 			TargetKeyId: a.KeyID, CreationDate: epoch(a.Created), LastUpdatedDate: epoch(a.Updated)})
 	}
 	return out, nil
+}
+
+// setKeyAlias adds name to, or removes it from, the aliases the key keyID
+// of the call's account and region records.
+func setKeyAlias(c *api.Call, tx store.Tx, keyID, name string, add bool) error {
+	var kk key
+	id := scope(c) + keyID
+	if err := store.GetJSON(c.Context, tx, keysTable, id, &kk); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	kk.Aliases = slices.DeleteFunc(kk.Aliases, func(a string) bool { return a == name })
+	if add {
+		kk.Aliases = append(kk.Aliases, name)
+		slices.Sort(kk.Aliases)
+	}
+	return store.PutJSON(c.Context, tx, keysTable, id, &kk)
 }

@@ -22,12 +22,17 @@ func (k *KMS) callerKeys(c *api.Call, keys api.Keys) {
 }
 
 // keyConditions are the keys of operations on a key.
-func (k *KMS) keyConditions(c *api.Call, _ api.Resource, keys api.Keys) {
+func (k *KMS) keyConditions(c *api.Call, res api.Resource, keys api.Keys) {
 	k.callerKeys(c, keys)
 	keys.Set("kms:KeySpec", "SYMMETRIC_DEFAULT")
 	keys.Set("kms:KeyUsage", "ENCRYPT_DECRYPT")
 	keys.Set("kms:KeyOrigin", "AWS_KMS")
-	keys.Set("kms:KeyManager", "CUSTOMER")
+	if kk, err := k.resolve(c, res.ARN); err == nil {
+		keys.Set("kms:KeyManager", kk.Manager)
+		if len(kk.Aliases) > 0 {
+			keys.Set("kms:ResourceAliases", kk.Aliases...)
+		}
+	}
 }
 
 // contextKeys sets kms:EncryptionContext:<key> for each pair of ec and

@@ -39,6 +39,9 @@ type key struct {
 	// bound to the key's ARN.
 	Sealed []byte `json:"sealed"`
 	Tags   []Tag  `json:"tags,omitempty"`
+	// Aliases are the names of the aliases that point to the key
+	// (kms:ResourceAliases), kept by the alias operations.
+	Aliases []string `json:"aliases,omitempty"`
 }
 
 // Tag is one tag of a key (KMS spells its members TagKey and TagValue).
@@ -198,6 +201,7 @@ func (k *KMS) managedKey(ctx context.Context, account, region, service string) (
 			managedPolicy(service, account, region), "AWS", nil)
 		now := k.cfg.Now().UTC()
 		a = alias{Name: name, KeyID: kk.ID, Created: now, Updated: now}
+		kk.Aliases = []string{name}
 		if err := store.PutJSON(ctx, tx, keysTable, account+"/"+region+"/"+kk.ID, kk); err != nil {
 			return err
 		}
