@@ -51,7 +51,11 @@ func TestLambdaKMSEnvironment(t *testing.T) {
 	// calls that carry it does not stop the function from starting.
 	s.putRolePolicy(t, "kms-env-role", "deny-from-functions", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kms:Decrypt","Resource":"*","Condition":{"Null":{"lambda:SourceFunctionArn":"false"}}}]}`)
 	fn := functionARN("kms-env")
-	s.create(t, kmsEnvInput(t, "kms-env", role, keyARN))
+	created, err := s.lambda.CreateFunction(ctx, kmsEnvInput(t, "kms-env", role, keyARN))
+	if err != nil || created.Environment == nil || created.Environment.Variables["XV"] != "sekrit" || aws.ToString(created.KMSKeyArn) != keyARN {
+		t.Fatalf("CreateFunction: %+v, %v", created, err)
+	}
+	s.waitActive(t, "kms-env")
 	cfg, err := s.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("kms-env")})
 	if err != nil || aws.ToString(cfg.KMSKeyArn) != keyARN || cfg.Environment == nil || cfg.Environment.Variables["XV"] != "sekrit" {
 		t.Fatalf("GetFunctionConfiguration: KMSKeyArn %q, %+v, %v", aws.ToString(cfg.KMSKeyArn), cfg.Environment, err)

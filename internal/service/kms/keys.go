@@ -174,6 +174,10 @@ func (k *KMS) resolve(c *api.Call, keyID string) (*key, error) {
 	case err != nil:
 		return nil, fmt.Errorf("kms: key %s: %w", r.id, err)
 	}
+	if kk.State == statePendingDeletion && !k.cfg.Now().Before(kk.Deletion) {
+		// The waiting period is over: the key is deleted.
+		return nil, keyNotFound(kk.ARN)
+	}
 	return &kk, nil
 }
 

@@ -201,7 +201,15 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 		return nil, err
 	}
 	l.settleLater(ref.Account, ref.Name)
-	return l.configuration(ref.Account, out)
+	conf, err := l.configuration(ref.Account, out)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.KMSKeyArn != "" && len(vars) > 0 {
+		// The caller gave the variables: they are answered as given.
+		conf.Environment = &EnvironmentOut{Variables: vars}
+	}
+	return conf, nil
 }
 
 // exists reports ResourceConflictException when the function exists.
