@@ -119,7 +119,7 @@ func TestLambdaKMSEnvironment(t *testing.T) {
 	var refused int
 	for _, err := range errs {
 		if err != nil {
-			msg := wantCode(t, "a new environment with the key disabled", err, "KMSDisabledException", http.StatusBadGateway)
+			msg := wantStatusCode(t, "a new environment with the key disabled", err, "KMSDisabledException", http.StatusBadGateway)
 			if !strings.HasPrefix(msg, "Lambda was unable to decrypt the environment variables because the KMS key used is disabled.") {
 				t.Errorf("message %q", msg)
 			}
@@ -163,7 +163,7 @@ func TestLambdaKMSCaller(t *testing.T) {
 	noKMS := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:*","iam:PassRole"],"Resource":"*"}]}`
 	dev := lambda.NewFromConfig(s.user(t, "dev", noKMS))
 	_, err := dev.CreateFunction(ctx, kmsEnvInput(t, "kms-denied", role, aws.ToString(key.Arn)))
-	msg := wantCode(t, "CreateFunction without kms:CreateGrant", err, "KMSAccessDeniedException", http.StatusBadGateway)
+	msg := wantStatusCode(t, "CreateFunction without kms:CreateGrant", err, "KMSAccessDeniedException", http.StatusBadGateway)
 	if want := "Lambda was unable to encrypt the environment variables because KMS access was denied. Please check the function's KMS key settings. KMS Exception: AccessDeniedException KMS Message: User: arn:aws:iam::" + account + ":user/dev is not authorized to perform: kms:CreateGrant"; !strings.HasPrefix(msg, want) {
 		t.Fatalf("message %q, want %q...", msg, want)
 	}
@@ -186,9 +186,9 @@ func TestLambdaKMSCaller(t *testing.T) {
 	}
 }
 
-// wantCode asserts err is an AWS error with code and HTTP status and
+// wantStatusCode asserts err is an AWS error with code and HTTP status and
 // returns its message.
-func wantCode(t *testing.T, what string, err error, code string, status int) string {
+func wantStatusCode(t *testing.T, what string, err error, code string, status int) string {
 	t.Helper()
 	var re *awshttp.ResponseError
 	if !errors.As(err, &re) || re.HTTPStatusCode() != status {
