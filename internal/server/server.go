@@ -26,6 +26,7 @@ import (
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
+	"github.com/rolecall/rolecall/internal/service/ec2"
 	"github.com/rolecall/rolecall/internal/service/iam"
 	"github.com/rolecall/rolecall/internal/service/lambda"
 	"github.com/rolecall/rolecall/internal/service/logs"
@@ -239,6 +240,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	})
 	s.gateway = gw
 	traces := xray.New(s.store, cfg.Now)
+	networks := ec2.New(ec2.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Feed: s.feed, Now: cfg.Now, Services: gw.Services})
 	s.lambda, err = lambda.New(lambda.Config{
 		Account: cfg.AccountID,
 		Region:  cfg.Region,
@@ -278,6 +280,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		logs.New(s.store, cfg.Now).Service(),
 		s.lambda.Service(),
 		traces.Service(),
+		networks.Service(),
 	)
 	s.lambda.Start()
 	return nil
