@@ -260,6 +260,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		PrincipalID:       s.iam.PrincipalID,
 		SettleDelay:       cfg.LambdaSettleDelay,
 		RecordSegments:    traces.Record,
+		Networks:          networks,
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)

@@ -1,0 +1,113 @@
+package server_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+const vpcAccessRole = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+
+// network is a VPC with one subnet, for functions.
+type network struct {
+	vpc, subnet, group string
+}
+
+func newNetwork(t *testing.T, c *ec2.Client, cidr, subnet string) network {
+	t.Helper()
+	ctx := context.Background()
+	v, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(cidr)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: v.Vpc.VpcId, CidrBlock: aws.String(subnet)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: v.Vpc.VpcId, GroupName: aws.String("fn"), Description: aws.String("functions")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return network{vpc: aws.ToString(v.Vpc.VpcId), subnet: aws.ToString(s.Subnet.SubnetId), group: aws.ToString(g.GroupId)}
+}
+
+func (n network) config() *lambdatypes.VpcConfig {
+	return &lambdatypes.VpcConfig{SubnetIds: []string{n.subnet}, SecurityGroupIds: []string{n.group}}
+}
+
+// TestLambdaVpcConfig: a function's VpcConfig needs a role that may call
+// the ENI actions and subnets and groups that exist in one VPC; the
+// function then shows its VPC and has a Lambda network interface in its
+// subnet, which goes when it leaves the VPC.
+func TestLambdaVpcConfig(t *testing.T) {
+	s := newLambdaSuite(t)
+	ctx := context.Background()
+	net := ec2.NewFromConfig(s.srv.RootConfig())
+	a := newNetwork(t, net, "10.0.0.0/16", "10.0.1.0/24")
+	b := newNetwork(t, net, "10.1.0.0/16", "10.1.1.0/24")
+
+	plain := s.role(t, "no-eni", lambdaTrust, basicExecRole)
+	in := goFunction(t, "vpc-refused", plain)
+	in.VpcConfig = a.config()
+	_, err := s.lambda.CreateFunction(ctx, in)
+	if msg := apiError(t, err, "InvalidParameterValueException"); msg != "The provided execution role does not have permissions to call CreateNetworkInterface on EC2" {
+		t.Errorf("CreateFunction without the ENI actions: %q", msg)
+	}
+
+	role := s.role(t, "eni", lambdaTrust, basicExecRole, vpcAccessRole)
+	in = goFunction(t, "vpc-fn", role)
+	in.VpcConfig = &lambdatypes.VpcConfig{SubnetIds: []string{"subnet-0123456789abcdef0"}, SecurityGroupIds: []string{a.group}}
+	_, err = s.lambda.CreateFunction(ctx, in)
+	if msg := apiError(t, err, "InvalidParameterValueException"); msg != "Error occurred while DescribeSubnets. EC2 Error Code: InvalidSubnetID.NotFound. EC2 Error Message: The subnet ID 'subnet-0123456789abcdef0' does not exist" {
+		t.Errorf("CreateFunction with a missing subnet: %q", msg)
+	}
+	in.VpcConfig = &lambdatypes.VpcConfig{SubnetIds: []string{a.subnet}, SecurityGroupIds: []string{b.group}}
+	_, err = s.lambda.CreateFunction(ctx, in)
+	apiError(t, err, "InvalidParameterValueException")
+
+	in.VpcConfig = a.config()
+	s.create(t, in)
+	cfg, err := s.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("vpc-fn")})
+	if err != nil || cfg.VpcConfig == nil || aws.ToString(cfg.VpcConfig.VpcId) != a.vpc {
+		t.Fatalf("VpcConfig: %+v %v", cfg.VpcConfig, err)
+	}
+	enis, err := net.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{Filters: []ec2types.Filter{{Name: aws.String("interface-type"), Values: []string{"lambda"}}}})
+	if err != nil || len(enis.NetworkInterfaces) != 1 {
+		t.Fatalf("Lambda's interfaces: %+v %v", enis, err)
+	}
+	eni := enis.NetworkInterfaces[0]
+	if aws.ToString(eni.SubnetId) != a.subnet || !aws.ToBool(eni.RequesterManaged) || aws.ToString(eni.RequesterId) != "lambda.amazonaws.com" ||
+		!strings.HasPrefix(aws.ToString(eni.Description), "AWS Lambda VPC ENI-vpc-fn-") || len(eni.Groups) != 1 || aws.ToString(eni.Groups[0].GroupId) != a.group {
+		t.Errorf("interface: %+v", eni)
+	}
+	_, err = net.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: aws.String(a.subnet)})
+	apiError(t, err, "DependencyViolation")
+
+	// Moving it to another VPC moves its interface; leaving drops it.
+	s.updateConfig(t, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("vpc-fn"), VpcConfig: b.config()})
+	cfg, _ = s.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("vpc-fn")})
+	if aws.ToString(cfg.VpcConfig.VpcId) != b.vpc {
+		t.Errorf("VpcId after the move: %+v", cfg.VpcConfig)
+	}
+	enis, _ = net.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{})
+	if len(enis.NetworkInterfaces) != 1 || aws.ToString(enis.NetworkInterfaces[0].SubnetId) != b.subnet {
+		t.Errorf("interfaces after the move: %+v", enis.NetworkInterfaces)
+	}
+	_, err = s.lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("vpc-fn"), Role: aws.String(plain)})
+	if msg := apiError(t, err, "InvalidParameterValueException"); !strings.Contains(msg, "CreateNetworkInterface on EC2") {
+		t.Errorf("a role without the ENI actions for a VPC function: %q", msg)
+	}
+	if _, err := s.lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String("vpc-fn")}); err != nil {
+		t.Fatal(err)
+	}
+	enis, _ = net.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{})
+	if len(enis.NetworkInterfaces) != 0 {
+		t.Errorf("interfaces after DeleteFunction: %+v", enis.NetworkInterfaces)
+	}
+}
