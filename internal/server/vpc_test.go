@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
@@ -110,4 +111,79 @@ func TestLambdaVpcConfig(t *testing.T) {
 	if len(enis.NetworkInterfaces) != 0 {
 		t.Errorf("interfaces after DeleteFunction: %+v", enis.NetworkInterfaces)
 	}
+}
+
+// TestVPCEndpointKeys: as in AWS, a call from a function in a VPC that has
+// an endpoint for the service carries aws:SourceVpc and aws:SourceVpce and
+// is subject to the endpoint's policy; a call from a function in a VPC
+// without one, or from a function outside any VPC, or made with a
+// function's credentials from outside its environment, carries neither.
+func TestVPCEndpointKeys(t *testing.T) {
+	s := newLambdaSuite(t)
+	ctx := context.Background()
+	net := ec2.NewFromConfig(s.srv.RootConfig())
+	a := newNetwork(t, net, "10.0.0.0/16", "10.0.1.0/24")
+	b := newNetwork(t, net, "10.1.0.0/16", "10.1.1.0/24")
+	ep, err := net.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String(a.vpc), ServiceName: aws.String("com.amazonaws.us-east-1.iam"),
+		VpcEndpointType: ec2types.VpcEndpointTypeInterface, SubnetIds: []string{a.subnet}, SecurityGroupIds: []string{a.group}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpce := aws.ToString(ep.VpcEndpoint.VpcEndpointId)
+
+	const roleName = "endpoint-keys"
+	role := s.role(t, roleName, lambdaTrust, basicExecRole, vpcAccessRole)
+	s.putRolePolicy(t, roleName, "keys", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"iam:GetRole","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpc":"`+a.vpc+`","aws:SourceVpce":"`+vpce+`"}}},
+		{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}`)
+	for name, v := range map[string]*lambdatypes.VpcConfig{"in-a": a.config(), "in-b": b.config(), "outside": nil} {
+		in := goFunction(t, name, role)
+		in.VpcConfig = v
+		s.create(t, in)
+	}
+	getRole := callAction("iam", "GetRole", map[string]string{"RoleName": roleName})
+	listRoles := callAction("iam", "ListRoles", nil)
+	denied := func(got map[string]any, fn, action, reason string) {
+		t.Helper()
+		want := "User: " + assumedRoleARN(roleName, fn) + " is not authorized to perform: " + action
+		if got["error"] != "AccessDenied" || !strings.HasPrefix(str(got["message"]), want) || !strings.HasSuffix(str(got["message"]), reason) {
+			t.Errorf("%s %s: %v", fn, action, got)
+		}
+	}
+
+	if got := s.call(t, "in-a", getRole); got["error"] != nil {
+		t.Errorf("in-a GetRole through the endpoint: %v", got)
+	}
+	denied(s.call(t, "in-b", getRole), "in-b", "iam:GetRole", "because no identity-based policy allows the iam:GetRole action")
+	denied(s.call(t, "outside", getRole), "outside", "iam:GetRole", "because no identity-based policy allows the iam:GetRole action")
+	_, err = iam.NewFromConfig(s.config(s.envCredentials(t, "in-a"))).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(roleName)})
+	if msg := apiError(t, err, "AccessDenied"); !strings.HasSuffix(msg, "because no identity-based policy allows the iam:GetRole action") {
+		t.Errorf("in-a's credentials outside its environment: %q", msg)
+	}
+
+	// The endpoint's policy applies to the calls through it only.
+	if _, err := net.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(vpce),
+		PolicyDocument: aws.String(`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"iam:GetRole","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	denied(s.call(t, "in-a", listRoles), "in-a", "iam:ListRoles", "because no VPC endpoint policy allows the iam:ListRoles action")
+	if got := s.call(t, "in-a", getRole); got["error"] != nil {
+		t.Errorf("in-a GetRole, which the endpoint policy allows: %v", got)
+	}
+	for _, fn := range []string{"in-b", "outside"} {
+		if got := s.call(t, fn, listRoles); got["error"] != nil {
+			t.Errorf("%s ListRoles, not through the endpoint: %v", fn, got)
+		}
+	}
+	if _, err := net.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(vpce),
+		PolicyDocument: aws.String(`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"iam:GetRole","Resource":"*"},{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	denied(s.call(t, "in-a", getRole), "in-a", "iam:GetRole", "with an explicit deny in a VPC endpoint policy")
+
+	// Without the endpoint the calls from VPC A carry no keys either.
+	if _, err := net.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{vpce}}); err != nil {
+		t.Fatal(err)
+	}
+	denied(s.call(t, "in-a", getRole), "in-a", "iam:GetRole", "because no identity-based policy allows the iam:GetRole action")
 }
