@@ -225,7 +225,9 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	// Two phases: the gateway first, then the services, which call each
 	// other through it.
+	endpoints := ec2.NewEndpoints(s.store, s.feed)
 	gw := gateway.New(gateway.Config{
+		Endpoints:  endpoints,
 		Account:    cfg.AccountID,
 		Region:     cfg.Region,
 		Identities: gatewayIdentities{s.iam},
@@ -240,7 +242,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	})
 	s.gateway = gw
 	traces := xray.New(s.store, cfg.Now)
-	networks := ec2.New(ec2.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Feed: s.feed, Now: cfg.Now, Services: gw.Services})
+	networks := ec2.New(ec2.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Endpoints: endpoints, Now: cfg.Now, Services: gw.Services})
 	s.lambda, err = lambda.New(lambda.Config{
 		Account: cfg.AccountID,
 		Region:  cfg.Region,

@@ -40,9 +40,9 @@ const (
 type Config struct {
 	Account, Region string
 	Store           store.Store
-	// Feed invalidates the compiled endpoint policies when another process
-	// sharing Store changes an endpoint. Nil: this process's own changes only.
-	Feed *store.Feed
+	// Endpoints is the gateway's view of the endpoints (NewEndpoints over
+	// Store), which EC2 tells of its own changes at once.
+	Endpoints *Endpoints
 	// Services returns the signing names of the services an endpoint may
 	// be created for ("sts", "s3", ...), which DescribeVpcEndpointServices
 	// lists: the services the server serves.
@@ -54,16 +54,19 @@ type Config struct {
 type EC2 struct {
 	cfg       Config
 	now       func() time.Time
-	endpoints *endpointCache
+	endpoints *Endpoints
 }
 
-// New returns EC2 over cfg.Store.
+// New returns EC2 over cfg.Store; without cfg.Endpoints it makes its own
+// (NewEndpoints with no Feed).
 func New(cfg Config) *EC2 {
-	e := &EC2{cfg: cfg, now: cfg.Now}
+	e := &EC2{cfg: cfg, now: cfg.Now, endpoints: cfg.Endpoints}
 	if e.now == nil {
 		e.now = time.Now
 	}
-	e.endpoints = newEndpointCache(cfg.Feed)
+	if e.endpoints == nil {
+		e.endpoints = NewEndpoints(cfg.Store, nil)
+	}
 	return e
 }
 
@@ -226,7 +229,7 @@ type resource struct {
 
 func key(account, region, id string) string { return account + "|" + region + "|" + id }
 
-func (e *EC2) get(ctx context.Context, r store.Reader, account, region, id string) (*resource, error) {
+func get(ctx context.Context, r store.Reader, account, region, id string) (*resource, error) {
 	if kindOf(id) == "" {
 		return nil, notFound(id)
 	}
@@ -291,7 +294,7 @@ func (e *EC2) named(param string) func(c *api.Call) (api.Resource, error) {
 			return api.Resource{}, nil
 		}
 		res := api.Resource{ARN: e.arn(c, id)}
-		if r, err := e.get(c.Context, e.cfg.Store, c.Account, e.region(c), id); err == nil {
+		if r, err := get(c.Context, e.cfg.Store, c.Account, e.region(c), id); err == nil {
 			res.Tags = r.Tags
 		}
 		return res, nil
@@ -308,7 +311,7 @@ func (e *EC2) vpcKey(c *api.Call, res api.Resource, keys api.Keys) {
 		keys.Set("ec2:Vpc", res.ARN)
 		return
 	}
-	if r, err := e.get(c.Context, e.cfg.Store, c.Account, e.region(c), id); err == nil && r.VPC != "" {
+	if r, err := get(c.Context, e.cfg.Store, c.Account, e.region(c), id); err == nil && r.VPC != "" {
 		keys.Set("ec2:Vpc", e.arn(c, r.VPC))
 	}
 	if kindOf(id) == "subnet" {

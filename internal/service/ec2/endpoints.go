@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -171,7 +172,7 @@ func (e *EC2) createVpcEndpoint(c *api.Call) (any, error) {
 		PrivateDNS: typ == typeInterfaceVPCE && privateDNS != "false"}
 	var names map[string]string
 	_, err = e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		if _, err := e.get(c.Context, tx, c.Account, region, vpcID); err != nil || kindOf(vpcID) != "vpc" {
+		if _, err := get(c.Context, tx, c.Account, region, vpcID); err != nil || kindOf(vpcID) != "vpc" {
 			return notFound(vpcID)
 		}
 		if _, err := tx.Get(c.Context, endpointsTable, vpcID+"|"+name); err == nil {
@@ -180,7 +181,7 @@ func (e *EC2) createVpcEndpoint(c *api.Call) (any, error) {
 			return err
 		}
 		for _, id := range routeTables {
-			rt, err := e.get(c.Context, tx, c.Account, region, id)
+			rt, err := get(c.Context, tx, c.Account, region, id)
 			if err != nil || kindOf(id) != "rtb" || rt.VPC != vpcID {
 				return api.Errorf(400, "InvalidRouteTableId.NotFound", "The routeTable ID '%s' does not exist", id)
 			}
@@ -209,7 +210,7 @@ func (e *EC2) createVpcEndpoint(c *api.Call) (any, error) {
 		}
 		if typ == typeInterfaceVPCE && len(subnets) == 0 && len(groups) > 0 {
 			for _, g := range groups {
-				if sg, err := e.get(c.Context, tx, c.Account, region, g); err != nil || kindOf(g) != "sg" || sg.VPC != vpcID {
+				if sg, err := get(c.Context, tx, c.Account, region, g); err != nil || kindOf(g) != "sg" || sg.VPC != vpcID {
 					return notFound(g)
 				}
 			}
@@ -288,7 +289,7 @@ func (e *EC2) modifyVpcEndpoint(c *api.Call) (any, error) {
 	addSG, removeSG := indexed(c.Params, "AddSecurityGroupId"), indexed(c.Params, "RemoveSecurityGroupId")
 	region := e.region(c)
 	_, err := e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		ep, err := e.get(c.Context, tx, c.Account, region, id)
+		ep, err := get(c.Context, tx, c.Account, region, id)
 		if err != nil || kindOf(id) != "vpce" {
 			return notFound(id)
 		}
@@ -302,7 +303,7 @@ func (e *EC2) modifyVpcEndpoint(c *api.Call) (any, error) {
 			ep.Policy = doc
 		}
 		for _, rt := range addRT {
-			r, err := e.get(c.Context, tx, c.Account, region, rt)
+			r, err := get(c.Context, tx, c.Account, region, rt)
 			if err != nil || kindOf(rt) != "rtb" || r.VPC != ep.VPC {
 				return api.Errorf(400, "InvalidRouteTableId.NotFound", "The routeTable ID '%s' does not exist", rt)
 			}
@@ -312,7 +313,7 @@ func (e *EC2) modifyVpcEndpoint(c *api.Call) (any, error) {
 		}
 		ep.RouteTables = slices.DeleteFunc(ep.RouteTables, func(s string) bool { return contains(removeRT, s) })
 		for _, g := range addSG {
-			sg, err := e.get(c.Context, tx, c.Account, region, g)
+			sg, err := get(c.Context, tx, c.Account, region, g)
 			if err != nil || kindOf(g) != "sg" || sg.VPC != ep.VPC {
 				return notFound(g)
 			}
@@ -354,7 +355,7 @@ func (e *EC2) deleteVpcEndpoints(c *api.Call) (any, error) {
 	out := &deleteEndpointsResponse{Unsuccessful: []unsuccessfulItem{}}
 	for _, id := range ids {
 		_, err := e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-			ep, err := e.get(c.Context, tx, c.Account, region, id)
+			ep, err := get(c.Context, tx, c.Account, region, id)
 			if err != nil || kindOf(id) != "vpce" {
 				return notFound(id)
 			}
@@ -458,64 +459,66 @@ func (e *EC2) describeVpcEndpointServices(c *api.Call) (any, error) {
 	return out, nil
 }
 
-// Endpoint is a VPC endpoint as the gateway applies it.
-type Endpoint struct {
-	ID, VPC string
-	Policy  *policy.Policy
-}
-
-// endpointCache holds the endpoints by VPC and service name, absences too.
-type endpointCache struct {
+// Endpoints answers gateway.Endpoints from the store: the endpoint of a
+// VPC for a service, with its policy compiled as a gate, cached (absences
+// too) until an endpoint changes in this process or, through the Feed, in
+// another one sharing the store. The zero value is not usable; use
+// NewEndpoints.
+type Endpoints struct {
+	st  store.Store
 	mu  sync.Mutex
-	m   map[string]*Endpoint
+	m   map[string]*gateway.VPCEndpoint
 	gen uint64 // counts clears: a load that a clear overtook is not kept
 }
 
-func newEndpointCache(feed *store.Feed) *endpointCache {
-	ec := &endpointCache{m: map[string]*Endpoint{}}
+// NewEndpoints returns the endpoints kept in st; feed (nil: none) brings
+// the changes other processes make.
+func NewEndpoints(st store.Store, feed *store.Feed) *Endpoints {
+	x := &Endpoints{st: st, m: map[string]*gateway.VPCEndpoint{}}
 	if feed != nil {
 		feed.Subscribe([]string{resourcesTable, endpointsTable}, func(ch store.Change) {
 			if ch.Table == endpointsTable || strings.Contains(ch.Key, "|vpce-") {
-				ec.clear()
+				x.clear()
 			}
-		}, ec.clear)
+		}, x.clear)
 	}
-	return ec
+	return x
 }
 
-func (ec *endpointCache) clear() {
-	ec.mu.Lock()
-	clear(ec.m)
-	ec.gen++
-	ec.mu.Unlock()
+func (x *Endpoints) clear() {
+	x.mu.Lock()
+	clear(x.m)
+	x.gen++
+	x.mu.Unlock()
 }
 
-// LookupEndpoint returns the endpoint through which a call made from vpc
-// reaches service (a signing name: "s3", "sts", ...) in region, with its
-// compiled policy; nil, nil when the VPC has none for it.
-func (e *EC2) LookupEndpoint(ctx context.Context, vpc, service, region string) (*Endpoint, error) {
+// Endpoint returns the endpoint through which a call made from vpc reaches
+// service (a signing name: "s3", "sts", ...) in region, with its policy
+// compiled as a gate (policy.SourceEndpoint); nil, nil when the VPC has
+// none for it.
+func (x *Endpoints) Endpoint(ctx context.Context, vpc, service, region string) (*gateway.VPCEndpoint, error) {
 	k := vpc + "|" + serviceName(region, service)
-	e.endpoints.mu.Lock()
-	ep, ok := e.endpoints.m[k]
-	gen := e.endpoints.gen
-	e.endpoints.mu.Unlock()
+	x.mu.Lock()
+	ep, ok := x.m[k]
+	gen := x.gen
+	x.mu.Unlock()
 	if ok {
 		return ep, nil
 	}
-	ep, err := e.loadEndpoint(ctx, k)
+	ep, err := x.load(ctx, k)
 	if err != nil {
 		return nil, err
 	}
-	e.endpoints.mu.Lock()
-	if e.endpoints.gen == gen {
-		e.endpoints.m[k] = ep
+	x.mu.Lock()
+	if x.gen == gen {
+		x.m[k] = ep
 	}
-	e.endpoints.mu.Unlock()
+	x.mu.Unlock()
 	return ep, nil
 }
 
-func (e *EC2) loadEndpoint(ctx context.Context, k string) (*Endpoint, error) {
-	ref, err := e.cfg.Store.Get(ctx, endpointsTable, k)
+func (x *Endpoints) load(ctx context.Context, k string) (*gateway.VPCEndpoint, error) {
+	ref, err := x.st.Get(ctx, endpointsTable, k)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -526,7 +529,7 @@ func (e *EC2) loadEndpoint(ctx context.Context, k string) (*Endpoint, error) {
 	if len(parts) != 3 {
 		return nil, fmt.Errorf("ec2: endpoint index %s: bad reference %q", k, ref)
 	}
-	r, err := e.get(ctx, e.cfg.Store, parts[0], parts[1], parts[2])
+	r, err := get(ctx, x.st, parts[0], parts[1], parts[2])
 	if err != nil {
 		return nil, fmt.Errorf("ec2: endpoint of %s: %w", k, err)
 	}
@@ -534,5 +537,6 @@ func (e *EC2) loadEndpoint(ctx context.Context, k string) (*Endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ec2: policy of %s: %w", r.ID, err)
 	}
-	return &Endpoint{ID: r.ID, VPC: r.VPC, Policy: p}, nil
+	gate := policy.NewGate(policy.SourceEndpoint, [][]policy.Named{{{ID: r.ID, Policy: p}}})
+	return &gateway.VPCEndpoint{ID: r.ID, VPC: r.VPC, Policy: gate}, nil
 }

@@ -121,7 +121,7 @@ func (e *EC2) createSecurityGroup(c *api.Call) (any, error) {
 	sg := &resource{ID: newID("sg"), Account: c.Account, Region: region, VPC: vpcID, Name: name, Description: desc,
 		Tags: tags, Created: e.now().UTC(), Egress: []rule{{Protocol: "-1", CIDRs: []string{"0.0.0.0/0"}}}}
 	_, err = e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		if _, err := e.get(c.Context, tx, c.Account, region, vpcID); err != nil || kindOf(vpcID) != "vpc" {
+		if _, err := get(c.Context, tx, c.Account, region, vpcID); err != nil || kindOf(vpcID) != "vpc" {
 			return notFound(vpcID)
 		}
 		groups, err := e.list(c.Context, tx, c.Account, region, "sg")
@@ -188,7 +188,7 @@ func (e *EC2) deleteSecurityGroup(c *api.Call) (any, error) {
 	}
 	region := e.region(c)
 	_, err := e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		sg, err := e.get(c.Context, tx, c.Account, region, id)
+		sg, err := get(c.Context, tx, c.Account, region, id)
 		if err != nil || kindOf(id) != "sg" {
 			return notFound(id)
 		}
@@ -331,7 +331,7 @@ func (e *EC2) authorize(c *api.Call, egress bool) (any, error) {
 	}
 	region := e.region(c)
 	_, err = e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		sg, err := e.get(c.Context, tx, c.Account, region, id)
+		sg, err := get(c.Context, tx, c.Account, region, id)
 		if err != nil || kindOf(id) != "sg" {
 			return notFound(id)
 		}
@@ -341,7 +341,7 @@ func (e *EC2) authorize(c *api.Call, egress bool) (any, error) {
 		}
 		for _, r := range rules {
 			for _, g := range r.Groups {
-				if _, err := e.get(c.Context, tx, c.Account, region, g); err != nil || kindOf(g) != "sg" {
+				if _, err := get(c.Context, tx, c.Account, region, g); err != nil || kindOf(g) != "sg" {
 					return notFound(g)
 				}
 			}

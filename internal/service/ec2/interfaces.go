@@ -68,12 +68,12 @@ func interfaceOf(r *resource, names map[string]string) interfaceItem {
 // newInterface makes an interface in subnet with groups, checking that they
 // exist in the subnet's VPC, and gives it the subnet's next free address.
 func (e *EC2) newInterface(ctx context.Context, tx store.Tx, account, region, subnet string, groups []string) (*resource, error) {
-	sub, err := e.get(ctx, tx, account, region, subnet)
+	sub, err := get(ctx, tx, account, region, subnet)
 	if err != nil || kindOf(subnet) != "subnet" {
 		return nil, notFound(subnet)
 	}
 	for _, g := range groups {
-		sg, err := e.get(ctx, tx, account, region, g)
+		sg, err := get(ctx, tx, account, region, g)
 		if err != nil || kindOf(g) != "sg" {
 			return nil, notFound(g)
 		}
@@ -206,7 +206,7 @@ func (e *EC2) deleteNetworkInterface(c *api.Call) (any, error) {
 	}
 	region := e.region(c)
 	_, err := e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		r, err := e.get(c.Context, tx, c.Account, region, id)
+		r, err := get(c.Context, tx, c.Account, region, id)
 		if err != nil || kindOf(id) != "eni" {
 			return notFound(id)
 		}
@@ -229,7 +229,7 @@ func (e *EC2) deleteNetworkInterface(c *api.Call) (any, error) {
 func (e *EC2) FunctionVPC(ctx context.Context, account, region string, subnets, groups []string) (string, error) {
 	vpc := ""
 	for _, id := range subnets {
-		r, err := e.get(ctx, e.cfg.Store, account, region, id)
+		r, err := get(ctx, e.cfg.Store, account, region, id)
 		if err != nil {
 			return "", err
 		}
@@ -242,7 +242,7 @@ func (e *EC2) FunctionVPC(ctx context.Context, account, region string, subnets, 
 		vpc = r.VPC
 	}
 	for _, id := range groups {
-		r, err := e.get(ctx, e.cfg.Store, account, region, id)
+		r, err := get(ctx, e.cfg.Store, account, region, id)
 		if err != nil || kindOf(id) != "sg" {
 			return "", api.Errorf(400, "InvalidGroup.NotFound", "The security group '%s' does not exist", id)
 		}

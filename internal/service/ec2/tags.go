@@ -128,7 +128,7 @@ func (e *EC2) changeTags(c *api.Call, remove bool) (any, error) {
 	region := e.region(c)
 	_, err = e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		for _, id := range ids {
-			r, err := e.get(c.Context, tx, c.Account, region, id)
+			r, err := get(c.Context, tx, c.Account, region, id)
 			if err != nil {
 				return err
 			}

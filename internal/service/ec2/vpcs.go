@@ -133,7 +133,7 @@ func (e *EC2) deleteVpc(c *api.Call) (any, error) {
 	}
 	region := e.region(c)
 	_, err := e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		vpc, err := e.get(c.Context, tx, c.Account, region, id)
+		vpc, err := get(c.Context, tx, c.Account, region, id)
 		if err != nil || kindOf(id) != "vpc" {
 			return notFound(id)
 		}
@@ -324,7 +324,7 @@ func (e *EC2) createSubnet(c *api.Call) (any, error) {
 	region := e.region(c)
 	sub := &resource{ID: newID("subnet"), Account: c.Account, Region: region, VPC: vpcID, CIDR: p.String(), Zone: zone, Tags: tags, Created: e.now().UTC()}
 	_, err = e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		vpc, err := e.get(c.Context, tx, c.Account, region, vpcID)
+		vpc, err := get(c.Context, tx, c.Account, region, vpcID)
 		if err != nil || kindOf(vpcID) != "vpc" {
 			return notFound(vpcID)
 		}
@@ -384,7 +384,7 @@ func (e *EC2) deleteSubnet(c *api.Call) (any, error) {
 	}
 	region := e.region(c)
 	_, err := e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		sub, err := e.get(c.Context, tx, c.Account, region, id)
+		sub, err := get(c.Context, tx, c.Account, region, id)
 		if err != nil || kindOf(id) != "subnet" {
 			return notFound(id)
 		}
