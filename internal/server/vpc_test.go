@@ -111,6 +111,21 @@ func TestLambdaVpcConfig(t *testing.T) {
 	if len(enis.NetworkInterfaces) != 0 {
 		t.Errorf("interfaces after DeleteFunction: %+v", enis.NetworkInterfaces)
 	}
+
+	// lambda:VpcIds is the VPC EC2 knows the subnets by.
+	dev := lambda.NewFromConfig(s.user(t, "vpc-dev", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":["lambda:CreateFunction","iam:PassRole"],"Resource":"*"},
+		{"Effect":"Deny","Action":"lambda:CreateFunction","Resource":"*","Condition":{"StringNotEquals":{"lambda:VpcIds":"`+a.vpc+`"}}}]}`))
+	in = goFunction(t, "dev-fn", role)
+	in.VpcConfig = b.config()
+	_, err = dev.CreateFunction(ctx, in)
+	if msg := apiError(t, err, "AccessDeniedException"); !strings.Contains(msg, "with an explicit deny in an identity-based policy") {
+		t.Errorf("CreateFunction in the other VPC: %q", msg)
+	}
+	in.VpcConfig = a.config()
+	if _, err := dev.CreateFunction(ctx, in); err != nil {
+		t.Errorf("CreateFunction in the allowed VPC: %v", err)
+	}
 }
 
 // TestVPCEndpointKeys: as in AWS, a call from a function in a VPC that has
