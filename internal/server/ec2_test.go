@@ -38,6 +38,10 @@ func TestEC2VPCs(t *testing.T) {
 	}
 	_, err = c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.300/16")})
 	apiError(t, err, "InvalidParameterValue")
+	_, err = c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+	if msg := apiError(t, err, "InvalidAction"); msg != "The action DescribeInstances is not valid for this web service." {
+		t.Errorf("an operation EC2 here does not serve: %q", msg)
+	}
 	other, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("172.16.0.0/20")})
 	if err != nil {
 		t.Fatal(err)
