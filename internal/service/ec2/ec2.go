@@ -34,7 +34,46 @@ const (
 	resourcesTable = "ec2_resources"
 	// endpointsTable indexes endpoints: VPCID|SERVICENAME → ACCOUNT|REGION|ID.
 	endpointsTable = "ec2_endpoint_index"
+	// tokensTable keeps the client tokens of idempotent requests:
+	// ACCOUNT|REGION|OPERATION|TOKEN → the ID of the resource made.
+	tokensTable = "ec2_client_tokens"
 )
+
+// idempotent returns the resource an earlier request of op with the same
+// ClientToken made, nil when there was none. same reports whether that
+// resource matches this request's parameters; one that does not is EC2's
+// IdempotentParameterMismatch.
+func idempotent(c *api.Call, tx store.Tx, region string, same func(*resource) bool) (*resource, error) {
+	token := c.Params.Get("ClientToken")
+	if token == "" {
+		return nil, nil
+	}
+	id, err := tx.Get(c.Context, tokensTable, key(c.Account, region, c.OperationName+"|"+token))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := get(c.Context, tx, c.Account, region, string(id))
+	var gone *api.Error
+	if err != nil && !errors.As(err, &gone) {
+		return nil, err
+	}
+	if gone != nil || !same(r) {
+		return nil, api.Errorf(400, "IdempotentParameterMismatch", "The client token you have provided is associated with a resource that is already deleted or has different parameters. Please use a different client token.")
+	}
+	return r, nil
+}
+
+// keepToken records the resource a request with a ClientToken made.
+func keepToken(c *api.Call, tx store.Tx, region, id string) error {
+	token := c.Params.Get("ClientToken")
+	if token == "" {
+		return nil
+	}
+	return tx.Put(c.Context, tokensTable, key(c.Account, region, c.OperationName+"|"+token), []byte(id))
+}
 
 // Config configures EC2.
 type Config struct {

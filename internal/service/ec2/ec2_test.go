@@ -40,7 +40,7 @@ func node(t *testing.T, path string) *EC2 {
 // call runs an operation's handler as the account's root.
 func call(t *testing.T, e *EC2, op string, params url.Values) (any, error) {
 	t.Helper()
-	c := &api.Call{Context: context.Background(), Params: params, Account: "123456789012", Region: "us-east-1",
+	c := &api.Call{Context: context.Background(), Params: params, Account: "123456789012", Region: "us-east-1", OperationName: op,
 		Principal: &api.Principal{Type: api.Root, Account: "123456789012", ARN: "arn:aws:iam::123456789012:root"}}
 	o := e.Service().Operations[op]
 	if o == nil {
@@ -98,13 +98,21 @@ func TestGatewayEndpointAcrossNodes(t *testing.T) {
 			t.Errorf("CreateVpcEndpoint %v: %v", bad, err)
 		}
 	}
-	out, err = call(t, a, "CreateVpcEndpoint", url.Values{"VpcId": {vpc}, "ServiceName": {"com.amazonaws.us-east-1.s3"}, "RouteTableId.1": {rtb}})
+	out, err = call(t, a, "CreateVpcEndpoint", url.Values{"VpcId": {vpc}, "ServiceName": {"com.amazonaws.us-east-1.s3"}, "RouteTableId.1": {rtb}, "ClientToken": {"t1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ep := out.(*createEndpointResponse).VpcEndpoint
 	if ep.VpcEndpointType != "Gateway" || len(ep.RouteTableIDs) != 1 || ep.PolicyDocument != DefaultEndpointPolicy {
 		t.Fatalf("CreateVpcEndpoint: %+v", ep)
+	}
+	// A retry with the same client token gets the same endpoint.
+	again, err := call(t, a, "CreateVpcEndpoint", url.Values{"VpcId": {vpc}, "ServiceName": {"com.amazonaws.us-east-1.s3"}, "RouteTableId.1": {rtb}, "ClientToken": {"t1"}})
+	if err != nil || again.(*createEndpointResponse).VpcEndpoint.VpcEndpointID != ep.VpcEndpointID {
+		t.Fatalf("retry with the client token: %+v %v", again, err)
+	}
+	if _, err := call(t, a, "CreateVpcEndpoint", url.Values{"VpcId": {vpc}, "ServiceName": {"com.amazonaws.us-east-1.sts"}, "VpcEndpointType": {"Interface"}, "ClientToken": {"t1"}}); code(err) != "IdempotentParameterMismatch" {
+		t.Errorf("the client token with other parameters: %v", err)
 	}
 	if _, err := call(t, a, "CreateVpcEndpoint", url.Values{"VpcId": {vpc}, "ServiceName": {"com.amazonaws.us-east-1.s3"}}); code(err) != "RouteAlreadyExists" {
 		t.Errorf("a second S3 endpoint: %v", err)

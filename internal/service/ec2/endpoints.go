@@ -172,6 +172,15 @@ func (e *EC2) createVpcEndpoint(c *api.Call) (any, error) {
 		PrivateDNS: typ == typeInterfaceVPCE && privateDNS != "false"}
 	var names map[string]string
 	_, err = e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		earlier, err := idempotent(c, tx, region, func(r *resource) bool { return r.VPC == vpcID && r.Service == name && r.Type == typ })
+		if err != nil {
+			return err
+		}
+		if earlier != nil {
+			ep = earlier
+			names, err = e.groupNames(c.Context, tx, c.Account, region)
+			return err
+		}
 		if _, err := get(c.Context, tx, c.Account, region, vpcID); err != nil || kindOf(vpcID) != "vpc" {
 			return notFound(vpcID)
 		}
@@ -216,11 +225,13 @@ func (e *EC2) createVpcEndpoint(c *api.Call) (any, error) {
 			}
 			ep.Groups = groups
 		}
-		var err error
 		if names, err = e.groupNames(c.Context, tx, c.Account, region); err != nil {
 			return err
 		}
 		if err := tx.Put(c.Context, endpointsTable, vpcID+"|"+name, []byte(key(c.Account, region, ep.ID))); err != nil {
+			return err
+		}
+		if err := keepToken(c, tx, region, ep.ID); err != nil {
 			return err
 		}
 		return put(c.Context, tx, ep)

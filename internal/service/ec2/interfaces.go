@@ -134,15 +134,21 @@ func (e *EC2) createNetworkInterface(c *api.Call) (any, error) {
 	var eni *resource
 	var names map[string]string
 	_, err = e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		if names, err = e.groupNames(c.Context, tx, c.Account, region); err != nil {
+			return err
+		}
+		if eni, err = idempotent(c, tx, region, func(r *resource) bool { return r.Subnet == subnet }); err != nil || eni != nil {
+			return err
+		}
 		r, err := e.newInterface(c.Context, tx, c.Account, region, subnet, indexed(c.Params, "SecurityGroupId"))
 		if err != nil {
 			return err
 		}
 		r.Description, r.InterfaceType, r.Tags = c.Params.Get("Description"), typeInterface, tags
-		if names, err = e.groupNames(c.Context, tx, c.Account, region); err != nil {
+		eni = r
+		if err := keepToken(c, tx, region, r.ID); err != nil {
 			return err
 		}
-		eni = r
 		return put(c.Context, tx, r)
 	})
 	if err != nil {
