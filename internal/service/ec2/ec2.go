@@ -150,7 +150,103 @@ func (e *EC2) Service() *api.Service {
 		Protocols:    []string{"ec2Query"},
 		XMLNamespace: Namespace,
 		APIVersion:   "2016-11-15",
+		Validate:     checkParameters,
 	}, ops...)
+}
+
+// accepted are the parameters (their first part: "Filter" of
+// "Filter.1.Name") each operation honours besides Action, Version and
+// DryRun. A parameter of EC2's model that is not among them (IPv6 blocks,
+// IPAM pools, Outposts, ...) is refused rather than ignored.
+var accepted = map[string][]string{
+	"CreateVpc":                     {"CidrBlock", "TagSpecification", "InstanceTenancy"},
+	"DescribeVpcs":                  {"Filter", "VpcId", "NextToken", "MaxResults"},
+	"DeleteVpc":                     {"VpcId"},
+	"CreateSubnet":                  {"TagSpecification", "AvailabilityZone", "AvailabilityZoneId", "CidrBlock", "VpcId"},
+	"DescribeSubnets":               {"Filter", "SubnetId", "NextToken", "MaxResults"},
+	"DeleteSubnet":                  {"SubnetId"},
+	"CreateSecurityGroup":           {"GroupDescription", "GroupName", "VpcId", "TagSpecification"},
+	"DescribeSecurityGroups":        {"GroupId", "GroupName", "NextToken", "MaxResults", "Filter"},
+	"DeleteSecurityGroup":           {"GroupId", "GroupName"},
+	"AuthorizeSecurityGroupIngress": {"CidrIp", "FromPort", "GroupId", "IpPermissions", "IpProtocol", "ToPort"},
+	"AuthorizeSecurityGroupEgress":  {"GroupId", "IpPermissions"},
+	"DescribeRouteTables":           {"Filter", "RouteTableId", "NextToken", "MaxResults"},
+	"CreateTags":                    {"ResourceId", "Tag"},
+	"DeleteTags":                    {"ResourceId", "Tag"},
+	"DescribeTags":                  {"Filter", "MaxResults", "NextToken"},
+	"DescribeAvailabilityZones":     {"ZoneName", "Filter", "AllAvailabilityZones"},
+	"CreateNetworkInterface":        {"TagSpecification", "ClientToken", "SubnetId", "Description", "SecurityGroupId"},
+	"DescribeNetworkInterfaces":     {"NextToken", "MaxResults", "NetworkInterfaceId", "Filter", "IncludeManagedResources"},
+	"DeleteNetworkInterface":        {"NetworkInterfaceId"},
+	"CreateVpcEndpoint":             {"VpcEndpointType", "VpcId", "ServiceName", "PolicyDocument", "RouteTableId", "SubnetId", "SecurityGroupId", "ClientToken", "PrivateDnsEnabled", "TagSpecification", "IpAddressType"},
+	"DescribeVpcEndpoints":          {"VpcEndpointId", "Filter", "MaxResults", "NextToken"},
+	"ModifyVpcEndpoint":             {"VpcEndpointId", "PolicyDocument", "ResetPolicy", "AddRouteTableId", "RemoveRouteTableId", "AddSubnetId", "RemoveSubnetId", "AddSecurityGroupId", "RemoveSecurityGroupId", "PrivateDnsEnabled"},
+	"DeleteVpcEndpoints":            {"VpcEndpointId"},
+	"DescribeVpcEndpointServices":   {"ServiceName", "Filter", "MaxResults", "NextToken"},
+}
+
+// checkParameters refuses a parameter the operation does not honour.
+func checkParameters(c *api.Call) *api.Error {
+	ok := accepted[c.OperationName]
+	for k := range c.Params {
+		top, _, _ := strings.Cut(k, ".")
+		switch {
+		case top == "Action" || top == "Version" || top == "DryRun" || strings.HasPrefix(top, "X-Amz-"):
+		case slices.Contains(ok, top):
+		default:
+			return api.Errorf(400, "UnsupportedOperation", "The parameter %s is not supported by this EC2 (VPCs, subnets, security groups and endpoints only).", top)
+		}
+	}
+	if v := c.Params.Get("IpAddressType"); v != "" && v != "ipv4" {
+		return invalidValue(v, "IpAddressType", "Only ipv4 is supported.")
+	}
+	return nil
+}
+
+// page applies MaxResults (5 to 1000) and NextToken (the last ID of the
+// previous page) to rs, in ID order, and returns the next token.
+func page(c *api.Call, rs []*resource, ids bool) ([]*resource, string, error) {
+	max, token := c.Params.Get("MaxResults"), c.Params.Get("NextToken")
+	if max != "" && ids {
+		return nil, "", api.Errorf(400, "InvalidParameterCombination", "The parameter ids cannot be used with the parameter maxResults")
+	}
+	if token != "" {
+		i := sort.Search(len(rs), func(i int) bool { return rs[i].ID > token })
+		rs = rs[i:]
+	}
+	if max == "" {
+		return rs, "", nil
+	}
+	n, err := strconv.Atoi(max)
+	if err != nil || n < 5 || n > 1000 {
+		return nil, "", invalidValue(max, "MaxResults", "Expecting a value between 5 and 1000.")
+	}
+	if len(rs) <= n {
+		return rs, "", nil
+	}
+	return rs[:n], rs[n-1].ID, nil
+}
+
+// pageIndex pages a list of n items whose order is stable by position:
+// NextToken is the index the page starts at. It returns the page's bounds
+// and the next token.
+func pageIndex(c *api.Call, n int) (from, to int, next string, err error) {
+	if t := c.Params.Get("NextToken"); t != "" {
+		if from, err = strconv.Atoi(t); err != nil || from < 0 || from > n {
+			return 0, 0, "", api.Errorf(400, "InvalidNextToken", "The token '%s' is invalid.", t)
+		}
+	}
+	to = n
+	if max := c.Params.Get("MaxResults"); max != "" {
+		m, err := strconv.Atoi(max)
+		if err != nil || m < 5 || m > 1000 {
+			return 0, 0, "", invalidValue(max, "MaxResults", "Expecting a value between 5 and 1000.")
+		}
+		if from+m < n {
+			to, next = from+m, strconv.Itoa(from+m)
+		}
+	}
+	return from, to, next, nil
 }
 
 // dryRun answers a DryRun request, which reaches the handler only once
@@ -488,12 +584,13 @@ func globMatch(pattern, s string) bool {
 }
 
 // describe lists the resources of kind that ids (all when empty) name and
-// fs passes; an ID that names nothing is the kind's NotFound.
-func (e *EC2) describe(c *api.Call, kind string, ids []string, fields map[string]func(*resource) []string) ([]*resource, error) {
+// the filters pass, a page of them with the next page's token; an ID that
+// names nothing is the kind's NotFound.
+func (e *EC2) describe(c *api.Call, kind string, ids []string, fields map[string]func(*resource) []string) ([]*resource, string, error) {
 	fs := filters(c.Params)
 	all, err := e.list(c.Context, e.cfg.Store, c.Account, e.region(c), kind)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	byID := map[string]*resource{}
 	for _, r := range all {
@@ -504,7 +601,7 @@ func (e *EC2) describe(c *api.Call, kind string, ids []string, fields map[string
 		for _, id := range ids {
 			r, ok := byID[id]
 			if !ok {
-				return nil, notFound(id)
+				return nil, "", notFound(id)
 			}
 			out = append(out, r)
 		}
@@ -515,11 +612,11 @@ func (e *EC2) describe(c *api.Call, kind string, ids []string, fields map[string
 	for _, r := range out {
 		ok, err := match(fs, r, fields)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if ok {
 			kept = append(kept, r)
 		}
 	}
-	return kept, nil
+	return page(c, kept, len(ids) > 0)
 }

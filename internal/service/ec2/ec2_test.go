@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/url"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -166,5 +168,51 @@ func TestGlobMatch(t *testing.T) {
 	}
 	if z := zoneID("us-east-1", 0); z != "use1-az1" {
 		t.Errorf("zoneID = %s", z)
+	}
+}
+
+// TestPagingAndParameters: MaxResults and NextToken page the Describe
+// operations; a parameter the operation does not honour is refused.
+func TestPagingAndParameters(t *testing.T) {
+	e := node(t, filepath.Join(t.TempDir(), "db"))
+	var made []string
+	for i := range 7 {
+		out, err := call(t, e, "CreateVpc", url.Values{"CidrBlock": {"10." + strconv.Itoa(i) + ".0.0/16"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, out.(*createVpcResponse).Vpc.VpcID)
+	}
+	var seen []string
+	params := url.Values{"MaxResults": {"5"}}
+	for pages := 0; ; pages++ {
+		out, err := call(t, e, "DescribeVpcs", params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := out.(*describeVpcsResponse)
+		for _, v := range r.Vpcs {
+			seen = append(seen, v.VpcID)
+		}
+		if r.NextToken == "" {
+			if pages != 1 {
+				t.Errorf("%d pages", pages+1)
+			}
+			break
+		}
+		params.Set("NextToken", r.NextToken)
+	}
+	slices.Sort(made)
+	if !slices.Equal(seen, made) {
+		t.Errorf("pages gave %v, want %v", seen, made)
+	}
+	if _, err := call(t, e, "DescribeVpcs", url.Values{"MaxResults": {"4"}}); code(err) != "InvalidParameterValue" {
+		t.Errorf("MaxResults 4: %v", err)
+	}
+	if err := checkParameters(&api.Call{OperationName: "CreateVpc", Params: url.Values{"CidrBlock": {"10.0.0.0/16"}, "AmazonProvidedIpv6CidrBlock": {"true"}}}); err == nil || err.Code != "UnsupportedOperation" {
+		t.Errorf("an IPv6 block: %v", err)
+	}
+	if err := checkParameters(&api.Call{OperationName: "CreateVpc", Params: url.Values{"Action": {"CreateVpc"}, "Version": {"2016-11-15"}, "CidrBlock": {"10.0.0.0/16"}, "TagSpecification.1.ResourceType": {"vpc"}}}); err != nil {
+		t.Errorf("CreateVpc's own parameters: %v", err)
 	}
 }

@@ -245,6 +245,7 @@ func (e *EC2) createVpcEndpoint(c *api.Call) (any, error) {
 
 type describeEndpointsResponse struct {
 	Endpoints []endpointItem `xml:"vpcEndpointSet>item"`
+	NextToken string         `xml:"nextToken,omitempty"`
 }
 
 var endpointFilters = map[string]func(*resource) []string{
@@ -256,7 +257,7 @@ var endpointFilters = map[string]func(*resource) []string{
 }
 
 func (e *EC2) describeVpcEndpoints(c *api.Call) (any, error) {
-	rs, err := e.describe(c, "vpce", indexed(c.Params, "VpcEndpointId"), endpointFilters)
+	rs, next, err := e.describe(c, "vpce", indexed(c.Params, "VpcEndpointId"), endpointFilters)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +265,7 @@ func (e *EC2) describeVpcEndpoints(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &describeEndpointsResponse{Endpoints: []endpointItem{}}
+	out := &describeEndpointsResponse{Endpoints: []endpointItem{}, NextToken: next}
 	for _, r := range rs {
 		out.Endpoints = append(out.Endpoints, endpointOf(r, names))
 	}
@@ -409,6 +410,7 @@ type serviceDetail struct {
 type describeServicesResponse struct {
 	ServiceNames []string        `xml:"serviceNameSet>item"`
 	Details      []serviceDetail `xml:"serviceDetailSet>item"`
+	NextToken    string          `xml:"nextToken,omitempty"`
 }
 
 // describeVpcEndpointServices lists the services rolecall serves in the
@@ -467,6 +469,18 @@ func (e *EC2) describeVpcEndpointServices(c *api.Call) (any, error) {
 			return nil, api.Errorf(400, "InvalidServiceName", "The Vpc Endpoint Service '%s' does not exist", a)
 		}
 	}
+	from, to, next, err := pageIndex(c, len(out.Details))
+	if err != nil {
+		return nil, err
+	}
+	out.Details, out.NextToken = out.Details[from:to], next
+	names := out.ServiceNames[:0:0]
+	for _, d := range out.Details {
+		if !contains(names, d.ServiceName) {
+			names = append(names, d.ServiceName)
+		}
+	}
+	out.ServiceNames = names
 	return out, nil
 }
 

@@ -142,7 +142,8 @@ func (e *EC2) createSecurityGroup(c *api.Call) (any, error) {
 }
 
 type describeGroupsResponse struct {
-	Groups []groupItem `xml:"securityGroupInfo>item"`
+	Groups    []groupItem `xml:"securityGroupInfo>item"`
+	NextToken string      `xml:"nextToken,omitempty"`
 }
 
 var groupFilters = map[string]func(*resource) []string{
@@ -154,12 +155,12 @@ var groupFilters = map[string]func(*resource) []string{
 }
 
 func (e *EC2) describeSecurityGroups(c *api.Call) (any, error) {
-	rs, err := e.describe(c, "sg", indexed(c.Params, "GroupId"), groupFilters)
+	rs, next, err := e.describe(c, "sg", indexed(c.Params, "GroupId"), groupFilters)
 	if err != nil {
 		return nil, err
 	}
 	names := indexed(c.Params, "GroupName")
-	out := &describeGroupsResponse{Groups: []groupItem{}}
+	out := &describeGroupsResponse{Groups: []groupItem{}, NextToken: next}
 	found := map[string]bool{}
 	for _, r := range rs {
 		if len(names) > 0 && !contains(names, r.Name) {

@@ -171,6 +171,7 @@ func (e *EC2) groupNames(ctx context.Context, r store.Reader, account, region st
 
 type describeInterfacesResponse struct {
 	Interfaces []interfaceItem `xml:"networkInterfaceSet>item"`
+	NextToken  string          `xml:"nextToken,omitempty"`
 }
 
 var interfaceFilters = map[string]func(*resource) []string{
@@ -188,7 +189,7 @@ var interfaceFilters = map[string]func(*resource) []string{
 }
 
 func (e *EC2) describeNetworkInterfaces(c *api.Call) (any, error) {
-	rs, err := e.describe(c, "eni", indexed(c.Params, "NetworkInterfaceId"), interfaceFilters)
+	rs, next, err := e.describe(c, "eni", indexed(c.Params, "NetworkInterfaceId"), interfaceFilters)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +197,7 @@ func (e *EC2) describeNetworkInterfaces(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &describeInterfacesResponse{Interfaces: []interfaceItem{}}
+	out := &describeInterfacesResponse{Interfaces: []interfaceItem{}, NextToken: next}
 	for _, r := range rs {
 		out.Interfaces = append(out.Interfaces, interfaceOf(r, names))
 	}

@@ -172,7 +172,8 @@ type tagDescription struct {
 }
 
 type describeTagsResponse struct {
-	Tags []tagDescription `xml:"tagSet>item"`
+	Tags      []tagDescription `xml:"tagSet>item"`
+	NextToken string           `xml:"nextToken,omitempty"`
 }
 
 // describeTags lists the tags of every resource, filtered by resource-id,
@@ -215,6 +216,11 @@ func (e *EC2) describeTags(c *api.Call) (any, error) {
 			}
 		}
 	}
+	from, to, next, err := pageIndex(c, len(out.Tags))
+	if err != nil {
+		return nil, err
+	}
+	out.Tags, out.NextToken = out.Tags[from:to], next
 	return out, nil
 }
 

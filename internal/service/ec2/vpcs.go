@@ -99,7 +99,8 @@ func (e *EC2) createVpc(c *api.Call) (any, error) {
 }
 
 type describeVpcsResponse struct {
-	Vpcs []vpcItem `xml:"vpcSet>item"`
+	Vpcs      []vpcItem `xml:"vpcSet>item"`
+	NextToken string    `xml:"nextToken,omitempty"`
 }
 
 var vpcFilters = map[string]func(*resource) []string{
@@ -113,11 +114,11 @@ var vpcFilters = map[string]func(*resource) []string{
 }
 
 func (e *EC2) describeVpcs(c *api.Call) (any, error) {
-	rs, err := e.describe(c, "vpc", indexed(c.Params, "VpcId"), vpcFilters)
+	rs, next, err := e.describe(c, "vpc", indexed(c.Params, "VpcId"), vpcFilters)
 	if err != nil {
 		return nil, err
 	}
-	out := &describeVpcsResponse{Vpcs: []vpcItem{}}
+	out := &describeVpcsResponse{Vpcs: []vpcItem{}, NextToken: next}
 	for _, r := range rs {
 		out.Vpcs = append(out.Vpcs, vpcOf(r))
 	}
@@ -350,7 +351,8 @@ func (e *EC2) createSubnet(c *api.Call) (any, error) {
 }
 
 type describeSubnetsResponse struct {
-	Subnets []subnetItem `xml:"subnetSet>item"`
+	Subnets   []subnetItem `xml:"subnetSet>item"`
+	NextToken string       `xml:"nextToken,omitempty"`
 }
 
 var subnetFilters = map[string]func(*resource) []string{
@@ -365,11 +367,11 @@ var subnetFilters = map[string]func(*resource) []string{
 }
 
 func (e *EC2) describeSubnets(c *api.Call) (any, error) {
-	rs, err := e.describe(c, "subnet", indexed(c.Params, "SubnetId"), subnetFilters)
+	rs, next, err := e.describe(c, "subnet", indexed(c.Params, "SubnetId"), subnetFilters)
 	if err != nil {
 		return nil, err
 	}
-	out := &describeSubnetsResponse{Subnets: []subnetItem{}}
+	out := &describeSubnetsResponse{Subnets: []subnetItem{}, NextToken: next}
 	for _, r := range rs {
 		out.Subnets = append(out.Subnets, subnetOf(r))
 	}
@@ -433,6 +435,7 @@ type associationItem struct {
 
 type describeRouteTablesResponse struct {
 	RouteTables []routeTableItem `xml:"routeTableSet>item"`
+	NextToken   string           `xml:"nextToken,omitempty"`
 }
 
 var routeTableFilters = map[string]func(*resource) []string{
@@ -444,7 +447,7 @@ var routeTableFilters = map[string]func(*resource) []string{
 // describeRouteTables shows each VPC's main route table: its local route,
 // and a route to each gateway endpoint associated with it.
 func (e *EC2) describeRouteTables(c *api.Call) (any, error) {
-	rs, err := e.describe(c, "rtb", indexed(c.Params, "RouteTableId"), routeTableFilters)
+	rs, next, err := e.describe(c, "rtb", indexed(c.Params, "RouteTableId"), routeTableFilters)
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +459,7 @@ func (e *EC2) describeRouteTables(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &describeRouteTablesResponse{RouteTables: []routeTableItem{}}
+	out := &describeRouteTablesResponse{RouteTables: []routeTableItem{}, NextToken: next}
 	for _, r := range rs {
 		it := routeTableItem{RouteTableID: r.ID, VpcID: r.VPC, OwnerID: r.Account, Tags: tagSet(r.Tags)}
 		for _, v := range vpcs {
