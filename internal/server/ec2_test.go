@@ -113,6 +113,16 @@ func TestEC2VPCs(t *testing.T) {
 		t.Fatalf("DescribeSecurityGroups: %+v %v", got, err)
 	}
 
+	if _, err := c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: sg.GroupId, IpPermissions: []ec2types.IpPermission{perm}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: sg.GroupId, IpPermissions: []ec2types.IpPermission{perm}})
+	apiError(t, err, "InvalidPermission.NotFound")
+	got, _ = c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{aws.ToString(sg.GroupId)}})
+	if len(got.SecurityGroups[0].IpPermissions) != 0 {
+		t.Errorf("rules after revoking: %+v", got.SecurityGroups[0].IpPermissions)
+	}
+
 	// Tags.
 	if _, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{aws.ToString(sub.Subnet.SubnetId)}, Tags: []ec2types.Tag{{Key: aws.String("tier"), Value: aws.String("private")}}}); err != nil {
 		t.Fatal(err)

@@ -318,6 +318,60 @@ func permissions(c *api.Call) ([]rule, error) {
 
 func (e *EC2) authorizeIngress(c *api.Call) (any, error) { return e.authorize(c, false) }
 func (e *EC2) authorizeEgress(c *api.Call) (any, error)  { return e.authorize(c, true) }
+func (e *EC2) revokeIngress(c *api.Call) (any, error)    { return e.revoke(c, false) }
+func (e *EC2) revokeEgress(c *api.Call) (any, error)     { return e.revoke(c, true) }
+
+// revoke removes rules from a group, all or none; a source the group's
+// rule does not have is InvalidPermission.NotFound.
+func (e *EC2) revoke(c *api.Call, egress bool) (any, error) {
+	id := c.Params.Get("GroupId")
+	if id == "" {
+		return nil, missing("GroupId")
+	}
+	rules, err := permissions(c)
+	if err != nil {
+		return nil, err
+	}
+	region := e.region(c)
+	_, err = e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		sg, err := get(c.Context, tx, c.Account, region, id)
+		if err != nil || kindOf(id) != "sg" {
+			return notFound(id)
+		}
+		list := &sg.Ingress
+		if egress {
+			list = &sg.Egress
+		}
+		for _, r := range rules {
+			i := slices.IndexFunc(*list, r.same)
+			if i < 0 {
+				return revokeNotFound()
+			}
+			have := &(*list)[i]
+			for _, src := range []struct{ drop, from *[]string }{{&r.CIDRs, &have.CIDRs}, {&r.CIDRv6, &have.CIDRv6}, {&r.Groups, &have.Groups}} {
+				for _, x := range *src.drop {
+					j := slices.Index(*src.from, x)
+					if j < 0 {
+						return revokeNotFound()
+					}
+					*src.from = slices.Delete(*src.from, j, j+1)
+				}
+			}
+			if len(have.CIDRs)+len(have.CIDRv6)+len(have.Groups) == 0 {
+				*list = slices.Delete(*list, i, i+1)
+			}
+		}
+		return put(c.Context, tx, sg)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &returnResponse{Return: true}, nil
+}
+
+func revokeNotFound() error {
+	return api.Errorf(400, "InvalidPermission.NotFound", "The specified rule does not exist in this security group.")
+}
 
 // authorize adds rules to a group; a rule it already has is
 // InvalidPermission.Duplicate and adds nothing.
