@@ -196,6 +196,16 @@ func TestVPCEndpointKeys(t *testing.T) {
 	}
 	denied(s.call(t, "in-a", getRole), "in-a", "iam:GetRole", "with an explicit deny in a VPC endpoint policy")
 
+	// Without private DNS the service's hostname does not lead to the
+	// endpoint: the call leaves through NAT, with no keys and no gate.
+	if _, err := net.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(vpce), PrivateDnsEnabled: aws.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
+	denied(s.call(t, "in-a", getRole), "in-a", "iam:GetRole", "because no identity-based policy allows the iam:GetRole action")
+	if got := s.call(t, "in-a", listRoles); got["error"] != nil {
+		t.Errorf("in-a ListRoles, not through the endpoint: %v", got)
+	}
+
 	// Without the endpoint the calls from VPC A carry no keys either.
 	if _, err := net.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{vpce}}); err != nil {
 		t.Fatal(err)

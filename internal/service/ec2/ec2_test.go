@@ -144,6 +144,15 @@ func TestGatewayEndpointAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the new policy reaches the other node", func() bool { return found("s3").Policy != got.Policy })
+	// Off the route table, the endpoint carries no call.
+	if _, err := call(t, a, "ModifyVpcEndpoint", url.Values{"VpcEndpointId": {ep.VpcEndpointID}, "RemoveRouteTableId.1": {rtb}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the route table's removal reaches the other node", func() bool { return found("s3") == nil })
+	if _, err := call(t, a, "ModifyVpcEndpoint", url.Values{"VpcEndpointId": {ep.VpcEndpointID}, "AddRouteTableId.1": {rtb}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the route table's return reaches the other node", func() bool { return found("s3") != nil })
 	if _, err := call(t, a, "ModifyVpcEndpoint", url.Values{"VpcEndpointId": {ep.VpcEndpointID}, "PolicyDocument": {`{"Statement":[]}`}}); code(err) != "MalformedPolicyDocument" {
 		t.Errorf("an empty policy: %v", err)
 	}

@@ -484,6 +484,20 @@ func (e *EC2) describeVpcEndpointServices(c *api.Call) (any, error) {
 	return out, nil
 }
 
+// carries reports whether the calls of the VPC's functions to the service
+// go through the endpoint r, as they do in AWS: a gateway endpoint routes
+// them when it is on the route table of their subnets (here every subnet
+// has its VPC's main route table); an interface endpoint takes them when
+// it has a network interface in a subnet and private DNS, so that the
+// service's own hostname resolves to it. Otherwise they leave the VPC
+// through its NAT and carry no aws:SourceVpc.
+func (r *resource) carries() bool {
+	if r.Type == typeGateway {
+		return len(r.RouteTables) > 0
+	}
+	return len(r.Interfaces) > 0 && r.PrivateDNS
+}
+
 // Endpoints answers gateway.Endpoints from the store: the endpoint of a
 // VPC for a service, with its policy compiled as a gate, cached (absences
 // too) until an endpoint changes in this process or, through the Feed, in
@@ -557,6 +571,9 @@ func (x *Endpoints) load(ctx context.Context, k string) (*gateway.VPCEndpoint, e
 	r, err := get(ctx, x.st, parts[0], parts[1], parts[2])
 	if err != nil {
 		return nil, fmt.Errorf("ec2: endpoint of %s: %w", k, err)
+	}
+	if !r.carries() {
+		return nil, nil
 	}
 	p, err := policy.Parse(r.Policy, policy.Resource)
 	if err != nil {
