@@ -7,6 +7,7 @@ package api
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -68,10 +69,13 @@ const DefaultMaxBody = 8 << 20
 // Query names the query keys that must be present (S3's "?policy",
 // "?tagging", "?uploads", or "x-id=GetObject"), a key=value pair meaning
 // that value; a route with more Query keys is tried before one with fewer.
+// Header names the request headers that must be present (S3 CopyObject's
+// x-amz-copy-source), counted as Query keys are.
 type Route struct {
 	Method    string
 	Path      string
 	Query     []string
+	Header    []string
 	Operation string
 }
 
@@ -178,6 +182,15 @@ type Raw struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// Stream, when set, is the body instead of Body: it is copied to the
+	// client a buffer at a time and closed, so a large answer (an S3
+	// object) is never held whole. Length is its length in bytes, sent as
+	// Content-Length; a Stream that ends short of it, or fails, cuts the
+	// connection, so the client sees a truncated answer as an error.
+	Stream io.ReadCloser
+	Length int64
+	// NoBody sends the headers (and Content-Length, for HEAD) without a body.
+	NoBody bool
 }
 
 // TrailDetails are the parts of a CloudTrail record that only the handler knows.

@@ -14,6 +14,10 @@ type HTTP struct {
 	Method string
 	Path   string
 	Query  []string
+	// Header names request headers that must be present: they tell apart
+	// operations bound to one method and path (S3 CopyObject's
+	// x-amz-copy-source).
+	Header []string
 }
 
 // NewService returns svc with its operation table built from ops: Operations
@@ -54,12 +58,12 @@ func NewService(svc Service, ops ...*Operation) *Service {
 		if h.Method == "" || !strings.HasPrefix(h.Path, "/") {
 			panic(fmt.Sprintf("api: %s.%s: HTTP binding %q %q", svc.Name, op.Name, h.Method, h.Path))
 		}
-		key := h.Method + " " + h.Path + "?" + strings.Join(h.Query, "&")
+		key := h.Method + " " + h.Path + "?" + strings.Join(h.Query, "&") + " " + strings.Join(h.Header, ",")
 		if other, ok := bound[key]; ok {
 			panic(fmt.Sprintf("api: %s.%s: route %s is %s's", svc.Name, op.Name, key, other))
 		}
 		bound[key] = op.Name
-		s.Routes = append(s.Routes, Route{Method: h.Method, Path: h.Path, Query: h.Query, Operation: op.Name})
+		s.Routes = append(s.Routes, Route{Method: h.Method, Path: h.Path, Query: h.Query, Header: h.Header, Operation: op.Name})
 	}
 	return &s
 }

@@ -305,7 +305,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		var authErr *api.Error
 		c.Principal, secret, authErr = g.authenticate(r.Context(), sig, c.Time)
 		if authErr != nil {
-			return c, rt.svcName, g.writeError(w, c, authErr)
+			return c, rt.svcName, g.writeError(w, c, s3AuthError(rt.svc, sig, authErr))
 		}
 		if binding != nil && c.Principal.EnvironmentID != binding.ID {
 			// Another environment's (or anyone else's) credentials on this

@@ -60,7 +60,7 @@ func newRouter(protocols *protocol.Set, known *protocol.Known, services []*api.S
 		if len(s.Routes) > 0 {
 			routes := make([]restRoute, 0, len(s.Routes))
 			for _, r := range s.Routes {
-				routes = append(routes, restRoute{pattern: protocol.Compile(r.Method, r.Path, r.Query...), op: r.Operation})
+				routes = append(routes, restRoute{pattern: protocol.Compile(r.Method, r.Path, r.Query...).WithHeaders(r.Header...), op: r.Operation})
 			}
 			sort.SliceStable(routes, func(i, j int) bool {
 				return routes[i].pattern.Specificity() > routes[j].pattern.Specificity()
@@ -208,7 +208,7 @@ func (rt *router) routeREST(r *http.Request, scope string) routed {
 	out.svc, out.svcName = svc, svc.Name
 	out.proto = rt.protocols.ByName(svc.Protocols[0])
 	for _, route := range rt.rest[svc] {
-		if route.pattern.Method != r.Method {
+		if route.pattern.Method != r.Method || !route.pattern.MatchHeader(r.Header) {
 			continue
 		}
 		if pp, ok := route.pattern.MatchPath(path, query); ok {
@@ -248,11 +248,17 @@ func virtualHostPath(svc *api.Service, host, path string) string {
 		host = h
 	}
 	host = strings.ToLower(host)
+	// The longest suffix that matches: "b.s3.localhost" is bucket "b"
+	// under "s3.localhost", not "b.s3" under "localhost".
+	best := ""
 	for _, suffix := range svc.Hosts {
 		label, ok := strings.CutSuffix(host, "."+suffix)
-		if ok && label != "" {
-			return "/" + url.PathEscape(label) + path
+		if ok && label != "" && (best == "" || len(label) < len(best)) {
+			best = label
 		}
+	}
+	if best != "" {
+		return "/" + url.PathEscape(best) + path
 	}
 	return path
 }

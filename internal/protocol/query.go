@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"encoding/xml"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -141,14 +142,43 @@ func writeRaw(w http.ResponseWriter, c *api.Call, raw *api.Raw, idHeader string)
 		h[k] = vs
 	}
 	h.Set(idHeader, requestID(c))
-	if h.Get("Content-Type") == "" && len(raw.Body) > 0 {
-		h.Set("Content-Type", "application/octet-stream")
-	}
-	h.Set("Content-Length", strconv.Itoa(len(raw.Body)))
 	st := raw.Status
 	if st == 0 {
 		st = http.StatusOK
 	}
+	if raw.Stream != nil {
+		writeStream(w, raw, st)
+		return
+	}
+	if h.Get("Content-Type") == "" && len(raw.Body) > 0 {
+		h.Set("Content-Type", "application/octet-stream")
+	}
+	if !raw.NoBody || h.Get("Content-Length") == "" {
+		h.Set("Content-Length", strconv.Itoa(len(raw.Body)))
+	}
 	w.WriteHeader(st)
-	_, _ = w.Write(raw.Body)
+	if !raw.NoBody {
+		_, _ = w.Write(raw.Body)
+	}
+}
+
+// writeStream copies a streamed body to the client. A body that fails or
+// ends before its Length panics with http.ErrAbortHandler, which makes
+// net/http cut the connection without logging: the client sees a truncated
+// answer as an error, never as a whole one.
+func writeStream(w http.ResponseWriter, raw *api.Raw, st int) {
+	defer func() { _ = raw.Stream.Close() }()
+	h := w.Header()
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/octet-stream")
+	}
+	h.Set("Content-Length", strconv.FormatInt(raw.Length, 10))
+	w.WriteHeader(st)
+	n, err := io.Copy(w, io.LimitReader(raw.Stream, raw.Length))
+	if err == nil && n < raw.Length {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
 }

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -13,6 +14,7 @@ type Pattern struct {
 	Method   string
 	segments []string
 	query    []queryRule
+	headers  []string
 }
 
 type queryRule struct {
@@ -43,10 +45,26 @@ func Compile(method, uri string, query ...string) Pattern {
 	return p
 }
 
-// Specificity orders patterns: one with more query rules and more literal
-// segments is tried first.
+// WithHeaders returns p requiring the request headers names as well.
+func (p Pattern) WithHeaders(names ...string) Pattern {
+	p.headers = append(append([]string(nil), p.headers...), names...)
+	return p
+}
+
+// MatchHeader reports whether h has every header the pattern requires.
+func (p Pattern) MatchHeader(h http.Header) bool {
+	for _, name := range p.headers {
+		if h.Get(name) == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Specificity orders patterns: one with more query rules and required
+// headers, and more literal segments, is tried first.
 func (p Pattern) Specificity() int {
-	n := len(p.query) * 100
+	n := (len(p.query) + len(p.headers)) * 100
 	for _, s := range p.segments {
 		switch {
 		case !strings.HasPrefix(s, "{"):
@@ -59,7 +77,10 @@ func (p Pattern) Specificity() int {
 }
 
 // MatchPath matches an escaped path and query against the pattern,
-// ignoring the method, and returns the captured parameters.
+// ignoring the method, and returns the captured parameters. A greedy label
+// captures the rest of the path exactly as sent, unescaped: S3 keys keep a
+// trailing "/", a "//" and any escaped character. A path with a trailing
+// "/" matches a pattern that ends before it.
 func (p Pattern) MatchPath(escapedPath string, query url.Values) (map[string]string, bool) {
 	for _, r := range p.query {
 		vs, ok := query[r.key]
@@ -67,10 +88,7 @@ func (p Pattern) MatchPath(escapedPath string, query url.Values) (map[string]str
 			return nil, false
 		}
 	}
-	var segs []string
-	if trimmed := strings.Trim(escapedPath, "/"); trimmed != "" {
-		segs = strings.Split(trimmed, "/")
-	}
+	rest := strings.TrimPrefix(escapedPath, "/")
 	var pp map[string]string
 	capture := func(name, v string) {
 		if pp == nil {
@@ -78,33 +96,29 @@ func (p Pattern) MatchPath(escapedPath string, query url.Values) (map[string]str
 		}
 		pp[name] = v
 	}
-	for i, s := range p.segments {
+	for _, s := range p.segments {
 		label := len(s) >= 3 && s[0] == '{' && s[len(s)-1] == '}'
 		if label && len(s) >= 4 && s[len(s)-2] == '+' {
-			if i >= len(segs) {
-				return nil, false
-			}
-			v, err := url.PathUnescape(strings.Join(segs[i:], "/"))
+			v, err := url.PathUnescape(rest)
 			if err != nil || v == "" {
 				return nil, false
 			}
 			capture(s[1:len(s)-2], v)
 			return pp, true
 		}
-		if i >= len(segs) {
-			return nil, false
-		}
+		seg, after, _ := strings.Cut(rest, "/")
+		rest = after
 		if label {
-			v, err := url.PathUnescape(segs[i])
+			v, err := url.PathUnescape(seg)
 			if err != nil || v == "" {
 				return nil, false
 			}
 			capture(s[1:len(s)-1], v)
 			continue
 		}
-		if s != segs[i] {
+		if s != seg {
 			return nil, false
 		}
 	}
-	return pp, len(p.segments) == len(segs)
+	return pp, strings.Trim(rest, "/") == ""
 }

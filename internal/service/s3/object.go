@@ -1,0 +1,369 @@
+package s3
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/blob"
+)
+
+// This file holds the stored object, its headers and body, and the errors
+// of object operations.
+
+// maxKeyLength is the longest object key, in bytes of UTF-8.
+const maxKeyLength = 1024
+
+// maxMetadata is the most user metadata an object may carry: the sum of
+// the lengths of the x-amz-meta-* names (without the prefix) and values.
+const maxMetadata = 2 << 10
+
+// blobSweepAge is how long a body may stay pending between its upload and
+// the transaction that records its object or part.
+const blobSweepAge = time.Hour
+
+// object is a stored object (objectsTable, bucket + "/" + key).
+type object struct {
+	Key          string    `json:"key"`
+	Size         int64     `json:"size"`
+	ETag         string    `json:"etag"` // quoted
+	LastModified time.Time `json:"lastModified"`
+	Owner        string    `json:"owner"` // account that wrote it
+	// Headers are the stored representation headers (Content-Type, ...)
+	// by canonical name.
+	Headers map[string]string `json:"headers,omitempty"`
+	// Meta is the user metadata by lower-case name, without x-amz-meta-.
+	Meta     map[string]string `json:"meta,omitempty"`
+	Tags     []tag             `json:"tags,omitempty"`
+	Checksum *checksumValue    `json:"checksum,omitempty"`
+	// Blobs hold the body, in order: one for a PutObject, one per part for
+	// a completed multipart upload.
+	Blobs []bodyPart `json:"blobs"`
+	SSE   string     `json:"sse,omitempty"` // "AES256"
+}
+
+// bodyPart is one blob of an object's body.
+type bodyPart struct {
+	ID   string `json:"id"`
+	Size int64  `json:"size"`
+}
+
+// tag is an object tag.
+type tag struct {
+	Key   string `json:"key" xml:"Key"`
+	Value string `json:"value" xml:"Value"`
+}
+
+// storedHeaders are the representation headers S3 keeps with an object
+// and returns on GET and HEAD.
+var storedHeaders = []string{"Content-Type", "Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"}
+
+// defaultContentType is S3's Content-Type of an object stored without one.
+const defaultContentType = "binary/octet-stream"
+
+func objectKey(bucket, key string) string { return bucket + "/" + key }
+
+// objectARN is an object's ARN.
+func objectARN(bucket, key string) string { return "arn:aws:s3:::" + bucket + "/" + key }
+
+// getObject reads an object; nil when there is none.
+func getObject(ctx context.Context, r store.Reader, bucket, key string) (*object, error) {
+	b, err := r.Get(ctx, objectsTable, objectKey(bucket, key))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("s3: object %s/%s: %w", bucket, key, err)
+	}
+	var o object
+	if err := json.Unmarshal(b, &o); err != nil {
+		return nil, fmt.Errorf("s3: object %s/%s: %w", bucket, key, err)
+	}
+	return &o, nil
+}
+
+// putObjectRecord stores o in bucket within tx, committing its pending
+// blobs and deleting those of the object it replaces.
+func putObjectRecord(ctx context.Context, tx store.Tx, bucket string, o *object, commit bool) error {
+	old, err := getObject(ctx, tx, bucket, o.Key)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		if err := deleteBlobs(ctx, tx, old.Blobs); err != nil {
+			return err
+		}
+	}
+	if commit {
+		for _, b := range o.Blobs {
+			if err := blob.Commit(ctx, tx, b.ID); err != nil {
+				return fmt.Errorf("s3: commit body of %s/%s: %w", bucket, o.Key, err)
+			}
+		}
+	}
+	return store.PutJSON(ctx, tx, objectsTable, objectKey(bucket, o.Key), o)
+}
+
+func deleteBlobs(ctx context.Context, tx store.Tx, parts []bodyPart) error {
+	for _, b := range parts {
+		if err := blob.Delete(ctx, tx, b.ID); err != nil {
+			return fmt.Errorf("s3: delete body: %w", err)
+		}
+	}
+	return nil
+}
+
+// dropBlob removes a pending blob whose transaction failed; Sweep removes
+// it when this fails too.
+func (s *S3) dropBlob(ctx context.Context, id string) {
+	ctx = context.WithoutCancel(ctx)
+	_, _ = s.cfg.Store.Update(ctx, func(tx store.Tx) error { return blob.Delete(ctx, tx, id) })
+}
+
+// requireBucket fails with NoSuchBucket when bucket does not exist.
+func requireBucket(ctx context.Context, r store.Reader, bucket string) error {
+	_, err := r.Get(ctx, bucketsTable, bucket)
+	if errors.Is(err, store.ErrNotFound) {
+		return noSuchBucket(bucket)
+	}
+	if err != nil {
+		return fmt.Errorf("s3: bucket %s: %w", bucket, err)
+	}
+	return nil
+}
+
+// bodyReader streams bytes [off, off+n) of an object's body.
+func (s *S3) bodyReader(ctx context.Context, o *object, off, n int64) (io.ReadCloser, error) {
+	var readers []io.Reader
+	var closers []io.Closer
+	closeAll := func() {
+		for _, c := range closers {
+			_ = c.Close()
+		}
+	}
+	pos := int64(0)
+	for _, p := range o.Blobs {
+		start, end := pos, pos+p.Size
+		pos = end
+		if end <= off || start >= off+n {
+			continue
+		}
+		r, err := blob.Open(ctx, s.cfg.Store, p.ID)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("s3: open body of %s: %w", o.Key, err)
+		}
+		closers = append(closers, r)
+		var rd io.Reader = r
+		if skip := off - start; skip > 0 {
+			if _, err := io.CopyN(io.Discard, r, skip); err != nil {
+				closeAll()
+				return nil, fmt.Errorf("s3: read body of %s: %w", o.Key, err)
+			}
+			start = off
+		}
+		if stop := off + n; stop < end {
+			rd = io.LimitReader(rd, stop-start)
+		} else {
+			rd = io.LimitReader(rd, end-start+1) // read to EOF: the blob checks itself
+		}
+		readers = append(readers, rd)
+	}
+	return &multiBody{Reader: io.MultiReader(readers...), closers: closers}, nil
+}
+
+type multiBody struct {
+	io.Reader
+	closers []io.Closer
+}
+
+func (m *multiBody) Close() error {
+	for _, c := range m.closers {
+		_ = c.Close()
+	}
+	return nil
+}
+
+// objectHeaders are an object's headers on GET and HEAD.
+func objectHeaders(o *object) http.Header {
+	h := http.Header{}
+	h.Set("ETag", o.ETag)
+	h.Set("Last-Modified", o.LastModified.UTC().Format(http.TimeFormat))
+	h.Set("Accept-Ranges", "bytes")
+	for _, name := range storedHeaders {
+		if v := o.Headers[name]; v != "" {
+			h.Set(name, v)
+		}
+	}
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", defaultContentType)
+	}
+	names := make([]string, 0, len(o.Meta))
+	for k := range o.Meta {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		h["x-amz-meta-"+k] = []string{o.Meta[k]}
+	}
+	if len(o.Tags) > 0 {
+		h.Set("x-amz-tagging-count", fmt.Sprint(len(o.Tags)))
+	}
+	if o.SSE != "" {
+		h.Set("x-amz-server-side-encryption", o.SSE)
+	}
+	if len(o.Blobs) > 1 || o.Checksum != nil && o.Checksum.Type == composite {
+		h.Set("x-amz-mp-parts-count", fmt.Sprint(len(o.Blobs)))
+	}
+	return h
+}
+
+// requestHeaders reads the representation headers and user metadata of a
+// PutObject, CopyObject (REPLACE) or CreateMultipartUpload.
+func requestHeaders(h http.Header) (map[string]string, map[string]string, error) {
+	stored := map[string]string{}
+	for _, name := range storedHeaders {
+		v := h.Get(name)
+		if name == "Content-Encoding" {
+			// aws-chunked is the request's framing, not the object's.
+			var keep []string
+			for _, e := range strings.Split(v, ",") {
+				if e = strings.TrimSpace(e); e != "" && !strings.EqualFold(e, "aws-chunked") {
+					keep = append(keep, e)
+				}
+			}
+			v = strings.Join(keep, ",")
+		}
+		if v != "" {
+			stored[name] = v
+		}
+	}
+	meta := map[string]string{}
+	size := 0
+	for name, vs := range h {
+		lower := strings.ToLower(name)
+		if k, ok := strings.CutPrefix(lower, "x-amz-meta-"); ok && k != "" {
+			v := strings.Join(vs, ",")
+			meta[k] = v
+			size += len(k) + len(v)
+		}
+	}
+	if size > maxMetadata {
+		return nil, nil, &api.Error{Code: "MetadataTooLarge", Status: 400,
+			Message: "Your metadata headers exceed the maximum allowed metadata size.",
+			Fields:  map[string]any{"Size": fmt.Sprint(size), "MaxSizeAllowed": fmt.Sprint(maxMetadata)}}
+	}
+	return stored, meta, nil
+}
+
+// checkKey refuses a key longer than S3 allows.
+func checkKey(key string) error {
+	if len(key) > maxKeyLength {
+		return &api.Error{Code: "KeyTooLongError", Status: 400, Message: "Your key is too long",
+			Fields: map[string]any{"Size": fmt.Sprint(len(key)), "MaxSizeAllowed": fmt.Sprint(maxKeyLength)}}
+	}
+	return nil
+}
+
+// Errors of object operations, as S3 words them.
+
+func noSuchBucket(bucket string) *api.Error {
+	return &api.Error{Code: "NoSuchBucket", Status: 404, Message: "The specified bucket does not exist.",
+		Fields: map[string]any{"BucketName": bucket}}
+}
+
+func noSuchKey(key string) *api.Error {
+	return &api.Error{Code: "NoSuchKey", Status: 404, Message: "The specified key does not exist.",
+		Fields: map[string]any{"Key": key}}
+}
+
+func noSuchUpload(id string) *api.Error {
+	return &api.Error{Code: "NoSuchUpload", Status: 404,
+		Message: "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+		Fields:  map[string]any{"UploadId": id}}
+}
+
+func invalidArgument(message, name, value string) *api.Error {
+	return &api.Error{Code: "InvalidArgument", Status: 400, Message: message,
+		Fields: map[string]any{"ArgumentName": name, "ArgumentValue": value}}
+}
+
+func malformedXML() *api.Error {
+	return api.Errorf(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+}
+
+// pathParams returns the call's bucket and key.
+func pathParams(c *api.Call) (string, string) {
+	return c.PathParams["Bucket"], c.PathParams["Key"]
+}
+
+// s3Time is S3's time format in XML documents.
+func s3Time(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// query returns a query parameter.
+func query(c *api.Call, name string) string {
+	if c.HTTP == nil {
+		return ""
+	}
+	return c.HTTP.URL.Query().Get(name)
+}
+
+// header returns a request header.
+func header(c *api.Call, name string) string {
+	if c.HTTP == nil {
+		return ""
+	}
+	return c.HTTP.Header.Get(name)
+}
+
+// parseTagging parses the x-amz-tagging header (a URL query string).
+func parseTagging(v string) ([]tag, error) {
+	q, err := url.ParseQuery(v)
+	if err != nil {
+		return nil, invalidTag("The TagValue you have provided is invalid")
+	}
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var tags []tag
+	for _, k := range keys {
+		if len(q[k]) > 1 {
+			return nil, invalidTag("Cannot provide multiple Tags with the same key")
+		}
+		tags = append(tags, tag{Key: k, Value: q[k][0]})
+	}
+	return tags, checkTags(tags)
+}
+
+// checkTags applies S3's limits on object tags.
+func checkTags(tags []tag) error {
+	if len(tags) > 10 {
+		return invalidTag("Object tags cannot be greater than 10")
+	}
+	seen := map[string]bool{}
+	for _, t := range tags {
+		switch {
+		case t.Key == "" || len([]rune(t.Key)) > 128:
+			return invalidTag("The TagKey you have provided is too long, max 128")
+		case len([]rune(t.Value)) > 256:
+			return invalidTag("The TagValue you have provided is too long, max 256")
+		case seen[t.Key]:
+			return invalidTag("Cannot provide multiple Tags with the same key")
+		}
+		seen[t.Key] = true
+	}
+	return nil
+}
+
+func invalidTag(msg string) *api.Error { return api.Errorf(400, "InvalidTag", "%s", msg) }
