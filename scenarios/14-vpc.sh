@@ -79,12 +79,20 @@ aws ec2 modify-vpc-endpoint --vpc-endpoint-id "$vpce" --reset-policy > /dev/null
 aws lambda invoke --function-name in-vpc --cli-binary-format raw-in-base64-out --payload '{"action":"call","service":"iam","op":"ListRoles"}' out.json > /dev/null
 expect_contains "$(cat out.json)" '"output"' "ListRoles after reset-policy"
 
+step "a gateway endpoint for S3 on the VPC's main route table"
+rtb=$(aws ec2 describe-route-tables --filters "Name=vpc-id,Values=$vpc" Name=association.main,Values=true --query 'RouteTables[0].RouteTableId' --output text)
+expect_contains "$rtb" "rtb-"
+s3e=$(aws ec2 create-vpc-endpoint --vpc-id "$vpc" --service-name com.amazonaws.us-east-1.s3 --route-table-ids "$rtb" --query VpcEndpoint.VpcEndpointId --output text)
+expect_eq Gateway "$(aws ec2 describe-vpc-endpoints --vpc-endpoint-ids "$s3e" --query 'VpcEndpoints[0].VpcEndpointType' --output text)" "endpoint type"
+expect_contains "$(aws ec2 describe-route-tables --route-table-ids "$rtb" --query 'RouteTables[0].Routes[].GatewayId' --output text)" "$s3e"
+expect_error InvalidParameter aws ec2 create-vpc-endpoint --vpc-id "$vpc" --service-name com.amazonaws.us-east-1.sts --vpc-endpoint-type Gateway
+
 step "delete-vpc while the VPC holds a subnet and an endpoint"
 expect_error DependencyViolation aws ec2 delete-vpc --vpc-id "$vpc"
 expect_contains "$ERR" "The vpc '$vpc' has dependencies and cannot be deleted."
 
 step "clean up: endpoint, function, subnet, group, VPC"
-out=$(aws ec2 delete-vpc-endpoints --vpc-endpoint-ids "$vpce" vpce-0123456789abcdef0 --query 'Unsuccessful[].ResourceId' --output text)
+out=$(aws ec2 delete-vpc-endpoints --vpc-endpoint-ids "$vpce" "$s3e" vpce-0123456789abcdef0 --query 'Unsuccessful[].ResourceId' --output text)
 expect_eq vpce-0123456789abcdef0 "$out" "unsuccessful deletions"
 aws lambda delete-function --function-name in-vpc
 expect_eq "" "$(aws ec2 describe-network-interfaces --query 'NetworkInterfaces[].NetworkInterfaceId' --output text)" "interfaces left"
