@@ -180,7 +180,7 @@ var accepted = map[string][]string{
 	"DescribeTags":                  {"Filter", "MaxResults", "NextToken"},
 	"DescribeAvailabilityZones":     {"ZoneName", "Filter", "AllAvailabilityZones"},
 	"CreateNetworkInterface":        {"TagSpecification", "ClientToken", "SubnetId", "Description", "SecurityGroupId"},
-	"DescribeNetworkInterfaces":     {"NextToken", "MaxResults", "NetworkInterfaceId", "Filter", "IncludeManagedResources"},
+	"DescribeNetworkInterfaces":     {"NextToken", "MaxResults", "NetworkInterfaceId", "Filter"},
 	"DeleteNetworkInterface":        {"NetworkInterfaceId"},
 	"CreateVpcEndpoint":             {"VpcEndpointType", "VpcId", "ServiceName", "PolicyDocument", "RouteTableId", "SubnetId", "SecurityGroupId", "ClientToken", "PrivateDnsEnabled", "TagSpecification", "IpAddressType"},
 	"DescribeVpcEndpoints":          {"VpcEndpointId", "Filter", "MaxResults", "NextToken"},
