@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
@@ -21,7 +22,7 @@ import (
 //	Runtime, Code.ZipFile, Description,
 //	Timeout, MemorySize, Environment,
 //	Tags, Publish, RevisionId, DryRun   honoured (other tests)
-//	VpcConfig                           honoured: answered with a VPC id derived from the subnets, Ipv6AllowedForDualStack
+//	VpcConfig                           honoured: the subnets' VPC (TestLambdaVpcConfig), Ipv6AllowedForDualStack
 //	TracingConfig                       honoured: TestLambdaActiveTracing
 //	LoggingConfig                       honoured: TestLambdaLoggingConfig
 //	KMSKeyArn                           honoured: TestLambdaKMSEnvironment
@@ -43,7 +44,8 @@ import (
 func TestLambdaFunctionFields(t *testing.T) {
 	s := newLambdaSuite(t)
 	ctx := context.Background()
-	role := s.role(t, "fields-role", lambdaTrust, basicExecRole)
+	role := s.role(t, "fields-role", lambdaTrust, basicExecRole, vpcAccessRole)
+	vpc := newNetwork(t, ec2.NewFromConfig(s.srv.RootConfig()), "10.0.0.0/16", "10.0.0.0/24")
 	code := sourceZip(t, map[string]string{"handler.py": envFunction})
 	base := func(name string) *lambda.CreateFunctionInput {
 		return &lambda.CreateFunctionInput{FunctionName: aws.String(name), Role: aws.String(role), Runtime: lambdatypes.RuntimePython312,
@@ -114,7 +116,8 @@ func TestLambdaFunctionFields(t *testing.T) {
 	in.Architectures = []lambdatypes.Architecture{lambdatypes.ArchitectureArm64}
 	in.EphemeralStorage = &lambdatypes.EphemeralStorage{Size: aws.Int32(2048)}
 	in.SnapStart = &lambdatypes.SnapStart{ApplyOn: lambdatypes.SnapStartApplyOnNone}
-	in.VpcConfig = &lambdatypes.VpcConfig{SubnetIds: []string{"subnet-0a"}, SecurityGroupIds: []string{"sg-0a"}, Ipv6AllowedForDualStack: aws.Bool(true)}
+	in.VpcConfig = vpc.config()
+	in.VpcConfig.Ipv6AllowedForDualStack = aws.Bool(true)
 	in.Description = aws.String("all fields")
 	// Empty members leave the setting as it is, as in Lambda.
 	in.Layers = []string{}
@@ -134,7 +137,7 @@ func TestLambdaFunctionFields(t *testing.T) {
 	if cfg.SnapStart == nil || cfg.SnapStart.ApplyOn != lambdatypes.SnapStartApplyOnNone || cfg.SnapStart.OptimizationStatus != lambdatypes.SnapStartOptimizationStatusOff {
 		t.Errorf("SnapStart = %+v", cfg.SnapStart)
 	}
-	if v := cfg.VpcConfig; v == nil || !aws.ToBool(v.Ipv6AllowedForDualStack) || len(v.SubnetIds) != 1 || aws.ToString(v.VpcId) == "" {
+	if v := cfg.VpcConfig; v == nil || !aws.ToBool(v.Ipv6AllowedForDualStack) || len(v.SubnetIds) != 1 || aws.ToString(v.VpcId) != vpc.vpc {
 		t.Errorf("VpcConfig = %+v", cfg.VpcConfig)
 	}
 	if cfg.PackageType != lambdatypes.PackageTypeZip || aws.ToString(cfg.Description) != "all fields" || len(cfg.Layers) != 0 ||

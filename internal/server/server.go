@@ -26,6 +26,7 @@ import (
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
+	"github.com/rolecall/rolecall/internal/service/ec2"
 	"github.com/rolecall/rolecall/internal/service/iam"
 	"github.com/rolecall/rolecall/internal/service/kms"
 	"github.com/rolecall/rolecall/internal/service/lambda"
@@ -226,7 +227,9 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	// Two phases: the gateway first, then the services, which call each
 	// other through it.
+	endpoints := ec2.NewEndpoints(s.store, s.feed)
 	gw := gateway.New(gateway.Config{
+		Endpoints:  endpoints,
 		Account:    cfg.AccountID,
 		Region:     cfg.Region,
 		Identities: gatewayIdentities{s.iam},
@@ -241,6 +244,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	})
 	s.gateway = gw
 	traces := xray.New(s.store, cfg.Now)
+	networks := ec2.New(ec2.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Endpoints: endpoints, Now: cfg.Now, Services: gw.Services})
 	s.lambda, err = lambda.New(lambda.Config{
 		Account: cfg.AccountID,
 		Region:  cfg.Region,
@@ -260,6 +264,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		PrincipalID:       s.iam.PrincipalID,
 		SettleDelay:       cfg.LambdaSettleDelay,
 		RecordSegments:    traces.Record,
+		Networks:          networks,
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)
@@ -285,6 +290,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		logs.New(s.store, cfg.Now).Service(),
 		s.lambda.Service(),
 		traces.Service(),
+		networks.Service(),
 	)
 	objects, err := s3.New(s3.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Feed: s.feed, Invoker: gw, Now: cfg.Now})
 	if err != nil {

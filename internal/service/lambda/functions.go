@@ -112,6 +112,9 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	if err := l.checkRole(c, in.Role, ref.arn(), ref.Name); err != nil {
 		return nil, err
 	}
+	if err := l.checkVPC(c, in.Role, ref.Name, vpc); err != nil {
+		return nil, err
+	}
 	if tracing == "Active" {
 		if err := l.checkTracingRole(c, in.Role, ref.Name); err != nil {
 			return nil, err
@@ -198,6 +201,9 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	})
 	if err != nil {
 		l.dropCode(c.Context, stored.ID)
+		return nil, err
+	}
+	if err := l.attachVPC(c.Context, ref, vpc); err != nil {
 		return nil, err
 	}
 	l.settleLater(ref.Account, ref.Name)

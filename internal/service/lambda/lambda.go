@@ -77,6 +77,10 @@ type Config struct {
 	// PrincipalID). AddPermission refuses a principal that is known not to
 	// exist. Nil checks nothing.
 	PrincipalID func(ctx context.Context, arn string) (id string, known bool, err error)
+	// Networks checks the subnets and security groups of VpcConfig and
+	// keeps the functions' network interfaces (EC2). Nil checks nothing:
+	// the VPC ID is then derived from the subnet IDs.
+	Networks Networks
 
 	// SettleDelay is how long a new or updated function stays Pending or
 	// InProgress (default 100ms).
