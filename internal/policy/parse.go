@@ -310,7 +310,10 @@ func checkResource(r string, vars bool) error {
 			return perr("IAM resource " + r + " cannot contain region information.")
 		}
 	case "s3":
-		if parts[3] != "" {
+		// Bucket and object ARNs name neither region nor account; the
+		// resources that name an account (access points, batch jobs,
+		// Storage Lens, Access Grants) may name a region.
+		if parts[3] != "" && parts[4] == "" {
 			return perr("Resource " + r + " can not contain region information.")
 		}
 	}
