@@ -3,6 +3,8 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
 	"github.com/rolecall/rolecall/internal/store"
@@ -191,6 +194,10 @@ func TestKMSKeyPolicy(t *testing.T) {
 	want := "User: arn:aws:iam::" + kmsAccount + ":user/bob is not authorized to perform: kms:Encrypt on resource: " + aws.ToString(delegated.Arn) + " because no identity-based policy allows the kms:Encrypt action"
 	if msg := apiError(t, err, "AccessDeniedException"); msg != want {
 		t.Fatalf("message %q, want %q", msg, want)
+	}
+	// KMS answers its AccessDeniedException as a client error.
+	if re := (*smithyhttp.ResponseError)(nil); !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusBadRequest {
+		t.Errorf("AccessDeniedException status: %v", err)
 	}
 
 	// A policy naming bob alone: bob gets in without IAM; carol, whose
