@@ -302,6 +302,10 @@ func (g *Gateway) fillContext(ctx *policy.Context, c *api.Call) {
 
 // accessDenied renders AWS's AccessDenied message for a decision.
 func accessDenied(c *api.Call, ck check, d policy.Decision) *api.Error {
+	if c.Principal.Type == api.Anonymous && c.Service != nil && c.Service.Name == "s3" {
+		// S3 tells an unsigned request no more.
+		return api.AccessDenied("Access Denied")
+	}
 	var b strings.Builder
 	b.WriteString("User: ")
 	b.WriteString(c.Principal.ARN)

@@ -286,7 +286,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 		var authErr *api.Error
 		c.Principal, secret, authErr = g.authenticate(r.Context(), sig, c.Time)
 		if authErr != nil {
-			return c, rt.svcName, g.writeError(w, c, authErr)
+			return c, rt.svcName, g.writeError(w, c, s3AuthError(rt.svc, sig, authErr))
 		}
 		if binding != nil && c.Principal.EnvironmentID != binding.ID {
 			// Another environment's (or anyone else's) credentials on this
@@ -337,7 +337,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 	case sig != nil:
 		// A REST body streams, bounded by what the service reads, and is
 		// checked against its declared hash as it is read.
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody(rt.svc))
+		r.Body = http.MaxBytesReader(w, r.Body, streamLimit(rt))
 		b, err := g.verifier.VerifyStream(sig, r, secret)
 		if err != nil {
 			c.Principal = nil // the key's owner did not sign this
@@ -348,7 +348,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 			h.declared = r.ContentLength
 		}
 	default:
-		c.Body = http.MaxBytesReader(w, r.Body, maxBody(rt.svc))
+		c.Body = http.MaxBytesReader(w, r.Body, streamLimit(rt))
 		h.declared = r.ContentLength
 	}
 	c.Region = g.cfg.Region
@@ -406,6 +406,15 @@ func maxBody(svc *api.Service) int64 {
 		return svc.MaxBody
 	}
 	return api.DefaultMaxBody
+}
+
+// streamLimit is the most of a REST body a request may send: a streaming
+// operation's own MaxBody (S3 PutObject's 5 GiB), else the service's.
+func streamLimit(rt routed) int64 {
+	if rt.op != nil && rt.op.Streaming && rt.op.MaxBody > 0 {
+		return rt.op.MaxBody
+	}
+	return maxBody(rt.svc)
 }
 
 func isMissingAuth(err error) bool {

@@ -218,4 +218,17 @@ func (restXML) Route(r *http.Request, _ []byte) (string, string, url.Values) {
 	return "", "", r.URL.Query()
 }
 
-func (restXML) Parameters(c *api.Call) map[string]any { return nonEmpty(restParameters(c)) }
+// Parameters are S3's as CloudTrail shows them: bucketName, key, the
+// Host the request was sent to, and the query, sub-resources ("policy",
+// "tagging") with empty values.
+func (restXML) Parameters(c *api.Call) map[string]any {
+	m := restParameters(c)
+	if b, ok := m["bucket"]; ok {
+		delete(m, "bucket")
+		m["bucketName"] = b
+	}
+	if c.HTTP != nil && c.HTTP.Host != "" {
+		m["Host"] = c.HTTP.Host
+	}
+	return nonEmpty(m)
+}

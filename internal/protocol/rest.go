@@ -2,9 +2,12 @@ package protocol
 
 import (
 	"bytes"
+	"crypto/sha512"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -65,6 +68,7 @@ func (restXML) Decode(c *api.Call, v any) error {
 }
 
 func (restXML) WriteResult(w http.ResponseWriter, c *api.Call, v any) {
+	w.Header().Set("x-amz-id-2", hostID(c))
 	if raw, ok := v.(*api.Raw); ok {
 		writeRaw(w, c, raw, "x-amz-request-id")
 		return
@@ -94,15 +98,21 @@ func (restXML) WriteError(w http.ResponseWriter, c *api.Call, e *api.Error) {
 	b.WriteString(`</Code><Message>`)
 	_ = xml.EscapeText(&b, []byte(e.Message))
 	b.WriteString(`</Message>`)
-	for k, v := range e.Fields {
-		if s, ok := v.(string); ok {
+	names := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if s, ok := e.Fields[k].(string); ok {
 			b.WriteString("<" + k + ">")
 			_ = xml.EscapeText(&b, []byte(s))
 			b.WriteString("</" + k + ">")
 		}
 	}
-	b.WriteString(`<RequestId>` + requestID(c) + `</RequestId></Error>`)
+	b.WriteString(`<RequestId>` + requestID(c) + `</RequestId><HostId>` + hostID(c) + `</HostId></Error>`)
 	h := w.Header()
+	h.Set("x-amz-id-2", hostID(c))
 	h.Set("Content-Type", "application/xml")
 	h.Set("x-amz-request-id", requestID(c))
 	h.Set("Content-Length", strconv.Itoa(b.Len()))
@@ -110,4 +120,11 @@ func (restXML) WriteError(w http.ResponseWriter, c *api.Call, e *api.Error) {
 	if c == nil || c.HTTP == nil || c.HTTP.Method != http.MethodHead {
 		_, _ = w.Write([]byte(b.String()))
 	}
+}
+
+// hostID is S3's x-amz-id-2 (HostId in error documents): the request's
+// extended ID, 76 base64 characters, derived from the request ID.
+func hostID(c *api.Call) string {
+	sum := sha512.Sum512([]byte("x-amz-id-2:" + requestID(c)))
+	return base64.StdEncoding.EncodeToString(sum[:57])
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/rolecall/rolecall/internal/service/iam"
 	"github.com/rolecall/rolecall/internal/service/lambda"
 	"github.com/rolecall/rolecall/internal/service/logs"
+	"github.com/rolecall/rolecall/internal/service/s3"
 	"github.com/rolecall/rolecall/internal/service/sts"
 	"github.com/rolecall/rolecall/internal/service/xray"
 	"github.com/rolecall/rolecall/internal/session"
@@ -279,6 +280,11 @@ func (s *Server) assemble(ctx context.Context) error {
 		s.lambda.Service(),
 		traces.Service(),
 	)
+	objects, err := s3.New(s3.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Feed: s.feed, Invoker: gw, Now: cfg.Now})
+	if err != nil {
+		return errors.Join(fmt.Errorf("server: s3: %w", err), s.lambda.Close(ctx))
+	}
+	gw.Register(objects.Service())
 	s.lambda.Start()
 	return nil
 }
@@ -298,10 +304,7 @@ func (s *Server) Listen() error {
 	}
 	ln = frontdoor.Limit(ln, connBudget(files), frontdoor.Whole)
 	s.listener = frontdoor.Limit(ln, s.maxConnsPerFunction(), functionPeer)
-	mux := http.NewServeMux()
-	mux.Handle("/", s.gateway)
-	mux.Handle(lambda.CodePathPrefix, s.lambda.CodeHandler())
-	mux.HandleFunc(HealthPath, s.health)
+	mux := &front{gateway: s.gateway, code: s.lambda.CodeHandler(), health: s.health, codePrefix: lambda.CodePathPrefix}
 	s.http = frontdoor.NewServer(mux, s.cfg.Timeouts)
 	return nil
 }

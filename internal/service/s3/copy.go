@@ -101,7 +101,7 @@ func (s *S3) copyObject(c *api.Call) (any, error) {
 	metaDirective, tagDirective := h.Get("x-amz-metadata-directive"), h.Get("x-amz-tagging-directive")
 	for name, v := range map[string]string{"x-amz-metadata-directive": metaDirective, "x-amz-tagging-directive": tagDirective} {
 		if v != "" && v != "COPY" && v != "REPLACE" {
-			return nil, invalidArgument("Unknown "+map[bool]string{true: "metadata", false: "tagging"}[name == "x-amz-metadata-directive"]+" directive.", name, v)
+			return nil, errInvalidArgument("Unknown "+map[bool]string{true: "metadata", false: "tagging"}[name == "x-amz-metadata-directive"]+" directive.", name, v)
 		}
 	}
 	sse, err := sseFromRequest(h)
@@ -120,7 +120,7 @@ func (s *S3) copyObject(c *api.Call) (any, error) {
 	if name := h.Get("x-amz-checksum-algorithm"); name != "" {
 		a, ok := algorithmNamed(name)
 		if !ok {
-			return nil, invalidArgument("Invalid value for x-amz-checksum-algorithm", "x-amz-checksum-algorithm", name)
+			return nil, errInvalidArgument("Invalid value for x-amz-checksum-algorithm", "x-amz-checksum-algorithm", name)
 		}
 		algo = &a
 	} else if src.Checksum != nil {
@@ -140,7 +140,7 @@ func (s *S3) copyObject(c *api.Call) (any, error) {
 	if tagDirective == "REPLACE" {
 		o.Tags = nil
 		if v := h.Get("x-amz-tagging"); v != "" {
-			if o.Tags, err = parseTagging(v); err != nil {
+			if o.Tags, err = parseTaggingHeader(v); err != nil {
 				return nil, err
 			}
 		}

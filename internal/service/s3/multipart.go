@@ -31,7 +31,7 @@ type upload struct {
 	Owner     string            `json:"owner"`
 	Headers   map[string]string `json:"headers,omitempty"`
 	Meta      map[string]string `json:"meta,omitempty"`
-	Tags      []tag             `json:"tags,omitempty"`
+	Tags      map[string]string `json:"tags,omitempty"`
 	SSE       string            `json:"sse,omitempty"`
 	// Checksum is the algorithm named at creation ("" for none) and the type.
 	Checksum     string `json:"checksum,omitempty"`
@@ -48,6 +48,11 @@ type part struct {
 	Algorithm    string    `json:"algorithm"`
 	Blob         string    `json:"blob"`
 	LastModified time.Time `json:"lastModified"`
+}
+
+func noSuchUpload(id string) *api.Error {
+	return s3Error(http.StatusNotFound, "NoSuchUpload",
+		"The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.", "UploadId", id)
 }
 
 func partKey(id string, n int) string { return fmt.Sprintf("%s/%05d", id, n) }
@@ -109,14 +114,14 @@ func (s *S3) createMultipartUpload(c *api.Call) (any, error) {
 	}
 	u := &upload{ID: newUploadID(), Key: key, Initiated: s.now().UTC(), Owner: c.Account, Headers: stored, Meta: meta, SSE: sse}
 	if v := h.Get("x-amz-tagging"); v != "" {
-		if u.Tags, err = parseTagging(v); err != nil {
+		if u.Tags, err = parseTaggingHeader(v); err != nil {
 			return nil, err
 		}
 	}
 	if name := h.Get("x-amz-checksum-algorithm"); name != "" {
 		a, ok := algorithmNamed(name)
 		if !ok {
-			return nil, invalidArgument("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]", "x-amz-checksum-algorithm", name)
+			return nil, errInvalidArgument("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]", "x-amz-checksum-algorithm", name)
 		}
 		u.Checksum, u.ChecksumType = a.Name, composite
 		if a.Name == "CRC64NVME" {
@@ -179,7 +184,7 @@ func partNumber(c *api.Call) (int, error) {
 	v := c.Params.Get("partNumber")
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 10000 {
-		return 0, invalidArgument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", v)
+		return 0, errInvalidArgument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", v)
 	}
 	return n, nil
 }
@@ -292,10 +297,10 @@ func (s *S3) uploadPartCopy(c *api.Call) (any, error) {
 		first, err1 := strconv.ParseInt(a, 10, 64)
 		last, err2 := strconv.ParseInt(b, 10, 64)
 		if !ok || err1 != nil || err2 != nil || first < 0 || last < first {
-			return nil, invalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy", "x-amz-copy-source-range", v)
+			return nil, errInvalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy", "x-amz-copy-source-range", v)
 		}
 		if last >= src.Size {
-			return nil, invalidArgument("Range specified is not valid for source object of size: "+strconv.FormatInt(src.Size, 10), "x-amz-copy-source-range", v)
+			return nil, errInvalidArgument("Range specified is not valid for source object of size: "+strconv.FormatInt(src.Size, 10), "x-amz-copy-source-range", v)
 		}
 		off, size = first, last-first+1
 	}
@@ -368,7 +373,7 @@ func (s *S3) completeMultipartUpload(c *api.Call) (any, error) {
 		return nil, err
 	}
 	if len(doc.Parts) == 0 {
-		return nil, malformedXML()
+		return nil, errMalformedXML()
 	}
 	var o *object
 	_, err := s.cfg.Store.Update(c.Context, func(tx store.Tx) error {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
@@ -42,8 +43,10 @@ type object struct {
 	// by canonical name.
 	Headers map[string]string `json:"headers,omitempty"`
 	// Meta is the user metadata by lower-case name, without x-amz-meta-.
-	Meta     map[string]string `json:"meta,omitempty"`
-	Tags     []tag             `json:"tags,omitempty"`
+	Meta map[string]string `json:"meta,omitempty"`
+	// Tags are the object's tags (access.go reads them for
+	// s3:ExistingObjectTag).
+	Tags     map[string]string `json:"Tags,omitempty"`
 	Checksum *checksumValue    `json:"checksum,omitempty"`
 	// Blobs hold the body, in order: one for a PutObject, one per part for
 	// a completed multipart upload.
@@ -57,12 +60,6 @@ type bodyPart struct {
 	Size int64  `json:"size"`
 }
 
-// tag is an object tag.
-type tag struct {
-	Key   string `json:"key" xml:"Key"`
-	Value string `json:"value" xml:"Value"`
-}
-
 // storedHeaders are the representation headers S3 keeps with an object
 // and returns on GET and HEAD.
 var storedHeaders = []string{"Content-Type", "Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"}
@@ -71,9 +68,6 @@ var storedHeaders = []string{"Content-Type", "Cache-Control", "Content-Dispositi
 const defaultContentType = "binary/octet-stream"
 
 func objectKey(bucket, key string) string { return bucket + "/" + key }
-
-// objectARN is an object's ARN.
-func objectARN(bucket, key string) string { return "arn:aws:s3:::" + bucket + "/" + key }
 
 // getObject reads an object; nil when there is none.
 func getObject(ctx context.Context, r store.Reader, bucket, key string) (*object, error) {
@@ -133,7 +127,7 @@ func (s *S3) dropBlob(ctx context.Context, id string) {
 func requireBucket(ctx context.Context, r store.Reader, bucket string) error {
 	_, err := r.Get(ctx, bucketsTable, bucket)
 	if errors.Is(err, store.ErrNotFound) {
-		return noSuchBucket(bucket)
+		return errNoSuchBucket(bucket)
 	}
 	if err != nil {
 		return fmt.Errorf("s3: bucket %s: %w", bucket, err)
@@ -274,33 +268,6 @@ func checkKey(key string) error {
 	return nil
 }
 
-// Errors of object operations, as S3 words them.
-
-func noSuchBucket(bucket string) *api.Error {
-	return &api.Error{Code: "NoSuchBucket", Status: 404, Message: "The specified bucket does not exist.",
-		Fields: map[string]any{"BucketName": bucket}}
-}
-
-func noSuchKey(key string) *api.Error {
-	return &api.Error{Code: "NoSuchKey", Status: 404, Message: "The specified key does not exist.",
-		Fields: map[string]any{"Key": key}}
-}
-
-func noSuchUpload(id string) *api.Error {
-	return &api.Error{Code: "NoSuchUpload", Status: 404,
-		Message: "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
-		Fields:  map[string]any{"UploadId": id}}
-}
-
-func invalidArgument(message, name, value string) *api.Error {
-	return &api.Error{Code: "InvalidArgument", Status: 400, Message: message,
-		Fields: map[string]any{"ArgumentName": name, "ArgumentValue": value}}
-}
-
-func malformedXML() *api.Error {
-	return api.Errorf(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
-}
-
 // pathParams returns the call's bucket and key.
 func pathParams(c *api.Call) (string, string) {
 	return c.PathParams["Bucket"], c.PathParams["Key"]
@@ -325,45 +292,34 @@ func header(c *api.Call, name string) string {
 	return c.HTTP.Header.Get(name)
 }
 
-// parseTagging parses the x-amz-tagging header (a URL query string).
-func parseTagging(v string) ([]tag, error) {
+// parseTaggingHeader parses the x-amz-tagging header (a URL query string).
+func parseTaggingHeader(v string) (map[string]string, error) {
 	q, err := url.ParseQuery(v)
 	if err != nil {
-		return nil, invalidTag("The TagValue you have provided is invalid")
+		return nil, errInvalidTag("The TagValue you have provided is invalid")
 	}
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var tags []tag
-	for _, k := range keys {
-		if len(q[k]) > 1 {
-			return nil, invalidTag("Cannot provide multiple Tags with the same key")
+	tags := make(map[string]string, len(q))
+	for k, vs := range q {
+		if len(vs) > 1 {
+			return nil, errInvalidTag("Cannot provide multiple Tags with the same key")
 		}
-		tags = append(tags, tag{Key: k, Value: q[k][0]})
+		tags[k] = vs[0]
 	}
 	return tags, checkTags(tags)
 }
 
 // checkTags applies S3's limits on object tags.
-func checkTags(tags []tag) error {
+func checkTags(tags map[string]string) error {
 	if len(tags) > 10 {
-		return invalidTag("Object tags cannot be greater than 10")
+		return errInvalidTag("Object tags cannot be greater than 10")
 	}
-	seen := map[string]bool{}
-	for _, t := range tags {
+	for k, v := range tags {
 		switch {
-		case t.Key == "" || len([]rune(t.Key)) > 128:
-			return invalidTag("The TagKey you have provided is too long, max 128")
-		case len([]rune(t.Value)) > 256:
-			return invalidTag("The TagValue you have provided is too long, max 256")
-		case seen[t.Key]:
-			return invalidTag("Cannot provide multiple Tags with the same key")
+		case k == "" || utf8.RuneCountInString(k) > maxTagKey:
+			return errInvalidTag("The TagKey you have provided is invalid")
+		case utf8.RuneCountInString(v) > maxTagValue:
+			return errInvalidTag("The TagValue you have provided is invalid")
 		}
-		seen[t.Key] = true
 	}
 	return nil
 }
-
-func invalidTag(msg string) *api.Error { return api.Errorf(400, "InvalidTag", "%s", msg) }

@@ -11,67 +11,70 @@ import (
 	"github.com/rolecall/rolecall/internal/store/blob"
 )
 
+// maxObjectSize is the largest PutObject body and upload part: 5 GiB.
+const maxObjectSize = 5 << 30
+
 // objectOps returns the operations on objects and multipart uploads.
 func (s *S3) objectOps() []*api.Operation {
 	obj := "/{Bucket}/{Key+}"
 	return []*api.Operation{
-		{Name: "PutObject", Action: "s3:PutObject", Category: api.Data, Streaming: true,
+		{Name: "PutObject", Action: "s3:PutObject", Category: api.Data, Streaming: true, MaxBody: maxObjectSize,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.putObject},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.putObject},
 		{Name: "CopyObject", Action: "s3:PutObject", Category: api.Data,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj, Header: []string{"x-amz-copy-source"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.copyObject,
-			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.objConditions}}},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.copyObject,
+			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.objectConditions}}},
 		{Name: "GetObject", Action: "s3:GetObject", Category: api.Data, ReadOnly: true,
 			HTTP:     api.HTTP{Method: "GET", Path: obj},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.getObjectOp},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.getObjectOp},
 		{Name: "HeadObject", Action: "s3:GetObject", Category: api.Data, ReadOnly: true,
 			HTTP:     api.HTTP{Method: "HEAD", Path: obj},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.headObject},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.headObject},
 		{Name: "DeleteObject", Action: "s3:DeleteObject", Category: api.Data, SuccessStatus: 204,
 			HTTP:     api.HTTP{Method: "DELETE", Path: obj},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.deleteObject},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.deleteObject},
 		// Each key of a DeleteObjects is authorized as s3:DeleteObject.
 		{Name: "DeleteObjects", Category: api.Data, Streaming: true,
 			HTTP:     api.HTTP{Method: "POST", Path: "/{Bucket}", Query: []string{"delete"}},
-			Resource: s.bktResource, Handle: s.deleteObjects},
+			Resource: s.bucketResource, Handle: s.deleteObjects},
 		{Name: "ListObjectsV2", Action: "s3:ListBucket", ReadOnly: true, Category: api.Data,
 			HTTP:     api.HTTP{Method: "GET", Path: "/{Bucket}", Query: []string{"list-type=2"}},
-			Resource: s.bktResource, Conditions: listConditions, Handle: s.listObjectsV2},
+			Resource: s.bucketResource, Conditions: s.bucketConditions, Handle: s.listObjectsV2},
 		{Name: "ListObjects", Action: "s3:ListBucket", ReadOnly: true, Category: api.Data,
 			HTTP:     api.HTTP{Method: "GET", Path: "/{Bucket}"},
-			Resource: s.bktResource, Conditions: listConditions, Handle: s.listObjectsV1},
-		{Name: "PutObjectTagging", Action: "s3:PutObjectTagging", Category: api.Data, Streaming: true,
+			Resource: s.bucketResource, Conditions: s.bucketConditions, Handle: s.listObjectsV1},
+		{Name: "PutObjectTagging", Action: "s3:PutObjectTagging", Category: api.Data,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj, Query: []string{"tagging"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.putObjectTagging},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.putObjectTagging},
 		{Name: "GetObjectTagging", Action: "s3:GetObjectTagging", Category: api.Data, ReadOnly: true,
 			HTTP:     api.HTTP{Method: "GET", Path: obj, Query: []string{"tagging"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.getObjectTagging},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.getObjectTagging},
 		{Name: "DeleteObjectTagging", Action: "s3:DeleteObjectTagging", Category: api.Data, SuccessStatus: 204,
 			HTTP:     api.HTTP{Method: "DELETE", Path: obj, Query: []string{"tagging"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.deleteObjectTagging},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.deleteObjectTagging},
 		{Name: "CreateMultipartUpload", Action: "s3:PutObject", Category: api.Data,
 			HTTP:     api.HTTP{Method: "POST", Path: obj, Query: []string{"uploads"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.createMultipartUpload},
-		{Name: "UploadPart", Action: "s3:PutObject", Category: api.Data, Streaming: true,
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.createMultipartUpload},
+		{Name: "UploadPart", Action: "s3:PutObject", Category: api.Data, Streaming: true, MaxBody: maxObjectSize,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj, Query: []string{"partNumber", "uploadId"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.uploadPart},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.uploadPart},
 		{Name: "UploadPartCopy", Action: "s3:PutObject", Category: api.Data,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj, Query: []string{"partNumber", "uploadId"}, Header: []string{"x-amz-copy-source"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.uploadPartCopy,
-			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.objConditions}}},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.uploadPartCopy,
+			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.objectConditions}}},
 		{Name: "CompleteMultipartUpload", Action: "s3:PutObject", Category: api.Data, Streaming: true,
 			HTTP:     api.HTTP{Method: "POST", Path: obj, Query: []string{"uploadId"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.completeMultipartUpload},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.completeMultipartUpload},
 		{Name: "AbortMultipartUpload", Action: "s3:AbortMultipartUpload", Category: api.Data, SuccessStatus: 204,
 			HTTP:     api.HTTP{Method: "DELETE", Path: obj, Query: []string{"uploadId"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.abortMultipartUpload},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.abortMultipartUpload},
 		{Name: "ListParts", Action: "s3:ListMultipartUploadParts", Category: api.Data, ReadOnly: true,
 			HTTP:     api.HTTP{Method: "GET", Path: obj, Query: []string{"uploadId"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.listParts},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.listParts},
 		{Name: "ListMultipartUploads", Action: "s3:ListBucketMultipartUploads", Category: api.Data, ReadOnly: true,
 			HTTP:     api.HTTP{Method: "GET", Path: "/{Bucket}", Query: []string{"uploads"}},
-			Resource: s.bktResource, Handle: s.listMultipartUploads},
+			Resource: s.bucketResource, Handle: s.listMultipartUploads},
 	}
 }
 
@@ -86,7 +89,7 @@ func sseFromRequest(h http.Header) (string, error) {
 	case "aws:kms", "aws:kms:dsse":
 		return "", api.Errorf(501, "NotImplemented", "A header you provided implies functionality that is not implemented.")
 	default:
-		return "", invalidArgument("The encryption method specified is not supported", "x-amz-server-side-encryption", v)
+		return "", errInvalidArgument("The encryption method specified is not supported", "x-amz-server-side-encryption", v)
 	}
 }
 
@@ -106,9 +109,9 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var tags []tag
+	var tags map[string]string
 	if v := c.HTTP.Header.Get("x-amz-tagging"); v != "" {
-		if tags, err = parseTagging(v); err != nil {
+		if tags, err = parseTaggingHeader(v); err != nil {
 			return nil, err
 		}
 		if err := c.Authorize("s3:PutObjectTagging", api.Resource{ARN: objectARN(bucket, key)}, nil); err != nil {
@@ -165,7 +168,7 @@ func (s *S3) loadObject(c *api.Call, bucket, key string) (*object, error) {
 		return nil, err
 	}
 	if o == nil {
-		return nil, noSuchKey(key)
+		return nil, errNoSuchKey(key)
 	}
 	return o, nil
 }

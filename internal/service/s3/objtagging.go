@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
@@ -17,38 +18,36 @@ const maxXMLBody = 2 << 20
 // readXML reads the call's XML body, at most maxXMLBody bytes, into v.
 func readXML(c *api.Call, v any) error {
 	if c.Body == nil {
-		return malformedXML()
+		return errMalformedXML()
 	}
 	b, err := io.ReadAll(io.LimitReader(c.Body, maxXMLBody+1))
 	if err != nil {
 		return err
 	}
 	if len(b) > maxXMLBody {
-		return malformedXML()
+		return errMalformedXML()
 	}
 	c.SetPayload(b)
 	if err := xml.Unmarshal(b, v); err != nil {
-		return malformedXML()
+		return errMalformedXML()
 	}
 	return nil
 }
 
-// tagging is the Tagging document.
-type tagging struct {
-	XMLName xml.Name `xml:"Tagging"`
-	TagSet  []tag    `xml:"TagSet>Tag"`
-}
-
 func (s *S3) putObjectTagging(c *api.Call) (any, error) {
 	bucket, key := pathParams(c)
-	var doc tagging
-	if err := readXML(c, &doc); err != nil {
+	body, err := c.Payload()
+	if err != nil {
 		return nil, err
 	}
-	if err := checkTags(doc.TagSet); err != nil {
+	tags, err := parseTagging(body)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := s.updateObject(c, bucket, key, func(o *object) { o.Tags = doc.TagSet }); err != nil {
+	if err := checkTags(tags); err != nil {
+		return nil, err
+	}
+	if _, err := s.updateObject(c, bucket, key, func(o *object) { o.Tags = tags }); err != nil {
 		return nil, err
 	}
 	return &api.Raw{NoBody: true}, nil
@@ -61,14 +60,16 @@ func (s *S3) getObjectTagging(c *api.Call) (any, error) {
 		return nil, err
 	}
 	s.trailBucket(c, bucket)
-	out := struct {
-		XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ Tagging"`
-		TagSet  []tag    `xml:"TagSet>Tag"`
-	}{TagSet: o.Tags}
-	if out.TagSet == nil {
-		out.TagSet = []tag{}
+	out := &tagging{Xmlns: XMLNamespace}
+	names := make([]string, 0, len(o.Tags))
+	for k := range o.Tags {
+		names = append(names, k)
 	}
-	return &out, nil
+	sort.Strings(names)
+	for _, k := range names {
+		out.TagSet.Tags = append(out.TagSet.Tags, tag{Key: k, Value: o.Tags[k]})
+	}
+	return out, nil
 }
 
 func (s *S3) deleteObjectTagging(c *api.Call) (any, error) {
@@ -92,7 +93,7 @@ func (s *S3) updateObject(c *api.Call, bucket, key string, change func(*object))
 			return err
 		}
 		if o == nil {
-			return noSuchKey(key)
+			return errNoSuchKey(key)
 		}
 		change(o)
 		if err := store.PutJSON(c.Context, tx, objectsTable, objectKey(bucket, key), o); err != nil {
@@ -155,7 +156,7 @@ func (s *S3) deleteObjects(c *api.Call) (any, error) {
 		return nil, e
 	}
 	if len(doc.Objects) == 0 || len(doc.Objects) > 1000 {
-		return nil, malformedXML()
+		return nil, errMalformedXML()
 	}
 	if err := requireBucket(c.Context, s.cfg.Store, bucket); err != nil {
 		return nil, err

@@ -45,13 +45,18 @@ type Config struct {
 type S3 struct {
 	cfg Config
 	now func() time.Time
+	// buckets caches what authorization reads of each bucket (access.go).
+	buckets *store.Memo[*bucketAccess]
 }
 
 // New returns S3 keeping its state in cfg.Store.
 func New(cfg Config) (*S3, error) {
-	s := &S3{cfg: cfg, now: cfg.Now}
+	s := &S3{cfg: cfg, now: cfg.Now, buckets: &store.Memo[*bucketAccess]{Max: 10000}}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if cfg.Feed != nil {
+		cfg.Feed.Subscribe([]string{bucketsTable}, func(c store.Change) { s.forgetBucket(c.Key) }, s.buckets.ForgetAll)
 	}
 	return s, nil
 }

@@ -1,0 +1,326 @@
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/catalog"
+	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// This file is S3's authorization: the resources an operation is
+// authorized on (the bucket, with its policy as the resource-based policy)
+// and the s3: condition keys of a request.
+
+// Resource types as CloudTrail lists them.
+const (
+	bucketType = "AWS::S3::Bucket"
+	objectType = "AWS::S3::Object"
+)
+
+// bucketARN and objectARN are S3's ARNs, which name no region or account.
+func bucketARN(bucket string) string      { return "arn:aws:s3:::" + bucket }
+func objectARN(bucket, key string) string { return "arn:aws:s3:::" + bucket + "/" + key }
+
+// bucketAccess is what authorizing a request needs of a bucket: its record
+// and its policy, compiled. It is kept per bucket name (nil b: no such
+// bucket) and forgotten when the bucket's record changes.
+type bucketAccess struct {
+	b      *bucket
+	policy *policy.Policy
+	public bool // the policy grants public access (isPublic)
+}
+
+// access returns the bucket's access record, from the cache or the store.
+func (s *S3) access(c *api.Call, name string) (*bucketAccess, error) {
+	if a, ok, _ := s.buckets.Get(name); ok {
+		return a, nil
+	}
+	_, _, gen := s.buckets.Get(name)
+	b, err := s.loadBucket(c.Context, s.cfg.Store, name)
+	var ae *api.Error
+	if errors.As(err, &ae) && ae.Code == "NoSuchBucket" {
+		a := &bucketAccess{}
+		s.buckets.Put(gen, name, a)
+		return a, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	a := &bucketAccess{b: b}
+	if b.Policy != "" {
+		if a.policy, err = policy.Parse(b.Policy, policy.Resource); err != nil {
+			return nil, fmt.Errorf("s3: bucket %s: stored policy: %w", name, err)
+		}
+		a.public = isPublic(a.policy)
+	}
+	s.buckets.Put(gen, name, a)
+	return a, nil
+}
+
+// forgetBucket drops what the cache keeps of a bucket (after this
+// process's own writes, and on the feed's changes of s3_buckets).
+func (s *S3) forgetBucket(name string) { s.buckets.Forget(name) }
+
+// loadBucket reads a bucket's record from r (a store or a transaction),
+// or answers NoSuchBucket.
+func (s *S3) loadBucket(ctx context.Context, r store.Reader, name string) (*bucket, error) {
+	var b bucket
+	err := store.GetJSON(ctx, r, bucketsTable, name, &b)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNoSuchBucket(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("s3: read bucket %s: %w", name, err)
+	}
+	return &b, nil
+}
+
+// bucketResource is the Resource of the bucket operations:
+// arn:aws:s3:::BUCKET, owned by the bucket's account, with its policy as
+// the resource-based policy and its tags. A bucket that does not exist has
+// no policy, and is taken to be the caller's account's, so a caller whose
+// identity policies allow the action is told NoSuchBucket, as S3 does.
+func (s *S3) bucketResource(c *api.Call) (api.Resource, error) {
+	name := c.PathParams["Bucket"]
+	return s.resourceOf(c, name, bucketARN(name), bucketType)
+}
+
+// objectResource is the Resource of the object operations:
+// arn:aws:s3:::BUCKET/KEY, with the bucket's owner and policy.
+func (s *S3) objectResource(c *api.Call) (api.Resource, error) {
+	name := c.PathParams["Bucket"]
+	return s.resourceOf(c, name, objectARN(name, c.PathParams["Key"]), objectType)
+}
+
+func (s *S3) resourceOf(c *api.Call, name, arn, typ string) (api.Resource, error) {
+	res := api.Resource{ARN: arn, Type: typ, Mode: api.ResourcePolicy}
+	if name == "" {
+		return res, nil
+	}
+	a, err := s.access(c, name)
+	if err != nil {
+		return api.Resource{}, err
+	}
+	if a.b == nil {
+		return res, nil
+	}
+	res.Account = a.b.Owner
+	if typ == bucketType {
+		res.Tags = a.b.Tags
+	}
+	res.Policy = a.policy
+	if a.public && a.b.restrictPublic() && !insideAccount(c.Principal, a.b.Owner) {
+		// RestrictPublicBuckets: a bucket whose policy is public serves
+		// only AWS service principals and the owner's own principals
+		// through its policy.
+		res.Policy = nil
+	}
+	return res, nil
+}
+
+// insideAccount reports whether p belongs to account or is an AWS service.
+func insideAccount(p *api.Principal, account string) bool {
+	return p != nil && (p.Type == api.AWSService || p.Type != api.Anonymous && p.Account == account)
+}
+
+// bucketConditions sets the s3: keys every request carries (signature,
+// transport, the bucket's account) and those of the listing and creating
+// operations, each only where the action takes it (the service
+// authorization reference, internal/catalog).
+func (s *S3) bucketConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	set := keyFilter(c, keys)
+	requestKeys(c, res, set)
+	q := c.HTTP
+	if q == nil {
+		return
+	}
+	query := q.URL.Query()
+	for _, k := range [...]string{"prefix", "delimiter", "max-keys"} {
+		if vs, ok := query[k]; ok && len(vs) > 0 {
+			set("s3:"+k, vs[0])
+		}
+	}
+	headerKeys(c, set)
+}
+
+// objectConditions sets bucketConditions' keys and those of the object
+// operations: the stored object's tags (s3:ExistingObjectTag/<key>), the
+// request's tags (s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys from
+// x-amz-tagging or a PutObjectTagging body), its ACL and encryption headers.
+func (s *S3) objectConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	set := keyFilter(c, keys)
+	requestKeys(c, res, set)
+	if c.HTTP != nil {
+		headerKeys(c, set)
+	}
+	if tags, err := s.storedObjectTags(c); err == nil {
+		for k, v := range tags {
+			set("s3:ExistingObjectTag/"+k, v)
+		}
+	}
+	if tags, ok := requestTags(c); ok {
+		names := make([]string, 0, len(tags))
+		for k, v := range tags {
+			set("s3:RequestObjectTag/"+k, v)
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		set("s3:RequestObjectTagKeys", names...)
+	}
+}
+
+// keyFilter returns a setter that sets a key only where the operation's
+// action takes it.
+func keyFilter(c *api.Call, keys api.Keys) func(string, ...string) {
+	var action *catalog.Action
+	if c.Operation != nil && c.Operation.Action != "" {
+		action = catalog.Load().Action(c.Operation.Action)
+	}
+	return func(key string, values ...string) {
+		if action == nil || action.Supports(key) {
+			keys.Set(key, values...)
+		}
+	}
+}
+
+// requestKeys sets the keys of how the request was signed and sent.
+func requestKeys(c *api.Call, res api.Resource, set func(string, ...string)) {
+	if res.Account != "" {
+		set("s3:ResourceAccount", res.Account)
+	} else if c.Account != "" {
+		set("s3:ResourceAccount", c.Account)
+	}
+	r := c.HTTP
+	if r == nil {
+		return
+	}
+	if r.TLS != nil {
+		set("s3:TlsVersion", tlsVersion(r.TLS.Version))
+	}
+	if c.Principal == nil || c.Principal.Type == api.Anonymous {
+		return
+	}
+	q := r.URL.Query()
+	date := r.Header.Get("X-Amz-Date")
+	switch {
+	case strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256"):
+		set("s3:authType", "REST-HEADER")
+		set("s3:signatureversion", "AWS4-HMAC-SHA256")
+	case q.Get("X-Amz-Algorithm") == "AWS4-HMAC-SHA256":
+		set("s3:authType", "REST-QUERY-STRING")
+		set("s3:signatureversion", "AWS4-HMAC-SHA256")
+		date = q.Get("X-Amz-Date")
+	case r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data"):
+		set("s3:authType", "POST")
+		set("s3:signatureversion", "AWS4-HMAC-SHA256")
+	}
+	if t, err := time.Parse("20060102T150405Z", date); err == nil {
+		age := c.Time.Sub(t).Milliseconds()
+		if age < 0 {
+			age = 0
+		}
+		set("s3:signatureAge", strconv.FormatInt(age, 10))
+	}
+	if h := r.Header.Get("X-Amz-Content-Sha256"); h != "" {
+		set("s3:x-amz-content-sha256", h)
+	}
+}
+
+// tlsVersion spells a crypto/tls version as s3:TlsVersion compares it ("1.2").
+func tlsVersion(v uint16) string {
+	switch v {
+	case 0x0301:
+		return "1.0"
+	case 0x0302:
+		return "1.1"
+	case 0x0303:
+		return "1.2"
+	case 0x0304:
+		return "1.3"
+	}
+	return ""
+}
+
+// headerConditionKeys are the request headers S3 exposes as s3:<header>
+// condition keys.
+var headerConditionKeys = []string{
+	"x-amz-acl",
+	"x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control",
+	"x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+	"x-amz-server-side-encryption-customer-algorithm",
+	"x-amz-storage-class", "x-amz-metadata-directive", "x-amz-copy-source",
+	"x-amz-website-redirect-location", "x-amz-object-ownership",
+	"if-match", "if-none-match",
+}
+
+func headerKeys(c *api.Call, set func(string, ...string)) {
+	for _, h := range headerConditionKeys {
+		if v := c.HTTP.Header.Get(h); v != "" {
+			set("s3:"+h, v)
+		}
+	}
+}
+
+// objectTags is the part of a stored object record (s3_objects) that
+// authorization reads: its tags.
+type objectTags struct {
+	Tags map[string]string `json:"Tags"`
+}
+
+// storedObjectTags returns the tags of the object the call names; a
+// missing object has none.
+func (s *S3) storedObjectTags(c *api.Call) (map[string]string, error) {
+	bucket, key := c.PathParams["Bucket"], c.PathParams["Key"]
+	if bucket == "" || key == "" {
+		return nil, nil
+	}
+	var o objectTags
+	err := store.GetJSON(c.Context, s.cfg.Store, objectsTable, bucket+"/"+key, &o)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return o.Tags, err
+}
+
+// requestTags returns the tags a request sets: the x-amz-tagging header
+// (a URL-encoded query string), or the <Tagging> body of PutObjectTagging.
+func requestTags(c *api.Call) (map[string]string, bool) {
+	if c.HTTP == nil {
+		return nil, false
+	}
+	if h, ok := c.HTTP.Header["X-Amz-Tagging"]; ok && len(h) > 0 {
+		q, err := url.ParseQuery(h[0])
+		if err != nil {
+			return nil, false
+		}
+		tags := make(map[string]string, len(q))
+		for k, v := range q {
+			if len(v) > 0 {
+				tags[k] = v[0]
+			}
+		}
+		return tags, true
+	}
+	if c.Operation == nil || c.Operation.Name != "PutObjectTagging" {
+		return nil, false
+	}
+	body, err := c.Payload()
+	if err != nil {
+		return nil, false
+	}
+	t, err := parseTagging(body)
+	if err != nil {
+		return nil, false
+	}
+	return t, true
+}
