@@ -399,6 +399,8 @@ func (s *S3) completeMultipartUpload(c *api.Call) (any, error) {
 			if i > 0 && rp.PartNumber <= doc.Parts[i-1].PartNumber {
 				return api.Errorf(400, "InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.")
 			}
+		}
+		for i, rp := range doc.Parts {
 			p, ok := byNumber[rp.PartNumber]
 			if !ok || strings.Trim(rp.ETag, `"`) != strings.Trim(p.ETag, `"`) {
 				return &api.Error{Code: "InvalidPart", Status: 400,
