@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -477,6 +479,17 @@ func TestS3Multipart(t *testing.T) {
 	if string(got) != "aatail" || get.Metadata["kind"] != "mp" {
 		t.Fatalf("range across parts: %q %+v", got, get.Metadata)
 	}
+	get, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: key, PartNumber: aws.Int32(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = io.ReadAll(get.Body)
+	_ = get.Body.Close()
+	if string(got) != "tail" || aws.ToInt32(get.PartsCount) != 2 {
+		t.Fatalf("part 2: %q, %d parts", got, aws.ToInt32(get.PartsCount))
+	}
+	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: key, PartNumber: aws.Int32(3)})
+	wantCode(t, err, "InvalidPartNumber")
 	// Small parts and aborts.
 	small, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: b, Key: aws.String("small")})
 	if err != nil {
@@ -501,8 +514,8 @@ func TestS3Multipart(t *testing.T) {
 }
 
 // TestS3TransferManager: the Go SDK's transfer manager uploads 17 MiB in
-// parts (with its default CRC32 checksums) and downloads it in ranged
-// parts, byte for byte.
+// parts (with its default checksums) and downloads it in parts, byte for
+// byte.
 func TestS3TransferManager(t *testing.T) {
 	_, c, b := s3Bucket(t, "manager")
 	ctx := context.Background()
@@ -510,15 +523,25 @@ func TestS3TransferManager(t *testing.T) {
 	for i := range data {
 		data[i] = byte(i * 7 % 251)
 	}
-	up := manager.NewUploader(c, func(u *manager.Uploader) { u.PartSize = 5 << 20 })
-	if _, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("blob.bin"), Body: bytes.NewReader(data)}); err != nil {
+	tm := transfermanager.New(c, func(o *transfermanager.Options) { o.PartSizeBytes, o.MultipartUploadThreshold = 5<<20, 5<<20 })
+	if _, err := tm.UploadObject(ctx, &transfermanager.UploadObjectInput{Bucket: b, Key: aws.String("blob.bin"), Body: bytes.NewReader(data)}); err != nil {
 		t.Fatal(err)
 	}
-	buf := manager.NewWriteAtBuffer(nil)
-	down := manager.NewDownloader(c, func(d *manager.Downloader) { d.PartSize = 5 << 20 })
-	n, err := down.Download(ctx, buf, &s3.GetObjectInput{Bucket: b, Key: aws.String("blob.bin")})
-	if err != nil || n != int64(len(data)) || !bytes.Equal(buf.Bytes(), data) {
-		t.Fatalf("Download: %v, %d bytes, equal %v", err, n, bytes.Equal(buf.Bytes(), data))
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("blob.bin")})
+	if err != nil || !strings.HasSuffix(aws.ToString(head.ETag), `-4"`) {
+		t.Fatalf("uploaded in parts: %v %s", err, aws.ToString(head.ETag))
+	}
+	f, err := os.Create(filepath.Join(t.TempDir(), "down"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := tm.DownloadObject(ctx, &transfermanager.DownloadObjectInput{Bucket: b, Key: aws.String("blob.bin"), WriterAt: f}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(f.Name())
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("DownloadObject: %v, %d bytes, equal %v", err, len(got), bytes.Equal(got, data))
 	}
 }
 

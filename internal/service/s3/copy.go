@@ -108,7 +108,7 @@ func (s *S3) copyObject(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := requireBucket(c.Context, s.cfg.Store, bucket); err != nil {
+	if err := s.writableBucket(c, bucket); err != nil {
 		return nil, err
 	}
 	src, err := s.readSource(c)

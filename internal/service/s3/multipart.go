@@ -112,6 +112,9 @@ func (s *S3) createMultipartUpload(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.writableBucket(c, bucket); err != nil {
+		return nil, err
+	}
 	u := &upload{ID: newUploadID(), Key: key, Initiated: s.now().UTC(), Owner: c.Account, Headers: stored, Meta: meta, SSE: sse}
 	if v := h.Get("x-amz-tagging"); v != "" {
 		if u.Tags, err = parseTaggingHeader(v); err != nil {

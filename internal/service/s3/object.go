@@ -28,10 +28,6 @@ const maxKeyLength = 1024
 // the lengths of the x-amz-meta-* names (without the prefix) and values.
 const maxMetadata = 2 << 10
 
-// blobSweepAge is how long a body may stay pending between its upload and
-// the transaction that records its object or part.
-const blobSweepAge = time.Hour
-
 // object is a stored object (objectsTable, bucket + "/" + key).
 type object struct {
 	Key          string    `json:"key"`
@@ -133,6 +129,16 @@ func requireBucket(ctx context.Context, r store.Reader, bucket string) error {
 		return fmt.Errorf("s3: bucket %s: %w", bucket, err)
 	}
 	return nil
+}
+
+// writableBucket checks, before a body is read, that bucket exists and
+// takes the request's ACL headers (checkObjectACL).
+func (s *S3) writableBucket(c *api.Call, bucket string) error {
+	b, err := s.loadBucket(c.Context, s.cfg.Store, bucket)
+	if err != nil {
+		return err
+	}
+	return b.checkObjectACL(c.HTTP.Header)
 }
 
 // bodyReader streams bytes [off, off+n) of an object's body.

@@ -122,7 +122,7 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 	if e != nil {
 		return nil, e
 	}
-	if err := requireBucket(c.Context, s.cfg.Store, bucket); err != nil {
+	if err := s.writableBucket(c, bucket); err != nil {
 		return nil, err
 	}
 	d := newDigests(bc.algo)
@@ -217,6 +217,12 @@ func (s *S3) readObject(c *api.Call, head bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if v := query(c, "partNumber"); v != "" {
+		if off, n, partial, err = partRange(c, o, v); err != nil {
+			return nil, err
+		}
+		h.Set("x-amz-mp-parts-count", strconv.Itoa(len(o.Blobs)))
+	}
 	status := http.StatusOK
 	if partial {
 		status = http.StatusPartialContent
@@ -233,6 +239,29 @@ func (s *S3) readObject(c *api.Call, head bool) (any, error) {
 		return nil, err
 	}
 	return &api.Raw{Status: status, Header: h, Stream: body, Length: n}, nil
+}
+
+// partRange is the byte range of part v of an object (GetObject and
+// HeadObject with partNumber): a part of a multipart upload, or the whole
+// of an object stored in one piece as part 1.
+func partRange(c *api.Call, o *object, v string) (off, n int64, partial bool, err error) {
+	if header(c, "Range") != "" {
+		return 0, 0, false, api.Errorf(400, "InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
+	}
+	num, perr := strconv.Atoi(v)
+	if perr != nil || num < 1 || num > 10000 {
+		return 0, 0, false, errInvalidArgument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", v)
+	}
+	if num > len(o.Blobs) {
+		return 0, 0, false, api.Errorf(http.StatusRequestedRangeNotSatisfiable, "InvalidPartNumber", "The requested partnumber is not satisfiable")
+	}
+	if len(o.Blobs) == 1 {
+		return 0, o.Size, false, nil
+	}
+	for _, p := range o.Blobs[:num-1] {
+		off += p.Size
+	}
+	return off, o.Blobs[num-1].Size, true, nil
 }
 
 // deleteObject is DeleteObject: idempotent, 204 whether or not the key
