@@ -83,7 +83,11 @@ func (g *Gateway) authorize(c *api.Call, ck check) *api.Error {
 		ctx.Reset()
 		g.contexts.Put(ctx)
 	}()
-	g.requestContext(ctx, c, ck)
+	pl, err := g.place(c, ck)
+	if err != nil {
+		return g.asError(c, err)
+	}
+	g.requestContext(ctx, c, ck, &pl)
 	rp := ck.res.Policy
 	trust := ck.res.Mode == api.TrustPolicy
 	req := policy.Request{
@@ -94,6 +98,8 @@ func (g *Gateway) authorize(c *api.Call, ck check) *api.Error {
 		ResourcePolicy:  rp,
 		Context:         ctx,
 	}
+	var gates [3]*policy.Gate
+	req.Gates = pl.gates(p, ck.action, gates[:0])
 	if rp != nil {
 		if _, _, ok := ctx.Get(keySourceFunctionARN); ok {
 			// lambda:SourceFunctionArn is for identity-based policies and
@@ -104,14 +110,13 @@ func (g *Gateway) authorize(c *api.Call, ck check) *api.Error {
 				rctx.Reset()
 				g.contexts.Put(rctx)
 			}()
-			g.requestContext(rctx, c, ck)
+			g.requestContext(rctx, c, ck, &pl)
 			rctx.Delete(keySourceFunctionARN)
 			req.ResourceContext = rctx
 		}
 	}
 	var set *policy.PolicySet
 	if p.Type == api.IAMUser || p.Type == api.AssumedRole {
-		var err error
 		set, err = g.cfg.Identities.PolicySet(c.Context, p, p.SessionPolicies)
 		if err != nil {
 			return g.asError(c, err)
@@ -180,8 +185,9 @@ func addTrailResource(c *api.Call, r api.TrailResource) {
 
 // requestContext sets the condition keys of the call, the resource's tags
 // and the check's service keys.
-func (g *Gateway) requestContext(ctx *policy.Context, c *api.Call, ck check) {
+func (g *Gateway) requestContext(ctx *policy.Context, c *api.Call, ck check, pl *placement) {
 	g.fillContext(ctx, c)
+	pl.setKeys(ctx, c)
 	for k, v := range ck.res.Tags {
 		ctx.Set("aws:ResourceTag/"+k, v)
 	}
@@ -293,9 +299,6 @@ func (g *Gateway) fillContext(ctx *policy.Context, c *api.Call) {
 	if b := c.Environment; b != nil {
 		if b.SourceFunctionARN != "" {
 			ctx.Set(keySourceFunctionARN, b.SourceFunctionARN)
-		}
-		if b.SourceVPC != "" {
-			ctx.Set("aws:SourceVpc", b.SourceVPC)
 		}
 	}
 }

@@ -69,7 +69,16 @@ type Config struct {
 	Identities Identities
 	Sessions   Sessions
 	Recorder   *trail.Recorder
-	Logger     *slog.Logger
+	// Organizations, when set, places accounts in an organization: its
+	// SCPs and RCPs apply and its condition keys are set. Nil: no account
+	// is in an organization.
+	Organizations Organizations
+	// Endpoints, when set, finds the VPC endpoint a call from a function
+	// in a VPC goes through (aws:SourceVpc, aws:SourceVpce and the
+	// endpoint policy). Nil: no VPC has endpoints, and calls from VPCs
+	// carry neither key.
+	Endpoints Endpoints
+	Logger    *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// OnRequest, when set, is called once each request from the network

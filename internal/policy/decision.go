@@ -83,6 +83,11 @@ type Request struct {
 	// keys, such as lambda:SourceFunctionArn, exist only for identity-based
 	// policies and SCPs.
 	ResourceContext *Context
+	// Gates are the further policies the request must pass: the SCPs of
+	// the principal's account, the RCPs of the resource's account, the
+	// policy of the VPC endpoint it came through (see Gate). Nil gates are
+	// skipped.
+	Gates []*Gate
 }
 
 // Effect is the outcome of an evaluation or the effect of a statement.
@@ -114,20 +119,27 @@ const (
 	SourceBoundary
 	SourceSession
 	SourceSCP
+	// SourceRCP is a resource control policy of the resource's account.
+	SourceRCP
+	// SourceEndpoint is the policy of the VPC endpoint a request came through.
+	SourceEndpoint
 )
 
+// sourceNames are the kinds of policy as AWS's AccessDenied messages name
+// them ("... in a service control policy").
+var sourceNames = map[Source]string{
+	SourceIdentity: "identity-based policy",
+	SourceResource: "resource-based policy",
+	SourceBoundary: "permissions boundary",
+	SourceSession:  "session policy",
+	SourceSCP:      "service control policy",
+	SourceRCP:      "resource control policy",
+	SourceEndpoint: "VPC endpoint policy",
+}
+
 func (s Source) String() string {
-	switch s {
-	case SourceIdentity:
-		return "identity-based policy"
-	case SourceResource:
-		return "resource-based policy"
-	case SourceBoundary:
-		return "permissions boundary"
-	case SourceSession:
-		return "session policy"
-	case SourceSCP:
-		return "service control policy"
+	if n, ok := sourceNames[s]; ok {
+		return n
 	}
 	return "none"
 }
@@ -180,31 +192,24 @@ func (d *Decision) add(m Match) {
 func (d Decision) Reason(action string) string {
 	switch d.Effect {
 	case ExplicitDeny:
-		switch d.Source {
-		case SourceSCP:
-			return "with an explicit deny in a service control policy"
-		case SourceResource:
-			return "with an explicit deny in a resource-based policy"
-		case SourceBoundary:
-			return "with an explicit deny in a permissions boundary"
-		case SourceSession:
-			return "with an explicit deny in a session policy"
+		src := d.Source
+		if _, ok := sourceNames[src]; !ok {
+			src = SourceIdentity
 		}
-		return "with an explicit deny in an identity-based policy"
+		return "with an explicit deny in " + article(src) + " " + src.String()
 	case ImplicitDeny:
-		switch d.Source {
-		case SourceSCP:
-			return "because no service control policy allows the " + action + " action"
-		case SourceResource:
-			return "because no resource-based policy allows the " + action + " action"
-		case SourceBoundary:
-			return "because no permissions boundary allows the " + action + " action"
-		case SourceSession:
-			return "because no session policy allows the " + action + " action"
-		case SourceIdentity:
-			return "because no identity-based policy allows the " + action + " action"
+		if _, ok := sourceNames[d.Source]; !ok {
+			return ""
 		}
-		return ""
+		return "because no " + d.Source.String() + " allows the " + action + " action"
 	}
 	return ""
+}
+
+// article is the indefinite article of a source's name.
+func article(s Source) string {
+	if s == SourceIdentity {
+		return "an"
+	}
+	return "a"
 }

@@ -263,6 +263,11 @@ func (s *PolicySet) decide(r *Request, trust bool) Decision {
 		}
 	}
 
+	// Gates: a deny in any wins; every level of each must allow.
+	if len(r.Gates) > 0 && !checkGates(r, &rq, rrq, &d) {
+		return d
+	}
+
 	// 2. Allows in the principal's own policies; every SCP level must allow.
 	var got uint64
 	var first [recorded]*entry
