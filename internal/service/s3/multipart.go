@@ -33,6 +33,7 @@ type upload struct {
 	Meta      map[string]string `json:"meta,omitempty"`
 	Tags      map[string]string `json:"tags,omitempty"`
 	SSE       string            `json:"sse,omitempty"`
+	KMS       *kmsEnvelope      `json:"kms,omitempty"`
 	// Checksum is the algorithm named at creation ("" for none) and the type.
 	Checksum     string `json:"checksum,omitempty"`
 	ChecksumType string `json:"checksumType,omitempty"`
@@ -47,6 +48,7 @@ type part struct {
 	Checksum     string    `json:"checksum"`
 	Algorithm    string    `json:"algorithm"`
 	Blob         string    `json:"blob"`
+	IV           []byte    `json:"iv,omitempty"`
 	LastModified time.Time `json:"lastModified"`
 }
 
@@ -108,14 +110,19 @@ func (s *S3) createMultipartUpload(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sse, err := sseFromRequest(h)
+	sse, err := parseSSE(h)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.writableBucket(c, bucket); err != nil {
 		return nil, err
 	}
-	u := &upload{ID: newUploadID(), Key: key, Initiated: s.now().UTC(), Owner: c.Account, Headers: stored, Meta: meta, SSE: sse}
+	u := &upload{ID: newUploadID(), Key: key, Initiated: s.now().UTC(), Owner: c.Account, Headers: stored, Meta: meta, SSE: sse.Algorithm}
+	if sse.Algorithm == sseKMS {
+		if u.KMS, _, err = s.newDataKey(c, sse, bucket, key); err != nil {
+			return nil, err
+		}
+	}
 	if v := h.Get("x-amz-tagging"); v != "" {
 		if u.Tags, err = parseTaggingHeader(v); err != nil {
 			return nil, err
@@ -157,7 +164,7 @@ func (s *S3) createMultipartUpload(c *api.Call) (any, error) {
 
 // withHeaders answers an initiate result with the checksum headers S3 adds.
 func withHeaders(v *initiateResult, u *upload) any {
-	if u.Checksum == "" && u.SSE == "" {
+	if u.Checksum == "" && u.SSE == "" && u.KMS == nil {
 		return v
 	}
 	body, err := xml.Marshal(v)
@@ -170,9 +177,7 @@ func withHeaders(v *initiateResult, u *upload) any {
 		h.Set("x-amz-checksum-algorithm", u.Checksum)
 		h.Set("x-amz-checksum-type", u.ChecksumType)
 	}
-	if u.SSE != "" {
-		h.Set("x-amz-server-side-encryption", u.SSE)
-	}
+	sseHeaders(h, u.SSE, u.KMS)
 	return &api.Raw{Header: h, Body: append([]byte(xml.Header), body...)}
 }
 
@@ -218,7 +223,11 @@ func (s *S3) uploadPart(c *api.Call) (any, error) {
 		algo = &a
 	}
 	d := newDigests(algo)
-	ref, err := blob.Put(c.Context, s.cfg.Store, io.TeeReader(c.Body, d))
+	body, _, iv, err := s.sealBody(c, sseRequest{Algorithm: u.SSE}, bucket, key, u.KMS, io.TeeReader(c.Body, d))
+	if err != nil {
+		return nil, err
+	}
+	ref, err := blob.Put(c.Context, s.cfg.Store, body)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +236,7 @@ func (s *S3) uploadPart(c *api.Call) (any, error) {
 		return nil, e
 	}
 	p := part{Number: n, Size: ref.Size, ETag: d.etag(), MD5: hex.EncodeToString(d.md5.Sum(nil)),
-		Checksum: d.value().Value, Algorithm: d.algo.Name, Blob: ref.ID, LastModified: s.now().UTC()}
+		Checksum: d.value().Value, Algorithm: d.algo.Name, Blob: ref.ID, IV: iv, LastModified: s.now().UTC()}
 	if err := s.storePart(c, bucket, key, id, p); err != nil {
 		s.dropBlob(c.Context, ref.ID)
 		return nil, err
@@ -238,9 +247,7 @@ func (s *S3) uploadPart(c *api.Call) (any, error) {
 	if u.Checksum != "" || bc.algo != nil {
 		h.Set("x-amz-checksum-"+strings.ToLower(p.Algorithm), p.Checksum)
 	}
-	if u.SSE != "" {
-		h.Set("x-amz-server-side-encryption", u.SSE)
-	}
+	sseHeaders(h, u.SSE, u.KMS)
 	return &api.Raw{Header: h, NoBody: true}, nil
 }
 
@@ -312,12 +319,13 @@ func (s *S3) uploadPartCopy(c *api.Call) (any, error) {
 		a, _ := algorithmNamed(u.Checksum)
 		algo = &a
 	}
-	ref, d, err := s.copyBody(c, src, off, size, algo)
+	srcBucket, srcKey, _ := copySource(c)
+	ref, d, _, iv, err := s.copyBody(c, src, srcBucket, srcKey, off, size, algo, copyTarget{bucket: bucket, key: key, sse: sseRequest{Algorithm: u.SSE}, env: u.KMS})
 	if err != nil {
 		return nil, err
 	}
 	p := part{Number: n, Size: ref.Size, ETag: d.etag(), MD5: hex.EncodeToString(d.md5.Sum(nil)),
-		Checksum: d.value().Value, Algorithm: d.algo.Name, Blob: ref.ID, LastModified: s.now().UTC()}
+		Checksum: d.value().Value, Algorithm: d.algo.Name, Blob: ref.ID, IV: iv, LastModified: s.now().UTC()}
 	if err := s.storePart(c, bucket, key, id, p); err != nil {
 		s.dropBlob(c.Context, ref.ID)
 		return nil, err
@@ -425,13 +433,13 @@ func (s *S3) completeMultipartUpload(c *api.Call) (any, error) {
 			md5s.Write(raw)
 			sum, _ := base64.StdEncoding.DecodeString(p.Checksum)
 			sums = append(sums, partChecksum{sum: sum, size: p.Size})
-			blobs = append(blobs, bodyPart{ID: p.Blob, Size: p.Size})
+			blobs = append(blobs, bodyPart{ID: p.Blob, Size: p.Size, IV: p.IV})
 			size += p.Size
 			used[p.Number] = true
 		}
 		o = &object{Key: key, Size: size, ETag: fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(md5s.Sum(nil)), len(doc.Parts)),
 			LastModified: s.now().UTC().Truncate(time.Second), Owner: u.Owner, Headers: u.Headers, Meta: u.Meta,
-			Tags: u.Tags, Blobs: blobs, SSE: u.SSE}
+			Tags: u.Tags, Blobs: blobs, SSE: u.SSE, KMS: u.KMS}
 		if u.Checksum != "" {
 			a, _ := algorithmNamed(u.Checksum)
 			o.Checksum = multipartChecksum(a, u.ChecksumType, sums)

@@ -47,13 +47,17 @@ type object struct {
 	// Blobs hold the body, in order: one for a PutObject, one per part for
 	// a completed multipart upload.
 	Blobs []bodyPart `json:"blobs"`
-	SSE   string     `json:"sse,omitempty"` // "AES256"
+	// SSE is the server-side encryption ("AES256", "aws:kms"); KMS holds
+	// the data key of an aws:kms object.
+	SSE string       `json:"sse,omitempty"`
+	KMS *kmsEnvelope `json:"kms,omitempty"`
 }
 
 // bodyPart is one blob of an object's body.
 type bodyPart struct {
 	ID   string `json:"id"`
 	Size int64  `json:"size"`
+	IV   []byte `json:"iv,omitempty"` // SSE-KMS: the CTR IV of the blob
 }
 
 // storedHeaders are the representation headers S3 keeps with an object
@@ -141,8 +145,9 @@ func (s *S3) writableBucket(c *api.Call, bucket string) error {
 	return b.checkObjectACL(c.HTTP.Header)
 }
 
-// bodyReader streams bytes [off, off+n) of an object's body.
-func (s *S3) bodyReader(ctx context.Context, o *object, off, n int64) (io.ReadCloser, error) {
+// bodyReader streams bytes [off, off+n) of an object's body, decrypted
+// with dataKey when the object is SSE-KMS.
+func (s *S3) bodyReader(ctx context.Context, o *object, off, n int64, dataKey []byte) (io.ReadCloser, error) {
 	var readers []io.Reader
 	var closers []io.Closer
 	closeAll := func() {
@@ -164,8 +169,14 @@ func (s *S3) bodyReader(ctx context.Context, o *object, off, n int64) (io.ReadCl
 		}
 		closers = append(closers, r)
 		var rd io.Reader = r
+		if o.KMS != nil {
+			if rd, err = ctrReader(dataKey, p.IV, r); err != nil {
+				closeAll()
+				return nil, fmt.Errorf("s3: decrypt body of %s: %w", o.Key, err)
+			}
+		}
 		if skip := off - start; skip > 0 {
-			if _, err := io.CopyN(io.Discard, r, skip); err != nil {
+			if _, err := io.CopyN(io.Discard, rd, skip); err != nil {
 				closeAll()
 				return nil, fmt.Errorf("s3: read body of %s: %w", o.Key, err)
 			}
@@ -218,9 +229,7 @@ func objectHeaders(o *object) http.Header {
 	if len(o.Tags) > 0 {
 		h.Set("x-amz-tagging-count", fmt.Sprint(len(o.Tags)))
 	}
-	if o.SSE != "" {
-		h.Set("x-amz-server-side-encryption", o.SSE)
-	}
+	sseHeaders(h, o.SSE, o.KMS)
 	if len(o.Blobs) > 1 || o.Checksum != nil && o.Checksum.Type == composite {
 		h.Set("x-amz-mp-parts-count", fmt.Sprint(len(o.Blobs)))
 	}

@@ -78,21 +78,6 @@ func (s *S3) objectOps() []*api.Operation {
 	}
 }
 
-// sseFromRequest reads x-amz-server-side-encryption: AES256 is kept and
-// reported back; aws:kms needs KMS, which is refused until it is wired.
-func sseFromRequest(h http.Header) (string, error) {
-	switch v := h.Get("x-amz-server-side-encryption"); v {
-	case "":
-		return "", nil
-	case "AES256":
-		return v, nil
-	case "aws:kms", "aws:kms:dsse":
-		return "", api.Errorf(501, "NotImplemented", "A header you provided implies functionality that is not implemented.")
-	default:
-		return "", errInvalidArgument("The encryption method specified is not supported", "x-amz-server-side-encryption", v)
-	}
-}
-
 // putObject is PutObject: the body is streamed into a blob, hashed on the
 // way, checked against its declared Content-MD5 and checksum, and only then
 // recorded.
@@ -105,7 +90,7 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sse, err := sseFromRequest(c.HTTP.Header)
+	sse, err := parseSSE(c.HTTP.Header)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +111,11 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 		return nil, err
 	}
 	d := newDigests(bc.algo)
-	ref, err := blob.Put(c.Context, s.cfg.Store, io.TeeReader(c.Body, d))
+	body, env, iv, err := s.sealBody(c, sse, bucket, key, nil, io.TeeReader(c.Body, d))
+	if err != nil {
+		return nil, err
+	}
+	ref, err := blob.Put(c.Context, s.cfg.Store, body)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +125,7 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 	}
 	o := &object{Key: key, Size: ref.Size, ETag: d.etag(), LastModified: s.now().UTC().Truncate(time.Second),
 		Owner: c.Account, Headers: stored, Meta: meta, Tags: tags, Checksum: d.value(),
-		Blobs: []bodyPart{{ID: ref.ID, Size: ref.Size}}, SSE: sse}
+		Blobs: []bodyPart{{ID: ref.ID, Size: ref.Size, IV: iv}}, SSE: sse.Algorithm, KMS: env}
 	if _, err := s.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		if err := requireBucket(c.Context, tx, bucket); err != nil {
 			return err
@@ -152,9 +141,7 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 	if bc.algo != nil {
 		o.Checksum.header(h)
 	}
-	if sse != "" {
-		h.Set("x-amz-server-side-encryption", sse)
-	}
+	sseHeaders(h, o.SSE, o.KMS)
 	return &api.Raw{Header: h, NoBody: true}, nil
 }
 
@@ -234,7 +221,13 @@ func (s *S3) readObject(c *api.Call, head bool) (any, error) {
 		h.Set("Content-Length", strconv.FormatInt(n, 10))
 		return &api.Raw{Status: status, Header: h, NoBody: true}, nil
 	}
-	body, err := s.bodyReader(c.Context, o, off, n)
+	var dataKey []byte
+	if o.KMS != nil {
+		if dataKey, err = s.openDataKey(c, o.KMS, bucket, key); err != nil {
+			return nil, err
+		}
+	}
+	body, err := s.bodyReader(c.Context, o, off, n, dataKey)
 	if err != nil {
 		return nil, err
 	}
