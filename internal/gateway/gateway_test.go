@@ -160,10 +160,10 @@ func TestAnonymousRequests(t *testing.T) {
 		g.ServeHTTP(w, r)
 		return w
 	}
-	// No policy allows anyone: AccessDenied, in S3's form.
+	// No policy allows anyone: AccessDenied, in S3's form, which tells an
+	// unsigned request no reason.
 	w := get("http://localhost/b/k", "")
-	if w.Code != 403 || !strings.Contains(w.Body.String(), "<Code>AccessDenied</Code>") ||
-		!strings.Contains(w.Body.String(), "anonymous is not authorized to perform: s3:GetObject on resource: &#34;arn:aws:s3:::b/k&#34;") {
+	if w.Code != 403 || !strings.Contains(w.Body.String(), "<Code>AccessDenied</Code><Message>Access Denied</Message>") {
 		t.Errorf("anonymous GET without a public policy: %d %s", w.Code, w.Body)
 	}
 

@@ -244,11 +244,17 @@ func virtualHostPath(svc *api.Service, host, path string) string {
 		host = h
 	}
 	host = strings.ToLower(host)
+	// The longest suffix that matches: "b.s3.localhost" is bucket "b"
+	// under "s3.localhost", not "b.s3" under "localhost".
+	best := ""
 	for _, suffix := range svc.Hosts {
 		label, ok := strings.CutSuffix(host, "."+suffix)
-		if ok && label != "" {
-			return "/" + url.PathEscape(label) + path
+		if ok && label != "" && (best == "" || len(label) < len(best)) {
+			best = label
 		}
+	}
+	if best != "" {
+		return "/" + url.PathEscape(best) + path
 	}
 	return path
 }

@@ -105,9 +105,10 @@ func (restXML) WriteError(w http.ResponseWriter, c *api.Call, e *api.Error) {
 	sort.Strings(names)
 	for _, k := range names {
 		if s, ok := e.Fields[k].(string); ok {
-			b.WriteString("<" + k + ">")
-			_ = xml.EscapeText(&b, []byte(s))
-			b.WriteString("</" + k + ">")
+			// S3 keeps the newlines of StringToSign and CanonicalRequest.
+			var esc strings.Builder
+			_ = xml.EscapeText(&esc, []byte(s))
+			b.WriteString("<" + k + ">" + strings.ReplaceAll(esc.String(), "&#xA;", "\n") + "</" + k + ">")
 		}
 	}
 	b.WriteString(`<RequestId>` + requestID(c) + `</RequestId><HostId>` + hostID(c) + `</HostId></Error>`)

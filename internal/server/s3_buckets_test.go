@@ -133,7 +133,6 @@ func rawDo(t *testing.T, method, url string) (int, string, http.Header) {
 	return resp.StatusCode, string(b), resp.Header
 }
 
-
 // TestS3CreateBucketRules: S3's naming rules and location constraints.
 func TestS3CreateBucketRules(t *testing.T) {
 	srv := servertest.Start(t)
@@ -273,4 +272,81 @@ func TestS3BucketPolicy(t *testing.T) {
 	}
 	_, err = c.GetBucketPolicyStatus(ctx, &s3.GetBucketPolicyStatusInput{Bucket: aws.String("public-bucket")})
 	wantCode(t, err, "NoSuchBucketPolicy")
+}
+
+// TestS3WrongRegion: a request signed for another region than the
+// bucket's is told the bucket's region.
+func TestS3WrongRegion(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	west := s3Client(srv.RootConfig(), func(o *s3.Options) { o.Region = "eu-west-1" })
+	if _, err := west.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("far-bucket"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: "eu-west-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	east := s3Client(srv.RootConfig())
+	_, err := east.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("far-bucket")})
+	wantCode(t, err, "AuthorizationHeaderMalformed")
+	if !strings.Contains(err.Error(), "the region 'us-east-1' is wrong; expecting 'eu-west-1'") {
+		t.Fatalf("message: %v", err)
+	}
+	if loc, err := east.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("far-bucket")}); err != nil || loc.LocationConstraint != "eu-west-1" {
+		t.Fatalf("GetBucketLocation from us-east-1: %v", err)
+	}
+	_, err = west.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("far-bucket")})
+	wantCode(t, err, "NoSuchTagSet")
+}
+
+// TestS3DeleteBucketWithUploadInProgress: objects keep a bucket; a
+// multipart upload in progress does not, and goes with it.
+func TestS3DeleteBucketWithUploadInProgress(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	c := s3Client(srv.RootConfig())
+	b := aws.String("busy-bucket")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("a//b/../c"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: b, Key: aws.String("big")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: b, Key: aws.String("big"), UploadId: up.UploadId, PartNumber: aws.Int32(1), Body: strings.NewReader("part")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: b})
+	wantCode(t, err, "BucketNotEmpty")
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: aws.String("a//b/../c")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: b}); err != nil {
+		t.Fatalf("DeleteBucket with an upload in progress: %v", err)
+	}
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: b})
+	if err != nil || len(list.Uploads) != 0 {
+		t.Fatalf("uploads of the bucket made again: %v %+v", err, list.Uploads)
+	}
+}
+
+// TestS3ExpectedBucketOwner: x-amz-expected-bucket-owner naming another
+// account is refused.
+func TestS3ExpectedBucketOwner(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	c := s3Client(srv.RootConfig())
+	b := aws.String("owned-bucket")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b, ExpectedBucketOwner: aws.String("123456789012")}); err != nil {
+		t.Fatalf("the owner expected: %v", err)
+	}
+	_, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b, ExpectedBucketOwner: aws.String("111122223333")})
+	wantCode(t, err, "AccessDenied")
 }

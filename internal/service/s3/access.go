@@ -2,10 +2,10 @@ package s3
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,8 +28,7 @@ const (
 )
 
 // bucketARN and objectARN are S3's ARNs, which name no region or account.
-func bucketARN(bucket string) string      { return "arn:aws:s3:::" + bucket }
-func objectARN(bucket, key string) string { return "arn:aws:s3:::" + bucket + "/" + key }
+func bucketARN(bucket string) string { return "arn:aws:s3:::" + bucket }
 
 // bucketAccess is what authorizing a request needs of a bucket: its record
 // and its policy, compiled. It is kept per bucket name (nil b: no such
@@ -97,10 +96,28 @@ func (s *S3) bucketResource(c *api.Call) (api.Resource, error) {
 
 // objectResource is the Resource of the object operations:
 // arn:aws:s3:::BUCKET/KEY, with the bucket's owner and policy.
+//
+// The object writes that take ACL headers (aclWriters) are checked here
+// against the bucket's object ownership: under BucketOwnerEnforced only
+// bucket-owner-full-control is accepted, anything else is
+// AccessControlListNotSupported, and nothing is written.
 func (s *S3) objectResource(c *api.Call) (api.Resource, error) {
 	name := c.PathParams["Bucket"]
-	return s.resourceOf(c, name, objectARN(name, c.PathParams["Key"]), objectType)
+	res, err := s.resourceOf(c, name, objectARN(name, c.PathParams["Key"]), objectType)
+	if err != nil || c.HTTP == nil || c.Operation == nil || !aclWriters[c.Operation.Name] {
+		return res, err
+	}
+	if a, err := s.access(c, name); err == nil && a.b != nil {
+		if err := checkACLHeaders(c.HTTP.Header, a.b.Ownership); err != nil {
+			return api.Resource{}, err
+		}
+	}
+	return res, nil
 }
+
+// aclWriters are the object operations whose x-amz-acl and x-amz-grant-*
+// headers set the new object's ACL.
+var aclWriters = map[string]bool{"PutObject": true, "CopyObject": true, "CreateMultipartUpload": true}
 
 func (s *S3) resourceOf(c *api.Call, name, arn, typ string) (api.Resource, error) {
 	res := api.Resource{ARN: arn, Type: typ, Mode: api.ResourcePolicy}
@@ -114,6 +131,16 @@ func (s *S3) resourceOf(c *api.Call, name, arn, typ string) (api.Resource, error
 	if a.b == nil {
 		return res, nil
 	}
+	if err := wrongRegion(c, a.b); err != nil {
+		return api.Resource{}, err
+	}
+	if c.HTTP != nil && arn != objectARNOfCopySource(c) {
+		// x-amz-expected-bucket-owner: a bucket another account owns is
+		// refused (S3 User Guide, "Verifying bucket ownership").
+		if want := c.HTTP.Header.Get("x-amz-expected-bucket-owner"); want != "" && want != a.b.Owner {
+			return api.Resource{}, api.AccessDenied("Access Denied")
+		}
+	}
 	res.Account = a.b.Owner
 	if typ == bucketType {
 		res.Tags = a.b.Tags
@@ -126,6 +153,43 @@ func (s *S3) resourceOf(c *api.Call, name, arn, typ string) (api.Resource, error
 		res.Policy = nil
 	}
 	return res, nil
+}
+
+// anyRegion are the operations S3 answers whatever region a request is
+// signed for: the bucket's location is how a client learns its region.
+var anyRegion = map[string]bool{"GetBucketLocation": true, "CreateBucket": true}
+
+// wrongRegion answers a signed request whose SigV4 scope names a region
+// other than the bucket's as S3 does: 400 AuthorizationHeaderMalformed (or,
+// presigned, AuthorizationQueryParametersError) naming the region
+// expected, in <Region> and x-amz-bucket-region, so that clients retry there.
+func wrongRegion(c *api.Call, b *bucket) error {
+	if c.HTTP == nil || c.Principal == nil || c.Principal.Type == api.Anonymous || c.Region == "" || c.Region == b.Region ||
+		c.Operation != nil && anyRegion[c.Operation.Name] {
+		return nil
+	}
+	e := s3Error(http.StatusBadRequest, "AuthorizationHeaderMalformed",
+		"The authorization header is malformed; the region '"+c.Region+"' is wrong; expecting '"+b.Region+"'", "Region", b.Region)
+	if c.HTTP.URL.Query().Get("X-Amz-Credential") != "" {
+		e.Code = "AuthorizationQueryParametersError"
+		e.Message = "Error parsing the X-Amz-Credential parameter; the region '" + c.Region + "' is wrong; expecting '" + b.Region + "'"
+	}
+	e.Header = map[string]string{"x-amz-bucket-region": b.Region}
+	return e
+}
+
+// objectARNOfCopySource is the ARN a copy reads, which
+// x-amz-expected-bucket-owner does not speak for; "" when the call copies
+// nothing.
+func objectARNOfCopySource(c *api.Call) string {
+	if c.HTTP == nil || c.HTTP.Header.Get("x-amz-copy-source") == "" {
+		return ""
+	}
+	bucket, key, err := copySource(c)
+	if err != nil {
+		return ""
+	}
+	return objectARN(bucket, key)
 }
 
 // insideAccount reports whether p belongs to account or is an AWS service.
@@ -151,6 +215,15 @@ func (s *S3) bucketConditions(c *api.Call, res api.Resource, keys api.Keys) {
 		}
 	}
 	headerKeys(c, set)
+	if c.Operation != nil && c.Operation.Name == "CreateBucket" {
+		// s3:locationconstraint is the body's LocationConstraint.
+		if body, err := c.Payload(); err == nil && len(body) > 0 {
+			var cfg createBucketConfiguration
+			if xml.Unmarshal(body, &cfg) == nil && cfg.LocationConstraint != "" {
+				set("s3:locationconstraint", cfg.LocationConstraint)
+			}
+		}
+	}
 }
 
 // objectConditions sets bucketConditions' keys and those of the object
@@ -164,15 +237,15 @@ func (s *S3) objectConditions(c *api.Call, res api.Resource, keys api.Keys) {
 		headerKeys(c, set)
 	}
 	if tags, err := s.storedObjectTags(c); err == nil {
-		for k, v := range tags {
-			set("s3:ExistingObjectTag/"+k, v)
+		for _, t := range tags {
+			set("s3:ExistingObjectTag/"+t.Key, t.Value)
 		}
 	}
 	if tags, ok := requestTags(c); ok {
 		names := make([]string, 0, len(tags))
-		for k, v := range tags {
-			set("s3:RequestObjectTag/"+k, v)
-			names = append(names, k)
+		for _, t := range tags {
+			set("s3:RequestObjectTag/"+t.Key, t.Value)
+			names = append(names, t.Key)
 		}
 		sort.Strings(names)
 		set("s3:RequestObjectTagKeys", names...)
@@ -271,45 +344,29 @@ func headerKeys(c *api.Call, set func(string, ...string)) {
 	}
 }
 
-// objectTags is the part of a stored object record (s3_objects) that
-// authorization reads: its tags.
-type objectTags struct {
-	Tags map[string]string `json:"Tags"`
-}
-
 // storedObjectTags returns the tags of the object the call names; a
 // missing object has none.
-func (s *S3) storedObjectTags(c *api.Call) (map[string]string, error) {
+func (s *S3) storedObjectTags(c *api.Call) ([]tag, error) {
 	bucket, key := c.PathParams["Bucket"], c.PathParams["Key"]
 	if bucket == "" || key == "" {
 		return nil, nil
 	}
-	var o objectTags
-	err := store.GetJSON(c.Context, s.cfg.Store, objectsTable, bucket+"/"+key, &o)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+	o, err := getObject(c.Context, s.cfg.Store, bucket, key)
+	if err != nil || o == nil {
+		return nil, err
 	}
-	return o.Tags, err
+	return o.Tags, nil
 }
 
 // requestTags returns the tags a request sets: the x-amz-tagging header
 // (a URL-encoded query string), or the <Tagging> body of PutObjectTagging.
-func requestTags(c *api.Call) (map[string]string, bool) {
+func requestTags(c *api.Call) ([]tag, bool) {
 	if c.HTTP == nil {
 		return nil, false
 	}
 	if h, ok := c.HTTP.Header["X-Amz-Tagging"]; ok && len(h) > 0 {
-		q, err := url.ParseQuery(h[0])
-		if err != nil {
-			return nil, false
-		}
-		tags := make(map[string]string, len(q))
-		for k, v := range q {
-			if len(v) > 0 {
-				tags[k] = v[0]
-			}
-		}
-		return tags, true
+		tags, err := parseTagging(h[0])
+		return tags, err == nil
 	}
 	if c.Operation == nil || c.Operation.Name != "PutObjectTagging" {
 		return nil, false
@@ -318,9 +375,9 @@ func requestTags(c *api.Call) (map[string]string, bool) {
 	if err != nil {
 		return nil, false
 	}
-	t, err := parseTagging(body)
-	if err != nil {
+	var t tagging
+	if xml.Unmarshal(body, &t) != nil {
 		return nil, false
 	}
-	return t, true
+	return t.TagSet, true
 }

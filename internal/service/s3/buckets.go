@@ -50,7 +50,7 @@ func (s *S3) bucketOps() []*api.Operation {
 		bucket("PutBucketAcl", "s3:PutBucketAcl", put, "acl", 0, false, s.putBucketACL),
 		bucket("GetBucketVersioning", "s3:GetBucketVersioning", get, "versioning", 0, true, s.getBucketVersioning),
 		bucket("GetBucketEncryption", "s3:GetEncryptionConfiguration", get, "encryption", 0, true, s.getBucketEncryption),
-		{Name: "GetObjectAcl", Action: "s3:GetObjectAcl", ReadOnly: true,
+		{Name: "GetObjectAcl", Action: "s3:GetObjectAcl", ReadOnly: true, Category: api.Data,
 			HTTP:     api.HTTP{Method: get, Path: "/{Bucket}/{Key+}", Query: []string{"acl"}},
 			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.getObjectACL},
 	}

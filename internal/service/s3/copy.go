@@ -161,7 +161,7 @@ func (s *S3) copyObject(c *api.Call) (any, error) {
 	if tagDirective == "REPLACE" {
 		o.Tags = nil
 		if v := h.Get("x-amz-tagging"); v != "" {
-			if o.Tags, err = parseTaggingHeader(v); err != nil {
+			if o.Tags, err = parseTagging(v); err != nil {
 				return nil, err
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/blob"
 )
 
 const usEast1 = "us-east-1"
@@ -191,17 +192,10 @@ func checkACLHeaders(h http.Header, ownership string, allowed ...string) error {
 	return errNotImplemented()
 }
 
-// checkObjectACL is the ACL check of the object writes (PutObject,
-// CopyObject, CreateMultipartUpload): under BucketOwnerEnforced only
-// bucket-owner-full-control is accepted (AccessControlListNotSupported).
-func (b *bucket) checkObjectACL(h http.Header) error {
-	return checkACLHeaders(h, b.Ownership)
-}
-
 // deleteBucket is DeleteBucket: BucketNotEmpty while the bucket holds
 // objects. Multipart uploads in progress do not keep a general purpose
 // bucket (S3 API Reference, DeleteBucket: only directory buckets refuse
-// them); their records go with it.
+// them); they go with it, parts and their bodies included.
 func (s *S3) deleteBucket(c *api.Call) (any, error) {
 	name := c.PathParams["Bucket"]
 	_, err := s.cfg.Store.Update(c.Context, func(tx store.Tx) error {
@@ -221,12 +215,15 @@ func (s *S3) deleteBucket(c *api.Call) (any, error) {
 		}
 		for _, u := range uploads {
 			id := strings.TrimPrefix(u.Key, name+"/")
-			parts, err := tx.List(c.Context, partsTable, id+"/", "", 0)
+			parts, err := listPartsOf(c, tx, id)
 			if err != nil {
 				return err
 			}
 			for _, p := range parts {
-				if err := tx.Delete(c.Context, partsTable, p.Key); err != nil {
+				if err := blob.Delete(c.Context, tx, p.Blob); err != nil {
+					return err
+				}
+				if err := tx.Delete(c.Context, partsTable, partKey(id, p.Number)); err != nil {
 					return err
 				}
 			}

@@ -31,7 +31,7 @@ type upload struct {
 	Owner     string            `json:"owner"`
 	Headers   map[string]string `json:"headers,omitempty"`
 	Meta      map[string]string `json:"meta,omitempty"`
-	Tags      map[string]string `json:"tags,omitempty"`
+	Tags      []tag             `json:"tags,omitempty"`
 	SSE       string            `json:"sse,omitempty"`
 	KMS       *kmsEnvelope      `json:"kms,omitempty"`
 	// Checksum is the algorithm named at creation ("" for none) and the type.
@@ -124,7 +124,7 @@ func (s *S3) createMultipartUpload(c *api.Call) (any, error) {
 		}
 	}
 	if v := h.Get("x-amz-tagging"); v != "" {
-		if u.Tags, err = parseTaggingHeader(v); err != nil {
+		if u.Tags, err = parseTagging(v); err != nil {
 			return nil, err
 		}
 	}

@@ -42,8 +42,8 @@ type object struct {
 	Meta map[string]string `json:"meta,omitempty"`
 	// Tags are the object's tags (access.go reads them for
 	// s3:ExistingObjectTag).
-	Tags     map[string]string `json:"Tags,omitempty"`
-	Checksum *checksumValue    `json:"checksum,omitempty"`
+	Tags     []tag          `json:"tags,omitempty"`
+	Checksum *checksumValue `json:"checksum,omitempty"`
 	// Blobs hold the body, in order: one for a PutObject, one per part for
 	// a completed multipart upload.
 	Blobs []bodyPart `json:"blobs"`
@@ -67,7 +67,16 @@ var storedHeaders = []string{"Content-Type", "Cache-Control", "Content-Dispositi
 // defaultContentType is S3's Content-Type of an object stored without one.
 const defaultContentType = "binary/octet-stream"
 
+// tag is an object or bucket tag.
+type tag struct {
+	Key   string `json:"key" xml:"Key"`
+	Value string `json:"value" xml:"Value"`
+}
+
 func objectKey(bucket, key string) string { return bucket + "/" + key }
+
+// objectARN is an object's ARN.
+func objectARN(bucket, key string) string { return "arn:aws:s3:::" + bucket + "/" + key }
 
 // getObject reads an object; nil when there is none.
 func getObject(ctx context.Context, r store.Reader, bucket, key string) (*object, error) {
@@ -135,14 +144,11 @@ func requireBucket(ctx context.Context, r store.Reader, bucket string) error {
 	return nil
 }
 
-// writableBucket checks, before a body is read, that bucket exists and
-// takes the request's ACL headers (checkObjectACL).
+// writableBucket checks, before a body is read, that bucket exists (its
+// ACL rules are checked with its resource, access.go).
 func (s *S3) writableBucket(c *api.Call, bucket string) error {
-	b, err := s.loadBucket(c.Context, s.cfg.Store, bucket)
-	if err != nil {
-		return err
-	}
-	return b.checkObjectACL(c.HTTP.Header)
+	_, err := s.loadBucket(c.Context, s.cfg.Store, bucket)
+	return err
 }
 
 // bodyReader streams bytes [off, off+n) of an object's body, decrypted
@@ -307,34 +313,44 @@ func header(c *api.Call, name string) string {
 	return c.HTTP.Header.Get(name)
 }
 
-// parseTaggingHeader parses the x-amz-tagging header (a URL query string).
-func parseTaggingHeader(v string) (map[string]string, error) {
+// parseTagging parses the x-amz-tagging header (a URL query string) into
+// tags in key order.
+func parseTagging(v string) ([]tag, error) {
 	q, err := url.ParseQuery(v)
 	if err != nil {
 		return nil, errInvalidTag("The TagValue you have provided is invalid")
 	}
-	tags := make(map[string]string, len(q))
-	for k, vs := range q {
-		if len(vs) > 1 {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var tags []tag
+	for _, k := range keys {
+		if len(q[k]) > 1 {
 			return nil, errInvalidTag("Cannot provide multiple Tags with the same key")
 		}
-		tags[k] = vs[0]
+		tags = append(tags, tag{Key: k, Value: q[k][0]})
 	}
 	return tags, checkTags(tags)
 }
 
 // checkTags applies S3's limits on object tags.
-func checkTags(tags map[string]string) error {
+func checkTags(tags []tag) error {
 	if len(tags) > 10 {
 		return errInvalidTag("Object tags cannot be greater than 10")
 	}
-	for k, v := range tags {
+	seen := make(map[string]bool, len(tags))
+	for _, t := range tags {
 		switch {
-		case k == "" || utf8.RuneCountInString(k) > maxTagKey:
+		case seen[t.Key]:
+			return errInvalidTag("Cannot provide multiple Tags with the same key")
+		case t.Key == "" || utf8.RuneCountInString(t.Key) > maxTagKey:
 			return errInvalidTag("The TagKey you have provided is invalid")
-		case utf8.RuneCountInString(v) > maxTagValue:
+		case utf8.RuneCountInString(t.Value) > maxTagValue:
 			return errInvalidTag("The TagValue you have provided is invalid")
 		}
+		seen[t.Key] = true
 	}
 	return nil
 }

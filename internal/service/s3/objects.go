@@ -94,9 +94,9 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var tags map[string]string
+	var tags []tag
 	if v := c.HTTP.Header.Get("x-amz-tagging"); v != "" {
-		if tags, err = parseTaggingHeader(v); err != nil {
+		if tags, err = parseTagging(v); err != nil {
 			return nil, err
 		}
 		if err := c.Authorize("s3:PutObjectTagging", api.Resource{ARN: objectARN(bucket, key)}, nil); err != nil {

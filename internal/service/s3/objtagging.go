@@ -34,20 +34,33 @@ func readXML(c *api.Call, v any) error {
 	return nil
 }
 
+// tagging is S3's <Tagging> document.
+type tagging struct {
+	XMLName xml.Name `xml:"Tagging"`
+	TagSet  []tag    `xml:"TagSet>Tag"`
+}
+
+// objectTagging is GetObjectTagging's answer.
+type objectTagging struct {
+	XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ Tagging"`
+	TagSet  []tag    `xml:"TagSet>Tag"`
+}
+
 func (s *S3) putObjectTagging(c *api.Call) (any, error) {
 	bucket, key := pathParams(c)
 	body, err := c.Payload()
 	if err != nil {
 		return nil, err
 	}
-	tags, err := parseTagging(body)
-	if err != nil {
+	var doc tagging
+	if xml.Unmarshal(body, &doc) != nil {
+		return nil, errMalformedXML()
+	}
+	if err := checkTags(doc.TagSet); err != nil {
 		return nil, err
 	}
-	if err := checkTags(tags); err != nil {
-		return nil, err
-	}
-	if _, err := s.updateObject(c, bucket, key, func(o *object) { o.Tags = tags }); err != nil {
+	sort.Slice(doc.TagSet, func(i, j int) bool { return doc.TagSet[i].Key < doc.TagSet[j].Key })
+	if _, err := s.updateObject(c, bucket, key, func(o *object) { o.Tags = doc.TagSet }); err != nil {
 		return nil, err
 	}
 	return &api.Raw{NoBody: true}, nil
@@ -60,16 +73,7 @@ func (s *S3) getObjectTagging(c *api.Call) (any, error) {
 		return nil, err
 	}
 	s.trailBucket(c, bucket)
-	out := &tagging{Xmlns: XMLNamespace}
-	names := make([]string, 0, len(o.Tags))
-	for k := range o.Tags {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		out.TagSet.Tags = append(out.TagSet.Tags, tag{Key: k, Value: o.Tags[k]})
-	}
-	return out, nil
+	return &objectTagging{TagSet: o.Tags}, nil
 }
 
 func (s *S3) deleteObjectTagging(c *api.Call) (any, error) {

@@ -25,17 +25,9 @@ func (s *S3) putBucketTagging(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	tags, err := parseTagging(body)
+	tags, err := parseBucketTagging(body)
 	if err != nil {
 		return nil, err
-	}
-	if len(tags) > 50 {
-		return nil, errInvalidTag("Bucket tag count cannot be greater than 50")
-	}
-	for k := range tags {
-		if strings.HasPrefix(strings.ToLower(k), "aws:") {
-			return nil, errInvalidTag("System tags cannot be added/updated by requester")
-		}
 	}
 	_, err = s.updateBucket(c, c.PathParams["Bucket"], func(b *bucket) error {
 		b.Tags = tags
@@ -55,15 +47,6 @@ func (s *S3) getBucketTagging(c *api.Call) (any, error) {
 		return nil, errNoSuchTagSet(name)
 	}
 	return tagDocument(b.Tags), nil
-}
-
-// tagDocument renders tags as a <Tagging> document, keys in order.
-func tagDocument(tags map[string]string) *tagging {
-	t := &tagging{Xmlns: XMLNamespace}
-	for _, k := range sortedKeys(tags) {
-		t.TagSet.Tags = append(t.TagSet.Tags, tag{Key: k, Value: tags[k]})
-	}
-	return t
 }
 
 // deleteBucketTagging is DeleteBucketTagging.
