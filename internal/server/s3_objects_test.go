@@ -632,3 +632,39 @@ func TestS3SSEKMS(t *testing.T) {
 		}
 	}
 }
+
+// TestS3ConditionalWrites: PutObject with If-None-Match "*" creates only,
+// with If-Match replaces only the object with that ETag; DeleteObject
+// with If-Match deletes only that version; what rolecall does not keep
+// (another storage class) is refused, not ignored.
+func TestS3ConditionalWrites(t *testing.T) {
+	_, c, b := s3Bucket(t, "conditional-writes")
+	ctx := context.Background()
+	k := aws.String("k")
+	put, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: k, Body: strings.NewReader("one"), IfNoneMatch: aws.String("*")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: k, Body: strings.NewReader("two"), IfNoneMatch: aws.String("*")})
+	wantCode(t, err, "PreconditionFailed")
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: k, Body: strings.NewReader("two"), IfMatch: aws.String(`"0123"`)})
+	wantCode(t, err, "PreconditionFailed")
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("other"), Body: strings.NewReader("two"), IfMatch: put.ETag})
+	wantCode(t, err, "NoSuchKey")
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: k, Body: strings.NewReader("two"), IfMatch: put.ETag}); err != nil {
+		t.Fatalf("PutObject If-Match the current ETag: %v", err)
+	}
+	_, err = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: k, IfMatch: put.ETag})
+	wantCode(t, err, "PreconditionFailed")
+	get, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(get.Body)
+	_ = get.Body.Close()
+	if string(got) != "two" {
+		t.Fatalf("after the refused writes: %q", got)
+	}
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("cold"), Body: strings.NewReader("x"), StorageClass: s3types.StorageClassGlacier})
+	wantCode(t, err, "NotImplemented")
+}

@@ -125,6 +125,9 @@ func (s *S3) copyObject(c *api.Call) (any, error) {
 			return nil, errInvalidArgument("Unknown "+map[bool]string{true: "metadata", false: "tagging"}[name == "x-amz-metadata-directive"]+" directive.", name, v)
 		}
 	}
+	if err := refuseUnsupported(h); err != nil {
+		return nil, err
+	}
 	sse, err := parseSSE(h)
 	if err != nil {
 		return nil, err
@@ -180,7 +183,7 @@ func (s *S3) copyObject(c *api.Call) (any, error) {
 		if err := requireBucket(c.Context, tx, bucket); err != nil {
 			return err
 		}
-		return putObjectRecord(c.Context, tx, bucket, o, true)
+		return putObjectRecord(c.Context, tx, bucket, o, true, c.HTTP.Header)
 	}); err != nil {
 		s.dropBlob(c.Context, ref.ID)
 		return nil, err

@@ -106,6 +106,9 @@ func (s *S3) createMultipartUpload(c *api.Call) (any, error) {
 		return nil, err
 	}
 	h := c.HTTP.Header
+	if err := refuseUnsupported(h); err != nil {
+		return nil, err
+	}
 	stored, meta, err := requestHeaders(h)
 	if err != nil {
 		return nil, err
@@ -446,6 +449,9 @@ func (s *S3) completeMultipartUpload(c *api.Call) (any, error) {
 		} else {
 			o.Checksum = multipartChecksum(algorithms[2], fullObject, sums)
 		}
+		if err := checkCompleteChecksum(c.HTTP.Header, o.Checksum); err != nil {
+			return err
+		}
 		for _, p := range stored {
 			if !used[p.Number] {
 				if err := blob.Delete(c.Context, tx, p.Blob); err != nil {
@@ -462,7 +468,7 @@ func (s *S3) completeMultipartUpload(c *api.Call) (any, error) {
 		if err := requireBucket(c.Context, tx, bucket); err != nil {
 			return err
 		}
-		return putObjectRecord(c.Context, tx, bucket, o, false)
+		return putObjectRecord(c.Context, tx, bucket, o, false, c.HTTP.Header)
 	})
 	if err != nil {
 		return nil, err
@@ -500,4 +506,32 @@ func (s *S3) abortMultipartUpload(c *api.Call) (any, error) {
 	}
 	s.trailBucket(c, bucket)
 	return &api.Raw{Status: http.StatusNoContent, NoBody: true}, nil
+}
+
+// checkCompleteChecksum checks the whole object's checksum a
+// CompleteMultipartUpload may declare (x-amz-checksum-ALGO) against the one
+// computed from the parts: another algorithm is InvalidRequest, another
+// value BadDigest.
+func checkCompleteChecksum(h http.Header, v *checksumValue) error {
+	for _, a := range algorithms {
+		want := h.Get(a.header)
+		switch {
+		case want == "":
+		case a.Name != v.Algorithm:
+			return api.Errorf(400, "InvalidRequest", "Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s", strings.ToLower(v.Algorithm), strings.ToLower(a.Name))
+		case checksumBase(want) != checksumBase(v.Value):
+			return api.Errorf(400, "BadDigest", "The %s you specified did not match the calculated checksum.", a.Name)
+		}
+	}
+	if t := h.Get("x-amz-checksum-type"); t != "" && t != v.Type {
+		return api.Errorf(400, "InvalidRequest", "The upload was created using the %s checksum mode. The complete request must use the same checksum mode.", strings.ToLower(v.Type))
+	}
+	return nil
+}
+
+// checksumBase is a checksum value without the "-N" of a composite one
+// (base64 has no "-").
+func checksumBase(v string) string {
+	b, _, _ := strings.Cut(v, "-")
+	return b
 }

@@ -95,11 +95,17 @@ func getObject(ctx context.Context, r store.Reader, bucket, key string) (*object
 }
 
 // putObjectRecord stores o in bucket within tx, committing its pending
-// blobs and deleting those of the object it replaces.
-func putObjectRecord(ctx context.Context, tx store.Tx, bucket string, o *object, commit bool) error {
+// blobs and deleting those of the object it replaces. h, when set, holds
+// the write's conditional headers (writeConditions).
+func putObjectRecord(ctx context.Context, tx store.Tx, bucket string, o *object, commit bool, h http.Header) error {
 	old, err := getObject(ctx, tx, bucket, o.Key)
 	if err != nil {
 		return err
+	}
+	if h != nil {
+		if err := writeConditions(h, old, o.Key); err != nil {
+			return err
+		}
 	}
 	if old != nil {
 		if err := deleteBlobs(ctx, tx, old.Blobs); err != nil {
@@ -278,6 +284,25 @@ func requestHeaders(h http.Header) (map[string]string, map[string]string, error)
 			Fields:  map[string]any{"Size": fmt.Sprint(size), "MaxSizeAllowed": fmt.Sprint(maxMetadata)}}
 	}
 	return stored, meta, nil
+}
+
+// unsupportedHeaders are the write headers of S3 features rolecall does not
+// keep: a write naming them is refused (NotImplemented), not stored
+// without them. STANDARD storage is what every object gets.
+var unsupportedHeaders = []string{"x-amz-website-redirect-location", "x-amz-object-lock-mode",
+	"x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold", "x-amz-request-payer"}
+
+// refuseUnsupported refuses a write asking for what rolecall does not keep.
+func refuseUnsupported(h http.Header) error {
+	if sc := h.Get("x-amz-storage-class"); sc != "" && sc != "STANDARD" {
+		return api.Errorf(501, "NotImplemented", "A header you provided implies functionality that is not implemented.")
+	}
+	for _, name := range unsupportedHeaders {
+		if h.Get(name) != "" {
+			return api.Errorf(501, "NotImplemented", "A header you provided implies functionality that is not implemented.")
+		}
+	}
+	return nil
 }
 
 // checkKey refuses a key longer than S3 allows.

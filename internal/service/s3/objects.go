@@ -86,6 +86,9 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
+	if err := refuseUnsupported(c.HTTP.Header); err != nil {
+		return nil, err
+	}
 	stored, meta, err := requestHeaders(c.HTTP.Header)
 	if err != nil {
 		return nil, err
@@ -130,7 +133,7 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 		if err := requireBucket(c.Context, tx, bucket); err != nil {
 			return err
 		}
-		return putObjectRecord(c.Context, tx, bucket, o, true)
+		return putObjectRecord(c.Context, tx, bucket, o, true, c.HTTP.Header)
 	}); err != nil {
 		s.dropBlob(c.Context, ref.ID)
 		return nil, err
@@ -277,8 +280,16 @@ func (s *S3) deleteObject(c *api.Call) (any, error) {
 // object is not an error.
 func deleteObjectRecord(c *api.Call, tx store.Tx, bucket, key string) error {
 	o, err := getObject(c.Context, tx, bucket, key)
-	if err != nil || o == nil {
+	if err != nil {
 		return err
+	}
+	if c.HTTP != nil && c.Operation != nil && c.Operation.Name == "DeleteObject" && c.HTTP.Header.Get("If-Match") != "" {
+		if err := writeConditions(http.Header{"If-Match": {c.HTTP.Header.Get("If-Match")}}, o, key); err != nil {
+			return err
+		}
+	}
+	if o == nil {
+		return nil
 	}
 	if err := deleteBlobs(c.Context, tx, o.Blobs); err != nil {
 		return err
