@@ -50,6 +50,11 @@ expect_error NoSuchKey aws s3api get-object --bucket objects-scenario --key nope
 expect_error BadDigest aws s3api put-object --bucket objects-scenario --key bad --body small.txt --checksum-crc32 AAAAAA==
 expect_error 404 aws s3api head-object --bucket objects-scenario --key bad
 
+step "a presigned GET fetched with curl, and a range of it"
+url=$(aws s3 presign "s3://objects-scenario/keys/a//b" --expires-in 300)
+expect_eq hello "$(curl -sf "$url")" "presigned GET"
+expect_eq ell "$(curl -sf -H 'Range: bytes=1-3' "$url")" "presigned ranged GET"
+
 step "boto3 upload_file and download_file"
 python3 - <<PY
 import boto3, filecmp
