@@ -174,7 +174,9 @@ func (s *S3) bodyReader(ctx context.Context, o *object, off, n int64, dataKey []
 		if end <= off || start >= off+n {
 			continue
 		}
-		r, err := blob.Open(ctx, s.cfg.Store, p.ID)
+		// Reading starts at the chunk holding the range's first byte.
+		skip := max(off-start, 0)
+		r, err := blob.OpenAt(ctx, s.cfg.Store, p.ID, skip)
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("s3: open body of %s: %w", o.Key, err)
@@ -182,18 +184,12 @@ func (s *S3) bodyReader(ctx context.Context, o *object, off, n int64, dataKey []
 		closers = append(closers, r)
 		var rd io.Reader = r
 		if o.KMS != nil {
-			if rd, err = ctrReader(dataKey, p.IV, r); err != nil {
+			if rd, err = ctrReader(dataKey, p.IV, skip, r); err != nil {
 				closeAll()
 				return nil, fmt.Errorf("s3: decrypt body of %s: %w", o.Key, err)
 			}
 		}
-		if skip := off - start; skip > 0 {
-			if _, err := io.CopyN(io.Discard, rd, skip); err != nil {
-				closeAll()
-				return nil, fmt.Errorf("s3: read body of %s: %w", o.Key, err)
-			}
-			start = off
-		}
+		start += skip
 		if stop := off + n; stop < end {
 			rd = io.LimitReader(rd, stop-start)
 		} else {

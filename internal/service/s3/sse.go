@@ -170,13 +170,30 @@ func newIV() []byte {
 	return iv
 }
 
-// ctrReader encrypts or decrypts r with AES-256-CTR under key and iv.
-func ctrReader(key, iv []byte, r io.Reader) (io.Reader, error) {
+// ctrReader encrypts or decrypts r with AES-256-CTR under key and iv, r
+// being the stream from byte off on: the counter starts off/16 blocks on
+// and the first off%16 bytes of keystream are spent.
+func ctrReader(key, iv []byte, off int64, r io.Reader) (io.Reader, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, err
 	}
-	return cipher.StreamReader{S: cipher.NewCTR(block, iv), R: r}, nil
+	ctr := make([]byte, aes.BlockSize)
+	copy(ctr, iv)
+	// Add off/16 to the counter, a 128-bit big-endian number as
+	// crypto/cipher's CTR counts it.
+	carry := uint64(off / aes.BlockSize)
+	for i := aes.BlockSize - 1; i >= 0 && carry > 0; i-- {
+		sum := uint64(ctr[i]) + carry&0xff
+		ctr[i] = byte(sum)
+		carry = carry>>8 + sum>>8
+	}
+	stream := cipher.NewCTR(block, ctr)
+	if skip := off % aes.BlockSize; skip > 0 {
+		var spent [aes.BlockSize]byte
+		stream.XORKeyStream(spent[:skip], spent[:skip])
+	}
+	return cipher.StreamReader{S: stream, R: r}, nil
 }
 
 // sseHeaders sets an object's encryption headers.
@@ -209,7 +226,7 @@ func (s *S3) sealBody(c *api.Call, sse sseRequest, bucket, key string, env *kmsE
 		return nil, nil, nil, err
 	}
 	iv := newIV()
-	sealed, err := ctrReader(dataKey, iv, r)
+	sealed, err := ctrReader(dataKey, iv, 0, r)
 	if err != nil {
 		return nil, nil, nil, err
 	}
