@@ -136,7 +136,7 @@ func (g *Gateway) authorize(c *api.Call, ck check) *api.Error {
 		}
 		d = policy.EvaluateTrust(rp, set, &req)
 	} else {
-		d = set.Evaluate(&req)
+		d = evaluate(set, &req, ck.res.Mode)
 	}
 	g.decide(c, ck, d)
 	if d.Effect == policy.Allow {
@@ -327,4 +327,14 @@ func accessDenied(c *api.Call, ck check, d policy.Decision) *api.Error {
 		b.WriteString(reason)
 	}
 	return api.AccessDenied(b.String())
+}
+
+// evaluate decides req with the evaluation logic of the resource's policy
+// mode: a KMS key policy must allow (policy.EvaluateKey); other resource
+// policies follow the general logic.
+func evaluate(set *policy.PolicySet, req *policy.Request, mode api.PolicyMode) policy.Decision {
+	if mode == api.KeyPolicy {
+		return policy.EvaluateKey(set, req)
+	}
+	return set.Evaluate(req)
 }

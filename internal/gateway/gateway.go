@@ -168,6 +168,16 @@ func (g *Gateway) Register(services ...*api.Service) {
 	g.router = newRouter(g.protocols, g.known, g.services)
 }
 
+// Services returns the signing names of the registered services, in the
+// order they were registered.
+func (g *Gateway) Services() []string {
+	names := make([]string, 0, len(g.services))
+	for _, s := range g.services {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
 // ServeHTTP serves the main listener.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.serveLogged(w, r, nil)

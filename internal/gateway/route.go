@@ -54,7 +54,7 @@ func newRouter(protocols *protocol.Set, known *protocol.Known, services []*api.S
 				rt.byTarget[s.TargetPrefix[i+1:]] = s
 			}
 		}
-		if s.APIVersion != "" && slices.Contains(s.Protocols, protocol.NameQuery) {
+		if s.APIVersion != "" && (slices.Contains(s.Protocols, protocol.NameQuery) || slices.Contains(s.Protocols, protocol.NameEC2)) {
 			rt.byVersion[s.APIVersion] = s
 		}
 		if len(s.Routes) > 0 {
@@ -168,13 +168,17 @@ func (rt *router) routeRPC(r *http.Request, p api.Protocol, body []byte, scope s
 
 // speaks returns the protocol svc answers a request detected as p in: p
 // itself, or for a JSON request without a JSON content type, the service's
-// own JSON version. Nil when svc does not answer p.
+// own JSON version, or for a query request to EC2, ec2Query. Nil when svc does not answer p.
 func (rt *router) speaks(svc *api.Service, p api.Protocol) api.Protocol {
 	if slices.Contains(svc.Protocols, p.Name()) {
 		return p
 	}
 	if p.Name() == protocol.NameJSON11 && slices.Contains(svc.Protocols, protocol.NameJSON10) {
 		return rt.protocols.ByName(protocol.NameJSON10)
+	}
+	// EC2's variant of the query protocol is written as awsQuery.
+	if p.Name() == protocol.NameQuery && slices.Contains(svc.Protocols, protocol.NameEC2) {
+		return rt.protocols.ByName(protocol.NameEC2)
 	}
 	return nil
 }

@@ -135,6 +135,9 @@ var unknownOperations = map[string]func(version, op string) *api.Error{
 	NameQuery: func(version, op string) *api.Error {
 		return api.Errorf(400, "InvalidAction", "Could not find operation %s for version %s", op, version)
 	},
+	NameEC2: func(_, op string) *api.Error {
+		return api.Errorf(400, "InvalidAction", "The action %s is not valid for this web service.", op)
+	},
 	NameJSON10:   rpcUnknown,
 	NameJSON11:   rpcUnknown,
 	NameCBOR:     rpcUnknown,

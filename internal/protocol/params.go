@@ -33,11 +33,12 @@ func targetRoute(r *http.Request) (prefix, operation string, params url.Values) 
 const maxTrailBody = 100 << 10
 
 // redacted are the members CloudTrail leaves out of records, lower-cased:
-// secrets, deployment packages and environment variables (which hold
-// secrets as often as not).
+// secrets, deployment packages, environment variables (which hold
+// secrets as often as not), and KMS's plaintext and ciphertext blobs.
 var redacted = map[string]bool{
 	"secretaccesskey": true, "zipfile": true, "password": true, "privatekey": true,
 	"newpassword": true, "oldpassword": true, "variables": true,
+	"plaintext": true, "ciphertextblob": true,
 }
 
 // Redacted reports whether CloudTrail leaves a member out of a record.

@@ -39,9 +39,10 @@ func New() *Set {
 		queryProtocol{},
 		restJSON{},
 		restXML{},
+		ec2Protocol{},
 	} {
 		s.byName[p.Name()] = p
-		if p.Name() != NameRESTJSON && p.Name() != NameRESTXML {
+		if p.Name() != NameRESTJSON && p.Name() != NameRESTXML && p.Name() != NameEC2 {
 			s.rpc = append(s.rpc, p)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
@@ -21,9 +22,10 @@ import (
 //	Runtime, Code.ZipFile, Description,
 //	Timeout, MemorySize, Environment,
 //	Tags, Publish, RevisionId, DryRun   honoured (other tests)
-//	VpcConfig                           honoured: answered with a VPC id derived from the subnets, Ipv6AllowedForDualStack
+//	VpcConfig                           honoured: the subnets' VPC (TestLambdaVpcConfig), Ipv6AllowedForDualStack
 //	TracingConfig                       honoured: TestLambdaActiveTracing
 //	LoggingConfig                       honoured: TestLambdaLoggingConfig
+//	KMSKeyArn                           honoured: TestLambdaKMSEnvironment
 //	Architectures                       honoured: answered (x86_64 default, arm64)
 //	EphemeralStorage                    honoured: answered, given to the runtime's configuration
 //	SnapStart ApplyOn None              honoured: answered
@@ -32,7 +34,7 @@ import (
 //	Code.ImageUri                       refused: .zip file archives only
 //	Code.S3Bucket/S3Key/S3ObjectVersion refused: Code.ZipFile only
 //	Layers, FileSystemConfigs,
-//	CodeSigningConfigArn, KMSKeyArn,
+//	CodeSigningConfigArn,
 //	Code.SourceKMSKeyArn,
 //	DeadLetterConfig, PublishTo,
 //	TenancyConfig, CapacityProviderConfig,
@@ -42,7 +44,8 @@ import (
 func TestLambdaFunctionFields(t *testing.T) {
 	s := newLambdaSuite(t)
 	ctx := context.Background()
-	role := s.role(t, "fields-role", lambdaTrust, basicExecRole)
+	role := s.role(t, "fields-role", lambdaTrust, basicExecRole, vpcAccessRole)
+	vpc := newNetwork(t, ec2.NewFromConfig(s.srv.RootConfig()), "10.0.0.0/16", "10.0.0.0/24")
 	code := sourceZip(t, map[string]string{"handler.py": envFunction})
 	base := func(name string) *lambda.CreateFunctionInput {
 		return &lambda.CreateFunctionInput{FunctionName: aws.String(name), Role: aws.String(role), Runtime: lambdatypes.RuntimePython312,
@@ -72,9 +75,6 @@ func TestLambdaFunctionFields(t *testing.T) {
 		{"DeadLetterConfig", func(in *lambda.CreateFunctionInput) {
 			in.DeadLetterConfig = &lambdatypes.DeadLetterConfig{TargetArn: aws.String("arn:aws:sqs:us-east-1:123456789012:dlq")}
 		}, "DeadLetterConfig is not supported by this endpoint: it has no Amazon SQS queue or Amazon SNS topic to deliver to."},
-		{"KMSKeyArn", func(in *lambda.CreateFunctionInput) {
-			in.KMSKeyArn = aws.String("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
-		}, "KMSKeyArn is not supported by this endpoint: it has no AWS KMS keys."},
 		{"PublishTo", func(in *lambda.CreateFunctionInput) {
 			in.PublishTo = lambdatypes.FunctionVersionLatestPublishedLatestPublished
 		}, "PublishTo is not supported by this endpoint."},
@@ -116,7 +116,8 @@ func TestLambdaFunctionFields(t *testing.T) {
 	in.Architectures = []lambdatypes.Architecture{lambdatypes.ArchitectureArm64}
 	in.EphemeralStorage = &lambdatypes.EphemeralStorage{Size: aws.Int32(2048)}
 	in.SnapStart = &lambdatypes.SnapStart{ApplyOn: lambdatypes.SnapStartApplyOnNone}
-	in.VpcConfig = &lambdatypes.VpcConfig{SubnetIds: []string{"subnet-0a"}, SecurityGroupIds: []string{"sg-0a"}, Ipv6AllowedForDualStack: aws.Bool(true)}
+	in.VpcConfig = vpc.config()
+	in.VpcConfig.Ipv6AllowedForDualStack = aws.Bool(true)
 	in.Description = aws.String("all fields")
 	// Empty members leave the setting as it is, as in Lambda.
 	in.Layers = []string{}
@@ -136,7 +137,7 @@ func TestLambdaFunctionFields(t *testing.T) {
 	if cfg.SnapStart == nil || cfg.SnapStart.ApplyOn != lambdatypes.SnapStartApplyOnNone || cfg.SnapStart.OptimizationStatus != lambdatypes.SnapStartOptimizationStatusOff {
 		t.Errorf("SnapStart = %+v", cfg.SnapStart)
 	}
-	if v := cfg.VpcConfig; v == nil || !aws.ToBool(v.Ipv6AllowedForDualStack) || len(v.SubnetIds) != 1 || aws.ToString(v.VpcId) == "" {
+	if v := cfg.VpcConfig; v == nil || !aws.ToBool(v.Ipv6AllowedForDualStack) || len(v.SubnetIds) != 1 || aws.ToString(v.VpcId) != vpc.vpc {
 		t.Errorf("VpcConfig = %+v", cfg.VpcConfig)
 	}
 	if cfg.PackageType != lambdatypes.PackageTypeZip || aws.ToString(cfg.Description) != "all fields" || len(cfg.Layers) != 0 ||
@@ -156,9 +157,6 @@ func TestLambdaFunctionFields(t *testing.T) {
 		{"DeadLetterConfig", func(in *lambda.UpdateFunctionConfigurationInput) {
 			in.DeadLetterConfig = &lambdatypes.DeadLetterConfig{TargetArn: aws.String("arn:aws:sns:us-east-1:123456789012:dlq")}
 		}, "DeadLetterConfig is not supported by this endpoint: it has no Amazon SQS queue or Amazon SNS topic to deliver to."},
-		{"KMSKeyArn", func(in *lambda.UpdateFunctionConfigurationInput) {
-			in.KMSKeyArn = aws.String("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
-		}, "KMSKeyArn is not supported by this endpoint: it has no AWS KMS keys."},
 		{"ImageConfig", func(in *lambda.UpdateFunctionConfigurationInput) {
 			in.ImageConfig = &lambdatypes.ImageConfig{Command: []string{"x"}}
 		}, "ImageConfig is not supported by this endpoint: it runs .zip file archives only."},

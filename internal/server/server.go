@@ -26,7 +26,9 @@ import (
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
+	"github.com/rolecall/rolecall/internal/service/ec2"
 	"github.com/rolecall/rolecall/internal/service/iam"
+	"github.com/rolecall/rolecall/internal/service/kms"
 	"github.com/rolecall/rolecall/internal/service/lambda"
 	"github.com/rolecall/rolecall/internal/service/logs"
 	"github.com/rolecall/rolecall/internal/service/s3"
@@ -225,7 +227,9 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	// Two phases: the gateway first, then the services, which call each
 	// other through it.
+	endpoints := ec2.NewEndpoints(s.store, s.feed)
 	gw := gateway.New(gateway.Config{
+		Endpoints:  endpoints,
 		Account:    cfg.AccountID,
 		Region:     cfg.Region,
 		Identities: gatewayIdentities{s.iam},
@@ -240,6 +244,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	})
 	s.gateway = gw
 	traces := xray.New(s.store, cfg.Now)
+	networks := ec2.New(ec2.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Endpoints: endpoints, Now: cfg.Now, Services: gw.Services})
 	s.lambda, err = lambda.New(lambda.Config{
 		Account: cfg.AccountID,
 		Region:  cfg.Region,
@@ -259,6 +264,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		PrincipalID:       s.iam.PrincipalID,
 		SettleDelay:       cfg.LambdaSettleDelay,
 		RecordSegments:    traces.Record,
+		Networks:          networks,
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)
@@ -272,13 +278,19 @@ func (s *Server) assemble(ctx context.Context) error {
 			return errors.Join(err, s.lambda.Close(ctx))
 		}
 	}
+	keys, err := kms.New(kms.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Box: box, Now: cfg.Now, PrincipalID: s.iam.PrincipalID})
+	if err != nil {
+		return errors.Join(fmt.Errorf("server: kms: %w", err), s.lambda.Close(ctx))
+	}
 	gw.Register(
+		keys.Service(),
 		s.iam.Service(),
 		s.sts.Service(),
 		cloudtrail.New(s.recorder),
 		logs.New(s.store, cfg.Now).Service(),
 		s.lambda.Service(),
 		traces.Service(),
+		networks.Service(),
 	)
 	objects, err := s3.New(s3.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Feed: s.feed, Invoker: gw, Now: cfg.Now})
 	if err != nil {

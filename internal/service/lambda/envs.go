@@ -101,6 +101,7 @@ func runtimeKey(account, name, version, envKey string) string {
 func (l *Lambda) drain(key string) {
 	l.rt.Drain(key)
 	l.envs.dropSpec(key)
+	l.kmsEnvs.drop(key)
 }
 
 // Hooks returns the runtime hooks that give each execution environment the
@@ -125,6 +126,10 @@ func (h hooks) Start(ctx context.Context, info runtime.EnvInfo) (runtime.Credent
 		if errors.As(err, &se) {
 			return runtime.Credentials{}, "", &roleError{err: se}
 		}
+		return runtime.Credentials{}, "", err
+	}
+	if err := l.verifyKMSEnv(ctx, info.Key, s.principal(spec.account, spec.role, spec.name, "", issued), spec.arn); err != nil {
+		l.revoke(info.ID, s.Expiration)
 		return runtime.Credentials{}, "", err
 	}
 	st := &envState{

@@ -34,6 +34,7 @@ type createInput struct {
 	Tags          map[string]string `json:"Tags"`
 	Layers        []string          `json:"Layers"`
 	Architectures []string          `json:"Architectures"`
+	KMSKeyArn     string            `json:"KMSKeyArn"`
 	settingsInput
 }
 
@@ -111,6 +112,9 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	if err := l.checkRole(c, in.Role, ref.arn(), ref.Name); err != nil {
 		return nil, err
 	}
+	if err := l.checkVPC(c, in.Role, ref.Name, vpc); err != nil {
+		return nil, err
+	}
 	if tracing == "Active" {
 		if err := l.checkTracingRole(c, in.Role, ref.Name); err != nil {
 			return nil, err
@@ -158,10 +162,18 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	if in.MemorySize != nil {
 		cfg.MemorySize = *in.MemorySize
 	}
+	var vars map[string]string
 	if in.Environment != nil {
-		if cfg.SealedEnv, err = l.sealEnv(ref.Account, ref.Name, in.Environment.Variables.m); err != nil {
+		vars = in.Environment.Variables.m
+	}
+	if in.KMSKeyArn != "" {
+		cfg.KMSKeyArn = in.KMSKeyArn
+		if cfg.SealedEnv, err = l.sealKMSEnv(c, ref, in.KMSKeyArn, in.Role, vars); err != nil {
+			l.dropCode(c.Context, stored.ID)
 			return nil, err
 		}
+	} else if cfg.SealedEnv, err = l.sealEnv(ref.Account, ref.Name, vars); err != nil {
+		return nil, err
 	}
 	if err := in.applyTo(&cfg); err != nil {
 		return nil, err
@@ -191,8 +203,19 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 		l.dropCode(c.Context, stored.ID)
 		return nil, err
 	}
+	if err := l.attachVPC(c.Context, ref, vpc); err != nil {
+		return nil, err
+	}
 	l.settleLater(ref.Account, ref.Name)
-	return l.configuration(ref.Account, out)
+	conf, err := l.configuration(ref.Account, out)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.KMSKeyArn != "" && len(vars) > 0 {
+		// The caller gave the variables: they are answered as given.
+		conf.Environment = &EnvironmentOut{Variables: vars}
+	}
+	return conf, nil
 }
 
 // exists reports ResourceConflictException when the function exists.
@@ -397,6 +420,9 @@ func (l *Lambda) getFunction(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := l.showEnv(c, ref, cfg, conf); err != nil {
+		return nil, err
+	}
 	out := &GetFunctionOutput{
 		Configuration: conf,
 		Code:          CodeLocation{RepositoryType: "S3", Location: l.codeLocation(ref.Account, cfg)},
@@ -417,7 +443,11 @@ func (l *Lambda) getFunctionConfiguration(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.configuration(ref.Account, cfg)
+	conf, err := l.configuration(ref.Account, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return conf, l.showEnv(c, ref, cfg, conf)
 }
 
 // ListFunctionsOutput is the ListFunctions output.

@@ -176,7 +176,7 @@ func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, err
 	if err != nil {
 		return nil, err
 	}
-	env, err := l.openEnv(inv.account, cfg)
+	env, err := l.runEnv(ctx, inv.account, cfg, runtimeKey(inv.account, cfg.Name, cfg.Version, cfg.EnvKey))
 	if err != nil {
 		return nil, err
 	}
@@ -243,6 +243,9 @@ func errRequestEntityTooLarge(format string, args ...any) *api.Error {
 func (l *Lambda) invokeError(ctx context.Context, inv *invocation, err error) error {
 	var te *runtime.ThrottleError
 	var re *roleError
+	if ke, ok := isKMSEnvError(err); ok {
+		return ke
+	}
 	switch {
 	case errors.As(err, &te):
 		return &api.Error{Code: "TooManyRequestsException", Status: http.StatusTooManyRequests,

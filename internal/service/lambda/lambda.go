@@ -77,6 +77,10 @@ type Config struct {
 	// PrincipalID). AddPermission refuses a principal that is known not to
 	// exist. Nil checks nothing.
 	PrincipalID func(ctx context.Context, arn string) (id string, known bool, err error)
+	// Networks checks the subnets and security groups of VpcConfig and
+	// keeps the functions' network interfaces (EC2). Nil checks nothing:
+	// the VPC ID is then derived from the subnet IDs.
+	Networks Networks
 
 	// SettleDelay is how long a new or updated function stays Pending or
 	// InProgress (default 100ms).
@@ -116,6 +120,8 @@ type Lambda struct {
 	async   *asyncQueue
 	logs    *logShipper
 	envs    *environments
+	// kmsEnvs holds KMS-encrypted variables decrypted per runtime key.
+	kmsEnvs kmsEnvs
 	// policies holds the parsed resource-based policies by store key; a
 	// nil value records that there is none.
 	policies  *store.Memo[*policy.Policy]

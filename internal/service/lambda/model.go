@@ -60,9 +60,12 @@ type config struct {
 	// PlainEnv is Environment.Variables as builds before SealedEnv kept
 	// them; SealEnvironments seals them.
 	PlainEnv map[string]string `json:"env,omitempty"`
-	Tracing  string            `json:"tracing"`
-	VPC      *vpcConfig        `json:"vpc,omitempty"`
-	Logging  *logging          `json:"logging,omitempty"`
+	// KMSKeyArn is the customer managed key the variables are encrypted
+	// with (kmsenv.go): SealedEnv then seals a kmsEnvelope.
+	KMSKeyArn string     `json:"kmsKeyArn,omitempty"`
+	Tracing   string     `json:"tracing"`
+	VPC       *vpcConfig `json:"vpc,omitempty"`
+	Logging   *logging   `json:"logging,omitempty"`
 	// Architecture is the instruction set ("" is x86_64).
 	Architecture string `json:"architecture,omitempty"`
 	// EphemeralMB is the size of /tmp in MB (0 is 512).
@@ -193,6 +196,7 @@ type FunctionConfiguration struct {
 	Version                    string             `json:"Version"`
 	VpcConfig                  *VpcConfigResponse `json:"VpcConfig,omitempty"`
 	Environment                *EnvironmentOut    `json:"Environment,omitempty"`
+	KMSKeyArn                  string             `json:"KMSKeyArn,omitempty"`
 	TracingConfig              TracingConfig      `json:"TracingConfig"`
 	RevisionId                 string             `json:"RevisionId"`
 	State                      string             `json:"State"`
@@ -219,7 +223,16 @@ type VpcConfigResponse struct {
 
 // EnvironmentOut is the EnvironmentResponse shape.
 type EnvironmentOut struct {
-	Variables map[string]string `json:"Variables"`
+	Variables map[string]string `json:"Variables,omitempty"`
+	// Error says why the variables of a KMS-encrypted function could not
+	// be decrypted for the caller.
+	Error *EnvironmentError `json:"Error,omitempty"`
+}
+
+// EnvironmentError is the EnvironmentError shape.
+type EnvironmentError struct {
+	ErrorCode string `json:"ErrorCode"`
+	Message   string `json:"Message"`
 }
 
 // TracingConfig is the TracingConfig shape.
@@ -301,12 +314,14 @@ func (l *Lambda) configuration(account string, c *config) (*FunctionConfiguratio
 	lg := loggingOf(c)
 	out.LoggingConfig = LoggingConfig{LogFormat: lg.Format, ApplicationLogLevel: lg.AppLevel,
 		SystemLogLevel: lg.SystemLevel, LogGroup: lg.Group}
-	env, err := l.openEnv(account, c)
-	if err != nil {
-		return nil, err
-	}
-	if len(env) > 0 {
-		out.Environment = &EnvironmentOut{Variables: env}
+	if out.KMSKeyArn = c.KMSKeyArn; c.KMSKeyArn == "" {
+		env, err := l.openEnv(account, c)
+		if err != nil {
+			return nil, err
+		}
+		if len(env) > 0 {
+			out.Environment = &EnvironmentOut{Variables: env}
+		}
 	}
 	if c.VPC != nil {
 		out.VpcConfig = &VpcConfigResponse{

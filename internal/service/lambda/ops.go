@@ -24,12 +24,12 @@ func (l *Lambda) Service() *api.Service {
 		MaxBody:  70 << 20,
 		Validate: shape.HookLeaving("lambda", "ValidationException", leftToHandlers, modelChecked...),
 	}, validateFirst([]*api.Operation{
-		{Name: "CreateFunction", Action: "lambda:CreateFunction", HTTP: api.HTTP{Method: http.MethodPost, Path: "/2015-03-31/functions"}, SuccessStatus: 201, Resource: l.createResource, Conditions: createConditions, Handle: l.createFunction},
+		{Name: "CreateFunction", Action: "lambda:CreateFunction", HTTP: api.HTTP{Method: http.MethodPost, Path: "/2015-03-31/functions"}, SuccessStatus: 201, Resource: l.createResource, Conditions: l.createConditions, Handle: l.createFunction},
 		{Name: "ListFunctions", Action: "lambda:ListFunctions", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions"}, Handle: l.listFunctions},
 		{Name: "GetFunction", Action: "lambda:GetFunction", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions/{FunctionName}"}, Resource: l.functionResource, Handle: l.getFunction},
 		{Name: "DeleteFunction", Action: "lambda:DeleteFunction", HTTP: api.HTTP{Method: http.MethodDelete, Path: "/2015-03-31/functions/{FunctionName}"}, SuccessStatus: 204, Resource: l.functionResource, Handle: l.deleteFunction},
 		{Name: "GetFunctionConfiguration", Action: "lambda:GetFunctionConfiguration", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions/{FunctionName}/configuration"}, Resource: l.functionResource, Handle: l.getFunctionConfiguration},
-		{Name: "UpdateFunctionConfiguration", Action: "lambda:UpdateFunctionConfiguration", HTTP: api.HTTP{Method: http.MethodPut, Path: "/2015-03-31/functions/{FunctionName}/configuration"}, Resource: l.functionResource, Conditions: vpcConditions, Handle: l.updateFunctionConfiguration},
+		{Name: "UpdateFunctionConfiguration", Action: "lambda:UpdateFunctionConfiguration", HTTP: api.HTTP{Method: http.MethodPut, Path: "/2015-03-31/functions/{FunctionName}/configuration"}, Resource: l.functionResource, Conditions: l.vpcConditions, Handle: l.updateFunctionConfiguration},
 		{Name: "UpdateFunctionCode", Action: "lambda:UpdateFunctionCode", HTTP: api.HTTP{Method: http.MethodPut, Path: "/2015-03-31/functions/{FunctionName}/code"}, Resource: l.functionResource, Handle: l.updateFunctionCode},
 		{Name: "Invoke", Action: "lambda:InvokeFunction", Category: api.Data, HTTP: api.HTTP{Method: http.MethodPost, Path: "/2015-03-31/functions/{FunctionName}/invocations"}, Resource: l.functionResource, Handle: l.invoke},
 		{Name: "InvokeAsync", Action: "lambda:InvokeFunction", Category: api.Data, HTTP: api.HTTP{Method: http.MethodPost, Path: "/2014-11-13/functions/{FunctionName}/invoke-async"}, SuccessStatus: 202, Resource: l.functionResource, Handle: l.invokeAsync},
@@ -142,20 +142,27 @@ func (l *Lambda) functionResource(c *api.Call) (api.Resource, error) {
 
 // createConditions are CreateFunction's condition keys: the VPC settings
 // and the request's tags.
-func createConditions(c *api.Call, res api.Resource, keys api.Keys) {
-	vpcConditions(c, res, keys)
+func (l *Lambda) createConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	l.vpcConditions(c, res, keys)
 	tagConditions(c, res, keys)
 }
 
-// vpcConditions sets lambda:VpcIds, lambda:SubnetIds and lambda:SecurityGroupIds.
-func vpcConditions(c *api.Call, _ api.Resource, keys api.Keys) {
+// vpcConditions sets lambda:VpcIds (the subnets' VPC, as EC2 knows it;
+// absent when EC2 does not know them), lambda:SubnetIds and
+// lambda:SecurityGroupIds.
+func (l *Lambda) vpcConditions(c *api.Call, _ api.Resource, keys api.Keys) {
 	set := keys.Set
 	var in struct{ VpcConfig *vpcInput }
 	if decodeBody(c, &in) != nil || in.VpcConfig == nil {
 		return
 	}
 	if v, err := in.VpcConfig.vpc(); err == nil && v != nil {
-		set("lambda:VpcIds", v.VpcID)
+		if n := l.cfg.Networks; n != nil {
+			v.VpcID, err = n.FunctionVPC(c.Context, c.Account, l.cfg.Region, v.SubnetIDs, v.SecurityGroupIDs)
+		}
+		if err == nil && v.VpcID != "" {
+			set("lambda:VpcIds", v.VpcID)
+		}
 		set("lambda:SubnetIds", v.SubnetIDs...)
 		set("lambda:SecurityGroupIds", v.SecurityGroupIDs...)
 	}

@@ -25,6 +25,7 @@ type updateConfigInput struct {
 	TracingConfig *tracingInput     `json:"TracingConfig"`
 	RevisionID    string            `json:"RevisionId"`
 	Layers        []string          `json:"Layers"`
+	KMSKeyArn     *string           `json:"KMSKeyArn"`
 	settingsInput
 }
 
@@ -102,6 +103,22 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 			return nil, err
 		}
 	}
+	if in.VpcConfig != nil || in.Role != nil && f.Config.VPC != nil {
+		role, v := f.Config.Role, vpc
+		if in.Role != nil {
+			role = *in.Role
+		}
+		if in.VpcConfig == nil {
+			v = f.Config.VPC
+		}
+		if err := l.checkVPC(c, role, ref.Name, v); err != nil {
+			return nil, err
+		}
+	}
+	kmsSealed, kmsKey, kmsChanged, err := l.kmsUpdate(c, ref, &f.Config, in.KMSKeyArn, in.Role, in.Environment)
+	if err != nil {
+		return nil, err
+	}
 	change := func(_ store.Tx, cfg *config) error {
 		if in.Role != nil {
 			cfg.Role = *in.Role
@@ -124,7 +141,9 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 		if in.TracingConfig != nil {
 			cfg.Tracing = tracing
 		}
-		if in.Environment != nil {
+		if kmsChanged {
+			cfg.SealedEnv, cfg.PlainEnv, cfg.KMSKeyArn = kmsSealed, nil, kmsKey
+		} else if in.Environment != nil {
 			sealed, err := l.sealEnv(ref.Account, ref.Name, in.Environment.Variables.m)
 			if err != nil {
 				return err
@@ -136,7 +155,11 @@ func (l *Lambda) updateFunctionConfiguration(c *api.Call) (any, error) {
 		}
 		return in.applyTo(cfg)
 	}
-	return l.updateLatest(c, ref, in.RevisionID, change, false)
+	out, err := l.updateLatest(c, ref, in.RevisionID, change, false)
+	if err == nil && in.VpcConfig != nil {
+		err = l.attachVPC(c.Context, ref, vpc)
+	}
+	return out, err
 }
 
 // checkUpdatable refuses an update while another is in progress or when
@@ -327,7 +350,7 @@ func (l *Lambda) deleteFunction(c *api.Call) (any, error) {
 	l.forgetPolicies(ref.key())
 	l.rt.SetReservedConcurrency(ref.arn(), -1)
 	l.removeCode(ref.Account, ref.Name)
-	return nil, nil
+	return nil, l.attachVPC(c.Context, ref, nil)
 }
 
 // deleteVersion deletes a published version that no alias points to.
