@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -667,4 +668,33 @@ func TestS3ConditionalWrites(t *testing.T) {
 	}
 	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("cold"), Body: strings.NewReader("x"), StorageClass: s3types.StorageClassGlacier})
 	wantCode(t, err, "NotImplemented")
+}
+
+// TestS3SSEKMSDenied: with a customer key whose policy delegates to IAM, a
+// user whose policies allow S3 but not KMS can neither write an SSE-KMS
+// object under it (nothing is stored) nor read one; KMS's denial reaches
+// the caller as S3's AccessDenied.
+func TestS3SSEKMSDenied(t *testing.T) {
+	srv, root, b := s3Bucket(t, "sse-kms-denied")
+	ctx := context.Background()
+	key := newKey(t, kms.NewFromConfig(srv.RootConfig()), nil)
+	user := s3Client(newUser(t, srv, "s3only", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`))
+	_, err := user.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("u"), Body: strings.NewReader("x"),
+		ServerSideEncryption: s3types.ServerSideEncryptionAwsKms, SSEKMSKeyId: key.Arn})
+	wantCode(t, err, "AccessDenied")
+	if !strings.Contains(err.Error(), "kms:GenerateDataKey") {
+		t.Fatalf("denial: %v", err)
+	}
+	if _, err := root.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("u")}); httpStatus(err) != 404 {
+		t.Fatalf("an object refused by KMS was stored: %v", err)
+	}
+	if _, err := root.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("r"), Body: strings.NewReader("x"),
+		ServerSideEncryption: s3types.ServerSideEncryptionAwsKms, SSEKMSKeyId: key.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = user.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("r")})
+	wantCode(t, err, "AccessDenied")
+	if head, err := user.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("r")}); err != nil || aws.ToString(head.SSEKMSKeyId) != aws.ToString(key.Arn) {
+		t.Fatalf("HeadObject needs no KMS: %v", err)
+	}
 }
