@@ -262,9 +262,22 @@ func TestS3ObjectChecksums(t *testing.T) {
 // TestS3ListObjects: prefix, delimiter and CommonPrefixes, max-keys with
 // continuation tokens and start-after (V2), marker and NextMarker (V1),
 // and encoding-type=url.
-func TestS3ListObjects(t *testing.T) {
-	_, c, b := s3Bucket(t, "listing")
+func TestS3ListObjects(t *testing.T) { testS3ListObjects(t, servertest.Start(t)) }
+
+// TestS3ListObjectsPostgres: the same on PostgreSQL, whose keys sort as
+// SQLite's do.
+func TestS3ListObjectsPostgres(t *testing.T) {
+	nodes := servertest.Nodes(t, 1)
+	testS3ListObjects(t, nodes[0])
+}
+
+func testS3ListObjects(t *testing.T, srv *servertest.Server) {
+	c := s3Client(srv.RootConfig())
+	b := aws.String("listing")
 	ctx := context.Background()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
 	keys := []string{"a.txt", "photos/2024/1.jpg", "photos/2024/2.jpg", "photos/2025/1.jpg", "photos/top.jpg", "z z.txt"}
 	for _, k := range keys {
 		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String(k), Body: strings.NewReader("x")}); err != nil {
