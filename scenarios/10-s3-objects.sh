@@ -1,6 +1,6 @@
 # S3 objects as the AWS CLI and boto3 meet them: cp of a 100 MB file in
-# parts with the CLI's default checksums, sync, ls, rm --recursive, and the
-# s3api object commands.
+# parts (and boto3's with CRC32 checksums), sync, ls, presign, rm
+# --recursive, and the s3api object commands.
 source "$(dirname "$0")/lib.sh"
 cd "$(mktemp -d)"
 
@@ -55,12 +55,14 @@ url=$(aws s3 presign "s3://objects-scenario/keys/a//b" --expires-in 300)
 expect_eq hello "$(curl -sf "$url")" "presigned GET"
 expect_eq ell "$(curl -sf -H 'Range: bytes=1-3' "$url")" "presigned ranged GET"
 
-step "boto3 upload_file and download_file"
+step "boto3 upload_file in parts with CRC32 checksums, and download_file"
 python3 - <<PY
 import boto3, filecmp
 s3 = boto3.client("s3", endpoint_url="$ROLECALL_ENDPOINT", region_name="us-east-1")
 cfg = boto3.s3.transfer.TransferConfig(multipart_threshold=8*1024*1024, multipart_chunksize=8*1024*1024)
-s3.upload_file("big.bin", "objects-scenario", "boto/big.bin", Config=cfg)
+s3.upload_file("big.bin", "objects-scenario", "boto/big.bin", Config=cfg, ExtraArgs={"ChecksumAlgorithm": "CRC32"})
+head = s3.head_object(Bucket="objects-scenario", Key="boto/big.bin", ChecksumMode="ENABLED")
+assert head["ChecksumCRC32"].endswith("-12"), head  # composite: 12 parts of 8 MiB
 s3.download_file("objects-scenario", "boto/big.bin", "boto.back", Config=cfg)
 assert filecmp.cmp("big.bin", "boto.back", shallow=False), "boto3 round trip differs"
 PY

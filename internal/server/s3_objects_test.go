@@ -493,6 +493,10 @@ func TestS3Multipart(t *testing.T) {
 	if string(got) != "aatail" || get.Metadata["kind"] != "mp" {
 		t.Fatalf("range across parts: %q %+v", got, get.Metadata)
 	}
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: key, ChecksumMode: s3types.ChecksumModeEnabled})
+	if err != nil || aws.ToString(head.ChecksumSHA256) != aws.ToString(out.ChecksumSHA256) || head.ChecksumType != s3types.ChecksumTypeComposite {
+		t.Fatalf("HeadObject of the multipart object: %v %q %s", err, aws.ToString(head.ChecksumSHA256), head.ChecksumType)
+	}
 	get, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: key, PartNumber: aws.Int32(2)})
 	if err != nil {
 		t.Fatal(err)
