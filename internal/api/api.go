@@ -111,6 +111,9 @@ type Operation struct {
 	// operations' payloads are read whole, bounded by the service's MaxBody,
 	// and verified before they are authorized.
 	Streaming bool
+	// MaxBody bounds the body of a Streaming operation, in bytes; 0 means
+	// the service's MaxBody.
+	MaxBody int64
 	// Resource returns the resource Action is authorized on. Nil means the
 	// action has no resource ("*").
 	Resource func(c *Call) (Resource, error)

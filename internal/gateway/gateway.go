@@ -356,7 +356,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 	case sig != nil:
 		// A REST body streams, bounded by what the service reads, and is
 		// checked against its declared hash as it is read.
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody(rt.svc))
+		r.Body = http.MaxBytesReader(w, r.Body, streamLimit(rt))
 		b, err := g.verifier.VerifyStream(sig, r, secret)
 		if err != nil {
 			c.Principal = nil // the key's owner did not sign this
@@ -367,7 +367,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, binding *api.Env
 			h.declared = r.ContentLength
 		}
 	default:
-		c.Body = http.MaxBytesReader(w, r.Body, maxBody(rt.svc))
+		c.Body = http.MaxBytesReader(w, r.Body, streamLimit(rt))
 		h.declared = r.ContentLength
 	}
 	c.Region = g.cfg.Region
@@ -425,6 +425,15 @@ func maxBody(svc *api.Service) int64 {
 		return svc.MaxBody
 	}
 	return api.DefaultMaxBody
+}
+
+// streamLimit is the most of a REST body a request may send: a streaming
+// operation's own MaxBody (S3 PutObject's 5 GiB), else the service's.
+func streamLimit(rt routed) int64 {
+	if rt.op != nil && rt.op.Streaming && rt.op.MaxBody > 0 {
+		return rt.op.MaxBody
+	}
+	return maxBody(rt.svc)
 }
 
 func isMissingAuth(err error) bool {

@@ -32,11 +32,39 @@ func preconditions(h http.Header, etag string, modified time.Time) int {
 	return 0
 }
 
+// writeConditions applies the conditional headers of a write (PutObject,
+// CompleteMultipartUpload, CopyObject's destination, DeleteObject) to the
+// object it replaces (nil: none): If-None-Match "*" fails when there is
+// one, If-Match when there is none (NoSuchKey) or its ETag differs.
+func writeConditions(h http.Header, old *object, key string) error {
+	if v := h.Get("If-None-Match"); v != "" {
+		if v != "*" {
+			return api.Errorf(501, "NotImplemented", "A header you provided implies functionality that is not implemented.")
+		}
+		if old != nil {
+			return preconditionFailed(h)
+		}
+	}
+	if v := h.Get("If-Match"); v != "" {
+		if old == nil {
+			return errNoSuchKey(key)
+		}
+		if !etagMatches(v, old.ETag) {
+			return preconditionFailed(h)
+		}
+	}
+	return nil
+}
+
 // preconditionFailed is S3's 412, naming the condition that failed.
 func preconditionFailed(h http.Header) *api.Error {
 	cond := "If-Match"
-	if h.Get("If-Match") == "" {
+	switch {
+	case h.Get("If-Match") != "":
+	case h.Get("If-Unmodified-Since") != "":
 		cond = "If-Unmodified-Since"
+	default:
+		cond = "If-None-Match"
 	}
 	return &api.Error{Code: "PreconditionFailed", Status: http.StatusPreconditionFailed,
 		Message: "At least one of the pre-conditions you specified did not hold",

@@ -75,17 +75,38 @@ func (s *S3) readSource(c *api.Call) (*object, error) {
 	return o, nil
 }
 
-// copyBody copies bytes [off, off+n) of src into a new pending blob,
-// hashing them with algo.
-func (s *S3) copyBody(c *api.Call, src *object, off, n int64, algo *algorithm) (blob.Ref, *digests, error) {
-	r, err := s.bodyReader(c.Context, src, off, n)
+// copyTarget is where a copy writes: the destination's key and the
+// encryption it gets (an upload's envelope for UploadPartCopy).
+type copyTarget struct {
+	bucket, key string
+	sse         sseRequest
+	env         *kmsEnvelope
+}
+
+// copyBody copies bytes [off, off+n) of src (decrypted, when it is
+// SSE-KMS, with a key KMS decrypts for the caller) into a new pending blob
+// encrypted as dst asks, hashing them with algo. It returns the blob, its
+// digests, and the envelope and IV it is encrypted with.
+func (s *S3) copyBody(c *api.Call, src *object, srcBucket, srcKey string, off, n int64, algo *algorithm, dst copyTarget) (blob.Ref, *digests, *kmsEnvelope, []byte, error) {
+	var dataKey []byte
+	if src.KMS != nil {
+		var err error
+		if dataKey, err = s.openDataKey(c, src.KMS, srcBucket, srcKey); err != nil {
+			return blob.Ref{}, nil, nil, nil, err
+		}
+	}
+	r, err := s.bodyReader(c.Context, src, off, n, dataKey)
 	if err != nil {
-		return blob.Ref{}, nil, err
+		return blob.Ref{}, nil, nil, nil, err
 	}
 	defer func() { _ = r.Close() }()
 	d := newDigests(algo)
-	ref, err := blob.Put(c.Context, s.cfg.Store, io.TeeReader(io.LimitReader(r, n), d))
-	return ref, d, err
+	body, env, iv, err := s.sealBody(c, dst.sse, dst.bucket, dst.key, dst.env, io.TeeReader(io.LimitReader(r, n), d))
+	if err != nil {
+		return blob.Ref{}, nil, nil, nil, err
+	}
+	ref, err := blob.Put(c.Context, s.cfg.Store, body)
+	return ref, d, env, iv, err
 }
 
 const selfCopy = "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
@@ -101,14 +122,17 @@ func (s *S3) copyObject(c *api.Call) (any, error) {
 	metaDirective, tagDirective := h.Get("x-amz-metadata-directive"), h.Get("x-amz-tagging-directive")
 	for name, v := range map[string]string{"x-amz-metadata-directive": metaDirective, "x-amz-tagging-directive": tagDirective} {
 		if v != "" && v != "COPY" && v != "REPLACE" {
-			return nil, invalidArgument("Unknown "+map[bool]string{true: "metadata", false: "tagging"}[name == "x-amz-metadata-directive"]+" directive.", name, v)
+			return nil, errInvalidArgument("Unknown "+map[bool]string{true: "metadata", false: "tagging"}[name == "x-amz-metadata-directive"]+" directive.", name, v)
 		}
 	}
-	sse, err := sseFromRequest(h)
+	if err := refuseUnsupported(h); err != nil {
+		return nil, err
+	}
+	sse, err := parseSSE(h)
 	if err != nil {
 		return nil, err
 	}
-	if err := requireBucket(c.Context, s.cfg.Store, bucket); err != nil {
+	if err := s.writableBucket(c, bucket); err != nil {
 		return nil, err
 	}
 	src, err := s.readSource(c)
@@ -120,18 +144,18 @@ func (s *S3) copyObject(c *api.Call) (any, error) {
 	if name := h.Get("x-amz-checksum-algorithm"); name != "" {
 		a, ok := algorithmNamed(name)
 		if !ok {
-			return nil, invalidArgument("Invalid value for x-amz-checksum-algorithm", "x-amz-checksum-algorithm", name)
+			return nil, errInvalidArgument("Invalid value for x-amz-checksum-algorithm", "x-amz-checksum-algorithm", name)
 		}
 		algo = &a
 	} else if src.Checksum != nil {
 		a, _ := algorithmNamed(src.Checksum.Algorithm)
 		algo = &a
 	}
-	if srcBucket == bucket && srcKey == key && metaDirective != "REPLACE" && sse == "" && algo != nil &&
+	if srcBucket == bucket && srcKey == key && metaDirective != "REPLACE" && h.Get("x-amz-server-side-encryption") == "" && algo != nil &&
 		(src.Checksum == nil || algo.Name == src.Checksum.Algorithm) && h.Get("x-amz-storage-class") == "" {
 		return nil, api.Errorf(400, "InvalidRequest", "%s", selfCopy)
 	}
-	o := &object{Key: key, Owner: c.Account, Headers: src.Headers, Meta: src.Meta, Tags: src.Tags, SSE: src.SSE}
+	o := &object{Key: key, Owner: c.Account, Headers: src.Headers, Meta: src.Meta, Tags: src.Tags}
 	if metaDirective == "REPLACE" {
 		if o.Headers, o.Meta, err = requestHeaders(h); err != nil {
 			return nil, err
@@ -145,21 +169,21 @@ func (s *S3) copyObject(c *api.Call) (any, error) {
 			}
 		}
 	}
-	if sse != "" {
-		o.SSE = sse
-	}
-	ref, d, err := s.copyBody(c, src, 0, src.Size, algo)
+	// The copy is encrypted as the request says, else as the bucket's
+	// default (SSE-S3), whatever the source's encryption.
+	ref, d, env, iv, err := s.copyBody(c, src, srcBucket, srcKey, 0, src.Size, algo, copyTarget{bucket: bucket, key: key, sse: sse})
 	if err != nil {
 		return nil, err
 	}
+	o.SSE, o.KMS = sse.Algorithm, env
 	o.Size, o.ETag, o.Checksum = ref.Size, d.etag(), d.value()
 	o.LastModified = s.now().UTC().Truncate(time.Second)
-	o.Blobs = []bodyPart{{ID: ref.ID, Size: ref.Size}}
+	o.Blobs = []bodyPart{{ID: ref.ID, Size: ref.Size, IV: iv}}
 	if _, err := s.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		if err := requireBucket(c.Context, tx, bucket); err != nil {
 			return err
 		}
-		return putObjectRecord(c.Context, tx, bucket, o, true)
+		return putObjectRecord(c.Context, tx, bucket, o, true, c.HTTP.Header)
 	}); err != nil {
 		s.dropBlob(c.Context, ref.ID)
 		return nil, err

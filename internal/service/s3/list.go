@@ -108,7 +108,7 @@ func listParams(c *api.Call) (prefix, delimiter string, max int, encode bool, er
 	if v := q.Get("max-keys"); v != "" {
 		n, perr := strconv.Atoi(v)
 		if perr != nil || n < 0 {
-			return "", "", 0, false, invalidArgument("Provided max-keys not an integer or within integer range", "max-keys", v)
+			return "", "", 0, false, errInvalidArgument("Provided max-keys not an integer or within integer range", "max-keys", v)
 		}
 		max = min(n, 1000)
 	}
@@ -117,7 +117,7 @@ func listParams(c *api.Call) (prefix, delimiter string, max int, encode bool, er
 	case "url":
 		encode = true
 	default:
-		return "", "", 0, false, invalidArgument("Invalid Encoding Method specified in Request", "encoding-type", et)
+		return "", "", 0, false, errInvalidArgument("Invalid Encoding Method specified in Request", "encoding-type", et)
 	}
 	return prefix, delimiter, max, encode, nil
 }
@@ -164,7 +164,7 @@ func (s *S3) listObjectsV2(c *api.Call) (any, error) {
 	if token != "" {
 		b, derr := base64.RawURLEncoding.DecodeString(token)
 		if derr != nil {
-			return nil, invalidArgument("The continuation token provided is incorrect", "continuation-token", token)
+			return nil, errInvalidArgument("The continuation token provided is incorrect", "continuation-token", token)
 		}
 		after = string(b)
 	}

@@ -33,6 +33,7 @@ type upload struct {
 	Meta      map[string]string `json:"meta,omitempty"`
 	Tags      []tag             `json:"tags,omitempty"`
 	SSE       string            `json:"sse,omitempty"`
+	KMS       *kmsEnvelope      `json:"kms,omitempty"`
 	// Checksum is the algorithm named at creation ("" for none) and the type.
 	Checksum     string `json:"checksum,omitempty"`
 	ChecksumType string `json:"checksumType,omitempty"`
@@ -47,7 +48,13 @@ type part struct {
 	Checksum     string    `json:"checksum"`
 	Algorithm    string    `json:"algorithm"`
 	Blob         string    `json:"blob"`
+	IV           []byte    `json:"iv,omitempty"`
 	LastModified time.Time `json:"lastModified"`
+}
+
+func noSuchUpload(id string) *api.Error {
+	return s3Error(http.StatusNotFound, "NoSuchUpload",
+		"The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.", "UploadId", id)
 }
 
 func partKey(id string, n int) string { return fmt.Sprintf("%s/%05d", id, n) }
@@ -99,15 +106,26 @@ func (s *S3) createMultipartUpload(c *api.Call) (any, error) {
 		return nil, err
 	}
 	h := c.HTTP.Header
+	if err := refuseUnsupported(h); err != nil {
+		return nil, err
+	}
 	stored, meta, err := requestHeaders(h)
 	if err != nil {
 		return nil, err
 	}
-	sse, err := sseFromRequest(h)
+	sse, err := parseSSE(h)
 	if err != nil {
 		return nil, err
 	}
-	u := &upload{ID: newUploadID(), Key: key, Initiated: s.now().UTC(), Owner: c.Account, Headers: stored, Meta: meta, SSE: sse}
+	if err := s.writableBucket(c, bucket); err != nil {
+		return nil, err
+	}
+	u := &upload{ID: newUploadID(), Key: key, Initiated: s.now().UTC(), Owner: c.Account, Headers: stored, Meta: meta, SSE: sse.Algorithm}
+	if sse.Algorithm == sseKMS {
+		if u.KMS, _, err = s.newDataKey(c, sse, bucket, key); err != nil {
+			return nil, err
+		}
+	}
 	if v := h.Get("x-amz-tagging"); v != "" {
 		if u.Tags, err = parseTagging(v); err != nil {
 			return nil, err
@@ -116,7 +134,7 @@ func (s *S3) createMultipartUpload(c *api.Call) (any, error) {
 	if name := h.Get("x-amz-checksum-algorithm"); name != "" {
 		a, ok := algorithmNamed(name)
 		if !ok {
-			return nil, invalidArgument("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]", "x-amz-checksum-algorithm", name)
+			return nil, errInvalidArgument("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]", "x-amz-checksum-algorithm", name)
 		}
 		u.Checksum, u.ChecksumType = a.Name, composite
 		if a.Name == "CRC64NVME" {
@@ -149,7 +167,7 @@ func (s *S3) createMultipartUpload(c *api.Call) (any, error) {
 
 // withHeaders answers an initiate result with the checksum headers S3 adds.
 func withHeaders(v *initiateResult, u *upload) any {
-	if u.Checksum == "" && u.SSE == "" {
+	if u.Checksum == "" && u.SSE == "" && u.KMS == nil {
 		return v
 	}
 	body, err := xml.Marshal(v)
@@ -162,9 +180,7 @@ func withHeaders(v *initiateResult, u *upload) any {
 		h.Set("x-amz-checksum-algorithm", u.Checksum)
 		h.Set("x-amz-checksum-type", u.ChecksumType)
 	}
-	if u.SSE != "" {
-		h.Set("x-amz-server-side-encryption", u.SSE)
-	}
+	sseHeaders(h, u.SSE, u.KMS)
 	return &api.Raw{Header: h, Body: append([]byte(xml.Header), body...)}
 }
 
@@ -179,7 +195,7 @@ func partNumber(c *api.Call) (int, error) {
 	v := c.Params.Get("partNumber")
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 10000 {
-		return 0, invalidArgument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", v)
+		return 0, errInvalidArgument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", v)
 	}
 	return n, nil
 }
@@ -210,7 +226,11 @@ func (s *S3) uploadPart(c *api.Call) (any, error) {
 		algo = &a
 	}
 	d := newDigests(algo)
-	ref, err := blob.Put(c.Context, s.cfg.Store, io.TeeReader(c.Body, d))
+	body, _, iv, err := s.sealBody(c, sseRequest{Algorithm: u.SSE}, bucket, key, u.KMS, io.TeeReader(c.Body, d))
+	if err != nil {
+		return nil, err
+	}
+	ref, err := blob.Put(c.Context, s.cfg.Store, body)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +239,7 @@ func (s *S3) uploadPart(c *api.Call) (any, error) {
 		return nil, e
 	}
 	p := part{Number: n, Size: ref.Size, ETag: d.etag(), MD5: hex.EncodeToString(d.md5.Sum(nil)),
-		Checksum: d.value().Value, Algorithm: d.algo.Name, Blob: ref.ID, LastModified: s.now().UTC()}
+		Checksum: d.value().Value, Algorithm: d.algo.Name, Blob: ref.ID, IV: iv, LastModified: s.now().UTC()}
 	if err := s.storePart(c, bucket, key, id, p); err != nil {
 		s.dropBlob(c.Context, ref.ID)
 		return nil, err
@@ -230,9 +250,7 @@ func (s *S3) uploadPart(c *api.Call) (any, error) {
 	if u.Checksum != "" || bc.algo != nil {
 		h.Set("x-amz-checksum-"+strings.ToLower(p.Algorithm), p.Checksum)
 	}
-	if u.SSE != "" {
-		h.Set("x-amz-server-side-encryption", u.SSE)
-	}
+	sseHeaders(h, u.SSE, u.KMS)
 	return &api.Raw{Header: h, NoBody: true}, nil
 }
 
@@ -292,10 +310,10 @@ func (s *S3) uploadPartCopy(c *api.Call) (any, error) {
 		first, err1 := strconv.ParseInt(a, 10, 64)
 		last, err2 := strconv.ParseInt(b, 10, 64)
 		if !ok || err1 != nil || err2 != nil || first < 0 || last < first {
-			return nil, invalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy", "x-amz-copy-source-range", v)
+			return nil, errInvalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy", "x-amz-copy-source-range", v)
 		}
 		if last >= src.Size {
-			return nil, invalidArgument("Range specified is not valid for source object of size: "+strconv.FormatInt(src.Size, 10), "x-amz-copy-source-range", v)
+			return nil, errInvalidArgument("Range specified is not valid for source object of size: "+strconv.FormatInt(src.Size, 10), "x-amz-copy-source-range", v)
 		}
 		off, size = first, last-first+1
 	}
@@ -304,12 +322,13 @@ func (s *S3) uploadPartCopy(c *api.Call) (any, error) {
 		a, _ := algorithmNamed(u.Checksum)
 		algo = &a
 	}
-	ref, d, err := s.copyBody(c, src, off, size, algo)
+	srcBucket, srcKey, _ := copySource(c)
+	ref, d, _, iv, err := s.copyBody(c, src, srcBucket, srcKey, off, size, algo, copyTarget{bucket: bucket, key: key, sse: sseRequest{Algorithm: u.SSE}, env: u.KMS})
 	if err != nil {
 		return nil, err
 	}
 	p := part{Number: n, Size: ref.Size, ETag: d.etag(), MD5: hex.EncodeToString(d.md5.Sum(nil)),
-		Checksum: d.value().Value, Algorithm: d.algo.Name, Blob: ref.ID, LastModified: s.now().UTC()}
+		Checksum: d.value().Value, Algorithm: d.algo.Name, Blob: ref.ID, IV: iv, LastModified: s.now().UTC()}
 	if err := s.storePart(c, bucket, key, id, p); err != nil {
 		s.dropBlob(c.Context, ref.ID)
 		return nil, err
@@ -368,7 +387,7 @@ func (s *S3) completeMultipartUpload(c *api.Call) (any, error) {
 		return nil, err
 	}
 	if len(doc.Parts) == 0 {
-		return nil, malformedXML()
+		return nil, errMalformedXML()
 	}
 	var o *object
 	_, err := s.cfg.Store.Update(c.Context, func(tx store.Tx) error {
@@ -394,6 +413,8 @@ func (s *S3) completeMultipartUpload(c *api.Call) (any, error) {
 			if i > 0 && rp.PartNumber <= doc.Parts[i-1].PartNumber {
 				return api.Errorf(400, "InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.")
 			}
+		}
+		for i, rp := range doc.Parts {
 			p, ok := byNumber[rp.PartNumber]
 			if !ok || strings.Trim(rp.ETag, `"`) != strings.Trim(p.ETag, `"`) {
 				return &api.Error{Code: "InvalidPart", Status: 400,
@@ -415,18 +436,21 @@ func (s *S3) completeMultipartUpload(c *api.Call) (any, error) {
 			md5s.Write(raw)
 			sum, _ := base64.StdEncoding.DecodeString(p.Checksum)
 			sums = append(sums, partChecksum{sum: sum, size: p.Size})
-			blobs = append(blobs, bodyPart{ID: p.Blob, Size: p.Size})
+			blobs = append(blobs, bodyPart{ID: p.Blob, Size: p.Size, IV: p.IV})
 			size += p.Size
 			used[p.Number] = true
 		}
 		o = &object{Key: key, Size: size, ETag: fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(md5s.Sum(nil)), len(doc.Parts)),
 			LastModified: s.now().UTC().Truncate(time.Second), Owner: u.Owner, Headers: u.Headers, Meta: u.Meta,
-			Tags: u.Tags, Blobs: blobs, SSE: u.SSE}
+			Tags: u.Tags, Blobs: blobs, SSE: u.SSE, KMS: u.KMS}
 		if u.Checksum != "" {
 			a, _ := algorithmNamed(u.Checksum)
 			o.Checksum = multipartChecksum(a, u.ChecksumType, sums)
 		} else {
 			o.Checksum = multipartChecksum(algorithms[2], fullObject, sums)
+		}
+		if err := checkCompleteChecksum(c.HTTP.Header, o.Checksum); err != nil {
+			return err
 		}
 		for _, p := range stored {
 			if !used[p.Number] {
@@ -444,7 +468,7 @@ func (s *S3) completeMultipartUpload(c *api.Call) (any, error) {
 		if err := requireBucket(c.Context, tx, bucket); err != nil {
 			return err
 		}
-		return putObjectRecord(c.Context, tx, bucket, o, false)
+		return putObjectRecord(c.Context, tx, bucket, o, false, c.HTTP.Header)
 	})
 	if err != nil {
 		return nil, err
@@ -482,4 +506,32 @@ func (s *S3) abortMultipartUpload(c *api.Call) (any, error) {
 	}
 	s.trailBucket(c, bucket)
 	return &api.Raw{Status: http.StatusNoContent, NoBody: true}, nil
+}
+
+// checkCompleteChecksum checks the whole object's checksum a
+// CompleteMultipartUpload may declare (x-amz-checksum-ALGO) against the one
+// computed from the parts: another algorithm is InvalidRequest, another
+// value BadDigest.
+func checkCompleteChecksum(h http.Header, v *checksumValue) error {
+	for _, a := range algorithms {
+		want := h.Get(a.header)
+		switch {
+		case want == "":
+		case a.Name != v.Algorithm:
+			return api.Errorf(400, "InvalidRequest", "Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s", strings.ToLower(v.Algorithm), strings.ToLower(a.Name))
+		case checksumBase(want) != checksumBase(v.Value):
+			return api.Errorf(400, "BadDigest", "The %s you specified did not match the calculated checksum.", a.Name)
+		}
+	}
+	if t := h.Get("x-amz-checksum-type"); t != "" && t != v.Type {
+		return api.Errorf(400, "InvalidRequest", "The upload was created using the %s checksum mode. The complete request must use the same checksum mode.", strings.ToLower(v.Type))
+	}
+	return nil
+}
+
+// checksumBase is a checksum value without the "-N" of a composite one
+// (base64 has no "-").
+func checksumBase(v string) string {
+	b, _, _ := strings.Cut(v, "-")
+	return b
 }

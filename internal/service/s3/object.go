@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
@@ -27,10 +28,6 @@ const maxKeyLength = 1024
 // the lengths of the x-amz-meta-* names (without the prefix) and values.
 const maxMetadata = 2 << 10
 
-// blobSweepAge is how long a body may stay pending between its upload and
-// the transaction that records its object or part.
-const blobSweepAge = time.Hour
-
 // object is a stored object (objectsTable, bucket + "/" + key).
 type object struct {
 	Key          string    `json:"key"`
@@ -42,25 +39,25 @@ type object struct {
 	// by canonical name.
 	Headers map[string]string `json:"headers,omitempty"`
 	// Meta is the user metadata by lower-case name, without x-amz-meta-.
-	Meta     map[string]string `json:"meta,omitempty"`
-	Tags     []tag             `json:"tags,omitempty"`
-	Checksum *checksumValue    `json:"checksum,omitempty"`
+	Meta map[string]string `json:"meta,omitempty"`
+	// Tags are the object's tags (access.go reads them for
+	// s3:ExistingObjectTag).
+	Tags     []tag          `json:"tags,omitempty"`
+	Checksum *checksumValue `json:"checksum,omitempty"`
 	// Blobs hold the body, in order: one for a PutObject, one per part for
 	// a completed multipart upload.
 	Blobs []bodyPart `json:"blobs"`
-	SSE   string     `json:"sse,omitempty"` // "AES256"
+	// SSE is the server-side encryption ("AES256", "aws:kms"); KMS holds
+	// the data key of an aws:kms object.
+	SSE string       `json:"sse,omitempty"`
+	KMS *kmsEnvelope `json:"kms,omitempty"`
 }
 
 // bodyPart is one blob of an object's body.
 type bodyPart struct {
 	ID   string `json:"id"`
 	Size int64  `json:"size"`
-}
-
-// tag is an object tag.
-type tag struct {
-	Key   string `json:"key" xml:"Key"`
-	Value string `json:"value" xml:"Value"`
+	IV   []byte `json:"iv,omitempty"` // SSE-KMS: the CTR IV of the blob
 }
 
 // storedHeaders are the representation headers S3 keeps with an object
@@ -69,6 +66,12 @@ var storedHeaders = []string{"Content-Type", "Cache-Control", "Content-Dispositi
 
 // defaultContentType is S3's Content-Type of an object stored without one.
 const defaultContentType = "binary/octet-stream"
+
+// tag is an object or bucket tag.
+type tag struct {
+	Key   string `json:"key" xml:"Key"`
+	Value string `json:"value" xml:"Value"`
+}
 
 func objectKey(bucket, key string) string { return bucket + "/" + key }
 
@@ -92,11 +95,17 @@ func getObject(ctx context.Context, r store.Reader, bucket, key string) (*object
 }
 
 // putObjectRecord stores o in bucket within tx, committing its pending
-// blobs and deleting those of the object it replaces.
-func putObjectRecord(ctx context.Context, tx store.Tx, bucket string, o *object, commit bool) error {
+// blobs and deleting those of the object it replaces. h, when set, holds
+// the write's conditional headers (writeConditions).
+func putObjectRecord(ctx context.Context, tx store.Tx, bucket string, o *object, commit bool, h http.Header) error {
 	old, err := getObject(ctx, tx, bucket, o.Key)
 	if err != nil {
 		return err
+	}
+	if h != nil {
+		if err := writeConditions(h, old, o.Key); err != nil {
+			return err
+		}
 	}
 	if old != nil {
 		if err := deleteBlobs(ctx, tx, old.Blobs); err != nil {
@@ -133,7 +142,7 @@ func (s *S3) dropBlob(ctx context.Context, id string) {
 func requireBucket(ctx context.Context, r store.Reader, bucket string) error {
 	_, err := r.Get(ctx, bucketsTable, bucket)
 	if errors.Is(err, store.ErrNotFound) {
-		return noSuchBucket(bucket)
+		return errNoSuchBucket(bucket)
 	}
 	if err != nil {
 		return fmt.Errorf("s3: bucket %s: %w", bucket, err)
@@ -141,8 +150,16 @@ func requireBucket(ctx context.Context, r store.Reader, bucket string) error {
 	return nil
 }
 
-// bodyReader streams bytes [off, off+n) of an object's body.
-func (s *S3) bodyReader(ctx context.Context, o *object, off, n int64) (io.ReadCloser, error) {
+// writableBucket checks, before a body is read, that bucket exists (its
+// ACL rules are checked with its resource, access.go).
+func (s *S3) writableBucket(c *api.Call, bucket string) error {
+	_, err := s.loadBucket(c.Context, s.cfg.Store, bucket)
+	return err
+}
+
+// bodyReader streams bytes [off, off+n) of an object's body, decrypted
+// with dataKey when the object is SSE-KMS.
+func (s *S3) bodyReader(ctx context.Context, o *object, off, n int64, dataKey []byte) (io.ReadCloser, error) {
 	var readers []io.Reader
 	var closers []io.Closer
 	closeAll := func() {
@@ -157,20 +174,22 @@ func (s *S3) bodyReader(ctx context.Context, o *object, off, n int64) (io.ReadCl
 		if end <= off || start >= off+n {
 			continue
 		}
-		r, err := blob.Open(ctx, s.cfg.Store, p.ID)
+		// Reading starts at the chunk holding the range's first byte.
+		skip := max(off-start, 0)
+		r, err := blob.OpenAt(ctx, s.cfg.Store, p.ID, skip)
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("s3: open body of %s: %w", o.Key, err)
 		}
 		closers = append(closers, r)
 		var rd io.Reader = r
-		if skip := off - start; skip > 0 {
-			if _, err := io.CopyN(io.Discard, r, skip); err != nil {
+		if o.KMS != nil {
+			if rd, err = ctrReader(dataKey, p.IV, skip, r); err != nil {
 				closeAll()
-				return nil, fmt.Errorf("s3: read body of %s: %w", o.Key, err)
+				return nil, fmt.Errorf("s3: decrypt body of %s: %w", o.Key, err)
 			}
-			start = off
 		}
+		start += skip
 		if stop := off + n; stop < end {
 			rd = io.LimitReader(rd, stop-start)
 		} else {
@@ -218,9 +237,7 @@ func objectHeaders(o *object) http.Header {
 	if len(o.Tags) > 0 {
 		h.Set("x-amz-tagging-count", fmt.Sprint(len(o.Tags)))
 	}
-	if o.SSE != "" {
-		h.Set("x-amz-server-side-encryption", o.SSE)
-	}
+	sseHeaders(h, o.SSE, o.KMS)
 	if len(o.Blobs) > 1 || o.Checksum != nil && o.Checksum.Type == composite {
 		h.Set("x-amz-mp-parts-count", fmt.Sprint(len(o.Blobs)))
 	}
@@ -265,6 +282,25 @@ func requestHeaders(h http.Header) (map[string]string, map[string]string, error)
 	return stored, meta, nil
 }
 
+// unsupportedHeaders are the write headers of S3 features rolecall does not
+// keep: a write naming them is refused (NotImplemented), not stored
+// without them. STANDARD storage is what every object gets.
+var unsupportedHeaders = []string{"x-amz-website-redirect-location", "x-amz-object-lock-mode",
+	"x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold", "x-amz-request-payer"}
+
+// refuseUnsupported refuses a write asking for what rolecall does not keep.
+func refuseUnsupported(h http.Header) error {
+	if sc := h.Get("x-amz-storage-class"); sc != "" && sc != "STANDARD" {
+		return api.Errorf(501, "NotImplemented", "A header you provided implies functionality that is not implemented.")
+	}
+	for _, name := range unsupportedHeaders {
+		if h.Get(name) != "" {
+			return api.Errorf(501, "NotImplemented", "A header you provided implies functionality that is not implemented.")
+		}
+	}
+	return nil
+}
+
 // checkKey refuses a key longer than S3 allows.
 func checkKey(key string) error {
 	if len(key) > maxKeyLength {
@@ -272,33 +308,6 @@ func checkKey(key string) error {
 			Fields: map[string]any{"Size": fmt.Sprint(len(key)), "MaxSizeAllowed": fmt.Sprint(maxKeyLength)}}
 	}
 	return nil
-}
-
-// Errors of object operations, as S3 words them.
-
-func noSuchBucket(bucket string) *api.Error {
-	return &api.Error{Code: "NoSuchBucket", Status: 404, Message: "The specified bucket does not exist.",
-		Fields: map[string]any{"BucketName": bucket}}
-}
-
-func noSuchKey(key string) *api.Error {
-	return &api.Error{Code: "NoSuchKey", Status: 404, Message: "The specified key does not exist.",
-		Fields: map[string]any{"Key": key}}
-}
-
-func noSuchUpload(id string) *api.Error {
-	return &api.Error{Code: "NoSuchUpload", Status: 404,
-		Message: "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
-		Fields:  map[string]any{"UploadId": id}}
-}
-
-func invalidArgument(message, name, value string) *api.Error {
-	return &api.Error{Code: "InvalidArgument", Status: 400, Message: message,
-		Fields: map[string]any{"ArgumentName": name, "ArgumentValue": value}}
-}
-
-func malformedXML() *api.Error {
-	return api.Errorf(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
 }
 
 // pathParams returns the call's bucket and key.
@@ -325,11 +334,12 @@ func header(c *api.Call, name string) string {
 	return c.HTTP.Header.Get(name)
 }
 
-// parseTagging parses the x-amz-tagging header (a URL query string).
+// parseTagging parses the x-amz-tagging header (a URL query string) into
+// tags in key order.
 func parseTagging(v string) ([]tag, error) {
 	q, err := url.ParseQuery(v)
 	if err != nil {
-		return nil, invalidTag("The TagValue you have provided is invalid")
+		return nil, errInvalidTag("The TagValue you have provided is invalid")
 	}
 	keys := make([]string, 0, len(q))
 	for k := range q {
@@ -339,7 +349,7 @@ func parseTagging(v string) ([]tag, error) {
 	var tags []tag
 	for _, k := range keys {
 		if len(q[k]) > 1 {
-			return nil, invalidTag("Cannot provide multiple Tags with the same key")
+			return nil, errInvalidTag("Cannot provide multiple Tags with the same key")
 		}
 		tags = append(tags, tag{Key: k, Value: q[k][0]})
 	}
@@ -349,21 +359,19 @@ func parseTagging(v string) ([]tag, error) {
 // checkTags applies S3's limits on object tags.
 func checkTags(tags []tag) error {
 	if len(tags) > 10 {
-		return invalidTag("Object tags cannot be greater than 10")
+		return errInvalidTag("Object tags cannot be greater than 10")
 	}
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(tags))
 	for _, t := range tags {
 		switch {
-		case t.Key == "" || len([]rune(t.Key)) > 128:
-			return invalidTag("The TagKey you have provided is too long, max 128")
-		case len([]rune(t.Value)) > 256:
-			return invalidTag("The TagValue you have provided is too long, max 256")
 		case seen[t.Key]:
-			return invalidTag("Cannot provide multiple Tags with the same key")
+			return errInvalidTag("Cannot provide multiple Tags with the same key")
+		case t.Key == "" || utf8.RuneCountInString(t.Key) > maxTagKey:
+			return errInvalidTag("The TagKey you have provided is invalid")
+		case utf8.RuneCountInString(t.Value) > maxTagValue:
+			return errInvalidTag("The TagValue you have provided is invalid")
 		}
 		seen[t.Key] = true
 	}
 	return nil
 }
-
-func invalidTag(msg string) *api.Error { return api.Errorf(400, "InvalidTag", "%s", msg) }

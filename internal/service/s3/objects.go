@@ -11,82 +11,70 @@ import (
 	"github.com/rolecall/rolecall/internal/store/blob"
 )
 
+// maxObjectSize is the largest PutObject body and upload part: 5 GiB.
+const maxObjectSize = 5 << 30
+
 // objectOps returns the operations on objects and multipart uploads.
 func (s *S3) objectOps() []*api.Operation {
 	obj := "/{Bucket}/{Key+}"
 	return []*api.Operation{
-		{Name: "PutObject", Action: "s3:PutObject", Category: api.Data, Streaming: true,
+		{Name: "PutObject", Action: "s3:PutObject", Category: api.Data, Streaming: true, MaxBody: maxObjectSize,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.putObject},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.putObject},
 		{Name: "CopyObject", Action: "s3:PutObject", Category: api.Data,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj, Header: []string{"x-amz-copy-source"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.copyObject,
-			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.objConditions}}},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.copyObject,
+			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.objectConditions}}},
 		{Name: "GetObject", Action: "s3:GetObject", Category: api.Data, ReadOnly: true,
 			HTTP:     api.HTTP{Method: "GET", Path: obj},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.getObjectOp},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.getObjectOp},
 		{Name: "HeadObject", Action: "s3:GetObject", Category: api.Data, ReadOnly: true,
 			HTTP:     api.HTTP{Method: "HEAD", Path: obj},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.headObject},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.headObject},
 		{Name: "DeleteObject", Action: "s3:DeleteObject", Category: api.Data, SuccessStatus: 204,
 			HTTP:     api.HTTP{Method: "DELETE", Path: obj},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.deleteObject},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.deleteObject},
 		// Each key of a DeleteObjects is authorized as s3:DeleteObject.
 		{Name: "DeleteObjects", Category: api.Data, Streaming: true,
 			HTTP:     api.HTTP{Method: "POST", Path: "/{Bucket}", Query: []string{"delete"}},
-			Resource: s.bktResource, Handle: s.deleteObjects},
+			Resource: s.bucketResource, Handle: s.deleteObjects},
 		{Name: "ListObjectsV2", Action: "s3:ListBucket", ReadOnly: true, Category: api.Data,
 			HTTP:     api.HTTP{Method: "GET", Path: "/{Bucket}", Query: []string{"list-type=2"}},
-			Resource: s.bktResource, Conditions: s.listConditions, Handle: s.listObjectsV2},
+			Resource: s.bucketResource, Conditions: s.bucketConditions, Handle: s.listObjectsV2},
 		{Name: "ListObjects", Action: "s3:ListBucket", ReadOnly: true, Category: api.Data,
 			HTTP:     api.HTTP{Method: "GET", Path: "/{Bucket}"},
-			Resource: s.bktResource, Conditions: s.listConditions, Handle: s.listObjectsV1},
-		{Name: "PutObjectTagging", Action: "s3:PutObjectTagging", Category: api.Data, Streaming: true,
+			Resource: s.bucketResource, Conditions: s.bucketConditions, Handle: s.listObjectsV1},
+		{Name: "PutObjectTagging", Action: "s3:PutObjectTagging", Category: api.Data,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj, Query: []string{"tagging"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.putObjectTagging},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.putObjectTagging},
 		{Name: "GetObjectTagging", Action: "s3:GetObjectTagging", Category: api.Data, ReadOnly: true,
 			HTTP:     api.HTTP{Method: "GET", Path: obj, Query: []string{"tagging"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.getObjectTagging},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.getObjectTagging},
 		{Name: "DeleteObjectTagging", Action: "s3:DeleteObjectTagging", Category: api.Data, SuccessStatus: 204,
 			HTTP:     api.HTTP{Method: "DELETE", Path: obj, Query: []string{"tagging"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.deleteObjectTagging},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.deleteObjectTagging},
 		{Name: "CreateMultipartUpload", Action: "s3:PutObject", Category: api.Data,
 			HTTP:     api.HTTP{Method: "POST", Path: obj, Query: []string{"uploads"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.createMultipartUpload},
-		{Name: "UploadPart", Action: "s3:PutObject", Category: api.Data, Streaming: true,
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.createMultipartUpload},
+		{Name: "UploadPart", Action: "s3:PutObject", Category: api.Data, Streaming: true, MaxBody: maxObjectSize,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj, Query: []string{"partNumber", "uploadId"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.uploadPart},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.uploadPart},
 		{Name: "UploadPartCopy", Action: "s3:PutObject", Category: api.Data,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj, Query: []string{"partNumber", "uploadId"}, Header: []string{"x-amz-copy-source"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.uploadPartCopy,
-			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.objConditions}}},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.uploadPartCopy,
+			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.objectConditions}}},
 		{Name: "CompleteMultipartUpload", Action: "s3:PutObject", Category: api.Data, Streaming: true,
 			HTTP:     api.HTTP{Method: "POST", Path: obj, Query: []string{"uploadId"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.completeMultipartUpload},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.completeMultipartUpload},
 		{Name: "AbortMultipartUpload", Action: "s3:AbortMultipartUpload", Category: api.Data, SuccessStatus: 204,
 			HTTP:     api.HTTP{Method: "DELETE", Path: obj, Query: []string{"uploadId"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.abortMultipartUpload},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.abortMultipartUpload},
 		{Name: "ListParts", Action: "s3:ListMultipartUploadParts", Category: api.Data, ReadOnly: true,
 			HTTP:     api.HTTP{Method: "GET", Path: obj, Query: []string{"uploadId"}},
-			Resource: s.objResource, Conditions: s.objConditions, Handle: s.listParts},
+			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.listParts},
 		{Name: "ListMultipartUploads", Action: "s3:ListBucketMultipartUploads", Category: api.Data, ReadOnly: true,
 			HTTP:     api.HTTP{Method: "GET", Path: "/{Bucket}", Query: []string{"uploads"}},
-			Resource: s.bktResource, Handle: s.listMultipartUploads},
-	}
-}
-
-// sseFromRequest reads x-amz-server-side-encryption: AES256 is kept and
-// reported back; aws:kms needs KMS, which is refused until it is wired.
-func sseFromRequest(h http.Header) (string, error) {
-	switch v := h.Get("x-amz-server-side-encryption"); v {
-	case "":
-		return "", nil
-	case "AES256":
-		return v, nil
-	case "aws:kms", "aws:kms:dsse":
-		return "", api.Errorf(501, "NotImplemented", "A header you provided implies functionality that is not implemented.")
-	default:
-		return "", invalidArgument("The encryption method specified is not supported", "x-amz-server-side-encryption", v)
+			Resource: s.bucketResource, Handle: s.listMultipartUploads},
 	}
 }
 
@@ -98,11 +86,14 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
+	if err := refuseUnsupported(c.HTTP.Header); err != nil {
+		return nil, err
+	}
 	stored, meta, err := requestHeaders(c.HTTP.Header)
 	if err != nil {
 		return nil, err
 	}
-	sse, err := sseFromRequest(c.HTTP.Header)
+	sse, err := parseSSE(c.HTTP.Header)
 	if err != nil {
 		return nil, err
 	}
@@ -119,11 +110,15 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 	if e != nil {
 		return nil, e
 	}
-	if err := requireBucket(c.Context, s.cfg.Store, bucket); err != nil {
+	if err := s.writableBucket(c, bucket); err != nil {
 		return nil, err
 	}
 	d := newDigests(bc.algo)
-	ref, err := blob.Put(c.Context, s.cfg.Store, io.TeeReader(c.Body, d))
+	body, env, iv, err := s.sealBody(c, sse, bucket, key, nil, io.TeeReader(c.Body, d))
+	if err != nil {
+		return nil, err
+	}
+	ref, err := blob.Put(c.Context, s.cfg.Store, body)
 	if err != nil {
 		return nil, err
 	}
@@ -133,12 +128,12 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 	}
 	o := &object{Key: key, Size: ref.Size, ETag: d.etag(), LastModified: s.now().UTC().Truncate(time.Second),
 		Owner: c.Account, Headers: stored, Meta: meta, Tags: tags, Checksum: d.value(),
-		Blobs: []bodyPart{{ID: ref.ID, Size: ref.Size}}, SSE: sse}
+		Blobs: []bodyPart{{ID: ref.ID, Size: ref.Size, IV: iv}}, SSE: sse.Algorithm, KMS: env}
 	if _, err := s.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		if err := requireBucket(c.Context, tx, bucket); err != nil {
 			return err
 		}
-		return putObjectRecord(c.Context, tx, bucket, o, true)
+		return putObjectRecord(c.Context, tx, bucket, o, true, c.HTTP.Header)
 	}); err != nil {
 		s.dropBlob(c.Context, ref.ID)
 		return nil, err
@@ -149,9 +144,7 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 	if bc.algo != nil {
 		o.Checksum.header(h)
 	}
-	if sse != "" {
-		h.Set("x-amz-server-side-encryption", sse)
-	}
+	sseHeaders(h, o.SSE, o.KMS)
 	return &api.Raw{Header: h, NoBody: true}, nil
 }
 
@@ -165,7 +158,7 @@ func (s *S3) loadObject(c *api.Call, bucket, key string) (*object, error) {
 		return nil, err
 	}
 	if o == nil {
-		return nil, noSuchKey(key)
+		return nil, errNoSuchKey(key)
 	}
 	return o, nil
 }
@@ -214,6 +207,12 @@ func (s *S3) readObject(c *api.Call, head bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if v := query(c, "partNumber"); v != "" {
+		if off, n, partial, err = partRange(c, o, v); err != nil {
+			return nil, err
+		}
+		h.Set("x-amz-mp-parts-count", strconv.Itoa(len(o.Blobs)))
+	}
 	status := http.StatusOK
 	if partial {
 		status = http.StatusPartialContent
@@ -225,11 +224,40 @@ func (s *S3) readObject(c *api.Call, head bool) (any, error) {
 		h.Set("Content-Length", strconv.FormatInt(n, 10))
 		return &api.Raw{Status: status, Header: h, NoBody: true}, nil
 	}
-	body, err := s.bodyReader(c.Context, o, off, n)
+	var dataKey []byte
+	if o.KMS != nil {
+		if dataKey, err = s.openDataKey(c, o.KMS, bucket, key); err != nil {
+			return nil, err
+		}
+	}
+	body, err := s.bodyReader(c.Context, o, off, n, dataKey)
 	if err != nil {
 		return nil, err
 	}
 	return &api.Raw{Status: status, Header: h, Stream: body, Length: n}, nil
+}
+
+// partRange is the byte range of part v of an object (GetObject and
+// HeadObject with partNumber): a part of a multipart upload, or the whole
+// of an object stored in one piece as part 1.
+func partRange(c *api.Call, o *object, v string) (off, n int64, partial bool, err error) {
+	if header(c, "Range") != "" {
+		return 0, 0, false, api.Errorf(400, "InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
+	}
+	num, perr := strconv.Atoi(v)
+	if perr != nil || num < 1 || num > 10000 {
+		return 0, 0, false, errInvalidArgument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", v)
+	}
+	if num > len(o.Blobs) {
+		return 0, 0, false, api.Errorf(http.StatusRequestedRangeNotSatisfiable, "InvalidPartNumber", "The requested partnumber is not satisfiable")
+	}
+	if len(o.Blobs) == 1 {
+		return 0, o.Size, false, nil
+	}
+	for _, p := range o.Blobs[:num-1] {
+		off += p.Size
+	}
+	return off, o.Blobs[num-1].Size, true, nil
 }
 
 // deleteObject is DeleteObject: idempotent, 204 whether or not the key
@@ -252,8 +280,16 @@ func (s *S3) deleteObject(c *api.Call) (any, error) {
 // object is not an error.
 func deleteObjectRecord(c *api.Call, tx store.Tx, bucket, key string) error {
 	o, err := getObject(c.Context, tx, bucket, key)
-	if err != nil || o == nil {
+	if err != nil {
 		return err
+	}
+	if c.HTTP != nil && c.Operation != nil && c.Operation.Name == "DeleteObject" && c.HTTP.Header.Get("If-Match") != "" {
+		if err := writeConditions(http.Header{"If-Match": {c.HTTP.Header.Get("If-Match")}}, o, key); err != nil {
+			return err
+		}
+	}
+	if o == nil {
+		return nil
 	}
 	if err := deleteBlobs(c.Context, tx, o.Blobs); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
@@ -17,37 +18,48 @@ const maxXMLBody = 2 << 20
 // readXML reads the call's XML body, at most maxXMLBody bytes, into v.
 func readXML(c *api.Call, v any) error {
 	if c.Body == nil {
-		return malformedXML()
+		return errMalformedXML()
 	}
 	b, err := io.ReadAll(io.LimitReader(c.Body, maxXMLBody+1))
 	if err != nil {
 		return err
 	}
 	if len(b) > maxXMLBody {
-		return malformedXML()
+		return errMalformedXML()
 	}
 	c.SetPayload(b)
 	if err := xml.Unmarshal(b, v); err != nil {
-		return malformedXML()
+		return errMalformedXML()
 	}
 	return nil
 }
 
-// tagging is the Tagging document.
+// tagging is S3's <Tagging> document.
 type tagging struct {
 	XMLName xml.Name `xml:"Tagging"`
 	TagSet  []tag    `xml:"TagSet>Tag"`
 }
 
+// objectTagging is GetObjectTagging's answer.
+type objectTagging struct {
+	XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ Tagging"`
+	TagSet  []tag    `xml:"TagSet>Tag"`
+}
+
 func (s *S3) putObjectTagging(c *api.Call) (any, error) {
 	bucket, key := pathParams(c)
-	var doc tagging
-	if err := readXML(c, &doc); err != nil {
+	body, err := c.Payload()
+	if err != nil {
 		return nil, err
+	}
+	var doc tagging
+	if xml.Unmarshal(body, &doc) != nil {
+		return nil, errMalformedXML()
 	}
 	if err := checkTags(doc.TagSet); err != nil {
 		return nil, err
 	}
+	sort.Slice(doc.TagSet, func(i, j int) bool { return doc.TagSet[i].Key < doc.TagSet[j].Key })
 	if _, err := s.updateObject(c, bucket, key, func(o *object) { o.Tags = doc.TagSet }); err != nil {
 		return nil, err
 	}
@@ -61,14 +73,7 @@ func (s *S3) getObjectTagging(c *api.Call) (any, error) {
 		return nil, err
 	}
 	s.trailBucket(c, bucket)
-	out := struct {
-		XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ Tagging"`
-		TagSet  []tag    `xml:"TagSet>Tag"`
-	}{TagSet: o.Tags}
-	if out.TagSet == nil {
-		out.TagSet = []tag{}
-	}
-	return &out, nil
+	return &objectTagging{TagSet: o.Tags}, nil
 }
 
 func (s *S3) deleteObjectTagging(c *api.Call) (any, error) {
@@ -92,7 +97,7 @@ func (s *S3) updateObject(c *api.Call, bucket, key string, change func(*object))
 			return err
 		}
 		if o == nil {
-			return noSuchKey(key)
+			return errNoSuchKey(key)
 		}
 		change(o)
 		if err := store.PutJSON(c.Context, tx, objectsTable, objectKey(bucket, key), o); err != nil {
@@ -155,7 +160,7 @@ func (s *S3) deleteObjects(c *api.Call) (any, error) {
 		return nil, e
 	}
 	if len(doc.Objects) == 0 || len(doc.Objects) > 1000 {
-		return nil, malformedXML()
+		return nil, errMalformedXML()
 	}
 	if err := requireBucket(c.Context, s.cfg.Store, bucket); err != nil {
 		return nil, err

@@ -42,14 +42,14 @@ func (s *S3) listParts(c *api.Call) (any, error) {
 	if v := c.Params.Get("max-parts"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return nil, invalidArgument("Provided max-parts not an integer or within integer range", "max-parts", v)
+			return nil, errInvalidArgument("Provided max-parts not an integer or within integer range", "max-parts", v)
 		}
 		maxParts = min(n, 1000)
 	}
 	if v := c.Params.Get("part-number-marker"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return nil, invalidArgument("Provided part-number-marker not an integer or within integer range", "part-number-marker", v)
+			return nil, errInvalidArgument("Provided part-number-marker not an integer or within integer range", "part-number-marker", v)
 		}
 		marker = n
 	}
@@ -118,13 +118,13 @@ func (s *S3) listMultipartUploads(c *api.Call) (any, error) {
 	q := c.Params
 	prefix, keyMarker := q.Get("prefix"), q.Get("key-marker")
 	if q.Get("delimiter") != "" {
-		return nil, invalidArgument("delimiter is not supported for ListMultipartUploads here", "delimiter", q.Get("delimiter"))
+		return nil, errInvalidArgument("delimiter is not supported for ListMultipartUploads here", "delimiter", q.Get("delimiter"))
 	}
 	maxUploads := 1000
 	if v := q.Get("max-uploads"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return nil, invalidArgument("Provided max-uploads not an integer or within integer range", "max-uploads", v)
+			return nil, errInvalidArgument("Provided max-uploads not an integer or within integer range", "max-uploads", v)
 		}
 		maxUploads = min(n, 1000)
 	}
