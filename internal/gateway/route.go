@@ -212,6 +212,13 @@ func (rt *router) routeREST(r *http.Request, scope string) routed {
 			continue
 		}
 		if pp, ok := route.pattern.MatchPath(path, query); ok {
+			// A sub-resource the route does not name makes the request
+			// another operation of the model: refused when not served,
+			// never run as the route's (DELETE /{Bucket}?cors is not DeleteBucket).
+			if name := rt.known.RESTOperationAbove(svc.Name, r.Method, path, query, route.pattern.Specificity()); name != "" && svc.Operations[name] == nil {
+				out.opName = name
+				return out
+			}
 			out.opName, out.op, out.pathParams = route.op, svc.Operations[route.op], pp
 			return out
 		}

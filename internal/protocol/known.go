@@ -118,7 +118,20 @@ func (k *Known) DefaultProtocol(name string) (string, bool) {
 // RESTOperation names the operation of a REST service a request is for,
 // from the service's model, or "".
 func (k *Known) RESTOperation(service, method, escapedPath string, query url.Values) string {
+	return k.RESTOperationAbove(service, method, escapedPath, query, -1)
+}
+
+// RESTOperationAbove names the operation of a REST service's model that a
+// request matches with a Specificity above min, or "". A served route
+// matching a request may be less specific than the operation the request
+// is for: GET /{Bucket}?website is S3's GetBucketWebsite, not the
+// ListObjects that GET /{Bucket} serves, and DELETE /{Bucket}?cors is
+// DeleteBucketCors, not DeleteBucket.
+func (k *Known) RESTOperationAbove(service, method, escapedPath string, query url.Values, min int) string {
 	for _, o := range k.ops[service] {
+		if o.pattern.Specificity() <= min {
+			break
+		}
 		if o.pattern.Method != method {
 			continue
 		}

@@ -1,0 +1,70 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/rolecall/rolecall/internal/server/servertest"
+)
+
+// TestS3UnservedSubresources: a request naming a sub-resource that rolecall
+// does not serve (?cors, ?website, ?legal-hold, ?attributes, ?versions) is
+// refused with S3's NotImplemented and changes nothing; it is never run as
+// the operation of the same path without it (DeleteBucket, PutObject,
+// GetObject, ListObjects).
+func TestS3UnservedSubresources(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	c := s3Client(srv.RootConfig())
+	b := aws.String("subresource-bucket")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("k"), Body: strings.NewReader("data")}); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := c.PutObjectLegalHold(ctx, &s3.PutObjectLegalHoldInput{Bucket: b, Key: aws.String("k"),
+		LegalHold: &s3types.ObjectLockLegalHold{Status: s3types.ObjectLockLegalHoldStatusOn}})
+	wantCode(t, err, "NotImplemented")
+	_, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: b, Key: aws.String("k"),
+		ObjectAttributes: []s3types.ObjectAttributes{s3types.ObjectAttributesEtag}})
+	wantCode(t, err, "NotImplemented")
+	_, err = c.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: b, Key: aws.String("k")})
+	wantCode(t, err, "NotImplemented")
+	_, err = c.GetBucketWebsite(ctx, &s3.GetBucketWebsiteInput{Bucket: b})
+	wantCode(t, err, "NotImplemented")
+	_, err = c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: b})
+	wantCode(t, err, "NotImplemented")
+	_, err = c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b,
+		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}})
+	wantCode(t, err, "NotImplemented")
+
+	// The object is what was put, and the bucket still holds it.
+	got, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(got.Body)
+	if cerr := got.Body.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || string(body) != "data" {
+		t.Fatalf("object after PutObjectLegalHold: %q, %v", body, err)
+	}
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: aws.String("k")}); err != nil {
+		t.Fatal(err)
+	}
+	// The bucket is empty now: DeleteBucketCors must not delete it.
+	_, err = c.DeleteBucketCors(ctx, &s3.DeleteBucketCorsInput{Bucket: b})
+	wantCode(t, err, "NotImplemented")
+	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: b}); err != nil {
+		t.Fatalf("HeadBucket after DeleteBucketCors: %v", err)
+	}
+}
