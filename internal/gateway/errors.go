@@ -22,6 +22,7 @@ var (
 	signatureErrors = map[sigv4.Kind]sigError{
 		sigv4.MissingAuthentication:        {"MissingAuthenticationToken", 403},
 		sigv4.IncompleteSignature:          {"IncompleteSignature", 400},
+		sigv4.UnsupportedMechanism:         {"IncompleteSignature", 400},
 		sigv4.MissingDate:                  {"IncompleteSignature", 400},
 		sigv4.AuthorizationQueryParameters: {"IncompleteSignature", 400},
 		sigv4.SkewedTime:                   {"SignatureDoesNotMatch", 403},
@@ -39,6 +40,7 @@ var (
 	s3SignatureErrors = map[sigv4.Kind]sigError{
 		sigv4.MissingAuthentication:        {"AccessDenied", 403},
 		sigv4.IncompleteSignature:          {"AuthorizationHeaderMalformed", 400},
+		sigv4.UnsupportedMechanism:         {"InvalidRequest", 400},
 		sigv4.MissingDate:                  {"AuthorizationHeaderMalformed", 400},
 		sigv4.AuthorizationQueryParameters: {"AuthorizationQueryParametersError", 400},
 		sigv4.SkewedTime:                   {"RequestTimeTooSkewed", 403},

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -66,5 +67,39 @@ func TestS3UnservedSubresources(t *testing.T) {
 	wantCode(t, err, "NotImplemented")
 	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: b}); err != nil {
 		t.Fatalf("HeadBucket after DeleteBucketCors: %v", err)
+	}
+}
+
+// TestS3SignatureV2PresignRefused: a URL presigned with Signature Version 2
+// (boto3's generate_presigned_url without signature_version "s3v4") gets
+// S3's InvalidRequest naming AWS4-HMAC-SHA256, not the AccessDenied of an
+// unsigned request.
+func TestS3SignatureV2PresignRefused(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	c := s3Client(srv.RootConfig())
+	b := aws.String("sigv2-bucket")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	creds, err := srv.RootConfig().Credentials.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := srv.Endpoint() + "/sigv2-bucket/k?AWSAccessKeyId=" + creds.AccessKeyID + "&Signature=c2lnbmF0dXJl&Expires=4102444800"
+	resp, err := http.DefaultClient.Do(mustRequest(t, u))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if cerr := resp.Body.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "<Code>InvalidRequest</Code>") ||
+		!strings.Contains(string(body), "Please use AWS4-HMAC-SHA256.") {
+		t.Fatalf("SigV2 presigned GET: %d %s", resp.StatusCode, body)
 	}
 }

@@ -70,10 +70,18 @@ const (
 	// X-Amz-Expires (S3) is dated more than the clock skew in the future.
 	// S3: AccessDenied (403) "Request is not yet valid".
 	NotYetValid
+	// UnsupportedMechanism: a presigned query of Signature Version 2
+	// (AWSAccessKeyId, Signature, Expires), which S3 refuses in the regions
+	// and for the buckets that take only Signature Version 4. Query and
+	// JSON: IncompleteSignature (400); S3: InvalidRequest (400) "The
+	// authorization mechanism you have provided is not supported. Please
+	// use AWS4-HMAC-SHA256."
+	UnsupportedMechanism
 )
 
 var kindNames = [...]string{
 	MissingAuthentication:        "MissingAuthentication",
+	UnsupportedMechanism:         "UnsupportedMechanism",
 	IncompleteSignature:          "IncompleteSignature",
 	AuthorizationQueryParameters: "AuthorizationQueryParameters",
 	MissingDate:                  "MissingDate",

@@ -119,8 +119,20 @@ func Parse(r *http.Request) (*Signature, error) {
 		return parseHeader(r, auth)
 	case presign:
 		return parseQuery(r)
+	case sigV2Query(r.URL.Query()):
+		return nil, newError(UnsupportedMechanism, msgUnsupportedMechanism)
 	}
 	return nil, newError(MissingAuthentication, msgMissingAuth)
+}
+
+// msgUnsupportedMechanism is AWS's answer to a signature other than SigV4.
+const msgUnsupportedMechanism = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
+
+// sigV2Query reports whether a query is presigned with Signature Version 2
+// (boto3's generate_presigned_url without signature_version="s3v4"): such a
+// request is refused as such, never taken for an unsigned one.
+func sigV2Query(q url.Values) bool {
+	return q.Has("AWSAccessKeyId") && q.Has("Signature")
 }
 
 // queryHasAuth reports whether a raw query holds presigning parameters.
@@ -133,7 +145,7 @@ func queryHasAuth(q string) bool {
 func parseHeader(r *http.Request, auth string) (*Signature, error) {
 	alg, rest, _ := strings.Cut(auth, " ")
 	if alg != algorithm {
-		return nil, newError(IncompleteSignature, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+		return nil, newError(IncompleteSignature, msgUnsupportedMechanism)
 	}
 	var credential, signedHeaders, signature string
 	var haveCred, haveSH, haveSig bool
