@@ -103,3 +103,61 @@ func TestS3SignatureV2PresignRefused(t *testing.T) {
 		t.Fatalf("SigV2 presigned GET: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestS3MissingKeyNeedsListBucket: a key that does not exist is NoSuchKey
+// (404) only to a caller allowed s3:ListBucket on the bucket; to one allowed
+// s3:GetObject alone, and to an anonymous caller let in by a public bucket
+// policy, it is AccessDenied (403), as in S3.
+func TestS3MissingKeyNeedsListBucket(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	root := s3Client(srv.RootConfig())
+	b := aws.String("missing-key-bucket")
+	if _, err := root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	getOnly := s3Client(newUser(t, srv, "reader", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::missing-key-bucket/*"}]}`))
+	lister := s3Client(newUser(t, srv, "lister", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::missing-key-bucket","arn:aws:s3:::missing-key-bucket/*"]}]}`))
+	missing := aws.String("nothing-here")
+	_, err := getOnly.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: missing})
+	wantCode(t, err, "AccessDenied")
+	if !strings.Contains(err.Error(), "s3:ListBucket") {
+		t.Fatalf("GetObject of a missing key without s3:ListBucket: %v", err)
+	}
+	_, err = getOnly.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: missing})
+	if !strings.Contains(err.Error(), "StatusCode: 403") {
+		t.Fatalf("HeadObject of a missing key without s3:ListBucket: %v", err)
+	}
+	_, err = lister.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: missing})
+	wantCode(t, err, "NoSuchKey")
+	_, err = lister.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: missing})
+	if !strings.Contains(err.Error(), "StatusCode: 404") {
+		t.Fatalf("HeadObject of a missing key with s3:ListBucket: %v", err)
+	}
+	_, err = root.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: missing})
+	wantCode(t, err, "NoSuchKey")
+
+	// Anonymous, through a public-read policy: 403 for a missing key, 200 for a present one.
+	if _, err := root.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::missing-key-bucket/*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("present"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]int{"present": 200, "nothing-here": 403} {
+		resp, err := http.Get(srv.Endpoint() + "/missing-key-bucket/" + key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := resp.Body.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != want {
+			t.Errorf("anonymous GET %s: %d, want %d", key, resp.StatusCode, want)
+		}
+	}
+}

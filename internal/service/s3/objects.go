@@ -158,9 +158,26 @@ func (s *S3) loadObject(c *api.Call, bucket, key string) (*object, error) {
 		return nil, err
 	}
 	if o == nil {
-		return nil, errNoSuchKey(key)
+		return nil, s.missingKey(c, bucket, key)
 	}
 	return o, nil
+}
+
+// missingKey is S3's answer for an object that does not exist: NoSuchKey
+// (404) to a caller allowed s3:ListBucket on the bucket, AccessDenied (403)
+// to any other, who learns nothing of which keys exist (S3 API Reference,
+// GetObject and HeadObject, "Permissions").
+func (s *S3) missingKey(c *api.Call, bucket, key string) error {
+	if c.Authorize != nil {
+		res, err := s.resourceOf(c, bucket, bucketARN(bucket), bucketType)
+		if err != nil {
+			return err
+		}
+		if err := c.Authorize("s3:ListBucket", res, nil); err != nil {
+			return err
+		}
+	}
+	return errNoSuchKey(key)
 }
 
 // responseOverrides are the GetObject query parameters that set a header of
