@@ -103,7 +103,10 @@ func (g *Gateway) place(c *api.Call, ck check) (placement, error) {
 			pl.resourceOrg = org
 		}
 	}
-	if e, b := g.cfg.Endpoints, c.Environment; e != nil && b != nil && b.SourceVPC != "" && c.Service != nil {
+	// Only the environment's own calls leave from its VPC; those a service
+	// makes for it (Lambda assuming the role as it starts) do not.
+	if e, b := g.cfg.Endpoints, c.Environment; e != nil && b != nil && b.SourceVPC != "" && c.Service != nil &&
+		c.Principal != nil && c.Principal.Type != api.AWSService {
 		region := c.Region
 		if region == "" {
 			region = g.cfg.Region
