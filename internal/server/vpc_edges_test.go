@@ -73,3 +73,65 @@ func TestLambdaVersionKeepsVPC(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestEC2EachResourceAuthorized: an EC2 request that names several
+// resources is authorized on each of them: a caller allowed to tag or
+// delete one cannot reach another by naming it second, and nothing
+// changes.
+func TestEC2EachResourceAuthorized(t *testing.T) {
+	s := newLambdaSuite(t)
+	ctx := context.Background()
+	net := ec2.NewFromConfig(s.srv.RootConfig())
+	a := newNetwork(t, net, "10.0.0.0/16", "10.0.1.0/24")
+	b := newNetwork(t, net, "10.1.0.0/16", "10.1.1.0/24")
+	endpoint := func(n network) string {
+		rtb, err := net.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{n.vpc}}}})
+		if err != nil || len(rtb.RouteTables) == 0 {
+			t.Fatalf("route tables of %s: %v", n.vpc, err)
+		}
+		ep, err := net.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String(n.vpc), ServiceName: aws.String("com.amazonaws.us-east-1.s3"),
+			RouteTableIds: []string{aws.ToString(rtb.RouteTables[0].RouteTableId)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(ep.VpcEndpoint.VpcEndpointId)
+	}
+	epA, epB := endpoint(a), endpoint(b)
+	arn := func(kind, id string) string { return "arn:aws:ec2:us-east-1:" + account + ":" + kind + "/" + id }
+	dev := ec2.NewFromConfig(s.user(t, "ec2-one", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags"],"Resource":"`+arn("vpc", a.vpc)+`"},
+		{"Effect":"Allow","Action":"ec2:DeleteVpcEndpoints","Resource":"`+arn("vpc-endpoint", epA)+`"}]}`))
+
+	_, err := dev.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{a.vpc, b.vpc}, Tags: []ec2types.Tag{{Key: aws.String("team"), Value: aws.String("x")}}})
+	if msg := apiError(t, err, "UnauthorizedOperation"); msg == "" {
+		t.Fatal("CreateTags on a VPC the caller may not tag")
+	}
+	_, err = dev.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{a.vpc, b.vpc}, Tags: []ec2types.Tag{{Key: aws.String("team"), Value: aws.String("x")}}, DryRun: aws.Bool(true)})
+	if msg := apiError(t, err, "UnauthorizedOperation"); msg == "" {
+		t.Fatal("CreateTags with DryRun on a VPC the caller may not tag")
+	}
+	vpcs, err := net.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{a.vpc, b.vpc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vpcs.Vpcs {
+		if len(v.Tags) != 0 {
+			t.Errorf("%s tagged by a refused CreateTags: %+v", aws.ToString(v.VpcId), v.Tags)
+		}
+	}
+	if _, err := dev.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{a.vpc}, Tags: []ec2types.Tag{{Key: aws.String("team"), Value: aws.String("x")}}}); err != nil {
+		t.Fatalf("CreateTags on the VPC the caller may tag: %v", err)
+	}
+
+	_, err = dev.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{epA, epB}})
+	if msg := apiError(t, err, "UnauthorizedOperation"); msg == "" {
+		t.Fatal("DeleteVpcEndpoints of an endpoint the caller may not delete")
+	}
+	eps, err := net.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})
+	if err != nil || len(eps.VpcEndpoints) != 2 {
+		t.Fatalf("endpoints after a refused DeleteVpcEndpoints: %+v, %v", eps, err)
+	}
+	if _, err := dev.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{epA}}); err != nil {
+		t.Fatalf("DeleteVpcEndpoints of the caller's endpoint: %v", err)
+	}
+}

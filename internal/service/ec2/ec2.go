@@ -145,6 +145,9 @@ func (e *EC2) Service() *api.Service {
 	}
 	for _, op := range ops {
 		op.Handle = dryRun(op.Handle)
+		if param, ok := eachResource[op.Name]; ok {
+			op.Handle = e.authorizeEach(op, param, op.Handle)
+		}
 	}
 	return api.NewService(api.Service{
 		Name:         "ec2",
@@ -437,6 +440,48 @@ func (e *EC2) named(param string) func(c *api.Call) (api.Resource, error) {
 			res.Tags = r.Tags
 		}
 		return res, nil
+	}
+}
+
+// keyMap collects condition keys for api.Call.Authorize.
+type keyMap map[string][]string
+
+func (k keyMap) Set(key string, values ...string) { k[key] = values }
+
+// eachResource are the operations that name several resources, by the
+// parameter that lists them (Name.1, Name.2, ...); the gateway authorizes
+// the first as the operation's resource.
+var eachResource = map[string]string{
+	"CreateTags":         "ResourceId",
+	"DeleteTags":         "ResourceId",
+	"DeleteVpcEndpoints": "VpcEndpointId",
+}
+
+// authorizeEach makes h authorize op's action on every resource that
+// param.2, param.3, ... name, with op's keys, before it runs (a DryRun
+// too): EC2 authorizes each resource a request names, so a caller allowed
+// on one cannot act on others by listing them after it. A refusal is
+// AWS's AccessDenied and nothing changes.
+func (e *EC2) authorizeEach(op *api.Operation, param string, h func(c *api.Call) (any, error)) func(c *api.Call) (any, error) {
+	return func(c *api.Call) (any, error) {
+		n := len(indexed(c.Params, param))
+		if n > 1 && c.Authorize == nil {
+			return nil, fmt.Errorf("ec2: %s: no authorizer for the resources beyond the first", op.Action)
+		}
+		for i := 2; i <= n; i++ {
+			res, err := e.named(param + "." + strconv.Itoa(i))(c)
+			if err != nil {
+				return nil, err
+			}
+			keys := keyMap{}
+			if op.Conditions != nil {
+				op.Conditions(c, res, keys)
+			}
+			if err := c.Authorize(op.Action, res, keys); err != nil {
+				return nil, err
+			}
+		}
+		return h(c)
 	}
 }
 
