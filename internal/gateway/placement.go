@@ -52,6 +52,9 @@ type Endpoints interface {
 type VPCEndpoint struct {
 	ID  string // "vpce-0123456789abcdef0"
 	VPC string // "vpc-12345678"
+	// VPCARN is the VPC's ARN, aws:SourceVpcArn:
+	// "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-12345678".
+	VPCARN string
 	// Policy is the endpoint policy; nil means full access.
 	Policy *policy.Gate
 }
@@ -169,6 +172,9 @@ func (pl *placement) setKeys(ctx *policy.Context, c *api.Call) {
 		// addresses: aws:SourceIp is absent and aws:VpcSourceIp is set.
 		ctx.Set("aws:SourceVpc", e.VPC)
 		ctx.Set("aws:SourceVpce", e.ID)
+		if e.VPCARN != "" {
+			ctx.Set("aws:SourceVpcArn", e.VPCARN)
+		}
 		if c.SourceIP != "" {
 			ctx.Delete("aws:SourceIp")
 			ctx.Set("aws:VpcSourceIp", c.SourceIP)

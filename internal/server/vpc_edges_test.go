@@ -135,3 +135,26 @@ func TestEC2EachResourceAuthorized(t *testing.T) {
 		t.Fatalf("DeleteVpcEndpoints of the caller's endpoint: %v", err)
 	}
 }
+
+// TestVPCEndpointSourceVpcArn: a call through a VPC endpoint carries
+// aws:SourceVpcArn, the ARN of the VPC, beside aws:SourceVpc.
+func TestVPCEndpointSourceVpcArn(t *testing.T) {
+	s := newLambdaSuite(t)
+	ctx := context.Background()
+	net := ec2.NewFromConfig(s.srv.RootConfig())
+	a := newNetwork(t, net, "10.0.0.0/16", "10.0.1.0/24")
+	if _, err := net.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String(a.vpc), ServiceName: aws.String("com.amazonaws.us-east-1.iam"),
+		VpcEndpointType: ec2types.VpcEndpointTypeInterface, SubnetIds: []string{a.subnet}, SecurityGroupIds: []string{a.group}}); err != nil {
+		t.Fatal(err)
+	}
+	const roleName = "vpc-arn"
+	role := s.role(t, roleName, lambdaTrust, basicExecRole, vpcAccessRole)
+	s.putRolePolicy(t, roleName, "by-vpc-arn", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"*",
+		"Condition":{"ArnEquals":{"aws:SourceVpcArn":"arn:aws:ec2:us-east-1:`+account+`:vpc/`+a.vpc+`"}}}]}`)
+	in := goFunction(t, "vpc-arn", role)
+	in.VpcConfig = a.config()
+	s.create(t, in)
+	if got := s.call(t, "vpc-arn", callAction("iam", "GetRole", map[string]string{"RoleName": roleName})); got["error"] != nil {
+		t.Fatalf("GetRole allowed on aws:SourceVpcArn: %v", got)
+	}
+}
