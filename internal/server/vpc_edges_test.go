@@ -134,6 +134,27 @@ func TestEC2EachResourceAuthorized(t *testing.T) {
 	if _, err := dev.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{epA}}); err != nil {
 		t.Fatalf("DeleteVpcEndpoints of the caller's endpoint: %v", err)
 	}
+
+	// CreateVpcEndpoint is authorized on the route tables it changes.
+	c := newNetwork(t, net, "10.2.0.0/16", "10.2.1.0/24")
+	rtb, err := net.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{c.vpc}}}})
+	if err != nil || len(rtb.RouteTables) == 0 {
+		t.Fatalf("route tables of %s: %v", c.vpc, err)
+	}
+	rt := aws.ToString(rtb.RouteTables[0].RouteTableId)
+	maker := ec2.NewFromConfig(s.user(t, "ec2-endpoints", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ec2:CreateVpcEndpoint","Resource":["arn:aws:ec2:us-east-1:`+account+`:vpc-endpoint/*","arn:aws:ec2:us-east-1:`+account+`:vpc/*"]}]}`))
+	create := &ec2.CreateVpcEndpointInput{VpcId: aws.String(c.vpc), ServiceName: aws.String("com.amazonaws.us-east-1.s3"), RouteTableIds: []string{rt}}
+	_, err = maker.CreateVpcEndpoint(ctx, create)
+	if msg := apiError(t, err, "UnauthorizedOperation"); msg == "" {
+		t.Fatal("CreateVpcEndpoint on a route table the caller may not change")
+	}
+	if eps, err := net.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{}); err != nil || len(eps.VpcEndpoints) != 1 {
+		t.Fatalf("endpoints after a refused CreateVpcEndpoint: %+v, %v", eps, err)
+	}
+	if _, err := net.CreateVpcEndpoint(ctx, create); err != nil {
+		t.Fatalf("CreateVpcEndpoint by the account: %v", err)
+	}
 }
 
 // TestVPCEndpointSourceVpcArn: a call through a VPC endpoint carries

@@ -145,8 +145,8 @@ func (e *EC2) Service() *api.Service {
 	}
 	for _, op := range ops {
 		op.Handle = dryRun(op.Handle)
-		if param, ok := eachResource[op.Name]; ok {
-			op.Handle = e.authorizeEach(op, param, op.Handle)
+		if lists, ok := eachResource[op.Name]; ok {
+			op.Handle = e.authorizeEach(op, lists, op.Handle)
 		}
 	}
 	return api.NewService(api.Service{
@@ -448,37 +448,53 @@ type keyMap map[string][]string
 
 func (k keyMap) Set(key string, values ...string) { k[key] = values }
 
-// eachResource are the operations that name several resources, by the
-// parameter that lists them (Name.1, Name.2, ...); the gateway authorizes
-// the first as the operation's resource.
-var eachResource = map[string]string{
-	"CreateTags":         "ResourceId",
-	"DeleteTags":         "ResourceId",
-	"DeleteVpcEndpoints": "VpcEndpointId",
+// eachResource are the operations that name further resources in lists
+// (Name.1, Name.2, ...), by the lists and the index each starts from: the
+// gateway authorizes the operation's own resource (ResourceId.1 for
+// CreateTags) and its Also checks, the lists authorize the rest.
+var eachResource = map[string][]listed{
+	"CreateTags":         {{"ResourceId", 2, true}},
+	"DeleteTags":         {{"ResourceId", 2, true}},
+	"DeleteVpcEndpoints": {{"VpcEndpointId", 2, false}},
+	"CreateVpcEndpoint":  {{"RouteTableId", 1, false}, {"SubnetId", 1, false}, {"SecurityGroupId", 1, false}},
+	"ModifyVpcEndpoint": {{"AddRouteTableId", 1, false}, {"RemoveRouteTableId", 1, false},
+		{"AddSecurityGroupId", 1, false}, {"RemoveSecurityGroupId", 1, false}},
 }
 
-// authorizeEach makes h authorize op's action on every resource that
-// param.2, param.3, ... name, with op's keys, before it runs (a DryRun
-// too): EC2 authorizes each resource a request names, so a caller allowed
-// on one cannot act on others by listing them after it. A refusal is
-// AWS's AccessDenied and nothing changes.
-func (e *EC2) authorizeEach(op *api.Operation, param string, h func(c *api.Call) (any, error)) func(c *api.Call) (any, error) {
+// listed is a list parameter of resource IDs, authorized from index from
+// with the request's tags (tags: CreateTags, DeleteTags) and ec2:Vpc.
+type listed struct {
+	param string
+	from  int
+	tags  bool
+}
+
+// authorizeEach makes h authorize op's action on every resource that the
+// lists name, before it runs (a DryRun too): EC2
+// authorizes each resource a request names, so a caller allowed on one
+// cannot act on others by listing them. A refusal is AWS's AccessDenied
+// and nothing changes.
+func (e *EC2) authorizeEach(op *api.Operation, lists []listed, h func(c *api.Call) (any, error)) func(c *api.Call) (any, error) {
 	return func(c *api.Call) (any, error) {
-		n := len(indexed(c.Params, param))
-		if n > 1 && c.Authorize == nil {
-			return nil, fmt.Errorf("ec2: %s: no authorizer for the resources beyond the first", op.Action)
-		}
-		for i := 2; i <= n; i++ {
-			res, err := e.named(param + "." + strconv.Itoa(i))(c)
-			if err != nil {
-				return nil, err
+		for _, l := range lists {
+			n := len(indexed(c.Params, l.param))
+			if n >= l.from && c.Authorize == nil {
+				return nil, fmt.Errorf("ec2: %s: no authorizer for %s", op.Action, l.param)
 			}
-			keys := keyMap{}
-			if op.Conditions != nil {
-				op.Conditions(c, res, keys)
-			}
-			if err := c.Authorize(op.Action, res, keys); err != nil {
-				return nil, err
+			for i := l.from; i <= n; i++ {
+				res, err := e.named(l.param + "." + strconv.Itoa(i))(c)
+				if err != nil {
+					return nil, err
+				}
+				keys := keyMap{}
+				if l.tags {
+					e.tagKeys(c, res, keys)
+				} else {
+					e.vpcKey(c, res, keys)
+				}
+				if err := c.Authorize(op.Action, res, keys); err != nil {
+					return nil, err
+				}
 			}
 		}
 		return h(c)
