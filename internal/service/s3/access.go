@@ -202,7 +202,7 @@ func insideAccount(p *api.Principal, account string) bool {
 // operations, each only where the action takes it (the service
 // authorization reference, internal/catalog).
 func (s *S3) bucketConditions(c *api.Call, res api.Resource, keys api.Keys) {
-	set := keyFilter(c, keys)
+	set := keyFilter(operationAction(c), keys)
 	requestKeys(c, res, set)
 	q := c.HTTP
 	if q == nil {
@@ -231,12 +231,45 @@ func (s *S3) bucketConditions(c *api.Call, res api.Resource, keys api.Keys) {
 // request's tags (s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys from
 // x-amz-tagging or a PutObjectTagging body), its ACL and encryption headers.
 func (s *S3) objectConditions(c *api.Call, res api.Resource, keys api.Keys) {
-	set := keyFilter(c, keys)
+	s.objectKeys(c, operationAction(c), c.PathParams["Bucket"], c.PathParams["Key"], res, keys)
+}
+
+// copySourceConditions are the keys of a copy's read of its source: those
+// of objectConditions, with the source object's tags.
+func (s *S3) copySourceConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	bucket, key, err := copySource(c)
+	if err != nil {
+		return
+	}
+	s.objectKeys(c, "s3:GetObject", bucket, key, res, keys)
+}
+
+// authorizeObject authorizes a further action of the call on one object,
+// as the object operations are authorized: on arn:aws:s3:::BUCKET/KEY in
+// the bucket's account, with the bucket's policy and the object's keys.
+func (s *S3) authorizeObject(c *api.Call, action, bucket, key string) error {
+	res, err := s.resourceOf(c, bucket, objectARN(bucket, key), objectType)
+	if err != nil {
+		return err
+	}
+	keys := keyMap{}
+	s.objectKeys(c, action, bucket, key, res, keys)
+	return c.Authorize(action, res, keys)
+}
+
+// keyMap collects condition keys for api.Call.Authorize.
+type keyMap map[string][]string
+
+func (k keyMap) Set(key string, values ...string) { k[key] = values }
+
+// objectKeys sets the keys of action on the object key of bucket.
+func (s *S3) objectKeys(c *api.Call, action, bucket, key string, res api.Resource, keys api.Keys) {
+	set := keyFilter(action, keys)
 	requestKeys(c, res, set)
 	if c.HTTP != nil {
 		headerKeys(c, set)
 	}
-	if tags, err := s.storedObjectTags(c); err == nil {
+	if tags, err := s.storedObjectTags(c, bucket, key); err == nil {
 		for _, t := range tags {
 			set("s3:ExistingObjectTag/"+t.Key, t.Value)
 		}
@@ -252,12 +285,19 @@ func (s *S3) objectConditions(c *api.Call, res api.Resource, keys api.Keys) {
 	}
 }
 
-// keyFilter returns a setter that sets a key only where the operation's
-// action takes it.
-func keyFilter(c *api.Call, keys api.Keys) func(string, ...string) {
+// operationAction is the IAM action of the call's operation; "" when it has none.
+func operationAction(c *api.Call) string {
+	if c.Operation == nil {
+		return ""
+	}
+	return c.Operation.Action
+}
+
+// keyFilter returns a setter that sets a key only where action takes it.
+func keyFilter(name string, keys api.Keys) func(string, ...string) {
 	var action *catalog.Action
-	if c.Operation != nil && c.Operation.Action != "" {
-		action = catalog.Load().Action(c.Operation.Action)
+	if name != "" {
+		action = catalog.Load().Action(name)
 	}
 	return func(key string, values ...string) {
 		if action == nil || action.Supports(key) {
@@ -344,10 +384,9 @@ func headerKeys(c *api.Call, set func(string, ...string)) {
 	}
 }
 
-// storedObjectTags returns the tags of the object the call names; a
+// storedObjectTags returns the tags of the object key of bucket; a
 // missing object has none.
-func (s *S3) storedObjectTags(c *api.Call) ([]tag, error) {
-	bucket, key := c.PathParams["Bucket"], c.PathParams["Key"]
+func (s *S3) storedObjectTags(c *api.Call, bucket, key string) ([]tag, error) {
 	if bucket == "" || key == "" {
 		return nil, nil
 	}

@@ -66,10 +66,6 @@ func TestBucketNamesAreGlobal(t *testing.T) {
 	}
 }
 
-type keyMap map[string][]string
-
-func (k keyMap) Set(key string, values ...string) { k[key] = values }
-
 // TestObjectConditionKeys: the keys an object write carries, only those
 // its action takes.
 func TestObjectConditionKeys(t *testing.T) {

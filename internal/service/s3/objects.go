@@ -24,7 +24,7 @@ func (s *S3) objectOps() []*api.Operation {
 		{Name: "CopyObject", Action: "s3:PutObject", Category: api.Data,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj, Header: []string{"x-amz-copy-source"}},
 			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.copyObject,
-			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.objectConditions}}},
+			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.copySourceConditions}}},
 		{Name: "GetObject", Action: "s3:GetObject", Category: api.Data, ReadOnly: true,
 			HTTP:     api.HTTP{Method: "GET", Path: obj},
 			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.getObjectOp},
@@ -62,7 +62,7 @@ func (s *S3) objectOps() []*api.Operation {
 		{Name: "UploadPartCopy", Action: "s3:PutObject", Category: api.Data,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj, Query: []string{"partNumber", "uploadId"}, Header: []string{"x-amz-copy-source"}},
 			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.uploadPartCopy,
-			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.objectConditions}}},
+			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.copySourceConditions}}},
 		{Name: "CompleteMultipartUpload", Action: "s3:PutObject", Category: api.Data, Streaming: true,
 			HTTP:     api.HTTP{Method: "POST", Path: obj, Query: []string{"uploadId"}},
 			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.completeMultipartUpload},
@@ -102,7 +102,7 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 		if tags, err = parseTagging(v); err != nil {
 			return nil, err
 		}
-		if err := c.Authorize("s3:PutObjectTagging", api.Resource{ARN: objectARN(bucket, key)}, nil); err != nil {
+		if err := s.authorizeObject(c, "s3:PutObjectTagging", bucket, key); err != nil {
 			return nil, err
 		}
 	}

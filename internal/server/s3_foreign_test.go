@@ -1,0 +1,114 @@
+package server_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/rolecall/rolecall/internal/server/servertest"
+)
+
+// TestS3ObjectChecksOnTheObjectsBucket: the further object actions a
+// request needs (s3:DeleteObject for each key of a DeleteObjects,
+// s3:PutObjectTagging for a PutObject with x-amz-tagging, s3:GetObject of a
+// copy's source) are authorized on that object as S3 does: in its bucket's
+// account, with its bucket's policy and the object's own tags. A principal
+// of another account whose identity policies allow s3:* reaches only what
+// the bucket policy grants it, and the owner's own deny holds.
+func TestS3ObjectChecksOnTheObjectsBucket(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	f := newOrg(t, srv)
+	owner, peer := newMember(t, f.orgs, "owner"), newMember(t, f.orgs, "peer")
+	ownerS3, peerS3 := s3Client(f.session(owner)), s3Client(f.session(peer))
+	const bucket, mine = "guarded-objects", "peer-own-bucket"
+	for _, b := range []struct {
+		c    *s3.Client
+		name string
+	}{{ownerS3, bucket}, {peerS3, mine}} {
+		if _, err := b.c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b.name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(c *s3.Client, key, tagging string) error {
+		in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader("body of " + key)}
+		if tagging != "" {
+			in.Tagging = aws.String(tagging)
+		}
+		_, err := c.PutObject(ctx, in)
+		return err
+	}
+	for _, k := range []string{"a", "keep/b"} {
+		if err := put(ownerS3, k, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := put(ownerS3, "secret", "class=secret"); err != nil {
+		t.Fatal(err)
+	}
+	peerARN := "arn:aws:iam::" + peer + ":root"
+	doc := `{"Version":"2012-10-17","Statement":[` +
+		`{"Effect":"Allow","Principal":{"AWS":"` + peerARN + `"},"Action":["s3:PutObject","s3:GetObject"],"Resource":"arn:aws:s3:::` + bucket + `/*"},` +
+		`{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + bucket + `/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/class":"secret"}}},` +
+		`{"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::` + bucket + `/keep/*"}]}`
+	if _, err := ownerS3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	exists := func(key string) bool {
+		t.Helper()
+		_, err := ownerS3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil && httpStatus(err) != 404 {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	deleteAll := func(c *s3.Client, keys ...string) *s3.DeleteObjectsOutput {
+		t.Helper()
+		ids := make([]s3types.ObjectIdentifier, len(keys))
+		for i, k := range keys {
+			ids[i] = s3types.ObjectIdentifier{Key: aws.String(k)}
+		}
+		out, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(bucket), Delete: &s3types.Delete{Objects: ids}})
+		if err != nil {
+			t.Fatalf("DeleteObjects: %v", err)
+		}
+		return out
+	}
+
+	// DeleteObjects by another account the bucket policy does not let delete.
+	out := deleteAll(peerS3, "a")
+	if len(out.Deleted) != 0 || len(out.Errors) != 1 || aws.ToString(out.Errors[0].Code) != "AccessDenied" || !exists("a") {
+		t.Errorf("another account's DeleteObjects: %+v %+v; a exists: %v", out.Deleted, out.Errors, exists("a"))
+	}
+	// The owner's own deny on keep/* holds key by key.
+	out = deleteAll(ownerS3, "keep/b")
+	if len(out.Errors) != 1 || aws.ToString(out.Errors[0].Code) != "AccessDenied" || !exists("keep/b") {
+		t.Errorf("DeleteObjects of a key the bucket policy denies: %+v %+v", out.Deleted, out.Errors)
+	}
+
+	// PutObject with tags: the bucket policy grants another account
+	// s3:PutObject but not s3:PutObjectTagging.
+	if err := put(peerS3, "untagged", ""); err != nil {
+		t.Fatalf("another account's PutObject the policy grants: %v", err)
+	}
+	if err := put(peerS3, "tagged", "team=peer"); apiCode(err) != "AccessDenied" {
+		t.Errorf("another account's PutObject with tags the policy does not grant: %v", err)
+	}
+	if exists("tagged") {
+		t.Error("a refused tagged PutObject stored the object")
+	}
+
+	// The copy's source is read with the source object's tags.
+	if _, err := peerS3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("secret")}); err == nil {
+		t.Fatal("GetObject of a secret-tagged object allowed")
+	}
+	_, err := peerS3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(mine), Key: aws.String("stolen"), CopySource: aws.String(bucket + "/secret")})
+	wantCode(t, err, "AccessDenied")
+	if _, err := peerS3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(mine), Key: aws.String("copied"), CopySource: aws.String(bucket + "/a")}); err != nil {
+		t.Errorf("copy of an object the policy lets read: %v", err)
+	}
+}
