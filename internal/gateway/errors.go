@@ -35,6 +35,7 @@ var (
 		sigv4.IncompleteBody:               {"IncompleteBody", 400},
 		sigv4.MissingContentLength:         {"MissingContentLength", 411},
 		sigv4.BadDigest:                    {"BadDigest", 400},
+		sigv4.UnsupportedMechanism:         {"IncompleteSignature", 400},
 	}
 	s3SignatureErrors = map[sigv4.Kind]sigError{
 		sigv4.MissingAuthentication:        {"AccessDenied", 403},
@@ -43,6 +44,7 @@ var (
 		sigv4.AuthorizationQueryParameters: {"AuthorizationQueryParametersError", 400},
 		sigv4.SkewedTime:                   {"RequestTimeTooSkewed", 403},
 		sigv4.ContentSHA256Mismatch:        {"XAmzContentSHA256Mismatch", 400},
+		sigv4.UnsupportedMechanism:         {"InvalidRequest", 400},
 	}
 )
 

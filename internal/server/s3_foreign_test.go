@@ -112,3 +112,37 @@ func TestS3ObjectChecksOnTheObjectsBucket(t *testing.T) {
 		t.Errorf("copy of an object the policy lets read: %v", err)
 	}
 }
+
+// TestS3SignatureVersion2Refused: S3 answers a request signed with
+// signature version 2 (an "AWS key:signature" Authorization header, or a
+// URL with AWSAccessKeyId, Signature and Expires as older clients presign)
+// with 400 InvalidRequest, as regions that take only SigV4 do; the URL is
+// never served as an anonymous request, not even from a public bucket.
+func TestS3SignatureVersion2Refused(t *testing.T) {
+	srv, c, b := s3Bucket(t, "sigv2-bucket")
+	ctx := context.Background()
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("k"), Body: strings.NewReader("v")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::sigv2-bucket/*"}]}`
+	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	key := srv.Root().AccessKeyID
+	const msg = "<Code>InvalidRequest</Code><Message>The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.</Message>"
+	r := mustRequest(t, srv.Endpoint()+"/sigv2-bucket/k")
+	r.Header.Set("Authorization", "AWS "+key+":frJIUN8DYpKDtOLCwo//yllqDzg=")
+	if code, body := send(t, r); code != 400 || !strings.Contains(body, msg) {
+		t.Errorf("SigV2 header: %d %s", code, body)
+	}
+	u := srv.Endpoint() + "/sigv2-bucket/k?AWSAccessKeyId=" + key + "&Signature=hl49Q7IcD8J%2F99QKbEO9KWVdr1M%3D&Expires=1796021080"
+	if code, body := send(t, mustRequest(t, u)); code != 400 || !strings.Contains(body, msg) {
+		t.Errorf("SigV2 query: %d %s", code, body)
+	}
+	if code, body := send(t, mustRequest(t, srv.Endpoint()+"/sigv2-bucket/k")); code != 200 || body != "v" {
+		t.Errorf("anonymous GET of the public object: %d %s", code, body)
+	}
+}

@@ -119,8 +119,20 @@ func Parse(r *http.Request) (*Signature, error) {
 		return parseHeader(r, auth)
 	case presign:
 		return parseQuery(r)
+	case queryHasV2Auth(r.URL.RawQuery):
+		return nil, newError(UnsupportedMechanism, msgMechanism)
 	}
 	return nil, newError(MissingAuthentication, msgMissingAuth)
+}
+
+// queryHasV2Auth reports whether a raw query holds signature version 2
+// parameters: AWSAccessKeyId and Signature.
+func queryHasV2Auth(q string) bool {
+	if !strings.Contains(q, "AWSAccessKeyId=") {
+		return false
+	}
+	v, err := url.ParseQuery(q)
+	return err != nil || v.Has("AWSAccessKeyId") && v.Has("Signature")
 }
 
 // queryHasAuth reports whether a raw query holds presigning parameters.
@@ -133,7 +145,7 @@ func queryHasAuth(q string) bool {
 func parseHeader(r *http.Request, auth string) (*Signature, error) {
 	alg, rest, _ := strings.Cut(auth, " ")
 	if alg != algorithm {
-		return nil, newError(IncompleteSignature, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+		return nil, newError(UnsupportedMechanism, msgMechanism)
 	}
 	var credential, signedHeaders, signature string
 	var haveCred, haveSH, haveSig bool
