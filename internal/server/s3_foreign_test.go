@@ -146,3 +146,60 @@ func TestS3SignatureVersion2Refused(t *testing.T) {
 		t.Errorf("anonymous GET of the public object: %d %s", code, body)
 	}
 }
+
+// TestS3ObjectOwnerIsTheBucketOwner: under BucketOwnerEnforced (the
+// default), an object another account writes through the bucket policy is
+// the bucket owner's, who reads it; listings name owners by canonical
+// user ID, as ListBuckets does.
+func TestS3ObjectOwnerIsTheBucketOwner(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	f := newOrg(t, srv)
+	owner, peer := newMember(t, f.orgs, "owner"), newMember(t, f.orgs, "peer")
+	ownerS3, peerS3 := s3Client(f.session(owner)), s3Client(f.session(peer))
+	b := aws.String("enforced-owner")
+	if _, err := ownerS3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + peer + `"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::enforced-owner/*"}]}`
+	if _, err := ownerS3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := peerS3.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("from-peer"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	up, err := peerS3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: b, Key: aws.String("parts")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buckets, err := ownerS3.ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := aws.ToString(buckets.Owner.ID)
+	if len(want) != 64 {
+		t.Fatalf("canonical ID: %q", want)
+	}
+	list, err := ownerS3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: b, FetchOwner: aws.Bool(true)})
+	if err != nil || len(list.Contents) != 1 || list.Contents[0].Owner == nil {
+		t.Fatalf("list: %v %+v", err, list)
+	}
+	if got := aws.ToString(list.Contents[0].Owner.ID); got != want {
+		t.Errorf("owner of another account's object: %q, want the bucket owner's %q", got, want)
+	}
+	ups, err := ownerS3.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: b})
+	if err != nil || len(ups.Uploads) != 1 {
+		t.Fatalf("uploads: %v %+v", err, ups)
+	}
+	if got := aws.ToString(ups.Uploads[0].Owner.ID); got != want {
+		t.Errorf("owner of another account's upload: %q, want %q", got, want)
+	}
+	if _, err := peerS3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: b, Key: aws.String("parts"), UploadId: up.UploadId}); apiCode(err) != "AccessDenied" {
+		t.Errorf("abort by an account the policy does not let abort: %v", err)
+	}
+	out, err := ownerS3.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("from-peer")})
+	if err != nil {
+		t.Fatalf("the bucket owner reads another account's object: %v", err)
+	}
+	out.Body.Close()
+}

@@ -192,6 +192,26 @@ func objectARNOfCopySource(c *api.Call) string {
 	return objectARN(bucket, key)
 }
 
+// objectOwner is the account that owns an object the call writes into
+// bucket (S3 User Guide, "Controlling ownership of objects"): the bucket
+// owner under BucketOwnerEnforced, and under BucketOwnerPreferred when the
+// write carries x-amz-acl bucket-owner-full-control; else the writer.
+func (s *S3) objectOwner(c *api.Call, bucket string) string {
+	a, err := s.access(c, bucket)
+	if err != nil || a.b == nil {
+		return c.Account
+	}
+	switch a.b.Ownership {
+	case "BucketOwnerEnforced":
+		return a.b.Owner
+	case "BucketOwnerPreferred":
+		if c.HTTP != nil && c.HTTP.Header.Get("x-amz-acl") == "bucket-owner-full-control" {
+			return a.b.Owner
+		}
+	}
+	return c.Account
+}
+
 // insideAccount reports whether p belongs to account or is an AWS service.
 func insideAccount(p *api.Principal, account string) bool {
 	return p != nil && (p.Type == api.AWSService || p.Type != api.Anonymous && p.Account == account)

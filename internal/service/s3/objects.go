@@ -127,7 +127,7 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 		return nil, e
 	}
 	o := &object{Key: key, Size: ref.Size, ETag: d.etag(), LastModified: s.now().UTC().Truncate(time.Second),
-		Owner: c.Account, Headers: stored, Meta: meta, Tags: tags, Checksum: d.value(),
+		Owner: s.objectOwner(c, bucket), Headers: stored, Meta: meta, Tags: tags, Checksum: d.value(),
 		Blobs: []bodyPart{{ID: ref.ID, Size: ref.Size, IV: iv}}, SSE: sse.Algorithm, KMS: env}
 	if _, err := s.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		if err := requireBucket(c.Context, tx, bucket); err != nil {
