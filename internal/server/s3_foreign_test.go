@@ -203,3 +203,45 @@ func TestS3ObjectOwnerIsTheBucketOwner(t *testing.T) {
 	}
 	out.Body.Close()
 }
+
+// TestS3MissingKeyWithoutListBucket: a GetObject or HeadObject of a key
+// that does not exist is 404 NoSuchKey only to a caller that may also
+// list the bucket (s3:ListBucket); to any other, anonymous callers of a
+// public-read bucket included, it is 403, as for a key it may not read.
+func TestS3MissingKeyWithoutListBucket(t *testing.T) {
+	srv, root, b := s3Bucket(t, "no-enumeration")
+	ctx := context.Background()
+	if _, err := root.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("here"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::no-enumeration/*"}]}`
+	if _, err := root.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	reader := s3Client(newUser(t, srv, "reader", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`))
+	lister := s3Client(newUser(t, srv, "lister", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*"}]}`))
+	anon := s3Client(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint()), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1})
+	for _, tc := range []struct {
+		name   string
+		c      *s3.Client
+		status int
+	}{{"reader", reader, 403}, {"anonymous", anon, 403}, {"lister", lister, 404}, {"root", root, 404}} {
+		_, err := tc.c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("missing")})
+		if got := httpStatus(err); got != tc.status {
+			t.Errorf("%s: GetObject of a missing key: %d %v, want %d", tc.name, got, err, tc.status)
+		}
+		_, err = tc.c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("missing")})
+		if got := httpStatus(err); got != tc.status {
+			t.Errorf("%s: HeadObject of a missing key: %d %v, want %d", tc.name, got, err, tc.status)
+		}
+		out, err := tc.c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("here")})
+		if err != nil {
+			t.Errorf("%s: GetObject of a key it may read: %v", tc.name, err)
+		} else {
+			out.Body.Close()
+		}
+	}
+}

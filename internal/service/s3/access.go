@@ -277,6 +277,18 @@ func (s *S3) authorizeObject(c *api.Call, action, bucket, key string) error {
 	return c.Authorize(action, res, keys)
 }
 
+// authorizeBucket authorizes a further action of the call on bucket, as
+// the bucket operations are authorized.
+func (s *S3) authorizeBucket(c *api.Call, action, bucket string) error {
+	res, err := s.resourceOf(c, bucket, bucketARN(bucket), bucketType)
+	if err != nil {
+		return err
+	}
+	keys := keyMap{}
+	requestKeys(c, res, keyFilter(action, keys))
+	return c.Authorize(action, res, keys)
+}
+
 // keyMap collects condition keys for api.Call.Authorize.
 type keyMap map[string][]string
 

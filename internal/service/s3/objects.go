@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -180,9 +181,20 @@ func (s *S3) headObject(c *api.Call) (any, error) { return s.readObject(c, true)
 
 // readObject is GetObject and HeadObject: conditional headers first, then
 // the range, then the body streamed from its blobs.
+//
+// A key that does not exist is NoSuchKey only to a caller that may list
+// the bucket (s3:ListBucket); any other is refused as for a key it may not
+// read, so that keys cannot be enumerated (S3 API Reference, GetObject and
+// HeadObject, "Permissions").
 func (s *S3) readObject(c *api.Call, head bool) (any, error) {
 	bucket, key := pathParams(c)
 	o, err := s.loadObject(c, bucket, key)
+	var e *api.Error
+	if errors.As(err, &e) && e.Code == "NoSuchKey" {
+		if aerr := s.authorizeBucket(c, "s3:ListBucket", bucket); aerr != nil {
+			return nil, aerr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
