@@ -245,3 +245,30 @@ func TestS3MissingKeyWithoutListBucket(t *testing.T) {
 		}
 	}
 }
+
+// TestS3NoSuchBucketBeforeAccess: a bucket that does not exist is
+// NoSuchBucket (404) to anyone, signed or not, whatever their policies; a
+// bucket that exists but the caller may not reach is 403.
+func TestS3NoSuchBucketBeforeAccess(t *testing.T) {
+	srv, root, b := s3Bucket(t, "exists-here")
+	ctx := context.Background()
+	nobody := s3Client(newUser(t, srv, "nobody", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}]}`))
+	anon := s3Client(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint()), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1})
+	for name, c := range map[string]*s3.Client{"no permissions": nobody, "anonymous": anon} {
+		_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("never-made-bucket")})
+		if got := httpStatus(err); got != 404 {
+			t.Errorf("%s: HeadBucket of a bucket that does not exist: %v", name, err)
+		}
+		_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("never-made-bucket"), Key: aws.String("k")})
+		if apiCode(err) != "NoSuchBucket" {
+			t.Errorf("%s: GetObject in a bucket that does not exist: %v", name, err)
+		}
+		_, err = c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: b})
+		if got := httpStatus(err); got != 403 {
+			t.Errorf("%s: HeadBucket of a bucket it may not reach: %v", name, err)
+		}
+	}
+	if _, err := root.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+}

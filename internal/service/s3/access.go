@@ -86,9 +86,10 @@ func (s *S3) loadBucket(ctx context.Context, r store.Reader, name string) (*buck
 
 // bucketResource is the Resource of the bucket operations:
 // arn:aws:s3:::BUCKET, owned by the bucket's account, with its policy as
-// the resource-based policy and its tags. A bucket that does not exist has
-// no policy, and is taken to be the caller's account's, so a caller whose
-// identity policies allow the action is told NoSuchBucket, as S3 does.
+// the resource-based policy and its tags. A bucket that does not exist is
+// NoSuchBucket to every caller, as S3 finds a bucket before it authorizes
+// a request to it; only CreateBucket is authorized on a bucket that does
+// not exist, taken to be the caller's account's.
 func (s *S3) bucketResource(c *api.Call) (api.Resource, error) {
 	name := c.PathParams["Bucket"]
 	return s.resourceOf(c, name, bucketARN(name), bucketType)
@@ -129,7 +130,10 @@ func (s *S3) resourceOf(c *api.Call, name, arn, typ string) (api.Resource, error
 		return api.Resource{}, err
 	}
 	if a.b == nil {
-		return res, nil
+		if c.Operation != nil && c.Operation.Name == "CreateBucket" {
+			return res, nil
+		}
+		return api.Resource{}, errNoSuchBucket(name)
 	}
 	if err := wrongRegion(c, a.b); err != nil {
 		return api.Resource{}, err
