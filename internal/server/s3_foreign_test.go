@@ -272,3 +272,26 @@ func TestS3NoSuchBucketBeforeAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestS3SourceExpectedBucketOwner: a copy whose source bucket is not
+// owned by x-amz-source-expected-bucket-owner is refused, and nothing is
+// written.
+func TestS3SourceExpectedBucketOwner(t *testing.T) {
+	_, c, b := s3Bucket(t, "copy-owner-check")
+	ctx := context.Background()
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("src"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: b, Key: aws.String("dst"), CopySource: aws.String("copy-owner-check/src"),
+		ExpectedSourceBucketOwner: aws.String("111122223333")})
+	if apiCode(err) != "AccessDenied" {
+		t.Errorf("copy from a bucket another account is expected to own: %v", err)
+	}
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("dst")}); httpStatus(err) != 404 {
+		t.Errorf("refused copy wrote its object: %v", err)
+	}
+	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: b, Key: aws.String("dst"), CopySource: aws.String("copy-owner-check/src"),
+		ExpectedSourceBucketOwner: aws.String("123456789012"), ExpectedBucketOwner: aws.String("123456789012")}); err != nil {
+		t.Errorf("copy with the right owners: %v", err)
+	}
+}

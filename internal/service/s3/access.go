@@ -121,6 +121,12 @@ func (s *S3) objectResource(c *api.Call) (api.Resource, error) {
 var aclWriters = map[string]bool{"PutObject": true, "CopyObject": true, "CreateMultipartUpload": true}
 
 func (s *S3) resourceOf(c *api.Call, name, arn, typ string) (api.Resource, error) {
+	return s.resourceOwned(c, name, arn, typ, "x-amz-expected-bucket-owner")
+}
+
+// resourceOwned is resourceOf with the header that names the account
+// expected to own the bucket.
+func (s *S3) resourceOwned(c *api.Call, name, arn, typ, ownerHeader string) (api.Resource, error) {
 	res := api.Resource{ARN: arn, Type: typ, Mode: api.ResourcePolicy}
 	if name == "" {
 		return res, nil
@@ -138,10 +144,11 @@ func (s *S3) resourceOf(c *api.Call, name, arn, typ string) (api.Resource, error
 	if err := wrongRegion(c, a.b); err != nil {
 		return api.Resource{}, err
 	}
-	if c.HTTP != nil && arn != objectARNOfCopySource(c) {
-		// x-amz-expected-bucket-owner: a bucket another account owns is
-		// refused (S3 User Guide, "Verifying bucket ownership").
-		if want := c.HTTP.Header.Get("x-amz-expected-bucket-owner"); want != "" && want != a.b.Owner {
+	if c.HTTP != nil {
+		// x-amz-expected-bucket-owner (x-amz-source-expected-bucket-owner
+		// for a copy's source): a bucket another account owns is refused
+		// (S3 User Guide, "Verifying bucket ownership").
+		if want := c.HTTP.Header.Get(ownerHeader); want != "" && want != a.b.Owner {
 			return api.Resource{}, api.AccessDenied("Access Denied")
 		}
 	}
@@ -180,20 +187,6 @@ func wrongRegion(c *api.Call, b *bucket) error {
 	}
 	e.Header = map[string]string{"x-amz-bucket-region": b.Region}
 	return e
-}
-
-// objectARNOfCopySource is the ARN a copy reads, which
-// x-amz-expected-bucket-owner does not speak for; "" when the call copies
-// nothing.
-func objectARNOfCopySource(c *api.Call) string {
-	if c.HTTP == nil || c.HTTP.Header.Get("x-amz-copy-source") == "" {
-		return ""
-	}
-	bucket, key, err := copySource(c)
-	if err != nil {
-		return ""
-	}
-	return objectARN(bucket, key)
 }
 
 // objectOwner is the account that owns an object the call writes into
