@@ -123,4 +123,4 @@ read -r DKEY DSECRET < <(aws iam create-access-key --user-name fndev --query 'Ac
 expect_error KMSAccessDeniedException as_creds "$DKEY" "$DSECRET" "" aws lambda create-function --function-name kms-fn-3 --runtime python3.12 \
   --handler handler.handler --role arn:aws:iam::123456789012:role/kms-fn-role --zip-file fileb://function.zip \
   --environment 'Variables={SECRET=s3cr3t}' --kms-key-arn "$KEY_ARN"
-expect_contains "$ERR" "is not authorized to perform: kms:CreateGrant"
+expect_contains "$ERR" "is not authorized to perform: kms:GenerateDataKey"

@@ -52,6 +52,9 @@ type Endpoints interface {
 type VPCEndpoint struct {
 	ID  string // "vpce-0123456789abcdef0"
 	VPC string // "vpc-12345678"
+	// VPCARN is the VPC's ARN, aws:SourceVpcArn:
+	// "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-12345678".
+	VPCARN string
 	// Policy is the endpoint policy; nil means full access.
 	Policy *policy.Gate
 }
@@ -103,7 +106,10 @@ func (g *Gateway) place(c *api.Call, ck check) (placement, error) {
 			pl.resourceOrg = org
 		}
 	}
-	if e, b := g.cfg.Endpoints, c.Environment; e != nil && b != nil && b.SourceVPC != "" && c.Service != nil {
+	// Only the environment's own calls leave from its VPC; those a service
+	// makes for it (Lambda assuming the role as it starts) do not.
+	if e, b := g.cfg.Endpoints, c.Environment; e != nil && b != nil && b.SourceVPC != "" && c.Service != nil &&
+		c.Principal != nil && c.Principal.Type != api.AWSService {
 		region := c.Region
 		if region == "" {
 			region = g.cfg.Region
@@ -166,6 +172,9 @@ func (pl *placement) setKeys(ctx *policy.Context, c *api.Call) {
 		// addresses: aws:SourceIp is absent and aws:VpcSourceIp is set.
 		ctx.Set("aws:SourceVpc", e.VPC)
 		ctx.Set("aws:SourceVpce", e.ID)
+		if e.VPCARN != "" {
+			ctx.Set("aws:SourceVpcArn", e.VPCARN)
+		}
 		if c.SourceIP != "" {
 			ctx.Delete("aws:SourceIp")
 			ctx.Set("aws:VpcSourceIp", c.SourceIP)

@@ -221,11 +221,24 @@ func (rt *router) routeREST(r *http.Request, scope string) routed {
 }
 
 // unsignedREST finds the anonymous REST service an unsigned request is for:
-// by virtual host, then by its route table.
+// by virtual host, then by its route table. A path-style request that one
+// of the signed REST services' routes takes (Lambda's
+// "/2015-03-31/functions", which S3 would read as a bucket and a key) is
+// for that service, as it would be at its own endpoint in AWS: nil.
 func (rt *router) unsignedREST(r *http.Request, path string, query url.Values) (*api.Service, string) {
 	for _, s := range rt.anonymousREST {
 		if p := virtualHostPath(s, r.Host, path); p != path {
 			return s, p
+		}
+	}
+	for s, routes := range rt.rest {
+		if s.Anonymous {
+			continue
+		}
+		for _, route := range routes {
+			if _, ok := route.pattern.MatchPath(path, query); ok && route.pattern.Method == r.Method {
+				return nil, path
+			}
 		}
 	}
 	for _, s := range rt.anonymousREST {

@@ -103,7 +103,9 @@ func newManager(t testing.TB, opts Options) (*Manager, *hooks) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// A guard, not a measure: ending an environment of a thousand
+		// threads takes seconds on a loaded machine.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := m.Close(ctx); err != nil {
 			t.Errorf("Close: %v", err)

@@ -163,8 +163,8 @@ func TestLambdaKMSCaller(t *testing.T) {
 	noKMS := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:*","iam:PassRole"],"Resource":"*"}]}`
 	dev := lambda.NewFromConfig(s.user(t, "dev", noKMS))
 	_, err := dev.CreateFunction(ctx, kmsEnvInput(t, "kms-denied", role, aws.ToString(key.Arn)))
-	msg := wantStatusCode(t, "CreateFunction without kms:CreateGrant", err, "KMSAccessDeniedException", http.StatusBadGateway)
-	if want := "Lambda was unable to encrypt the environment variables because KMS access was denied. Please check the function's KMS key settings. KMS Exception: AccessDeniedException KMS Message: User: arn:aws:iam::" + account + ":user/dev is not authorized to perform: kms:CreateGrant"; !strings.HasPrefix(msg, want) {
+	msg := wantStatusCode(t, "CreateFunction without KMS permissions", err, "KMSAccessDeniedException", http.StatusBadGateway)
+	if want := "Lambda was unable to encrypt the environment variables because KMS access was denied. Please check the function's KMS key settings. KMS Exception: AccessDeniedException KMS Message: User: arn:aws:iam::" + account + ":user/dev is not authorized to perform: kms:GenerateDataKey"; !strings.HasPrefix(msg, want) {
 		t.Fatalf("message %q, want %q...", msg, want)
 	}
 	if _, err := s.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("kms-denied")}); err == nil {

@@ -9,6 +9,10 @@
 # the server log and the trail (events stored vs requests answered). The server
 # is always stopped on exit.
 #
+# Cases: STS GetCallerIdentity as root, IAM GetRole as a user, S3 PutObject
+# and GetObject of 1 KiB, KMS Encrypt and Decrypt of 1 KiB (LOADTEST_CASES
+# names a subset).
+#
 # Knobs (environment): LOADTEST_PORT (18566), LOADTEST_DURATION (10s),
 # LOADTEST_THREADS (2), LOADTEST_CONNECTIONS (16), LOADTEST_KEEP=1 keeps the
 # temporary directory. LOADTEST_DATABASE_URL=postgres://… runs the servers on
@@ -101,11 +105,13 @@ cpu_ticks() {
     awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t }'
 }
 
-cases=(sts-get-caller-identity-root iam-get-role-user)
+cases=(${LOADTEST_CASES:-sts-get-caller-identity-root iam-get-role-user s3-put-object-1k s3-get-object-1k kms-encrypt-1k kms-decrypt-1k})
 declare -A result cpu_ms
-declare -A trail_event=([sts-get-caller-identity-root]=GetCallerIdentity [iam-get-role-user]=GetRole)
+declare -A trail_event=([sts-get-caller-identity-root]=GetCallerIdentity [iam-get-role-user]=GetRole
+  [s3-put-object-1k]=PutObject [s3-get-object-1k]=GetObject [kms-encrypt-1k]=Encrypt [kms-decrypt-1k]=Decrypt)
 # Calls of each operation made by sign outside wrk (setup and the check).
-declare -A trail_extra=([sts-get-caller-identity-root]=2 [iam-get-role-user]=1)
+declare -A trail_extra=([sts-get-caller-identity-root]=2 [iam-get-role-user]=1
+  [s3-put-object-1k]=2 [s3-get-object-1k]=1 [kms-encrypt-1k]=2 [kms-decrypt-1k]=1)
 for c in "${cases[@]}"; do
   echo "wrk $c: -t$threads -c$conns -d$duration"
   before=$(cpu_ticks)

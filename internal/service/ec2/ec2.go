@@ -145,6 +145,9 @@ func (e *EC2) Service() *api.Service {
 	}
 	for _, op := range ops {
 		op.Handle = dryRun(op.Handle)
+		if lists, ok := eachResource[op.Name]; ok {
+			op.Handle = e.authorizeEach(op, lists, op.Handle)
+		}
 	}
 	return api.NewService(api.Service{
 		Name:         "ec2",
@@ -437,6 +440,64 @@ func (e *EC2) named(param string) func(c *api.Call) (api.Resource, error) {
 			res.Tags = r.Tags
 		}
 		return res, nil
+	}
+}
+
+// keyMap collects condition keys for api.Call.Authorize.
+type keyMap map[string][]string
+
+func (k keyMap) Set(key string, values ...string) { k[key] = values }
+
+// eachResource are the operations that name further resources in lists
+// (Name.1, Name.2, ...), by the lists and the index each starts from: the
+// gateway authorizes the operation's own resource (ResourceId.1 for
+// CreateTags) and its Also checks, the lists authorize the rest.
+var eachResource = map[string][]listed{
+	"CreateTags":         {{"ResourceId", 2, true}},
+	"DeleteTags":         {{"ResourceId", 2, true}},
+	"DeleteVpcEndpoints": {{"VpcEndpointId", 2, false}},
+	"CreateVpcEndpoint":  {{"RouteTableId", 1, false}, {"SubnetId", 1, false}, {"SecurityGroupId", 1, false}},
+	"ModifyVpcEndpoint": {{"AddRouteTableId", 1, false}, {"RemoveRouteTableId", 1, false},
+		{"AddSecurityGroupId", 1, false}, {"RemoveSecurityGroupId", 1, false}},
+}
+
+// listed is a list parameter of resource IDs, authorized from index from
+// with the request's tags (tags: CreateTags, DeleteTags) and ec2:Vpc.
+type listed struct {
+	param string
+	from  int
+	tags  bool
+}
+
+// authorizeEach makes h authorize op's action on every resource that the
+// lists name, before it runs (a DryRun too): EC2
+// authorizes each resource a request names, so a caller allowed on one
+// cannot act on others by listing them. A refusal is AWS's AccessDenied
+// and nothing changes.
+func (e *EC2) authorizeEach(op *api.Operation, lists []listed, h func(c *api.Call) (any, error)) func(c *api.Call) (any, error) {
+	return func(c *api.Call) (any, error) {
+		for _, l := range lists {
+			n := len(indexed(c.Params, l.param))
+			if n >= l.from && c.Authorize == nil {
+				return nil, fmt.Errorf("ec2: %s: no authorizer for %s", op.Action, l.param)
+			}
+			for i := l.from; i <= n; i++ {
+				res, err := e.named(l.param + "." + strconv.Itoa(i))(c)
+				if err != nil {
+					return nil, err
+				}
+				keys := keyMap{}
+				if l.tags {
+					e.tagKeys(c, res, keys)
+				} else {
+					e.vpcKey(c, res, keys)
+				}
+				if err := c.Authorize(op.Action, res, keys); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return h(c)
 	}
 }
 

@@ -580,5 +580,6 @@ func (x *Endpoints) load(ctx context.Context, k string) (*gateway.VPCEndpoint, e
 		return nil, fmt.Errorf("ec2: policy of %s: %w", r.ID, err)
 	}
 	gate := policy.NewGate(policy.SourceEndpoint, [][]policy.Named{{{ID: r.ID, Policy: p}}})
-	return &gateway.VPCEndpoint{ID: r.ID, VPC: r.VPC, Policy: gate}, nil
+	vpcARN := "arn:aws:ec2:" + r.Region + ":" + r.Account + ":vpc/" + r.VPC
+	return &gateway.VPCEndpoint{ID: r.ID, VPC: r.VPC, VPCARN: vpcARN, Policy: gate}, nil
 }

@@ -260,10 +260,17 @@ func (e *EC2) FunctionVPC(ctx context.Context, account, region string, subnets, 
 	return vpc, nil
 }
 
+// functionName is the name in a function's ARN, qualified or not.
+func functionName(arn string) string {
+	_, name, _ := strings.Cut(arn, ":function:")
+	name, _, _ = strings.Cut(name, ":")
+	return name
+}
+
 // AttachFunction keeps the Lambda-managed network interfaces of a function
-// (its ARN, unqualified): one per subnet for each set of security groups,
-// shared by the functions with the same subnet and groups, as Lambda's
-// Hyperplane interfaces are. With no subnets the function is detached, and
+// (its ARN: unqualified for $LATEST, qualified for a published version):
+// one per subnet for each set of security groups, shared by the functions
+// with the same subnet and groups, as Lambda's Hyperplane interfaces are. With no subnets the function is detached, and
 // an interface no function uses any more is deleted.
 func (e *EC2) AttachFunction(ctx context.Context, account, region, function string, subnets, groups []string) error {
 	groups = slices.Sorted(slices.Values(groups))
@@ -315,7 +322,7 @@ func (e *EC2) AttachFunction(ctx context.Context, account, region, function stri
 			}
 			r.Groups = groups
 			r.InterfaceType, r.Managed, r.RequesterID = typeLambda, true, lambdaRequester
-			r.Description = "AWS Lambda VPC ENI-" + function[strings.LastIndexByte(function, ':')+1:] + "-" + r.ID[4:]
+			r.Description = "AWS Lambda VPC ENI-" + functionName(function) + "-" + r.ID[4:]
 			r.Users = []string{function}
 			if err := put(ctx, tx, r); err != nil {
 				return err

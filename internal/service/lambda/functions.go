@@ -206,6 +206,9 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 	if err := l.attachVPC(c.Context, ref, vpc); err != nil {
 		return nil, err
 	}
+	if err := l.attachVersion(c.Context, ref, out); err != nil {
+		return nil, err
+	}
 	l.settleLater(ref.Account, ref.Name)
 	conf, err := l.configuration(ref.Account, out)
 	if err != nil {

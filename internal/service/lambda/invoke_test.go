@@ -229,7 +229,7 @@ func TestInvokeEvent(t *testing.T) {
 	if _, err := h.invoke("evt", `{"action":"error","message":"again"}`, map[string]string{"X-Amz-Invocation-Type": "Event"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "retries", func() bool { return strings.Count(h.fc.allLogs(), "again") >= 3 })
+	eventually(t, "retries", func() bool { return strings.Count(h.fc.allLogs(), "START RequestId") >= 4 })
 	time.Sleep(100 * time.Millisecond)
 	if n := strings.Count(h.fc.allLogs(), "START RequestId"); n != 4 {
 		t.Errorf("%d invocations, want 4", n)

@@ -100,9 +100,9 @@ func onBehalf(p *api.Principal) *api.Principal {
 	return &q
 }
 
-// encryptEnv grants the execution role Decrypt on keyARN under the
-// function's encryption context and encrypts vars, both as the caller
-// through Lambda. It returns the envelope to seal.
+// encryptEnv encrypts vars with a data key of keyARN and grants the
+// execution role Decrypt on it under the function's encryption context,
+// both as the caller through Lambda. It returns the envelope to seal.
 func (l *Lambda) encryptEnv(c *api.Call, keyARN, role, fnARN string, vars map[string]string) ([]byte, error) {
 	if !reKMSKeyARN.MatchString(keyARN) {
 		return nil, errValidationPattern(keyARN, "kMSKeyArn", `(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()`)
@@ -111,12 +111,6 @@ func (l *Lambda) encryptEnv(c *api.Call, keyARN, role, fnARN string, vars map[st
 	p := onBehalf(c.Principal)
 	call := func(op string, in any) (any, error) {
 		return l.cfg.Invoker.Invoke(c.Context, api.Internal{Principal: p, Service: "kms", Operation: op, Input: in, Region: l.cfg.Region})
-	}
-	if _, err := call("CreateGrant", &kms.CreateGrantInput{
-		KeyId: keyARN, GranteePrincipal: role, Operations: []string{"Decrypt"},
-		Constraints: &kms.GrantConstraints{EncryptionContextEquals: ec},
-	}); err != nil {
-		return nil, kmsEnvError(err, "encrypt")
 	}
 	b, err := json.Marshal(vars)
 	if err != nil {
@@ -130,6 +124,14 @@ func (l *Lambda) encryptEnv(c *api.Call, keyARN, role, fnARN string, vars map[st
 	dk, ok := out.(*kms.GenerateDataKeyOutput)
 	if !ok || dk == nil {
 		return nil, fmt.Errorf("lambda: GenerateDataKey returned %T", out)
+	}
+	// The grant comes last, so that a caller refused the data key leaves
+	// none behind.
+	if _, err := call("CreateGrant", &kms.CreateGrantInput{
+		KeyId: keyARN, GranteePrincipal: role, Operations: []string{"Decrypt"},
+		Constraints: &kms.GrantConstraints{EncryptionContextEquals: ec},
+	}); err != nil {
+		return nil, kmsEnvError(err, "encrypt")
 	}
 	aead, err := dataCipher(dk.Plaintext)
 	if err != nil {
@@ -323,7 +325,7 @@ func (l *Lambda) kmsUpdate(c *api.Call, ref fnRef, cur *config, keyARN *string, 
 	}
 	switch {
 	case key != "" && (keyARN != nil || env != nil || role != nil):
-	case key == "" && cur.KMSKeyArn != "" && env == nil:
+	case key == "" && cur.KMSKeyArn != "":
 	default:
 		return nil, key, false, nil
 	}

@@ -217,6 +217,9 @@ func (l *Lambda) updateLatest(c *api.Call, ref fnRef, revision string, change fu
 	if err != nil {
 		return nil, err
 	}
+	if err := l.attachVersion(c.Context, ref, out); err != nil {
+		return nil, err
+	}
 	l.settleLater(ref.Account, ref.Name)
 	return l.configuration(ref.Account, out)
 }
@@ -301,9 +304,9 @@ func (l *Lambda) deleteFunction(c *api.Call) (any, error) {
 	if ref.Qualifier != "" {
 		return l.deleteVersion(c, ref)
 	}
-	var keys []string
+	var keys, inVPC []string
 	_, err = l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		keys = keys[:0] // a run again after a conflict starts over
+		keys, inVPC = keys[:0], inVPC[:0] // a run again after a conflict starts over
 		f, err := l.load(c.Context, tx, ref)
 		if err != nil {
 			return err
@@ -320,6 +323,9 @@ func (l *Lambda) deleteFunction(c *api.Call) (any, error) {
 				return fmt.Errorf("lambda: version %s: %w", it.Key, err)
 			}
 			keys = append(keys, runtimeKey(ref.Account, ref.Name, v.Version, v.EnvKey))
+			if v.VPC != nil {
+				inVPC = append(inVPC, v.Version)
+			}
 			blobs = append(blobs, v.CodeBlob)
 		}
 		if err := deleteCode(c.Context, tx, blobs...); err != nil {
@@ -350,6 +356,9 @@ func (l *Lambda) deleteFunction(c *api.Call) (any, error) {
 	l.forgetPolicies(ref.key())
 	l.rt.SetReservedConcurrency(ref.arn(), -1)
 	l.removeCode(ref.Account, ref.Name)
+	if err := l.detachVersions(c.Context, ref, inVPC...); err != nil {
+		return nil, err
+	}
 	return nil, l.attachVPC(c.Context, ref, nil)
 }
 
@@ -360,6 +369,7 @@ func (l *Lambda) deleteVersion(c *api.Call, ref fnRef) (any, error) {
 	}
 	n, _ := strconv.Atoi(ref.Qualifier)
 	var envKey string
+	var inVPC bool
 	_, err := l.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		f, err := l.load(c.Context, tx, ref)
 		if err != nil {
@@ -369,7 +379,7 @@ func (l *Lambda) deleteVersion(c *api.Call, ref fnRef) (any, error) {
 		if err != nil {
 			return err
 		}
-		envKey = v.EnvKey
+		envKey, inVPC = v.EnvKey, v.VPC != nil
 		aliases, err := l.aliasesOf(c.Context, tx, ref)
 		if err != nil {
 			return err
@@ -396,6 +406,9 @@ func (l *Lambda) deleteVersion(c *api.Call, ref fnRef) (any, error) {
 	}
 	l.forgetPolicies(ref.key())
 	l.drain(runtimeKey(ref.Account, ref.Name, ref.Qualifier, envKey))
+	if inVPC {
+		return nil, l.detachVersions(c.Context, ref, ref.Qualifier)
+	}
 	return nil, nil
 }
 

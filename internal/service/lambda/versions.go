@@ -83,6 +83,9 @@ func (l *Lambda) publishVersion(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := l.attachVersion(c.Context, ref, out); err != nil {
+		return nil, err
+	}
 	return l.configuration(ref.Account, out)
 }
 

@@ -18,7 +18,8 @@ type Networks interface {
 	// spans VPCs, is an *api.Error with EC2's code and message.
 	FunctionVPC(ctx context.Context, account, region string, subnets, groups []string) (string, error)
 	// AttachFunction keeps the network interfaces of the function (its
-	// unqualified ARN) for these subnets and groups; none detaches it.
+	// unqualified ARN, or a version's qualified ARN) for these subnets and
+	// groups; none detaches it.
 	AttachFunction(ctx context.Context, account, region, function string, subnets, groups []string) error
 }
 
@@ -78,8 +79,36 @@ func (l *Lambda) checkVPC(c *api.Call, role, fnName string, v *vpcConfig) error 
 	return nil
 }
 
-// attachVPC keeps the function's network interfaces for v (nil: none).
+// attachVPC keeps the network interfaces of the function's $LATEST for v
+// (nil: none).
 func (l *Lambda) attachVPC(ctx context.Context, ref fnRef, v *vpcConfig) error {
+	return l.attachAs(ctx, ref, ref.arn(), v)
+}
+
+// attachVersion keeps the network interfaces of v when it is a published
+// version in a VPC: a version keeps its VpcConfig, and the interfaces in
+// use for it, until it is deleted, whatever later happens to $LATEST.
+func (l *Lambda) attachVersion(ctx context.Context, ref fnRef, v *config) error {
+	if v == nil || v.VPC == nil || v.Version == "" || v.Version == latest {
+		return nil
+	}
+	return l.attachAs(ctx, ref, ref.arn()+":"+v.Version, v.VPC)
+}
+
+// detachVersions lets go of the network interfaces of the published
+// versions of ref.
+func (l *Lambda) detachVersions(ctx context.Context, ref fnRef, versions ...string) error {
+	for _, n := range versions {
+		if err := l.attachAs(ctx, ref, ref.arn()+":"+n, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attachAs keeps the network interfaces that user (the ARN of $LATEST or
+// of a version) uses for v (nil: none).
+func (l *Lambda) attachAs(ctx context.Context, ref fnRef, user string, v *vpcConfig) error {
 	if l.cfg.Networks == nil {
 		return nil
 	}
@@ -87,7 +116,7 @@ func (l *Lambda) attachVPC(ctx context.Context, ref fnRef, v *vpcConfig) error {
 	if v != nil {
 		subnets, groups = v.SubnetIDs, v.SecurityGroupIDs
 	}
-	if err := l.cfg.Networks.AttachFunction(ctx, ref.Account, l.cfg.Region, ref.arn(), subnets, groups); err != nil {
+	if err := l.cfg.Networks.AttachFunction(ctx, ref.Account, l.cfg.Region, user, subnets, groups); err != nil {
 		return fmt.Errorf("lambda: network interfaces of %s: %w", ref.Name, err)
 	}
 	return nil

@@ -30,6 +30,7 @@ import (
 	"hash"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/store"
@@ -48,6 +49,9 @@ const (
 
 // ChunkSize is the size of every chunk of a blob but its last, in bytes.
 const ChunkSize = 256 << 10
+
+// chunkBuffers recycles Put's read buffers of ChunkSize bytes.
+var chunkBuffers = sync.Pool{New: func() any { return new([ChunkSize]byte) }}
 
 // Chunks written by one transaction of Put, and read at once by a Reader:
 // a transaction and a read buffer hold at most a MiB.
@@ -142,17 +146,25 @@ func Put(ctx context.Context, st store.Store, r io.Reader) (Ref, error) {
 
 func put(ctx context.Context, st store.Store, id string, created int64, r io.Reader) (Ref, error) {
 	h := sha256.New()
-	bufs := make([][]byte, chunksPerWrite)
-	for i := range bufs {
-		bufs[i] = make([]byte, ChunkSize)
-	}
+	// Chunk buffers are taken as the body needs them and given back when
+	// Put returns: a small body costs one buffer, and none is cleared anew.
+	var bufs []*[ChunkSize]byte
+	defer func() {
+		for _, b := range bufs {
+			chunkBuffers.Put(b)
+		}
+	}()
 	var size int64
 	chunks := 0
 	for first := true; ; first = false {
 		// Fill up to chunksPerWrite chunks; a short chunk is the last.
 		var batch [][]byte
 		end := false
-		for _, buf := range bufs {
+		for i := range chunksPerWrite {
+			if i == len(bufs) {
+				bufs = append(bufs, chunkBuffers.Get().(*[ChunkSize]byte))
+			}
+			buf := bufs[i][:]
 			n, err := io.ReadFull(r, buf)
 			if n > 0 {
 				batch = append(batch, buf[:n])

@@ -1,5 +1,6 @@
 // Command sign prepares rolecall's load test: it creates, as root, an IAM
-// role and an IAM user allowed by an inline policy to read that role, then
+// role and an IAM user allowed by an inline policy to read that role, an S3
+// bucket holding one object of 1 KiB and a KMS key with an alias, then
 // signs one request per case with SigV4 and writes, for each, a wrk Lua
 // script that replays it (a SigV4 signature stays valid for 15 minutes and
 // carries no nonce, so one signed request can be sent many times).
@@ -16,6 +17,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"flag"
@@ -37,6 +39,9 @@ const (
 	roleName   = "loadtest-role"
 	userName   = "loadtest-user"
 	policyName = "loadtest-get-role"
+	bucketName = "loadtest-bucket"
+	objectKey  = "object-1k"
+	keyAlias   = "alias/loadtest"
 	trustDoc   = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 )
 
@@ -103,17 +108,48 @@ func run() error {
 	}
 	user := sigv4.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}
 
+	// S3: a bucket with one object of 1 KiB. KMS: a key with an alias and
+	// one ciphertext of 1 KiB.
+	kib := bytes.Repeat([]byte("0123456789abcdef"), 64)
+	if _, err := c.send(c.rest(root, "s3", http.MethodPut, "/"+bucketName, nil, nil)); err != nil {
+		return fmt.Errorf("s3 CreateBucket: %w", err)
+	}
+	if _, err := c.send(c.rest(root, "s3", http.MethodPut, "/"+bucketName+"/"+objectKey, nil, kib)); err != nil {
+		return fmt.Errorf("s3 PutObject: %w", err)
+	}
+	var created struct{ KeyMetadata struct{ KeyId string } }
+	if err := c.kms(root, "CreateKey", map[string]any{"Description": "load test"}, &created); err != nil {
+		return err
+	}
+	if err := c.kms(root, "CreateAlias", map[string]any{"AliasName": keyAlias, "TargetKeyId": created.KeyMetadata.KeyId}, nil); err != nil {
+		return err
+	}
+	encryptInput := map[string]any{"KeyId": keyAlias, "Plaintext": kib, "EncryptionContext": map[string]string{"purpose": "load test"}}
+	var encrypted struct{ CiphertextBlob []byte }
+	if err := c.kms(root, "Encrypt", encryptInput, &encrypted); err != nil {
+		return err
+	}
+	decryptInput := map[string]any{"CiphertextBlob": encrypted.CiphertextBlob, "EncryptionContext": map[string]string{"purpose": "load test"}}
+
 	cases := []struct {
 		name    string
-		creds   sigv4.Credentials
-		service string
-		form    url.Values
+		request func() (*http.Request, []byte, error)
 	}{
-		{"sts-get-caller-identity-root", root, "sts", stsForm("GetCallerIdentity")},
-		{"iam-get-role-user", user, "iam", iamForm("GetRole", "RoleName", roleName)},
+		{"sts-get-caller-identity-root", func() (*http.Request, []byte, error) { return c.signed(root, "sts", stsForm("GetCallerIdentity")) }},
+		{"iam-get-role-user", func() (*http.Request, []byte, error) {
+			return c.signed(user, "iam", iamForm("GetRole", "RoleName", roleName))
+		}},
+		{"s3-put-object-1k", func() (*http.Request, []byte, error) {
+			return c.rest(root, "s3", http.MethodPut, "/"+bucketName+"/"+objectKey, nil, kib)
+		}},
+		{"s3-get-object-1k", func() (*http.Request, []byte, error) {
+			return c.rest(root, "s3", http.MethodGet, "/"+bucketName+"/"+objectKey, nil, nil)
+		}},
+		{"kms-encrypt-1k", func() (*http.Request, []byte, error) { return c.kmsRequest(root, "Encrypt", encryptInput) }},
+		{"kms-decrypt-1k", func() (*http.Request, []byte, error) { return c.kmsRequest(root, "Decrypt", decryptInput) }},
 	}
 	for _, tc := range cases {
-		r, body, err := c.signed(tc.creds, tc.service, tc.form)
+		r, body, err := tc.request()
 		if err != nil {
 			return err
 		}
@@ -201,6 +237,70 @@ func (c *client) call(creds sigv4.Credentials, service string, form url.Values, 
 	return nil
 }
 
+// rest builds a REST request (S3) of method to path with body and extra
+// headers, and signs it now.
+func (c *client) rest(creds sigv4.Credentials, service, method, path string, header map[string]string, body []byte) (*http.Request, []byte, error) {
+	r, err := http.NewRequest(method, c.endpoint.String()+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	for k, v := range header {
+		r.Header.Set(k, v)
+	}
+	if err := sigv4.Sign(r, body, creds, c.region, service, time.Now()); err != nil {
+		return nil, nil, err
+	}
+	return r, body, nil
+}
+
+// kmsRequest builds a KMS (JSON 1.1) request of operation with input, signed now.
+func (c *client) kmsRequest(creds sigv4.Credentials, operation string, input any) (*http.Request, []byte, error) {
+	body, err := json.Marshal(input)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.rest(creds, "kms", http.MethodPost, "/", map[string]string{
+		"Content-Type": "application/x-amz-json-1.1",
+		"X-Amz-Target": "TrentService." + operation,
+	}, body)
+}
+
+// kms calls a KMS operation and decodes its answer into out (if not nil).
+func (c *client) kms(creds sigv4.Credentials, operation string, input, out any) error {
+	data, err := c.send(c.kmsRequest(creds, operation, input))
+	if err != nil {
+		return fmt.Errorf("kms %s: %w", operation, err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("kms %s: %w", operation, err)
+		}
+	}
+	return nil
+}
+
+// send sends a request built by rest or kmsRequest and returns the body of
+// its 200 answer.
+func (c *client) send(r *http.Request, body []byte, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	resp, err := c.http.Do(r)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, data)
+	}
+	return data, nil
+}
+
 // check sends the signed request r once and wants a 200.
 func (c *client) check(r *http.Request, body []byte) error {
 	r2 := r.Clone(r.Context())
@@ -224,7 +324,7 @@ func (c *client) check(r *http.Request, body []byte) error {
 func wrkScript(name string, r *http.Request, body []byte) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- %s: one SigV4-signed request, replayed.\n", name)
-	fmt.Fprintf(&b, "wrk.method = \"POST\"\n")
+	fmt.Fprintf(&b, "wrk.method = %s\n", luaQuote(r.Method))
 	fmt.Fprintf(&b, "wrk.path = %s\n", luaQuote(r.URL.RequestURI()))
 	fmt.Fprintf(&b, "wrk.body = %s\n", luaQuote(string(body)))
 	fmt.Fprintf(&b, "wrk.headers[\"Host\"] = %s\n", luaQuote(r.URL.Host))
