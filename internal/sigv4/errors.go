@@ -70,12 +70,12 @@ const (
 	// X-Amz-Expires (S3) is dated more than the clock skew in the future.
 	// S3: AccessDenied (403) "Request is not yet valid".
 	NotYetValid
-	// UnsupportedMechanism: a presigned query of Signature Version 2
-	// (AWSAccessKeyId, Signature, Expires), which S3 refuses in the regions
-	// and for the buckets that take only Signature Version 4. Query and
-	// JSON: IncompleteSignature (400); S3: InvalidRequest (400) "The
-	// authorization mechanism you have provided is not supported. Please
-	// use AWS4-HMAC-SHA256."
+	// UnsupportedMechanism: the request is signed some other way than
+	// SigV4: an Authorization header of another scheme ("AWS key:sig",
+	// signature version 2), or signature version 2 query parameters
+	// (AWSAccessKeyId and Signature). Query: IncompleteSignature (400);
+	// JSON: IncompleteSignatureException (400); S3: InvalidRequest (400),
+	// as in the regions that take only SigV4.
 	UnsupportedMechanism
 )
 
@@ -142,6 +142,7 @@ func newError(k Kind, msg string) *Error { return &Error{Kind: k, Message: msg} 
 // Messages shared by several code paths.
 const (
 	msgMissingAuth  = "Missing Authentication Token"
+	msgMechanism    = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
 	msgSigMismatch  = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	msgSigMismatch3 = "The request signature we calculated does not match the signature you provided. Check your key and signing method."
 	msgExpired      = "Request has expired"

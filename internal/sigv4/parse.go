@@ -119,20 +119,20 @@ func Parse(r *http.Request) (*Signature, error) {
 		return parseHeader(r, auth)
 	case presign:
 		return parseQuery(r)
-	case sigV2Query(r.URL.Query()):
-		return nil, newError(UnsupportedMechanism, msgUnsupportedMechanism)
+	case queryHasV2Auth(r.URL.RawQuery):
+		return nil, newError(UnsupportedMechanism, msgMechanism)
 	}
 	return nil, newError(MissingAuthentication, msgMissingAuth)
 }
 
-// msgUnsupportedMechanism is AWS's answer to a signature other than SigV4.
-const msgUnsupportedMechanism = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
-
-// sigV2Query reports whether a query is presigned with Signature Version 2
-// (boto3's generate_presigned_url without signature_version="s3v4"): such a
-// request is refused as such, never taken for an unsigned one.
-func sigV2Query(q url.Values) bool {
-	return q.Has("AWSAccessKeyId") && q.Has("Signature")
+// queryHasV2Auth reports whether a raw query holds signature version 2
+// parameters: AWSAccessKeyId and Signature.
+func queryHasV2Auth(q string) bool {
+	if !strings.Contains(q, "AWSAccessKeyId=") {
+		return false
+	}
+	v, err := url.ParseQuery(q)
+	return err != nil || v.Has("AWSAccessKeyId") && v.Has("Signature")
 }
 
 // queryHasAuth reports whether a raw query holds presigning parameters.
@@ -145,7 +145,7 @@ func queryHasAuth(q string) bool {
 func parseHeader(r *http.Request, auth string) (*Signature, error) {
 	alg, rest, _ := strings.Cut(auth, " ")
 	if alg != algorithm {
-		return nil, newError(IncompleteSignature, msgUnsupportedMechanism)
+		return nil, newError(UnsupportedMechanism, msgMechanism)
 	}
 	var credential, signedHeaders, signature string
 	var haveCred, haveSH, haveSig bool

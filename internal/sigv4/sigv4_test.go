@@ -454,7 +454,7 @@ func TestParseErrors(t *testing.T) {
 			msg: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=AWS4-HMAC-SHA256 " + cred + ", " + sh + ", " + sig},
 		{name: "bad date", auth: "AWS4-HMAC-SHA256 " + cred + ", " + sh + ", " + sig, date: "2024-03-01T12:30:45Z", kind: MissingDate},
 		{name: "host unsigned", auth: "AWS4-HMAC-SHA256 " + cred + ", SignedHeaders=x-amz-date, " + sig, date: "20240301T123045Z", kind: IncompleteSignature},
-		{name: "sigv2", auth: "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=", kind: IncompleteSignature},
+		{name: "sigv2", auth: "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=", kind: UnsupportedMechanism},
 		{name: "both", auth: "AWS4-HMAC-SHA256 " + cred + ", " + sh + ", " + sig, query: "X-Amz-Algorithm=AWS4-HMAC-SHA256", kind: AuthorizationQueryParameters},
 		{name: "presign missing", query: "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20240301%2Fus-east-1%2Fsts%2Faws4_request", kind: AuthorizationQueryParameters,
 			msg: "AWS query-string parameters must include 'X-Amz-Signature'. Re-examine the query-string parameters."},

@@ -86,9 +86,10 @@ func (s *S3) loadBucket(ctx context.Context, r store.Reader, name string) (*buck
 
 // bucketResource is the Resource of the bucket operations:
 // arn:aws:s3:::BUCKET, owned by the bucket's account, with its policy as
-// the resource-based policy and its tags. A bucket that does not exist has
-// no policy, and is taken to be the caller's account's, so a caller whose
-// identity policies allow the action is told NoSuchBucket, as S3 does.
+// the resource-based policy and its tags. A bucket that does not exist is
+// NoSuchBucket to every caller, as S3 finds a bucket before it authorizes
+// a request to it; only CreateBucket is authorized on a bucket that does
+// not exist, taken to be the caller's account's.
 func (s *S3) bucketResource(c *api.Call) (api.Resource, error) {
 	name := c.PathParams["Bucket"]
 	return s.resourceOf(c, name, bucketARN(name), bucketType)
@@ -120,6 +121,12 @@ func (s *S3) objectResource(c *api.Call) (api.Resource, error) {
 var aclWriters = map[string]bool{"PutObject": true, "CopyObject": true, "CreateMultipartUpload": true}
 
 func (s *S3) resourceOf(c *api.Call, name, arn, typ string) (api.Resource, error) {
+	return s.resourceOwned(c, name, arn, typ, "x-amz-expected-bucket-owner")
+}
+
+// resourceOwned is resourceOf with the header that names the account
+// expected to own the bucket.
+func (s *S3) resourceOwned(c *api.Call, name, arn, typ, ownerHeader string) (api.Resource, error) {
 	res := api.Resource{ARN: arn, Type: typ, Mode: api.ResourcePolicy}
 	if name == "" {
 		return res, nil
@@ -129,15 +136,19 @@ func (s *S3) resourceOf(c *api.Call, name, arn, typ string) (api.Resource, error
 		return api.Resource{}, err
 	}
 	if a.b == nil {
-		return res, nil
+		if c.Operation != nil && c.Operation.Name == "CreateBucket" {
+			return res, nil
+		}
+		return api.Resource{}, errNoSuchBucket(name)
 	}
 	if err := wrongRegion(c, a.b); err != nil {
 		return api.Resource{}, err
 	}
-	if c.HTTP != nil && arn != objectARNOfCopySource(c) {
-		// x-amz-expected-bucket-owner: a bucket another account owns is
-		// refused (S3 User Guide, "Verifying bucket ownership").
-		if want := c.HTTP.Header.Get("x-amz-expected-bucket-owner"); want != "" && want != a.b.Owner {
+	if c.HTTP != nil {
+		// x-amz-expected-bucket-owner (x-amz-source-expected-bucket-owner
+		// for a copy's source): a bucket another account owns is refused
+		// (S3 User Guide, "Verifying bucket ownership").
+		if want := c.HTTP.Header.Get(ownerHeader); want != "" && want != a.b.Owner {
 			return api.Resource{}, api.AccessDenied("Access Denied")
 		}
 	}
@@ -178,18 +189,24 @@ func wrongRegion(c *api.Call, b *bucket) error {
 	return e
 }
 
-// objectARNOfCopySource is the ARN a copy reads, which
-// x-amz-expected-bucket-owner does not speak for; "" when the call copies
-// nothing.
-func objectARNOfCopySource(c *api.Call) string {
-	if c.HTTP == nil || c.HTTP.Header.Get("x-amz-copy-source") == "" {
-		return ""
+// objectOwner is the account that owns an object the call writes into
+// bucket (S3 User Guide, "Controlling ownership of objects"): the bucket
+// owner under BucketOwnerEnforced, and under BucketOwnerPreferred when the
+// write carries x-amz-acl bucket-owner-full-control; else the writer.
+func (s *S3) objectOwner(c *api.Call, bucket string) string {
+	a, err := s.access(c, bucket)
+	if err != nil || a.b == nil {
+		return c.Account
 	}
-	bucket, key, err := copySource(c)
-	if err != nil {
-		return ""
+	switch a.b.Ownership {
+	case "BucketOwnerEnforced":
+		return a.b.Owner
+	case "BucketOwnerPreferred":
+		if c.HTTP != nil && c.HTTP.Header.Get("x-amz-acl") == "bucket-owner-full-control" {
+			return a.b.Owner
+		}
 	}
-	return objectARN(bucket, key)
+	return c.Account
 }
 
 // insideAccount reports whether p belongs to account or is an AWS service.
@@ -202,7 +219,7 @@ func insideAccount(p *api.Principal, account string) bool {
 // operations, each only where the action takes it (the service
 // authorization reference, internal/catalog).
 func (s *S3) bucketConditions(c *api.Call, res api.Resource, keys api.Keys) {
-	set := keyFilter(c, keys)
+	set := keyFilter(operationAction(c), keys)
 	requestKeys(c, res, set)
 	q := c.HTTP
 	if q == nil {
@@ -231,12 +248,57 @@ func (s *S3) bucketConditions(c *api.Call, res api.Resource, keys api.Keys) {
 // request's tags (s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys from
 // x-amz-tagging or a PutObjectTagging body), its ACL and encryption headers.
 func (s *S3) objectConditions(c *api.Call, res api.Resource, keys api.Keys) {
-	set := keyFilter(c, keys)
+	s.objectKeys(c, operationAction(c), c.PathParams["Bucket"], c.PathParams["Key"], res, keys)
+}
+
+// copySourceConditions are the keys of a copy's read of its source: those
+// of objectConditions, with the source object's tags.
+func (s *S3) copySourceConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	bucket, key, err := copySource(c)
+	if err != nil {
+		return
+	}
+	s.objectKeys(c, "s3:GetObject", bucket, key, res, keys)
+}
+
+// authorizeObject authorizes a further action of the call on one object,
+// as the object operations are authorized: on arn:aws:s3:::BUCKET/KEY in
+// the bucket's account, with the bucket's policy and the object's keys.
+func (s *S3) authorizeObject(c *api.Call, action, bucket, key string) error {
+	res, err := s.resourceOf(c, bucket, objectARN(bucket, key), objectType)
+	if err != nil {
+		return err
+	}
+	keys := keyMap{}
+	s.objectKeys(c, action, bucket, key, res, keys)
+	return c.Authorize(action, res, keys)
+}
+
+// authorizeBucket authorizes a further action of the call on bucket, as
+// the bucket operations are authorized.
+func (s *S3) authorizeBucket(c *api.Call, action, bucket string) error {
+	res, err := s.resourceOf(c, bucket, bucketARN(bucket), bucketType)
+	if err != nil {
+		return err
+	}
+	keys := keyMap{}
+	requestKeys(c, res, keyFilter(action, keys))
+	return c.Authorize(action, res, keys)
+}
+
+// keyMap collects condition keys for api.Call.Authorize.
+type keyMap map[string][]string
+
+func (k keyMap) Set(key string, values ...string) { k[key] = values }
+
+// objectKeys sets the keys of action on the object key of bucket.
+func (s *S3) objectKeys(c *api.Call, action, bucket, key string, res api.Resource, keys api.Keys) {
+	set := keyFilter(action, keys)
 	requestKeys(c, res, set)
 	if c.HTTP != nil {
 		headerKeys(c, set)
 	}
-	if tags, err := s.storedObjectTags(c); err == nil {
+	if tags, err := s.storedObjectTags(c, bucket, key); err == nil {
 		for _, t := range tags {
 			set("s3:ExistingObjectTag/"+t.Key, t.Value)
 		}
@@ -252,12 +314,19 @@ func (s *S3) objectConditions(c *api.Call, res api.Resource, keys api.Keys) {
 	}
 }
 
-// keyFilter returns a setter that sets a key only where the operation's
-// action takes it.
-func keyFilter(c *api.Call, keys api.Keys) func(string, ...string) {
+// operationAction is the IAM action of the call's operation; "" when it has none.
+func operationAction(c *api.Call) string {
+	if c.Operation == nil {
+		return ""
+	}
+	return c.Operation.Action
+}
+
+// keyFilter returns a setter that sets a key only where action takes it.
+func keyFilter(name string, keys api.Keys) func(string, ...string) {
 	var action *catalog.Action
-	if c.Operation != nil && c.Operation.Action != "" {
-		action = catalog.Load().Action(c.Operation.Action)
+	if name != "" {
+		action = catalog.Load().Action(name)
 	}
 	return func(key string, values ...string) {
 		if action == nil || action.Supports(key) {
@@ -344,10 +413,9 @@ func headerKeys(c *api.Call, set func(string, ...string)) {
 	}
 }
 
-// storedObjectTags returns the tags of the object the call names; a
+// storedObjectTags returns the tags of the object key of bucket; a
 // missing object has none.
-func (s *S3) storedObjectTags(c *api.Call) ([]tag, error) {
-	bucket, key := c.PathParams["Bucket"], c.PathParams["Key"]
+func (s *S3) storedObjectTags(c *api.Call, bucket, key string) ([]tag, error) {
 	if bucket == "" || key == "" {
 		return nil, nil
 	}

@@ -155,7 +155,7 @@ func (s *S3) copyObject(c *api.Call) (any, error) {
 		(src.Checksum == nil || algo.Name == src.Checksum.Algorithm) && h.Get("x-amz-storage-class") == "" {
 		return nil, api.Errorf(400, "InvalidRequest", "%s", selfCopy)
 	}
-	o := &object{Key: key, Owner: c.Account, Headers: src.Headers, Meta: src.Meta, Tags: src.Tags}
+	o := &object{Key: key, Owner: s.objectOwner(c, bucket), Headers: src.Headers, Meta: src.Meta, Tags: src.Tags}
 	if metaDirective == "REPLACE" {
 		if o.Headers, o.Meta, err = requestHeaders(h); err != nil {
 			return nil, err

@@ -89,7 +89,7 @@ func (s *S3) listPage(c *api.Call, bucket, prefix, delimiter, after string, max 
 				e.ChecksumAlgorithm, e.ChecksumType = o.Checksum.Algorithm, o.Checksum.Type
 			}
 			if owner {
-				e.Owner = &listOwner{ID: o.Owner}
+				e.Owner = &listOwner{ID: canonicalID(o.Owner)}
 			}
 			out.contents = append(out.contents, e)
 			out.last = key

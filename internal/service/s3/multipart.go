@@ -28,7 +28,8 @@ type upload struct {
 	ID        string            `json:"id"`
 	Key       string            `json:"key"`
 	Initiated time.Time         `json:"initiated"`
-	Owner     string            `json:"owner"`
+	Owner     string            `json:"owner"`               // the account that will own the object
+	Initiator string            `json:"initiator,omitempty"` // Initiator's ID (initiator)
 	Headers   map[string]string `json:"headers,omitempty"`
 	Meta      map[string]string `json:"meta,omitempty"`
 	Tags      []tag             `json:"tags,omitempty"`
@@ -120,7 +121,7 @@ func (s *S3) createMultipartUpload(c *api.Call) (any, error) {
 	if err := s.writableBucket(c, bucket); err != nil {
 		return nil, err
 	}
-	u := &upload{ID: newUploadID(), Key: key, Initiated: s.now().UTC(), Owner: c.Account, Headers: stored, Meta: meta, SSE: sse.Algorithm}
+	u := &upload{ID: newUploadID(), Key: key, Initiated: s.now().UTC(), Owner: s.objectOwner(c, bucket), Initiator: initiator(c), Headers: stored, Meta: meta, SSE: sse.Algorithm}
 	if sse.Algorithm == sseKMS {
 		if u.KMS, _, err = s.newDataKey(c, sse, bucket, key); err != nil {
 			return nil, err
@@ -182,6 +183,15 @@ func withHeaders(v *initiateResult, u *upload) any {
 	}
 	sseHeaders(h, u.SSE, u.KMS)
 	return &api.Raw{Header: h, Body: append([]byte(xml.Header), body...)}
+}
+
+// initiator is the ID an upload's Initiator shows for the caller: its
+// ARN for an IAM principal, its account's canonical user ID for a root user.
+func initiator(c *api.Call) string {
+	if c.Principal == nil || c.Principal.Type == api.Root {
+		return canonicalID(c.Account)
+	}
+	return c.Principal.ARN
 }
 
 func newUploadID() string {

@@ -31,5 +31,5 @@ func (s *S3) copySourceResource(c *api.Call) (api.Resource, error) {
 	if err != nil {
 		return api.Resource{}, err
 	}
-	return s.resourceOf(c, bucket, objectARN(bucket, key), objectType)
+	return s.resourceOwned(c, bucket, objectARN(bucket, key), objectType, "x-amz-source-expected-bucket-owner")
 }

@@ -24,7 +24,7 @@ func (s *S3) objectOps() []*api.Operation {
 		{Name: "CopyObject", Action: "s3:PutObject", Category: api.Data,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj, Header: []string{"x-amz-copy-source"}},
 			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.copyObject,
-			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.objectConditions}}},
+			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.copySourceConditions}}},
 		{Name: "GetObject", Action: "s3:GetObject", Category: api.Data, ReadOnly: true,
 			HTTP:     api.HTTP{Method: "GET", Path: obj},
 			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.getObjectOp},
@@ -62,7 +62,7 @@ func (s *S3) objectOps() []*api.Operation {
 		{Name: "UploadPartCopy", Action: "s3:PutObject", Category: api.Data,
 			HTTP:     api.HTTP{Method: "PUT", Path: obj, Query: []string{"partNumber", "uploadId"}, Header: []string{"x-amz-copy-source"}},
 			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.uploadPartCopy,
-			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.objectConditions}}},
+			Also: []api.Check{{Action: "s3:GetObject", Resource: s.copySourceResource, Conditions: s.copySourceConditions}}},
 		{Name: "CompleteMultipartUpload", Action: "s3:PutObject", Category: api.Data, Streaming: true,
 			HTTP:     api.HTTP{Method: "POST", Path: obj, Query: []string{"uploadId"}},
 			Resource: s.objectResource, Conditions: s.objectConditions, Handle: s.completeMultipartUpload},
@@ -102,7 +102,7 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 		if tags, err = parseTagging(v); err != nil {
 			return nil, err
 		}
-		if err := c.Authorize("s3:PutObjectTagging", api.Resource{ARN: objectARN(bucket, key)}, nil); err != nil {
+		if err := s.authorizeObject(c, "s3:PutObjectTagging", bucket, key); err != nil {
 			return nil, err
 		}
 	}
@@ -127,7 +127,7 @@ func (s *S3) putObject(c *api.Call) (any, error) {
 		return nil, e
 	}
 	o := &object{Key: key, Size: ref.Size, ETag: d.etag(), LastModified: s.now().UTC().Truncate(time.Second),
-		Owner: c.Account, Headers: stored, Meta: meta, Tags: tags, Checksum: d.value(),
+		Owner: s.objectOwner(c, bucket), Headers: stored, Meta: meta, Tags: tags, Checksum: d.value(),
 		Blobs: []bodyPart{{ID: ref.ID, Size: ref.Size, IV: iv}}, SSE: sse.Algorithm, KMS: env}
 	if _, err := s.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		if err := requireBucket(c.Context, tx, bucket); err != nil {
@@ -169,11 +169,7 @@ func (s *S3) loadObject(c *api.Call, bucket, key string) (*object, error) {
 // GetObject and HeadObject, "Permissions").
 func (s *S3) missingKey(c *api.Call, bucket, key string) error {
 	if c.Authorize != nil {
-		res, err := s.resourceOf(c, bucket, bucketARN(bucket), bucketType)
-		if err != nil {
-			return err
-		}
-		if err := c.Authorize("s3:ListBucket", res, nil); err != nil {
+		if err := s.authorizeBucket(c, "s3:ListBucket", bucket); err != nil {
 			return err
 		}
 	}
@@ -197,6 +193,8 @@ func (s *S3) headObject(c *api.Call) (any, error) { return s.readObject(c, true)
 
 // readObject is GetObject and HeadObject: conditional headers first, then
 // the range, then the body streamed from its blobs.
+// A key that does not exist is NoSuchKey only to a caller that may list
+// the bucket (see missingKey).
 func (s *S3) readObject(c *api.Call, head bool) (any, error) {
 	bucket, key := pathParams(c)
 	o, err := s.loadObject(c, bucket, key)

@@ -171,7 +171,7 @@ func (s *S3) deleteObjects(c *api.Call) (any, error) {
 			res.Errors = append(res.Errors, deleteError{Key: ob.Key, Code: "NoSuchVersion", Message: "The specified version does not exist."})
 			continue
 		}
-		if err := c.Authorize("s3:DeleteObject", api.Resource{ARN: objectARN(bucket, ob.Key)}, nil); err != nil {
+		if err := s.authorizeObject(c, "s3:DeleteObject", bucket, ob.Key); err != nil {
 			res.Errors = append(res.Errors, deleteError{Key: ob.Key, Code: "AccessDenied", Message: "Access Denied"})
 			continue
 		}

@@ -3,6 +3,7 @@ package s3
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -101,16 +102,21 @@ func grantsEveryone(p policy.Principals) bool {
 	return false
 }
 
-// pinned reports whether a condition pins a statement to fixed values.
+// pinned reports whether a condition pins a statement to fixed values. A
+// ForAllValues condition pins nothing: it holds for a request without the
+// key. A CIDR wider than IPv4 /8 or IPv6 /32 is no fixed network.
 func pinned(conds []policy.Condition) bool {
 	for _, c := range conds {
-		op := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(c.Operator, "ForAnyValue:"), "ForAllValues:"))
+		if hasPrefixFold(c.Operator, "ForAllValues:") {
+			continue
+		}
+		op := strings.ToLower(strings.TrimPrefix(c.Operator, "ForAnyValue:"))
 		if !fixingKeys[strings.ToLower(c.Key)] || !fixingOperators[op] || len(c.Values) == 0 {
 			continue
 		}
 		fixed := true
 		for _, v := range c.Values {
-			if strings.ContainsAny(v, "*?") || v == "0.0.0.0/0" || v == "::/0" {
+			if strings.ContainsAny(v, "*?") || op == "ipaddress" && wideNetwork(v) {
 				fixed = false
 			}
 		}
@@ -119,6 +125,27 @@ func pinned(conds []policy.Condition) bool {
 		}
 	}
 	return false
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// wideNetwork reports whether an aws:SourceIp value spans more than an
+// IPv4 /8 or an IPv6 /32 (or is no address at all).
+func wideNetwork(v string) bool {
+	if !strings.Contains(v, "/") {
+		_, err := netip.ParseAddr(v)
+		return err != nil
+	}
+	p, err := netip.ParsePrefix(v)
+	if err != nil {
+		return true
+	}
+	if p.Addr().Is4() {
+		return p.Bits() < 8
+	}
+	return p.Bits() < 32
 }
 
 // sortedKeys returns m's keys in order.

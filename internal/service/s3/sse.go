@@ -87,12 +87,15 @@ func parseSSE(h http.Header) (sseRequest, error) {
 	return r, nil
 }
 
-// encryptionContext is the context S3 gives KMS for an object.
+// encryptionContext is the context S3 gives KMS for an object: the
+// caller's additional pairs and aws:s3:arn, which always names the object
+// (a caller's own aws:s3:arn does not replace it).
 func encryptionContext(bucket, key string, extra map[string]string) map[string]string {
-	ec := map[string]string{"aws:s3:arn": objectARN(bucket, key)}
+	ec := make(map[string]string, len(extra)+1)
 	for k, v := range extra {
 		ec[k] = v
 	}
+	ec["aws:s3:arn"] = objectARN(bucket, key)
 	return ec
 }
 

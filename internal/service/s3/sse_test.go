@@ -31,3 +31,13 @@ func TestCTROffset(t *testing.T) {
 		}
 	}
 }
+
+// TestEncryptionContextNamesTheObject: the caller's additional context
+// cannot replace the aws:s3:arn S3 gives KMS, which key policies test with
+// kms:EncryptionContext:aws:s3:arn.
+func TestEncryptionContextNamesTheObject(t *testing.T) {
+	ec := encryptionContext("mine", "k", map[string]string{"aws:s3:arn": "arn:aws:s3:::theirs/k", "team": "a"})
+	if ec["aws:s3:arn"] != "arn:aws:s3:::mine/k" || ec["team"] != "a" || len(ec) != 2 {
+		t.Fatalf("context: %v", ec)
+	}
+}

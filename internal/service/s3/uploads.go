@@ -149,12 +149,21 @@ func (s *S3) listMultipartUploads(c *api.Call) (any, error) {
 			res.IsTruncated = true
 			break
 		}
-		res.Uploads = append(res.Uploads, uploadEntry{Key: u.Key, UploadID: u.ID, Initiator: &listOwner{ID: u.Owner}, Owner: &listOwner{ID: u.Owner},
+		res.Uploads = append(res.Uploads, uploadEntry{Key: u.Key, UploadID: u.ID, Initiator: &listOwner{ID: u.initiatorID()}, Owner: &listOwner{ID: canonicalID(u.Owner)},
 			StorageClass: "STANDARD", Initiated: s3Time(u.Initiated), ChecksumAlgorithm: u.Checksum, ChecksumType: u.ChecksumType})
 		res.NextKeyMarker, res.NextUploadIDMarker = u.Key, u.ID
 	}
 	s.trailBucket(c, bucket)
 	return res, nil
+}
+
+// initiatorID is the ID an upload's Initiator shows (the owner's
+// canonical user ID for uploads recorded without one).
+func (u *upload) initiatorID() string {
+	if u.Initiator != "" {
+		return u.Initiator
+	}
+	return canonicalID(u.Owner)
 }
 
 // sortUploads orders uploads by key, then by initiation.
