@@ -87,11 +87,36 @@ func principalElement(id string) map[string][]string {
 	return map[string][]string{"AWS": {id}}
 }
 
-// allowStatement is the allow a grant gives its grantee: its operations,
-// under its constraints.
-func (g *grant) allowStatement() statement {
-	actions := make([]string, len(g.Operations))
-	for i, op := range g.Operations {
+// allowStatements are the allows a grant gives its grantee: its
+// operations under its constraints, and CreateGrant for grants of its own
+// operations alone. A grantee who gets CreateGrant from a grant may only
+// make grants that allow no more than that grant ("Granting CreateGrant
+// permission", AWS KMS Developer Guide); a grant with constraints lets no
+// one create grants from it, as the constraints of the grants it would
+// make cannot be checked against its own.
+func (g *grant) allowStatements() []statement {
+	var out []statement
+	ops := slices.DeleteFunc(slices.Clone(g.Operations), func(op string) bool { return op == "CreateGrant" })
+	if len(ops) > 0 {
+		out = append(out, g.allowStatement(ops))
+	}
+	if len(ops) < len(g.Operations) && g.Constraints == nil {
+		vals := make([]any, len(g.Operations))
+		for i, op := range g.Operations {
+			vals[i] = op
+		}
+		out = append(out, statement{Sid: grantSid(g) + "/create", Effect: "Allow", Principal: principalElement(g.GranteeID),
+			Action: []string{"kms:CreateGrant"}, Resource: "*",
+			Condition: map[string]map[string][]any{"ForAllValues:StringEquals": {"kms:GrantOperations": vals}}})
+	}
+	return out
+}
+
+// allowStatement is the allow of ops a grant gives its grantee, under its
+// constraints.
+func (g *grant) allowStatement(ops []string) statement {
+	actions := make([]string, len(ops))
+	for i, op := range ops {
 		actions[i] = "kms:" + op
 	}
 	st := statement{Sid: grantSid(g), Effect: "Allow", Principal: principalElement(g.GranteeID), Action: actions, Resource: "*"}
@@ -184,7 +209,7 @@ func (k *KMS) keyPolicy(ctx context.Context, kk *key) (*policy.Policy, error) {
 	}
 	stmts := make([]statement, 0, len(gs))
 	for i := range gs {
-		stmts = append(stmts, gs[i].allowStatement())
+		stmts = append(stmts, gs[i].allowStatements()...)
 	}
 	pol, err := withStatements(kk.Policy, stmts)
 	if err != nil {

@@ -126,6 +126,10 @@ func parseRef(c *api.Call, keyID string) (ref, error) {
 		if !strings.HasPrefix(s, "key/") && !strings.HasPrefix(s, "alias/") {
 			return r, invalidARN("Invalid arn %s", keyID)
 		}
+		if r.region != c.Region {
+			// Keys are regional: an endpoint knows only its own region's.
+			return r, kmsError("NotFoundException", "Invalid arn %s", r.region)
+		}
 		s = strings.TrimPrefix(s, "key/")
 	}
 	switch {
@@ -139,6 +143,15 @@ func parseRef(c *api.Call, keyID string) (ref, error) {
 	return r, nil
 }
 
+// crossAccount are the operations that may name a key of another account
+// by its key or alias ARN ("Cross-account use: Yes" in the AWS KMS API
+// Reference); the others find only keys of the caller's account.
+var crossAccount = map[string]bool{
+	"CreateGrant": true, "Decrypt": true, "DescribeKey": true, "Encrypt": true,
+	"GenerateDataKey": true, "GenerateDataKeyWithoutPlaintext": true, "ListGrants": true,
+	"ReEncrypt": true, "RetireGrant": true, "RevokeGrant": true,
+}
+
 // resolve returns the key KeyId names. An AWS managed key named by its
 // alias (alias/aws/lambda) is created on first use.
 func (k *KMS) resolve(c *api.Call, keyID string) (*key, error) {
@@ -148,6 +161,13 @@ func (k *KMS) resolve(c *api.Call, keyID string) (*key, error) {
 	r, err := parseRef(c, keyID)
 	if err != nil {
 		return nil, err
+	}
+	if r.account != c.Account && !crossAccount[c.OperationName] {
+		// The operation looks in the caller's own account only.
+		if r.alias != "" {
+			return nil, aliasNotFound(aliasARN(r.region, r.account, r.alias))
+		}
+		return nil, keyNotFound(keyARN(r.region, r.account, r.id))
 	}
 	ctx := c.Context
 	if r.alias != "" {

@@ -1,0 +1,141 @@
+package server_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/rolecall/rolecall/internal/server/servertest"
+)
+
+// TestKMSKeysStayInTheirAccountAndRegion: a key policy that gives another
+// account kms:* lets it use the key, not administer it (the operations
+// KMS documents as not cross-account find keys of the caller's account
+// only), and a key ARN of another region names no key of this endpoint.
+func TestKMSKeysStayInTheirAccountAndRegion(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	f := newOrg(t, srv)
+	member := newMember(t, f.orgs, "tenant")
+	root := kms.NewFromConfig(srv.RootConfig())
+	pol := `{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"Owner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + kmsAccount + `:root"},"Action":"kms:*","Resource":"*"},` +
+		`{"Sid":"Tenant","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + member + `:root"},"Action":"kms:*","Resource":"*"}]}`
+	md := newKey(t, root, &kms.CreateKeyInput{Policy: aws.String(pol)})
+	arn := aws.ToString(md.Arn)
+	if _, err := root.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/shared"), TargetKeyId: md.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	tenant := kms.NewFromConfig(f.session(member))
+
+	// Use: allowed across accounts.
+	if _, err := tenant.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(arn)}); err != nil {
+		t.Fatalf("DescribeKey across accounts: %v", err)
+	}
+	aliasARN := "arn:aws:kms:us-east-1:" + kmsAccount + ":alias/shared"
+	if _, err := tenant.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(aliasARN), Plaintext: []byte("x")}); err != nil {
+		t.Fatalf("Encrypt across accounts: %v", err)
+	}
+
+	// Administration: never across accounts, whatever the key policy says.
+	notFound := "Key '" + arn + "' does not exist"
+	for name, call := range map[string]func() error{
+		"ScheduleKeyDeletion": func() error {
+			_, err := tenant.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(arn), PendingWindowInDays: aws.Int32(7)})
+			return err
+		},
+		"DisableKey": func() error {
+			_, err := tenant.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(arn)})
+			return err
+		},
+		"PutKeyPolicy": func() error {
+			_, err := tenant.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(arn), PolicyName: aws.String("default"), Policy: aws.String(pol)})
+			return err
+		},
+		"GetKeyPolicy": func() error {
+			_, err := tenant.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(arn), PolicyName: aws.String("default")})
+			return err
+		},
+		"TagResource": func() error {
+			_, err := tenant.TagResource(ctx, &kms.TagResourceInput{KeyId: aws.String(arn), Tags: []kmstypes.Tag{{TagKey: aws.String("k"), TagValue: aws.String("v")}}})
+			return err
+		},
+		"CreateAlias": func() error {
+			_, err := tenant.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/mine"), TargetKeyId: aws.String(arn)})
+			return err
+		},
+	} {
+		if msg := apiError(t, call(), "NotFoundException"); msg != notFound {
+			t.Errorf("%s across accounts: %q, want %q", name, msg, notFound)
+		}
+	}
+	d, err := root.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: md.KeyId})
+	if err != nil || d.KeyMetadata.KeyState != kmstypes.KeyStateEnabled || aws.ToString(d.KeyMetadata.Arn) != arn {
+		t.Fatalf("the key after the other account's attempts: %+v, %v", d, err)
+	}
+
+	// Another region's ARN, of a key or an alias.
+	for _, id := range []string{strings.Replace(arn, ":us-east-1:", ":us-west-2:", 1), "arn:aws:kms:us-west-2:" + kmsAccount + ":alias/shared"} {
+		_, err := root.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)})
+		if msg := apiError(t, err, "NotFoundException"); msg != "Invalid arn us-west-2" {
+			t.Errorf("DescribeKey %s: %q", id, msg)
+		}
+		_, err = root.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("x")})
+		apiError(t, err, "NotFoundException")
+	}
+}
+
+// TestKMSGrantCreateGrantStaysWithinGrant: a grantee who may create grants
+// only through a grant makes grants of that grant's operations alone; a
+// grant with constraints lets no one create grants from it.
+func TestKMSGrantCreateGrantStaysWithinGrant(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	root := kms.NewFromConfig(srv.RootConfig())
+	const noKMS = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}}`
+	ops := kms.NewFromConfig(newUser(t, srv, "ops", noKMS))
+	opsARN := "arn:aws:iam::" + kmsAccount + ":user/ops"
+	md := newKey(t, root, nil)
+	grant := func(c *kms.Client, who string, gops []kmstypes.GrantOperation, cons *kmstypes.GrantConstraints) error {
+		_, err := c.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: md.KeyId, GranteePrincipal: aws.String(who), Operations: gops, Constraints: cons})
+		return err
+	}
+	if err := grant(root, opsARN, []kmstypes.GrantOperation{kmstypes.GrantOperationCreateGrant, kmstypes.GrantOperationDecrypt}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, wider := range [][]kmstypes.GrantOperation{
+		{kmstypes.GrantOperationEncrypt},
+		{kmstypes.GrantOperationDecrypt, kmstypes.GrantOperationGenerateDataKey},
+		{kmstypes.GrantOperationCreateGrant, kmstypes.GrantOperationReEncryptFrom},
+	} {
+		apiError(t, grant(ops, opsARN, wider, nil), "AccessDeniedException")
+	}
+	if _, err := ops.Encrypt(ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x")}); err == nil {
+		t.Fatal("the grantee encrypts, which no grant allows")
+	}
+	for _, within := range [][]kmstypes.GrantOperation{
+		{kmstypes.GrantOperationDecrypt},
+		{kmstypes.GrantOperationDecrypt, kmstypes.GrantOperationCreateGrant},
+	} {
+		if err := grant(ops, opsARN, within, nil); err != nil {
+			t.Errorf("a grant within the grant %v: %v", within, err)
+		}
+	}
+
+	// A constrained grant's CreateGrant makes no grant.
+	ops2 := kms.NewFromConfig(newUser(t, srv, "ops2", noKMS))
+	ops2ARN := "arn:aws:iam::" + kmsAccount + ":user/ops2"
+	if err := grant(root, ops2ARN, []kmstypes.GrantOperation{kmstypes.GrantOperationCreateGrant, kmstypes.GrantOperationDecrypt},
+		&kmstypes.GrantConstraints{EncryptionContextEquals: map[string]string{}}); err != nil {
+		t.Fatal(err)
+	}
+	apiError(t, grant(ops2, ops2ARN, []kmstypes.GrantOperation{kmstypes.GrantOperationDecrypt}, nil), "AccessDeniedException")
+	gs, err := root.ListGrants(ctx, &kms.ListGrantsInput{KeyId: md.KeyId})
+	if err != nil || len(gs.Grants) != 4 {
+		t.Fatalf("grants: %d, %v", len(gs.Grants), err)
+	}
+}
