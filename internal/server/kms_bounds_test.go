@@ -139,3 +139,33 @@ func TestKMSGrantCreateGrantStaysWithinGrant(t *testing.T) {
 		t.Fatalf("grants: %d, %v", len(gs.Grants), err)
 	}
 }
+
+// TestKMSGrantConstraintsKeepCase: encryption context keys are
+// case-sensitive, condition key names are not; a context that holds a
+// constrained key twice, in two cases, does not pass for the value the
+// grant allows.
+func TestKMSGrantConstraintsKeepCase(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	root := kms.NewFromConfig(srv.RootConfig())
+	const noKMS = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}}`
+	ops := kms.NewFromConfig(newUser(t, srv, "ops", noKMS))
+	md := newKey(t, root, nil)
+	if _, err := root.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: md.KeyId, GranteePrincipal: aws.String("arn:aws:iam::" + kmsAccount + ":user/ops"),
+		Operations:  []kmstypes.GrantOperation{kmstypes.GrantOperationEncrypt, kmstypes.GrantOperationGenerateDataKey},
+		Constraints: &kmstypes.GrantConstraints{EncryptionContextSubset: map[string]string{"Dept": "IT"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.Encrypt(ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x"), EncryptionContext: map[string]string{"Dept": "IT", "app": "a"}}); err != nil {
+		t.Fatalf("Encrypt within the constraint: %v", err)
+	}
+	for _, ec := range []map[string]string{
+		{"Dept": "HR", "dept": "IT"},
+		{"Dept": "HR", "DEPT": "IT"},
+	} {
+		_, err := ops.Encrypt(ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x"), EncryptionContext: ec})
+		apiError(t, err, "AccessDeniedException")
+		_, err = ops.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: md.KeyId, KeySpec: kmstypes.DataKeySpecAes256, EncryptionContext: ec})
+		apiError(t, err, "AccessDeniedException")
+	}
+}

@@ -36,14 +36,23 @@ func (k *KMS) keyConditions(c *api.Call, res api.Resource, keys api.Keys) {
 }
 
 // contextKeys sets kms:EncryptionContext:<key> for each pair of ec and
-// kms:EncryptionContextKeys.
+// kms:EncryptionContextKeys. Condition key names are case-insensitive
+// while encryption context keys are not: pairs whose keys differ only in
+// case ("Dept" and "dept") give one condition key holding all their
+// values, which no single-valued operator matches, so that neither value
+// can stand for the other.
 func contextKeys(ec map[string]string, keys api.Keys) {
 	if len(ec) == 0 {
 		return
 	}
 	names := slices.Sorted(maps.Keys(ec))
+	folded := map[string][]string{}
 	for _, n := range names {
-		keys.Set("kms:EncryptionContext:"+n, ec[n])
+		l := strings.ToLower(n)
+		folded[l] = append(folded[l], ec[n])
+	}
+	for _, n := range names {
+		keys.Set("kms:EncryptionContext:"+n, folded[strings.ToLower(n)]...)
 	}
 	keys.Set("kms:EncryptionContextKeys", names...)
 }
