@@ -169,3 +169,26 @@ func TestKMSGrantConstraintsKeepCase(t *testing.T) {
 		apiError(t, err, "AccessDeniedException")
 	}
 }
+
+// TestKMSReEncryptOnSameKey: kms:ReEncryptOnSameKey tells both checks of
+// ReEncrypt whether the ciphertext stays under its own key.
+func TestKMSReEncryptOnSameKey(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	root := kms.NewFromConfig(srv.RootConfig())
+	const rotateOnly = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"},` +
+		`{"Effect":"Allow","Action":"kms:ReEncrypt*","Resource":"*","Condition":{"Bool":{"kms:ReEncryptOnSameKey":"true"}}}]}`
+	user := kms.NewFromConfig(newUser(t, srv, "rotator", rotateOnly))
+	a, b := newKey(t, root, nil), newKey(t, root, nil)
+	enc, err := user.Encrypt(ctx, &kms.EncryptInput{KeyId: a.KeyId, Plaintext: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := user.ReEncrypt(ctx, &kms.ReEncryptInput{CiphertextBlob: enc.CiphertextBlob, DestinationKeyId: a.KeyId}); err != nil {
+		t.Fatalf("ReEncrypt onto the same key: %v", err)
+	}
+	_, err = user.ReEncrypt(ctx, &kms.ReEncryptInput{CiphertextBlob: enc.CiphertextBlob, DestinationKeyId: b.KeyId})
+	if msg := apiError(t, err, "AccessDeniedException"); !strings.Contains(msg, "kms:ReEncryptFrom") {
+		t.Fatalf("ReEncrypt onto another key: %q", msg)
+	}
+}

@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -85,6 +86,15 @@ func (k *KMS) cryptoConditions(c *api.Call, res api.Resource, keys api.Keys) {
 	if name := requestAlias(keyID); name != "" {
 		keys.Set("kms:RequestAlias", name)
 	}
+	if c.OperationName == "ReEncrypt" {
+		var in reEncryptInput
+		if decode(c, &in) != nil {
+			return
+		}
+		if dst, err := k.resolve(c, in.DestinationKeyId); err == nil {
+			keys.Set("kms:ReEncryptOnSameKey", fmt.Sprint(dst.ARN == res.ARN))
+		}
+	}
 }
 
 // destinationConditions are ReEncrypt's keys for its destination key.
@@ -96,7 +106,9 @@ func (k *KMS) destinationConditions(c *api.Call, res api.Resource, keys api.Keys
 		return
 	}
 	contextKeys(in.DestinationEncryptionContext, keys)
-	keys.Set("kms:ReEncryptOnSameKey", "false")
+	if src, err := blobKey(in.CiphertextBlob); err == nil {
+		keys.Set("kms:ReEncryptOnSameKey", fmt.Sprint(src == res.ARN))
+	}
 	if name := requestAlias(in.DestinationKeyId); name != "" {
 		keys.Set("kms:RequestAlias", name)
 	}
