@@ -6,8 +6,10 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
 )
@@ -40,6 +42,24 @@ func TestKMSKeysStayInTheirAccountAndRegion(t *testing.T) {
 	if _, err := tenant.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(aliasARN), Plaintext: []byte("x")}); err != nil {
 		t.Fatalf("Encrypt across accounts: %v", err)
 	}
+
+	// The other account's principals need their own identity policies too,
+	// and a key whose policy names only its own account is closed to them.
+	tenantCfg := f.session(member)
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + member + `:root"},"Action":"sts:AssumeRole"}]}`
+	role, err := iam.NewFromConfig(tenantCfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("no-kms"), AssumeRolePolicyDocument: aws.String(trust)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := sts.NewFromConfig(tenantCfg).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("nokms")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = kms.NewFromConfig(sessionConfig(srv, as.Credentials)).Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(arn), Plaintext: []byte("x")})
+	apiError(t, err, "AccessDeniedException")
+	private := newKey(t, root, nil)
+	_, err = tenant.Encrypt(ctx, &kms.EncryptInput{KeyId: private.Arn, Plaintext: []byte("x")})
+	apiError(t, err, "AccessDeniedException")
 
 	// Administration: never across accounts, whatever the key policy says.
 	notFound := "Key '" + arn + "' does not exist"
