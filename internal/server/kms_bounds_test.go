@@ -212,3 +212,39 @@ func TestKMSReEncryptOnSameKey(t *testing.T) {
 		t.Fatalf("ReEncrypt onto another key: %q", msg)
 	}
 }
+
+// TestKMSRetireGrantByItsAccount: the account in which a grant was made
+// retires it: its root, and its principals whose identity policies allow
+// kms:RetireGrant; others, the grant naming none of them, cannot.
+func TestKMSRetireGrantByItsAccount(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	root := kms.NewFromConfig(srv.RootConfig())
+	const noKMS = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}}`
+	const retire = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:RetireGrant","Resource":"*"}}`
+	bob := kms.NewFromConfig(newUser(t, srv, "bob", noKMS))
+	cleaner := kms.NewFromConfig(newUser(t, srv, "cleaner", retire))
+	md := newKey(t, root, nil)
+	mk := func() *kms.CreateGrantOutput {
+		g, err := root.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: md.KeyId, GranteePrincipal: aws.String("arn:aws:iam::" + kmsAccount + ":user/bob"),
+			Operations: []kmstypes.GrantOperation{kmstypes.GrantOperationDecrypt}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	g := mk()
+	_, err := bob.RetireGrant(ctx, &kms.RetireGrantInput{GrantToken: g.GrantToken})
+	apiError(t, err, "AccessDeniedException")
+	if _, err := root.RetireGrant(ctx, &kms.RetireGrantInput{KeyId: md.KeyId, GrantId: g.GrantId}); err != nil {
+		t.Fatalf("RetireGrant by the account's root: %v", err)
+	}
+	g = mk()
+	if _, err := cleaner.RetireGrant(ctx, &kms.RetireGrantInput{GrantToken: g.GrantToken}); err != nil {
+		t.Fatalf("RetireGrant by a principal the account delegates to: %v", err)
+	}
+	gs, err := root.ListGrants(ctx, &kms.ListGrantsInput{KeyId: md.KeyId})
+	if err != nil || len(gs.Grants) != 0 {
+		t.Fatalf("grants left: %v, %v", gs, err)
+	}
+}

@@ -148,8 +148,11 @@ func (g *grant) allowStatement(ops []string) statement {
 	return st
 }
 
-// retireStatement lets the grant's retiring principal, and its grantee
-// when the grant allows RetireGrant, retire it.
+// retireStatement lets the grant's retiring principal, its grantee when
+// the grant allows RetireGrant, and the account in which the grant was
+// created (its root, and the principals it delegates kms:RetireGrant to
+// in their identity policies) retire it ("Retiring and revoking grants",
+// AWS KMS Developer Guide).
 func (g *grant) retireStatement() (statement, bool) {
 	ids := []string{}
 	if g.RetiringID != "" {
@@ -157,6 +160,9 @@ func (g *grant) retireStatement() (statement, bool) {
 	}
 	if slices.Contains(g.Operations, "RetireGrant") && !slices.Contains(ids, g.GranteeID) {
 		ids = append(ids, g.GranteeID)
+	}
+	if g.IssuingAccount != "" {
+		ids = append(ids, g.IssuingAccount)
 	}
 	if len(ids) == 0 {
 		return statement{}, false
