@@ -248,3 +248,28 @@ func TestKMSRetireGrantByItsAccount(t *testing.T) {
 		t.Fatalf("grants left: %v, %v", gs, err)
 	}
 }
+
+// TestKMSScheduleKeyDeletionWindow: the waiting period is 7 to 30 days, in
+// KMS's words, and policies see it as
+// kms:ScheduleKeyDeletionPendingWindowInDays (30 when none is asked for).
+func TestKMSScheduleKeyDeletionWindow(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	root := kms.NewFromConfig(srv.RootConfig())
+	const slowDelete = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"},` +
+		`{"Effect":"Deny","Action":"kms:ScheduleKeyDeletion","Resource":"*","Condition":{"NumericLessThan":{"kms:ScheduleKeyDeletionPendingWindowInDays":"30"}}}]}`
+	admin := kms.NewFromConfig(newUser(t, srv, "keyadmin", slowDelete))
+	md := newKey(t, root, nil)
+	for _, days := range []int32{0, 6, 31, 365} {
+		_, err := root.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: md.KeyId, PendingWindowInDays: aws.Int32(days)})
+		if msg := apiError(t, err, "ValidationException"); msg != "PendingWindowInDays must be between 7 and 30" {
+			t.Errorf("%d days: %q", days, msg)
+		}
+	}
+	_, err := admin.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: md.KeyId, PendingWindowInDays: aws.Int32(7)})
+	apiError(t, err, "AccessDeniedException")
+	out, err := admin.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: md.KeyId})
+	if err != nil || aws.ToInt32(out.PendingWindowInDays) != 30 {
+		t.Fatalf("ScheduleKeyDeletion with the default window: %+v, %v", out, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -643,20 +644,41 @@ func (k *KMS) setState(c *api.Call, state string) (any, error) {
 func (k *KMS) enableKey(c *api.Call) (any, error)  { return k.setState(c, stateEnabled) }
 func (k *KMS) disableKey(c *api.Call) (any, error) { return k.setState(c, stateDisabled) }
 
-func (k *KMS) scheduleKeyDeletion(c *api.Call) (any, error) {
-	var in struct {
-		KeyId               string `json:"KeyId"`
-		PendingWindowInDays *int   `json:"PendingWindowInDays"`
+// scheduleInput is ScheduleKeyDeletion's input.
+type scheduleInput struct {
+	KeyId               string `json:"KeyId"`
+	PendingWindowInDays *int   `json:"PendingWindowInDays"`
+}
+
+// days is the waiting period the request asks for: 30 days when it names
+// none.
+func (in *scheduleInput) days() int {
+	if in.PendingWindowInDays == nil {
+		return 30
 	}
+	return *in.PendingWindowInDays
+}
+
+// scheduleConditions are ScheduleKeyDeletion's keys: the key's, and
+// kms:ScheduleKeyDeletionPendingWindowInDays, the waiting period asked for
+// (30 when the request names none).
+func (k *KMS) scheduleConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	k.keyConditions(c, res, keys)
+	var in scheduleInput
+	if decode(c, &in) != nil {
+		return
+	}
+	keys.Set("kms:ScheduleKeyDeletionPendingWindowInDays", strconv.Itoa(in.days()))
+}
+
+func (k *KMS) scheduleKeyDeletion(c *api.Call) (any, error) {
+	var in scheduleInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	days := 30
-	if in.PendingWindowInDays != nil {
-		days = *in.PendingWindowInDays
-		if days < 7 || days > 30 {
-			return nil, validation("1 validation error detected: Value '%d' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30", days)
-		}
+	days := in.days()
+	if days < 7 || days > 30 {
+		return nil, validation("PendingWindowInDays must be between 7 and 30")
 	}
 	kk, err := k.resolve(c, in.KeyId)
 	if err != nil {

@@ -85,7 +85,7 @@ func (k *KMS) Service() *api.Service {
 		{Name: "ListKeyPolicies", Action: "kms:ListKeyPolicies", ReadOnly: true, Resource: key, Conditions: k.keyConditions, Handle: k.listKeyPolicies},
 		{Name: "EnableKey", Action: "kms:EnableKey", Resource: key, Conditions: k.keyConditions, Handle: k.enableKey},
 		{Name: "DisableKey", Action: "kms:DisableKey", Resource: key, Conditions: k.keyConditions, Handle: k.disableKey},
-		{Name: "ScheduleKeyDeletion", Action: "kms:ScheduleKeyDeletion", Resource: key, Conditions: k.keyConditions, Handle: k.scheduleKeyDeletion},
+		{Name: "ScheduleKeyDeletion", Action: "kms:ScheduleKeyDeletion", Resource: key, Conditions: k.scheduleConditions, Handle: k.scheduleKeyDeletion},
 		{Name: "CancelKeyDeletion", Action: "kms:CancelKeyDeletion", Resource: key, Conditions: k.keyConditions, Handle: k.cancelKeyDeletion},
 		{Name: "TagResource", Action: "kms:TagResource", Resource: key, Conditions: k.tagConditions, Handle: k.tagResource},
 		{Name: "UntagResource", Action: "kms:UntagResource", Resource: key, Conditions: k.tagConditions, Handle: k.untagResource},
