@@ -273,3 +273,37 @@ func TestKMSScheduleKeyDeletionWindow(t *testing.T) {
 		t.Fatalf("ScheduleKeyDeletion with the default window: %+v, %v", out, err)
 	}
 }
+
+// TestKMSRequestConditionKeys: the condition keys KMS documents for
+// PutKeyPolicy (kms:BypassPolicyLockoutSafetyCheck), DescribeKey
+// (kms:RequestAlias), ListGrants and RevokeGrant
+// (kms:GrantIsForAWSResource) reach the policies that name them.
+func TestKMSRequestConditionKeys(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	root := kms.NewFromConfig(srv.RootConfig())
+	const guarded = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"},` +
+		`{"Effect":"Deny","Action":"kms:PutKeyPolicy","Resource":"*","Condition":{"Bool":{"kms:BypassPolicyLockoutSafetyCheck":"true"}}},` +
+		`{"Effect":"Deny","Action":"kms:DescribeKey","Resource":"*","Condition":{"StringEquals":{"kms:RequestAlias":"alias/secret"}}},` +
+		`{"Effect":"Deny","Action":["kms:ListGrants","kms:RevokeGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"false"}}}]}`
+	admin := kms.NewFromConfig(newUser(t, srv, "guarded", guarded))
+	md := newKey(t, root, nil)
+	if _, err := root.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/secret"), TargetKeyId: md.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	pol := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + kmsAccount + `:root"},"Action":"kms:*","Resource":"*"}]}`
+	_, err := admin.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: md.KeyId, PolicyName: aws.String("default"), Policy: aws.String(pol), BypassPolicyLockoutSafetyCheck: true})
+	apiError(t, err, "AccessDeniedException")
+	if _, err := admin.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: md.KeyId, PolicyName: aws.String("default"), Policy: aws.String(pol)}); err != nil {
+		t.Fatalf("PutKeyPolicy with the safety check: %v", err)
+	}
+	_, err = admin.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String("alias/secret")})
+	apiError(t, err, "AccessDeniedException")
+	if _, err := admin.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: md.KeyId}); err != nil {
+		t.Fatalf("DescribeKey by key ID: %v", err)
+	}
+	_, err = admin.ListGrants(ctx, &kms.ListGrantsInput{KeyId: md.KeyId})
+	apiError(t, err, "AccessDeniedException")
+	_, err = admin.RevokeGrant(ctx, &kms.RevokeGrantInput{KeyId: md.KeyId, GrantId: aws.String(strings.Repeat("a", 64))})
+	apiError(t, err, "AccessDeniedException")
+}

@@ -121,3 +121,33 @@ func requestAlias(keyID string) string {
 	}
 	return ""
 }
+
+// describeConditions are DescribeKey's keys: the key's, and
+// kms:RequestAlias when the key is named through an alias.
+func (k *KMS) describeConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	k.keyConditions(c, res, keys)
+	if id, err := keyIDOf(c); err == nil {
+		if name := requestAlias(id); name != "" {
+			keys.Set("kms:RequestAlias", name)
+		}
+	}
+}
+
+// putPolicyConditions are PutKeyPolicy's keys: the key's, and
+// kms:BypassPolicyLockoutSafetyCheck.
+func (k *KMS) putPolicyConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	k.keyConditions(c, res, keys)
+	var in keyPolicyInput
+	if decode(c, &in) != nil {
+		return
+	}
+	keys.Set("kms:BypassPolicyLockoutSafetyCheck", fmt.Sprint(in.BypassPolicyLockoutSafetyCheck))
+}
+
+// grantsConditions are the keys of ListGrants and RevokeGrant: the key's,
+// and kms:GrantIsForAWSResource, whether a service calls on the
+// principal's behalf.
+func (k *KMS) grantsConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	k.keyConditions(c, res, keys)
+	keys.Set("kms:GrantIsForAWSResource", fmt.Sprint(c.Principal.InvokedBy != ""))
+}
