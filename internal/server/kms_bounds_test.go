@@ -307,3 +307,33 @@ func TestKMSRequestConditionKeys(t *testing.T) {
 	_, err = admin.RevokeGrant(ctx, &kms.RevokeGrantInput{KeyId: md.KeyId, GrantId: aws.String(strings.Repeat("a", 64))})
 	apiError(t, err, "AccessDeniedException")
 }
+
+// TestKMSGrantConstraintKeysIgnoreCase: in a grant constraint the keys
+// match whatever their case and the values exactly, for
+// EncryptionContextEquals as for EncryptionContextSubset.
+func TestKMSGrantConstraintKeysIgnoreCase(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	root := kms.NewFromConfig(srv.RootConfig())
+	const noKMS = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}}`
+	ops := kms.NewFromConfig(newUser(t, srv, "ops", noKMS))
+	md := newKey(t, root, nil)
+	for _, cons := range []*kmstypes.GrantConstraints{
+		{EncryptionContextEquals: map[string]string{"Dept": "IT"}},
+		{EncryptionContextSubset: map[string]string{"Team": "blue"}},
+	} {
+		if _, err := root.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: md.KeyId, GranteePrincipal: aws.String("arn:aws:iam::" + kmsAccount + ":user/ops"),
+			Operations: []kmstypes.GrantOperation{kmstypes.GrantOperationEncrypt}, Constraints: cons}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ec := range []map[string]string{{"dept": "IT"}, {"DEPT": "IT"}, {"team": "blue", "other": "x"}} {
+		if _, err := ops.Encrypt(ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x"), EncryptionContext: ec}); err != nil {
+			t.Errorf("Encrypt with %v: %v", ec, err)
+		}
+	}
+	for _, ec := range []map[string]string{{"Dept": "it"}, {"Dept": "IT", "x": "1"}, {"team": "Blue"}} {
+		_, err := ops.Encrypt(ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x"), EncryptionContext: ec})
+		apiError(t, err, "AccessDeniedException")
+	}
+}

@@ -141,7 +141,9 @@ func (g *grant) allowStatement(ops []string) statement {
 				for i, k := range keys {
 					vals[i] = k
 				}
-				st.Condition["ForAllValues:StringEquals"] = map[string][]any{"kms:EncryptionContextKeys": vals}
+				// A grant constraint's keys match whatever their case, its
+				// values exactly (GrantConstraints, AWS KMS API Reference).
+				st.Condition["ForAllValues:StringEqualsIgnoreCase"] = map[string][]any{"kms:EncryptionContextKeys": vals}
 			}
 		}
 	}
