@@ -1,6 +1,8 @@
 package iam
 
 import (
+	"strings"
+
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/store"
@@ -27,6 +29,9 @@ type roleResult struct {
 	Role roleXML `xml:"Role"`
 }
 
+// serviceRolePath is the path prefix of service-linked roles.
+const serviceRolePath = "/aws-service-role/"
+
 func createRole(i *IAM, c *api.Call) (any, error) {
 	f := newForm(c)
 	path := f.str("Path")
@@ -41,6 +46,11 @@ func createRole(i *IAM, c *api.Call) (any, error) {
 	}
 	if path == "" {
 		path = "/"
+	}
+	if strings.HasPrefix(path, serviceRolePath) {
+		// Service-linked roles live there, out of reach of SCPs: only
+		// their services create them.
+		return nil, invalidInput("Path prefix '%s' can only be used for AWS Service linked Roles", serviceRolePath)
 	}
 	if !ok {
 		maxSession = defaultSessionLimit

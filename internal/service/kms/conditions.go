@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -36,14 +37,23 @@ func (k *KMS) keyConditions(c *api.Call, res api.Resource, keys api.Keys) {
 }
 
 // contextKeys sets kms:EncryptionContext:<key> for each pair of ec and
-// kms:EncryptionContextKeys.
+// kms:EncryptionContextKeys. Condition key names are case-insensitive
+// while encryption context keys are not: pairs whose keys differ only in
+// case ("Dept" and "dept") give one condition key holding all their
+// values, which no single-valued operator matches, so that neither value
+// can stand for the other.
 func contextKeys(ec map[string]string, keys api.Keys) {
 	if len(ec) == 0 {
 		return
 	}
 	names := slices.Sorted(maps.Keys(ec))
+	folded := map[string][]string{}
 	for _, n := range names {
-		keys.Set("kms:EncryptionContext:"+n, ec[n])
+		l := strings.ToLower(n)
+		folded[l] = append(folded[l], ec[n])
+	}
+	for _, n := range names {
+		keys.Set("kms:EncryptionContext:"+n, folded[strings.ToLower(n)]...)
 	}
 	keys.Set("kms:EncryptionContextKeys", names...)
 }
@@ -76,6 +86,15 @@ func (k *KMS) cryptoConditions(c *api.Call, res api.Resource, keys api.Keys) {
 	if name := requestAlias(keyID); name != "" {
 		keys.Set("kms:RequestAlias", name)
 	}
+	if c.OperationName == "ReEncrypt" {
+		var in reEncryptInput
+		if decode(c, &in) != nil {
+			return
+		}
+		if dst, err := k.resolve(c, in.DestinationKeyId); err == nil {
+			keys.Set("kms:ReEncryptOnSameKey", fmt.Sprint(dst.ARN == res.ARN))
+		}
+	}
 }
 
 // destinationConditions are ReEncrypt's keys for its destination key.
@@ -87,7 +106,9 @@ func (k *KMS) destinationConditions(c *api.Call, res api.Resource, keys api.Keys
 		return
 	}
 	contextKeys(in.DestinationEncryptionContext, keys)
-	keys.Set("kms:ReEncryptOnSameKey", "false")
+	if src, err := blobKey(in.CiphertextBlob); err == nil {
+		keys.Set("kms:ReEncryptOnSameKey", fmt.Sprint(src == res.ARN))
+	}
 	if name := requestAlias(in.DestinationKeyId); name != "" {
 		keys.Set("kms:RequestAlias", name)
 	}
@@ -99,4 +120,34 @@ func requestAlias(keyID string) string {
 		return keyID[i:]
 	}
 	return ""
+}
+
+// describeConditions are DescribeKey's keys: the key's, and
+// kms:RequestAlias when the key is named through an alias.
+func (k *KMS) describeConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	k.keyConditions(c, res, keys)
+	if id, err := keyIDOf(c); err == nil {
+		if name := requestAlias(id); name != "" {
+			keys.Set("kms:RequestAlias", name)
+		}
+	}
+}
+
+// putPolicyConditions are PutKeyPolicy's keys: the key's, and
+// kms:BypassPolicyLockoutSafetyCheck.
+func (k *KMS) putPolicyConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	k.keyConditions(c, res, keys)
+	var in keyPolicyInput
+	if decode(c, &in) != nil {
+		return
+	}
+	keys.Set("kms:BypassPolicyLockoutSafetyCheck", fmt.Sprint(in.BypassPolicyLockoutSafetyCheck))
+}
+
+// grantsConditions are the keys of ListGrants and RevokeGrant: the key's,
+// and kms:GrantIsForAWSResource, whether a service calls on the
+// principal's behalf.
+func (k *KMS) grantsConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	k.keyConditions(c, res, keys)
+	keys.Set("kms:GrantIsForAWSResource", fmt.Sprint(c.Principal.InvokedBy != ""))
 }

@@ -87,11 +87,36 @@ func principalElement(id string) map[string][]string {
 	return map[string][]string{"AWS": {id}}
 }
 
-// allowStatement is the allow a grant gives its grantee: its operations,
-// under its constraints.
-func (g *grant) allowStatement() statement {
-	actions := make([]string, len(g.Operations))
-	for i, op := range g.Operations {
+// allowStatements are the allows a grant gives its grantee: its
+// operations under its constraints, and CreateGrant for grants of its own
+// operations alone. A grantee who gets CreateGrant from a grant may only
+// make grants that allow no more than that grant ("Granting CreateGrant
+// permission", AWS KMS Developer Guide); a grant with constraints lets no
+// one create grants from it, as the constraints of the grants it would
+// make cannot be checked against its own.
+func (g *grant) allowStatements() []statement {
+	var out []statement
+	ops := slices.DeleteFunc(slices.Clone(g.Operations), func(op string) bool { return op == "CreateGrant" })
+	if len(ops) > 0 {
+		out = append(out, g.allowStatement(ops))
+	}
+	if len(ops) < len(g.Operations) && g.Constraints == nil {
+		vals := make([]any, len(g.Operations))
+		for i, op := range g.Operations {
+			vals[i] = op
+		}
+		out = append(out, statement{Sid: grantSid(g) + "/create", Effect: "Allow", Principal: principalElement(g.GranteeID),
+			Action: []string{"kms:CreateGrant"}, Resource: "*",
+			Condition: map[string]map[string][]any{"ForAllValues:StringEquals": {"kms:GrantOperations": vals}}})
+	}
+	return out
+}
+
+// allowStatement is the allow of ops a grant gives its grantee, under its
+// constraints.
+func (g *grant) allowStatement(ops []string) statement {
+	actions := make([]string, len(ops))
+	for i, op := range ops {
 		actions[i] = "kms:" + op
 	}
 	st := statement{Sid: grantSid(g), Effect: "Allow", Principal: principalElement(g.GranteeID), Action: actions, Resource: "*"}
@@ -116,15 +141,20 @@ func (g *grant) allowStatement() statement {
 				for i, k := range keys {
 					vals[i] = k
 				}
-				st.Condition["ForAllValues:StringEquals"] = map[string][]any{"kms:EncryptionContextKeys": vals}
+				// A grant constraint's keys match whatever their case, its
+				// values exactly (GrantConstraints, AWS KMS API Reference).
+				st.Condition["ForAllValues:StringEqualsIgnoreCase"] = map[string][]any{"kms:EncryptionContextKeys": vals}
 			}
 		}
 	}
 	return st
 }
 
-// retireStatement lets the grant's retiring principal, and its grantee
-// when the grant allows RetireGrant, retire it.
+// retireStatement lets the grant's retiring principal, its grantee when
+// the grant allows RetireGrant, and the account in which the grant was
+// created (its root, and the principals it delegates kms:RetireGrant to
+// in their identity policies) retire it ("Retiring and revoking grants",
+// AWS KMS Developer Guide).
 func (g *grant) retireStatement() (statement, bool) {
 	ids := []string{}
 	if g.RetiringID != "" {
@@ -132,6 +162,9 @@ func (g *grant) retireStatement() (statement, bool) {
 	}
 	if slices.Contains(g.Operations, "RetireGrant") && !slices.Contains(ids, g.GranteeID) {
 		ids = append(ids, g.GranteeID)
+	}
+	if g.IssuingAccount != "" {
+		ids = append(ids, g.IssuingAccount)
 	}
 	if len(ids) == 0 {
 		return statement{}, false
@@ -184,7 +217,7 @@ func (k *KMS) keyPolicy(ctx context.Context, kk *key) (*policy.Policy, error) {
 	}
 	stmts := make([]statement, 0, len(gs))
 	for i := range gs {
-		stmts = append(stmts, gs[i].allowStatement())
+		stmts = append(stmts, gs[i].allowStatements()...)
 	}
 	pol, err := withStatements(kk.Policy, stmts)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -126,6 +127,10 @@ func parseRef(c *api.Call, keyID string) (ref, error) {
 		if !strings.HasPrefix(s, "key/") && !strings.HasPrefix(s, "alias/") {
 			return r, invalidARN("Invalid arn %s", keyID)
 		}
+		if r.region != c.Region {
+			// Keys are regional: an endpoint knows only its own region's.
+			return r, kmsError("NotFoundException", "Invalid arn %s", r.region)
+		}
 		s = strings.TrimPrefix(s, "key/")
 	}
 	switch {
@@ -139,6 +144,15 @@ func parseRef(c *api.Call, keyID string) (ref, error) {
 	return r, nil
 }
 
+// crossAccount are the operations that may name a key of another account
+// by its key or alias ARN ("Cross-account use: Yes" in the AWS KMS API
+// Reference); the others find only keys of the caller's account.
+var crossAccount = map[string]bool{
+	"CreateGrant": true, "Decrypt": true, "DescribeKey": true, "Encrypt": true,
+	"GenerateDataKey": true, "GenerateDataKeyWithoutPlaintext": true, "ListGrants": true,
+	"ReEncrypt": true, "RetireGrant": true, "RevokeGrant": true,
+}
+
 // resolve returns the key KeyId names. An AWS managed key named by its
 // alias (alias/aws/lambda) is created on first use.
 func (k *KMS) resolve(c *api.Call, keyID string) (*key, error) {
@@ -148,6 +162,13 @@ func (k *KMS) resolve(c *api.Call, keyID string) (*key, error) {
 	r, err := parseRef(c, keyID)
 	if err != nil {
 		return nil, err
+	}
+	if r.account != c.Account && !crossAccount[c.OperationName] {
+		// The operation looks in the caller's own account only.
+		if r.alias != "" {
+			return nil, aliasNotFound(aliasARN(r.region, r.account, r.alias))
+		}
+		return nil, keyNotFound(keyARN(r.region, r.account, r.id))
 	}
 	ctx := c.Context
 	if r.alias != "" {
@@ -623,20 +644,41 @@ func (k *KMS) setState(c *api.Call, state string) (any, error) {
 func (k *KMS) enableKey(c *api.Call) (any, error)  { return k.setState(c, stateEnabled) }
 func (k *KMS) disableKey(c *api.Call) (any, error) { return k.setState(c, stateDisabled) }
 
-func (k *KMS) scheduleKeyDeletion(c *api.Call) (any, error) {
-	var in struct {
-		KeyId               string `json:"KeyId"`
-		PendingWindowInDays *int   `json:"PendingWindowInDays"`
+// scheduleInput is ScheduleKeyDeletion's input.
+type scheduleInput struct {
+	KeyId               string `json:"KeyId"`
+	PendingWindowInDays *int   `json:"PendingWindowInDays"`
+}
+
+// days is the waiting period the request asks for: 30 days when it names
+// none.
+func (in *scheduleInput) days() int {
+	if in.PendingWindowInDays == nil {
+		return 30
 	}
+	return *in.PendingWindowInDays
+}
+
+// scheduleConditions are ScheduleKeyDeletion's keys: the key's, and
+// kms:ScheduleKeyDeletionPendingWindowInDays, the waiting period asked for
+// (30 when the request names none).
+func (k *KMS) scheduleConditions(c *api.Call, res api.Resource, keys api.Keys) {
+	k.keyConditions(c, res, keys)
+	var in scheduleInput
+	if decode(c, &in) != nil {
+		return
+	}
+	keys.Set("kms:ScheduleKeyDeletionPendingWindowInDays", strconv.Itoa(in.days()))
+}
+
+func (k *KMS) scheduleKeyDeletion(c *api.Call) (any, error) {
+	var in scheduleInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	days := 30
-	if in.PendingWindowInDays != nil {
-		days = *in.PendingWindowInDays
-		if days < 7 || days > 30 {
-			return nil, validation("1 validation error detected: Value '%d' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30", days)
-		}
+	days := in.days()
+	if days < 7 || days > 30 {
+		return nil, validation("PendingWindowInDays must be between 7 and 30")
 	}
 	kk, err := k.resolve(c, in.KeyId)
 	if err != nil {

@@ -78,14 +78,14 @@ func (k *KMS) Service() *api.Service {
 		Validate:     shape.HookLeaving("kms", "ValidationException", leftToHandlers),
 	}, []*api.Operation{
 		{Name: "CreateKey", Action: "kms:CreateKey", Conditions: k.createKeyConditions, Handle: k.createKey},
-		{Name: "DescribeKey", Action: "kms:DescribeKey", ReadOnly: true, Resource: key, Conditions: k.keyConditions, Handle: k.describeKey},
+		{Name: "DescribeKey", Action: "kms:DescribeKey", ReadOnly: true, Resource: key, Conditions: k.describeConditions, Handle: k.describeKey},
 		{Name: "ListKeys", Action: "kms:ListKeys", ReadOnly: true, Handle: k.listKeys},
 		{Name: "GetKeyPolicy", Action: "kms:GetKeyPolicy", ReadOnly: true, Resource: key, Conditions: k.keyConditions, Handle: k.getKeyPolicy},
-		{Name: "PutKeyPolicy", Action: "kms:PutKeyPolicy", Resource: key, Conditions: k.keyConditions, Handle: k.putKeyPolicy},
+		{Name: "PutKeyPolicy", Action: "kms:PutKeyPolicy", Resource: key, Conditions: k.putPolicyConditions, Handle: k.putKeyPolicy},
 		{Name: "ListKeyPolicies", Action: "kms:ListKeyPolicies", ReadOnly: true, Resource: key, Conditions: k.keyConditions, Handle: k.listKeyPolicies},
 		{Name: "EnableKey", Action: "kms:EnableKey", Resource: key, Conditions: k.keyConditions, Handle: k.enableKey},
 		{Name: "DisableKey", Action: "kms:DisableKey", Resource: key, Conditions: k.keyConditions, Handle: k.disableKey},
-		{Name: "ScheduleKeyDeletion", Action: "kms:ScheduleKeyDeletion", Resource: key, Conditions: k.keyConditions, Handle: k.scheduleKeyDeletion},
+		{Name: "ScheduleKeyDeletion", Action: "kms:ScheduleKeyDeletion", Resource: key, Conditions: k.scheduleConditions, Handle: k.scheduleKeyDeletion},
 		{Name: "CancelKeyDeletion", Action: "kms:CancelKeyDeletion", Resource: key, Conditions: k.keyConditions, Handle: k.cancelKeyDeletion},
 		{Name: "TagResource", Action: "kms:TagResource", Resource: key, Conditions: k.tagConditions, Handle: k.tagResource},
 		{Name: "UntagResource", Action: "kms:UntagResource", Resource: key, Conditions: k.tagConditions, Handle: k.untagResource},
@@ -110,8 +110,8 @@ func (k *KMS) Service() *api.Service {
 		{Name: "ListAliases", Action: "kms:ListAliases", ReadOnly: true, Handle: k.listAliases},
 
 		{Name: "CreateGrant", Action: "kms:CreateGrant", Resource: key, Conditions: k.grantConditions, Handle: k.createGrant},
-		{Name: "ListGrants", Action: "kms:ListGrants", ReadOnly: true, Resource: key, Conditions: k.keyConditions, Handle: k.listGrants},
-		{Name: "RevokeGrant", Action: "kms:RevokeGrant", Resource: key, Conditions: k.keyConditions, Handle: k.revokeGrant},
+		{Name: "ListGrants", Action: "kms:ListGrants", ReadOnly: true, Resource: key, Conditions: k.grantsConditions, Handle: k.listGrants},
+		{Name: "RevokeGrant", Action: "kms:RevokeGrant", Resource: key, Conditions: k.grantsConditions, Handle: k.revokeGrant},
 		{Name: "RetireGrant", Action: "kms:RetireGrant", Resource: k.retireResource, Conditions: k.keyConditions, Handle: k.retireGrant},
 		{Name: "ListRetirableGrants", Action: "kms:ListRetirableGrants", ReadOnly: true, Handle: k.listRetirableGrants},
 	}...)

@@ -85,13 +85,13 @@ func New(cfg Config) (*Org, error) {
 func (o *Org) Service() *api.Service {
 	op := func(name string, h func(c *api.Call) (any, error), readOnly bool, on ...member) *api.Operation {
 		action := "organizations:" + name
-		x := &api.Operation{Name: name, Action: action, ReadOnly: readOnly, Handle: h}
+		x := &api.Operation{Name: name, Action: action, ReadOnly: readOnly, Conditions: o.conditions, Handle: h}
 		for i, m := range on {
 			if i == 0 {
 				x.Resource = o.resource(m)
 				continue
 			}
-			x.Also = append(x.Also, api.Check{Action: action, Resource: o.resource(m)})
+			x.Also = append(x.Also, api.Check{Action: action, Resource: o.resource(m), Conditions: o.conditions})
 		}
 		return x
 	}

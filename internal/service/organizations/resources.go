@@ -62,10 +62,10 @@ func (o *Org) resource(m member) func(c *api.Call) (api.Resource, error) {
 			return api.Resource{ARN: "*"}, err
 		}
 		if arn, _, _ := rec.target(id); arn != "" {
-			return api.Resource{ARN: arn}, nil
+			return api.Resource{ARN: arn, Tags: rec.Tags[id]}, nil
 		}
 		if p := rec.policy(id); p != nil {
-			return api.Resource{ARN: rec.policyARN(p)}, nil
+			return api.Resource{ARN: rec.policyARN(p), Tags: rec.Tags[id]}, nil
 		}
 		return api.Resource{ARN: "*"}, nil
 	}
