@@ -17,6 +17,7 @@ import (
 // table, subnets inside them, security groups and their rules, tags, and
 // EC2's own errors, through the Go SDK's EC2 client.
 func TestEC2VPCs(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	c := ec2.NewFromConfig(srv.RootConfig())
@@ -171,6 +172,7 @@ func TestEC2VPCs(t *testing.T) {
 // subnet, their policies checked as resource policies, ModifyVpcEndpoint,
 // DeleteVpcEndpoints' unsuccessful items, and the services offered.
 func TestEC2Endpoints(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	c := ec2.NewFromConfig(srv.RootConfig())
@@ -243,6 +245,7 @@ func TestEC2Endpoints(t *testing.T) {
 // ARNs, with ec2:Vpc and tag keys, and refused with UnauthorizedOperation
 // in EC2's words; DryRun answers DryRunOperation once authorized.
 func TestEC2Authorization(t *testing.T) {
+	t.Parallel()
 	s := newLambdaSuite(t)
 	ctx := context.Background()
 	root := ec2.NewFromConfig(s.srv.RootConfig())

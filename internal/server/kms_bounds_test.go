@@ -19,6 +19,7 @@ import (
 // KMS documents as not cross-account find keys of the caller's account
 // only), and a key ARN of another region names no key of this endpoint.
 func TestKMSKeysStayInTheirAccountAndRegion(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	f := newOrg(t, srv)
@@ -113,6 +114,7 @@ func TestKMSKeysStayInTheirAccountAndRegion(t *testing.T) {
 // only through a grant makes grants of that grant's operations alone; a
 // grant with constraints lets no one create grants from it.
 func TestKMSGrantCreateGrantStaysWithinGrant(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	root := kms.NewFromConfig(srv.RootConfig())
@@ -165,6 +167,7 @@ func TestKMSGrantCreateGrantStaysWithinGrant(t *testing.T) {
 // constrained key twice, in two cases, does not pass for the value the
 // grant allows.
 func TestKMSGrantConstraintsKeepCase(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	root := kms.NewFromConfig(srv.RootConfig())
@@ -193,6 +196,7 @@ func TestKMSGrantConstraintsKeepCase(t *testing.T) {
 // TestKMSReEncryptOnSameKey: kms:ReEncryptOnSameKey tells both checks of
 // ReEncrypt whether the ciphertext stays under its own key.
 func TestKMSReEncryptOnSameKey(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	root := kms.NewFromConfig(srv.RootConfig())
@@ -217,6 +221,7 @@ func TestKMSReEncryptOnSameKey(t *testing.T) {
 // retires it: its root, and its principals whose identity policies allow
 // kms:RetireGrant; others, the grant naming none of them, cannot.
 func TestKMSRetireGrantByItsAccount(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	root := kms.NewFromConfig(srv.RootConfig())
@@ -253,6 +258,7 @@ func TestKMSRetireGrantByItsAccount(t *testing.T) {
 // KMS's words, and policies see it as
 // kms:ScheduleKeyDeletionPendingWindowInDays (30 when none is asked for).
 func TestKMSScheduleKeyDeletionWindow(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	root := kms.NewFromConfig(srv.RootConfig())
@@ -279,6 +285,7 @@ func TestKMSScheduleKeyDeletionWindow(t *testing.T) {
 // (kms:RequestAlias), ListGrants and RevokeGrant
 // (kms:GrantIsForAWSResource) reach the policies that name them.
 func TestKMSRequestConditionKeys(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	root := kms.NewFromConfig(srv.RootConfig())
@@ -312,6 +319,7 @@ func TestKMSRequestConditionKeys(t *testing.T) {
 // match whatever their case and the values exactly, for
 // EncryptionContextEquals as for EncryptionContextSubset.
 func TestKMSGrantConstraintKeysIgnoreCase(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	root := kms.NewFromConfig(srv.RootConfig())

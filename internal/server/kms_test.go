@@ -37,6 +37,7 @@ func newKey(t testing.TB, c *kms.Client, in *kms.CreateKeyInput) *kmstypes.KeyMe
 // list, aliases, disable, scheduled deletion) and encryption with
 // encryption context, as KMS answers them.
 func TestKMSKeys(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	c := kms.NewFromConfig(srv.RootConfig())
@@ -176,6 +177,7 @@ func TestKMSKeys(t *testing.T) {
 // the account; root is not special; a policy that locks the caller out is
 // refused unless the check is bypassed.
 func TestKMSKeyPolicy(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	root := kms.NewFromConfig(srv.RootConfig())
@@ -238,6 +240,7 @@ func TestKMSKeyPolicy(t *testing.T) {
 // constraints, names the grantee by unique ID, and can be listed, retired
 // and revoked.
 func TestKMSGrants(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	root := kms.NewFromConfig(srv.RootConfig())
@@ -349,6 +352,7 @@ func TestKMSGrants(t *testing.T) {
 // TestKMSTrail: the trail records KMS calls without their plaintext or
 // ciphertext.
 func TestKMSTrail(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	c := kms.NewFromConfig(srv.RootConfig())
@@ -379,6 +383,7 @@ func TestKMSTrail(t *testing.T) {
 // key, as the alias operations leave them, and kms:RequestAlias the alias
 // the request named the key by.
 func TestKMSAliasConditions(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	root := kms.NewFromConfig(srv.RootConfig())

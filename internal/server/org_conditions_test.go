@@ -16,6 +16,7 @@ import (
 // aws:ResourceTag/* on Organizations' requests, so a guard that keeps an
 // operator away from SCPs or tagged OUs holds.
 func TestOrganizationsConditionKeys(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	f := newOrg(t, srv)

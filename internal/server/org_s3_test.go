@@ -20,6 +20,7 @@ import (
 // bucket policy grants; a bucket policy conditioned on aws:PrincipalOrgID
 // does the same without RCPs.
 func TestOrganizationGuardsBuckets(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	f := newOrg(t, srv)

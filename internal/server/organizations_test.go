@@ -228,6 +228,7 @@ func TestOrganizationAccounts(t *testing.T) {
 // everywhere; policies are validated, attached, listed, detached (never
 // the last SCP) and deleted only when attached nowhere.
 func TestOrganizationPolicies(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	orgs := organizations.NewFromConfig(srv.RootConfig())
@@ -358,6 +359,7 @@ func TestOrganizationPolicies(t *testing.T) {
 // TestOrganizationsActionsOnARNs: an identity policy that denies attaching
 // one SCP (by its ARN) to one OU stops that, and nothing else.
 func TestOrganizationsActionsOnARNs(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	f := newOrg(t, srv)

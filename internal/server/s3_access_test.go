@@ -48,6 +48,7 @@ func presignS3(t *testing.T, creds aws.Credentials, method, rawURL string, expir
 // grants on its own; what neither policy allows is refused with S3's
 // AccessDenied naming the action, the quoted resource and the reason.
 func TestS3SameAccountUserAndBucketPolicy(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	root := s3Client(srv.RootConfig())
@@ -107,6 +108,7 @@ func mustRequest(t *testing.T, u string) *http.Request {
 // is refused; a URL signed with temporary credentials stops working when
 // their session expires, with S3's ExpiredToken.
 func TestS3PresignedLimits(t *testing.T) {
+	t.Parallel()
 	var offset atomic.Int64
 	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 	srv := servertest.StartWith(t, servertest.Options{Now: now})
@@ -150,6 +152,7 @@ func TestS3PresignedLimits(t *testing.T) {
 // TestS3SignatureDoesNotMatch: a wrong secret gets S3's error with the
 // string to sign and canonical request echoed.
 func TestS3SignatureDoesNotMatch(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	bad := aws.Credentials{AccessKeyID: srv.Root().AccessKeyID, SecretAccessKey: "wrong-secret"}
 	code, body := send(t, mustRequest(t, presignS3(t, bad, "GET", srv.Endpoint()+"/any-bucket?location", 60, time.Now())))
@@ -169,6 +172,7 @@ func TestS3SignatureDoesNotMatch(t *testing.T) {
 // TestS3VirtualHostStyle: "bucket.localhost:PORT" and
 // "bucket.s3.localhost:PORT" reach the bucket as "/bucket" does.
 func TestS3VirtualHostStyle(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	addr := strings.TrimPrefix(srv.Endpoint(), "http://")
@@ -200,6 +204,7 @@ func TestS3VirtualHostStyle(t *testing.T) {
 // TestS3PathsAreNotCleaned: a key holding "//" or ".." reaches S3 as sent,
 // not redirected by the HTTP mux.
 func TestS3PathsAreNotCleaned(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	for _, p := range []string{"/some-bucket//a?acl", "/some-bucket/a/../b?acl", "/some-bucket/./a?acl"} {
 		code, body, h := rawDo(t, "GET", srv.Endpoint()+p)
@@ -215,6 +220,7 @@ func TestS3PathsAreNotCleaned(t *testing.T) {
 // TestS3BucketTrail: bucket operations are management events on an
 // AWS::S3::Bucket resource, with bucketName and Host in requestParameters.
 func TestS3BucketTrail(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	if _, err := s3Client(srv.RootConfig()).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("trail-bucket")}); err != nil {
@@ -248,6 +254,7 @@ func TestS3BucketTrail(t *testing.T) {
 // object's tags and s3:RequestObjectTag the tags a write sets; anonymous
 // callers reach only what the policy grants "*".
 func TestS3ObjectTagConditions(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	root := s3Client(srv.RootConfig())
@@ -288,6 +295,7 @@ func TestS3ObjectTagConditions(t *testing.T) {
 // TestS3LocationConstraintKey: s3:locationconstraint is CreateBucket's
 // location constraint.
 func TestS3LocationConstraintKey(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	user := newUser(t, srv, "builder", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:CreateBucket","Resource":"*","Condition":{"StringEquals":{"s3:locationconstraint":"eu-west-1"}}}]}`)

@@ -41,6 +41,7 @@ func wantCode(t *testing.T, err error, code string) {
 // (public access blocked, BucketOwnerEnforced, SSE-S3, unversioned, the
 // owner's full control), tagged, listed and deleted.
 func TestS3BucketLifecycle(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	c := s3Client(srv.RootConfig())
@@ -135,6 +136,7 @@ func rawDo(t *testing.T, method, url string) (int, string, http.Header) {
 
 // TestS3CreateBucketRules: S3's naming rules and location constraints.
 func TestS3CreateBucketRules(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	c := s3Client(srv.RootConfig())
@@ -198,6 +200,7 @@ const publicReadPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"PublicRea
 // the policy status, and anonymous access only where a policy grants "*"
 // and RestrictPublicBuckets does not block it.
 func TestS3BucketPolicy(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	c := s3Client(srv.RootConfig())
@@ -277,6 +280,7 @@ func TestS3BucketPolicy(t *testing.T) {
 // TestS3WrongRegion: a request signed for another region than the
 // bucket's is told the bucket's region.
 func TestS3WrongRegion(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	west := s3Client(srv.RootConfig(), func(o *s3.Options) { o.Region = "eu-west-1" })
@@ -300,6 +304,7 @@ func TestS3WrongRegion(t *testing.T) {
 // TestS3DeleteBucketWithUploadInProgress: objects keep a bucket; a
 // multipart upload in progress does not, and goes with it.
 func TestS3DeleteBucketWithUploadInProgress(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	c := s3Client(srv.RootConfig())
@@ -337,6 +342,7 @@ func TestS3DeleteBucketWithUploadInProgress(t *testing.T) {
 // TestS3ExpectedBucketOwner: x-amz-expected-bucket-owner naming another
 // account is refused.
 func TestS3ExpectedBucketOwner(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	c := s3Client(srv.RootConfig())

@@ -20,6 +20,7 @@ import (
 // of another account whose identity policies allow s3:* reaches only what
 // the bucket policy grants it, and the owner's own deny holds.
 func TestS3ObjectChecksOnTheObjectsBucket(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	f := newOrg(t, srv)
@@ -119,6 +120,7 @@ func TestS3ObjectChecksOnTheObjectsBucket(t *testing.T) {
 // with 400 InvalidRequest, as regions that take only SigV4 do; the URL is
 // never served as an anonymous request, not even from a public bucket.
 func TestS3SignatureVersion2Refused(t *testing.T) {
+	t.Parallel()
 	srv, c, b := s3Bucket(t, "sigv2-bucket")
 	ctx := context.Background()
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("k"), Body: strings.NewReader("v")}); err != nil {
@@ -152,6 +154,7 @@ func TestS3SignatureVersion2Refused(t *testing.T) {
 // the bucket owner's, who reads it; listings name owners by canonical
 // user ID, as ListBuckets does.
 func TestS3ObjectOwnerIsTheBucketOwner(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	f := newOrg(t, srv)
@@ -209,6 +212,7 @@ func TestS3ObjectOwnerIsTheBucketOwner(t *testing.T) {
 // list the bucket (s3:ListBucket); to any other, anonymous callers of a
 // public-read bucket included, it is 403, as for a key it may not read.
 func TestS3MissingKeyWithoutListBucket(t *testing.T) {
+	t.Parallel()
 	srv, root, b := s3Bucket(t, "no-enumeration")
 	ctx := context.Background()
 	if _, err := root.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("here"), Body: strings.NewReader("x")}); err != nil {
@@ -250,6 +254,7 @@ func TestS3MissingKeyWithoutListBucket(t *testing.T) {
 // NoSuchBucket (404) to anyone, signed or not, whatever their policies; a
 // bucket that exists but the caller may not reach is 403.
 func TestS3NoSuchBucketBeforeAccess(t *testing.T) {
+	t.Parallel()
 	srv, root, b := s3Bucket(t, "exists-here")
 	ctx := context.Background()
 	nobody := s3Client(newUser(t, srv, "nobody", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}]}`))
@@ -277,6 +282,7 @@ func TestS3NoSuchBucketBeforeAccess(t *testing.T) {
 // owned by x-amz-source-expected-bucket-owner is refused, and nothing is
 // written.
 func TestS3SourceExpectedBucketOwner(t *testing.T) {
+	t.Parallel()
 	_, c, b := s3Bucket(t, "copy-owner-check")
 	ctx := context.Background()
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("src"), Body: strings.NewReader("x")}); err != nil {

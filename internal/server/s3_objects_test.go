@@ -55,6 +55,7 @@ func quotedMD5(b []byte) string {
 // representation headers; GetObject and HeadObject return them with the
 // MD5 ETag, Last-Modified and Accept-Ranges; DeleteObject is idempotent.
 func TestS3ObjectRoundTrip(t *testing.T) {
+	t.Parallel()
 	_, c, b := s3Bucket(t, "round-trip")
 	ctx := context.Background()
 	body := []byte("hello, object")
@@ -103,6 +104,7 @@ func TestS3ObjectRoundTrip(t *testing.T) {
 // TestS3ObjectKeys: keys with a trailing "/", "//", spaces, unicode, "+"
 // and "%" round-trip exactly; a key over 1,024 bytes is KeyTooLongError.
 func TestS3ObjectKeys(t *testing.T) {
+	t.Parallel()
 	_, c, b := s3Bucket(t, "key-fidelity")
 	ctx := context.Background()
 	keys := []string{"folder/", "a//b", "//lead", "with space", "ünïcödé/日本", "plus+sign", "per%20cent", "q?x=1&y", "dots/../x", "trail//"}
@@ -144,6 +146,7 @@ func TestS3ObjectKeys(t *testing.T) {
 // If-Unmodified-Since fail with 412, If-None-Match and If-Modified-Since
 // answer 304, with S3's precedence.
 func TestS3ObjectRangesAndConditions(t *testing.T) {
+	t.Parallel()
 	_, c, b := s3Bucket(t, "ranges")
 	ctx := context.Background()
 	body := []byte("0123456789abcdefghij")
@@ -207,6 +210,7 @@ func TestS3ObjectRangesAndConditions(t *testing.T) {
 // returned with ChecksumMode ENABLED; a wrong checksum or Content-MD5 is
 // BadDigest and stores nothing.
 func TestS3ObjectChecksums(t *testing.T) {
+	t.Parallel()
 	_, c, b := s3Bucket(t, "checksums")
 	ctx := context.Background()
 	body := []byte("The quick brown fox jumps over the lazy dog")
@@ -351,6 +355,7 @@ func testS3ListObjects(t *testing.T, srv *servertest.Server) {
 // the request's (REPLACE); a copy onto itself without changes is refused;
 // object tags are put, read, limited and deleted.
 func TestS3CopyAndTags(t *testing.T) {
+	t.Parallel()
 	_, c, b := s3Bucket(t, "copies")
 	ctx := context.Background()
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("src key+1"), Body: strings.NewReader("payload"),
@@ -410,6 +415,7 @@ func TestS3CopyAndTags(t *testing.T) {
 
 // TestS3DeleteObjects: keys deleted at once, per-key answers, Quiet mode.
 func TestS3DeleteObjects(t *testing.T) {
+	t.Parallel()
 	_, c, b := s3Bucket(t, "bulk-delete")
 	ctx := context.Background()
 	for _, k := range []string{"a", "b", "c"} {
@@ -438,6 +444,7 @@ func TestS3DeleteObjects(t *testing.T) {
 // checksum S3's way; order, missing parts and small parts are refused;
 // ListParts, ListMultipartUploads and AbortMultipartUpload.
 func TestS3Multipart(t *testing.T) {
+	t.Parallel()
 	_, c, b := s3Bucket(t, "multipart")
 	ctx := context.Background()
 	key := aws.String("big/object")
@@ -535,6 +542,7 @@ func TestS3Multipart(t *testing.T) {
 // parts (with its default checksums) and downloads it in parts, byte for
 // byte.
 func TestS3TransferManager(t *testing.T) {
+	t.Parallel()
 	_, c, b := s3Bucket(t, "manager")
 	ctx := context.Background()
 	data := make([]byte, 17<<20)
@@ -656,6 +664,7 @@ func TestS3SSEKMS(t *testing.T) {
 // with If-Match deletes only that version; what rolecall does not keep
 // (another storage class) is refused, not ignored.
 func TestS3ConditionalWrites(t *testing.T) {
+	t.Parallel()
 	_, c, b := s3Bucket(t, "conditional-writes")
 	ctx := context.Background()
 	k := aws.String("k")
@@ -692,6 +701,7 @@ func TestS3ConditionalWrites(t *testing.T) {
 // object under it (nothing is stored) nor read one; KMS's denial reaches
 // the caller as S3's AccessDenied.
 func TestS3SSEKMSDenied(t *testing.T) {
+	t.Parallel()
 	srv, root, b := s3Bucket(t, "sse-kms-denied")
 	ctx := context.Background()
 	key := newKey(t, kms.NewFromConfig(srv.RootConfig()), nil)

@@ -20,6 +20,7 @@ import (
 // the operation of the same path without it (DeleteBucket, PutObject,
 // GetObject, ListObjects).
 func TestS3UnservedSubresources(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	c := s3Client(srv.RootConfig())
@@ -75,6 +76,7 @@ func TestS3UnservedSubresources(t *testing.T) {
 // S3's InvalidRequest naming AWS4-HMAC-SHA256, not the AccessDenied of an
 // unsigned request.
 func TestS3SignatureV2PresignRefused(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	c := s3Client(srv.RootConfig())
@@ -109,6 +111,7 @@ func TestS3SignatureV2PresignRefused(t *testing.T) {
 // s3:GetObject alone, and to an anonymous caller let in by a public bucket
 // policy, it is AccessDenied (403), as in S3.
 func TestS3MissingKeyNeedsListBucket(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	root := s3Client(srv.RootConfig())

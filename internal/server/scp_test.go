@@ -101,6 +101,7 @@ func createUser(cfg aws.Config, name string) error {
 // allow, and never the management account's; every level from the root
 // down must allow, and AccessDenied names the SCP.
 func TestSCPsGovernMemberAccounts(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t)
 	ctx := context.Background()
 	f := newOrg(t, srv)

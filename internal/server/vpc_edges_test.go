@@ -79,6 +79,7 @@ func TestLambdaVersionKeepsVPC(t *testing.T) {
 // delete one cannot reach another by naming it second, and nothing
 // changes.
 func TestEC2EachResourceAuthorized(t *testing.T) {
+	t.Parallel()
 	s := newLambdaSuite(t)
 	ctx := context.Background()
 	net := ec2.NewFromConfig(s.srv.RootConfig())
