@@ -165,6 +165,10 @@ type Resource struct {
 	// Tags are the resource's tags (aws:ResourceTag/*); nil when it has none
 	// or does not exist yet.
 	Tags map[string]string
+	// Keys are condition keys the resource itself carries besides its tags
+	// (a stored S3 object's s3:ExistingObjectTag/<key>); a Resource function
+	// that cannot read them fails, so that no condition on them is skipped.
+	Keys map[string][]string
 	// Policy is the resource's policy, nil if none, taking part as Mode says.
 	Policy *policy.Policy
 	Mode   PolicyMode

@@ -64,6 +64,9 @@ func (g *Gateway) authorizeOperation(c *api.Call) *api.Error {
 		}
 		if res.ARN == primary.ARN && res.Policy == nil {
 			res.Policy, res.Mode, res.Tags = primary.Policy, primary.Mode, primary.Tags
+			if res.Keys == nil {
+				res.Keys = primary.Keys
+			}
 		}
 		if e := g.authorize(c, check{action: action, res: res, keys: keys, extra: true}); e != nil {
 			return e
@@ -191,7 +194,14 @@ func (g *Gateway) requestContext(ctx *policy.Context, c *api.Call, ck check, pl 
 	for k, v := range ck.res.Tags {
 		ctx.Set("aws:ResourceTag/"+k, v)
 	}
-	for k, v := range ck.keys {
+	setKeys(ctx, ck.res.Keys)
+	setKeys(ctx, ck.keys)
+}
+
+// setKeys sets condition keys in ctx, multivalued where they have several
+// values or the catalog types them so.
+func setKeys(ctx *policy.Context, keys map[string][]string) {
+	for k, v := range keys {
 		if len(v) > 1 || multiValued(k) {
 			ctx.SetMulti(k, v...)
 		} else {

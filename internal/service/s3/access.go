@@ -103,8 +103,11 @@ func (s *S3) bucketResource(c *api.Call) (api.Resource, error) {
 // bucket-owner-full-control is accepted, anything else is
 // AccessControlListNotSupported, and nothing is written.
 func (s *S3) objectResource(c *api.Call) (api.Resource, error) {
-	name := c.PathParams["Bucket"]
-	res, err := s.resourceOf(c, name, objectARN(name, c.PathParams["Key"]), objectType)
+	name, key := c.PathParams["Bucket"], c.PathParams["Key"]
+	res, err := s.resourceOf(c, name, objectARN(name, key), objectType)
+	if err == nil {
+		res, err = s.withObjectTags(c, res, operationAction(c), name, key)
+	}
 	if err != nil || c.HTTP == nil || c.Operation == nil || !aclWriters[c.Operation.Name] {
 		return res, err
 	}
@@ -244,15 +247,16 @@ func (s *S3) bucketConditions(c *api.Call, res api.Resource, keys api.Keys) {
 }
 
 // objectConditions sets bucketConditions' keys and those of the object
-// operations: the stored object's tags (s3:ExistingObjectTag/<key>), the
-// request's tags (s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys from
+// operations (the stored object's tags, s3:ExistingObjectTag/<key>, come
+// with the resource: see withObjectTags): the request's tags (s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys from
 // x-amz-tagging or a PutObjectTagging body), its ACL and encryption headers.
 func (s *S3) objectConditions(c *api.Call, res api.Resource, keys api.Keys) {
 	s.objectKeys(c, operationAction(c), c.PathParams["Bucket"], c.PathParams["Key"], res, keys)
 }
 
 // copySourceConditions are the keys of a copy's read of its source: those
-// of objectConditions, with the source object's tags.
+// of objectConditions (the source object's tags come with
+// copySourceResource).
 func (s *S3) copySourceConditions(c *api.Call, res api.Resource, keys api.Keys) {
 	bucket, key, err := copySource(c)
 	if err != nil {
@@ -266,6 +270,9 @@ func (s *S3) copySourceConditions(c *api.Call, res api.Resource, keys api.Keys) 
 // the bucket's account, with the bucket's policy and the object's keys.
 func (s *S3) authorizeObject(c *api.Call, action, bucket, key string) error {
 	res, err := s.resourceOf(c, bucket, objectARN(bucket, key), objectType)
+	if err == nil {
+		res, err = s.withObjectTags(c, res, action, bucket, key)
+	}
 	if err != nil {
 		return err
 	}
@@ -297,11 +304,6 @@ func (s *S3) objectKeys(c *api.Call, action, bucket, key string, res api.Resourc
 	requestKeys(c, res, set)
 	if c.HTTP != nil {
 		headerKeys(c, set)
-	}
-	if tags, err := s.storedObjectTags(c, bucket, key); err == nil {
-		for _, t := range tags {
-			set("s3:ExistingObjectTag/"+t.Key, t.Value)
-		}
 	}
 	if tags, ok := requestTags(c); ok {
 		names := make([]string, 0, len(tags))
@@ -411,6 +413,27 @@ func headerKeys(c *api.Call, set func(string, ...string)) {
 			set("s3:"+h, v)
 		}
 	}
+}
+
+// withObjectTags returns res carrying the stored tags of the object key of
+// bucket as s3:ExistingObjectTag/<key>, where action takes them. A store
+// that cannot be read fails the call rather than leave a condition on the
+// tags unevaluated.
+func (s *S3) withObjectTags(c *api.Call, res api.Resource, action, bucket, key string) (api.Resource, error) {
+	tags, err := s.storedObjectTags(c, bucket, key)
+	if err != nil {
+		return api.Resource{}, fmt.Errorf("s3: tags of %s/%s: %w", bucket, key, err)
+	}
+	if len(tags) == 0 {
+		return res, nil
+	}
+	keys := keyMap{}
+	set := keyFilter(action, keys)
+	for _, t := range tags {
+		set("s3:ExistingObjectTag/"+t.Key, t.Value)
+	}
+	res.Keys = keys
+	return res, nil
 }
 
 // storedObjectTags returns the tags of the object key of bucket; a

@@ -31,5 +31,9 @@ func (s *S3) copySourceResource(c *api.Call) (api.Resource, error) {
 	if err != nil {
 		return api.Resource{}, err
 	}
-	return s.resourceOwned(c, bucket, objectARN(bucket, key), objectType, "x-amz-source-expected-bucket-owner")
+	res, err := s.resourceOwned(c, bucket, objectARN(bucket, key), objectType, "x-amz-source-expected-bucket-owner")
+	if err != nil {
+		return res, err
+	}
+	return s.withObjectTags(c, res, "s3:GetObject", bucket, key)
 }
