@@ -321,9 +321,10 @@ func (e *EC2) authorizeEgress(c *api.Call) (any, error)  { return e.authorize(c,
 func (e *EC2) revokeIngress(c *api.Call) (any, error)    { return e.revoke(c, false) }
 func (e *EC2) revokeEgress(c *api.Call) (any, error)     { return e.revoke(c, true) }
 
-// revoke removes rules from a group, all or none; a source the group's
-// rule does not have is InvalidPermission.NotFound.
-func (e *EC2) revoke(c *api.Call, egress bool) (any, error) {
+// editRules applies edit to the ingress (or egress) rules of the call's
+// security group, with the rules the call gives, in one transaction: the
+// rules change all together or not at all.
+func (e *EC2) editRules(c *api.Call, egress bool, edit func(tx store.Tx, region, id string, list *[]rule, rules []rule) error) (any, error) {
 	id := c.Params.Get("GroupId")
 	if id == "" {
 		return nil, missing("GroupId")
@@ -342,6 +343,21 @@ func (e *EC2) revoke(c *api.Call, egress bool) (any, error) {
 		if egress {
 			list = &sg.Egress
 		}
+		if err := edit(tx, region, id, list, rules); err != nil {
+			return err
+		}
+		return put(c.Context, tx, sg)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &returnResponse{Return: true}, nil
+}
+
+// revoke removes rules from a group, all or none; a source the group's
+// rule does not have is InvalidPermission.NotFound.
+func (e *EC2) revoke(c *api.Call, egress bool) (any, error) {
+	return e.editRules(c, egress, func(_ store.Tx, _, _ string, list *[]rule, rules []rule) error {
 		for _, r := range rules {
 			i := slices.IndexFunc(*list, r.same)
 			if i < 0 {
@@ -361,12 +377,8 @@ func (e *EC2) revoke(c *api.Call, egress bool) (any, error) {
 				*list = slices.Delete(*list, i, i+1)
 			}
 		}
-		return put(c.Context, tx, sg)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &returnResponse{Return: true}, nil
 }
 
 func revokeNotFound() error {
@@ -376,24 +388,7 @@ func revokeNotFound() error {
 // authorize adds rules to a group; a rule it already has is
 // InvalidPermission.Duplicate and adds nothing.
 func (e *EC2) authorize(c *api.Call, egress bool) (any, error) {
-	id := c.Params.Get("GroupId")
-	if id == "" {
-		return nil, missing("GroupId")
-	}
-	rules, err := permissions(c)
-	if err != nil {
-		return nil, err
-	}
-	region := e.region(c)
-	_, err = e.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		sg, err := get(c.Context, tx, c.Account, region, id)
-		if err != nil || kindOf(id) != "sg" {
-			return notFound(id)
-		}
-		list := &sg.Ingress
-		if egress {
-			list = &sg.Egress
-		}
+	return e.editRules(c, egress, func(tx store.Tx, region, id string, list *[]rule, rules []rule) error {
 		for _, r := range rules {
 			for _, g := range r.Groups {
 				if _, err := get(c.Context, tx, c.Account, region, g); err != nil || kindOf(g) != "sg" {
@@ -406,31 +401,17 @@ func (e *EC2) authorize(c *api.Call, egress bool) (any, error) {
 				i = len(*list) - 1
 			}
 			have := &(*list)[i]
-			for _, s := range r.CIDRs {
-				if contains(have.CIDRs, s) {
-					return duplicate(id, r, s)
+			for _, src := range []struct{ add, to *[]string }{{&r.CIDRs, &have.CIDRs}, {&r.CIDRv6, &have.CIDRv6}, {&r.Groups, &have.Groups}} {
+				for _, x := range *src.add {
+					if contains(*src.to, x) {
+						return duplicate(id, r, x)
+					}
+					*src.to = append(*src.to, x)
 				}
-				have.CIDRs = append(have.CIDRs, s)
-			}
-			for _, s := range r.CIDRv6 {
-				if contains(have.CIDRv6, s) {
-					return duplicate(id, r, s)
-				}
-				have.CIDRv6 = append(have.CIDRv6, s)
-			}
-			for _, s := range r.Groups {
-				if contains(have.Groups, s) {
-					return duplicate(id, r, s)
-				}
-				have.Groups = append(have.Groups, s)
 			}
 		}
-		return put(c.Context, tx, sg)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &returnResponse{Return: true}, nil
 }
 
 func duplicate(id string, r rule, source string) error {
