@@ -3,6 +3,7 @@ package server_test
 import (
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/rolecall/rolecall/internal/server"
@@ -58,15 +59,27 @@ func TestHealthEndpoint(t *testing.T) {
 	if status != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
 		t.Errorf("POST: %d Allow %q, want 405 Allow GET, HEAD", status, resp.Header.Get("Allow"))
 	}
-	for _, path := range []string{"/_rolecall/health/x", "/_rolecall/", "/?Action=ListUsers&Version=2010-05-08"} {
-		resp, err := http.Get(ep + path)
+	// Other paths are not the health check: an unsigned GET of them is
+	// answered as AWS answers it, by S3 for a path S3 takes (no bucket
+	// can be named "_rolecall"), with the missing-authentication error
+	// otherwise.
+	for _, c := range []struct {
+		path   string
+		status int
+		code   string
+	}{
+		{"/_rolecall/health/x", http.StatusNotFound, "<Code>NoSuchBucket</Code>"},
+		{"/_rolecall/", http.StatusNotFound, "<Code>NoSuchBucket</Code>"},
+		{"/?Action=ListUsers&Version=2010-05-08", http.StatusForbidden, "<Code>MissingAuthenticationToken</Code>"},
+	} {
+		resp, err := http.Get(ep + c.path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusForbidden {
-			t.Errorf("unsigned GET %s: %d %s, want 403 and the missing-authentication error", path, resp.StatusCode, b)
+		if resp.StatusCode != c.status || !strings.Contains(string(b), c.code) {
+			t.Errorf("unsigned GET %s: %d %s, want %d %s", c.path, resp.StatusCode, b, c.status, c.code)
 		}
 	}
 }

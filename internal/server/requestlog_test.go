@@ -69,7 +69,14 @@ func TestRequestLog(t *testing.T) {
 	if _, err := root.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("g")}); err == nil {
 		t.Fatal("CreateGroup succeeded")
 	}
+	// An unsigned GET / is S3's ListBuckets, refused to the anonymous
+	// caller; an unsigned query request is not authenticated at all.
 	resp, err := http.Get(srv.Endpoint() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Post(srv.Endpoint()+"/", "application/x-www-form-urlencoded", strings.NewReader("Action=ListUsers&Version=2010-05-08"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +94,7 @@ func TestRequestLog(t *testing.T) {
 		{"arn:aws:iam::123456789012:user/dev", "iam:ListRoles", "403", "AccessDenied"},
 		{"-", "sts:GetCallerIdentity", "403", "SignatureDoesNotMatch"},
 		{"arn:aws:iam::123456789012:root", "iam:CreateGroup", "400", "InvalidAction"},
+		{"anonymous", "s3:ListBuckets", "403", "AccessDenied"},
 		{"-", "-", "403", "MissingAuthenticationToken"},
 	}
 	lines := strings.Split(strings.TrimSuffix(log.String(), "\n"), "\n")
