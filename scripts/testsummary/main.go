@@ -122,12 +122,13 @@ func summarize(r io.Reader, w io.Writer) (failed bool, err error) {
 		case "pass":
 			t.done, t.output = true, nil
 		case "fail":
+			// Each test's output is its own (go test -json gives a
+			// subtest's lines, parallel or not, to the subtest): a
+			// failing subtest's is printed when it fails, its parent's
+			// when the parent does.
 			failed = true
 			t.done = true
-			if !strings.Contains(t.name, "/") {
-				// A top-level test's output holds its subtests'.
-				out.printf("%s", strings.Join(t.output, ""))
-			}
+			out.printf("%s", strings.Join(t.output, ""))
 			t.output = nil
 		case "skip":
 			t.done = true

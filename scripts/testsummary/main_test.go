@@ -7,7 +7,8 @@ import (
 
 // events is a `go test -json` stream: a package with a passing test, a
 // test skipped with a reason, a subtest skipped with another, a failed
-// test, and a package that never finished.
+// test, a failed parallel subtest (whose lines are its own, not its
+// parent's), and a package that never finished.
 const events = `{"Action":"start","Package":"m/a"}
 {"Action":"run","Package":"m/a","Test":"TestOK"}
 {"Action":"output","Package":"m/a","Test":"TestOK","Output":"=== RUN   TestOK\n"}
@@ -32,6 +33,13 @@ const events = `{"Action":"start","Package":"m/a"}
 {"Action":"output","Package":"m/b","Test":"TestBroken","Output":"    b_test.go:12: want 1, got 2\n"}
 {"Action":"output","Package":"m/b","Test":"TestBroken","Output":"--- FAIL: TestBroken (0.00s)\n"}
 {"Action":"fail","Package":"m/b","Test":"TestBroken"}
+{"Action":"run","Package":"m/b","Test":"TestScenarios"}
+{"Action":"run","Package":"m/b","Test":"TestScenarios/10-s3"}
+{"Action":"output","Package":"m/b","Test":"TestScenarios/10-s3","Output":"    scenario_test.go:90: FAIL: the object: want [x], got [y]\n"}
+{"Action":"output","Package":"m/b","Test":"TestScenarios/10-s3","Output":"    --- FAIL: TestScenarios/10-s3 (9.00s)\n"}
+{"Action":"fail","Package":"m/b","Test":"TestScenarios/10-s3"}
+{"Action":"output","Package":"m/b","Test":"TestScenarios","Output":"--- FAIL: TestScenarios (1.00s)\n"}
+{"Action":"fail","Package":"m/b","Test":"TestScenarios"}
 {"Action":"output","Package":"m/b","Output":"FAIL\n"}
 {"Action":"output","Package":"m/b","Output":"FAIL\tm/b\t0.2s\n"}
 {"Action":"fail","Package":"m/b"}
@@ -51,6 +59,7 @@ func TestSummarize(t *testing.T) {
 	for _, want := range []string{
 		"ok  \tm/a\t0.1s\n",
 		"b_test.go:12: want 1, got 2\n--- FAIL: TestBroken",
+		"FAIL: the object: want [x], got [y]\n    --- FAIL: TestScenarios/10-s3",
 		"FAIL\tm/b\t0.2s\n",
 		"FAIL\tm/c\t(no result: go test ended early)\n",
 		"3 tests skipped:\n  2 × no database: set DB\n      m/a: TestNeedsDB\n      m/b: TestOther\n  1 × no CLI\n      m/b: TestCLI/one\n",
