@@ -58,6 +58,9 @@ type Service struct {
 	// Decode), in bytes; 0 means DefaultMaxBody. Handlers that stream Body
 	// are not bound by it.
 	MaxBody int64
+	// DeniedStatus is the HTTP status of the service's AccessDenied; 0
+	// means 403. KMS answers its AccessDeniedException with 400.
+	DeniedStatus int
 }
 
 // DefaultMaxBody bounds a request body read whole when the service names no

@@ -337,20 +337,10 @@ func accessDenied(c *api.Call, ck check, d policy.Decision) *api.Error {
 		b.WriteString(reason)
 	}
 	e := api.AccessDenied(b.String())
-	if c.Service != nil {
-		if st, ok := deniedStatus[c.Service.Name]; ok {
-			e.Status = st
-		}
+	if c.Service != nil && c.Service.DeniedStatus != 0 {
+		e.Status = c.Service.DeniedStatus
 	}
 	return e
-}
-
-// deniedStatus is the HTTP status of an AccessDenied of the services that
-// answer it with another than 403: KMS and DynamoDB send their
-// AccessDeniedException as a client error, 400.
-var deniedStatus = map[string]int{
-	"kms":      400,
-	"dynamodb": 400,
 }
 
 // evaluate decides req with the evaluation logic of the resource's policy

@@ -74,6 +74,7 @@ func (k *KMS) Service() *api.Service {
 		Name:         "kms",
 		EventSource:  "kms.amazonaws.com",
 		Protocols:    []string{"awsJson1_1"},
+		DeniedStatus: 400,
 		TargetPrefix: TargetPrefix,
 		Validate:     shape.HookLeaving("kms", "ValidationException", leftToHandlers),
 	}, []*api.Operation{
