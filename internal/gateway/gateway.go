@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -169,11 +170,13 @@ func (g *Gateway) Register(services ...*api.Service) {
 }
 
 // Services returns the signing names of the registered services, in the
-// order they were registered.
+// order they were first registered, each once.
 func (g *Gateway) Services() []string {
 	names := make([]string, 0, len(g.services))
 	for _, s := range g.services {
-		names = append(names, s.Name)
+		if !slices.Contains(names, s.Name) {
+			names = append(names, s.Name)
+		}
 	}
 	return names
 }

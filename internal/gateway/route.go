@@ -44,7 +44,12 @@ func newRouter(protocols *protocol.Set, known *protocol.Known, services []*api.S
 		rest:      map[*api.Service][]restRoute{},
 	}
 	for _, s := range services {
-		rt.byName[s.Name] = s
+		// Services that share a signing name (DynamoDB and DynamoDB
+		// Streams) are told apart by their target prefix; the first
+		// registered answers for the name.
+		if _, ok := rt.byName[s.Name]; !ok {
+			rt.byName[s.Name] = s
+		}
 		if s.TargetPrefix != "" {
 			rt.byTarget[s.TargetPrefix] = s
 			// Clients differ in how much of a namespaced prefix they send:

@@ -26,13 +26,16 @@ import (
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
+	"github.com/rolecall/rolecall/internal/service/dynamodb"
 	"github.com/rolecall/rolecall/internal/service/ec2"
 	"github.com/rolecall/rolecall/internal/service/iam"
+	"github.com/rolecall/rolecall/internal/service/kinesis"
 	"github.com/rolecall/rolecall/internal/service/kms"
 	"github.com/rolecall/rolecall/internal/service/lambda"
 	"github.com/rolecall/rolecall/internal/service/logs"
 	"github.com/rolecall/rolecall/internal/service/organizations"
 	"github.com/rolecall/rolecall/internal/service/s3"
+	"github.com/rolecall/rolecall/internal/service/sqs"
 	"github.com/rolecall/rolecall/internal/service/sts"
 	"github.com/rolecall/rolecall/internal/service/xray"
 	"github.com/rolecall/rolecall/internal/session"
@@ -305,6 +308,19 @@ func (s *Server) assemble(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("server: s3: %w", err), s.lambda.Close(ctx))
 	}
 	gw.Register(objects.Service())
+	tables, err := dynamodb.New(dynamodb.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Feed: s.feed, Now: cfg.Now})
+	if err != nil {
+		return errors.Join(fmt.Errorf("server: dynamodb: %w", err), s.lambda.Close(ctx))
+	}
+	queues, err := sqs.New(sqs.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Feed: s.feed, Endpoint: s.Endpoint, Now: cfg.Now})
+	if err != nil {
+		return errors.Join(fmt.Errorf("server: sqs: %w", err), s.lambda.Close(ctx))
+	}
+	streams, err := kinesis.New(kinesis.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Feed: s.feed, Now: cfg.Now})
+	if err != nil {
+		return errors.Join(fmt.Errorf("server: kinesis: %w", err), s.lambda.Close(ctx))
+	}
+	gw.Register(tables.Service(), tables.StreamsService(), queues.Service(), streams.Service())
 	s.lambda.Start()
 	return nil
 }
