@@ -316,7 +316,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("server: sqs: %w", err), s.lambda.Close(ctx))
 	}
-	streams, err := kinesis.New(kinesis.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Feed: s.feed, Now: cfg.Now})
+	streams, err := kinesis.New(kinesis.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Box: box, Feed: s.feed, Now: cfg.Now})
 	if err != nil {
 		return errors.Join(fmt.Errorf("server: kinesis: %w", err), s.lambda.Close(ctx))
 	}
