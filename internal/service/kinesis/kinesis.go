@@ -92,7 +92,7 @@ func (k *Kinesis) Service() *api.Service {
 		{Name: "DescribeStream", Action: "kinesis:DescribeStream", ReadOnly: true, Resource: stream, Handle: k.describeStream},
 		{Name: "DescribeStreamSummary", Action: "kinesis:DescribeStreamSummary", ReadOnly: true, Resource: stream, Handle: k.describeStreamSummary},
 		{Name: "ListStreams", Action: "kinesis:ListStreams", ReadOnly: true, Handle: k.listStreams},
-		{Name: "ListShards", Action: "kinesis:ListShards", ReadOnly: true, Resource: stream, Handle: k.listShards},
+		{Name: "ListShards", Action: "kinesis:ListShards", ReadOnly: true, Resource: k.listShardsResource, Handle: k.listShards},
 		{Name: "DeleteStream", Action: "kinesis:DeleteStream", Resource: stream, Handle: k.deleteStream},
 		{Name: "IncreaseStreamRetentionPeriod", Action: "kinesis:IncreaseStreamRetentionPeriod", Resource: stream, Handle: k.increaseRetention},
 		{Name: "DecreaseStreamRetentionPeriod", Action: "kinesis:DecreaseStreamRetentionPeriod", Resource: stream, Handle: k.decreaseRetention},

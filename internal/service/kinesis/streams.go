@@ -431,23 +431,51 @@ type shardsToken struct {
 	After   int    `json:"i"`
 }
 
+// shardsRef is the stream ListShards lists: the one its NextToken names,
+// or its StreamName or StreamARN.
+func shardsRef(c *api.Call, in *ListShardsInput) (streamRef, shardsToken, error) {
+	var tok shardsToken
+	if in.NextToken == "" {
+		return streamRef{StreamName: in.StreamName, StreamARN: in.StreamARN}, tok, nil
+	}
+	if in.StreamName != "" {
+		return streamRef{}, tok, invalidArgument("NextToken and StreamName cannot be provided together.")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(in.NextToken)
+	if err != nil || jsonUnmarshal(b, &tok) != nil {
+		return streamRef{}, tok, invalidArgument("NextToken %s is invalid.", in.NextToken)
+	}
+	return streamRef{StreamARN: streamARN(c.Region, tok.Account, tok.Stream)}, tok, nil
+}
+
+// listShardsResource is the stream ListShards lists.
+func (k *Kinesis) listShardsResource(c *api.Call) (api.Resource, error) {
+	var in ListShardsInput
+	if err := decode(c, &in); err != nil {
+		return api.Resource{}, err
+	}
+	ref, _, err := shardsRef(c, &in)
+	if err != nil {
+		return api.Resource{}, err
+	}
+	w, err := locate(c, ref)
+	if err != nil {
+		return api.Resource{}, err
+	}
+	return k.resourceOfStream(c, w)
+}
+
 func (k *Kinesis) listShards(c *api.Call) (any, error) {
 	var in ListShardsInput
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
+	ref, tok, err := shardsRef(c, &in)
+	if err != nil {
+		return nil, err
+	}
 	first := 0
-	ref := streamRef{StreamName: in.StreamName, StreamARN: in.StreamARN}
-	var tok shardsToken
 	if in.NextToken != "" {
-		if in.StreamName != "" {
-			return nil, invalidArgument("NextToken and StreamName cannot be provided together.")
-		}
-		b, err := base64.RawURLEncoding.DecodeString(in.NextToken)
-		if err != nil || jsonUnmarshal(b, &tok) != nil {
-			return nil, invalidArgument("NextToken %s is invalid.", in.NextToken)
-		}
-		ref = streamRef{StreamARN: streamARN(c.Region, tok.Account, tok.Stream)}
 		first = tok.After + 1
 	}
 	s, err := k.streamOf(c, ref)
