@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -14,8 +15,35 @@ const cborContentType = "application/x-amz-cbor-1.1"
 
 // cborProtocol is the CBOR form of the JSON protocols that Kinesis clients
 // send (application/x-amz-cbor-1.1): the same X-Amz-Target and members as
-// awsJson1_1, encoded as CBOR. Structures decode through their json tags.
+// awsJson1_1, encoded as CBOR (RFC 8949). Structures decode and encode
+// through their json tags; blobs ([]byte) are byte strings, not base64
+// text; maps decode with string keys, as JSON objects do. A time.Time is
+// written as tag 1 around the seconds since the epoch (an integer, or a
+// float with a fraction); a service whose clients read another form of
+// timestamp (Kinesis: milliseconds, as the AWS SDKs for Java write them)
+// gives its members a type with its own MarshalCBOR.
 type cborProtocol struct{}
+
+// cborDecoding and cborEncoding are the modes of the CBOR protocol.
+var (
+	cborDecoding = func() cbor.DecMode {
+		dm, err := cbor.DecOptions{DefaultMapType: reflect.TypeOf(map[string]any(nil))}.DecMode()
+		if err != nil {
+			panic(err)
+		}
+		return dm
+	}()
+	cborEncoding = func() cbor.EncMode {
+		em, err := cbor.EncOptions{Time: cbor.TimeUnixDynamic, TimeTag: cbor.EncTagRequired}.EncMode()
+		if err != nil {
+			panic(err)
+		}
+		return em
+	}()
+)
+
+// cborUnmarshal decodes a CBOR payload in the protocol's mode.
+func cborUnmarshal(b []byte, v any) error { return cborDecoding.Unmarshal(b, v) }
 
 func (cborProtocol) Name() string { return NameCBOR }
 
@@ -24,7 +52,7 @@ func (cborProtocol) Detect(r *http.Request) bool {
 }
 
 func (cborProtocol) Decode(c *api.Call, v any) error {
-	return decodePayload(c, v, cbor.Unmarshal, func(error) *api.Error {
+	return decodePayload(c, v, cborUnmarshal, func(error) *api.Error {
 		return api.Errorf(400, "SerializationException", "Could not parse the request body as CBOR.")
 	})
 }
@@ -37,7 +65,7 @@ func (p cborProtocol) WriteResult(w http.ResponseWriter, c *api.Call, v any) {
 	if v == nil {
 		v = map[string]any{}
 	}
-	body, err := cbor.Marshal(v)
+	body, err := cborEncoding.Marshal(v)
 	if err != nil {
 		p.WriteError(w, c, api.InternalFailure(err))
 		return
@@ -51,7 +79,7 @@ func (p cborProtocol) WriteError(w http.ResponseWriter, c *api.Call, e *api.Erro
 	for k, v := range e.Fields {
 		m[k] = v
 	}
-	body, _ := cbor.Marshal(m)
+	body, _ := cborEncoding.Marshal(m)
 	p.write(w, c, errorStatus(e), body)
 }
 

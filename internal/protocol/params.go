@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fxamacker/cbor/v2"
-
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/shape"
 )
@@ -201,7 +199,7 @@ func (cborProtocol) Route(r *http.Request, _ []byte) (string, string, url.Values
 
 func (cborProtocol) Parameters(c *api.Call) map[string]any {
 	m := map[string]any{}
-	bodyParameters(c, m, cbor.Unmarshal)
+	bodyParameters(c, m, cborUnmarshal)
 	return nonEmpty(m)
 }
 
