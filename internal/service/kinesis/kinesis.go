@@ -130,16 +130,12 @@ func (k *Kinesis) Service() *api.Service {
 	}...)
 }
 
-// leftToHandlers are members whose constraints the handlers word as
-// Kinesis does.
-var leftToHandlers = map[string][]string{}
-
 // validator checks a call's input against Kinesis's model, whether it came
 // as JSON or as CBOR: a CBOR body is checked through the JSON form of its
 // members (byte strings and timestamps, which the model bounds nowhere
 // that matters here, become their JSON forms).
 func validator() func(c *api.Call) *api.Error {
-	check := shape.HookLeaving("kinesis", "ValidationException", leftToHandlers)
+	check := shape.Hook("kinesis", "ValidationException")
 	return func(c *api.Call) *api.Error {
 		if c.Input != nil || !isCBOR(c) {
 			return check(c)

@@ -210,4 +210,3 @@ func TestInProcess(t *testing.T) {
 		t.Fatal("GetRecords took a ListShardsInput")
 	}
 }
-

@@ -219,15 +219,8 @@ func (k *Kinesis) putRecord(c *api.Call) (any, error) {
 		return nil, err
 	}
 	e := entries[0]
-	out := &putRecordOutput{ShardId: shardID(e.shard), SequenceNumber: s.sequence(e.shard, e.pos), EncryptionType: recordEncryption(s)}
+	out := &putRecordOutput{ShardId: shardID(e.shard), SequenceNumber: s.sequence(e.shard, e.pos), EncryptionType: s.Encryption}
 	return out, nil
-}
-
-func recordEncryption(s *stream) string {
-	if s.Encryption == "" {
-		return ""
-	}
-	return s.Encryption
 }
 
 func (k *Kinesis) putRecords(c *api.Call) (any, error) {
@@ -260,7 +253,7 @@ func (k *Kinesis) putRecords(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &putRecordsOutput{Records: make([]putRecordsResult, len(entries)), EncryptionType: recordEncryption(s)}
+	out := &putRecordsOutput{Records: make([]putRecordsResult, len(entries)), EncryptionType: s.Encryption}
 	for j, e := range entries {
 		out.Records[j] = putRecordsResult{ShardId: shardID(e.shard), SequenceNumber: s.sequence(e.shard, e.pos)}
 	}
@@ -479,7 +472,7 @@ func (k *Kinesis) getRecords(c *api.Call) (any, error) {
 		bytes += len(st.Data)
 		out.Records = append(out.Records, Record{
 			SequenceNumber: s.sequence(it.Shard, r.Position), ApproximateArrivalTimestamp: Timestamp{st.Arrival},
-			Data: st.Data, PartitionKey: st.PartitionKey, EncryptionType: recordEncryption(s),
+			Data: st.Data, PartitionKey: st.PartitionKey, EncryptionType: s.Encryption,
 		})
 	}
 	it.Created = now.UnixMilli()

@@ -22,9 +22,6 @@ import (
 // write and read Kinesis's timestamps.
 type Timestamp struct{ time.Time }
 
-// At returns t as a Timestamp.
-func At(t time.Time) *Timestamp { return &Timestamp{t} }
-
 // MarshalJSON writes epoch seconds.
 func (t Timestamp) MarshalJSON() ([]byte, error) {
 	return []byte(strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', -1, 64)), nil
