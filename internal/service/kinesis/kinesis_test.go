@@ -122,7 +122,7 @@ func (c *clock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func fixture(t *testing.T) (*apitest.Fixture, *clock, store.Store) {
+func fixture(t *testing.T, createDelay time.Duration) (*apitest.Fixture, *clock, store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "db"))
@@ -135,7 +135,7 @@ func fixture(t *testing.T) (*apitest.Fixture, *clock, store.Store) {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
-	k, err := New(Config{Account: apitest.DefaultAccount, Region: apitest.DefaultRegion, Store: st, Box: box, Now: clk.Now})
+	k, err := New(Config{Account: apitest.DefaultAccount, Region: apitest.DefaultRegion, Store: st, Box: box, Now: clk.Now, CreateDelay: createDelay})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func must(t *testing.T, r apitest.Result) any {
 // retention period: records older than it are trimmed, and TRIM_HORIZON
 // starts after them.
 func TestInProcess(t *testing.T) {
-	f, clk, st := fixture(t)
+	f, clk, st := fixture(t, 0)
 	must(t, f.Run("CreateStream", apitest.Request{Body: []byte(`{"StreamName":"s","ShardCount":2}`)}))
 	put := func(n int) {
 		for i := range n {
@@ -208,5 +208,25 @@ func TestInProcess(t *testing.T) {
 	// A typed input of the wrong operation is refused, not misread.
 	if r := f.Run("GetRecords", apitest.Request{Input: &ListShardsInput{StreamName: "s"}}); r.Err == nil {
 		t.Fatal("GetRecords took a ListShardsInput")
+	}
+}
+
+// TestCreating: a new stream and a new consumer are CREATING for
+// CreateDelay, then ACTIVE.
+func TestCreating(t *testing.T) {
+	f, clk, _ := fixture(t, 2*time.Second)
+	must(t, f.Run("CreateStream", apitest.Request{Body: []byte(`{"StreamName":"s","ShardCount":1}`)}))
+	status := func() string {
+		return must(t, f.Run("DescribeStream", apitest.Request{Input: &DescribeStreamInput{StreamName: "s"}})).(*DescribeStreamOutput).StreamDescription.StreamStatus
+	}
+	arn := streamARN(apitest.DefaultRegion, apitest.DefaultAccount, "s")
+	c := must(t, f.Run("RegisterStreamConsumer", apitest.Request{Body: apitest.JSON(map[string]string{"StreamARN": arn, "ConsumerName": "app"})})).(map[string]consumerOut)["Consumer"]
+	if got := status(); got != statusCreating || c.ConsumerStatus != statusCreating {
+		t.Fatalf("just created: stream %s, consumer %s", got, c.ConsumerStatus)
+	}
+	clk.add(2 * time.Second)
+	d := must(t, f.Run("DescribeStreamConsumer", apitest.Request{Body: apitest.JSON(map[string]string{"ConsumerARN": c.ConsumerARN})})).(map[string]consumerOut)["ConsumerDescription"]
+	if got := status(); got != statusActive || d.ConsumerStatus != statusActive {
+		t.Fatalf("after the delay: stream %s, consumer %s", got, d.ConsumerStatus)
 	}
 }
