@@ -148,7 +148,7 @@ func validator() func(c *api.Call) *api.Error {
 		if err := cborDecoder.Unmarshal(body, &doc); err != nil {
 			return nil // the handler's decode answers SerializationException
 		}
-		js, err := json.Marshal(doc)
+		js, err := json.Marshal(jsonable(doc))
 		if err != nil {
 			return nil
 		}
@@ -168,6 +168,27 @@ var cborDecoder = func() cbor.DecMode {
 	}
 	return dm
 }()
+
+// jsonable replaces the CBOR values JSON has no form for: tagged values
+// (timestamps under tag 1, which the model does not bound) become their
+// content, time.Time values their Unix seconds.
+func jsonable(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = jsonable(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = jsonable(e)
+		}
+	case cbor.Tag:
+		return jsonable(x.Content)
+	case time.Time:
+		return x.Unix()
+	}
+	return v
+}
 
 // isCBOR reports whether the call was written in CBOR.
 func isCBOR(c *api.Call) bool {

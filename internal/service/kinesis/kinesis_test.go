@@ -230,3 +230,23 @@ func TestCreating(t *testing.T) {
 		t.Fatalf("after the delay: stream %s, consumer %s", got, d.ConsumerStatus)
 	}
 }
+
+// TestCBORValidation: a CBOR body is checked against the model like a
+// JSON one, timestamps (tag 1 around milliseconds) included.
+func TestCBORValidation(t *testing.T) {
+	f, _, _ := fixture(t, 0)
+	must(t, f.Run("CreateStream", apitest.Request{Body: []byte(`{"StreamName":"s","ShardCount":1}`)}))
+	body, err := cbor.Marshal(map[string]any{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "SOMETIME",
+		"Timestamp": cbor.Tag{Number: 1, Content: int64(1764489600123)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := map[string][]string{"Content-Type": {"application/x-amz-cbor-1.1"}}
+	c := f.Call("GetShardIterator", apitest.Request{Body: body, Header: hdr})
+	c.Protocol = nil // the fixture's protocol is JSON; only the validator reads the body here
+	e := f.Service.Validate(c)
+	if e == nil || e.Code != "ValidationException" ||
+		e.Message != "1 validation error detected: Value 'SOMETIME' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]" {
+		t.Fatalf("Validate = %v", e)
+	}
+}
