@@ -250,3 +250,28 @@ func TestCBORValidation(t *testing.T) {
 		t.Fatalf("Validate = %v", e)
 	}
 }
+
+// TestReadPages: GetRecords reads the store in pages, up to its Limit,
+// and says how far behind the rest of the shard is.
+func TestReadPages(t *testing.T) {
+	f, clk, _ := fixture(t, 0)
+	must(t, f.Run("CreateStream", apitest.Request{Body: []byte(`{"StreamName":"s","ShardCount":1}`)}))
+	for range 3 {
+		recs := make([]map[string]any, 400)
+		for i := range recs {
+			recs[i] = map[string]any{"PartitionKey": "k", "Data": []byte{byte(i)}}
+		}
+		must(t, f.Run("PutRecords", apitest.Request{Body: apitest.JSON(map[string]any{"StreamName": "s", "Records": recs})}))
+	}
+	clk.add(3 * time.Second)
+	it := must(t, f.Run("GetShardIterator", apitest.Request{Input: &GetShardIteratorInput{StreamName: "s", ShardId: "shardId-000000000000", ShardIteratorType: "TRIM_HORIZON"}})).(*GetShardIteratorOutput)
+	limit := 1100
+	r := must(t, f.Run("GetRecords", apitest.Request{Input: &GetRecordsInput{ShardIterator: it.ShardIterator, Limit: &limit}})).(*GetRecordsOutput)
+	if len(r.Records) != 1100 || r.MillisBehindLatest != 3000 {
+		t.Fatalf("first read: %d records, %d ms behind", len(r.Records), r.MillisBehindLatest)
+	}
+	r = must(t, f.Run("GetRecords", apitest.Request{Input: &GetRecordsInput{ShardIterator: r.NextShardIterator, Limit: &limit}})).(*GetRecordsOutput)
+	if len(r.Records) != 100 || r.MillisBehindLatest != 0 || r.Records[99].Data[0] != byte(399%256) {
+		t.Fatalf("second read: %d records, %d ms behind", len(r.Records), r.MillisBehindLatest)
+	}
+}

@@ -19,6 +19,7 @@ const (
 	maxPutRecordsBytes = 5 << 20  // a PutRecords request's data and partition keys
 	maxGetRecordsBytes = 10 << 20 // a GetRecords answer's data
 	maxGetRecords      = 10000
+	readPage           = 500 // records GetRecords reads from the store at once
 	// trimEvery is how often, in positions, an append also trims its
 	// shard's records older than the retention period.
 	trimEvery = 256
@@ -440,40 +441,53 @@ func (k *Kinesis) getRecords(c *api.Call) (any, error) {
 		limit = *in.Limit
 	}
 	log := s.logName(it.Shard)
-	recs, err := seqlog.Read(c.Context, k.cfg.Store, log, it.After, limit+1)
-	if errors.Is(err, seqlog.ErrTrimmed) {
-		// The records the iterator pointed to are past retention: reading
-		// goes on from the oldest record kept.
-		var info seqlog.Info
-		if info, err = seqlog.Stat(c.Context, k.cfg.Store, log); err == nil {
-			it.After = info.Trimmed
-			recs, err = seqlog.Read(c.Context, k.cfg.Store, log, it.After, limit+1)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
 	horizon := k.horizon(s)
 	out := &GetRecordsOutput{Records: []Record{}}
-	bytes := 0
-	for j, r := range recs {
-		st, err := decodeStored(r.Value)
+	processed, size := 0, 0
+	var next *stored // the first record left for the next call
+reading:
+	for {
+		// Pages bound the memory a read takes whatever the Limit.
+		want := min(limit-processed+1, readPage)
+		recs, err := seqlog.Read(c.Context, k.cfg.Store, log, it.After, want)
+		if errors.Is(err, seqlog.ErrTrimmed) {
+			// The records the iterator pointed to are past retention:
+			// reading goes on from the oldest record kept.
+			var info seqlog.Info
+			if info, err = seqlog.Stat(c.Context, k.cfg.Store, log); err == nil {
+				it.After = info.Trimmed
+				recs, err = seqlog.Read(c.Context, k.cfg.Store, log, it.After, want)
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
-		if j == limit || bytes+len(st.Data) > maxGetRecordsBytes && len(out.Records) > 0 {
-			out.MillisBehindLatest = max(0, now.Sub(st.Arrival).Milliseconds())
+		for _, r := range recs {
+			st, err := decodeStored(r.Value)
+			if err != nil {
+				return nil, err
+			}
+			if processed == limit || size+len(st.Data) > maxGetRecordsBytes && len(out.Records) > 0 {
+				next = &st
+				break reading
+			}
+			processed++
+			it.After = r.Position
+			if st.Arrival.Before(horizon) {
+				continue // past retention, awaiting its trim
+			}
+			size += len(st.Data)
+			out.Records = append(out.Records, Record{
+				SequenceNumber: s.sequence(it.Shard, r.Position), ApproximateArrivalTimestamp: Timestamp{st.Arrival},
+				Data: st.Data, PartitionKey: st.PartitionKey, EncryptionType: s.Encryption,
+			})
+		}
+		if len(recs) < want {
 			break
 		}
-		it.After = r.Position
-		if st.Arrival.Before(horizon) {
-			continue // past retention, awaiting its trim
-		}
-		bytes += len(st.Data)
-		out.Records = append(out.Records, Record{
-			SequenceNumber: s.sequence(it.Shard, r.Position), ApproximateArrivalTimestamp: Timestamp{st.Arrival},
-			Data: st.Data, PartitionKey: st.PartitionKey, EncryptionType: s.Encryption,
-		})
+	}
+	if next != nil {
+		out.MillisBehindLatest = max(0, now.Sub(next.Arrival).Milliseconds())
 	}
 	it.Created = now.UnixMilli()
 	out.NextShardIterator = k.seal(it)

@@ -181,6 +181,13 @@ func TestStreamLifecycle(t *testing.T) {
 		len(d.StreamDescription.EnhancedMonitoring[0].ShardLevelMetrics) != 1 {
 		t.Fatalf("DescribeStream after encryption: %v %+v", err, d)
 	}
+	if _, err := c.UpdateStreamMode(ctx, &kinesis.UpdateStreamModeInput{StreamARN: sd.StreamARN, StreamModeDetails: &types.StreamModeDetails{StreamMode: types.StreamModeOnDemand}}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err = c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("orders")})
+	if err != nil || sum.StreamDescriptionSummary.StreamModeDetails.StreamMode != types.StreamModeOnDemand || *sum.StreamDescriptionSummary.OpenShardCount != 3 {
+		t.Fatalf("after UpdateStreamMode: %v %+v", err, sum)
+	}
 	_, err = c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String("orders"), TargetShardCount: aws.Int32(4), ScalingType: types.ScalingTypeUniformScaling})
 	if cd, _ := code(t, err); cd != "InvalidArgumentException" {
 		t.Fatalf("UpdateShardCount: %v", err)
@@ -522,6 +529,12 @@ func TestConsumers(t *testing.T) {
 	if _, err := c.PutResourcePolicy(ctx, &kinesis.PutResourcePolicyInput{ResourceARN: reg.Consumer.ConsumerARN,
 		Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + accountOf(t, s) + `:root"},"Action":"kinesis:SubscribeToShard","Resource":"` + *reg.Consumer.ConsumerARN + `"}]}`)}); err != nil {
 		t.Fatalf("PutResourcePolicy on a consumer: %v", err)
+	}
+	// Enhanced fan-out's event stream is refused, by name.
+	_, err = c.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: reg.Consumer.ConsumerARN, ShardId: aws.String("shardId-000000000000"),
+		StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
+	if cd, msg := code(t, err); cd != "InvalidArgumentException" || !strings.HasPrefix(msg, "SubscribeToShard is not supported by this endpoint") {
+		t.Fatalf("SubscribeToShard: %v", err)
 	}
 	if _, err := c.DeregisterStreamConsumer(ctx, &kinesis.DeregisterStreamConsumerInput{ConsumerARN: reg.Consumer.ConsumerARN}); err != nil {
 		t.Fatal(err)
