@@ -275,3 +275,13 @@ func TestReadPages(t *testing.T) {
 		t.Fatalf("second read: %d records, %d ms behind", len(r.Records), r.MillisBehindLatest)
 	}
 }
+
+func TestShardsThrough(t *testing.T) {
+	s := &stream{Shards: 3}
+	for id, want := range map[string]int{"": 0, "a": 0, "shardId-000000000000": 1, "shardId-000000000001": 2, "shardId-0000000000015": 2,
+		"shardId-000000000002": 3, "shardId-999999999999": 3, "zzz": 3} {
+		if got := s.shardsThrough(id); got != want {
+			t.Errorf("shardsThrough(%q) = %d, want %d", id, got, want)
+		}
+	}
+}

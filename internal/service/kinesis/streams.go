@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -94,6 +95,13 @@ func (s *stream) shardIndex(id string) (int, bool) {
 		return 0, false
 	}
 	return i, true
+}
+
+// shardsThrough is the number of s's shards whose ShardId sorts at or
+// before id: the index of the first shard listed after id. ShardIds sort
+// as strings, as Kinesis lists them.
+func (s *stream) shardsThrough(id string) int {
+	return sort.Search(s.Shards, func(i int) bool { return shardID(i) > id })
 }
 
 // logName is the seqlog of shard i.
@@ -318,11 +326,7 @@ func (k *Kinesis) describeStream(c *api.Call) (any, error) {
 	}
 	first := 0
 	if in.ExclusiveStartShardId != "" {
-		i, ok := s.shardIndex(in.ExclusiveStartShardId)
-		if !ok && strings.HasPrefix(in.ExclusiveStartShardId, "shardId-") {
-			i = s.Shards - 1
-		}
-		first = i + 1
+		first = s.shardsThrough(in.ExclusiveStartShardId)
 	}
 	d := StreamDescription{
 		StreamName: s.Name, StreamARN: s.ARN, StreamStatus: k.status(s.Created),
@@ -486,21 +490,13 @@ func (k *Kinesis) listShards(c *api.Call) (any, error) {
 		return nil, kinesisError("ExpiredNextTokenException", "The NextToken has expired: the stream was deleted and created again.")
 	}
 	if in.ExclusiveStartShardId != "" {
-		i, ok := s.shardIndex(in.ExclusiveStartShardId)
-		if !ok {
-			i = s.Shards - 1
-		}
-		first = max(first, i+1)
+		first = max(first, s.shardsThrough(in.ExclusiveStartShardId))
 	}
 	if f := in.ShardFilter; f != nil && f.Type == "AFTER_SHARD_ID" {
 		if f.ShardId == "" {
 			return nil, invalidArgument("ShardId must be provided with the ShardFilter type AFTER_SHARD_ID.")
 		}
-		i, ok := s.shardIndex(f.ShardId)
-		if !ok {
-			i = s.Shards - 1
-		}
-		first = max(first, i+1)
+		first = max(first, s.shardsThrough(f.ShardId))
 	}
 	limit := listShardsLimit
 	if in.MaxResults != nil {
