@@ -6,6 +6,7 @@ be a path such as "dir/module") loaded from LAMBDA_TASK_ROOT.
 
 import http.client
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -205,9 +206,61 @@ def log_error(body):
     sys.stdout.flush()
 
 
+class EndpointFromEnvironment:
+    """Points clients of a botocore older than 1.31 at AWS_ENDPOINT_URL.
+
+    botocore reads AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) itself
+    from 1.31 on; older ones, such as the one Debian ships, ignore it and
+    would send the function's calls to AWS. This import hook waits for
+    botocore.session to be imported (a function that never uses the SDK
+    pays nothing) and, for those versions only, gives create_client the
+    endpoint the environment names when the caller names none.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "botocore.session":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            self.patch(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+    @staticmethod
+    def patch(module):
+        import botocore
+
+        try:
+            version = tuple(int(p) for p in botocore.__version__.split(".")[:2])
+        except ValueError:
+            return
+        if version >= (1, 31):
+            return
+        create_client = module.Session.create_client
+
+        def create_client_at_endpoint(self, service_name, *args, **kwargs):
+            if len(args) < 5 and kwargs.get("endpoint_url") is None:
+                env = "AWS_ENDPOINT_URL_" + service_name.upper().replace("-", "_").replace(" ", "_")
+                url = os.environ.get(env) or os.environ.get("AWS_ENDPOINT_URL")
+                if url:
+                    kwargs["endpoint_url"] = url
+            return create_client(self, service_name, *args, **kwargs)
+
+        module.Session.create_client = create_client_at_endpoint
+
+
 def main():
     global current_request_id
     setup_logging()
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        sys.meta_path.insert(0, EndpointFromEnvironment())
     client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     try:
