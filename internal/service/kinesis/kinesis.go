@@ -47,9 +47,10 @@ type Config struct {
 	// Box seals shard iterators: they are opaque, tamper-evident and valid
 	// on every node sharing the server key and the database.
 	Box *crypt.Box
-	// Feed, when set, keeps cached stream records fresh across nodes.
-	// Stream records are read from the store on every call, and compiled
-	// resource policies are cached by their text, so no cache needs it.
+	// Feed is the process's change feed. Kinesis needs none: stream and
+	// consumer records are read from the store on every call, and compiled
+	// resource policies are cached by their text, so a change made on any
+	// node is seen on the next call everywhere.
 	Feed *store.Feed
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
