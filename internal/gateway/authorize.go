@@ -306,6 +306,12 @@ func (g *Gateway) fillContext(ctx *policy.Context, c *api.Call) {
 		region = g.cfg.Region
 	}
 	ctx.Set("aws:RequestedRegion", region)
+	if c.SourceARN != "" {
+		ctx.Set("aws:SourceArn", c.SourceARN)
+	}
+	if c.SourceAccount != "" {
+		ctx.Set("aws:SourceAccount", c.SourceAccount)
+	}
 	if b := c.Environment; b != nil {
 		if b.SourceFunctionARN != "" {
 			ctx.Set(keySourceFunctionARN, b.SourceFunctionARN)
