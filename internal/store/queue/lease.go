@@ -149,9 +149,10 @@ type ReceiveOptions struct {
 	Retention time.Duration
 	// MaxReceives, when > 0, bounds the receives of a message: one already
 	// received that many times is handed to Dead, inside the receive's
-	// transaction, and removed from the queue instead of being received.
+	// transaction, and when Dead reports it moved the message, it is
+	// removed from the queue instead of being received.
 	MaxReceives int
-	Dead        func(ctx context.Context, tx store.Tx, m Message) error
+	Dead        func(ctx context.Context, tx store.Tx, m Message) (moved bool, err error)
 	// FIFO receives the messages of each group in sequence order, and none
 	// of a group while one of its messages is in flight.
 	FIFO bool
@@ -184,8 +185,12 @@ func (q *Queue) ReceiveWith(ctx context.Context, o ReceiveOptions) ([]Message, e
 				}
 				continue
 			case o.MaxReceives > 0 && rec.Count >= o.MaxReceives:
-				if err := o.Dead(ctx, tx, rec.message(c.at)); err != nil {
+				moved, err := o.Dead(ctx, tx, rec.message(c.at))
+				if err != nil {
 					return err
+				}
+				if !moved {
+					break
 				}
 				if err := q.remove(ctx, tx, c.key); err != nil {
 					return err
