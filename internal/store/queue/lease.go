@@ -295,6 +295,15 @@ func (q *Queue) candidates(ctx context.Context, tx store.Tx, now int64, o Receiv
 		}
 		take = append(take, c)
 	}
+	// As many messages of one group as there are come first (SQS), the
+	// groups in the order of their oldest messages.
+	rank := map[string]int{}
+	for _, c := range take {
+		if _, ok := rank[c.rec.Group]; !ok {
+			rank[c.rec.Group] = len(rank)
+		}
+	}
+	slices.SortStableFunc(take, func(a, b candidate) int { return rank[a.rec.Group] - rank[b.rec.Group] })
 	return take, nil
 }
 
