@@ -1,0 +1,101 @@
+package sqs_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/server/servertest"
+	sqssvc "github.com/rolecall/rolecall/internal/service/sqs"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// TestQueuePolicy: the queue policy is a resource policy. It grants a
+// principal of the account on its own, an explicit Deny in it wins over
+// an identity policy's Allow, and a service principal gets in only with
+// the aws:SourceArn the policy names.
+func TestQueuePolicy(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t)
+	root := client(s)
+	ctx := context.Background()
+	u := createQueue(t, root, "guarded", nil)
+	arn := "arn:aws:sqs:us-east-1:123456789012:guarded"
+
+	alice, aliceARN := user(t, s, "alice", "")
+	bob, bobARN := user(t, s, "bob", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}`)
+
+	_, err := alice.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("x")})
+	wantAPIError(t, err, "AccessDenied", "User: "+aliceARN+" is not authorized to perform: sqs:SendMessage on resource: "+arn)
+	if _, err := bob.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("x")}); err != nil {
+		t.Fatalf("bob, allowed by his own policy: %v", err)
+	}
+
+	doc := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[
+		{"Sid":"alice","Effect":"Allow","Principal":{"AWS":%q},"Action":"sqs:SendMessage","Resource":%q},
+		{"Sid":"nobob","Effect":"Deny","Principal":{"AWS":%q},"Action":"sqs:SendMessage","Resource":%q},
+		{"Sid":"events","Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":%q,
+		 "Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:events:us-east-1:123456789012:rule/mine"}}}]}`,
+		aliceARN, arn, bobARN, arn, arn)
+	_, err = root.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: &u, Attributes: map[string]string{"Policy": "{not json"}})
+	wantAPIError(t, err, "InvalidAttributeValue", "Invalid value for the parameter Policy.")
+	if _, err := root.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: &u, Attributes: map[string]string{"Policy": doc}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("from alice")}); err != nil {
+		t.Fatalf("alice, allowed by the queue policy: %v", err)
+	}
+	_, err = alice.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u})
+	wantAPIError(t, err, "AccessDenied", "sqs:ReceiveMessage")
+	_, err = bob.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("secret-from-bob")})
+	wantAPIError(t, err, "AccessDenied", "with an explicit deny in a resource-based policy")
+
+	send := func(source string) error {
+		_, err := s.Gateway().Invoke(ctx, api.Internal{
+			Principal: &api.Principal{Type: api.AWSService, ARN: "events.amazonaws.com", PrincipalID: "events.amazonaws.com"},
+			Service:   "sqs", Operation: "SendMessage", SourceARN: source, SourceAccount: "123456789012",
+			Input: &sqssvc.SendMessageInput{QueueUrl: u, MessageBody: "event"},
+		})
+		return err
+	}
+	if err := send("arn:aws:events:us-east-1:123456789012:rule/mine"); err != nil {
+		t.Fatalf("the service for the rule the policy names: %v", err)
+	}
+	var ae *api.Error
+	if err := send("arn:aws:events:us-east-1:123456789012:rule/other"); !errors.As(err, &ae) || ae.Code != "AccessDenied" {
+		t.Fatalf("the service for another rule: %v", err)
+	}
+
+	// Tags are aws:ResourceTag: a user allowed only on tagged queues.
+	if _, err := root.TagQueue(ctx, &sqs.TagQueueInput{QueueUrl: &u, Tags: map[string]string{"team": "blue"}}); err != nil {
+		t.Fatal(err)
+	}
+	carol, _ := user(t, s, "carol", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:GetQueueAttributes","Resource":"*",
+		"Condition":{"StringEquals":{"aws:ResourceTag/team":"blue"}}}]}`)
+	if _, err := carol.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &u}); err != nil {
+		t.Fatalf("carol on a blue queue: %v", err)
+	}
+	other := createQueue(t, root, "untagged", nil)
+	_, err = carol.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &other})
+	wantAPIError(t, err, "AccessDenied", "sqs:GetQueueAttributes")
+
+	// The trail records the sends as data events, without their bodies.
+	if err := s.Recorder().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := s.Recorder().Store().QueryEvents(ctx, store.EventQuery{Attribute: "EventName", Value: "SendMessage", Limit: 50})
+	if err != nil || len(events) == 0 {
+		t.Fatalf("no SendMessage events: %v", err)
+	}
+	for _, e := range events {
+		if e.Category != "Data" || strings.Contains(string(e.Record), "from alice") || strings.Contains(string(e.Record), "secret-from-bob") || strings.Contains(string(e.Record), `"event"`) {
+			t.Fatalf("trail record %s (%s)", e.Record, e.Category)
+		}
+	}
+}
