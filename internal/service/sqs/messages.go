@@ -482,16 +482,26 @@ func (s *SQS) deleteMessageBatch(c *api.Call) (any, error) {
 		return nil, err
 	}
 	out := &DeleteMessageBatchOutput{Successful: []BatchResultEntry{}, Failed: []BatchResultErrorEntry{}}
+	var leases []queue.Lease
+	var leaseIDs []string
 	for _, e := range in.Entries {
-		if err := s.deleteOne(c, st.rec, e.ReceiptHandle); err != nil {
-			var ae *api.Error
-			if !errors.As(err, &ae) {
-				return nil, err
-			}
-			out.Failed = append(out.Failed, entryFailure(e.Id, ae))
+		r, aerr := parseReceipt(st.rec, e.ReceiptHandle)
+		if aerr != nil {
+			out.Failed = append(out.Failed, entryFailure(e.Id, aerr))
 			continue
 		}
-		out.Successful = append(out.Successful, BatchResultEntry{Id: e.Id})
+		leases = append(leases, queue.Lease{ID: r.messageID, Lease: r.lease})
+		leaseIDs = append(leaseIDs, e.Id)
+	}
+	if len(leases) > 0 {
+		// A handle of an earlier receive deletes nothing and is no error
+		// (deleteOne): every parsed handle succeeds.
+		if _, err := s.messages(st.rec).DeleteLeasedBatch(c.Context, leases); err != nil {
+			return nil, errorf("delete message batch", err)
+		}
+	}
+	for _, id := range leaseIDs {
+		out.Successful = append(out.Successful, BatchResultEntry{Id: id})
 	}
 	return out, nil
 }

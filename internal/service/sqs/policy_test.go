@@ -99,3 +99,43 @@ func TestQueuePolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestInProcess calls the operations an event source mapping uses with
+// typed inputs and outputs, as api.Invoke does.
+func TestInProcess(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t)
+	ctx := context.Background()
+	u := createQueue(t, client(s), "esm", nil)
+	root := &api.Principal{Type: api.Root, Account: "123456789012", ARN: "arn:aws:iam::123456789012:root", PrincipalID: "123456789012"}
+	call := func(op string, in any) (any, error) {
+		return s.Gateway().Invoke(ctx, api.Internal{Principal: root, Service: "sqs", Operation: op, Input: in})
+	}
+	sent, err := api.Invoke[*sqssvc.SendMessageOutput](ctx, s.Gateway(), api.Internal{Principal: root, Service: "sqs", Operation: "SendMessage",
+		Input: &sqssvc.SendMessageInput{QueueUrl: u, MessageBody: "typed"}})
+	if err != nil || sent.MessageId == "" {
+		t.Fatalf("SendMessage: %+v %v", sent, err)
+	}
+	got, err := api.Invoke[*sqssvc.ReceiveMessageOutput](ctx, s.Gateway(), api.Internal{Principal: root, Service: "sqs", Operation: "ReceiveMessage",
+		Input: &sqssvc.ReceiveMessageInput{QueueUrl: u, MaxNumberOfMessages: aws.Int32(10), AttributeNames: []string{"All"}}})
+	if err != nil || len(got.Messages) != 1 || got.Messages[0].Body != "typed" || got.Messages[0].Attributes["ApproximateReceiveCount"] != "1" {
+		t.Fatalf("ReceiveMessage: %+v %v", got, err)
+	}
+	h := got.Messages[0].ReceiptHandle
+	if _, err := call("ChangeMessageVisibility", &sqssvc.ChangeMessageVisibilityInput{QueueUrl: u, ReceiptHandle: h, VisibilityTimeout: aws.Int32(60)}); err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := api.Invoke[*sqssvc.GetQueueAttributesOutput](ctx, s.Gateway(), api.Internal{Principal: root, Service: "sqs", Operation: "GetQueueAttributes",
+		Input: &sqssvc.GetQueueAttributesInput{QueueUrl: u, AttributeNames: []string{"ApproximateNumberOfMessagesNotVisible"}}})
+	if err != nil || attrs.Attributes["ApproximateNumberOfMessagesNotVisible"] != "1" {
+		t.Fatalf("GetQueueAttributes: %+v %v", attrs, err)
+	}
+	del, err := api.Invoke[*sqssvc.DeleteMessageBatchOutput](ctx, s.Gateway(), api.Internal{Principal: root, Service: "sqs", Operation: "DeleteMessageBatch",
+		Input: &sqssvc.DeleteMessageBatchInput{QueueUrl: u, Entries: []sqssvc.DeleteMessageBatchRequestEntry{{Id: "1", ReceiptHandle: h}}}})
+	if err != nil || len(del.Successful) != 1 {
+		t.Fatalf("DeleteMessageBatch: %+v %v", del, err)
+	}
+	if _, err := call("DeleteMessage", &sqssvc.DeleteMessageInput{QueueUrl: u, ReceiptHandle: h}); err != nil {
+		t.Fatal(err)
+	}
+}

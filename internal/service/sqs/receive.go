@@ -101,9 +101,17 @@ func (s *SQS) poll(ctx context.Context, q *queue.Queue, table string, opts queue
 	for {
 		woken := w.sig.C()
 		*moved = (*moved)[:0]
-		msgs, err := q.ReceiveWith(ctx, opts)
+		var msgs []queue.Message
+		// A standard queue whose first message is not visible has none:
+		// a read tells so without a writing transaction.
+		at, has, err := q.NextVisible(ctx)
 		if err != nil {
 			return nil, err
+		}
+		if has && (opts.FIFO || !at.After(s.cfg.Now())) {
+			if msgs, err = q.ReceiveWith(ctx, opts); err != nil {
+				return nil, err
+			}
 		}
 		for _, t := range *moved {
 			s.waits.notify(t)
@@ -116,7 +124,7 @@ func (s *SQS) poll(ctx context.Context, q *queue.Queue, table string, opts queue
 		if s.cfg.Feed == nil {
 			next = earliest(next, now.Add(pollInterval))
 		}
-		if at, ok, err := q.NextVisible(ctx); err == nil && ok {
+		if has {
 			// A message that becomes visible (a delay or a visibility
 			// timeout ends) wakes the poll; one visible now that a receive
 			// did not take (a FIFO group in flight) is looked at again a

@@ -461,3 +461,43 @@ func (q *Queue) Drop(ctx context.Context, tx store.Tx) error {
 	}
 	return nil
 }
+
+// Lease names one message's current receive.
+type Lease struct {
+	ID, Lease string
+}
+
+// DeleteLeasedBatch removes the messages of leases in one transaction and
+// returns, for each, nil or ErrReceiptStale (that message stays).
+func (q *Queue) DeleteLeasedBatch(ctx context.Context, leases []Lease) ([]error, error) {
+	errs := make([]error, len(leases))
+	_, err := q.st.Update(ctx, func(tx store.Tx) error {
+		removed := 0
+		for i, l := range leases {
+			errs[i] = nil
+			k, _, err := q.byLease(ctx, tx, l.ID, l.Lease)
+			if errors.Is(err, ErrReceiptStale) {
+				errs[i] = err
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := tx.Delete(ctx, q.table, k); err != nil {
+				return err
+			}
+			if err := tx.Delete(ctx, q.table, indexPrefix+l.ID); err != nil {
+				return err
+			}
+			removed++
+		}
+		if removed == 0 {
+			return nil
+		}
+		return q.addCount(ctx, tx, -removed)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue %s: delete: %w", q.table, err)
+	}
+	return errs, nil
+}
