@@ -140,3 +140,68 @@ func TestNodes(t *testing.T) {
 		}
 	}
 }
+
+// clock is a settable clock for the server of a test.
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off += d
+}
+
+// TestTimeouts: a message comes back when its visibility timeout passes
+// without a delete, counting its receives, and is gone past the queue's
+// retention period.
+func TestTimeouts(t *testing.T) {
+	t.Parallel()
+	clk := &clock{}
+	s := servertest.StartWith(t, servertest.Options{Now: clk.Now})
+	c := client(s)
+	ctx := context.Background()
+	u := createQueue(t, c, "timed", map[string]string{"MessageRetentionPeriod": "60", "VisibilityTimeout": "30"})
+	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("m")}); err != nil {
+		t.Fatal(err)
+	}
+	receive := func() []types.Message {
+		t.Helper()
+		out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u,
+			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Messages
+	}
+	if got := receive(); len(got) != 1 {
+		t.Fatalf("first receive: %+v", got)
+	}
+	clk.advance(29 * time.Second)
+	if got := receive(); len(got) != 0 {
+		t.Fatalf("received within the visibility timeout: %+v", got)
+	}
+	clk.advance(2 * time.Second)
+	got := receive()
+	if len(got) != 1 || got[0].Attributes["ApproximateReceiveCount"] != "2" {
+		t.Fatalf("after the visibility timeout: %+v", got)
+	}
+	if _, err := c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: got[0].ReceiptHandle, VisibilityTimeout: 0}); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(30 * time.Second)
+	if got := receive(); len(got) != 0 {
+		t.Fatalf("received past the retention period: %+v", got)
+	}
+	attrs, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &u, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameAll}})
+	if err != nil || attrs.Attributes["ApproximateNumberOfMessages"] != "0" {
+		t.Fatalf("counts past retention: %v %v", attrs.Attributes, err)
+	}
+}
