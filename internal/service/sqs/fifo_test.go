@@ -167,3 +167,33 @@ func TestDeadLetterQueue(t *testing.T) {
 		t.Fatalf("a source byQueue does not name: %v", err)
 	}
 }
+
+// TestReceiveRequestAttemptId: a FIFO receive retried with the same
+// ReceiveRequestAttemptId gets the same messages and receipt handles.
+func TestReceiveRequestAttemptId(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t)
+	c := client(s)
+	ctx := context.Background()
+	u := createQueue(t, c, "retry.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+	for _, b := range []string{"one", "two"} {
+		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String(b), MessageGroupId: aws.String(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u, ReceiveRequestAttemptId: aws.String("attempt-1")})
+	if err != nil || len(first.Messages) != 1 {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+	again, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u, ReceiveRequestAttemptId: aws.String("attempt-1")})
+	if err != nil || len(again.Messages) != 1 || aws.ToString(again.Messages[0].ReceiptHandle) != aws.ToString(first.Messages[0].ReceiptHandle) {
+		t.Fatalf("retried attempt: %+v %v", again, err)
+	}
+	other, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u, ReceiveRequestAttemptId: aws.String("attempt-2")})
+	if err != nil || len(other.Messages) != 1 || aws.ToString(other.Messages[0].Body) == aws.ToString(first.Messages[0].Body) {
+		t.Fatalf("another attempt: %+v %v", other, err)
+	}
+	std := createQueue(t, c, "plain", nil)
+	_, err = c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &std, ReceiveRequestAttemptId: aws.String("a")})
+	wantAPIError(t, err, "InvalidParameterValue", "The request include parameter that is not valid for this queue type.")
+}

@@ -443,6 +443,9 @@ func (s *SQS) deleteQueue(c *api.Call) (any, error) {
 		if err := s.messages(rec).Drop(c.Context, tx); err != nil {
 			return err
 		}
+		if err := dropAttempts(c.Context, tx, rec); err != nil {
+			return err
+		}
 		return tx.Delete(c.Context, queuesTable, ref.key())
 	})
 	if err != nil {

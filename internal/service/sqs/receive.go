@@ -57,8 +57,21 @@ func (s *SQS) receiveMessage(c *api.Call) (any, error) {
 		return nil, err
 	}
 	rec := st.rec
-	if in.ReceiveRequestAttemptId != "" && !rec.fifo() {
-		return nil, invalidValue("ReceiveRequestAttemptId", in.ReceiveRequestAttemptId, "The request include parameter that is not valid for this queue type.")
+	attemptID := in.ReceiveRequestAttemptId
+	if attemptID != "" {
+		if !rec.fifo() {
+			return nil, invalidValue("ReceiveRequestAttemptId", attemptID, "The request include parameter that is not valid for this queue type.")
+		}
+		if !validToken(attemptID) {
+			return nil, invalidValue("ReceiveRequestAttemptId", attemptID, "ReceiveRequestAttemptId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+		}
+		msgs, ok, err := s.repeatAttempt(c.Context, rec, attemptID)
+		if err != nil {
+			return nil, errorf("receive message", err)
+		}
+		if ok {
+			return s.receivedAll(rec, msgs, want, in.MessageAttributeNames), nil
+		}
 	}
 	opts := retention(rec)
 	opts.Limit = limit
@@ -86,11 +99,21 @@ func (s *SQS) receiveMessage(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, errorf("receive message", err)
 	}
+	if attemptID != "" && len(msgs) > 0 {
+		if err := s.recordAttempt(c.Context, rec, attemptID, msgs); err != nil {
+			return nil, errorf("receive message", err)
+		}
+	}
+	return s.receivedAll(rec, msgs, want, in.MessageAttributeNames), nil
+}
+
+// receivedAll is ReceiveMessage's answer of msgs.
+func (s *SQS) receivedAll(rec *queueRecord, msgs []queue.Message, want map[string]bool, attrNames []string) *ReceiveMessageOutput {
 	out := &ReceiveMessageOutput{}
 	for _, m := range msgs {
-		out.Messages = append(out.Messages, s.received(rec, m, want, in.MessageAttributeNames))
+		out.Messages = append(out.Messages, s.received(rec, m, want, attrNames))
 	}
-	return out, nil
+	return out
 }
 
 // poll receives with opts, waiting up to wait for a message to arrive.

@@ -501,3 +501,34 @@ func (q *Queue) DeleteLeasedBatch(ctx context.Context, leases []Lease) ([]error,
 	}
 	return errs, nil
 }
+
+// Leased returns message id, as received, when lease is its current lease
+// and it is still in flight; ErrReceiptStale otherwise.
+func (q *Queue) Leased(ctx context.Context, r store.Reader, id, lease string) (Message, error) {
+	k, err := r.Get(ctx, q.table, indexPrefix+id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Message{}, ErrReceiptStale
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("queue %s: leased: %w", q.table, err)
+	}
+	at, _, err := parseKey(string(k))
+	if err != nil {
+		return Message{}, fmt.Errorf("queue %s: leased: %w", q.table, err)
+	}
+	v, err := r.Get(ctx, q.table, string(k))
+	if errors.Is(err, store.ErrNotFound) {
+		return Message{}, ErrReceiptStale
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("queue %s: leased: %w", q.table, err)
+	}
+	var rec record
+	if err := decode(v, &rec); err != nil {
+		return Message{}, fmt.Errorf("queue %s: leased: %s: %w", q.table, k, err)
+	}
+	if rec.Lease != lease || at <= q.now().UnixMilli() {
+		return Message{}, ErrReceiptStale
+	}
+	return rec.message(at), nil
+}
