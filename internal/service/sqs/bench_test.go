@@ -3,6 +3,7 @@ package sqs_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,9 +15,9 @@ import (
 )
 
 // BenchmarkSendReceiveDelete sends b.N messages through the gateway (JSON
-// protocol, SigV4, authorization, the trail on) while 4 consumers receive
-// them in batches of 10 and delete each batch; it reports messages
-// handled per second.
+// protocol, SigV4, authorization, the trail on) from 4 senders while 4
+// consumers receive them in batches of up to 10 and delete each batch;
+// it reports messages handled per second.
 func BenchmarkSendReceiveDelete(b *testing.B) {
 	s := servertest.Start(b)
 	c := client(s)
@@ -33,7 +34,8 @@ func BenchmarkSendReceiveDelete(b *testing.B) {
 	)
 	b.ResetTimer()
 	start := time.Now()
-	for range 4 {
+	const senders, consumers = 4, 4
+	for range consumers {
 		wg.Go(func() {
 			for {
 				mu.Lock()
@@ -64,10 +66,16 @@ func BenchmarkSendReceiveDelete(b *testing.B) {
 			}
 		})
 	}
-	for range b.N {
-		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: u, MessageBody: aws.String(`{"order":42}`)}); err != nil {
-			b.Fatal(err)
-		}
+	var next atomic.Int64
+	for range senders {
+		wg.Go(func() {
+			for next.Add(1) <= int64(b.N) {
+				if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: u, MessageBody: aws.String(`{"order":42}`)}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
 	}
 	wg.Wait()
 	b.StopTimer()

@@ -124,17 +124,9 @@ func (s *SQS) poll(ctx context.Context, q *queue.Queue, table string, opts queue
 	for {
 		woken := w.sig.C()
 		*moved = (*moved)[:0]
-		var msgs []queue.Message
-		// A standard queue whose first message is not visible has none:
-		// a read tells so without a writing transaction.
-		at, has, err := q.NextVisible(ctx)
+		msgs, at, has, err := w.receive(ctx, q, opts, s.cfg.Now)
 		if err != nil {
 			return nil, err
-		}
-		if has && (opts.FIFO || !at.After(s.cfg.Now())) {
-			if msgs, err = q.ReceiveWith(ctx, opts); err != nil {
-				return nil, err
-			}
 		}
 		for _, t := range *moved {
 			s.waits.notify(t)
@@ -306,6 +298,25 @@ type waiter struct {
 	sig   store.Signal
 	n     int
 	unsub func()
+	// turn lets the receivers of a queue on this node look one at a
+	// time: a send wakes them all, and the ones after the first find
+	// the message taken by a read rather than by a writing transaction.
+	turn sync.Mutex
+}
+
+// receive takes messages with opts, and returns when the first message
+// left becomes visible and whether there is one.
+func (w *waiter) receive(ctx context.Context, q *queue.Queue, opts queue.ReceiveOptions, now func() time.Time) ([]queue.Message, time.Time, bool, error) {
+	w.turn.Lock()
+	defer w.turn.Unlock()
+	// A standard queue whose first message is not visible has none: a
+	// read tells so without a writing transaction.
+	at, has, err := q.NextVisible(ctx)
+	if err != nil || !has || !opts.FIFO && at.After(now()) {
+		return nil, at, has, err
+	}
+	msgs, err := q.ReceiveWith(ctx, opts)
+	return msgs, at, has, err
 }
 
 func newWaiters(feed *store.Feed) *waiters {
