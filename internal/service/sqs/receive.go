@@ -30,7 +30,6 @@ func (s *SQS) receiveMessage(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	c.Trail.ResponseElements = map[string]any{}
 	limit := 1
 	if in.MaxNumberOfMessages != nil {
 		if n := *in.MaxNumberOfMessages; n < 1 || n > 10 {
