@@ -1,6 +1,7 @@
 # Amazon SQS with the AWS CLI (which speaks SQS's query protocol): standard
 # and FIFO queues, messages with attributes, a dead-letter queue after
-# maxReceiveCount, a queue policy that lets another principal send, purge.
+# maxReceiveCount, a queue policy that lets another principal send, boto3
+# on the JSON protocol, purge.
 source "$(dirname "$0")/lib.sh"
 cd "$(mktemp -d)"
 
@@ -81,6 +82,25 @@ EOF
 aws sqs set-queue-attributes --queue-url "$Q" --attributes file://policy.json
 as_creds "$PKEY" "$PSECRET" "" aws sqs send-message --queue-url "$Q" --message-body hi > /dev/null
 expect_error AccessDenied as_creds "$PKEY" "$PSECRET" "" aws sqs receive-message --queue-url "$Q"
+
+step "boto3 speaks the JSON protocol to the same queues"
+out=$(python3 - "$Q" <<'EOF'
+import os, sys, boto3
+c = boto3.client("sqs", endpoint_url=os.environ["ROLECALL_ENDPOINT"], region_name="us-east-1")
+q = sys.argv[1]
+c.send_message(QueueUrl=q, MessageBody="from boto3",
+               MessageAttributes={"n": {"DataType": "Number", "StringValue": "7"}})
+m = c.receive_message(QueueUrl=q, MessageAttributeNames=["All"], WaitTimeSeconds=5, MaxNumberOfMessages=10)["Messages"]
+print(sorted(x["Body"] for x in m))
+c.delete_message_batch(QueueUrl=q, Entries=[{"Id": str(i), "ReceiptHandle": x["ReceiptHandle"]} for i, x in enumerate(m)])
+try:
+    c.get_queue_url(QueueName="nope")
+except c.exceptions.QueueDoesNotExist as e:
+    print(e.response["Error"]["Code"])
+EOF
+)
+expect_contains "$out" "from boto3"
+expect_contains "$out" "AWS.SimpleQueueService.NonExistentQueue"
 
 step "tags and purge"
 aws sqs tag-queue --queue-url "$Q" --tags team=shop
