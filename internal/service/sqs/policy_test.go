@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/server/servertest"
@@ -137,5 +138,42 @@ func TestInProcess(t *testing.T) {
 	}
 	if _, err := call("DeleteMessage", &sqssvc.DeleteMessageInput{QueueUrl: u, ReceiptHandle: h}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPermissions: AddPermission writes a statement named by its label
+// into the queue policy, which then grants; RemovePermission takes it out.
+func TestPermissions(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t)
+	root := client(s)
+	ctx := context.Background()
+	u := createQueue(t, root, "shared", nil)
+	dave, _ := user(t, s, "dave", "")
+	_, err := dave.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("x")})
+	wantAPIError(t, err, "AccessDenied", "sqs:SendMessage")
+	if _, err := root.AddPermission(ctx, &sqs.AddPermissionInput{QueueUrl: &u, Label: aws.String("senders"),
+		AWSAccountIds: []string{"123456789012"}, Actions: []string{"SendMessage"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = root.AddPermission(ctx, &sqs.AddPermissionInput{QueueUrl: &u, Label: aws.String("senders"),
+		AWSAccountIds: []string{"123456789012"}, Actions: []string{"SendMessage"}})
+	wantAPIError(t, err, "InvalidParameterValue", "Already exists.")
+	attrs, err := root.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &u, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNamePolicy}})
+	if err != nil || !strings.Contains(attrs.Attributes["Policy"], `"Sid":"senders"`) || !strings.Contains(attrs.Attributes["Policy"], `"SQS:SendMessage"`) {
+		t.Fatalf("Policy %v %v", attrs.Attributes, err)
+	}
+	// The account principal delegates to the account's IAM policies:
+	// dave, with none, is still denied.
+	_, err = dave.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("x")})
+	wantAPIError(t, err, "AccessDenied", "sqs:SendMessage")
+	if _, err := root.RemovePermission(ctx, &sqs.RemovePermissionInput{QueueUrl: &u, Label: aws.String("senders")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = root.RemovePermission(ctx, &sqs.RemovePermissionInput{QueueUrl: &u, Label: aws.String("senders")})
+	wantAPIError(t, err, "InvalidParameterValue", "can't find label.")
+	attrs, err = root.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &u, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNamePolicy}})
+	if err != nil || attrs.Attributes["Policy"] != "" {
+		t.Fatalf("Policy after RemovePermission: %v %v", attrs.Attributes, err)
 	}
 }

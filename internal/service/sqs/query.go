@@ -134,6 +134,11 @@ func decodeQuery(p url.Values, v any) error {
 		in.MaxResults, err = f.int32p("MaxResults")
 	case *queueInput:
 		in.QueueUrl = f.str("QueueUrl")
+	case *addPermissionInput:
+		in.QueueUrl, in.Label = f.str("QueueUrl"), f.str("Label")
+		in.AWSAccountIds, in.Actions = f.list("AWSAccountId"), f.list("ActionName")
+	case *removePermissionInput:
+		in.QueueUrl, in.Label = f.str("QueueUrl"), f.str("Label")
 	case *GetQueueAttributesInput:
 		in.QueueUrl, in.AttributeNames = f.str("QueueUrl"), f.list("AttributeName")
 	case *setQueueAttributesInput:

@@ -103,6 +103,8 @@ func (s *SQS) Service() *api.Service {
 		{Name: "TagQueue", Action: "sqs:TagQueue", Resource: q, Conditions: tagConditions, Handle: s.tagQueue},
 		{Name: "UntagQueue", Action: "sqs:UntagQueue", Resource: q, Conditions: untagConditions, Handle: s.untagQueue},
 		{Name: "ListQueueTags", Action: "sqs:ListQueueTags", ReadOnly: true, Resource: q, Handle: s.listQueueTags},
+		{Name: "AddPermission", Action: "sqs:AddPermission", Resource: q, Handle: s.addPermission},
+		{Name: "RemovePermission", Action: "sqs:RemovePermission", Resource: q, Handle: s.removePermission},
 		{Name: "ListDeadLetterSourceQueues", Action: "sqs:ListDeadLetterSourceQueues", ReadOnly: true, Resource: q, Handle: s.listDeadLetterSourceQueues},
 
 		{Name: "SendMessage", Action: "sqs:SendMessage", Category: data, Resource: q, Handle: s.sendMessage},
