@@ -21,6 +21,11 @@ import (
 // queuesTable holds the queues: account/region/name → queueRecord JSON.
 const queuesTable = "sqs_queues"
 
+// deletedTable holds when a queue name was last deleted:
+// account/region/name → unix milliseconds. SQS takes no queue of that name
+// for 60 seconds after.
+const deletedTable = "sqs_deleted"
+
 // queueRecord is a queue as stored.
 type queueRecord struct {
 	ID      string `json:"id"` // names the queue's message table
@@ -315,6 +320,14 @@ func (s *SQS) createQueue(c *api.Call) (any, error) {
 			}
 			return nil
 		}
+		if v, err := tx.Get(c.Context, deletedTable, ref.key()); err == nil {
+			if at, _ := strconv.ParseInt(string(v), 10, 64); s.cfg.Now().Sub(time.UnixMilli(at)) < time.Minute {
+				return sqsError(http.StatusBadRequest, "QueueDeletedRecently",
+					"You must wait 60 seconds after deleting a queue before you can create another with the same name.")
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		rec := &queueRecord{ID: newID(), Account: ref.Account, Region: ref.Region, Name: ref.Name,
 			Attrs: attrs, Tags: in.Tags, Created: now, Modified: now}
 		return writeQueue(c.Context, tx, rec)
@@ -444,6 +457,9 @@ func (s *SQS) deleteQueue(c *api.Call) (any, error) {
 			return err
 		}
 		if err := dropAttempts(c.Context, tx, rec); err != nil {
+			return err
+		}
+		if err := tx.Put(c.Context, deletedTable, ref.key(), []byte(strconv.FormatInt(s.cfg.Now().UnixMilli(), 10))); err != nil {
 			return err
 		}
 		return tx.Delete(c.Context, queuesTable, ref.key())

@@ -159,6 +159,8 @@ func TestQueueLifecycle(t *testing.T) {
 	}
 	_, err = c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &u})
 	wantAPIError(t, err, "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
+	_, err = c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("orders")})
+	wantAPIError(t, err, "AWS.SimpleQueueService.QueueDeletedRecently", "You must wait 60 seconds after deleting a queue before you can create another with the same name.")
 }
 
 func TestSendReceiveDelete(t *testing.T) {
