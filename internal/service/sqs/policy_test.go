@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/server/servertest"
@@ -175,5 +177,61 @@ func TestPermissions(t *testing.T) {
 	attrs, err = root.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &u, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNamePolicy}})
 	if err != nil || attrs.Attributes["Policy"] != "" {
 		t.Fatalf("Policy after RemovePermission: %v %v", attrs.Attributes, err)
+	}
+}
+
+// TestCrossAccount: a principal of another account reaches a queue only
+// when the queue policy allows its account, and sees its own account's
+// queues otherwise.
+func TestCrossAccount(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t)
+	ctx := context.Background()
+	orgs := organizations.NewFromConfig(s.RootConfig())
+	if _, err := orgs.CreateOrganization(ctx, &organizations.CreateOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	acct, err := orgs.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String("tenant"), Email: aws.String("tenant@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := orgs.DescribeCreateAccountStatus(ctx, &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: acct.CreateAccountStatus.Id})
+	if err != nil || st.CreateAccountStatus.AccountId == nil {
+		t.Fatalf("account: %+v %v", st, err)
+	}
+	member := aws.ToString(st.CreateAccountStatus.AccountId)
+	admin, _ := userConfig(t, s, "admin", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+	role, err := sts.NewFromConfig(admin).AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole"), RoleSessionName: aws.String("ops")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := role.Credentials
+	tenant := sqs.NewFromConfig(s.Config(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)))
+
+	root := client(s)
+	u := createQueue(t, root, "inbox", nil)
+	_, err = tenant.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("x")})
+	wantAPIError(t, err, "AccessDenied", "sqs:SendMessage")
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + member + `:root"},` +
+		`"Action":"sqs:SendMessage","Resource":"arn:aws:sqs:us-east-1:123456789012:inbox"}]}`
+	if _, err := root.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: &u, Attributes: map[string]string{"Policy": doc}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tenant.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("from the tenant")}); err != nil {
+		t.Fatalf("send across accounts: %v", err)
+	}
+	_, err = tenant.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u})
+	wantAPIError(t, err, "AccessDenied", "sqs:ReceiveMessage")
+	// The tenant's own queue of the same name is another queue.
+	own := createQueue(t, tenant, "inbox", nil)
+	if own == u || !strings.Contains(own, "/"+member+"/inbox") {
+		t.Fatalf("tenant's queue %s", own)
+	}
+	_, err = tenant.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("inbox"), QueueOwnerAWSAccountId: aws.String("123456789012")})
+	wantAPIError(t, err, "AccessDenied", "sqs:GetQueueUrl")
+	got, err := root.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u, MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameSenderId}})
+	if err != nil || len(got.Messages) != 1 || !strings.HasPrefix(got.Messages[0].Attributes["SenderId"], "AROA") {
+		t.Fatalf("the tenant's message: %+v %v", got, err)
 	}
 }

@@ -45,6 +45,14 @@ func wantAPIError(t *testing.T, err error, code, msg string) {
 // and returns a client with its keys and its ARN.
 func user(t *testing.T, s *servertest.Server, name, doc string) (*sqs.Client, string) {
 	t.Helper()
+	cfg, arn := userConfig(t, s, name, doc)
+	return sqs.NewFromConfig(cfg), arn
+}
+
+// userConfig creates an IAM user as user does and returns a
+// configuration with its keys and its ARN.
+func userConfig(t *testing.T, s *servertest.Server, name, doc string) (aws.Config, string) {
+	t.Helper()
 	ctx := context.Background()
 	admin := iam.NewFromConfig(s.RootConfig())
 	u, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})
@@ -61,8 +69,7 @@ func user(t *testing.T, s *servertest.Server, name, doc string) (*sqs.Client, st
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sqs.NewFromConfig(s.Config(aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), "")),
-		aws.ToString(u.User.Arn)
+	return s.Config(aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), ""), aws.ToString(u.User.Arn)
 }
 
 func TestQueueLifecycle(t *testing.T) {
