@@ -75,7 +75,7 @@ step "a queue policy lets another principal send"
 aws iam create-user --user-name producer > /dev/null
 read -r PKEY PSECRET < <(aws iam create-access-key --user-name producer --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)
 expect_error AccessDenied as_creds "$PKEY" "$PSECRET" "" aws sqs send-message --queue-url "$Q" --message-body hi
-expect_contains "$ERR" "is not authorized to perform: sqs:SendMessage"
+expect_contains "$ERR" "is not authorized to perform: sqs:sendmessage"
 cat > policy.json <<EOF
 {"Policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::$ACCOUNT:user/producer\"},\"Action\":\"sqs:SendMessage\",\"Resource\":\"arn:aws:sqs:us-east-1:$ACCOUNT:orders\"}]}"}
 EOF

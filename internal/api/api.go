@@ -61,6 +61,10 @@ type Service struct {
 	// DeniedStatus is the HTTP status of the service's AccessDenied; 0
 	// means 403. KMS answers its AccessDeniedException with 400.
 	DeniedStatus int
+	// DeniedActionLower writes the action of the service's AccessDenied
+	// message in lower case, as SQS does ("not authorized to perform:
+	// sqs:sendmessage on resource: ...").
+	DeniedActionLower bool
 	// QueryCompatible marks a JSON service that also speaks awsQuery and
 	// keeps its query error codes (Smithy's awsQueryCompatible, SQS): its
 	// JSON errors carry the header x-amzn-query-error "<code>;Sender" (or

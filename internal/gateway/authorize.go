@@ -325,11 +325,15 @@ func accessDenied(c *api.Call, ck check, d policy.Decision) *api.Error {
 		// S3 tells an unsigned request no more.
 		return api.AccessDenied("Access Denied")
 	}
+	action := ck.action
+	if c.Service != nil && c.Service.DeniedActionLower {
+		action = strings.ToLower(action)
+	}
 	var b strings.Builder
 	b.WriteString("User: ")
 	b.WriteString(c.Principal.ARN)
 	b.WriteString(" is not authorized to perform: ")
-	b.WriteString(ck.action)
+	b.WriteString(action)
 	if resource := ck.res.ARN; resource != "*" && resource != "" {
 		b.WriteString(" on resource: ")
 		if c.Service != nil && c.Service.Name == "s3" {
@@ -338,7 +342,7 @@ func accessDenied(c *api.Call, ck check, d policy.Decision) *api.Error {
 			b.WriteString(resource)
 		}
 	}
-	if reason := d.Reason(ck.action); reason != "" {
+	if reason := d.Reason(action); reason != "" {
 		b.WriteString(" ")
 		b.WriteString(reason)
 	}

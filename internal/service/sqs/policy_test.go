@@ -35,7 +35,7 @@ func TestQueuePolicy(t *testing.T) {
 	bob, bobARN := user(t, s, "bob", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}`)
 
 	_, err := alice.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("x")})
-	wantAPIError(t, err, "AccessDenied", "User: "+aliceARN+" is not authorized to perform: sqs:SendMessage on resource: "+arn)
+	wantAPIError(t, err, "AccessDenied", "User: "+aliceARN+" is not authorized to perform: sqs:sendmessage on resource: "+arn+" because no identity-based policy allows the sqs:sendmessage action")
 	if _, err := bob.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("x")}); err != nil {
 		t.Fatalf("bob, allowed by his own policy: %v", err)
 	}
@@ -55,7 +55,7 @@ func TestQueuePolicy(t *testing.T) {
 		t.Fatalf("alice, allowed by the queue policy: %v", err)
 	}
 	_, err = alice.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u})
-	wantAPIError(t, err, "AccessDenied", "sqs:ReceiveMessage")
+	wantAPIError(t, err, "AccessDenied", "sqs:receivemessage")
 	_, err = bob.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("secret-from-bob")})
 	wantAPIError(t, err, "AccessDenied", "with an explicit deny in a resource-based policy")
 
@@ -86,7 +86,7 @@ func TestQueuePolicy(t *testing.T) {
 	}
 	other := createQueue(t, root, "untagged", nil)
 	_, err = carol.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &other})
-	wantAPIError(t, err, "AccessDenied", "sqs:GetQueueAttributes")
+	wantAPIError(t, err, "AccessDenied", "sqs:getqueueattributes")
 
 	// The trail records the sends as data events, without their bodies.
 	if err := s.Recorder().Flush(ctx); err != nil {
@@ -153,7 +153,7 @@ func TestPermissions(t *testing.T) {
 	u := createQueue(t, root, "shared", nil)
 	dave, _ := user(t, s, "dave", "")
 	_, err := dave.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("x")})
-	wantAPIError(t, err, "AccessDenied", "sqs:SendMessage")
+	wantAPIError(t, err, "AccessDenied", "sqs:sendmessage")
 	if _, err := root.AddPermission(ctx, &sqs.AddPermissionInput{QueueUrl: &u, Label: aws.String("senders"),
 		AWSAccountIds: []string{"123456789012"}, Actions: []string{"SendMessage"}}); err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestPermissions(t *testing.T) {
 	// The account principal delegates to the account's IAM policies:
 	// dave, with none, is still denied.
 	_, err = dave.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("x")})
-	wantAPIError(t, err, "AccessDenied", "sqs:SendMessage")
+	wantAPIError(t, err, "AccessDenied", "sqs:sendmessage")
 	if _, err := root.RemovePermission(ctx, &sqs.RemovePermissionInput{QueueUrl: &u, Label: aws.String("senders")}); err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestCrossAccount(t *testing.T) {
 	root := client(s)
 	u := createQueue(t, root, "inbox", nil)
 	_, err = tenant.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("x")})
-	wantAPIError(t, err, "AccessDenied", "sqs:SendMessage")
+	wantAPIError(t, err, "AccessDenied", "sqs:sendmessage")
 	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + member + `:root"},` +
 		`"Action":"sqs:SendMessage","Resource":"arn:aws:sqs:us-east-1:123456789012:inbox"}]}`
 	if _, err := root.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: &u, Attributes: map[string]string{"Policy": doc}}); err != nil {
@@ -222,14 +222,14 @@ func TestCrossAccount(t *testing.T) {
 		t.Fatalf("send across accounts: %v", err)
 	}
 	_, err = tenant.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u})
-	wantAPIError(t, err, "AccessDenied", "sqs:ReceiveMessage")
+	wantAPIError(t, err, "AccessDenied", "sqs:receivemessage")
 	// The tenant's own queue of the same name is another queue.
 	own := createQueue(t, tenant, "inbox", nil)
 	if own == u || !strings.Contains(own, "/"+member+"/inbox") {
 		t.Fatalf("tenant's queue %s", own)
 	}
 	_, err = tenant.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("inbox"), QueueOwnerAWSAccountId: aws.String("123456789012")})
-	wantAPIError(t, err, "AccessDenied", "sqs:GetQueueUrl")
+	wantAPIError(t, err, "AccessDenied", "sqs:getqueueurl")
 	got, err := root.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u, MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameSenderId}})
 	if err != nil || len(got.Messages) != 1 || !strings.HasPrefix(got.Messages[0].Attributes["SenderId"], "AROA") {
 		t.Fatalf("the tenant's message: %+v %v", got, err)

@@ -84,14 +84,15 @@ func (s *SQS) Service() *api.Service {
 	q := s.queueResource
 	data := api.Data
 	return api.NewService(api.Service{
-		Name:            "sqs",
-		EventSource:     "sqs.amazonaws.com",
-		Protocols:       []string{"awsJson1_0", "awsQuery"},
-		TargetPrefix:    TargetPrefix,
-		APIVersion:      APIVersion,
-		XMLNamespace:    XMLNamespace,
-		QueryCompatible: true,
-		QueryCodes:      queryCodes,
+		Name:              "sqs",
+		EventSource:       "sqs.amazonaws.com",
+		Protocols:         []string{"awsJson1_0", "awsQuery"},
+		TargetPrefix:      TargetPrefix,
+		APIVersion:        APIVersion,
+		XMLNamespace:      XMLNamespace,
+		QueryCompatible:   true,
+		DeniedActionLower: true,
+		QueryCodes:        queryCodes,
 	}, []*api.Operation{
 		{Name: "CreateQueue", Action: "sqs:CreateQueue", Resource: s.createResource, Conditions: s.createConditions, Handle: s.createQueue},
 		{Name: "GetQueueUrl", Action: "sqs:GetQueueUrl", ReadOnly: true, Resource: s.nameResource, Handle: s.getQueueURL},
