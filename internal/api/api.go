@@ -61,6 +61,30 @@ type Service struct {
 	// DeniedStatus is the HTTP status of the service's AccessDenied; 0
 	// means 403. KMS answers its AccessDeniedException with 400.
 	DeniedStatus int
+	// DeniedActionLower writes the action of the service's AccessDenied
+	// message in lower case, as SQS does ("not authorized to perform:
+	// sqs:sendmessage on resource: ...").
+	DeniedActionLower bool
+	// QueryCompatible marks a JSON service that also speaks awsQuery and
+	// keeps its query error codes (Smithy's awsQueryCompatible, SQS): its
+	// JSON errors carry the header x-amzn-query-error "<code>;Sender" (or
+	// ";Receiver"), and QueryCodes maps an error's Code (the model's
+	// error shape name, the JSON __type) to its query code
+	// ("QueueDoesNotExist" → "AWS.SimpleQueueService.NonExistentQueue");
+	// a code it does not list is the same in both.
+	QueryCompatible bool
+	QueryCodes      map[string]string
+}
+
+// QueryCode returns the query-protocol code of an error code of the
+// service (QueryCodes), or code itself.
+func (s *Service) QueryCode(code string) string {
+	if s != nil {
+		if q, ok := s.QueryCodes[code]; ok {
+			return q
+		}
+	}
+	return code
 }
 
 // DefaultMaxBody bounds a request body read whole when the service names no
@@ -271,6 +295,12 @@ type Internal struct {
 	Region string
 	// Environment, when set, gives the call the keys of an execution environment.
 	Environment *EnvironmentBinding
+	// SourceARN and SourceAccount are the resource, and its account, on
+	// whose behalf a service principal calls (aws:SourceArn,
+	// aws:SourceAccount): the topic of an SNS delivery, the function of a
+	// Lambda destination.
+	SourceARN     string
+	SourceAccount string
 }
 
 // Invoke runs in through inv and returns the handler's output as Out.

@@ -75,6 +75,11 @@ type Call struct {
 	// Environment is set when the request arrived on a listener bound to an
 	// execution environment.
 	Environment *EnvironmentBinding
+	// SourceARN and SourceAccount are set on a service principal's
+	// in-process call (Internal.SourceARN): aws:SourceArn and
+	// aws:SourceAccount.
+	SourceARN     string
+	SourceAccount string
 	// Authorize checks an additional action (iam:PassRole from
 	// lambda:CreateFunction, ...) for the caller with the full evaluation
 	// logic, records the decision, and returns AWS's AccessDenied on denial.

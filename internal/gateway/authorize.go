@@ -306,6 +306,12 @@ func (g *Gateway) fillContext(ctx *policy.Context, c *api.Call) {
 		region = g.cfg.Region
 	}
 	ctx.Set("aws:RequestedRegion", region)
+	if c.SourceARN != "" {
+		ctx.Set("aws:SourceArn", c.SourceARN)
+	}
+	if c.SourceAccount != "" {
+		ctx.Set("aws:SourceAccount", c.SourceAccount)
+	}
 	if b := c.Environment; b != nil {
 		if b.SourceFunctionARN != "" {
 			ctx.Set(keySourceFunctionARN, b.SourceFunctionARN)
@@ -319,11 +325,15 @@ func accessDenied(c *api.Call, ck check, d policy.Decision) *api.Error {
 		// S3 tells an unsigned request no more.
 		return api.AccessDenied("Access Denied")
 	}
+	action := ck.action
+	if c.Service != nil && c.Service.DeniedActionLower {
+		action = strings.ToLower(action)
+	}
 	var b strings.Builder
 	b.WriteString("User: ")
 	b.WriteString(c.Principal.ARN)
 	b.WriteString(" is not authorized to perform: ")
-	b.WriteString(ck.action)
+	b.WriteString(action)
 	if resource := ck.res.ARN; resource != "*" && resource != "" {
 		b.WriteString(" on resource: ")
 		if c.Service != nil && c.Service.Name == "s3" {
@@ -332,7 +342,7 @@ func accessDenied(c *api.Call, ck check, d policy.Decision) *api.Error {
 			b.WriteString(resource)
 		}
 	}
-	if reason := d.Reason(ck.action); reason != "" {
+	if reason := d.Reason(action); reason != "" {
 		b.WriteString(" ")
 		b.WriteString(reason)
 	}

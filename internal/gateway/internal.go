@@ -52,6 +52,8 @@ func (g *Gateway) Invoke(ctx context.Context, in api.Internal) (any, error) {
 		UserAgent:     src,
 		Time:          g.now(),
 		Environment:   in.Environment,
+		SourceARN:     in.SourceARN,
+		SourceAccount: in.SourceAccount,
 	}
 	if proto == nil {
 		proto = g.protocols.ByName("awsJson1_1")

@@ -85,6 +85,9 @@ func (p jsonProtocol) WriteError(w http.ResponseWriter, c *api.Call, e *api.Erro
 	h := w.Header()
 	h.Set("Content-Type", p.contentType)
 	h.Set("x-amzn-RequestId", requestID(c))
+	if c != nil && c.Service != nil && c.Service.QueryCompatible {
+		h.Set("x-amzn-query-error", c.Service.QueryCode(e.Code)+";"+faultType(e))
+	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(errorStatus(e))
 	_, _ = w.Write(body)

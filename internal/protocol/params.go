@@ -32,11 +32,13 @@ const maxTrailBody = 100 << 10
 
 // redacted are the members CloudTrail leaves out of records, lower-cased:
 // secrets, deployment packages, environment variables (which hold
-// secrets as often as not), and KMS's plaintext and ciphertext blobs.
+// secrets as often as not), KMS's plaintext and ciphertext blobs, and
+// SQS's message bodies and attributes.
 var redacted = map[string]bool{
 	"secretaccesskey": true, "zipfile": true, "password": true, "privatekey": true,
 	"newpassword": true, "oldpassword": true, "variables": true,
 	"plaintext": true, "ciphertextblob": true,
+	"messagebody": true, "messageattributes": true, "messagesystemattributes": true,
 }
 
 // Redacted reports whether CloudTrail leaves a member out of a record.

@@ -113,9 +113,10 @@ var xmlWriters = sync.Pool{New: func() any {
 
 func (queryProtocol) WriteError(w http.ResponseWriter, c *api.Call, e *api.Error) {
 	setErrorHeaders(w, e)
-	typ := "Sender"
-	if e.Receiver {
-		typ = "Receiver"
+	typ := faultType(e)
+	code := e.Code
+	if c != nil {
+		code = c.Service.QueryCode(code)
 	}
 	var b strings.Builder
 	b.WriteString(`<ErrorResponse`)
@@ -123,7 +124,7 @@ func (queryProtocol) WriteError(w http.ResponseWriter, c *api.Call, e *api.Error
 		b.WriteString(` xmlns="` + c.Service.XMLNamespace + `"`)
 	}
 	b.WriteString(`><Error><Type>` + typ + `</Type><Code>`)
-	_ = xml.EscapeText(&b, []byte(e.Code))
+	_ = xml.EscapeText(&b, []byte(code))
 	b.WriteString(`</Code><Message>`)
 	_ = xml.EscapeText(&b, []byte(e.Message))
 	b.WriteString(`</Message></Error><RequestId>` + requestID(c) + `</RequestId></ErrorResponse>`)
@@ -133,6 +134,14 @@ func (queryProtocol) WriteError(w http.ResponseWriter, c *api.Call, e *api.Error
 	h.Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(errorStatus(e))
 	_, _ = w.Write([]byte(b.String()))
+}
+
+// faultType is the query protocol's error Type: who is at fault.
+func faultType(e *api.Error) string {
+	if e.Receiver {
+		return "Receiver"
+	}
+	return "Sender"
 }
 
 // writeRaw writes a handler's raw output.

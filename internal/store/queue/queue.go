@@ -48,6 +48,7 @@ var ErrReceiptInvalid = errors.New("queue: receipt handle is malformed")
 
 const (
 	messagePrefix = "m/"
+	indexPrefix   = "i/" // i/<message id> → the message's key
 	countKey      = "n"
 	formatVersion = 1
 )
@@ -56,6 +57,16 @@ const (
 type Message struct {
 	ID   string
 	Body []byte
+	// Meta, Group and Seq are what the message was sent with (Entry).
+	Meta  json.RawMessage
+	Group string
+	Seq   int64
+	// FirstReceivedAt is the time of the message's first receive.
+	FirstReceivedAt time.Time
+	// Lease names this receive, for the methods that take a message id
+	// and a lease (DeleteLeased, SetVisibility), which a change of
+	// visibility does not make stale.
+	Lease string
 	// ReceiveCount counts the receives of the message, this one included
 	// (SQS's ApproximateReceiveCount): 1 on its first delivery.
 	ReceiveCount int
@@ -73,6 +84,11 @@ type record struct {
 	Sent  int64  `json:"sent"`  // unix milliseconds
 	Count int    `json:"count"` // receives so far
 	Lease string `json:"lease"` // token of the current receive's receipt
+	// The fields of Entry (lease.go).
+	Meta  json.RawMessage `json:"meta,omitempty"`
+	Group string          `json:"group,omitempty"`
+	Seq   int64           `json:"seq,omitempty"`
+	First int64           `json:"first,omitempty"` // unix milliseconds of the first receive
 }
 
 // Queue is a handle on one named queue of a store.
@@ -168,16 +184,16 @@ func (q *Queue) Receive(ctx context.Context, limit int, visibility time.Duration
 			}
 			rec.Count++
 			rec.Lease = newLease()
+			if rec.First == 0 {
+				rec.First = now
+			}
 			if err := tx.Delete(ctx, q.table, it.Key); err != nil {
 				return err
 			}
 			if err := q.put(ctx, tx, now+visibility.Milliseconds(), &rec); err != nil {
 				return err
 			}
-			msgs = append(msgs, Message{
-				ID: rec.ID, Body: rec.Body, ReceiveCount: rec.Count, SentAt: time.UnixMilli(rec.Sent),
-				Receipt: receiptOf(key(now+visibility.Milliseconds(), rec.ID), rec.Lease),
-			})
+			msgs = append(msgs, rec.message(now+visibility.Milliseconds()))
 		}
 		return nil
 	})
@@ -198,10 +214,7 @@ func (q *Queue) Delete(ctx context.Context, receipt string) error {
 		if _, err := q.leased(ctx, tx, k, lease); err != nil {
 			return err
 		}
-		if err := tx.Delete(ctx, q.table, k); err != nil {
-			return err
-		}
-		return q.addCount(ctx, tx, -1)
+		return q.remove(ctx, tx, k)
 	})
 	if err != nil {
 		return fmt.Errorf("queue %s: delete: %w", q.table, err)
@@ -305,7 +318,11 @@ func (q *Queue) put(ctx context.Context, tx store.Tx, at int64, rec *record) err
 	if err != nil {
 		return err
 	}
-	return tx.Put(ctx, q.table, key(at, rec.ID), v)
+	k := key(at, rec.ID)
+	if err := tx.Put(ctx, q.table, k, v); err != nil {
+		return err
+	}
+	return tx.Put(ctx, q.table, indexPrefix+rec.ID, []byte(k))
 }
 
 func (q *Queue) addCount(ctx context.Context, tx store.Tx, d int) error {

@@ -39,6 +39,9 @@ func testQueue(t *testing.T, e Engine) {
 	t.Run("Delay", func(t *testing.T) { testQueueDelay(t, e.Open(t)) })
 	t.Run("ChangeVisibilityAndReturn", func(t *testing.T) { testQueueChangeVisibility(t, e.Open(t)) })
 	t.Run("ConcurrentReceivers", func(t *testing.T) { testQueueConcurrent(t, e) })
+	t.Run("Leases", func(t *testing.T) { testQueueLeases(t, e.Open(t)) })
+	t.Run("FIFO", func(t *testing.T) { testQueueFIFO(t, e.Open(t)) })
+	t.Run("RetentionAndDeadLetters", func(t *testing.T) { testQueueDead(t, e.Open(t)) })
 }
 
 // send sends bodies in one transaction and returns their ids.
