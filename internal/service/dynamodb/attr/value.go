@@ -368,3 +368,61 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// Compare orders two values of the same scalar type as DynamoDB's
+// comparisons and sort keys do: numbers by value, strings and binaries by
+// their bytes (UTF-8 for strings). It returns -1, 0 or +1; ok is false
+// when the types differ or are not S, N or B.
+func Compare(a, b Value) (c int, ok bool) {
+	if a.Type != b.Type {
+		return 0, false
+	}
+	switch a.Type {
+	case S:
+		return strings.Compare(a.Str, b.Str), true
+	case N:
+		return a.Num.Cmp(b.Num), true
+	case B:
+		return bytes.Compare(a.Bin, b.Bin), true
+	}
+	return 0, false
+}
+
+// Clone returns a deep copy of v, which may then be changed without
+// touching v.
+func (v Value) Clone() Value {
+	out := v
+	switch v.Type {
+	case B:
+		out.Bin = append([]byte(nil), v.Bin...)
+	case L:
+		out.List = make([]Value, len(v.List))
+		for i, e := range v.List {
+			out.List[i] = e.Clone()
+		}
+	case M:
+		out.Map = make(map[string]Value, len(v.Map))
+		for k, e := range v.Map {
+			out.Map[k] = e.Clone()
+		}
+	case SS:
+		out.Strs = append([]string(nil), v.Strs...)
+	case NS:
+		out.Nums = append([]*apd.Decimal(nil), v.Nums...)
+	case BS:
+		out.Bins = append([][]byte(nil), v.Bins...)
+	}
+	return out
+}
+
+// Clone returns a deep copy of the item.
+func (it Item) Clone() Item {
+	if it == nil {
+		return nil
+	}
+	out := make(Item, len(it))
+	for k, v := range it {
+		out[k] = v.Clone()
+	}
+	return out
+}
