@@ -16,9 +16,12 @@
 package dynamodb
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
@@ -43,9 +46,12 @@ type Config struct {
 	Feed *store.Feed
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// TTLInterval is the time between two passes of the TTL sweeper
-	// (Start); 0 means a minute.
+	// TTLInterval is the time between two passes of the sweeper (Start),
+	// which deletes expired items and finishes index backfills; 0 means a
+	// minute.
 	TTLInterval time.Duration
+	// Logger receives background failures; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // DynamoDB is the DynamoDB service and its Streams endpoint.
@@ -54,8 +60,13 @@ type DynamoDB struct {
 	// tables caches what authorization and the item operations read of
 	// each table (access.go), by tablesTable key.
 	tables *store.Memo[*tableAccess]
-	// iteratorKey authenticates shard iterators (streams_iterators.go).
+	// iteratorKey authenticates shard iterators (streams_iterators.go),
+	// read once under mu.
+	mu          sync.Mutex
 	iteratorKey []byte
+	// life is the context Start was given: background work (index
+	// backfills, the sweeper) ends with it.
+	life context.Context
 }
 
 // New returns DynamoDB configured by cfg.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -22,19 +21,19 @@ func (d *DynamoDB) tableOperations() []*api.Operation {
 	return []*api.Operation{
 		{Name: "CreateTable", Action: "dynamodb:CreateTable", Resource: table, Conditions: requestTagConditions, Handle: d.createTable},
 		{Name: "DescribeTable", Action: "dynamodb:DescribeTable", ReadOnly: true, Resource: table, Handle: d.describeTable},
-		// TODO {Name: "UpdateTable", Action: "dynamodb:UpdateTable", Resource: table, Handle: d.updateTable},
+		{Name: "UpdateTable", Action: "dynamodb:UpdateTable", Resource: table, Handle: d.updateTable},
 		{Name: "DeleteTable", Action: "dynamodb:DeleteTable", Resource: table, Handle: d.deleteTable},
 		{Name: "ListTables", Action: "dynamodb:ListTables", ReadOnly: true, Handle: d.listTables},
-		// TODO {Name: "DescribeLimits", Action: "dynamodb:DescribeLimits", ReadOnly: true, Handle: d.describeLimits},
-		// TODO {Name: "DescribeEndpoints", ReadOnly: true, Handle: d.describeEndpoints},
+		{Name: "DescribeLimits", Action: "dynamodb:DescribeLimits", ReadOnly: true, Handle: d.describeLimits},
+		{Name: "DescribeEndpoints", Action: "dynamodb:DescribeEndpoints", ReadOnly: true, Handle: d.describeEndpoints},
 		{Name: "TagResource", Action: "dynamodb:TagResource", Resource: d.arnResource, Conditions: requestTagConditions, Handle: d.tagResource},
 		{Name: "UntagResource", Action: "dynamodb:UntagResource", Resource: d.arnResource, Conditions: untagConditions, Handle: d.untagResource},
 		{Name: "ListTagsOfResource", Action: "dynamodb:ListTagsOfResource", ReadOnly: true, Resource: d.arnResource, Handle: d.listTagsOfResource},
-		// TODO {Name: "UpdateTimeToLive", Action: "dynamodb:UpdateTimeToLive", Resource: table, Handle: d.updateTimeToLive},
-		// TODO {Name: "DescribeTimeToLive", Action: "dynamodb:DescribeTimeToLive", ReadOnly: true, Resource: table, Handle: d.describeTimeToLive},
-		// TODO {Name: "PutResourcePolicy", Action: "dynamodb:PutResourcePolicy", Resource: d.arnResource, Handle: d.putResourcePolicy},
-		// TODO {Name: "GetResourcePolicy", Action: "dynamodb:GetResourcePolicy", ReadOnly: true, Resource: d.arnResource, Handle: d.getResourcePolicy},
-		// TODO {Name: "DeleteResourcePolicy", Action: "dynamodb:DeleteResourcePolicy", Resource: d.arnResource, Handle: d.deleteResourcePolicy},
+		{Name: "UpdateTimeToLive", Action: "dynamodb:UpdateTimeToLive", Resource: table, Handle: d.updateTimeToLive},
+		{Name: "DescribeTimeToLive", Action: "dynamodb:DescribeTimeToLive", ReadOnly: true, Resource: table, Handle: d.describeTimeToLive},
+		{Name: "PutResourcePolicy", Action: "dynamodb:PutResourcePolicy", Resource: d.arnResource, Handle: d.putResourcePolicy},
+		{Name: "GetResourcePolicy", Action: "dynamodb:GetResourcePolicy", ReadOnly: true, Resource: d.arnResource, Handle: d.getResourcePolicy},
+		{Name: "DeleteResourcePolicy", Action: "dynamodb:DeleteResourcePolicy", Resource: d.arnResource, Handle: d.deleteResourcePolicy},
 	}
 }
 
@@ -145,7 +144,7 @@ func (d *DynamoDB) newTable(c *api.Call, in *createTableInput) (*Table, error) {
 		if _, err := checkPolicy(*in.ResourcePolicy); err != nil {
 			return nil, err
 		}
-		t.Policy, t.PolicyRevision = *in.ResourcePolicy, revisionID(now)
+		t.Policy, t.PolicyRevision = *in.ResourcePolicy, revisionID(now.UnixMilli(), "")
 	}
 	return t, nil
 }
@@ -556,31 +555,37 @@ func (d *DynamoDB) deleteTable(c *api.Call) (any, error) {
 
 // purge deletes the items and index entries of the table with ID id.
 func (d *DynamoDB) purge(ctx context.Context, id string) error {
-	for _, table := range []string{itemsTable, indexTable} {
-		for {
-			var n int
-			_, err := d.cfg.Store.Update(ctx, func(tx store.Tx) error {
-				items, err := tx.List(ctx, table, id+"/", "", 500)
-				if err != nil {
+	if err := d.purgePrefix(ctx, itemsTable, id+"/"); err != nil {
+		return err
+	}
+	return d.purgePrefix(ctx, indexTable, id+"/")
+}
+
+// purgePrefix deletes the keys of table under prefix, a batch per
+// transaction.
+func (d *DynamoDB) purgePrefix(ctx context.Context, table, prefix string) error {
+	for {
+		var n int
+		_, err := d.cfg.Store.Update(ctx, func(tx store.Tx) error {
+			items, err := tx.List(ctx, table, prefix, "", 500)
+			if err != nil {
+				return err
+			}
+			n = len(items)
+			for _, it := range items {
+				if err := tx.Delete(ctx, table, it.Key); err != nil {
 					return err
 				}
-				n = len(items)
-				for _, it := range items {
-					if err := tx.Delete(ctx, table, it.Key); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("dynamodb: delete the items of table %s: %w", id, err)
 			}
-			if n < 500 {
-				break
-			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("dynamodb: delete %s %s: %w", table, prefix, err)
+		}
+		if n < 500 {
+			return nil
 		}
 	}
-	return nil
 }
 
 // listTablesInput is ListTables' input.
@@ -624,5 +629,35 @@ func (d *DynamoDB) listTables(c *api.Call) (any, error) {
 	return out, nil
 }
 
-// revisionID is a resource policy's RevisionId: a number that grows.
-func revisionID(now time.Time) string { return fmt.Sprint(now.UnixNano()) }
+// Account and table capacity limits DescribeLimits reports (DynamoDB's
+// default quotas).
+const (
+	accountMaxCapacity = 80000
+	tableMaxCapacity   = 40000
+)
+
+// describeLimits is DescribeLimits.
+func (d *DynamoDB) describeLimits(c *api.Call) (any, error) {
+	var in struct{}
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"AccountMaxReadCapacityUnits": accountMaxCapacity, "AccountMaxWriteCapacityUnits": accountMaxCapacity,
+		"TableMaxReadCapacityUnits": tableMaxCapacity, "TableMaxWriteCapacityUnits": tableMaxCapacity,
+	}, nil
+}
+
+// describeEndpoints is DescribeEndpoints: the endpoint the client reached,
+// to be cached for a day.
+func (d *DynamoDB) describeEndpoints(c *api.Call) (any, error) {
+	var in struct{}
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	host := "dynamodb." + c.Region + ".amazonaws.com"
+	if c.HTTP != nil && c.HTTP.Host != "" {
+		host = c.HTTP.Host
+	}
+	return map[string]any{"Endpoints": []map[string]any{{"Address": host, "CachePeriodInMinutes": 1440}}}, nil
+}
