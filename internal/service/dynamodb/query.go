@@ -71,7 +71,7 @@ func parseQuery(t *Table, in *QueryInput) (*queryExprs, error) {
 		"AttributesToGet": in.AttributesToGet != nil, "KeyConditions": in.KeyConditions != nil,
 		"QueryFilter": in.QueryFilter != nil, "ConditionalOperator": in.ConditionalOperator != "",
 		"ProjectionExpression": in.ProjectionExpression != "", "FilterExpression": in.FilterExpression != "",
-		"KeyConditionExpression": in.KeyConditionExpression != "",
+		"KeyConditionExpression":   in.KeyConditionExpression != "",
 		"ExpressionAttributeNames": in.ExpressionAttributeNames != nil, "ExpressionAttributeValues": in.ExpressionAttributeValues != nil,
 	}
 	if err := expr.CheckParams(expr.Query, func(p string) bool { return present[p] }); err != nil {
