@@ -2,12 +2,15 @@ package dynamodb_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rolecall/rolecall/internal/store"
 )
 
 type item = map[string]types.AttributeValue
@@ -188,4 +191,61 @@ func TestIndexMaintenance(t *testing.T) {
 	_, err = c.Query(ctx, &dynamodb.QueryInput{TableName: tn, IndexName: aws.String("by-topic"), ConsistentRead: aws.Bool(true),
 		KeyConditionExpression: aws.String("topic = :t"), ExpressionAttributeValues: item{":t": S("go")}})
 	wantErr(t, "consistent GSI read", err, "ValidationException", "Consistent reads are not supported on global secondary indexes")
+}
+
+// TestItemTrail checks that item operations are recorded as data events
+// that never carry item contents or expression values.
+func TestItemTrail(t *testing.T) {
+	t.Parallel()
+	srv, c := itemsServer(t)
+	ctx := context.Background()
+	table(t, c, "vault", "id:S", "")
+	tn := aws.String("vault")
+	const secret = "s3cr3t-value"
+	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: tn, Item: item{"id": S("k"), "v": S(secret)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: tn, Key: item{"id": S("k")}, UpdateExpression: aws.String("SET v = :v"),
+		ExpressionAttributeValues: item{":v": S(secret + "2")}, ReturnValues: types.ReturnValueAllNew}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: tn, Key: item{"id": S("k")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Query(ctx, &dynamodb.QueryInput{TableName: tn, KeyConditionExpression: aws.String("id = :k"), ExpressionAttributeValues: item{":k": S("k")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Recorder().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := srv.Recorder().Store().QueryEvents(ctx, store.EventQuery{Category: store.CategoryData})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, e := range evs {
+		names[e.Name] = true
+		if strings.Contains(string(e.Record), "s3cr3t") {
+			t.Errorf("%s record carries item contents: %s", e.Name, e.Record)
+		}
+		var rec struct {
+			EventSource       string         `json:"eventSource"`
+			EventCategory     string         `json:"eventCategory"`
+			ReadOnly          bool           `json:"readOnly"`
+			RequestParameters map[string]any `json:"requestParameters"`
+			ResponseElements  map[string]any `json:"responseElements"`
+		}
+		if err := json.Unmarshal(e.Record, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.EventSource != "dynamodb.amazonaws.com" || rec.EventCategory != "Data" || rec.RequestParameters["tableName"] != "vault" ||
+			rec.ResponseElements != nil || rec.ReadOnly != (e.Name == "GetItem" || e.Name == "Query") {
+			t.Errorf("%s record: %s", e.Name, e.Record)
+		}
+	}
+	for _, n := range []string{"PutItem", "UpdateItem", "GetItem", "Query"} {
+		if !names[n] {
+			t.Errorf("no %s data event in %v", n, names)
+		}
+	}
 }
