@@ -121,8 +121,10 @@ type StreamRecord struct {
 }
 
 // UserIdentity names the service that made a change: Time to Live
-// deletions are {"type": "Service", "principalId": "dynamodb.amazonaws.com"}.
+// deletions are {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
+// in the Streams API (Lambda's events spell the members "type" and
+// "principalId").
 type UserIdentity struct {
-	Type        string `json:"type"`
-	PrincipalId string `json:"principalId"`
+	Type        string `json:"Type"`
+	PrincipalId string `json:"PrincipalId"`
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/smithy-go"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
@@ -158,5 +159,149 @@ func TestCreateTableValidation(t *testing.T) {
 	}
 	if out, err := client.ListTables(ctx, &dynamodb.ListTablesInput{}); err != nil || len(out.TableNames) != 0 {
 		t.Errorf("refused tables were created: %v %v", out, err)
+	}
+}
+
+// TestGlobalIndexBackfill: an index created on a table with items holds
+// them once ACTIVE, and writes made meanwhile are in it too.
+func TestGlobalIndexBackfill(t *testing.T) {
+	t.Parallel()
+	srv := servertest.StartWith(t, servertest.Options{SweepInterval: 50 * time.Millisecond})
+	client := dynamodb.NewFromConfig(srv.RootConfig())
+	ctx := context.Background()
+	if _, err := client.CreateTable(ctx, keyTable("people")); err != nil {
+		t.Fatal(err)
+	}
+	put := func(pk, city string) {
+		it := map[string]types.AttributeValue{"pk": stS(pk), "sk": stN("0")}
+		if city != "" {
+			it["city"] = stS(city)
+		}
+		if _, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("people"), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 450 { // more than one backfill batch
+		put(fmt.Sprintf("p%03d", i), []string{"Oslo", "Lima", ""}[i%3])
+	}
+	up, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("people"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("city"), AttributeType: types.ScalarAttributeTypeS}},
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+			IndexName: aws.String("by-city"), KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("city"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := up.TableDescription.GlobalSecondaryIndexes; len(g) != 1 || g[0].IndexStatus != types.IndexStatusCreating || !aws.ToBool(g[0].Backfilling) {
+		t.Errorf("UpdateTable: %+v", g)
+	}
+	put("late", "Oslo")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("people")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := d.Table.GlobalSecondaryIndexes[0]
+		if g.IndexStatus == types.IndexStatusActive {
+			if aws.ToInt64(g.ItemCount) != 301 || len(d.Table.AttributeDefinitions) != 3 {
+				t.Errorf("active index: %+v, definitions %+v", g, d.Table.AttributeDefinitions)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("index still %s", g.IndexStatus)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	q, err := client.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("people"), IndexName: aws.String("by-city"),
+		KeyConditionExpression: aws.String("city = :c"), ExpressionAttributeValues: map[string]types.AttributeValue{":c": stS("Oslo")}, Select: types.SelectCount})
+	if err != nil || q.Count != 151 {
+		t.Errorf("Query by-city: %+v %v", q, err)
+	}
+
+	_, err = client.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("people"),
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{
+			{Delete: &types.DeleteGlobalSecondaryIndexAction{IndexName: aws.String("by-city")}},
+			{Create: &types.CreateGlobalSecondaryIndexAction{IndexName: aws.String("other"),
+				KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("city"), KeyType: types.KeyTypeHash}},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll}}}}})
+	if code, msg := apiError(err); code != "LimitExceededException" || msg != "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table" {
+		t.Errorf("two index changes at once: %s %s", code, msg)
+	}
+	if _, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("people"),
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Delete: &types.DeleteGlobalSecondaryIndexAction{IndexName: aws.String("by-city")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("people")})
+	if err != nil || len(d.Table.GlobalSecondaryIndexes) != 0 || len(d.Table.AttributeDefinitions) != 2 {
+		t.Errorf("after deleting the index: %+v %v", d.Table, err)
+	}
+}
+
+// TestTimeToLive: the sweeper deletes expired items only, and their
+// stream records name the service.
+func TestTimeToLive(t *testing.T) {
+	t.Parallel()
+	srv := servertest.StartWith(t, servertest.Options{SweepInterval: 50 * time.Millisecond})
+	client := dynamodb.NewFromConfig(srv.RootConfig())
+	streams := dynamodbstreams.NewFromConfig(srv.RootConfig())
+	ctx := context.Background()
+	arn := streamTable(t, client, "sessions", types.StreamViewTypeOldImage)
+	now := time.Now().Unix()
+	for _, it := range []struct {
+		pk  string
+		exp string
+	}{
+		{"past", fmt.Sprint(now - 60)},
+		{"future", fmt.Sprint(now + 3600)},
+		{"ancient", fmt.Sprint(now - 6*365*24*3600)}, // more than five years back: kept
+		{"text", ""},
+	} {
+		item := map[string]types.AttributeValue{"pk": stS(it.pk), "sk": stN("0")}
+		if it.exp != "" {
+			item["expires"] = stN(it.exp)
+		} else {
+			item["expires"] = stS("tomorrow")
+		}
+		if _, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("sessions"), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec := &types.TimeToLiveSpecification{AttributeName: aws.String("expires"), Enabled: aws.Bool(true)}
+	if _, err := client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("sessions"), TimeToLiveSpecification: spec}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("sessions"), TimeToLiveSpecification: spec})
+	if code, msg := apiError(err); code != "ValidationException" || msg != "TimeToLive is already enabled" {
+		t.Errorf("enable twice: %s %s", code, msg)
+	}
+	desc, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("sessions")})
+	if err != nil || desc.TimeToLiveDescription.TimeToLiveStatus != types.TimeToLiveStatusEnabled || aws.ToString(desc.TimeToLiveDescription.AttributeName) != "expires" {
+		t.Errorf("DescribeTimeToLive: %+v %v", desc, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("sessions"), Key: map[string]types.AttributeValue{"pk": stS("past"), "sk": stN("0")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Item == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the expired item was not deleted")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	scan, err := client.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("sessions"), Select: types.SelectCount})
+	if err != nil || scan.Count != 3 {
+		t.Errorf("items left: %+v %v", scan, err)
+	}
+	recs, _ := readShard(t, streams, arn)
+	last := recs[len(recs)-1]
+	if last.EventName != "REMOVE" || last.UserIdentity == nil || aws.ToString(last.UserIdentity.Type) != "Service" ||
+		aws.ToString(last.UserIdentity.PrincipalId) != "dynamodb.amazonaws.com" || last.Dynamodb.OldImage == nil {
+		t.Errorf("TTL record: %+v", last)
 	}
 }
