@@ -253,8 +253,7 @@ func (d *DynamoDB) batchWriteItem(c *api.Call) (any, error) {
 		return nil, err
 	}
 	names := sortedTables(in.RequestItems)
-	tables := map[string]*Table{}
-	c.Trail.RequestParameters = map[string]any{"requestItems": batchWriteTrail(in.RequestItems, tables)}
+	c.Trail.RequestParameters = map[string]any{"requestItems": batchWriteTrail(in.RequestItems, nil)}
 	if len(names) == 0 {
 		return nil, validation("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null")
 	}
@@ -268,95 +267,90 @@ func (d *DynamoDB) batchWriteItem(c *api.Call) (any, error) {
 	if total > maxBatchWrite {
 		return nil, validation("Too many items requested for the BatchWriteItem call")
 	}
-	for _, n := range names {
-		t, err := d.itemTable(c, n)
-		if err != nil {
-			return nil, err
+	return d.withTables(c, names, func(tables map[string]*Table) (any, error) {
+		c.Trail.RequestParameters = map[string]any{"requestItems": batchWriteTrail(in.RequestItems, tables)}
+		if c.Authorize != nil {
+			err := d.authorizeOthers(c, "dynamodb:BatchWriteItem", names, func(n string) accessKeys {
+				return batchWriteKeys(tables[n], in.RequestItems[n], in.ReturnConsumedCapacity)
+			})
+			if err != nil {
+				return nil, err
+			}
 		}
-		tables[n] = t
-	}
-	c.Trail.RequestParameters = map[string]any{"requestItems": batchWriteTrail(in.RequestItems, tables)}
-	if c.Authorize != nil {
-		err := d.authorizeOthers(c, "dynamodb:BatchWriteItem", names, func(n string) accessKeys {
-			return batchWriteKeys(tables[n], in.RequestItems[n], in.ReturnConsumedCapacity)
+		// Check every request before writing any.
+		type write struct {
+			t   *Table
+			key string
+			new attr.Item // nil: delete
+		}
+		var writes []write
+		for _, n := range names {
+			t := tables[n]
+			seen := map[string]bool{}
+			for _, r := range in.RequestItems[n] {
+				var w write
+				switch {
+				case r.PutRequest != nil && r.DeleteRequest == nil:
+					if e := t.checkItem(r.PutRequest.Item, msgItemSize); e != nil {
+						return nil, e
+					}
+					w = write{t: t, key: t.itemKey(r.PutRequest.Item), new: r.PutRequest.Item}
+				case r.DeleteRequest != nil && r.PutRequest == nil:
+					if e := t.checkKey(r.DeleteRequest.Key); e != nil {
+						return nil, e
+					}
+					w = write{t: t, key: t.itemKey(r.DeleteRequest.Key)}
+				default:
+					return nil, validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+				}
+				if seen[w.key] {
+					return nil, validation(msgDuplicateKeys)
+				}
+				seen[w.key] = true
+				writes = append(writes, w)
+			}
+		}
+		var us []*usage
+		_, err := d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+			us = us[:0]
+			byTable := map[string]*usage{}
+			for _, w := range writes {
+				u, ok := byTable[w.t.Name]
+				if !ok {
+					u = newUsage(in.ReturnConsumedCapacity, w.t)
+					byTable[w.t.Name] = u
+					us = append(us, u)
+				}
+				old, err := getItem(c.Context, tx, w.key)
+				if err != nil {
+					return err
+				}
+				if err := d.commitItem(c.Context, tx, c, w.t, w.key, old, w.new, u); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
-	}
-	// Check every request before writing any.
-	type write struct {
-		t   *Table
-		key string
-		new attr.Item // nil: delete
-	}
-	var writes []write
-	for _, n := range names {
-		t := tables[n]
-		seen := map[string]bool{}
-		for _, r := range in.RequestItems[n] {
-			var w write
-			switch {
-			case r.PutRequest != nil && r.DeleteRequest == nil:
-				if e := t.checkItem(r.PutRequest.Item, msgItemSize); e != nil {
-					return nil, e
+		out := BatchWriteItemOutput{UnprocessedItems: map[string][]WriteRequest{}, ConsumedCapacity: results(us)}
+		if in.ReturnItemCollectionMetrics == "SIZE" {
+			for _, w := range writes {
+				it := w.new
+				if it == nil {
+					it = attr.Item{}
 				}
-				w = write{t: t, key: t.itemKey(r.PutRequest.Item), new: r.PutRequest.Item}
-			case r.DeleteRequest != nil && r.PutRequest == nil:
-				if e := t.checkKey(r.DeleteRequest.Key); e != nil {
-					return nil, e
+				if m := itemMetrics(w.t, "SIZE", w.t.keyOf(it)); m != nil {
+					if out.ItemCollectionMetrics == nil {
+						out.ItemCollectionMetrics = map[string][]ItemCollectionMetrics{}
+					}
+					out.ItemCollectionMetrics[w.t.Name] = append(out.ItemCollectionMetrics[w.t.Name], *m)
 				}
-				w = write{t: t, key: t.itemKey(r.DeleteRequest.Key)}
-			default:
-				return nil, validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
-			}
-			if seen[w.key] {
-				return nil, validation(msgDuplicateKeys)
-			}
-			seen[w.key] = true
-			writes = append(writes, w)
-		}
-	}
-	var us []*usage
-	_, err := d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		us = us[:0]
-		byTable := map[string]*usage{}
-		for _, w := range writes {
-			u, ok := byTable[w.t.Name]
-			if !ok {
-				u = newUsage(in.ReturnConsumedCapacity, w.t)
-				byTable[w.t.Name] = u
-				us = append(us, u)
-			}
-			old, err := getItem(c.Context, tx, w.key)
-			if err != nil {
-				return err
-			}
-			if err := d.commitItem(c.Context, tx, c, w.t, w.key, old, w.new, u); err != nil {
-				return err
 			}
 		}
-		return nil
+		return rawOutput(out)
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := BatchWriteItemOutput{UnprocessedItems: map[string][]WriteRequest{}, ConsumedCapacity: results(us)}
-	if in.ReturnItemCollectionMetrics == "SIZE" {
-		for _, w := range writes {
-			it := w.new
-			if it == nil {
-				it = attr.Item{}
-			}
-			if m := itemMetrics(w.t, "SIZE", w.t.keyOf(it)); m != nil {
-				if out.ItemCollectionMetrics == nil {
-					out.ItemCollectionMetrics = map[string][]ItemCollectionMetrics{}
-				}
-				out.ItemCollectionMetrics[w.t.Name] = append(out.ItemCollectionMetrics[w.t.Name], *m)
-			}
-		}
-	}
-	return rawOutput(out)
 }
 
 // batchGetTrail is BatchGetItem's requestItems as CloudTrail records

@@ -63,7 +63,7 @@ type PutItemInput struct {
 	Expected                            map[string]expr.ExpectedAttributeValue `json:",omitempty"`
 	ConditionalOperator                 string                                 `json:",omitempty"`
 	ExpressionAttributeNames            map[string]string                      `json:",omitempty"`
-	ExpressionAttributeValues           map[string]attr.Value                  `json:",omitempty"`
+	ExpressionAttributeValues           expr.Values                            `json:",omitempty"`
 	ReturnValues                        string                                 `json:",omitempty"`
 	ReturnConsumedCapacity              string                                 `json:",omitempty"`
 	ReturnItemCollectionMetrics         string                                 `json:",omitempty"`
@@ -78,7 +78,7 @@ type DeleteItemInput struct {
 	Expected                            map[string]expr.ExpectedAttributeValue `json:",omitempty"`
 	ConditionalOperator                 string                                 `json:",omitempty"`
 	ExpressionAttributeNames            map[string]string                      `json:",omitempty"`
-	ExpressionAttributeValues           map[string]attr.Value                  `json:",omitempty"`
+	ExpressionAttributeValues           expr.Values                            `json:",omitempty"`
 	ReturnValues                        string                                 `json:",omitempty"`
 	ReturnConsumedCapacity              string                                 `json:",omitempty"`
 	ReturnItemCollectionMetrics         string                                 `json:",omitempty"`
@@ -95,7 +95,7 @@ type UpdateItemInput struct {
 	Expected                            map[string]expr.ExpectedAttributeValue `json:",omitempty"`
 	ConditionalOperator                 string                                 `json:",omitempty"`
 	ExpressionAttributeNames            map[string]string                      `json:",omitempty"`
-	ExpressionAttributeValues           map[string]attr.Value                  `json:",omitempty"`
+	ExpressionAttributeValues           expr.Values                            `json:",omitempty"`
 	ReturnValues                        string                                 `json:",omitempty"`
 	ReturnConsumedCapacity              string                                 `json:",omitempty"`
 	ReturnItemCollectionMetrics         string                                 `json:",omitempty"`
@@ -122,7 +122,9 @@ type WriteOutput struct {
 
 // GetItemOutput is GetItem's answer.
 type GetItemOutput struct {
-	Item             attr.Item         `json:",omitempty"`
+	// Item is nil when there is no item, and empty when the item's
+	// attributes are all projected away.
+	Item             *attr.Item        `json:",omitempty"`
 	ConsumedCapacity *ConsumedCapacity `json:",omitempty"`
 }
 
@@ -253,46 +255,44 @@ func (d *DynamoDB) putItem(c *api.Call) (any, error) {
 		return nil, err
 	}
 	c.Trail.RequestParameters = trailParams(in.TableName, nil, in.ConditionExpression, "", "", in.ExpressionAttributeNames, in.ReturnValues)
-	t, err := d.itemTable(c, in.TableName)
-	if err != nil {
-		return nil, err
-	}
-	if e := checkReturnValues("PutItem", in.ReturnValues); e != nil {
-		return nil, e
-	}
-	if e := checkCapacityMode(in.ReturnConsumedCapacity); e != nil {
-		return nil, e
-	}
-	w, err := parseWriteExprs(expr.PutItem, in.ConditionExpression, in.Expected, in.ConditionalOperator, "", nil, in.ExpressionAttributeNames, in.ExpressionAttributeValues)
-	if err != nil {
-		return nil, invalid(err)
-	}
-	if e := t.checkItem(in.Item, msgItemSize); e != nil {
-		return nil, e
-	}
-	key := t.itemKey(in.Item)
-	c.Trail.RequestParameters["key"] = t.keyOf(in.Item)
-	var old attr.Item
-	var u *usage
-	_, err = d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		u = newUsage(in.ReturnConsumedCapacity, t)
-		var err error
-		if old, err = getItem(c.Context, tx, key); err != nil {
-			return err
+	return d.withTable(c, in.TableName, func(t *Table) (any, error) {
+		if e := checkReturnValues("PutItem", in.ReturnValues); e != nil {
+			return nil, e
 		}
-		if w.cond != nil && !w.cond.Eval(old) {
-			return conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+		if e := checkCapacityMode(in.ReturnConsumedCapacity); e != nil {
+			return nil, e
 		}
-		return d.commitItem(c.Context, tx, c, t, key, old, in.Item, u)
+		w, err := parseWriteExprs(expr.PutItem, in.ConditionExpression, in.Expected, in.ConditionalOperator, "", nil, in.ExpressionAttributeNames, in.ExpressionAttributeValues)
+		if err != nil {
+			return nil, invalid(err)
+		}
+		if e := t.checkItem(in.Item, msgItemSize); e != nil {
+			return nil, e
+		}
+		key := t.itemKey(in.Item)
+		c.Trail.RequestParameters["key"] = t.keyOf(in.Item)
+		var old attr.Item
+		var u *usage
+		_, err = d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+			u = newUsage(in.ReturnConsumedCapacity, t)
+			var err error
+			if old, err = getItem(c.Context, tx, key); err != nil {
+				return err
+			}
+			if w.cond != nil && !w.cond.Eval(old) {
+				return conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+			}
+			return d.commitItem(c.Context, tx, c, t, key, old, in.Item, u)
+		})
+		if err != nil {
+			return nil, err
+		}
+		out := WriteOutput{ConsumedCapacity: u.result(), ItemCollectionMetrics: itemMetrics(t, in.ReturnItemCollectionMetrics, in.Item)}
+		if in.ReturnValues == "ALL_OLD" {
+			out.Attributes = old
+		}
+		return rawOutput(out)
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := WriteOutput{ConsumedCapacity: u.result(), ItemCollectionMetrics: itemMetrics(t, in.ReturnItemCollectionMetrics, in.Item)}
-	if in.ReturnValues == "ALL_OLD" {
-		out.Attributes = old
-	}
-	return rawOutput(out)
 }
 
 func (d *DynamoDB) deleteItem(c *api.Call) (any, error) {
@@ -301,45 +301,43 @@ func (d *DynamoDB) deleteItem(c *api.Call) (any, error) {
 		return nil, err
 	}
 	c.Trail.RequestParameters = trailParams(in.TableName, in.Key, in.ConditionExpression, "", "", in.ExpressionAttributeNames, in.ReturnValues)
-	t, err := d.itemTable(c, in.TableName)
-	if err != nil {
-		return nil, err
-	}
-	if e := checkReturnValues("DeleteItem", in.ReturnValues); e != nil {
-		return nil, e
-	}
-	if e := checkCapacityMode(in.ReturnConsumedCapacity); e != nil {
-		return nil, e
-	}
-	w, err := parseWriteExprs(expr.DeleteItem, in.ConditionExpression, in.Expected, in.ConditionalOperator, "", nil, in.ExpressionAttributeNames, in.ExpressionAttributeValues)
-	if err != nil {
-		return nil, invalid(err)
-	}
-	if e := t.checkKey(in.Key); e != nil {
-		return nil, e
-	}
-	key := t.itemKey(in.Key)
-	var old attr.Item
-	var u *usage
-	_, err = d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		u = newUsage(in.ReturnConsumedCapacity, t)
-		var err error
-		if old, err = getItem(c.Context, tx, key); err != nil {
-			return err
+	return d.withTable(c, in.TableName, func(t *Table) (any, error) {
+		if e := checkReturnValues("DeleteItem", in.ReturnValues); e != nil {
+			return nil, e
 		}
-		if w.cond != nil && !w.cond.Eval(old) {
-			return conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+		if e := checkCapacityMode(in.ReturnConsumedCapacity); e != nil {
+			return nil, e
 		}
-		return d.commitItem(c.Context, tx, c, t, key, old, nil, u)
+		w, err := parseWriteExprs(expr.DeleteItem, in.ConditionExpression, in.Expected, in.ConditionalOperator, "", nil, in.ExpressionAttributeNames, in.ExpressionAttributeValues)
+		if err != nil {
+			return nil, invalid(err)
+		}
+		if e := t.checkKey(in.Key); e != nil {
+			return nil, e
+		}
+		key := t.itemKey(in.Key)
+		var old attr.Item
+		var u *usage
+		_, err = d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+			u = newUsage(in.ReturnConsumedCapacity, t)
+			var err error
+			if old, err = getItem(c.Context, tx, key); err != nil {
+				return err
+			}
+			if w.cond != nil && !w.cond.Eval(old) {
+				return conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+			}
+			return d.commitItem(c.Context, tx, c, t, key, old, nil, u)
+		})
+		if err != nil {
+			return nil, err
+		}
+		out := WriteOutput{ConsumedCapacity: u.result(), ItemCollectionMetrics: itemMetrics(t, in.ReturnItemCollectionMetrics, in.Key)}
+		if in.ReturnValues == "ALL_OLD" {
+			out.Attributes = old
+		}
+		return rawOutput(out)
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := WriteOutput{ConsumedCapacity: u.result(), ItemCollectionMetrics: itemMetrics(t, in.ReturnItemCollectionMetrics, in.Key)}
-	if in.ReturnValues == "ALL_OLD" {
-		out.Attributes = old
-	}
-	return rawOutput(out)
 }
 
 func (d *DynamoDB) updateItem(c *api.Call) (any, error) {
@@ -348,53 +346,54 @@ func (d *DynamoDB) updateItem(c *api.Call) (any, error) {
 		return nil, err
 	}
 	c.Trail.RequestParameters = trailParams(in.TableName, in.Key, in.ConditionExpression, in.UpdateExpression, "", in.ExpressionAttributeNames, in.ReturnValues)
-	t, err := d.itemTable(c, in.TableName)
-	if err != nil {
-		return nil, err
-	}
-	if e := checkReturnValues("UpdateItem", in.ReturnValues); e != nil {
-		return nil, e
-	}
-	if e := checkCapacityMode(in.ReturnConsumedCapacity); e != nil {
-		return nil, e
-	}
-	w, err := parseWriteExprs(expr.UpdateItem, in.ConditionExpression, in.Expected, in.ConditionalOperator, in.UpdateExpression, in.AttributeUpdates, in.ExpressionAttributeNames, in.ExpressionAttributeValues)
-	if err != nil {
-		return nil, invalid(err)
-	}
-	if e := t.checkKey(in.Key); e != nil {
-		return nil, e
-	}
-	if w.update != nil {
-		for _, name := range w.update.TopLevel() {
-			if t.isKeyAttr(name) {
-				return nil, validation(attr.ParamsInvalid+"Cannot update attribute %s. This attribute is part of the key", name)
+	return d.withTable(c, in.TableName, func(t *Table) (any, error) {
+		if e := checkReturnValues("UpdateItem", in.ReturnValues); e != nil {
+			return nil, e
+		}
+		if e := checkCapacityMode(in.ReturnConsumedCapacity); e != nil {
+			return nil, e
+		}
+		w, err := parseWriteExprs(expr.UpdateItem, in.ConditionExpression, in.Expected, in.ConditionalOperator, in.UpdateExpression, in.AttributeUpdates, in.ExpressionAttributeNames, in.ExpressionAttributeValues)
+		if err != nil {
+			return nil, invalid(err)
+		}
+		if e := t.checkKey(in.Key); e != nil {
+			return nil, e
+		}
+		if w.update != nil {
+			for _, name := range w.update.TopLevel() {
+				if t.isKeyAttr(name) {
+					return nil, validation(attr.ParamsInvalid+"Cannot update attribute %s. This attribute is part of the key", name)
+				}
 			}
 		}
-	}
-	key := t.itemKey(in.Key)
-	var old, new attr.Item
-	var u *usage
-	_, err = d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		u = newUsage(in.ReturnConsumedCapacity, t)
-		var err error
-		if old, err = getItem(c.Context, tx, key); err != nil {
-			return err
+		if err := t.checkKeyPaths(updatePaths(w.update)); err != nil {
+			return nil, invalid(err)
 		}
-		if w.cond != nil && !w.cond.Eval(old) {
-			return conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+		key := t.itemKey(in.Key)
+		var old, new attr.Item
+		var u *usage
+		_, err = d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+			u = newUsage(in.ReturnConsumedCapacity, t)
+			var err error
+			if old, err = getItem(c.Context, tx, key); err != nil {
+				return err
+			}
+			if w.cond != nil && !w.cond.Eval(old) {
+				return conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+			}
+			if new, err = applyUpdate(t, w.update, old, in.Key); err != nil {
+				return err
+			}
+			return d.commitItem(c.Context, tx, c, t, key, old, new, u)
+		})
+		if err != nil {
+			return nil, err
 		}
-		if new, err = applyUpdate(t, w.update, old, in.Key); err != nil {
-			return err
-		}
-		return d.commitItem(c.Context, tx, c, t, key, old, new, u)
+		out := WriteOutput{ConsumedCapacity: u.result(), ItemCollectionMetrics: itemMetrics(t, in.ReturnItemCollectionMetrics, new)}
+		out.Attributes = updateReturn(in.ReturnValues, w.update, old, new)
+		return rawOutput(out)
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := WriteOutput{ConsumedCapacity: u.result(), ItemCollectionMetrics: itemMetrics(t, in.ReturnItemCollectionMetrics, new)}
-	out.Attributes = updateReturn(in.ReturnValues, w.update, old, new)
-	return rawOutput(out)
 }
 
 // applyUpdate returns the item an update makes of old (nil: the item does
@@ -473,6 +472,9 @@ func (d *DynamoDB) getItem(c *api.Call) (any, error) {
 	if e := t.checkKey(in.Key); e != nil {
 		return nil, e
 	}
+	if err := t.checkKeyPaths(projPaths(proj)); err != nil {
+		return nil, invalid(err)
+	}
 	it, err := getItem(c.Context, d.cfg.Store, t.itemKey(in.Key))
 	if err != nil {
 		return nil, err
@@ -481,7 +483,11 @@ func (d *DynamoDB) getItem(c *api.Call) (any, error) {
 	u.read(t, nil, it.Size(), in.ConsistentRead)
 	out := GetItemOutput{ConsumedCapacity: u.result()}
 	if it != nil {
-		out.Item = proj.Apply(it)
+		p := proj.Apply(it)
+		if p == nil {
+			p = attr.Item{}
+		}
+		out.Item = &p
 	}
 	return rawOutput(out)
 }

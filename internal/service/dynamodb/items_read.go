@@ -60,6 +60,9 @@ func planRead(t *Table, in readInput, proj *expr.Projection) (*readPlan, error) 
 		if p.ix = t.Index(in.indexName); p.ix == nil {
 			return nil, validation("The table does not have the specified index: %s", in.indexName)
 		}
+		if p.ix.Status == "CREATING" {
+			return nil, validation("Cannot read from backfilling global secondary index: %s", p.ix.Name)
+		}
 		if in.consistent && t.isGlobal(p.ix) {
 			return nil, validation("Consistent reads are not supported on global secondary indexes")
 		}

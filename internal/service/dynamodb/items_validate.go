@@ -2,9 +2,11 @@ package dynamodb
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/service/dynamodb/attr"
+	"github.com/rolecall/rolecall/internal/service/dynamodb/expr"
 )
 
 // This file checks keys and items against a table's key schema and its
@@ -149,10 +151,110 @@ func (t *Table) isGlobal(ix *Index) bool {
 // ResourceNotFoundException as the data plane words it: "Requested
 // resource not found", without the table's name.
 func (d *DynamoDB) itemTable(c *api.Call, name string) (*Table, error) {
-	t, err := d.cachedTable(c.Context, c, name)
+	return dataPlaneNotFound(d.cachedTable(c.Context, c, name))
+}
+
+// dataPlaneNotFound words a missing table's error as item operations do.
+func dataPlaneNotFound(t *Table, err error) (*Table, error) {
 	var e *api.Error
 	if errors.As(err, &e) && e.Code == "ResourceNotFoundException" {
 		return nil, api.Errorf(400, "ResourceNotFoundException", "Requested resource not found")
 	}
 	return t, err
+}
+
+// maxTableChanges bounds how often a write is redone because its table
+// changed under it.
+const maxTableChanges = 8
+
+// withTable runs write on the table name designates; when the table
+// changed while write ran (errTableChanged: an index was added, a stream
+// enabled), write runs again on the table read afresh, so that no write
+// lands that ignored the table as it is.
+func (d *DynamoDB) withTable(c *api.Call, name string, write func(t *Table) (any, error)) (any, error) {
+	t, err := d.itemTable(c, name)
+	if err != nil {
+		return nil, err
+	}
+	for range maxTableChanges {
+		out, err := write(t)
+		if !errors.Is(err, errTableChanged) {
+			return out, err
+		}
+		if t, err = dataPlaneNotFound(d.freshTable(c.Context, c, name)); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("dynamodb: table %s changed %d times during one write", name, maxTableChanges)
+}
+
+// withTables is withTable for a batch or a transaction over the tables
+// names designates.
+func (d *DynamoDB) withTables(c *api.Call, names []string, write func(tables map[string]*Table) (any, error)) (any, error) {
+	read := d.itemTable
+	for range maxTableChanges {
+		tables := map[string]*Table{}
+		for _, n := range names {
+			if _, ok := tables[n]; ok {
+				continue
+			}
+			t, err := read(c, n)
+			if err != nil {
+				return nil, err
+			}
+			tables[n] = t
+		}
+		out, err := write(tables)
+		if !errors.Is(err, errTableChanged) {
+			return out, err
+		}
+		read = func(c *api.Call, name string) (*Table, error) {
+			return dataPlaneNotFound(d.freshTable(c.Context, c, name))
+		}
+	}
+	return nil, fmt.Errorf("dynamodb: tables changed %d times during one write", maxTableChanges)
+}
+
+// checkKeyPaths refuses expression paths that look inside a key
+// attribute of the table or of one of its indexes.
+func (t *Table) checkKeyPaths(paths ...[]expr.Path) error {
+	var all []expr.Path
+	for _, p := range paths {
+		all = append(all, p...)
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	var tableKeys, indexKeys []string
+	for _, k := range t.KeySchema {
+		tableKeys = append(tableKeys, k.AttributeName)
+	}
+	for _, ix := range t.indexes() {
+		for _, k := range ix.KeySchema {
+			indexKeys = append(indexKeys, k.AttributeName)
+		}
+	}
+	return expr.CheckKeyPaths(all, tableKeys, indexKeys)
+}
+
+// paths of the parsed expressions (nil-safe).
+func condPaths(c *expr.Condition) []expr.Path {
+	if c == nil {
+		return nil
+	}
+	return c.Paths()
+}
+
+func projPaths(p *expr.Projection) []expr.Path {
+	if p == nil {
+		return nil
+	}
+	return p.Paths()
+}
+
+func updatePaths(u *expr.Update) []expr.Path {
+	if u == nil {
+		return nil
+	}
+	return u.Targets()
 }

@@ -24,7 +24,7 @@ type QueryInput struct {
 	FilterExpression          string                          `json:",omitempty"`
 	KeyConditionExpression    string                          `json:",omitempty"`
 	ExpressionAttributeNames  map[string]string               `json:",omitempty"`
-	ExpressionAttributeValues map[string]attr.Value           `json:",omitempty"`
+	ExpressionAttributeValues expr.Values                     `json:",omitempty"`
 }
 
 func (in *QueryInput) read() readInput {
@@ -156,6 +156,9 @@ func (d *DynamoDB) query(c *api.Call) (any, error) {
 		return nil, invalid(err)
 	}
 	p.filter = q.filter
+	if err := t.checkKeyPaths(condPaths(q.filter), projPaths(q.proj)); err != nil {
+		return nil, invalid(err)
+	}
 	after, err := p.startKey(in.ExclusiveStartKey)
 	if err != nil {
 		return nil, err

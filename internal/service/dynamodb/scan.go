@@ -24,7 +24,7 @@ type ScanInput struct {
 	ProjectionExpression      string                          `json:",omitempty"`
 	FilterExpression          string                          `json:",omitempty"`
 	ExpressionAttributeNames  map[string]string               `json:",omitempty"`
-	ExpressionAttributeValues map[string]attr.Value           `json:",omitempty"`
+	ExpressionAttributeValues expr.Values                     `json:",omitempty"`
 	ConsistentRead            bool                            `json:",omitempty"`
 }
 
@@ -136,6 +136,9 @@ func (d *DynamoDB) scan(c *api.Call) (any, error) {
 		return nil, invalid(err)
 	}
 	p.filter = filter
+	if err := t.checkKeyPaths(condPaths(filter), projPaths(proj)); err != nil {
+		return nil, invalid(err)
+	}
 	after, err := p.startKey(in.ExclusiveStartKey)
 	if err != nil {
 		return nil, err

@@ -48,13 +48,13 @@ type TransactWriteItem struct {
 // (Put has Item, the others Key; Update has UpdateExpression).
 type TransactAction struct {
 	TableName                           string
-	Key                                 attr.Item             `json:",omitempty"`
-	Item                                attr.Item             `json:",omitempty"`
-	UpdateExpression                    string                `json:",omitempty"`
-	ConditionExpression                 string                `json:",omitempty"`
-	ExpressionAttributeNames            map[string]string     `json:",omitempty"`
-	ExpressionAttributeValues           map[string]attr.Value `json:",omitempty"`
-	ReturnValuesOnConditionCheckFailure string                `json:",omitempty"`
+	Key                                 attr.Item         `json:",omitempty"`
+	Item                                attr.Item         `json:",omitempty"`
+	UpdateExpression                    string            `json:",omitempty"`
+	ConditionExpression                 string            `json:",omitempty"`
+	ExpressionAttributeNames            map[string]string `json:",omitempty"`
+	ExpressionAttributeValues           expr.Values       `json:",omitempty"`
+	ReturnValuesOnConditionCheckFailure string            `json:",omitempty"`
 }
 
 // TransactWriteItemsOutput is TransactWriteItems' answer.
@@ -150,142 +150,148 @@ func (d *DynamoDB) transactWriteItems(c *api.Call) (any, error) {
 	if e := checkCapacityMode(in.ReturnConsumedCapacity); e != nil {
 		return nil, e
 	}
-	var acts []prepared
-	seen := map[string]bool{}
+	var names []string
 	for i := range in.TransactItems {
-		kind, iam, a, n := in.TransactItems[i].action()
-		if n != 1 {
-			return nil, validation("TransactItems can only contain one of Check, Put, Update or Delete")
+		if _, _, a, n := in.TransactItems[i].action(); n == 1 {
+			names = append(names, a.TableName)
 		}
-		t, err := d.itemTable(c, a.TableName)
-		if err != nil {
-			return nil, err
-		}
-		p := prepared{kind: kind, a: a, t: t}
-		keyItem := a.Key
-		if kind == "Put" {
-			keyItem = a.Item
-		}
-		if c.Authorize != nil {
-			res, err := d.tableResource(c, a.TableName)
-			if err != nil {
-				return nil, err
-			}
-			k := itemKeys(iam, t, keyItem)
-			if kind == "Put" {
-				k = itemKeys(iam, t, a.Item)
-			}
-			if err := c.Authorize(iam, res, k.values()); err != nil {
-				return nil, err
-			}
-		}
-		if p.w, err = parseWriteExprs(transactOps[kind], a.ConditionExpression, nil, "", a.UpdateExpression, nil, a.ExpressionAttributeNames, a.ExpressionAttributeValues); err != nil {
-			return nil, invalid(err)
-		}
-		if kind == "ConditionCheck" && p.w.cond == nil {
-			return nil, validation("The ConditionExpression is required for a ConditionCheck")
-		}
-		switch kind {
-		case "Put":
-			if e := t.checkItem(a.Item, msgItemSize); e != nil {
-				return nil, e
-			}
-		default:
-			if e := t.checkKey(a.Key); e != nil {
-				return nil, e
-			}
-		}
-		if p.w.update != nil {
-			for _, name := range p.w.update.TopLevel() {
-				if t.isKeyAttr(name) {
-					return nil, validation(attr.ParamsInvalid+"Cannot update attribute %s. This attribute is part of the key", name)
-				}
-			}
-		}
-		p.key = t.itemKey(keyItem)
-		if seen[t.ID+"\x00"+p.key] {
-			return nil, validation("Transaction request cannot include multiple operations on one item")
-		}
-		seen[t.ID+"\x00"+p.key] = true
-		acts = append(acts, p)
 	}
-	hash := requestHash(in.TransactItems)
-	tokenKey := c.Account + "/" + c.Region + "/" + in.ClientRequestToken
-	now := d.cfg.Now()
-	var us []*usage
-	_, err := d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-		us = us[:0]
-		if in.ClientRequestToken != "" {
-			var tok transactToken
-			err := store.GetJSON(c.Context, tx, tokensTable, tokenKey, &tok)
-			switch {
-			case err == nil && now.Sub(tok.Time) < tokenTTL:
-				if tok.Hash != hash {
-					return api.Errorf(400, "IdempotentParameterMismatchException", "Specified idempotent token was used with different request parameters within the 10 minutes.")
+	return d.withTables(c, names, func(tables map[string]*Table) (any, error) {
+		var acts []prepared
+		seen := map[string]bool{}
+		for i := range in.TransactItems {
+			kind, iam, a, n := in.TransactItems[i].action()
+			if n != 1 {
+				return nil, validation("TransactItems can only contain one of Check, Put, Update or Delete")
+			}
+			t := tables[a.TableName]
+			p := prepared{kind: kind, a: a, t: t}
+			keyItem := a.Key
+			if kind == "Put" {
+				keyItem = a.Item
+			}
+			if c.Authorize != nil {
+				res, err := d.tableResource(c, a.TableName)
+				if err != nil {
+					return nil, err
 				}
-				return errDone
-			case err != nil && !errors.Is(err, store.ErrNotFound):
-				return err
-			}
-		}
-		byTable := map[string]*usage{}
-		olds := make([]attr.Item, len(acts))
-		reasons := make([]CancellationReason, len(acts))
-		failed := false
-		for i, p := range acts {
-			old, err := getItem(c.Context, tx, p.key)
-			if err != nil {
-				return err
-			}
-			olds[i] = old
-			reasons[i] = CancellationReason{Code: "None"}
-			if p.w.cond != nil && !p.w.cond.Eval(old) {
-				failed = true
-				reasons[i] = CancellationReason{Code: "ConditionalCheckFailed", Message: "The conditional request failed"}
-				if p.a.ReturnValuesOnConditionCheckFailure == "ALL_OLD" {
-					reasons[i].Item = old
+				k := itemKeys(iam, t, keyItem)
+				if kind == "Put" {
+					k = itemKeys(iam, t, a.Item)
+				}
+				if err := c.Authorize(iam, res, k.values()); err != nil {
+					return nil, err
 				}
 			}
-		}
-		if failed {
-			return canceled(reasons)
-		}
-		for i, p := range acts {
-			u, ok := byTable[p.t.Name]
-			if !ok {
-				u = newUsage(in.ReturnConsumedCapacity, p.t)
-				if u != nil {
-					u.factor = 2
-				}
-				byTable[p.t.Name] = u
-				us = append(us, u)
+			var err error
+			if p.w, err = parseWriteExprs(transactOps[kind], a.ConditionExpression, nil, "", a.UpdateExpression, nil, a.ExpressionAttributeNames, a.ExpressionAttributeValues); err != nil {
+				return nil, invalid(err)
 			}
-			var new attr.Item
-			switch p.kind {
-			case "ConditionCheck":
-				u.read(p.t, nil, olds[i].Size(), true)
-				continue
+			if kind == "ConditionCheck" && p.w.cond == nil {
+				return nil, validation("The ConditionExpression is required for a ConditionCheck")
+			}
+			switch kind {
 			case "Put":
-				new = p.a.Item
-			case "Update":
-				var err error
-				if new, err = applyUpdate(p.t, p.w.update, olds[i], p.a.Key); err != nil {
+				if e := t.checkItem(a.Item, msgItemSize); e != nil {
+					return nil, e
+				}
+			default:
+				if e := t.checkKey(a.Key); e != nil {
+					return nil, e
+				}
+			}
+			if p.w.update != nil {
+				for _, name := range p.w.update.TopLevel() {
+					if t.isKeyAttr(name) {
+						return nil, validation(attr.ParamsInvalid+"Cannot update attribute %s. This attribute is part of the key", name)
+					}
+				}
+			}
+			p.key = t.itemKey(keyItem)
+			if seen[t.ID+"\x00"+p.key] {
+				return nil, validation("Transaction request cannot include multiple operations on one item")
+			}
+			seen[t.ID+"\x00"+p.key] = true
+			acts = append(acts, p)
+		}
+		hash := requestHash(in.TransactItems)
+		tokenKey := c.Account + "/" + c.Region + "/" + in.ClientRequestToken
+		now := d.cfg.Now()
+		var us []*usage
+		_, err := d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+			us = us[:0]
+			if in.ClientRequestToken != "" {
+				var tok transactToken
+				err := store.GetJSON(c.Context, tx, tokensTable, tokenKey, &tok)
+				switch {
+				case err == nil && now.Sub(tok.Time) < tokenTTL:
+					if tok.Hash != hash {
+						return api.Errorf(400, "IdempotentParameterMismatchException", "Specified idempotent token was used with different request parameters within the 10 minutes.")
+					}
+					return errDone
+				case err != nil && !errors.Is(err, store.ErrNotFound):
 					return err
 				}
 			}
-			if err := d.commitItem(c.Context, tx, c, p.t, p.key, olds[i], new, u); err != nil {
-				return err
+			byTable := map[string]*usage{}
+			olds := make([]attr.Item, len(acts))
+			reasons := make([]CancellationReason, len(acts))
+			failed := false
+			for i, p := range acts {
+				old, err := getItem(c.Context, tx, p.key)
+				if err != nil {
+					return err
+				}
+				olds[i] = old
+				reasons[i] = CancellationReason{Code: "None"}
+				if p.w.cond != nil && !p.w.cond.Eval(old) {
+					failed = true
+					reasons[i] = CancellationReason{Code: "ConditionalCheckFailed", Message: "The conditional request failed"}
+					if p.a.ReturnValuesOnConditionCheckFailure == "ALL_OLD" {
+						reasons[i].Item = old
+					}
+				}
 			}
+			if failed {
+				return canceled(reasons)
+			}
+			for i, p := range acts {
+				u, ok := byTable[p.t.Name]
+				if !ok {
+					u = newUsage(in.ReturnConsumedCapacity, p.t)
+					if u != nil {
+						u.factor = 2
+					}
+					byTable[p.t.Name] = u
+					us = append(us, u)
+				}
+				var new attr.Item
+				switch p.kind {
+				case "ConditionCheck":
+					u.read(p.t, nil, olds[i].Size(), true)
+					continue
+				case "Put":
+					new = p.a.Item
+				case "Update":
+					var err error
+					if new, err = applyUpdate(p.t, p.w.update, olds[i], p.a.Key); err != nil {
+						return err
+					}
+				}
+				if err := d.commitItem(c.Context, tx, c, p.t, p.key, olds[i], new, u); err != nil {
+					return err
+				}
+			}
+			if in.ClientRequestToken != "" {
+				return store.PutJSON(c.Context, tx, tokensTable, tokenKey, transactToken{Hash: hash, Time: now})
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errDone) {
+			return nil, err
 		}
-		if in.ClientRequestToken != "" {
-			return store.PutJSON(c.Context, tx, tokensTable, tokenKey, transactToken{Hash: hash, Time: now})
-		}
-		return nil
+		return rawOutput(TransactWriteItemsOutput{ConsumedCapacity: results(us)})
 	})
-	if err != nil && !errors.Is(err, errDone) {
-		return nil, err
-	}
-	return rawOutput(TransactWriteItemsOutput{ConsumedCapacity: results(us)})
 }
 
 // errDone ends a transaction that a ClientRequestToken already applied.
