@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
@@ -146,9 +147,14 @@ func (p *parser) primary() pnode {
 		p.i++
 		inner := p.orExpr()
 		p.expect(")")
-		if inner.o != nil {
-			p.errs.add(catParens, "The expression has redundant parentheses;")
-			return p.afterOperand(inner.o)
+		if o := inner.o; o != nil {
+			if o.kind != opCall || o.name == "size" || p.isComparison() {
+				// A parenthesised operand.
+				p.errs.add(catParens, "The expression has redundant parentheses;")
+				return p.afterOperand(o)
+			}
+			// A parenthesised function condition.
+			inner = pnode{c: p.toCond(inner)}
 		}
 		if inner.parens > 0 {
 			p.errs.add(catParens, "The expression has redundant parentheses;")
@@ -157,6 +163,13 @@ func (p *parser) primary() pnode {
 		return inner
 	}
 	return p.afterOperand(p.condOperand())
+}
+
+// isComparison reports whether the current token continues an operand
+// into a comparison, BETWEEN or IN.
+func (p *parser) isComparison() bool {
+	t := p.peek()
+	return t.kind == tPunct && condComparators[t.text] || p.keyword("BETWEEN") || p.keyword("IN")
 }
 
 // condComparators are the comparison operators.
@@ -326,17 +339,39 @@ func (p *parser) checkBetween(lo, hi *operand) {
 	}
 }
 
-// valueText renders a scalar as BETWEEN's messages do: N:5, S:abc.
+// valueText renders a value as BETWEEN's messages do: N:5, S:abc,
+// BOOL:true, NS:1,2 (a set's elements in its order).
 func valueText(v attr.Value) string {
+	var text string
 	switch v.Type {
 	case attr.S:
-		return "S:" + v.Str
+		text = v.Str
 	case attr.N:
-		return "N:" + attr.NumberText(v.Num)
+		text = attr.NumberText(v.Num)
 	case attr.B:
-		return "B:" + base64.StdEncoding.EncodeToString(v.Bin)
+		text = base64.StdEncoding.EncodeToString(v.Bin)
+	case attr.BOOL:
+		text = strconv.FormatBool(v.Bool)
+	case attr.NULL:
+		text = "true"
+	case attr.SS:
+		text = strings.Join(v.Strs, ",")
+	case attr.NS:
+		ss := make([]string, len(v.Nums))
+		for i, d := range v.Nums {
+			ss[i] = attr.NumberText(d)
+		}
+		text = strings.Join(ss, ",")
+	case attr.BS:
+		ss := make([]string, len(v.Bins))
+		for i, b := range v.Bins {
+			ss[i] = base64.StdEncoding.EncodeToString(b)
+		}
+		text = strings.Join(ss, ",")
+	default:
+		return v.Type.String()
 	}
-	return v.Type.String()
+	return v.Type.String() + ":" + text
 }
 
 // toCond turns a parsed node into a condition: a function call becomes
