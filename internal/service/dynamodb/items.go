@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/service/dynamodb/attr"
@@ -238,15 +239,15 @@ func itemMetrics(t *Table, mode string, it attr.Item) *ItemCollectionMetrics {
 	}
 }
 
-// rawOutput encodes an answer that holds items: CloudTrail records no
-// response elements for item operations, and a JSON document keeps the
-// gateway from recording the items as response elements.
+// rawOutput encodes an answer that holds items as the awsJson1_0 body
+// it is. Written as is, it is also not recorded as the trail's response
+// elements: CloudTrail records none for DynamoDB data events.
 func rawOutput(v any) (any, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb: encode answer: %w", err)
 	}
-	return json.RawMessage(b), nil
+	return &api.Raw{Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}}, Body: b}, nil
 }
 
 func (d *DynamoDB) putItem(c *api.Call) (any, error) {
