@@ -92,10 +92,10 @@ func (d *DynamoDB) updateTable(c *api.Call) (any, error) {
 	if created != "" || deleted != "" {
 		d.background(func(ctx context.Context) error { return d.settleIndexes(ctx, t) })
 	}
+	// The answer says UPDATING, as DynamoDB's does; the table is ACTIVE
+	// again at once (an index it creates stays CREATING while backfilled).
 	desc := d.description(t, tableStats{})
-	if created != "" {
-		desc.TableStatus = "UPDATING"
-	}
+	desc.TableStatus = "UPDATING"
 	return map[string]any{"TableDescription": desc}, nil
 }
 
@@ -379,10 +379,26 @@ func (d *DynamoDB) settleIndexes(ctx context.Context, t *Table) error {
 		if ix.Status != "CREATING" {
 			continue
 		}
-		after := ""
+		after, gone := "", false
 		for {
 			var n int
 			_, err := d.cfg.Store.Update(ctx, func(tx store.Tx) error {
+				// The index may have been deleted, or its table: then
+				// there is nothing more to fill.
+				gone = false
+				var cur Table
+				err := store.GetJSON(ctx, tx, tablesTable, tableKey(t.Account, t.Region, t.Name), &cur)
+				if errors.Is(err, store.ErrNotFound) {
+					gone = true
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				if i := gsiIndex(&cur, ix.Name); cur.ID != t.ID || i < 0 || cur.GSIs[i].Status != "CREATING" {
+					gone = true
+					return nil
+				}
 				items, err := tx.List(ctx, itemsTable, t.ID+"/", after, backfillBatch)
 				if err != nil {
 					return err
@@ -409,9 +425,12 @@ func (d *DynamoDB) settleIndexes(ctx context.Context, t *Table) error {
 			if err != nil {
 				return fmt.Errorf("dynamodb: backfill %s/%s: %w", t.Name, ix.Name, err)
 			}
-			if n < backfillBatch {
+			if gone || n < backfillBatch {
 				break
 			}
+		}
+		if gone {
+			continue
 		}
 		if err := d.activateIndex(ctx, t, ix.Name); err != nil {
 			return err
