@@ -305,3 +305,116 @@ func TestTimeToLive(t *testing.T) {
 		t.Errorf("TTL record: %+v", last)
 	}
 }
+
+// TestDeleteTableDeletesItems: a table made again under a deleted one's
+// name starts empty, its index too.
+func TestDeleteTableDeletesItems(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t)
+	client := dynamodb.NewFromConfig(srv.RootConfig())
+	ctx := context.Background()
+	create := func() {
+		in := keyTable("again")
+		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String("g"), AttributeType: types.ScalarAttributeTypeS})
+		in.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{{IndexName: aws.String("by-g"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll}}}
+		if _, err := client.CreateTable(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create()
+	for i := range 3 {
+		if _, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("again"),
+			Item: map[string]types.AttributeValue{"pk": stS("a"), "sk": stN(fmt.Sprint(i)), "g": stS("x")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("again")})
+	if err != nil || aws.ToInt64(d.Table.ItemCount) != 3 || aws.ToInt64(d.Table.GlobalSecondaryIndexes[0].ItemCount) != 3 || aws.ToInt64(d.Table.TableSizeBytes) == 0 {
+		t.Fatalf("DescribeTable: %+v %v", d, err)
+	}
+	if _, err := client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("again")}); err != nil {
+		t.Fatal(err)
+	}
+	create()
+	d, err = client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("again")})
+	if err != nil || aws.ToInt64(d.Table.ItemCount) != 0 || aws.ToInt64(d.Table.GlobalSecondaryIndexes[0].ItemCount) != 0 {
+		t.Errorf("the new table: %+v %v", d, err)
+	}
+}
+
+func TestTableSettingsValidation(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t)
+	client := dynamodb.NewFromConfig(srv.RootConfig())
+	ctx := context.Background()
+	in := keyTable("settings")
+	in.DeletionProtectionEnabled = aws.Bool(true)
+	if _, err := client.CreateTable(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.String("arn:aws:dynamodb:us-east-1:123456789012:table/settings")
+	for _, tc := range []struct {
+		name string
+		call func() error
+		code string
+		msg  string
+	}{
+		{"protected", func() error {
+			_, err := client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("settings")})
+			return err
+		}, "ValidationException", "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."},
+		{"nothing to update", func() error {
+			_, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("settings")})
+			return err
+		}, "ValidationException", "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"},
+		{"disable TTL never enabled", func() error {
+			_, err := client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("settings"),
+				TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String("exp"), Enabled: aws.Bool(false)}})
+			return err
+		}, "ValidationException", "TimeToLive is already disabled"},
+		{"reserved tag key", func() error {
+			_, err := client.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{{Key: aws.String("aws:x"), Value: aws.String("v")}}})
+			return err
+		}, "ValidationException", "One or more parameter values were invalid: Tag keys starting with 'aws:' are reserved for system use"},
+		{"tag a missing table", func() error {
+			_, err := client.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: aws.String(*arn + "x"), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+			return err
+		}, "ResourceNotFoundException", "Requested resource not found: ResourceArn: arn:aws:dynamodb:us-east-1:123456789012:table/settingsx not found"},
+		{"describe a missing table", func() error {
+			_, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("nope")})
+			return err
+		}, "ResourceNotFoundException", "Requested resource not found: Table: nope not found"},
+	} {
+		if code, msg := apiError(tc.call()); code != tc.code || msg != tc.msg {
+			t.Errorf("%s: %s %q, want %s %q", tc.name, code, msg, tc.code, tc.msg)
+		}
+	}
+	var tags []types.Tag
+	for i := range 51 {
+		tags = append(tags, types.Tag{Key: aws.String(fmt.Sprintf("k%02d", i)), Value: aws.String("v")})
+	}
+	if _, err := client.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: arn, Tags: tags}); err == nil {
+		t.Error("51 tags were taken")
+	}
+	if out, err := client.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: arn}); err != nil || len(out.Tags) != 0 {
+		t.Errorf("tags after a refused TagResource: %+v %v", out, err)
+	}
+	limits, err := client.DescribeLimits(ctx, &dynamodb.DescribeLimitsInput{})
+	if err != nil || aws.ToInt64(limits.TableMaxReadCapacityUnits) != 40000 {
+		t.Errorf("DescribeLimits: %+v %v", limits, err)
+	}
+	eps, err := client.DescribeEndpoints(ctx, &dynamodb.DescribeEndpointsInput{})
+	if err != nil || len(eps.Endpoints) != 1 || !strings.HasPrefix(srv.Endpoint(), "http://"+aws.ToString(eps.Endpoints[0].Address)) {
+		t.Errorf("DescribeEndpoints: %+v %v (endpoint %s)", eps, err, srv.Endpoint())
+	}
+	up, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("settings"), DeletionProtectionEnabled: aws.Bool(false),
+		BillingMode: types.BillingModeProvisioned, ProvisionedThroughput: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(5), WriteCapacityUnits: aws.Int64(5)}})
+	if err != nil || up.TableDescription.TableStatus != types.TableStatusUpdating || aws.ToInt64(up.TableDescription.ProvisionedThroughput.ReadCapacityUnits) != 5 {
+		t.Fatalf("UpdateTable: %+v %v", up, err)
+	}
+	if _, err := client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("settings")}); err != nil {
+		t.Errorf("DeleteTable without protection: %v", err)
+	}
+}
