@@ -112,6 +112,15 @@ func (d *DynamoDB) newTable(c *api.Call, in *createTableInput) (*Table, error) {
 	if err := checkKeySchema(in.KeySchema, defs); err != nil {
 		return nil, err
 	}
+	if err := checkDefinitionsUsed(in, defs); err != nil {
+		return nil, err
+	}
+	if in.GlobalSecondaryIndexes != nil && len(in.GlobalSecondaryIndexes) == 0 {
+		return nil, validation("One or more parameter values were invalid: List of GlobalSecondaryIndexes is empty")
+	}
+	if in.LocalSecondaryIndexes != nil && len(in.LocalSecondaryIndexes) == 0 {
+		return nil, validation("One or more parameter values were invalid: List of LocalSecondaryIndexes is empty")
+	}
 	mode, tp, err := billing(in.BillingMode, in.ProvisionedThroughput, in.GlobalSecondaryIndexes)
 	if err != nil {
 		return nil, err
@@ -121,9 +130,6 @@ func (d *DynamoDB) newTable(c *api.Call, in *createTableInput) (*Table, error) {
 		return nil, err
 	}
 	if t.GSIs, err = globalIndexes(t, in.GlobalSecondaryIndexes, defs); err != nil {
-		return nil, err
-	}
-	if err := checkDefinitionsUsed(t, defs); err != nil {
 		return nil, err
 	}
 	if t.Stream, err = streamSpec(in.StreamSpecification); err != nil {
@@ -181,26 +187,34 @@ func checkTableName(name string) error {
 	return nil
 }
 
+// attrDefs are attribute definitions: types by name, and the names in
+// the order given (messages list them so).
+type attrDefs struct {
+	types map[string]string
+	names []string
+}
+
 // attributeTypes returns the attribute definitions by name.
-func attributeTypes(defs []AttributeDefinition) (map[string]string, error) {
-	m := make(map[string]string, len(defs))
+func attributeTypes(defs []AttributeDefinition) (attrDefs, error) {
+	m := attrDefs{types: make(map[string]string, len(defs))}
 	for _, a := range defs {
 		switch a.AttributeType {
 		case "S", "N", "B":
 		default:
-			return nil, validation("1 validation error detected: Value '%s' at 'attributeDefinitions.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]", a.AttributeType)
+			return m, validation("1 validation error detected: Value '%s' at 'attributeDefinitions.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]", a.AttributeType)
 		}
-		if _, dup := m[a.AttributeName]; dup {
-			return nil, validation("Cannot have two attributes with the same name")
+		if _, dup := m.types[a.AttributeName]; dup {
+			return m, validation("One or more parameter values were invalid: Attribute Name is duplicated: %s", a.AttributeName)
 		}
-		m[a.AttributeName] = a.AttributeType
+		m.types[a.AttributeName] = a.AttributeType
+		m.names = append(m.names, a.AttributeName)
 	}
 	return m, nil
 }
 
 // checkKeySchema checks a table's or an index's key schema against the
 // attribute definitions.
-func checkKeySchema(ks []KeyElement, defs map[string]string) error {
+func checkKeySchema(ks []KeyElement, defs attrDefs) error {
 	if len(ks) == 0 || len(ks) > 2 {
 		return validation("1 validation error detected: Value '%s' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2", keySchemaText(ks))
 	}
@@ -217,13 +231,13 @@ func checkKeySchema(ks []KeyElement, defs map[string]string) error {
 	}
 	var missing []string
 	for _, k := range ks {
-		if _, ok := defs[k.AttributeName]; !ok {
+		if _, ok := defs.types[k.AttributeName]; !ok {
 			missing = append(missing, k.AttributeName)
 		}
 	}
 	if len(missing) > 0 {
 		return validation("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]",
-			strings.Join(missing, ", "), strings.Join(sortedKeys(defs), ", "))
+			strings.Join(missing, ", "), strings.Join(defs.names, ", "))
 	}
 	return nil
 }
@@ -236,24 +250,27 @@ func keySchemaText(ks []KeyElement) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-// checkDefinitionsUsed refuses attribute definitions no key uses, as
-// DynamoDB does.
-func checkDefinitionsUsed(t *Table, defs map[string]string) error {
+// checkDefinitionsUsed refuses attribute definitions no key of the table
+// or of its indexes uses, as DynamoDB does before it checks the indexes.
+func checkDefinitionsUsed(in *createTableInput, defs attrDefs) error {
 	used := map[string]bool{}
-	for _, k := range t.KeySchema {
+	for _, k := range in.KeySchema {
 		used[k.AttributeName] = true
 	}
-	for _, ix := range append(append([]Index(nil), t.GSIs...), t.LSIs...) {
+	for _, ix := range append(append([]indexInput(nil), in.GlobalSecondaryIndexes...), in.LocalSecondaryIndexes...) {
 		for _, k := range ix.KeySchema {
 			used[k.AttributeName] = true
 		}
 	}
-	if len(used) != len(defs) {
-		if len(t.GSIs) == 0 && len(t.LSIs) == 0 {
+	for _, name := range defs.names {
+		if used[name] {
+			continue
+		}
+		if len(in.GlobalSecondaryIndexes) == 0 && len(in.LocalSecondaryIndexes) == 0 {
 			return validation("One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
 		}
 		return validation("One or more parameter values were invalid: Some AttributeDefinitions are not used. AttributeDefinitions: [%s], keys used: [%s]",
-			strings.Join(sortedKeys(defs), ", "), strings.Join(sortedKeys(used), ", "))
+			strings.Join(defs.names, ", "), strings.Join(sortedKeys(used), ", "))
 	}
 	return nil
 }
@@ -270,7 +287,7 @@ func billing(mode string, tp *Throughput, gsis []indexInput) (string, *Throughpu
 		}
 		for _, g := range gsis {
 			if g.ProvisionedThroughput == nil {
-				return "", nil, validation("One or more parameter values were invalid: ProvisionedThroughput must be specified for index: %s", g.IndexName)
+				return "", nil, validation("One or more parameter values were invalid: ProvisionedThroughput is not specified for index: %s", g.IndexName)
 			}
 		}
 		return "PROVISIONED", tp, nil
@@ -300,7 +317,7 @@ func checkThroughput(tp *Throughput) error {
 
 // localIndexes validates LocalSecondaryIndexes: each shares the table's
 // partition key and has a sort key.
-func (d *DynamoDB) localIndexes(t *Table, in []indexInput, defs map[string]string) ([]Index, error) {
+func (d *DynamoDB) localIndexes(t *Table, in []indexInput, defs attrDefs) ([]Index, error) {
 	if len(in) > maxLSIs {
 		return nil, validation("One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds per-table limit of %d", maxLSIs)
 	}
@@ -313,9 +330,12 @@ func (d *DynamoDB) localIndexes(t *Table, in []indexInput, defs map[string]strin
 		if err := checkIndex(ix, defs, seen); err != nil {
 			return nil, err
 		}
-		if len(ix.KeySchema) != 2 || ix.KeySchema[0].AttributeName != t.HashKey() {
+		if ix.KeySchema[0].AttributeName != t.HashKey() {
 			return nil, validation("One or more parameter values were invalid: Index KeySchema does not have the same leading hash key as table KeySchema for index: %s. index hash key: %s, table hash key: %s",
 				ix.IndexName, ix.KeySchema[0].AttributeName, t.HashKey())
+		}
+		if len(ix.KeySchema) != 2 {
+			return nil, validation("One or more parameter values were invalid: Index KeySchema does not have a range key for index: %s", ix.IndexName)
 		}
 		if ix.ProvisionedThroughput != nil {
 			return nil, validation("One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: %s", ix.IndexName)
@@ -326,9 +346,9 @@ func (d *DynamoDB) localIndexes(t *Table, in []indexInput, defs map[string]strin
 }
 
 // globalIndexes validates GlobalSecondaryIndexes.
-func globalIndexes(t *Table, in []indexInput, defs map[string]string) ([]Index, error) {
+func globalIndexes(t *Table, in []indexInput, defs attrDefs) ([]Index, error) {
 	if len(in) > maxGSIs {
-		return nil, api.Errorf(400, "LimitExceededException", "Subscriber limit exceeded: The number of global secondary indexes exceeds the per-table limit of %d", maxGSIs)
+		return nil, validation("One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of %d", maxGSIs)
 	}
 	seen := map[string]bool{}
 	for _, l := range t.LSIs {
@@ -352,7 +372,7 @@ func globalIndexes(t *Table, in []indexInput, defs map[string]string) ([]Index, 
 
 // checkIndex checks what every index needs: a unique name, a key schema
 // over defined attributes and a projection.
-func checkIndex(ix indexInput, defs map[string]string, seen map[string]bool) error {
+func checkIndex(ix indexInput, defs attrDefs, seen map[string]bool) error {
 	if len(ix.IndexName) < 3 || len(ix.IndexName) > 255 {
 		return validation("1 validation error detected: Value '%s' at 'indexName' failed to satisfy constraint: Member must have length greater than or equal to 3", ix.IndexName)
 	}
@@ -372,8 +392,18 @@ func checkIndex(ix indexInput, defs map[string]string, seen map[string]bool) err
 			return validation("One or more parameter values were invalid: ProjectionType is %s, but NonKeyAttributes is specified", ix.Projection.ProjectionType)
 		}
 	case "INCLUDE":
+		if ix.Projection.NonKeyAttributes == nil {
+			return validation("One or more parameter values were invalid: ProjectionType is INCLUDE, but NonKeyAttributes is not specified")
+		}
 		if len(ix.Projection.NonKeyAttributes) == 0 {
-			return validation("One or more parameter values were invalid: NonKeyAttributes must not be empty")
+			return validation("1 validation error detected: Value '[]' at 'projection.nonKeyAttributes' failed to satisfy constraint: Member must have length greater than or equal to 1")
+		}
+		seen := map[string]bool{}
+		for _, a := range ix.Projection.NonKeyAttributes {
+			if seen[a] {
+				return validation("One or more parameter values were invalid: Duplicate element in NonKeyAttributes: %s", a)
+			}
+			seen[a] = true
 		}
 	case "":
 		return validation("One or more parameter values were invalid: Unknown ProjectionType: null")

@@ -206,6 +206,7 @@ func (d *DynamoDB) updateStream(ctx context.Context, tx store.Tx, t *Table, spec
 // or Delete, any number of Updates.
 func (d *DynamoDB) updateIndexes(t *Table, in *updateTableInput) (created, deleted string, err error) {
 	online := 0
+	names := map[string]bool{}
 	for _, u := range in.GlobalSecondaryIndexUpdates {
 		n := 0
 		for _, set := range []bool{u.Create != nil, u.Update != nil, u.Delete != nil} {
@@ -213,9 +214,17 @@ func (d *DynamoDB) updateIndexes(t *Table, in *updateTableInput) (created, delet
 				n++
 			}
 		}
-		if n != 1 {
+		switch {
+		case n == 0:
 			return "", "", validation("One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null")
+		case n > 1:
+			return "", "", validation("One or more parameter values were invalid: Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object")
 		}
+		name := updateIndexName(u)
+		if names[name] {
+			return "", "", validation("One or more parameter values were invalid: Only one global secondary index update per index is allowed simultaneously. Index: %s", name)
+		}
+		names[name] = true
 		if u.Create != nil || u.Delete != nil {
 			online++
 		}
@@ -262,24 +271,46 @@ func (d *DynamoDB) updateIndexes(t *Table, in *updateTableInput) (created, delet
 	return created, deleted, nil
 }
 
+// updateIndexName is the index a GlobalSecondaryIndexUpdate names.
+func updateIndexName(u gsiUpdate) string {
+	switch {
+	case u.Create != nil:
+		return u.Create.IndexName
+	case u.Update != nil:
+		return u.Update.IndexName
+	case u.Delete != nil:
+		return u.Delete.IndexName
+	}
+	return ""
+}
+
 // createIndex adds a new global secondary index to t, CREATING.
 func (d *DynamoDB) createIndex(t *Table, in *updateTableInput, ix *indexInput) (string, error) {
 	if len(t.GSIs) >= maxGSIs {
 		return "", api.Errorf(400, "LimitExceededException", "Subscriber limit exceeded: The number of global secondary indexes exceeds the per-table limit of %d", maxGSIs)
 	}
-	defs := map[string]string{}
-	for _, a := range t.Attributes {
-		defs[a.AttributeName] = a.AttributeType
+	// DynamoDB takes from AttributeDefinitions only what the new index's
+	// keys need; the rest, and types given again for defined attributes,
+	// it ignores.
+	if len(in.AttributeDefinitions) == 0 {
+		return "", validation("One or more parameter values were invalid: AttributeDefinitions is not specified for index: %s", ix.IndexName)
 	}
 	given, err := attributeTypes(in.AttributeDefinitions)
 	if err != nil {
 		return "", err
 	}
-	for name, typ := range given {
-		if have, ok := defs[name]; ok && have != typ {
-			return "", validation("One or more parameter values were invalid: Attribute %s is already defined with type %s", name, have)
+	defs := attrDefs{types: map[string]string{}}
+	for _, a := range t.Attributes {
+		defs.types[a.AttributeName] = a.AttributeType
+		defs.names = append(defs.names, a.AttributeName)
+	}
+	for _, k := range ix.KeySchema {
+		if _, ok := defs.types[k.AttributeName]; !ok {
+			if typ, ok := given.types[k.AttributeName]; ok {
+				defs.types[k.AttributeName] = typ
+				defs.names = append(defs.names, k.AttributeName)
+			}
 		}
-		defs[name] = typ
 	}
 	seen := map[string]bool{}
 	for _, ix := range t.GSIs {
@@ -296,7 +327,7 @@ func (d *DynamoDB) createIndex(t *Table, in *updateTableInput, ix *indexInput) (
 	}
 	switch {
 	case t.BillingMode == "PROVISIONED" && ix.ProvisionedThroughput == nil:
-		return "", validation("One or more parameter values were invalid: ProvisionedThroughput must be specified for index: %s", ix.IndexName)
+		return "", validation("One or more parameter values were invalid: ProvisionedThroughput is not specified for index: %s", ix.IndexName)
 	case t.BillingMode == "PAY_PER_REQUEST" && ix.ProvisionedThroughput != nil:
 		return "", validation("One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: %s when BillingMode is PAY_PER_REQUEST", ix.IndexName)
 	case ix.ProvisionedThroughput != nil:
@@ -307,8 +338,8 @@ func (d *DynamoDB) createIndex(t *Table, in *updateTableInput, ix *indexInput) (
 	t.GSIs = append(t.GSIs, Index{Name: ix.IndexName, ARN: t.ARN + "/index/" + ix.IndexName, KeySchema: ix.KeySchema,
 		Projection: *ix.Projection, Status: "CREATING", Throughput: ix.ProvisionedThroughput})
 	t.Attributes = nil
-	for _, name := range sortedKeys(defs) {
-		t.Attributes = append(t.Attributes, AttributeDefinition{AttributeName: name, AttributeType: defs[name]})
+	for _, name := range defs.names {
+		t.Attributes = append(t.Attributes, AttributeDefinition{AttributeName: name, AttributeType: defs.types[name]})
 	}
 	t.Attributes = usedDefinitions(t)
 	return ix.IndexName, nil
