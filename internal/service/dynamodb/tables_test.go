@@ -294,6 +294,11 @@ func TestTimeToLive(t *testing.T) {
 	if code, msg := apiError(err); code != "ValidationException" || msg != "TimeToLive is already enabled" {
 		t.Errorf("enable twice: %s %s", code, msg)
 	}
+	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("sessions"),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String("other"), Enabled: aws.Bool(true)}})
+	if code, msg := apiError(err); code != "ValidationException" || msg != "TimeToLive is active on a different AttributeName: current AttributeName is expires" {
+		t.Errorf("enable on another attribute: %s %s", code, msg)
+	}
 	desc, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("sessions")})
 	if err != nil || desc.TimeToLiveDescription.TimeToLiveStatus != types.TimeToLiveStatusEnabled || aws.ToString(desc.TimeToLiveDescription.AttributeName) != "expires" {
 		t.Errorf("DescribeTimeToLive: %+v %v", desc, err)

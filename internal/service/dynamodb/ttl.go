@@ -53,12 +53,12 @@ func (d *DynamoDB) updateTimeToLive(c *api.Call) (any, error) {
 		}
 		enabled := t.TTL != nil && t.TTL.Enabled
 		switch {
+		case enabled && t.TTL.AttributeName != spec.AttributeName:
+			return validation("TimeToLive is active on a different AttributeName: current AttributeName is %s", t.TTL.AttributeName)
 		case spec.Enabled && enabled:
 			return validation("TimeToLive is already enabled")
 		case !spec.Enabled && !enabled:
 			return validation("TimeToLive is already disabled")
-		case !spec.Enabled && t.TTL.AttributeName != spec.AttributeName:
-			return validation("TimeToLive is active on a different AttributeName: current AttributeName is %s", t.TTL.AttributeName)
 		}
 		t.TTL = &TTL{AttributeName: spec.AttributeName, Enabled: spec.Enabled}
 		return store.PutJSON(c.Context, tx, tablesTable, tableKey(t.Account, t.Region, t.Name), t)
@@ -81,11 +81,9 @@ func (d *DynamoDB) describeTimeToLive(c *api.Call) (any, error) {
 		return nil, err
 	}
 	desc := map[string]any{"TimeToLiveStatus": "DISABLED"}
-	if t.TTL != nil {
+	if t.TTL != nil && t.TTL.Enabled {
 		desc["AttributeName"] = t.TTL.AttributeName
-		if t.TTL.Enabled {
-			desc["TimeToLiveStatus"] = "ENABLED"
-		}
+		desc["TimeToLiveStatus"] = "ENABLED"
 	}
 	return map[string]any{"TimeToLiveDescription": desc}, nil
 }
