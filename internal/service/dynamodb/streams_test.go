@@ -201,6 +201,11 @@ func TestStreamDisableAndEnable(t *testing.T) {
 	if code, msg := apiError(err); code != "ValidationException" || msg != "Table already has an enabled stream: TableName: flip" {
 		t.Errorf("enable twice: %s %s", code, msg)
 	}
+	_, err = client.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("flip"),
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(false), StreamViewType: types.StreamViewTypeKeysOnly}})
+	if code, msg := apiError(err); code != "ValidationException" || msg != "One or more parameter values were invalid: If stream is being disabled, then UpdateViewType must not be specified" {
+		t.Errorf("disable with a view type: %s %s", code, msg)
+	}
 	if _, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("flip"),
 		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(false)}}); err != nil {
 		t.Fatal(err)

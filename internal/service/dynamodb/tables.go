@@ -420,9 +420,9 @@ func streamSpec(s *StreamSpec) (*StreamSpec, error) {
 	}
 	switch {
 	case s.StreamEnabled && s.StreamViewType == "":
-		return nil, validation("One or more parameter values were invalid: You must specify a StreamViewType when enabling a stream")
+		return nil, validation("One or more parameter values were invalid: If stream is being enabled then UpdateViewType is required")
 	case !s.StreamEnabled && s.StreamViewType != "":
-		return nil, validation("One or more parameter values were invalid: You cannot specify a StreamViewType when disabling a stream")
+		return nil, validation("One or more parameter values were invalid: If stream is being disabled, then UpdateViewType must not be specified")
 	}
 	switch s.StreamViewType {
 	case "", "KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES":
