@@ -23,6 +23,7 @@ import (
 // empty strings and false (falsy-values), lists and maps compared with =
 // or IN (equal-documents), ordering comparisons of non-scalars
 // (order-non-scalar), comparisons of two paths (compare-two-missing),
+// ConditionalOperator OR (legacy-or),
 // NOT NOT (not-not), several list indexes removed at once
 // (remove-list-indexes).
 
@@ -411,6 +412,32 @@ func oracleDescribe(fields map[string]any) func() string {
 			switch v := v.(type) {
 			case map[string]types.AttributeValue:
 				out[k] = oracleNormItem(v)
+			case map[string]types.ExpectedAttributeValue:
+				m := map[string]any{}
+				for name, e := range v {
+					var val any
+					if e.Value != nil {
+						val = oracleNorm(e.Value)
+					}
+					m[name] = map[string]any{"Value": val, "Exists": e.Exists, "ComparisonOperator": e.ComparisonOperator, "AttributeValueList": oracleNormList(e.AttributeValueList)}
+				}
+				out[k] = m
+			case map[string]types.Condition:
+				m := map[string]any{}
+				for name, c := range v {
+					m[name] = map[string]any{"ComparisonOperator": c.ComparisonOperator, "AttributeValueList": oracleNormList(c.AttributeValueList)}
+				}
+				out[k] = m
+			case map[string]types.AttributeValueUpdate:
+				m := map[string]any{}
+				for name, u := range v {
+					var val any
+					if u.Value != nil {
+						val = oracleNorm(u.Value)
+					}
+					m[name] = map[string]any{"Action": u.Action, "Value": val}
+				}
+				out[k] = m
 			default:
 				out[k] = v
 			}
@@ -420,8 +447,21 @@ func oracleDescribe(fields map[string]any) func() string {
 	}
 }
 
-// op generates the next request.
+// oracleNormList renders a list of values.
+func oracleNormList(vs []types.AttributeValue) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = oracleNorm(v)
+	}
+	return out
+}
+
+// op generates the next request: in the legacy parameters one time in
+// seven, else with expressions.
 func (g *oracleGen) op() oracleOp {
+	if g.pick(7) == 0 {
+		return g.legacyOp()
+	}
 	ti := g.pick(len(oracleTables))
 	tb := oracleTables[ti]
 	table := aws.String(tb.name)

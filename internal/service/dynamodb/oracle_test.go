@@ -29,6 +29,7 @@ package dynamodb_test
 // | falsy-values | false or "" in IN, BETWEEN, attribute_type, size | compared as values | taken for an absent attribute | Empty strings and false are values: "String and Binary type attributes can have a length of zero" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes). |
 // | equal-documents | l = :l with equal lists (or maps), and IN over them | true | false (it compares lists by identity) | "EQ : Equal. EQ is supported for all data types, including lists and maps." (the Condition shape, https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Condition.html). |
 // | order-non-scalar | <, <=, >, >=, BETWEEN over NULL, BOOL, sets, lists or maps | false | compares their text | "LT: ... AttributeValueList can contain only one AttributeValue element of type String, Number, or Binary (not a set type)" (same Condition page): the orderings are of strings, numbers and binaries. |
+// | legacy-or | Expected, QueryFilter or ScanFilter of several attributes with ConditionalOperator OR | holds when any entry holds | fails as soon as the first entry (in the request's order) fails | "OR - At least one of the conditions must evaluate to true, rather than all of them." (ConditionalOperator, https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Scan.html#DDB-Scan-request-ConditionalOperator). |
 // | updated-empty | UpdateItem ReturnValues UPDATED_OLD or UPDATED_NEW when none of the updated attributes has a value | no Attributes | "Attributes": {} | Observed of DynamoDB and reported with a test against it (https://github.com/ExtendDB/extenddb/pull/121); the oracle compares the two as equal. |
 
 import (
@@ -230,7 +231,7 @@ func TestDynaliteOracle(t *testing.T) {
 		createOracleTable(ctx, t, ours, i)
 		createOracleTable(ctx, t, oracle, i)
 	}
-	ops := 300
+	ops := 200
 	if s := os.Getenv("ROLECALL_DYNALITE_OPS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -453,6 +454,13 @@ func TestDynaliteDeviations(t *testing.T) {
 			update("equal-documents", "SET t = :one", "l = :l", with(":l", list(n("1"))), types.ReturnValueUpdatedNew), `{"t":{"N":"1"}}`},
 		{"order-non-scalar", map[string]types.AttributeValue{"z": &types.AttributeValueMemberNULL{Value: true}},
 			update("order-non-scalar", "SET t = :one", "z BETWEEN :z AND :z", with(":z", &types.AttributeValueMemberNULL{Value: true}), types.ReturnValueUpdatedNew), `error ConditionalCheckFailedException: The conditional request failed`},
+		{"legacy-or", map[string]types.AttributeValue{"b": &types.AttributeValueMemberS{Value: "x"}},
+			func(ctx context.Context, c *dynamodb.Client) string {
+				_, err := c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("ohash"), Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "legacy-or"}},
+					AttributeUpdates: map[string]types.AttributeValueUpdate{"t": {Value: n("1")}}, ConditionalOperator: types.ConditionalOperatorOr,
+					Expected: map[string]types.ExpectedAttributeValue{"a": {Exists: aws.Bool(true), Value: n("1")}, "b": {Value: &types.AttributeValueMemberS{Value: "x"}}}})
+				return oracleAnswer(nil, err)
+			}, `null`},
 		{"updated-empty", map[string]types.AttributeValue{},
 			update("updated-empty", "SET t = :one", "", one, types.ReturnValueUpdatedOld), `null`},
 	} {
@@ -470,8 +478,21 @@ func TestDynaliteDeviations(t *testing.T) {
 		if got := c.run(ctx, ours); got != c.want {
 			t.Errorf("%s: rolecall answers %s, want %s", c.id, got, c.want)
 		}
-		if got := c.run(ctx, oracle); got == c.want {
-			t.Errorf("%s: dynalite now agrees (%s): drop the deviation", c.id, got)
+		// legacy-or: dynalite's answer depends on the order in which the
+		// JSON map's entries arrive, which is random: it must differ once.
+		tries := 1
+		if c.id == "legacy-or" {
+			tries = 20
+		}
+		differs := false
+		for range tries {
+			if c.run(ctx, oracle) != c.want {
+				differs = true
+				break
+			}
+		}
+		if !differs {
+			t.Errorf("%s: dynalite now agrees: drop the deviation", c.id)
 		}
 	}
 }
