@@ -203,7 +203,7 @@ func (d *DynamoDB) batchGetItem(c *api.Call) (any, error) {
 	}
 	out := BatchGetItemOutput{Responses: map[string][]attr.Item{}, UnprocessedKeys: map[string]KeysAndAttributes{}}
 	var us []*usage
-	size := 0
+	size, full := 0, false
 	for _, n := range names {
 		t, ka := tables[n], in.RequestItems[n]
 		proj, err := parseProjection(expr.BatchGetItem, ka.ProjectionExpression, ka.AttributesToGet, ka.ExpressionAttributeNames)
@@ -225,15 +225,20 @@ func (d *DynamoDB) batchGetItem(c *api.Call) (any, error) {
 		us = append(us, u)
 		items := []attr.Item{}
 		for i, key := range ka.Keys {
-			if size >= maxBatchGetBytes {
+			var it attr.Item
+			if !full {
+				var err error
+				if it, err = getItem(c.Context, d.cfg.Store, t.itemKey(key)); err != nil {
+					return nil, err
+				}
+				full = size+it.Size() > maxBatchGetBytes
+			}
+			if full {
+				// The answer holds at most 16 MB: the rest is unprocessed.
 				rest := ka
 				rest.Keys = slices.Clone(ka.Keys[i:])
 				out.UnprocessedKeys[n] = rest
 				break
-			}
-			it, err := getItem(c.Context, d.cfg.Store, t.itemKey(key))
-			if err != nil {
-				return nil, err
 			}
 			u.read(t, nil, it.Size(), ka.ConsistentRead)
 			if it != nil {

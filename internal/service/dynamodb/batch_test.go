@@ -3,6 +3,7 @@ package dynamodb_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -77,5 +78,35 @@ func TestBatches(t *testing.T) {
 	wantErr(t, "batch write over a denied table", err, "AccessDeniedException", "")
 	if g, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("aaa"), Key: item{"id": S("z")}}); err != nil || g.Item != nil {
 		t.Errorf("a denied batch wrote: %+v %v", g, err)
+	}
+}
+
+// TestBatchGetUnprocessed reads more than BatchGetItem's 16 MB: the keys
+// past the limit come back as UnprocessedKeys, and reading them again
+// gets the rest.
+func TestBatchGetUnprocessed(t *testing.T) {
+	t.Parallel()
+	_, c := itemsServer(t)
+	ctx := context.Background()
+	table(t, c, "large", "id:N", "")
+	big := strings.Repeat("x", 399*1024)
+	var keys []item
+	for i := range 44 {
+		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("large"), Item: item{"id": N(fmt.Sprint(i)), "b": S(big)}}); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, item{"id": N(fmt.Sprint(i))})
+	}
+	g, err := c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{"large": {Keys: keys}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, rest := len(g.Responses["large"]), len(g.UnprocessedKeys["large"].Keys)
+	if got != 41 || rest != 3 {
+		t.Fatalf("16 MB: %d items, %d unprocessed", got, rest)
+	}
+	g, err = c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: g.UnprocessedKeys})
+	if err != nil || len(g.Responses["large"]) != 3 || len(g.UnprocessedKeys) != 0 {
+		t.Errorf("the unprocessed keys: %d items, %v", len(g.Responses["large"]), err)
 	}
 }

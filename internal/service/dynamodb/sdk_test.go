@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -255,6 +256,10 @@ func TestFineGrainedAccess(t *testing.T) {
 		if ae.ErrorMessage() != want {
 			t.Errorf("denial message %q", ae.ErrorMessage())
 		}
+	}
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() != 400 {
+		t.Errorf("AccessDeniedException status: %v", err)
 	}
 	q, err := alice.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("GameScores"), KeyConditionExpression: aws.String("UserId = :u"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":u": S(aliceID)}})
