@@ -243,7 +243,11 @@ func (d *DynamoDB) batchGetItem(c *api.Call) (any, error) {
 			u.read(t, nil, it.Size(), ka.ConsistentRead)
 			if it != nil {
 				size += it.Size()
-				items = append(items, proj.Apply(it))
+				p := proj.Apply(it)
+				if p == nil {
+					p = attr.Item{} // an item projected to nothing is {}
+				}
+				items = append(items, p)
 			}
 		}
 		out.Responses[n] = items

@@ -90,7 +90,7 @@ type TransactGetItemsOutput struct {
 
 // ItemResponse is one item a TransactGetItems read (empty: none).
 type ItemResponse struct {
-	Item attr.Item `json:",omitempty"`
+	Item *attr.Item `json:",omitempty"`
 }
 
 // CancellationReason is why one action of a cancelled transaction failed
@@ -424,7 +424,11 @@ func (d *DynamoDB) transactGetItems(c *api.Call) (any, error) {
 			u.read(r.t, nil, it.Size(), true)
 			out.Responses[i] = ItemResponse{}
 			if it != nil {
-				out.Responses[i].Item = r.p.Apply(it)
+				p := r.p.Apply(it)
+				if p == nil {
+					p = attr.Item{}
+				}
+				out.Responses[i].Item = &p
 			}
 		}
 		return nil
