@@ -249,3 +249,52 @@ func TestItemTrail(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyParameters uses the parameters that predate expressions:
+// Expected, AttributeUpdates, AttributesToGet, ScanFilter and
+// KeyConditions with QueryFilter.
+func TestLegacyParameters(t *testing.T) {
+	t.Parallel()
+	_, c := itemsServer(t)
+	ctx := context.Background()
+	table(t, c, "legacy", "id:S", "n:N")
+	tn := aws.String("legacy")
+	for i, v := range []string{"1", "2", "3"} {
+		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: tn, Item: item{"id": S("a"), "n": N(v), "tag": S([]string{"x", "y", "x"}[i])},
+			Expected: map[string]types.ExpectedAttributeValue{"id": {Exists: aws.Bool(false)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: tn, Item: item{"id": S("a"), "n": N("1")},
+		Expected: map[string]types.ExpectedAttributeValue{"id": {Exists: aws.Bool(false)}}})
+	var ccf *types.ConditionalCheckFailedException
+	if !asErr(err, &ccf) {
+		t.Errorf("Expected Exists false on an existing item: %v", err)
+	}
+	u, err := c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: tn, Key: item{"id": S("a"), "n": N("1")},
+		AttributeUpdates: map[string]types.AttributeValueUpdate{"count": {Action: types.AttributeActionAdd, Value: N("5")}},
+		ReturnValues:     types.ReturnValueAllNew})
+	if err != nil || u.Attributes["count"].(*types.AttributeValueMemberN).Value != "5" {
+		t.Errorf("AttributeUpdates ADD: %+v %v", u, err)
+	}
+	g, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: tn, Key: item{"id": S("a"), "n": N("1")}, AttributesToGet: []string{"count"}})
+	if err != nil || len(g.Item) != 1 {
+		t.Errorf("AttributesToGet: %+v %v", g, err)
+	}
+	s, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: tn, ScanFilter: map[string]types.Condition{"tag": {ComparisonOperator: types.ComparisonOperatorEq, AttributeValueList: []types.AttributeValue{S("x")}}}})
+	if err != nil || s.Count != 2 {
+		t.Errorf("ScanFilter: %+v %v", s, err)
+	}
+	q, err := c.Query(ctx, &dynamodb.QueryInput{TableName: tn,
+		KeyConditions: map[string]types.Condition{
+			"id": {ComparisonOperator: types.ComparisonOperatorEq, AttributeValueList: []types.AttributeValue{S("a")}},
+			"n":  {ComparisonOperator: types.ComparisonOperatorGe, AttributeValueList: []types.AttributeValue{N("2")}}},
+		QueryFilter: map[string]types.Condition{"tag": {ComparisonOperator: types.ComparisonOperatorEq, AttributeValueList: []types.AttributeValue{S("y")}}}})
+	if err != nil || q.Count != 1 || q.ScannedCount != 2 {
+		t.Errorf("KeyConditions with QueryFilter: %+v %v", q, err)
+	}
+	_, err = c.PutItem(ctx, &dynamodb.PutItemInput{TableName: tn, Item: item{"id": S("b"), "n": N("1")}, ConditionExpression: aws.String("attribute_not_exists(id)"),
+		Expected: map[string]types.ExpectedAttributeValue{"id": {Exists: aws.Bool(false)}}})
+	wantErr(t, "Expected with ConditionExpression", err, "ValidationException",
+		"Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}")
+}
