@@ -208,7 +208,7 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 			v.Nums[i], canon[i] = d, NumberText(d)
 		}
 		if dup(canon) {
-			return invalid(ParamsInvalid+"Input collection %s contains duplicates.", listText(ss))
+			return invalid("Input collection contains duplicates")
 		}
 	case BS:
 		if err := json.Unmarshal(m, &v.Bins); err != nil {
@@ -226,7 +226,7 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 			for i, b := range v.Bins {
 				shown[i] = base64.StdEncoding.EncodeToString(b)
 			}
-			return invalid(ParamsInvalid+"Input collection %s contains duplicates.", listText(shown))
+			return invalid(ParamsInvalid+"Input collection %sof type BS contains duplicates.", listText(shown))
 		}
 	}
 	return nil
@@ -425,4 +425,45 @@ func (it Item) Clone() Item {
 		out[k] = v.Clone()
 	}
 	return out
+}
+
+// MaxNesting is how deep lists and maps may nest: "DynamoDB supports
+// nested attributes up to 32 levels deep."
+const MaxNesting = 32
+
+// CheckNesting refuses an item whose lists and maps nest deeper than
+// MaxNesting levels (an attribute's own value is level 1: 31 maps or
+// lists may wrap a value, not 32), with DynamoDB's message.
+func (it Item) CheckNesting() error {
+	for _, v := range it {
+		if err := v.CheckNesting(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckNesting is Item.CheckNesting for one attribute's value.
+func (v Value) CheckNesting() error {
+	if nestedTooDeep(v, 0) {
+		return invalid("Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit")
+	}
+	return nil
+}
+
+func nestedTooDeep(v Value, depth int) bool {
+	if depth >= MaxNesting {
+		return true
+	}
+	for _, e := range v.List {
+		if nestedTooDeep(e, depth+1) {
+			return true
+		}
+	}
+	for _, e := range v.Map {
+		if nestedTooDeep(e, depth+1) {
+			return true
+		}
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/rolecall/rolecall/internal/service/dynamodb/attr"
@@ -547,13 +548,16 @@ func (o *operand) get(item attr.Item) (attr.Value, bool) {
 	return sizeOf(v)
 }
 
-// sizeOf is size(v): the bytes of a string or binary, the elements of a
-// set or list, the entries of a map. Other types have no size.
+// sizeOf is size(v): the UTF-16 code units of a string (as DynamoDB
+// counts them: "é𝄞" is 3), the bytes of a binary, the elements of a set
+// or list, the entries of a map. Other types have no size.
 func sizeOf(v attr.Value) (attr.Value, bool) {
 	var n int
 	switch v.Type {
 	case attr.S:
-		n = len(v.Str)
+		for _, r := range v.Str {
+			n += utf16.RuneLen(r)
+		}
 	case attr.B:
 		n = len(v.Bin)
 	case attr.SS:

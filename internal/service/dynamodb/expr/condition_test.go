@@ -44,11 +44,11 @@ func tracker(t testing.TB, names, values string) *Tracker {
 	return tr
 }
 
-const testValues = `{":s":{"S":"abc"},":a":{"S":"a"},":n":{"N":"5"},":m":{"N":"10"},":big":{"N":"100"},":b":{"B":"AAE="},":t":{"BOOL":true},":ss":{"SS":["x","y"]},":l":{"L":[{"S":"x"}]},":ty":{"S":"N"},":bad":{"S":"X"},":null":{"NULL":true}}`
+const testValues = `{":three":{"N":"3"},":s":{"S":"abc"},":a":{"S":"a"},":n":{"N":"5"},":m":{"N":"10"},":big":{"N":"100"},":b":{"B":"AAE="},":t":{"BOOL":true},":ss":{"SS":["x","y"]},":l":{"L":[{"S":"x"}]},":ty":{"S":"N"},":bad":{"S":"X"},":null":{"NULL":true}}`
 
 func TestConditionEval(t *testing.T) {
 	doc := `{"s":{"S":"abcdef"},"n":{"N":"7"},"b":{"B":"AAEC"},"t":{"BOOL":true},"ss":{"SS":["x","z"]},"ns":{"NS":["5","6"]},` +
-		`"l":{"L":[{"S":"x"},{"N":"5"},{"M":{"k":{"S":"v"}}}]},"m":{"M":{"k":{"S":"v"},"n":{"N":"10"},"deep":{"L":[{"N":"1"}]}}},"nul":{"NULL":true},"e":{"S":""}}`
+		`"l":{"L":[{"S":"x"},{"N":"5"},{"M":{"k":{"S":"v"}}}]},"m":{"M":{"k":{"S":"v"},"n":{"N":"10"},"deep":{"L":[{"N":"1"}]}}},"nul":{"NULL":true},"e":{"S":""},"u":{"S":"é𝄞"}}`
 	it := item(t, doc)
 	for _, c := range []struct {
 		expr string
@@ -101,6 +101,7 @@ func TestConditionEval(t *testing.T) {
 		{"n < :m OR n = :n AND s = :s", true},
 		{"NOT NOT n < :m", true},
 		{"size(e) = :n OR size(e) < :n", true},
+		{"size(u) = :three", true},
 	} {
 		tr := tracker(t, "", testValues)
 		cond, err := ParseCondition("ConditionExpression", c.expr, tr)

@@ -41,6 +41,9 @@ func (v *Values) UnmarshalJSON(data []byte) error {
 			}
 			return err
 		}
+		if err := val.CheckNesting(); err != nil {
+			return err
+		}
 		out[k] = val
 	}
 	*v = out
