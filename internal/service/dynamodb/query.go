@@ -169,6 +169,11 @@ func (d *DynamoDB) query(c *api.Call) (any, error) {
 		prefix = t.IndexPartitionPrefix(p.ix, q.key.Hash)
 	}
 	forward := in.ScanIndexForward == nil || *in.ScanIndexForward
+	// The walk starts at the sort key condition's lower bound, if any.
+	lower := ""
+	if r := q.key.Range; r != nil && r.Op != expr.LT && r.Op != expr.LE {
+		lower = before(prefix + attr.EncodeKey(r.Values[0]))
+	}
 	// inRange tells an entry's place against the sort key condition: -1
 	// before the range, 0 in it, 1 past it. The conditions select a
 	// contiguous run of sort keys, so the walk stops at the first entry
@@ -191,7 +196,7 @@ func (d *DynamoDB) query(c *api.Call) (any, error) {
 	ctx := c.Context
 	r := d.cfg.Store
 	if forward {
-		cursor := after
+		cursor := max(after, lower)
 	walk:
 		for {
 			batch, err := r.List(ctx, p.storeTable(), prefix, cursor, listBatch)
@@ -226,7 +231,7 @@ func (d *DynamoDB) query(c *api.Call) (any, error) {
 		// The store lists in ascending order only: collect the range (up
 		// to the start key), then walk it backwards.
 		var run []attr.Item
-		cursor := ""
+		cursor := lower
 	collect:
 		for {
 			batch, err := r.List(ctx, p.storeTable(), prefix, cursor, listBatch)
@@ -298,4 +303,13 @@ func (d *DynamoDB) queryConditions(c *api.Call, _ api.Resource, keys api.Keys) {
 		}
 	}
 	k.set(keys)
+}
+
+// before returns a key that sorts just before s and after every key below
+// it (store keys are ASCII), so that a List after it starts at s.
+func before(s string) string {
+	if s == "" {
+		return ""
+	}
+	return s[:len(s)-1] + string(s[len(s)-1]-1) + "\xff"
 }
