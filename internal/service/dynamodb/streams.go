@@ -394,8 +394,12 @@ func (d *DynamoDB) iteratorResource(c *api.Call) (api.Resource, error) {
 	return d.streamResource(c, it.Stream)
 }
 
-// maxGetRecords bounds GetRecords' Limit.
-const maxGetRecords = 1000
+// maxGetRecords bounds GetRecords' Limit; maxGetRecordsBytes the size of
+// its records (1 MB, as DynamoDB Streams returns at most).
+const (
+	maxGetRecords      = 1000
+	maxGetRecordsBytes = 1 << 20
+)
 
 // getRecords is GetRecords.
 func (d *DynamoDB) getRecords(c *api.Call) (any, error) {
@@ -430,11 +434,14 @@ func (d *DynamoDB) getRecords(c *api.Call) (any, error) {
 		return nil, err
 	}
 	out := &GetRecordsOutput{Records: make([]Record, 0, len(recs))}
-	next := it.After
+	next, size := it.After, int64(0)
 	for _, rec := range recs {
 		var r Record
 		if err := json.Unmarshal(rec.Value, &r); err != nil {
 			return nil, fmt.Errorf("dynamodb: stream record %s/%d: %w", s.ARN, rec.Position, err)
+		}
+		if size += r.Dynamodb.SizeBytes; size > maxGetRecordsBytes && len(out.Records) > 0 {
+			break
 		}
 		r.Dynamodb.SequenceNumber = sequenceNumber(rec.Position)
 		out.Records = append(out.Records, r)
