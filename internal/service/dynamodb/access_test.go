@@ -175,3 +175,22 @@ func TestResourcePolicyRevisions(t *testing.T) {
 		t.Errorf("GetResourcePolicy of a missing table: %s %s", code, msg)
 	}
 }
+
+// TestCreateTableWithPolicyNeedsPutResourcePolicy: CreateTable with a
+// ResourcePolicy is also authorized as dynamodb:PutResourcePolicy.
+func TestCreateTableWithPolicyNeedsPutResourcePolicy(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t)
+	maker := dynamodb.NewFromConfig(roleSession(t, srv, "maker",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:CreateTable","Resource":"*"}]}`))
+	ctx := context.Background()
+	in := keyTable("guarded")
+	in.ResourcePolicy = aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"dynamodb:GetItem","Resource":"*"}]}`)
+	_, err := maker.CreateTable(ctx, in)
+	if code, msg := apiError(err); code != "AccessDeniedException" || !strings.Contains(msg, "dynamodb:PutResourcePolicy") {
+		t.Errorf("CreateTable with a policy, without PutResourcePolicy: %s %s", code, msg)
+	}
+	if _, err := maker.CreateTable(ctx, keyTable("guarded")); err != nil {
+		t.Errorf("CreateTable without a policy: %v", err)
+	}
+}

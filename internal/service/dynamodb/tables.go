@@ -64,6 +64,17 @@ func (d *DynamoDB) createTable(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A table created with a resource-based policy also needs
+	// dynamodb:PutResourcePolicy on it.
+	if in.ResourcePolicy != nil {
+		if c.Authorize == nil {
+			return nil, errors.New("dynamodb: CreateTable with a policy, called without an authorizer")
+		}
+		res := api.Resource{ARN: t.ARN, Type: tableType, Account: t.Account, Mode: api.ResourcePolicy}
+		if err := c.Authorize("dynamodb:PutResourcePolicy", res, nil); err != nil {
+			return nil, err
+		}
+	}
 	_, err = d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		key := tableKey(t.Account, t.Region, t.Name)
 		if _, err := tx.Get(c.Context, tablesTable, key); err == nil {
