@@ -362,3 +362,57 @@ func TestConcurrentConditionalWrites(t *testing.T) {
 
 // asErr is errors.As.
 func asErr(err error, target any) bool { return errors.As(err, target) }
+
+// TestConditionalWritesAcrossNodes races conditional puts of one new item
+// on two servers sharing a PostgreSQL database: exactly one wins, and a
+// counter incremented on both nodes counts every increment.
+func TestConditionalWritesAcrossNodes(t *testing.T) {
+	t.Parallel()
+	nodes := servertest.Nodes(t, 2)
+	ctx := context.Background()
+	clients := []*dynamodb.Client{dynamodb.NewFromConfig(nodes[0].RootConfig()), dynamodb.NewFromConfig(nodes[1].RootConfig())}
+	table(t, clients[0], "shared-locks", "id:S", "")
+	const n = 12
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := clients[i%2].PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("shared-locks"),
+				Item:                map[string]types.AttributeValue{"id": S("lock"), "owner": S(strconv.Itoa(i))},
+				ConditionExpression: aws.String("attribute_not_exists(id)")})
+			errs <- err
+		}()
+	}
+	won := 0
+	for range n {
+		err := <-errs
+		var ccf *types.ConditionalCheckFailedException
+		switch {
+		case err == nil:
+			won++
+		case !errors.As(err, &ccf):
+			t.Errorf("unexpected: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d conditional puts succeeded across two nodes", won, n)
+	}
+	for i := range n {
+		go func() {
+			_, err := clients[i%2].UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("shared-locks"), Key: map[string]types.AttributeValue{"id": S("counter")},
+				UpdateExpression: aws.String("ADD hits :one"), ExpressionAttributeValues: map[string]types.AttributeValue{":one": N("1")}})
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	g, err := clients[1].GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("shared-locks"), Key: map[string]types.AttributeValue{"id": S("counter")}, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := g.Item["hits"].(*types.AttributeValueMemberN); !ok || v.Value != strconv.Itoa(n) {
+		t.Errorf("counter %+v", g.Item)
+	}
+}
