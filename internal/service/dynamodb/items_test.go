@@ -139,9 +139,12 @@ func TestIndexMaintenance(t *testing.T) {
 		gsi("by-topic", "topic", "likes", types.ProjectionTypeInclude, "title"), lsi("by-likes", "likes", types.ProjectionTypeKeysOnly))
 	tn := aws.String("posts")
 	p, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: tn, Item: item{"author": S("ann"), "id": N("1"), "topic": S("go"), "likes": N("5"), "title": S("t1"), "body": S("b")},
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityIndexes})
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityIndexes, ReturnItemCollectionMetrics: types.ReturnItemCollectionMetricsSize})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if m := p.ItemCollectionMetrics; m == nil || m.ItemCollectionKey["author"] == nil || len(m.SizeEstimateRangeGB) != 2 {
+		t.Errorf("item collection metrics of a table with a local index: %+v", m)
 	}
 	cc := p.ConsumedCapacity
 	if aws.ToFloat64(cc.CapacityUnits) != 3 || cc.GlobalSecondaryIndexes["by-topic"].CapacityUnits == nil || cc.LocalSecondaryIndexes["by-likes"].CapacityUnits == nil {

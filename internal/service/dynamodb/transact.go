@@ -290,7 +290,20 @@ func (d *DynamoDB) transactWriteItems(c *api.Call) (any, error) {
 		if err != nil && !errors.Is(err, errDone) {
 			return nil, err
 		}
-		return rawOutput(TransactWriteItemsOutput{ConsumedCapacity: results(us)})
+		out := TransactWriteItemsOutput{ConsumedCapacity: results(us)}
+		for _, p := range acts {
+			key := p.a.Key
+			if p.kind == "Put" {
+				key = p.t.keyOf(p.a.Item)
+			}
+			if m := itemMetrics(p.t, in.ReturnItemCollectionMetrics, key); m != nil && p.kind != "ConditionCheck" {
+				if out.ItemCollectionMetrics == nil {
+					out.ItemCollectionMetrics = map[string][]ItemCollectionMetrics{}
+				}
+				out.ItemCollectionMetrics[p.t.Name] = append(out.ItemCollectionMetrics[p.t.Name], *m)
+			}
+		}
+		return rawOutput(out)
 	})
 }
 
