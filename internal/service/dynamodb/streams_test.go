@@ -382,3 +382,37 @@ func TestShardIteratorsAcrossNodes(t *testing.T) {
 		t.Fatalf("GetRecords back on the first node: %+v %v", out, err)
 	}
 }
+
+// BenchmarkStreamGetRecords reads a shard of 1000 records, 1000 at a time,
+// over HTTP with the trail on: records/s.
+func BenchmarkStreamGetRecords(b *testing.B) {
+	srv := servertest.Start(b)
+	client := dynamodb.NewFromConfig(srv.RootConfig())
+	streams := dynamodbstreams.NewFromConfig(srv.RootConfig())
+	ctx := context.Background()
+	arn := streamTable(b, client, "bench", types.StreamViewTypeNewAndOldImages)
+	const n = 1000
+	for i := range n {
+		if _, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("bench"),
+			Item: map[string]types.AttributeValue{"pk": stS(fmt.Sprint(i)), "sk": stN("0"), "payload": stS(strings.Repeat("x", 200))}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	desc, err := streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		it, err := streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(arn),
+			ShardId: desc.StreamDescription.Shards[0].ShardId, ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it.ShardIterator})
+		if err != nil || len(out.Records) != n {
+			b.Fatalf("%d records, %v", len(out.Records), err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+}

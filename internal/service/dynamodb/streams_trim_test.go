@@ -65,6 +65,10 @@ func TestStreamRetention(t *testing.T) {
 		}
 		return out.(*GetShardIteratorOutput).ShardIterator
 	}
+	list, err := d.listStreams(call(&ListStreamsInput{TableName: "old"}))
+	if err != nil || len(list.(*ListStreamsOutput).Streams) != 1 || list.(*ListStreamsOutput).Streams[0].StreamArn != arn {
+		t.Fatalf("ListStreams: %+v %v", list, err)
+	}
 	write("a")
 	write("b")
 	advance(23 * time.Hour)
