@@ -79,8 +79,6 @@ type Value struct {
 // Item is an item or a key: attribute names to values.
 type Item map[string]Value
 
-// String values of the constructors for the common types.
-
 // Str returns an S value.
 func Str(s string) Value { return Value{Type: S, Str: s} }
 
@@ -89,12 +87,6 @@ func Bin(b []byte) Value { return Value{Type: B, Bin: b} }
 
 // Num returns an N value of d, which must be canonical.
 func Num(d *apd.Decimal) Value { return Value{Type: N, Num: d} }
-
-// Bool returns a BOOL value.
-func Bool(b bool) Value { return Value{Type: BOOL, Bool: b} }
-
-// Null returns the NULL value.
-func Null() Value { return Value{Type: NULL} }
 
 // Error is an AttributeValue that DynamoDB refuses, with DynamoDB's message
 // (the handler answers it as a ValidationException).
