@@ -110,6 +110,26 @@ func TestQueryAndScan(t *testing.T) {
 	if len(ids) != 30 || ids[0] != "evt#000" || ids[29] != "evt#027" {
 		t.Errorf("index pages: %d %v", len(ids), ids)
 	}
+	// Paging backwards through a partition.
+	var back []string
+	start = nil
+	for {
+		q, err := c.Query(ctx, &dynamodb.QueryInput{TableName: tn, KeyConditionExpression: aws.String("#d = :d"), ExpressionAttributeNames: map[string]string{"#d": "day"},
+			ExpressionAttributeValues: item{":d": S("2024-01-03")}, Limit: aws.Int32(7), ScanIndexForward: aws.Bool(false), ExclusiveStartKey: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range q.Items {
+			back = append(back, it["id"].(*types.AttributeValueMemberS).Value)
+		}
+		if q.LastEvaluatedKey == nil {
+			break
+		}
+		start = q.LastEvaluatedKey
+	}
+	if len(back) != 30 || back[0] != "evt#029" || back[29] != "evt#000" || back[7] != "evt#022" {
+		t.Errorf("descending pages: %v", back)
+	}
 	// Select errors.
 	_, err = c.Query(ctx, &dynamodb.QueryInput{TableName: tn, Select: types.SelectSpecificAttributes, KeyConditionExpression: aws.String("#d = :d"),
 		ExpressionAttributeNames: map[string]string{"#d": "day"}, ExpressionAttributeValues: item{":d": S("x")}})
