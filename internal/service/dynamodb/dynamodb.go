@@ -64,6 +64,8 @@ type DynamoDB struct {
 	// read once under mu.
 	mu          sync.Mutex
 	iteratorKey []byte
+	// counted keeps tables' statistics (stats), by table ID and version.
+	counted map[string]cachedStats
 	// life is the context Start was given: background work (index
 	// backfills, the sweeper) ends with it.
 	life context.Context

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -453,9 +454,44 @@ type tableStats struct {
 	index        map[string][2]int64
 }
 
-// stats counts a table's items and index entries. DynamoDB refreshes these
-// figures every six hours; they are counted exactly here.
+// statsMaxAge is how long counted statistics are reused: DynamoDB
+// refreshes ItemCount and TableSizeBytes about every six hours; they are
+// counted again here when older than this, or when the table's
+// description changed (a new index).
+const statsMaxAge = 10 * time.Second
+
+// cachedStats are a table's statistics, counted at a time.
+type cachedStats struct {
+	s  tableStats
+	at time.Time
+}
+
+// stats returns a table's item count and size and those of its indexes,
+// counted at most statsMaxAge ago.
 func (d *DynamoDB) stats(ctx context.Context, t *Table) (tableStats, error) {
+	key := fmt.Sprintf("%s/%d", t.ID, t.Version)
+	now := d.cfg.Now()
+	d.mu.Lock()
+	c, ok := d.counted[key]
+	d.mu.Unlock()
+	if ok && now.Sub(c.at) < statsMaxAge && !now.Before(c.at) {
+		return c.s, nil
+	}
+	s, err := d.count(ctx, t)
+	if err != nil {
+		return s, err
+	}
+	d.mu.Lock()
+	if d.counted == nil || len(d.counted) >= 1000 {
+		d.counted = map[string]cachedStats{}
+	}
+	d.counted[key] = cachedStats{s, now}
+	d.mu.Unlock()
+	return s, nil
+}
+
+// count counts a table's items and index entries.
+func (d *DynamoDB) count(ctx context.Context, t *Table) (tableStats, error) {
 	s := tableStats{index: map[string][2]int64{}}
 	count := func(table, prefix string) (n, size int64, err error) {
 		after := ""
@@ -586,6 +622,9 @@ func (d *DynamoDB) deleteTable(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.mu.Lock()
+	delete(d.counted, fmt.Sprintf("%s/%d", t.ID, t.Version))
+	d.mu.Unlock()
 	if err := d.purge(c.Context, t.ID); err != nil {
 		return nil, err
 	}
