@@ -100,6 +100,8 @@ func TestConditionEval(t *testing.T) {
 		{"n = :n OR n < :m AND s = :s", false},
 		{"n < :m OR n = :n AND s = :s", true},
 		{"NOT NOT n < :m", true},
+		{"(attribute_exists(n)) AND (begins_with(s, :a))", true},
+		{"(attribute_exists(n) AND (size(s) > :n))", true},
 		{"size(e) = :n OR size(e) < :n", true},
 		{"size(u) = :three", true},
 	} {

@@ -72,6 +72,7 @@ func TestKeyCondition(t *testing.T) {
 		{expr: "pk = :s AND sk <= :n", op: LE, in: []string{"5"}, out: []string{"6"}},
 		{expr: "pk = :s AND sk >= :n", op: GE, in: []string{"5", "50"}, out: []string{"4"}},
 		{expr: "(pk = :s) AND (sk BETWEEN :n AND :m)", op: Between, in: []string{"5", "7", "10"}, out: []string{"4", "11"}},
+		{expr: "(pk = :s AND (sk > :n))", op: GT, in: []string{"6"}, out: []string{"5"}},
 	} {
 		tr := tracker(t, "", testValues)
 		kc, err := ParseKeyCondition(c.expr, tr, hash, rng)
@@ -142,6 +143,7 @@ func TestKeyConditionErrors(t *testing.T) {
 		{"pk = :s AND begins_with(sk, :n)", rng, "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N"},
 		{"pk = :s AND sk BETWEEN :m AND :n", rng, "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {N:10}, upper bound operand: AttributeValue: {N:5}"},
 		{"pk = :s AND sk = :t", rng, "One or more parameter values were invalid: ComparisonOperator EQ is not valid for BOOL AttributeValue type"},
+		{"((pk = :s)) AND ((sk > :n))", rng, "Invalid KeyConditionExpression: The expression has redundant parentheses;"},
 	} {
 		tr := tracker(t, "", testValues)
 		_, err := ParseKeyCondition(c.expr, tr, hash, c.rng)
