@@ -60,7 +60,8 @@ func (t *Table) checkKey(key attr.Item) *api.Error {
 
 // checkItem checks an item about to be written: its primary key
 // attributes present and of their types, its index key attributes (when
-// present) of theirs, none empty, and its size within 400 KB. sizeMsg is
+// present) of theirs, none empty, its size within 400 KB and its nesting
+// within DynamoDB's 32 levels. sizeMsg is
 // the size message of the operation ("Item size has exceeded the maximum
 // allowed size", or UpdateItem's).
 func (t *Table) checkItem(it attr.Item, sizeMsg string) *api.Error {
@@ -93,6 +94,9 @@ func (t *Table) checkItem(it attr.Item, sizeMsg string) *api.Error {
 	}
 	if it.Size() > attr.MaxItemSize {
 		return validation("%s", sizeMsg)
+	}
+	if err := it.CheckNesting(); err != nil {
+		return validation("%s", err.Error())
 	}
 	return nil
 }

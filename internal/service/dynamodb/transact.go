@@ -183,8 +183,14 @@ func (d *DynamoDB) transactWriteItems(c *api.Call) (any, error) {
 					return nil, err
 				}
 			}
+			// A transaction's action may carry expression names and values
+			// without an expression to use them: DynamoDB accepts them there.
+			names, values := a.ExpressionAttributeNames, map[string]attr.Value(a.ExpressionAttributeValues)
+			if a.ConditionExpression == "" && a.UpdateExpression == "" {
+				names, values = nil, nil
+			}
 			var err error
-			if p.w, err = parseWriteExprs(transactOps[kind], a.ConditionExpression, nil, "", a.UpdateExpression, nil, a.ExpressionAttributeNames, a.ExpressionAttributeValues); err != nil {
+			if p.w, err = parseWriteExprs(transactOps[kind], a.ConditionExpression, nil, "", a.UpdateExpression, nil, names, values); err != nil {
 				return nil, invalid(err)
 			}
 			if kind == "ConditionCheck" && p.w.cond == nil {
@@ -403,7 +409,11 @@ func (d *DynamoDB) transactGetItems(c *api.Call) (any, error) {
 		if e := t.checkKey(g.Key); e != nil {
 			return nil, e
 		}
-		proj, err := parseProjection(expr.BatchGetItem, g.ProjectionExpression, nil, g.ExpressionAttributeNames)
+		names := g.ExpressionAttributeNames
+		if g.ProjectionExpression == "" {
+			names = nil // accepted without a projection, as DynamoDB does
+		}
+		proj, err := parseProjection(expr.BatchGetItem, g.ProjectionExpression, nil, names)
 		if err != nil {
 			return nil, invalid(err)
 		}
