@@ -179,23 +179,25 @@ func (d *DynamoDB) appendRecord(ctx context.Context, tx store.Tx, t *Table, old,
 	if src == nil {
 		src = old
 	}
-	r.Dynamodb = StreamRecord{
-		ApproximateCreationDateTime: float64(d.cfg.Now().Unix()),
-		Keys:                        cur.keyOf(src),
-		StreamViewType:              view,
-	}
+	keys := cur.keyOf(src)
+	size := keys.Size()
+	r.Dynamodb = StreamRecord{ApproximateCreationDateTime: float64(d.cfg.Now().Unix()), StreamViewType: view}
+	var err1, err2, err3 error
+	r.Dynamodb.Keys, err1 = json.Marshal(keys)
 	if view == "NEW_IMAGE" || view == "NEW_AND_OLD_IMAGES" {
-		r.Dynamodb.NewImage = new
+		if new != nil {
+			size += new.Size()
+			r.Dynamodb.NewImage, err2 = json.Marshal(new)
+		}
 	}
 	if view == "OLD_IMAGE" || view == "NEW_AND_OLD_IMAGES" {
-		r.Dynamodb.OldImage = old
+		if old != nil {
+			size += old.Size()
+			r.Dynamodb.OldImage, err3 = json.Marshal(old)
+		}
 	}
-	size := r.Dynamodb.Keys.Size()
-	if r.Dynamodb.NewImage != nil {
-		size += r.Dynamodb.NewImage.Size()
-	}
-	if r.Dynamodb.OldImage != nil {
-		size += r.Dynamodb.OldImage.Size()
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return fmt.Errorf("dynamodb: stream record: %w", err)
 	}
 	r.Dynamodb.SizeBytes = int64(size)
 	b, err := json.Marshal(r)

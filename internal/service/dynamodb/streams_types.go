@@ -1,6 +1,6 @@
 package dynamodb
 
-import "github.com/rolecall/rolecall/internal/service/dynamodb/attr"
+import "encoding/json"
 
 // The inputs and outputs of DynamoDB Streams' operations, exported for
 // the in-process callers that read streams on a caller's behalf (Lambda's
@@ -109,15 +109,18 @@ type Record struct {
 }
 
 // StreamRecord is a record's dynamodb member. ApproximateCreationDateTime
-// is in seconds since the epoch.
+// is in seconds since the epoch. Keys, NewImage and OldImage are items in
+// DynamoDB's JSON (attr.Item's encoding), kept as written: a record is
+// read far more often than it is written, and its images go on to
+// clients and events as JSON.
 type StreamRecord struct {
-	ApproximateCreationDateTime float64   `json:"ApproximateCreationDateTime"`
-	Keys                        attr.Item `json:"Keys"`
-	NewImage                    attr.Item `json:"NewImage,omitempty"`
-	OldImage                    attr.Item `json:"OldImage,omitempty"`
-	SequenceNumber              string    `json:"SequenceNumber"`
-	SizeBytes                   int64     `json:"SizeBytes"`
-	StreamViewType              string    `json:"StreamViewType"`
+	ApproximateCreationDateTime float64         `json:"ApproximateCreationDateTime"`
+	Keys                        json.RawMessage `json:"Keys"`
+	NewImage                    json.RawMessage `json:"NewImage,omitempty"`
+	OldImage                    json.RawMessage `json:"OldImage,omitempty"`
+	SequenceNumber              string          `json:"SequenceNumber"`
+	SizeBytes                   int64           `json:"SizeBytes"`
+	StreamViewType              string          `json:"StreamViewType"`
 }
 
 // UserIdentity names the service that made a change: Time to Live
