@@ -175,11 +175,20 @@ func (d *DynamoDB) expire(ctx context.Context, t *Table) error {
 			return err
 		}
 		for _, kv := range items {
-			var it attr.Item
-			if err := json.Unmarshal(kv.Value, &it); err != nil {
+			// Only the TTL attribute is decoded: the sweep reads every item.
+			var raw map[string]json.RawMessage
+			if err := json.Unmarshal(kv.Value, &raw); err != nil {
 				return fmt.Errorf("dynamodb: item %s: %w", kv.Key, err)
 			}
-			if expired(it, t.TTL.AttributeName, d.cfg.Now()) {
+			b, ok := raw[t.TTL.AttributeName]
+			if !ok {
+				continue
+			}
+			var v attr.Value
+			if err := json.Unmarshal(b, &v); err != nil {
+				return fmt.Errorf("dynamodb: item %s: %w", kv.Key, err)
+			}
+			if expired(attr.Item{t.TTL.AttributeName: v}, t.TTL.AttributeName, d.cfg.Now()) {
 				if err := d.expireItem(ctx, t, kv.Key); err != nil {
 					return err
 				}
