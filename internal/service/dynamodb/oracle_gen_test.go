@@ -133,6 +133,15 @@ func (g *oracleGen) plain(typ string) types.AttributeValue {
 	}
 }
 
+// indexKey returns a value for g, the GSI's partition key: g0 or g1,
+// and one time in ten a number (which DynamoDB refuses).
+func (g *oracleGen) indexKey() types.AttributeValue {
+	if g.pick(10) == 0 {
+		return g.num()
+	}
+	return &types.AttributeValueMemberS{Value: fmt.Sprintf("g%d", g.pick(2))}
+}
+
 // key returns a key of table i.
 func (g *oracleGen) key(i int) map[string]types.AttributeValue {
 	switch oracleTables[i].name {
@@ -257,6 +266,24 @@ func (x *oracleExpr) freshPath(used map[string]bool) (p, head, typ string, ok bo
 	return p, head, typ, true
 }
 
+// source returns a path for a SET value to read, given the path it
+// sets: never the attribute that holds a nested target (SET c[0] =
+// if_not_exists(c, :v) makes dynalite build an item that contains itself,
+// and crash), but then the target itself.
+func (x *oracleExpr) source(target, targetType string) (string, string) {
+	saved := make(map[string]string, len(x.names))
+	for k, v := range x.names {
+		saved[k] = v
+	}
+	q, head, typ := x.path()
+	nested := strings.ContainsAny(target, ".[")
+	if nested && (strings.HasPrefix(target, head) || strings.HasPrefix(target, "#"+head)) {
+		x.names = saved
+		return target, targetType
+	}
+	return q, typ
+}
+
 var oracleComparators = []string{"=", "<>", "<", "<=", ">", ">="}
 
 // cond returns a condition of nesting depth up to d.
@@ -334,16 +361,16 @@ func (x *oracleExpr) update() string {
 				var v string
 				switch x.g.pick(6) {
 				case 0:
-					q, _, _ := x.path()
+					q, _ := x.source(p, typ)
 					v = q + " + " + x.val(x.g.num())
 				case 1:
-					q, _, _ := x.path()
+					q, _ := x.source(p, typ)
 					v = x.val(x.g.num()) + " - " + q
 				case 2:
-					q, _, qt := x.path()
+					q, qt := x.source(p, typ)
 					v = "if_not_exists(" + q + ", " + x.val(x.g.usually(qt)) + ")"
 				case 3:
-					q, _, _ := x.path()
+					q, _ := x.source(p, typ)
 					if x.g.pick(2) == 0 {
 						v = "list_append(" + q + ", " + x.val(x.g.value("L")) + ")"
 					} else {
@@ -353,6 +380,12 @@ func (x *oracleExpr) update() string {
 					v = x.val(x.g.usually(typ))
 				}
 				actions = append(actions, p+" = "+v)
+				switch x.g.pick(40) {
+				case 0:
+					actions = append(actions, x.name("g")+" = "+x.val(x.g.indexKey()))
+				case 1:
+					actions = append(actions, x.name("pk")+" = "+x.val(x.g.str()))
+				}
 			case 1:
 				actions = append(actions, p)
 			case 2:
@@ -482,7 +515,7 @@ func (g *oracleGen) op() oracleOp {
 			}
 		}
 		if tb.gsi && g.pick(3) > 0 {
-			it["g"] = &types.AttributeValueMemberS{Value: fmt.Sprintf("g%d", g.pick(2))}
+			it["g"] = g.indexKey()
 		}
 		cond := optional(40, func() string { return x.cond(2) })
 		names, values := x.params()
