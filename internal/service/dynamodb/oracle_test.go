@@ -60,7 +60,7 @@ import (
 
 // dynaliteUnavailable skips the test, or fails it when the oracle is
 // required.
-func dynaliteUnavailable(t *testing.T, format string, args ...any) {
+func dynaliteUnavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
 	if os.Getenv("ROLECALL_ORACLE") == "required" || os.Getenv("CI") == "true" {
@@ -70,7 +70,7 @@ func dynaliteUnavailable(t *testing.T, format string, args ...any) {
 }
 
 // dynaliteVersion reads the version pinned in testdata/dynalite.
-func dynaliteVersion(t *testing.T) (string, []byte) {
+func dynaliteVersion(t testing.TB) (string, []byte) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "dynalite", "package.json"))
 	if err != nil {
@@ -92,7 +92,7 @@ func dynaliteVersion(t *testing.T) (string, []byte) {
 // the node binary and its node_modules directory. A fresh install goes
 // to a temporary directory renamed into place, so that concurrent test
 // processes never see half an install.
-func installDynalite(t *testing.T) (node, modules string) {
+func installDynalite(t testing.TB) (node, modules string) {
 	t.Helper()
 	version, pkg := dynaliteVersion(t)
 	node, err := exec.LookPath("node")
@@ -143,7 +143,7 @@ func installDynalite(t *testing.T) (node, modules string) {
 
 // startDynalite starts dynalite and returns a client of it. The process
 // ends with the test (its stdin closes).
-func startDynalite(t *testing.T) *dynamodb.Client {
+func startDynalite(t testing.TB) *dynamodb.Client {
 	t.Helper()
 	node, modules := installDynalite(t)
 	cmd := exec.Command(node, filepath.Join("testdata", "dynalite", "start.js"), modules)
@@ -196,7 +196,7 @@ var oracleTables = []struct {
 	{"onum", "pk", "N", "", "", false},
 }
 
-func createOracleTable(ctx context.Context, t *testing.T, c *dynamodb.Client, i int) {
+func createOracleTable(ctx context.Context, t testing.TB, c *dynamodb.Client, i int) {
 	tb := oracleTables[i]
 	in := &dynamodb.CreateTableInput{
 		TableName:            aws.String(tb.name),
