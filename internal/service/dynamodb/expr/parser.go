@@ -69,7 +69,6 @@ type bail struct{ msg string }
 
 // parser is the state shared by the four expression grammars.
 type parser struct {
-	kind string // the parameter, for messages: "ConditionExpression"...
 	src  string
 	toks []token
 	i    int
@@ -89,7 +88,7 @@ func parse(kind, text string, tr *Tracker, valCat errCat, order []errCat, f func
 	if err := checkText(kind, text); err != nil {
 		return nil, err
 	}
-	p = &parser{kind: kind, src: text, toks: lex(text), tr: tr, valCat: valCat}
+	p = &parser{src: text, toks: lex(text), tr: tr, valCat: valCat}
 	defer func() {
 		if r := recover(); r != nil {
 			b, ok := r.(bail)
