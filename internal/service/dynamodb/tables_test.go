@@ -2,6 +2,7 @@ package dynamodb_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,9 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/server/servertest"
+	"github.com/rolecall/rolecall/internal/store/postgres/pgtest"
 )
 
 // keyTable is the input of a table with a string partition key pk and a
@@ -439,5 +443,60 @@ func TestTableSettingsValidation(t *testing.T) {
 	}
 	if _, err := client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("settings")}); err != nil {
 		t.Errorf("DeleteTable without protection: %v", err)
+	}
+}
+
+// TestTimeToLiveOnTwoNodes: two nodes sweeping one database delete each
+// expired item once: one REMOVE record per item.
+func TestTimeToLiveOnTwoNodes(t *testing.T) {
+	t.Parallel()
+	u, key := pgtest.URL(t), base64.StdEncoding.EncodeToString(crypt.NewKey())
+	var nodes []*servertest.Server
+	for range 2 {
+		nodes = append(nodes, servertest.StartWith(t, servertest.Options{DatabaseURL: u, ServerKey: key, SweepInterval: 20 * time.Millisecond}))
+	}
+	client := dynamodb.NewFromConfig(nodes[0].RootConfig())
+	ctx := context.Background()
+	arn := streamTable(t, client, "shared-ttl", types.StreamViewTypeKeysOnly)
+	const n = 40
+	past := fmt.Sprint(time.Now().Unix() - 10)
+	for i := range n {
+		if _, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("shared-ttl"),
+			Item: map[string]types.AttributeValue{"pk": stS(fmt.Sprint(i)), "sk": stN("0"), "exp": stN(past)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("shared-ttl"),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String("exp"), Enabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, err := client.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("shared-ttl"), Select: types.SelectCount, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Count == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d items left", out.Count)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	recs, _ := readShard(t, dynamodbstreams.NewFromConfig(nodes[1].RootConfig()), arn)
+	removed := map[string]int{}
+	for _, r := range recs {
+		if r.EventName == "REMOVE" {
+			removed[r.Dynamodb.Keys["pk"].(*stypes.AttributeValueMemberS).Value]++
+		}
+	}
+	if len(removed) != n || len(recs) != 2*n {
+		t.Errorf("%d items removed in %d records, want %d in %d", len(removed), len(recs), n, 2*n)
+	}
+	for k, c := range removed {
+		if c != 1 {
+			t.Errorf("item %s removed %d times", k, c)
+		}
 	}
 }
