@@ -163,7 +163,18 @@ func (d *DynamoDB) query(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, rng := keyAttrs(t, p.ix)
+	hash, rng := keyAttrs(t, p.ix)
+	if esk := in.ExclusiveStartKey; esk != nil {
+		sameHash := attr.Equal(esk[hash.Name], q.key.Hash)
+		switch {
+		case q.key.Range == nil && !sameHash:
+			return nil, validation("The provided starting key is outside query boundaries based on provided conditions")
+		case q.key.Range != nil && !q.key.Range.Match(esk[rng.Name]):
+			return nil, validation("The provided starting key does not match the range key predicate")
+		case q.key.Range != nil && !sameHash:
+			return nil, validation("The query can return at most one row and cannot be restarted")
+		}
+	}
 	prefix := t.PartitionPrefix(q.key.Hash)
 	if p.ix != nil {
 		prefix = t.IndexPartitionPrefix(p.ix, q.key.Hash)

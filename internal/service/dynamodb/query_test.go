@@ -130,6 +130,9 @@ func TestQueryAndScan(t *testing.T) {
 	if len(back) != 30 || back[0] != "evt#029" || back[29] != "evt#000" || back[7] != "evt#022" {
 		t.Errorf("descending pages: %v", back)
 	}
+	_, err = c.Query(ctx, &dynamodb.QueryInput{TableName: tn, KeyConditionExpression: aws.String("#d = :d"), ExpressionAttributeNames: map[string]string{"#d": "day"},
+		ExpressionAttributeValues: item{":d": S("2024-01-03")}, ExclusiveStartKey: item{"day": S("2024-01-02"), "id": S("evt#001")}})
+	wantErr(t, "a start key in another partition", err, "ValidationException", "The provided starting key is outside query boundaries based on provided conditions")
 	// Select errors.
 	_, err = c.Query(ctx, &dynamodb.QueryInput{TableName: tn, Select: types.SelectSpecificAttributes, KeyConditionExpression: aws.String("#d = :d"),
 		ExpressionAttributeNames: map[string]string{"#d": "day"}, ExpressionAttributeValues: item{":d": S("x")}})
