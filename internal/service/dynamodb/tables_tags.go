@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"errors"
 	"sort"
 	"strings"
 
@@ -108,7 +109,7 @@ func (d *DynamoDB) updateTags(c *api.Call, arn string, fn func(map[string]string
 	_, err := d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		var err error
 		if t, err = d.loadTable(c.Context, tx, c, arn); err != nil {
-			return resourceArnNotFound(arn)
+			return arnNotFound(err, arn)
 		}
 		if t.Tags, err = fn(t.Tags); err != nil {
 			return err
@@ -124,10 +125,14 @@ func (d *DynamoDB) updateTags(c *api.Call, arn string, fn func(map[string]string
 	return err
 }
 
-// resourceArnNotFound is DynamoDB's answer for a ResourceArn naming no
-// table.
-func resourceArnNotFound(arn string) *api.Error {
-	return api.Errorf(400, "ResourceNotFoundException", "Requested resource not found: ResourceArn: %s not found", arn)
+// arnNotFound words loadTable's ResourceNotFoundException as the tag
+// operations do, for a ResourceArn naming no table; other errors pass.
+func arnNotFound(err error, arn string) error {
+	var ae *api.Error
+	if errors.As(err, &ae) && ae.Code == "ResourceNotFoundException" {
+		return api.Errorf(400, "ResourceNotFoundException", "Requested resource not found: ResourceArn: %s not found", arn)
+	}
+	return err
 }
 
 // tagResource is TagResource.
@@ -171,7 +176,7 @@ func (d *DynamoDB) listTagsOfResource(c *api.Call) (any, error) {
 	}
 	t, err := d.loadTable(c.Context, d.cfg.Store, c, in.ResourceArn)
 	if err != nil {
-		return nil, resourceArnNotFound(in.ResourceArn)
+		return nil, arnNotFound(err, in.ResourceArn)
 	}
 	return map[string]any{"Tags": tagList(t.Tags)}, nil
 }
