@@ -35,6 +35,16 @@ func TestTracker(t *testing.T) {
 		t.Errorf("invalid value: got %v, want %s", err, want)
 	}
 
+	deep := `{"S":"x"}`
+	for range 32 {
+		deep = `{"L":[` + deep + `]}`
+	}
+	v = nil
+	err = json.Unmarshal([]byte(`{":d":`+deep+`}`), &v)
+	if want := "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit"; err == nil || err.Error() != want {
+		t.Errorf("deep value: got %v, want %s", err, want)
+	}
+
 	// One tracker spans the request's expressions.
 	tr := tracker(t, `{"#a":"a","#b":"b","#z":"z"}`, `{":x":{"S":"x"},":y":{"S":"y"},":w":{"S":"w"}}`)
 	if _, err := ParseCondition("ConditionExpression", "#a = :x", tr); err != nil {
