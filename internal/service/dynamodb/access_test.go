@@ -170,6 +170,25 @@ func TestResourcePolicyRevisions(t *testing.T) {
 	if code, _ := apiError(err); code != "PolicyNotFoundException" {
 		t.Errorf("GetResourcePolicy after delete: %v", err)
 	}
+	if _, err := client.DeleteResourcePolicy(ctx, &dynamodb.DeleteResourcePolicyInput{ResourceArn: arn}); err != nil {
+		t.Errorf("DeleteResourcePolicy without a policy: %v", err)
+	}
+	_, err = client.DeleteResourcePolicy(ctx, &dynamodb.DeleteResourcePolicyInput{ResourceArn: arn, ExpectedRevisionId: r2.RevisionId})
+	if code, _ := apiError(err); code != "PolicyNotFoundException" {
+		t.Errorf("DeleteResourcePolicy of a revision gone: %v", err)
+	}
+	// A policy denying the root everything still lets it delete the policy.
+	denyRoot := aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"dynamodb:*","Resource":"*"}]}`)
+	if _, err := client.PutResourcePolicy(ctx, &dynamodb.PutResourcePolicyInput{ResourceArn: arn, Policy: denyRoot}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = client.GetResourcePolicy(ctx, &dynamodb.GetResourcePolicyInput{ResourceArn: arn})
+	if code, _ := apiError(err); code != "AccessDeniedException" {
+		t.Errorf("GetResourcePolicy denied to the root: %v", err)
+	}
+	if _, err := client.DeleteResourcePolicy(ctx, &dynamodb.DeleteResourcePolicyInput{ResourceArn: arn}); err != nil {
+		t.Errorf("the root deletes a policy that denies it: %v", err)
+	}
 	_, err = client.GetResourcePolicy(ctx, &dynamodb.GetResourcePolicyInput{ResourceArn: aws.String(*arn + "x")})
 	if code, msg := apiError(err); code != "ResourceNotFoundException" || msg != "Requested resource not found: Table: revsx not found" {
 		t.Errorf("GetResourcePolicy of a missing table: %s %s", code, msg)

@@ -130,7 +130,11 @@ func (d *DynamoDB) putResourcePolicy(c *api.Call) (any, error) {
 		return nil, err
 	}
 	d.forgetTable(t)
-	return map[string]any{"RevisionId": rev}, nil
+	out := map[string]any{}
+	if rev != "" {
+		out["RevisionId"] = rev
+	}
+	return out, nil
 }
 
 // getResourcePolicy is GetResourcePolicy.
@@ -154,7 +158,19 @@ func policyNotFound(arn string) *api.Error {
 	return api.Errorf(400, "PolicyNotFoundException", "Resource-based policy not found for the provided ResourceArn: %s", arn)
 }
 
-// deleteResourcePolicy is DeleteResourcePolicy.
+// deletePolicyResource is DeleteResourcePolicy's resource: the account's
+// root may delete a policy that denies it, so that no policy locks the
+// account out of its own table.
+func (d *DynamoDB) deletePolicyResource(c *api.Call) (api.Resource, error) {
+	res, err := d.arnResource(c)
+	if err == nil && c.Principal != nil && c.Principal.Type == api.Root && c.Principal.Account == res.Account {
+		res.Policy = nil
+	}
+	return res, err
+}
+
+// deleteResourcePolicy is DeleteResourcePolicy: without
+// ExpectedRevisionId, deleting a policy that is not there succeeds.
 func (d *DynamoDB) deleteResourcePolicy(c *api.Call) (any, error) {
 	var in resourceArnInput
 	if err := decode(c, &in); err != nil {
@@ -172,7 +188,7 @@ func (d *DynamoDB) deleteResourcePolicy(c *api.Call) (any, error) {
 			return err
 		}
 		if *s.doc == "" {
-			return policyNotFound(in.ResourceArn)
+			return nil
 		}
 		rev = *s.rev
 		*s.doc, *s.rev = "", ""
@@ -182,5 +198,9 @@ func (d *DynamoDB) deleteResourcePolicy(c *api.Call) (any, error) {
 		return nil, err
 	}
 	d.forgetTable(t)
-	return map[string]any{"RevisionId": rev}, nil
+	out := map[string]any{}
+	if rev != "" {
+		out["RevisionId"] = rev
+	}
+	return out, nil
 }

@@ -34,7 +34,7 @@ func (d *DynamoDB) tableOperations() []*api.Operation {
 		{Name: "DescribeTimeToLive", Action: "dynamodb:DescribeTimeToLive", ReadOnly: true, Resource: table, Handle: d.describeTimeToLive},
 		{Name: "PutResourcePolicy", Action: "dynamodb:PutResourcePolicy", Resource: d.arnResource, Handle: d.putResourcePolicy},
 		{Name: "GetResourcePolicy", Action: "dynamodb:GetResourcePolicy", ReadOnly: true, Resource: d.arnResource, Handle: d.getResourcePolicy},
-		{Name: "DeleteResourcePolicy", Action: "dynamodb:DeleteResourcePolicy", Resource: d.arnResource, Handle: d.deleteResourcePolicy},
+		{Name: "DeleteResourcePolicy", Action: "dynamodb:DeleteResourcePolicy", Resource: d.deletePolicyResource, Handle: d.deleteResourcePolicy},
 	}
 }
 
