@@ -310,6 +310,8 @@ func (d *DynamoDB) batchWriteItem(c *api.Call) (any, error) {
 					}
 					w = write{t: t, key: t.itemKey(r.DeleteRequest.Key)}
 				default:
+					// DynamoDB words a WriteRequest that is not exactly one
+					// request as it words an AttributeValue of no single type.
 					return nil, validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
 				}
 				if seen[w.key] {
