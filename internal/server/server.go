@@ -75,6 +75,9 @@ type Config struct {
 	// LambdaSettleDelay is how long a new or updated function stays
 	// Pending or InProgress (default 100ms).
 	LambdaSettleDelay time.Duration
+	// DynamoDBSweepInterval is the time between two passes of DynamoDB's
+	// sweeper (expired TTL items, index backfills); 0 means a minute.
+	DynamoDBSweepInterval time.Duration
 	// Timeouts are the listeners' header and idle timeouts (zero fields:
 	// frontdoor's defaults); BodyIdleTimeout and BodyMemory are the
 	// gateway's (see gateway.Config).
@@ -308,10 +311,12 @@ func (s *Server) assemble(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("server: s3: %w", err), s.lambda.Close(ctx))
 	}
 	gw.Register(objects.Service())
-	tables, err := dynamodb.New(dynamodb.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Feed: s.feed, Now: cfg.Now})
+	tables, err := dynamodb.New(dynamodb.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Feed: s.feed, Now: cfg.Now,
+		TTLInterval: cfg.DynamoDBSweepInterval, Logger: cfg.Logger})
 	if err != nil {
 		return errors.Join(fmt.Errorf("server: dynamodb: %w", err), s.lambda.Close(ctx))
 	}
+	tables.Start(s.life)
 	queues, err := sqs.New(sqs.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Feed: s.feed, Endpoint: s.Endpoint, Now: cfg.Now})
 	if err != nil {
 		return errors.Join(fmt.Errorf("server: sqs: %w", err), s.lambda.Close(ctx))

@@ -112,6 +112,101 @@ declare -A trail_event=([sts-get-caller-identity-root]=GetCallerIdentity [iam-ge
 # Calls of each operation made by sign outside wrk (setup and the check).
 declare -A trail_extra=([sts-get-caller-identity-root]=2 [iam-get-role-user]=1
   [s3-put-object-1k]=2 [s3-get-object-1k]=1 [kms-encrypt-1k]=2 [kms-decrypt-1k]=1)
+
+# ---- DynamoDB items: ddb-put-item, ddb-get-item, ddb-query-100 ----
+# As root, with the AWS CLI: a table loadtest-items (pk S, sk N) holding
+# 100 items of ~100 bytes under pk "p"; then one request per case, signed
+# here with SigV4 (openssl) and sent once with curl (a refusal stops the
+# run): PutItem overwriting one item, GetItem of one item, Query of the
+# 100 items. The trail holds the cases' events (PutItem, GetItem, Query)
+# plus the one check each. LOADTEST_DYNALITE=1 also runs the same three
+# cases, with the same wrk settings, against dynalite (the npm package the
+# DynamoDB oracle test installs: ROLECALL_DYNALITE_DIR, or
+# ~/.cache/rolecall-test/dynalite-*), and prints rolecall's ratio to it.
+if [ -z "${LOADTEST_CASES:-}" ]; then cases+=(ddb-put-item ddb-get-item ddb-query-100); fi
+trail_event+=([ddb-put-item]=PutItem [ddb-get-item]=GetItem [ddb-query-100]=Query)
+trail_extra+=([ddb-put-item]=1 [ddb-get-item]=1 [ddb-query-100]=1)
+declare -A ddb_dynalite_rps
+ddb_hex_sha256() { openssl dgst -sha256 -hex | sed 's/^.* //'; }
+# ddb_hmac KEYOPT DATA: HMAC-SHA256 of DATA, hex; KEYOPT is key:… or hexkey:….
+ddb_hmac() { printf '%s' "$2" | openssl dgst -sha256 -mac HMAC -macopt "$1" | sed 's/^.* //'; }
+ddb_lua_quote() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
+# ddb_aws ADDR ARGS...: the AWS CLI as root against ADDR.
+ddb_aws() {
+  local at=$1; shift
+  AWS_ACCESS_KEY_ID=$ROLECALL_ROOT_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$ROLECALL_ROOT_SECRET_ACCESS_KEY \
+    "${AWS_CLI:-/usr/bin/aws}" --endpoint-url "http://$at" --region us-east-1 "$@"
+}
+# ddb_case ADDR NAME TARGET BODY: signs POST / for DynamoDB_20120810.TARGET
+# to ADDR, checks it once and writes $tmp/NAME.lua in sign's format (with
+# its RESULT line).
+ddb_case() {
+  local at=$1 name=$2 target=DynamoDB_20120810.$3 body=$4 region=us-east-1
+  local amzdate day hash creq scope sts key sig auth code
+  amzdate=$(date -u +%Y%m%dT%H%M%SZ); day=${amzdate:0:8}
+  hash=$(printf '%s' "$body" | ddb_hex_sha256)
+  creq=$(printf 'POST\n/\n\ncontent-type:application/x-amz-json-1.0\nhost:%s\nx-amz-date:%s\nx-amz-target:%s\n\ncontent-type;host;x-amz-date;x-amz-target\n%s' \
+    "$at" "$amzdate" "$target" "$hash")
+  scope=$day/$region/dynamodb/aws4_request
+  sts=$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "$amzdate" "$scope" "$(printf '%s' "$creq" | ddb_hex_sha256)")
+  key=$(ddb_hmac "key:AWS4$ROLECALL_ROOT_SECRET_ACCESS_KEY" "$day")
+  key=$(ddb_hmac "hexkey:$key" "$region"); key=$(ddb_hmac "hexkey:$key" dynamodb); key=$(ddb_hmac "hexkey:$key" aws4_request)
+  sig=$(ddb_hmac "hexkey:$key" "$sts")
+  auth="AWS4-HMAC-SHA256 Credential=$ROLECALL_ROOT_ACCESS_KEY_ID/$scope, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=$sig"
+  code=$(curl -s -o "$tmp/$name.check" -w '%{http_code}' -X POST "http://$at/" -H "Content-Type: application/x-amz-json-1.0" \
+    -H "X-Amz-Date: $amzdate" -H "X-Amz-Target: $target" -H "Authorization: $auth" --data-binary "$body")
+  [ "$code" = 200 ] || { echo "$name: HTTP $code: $(cat "$tmp/$name.check")" >&2; exit 1; }
+  {
+    echo "-- $name: one SigV4-signed request, replayed."
+    echo "wrk.method = \"POST\""; echo "wrk.path = \"/\""; echo "wrk.body = $(ddb_lua_quote "$body")"
+    echo "wrk.headers[\"Host\"] = \"$at\""
+    echo "wrk.headers[\"Authorization\"] = $(ddb_lua_quote "$auth")"
+    echo "wrk.headers[\"Content-Type\"] = \"application/x-amz-json-1.0\""
+    echo "wrk.headers[\"X-Amz-Date\"] = \"$amzdate\""
+    echo "wrk.headers[\"X-Amz-Target\"] = \"$target\""
+    sed -n '/^function done/,$p' "$tmp/sts-get-caller-identity-root.lua" | sed "s/\"sts-get-caller-identity-root\"/\"$name\"/"
+  } >"$tmp/$name.lua"
+}
+# ddb_setup ADDR PREFIX: the table, its 100 items, and PREFIXddb-*.lua.
+ddb_setup() {
+  local at=$1 prefix=$2 value reqs b i
+  ddb_aws "$at" dynamodb create-table --table-name loadtest-items --billing-mode PAY_PER_REQUEST \
+    --attribute-definitions AttributeName=pk,AttributeType=S AttributeName=sk,AttributeType=N \
+    --key-schema AttributeName=pk,KeyType=HASH AttributeName=sk,KeyType=RANGE >/dev/null
+  ddb_aws "$at" dynamodb wait table-exists --table-name loadtest-items
+  value=$(printf 'v%.0s' $(seq 80))
+  for b in 0 1 2 3; do
+    reqs=$(for i in $(seq $((b * 25)) $((b * 25 + 24))); do
+      printf '{"PutRequest":{"Item":{"pk":{"S":"p"},"sk":{"N":"%d"},"v":{"S":"%s"}}}}\n' "$i" "$value"; done | paste -sd,)
+    ddb_aws "$at" dynamodb batch-write-item --request-items "{\"loadtest-items\":[$reqs]}" >/dev/null
+  done
+  ddb_case "$at" "${prefix}ddb-put-item" PutItem "{\"TableName\":\"loadtest-items\",\"Item\":{\"pk\":{\"S\":\"w\"},\"sk\":{\"N\":\"1\"},\"v\":{\"S\":\"$value\"}}}"
+  ddb_case "$at" "${prefix}ddb-get-item" GetItem '{"TableName":"loadtest-items","Key":{"pk":{"S":"p"},"sk":{"N":"7"}}}'
+  ddb_case "$at" "${prefix}ddb-query-100" Query '{"TableName":"loadtest-items","KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"S":"p"}}}'
+  grep -q '"Count":100' "$tmp/${prefix}ddb-query-100.check" || { echo "query answered: $(head -c 200 "$tmp/${prefix}ddb-query-100.check")" >&2; exit 1; }
+}
+if [[ " ${cases[*]} " == *" ddb-"* ]]; then
+  echo "setting up DynamoDB..."
+  command -v openssl >/dev/null && command -v curl >/dev/null || { echo "the DynamoDB cases need openssl and curl" >&2; exit 1; }
+  ddb_setup "$addr" ""
+  if [ "${LOADTEST_DYNALITE:-0}" = 1 ]; then
+    dyn_dir=${ROLECALL_DYNALITE_DIR:-$(ls -d "${XDG_CACHE_HOME:-$HOME/.cache}"/rolecall-test/dynalite-* 2>/dev/null | tail -n 1)}
+    [ -n "$dyn_dir" ] && [ -d "$dyn_dir/node_modules/dynalite" ] ||
+      { echo "LOADTEST_DYNALITE=1: dynalite is not installed (run the oracle test: go test -run TestDynaliteOracle ./internal/service/dynamodb)" >&2; exit 1; }
+    # start.js prints its port and exits when its stdin closes.
+    exec {dyn_in}> >(node internal/service/dynamodb/testdata/dynalite/start.js "$dyn_dir/node_modules" >"$tmp/dynalite.port")
+    for _ in $(seq 100); do [ -s "$tmp/dynalite.port" ] && break; sleep 0.1; done
+    dyn_addr=127.0.0.1:$(head -n 1 "$tmp/dynalite.port")
+    ddb_setup "$dyn_addr" dynalite-
+    for c in ddb-put-item ddb-get-item ddb-query-100; do
+      echo "wrk dynalite-$c: -t$threads -c$conns -d$duration"
+      wrk -t"$threads" -c"$conns" -d"$duration" --timeout 5s --latency -s "$tmp/dynalite-$c.lua" "http://$dyn_addr/" >"$tmp/dynalite-$c.wrk" 2>&1
+      ddb_dynalite_rps[$c]=$(grep '^RESULT ' "$tmp/dynalite-$c.wrk" | cut -d' ' -f5)
+    done
+    exec {dyn_in}>&-
+  fi
+fi
+# ---- end of the DynamoDB block ----
 for c in "${cases[@]}"; do
   echo "wrk $c: -t$threads -c$conns -d$duration"
   before=$(cpu_ticks)
@@ -177,4 +272,15 @@ if [ "${LOADTEST_BARE:-0}" = 1 ]; then
   read -r _ _ _ gw_rps _ <<<"${result[sts-get-caller-identity-root]}"
   echo
   awk -v g="$gw_rps" -v b="$bare_rps" 'BEGIN { printf "bare net/http: %s req/s; the gateway answers GetCallerIdentity at %.2fx of it\n", b, b ? g / b : 0 }'
+fi
+
+# ---- DynamoDB against dynalite (LOADTEST_DYNALITE=1) ----
+if [ "${#ddb_dynalite_rps[@]}" -gt 0 ]; then
+  echo
+  for c in ddb-put-item ddb-get-item ddb-query-100; do
+    [ -n "${result[$c]:-}" ] || continue
+    read -r _ _ _ rps _ <<<"${result[$c]}"
+    awk -v c="$c" -v r="$rps" -v d="${ddb_dynalite_rps[$c]}" \
+      'BEGIN { printf "%-16s rolecall %s req/s, dynalite %s req/s: %.2fx\n", c, r, d, d ? r / d : 0 }'
+  done
 fi

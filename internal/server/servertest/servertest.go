@@ -43,6 +43,8 @@ type Options struct {
 	RequestLogErrorsOnly bool
 	// SettleDelay is how long functions stay Pending or InProgress.
 	SettleDelay time.Duration
+	// SweepInterval is the time between two passes of DynamoDB's sweeper.
+	SweepInterval time.Duration
 	// Timeouts, BodyIdleTimeout, BodyMemory and MaxConnsPerFunction are
 	// the front door's (see server.Config); zero values take the defaults.
 	Timeouts            frontdoor.Timeouts
@@ -90,6 +92,8 @@ func StartWith(t testing.TB, opts Options) *Server {
 		BodyIdleTimeout:      opts.BodyIdleTimeout,
 		BodyMemory:           opts.BodyMemory,
 		MaxConnsPerFunction:  opts.MaxConnsPerFunction,
+
+		DynamoDBSweepInterval: opts.SweepInterval,
 	})
 	if err != nil {
 		t.Fatalf("start rolecall: %v", err)

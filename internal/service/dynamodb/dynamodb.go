@@ -16,10 +16,17 @@
 package dynamodb
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/service/dynamodb/attr"
+	"github.com/rolecall/rolecall/internal/shape"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -39,11 +46,29 @@ type Config struct {
 	Feed *store.Feed
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// TTLInterval is the time between two passes of the sweeper (Start),
+	// which deletes expired items and finishes index backfills; 0 means a
+	// minute.
+	TTLInterval time.Duration
+	// Logger receives background failures; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // DynamoDB is the DynamoDB service and its Streams endpoint.
 type DynamoDB struct {
 	cfg Config
+	// tables caches what authorization and the item operations read of
+	// each table (access.go), by tablesTable key.
+	tables *store.Memo[*tableAccess]
+	// iteratorKey authenticates shard iterators (streams_iterators.go),
+	// read once under mu.
+	mu          sync.Mutex
+	iteratorKey []byte
+	// counted keeps tables' statistics (stats), by table ID and version.
+	counted map[string]cachedStats
+	// life is the context Start was given: background work (index
+	// backfills, the sweeper) ends with it.
+	life context.Context
 }
 
 // New returns DynamoDB configured by cfg.
@@ -54,7 +79,11 @@ func New(cfg Config) (*DynamoDB, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &DynamoDB{cfg: cfg}, nil
+	d := &DynamoDB{cfg: cfg, tables: &store.Memo[*tableAccess]{Max: 10000}}
+	if cfg.Feed != nil {
+		cfg.Feed.Subscribe([]string{tablesTable}, func(c store.Change) { d.tables.Forget(c.Key) }, d.tables.ForgetAll)
+	}
+	return d, nil
 }
 
 // Service returns DynamoDB's operation table.
@@ -66,6 +95,7 @@ func (d *DynamoDB) Service() *api.Service {
 		Protocols:    []string{"awsJson1_0"},
 		DeniedStatus: 400,
 		TargetPrefix: TargetPrefix,
+		Validate:     shape.HookLeaving("dynamodb", "ValidationException", leftToHandlers),
 	}, ops...)
 }
 
@@ -79,5 +109,47 @@ func (d *DynamoDB) StreamsService() *api.Service {
 		Protocols:    []string{"awsJson1_0"},
 		DeniedStatus: 400,
 		TargetPrefix: StreamsTargetPrefix,
+		Validate:     shape.Hook("dynamodbstreams", "ValidationException"),
 	}, d.streamOperations()...)
 }
+
+// leftToHandlers are members whose constraints the handlers word as
+// DynamoDB does, by operation.
+var leftToHandlers = map[string][]string{}
+
+// decode decodes the call's input into v: an in-process call's typed
+// input is copied; a wire body is JSON, checked against the model first
+// (Service.Validate). A body that is not JSON is DynamoDB's
+// SerializationException.
+func decode(c *api.Call, v any) error {
+	if c.Input != nil {
+		return c.Decode(v)
+	}
+	if e := c.Validate(); e != nil {
+		return e
+	}
+	body, err := c.Payload()
+	if err != nil {
+		return err
+	}
+	if len(body) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var ae *attr.Error
+		if errors.As(err, &ae) {
+			return validation("%s", ae.Message)
+		}
+		return api.Errorf(400, "SerializationException", "Start of structure or map found where not expected.")
+	}
+	return nil
+}
+
+// validation is DynamoDB's ValidationException.
+func validation(format string, args ...any) *api.Error {
+	return api.Errorf(400, "ValidationException", format, args...)
+}
+
+// epoch renders t as the JSON protocol's timestamp: seconds since the
+// epoch, to the millisecond.
+func epoch(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }

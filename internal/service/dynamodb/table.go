@@ -58,6 +58,9 @@ type Table struct {
 	PolicyRevision       string `json:",omitempty"`
 	StreamPolicy         string `json:",omitempty"`
 	StreamPolicyRevision string `json:",omitempty"`
+	// Version counts the updates of the table's description: an item
+	// write made with an older one is retried (errTableChanged).
+	Version int64 `json:",omitempty"`
 }
 
 // KeyElement is one attribute of a key schema; KeyType is HASH or RANGE.

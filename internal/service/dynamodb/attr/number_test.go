@@ -67,12 +67,13 @@ func TestNumberKeyOrder(t *testing.T) {
 
 func TestValueJSON(t *testing.T) {
 	for in, want := range map[string]string{
-		`{}`:                 msgEmpty,
-		`{"S":"a","N":"1"}`:  msgMultiple,
-		`{"NULL":false}`:     ParamsInvalid + "Null attribute value types must have the value of true",
-		`{"SS":[]}`:          ParamsInvalid + "An string set  may not be empty",
-		`{"SS":["a","a"]}`:   ParamsInvalid + "Input collection [a, a] contains duplicates.",
-		`{"NS":["1","1.0"]}`: ParamsInvalid + "Input collection [1, 1.0] contains duplicates.",
+		`{}`:                     msgEmpty,
+		`{"S":"a","N":"1"}`:      msgMultiple,
+		`{"NULL":false}`:         ParamsInvalid + "Null attribute value types must have the value of true",
+		`{"SS":[]}`:              ParamsInvalid + "An string set  may not be empty",
+		`{"SS":["a","a"]}`:       ParamsInvalid + "Input collection [a, a] contains duplicates.",
+		`{"NS":["1","1.0"]}`:     "Input collection contains duplicates",
+		`{"BS":["AAE=","AAE="]}`: ParamsInvalid + "Input collection [AAE=, AAE=]of type BS contains duplicates.",
 	} {
 		var v Value
 		err := json.Unmarshal([]byte(in), &v)
@@ -88,5 +89,21 @@ func TestValueJSON(t *testing.T) {
 	out, _ := json.Marshal(it)
 	if want := `{"a":{"M":{"b":{"L":[{"N":"1.5"},{"BOOL":true},{"NULL":true},{"B":"AAE="}]}}},"s":{"NS":["2","1"]}}`; string(out) != want {
 		t.Errorf("round trip: %s", out)
+	}
+}
+
+func TestCheckNesting(t *testing.T) {
+	deep := func(levels int) Item {
+		v := Str("x")
+		for range levels {
+			v = Value{Type: L, List: []Value{v}}
+		}
+		return Item{"a": v}
+	}
+	if err := deep(31).CheckNesting(); err != nil {
+		t.Errorf("31 wraps: %v", err)
+	}
+	if err := deep(32).CheckNesting(); err == nil || err.Error() != "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit" {
+		t.Errorf("32 wraps: %v", err)
 	}
 }

@@ -79,8 +79,6 @@ type Value struct {
 // Item is an item or a key: attribute names to values.
 type Item map[string]Value
 
-// String values of the constructors for the common types.
-
 // Str returns an S value.
 func Str(s string) Value { return Value{Type: S, Str: s} }
 
@@ -89,12 +87,6 @@ func Bin(b []byte) Value { return Value{Type: B, Bin: b} }
 
 // Num returns an N value of d, which must be canonical.
 func Num(d *apd.Decimal) Value { return Value{Type: N, Num: d} }
-
-// Bool returns a BOOL value.
-func Bool(b bool) Value { return Value{Type: BOOL, Bool: b} }
-
-// Null returns the NULL value.
-func Null() Value { return Value{Type: NULL} }
 
 // Error is an AttributeValue that DynamoDB refuses, with DynamoDB's message
 // (the handler answers it as a ValidationException).
@@ -208,7 +200,7 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 			v.Nums[i], canon[i] = d, NumberText(d)
 		}
 		if dup(canon) {
-			return invalid(ParamsInvalid+"Input collection %s contains duplicates.", listText(ss))
+			return invalid("Input collection contains duplicates")
 		}
 	case BS:
 		if err := json.Unmarshal(m, &v.Bins); err != nil {
@@ -226,7 +218,7 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 			for i, b := range v.Bins {
 				shown[i] = base64.StdEncoding.EncodeToString(b)
 			}
-			return invalid(ParamsInvalid+"Input collection %s contains duplicates.", listText(shown))
+			return invalid(ParamsInvalid+"Input collection %sof type BS contains duplicates.", listText(shown))
 		}
 	}
 	return nil
@@ -367,4 +359,103 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// Compare orders two values of the same scalar type as DynamoDB's
+// comparisons and sort keys do: numbers by value, strings and binaries by
+// their bytes (UTF-8 for strings). It returns -1, 0 or +1; ok is false
+// when the types differ or are not S, N or B.
+func Compare(a, b Value) (c int, ok bool) {
+	if a.Type != b.Type {
+		return 0, false
+	}
+	switch a.Type {
+	case S:
+		return strings.Compare(a.Str, b.Str), true
+	case N:
+		return a.Num.Cmp(b.Num), true
+	case B:
+		return bytes.Compare(a.Bin, b.Bin), true
+	}
+	return 0, false
+}
+
+// Clone returns a deep copy of v, which may then be changed without
+// touching v.
+func (v Value) Clone() Value {
+	out := v
+	switch v.Type {
+	case B:
+		out.Bin = append([]byte(nil), v.Bin...)
+	case L:
+		out.List = make([]Value, len(v.List))
+		for i, e := range v.List {
+			out.List[i] = e.Clone()
+		}
+	case M:
+		out.Map = make(map[string]Value, len(v.Map))
+		for k, e := range v.Map {
+			out.Map[k] = e.Clone()
+		}
+	case SS:
+		out.Strs = append([]string(nil), v.Strs...)
+	case NS:
+		out.Nums = append([]*apd.Decimal(nil), v.Nums...)
+	case BS:
+		out.Bins = append([][]byte(nil), v.Bins...)
+	}
+	return out
+}
+
+// Clone returns a deep copy of the item.
+func (it Item) Clone() Item {
+	if it == nil {
+		return nil
+	}
+	out := make(Item, len(it))
+	for k, v := range it {
+		out[k] = v.Clone()
+	}
+	return out
+}
+
+// MaxNesting is how deep lists and maps may nest: "DynamoDB supports
+// nested attributes up to 32 levels deep."
+const MaxNesting = 32
+
+// CheckNesting refuses an item whose lists and maps nest deeper than
+// MaxNesting levels (an attribute's own value is level 1: 31 maps or
+// lists may wrap a value, not 32), with DynamoDB's message.
+func (it Item) CheckNesting() error {
+	for _, v := range it {
+		if err := v.CheckNesting(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckNesting is Item.CheckNesting for one attribute's value.
+func (v Value) CheckNesting() error {
+	if nestedTooDeep(v, 0) {
+		return invalid("Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit")
+	}
+	return nil
+}
+
+func nestedTooDeep(v Value, depth int) bool {
+	if depth >= MaxNesting {
+		return true
+	}
+	for _, e := range v.List {
+		if nestedTooDeep(e, depth+1) {
+			return true
+		}
+	}
+	for _, e := range v.Map {
+		if nestedTooDeep(e, depth+1) {
+			return true
+		}
+	}
+	return false
 }
