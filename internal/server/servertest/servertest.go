@@ -5,13 +5,17 @@ package servertest
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/rolecall/rolecall/internal/crypt"
@@ -120,11 +124,31 @@ func StartWith(t testing.TB, opts Options) *Server {
 // (sessionToken may be ""), pointed at the server.
 func (s *Server) Config(accessKeyID, secret, sessionToken string) aws.Config {
 	return aws.Config{
-		Region:           s.Region(),
-		Credentials:      credentials.NewStaticCredentialsProvider(accessKeyID, secret, sessionToken),
-		BaseEndpoint:     aws.String(s.Endpoint()),
-		RetryMaxAttempts: 1,
+		Region:       s.Region(),
+		Credentials:  credentials.NewStaticCredentialsProvider(accessKeyID, secret, sessionToken),
+		BaseEndpoint: aws.String(s.Endpoint()),
+		Retryer:      retryClosedConnection,
 	}
+}
+
+// retryClosedConnection is the configuration's retryer: AWS's answers,
+// throttling included, are never retried, so that a test sees each one;
+// only a call that failed with net.ErrClosed is made once more, as the
+// SDK's default retryer does. net/http's transport can close a keep-alive
+// connection from its request-writing side while the answer is being
+// read (aws/aws-sdk-go-v2#2737), a client-side race that thousands of
+// calls over loopback meet now and then.
+func retryClosedConnection() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 2
+		o.RateLimiter = ratelimit.None
+		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if errors.Is(err, net.ErrClosed) {
+				return aws.TrueTernary
+			}
+			return aws.FalseTernary
+		})}
+	})
 }
 
 // RootConfig returns a configuration with the account's root credentials.
