@@ -21,6 +21,14 @@ func init() {
 		// thread that calls execve, and the main thread is the one the
 		// kernel watches for the parent's death.
 		runtime.LockOSThread()
+		// The init runs here, when the package is initialised, not
+		// only when main calls Init: every binary that links the package
+		// (a test binary whose tests start a server, through any import
+		// path) is then a sandbox init when a Launcher starts it as one.
+		// A binary that left the call out would otherwise run its own
+		// main (a test binary its tests, starting servers that start
+		// inits, each running the tests again).
+		Init()
 	}
 }
 
@@ -29,10 +37,11 @@ func isInit() bool {
 	return len(os.Args) > 0 && os.Args[0] == initArg0
 }
 
-// Init must be the first call in main (and in TestMain of a package whose
-// tests start sandboxes). In a process a Launcher started as a sandbox
-// init, it builds the sandbox, executes the program and never returns;
-// otherwise it returns at once.
+// Init builds the sandbox, executes the program and never returns in a
+// process a Launcher started as a sandbox init; otherwise it returns at
+// once. The package calls it when it is initialised, before any main or
+// TestMain runs; main may call it first too, to say that the binary is
+// one.
 func Init() {
 	if !isInit() {
 		return
