@@ -180,6 +180,23 @@ func (s *SQS) queueResource(c *api.Call) (api.Resource, error) {
 	return s.resourceOf(c.Context, ref)
 }
 
+// ownerResource is the queue of an action SQS keeps to the queue's own
+// account (AddPermission, RemovePermission, DeleteQueue,
+// SetQueueAttributes, TagQueue, UntagQueue, ListQueueTags): cross-account
+// permissions do not apply to them (SQS Developer Guide, "Limitations of
+// Amazon SQS custom policies"), so a caller of another account is judged
+// without the queue policy, which then cannot grant it anything.
+func (s *SQS) ownerResource(c *api.Call) (api.Resource, error) {
+	res, err := s.queueResource(c)
+	if err != nil {
+		return res, err
+	}
+	if c.Principal == nil || c.Principal.Account != res.Account {
+		res.Policy = nil
+	}
+	return res, nil
+}
+
 func (s *SQS) resourceOf(ctx context.Context, ref queueRef) (api.Resource, error) {
 	res := api.Resource{ARN: ref.ARN(), Type: "AWS::SQS::Queue", Account: ref.Account, Mode: api.ResourcePolicy}
 	st, err := s.load(ctx, ref)
