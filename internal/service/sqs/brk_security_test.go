@@ -188,11 +188,11 @@ func TestBrkTrailDeniedSend(t *testing.T) {
 	}
 	st, body = queryPostAs(t, s, cfg, url.Values{"Action": {"SendMessageBatch"}, "QueueUrl": {u},
 		"SendMessageBatchRequestEntry.1.Id": {"a"}, "SendMessageBatchRequestEntry.1.MessageBody": {"body-q2"},
-		"SendMessageBatchRequestEntry.1.MessageAttribute.1.Name": {"card"},
-		"SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.DataType": {"String"},
-		"SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.StringValue": {"secret-q2"},
-		"SendMessageBatchRequestEntry.1.MessageSystemAttribute.1.Name": {"AWSTraceHeader"},
-		"SendMessageBatchRequestEntry.1.MessageSystemAttribute.1.Value.DataType": {"String"},
+		"SendMessageBatchRequestEntry.1.MessageAttribute.1.Name":                    {"card"},
+		"SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.DataType":          {"String"},
+		"SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.StringValue":       {"secret-q2"},
+		"SendMessageBatchRequestEntry.1.MessageSystemAttribute.1.Name":              {"AWSTraceHeader"},
+		"SendMessageBatchRequestEntry.1.MessageSystemAttribute.1.Value.DataType":    {"String"},
 		"SendMessageBatchRequestEntry.1.MessageSystemAttribute.1.Value.StringValue": {"secret-q3"}})
 	if st != 403 {
 		t.Fatalf("denied query batch: %d %s", st, body)
@@ -233,5 +233,29 @@ func TestBrkTrailDeniedSend(t *testing.T) {
 	}
 	if n != 5 {
 		t.Fatalf("%d send records, want 5", n)
+	}
+}
+
+// TestBrkDeadLetterSourcesAcrossAccounts: ListDeadLetterSourceQueues,
+// granted to another account by the dead-letter queue's policy, lists the
+// sources of the queue's account, not the caller's.
+func TestBrkDeadLetterSourcesAcrossAccounts(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t)
+	ctx := context.Background()
+	member, tenant := memberAccount(t, s)
+	root := client(s)
+	dlq := createQueue(t, root, "dead", nil)
+	arn := "arn:aws:sqs:us-east-1:123456789012:dead"
+	src := createQueue(t, root, "work", map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"` + arn + `","maxReceiveCount":"3"}`})
+	createQueue(t, tenant, "work", nil)
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + member + `:root"},` +
+		`"Action":"sqs:ListDeadLetterSourceQueues","Resource":"` + arn + `"}]}`
+	if _, err := root.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: &dlq, Attributes: map[string]string{"Policy": doc}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := tenant.ListDeadLetterSourceQueues(ctx, &sqs.ListDeadLetterSourceQueuesInput{QueueUrl: &dlq})
+	if err != nil || len(got.QueueUrls) != 1 || got.QueueUrls[0] != src {
+		t.Fatalf("ListDeadLetterSourceQueues: %+v %v, want %s", got, err, src)
 	}
 }

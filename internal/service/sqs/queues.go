@@ -375,9 +375,9 @@ func (s *SQS) getQueueURL(c *api.Call) (any, error) {
 	return &queueURLOutput{QueueUrl: s.url(st.rec.ref())}, nil
 }
 
-// listPage lists the queue URLs of the call's account and region whose
+// listPage lists the queue URLs of the account and region of home whose
 // names start with prefix (and pass keep, when set), a page at a time.
-func (s *SQS) listPage(c *api.Call, prefix, token string, max *int32, keep func(*queueRecord) bool) ([]string, string, error) {
+func (s *SQS) listPage(c *api.Call, home queueRef, prefix, token string, max *int32, keep func(*queueRecord) bool) ([]string, string, error) {
 	limit := 1000
 	if max != nil {
 		if *max < 1 || *max > 1000 {
@@ -393,7 +393,7 @@ func (s *SQS) listPage(c *api.Call, prefix, token string, max *int32, keep func(
 		}
 		after = string(b)
 	}
-	scope := c.Account + "/" + c.Region + "/"
+	scope := home.Account + "/" + home.Region + "/"
 	items, err := s.cfg.Store.List(c.Context, queuesTable, scope+prefix, after, 0)
 	if err != nil {
 		return nil, "", errorf("list queues", err)
@@ -426,7 +426,7 @@ func (s *SQS) listQueues(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	urls, next, err := s.listPage(c, in.QueueNamePrefix, in.NextToken, in.MaxResults, nil)
+	urls, next, err := s.listPage(c, queueRef{Account: c.Account, Region: c.Region}, in.QueueNamePrefix, in.NextToken, in.MaxResults, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -446,8 +446,10 @@ func (s *SQS) listDeadLetterSourceQueues(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Its sources are of its own account and Region (allows), whoever
+	// asks.
 	arn := st.rec.ref().ARN()
-	urls, next, err := s.listPage(c, "", in.NextToken, in.MaxResults, func(r *queueRecord) bool {
+	urls, next, err := s.listPage(c, st.rec.ref(), "", in.NextToken, in.MaxResults, func(r *queueRecord) bool {
 		rp, err := parseRedrive(r.Attrs["RedrivePolicy"])
 		return err == nil && rp != nil && rp.DeadLetterTargetArn == arn
 	})
