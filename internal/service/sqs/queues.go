@@ -501,7 +501,7 @@ func (s *SQS) purgeQueue(c *api.Call) (any, error) {
 	now := s.cfg.Now()
 	err = s.update(c.Context, ref, func(tx store.Tx, rec *queueRecord) error {
 		if rec.PurgedAt != 0 && now.Sub(time.UnixMilli(rec.PurgedAt)) < time.Minute {
-			return sqsError(http.StatusBadRequest, "PurgeQueueInProgress",
+			return sqsError(http.StatusForbidden, "PurgeQueueInProgress",
 				"Only one PurgeQueue operation on %s is allowed every 60 seconds.", rec.Name)
 		}
 		rec.PurgedAt = now.UnixMilli()

@@ -174,13 +174,13 @@ func parseQueueURL(c *api.Call, raw string) (queueRef, error) {
 	if strings.Contains(raw, "://") {
 		u, err := url.Parse(raw)
 		if err != nil {
-			return queueRef{}, sqsError(400, "InvalidAddress", "The address %s is not valid for this endpoint.", raw)
+			return queueRef{}, invalidAddress(raw)
 		}
 		path = u.Path
 	}
 	account, name, ok := strings.Cut(strings.Trim(path, "/"), "/")
 	if !ok || account == "" || name == "" || strings.Contains(name, "/") {
-		return queueRef{}, sqsError(400, "InvalidAddress", "The address %s is not valid for this endpoint.", raw)
+		return queueRef{}, invalidAddress(raw)
 	}
 	return queueRef{Account: account, Region: c.Region, Name: name}, nil
 }
