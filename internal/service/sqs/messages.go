@@ -32,6 +32,11 @@ type meta struct {
 // maxBatch bounds the entries of a batch request.
 const maxBatch = 10
 
+// maxBatchBytes bounds the total size of a SendMessageBatch's messages,
+// whatever the queue's MaximumMessageSize ("the maximum total payload
+// size ... 1 MiB", SendMessageBatch).
+const maxBatchBytes = 1 << 20
+
 // sendRequest is one message to send, checked.
 type sendRequest struct {
 	id    string // batch entry id
@@ -385,8 +390,8 @@ func (s *SQS) sendMessageBatch(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if max := st.rec.int("MaximumMessageSize"); total > max {
-		return nil, batchError("BatchRequestTooLong", "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", max, total)
+	if total > maxBatchBytes {
+		return nil, batchError("BatchRequestTooLong", "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxBatchBytes, total)
 	}
 	out := &SendMessageBatchOutput{Successful: []SendMessageBatchResultEntry{}, Failed: []BatchResultErrorEntry{}}
 	var reqs []*sendRequest
