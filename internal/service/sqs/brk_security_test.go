@@ -143,6 +143,13 @@ func TestBrkDeadLetterElsewhere(t *testing.T) {
 // queryPostAs posts a query-protocol form signed with cfg's credentials.
 func queryPostAs(t *testing.T, s *servertest.Server, cfg aws.Config, form url.Values) (int, string) {
 	t.Helper()
+	return queryPostAt(t, s, cfg, form, time.Now())
+}
+
+// queryPostAt posts a query-protocol form signed with cfg's credentials
+// at the time at (the server's clock, when a test sets it).
+func queryPostAt(t *testing.T, s *servertest.Server, cfg aws.Config, form url.Values, at time.Time) (int, string) {
+	t.Helper()
 	ctx := context.Background()
 	form.Set("Version", "2012-11-05")
 	body := form.Encode()
@@ -156,7 +163,7 @@ func queryPostAs(t *testing.T, s *servertest.Server, cfg aws.Config, form url.Va
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256([]byte(body))
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "sqs", s.Region(), time.Now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "sqs", s.Region(), at); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)

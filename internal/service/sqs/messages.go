@@ -532,6 +532,13 @@ func (s *SQS) changeMessageVisibility(c *api.Call) (any, error) {
 	return nil, nil
 }
 
+// maxVisibility bounds how long after a receive its message may stay
+// hidden, however often its visibility is changed: "12 hours from the time
+// that Amazon SQS receives the ReceiveMessage request. Extending the
+// visibility timeout does not reset the 12-hour maximum" (SQS Developer
+// Guide, Visibility timeout).
+const maxVisibility = 12 * time.Hour
+
 // changeOne changes the visibility timeout of the message a receipt
 // handle leases.
 func (s *SQS) changeOne(c *api.Call, rec *queueRecord, handle string, timeout int32) error {
@@ -542,8 +549,10 @@ func (s *SQS) changeOne(c *api.Call, rec *queueRecord, handle string, timeout in
 	if aerr != nil {
 		return aerr
 	}
-	err := s.messages(rec).SetVisibility(c.Context, r.messageID, r.lease, time.Duration(timeout)*time.Second)
+	err := s.messages(rec).SetVisibility(c.Context, r.messageID, r.lease, time.Duration(timeout)*time.Second, maxVisibility)
 	switch {
+	case errors.Is(err, queue.ErrVisibilityLimit):
+		return invalidValue("VisibilityTimeout", timeout, "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]")
 	case errors.Is(err, queue.ErrReceiptStale):
 		return invalidParameter("Value %s for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.", handle)
 	case err != nil:
