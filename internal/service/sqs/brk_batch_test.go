@@ -37,3 +37,27 @@ func TestBrkBatchTotal(t *testing.T) {
 		t.Fatalf("SendMessageBatch: %+v", out)
 	}
 }
+
+// TestBrkAttributeSize: every value of a message attribute counts toward
+// the message size, also one its type does not use (a String attribute's
+// BinaryValue), which is kept and received: such a message is not a way
+// around MaximumMessageSize.
+func TestBrkAttributeSize(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t)
+	c := client(s)
+	ctx := context.Background()
+	u := createQueue(t, c, "small", map[string]string{"MaximumMessageSize": "1024"})
+	for _, a := range []types.MessageAttributeValue{
+		{DataType: aws.String("String"), StringValue: aws.String("v"), BinaryValue: make([]byte, 2000)},
+		{DataType: aws.String("Binary"), BinaryValue: []byte{1}, StringValue: aws.String(strings.Repeat("s", 2000))},
+	} {
+		_, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("m"),
+			MessageAttributes: map[string]types.MessageAttributeValue{"a": a}})
+		wantAPIError(t, err, "InvalidParameterValue", "Message must be shorter than 1024 bytes.")
+	}
+	got, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u})
+	if err != nil || len(got.Messages) != 0 {
+		t.Fatalf("receive: %+v %v", got, err)
+	}
+}

@@ -187,16 +187,19 @@ func checkAttributes(attrs MessageAttributes) (int, *api.Error) {
 			if base == "Number" && !isNumber(*a.StringValue) {
 				return 0, invalidParameter("Could not cast message attribute '%s' value to number.", name)
 			}
-			size += len(*a.StringValue)
 		case "Binary":
 			if len(a.BinaryValue) == 0 {
 				return 0, invalidParameter("The message attribute '%s' must contain a non-empty message attribute value for message attribute type '%s'.", name, a.DataType)
 			}
-			size += len(a.BinaryValue)
 		default:
 			return 0, invalidParameter("The type of message (user) attribute '%s' is invalid. You must use only the following supported type prefixes: Binary, Number, String.", name)
 		}
-		size += len(name) + len(a.DataType)
+		// Every value given counts: one the type does not use is kept
+		// and handed back too.
+		size += len(name) + len(a.DataType) + len(a.BinaryValue)
+		if a.StringValue != nil {
+			size += len(*a.StringValue)
+		}
 	}
 	return size, nil
 }
