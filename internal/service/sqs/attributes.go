@@ -167,6 +167,12 @@ func (s *SQS) checkRedrive(ctx context.Context, ref queueRef, fifo bool, v strin
 	if !ok {
 		return "", invalidValue("RedrivePolicy", v, "Invalid value for deadLetterTargetArn.")
 	}
+	notAllowed := invalidValue("RedrivePolicy", v, "Queue "+ref.ARN()+" is not allowed to use "+rp.DeadLetterTargetArn+" as a dead-letter queue.")
+	if !sameHome(ref, dref) {
+		// Refused before it is looked up: the answer does not tell
+		// whether another account's queue exists.
+		return "", notAllowed
+	}
 	dst, err := s.load(ctx, dref)
 	if err != nil {
 		return "", errorf("load dead-letter queue", err)
@@ -177,8 +183,8 @@ func (s *SQS) checkRedrive(ctx context.Context, ref queueRef, fifo bool, v strin
 	if dst.rec.fifo() != fifo {
 		return "", invalidValue("RedrivePolicy", v, "Dead-letter queue must be same type of queue as the source.")
 	}
-	if !dst.allow.allows(ref.ARN()) {
-		return "", invalidValue("RedrivePolicy", v, "Queue "+ref.ARN()+" is not allowed to use "+rp.DeadLetterTargetArn+" as a dead-letter queue.")
+	if !dst.allow.allows(ref, dref) {
+		return "", notAllowed
 	}
 	b, _ := json.Marshal(rp)
 	return string(b), nil
@@ -214,9 +220,14 @@ func parseRedriveAllow(v string) (*redriveAllowPolicy, error) {
 	return &rp, nil
 }
 
-// allows reports whether the policy lets the queue arn move messages to
-// its queue; no policy allows all.
-func (p *redriveAllowPolicy) allows(arn string) bool {
+// allows reports whether the policy of the dead-letter queue dlq lets
+// the queue src move messages to it. A dead-letter queue is in its
+// source's account and Region; no policy, or allowAll, allows every such
+// source ("any source queues in this account in the same Region").
+func (p *redriveAllowPolicy) allows(src, dlq queueRef) bool {
+	if !sameHome(src, dlq) {
+		return false
+	}
 	if p == nil {
 		return true
 	}
@@ -224,10 +235,13 @@ func (p *redriveAllowPolicy) allows(arn string) bool {
 	case "allowAll":
 		return true
 	case "byQueue":
-		return slices.Contains(p.SourceQueueArns, arn)
+		return slices.Contains(p.SourceQueueArns, src.ARN())
 	}
 	return false
 }
+
+// sameHome reports whether two queues are of one account and Region.
+func sameHome(a, b queueRef) bool { return a.Account == b.Account && a.Region == b.Region }
 
 func (s *SQS) getQueueAttributes(c *api.Call) (any, error) {
 	var in GetQueueAttributesInput

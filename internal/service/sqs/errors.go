@@ -54,8 +54,16 @@ func invalidAttributeName(name string) *api.Error {
 	return sqsError(http.StatusBadRequest, "InvalidAttributeName", "Unknown Attribute %s.", name)
 }
 
+// receiptInvalid is ReceiptHandleIsInvalid, answered with 404 as the
+// model's awsQueryError trait gives it.
 func receiptInvalid(handle string) *api.Error {
-	return sqsError(http.StatusBadRequest, "ReceiptHandleIsInvalid", "The input receipt handle %q is not a valid receipt handle.", handle)
+	return sqsError(http.StatusNotFound, "ReceiptHandleIsInvalid", "The input receipt handle %q is not a valid receipt handle.", handle)
+}
+
+// invalidAddress is the answer to a QueueUrl that names no queue of
+// this endpoint: InvalidAddress, 404 as the model gives it.
+func invalidAddress(raw string) *api.Error {
+	return sqsError(http.StatusNotFound, "InvalidAddress", "The address %s is not valid for this endpoint.", raw)
 }
 
 // batchError is the error of a whole batch request.

@@ -32,6 +32,11 @@ type meta struct {
 // maxBatch bounds the entries of a batch request.
 const maxBatch = 10
 
+// maxBatchBytes bounds the total size of a SendMessageBatch's messages,
+// whatever the queue's MaximumMessageSize ("the maximum total payload
+// size ... 1 MiB", SendMessageBatch).
+const maxBatchBytes = 1 << 20
+
 // sendRequest is one message to send, checked.
 type sendRequest struct {
 	id    string // batch entry id
@@ -182,16 +187,19 @@ func checkAttributes(attrs MessageAttributes) (int, *api.Error) {
 			if base == "Number" && !isNumber(*a.StringValue) {
 				return 0, invalidParameter("Could not cast message attribute '%s' value to number.", name)
 			}
-			size += len(*a.StringValue)
 		case "Binary":
 			if len(a.BinaryValue) == 0 {
 				return 0, invalidParameter("The message attribute '%s' must contain a non-empty message attribute value for message attribute type '%s'.", name, a.DataType)
 			}
-			size += len(a.BinaryValue)
 		default:
 			return 0, invalidParameter("The type of message (user) attribute '%s' is invalid. You must use only the following supported type prefixes: Binary, Number, String.", name)
 		}
-		size += len(name) + len(a.DataType)
+		// Every value given counts: one the type does not use is kept
+		// and handed back too.
+		size += len(name) + len(a.DataType) + len(a.BinaryValue)
+		if a.StringValue != nil {
+			size += len(*a.StringValue)
+		}
 	}
 	return size, nil
 }
@@ -385,8 +393,8 @@ func (s *SQS) sendMessageBatch(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if max := st.rec.int("MaximumMessageSize"); total > max {
-		return nil, batchError("BatchRequestTooLong", "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", max, total)
+	if total > maxBatchBytes {
+		return nil, batchError("BatchRequestTooLong", "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxBatchBytes, total)
 	}
 	out := &SendMessageBatchOutput{Successful: []SendMessageBatchResultEntry{}, Failed: []BatchResultErrorEntry{}}
 	var reqs []*sendRequest
@@ -527,6 +535,13 @@ func (s *SQS) changeMessageVisibility(c *api.Call) (any, error) {
 	return nil, nil
 }
 
+// maxVisibility bounds how long after a receive its message may stay
+// hidden, however often its visibility is changed: "12 hours from the time
+// that Amazon SQS receives the ReceiveMessage request. Extending the
+// visibility timeout does not reset the 12-hour maximum" (SQS Developer
+// Guide, Visibility timeout).
+const maxVisibility = 12 * time.Hour
+
 // changeOne changes the visibility timeout of the message a receipt
 // handle leases.
 func (s *SQS) changeOne(c *api.Call, rec *queueRecord, handle string, timeout int32) error {
@@ -537,8 +552,10 @@ func (s *SQS) changeOne(c *api.Call, rec *queueRecord, handle string, timeout in
 	if aerr != nil {
 		return aerr
 	}
-	err := s.messages(rec).SetVisibility(c.Context, r.messageID, r.lease, time.Duration(timeout)*time.Second)
+	err := s.messages(rec).SetVisibility(c.Context, r.messageID, r.lease, time.Duration(timeout)*time.Second, maxVisibility)
 	switch {
+	case errors.Is(err, queue.ErrVisibilityLimit):
+		return invalidValue("VisibilityTimeout", timeout, "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]")
 	case errors.Is(err, queue.ErrReceiptStale):
 		return invalidParameter("Value %s for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.", handle)
 	case err != nil:

@@ -180,6 +180,23 @@ func (s *SQS) queueResource(c *api.Call) (api.Resource, error) {
 	return s.resourceOf(c.Context, ref)
 }
 
+// ownerResource is the queue of an action SQS keeps to the queue's own
+// account (AddPermission, RemovePermission, DeleteQueue,
+// SetQueueAttributes, TagQueue, UntagQueue, ListQueueTags): cross-account
+// permissions do not apply to them (SQS Developer Guide, "Limitations of
+// Amazon SQS custom policies"), so a caller of another account is judged
+// without the queue policy, which then cannot grant it anything.
+func (s *SQS) ownerResource(c *api.Call) (api.Resource, error) {
+	res, err := s.queueResource(c)
+	if err != nil {
+		return res, err
+	}
+	if c.Principal == nil || c.Principal.Account != res.Account {
+		res.Policy = nil
+	}
+	return res, nil
+}
+
 func (s *SQS) resourceOf(ctx context.Context, ref queueRef) (api.Resource, error) {
 	res := api.Resource{ARN: ref.ARN(), Type: "AWS::SQS::Queue", Account: ref.Account, Mode: api.ResourcePolicy}
 	st, err := s.load(ctx, ref)
@@ -358,9 +375,9 @@ func (s *SQS) getQueueURL(c *api.Call) (any, error) {
 	return &queueURLOutput{QueueUrl: s.url(st.rec.ref())}, nil
 }
 
-// listPage lists the queue URLs of the call's account and region whose
+// listPage lists the queue URLs of the account and region of home whose
 // names start with prefix (and pass keep, when set), a page at a time.
-func (s *SQS) listPage(c *api.Call, prefix, token string, max *int32, keep func(*queueRecord) bool) ([]string, string, error) {
+func (s *SQS) listPage(c *api.Call, home queueRef, prefix, token string, max *int32, keep func(*queueRecord) bool) ([]string, string, error) {
 	limit := 1000
 	if max != nil {
 		if *max < 1 || *max > 1000 {
@@ -376,7 +393,7 @@ func (s *SQS) listPage(c *api.Call, prefix, token string, max *int32, keep func(
 		}
 		after = string(b)
 	}
-	scope := c.Account + "/" + c.Region + "/"
+	scope := home.Account + "/" + home.Region + "/"
 	items, err := s.cfg.Store.List(c.Context, queuesTable, scope+prefix, after, 0)
 	if err != nil {
 		return nil, "", errorf("list queues", err)
@@ -409,7 +426,7 @@ func (s *SQS) listQueues(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	urls, next, err := s.listPage(c, in.QueueNamePrefix, in.NextToken, in.MaxResults, nil)
+	urls, next, err := s.listPage(c, queueRef{Account: c.Account, Region: c.Region}, in.QueueNamePrefix, in.NextToken, in.MaxResults, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -429,8 +446,10 @@ func (s *SQS) listDeadLetterSourceQueues(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Its sources are of its own account and Region (allows), whoever
+	// asks.
 	arn := st.rec.ref().ARN()
-	urls, next, err := s.listPage(c, "", in.NextToken, in.MaxResults, func(r *queueRecord) bool {
+	urls, next, err := s.listPage(c, st.rec.ref(), "", in.NextToken, in.MaxResults, func(r *queueRecord) bool {
 		rp, err := parseRedrive(r.Attrs["RedrivePolicy"])
 		return err == nil && rp != nil && rp.DeadLetterTargetArn == arn
 	})
@@ -482,7 +501,7 @@ func (s *SQS) purgeQueue(c *api.Call) (any, error) {
 	now := s.cfg.Now()
 	err = s.update(c.Context, ref, func(tx store.Tx, rec *queueRecord) error {
 		if rec.PurgedAt != 0 && now.Sub(time.UnixMilli(rec.PurgedAt)) < time.Minute {
-			return sqsError(http.StatusBadRequest, "PurgeQueueInProgress",
+			return sqsError(http.StatusForbidden, "PurgeQueueInProgress",
 				"Only one PurgeQueue operation on %s is allowed every 60 seconds.", rec.Name)
 		}
 		rec.PurgedAt = now.UnixMilli()

@@ -176,7 +176,7 @@ func (s *SQS) moveToDeadLetter(ctx context.Context, tx store.Tx, rec *queueRecor
 		return "", false, err
 	}
 	allow, err := parseRedriveAllow(dlq.Attrs["RedriveAllowPolicy"])
-	if err != nil || !allow.allows(rec.ref().ARN()) {
+	if err != nil || !allow.allows(rec.ref(), dref) {
 		return "", false, nil
 	}
 	var md meta

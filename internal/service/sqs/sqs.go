@@ -81,7 +81,7 @@ func New(cfg Config) (*SQS, error) {
 
 // Service returns the operation table.
 func (s *SQS) Service() *api.Service {
-	q := s.queueResource
+	q, owner := s.queueResource, s.ownerResource
 	data := api.Data
 	return api.NewService(api.Service{
 		Name:              "sqs",
@@ -97,15 +97,15 @@ func (s *SQS) Service() *api.Service {
 		{Name: "CreateQueue", Action: "sqs:CreateQueue", Resource: s.createResource, Conditions: s.createConditions, Handle: s.createQueue},
 		{Name: "GetQueueUrl", Action: "sqs:GetQueueUrl", ReadOnly: true, Resource: s.nameResource, Handle: s.getQueueURL},
 		{Name: "ListQueues", Action: "sqs:ListQueues", ReadOnly: true, Handle: s.listQueues},
-		{Name: "DeleteQueue", Action: "sqs:DeleteQueue", Resource: q, Handle: s.deleteQueue},
+		{Name: "DeleteQueue", Action: "sqs:DeleteQueue", Resource: owner, Handle: s.deleteQueue},
 		{Name: "GetQueueAttributes", Action: "sqs:GetQueueAttributes", ReadOnly: true, Resource: q, Handle: s.getQueueAttributes},
-		{Name: "SetQueueAttributes", Action: "sqs:SetQueueAttributes", Resource: q, Handle: s.setQueueAttributes},
+		{Name: "SetQueueAttributes", Action: "sqs:SetQueueAttributes", Resource: owner, Handle: s.setQueueAttributes},
 		{Name: "PurgeQueue", Action: "sqs:PurgeQueue", Resource: q, Handle: s.purgeQueue},
-		{Name: "TagQueue", Action: "sqs:TagQueue", Resource: q, Conditions: tagConditions, Handle: s.tagQueue},
-		{Name: "UntagQueue", Action: "sqs:UntagQueue", Resource: q, Conditions: untagConditions, Handle: s.untagQueue},
-		{Name: "ListQueueTags", Action: "sqs:ListQueueTags", ReadOnly: true, Resource: q, Handle: s.listQueueTags},
-		{Name: "AddPermission", Action: "sqs:AddPermission", Resource: q, Handle: s.addPermission},
-		{Name: "RemovePermission", Action: "sqs:RemovePermission", Resource: q, Handle: s.removePermission},
+		{Name: "TagQueue", Action: "sqs:TagQueue", Resource: owner, Conditions: tagConditions, Handle: s.tagQueue},
+		{Name: "UntagQueue", Action: "sqs:UntagQueue", Resource: owner, Conditions: untagConditions, Handle: s.untagQueue},
+		{Name: "ListQueueTags", Action: "sqs:ListQueueTags", ReadOnly: true, Resource: owner, Handle: s.listQueueTags},
+		{Name: "AddPermission", Action: "sqs:AddPermission", Resource: owner, Handle: s.addPermission},
+		{Name: "RemovePermission", Action: "sqs:RemovePermission", Resource: owner, Handle: s.removePermission},
 		{Name: "ListDeadLetterSourceQueues", Action: "sqs:ListDeadLetterSourceQueues", ReadOnly: true, Resource: q, Handle: s.listDeadLetterSourceQueues},
 
 		{Name: "SendMessage", Action: "sqs:SendMessage", Category: data, Resource: q, Handle: s.sendMessage},
@@ -174,13 +174,13 @@ func parseQueueURL(c *api.Call, raw string) (queueRef, error) {
 	if strings.Contains(raw, "://") {
 		u, err := url.Parse(raw)
 		if err != nil {
-			return queueRef{}, sqsError(400, "InvalidAddress", "The address %s is not valid for this endpoint.", raw)
+			return queueRef{}, invalidAddress(raw)
 		}
 		path = u.Path
 	}
 	account, name, ok := strings.Cut(strings.Trim(path, "/"), "/")
 	if !ok || account == "" || name == "" || strings.Contains(name, "/") {
-		return queueRef{}, sqsError(400, "InvalidAddress", "The address %s is not valid for this endpoint.", raw)
+		return queueRef{}, invalidAddress(raw)
 	}
 	return queueRef{Account: account, Region: c.Region, Name: name}, nil
 }

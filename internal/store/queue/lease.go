@@ -203,7 +203,7 @@ func (q *Queue) ReceiveWith(ctx context.Context, o ReceiveOptions) ([]Message, e
 				continue
 			}
 			rec.Count++
-			rec.Lease = newLease()
+			rec.Lease, rec.Recv = newLease(), now
 			if rec.First == 0 {
 				rec.First = now
 			}
@@ -367,10 +367,18 @@ func (q *Queue) DeleteLeased(ctx context.Context, id, lease string) error {
 	return nil
 }
 
+// ErrVisibilityLimit is returned by SetVisibility for a visibility that
+// would end later than its limit after the lease's receive. Nothing is
+// changed.
+var ErrVisibilityLimit = errors.New("queue: visibility beyond the lease's limit")
+
 // SetVisibility makes message id, leased by lease, visible again d (>= 0)
-// from now, keeping the lease (SQS's ChangeMessageVisibility). It returns
-// ErrReceiptStale when lease is not the message's current lease.
-func (q *Queue) SetVisibility(ctx context.Context, id, lease string, d time.Duration) error {
+// from now, keeping the lease (SQS's ChangeMessageVisibility). When limit
+// is > 0, the message may be hidden no later than limit after the receive
+// that made the lease (SQS's 12 hours), and a longer d returns
+// ErrVisibilityLimit. It returns ErrReceiptStale when lease is not the
+// message's current lease.
+func (q *Queue) SetVisibility(ctx context.Context, id, lease string, d, limit time.Duration) error {
 	if d < 0 {
 		return fmt.Errorf("queue %s: set visibility: negative visibility %v", q.table, d)
 	}
@@ -379,10 +387,14 @@ func (q *Queue) SetVisibility(ctx context.Context, id, lease string, d time.Dura
 		if err != nil {
 			return err
 		}
+		until := q.now().UnixMilli() + d.Milliseconds()
+		if limit > 0 && rec.Recv > 0 && until > rec.Recv+limit.Milliseconds() {
+			return ErrVisibilityLimit
+		}
 		if err := tx.Delete(ctx, q.table, k); err != nil {
 			return err
 		}
-		return q.put(ctx, tx, q.now().UnixMilli()+d.Milliseconds(), rec)
+		return q.put(ctx, tx, until, rec)
 	})
 	if err != nil {
 		return fmt.Errorf("queue %s: set visibility: %w", q.table, err)

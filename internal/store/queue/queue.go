@@ -89,6 +89,9 @@ type record struct {
 	Group string          `json:"group,omitempty"`
 	Seq   int64           `json:"seq,omitempty"`
 	First int64           `json:"first,omitempty"` // unix milliseconds of the first receive
+	// Recv is the unix milliseconds of the receive that made Lease: the
+	// start of the lease's longest visibility (SetVisibility).
+	Recv int64 `json:"recv,omitempty"`
 }
 
 // Queue is a handle on one named queue of a store.
@@ -183,7 +186,7 @@ func (q *Queue) Receive(ctx context.Context, limit int, visibility time.Duration
 				return fmt.Errorf("%s: %w", it.Key, err)
 			}
 			rec.Count++
-			rec.Lease = newLease()
+			rec.Lease, rec.Recv = newLease(), now
 			if rec.First == 0 {
 				rec.First = now
 			}

@@ -65,10 +65,18 @@ func testQueueLeases(t *testing.T, st store.Store) {
 	if s, err := q.Stats(ctx, st, 0); err != nil || s != (queue.Stats{InFlight: 1, Delayed: 1}) {
 		t.Fatalf("Stats = %+v, %v", s, err)
 	}
-	if err := q.SetVisibility(ctx, m[0].ID, m[0].Lease, 0); err != nil {
+	// A limit bounds the visibility from the lease's receive.
+	c.advance(30 * time.Second)
+	if err := q.SetVisibility(ctx, m[0].ID, m[0].Lease, time.Hour, time.Hour); !errors.Is(err, queue.ErrVisibilityLimit) {
+		t.Fatalf("SetVisibility past the limit: %v", err)
+	}
+	if err := q.SetVisibility(ctx, m[0].ID, m[0].Lease, 59*time.Minute, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if err := q.SetVisibility(ctx, m[0].ID, "other", 0); !errors.Is(err, queue.ErrReceiptStale) {
+	if err := q.SetVisibility(ctx, m[0].ID, m[0].Lease, 0, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.SetVisibility(ctx, m[0].ID, "other", 0, 0); !errors.Is(err, queue.ErrReceiptStale) {
 		t.Fatalf("SetVisibility with another lease: %v", err)
 	}
 	if s, _ := q.Stats(ctx, st, 0); s != (queue.Stats{Visible: 1, Delayed: 1}) {
