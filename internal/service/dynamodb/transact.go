@@ -170,29 +170,33 @@ func (d *DynamoDB) transactWriteItems(c *api.Call) (any, error) {
 			if kind == "Put" {
 				keyItem = a.Item
 			}
-			if c.Authorize != nil {
-				res, err := d.tableResource(c, a.TableName)
-				if err != nil {
-					return nil, err
-				}
-				k := itemKeys(iam, t, keyItem)
-				if kind == "Put" {
-					k = itemKeys(iam, t, a.Item)
-				}
-				if err := c.Authorize(iam, res, k.values()); err != nil {
-					return nil, err
-				}
-			}
 			// A transaction's action may carry expression names and values
 			// without an expression to use them: DynamoDB accepts them there.
 			names, values := a.ExpressionAttributeNames, map[string]attr.Value(a.ExpressionAttributeValues)
 			if a.ConditionExpression == "" && a.UpdateExpression == "" {
 				names, values = nil, nil
 			}
-			var err error
-			if p.w, err = parseWriteExprs(transactOps[kind], a.ConditionExpression, nil, "", a.UpdateExpression, nil, names, values); err != nil {
-				return nil, invalid(err)
+			w, perr := parseWriteExprs(transactOps[kind], a.ConditionExpression, nil, "", a.UpdateExpression, nil, names, values)
+			if c.Authorize != nil {
+				res, err := d.tableResource(c, a.TableName)
+				if err != nil {
+					return nil, err
+				}
+				// The action is authorized as its own operation is, on the
+				// attributes its expressions read and write as well as the
+				// item's.
+				k := itemKeys(iam, t, keyItem)
+				if perr == nil {
+					k.names(w.exprNames())
+				}
+				if err := c.Authorize(iam, res, k.values()); err != nil {
+					return nil, err
+				}
 			}
+			if perr != nil {
+				return nil, invalid(perr)
+			}
+			p.w = w
 			if kind == "ConditionCheck" && p.w.cond == nil {
 				return nil, validation("The ConditionExpression is required for a ConditionCheck")
 			}

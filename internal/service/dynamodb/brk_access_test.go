@@ -1,0 +1,80 @@
+package dynamodb_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rolecall/rolecall/internal/server/servertest"
+)
+
+// attributesPolicy allows item writes on every table touching only the
+// attributes pk, sk and public.
+const attributesPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+	"Action":["dynamodb:UpdateItem","dynamodb:PutItem","dynamodb:DeleteItem","dynamodb:ConditionCheckItem","dynamodb:GetItem"],"Resource":"*",
+	"Condition":{"ForAllValues:StringEquals":{"dynamodb:Attributes":["pk","sk","public"]}}}]}`
+
+// TestTransactWriteAttributesAuthorized: a transaction's Update and
+// ConditionCheck are authorized on the attributes their expressions
+// write and read, as UpdateItem is; otherwise a role limited by
+// dynamodb:Attributes writes or probes any attribute through
+// TransactWriteItems.
+func TestTransactWriteAttributesAuthorized(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t)
+	root := dynamodb.NewFromConfig(srv.RootConfig())
+	ctx := context.Background()
+	if _, err := root.CreateTable(ctx, keyTable("fgac")); err != nil {
+		t.Fatal(err)
+	}
+	key := map[string]types.AttributeValue{"pk": stS("a"), "sk": stN("1")}
+	if _, err := root.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("fgac"),
+		Item: map[string]types.AttributeValue{"pk": stS("a"), "sk": stN("1"), "secret": stS("s3cr3t")}}); err != nil {
+		t.Fatal(err)
+	}
+	role := dynamodb.NewFromConfig(roleSession(t, srv, "limited", attributesPolicy))
+
+	// The single-item operation is denied, as the control.
+	_, err := role.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("fgac"), Key: key,
+		UpdateExpression: aws.String("SET secret = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": stS("x")}})
+	if code, _ := apiError(err); code != "AccessDeniedException" {
+		t.Fatalf("UpdateItem of a forbidden attribute: %v", err)
+	}
+	cases := map[string]types.TransactWriteItem{
+		"update": {Update: &types.Update{TableName: aws.String("fgac"), Key: key,
+			UpdateExpression: aws.String("SET secret = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": stS("x")}}},
+		"update condition": {Update: &types.Update{TableName: aws.String("fgac"), Key: key,
+			UpdateExpression: aws.String("SET #p = :v"), ConditionExpression: aws.String("begins_with(secret, :s)"),
+			ExpressionAttributeNames:  map[string]string{"#p": "public"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": stS("x"), ":s": stS("s3")}}},
+		"condition check": {ConditionCheck: &types.ConditionCheck{TableName: aws.String("fgac"), Key: key,
+			ConditionExpression: aws.String("begins_with(secret.deep, :s)"), ExpressionAttributeValues: map[string]types.AttributeValue{":s": stS("s3")}}},
+		"delete condition": {Delete: &types.Delete{TableName: aws.String("fgac"), Key: key,
+			ConditionExpression: aws.String("attribute_exists(secret)")}},
+		"put condition": {Put: &types.Put{TableName: aws.String("fgac"), Item: map[string]types.AttributeValue{"pk": stS("a"), "sk": stN("1"), "public": stS("p")},
+			ConditionExpression: aws.String("attribute_not_exists(secret)")}},
+	}
+	for name, item := range cases {
+		_, err := role.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{item}})
+		if code, _ := apiError(err); code != "AccessDeniedException" {
+			t.Errorf("%s naming a forbidden attribute: %v", name, err)
+		}
+	}
+	got, err := root.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("fgac"), Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := got.Item["secret"].(*types.AttributeValueMemberS); v == nil || v.Value != "s3cr3t" || got.Item["public"] != nil {
+		t.Errorf("item after denied transactions: %v", got.Item)
+	}
+	// Allowed attributes still go through.
+	if _, err := role.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{TableName: aws.String("fgac"), Key: key,
+			UpdateExpression: aws.String("SET #p = :v"), ExpressionAttributeNames: map[string]string{"#p": "public"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": stS("x")}}}}}); err != nil {
+		t.Errorf("transaction on allowed attributes: %v", err)
+	}
+}
