@@ -78,3 +78,59 @@ func TestTransactWriteAttributesAuthorized(t *testing.T) {
 		t.Errorf("transaction on allowed attributes: %v", err)
 	}
 }
+
+// TestQueryIndexLeadingKeys: a Query of a global secondary index whose
+// partition key is not the table's is still tested against
+// dynamodb:LeadingKeys (with the index's partition key value): a
+// ForAllValues policy on the leading keys does not let a principal read
+// every partition of the index.
+func TestQueryIndexLeadingKeys(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t)
+	root := dynamodb.NewFromConfig(srv.RootConfig())
+	ctx := context.Background()
+	in := keyTable("tenants")
+	in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String("owner"), AttributeType: types.ScalarAttributeTypeS})
+	in.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{{IndexName: aws.String("by-owner"),
+		KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("owner"), KeyType: types.KeyTypeHash}},
+		Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll}}}
+	if _, err := root.CreateTable(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range []map[string]types.AttributeValue{
+		{"pk": stS("alice"), "sk": stN("1"), "owner": stS("alice")},
+		{"pk": stS("bob"), "sk": stN("1"), "owner": stS("bob")},
+	} {
+		if _, err := root.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("tenants"), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:Query",
+		"Resource":["arn:aws:dynamodb:us-east-1:123456789012:table/tenants","arn:aws:dynamodb:us-east-1:123456789012:table/tenants/index/*"],
+		"Condition":{"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["alice"]}}}]}`
+	role := dynamodb.NewFromConfig(roleSession(t, srv, "alice", policy))
+	query := func(index, owner string) error {
+		q := &dynamodb.QueryInput{TableName: aws.String("tenants"), KeyConditionExpression: aws.String("pk = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": stS(owner)}}
+		if index != "" {
+			q.IndexName, q.KeyConditionExpression = aws.String(index), aws.String("#o = :v")
+			q.ExpressionAttributeNames = map[string]string{"#o": "owner"}
+		}
+		_, err := role.Query(ctx, q)
+		return err
+	}
+	if err := query("", "alice"); err != nil {
+		t.Errorf("Query of the table, own partition: %v", err)
+	}
+	if code, _ := apiError(query("", "bob")); code != "AccessDeniedException" {
+		t.Errorf("Query of the table, another partition: %v", query("", "bob"))
+	}
+	if err := query("by-owner", "alice"); err != nil {
+		t.Errorf("Query of the index, own partition: %v", err)
+	}
+	if err := query("by-owner", "bob"); err == nil {
+		t.Errorf("Query of the index, another partition: allowed")
+	} else if code, _ := apiError(err); code != "AccessDeniedException" {
+		t.Errorf("Query of the index, another partition: %v", err)
+	}
+}
