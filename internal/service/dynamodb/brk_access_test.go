@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
 )
@@ -132,5 +133,51 @@ func TestQueryIndexLeadingKeys(t *testing.T) {
 		t.Errorf("Query of the index, another partition: allowed")
 	} else if code, _ := apiError(err); code != "AccessDeniedException" {
 		t.Errorf("Query of the index, another partition: %v", err)
+	}
+}
+
+// TestStreamPolicyStaysWithItsStream: a stream's resource-based policy
+// belongs to that stream; disabling and enabling the table's stream makes
+// a new stream without a policy, which the old grant (even one naming
+// table/T/stream/*) does not open.
+func TestStreamPolicyStaysWithItsStream(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t)
+	root := dynamodb.NewFromConfig(srv.RootConfig())
+	ctx := context.Background()
+	first := streamTable(t, root, "flipper", types.StreamViewTypeKeysOnly)
+	grant := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/follower"},
+		"Action":["dynamodb:DescribeStream","dynamodb:GetShardIterator","dynamodb:GetRecords"],"Resource":"arn:aws:dynamodb:us-east-1:123456789012:table/flipper/stream/*"}]}`
+	if _, err := root.PutResourcePolicy(ctx, &dynamodb.PutResourcePolicyInput{ResourceArn: aws.String(first), Policy: aws.String(grant)}); err != nil {
+		t.Fatal(err)
+	}
+	follower := dynamodbstreams.NewFromConfig(roleSession(t, srv, "follower", ""))
+	if _, err := follower.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(first)}); err != nil {
+		t.Fatalf("DescribeStream the stream's policy grants: %v", err)
+	}
+	for _, on := range []bool{false, true} {
+		spec := &types.StreamSpecification{StreamEnabled: aws.Bool(on)}
+		if on {
+			spec.StreamViewType = types.StreamViewTypeNewAndOldImages
+		}
+		if _, err := root.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("flipper"), StreamSpecification: spec}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	td, err := root.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("flipper")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := aws.ToString(td.Table.LatestStreamArn)
+	if second == first {
+		t.Fatalf("no new stream: %s", second)
+	}
+	_, err = follower.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(second)})
+	if code, _ := apiError(err); code != "AccessDeniedException" {
+		t.Errorf("DescribeStream of the new stream under the old stream's policy: %v", err)
+	}
+	_, err = root.GetResourcePolicy(ctx, &dynamodb.GetResourcePolicyInput{ResourceArn: aws.String(second)})
+	if code, _ := apiError(err); code != "PolicyNotFoundException" {
+		t.Errorf("GetResourcePolicy of the new stream: %v", err)
 	}
 }
