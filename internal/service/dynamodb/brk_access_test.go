@@ -2,6 +2,7 @@ package dynamodb_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -179,5 +180,54 @@ func TestStreamPolicyStaysWithItsStream(t *testing.T) {
 	_, err = root.GetResourcePolicy(ctx, &dynamodb.GetResourcePolicyInput{ResourceArn: aws.String(second)})
 	if code, _ := apiError(err); code != "PolicyNotFoundException" {
 		t.Errorf("GetResourcePolicy of the new stream: %v", err)
+	}
+}
+
+// TestUpdateOperandsAuthorized: the attributes an UpdateExpression reads
+// (SET public = secret, if_not_exists, list_append, arithmetic) count in
+// dynamodb:Attributes as its targets do; otherwise a role limited to
+// "public" copies "secret" into it and reads it back.
+func TestUpdateOperandsAuthorized(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t)
+	root := dynamodb.NewFromConfig(srv.RootConfig())
+	ctx := context.Background()
+	if _, err := root.CreateTable(ctx, keyTable("copier")); err != nil {
+		t.Fatal(err)
+	}
+	key := map[string]types.AttributeValue{"pk": stS("a"), "sk": stN("1")}
+	if _, err := root.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("copier"),
+		Item: map[string]types.AttributeValue{"pk": stS("a"), "sk": stN("1"), "secret": stS("s3cr3t"), "n": stN("5")}}); err != nil {
+		t.Fatal(err)
+	}
+	role := dynamodb.NewFromConfig(roleSession(t, srv, "copier", attributesPolicy))
+	vals := map[string]types.AttributeValue{":x": stS("x")}
+	for _, update := range []string{"SET #p = secret", "SET #p = if_not_exists(secret, :x)", "SET #p = #p + n"} {
+		in := &dynamodb.UpdateItemInput{TableName: aws.String("copier"), Key: key, UpdateExpression: aws.String(update),
+			ExpressionAttributeNames: map[string]string{"#p": "public"}, ReturnValues: types.ReturnValueUpdatedNew}
+		if strings.Contains(update, ":x") {
+			in.ExpressionAttributeValues = vals
+		}
+		out, err := role.UpdateItem(ctx, in)
+		if code, _ := apiError(err); code != "AccessDeniedException" {
+			t.Errorf("UpdateItem %q reading a forbidden attribute: %v %v", update, out, err)
+		}
+		_, err = role.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
+			TableName: aws.String("copier"), Key: key, UpdateExpression: aws.String(update),
+			ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues}}}})
+		if code, _ := apiError(err); code != "AccessDeniedException" {
+			t.Errorf("transaction %q reading a forbidden attribute: %v", update, err)
+		}
+	}
+	got, err := root.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("copier"), Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Item["public"] != nil {
+		t.Errorf("item after denied updates: %v", got.Item)
+	}
+	if _, err := role.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("copier"), Key: key,
+		UpdateExpression: aws.String("SET #p = :x"), ExpressionAttributeNames: map[string]string{"#p": "public"}, ExpressionAttributeValues: vals}); err != nil {
+		t.Errorf("UpdateItem of the allowed attribute: %v", err)
 	}
 }
