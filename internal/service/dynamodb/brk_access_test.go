@@ -231,3 +231,48 @@ func TestUpdateOperandsAuthorized(t *testing.T) {
 		t.Errorf("UpdateItem of the allowed attribute: %v", err)
 	}
 }
+
+// TestMultiTableDeniedBeforeLookup: a batch or transaction naming a table
+// the caller may not use is AccessDeniedException whether that table
+// exists or not (as a single-item operation is), so that the answer does
+// not tell which tables exist.
+func TestMultiTableDeniedBeforeLookup(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t)
+	root := dynamodb.NewFromConfig(srv.RootConfig())
+	ctx := context.Background()
+	for _, name := range []string{"aaa-mine", "zzz-theirs"} {
+		if _, err := root.CreateTable(ctx, keyTable(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:us-east-1:123456789012:table/aaa-mine"}]}`
+	role := dynamodb.NewFromConfig(roleSession(t, srv, "prober", policy))
+	key := map[string]types.AttributeValue{"pk": stS("a"), "sk": stN("1")}
+	for _, other := range []string{"zzz-theirs", "zzz-missing"} {
+		_, err := role.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			"aaa-mine": {Keys: []map[string]types.AttributeValue{key}}, other: {Keys: []map[string]types.AttributeValue{key}}}})
+		if code, _ := apiError(err); code != "AccessDeniedException" {
+			t.Errorf("BatchGetItem with %s: %v", other, err)
+		}
+		_, err = role.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{
+			"aaa-mine": {{PutRequest: &types.PutRequest{Item: key}}}, other: {{PutRequest: &types.PutRequest{Item: key}}}}})
+		if code, _ := apiError(err); code != "AccessDeniedException" {
+			t.Errorf("BatchWriteItem with %s: %v", other, err)
+		}
+		_, err = role.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: []types.TransactGetItem{
+			{Get: &types.Get{TableName: aws.String(other), Key: key}}, {Get: &types.Get{TableName: aws.String("aaa-mine"), Key: key}}}})
+		if code, _ := apiError(err); code != "AccessDeniedException" {
+			t.Errorf("TransactGetItems with %s: %v", other, err)
+		}
+		_, err = role.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{TableName: aws.String("aaa-mine"), Item: key}}, {Put: &types.Put{TableName: aws.String(other), Item: key}}}})
+		if code, _ := apiError(err); code != "AccessDeniedException" {
+			t.Errorf("TransactWriteItems with %s: %v", other, err)
+		}
+	}
+	out, err := root.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("aaa-mine")})
+	if err != nil || out.Count != 0 {
+		t.Errorf("aaa-mine after denied writes: %v %v", out, err)
+	}
+}
