@@ -309,7 +309,7 @@ func (d *DynamoDB) transactWriteItems(c *api.Call) (any, error) {
 				case "Update":
 					var err error
 					if new, err = applyUpdate(p.t, p.w.update, olds[i], p.a.Key); err != nil {
-						return err
+						return cancelInvalid(err, i, len(acts))
 					}
 				}
 				if err := d.commitItem(c.Context, tx, c, p.t, p.key, olds[i], new, u); err != nil {
@@ -343,6 +343,23 @@ func (d *DynamoDB) transactWriteItems(c *api.Call) (any, error) {
 
 // errDone ends a transaction that a ClientRequestToken already applied.
 var errDone = errors.New("dynamodb: transaction already applied")
+
+// cancelInvalid turns the validation error of action i's update (a
+// wrong operand type, a number overflow, an item grown past 400 KB) into
+// the transaction's cancellation with reason ValidationError, as
+// DynamoDB answers it; other errors pass unchanged.
+func cancelInvalid(err error, i, n int) error {
+	var e *api.Error
+	if !errors.As(err, &e) || e.Code != "ValidationException" {
+		return err
+	}
+	reasons := make([]CancellationReason, n)
+	for j := range reasons {
+		reasons[j] = CancellationReason{Code: "None"}
+	}
+	reasons[i] = CancellationReason{Code: "ValidationError", Message: e.Message}
+	return canceled(reasons)
+}
 
 // canceled is TransactionCanceledException with its reasons.
 func canceled(reasons []CancellationReason) *api.Error {
