@@ -132,10 +132,12 @@ func (d *DynamoDB) indexResource(c *api.Call, table, index string) (api.Resource
 
 // streamResource is the resource of a Streams operation on streamARN
 // (arn:...:table/T/stream/LABEL): governed by the stream's own
-// resource-based policy and the table's tags.
+// resource-based policy and the table's tags. The table keeps the policy
+// of its latest stream only: an earlier stream of the table is
+// authorized without a resource policy.
 func (d *DynamoDB) streamResource(c *api.Call, streamARN string) (api.Resource, error) {
 	res := api.Resource{ARN: streamARN, Type: tableType, Mode: api.ResourcePolicy}
-	account, region, table, _, ok := parseStreamARN(streamARN)
+	account, region, table, label, ok := parseStreamARN(streamARN)
 	if !ok {
 		return res, nil
 	}
@@ -145,7 +147,10 @@ func (d *DynamoDB) streamResource(c *api.Call, streamARN string) (api.Resource, 
 		return api.Resource{}, err
 	}
 	if a.t != nil {
-		res.Tags, res.Policy = a.t.Tags, a.streamPolicy
+		res.Tags = a.t.Tags
+		if label == a.t.StreamLabel {
+			res.Policy = a.streamPolicy
+		}
 	}
 	return res, nil
 }

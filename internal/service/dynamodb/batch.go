@@ -150,7 +150,9 @@ func (d *DynamoDB) batchWriteConditions(c *api.Call, res api.Resource, keys api.
 }
 
 // authorizeOthers authorizes action on every table of a batch but the
-// first, which the gateway authorized.
+// first, which the gateway authorized: before any table is looked up, so
+// that a table the caller may not use is AccessDeniedException whether it
+// exists or not, as for the first.
 func (d *DynamoDB) authorizeOthers(c *api.Call, action string, names []string, keysOf func(name string) accessKeys) error {
 	for _, name := range names[1:] {
 		res, err := d.tableResource(c, name)
@@ -185,6 +187,14 @@ func (d *DynamoDB) batchGetItem(c *api.Call) (any, error) {
 	if total > maxBatchGet {
 		return nil, validation("Too many items requested for the BatchGetItem call")
 	}
+	if c.Authorize != nil {
+		err := d.authorizeOthers(c, "dynamodb:BatchGetItem", names, func(n string) accessKeys {
+			return batchGetKeys(d.tableFor(c, n), in.RequestItems[n], in.ReturnConsumedCapacity)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	tables := map[string]*Table{}
 	for _, n := range names {
 		t, err := d.itemTable(c, n)
@@ -192,14 +202,6 @@ func (d *DynamoDB) batchGetItem(c *api.Call) (any, error) {
 			return nil, err
 		}
 		tables[n] = t
-	}
-	if c.Authorize != nil {
-		err := d.authorizeOthers(c, "dynamodb:BatchGetItem", names, func(n string) accessKeys {
-			return batchGetKeys(tables[n], in.RequestItems[n], in.ReturnConsumedCapacity)
-		})
-		if err != nil {
-			return nil, err
-		}
 	}
 	out := BatchGetItemOutput{Responses: map[string][]attr.Item{}, UnprocessedKeys: map[string]KeysAndAttributes{}}
 	var us []*usage
@@ -276,16 +278,16 @@ func (d *DynamoDB) batchWriteItem(c *api.Call) (any, error) {
 	if total > maxBatchWrite {
 		return nil, validation("Too many items requested for the BatchWriteItem call")
 	}
+	if c.Authorize != nil {
+		err := d.authorizeOthers(c, "dynamodb:BatchWriteItem", names, func(n string) accessKeys {
+			return batchWriteKeys(d.tableFor(c, n), in.RequestItems[n], in.ReturnConsumedCapacity)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return d.withTables(c, names, func(tables map[string]*Table) (any, error) {
 		c.Trail.RequestParameters = map[string]any{"requestItems": batchWriteTrail(in.RequestItems, tables)}
-		if c.Authorize != nil {
-			err := d.authorizeOthers(c, "dynamodb:BatchWriteItem", names, func(n string) accessKeys {
-				return batchWriteKeys(tables[n], in.RequestItems[n], in.ReturnConsumedCapacity)
-			})
-			if err != nil {
-				return nil, err
-			}
-		}
 		// Check every request before writing any.
 		type write struct {
 			t   *Table

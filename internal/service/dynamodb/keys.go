@@ -126,7 +126,8 @@ func (k *accessKeys) names(ss ...[]string) {
 	}
 }
 
-// exprNames are the top-level names a write's expressions read and write.
+// exprNames are the top-level names a write's expressions read and
+// write: its condition's, and its update's targets and operands.
 func (w *writeExprs) exprNames() []string {
 	var out []string
 	if w == nil {
@@ -137,6 +138,9 @@ func (w *writeExprs) exprNames() []string {
 	}
 	if w.update != nil {
 		out = append(out, w.update.TopLevel()...)
+		// SET a = b, if_not_exists(b, …), list_append(b, …): the update
+		// reads b as well as writing a.
+		out = append(out, expr.Heads(w.update.Reads())...)
 	}
 	return out
 }

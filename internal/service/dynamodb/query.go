@@ -300,10 +300,13 @@ func (d *DynamoDB) queryConditions(c *api.Call, _ api.Resource, keys api.Keys) {
 	if err == nil {
 		if p, err := planRead(t, in.read(), q.proj); err == nil {
 			k.sel = p.sel
+			// A Query reads one partition of the table or index it names:
+			// dynamodb:LeadingKeys is that partition's key value, the
+			// index's own on a global secondary index, so that a policy
+			// limiting the partitions a principal reads is never left
+			// without a value to test.
 			hash, rng := keyAttrs(t, p.ix)
-			if hash.Name == t.HashKey() {
-				k.leading = []string{keyText(q.key.Hash)}
-			}
+			k.leading = []string{keyText(q.key.Hash)}
 			k.names([]string{hash.Name}, projectionNames(q.proj))
 			if rng.Name != "" && q.key.Range != nil {
 				k.names([]string{rng.Name})

@@ -95,6 +95,9 @@ func (d *DynamoDB) openStream(ctx context.Context, tx store.Tx, t *Table) error 
 	}
 	t.StreamLabel = label
 	t.StreamARN = t.ARN + "/stream/" + label
+	// A policy belongs to the stream it was attached to: the new stream
+	// starts without one.
+	t.StreamPolicy, t.StreamPolicyRevision = "", ""
 	sum := sha256.Sum256([]byte(t.StreamARN))
 	s := stream{ARN: t.StreamARN, Label: label, Table: t.Name, TableID: t.ID, Account: t.Account, Region: t.Region,
 		ViewType: t.Stream.StreamViewType, KeySchema: t.KeySchema, Created: now,

@@ -138,6 +138,50 @@ func (it *TransactWriteItem) action() (kind, iam string, a *TransactAction, n in
 	return kind, iam, a, n
 }
 
+// transactExprs parses a write action's expressions. A transaction's
+// action may carry expression names and values without an expression to
+// use them: DynamoDB accepts them there.
+func transactExprs(kind string, a *TransactAction) (*writeExprs, error) {
+	names, values := a.ExpressionAttributeNames, map[string]attr.Value(a.ExpressionAttributeValues)
+	if a.ConditionExpression == "" && a.UpdateExpression == "" {
+		names, values = nil, nil
+	}
+	return parseWriteExprs(transactOps[kind], a.ConditionExpression, nil, "", a.UpdateExpression, nil, names, values)
+}
+
+// authorizeTransactWrite authorizes each action of a transaction as its
+// own operation is (ConditionCheckItem, PutItem, DeleteItem, UpdateItem),
+// on the item's attributes and those its expressions read and write,
+// before any table is looked up: a table the caller may not use is
+// AccessDeniedException whether it exists or not.
+func (d *DynamoDB) authorizeTransactWrite(c *api.Call, in *TransactWriteItemsInput) error {
+	if c.Authorize == nil {
+		return nil
+	}
+	for i := range in.TransactItems {
+		kind, iam, a, n := in.TransactItems[i].action()
+		if n != 1 {
+			continue // refused as invalid after authorization
+		}
+		res, err := d.tableResource(c, a.TableName)
+		if err != nil {
+			return err
+		}
+		keyItem := a.Key
+		if kind == "Put" {
+			keyItem = a.Item
+		}
+		k := itemKeys(iam, d.tableFor(c, a.TableName), keyItem)
+		if w, err := transactExprs(kind, a); err == nil {
+			k.names(w.exprNames())
+		}
+		if err := c.Authorize(iam, res, k.values()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (d *DynamoDB) transactWriteItems(c *api.Call) (any, error) {
 	var in TransactWriteItemsInput
 	if err := decode(c, &in); err != nil {
@@ -156,11 +200,14 @@ func (d *DynamoDB) transactWriteItems(c *api.Call) (any, error) {
 			names = append(names, a.TableName)
 		}
 	}
+	if err := d.authorizeTransactWrite(c, &in); err != nil {
+		return nil, err
+	}
 	return d.withTables(c, names, func(tables map[string]*Table) (any, error) {
 		var acts []prepared
 		seen := map[string]bool{}
 		for i := range in.TransactItems {
-			kind, iam, a, n := in.TransactItems[i].action()
+			kind, _, a, n := in.TransactItems[i].action()
 			if n != 1 {
 				return nil, validation("TransactItems can only contain one of Check, Put, Update or Delete")
 			}
@@ -170,27 +217,8 @@ func (d *DynamoDB) transactWriteItems(c *api.Call) (any, error) {
 			if kind == "Put" {
 				keyItem = a.Item
 			}
-			if c.Authorize != nil {
-				res, err := d.tableResource(c, a.TableName)
-				if err != nil {
-					return nil, err
-				}
-				k := itemKeys(iam, t, keyItem)
-				if kind == "Put" {
-					k = itemKeys(iam, t, a.Item)
-				}
-				if err := c.Authorize(iam, res, k.values()); err != nil {
-					return nil, err
-				}
-			}
-			// A transaction's action may carry expression names and values
-			// without an expression to use them: DynamoDB accepts them there.
-			names, values := a.ExpressionAttributeNames, map[string]attr.Value(a.ExpressionAttributeValues)
-			if a.ConditionExpression == "" && a.UpdateExpression == "" {
-				names, values = nil, nil
-			}
 			var err error
-			if p.w, err = parseWriteExprs(transactOps[kind], a.ConditionExpression, nil, "", a.UpdateExpression, nil, names, values); err != nil {
+			if p.w, err = transactExprs(kind, a); err != nil {
 				return nil, invalid(err)
 			}
 			if kind == "ConditionCheck" && p.w.cond == nil {
@@ -281,7 +309,7 @@ func (d *DynamoDB) transactWriteItems(c *api.Call) (any, error) {
 				case "Update":
 					var err error
 					if new, err = applyUpdate(p.t, p.w.update, olds[i], p.a.Key); err != nil {
-						return err
+						return cancelInvalid(err, i, len(acts))
 					}
 				}
 				if err := d.commitItem(c.Context, tx, c, p.t, p.key, olds[i], new, u); err != nil {
@@ -315,6 +343,23 @@ func (d *DynamoDB) transactWriteItems(c *api.Call) (any, error) {
 
 // errDone ends a transaction that a ClientRequestToken already applied.
 var errDone = errors.New("dynamodb: transaction already applied")
+
+// cancelInvalid turns the validation error of action i's update (a
+// wrong operand type, a number overflow, an item grown past 400 KB) into
+// the transaction's cancellation with reason ValidationError, as
+// DynamoDB answers it; other errors pass unchanged.
+func cancelInvalid(err error, i, n int) error {
+	var e *api.Error
+	if !errors.As(err, &e) || e.Code != "ValidationException" {
+		return err
+	}
+	reasons := make([]CancellationReason, n)
+	for j := range reasons {
+		reasons[j] = CancellationReason{Code: "None"}
+	}
+	reasons[i] = CancellationReason{Code: "ValidationError", Message: e.Message}
+	return canceled(reasons)
+}
 
 // canceled is TransactionCanceledException with its reasons.
 func canceled(reasons []CancellationReason) *api.Error {
@@ -392,19 +437,20 @@ func (d *DynamoDB) transactGetItems(c *api.Call) (any, error) {
 		if g == nil {
 			return nil, validation("1 validation error detected: Value null at 'transactItems.1.member.get' failed to satisfy constraint: Member must not be null")
 		}
-		t, err := d.itemTable(c, g.TableName)
-		if err != nil {
-			return nil, err
-		}
 		if c.Authorize != nil {
+			// Authorized before the table is looked up, as GetItem is.
 			res, err := d.tableResource(c, g.TableName)
 			if err != nil {
 				return nil, err
 			}
-			k := getKeys("dynamodb:GetItem", expr.BatchGetItem, t, g.Key, g.ProjectionExpression, nil, g.ExpressionAttributeNames)
+			k := getKeys("dynamodb:GetItem", expr.BatchGetItem, d.tableFor(c, g.TableName), g.Key, g.ProjectionExpression, nil, g.ExpressionAttributeNames)
 			if err := c.Authorize("dynamodb:GetItem", res, k.values()); err != nil {
 				return nil, err
 			}
+		}
+		t, err := d.itemTable(c, g.TableName)
+		if err != nil {
+			return nil, err
 		}
 		if e := t.checkKey(g.Key); e != nil {
 			return nil, e
