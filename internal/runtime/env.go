@@ -218,7 +218,16 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 		close(e.exited)
 	}()
 
-	timer := time.NewTimer(m.opts.InitTimeout)
+	// Lambda gives init 10 seconds; an init that misses them is tried
+	// again within the invocation, bounded by the function's timeout
+	// ("Lambda execution environment lifecycle": Init phase). The init
+	// here is given that longer bound at once rather than started over,
+	// so its code runs once.
+	limit := m.opts.InitTimeout
+	if e.cfg.Timeout > limit {
+		limit = e.cfg.Timeout
+	}
+	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	select {
 	case <-e.api.ready:
@@ -240,7 +249,7 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 	case <-timer.C:
 		e.kill()
 		return time.Since(t0), &failure{errType: "Sandbox.Timedout", msg: fmt.Sprintf(
-			"RequestId: %s Error: Task timed out after %.2f seconds", reqID, m.opts.InitTimeout.Seconds())}, nil
+			"RequestId: %s Error: Task timed out after %.2f seconds", reqID, limit.Seconds())}, nil
 	case <-ctx.Done():
 		e.kill()
 		return time.Since(t0), nil, ctx.Err()

@@ -59,15 +59,17 @@ const (
 // different keys; the store's serializable transactions let one of them
 // commit and run the other again, which then sees the first's slot.
 //
-// A slot expires its function's timeout plus its init phase plus
+// A slot expires its function's timeout plus its init phase (up to the
+// runtime's init timeout, or the function's timeout when that is longer:
+// an init that misses 10 seconds goes on within the invocation) plus
 // slotMargin after it is taken, so the slots of a process that dies during
 // an invocation are freed at last: an expired slot does not count, and an
 // Acquire that sees it deletes it. The processes' clocks must agree to
 // well within slotMargin.
 type storeAdmission struct {
 	l *Lambda
-	// margin is added to the function timeout for a slot's expiry.
-	margin time.Duration
+	// initTimeout is the runtime's bound on an init phase.
+	initTimeout time.Duration
 }
 
 // newStoreAdmission returns the admission of l over its store, for
@@ -77,7 +79,7 @@ func newStoreAdmission(l *Lambda, initTimeout time.Duration) *storeAdmission {
 	if initTimeout <= 0 {
 		initTimeout = defaultInitTimeout
 	}
-	return &storeAdmission{l: l, margin: initTimeout + slotMargin}
+	return &storeAdmission{l: l, initTimeout: initTimeout}
 }
 
 // slotPrefix returns the prefix of the slots of kind of the function name
@@ -96,7 +98,7 @@ func (a *storeAdmission) Acquire(ctx context.Context, fn *runtime.Config) (func(
 		return nil, fmt.Errorf("lambda: admit %q: no account or function name", fn.FunctionARN)
 	}
 	now := a.l.now()
-	expires := now.Add(fn.Timeout + a.margin)
+	expires := now.Add(fn.Timeout + max(a.initTimeout, fn.Timeout) + slotMargin)
 	id := newSlotID()
 	var key, throttle string
 	_, err := a.l.cfg.Store.Update(ctx, func(tx store.Tx) error {
