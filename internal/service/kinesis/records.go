@@ -438,7 +438,19 @@ func (k *Kinesis) getRecords(c *api.Call) (any, error) {
 	}
 	limit := maxGetRecords
 	if in.Limit != nil {
+		// The model bounds Limit for requests; an in-process caller's is
+		// held to the same bounds (a Limit below 1 would never end a read).
 		limit = *in.Limit
+		bound := ""
+		switch {
+		case limit < 1:
+			bound = "greater than or equal to 1"
+		case limit > maxGetRecords:
+			bound = fmt.Sprintf("less than or equal to %d", maxGetRecords)
+		}
+		if bound != "" {
+			return nil, validation("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value %s", limit, bound)
+		}
 	}
 	log := s.logName(it.Shard)
 	horizon := k.horizon(s)
