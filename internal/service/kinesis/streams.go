@@ -254,6 +254,9 @@ func (k *Kinesis) createStream(c *api.Call) (any, error) {
 	if len(in.Tags) > maxTagsPerStream {
 		return nil, invalidArgument("Failed to create stream %s under account %s because a given stream cannot have more than %d tags.", in.StreamName, c.Account, maxTagsPerStream)
 	}
+	if err := authorizeTags(c, "kinesis:AddTagsToStream", api.Resource{ARN: streamARN(c.Region, c.Account, in.StreamName), Type: typeStream}, in.Tags); err != nil {
+		return nil, err
+	}
 	recordKiB := defaultRecordKiB
 	if in.MaxRecordSizeInKiB != nil {
 		recordKiB = *in.MaxRecordSizeInKiB
