@@ -109,9 +109,9 @@ func (k *Kinesis) Service() *api.Service {
 		{Name: "UntagResource", Action: "kinesis:UntagResource", Resource: any, Conditions: tagKeyConditions, Handle: k.untagResource},
 		{Name: "ListTagsForResource", Action: "kinesis:ListTagsForResource", ReadOnly: true, Resource: any, Handle: k.listTagsForResource},
 
-		{Name: "PutResourcePolicy", Action: "kinesis:PutResourcePolicy", Resource: any, Handle: k.putResourcePolicy},
+		{Name: "PutResourcePolicy", Action: "kinesis:PutResourcePolicy", Resource: k.policyOwnerResource, Handle: k.putResourcePolicy},
 		{Name: "GetResourcePolicy", Action: "kinesis:GetResourcePolicy", ReadOnly: true, Resource: any, Handle: k.getResourcePolicy},
-		{Name: "DeleteResourcePolicy", Action: "kinesis:DeleteResourcePolicy", Resource: any, Handle: k.deleteResourcePolicy},
+		{Name: "DeleteResourcePolicy", Action: "kinesis:DeleteResourcePolicy", Resource: k.policyOwnerResource, Handle: k.deleteResourcePolicy},
 
 		{Name: "PutRecord", Action: "kinesis:PutRecord", Category: api.Data, Resource: k.writeResource, Handle: k.putRecord},
 		{Name: "PutRecords", Action: "kinesis:PutRecords", Category: api.Data, Resource: k.writeResource, Handle: k.putRecords},

@@ -171,6 +171,22 @@ func (k *Kinesis) resourceByARN(c *api.Call) (api.Resource, error) {
 	return k.resourceOfStream(c, w)
 }
 
+// policyOwnerResource is the stream or consumer whose resource policy
+// PutResourcePolicy or DeleteResourcePolicy changes. Only identities of
+// the resource's own account may change it ("the calling identity must
+// have the PutResourcePolicy permissions on the specified Kinesis Data
+// Streams resource and belong to the owner's account", Kinesis API
+// Reference): the resource's policy never grants another account the
+// right to rewrite it, so for a caller of another account it takes no part
+// in the decision.
+func (k *Kinesis) policyOwnerResource(c *api.Call) (api.Resource, error) {
+	res, err := k.resourceByARN(c)
+	if err == nil && res.Account != c.Account {
+		res.Policy = nil
+	}
+	return res, err
+}
+
 // requestTagConditions sets aws:RequestTag/* and aws:TagKeys from the
 // request's Tags.
 func requestTagConditions(c *api.Call, _ api.Resource, keys api.Keys) {
