@@ -286,15 +286,17 @@ func (k *Kinesis) seal(it iterator) string {
 	return base64Std(k.cfg.Box.Seal(b, iteratorAD))
 }
 
-// open returns the iterator a ShardIterator holds.
-func (k *Kinesis) open(token string) (iterator, error) {
+// open returns the iterator a ShardIterator holds. An iterator is good in
+// the region of its stream only: read in another, it would reach a stream
+// that the call's region (and aws:RequestedRegion) does not name.
+func (k *Kinesis) open(c *api.Call, token string) (iterator, error) {
 	var it iterator
 	b, err := unbase64Std(token)
 	if err != nil {
 		return it, invalidArgument("Invalid ShardIterator.")
 	}
 	pt, err := k.cfg.Box.Open(b, iteratorAD)
-	if err != nil || jsonUnmarshal(pt, &it) != nil {
+	if err != nil || jsonUnmarshal(pt, &it) != nil || it.Region != c.Region {
 		return it, invalidArgument("Invalid ShardIterator.")
 	}
 	return it, nil
@@ -404,7 +406,7 @@ func (k *Kinesis) iteratorResource(c *api.Call) (api.Resource, error) {
 	if err := decode(c, &in); err != nil {
 		return api.Resource{}, err
 	}
-	it, err := k.open(in.ShardIterator)
+	it, err := k.open(c, in.ShardIterator)
 	if err != nil {
 		return api.Resource{}, err
 	}
@@ -416,7 +418,7 @@ func (k *Kinesis) getRecords(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	it, err := k.open(in.ShardIterator)
+	it, err := k.open(c, in.ShardIterator)
 	if err != nil {
 		return nil, err
 	}
