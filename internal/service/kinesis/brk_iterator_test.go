@@ -23,3 +23,32 @@ func TestIteratorRegion(t *testing.T) {
 		t.Fatalf("GetRecords in another region: %v", r.Err)
 	}
 }
+
+// TestRecreatedInTheSameMillisecond: a stream deleted and created again
+// under its name at the same instant is a new incarnation: the old
+// iterators and sequence numbers do not read it, and its sequence numbers
+// are not the old ones.
+func TestRecreatedInTheSameMillisecond(t *testing.T) {
+	f, _, _ := fixture(t, 0) // the fixture's clock stands still
+	put := func() string {
+		out := must(t, f.Run("PutRecord", apitest.Request{Body: []byte(`{"StreamName":"s","PartitionKey":"k","Data":"eA=="}`)})).(*putRecordOutput)
+		return out.SequenceNumber
+	}
+	must(t, f.Run("CreateStream", apitest.Request{Body: []byte(`{"StreamName":"s","ShardCount":1}`)}))
+	old := put()
+	it := must(t, f.Run("GetShardIterator", apitest.Request{Input: &GetShardIteratorInput{StreamName: "s", ShardId: shardID(0), ShardIteratorType: "TRIM_HORIZON"}})).(*GetShardIteratorOutput)
+	must(t, f.Run("DeleteStream", apitest.Request{Body: []byte(`{"StreamName":"s"}`)}))
+	must(t, f.Run("CreateStream", apitest.Request{Body: []byte(`{"StreamName":"s","ShardCount":1}`)}))
+	if seq := put(); seq == old {
+		t.Fatalf("the new stream's first record has the old one's sequence number %s", seq)
+	}
+	var e *api.Error
+	r := f.Run("GetRecords", apitest.Request{Input: &GetRecordsInput{ShardIterator: it.ShardIterator}})
+	if !errors.As(r.Err, &e) || e.Code != "ResourceNotFoundException" {
+		t.Fatalf("an iterator of the deleted stream on the new one: %v %+v", r.Err, r.Output)
+	}
+	r = f.Run("GetShardIterator", apitest.Request{Input: &GetShardIteratorInput{StreamName: "s", ShardId: shardID(0), ShardIteratorType: "AT_SEQUENCE_NUMBER", StartingSequenceNumber: old}})
+	if !errors.As(r.Err, &e) || e.Code != "InvalidArgumentException" {
+		t.Fatalf("a sequence number of the deleted stream on the new one: %v", r.Err)
+	}
+}

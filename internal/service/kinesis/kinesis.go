@@ -31,6 +31,11 @@ const TargetPrefix = "Kinesis_20131202"
 const (
 	streamsTable   = "kinesis_streams"   // account/region/stream → stream
 	consumersTable = "kinesis_consumers" // account/region/stream/consumer → consumer
+	// retiredTable keeps, for each stream name deleted, the creation time
+	// (Unix milliseconds) of its last incarnation: a stream created again
+	// under the name takes a later one, so its logs, sequence numbers and
+	// iterators are never those of the one deleted.
+	retiredTable = "kinesis_retired" // account/region/stream → epoch
 )
 
 // Config configures Kinesis.

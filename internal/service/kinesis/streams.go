@@ -261,9 +261,10 @@ func (k *Kinesis) createStream(c *api.Call) (any, error) {
 	if in.MaxRecordSizeInKiB != nil {
 		recordKiB = *in.MaxRecordSizeInKiB
 	}
+	created := k.cfg.Now().UTC().Truncate(time.Millisecond)
 	s := &stream{
 		Name: in.StreamName, ARN: streamARN(c.Region, c.Account, in.StreamName), Account: c.Account, Region: c.Region,
-		Created: k.cfg.Now().UTC().Truncate(time.Millisecond), Mode: mode, Shards: shards,
+		Created: created, Mode: mode, Shards: shards,
 		Retention: defaultRetention, RecordKiB: recordKiB, Tags: in.Tags,
 	}
 	_, err := k.cfg.Store.Update(c.Context, func(tx store.Tx) error {
@@ -272,6 +273,20 @@ func (k *Kinesis) createStream(c *api.Call) (any, error) {
 			return kinesisError("ResourceInUseException", "Stream %s under account %s already exists.", in.StreamName, c.Account)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("kinesis: stream %s: %w", in.StreamName, err)
+		}
+		s.Created = created
+		// A stream deleted within the millisecond (or by a node whose
+		// clock is ahead) must not share its incarnation with this one.
+		if b, err := tx.Get(c.Context, retiredTable, key); err == nil {
+			last, err := strconv.ParseInt(string(b), 10, 64)
+			if err != nil {
+				return fmt.Errorf("kinesis: retired stream %s: %w", in.StreamName, err)
+			}
+			if s.epochMillis() <= last {
+				s.Created = time.UnixMilli(last + 1).UTC()
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("kinesis: retired stream %s: %w", in.StreamName, err)
 		}
 		open, onDemand, err := countShards(c, tx)
 		if err != nil {
@@ -553,6 +568,9 @@ func (k *Kinesis) deleteStream(c *api.Call) (any, error) {
 			if err := seqlog.Trim(c.Context, tx, s.logName(i), info.Last); err != nil {
 				return err
 			}
+		}
+		if err := tx.Put(c.Context, retiredTable, key, []byte(strconv.FormatInt(s.epochMillis(), 10))); err != nil {
+			return fmt.Errorf("kinesis: retire stream %s: %w", s.Name, err)
 		}
 		return tx.Delete(c.Context, streamsTable, key)
 	})
