@@ -1,6 +1,7 @@
 package kinesis
 
 import (
+	"encoding/base64"
 	"errors"
 	"testing"
 
@@ -52,3 +53,24 @@ func TestRecreatedInTheSameMillisecond(t *testing.T) {
 		t.Fatalf("a sequence number of the deleted stream on the new one: %v", r.Err)
 	}
 }
+
+// TestListShardsToken: ListShards' NextToken is sealed: one written by
+// hand (here, one naming shard -5 of the stream) is refused.
+func TestListShardsToken(t *testing.T) {
+	f, _, _ := fixture(t, 0)
+	must(t, f.Run("CreateStream", apitest.Request{Body: []byte(`{"StreamName":"s","ShardCount":3}`)}))
+	page := must(t, f.Run("ListShards", apitest.Request{Input: &ListShardsInput{StreamName: "s", MaxResults: ptr(1)}})).(*ListShardsOutput)
+	next := must(t, f.Run("ListShards", apitest.Request{Input: &ListShardsInput{NextToken: page.NextToken, MaxResults: ptr(1)}})).(*ListShardsOutput)
+	if len(next.Shards) != 1 || next.Shards[0].ShardId != shardID(1) {
+		t.Fatalf("second page %+v", next)
+	}
+	created := must(t, f.Run("DescribeStreamSummary", apitest.Request{Input: &DescribeStreamSummaryInput{StreamName: "s"}})).(*DescribeStreamSummaryOutput).StreamDescriptionSummary.StreamCreationTimestamp
+	forged, _ := jsonMarshal(shardsToken{Stream: "s", Account: apitest.DefaultAccount, Epoch: created.UnixMilli(), After: -5})
+	r := f.Run("ListShards", apitest.Request{Input: &ListShardsInput{NextToken: base64.RawURLEncoding.EncodeToString(forged)}})
+	var e *api.Error
+	if !errors.As(r.Err, &e) || e.Code != "InvalidArgumentException" {
+		t.Fatalf("a forged NextToken: %v %+v", r.Err, r.Output)
+	}
+}
+
+func ptr(n int) *int { return &n }

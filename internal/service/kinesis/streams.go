@@ -444,8 +444,8 @@ func (k *Kinesis) listStreams(c *api.Call) (any, error) {
 	return out, nil
 }
 
-// shardsToken is ListShards' NextToken: the stream and the last shard
-// listed.
+// shardsToken is ListShards' NextToken, sealed with the server key like
+// a shard iterator: the stream and the last shard listed.
 type shardsToken struct {
 	Stream  string `json:"s"`
 	Account string `json:"a"`
@@ -453,9 +453,12 @@ type shardsToken struct {
 	After   int    `json:"i"`
 }
 
+var shardsTokenAD = []byte("kinesis list shards token")
+
 // shardsRef is the stream ListShards lists: the one its NextToken names,
-// or its StreamName or StreamARN.
-func shardsRef(c *api.Call, in *ListShardsInput) (streamRef, shardsToken, error) {
+// or its StreamName or StreamARN. A NextToken this endpoint did not make
+// is InvalidArgumentException.
+func (k *Kinesis) shardsRef(c *api.Call, in *ListShardsInput) (streamRef, shardsToken, error) {
 	var tok shardsToken
 	if in.NextToken == "" {
 		return streamRef{StreamName: in.StreamName, StreamARN: in.StreamARN}, tok, nil
@@ -464,7 +467,10 @@ func shardsRef(c *api.Call, in *ListShardsInput) (streamRef, shardsToken, error)
 		return streamRef{}, tok, invalidArgument("NextToken and StreamName cannot be provided together.")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(in.NextToken)
-	if err != nil || jsonUnmarshal(b, &tok) != nil {
+	if err == nil {
+		b, err = k.cfg.Box.Open(b, shardsTokenAD)
+	}
+	if err != nil || jsonUnmarshal(b, &tok) != nil || tok.After < 0 {
 		return streamRef{}, tok, invalidArgument("NextToken %s is invalid.", in.NextToken)
 	}
 	return streamRef{StreamARN: streamARN(c.Region, tok.Account, tok.Stream)}, tok, nil
@@ -476,7 +482,7 @@ func (k *Kinesis) listShardsResource(c *api.Call) (api.Resource, error) {
 	if err := decode(c, &in); err != nil {
 		return api.Resource{}, err
 	}
-	ref, _, err := shardsRef(c, &in)
+	ref, _, err := k.shardsRef(c, &in)
 	if err != nil {
 		return api.Resource{}, err
 	}
@@ -492,7 +498,7 @@ func (k *Kinesis) listShards(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	ref, tok, err := shardsRef(c, &in)
+	ref, tok, err := k.shardsRef(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -526,7 +532,7 @@ func (k *Kinesis) listShards(c *api.Call) (any, error) {
 	}
 	if last := first + len(out.Shards); last < s.Shards {
 		b, _ := jsonMarshal(shardsToken{Stream: s.Name, Account: s.Account, Epoch: s.epochMillis(), After: last - 1})
-		out.NextToken = base64.RawURLEncoding.EncodeToString(b)
+		out.NextToken = base64.RawURLEncoding.EncodeToString(k.cfg.Box.Seal(b, shardsTokenAD))
 	}
 	return out, nil
 }
