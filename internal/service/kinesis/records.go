@@ -181,9 +181,13 @@ func (k *Kinesis) trimExpired(c *api.Call, tx store.Tx, s *stream, i int) error 
 }
 
 // horizon is the arrival time before which s's records are past its
-// retention period.
+// retention period, or past a shorter one it had.
 func (k *Kinesis) horizon(s *stream) time.Time {
-	return k.cfg.Now().Add(-time.Duration(s.Retention) * time.Hour)
+	h := k.cfg.Now().Add(-time.Duration(s.Retention) * time.Hour)
+	if s.Expired.After(h) {
+		return s.Expired
+	}
+	return h
 }
 
 // checkData applies Kinesis's per-record size limit.

@@ -54,6 +54,10 @@ type stream struct {
 	Mode      string            `json:"mode"`
 	Shards    int               `json:"shards"`
 	Retention int               `json:"retention"` // hours
+	// Expired is the arrival time before which records are gone for good:
+	// a retention period once shortened does not give back, when
+	// lengthened again, the records it put past retention.
+	Expired time.Time `json:"expired,omitzero"`
 	RecordKiB int               `json:"recordKiB"`
 	Tags      map[string]string `json:"tags,omitempty"`
 	Policy    string            `json:"policy,omitempty"`
@@ -614,6 +618,11 @@ func (k *Kinesis) retention(c *api.Call, increase bool) (any, error) {
 			return invalidArgument("Requested retention period (%d hours) for stream %s can not be shorter than existing retention period (%d hours). Use DecreaseRetentionPeriod API.", h, s.Name, s.Retention)
 		case !increase && h > s.Retention:
 			return invalidArgument("Requested retention period (%d hours) for stream %s can not be longer than existing retention period (%d hours). Use IncreaseRetentionPeriod API.", h, s.Name, s.Retention)
+		}
+		if h < s.Retention {
+			if gone := k.cfg.Now().UTC().Add(-time.Duration(h) * time.Hour); gone.After(s.Expired) {
+				s.Expired = gone
+			}
 		}
 		s.Retention = h
 		return nil
