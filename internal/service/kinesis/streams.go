@@ -46,18 +46,18 @@ var allMetrics = []string{"IncomingBytes", "IncomingRecords", "OutgoingBytes", "
 
 // stream is a stream as the store keeps it.
 type stream struct {
-	Name      string            `json:"name"`
-	ARN       string            `json:"arn"`
-	Account   string            `json:"account"`
-	Region    string            `json:"region"`
-	Created   time.Time         `json:"created"`
-	Mode      string            `json:"mode"`
-	Shards    int               `json:"shards"`
-	Retention int               `json:"retention"` // hours
+	Name      string    `json:"name"`
+	ARN       string    `json:"arn"`
+	Account   string    `json:"account"`
+	Region    string    `json:"region"`
+	Created   time.Time `json:"created"`
+	Mode      string    `json:"mode"`
+	Shards    int       `json:"shards"`
+	Retention int       `json:"retention"` // hours
 	// Expired is the arrival time before which records are gone for good:
 	// a retention period once shortened does not give back, when
 	// lengthened again, the records it put past retention.
-	Expired time.Time `json:"expired,omitzero"`
+	Expired   time.Time         `json:"expired,omitzero"`
 	RecordKiB int               `json:"recordKiB"`
 	Tags      map[string]string `json:"tags,omitempty"`
 	Policy    string            `json:"policy,omitempty"`
