@@ -16,7 +16,8 @@ const cborContentType = "application/x-amz-cbor-1.1"
 // cborProtocol is the CBOR form of the JSON protocols that Kinesis clients
 // send (application/x-amz-cbor-1.1): the same X-Amz-Target and members as
 // awsJson1_1, encoded as CBOR (RFC 8949). Structures decode and encode
-// through their json tags; blobs ([]byte) are byte strings, not base64
+// through their json tags, names matched exactly; a repeated key is a
+// SerializationException; blobs ([]byte) are byte strings, not base64
 // text; maps decode with string keys, as JSON objects do. A time.Time is
 // written as tag 1 around the seconds since the epoch (an integer, or a
 // float with a fraction); a service whose clients read another form of
@@ -27,7 +28,15 @@ type cborProtocol struct{}
 // cborDecoding and cborEncoding are the modes of the CBOR protocol.
 var (
 	cborDecoding = func() cbor.DecMode {
-		dm, err := cbor.DecOptions{DefaultMapType: reflect.TypeOf(map[string]any(nil))}.DecMode()
+		dm, err := cbor.DecOptions{
+			DefaultMapType: reflect.TypeOf(map[string]any(nil)),
+			// Members are matched by their exact names, as AWS matches
+			// them ("limit" is not Limit), and a map that repeats a key is
+			// refused rather than read one way here and another by a
+			// service's model check.
+			FieldNameMatching: cbor.FieldNameMatchingCaseSensitive,
+			DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		}.DecMode()
 		if err != nil {
 			panic(err)
 		}

@@ -132,6 +132,10 @@ func (k *Kinesis) registerConsumer(c *api.Call) (any, error) {
 		return nil, err
 	}
 	now := k.cfg.Now().UTC().Truncate(time.Second)
+	arn := streamARN(cw.stream.region, cw.stream.account, cw.stream.name) + "/consumer/" + cw.name + ":" + strconv.FormatInt(now.Unix(), 10)
+	if err := authorizeTags(c, "kinesis:TagResource", api.Resource{ARN: arn, Type: typeConsumer, Account: cw.stream.account}, in.Tags); err != nil {
+		return nil, err
+	}
 	var cs *consumer
 	_, err = k.cfg.Store.Update(c.Context, func(tx store.Tx) error {
 		s, err := load(c, tx, cw.stream)
@@ -148,8 +152,7 @@ func (k *Kinesis) registerConsumer(c *api.Call) (any, error) {
 		if len(others) >= maxConsumers {
 			return kinesisError("LimitExceededException", "Consumer limit of %d reached for stream %s under account %s.", maxConsumers, s.Name, s.Account)
 		}
-		cs = &consumer{Name: cw.name, StreamARN: s.ARN, Created: now, Tags: in.Tags,
-			ARN: s.ARN + "/consumer/" + cw.name + ":" + strconv.FormatInt(now.Unix(), 10)}
+		cs = &consumer{Name: cw.name, StreamARN: s.ARN, Created: now, Tags: in.Tags, ARN: arn}
 		return store.PutJSON(c.Context, tx, consumersTable, cw.key(), cs)
 	})
 	if err != nil {

@@ -12,20 +12,15 @@
 package kinesis
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"reflect"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
-
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/policy"
-	"github.com/rolecall/rolecall/internal/shape"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -36,6 +31,11 @@ const TargetPrefix = "Kinesis_20131202"
 const (
 	streamsTable   = "kinesis_streams"   // account/region/stream → stream
 	consumersTable = "kinesis_consumers" // account/region/stream/consumer → consumer
+	// retiredTable keeps, for each stream name deleted, the creation time
+	// (Unix milliseconds) of its last incarnation: a stream created again
+	// under the name takes a later one, so its logs, sequence numbers and
+	// iterators are never those of the one deleted.
+	retiredTable = "kinesis_retired" // account/region/stream → epoch
 )
 
 // Config configures Kinesis.
@@ -114,9 +114,9 @@ func (k *Kinesis) Service() *api.Service {
 		{Name: "UntagResource", Action: "kinesis:UntagResource", Resource: any, Conditions: tagKeyConditions, Handle: k.untagResource},
 		{Name: "ListTagsForResource", Action: "kinesis:ListTagsForResource", ReadOnly: true, Resource: any, Handle: k.listTagsForResource},
 
-		{Name: "PutResourcePolicy", Action: "kinesis:PutResourcePolicy", Resource: any, Handle: k.putResourcePolicy},
+		{Name: "PutResourcePolicy", Action: "kinesis:PutResourcePolicy", Resource: k.policyOwnerResource, Handle: k.putResourcePolicy},
 		{Name: "GetResourcePolicy", Action: "kinesis:GetResourcePolicy", ReadOnly: true, Resource: any, Handle: k.getResourcePolicy},
-		{Name: "DeleteResourcePolicy", Action: "kinesis:DeleteResourcePolicy", Resource: any, Handle: k.deleteResourcePolicy},
+		{Name: "DeleteResourcePolicy", Action: "kinesis:DeleteResourcePolicy", Resource: k.policyOwnerResource, Handle: k.deleteResourcePolicy},
 
 		{Name: "PutRecord", Action: "kinesis:PutRecord", Category: api.Data, Resource: k.writeResource, Handle: k.putRecord},
 		{Name: "PutRecords", Action: "kinesis:PutRecords", Category: api.Data, Resource: k.writeResource, Handle: k.putRecords},
@@ -129,66 +129,6 @@ func (k *Kinesis) Service() *api.Service {
 		{Name: "DeregisterStreamConsumer", Action: "kinesis:DeregisterStreamConsumer", Resource: consumer, Handle: k.deregisterConsumer},
 		{Name: "SubscribeToShard", Action: "kinesis:SubscribeToShard", Category: api.Data, ReadOnly: true, Resource: consumer, Handle: k.subscribeToShard},
 	}...)
-}
-
-// validator checks a call's input against Kinesis's model, whether it came
-// as JSON or as CBOR: a CBOR body is checked through the JSON form of its
-// members (byte strings and timestamps, which the model bounds nowhere
-// that matters here, become their JSON forms).
-func validator() func(c *api.Call) *api.Error {
-	check := shape.Hook("kinesis", "ValidationException")
-	return func(c *api.Call) *api.Error {
-		if c.Input != nil || !isCBOR(c) {
-			return check(c)
-		}
-		body, err := c.Payload()
-		if err != nil || len(body) == 0 {
-			return check(c)
-		}
-		var doc map[string]any
-		if err := cborDecoder.Unmarshal(body, &doc); err != nil {
-			return nil // the handler's decode answers SerializationException
-		}
-		js, err := json.Marshal(jsonable(doc))
-		if err != nil {
-			return nil
-		}
-		// The model check reads the JSON form; the handler decodes the
-		// original CBOR, which the call keeps.
-		jc := *c
-		jc.SetPayload(js)
-		return check(&jc)
-	}
-}
-
-// cborDecoder decodes CBOR maps into map[string]any, as JSON does.
-var cborDecoder = func() cbor.DecMode {
-	dm, err := cbor.DecOptions{DefaultMapType: reflect.TypeOf(map[string]any(nil))}.DecMode()
-	if err != nil {
-		panic(err)
-	}
-	return dm
-}()
-
-// jsonable replaces the CBOR values JSON has no form for: tagged values
-// (timestamps under tag 1, which the model does not bound) become their
-// content, time.Time values their Unix seconds.
-func jsonable(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = jsonable(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = jsonable(e)
-		}
-	case cbor.Tag:
-		return jsonable(x.Content)
-	case time.Time:
-		return x.Unix()
-	}
-	return v
 }
 
 // isCBOR reports whether the call was written in CBOR.

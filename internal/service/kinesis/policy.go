@@ -171,22 +171,62 @@ func (k *Kinesis) resourceByARN(c *api.Call) (api.Resource, error) {
 	return k.resourceOfStream(c, w)
 }
 
+// policyOwnerResource is the stream or consumer whose resource policy
+// PutResourcePolicy or DeleteResourcePolicy changes. Only identities of
+// the resource's own account may change it ("the calling identity must
+// have the PutResourcePolicy permissions on the specified Kinesis Data
+// Streams resource and belong to the owner's account", Kinesis API
+// Reference): the resource's policy never grants another account the
+// right to rewrite it, so for a caller of another account it takes no part
+// in the decision.
+func (k *Kinesis) policyOwnerResource(c *api.Call) (api.Resource, error) {
+	res, err := k.resourceByARN(c)
+	if err == nil && res.Account != c.Account {
+		res.Policy = nil
+	}
+	return res, err
+}
+
 // requestTagConditions sets aws:RequestTag/* and aws:TagKeys from the
 // request's Tags.
 func requestTagConditions(c *api.Call, _ api.Resource, keys api.Keys) {
 	var in struct {
 		Tags map[string]string `json:"Tags"`
 	}
-	if decode(c, &in) != nil || len(in.Tags) == 0 {
+	if decode(c, &in) != nil {
 		return
 	}
-	names := make([]string, 0, len(in.Tags))
-	for key, v := range in.Tags {
-		keys.Set("aws:RequestTag/"+key, v)
+	for k, v := range tagKeys(in.Tags) {
+		keys.Set(k, v...)
+	}
+}
+
+// tagKeys are the condition keys of tags given in a request:
+// aws:RequestTag/* and aws:TagKeys (none for no tags).
+func tagKeys(tags map[string]string) map[string][]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	keys := make(map[string][]string, len(tags)+1)
+	names := make([]string, 0, len(tags))
+	for key, v := range tags {
+		keys["aws:RequestTag/"+key] = []string{v}
 		names = append(names, key)
 	}
 	sort.Strings(names)
-	keys.Set("aws:TagKeys", names...)
+	keys["aws:TagKeys"] = names
+	return keys
+}
+
+// authorizeTags authorizes tagging a resource on its creation: AWS
+// requires kinesis:AddTagsToStream on the stream CreateStream makes with
+// Tags, and kinesis:TagResource on the consumer RegisterStreamConsumer
+// registers with Tags, besides the operation's own action.
+func authorizeTags(c *api.Call, action string, res api.Resource, tags map[string]string) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	return c.Authorize(action, res, tagKeys(tags))
 }
 
 // tagKeyConditions sets aws:TagKeys from the request's TagKeys.

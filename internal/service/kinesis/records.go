@@ -181,9 +181,13 @@ func (k *Kinesis) trimExpired(c *api.Call, tx store.Tx, s *stream, i int) error 
 }
 
 // horizon is the arrival time before which s's records are past its
-// retention period.
+// retention period, or past a shorter one it had.
 func (k *Kinesis) horizon(s *stream) time.Time {
-	return k.cfg.Now().Add(-time.Duration(s.Retention) * time.Hour)
+	h := k.cfg.Now().Add(-time.Duration(s.Retention) * time.Hour)
+	if s.Expired.After(h) {
+		return s.Expired
+	}
+	return h
 }
 
 // checkData applies Kinesis's per-record size limit.
@@ -286,15 +290,17 @@ func (k *Kinesis) seal(it iterator) string {
 	return base64Std(k.cfg.Box.Seal(b, iteratorAD))
 }
 
-// open returns the iterator a ShardIterator holds.
-func (k *Kinesis) open(token string) (iterator, error) {
+// open returns the iterator a ShardIterator holds. An iterator is good in
+// the region of its stream only: read in another, it would reach a stream
+// that the call's region (and aws:RequestedRegion) does not name.
+func (k *Kinesis) open(c *api.Call, token string) (iterator, error) {
 	var it iterator
 	b, err := unbase64Std(token)
 	if err != nil {
 		return it, invalidArgument("Invalid ShardIterator.")
 	}
 	pt, err := k.cfg.Box.Open(b, iteratorAD)
-	if err != nil || jsonUnmarshal(pt, &it) != nil {
+	if err != nil || jsonUnmarshal(pt, &it) != nil || it.Region != c.Region {
 		return it, invalidArgument("Invalid ShardIterator.")
 	}
 	return it, nil
@@ -404,7 +410,7 @@ func (k *Kinesis) iteratorResource(c *api.Call) (api.Resource, error) {
 	if err := decode(c, &in); err != nil {
 		return api.Resource{}, err
 	}
-	it, err := k.open(in.ShardIterator)
+	it, err := k.open(c, in.ShardIterator)
 	if err != nil {
 		return api.Resource{}, err
 	}
@@ -416,7 +422,7 @@ func (k *Kinesis) getRecords(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	it, err := k.open(in.ShardIterator)
+	it, err := k.open(c, in.ShardIterator)
 	if err != nil {
 		return nil, err
 	}
@@ -438,7 +444,19 @@ func (k *Kinesis) getRecords(c *api.Call) (any, error) {
 	}
 	limit := maxGetRecords
 	if in.Limit != nil {
+		// The model bounds Limit for requests; an in-process caller's is
+		// held to the same bounds (a Limit below 1 would never end a read).
 		limit = *in.Limit
+		bound := ""
+		switch {
+		case limit < 1:
+			bound = "greater than or equal to 1"
+		case limit > maxGetRecords:
+			bound = fmt.Sprintf("less than or equal to %d", maxGetRecords)
+		}
+		if bound != "" {
+			return nil, validation("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value %s", limit, bound)
+		}
 	}
 	log := s.logName(it.Shard)
 	horizon := k.horizon(s)

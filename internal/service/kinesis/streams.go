@@ -46,14 +46,18 @@ var allMetrics = []string{"IncomingBytes", "IncomingRecords", "OutgoingBytes", "
 
 // stream is a stream as the store keeps it.
 type stream struct {
-	Name      string            `json:"name"`
-	ARN       string            `json:"arn"`
-	Account   string            `json:"account"`
-	Region    string            `json:"region"`
-	Created   time.Time         `json:"created"`
-	Mode      string            `json:"mode"`
-	Shards    int               `json:"shards"`
-	Retention int               `json:"retention"` // hours
+	Name      string    `json:"name"`
+	ARN       string    `json:"arn"`
+	Account   string    `json:"account"`
+	Region    string    `json:"region"`
+	Created   time.Time `json:"created"`
+	Mode      string    `json:"mode"`
+	Shards    int       `json:"shards"`
+	Retention int       `json:"retention"` // hours
+	// Expired is the arrival time before which records are gone for good:
+	// a retention period once shortened does not give back, when
+	// lengthened again, the records it put past retention.
+	Expired   time.Time         `json:"expired,omitzero"`
 	RecordKiB int               `json:"recordKiB"`
 	Tags      map[string]string `json:"tags,omitempty"`
 	Policy    string            `json:"policy,omitempty"`
@@ -254,13 +258,17 @@ func (k *Kinesis) createStream(c *api.Call) (any, error) {
 	if len(in.Tags) > maxTagsPerStream {
 		return nil, invalidArgument("Failed to create stream %s under account %s because a given stream cannot have more than %d tags.", in.StreamName, c.Account, maxTagsPerStream)
 	}
+	if err := authorizeTags(c, "kinesis:AddTagsToStream", api.Resource{ARN: streamARN(c.Region, c.Account, in.StreamName), Type: typeStream}, in.Tags); err != nil {
+		return nil, err
+	}
 	recordKiB := defaultRecordKiB
 	if in.MaxRecordSizeInKiB != nil {
 		recordKiB = *in.MaxRecordSizeInKiB
 	}
+	created := k.cfg.Now().UTC().Truncate(time.Millisecond)
 	s := &stream{
 		Name: in.StreamName, ARN: streamARN(c.Region, c.Account, in.StreamName), Account: c.Account, Region: c.Region,
-		Created: k.cfg.Now().UTC().Truncate(time.Millisecond), Mode: mode, Shards: shards,
+		Created: created, Mode: mode, Shards: shards,
 		Retention: defaultRetention, RecordKiB: recordKiB, Tags: in.Tags,
 	}
 	_, err := k.cfg.Store.Update(c.Context, func(tx store.Tx) error {
@@ -269,6 +277,20 @@ func (k *Kinesis) createStream(c *api.Call) (any, error) {
 			return kinesisError("ResourceInUseException", "Stream %s under account %s already exists.", in.StreamName, c.Account)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("kinesis: stream %s: %w", in.StreamName, err)
+		}
+		s.Created = created
+		// A stream deleted within the millisecond (or by a node whose
+		// clock is ahead) must not share its incarnation with this one.
+		if b, err := tx.Get(c.Context, retiredTable, key); err == nil {
+			last, err := strconv.ParseInt(string(b), 10, 64)
+			if err != nil {
+				return fmt.Errorf("kinesis: retired stream %s: %w", in.StreamName, err)
+			}
+			if s.epochMillis() <= last {
+				s.Created = time.UnixMilli(last + 1).UTC()
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("kinesis: retired stream %s: %w", in.StreamName, err)
 		}
 		open, onDemand, err := countShards(c, tx)
 		if err != nil {
@@ -426,8 +448,8 @@ func (k *Kinesis) listStreams(c *api.Call) (any, error) {
 	return out, nil
 }
 
-// shardsToken is ListShards' NextToken: the stream and the last shard
-// listed.
+// shardsToken is ListShards' NextToken, sealed with the server key like
+// a shard iterator: the stream and the last shard listed.
 type shardsToken struct {
 	Stream  string `json:"s"`
 	Account string `json:"a"`
@@ -435,9 +457,12 @@ type shardsToken struct {
 	After   int    `json:"i"`
 }
 
+var shardsTokenAD = []byte("kinesis list shards token")
+
 // shardsRef is the stream ListShards lists: the one its NextToken names,
-// or its StreamName or StreamARN.
-func shardsRef(c *api.Call, in *ListShardsInput) (streamRef, shardsToken, error) {
+// or its StreamName or StreamARN. A NextToken this endpoint did not make
+// is InvalidArgumentException.
+func (k *Kinesis) shardsRef(c *api.Call, in *ListShardsInput) (streamRef, shardsToken, error) {
 	var tok shardsToken
 	if in.NextToken == "" {
 		return streamRef{StreamName: in.StreamName, StreamARN: in.StreamARN}, tok, nil
@@ -446,7 +471,10 @@ func shardsRef(c *api.Call, in *ListShardsInput) (streamRef, shardsToken, error)
 		return streamRef{}, tok, invalidArgument("NextToken and StreamName cannot be provided together.")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(in.NextToken)
-	if err != nil || jsonUnmarshal(b, &tok) != nil {
+	if err == nil {
+		b, err = k.cfg.Box.Open(b, shardsTokenAD)
+	}
+	if err != nil || jsonUnmarshal(b, &tok) != nil || tok.After < 0 {
 		return streamRef{}, tok, invalidArgument("NextToken %s is invalid.", in.NextToken)
 	}
 	return streamRef{StreamARN: streamARN(c.Region, tok.Account, tok.Stream)}, tok, nil
@@ -458,7 +486,7 @@ func (k *Kinesis) listShardsResource(c *api.Call) (api.Resource, error) {
 	if err := decode(c, &in); err != nil {
 		return api.Resource{}, err
 	}
-	ref, _, err := shardsRef(c, &in)
+	ref, _, err := k.shardsRef(c, &in)
 	if err != nil {
 		return api.Resource{}, err
 	}
@@ -474,7 +502,7 @@ func (k *Kinesis) listShards(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	ref, tok, err := shardsRef(c, &in)
+	ref, tok, err := k.shardsRef(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -508,7 +536,7 @@ func (k *Kinesis) listShards(c *api.Call) (any, error) {
 	}
 	if last := first + len(out.Shards); last < s.Shards {
 		b, _ := jsonMarshal(shardsToken{Stream: s.Name, Account: s.Account, Epoch: s.epochMillis(), After: last - 1})
-		out.NextToken = base64.RawURLEncoding.EncodeToString(b)
+		out.NextToken = base64.RawURLEncoding.EncodeToString(k.cfg.Box.Seal(b, shardsTokenAD))
 	}
 	return out, nil
 }
@@ -551,6 +579,9 @@ func (k *Kinesis) deleteStream(c *api.Call) (any, error) {
 				return err
 			}
 		}
+		if err := tx.Put(c.Context, retiredTable, key, []byte(strconv.FormatInt(s.epochMillis(), 10))); err != nil {
+			return fmt.Errorf("kinesis: retire stream %s: %w", s.Name, err)
+		}
 		return tx.Delete(c.Context, streamsTable, key)
 	})
 	return struct{}{}, err
@@ -587,6 +618,11 @@ func (k *Kinesis) retention(c *api.Call, increase bool) (any, error) {
 			return invalidArgument("Requested retention period (%d hours) for stream %s can not be shorter than existing retention period (%d hours). Use DecreaseRetentionPeriod API.", h, s.Name, s.Retention)
 		case !increase && h > s.Retention:
 			return invalidArgument("Requested retention period (%d hours) for stream %s can not be longer than existing retention period (%d hours). Use IncreaseRetentionPeriod API.", h, s.Name, s.Retention)
+		}
+		if h < s.Retention {
+			if gone := k.cfg.Now().UTC().Add(-time.Duration(h) * time.Hour); gone.After(s.Expired) {
+				s.Expired = gone
+			}
 		}
 		s.Retention = h
 		return nil
