@@ -668,9 +668,5 @@ func (g *Gateway) recordKeyUse(c *api.Call, sig *sigv4.Signature) {
 
 // String describes the gateway for the start-up banner.
 func (g *Gateway) String() string {
-	names := make([]string, 0, len(g.services))
-	for _, s := range g.services {
-		names = append(names, s.Name)
-	}
-	return fmt.Sprintf("services: %s", strings.Join(names, ", "))
+	return fmt.Sprintf("services: %s", strings.Join(g.Services(), ", "))
 }
