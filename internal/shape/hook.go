@@ -13,7 +13,8 @@ import (
 // code, HTTP 400, and the violations worded as AWS does. only limits it to
 // the named operations; none means every operation. In-process calls
 // (typed Call.Input) and JSON bodies that do not decode are left to the
-// handler. It panics if the binary embeds no model for service.
+// handler. In a JSON-protocol body, keys that name no member exactly are
+// removed before the handler reads it (see Validator.Prune). It panics if the binary embeds no model for service.
 func Hook(service, code string, only ...string) func(c *api.Call) *api.Error {
 	return HookLeaving(service, code, nil, only...)
 }
@@ -44,9 +45,21 @@ func HookLeaving(service, code string, left map[string][]string, only ...string)
 			if err != nil {
 				return nil
 			}
-			if len(body) > 0 && json.Unmarshal(body, &in.Body) != nil {
-				return nil
+			if len(body) > 0 {
+				if in.Body, err = decodeJSON(body); err != nil {
+					return nil
+				}
 			}
+			// The handler decodes exactly the members checked: keys that
+			// name no member (a "limit" beside "Limit") are dropped first.
+			if v.model.Protocol == JSON && v.Prune(c.Operation.Name, in.Body) {
+				b, err := json.Marshal(in.Body)
+				if err != nil {
+					return nil
+				}
+				c.SetPayload(b)
+			}
+			floats(in.Body)
 		}
 		vs := leave(v.Check(c.Operation.Name, in), left[c.Operation.Name])
 		if len(vs) == 0 {
@@ -77,4 +90,34 @@ func under(path string, left []string) bool {
 		}
 	}
 	return false
+}
+
+// PruneHook returns an api.Service.Validate for a service that checks its
+// input itself (SQS words every violation its own way): it only removes,
+// from the body of a call in a JSON protocol, the keys that name no member
+// exactly (see Validator.Prune), so that the handler decodes the members
+// AWS would read and no others. A body that does not decode is left to
+// the handler. It panics if the binary embeds no model for service.
+func PruneHook(service string) func(c *api.Call) *api.Error {
+	v, err := For(service)
+	if err != nil {
+		panic(err)
+	}
+	return func(c *api.Call) *api.Error {
+		if c.Operation == nil || c.Input != nil || c.Protocol == nil || !strings.HasPrefix(c.Protocol.Name(), "awsJson") {
+			return nil
+		}
+		body, err := c.Payload()
+		if err != nil || len(body) == 0 {
+			return nil
+		}
+		doc, err := decodeJSON(body)
+		if err != nil || !v.Prune(c.Operation.Name, doc) {
+			return nil
+		}
+		if b, err := json.Marshal(doc); err == nil {
+			c.SetPayload(b)
+		}
+		return nil
+	}
 }

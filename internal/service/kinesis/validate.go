@@ -31,11 +31,6 @@ func validator() func(c *api.Call) *api.Error {
 	if err != nil {
 		panic(err)
 	}
-	models, err := shape.Load()
-	if err != nil {
-		panic(err)
-	}
-	model := models["kinesis"]
 	return func(c *api.Call) *api.Error {
 		if c.Operation == nil || c.Input != nil {
 			return nil
@@ -52,7 +47,7 @@ func validator() func(c *api.Call) *api.Error {
 			}
 		}
 		op := c.Operation.Name
-		if prune(model, model.Shapes[model.Operations[op]], doc) && !cb {
+		if v.Prune(op, doc) && !cb {
 			b, err := json.Marshal(doc)
 			if err != nil {
 				return serializationError(cb)
@@ -102,53 +97,6 @@ var cborDecoder = func() cbor.DecMode {
 	}
 	return dm
 }()
-
-// prune removes from v, a decoded value of shape s, the keys of its
-// structures that name none of their members, and reports whether it
-// removed any. Map keys are data and stay.
-func prune(m *shape.Model, s *shape.Shape, v any) bool {
-	if s == nil {
-		return false
-	}
-	pruned := false
-	switch s.Type {
-	case "structure":
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return false
-		}
-		members := make(map[string]*shape.Shape, len(s.Members))
-		for _, mb := range s.Members {
-			name := mb.LocationName
-			if name == "" {
-				name = mb.Name
-			}
-			members[name] = m.Shapes[mb.Shape]
-		}
-		for k, e := range obj {
-			ms, ok := members[k]
-			if !ok {
-				delete(obj, k)
-				pruned = true
-				continue
-			}
-			pruned = prune(m, ms, e) || pruned
-		}
-	case "list":
-		if list, ok := v.([]any); ok && s.Member != nil {
-			for _, e := range list {
-				pruned = prune(m, m.Shapes[s.Member.Shape], e) || pruned
-			}
-		}
-	case "map":
-		if obj, ok := v.(map[string]any); ok && s.Value != nil {
-			for _, e := range obj {
-				pruned = prune(m, m.Shapes[s.Value.Shape], e) || pruned
-			}
-		}
-	}
-	return pruned
-}
 
 // numbers returns v with its numbers as the model check reads them
 // (float64: a number too large for one is infinite, out of every range),

@@ -23,6 +23,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/protocol"
+	"github.com/rolecall/rolecall/internal/shape"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/queue"
 )
@@ -93,6 +94,7 @@ func (s *SQS) Service() *api.Service {
 		QueryCompatible:   true,
 		DeniedActionLower: true,
 		QueryCodes:        queryCodes,
+		Validate:          shape.PruneHook("sqs"),
 	}, []*api.Operation{
 		{Name: "CreateQueue", Action: "sqs:CreateQueue", Resource: s.createResource, Conditions: s.createConditions, Handle: s.createQueue},
 		{Name: "GetQueueUrl", Action: "sqs:GetQueueUrl", ReadOnly: true, Resource: s.nameResource, Handle: s.getQueueURL},
