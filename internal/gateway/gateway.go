@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -496,8 +497,7 @@ func (g *Gateway) dispatch(c *api.Call, svcName string, h *held) (any, *api.Erro
 		g.record(c, svcName, err)
 		return nil, err
 	}
-	op := c.Operation
-	out, err := op.Handle(c)
+	out, err := handle(c)
 	var e *api.Error
 	if err != nil {
 		e = g.asError(c, err)
@@ -510,6 +510,22 @@ func (g *Gateway) dispatch(c *api.Call, svcName string, h *held) (any, *api.Erro
 		return nil, e
 	}
 	return out, nil
+}
+
+// handle runs the call's handler. A handler that panics fails the call
+// with an internal error, answered and recorded like any other, instead of
+// dropping the connection unanswered and unrecorded; the panic and its
+// stack are logged through asError.
+func handle(c *api.Call) (out any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			out, err = nil, fmt.Errorf("gateway: %s:%s panicked: %v\n%s", c.Service.Name, c.Operation.Name, p, debug.Stack())
+		}
+	}()
+	return c.Operation.Handle(c)
 }
 
 // readPayload reads a streamed body whole for an operation that is not

@@ -317,3 +317,21 @@ func TestAnonymousBodyIsBounded(t *testing.T) {
 		t.Errorf("stored %d bytes, want the 1024 of the upload within the bound", got)
 	}
 }
+
+// A handler that panics fails its call with AWS's internal error, answered
+// and recorded, and the gateway goes on serving.
+func TestHandlerPanicIsAnInternalError(t *testing.T) {
+	g, _ := newTestGateway(t)
+	g.Register(&api.Service{Name: "iam", Protocols: []string{"awsQuery"}, APIVersion: "2010-05-08",
+		Operations: map[string]*api.Operation{"ListRoles": {Name: "ListRoles", Handle: func(*api.Call) (any, error) {
+			var m map[string]int
+			m["boom"]++ // a nil map: panics
+			return nil, nil
+		}}}})
+	for range 2 {
+		w := serveSigned(t, g, "iam", "POST", "/", "", "application/x-www-form-urlencoded", "Action=ListRoles&Version=2010-05-08")
+		if w.Code != 500 || !strings.Contains(w.Body.String(), "<Code>InternalFailure</Code>") {
+			t.Fatalf("panicking handler: %d %s", w.Code, w.Body)
+		}
+	}
+}
