@@ -187,6 +187,9 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 	if err != nil {
 		e.out.closeWriter()
 		close(e.exited)
+		if ctx.Err() != nil {
+			return 0, nil, ctx.Err()
+		}
 		return 0, &failure{errType: "Runtime.InvalidRuntime", msg: "RequestId: " + reqID + " Error: " + err.Error()}, nil
 	}
 	if err := e.newCgroup(ctx); err != nil {
@@ -206,6 +209,9 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 	if err != nil {
 		e.out.closeWriter()
 		close(e.exited)
+		if ctx.Err() != nil {
+			return 0, nil, ctx.Err() // the start was cut short because the caller gave up
+		}
 		return 0, &failure{errType: "Runtime.InvalidEntrypoint", msg: "RequestId: " + reqID + " Error: " + err.Error()}, nil
 	}
 	if e.cg == nil {
@@ -244,6 +250,9 @@ func (e *env) spawn(ctx context.Context, reqID string, creds Credentials, endpoi
 		case ie := <-e.api.initErr:
 			return time.Since(t0), &failure{body: ie.body}, nil
 		default:
+		}
+		if err := ctx.Err(); err != nil {
+			return time.Since(t0), nil, err // killed because the caller gave up
 		}
 		return time.Since(t0), exitFailure(reqID, e.exitErr, e.outOfMemory()), nil
 	case <-timer.C:
@@ -435,6 +444,11 @@ func (e *env) run(ctx context.Context, inv *invocation) (payload []byte, f *fail
 		select {
 		case <-inv.done:
 		default:
+			if err := ctx.Err(); err != nil {
+				// The environment died because the caller gave up (its
+				// process is bound to ctx): that is the answer.
+				return nil, nil, false, false, err
+			}
 			return nil, exitFailure(inv.id, e.exitErr, e.outOfMemory()), false, false, nil
 		}
 	case <-timer.C:

@@ -249,9 +249,9 @@ func TestContextCancel(t *testing.T) {
 	m, h := newManager(t, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	_, err := m.Invoke(ctx, goConfig("cancel"), "cancel", []byte(`{"action":"sleep","ms":5000}`), InvokeOptions{})
+	res, err := m.Invoke(ctx, goConfig("cancel"), "cancel", []byte(`{"action":"sleep","ms":5000}`), InvokeOptions{})
 	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err %v", err)
+		t.Fatalf("err %v, result %+v", err, res)
 	}
 	waitFor(t, 3*time.Second, "Stop", func() bool { _, s := h.counts(); return s == 1 })
 }
