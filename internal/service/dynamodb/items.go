@@ -270,30 +270,46 @@ func (d *DynamoDB) putItem(c *api.Call) (any, error) {
 		if e := t.checkItem(in.Item, msgItemSize); e != nil {
 			return nil, e
 		}
-		key := t.itemKey(in.Item)
 		c.Trail.RequestParameters["key"] = t.keyOf(in.Item)
-		var old attr.Item
-		var u *usage
-		_, err = d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-			u = newUsage(in.ReturnConsumedCapacity, t)
-			var err error
-			if old, err = getItem(c.Context, tx, key); err != nil {
-				return err
-			}
-			if w.cond != nil && !w.cond.Eval(old) {
-				return conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
-			}
-			return d.commitItem(c.Context, tx, c, t, key, old, in.Item, u)
+		return d.replaceItem(c, t, in.Item, in.Item, w.cond, replaceOptions{
+			returnValues: in.ReturnValues, onConditionFailure: in.ReturnValuesOnConditionCheckFailure,
+			capacity: in.ReturnConsumedCapacity, metrics: in.ReturnItemCollectionMetrics,
 		})
-		if err != nil {
-			return nil, err
-		}
-		out := WriteOutput{ConsumedCapacity: u.result(), ItemCollectionMetrics: itemMetrics(t, in.ReturnItemCollectionMetrics, in.Item)}
-		if in.ReturnValues == "ALL_OLD" {
-			out.Attributes = old
-		}
-		return rawOutput(out)
 	})
+}
+
+// replaceOptions are the Return* parameters of PutItem and DeleteItem.
+type replaceOptions struct {
+	returnValues, onConditionFailure, capacity, metrics string
+}
+
+// replaceItem writes item (nil deletes) in place of the item with key's
+// key attributes, in one transaction, when cond (if any) holds for the
+// item there: PutItem and DeleteItem. It answers ALL_OLD, capacity and
+// item collection metrics as o asks.
+func (d *DynamoDB) replaceItem(c *api.Call, t *Table, key, item attr.Item, cond *expr.Condition, o replaceOptions) (any, error) {
+	storeKey := t.itemKey(key)
+	var old attr.Item
+	var u *usage
+	_, err := d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
+		u = newUsage(o.capacity, t)
+		var err error
+		if old, err = getItem(c.Context, tx, storeKey); err != nil {
+			return err
+		}
+		if cond != nil && !cond.Eval(old) {
+			return conditionFailed(old, o.onConditionFailure)
+		}
+		return d.commitItem(c.Context, tx, c, t, storeKey, old, item, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := WriteOutput{ConsumedCapacity: u.result(), ItemCollectionMetrics: itemMetrics(t, o.metrics, key)}
+	if o.returnValues == "ALL_OLD" {
+		out.Attributes = old
+	}
+	return rawOutput(out)
 }
 
 func (d *DynamoDB) deleteItem(c *api.Call) (any, error) {
@@ -316,28 +332,10 @@ func (d *DynamoDB) deleteItem(c *api.Call) (any, error) {
 		if e := t.checkKey(in.Key); e != nil {
 			return nil, e
 		}
-		key := t.itemKey(in.Key)
-		var old attr.Item
-		var u *usage
-		_, err = d.cfg.Store.Update(c.Context, func(tx store.Tx) error {
-			u = newUsage(in.ReturnConsumedCapacity, t)
-			var err error
-			if old, err = getItem(c.Context, tx, key); err != nil {
-				return err
-			}
-			if w.cond != nil && !w.cond.Eval(old) {
-				return conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
-			}
-			return d.commitItem(c.Context, tx, c, t, key, old, nil, u)
+		return d.replaceItem(c, t, in.Key, nil, w.cond, replaceOptions{
+			returnValues: in.ReturnValues, onConditionFailure: in.ReturnValuesOnConditionCheckFailure,
+			capacity: in.ReturnConsumedCapacity, metrics: in.ReturnItemCollectionMetrics,
 		})
-		if err != nil {
-			return nil, err
-		}
-		out := WriteOutput{ConsumedCapacity: u.result(), ItemCollectionMetrics: itemMetrics(t, in.ReturnItemCollectionMetrics, in.Key)}
-		if in.ReturnValues == "ALL_OLD" {
-			out.Attributes = old
-		}
-		return rawOutput(out)
 	})
 }
 
