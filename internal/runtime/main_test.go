@@ -152,9 +152,15 @@ func decode[T any](t testing.TB, res *Result) T {
 }
 
 // waitFor polls cond for up to d.
+// waitFloor is the least a waitFor waits before it fails.
+const waitFloor = 20 * time.Second
+
 func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
+	// d is how long the wait would take on an idle machine; a loaded one
+	// (the race detector, CI running the CLI scenarios beside) is given at
+	// least waitFloor. A wait that succeeds returns at once all the same.
+	deadline := time.Now().Add(max(d, waitFloor))
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
