@@ -248,11 +248,7 @@ func (s *SQS) getQueueAttributes(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	ref, err := parseQueueURL(c, in.QueueUrl)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.existing(c.Context, ref)
+	_, st, err := s.queueAt(c, in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}
@@ -315,11 +311,7 @@ func (s *SQS) setQueueAttributes(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	ref, err := parseQueueURL(c, in.QueueUrl)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.existing(c.Context, ref)
+	ref, st, err := s.queueAt(c, in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}

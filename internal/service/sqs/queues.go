@@ -90,6 +90,17 @@ func (s *SQS) load(ctx context.Context, ref queueRef) (*queueState, error) {
 }
 
 // existing returns the queue ref names, or QueueDoesNotExist.
+// queueAt returns the queue a call's QueueUrl names, and its state, or
+// SQS's error for a malformed URL or a missing queue.
+func (s *SQS) queueAt(c *api.Call, url string) (queueRef, *queueState, error) {
+	ref, err := parseQueueURL(c, url)
+	if err != nil {
+		return queueRef{}, nil, err
+	}
+	st, err := s.existing(c.Context, ref)
+	return ref, st, err
+}
+
 func (s *SQS) existing(ctx context.Context, ref queueRef) (*queueState, error) {
 	st, err := s.load(ctx, ref)
 	if err != nil {
@@ -438,11 +449,7 @@ func (s *SQS) listDeadLetterSourceQueues(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	ref, err := parseQueueURL(c, in.QueueUrl)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.existing(c.Context, ref)
+	_, st, err := s.queueAt(c, in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}
@@ -588,11 +595,7 @@ func (s *SQS) listQueueTags(c *api.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	ref, err := parseQueueURL(c, in.QueueUrl)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.existing(c.Context, ref)
+	_, st, err := s.queueAt(c, in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}
