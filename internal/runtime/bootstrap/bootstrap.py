@@ -247,8 +247,15 @@ class EndpointFromEnvironment:
 
         def create_client_at_endpoint(self, service_name, *args, **kwargs):
             if len(args) < 5 and kwargs.get("endpoint_url") is None:
-                env = "AWS_ENDPOINT_URL_" + service_name.upper().replace("-", "_").replace(" ", "_")
-                url = os.environ.get(env) or os.environ.get("AWS_ENDPOINT_URL")
+                url = None
+                try:
+                    # Named after the serviceId, as newer botocore names it:
+                    # AWS_ENDPOINT_URL_DYNAMODB_STREAMS, _CLOUDWATCH_LOGS.
+                    sid = str(self.get_service_model(service_name).service_id)
+                    url = os.environ.get("AWS_ENDPOINT_URL_" + sid.upper().replace("-", "_").replace(" ", "_"))
+                except Exception:
+                    pass
+                url = url or os.environ.get("AWS_ENDPOINT_URL")
                 if url:
                     kwargs["endpoint_url"] = url
             return create_client(self, service_name, *args, **kwargs)
