@@ -301,6 +301,13 @@ type Internal struct {
 	// Lambda destination.
 	SourceARN     string
 	SourceAccount string
+	// AuthorizeOnly stops the call once it is authorized: its input is
+	// validated, its resource resolved (a missing resource is the
+	// service's error) and the decision recorded in the trail like any
+	// call's, but the handler does not run and Invoke returns nil. Lambda
+	// uses it to learn whether a role may call an operation with effects
+	// (sqs:ReceiveMessage) without making the call.
+	AuthorizeOnly bool
 }
 
 // Invoke runs in through inv and returns the handler's output as Out.

@@ -80,6 +80,9 @@ type Call struct {
 	// aws:SourceAccount.
 	SourceARN     string
 	SourceAccount string
+	// AuthorizeOnly is set on an in-process call that stops once it is
+	// authorized (Internal.AuthorizeOnly).
+	AuthorizeOnly bool
 	// Authorize checks an additional action (iam:PassRole from
 	// lambda:CreateFunction, ...) for the caller with the full evaluation
 	// logic, records the decision, and returns AWS's AccessDenied on denial.

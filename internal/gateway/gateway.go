@@ -497,6 +497,10 @@ func (g *Gateway) dispatch(c *api.Call, svcName string, h *held) (any, *api.Erro
 		g.record(c, svcName, err)
 		return nil, err
 	}
+	if c.AuthorizeOnly {
+		g.record(c, svcName, nil)
+		return nil, nil
+	}
 	out, err := handle(c)
 	var e *api.Error
 	if err != nil {

@@ -54,6 +54,7 @@ func (g *Gateway) Invoke(ctx context.Context, in api.Internal) (any, error) {
 		Environment:   in.Environment,
 		SourceARN:     in.SourceARN,
 		SourceAccount: in.SourceAccount,
+		AuthorizeOnly: in.AuthorizeOnly,
 	}
 	if proto == nil {
 		proto = g.protocols.ByName("awsJson1_1")

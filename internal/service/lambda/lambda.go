@@ -27,6 +27,7 @@ import (
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/runtime"
+	"github.com/rolecall/rolecall/internal/service/lambda/esm"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -94,6 +95,10 @@ type Config struct {
 	// Logger receives the failures of background work: asynchronous
 	// invocations (default slog.Default()).
 	Logger *slog.Logger
+	// Mappings configures the event source mappings' pollers; Account,
+	// Region, Store, Feed, Invoker, Functions, Now and Logger are this
+	// service's.
+	Mappings esm.Config
 	// ConcurrentExecutions is the account's concurrency limit reported by
 	// GetAccountSettings (default 1000); it should match the runtime's.
 	ConcurrentExecutions int
@@ -118,8 +123,10 @@ type Lambda struct {
 	now     func() time.Time
 	codeKey []byte
 	async   *asyncQueue
-	logs    *logShipper
-	envs    *environments
+	// mappings are the event source mappings and their pollers.
+	mappings *esm.Manager
+	logs     *logShipper
+	envs     *environments
 	// kmsEnvs holds KMS-encrypted variables decrypted per runtime key.
 	kmsEnvs kmsEnvs
 	// policies holds the parsed resource-based policies by store key; a
@@ -228,6 +235,16 @@ func New(cfg Config) (*Lambda, error) {
 		l.ownRT = true
 	}
 	l.async = newAsyncQueue(l, cfg.AsyncWorkers, cfg.Logger)
+	mc := cfg.Mappings
+	mc.Account, mc.Region, mc.Store, mc.Feed = cfg.Account, cfg.Region, cfg.Store, cfg.Feed
+	mc.Invoker, mc.Functions, mc.Now, mc.Logger = cfg.Invoker, mappingFunctions{l}, cfg.Now, cfg.Logger
+	if l.mappings, err = esm.New(mc); err != nil {
+		err = errors.Join(err, l.async.close(ctx))
+		if l.ownRT {
+			err = errors.Join(err, l.rt.Close(ctx))
+		}
+		return nil, err
+	}
 	// Subscribed once the runtime is there: follow drains its pools.
 	if cfg.Feed != nil {
 		l.unsubscribe = cfg.Feed.Subscribe([]string{tableFunctions, tablePolicies}, func(c store.Change) {
@@ -249,12 +266,16 @@ func New(cfg Config) (*Lambda, error) {
 }
 
 // Start starts running the asynchronous (Event) invocations queued in the
-// store by any process, those left by earlier runs included. Call it once
+// store by any process, those left by earlier runs included, and the
+// pollers of the event source mappings. Call it once
 // Invoker serves (the gateway has every service): New does not, since an
 // invocation's first need is to assume its role through Invoker. The
 // first Event invocation this service accepts starts them too. Calls after
 // the first, and after Close, do nothing.
-func (l *Lambda) Start() { l.async.start() }
+func (l *Lambda) Start() {
+	l.async.start()
+	l.mappings.Start()
+}
 
 // Runtime returns the execution-environment manager in use.
 func (l *Lambda) Runtime() *runtime.Manager { return l.rt }
@@ -269,7 +290,7 @@ func (l *Lambda) Close(ctx context.Context) error {
 		l.mu.Unlock()
 		l.unsubscribe()
 		close(l.done)
-		err = l.async.close(ctx)
+		err = errors.Join(l.mappings.Close(ctx), l.async.close(ctx))
 		if l.ownRT {
 			err = errors.Join(err, l.rt.Close(ctx))
 		}

@@ -23,7 +23,7 @@ func (l *Lambda) Service() *api.Service {
 		// Deployment packages up to 50 MB arrive base64-encoded in JSON.
 		MaxBody:  70 << 20,
 		Validate: shape.HookLeaving("lambda", "ValidationException", leftToHandlers, modelChecked...),
-	}, validateFirst([]*api.Operation{
+	}, validateFirst(append([]*api.Operation{
 		{Name: "CreateFunction", Action: "lambda:CreateFunction", HTTP: api.HTTP{Method: http.MethodPost, Path: "/2015-03-31/functions"}, SuccessStatus: 201, Resource: l.createResource, Conditions: l.createConditions, Handle: l.createFunction},
 		{Name: "ListFunctions", Action: "lambda:ListFunctions", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions"}, Handle: l.listFunctions},
 		{Name: "GetFunction", Action: "lambda:GetFunction", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2015-03-31/functions/{FunctionName}"}, Resource: l.functionResource, Handle: l.getFunction},
@@ -50,7 +50,7 @@ func (l *Lambda) Service() *api.Service {
 		{Name: "DeleteFunctionConcurrency", Action: "lambda:DeleteFunctionConcurrency", HTTP: api.HTTP{Method: http.MethodDelete, Path: "/2017-10-31/functions/{FunctionName}/concurrency"}, SuccessStatus: 204, Resource: l.functionResource, Handle: l.deleteFunctionConcurrency},
 		{Name: "GetFunctionConcurrency", Action: "lambda:GetFunctionConcurrency", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2019-09-30/functions/{FunctionName}/concurrency"}, Resource: l.functionResource, Handle: l.getFunctionConcurrency},
 		{Name: "GetAccountSettings", Action: "lambda:GetAccountSettings", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: "/2016-08-19/account-settings"}, Handle: l.getAccountSettings},
-	})...)
+	}, l.mappings.Operations()...))...)
 }
 
 // modelChecked are the operations whose input the Lambda model checks

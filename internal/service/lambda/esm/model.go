@@ -1,0 +1,120 @@
+package esm
+
+import (
+	"time"
+)
+
+// States of a mapping, as Lambda reports them.
+const (
+	StateCreating  = "Creating"
+	StateEnabling  = "Enabling"
+	StateEnabled   = "Enabled"
+	StateDisabling = "Disabling"
+	StateDisabled  = "Disabled"
+	StateUpdating  = "Updating"
+	StateDeleting  = "Deleting"
+)
+
+// Kind is the kind of event source a mapping reads.
+type Kind string
+
+// Kinds of event source.
+const (
+	KindSQS              Kind = "sqs"
+	KindKinesis          Kind = "kinesis"
+	KindDynamoDBStreams  Kind = "dynamodb"
+	KindMSK              Kind = "kafka"      // Amazon MSK (an arn:aws:kafka cluster)
+	KindSelfManagedKafka Kind = "self-kafka" // SelfManagedEventSource with KAFKA_BOOTSTRAP_SERVERS
+	KindMQ               Kind = "mq"         // Amazon MQ (an arn:aws:mq broker)
+)
+
+// mappingFormat is the format version of stored mappings.
+const mappingFormat = 1
+
+// Mapping is the stored record of an event source mapping: its
+// configuration as Lambda reports it (the wire's member names) and what
+// the pollers need. LastProcessingResult is kept apart (Status), since
+// pollers change it while users update the rest.
+type Mapping struct {
+	V       int    `json:"v"`
+	Account string `json:"account"`
+	Kind    Kind   `json:"kind"`
+	// Generation grows with every change of the configuration; pollers
+	// of an older generation stop and start again with the new one.
+	Generation int `json:"generation"`
+
+	UUID                  string    `json:"UUID"`
+	EventSourceArn        string    `json:"EventSourceArn,omitempty"`
+	FunctionArn           string    `json:"FunctionArn"` // as mapped: unqualified, or with a version or alias
+	EventSourceMappingArn string    `json:"EventSourceMappingArn"`
+	LastModified          time.Time `json:"LastModified"`
+	State                 string    `json:"State"`
+	StateTransitionReason string    `json:"StateTransitionReason"`
+	// Enabled is what the user asked for; State follows it.
+	Enabled bool `json:"enabled"`
+
+	BatchSize                      int                `json:"BatchSize"`
+	MaximumBatchingWindowInSeconds *int               `json:"MaximumBatchingWindowInSeconds,omitempty"`
+	StartingPosition               string             `json:"StartingPosition,omitempty"`
+	StartingPositionTimestamp      *time.Time         `json:"StartingPositionTimestamp,omitempty"`
+	ParallelizationFactor          int                `json:"ParallelizationFactor,omitempty"`
+	FunctionResponseTypes          []string           `json:"FunctionResponseTypes,omitempty"`
+	FilterCriteria                 *FilterCriteria    `json:"FilterCriteria,omitempty"`
+	MaximumRetryAttempts           *int               `json:"MaximumRetryAttempts,omitempty"`
+	MaximumRecordAgeInSeconds      *int               `json:"MaximumRecordAgeInSeconds,omitempty"`
+	BisectBatchOnFunctionError     *bool              `json:"BisectBatchOnFunctionError,omitempty"`
+	TumblingWindowInSeconds        *int               `json:"TumblingWindowInSeconds,omitempty"`
+	DestinationConfig              *DestinationConfig `json:"DestinationConfig,omitempty"`
+	ScalingConfig                  *ScalingConfig     `json:"ScalingConfig,omitempty"`
+
+	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// FilterCriteria is the mapping's event filtering: an event is passed to
+// the function when any pattern matches it.
+type FilterCriteria struct {
+	Filters []Filter `json:"Filters"`
+}
+
+// Filter is one pattern, as Lambda's event filtering writes it (JSON).
+type Filter struct {
+	Pattern string `json:"Pattern,omitempty"`
+}
+
+// DestinationConfig names where Lambda sends the records of batches it
+// gives up on (streams).
+type DestinationConfig struct {
+	OnFailure *OnFailure `json:"OnFailure,omitempty"`
+	OnSuccess *OnFailure `json:"OnSuccess,omitempty"`
+}
+
+// OnFailure is a destination.
+type OnFailure struct {
+	Destination string `json:"Destination,omitempty"`
+}
+
+// ScalingConfig bounds the concurrent invocations of an SQS mapping.
+type ScalingConfig struct {
+	MaximumConcurrency *int `json:"MaximumConcurrency,omitempty"`
+}
+
+// Polling reports whether the mapping's sources should be polled: it is
+// enabled and not being deleted or disabled.
+func (m *Mapping) Polling() bool {
+	switch m.State {
+	case StateEnabled, StateEnabling, StateUpdating, StateCreating:
+		return m.Enabled
+	}
+	return false
+}
+
+// ReportsBatchItemFailures reports whether the function answers with the
+// items of a batch that failed (FunctionResponseTypes ReportBatchItemFailures).
+func (m *Mapping) ReportsBatchItemFailures() bool {
+	for _, t := range m.FunctionResponseTypes {
+		if t == "ReportBatchItemFailures" {
+			return true
+		}
+	}
+	return false
+}
