@@ -308,6 +308,13 @@ type Internal struct {
 	// uses it to learn whether a role may call an operation with effects
 	// (sqs:ReceiveMessage) without making the call.
 	AuthorizeOnly bool
+	// Action and Resource name what an AuthorizeOnly call checks when
+	// Service is one rolecall does not serve (kafka, mq, secretsmanager):
+	// the decision is made with the full evaluation logic and recorded
+	// under Service's event source, as Lambda's checks of a Kafka
+	// mapping's role are. A Resource with an empty ARN is "*".
+	Action   string
+	Resource Resource
 }
 
 // Invoke runs in through inv and returns the handler's output as Out.

@@ -19,6 +19,8 @@ func (g *Gateway) Invoke(ctx context.Context, in api.Internal) (any, error) {
 	if svc != nil {
 		op = svc.Operations[in.Operation]
 		proto = g.protocols.ByName(svc.Protocols[0])
+	} else if in.AuthorizeOnly && in.Action != "" {
+		svc, op = foreignCheck(in)
 	}
 	region := in.Region
 	if region == "" {
@@ -65,4 +67,20 @@ func (g *Gateway) Invoke(ctx context.Context, in api.Internal) (any, error) {
 		return nil, e
 	}
 	return out, nil
+}
+
+// foreignCheck is the service and operation of an AuthorizeOnly call to a
+// service rolecall does not serve: in.Action on in.Resource.
+func foreignCheck(in api.Internal) (*api.Service, *api.Operation) {
+	res := in.Resource
+	op := &api.Operation{
+		Name:   in.Operation,
+		Action: in.Action,
+		Handle: func(*api.Call) (any, error) { return nil, nil },
+	}
+	if res.ARN != "" {
+		op.Resource = func(*api.Call) (api.Resource, error) { return res, nil }
+	}
+	svc := api.NewService(api.Service{Name: in.Service, EventSource: in.Service + ".amazonaws.com"}, op)
+	return svc, svc.Operations[in.Operation]
 }

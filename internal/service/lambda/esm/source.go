@@ -101,9 +101,6 @@ type Worker struct {
 	// Report sets the mapping's LastProcessingResult ("OK",
 	// "No records processed", "PROBLEM: ...").
 	Report func(result string)
-	// Send sends a record to an SQS queue as the role (on-failure
-	// destinations), by queue ARN.
-	Send func(ctx context.Context, queueARN, body string) error
 	Now  func() time.Time
 	Log  *slog.Logger
 }
