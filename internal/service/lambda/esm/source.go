@@ -101,6 +101,6 @@ type Worker struct {
 	// Report sets the mapping's LastProcessingResult ("OK",
 	// "No records processed", "PROBLEM: ...").
 	Report func(result string)
-	Now  func() time.Time
-	Log  *slog.Logger
+	Now    func() time.Time
+	Log    *slog.Logger
 }
