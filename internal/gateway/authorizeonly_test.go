@@ -64,3 +64,21 @@ func TestAuthorizeOnly(t *testing.T) {
 		t.Fatal("a call to an unknown service succeeded")
 	}
 }
+
+// TestInternalSharedSigningName: an in-process call reaches the operation
+// of the second service registered under a signing name (DynamoDB
+// Streams' GetRecords under "dynamodb").
+func TestInternalSharedSigningName(t *testing.T) {
+	g := New(Config{Account: "123456789012", Region: "us-east-1", Identities: rootIdentities{}})
+	svc := func(prefix, op string) *api.Service {
+		return &api.Service{Name: "dynamodb", TargetPrefix: prefix, Protocols: []string{"awsJson1_0"}, Operations: map[string]*api.Operation{
+			op: {Name: op, Handle: func(*api.Call) (any, error) { return prefix, nil }}}}
+	}
+	g.Register(svc("DynamoDB_20120810", "GetItem"), svc("DynamoDBStreams_20120810", "GetRecords"))
+	p := &api.Principal{Type: api.Root, Account: "123456789012", ARN: "arn:aws:iam::123456789012:root", PrincipalID: "123456789012"}
+	for op, want := range map[string]string{"GetItem": "DynamoDB_20120810", "GetRecords": "DynamoDBStreams_20120810"} {
+		if out, err := g.Invoke(context.Background(), api.Internal{Principal: p, Service: "dynamodb", Operation: op}); err != nil || out != want {
+			t.Errorf("%s: %v, %v; want %s", op, out, err, want)
+		}
+	}
+}

@@ -13,11 +13,9 @@ var _ api.Invoker = (*Gateway)(nil)
 // the principal given and is authorized, handled and recorded like any
 // other call. The result is the handler's own output value.
 func (g *Gateway) Invoke(ctx context.Context, in api.Internal) (any, error) {
-	svc := g.router.byName[in.Service]
-	var op *api.Operation
+	svc, op := g.router.operation(in.Service, in.Operation)
 	var proto api.Protocol
 	if svc != nil {
-		op = svc.Operations[in.Operation]
 		proto = g.protocols.ByName(svc.Protocols[0])
 	} else if in.AuthorizeOnly && in.Action != "" {
 		svc, op = foreignCheck(in)

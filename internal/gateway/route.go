@@ -21,6 +21,9 @@ type router struct {
 	protocols *protocol.Set
 	known     *protocol.Known
 	byName    map[string]*api.Service
+	// named are all the services of each signing name, in the order
+	// registered, for in-process calls, which name an operation.
+	named     map[string][]*api.Service
 	byTarget  map[string]*api.Service
 	byVersion map[string]*api.Service
 	rest      map[*api.Service][]restRoute
@@ -39,6 +42,7 @@ func newRouter(protocols *protocol.Set, known *protocol.Known, services []*api.S
 		protocols: protocols,
 		known:     known,
 		byName:    map[string]*api.Service{},
+		named:     map[string][]*api.Service{},
 		byTarget:  map[string]*api.Service{},
 		byVersion: map[string]*api.Service{},
 		rest:      map[*api.Service][]restRoute{},
@@ -50,6 +54,7 @@ func newRouter(protocols *protocol.Set, known *protocol.Known, services []*api.S
 		if _, ok := rt.byName[s.Name]; !ok {
 			rt.byName[s.Name] = s
 		}
+		rt.named[s.Name] = append(rt.named[s.Name], s)
 		if s.TargetPrefix != "" {
 			rt.byTarget[s.TargetPrefix] = s
 			// Clients differ in how much of a namespaced prefix they send:
@@ -286,4 +291,16 @@ func virtualHostPath(svc *api.Service, host, path string) string {
 		return "/" + url.PathEscape(best) + path
 	}
 	return path
+}
+
+// operation finds an in-process call's service and operation: the first
+// service of the signing name that has the operation (DynamoDB Streams'
+// GetRecords under "dynamodb"), else the name's first service.
+func (rt *router) operation(service, name string) (*api.Service, *api.Operation) {
+	for _, s := range rt.named[service] {
+		if op := s.Operations[name]; op != nil {
+			return s, op
+		}
+	}
+	return rt.byName[service], nil
 }
