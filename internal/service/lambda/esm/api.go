@@ -62,13 +62,20 @@ type mappingInput struct {
 	Queues                              []string                     `json:"Queues"`
 	SourceAccessConfigurations          *[]SourceAccessConfiguration `json:"SourceAccessConfigurations"`
 	SelfManagedEventSource              *SelfManagedEventSource      `json:"SelfManagedEventSource"`
-	AmazonManagedKafkaEventSourceConfig *KafkaEventSourceConfig      `json:"AmazonManagedKafkaEventSourceConfig"`
-	SelfManagedKafkaEventSourceConfig   *KafkaEventSourceConfig      `json:"SelfManagedKafkaEventSourceConfig"`
+	AmazonManagedKafkaEventSourceConfig *kafkaConfigInput            `json:"AmazonManagedKafkaEventSourceConfig"`
+	SelfManagedKafkaEventSourceConfig   *kafkaConfigInput            `json:"SelfManagedKafkaEventSourceConfig"`
 	KMSKeyArn                           *string                      `json:"KMSKeyArn"`
 	MetricsConfig                       json.RawMessage              `json:"MetricsConfig"`
 	LoggingConfig                       json.RawMessage              `json:"LoggingConfig"`
 	DocumentDBEventSourceConfig         json.RawMessage              `json:"DocumentDBEventSourceConfig"`
 	ProvisionedPollerConfig             json.RawMessage              `json:"ProvisionedPollerConfig"`
+}
+
+// kafkaConfigInput is a Kafka mapping's consumer group settings as
+// requested.
+type kafkaConfigInput struct {
+	ConsumerGroupID      string          `json:"ConsumerGroupId"`
+	SchemaRegistryConfig json.RawMessage `json:"SchemaRegistryConfig"`
 }
 
 // Configuration is EventSourceMappingConfiguration, the answer of every
@@ -142,7 +149,8 @@ func (m *Manager) configuration(ctx context.Context, mp *Mapping) (*Configuratio
 		if err != nil {
 			return nil, fmt.Errorf("esm: the last processing result of %s: %w", mp.UUID, err)
 		}
-		if r == "" {
+		if r == "" && rules[mp.Kind].stream {
+			// Lambda answers for SQS only once a poller reported.
 			r = "No records processed"
 		}
 		out.LastProcessingResult = r
@@ -321,11 +329,8 @@ func (m *Manager) newMapping(c *api.Call, in *mappingInput) (*Mapping, error) {
 	mp := &Mapping{
 		Account: c.Account, Kind: kind, Generation: 1, UUID: id, EventSourceArn: arn,
 		EventSourceMappingArn: m.mappingARN(c.Account, id), LastModified: m.now(),
-		State: StateCreating, StateTransitionReason: reasonUser, Enabled: true,
+		State: StateCreating, StateTransitionReason: rules[kind].reason, Enabled: true,
 		Tags: in.Tags,
-	}
-	if in.Enabled != nil {
-		mp.Enabled = *in.Enabled
 	}
 	if err := applyCreate(mp, in); err != nil {
 		return nil, err
@@ -335,9 +340,6 @@ func (m *Manager) newMapping(c *api.Call, in *mappingInput) (*Mapping, error) {
 	}
 	return mp, nil
 }
-
-// reasonUser is the StateTransitionReason of a change the user made.
-const reasonUser = "USER_INITIATED"
 
 // check applies the checks that need the function's role and the source:
 // Lambda can assume the role, and the role may read the source.
@@ -491,7 +493,7 @@ func (m *Manager) delete(c *api.Call) (any, error) {
 		if inUse(mp.State) {
 			return errInUse("Cannot delete the event source mapping because it is in use.")
 		}
-		mp.State, mp.StateTransitionReason = StateDeleting, reasonUser
+		mp.State, mp.StateTransitionReason = StateDeleting, rules[mp.Kind].reason
 		mp.LastModified = m.now()
 		mp.Generation++
 		return save(c.Context, tx, mp)

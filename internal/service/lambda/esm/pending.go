@@ -2,6 +2,7 @@ package esm
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
@@ -42,4 +43,25 @@ func (m *Manager) wake() {}
 // until the broker checks exist, so that no mapping is accepted unchecked.
 func (m *Manager) checkBroker(ctx context.Context, w *Worker, mp *Mapping) error {
 	return errInvalidParam("Event source mappings of kind %s are not supported.", mp.Kind)
+}
+
+// filters are a mapping's compiled filter patterns.
+type filters struct{}
+
+// compileFilters checks a mapping's filter criteria: at most 5 patterns,
+// each a JSON object.
+func compileFilters(fc *FilterCriteria) (*filters, error) {
+	if fc == nil || len(fc.Filters) == 0 {
+		return nil, nil
+	}
+	if len(fc.Filters) > 5 {
+		return nil, errInvalidParam("Invalid filter pattern definition.")
+	}
+	for _, f := range fc.Filters {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(f.Pattern), &v); err != nil {
+			return nil, errInvalidParam("Invalid filter pattern definition.")
+		}
+	}
+	return &filters{}, nil
 }
