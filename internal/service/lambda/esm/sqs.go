@@ -52,7 +52,7 @@ func sqsCall[Out any](ctx context.Context, w *Worker, q sqsQueue, op string, in 
 	var zero Out
 	p, err := w.Principal(ctx)
 	if err != nil {
-		return zero, &roleError{err}
+		return zero, err
 	}
 	return api.Invoke[Out](ctx, w.Invoker, api.Internal{
 		Principal: p, Service: "sqs", Operation: op, Input: in, Region: q.Region, AuthorizeOnly: authorizeOnly,
@@ -163,8 +163,3 @@ func (sqsSource) Poll(ctx context.Context, w *Worker) error {
 	return p.run(ctx)
 }
 
-// roleError is the failure to get the execution role's session.
-type roleError struct{ err error }
-
-func (e *roleError) Error() string { return "esm: sqs: execution role: " + e.err.Error() }
-func (e *roleError) Unwrap() error { return e.err }

@@ -352,11 +352,12 @@ func (p *sqsPoller) fail(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if isRoleError(err) {
+		// The runner reports a role Lambda cannot assume.
+		return err
+	}
 	var msg string
-	var re *roleError
 	switch {
-	case errors.As(err, &re):
-		msg = problemOf(re.err)
 	case denied(err):
 		msg = noPermission(op)
 	default:
