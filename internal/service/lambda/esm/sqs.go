@@ -136,6 +136,9 @@ func (sqsSource) Check(ctx context.Context, w *Worker, fn Function) error {
 // names op; SQS's errors are quoted as errors of the read (Lambda names
 // ReceiveMessage for a missing queue, whichever call found it missing).
 func checkError(read, op string, err error) error {
+	if isRoleError(err) {
+		return err
+	}
 	if denied(err) {
 		return errInvalidParam("%s", noPermission(op))
 	}
