@@ -59,9 +59,9 @@ func sqsCall[Out any](ctx context.Context, w *Worker, q sqsQueue, op string, in 
 	})
 }
 
-// denied reports whether err is an authorization failure of the source's
+// sqsDenied reports whether err is an authorization failure of the source's
 // service (AccessDenied, 403).
-func denied(err error) bool {
+func sqsDenied(err error) bool {
 	var ae *api.Error
 	return errors.As(err, &ae) && (ae.Status == 403 || strings.Contains(ae.Code, "AccessDenied"))
 }
@@ -139,7 +139,7 @@ func checkError(read, op string, err error) error {
 	if isRoleError(err) {
 		return err
 	}
-	if denied(err) {
+	if sqsDenied(err) {
 		return errInvalidParam("%s", noPermission(op))
 	}
 	if msg, ok := sqsFailure(read, err); ok {

@@ -24,12 +24,12 @@ type sqsEvent struct {
 	Records []json.RawMessage `json:"Records"`
 }
 
-// sqsRecord is one message of the event.
-type sqsRecord struct {
+// sqsEventRecord is one message of the event.
+type sqsEventRecord struct {
 	MessageID              string                         `json:"messageId"`
 	ReceiptHandle          string                         `json:"receiptHandle"`
 	Body                   string                         `json:"body"`
-	Attributes             sqsRecordAttributes            `json:"attributes"`
+	Attributes             sqsEventAttributes            `json:"attributes"`
 	MessageAttributes      map[string]sqsMessageAttribute `json:"messageAttributes"`
 	MD5OfMessageAttributes *string                        `json:"md5OfMessageAttributes"`
 	MD5OfBody              string                         `json:"md5OfBody"`
@@ -38,10 +38,10 @@ type sqsRecord struct {
 	AWSRegion              string                         `json:"awsRegion"`
 }
 
-// sqsRecordAttributes are the message's system attributes; the FIFO ones
+// sqsEventAttributes are the message's system attributes; the FIFO ones
 // (SequenceNumber, MessageGroupId, MessageDeduplicationId) only for a
 // FIFO queue's message.
-type sqsRecordAttributes struct {
+type sqsEventAttributes struct {
 	ApproximateReceiveCount          string `json:"ApproximateReceiveCount"`
 	AWSTraceHeader                   string `json:"AWSTraceHeader,omitempty"`
 	SentTimestamp                    string `json:"SentTimestamp"`
@@ -64,13 +64,13 @@ type sqsMessageAttribute struct {
 }
 
 // sqsRecordOf is the event record of a received message of q.
-func sqsRecordOf(q sqsQueue, m sqs.Message) sqsRecord {
+func sqsRecordOf(q sqsQueue, m sqs.Message) sqsEventRecord {
 	a := m.Attributes
-	r := sqsRecord{
+	r := sqsEventRecord{
 		MessageID:     m.MessageId,
 		ReceiptHandle: m.ReceiptHandle,
 		Body:          m.Body,
-		Attributes: sqsRecordAttributes{
+		Attributes: sqsEventAttributes{
 			ApproximateReceiveCount:          a["ApproximateReceiveCount"],
 			AWSTraceHeader:                   a["AWSTraceHeader"],
 			SentTimestamp:                    a["SentTimestamp"],

@@ -1,10 +1,22 @@
 package esm
 
-// sqsFilter returns whether a record passes the mapping's filter
-// criteria (nil when there are none: every record passes).
+import "encoding/json"
+
+// sqsFilter returns whether a record (as encoded for the event) passes
+// the mapping's filter criteria, the patterns on "body" seeing the
+// message body parsed when it is JSON and as a string otherwise; nil
+// when there are no criteria (every record passes). Lambda deletes the
+// messages that do not pass.
 func sqsFilter(fc *FilterCriteria) (func(record []byte, body string) bool, error) {
-	if fc == nil || len(fc.Filters) == 0 {
-		return nil, nil
+	f, err := compileFilters(fc)
+	if err != nil || f == nil {
+		return nil, err
 	}
-	return nil, errInvalidParam("FilterCriteria are not supported for this event source.")
+	return func(record []byte, body string) bool {
+		var r map[string]any
+		if err := json.Unmarshal(record, &r); err != nil {
+			return false
+		}
+		return f.matches(r, "body", []byte(body))
+	}, nil
 }

@@ -358,7 +358,7 @@ func (p *sqsPoller) fail(ctx context.Context, op string, err error) error {
 	}
 	var msg string
 	switch {
-	case denied(err):
+	case sqsDenied(err):
 		msg = noPermission(op)
 	default:
 		if m, ok := sqsFailure(op, err); ok {
