@@ -165,4 +165,3 @@ func (sqsSource) Poll(ctx context.Context, w *Worker) error {
 	}
 	return p.run(ctx)
 }
-

@@ -29,7 +29,7 @@ type sqsEventRecord struct {
 	MessageID              string                         `json:"messageId"`
 	ReceiptHandle          string                         `json:"receiptHandle"`
 	Body                   string                         `json:"body"`
-	Attributes             sqsEventAttributes            `json:"attributes"`
+	Attributes             sqsEventAttributes             `json:"attributes"`
 	MessageAttributes      map[string]sqsMessageAttribute `json:"messageAttributes"`
 	MD5OfMessageAttributes *string                        `json:"md5OfMessageAttributes"`
 	MD5OfBody              string                         `json:"md5OfBody"`
