@@ -306,3 +306,11 @@ func lambdaError(err error) string {
 	}
 	return err.Error()
 }
+
+func (s *sqsSuite) putRolePolicy(t testing.TB, role, doc string) {
+	t.Helper()
+	if _, err := s.iam.PutRolePolicy(context.Background(), &iam.PutRolePolicyInput{
+		RoleName: aws.String(role), PolicyName: aws.String("inline"), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatalf("PutRolePolicy: %v", err)
+	}
+}
