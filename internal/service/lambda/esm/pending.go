@@ -37,9 +37,3 @@ func (m *Manager) forget(ctx context.Context, tx store.Tx, uuid string) error {
 
 // wake tells the pollers that mappings changed.
 func (m *Manager) wake() {}
-
-// checkBroker checks the role of a Kafka or Amazon MQ mapping: refused
-// until the broker checks exist, so that no mapping is accepted unchecked.
-func (m *Manager) checkBroker(ctx context.Context, w *Worker, mp *Mapping) error {
-	return errInvalidParam("Event source mappings of kind %s are not supported.", mp.Kind)
-}

@@ -105,10 +105,10 @@ func apply(mp *Mapping, in *mappingInput) error {
 	if in.MaximumBatchingWindowInSeconds != nil {
 		mp.MaximumBatchingWindowInSeconds = intp(*in.MaximumBatchingWindowInSeconds)
 	}
-	if in.FilterCriteria != nil {
-		mp.FilterCriteria = in.FilterCriteria
+	if err := applyFilters(mp, in.FilterCriteria); err != nil {
+		return err
 	}
-	return nil
+	return applyBroker(mp, in)
 }
 
 func intp(n int) *int    { return &n }
