@@ -62,20 +62,28 @@ type mappingInput struct {
 	Queues                              []string                     `json:"Queues"`
 	SourceAccessConfigurations          *[]SourceAccessConfiguration `json:"SourceAccessConfigurations"`
 	SelfManagedEventSource              *SelfManagedEventSource      `json:"SelfManagedEventSource"`
-	AmazonManagedKafkaEventSourceConfig *kafkaConfigInput            `json:"AmazonManagedKafkaEventSourceConfig"`
-	SelfManagedKafkaEventSourceConfig   *kafkaConfigInput            `json:"SelfManagedKafkaEventSourceConfig"`
+	AmazonManagedKafkaEventSourceConfig *KafkaEventSourceConfig      `json:"AmazonManagedKafkaEventSourceConfig"`
+	SelfManagedKafkaEventSourceConfig   *KafkaEventSourceConfig      `json:"SelfManagedKafkaEventSourceConfig"`
 	KMSKeyArn                           *string                      `json:"KMSKeyArn"`
 	MetricsConfig                       json.RawMessage              `json:"MetricsConfig"`
 	LoggingConfig                       json.RawMessage              `json:"LoggingConfig"`
 	DocumentDBEventSourceConfig         json.RawMessage              `json:"DocumentDBEventSourceConfig"`
 	ProvisionedPollerConfig             json.RawMessage              `json:"ProvisionedPollerConfig"`
+
+	// schemaRegistry is set when a Kafka configuration carries a
+	// SchemaRegistryConfig.
+	schemaRegistry bool
 }
 
-// kafkaConfigInput is a Kafka mapping's consumer group settings as
-// requested.
-type kafkaConfigInput struct {
-	ConsumerGroupID      string          `json:"ConsumerGroupId"`
-	SchemaRegistryConfig json.RawMessage `json:"SchemaRegistryConfig"`
+// schemaRegistries are the Kafka schema registry settings of a request,
+// which rolecall does not serve.
+type schemaRegistries struct {
+	AmazonManagedKafkaEventSourceConfig *struct {
+		SchemaRegistryConfig json.RawMessage `json:"SchemaRegistryConfig"`
+	} `json:"AmazonManagedKafkaEventSourceConfig"`
+	SelfManagedKafkaEventSourceConfig *struct {
+		SchemaRegistryConfig json.RawMessage `json:"SchemaRegistryConfig"`
+	} `json:"SelfManagedKafkaEventSourceConfig"`
 }
 
 // Configuration is EventSourceMappingConfiguration, the answer of every
@@ -196,13 +204,22 @@ func save(ctx context.Context, tx store.Tx, mp *Mapping) error {
 // decodeInput decodes a create or update body.
 func decodeInput(c *api.Call) (*mappingInput, error) {
 	in := new(mappingInput)
-	if err := c.Decode(in); err != nil {
-		var e *api.Error
-		if errors.As(err, &e) {
-			return nil, e
-		}
-		return nil, errInvalidParam("%v", err)
+	var sr schemaRegistries
+	targets := []any{in, &sr}
+	if c.Input != nil {
+		targets = targets[:1] // an in-process call's typed input
 	}
+	for _, v := range targets {
+		if err := c.Decode(v); err != nil {
+			var e *api.Error
+			if errors.As(err, &e) {
+				return nil, e
+			}
+			return nil, errInvalidParam("%v", err)
+		}
+	}
+	in.schemaRegistry = (sr.AmazonManagedKafkaEventSourceConfig != nil && sr.AmazonManagedKafkaEventSourceConfig.SchemaRegistryConfig != nil) ||
+		(sr.SelfManagedKafkaEventSourceConfig != nil && sr.SelfManagedKafkaEventSourceConfig.SchemaRegistryConfig != nil)
 	return in, nil
 }
 

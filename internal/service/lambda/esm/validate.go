@@ -122,12 +122,7 @@ var unserved = []struct {
 	{"LoggingConfig", func(in *mappingInput) bool { return in.LoggingConfig != nil }},
 	{"DocumentDBEventSourceConfig", func(in *mappingInput) bool { return in.DocumentDBEventSourceConfig != nil }},
 	{"ProvisionedPollerConfig", func(in *mappingInput) bool { return in.ProvisionedPollerConfig != nil }},
-	{"AmazonManagedKafkaEventSourceConfig.SchemaRegistryConfig", func(in *mappingInput) bool {
-		return in.AmazonManagedKafkaEventSourceConfig != nil && in.AmazonManagedKafkaEventSourceConfig.SchemaRegistryConfig != nil
-	}},
-	{"SelfManagedKafkaEventSourceConfig.SchemaRegistryConfig", func(in *mappingInput) bool {
-		return in.SelfManagedKafkaEventSourceConfig != nil && in.SelfManagedKafkaEventSourceConfig.SchemaRegistryConfig != nil
-	}},
+	{"SchemaRegistryConfig", func(in *mappingInput) bool { return in.schemaRegistry }},
 }
 
 // applyCreate applies a create request to mp, a new mapping of its kind,
@@ -166,27 +161,6 @@ func applyCreate(mp *Mapping, in *mappingInput) error {
 		}
 		ts := time.UnixMilli(int64(secs * 1000)).UTC()
 		mp.StartingPositionTimestamp = &ts
-	}
-	switch {
-	case r.kafka && len(in.Topics) == 0:
-		return errInvalidParam("Required 'topics' parameter is missing.")
-	case r.mq && len(in.Queues) == 0:
-		return errInvalidParam("Required 'queues' parameter is missing.")
-	case (mp.Kind == KindSelfManagedKafka || r.mq) && in.SourceAccessConfigurations == nil:
-		return errInvalidParam("Required 'sourceAccessConfigurations' parameter is missing.")
-	}
-	mp.Topics, mp.Queues = in.Topics, in.Queues
-	if in.SelfManagedEventSource != nil {
-		if len(in.SelfManagedEventSource.Endpoints["KAFKA_BOOTSTRAP_SERVERS"]) == 0 {
-			return errInvalidParam("Required 'KAFKA_BOOTSTRAP_SERVERS' endpoints are missing.")
-		}
-		mp.SelfManagedEventSource = in.SelfManagedEventSource
-	}
-	if c := in.AmazonManagedKafkaEventSourceConfig; c != nil {
-		mp.AmazonManagedKafkaEventSourceConfig = &KafkaEventSourceConfig{ConsumerGroupID: c.ConsumerGroupID}
-	}
-	if c := in.SelfManagedKafkaEventSourceConfig; c != nil {
-		mp.SelfManagedKafkaEventSourceConfig = &KafkaEventSourceConfig{ConsumerGroupID: c.ConsumerGroupID}
 	}
 	return apply(mp, in)
 }
@@ -244,22 +218,16 @@ func apply(mp *Mapping, in *mappingInput) error {
 			mp.ScalingConfig = &ScalingConfig{MaximumConcurrency: intp(*in.ScalingConfig.MaximumConcurrency)}
 		}
 	}
-	if in.SourceAccessConfigurations != nil {
-		mp.SourceAccessConfigurations = *in.SourceAccessConfigurations
-	}
 	if in.DestinationConfig != nil {
 		if err := applyDestination(mp, in.DestinationConfig); err != nil {
 			return err
 		}
 	}
-	if in.FilterCriteria != nil {
-		mp.FilterCriteria = nil
-		if len(in.FilterCriteria.Filters) > 0 {
-			mp.FilterCriteria = in.FilterCriteria
-		}
-		if _, err := compileFilters(mp.FilterCriteria); err != nil {
-			return err
-		}
+	if err := applyFilters(mp, in.FilterCriteria); err != nil {
+		return err
+	}
+	if err := applyBroker(mp, in); err != nil {
+		return err
 	}
 	return checkBatching(mp)
 }
