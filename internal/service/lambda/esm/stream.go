@@ -179,8 +179,7 @@ func (sp *shardPoller) run(ctx context.Context) error {
 		}
 		p, err := w.Principal(ctx)
 		if err != nil {
-			sp.report("PROBLEM: Lambda is unable to assume the execution role " + w.Function.Role)
-			return err
+			return err // the runner reports a role Lambda cannot assume
 		}
 		if it == "" {
 			if it, err = sp.r.iterator(ctx, w, p, cp); err != nil {
