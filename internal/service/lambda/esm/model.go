@@ -71,6 +71,35 @@ type Mapping struct {
 	ScalingConfig                  *ScalingConfig     `json:"ScalingConfig,omitempty"`
 
 	Tags map[string]string `json:"tags,omitempty"`
+
+	// Amazon MSK, self-managed Apache Kafka and Amazon MQ (broker.go).
+	Topics                              []string                    `json:"Topics,omitempty"`
+	Queues                              []string                    `json:"Queues,omitempty"`
+	SourceAccessConfigurations          []SourceAccessConfiguration `json:"SourceAccessConfigurations,omitempty"`
+	SelfManagedEventSource              *SelfManagedEventSource     `json:"SelfManagedEventSource,omitempty"`
+	AmazonManagedKafkaEventSourceConfig *KafkaEventSourceConfig     `json:"AmazonManagedKafkaEventSourceConfig,omitempty"`
+	SelfManagedKafkaEventSourceConfig   *KafkaEventSourceConfig     `json:"SelfManagedKafkaEventSourceConfig,omitempty"`
+}
+
+// SourceAccessConfiguration is one means by which Lambda reaches a broker:
+// an authentication secret (URI a Secrets Manager secret ARN), a subnet
+// ("subnet:subnet-..."), a security group ("security_group:sg-...") or a
+// RabbitMQ virtual host.
+type SourceAccessConfiguration struct {
+	Type string `json:"Type,omitempty"`
+	URI  string `json:"URI,omitempty"`
+}
+
+// SelfManagedEventSource is a self-managed Apache Kafka cluster: its
+// endpoints by type (KAFKA_BOOTSTRAP_SERVERS: "host:port" values).
+type SelfManagedEventSource struct {
+	Endpoints map[string][]string `json:"Endpoints,omitempty"`
+}
+
+// KafkaEventSourceConfig is the configuration of a Kafka event source
+// (AmazonManagedKafkaEventSourceConfig, SelfManagedKafkaEventSourceConfig).
+type KafkaEventSourceConfig struct {
+	ConsumerGroupId string `json:"ConsumerGroupId,omitempty"`
 }
 
 // FilterCriteria is the mapping's event filtering: an event is passed to
