@@ -2,14 +2,18 @@ package esm_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -319,4 +323,106 @@ func TestKinesisCheckpointSurvivesRestart(t *testing.T) {
 	if got := delivered(b.sink(t, "durable")); len(got) != len(want) {
 		t.Fatalf("delivered %d records after the restart, want %d: %v", len(got), len(want), got)
 	}
+}
+
+// TestKinesisRecordAge: records older than MaximumRecordAgeInSeconds are
+// not sent to the function but to the on-failure queue
+// (RecordAgeExceeded); newer ones are delivered.
+func TestKinesisRecordAge(t *testing.T) {
+	t.Parallel()
+	var skew atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	s := streamSuiteOn(servertest.StartWith(t, servertest.Options{Now: now}))
+	arn := s.stream(t, "aged", 1)
+	url, qarn := s.queue(t, "aged-dlq")
+	role := s.role(t, "aged-role", kinesisPolicy, streamsBasic)
+	s.attach(t, "aged-role", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+	s.sinkFunction(t, "aged", role, "")
+	old := values("old", 3, "a")
+	seqs := s.put(t, arn, old...)
+	skew.Store(int64(2 * time.Minute))
+	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("aged"), EventSourceArn: aws.String(arn),
+		StartingPosition: lambdatypes.EventSourcePositionTrimHorizon, MaximumRecordAgeInSeconds: aws.Int32(60),
+		DestinationConfig: &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: aws.String(qarn)}}})
+	doc := s.receive(t, url, 1)[0]
+	rc, _ := doc["requestContext"].(map[string]any)
+	info, _ := doc["KinesisBatchInfo"].(map[string]any)
+	if rc["condition"] != "RecordAgeExceeded" || rc["approximateInvokeCount"] != 0.0 || info["startSequenceNumber"] != seqs[0] ||
+		info["endSequenceNumber"] != seqs[2] || info["batchSize"] != 3.0 {
+		t.Errorf("on-failure record %v", doc)
+	}
+	fresh := values("new", 2, "a")
+	s.put(t, arn, fresh...)
+	if got := delivered(s.waitDelivered(t, "aged", 2)); !reflect.DeepEqual(got, valuesOf(fresh)) {
+		t.Fatalf("delivered %v, want only the fresh records", got)
+	}
+}
+
+// TestKinesisReadPermissionLostAndBack: with kinesis:GetRecords taken
+// from the role the mapping reports the problem and the denied reads are
+// in the trail as the role's, invoked by lambda.amazonaws.com; once the
+// permission is back every record put meanwhile arrives, once, in order.
+func TestKinesisReadPermissionLostAndBack(t *testing.T) {
+	t.Parallel()
+	s := newStreamSuite(t)
+	ctx := context.Background()
+	arn := s.stream(t, "revoked", 1)
+	role := s.role(t, "revoked-role", kinesisPolicy, streamsBasic)
+	s.sinkFunction(t, "revoked", role, "")
+	id := s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("revoked"), EventSourceArn: aws.String(arn),
+		StartingPosition: lambdatypes.EventSourcePositionLatest})
+	before := values("a", 3, "k")
+	s.put(t, arn, before...)
+	s.waitDelivered(t, "revoked", len(before))
+	s.detach(t, "revoked-role", kinesisPolicy)
+	during := values("b", 3, "k")
+	s.put(t, arn, during...)
+	m := s.waitMapping(t, id, func(m *lambda.GetEventSourceMappingOutput) bool {
+		return strings.HasPrefix(aws.ToString(m.LastProcessingResult), "PROBLEM:")
+	})
+	if r := aws.ToString(m.LastProcessingResult); !strings.Contains(r, "kinesis:GetRecords") && !strings.Contains(r, "kinesis:GetShardIterator") {
+		t.Errorf("LastProcessingResult %q", r)
+	}
+	ct := cloudtrail.NewFromConfig(s.srv.RootConfig())
+	deadline := time.Now().Add(streamsWait)
+	for found := false; !found; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no denied GetRecords or GetShardIterator of the role in the trail")
+		}
+		s.srv.Recorder().Flush(ctx)
+		for _, name := range []string{"GetRecords", "GetShardIterator"} {
+			out, err := ct.LookupEvents(ctx, &cloudtrail.LookupEventsInput{LookupAttributes: []cttypes.LookupAttribute{{
+				AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String(name)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range out.Events {
+				var r struct {
+					ErrorCode    string `json:"errorCode"`
+					UserIdentity struct {
+						ARN       string `json:"arn"`
+						InvokedBy string `json:"invokedBy"`
+					} `json:"userIdentity"`
+				}
+				if err := json.Unmarshal([]byte(aws.ToString(e.CloudTrailEvent)), &r); err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(r.ErrorCode, "AccessDenied") && r.UserIdentity.InvokedBy == "lambda.amazonaws.com" &&
+					strings.Contains(r.UserIdentity.ARN, ":assumed-role/revoked-role/") {
+					found = true
+				}
+			}
+		}
+	}
+	if got := delivered(s.sink(t, "revoked")); len(got) != len(before) {
+		t.Fatalf("delivered %v while the role could not read", got)
+	}
+	s.attach(t, "revoked-role", kinesisPolicy)
+	after := values("c", 3, "k")
+	s.put(t, arn, after...)
+	want := append(append(valuesOf(before), valuesOf(during)...), valuesOf(after)...)
+	if got := delivered(s.waitDelivered(t, "revoked", len(want))); !reflect.DeepEqual(got, want) {
+		t.Fatalf("delivered %v, want %v", got, want)
+	}
+	s.waitMapping(t, id, func(m *lambda.GetEventSourceMappingOutput) bool { return aws.ToString(m.LastProcessingResult) == "OK" })
 }
