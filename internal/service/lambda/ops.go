@@ -62,6 +62,7 @@ var modelChecked = []string{
 	"CreateAlias", "ListAliases", "GetAlias", "UpdateAlias", "DeleteAlias",
 	"AddPermission", "GetPolicy", "RemovePermission", "ListTags", "TagResource", "UntagResource",
 	"PutFunctionConcurrency", "DeleteFunctionConcurrency", "GetFunctionConcurrency", "GetAccountSettings",
+	"CreateEventSourceMapping", "GetEventSourceMapping", "ListEventSourceMappings", "UpdateEventSourceMapping", "DeleteEventSourceMapping",
 }
 
 // leftToHandlers are the members whose constraints the handlers check
@@ -76,6 +77,7 @@ var leftToHandlers = map[string][]string{
 	"UpdateFunctionConfiguration": {"timeout", "memorySize"},
 	"CreateAlias":                 {"routingConfig.additionalVersionWeights"},
 	"UpdateAlias":                 {"routingConfig.additionalVersionWeights"},
+	"ListEventSourceMappings":     {"maxItems"},
 }
 
 // validateFirst makes the model-checked operations' Resource and Handle

@@ -1,0 +1,145 @@
+package esm_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/rolecall/rolecall/internal/server/servertest"
+)
+
+const (
+	account     = "123456789012"
+	sqsPolicy   = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
+	basicPolicy = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+	lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+)
+
+// suite is one rolecall with root clients.
+type suite struct {
+	srv    *servertest.Server
+	iam    *iam.Client
+	lambda *lambda.Client
+	sqs    *sqs.Client
+}
+
+func newSuite(t testing.TB) *suite {
+	srv := servertest.Start(t)
+	cfg := srv.RootConfig()
+	return &suite{srv: srv, iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
+}
+
+// role creates a role Lambda may assume with managed policies attached.
+func (s *suite) role(t testing.TB, name string, managed ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	out, err := s.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(lambdaTrust)})
+	if err != nil {
+		t.Fatalf("CreateRole %s: %v", name, err)
+	}
+	for _, arn := range managed {
+		if _, err := s.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(arn)}); err != nil {
+			t.Fatalf("AttachRolePolicy %s: %v", arn, err)
+		}
+	}
+	return aws.ToString(out.Role.Arn)
+}
+
+// pythonZip is a deployment package of one Python handler.
+func pythonZip(t testing.TB, code string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("index.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte(code)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// function creates a Python function with role and waits until it is
+// Active; it returns its ARN.
+func (s *suite) function(t testing.TB, name, role string) string {
+	t.Helper()
+	ctx := context.Background()
+	out, err := s.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Role: aws.String(role), Runtime: lambdatypes.Runtime("python3.11"),
+		Handler: aws.String("index.handler"), Timeout: aws.Int32(10),
+		Code: &lambdatypes.FunctionCode{ZipFile: pythonZip(t, "def handler(event, context):\n    return {}\n")},
+	})
+	if err != nil {
+		t.Fatalf("CreateFunction %s: %v", name, err)
+	}
+	w := lambda.NewFunctionActiveV2Waiter(s.lambda, func(o *lambda.FunctionActiveV2WaiterOptions) {
+		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
+	})
+	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, 30*time.Second); err != nil {
+		t.Fatalf("wait for %s: %v", name, err)
+	}
+	return aws.ToString(out.FunctionArn)
+}
+
+// queue creates an SQS queue and returns its ARN.
+func (s *suite) queue(t testing.TB, name string, attrs map[string]string) string {
+	t.Helper()
+	ctx := context.Background()
+	out, err := s.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+	if err != nil {
+		t.Fatalf("CreateQueue %s: %v", name, err)
+	}
+	a, err := s.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+	if err != nil {
+		t.Fatalf("GetQueueAttributes %s: %v", name, err)
+	}
+	return a.Attributes["QueueArn"]
+}
+
+// waitState polls GetEventSourceMapping until the mapping is in state.
+func (s *suite) waitState(t testing.TB, id, state string) *lambda.GetEventSourceMappingOutput {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		out, err := s.lambda.GetEventSourceMapping(context.Background(), &lambda.GetEventSourceMappingInput{UUID: aws.String(id)})
+		if err != nil {
+			t.Fatalf("GetEventSourceMapping %s: %v", id, err)
+		}
+		if aws.ToString(out.State) == state {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mapping %s is %s, not %s", id, aws.ToString(out.State), state)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// apiError returns err's AWS code, HTTP status and message.
+func apiError(t testing.TB, err error) (code string, status int, msg string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("not an API error: %v", err)
+	}
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		status = re.HTTPStatusCode()
+	}
+	return ae.ErrorCode(), status, ae.ErrorMessage()
+}
