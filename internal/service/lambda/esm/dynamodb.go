@@ -112,12 +112,12 @@ func (dynamodbSource) Poll(ctx context.Context, w *Worker) error {
 	r := dynamodbReader{f: f}
 	mp := w.Mapping
 	switch {
-	case mp.StartingPosition == "LATEST" && !mp.Created.IsZero():
+	case mp.StartingPosition == "LATEST" && !createdAt(mp).IsZero():
 		// The records written after the mapping was created, the same
 		// ones whenever polling starts: the stream from its trim
 		// horizon, older records skipped (DynamoDB Streams has no
 		// AT_TIMESTAMP; its times are whole seconds).
-		r.notBefore = mp.Created.Truncate(time.Second)
+		r.notBefore = createdAt(mp).Truncate(time.Second)
 	case mp.StartingPosition == "AT_TIMESTAMP" && mp.StartingPositionTimestamp != nil:
 		r.notBefore = mp.StartingPositionTimestamp.Truncate(time.Second)
 	}

@@ -130,10 +130,10 @@ func (kinesisReader) iterator(ctx context.Context, w *Worker, p *api.Principal, 
 		in.ShardIteratorType, in.StartingSequenceNumber = "AFTER_SEQUENCE_NUMBER", after
 	case mp.StartingPosition == "AT_TIMESTAMP" && mp.StartingPositionTimestamp != nil:
 		in.ShardIteratorType, in.Timestamp = "AT_TIMESTAMP", &kinesis.Timestamp{Time: *mp.StartingPositionTimestamp}
-	case mp.StartingPosition == "LATEST" && !mp.Created.IsZero():
+	case mp.StartingPosition == "LATEST" && !createdAt(mp).IsZero():
 		// The records that arrive after the mapping was created, the
 		// same ones whenever polling starts.
-		in.ShardIteratorType, in.Timestamp = "AT_TIMESTAMP", &kinesis.Timestamp{Time: mp.Created}
+		in.ShardIteratorType, in.Timestamp = "AT_TIMESTAMP", &kinesis.Timestamp{Time: createdAt(mp)}
 	case mp.StartingPosition == "LATEST":
 		in.ShardIteratorType = "LATEST"
 	default:

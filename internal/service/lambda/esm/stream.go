@@ -230,6 +230,15 @@ func (sp *shardPoller) run(ctx context.Context) error {
 	}
 }
 
+// createdAt is when the mapping was created, which its LATEST starting
+// position refers to: Created, or for a record without it LastModified.
+func createdAt(mp *Mapping) time.Time {
+	if !mp.Created.IsZero() {
+		return mp.Created
+	}
+	return mp.LastModified
+}
+
 // readFailed reports a read the role could not make and returns it.
 func (sp *shardPoller) readFailed(err error, op string) error {
 	var ae *api.Error
