@@ -343,9 +343,10 @@ func (m *Manager) newMapping(c *api.Call, in *mappingInput) (*Mapping, error) {
 		return nil, err
 	}
 	id := uuid.NewString()
+	now := m.now()
 	mp := &Mapping{
 		Account: c.Account, Kind: kind, Generation: 1, UUID: id, EventSourceArn: arn,
-		EventSourceMappingArn: m.mappingARN(c.Account, id), LastModified: m.now(),
+		EventSourceMappingArn: m.mappingARN(c.Account, id), LastModified: now, Created: now,
 		State: StateCreating, StateTransitionReason: rules[kind].reason, Enabled: true,
 		Tags: in.Tags,
 	}
