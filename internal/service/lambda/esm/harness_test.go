@@ -27,8 +27,11 @@ type suite struct {
 	sqs    *sqs.Client
 }
 
-func newSuite(t testing.TB) *suite {
-	srv := servertest.Start(t)
+func newSuite(t testing.TB) *suite { return newSuiteWith(t, servertest.Options{}) }
+
+// newSuiteWith is newSuite on a server started with opts.
+func newSuiteWith(t testing.TB, opts servertest.Options) *suite {
+	srv := servertest.StartWith(t, opts)
 	cfg := srv.RootConfig()
 	return &suite{srv: srv, iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
 }
