@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -91,11 +92,42 @@ func (s *brokerSuite) create(t *testing.T, in lambda.CreateEventSourceMappingInp
 	in.FunctionName = aws.String(s.fn)
 	out, err := s.lambda.CreateEventSourceMapping(context.Background(), &in)
 	if err == nil {
-		if _, err := s.lambda.DeleteEventSourceMapping(context.Background(), &lambda.DeleteEventSourceMappingInput{UUID: out.UUID}); err != nil {
-			t.Errorf("DeleteEventSourceMapping: %v", err)
-		}
+		s.remove(t, out.UUID)
 	}
 	return err
+}
+
+// remove deletes a mapping and waits until it is gone, so that the next
+// mapping of the same source is not a duplicate.
+func (s *brokerSuite) remove(t *testing.T, uuid *string) {
+	t.Helper()
+	ctx := context.Background()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		out, err := s.lambda.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: uuid})
+		if err != nil {
+			t.Fatalf("GetEventSourceMapping: %v", err)
+		}
+		if aws.ToString(out.State) != "Creating" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mapping %s still Creating", aws.ToString(uuid))
+		}
+	}
+	if _, err := s.lambda.DeleteEventSourceMapping(ctx, &lambda.DeleteEventSourceMappingInput{UUID: uuid}); err != nil {
+		t.Fatalf("DeleteEventSourceMapping: %v", err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		_, err := s.lambda.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: uuid})
+		var nf *lambdatypes.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("GetEventSourceMapping: %v", err)
+		}
+	}
+	t.Fatalf("mapping %s still there after its deletion", aws.ToString(uuid))
 }
 
 func wantInvalid(t *testing.T, what string, err error, message string) {
