@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
+	"github.com/rolecall/rolecall/internal/store"
 )
 
 const (
@@ -33,6 +35,7 @@ const (
 
 // brokerSuite is a server with a function whose role the tests change.
 type brokerSuite struct {
+	srv    *servertest.Server
 	iam    *iam.Client
 	lambda *lambda.Client
 	role   string // role name
@@ -43,7 +46,7 @@ func newBrokerSuite(t *testing.T, name string) *brokerSuite {
 	t.Helper()
 	srv := servertest.Start(t)
 	cfg := srv.RootConfig()
-	s := &brokerSuite{iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), role: name + "-role", fn: name}
+	s := &brokerSuite{srv: srv, iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), role: name + "-role", fn: name}
 	ctx := context.Background()
 	out, err := s.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(s.role), AssumeRolePolicyDocument: aws.String(brokerTrust)})
 	if err != nil {
@@ -185,6 +188,40 @@ func TestMSKRole(t *testing.T) {
 	s.allow(t, "secretsmanager:GetSecretValue")
 	if err := s.create(t, in); err != nil {
 		t.Errorf("with the secret readable: %v", err)
+	}
+
+	// The checks are in the trail as the role's calls, made by Lambda.
+	ctx := context.Background()
+	if err := s.srv.Recorder().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := s.srv.Recorder().Store().QueryEvents(ctx, store.EventQuery{Attribute: "EventName", Value: "GetBootstrapBrokers", Limit: 100})
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("GetBootstrapBrokers events: %d, %v", len(evs), err)
+	}
+	denied := 0
+	for _, ev := range evs {
+		var rec struct {
+			EventSource  string `json:"eventSource"`
+			ErrorCode    string `json:"errorCode"`
+			UserIdentity struct {
+				Type      string `json:"type"`
+				InvokedBy string `json:"invokedBy"`
+			} `json:"userIdentity"`
+		}
+		if err := json.Unmarshal(ev.Record, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.EventSource != "kafka.amazonaws.com" || rec.UserIdentity.Type != "AssumedRole" || rec.UserIdentity.InvokedBy != "lambda.amazonaws.com" ||
+			!strings.HasSuffix(ev.IssuerARN, ":role/"+s.role) {
+			t.Errorf("GetBootstrapBrokers record: %s", ev.Record)
+		}
+		if rec.ErrorCode != "" {
+			denied++
+		}
+	}
+	if denied != 1 {
+		t.Errorf("%d denied GetBootstrapBrokers checks recorded, want 1", denied)
 	}
 }
 
