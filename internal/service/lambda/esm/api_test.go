@@ -15,7 +15,7 @@ func TestCreateGetListDelete(t *testing.T) {
 	t.Parallel()
 	s := newSuite(t)
 	ctx := context.Background()
-	role := s.role(t, "sqs-reader", basicPolicy, sqsPolicy)
+	role := s.role(t, "sqs-reader", basicExecRole, sqsExecRole)
 	fnARN := s.function(t, "consumer", role)
 	q := s.queue(t, "orders", nil)
 

@@ -19,13 +19,6 @@ import (
 	"github.com/rolecall/rolecall/internal/server/servertest"
 )
 
-const (
-	account     = "123456789012"
-	sqsPolicy   = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
-	basicPolicy = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-	lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-)
-
 // suite is one rolecall with root clients.
 type suite struct {
 	srv    *servertest.Server

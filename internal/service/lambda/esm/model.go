@@ -48,6 +48,9 @@ type Mapping struct {
 	FunctionArn           string    `json:"FunctionArn"` // as mapped: unqualified, or with a version or alias
 	EventSourceMappingArn string    `json:"EventSourceMappingArn"`
 	LastModified          time.Time `json:"LastModified"`
+	// Created is when the mapping was created: a stream's LATEST starting
+	// position is the records that arrive after it.
+	Created               time.Time `json:"created,omitempty"`
 	State                 string    `json:"State"`
 	StateTransitionReason string    `json:"StateTransitionReason"`
 	// Enabled is what the user asked for; State follows it.
