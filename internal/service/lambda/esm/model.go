@@ -78,14 +78,6 @@ type Mapping struct {
 	SelfManagedKafkaEventSourceConfig   *KafkaEventSourceConfig     `json:"SelfManagedKafkaEventSourceConfig,omitempty"`
 
 	Tags map[string]string `json:"tags,omitempty"`
-
-	// Amazon MSK, self-managed Apache Kafka and Amazon MQ (broker.go).
-	Topics                              []string                    `json:"Topics,omitempty"`
-	Queues                              []string                    `json:"Queues,omitempty"`
-	SourceAccessConfigurations          []SourceAccessConfiguration `json:"SourceAccessConfigurations,omitempty"`
-	SelfManagedEventSource              *SelfManagedEventSource     `json:"SelfManagedEventSource,omitempty"`
-	AmazonManagedKafkaEventSourceConfig *KafkaEventSourceConfig     `json:"AmazonManagedKafkaEventSourceConfig,omitempty"`
-	SelfManagedKafkaEventSourceConfig   *KafkaEventSourceConfig     `json:"SelfManagedKafkaEventSourceConfig,omitempty"`
 }
 
 // SourceAccessConfiguration is one means by which Lambda reaches a broker:
@@ -107,27 +99,6 @@ type SelfManagedEventSource struct {
 // (AmazonManagedKafkaEventSourceConfig, SelfManagedKafkaEventSourceConfig).
 type KafkaEventSourceConfig struct {
 	ConsumerGroupId string `json:"ConsumerGroupId,omitempty"`
-}
-
-// SourceAccessConfiguration is one way Lambda reaches a broker: Type is
-// BASIC_AUTH, VPC_SUBNET, VPC_SECURITY_GROUP, SASL_SCRAM_256_AUTH,
-// SASL_SCRAM_512_AUTH, CLIENT_CERTIFICATE_TLS_AUTH, SERVER_ROOT_CA_CERTIFICATE
-// or VIRTUAL_HOST; URI is a secret's ARN, "subnet:subnet-..",
-// "security_group:sg-.." or a virtual host name.
-type SourceAccessConfiguration struct {
-	Type string `json:"Type,omitempty"`
-	URI  string `json:"URI,omitempty"`
-}
-
-// SelfManagedEventSource lists the brokers of a self-managed Kafka
-// cluster: {"KAFKA_BOOTSTRAP_SERVERS": ["host:port", ...]}.
-type SelfManagedEventSource struct {
-	Endpoints map[string][]string `json:"Endpoints,omitempty"`
-}
-
-// KafkaEventSourceConfig is a Kafka mapping's consumer group.
-type KafkaEventSourceConfig struct {
-	ConsumerGroupID string `json:"ConsumerGroupId,omitempty"`
 }
 
 // FilterCriteria is the mapping's event filtering: an event is passed to

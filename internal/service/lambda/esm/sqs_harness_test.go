@@ -23,10 +23,8 @@ import (
 )
 
 const (
-	account         = "123456789012"
 	basicExecRole   = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 	sqsExecRole     = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
-	lambdaTrust     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	deliveryTimeout = 60 * time.Second
 )
 
@@ -139,7 +137,7 @@ func (s *sqsSuite) queue(t testing.TB, name string, attrs map[string]string) (st
 }
 
 // redrive is a RedrivePolicy to dlqARN.
-func redrive(dlqARN string, maxReceives int) string {
+func redrivePolicy(dlqARN string, maxReceives int) string {
 	return fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"%d"}`, dlqARN, maxReceives)
 }
 
@@ -194,8 +192,8 @@ func (s *sqsSuite) send(t testing.TB, url, group string, bodies ...string) {
 	}
 }
 
-// record is what the handler printed of a record.
-type record struct {
+// handled is what the handler printed of a record.
+type handled struct {
 	ID     string `json:"id"`
 	Body   string `json:"body"`
 	Batch  int    `json:"batch"`
@@ -208,13 +206,13 @@ type record struct {
 
 // records returns what the function's log shows of the records it got,
 // in the order it got them.
-func (s *sqsSuite) records(t testing.TB, function string) []record {
+func (s *sqsSuite) records(t testing.TB, function string) []handled {
 	t.Helper()
-	var out []record
+	var out []handled
 	type line struct {
 		at  int64
 		seq int
-		r   record
+		r   handled
 	}
 	var lines []line
 	p := cloudwatchlogs.NewFilterLogEventsPaginator(s.logs, &cloudwatchlogs.FilterLogEventsInput{
@@ -233,7 +231,7 @@ func (s *sqsSuite) records(t testing.TB, function string) []record {
 			if i < 0 {
 				continue
 			}
-			var r record
+			var r handled
 			if err := json.Unmarshal([]byte(strings.TrimSpace(msg[i+len("RECORD "):])), &r); err != nil {
 				t.Fatalf("log line %q: %v", msg, err)
 			}
@@ -248,7 +246,7 @@ func (s *sqsSuite) records(t testing.TB, function string) []record {
 }
 
 // waitRecords polls the function's log until done says it shows enough.
-func (s *sqsSuite) waitRecords(t testing.TB, function string, done func([]record) bool) []record {
+func (s *sqsSuite) waitRecords(t testing.TB, function string, done func([]handled) bool) []handled {
 	t.Helper()
 	deadline := time.Now().Add(deliveryTimeout)
 	for {
@@ -264,7 +262,7 @@ func (s *sqsSuite) waitRecords(t testing.TB, function string, done func([]record
 }
 
 // bodies counts the records of each body.
-func bodies(rs []record) map[string]int {
+func countBodies(rs []handled) map[string]int {
 	n := map[string]int{}
 	for _, r := range rs {
 		n[r.Body]++
@@ -300,7 +298,7 @@ func (s *sqsSuite) waitDrained(t testing.TB, url string) {
 }
 
 // lambdaError returns err's code and message.
-func lambdaError(err error) string {
+func errText(err error) string {
 	if err == nil {
 		return "<nil>"
 	}
