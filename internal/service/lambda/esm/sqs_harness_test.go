@@ -41,7 +41,7 @@ def handler(event, context):
         a = r["attributes"]
         print("RECORD " + json.dumps({"id": r["messageId"], "body": r["body"], "batch": len(records),
             "group": a.get("MessageGroupId", ""), "count": a["ApproximateReceiveCount"],
-            "lag": now - int(a["SentTimestamp"]), "source": r["eventSource"], "arn": r["eventSourceARN"]}))
+            "lag": now - int(a["SentTimestamp"]), "at": now, "source": r["eventSource"], "arn": r["eventSourceARN"]}))
         if r["body"] == "fail":
             failed.append({"itemIdentifier": r["messageId"]})
     if failed and not os.environ.get("PARTIAL"):
@@ -199,7 +199,8 @@ type handled struct {
 	Batch  int    `json:"batch"`
 	Group  string `json:"group"`
 	Count  string `json:"count"`
-	Lag    int64  `json:"lag"`
+	Lag    int64  `json:"lag"` // ms from SendMessage to the handler
+	At     int64  `json:"at"`  // ms since the epoch, when the handler got it
 	Source string `json:"source"`
 	ARN    string `json:"arn"`
 }
@@ -248,7 +249,13 @@ func (s *sqsSuite) records(t testing.TB, function string) []handled {
 // waitRecords polls the function's log until done says it shows enough.
 func (s *sqsSuite) waitRecords(t testing.TB, function string, done func([]handled) bool) []handled {
 	t.Helper()
-	deadline := time.Now().Add(deliveryTimeout)
+	return s.waitRecordsFor(t, function, deliveryTimeout, done)
+}
+
+// waitRecordsFor is waitRecords waiting up to timeout.
+func (s *sqsSuite) waitRecordsFor(t testing.TB, function string, timeout time.Duration, done func([]handled) bool) []handled {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	for {
 		rs := s.records(t, function)
 		if done(rs) {
