@@ -147,9 +147,9 @@ func TestSQSMappingPartialBatchFailures(t *testing.T) {
 		BatchSize: aws.Int32(10), MaximumBatchingWindowInSeconds: aws.Int32(1),
 		FunctionResponseTypes: []lambdatypes.FunctionResponseType{lambdatypes.FunctionResponseTypeReportBatchItemFailures}})
 	s.send(t, url, "", "a", "fail", "b", "c")
-	rs := s.waitRecords(t, "partial-fn", func(rs []handled) bool { return countBodies(rs)["fail"] >= 2 })
+	s.waitRecords(t, "partial-fn", func(rs []handled) bool { return countBodies(rs)["fail"] >= 2 })
 	s.waitDrained(t, url)
-	rs = s.records(t, "partial-fn")
+	rs := s.records(t, "partial-fn")
 	n := countBodies(rs)
 	if n["a"] != 1 || n["b"] != 1 || n["c"] != 1 || n["fail"] != 2 {
 		t.Errorf("deliveries %v: want a, b, c once and fail twice", n)
