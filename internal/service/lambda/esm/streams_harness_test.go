@@ -200,7 +200,9 @@ func (s *streamSuite) stream(t testing.TB, name string, shards int32) string {
 	if _, err := s.kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)}); err != nil {
 		t.Fatalf("CreateStream %s: %v", name, err)
 	}
-	w := kinesis.NewStreamExistsWaiter(s.kinesis, func(o *kinesis.StreamExistsWaiterOptions) { o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond })
+	w := kinesis.NewStreamExistsWaiter(s.kinesis, func(o *kinesis.StreamExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
+	})
 	if err := w.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)}, 30*time.Second); err != nil {
 		t.Fatalf("wait for stream %s: %v", name, err)
 	}
