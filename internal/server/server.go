@@ -32,6 +32,7 @@ import (
 	"github.com/rolecall/rolecall/internal/service/kinesis"
 	"github.com/rolecall/rolecall/internal/service/kms"
 	"github.com/rolecall/rolecall/internal/service/lambda"
+	"github.com/rolecall/rolecall/internal/service/lambda/esm"
 	"github.com/rolecall/rolecall/internal/service/logs"
 	"github.com/rolecall/rolecall/internal/service/organizations"
 	"github.com/rolecall/rolecall/internal/service/s3"
@@ -75,6 +76,10 @@ type Config struct {
 	// LambdaSettleDelay is how long a new or updated function stays
 	// Pending or InProgress (default 100ms).
 	LambdaSettleDelay time.Duration
+	// LambdaMappings tunes Lambda's event source mappings: their
+	// SettleDelay, LeaseDuration, ScanInterval and RetryBackoff (zero
+	// values take the defaults); its other fields are Lambda's own.
+	LambdaMappings esm.Config
 	// DynamoDBSweepInterval is the time between two passes of DynamoDB's
 	// sweeper (expired TTL items, index backfills); 0 means a minute.
 	DynamoDBSweepInterval time.Duration
@@ -278,6 +283,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		SettleDelay:       cfg.LambdaSettleDelay,
 		RecordSegments:    traces.Record,
 		Networks:          networks,
+		Mappings:          cfg.LambdaMappings,
 	})
 	if err != nil {
 		return fmt.Errorf("server: lambda: %w", err)

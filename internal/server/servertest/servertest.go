@@ -21,6 +21,7 @@ import (
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/frontdoor"
 	"github.com/rolecall/rolecall/internal/server"
+	"github.com/rolecall/rolecall/internal/service/lambda/esm"
 	"github.com/rolecall/rolecall/internal/store/postgres/pgtest"
 )
 
@@ -55,18 +56,26 @@ type Options struct {
 	BodyIdleTimeout     time.Duration
 	BodyMemory          int64
 	MaxConnsPerFunction int
+	// Mappings tunes the event source mappings (server.Config.LambdaMappings).
+	Mappings esm.Config
 }
 
 // Nodes starts n servers sharing a fresh PostgreSQL schema (see pgtest:
 // skipped without a test database), each with its own data directory and
 // port, and one server key.
-func Nodes(t testing.TB, n int) []*Server {
+func Nodes(t testing.TB, n int) []*Server { return NodesWith(t, n, Options{}) }
+
+// NodesWith starts n servers as Nodes does, each with opts (whose DataDir,
+// DatabaseURL and ServerKey are set for each node).
+func NodesWith(t testing.TB, n int, opts Options) []*Server {
 	t.Helper()
 	u := pgtest.URL(t)
 	key := base64.StdEncoding.EncodeToString(crypt.NewKey())
 	nodes := make([]*Server, n)
 	for i := range nodes {
-		nodes[i] = StartWith(t, Options{DatabaseURL: u, ServerKey: key})
+		o := opts
+		o.DataDir, o.DatabaseURL, o.ServerKey = "", u, key
+		nodes[i] = StartWith(t, o)
 	}
 	return nodes
 }
@@ -92,6 +101,7 @@ func StartWith(t testing.TB, opts Options) *Server {
 		RequestLog:           opts.RequestLog,
 		RequestLogErrorsOnly: opts.RequestLogErrorsOnly,
 		LambdaSettleDelay:    opts.SettleDelay,
+		LambdaMappings:       opts.Mappings,
 		Timeouts:             opts.Timeouts,
 		BodyIdleTimeout:      opts.BodyIdleTimeout,
 		BodyMemory:           opts.BodyMemory,

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/service/lambda/esm"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -45,6 +46,17 @@ func (l *Lambda) tagRef(c *api.Call) (fnRef, error) {
 }
 
 func (l *Lambda) tagResource(c *api.Call) (api.Resource, error) {
+	if account, id, ok := esm.MappingID(c.PathParams["Resource"]); ok {
+		res := api.Resource{ARN: c.PathParams["Resource"], Type: "AWS::Lambda::EventSourceMapping", Account: account}
+		tags, err := l.mappings.Tags(c.Context, account, id)
+		switch {
+		case err == nil:
+			res.Tags = tags
+		case !isNotFound(err):
+			return api.Resource{}, err
+		}
+		return res, nil
+	}
 	ref, err := l.tagRef(c)
 	if err != nil {
 		return api.Resource{}, err
@@ -70,6 +82,9 @@ func tagConditions(c *api.Call, _ api.Resource, ks api.Keys) {
 
 // updateTags applies change to the function's tags.
 func (l *Lambda) updateTags(c *api.Call, change func(map[string]string)) error {
+	if account, id, ok := esm.MappingID(c.PathParams["Resource"]); ok {
+		return l.mappings.UpdateTags(c.Context, account, id, change, checkTags)
+	}
 	ref, err := l.tagRef(c)
 	if err != nil {
 		return err
@@ -126,6 +141,13 @@ type ListTagsOutput struct {
 }
 
 func (l *Lambda) listTags(c *api.Call) (any, error) {
+	if account, id, ok := esm.MappingID(c.PathParams["Resource"]); ok {
+		tags, err := l.mappings.Tags(c.Context, account, id)
+		if err != nil {
+			return nil, err
+		}
+		return &ListTagsOutput{Tags: tags}, nil
+	}
 	ref, err := l.tagRef(c)
 	if err != nil {
 		return nil, err

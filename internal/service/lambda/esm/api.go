@@ -69,6 +69,21 @@ type mappingInput struct {
 	LoggingConfig                       json.RawMessage              `json:"LoggingConfig"`
 	DocumentDBEventSourceConfig         json.RawMessage              `json:"DocumentDBEventSourceConfig"`
 	ProvisionedPollerConfig             json.RawMessage              `json:"ProvisionedPollerConfig"`
+
+	// schemaRegistry is set when a Kafka configuration carries a
+	// SchemaRegistryConfig.
+	schemaRegistry bool
+}
+
+// schemaRegistries are the Kafka schema registry settings of a request,
+// which rolecall does not serve.
+type schemaRegistries struct {
+	AmazonManagedKafkaEventSourceConfig *struct {
+		SchemaRegistryConfig json.RawMessage `json:"SchemaRegistryConfig"`
+	} `json:"AmazonManagedKafkaEventSourceConfig"`
+	SelfManagedKafkaEventSourceConfig *struct {
+		SchemaRegistryConfig json.RawMessage `json:"SchemaRegistryConfig"`
+	} `json:"SelfManagedKafkaEventSourceConfig"`
 }
 
 // Configuration is EventSourceMappingConfiguration, the answer of every
@@ -142,7 +157,8 @@ func (m *Manager) configuration(ctx context.Context, mp *Mapping) (*Configuratio
 		if err != nil {
 			return nil, fmt.Errorf("esm: the last processing result of %s: %w", mp.UUID, err)
 		}
-		if r == "" {
+		if r == "" && rules[mp.Kind].stream {
+			// Lambda answers for SQS only once a poller reported.
 			r = "No records processed"
 		}
 		out.LastProcessingResult = r
@@ -188,13 +204,22 @@ func save(ctx context.Context, tx store.Tx, mp *Mapping) error {
 // decodeInput decodes a create or update body.
 func decodeInput(c *api.Call) (*mappingInput, error) {
 	in := new(mappingInput)
-	if err := c.Decode(in); err != nil {
-		var e *api.Error
-		if errors.As(err, &e) {
-			return nil, e
-		}
-		return nil, errInvalidParam("%v", err)
+	var sr schemaRegistries
+	targets := []any{in, &sr}
+	if c.Input != nil {
+		targets = targets[:1] // an in-process call's typed input
 	}
+	for _, v := range targets {
+		if err := c.Decode(v); err != nil {
+			var e *api.Error
+			if errors.As(err, &e) {
+				return nil, e
+			}
+			return nil, errInvalidParam("%v", err)
+		}
+	}
+	in.schemaRegistry = (sr.AmazonManagedKafkaEventSourceConfig != nil && sr.AmazonManagedKafkaEventSourceConfig.SchemaRegistryConfig != nil) ||
+		(sr.SelfManagedKafkaEventSourceConfig != nil && sr.SelfManagedKafkaEventSourceConfig.SchemaRegistryConfig != nil)
 	return in, nil
 }
 
@@ -318,14 +343,12 @@ func (m *Manager) newMapping(c *api.Call, in *mappingInput) (*Mapping, error) {
 		return nil, err
 	}
 	id := uuid.NewString()
+	now := m.now()
 	mp := &Mapping{
 		Account: c.Account, Kind: kind, Generation: 1, UUID: id, EventSourceArn: arn,
-		EventSourceMappingArn: m.mappingARN(c.Account, id), LastModified: m.now(),
-		State: StateCreating, StateTransitionReason: reasonUser, Enabled: true,
+		EventSourceMappingArn: m.mappingARN(c.Account, id), LastModified: now, Created: now,
+		State: StateCreating, StateTransitionReason: rules[kind].reason, Enabled: true,
 		Tags: in.Tags,
-	}
-	if in.Enabled != nil {
-		mp.Enabled = *in.Enabled
 	}
 	if err := applyCreate(mp, in); err != nil {
 		return nil, err
@@ -335,9 +358,6 @@ func (m *Manager) newMapping(c *api.Call, in *mappingInput) (*Mapping, error) {
 	}
 	return mp, nil
 }
-
-// reasonUser is the StateTransitionReason of a change the user made.
-const reasonUser = "USER_INITIATED"
 
 // check applies the checks that need the function's role and the source:
 // Lambda can assume the role, and the role may read the source.
@@ -491,7 +511,7 @@ func (m *Manager) delete(c *api.Call) (any, error) {
 		if inUse(mp.State) {
 			return errInUse("Cannot delete the event source mapping because it is in use.")
 		}
-		mp.State, mp.StateTransitionReason = StateDeleting, reasonUser
+		mp.State, mp.StateTransitionReason = StateDeleting, rules[mp.Kind].reason
 		mp.LastModified = m.now()
 		mp.Generation++
 		return save(c.Context, tx, mp)

@@ -370,3 +370,28 @@ func denied(err error, action string) (bool, error) {
 	}
 	return false, fmt.Errorf("esm: checking %s for the execution role: %w", action, err)
 }
+
+// applyBroker applies a request's broker parameters to mp (those it
+// carries: an update leaves the others as they are) and validates the
+// result with validateBroker.
+func applyBroker(mp *Mapping, in *mappingInput) error {
+	if in.Topics != nil {
+		mp.Topics = in.Topics
+	}
+	if in.Queues != nil {
+		mp.Queues = in.Queues
+	}
+	if in.SourceAccessConfigurations != nil {
+		mp.SourceAccessConfigurations = *in.SourceAccessConfigurations
+	}
+	if in.SelfManagedEventSource != nil {
+		mp.SelfManagedEventSource = in.SelfManagedEventSource
+	}
+	if in.AmazonManagedKafkaEventSourceConfig != nil {
+		mp.AmazonManagedKafkaEventSourceConfig = in.AmazonManagedKafkaEventSourceConfig
+	}
+	if in.SelfManagedKafkaEventSourceConfig != nil {
+		mp.SelfManagedKafkaEventSourceConfig = in.SelfManagedKafkaEventSourceConfig
+	}
+	return validateBroker(mp)
+}

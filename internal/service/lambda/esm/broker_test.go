@@ -33,7 +33,7 @@ func TestValidateBroker(t *testing.T) {
 		{"msk basic auth", Mapping{Kind: KindMSK, EventSourceArn: testCluster, Topics: []string{"ab"},
 			SourceAccessConfigurations: []SourceAccessConfiguration{auth(accessBasicAuth, testSecret)}}, "Unsupported SourceAccessConfiguration type BASIC_AUTH"},
 		{"msk self-managed config", Mapping{Kind: KindMSK, EventSourceArn: testCluster, Topics: []string{"ab"},
-			SelfManagedKafkaEventSourceConfig: &KafkaEventSourceConfig{ConsumerGroupId: "g"}}, "SelfManagedKafkaEventSourceConfig"},
+			SelfManagedKafkaEventSourceConfig: &KafkaEventSourceConfig{ConsumerGroupID: "g"}}, "SelfManagedKafkaEventSourceConfig"},
 		{"kafka", Mapping{Kind: KindSelfManagedKafka, SelfManagedEventSource: servers, Topics: []string{"orders"},
 			SourceAccessConfigurations: []SourceAccessConfiguration{auth(accessBasicAuth, testSecret),
 				auth(accessSubnet, "subnet:subnet-0123"), auth(accessSubnet, "subnet:subnet-4567"), auth(accessSecurityGroup, "security_group:sg-0123")}}, ""},

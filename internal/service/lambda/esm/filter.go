@@ -143,3 +143,23 @@ func parseJSON(payload []byte) (any, bool) {
 	}
 	return v, true
 }
+
+// applyFilters validates a request's FilterCriteria for mp's kind and
+// sets it on mp; nil leaves mp's as it is, empty criteria remove them.
+func applyFilters(mp *Mapping, fc *FilterCriteria) error {
+	if fc == nil {
+		return nil
+	}
+	f, err := compileFilters(fc)
+	if err != nil {
+		return err
+	}
+	if err := f.checkKind(mp.Kind); err != nil {
+		return err
+	}
+	mp.FilterCriteria = fc
+	if len(fc.Filters) == 0 {
+		mp.FilterCriteria = nil
+	}
+	return nil
+}

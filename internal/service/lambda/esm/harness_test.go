@@ -19,13 +19,6 @@ import (
 	"github.com/rolecall/rolecall/internal/server/servertest"
 )
 
-const (
-	account     = "123456789012"
-	sqsPolicy   = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
-	basicPolicy = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-	lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-)
-
 // suite is one rolecall with root clients.
 type suite struct {
 	srv    *servertest.Server
@@ -34,8 +27,11 @@ type suite struct {
 	sqs    *sqs.Client
 }
 
-func newSuite(t testing.TB) *suite {
-	srv := servertest.Start(t)
+func newSuite(t testing.TB) *suite { return newSuiteWith(t, servertest.Options{}) }
+
+// newSuiteWith is newSuite on a server started with opts.
+func newSuiteWith(t testing.TB, opts servertest.Options) *suite {
+	srv := servertest.StartWith(t, opts)
 	cfg := srv.RootConfig()
 	return &suite{srv: srv, iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
 }

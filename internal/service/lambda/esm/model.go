@@ -83,25 +83,25 @@ type Mapping struct {
 	Tags map[string]string `json:"tags,omitempty"`
 }
 
-// SourceAccessConfiguration is one means by which Lambda reaches a broker:
-// an authentication secret (URI a Secrets Manager secret ARN), a subnet
-// ("subnet:subnet-..."), a security group ("security_group:sg-...") or a
-// RabbitMQ virtual host.
+// SourceAccessConfiguration is one way Lambda reaches a broker: Type is
+// BASIC_AUTH, VPC_SUBNET, VPC_SECURITY_GROUP, SASL_SCRAM_256_AUTH,
+// SASL_SCRAM_512_AUTH, CLIENT_CERTIFICATE_TLS_AUTH, SERVER_ROOT_CA_CERTIFICATE
+// or VIRTUAL_HOST; URI is a secret's ARN, "subnet:subnet-..",
+// "security_group:sg-.." or a virtual host name.
 type SourceAccessConfiguration struct {
 	Type string `json:"Type,omitempty"`
 	URI  string `json:"URI,omitempty"`
 }
 
-// SelfManagedEventSource is a self-managed Apache Kafka cluster: its
-// endpoints by type (KAFKA_BOOTSTRAP_SERVERS: "host:port" values).
+// SelfManagedEventSource lists the brokers of a self-managed Kafka
+// cluster: {"KAFKA_BOOTSTRAP_SERVERS": ["host:port", ...]}.
 type SelfManagedEventSource struct {
 	Endpoints map[string][]string `json:"Endpoints,omitempty"`
 }
 
-// KafkaEventSourceConfig is the configuration of a Kafka event source
-// (AmazonManagedKafkaEventSourceConfig, SelfManagedKafkaEventSourceConfig).
+// KafkaEventSourceConfig is a Kafka mapping's consumer group.
 type KafkaEventSourceConfig struct {
-	ConsumerGroupId string `json:"ConsumerGroupId,omitempty"`
+	ConsumerGroupID string `json:"ConsumerGroupId,omitempty"`
 }
 
 // FilterCriteria is the mapping's event filtering: an event is passed to

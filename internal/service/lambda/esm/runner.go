@@ -94,10 +94,14 @@ func (m *Manager) wake() {
 	}
 }
 
-// start starts the coordinator: it leases units and runs their pollers.
+// start settles the mappings an earlier run left in transition and starts
+// the coordinator: it leases units and runs their pollers.
 func (m *Manager) start() {
 	r := &m.run
 	r.init()
+	if err := m.recoverStates(m.ctx); err != nil {
+		m.log.Error("esm: settle the mappings of an earlier run", "err", err)
+	}
 	if m.cfg.Feed != nil {
 		// Other processes' writes of mappings, and their leases given up.
 		r.unsubscribe = m.cfg.Feed.Subscribe([]string{tableMappings, tableLeases},

@@ -1,0 +1,59 @@
+package esm
+
+import (
+	"context"
+	"strings"
+
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// MappingID returns the UUID an event source mapping's ARN names
+// (arn:aws:lambda:REGION:ACCOUNT:event-source-mapping:UUID) and its
+// account, and whether arn is one.
+func MappingID(arn string) (account, id string, ok bool) {
+	parts := strings.Split(arn, ":")
+	if len(parts) != 7 || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "event-source-mapping" {
+		return "", "", false
+	}
+	return parts[4], parts[6], true
+}
+
+// Tags returns the tags of the mapping id of account (ListTags,
+// aws:ResourceTag/*); a missing mapping is Lambda's
+// ResourceNotFoundException.
+func (m *Manager) Tags(ctx context.Context, account, id string) (map[string]string, error) {
+	mp, err := load(ctx, m.cfg.Store, account, id)
+	if err != nil {
+		return nil, err
+	}
+	tags := mp.Tags
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	return tags, nil
+}
+
+// UpdateTags applies change to the tags of the mapping id of account
+// (TagResource, UntagResource) and stores them when check accepts them.
+func (m *Manager) UpdateTags(ctx context.Context, account, id string, change func(map[string]string), check func(map[string]string) error) error {
+	_, err := m.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		mp, err := load(ctx, tx, account, id)
+		if err != nil {
+			return err
+		}
+		tags := make(map[string]string, len(mp.Tags))
+		for k, v := range mp.Tags {
+			tags[k] = v
+		}
+		change(tags)
+		if err := check(tags); err != nil {
+			return err
+		}
+		mp.Tags = tags
+		if len(tags) == 0 {
+			mp.Tags = nil
+		}
+		return save(ctx, tx, mp)
+	})
+	return err
+}
