@@ -26,8 +26,11 @@ func transitional(state string) bool {
 	return false
 }
 
-// inUse reports whether a mapping in state refuses updates
-// (ResourceInUseException): it is being created, updated or deleted.
+// inUse reports whether a mapping in state refuses updates and deletes
+// (ResourceInUseException): it is being created, updated or deleted
+// (Lambda's model: "you tried to update an event source mapping in the
+// CREATING state, or you tried to delete an event source mapping
+// currently UPDATING").
 func inUse(state string) bool { return transitional(state) }
 
 // due reports whether mp's transition has lasted SettleDelay.
