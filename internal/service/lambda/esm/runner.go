@@ -16,8 +16,8 @@ import (
 )
 
 const (
-	// relistEvery is how many scans a mapping's units are kept before
-	// they are listed again (new shards).
+	// relistEvery is how many ScanIntervals a mapping's units are kept
+	// before they are listed again (new shards).
 	relistEvery = 6
 	// maxBackoff bounds the wait after failed polls, whatever the
 	// RetryBackoff (which it bounds at 64 times).
@@ -59,7 +59,7 @@ type runner struct {
 type unitList struct {
 	generation int
 	units      []string
-	scans      int             // scans since listed
+	listed     time.Time
 	done       map[string]bool // read to their end
 }
 
@@ -289,14 +289,14 @@ func (m *Manager) problem(uuid string, err error) bool {
 	return true
 }
 
-// unitsOf returns a mapping's units, listed again every relistEvery scans
-// and when its generation changes, and those known to be done.
+// unitsOf returns a mapping's units, listed again every relistEvery
+// ScanIntervals and when its generation changes, and those known to be
+// done.
 func (m *Manager) unitsOf(ctx context.Context, mp *Mapping, fn Function) ([]string, map[string]bool, error) {
 	r := &m.run
 	r.mu.Lock()
 	l := r.units[mp.UUID]
-	if l != nil && l.generation == mp.Generation && l.scans < relistEvery {
-		l.scans++
+	if l != nil && l.generation == mp.Generation && time.Since(l.listed) < relistEvery*m.cfg.ScanInterval {
 		units, done := l.units, l.done
 		r.mu.Unlock()
 		return units, done, nil
@@ -316,7 +316,7 @@ func (m *Manager) unitsOf(ctx context.Context, mp *Mapping, fn Function) ([]stri
 	if l != nil && l.generation == mp.Generation {
 		done = l.done
 	}
-	r.units[mp.UUID] = &unitList{generation: mp.Generation, units: units, done: done}
+	r.units[mp.UUID] = &unitList{generation: mp.Generation, units: units, listed: time.Now(), done: done}
 	return units, done, nil
 }
 
