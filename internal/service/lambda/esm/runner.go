@@ -16,8 +16,8 @@ import (
 )
 
 const (
-	// relistEvery is how many scans a mapping's units are kept before
-	// they are listed again (new shards).
+	// relistEvery is how many ScanIntervals a mapping's units are kept
+	// before they are listed again (new shards).
 	relistEvery = 6
 	// maxBackoff bounds the wait after failed polls, whatever the
 	// RetryBackoff (which it bounds at 64 times).
@@ -45,6 +45,9 @@ type runner struct {
 	leased map[string]string
 	// units are the units of each mapping, by UUID.
 	units map[string]*unitList
+	// problems are the last failures to resolve a mapping's function or
+	// list its units, by UUID: each is logged once.
+	problems map[string]string
 
 	statusMu sync.Mutex
 	status   map[string]string // last LastProcessingResult stored, by UUID
@@ -56,7 +59,7 @@ type runner struct {
 type unitList struct {
 	generation int
 	units      []string
-	scans      int             // scans since listed
+	listed     time.Time
 	done       map[string]bool // read to their end
 }
 
@@ -83,6 +86,7 @@ func (r *runner) init() {
 		r.pollers = make(map[string]*poller)
 		r.leased = make(map[string]string)
 		r.units = make(map[string]*unitList)
+		r.problems = make(map[string]string)
 	})
 }
 
@@ -181,6 +185,11 @@ func (m *Manager) scan(ctx context.Context) {
 			delete(r.units, id)
 		}
 	}
+	for id := range r.problems {
+		if !want[id] {
+			delete(r.problems, id)
+		}
+	}
 	r.mu.Unlock()
 	r.statusMu.Lock()
 	for id := range r.status {
@@ -209,18 +218,19 @@ func (m *Manager) scanMapping(ctx context.Context, mp *Mapping) {
 		m.report(mp, "PROBLEM: Function not found: "+mp.FunctionArn)
 		return
 	case err != nil:
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && m.problem(mp.UUID, err) {
 			m.log.Error("esm: resolve the function of a mapping", "uuid", mp.UUID, "function", mp.FunctionArn, "err", err)
 		}
 		return
 	}
 	units, done, err := m.unitsOf(ctx, mp, fn)
 	if err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && m.problem(mp.UUID, err) {
 			m.log.Warn("esm: list the units of a mapping", "uuid", mp.UUID, "source", mp.EventSourceArn, "err", err)
 		}
 		return
 	}
+	m.problem(mp.UUID, nil)
 	// Pollers of units gone, or of another configuration or function,
 	// stop (and start again below).
 	config := configOf(mp)
@@ -258,14 +268,35 @@ func (m *Manager) scanMapping(ctx context.Context, mp *Mapping) {
 	}
 }
 
-// unitsOf returns a mapping's units, listed again every relistEvery scans
-// and when its generation changes, and those known to be done.
+// problem records the last failure of a mapping's scan (nil: none) and
+// reports whether it differs from the one before, to be logged.
+func (m *Manager) problem(uuid string, err error) bool {
+	r := &m.run
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if r.problems[uuid] == msg {
+		return false
+	}
+	if msg == "" {
+		delete(r.problems, uuid)
+	} else {
+		r.problems[uuid] = msg
+	}
+	return true
+}
+
+// unitsOf returns a mapping's units, listed again every relistEvery
+// ScanIntervals and when its generation changes, and those known to be
+// done.
 func (m *Manager) unitsOf(ctx context.Context, mp *Mapping, fn Function) ([]string, map[string]bool, error) {
 	r := &m.run
 	r.mu.Lock()
 	l := r.units[mp.UUID]
-	if l != nil && l.generation == mp.Generation && l.scans < relistEvery {
-		l.scans++
+	if l != nil && l.generation == mp.Generation && time.Since(l.listed) < relistEvery*m.cfg.ScanInterval {
 		units, done := l.units, l.done
 		r.mu.Unlock()
 		return units, done, nil
@@ -285,7 +316,7 @@ func (m *Manager) unitsOf(ctx context.Context, mp *Mapping, fn Function) ([]stri
 	if l != nil && l.generation == mp.Generation {
 		done = l.done
 	}
-	r.units[mp.UUID] = &unitList{generation: mp.Generation, units: units, done: done}
+	r.units[mp.UUID] = &unitList{generation: mp.Generation, units: units, listed: time.Now(), done: done}
 	return units, done, nil
 }
 

@@ -611,3 +611,31 @@ func TestSessionsCached(t *testing.T) {
 		t.Errorf("sessions assumed = %d, want 4", fns.sessions)
 	}
 }
+
+func TestRunnerFindsNewUnits(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	src := &testSource{units: []string{"a"}}
+	m := newTestManager(t, st, src, &testFunctions{})
+	putMapping(t, st, enabled("m", 1))
+	m.Start()
+	eventually(t, "a poll of a", func() bool { _, n := src.polls("a"); return n == 1 })
+	// A shard split: the units are listed again now and then.
+	src.mu.Lock()
+	src.units = []string{"a", "b", "c"}
+	src.mu.Unlock()
+	eventually(t, "polls of b and c", func() bool {
+		_, b := src.polls("b")
+		_, c := src.polls("c")
+		return b == 1 && c == 1
+	})
+	if calls, _ := src.polls("a"); calls != 1 {
+		t.Errorf("a polled %d times, want 1", calls)
+	}
+	// A unit no longer listed stops.
+	src.mu.Lock()
+	src.units = []string{"b", "c"}
+	src.mu.Unlock()
+	eventually(t, "a to stop", func() bool { _, n := src.polls("a"); return n == 0 })
+	eventually(t, "a's lease to go", func() bool { return leaseOf(t, st, "m", "a") == nil })
+}
