@@ -354,6 +354,38 @@ func TestSQSMappingThrottled(t *testing.T) {
 	s.waitDrained(t, url)
 }
 
+// TestSQSMappingMaximumConcurrency: ScalingConfig.MaximumConcurrency
+// bounds the batches in flight at once.
+func TestSQSMappingMaximumConcurrency(t *testing.T) {
+	t.Parallel()
+	s := newSQSSuite(t)
+	url, arn := s.queue(t, "bounded", map[string]string{"VisibilityTimeout": "10"})
+	role := s.role(t, "bounded-fn", basicExecRole, sqsExecRole)
+	s.function(t, "bounded-fn", role, 5, nil)
+	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("bounded-fn"), EventSourceArn: aws.String(arn),
+		BatchSize: aws.Int32(1), ScalingConfig: &lambdatypes.ScalingConfig{MaximumConcurrency: aws.Int32(2)}})
+	var sleeps []string
+	for i := range 8 {
+		sleeps = append(sleeps, fmt.Sprintf("sleep %d", i))
+	}
+	s.send(t, url, "", sleeps...)
+	rs := s.waitRecords(t, "bounded-fn", func(rs []handled) bool { return len(countBodies(rs)) == 8 })
+	// Each invocation ran for a second before it printed.
+	most := 0
+	for _, r := range rs {
+		n := 0
+		for _, o := range rs {
+			if o.At-1000 <= r.At && r.At <= o.At {
+				n++
+			}
+		}
+		most = max(most, n)
+	}
+	if most > 2 {
+		t.Errorf("%d invocations at once, over MaximumConcurrency 2: %+v", most, rs)
+	}
+}
+
 // sqsURL is the URL of a queue.
 func (s *sqsSuite) sqsURL(t testing.TB, name string) string {
 	t.Helper()
