@@ -31,9 +31,9 @@ func (m *Manager) Operations() []*api.Operation {
 	return []*api.Operation{
 		{Name: "CreateEventSourceMapping", Action: "lambda:CreateEventSourceMapping", HTTP: api.HTTP{Method: http.MethodPost, Path: base}, SuccessStatus: http.StatusAccepted, Conditions: m.createConditions, Handle: m.create},
 		{Name: "ListEventSourceMappings", Action: "lambda:ListEventSourceMappings", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: base}, Handle: m.list},
-		{Name: "GetEventSourceMapping", Action: "lambda:GetEventSourceMapping", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: base + "/{UUID}"}, Resource: m.mappingResource, Conditions: m.mappingConditions, Handle: m.get},
+		{Name: "GetEventSourceMapping", Action: "lambda:GetEventSourceMapping", ReadOnly: true, HTTP: api.HTTP{Method: http.MethodGet, Path: base + "/{UUID}"}, Resource: m.mappingResource, Handle: m.get},
 		{Name: "UpdateEventSourceMapping", Action: "lambda:UpdateEventSourceMapping", HTTP: api.HTTP{Method: http.MethodPut, Path: base + "/{UUID}"}, SuccessStatus: http.StatusAccepted, Resource: m.mappingResource, Conditions: m.mappingConditions, Handle: m.update},
-		{Name: "DeleteEventSourceMapping", Action: "lambda:DeleteEventSourceMapping", HTTP: api.HTTP{Method: http.MethodDelete, Path: base + "/{UUID}"}, SuccessStatus: http.StatusAccepted, Resource: m.mappingResource, Conditions: m.mappingConditions, Handle: m.delete},
+		{Name: "DeleteEventSourceMapping", Action: "lambda:DeleteEventSourceMapping", HTTP: api.HTTP{Method: http.MethodDelete, Path: base + "/{UUID}"}, SuccessStatus: http.StatusAccepted, Resource: m.mappingResource, Handle: m.delete},
 	}
 }
 
@@ -254,26 +254,26 @@ func (m *Manager) mappingResource(c *api.Call) (api.Resource, error) {
 	mp, err := load(c.Context, m.cfg.Store, c.Account, id)
 	switch {
 	case err == nil:
+		// lambda:FunctionArn is the mapping's function; a mapping that
+		// does not exist has none, and the handler answers for it.
 		res.Tags = mp.Tags
+		res.Keys = map[string][]string{"lambda:FunctionArn": {mp.FunctionArn}}
 	case !isNotFound(err):
 		return api.Resource{}, err
 	}
 	return res, nil
 }
 
-// mappingConditions sets lambda:FunctionArn: the mapping's function, or
-// for UpdateEventSourceMapping the FunctionName it names.
+// mappingConditions sets lambda:FunctionArn of UpdateEventSourceMapping to
+// the function its FunctionName names, when it names one.
 func (m *Manager) mappingConditions(c *api.Call, _ api.Resource, keys api.Keys) {
-	if c.OperationName == "UpdateEventSourceMapping" {
-		if in, err := decodeInput(c); err == nil && in.FunctionName != nil {
-			if arn := functionARN(*in.FunctionName, c.Account, m.cfg.Region); arn != "" {
-				keys.Set("lambda:FunctionArn", arn)
-			}
-			return
-		}
+	if c.OperationName != "UpdateEventSourceMapping" {
+		return
 	}
-	if mp, err := load(c.Context, m.cfg.Store, c.Account, c.PathParams["UUID"]); err == nil {
-		keys.Set("lambda:FunctionArn", mp.FunctionArn)
+	if in, err := decodeInput(c); err == nil && in.FunctionName != nil {
+		if arn := functionARN(*in.FunctionName, c.Account, m.cfg.Region); arn != "" {
+			keys.Set("lambda:FunctionArn", arn)
+		}
 	}
 }
 

@@ -186,3 +186,58 @@ func TestStreamMappingAndTrail(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestBrokerMappingAnswer: an accepted Amazon MSK mapping is kept with its
+// topic and says in its state reason that no broker is polled.
+func TestBrokerMappingAnswer(t *testing.T) {
+	t.Parallel()
+	s := newBrokerSuite(t, "msk-answer")
+	s.attach(t, mskRole)
+	ctx := context.Background()
+	out, err := s.lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String(s.fn),
+		EventSourceArn: aws.String(clusterARN), Topics: []string{"orders"}, StartingPosition: lambdatypes.EventSourcePositionLatest})
+	if err != nil {
+		t.Fatalf("CreateEventSourceMapping: %v", err)
+	}
+	if !strings.Contains(aws.ToString(out.StateTransitionReason), "no broker is polled") || out.LastProcessingResult != nil {
+		t.Errorf("reason %q, result %v", aws.ToString(out.StateTransitionReason), out.LastProcessingResult)
+	}
+	if len(out.Topics) != 1 || out.Topics[0] != "orders" || aws.ToInt32(out.BatchSize) != 100 || out.StartingPosition != lambdatypes.EventSourcePositionLatest {
+		t.Errorf("answer %+v", out)
+	}
+}
+
+// TestUpdateChecksAgain: an update that moves a mapping to a function
+// whose role cannot read the queue is refused and changes nothing; an
+// IAM user may update only towards the function lambda:FunctionArn names.
+func TestUpdateChecksAgain(t *testing.T) {
+	t.Parallel()
+	s := newSuite(t)
+	ctx := context.Background()
+	s.function(t, "reads", s.role(t, "reads-role", basicExecRole, sqsExecRole))
+	s.function(t, "blind", s.role(t, "blind-role", basicExecRole))
+	s.function(t, "also", s.role(t, "also-role", basicExecRole, sqsExecRole))
+	out, err := s.lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("reads"), EventSourceArn: aws.String(s.queue(t, "moving", nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.waitState(t, aws.ToString(out.UUID), "Enabled")
+	_, err = s.lambda.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: out.UUID, FunctionName: aws.String("blind")})
+	if code, _, msg := apiError(t, err); code != "InvalidParameterValueException" || msg != "The provided execution role does not have permissions to call ReceiveMessage on SQS" {
+		t.Errorf("update to a function that cannot read: %s %q", code, msg)
+	}
+	got := s.waitState(t, aws.ToString(out.UUID), "Enabled")
+	if aws.ToString(got.FunctionArn) != aws.ToString(out.FunctionArn) {
+		t.Errorf("a refused update moved the mapping to %s", aws.ToString(got.FunctionArn))
+	}
+
+	user := s.user(t, "mover", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:UpdateEventSourceMapping","Resource":"*",
+		"Condition":{"ArnEquals":{"lambda:FunctionArn":"arn:aws:lambda:us-east-1:`+account+`:function:also"}}}]}`)
+	_, err = user.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: out.UUID, BatchSize: aws.Int32(5)})
+	if code, status, _ := apiError(t, err); code != "AccessDeniedException" || status != 403 {
+		t.Errorf("update of the mapping of another function: %v", err)
+	}
+	if _, err := user.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: out.UUID, FunctionName: aws.String("also")}); err != nil {
+		t.Errorf("update towards the allowed function: %v", err)
+	}
+}

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -19,6 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
+	"github.com/rolecall/rolecall/internal/store"
 )
 
 const (
@@ -32,6 +35,7 @@ const (
 
 // brokerSuite is a server with a function whose role the tests change.
 type brokerSuite struct {
+	srv    *servertest.Server
 	iam    *iam.Client
 	lambda *lambda.Client
 	role   string // role name
@@ -42,7 +46,7 @@ func newBrokerSuite(t *testing.T, name string) *brokerSuite {
 	t.Helper()
 	srv := servertest.Start(t)
 	cfg := srv.RootConfig()
-	s := &brokerSuite{iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), role: name + "-role", fn: name}
+	s := &brokerSuite{srv: srv, iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), role: name + "-role", fn: name}
 	ctx := context.Background()
 	out, err := s.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(s.role), AssumeRolePolicyDocument: aws.String(brokerTrust)})
 	if err != nil {
@@ -91,11 +95,42 @@ func (s *brokerSuite) create(t *testing.T, in lambda.CreateEventSourceMappingInp
 	in.FunctionName = aws.String(s.fn)
 	out, err := s.lambda.CreateEventSourceMapping(context.Background(), &in)
 	if err == nil {
-		if _, err := s.lambda.DeleteEventSourceMapping(context.Background(), &lambda.DeleteEventSourceMappingInput{UUID: out.UUID}); err != nil {
-			t.Errorf("DeleteEventSourceMapping: %v", err)
-		}
+		s.remove(t, out.UUID)
 	}
 	return err
+}
+
+// remove deletes a mapping and waits until it is gone, so that the next
+// mapping of the same source is not a duplicate.
+func (s *brokerSuite) remove(t *testing.T, uuid *string) {
+	t.Helper()
+	ctx := context.Background()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		out, err := s.lambda.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: uuid})
+		if err != nil {
+			t.Fatalf("GetEventSourceMapping: %v", err)
+		}
+		if aws.ToString(out.State) != "Creating" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mapping %s still Creating", aws.ToString(uuid))
+		}
+	}
+	if _, err := s.lambda.DeleteEventSourceMapping(ctx, &lambda.DeleteEventSourceMappingInput{UUID: uuid}); err != nil {
+		t.Fatalf("DeleteEventSourceMapping: %v", err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		_, err := s.lambda.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: uuid})
+		var nf *lambdatypes.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("GetEventSourceMapping: %v", err)
+		}
+	}
+	t.Fatalf("mapping %s still there after its deletion", aws.ToString(uuid))
 }
 
 func wantInvalid(t *testing.T, what string, err error, message string) {
@@ -153,6 +188,40 @@ func TestMSKRole(t *testing.T) {
 	s.allow(t, "secretsmanager:GetSecretValue")
 	if err := s.create(t, in); err != nil {
 		t.Errorf("with the secret readable: %v", err)
+	}
+
+	// The checks are in the trail as the role's calls, made by Lambda.
+	ctx := context.Background()
+	if err := s.srv.Recorder().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := s.srv.Recorder().Store().QueryEvents(ctx, store.EventQuery{Attribute: "EventName", Value: "GetBootstrapBrokers", Limit: 100})
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("GetBootstrapBrokers events: %d, %v", len(evs), err)
+	}
+	denied := 0
+	for _, ev := range evs {
+		var rec struct {
+			EventSource  string `json:"eventSource"`
+			ErrorCode    string `json:"errorCode"`
+			UserIdentity struct {
+				Type      string `json:"type"`
+				InvokedBy string `json:"invokedBy"`
+			} `json:"userIdentity"`
+		}
+		if err := json.Unmarshal(ev.Record, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.EventSource != "kafka.amazonaws.com" || rec.UserIdentity.Type != "AssumedRole" || rec.UserIdentity.InvokedBy != "lambda.amazonaws.com" ||
+			!strings.HasSuffix(ev.IssuerARN, ":role/"+s.role) {
+			t.Errorf("GetBootstrapBrokers record: %s", ev.Record)
+		}
+		if rec.ErrorCode != "" {
+			denied++
+		}
+	}
+	if denied != 1 {
+		t.Errorf("%d denied GetBootstrapBrokers checks recorded, want 1", denied)
 	}
 }
 

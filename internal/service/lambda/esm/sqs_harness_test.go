@@ -24,9 +24,9 @@ import (
 
 const (
 	account         = "123456789012"
-	lambdaTrust     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	basicExecRole   = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 	sqsExecRole     = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
+	lambdaTrust     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	deliveryTimeout = 60 * time.Second
 )
 

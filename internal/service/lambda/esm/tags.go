@@ -53,7 +53,11 @@ func (m *Manager) UpdateTags(ctx context.Context, account, id string, change fun
 		if len(tags) == 0 {
 			mp.Tags = nil
 		}
+		mp.Generation++
 		return save(ctx, tx, mp)
 	})
+	if err == nil {
+		m.wake()
+	}
 	return err
 }
