@@ -26,7 +26,9 @@ type lease struct {
 	V int `json:"v"`
 	// Owner is the random ID of the process holding the lease.
 	Owner string `json:"owner"`
-	// Expires is when the lease ends unless renewed.
+	// Taken is when this taking of the lease began; Expires is when the
+	// lease ends unless renewed.
+	Taken   time.Time `json:"taken"`
 	Expires time.Time `json:"expires"`
 	// Token names this taking of the lease.
 	Token string `json:"token"`
@@ -92,7 +94,7 @@ func (m *Manager) acquire(ctx context.Context, mp *Mapping, units []string, d ti
 				continue // another process's
 			}
 			token := uuid.NewString()
-			if err := putLease(ctx, tx, key, &lease{Owner: owner, Token: token, Expires: now.Add(d), Generation: mp.Generation}); err != nil {
+			if err := putLease(ctx, tx, key, &lease{Owner: owner, Token: token, Taken: now, Expires: now.Add(d), Generation: mp.Generation}); err != nil {
 				return err
 			}
 			leased[u] = token

@@ -45,6 +45,9 @@ type runner struct {
 	leased map[string]string
 	// units are the units of each mapping, by UUID.
 	units map[string]*unitList
+	// problems are the last failures to resolve a mapping's function or
+	// list its units, by UUID: each is logged once.
+	problems map[string]string
 
 	statusMu sync.Mutex
 	status   map[string]string // last LastProcessingResult stored, by UUID
@@ -83,6 +86,7 @@ func (r *runner) init() {
 		r.pollers = make(map[string]*poller)
 		r.leased = make(map[string]string)
 		r.units = make(map[string]*unitList)
+		r.problems = make(map[string]string)
 	})
 }
 
@@ -181,6 +185,11 @@ func (m *Manager) scan(ctx context.Context) {
 			delete(r.units, id)
 		}
 	}
+	for id := range r.problems {
+		if !want[id] {
+			delete(r.problems, id)
+		}
+	}
 	r.mu.Unlock()
 	r.statusMu.Lock()
 	for id := range r.status {
@@ -209,18 +218,19 @@ func (m *Manager) scanMapping(ctx context.Context, mp *Mapping) {
 		m.report(mp, "PROBLEM: Function not found: "+mp.FunctionArn)
 		return
 	case err != nil:
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && m.problem(mp.UUID, err) {
 			m.log.Error("esm: resolve the function of a mapping", "uuid", mp.UUID, "function", mp.FunctionArn, "err", err)
 		}
 		return
 	}
 	units, done, err := m.unitsOf(ctx, mp, fn)
 	if err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && m.problem(mp.UUID, err) {
 			m.log.Warn("esm: list the units of a mapping", "uuid", mp.UUID, "source", mp.EventSourceArn, "err", err)
 		}
 		return
 	}
+	m.problem(mp.UUID, nil)
 	// Pollers of units gone, or of another configuration or function,
 	// stop (and start again below).
 	config := configOf(mp)
@@ -256,6 +266,27 @@ func (m *Manager) scanMapping(ctx context.Context, mp *Mapping) {
 	for u, token := range leased {
 		m.startPoller(mp, config, fn, u, token, now.Add(m.cfg.LeaseDuration))
 	}
+}
+
+// problem records the last failure of a mapping's scan (nil: none) and
+// reports whether it differs from the one before, to be logged.
+func (m *Manager) problem(uuid string, err error) bool {
+	r := &m.run
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if r.problems[uuid] == msg {
+		return false
+	}
+	if msg == "" {
+		delete(r.problems, uuid)
+	} else {
+		r.problems[uuid] = msg
+	}
+	return true
 }
 
 // unitsOf returns a mapping's units, listed again every relistEvery scans

@@ -58,7 +58,7 @@ func (m *Manager) report(mp *Mapping, result string) {
 		return
 	}
 	_, err = m.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.Get(ctx, tableMappings, mp.Account+"/"+mp.UUID); err != nil {
+		if _, err := tx.Get(ctx, tableMappings, mappingKey(mp.Account, mp.UUID)); err != nil {
 			return err // store.ErrNotFound: deleted meanwhile
 		}
 		return tx.Put(ctx, tableStatus, mp.UUID, b)

@@ -429,3 +429,57 @@ func TestKinesisReadPermissionLostAndBack(t *testing.T) {
 	}
 	s.waitMapping(t, id, func(m *lambda.GetEventSourceMappingOutput) bool { return aws.ToString(m.LastProcessingResult) == "OK" })
 }
+
+// TestDynamoDBPoisonToDestination: on a table's stream a change the
+// function always fails on is bisected down to itself and given up at
+// once (MaximumRetryAttempts 0): its DDBStreamBatchInfo goes to the
+// on-failure queue and the other changes arrive in order.
+func TestDynamoDBPoisonToDestination(t *testing.T) {
+	t.Parallel()
+	s := newStreamSuite(t)
+	ctx := context.Background()
+	arn := s.table(t, "orders", true)
+	url, qarn := s.queue(t, "orders-dlq")
+	role := s.role(t, "orders-role", dynamodbPolicy, streamsBasic)
+	s.attach(t, "orders-role", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+	s.sinkFunction(t, "orders", role, "raise")
+	for i, v := range []string{"a", "b", "poison", "c"} {
+		if _, err := s.ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("orders"),
+			Item: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: fmt.Sprint("k", i)}, "v": &ddbtypes.AttributeValueMemberS{Value: v}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("orders"), EventSourceArn: aws.String(arn),
+		StartingPosition: lambdatypes.EventSourcePositionTrimHorizon, BatchSize: aws.Int32(4),
+		BisectBatchOnFunctionError: aws.Bool(true), MaximumRetryAttempts: aws.Int32(0),
+		DestinationConfig: &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: aws.String(qarn)}}})
+	doc := s.receive(t, url, 1)[0]
+	if got := delivered(s.waitDelivered(t, "orders", 3)); !reflect.DeepEqual(got, []string{"INSERT:a", "INSERT:b", "INSERT:c"}) {
+		t.Fatalf("delivered %v", got)
+	}
+	rc, _ := doc["requestContext"].(map[string]any)
+	info, _ := doc["DDBStreamBatchInfo"].(map[string]any)
+	if rc["condition"] != "RetryAttemptsExhausted" || info["batchSize"] != 1.0 || info["streamArn"] != arn ||
+		info["startSequenceNumber"] != info["endSequenceNumber"] || info["shardId"] == nil {
+		t.Errorf("on-failure record %v", doc)
+	}
+}
+
+// TestKinesisFilterCriteria: records the mapping's filters drop are not
+// delivered (and are checkpointed past); the others are, in order.
+func TestKinesisFilterCriteria(t *testing.T) {
+	t.Parallel()
+	s := newStreamSuite(t)
+	arn := s.stream(t, "filtered", 1)
+	role := s.role(t, "filtered-role", kinesisPolicy, streamsBasic)
+	s.sinkFunction(t, "filtered", role, "")
+	s.put(t, arn, [2]string{"a", `{"kind":"keep","n":1}`}, [2]string{"a", `{"kind":"drop","n":2}`}, [2]string{"a", "not json"},
+		[2]string{"a", `{"kind":"keep","n":3}`})
+	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("filtered"), EventSourceArn: aws.String(arn),
+		StartingPosition: lambdatypes.EventSourcePositionTrimHorizon,
+		FilterCriteria: &lambdatypes.FilterCriteria{Filters: []lambdatypes.Filter{{Pattern: aws.String(`{"data":{"kind":["keep"]}}`)}}}})
+	want := []string{`{"kind":"keep","n":1}`, `{"kind":"keep","n":3}`}
+	if got := delivered(s.waitDelivered(t, "filtered", 2)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("delivered %v, want %v", got, want)
+	}
+}
