@@ -32,12 +32,15 @@ const (
 
 // sqsHandler prints one line per record it gets (RECORD {...}) and fails
 // on a body "fail": by raising, or, with PARTIAL set, by reporting the
-// message as a batch item failure.
+// message as a batch item failure. A batch whose first body starts with
+// "sleep" takes a second.
 const sqsHandler = `import json, os, time
 
 def handler(event, context):
-    now = int(time.time() * 1000)
     records = event["Records"]
+    if records[0]["body"].startswith("sleep"):
+        time.sleep(1)
+    now = int(time.time() * 1000)
     failed = []
     for r in records:
         a = r["attributes"]
