@@ -483,3 +483,34 @@ func TestKinesisFilterCriteria(t *testing.T) {
 		t.Fatalf("delivered %v, want %v", got, want)
 	}
 }
+
+// TestKinesisStartingPositions: LATEST is the records put after the
+// mapping was created, those put before its poller starts included;
+// AT_TIMESTAMP is the records that arrived at or after the timestamp.
+func TestKinesisStartingPositions(t *testing.T) {
+	t.Parallel()
+	s := newStreamSuite(t)
+	ctx := context.Background()
+	arn := s.stream(t, "positions", 1)
+	role := s.role(t, "positions-role", kinesisPolicy, streamsBasic)
+	s.sinkFunction(t, "latest", role, "")
+	s.sinkFunction(t, "stamped", role, "")
+	s.put(t, arn, [2]string{"k", "before"})
+	time.Sleep(50 * time.Millisecond) // arrival times are in milliseconds
+	at := time.Now()
+	time.Sleep(50 * time.Millisecond)
+	out, err := s.lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("latest"),
+		EventSourceArn: aws.String(arn), StartingPosition: lambdatypes.EventSourcePositionLatest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.put(t, arn, [2]string{"k", "after"}) // before the mapping is Enabled and polled
+	s.waitMapping(t, aws.ToString(out.UUID), func(m *lambda.GetEventSourceMappingOutput) bool { return aws.ToString(m.State) == "Enabled" })
+	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("stamped"), EventSourceArn: aws.String(arn),
+		StartingPosition: lambdatypes.EventSourcePositionAtTimestamp, StartingPositionTimestamp: aws.Time(at)})
+	for _, fn := range []string{"latest", "stamped"} {
+		if got := delivered(s.waitDelivered(t, fn, 1)); !reflect.DeepEqual(got, []string{"after"}) {
+			t.Errorf("%s: delivered %v, want [after]", fn, got)
+		}
+	}
+}
