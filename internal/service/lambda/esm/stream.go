@@ -239,18 +239,18 @@ func createdAt(mp *Mapping) time.Time {
 	return mp.LastModified
 }
 
-// readFailed reports a read the role could not make and returns it.
+// readFailed reports a read the role could not make and returns it. A
+// denial is reported as AWS's console shows it: "PROBLEM: " and the
+// AccessDenied message ("User: <session ARN> is not authorized to
+// perform: kinesis:GetRecords on resource: <stream ARN> ...").
 func (sp *shardPoller) readFailed(err error, op string) error {
 	var ae *api.Error
-	if refusedByPolicy(err) {
-		service := "kinesis"
-		if sp.w.Mapping.Kind == KindDynamoDBStreams {
-			service = "dynamodb"
+	if errors.As(err, &ae) {
+		if refusedByPolicy(err) {
+			sp.report("PROBLEM: " + ae.Message)
+		} else {
+			sp.report(fmt.Sprintf("PROBLEM: Lambda is unable to read the stream %s: %s: %s", sp.w.Mapping.EventSourceArn, ae.Code, ae.Message))
 		}
-		sp.report(fmt.Sprintf("PROBLEM: Lambda is unable to read the stream because the execution role %s does not have permission to call %s:%s on %s",
-			sp.w.Function.Role, service, op, sp.w.Mapping.EventSourceArn))
-	} else if errors.As(err, &ae) {
-		sp.report(fmt.Sprintf("PROBLEM: Lambda is unable to read the stream %s: %s: %s", sp.w.Mapping.EventSourceArn, ae.Code, ae.Message))
 	}
 	return fmt.Errorf("esm: %s %s: %w", op, sp.w.Unit, err)
 }

@@ -379,7 +379,8 @@ func TestKinesisReadPermissionLostAndBack(t *testing.T) {
 	m := s.waitMapping(t, id, func(m *lambda.GetEventSourceMappingOutput) bool {
 		return strings.HasPrefix(aws.ToString(m.LastProcessingResult), "PROBLEM:")
 	})
-	if r := aws.ToString(m.LastProcessingResult); !strings.Contains(r, "kinesis:GetRecords") && !strings.Contains(r, "kinesis:GetShardIterator") {
+	if r := aws.ToString(m.LastProcessingResult); !strings.HasPrefix(r, "PROBLEM: User: arn:aws:sts::123456789012:assumed-role/revoked-role/") ||
+		!strings.Contains(r, " is not authorized to perform: kinesis:Get") || !strings.Contains(r, " on resource: "+arn) {
 		t.Errorf("LastProcessingResult %q", r)
 	}
 	// The denied reads are data events of the role's session, invoked by
