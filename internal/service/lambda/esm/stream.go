@@ -172,6 +172,9 @@ func (sp *shardPoller) run(ctx context.Context) error {
 		it    string
 		buf   []streamRecord
 		since time.Time // when buf's first record was read
+		// fresh is a unit never checkpointed: one that was keeps the
+		// result it last reported (a PROBLEM stays until a batch is OK).
+		fresh = cp == ""
 	)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -217,7 +220,9 @@ func (sp *shardPoller) run(ctx context.Context) error {
 		if closed {
 			return ErrUnitDone
 		}
-		sp.reportFirst()
+		if fresh {
+			sp.reportFirst()
+		}
 		if len(recs) == 0 || len(buf) > 0 {
 			wait := idleWait
 			if len(buf) > 0 {
