@@ -478,7 +478,7 @@ func TestKinesisFilterCriteria(t *testing.T) {
 		[2]string{"a", `{"kind":"keep","n":3}`})
 	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("filtered"), EventSourceArn: aws.String(arn),
 		StartingPosition: lambdatypes.EventSourcePositionTrimHorizon,
-		FilterCriteria: &lambdatypes.FilterCriteria{Filters: []lambdatypes.Filter{{Pattern: aws.String(`{"data":{"kind":["keep"]}}`)}}}})
+		FilterCriteria:   &lambdatypes.FilterCriteria{Filters: []lambdatypes.Filter{{Pattern: aws.String(`{"data":{"kind":["keep"]}}`)}}}})
 	want := []string{`{"kind":"keep","n":1}`, `{"kind":"keep","n":3}`}
 	if got := delivered(s.waitDelivered(t, "filtered", 2)); !reflect.DeepEqual(got, want) {
 		t.Fatalf("delivered %v, want %v", got, want)
