@@ -16,6 +16,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
 	"github.com/rolecall/rolecall/internal/store"
@@ -513,5 +514,46 @@ func TestKinesisStartingPositions(t *testing.T) {
 		if got := delivered(s.waitDelivered(t, fn, 1)); !reflect.DeepEqual(got, []string{"after"}) {
 			t.Errorf("%s: delivered %v, want [after]", fn, got)
 		}
+	}
+}
+
+// TestKinesisThrottleNotCounted: while the function is throttled
+// (reserved concurrency 0) the batch is retried without counting towards
+// MaximumRetryAttempts: nothing is given up, and once the function may
+// run again every record arrives.
+func TestKinesisThrottleNotCounted(t *testing.T) {
+	t.Parallel()
+	s := newStreamSuite(t)
+	ctx := context.Background()
+	arn := s.stream(t, "throttled", 1)
+	url, qarn := s.queue(t, "throttled-dlq")
+	role := s.role(t, "throttled-role", kinesisPolicy, streamsBasic)
+	s.attach(t, "throttled-role", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+	s.sinkFunction(t, "throttled", role, "")
+	if _, err := s.lambda.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("throttled"),
+		ReservedConcurrentExecutions: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	recs := values("r", 3, "k")
+	s.put(t, arn, recs...)
+	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("throttled"), EventSourceArn: aws.String(arn),
+		StartingPosition: lambdatypes.EventSourcePositionTrimHorizon, MaximumRetryAttempts: aws.Int32(0),
+		DestinationConfig: &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: aws.String(qarn)}}})
+	time.Sleep(3 * time.Second) // several throttled attempts
+	out, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), WaitTimeSeconds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Messages) != 0 {
+		t.Fatalf("a throttled batch was given up: %s", aws.ToString(out.Messages[0].Body))
+	}
+	if got := delivered(s.sink(t, "throttled")); len(got) != 0 {
+		t.Fatalf("delivered %v to a function with reserved concurrency 0", got)
+	}
+	if _, err := s.lambda.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("throttled")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := delivered(s.waitDelivered(t, "throttled", len(recs))); !reflect.DeepEqual(got, valuesOf(recs)) {
+		t.Fatalf("delivered %v", got)
 	}
 }
