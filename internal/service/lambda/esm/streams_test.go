@@ -557,3 +557,25 @@ func TestKinesisThrottleNotCounted(t *testing.T) {
 		t.Fatalf("delivered %v", got)
 	}
 }
+
+// TestKinesisBatchingWindow: with MaximumBatchingWindowInSeconds the
+// poller gathers the records that arrive within the window into one
+// batch.
+func TestKinesisBatchingWindow(t *testing.T) {
+	t.Parallel()
+	s := newStreamSuite(t)
+	arn := s.stream(t, "windowed", 1)
+	role := s.role(t, "windowed-role", kinesisPolicy, streamsBasic)
+	s.sinkFunction(t, "windowed", role, "")
+	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("windowed"), EventSourceArn: aws.String(arn),
+		StartingPosition: lambdatypes.EventSourcePositionLatest, MaximumBatchingWindowInSeconds: aws.Int32(3)})
+	recs := values("r", 5, "k")
+	for _, r := range recs {
+		s.put(t, arn, r)
+		time.Sleep(100 * time.Millisecond)
+	}
+	invs := s.waitDelivered(t, "windowed", len(recs))
+	if len(invs) != 1 || !reflect.DeepEqual(delivered(invs), valuesOf(recs)) {
+		t.Fatalf("invocations %v, want one batch of %v", invs, valuesOf(recs))
+	}
+}
