@@ -252,3 +252,35 @@ func TestListPagesAndDuplicates(t *testing.T) {
 		t.Errorf("bad marker: %v", err)
 	}
 }
+
+// TestStatesSettleAfterRestart leaves a mapping Creating and another
+// Deleting when the server stops; the next run settles both.
+func TestStatesSettleAfterRestart(t *testing.T) {
+	t.Parallel()
+	s := newSuiteWith(t, servertest.Options{Mappings: esm.Config{SettleDelay: 5 * time.Second}})
+	ctx := context.Background()
+	role := s.role(t, "restart-role", basicExecRole, sqsExecRole)
+	s.function(t, "restarted", role)
+	gone, err := s.lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("restarted"), EventSourceArn: aws.String(s.queue(t, "r1", nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.waitState(t, aws.ToString(gone.UUID), "Enabled")
+	if _, err := s.lambda.DeleteEventSourceMapping(ctx, &lambda.DeleteEventSourceMappingInput{UUID: gone.UUID}); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := s.lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("restarted"), EventSourceArn: aws.String(s.queue(t, "r2", nil)),
+		Enabled: aws.Bool(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := newSuiteWith(t, servertest.Options{DataDir: s.srv.DataDir, Mappings: esm.Config{SettleDelay: 50 * time.Millisecond}})
+	b.waitState(t, aws.ToString(kept.UUID), "Disabled")
+	_, err = b.lambda.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: gone.UUID})
+	if code, _, _ := apiError(t, err); code != "ResourceNotFoundException" {
+		t.Errorf("the mapping deleted before the restart: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -25,6 +26,7 @@ type suite struct {
 	iam    *iam.Client
 	lambda *lambda.Client
 	sqs    *sqs.Client
+	kin    *kinesis.Client
 }
 
 func newSuite(t testing.TB) *suite { return newSuiteWith(t, servertest.Options{}) }
@@ -33,7 +35,7 @@ func newSuite(t testing.TB) *suite { return newSuiteWith(t, servertest.Options{}
 func newSuiteWith(t testing.TB, opts servertest.Options) *suite {
 	srv := servertest.StartWith(t, opts)
 	cfg := srv.RootConfig()
-	return &suite{srv: srv, iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
+	return &suite{srv: srv, iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), kin: kinesis.NewFromConfig(cfg)}
 }
 
 // role creates a role Lambda may assume with managed policies attached.
@@ -138,4 +140,42 @@ func apiError(t testing.TB, err error) (code string, status int, msg string) {
 		status = re.HTTPStatusCode()
 	}
 	return ae.ErrorCode(), status, ae.ErrorMessage()
+}
+
+// stream creates a Kinesis stream of one shard and returns its ARN.
+func (s *suite) stream(t testing.TB, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatalf("CreateStream %s: %v", name, err)
+	}
+	w := kinesis.NewStreamExistsWaiter(s.kin, func(o *kinesis.StreamExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
+	})
+	if err := w.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)}, 30*time.Second); err != nil {
+		t.Fatalf("wait for stream %s: %v", name, err)
+	}
+	out, err := s.kin.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("DescribeStreamSummary %s: %v", name, err)
+	}
+	return aws.ToString(out.StreamDescriptionSummary.StreamARN)
+}
+
+// user creates an IAM user with an inline policy and returns a Lambda
+// client with its access key.
+func (s *suite) user(t testing.TB, name, doc string) *lambda.Client {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+		t.Fatalf("CreateUser %s: %v", name, err)
+	}
+	if _, err := s.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("inline"), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatalf("PutUserPolicy %s: %v", name, err)
+	}
+	k, err := s.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("CreateAccessKey %s: %v", name, err)
+	}
+	return lambda.NewFromConfig(s.srv.Config(aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), ""))
 }

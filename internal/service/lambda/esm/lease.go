@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -16,17 +18,21 @@ const leaseFormat = 1
 // lease is the stored claim of one process on one unit of a mapping
 // (tableLeases, key uuid/unit). A unit is polled only by the process
 // whose lease it holds, and only while the lease has not expired; a lease
-// that has expired is free for any process to take. Checkpoints are
-// written only under the lease (commit), so a process that lost it cannot
-// move the unit's position.
+// that has expired is free for any process to take. Each taking of a
+// lease has its own token, and checkpoints are written only under the
+// token (commit): a poller whose lease was taken, even by its own process
+// again, cannot move the unit's position.
 type lease struct {
 	V int `json:"v"`
 	// Owner is the random ID of the process holding the lease.
 	Owner string `json:"owner"`
-	// Expires is when the lease ends unless renewed.
+	// Taken is when this taking of the lease began; Expires is when the
+	// lease ends unless renewed.
+	Taken   time.Time `json:"taken"`
 	Expires time.Time `json:"expires"`
-	// Generation is the mapping's generation the owner polls with: a
-	// poller of an older generation has lost the lease.
+	// Token names this taking of the lease.
+	Token string `json:"token"`
+	// Generation is the mapping's generation when the lease was taken.
 	Generation int `json:"generation"`
 	// Done marks a unit read to its end (a closed shard): it is never
 	// leased again.
@@ -61,18 +67,18 @@ func putLease(ctx context.Context, tx store.Tx, key string, l *lease) error {
 	return tx.Put(ctx, tableLeases, key, b)
 }
 
-// holds reports whether l is owner's for generation.
-func (l *lease) holds(owner string, generation int) bool {
-	return l != nil && !l.Done && l.Owner == owner && l.Generation == generation
+// holds reports whether l is owner's under token.
+func (l *lease) holds(owner, token string) bool {
+	return l != nil && !l.Done && l.Owner == owner && l.Token == token
 }
 
 // acquire takes the leases of units of mapping mp that are free, expired
 // or already owner's, in one transaction, until now+d. It returns the
-// units leased and those found done.
-func (m *Manager) acquire(ctx context.Context, mp *Mapping, units []string, d time.Duration) (leased, done []string, err error) {
+// tokens of the units leased and the units found done.
+func (m *Manager) acquire(ctx context.Context, mp *Mapping, units []string, d time.Duration) (leased map[string]string, done []string, err error) {
 	owner := m.run.id
 	_, err = m.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		leased, done = leased[:0], done[:0]
+		leased, done = make(map[string]string), done[:0]
 		now := m.now()
 		for _, u := range units {
 			key := unitKey(mp.UUID, u)
@@ -87,10 +93,11 @@ func (m *Manager) acquire(ctx context.Context, mp *Mapping, units []string, d ti
 			case l != nil && l.Owner != owner && now.Before(l.Expires):
 				continue // another process's
 			}
-			if err := putLease(ctx, tx, key, &lease{Owner: owner, Expires: now.Add(d), Generation: mp.Generation}); err != nil {
+			token := uuid.NewString()
+			if err := putLease(ctx, tx, key, &lease{Owner: owner, Token: token, Taken: now, Expires: now.Add(d), Generation: mp.Generation}); err != nil {
 				return err
 			}
-			leased = append(leased, u)
+			leased[u] = token
 		}
 		return nil
 	})
@@ -102,13 +109,12 @@ func (m *Manager) acquire(ctx context.Context, mp *Mapping, units []string, d ti
 
 // held is a lease this process believes it holds.
 type held struct {
-	key        string
-	generation int
+	key, token string
 }
 
 // renew extends the leases of keys that are still owner's until now+d, in
 // one transaction, and returns the keys found lost (taken by another
-// process, deleted, or of another generation).
+// process, deleted, or taken anew).
 func (m *Manager) renew(ctx context.Context, keys []held, d time.Duration) (lost []string, err error) {
 	owner := m.run.id
 	_, err = m.cfg.Store.Update(ctx, func(tx store.Tx) error {
@@ -119,7 +125,7 @@ func (m *Manager) renew(ctx context.Context, keys []held, d time.Duration) (lost
 			if err != nil {
 				return err
 			}
-			if !l.holds(owner, h.generation) {
+			if !l.holds(owner, h.token) {
 				lost = append(lost, h.key)
 				continue
 			}
@@ -164,15 +170,16 @@ func (m *Manager) release(ctx context.Context, keys []string) error {
 	return nil
 }
 
-// finish marks a unit read to its end, if owner still holds it.
-func (m *Manager) finish(ctx context.Context, uuid, unit string, generation int) error {
+// finish marks a unit read to its end, if this process still holds it
+// under token.
+func (m *Manager) finish(ctx context.Context, uuid, unit, token string) error {
 	key := unitKey(uuid, unit)
 	_, err := m.cfg.Store.Update(ctx, func(tx store.Tx) error {
 		l, err := getLease(ctx, tx, key)
 		if err != nil {
 			return err
 		}
-		if !l.holds(m.run.id, generation) {
+		if !l.holds(m.run.id, token) {
 			return ErrLeaseLost
 		}
 		l.Done = true
@@ -197,15 +204,15 @@ func (m *Manager) checkpoint(ctx context.Context, uuid, unit string) (string, er
 }
 
 // commit writes a unit's position if this process still holds its lease
-// for generation; ErrLeaseLost otherwise.
-func (m *Manager) commit(ctx context.Context, uuid, unit string, generation int, position string) error {
+// under token; ErrLeaseLost otherwise.
+func (m *Manager) commit(ctx context.Context, uuid, unit, token, position string) error {
 	key := unitKey(uuid, unit)
 	_, err := m.cfg.Store.Update(ctx, func(tx store.Tx) error {
 		l, err := getLease(ctx, tx, key)
 		if err != nil {
 			return err
 		}
-		if !l.holds(m.run.id, generation) {
+		if !l.holds(m.run.id, token) {
 			return ErrLeaseLost
 		}
 		return tx.Put(ctx, tableCheckpoints, key, []byte(position))

@@ -41,8 +41,8 @@ type runner struct {
 	// until its goroutine ends, for its successor to wait for it.
 	pollers map[string]*poller
 	// leased are the leases this process holds, by unitKey, with their
-	// generation.
-	leased map[string]int
+	// tokens.
+	leased map[string]string
 	// units are the units of each mapping, by UUID.
 	units map[string]*unitList
 
@@ -63,7 +63,8 @@ type unitList struct {
 // poller is one running poller.
 type poller struct {
 	uuid, unit string
-	generation int
+	token      string // the lease's
+	config     string // configOf the mapping polled
 	fn         Function
 	// expires is when the lease ends as far as this process knows (it
 	// renewed it until then); stopped is set once it is cancelled.
@@ -80,7 +81,7 @@ func (r *runner) init() {
 		r.wake = make(chan struct{}, 1)
 		r.unsubscribe = func() {}
 		r.pollers = make(map[string]*poller)
-		r.leased = make(map[string]int)
+		r.leased = make(map[string]string)
 		r.units = make(map[string]*unitList)
 	})
 }
@@ -220,9 +221,11 @@ func (m *Manager) scanMapping(ctx context.Context, mp *Mapping) {
 		}
 		return
 	}
-	// Pollers of units gone, of an older generation or function stop.
+	// Pollers of units gone, or of another configuration or function,
+	// stop (and start again below).
+	config := configOf(mp)
 	m.stopPollers(ctx, func(p *poller) bool {
-		return p.uuid == mp.UUID && (!slices.Contains(units, p.unit) || p.generation != mp.Generation || p.fn != fn)
+		return p.uuid == mp.UUID && (!slices.Contains(units, p.unit) || p.config != config || p.fn != fn)
 	})
 	var free []string
 	r.mu.Lock()
@@ -250,8 +253,8 @@ func (m *Manager) scanMapping(ctx context.Context, mp *Mapping) {
 			l.done[u] = true
 		}
 	}
-	for _, u := range leased {
-		m.startPoller(mp, fn, u, now.Add(m.cfg.LeaseDuration))
+	for u, token := range leased {
+		m.startPoller(mp, config, fn, u, token, now.Add(m.cfg.LeaseDuration))
 	}
 }
 
@@ -288,11 +291,11 @@ func (m *Manager) unitsOf(ctx context.Context, mp *Mapping, fn Function) ([]stri
 
 // startPoller starts the poller of a unit just leased, after its
 // predecessor in this process, if any, has stopped. r.mu is held.
-func (m *Manager) startPoller(mp *Mapping, fn Function, unit string, expires time.Time) {
+func (m *Manager) startPoller(mp *Mapping, config string, fn Function, unit, token string, expires time.Time) {
 	r := &m.run
 	key := unitKey(mp.UUID, unit)
 	ctx, cancel := context.WithCancel(m.ctx)
-	p := &poller{uuid: mp.UUID, unit: unit, generation: mp.Generation, fn: fn, expires: expires,
+	p := &poller{uuid: mp.UUID, unit: unit, token: token, config: config, fn: fn, expires: expires,
 		cancel: cancel, done: make(chan struct{})}
 	if old := r.pollers[key]; old != nil {
 		old.stopped = true
@@ -300,9 +303,9 @@ func (m *Manager) startPoller(mp *Mapping, fn Function, unit string, expires tim
 		p.prev = old.done
 	}
 	r.pollers[key] = p
-	r.leased[key] = mp.Generation
+	r.leased[key] = token
 	m.wg.Add(1)
-	go m.poll(ctx, p, m.newWorker(mp, fn, unit))
+	go m.poll(ctx, p, m.unitWorker(mp, fn, unit, token))
 }
 
 // stopPollers cancels the pollers that stop selects and gives their leases
@@ -334,7 +337,7 @@ func (m *Manager) renewAll(ctx context.Context) {
 	r.mu.Lock()
 	for key, p := range r.pollers {
 		if !p.stopped {
-			keys = append(keys, held{key: key, generation: p.generation})
+			keys = append(keys, held{key: key, token: p.token})
 		}
 	}
 	r.mu.Unlock()
@@ -350,7 +353,7 @@ func (m *Manager) renewAll(ctx context.Context) {
 	defer r.mu.Unlock()
 	for _, h := range keys {
 		p := r.pollers[h.key]
-		if p == nil || p.stopped || p.generation != h.generation {
+		if p == nil || p.stopped || p.token != h.token {
 			continue
 		}
 		switch {
@@ -432,7 +435,7 @@ func (m *Manager) poll(ctx context.Context, p *poller, w *Worker) {
 // unitDone records that a poller's unit was read to its end.
 func (m *Manager) unitDone(ctx context.Context, p *poller) {
 	r := &m.run
-	err := m.finish(ctx, p.uuid, p.unit, p.generation)
+	err := m.finish(ctx, p.uuid, p.unit, p.token)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	key := unitKey(p.uuid, p.unit)
@@ -446,7 +449,7 @@ func (m *Manager) unitDone(ctx context.Context, p *poller) {
 		}
 		return
 	}
-	if l := r.units[p.uuid]; l != nil && l.generation == p.generation {
+	if l := r.units[p.uuid]; l != nil {
 		l.done[p.unit] = true
 	}
 }
@@ -456,8 +459,24 @@ func (m *Manager) unitDone(ctx context.Context, p *poller) {
 var errNoUnit = errors.New("esm: the worker holds no unit")
 
 // newWorker returns the Worker of a mapping's unit ("" for Source.Check
-// and Source.Units: its Checkpoint and Commit then fail).
+// and Source.Units: its Checkpoint and Commit then fail). A unit's
+// Commit is fenced by the lease of this process's poller of the unit:
+// without one, it returns ErrLeaseLost.
 func (m *Manager) newWorker(mp *Mapping, fn Function, unit string) *Worker {
+	if unit == "" {
+		return m.unitWorker(mp, fn, "", "")
+	}
+	r := &m.run
+	r.init()
+	r.mu.Lock()
+	token := r.leased[unitKey(mp.UUID, unit)]
+	r.mu.Unlock()
+	return m.unitWorker(mp, fn, unit, token)
+}
+
+// unitWorker returns the Worker of a mapping's unit whose Commit is
+// fenced by the lease token.
+func (m *Manager) unitWorker(mp *Mapping, fn Function, unit, token string) *Worker {
 	w := &Worker{
 		Mapping: mp, Function: fn, Unit: unit, Region: m.cfg.Region,
 		Invoker: m.cfg.Invoker, Now: m.now,
@@ -477,13 +496,25 @@ func (m *Manager) newWorker(mp *Mapping, fn Function, unit string) *Worker {
 		},
 	}
 	if unit != "" {
-		generation := mp.Generation
 		w.Checkpoint = func(ctx context.Context) (string, error) {
 			return m.checkpoint(ctx, mp.UUID, unit)
 		}
 		w.Commit = func(ctx context.Context, position string) error {
-			return m.commit(ctx, mp.UUID, unit, generation, position)
+			if token == "" {
+				return ErrLeaseLost
+			}
+			return m.commit(ctx, mp.UUID, unit, token, position)
 		}
 	}
 	return w
+}
+
+// configOf is what of a mapping its pollers run with: its record less its
+// state, generation, times and tags. Pollers start again when it changes.
+func configOf(mp *Mapping) string {
+	c := *mp
+	c.Generation, c.State, c.StateTransitionReason = 0, "", ""
+	c.LastModified, c.Tags = time.Time{}, nil
+	b, _ := json.Marshal(&c) // a Mapping always marshals
+	return string(b)
 }

@@ -273,10 +273,10 @@ func TestRunnerCommitFencedByLease(t *testing.T) {
 	if err := w.Commit(ctx, "1"); err != nil {
 		t.Fatalf("commit under the lease: %v", err)
 	}
-	// A worker of another generation, or of a process without the lease,
-	// cannot commit.
-	if err := a.newWorker(enabled("m", 2), Function{}, "u").Commit(ctx, "2"); !errors.Is(err, ErrLeaseLost) {
-		t.Errorf("commit of another generation: %v, want ErrLeaseLost", err)
+	// A worker of an earlier taking of the lease, or of a process without
+	// the lease, cannot commit.
+	if err := a.unitWorker(enabled("m", 1), Function{}, "u", "earlier").Commit(ctx, "2"); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("commit under an earlier lease: %v, want ErrLeaseLost", err)
 	}
 	b := newTestManager(t, st, &testSource{}, &testFunctions{})
 	b.run.init()
@@ -405,8 +405,20 @@ func TestRunnerFollowsMappingChanges(t *testing.T) {
 	if l := leaseOf(t, st, "m", "u"); l.Generation != 2 {
 		t.Errorf("lease generation = %d", l.Generation)
 	}
+	// A new generation of the same configuration (a state settled): the
+	// poller goes on.
+	mp.Generation, mp.State = 3, StateUpdating
+	putMapping(t, st, mp)
+	m.wake()
+	mp.Generation, mp.State = 4, StateEnabled
+	putMapping(t, st, mp)
+	m.wake()
+	time.Sleep(5 * m.cfg.ScanInterval)
+	if c, n := src.polls("u"); c != 2 || n != 1 {
+		t.Errorf("after a change of state only: %d polls, %d running; want 2, 1", c, n)
+	}
 	// Disabled: the poller stops and the lease is given up.
-	mp.Generation, mp.State, mp.Enabled = 3, StateDisabled, false
+	mp.Generation, mp.State, mp.Enabled = 5, StateDisabled, false
 	putMapping(t, st, mp)
 	m.wake()
 	eventually(t, "the poller to stop", func() bool { _, n := src.polls("u"); return n == 0 })

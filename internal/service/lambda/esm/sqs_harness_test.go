@@ -43,7 +43,7 @@ def handler(event, context):
         a = r["attributes"]
         print("RECORD " + json.dumps({"id": r["messageId"], "body": r["body"], "batch": len(records),
             "group": a.get("MessageGroupId", ""), "count": a["ApproximateReceiveCount"],
-            "lag": now - int(a["SentTimestamp"]), "source": r["eventSource"], "arn": r["eventSourceARN"]}))
+            "lag": now - int(a["SentTimestamp"]), "at": now, "source": r["eventSource"], "arn": r["eventSourceARN"]}))
         if r["body"] == "fail":
             failed.append({"itemIdentifier": r["messageId"]})
     if failed and not os.environ.get("PARTIAL"):
@@ -139,7 +139,7 @@ func (s *sqsSuite) queue(t testing.TB, name string, attrs map[string]string) (st
 }
 
 // redrive is a RedrivePolicy to dlqARN.
-func redrive(dlqARN string, maxReceives int) string {
+func redrivePolicy(dlqARN string, maxReceives int) string {
 	return fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"%d"}`, dlqARN, maxReceives)
 }
 
@@ -194,27 +194,28 @@ func (s *sqsSuite) send(t testing.TB, url, group string, bodies ...string) {
 	}
 }
 
-// record is what the handler printed of a record.
-type record struct {
+// handled is what the handler printed of a record.
+type handled struct {
 	ID     string `json:"id"`
 	Body   string `json:"body"`
 	Batch  int    `json:"batch"`
 	Group  string `json:"group"`
 	Count  string `json:"count"`
-	Lag    int64  `json:"lag"`
+	Lag    int64  `json:"lag"` // ms from SendMessage to the handler
+	At     int64  `json:"at"`  // ms since the epoch, when the handler got it
 	Source string `json:"source"`
 	ARN    string `json:"arn"`
 }
 
 // records returns what the function's log shows of the records it got,
 // in the order it got them.
-func (s *sqsSuite) records(t testing.TB, function string) []record {
+func (s *sqsSuite) records(t testing.TB, function string) []handled {
 	t.Helper()
-	var out []record
+	var out []handled
 	type line struct {
 		at  int64
 		seq int
-		r   record
+		r   handled
 	}
 	var lines []line
 	p := cloudwatchlogs.NewFilterLogEventsPaginator(s.logs, &cloudwatchlogs.FilterLogEventsInput{
@@ -233,7 +234,7 @@ func (s *sqsSuite) records(t testing.TB, function string) []record {
 			if i < 0 {
 				continue
 			}
-			var r record
+			var r handled
 			if err := json.Unmarshal([]byte(strings.TrimSpace(msg[i+len("RECORD "):])), &r); err != nil {
 				t.Fatalf("log line %q: %v", msg, err)
 			}
@@ -248,9 +249,15 @@ func (s *sqsSuite) records(t testing.TB, function string) []record {
 }
 
 // waitRecords polls the function's log until done says it shows enough.
-func (s *sqsSuite) waitRecords(t testing.TB, function string, done func([]record) bool) []record {
+func (s *sqsSuite) waitRecords(t testing.TB, function string, done func([]handled) bool) []handled {
 	t.Helper()
-	deadline := time.Now().Add(deliveryTimeout)
+	return s.waitRecordsFor(t, function, deliveryTimeout, done)
+}
+
+// waitRecordsFor is waitRecords waiting up to timeout.
+func (s *sqsSuite) waitRecordsFor(t testing.TB, function string, timeout time.Duration, done func([]handled) bool) []handled {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	for {
 		rs := s.records(t, function)
 		if done(rs) {
@@ -264,7 +271,7 @@ func (s *sqsSuite) waitRecords(t testing.TB, function string, done func([]record
 }
 
 // bodies counts the records of each body.
-func bodies(rs []record) map[string]int {
+func countBodies(rs []handled) map[string]int {
 	n := map[string]int{}
 	for _, r := range rs {
 		n[r.Body]++
@@ -300,7 +307,7 @@ func (s *sqsSuite) waitDrained(t testing.TB, url string) {
 }
 
 // lambdaError returns err's code and message.
-func lambdaError(err error) string {
+func errText(err error) string {
 	if err == nil {
 		return "<nil>"
 	}

@@ -27,14 +27,14 @@ func TestSQSMappingDeliversAndDeadLetters(t *testing.T) {
 	s := newSQSSuite(t)
 	ctx := context.Background()
 	_, dlqARN := s.queue(t, "orders-dlq", nil)
-	url, arn := s.queue(t, "orders", map[string]string{"VisibilityTimeout": "3", "RedrivePolicy": redrive(dlqARN, 2)})
+	url, arn := s.queue(t, "orders", map[string]string{"VisibilityTimeout": "3", "RedrivePolicy": redrivePolicy(dlqARN, 2)})
 	role := s.role(t, "orders-fn", basicExecRole)
 	s.function(t, "orders-fn", role, 3, nil)
 
 	in := &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("orders-fn"), EventSourceArn: aws.String(arn),
 		BatchSize: aws.Int32(5), MaximumBatchingWindowInSeconds: aws.Int32(1)}
 	_, err := s.lambda.CreateEventSourceMapping(ctx, in)
-	if msg := lambdaError(err); !strings.Contains(msg, "InvalidParameterValueException") ||
+	if msg := errText(err); !strings.Contains(msg, "InvalidParameterValueException") ||
 		!strings.Contains(msg, "The provided execution role does not have permissions to call ReceiveMessage on SQS") {
 		t.Fatalf("CreateEventSourceMapping without sqs:ReceiveMessage: %s", msg)
 	}
@@ -45,22 +45,26 @@ func TestSQSMappingDeliversAndDeadLetters(t *testing.T) {
 	for i := range 12 {
 		want = append(want, fmt.Sprintf("order %d", i))
 	}
-	s.send(t, url, "", append(want, "fail")...)
-	rs := s.waitRecords(t, "orders-fn", func(rs []record) bool {
-		n := bodies(rs)
+	s.send(t, url, "", want...)
+	s.waitRecords(t, "orders-fn", func(rs []handled) bool {
+		n := countBodies(rs)
 		for _, b := range want {
 			if n[b] == 0 {
 				return false
 			}
 		}
-		return n["fail"] >= 2
+		return true
 	})
+	// A failing message alone in its batch, so that no other comes back
+	// with it.
+	s.send(t, url, "", "fail")
+	rs := s.waitRecords(t, "orders-fn", func(rs []handled) bool { return countBodies(rs)["fail"] >= 2 })
 	for _, r := range rs {
 		if r.Batch > 5 || r.Source != "aws:sqs" || r.ARN != arn {
-			t.Errorf("record %+v: batch over 5, or not from %s", r, arn)
+			t.Errorf("handled %+v: batch over 5, or not from %s", r, arn)
 		}
 	}
-	if n := bodies(rs); n["fail"] > 2 {
+	if n := countBodies(rs); n["fail"] > 2 {
 		t.Errorf("the failing message was delivered %d times, past maxReceiveCount 2", n["fail"])
 	}
 	// The window gathers a burst into full batches.
@@ -90,7 +94,7 @@ func TestSQSMappingDeliversAndDeadLetters(t *testing.T) {
 	}
 	s.waitDrained(t, url)
 	// What succeeded was deleted, not delivered again.
-	for b, n := range bodies(s.records(t, "orders-fn")) {
+	for b, n := range countBodies(s.records(t, "orders-fn")) {
 		if b != "fail" && n != 1 {
 			t.Errorf("%q delivered %d times", b, n)
 		}
@@ -115,7 +119,7 @@ func TestSQSMappingChecks(t *testing.T) {
 		{"arn:aws:sqs:us-east-1:" + account + ":nope", "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist."},
 	} {
 		_, err := s.lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("slow-fn"), EventSourceArn: aws.String(c.arn)})
-		if msg := lambdaError(err); !strings.Contains(msg, "InvalidParameterValueException") || !strings.Contains(msg, c.want) {
+		if msg := errText(err); !strings.Contains(msg, "InvalidParameterValueException") || !strings.Contains(msg, c.want) {
 			t.Errorf("CreateEventSourceMapping %s: %s, want %q", c.arn, msg, c.want)
 		}
 	}
@@ -125,7 +129,7 @@ func TestSQSMappingChecks(t *testing.T) {
 	s.putRolePolicy(t, "recv-fn", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:ReceiveMessage","sqs:GetQueueAttributes"],"Resource":"*"}]}`)
 	s.function(t, "recv-fn", role, 3, nil)
 	_, err := s.lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("recv-fn"), EventSourceArn: aws.String(arn)})
-	if msg := lambdaError(err); !strings.Contains(msg, "The provided execution role does not have permissions to call DeleteMessage on SQS") {
+	if msg := errText(err); !strings.Contains(msg, "The provided execution role does not have permissions to call DeleteMessage on SQS") {
 		t.Errorf("CreateEventSourceMapping without sqs:DeleteMessage: %s", msg)
 	}
 }
@@ -136,17 +140,17 @@ func TestSQSMappingPartialBatchFailures(t *testing.T) {
 	t.Parallel()
 	s := newSQSSuite(t)
 	_, dlqARN := s.queue(t, "partial-dlq", nil)
-	url, arn := s.queue(t, "partial", map[string]string{"VisibilityTimeout": "3", "RedrivePolicy": redrive(dlqARN, 2)})
+	url, arn := s.queue(t, "partial", map[string]string{"VisibilityTimeout": "3", "RedrivePolicy": redrivePolicy(dlqARN, 2)})
 	role := s.role(t, "partial-fn", basicExecRole, sqsExecRole)
 	s.function(t, "partial-fn", role, 3, map[string]string{"PARTIAL": "1"})
 	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("partial-fn"), EventSourceArn: aws.String(arn),
 		BatchSize: aws.Int32(10), MaximumBatchingWindowInSeconds: aws.Int32(1),
 		FunctionResponseTypes: []lambdatypes.FunctionResponseType{lambdatypes.FunctionResponseTypeReportBatchItemFailures}})
 	s.send(t, url, "", "a", "fail", "b", "c")
-	rs := s.waitRecords(t, "partial-fn", func(rs []record) bool { return bodies(rs)["fail"] >= 2 })
+	s.waitRecords(t, "partial-fn", func(rs []handled) bool { return countBodies(rs)["fail"] >= 2 })
 	s.waitDrained(t, url)
-	rs = s.records(t, "partial-fn")
-	n := bodies(rs)
+	rs := s.records(t, "partial-fn")
+	n := countBodies(rs)
 	if n["a"] != 1 || n["b"] != 1 || n["c"] != 1 || n["fail"] != 2 {
 		t.Errorf("deliveries %v: want a, b, c once and fail twice", n)
 	}
@@ -175,7 +179,7 @@ func TestSQSMappingFIFO(t *testing.T) {
 	}
 	s.send(t, url, "g1", groups["g1"]...)
 	s.send(t, url, "g2", groups["g2"]...)
-	rs := s.waitRecords(t, "jobs-fn", func(rs []record) bool { return len(rs) >= 18 })
+	rs := s.waitRecords(t, "jobs-fn", func(rs []handled) bool { return len(rs) >= 18 })
 	s.waitDrained(t, url)
 	got := map[string][]string{}
 	for _, r := range rs {
@@ -199,9 +203,9 @@ func TestSQSMappingFilters(t *testing.T) {
 	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("filtered-fn"), EventSourceArn: aws.String(arn),
 		FilterCriteria: &lambdatypes.FilterCriteria{Filters: []lambdatypes.Filter{{Pattern: aws.String(`{"body":{"kind":["order"]}}`)}}}})
 	s.send(t, url, "", `{"kind":"order","n":1}`, `{"kind":"refund","n":2}`, "plain text", `{"kind":"order","n":3}`)
-	s.waitRecords(t, "filtered-fn", func(rs []record) bool { return len(rs) >= 2 })
+	s.waitRecords(t, "filtered-fn", func(rs []handled) bool { return len(rs) >= 2 })
 	s.waitDrained(t, url)
-	n := bodies(s.records(t, "filtered-fn"))
+	n := countBodies(s.records(t, "filtered-fn"))
 	if len(n) != 2 || n[`{"kind":"order","n":1}`] != 1 || n[`{"kind":"order","n":3}`] != 1 {
 		t.Errorf("delivered %v, want the two orders once", n)
 	}
@@ -221,7 +225,7 @@ func TestSQSMappingPermissionLostAndBack(t *testing.T) {
 	s.function(t, "revoked-fn", role, 3, nil)
 	uuid := s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("revoked-fn"), EventSourceArn: aws.String(arn)})
 	s.send(t, url, "", "before")
-	s.waitRecords(t, "revoked-fn", func(rs []record) bool { return bodies(rs)["before"] == 1 })
+	s.waitRecords(t, "revoked-fn", func(rs []handled) bool { return countBodies(rs)["before"] == 1 })
 
 	s.detach(t, "revoked-fn", sqsExecRole)
 	out := s.waitMapping(t, uuid, func(m *lambda.GetEventSourceMappingOutput) bool {
@@ -275,8 +279,8 @@ func TestSQSMappingPermissionLostAndBack(t *testing.T) {
 	}
 
 	s.attach(t, "revoked-fn", sqsExecRole)
-	s.waitRecords(t, "revoked-fn", func(rs []record) bool {
-		n := bodies(rs)
+	s.waitRecords(t, "revoked-fn", func(rs []handled) bool {
+		n := countBodies(rs)
 		for _, b := range during {
 			if n[b] == 0 {
 				return false
