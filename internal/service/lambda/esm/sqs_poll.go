@@ -24,6 +24,8 @@ const (
 	// polling and batching behavior", Lambda Developer Guide); rolecall
 	// does not scale beyond them.
 	sqsDefaultConcurrency = 5
+	// sqsDefaultVisibility is SQS's default visibility timeout.
+	sqsDefaultVisibility = 30 * time.Second
 	// sqsMaxWait is ReceiveMessage's longest long poll (20 seconds).
 	sqsMaxWait = 20 * time.Second
 	// sqsReceiveMax is ReceiveMessage's largest MaxNumberOfMessages.
@@ -56,8 +58,7 @@ type sqsPoller struct {
 	keep func(record []byte, body string) bool
 }
 
-// newSQSPoller prepares the polling of q: the queue's visibility timeout
-// (how long a throttled batch may be retried), the mapping's settings.
+// newSQSPoller prepares the polling of q with the mapping's settings.
 func newSQSPoller(ctx context.Context, w *Worker, q sqsQueue) (*sqsPoller, error) {
 	mp := w.Mapping
 	p := &sqsPoller{w: w, q: q, batchSize: mp.BatchSize, concurrency: sqsDefaultConcurrency}
@@ -75,17 +76,26 @@ func newSQSPoller(ctx context.Context, w *Worker, q sqsQueue) (*sqsPoller, error
 		return nil, err
 	}
 	p.keep = keep
-	out, err := sqsCall[*sqs.GetQueueAttributesOutput](ctx, w, q, "GetQueueAttributes",
-		&sqs.GetQueueAttributesInput{QueueUrl: q.URL, AttributeNames: []string{"VisibilityTimeout"}}, false)
-	if err != nil {
-		return nil, p.fail(ctx, "GetQueueAttributes", err)
-	}
-	vt, err := strconv.Atoi(out.Attributes["VisibilityTimeout"])
-	if err != nil {
-		return nil, fmt.Errorf("esm: sqs: queue %s: VisibilityTimeout %q: %w", q.ARN, out.Attributes["VisibilityTimeout"], err)
-	}
-	p.visibility = time.Duration(vt) * time.Second
+	p.visibility = p.queueVisibility(ctx)
 	return p, nil
+}
+
+// queueVisibility is the queue's visibility timeout, how long a throttled
+// batch is tried again. It is read as the role (GetQueueAttributes, which
+// AWSLambdaSQSQueueExecutionRole allows); when that fails, SQS's default
+// of 30 seconds is used: only the reads decide whether polling goes on,
+// so that a role that lost its permissions fails on ReceiveMessage, as
+// Lambda's pollers do.
+func (p *sqsPoller) queueVisibility(ctx context.Context) time.Duration {
+	out, err := sqsCall[*sqs.GetQueueAttributesOutput](ctx, p.w, p.q, "GetQueueAttributes",
+		&sqs.GetQueueAttributesInput{QueueUrl: p.q.URL, AttributeNames: []string{"VisibilityTimeout"}}, false)
+	if err == nil && out != nil {
+		if vt, err := strconv.Atoi(out.Attributes["VisibilityTimeout"]); err == nil {
+			return time.Duration(vt) * time.Second
+		}
+	}
+	p.w.Log.Debug("esm: sqs: queue visibility timeout unknown, 30 s assumed", "queue", p.q.ARN, "err", err)
+	return sqsDefaultVisibility
 }
 
 // run runs the pollers until ctx ends (nil) or one of them fails.

@@ -231,7 +231,9 @@ func TestSQSMappingPermissionLostAndBack(t *testing.T) {
 	out := s.waitMapping(t, uuid, func(m *lambda.GetEventSourceMappingOutput) bool {
 		return strings.HasPrefix(aws.ToString(m.LastProcessingResult), "PROBLEM: ")
 	})
-	t.Logf("LastProcessingResult: %s", aws.ToString(out.LastProcessingResult))
+	if got, want := aws.ToString(out.LastProcessingResult), "PROBLEM: The provided execution role does not have permissions to call ReceiveMessage on SQS"; got != want {
+		t.Errorf("LastProcessingResult %q, want %q", got, want)
+	}
 	var during []string
 	for i := range 5 {
 		during = append(during, fmt.Sprintf("during %d", i))
@@ -290,6 +292,66 @@ func TestSQSMappingPermissionLostAndBack(t *testing.T) {
 	})
 	s.waitDrained(t, url)
 	s.waitMapping(t, uuid, func(m *lambda.GetEventSourceMappingOutput) bool { return aws.ToString(m.LastProcessingResult) == "OK" })
+}
+
+// TestSQSMappingDeleteDenied: a role that may receive but no longer
+// delete gets its messages delivered again and again (at least once), the
+// mapping reports the denied DeleteMessage, and the queue drains once the
+// permission is back.
+func TestSQSMappingDeleteDenied(t *testing.T) {
+	t.Parallel()
+	s := newSQSSuite(t)
+	url, arn := s.queue(t, "undeletable", map[string]string{"VisibilityTimeout": "3"})
+	role := s.role(t, "undeletable-fn", basicExecRole)
+	all := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:ReceiveMessage","sqs:DeleteMessage","sqs:GetQueueAttributes"],"Resource":"*"}]}`
+	s.putRolePolicy(t, "undeletable-fn", all)
+	s.function(t, "undeletable-fn", role, 3, nil)
+	uuid := s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("undeletable-fn"), EventSourceArn: aws.String(arn)})
+	s.putRolePolicy(t, "undeletable-fn", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:ReceiveMessage","sqs:GetQueueAttributes"],"Resource":"*"}]}`)
+	s.send(t, url, "", "again")
+	s.waitRecords(t, "undeletable-fn", func(rs []handled) bool { return countBodies(rs)["again"] >= 2 })
+	s.waitMapping(t, uuid, func(m *lambda.GetEventSourceMappingOutput) bool {
+		return aws.ToString(m.LastProcessingResult) == "PROBLEM: The provided execution role does not have permissions to call DeleteMessage on SQS"
+	})
+	s.putRolePolicy(t, "undeletable-fn", all)
+	s.waitDrained(t, url)
+}
+
+// TestSQSMappingThrottled: while the function may not run (reserved
+// concurrency 0) its messages stay in the queue; they are delivered once
+// it may run again.
+func TestSQSMappingThrottled(t *testing.T) {
+	t.Parallel()
+	s := newSQSSuite(t)
+	ctx := context.Background()
+	url, arn := s.queue(t, "throttled", map[string]string{"VisibilityTimeout": "3"})
+	role := s.role(t, "throttled-fn", basicExecRole, sqsExecRole)
+	s.function(t, "throttled-fn", role, 3, nil)
+	if _, err := s.lambda.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("throttled-fn"),
+		ReservedConcurrentExecutions: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	uuid := s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("throttled-fn"), EventSourceArn: aws.String(arn)})
+	s.send(t, url, "", "held")
+	// The message is received, tried and left: it is in flight or
+	// visible again, never delivered, never deleted.
+	time.Sleep(4 * time.Second)
+	if v, f := s.counts(t, url); v == "0" && f == "0" {
+		t.Fatal("the message of a throttled function left the queue")
+	}
+	if rs := s.records(t, "throttled-fn"); len(rs) != 0 {
+		t.Fatalf("a throttled function got %+v", rs)
+	}
+	// A throttle is no failure of the function or of the mapping.
+	m, err := s.lambda.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(uuid)})
+	if err != nil || strings.HasPrefix(aws.ToString(m.LastProcessingResult), "PROBLEM") {
+		t.Fatalf("GetEventSourceMapping while throttled: %v, last result %q", err, aws.ToString(m.LastProcessingResult))
+	}
+	if _, err := s.lambda.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("throttled-fn")}); err != nil {
+		t.Fatal(err)
+	}
+	s.waitRecords(t, "throttled-fn", func(rs []handled) bool { return countBodies(rs)["held"] >= 1 })
+	s.waitDrained(t, url)
 }
 
 // sqsURL is the URL of a queue.
