@@ -172,6 +172,9 @@ func (sp *shardPoller) run(ctx context.Context) error {
 		it    string
 		buf   []streamRecord
 		since time.Time // when buf's first record was read
+		// fresh is a unit never checkpointed: one that was keeps the
+		// result it last reported (a PROBLEM stays until a batch is OK).
+		fresh = cp == ""
 	)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -217,7 +220,9 @@ func (sp *shardPoller) run(ctx context.Context) error {
 		if closed {
 			return ErrUnitDone
 		}
-		sp.reportFirst()
+		if fresh {
+			sp.reportFirst()
+		}
 		if len(recs) == 0 || len(buf) > 0 {
 			wait := idleWait
 			if len(buf) > 0 {
@@ -239,18 +244,18 @@ func createdAt(mp *Mapping) time.Time {
 	return mp.LastModified
 }
 
-// readFailed reports a read the role could not make and returns it.
+// readFailed reports a read the role could not make and returns it. A
+// denial is reported as AWS's console shows it: "PROBLEM: " and the
+// AccessDenied message ("User: <session ARN> is not authorized to
+// perform: kinesis:GetRecords on resource: <stream ARN> ...").
 func (sp *shardPoller) readFailed(err error, op string) error {
 	var ae *api.Error
-	if refusedByPolicy(err) {
-		service := "kinesis"
-		if sp.w.Mapping.Kind == KindDynamoDBStreams {
-			service = "dynamodb"
+	if errors.As(err, &ae) {
+		if refusedByPolicy(err) {
+			sp.report("PROBLEM: " + ae.Message)
+		} else {
+			sp.report(fmt.Sprintf("PROBLEM: Lambda is unable to read the stream %s: %s: %s", sp.w.Mapping.EventSourceArn, ae.Code, ae.Message))
 		}
-		sp.report(fmt.Sprintf("PROBLEM: Lambda is unable to read the stream because the execution role %s does not have permission to call %s:%s on %s",
-			sp.w.Function.Role, service, op, sp.w.Mapping.EventSourceArn))
-	} else if errors.As(err, &ae) {
-		sp.report(fmt.Sprintf("PROBLEM: Lambda is unable to read the stream %s: %s: %s", sp.w.Mapping.EventSourceArn, ae.Code, ae.Message))
 	}
 	return fmt.Errorf("esm: %s %s: %w", op, sp.w.Unit, err)
 }

@@ -16,6 +16,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
 	"github.com/rolecall/rolecall/internal/store"
@@ -379,7 +380,8 @@ func TestKinesisReadPermissionLostAndBack(t *testing.T) {
 	m := s.waitMapping(t, id, func(m *lambda.GetEventSourceMappingOutput) bool {
 		return strings.HasPrefix(aws.ToString(m.LastProcessingResult), "PROBLEM:")
 	})
-	if r := aws.ToString(m.LastProcessingResult); !strings.Contains(r, "kinesis:GetRecords") && !strings.Contains(r, "kinesis:GetShardIterator") {
+	if r := aws.ToString(m.LastProcessingResult); !strings.HasPrefix(r, "PROBLEM: User: arn:aws:sts::123456789012:assumed-role/revoked-role/") ||
+		!strings.Contains(r, " is not authorized to perform: kinesis:Get") || !strings.Contains(r, " on resource: "+arn) {
 		t.Errorf("LastProcessingResult %q", r)
 	}
 	// The denied reads are data events of the role's session, invoked by
@@ -477,9 +479,103 @@ func TestKinesisFilterCriteria(t *testing.T) {
 		[2]string{"a", `{"kind":"keep","n":3}`})
 	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("filtered"), EventSourceArn: aws.String(arn),
 		StartingPosition: lambdatypes.EventSourcePositionTrimHorizon,
-		FilterCriteria: &lambdatypes.FilterCriteria{Filters: []lambdatypes.Filter{{Pattern: aws.String(`{"data":{"kind":["keep"]}}`)}}}})
+		FilterCriteria:   &lambdatypes.FilterCriteria{Filters: []lambdatypes.Filter{{Pattern: aws.String(`{"data":{"kind":["keep"]}}`)}}}})
 	want := []string{`{"kind":"keep","n":1}`, `{"kind":"keep","n":3}`}
 	if got := delivered(s.waitDelivered(t, "filtered", 2)); !reflect.DeepEqual(got, want) {
 		t.Fatalf("delivered %v, want %v", got, want)
+	}
+}
+
+// TestKinesisStartingPositions: LATEST is the records put after the
+// mapping was created, those put before its poller starts included;
+// AT_TIMESTAMP is the records that arrived at or after the timestamp.
+func TestKinesisStartingPositions(t *testing.T) {
+	t.Parallel()
+	s := newStreamSuite(t)
+	ctx := context.Background()
+	arn := s.stream(t, "positions", 1)
+	role := s.role(t, "positions-role", kinesisPolicy, streamsBasic)
+	s.sinkFunction(t, "latest", role, "")
+	s.sinkFunction(t, "stamped", role, "")
+	s.put(t, arn, [2]string{"k", "before"})
+	time.Sleep(50 * time.Millisecond) // arrival times are in milliseconds
+	at := time.Now()
+	time.Sleep(50 * time.Millisecond)
+	out, err := s.lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("latest"),
+		EventSourceArn: aws.String(arn), StartingPosition: lambdatypes.EventSourcePositionLatest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.put(t, arn, [2]string{"k", "after"}) // before the mapping is Enabled and polled
+	s.waitMapping(t, aws.ToString(out.UUID), func(m *lambda.GetEventSourceMappingOutput) bool { return aws.ToString(m.State) == "Enabled" })
+	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("stamped"), EventSourceArn: aws.String(arn),
+		StartingPosition: lambdatypes.EventSourcePositionAtTimestamp, StartingPositionTimestamp: aws.Time(at)})
+	for _, fn := range []string{"latest", "stamped"} {
+		if got := delivered(s.waitDelivered(t, fn, 1)); !reflect.DeepEqual(got, []string{"after"}) {
+			t.Errorf("%s: delivered %v, want [after]", fn, got)
+		}
+	}
+}
+
+// TestKinesisThrottleNotCounted: while the function is throttled
+// (reserved concurrency 0) the batch is retried without counting towards
+// MaximumRetryAttempts: nothing is given up, and once the function may
+// run again every record arrives.
+func TestKinesisThrottleNotCounted(t *testing.T) {
+	t.Parallel()
+	s := newStreamSuite(t)
+	ctx := context.Background()
+	arn := s.stream(t, "throttled", 1)
+	url, qarn := s.queue(t, "throttled-dlq")
+	role := s.role(t, "throttled-role", kinesisPolicy, streamsBasic)
+	s.attach(t, "throttled-role", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+	s.sinkFunction(t, "throttled", role, "")
+	if _, err := s.lambda.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("throttled"),
+		ReservedConcurrentExecutions: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	recs := values("r", 3, "k")
+	s.put(t, arn, recs...)
+	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("throttled"), EventSourceArn: aws.String(arn),
+		StartingPosition: lambdatypes.EventSourcePositionTrimHorizon, MaximumRetryAttempts: aws.Int32(0),
+		DestinationConfig: &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: aws.String(qarn)}}})
+	time.Sleep(3 * time.Second) // several throttled attempts
+	out, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), WaitTimeSeconds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Messages) != 0 {
+		t.Fatalf("a throttled batch was given up: %s", aws.ToString(out.Messages[0].Body))
+	}
+	if got := delivered(s.sink(t, "throttled")); len(got) != 0 {
+		t.Fatalf("delivered %v to a function with reserved concurrency 0", got)
+	}
+	if _, err := s.lambda.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("throttled")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := delivered(s.waitDelivered(t, "throttled", len(recs))); !reflect.DeepEqual(got, valuesOf(recs)) {
+		t.Fatalf("delivered %v", got)
+	}
+}
+
+// TestKinesisBatchingWindow: with MaximumBatchingWindowInSeconds the
+// poller gathers the records that arrive within the window into one
+// batch.
+func TestKinesisBatchingWindow(t *testing.T) {
+	t.Parallel()
+	s := newStreamSuite(t)
+	arn := s.stream(t, "windowed", 1)
+	role := s.role(t, "windowed-role", kinesisPolicy, streamsBasic)
+	s.sinkFunction(t, "windowed", role, "")
+	s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("windowed"), EventSourceArn: aws.String(arn),
+		StartingPosition: lambdatypes.EventSourcePositionLatest, MaximumBatchingWindowInSeconds: aws.Int32(3)})
+	recs := values("r", 5, "k")
+	for _, r := range recs {
+		s.put(t, arn, r)
+		time.Sleep(100 * time.Millisecond)
+	}
+	invs := s.waitDelivered(t, "windowed", len(recs))
+	if len(invs) != 1 || !reflect.DeepEqual(delivered(invs), valuesOf(recs)) {
+		t.Fatalf("invocations %v, want one batch of %v", invs, valuesOf(recs))
 	}
 }
