@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -226,32 +225,15 @@ func TestMappingNodeShutDownHandsOver(t *testing.T) {
 	}
 }
 
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
-
-// rolecallBinary builds cmd/rolecall once for the tests that run it as a
+// rolecallBinary builds cmd/rolecall for a test that runs it as a
 // process of its own.
 func rolecallBinary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "rolecall-esm-test")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "rolecall")
-		out, err := exec.Command("go", "build", "-o", binary, "github.com/rolecall/rolecall/cmd/rolecall").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("build rolecall: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	bin := filepath.Join(t.TempDir(), "rolecall")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/rolecall/rolecall/cmd/rolecall").CombinedOutput(); err != nil {
+		t.Fatalf("build rolecall: %v\n%s", err, out)
 	}
-	return binary
+	return bin
 }
 
 var servingLine = regexp.MustCompile(`rolecall is serving on (http://\S+)`)
