@@ -88,7 +88,7 @@ func TestCreateGetListDelete(t *testing.T) {
 func TestStatesAndUpdate(t *testing.T) {
 	t.Parallel()
 	// Transitions last long enough for a second request to find one.
-	s := newSuiteWith(t, servertest.Options{Mappings: esm.Config{SettleDelay: 3 * time.Second}})
+	s := newSuiteWith(t, servertest.Options{Mappings: esm.Config{SettleDelay: 5 * time.Second}})
 	ctx := context.Background()
 	role := s.role(t, "states-role", basicExecRole, sqsExecRole)
 	s.function(t, "states", role)
