@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -208,6 +209,14 @@ func decodeInput(c *api.Call) (*mappingInput, error) {
 	targets := []any{in, &sr}
 	if c.Input != nil {
 		targets = targets[:1] // an in-process call's typed input
+	} else {
+		body, err := c.Payload()
+		if err != nil {
+			return nil, err
+		}
+		if err := checkMemberNames(body, reflect.TypeOf(in)); err != nil {
+			return nil, err
+		}
 	}
 	for _, v := range targets {
 		if err := c.Decode(v); err != nil {
