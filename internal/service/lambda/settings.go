@@ -46,9 +46,9 @@ func (l *Lambda) tagRef(c *api.Call) (fnRef, error) {
 }
 
 func (l *Lambda) tagResource(c *api.Call) (api.Resource, error) {
-	if account, id, ok := esm.MappingID(c.PathParams["Resource"]); ok {
+	if account, _, ok := esm.MappingID(c.PathParams["Resource"]); ok {
 		res := api.Resource{ARN: c.PathParams["Resource"], Type: "AWS::Lambda::EventSourceMapping", Account: account}
-		tags, err := l.mappings.Tags(c.Context, account, id)
+		tags, err := l.mappings.Tags(c.Context, res.ARN)
 		switch {
 		case err == nil:
 			res.Tags = tags
@@ -82,8 +82,8 @@ func tagConditions(c *api.Call, _ api.Resource, ks api.Keys) {
 
 // updateTags applies change to the function's tags.
 func (l *Lambda) updateTags(c *api.Call, change func(map[string]string)) error {
-	if account, id, ok := esm.MappingID(c.PathParams["Resource"]); ok {
-		return l.mappings.UpdateTags(c.Context, account, id, change, checkTags)
+	if _, _, ok := esm.MappingID(c.PathParams["Resource"]); ok {
+		return l.mappings.UpdateTags(c.Context, c.PathParams["Resource"], change, checkTags)
 	}
 	ref, err := l.tagRef(c)
 	if err != nil {
@@ -141,8 +141,8 @@ type ListTagsOutput struct {
 }
 
 func (l *Lambda) listTags(c *api.Call) (any, error) {
-	if account, id, ok := esm.MappingID(c.PathParams["Resource"]); ok {
-		tags, err := l.mappings.Tags(c.Context, account, id)
+	if _, _, ok := esm.MappingID(c.PathParams["Resource"]); ok {
+		tags, err := l.mappings.Tags(c.Context, c.PathParams["Resource"])
 		if err != nil {
 			return nil, err
 		}

@@ -18,10 +18,25 @@ func MappingID(arn string) (account, id string, ok bool) {
 	return parts[4], parts[6], true
 }
 
-// Tags returns the tags of the mapping id of account (ListTags,
+// mappingOf returns the account and UUID of the mapping arn names; an
+// ARN of another partition or region names no mapping here, Lambda's
+// ResourceNotFoundException.
+func (m *Manager) mappingOf(arn string) (account, id string, err error) {
+	account, id, ok := MappingID(arn)
+	if parts := strings.Split(arn, ":"); !ok || parts[1] != "aws" || parts[3] != m.cfg.Region {
+		return "", "", errNotFound("The resource you requested does not exist.")
+	}
+	return account, id, nil
+}
+
+// Tags returns the tags of the mapping arn names (ListTags,
 // aws:ResourceTag/*); a missing mapping is Lambda's
 // ResourceNotFoundException.
-func (m *Manager) Tags(ctx context.Context, account, id string) (map[string]string, error) {
+func (m *Manager) Tags(ctx context.Context, arn string) (map[string]string, error) {
+	account, id, err := m.mappingOf(arn)
+	if err != nil {
+		return nil, err
+	}
 	mp, err := load(ctx, m.cfg.Store, account, id)
 	if err != nil {
 		return nil, err
@@ -33,10 +48,14 @@ func (m *Manager) Tags(ctx context.Context, account, id string) (map[string]stri
 	return tags, nil
 }
 
-// UpdateTags applies change to the tags of the mapping id of account
+// UpdateTags applies change to the tags of the mapping arn names
 // (TagResource, UntagResource) and stores them when check accepts them.
-func (m *Manager) UpdateTags(ctx context.Context, account, id string, change func(map[string]string), check func(map[string]string) error) error {
-	_, err := m.cfg.Store.Update(ctx, func(tx store.Tx) error {
+func (m *Manager) UpdateTags(ctx context.Context, arn string, change func(map[string]string), check func(map[string]string) error) error {
+	account, id, err := m.mappingOf(arn)
+	if err != nil {
+		return err
+	}
+	_, err = m.cfg.Store.Update(ctx, func(tx store.Tx) error {
 		mp, err := load(ctx, tx, account, id)
 		if err != nil {
 			return err
