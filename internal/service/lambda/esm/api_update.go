@@ -16,6 +16,11 @@ func (m *Manager) update(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, p := range createOnly {
+		if p.given(in) {
+			return nil, errInvalidParam("%s cannot be updated: UpdateEventSourceMapping does not take it.", p.name)
+		}
+	}
 	old, err := m.settled(c.Context, c.Account, c.PathParams["UUID"])
 	if err != nil {
 		return nil, err
@@ -74,4 +79,21 @@ func (m *Manager) update(c *api.Call) (any, error) {
 	}
 	m.changed(&mp)
 	return m.configuration(c.Context, &mp)
+}
+
+// createOnly are the members of CreateEventSourceMapping that the model's
+// UpdateEventSourceMappingRequest does not have: an update that sets one
+// is refused, since it would otherwise be ignored or applied past the
+// model's checks of the update.
+var createOnly = []struct {
+	name  string
+	given func(in *mappingInput) bool
+}{
+	{"EventSourceArn", func(in *mappingInput) bool { return in.EventSourceArn != nil }},
+	{"StartingPosition", func(in *mappingInput) bool { return in.StartingPosition != nil }},
+	{"StartingPositionTimestamp", func(in *mappingInput) bool { return in.StartingPositionTimestamp != nil }},
+	{"Tags", func(in *mappingInput) bool { return in.Tags != nil }},
+	{"Topics", func(in *mappingInput) bool { return in.Topics != nil }},
+	{"Queues", func(in *mappingInput) bool { return in.Queues != nil }},
+	{"SelfManagedEventSource", func(in *mappingInput) bool { return in.SelfManagedEventSource != nil }},
 }
