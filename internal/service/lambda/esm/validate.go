@@ -125,6 +125,10 @@ var unserved = []struct {
 	{"SchemaRegistryConfig", func(in *mappingInput) bool { return in.schemaRegistry }},
 }
 
+// maxTimestamp is the last StartingPositionTimestamp taken,
+// 9999-12-31T23:59:59Z in seconds since the epoch.
+const maxTimestamp = 253402300799
+
 // applyCreate applies a create request to mp, a new mapping of its kind,
 // with the kind's defaults for what the request leaves out.
 func applyCreate(mp *Mapping, in *mappingInput) error {
@@ -158,6 +162,11 @@ func applyCreate(mp *Mapping, in *mappingInput) error {
 		secs := *in.StartingPositionTimestamp
 		if secs < 0 {
 			return errInvalidParam("Received Exception while reading from provided stream. class java.lang.Long can not be converted to a Timestamp")
+		}
+		if secs > maxTimestamp {
+			// AWS does not document its answer; a time past the year
+			// 9999 (milliseconds given for seconds, say) names no record.
+			return errInvalidParam("StartingPositionTimestamp %.0f is after 9999-12-31T23:59:59Z: the timestamp is in seconds since the epoch.", secs)
 		}
 		ts := time.UnixMilli(int64(secs * 1000)).UTC()
 		mp.StartingPositionTimestamp = &ts
