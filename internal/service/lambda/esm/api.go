@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/jsoncase"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -214,8 +214,8 @@ func decodeInput(c *api.Call) (*mappingInput, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkMemberNames(body, reflect.TypeOf(in)); err != nil {
-			return nil, err
+		if path := jsoncase.Misspelt(body, in); path != "" {
+			return nil, errMisspelt(path)
 		}
 	}
 	for _, v := range targets {

@@ -2,6 +2,7 @@ package esm_test
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -57,5 +58,35 @@ func TestTagsOfAMappingARNOfAnotherRegion(t *testing.T) {
 	}
 	if len(tags.Tags) != 1 || tags.Tags["team"] != "blue" {
 		t.Errorf("tags after the refused calls: %v", tags.Tags)
+	}
+}
+
+// TestTagResourceMemberInAnotherCase tags a mapping with a body holding
+// both "Tags", which the model checks, and "tags", which Go's decoder
+// would take in its place: the body is refused and the mapping keeps its
+// tags.
+func TestTagResourceMemberInAnotherCase(t *testing.T) {
+	t.Parallel()
+	s := newSuite(t)
+	ctx := context.Background()
+	role := s.role(t, "tagcase-role", basicExecRole, sqsExecRole)
+	s.function(t, "tagcase", role)
+	mp, err := s.lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("tagcase"),
+		EventSourceArn: aws.String(s.queue(t, "tagcase", nil)), Tags: map[string]string{"team": "blue"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", 300) // over the model's 256 characters
+	status, code, out := s.raw(t, "POST", "/2017-03-31/tags/"+url.PathEscape(aws.ToString(mp.EventSourceMappingArn)),
+		`{"Tags":{"team":"red"},"tags":{"team":"`+long+`"}}`)
+	if status != 400 || code != "SerializationException" {
+		t.Errorf("TagResource: %d %s %s", status, code, out)
+	}
+	tags, err := s.lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: mp.EventSourceMappingArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tags.Tags) != 1 || tags.Tags["team"] != "blue" {
+		t.Errorf("tags after the refused call: %v", tags.Tags)
 	}
 }

@@ -1,31 +1,31 @@
-package esm
+// Package jsoncase finds the members of a JSON body spelt in another case
+// than the Go type it decodes into names them. encoding/json matches
+// member names without regard to case, so "batchSize" fills BatchSize;
+// AWS's model checks read the exact names, and a member in another case
+// would be decoded past them. Services refuse such bodies.
+package jsoncase
 
 import (
 	"encoding/json"
 	"reflect"
 	"strings"
-
-	"github.com/rolecall/rolecall/internal/api"
 )
 
 // rawMessage is the type of the members kept undecoded.
 var rawMessage = reflect.TypeOf(json.RawMessage(nil))
 
-// checkMemberNames refuses a body with a member spelt in another case
-// than the model's ("batchSize" for BatchSize), at any depth of t, the
-// Go type the body decodes into. Go's decoder would take such a member
-// for the model's, past the model's checks, which read the exact names;
-// the answer is a SerializationException naming the member. A body that
-// is not JSON is left to the decoder's own answer.
-func checkMemberNames(body []byte, t reflect.Type) error {
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		return nil
+// Misspelt returns the path ("ScalingConfig.maximumConcurrency") of the
+// first member of body whose name equals a field's JSON name of v's type
+// only under case folding, at any depth; "" when there is none or body is
+// not JSON (the decoder answers for that). Map keys are data and are not
+// checked; members no field names are left to the decoder, which ignores
+// them.
+func Misspelt(body []byte, v any) string {
+	var doc any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return ""
 	}
-	if path := misspelt(v, t, ""); path != "" {
-		return api.Errorf(400, "SerializationException", "Unrecognized member %s: member names are case-sensitive", path)
-	}
-	return nil
+	return misspelt(doc, reflect.TypeOf(v), "")
 }
 
 // misspelt returns the path of the first member of v spelt in another
