@@ -241,7 +241,7 @@ func (m *Manager) createConditions(c *api.Call, _ api.Resource, keys api.Keys) {
 		return // the handler refuses the body
 	}
 	if in.FunctionName != nil {
-		if arn := functionARN(*in.FunctionName, c.Account, m.cfg.Region); arn != "" {
+		if arn := m.conditionFunctionARN(c, *in.FunctionName); arn != "" {
 			keys.Set("lambda:FunctionArn", arn)
 		}
 	}
@@ -280,10 +280,22 @@ func (m *Manager) mappingConditions(c *api.Call, _ api.Resource, keys api.Keys) 
 		return
 	}
 	if in, err := decodeInput(c); err == nil && in.FunctionName != nil {
-		if arn := functionARN(*in.FunctionName, c.Account, m.cfg.Region); arn != "" {
+		if arn := m.conditionFunctionARN(c, *in.FunctionName); arn != "" {
 			keys.Set("lambda:FunctionArn", arn)
 		}
 	}
+}
+
+// conditionFunctionARN is lambda:FunctionArn for a FunctionName: the ARN
+// of the function it resolves to, as the mapping will keep it, so that a
+// name spelt another way (an ARN of another partition, say) is the same
+// key; the ARN the name spells when it resolves to none (the handler then
+// answers ResourceNotFoundException).
+func (m *Manager) conditionFunctionARN(c *api.Call, name string) string {
+	if fn, err := m.cfg.Functions.Resolve(c.Context, c.Account, name); err == nil {
+		return fn.QualifiedARN
+	}
+	return functionARN(name, c.Account, m.cfg.Region)
 }
 
 func isNotFound(err error) bool {
