@@ -125,6 +125,12 @@ func (s *SQS) poll(ctx context.Context, q *queue.Queue, table string, opts queue
 		*moved = (*moved)[:0]
 		msgs, at, has, err := w.receive(ctx, q, opts, s.cfg.Now)
 		if err != nil {
+			if ctx.Err() != nil {
+				// The caller stopped waiting (a poller's batching window, a
+				// client that went away) while the store was read: the wait
+				// is over, with nothing received, as when ctx ends below.
+				return nil, nil
+			}
 			return nil, err
 		}
 		for _, t := range *moved {
