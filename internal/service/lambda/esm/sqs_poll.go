@@ -199,16 +199,16 @@ func (p *sqsPoller) gather(ctx context.Context, carry []sqsPending) (batch, rest
 		}
 		now := time.Now()
 		for i, m := range msgs {
-			rec, err := json.Marshal(sqsRecordOf(p.q, m))
+			rec, err := sqsRecordJSON(p.q, m)
 			if err != nil {
-				return nil, nil, fmt.Errorf("esm: sqs: encode record: %w", err)
+				return nil, nil, err
 			}
 			pm := sqsPending{msg: m, record: rec, received: now}
 			if !add(pm) {
 				for _, m := range msgs[i:] {
-					rec, err := json.Marshal(sqsRecordOf(p.q, m))
+					rec, err := sqsRecordJSON(p.q, m)
 					if err != nil {
-						return nil, nil, fmt.Errorf("esm: sqs: encode record: %w", err)
+						return nil, nil, err
 					}
 					rest = append(rest, sqsPending{msg: m, record: rec, received: now})
 				}
@@ -290,13 +290,11 @@ func (p *sqsPoller) invoke(ctx context.Context, batch []sqsPending) ([]sqs.Messa
 	for i, m := range batch {
 		records[i] = m.record
 	}
-	payload, err := sqsPayload(records)
-	if err != nil {
-		return nil, err
-	}
+	payload := sqsPayload(records)
 	visibleAt := batch[0].received.Add(p.visibility)
 	backoff := throttleBackoff
 	var res *Result
+	var err error
 	for {
 		res, err = p.w.Invoke(ctx, payload)
 		if !throttled(err) {
