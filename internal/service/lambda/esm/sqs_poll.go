@@ -39,6 +39,8 @@ const (
 	// invoked again; it doubles up to throttleBackoffMax.
 	throttleBackoff    = 100 * time.Millisecond
 	throttleBackoffMax = 5 * time.Second
+	// sqsDeleteTimeout bounds the deletion of a batch's messages.
+	sqsDeleteTimeout = 10 * time.Second
 )
 
 // errThrottledOut is returned by invoke when the function stayed
@@ -278,7 +280,12 @@ func (p *sqsPoller) process(ctx context.Context, batch []sqsPending) (left []sqs
 		}
 		done = append(done, ok...)
 	}
-	return left, p.delete(ctx, done)
+	// The messages of a batch that ran are deleted even when the poller
+	// stops meanwhile (the mapping disabled, updated or deleted), lest
+	// they run again.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sqsDeleteTimeout)
+	defer cancel()
+	return left, p.delete(dctx, done)
 }
 
 // invoke runs the function with a batch and returns the messages that
