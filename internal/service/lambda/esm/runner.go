@@ -516,7 +516,7 @@ func (m *Manager) unitWorker(mp *Mapping, fn Function, unit, token string) *Work
 			return m.principal(ctx, fn)
 		},
 		Invoke: func(ctx context.Context, payload []byte) (*Result, error) {
-			return m.cfg.Functions.Invoke(ctx, mp.FunctionArn, payload)
+			return m.invoke(ctx, mp, payload)
 		},
 		Report: func(result string) { m.report(mp, result) },
 		Checkpoint: func(context.Context) (string, error) {
@@ -538,6 +538,22 @@ func (m *Manager) unitWorker(mp *Mapping, fn Function, unit, token string) *Work
 		}
 	}
 	return w
+}
+
+// invoke runs the mapping's function with payload, unless ctx has ended.
+// Once started, the invocation runs to its end (the function returns or
+// times out) even when ctx ends, the poller stopped because the mapping
+// was disabled, updated or deleted: Lambda does not stop a running
+// function, and its poller then deletes or checkpoints what succeeded.
+// Only the Manager's closing ends it early.
+func (m *Manager) invoke(ctx context.Context, mp *Mapping, payload []byte) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ictx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	defer context.AfterFunc(m.ctx, cancel)()
+	return m.cfg.Functions.Invoke(ictx, mp.FunctionArn, payload)
 }
 
 // configOf is what of a mapping its pollers run with: its record less its

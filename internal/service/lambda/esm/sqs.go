@@ -95,15 +95,22 @@ func noPermission(op string) string {
 	return "The provided execution role does not have permissions to call " + op + " on SQS"
 }
 
-// Check applies CreateEventSourceMapping's checks of a queue: the role may
-// call sqs:ReceiveMessage and sqs:DeleteMessage on it (authorized without
-// being called) and GetQueueAttributes (called), the queue exists, and
-// its visibility timeout is not less than the function's timeout. Errors
-// are InvalidParameterValueException with Lambda's messages.
+// Check applies CreateEventSourceMapping's checks of a queue: it is in
+// Lambda's Region, the role may call sqs:ReceiveMessage and
+// sqs:DeleteMessage on it (authorized without being called) and
+// GetQueueAttributes (called), the queue exists, and its visibility
+// timeout is not less than the function's timeout. Errors are
+// InvalidParameterValueException with Lambda's messages.
 func (sqsSource) Check(ctx context.Context, w *Worker, fn Function) error {
 	q, err := parseSQSQueue(w.Mapping.EventSourceArn)
 	if err != nil {
 		return errInvalidParam("%s", err.Error())
+	}
+	if q.Region != w.Region {
+		// "The Lambda function and the Amazon SQS queue must be in the
+		// same AWS Region" (Lambda Developer Guide); the message is the
+		// one Lambda has been seen to answer.
+		return errInvalidParam("Event source region must match Lambda region %s.", w.Region)
 	}
 	for _, op := range []struct {
 		name string

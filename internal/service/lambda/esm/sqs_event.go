@@ -1,6 +1,7 @@
 package esm
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -18,11 +19,6 @@ import (
 //	  "eventSource":"aws:sqs","eventSourceARN","awsRegion"}]}
 //
 // md5OfMessageAttributes is null for a message without attributes.
-
-// sqsEvent is the payload of an invocation.
-type sqsEvent struct {
-	Records []json.RawMessage `json:"Records"`
-}
 
 // sqsEventRecord is one message of the event.
 type sqsEventRecord struct {
@@ -107,14 +103,32 @@ func sqsRecordOf(q sqsQueue, m sqs.Message) sqsEventRecord {
 	return r
 }
 
-// sqsPayload is the invocation payload of records (each already
-// encoded).
-func sqsPayload(records []json.RawMessage) ([]byte, error) {
-	b, err := json.Marshal(sqsEvent{Records: records})
-	if err != nil {
-		return nil, fmt.Errorf("esm: sqs: encode event: %w", err)
+// sqsRecordJSON is the event record of a received message of q, encoded
+// as Lambda's events are: '<', '>' and '&' as they are, not as \u003c
+// and the like, which would make a record of markup up to six times
+// larger than the message and unable to fit the invocation limit.
+func sqsRecordJSON(q sqsQueue, m sqs.Message) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(sqsRecordOf(q, m)); err != nil {
+		return nil, fmt.Errorf("esm: sqs: encode record: %w", err)
 	}
-	return b, nil
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// sqsPayload is the invocation payload of records, each already encoded
+// (sqsRecordJSON) and copied as it is.
+func sqsPayload(records []json.RawMessage) []byte {
+	b := make([]byte, 0, sqsEventOverhead+len(records))
+	b = append(b, `{"Records":[`...)
+	for i, r := range records {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, r...)
+	}
+	return append(b, "]}"...)
 }
 
 // sqsEventOverhead is the size of the event around its records:

@@ -39,6 +39,8 @@ const (
 	// invoked again; it doubles up to throttleBackoffMax.
 	throttleBackoff    = 100 * time.Millisecond
 	throttleBackoffMax = 5 * time.Second
+	// sqsDeleteTimeout bounds the deletion of a batch's messages.
+	sqsDeleteTimeout = 10 * time.Second
 )
 
 // errThrottledOut is returned by invoke when the function stayed
@@ -131,11 +133,37 @@ func (p *sqsPoller) loop(ctx context.Context) error {
 		if len(batch) == 0 || ctx.Err() != nil {
 			continue
 		}
-		if err := p.process(ctx, batch); err != nil {
+		left, err := p.process(ctx, batch)
+		if err != nil {
 			return err
+		}
+		if p.q.fifo() {
+			carry = withoutGroupsOf(carry, left)
 		}
 	}
 	return nil
+}
+
+// withoutGroupsOf returns the carried messages of FIFO groups none of
+// whose messages were left to come back. A carried message follows the
+// batch's messages of its group: were it processed before they come back,
+// the group would lose its order. It is dropped, to come back after its
+// visibility timeout behind them.
+func withoutGroupsOf(carry []sqsPending, left []sqs.Message) []sqsPending {
+	if len(left) == 0 {
+		return carry
+	}
+	broken := map[string]bool{}
+	for _, m := range left {
+		broken[m.Attributes["MessageGroupId"]] = true
+	}
+	kept := carry[:0:0]
+	for _, m := range carry {
+		if !broken[m.msg.Attributes["MessageGroupId"]] {
+			kept = append(kept, m)
+		}
+	}
+	return kept
 }
 
 // gather receives a batch: up to BatchSize messages, waiting up to the
@@ -173,16 +201,16 @@ func (p *sqsPoller) gather(ctx context.Context, carry []sqsPending) (batch, rest
 		}
 		now := time.Now()
 		for i, m := range msgs {
-			rec, err := json.Marshal(sqsRecordOf(p.q, m))
+			rec, err := sqsRecordJSON(p.q, m)
 			if err != nil {
-				return nil, nil, fmt.Errorf("esm: sqs: encode record: %w", err)
+				return nil, nil, err
 			}
 			pm := sqsPending{msg: m, record: rec, received: now}
 			if !add(pm) {
 				for _, m := range msgs[i:] {
-					rec, err := json.Marshal(sqsRecordOf(p.q, m))
+					rec, err := sqsRecordJSON(p.q, m)
 					if err != nil {
-						return nil, nil, fmt.Errorf("esm: sqs: encode record: %w", err)
+						return nil, nil, err
 					}
 					rest = append(rest, sqsPending{msg: m, record: rec, received: now})
 				}
@@ -224,8 +252,9 @@ func (p *sqsPoller) receive(ctx context.Context, max int, wait time.Duration) ([
 }
 
 // process filters a batch, invokes the function with what passes, and
-// deletes the messages that succeeded or were filtered out.
-func (p *sqsPoller) process(ctx context.Context, batch []sqsPending) error {
+// deletes the messages that succeeded or were filtered out. It returns the
+// messages left to come back (failed, or not tried).
+func (p *sqsPoller) process(ctx context.Context, batch []sqsPending) (left []sqs.Message, err error) {
 	var invoked []sqsPending
 	var done []sqs.Message // to delete
 	for _, m := range batch {
@@ -238,11 +267,25 @@ func (p *sqsPoller) process(ctx context.Context, batch []sqsPending) error {
 	if len(invoked) > 0 {
 		ok, err := p.invoke(ctx, invoked)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		succeeded := make(map[string]bool, len(ok))
+		for _, m := range ok {
+			succeeded[m.MessageId] = true
+		}
+		for _, m := range invoked {
+			if !succeeded[m.msg.MessageId] {
+				left = append(left, m.msg)
+			}
 		}
 		done = append(done, ok...)
 	}
-	return p.delete(ctx, done)
+	// The messages of a batch that ran are deleted even when the poller
+	// stops meanwhile (the mapping disabled, updated or deleted), lest
+	// they run again.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sqsDeleteTimeout)
+	defer cancel()
+	return left, p.delete(dctx, done)
 }
 
 // invoke runs the function with a batch and returns the messages that
@@ -254,13 +297,11 @@ func (p *sqsPoller) invoke(ctx context.Context, batch []sqsPending) ([]sqs.Messa
 	for i, m := range batch {
 		records[i] = m.record
 	}
-	payload, err := sqsPayload(records)
-	if err != nil {
-		return nil, err
-	}
+	payload := sqsPayload(records)
 	visibleAt := batch[0].received.Add(p.visibility)
 	backoff := throttleBackoff
 	var res *Result
+	var err error
 	for {
 		res, err = p.w.Invoke(ctx, payload)
 		if !throttled(err) {
