@@ -335,6 +335,11 @@ func (m *Manager) startPoller(mp *Mapping, config string, fn Function, unit, tok
 	}
 	r.pollers[key] = p
 	r.leased[key] = token
+	// Another process may have reported since this one last did: the
+	// first report of this poller is written whatever it says.
+	r.statusMu.Lock()
+	delete(r.status, mp.UUID)
+	r.statusMu.Unlock()
 	m.wg.Add(1)
 	go m.poll(ctx, p, m.unitWorker(mp, fn, unit, token))
 }

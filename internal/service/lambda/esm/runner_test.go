@@ -639,3 +639,29 @@ func TestRunnerFindsNewUnits(t *testing.T) {
 	eventually(t, "a to stop", func() bool { _, n := src.polls("a"); return n == 0 })
 	eventually(t, "a's lease to go", func() bool { return leaseOf(t, st, "m", "a") == nil })
 }
+
+// TestReportAfterTakeover: a process that takes a unit over writes its
+// first report even when it equals the last one it wrote before, since
+// another process may have reported in between.
+func TestReportAfterTakeover(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	mp := enabled("m", 1)
+	putMapping(t, st, mp)
+	ctx := context.Background()
+	ok := &testSource{units: []string{"a"}, poll: func(ctx context.Context, w *Worker) error {
+		w.Report("OK")
+		<-ctx.Done()
+		return ctx.Err()
+	}}
+	first := newTestManager(t, st, ok, &testFunctions{})
+	first.newWorker(mp, Function{}, "").Report("OK") // as when it polled before
+	// Another process reported a problem meanwhile.
+	second := newTestManager(t, st, &testSource{}, &testFunctions{})
+	second.newWorker(mp, Function{}, "").Report("PROBLEM: Function call failed")
+	first.Start()
+	eventually(t, "the first process's report", func() bool {
+		r, err := first.lastProcessingResult(ctx, "m")
+		return err == nil && r == "OK"
+	})
+}
