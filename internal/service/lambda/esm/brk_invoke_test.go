@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -55,5 +56,53 @@ func TestInvokeErrorNotCountedAsRetry(t *testing.T) {
 				t.Errorf("bisect %v: invocation %d had %d records, want the whole batch of 4", bisect, i, n)
 			}
 		}
+	}
+}
+
+// TestPartialSuccessBisectedAtReportedRecord: with ReportBatchItemFailures
+// and BisectBatchOnFunctionError, a batch the function partly processed
+// is split at the record it reported and only the remaining records are
+// retried, as one batch ("Reporting batch item failures for Kinesis and
+// DynamoDB": "the batch is bisected at the returned sequence number and
+// Lambda retries only the remaining records"), not halved again.
+func TestPartialSuccessBisectedAtReportedRecord(t *testing.T) {
+	var mu sync.Mutex
+	var got [][]string
+	w := &Worker{
+		Mapping: &Mapping{UUID: "u"}, Unit: "shardId-000000000000",
+		Invoke: func(_ context.Context, payload []byte) (*Result, error) {
+			var ev struct {
+				Records []struct{ Seq string }
+			}
+			if err := json.Unmarshal(payload, &ev); err != nil {
+				t.Errorf("event: %v", err)
+			}
+			var seqs []string
+			for _, r := range ev.Records {
+				seqs = append(seqs, r.Seq)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, seqs)
+			if len(got) == 1 {
+				return &Result{Payload: []byte(`{"batchItemFailures":[{"itemIdentifier":"002"}]}`)}, nil
+			}
+			return &Result{Payload: []byte(`{}`)}, nil
+		},
+		Report: func(string) {},
+		Now:    time.Now,
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	batch := records(6)
+	for i := range batch {
+		batch[i].event = []byte(`{"Seq":"` + batch[i].seq + `"}`)
+	}
+	sp := &shardPoller{w: w, set: streamSettings{batchSize: 6, parallel: 1, maxRetries: 0, bisect: true, itemReports: true}}
+	if err := sp.deliver(context.Background(), batch, 0); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"000", "001", "002", "003", "004", "005"}, {"002", "003", "004", "005"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("invocations %v, want %v", got, want)
 	}
 }

@@ -410,6 +410,13 @@ func (sp *shardPoller) deliver(ctx context.Context, batch []streamRecord, retrie
 		}
 		sp.report(resultFailed)
 		batch = batch[failedAt:]
+		if sp.set.bisect && failedAt > 0 {
+			// A partial success with BisectBatchOnFunctionError: the
+			// batch is split at the record reported and only the rest
+			// is retried, as one batch ("Reporting batch item failures
+			// for Kinesis and DynamoDB"); a split is not a retry.
+			continue
+		}
 		if sp.set.bisect && len(batch) > 1 {
 			half := len(batch) / 2
 			if err := sp.deliver(ctx, batch[:half], retries); err != nil {
