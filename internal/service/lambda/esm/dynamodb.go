@@ -150,6 +150,16 @@ func (r dynamodbReader) iterator(ctx context.Context, w *Worker, p *api.Principa
 	}
 	out, err := api.Invoke[*dynamodb.GetShardIteratorOutput](ctx, w.Invoker, api.Internal{Principal: p,
 		Service: "dynamodb", Operation: "GetShardIterator", Input: in, Region: arnRegion(mp.EventSourceArn)})
+	var ae *api.Error
+	if after != "" && errors.As(err, &ae) && ae.Code == "TrimmedDataAccessException" {
+		// The checkpoint is past the stream's 24 hours of retention
+		// (a mapping disabled that long): the records after it that
+		// are left start at the trim horizon, as Kinesis clamps an
+		// iterator behind its trim horizon to it.
+		in.ShardIteratorType, in.SequenceNumber = "TRIM_HORIZON", ""
+		out, err = api.Invoke[*dynamodb.GetShardIteratorOutput](ctx, w.Invoker, api.Internal{Principal: p,
+			Service: "dynamodb", Operation: "GetShardIterator", Input: in, Region: arnRegion(mp.EventSourceArn)})
+	}
 	if err != nil {
 		return "", err
 	}

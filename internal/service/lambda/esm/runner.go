@@ -228,9 +228,12 @@ func (m *Manager) scanMapping(ctx context.Context, mp *Mapping) {
 		if ctx.Err() == nil && m.problem(mp.UUID, err) {
 			m.log.Warn("esm: list the units of a mapping", "uuid", mp.UUID, "source", mp.EventSourceArn, "err", err)
 		}
-		return
+		if units == nil {
+			return
+		}
+	} else {
+		m.problem(mp.UUID, nil)
 	}
-	m.problem(mp.UUID, nil)
 	// Pollers of units gone, or of another configuration or function,
 	// stop (and start again below).
 	config := configOf(mp)
@@ -291,7 +294,8 @@ func (m *Manager) problem(uuid string, err error) bool {
 
 // unitsOf returns a mapping's units, listed again every relistEvery
 // ScanIntervals and when its generation changes, and those known to be
-// done.
+// done. When listing fails, except for a role Lambda cannot assume, it
+// returns the units listed last (nil if none) with the error.
 func (m *Manager) unitsOf(ctx context.Context, mp *Mapping, fn Function) ([]string, map[string]bool, error) {
 	r := &m.run
 	r.mu.Lock()
@@ -304,10 +308,17 @@ func (m *Manager) unitsOf(ctx context.Context, mp *Mapping, fn Function) ([]stri
 	r.mu.Unlock()
 	w := m.newWorker(mp, fn, "")
 	units, err := m.sources[mp.Kind].Units(ctx, w)
-	if err != nil {
-		if isRoleError(err) {
-			w.Report(roleProblem)
-		}
+	switch {
+	case err != nil && isRoleError(err):
+		w.Report(roleProblem)
+		return nil, nil, err
+	case err != nil && l != nil:
+		// The units cannot be listed now (ListShards denied, say): the
+		// pollers go on with those listed last, and a new configuration
+		// of the mapping still takes effect. The error is logged; the
+		// list is tried again at the next scan.
+		return l.units, l.done, err
+	case err != nil:
 		return nil, nil, err
 	}
 	r.mu.Lock()

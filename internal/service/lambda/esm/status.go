@@ -13,6 +13,10 @@ import (
 // statusFormat is the format version of stored statuses.
 const statusFormat = 1
 
+// errReported ends the transaction of a "No records processed" report
+// of a mapping that has a result already.
+var errReported = errors.New("esm: a result was reported already")
+
 // reportTimeout bounds the store write of a report.
 const reportTimeout = 10 * time.Second
 
@@ -61,9 +65,25 @@ func (m *Manager) report(mp *Mapping, result string) {
 		if _, err := tx.Get(ctx, tableMappings, mappingKey(mp.Account, mp.UUID)); err != nil {
 			return err // store.ErrNotFound: deleted meanwhile
 		}
+		if result == resultNone {
+			// "No records processed" is the result of a mapping before
+			// its first batch: a poller starting afresh (another
+			// shard, a restart, another node) does not hide the result
+			// of the batches processed already.
+			_, err := tx.Get(ctx, tableStatus, mp.UUID)
+			if err == nil {
+				return errReported
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
 		return tx.Put(ctx, tableStatus, mp.UUID, b)
 	})
 	switch {
+	case errors.Is(err, errReported):
+		// Nothing written; the next result is written as it changes.
+		delete(r.status, mp.UUID)
 	case errors.Is(err, store.ErrNotFound):
 		delete(r.status, mp.UUID)
 	case err != nil:

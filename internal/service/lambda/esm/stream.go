@@ -376,9 +376,17 @@ func (sp *shardPoller) deliver(ctx context.Context, batch []streamRecord, retrie
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		var ae *api.Error
-		if errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests {
-			// A throttle is retried without counting.
+		if err != nil {
+			// The function was not invoked (a throttle, or Lambda could
+			// not run it): retried until the records expire or exceed
+			// MaximumRecordAgeInSeconds, neither counted against
+			// MaximumRetryAttempts nor bisected ("Before invocation",
+			// Lambda Developer Guide, kinesis-on-failure-destination).
+			var ae *api.Error
+			if !errors.As(err, &ae) || ae.Status != http.StatusTooManyRequests {
+				sp.w.Log.Warn("esm: invoke", "mapping", sp.w.Mapping.UUID, "unit", sp.w.Unit, "err", err)
+				sp.report(resultFailed)
+			}
 			if err := sleep(ctx, wait); err != nil {
 				return err
 			}
@@ -388,9 +396,6 @@ func (sp *shardPoller) deliver(ctx context.Context, batch []streamRecord, retrie
 		invokes++
 		failedAt := -1 // the index the batch failed from; -1: success
 		switch {
-		case err != nil:
-			sp.w.Log.Warn("esm: invoke", "mapping", sp.w.Mapping.UUID, "unit", sp.w.Unit, "err", err)
-			last, failedAt = &Result{FunctionError: "Unhandled"}, 0
 		case res.FunctionError != "":
 			last, failedAt = res, 0
 		case sp.set.itemReports:
@@ -405,6 +410,13 @@ func (sp *shardPoller) deliver(ctx context.Context, batch []streamRecord, retrie
 		}
 		sp.report(resultFailed)
 		batch = batch[failedAt:]
+		if sp.set.bisect && failedAt > 0 {
+			// A partial success with BisectBatchOnFunctionError: the
+			// batch is split at the record reported and only the rest
+			// is retried, as one batch ("Reporting batch item failures
+			// for Kinesis and DynamoDB"); a split is not a retry.
+			continue
+		}
 		if sp.set.bisect && len(batch) > 1 {
 			half := len(batch) / 2
 			if err := sp.deliver(ctx, batch[:half], retries); err != nil {
