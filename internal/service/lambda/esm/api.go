@@ -383,6 +383,13 @@ func (m *Manager) newMapping(c *api.Call, in *mappingInput) (*Mapping, error) {
 // check applies the checks that need the function's role and the source:
 // Lambda can assume the role, and the role may read the source.
 func (m *Manager) check(ctx context.Context, mp *Mapping, fn Function) error {
+	// "The Lambda function and the Amazon SQS queue must be in the same
+	// AWS Region" (Lambda Developer Guide), and so must a stream, a
+	// cluster or a broker; the message is the one Lambda has been seen
+	// to answer.
+	if parts := strings.SplitN(mp.EventSourceArn, ":", 6); len(parts) == 6 && parts[3] != m.cfg.Region {
+		return errInvalidParam("Event source region must match Lambda region %s.", m.cfg.Region)
+	}
 	w := m.newWorker(mp, fn, "")
 	if _, err := w.Principal(ctx); err != nil {
 		var e *api.Error

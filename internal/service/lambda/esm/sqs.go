@@ -106,12 +106,6 @@ func (sqsSource) Check(ctx context.Context, w *Worker, fn Function) error {
 	if err != nil {
 		return errInvalidParam("%s", err.Error())
 	}
-	if q.Region != w.Region {
-		// "The Lambda function and the Amazon SQS queue must be in the
-		// same AWS Region" (Lambda Developer Guide); the message is the
-		// one Lambda has been seen to answer.
-		return errInvalidParam("Event source region must match Lambda region %s.", w.Region)
-	}
 	for _, op := range []struct {
 		name string
 		in   any
