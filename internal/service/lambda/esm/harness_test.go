@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -22,20 +24,80 @@ import (
 
 // suite is one rolecall with root clients.
 type suite struct {
-	srv    *servertest.Server
-	iam    *iam.Client
-	lambda *lambda.Client
-	sqs    *sqs.Client
-	kin    *kinesis.Client
+	srv     *servertest.Server
+	iam     *iam.Client
+	lambda  *lambda.Client
+	sqs     *sqs.Client
+	kinesis *kinesis.Client
+	ddb     *dynamodb.Client
+	logs    *cloudwatchlogs.Client
 }
 
 func newSuite(t testing.TB) *suite { return newSuiteWith(t, servertest.Options{}) }
 
 // newSuiteWith is newSuite on a server started with opts.
 func newSuiteWith(t testing.TB, opts servertest.Options) *suite {
-	srv := servertest.StartWith(t, opts)
-	cfg := srv.RootConfig()
-	return &suite{srv: srv, iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), kin: kinesis.NewFromConfig(cfg)}
+	return suiteOn(servertest.StartWith(t, opts))
+}
+
+// suiteOn is the root clients of srv.
+func suiteOn(srv *servertest.Server) *suite {
+	s := clientsOf(srv.RootConfig())
+	s.srv = srv
+	return s
+}
+
+// clientsOf is a suite of clients with cfg and no server.
+func clientsOf(cfg aws.Config) *suite {
+	return &suite{iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg),
+		kinesis: kinesis.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), logs: cloudwatchlogs.NewFromConfig(cfg)}
+}
+
+// attach attaches a managed policy to a role.
+func (s *suite) attach(t testing.TB, role, policy string) {
+	t.Helper()
+	if _, err := s.iam.AttachRolePolicy(context.Background(), &iam.AttachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(policy)}); err != nil {
+		t.Fatalf("AttachRolePolicy %s: %v", policy, err)
+	}
+}
+
+// detach detaches a managed policy from a role.
+func (s *suite) detach(t testing.TB, role, policy string) {
+	t.Helper()
+	if _, err := s.iam.DetachRolePolicy(context.Background(), &iam.DetachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(policy)}); err != nil {
+		t.Fatalf("DetachRolePolicy %s: %v", policy, err)
+	}
+}
+
+// mapping creates an event source mapping and waits until it is Enabled.
+func (s *suite) mapping(t testing.TB, in *lambda.CreateEventSourceMappingInput) string {
+	t.Helper()
+	out, err := s.lambda.CreateEventSourceMapping(context.Background(), in)
+	if err != nil {
+		t.Fatalf("CreateEventSourceMapping: %v", err)
+	}
+	id := aws.ToString(out.UUID)
+	s.waitMapping(t, id, func(m *lambda.GetEventSourceMappingOutput) bool { return aws.ToString(m.State) == "Enabled" })
+	return id
+}
+
+// waitMapping polls GetEventSourceMapping until ok, deliveryTimeout at most.
+func (s *suite) waitMapping(t testing.TB, id string, ok func(*lambda.GetEventSourceMappingOutput) bool) *lambda.GetEventSourceMappingOutput {
+	t.Helper()
+	deadline := time.Now().Add(deliveryTimeout)
+	for {
+		out, err := s.lambda.GetEventSourceMapping(context.Background(), &lambda.GetEventSourceMappingInput{UUID: aws.String(id)})
+		if err != nil {
+			t.Fatalf("GetEventSourceMapping %s: %v", id, err)
+		}
+		if ok(out) {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mapping %s: state %s, last result %q", id, aws.ToString(out.State), aws.ToString(out.LastProcessingResult))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // role creates a role Lambda may assume with managed policies attached.
@@ -146,16 +208,16 @@ func apiError(t testing.TB, err error) (code string, status int, msg string) {
 func (s *suite) stream(t testing.TB, name string) string {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := s.kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(1)}); err != nil {
+	if _, err := s.kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(1)}); err != nil {
 		t.Fatalf("CreateStream %s: %v", name, err)
 	}
-	w := kinesis.NewStreamExistsWaiter(s.kin, func(o *kinesis.StreamExistsWaiterOptions) {
+	w := kinesis.NewStreamExistsWaiter(s.kinesis, func(o *kinesis.StreamExistsWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
 	})
 	if err := w.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)}, 30*time.Second); err != nil {
 		t.Fatalf("wait for stream %s: %v", name, err)
 	}
-	out, err := s.kin.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+	out, err := s.kinesis.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
 	if err != nil {
 		t.Fatalf("DescribeStreamSummary %s: %v", name, err)
 	}

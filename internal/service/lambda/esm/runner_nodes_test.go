@@ -17,13 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/server/servertest"
@@ -66,7 +61,7 @@ func deliveries(invs []invocation) map[string]int {
 // the deliveries of each value.
 func (s *streamSuite) waitAll(t testing.TB, fn string, want []string) map[string]int {
 	t.Helper()
-	deadline := time.Now().Add(streamsWait)
+	deadline := time.Now().Add(deliveryTimeout)
 	for {
 		n := deliveries(s.sink(t, fn))
 		missing := 0
@@ -283,8 +278,7 @@ func startProcess(t testing.TB, url, key, rootKey, rootSecret string) (*exec.Cmd
 func streamSuiteAt(endpoint, rootKey, rootSecret string) *streamSuite {
 	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider(rootKey, rootSecret, "")}
-	return &streamSuite{iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg),
-		sqs: sqs.NewFromConfig(cfg), kinesis: kinesis.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg)}
+	return &streamSuite{clientsOf(cfg)}
 }
 
 // TestMappingNodeKilledGivesUpAfterLease: a rolecall process polling a
@@ -362,8 +356,4 @@ func TestMappingNodeKilledGivesUpAfterLease(t *testing.T) {
 }
 
 // sqsSuiteOn is an sqsSuite of root clients of srv.
-func sqsSuiteOn(srv *servertest.Server) *sqsSuite {
-	cfg := srv.RootConfig()
-	return &sqsSuite{srv: srv, iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg),
-		sqs: sqs.NewFromConfig(cfg), logs: cloudwatchlogs.NewFromConfig(cfg)}
-}
+func sqsSuiteOn(srv *servertest.Server) *sqsSuite { return &sqsSuite{suiteOn(srv)} }

@@ -1,8 +1,6 @@
 package esm_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,8 +16,6 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-
-	"github.com/rolecall/rolecall/internal/server/servertest"
 )
 
 const (
@@ -55,66 +51,15 @@ def handler(event, context):
 `
 
 // sqsSuite is one rolecall with root clients.
-type sqsSuite struct {
-	srv    *servertest.Server
-	iam    *iam.Client
-	lambda *lambda.Client
-	sqs    *sqs.Client
-	logs   *cloudwatchlogs.Client
-}
+type sqsSuite struct{ *suite }
 
-func newSQSSuite(t testing.TB) *sqsSuite {
-	srv := servertest.Start(t)
-	cfg := srv.RootConfig()
-	return &sqsSuite{srv: srv, iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg),
-		sqs: sqs.NewFromConfig(cfg), logs: cloudwatchlogs.NewFromConfig(cfg)}
-}
-
-// role creates a role Lambda may assume with managed policies attached.
-func (s *sqsSuite) role(t testing.TB, name string, managed ...string) string {
-	t.Helper()
-	ctx := context.Background()
-	out, err := s.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(lambdaTrust)})
-	if err != nil {
-		t.Fatalf("CreateRole %s: %v", name, err)
-	}
-	for _, arn := range managed {
-		s.attach(t, name, arn)
-	}
-	return aws.ToString(out.Role.Arn)
-}
-
-func (s *sqsSuite) attach(t testing.TB, role, policy string) {
-	t.Helper()
-	if _, err := s.iam.AttachRolePolicy(context.Background(), &iam.AttachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(policy)}); err != nil {
-		t.Fatalf("AttachRolePolicy %s: %v", policy, err)
-	}
-}
-
-func (s *sqsSuite) detach(t testing.TB, role, policy string) {
-	t.Helper()
-	if _, err := s.iam.DetachRolePolicy(context.Background(), &iam.DetachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(policy)}); err != nil {
-		t.Fatalf("DetachRolePolicy %s: %v", policy, err)
-	}
-}
+func newSQSSuite(t testing.TB) *sqsSuite { return &sqsSuite{newSuite(t)} }
 
 // function creates the Python handler and waits until it is Active.
 func (s *sqsSuite) function(t testing.TB, name, role string, timeout int32, env map[string]string) string {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	f, err := zw.Create("index.py")
-	if err == nil {
-		_, err = f.Write([]byte(sqsHandler))
-	}
-	if err == nil {
-		err = zw.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 	in := &lambda.CreateFunctionInput{FunctionName: aws.String(name), Role: aws.String(role), Runtime: lambdatypes.Runtime("python3.11"),
-		Handler: aws.String("index.handler"), Code: &lambdatypes.FunctionCode{ZipFile: buf.Bytes()}, Timeout: aws.Int32(timeout)}
+		Handler: aws.String("index.handler"), Code: &lambdatypes.FunctionCode{ZipFile: pythonZip(t, sqsHandler)}, Timeout: aws.Int32(timeout)}
 	if env != nil {
 		in.Environment = &lambdatypes.Environment{Variables: env}
 	}
@@ -144,37 +89,6 @@ func (s *sqsSuite) queue(t testing.TB, name string, attrs map[string]string) (st
 // redrive is a RedrivePolicy to dlqARN.
 func redrivePolicy(dlqARN string, maxReceives int) string {
 	return fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"%d"}`, dlqARN, maxReceives)
-}
-
-// mapping creates a mapping and waits until it is Enabled.
-func (s *sqsSuite) mapping(t testing.TB, in *lambda.CreateEventSourceMappingInput) string {
-	t.Helper()
-	out, err := s.lambda.CreateEventSourceMapping(context.Background(), in)
-	if err != nil {
-		t.Fatalf("CreateEventSourceMapping: %v", err)
-	}
-	uuid := aws.ToString(out.UUID)
-	s.waitMapping(t, uuid, func(m *lambda.GetEventSourceMappingOutput) bool { return aws.ToString(m.State) == "Enabled" })
-	return uuid
-}
-
-// waitMapping polls GetEventSourceMapping until ok.
-func (s *sqsSuite) waitMapping(t testing.TB, uuid string, ok func(*lambda.GetEventSourceMappingOutput) bool) *lambda.GetEventSourceMappingOutput {
-	t.Helper()
-	deadline := time.Now().Add(deliveryTimeout)
-	for {
-		out, err := s.lambda.GetEventSourceMapping(context.Background(), &lambda.GetEventSourceMappingInput{UUID: aws.String(uuid)})
-		if err != nil {
-			t.Fatalf("GetEventSourceMapping: %v", err)
-		}
-		if ok(out) {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mapping %s: state %s, last result %q", uuid, aws.ToString(out.State), aws.ToString(out.LastProcessingResult))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // send sends bodies, ten at a time (with group for a FIFO queue).

@@ -43,7 +43,7 @@ func BenchmarkKinesisToFunction(b *testing.B) {
 	if _, err := s.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("bench"), Role: aws.String(role), Runtime: lambdatypes.Runtime("python3.11"),
 		Handler: aws.String("index.handler"), Timeout: aws.Int32(30),
-		Code: &lambdatypes.FunctionCode{ZipFile: handlerZip(b, latencyHandler)},
+		Code: &lambdatypes.FunctionCode{ZipFile: pythonZip(b, latencyHandler)},
 	}); err != nil {
 		b.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package esm_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,9 +28,6 @@ const (
 	kinesisPolicy  = "arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole"
 	dynamodbPolicy = "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
 	streamsBasic   = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-	streamsTrust   = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-	// streamsWait bounds the waits for what pollers do.
-	streamsWait = 60 * time.Second
 )
 
 // sinkHandler is the function of the stream tests: it writes what each
@@ -80,29 +75,18 @@ def handler(event, context):
 
 // streamSuite is one rolecall with root clients of the services the
 // stream tests use.
-type streamSuite struct {
-	srv     *servertest.Server
-	iam     *iam.Client
-	lambda  *lambda.Client
-	sqs     *sqs.Client
-	kinesis *kinesis.Client
-	ddb     *dynamodb.Client
-}
+type streamSuite struct{ *suite }
 
 func newStreamSuite(t testing.TB) *streamSuite { return streamSuiteOn(servertest.Start(t)) }
 
-func streamSuiteOn(srv *servertest.Server) *streamSuite {
-	cfg := srv.RootConfig()
-	return &streamSuite{srv: srv, iam: iam.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg),
-		sqs: sqs.NewFromConfig(cfg), kinesis: kinesis.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg)}
-}
+func streamSuiteOn(srv *servertest.Server) *streamSuite { return &streamSuite{suiteOn(srv)} }
 
 // role creates a role Lambda may assume, with managed policies and
 // leave to write to the sink table.
 func (s *streamSuite) role(t testing.TB, name string, managed ...string) string {
 	t.Helper()
 	ctx := context.Background()
-	out, err := s.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(streamsTrust)})
+	out, err := s.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(lambdaTrust)})
 	if err != nil {
 		t.Fatalf("CreateRole %s: %v", name, err)
 	}
@@ -116,38 +100,6 @@ func (s *streamSuite) role(t testing.TB, name string, managed ...string) string 
 	return aws.ToString(out.Role.Arn)
 }
 
-func (s *streamSuite) attach(t testing.TB, role, policy string) {
-	t.Helper()
-	if _, err := s.iam.AttachRolePolicy(context.Background(), &iam.AttachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(policy)}); err != nil {
-		t.Fatalf("AttachRolePolicy %s: %v", policy, err)
-	}
-}
-
-func (s *streamSuite) detach(t testing.TB, role, policy string) {
-	t.Helper()
-	if _, err := s.iam.DetachRolePolicy(context.Background(), &iam.DetachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(policy)}); err != nil {
-		t.Fatalf("DetachRolePolicy %s: %v", policy, err)
-	}
-}
-
-// handlerZip is a deployment package of one Python file, index.py.
-func handlerZip(t testing.TB, code string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	w, err := zw.Create("index.py")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write([]byte(code)); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // sinkFunction creates the sink table name and a function running
 // sinkHandler into it in mode, and waits until it is Active.
 func (s *streamSuite) sinkFunction(t testing.TB, name, role, mode string) string {
@@ -157,7 +109,7 @@ func (s *streamSuite) sinkFunction(t testing.TB, name, role, mode string) string
 	out, err := s.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String(name), Role: aws.String(role), Runtime: lambdatypes.Runtime("python3.11"),
 		Handler: aws.String("index.handler"), Timeout: aws.Int32(30),
-		Code:        &lambdatypes.FunctionCode{ZipFile: handlerZip(t, sinkHandler)},
+		Code:        &lambdatypes.FunctionCode{ZipFile: pythonZip(t, sinkHandler)},
 		Environment: &lambdatypes.Environment{Variables: map[string]string{"SINK": "sink-" + name, "MODE": mode}},
 	})
 	if err != nil {
@@ -244,37 +196,6 @@ func (s *streamSuite) queue(t testing.TB, name string) (string, string) {
 	return aws.ToString(out.QueueUrl), a.Attributes["QueueArn"]
 }
 
-// mapping creates an event source mapping and waits until it is Enabled.
-func (s *streamSuite) mapping(t testing.TB, in *lambda.CreateEventSourceMappingInput) string {
-	t.Helper()
-	out, err := s.lambda.CreateEventSourceMapping(context.Background(), in)
-	if err != nil {
-		t.Fatalf("CreateEventSourceMapping: %v", err)
-	}
-	id := aws.ToString(out.UUID)
-	s.waitMapping(t, id, func(m *lambda.GetEventSourceMappingOutput) bool { return aws.ToString(m.State) == "Enabled" })
-	return id
-}
-
-// waitMapping polls GetEventSourceMapping until ok.
-func (s *streamSuite) waitMapping(t testing.TB, id string, ok func(*lambda.GetEventSourceMappingOutput) bool) *lambda.GetEventSourceMappingOutput {
-	t.Helper()
-	deadline := time.Now().Add(streamsWait)
-	for {
-		out, err := s.lambda.GetEventSourceMapping(context.Background(), &lambda.GetEventSourceMappingInput{UUID: aws.String(id)})
-		if err != nil {
-			t.Fatalf("GetEventSourceMapping %s: %v", id, err)
-		}
-		if ok(out) {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mapping %s: state %s, last result %q", id, aws.ToString(out.State), aws.ToString(out.LastProcessingResult))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // invocation is what one successful invocation of sinkHandler got.
 type invocation struct {
 	ns    int64
@@ -328,7 +249,7 @@ func delivered(invs []invocation) []string {
 // waitDelivered waits until the function got n values and returns them.
 func (s *streamSuite) waitDelivered(t testing.TB, name string, n int) []invocation {
 	t.Helper()
-	deadline := time.Now().Add(streamsWait)
+	deadline := time.Now().Add(deliveryTimeout)
 	for {
 		invs := s.sink(t, name)
 		if got := len(delivered(invs)); got >= n {
@@ -344,7 +265,7 @@ func (s *streamSuite) waitDelivered(t testing.TB, name string, n int) []invocati
 func (s *streamSuite) receive(t testing.TB, url string, n int) []map[string]any {
 	t.Helper()
 	var docs []map[string]any
-	deadline := time.Now().Add(streamsWait)
+	deadline := time.Now().Add(deliveryTimeout)
 	for len(docs) < n {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d messages on %s, want %d", len(docs), url, n)

@@ -386,7 +386,7 @@ func TestKinesisReadPermissionLostAndBack(t *testing.T) {
 	}
 	// The denied reads are data events of the role's session, invoked by
 	// Lambda (data events are not in LookupEvents: read the trail's store).
-	deadline := time.Now().Add(streamsWait)
+	deadline := time.Now().Add(deliveryTimeout)
 	for found := false; !found; time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("no denied GetRecords or GetShardIterator of the role in the trail")
