@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/service/lambda/esm"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/blob"
 )
@@ -94,7 +95,7 @@ func (l *Lambda) createFunction(c *api.Call) (any, error) {
 		return nil, err
 	}
 	if err := firstError(checkTimeout(in.Timeout), checkMemory(in.MemorySize), checkEnvironment(in.Environment),
-		checkTags(in.Tags)); err != nil {
+		esm.CheckTags(in.Tags)); err != nil {
 		return nil, err
 	}
 	tracing := tracingMode(in.TracingConfig)

@@ -16,18 +16,6 @@ const (
 	minUnreserved         = 100
 )
 
-func checkTags(tags map[string]string) error {
-	if len(tags) > 50 {
-		return errInvalidParam("Number of tags exceeds resource tag limit.")
-	}
-	for k := range tags {
-		if strings.HasPrefix(strings.ToLower(k), "aws:") {
-			return errInvalidParam("Tag keys with the prefix aws: are reserved.")
-		}
-	}
-	return nil
-}
-
 // tagRef parses the ARN of the tags operations, which must name an
 // unqualified function.
 func (l *Lambda) tagRef(c *api.Call) (fnRef, error) {
@@ -83,7 +71,7 @@ func tagConditions(c *api.Call, _ api.Resource, ks api.Keys) {
 // updateTags applies change to the function's tags.
 func (l *Lambda) updateTags(c *api.Call, change func(map[string]string)) error {
 	if _, _, ok := esm.MappingID(c.PathParams["Resource"]); ok {
-		return l.mappings.UpdateTags(c.Context, c.PathParams["Resource"], change, checkTags)
+		return l.mappings.UpdateTags(c.Context, c.PathParams["Resource"], change)
 	}
 	ref, err := l.tagRef(c)
 	if err != nil {
@@ -98,7 +86,7 @@ func (l *Lambda) updateTags(c *api.Call, change func(map[string]string)) error {
 			f.Tags = map[string]string{}
 		}
 		change(f.Tags)
-		if err := checkTags(f.Tags); err != nil {
+		if err := esm.CheckTags(f.Tags); err != nil {
 			return err
 		}
 		if len(f.Tags) == 0 {

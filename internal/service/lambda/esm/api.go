@@ -374,7 +374,7 @@ func (m *Manager) newMapping(c *api.Call, in *mappingInput) (*Mapping, error) {
 	if err := applyCreate(mp, in); err != nil {
 		return nil, err
 	}
-	if err := checkTags(in.Tags); err != nil {
+	if err := CheckTags(in.Tags); err != nil {
 		return nil, err
 	}
 	return mp, nil
@@ -551,8 +551,10 @@ func (m *Manager) delete(c *api.Call) (any, error) {
 	return m.configuration(c.Context, mp)
 }
 
-// checkTags checks a mapping's tags as Lambda does.
-func checkTags(tags map[string]string) error {
+// CheckTags applies Lambda's rules to the tags of any of its resources
+// (functions, mappings): at most 50, none with the reserved prefix
+// "aws:". The error is InvalidParameterValueException.
+func CheckTags(tags map[string]string) error {
 	if len(tags) > 50 {
 		return errInvalidParam("Number of tags exceeds resource tag limit.")
 	}

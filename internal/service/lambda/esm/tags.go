@@ -49,8 +49,9 @@ func (m *Manager) Tags(ctx context.Context, arn string) (map[string]string, erro
 }
 
 // UpdateTags applies change to the tags of the mapping arn names
-// (TagResource, UntagResource) and stores them when check accepts them.
-func (m *Manager) UpdateTags(ctx context.Context, arn string, change func(map[string]string), check func(map[string]string) error) error {
+// (TagResource, UntagResource) and stores them when Lambda's rules
+// (CheckTags) accept them.
+func (m *Manager) UpdateTags(ctx context.Context, arn string, change func(map[string]string)) error {
 	account, id, err := m.mappingOf(arn)
 	if err != nil {
 		return err
@@ -65,7 +66,7 @@ func (m *Manager) UpdateTags(ctx context.Context, arn string, change func(map[st
 			tags[k] = v
 		}
 		change(tags)
-		if err := check(tags); err != nil {
+		if err := CheckTags(tags); err != nil {
 			return err
 		}
 		mp.Tags = tags
