@@ -16,6 +16,12 @@ const HealthPath = "/_rolecall/health"
 // healthTimeout bounds the database check of a health request.
 const healthTimeout = 2 * time.Second
 
+// healthAttempts is how many times the database is asked before it is
+// judged unreachable: after an outage, the pool may still hold a few
+// connections the database end closed, each of which fails once and is
+// dropped; a database that is down fails every attempt.
+const healthAttempts = 5
+
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -42,6 +48,13 @@ func (s *Server) healthy(ctx context.Context) bool {
 	}
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
-	_, err := s.store.CurrentRevision(ctx)
-	return err == nil
+	for range healthAttempts {
+		if _, err := s.store.CurrentRevision(ctx); err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+	}
+	return false
 }
