@@ -23,7 +23,10 @@ const (
 	basicExecRole   = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 	sqsExecRole     = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
 	lambdaTrust     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-	deliveryTimeout = 60 * time.Second
+	// deliveryTimeout bounds the waits for what pollers do. It is long:
+	// under -race on a loaded machine a poller that met a failure may be
+	// backing off for up to a minute before it reads again.
+	deliveryTimeout = 3 * time.Minute
 )
 
 // sqsHandler prints one line per record it gets (RECORD {...}) and fails
