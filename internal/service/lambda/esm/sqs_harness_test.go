@@ -19,10 +19,10 @@ import (
 )
 
 const (
-	account         = "123456789012"
-	basicExecRole   = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-	sqsExecRole     = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
-	lambdaTrust     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	account       = "123456789012"
+	basicExecRole = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+	sqsExecRole   = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
+	lambdaTrust   = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	// deliveryTimeout bounds the waits for what pollers do. It is long:
 	// under -race on a loaded machine a poller that met a failure may be
 	// backing off for up to a minute before it reads again.
