@@ -14,7 +14,9 @@ import (
 // the named operations; none means every operation. In-process calls
 // (typed Call.Input) and JSON bodies that do not decode are left to the
 // handler. In a JSON-protocol body, keys that name no member exactly are
-// removed before the handler reads it (see Validator.Prune). It panics if the binary embeds no model for service.
+// removed before the handler reads it (see Validator.Prune); a REST-JSON
+// body with a member spelt in another case is refused with
+// SerializationException (see Validator.Misspelt). It panics if the binary embeds no model for service.
 func Hook(service, code string, only ...string) func(c *api.Call) *api.Error {
 	return HookLeaving(service, code, nil, only...)
 }
@@ -52,6 +54,14 @@ func HookLeaving(service, code string, left map[string][]string, only ...string)
 			}
 			// The handler decodes exactly the members checked: keys that
 			// name no member (a "limit" beside "Limit") are dropped first.
+			// A REST-JSON body is refused instead: AWS does not document
+			// an answer, and a member sent in another case is no member.
+			if v.model.Protocol == RESTJSON {
+				if path := v.Misspelt(c.Operation.Name, in.Body); path != "" {
+					return &api.Error{Code: "SerializationException", Status: http.StatusBadRequest,
+						Message: "Unrecognized member " + path + ": member names are case-sensitive"}
+				}
+			}
 			if v.model.Protocol == JSON && v.Prune(c.Operation.Name, in.Body) {
 				b, err := json.Marshal(in.Body)
 				if err != nil {

@@ -63,11 +63,7 @@ const pruneDepth = 64
 // member returns the member of structure s whose wire name is name.
 func (s *Shape) member(name string) (Member, bool) {
 	for _, m := range s.Members {
-		wire := m.LocationName
-		if wire == "" {
-			wire = m.Name
-		}
-		if wire == name {
+		if m.wire() == name {
 			return m, true
 		}
 	}

@@ -35,3 +35,40 @@ func TestPrune(t *testing.T) {
 		t.Errorf("1e400 read as %v, want +Inf", v)
 	}
 }
+
+// TestMisspelt checks that a key naming a body member only under case
+// folding is found at every level, and that exact names, map keys,
+// unknown keys and members bound to the URI are not.
+func TestMisspelt(t *testing.T) {
+	m := &Model{
+		Protocol:   RESTJSON,
+		Operations: map[string]string{"Op": "In"},
+		Shapes: map[string]*Shape{
+			"In": {Type: "structure", Members: []Member{{Name: "BatchSize", Shape: "Int"}, {Name: "Scaling", Shape: "Entry"},
+				{Name: "Items", Shape: "List"}, {Name: "Tags", Shape: "Map"}, {Name: "FunctionName", Shape: "Str", Location: "uri"}}},
+			"Int":   {Type: "integer"},
+			"List":  {Type: "list", Member: &Ref{Shape: "Entry"}},
+			"Entry": {Type: "structure", Members: []Member{{Name: "MaximumConcurrency", Shape: "Int"}}},
+			"Map":   {Type: "map", Key: &Ref{Shape: "Str"}, Value: &Ref{Shape: "Str"}},
+			"Str":   {Type: "string"},
+		},
+	}
+	v := New(m)
+	for _, tc := range []struct{ body, want string }{
+		{`{"BatchSize":1,"Scaling":{"MaximumConcurrency":2}}`, ""},
+		{`{"batchSize":1}`, "batchSize"},
+		{`{"BatchSize":1,"BATCHSIZE":2}`, "BATCHSIZE"},
+		{`{"Scaling":{"maximumconcurrency":2}}`, "Scaling.maximumconcurrency"},
+		{`{"Items":[{"MaximumConcurrency":1},{"maximumConcurrency":1}]}`, "Items[].maximumConcurrency"},
+		{`{"Tags":{"batchsize":"map keys are data"}}`, ""},
+		{`{"Unknown":1,"functionName":"bound to the URI"}`, ""},
+	} {
+		doc, err := decodeJSON([]byte(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := v.Misspelt("Op", doc); got != tc.want {
+			t.Errorf("Misspelt(%s) = %q, want %q", tc.body, got, tc.want)
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/jsoncase"
 )
 
 // reservedEnv are the variables Lambda sets itself and refuses in
@@ -215,11 +214,6 @@ func decodeBody(c *api.Call, v any) error {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
-	}
-	if path := jsoncase.Misspelt(body, v); path != "" {
-		// Go's decoder would take the member past the model's checks,
-		// which read the exact names; AWS does not document an answer.
-		return api.Errorf(400, "SerializationException", "Unrecognized member %s: member names are case-sensitive", path)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var se *api.Error

@@ -14,7 +14,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/jsoncase"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -209,14 +208,6 @@ func decodeInput(c *api.Call) (*mappingInput, error) {
 	targets := []any{in, &sr}
 	if c.Input != nil {
 		targets = targets[:1] // an in-process call's typed input
-	} else {
-		body, err := c.Payload()
-		if err != nil {
-			return nil, err
-		}
-		if path := jsoncase.Misspelt(body, in); path != "" {
-			return nil, errMisspelt(path)
-		}
 	}
 	for _, v := range targets {
 		if err := c.Decode(v); err != nil {

@@ -32,10 +32,3 @@ func errConflict(format string, args ...any) *api.Error {
 func errInUse(format string, args ...any) *api.Error {
 	return api.Errorf(http.StatusBadRequest, "ResourceInUseException", format, args...)
 }
-
-// errMisspelt refuses a body with a member spelt in another case than the
-// model's (jsoncase.Misspelt), which Go's decoder would take past the
-// model's checks. AWS does not document an answer.
-func errMisspelt(path string) *api.Error {
-	return api.Errorf(400, "SerializationException", "Unrecognized member %s: member names are case-sensitive", path)
-}
