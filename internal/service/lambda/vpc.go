@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/service/lambda/esm"
 )
 
 // Networks is what Lambda asks of EC2 about the VpcConfig of a function
@@ -45,23 +44,13 @@ func (l *Lambda) checkVPC(c *api.Call, role, fnName string, v *vpcConfig) error 
 		}
 		return fmt.Errorf("lambda: checking role %s: %w", role, err)
 	}
+	subnet := ""
+	if len(v.SubnetIDs) > 0 {
+		subnet = v.SubnetIDs[0]
+	}
 	p := s.principal(c.Account, role, fnName, "", l.now())
-	for _, op := range eniActions {
-		params := url.Values{"DryRun": {"true"}}
-		if op == "CreateNetworkInterface" && len(v.SubnetIDs) > 0 {
-			params.Set("SubnetId", v.SubnetIDs[0])
-		}
-		_, err := l.cfg.Invoker.Invoke(c.Context, api.Internal{Principal: p, Service: "ec2", Operation: op, Params: params, Region: l.cfg.Region})
-		var se *api.Error
-		switch {
-		case errors.As(err, &se) && se.Code == "DryRunOperation":
-		case errors.As(err, &se) && se.Status == http.StatusForbidden:
-			return errInvalidParam("The provided execution role does not have permissions to call %s on EC2", op)
-		case err != nil:
-			return fmt.Errorf("lambda: checking the EC2 permissions of role %s: %w", role, err)
-		default:
-			return fmt.Errorf("lambda: EC2 %s with DryRun succeeded", op)
-		}
+	if err := esm.CheckNetworkInterfaceActions(c.Context, l.cfg.Invoker, p, l.cfg.Region, subnet, eniActions); err != nil {
+		return err
 	}
 	vpc, err := l.cfg.Networks.FunctionVPC(c.Context, c.Account, l.cfg.Region, v.SubnetIDs, v.SecurityGroupIDs)
 	var se *api.Error

@@ -279,7 +279,7 @@ func (m *Manager) checkBroker(ctx context.Context, w *Worker, mp *Mapping) error
 		})
 	}
 	if vpc {
-		if err := b.ec2(ctx, subnetOf(mp)); err != nil {
+		if err := CheckNetworkInterfaceActions(ctx, b.w.Invoker, b.p, b.w.Region, subnetOf(mp), vpcActions); err != nil {
 			return err
 		}
 	}
@@ -335,24 +335,30 @@ func (b brokerCheck) require(ctx context.Context, service, op, resource, noun st
 	return nil
 }
 
-// ec2 checks the EC2 network interface actions with EC2's own DryRun
-// calls, as Lambda does for a function in a VPC.
-func (b brokerCheck) ec2(ctx context.Context, subnet string) error {
-	for _, op := range vpcActions {
+// CheckNetworkInterfaceActions checks, as Lambda does for a function in a
+// VPC or a mapping of a broker in one, that principal (an execution role's
+// session) may call each of the EC2 actions (CreateNetworkInterface, ...)
+// in region: each is EC2's own call with DryRun, through inv, so it is
+// authorized and recorded like any call, and CreateNetworkInterface names
+// subnet when given. A denial is InvalidParameterValueException "The
+// provided execution role does not have permissions to call <action> on
+// EC2"; any other failure is an error.
+func CheckNetworkInterfaceActions(ctx context.Context, inv api.Invoker, principal *api.Principal, region, subnet string, actions []string) error {
+	for _, op := range actions {
 		params := url.Values{"DryRun": {"true"}}
 		if op == "CreateNetworkInterface" && subnet != "" {
 			params.Set("SubnetId", subnet)
 		}
-		_, err := b.w.Invoker.Invoke(ctx, api.Internal{Principal: b.p, Service: "ec2", Operation: op, Params: params, Region: b.w.Region})
+		_, err := inv.Invoke(ctx, api.Internal{Principal: principal, Service: "ec2", Operation: op, Params: params, Region: region})
 		var se *api.Error
 		switch {
 		case errors.As(err, &se) && se.Code == "DryRunOperation":
 		case errors.As(err, &se) && se.Status == http.StatusForbidden:
 			return errInvalidParam("The provided execution role does not have permissions to call %s on EC2", op)
 		case err != nil:
-			return fmt.Errorf("esm: checking the EC2 permissions of the execution role: %w", err)
+			return fmt.Errorf("checking the EC2 permissions of the execution role: %w", err)
 		default:
-			return fmt.Errorf("esm: EC2 %s with DryRun succeeded", op)
+			return fmt.Errorf("EC2 %s with DryRun succeeded", op)
 		}
 	}
 	return nil
