@@ -131,7 +131,7 @@ func TestStreamMappingAndTrail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stream := s.stream(t, "clicks")
+	stream := s.stream(t, "clicks", 1)
 	at := time.Unix(1700000000, 0)
 	out, err := s.lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
 		FunctionName: aws.String("clicks:" + aws.ToString(v.Version)), EventSourceArn: aws.String(stream),

@@ -33,19 +33,11 @@ func TestBrkSQSDisabledMidBatch(t *testing.T) {
 	ctx := context.Background()
 	url, arn := s.queue(t, "slow", map[string]string{"VisibilityTimeout": "15"})
 	role := s.role(t, "slow-fn", basicExecRole, sqsExecRole)
-	if _, err := s.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
+	s.createFunction(t, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("slow-fn"), Role: aws.String(role), Runtime: lambdatypes.Runtime("python3.11"),
 		Handler: aws.String("index.handler"), Timeout: aws.Int32(10),
 		Code: &lambdatypes.FunctionCode{ZipFile: pythonZip(t, slowHandler)},
-	}); err != nil {
-		t.Fatalf("CreateFunction: %v", err)
-	}
-	w := lambda.NewFunctionActiveV2Waiter(s.lambda, func(o *lambda.FunctionActiveV2WaiterOptions) {
-		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
 	})
-	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("slow-fn")}, 2*time.Minute); err != nil {
-		t.Fatalf("function-active-v2: %v", err)
-	}
 	uuid := s.mapping(t, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("slow-fn"), EventSourceArn: aws.String(arn),
 		BatchSize: aws.Int32(1)})
 	s.send(t, url, "", "a")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -33,19 +32,11 @@ func TestBrkSQSLargeMarkupMessage(t *testing.T) {
 	ctx := context.Background()
 	url, arn := s.queue(t, "markup", map[string]string{"VisibilityTimeout": "5"})
 	role := s.role(t, "markup-fn", basicExecRole, sqsExecRole)
-	if _, err := s.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
+	s.createFunction(t, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("markup-fn"), Role: aws.String(role), Runtime: lambdatypes.Runtime("python3.11"),
 		Handler: aws.String("index.handler"), Timeout: aws.Int32(5), MemorySize: aws.Int32(512),
 		Code: &lambdatypes.FunctionCode{ZipFile: pythonZip(t, lengthHandler)},
-	}); err != nil {
-		t.Fatalf("CreateFunction: %v", err)
-	}
-	w := lambda.NewFunctionActiveV2Waiter(s.lambda, func(o *lambda.FunctionActiveV2WaiterOptions) {
-		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
 	})
-	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("markup-fn")}, 2*time.Minute); err != nil {
-		t.Fatalf("function-active-v2: %v", err)
-	}
 	body := strings.Repeat("<", 1<<20)
 	if _, err := s.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body)}); err != nil {
 		t.Fatalf("SendMessage: %v", err)

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -43,19 +42,11 @@ func TestBrkSQSFIFOCarriedAfterFailure(t *testing.T) {
 	ctx := context.Background()
 	url, arn := s.queue(t, "big.fifo", map[string]string{"FifoQueue": "true", "VisibilityTimeout": "5"})
 	role := s.role(t, "big-fn", basicExecRole, sqsExecRole)
-	if _, err := s.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
+	s.createFunction(t, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("big-fn"), Role: aws.String(role), Runtime: lambdatypes.Runtime("python3.11"),
 		Handler: aws.String("index.handler"), Timeout: aws.Int32(5), MemorySize: aws.Int32(512),
 		Code: &lambdatypes.FunctionCode{ZipFile: pythonZip(t, bigFIFOHandler)},
-	}); err != nil {
-		t.Fatalf("CreateFunction: %v", err)
-	}
-	w := lambda.NewFunctionActiveV2Waiter(s.lambda, func(o *lambda.FunctionActiveV2WaiterOptions) {
-		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
 	})
-	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("big-fn")}, 2*time.Minute); err != nil {
-		t.Fatalf("function-active-v2: %v", err)
-	}
 	// 900 000 bytes each: six fit in an invocation, ten do not.
 	for i := range 10 {
 		body := fmt.Sprintf("m%02d", i) + strings.Repeat("x", 900_000)

@@ -19,7 +19,7 @@ func TestStartingPositionTimestampOutOfRange(t *testing.T) {
 	ctx := context.Background()
 	role := s.role(t, "ts-role", basicExecRole, "arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole")
 	s.function(t, "stamped", role)
-	stream := s.stream(t, "stamped")
+	stream := s.stream(t, "stamped", 1)
 	const path = "/2015-03-31/event-source-mappings"
 	for _, ts := range []string{"1700000000000", "1e300", "253402300800"} {
 		status, code, out := s.raw(t, "POST", path, `{"FunctionName":"stamped","EventSourceArn":"`+stream+`","StartingPosition":"AT_TIMESTAMP","StartingPositionTimestamp":`+ts+`}`)

@@ -138,20 +138,27 @@ func pythonZip(t testing.TB, code string) []byte {
 // Active; it returns its ARN.
 func (s *suite) function(t testing.TB, name, role string) string {
 	t.Helper()
-	ctx := context.Background()
-	out, err := s.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
+	return s.createFunction(t, &lambda.CreateFunctionInput{
 		FunctionName: aws.String(name), Role: aws.String(role), Runtime: lambdatypes.Runtime("python3.11"),
 		Handler: aws.String("index.handler"), Timeout: aws.Int32(10),
 		Code: &lambdatypes.FunctionCode{ZipFile: pythonZip(t, "def handler(event, context):\n    return {}\n")},
 	})
+}
+
+// createFunction creates a function and waits until it is Active; it
+// returns its ARN.
+func (s *suite) createFunction(t testing.TB, in *lambda.CreateFunctionInput) string {
+	t.Helper()
+	ctx := context.Background()
+	out, err := s.lambda.CreateFunction(ctx, in)
 	if err != nil {
-		t.Fatalf("CreateFunction %s: %v", name, err)
+		t.Fatalf("CreateFunction %s: %v", aws.ToString(in.FunctionName), err)
 	}
 	w := lambda.NewFunctionActiveV2Waiter(s.lambda, func(o *lambda.FunctionActiveV2WaiterOptions) {
 		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
 	})
-	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, 30*time.Second); err != nil {
-		t.Fatalf("wait for %s: %v", name, err)
+	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: in.FunctionName}, 2*time.Minute); err != nil {
+		t.Fatalf("function-active-v2 %s: %v", aws.ToString(in.FunctionName), err)
 	}
 	return aws.ToString(out.FunctionArn)
 }
@@ -205,10 +212,10 @@ func apiError(t testing.TB, err error) (code string, status int, msg string) {
 }
 
 // stream creates a Kinesis stream of one shard and returns its ARN.
-func (s *suite) stream(t testing.TB, name string) string {
+func (s *suite) stream(t testing.TB, name string, shards int32) string {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := s.kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(1)}); err != nil {
+	if _, err := s.kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)}); err != nil {
 		t.Fatalf("CreateStream %s: %v", name, err)
 	}
 	w := kinesis.NewStreamExistsWaiter(s.kinesis, func(o *kinesis.StreamExistsWaiterOptions) {

@@ -66,17 +66,7 @@ func (s *sqsSuite) function(t testing.TB, name, role string, timeout int32, env 
 	if env != nil {
 		in.Environment = &lambdatypes.Environment{Variables: env}
 	}
-	out, err := s.lambda.CreateFunction(context.Background(), in)
-	if err != nil {
-		t.Fatalf("CreateFunction %s: %v", name, err)
-	}
-	w := lambda.NewFunctionActiveV2Waiter(s.lambda, func(o *lambda.FunctionActiveV2WaiterOptions) {
-		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
-	})
-	if err := w.Wait(context.Background(), &lambda.GetFunctionInput{FunctionName: aws.String(name)}, 2*time.Minute); err != nil {
-		t.Fatalf("function-active-v2 %s: %v", name, err)
-	}
-	return aws.ToString(out.FunctionArn)
+	return s.createFunction(t, in)
 }
 
 // queue creates a queue with attributes and returns its URL and ARN.

@@ -40,17 +40,11 @@ func BenchmarkKinesisToFunction(b *testing.B) {
 	logs := cloudwatchlogs.NewFromConfig(s.srv.RootConfig())
 	arn := s.stream(b, "bench", 1)
 	role := s.role(b, "bench-role", kinesisPolicy, streamsBasic)
-	if _, err := s.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
+	s.createFunction(b, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("bench"), Role: aws.String(role), Runtime: lambdatypes.Runtime("python3.11"),
 		Handler: aws.String("index.handler"), Timeout: aws.Int32(30),
 		Code: &lambdatypes.FunctionCode{ZipFile: pythonZip(b, latencyHandler)},
-	}); err != nil {
-		b.Fatal(err)
-	}
-	w := lambda.NewFunctionActiveV2Waiter(s.lambda, func(o *lambda.FunctionActiveV2WaiterOptions) { o.MinDelay = 20 * time.Millisecond })
-	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("bench")}, 2*time.Minute); err != nil {
-		b.Fatal(err)
-	}
+	})
 	s.mapping(b, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("bench"), EventSourceArn: aws.String(arn),
 		StartingPosition: lambdatypes.EventSourcePositionLatest, BatchSize: aws.Int32(100)})
 	total := 0

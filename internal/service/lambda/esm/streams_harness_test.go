@@ -104,24 +104,13 @@ func (s *streamSuite) role(t testing.TB, name string, managed ...string) string 
 // sinkHandler into it in mode, and waits until it is Active.
 func (s *streamSuite) sinkFunction(t testing.TB, name, role, mode string) string {
 	t.Helper()
-	ctx := context.Background()
 	s.table(t, "sink-"+name, false)
-	out, err := s.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
+	return s.createFunction(t, &lambda.CreateFunctionInput{
 		FunctionName: aws.String(name), Role: aws.String(role), Runtime: lambdatypes.Runtime("python3.11"),
 		Handler: aws.String("index.handler"), Timeout: aws.Int32(30),
 		Code:        &lambdatypes.FunctionCode{ZipFile: pythonZip(t, sinkHandler)},
 		Environment: &lambdatypes.Environment{Variables: map[string]string{"SINK": "sink-" + name, "MODE": mode}},
 	})
-	if err != nil {
-		t.Fatalf("CreateFunction %s: %v", name, err)
-	}
-	w := lambda.NewFunctionActiveV2Waiter(s.lambda, func(o *lambda.FunctionActiveV2WaiterOptions) {
-		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
-	})
-	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, 2*time.Minute); err != nil {
-		t.Fatalf("wait for %s: %v", name, err)
-	}
-	return aws.ToString(out.FunctionArn)
 }
 
 // table creates a table keyed by a string "pk" ("id" for a sink), with a
@@ -142,27 +131,6 @@ func (s *streamSuite) table(t testing.TB, name string, stream bool) string {
 		t.Fatalf("CreateTable %s: %v", name, err)
 	}
 	return aws.ToString(out.TableDescription.LatestStreamArn)
-}
-
-// stream creates a Kinesis stream of shards and returns its ARN once it
-// is ACTIVE.
-func (s *streamSuite) stream(t testing.TB, name string, shards int32) string {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := s.kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)}); err != nil {
-		t.Fatalf("CreateStream %s: %v", name, err)
-	}
-	w := kinesis.NewStreamExistsWaiter(s.kinesis, func(o *kinesis.StreamExistsWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
-	})
-	if err := w.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)}, 30*time.Second); err != nil {
-		t.Fatalf("wait for stream %s: %v", name, err)
-	}
-	out, err := s.kinesis.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return aws.ToString(out.StreamDescriptionSummary.StreamARN)
 }
 
 // put puts records (key, value) on a Kinesis stream, one by one, and
