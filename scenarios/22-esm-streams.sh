@@ -64,7 +64,7 @@ DLQ=arn:aws:sqs:us-east-1:$ACCT:clicks-failures
 step "the mapping is refused until the role may read the stream"
 expect_error InvalidParameterValueException aws lambda create-event-source-mapping --function-name stream-reader \
   --event-source-arn "$STREAM" --starting-position TRIM_HORIZON
-expect_contains "$ERR" "Cannot access stream $STREAM. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, ListShards, and ListStreams Actions on your stream in IAM."
+expect_contains "$ERR" "Cannot access stream $STREAM. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM."
 aws iam attach-role-policy --role-name stream-reader-role --policy-arn arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole
 expect_error InvalidParameterValueException aws lambda create-event-source-mapping --function-name stream-reader \
   --event-source-arn "$STREAM" --starting-position TRIM_HORIZON --destination-config "OnFailure={Destination=$DLQ}"

@@ -34,7 +34,7 @@ func (dynamodbSource) Check(ctx context.Context, w *Worker, fn Function) error {
 		out, err := w.Invoker.Invoke(ctx, api.Internal{Principal: p, Service: "dynamodb", Operation: op,
 			Input: in, Region: arnRegion(arn), AuthorizeOnly: authorizeOnly})
 		if err != nil {
-			return nil, dynamodbCheckError(arn, err)
+			return nil, streamCheckError(arn, err)
 		}
 		return out, nil
 	}
@@ -62,19 +62,6 @@ func (dynamodbSource) Check(ctx context.Context, w *Worker, fn Function) error {
 		return err
 	}
 	return checkOnFailure(ctx, w, p)
-}
-
-// dynamodbCheckError is Lambda's answer to a check of a DynamoDB stream
-// that failed with err.
-func dynamodbCheckError(arn string, err error) error {
-	var ae *api.Error
-	switch {
-	case refusedByPolicy(err):
-		return errInvalidParam("Cannot access stream %s. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.", arn)
-	case errors.As(err, &ae) && ae.Code == "ResourceNotFoundException":
-		return errInvalidParam("Stream not found: %s", arn)
-	}
-	return err
 }
 
 // Units lists the stream's shards (DescribeStream as the role).

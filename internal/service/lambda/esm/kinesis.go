@@ -31,7 +31,7 @@ func (kinesisSource) Check(ctx context.Context, w *Worker, fn Function) error {
 		out, err := w.Invoker.Invoke(ctx, api.Internal{Principal: p, Service: "kinesis", Operation: op,
 			Input: in, Region: arnRegion(arn), AuthorizeOnly: authorizeOnly})
 		if err != nil {
-			return nil, kinesisCheckError(arn, err)
+			return nil, streamCheckError(arn, err)
 		}
 		return out, nil
 	}
@@ -62,19 +62,6 @@ func (kinesisSource) Check(ctx context.Context, w *Worker, fn Function) error {
 		return err
 	}
 	return checkOnFailure(ctx, w, p)
-}
-
-// kinesisCheckError is Lambda's answer to a check of a Kinesis stream
-// that failed with err.
-func kinesisCheckError(arn string, err error) error {
-	var ae *api.Error
-	switch {
-	case refusedByPolicy(err):
-		return errInvalidParam("Cannot access stream %s. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, ListShards, and ListStreams Actions on your stream in IAM.", arn)
-	case errors.As(err, &ae) && ae.Code == "ResourceNotFoundException":
-		return errInvalidParam("Stream not found: %s", arn)
-	}
-	return err
 }
 
 // Units lists the stream's shards (ListShards as the role).

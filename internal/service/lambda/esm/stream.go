@@ -537,3 +537,23 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// streamCheckError is Lambda's answer to a check of a Kinesis or
+// DynamoDB stream that failed with err.
+func streamCheckError(arn string, err error) error {
+	var ae *api.Error
+	switch {
+	case refusedByPolicy(err):
+		return errCannotAccessStream(arn)
+	case errors.As(err, &ae) && ae.Code == "ResourceNotFoundException":
+		return errInvalidParam("Stream not found: %s", arn)
+	}
+	return err
+}
+
+// errCannotAccessStream is Lambda's answer when the execution role may not
+// read a Kinesis or DynamoDB stream, at create and update (the wording
+// recorded in ../shared/reference/aws-wire-notes.md, for both kinds).
+func errCannotAccessStream(arn string) error {
+	return errInvalidParam("Cannot access stream %s. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.", arn)
+}

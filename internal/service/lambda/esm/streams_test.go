@@ -264,7 +264,7 @@ func TestStreamMappingNeedsReadPermissions(t *testing.T) {
 	cases := []struct {
 		arn, policy, msg string
 	}{
-		{karn, kinesisPolicy, "Cannot access stream " + karn + ". Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, ListShards, and ListStreams Actions on your stream in IAM."},
+		{karn, kinesisPolicy, "Cannot access stream " + karn + ". Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM."},
 		{darn, dynamodbPolicy, "Cannot access stream " + darn + ". Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM."},
 	}
 	for _, c := range cases {
