@@ -25,6 +25,7 @@ import (
 	"github.com/rolecall/rolecall/internal/frontdoor"
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/runtime"
+	"github.com/rolecall/rolecall/internal/service/accessanalyzer"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
 	"github.com/rolecall/rolecall/internal/service/dynamodb"
 	"github.com/rolecall/rolecall/internal/service/ec2"
@@ -35,6 +36,7 @@ import (
 	"github.com/rolecall/rolecall/internal/service/lambda/esm"
 	"github.com/rolecall/rolecall/internal/service/logs"
 	"github.com/rolecall/rolecall/internal/service/organizations"
+	"github.com/rolecall/rolecall/internal/service/rolecall"
 	"github.com/rolecall/rolecall/internal/service/s3"
 	"github.com/rolecall/rolecall/internal/service/sqs"
 	"github.com/rolecall/rolecall/internal/service/sts"
@@ -332,6 +334,10 @@ func (s *Server) assemble(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("server: kinesis: %w", err), s.lambda.Close(ctx))
 	}
 	gw.Register(tables.Service(), tables.StreamsService(), queues.Service(), streams.Service())
+	gw.Register(
+		accessanalyzer.New(accessanalyzer.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Now: cfg.Now}).Service(),
+		rolecall.New(rolecall.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Now: cfg.Now}).Service(),
+	)
 	s.lambda.Start()
 	return nil
 }

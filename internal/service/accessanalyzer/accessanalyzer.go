@@ -1,0 +1,51 @@
+// Package accessanalyzer is IAM Access Analyzer over its REST-JSON protocol
+// (model accessanalyzer-2019-11-01, signing name "access-analyzer"): policy
+// generation from the trail (StartPolicyGeneration, GetGeneratedPolicy,
+// ListPolicyGenerations, CancelPolicyGeneration), policy validation and the
+// custom policy checks (ValidatePolicy, CheckNoNewAccess,
+// CheckAccessNotGranted, CheckNoPublicAccess), and unused access analyzers
+// with their findings.
+package accessanalyzer
+
+import (
+	"slices"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/shape"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// Config configures Access Analyzer.
+type Config struct {
+	Account string // the default account ("123456789012")
+	Region  string // the Region it answers in ("us-east-1")
+	Store   store.Store
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Analyzer is the Access Analyzer service.
+type Analyzer struct {
+	cfg Config
+}
+
+// New returns Access Analyzer keeping its data in cfg.Store.
+func New(cfg Config) *Analyzer {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Analyzer{cfg: cfg}
+}
+
+// Service returns the operation table. The model's constraints are checked
+// before authorization (shape.Hook), with Access Analyzer's
+// ValidationException.
+func (a *Analyzer) Service() *api.Service {
+	return api.NewService(api.Service{
+		Name:        "access-analyzer",
+		EventSource: "access-analyzer.amazonaws.com",
+		Protocols:   []string{"restJson1"},
+		Validate:    shape.Hook("accessanalyzer", "ValidationException"),
+	}, slices.Concat(a.generationOps(), a.validationOps(), a.findingOps())...)
+}
