@@ -68,7 +68,7 @@ func build(t *testing.T) string {
 	return bin
 }
 
-func client(endpoint string) *iam.Client {
+func iamClient(endpoint string) *iam.Client {
 	return iam.NewFromConfig(aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider(rootKey, rootSecret, ""),
@@ -87,7 +87,7 @@ func TestKilledProcessLosesNoAcknowledgedWrite(t *testing.T) {
 
 	cmd, ep := start(t, bin, data)
 	for _, name := range []string{"r1", "r2", "r3"} {
-		if _, err := client(ep).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		if _, err := iamClient(ep).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -98,7 +98,7 @@ func TestKilledProcessLosesNoAcknowledgedWrite(t *testing.T) {
 
 	cmd, ep = start(t, bin, data)
 	for _, name := range []string{"r1", "r2", "r3"} {
-		if _, err := client(ep).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)}); err != nil {
+		if _, err := iamClient(ep).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)}); err != nil {
 			t.Fatalf("role %s lost after SIGKILL: %v", name, err)
 		}
 	}

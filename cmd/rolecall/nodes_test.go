@@ -41,7 +41,7 @@ func TestNodeKilledMidLoadLosesNoAcknowledgedWrite(t *testing.T) {
 		if w%2 == 1 {
 			ep = epB
 		}
-		c := client(ep)
+		c := iamClient(ep)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -84,7 +84,7 @@ func TestNodeKilledMidLoadLosesNoAcknowledgedWrite(t *testing.T) {
 	cmdA.Wait()
 	wg.Wait()
 
-	b := client(epB)
+	b := iamClient(epB)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(acked) <= writers*perWriter/4 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 )
 
 const policyUsage = `Usage: rolecall policy lint [--type KIND] FILE
+       rolecall policy generate|unused|replay|check [flags] (rolecall policy SUBCOMMAND -h)
 
 Checks a policy document (FILE, or - for standard input) as IAM writes it,
 then against the catalog of AWS services: actions and service prefixes that
@@ -35,19 +37,32 @@ var policyKinds = map[string]policy.Kind{
 // errFindings reports that lint found errors; the findings are printed.
 var errFindings = errors.New("the policy has errors")
 
+// policyVerbs are the subcommands of the policy verb.
+var policyVerbs = map[string]func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error{
+	"lint":     runPolicyLint,
+	"generate": runPolicyGenerate,
+	"unused":   runPolicyUnused,
+	"replay":   runPolicyReplay,
+	"check":    runPolicyCheck,
+}
+
 func runPolicy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 		_, err := fmt.Fprint(stdout, policyUsage)
 		return err
 	}
-	if len(args) == 0 || args[0] != "lint" {
+	if len(args) == 0 || policyVerbs[args[0]] == nil {
 		_, _ = fmt.Fprint(stderr, policyUsage)
-		return errors.New("policy: want the lint subcommand")
+		return errors.New("policy: want a subcommand: lint, generate, unused, replay or check")
 	}
+	return policyVerbs[args[0]](context.Background(), args[1:], stdin, stdout, stderr)
+}
+
+func runPolicyLint(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rolecall policy lint", flag.ContinueOnError)
 	fs.Usage = func() { _, _ = fmt.Fprint(fs.Output(), policyUsage) }
 	typ := fs.String("type", "identity", "policy `kind`: identity, resource, trust, scp, session or boundary")
-	if done, err := parseFlags(fs, args[1:], stdout, stderr); done {
+	if done, err := parseFlags(fs, args, stdout, stderr); done {
 		return err
 	}
 	kind, ok := policyKinds[*typ]

@@ -242,7 +242,7 @@ func TestTrailBesideServer(t *testing.T) {
 	_, ep := start(t, bin, data)
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	ctx := context.Background()
-	if _, err := client(ep).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("seen"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+	if _, err := iamClient(ep).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("seen"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
 		t.Fatal(err)
 	}
 	root := "arn:aws:iam::" + acct + ":root"
@@ -263,7 +263,7 @@ func TestTrailBesideServer(t *testing.T) {
 		t.Fatalf("CreateRole not in the trail:\n%s", out)
 	}
 	// The server still writes after the reader came and went.
-	if _, err := client(ep).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("seen")}); err != nil {
+	if _, err := iamClient(ep).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("seen")}); err != nil {
 		t.Fatalf("server after a trail read: %v", err)
 	}
 }
