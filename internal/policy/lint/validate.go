@@ -36,11 +36,6 @@ func Validate(doc string, opt Options) []Finding {
 	return v.out
 }
 
-// Policy validates an already parsed policy as ForKind(p.Kind()) does.
-func Policy(p *policy.Policy) []Finding {
-	return Validate(p.String(), ForKind(p.Kind()))
-}
-
 type validator struct {
 	opt Options
 	cat *catalog.Catalog
