@@ -106,6 +106,12 @@ func CheckNoNewAccess(existingDoc, newDoc, policyType string) (CheckResult, erro
 	if err != nil {
 		return CheckResult{}, err
 	}
+	if old.Version() != cur.Version() && (strings.Contains(existingDoc, "${") || strings.Contains(newDoc, "${")) {
+		// Policy variables are text in one version and variables in the
+		// other: the same text means different things.
+		return CheckResult{Result: Fail, Message: "The modified permissions grant new access compared to your existing policy.",
+			Reasons: []Reason{{Description: "The policies use policy variables under different policy language versions."}}}, nil
+	}
 	c := catalog.Load()
 	olds, news := old.Statements(), cur.Statements()
 	res := CheckResult{Result: Pass, Message: "The modified permissions do not grant new access compared to your existing policy.", Reasons: []Reason{}}
@@ -165,7 +171,7 @@ func actionsCover(c *catalog.Catalog, e, n *policy.Statement) bool {
 				return false
 			}
 			for _, act := range expand(c, a) {
-				if slices.ContainsFunc(e.NotAction, func(x string) bool { return covers(x, act, true) }) {
+				if slices.ContainsFunc(e.NotAction, func(x string) bool { return overlap(x, act, true) }) {
 					return false
 				}
 			}
@@ -229,7 +235,7 @@ func patternsCover(eIn, eNot, nIn, nNot []string, fold bool) bool {
 	switch {
 	case len(nIn) > 0 && len(eIn) > 0:
 		for _, r := range nIn {
-			if !slices.ContainsFunc(eIn, func(p string) bool { return covers(p, r, fold) }) {
+			if !slices.ContainsFunc(eIn, func(p string) bool { return textCovers(p, r, fold) }) {
 				return false
 			}
 		}
@@ -245,7 +251,7 @@ func patternsCover(eIn, eNot, nIn, nNot []string, fold bool) bool {
 		return true
 	case len(nNot) > 0 && len(eNot) > 0:
 		for _, x := range eNot {
-			if !slices.ContainsFunc(nNot, func(y string) bool { return covers(y, x, fold) }) {
+			if !slices.ContainsFunc(nNot, func(y string) bool { return textCovers(y, x, fold) }) {
 				return false
 			}
 		}
@@ -257,15 +263,16 @@ func patternsCover(eIn, eNot, nIn, nNot []string, fold bool) bool {
 }
 
 // overlap reports whether two patterns may match a common string; it
-// answers true whenever it cannot rule it out.
+// answers true whenever it cannot rule it out. A policy variable may
+// resolve to anything, so it counts as a *.
 func overlap(p, q string, fold bool) bool {
-	if !strings.ContainsAny(p, "*?") && !strings.ContainsAny(q, "*?") {
-		if fold {
-			return strings.EqualFold(p, q)
-		}
-		return p == q
-	}
-	if covers(p, q, fold) || covers(q, p, fold) {
+	p, q = varsAsStar(p), varsAsStar(q)
+	switch {
+	case !strings.ContainsAny(q, "*?"):
+		return covers(p, q, fold)
+	case !strings.ContainsAny(p, "*?"):
+		return covers(q, p, fold)
+	case covers(p, q, fold) || covers(q, p, fold):
 		return true
 	}
 	// Different literal prefixes before any wildcard cannot meet.
@@ -276,6 +283,21 @@ func overlap(p, q string, fold bool) bool {
 	return strings.HasPrefix(lp, lq) || strings.HasPrefix(lq, lp)
 }
 
+// varsAsStar replaces each policy variable ${...} of s with *.
+func varsAsStar(s string) string {
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			return s
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			return s
+		}
+		s = s[:i] + "*" + s[i+j+1:]
+	}
+}
+
 func literalPrefix(s string) string {
 	if i := strings.IndexAny(s, "*?"); i >= 0 {
 		return s[:i]
@@ -284,24 +306,37 @@ func literalPrefix(s string) string {
 }
 
 // principalsCover compares the Principal/NotPrincipal of two statements.
+// A bare "*" covers every principal; {"AWS":"*"} every AWS principal.
 func principalsCover(e, n *policy.Statement) bool {
 	switch {
 	case e.Principal == nil && e.NotPrincipal == nil:
 		return n.Principal == nil && n.NotPrincipal == nil
 	case e.NotPrincipal != nil || n.NotPrincipal != nil:
 		return fmt.Sprint(e.NotPrincipal) == fmt.Sprint(n.NotPrincipal) && e.Principal == nil && n.Principal == nil
-	}
-	if slices.Contains(e.Principal["*"], "*") || slices.Contains(e.Principal["AWS"], "*") {
+	case slices.Contains(e.Principal["*"], "*"):
 		return true
 	}
 	for typ, vals := range n.Principal {
 		for _, v := range vals {
-			if !slices.ContainsFunc(e.Principal[typ], func(p string) bool { return covers(p, v, typ == "Service") }) {
+			if !slices.ContainsFunc(e.Principal[typ], func(p string) bool { return p == "*" || textCovers(p, v, typ == "Service") }) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// textCovers is covers for patterns that may hold policy variables: a
+// pattern with a variable (${aws:username}, ${*}) covers only the same
+// text, which resolves alike in both policies.
+func textCovers(p, q string, fold bool) bool {
+	if strings.Contains(p, "${") {
+		if fold {
+			return strings.EqualFold(p, q)
+		}
+		return p == q
+	}
+	return covers(p, q, fold)
 }
 
 // conditionsCover reports whether conditions weak are the same as or
@@ -330,7 +365,7 @@ func conditionNarrower(w, s policy.Condition) bool {
 	for _, v := range s.Values {
 		if !slices.ContainsFunc(w.Values, func(x string) bool {
 			if like {
-				return covers(x, v, false)
+				return textCovers(x, v, false)
 			}
 			if fold {
 				return strings.EqualFold(x, v)

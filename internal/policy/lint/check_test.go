@@ -129,3 +129,37 @@ func TestCheckNoPublicAccess(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckVariables(t *testing.T) {
+	vars := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${aws:username}/*"}]}`
+	old := `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${aws:username}/*"}]}`
+	if got, _ := CheckNoNewAccess(old, vars, IdentityPolicy); got.Result != Fail {
+		t.Errorf("version change: %+v", got)
+	}
+	if got, _ := CheckNoNewAccess(vars, vars, IdentityPolicy); got.Result != Pass {
+		t.Errorf("same: %+v", got)
+	}
+	literal := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${*}"}]}`
+	if got, _ := CheckNoNewAccess(literal, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/x"}]}`, IdentityPolicy); got.Result != Fail {
+		t.Errorf("${*} is a literal star: %+v", got)
+	}
+	got, _ := CheckAccessNotGranted(vars, []Access{{Resources: []string{"arn:aws:s3:::home/alice/notes"}}}, IdentityPolicy)
+	if got.Result != Fail {
+		t.Errorf("a variable may name alice: %+v", got)
+	}
+	got, _ = CheckAccessNotGranted(vars, []Access{{Resources: []string{"arn:aws:s3:::work/alice"}}}, IdentityPolicy)
+	if got.Result != Pass {
+		t.Errorf("another bucket: %+v", got)
+	}
+}
+
+func TestCheckPrincipalTypes(t *testing.T) {
+	aws := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sqs:SendMessage","Resource":"*"}]}`
+	svc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*"}]}`
+	if got, _ := CheckNoNewAccess(aws, svc, ResourcePolicy); got.Result != Fail {
+		t.Errorf(`{"AWS":"*"} does not name service principals: %+v`, got)
+	}
+	if got, _ := CheckNoNewAccess(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"*"}]}`, svc, ResourcePolicy); got.Result != Pass {
+		t.Errorf(`"*" names every principal: %+v`, got)
+	}
+}
