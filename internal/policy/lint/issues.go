@@ -65,6 +65,8 @@ var issues = map[string]issue{
 	"SCP_SYNTAX_ERROR_ALLOW_CONDITION":                    {Error, "SCPs do not support the Condition element with effect Allow. Update the element Condition or the effect."},
 	"SCP_SYNTAX_ERROR_ACTION_WILDCARD":                    {Error, "SCP actions can include wildcards (*) only at the end of a string. Update %s."},
 	"POLICY_SIZE_EXCEEDS_SCP_QUOTA":                       {Error, "The %d characters in the service control policy (SCP) exceed the %d character maximum for SCPs. We recommend that you use multiple granular policies."},
+	"UNSUPPORTED_ACTION_IN_POLICY":                        {Error, "The action %s is not supported for the resource-based policy attached to the resource type %s."},
+	"UNSUPPORTED_RESOURCE_ARN_IN_POLICY":                  {Error, "The resource ARN is not supported for the resource-based policy attached to the resource type %s."},
 	"ROLE_TRUST_POLICY_SYNTAX_ERROR_NOTPRINCIPAL":         {Error, "Role trust policies do not support NotPrincipal. Update the policy to use a Principal element instead."},
 	"ROLE_TRUST_POLICY_UNSUPPORTED_WILDCARD_IN_PRINCIPAL": {Error, "\"Principal:\" \"*\" is not supported in the principal element of a role trust policy. Replace the wildcard with a valid principal value."},
 	"ROLE_TRUST_POLICY_SYNTAX_ERROR_RESOURCE":             {Error, "Role trust policies apply to the role that they are attached to. You cannot specify a resource. Remove the Resource or NotResource element."},

@@ -150,6 +150,14 @@ func TestValidate(t *testing.T) {
 				{Error, "INVALID_PRINCIPAL_KEY", "Statement/2/Principal/{User}", `"User"`},
 				{Suggestion, "EMPTY_OBJECT_PRINCIPAL", "Statement/3/Principal", `{}`},
 			}},
+		{name: "bucket policy", opt: Options{PolicyType: ResourcePolicy, ResourceType: "AWS::S3::Bucket"},
+			doc: `{` + v + `"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["s3:GetObject","dynamodb:GetItem"],"Resource":["arn:aws:s3:::b/*","arn:aws:dynamodb:us-east-1:111122223333:table/t"]}]}`,
+			want: []want{
+				{Error, "UNSUPPORTED_ACTION_IN_POLICY", "Statement/0/Action/1", `"dynamodb:GetItem"`},
+				{Error, "UNSUPPORTED_RESOURCE_ARN_IN_POLICY", "Statement/0/Resource/1", `"arn:aws:dynamodb:us-east-1:111122223333:table/t"`},
+			}},
+		{name: "table policy", opt: Options{PolicyType: ResourcePolicy, ResourceType: "AWS::DynamoDB::Table"},
+			doc: `{` + v + `"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"dynamodb:GetItem","Resource":"*"}]}`},
 		{name: "trust policy", opt: Options{PolicyType: ResourcePolicy, ResourceType: TrustPolicyResourceType},
 			doc: `{` + v + `"Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Resource":"*"},{"Effect":"Allow","NotPrincipal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}},{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.example.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`,
 			want: []want{

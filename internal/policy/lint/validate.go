@@ -340,6 +340,9 @@ func (v *validator) actionList(s *stmt) {
 			continue
 		}
 		s.actions = append(s.actions, actionEntry{text: a, node: n, acts: acts})
+		if rt, ok := resourceTypes[v.opt.ResourceType]; ok && !s.not && !slices.ContainsFunc(rt.services, func(p string) bool { return covers(svc, p, true) }) {
+			v.at("UNSUPPORTED_ACTION_IN_POLICY", ps[i], n, a, v.opt.ResourceType)
+		}
 	}
 	// An entry another entry already covers adds nothing.
 	for i, e := range s.actions {
@@ -399,6 +402,9 @@ func (v *validator) resources(s *stmt) {
 			v.at(code, ps[i], n, args...)
 			continue
 		}
+		if rt, ok := resourceTypes[v.opt.ResourceType]; ok && name == "Resource" && !slices.ContainsFunc(rt.arns, func(p string) bool { return overlap(p, n.str, false) }) {
+			v.at("UNSUPPORTED_RESOURCE_ARN_IN_POLICY", ps[i], n, v.opt.ResourceType)
+		}
 		good = append(good, n)
 	}
 	for i, n := range good {
@@ -409,6 +415,24 @@ func (v *validator) resources(s *stmt) {
 			}
 		}
 	}
+}
+
+// A resourceType is what a resource policy of one validatePolicyResourceType
+// may name: the service prefixes of its actions and its resource ARNs.
+type resourceType struct {
+	services []string
+	arns     []string
+}
+
+// resourceTypes are the validatePolicyResourceType values whose policies
+// are checked against their resource (the trust policy type has its own
+// checks).
+var resourceTypes = map[string]resourceType{
+	"AWS::S3::Bucket":                  {[]string{"s3"}, []string{"arn:*:s3:::*"}},
+	"AWS::S3::AccessPoint":             {[]string{"s3"}, []string{"arn:*:s3:*:*:accesspoint/*"}},
+	"AWS::S3::MultiRegionAccessPoint":  {[]string{"s3"}, []string{"arn:*:s3::*:accesspoint/*"}},
+	"AWS::S3ObjectLambda::AccessPoint": {[]string{"s3-object-lambda"}, []string{"arn:*:s3-object-lambda:*:*:accesspoint/*"}},
+	"AWS::DynamoDB::Table":             {[]string{"dynamodb"}, []string{"arn:*:dynamodb:*:*:table/*"}},
 }
 
 // arnIssue checks the shape of a resource ARN pattern.
