@@ -238,20 +238,42 @@ func (v *validator) conditionKey(s *stmt, path []PathElement, km member, checked
 		return nil
 	}
 	lower := strings.ToLower(name)
-	if checked[lower] || s.not || s.star || len(s.actions) == 0 {
+	if checked[lower] {
 		return k
 	}
 	checked[lower] = true
-	var unsupported []string
+	tag := isTagKey(lower)
+	if s.not && tag && s.effect != "" {
+		v.report(strings.ToUpper(s.effect)+"_NOTACTION_WITH_UNSUPPORTED_TAG_CONDITION_KEY_FOR_SERVICE", path, km.start, km.end, name)
+	}
+	if s.not || s.star || len(s.actions) == 0 {
+		return k
+	}
+	var unsupported, prefixes []string
 	for _, e := range s.actions {
+		for _, a := range e.acts {
+			if !a.Supports(name) && !slices.Contains(prefixes, a.Service.Prefix) {
+				prefixes = append(prefixes, a.Service.Prefix)
+			}
+		}
 		if !slices.ContainsFunc(e.acts, func(a *catalog.Action) bool { return a.Supports(name) }) {
 			unsupported = append(unsupported, e.text)
 		}
 	}
-	if len(unsupported) > 0 {
+	switch {
+	case tag && len(prefixes) > 0 && s.effect != "":
+		// Tag keys: the services whose actions ignore the key, by effect.
+		v.report(strings.ToUpper(s.effect)+"_WITH_UNSUPPORTED_TAG_CONDITION_KEY_FOR_SERVICE", path, km.start, km.end, name, strings.Join(prefixes, ", "))
+	case !tag && len(unsupported) > 0:
 		v.report("UNSUPPORTED_ACTION_FOR_CONDITION_KEY", path, km.start, km.end, strings.Join(unsupported, ", "), name)
 	}
 	return k
+}
+
+// isTagKey reports whether a lower-cased condition key is one of the tag
+// keys only some actions support.
+func isTagKey(lower string) bool {
+	return strings.HasPrefix(lower, "aws:resourcetag/") || strings.HasPrefix(lower, "aws:requesttag/") || lower == "aws:tagkeys"
 }
 
 // conditionValues checks the values of one key against the operator.

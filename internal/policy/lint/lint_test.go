@@ -95,7 +95,7 @@ func TestValidate(t *testing.T) {
 			want: []want{
 				{Error, "NULL_WITH_IF_EXISTS", "Statement/Condition/{NullIfExists}", `"NullIfExists"`},
 				{Suggestion, "NULL_WITH_QUALIFIER", "Statement/Condition/{ForAnyValue:Null}", `"ForAnyValue:Null"`},
-				{Error, "UNSUPPORTED_ACTION_FOR_CONDITION_KEY", "Statement/Condition/ForAnyValue:Null/{aws:TagKeys}", `"aws:TagKeys"`},
+				{SecurityWarning, "DENY_WITH_UNSUPPORTED_TAG_CONDITION_KEY_FOR_SERVICE", "Statement/Condition/ForAnyValue:Null/{aws:TagKeys}", `"aws:TagKeys"`},
 			}},
 		{name: "duplicate key case", doc: `{` + v + `"Statement":{"Effect":"Deny","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpc":"vpc-1","aws:sourcevpc":"vpc-2"}}}}`,
 			want: []want{{Error, "DUPLICATE_KEYS_WITH_DIFFERENT_CASE", "Statement/Condition/StringEquals/{aws:sourcevpc}", `"aws:sourcevpc"`}}},
@@ -107,6 +107,18 @@ func TestValidate(t *testing.T) {
 				{Warning, "TYPE_MISMATCH_DATE", "Statement/Condition/DateGreaterThan/aws:CurrentTime", `"tomorrow"`},
 				{Warning, "TYPE_MISMATCH_IP_RANGE", "Statement/Condition/IpAddress/aws:SourceIp", `"10.0.0.300/8"`},
 				{Suggestion, "EMPTY_ARRAY_CONDITION", "Statement/Condition/StringLike/aws:PrincipalAccount", `[]`},
+			}},
+		// The reference's examples for tag condition keys, as written, and
+		// with an action of a service that ignores the key.
+		{name: "reference deny by tag", doc: `{"Version":"2012-10-17","Statement":[
+			{"Sid":"DenyDeleteSupported","Effect":"Deny","Action":["appmesh:DeleteMesh","backup:DeleteBackupPlan"],"Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/status":"Confidential"}}},
+			{"Sid":"DenyDeleteUnsupported","Effect":"Deny","Action":"lambda:DeleteFunction","Resource":"arn:aws:lambda:*:123456789012:function:status-Confidential*"}]}`},
+		{name: "reference allow by tag", doc: `{"Version":"2012-10-17","Statement":[
+			{"Sid":"AllowViewSupported","Effect":"Allow","Action":["appmesh:DescribeMesh","backup:GetBackupPlan","s3:ListAllMyBuckets"],"Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"BumbleBee"}}},
+			{"Sid":"AllowViewUnsupported","Effect":"Allow","NotAction":"lambda:GetFunction","Resource":"arn:aws:lambda:*:123456789012:function:team-BumbleBee*","Condition":{"StringEquals":{"aws:ResourceTag/team":"BumbleBee"}}}]}`,
+			want: []want{
+				{Suggestion, "ALLOW_WITH_UNSUPPORTED_TAG_CONDITION_KEY_FOR_SERVICE", "Statement/0/Condition/StringEquals/{aws:ResourceTag/team}", `"aws:ResourceTag/team"`},
+				{Suggestion, "ALLOW_NOTACTION_WITH_UNSUPPORTED_TAG_CONDITION_KEY_FOR_SERVICE", "Statement/1/Condition/StringEquals/{aws:ResourceTag/team}", `"aws:ResourceTag/team"`},
 			}},
 		{name: "forallvalues single valued", doc: `{` + v + `"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:SourceVpc":["vpc-1"]}}}}`,
 			want: []want{{SecurityWarning, "FORALLVALUES_WITH_SINGLE_VALUED_KEY", "Statement/Condition/ForAllValues:StringEquals/aws:SourceVpc", `"aws:SourceVpc"`}}},
@@ -279,4 +291,11 @@ func ExampleValidate() {
 	// 1:1: WARNING MISSING_VERSION: We recommend that you specify the Version element to help you with debugging permission issues.
 	// 1:57: ERROR INVALID_ACTION: The action lambda:InvokeFunctions does not exist.
 	// 1:14: SECURITY_WARNING PASS_ROLE_WITH_STAR_IN_RESOURCE: Using the iam:PassRole action with wildcards (*) in the resource can be overly permissive because it allows iam:PassRole permissions on multiple resources. We recommend that you specify resource ARNs or add the iam:PassedToService condition key to your statement.
+}
+
+func TestTagKeyServices(t *testing.T) {
+	got := Validate(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["appmesh:DeleteMesh","s3:ListAllMyBuckets","sts:GetCallerIdentity"],"Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/status":"Confidential"}}}]}`, Options{})
+	if len(got) != 1 || got[0].Details != "Using the effect Deny with the tag condition key aws:ResourceTag/status and actions for services with the following prefixes can be overly permissive: s3, sts. Actions for the listed services are not denied by this statement. We recommend that you move these actions to a different statement without this condition key." {
+		t.Fatalf("got %s", dump(got))
+	}
 }
