@@ -8,6 +8,13 @@
 // of PathElements and a span whose lines count from 1, columns and offsets
 // from 0, in characters, as Access Analyzer counts them.
 //
+// The policy type changes the checks as Access Analyzer's do: identity
+// policies may not name principals, resource policies must, a trust policy
+// (validatePolicyResourceType AWS::IAM::AssumeRolePolicyDocument) names no
+// resources, SCPs follow the Organizations grammar, and the policy of a
+// bucket, access point or table names only its service's actions and
+// resources.
+//
 // Unknown actions, service prefixes and condition keys come from the
 // catalog (internal/catalog): nothing it does not know is accepted.
 //
