@@ -217,6 +217,14 @@ func TestConsoleDefaultRole(t *testing.T) {
 		t.Fatalf("policy = %s", doc)
 	}
 
+	// Each IAM call is the caller's own, in the trail.
+	for _, name := range []string{"CreateRole", "CreatePolicy", "AttachRolePolicy"} {
+		s.waitTrail(t, name, func(r *trailRecord) bool {
+			return r.UserIdentity.Type == "Root" && r.ErrorCode == "" && (strings.Contains(r.raw, d.RoleName+`"`) || strings.Contains(r.raw, d.PolicyName))
+		})
+	}
+	s.waitTrail(t, "CreateDefaultRole", func(r *trailRecord) bool { return r.UserIdentity.Type == "Root" })
+
 	// The role is usable by the new function: it runs and writes its logs.
 	s.create(t, pythonFunction(t, "fresh", d.RoleArn))
 	out, err := invoke(s.lambda, "fresh", map[string]any{})
