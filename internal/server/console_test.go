@@ -322,6 +322,19 @@ func TestConsoleFeaturePermissions(t *testing.T) {
 	if _, err := s.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + account + ":policy/service-role/AWSLambdaFeaturePermissions-nobody")}); err == nil {
 		t.Error("a policy was created for a missing role")
 	}
+
+	// A caller who may attach policies to the role but not write policies
+	// is refused by IAM, in IAM's words, and nothing changes.
+	s.role(t, "other-fn", lambdaTrust)
+	attacher := s.user(t, "attacher", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:AttachRolePolicy","iam:ListAttachedRolePolicies","iam:GetPolicy"],"Resource":"*"}]}`)
+	st, code, msg := consoleCall(t, attacher, s.srv.Endpoint(), http.MethodPost, "/v1/roles/other-fn/feature-permissions", map[string]string{"feature": "tracing"}, nil)
+	if st != 403 || code != "AccessDeniedException" || !strings.Contains(msg, "iam:CreatePolicy") {
+		t.Errorf("restricted caller: %d %s %s", st, code, msg)
+	}
+	other, err := s.iam.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String("other-fn")})
+	if err != nil || len(other.AttachedPolicies) != 0 {
+		t.Errorf("other-fn policies after a refused call: %+v %v", other, err)
+	}
 }
 
 func TestConsolePolicyTemplates(t *testing.T) {
