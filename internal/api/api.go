@@ -7,6 +7,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -253,6 +254,10 @@ type Decision struct {
 	Statements []Statement `json:"statements,omitempty"`
 	// Extra marks a check beyond the operation's own action (iam:PassRole).
 	Extra bool `json:"extra,omitempty"`
+	// Replay, when set, encodes (as JSON) the record that replays the
+	// decision (gateway.ReplayRequest). It is stored apart from the
+	// decision's own JSON.
+	Replay json.Marshaler `json:"-"`
 }
 
 // Statement names a decisive statement: the policy (its ARN or name; "" for
@@ -287,8 +292,11 @@ type Internal struct {
 	Principal *Principal
 	Service   string // signing name: "logs", "sts", ...
 	Operation string
-	// Params are query-protocol parameters (IAM, STS).
+	// Params are query-protocol parameters (IAM, STS), or a REST
+	// operation's query string.
 	Params url.Values
+	// PathParams are a REST operation's path parameters ("FunctionName").
+	PathParams map[string]string
 	// Input is the operation's typed input, handed to the handler's Decode
 	// as is (a pointer to the struct the handler decodes into).
 	Input  any

@@ -22,6 +22,9 @@ type Config struct {
 	Account string
 	Region  string
 	Store   store.Store
+	// Invoker runs the IAM and Lambda operations the console helpers make
+	// as the caller (the gateway).
+	Invoker api.Invoker
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
