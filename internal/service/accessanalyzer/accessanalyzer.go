@@ -23,6 +23,9 @@ type Config struct {
 	Store   store.Store
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// IAM is where unused access analyzers read roles, users, access keys
+	// and identity policies.
+	IAM Directory
 }
 
 // Analyzer is the Access Analyzer service.
