@@ -87,39 +87,43 @@ func runPolicyUnused(ctx context.Context, args []string, _ io.Reader, stdout, st
 // writeUnusedTable prints the answer for people: a heading, the unused
 // actions per service with their resources, then the used actions.
 func writeUnusedTable(w io.Writer, out *unusedAnswer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var b strings.Builder
 	day := func(sec *int64) string {
 		if sec == nil {
 			return "never"
 		}
 		return time.Unix(*sec, 0).UTC().Format(time.RFC3339)
 	}
-	fmt.Fprintf(tw, "Principal:\t%s\n", out.PrincipalArn)
-	fmt.Fprintf(tw, "Range:\t%s .. %s\n", time.Unix(out.StartTime, 0).UTC().Format(time.RFC3339), time.Unix(out.EndTime, 0).UTC().Format(time.RFC3339))
-	fmt.Fprintf(tw, "Used in range:\t%t (last use %s)\n", out.Used, day(out.LastUsed))
-	fmt.Fprintln(tw)
+	fmt.Fprintf(&b, "Principal:\t%s\n", out.PrincipalArn)
+	fmt.Fprintf(&b, "Range:\t%s .. %s\n", time.Unix(out.StartTime, 0).UTC().Format(time.RFC3339), time.Unix(out.EndTime, 0).UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "Used in range:\t%t (last use %s)\n", out.Used, day(out.LastUsed))
+	b.WriteByte('\n')
 	if len(out.Unused) == 0 {
-		fmt.Fprintln(tw, "UNUSED\tnothing: every granted action was used")
+		b.WriteString("UNUSED\tnothing: every granted action was used\n")
 	} else {
-		fmt.Fprintln(tw, "SERVICE\tUNUSED ACTION\tRESOURCES\tLAST USED")
+		b.WriteString("SERVICE\tUNUSED ACTION\tRESOURCES\tLAST USED\n")
 		for _, s := range out.Unused {
 			name := s.Service
 			if s.WholeService {
 				name += " (whole service)"
 			}
 			for _, a := range s.Actions {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, a.Action, strings.Join(a.Resources, " "), day(a.LastAccessed))
+				fmt.Fprintf(&b, "%s\t%s\t%s\t%s\n", name, a.Action, strings.Join(a.Resources, " "), day(a.LastAccessed))
 			}
 		}
 	}
-	fmt.Fprintln(tw)
+	b.WriteByte('\n')
 	if len(out.UsedActions) == 0 {
-		fmt.Fprintln(tw, "USED\tnothing in the range")
+		b.WriteString("USED\tnothing in the range\n")
 	} else {
-		fmt.Fprintln(tw, "USED ACTION\tCOUNT\tRESOURCES")
+		b.WriteString("USED ACTION\tCOUNT\tRESOURCES\n")
 		for _, u := range out.UsedActions {
-			fmt.Fprintf(tw, "%s\t%d\t%s\n", u.Action, u.Count, strings.Join(u.Resources, " "))
+			fmt.Fprintf(&b, "%s\t%d\t%s\n", u.Action, u.Count, strings.Join(u.Resources, " "))
 		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if _, err := io.WriteString(tw, b.String()); err != nil {
+		return err
 	}
 	return tw.Flush()
 }

@@ -155,7 +155,7 @@ func newUnusedFixture(t *testing.T) *unusedFixture {
 func (f *unusedFixture) assume(t *testing.T, role string, fn func(aws.Config)) {
 	t.Helper()
 	out, err := sts.NewFromConfig(f.alice).AssumeRole(context.Background(), &sts.AssumeRoleInput{
-		RoleArn: aws.String("arn:aws:iam::123456789012:role/" + role), RoleSessionName: aws.String("s")})
+		RoleArn: aws.String("arn:aws:iam::123456789012:role/" + role), RoleSessionName: aws.String("s1")})
 	if err != nil {
 		t.Fatal(err)
 	}

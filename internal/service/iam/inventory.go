@@ -2,7 +2,7 @@ package iam
 
 import (
 	"context"
-		"strings"
+	"strings"
 	"time"
 )
 
