@@ -8,6 +8,7 @@
 package accessanalyzer
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -26,6 +27,10 @@ type Config struct {
 	// IAM is where unused access analyzers read roles, users, access keys
 	// and identity policies.
 	IAM Directory
+	// Flush returns once the trail has stored every call made before it,
+	// so that what is read from the trail includes them; nil waits for
+	// nothing.
+	Flush func(ctx context.Context) error
 }
 
 // Analyzer is the Access Analyzer service.

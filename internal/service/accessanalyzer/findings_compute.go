@@ -212,6 +212,11 @@ func (a *Analyzer) refresh(ctx context.Context, account, name string) (*analyzer
 	if err != nil {
 		return nil, nil, err
 	}
+	if a.cfg.Flush != nil {
+		if err := a.cfg.Flush(ctx); err != nil {
+			return nil, nil, fmt.Errorf("accessanalyzer: flush the trail: %w", err)
+		}
+	}
 	now := a.cfg.Now().UTC().Truncate(time.Second)
 	found, last, err := a.analyze(ctx, account, rec, now)
 	if err != nil {

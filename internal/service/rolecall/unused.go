@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strings"
@@ -154,6 +155,11 @@ func (r *API) getUnusedAccess(c *api.Call) (any, error) {
 	} else {
 		p.Type, p.UserName, p.PrincipalID = api.IAMUser, e.Name, e.ID
 		pp.Type = policy.User
+	}
+	if r.cfg.Flush != nil {
+		if err := r.cfg.Flush(c.Context); err != nil {
+			return nil, fmt.Errorf("rolecall: flush the trail: %w", err)
+		}
 	}
 	set, err := r.cfg.IAM.PolicyInput(c.Context, p)
 	if err != nil {
