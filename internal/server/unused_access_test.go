@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rolecall/rolecall/internal/server/servertest"
@@ -287,6 +288,47 @@ func TestUnusedAccessFindings(t *testing.T) {
 		aws.ToInt32(u.Value.TotalActiveFindings) != 4 || aws.ToInt32(u.Value.TotalResolvedFindings) != 1 {
 		t.Errorf("statistics: %+v", stats.FindingsStatistics[0].(*aatypes.FindingsStatisticsMemberUnusedAccessFindingsStatistics).Value)
 	}
+
+	// Pages of two findings, in the order asked for.
+	var pages [][]string
+	var token *string
+	for {
+		out, err := aa.ListFindingsV2(ctx, &accessanalyzer.ListFindingsV2Input{AnalyzerArn: aws.String(f.analyzer), MaxResults: aws.Int32(2),
+			NextToken: token, Sort: &aatypes.SortCriteria{AttributeName: aws.String("resource"), OrderBy: aatypes.OrderByDesc}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page []string
+		for _, s := range out.Findings {
+			page = append(page, aws.ToString(s.Resource)[len("arn:aws:iam::123456789012:"):]+" "+string(s.FindingType))
+		}
+		pages = append(pages, page)
+		if token = out.NextToken; token == nil {
+			break
+		}
+	}
+	if got := fmt.Sprint(pages); got != "[[user/bob UnusedIAMUserAccessKey user/bob UnusedPermission] [role/reader UnusedPermission role/idle UnusedIAMRole] [role/idle UnusedPermission]]" {
+		t.Errorf("pages: %s", got)
+	}
+
+	// An analysis rule that leaves out entities tagged keep=yes resolves bob's findings.
+	if _, err := admin.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("bob"), Tags: []iamtypes.Tag{{Key: aws.String("keep"), Value: aws.String("yes")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := aa.UpdateAnalyzer(ctx, &accessanalyzer.UpdateAnalyzerInput{AnalyzerName: aws.String("unused"),
+		Configuration: &aatypes.AnalyzerConfigurationMemberUnusedAccess{Value: aatypes.UnusedAccessConfiguration{UnusedAccessAge: aws.Int32(1),
+			AnalysisRule: &aatypes.AnalysisRule{Exclusions: []aatypes.AnalysisRuleCriteria{{ResourceTags: []map[string]string{{"keep": "yes"}}}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	after := f.findings(t)
+	for _, k := range []string{"arn:aws:iam::123456789012:user/bob UnusedIAMUserAccessKey", "arn:aws:iam::123456789012:user/bob UnusedPermission"} {
+		if after[k].Status != aatypes.FindingStatusResolved {
+			t.Errorf("%s excluded: %s", k, after[k].Status)
+		}
+	}
+	if after["arn:aws:iam::123456789012:role/reader UnusedPermission"].Status != aatypes.FindingStatusActive {
+		t.Errorf("reader: %s", after["arn:aws:iam::123456789012:role/reader UnusedPermission"].Status)
+	}
 }
 
 func TestUnusedAccessAnalyzerErrors(t *testing.T) {
@@ -322,7 +364,34 @@ func TestUnusedAccessAnalyzerErrors(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tc.name, msg, tc.message)
 		}
 	}
-	_, err := aa.GetAnalyzer(ctx, &accessanalyzer.GetAnalyzerInput{AnalyzerName: aws.String("nope")})
+	// The same request again, with its client token, is the same analyzer.
+	in := &accessanalyzer.CreateAnalyzerInput{AnalyzerName: aws.String("tokened"), Type: aatypes.TypeAccountUnusedAccess, ClientToken: aws.String("t-1")}
+	if _, err := aa.DeleteAnalyzer(ctx, &accessanalyzer.DeleteAnalyzerInput{AnalyzerName: aws.String("unused")}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := aa.CreateAnalyzer(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := aa.CreateAnalyzer(ctx, in)
+	if err != nil || aws.ToString(again.Arn) != aws.ToString(first.Arn) {
+		t.Fatalf("again: %v %v", again, err)
+	}
+	if _, err := aa.DeleteAnalyzer(ctx, &accessanalyzer.DeleteAnalyzerInput{AnalyzerName: aws.String("tokened")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := aa.CreateAnalyzer(ctx, &accessanalyzer.CreateAnalyzerInput{AnalyzerName: aws.String("unused"), Type: aatypes.TypeAccountUnusedAccess,
+		Configuration: &aatypes.AnalyzerConfigurationMemberUnusedAccess{Value: aatypes.UnusedAccessConfiguration{UnusedAccessAge: aws.Int32(1)}}}); err != nil {
+		t.Fatal(err)
+	}
+	// ListAnalyzers by type.
+	for typ, n := range map[aatypes.Type]int{aatypes.TypeAccountUnusedAccess: 1, aatypes.TypeAccount: 0} {
+		out, err := aa.ListAnalyzers(ctx, &accessanalyzer.ListAnalyzersInput{Type: typ})
+		if err != nil || len(out.Analyzers) != n {
+			t.Errorf("ListAnalyzers %s: %v %v", typ, out, err)
+		}
+	}
+	_, err = aa.GetAnalyzer(ctx, &accessanalyzer.GetAnalyzerInput{AnalyzerName: aws.String("nope")})
 	if msg := apiError(t, err, "ResourceNotFoundException"); msg != "Analyzer nope not found." {
 		t.Errorf("GetAnalyzer: %q", msg)
 	}
