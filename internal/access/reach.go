@@ -51,7 +51,8 @@ type ActionReach struct {
 }
 
 // Reach returns what the policies of in let principal do, per service of
-// cat, sorted by service prefix. An action is reachable when an identity
+// cat, sorted by service prefix. Slices of the result may be shared
+// between actions: callers must not modify them. An action is reachable when an identity
 // policy allows it on a resource pattern that can name a resource of the
 // action's resource types ("*" for actions without any), an unconditional
 // explicit deny does not cover that pattern, and the permissions boundary and
@@ -62,47 +63,49 @@ type ActionReach struct {
 // aws:PrincipalAccount, aws:PrincipalArn) are filled from principal; others
 // become "*" and mark the action conditional.
 func Reach(in policy.SetInput, principal policy.Principal, cat *catalog.Catalog) []ServiceReach {
-	r := reacher{cat: cat, vars: variables(principal)}
-	allows := map[*catalog.Action][]grant{}
-	var denies map[*catalog.Action][]grant
+	r := reacher{cat: cat, vars: variables(principal), star: []string{"*"}}
+	var allows, denies table
 	for _, n := range in.Identity {
-		denies = r.add(allows, denies, n, policy.SourceIdentity)
+		r.add(&allows, &denies, n, policy.SourceIdentity)
 	}
-	var filters []map[*catalog.Action][]grant
+	var filters []*table
 	if in.Boundary != nil {
-		f := map[*catalog.Action][]grant{}
-		denies = r.add(f, denies, *in.Boundary, policy.SourceBoundary)
+		f := &table{}
+		r.add(f, &denies, *in.Boundary, policy.SourceBoundary)
 		filters = append(filters, f)
 	}
 	for _, level := range in.SCPs {
-		f := map[*catalog.Action][]grant{}
+		f := &table{}
 		for _, n := range level {
-			denies = r.add(f, denies, n, policy.SourceSCP)
+			r.add(f, &denies, n, policy.SourceSCP)
 		}
 		filters = append(filters, f)
 	}
 
-	// The catalog lists its actions in service and then name order.
-	if r.all == nil {
-		r.all = cat.MatchActions("*")
-	}
-	acts := make([]*catalog.Action, 0, len(allows))
-	for _, a := range r.all {
-		if _, ok := allows[a]; ok {
-			acts = append(acts, a)
-		}
-	}
 	var out []ServiceReach
-	for _, a := range acts {
-		ar, ok := r.action(a, allows[a], denies[a], filters)
-		if !ok {
-			continue
+	var allowBuf, denyBuf []grant
+	filterBufs := make([][]grant, len(filters))
+	// The catalog lists its services by prefix, and their actions by name.
+	for _, svc := range cat.Services() {
+		var sr *ServiceReach
+		for _, a := range svc.Actions {
+			if allowBuf = allows.of(a, allowBuf[:0]); len(allowBuf) == 0 {
+				continue
+			}
+			denyBuf = denies.of(a, denyBuf[:0])
+			for i, f := range filters {
+				filterBufs[i] = f.of(a, filterBufs[i][:0])
+			}
+			ar, ok := r.action(a, allowBuf, denyBuf, filterBufs)
+			if !ok {
+				continue
+			}
+			if sr == nil {
+				out = append(out, ServiceReach{Service: svc.Prefix, Name: svc.Name})
+				sr = &out[len(out)-1]
+			}
+			sr.Actions = append(sr.Actions, ar)
 		}
-		if len(out) == 0 || out[len(out)-1].Service != a.Service.Prefix {
-			out = append(out, ServiceReach{Service: a.Service.Prefix, Name: a.Service.Name})
-		}
-		s := &out[len(out)-1]
-		s.Actions = append(s.Actions, ar)
 	}
 	return out
 }
@@ -113,6 +116,36 @@ type grant struct {
 	not  bool     // res is a NotResource list
 	cond bool     // the statement has conditions or unresolved variables
 	ref  api.Statement
+	refs []api.Statement // ref alone, shared by the actions it grants
+}
+
+// table holds the statements of one kind (allows, denies, or the allows
+// of a boundary or SCP level) by the actions they apply to.
+type table struct {
+	grants []grant
+	// wild are the statements that apply to every action ("*"), or to
+	// every action but those a NotAction names (except).
+	wild []wildGrant
+	// some are the other statements, by action: indexes into grants.
+	some map[*catalog.Action][]int32
+}
+
+type wildGrant struct {
+	g      int32
+	except map[*catalog.Action]bool
+}
+
+// of appends the grants that apply to a to buf.
+func (t *table) of(a *catalog.Action, buf []grant) []grant {
+	for _, w := range t.wild {
+		if !w.except[a] {
+			buf = append(buf, t.grants[w.g])
+		}
+	}
+	for _, i := range t.some[a] {
+		buf = append(buf, t.grants[i])
+	}
+	return buf
 }
 
 // entry is a resource pattern an action is allowed on while Reach narrows it.
@@ -126,18 +159,33 @@ type entry struct {
 type reacher struct {
 	cat  *catalog.Catalog
 	vars map[string]string
-	all  []*catalog.Action // every action of the catalog, built on first NotAction
+	es   []entry  // reused by action
+	star []string // ["*"], shared by the actions granted on every resource
+	lvls map[catalog.Access]string
 }
 
-// add records the statements of n: allows into allow, denies into denies
-// (allocated on first use), and returns denies.
-func (r *reacher) add(allow map[*catalog.Action][]grant, denies map[*catalog.Action][]grant, n policy.Named, src policy.Source) map[*catalog.Action][]grant {
+// access returns the name of an access level, computed once per level.
+func (r *reacher) access(a catalog.Access) string {
+	s, ok := r.lvls[a]
+	if !ok {
+		if r.lvls == nil {
+			r.lvls = map[catalog.Access]string{}
+		}
+		s = a.String()
+		r.lvls[a] = s
+	}
+	return s
+}
+
+// add records the statements of n: allows into allow, denies into deny.
+func (r *reacher) add(allow, deny *table, n policy.Named, src policy.Source) {
 	if n.Policy == nil {
-		return denies
+		return
 	}
 	for _, st := range n.Policy.Statements() {
 		g := grant{ref: api.Statement{Policy: n.ID, Sid: st.Sid, Index: st.Index, Effect: st.Effect, Source: src.String()}}
 		g.cond = len(st.Condition) > 0
+		g.refs = []api.Statement{g.ref}
 		res := st.Resource
 		if st.NotResource != nil {
 			res, g.not = st.NotResource, true
@@ -149,52 +197,57 @@ func (r *reacher) add(allow map[*catalog.Action][]grant, denies map[*catalog.Act
 			g.cond = g.cond || !ok
 			g.res = append(g.res, v)
 		}
-		into := allow
+		t := allow
 		if st.Effect == "Deny" {
-			if denies == nil {
-				denies = map[*catalog.Action][]grant{}
-			}
-			into = denies
+			t = deny
 		}
-		for _, a := range r.expand(st) {
-			into[a] = append(into[a], g)
+		i := int32(len(t.grants))
+		t.grants = append(t.grants, g)
+		switch {
+		case st.NotAction != nil:
+			except := map[*catalog.Action]bool{}
+			for _, p := range st.NotAction {
+				for _, a := range r.cat.MatchActions(p) {
+					except[a] = true
+				}
+			}
+			t.wild = append(t.wild, wildGrant{g: i, except: except})
+		case slices.ContainsFunc(st.Action, everything):
+			t.wild = append(t.wild, wildGrant{g: i})
+		default:
+			if t.some == nil {
+				t.some = map[*catalog.Action][]int32{}
+			}
+			seen := map[*catalog.Action]bool{}
+			for _, p := range st.Action {
+				for _, a := range r.cat.MatchActions(p) {
+					if !seen[a] {
+						seen[a] = true
+						t.some[a] = append(t.some[a], i)
+					}
+				}
+			}
 		}
 	}
-	return denies
 }
 
-// expand returns the catalog actions a statement's Action or NotAction
-// element covers.
-func (r *reacher) expand(st policy.Statement) []*catalog.Action {
-	if st.NotAction == nil {
-		var out []*catalog.Action
-		for _, p := range st.Action {
-			out = append(out, r.cat.MatchActions(p)...)
-		}
-		return out
-	}
-	if r.all == nil {
-		r.all = r.cat.MatchActions("*")
-	}
-	excluded := map[*catalog.Action]bool{}
-	for _, p := range st.NotAction {
-		for _, a := range r.cat.MatchActions(p) {
-			excluded[a] = true
-		}
-	}
-	out := make([]*catalog.Action, 0, len(r.all)-len(excluded))
-	for _, a := range r.all {
-		if !excluded[a] {
-			out = append(out, a)
-		}
-	}
-	return out
+// everything reports whether an Action entry matches every action: "*"
+// or "*:*" and the like.
+func everything(p string) bool {
+	svc, name, ok := strings.Cut(p, ":")
+	return strings.Trim(p, "*") == "" || ok && strings.Trim(svc, "*") == "" && svc != "" && strings.Trim(name, "*") == "" && name != ""
 }
 
 // action narrows the grants of one action by its resource types, denies
 // and filters; ok is false when nothing is left.
-func (r *reacher) action(a *catalog.Action, allows, denies []grant, filters []map[*catalog.Action][]grant) (ActionReach, bool) {
-	var es []entry
+func (r *reacher) action(a *catalog.Action, allows, denies []grant, filters [][]grant) (ActionReach, bool) {
+	if len(allows) == 1 && len(denies) == 0 && len(filters) == 0 && !allows[0].not && len(allows[0].res) == 1 && allows[0].res[0] == "*" {
+		// The common case of a statement granting the action on "*".
+		return ActionReach{Action: a.String(), Access: r.access(a.Access), Resources: r.star,
+			Conditional: allows[0].cond, Statements: allows[0].refs}, true
+	}
+	es := r.es[:0]
+	defer func() { r.es = es[:0] }()
 	for i, g := range allows {
 		if g.not {
 			es = append(es, entry{pattern: "*", except: g.res, cond: g.cond, ref: i})
@@ -207,7 +260,7 @@ func (r *reacher) action(a *catalog.Action, allows, denies []grant, filters []ma
 		}
 	}
 	for _, f := range filters {
-		es = narrow(es, f[a])
+		es = narrow(es, f)
 	}
 	var denied []string
 	for _, d := range denies {
@@ -217,7 +270,7 @@ func (r *reacher) action(a *catalog.Action, allows, denies []grant, filters []ma
 		return ActionReach{}, false
 	}
 
-	ar := ActionReach{Action: a.String(), Access: a.Access.String()}
+	ar := ActionReach{Action: a.String(), Access: r.access(a.Access)}
 	refs := map[int]bool{}
 	for _, e := range es {
 		refs[e.ref] = true

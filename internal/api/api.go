@@ -292,8 +292,11 @@ type Internal struct {
 	Principal *Principal
 	Service   string // signing name: "logs", "sts", ...
 	Operation string
-	// Params are query-protocol parameters (IAM, STS).
+	// Params are query-protocol parameters (IAM, STS), or a REST
+	// operation's query string.
 	Params url.Values
+	// PathParams are a REST operation's path parameters ("FunctionName").
+	PathParams map[string]string
 	// Input is the operation's typed input, handed to the handler's Decode
 	// as is (a pointer to the struct the handler decodes into).
 	Input  any

@@ -40,6 +40,7 @@ func (g *Gateway) Invoke(ctx context.Context, in api.Internal) (any, error) {
 		Context:       ctx,
 		Protocol:      proto,
 		Params:        params,
+		PathParams:    in.PathParams,
 		Input:         in.Input,
 		Service:       svc,
 		Operation:     op,

@@ -30,6 +30,9 @@ type Config struct {
 	// so that what is read from the trail includes them; nil waits for
 	// nothing.
 	Flush func(ctx context.Context) error
+	// Invoker runs the IAM and Lambda operations the console helpers make
+	// as the caller (the gateway).
+	Invoker api.Invoker
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
