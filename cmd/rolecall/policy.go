@@ -83,12 +83,8 @@ func runPolicyLint(_ context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return fmt.Errorf("policy lint: %w", err)
 	}
-	p, err := policy.Parse(string(doc), kind)
-	if err != nil {
-		return fmt.Errorf("policy lint: %w", err)
-	}
 	failed := false
-	for _, f := range lint.Policy(p) {
+	for _, f := range lint.Validate(string(doc), lint.ForKind(kind)) {
 		if _, err := fmt.Fprintln(stdout, f); err != nil {
 			return fmt.Errorf("policy lint: %w", err)
 		}

@@ -1,147 +1,158 @@
-// Package lint checks a parsed policy against the catalog of AWS services,
-// as IAM Access Analyzer's ValidatePolicy does: it reports actions and
-// service prefixes that do not exist, condition keys that do not exist, and
-// condition keys that none of a statement's actions supports, so that a
-// condition that will never be evaluated is caught when the policy is
-// written.
+// Package lint is IAM Access Analyzer's policy validation (ValidatePolicy):
+// it checks a policy document against the IAM policy grammar, the catalog
+// of AWS services (actions, resource ARNs, condition keys) and AWS's best
+// practices, and reports findings of type ERROR, SECURITY_WARNING, WARNING
+// and SUGGESTION with Access Analyzer's issue codes, details and
+// learn-more links (the IAM User Guide's "Access Analyzer policy check
+// reference"). Each finding carries its locations in the document: a path
+// of PathElements and a span whose lines count from 1, columns and offsets
+// from 0, in characters, as Access Analyzer counts them.
 //
-// The policy package itself stays pure and knows nothing of the catalog;
-// this package joins the two.
+// The policy type changes the checks as Access Analyzer's do: identity
+// policies may not name principals, resource policies must, a trust policy
+// (validatePolicyResourceType AWS::IAM::AssumeRolePolicyDocument) names no
+// resources, SCPs follow the Organizations grammar, and the policy of a
+// bucket, access point or table names only its service's actions and
+// resources.
+//
+// Unknown actions, service prefixes and condition keys come from the
+// catalog (internal/catalog): nothing it does not know is accepted.
+//
+// The package also holds the custom policy checks (CheckNoNewAccess,
+// CheckAccessNotGranted, CheckNoPublicAccess); see check.go for the rules
+// that keep them sound.
 package lint
 
 import (
 	"fmt"
-	"strings"
+	"unicode/utf8"
 
-	"github.com/rolecall/rolecall/internal/catalog"
 	"github.com/rolecall/rolecall/internal/policy"
 )
 
-// Finding types, as Access Analyzer names them.
+// Policy types, as Access Analyzer names them (PolicyType).
 const (
-	Error   = "ERROR"
-	Warning = "WARNING"
+	IdentityPolicy        = "IDENTITY_POLICY"
+	ResourcePolicy        = "RESOURCE_POLICY"
+	ServiceControlPolicy  = "SERVICE_CONTROL_POLICY"
+	ResourceControlPolicy = "RESOURCE_CONTROL_POLICY"
 )
 
-// Issue codes, as Access Analyzer names them.
-const (
-	InvalidAction                    = "INVALID_ACTION"
-	InvalidServiceInAction           = "INVALID_SERVICE_IN_ACTION"
-	InvalidGlobalConditionKey        = "INVALID_GLOBAL_CONDITION_KEY"
-	InvalidServiceConditionKey       = "INVALID_SERVICE_CONDITION_KEY"
-	UnsupportedActionForConditionKey = "UNSUPPORTED_ACTION_FOR_CONDITION_KEY"
-)
+// TrustPolicyResourceType is the validatePolicyResourceType of a role trust
+// policy.
+const TrustPolicyResourceType = "AWS::IAM::AssumeRolePolicyDocument"
 
-// A Finding is one problem in a policy.
+// Options says what a document is validated as.
+type Options struct {
+	PolicyType   string // IdentityPolicy etc.; "" means IdentityPolicy
+	ResourceType string // validatePolicyResourceType ("AWS::S3::Bucket"), "" for none
+}
+
+// ForKind returns the options that validate a policy of kind k.
+func ForKind(k policy.Kind) Options {
+	switch k {
+	case policy.Resource:
+		return Options{PolicyType: ResourcePolicy}
+	case policy.Trust:
+		return Options{PolicyType: ResourcePolicy, ResourceType: TrustPolicyResourceType}
+	case policy.SCP:
+		return Options{PolicyType: ServiceControlPolicy}
+	default:
+		return Options{PolicyType: IdentityPolicy}
+	}
+}
+
+// A Finding is one result of validation (ValidatePolicyFinding).
 type Finding struct {
-	Type      string // Error or Warning
-	Code      string // issue code, such as InvalidAction
-	Statement int    // index of the statement in the policy, from 0
-	Sid       string // the statement's Sid, if any
-	Detail    string // the explanation, in Access Analyzer's words
+	Type          string     `json:"findingType"`
+	Code          string     `json:"issueCode"`
+	Details       string     `json:"findingDetails"`
+	LearnMoreLink string     `json:"learnMoreLink"`
+	Locations     []Location `json:"locations"`
 }
 
+// String gives the finding as "line:column: TYPE CODE: details", line from
+// 1 and column from 1 as editors count them.
 func (f Finding) String() string {
-	return fmt.Sprintf("statement %d: %s %s: %s", f.Statement, f.Type, f.Code, f.Detail)
+	where := ""
+	if len(f.Locations) > 0 {
+		s := f.Locations[0].Span.Start
+		where = fmt.Sprintf("%d:%d: ", s.Line, s.Column+1)
+	}
+	return fmt.Sprintf("%s%s %s: %s", where, f.Type, f.Code, f.Details)
 }
 
-// Policy checks p against the catalog of AWS services and returns its
-// findings in statement order, errors about actions before those about
-// condition keys.
-func Policy(p *policy.Policy) []Finding {
-	c := catalog.Load()
-	var out []Finding
-	for _, st := range p.Statements() {
-		out = append(out, statement(c, &st)...)
-	}
-	return out
+// A Location is a place in the document (Location).
+type Location struct {
+	Path []PathElement `json:"path"`
+	Span Span          `json:"span"`
 }
 
-func statement(c *catalog.Catalog, st *policy.Statement) []Finding {
-	var out []Finding
-	add := func(typ, code, format string, args ...any) {
-		out = append(out, Finding{Type: typ, Code: code, Statement: st.Index, Sid: st.Sid, Detail: fmt.Sprintf(format, args...)})
-	}
-
-	// Actions. known collects the Action entries that name real actions,
-	// each with what it expands to, for the condition key checks.
-	type entry struct {
-		written string
-		actions []*catalog.Action
-	}
-	var known []entry
-	checkKeys := len(st.NotAction) == 0 // NotAction names what the statement does not cover
-	for _, list := range [][]string{st.Action, st.NotAction} {
-		for _, a := range list {
-			if a == "*" {
-				checkKeys = false
-				continue
-			}
-			svc, _, _ := strings.Cut(a, ":")
-			if !strings.ContainsAny(svc, "*?") && c.Service(svc) == nil {
-				add(Error, InvalidServiceInAction, "The service %s specified in the action does not exist.", svc)
-				checkKeys = false
-				continue
-			}
-			acts := c.MatchActions(a)
-			if len(acts) == 0 {
-				add(Error, InvalidAction, "The action %s does not exist.", a)
-				checkKeys = false
-				continue
-			}
-			known = append(known, entry{a, acts})
-		}
-	}
-
-	// Condition keys.
-	seen := make(map[string]bool)
-	for _, cond := range st.Condition {
-		name := cond.Key
-		if seen[strings.ToLower(name)] {
-			continue
-		}
-		seen[strings.ToLower(name)] = true
-		k := c.ConditionKey(name)
-		svc, _, _ := strings.Cut(name, ":")
-		switch {
-		case strings.EqualFold(svc, "aws"):
-			if k == nil {
-				add(Error, InvalidGlobalConditionKey, "The condition key %s does not exist. Use a valid condition key.", name)
-				continue
-			}
-		case k == nil && c.Service(svc) == nil && strings.ContainsAny(svc, "./"):
-			// A web identity or SAML provider's key (oidc.example.com:sub):
-			// any provider may be federated, so its keys cannot be known.
-			continue
-		case k == nil:
-			add(Error, InvalidServiceConditionKey, "The condition key %s does not exist in the service %s. Use a valid condition key.", name, svc)
-			continue
-		}
-		if !checkKeys {
-			continue
-		}
-		var unsupported []string
-		for _, e := range known {
-			if !anySupports(e.actions, name) {
-				unsupported = append(unsupported, e.written)
-			}
-		}
-		if len(unsupported) > 0 {
-			add(Warning, UnsupportedActionForConditionKey,
-				"The following actions: %s are not supported by the condition key %s. The condition will not be evaluated for these actions. We recommend that you move these actions to a different statement without this condition key.",
-				strings.Join(unsupported, ", "), name)
-		}
-	}
-	return out
+// A PathElement is one step into the document, exactly one of its fields
+// set (the PathElement union): Value names an object member to enter, Key
+// a member whose name itself is meant, Index an array element, Substring a
+// part of a string.
+type PathElement struct {
+	Index     *int       `json:"index,omitempty"`
+	Key       string     `json:"key,omitempty"`
+	Value     string     `json:"value,omitempty"`
+	Substring *Substring `json:"substring,omitempty"`
 }
 
-// anySupports reports whether a condition on key is evaluated for any of
-// the actions a pattern expands to.
-func anySupports(actions []*catalog.Action, key string) bool {
-	for _, a := range actions {
-		if a.Supports(key) {
-			return true
+// Substring is a part of a string value: start and length in characters.
+type Substring struct {
+	Start  int `json:"start"`
+	Length int `json:"length"`
+}
+
+// Span is a stretch of the document.
+type Span struct {
+	Start Position `json:"start"`
+	End   Position `json:"end"`
+}
+
+// Position is a point of the document: Line from 1, Column and Offset from
+// 0, counted in characters.
+type Position struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+	Offset int `json:"offset"`
+}
+
+// positions converts byte offsets of a document to Positions.
+type positions struct {
+	doc   string
+	lines []int // byte offset of the start of each line
+}
+
+func newPositions(doc string) *positions {
+	p := &positions{doc: doc, lines: []int{0}}
+	for i := 0; i < len(doc); i++ {
+		if doc[i] == '\n' {
+			p.lines = append(p.lines, i+1)
 		}
 	}
-	return false
+	return p
 }
+
+func (p *positions) at(off int) Position {
+	off = min(max(off, 0), len(p.doc))
+	line := 0
+	for line+1 < len(p.lines) && p.lines[line+1] <= off {
+		line++
+	}
+	return Position{
+		Line:   line + 1,
+		Column: utf8.RuneCountInString(p.doc[p.lines[line]:off]),
+		Offset: utf8.RuneCountInString(p.doc[:off]),
+	}
+}
+
+func (p *positions) span(start, end int) Span {
+	return Span{Start: p.at(start), End: p.at(end)}
+}
+
+// path builders.
+func pv(name string) PathElement { return PathElement{Value: name} }
+func pk(name string) PathElement { return PathElement{Key: name} }
+func pi(i int) PathElement       { return PathElement{Index: &i} }

@@ -54,6 +54,6 @@ func (a *Analyzer) Service() *api.Service {
 		Name:        "access-analyzer",
 		EventSource: "access-analyzer.amazonaws.com",
 		Protocols:   []string{"restJson1"},
-		Validate:    shape.Hook("accessanalyzer", "ValidationException"),
+		Validate:    withReason(shape.Hook("accessanalyzer", "ValidationException")),
 	}, slices.Concat(a.generationOps(), a.validationOps(), a.findingOps())...)
 }
