@@ -45,7 +45,9 @@ type KeyUse struct {
 }
 
 // Entities returns the roles and then the users of account ("" for the
-// default account), each in name order, read in one consistent view.
+// default account), each in name order. They are read one table after
+// another, not in one transaction: an entity made or deleted meanwhile may
+// be missing or listed.
 func (i *IAM) Entities(ctx context.Context, account string) ([]Entity, error) {
 	i = i.in(account)
 	roles, err := all[roleRecord](ctx, i.store, tableRoles, i.prefix())
@@ -62,29 +64,12 @@ func (i *IAM) Entities(ctx context.Context, account string) ([]Entity, error) {
 	}
 	out := make([]Entity, 0, len(roles)+len(users))
 	for _, r := range roles {
-		out = append(out, Entity{Type: RoleType, ARN: i.roleARN(r.Path, r.Name), Name: r.Name, Path: r.Path, ID: r.ID,
-			Created: r.Created, Tags: tagMap(r.Tags), LastAssumed: used[r.ID].At})
+		out = append(out, i.roleEntity(r, used[r.ID]))
 	}
 	for _, u := range users {
-		e := Entity{Type: UserType, ARN: i.userARN(u.Path, u.Name), Name: u.Name, Path: u.Path, ID: u.ID,
-			Created: u.Created, Tags: tagMap(u.Tags)}
-		for _, id := range u.Keys {
-			k, err := get[keyRecord](ctx, i.store, tableKeys, id)
-			if err != nil {
-				return nil, err
-			}
-			if k == nil {
-				continue // deleted since the user was read
-			}
-			ku := KeyUse{ID: k.ID, Status: k.Status, Created: k.Created}
-			lu, err := get[lastUsedRecord](ctx, i.store, tableKeyUse, id)
-			if err != nil {
-				return nil, err
-			}
-			if lu != nil {
-				ku.LastUsed, ku.Service, ku.Region = lu.At, lu.Service, lu.Region
-			}
-			e.Keys = append(e.Keys, ku)
+		e, err := i.userEntity(ctx, u)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, e)
 	}
@@ -97,16 +82,62 @@ func (i *IAM) Entity(ctx context.Context, arn string) (*Entity, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := i.Entities(ctx, account)
-	if err != nil {
-		return nil, err
-	}
-	for k := range all {
-		if all[k].ARN == arn && all[k].Type == kind {
-			return &all[k], nil
+	i = i.in(account)
+	name := arn[strings.LastIndexByte(arn, '/')+1:]
+	var e Entity
+	if kind == RoleType {
+		rec, err := i.role(ctx, i.store, name)
+		if err != nil {
+			return nil, err
+		}
+		used, err := i.roleLastUsed(ctx, i.store, rec)
+		if err != nil {
+			return nil, err
+		}
+		e = i.roleEntity(rec, used)
+	} else {
+		rec, err := i.user(ctx, i.store, name)
+		if err != nil {
+			return nil, err
+		}
+		if e, err = i.userEntity(ctx, rec); err != nil {
+			return nil, err
 		}
 	}
-	return nil, noSuchEntity("The entity %s cannot be found.", arn)
+	if e.ARN != arn {
+		return nil, noSuchEntity("The entity %s cannot be found.", arn) // another path
+	}
+	return &e, nil
+}
+
+func (i *IAM) roleEntity(r *roleRecord, used lastUsedRecord) Entity {
+	return Entity{Type: RoleType, ARN: i.roleARN(r.Path, r.Name), Name: r.Name, Path: r.Path, ID: r.ID,
+		Created: r.Created, Tags: tagMap(r.Tags), LastAssumed: used.At}
+}
+
+// userEntity describes a user with its access keys and their last use.
+func (i *IAM) userEntity(ctx context.Context, u *userRecord) (Entity, error) {
+	e := Entity{Type: UserType, ARN: i.userARN(u.Path, u.Name), Name: u.Name, Path: u.Path, ID: u.ID,
+		Created: u.Created, Tags: tagMap(u.Tags)}
+	for _, id := range u.Keys {
+		k, err := get[keyRecord](ctx, i.store, tableKeys, id)
+		if err != nil {
+			return e, err
+		}
+		if k == nil {
+			continue // deleted since the user was read
+		}
+		ku := KeyUse{ID: k.ID, Status: k.Status, Created: k.Created}
+		lu, err := get[lastUsedRecord](ctx, i.store, tableKeyUse, id)
+		if err != nil {
+			return e, err
+		}
+		if lu != nil {
+			ku.LastUsed, ku.Service, ku.Region = lu.At, lu.Service, lu.Region
+		}
+		e.Keys = append(e.Keys, ku)
+	}
+	return e, nil
 }
 
 // entityOf returns the account and entity type of a role or user ARN
