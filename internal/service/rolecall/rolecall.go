@@ -10,10 +10,12 @@
 package rolecall
 
 import (
+	"context"
 	"slices"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/service/iam"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -22,6 +24,12 @@ type Config struct {
 	Account string
 	Region  string
 	Store   store.Store
+	// IAM looks up principals and their policies.
+	IAM *iam.IAM
+	// Flush returns once the trail has stored every call made before it,
+	// so that what is read from the trail includes them; nil waits for
+	// nothing.
+	Flush func(ctx context.Context) error
 	// Invoker runs the IAM and Lambda operations the console helpers make
 	// as the caller (the gateway).
 	Invoker api.Invoker
