@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/service/iam"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -22,6 +23,8 @@ type Config struct {
 	Account string
 	Region  string
 	Store   store.Store
+	// IAM looks up principals and their policies.
+	IAM *iam.IAM
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
