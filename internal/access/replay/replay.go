@@ -90,7 +90,8 @@ type Result struct {
 	// Evaluated is the number of recorded decisions replayed.
 	Evaluated int64 `json:"evaluated"`
 	// NotReplayed is the number of recorded decisions without a replay
-	// record (made before records were kept): they are not judged.
+	// record (made before records were kept) or with one whose documents
+	// no longer parse: they are not judged.
 	NotReplayed  int64  `json:"notReplayed"`
 	NewlyDenied  []Item `json:"newlyDenied"`
 	NewlyAllowed []Item `json:"newlyAllowed"`
@@ -132,19 +133,31 @@ type run struct {
 	// timeFree reports that no policy of the principal or the change
 	// reads the time, so a request's answer depends on its key only.
 	timeFree bool
+	// base prepares records as they are, proposed under the change.
+	base, proposed *gateway.Replayer
+	// sets are the compiled policy sets, by session policies.
+	sets     map[setKey]*policy.PolicySet
 	requests map[string]*prepared
 	groups   map[groupKey]*Item
 	order    []groupKey
 	res      Result
 }
 
-// prepared is a replay record, decoded, with its answers once known.
+// prepared is a replay record made ready, with its answers once known.
 type prepared struct {
-	req      gateway.ReplayRequest
-	timeFree bool // the record's own documents read no time
-	answered bool
-	current  policy.Decision
-	proposed policy.Decision
+	base, proposed       *gateway.Prepared
+	baseSet, proposedSet *policy.PolicySet
+	timeFree             bool // the record's own documents read no time
+	answered             bool
+	current              policy.Decision
+	change               policy.Decision
+}
+
+// setKey names a compiled set: the change or not, and the session
+// policies (each parsed once by its Replayer, so the same pointers).
+type setKey struct {
+	changed bool
+	session string
 }
 
 // Kinds of item.
@@ -171,7 +184,44 @@ func newRun(in *Input) *run {
 			free = free && !readsTime(&ch.Identity[i])
 		}
 	}
-	return &run{in: in, timeFree: free && !in.NoMemo, requests: map[string]*prepared{}, groups: map[groupKey]*Item{}}
+	return &run{in: in, timeFree: free && !in.NoMemo, base: gateway.NewReplayer(nil), proposed: gateway.NewReplayer(in.Change),
+		sets: map[setKey]*policy.PolicySet{}, requests: map[string]*prepared{}, groups: map[groupKey]*Item{}}
+}
+
+// prepare readies a replay record under both replayers; nil when it
+// cannot be (its documents no longer parse): it is not judged.
+func (r *run) prepare(b []byte) (*prepared, error) {
+	var req gateway.ReplayRequest
+	if err := json.Unmarshal(b, &req); err != nil {
+		return nil, err
+	}
+	base, err := r.base.Prepare(&req)
+	if err != nil {
+		return nil, nil
+	}
+	proposed, err := r.proposed.Prepare(&req)
+	if err != nil {
+		return nil, nil
+	}
+	return &prepared{base: base, proposed: proposed, timeFree: !timeWords(b),
+		baseSet: r.set(base, false), proposedSet: r.set(proposed, true)}, nil
+}
+
+// set compiles the principal's policies for a prepared record, once per
+// distinct session policies.
+func (r *run) set(p *gateway.Prepared, changed bool) *policy.PolicySet {
+	var b strings.Builder
+	for _, n := range p.Session() {
+		fmt.Fprintf(&b, "%s\x00%p\x00", n.ID, n.Policy)
+	}
+	k := setKey{changed: changed, session: b.String()}
+	if s, ok := r.sets[k]; ok {
+		return s
+	}
+	// Compile applies the change p was prepared under (none for the base).
+	s := p.Compile(r.in.Current)
+	r.sets[k] = s
+	return s
 }
 
 // batch replays a batch of access rows, fetching the replay records not
@@ -194,8 +244,8 @@ func (r *run) batch(ctx context.Context, src Source, rows []store.Access) error 
 			return fmt.Errorf("replay: read replay records: %w", err)
 		}
 		for k, b := range got {
-			p := &prepared{timeFree: !timeWords(b)}
-			if err := json.Unmarshal(b, &p.req); err != nil {
+			p, err := r.prepare(b)
+			if err != nil {
 				return fmt.Errorf("replay: replay record %s: %w", k, err)
 			}
 			r.requests[k] = p
@@ -216,11 +266,11 @@ func (r *run) row(a *store.Access) {
 	}
 	r.res.Evaluated += a.Count
 	if !p.answered || !r.timeFree || !p.timeFree {
-		p.current = gateway.Reevaluate(r.in.Current, &p.req, a.Time, nil)
-		p.proposed = gateway.Reevaluate(r.in.Current, &p.req, a.Time, r.in.Change)
+		p.current = p.base.Evaluate(p.baseSet, a.Time)
+		p.change = p.proposed.Evaluate(p.proposedSet, a.Time)
 		p.answered = true
 	}
-	cur, prop := p.current.Effect.String(), p.proposed.Effect.String()
+	cur, prop := p.current.Effect.String(), p.change.Effect.String()
 	kind := kindDrifted
 	switch {
 	case cur != a.Decision:
@@ -233,7 +283,7 @@ func (r *run) row(a *store.Access) {
 	default:
 		return // one deny for another: still denied
 	}
-	r.add(kind, a, cur, &p.proposed)
+	r.add(kind, a, cur, &p.change)
 }
 
 // add counts a in its item.
