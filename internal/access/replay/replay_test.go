@@ -198,7 +198,7 @@ func summary(res *replay.Result) string {
 				by = append(by, s.Effect+" "+s.Policy+"/"+s.Sid)
 			}
 			b.WriteString(strings.Join([]string{sec.kind, it.Action, it.Resource, strconv.FormatInt(it.Count, 10),
-				it.Recorded + ">" + it.Current + ">" + it.Proposed, strings.Join(by, ",")}, " ") + "\n")
+				it.Recorded + ">" + it.Current + ">" + it.Proposed, strings.Join(by, ","), it.Reason}, " ") + "\n")
 		}
 	}
 	return b.String()
@@ -219,29 +219,30 @@ func TestReplay(t *testing.T) {
 	}{{
 		name:  "inline policy without GetItem",
 		specs: []replay.ChangeSpec{{PolicyType: replay.Inline, PolicyName: "app", PolicyDocument: noGetItem}},
-		want:  "denied dynamodb:GetItem " + table + " 7 Allow>>ImplicitDeny \n",
+		want:  "denied dynamodb:GetItem " + table + " 7 Allow>>ImplicitDeny  because no identity-based policy allows the dynamodb:GetItem action\n",
 	}, {
 		name: "boundary allowing only S3",
 		specs: []replay.ChangeSpec{{PolicyType: replay.Boundary,
 			PolicyDocument: `{"Version":"2012-10-17","Statement":[{"Sid":"S3","Effect":"Allow","Action":"s3:*","Resource":"*"}]}`}},
-		want: "denied dynamodb:PutItem " + table + " 4 Allow>>ImplicitDeny \n" +
-			"denied dynamodb:GetItem " + table + " 7 Allow>>ImplicitDeny \n",
+		// The identity policy's allows are found, the boundary's missing.
+		want: "denied dynamodb:PutItem " + table + " 4 Allow>>ImplicitDeny Allow app/Table because no permissions boundary allows the dynamodb:PutItem action\n" +
+			"denied dynamodb:GetItem " + table + " 7 Allow>>ImplicitDeny Allow app/Table because no permissions boundary allows the dynamodb:GetItem action\n",
 	}, {
 		name: "SCP denying PutObject",
 		specs: []replay.ChangeSpec{{PolicyType: replay.SCP,
 			PolicyDocument: `{"Version":"2012-10-17","Statement":[{"Sid":"All","Effect":"Allow","Action":"*","Resource":"*"},{"Sid":"NoPut","Effect":"Deny","Action":"s3:PutObject","Resource":"*"}]}`}},
-		want: "denied s3:PutObject " + object + " 3 Allow>>ExplicitDeny Deny proposed-scp/NoPut\n",
+		want: "denied s3:PutObject " + object + " 3 Allow>>ExplicitDeny ExplicitDeny proposed-scp/NoPut with an explicit deny in a service control policy\n",
 	}, {
 		name: "a deny taken away",
 		specs: []replay.ChangeSpec{{PolicyType: replay.Inline, PolicyName: "app",
 			PolicyDocument: strings.Replace(appPolicy, `"Deny","Action":"s3:DeleteObject"`, `"Deny","Action":"s3:DeleteBucket"`, 1)}},
-		want: "allowed s3:DeleteObject " + object + " 2 ExplicitDeny>>Allow Allow app/Bucket\n",
+		want: "allowed s3:DeleteObject " + object + " 2 ExplicitDeny>>Allow Allow app/Bucket \n",
 	}, {
 		name:  "the policy removed",
 		specs: []replay.ChangeSpec{{PolicyType: replay.Inline, PolicyName: "app", Remove: true}},
-		want: "denied dynamodb:PutItem " + table + " 4 Allow>>ImplicitDeny \n" +
-			"denied dynamodb:GetItem " + table + " 7 Allow>>ImplicitDeny \n" +
-			"denied s3:PutObject " + object + " 3 Allow>>ImplicitDeny \n",
+		want: "denied dynamodb:PutItem " + table + " 4 Allow>>ImplicitDeny  because no identity-based policy allows the dynamodb:PutItem action\n" +
+			"denied dynamodb:GetItem " + table + " 7 Allow>>ImplicitDeny  because no identity-based policy allows the dynamodb:GetItem action\n" +
+			"denied s3:PutObject " + object + " 3 Allow>>ImplicitDeny  because no identity-based policy allows the s3:PutObject action\n",
 	}, {
 		// The role lost PutItem since: those calls have drifted, and the
 		// change (a managed policy with GetItem) is blamed for nothing.
@@ -250,7 +251,7 @@ func TestReplay(t *testing.T) {
 			`["dynamodb:GetItem","dynamodb:PutItem"]`, `["dynamodb:GetItem"]`, 1), policy.Identity)}}},
 		specs: []replay.ChangeSpec{{PolicyType: replay.Managed, PolicyARN: "arn:aws:iam::123456789012:policy/extra",
 			PolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"*"}]}`}},
-		want: "drifted dynamodb:PutItem " + table + " 4 Allow>ImplicitDeny>ImplicitDeny \n",
+		want: "drifted dynamodb:PutItem " + table + " 4 Allow>ImplicitDeny>ImplicitDeny  because no identity-based policy allows the dynamodb:PutItem action\n",
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
