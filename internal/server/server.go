@@ -335,8 +335,8 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	gw.Register(tables.Service(), tables.StreamsService(), queues.Service(), streams.Service())
 	gw.Register(
-		accessanalyzer.New(accessanalyzer.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Now: cfg.Now}).Service(),
-		rolecall.New(rolecall.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Now: cfg.Now, IAM: s.iam}).Service(),
+		accessanalyzer.New(accessanalyzer.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Now: cfg.Now, IAM: s.iam, Flush: s.recorder.Flush}).Service(),
+		rolecall.New(rolecall.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Now: cfg.Now, IAM: s.iam, Flush: s.recorder.Flush}).Service(),
 	)
 	s.lambda.Start()
 	return nil

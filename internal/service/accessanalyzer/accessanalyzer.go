@@ -8,6 +8,7 @@
 package accessanalyzer
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -23,6 +24,13 @@ type Config struct {
 	Store   store.Store
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// IAM is where unused access analyzers read roles, users, access keys
+	// and identity policies.
+	IAM Directory
+	// Flush returns once the trail has stored every call made before it,
+	// so that what is read from the trail includes them; nil waits for
+	// nothing.
+	Flush func(ctx context.Context) error
 }
 
 // Analyzer is the Access Analyzer service.

@@ -10,6 +10,7 @@
 package rolecall
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -25,6 +26,10 @@ type Config struct {
 	Store   store.Store
 	// IAM looks up principals and their policies.
 	IAM *iam.IAM
+	// Flush returns once the trail has stored every call made before it,
+	// so that what is read from the trail includes them; nil waits for
+	// nothing.
+	Flush func(ctx context.Context) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

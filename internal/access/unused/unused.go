@@ -1,0 +1,176 @@
+// Package unused compares what a principal is granted with what it used:
+// the actions and resources its policies allow (access.Reach) against the
+// authorization decisions the trail recorded for it (store.Access rows).
+// It is the analysis behind Access Analyzer's unused access findings
+// (UnusedIAMRole, UnusedPermission) and rolecall's GetUnusedAccess.
+package unused
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/access"
+	"github.com/rolecall/rolecall/internal/catalog"
+	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// Report is a principal's unused access over a time range.
+type Report struct {
+	Start, End time.Time
+	// Used reports whether the principal made any recorded call within
+	// [Start, End], allowed or denied.
+	Used bool
+	// LastUsed is the time of the principal's last recorded call up to
+	// End; zero when there is none.
+	LastUsed time.Time
+	// UsedActions are the actions allowed to the principal within the
+	// range, sorted by action.
+	UsedActions []UsedAction
+	// Unused are the services whose granted actions were not all used
+	// within the range, sorted by service prefix.
+	Unused []Service
+}
+
+// UsedAction is an action the principal was allowed within the range.
+type UsedAction struct {
+	Action    string   // "dynamodb:GetItem"
+	Resources []string // the resources it was allowed on, sorted
+	Count     int64    // decisions within the range
+	Last      time.Time
+}
+
+// Service is the unused part of what a principal may do with one service.
+type Service struct {
+	Service string // the action prefix: "s3"
+	Name    string // "Amazon S3"
+	// LastAccessed is when an action of the service was last allowed
+	// before the range; zero if never.
+	LastAccessed time.Time
+	// Whole reports that no action of the service was used within the
+	// range.
+	Whole   bool
+	Actions []Action // sorted by action
+}
+
+// Action is a granted action not used within the range.
+type Action struct {
+	Action    string
+	Resources []string // the resource patterns it is granted on
+	// LastAccessed is when it was last allowed before the range; zero if
+	// never.
+	LastAccessed time.Time
+}
+
+// use is what the rows say of one action.
+type use struct {
+	action    string
+	count     int64 // within the range
+	last      time.Time
+	lastIn    time.Time
+	resources map[string]struct{}
+}
+
+// Analyze reads the principal's access rows up to end (oldest first,
+// store.QueryAccess) and compares the actions allowed within [start, end]
+// with grants, what the principal's policies allow (access.Reach). A call
+// counts as a use of an action when its decision was Allow, whoever made it
+// for the principal (calls a service made on its behalf included). The
+// rows' first error is returned.
+func Analyze(rows iter.Seq2[store.Access, error], grants []access.ServiceReach, start, end time.Time) (*Report, error) {
+	r := &Report{Start: start, End: end}
+	uses := map[string]*use{}
+	for row, err := range rows {
+		if err != nil {
+			return nil, err
+		}
+		if !end.IsZero() && row.Time.After(end) {
+			continue
+		}
+		in := start.IsZero() || !row.Time.Before(start)
+		if row.Time.After(r.LastUsed) {
+			r.LastUsed = row.Time
+		}
+		if in {
+			r.Used = true
+		}
+		if row.Decision != "Allow" {
+			continue
+		}
+		key := strings.ToLower(row.Action)
+		u := uses[key]
+		if u == nil {
+			u = &use{action: row.Action, resources: map[string]struct{}{}}
+			uses[key] = u
+		}
+		if row.Time.After(u.last) {
+			u.last = row.Time
+		}
+		if in {
+			u.count += row.Count
+			u.resources[row.Resource] = struct{}{}
+			if row.Time.After(u.lastIn) {
+				u.lastIn = row.Time
+			}
+		}
+	}
+	for _, u := range uses {
+		if u.count == 0 {
+			continue
+		}
+		r.UsedActions = append(r.UsedActions, UsedAction{Action: u.action, Resources: slices.Sorted(maps.Keys(u.resources)),
+			Count: u.count, Last: u.lastIn})
+	}
+	slices.SortFunc(r.UsedActions, func(a, b UsedAction) int { return cmp.Compare(a.Action, b.Action) })
+	for _, g := range grants {
+		s := Service{Service: g.Service, Name: g.Name, Whole: true}
+		for _, a := range g.Actions {
+			u := uses[strings.ToLower(a.Action)]
+			if u != nil && u.count > 0 {
+				s.Whole = false
+				continue
+			}
+			ua := Action{Action: a.Action, Resources: a.Resources}
+			if u != nil {
+				ua.LastAccessed = u.last
+				if u.last.After(s.LastAccessed) {
+					s.LastAccessed = u.last
+				}
+			}
+			s.Actions = append(s.Actions, ua)
+		}
+		if len(s.Actions) > 0 {
+			r.Unused = append(r.Unused, s)
+		}
+	}
+	slices.SortFunc(r.Unused, func(a, b Service) int { return cmp.Compare(a.Service, b.Service) })
+	return r, nil
+}
+
+// Principal analyzes one principal of account: its grants (access.Reach of
+// in, the identity policies IAM keeps for it) against its access rows in
+// st up to end.
+func Principal(ctx context.Context, st store.Store, in policy.SetInput, p policy.Principal, start, end time.Time) (*Report, error) {
+	grants := access.Reach(in, p, catalog.Load())
+	rows := st.QueryAccess(ctx, store.AccessQuery{Account: p.Account, PrincipalARN: principalARN(p), End: end})
+	r, err := Analyze(rows, grants, start, end)
+	if err != nil {
+		return nil, fmt.Errorf("unused: access of %s: %w", principalARN(p), err)
+	}
+	return r, nil
+}
+
+// principalARN is the ARN the trail records a principal's calls under: a
+// role's own ARN matches the rows of all its sessions.
+func principalARN(p policy.Principal) string {
+	if p.RoleARN != "" {
+		return p.RoleARN
+	}
+	return p.ARN
+}

@@ -1,0 +1,81 @@
+package unused
+
+import (
+	"iter"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/access"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+func rows(rs ...store.Access) iter.Seq2[store.Access, error] {
+	return func(yield func(store.Access, error) bool) {
+		for _, r := range rs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+}
+
+func TestAnalyze(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	start, end := t0.Add(24*time.Hour), t0.Add(48*time.Hour)
+	grants := []access.ServiceReach{
+		{Service: "dynamodb", Name: "Amazon DynamoDB", Actions: []access.ActionReach{
+			{Action: "dynamodb:GetItem", Resources: []string{"*"}},
+			{Action: "dynamodb:PutItem", Resources: []string{"*"}},
+		}},
+		{Service: "s3", Name: "Amazon S3", Actions: []access.ActionReach{{Action: "s3:GetObject", Resources: []string{"arn:aws:s3:::b/*"}}}},
+		{Service: "sqs", Name: "Amazon SQS", Actions: []access.ActionReach{{Action: "sqs:SendMessage", Resources: []string{"*"}}}},
+	}
+	table := "arn:aws:dynamodb:us-east-1:123456789012:table/t"
+	r, err := Analyze(rows(
+		// Before the range: PutItem and GetObject, which count as last uses only.
+		store.Access{Time: t0, Action: "dynamodb:PutItem", Resource: table, Decision: "Allow", Count: 1},
+		store.Access{Time: t0.Add(time.Hour), Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Decision: "Allow", Count: 1},
+		// In the range: GetItem twice, a denied SendMessage (not a use of it).
+		store.Access{Time: start.Add(time.Hour), Action: "dynamodb:GetItem", Resource: table, Decision: "Allow", Count: 2},
+		store.Access{Time: start.Add(2 * time.Hour), Action: "sqs:SendMessage", Resource: "arn:aws:sqs:us-east-1:123456789012:q", Decision: "ImplicitDeny", Count: 1},
+		// After the range: ignored.
+		store.Access{Time: end.Add(time.Hour), Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Decision: "Allow", Count: 1},
+	), grants, start, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Used || !r.LastUsed.Equal(start.Add(2*time.Hour)) {
+		t.Errorf("used %v last %v", r.Used, r.LastUsed)
+	}
+	if len(r.UsedActions) != 1 || r.UsedActions[0].Action != "dynamodb:GetItem" || r.UsedActions[0].Count != 2 ||
+		!slices.Equal(r.UsedActions[0].Resources, []string{table}) {
+		t.Errorf("used actions: %+v", r.UsedActions)
+	}
+	var got []string
+	for _, s := range r.Unused {
+		for _, a := range s.Actions {
+			got = append(got, s.Service+" "+a.Action+" "+a.LastAccessed.Format(time.RFC3339))
+		}
+	}
+	want := []string{
+		"dynamodb dynamodb:PutItem 2026-11-01T00:00:00Z",
+		"s3 s3:GetObject 2026-11-01T01:00:00Z",
+		"sqs sqs:SendMessage 0001-01-01T00:00:00Z",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("unused:\n%v\nwant\n%v", got, want)
+	}
+	if r.Unused[0].Whole || !r.Unused[1].Whole || !r.Unused[2].Whole {
+		t.Errorf("whole services: %+v", r.Unused)
+	}
+
+	// No call in the range: not used, everything unused.
+	r, err = Analyze(rows(store.Access{Time: t0, Action: "dynamodb:GetItem", Decision: "Allow", Count: 1}), grants, start, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Used || !r.LastUsed.Equal(t0) || len(r.UsedActions) != 0 || len(r.Unused) != 3 {
+		t.Errorf("idle: %+v", r)
+	}
+}
