@@ -116,6 +116,12 @@ func (r *API) replayPolicy(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, asReplayError(err)
 	}
+	if r.cfg.Flush != nil {
+		// The calls made before this one are replayed too.
+		if err := r.cfg.Flush(c.Context); err != nil {
+			return nil, fmt.Errorf("rolecall: flush the trail: %w", err)
+		}
+	}
 	start, end := epoch(*in.StartTime), epoch(*in.EndTime)
 	res, err := replay.Run(c.Context, r.cfg.Store, &replay.Input{
 		PrincipalARN: in.PrincipalARN, Start: start, End: end, Current: current, Change: ch,
