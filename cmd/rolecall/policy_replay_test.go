@@ -123,6 +123,27 @@ func TestPolicyReplayAndCheckVerbs(t *testing.T) {
 		t.Errorf("policy check of a harmless change: exit %d, %q %s", code, stdout, stderr)
 	}
 
+	// Without a change, check compares the grants with the traffic: the
+	// user used all it may do, then is given more than it used.
+	principal := []string{"policy", "check", "--principal", user, "--since", "1h"}
+	if stdout, stderr, code := runClient(t, bin, ep, principal...); code != 0 || stdout != "ok\n" {
+		t.Errorf("policy check of a user that used all it may do: exit %d, %q %s", code, stdout, stderr)
+	}
+	if _, err := admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("lister"), PolicyName: aws.String("more"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:DeleteTable","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = runClient(t, bin, ep, principal...)
+	if code != 1 || !strings.Contains(stdout, "dynamodb:DeleteTable") || strings.Contains(stdout, "dynamodb:ListTables") ||
+		!strings.Contains(stderr, user+" grants 1 actions its recorded traffic did not use") {
+		t.Errorf("policy check of a user granted more than it used: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, _, code = runClient(t, bin, ep, append(principal, "--output", "json")...)
+	var check checkOutput
+	if err := json.Unmarshal([]byte(stdout), &check); code != 1 || err != nil || check.OK || check.Unused == nil || len(check.Unused.Unused) != 1 {
+		t.Errorf("policy check --output json: exit %d, %v, %q", code, err, stdout)
+	}
+
 	for _, tc := range []struct {
 		args []string
 		say  string
