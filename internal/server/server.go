@@ -308,7 +308,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		keys.Service(),
 		s.iam.Service(),
 		s.sts.Service(),
-		cloudtrail.New(s.recorder),
+		cloudtrail.New(s.recorder, cfg.Region),
 		logs.New(s.store, cfg.Now).Service(),
 		s.lambda.Service(),
 		traces.Service(),
