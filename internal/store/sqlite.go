@@ -91,6 +91,9 @@ CREATE TABLE feed (
 );
 INSERT INTO feed (id, trimmed) VALUES (1, 0);
 `,
+	// 5: access rows, the trail's decisions counted per second (Access),
+	// unique by their key (AccessKey), and the replay records they name.
+	accessSchema,
 }
 
 // SchemaVersion is the schema version this build reads and writes.
@@ -168,6 +171,9 @@ type SQLite struct {
 	// insEvents and insResources insert eventsPerInsert rows; prepared on
 	// first use, under writeMu.
 	insEvents, insResources *sql.Stmt
+	// insAccesses upserts accessesPerInsert access rows; prepared on first
+	// use, under writeMu.
+	insAccesses *sql.Stmt
 }
 
 // headQuery reads the latest revision and the trimmed horizon.
@@ -312,7 +318,7 @@ func (s *SQLite) Close() error {
 	s.getStmt.Close()
 	s.writeMu.Lock()
 	var errs []error
-	for _, st := range []*sql.Stmt{s.insEvents, s.insResources} {
+	for _, st := range []*sql.Stmt{s.insEvents, s.insResources, s.insAccesses} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -704,6 +710,7 @@ func (s *SQLite) AppendEvents(ctx context.Context, events []Event) (err error) {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
+	all := events
 	ins := inserter{tx: tx, events: tx.StmtContext(ctx, s.insEvents), resources: tx.StmtContext(ctx, s.insResources)}
 	args := make([]any, 0, 13*min(len(events), eventsPerInsert))
 	var resArgs []any
@@ -753,6 +760,9 @@ func (s *SQLite) AppendEvents(ctx context.Context, events []Event) (err error) {
 		if _, err := ins.exec(ctx, ins.resources, insertResourcesSQL, len(resArgs)/3, resArgs); err != nil {
 			return fmt.Errorf("store: append event resource: %w", err)
 		}
+	}
+	if err := s.appendAccesses(ctx, tx, all); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit events: %w", err)

@@ -94,6 +94,13 @@ type Store interface {
 	AppendEvents(ctx context.Context, events []Event) error
 	// QueryEvents returns events newest first.
 	QueryEvents(ctx context.Context, q EventQuery) ([]Event, string, error)
+	// QueryAccess streams the access rows q selects, oldest first (by
+	// Time, then in the order the rows were first written). The sequence
+	// ends after the first error.
+	QueryAccess(ctx context.Context, q AccessQuery) iter.Seq2[Access, error]
+	// AccessRequests returns the replay records stored under keys (an
+	// Access's Request); keys with no record are absent from the map.
+	AccessRequests(ctx context.Context, keys []string) (map[string][]byte, error)
 	Close() error
 }
 
@@ -124,6 +131,14 @@ type Event struct {
 	// It is kept beside the record, not in it: CloudTrail's record format has
 	// no such field.
 	Decisions []byte
+	// Accesses are the event's authorization decisions as access rows, one
+	// per decision (Count 1, Time the event's time); the engine truncates
+	// their times to the second and sums the rows that then agree, in the
+	// transaction that appends the event.
+	Accesses []Access
+	// Requests are the replay records the Accesses name, by key
+	// (content-addressed: a key already stored keeps its record).
+	Requests map[string][]byte
 }
 
 // Event categories.

@@ -24,7 +24,8 @@ func (t *pgTx) Tables(ctx context.Context) ([]string, error) {
 // first, so that an append in flight lands before the deletion or after it,
 // never half of it.
 func (t *pgTx) DeleteEvents(ctx context.Context) error {
-	for _, q := range []string{appendLockQuery, `DELETE FROM event_resources`, `DELETE FROM events`} {
+	for _, q := range []string{appendLockQuery, `DELETE FROM event_resources`, `DELETE FROM events`,
+		`DELETE FROM accesses`, `DELETE FROM access_requests`} {
 		if _, err := t.tx.Exec(ctx, q); err != nil {
 			return fmt.Errorf("store: delete events: %w", err)
 		}

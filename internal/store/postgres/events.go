@@ -78,7 +78,7 @@ func (s *Store) AppendEvents(ctx context.Context, events []store.Event) error {
 				return err
 			}
 		}
-		return nil
+		return appendAccesses(ctx, tx, events)
 	})
 	if err != nil {
 		return fmt.Errorf("store: append events: %w", err)

@@ -70,6 +70,10 @@ CREATE TABLE event_resources (
 	PRIMARY KEY (seq, pos)
 );
 `,
+	// 2: access rows, the trail's decisions counted per second
+	// (store.Access), unique by their key (store.AccessKey), and the replay
+	// records they name.
+	accessSchema,
 }
 
 // SchemaVersion is the schema version this build reads and writes.

@@ -37,6 +37,8 @@ func Run(t *testing.T, e Engine) {
 	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
 	t.Run("LargeEventBatch", func(t *testing.T) { testLargeEventBatch(t, open(t)) })
 	t.Run("EventPrincipalsAndCategories", func(t *testing.T) { testEventPrincipals(t, open(t)) })
+	t.Run("Access", func(t *testing.T) { testAccess(t, e) })
+	t.Run("ConcurrentAccess", func(t *testing.T) { testConcurrentAccess(t, e) })
 	t.Run("LostUpdate", func(t *testing.T) { testLostUpdate(t, e) })
 	t.Run("WriteSkew", func(t *testing.T) { testWriteSkew(t, e) })
 	t.Run("Retry", func(t *testing.T) { testRetry(t, e) })

@@ -1,0 +1,119 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"time"
+)
+
+// Access is authorization decisions recorded with trail events, counted:
+// the decisions of one second that agree in every field below (but Count
+// and EventID) are one row. Generation, unused-access findings and replay
+// read these rows rather than the events' decision JSON.
+type Access struct {
+	Time         time.Time // the second the decisions were made in (UTC, truncated)
+	Account      string    // the account the calls acted in (recipientAccountId)
+	PrincipalARN string    // userIdentity.arn ("" for anonymous)
+	IssuerARN    string    // the role of a role session, else ""
+	EventSource  string    // "dynamodb.amazonaws.com"
+	EventName    string    // "GetItem"
+	Action       string    // "dynamodb:GetItem"
+	Resource     string    // the ARN authorized, or "*"
+	Decision     string    // "Allow", "ExplicitDeny" or "ImplicitDeny"
+	Extra        bool      // a check beyond the operation's own action (iam:PassRole)
+	InvokedBy    string    // the service that called on the principal's behalf ("lambda.amazonaws.com"), else ""
+	Request      string    // key of the decision's replay record (AccessRequests), "" when none was kept
+	Count        int64     // how many decisions the row stands for
+	EventID      string    // the first event the row counts
+}
+
+// AccessQuery selects access rows. A row is in the time range when its Time
+// (the second) is.
+type AccessQuery struct {
+	Account      string    // "" all
+	PrincipalARN string    // rows whose PrincipalARN or IssuerARN is this ARN; "" all
+	Start, End   time.Time // inclusive, zero unbounded
+}
+
+// Seconds returns the bounds of q in Unix seconds: the first and last
+// second a row's Time may be.
+func (q AccessQuery) Seconds() (lo, hi int64, hasLo, hasHi bool) {
+	if !q.Start.IsZero() {
+		lo, hasLo = q.Start.Unix(), true
+		if q.Start.Nanosecond() > 0 {
+			lo++ // the second q.Start falls in began before it
+		}
+	}
+	if !q.End.IsZero() {
+		hi, hasHi = q.End.Unix(), true
+	}
+	return lo, hi, hasLo, hasHi
+}
+
+// AccessKey identifies the row an access is counted in: a hash of every
+// field a row agrees in, the time truncated to the second. Engines keep
+// it unique, so that appends sum into one row.
+func AccessKey(a *Access) []byte {
+	h := sha256.New()
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(a.Time.Unix()))
+	h.Write(n[:])
+	extra := "0"
+	if a.Extra {
+		extra = "1"
+	}
+	for _, f := range []string{a.Account, a.PrincipalARN, a.IssuerARN, a.EventSource, a.EventName, a.Action,
+		a.Resource, a.Decision, extra, a.InvokedBy, a.Request} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
+		h.Write(n[:])
+		h.Write([]byte(f))
+	}
+	return h.Sum(nil)[:16]
+}
+
+// AccessRow is an access row ready to be written, with its key (AccessKey).
+type AccessRow struct {
+	Key    []byte
+	Access Access
+}
+
+// SumAccesses returns the access rows of events, their times truncated to
+// the second and the rows that agree summed, in the order each row first
+// occurs (its EventID the first event it counts, or the event's ID when the
+// access names none), and the replay records they name.
+func SumAccesses(events []Event) ([]AccessRow, map[string][]byte) {
+	var rows []AccessRow
+	var index map[string]int
+	var requests map[string][]byte
+	for i := range events {
+		e := &events[i]
+		for _, a := range e.Accesses {
+			a.Time = a.Time.UTC().Truncate(time.Second)
+			if a.EventID == "" {
+				a.EventID = e.ID
+			}
+			if a.Count <= 0 {
+				a.Count = 1
+			}
+			key := AccessKey(&a)
+			if index == nil {
+				index = map[string]int{}
+			}
+			if j, ok := index[string(key)]; ok {
+				rows[j].Access.Count += a.Count
+				continue
+			}
+			index[string(key)] = len(rows)
+			rows = append(rows, AccessRow{Key: key, Access: a})
+		}
+		for k, v := range e.Requests {
+			if requests == nil {
+				requests = map[string][]byte{}
+			}
+			if _, ok := requests[k]; !ok {
+				requests[k] = v
+			}
+		}
+	}
+	return rows, requests
+}
