@@ -335,7 +335,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	gw.Register(tables.Service(), tables.StreamsService(), queues.Service(), streams.Service())
 	gw.Register(
-		accessanalyzer.New(accessanalyzer.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Now: cfg.Now}).Service(),
+		accessanalyzer.New(accessanalyzer.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Now: cfg.Now, Invoker: gw}).Service(),
 		rolecall.New(rolecall.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Now: cfg.Now}).Service(),
 	)
 	s.lambda.Start()

@@ -41,6 +41,9 @@ func sid(st *statement, n int) string {
 		to, _, _ := strings.Cut(st.passedTo, ".")
 		s += "PassedTo" + title(to)
 	}
+	if st.serviceLevel {
+		s += "ServiceLevel"
+	}
 	return fmt.Sprintf("%s%d", s, n)
 }
 
@@ -81,6 +84,10 @@ func render(stmts []*statement, notes []Note) ([]string, []Note) {
 			ds := docStmt{Sid: sid(st, counts[base]), Effect: "Allow", Action: one(st.actions), Resource: one(chunk)}
 			if st.passedTo != "" {
 				ds.Condition = map[string]any{"StringEquals": map[string]string{"iam:PassedToService": st.passedTo}}
+			}
+			if st.serviceLevel {
+				notes = append(notes, Note{Kind: "service-level", Sid: ds.Sid, Action: st.actions[0],
+					Message: fmt.Sprintf("Statement %s is the service-level template of %s: the service was used, but not in the time range read; narrow it to the actions needed.", ds.Sid, st.service)})
 			}
 			if st.invokedBy != "" {
 				notes = append(notes, Note{Kind: "on-behalf", Sid: ds.Sid, Action: strings.Join(st.actions, ","),

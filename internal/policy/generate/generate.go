@@ -71,6 +71,13 @@ type Options struct {
 	// ARN format, that all of them share. 0 means DefaultCollapseAbove;
 	// negative never collapses.
 	CollapseAbove int
+	// ServiceLevel are service prefixes ("sqs") the principal used outside
+	// the rows, which Access Analyzer's service-level template
+	// (includeServiceLevelTemplate) names from IAM's service last accessed
+	// data: each that the rows do not show gets a statement allowing
+	// "prefix:*" on "*", Sid "<Service>ServiceLevel1", and a note, to be
+	// narrowed to the actions needed.
+	ServiceLevel []string
 }
 
 // Note explains one choice the generator made that the policy alone does
@@ -179,8 +186,10 @@ type statement struct {
 	service   string
 	invokedBy string
 	passedTo  string
-	actions   []string
-	resources []string
+	// serviceLevel marks a service-level template statement.
+	serviceLevel bool
+	actions      []string
+	resources    []string
 }
 
 // Result renders the policy of the rows added so far.
@@ -235,6 +244,13 @@ func (g *Generator) Result() Result {
 		}
 		return strings.Compare(a.actions[0], b.actions[0])
 	})
+	for _, svc := range g.opts.ServiceLevel {
+		if svc = strings.ToLower(svc); services[svc] {
+			continue
+		}
+		services[svc] = true
+		stmts = append(stmts, &statement{service: svc, serviceLevel: true, actions: []string{svc + ":*"}, resources: []string{"*"}})
+	}
 	res.Policies, res.Notes = render(stmts, res.Notes)
 	for s := range services {
 		res.Services = append(res.Services, s)

@@ -97,18 +97,26 @@ func (h *handler) find(name, account string) (Trail, error) {
 	return Trail{}, api.Errorf(400, "TrailNotFoundException", "Unknown trail: %s for the user: %s", arn, account)
 }
 
-type nameInput struct {
+// TrailNameInput is the input of GetTrail and GetTrailStatus: the trail's
+// name or ARN. In-process callers pass it as api.Internal's Input.
+type TrailNameInput struct {
 	Name *string
 }
 
 func (h *handler) trailName(c *api.Call) (string, error) {
-	var in nameInput
-	body, err := c.Payload()
-	if err != nil {
-		return "", err
-	}
-	if err := decode(body, &in); err != nil {
-		return "", err
+	var in TrailNameInput
+	if c.Input != nil {
+		if err := c.Decode(&in); err != nil {
+			return "", err
+		}
+	} else {
+		body, err := c.Payload()
+		if err != nil {
+			return "", err
+		}
+		if err := decode(body, &in); err != nil {
+			return "", err
+		}
 	}
 	if in.Name == nil {
 		return "", api.Errorf(400, "InvalidTrailNameException", "Trail name cannot be empty.")
