@@ -58,11 +58,6 @@ func validationError(reason, field, msg string) *api.Error {
 	return e
 }
 
-func notFound(id, typ, msg string) *api.Error {
-	return &api.Error{Code: "ResourceNotFoundException", Status: http.StatusNotFound, Message: msg,
-		Fields: map[string]any{"resourceId": id, "resourceType": typ}}
-}
-
 type trailInput struct {
 	CloudTrailARN string   `json:"cloudTrailArn"`
 	Regions       []string `json:"regions,omitempty"`
@@ -165,11 +160,15 @@ func (a *Analyzer) startPolicyGeneration(c *api.Call) (any, error) {
 	return map[string]string{"jobId": id}, nil
 }
 
+// jobParam returns the job the path names. GetGeneratedPolicy and
+// CancelPolicyGeneration have no ResourceNotFoundException in their
+// model: a job ID that names no job of the account is a
+// ValidationException.
 func (a *Analyzer) jobParam(c *api.Call) (*job, error) {
 	id := c.PathParams["jobId"]
 	j, err := a.loadJob(c.Context, c.Account, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound(id, "PolicyGeneration", "Policy generation job not found: "+id)
+		return nil, validationError("fieldValidationFailed", "jobId", "Invalid jobId: no policy generation job "+id+" exists.")
 	}
 	return j, err
 }
