@@ -7,6 +7,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -253,6 +254,10 @@ type Decision struct {
 	Statements []Statement `json:"statements,omitempty"`
 	// Extra marks a check beyond the operation's own action (iam:PassRole).
 	Extra bool `json:"extra,omitempty"`
+	// Replay, when set, encodes (as JSON) the record that replays the
+	// decision (gateway.ReplayRequest). It is stored apart from the
+	// decision's own JSON.
+	Replay json.Marshaler `json:"-"`
 }
 
 // Statement names a decisive statement: the policy (its ARN or name; "" for

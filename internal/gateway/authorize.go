@@ -125,23 +125,16 @@ func (g *Gateway) authorize(c *api.Call, ck check) *api.Error {
 			return g.asError(c, err)
 		}
 	}
-	var d policy.Decision
-	if trust {
-		if p.Type == api.Root {
-			g.decide(c, ck, policy.Decision{})
-			return api.AccessDenied("Roles may not be assumed by root accounts.")
-		}
-		if rp == nil {
-			// No trust policy: the role does not exist. AWS answers as for a
-			// role that does not trust the caller.
-			g.decide(c, ck, policy.Decision{})
-			return accessDenied(c, ck, policy.Decision{})
-		}
-		d = policy.EvaluateTrust(rp, set, &req)
-	} else {
-		d = evaluate(set, &req, ck.res.Mode)
+	d := decideRequest(p.Type, set, &req, ck.res.Mode)
+	g.decide(c, ck, d, captureReplay(p, &req, ck.res.Mode, pl.scpBinds(p)))
+	if trust && p.Type == api.Root {
+		return api.AccessDenied("Roles may not be assumed by root accounts.")
 	}
-	g.decide(c, ck, d)
+	if trust && rp == nil {
+		// No trust policy: the role does not exist. AWS answers as for a
+		// role that does not trust the caller.
+		return accessDenied(c, ck, policy.Decision{})
+	}
 	if d.Effect == policy.Allow {
 		return nil
 	}
@@ -153,14 +146,31 @@ func (g *Gateway) authorize(c *api.Call, ck check) *api.Error {
 	return accessDenied(c, ck, d)
 }
 
-// decide records a decision on the call, with its decisive statements, and
-// lists a typed resource in the trail record.
-func (g *Gateway) decide(c *api.Call, ck check, d policy.Decision) {
+// decideRequest decides req for a principal of type pt whose policies are
+// set, with the evaluation logic of the resource's policy mode: a role's
+// trust policy must allow the caller (and never allows an account's root
+// user; a role without one allows nobody), a KMS key policy must allow
+// (policy.EvaluateKey), other resource policies follow the general logic.
+// The gateway and replay (Prepared.Evaluate) both decide through it.
+func decideRequest(pt api.PrincipalType, set *policy.PolicySet, req *policy.Request, mode api.PolicyMode) policy.Decision {
+	if mode == api.TrustPolicy {
+		if pt == api.Root || req.ResourcePolicy == nil {
+			return policy.Decision{}
+		}
+		return policy.EvaluateTrust(req.ResourcePolicy, set, req)
+	}
+	return evaluate(set, req, mode)
+}
+
+// decide records a decision on the call, with its decisive statements and
+// what replaying it needs, and lists a typed resource in the trail record.
+func (g *Gateway) decide(c *api.Call, ck check, d policy.Decision, replay *replayCapture) {
 	rec := api.Decision{
 		Action:   ck.action,
 		Resource: ck.res.ARN,
 		Decision: d.Effect.String(),
 		Extra:    ck.extra,
+		Replay:   replay,
 	}
 	if d.Source != policy.SourceNone {
 		rec.Source = d.Source.String()

@@ -142,6 +142,16 @@ func (pl *placement) gates(p *api.Principal, action string, buf []*policy.Gate) 
 	return buf
 }
 
+// scpBinds reports whether the SCPs of p's account would apply to p: p is
+// one SCPs bind, and its account is not an organization's management
+// account.
+func (pl *placement) scpBinds(p *api.Principal) bool {
+	if o := pl.principalOrg; o != nil && o.Management {
+		return false
+	}
+	return scpBinds(p)
+}
+
 // scpBinds reports whether SCPs apply to p: to an account's root user, IAM
 // users and role sessions, but not to service-linked roles.
 func scpBinds(p *api.Principal) bool {

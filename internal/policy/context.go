@@ -87,6 +87,21 @@ func (c *Context) Keys() []string {
 	return out
 }
 
+// Each calls fn with every key present, in the order they were set, its
+// values (which fn must not keep: they are c's storage) and whether it is
+// multivalued.
+func (c *Context) Each(fn func(key string, values []string, multi bool)) {
+	for _, e := range c.ents {
+		fn(e.key, c.vals[e.off:e.off+e.n:e.off+e.n], e.multi)
+	}
+}
+
+// CopyFrom makes c hold exactly the keys of src, reusing c's storage.
+func (c *Context) CopyFrom(src *Context) {
+	c.ents = append(c.ents[:0], src.ents...)
+	c.vals = append(c.vals[:0], src.vals...)
+}
+
 func (c *Context) lookup(k ckey) (values []string, multi, ok bool) {
 	if c == nil {
 		return nil, false, false

@@ -17,7 +17,8 @@ type Gate struct {
 	ids    []string
 	idx    index
 	levels int
-	broken bool // more levels than a gate holds: it allows nothing
+	named  [][]Named // the policies it was made from, by level
+	broken bool      // more levels than a gate holds: it allows nothing
 }
 
 // maxGateLevels is the number of levels a gate holds (one bit of a mask each).
@@ -29,7 +30,7 @@ const maxGateLevels = 64
 // account). A gate of no levels lets everything through; a level with no
 // policies lets nothing through.
 func NewGate(src Source, levels [][]Named) *Gate {
-	g := &Gate{src: src, idx: newIndex(), levels: len(levels)}
+	g := &Gate{src: src, idx: newIndex(), levels: len(levels), named: levels}
 	if len(levels) > maxGateLevels {
 		g.broken = true
 		return g
@@ -51,6 +52,10 @@ func NewGate(src Source, levels [][]Named) *Gate {
 
 // Source is the kind of policy the gate holds.
 func (g *Gate) Source() Source { return g.src }
+
+// Levels returns the policies the gate was made from, one slice per level,
+// outermost first, as given to NewGate. The caller must not modify them.
+func (g *Gate) Levels() [][]Named { return g.named }
 
 func (g *Gate) match(e *entry, eff Effect) Match {
 	return Match{Policy: g.ids[e.pol], Sid: e.st.sid, Index: e.st.index, Effect: eff, Source: g.src}

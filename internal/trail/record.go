@@ -1,6 +1,8 @@
 package trail
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -256,11 +258,48 @@ func (e *Entry) event() (store.Event, error) {
 		if ev.Decisions, err = json.Marshal(e.Decisions); err != nil {
 			return store.Event{}, fmt.Errorf("trail: encode %s decisions: %w", e.Operation, err)
 		}
+		if err := e.accesses(&ev, invokedBy); err != nil {
+			return store.Event{}, err
+		}
 	}
 	for _, res := range e.Details.Resources {
 		ev.Resources = append(ev.Resources, store.EventResource{Type: res.Type, Name: res.ARN})
 	}
 	return ev, nil
+}
+
+// accesses fills ev's access rows, one per decision, and the replay records
+// they name.
+func (e *Entry) accesses(ev *store.Event, invokedBy string) error {
+	ev.Accesses = make([]store.Access, len(e.Decisions))
+	for i, d := range e.Decisions {
+		a := store.Access{
+			Time: ev.Time, Account: ev.Account, PrincipalARN: ev.PrincipalARN, IssuerARN: ev.IssuerARN,
+			EventSource: ev.Source, EventName: ev.Name, Action: d.Action, Resource: d.Resource,
+			Decision: d.Decision, Extra: d.Extra, InvokedBy: invokedBy, Count: 1, EventID: ev.ID,
+		}
+		if d.Replay != nil {
+			rec, err := json.Marshal(d.Replay)
+			if err != nil {
+				return fmt.Errorf("trail: encode %s replay record of %s: %w", e.Operation, d.Action, err)
+			}
+			a.Request = requestKey(rec)
+			if ev.Requests == nil {
+				ev.Requests = map[string][]byte{}
+			}
+			ev.Requests[a.Request] = rec
+		}
+		ev.Accesses[i] = a
+	}
+	return nil
+}
+
+// requestKey is the key a replay record is stored under: the first 32 hex
+// digits of its SHA-256, so that a record is stored once however many
+// decisions it replays.
+func requestKey(record []byte) string {
+	sum := sha256.Sum256(record)
+	return hex.EncodeToString(sum[:16])
 }
 
 // Decisions returns the authorization decisions stored with ev (none for an

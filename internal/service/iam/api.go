@@ -155,15 +155,61 @@ func (i *IAM) loadKey(ctx context.Context, id string, gen uint64) (*cachedKey, e
 // a set that allows nothing, and so does a session of a role or user whose
 // ID is not the current one's of that name (deleted and made again).
 func (i *IAM) PolicySet(ctx context.Context, p *api.Principal, session []policy.Named) (*policy.PolicySet, error) {
+	if p != nil && p.Type == api.Root {
+		return nil, nil
+	}
+	i, k, name, current, err := i.principalEntity(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if !current {
+		return policy.Compile(policy.SetInput{Session: session}), nil
+	}
+	entity := k.cacheKey(i.account, name)
+	set, d, ok := i.sets.lookup(entity, session)
+	if ok {
+		return set, nil
+	}
+	gen := i.sets.generation()
+	in, err := i.entityInput(ctx, p, k, name)
+	if err != nil {
+		return nil, err
+	}
+	in.Session = session
+	set = policy.Compile(in)
+	i.sets.put(gen, entity, session, d, set)
+	return set, nil
+}
+
+// PolicyInput returns the policies PolicySet compiles for p, without
+// session policies: the identity-based policies (inline by name, managed
+// by ARN) and the permissions boundary of the user, or of the role of a
+// role session, as they are now. The root user, a user or role that no
+// longer exists, and a session of a role or user made again under its
+// name have none (an empty SetInput). It fails for other principal types.
+func (i *IAM) PolicyInput(ctx context.Context, p *api.Principal) (policy.SetInput, error) {
+	if p != nil && p.Type == api.Root {
+		return policy.SetInput{}, nil
+	}
+	i, k, name, current, err := i.principalEntity(ctx, p)
+	if err != nil || !current {
+		return policy.SetInput{}, err
+	}
+	return i.entityInput(ctx, p, k, name)
+}
+
+// principalEntity returns the IAM of p's account and the kind and name of
+// the user or role whose policies apply to p (a user or role session), and
+// whether that entity is still the one p was issued for: a role or user
+// made again under a deleted one's name is another (AWS applies a role's
+// policies to the sessions of its unique ID).
+func (i *IAM) principalEntity(ctx context.Context, p *api.Principal) (_ *IAM, _ *kind, name string, current bool, _ error) {
 	if p == nil {
-		return nil, fmt.Errorf("iam: no principal")
+		return nil, nil, "", false, fmt.Errorf("iam: no principal")
 	}
 	i = i.in(p.Account)
 	var k *kind
-	var name string
 	switch p.Type {
-	case api.Root:
-		return nil, nil
 	case api.IAMUser:
 		k, name = userKind, p.UserName
 	case api.AssumedRole:
@@ -172,59 +218,52 @@ func (i *IAM) PolicySet(ctx context.Context, p *api.Principal, session []policy.
 			name = p.RoleARN[strings.LastIndexByte(p.RoleARN, '/')+1:]
 		}
 	default:
-		return nil, fmt.Errorf("iam: principal type %s has no identity policies", p.Type)
+		return nil, nil, "", false, fmt.Errorf("iam: principal type %s has no identity policies", p.Type)
 	}
 	if p.Type == api.AssumedRole && p.RoleID != "" {
-		// A role made again under a deleted one's name is another role:
-		// its policies are not the old role's sessions' (AWS applies a
-		// role's policies to the sessions of its unique ID).
 		info, err := i.Role(ctx, i.account, name)
 		var se *api.Error
 		switch {
 		case errors.As(err, &se) && se.Code == "NoSuchEntity":
 		case err != nil:
-			return nil, fmt.Errorf("iam: policies of %s: %w", p.ARN, err)
+			return nil, nil, "", false, fmt.Errorf("iam: policies of %s: %w", p.ARN, err)
 		case info.RoleID != p.RoleID:
-			return policy.Compile(policy.SetInput{Session: session}), nil
+			return i, k, name, false, nil
 		}
 	}
 	if p.Type == api.IAMUser && p.Claims != nil && p.PrincipalID != "" {
-		// The same for a user's session (GetSessionToken): a user made
-		// again under a deleted one's name is another user.
+		// The same for a user's session (GetSessionToken).
 		rec, err := i.user(ctx, i.store, name)
 		var se *api.Error
 		switch {
 		case errors.As(err, &se) && se.Code == "NoSuchEntity":
 		case err != nil:
-			return nil, fmt.Errorf("iam: policies of %s: %w", p.ARN, err)
+			return nil, nil, "", false, fmt.Errorf("iam: policies of %s: %w", p.ARN, err)
 		case rec.ID != p.PrincipalID:
-			return policy.Compile(policy.SetInput{Session: session}), nil
+			return i, k, name, false, nil
 		}
 	}
-	entity := k.cacheKey(i.account, name)
-	set, d, ok := i.sets.lookup(entity, session)
-	if ok {
-		return set, nil
-	}
-	gen := i.sets.generation()
-	var in policy.SetInput
+	return i, k, name, true, nil
+}
+
+// entityInput loads the identity policies and boundary of the entity k
+// names; an entity that no longer exists has none.
+func (i *IAM) entityInput(ctx context.Context, p *api.Principal, k *kind, name string) (policy.SetInput, error) {
 	e, err := k.load(i, ctx, i.store, name)
 	var se *api.Error
 	switch {
 	case errors.As(err, &se) && se.Code == "NoSuchEntity":
 		// A session of a deleted role (or a key of a deleted user) keeps
 		// no permissions: an empty set denies everything.
+		return policy.SetInput{}, nil
 	case err != nil:
-		return nil, fmt.Errorf("iam: policies of %s: %w", p.ARN, err)
-	default:
-		if in, err = i.setInput(ctx, i.store, e); err != nil {
-			return nil, fmt.Errorf("iam: policies of %s: %w", p.ARN, err)
-		}
+		return policy.SetInput{}, fmt.Errorf("iam: policies of %s: %w", p.ARN, err)
 	}
-	in.Session = session
-	set = policy.Compile(in)
-	i.sets.put(gen, entity, session, d, set)
-	return set, nil
+	in, err := i.setInput(ctx, i.store, e)
+	if err != nil {
+		return policy.SetInput{}, fmt.Errorf("iam: policies of %s: %w", p.ARN, err)
+	}
+	return in, nil
 }
 
 // setInput gathers an entity's identity policies (inline, then attached
