@@ -288,13 +288,16 @@ func createPolicies(ctx context.Context, c *client, out *generateOutput, name st
 // then the notes.
 func writeGenerateTable(w io.Writer, out *generateOutput) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "Policy generated for %s from %s to %s (job %s)\n", out.PrincipalARN,
+	// The tabwriter holds what it is given; a failed write of w is
+	// Flush's error.
+	printf := func(format string, a ...any) { _, _ = fmt.Fprintf(tw, format, a...) }
+	printf("Policy generated for %s from %s to %s (job %s)\n", out.PrincipalARN,
 		out.StartTime.Format(time.RFC3339), out.EndTime.Format(time.RFC3339), out.JobID)
 	if out.AccessRoleMade {
-		fmt.Fprintf(tw, "Created the access role %s (trusts access-analyzer.amazonaws.com, may call cloudtrail:GetTrail).\n", out.AccessRole)
+		printf("Created the access role %s (trusts access-analyzer.amazonaws.com, may call cloudtrail:GetTrail).\n", out.AccessRole)
 	}
 	if len(out.Policies) == 0 {
-		fmt.Fprintln(tw, "No allowed calls were recorded in the range: nothing to grant.")
+		printf("No allowed calls were recorded in the range: nothing to grant.\n")
 	}
 	for i, p := range out.Policies {
 		var doc struct {
@@ -308,7 +311,7 @@ func writeGenerateTable(w io.Writer, out *generateOutput) error {
 		if err := json.Unmarshal(p, &doc); err != nil {
 			return fmt.Errorf("policy %d: %w", i+1, err)
 		}
-		fmt.Fprintf(tw, "\nPolicy %d of %d\nSID\tACTIONS\tRESOURCES\tCONDITION\n", i+1, len(out.Policies))
+		printf("\nPolicy %d of %d\nSID\tACTIONS\tRESOURCES\tCONDITION\n", i+1, len(out.Policies))
 		for _, s := range doc.Statement {
 			var cond []string
 			for op, kv := range s.Condition {
@@ -316,13 +319,13 @@ func writeGenerateTable(w io.Writer, out *generateOutput) error {
 					cond = append(cond, fmt.Sprintf("%s %s=%v", op, k, v))
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Sid, list(s.Action), list(s.Resource), strings.Join(cond, "; "))
+			printf("%s\t%s\t%s\t%s\n", s.Sid, list(s.Action), list(s.Resource), strings.Join(cond, "; "))
 		}
 	}
 	if len(out.Notes) > 0 {
-		fmt.Fprintln(tw, "\nNotes")
+		printf("\nNotes\n")
 		for _, n := range out.Notes {
-			fmt.Fprintf(tw, "- [%s] %s\n", n.Kind, n.Message)
+			printf("- [%s] %s\n", n.Kind, n.Message)
 		}
 	}
 	for _, arn := range out.CreatedPolicies {
@@ -330,7 +333,7 @@ func writeGenerateTable(w io.Writer, out *generateOutput) error {
 		if out.Attached {
 			verb = "Created and attached"
 		}
-		fmt.Fprintf(tw, "%s %s\n", verb, arn)
+		printf("%s %s\n", verb, arn)
 	}
 	return tw.Flush()
 }
