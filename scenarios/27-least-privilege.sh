@@ -1,10 +1,10 @@
 # Least privilege from real traffic. A function reads one table and writes
 # one bucket under a role with AmazonS3FullAccess and AmazonDynamoDBFullAccess;
 # `rolecall policy check` fails, listing what the role grants and its traffic
-# did not use. A policy naming that table and that bucket replaces the broad
-# ones and the function still works; replaying its traffic against that
-# policy without dynamodb:GetItem lists exactly the GetItem calls; `rolecall
-# policy check` passes, and fails for the change without GetItem.
+# did not use. The policy Access Analyzer generates from the trail replaces
+# the broad ones and the function still works; replaying its traffic against
+# that policy without dynamodb:GetItem lists exactly the GetItem calls;
+# `rolecall policy check` passes, and fails for the change without GetItem.
 source "$(dirname "$0")/lib.sh"
 cd "$(mktemp -d)"
 ACCT=123456789012
@@ -51,6 +51,8 @@ aws lambda create-function --function-name reports --runtime python3.11 --handle
   --role "$ROLE_ARN" --zip-file fileb://function.zip --timeout 30 > /dev/null
 aws lambda wait function-active-v2 --function-name reports
 
+START=$(date -u -d '-1 minute' +%Y-%m-%dT%H:%M:%SZ)
+
 step "the function reads the table and writes the bucket, three times"
 for i in 1 2 3; do
   expect_contains "$(invoke '{"sku":"a-1"}')" '"report": "a-1=42"' "invocation $i"
@@ -65,20 +67,36 @@ expect_contains "$out" "s3:DeleteBucket" "what to remove"
 expect_contains "$out" "dynamodb:DeleteTable" "what to remove"
 expect_contains "$out" "actions its recorded traffic did not use" "the reason"
 
-step "a policy naming that table and that bucket replaces the broad ones"
-cat > least.json <<JSON
-{"Version":"2012-10-17","Statement":[
- {"Sid":"Table","Effect":"Allow","Action":"dynamodb:GetItem","Resource":"$TABLE_ARN"},
- {"Sid":"Bucket","Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::reports-27/prices/a-1"}]}
-JSON
+step "Access Analyzer generates the policy from the trail, as the AWS CLI asks"
+TRAIL=$(aws cloudtrail describe-trails --query 'trailList[0].TrailARN' --output text)
+aws iam create-role --role-name analyzer-access --assume-role-policy-document \
+  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"access-analyzer.amazonaws.com"},"Action":"sts:AssumeRole"}]}' > /dev/null
+aws iam put-role-policy --role-name analyzer-access --policy-name read-trail --policy-document \
+  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:GetTrail","Resource":"'"$TRAIL"'"}]}'
+details='{"trails":[{"cloudTrailArn":"'"$TRAIL"'","allRegions":true}],"accessRole":"arn:aws:iam::'$ACCT':role/analyzer-access","startTime":"'"$START"'"}'
+JOB=$(aws accessanalyzer start-policy-generation --policy-generation-details "principalArn=$ROLE_ARN" \
+  --cloud-trail-details "$details" --query jobId --output text)
+for _ in $(seq 100); do
+  status=$(aws accessanalyzer get-generated-policy --job-id "$JOB" --query jobDetails.status --output text)
+  [ "$status" != IN_PROGRESS ] && break
+  sleep 0.2
+done
+expect_eq SUCCEEDED "$status" "the generation job"
+aws accessanalyzer get-generated-policy --job-id "$JOB" --include-resource-placeholders \
+  --query 'generatedPolicyResult.generatedPolicies[0].policy' --output text > least.json
+cat least.json
+expect_contains "$(jq -r '[.Statement[].Resource] | flatten | join(" ")' least.json)" "$TABLE_ARN" "the table, named"
+
+step "the generated policy replaces the broad ones; the function still works"
 POLICY_ARN=$(aws iam create-policy --policy-name reports-least --policy-document file://least.json --query Policy.Arn --output text)
 aws iam attach-role-policy --role-name reports-role --policy-arn "$POLICY_ARN"
-aws iam detach-role-policy --role-name reports-role --policy-arn arn:aws:iam::aws:policy/AmazonS3FullAccess
-aws iam detach-role-policy --role-name reports-role --policy-arn arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess
-expect_contains "$(invoke '{"sku":"a-1"}')" '"report": "a-1=42"' "the function under the least policy"
+for p in AmazonS3FullAccess AmazonDynamoDBFullAccess service-role/AWSLambdaBasicExecutionRole; do
+  aws iam detach-role-policy --role-name reports-role --policy-arn "arn:aws:iam::aws:policy/$p"
+done
+expect_contains "$(invoke '{"sku":"a-1"}')" '"report": "a-1=42"' "the function under the generated policy"
 
 step "replay: the same policy without dynamodb:GetItem denies exactly the four GetItem calls"
-sed 's/"dynamodb:GetItem"/"dynamodb:PutItem"/' least.json > no-getitem.json
+jq '.Statement |= (map(.Action |= ([.] | flatten | map(select(. != "dynamodb:GetItem")))) | map(select(.Action | length > 0)))' least.json > no-getitem.json
 out=$(rolecall policy replay --role reports-role --since 1h --policy-arn "$POLICY_ARN" --policy-document file://no-getitem.json --output json)
 expect_eq 1 "$(jq '.newlyDenied | length' <<<"$out")" "distinct requests newly denied"
 expect_eq "dynamodb:GetItem $TABLE_ARN 4 Allow ImplicitDeny" \
