@@ -151,6 +151,7 @@ type prepared struct {
 	answered             bool
 	current              policy.Decision
 	change               policy.Decision
+	why                  string // statementsKey of change, once needed; "" before
 }
 
 // setKey names a compiled set: the change or not, and the session
@@ -268,7 +269,7 @@ func (r *run) row(a *store.Access) {
 	if !p.answered || !r.timeFree || !p.timeFree {
 		p.current = p.base.Evaluate(p.baseSet, a.Time)
 		p.change = p.proposed.Evaluate(p.proposedSet, a.Time)
-		p.answered = true
+		p.answered, p.why = true, ""
 	}
 	cur, prop := p.current.Effect.String(), p.change.Effect.String()
 	kind := kindDrifted
@@ -283,13 +284,16 @@ func (r *run) row(a *store.Access) {
 	default:
 		return // one deny for another: still denied
 	}
-	r.add(kind, a, cur, &p.change)
+	if p.why == "" {
+		p.why = statementsKey(&p.change)
+	}
+	r.add(kind, a, cur, &p.change, p.why)
 }
 
-// add counts a in its item.
-func (r *run) add(kind int, a *store.Access, cur string, d *policy.Decision) {
+// add counts a in its item; why is statementsKey(d).
+func (r *run) add(kind int, a *store.Access, cur string, d *policy.Decision, why string) {
 	k := groupKey{kind: kind, source: a.EventSource, name: a.EventName, action: a.Action, resource: a.Resource,
-		recorded: a.Decision, proposed: d.Effect.String(), why: statementsKey(d)}
+		recorded: a.Decision, proposed: d.Effect.String(), why: why}
 	if kind == kindDrifted {
 		k.current = cur
 	}
