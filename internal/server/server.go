@@ -308,7 +308,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		keys.Service(),
 		s.iam.Service(),
 		s.sts.Service(),
-		cloudtrail.New(s.recorder),
+		cloudtrail.New(s.recorder, cfg.Region),
 		logs.New(s.store, cfg.Now).Service(),
 		s.lambda.Service(),
 		traces.Service(),
@@ -335,7 +335,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	gw.Register(tables.Service(), tables.StreamsService(), queues.Service(), streams.Service())
 	gw.Register(
-		accessanalyzer.New(accessanalyzer.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Now: cfg.Now, IAM: s.iam, Flush: s.recorder.Flush}).Service(),
+		accessanalyzer.New(accessanalyzer.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Now: cfg.Now, IAM: s.iam, Flush: s.recorder.Flush, Invoker: gw}).Service(),
 		rolecall.New(rolecall.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Invoker: gw, Now: cfg.Now, IAM: s.iam, Flush: s.recorder.Flush}).Service(),
 	)
 	s.lambda.Start()

@@ -22,6 +22,10 @@ type Config struct {
 	Account string // the default account ("123456789012")
 	Region  string // the Region it answers in ("us-east-1")
 	Store   store.Store
+	// Invoker runs the in-process calls policy generation makes as
+	// access-analyzer.amazonaws.com (assuming the access role) and as the
+	// access role's session (reading the trail).
+	Invoker api.Invoker
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// IAM is where unused access analyzers read roles, users, access keys

@@ -1,5 +1,6 @@
 // Package cloudtrail serves the events the trail recorded through CloudTrail's
-// LookupEvents (awsJson1.1).
+// LookupEvents (awsJson1.1), and describes the trail that records them
+// (DescribeTrails, GetTrail, ListTrails, GetTrailStatus).
 package cloudtrail
 
 import (
@@ -26,21 +27,23 @@ const maxResults = 50
 const maxAttributeValue = 2000
 
 // New returns the CloudTrail service reading the events rec records. Lookups
-// flush rec first, so a call made just before shows up.
-func New(rec *trail.Recorder) *api.Service {
-	h := &handler{rec: rec}
+// flush rec first, so a call made just before shows up. region is the home
+// Region of the trail (TrailName).
+func New(rec *trail.Recorder, region string) *api.Service {
+	h := &handler{rec: rec, region: region}
 	return api.NewService(api.Service{
 		Name:         "cloudtrail",
 		EventSource:  "cloudtrail.amazonaws.com",
 		Protocols:    []string{"awsJson1_1"},
 		TargetPrefix: TargetPrefix,
-	}, []*api.Operation{
+	}, append([]*api.Operation{
 		{Name: "LookupEvents", Action: "cloudtrail:LookupEvents", ReadOnly: true, Handle: h.lookupEvents},
-	}...)
+	}, h.trailOps()...)...)
 }
 
 type handler struct {
-	rec *trail.Recorder
+	rec    *trail.Recorder
+	region string
 }
 
 type lookupAttribute struct {

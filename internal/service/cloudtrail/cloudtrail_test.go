@@ -48,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 		rec.Close(ctx)
 		st.Close()
 	})
-	svc := New(rec)
+	svc := New(rec, "us-east-1")
 	run := apitest.New(t, svc)
 	run.Account = acct
 	return &fixture{rec: rec, svc: svc, run: run}
@@ -390,7 +390,7 @@ func TestLookupLeavesOutDataEvents(t *testing.T) {
 }
 
 func TestOperationTable(t *testing.T) {
-	svc := New(nil)
+	svc := New(nil, "us-east-1")
 	op := svc.Operations["LookupEvents"]
 	if svc.Name != "cloudtrail" || svc.TargetPrefix != TargetPrefix || svc.Protocols[0] != "awsJson1_1" || svc.EventSource != "cloudtrail.amazonaws.com" {
 		t.Errorf("service = %+v", svc)

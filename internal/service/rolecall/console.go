@@ -2,7 +2,6 @@ package rolecall
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -110,25 +109,16 @@ func notFound(id, typ, message string) *api.Error {
 	return e
 }
 
-// decodeStrict decodes the JSON body into v, refusing members v does not
-// have and an empty body when required.
-func decodeStrict(c *api.Call, v any, required bool) error {
+// decodeRequired is decodeStrict for an operation whose body is required.
+func decodeRequired(c *api.Call, v any) error {
 	body, err := c.Payload()
 	if err != nil {
 		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		if required {
-			return validation("other", "", "The request body is required.")
-		}
-		return nil
+		return validation("other", "", "The request body is required.")
 	}
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return validation("cannotParse", "", "The request body is not valid: "+err.Error())
-	}
-	return nil
+	return decodeStrict(c, v)
 }
 
 // checkQuery refuses query parameters other than those allowed.

@@ -124,7 +124,7 @@ func (r *API) addFeaturePermissions(c *api.Call) (any, error) {
 		Feature     string `json:"feature"`
 		ResourceArn string `json:"resourceArn"`
 	}
-	if err := decodeStrict(c, &in, true); err != nil {
+	if err := decodeRequired(c, &in); err != nil {
 		return nil, err
 	}
 	grant, ok := features[in.Feature]

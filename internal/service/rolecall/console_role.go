@@ -97,7 +97,7 @@ func (r *API) createDefaultRole(c *api.Call) (any, error) {
 	if err := checkQuery(c); err != nil {
 		return nil, err
 	}
-	if err := decodeStrict(c, &struct{}{}, false); err != nil {
+	if err := decodeStrict(c, &struct{}{}); err != nil {
 		return nil, err
 	}
 	d, err := r.defaultNames(c)

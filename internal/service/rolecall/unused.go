@@ -1,8 +1,6 @@
 package rolecall
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -98,15 +96,9 @@ func epochPtr(t time.Time) *int64 {
 // with no recorded call in the range, and for a role not assumed in it, is
 // used=false.
 func (r *API) getUnusedAccess(c *api.Call) (any, error) {
-	body, err := c.Payload()
-	if err != nil {
-		return nil, err
-	}
 	var in unusedInput
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return nil, unusedInvalid("Invalid request body: %v.", err)
+	if err := decodeRequired(c, &in); err != nil {
+		return nil, err
 	}
 	if in.PrincipalArn == "" {
 		return nil, unusedInvalid("principalArn is required.")
