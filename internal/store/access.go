@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"time"
 )
 
@@ -116,4 +117,95 @@ func SumAccesses(events []Event) ([]AccessRow, map[string][]byte) {
 		}
 	}
 	return rows, requests
+}
+
+// EncodeAccess appends to buf the fields of a that engines store in one
+// value: every field but Time and Count (which they keep in columns, to
+// bound and to sum), EventID last. Reading one value per row rather than a
+// column per field keeps QueryAccess cheap per row.
+func EncodeAccess(buf []byte, a *Access) []byte {
+	for _, f := range [...]string{a.Account, a.PrincipalARN, a.IssuerARN, a.EventSource, a.EventName, a.Action,
+		a.Resource, a.Decision, a.InvokedBy, a.Request} {
+		buf = binary.AppendUvarint(buf, uint64(len(f)))
+		buf = append(buf, f...)
+	}
+	extra := byte(0)
+	if a.Extra {
+		extra = 1
+	}
+	buf = append(buf, extra)
+	return append(buf, a.EventID...)
+}
+
+// AccessDecoder decodes EncodeAccess's values. Rows that agree in all but
+// their time, count and first event (one request repeated over many
+// seconds) share their strings: each is decoded once, up to a bound. It is
+// not safe for concurrent use.
+type AccessDecoder struct {
+	rows  map[string]Access // by the value without its EventID
+	names map[string]string // the fields of rows not shared whole
+}
+
+// maxShared bounds the rows an AccessDecoder keeps for sharing.
+const maxShared = 1 << 14
+
+// errAccessValue reports a stored access value that does not decode.
+var errAccessValue = errors.New("store: malformed access row")
+
+// Decode sets the fields of a that data encodes; Time and Count are left
+// as they are. It does not keep data.
+func (d *AccessDecoder) Decode(data []byte, a *Access) error {
+	// The fields before EventID end at the extra byte after Request.
+	end := 0
+	for range 10 {
+		n, w := binary.Uvarint(data[end:])
+		if w <= 0 || uint64(len(data)-end-w) < n {
+			return errAccessValue
+		}
+		end += w + int(n)
+	}
+	if end >= len(data) || data[end] > 1 {
+		return errAccessValue
+	}
+	end++
+	shared, ok := d.rows[string(data[:end])]
+	if !ok {
+		rest := data
+		for _, f := range [...]*string{&shared.Account, &shared.PrincipalARN, &shared.IssuerARN, &shared.EventSource,
+			&shared.EventName, &shared.Action, &shared.Resource, &shared.Decision, &shared.InvokedBy, &shared.Request} {
+			n, w := binary.Uvarint(rest)
+			*f = d.name(rest[w : w+int(n)])
+			rest = rest[w+int(n):]
+		}
+		shared.Extra = data[end-1] == 1
+		if d.rows == nil {
+			d.rows = map[string]Access{}
+		}
+		if len(d.rows) < maxShared {
+			d.rows[string(data[:end])] = shared
+		}
+	}
+	tm, count := a.Time, a.Count
+	*a = shared
+	a.Time, a.Count = tm, count
+	a.EventID = string(data[end:])
+	return nil
+}
+
+// name returns b as a string, shared with earlier rows' equal fields.
+func (d *AccessDecoder) name(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := d.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if d.names == nil {
+		d.names = map[string]string{}
+	}
+	if len(d.names) < maxShared {
+		d.names[s] = s
+	}
+	return s
 }

@@ -10,7 +10,10 @@ import (
 )
 
 // accessSchema is the SQLite schema of access rows and replay records. A
-// row's seq orders the rows of one second as they were first written.
+// row keeps what it is selected by in columns (the principal, the issuer,
+// the account, the second), its count, and the rest in one value
+// (EncodeAccess). Its seq orders the rows of one second as they were first
+// written.
 const accessSchema = `
 CREATE TABLE accesses (
 	seq           INTEGER PRIMARY KEY,
@@ -19,16 +22,8 @@ CREATE TABLE accesses (
 	account       TEXT NOT NULL,
 	principal_arn TEXT NOT NULL,
 	issuer_arn    TEXT NOT NULL,
-	event_source  TEXT NOT NULL,
-	event_name    TEXT NOT NULL,
-	action        TEXT NOT NULL,
-	resource      TEXT NOT NULL,
-	decision      TEXT NOT NULL,
-	extra         INTEGER NOT NULL,
-	invoked_by    TEXT NOT NULL,
-	request       TEXT NOT NULL,
 	count         INTEGER NOT NULL,
-	event_id      TEXT NOT NULL
+	data          BLOB NOT NULL
 );
 CREATE INDEX accesses_principal ON accesses (principal_arn, time_s, seq);
 CREATE INDEX accesses_issuer ON accesses (issuer_arn, time_s, seq) WHERE issuer_arn <> '';
@@ -39,22 +34,21 @@ CREATE TABLE access_requests (
 ) WITHOUT ROWID;
 `
 
-// accessesPerInsert is how many access rows one upsert writes (15 bound
+// accessesPerInsert is how many access rows one upsert writes (7 bound
 // parameters each).
-const accessesPerInsert = 64
+const accessesPerInsert = 128
 
 // upsertAccessesSQL returns the statement that adds n access rows, summing
 // each into the row of its key when there is one (whose EventID stays that
 // of the first event counted).
 func upsertAccessesSQL(n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO accesses (k, time_s, account, principal_arn, issuer_arn, event_source, event_name,
-		action, resource, decision, extra, invoked_by, request, count, event_id) VALUES `)
+	b.WriteString(`INSERT INTO accesses (k, time_s, account, principal_arn, issuer_arn, count, data) VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		b.WriteString(`(?,?,?,?,?,?,?)`)
 	}
 	b.WriteString(` ON CONFLICT (k) DO UPDATE SET count = count + excluded.count`)
 	return b.String()
@@ -71,19 +65,14 @@ func (s *SQLite) appendAccesses(ctx context.Context, tx *sql.Tx, events []Event)
 		}
 		s.insAccesses = st
 	}
-	args := make([]any, 0, 15*min(len(rows), accessesPerInsert))
+	args := make([]any, 0, 7*min(len(rows), accessesPerInsert))
 	for len(rows) > 0 {
 		chunk := rows[:min(len(rows), accessesPerInsert)]
 		rows = rows[len(chunk):]
 		args = args[:0]
 		for _, r := range chunk {
 			a := &r.Access
-			extra := 0
-			if a.Extra {
-				extra = 1
-			}
-			args = append(args, r.Key, a.Time.Unix(), a.Account, a.PrincipalARN, a.IssuerARN, a.EventSource, a.EventName,
-				a.Action, a.Resource, a.Decision, extra, a.InvokedBy, a.Request, a.Count, a.EventID)
+			args = append(args, r.Key, a.Time.Unix(), a.Account, a.PrincipalARN, a.IssuerARN, a.Count, EncodeAccess(nil, a))
 		}
 		var err error
 		if len(chunk) == accessesPerInsert {
@@ -101,22 +90,6 @@ func (s *SQLite) appendAccesses(ctx context.Context, tx *sql.Tx, events []Event)
 		}
 	}
 	return nil
-}
-
-// accessColumns are the columns QueryAccess reads, in scanAccess's order.
-const accessColumns = `seq, time_s, account, principal_arn, issuer_arn, event_source, event_name, action, resource,
-	decision, extra, invoked_by, request, count, event_id`
-
-// scanAccess reads a row of accessColumns.
-func scanAccess(scan func(dest ...any) error) (Access, error) {
-	var a Access
-	var seq, sec int64
-	if err := scan(&seq, &sec, &a.Account, &a.PrincipalARN, &a.IssuerARN, &a.EventSource, &a.EventName, &a.Action,
-		&a.Resource, &a.Decision, &a.Extra, &a.InvokedBy, &a.Request, &a.Count, &a.EventID); err != nil {
-		return Access{}, err
-	}
-	a.Time = time.Unix(sec, 0).UTC()
-	return a, nil
 }
 
 // QueryAccess implements Store. A principal's rows are read as two ordered
@@ -139,21 +112,22 @@ func (s *SQLite) QueryAccess(ctx context.Context, q AccessQuery) iter.Seq2[Acces
 			where = append(where, "account = ?")
 			args = append(args, q.Account)
 		}
-		rest := ""
-		if len(where) > 0 {
-			rest = " AND " + strings.Join(where, " AND ")
-		}
+		const columns = `SELECT seq, time_s, count, data FROM accesses`
 		var query string
 		switch {
 		case q.PrincipalARN != "":
-			query = `SELECT ` + accessColumns + ` FROM accesses WHERE principal_arn = ?` + rest +
-				` UNION ALL SELECT ` + accessColumns + ` FROM accesses WHERE issuer_arn = ? AND issuer_arn <> '' AND principal_arn <> ?` + rest +
+			rest := ""
+			if len(where) > 0 {
+				rest = " AND " + strings.Join(where, " AND ")
+			}
+			query = columns + ` WHERE principal_arn = ?` + rest +
+				` UNION ALL ` + columns + ` WHERE issuer_arn = ? AND issuer_arn <> '' AND principal_arn <> ?` + rest +
 				` ORDER BY time_s, seq`
 			args = append(append(append([]any{q.PrincipalARN}, args...), q.PrincipalARN, q.PrincipalARN), args...)
 		case len(where) > 0:
-			query = `SELECT ` + accessColumns + ` FROM accesses WHERE ` + strings.Join(where, " AND ") + ` ORDER BY time_s, seq`
+			query = columns + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY time_s, seq`
 		default:
-			query = `SELECT ` + accessColumns + ` FROM accesses ORDER BY time_s, seq`
+			query = columns + ` ORDER BY time_s, seq`
 		}
 		rows, err := s.db.QueryContext(ctx, query, args...)
 		if err != nil {
@@ -161,12 +135,20 @@ func (s *SQLite) QueryAccess(ctx context.Context, q AccessQuery) iter.Seq2[Acces
 			return
 		}
 		defer rows.Close()
+		var dec AccessDecoder
+		var data sql.RawBytes
 		for rows.Next() {
-			a, err := scanAccess(rows.Scan)
-			if err != nil {
+			var a Access
+			var seq, sec int64
+			if err := rows.Scan(&seq, &sec, &a.Count, &data); err != nil {
 				yield(Access{}, fmt.Errorf("store: query access rows: %w", err))
 				return
 			}
+			if err := dec.Decode(data, &a); err != nil {
+				yield(Access{}, fmt.Errorf("store: query access rows: row %d: %w", seq, err))
+				return
+			}
+			a.Time = time.Unix(sec, 0).UTC()
 			if !yield(a, nil) {
 				return
 			}

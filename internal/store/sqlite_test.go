@@ -201,3 +201,14 @@ func TestChangeLogTrimmed(t *testing.T) {
 		break
 	}
 }
+
+// BenchmarkQueryAccess reads 1,000,000 access rows of one role from
+// SQLite (go test -run XXX -bench QueryAccess -benchtime 3x ./internal/store/).
+func BenchmarkQueryAccess(b *testing.B) {
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	storetest.BenchQueryAccess(b, st)
+}

@@ -13,7 +13,10 @@ import (
 )
 
 // accessSchema is the PostgreSQL schema of access rows and replay records.
-// A row's seq orders the rows of one second as they were first written.
+// A row keeps what it is selected by in columns (the principal, the
+// issuer, the account, the second), its count, and the rest in one value
+// (store.EncodeAccess). Its seq orders the rows of one second as they were
+// first written.
 const accessSchema = `
 CREATE TABLE accesses (
 	seq           bigserial PRIMARY KEY,
@@ -22,16 +25,8 @@ CREATE TABLE accesses (
 	account       text NOT NULL,
 	principal_arn text NOT NULL,
 	issuer_arn    text NOT NULL,
-	event_source  text NOT NULL,
-	event_name    text NOT NULL,
-	action        text NOT NULL,
-	resource      text NOT NULL,
-	decision      text NOT NULL,
-	extra         boolean NOT NULL,
-	invoked_by    text NOT NULL,
-	request       text NOT NULL,
 	count         bigint NOT NULL,
-	event_id      text NOT NULL
+	data          bytea NOT NULL
 );
 CREATE INDEX accesses_principal ON accesses (principal_arn, time_s, seq);
 CREATE INDEX accesses_issuer ON accesses (issuer_arn, time_s, seq) WHERE issuer_arn <> '';
@@ -43,12 +38,10 @@ CREATE TABLE access_requests (
 `
 
 // upsertAccesses adds access rows given as arrays, one per column, summing
-// each into the row of its key when there is one (whose event_id stays
-// that of the first event counted).
-const upsertAccesses = `INSERT INTO accesses (k, time_s, account, principal_arn, issuer_arn, event_source, event_name,
-	action, resource, decision, extra, invoked_by, request, count, event_id)
-SELECT * FROM unnest($1::bytea[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-	$8::text[], $9::text[], $10::text[], $11::boolean[], $12::text[], $13::text[], $14::bigint[], $15::text[])
+// each into the row of its key when there is one (whose first event stays
+// that of the first counted).
+const upsertAccesses = `INSERT INTO accesses (k, time_s, account, principal_arn, issuer_arn, count, data)
+SELECT * FROM unnest($1::bytea[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bytea[])
 ON CONFLICT (k) DO UPDATE SET count = accesses.count + excluded.count`
 
 // appendAccesses writes the access rows and replay records of events in
@@ -58,22 +51,15 @@ func appendAccesses(ctx context.Context, tx pgx.Tx, events []store.Event) error 
 	rows, requests := store.SumAccesses(events)
 	if len(rows) > 0 {
 		n := len(rows)
-		var (
-			keys                                                   = make([][]byte, n)
-			secs, counts                                           = make([]int64, n), make([]int64, n)
-			accounts, principals, issuers, sources, names, actions = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-			resources, decisions, invokers, reqs, ids              = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-			extras                                                 = make([]bool, n)
-		)
+		keys, data := make([][]byte, n), make([][]byte, n)
+		secs, counts := make([]int64, n), make([]int64, n)
+		accounts, principals, issuers := make([]string, n), make([]string, n), make([]string, n)
 		for i, r := range rows {
 			a := &r.Access
-			keys[i], secs[i], counts[i] = r.Key, a.Time.Unix(), a.Count
-			accounts[i], principals[i], issuers[i], sources[i], names[i], actions[i] = a.Account, a.PrincipalARN, a.IssuerARN, a.EventSource, a.EventName, a.Action
-			resources[i], decisions[i], invokers[i], reqs[i], ids[i] = a.Resource, a.Decision, a.InvokedBy, a.Request, a.EventID
-			extras[i] = a.Extra
+			keys[i], secs[i], counts[i], data[i] = r.Key, a.Time.Unix(), a.Count, store.EncodeAccess(nil, a)
+			accounts[i], principals[i], issuers[i] = a.Account, a.PrincipalARN, a.IssuerARN
 		}
-		if _, err := tx.Exec(ctx, upsertAccesses, keys, secs, accounts, principals, issuers, sources, names, actions,
-			resources, decisions, extras, invokers, reqs, counts, ids); err != nil {
+		if _, err := tx.Exec(ctx, upsertAccesses, keys, secs, accounts, principals, issuers, counts, data); err != nil {
 			return fmt.Errorf("access rows: %w", err)
 		}
 	}
@@ -90,10 +76,6 @@ func appendAccesses(ctx context.Context, tx pgx.Tx, events []store.Event) error 
 	}
 	return nil
 }
-
-// accessColumns are the columns QueryAccess reads.
-const accessColumns = `seq, time_s, account, principal_arn, issuer_arn, event_source, event_name, action, resource,
-	decision, extra, invoked_by, request, count, event_id`
 
 // QueryAccess implements store.Store. A principal's rows are read as two
 // ordered index scans, of its own rows and of the sessions it issued,
@@ -114,7 +96,8 @@ func (s *Store) QueryAccess(ctx context.Context, q store.AccessQuery) iter.Seq2[
 		if q.Account != "" {
 			w.add("account = ?", q.Account)
 		}
-		query := `SELECT ` + accessColumns + ` FROM accesses`
+		const columns = `SELECT seq, time_s, count, data FROM accesses`
+		query := columns
 		if len(w.where) > 0 {
 			query += " WHERE " + strings.Join(w.where, " AND ")
 		}
@@ -122,7 +105,7 @@ func (s *Store) QueryAccess(ctx context.Context, q store.AccessQuery) iter.Seq2[
 			// The second arm: the same conditions, the issuer in place of the
 			// principal ($1 is the ARN in both).
 			rest := append([]string{"issuer_arn = $1", "issuer_arn <> ''", "principal_arn <> $1"}, w.where[1:]...)
-			query += ` UNION ALL SELECT ` + accessColumns + ` FROM accesses WHERE ` + strings.Join(rest, " AND ")
+			query += ` UNION ALL ` + columns + ` WHERE ` + strings.Join(rest, " AND ")
 		}
 		query += " ORDER BY time_s, seq"
 		rows, err := s.pool.Query(ctx, query, w.args...)
@@ -131,12 +114,18 @@ func (s *Store) QueryAccess(ctx context.Context, q store.AccessQuery) iter.Seq2[
 			return
 		}
 		defer rows.Close()
+		var dec store.AccessDecoder
 		for rows.Next() {
 			var a store.Access
 			var seq, sec int64
-			if err := rows.Scan(&seq, &sec, &a.Account, &a.PrincipalARN, &a.IssuerARN, &a.EventSource, &a.EventName, &a.Action,
-				&a.Resource, &a.Decision, &a.Extra, &a.InvokedBy, &a.Request, &a.Count, &a.EventID); err != nil {
+			// data is decoded from the row's own bytes (bytea comes in binary
+			// format), not copied first.
+			if err := rows.Scan(&seq, &sec, &a.Count, nil); err != nil {
 				yield(store.Access{}, fmt.Errorf("store: query access rows: %w", err))
+				return
+			}
+			if err := dec.Decode(rows.RawValues()[3], &a); err != nil {
+				yield(store.Access{}, fmt.Errorf("store: query access rows: row %d: %w", seq, err))
 				return
 			}
 			a.Time = time.Unix(sec, 0).UTC()

@@ -199,3 +199,10 @@ func TestOpenExisting(t *testing.T) {
 	}
 	st.Close()
 }
+
+// BenchmarkQueryAccess reads 1,000,000 access rows of one role from
+// PostgreSQL (ROLECALL_TEST_DATABASE_URL=… go test -run XXX -bench
+// QueryAccess -benchtime 3x ./internal/store/postgres/).
+func BenchmarkQueryAccess(b *testing.B) {
+	storetest.BenchQueryAccess(b, open(b, pgtest.FreshSchema(b, pgtest.BaseURL(b))))
+}
