@@ -117,3 +117,6 @@ for p in AmazonS3FullAccess AmazonDynamoDBFullAccess service-role/AWSLambdaBasic
 done
 expect_eq report-least "$(aws iam list-attached-role-policies --role-name report-role --query 'AttachedPolicies[].PolicyName' --output text)" "the role's only policy"
 expect_contains "$(invoke '{"id":"o-1"}')" '"total": "42"' "the function, under the generated policy"
+aws lambda update-function-configuration --function-name report --environment 'Variables={STAGE=2}' > /dev/null
+aws lambda wait function-updated-v2 --function-name report
+expect_contains "$(invoke '{"id":"o-1"}')" '"total": "42"' "a new execution environment, with a log stream of its own"

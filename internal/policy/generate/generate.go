@@ -207,7 +207,7 @@ func (g *Generator) Result() Result {
 		svc, _, _ := strings.Cut(k.action, ":")
 		svc = strings.ToLower(svc)
 		services[svc] = true
-		rs, notes := g.resources(k.action, info.resources)
+		rs, notes := g.resources(k.action, k.invokedBy, info.resources)
 		res.Notes = append(res.Notes, notes...)
 		if k.passedTo != "" {
 			res.Notes = append(res.Notes, Note{Kind: "passed-to-service", Action: k.action,
@@ -291,7 +291,7 @@ func (g *Generator) isDependent(op, dep string) bool {
 
 // resources returns the Resource list of action, sorted, with the notes of
 // its collapses.
-func (g *Generator) resources(action string, used map[string]struct{}) ([]string, []Note) {
+func (g *Generator) resources(action, invokedBy string, used map[string]struct{}) ([]string, []Note) {
 	a := g.cat.Action(action)
 	if !g.opts.Placeholders || (a != nil && len(a.Resources) == 0) {
 		return []string{"*"}, nil
@@ -304,8 +304,44 @@ func (g *Generator) resources(action string, used map[string]struct{}) ([]string
 		arns = append(arns, r)
 	}
 	slices.Sort(arns)
-	if g.opts.CollapseAbove < 0 || a == nil {
-		return arns, nil
+	var notes []Note
+	if invokedBy != "" {
+		arns, notes = serviceStreams(action, invokedBy, arns)
 	}
-	return collapse(a, arns, g.opts.CollapseAbove)
+	if g.opts.CollapseAbove < 0 || a == nil {
+		return arns, notes
+	}
+	arns, more := collapse(a, arns, g.opts.CollapseAbove)
+	return arns, append(notes, more...)
+}
+
+// serviceStreams writes the log streams a service wrote on the
+// principal's behalf as the log group's streams: Lambda names each
+// execution environment's stream itself ("2026/11/30/[$LATEST]<id>"), so
+// the streams the trail shows stand for every stream it will create in
+// that log group.
+func serviceStreams(action, invokedBy string, arns []string) ([]string, []Note) {
+	var out []string
+	var notes []Note
+	groups := map[string]int{}
+	for _, arn := range arns {
+		i := strings.Index(arn, ":log-stream:")
+		if i < 0 || !strings.HasPrefix(arn, "arn:aws:logs:") {
+			out = append(out, arn)
+			continue
+		}
+		w := arn[:i] + ":log-stream:*"
+		if groups[w] == 0 {
+			out = append(out, w)
+		}
+		groups[w]++
+	}
+	for _, w := range out {
+		if n := groups[w]; n > 0 {
+			notes = append(notes, Note{Kind: "collapsed", Action: action, Resource: w, Count: n,
+				Message: fmt.Sprintf("%s names its own log streams: the %d stream(s) it wrote for %s are written as %s.", invokedBy, n, action, w)})
+		}
+	}
+	slices.Sort(out)
+	return out, notes
 }

@@ -93,7 +93,7 @@ func TestGenerate(t *testing.T) {
 		rows: []Row{allow("logs:PutLogEvents", group+":log-stream:s0"), onBehalf},
 		want: `{"Version":"2012-10-17","Statement":[` +
 			`{"Sid":"Logs1","Effect":"Allow","Action":"logs:PutLogEvents","Resource":"` + group + `:log-stream:s0"},` +
-			`{"Sid":"LogsCalledByLambda1","Effect":"Allow","Action":"logs:PutLogEvents","Resource":"` + group + `:log-stream:s1"}]}`,
+			`{"Sid":"LogsCalledByLambda1","Effect":"Allow","Action":"logs:PutLogEvents","Resource":"` + group + `:log-stream:*"}]}`,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := generate(t, tc.opts, tc.rows...)
@@ -197,8 +197,20 @@ func TestCollapse(t *testing.T) {
 			}
 		})
 	}
+	// The log streams Lambda names itself stand for the group's streams.
+	var streams []Row
+	for _, s := range []string{"2026/11/30/[$LATEST]a", "2026/11/30/[$LATEST]b"} {
+		r := allow("logs:PutLogEvents", group+":log-stream:"+s)
+		r.InvokedBy = "lambda.amazonaws.com"
+		streams = append(streams, r)
+	}
+	res := generate(t, Options{Placeholders: true}, streams...)
+	if !strings.Contains(res.Policies[0], `"Resource":"`+group+`:log-stream:*"`) || len(res.Notes) != 2 ||
+		res.Notes[0].Kind != "collapsed" || res.Notes[0].Count != 2 || !strings.Contains(res.Notes[0].Message, "lambda.amazonaws.com names its own log streams") {
+		t.Errorf("streams written on the principal's behalf: %s %+v", res.Policies[0], res.Notes)
+	}
 	// Negative CollapseAbove keeps every name.
-	res := generate(t, Options{Placeholders: true, CollapseAbove: -1}, objects(50, "x/")...)
+	res = generate(t, Options{Placeholders: true, CollapseAbove: -1}, objects(50, "x/")...)
 	if strings.Contains(res.Policies[0], "*") {
 		t.Errorf("CollapseAbove -1 collapsed: %s", res.Policies[0])
 	}

@@ -249,6 +249,13 @@ func (a *Analyzer) generate(ctx context.Context, j *job) (code, msg string, err 
 	if code, msg, err := a.checkAccess(ctx, j); code != "" || err != nil {
 		return code, msg, err
 	}
+	return "", "", a.readRows(ctx, j)
+}
+
+// readRows reads the principal's allowed decisions in the range into
+// j.Rows, summed per distinct row, and the services of the window before
+// the range into j.ServiceLevel.
+func (a *Analyzer) readRows(ctx context.Context, j *job) error {
 	type rowKey struct {
 		source, name, action, resource, invokedBy string
 		extra                                     bool
@@ -257,12 +264,17 @@ func (a *Analyzer) generate(ctx context.Context, j *job) (code, msg string, err 
 	var order []rowKey
 	for r, err := range a.cfg.Store.QueryAccess(ctx, store.AccessQuery{Account: j.Account, PrincipalARN: j.PrincipalARN, Start: j.Start, End: j.End}) {
 		if err != nil {
-			return "", "", fmt.Errorf("read the trail: %w", err)
+			return fmt.Errorf("read the trail: %w", err)
 		}
 		if r.Decision != "Allow" {
 			continue
 		}
-		k := rowKey{r.EventSource, r.EventName, r.Action, r.Resource, r.InvokedBy, r.Extra}
+		k := rowKey{action: r.Action, resource: r.Resource, invokedBy: r.InvokedBy, extra: r.Extra}
+		if r.Extra {
+			// The call a further check was made for matters only to it
+			// (iam:PassedToService, the dependent-action note).
+			k.source, k.name = r.EventSource, r.EventName
+		}
 		if _, ok := sums[k]; !ok {
 			order = append(order, k)
 		}
@@ -281,14 +293,14 @@ func (a *Analyzer) generate(ctx context.Context, j *job) (code, msg string, err 
 	for r, err := range a.cfg.Store.QueryAccess(ctx, store.AccessQuery{Account: j.Account, PrincipalARN: j.PrincipalARN,
 		Start: j.End.Add(-serviceLevelWindow), End: j.Start.Add(-time.Second)}) {
 		if err != nil {
-			return "", "", fmt.Errorf("read the trail: %w", err)
+			return fmt.Errorf("read the trail: %w", err)
 		}
 		if s := service(r.Action); r.Decision == "Allow" && s != "" && !used[s] && !seen[s] {
 			seen[s] = true
 			j.ServiceLevel = append(j.ServiceLevel, s)
 		}
 	}
-	return "", "", nil
+	return nil
 }
 
 func service(action string) string {

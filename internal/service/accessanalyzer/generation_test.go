@@ -135,7 +135,7 @@ func TestPolicyGeneration(t *testing.T) {
 	want := `{"Version":"2012-10-17","Statement":[` +
 		`{"Sid":"Dynamodb1","Effect":"Allow","Action":"dynamodb:GetItem","Resource":"` + table + `"},` +
 		`{"Sid":"S31","Effect":"Allow","Action":"s3:PutObject","Resource":"` + object + `"},` +
-		`{"Sid":"LogsCalledByLambda1","Effect":"Allow","Action":"logs:PutLogEvents","Resource":"arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/fn:log-stream:s"}]}`
+		`{"Sid":"LogsCalledByLambda1","Effect":"Allow","Action":"logs:PutLogEvents","Resource":"arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/fn:log-stream:*"}]}`
 	if got := aws.ToString(out.GeneratedPolicyResult.GeneratedPolicies[0].Policy); got != want {
 		t.Errorf("policy\n%s\nwant\n%s", got, want)
 	}
