@@ -423,6 +423,10 @@ func (rp *Replayer) gate(g ReplayGate, addSCP bool) (*policy.Gate, error) {
 	return gate, nil
 }
 
+// Session returns the session policies of the request (of a role
+// session): sets compiled for it (Compile) differ by them alone.
+func (p *Prepared) Session() []policy.Named { return p.session }
+
 // Compile returns the policy set the request is evaluated with: in (the
 // principal's identity policies and boundary, from IAM's PolicyInput)
 // changed by the change, with the request's session policies. It is nil for
