@@ -113,8 +113,12 @@ const aliceConditions = `{"Version":"2012-10-17","Statement":[
 // a managed policy removed, a boundary, an SCP) and a later time flip
 // exactly the decisions they should.
 func TestReplayReproducesDecisions(t *testing.T) {
-	t.Parallel()
-	srv := servertest.Start(t)
+	t.Run("sqlite", func(t *testing.T) { testReplayReproducesDecisions(t, servertest.Start(t)) })
+	// On PostgreSQL (skipped without a test database).
+	t.Run("postgres", func(t *testing.T) { testReplayReproducesDecisions(t, servertest.Nodes(t, 1)[0]) })
+}
+
+func testReplayReproducesDecisions(t *testing.T, srv *servertest.Server) {
 	ctx := context.Background()
 	const acct = "123456789012"
 	admin := iam.NewFromConfig(srv.RootConfig())

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"strings"
 	"time"
@@ -129,34 +132,67 @@ func (s *SQLite) QueryAccess(ctx context.Context, q AccessQuery) iter.Seq2[Acces
 		default:
 			query = columns + ` ORDER BY time_s, seq`
 		}
-		rows, err := s.db.QueryContext(ctx, query, args...)
-		if err != nil {
-			yield(Access{}, fmt.Errorf("store: query access rows: %w", err))
-			return
-		}
-		defer rows.Close()
-		var dec AccessDecoder
-		var data sql.RawBytes
-		for rows.Next() {
-			var a Access
-			var seq, sec int64
-			if err := rows.Scan(&seq, &sec, &a.Count, &data); err != nil {
-				yield(Access{}, fmt.Errorf("store: query access rows: %w", err))
-				return
-			}
-			if err := dec.Decode(data, &a); err != nil {
-				yield(Access{}, fmt.Errorf("store: query access rows: row %d: %w", seq, err))
-				return
-			}
-			a.Time = time.Unix(sec, 0).UTC()
-			if !yield(a, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
+		if err := s.scanAccess(ctx, query, args, yield); err != nil {
 			yield(Access{}, fmt.Errorf("store: query access rows: %w", err))
 		}
 	}
+}
+
+// errStopped ends a scan whose consumer stopped.
+var errStopped = errors.New("stopped")
+
+// scanAccess runs query on a connection of its own, through the driver
+// directly: at a million rows, database/sql's per-row locking and
+// conversions cost more than the engine's reads. It yields each row.
+func (s *SQLite) scanAccess(ctx context.Context, query string, args []any, yield func(Access, error) bool) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, conn.Close()) }()
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	err = conn.Raw(func(dc any) (err error) {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return errors.New("the driver cannot query")
+		}
+		rows, err := q.QueryContext(ctx, query, named)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, rows.Close()) }()
+		var dec AccessDecoder
+		dest := make([]driver.Value, 4)
+		for {
+			if err := rows.Next(dest); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			seq, ok1 := dest[0].(int64)
+			sec, ok2 := dest[1].(int64)
+			count, ok3 := dest[2].(int64)
+			data, ok4 := dest[3].([]byte)
+			if !ok1 || !ok2 || !ok3 || !ok4 {
+				return fmt.Errorf("row of unexpected types %T %T %T %T", dest[0], dest[1], dest[2], dest[3])
+			}
+			a := Access{Count: count}
+			if err := dec.Decode(data, &a); err != nil {
+				return fmt.Errorf("row %d: %w", seq, err)
+			}
+			a.Time = time.Unix(sec, 0).UTC()
+			if !yield(a, nil) {
+				return errStopped
+			}
+		}
+	})
+	if errors.Is(err, errStopped) {
+		return nil
+	}
+	return err
 }
 
 // requestsPerQuery bounds the keys one AccessRequests query names.
