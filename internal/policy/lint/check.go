@@ -328,7 +328,9 @@ func principalsCover(e, n *policy.Statement) bool {
 
 // textCovers is covers for patterns that may hold policy variables: a
 // pattern with a variable (${aws:username}, ${*}) covers only the same
-// text, which resolves alike in both policies.
+// text, which resolves alike in both policies. A variable of q resolves
+// to a value, not to its own text, and may be any string, so it is
+// covered only as a * would be.
 func textCovers(p, q string, fold bool) bool {
 	if strings.Contains(p, "${") {
 		if fold {
@@ -336,7 +338,7 @@ func textCovers(p, q string, fold bool) bool {
 		}
 		return p == q
 	}
-	return covers(p, q, fold)
+	return covers(p, varsAsStar(q), fold)
 }
 
 // conditionsCover reports whether conditions weak are the same as or
