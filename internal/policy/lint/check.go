@@ -34,7 +34,8 @@ package lint
 // ("*", {"AWS":"*"}, a wildcard in an account, or NotPrincipal) without a
 // condition that pins it to known accounts, organizations, networks or
 // sources: a key of nonPublicKeys with an operator that grants on a match
-// (not IfExists, not negated) and values without wildcards.
+// (not IfExists, not ForAllValues, not negated) and values without
+// wildcards.
 
 import (
 	"fmt"
@@ -510,8 +511,9 @@ func everyone(st *policy.Statement) bool {
 // restricted reports whether conditions pin a statement to known callers.
 func restricted(conds []policy.Condition) bool {
 	for _, c := range conds {
-		_, base, ifExists, _ := operator(c.Operator)
-		if ifExists || strings.Contains(base, "Not") || base == "Null" || len(c.Values) == 0 {
+		// ForAllValues is true for a caller without the key at all.
+		qual, base, ifExists, _ := operator(c.Operator)
+		if ifExists || qual == "ForAllValues" || strings.Contains(base, "Not") || base == "Null" || len(c.Values) == 0 {
 			continue
 		}
 		if !slices.ContainsFunc(nonPublicKeys, func(k string) bool { return strings.EqualFold(k, c.Key) }) {

@@ -1,0 +1,39 @@
+package lint
+
+import (
+	"testing"
+
+	"github.com/rolecall/rolecall/internal/policy"
+)
+
+// TestCheckNoPublicAccessForAllValues: ForAllValues over a key an
+// anonymous caller does not have is true (no value fails it), so such a
+// condition pins nothing, and the evaluator lets an anonymous caller in.
+func TestCheckNoPublicAccessForAllValues(t *testing.T) {
+	for _, op := range []string{"ForAllValues:StringEquals", "ForAllValues:StringLike", "ForAllValues:ArnEquals"} {
+		key, val := "aws:PrincipalOrgID", "o-abc"
+		if op == "ForAllValues:ArnEquals" {
+			key, val = "aws:PrincipalArn", "arn:aws:iam::111122223333:role/r"
+		}
+		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"` + op + `":{"` + key + `":"` + val + `"}}}]}`
+		p, err := policy.Parse(doc, policy.Resource)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := policy.Compile(policy.SetInput{}).Evaluate(&policy.Request{
+			Principal: policy.Principal{Type: policy.Anonymous},
+			Action:    "s3:GetObject", Resource: "arn:aws:s3:::b/k", ResourceAccount: "111122223333",
+			ResourcePolicy: p, Context: &policy.Context{},
+		})
+		if d.Effect != policy.Allow {
+			t.Fatalf("%s: the evaluator refuses the anonymous caller (%v); the test proves nothing", op, d.Effect)
+		}
+		got, err := CheckNoPublicAccess(doc, "AWS::S3::Bucket")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Result != Fail {
+			t.Errorf("%s on %s: %s, but an anonymous caller is allowed", op, key, got.Result)
+		}
+	}
+}
