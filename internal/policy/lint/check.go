@@ -528,8 +528,12 @@ func restricted(conds []policy.Condition) bool {
 }
 
 // wideValue reports whether a condition value still admits anyone: a
-// wildcard, or an address range of the whole internet.
+// wildcard, a policy variable (no fixed value: it resolves per request),
+// or an address range of the whole internet.
 func wideValue(key, v string) bool {
+	if strings.Contains(v, "${") {
+		return true
+	}
 	if strings.EqualFold(key, "aws:SourceIp") {
 		return v == "0.0.0.0/0" || v == "::/0" || strings.HasSuffix(v, "/0")
 	}

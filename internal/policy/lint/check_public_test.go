@@ -37,3 +37,41 @@ func TestCheckNoPublicAccessForAllValues(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckNoPublicAccessVariableValue: a policy variable is no fixed
+// value: {"aws:PrincipalAccount":"${aws:PrincipalAccount}"} holds for a
+// caller of every account, which the evaluator proves.
+func TestCheckNoPublicAccessVariableValue(t *testing.T) {
+	for _, key := range []string{"aws:PrincipalAccount", "aws:PrincipalArn", "aws:userid"} {
+		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"` + key + `":"${` + key + `}"}}}]}`
+		p, err := policy.Parse(doc, policy.Resource)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := &policy.Context{}
+		ctx.Set("aws:PrincipalAccount", "444455556666")
+		ctx.Set("aws:PrincipalArn", "arn:aws:iam::444455556666:user/mallory")
+		ctx.Set("aws:userid", "AIDAMALLORY")
+		// The caller's own account lets it do anything; the bucket's
+		// policy decides.
+		own, err := policy.Parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, policy.Identity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := policy.Compile(policy.SetInput{Identity: []policy.Named{{ID: "admin", Policy: own}}}).Evaluate(&policy.Request{
+			Principal: policy.Principal{Type: policy.User, ARN: "arn:aws:iam::444455556666:user/mallory", Account: "444455556666"},
+			Action:    "s3:GetObject", Resource: "arn:aws:s3:::b/k", ResourceAccount: "111122223333",
+			ResourcePolicy: p, Context: ctx,
+		})
+		if d.Effect != policy.Allow {
+			t.Fatalf("%s: the evaluator refuses the caller of another account (%v); the test proves nothing", key, d.Effect)
+		}
+		got, err := CheckNoPublicAccess(doc, "AWS::S3::Bucket")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Result != Fail {
+			t.Errorf("%s equal to its own variable: %s, but any account's caller is allowed", key, got.Result)
+		}
+	}
+}
