@@ -66,7 +66,8 @@ type Reason struct {
 	StatementID    string `json:"statementId,omitempty"`
 }
 
-// A PolicyError is a document the checks cannot read.
+// A PolicyError is input the checks cannot read: a document, or an
+// action no service has.
 type PolicyError struct{ Msg string }
 
 func (e *PolicyError) Error() string { return e.Msg }
@@ -402,6 +403,16 @@ func CheckAccessNotGranted(doc string, access []Access, policyType string) (Chec
 	p, err := parseFor(doc, policyType)
 	if err != nil {
 		return CheckResult{}, err
+	}
+	// An action no service has is never granted: checking for it would
+	// pass whatever the policy says.
+	c := catalog.Load()
+	for _, a := range access {
+		for _, act := range a.Actions {
+			if len(c.MatchActions(act)) == 0 {
+				return CheckResult{}, &PolicyError{Msg: "The action " + act + " does not exist."}
+			}
+		}
 	}
 	res := CheckResult{Result: Pass, Message: "The policy document does not grant access to perform the listed actions or resources.", Reasons: []Reason{}}
 	sts := p.Statements()
