@@ -471,7 +471,7 @@ var nonPublicKeys = []string{
 	"aws:PrincipalAccount", "aws:PrincipalArn", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths",
 	"aws:SourceAccount", "aws:SourceArn", "aws:SourceOwner", "aws:SourceOrgID", "aws:SourceOrgPaths",
 	"aws:SourceVpc", "aws:SourceVpce", "aws:SourceIp", "aws:userid", "aws:PrincipalServiceName",
-	"kms:CallerAccount", "lambda:FunctionUrlAuthType", "s3:DataAccessPointAccount", "s3:DataAccessPointArn",
+	"kms:CallerAccount", "s3:DataAccessPointAccount", "s3:DataAccessPointArn",
 	"sns:Endpoint",
 }
 
@@ -547,9 +547,6 @@ func wideValue(key, v string) bool {
 	}
 	if strings.EqualFold(key, "aws:SourceIp") {
 		return v == "0.0.0.0/0" || v == "::/0" || strings.HasSuffix(v, "/0")
-	}
-	if strings.EqualFold(key, "lambda:FunctionUrlAuthType") {
-		return v != "AWS_IAM"
 	}
 	return strings.ContainsAny(v, "*?") || v == ""
 }

@@ -75,3 +75,36 @@ func TestCheckNoPublicAccessVariableValue(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckNoPublicAccessFunctionURLIAM: a function URL with auth type
+// AWS_IAM and Principal "*" lets a caller of every account invoke it (with
+// its own account's permission), which the evaluator proves: the auth
+// type names how callers sign, not who they are.
+func TestCheckNoPublicAccessFunctionURLIAM(t *testing.T) {
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunctionUrl","Resource":"arn:aws:lambda:us-east-1:111122223333:function:f","Condition":{"StringEquals":{"lambda:FunctionUrlAuthType":"AWS_IAM"}}}]}`
+	p, err := policy.Parse(doc, policy.Resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := policy.Parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, policy.Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := &policy.Context{}
+	ctx.Set("lambda:FunctionUrlAuthType", "AWS_IAM")
+	d := policy.Compile(policy.SetInput{Identity: []policy.Named{{ID: "admin", Policy: own}}}).Evaluate(&policy.Request{
+		Principal: policy.Principal{Type: policy.User, ARN: "arn:aws:iam::444455556666:user/mallory", Account: "444455556666"},
+		Action:    "lambda:InvokeFunctionUrl", Resource: "arn:aws:lambda:us-east-1:111122223333:function:f", ResourceAccount: "111122223333",
+		ResourcePolicy: p, Context: ctx,
+	})
+	if d.Effect != policy.Allow {
+		t.Fatalf("the evaluator refuses the caller of another account (%v); the test proves nothing", d.Effect)
+	}
+	got, err := CheckNoPublicAccess(doc, "AWS::Lambda::Function")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Result != Fail {
+		t.Errorf("%s, but a caller of any account may invoke the function URL", got.Result)
+	}
+}
