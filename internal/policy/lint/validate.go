@@ -55,7 +55,7 @@ func (v *validator) resource() bool {
 // report adds the finding of code located at [start, end) along path.
 func (v *validator) report(code string, path []PathElement, start, end int, args ...any) {
 	f := newFinding(code, args...)
-	f.Locations = []Location{{Path: slices.Clone(path), Span: v.pos.span(start, end)}}
+	f.Locations = []Location{{Path: append([]PathElement{}, path...), Span: v.pos.span(start, end)}}
 	v.out = append(v.out, f)
 }
 
