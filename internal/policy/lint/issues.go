@@ -46,6 +46,8 @@ var issues = map[string]issue{
 	"INVALID_ARN_PREFIX":                                  {Error, "Add the required prefix (arn) to the resource ARN."},
 	"MISSING_ARN_FIELD":                                   {Error, "Resource ARNs must include at least 6 fields in the following structure: arn:partition:service:region:account:resource"},
 	"INVALID_ARN_SERVICE_CASE":                            {Error, "Update the service name %s in the resource ARN to use all lowercase letters."},
+	"ARN_ACCOUNT_NOT_ALLOWED":                             {Error, "The service %s does not support specifying an account ID in the resource ARN."},
+	"ARN_REGION_NOT_ALLOWED":                              {Error, "The service %s does not support specifying a Region in the resource ARN."},
 	"INVALID_ARN_ACCOUNT":                                 {Error, "The resource ARN account ID %s is not valid. Provide a 12-digit account ID."},
 	"INVALID_PARTITION":                                   {Error, "The resource ARN for the service %s does not support the partition %s. Use the supported values: aws, aws-cn, aws-us-gov"},
 	"INVALID_CONDITION_OPERATOR":                          {Error, "The condition operator %s is not valid. Use a valid condition operator."},
