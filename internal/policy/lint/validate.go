@@ -25,6 +25,13 @@ func Validate(doc string, opt Options) []Finding {
 	}
 	v := &validator{opt: opt, cat: catalog.Load(), pos: newPositions(doc)}
 	root, err := parseTree(doc)
+	if err == nil {
+		// IAM refuses an object with a key twice: which value holds is
+		// not defined.
+		if off := duplicateKey(root); off >= 0 {
+			err = &errSyntax{offset: off}
+		}
+	}
 	if err != nil {
 		off := err.(*errSyntax).offset
 		at := v.pos.at(off)
