@@ -5,7 +5,8 @@ package lint
 // nothing new; a PASS never is):
 //
 // CheckNoNewAccess passes when every Allow statement of the new policy is
-// covered by one Allow statement of the existing policy, and every Deny
+// covered by one Allow statement of the existing policy, or each pair of
+// one of its actions and one of its resources is, and every Deny
 // statement of the existing policy is kept by one Deny statement of the
 // new policy. Statement E covers statement N when:
 //   - actions: every action N names, its wildcards expanded with the
@@ -122,7 +123,7 @@ func CheckNoNewAccess(existingDoc, newDoc, policyType string) (CheckResult, erro
 		if n.Effect != "Allow" {
 			continue
 		}
-		if !slices.ContainsFunc(olds, func(e policy.Statement) bool { return e.Effect == "Allow" && stmtCovers(c, &e, n) }) {
+		if !allowCovered(c, olds, n) {
 			res.Reasons = append(res.Reasons, reason("New access in the statement with index:", n))
 		}
 	}
@@ -140,6 +141,44 @@ func CheckNoNewAccess(existingDoc, newDoc, policyType string) (CheckResult, erro
 		res.Result, res.Message = Fail, "The modified permissions grant new access compared to your existing policy."
 	}
 	return res, nil
+}
+
+// maxPairs bounds the (action, resource) pairs allowCovered splits a
+// statement into.
+const maxPairs = 4096
+
+// allowCovered reports whether the Allow statements of olds cover the
+// Allow statement n: one of them covers it whole, or each pair of one of
+// n's actions and one of its resources is covered by one of them. The
+// entries of Action and of Resource are alternatives, so n allows exactly
+// what its pairs, each with n's other elements, allow together.
+func allowCovered(c *catalog.Catalog, olds []policy.Statement, n *policy.Statement) bool {
+	covered := func(s *policy.Statement) bool {
+		return slices.ContainsFunc(olds, func(e policy.Statement) bool { return e.Effect == "Allow" && stmtCovers(c, &e, s) })
+	}
+	if covered(n) {
+		return true
+	}
+	resources := [][]string{n.Resource}
+	if len(n.Resource) > 1 {
+		resources = resources[:0]
+		for _, r := range n.Resource {
+			resources = append(resources, []string{r})
+		}
+	}
+	if len(n.Action) == 0 || len(n.Action)*len(resources) < 2 || len(n.Action)*len(resources) > maxPairs {
+		return false
+	}
+	for _, a := range n.Action {
+		for _, r := range resources {
+			part := *n
+			part.Action, part.Resource = []string{a}, r
+			if !covered(&part) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // stmtCovers reports whether statement e covers everything statement n
