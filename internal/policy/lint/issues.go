@@ -50,6 +50,7 @@ var issues = map[string]issue{
 	"ARN_REGION_NOT_ALLOWED":                              {Error, "The service %s does not support specifying a Region in the resource ARN."},
 	"INVALID_ARN_ACCOUNT":                                 {Error, "The resource ARN account ID %s is not valid. Provide a 12-digit account ID."},
 	"INVALID_PARTITION":                                   {Error, "The resource ARN for the service %s does not support the partition %s. Use the supported values: aws, aws-cn, aws-us-gov"},
+	"INVALID_VARIABLE_FOR_OPERATOR":                       {Error, "Policy variables can only be used with String and ARN condition operators, not with %s. Use a String or ARN operator, or a fixed value."},
 	"INVALID_CONDITION_OPERATOR":                          {Error, "The condition operator %s is not valid. Use a valid condition operator."},
 	"INVALID_CONDITION_KEY_FORMAT":                        {Error, "The condition key format is not valid. Use the format service:keyname."},
 	"INVALID_GLOBAL_CONDITION_KEY":                        {Error, "The condition key %s does not exist. Use a valid condition key."},
