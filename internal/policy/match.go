@@ -390,9 +390,10 @@ func splitARN(s string, vars bool) (parts [6]string, n int) {
 // that wildcards do not cross the colons between the first five components.
 type arnPattern struct {
 	any   bool   // "*": matches every resource
-	lit   bool   // no wildcards or variables: s is compared whole
+	lit   bool   // no wildcards or variables: exact is compared whole
 	vars  bool   // some component holds a policy variable
 	s     string // the pattern as written
+	exact string // when lit, the ARN it matches: s with ${*}, ${?}, ${$} read
 	parts [6]pattern
 }
 
@@ -420,6 +421,13 @@ func compileARNPattern(s string, vars bool) (arnPattern, error) {
 			a.vars = true
 		}
 	}
+	if a.lit {
+		lits := make([]string, len(a.parts))
+		for i := range a.parts {
+			lits[i] = a.parts[i].lit
+		}
+		a.exact = strings.Join(lits, ":")
+	}
 	return a, nil
 }
 
@@ -446,7 +454,7 @@ func (a *arnPattern) match(arn string, parts *[6]string, n int, ctx *Context) bo
 		return true
 	}
 	if a.lit {
-		return arn == a.s
+		return arn == a.exact
 	}
 	if n != 6 {
 		return false

@@ -135,6 +135,11 @@ func TestAccessAnalyzerCustomChecks(t *testing.T) {
 	if _, err := aa.CheckNoNewAccess(ctx, &accessanalyzer.CheckNoNewAccessInput{ExistingPolicyDocument: aws.String(existing), NewPolicyDocument: aws.String(`{"Statement":`), PolicyType: aatypes.AccessCheckPolicyTypeIdentityPolicy}); !errors.As(err, &ipe) {
 		t.Errorf("malformed: %v", err)
 	}
+	// A misspelt action would otherwise pass whatever the policy grants.
+	if _, err := aa.CheckAccessNotGranted(ctx, &accessanalyzer.CheckAccessNotGrantedInput{PolicyDocument: aws.String(existing), PolicyType: aatypes.AccessCheckPolicyTypeIdentityPolicy,
+		Access: []aatypes.Access{{Actions: []string{"dynamodb:GetIten"}}}}); !errors.As(err, &ipe) || !strings.Contains(err.Error(), "dynamodb:GetIten") {
+		t.Errorf("unknown action: %v", err)
+	}
 	var ve *aatypes.ValidationException
 	if _, err := aa.CheckNoPublicAccess(ctx, &accessanalyzer.CheckNoPublicAccessInput{ResourceType: "AWS::Nope::Thing", PolicyDocument: aws.String(existing)}); !errors.As(err, &ve) {
 		t.Errorf("resource type: %v", err)

@@ -301,7 +301,7 @@ func (g *Generator) resources(action, invokedBy string, used map[string]struct{}
 	}
 	arns := make([]string, 0, len(used))
 	for r := range used {
-		arns = append(arns, r)
+		arns = append(arns, literal(r))
 	}
 	slices.Sort(arns)
 	var notes []Note
@@ -344,4 +344,27 @@ func serviceStreams(action, invokedBy string, arns []string) ([]string, []Note) 
 	}
 	slices.Sort(out)
 	return out, notes
+}
+
+// literal writes a resource name the trail recorded so that a policy
+// matches that name only: the characters a policy reads as wildcards or
+// as the start of a variable (*, ?, ${) are written as the policy
+// variables that stand for them (${*}, ${?}, ${$}), as IAM's policy
+// grammar of version 2012-10-17 defines.
+func literal(arn string) string {
+	if !strings.ContainsAny(arn, "*?$") {
+		return arn
+	}
+	var b strings.Builder
+	for i := 0; i < len(arn); i++ {
+		switch c := arn[i]; {
+		case c == '*' || c == '?':
+			b.WriteString("${" + string(c) + "}")
+		case c == '$' && i+1 < len(arn) && arn[i+1] == '{':
+			b.WriteString("${$}")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

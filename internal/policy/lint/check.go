@@ -5,7 +5,8 @@ package lint
 // nothing new; a PASS never is):
 //
 // CheckNoNewAccess passes when every Allow statement of the new policy is
-// covered by one Allow statement of the existing policy, and every Deny
+// covered by one Allow statement of the existing policy, or each pair of
+// one of its actions and one of its resources is, and every Deny
 // statement of the existing policy is kept by one Deny statement of the
 // new policy. Statement E covers statement N when:
 //   - actions: every action N names, its wildcards expanded with the
@@ -34,7 +35,8 @@ package lint
 // ("*", {"AWS":"*"}, a wildcard in an account, or NotPrincipal) without a
 // condition that pins it to known accounts, organizations, networks or
 // sources: a key of nonPublicKeys with an operator that grants on a match
-// (not IfExists, not negated) and values without wildcards.
+// (not IfExists, not ForAllValues, not negated) and values without
+// wildcards.
 
 import (
 	"fmt"
@@ -65,7 +67,8 @@ type Reason struct {
 	StatementID    string `json:"statementId,omitempty"`
 }
 
-// A PolicyError is a document the checks cannot read.
+// A PolicyError is input the checks cannot read: a document, or an
+// action no service has.
 type PolicyError struct{ Msg string }
 
 func (e *PolicyError) Error() string { return e.Msg }
@@ -120,7 +123,7 @@ func CheckNoNewAccess(existingDoc, newDoc, policyType string) (CheckResult, erro
 		if n.Effect != "Allow" {
 			continue
 		}
-		if !slices.ContainsFunc(olds, func(e policy.Statement) bool { return e.Effect == "Allow" && stmtCovers(c, &e, n) }) {
+		if !allowCovered(c, olds, n) {
 			res.Reasons = append(res.Reasons, reason("New access in the statement with index:", n))
 		}
 	}
@@ -138,6 +141,44 @@ func CheckNoNewAccess(existingDoc, newDoc, policyType string) (CheckResult, erro
 		res.Result, res.Message = Fail, "The modified permissions grant new access compared to your existing policy."
 	}
 	return res, nil
+}
+
+// maxPairs bounds the (action, resource) pairs allowCovered splits a
+// statement into.
+const maxPairs = 4096
+
+// allowCovered reports whether the Allow statements of olds cover the
+// Allow statement n: one of them covers it whole, or each pair of one of
+// n's actions and one of its resources is covered by one of them. The
+// entries of Action and of Resource are alternatives, so n allows exactly
+// what its pairs, each with n's other elements, allow together.
+func allowCovered(c *catalog.Catalog, olds []policy.Statement, n *policy.Statement) bool {
+	covered := func(s *policy.Statement) bool {
+		return slices.ContainsFunc(olds, func(e policy.Statement) bool { return e.Effect == "Allow" && stmtCovers(c, &e, s) })
+	}
+	if covered(n) {
+		return true
+	}
+	resources := [][]string{n.Resource}
+	if len(n.Resource) > 1 {
+		resources = resources[:0]
+		for _, r := range n.Resource {
+			resources = append(resources, []string{r})
+		}
+	}
+	if len(n.Action) == 0 || len(n.Action)*len(resources) < 2 || len(n.Action)*len(resources) > maxPairs {
+		return false
+	}
+	for _, a := range n.Action {
+		for _, r := range resources {
+			part := *n
+			part.Action, part.Resource = []string{a}, r
+			if !covered(&part) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // stmtCovers reports whether statement e covers everything statement n
@@ -328,7 +369,9 @@ func principalsCover(e, n *policy.Statement) bool {
 
 // textCovers is covers for patterns that may hold policy variables: a
 // pattern with a variable (${aws:username}, ${*}) covers only the same
-// text, which resolves alike in both policies.
+// text, which resolves alike in both policies. A variable of q resolves
+// to a value, not to its own text, and may be any string, so it is
+// covered only as a * would be.
 func textCovers(p, q string, fold bool) bool {
 	if strings.Contains(p, "${") {
 		if fold {
@@ -336,7 +379,7 @@ func textCovers(p, q string, fold bool) bool {
 		}
 		return p == q
 	}
-	return covers(p, q, fold)
+	return covers(p, varsAsStar(q), fold)
 }
 
 // conditionsCover reports whether conditions weak are the same as or
@@ -400,6 +443,16 @@ func CheckAccessNotGranted(doc string, access []Access, policyType string) (Chec
 	if err != nil {
 		return CheckResult{}, err
 	}
+	// An action no service has is never granted: checking for it would
+	// pass whatever the policy says.
+	c := catalog.Load()
+	for _, a := range access {
+		for _, act := range a.Actions {
+			if len(c.MatchActions(act)) == 0 {
+				return CheckResult{}, &PolicyError{Msg: "The action " + act + " does not exist."}
+			}
+		}
+	}
 	res := CheckResult{Result: Pass, Message: "The policy document does not grant access to perform the listed actions or resources.", Reasons: []Reason{}}
 	sts := p.Statements()
 	for i := range sts {
@@ -457,7 +510,7 @@ var nonPublicKeys = []string{
 	"aws:PrincipalAccount", "aws:PrincipalArn", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths",
 	"aws:SourceAccount", "aws:SourceArn", "aws:SourceOwner", "aws:SourceOrgID", "aws:SourceOrgPaths",
 	"aws:SourceVpc", "aws:SourceVpce", "aws:SourceIp", "aws:userid", "aws:PrincipalServiceName",
-	"kms:CallerAccount", "lambda:FunctionUrlAuthType", "s3:DataAccessPointAccount", "s3:DataAccessPointArn",
+	"kms:CallerAccount", "s3:DataAccessPointAccount", "s3:DataAccessPointArn",
 	"sns:Endpoint",
 }
 
@@ -508,8 +561,9 @@ func everyone(st *policy.Statement) bool {
 // restricted reports whether conditions pin a statement to known callers.
 func restricted(conds []policy.Condition) bool {
 	for _, c := range conds {
-		_, base, ifExists, _ := operator(c.Operator)
-		if ifExists || strings.Contains(base, "Not") || base == "Null" || len(c.Values) == 0 {
+		// ForAllValues is true for a caller without the key at all.
+		qual, base, ifExists, _ := operator(c.Operator)
+		if ifExists || qual == "ForAllValues" || strings.Contains(base, "Not") || base == "Null" || len(c.Values) == 0 {
 			continue
 		}
 		if !slices.ContainsFunc(nonPublicKeys, func(k string) bool { return strings.EqualFold(k, c.Key) }) {
@@ -524,13 +578,14 @@ func restricted(conds []policy.Condition) bool {
 }
 
 // wideValue reports whether a condition value still admits anyone: a
-// wildcard, or an address range of the whole internet.
+// wildcard, a policy variable (no fixed value: it resolves per request),
+// or an address range of the whole internet.
 func wideValue(key, v string) bool {
+	if strings.Contains(v, "${") {
+		return true
+	}
 	if strings.EqualFold(key, "aws:SourceIp") {
 		return v == "0.0.0.0/0" || v == "::/0" || strings.HasSuffix(v, "/0")
-	}
-	if strings.EqualFold(key, "lambda:FunctionUrlAuthType") {
-		return v != "AWS_IAM"
 	}
 	return strings.ContainsAny(v, "*?") || v == ""
 }

@@ -309,6 +309,10 @@ func (v *validator) conditionValues(s *stmt, path []PathElement, km member, qual
 			continue
 		}
 		val := n.str
+		if t := operators[op]; strings.Contains(val, "${") && t != catalog.TypeString && t != catalog.TypeARN {
+			v.at("INVALID_VARIABLE_FOR_OPERATOR", p, n, opName)
+			continue
+		}
 		switch operators[op] {
 		case catalog.TypeString:
 			if (op == "StringEquals" || op == "StringNotEquals") && strings.ContainsAny(val, "*?") && !strings.Contains(val, "${") {
@@ -319,11 +323,11 @@ func (v *validator) conditionValues(s *stmt, path []PathElement, km member, qual
 				v.at("TYPE_MISMATCH_BOOLEAN", p, n, opName)
 			}
 		case catalog.TypeNumeric:
-			if _, err := strconv.ParseFloat(val, 64); err != nil && !strings.Contains(val, "${") {
+			if _, err := strconv.ParseFloat(val, 64); err != nil {
 				v.at("TYPE_MISMATCH_NUMBER", p, n, opName)
 			}
 		case catalog.TypeDate:
-			if !validDate(val) && !strings.Contains(val, "${") {
+			if !validDate(val) {
 				v.at("TYPE_MISMATCH_DATE", p, n)
 			}
 		case catalog.TypeIPAddress:

@@ -196,3 +196,28 @@ func (p *treeParser) stringText() string {
 	}
 	return out
 }
+
+// duplicateKey returns the offset of the first key that repeats a key of
+// the same object (compared exactly, as IAM compares them), or -1.
+func duplicateKey(n *node) int {
+	switch n.kind {
+	case jArray:
+		for _, e := range n.elems {
+			if off := duplicateKey(e); off >= 0 {
+				return off
+			}
+		}
+	case jObject:
+		seen := make(map[string]bool, len(n.members))
+		for _, m := range n.members {
+			if seen[m.key] {
+				return m.start
+			}
+			seen[m.key] = true
+			if off := duplicateKey(m.val); off >= 0 {
+				return off
+			}
+		}
+	}
+	return -1
+}

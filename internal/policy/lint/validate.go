@@ -25,6 +25,13 @@ func Validate(doc string, opt Options) []Finding {
 	}
 	v := &validator{opt: opt, cat: catalog.Load(), pos: newPositions(doc)}
 	root, err := parseTree(doc)
+	if err == nil {
+		// IAM refuses an object with a key twice: which value holds is
+		// not defined.
+		if off := duplicateKey(root); off >= 0 {
+			err = &errSyntax{offset: off}
+		}
+	}
 	if err != nil {
 		off := err.(*errSyntax).offset
 		at := v.pos.at(off)
@@ -55,7 +62,7 @@ func (v *validator) resource() bool {
 // report adds the finding of code located at [start, end) along path.
 func (v *validator) report(code string, path []PathElement, start, end int, args ...any) {
 	f := newFinding(code, args...)
-	f.Locations = []Location{{Path: slices.Clone(path), Span: v.pos.span(start, end)}}
+	f.Locations = []Location{{Path: append([]PathElement{}, path...), Span: v.pos.span(start, end)}}
 	v.out = append(v.out, f)
 }
 
@@ -402,6 +409,12 @@ func (v *validator) resources(s *stmt) {
 			v.at(code, ps[i], n, args...)
 			continue
 		}
+		if codes, service := v.arnPlacement(n.str); len(codes) > 0 {
+			for _, code := range codes {
+				v.at(code, ps[i], n, service)
+			}
+			continue
+		}
 		if rt, ok := resourceTypes[v.opt.ResourceType]; ok && name == "Resource" && !slices.ContainsFunc(rt.arns, func(p string) bool { return overlap(p, n.str, false) }) {
 			v.at("UNSUPPORTED_RESOURCE_ARN_IN_POLICY", ps[i], n, v.opt.ResourceType)
 		}
@@ -454,6 +467,38 @@ func arnIssue(arn string) (string, []any) {
 		return "INVALID_ARN_ACCOUNT", []any{account}
 	}
 	return "", nil
+}
+
+// arnPlacement reports a resource ARN with a Region or an account that no
+// resource type of its service has, where the same ARN without them names
+// one of its resource types (an S3 object ARN with a Region): such an ARN
+// matches nothing. It returns ARN_REGION_NOT_ALLOWED and/or
+// ARN_ACCOUNT_NOT_ALLOWED, and the service.
+func (v *validator) arnPlacement(arn string) ([]string, string) {
+	parts := strings.SplitN(arn, ":", 6)
+	service, region, account := parts[2], parts[3], parts[4]
+	svc := v.cat.Service(service)
+	if svc == nil || len(svc.ResourceTypes) == 0 || (region == "" && account == "") {
+		return nil, ""
+	}
+	names := func(region, account string) bool {
+		a := strings.Join([]string{parts[0], parts[1], service, region, account, parts[5]}, ":")
+		return slices.ContainsFunc(svc.ResourceTypes, func(rt *catalog.ResourceType) bool { return overlap(rt.ARN, a, false) })
+	}
+	if names(region, account) {
+		return nil, ""
+	}
+	// Each is reported when taking it away (alone, or with the other
+	// where the other alone does not suffice) names a resource type.
+	var codes []string
+	withoutRegion, withoutAccount, neither := names("", account), names(region, ""), names("", "")
+	if region != "" && (withoutRegion || neither && !withoutAccount) {
+		codes = append(codes, "ARN_REGION_NOT_ALLOWED")
+	}
+	if account != "" && (withoutAccount || neither && !withoutRegion) {
+		codes = append(codes, "ARN_ACCOUNT_NOT_ALLOWED")
+	}
+	return codes, service
 }
 
 func digits(s string) bool {
