@@ -1,0 +1,281 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+
+	"github.com/rolecall/rolecall/internal/server/servertest"
+)
+
+// fidelityHandler reads one object of the bucket the event names, as the
+// function's execution role, and reports the error code it got, if any.
+const fidelityHandler = `import boto3
+from botocore.config import Config
+
+def handler(event, context):
+    s3 = boto3.client("s3", config=Config(s3={"addressing_style": "path"}))
+    try:
+        s3.get_object(Bucket=event["bucket"], Key=event["key"])
+        return {"code": ""}
+    except Exception as e:
+        return {"code": getattr(e, "response", {}).get("Error", {}).get("Code", str(e))}
+`
+
+// replayAPI is ReplayPolicy's answer, as far as these tests read it.
+type replayAPI struct {
+	Evaluated    int64           `json:"evaluated"`
+	NotReplayed  int64           `json:"notReplayed"`
+	NewlyDenied  []replayAPIItem `json:"newlyDenied"`
+	NewlyAllowed []replayAPIItem `json:"newlyAllowed"`
+	Drifted      []replayAPIItem `json:"drifted"`
+}
+
+type replayAPIItem struct {
+	Action   string `json:"action"`
+	Resource string `json:"resource"`
+	Count    int64  `json:"count"`
+	Recorded string `json:"recorded"`
+	Current  string `json:"current"`
+	Proposed string `json:"proposed"`
+}
+
+func (r *replayAPI) flips() []string {
+	var out []string
+	for _, l := range [][]replayAPIItem{r.NewlyDenied, r.NewlyAllowed, r.Drifted} {
+		for _, it := range l {
+			out = append(out, it.Action+" "+it.Resource+" "+it.Recorded+"→"+it.Current+"→"+it.Proposed)
+		}
+	}
+	return out
+}
+
+// TestReplayFidelityAcrossServices records traffic of kinds the gateway
+// decides differently — S3 bucket policies granting a user and anonymous
+// callers, a cross-account session reading through a bucket policy, a KMS
+// grant, a Lambda function policy granting InvokeFunction to another user,
+// a session with tags, an identity policy conditioned on
+// lambda:SourceFunctionArn from inside a function, and denied calls of
+// each — and replays every decision with no change: each comes back as
+// recorded. Through the ReplayPolicy API a change that changes nothing
+// lists nothing, a targeted change flips exactly its calls, and a real
+// policy change made afterwards is reported as drift, not as the change.
+func TestReplayFidelityAcrossServices(t *testing.T) {
+	srv := servertest.Start(t)
+	s := lambdaSuiteOn(srv)
+	ctx := context.Background()
+	check := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := newOrg(t, srv)
+	member := newMember(t, f.orgs, "fidelity")
+
+	// A bucket whose policy grants anonymous reads under public/, writes
+	// to carol, and reads to the member account.
+	root := s3Client(srv.RootConfig())
+	bucket := aws.String("fidelity-bucket")
+	_, err := root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket})
+	check(err)
+	for _, k := range []string{"public/a.txt", "private/b.txt"} {
+		_, err := root.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(k), Body: strings.NewReader("x")})
+		check(err)
+	}
+	_, err = root.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: bucket})
+	check(err)
+	carol := s.user(t, "carol", "")
+	carolARN := "arn:aws:iam::" + account + ":user/carol"
+	_, err = root.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: bucket, Policy: aws.String(`{"Version":"2012-10-17","Statement":[
+		{"Sid":"Public","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::fidelity-bucket/public/*"},
+		{"Sid":"Carol","Effect":"Allow","Principal":{"AWS":"` + carolARN + `"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::fidelity-bucket/*"},
+		{"Sid":"Member","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + member + `:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::fidelity-bucket/private/*"}]}`)})
+	check(err)
+
+	// A key carol may encrypt with through a grant alone.
+	key, err := kms.NewFromConfig(srv.RootConfig()).CreateKey(ctx, &kms.CreateKeyInput{})
+	check(err)
+	_, err = kms.NewFromConfig(srv.RootConfig()).CreateGrant(ctx, &kms.CreateGrantInput{KeyId: key.KeyMetadata.KeyId,
+		GranteePrincipal: aws.String(carolARN), Operations: []kmstypes.GrantOperation{kmstypes.GrantOperationEncrypt}})
+	check(err)
+
+	// A role sessions take with tags; its policy reads the tag.
+	dave := s.user(t, "dave", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Resource":"*"}]}`)
+	s.role(t, "tagged", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+account+`:root"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`)
+	s.putRolePolicy(t, "tagged", "blue", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"blue"}}}]}`)
+	session := func(team string) aws.Config {
+		out, err := sts.NewFromConfig(dave).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + account + ":role/tagged"),
+			RoleSessionName: aws.String(team), Tags: []ststypes.Tag{{Key: aws.String("team"), Value: aws.String(team)}}})
+		check(err)
+		c := out.Credentials
+		return srv.Config(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	}
+
+	// A function whose role may read private/ only from inside it, and
+	// whose policy lets carol invoke it.
+	fnRole := s.role(t, "fidelity-fn", lambdaTrust, basicExecRole)
+	fnARN := functionARN("fidelity-fn")
+	sourceOnly := `{"Version":"2012-10-17","Statement":[{"Sid":"FromTheFunction","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::fidelity-bucket/*","Condition":{"ArnEquals":{"lambda:SourceFunctionArn":"` + fnARN + `"}}}]}`
+	s.putRolePolicy(t, "fidelity-fn", "source-only", sourceOnly)
+	s.create(t, &lambda.CreateFunctionInput{FunctionName: aws.String("fidelity-fn"), Role: aws.String(fnRole),
+		Runtime: lambdatypes.Runtime("python3.11"), Handler: aws.String("app.handler"), Timeout: aws.Int32(30),
+		Code: &lambdatypes.FunctionCode{ZipFile: sourceZip(t, map[string]string{"app.py": fidelityHandler})}})
+	_, err = s.lambda.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("fidelity-fn"), StatementId: aws.String("carol"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String(carolARN)})
+	check(err)
+
+	// The calls.
+	anon := s3Client(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint()), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1})
+	get := func(c *s3.Client, k string) error {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String(k)})
+		if err == nil {
+			out.Body.Close()
+		}
+		return err
+	}
+	calls := []struct {
+		name    string
+		allowed bool
+		do      func() error
+	}{
+		{"anonymous GetObject public/", true, func() error { return get(anon, "public/a.txt") }},
+		{"anonymous GetObject private/", false, func() error { return get(anon, "private/b.txt") }},
+		{"carol PutObject: bucket policy alone", true, func() error {
+			_, err := s3Client(carol).PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String("carol.txt"), Body: strings.NewReader("c")})
+			return err
+		}},
+		{"carol DeleteObject: nothing grants", false, func() error {
+			_, err := s3Client(carol).DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: aws.String("carol.txt")})
+			return err
+		}},
+		{"member session GetObject private/: cross-account", true, func() error { return get(s3Client(f.session(member)), "private/b.txt") }},
+		{"member session GetObject public/ as itself", true, func() error { return get(s3Client(f.session(member)), "public/a.txt") }},
+		{"carol Encrypt: grant", true, func() error {
+			_, err := kms.NewFromConfig(carol).Encrypt(ctx, &kms.EncryptInput{KeyId: key.KeyMetadata.Arn, Plaintext: []byte("p")})
+			return err
+		}},
+		{"carol Decrypt-less GenerateDataKey: no grant", false, func() error {
+			_, err := kms.NewFromConfig(carol).GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: key.KeyMetadata.Arn, KeySpec: kmstypes.DataKeySpecAes256})
+			return err
+		}},
+		{"blue session ListRoles: tag", true, func() error {
+			_, err := iam.NewFromConfig(session("blue")).ListRoles(ctx, &iam.ListRolesInput{})
+			return err
+		}},
+		{"red session ListRoles: tag", false, func() error {
+			_, err := iam.NewFromConfig(session("red")).ListRoles(ctx, &iam.ListRolesInput{})
+			return err
+		}},
+		{"dave InvokeFunction: no grant", false, func() error {
+			_, err := invoke(lambda.NewFromConfig(dave), "fidelity-fn", map[string]string{"bucket": "fidelity-bucket", "key": "private/b.txt"})
+			return err
+		}},
+		{"carol InvokeFunction: function policy; the function reads with lambda:SourceFunctionArn", true, func() error {
+			out, err := invoke(lambda.NewFromConfig(carol), "fidelity-fn", map[string]string{"bucket": "fidelity-bucket", "key": "private/b.txt"})
+			if err == nil && (out.FunctionError != nil || !bytes.Contains(out.Payload, []byte(`"code": ""`))) {
+				t.Fatalf("the function's read: %s", out.Payload)
+			}
+			return err
+		}},
+	}
+	for _, c := range calls {
+		if err := c.do(); (err == nil) != c.allowed {
+			t.Fatalf("%s: allowed %v, want %v (%v)", c.name, err == nil, c.allowed, err)
+		}
+	}
+
+	rows := recordedAccess(t, srv)
+	kinds := map[string]int{}
+	for _, r := range rows {
+		if got := replay(t, srv, r, nil, time.Time{}).Effect.String(); got != r.row.Decision {
+			t.Errorf("replayed %s: %s", r, got)
+		}
+		switch {
+		case r.req.Principal.Type == "Anonymous":
+			kinds["anonymous"]++
+		case r.row.Account == member || strings.Contains(r.row.PrincipalARN, ":"+member+":"):
+			kinds["cross-account"]++
+		}
+		for _, k := range r.req.Context {
+			if k.Key == "lambda:SourceFunctionArn" || strings.HasPrefix(k.Key, "aws:PrincipalTag/") {
+				kinds[k.Key]++
+			}
+		}
+		if r.row.InvokedBy != "" {
+			kinds["invokedBy"]++
+		}
+	}
+	for _, k := range []string{"anonymous", "cross-account", "lambda:SourceFunctionArn", "aws:PrincipalTag/team"} {
+		if kinds[k] == 0 {
+			t.Errorf("no recorded decision was of kind %s (%v)", k, kinds)
+		}
+	}
+
+	replayOf := func(principal string, changes ...map[string]any) *replayAPI {
+		t.Helper()
+		var out replayAPI
+		in := map[string]any{"principalArn": principal, "startTime": time.Now().Add(-time.Hour).Unix(), "endTime": time.Now().Add(time.Minute).Unix(), "changes": changes}
+		if code, ec, msg := consoleCall(t, srv.RootConfig(), srv.Endpoint(), http.MethodPost, "/v1/replay", in, &out); code != http.StatusOK {
+			t.Fatalf("ReplayPolicy of %s: %d %s %s", principal, code, ec, msg)
+		}
+		return &out
+	}
+	same := func(_, name, doc string) map[string]any {
+		return map[string]any{"policyType": "INLINE", "policyName": name, "policyDocument": doc}
+	}
+	blueDoc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"blue"}}}]}`
+	for _, tc := range []struct {
+		principal string
+		change    map[string]any
+	}{
+		{fnRole, same("fidelity-fn", "source-only", sourceOnly)},
+		{"arn:aws:iam::" + account + ":role/tagged", same("tagged", "blue", blueDoc)},
+		{carolARN, map[string]any{"policyType": "INLINE", "policyName": "nothing", "policyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`}},
+	} {
+		out := replayOf(tc.principal, tc.change)
+		if out.Evaluated == 0 || out.NotReplayed != 0 || len(out.flips()) != 0 {
+			t.Errorf("a change that changes nothing, replayed over %s: %d evaluated, %d not replayed, flips %v", tc.principal, out.Evaluated, out.NotReplayed, out.flips())
+		}
+	}
+
+	// Targeted: the function's read without the condition's grant; the
+	// tagged role's grant for red too.
+	noRead := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::fidelity-bucket"}]}`
+	got := replayOf(fnRole, same("fidelity-fn", "source-only", noRead)).flips()
+	if want := "s3:GetObject arn:aws:s3:::fidelity-bucket/private/b.txt Allow→→ImplicitDeny"; strings.Join(got, "\n") != want {
+		t.Errorf("the function's role without its read flipped %v, want %s", got, want)
+	}
+	anyTeam := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}`
+	got = replayOf("arn:aws:iam::"+account+":role/tagged", same("tagged", "blue", anyTeam)).flips()
+	if want := "iam:ListRoles * ImplicitDeny→→Allow"; strings.Join(got, "\n") != want {
+		t.Errorf("the tagged role for any team flipped %v, want %s", got, want)
+	}
+
+	// Drift: the function's role loses its read for real; a change to
+	// another policy reports the read as drifted, not as the change's.
+	_, err = s.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String("fidelity-fn"), PolicyName: aws.String("source-only")})
+	check(err)
+	out := replayOf(fnRole, map[string]any{"policyType": "INLINE", "policyName": "extra", "policyDocument": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`})
+	if len(out.NewlyDenied) != 0 || len(out.Drifted) == 0 {
+		t.Errorf("after a real change: %v", out.flips())
+	}
+	for _, d := range out.Drifted {
+		if d.Action != "s3:GetObject" || d.Recorded != "Allow" || d.Current != "ImplicitDeny" {
+			t.Errorf("drifted %+v", d)
+		}
+	}
+}
