@@ -245,6 +245,15 @@ type unusedOutput struct {
 			Resources []string `json:"resources"`
 		} `json:"actions"`
 	} `json:"unused"`
+	Broad []broadResources `json:"broadResources"`
+}
+
+// broadResources is an action used on fewer resources than it is granted
+// on.
+type broadResources struct {
+	Action    string   `json:"action"`
+	Resources []string `json:"resources"`
+	UsedOn    []string `json:"usedOn"`
 }
 
 // checkOutput is what policy check prints with --output json.
@@ -295,8 +304,13 @@ func runPolicyCheck(ctx context.Context, args []string, _ io.Reader, stdout, std
 		for _, s := range res.Unused.Unused {
 			n += len(s.Actions)
 		}
-		if n > 0 {
+		switch b := len(res.Unused.Broad); {
+		case n > 0 && b > 0:
+			failure = fmt.Errorf("policy check: %s grants %d actions its recorded traffic did not use, and %d on more resources than it used", arn, n, b)
+		case n > 0:
 			failure = fmt.Errorf("policy check: %s grants %d actions its recorded traffic did not use", arn, n)
+		case b > 0:
+			failure = fmt.Errorf("policy check: %s grants %d actions on more resources than its recorded traffic used", arn, b)
 		}
 	}
 	res.OK = failure == nil
@@ -366,14 +380,30 @@ func writeCheckTable(w io.Writer, res *checkOutput) error {
 	if !res.Unused.Used {
 		fmt.Fprintf(tw, "%s made no recorded request in the range.\n", res.PrincipalARN)
 	}
-	fmt.Fprintf(tw, "Granted to %s but not used; remove:\n", res.PrincipalARN)
-	fmt.Fprintln(tw, "SERVICE\tACTION\tRESOURCES")
-	for _, s := range res.Unused.Unused {
-		for _, a := range s.Actions {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Service, a.Action, strings.Join(a.Resources, " "))
+	if len(res.Unused.Unused) > 0 {
+		fmt.Fprintf(tw, "Granted to %s but not used; remove:\n", res.PrincipalARN)
+		fmt.Fprintln(tw, "SERVICE\tACTION\tRESOURCES")
+		for _, s := range res.Unused.Unused {
+			for _, a := range s.Actions {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Service, a.Action, strings.Join(a.Resources, " "))
+			}
 		}
 	}
+	writeBroadTable(tw, res.PrincipalARN, res.Unused.Broad)
 	return writeTabbed(w, tw.String())
+}
+
+// writeBroadTable lists the actions granted on more resources than used,
+// with the resources to narrow them to.
+func writeBroadTable(tw *strings.Builder, arn string, broad []broadResources) {
+	if len(broad) == 0 {
+		return
+	}
+	fmt.Fprintf(tw, "\nGranted to %s on more resources than used; narrow:\n", arn)
+	fmt.Fprintln(tw, "ACTION\tGRANTED ON\tUSED ON")
+	for _, b := range broad {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Action, strings.Join(b.Resources, " "), strings.Join(b.UsedOn, " "))
+	}
 }
 
 // statementsText names the statements that decide a proposed decision.
