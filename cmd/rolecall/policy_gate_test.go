@@ -14,6 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/trail"
 )
 
 // runEnv runs the binary with only env for its AWS settings, in a home
@@ -138,5 +142,62 @@ func TestPolicyCheckGate(t *testing.T) {
 		if code != tc.code || !strings.Contains(stderr, tc.say) || (tc.code == 0 && stdout != "ok\n") {
 			t.Errorf("%s: exit %d, %q %q; want %d saying %q", tc.name, code, stdout, stderr, tc.code, tc.say)
 		}
+	}
+}
+
+// TestPolicyCheckUnreplayable: recorded decisions without a replay record
+// (made before such records were kept) cannot be judged, so policy check
+// of a change fails rather than vouching for them; policy replay reports
+// them.
+func TestPolicyCheckUnreplayable(t *testing.T) {
+	bin := build(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	srv, ep := start(t, bin, dir)
+	ctx := context.Background()
+	admin := iamClient(ep)
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`
+	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("old")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("old"), PolicyName: aws.String("get"), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	_ = srv.Wait()
+
+	// A call recorded with its decision but no replay record.
+	user := "arn:aws:iam::123456789012:user/old"
+	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "rolecall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := trail.New(st, trail.Options{})
+	rec.Record(trail.Entry{Service: &api.Service{Name: "iam", EventSource: "iam.amazonaws.com", Global: true}, Operation: "GetUser",
+		Principal: &api.Principal{Type: api.IAMUser, Account: "123456789012", ARN: user, PrincipalID: "AIDAOLD", UserName: "old", AccessKeyID: "AKIAOLD"},
+		Decisions: []api.Decision{{Action: "iam:GetUser", Resource: user, Decision: "Allow"}},
+		Time:      time.Now().Add(-time.Minute), Account: "123456789012", Region: "us-east-1"})
+	if err := rec.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	_, ep = start(t, bin, dir)
+	docFile := filepath.Join(t.TempDir(), "same.json")
+	if err := os.WriteFile(docFile, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	change := []string{"--principal", user, "--since", "1h", "--policy-name", "get", "--policy-document", "file://" + docFile}
+	stdout, stderr, code := runClient(t, bin, ep, append([]string{"policy", "check"}, change...)...)
+	if code != 1 || !strings.Contains(stderr, "1 recorded decisions of "+user+" could not be replayed") || !strings.Contains(stdout, "1 had no replay record") {
+		t.Errorf("policy check over a decision without a replay record: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runClient(t, bin, ep, append([]string{"policy", "replay", "--output", "json"}, change...)...)
+	var out replayOutput
+	if err := json.Unmarshal([]byte(stdout), &out); code != 0 || err != nil || out.NotReplayed != 1 || out.Evaluated != 0 {
+		t.Errorf("policy replay: exit %d, %v, %s%s", code, err, stdout, stderr)
 	}
 }

@@ -39,7 +39,8 @@ The least-privilege gate for CI. Without a CHANGE it fails (exit status 1)
 when the principal's policies grant actions its recorded traffic of the
 range did not use, and lists them: what to remove. With a CHANGE (as for
 rolecall policy replay) it fails when the change would deny requests the
-recorded traffic made, and lists them. Otherwise it prints "ok" and exits 0.
+recorded traffic made, and lists them, or when recorded decisions of the
+range cannot be replayed. Otherwise it prints "ok" and exits 0.
 
 Flags:
 `
@@ -291,8 +292,13 @@ func runPolicyCheck(ctx context.Context, args []string, _ io.Reader, stdout, std
 		if res.Replay, err = f.replay(ctx, c, arn, start, end, ch); err != nil {
 			return fmt.Errorf("policy check: %w", err)
 		}
-		if n := countItems(res.Replay.NewlyDenied); n > 0 {
+		switch n := countItems(res.Replay.NewlyDenied); {
+		case n > 0:
 			failure = fmt.Errorf("policy check: the change would deny %d recorded requests of %s (%d distinct)", n, arn, len(res.Replay.NewlyDenied))
+		case res.Replay.NotReplayed > 0:
+			// What cannot be replayed cannot be vouched for.
+			failure = fmt.Errorf("policy check: %d recorded decisions of %s could not be replayed (no replay record was kept): the change cannot be judged for them",
+				res.Replay.NotReplayed, arn)
 		}
 	} else {
 		res.Unused = new(unusedOutput)
