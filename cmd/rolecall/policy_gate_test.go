@@ -101,6 +101,11 @@ func TestPolicyCheckGate(t *testing.T) {
 		!strings.Contains(stdout, "BROAD ACTION") || !strings.Contains(stdout, "iam:GetUser") {
 		t.Errorf("policy unused: exit %d\n%s", code, stdout)
 	}
+	stdout, _, code = runClient(t, bin, ep, "policy", "unused", "--principal", user, "--since", "1h", "--output", "json")
+	var unused unusedAnswer
+	if err := json.Unmarshal([]byte(stdout), &unused); code != 0 || err != nil || len(unused.Broad) != 1 || len(unused.UsedActions) != 1 {
+		t.Errorf("policy unused --output json: exit %d, %v, %s", code, err, stdout)
+	}
 	put(user)
 	if stdout, stderr, code := runClient(t, bin, ep, check...); code != 0 || stdout != "ok\n" {
 		t.Errorf("policy check of a user granted exactly what it used: exit %d, %q %s", code, stdout, stderr)
@@ -131,6 +136,8 @@ func TestPolicyCheckGate(t *testing.T) {
 		{"a profile that does not exist", []string{"AWS_ENDPOINT_URL=" + ep}, []string{"--profile", "nosuch"}, 1, "nosuch"},
 		{"--since and --start", []string{"AWS_PROFILE=gate", "AWS_ENDPOINT_URL=" + ep}, []string{"--start", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}, 1, "not both"},
 		{"--start after --end", []string{"AWS_PROFILE=gate", "AWS_ENDPOINT_URL=" + ep}, []string{"--start", "2026-01-02T00:00:00Z", "--end", "2026-01-01T00:00:00Z"}, 1, "range is empty"},
+		{"--since 0s", []string{"AWS_PROFILE=gate", "AWS_ENDPOINT_URL=" + ep}, []string{"--since", "0s"}, 1, "--since"},
+		{"--since -1h", []string{"AWS_PROFILE=gate", "AWS_ENDPOINT_URL=" + ep}, []string{"--since", "-1h"}, 1, "--since"},
 		{"an unknown flag", []string{"AWS_PROFILE=gate", "AWS_ENDPOINT_URL=" + ep}, []string{"--rol", "x"}, 1, "rol"},
 		{"--output yaml", []string{"AWS_PROFILE=gate", "AWS_ENDPOINT_URL=" + ep}, []string{"--output", "yaml"}, 1, "--output"},
 	} {
