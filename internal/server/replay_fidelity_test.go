@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
@@ -277,5 +279,69 @@ func TestReplayFidelityAcrossServices(t *testing.T) {
 		if d.Action != "s3:GetObject" || d.Recorded != "Allow" || d.Current != "ImplicitDeny" {
 			t.Errorf("drifted %+v", d)
 		}
+	}
+}
+
+// TestReplayFidelityThroughVPCEndpoints: calls from functions in a VPC
+// with an endpoint for IAM carry aws:SourceVpc and aws:SourceVpce and pass
+// the endpoint's policy; replayed with no change — after the endpoint's
+// policy has changed, too — each decision comes back as recorded, the
+// explicit deny of the endpoint's policy included.
+func TestReplayFidelityThroughVPCEndpoints(t *testing.T) {
+	s := newLambdaSuite(t)
+	ctx := context.Background()
+	net := ec2.NewFromConfig(s.srv.RootConfig())
+	a := newNetwork(t, net, "10.0.0.0/16", "10.0.1.0/24")
+	ep, err := net.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String(a.vpc), ServiceName: aws.String("com.amazonaws.us-east-1.iam"),
+		VpcEndpointType: ec2types.VpcEndpointTypeInterface, SubnetIds: []string{a.subnet}, SecurityGroupIds: []string{a.group}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpce := aws.ToString(ep.VpcEndpoint.VpcEndpointId)
+	const roleName = "replayed-vpc"
+	role := s.role(t, roleName, lambdaTrust, basicExecRole, vpcAccessRole)
+	s.putRolePolicy(t, roleName, "keys", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"iam:GetRole","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpc":"`+a.vpc+`"}}},
+		{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}`)
+	for name, v := range map[string]*lambdatypes.VpcConfig{"vpc-in": a.config(), "vpc-out": nil} {
+		in := goFunction(t, name, role)
+		in.VpcConfig = v
+		s.create(t, in)
+	}
+	getRole := callAction("iam", "GetRole", map[string]string{"RoleName": roleName})
+	listRoles := callAction("iam", "ListRoles", nil)
+	want := func(fn string, action map[string]any, allowed bool) {
+		t.Helper()
+		if got := s.call(t, fn, action); (got["error"] == nil) != allowed {
+			t.Fatalf("%s %v: %v, want allowed %v", fn, action, got, allowed)
+		}
+	}
+	want("vpc-in", getRole, true)
+	want("vpc-out", getRole, false)
+	if _, err := net.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(vpce),
+		PolicyDocument: aws.String(`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"iam:GetRole","Resource":"*"},{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	want("vpc-in", getRole, false)
+	want("vpc-in", listRoles, true)
+
+	var withVpc, gated int
+	for _, r := range recordedAccess(t, s.srv) {
+		if got := replay(t, s.srv, r, nil, time.Time{}).Effect.String(); got != r.row.Decision {
+			t.Errorf("replayed %s: %s", r, got)
+		}
+		for _, k := range r.req.Context {
+			if k.Key == "aws:SourceVpc" {
+				withVpc++
+			}
+		}
+		for _, g := range r.req.Gates {
+			if g.Source == "endpoint" {
+				gated++
+			}
+		}
+	}
+	if withVpc == 0 || gated == 0 {
+		t.Errorf("decisions with aws:SourceVpc %d, through an endpoint's policy %d", withVpc, gated)
 	}
 }
