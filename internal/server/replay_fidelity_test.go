@@ -16,6 +16,8 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
@@ -343,5 +345,63 @@ func TestReplayFidelityThroughVPCEndpoints(t *testing.T) {
 	}
 	if withVpc == 0 || gated == 0 {
 		t.Errorf("decisions with aws:SourceVpc %d, through an endpoint's policy %d", withVpc, gated)
+	}
+}
+
+// TestReplayFidelityUnderRCPs: a bucket shared with everyone in an account
+// under a resource control policy that keeps out principals outside the
+// organization: a member's call is allowed, that of an account that left
+// the organization denied by the RCP; replayed with no change, each comes
+// back as recorded, the RCP's deny with it.
+func TestReplayFidelityUnderRCPs(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx := context.Background()
+	f := newOrg(t, srv)
+	owner, peer, gone := newMember(t, f.orgs, "rcp-owner"), newMember(t, f.orgs, "rcp-peer"), newMember(t, f.orgs, "rcp-gone")
+	ownerS3, peerS3, goneS3 := s3Client(f.session(owner)), s3Client(f.session(peer)), s3Client(f.session(gone))
+	if _, err := f.orgs.RemoveAccountFromOrganization(ctx, &organizations.RemoveAccountFromOrganizationInput{AccountId: aws.String(gone)}); err != nil {
+		t.Fatal(err)
+	}
+	const bucket = "rcp-replayed"
+	if _, err := ownerS3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ownerS3.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ownerS3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetBucketTagging","Resource":"arn:aws:s3:::` + bucket + `"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.orgs.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: aws.String(f.root), PolicyType: orgtypes.PolicyTypeResourceControlPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.orgs.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String("org-only"), Description: aws.String("d"),
+		Type: orgtypes.PolicyTypeResourceControlPolicy, Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*",` +
+			`"Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"` + f.id + `"},"BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.attach(aws.ToString(out.Policy.PolicySummary.Id), owner)
+	tagging := func(c *s3.Client) error {
+		_, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(bucket)})
+		return err
+	}
+	wantCode(t, tagging(peerS3), "NoSuchTagSet")
+	wantCode(t, tagging(goneS3), "AccessDenied")
+
+	rcpDecisions := 0
+	for _, r := range recordedAccess(t, srv) {
+		if got := replay(t, srv, r, nil, time.Time{}).Effect.String(); got != r.row.Decision {
+			t.Errorf("replayed %s: %s", r, got)
+		}
+		for _, g := range r.req.Gates {
+			if g.Source == "rcp" && r.row.Action == "s3:GetBucketTagging" {
+				rcpDecisions++
+			}
+		}
+	}
+	if rcpDecisions < 2 {
+		t.Errorf("%d GetBucketTagging decisions went through the RCP; want the peer's and the departed account's", rcpDecisions)
 	}
 }
