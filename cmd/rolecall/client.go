@@ -187,14 +187,27 @@ func (f *principalFlags) arn(ctx context.Context, c *client) (string, error) {
 
 // rangeFlags bound the recorded traffic a verb reads.
 type rangeFlags struct {
-	since string
+	since sinceFlag
 	start string
 	end   string
 }
 
+// sinceFlag is --since, which remembers whether it was given.
+type sinceFlag struct {
+	value string
+	set   bool
+}
+
+func (f *sinceFlag) String() string { return f.value }
+
+func (f *sinceFlag) Set(v string) error {
+	f.value, f.set = v, true
+	return nil
+}
+
 func addRangeFlags(fs *flag.FlagSet, defaultSince string) *rangeFlags {
-	f := &rangeFlags{}
-	fs.StringVar(&f.since, "since", defaultSince, "read traffic of this `duration` before now (24h, 168h)")
+	f := &rangeFlags{since: sinceFlag{value: defaultSince}}
+	fs.Var(&f.since, "since", "read traffic of this `duration` before now (24h, 168h; default "+defaultSince+")")
 	fs.StringVar(&f.start, "start", "", "read traffic from this `time` (RFC 3339); replaces --since")
 	fs.StringVar(&f.end, "end", "", "read traffic until this `time` (RFC 3339; default now)")
 	return f
@@ -208,14 +221,17 @@ func (f *rangeFlags) bounds(now time.Time) (start, end time.Time, err error) {
 			return start, end, fmt.Errorf("--end: %w", err)
 		}
 	}
+	if f.start != "" && f.since.set {
+		return start, end, errors.New("give --since or --start, not both")
+	}
 	if f.start != "" {
 		if start, err = time.Parse(time.RFC3339, f.start); err != nil {
 			return start, end, fmt.Errorf("--start: %w", err)
 		}
 	} else {
-		d, err := time.ParseDuration(f.since)
+		d, err := time.ParseDuration(f.since.value)
 		if err != nil || d <= 0 {
-			return start, end, fmt.Errorf("--since %q: want a duration such as 24h", f.since)
+			return start, end, fmt.Errorf("--since %q: want a duration such as 24h", f.since.value)
 		}
 		start = end.Add(-d)
 	}

@@ -39,7 +39,8 @@ The least-privilege gate for CI. Without a CHANGE it fails (exit status 1)
 when the principal's policies grant actions its recorded traffic of the
 range did not use, and lists them: what to remove. With a CHANGE (as for
 rolecall policy replay) it fails when the change would deny requests the
-recorded traffic made, and lists them. Otherwise it prints "ok" and exits 0.
+recorded traffic made, and lists them, or when recorded decisions of the
+range cannot be replayed. Otherwise it prints "ok" and exits 0.
 
 Flags:
 `
@@ -245,6 +246,15 @@ type unusedOutput struct {
 			Resources []string `json:"resources"`
 		} `json:"actions"`
 	} `json:"unused"`
+	Broad []broadResources `json:"broadResources"`
+}
+
+// broadResources is an action used on fewer resources than it is granted
+// on.
+type broadResources struct {
+	Action    string   `json:"action"`
+	Resources []string `json:"resources"`
+	UsedOn    []string `json:"usedOn"`
 }
 
 // checkOutput is what policy check prints with --output json.
@@ -282,8 +292,13 @@ func runPolicyCheck(ctx context.Context, args []string, _ io.Reader, stdout, std
 		if res.Replay, err = f.replay(ctx, c, arn, start, end, ch); err != nil {
 			return fmt.Errorf("policy check: %w", err)
 		}
-		if n := countItems(res.Replay.NewlyDenied); n > 0 {
+		switch n := countItems(res.Replay.NewlyDenied); {
+		case n > 0:
 			failure = fmt.Errorf("policy check: the change would deny %d recorded requests of %s (%d distinct)", n, arn, len(res.Replay.NewlyDenied))
+		case res.Replay.NotReplayed > 0:
+			// What cannot be replayed cannot be vouched for.
+			failure = fmt.Errorf("policy check: %d recorded decisions of %s could not be replayed (no replay record was kept): the change cannot be judged for them",
+				res.Replay.NotReplayed, arn)
 		}
 	} else {
 		res.Unused = new(unusedOutput)
@@ -295,8 +310,13 @@ func runPolicyCheck(ctx context.Context, args []string, _ io.Reader, stdout, std
 		for _, s := range res.Unused.Unused {
 			n += len(s.Actions)
 		}
-		if n > 0 {
+		switch b := len(res.Unused.Broad); {
+		case n > 0 && b > 0:
+			failure = fmt.Errorf("policy check: %s grants %d actions its recorded traffic did not use, and %d on more resources than it used", arn, n, b)
+		case n > 0:
 			failure = fmt.Errorf("policy check: %s grants %d actions its recorded traffic did not use", arn, n)
+		case b > 0:
+			failure = fmt.Errorf("policy check: %s grants %d actions on more resources than its recorded traffic used", arn, b)
 		}
 	}
 	res.OK = failure == nil
@@ -366,14 +386,30 @@ func writeCheckTable(w io.Writer, res *checkOutput) error {
 	if !res.Unused.Used {
 		fmt.Fprintf(tw, "%s made no recorded request in the range.\n", res.PrincipalARN)
 	}
-	fmt.Fprintf(tw, "Granted to %s but not used; remove:\n", res.PrincipalARN)
-	fmt.Fprintln(tw, "SERVICE\tACTION\tRESOURCES")
-	for _, s := range res.Unused.Unused {
-		for _, a := range s.Actions {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Service, a.Action, strings.Join(a.Resources, " "))
+	if len(res.Unused.Unused) > 0 {
+		fmt.Fprintf(tw, "Granted to %s but not used; remove:\n", res.PrincipalARN)
+		fmt.Fprintln(tw, "SERVICE\tACTION\tRESOURCES")
+		for _, s := range res.Unused.Unused {
+			for _, a := range s.Actions {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Service, a.Action, strings.Join(a.Resources, " "))
+			}
 		}
 	}
+	writeBroadTable(tw, res.PrincipalARN, res.Unused.Broad)
 	return writeTabbed(w, tw.String())
+}
+
+// writeBroadTable lists the actions granted on more resources than used,
+// with the resources to narrow them to.
+func writeBroadTable(tw *strings.Builder, arn string, broad []broadResources) {
+	if len(broad) == 0 {
+		return
+	}
+	fmt.Fprintf(tw, "\nGranted to %s on more resources than used; narrow:\n", arn)
+	fmt.Fprintln(tw, "ACTION\tGRANTED ON\tUSED ON")
+	for _, b := range broad {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Action, strings.Join(b.Resources, " "), strings.Join(b.UsedOn, " "))
+	}
 }
 
 // statementsText names the statements that decide a proposed decision.

@@ -42,6 +42,7 @@ type unusedAnswer struct {
 		Count     int64    `json:"count"`
 		LastUsed  int64    `json:"lastUsed"`
 	} `json:"usedActions"`
+	Broad []broadResources `json:"broadResources"`
 }
 
 func runPolicyUnused(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -110,6 +111,12 @@ func writeUnusedTable(w io.Writer, out *unusedAnswer) error {
 			for _, a := range s.Actions {
 				fmt.Fprintf(&b, "%s\t%s\t%s\t%s\n", name, a.Action, strings.Join(a.Resources, " "), day(a.LastAccessed))
 			}
+		}
+	}
+	if len(out.Broad) > 0 {
+		b.WriteString("\nBROAD ACTION\tGRANTED ON\tUSED ON\n")
+		for _, a := range out.Broad {
+			fmt.Fprintf(&b, "%s\t%s\t%s\n", a.Action, strings.Join(a.Resources, " "), strings.Join(a.UsedOn, " "))
 		}
 	}
 	b.WriteByte('\n')

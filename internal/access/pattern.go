@@ -6,6 +6,10 @@ import (
 	"github.com/rolecall/rolecall/internal/policy"
 )
 
+// Covers reports whether every resource the IAM pattern q matches is
+// matched by the pattern p ("arn:aws:s3:::b/*" covers "arn:aws:s3:::b/k").
+func Covers(p, q string) bool { return covers(p, q) }
+
 // covers reports whether every string the IAM pattern q matches is matched
 // by the pattern p: "*" in p matches any run of characters of q, wildcards
 // included; "?" in p matches one character of q other than "*". It is exact

@@ -310,11 +310,16 @@ func TestConsoleFeaturePermissions(t *testing.T) {
 		{"feature": "tracing", "resourceArn": queue},
 		{"feature": "event-source", "resourceArn": "arn:aws:s3:::bucket"},
 		{"feature": "teleport"},
-		{"feature": "kms", "extra": "x"},
 	} {
 		if st, code, _ := consoleCall(t, s.srv.RootConfig(), s.srv.Endpoint(), http.MethodPost, "/v1/roles/feature-fn/feature-permissions", bad, nil); st != 400 || code != "ValidationException" {
 			t.Errorf("%v: %d %s", bad, st, code)
 		}
+	}
+	// A member the operation does not have, as the modelled REST-JSON
+	// services answer it.
+	extra := map[string]string{"feature": "kms", "extra": "x"}
+	if st, code, msg := consoleCall(t, s.srv.RootConfig(), s.srv.Endpoint(), http.MethodPost, "/v1/roles/feature-fn/feature-permissions", extra, nil); st != 400 || code != "SerializationException" || !strings.Contains(msg, "Unrecognized member extra") {
+		t.Errorf("%v: %d %s %s", extra, st, code, msg)
 	}
 	if st, code, _ := consoleCall(t, s.srv.RootConfig(), s.srv.Endpoint(), http.MethodPost, "/v1/roles/nobody/feature-permissions", map[string]string{"feature": "tracing"}, nil); st != 404 || code != "ResourceNotFoundException" {
 		t.Errorf("missing role: %d %s", st, code)

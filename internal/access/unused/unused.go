@@ -18,6 +18,7 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/catalog"
 	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/policy/generate"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -36,6 +37,23 @@ type Report struct {
 	// Unused are the services whose granted actions were not all used
 	// within the range, sorted by service prefix.
 	Unused []Service
+	// Broad are the actions used within the range on resources narrower
+	// than those they are granted on, sorted by action: what a policy
+	// generated from the same traffic (internal/policy/generate) would
+	// grant instead.
+	Broad []Broad
+}
+
+// Broad is a used action granted on more resources than its use needs.
+type Broad struct {
+	Action string
+	// Resources are the granted resource patterns that the resources
+	// generated from its use (UsedOn) do not cover: "*",
+	// "arn:aws:s3:::*", "all but ...".
+	Resources []string
+	// UsedOn are the resources a generated policy names for the action:
+	// the ARNs used, collapsed as generation collapses them.
+	UsedOn []string
 }
 
 // UsedAction is an action the principal was allowed within the range.
@@ -86,6 +104,7 @@ type use struct {
 func Analyze(rows iter.Seq2[store.Access, error], grants []access.ServiceReach, start, end time.Time) (*Report, error) {
 	r := &Report{Start: start, End: end}
 	uses := map[string]*use{}
+	gen := generate.New(catalog.Load(), generate.Options{Placeholders: true})
 	for row, err := range rows {
 		if err != nil {
 			return nil, err
@@ -113,6 +132,8 @@ func Analyze(rows iter.Seq2[store.Access, error], grants []access.ServiceReach, 
 			u.last = row.Time
 		}
 		if in {
+			gen.Add(generate.Row{EventSource: row.EventSource, EventName: row.EventName, Action: row.Action, Resource: row.Resource,
+				Decision: row.Decision, Extra: row.Extra, InvokedBy: row.InvokedBy, Count: row.Count})
 			u.count += row.Count
 			u.resources[row.Resource] = struct{}{}
 			if row.Time.After(u.lastIn) {
@@ -134,6 +155,9 @@ func Analyze(rows iter.Seq2[store.Access, error], grants []access.ServiceReach, 
 			u := uses[strings.ToLower(a.Action)]
 			if u != nil && u.count > 0 {
 				s.Whole = false
+				if b := broad(a.Resources, gen.Resources(a.Action)); len(b) > 0 {
+					r.Broad = append(r.Broad, Broad{Action: a.Action, Resources: b, UsedOn: gen.Resources(a.Action)})
+				}
 				continue
 			}
 			ua := Action{Action: a.Action, Resources: a.Resources}
@@ -150,7 +174,27 @@ func Analyze(rows iter.Seq2[store.Access, error], grants []access.ServiceReach, 
 		}
 	}
 	slices.SortFunc(r.Unused, func(a, b Service) int { return cmp.Compare(a.Service, b.Service) })
+	slices.SortFunc(r.Broad, func(a, b Broad) int { return cmp.Compare(a.Action, b.Action) })
 	return r, nil
+}
+
+// broad returns the granted resource patterns (access.ActionReach's) that
+// no resource of used covers. A NotResource grant ("all but X", "P but not
+// X") is judged by what it starts from ("*", P).
+func broad(granted, used []string) []string {
+	var out []string
+	for _, p := range granted {
+		base := p
+		if strings.HasPrefix(base, "all but ") {
+			base = "*"
+		} else if i := strings.Index(base, " but not "); i >= 0 {
+			base = base[:i]
+		}
+		if !slices.ContainsFunc(used, func(u string) bool { return access.Covers(u, base) }) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Principal analyzes one principal of account: its grants (access.Reach of

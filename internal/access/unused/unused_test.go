@@ -3,6 +3,7 @@ package unused
 import (
 	"iter"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,5 +78,57 @@ func TestAnalyze(t *testing.T) {
 	}
 	if r.Used || !r.LastUsed.Equal(t0) || len(r.UsedActions) != 0 || len(r.Unused) != 3 {
 		t.Errorf("idle: %+v", r)
+	}
+}
+
+// TestAnalyzeBroadResources: an action used on some resources but granted
+// on more (a wildcard beyond the use, a pattern never used, a NotResource
+// grant) is reported with the resources a generated policy would name; a
+// grant exactly as generated, a collapse generation makes itself, and an
+// action that takes no resource ("*") are not.
+func TestAnalyzeBroadResources(t *testing.T) {
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	end := start.Add(time.Hour)
+	table := "arn:aws:dynamodb:us-east-1:123456789012:table/t"
+	grants := []access.ServiceReach{
+		{Service: "dynamodb", Actions: []access.ActionReach{
+			{Action: "dynamodb:GetItem", Resources: []string{"*"}},
+			{Action: "dynamodb:PutItem", Resources: []string{table, "arn:aws:dynamodb:us-east-1:123456789012:table/other"}},
+			{Action: "dynamodb:Query", Resources: []string{table}},
+			{Action: "dynamodb:ListTables", Resources: []string{"*"}},
+			{Action: "dynamodb:Scan", Resources: []string{"all but " + table}},
+		}},
+		{Service: "s3", Actions: []access.ActionReach{{Action: "s3:GetObject", Resources: []string{"arn:aws:s3:::b/logs/*"}}}},
+	}
+	at := start.Add(time.Minute)
+	rs := []store.Access{
+		{Time: at, Action: "dynamodb:GetItem", Resource: table, Decision: "Allow", Count: 1},
+		{Time: at, Action: "dynamodb:PutItem", Resource: table, Decision: "Allow", Count: 1},
+		{Time: at, Action: "dynamodb:Query", Resource: table, Decision: "Allow", Count: 1},
+		{Time: at, Action: "dynamodb:ListTables", Resource: "*", Decision: "Allow", Count: 1},
+		{Time: at, Action: "dynamodb:Scan", Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/x", Decision: "Allow", Count: 1},
+	}
+	// More objects under one prefix than generation names one by one.
+	for i := range 12 {
+		rs = append(rs, store.Access{Time: at, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/logs/" + string(rune('a'+i)), Decision: "Allow", Count: 1})
+	}
+	r, err := Analyze(rows(rs...), grants, start, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range r.Broad {
+		got = append(got, b.Action+" "+strings.Join(b.Resources, ",")+" -> "+strings.Join(b.UsedOn, ","))
+	}
+	want := []string{
+		"dynamodb:GetItem * -> " + table,
+		"dynamodb:PutItem arn:aws:dynamodb:us-east-1:123456789012:table/other -> " + table,
+		"dynamodb:Scan all but " + table + " -> arn:aws:dynamodb:us-east-1:123456789012:table/x",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("broad:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(r.Unused) != 0 {
+		t.Errorf("unused: %+v", r.Unused)
 	}
 }

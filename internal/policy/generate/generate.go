@@ -268,6 +268,22 @@ func (g *Generator) Result() Result {
 	return res
 }
 
+// Resources returns the resources the generated policy names for action
+// (any case), whoever called for the principal: the union of its
+// statements' Resource lists, sorted; nil when the rows added show no
+// allowed use of it.
+func (g *Generator) Resources(action string) []string {
+	var out []string
+	for k, info := range g.uses {
+		if strings.EqualFold(k.action, action) {
+			rs, _ := g.resources(k.action, k.invokedBy, info.resources)
+			out = append(out, rs...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // isDependent reports whether the catalog lists dep as a dependent action
 // of op.
 func (g *Generator) isDependent(op, dep string) bool {

@@ -44,6 +44,16 @@ type unusedOutput struct {
 	LastUsed     *int64          `json:"lastUsed,omitempty"`
 	Unused       []unusedService `json:"unused"`
 	UsedActions  []usedAction    `json:"usedActions"`
+	Broad        []broadAction   `json:"broadResources"`
+}
+
+// broadAction is an action used within the range on fewer resources than
+// it is granted on: the granted patterns beyond its use, and the resources
+// a policy generated from the same traffic names instead.
+type broadAction struct {
+	Action    string   `json:"action"`
+	Resources []string `json:"resources"`
+	UsedOn    []string `json:"usedOn"`
 }
 
 type unusedService struct {
@@ -92,9 +102,10 @@ func epochPtr(t time.Time) *int64 {
 // getUnusedAccess answers, for a role or user and a time range, what its
 // identity policies grant that it did not use within the range (per
 // service, the actions with their resources and their last use before the
-// range) and what it used (actions with resources and counts). A principal
-// with no recorded call in the range, and for a role not assumed in it, is
-// used=false.
+// range), the actions it used on fewer resources than they are granted on
+// (broadResources), and what it used (actions with resources and
+// counts). A principal with no recorded call in the range, and for a role
+// not assumed in it, is used=false.
 func (r *API) getUnusedAccess(c *api.Call) (any, error) {
 	var in unusedInput
 	if err := decodeRequired(c, &in); err != nil {
@@ -162,7 +173,7 @@ func (r *API) getUnusedAccess(c *api.Call) (any, error) {
 		return nil, err
 	}
 	out := unusedOutput{PrincipalArn: e.ARN, StartTime: start.Unix(), EndTime: end.Unix(), Used: rep.Used,
-		Unused: []unusedService{}, UsedActions: []usedAction{}}
+		Unused: []unusedService{}, UsedActions: []usedAction{}, Broad: []broadAction{}}
 	last := rep.LastUsed
 	if !e.LastAssumed.After(end) && e.LastAssumed.After(last) {
 		last = e.LastAssumed
@@ -177,6 +188,9 @@ func (r *API) getUnusedAccess(c *api.Call) (any, error) {
 			us.Actions = append(us.Actions, unusedAction{Action: a.Action, Resources: a.Resources, LastAccessed: epochPtr(a.LastAccessed)})
 		}
 		out.Unused = append(out.Unused, us)
+	}
+	for _, b := range rep.Broad {
+		out.Broad = append(out.Broad, broadAction{Action: b.Action, Resources: b.Resources, UsedOn: b.UsedOn})
 	}
 	for _, u := range rep.UsedActions {
 		out.UsedActions = append(out.UsedActions, usedAction{Action: u.Action, Resources: u.Resources, Count: u.Count, LastUsed: u.Last.Unix()})
