@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -194,7 +195,7 @@ type rangeFlags struct {
 
 func addRangeFlags(fs *flag.FlagSet, defaultSince string) *rangeFlags {
 	f := &rangeFlags{}
-	fs.StringVar(&f.since, "since", defaultSince, "read traffic of this `duration` before now (24h, 168h)")
+	fs.StringVar(&f.since, "since", defaultSince, "read traffic of this `duration` before now (90m, 24h, 7d)")
 	fs.StringVar(&f.start, "start", "", "read traffic from this `time` (RFC 3339); replaces --since")
 	fs.StringVar(&f.end, "end", "", "read traffic until this `time` (RFC 3339; default now)")
 	return f
@@ -213,9 +214,9 @@ func (f *rangeFlags) bounds(now time.Time) (start, end time.Time, err error) {
 			return start, end, fmt.Errorf("--start: %w", err)
 		}
 	} else {
-		d, err := time.ParseDuration(f.since)
+		d, err := parseSince(f.since)
 		if err != nil || d <= 0 {
-			return start, end, fmt.Errorf("--since %q: want a duration such as 24h", f.since)
+			return start, end, fmt.Errorf("--since %q: want a duration such as 90m, 24h or 7d", f.since)
 		}
 		start = end.Add(-d)
 	}
@@ -223,6 +224,24 @@ func (f *rangeFlags) bounds(now time.Time) (start, end time.Time, err error) {
 		return start, end, errors.New("the range is empty: the start is not before the end")
 	}
 	return start, end, nil
+}
+
+// parseSince parses a --since value: a Go duration (90m, 24h), which may
+// begin with a whole number of days (7d, 1d12h).
+func parseSince(v string) (time.Duration, error) {
+	var days time.Duration
+	if n, rest, ok := strings.Cut(v, "d"); ok {
+		count, err := strconv.ParseUint(n, 10, 16)
+		if err != nil {
+			return 0, fmt.Errorf("days %q: %w", n, err)
+		}
+		if days = time.Duration(count) * 24 * time.Hour; rest == "" {
+			return days, nil
+		}
+		v = rest
+	}
+	d, err := time.ParseDuration(v)
+	return days + d, err
 }
 
 // readDocument reads a --policy-document value as the AWS CLI does:

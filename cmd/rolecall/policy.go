@@ -15,7 +15,17 @@ import (
 const policyUsage = `Usage: rolecall policy lint [--type KIND] FILE
        rolecall policy generate|unused|replay|check [flags] (rolecall policy SUBCOMMAND -h)
 
-Checks a policy document (FILE, or - for standard input) as IAM writes it,
+  generate  the policy of what a role or user did, from the recorded trail
+  unused    the actions a role or user may perform and did not, and those it did
+  replay    the recorded requests a proposed policy change would deny or allow
+  check     exit status 1 when a role grants actions its traffic did not use,
+            or when a proposed change would deny recorded requests
+
+Those four reach a running rolecall as the AWS CLI does (--endpoint-url or
+AWS_ENDPOINT_URL, the credential variables or --profile), take --role NAME or
+--principal ARN, --since DURATION or --start/--end, and --output json|table.
+
+lint checks a policy document (FILE, or - for standard input) as IAM writes it,
 then against the catalog of AWS services: actions and service prefixes that
 do not exist, condition keys that do not exist, and condition keys that none
 of a statement's actions supports. Findings are printed one a line; the exit
