@@ -206,12 +206,12 @@ func (f *rangeFlags) bounds(now time.Time) (start, end time.Time, err error) {
 	end = now
 	if f.end != "" {
 		if end, err = time.Parse(time.RFC3339, f.end); err != nil {
-			return start, end, fmt.Errorf("--end: %w", err)
+			return start, end, fmt.Errorf("--end %q: want an RFC 3339 time such as 2026-11-30T15:04:05Z", f.end)
 		}
 	}
 	if f.start != "" {
 		if start, err = time.Parse(time.RFC3339, f.start); err != nil {
-			return start, end, fmt.Errorf("--start: %w", err)
+			return start, end, fmt.Errorf("--start %q: want an RFC 3339 time such as 2026-11-30T15:04:05Z", f.start)
 		}
 	} else {
 		d, err := parseSince(f.since)

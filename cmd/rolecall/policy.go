@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/policy/lint"
@@ -65,7 +66,11 @@ func runPolicy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		_, _ = fmt.Fprint(stderr, policyUsage)
 		return errors.New("policy: want a subcommand: lint, generate, unused, replay or check")
 	}
-	return policyVerbs[args[0]](context.Background(), args[1:], stdin, stdout, stderr)
+	err := policyVerbs[args[0]](context.Background(), args[1:], stdin, stdout, stderr)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("%w\n(no rolecall answers there: start one, or give its address with --endpoint-url or AWS_ENDPOINT_URL)", err)
+	}
+	return err
 }
 
 func runPolicyLint(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
