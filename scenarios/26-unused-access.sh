@@ -14,16 +14,9 @@ TRUST='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS"
 
 step "the AWS CLI's Access Analyzer model, with unused access analyzers"
 # Debian's AWS CLI v2 (2.9) predates unused access analyzers (ListFindingsV2,
-# the analyzer configuration). A newer model from the botocore that boto3
-# installed is added to the CLI the documented way (aws configure add-model).
-if ! aws accessanalyzer list-findings-v2 help > /dev/null 2>&1; then
-  python3 - > accessanalyzer.json <<'PY'
-import json, botocore.loaders
-print(json.dumps(botocore.loaders.Loader().load_service_model("accessanalyzer", "service-2")))
-PY
-  grep -q '"ListFindingsV2"' accessanalyzer.json || fail "neither the AWS CLI nor python3's botocore knows ListFindingsV2"
-  aws configure add-model --service-model file://accessanalyzer.json --service-name accessanalyzer
-fi
+# the analyzer configuration): it learns them from the model the repository
+# keeps.
+add_model accessanalyzer
 
 step "build the rolecall binary"
 (cd "$ROLECALL_REPO" && go build -o "$HOME/rolecall" ./cmd/rolecall)

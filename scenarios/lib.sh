@@ -41,3 +41,13 @@ as_creds() {
   local key=$1 secret=$2 token=$3; shift 3
   AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret AWS_SESSION_TOKEN=$token "$@"
 }
+
+# add_model SERVICE: teaches the AWS CLI the service model the repository
+# keeps in scenarios/models (the one rolecall is built from), the documented
+# way (aws configure add-model), for operations newer than Debian's CLI 2.9
+# (Access Analyzer's custom policy checks and unused access analyzers).
+add_model() {
+  "$AWS_CLI" configure add-model --service-name "$1" \
+    --service-model "file://$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/models/$1.json"
+}
+
