@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -207,7 +208,7 @@ func (f *sinceFlag) Set(v string) error {
 
 func addRangeFlags(fs *flag.FlagSet, defaultSince string) *rangeFlags {
 	f := &rangeFlags{since: sinceFlag{value: defaultSince}}
-	fs.Var(&f.since, "since", "read traffic of this `duration` before now (24h, 168h; default "+defaultSince+")")
+	fs.Var(&f.since, "since", "read traffic of this `duration` before now (90m, 24h, 7d; default "+defaultSince+")")
 	fs.StringVar(&f.start, "start", "", "read traffic from this `time` (RFC 3339); replaces --since")
 	fs.StringVar(&f.end, "end", "", "read traffic until this `time` (RFC 3339; default now)")
 	return f
@@ -218,7 +219,7 @@ func (f *rangeFlags) bounds(now time.Time) (start, end time.Time, err error) {
 	end = now
 	if f.end != "" {
 		if end, err = time.Parse(time.RFC3339, f.end); err != nil {
-			return start, end, fmt.Errorf("--end: %w", err)
+			return start, end, fmt.Errorf("--end %q: want an RFC 3339 time such as 2026-11-30T15:04:05Z", f.end)
 		}
 	}
 	if f.start != "" && f.since.set {
@@ -226,12 +227,12 @@ func (f *rangeFlags) bounds(now time.Time) (start, end time.Time, err error) {
 	}
 	if f.start != "" {
 		if start, err = time.Parse(time.RFC3339, f.start); err != nil {
-			return start, end, fmt.Errorf("--start: %w", err)
+			return start, end, fmt.Errorf("--start %q: want an RFC 3339 time such as 2026-11-30T15:04:05Z", f.start)
 		}
 	} else {
-		d, err := time.ParseDuration(f.since.value)
+		d, err := parseSince(f.since.value)
 		if err != nil || d <= 0 {
-			return start, end, fmt.Errorf("--since %q: want a duration such as 24h", f.since.value)
+			return start, end, fmt.Errorf("--since %q: want a duration such as 90m, 24h or 7d", f.since.value)
 		}
 		start = end.Add(-d)
 	}
@@ -239,6 +240,24 @@ func (f *rangeFlags) bounds(now time.Time) (start, end time.Time, err error) {
 		return start, end, errors.New("the range is empty: the start is not before the end")
 	}
 	return start, end, nil
+}
+
+// parseSince parses a --since value: a Go duration (90m, 24h), which may
+// begin with a whole number of days (7d, 1d12h).
+func parseSince(v string) (time.Duration, error) {
+	var days time.Duration
+	if n, rest, ok := strings.Cut(v, "d"); ok {
+		count, err := strconv.ParseUint(n, 10, 16)
+		if err != nil {
+			return 0, fmt.Errorf("days %q: %w", n, err)
+		}
+		if days = time.Duration(count) * 24 * time.Hour; rest == "" {
+			return days, nil
+		}
+		v = rest
+	}
+	d, err := time.ParseDuration(v)
+	return days + d, err
 }
 
 // readDocument reads a --policy-document value as the AWS CLI does:

@@ -7,6 +7,7 @@
 //	rolecall [flags]
 //	rolecall trail [--principal ARN] [--account ID] [--category Management|Data] [--since T] [--until T] [--limit N] [--decisions]
 //	rolecall policy lint [--type identity|resource|trust|scp|session|boundary] FILE
+//	rolecall policy generate|unused|replay|check (--role NAME | --principal ARN) [--since D | --start T [--end T]] [flags]
 //	rolecall reset [--data-dir DIR | --database-url URL] [--yes]
 //	rolecall credentials [--data-dir DIR | --database-url URL] [--key-file PATH] [--json]
 //	rolecall version
@@ -42,7 +43,13 @@
 // (--data-dir, ROLECALL_DATA_DIR) and can run beside a running server.
 //
 // The policy lint verb checks a policy document against IAM's grammar and
-// the catalog of AWS services' actions and condition keys.
+// the catalog of AWS services' actions and condition keys. The policy
+// generate, unused, replay and check verbs are clients of a running
+// rolecall (--endpoint-url or AWS_ENDPOINT_URL, the AWS credential chain):
+// they write the policy a principal's recorded traffic needs, list what it
+// may do and did not, replay its traffic against a proposed change, and
+// fail (exit status 1) when a role grants more than its traffic used or a
+// change would deny recorded calls.
 //
 // The reset verb empties the state (see runReset) and keeps the root
 // credentials and the server key. The version verb (or --version) prints
@@ -72,9 +79,13 @@ import (
 const serverGCPercent = 400
 
 const mainUsage = `Usage:
-  rolecall [flags]                 serve IAM, STS, Lambda, Logs, CloudTrail and X-Ray
+  rolecall [flags]                 serve Lambda, IAM, STS and the services roles guard
   rolecall trail [flags]           print the recorded calls (rolecall help trail)
   rolecall policy lint [flags] F   check a policy document (rolecall help policy)
+  rolecall policy generate [flags] the policy a role's recorded traffic needs
+  rolecall policy unused [flags]   what a role may do and did not do
+  rolecall policy replay [flags]   what a proposed policy change would deny or allow
+  rolecall policy check [flags]    exit 1 when a role grants unused access, or a change denies traffic
   rolecall reset [flags]           empty the state, keeping the root keys (rolecall help reset)
   rolecall credentials [flags]     print the root credentials (rolecall help credentials)
   rolecall version                 print the version (also --version)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/rolecall/rolecall/internal/policy"
 	"github.com/rolecall/rolecall/internal/policy/lint"
@@ -15,7 +16,17 @@ import (
 const policyUsage = `Usage: rolecall policy lint [--type KIND] FILE
        rolecall policy generate|unused|replay|check [flags] (rolecall policy SUBCOMMAND -h)
 
-Checks a policy document (FILE, or - for standard input) as IAM writes it,
+  generate  the policy of what a role or user did, from the recorded trail
+  unused    the actions a role or user may perform and did not, and those it did
+  replay    the recorded requests a proposed policy change would deny or allow
+  check     exit status 1 when a role grants actions its traffic did not use,
+            or when a proposed change would deny recorded requests
+
+Those four reach a running rolecall as the AWS CLI does (--endpoint-url or
+AWS_ENDPOINT_URL, the credential variables or --profile), take --role NAME or
+--principal ARN, --since DURATION or --start/--end, and --output json|table.
+
+lint checks a policy document (FILE, or - for standard input) as IAM writes it,
 then against the catalog of AWS services: actions and service prefixes that
 do not exist, condition keys that do not exist, and condition keys that none
 of a statement's actions supports. Findings are printed one a line; the exit
@@ -55,7 +66,11 @@ func runPolicy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		_, _ = fmt.Fprint(stderr, policyUsage)
 		return errors.New("policy: want a subcommand: lint, generate, unused, replay or check")
 	}
-	return policyVerbs[args[0]](context.Background(), args[1:], stdin, stdout, stderr)
+	err := policyVerbs[args[0]](context.Background(), args[1:], stdin, stdout, stderr)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("%w\n(no rolecall answers there: start one, or give its address with --endpoint-url or AWS_ENDPOINT_URL)", err)
+	}
+	return err
 }
 
 func runPolicyLint(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

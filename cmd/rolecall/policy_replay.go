@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -141,6 +142,7 @@ type replayItem struct {
 	Current      string            `json:"current,omitempty"`
 	Proposed     string            `json:"proposed"`
 	Statements   []replayStatement `json:"statements"`
+	Reason       string            `json:"reason,omitempty"`
 }
 
 type replayOutput struct {
@@ -367,7 +369,7 @@ func writeReplayTable(w io.Writer, out *replayOutput) error {
 		fmt.Fprintln(tw, "COUNT\tACTION\tRESOURCE\tRECORDED\tPROPOSED\tDECIDED BY\tFIRST EVENT")
 		for _, it := range sec.items {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", it.Count, it.Action, it.Resource, it.Recorded, it.Proposed,
-				statementsText(it.Statements, it.Proposed), it.FirstEventID)
+				decidedBy(it), it.FirstEventID)
 		}
 	}
 	return writeTabbed(w, tw.String())
@@ -410,6 +412,17 @@ func writeBroadTable(tw *strings.Builder, arn string, broad []broadResources) {
 	for _, b := range broad {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Action, strings.Join(b.Resources, " "), strings.Join(b.UsedOn, " "))
 	}
+}
+
+// decidedBy says what decides an item's proposed decision. A proposed deny
+// that only allowing statements match (the request falls outside a
+// permissions boundary, an SCP or a session policy) is decided by what does
+// not allow it: the reason, in AccessDenied's words, says which.
+func decidedBy(it replayItem) string {
+	if it.Proposed != "Allow" && it.Reason != "" && len(it.Statements) > 0 && !slices.ContainsFunc(it.Statements, func(s replayStatement) bool { return s.Effect == "Deny" }) {
+		return strings.TrimPrefix(it.Reason, "because ")
+	}
+	return statementsText(it.Statements, it.Proposed)
 }
 
 // statementsText names the statements that decide a proposed decision.

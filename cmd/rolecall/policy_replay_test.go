@@ -114,6 +114,22 @@ func TestPolicyReplayAndCheckVerbs(t *testing.T) {
 		t.Errorf("policy replay table: exit %d\n%s%s", code, stdout, stderr)
 	}
 
+	// A boundary that leaves DynamoDB out denies the ListTables calls the
+	// inline policy still allows: the boundary decides, not that policy.
+	s3Boundary := write("boundary.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
+	boundary := []string{"policy", "replay", "--principal", user, "--since", "1h", "--boundary", "--policy-document", s3Boundary}
+	stdout, stderr, code = runClient(t, bin, ep, boundary...)
+	if code != 0 || !strings.Contains(stdout, "Newly denied: 3") ||
+		!strings.Contains(stdout, "no permissions boundary allows the dynamodb:ListTables action") || strings.Contains(stdout, "Allow lists") {
+		t.Errorf("policy replay of a boundary, table: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runClient(t, bin, ep, append(boundary, "--output", "json")...)
+	out = replayOutput{}
+	if err := json.Unmarshal([]byte(stdout), &out); code != 0 || err != nil || len(out.NewlyDenied) != 1 ||
+		!strings.Contains(out.NewlyDenied[0].Reason, "no permissions boundary allows") {
+		t.Errorf("policy replay of a boundary, json: exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+
 	stdout, stderr, code = runClient(t, bin, ep, append([]string{"policy", "check"}, append(change, s3Only)...)...)
 	if code != 1 || !strings.Contains(stderr, "the change would deny 3 recorded requests of "+user) || !strings.Contains(stdout, "dynamodb:ListTables") {
 		t.Errorf("policy check of a breaking change: exit %d\n%s%s", code, stdout, stderr)
