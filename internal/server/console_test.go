@@ -327,11 +327,15 @@ func TestConsoleFeaturePermissions(t *testing.T) {
 		{"feature": "tracing", "resourceArn": queue},
 		{"feature": "event-source", "resourceArn": "arn:aws:s3:::bucket"},
 		{"feature": "teleport"},
-		{"feature": "kms", "extra": "x"},
 	} {
 		if st, code, _ := consoleCall(t, s.srv.RootConfig(), s.srv.Endpoint(), http.MethodPost, "/v1/roles/feature-fn/feature-permissions", bad, nil); st != 400 || code != "ValidationException" {
 			t.Errorf("%v: %d %s", bad, st, code)
 		}
+	}
+	// A member the input does not have is refused as the REST-JSON
+	// services refuse it.
+	if st, code, _ := consoleCall(t, s.srv.RootConfig(), s.srv.Endpoint(), http.MethodPost, "/v1/roles/feature-fn/feature-permissions", map[string]string{"feature": "kms", "extra": "x"}, nil); st != 400 || code != "SerializationException" {
+		t.Errorf("unknown member: %d %s", st, code)
 	}
 	if st, code, _ := consoleCall(t, s.srv.RootConfig(), s.srv.Endpoint(), http.MethodPost, "/v1/roles/nobody/feature-permissions", map[string]string{"feature": "tracing"}, nil); st != 404 || code != "ResourceNotFoundException" {
 		t.Errorf("missing role: %d %s", st, code)

@@ -3,6 +3,7 @@ package rolecall
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -83,6 +84,39 @@ func byARN(feature string, kinds []arnGrant) grantFor {
 	}
 }
 
+// checkFeatureARN checks that arn names one resource of the account, in
+// the Region, as the Lambda console's pickers do (an event source, a
+// destination and an environment key are in the function's Region): no
+// wildcards, no other account or partition, and only the characters an ARN
+// has. A statement for anything broader is written through IAM.
+func checkFeatureARN(arn, account, region string) error {
+	refuse := func(why string) error {
+		msg := "resourceArn " + fmt.Sprintf("%q", arn) + " " + why
+		return validation("fieldValidationFailed", "resourceArn", msg)
+	}
+	if len(arn) > 2048 {
+		return refuse("is longer than 2048 characters.")
+	}
+	for i := 0; i < len(arn); i++ {
+		if ch := arn[i]; ch <= ' ' || ch >= 0x7f || ch == '"' || ch == '\\' {
+			return refuse("has a character no ARN has.")
+		}
+	}
+	if strings.ContainsAny(arn, "*?") {
+		return refuse("has a wildcard: name one resource.")
+	}
+	parts := strings.SplitN(arn, ":", 6)
+	switch {
+	case len(parts) != 6 || parts[0] != "arn" || parts[1] != "aws":
+		return refuse("is not an ARN of the aws partition.")
+	case parts[3] != region:
+		return refuse("is not in the Region " + region + ".")
+	case parts[4] != account:
+		return refuse("is not in the account " + account + ".")
+	}
+	return nil
+}
+
 // featurePolicy returns the name of the one customer managed policy
 // AddFeaturePermissions keeps for a role.
 func featurePolicy(account, roleName string) (name, arn string) {
@@ -130,6 +164,11 @@ func (r *API) addFeaturePermissions(c *api.Call) (any, error) {
 	grant, ok := features[in.Feature]
 	if !ok {
 		return nil, validation("fieldValidationFailed", "feature", "feature must be one of destination, event-source, kms, tracing, vpc.")
+	}
+	if in.ResourceArn != "" {
+		if err := checkFeatureARN(in.ResourceArn, c.Account, r.region(c)); err != nil {
+			return nil, err
+		}
 	}
 	st, err := grant(in.ResourceArn)
 	if err != nil {
