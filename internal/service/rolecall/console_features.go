@@ -3,6 +3,7 @@ package rolecall
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -188,7 +189,16 @@ func (r *API) addFeaturePermissions(c *api.Call) (any, error) {
 		return nil, err
 	}
 
-	var current string
+	attach := func() error {
+		if out.Attached {
+			return nil
+		}
+		if err := r.callIAM(c, "AttachRolePolicy", url.Values{"RoleName": {roleName}, "PolicyArn": {arn}}, nil); err != nil {
+			return err
+		}
+		out.Attached = true
+		return nil
+	}
 	var pol struct {
 		Default string `xml:"Policy>DefaultVersionId"`
 	}
@@ -201,6 +211,10 @@ func (r *API) addFeaturePermissions(c *api.Call) (any, error) {
 			return nil, err
 		}
 		out.VersionID = pol.Default
+		if err := attach(); err != nil {
+			// The policy made for the role is not left behind.
+			return nil, r.undo(c, err, api.Internal{Operation: "DeletePolicy", Params: url.Values{"PolicyArn": {arn}}})
+		}
 	case err != nil:
 		return nil, err
 	default:
@@ -210,7 +224,8 @@ func (r *API) addFeaturePermissions(c *api.Call) (any, error) {
 		if err := r.callIAM(c, "GetPolicyVersion", url.Values{"PolicyArn": {arn}, "VersionId": {pol.Default}}, &v); err != nil {
 			return nil, err
 		}
-		if current, err = url.PathUnescape(v.Version.Document); err != nil {
+		current, err := url.PathUnescape(v.Version.Document)
+		if err != nil {
 			return nil, err
 		}
 		out.Document, out.Changed, err = merge(current, st)
@@ -218,19 +233,33 @@ func (r *API) addFeaturePermissions(c *api.Call) (any, error) {
 			return nil, err
 		}
 		out.VersionID = pol.Default
+		// Attached first, so that a refused attachment leaves the policy as
+		// it was; a version IAM refuses after it detaches it again.
+		was := out.Attached
+		if err := attach(); err != nil {
+			return nil, err
+		}
 		if out.Changed {
 			if out.VersionID, err = r.newVersion(c, arn, out.Document); err != nil {
+				if !was {
+					err = r.undo(c, err, api.Internal{Operation: "DetachRolePolicy", Params: url.Values{"RoleName": {roleName}, "PolicyArn": {arn}}})
+				}
 				return nil, err
 			}
 		}
 	}
-	if !out.Attached {
-		if err := r.callIAM(c, "AttachRolePolicy", url.Values{"RoleName": {roleName}, "PolicyArn": {arn}}, nil); err != nil {
-			return nil, err
-		}
-		out.Attached = true
-	}
 	return out, nil
+}
+
+// undo makes the IAM calls that take back what a failed operation did,
+// as the caller, and returns err with the failures of those calls joined.
+func (r *API) undo(c *api.Call, err error, steps ...api.Internal) error {
+	for _, s := range steps {
+		if uerr := r.callIAM(c, s.Operation, s.Params, nil); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("rolecall: undo %s: %w", s.Operation, uerr))
+		}
+	}
+	return err
 }
 
 // newVersion writes doc as the new default version of the policy, first
