@@ -46,3 +46,34 @@ func TestConsoleFeatureResourceARNs(t *testing.T) {
 		}
 	}
 }
+
+// The Region of a request's credential scope is no place for a wildcard
+// or a policy fragment: the Region is written into the ARNs of the
+// documents the console helpers make, and of the resources services make.
+// A scope whose Region is no Region name is refused before any handler
+// runs.
+func TestConsoleScopeRegion(t *testing.T) {
+	s := newLambdaSuite(t)
+	ctx := context.Background()
+	for _, region := range []string{"*", "us-east-1\"}]}", "us-east-?", "US-EAST-1", "us-east-1 "} {
+		cfg := s.srv.RootConfig()
+		cfg.Region = region
+		st, code, msg := consoleCall(t, cfg, s.srv.Endpoint(), http.MethodPost, "/v1/functions/fn/default-role", nil, nil)
+		if st != 403 || code != "InvalidSignatureException" {
+			t.Errorf("CreateDefaultRole in %q: %d %s %s", region, st, code, msg)
+		}
+		st, code, msg = consoleCall(t, cfg, s.srv.Endpoint(), http.MethodGet, "/v1/policy-templates/basic-lambda?functionName=fn", nil, nil)
+		if st != 403 || code != "InvalidSignatureException" {
+			t.Errorf("GetPolicyTemplate in %q: %d %s %s", region, st, code, msg)
+		}
+	}
+	roles, err := s.iam.ListRoles(ctx, &iam.ListRolesInput{PathPrefix: aws.String("/service-role/")})
+	if err != nil || len(roles.Roles) != 0 {
+		t.Fatalf("roles after refused calls: %+v %v", roles, err)
+	}
+	cfg := s.srv.RootConfig()
+	cfg.Region = "eu-west-1"
+	if st, code, msg := consoleCall(t, cfg, s.srv.Endpoint(), http.MethodGet, "/v1/policy-templates/basic-lambda?functionName=fn", nil, nil); st != 200 {
+		t.Errorf("another Region: %d %s %s", st, code, msg)
+	}
+}
