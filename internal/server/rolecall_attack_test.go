@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
 // rawCall sends body to rolecall's API signed for service (unsigned when
@@ -109,5 +110,37 @@ func TestRolecallAPIAttacks(t *testing.T) {
 	}
 	if st, code, body := rawCall(t, narrow, end, "rolecall", "POST", "/v1/replay", "application/json", []byte(replayBody("arn:aws:iam::"+account+":role/mine"))); st != 200 {
 		t.Errorf("replay of its own role: %d %s %s", st, code, body)
+	}
+}
+
+// A MANAGED change without a document replays the managed policy as it
+// is: the caller must be allowed to read it through IAM
+// (iam:GetPolicyVersion), or the answer's decisive statements would show
+// a policy it may not read.
+func TestReplayManagedPolicyRead(t *testing.T) {
+	s := newLambdaSuite(t)
+	ctx := context.Background()
+	s.role(t, "mine", lambdaTrust)
+	out, err := s.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("secret"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Sid":"HiddenGrant","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := aws.ToString(out.Policy.Arn)
+	narrow := s.user(t, "narrow", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:SimulatePrincipalPolicy","Resource":"arn:aws:iam::`+account+`:role/mine"},`+
+		`{"Effect":"Allow","Action":"cloudtrail:LookupEvents","Resource":"*"}]}`)
+	body := func(arn string) []byte {
+		return []byte(`{"principalArn":"arn:aws:iam::` + account + `:role/mine","startTime":1,"endTime":9999999999,"changes":[{"policyType":"MANAGED","policyArn":"` + arn + `"}]}`)
+	}
+	st, code, msg := rawCall(t, narrow, s.srv.Endpoint(), "rolecall", "POST", "/v1/replay", "application/json", body(secret))
+	if st != 403 || code != "AccessDeniedException" || !strings.Contains(msg, "iam:GetPolicyVersion") {
+		t.Errorf("a managed policy the caller may not read: %d %s %s", st, code, msg)
+	}
+	st, code, msg = rawCall(t, s.srv.RootConfig(), s.srv.Endpoint(), "rolecall", "POST", "/v1/replay", "application/json", body("arn:aws:iam::210987654321:policy/theirs"))
+	if st != 403 || code != "AccessDeniedException" {
+		t.Errorf("a managed policy of another account: %d %s %s", st, code, msg)
+	}
+	if st, code, msg := rawCall(t, s.srv.RootConfig(), s.srv.Endpoint(), "rolecall", "POST", "/v1/replay", "application/json", body(secret)); st != 200 {
+		t.Errorf("root replays its account's policy: %d %s %s", st, code, msg)
 	}
 }
