@@ -476,7 +476,7 @@ func TestUnusedAccessAPI(t *testing.T) {
 		t.Errorf("idle: %d %v", code, out)
 	}
 	code, out = call(f.root, map[string]any{"principalArn": "arn:aws:iam::123456789012:role/idle", "startTime": start, "extra": 1})
-	if code != 400 || !strings.Contains(fmt.Sprint(out["message"]), "unknown field") {
+	if code != 400 || !strings.Contains(fmt.Sprint(out["message"]), "Unrecognized member extra") {
 		t.Errorf("unknown member: %d %v", code, out)
 	}
 	code, out = call(f.root, map[string]any{"principalArn": "arn:aws:iam::123456789012:role/gone", "startTime": start})
