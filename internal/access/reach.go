@@ -63,7 +63,29 @@ type ActionReach struct {
 // aws:PrincipalAccount, aws:PrincipalArn) are filled from principal; others
 // become "*" and mark the action conditional.
 func Reach(in policy.SetInput, principal policy.Principal, cat *catalog.Catalog) []ServiceReach {
-	r := reacher{cat: cat, vars: variables(principal), star: []string{"*"}}
+	return reach(in, principal, cat, "")
+}
+
+// ReachService is Reach for the one service whose action prefix is
+// prefix ("s3", case-insensitive), computed without the catalog's other
+// services: nil when the catalog has no such service or the policies
+// allow none of its actions.
+func ReachService(in policy.SetInput, principal policy.Principal, cat *catalog.Catalog, prefix string) *ServiceReach {
+	svc := cat.Service(prefix)
+	if svc == nil {
+		return nil
+	}
+	out := reach(in, principal, cat, svc.Prefix)
+	if len(out) == 0 {
+		return nil
+	}
+	return &out[0]
+}
+
+// reach is Reach for every service of cat, or for the service of the
+// prefix only when only is not "".
+func reach(in policy.SetInput, principal policy.Principal, cat *catalog.Catalog, only string) []ServiceReach {
+	r := reacher{cat: cat, vars: variables(principal), star: []string{"*"}, only: only}
 	var allows, denies table
 	for _, n := range in.Identity {
 		r.add(&allows, &denies, n, policy.SourceIdentity)
@@ -86,7 +108,11 @@ func Reach(in policy.SetInput, principal policy.Principal, cat *catalog.Catalog)
 	var allowBuf, denyBuf []grant
 	filterBufs := make([][]grant, len(filters))
 	// The catalog lists its services by prefix, and their actions by name.
-	for _, svc := range cat.Services() {
+	services := cat.Services()
+	if only != "" {
+		services = []*catalog.Service{cat.Service(only)}
+	}
+	for _, svc := range services {
 		var sr *ServiceReach
 		for _, a := range svc.Actions {
 			if allowBuf = allows.of(a, allowBuf[:0]); len(allowBuf) == 0 {
@@ -162,6 +188,19 @@ type reacher struct {
 	es   []entry  // reused by action
 	star []string // ["*"], shared by the actions granted on every resource
 	lvls map[catalog.Access]string
+	// only is the one service prefix computed, "" for all.
+	only string
+}
+
+// matchActions returns the actions of the catalog an Action or NotAction
+// entry names, those of the service computed only when there is one.
+func (r *reacher) matchActions(p string) []*catalog.Action {
+	if r.only != "" {
+		if svc, _, ok := strings.Cut(p, ":"); ok && !strings.ContainsAny(svc, "*?") && !strings.EqualFold(svc, r.only) {
+			return nil
+		}
+	}
+	return r.cat.MatchActions(p)
 }
 
 // access returns the name of an access level, computed once per level.
@@ -207,7 +246,7 @@ func (r *reacher) add(allow, deny *table, n policy.Named, src policy.Source) {
 		case st.NotAction != nil:
 			except := map[*catalog.Action]bool{}
 			for _, p := range st.NotAction {
-				for _, a := range r.cat.MatchActions(p) {
+				for _, a := range r.matchActions(p) {
 					except[a] = true
 				}
 			}
@@ -220,7 +259,7 @@ func (r *reacher) add(allow, deny *table, n policy.Named, src policy.Source) {
 			}
 			seen := map[*catalog.Action]bool{}
 			for _, p := range st.Action {
-				for _, a := range r.cat.MatchActions(p) {
+				for _, a := range r.matchActions(p) {
 					if !seen[a] {
 						seen[a] = true
 						t.some[a] = append(t.some[a], i)

@@ -108,10 +108,12 @@ type summaryOut struct {
 		Type string `json:"policyType"`
 	} `json:"policies"`
 	Services []struct {
-		Service     string `json:"service"`
-		Name        string `json:"name"`
-		ActionCount int    `json:"actionCount"`
-		ByAction    []struct {
+		Service       string         `json:"service"`
+		Name          string         `json:"name"`
+		ActionCount   int            `json:"actionCount"`
+		AccessLevels  map[string]int `json:"accessLevels"`
+		ResourceCount int            `json:"resourceCount"`
+		ByAction      []struct {
 			Action     string   `json:"action"`
 			Access     string   `json:"accessLevel"`
 			Resources  []string `json:"resources"`
@@ -144,17 +146,25 @@ func TestConsoleResourceSummary(t *testing.T) {
 	if out.RoleArn != roleARN || out.FunctionArn != functionARN("summary") || len(out.Policies) != 3 {
 		t.Fatalf("summary = %+v", out)
 	}
+	// Without ?service=, the drop-down: each service with its counts.
 	var services []string
 	for _, sv := range out.Services {
 		services = append(services, sv.Service)
-		if sv.ActionCount != len(sv.ByAction) || sv.Name == "" {
+		if sv.ActionCount == 0 || sv.Name == "" || len(sv.ByAction) != 0 || len(sv.ByResource) != 0 {
 			t.Errorf("%s: count %d, %d actions, name %q", sv.Service, sv.ActionCount, len(sv.ByAction), sv.Name)
 		}
 	}
 	if !slices.Equal(services, []string{"dynamodb", "logs", "xray"}) {
 		t.Fatalf("services = %v", services)
 	}
-	ddb := out.Services[0]
+	if d := out.Services[0]; d.ActionCount != 1 || d.ResourceCount != 1 || d.AccessLevels["Read"] != 1 || len(d.AccessLevels) != 1 {
+		t.Fatalf("dynamodb counts = %+v", d)
+	}
+	var detail summaryOut
+	if st, code, msg := consoleCall(t, s.srv.RootConfig(), s.srv.Endpoint(), http.MethodGet, "/v1/functions/summary/resource-summary?service=dynamodb", nil, &detail); st != 200 || len(detail.Services) != 1 {
+		t.Fatalf("service=dynamodb: %d %s %s %+v", st, code, msg, detail.Services)
+	}
+	ddb := detail.Services[0]
 	// Query is denied by the explicit deny; GetItem remains, on the table.
 	if len(ddb.ByAction) != 1 || ddb.ByAction[0].Action != "dynamodb:GetItem" || ddb.ByAction[0].Access != "Read" ||
 		!slices.Equal(ddb.ByAction[0].Resources, []string{table}) || ddb.ByAction[0].Statements[0].Policy != "orders" || ddb.ByAction[0].Statements[0].Sid != "ReadOrders" {
@@ -171,6 +181,13 @@ func TestConsoleResourceSummary(t *testing.T) {
 	}
 	if st, code, _ := consoleCall(t, s.srv.RootConfig(), s.srv.Endpoint(), http.MethodGet, "/v1/functions/summary/resource-summary?servce=logs", nil, nil); st != 400 || code != "ValidationException" {
 		t.Fatalf("unknown query parameter: %d %s", st, code)
+	}
+	if st, code, _ := consoleCall(t, s.srv.RootConfig(), s.srv.Endpoint(), http.MethodGet, "/v1/functions/summary/resource-summary?service=teleport", nil, nil); st != 400 || code != "ValidationException" {
+		t.Fatalf("unknown service: %d %s", st, code)
+	}
+	var empty summaryOut
+	if st, _, _ := consoleCall(t, s.srv.RootConfig(), s.srv.Endpoint(), http.MethodGet, "/v1/functions/summary/resource-summary?service=s3", nil, &empty); st != 200 || len(empty.Services) != 0 {
+		t.Fatalf("service=s3, which the role does not reach: %d %+v", st, empty.Services)
 	}
 	if st, code, _ := consoleCall(t, s.srv.RootConfig(), s.srv.Endpoint(), http.MethodGet, "/v1/functions/nope/resource-summary", nil, nil); st != 404 || code != "ResourceNotFoundException" {
 		t.Fatalf("missing function: %d %s", st, code)

@@ -262,9 +262,43 @@ func (s *Signature) parseCredential(c string, query bool) error {
 		}
 		return newError(SignatureDoesNotMatch, "Credential should be scoped with a valid terminator: 'aws4_request', not '"+parts[4]+"'. ")
 	}
+	if !validRegion(parts[2]) {
+		// The Region is written into the ARNs of what the request makes: a
+		// scope naming no Region is refused, as AWS refuses it.
+		switch {
+		case s3 && query:
+			return newError(AuthorizationQueryParameters, "Error parsing the X-Amz-Credential parameter; the region '"+parts[2]+"' is wrong.")
+		case s3:
+			return newError(IncompleteSignature, "The authorization header is malformed; the region '"+parts[2]+"' is wrong.")
+		}
+		return newError(SignatureDoesNotMatch, "Credential should be scoped to a valid region. ")
+	}
 	s.AccessKeyID, s.Region, s.Service = parts[0], parts[2], parts[3]
 	s.scope = c[len(parts[0])+1:]
 	return nil
+}
+
+// validRegion reports whether r has the form of an AWS Region name: two
+// lowercase letters, one or more lowercase words and a number, joined with
+// hyphens ("us-east-1", "us-gov-west-1", "ap-southeast-2").
+func validRegion(r string) bool {
+	words := strings.Split(r, "-")
+	if len(words) < 3 || len(words[0]) != 2 {
+		return false
+	}
+	for i, w := range words {
+		if w == "" {
+			return false
+		}
+		last := i == len(words)-1
+		for j := 0; j < len(w); j++ {
+			ch := w[j]
+			if last && (ch < '0' || ch > '9') || !last && (ch < 'a' || ch > 'z') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func credentialKind(query bool) Kind {

@@ -133,6 +133,13 @@ func (a *Analyzer) startPolicyGeneration(c *api.Call) (any, error) {
 				"Specify either allRegions or regions for a trail, not both.", "cloudTrailDetails.trails")
 		}
 	}
+	// The access role is handed to Access Analyzer, which assumes it: as
+	// for any role passed to a service, the caller must be allowed
+	// iam:PassRole on it for access-analyzer.amazonaws.com.
+	if err := c.Authorize("iam:PassRole", api.Resource{ARN: ct.AccessRole, Type: "AWS::IAM::Role"},
+		map[string][]string{"iam:PassedToService": {servicePrincipal}}); err != nil {
+		return nil, err
+	}
 	j := &job{
 		ID: newJobID(), Account: c.Account, PrincipalARN: principal, Status: statusInProgress, StartedOn: now,
 		Trails: ct.Trails, AccessRole: ct.AccessRole, Start: start, End: end,

@@ -3,6 +3,8 @@ package rolecall
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -83,6 +85,39 @@ func byARN(feature string, kinds []arnGrant) grantFor {
 	}
 }
 
+// checkFeatureARN checks that arn names one resource of the account, in
+// the Region, as the Lambda console's pickers do (an event source, a
+// destination and an environment key are in the function's Region): no
+// wildcards, no other account or partition, and only the characters an ARN
+// has. A statement for anything broader is written through IAM.
+func checkFeatureARN(arn, account, region string) error {
+	refuse := func(why string) error {
+		msg := "resourceArn " + fmt.Sprintf("%q", arn) + " " + why
+		return validation("fieldValidationFailed", "resourceArn", msg)
+	}
+	if len(arn) > 2048 {
+		return refuse("is longer than 2048 characters.")
+	}
+	for i := 0; i < len(arn); i++ {
+		if ch := arn[i]; ch <= ' ' || ch >= 0x7f || ch == '"' || ch == '\\' {
+			return refuse("has a character no ARN has.")
+		}
+	}
+	if strings.ContainsAny(arn, "*?") {
+		return refuse("has a wildcard: name one resource.")
+	}
+	parts := strings.SplitN(arn, ":", 6)
+	switch {
+	case len(parts) != 6 || parts[0] != "arn" || parts[1] != "aws":
+		return refuse("is not an ARN of the aws partition.")
+	case parts[3] != region:
+		return refuse("is not in the Region " + region + ".")
+	case parts[4] != account:
+		return refuse("is not in the account " + account + ".")
+	}
+	return nil
+}
+
 // featurePolicy returns the name of the one customer managed policy
 // AddFeaturePermissions keeps for a role.
 func featurePolicy(account, roleName string) (name, arn string) {
@@ -131,6 +166,11 @@ func (r *API) addFeaturePermissions(c *api.Call) (any, error) {
 	if !ok {
 		return nil, validation("fieldValidationFailed", "feature", "feature must be one of destination, event-source, kms, tracing, vpc.")
 	}
+	if in.ResourceArn != "" {
+		if err := checkFeatureARN(in.ResourceArn, c.Account, r.region(c)); err != nil {
+			return nil, err
+		}
+	}
 	st, err := grant(in.ResourceArn)
 	if err != nil {
 		return nil, err
@@ -149,7 +189,16 @@ func (r *API) addFeaturePermissions(c *api.Call) (any, error) {
 		return nil, err
 	}
 
-	var current string
+	attach := func() error {
+		if out.Attached {
+			return nil
+		}
+		if err := r.callIAM(c, "AttachRolePolicy", url.Values{"RoleName": {roleName}, "PolicyArn": {arn}}, nil); err != nil {
+			return err
+		}
+		out.Attached = true
+		return nil
+	}
 	var pol struct {
 		Default string `xml:"Policy>DefaultVersionId"`
 	}
@@ -162,6 +211,10 @@ func (r *API) addFeaturePermissions(c *api.Call) (any, error) {
 			return nil, err
 		}
 		out.VersionID = pol.Default
+		if err := attach(); err != nil {
+			// The policy made for the role is not left behind.
+			return nil, r.undo(c, err, api.Internal{Operation: "DeletePolicy", Params: url.Values{"PolicyArn": {arn}}})
+		}
 	case err != nil:
 		return nil, err
 	default:
@@ -171,7 +224,8 @@ func (r *API) addFeaturePermissions(c *api.Call) (any, error) {
 		if err := r.callIAM(c, "GetPolicyVersion", url.Values{"PolicyArn": {arn}, "VersionId": {pol.Default}}, &v); err != nil {
 			return nil, err
 		}
-		if current, err = url.PathUnescape(v.Version.Document); err != nil {
+		current, err := url.PathUnescape(v.Version.Document)
+		if err != nil {
 			return nil, err
 		}
 		out.Document, out.Changed, err = merge(current, st)
@@ -179,19 +233,33 @@ func (r *API) addFeaturePermissions(c *api.Call) (any, error) {
 			return nil, err
 		}
 		out.VersionID = pol.Default
+		// Attached first, so that a refused attachment leaves the policy as
+		// it was; a version IAM refuses after it detaches it again.
+		was := out.Attached
+		if err := attach(); err != nil {
+			return nil, err
+		}
 		if out.Changed {
 			if out.VersionID, err = r.newVersion(c, arn, out.Document); err != nil {
+				if !was {
+					err = r.undo(c, err, api.Internal{Operation: "DetachRolePolicy", Params: url.Values{"RoleName": {roleName}, "PolicyArn": {arn}}})
+				}
 				return nil, err
 			}
 		}
 	}
-	if !out.Attached {
-		if err := r.callIAM(c, "AttachRolePolicy", url.Values{"RoleName": {roleName}, "PolicyArn": {arn}}, nil); err != nil {
-			return nil, err
-		}
-		out.Attached = true
-	}
 	return out, nil
+}
+
+// undo makes the IAM calls that take back what a failed operation did,
+// as the caller, and returns err with the failures of those calls joined.
+func (r *API) undo(c *api.Call, err error, steps ...api.Internal) error {
+	for _, s := range steps {
+		if uerr := r.callIAM(c, s.Operation, s.Params, nil); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("rolecall: undo %s: %w", s.Operation, uerr))
+		}
+	}
+	return err
 }
 
 // newVersion writes doc as the new default version of the policy, first

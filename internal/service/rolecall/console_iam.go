@@ -1,8 +1,10 @@
 package rolecall
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/policy"
@@ -69,92 +71,62 @@ type version struct {
 	Created   string `xml:"CreateDate"`
 }
 
-// readRole reads a role's identity policies and boundary through IAM as
-// the caller: GetRole, ListRolePolicies, GetRolePolicy,
-// ListAttachedRolePolicies, GetPolicy and GetPolicyVersion.
+// readRole reads a role's identity policies and boundary as IAM's own
+// reads would show them to the caller: each read is authorized as the
+// caller's (iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy,
+// iam:ListAttachedRolePolicies, and iam:GetPolicy and iam:GetPolicyVersion
+// on each managed policy and the boundary) and recorded with the call,
+// and the policies are then taken from IAM at once, parsed, rather than
+// through one in-process call per document.
 func (r *API) readRole(c *api.Call, name string) (*roleInput, error) {
-	ri := &roleInput{}
-	if err := r.callIAM(c, "GetRole", url.Values{"RoleName": {name}}, &ri.role); err != nil {
-		return nil, err
+	if r.cfg.IAM == nil {
+		return nil, errors.New("rolecall: no IAM configured")
 	}
-	var inline []string
-	if err := r.pages(c, "ListRolePolicies", url.Values{"RoleName": {name}, "MaxItems": {"1000"}}, func(p *page) error {
-		inline = append(inline, p.PolicyNames...)
-		return nil
-	}); err != nil {
-		return nil, err
+	info, err := r.cfg.IAM.Role(c.Context, c.Account, name)
+	if err != nil {
+		return nil, fromIAM(err, url.Values{"RoleName": {name}})
 	}
-	for _, pn := range inline {
-		var out struct {
-			Document string `xml:"PolicyDocument"`
-		}
-		if err := r.callIAM(c, "GetRolePolicy", url.Values{"RoleName": {name}, "PolicyName": {pn}}, &out); err != nil {
+	roleRes := api.Resource{ARN: info.ARN, Type: "AWS::IAM::Role"}
+	for _, action := range []string{"iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"} {
+		if err := c.Authorize(action, roleRes, nil); err != nil {
 			return nil, err
 		}
-		p, err := parseDocument(out.Document, pn)
-		if err != nil {
+	}
+	in, err := r.cfg.IAM.PolicyInput(c.Context, &api.Principal{Type: api.AssumedRole, Account: info.Account, ARN: info.ARN,
+		RoleARN: info.ARN, RoleName: info.Name, RoleID: info.RoleID})
+	if err != nil {
+		return nil, fmt.Errorf("rolecall: policies of %s: %w", info.ARN, err)
+	}
+	ri := &roleInput{role: role{Name: info.Name, ID: info.RoleID, ARN: info.ARN, Path: info.Path, Boundary: info.PermissionsBoundary}}
+	managedRead := func(arn string) error {
+		res := api.Resource{ARN: arn, Type: "AWS::IAM::ManagedPolicy"}
+		if err := c.Authorize("iam:GetPolicy", res, nil); err != nil {
+			return err
+		}
+		return c.Authorize("iam:GetPolicyVersion", res, nil)
+	}
+	var inline, managed []attachment
+	for _, n := range in.Identity {
+		if !strings.HasPrefix(n.ID, "arn:") {
+			if err := c.Authorize("iam:GetRolePolicy", roleRes, nil); err != nil {
+				return nil, err
+			}
+			inline = append(inline, attachment{Name: n.ID, Type: "INLINE"})
+			continue
+		}
+		if err := managedRead(n.ID); err != nil {
 			return nil, err
 		}
-		ri.in.Identity = append(ri.in.Identity, policy.Named{ID: pn, Policy: p})
-		ri.policies = append(ri.policies, attachment{Name: pn, Type: "INLINE"})
+		managed = append(managed, attachment{Name: n.ID[strings.LastIndexByte(n.ID, '/')+1:], ARN: n.ID, Type: "MANAGED"})
 	}
-	var managed []attachment
-	if err := r.pages(c, "ListAttachedRolePolicies", url.Values{"RoleName": {name}, "MaxItems": {"1000"}}, func(p *page) error {
-		for _, a := range p.Attached {
-			managed = append(managed, attachment{Name: a.Name, ARN: a.ARN, Type: "MANAGED"})
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	for _, a := range managed {
-		p, _, err := r.managedDocument(c, a.ARN)
-		if err != nil {
+	ri.in.Identity = in.Identity
+	ri.policies = append(inline, managed...)
+	if in.Boundary != nil {
+		if err := managedRead(in.Boundary.ID); err != nil {
 			return nil, err
 		}
-		ri.in.Identity = append(ri.in.Identity, policy.Named{ID: a.ARN, Policy: p})
-		ri.policies = append(ri.policies, a)
-	}
-	if b := ri.role.Boundary; b != "" {
-		p, _, err := r.managedDocument(c, b)
-		if err != nil {
-			return nil, err
-		}
-		ri.in.Boundary = &policy.Named{ID: b, Policy: p}
-		ri.policies = append(ri.policies, attachment{ARN: b, Type: "BOUNDARY"})
+		ri.in.Boundary = in.Boundary
+		ri.policies = append(ri.policies, attachment{ARN: in.Boundary.ID, Type: "BOUNDARY"})
 	}
 	return ri, nil
-}
-
-// managedDocument reads the default version of a managed policy through
-// IAM as the caller (GetPolicy, GetPolicyVersion): the parsed policy and
-// the version's ID.
-func (r *API) managedDocument(c *api.Call, arn string) (*policy.Policy, string, error) {
-	var pol struct {
-		Default string `xml:"Policy>DefaultVersionId"`
-	}
-	if err := r.callIAM(c, "GetPolicy", url.Values{"PolicyArn": {arn}}, &pol); err != nil {
-		return nil, "", err
-	}
-	var v struct {
-		Version version `xml:"PolicyVersion"`
-	}
-	if err := r.callIAM(c, "GetPolicyVersion", url.Values{"PolicyArn": {arn}, "VersionId": {pol.Default}}, &v); err != nil {
-		return nil, "", err
-	}
-	p, err := parseDocument(v.Version.Document, arn)
-	return p, pol.Default, err
-}
-
-// parseDocument parses a policy document as IAM returns it, URL-encoded.
-func parseDocument(encoded, id string) (*policy.Policy, error) {
-	doc, err := url.PathUnescape(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("rolecall: policy %s: %w", id, err)
-	}
-	p, err := policy.Parse(doc, policy.Identity)
-	if err != nil {
-		return nil, fmt.Errorf("rolecall: policy %s as stored: %w", id, err)
-	}
-	return p, nil
 }

@@ -2,8 +2,6 @@ package rolecall
 
 import (
 	"crypto/sha256"
-	"errors"
-	"fmt"
 	"net/url"
 
 	"github.com/google/uuid"
@@ -107,21 +105,13 @@ func (r *API) createDefaultRole(c *api.Call) (any, error) {
 	if err := r.callIAM(c, "CreateRole", url.Values{"RoleName": {d.RoleName}, "Path": {servicePath}, "AssumeRolePolicyDocument": {lambdaTrust}}, nil); err != nil {
 		return nil, err
 	}
-	undo := func(err error, steps ...api.Internal) error {
-		for _, s := range steps {
-			if uerr := r.callIAM(c, s.Operation, s.Params, nil); uerr != nil {
-				err = errors.Join(err, fmt.Errorf("rolecall: undo %s: %w", s.Operation, uerr))
-			}
-		}
-		return err
-	}
 	deleteRole := api.Internal{Operation: "DeleteRole", Params: url.Values{"RoleName": {d.RoleName}}}
 	if err := r.callIAM(c, "CreatePolicy", url.Values{"PolicyName": {d.PolicyName}, "Path": {servicePath}, "PolicyDocument": {d.Document}}, nil); err != nil {
-		return nil, undo(err, deleteRole)
+		return nil, r.undo(c, err, deleteRole)
 	}
 	deletePolicy := api.Internal{Operation: "DeletePolicy", Params: url.Values{"PolicyArn": {d.PolicyArn}}}
 	if err := r.callIAM(c, "AttachRolePolicy", url.Values{"RoleName": {d.RoleName}, "PolicyArn": {d.PolicyArn}}, nil); err != nil {
-		return nil, undo(err, deletePolicy, deleteRole)
+		return nil, r.undo(c, err, deletePolicy, deleteRole)
 	}
 	return d, nil
 }

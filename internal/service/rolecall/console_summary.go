@@ -23,14 +23,17 @@ type resourceSummary struct {
 	Services     []serviceReach `json:"services"`
 }
 
-// serviceReach is one service of the summary's drop-down, with its
-// "By action" and "By resource" views.
+// serviceReach is one service of the summary's drop-down: its counts, and
+// when the service was asked for (?service=), its "By action" and "By
+// resource" views.
 type serviceReach struct {
-	Service     string           `json:"service"`
-	Name        string           `json:"name"`
-	ActionCount int              `json:"actionCount"`
-	ByAction    []actionReach    `json:"byAction"`
-	ByResource  []resourceAccess `json:"byResource"`
+	Service       string           `json:"service"`
+	Name          string           `json:"name"`
+	ActionCount   int              `json:"actionCount"`
+	AccessLevels  map[string]int   `json:"accessLevels"`
+	ResourceCount int              `json:"resourceCount"`
+	ByAction      []actionReach    `json:"byAction,omitempty"`
+	ByResource    []resourceAccess `json:"byResource,omitempty"`
 }
 
 type actionReach struct {
@@ -56,7 +59,10 @@ type actionAccess struct {
 // getResourceSummary answers GetResourceSummary: the function's execution
 // role (GetFunctionConfiguration, called in-process as the caller) and
 // what the role's policies let it reach, read through IAM as the caller.
-// The query parameter service limits the answer to one service prefix.
+// Without the query parameter service the answer lists the services the
+// role reaches with their counts (actions, actions per access level,
+// resource patterns), as the console's drop-down shows them; with
+// service=<action prefix> it gives that service's actions and resources.
 func (r *API) getResourceSummary(c *api.Call) (any, error) {
 	if err := checkQuery(c, "service"); err != nil {
 		return nil, err
@@ -89,26 +95,47 @@ func (r *API) getResourceSummary(c *api.Call) (any, error) {
 		out.Policies = []attachment{}
 	}
 	principal := policy.Principal{Type: policy.Role, ARN: ri.role.ARN, Account: accountOf(ri.role.ARN), ID: ri.role.ID}
-	only := c.Params.Get("service")
-	for _, s := range access.Reach(ri.in, principal, catalog.Load()) {
-		if only != "" && !strings.EqualFold(only, s.Service) {
-			continue
+	cat := catalog.Load()
+	only, detail := c.Params.Get("service"), c.Params.Has("service")
+	if !detail {
+		for _, s := range access.Reach(ri.in, principal, cat) {
+			out.Services = append(out.Services, summarize(s, false))
 		}
-		out.Services = append(out.Services, summarize(s))
+		return out, nil
+	}
+	svc := cat.Service(only)
+	if svc == nil {
+		return nil, validation("fieldValidationFailed", "service", fmt.Sprintf("service must be the action prefix of a service (s3, dynamodb, ...); %q is not one.", only))
+	}
+	if s := access.ReachService(ri.in, principal, cat, svc.Prefix); s != nil {
+		out.Services = append(out.Services, summarize(*s, true))
 	}
 	return out, nil
 }
 
-// summarize gives one service's views.
-func summarize(s access.ServiceReach) serviceReach {
-	sr := serviceReach{Service: s.Service, Name: s.Name, ActionCount: len(s.Actions)}
+// summarize gives one service's counts, and its views when detail is set.
+func summarize(s access.ServiceReach, detail bool) serviceReach {
+	sr := serviceReach{Service: s.Service, Name: s.Name, ActionCount: len(s.Actions), AccessLevels: map[string]int{}}
 	by := map[string][]actionAccess{}
 	for _, a := range s.Actions {
-		sr.ByAction = append(sr.ByAction, actionReach{Action: a.Action, Access: a.Access, Resources: a.Resources, Denied: a.Denied,
-			Conditional: a.Conditional, Statements: a.Statements})
-		for _, res := range a.Resources {
-			by[res] = append(by[res], actionAccess{Action: a.Action, Access: a.Access, Conditional: a.Conditional})
+		for level := range strings.SplitSeq(a.Access, ", ") {
+			sr.AccessLevels[level]++
 		}
+		if detail {
+			sr.ByAction = append(sr.ByAction, actionReach{Action: a.Action, Access: a.Access, Resources: a.Resources, Denied: a.Denied,
+				Conditional: a.Conditional, Statements: a.Statements})
+		}
+		for _, res := range a.Resources {
+			if detail {
+				by[res] = append(by[res], actionAccess{Action: a.Action, Access: a.Access, Conditional: a.Conditional})
+			} else if _, ok := by[res]; !ok {
+				by[res] = nil
+			}
+		}
+	}
+	sr.ResourceCount = len(by)
+	if !detail {
+		return sr
 	}
 	keys := make([]string, 0, len(by))
 	for k := range by {

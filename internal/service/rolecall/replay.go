@@ -2,6 +2,7 @@ package rolecall
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/access/replay"
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/policy"
 )
 
 // replayOps returns the operations of replay.
@@ -112,7 +114,16 @@ func (r *API) replayPolicy(c *api.Call) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rolecall: policies of %s: %w", in.PrincipalARN, err)
 	}
-	ch, err := replay.MakeChange(c.Context, in.Changes, &current, r.cfg.IAM.ManagedPolicy)
+	// A managed policy replayed as it is is read as IAM's GetPolicyVersion
+	// reads it: the caller must be allowed to, and one of another account
+	// is not readable at all.
+	managed := func(ctx context.Context, arn string) (*policy.Policy, error) {
+		if err := c.Authorize("iam:GetPolicyVersion", api.Resource{ARN: arn, Type: "AWS::IAM::ManagedPolicy"}, nil); err != nil {
+			return nil, err
+		}
+		return r.cfg.IAM.ManagedPolicy(ctx, arn)
+	}
+	ch, err := replay.MakeChange(c.Context, in.Changes, &current, managed)
 	if err != nil {
 		return nil, asReplayError(err)
 	}
