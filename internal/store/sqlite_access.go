@@ -14,8 +14,9 @@ import (
 
 // accessSchema is the SQLite schema of access rows and replay records. A
 // row keeps what it is selected by in columns (the principal, the issuer,
-// the account, the second), its count, and the rest in one value
-// (EncodeAccess). Its seq orders the rows of one second as they were first
+// the account, the second), its count, its first event (AccessFirst), and
+// the rest in one value (EncodeAccess), which rows that agree in all but
+// time share. Its seq orders the rows of one second as they were first
 // written.
 const accessSchema = `
 CREATE TABLE accesses (
@@ -26,6 +27,7 @@ CREATE TABLE accesses (
 	principal_arn TEXT NOT NULL,
 	issuer_arn    TEXT NOT NULL,
 	count         INTEGER NOT NULL,
+	first         TEXT NOT NULL,
 	data          BLOB NOT NULL
 );
 CREATE INDEX accesses_principal ON accesses (principal_arn, time_s, seq);
@@ -37,7 +39,7 @@ CREATE TABLE access_requests (
 ) WITHOUT ROWID;
 `
 
-// accessesPerInsert is how many access rows one upsert writes (7 bound
+// accessesPerInsert is how many access rows one upsert writes (8 bound
 // parameters each).
 const accessesPerInsert = 128
 
@@ -46,12 +48,12 @@ const accessesPerInsert = 128
 // of the first event counted).
 func upsertAccessesSQL(n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO accesses (k, time_s, account, principal_arn, issuer_arn, count, data) VALUES `)
+	b.WriteString(`INSERT INTO accesses (k, time_s, account, principal_arn, issuer_arn, count, first, data) VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(?,?,?,?,?,?,?)`)
+		b.WriteString(`(?,?,?,?,?,?,?,?)`)
 	}
 	b.WriteString(` ON CONFLICT (k) DO UPDATE SET count = count + excluded.count`)
 	return b.String()
@@ -68,14 +70,14 @@ func (s *SQLite) appendAccesses(ctx context.Context, tx *sql.Tx, events []Event)
 		}
 		s.insAccesses = st
 	}
-	args := make([]any, 0, 7*min(len(rows), accessesPerInsert))
+	args := make([]any, 0, 8*min(len(rows), accessesPerInsert))
 	for len(rows) > 0 {
 		chunk := rows[:min(len(rows), accessesPerInsert)]
 		rows = rows[len(chunk):]
 		args = args[:0]
 		for _, r := range chunk {
 			a := &r.Access
-			args = append(args, r.Key, a.Time.Unix(), a.Account, a.PrincipalARN, a.IssuerARN, a.Count, EncodeAccess(nil, a))
+			args = append(args, r.Key, a.Time.Unix(), a.Account, a.PrincipalARN, a.IssuerARN, a.Count, AccessFirst(a), EncodeAccess(nil, a))
 		}
 		var err error
 		if len(chunk) == accessesPerInsert {
@@ -95,45 +97,100 @@ func (s *SQLite) appendAccesses(ctx context.Context, tx *sql.Tx, events []Event)
 	return nil
 }
 
-// QueryAccess implements Store. A principal's rows are read as two ordered
-// index scans, of its own rows and of the sessions it issued, merged by the
-// engine rather than sorted.
+// accessWhere returns the selection of q: the SELECT of columns from
+// accesses with q's conditions, a principal's rows read as two ordered
+// index scans (of its own rows and of the sessions it issued), and its
+// arguments.
+func accessWhere(columns string, q AccessQuery) (string, []any) {
+	var where []string
+	var args []any
+	lo, hi, hasLo, hasHi := q.Seconds()
+	if hasLo {
+		where = append(where, "time_s >= ?")
+		args = append(args, lo)
+	}
+	if hasHi {
+		where = append(where, "time_s <= ?")
+		args = append(args, hi)
+	}
+	if q.Account != "" {
+		where = append(where, "account = ?")
+		args = append(args, q.Account)
+	}
+	sel := `SELECT ` + columns + ` FROM accesses`
+	switch {
+	case q.PrincipalARN != "":
+		rest := ""
+		if len(where) > 0 {
+			rest = " AND " + strings.Join(where, " AND ")
+		}
+		query := sel + ` WHERE principal_arn = ?` + rest +
+			` UNION ALL ` + sel + ` WHERE issuer_arn = ? AND issuer_arn <> '' AND principal_arn <> ?` + rest
+		return query, append(append(append([]any{q.PrincipalARN}, args...), q.PrincipalARN, q.PrincipalARN), args...)
+	case len(where) > 0:
+		return sel + ` WHERE ` + strings.Join(where, " AND "), args
+	default:
+		return sel, args
+	}
+}
+
+// QueryAccess implements Store.
 func (s *SQLite) QueryAccess(ctx context.Context, q AccessQuery) iter.Seq2[Access, error] {
 	return func(yield func(Access, error) bool) {
-		var where []string
-		var args []any
-		lo, hi, hasLo, hasHi := q.Seconds()
-		if hasLo {
-			where = append(where, "time_s >= ?")
-			args = append(args, lo)
-		}
-		if hasHi {
-			where = append(where, "time_s <= ?")
-			args = append(args, hi)
-		}
-		if q.Account != "" {
-			where = append(where, "account = ?")
-			args = append(args, q.Account)
-		}
-		const columns = `SELECT seq, time_s, count, data FROM accesses`
-		var query string
-		switch {
-		case q.PrincipalARN != "":
-			rest := ""
-			if len(where) > 0 {
-				rest = " AND " + strings.Join(where, " AND ")
+		query, args := accessWhere(`seq, time_s, count, first, data`, q)
+		query += ` ORDER BY time_s, seq`
+		var dec AccessDecoder
+		err := s.scanAccess(ctx, query, args, func(dest []driver.Value) (bool, error) {
+			seq, ok1 := dest[0].(int64)
+			sec, ok2 := dest[1].(int64)
+			count, ok3 := dest[2].(int64)
+			first, ok4 := dest[3].(string)
+			data, ok5 := dest[4].([]byte)
+			if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || len(first) < 16 {
+				return false, fmt.Errorf("row of unexpected types %T %T %T %T %T", dest[0], dest[1], dest[2], dest[3], dest[4])
 			}
-			query = columns + ` WHERE principal_arn = ?` + rest +
-				` UNION ALL ` + columns + ` WHERE issuer_arn = ? AND issuer_arn <> '' AND principal_arn <> ?` + rest +
-				` ORDER BY time_s, seq`
-			args = append(append(append([]any{q.PrincipalARN}, args...), q.PrincipalARN, q.PrincipalARN), args...)
-		case len(where) > 0:
-			query = columns + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY time_s, seq`
-		default:
-			query = columns + ` ORDER BY time_s, seq`
-		}
-		if err := s.scanAccess(ctx, query, args, yield); err != nil {
+			a := Access{Count: count, EventID: first[16:]}
+			if err := dec.Decode(data, &a); err != nil {
+				return false, fmt.Errorf("row %d: %w", seq, err)
+			}
+			a.Time = time.Unix(sec, 0).UTC()
+			return yield(a, nil), nil
+		})
+		if err != nil {
 			yield(Access{}, fmt.Errorf("store: query access rows: %w", err))
+		}
+	}
+}
+
+// SummarizeAccess implements Store. The engine groups the rows by their
+// shared value and sums them; the summaries come in the order of their
+// first rows.
+func (s *SQLite) SummarizeAccess(ctx context.Context, q AccessQuery) iter.Seq2[AccessSummary, error] {
+	return func(yield func(AccessSummary, error) bool) {
+		sel, args := accessWhere(`time_s, count, first, data`, q)
+		query := `SELECT min(first), max(time_s), sum(count), data FROM (` + sel + `) GROUP BY data ORDER BY 1, 4`
+		var dec AccessDecoder
+		err := s.scanAccess(ctx, query, args, func(dest []driver.Value) (bool, error) {
+			first, ok1 := dest[0].(string)
+			last, ok2 := dest[1].(int64)
+			count, ok3 := dest[2].(int64)
+			data, ok4 := dest[3].([]byte)
+			if !ok1 || !ok2 || !ok3 || !ok4 {
+				return false, fmt.Errorf("summary of unexpected types %T %T %T %T", dest[0], dest[1], dest[2], dest[3])
+			}
+			var a AccessSummary
+			var err error
+			if a.Time, a.EventID, err = ParseAccessFirst(first); err != nil {
+				return false, err
+			}
+			a.Count, a.Last = count, time.Unix(last, 0).UTC()
+			if err := dec.Decode(data, &a.Access); err != nil {
+				return false, err
+			}
+			return yield(a, nil), nil
+		})
+		if err != nil {
+			yield(AccessSummary{}, fmt.Errorf("store: summarize access rows: %w", err))
 		}
 	}
 }
@@ -143,8 +200,9 @@ var errStopped = errors.New("stopped")
 
 // scanAccess runs query on a connection of its own, through the driver
 // directly: at a million rows, database/sql's per-row locking and
-// conversions cost more than the engine's reads. It yields each row.
-func (s *SQLite) scanAccess(ctx context.Context, query string, args []any, yield func(Access, error) bool) (err error) {
+// conversions cost more than the engine's reads. It calls row with each
+// row's values until row returns false or an error.
+func (s *SQLite) scanAccess(ctx context.Context, query string, args []any, row func([]driver.Value) (bool, error)) (err error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -164,27 +222,16 @@ func (s *SQLite) scanAccess(ctx context.Context, query string, args []any, yield
 			return err
 		}
 		defer func() { err = errors.Join(err, rows.Close()) }()
-		var dec AccessDecoder
-		dest := make([]driver.Value, 4)
+		dest := make([]driver.Value, len(rows.Columns()))
 		for {
 			if err := rows.Next(dest); err == io.EOF {
 				return nil
 			} else if err != nil {
 				return err
 			}
-			seq, ok1 := dest[0].(int64)
-			sec, ok2 := dest[1].(int64)
-			count, ok3 := dest[2].(int64)
-			data, ok4 := dest[3].([]byte)
-			if !ok1 || !ok2 || !ok3 || !ok4 {
-				return fmt.Errorf("row of unexpected types %T %T %T %T", dest[0], dest[1], dest[2], dest[3])
-			}
-			a := Access{Count: count}
-			if err := dec.Decode(data, &a); err != nil {
-				return fmt.Errorf("row %d: %w", seq, err)
-			}
-			a.Time = time.Unix(sec, 0).UTC()
-			if !yield(a, nil) {
+			if more, err := row(dest); err != nil {
+				return err
+			} else if !more {
 				return errStopped
 			}
 		}
