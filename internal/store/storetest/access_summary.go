@@ -19,10 +19,7 @@ func summaryLine(s store.AccessSummary) string {
 
 // sumRows is SummarizeAccess done by hand over QueryAccess's rows.
 func sumRows(rows []store.Access) []string {
-	type group struct {
-		s     store.AccessSummary
-		first time.Time
-	}
+	type group struct{ s store.AccessSummary }
 	byKey := map[store.Access]*group{}
 	var order []store.Access
 	for _, a := range rows {
