@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -16,8 +18,11 @@ import (
 // row keeps what it is selected by in columns (the principal, the issuer,
 // the account, the second), its count, its first event (AccessFirst), and
 // the rest in one value (EncodeAccess), which rows that agree in all but
-// time share. Its seq orders the rows of one second as they were first
-// written.
+// time share, with g, 64 bits of its SHA-256, which SummarizeAccess
+// groups by (sorting the hashes rather than the values). Its seq orders
+// the rows of one second as they were first written. The indexes of a
+// principal's rows cover what SummarizeAccess groups, so that it reads no
+// row but the one of each group.
 const accessSchema = `
 CREATE TABLE accesses (
 	seq           INTEGER PRIMARY KEY,
@@ -28,10 +33,11 @@ CREATE TABLE accesses (
 	issuer_arn    TEXT NOT NULL,
 	count         INTEGER NOT NULL,
 	first         TEXT NOT NULL,
+	g             INTEGER NOT NULL,
 	data          BLOB NOT NULL
 );
-CREATE INDEX accesses_principal ON accesses (principal_arn, time_s, seq);
-CREATE INDEX accesses_issuer ON accesses (issuer_arn, time_s, seq) WHERE issuer_arn <> '';
+CREATE INDEX accesses_principal ON accesses (principal_arn, time_s, seq, count, first, g);
+CREATE INDEX accesses_issuer ON accesses (issuer_arn, time_s, seq, count, first, g) WHERE issuer_arn <> '';
 CREATE INDEX accesses_account ON accesses (account, time_s, seq);
 CREATE TABLE access_requests (
 	k TEXT PRIMARY KEY,
@@ -39,7 +45,7 @@ CREATE TABLE access_requests (
 ) WITHOUT ROWID;
 `
 
-// accessesPerInsert is how many access rows one upsert writes (8 bound
+// accessesPerInsert is how many access rows one upsert writes (9 bound
 // parameters each).
 const accessesPerInsert = 128
 
@@ -48,12 +54,12 @@ const accessesPerInsert = 128
 // of the first event counted).
 func upsertAccessesSQL(n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO accesses (k, time_s, account, principal_arn, issuer_arn, count, first, data) VALUES `)
+	b.WriteString(`INSERT INTO accesses (k, time_s, account, principal_arn, issuer_arn, count, first, g, data) VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(?,?,?,?,?,?,?,?)`)
+		b.WriteString(`(?,?,?,?,?,?,?,?,?)`)
 	}
 	b.WriteString(` ON CONFLICT (k) DO UPDATE SET count = count + excluded.count`)
 	return b.String()
@@ -70,14 +76,17 @@ func (s *SQLite) appendAccesses(ctx context.Context, tx *sql.Tx, events []Event)
 		}
 		s.insAccesses = st
 	}
-	args := make([]any, 0, 8*min(len(rows), accessesPerInsert))
+	args := make([]any, 0, 9*min(len(rows), accessesPerInsert))
 	for len(rows) > 0 {
 		chunk := rows[:min(len(rows), accessesPerInsert)]
 		rows = rows[len(chunk):]
 		args = args[:0]
 		for _, r := range chunk {
 			a := &r.Access
-			args = append(args, r.Key, a.Time.Unix(), a.Account, a.PrincipalARN, a.IssuerARN, a.Count, AccessFirst(a), EncodeAccess(nil, a))
+			data := EncodeAccess(nil, a)
+			sum := sha256.Sum256(data)
+			args = append(args, r.Key, a.Time.Unix(), a.Account, a.PrincipalARN, a.IssuerARN, a.Count, AccessFirst(a),
+				int64(binary.BigEndian.Uint64(sum[:8])), data)
 		}
 		var err error
 		if len(chunk) == accessesPerInsert {
@@ -162,13 +171,16 @@ func (s *SQLite) QueryAccess(ctx context.Context, q AccessQuery) iter.Seq2[Acces
 	}
 }
 
-// SummarizeAccess implements Store. The engine groups the rows by their
-// shared value and sums them; the summaries come in the order of their
-// first rows.
+// SummarizeAccess implements Store. The engine groups the rows by the
+// hash of their shared value (64 bits of SHA-256: two values of a
+// principal alike in it are not to be expected) and sums them, then reads
+// the value of each group; the summaries come in the order of their first
+// rows.
 func (s *SQLite) SummarizeAccess(ctx context.Context, q AccessQuery) iter.Seq2[AccessSummary, error] {
 	return func(yield func(AccessSummary, error) bool) {
-		sel, args := accessWhere(`time_s, count, first, data`, q)
-		query := `SELECT min(first), max(time_s), sum(count), data FROM (` + sel + `) GROUP BY data ORDER BY 1, 4`
+		sel, args := accessWhere(`seq, time_s, count, first, g`, q)
+		query := `SELECT s.first, s.last, s.n, a.data FROM (SELECT g, min(first) AS first, max(time_s) AS last, sum(count) AS n, min(seq) AS one FROM (` +
+			sel + `) GROUP BY g) s JOIN accesses a ON a.seq = s.one ORDER BY s.first, a.data`
 		var dec AccessDecoder
 		err := s.scanAccess(ctx, query, args, func(dest []driver.Value) (bool, error) {
 			first, ok1 := dest[0].(string)
