@@ -36,8 +36,8 @@ CREATE TABLE accesses (
 	g             INTEGER NOT NULL,
 	data          BLOB NOT NULL
 );
-CREATE INDEX accesses_principal ON accesses (principal_arn, time_s, seq, count, first, g);
-CREATE INDEX accesses_issuer ON accesses (issuer_arn, time_s, seq, count, first, g) WHERE issuer_arn <> '';
+CREATE INDEX accesses_principal ON accesses (principal_arn, time_s, seq, account, count, first, g);
+CREATE INDEX accesses_issuer ON accesses (issuer_arn, time_s, seq, principal_arn, account, count, first, g) WHERE issuer_arn <> '';
 CREATE INDEX accesses_account ON accesses (account, time_s, seq);
 CREATE TABLE access_requests (
 	k TEXT PRIMARY KEY,
@@ -123,7 +123,13 @@ func accessWhere(columns string, q AccessQuery) (string, []any) {
 		args = append(args, hi)
 	}
 	if q.Account != "" {
-		where = append(where, "account = ?")
+		// A principal's index covers the account: "+" keeps the account's
+		// index out of the plan.
+		if q.PrincipalARN != "" {
+			where = append(where, "+account = ?")
+		} else {
+			where = append(where, "account = ?")
+		}
 		args = append(args, q.Account)
 	}
 	sel := `SELECT ` + columns + ` FROM accesses`
