@@ -3,9 +3,9 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
