@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -119,10 +121,40 @@ func SumAccesses(events []Event) ([]AccessRow, map[string][]byte) {
 	return rows, requests
 }
 
+// AccessSummary is the access rows that agree in every field but their
+// time, count and first event, summed: Access.Time is the first second
+// they were made in, Access.Count their sum and Access.EventID the first
+// event of the first row; Last is the last second.
+type AccessSummary struct {
+	Access
+	Last time.Time
+}
+
+// AccessFirst returns the value engines keep a row's first event in: the
+// row's second as 16 hexadecimal digits, then a.EventID. Its least value
+// among rows that agree (SummarizeAccess) is their first event.
+func AccessFirst(a *Access) string {
+	return fmt.Sprintf("%016x%s", uint64(a.Time.Unix())^1<<63, a.EventID)
+}
+
+// ParseAccessFirst returns the second and event ID of an AccessFirst value.
+func ParseAccessFirst(v string) (time.Time, string, error) {
+	if len(v) < 16 {
+		return time.Time{}, "", errAccessValue
+	}
+	u, err := strconv.ParseUint(v[:16], 16, 64)
+	if err != nil {
+		return time.Time{}, "", errAccessValue
+	}
+	return time.Unix(int64(u^1<<63), 0).UTC(), v[16:], nil
+}
+
 // EncodeAccess appends to buf the fields of a that engines store in one
-// value: every field but Time and Count (which they keep in columns, to
-// bound and to sum), EventID last. Reading one value per row rather than a
-// column per field keeps QueryAccess cheap per row.
+// value: every field but Time, Count and EventID (which they keep in
+// columns, to bound, to sum and to find the first). Rows that agree in
+// every field but those have the same value, which SummarizeAccess groups
+// by. Reading one value per row rather than a column per field keeps
+// QueryAccess cheap per row.
 func EncodeAccess(buf []byte, a *Access) []byte {
 	for _, f := range [...]string{a.Account, a.PrincipalARN, a.IssuerARN, a.EventSource, a.EventName, a.Action,
 		a.Resource, a.Decision, a.InvokedBy, a.Request} {
@@ -133,8 +165,7 @@ func EncodeAccess(buf []byte, a *Access) []byte {
 	if a.Extra {
 		extra = 1
 	}
-	buf = append(buf, extra)
-	return append(buf, a.EventID...)
+	return append(buf, extra)
 }
 
 // AccessDecoder decodes EncodeAccess's values. Rows that agree in all but
@@ -152,10 +183,10 @@ const maxShared = 1 << 14
 // errAccessValue reports a stored access value that does not decode.
 var errAccessValue = errors.New("store: malformed access row")
 
-// Decode sets the fields of a that data encodes; Time and Count are left
-// as they are. It does not keep data.
+// Decode sets the fields of a that data encodes; Time, Count and EventID
+// are left as they are. It does not keep data.
 func (d *AccessDecoder) Decode(data []byte, a *Access) error {
-	// The fields before EventID end at the extra byte after Request.
+	// The fields end at the extra byte after Request.
 	end := 0
 	for range 10 {
 		n, w := binary.Uvarint(data[end:])
@@ -164,7 +195,7 @@ func (d *AccessDecoder) Decode(data []byte, a *Access) error {
 		}
 		end += w + int(n)
 	}
-	if end >= len(data) || data[end] > 1 {
+	if end != len(data)-1 || data[end] > 1 {
 		return errAccessValue
 	}
 	end++
@@ -185,10 +216,9 @@ func (d *AccessDecoder) Decode(data []byte, a *Access) error {
 			d.rows[string(data[:end])] = shared
 		}
 	}
-	tm, count := a.Time, a.Count
+	tm, count, id := a.Time, a.Count, a.EventID
 	*a = shared
-	a.Time, a.Count = tm, count
-	a.EventID = string(data[end:])
+	a.Time, a.Count, a.EventID = tm, count, id
 	return nil
 }
 

@@ -98,6 +98,12 @@ type Store interface {
 	// Time, then in the order the rows were first written). The sequence
 	// ends after the first error.
 	QueryAccess(ctx context.Context, q AccessQuery) iter.Seq2[Access, error]
+	// SummarizeAccess streams the rows q selects summed over time: one
+	// AccessSummary per set of rows that agree in every field but Time,
+	// Count and EventID, the engine doing the grouping. Summaries come in
+	// the order of their first rows (by Time, then by first event ID). The
+	// sequence ends after the first error.
+	SummarizeAccess(ctx context.Context, q AccessQuery) iter.Seq2[AccessSummary, error]
 	// AccessRequests returns the replay records stored under keys (an
 	// Access's Request); keys with no record are absent from the map.
 	AccessRequests(ctx context.Context, keys []string) (map[string][]byte, error)

@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -32,6 +33,7 @@ import (
 // Source is where the recorded traffic is read: a store.Store.
 type Source interface {
 	QueryAccess(ctx context.Context, q store.AccessQuery) iter.Seq2[store.Access, error]
+	SummarizeAccess(ctx context.Context, q store.AccessQuery) iter.Seq2[store.AccessSummary, error]
 	AccessRequests(ctx context.Context, keys []string) (map[string][]byte, error)
 }
 
@@ -105,23 +107,65 @@ const batchRows = 4096
 // Run replays the principal's recorded decisions of [in.Start, in.End]
 // against in.Change. Errors are the source's, or a replay record that does
 // not decode.
+//
+// When no policy of the principal or the change reads the time, the rows
+// are read summed over time (store.SummarizeAccess) and each summary is
+// answered once; if a replay record then turns out to read the time
+// itself, the replay starts over row by row.
 func Run(ctx context.Context, src Source, in *Input) (*Result, error) {
+	q := store.AccessQuery{PrincipalARN: in.PrincipalARN, Start: in.Start, End: in.End}
+	if r := newRun(in); r.timeFree {
+		res, err := r.summaries(ctx, src, q)
+		if err != errTimed {
+			return res, err
+		}
+	}
 	r := newRun(in)
 	batch := make([]store.Access, 0, batchRows)
-	q := store.AccessQuery{PrincipalARN: in.PrincipalARN, Start: in.Start, End: in.End}
 	for a, err := range src.QueryAccess(ctx, q) {
 		if err != nil {
 			return nil, fmt.Errorf("replay: read access of %s: %w", in.PrincipalARN, err)
 		}
 		batch = append(batch, a)
 		if len(batch) == batchRows {
-			if err := r.batch(ctx, src, batch); err != nil {
+			if err := r.batch(ctx, src, batch, nil); err != nil {
 				return nil, err
 			}
 			batch = batch[:0]
 		}
 	}
-	if err := r.batch(ctx, src, batch); err != nil {
+	if err := r.batch(ctx, src, batch, nil); err != nil {
+		return nil, err
+	}
+	return r.result(), nil
+}
+
+// errTimed ends a replay of summaries that meets a record reading the
+// time.
+var errTimed = errors.New("replay: a replay record reads the time")
+
+// summaries replays the summaries of q's rows; errTimed when a record
+// reads the time, so its answer may differ from row to row.
+func (r *run) summaries(ctx context.Context, src Source, q store.AccessQuery) (*Result, error) {
+	batch := make([]store.Access, 0, batchRows)
+	lasts := make([]time.Time, 0, batchRows)
+	flush := func() error {
+		err := r.batch(ctx, src, batch, lasts)
+		batch, lasts = batch[:0], lasts[:0]
+		return err
+	}
+	for s, err := range src.SummarizeAccess(ctx, q) {
+		if err != nil {
+			return nil, fmt.Errorf("replay: read access of %s: %w", q.PrincipalARN, err)
+		}
+		batch, lasts = append(batch, s.Access), append(lasts, s.Last)
+		if len(batch) == batchRows {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
 		return nil, err
 	}
 	return r.result(), nil
@@ -226,8 +270,10 @@ func (r *run) set(p *gateway.Prepared, changed bool) *policy.PolicySet {
 }
 
 // batch replays a batch of access rows, fetching the replay records not
-// yet decoded.
-func (r *run) batch(ctx context.Context, src Source, rows []store.Access) error {
+// yet decoded. With lasts, the rows are summaries (store.AccessSummary),
+// lasts[i] the last second of rows[i], and every record must be free of
+// the time (else errTimed).
+func (r *run) batch(ctx context.Context, src Source, rows []store.Access, lasts []time.Time) error {
 	var missing []string
 	for i := range rows {
 		k := rows[i].Request
@@ -253,13 +299,21 @@ func (r *run) batch(ctx context.Context, src Source, rows []store.Access) error 
 		}
 	}
 	for i := range rows {
-		r.row(&rows[i])
+		last := rows[i].Time
+		if lasts != nil {
+			if p := r.requests[rows[i].Request]; p != nil && !p.timeFree {
+				return errTimed
+			}
+			last = lasts[i]
+		}
+		r.row(&rows[i], last)
 	}
 	return nil
 }
 
-// row replays one access row.
-func (r *run) row(a *store.Access) {
+// row replays one access row, or the rows of one summary whose last
+// second is last.
+func (r *run) row(a *store.Access, last time.Time) {
 	p := r.requests[a.Request]
 	if p == nil {
 		r.res.NotReplayed += a.Count
@@ -287,11 +341,12 @@ func (r *run) row(a *store.Access) {
 	if p.why == "" {
 		p.why = statementsKey(&p.change)
 	}
-	r.add(kind, a, cur, &p.change, p.why)
+	r.add(kind, a, last, cur, &p.change, p.why)
 }
 
-// add counts a in its item; why is statementsKey(d).
-func (r *run) add(kind int, a *store.Access, cur string, d *policy.Decision, why string) {
+// add counts a, whose last second is last, in its item; why is
+// statementsKey(d).
+func (r *run) add(kind int, a *store.Access, last time.Time, cur string, d *policy.Decision, why string) {
 	k := groupKey{kind: kind, source: a.EventSource, name: a.EventName, action: a.Action, resource: a.Resource,
 		recorded: a.Decision, proposed: d.Effect.String(), why: why}
 	if kind == kindDrifted {
@@ -307,7 +362,7 @@ func (r *run) add(kind int, a *store.Access, cur string, d *policy.Decision, why
 		r.order = append(r.order, k)
 	}
 	it.Count += a.Count
-	it.LastTime = max(it.LastTime, sec)
+	it.LastTime = max(it.LastTime, last.Unix())
 }
 
 // result lists the items, in the order they were first met (oldest first).

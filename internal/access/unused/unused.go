@@ -95,9 +95,10 @@ type use struct {
 	resources map[string]struct{}
 }
 
-// Analyze reads the principal's access rows up to end (oldest first,
-// store.QueryAccess) and compares the actions allowed within [start, end]
-// with grants, what the principal's policies allow (access.Reach). A call
+// Analyze reads the principal's access rows up to end (in any order:
+// store.QueryAccess's, or summaries as Principal reads them) and compares
+// the actions allowed within [start, end] with grants, what the
+// principal's policies allow (access.Reach). A call
 // counts as a use of an action when its decision was Allow, whoever made it
 // for the principal (calls a service made on its behalf included). The
 // rows' first error is returned.
@@ -202,12 +203,45 @@ func broad(granted, used []string) []string {
 // st up to end.
 func Principal(ctx context.Context, st store.Store, in policy.SetInput, p policy.Principal, start, end time.Time) (*Report, error) {
 	grants := access.Reach(in, p, catalog.Load())
-	rows := st.QueryAccess(ctx, store.AccessQuery{Account: p.Account, PrincipalARN: principalARN(p), End: end})
+	rows := summarized(ctx, st, store.AccessQuery{Account: p.Account, PrincipalARN: principalARN(p), End: end}, start)
 	r, err := Analyze(rows, grants, start, end)
 	if err != nil {
 		return nil, fmt.Errorf("unused: access of %s: %w", principalARN(p), err)
 	}
 	return r, nil
+}
+
+// summarized returns the rows q selects as Analyze reads them, summed by
+// the store (store.SummarizeAccess) on either side of start: each summary
+// is one row at its last second, which is on the same side of start as
+// every row it sums. Analyze reads of a row's time only which side of
+// start it is on and the latest, so its answer is that of the rows.
+func summarized(ctx context.Context, st store.Store, q store.AccessQuery, start time.Time) iter.Seq2[store.Access, error] {
+	ranges := []store.AccessQuery{q}
+	if !start.IsZero() {
+		before, in := q, q
+		// The rows before start are those of the seconds before the one
+		// start falls in or is (store.AccessQuery.Seconds).
+		before.End, in.Start = start.Add(-time.Nanosecond), start
+		if !q.End.IsZero() && q.End.Before(before.End) {
+			before.End = q.End
+		}
+		ranges = []store.AccessQuery{before, in}
+	}
+	return func(yield func(store.Access, error) bool) {
+		for _, r := range ranges {
+			if !r.End.IsZero() && !r.Start.IsZero() && r.End.Before(r.Start) {
+				continue
+			}
+			for s, err := range st.SummarizeAccess(ctx, r) {
+				a := s.Access
+				a.Time = s.Last
+				if !yield(a, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
 }
 
 // principalARN is the ARN the trail records a principal's calls under: a

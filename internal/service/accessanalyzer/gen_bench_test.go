@@ -12,7 +12,7 @@ import (
 )
 
 // BenchmarkGenerateFromStore1M is policy generation end to end on SQLite:
-// 1,000,000 access rows of one role's sessions read with QueryAccess,
+// 1,000,000 access rows of one role's sessions read with SummarizeAccess,
 // summed, and rendered as the policy. Seeding is not timed.
 //
 //	go test -run '^$' -bench GenerateFromStore1M -benchtime 3x ./internal/service/accessanalyzer

@@ -253,7 +253,7 @@ func (a *Analyzer) generate(ctx context.Context, j *job) (code, msg string, err 
 }
 
 // readRows reads the principal's allowed decisions in the range into
-// j.Rows, summed per distinct row, and the services of the window before
+// j.Rows, summed per distinct row (the store sums over time), and the services of the window before
 // the range into j.ServiceLevel.
 func (a *Analyzer) readRows(ctx context.Context, j *job) error {
 	type rowKey struct {
@@ -262,7 +262,7 @@ func (a *Analyzer) readRows(ctx context.Context, j *job) error {
 	}
 	sums := map[rowKey]int64{}
 	var order []rowKey
-	for r, err := range a.cfg.Store.QueryAccess(ctx, store.AccessQuery{Account: j.Account, PrincipalARN: j.PrincipalARN, Start: j.Start, End: j.End}) {
+	for r, err := range a.cfg.Store.SummarizeAccess(ctx, store.AccessQuery{Account: j.Account, PrincipalARN: j.PrincipalARN, Start: j.Start, End: j.End}) {
 		if err != nil {
 			return fmt.Errorf("read the trail: %w", err)
 		}
@@ -290,7 +290,7 @@ func (a *Analyzer) readRows(ctx context.Context, j *job) error {
 	// The service-level template: services used in the window before the
 	// range (as service last accessed data shows them) but not in it.
 	seen := map[string]bool{}
-	for r, err := range a.cfg.Store.QueryAccess(ctx, store.AccessQuery{Account: j.Account, PrincipalARN: j.PrincipalARN,
+	for r, err := range a.cfg.Store.SummarizeAccess(ctx, store.AccessQuery{Account: j.Account, PrincipalARN: j.PrincipalARN,
 		Start: j.End.Add(-serviceLevelWindow), End: j.Start.Add(-time.Second)}) {
 		if err != nil {
 			return fmt.Errorf("read the trail: %w", err)

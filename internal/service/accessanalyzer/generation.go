@@ -16,7 +16,7 @@ import (
 
 // Policy generation (StartPolicyGeneration, GetGeneratedPolicy,
 // ListPolicyGenerations, CancelPolicyGeneration) reads the access rows of
-// the trail (store.QueryAccess) for one principal and time range and
+// the trail (store.SummarizeAccess) for one principal and time range and
 // writes the policy package generate builds. Jobs are kept in the store,
 // so a job started on one node is read on any other; the node that
 // started it runs it.

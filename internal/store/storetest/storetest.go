@@ -39,6 +39,7 @@ func Run(t *testing.T, e Engine) {
 	t.Run("EventPrincipalsAndCategories", func(t *testing.T) { testEventPrincipals(t, open(t)) })
 	t.Run("Access", func(t *testing.T) { testAccess(t, e) })
 	t.Run("ConcurrentAccess", func(t *testing.T) { testConcurrentAccess(t, e) })
+	t.Run("SummarizeAccess", func(t *testing.T) { testSummarizeAccess(t, e) })
 	t.Run("LostUpdate", func(t *testing.T) { testLostUpdate(t, e) })
 	t.Run("WriteSkew", func(t *testing.T) { testWriteSkew(t, e) })
 	t.Run("Retry", func(t *testing.T) { testRetry(t, e) })
