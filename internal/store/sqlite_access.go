@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +17,10 @@ import (
 // row keeps what it is selected by in columns (the principal, the issuer,
 // the account, the second), its count, its first event (AccessFirst), and
 // the rest in one value (EncodeAccess), which rows that agree in all but
-// time share, with g, 64 bits of its SHA-256, which SummarizeAccess
-// groups by (sorting the hashes rather than the values). Its seq orders
+// time share, with g, the first 128 bits of its SHA-256, which
+// SummarizeAccess groups by (sorting the hashes rather than the values;
+// the same assumption as the replay records' keys, that distinct values
+// never share 128 bits of their hash). Its seq orders
 // the rows of one second as they were first written. The indexes of a
 // principal's rows cover what SummarizeAccess groups, so that it reads no
 // row but the one of each group.
@@ -33,7 +34,7 @@ CREATE TABLE accesses (
 	issuer_arn    TEXT NOT NULL,
 	count         INTEGER NOT NULL,
 	first         TEXT NOT NULL,
-	g             INTEGER NOT NULL,
+	g             BLOB NOT NULL,
 	data          BLOB NOT NULL
 );
 CREATE INDEX accesses_principal ON accesses (principal_arn, time_s, seq, account, count, first, g);
@@ -86,7 +87,7 @@ func (s *SQLite) appendAccesses(ctx context.Context, tx *sql.Tx, events []Event)
 			data := EncodeAccess(nil, a)
 			sum := sha256.Sum256(data)
 			args = append(args, r.Key, a.Time.Unix(), a.Account, a.PrincipalARN, a.IssuerARN, a.Count, AccessFirst(a),
-				int64(binary.BigEndian.Uint64(sum[:8])), data)
+				sum[:16], data)
 		}
 		var err error
 		if len(chunk) == accessesPerInsert {
