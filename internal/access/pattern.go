@@ -8,7 +8,20 @@ import (
 
 // Covers reports whether every resource the IAM pattern q matches is
 // matched by the pattern p ("arn:aws:s3:::b/*" covers "arn:aws:s3:::b/k").
-func Covers(p, q string) bool { return covers(p, q) }
+// The escapes ${*}, ${?} and ${$} are read as Reach reads them (fill): as
+// the character, a "*" or "?" then counting as a wildcard, so that a
+// pattern a policy writes with them covers what Reach made of it.
+func Covers(p, q string) bool { return covers(unescape(p), unescape(q)) }
+
+// escapes are the policy variables that stand for a character.
+var escapes = strings.NewReplacer("${*}", "*", "${?}", "?", "${$}", "$")
+
+func unescape(s string) string {
+	if !strings.Contains(s, "${") {
+		return s
+	}
+	return escapes.Replace(s)
+}
 
 // covers reports whether every string the IAM pattern q matches is matched
 // by the pattern p: "*" in p matches any run of characters of q, wildcards
