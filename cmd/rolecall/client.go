@@ -272,3 +272,17 @@ func readDocument(v string) (string, error) {
 	}
 	return v, nil
 }
+
+// target reads what a verb is about: the range, the client and the
+// principal's ARN, in that order, so that a bad flag is reported before
+// rolecall is reached.
+func target(ctx context.Context, cf *clientFlags, pf *principalFlags, rf *rangeFlags) (c *client, arn string, start, end time.Time, err error) {
+	if start, end, err = rf.bounds(time.Now()); err != nil {
+		return nil, "", start, end, err
+	}
+	if c, err = cf.client(ctx); err != nil {
+		return nil, "", start, end, err
+	}
+	arn, err = pf.arn(ctx, c)
+	return c, arn, start, end, err
+}

@@ -90,15 +90,7 @@ func runPolicyGenerate(ctx context.Context, args []string, _ io.Reader, stdout, 
 	if *attach && *create == "" {
 		return errors.New("policy generate: --attach needs --create-policy NAME")
 	}
-	start, end, err := rf.bounds(time.Now())
-	if err != nil {
-		return fmt.Errorf("policy generate: %w", err)
-	}
-	c, err := cf.client(ctx)
-	if err != nil {
-		return fmt.Errorf("policy generate: %w", err)
-	}
-	principal, err := pf.arn(ctx, c)
+	c, principal, start, end, err := target(ctx, cf, pf, rf)
 	if err != nil {
 		return fmt.Errorf("policy generate: %w", err)
 	}

@@ -60,15 +60,7 @@ func runPolicyUnused(ctx context.Context, args []string, _ io.Reader, stdout, st
 	if fs.NArg() > 0 {
 		return fmt.Errorf("policy unused: unexpected argument %q", fs.Arg(0))
 	}
-	start, end, err := rf.bounds(time.Now())
-	if err != nil {
-		return fmt.Errorf("policy unused: %w", err)
-	}
-	c, err := cf.client(ctx)
-	if err != nil {
-		return fmt.Errorf("policy unused: %w", err)
-	}
-	arn, err := pf.arn(ctx, c)
+	c, arn, start, end, err := target(ctx, cf, pf, rf)
 	if err != nil {
 		return fmt.Errorf("policy unused: %w", err)
 	}
