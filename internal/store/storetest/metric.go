@@ -62,7 +62,7 @@ func testMetrics(t *testing.T, e Engine) {
 		{MetricID: id("Duration", fn), Time: base.Add(130 * time.Second), Unit: "Milliseconds", Sum: 100, Minimum: 5, Maximum: 60, SampleCount: 4},
 		one(id("Duration", res), 5*time.Second, "Milliseconds", 99),
 		one(id("Invocations", fn), 5*time.Second, "Count", 1),
-		one(id("Duration", fn), -time.Second, "Milliseconds", 1000), // before the range
+		one(id("Duration", fn), -time.Second, "Milliseconds", 1000),    // before the range
 		one(id("Duration", fn), 180*time.Second, "Milliseconds", 1000), // at its end
 		{MetricID: store.MetricID{Account: "222222222222", Region: "us-east-1", Namespace: "AWS/Lambda", MetricName: "Duration", Dimensions: fn},
 			Time: base.Add(5 * time.Second), Unit: "Milliseconds", Sum: 5000, Minimum: 5000, Maximum: 5000, SampleCount: 1},
