@@ -265,9 +265,10 @@ func failingZip(t testing.TB) []byte {
 }
 
 // TestLambdaPublishesMetrics: each invocation of a function publishes
-// AWS/Lambda Invocations, Errors and Duration under FunctionName, and
-// under FunctionName and Resource for a qualified invocation; the
-// console's GetMetricData reads them.
+// AWS/Lambda Invocations, Errors, Duration and ConcurrentExecutions under
+// FunctionName, and under FunctionName and Resource for a qualified
+// invocation; a throttled one publishes Throttles only. The console's
+// GetMetricData reads them.
 func TestLambdaPublishesMetrics(t *testing.T) {
 	s := newLambdaSuite(t)
 	ctx := context.Background()
@@ -281,6 +282,12 @@ func TestLambdaPublishesMetrics(t *testing.T) {
 	if out, err := invoke(s.lambda, "metered", map[string]any{"fail": true}, func(in *lambda.InvokeInput) { in.Qualifier = aws.String("1") }); err != nil || out.FunctionError == nil {
 		t.Fatalf("failing invoke: %+v, %v", out, err)
 	}
+	// With no concurrency reserved, the next invocation is throttled.
+	if _, err := s.lambda.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("metered"), ReservedConcurrentExecutions: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := invoke(s.lambda, "metered", map[string]any{})
+	apiError(t, err, "TooManyRequestsException")
 	cw := cloudwatch.NewFromConfig(s.srv.RootConfig())
 	fn := []cwtypes.Dimension{{Name: aws.String("FunctionName"), Value: aws.String("metered")}}
 	res := append(fn, cwtypes.Dimension{Name: aws.String("Resource"), Value: aws.String("metered:1")})
@@ -293,7 +300,7 @@ func TestLambdaPublishesMetrics(t *testing.T) {
 			stat("invocations", "Invocations", "Sum", fn), stat("errors", "Errors", "Sum", fn),
 			stat("durations", "Duration", "SampleCount", fn), stat("longest", "Duration", "Maximum", fn),
 			stat("qualified", "Invocations", "Sum", res), stat("qualifiederrors", "Errors", "Sum", res),
-			stat("concurrent", "ConcurrentExecutions", "Maximum", fn),
+			stat("concurrent", "ConcurrentExecutions", "Maximum", fn), stat("throttles", "Throttles", "Sum", fn),
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +313,7 @@ func TestLambdaPublishesMetrics(t *testing.T) {
 		}
 		got[aws.ToString(r.Id)] = sum
 	}
-	for id, want := range map[string]float64{"invocations": 2, "errors": 1, "durations": 2, "qualified": 1, "qualifiederrors": 1} {
+	for id, want := range map[string]float64{"invocations": 2, "errors": 1, "durations": 2, "qualified": 1, "qualifiederrors": 1, "throttles": 1} {
 		if got[id] != want {
 			t.Errorf("%s = %v, want %v (all: %v)", id, got[id], want, got)
 		}
