@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -341,4 +342,45 @@ func TestLambdaPublishesMetrics(t *testing.T) {
 	if err != nil || len(list.Metrics) != 2 {
 		t.Errorf("ListMetrics Invocations: %+v, %v", list, err)
 	}
+}
+
+// TestNodesShareMetrics: on one PostgreSQL database, the points one node
+// stores, and the AWS/Lambda metrics its Publisher writes in the
+// background, are read on another.
+func TestNodesShareMetrics(t *testing.T) {
+	nodes := servertest.Nodes(t, 2)
+	ctx := context.Background()
+	a := lambdaSuiteOn(nodes[0])
+	cwB := cloudwatch.NewFromConfig(nodes[1].RootConfig())
+	if _, err := cloudwatch.NewFromConfig(nodes[0].RootConfig()).PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("Shared"),
+		MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("Jobs"), Value: aws.Float64(7)}}}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := cwB.ListMetrics(ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String("Shared")})
+	if err != nil || len(list.Metrics) != 1 {
+		t.Fatalf("node B lists %+v, %v", list, err)
+	}
+
+	role := a.role(t, "shared-metrics", lambdaTrust, basicExecRole)
+	a.create(t, pythonFunction(t, "shared-metrics", role))
+	start := time.Now().Add(-time.Minute)
+	if _, err := invoke(a.lambda, "shared-metrics", map[string]any{}); err != nil {
+		t.Fatal(err)
+	}
+	within(t, pollTimeout, "node A's invocation on node B", func() error {
+		out, err := cwB.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/Lambda"), MetricName: aws.String("Invocations"),
+			Dimensions: []cwtypes.Dimension{{Name: aws.String("FunctionName"), Value: aws.String("shared-metrics")}},
+			StartTime:  aws.Time(start), EndTime: aws.Time(time.Now().Add(time.Minute)), Period: aws.Int32(3600), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum}})
+		if err != nil {
+			return err
+		}
+		var n float64
+		for _, d := range out.Datapoints {
+			n += aws.ToFloat64(d.Sum)
+		}
+		if n != 1 {
+			return fmt.Errorf("Invocations %v", n)
+		}
+		return nil
+	})
 }
