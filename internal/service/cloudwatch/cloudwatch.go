@@ -9,6 +9,7 @@
 package cloudwatch
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -122,7 +123,8 @@ func (cw *CloudWatch) validate(c *api.Call) *api.Error {
 	case "ListMetrics":
 		_, err = cw.readList(c)
 	}
-	if ae, ok := err.(*api.Error); ok {
+	var ae *api.Error
+	if errors.As(err, &ae) {
 		return ae
 	}
 	// Other failures (a body that cannot be read) are the handler's.
