@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -282,6 +283,9 @@ func testReset(t *testing.T, dbFlags []string) {
 	if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("mine")}); err != nil {
 		t.Fatal(err)
 	}
+	if m, err := cloudwatch.NewFromConfig(n.config()).ListMetrics(ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String("AWS/Lambda")}); err != nil || len(m.Metrics) == 0 {
+		t.Fatalf("Lambda's metrics before the reset: %v, %v", m, err)
+	}
 	if entries, err := os.ReadDir(filepath.Join(data, "code")); err != nil || len(entries) == 0 {
 		t.Fatalf("no unpacked code in the data directory before the reset: %v", err)
 	}
@@ -343,6 +347,9 @@ func testReset(t *testing.T, dbFlags []string) {
 	groups, err := cloudwatchlogs.NewFromConfig(n.config()).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
 	if err != nil || len(groups.LogGroups) != 0 {
 		t.Errorf("log groups after the reset: %v, %v", groups, err)
+	}
+	if m, err := cloudwatch.NewFromConfig(n.config()).ListMetrics(ctx, &cloudwatch.ListMetricsInput{}); err != nil || len(m.Metrics) != 0 {
+		t.Errorf("metrics after the reset: %v, %v", m, err)
 	}
 	// The AWS managed policies are there again, as at a first start.
 	if _, err := admin.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")}); err != nil {
