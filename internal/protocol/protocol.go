@@ -1,7 +1,7 @@
 // Package protocol implements the AWS wire protocols a request may be written
 // in — awsQuery, awsJson1_0, awsJson1_1, the CBOR form of the JSON protocols,
-// Smithy RPC v2 CBOR, restJson1 and restXml — each as an api.Protocol chosen per request, not per
-// service. It also knows, from the AWS service models, the protocols and
+// Smithy RPC v2 CBOR, restJson1 and restXml — each as an api.Protocol chosen
+// per request, not per service. It also knows, from the AWS service models, the protocols and
 // operations of services rolecall does not serve, so that such a request is
 // answered in its own protocol, naming the operation.
 package protocol
