@@ -15,8 +15,8 @@ import (
 // the gateway as signed, not be cleaned and redirected.
 type front struct {
 	gateway, code, console http.Handler
-	health        http.HandlerFunc
-	codePrefix    string
+	health                 http.HandlerFunc
+	codePrefix             string
 }
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
