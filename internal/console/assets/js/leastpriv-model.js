@@ -207,24 +207,19 @@ export function statementLabel(s) {
 }
 
 /**
- * compareRows flattens GetUnusedAccess's answer: unused (granted, not
- * used: service, action, resources, lastAccessed, wholeService), broad
- * (used on fewer resources than granted) and missing (used but refused:
- * deniedActions).
+ * compareRows reads GetUnusedAccess's answer: unused (per service, what is
+ * granted but not used: {service, name, wholeService, lastAccessed,
+ * actions: [{action, resources, lastAccessed}]}), broad (used on fewer
+ * resources than granted) and missing (used but refused: deniedActions).
  */
 export function compareRows(a) {
-  const unused = [];
-  for (const s of a.unused || []) {
-    for (const x of s.actions || []) {
-      unused.push({
-        service: s.serviceName || s.service,
-        wholeService: !!s.wholeService,
-        action: x.action,
-        resources: x.resources || [],
-        lastAccessed: x.lastAccessed || null,
-      });
-    }
-  }
+  const unused = (a.unused || []).map((s) => ({
+    service: s.service,
+    name: s.serviceName || s.service,
+    wholeService: !!s.wholeService,
+    lastAccessed: s.lastAccessed || null,
+    actions: (s.actions || []).map((x) => ({ action: x.action, resources: x.resources || [], lastAccessed: x.lastAccessed || null })),
+  }));
   const broad = (a.broadResources || []).map((b) => ({ action: b.action, resources: b.resources || [], usedOn: b.usedOn || [] }));
   const missing = (a.deniedActions || []).map((d) => ({
     action: d.action,

@@ -79,13 +79,14 @@ test('replayCounts and changedRequests read a replay answer', () => {
   assert.deepEqual(replayCounts({}), { evaluated: 0, same: 0, newlyDenied: 0, newlyAllowed: 0, drifted: 0, notReplayed: 0 });
 });
 
-test('compareRows flattens the unused-access answer', () => {
+test('compareRows reads the unused-access answer', () => {
   const c = compareRows({
     unused: [{ service: 's3', serviceName: 'Amazon S3', wholeService: false, actions: [{ action: 's3:PutObject', resources: ['*'] }] }],
     broadResources: [{ action: 's3:GetObject', resources: ['*'], usedOn: ['arn:aws:s3:::b/k'] }],
     deniedActions: [{ action: 'sqs:SendMessage', decision: 'ImplicitDeny', resources: ['q'], count: 2, lastUsed: 7, eventId: 'e9' }],
   });
-  assert.deepEqual(c.unused, [{ service: 'Amazon S3', wholeService: false, action: 's3:PutObject', resources: ['*'], lastAccessed: null }]);
+  assert.deepEqual(c.unused, [{ service: 's3', name: 'Amazon S3', wholeService: false, lastAccessed: null,
+    actions: [{ action: 's3:PutObject', resources: ['*'], lastAccessed: null }] }]);
   assert.deepEqual(c.broad, [{ action: 's3:GetObject', resources: ['*'], usedOn: ['arn:aws:s3:::b/k'] }]);
   assert.equal(c.missing[0].eventId, 'e9');
   assert.deepEqual(compareRows({}), { unused: [], broad: [], missing: [] });

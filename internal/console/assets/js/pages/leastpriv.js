@@ -142,18 +142,22 @@ function compareSection(ctx, st) {
       h('div', { class: 'lp-compare' },
         h('section', { 'aria-labelledby': 'lp-unused-h' },
           h('h3', { id: 'lp-unused-h' }, 'Granted but unused'),
-          (table({
-            columns: [
-              { title: 'Service', value: (x) => x.service + (x.wholeService ? ' (whole service unused)' : '') },
-              { title: 'Action', value: (x) => x.action },
-              { title: 'Granted on', value: (x) => lines(x.resources) },
-              { title: 'Last used', value: (x) => (x.lastAccessed ? formatTime(x.lastAccessed) : 'Not in the trail') },
-            ],
-            rows: c.unused,
-            empty: 'Every granted action was used.',
-          })),
+          c.unused.length === 0 ? h('p', { class: 'empty' }, 'Every granted action was used.')
+            : c.unused.map((sv) => h('details', { class: 'lp-service' },
+              h('summary', {}, h('strong', {}, sv.name), ` (${sv.service}): `,
+                `${sv.actions.length} action${sv.actions.length === 1 ? '' : 's'} unused`,
+                sv.wholeService ? ', no action of the service used' : '',
+                sv.lastAccessed ? `; last used ${formatTime(sv.lastAccessed)}` : ''),
+              table({
+                columns: [
+                  { title: 'Action', value: (x) => x.action },
+                  { title: 'Granted on', value: (x) => lines(x.resources) },
+                  { title: 'Last used', value: (x) => (x.lastAccessed ? formatTime(x.lastAccessed) : 'Not in the trail') },
+                ],
+                rows: sv.actions,
+              }))),
           h('h4', {}, 'Granted on more resources than used'),
-          (table({
+          table({
             columns: [
               { title: 'Action', value: (x) => x.action },
               { title: 'Granted on', value: (x) => lines(x.resources) },
@@ -161,11 +165,11 @@ function compareSection(ctx, st) {
             ],
             rows: c.broad,
             empty: 'No used action is granted on more resources than it used.',
-          })),
+          }),
         ),
         h('section', { 'aria-labelledby': 'lp-missing-h' },
           h('h3', { id: 'lp-missing-h' }, 'Used but missing'),
-          (table({
+          table({
             columns: [
               { title: 'Action', value: (x) => x.action },
               { title: 'Refused on', value: (x) => lines(x.resources) },
@@ -176,7 +180,7 @@ function compareSection(ctx, st) {
             ],
             rows: c.missing,
             empty: 'No request of the role was refused in the range.',
-          })),
+          }),
         ),
       ),
     );
@@ -195,7 +199,8 @@ function generateSection(ctx, st) {
     go.disabled = true;
     out.replaceChildren();
     try {
-      const g = await generate(ctx, st, placeholders.checked, (text) => { status.textContent = text; });
+      const say = (text) => status.replaceChildren(h('span', { class: 'spinner', 'aria-hidden': 'true' }), text);
+      const g = await generate(ctx, st, placeholders.checked, say);
       status.textContent = g.says;
       out.append(editorAndActions(ctx, st, g));
       out.querySelector('textarea')?.focus();
@@ -410,7 +415,7 @@ async function replay(ctx, st, p) {
       ['Drifted (decided otherwise already today)', String(c.drifted)],
       ['Not replayed (no replay record)', String(c.notReplayed)],
     ]),
-    (table({
+    table({
       columns: [
         { title: 'Change', value: (x) => x.change },
         { title: 'Action', value: (x) => x.action },
@@ -422,7 +427,7 @@ async function replay(ctx, st, p) {
       ],
       rows,
       empty: 'No recorded request would be decided differently.',
-    })),
+    }),
   );
 }
 
