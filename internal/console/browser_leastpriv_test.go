@@ -114,13 +114,15 @@ func TestConsoleLeastPrivilegeGenerateAndApply(t *testing.T) {
 	b.waitText(t, "#lp-role", "lp-fn")
 	b.waitText(t, "main section", "Granted but unused")
 	b.waitText(t, "details.lp-service summary", "Amazon S3 (s3): ")
-	// Granted by AmazonS3FullAccess, not used: in the service's drop-down.
-	eval[bool](t, b, `[...document.querySelectorAll("details.lp-service summary")].find(s => s.textContent.includes("(s3):")).click() ?? true`)
-	b.waitText(t, "details.lp-service[open] table", "s3:PutObject")
 	b.waitText(t, "main table", "arn:aws:s3:::lp-data/reports/q4.csv") // s3:GetObject used on less than "*"
 	b.waitText(t, "main table", "dynamodb:DescribeTable")             // used but missing
 	b.waitText(t, "main table", "arn:aws:dynamodb:us-east-1:123456789012:table/lp-orders")
 	b.shot(t, "leastpriv-compare")
+	// Granted by AmazonS3FullAccess, not used: in the service's drop-down.
+	toggleS3 := `[...document.querySelectorAll("details.lp-service summary")].find(s => s.textContent.includes("(s3):")).click() ?? true`
+	eval[bool](t, b, toggleS3)
+	b.waitText(t, "details.lp-service[open] table", "s3:PutObject")
+	eval[bool](t, b, toggleS3)
 
 	// Generate.
 	b.click(t, "#lp-generate")
@@ -153,6 +155,10 @@ func TestConsoleLeastPrivilegeGenerateAndApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// What is not a policy is refused before any call.
+	b.fill(t, "#lp-policy-1", `{"Version": "2012-10-17", "Statement": [`)
+	b.click(t, "#lp-replay")
+	b.waitText(t, ".lp-result .error", "The policy is not valid JSON")
 	b.fill(t, "#lp-policy-1", string(edited))
 	b.waitText(t, ".lp-current", "AmazonS3FullAccess")
 	b.click(t, `.lp-current input[value="arn:aws:iam::aws:policy/AmazonS3FullAccess"]`)

@@ -39,13 +39,14 @@ async function render(view, ctx) {
     account: ctx.identity.account,
     roleInfo: ctx.client.iam('GetRole', { RoleName: role }).then((r) => r.Role),
     editors: [],
-    view,
   };
   st.roleInfo.catch(() => {}); // each section shows the error where it is used
+  const gen = generateSection(ctx, st);
+  st.alive = () => gen.isConnected; // false once another page replaced this one
   view.append(
     h('p', { class: 'lp-range' }, 'Role ', link(`/roles/${encodeURIComponent(role)}`, role), ', ', m.rangeLabel(range), '.'),
     compareSection(ctx, st),
-    generateSection(ctx, st),
+    gen,
     featureSection(ctx, st),
   );
   const feature = ctx.query.get('feature');
@@ -134,7 +135,6 @@ function compareSection(ctx, st) {
     const a = await ctx.client.rolecall('POST', '/v1/unused-access', {
       body: { principalArn: r.Arn, startTime: m.epoch(st.range.start), endTime: m.epoch(st.range.end) },
     });
-    st.unused = a;
     const c = m.compareRows(a);
     const used = a.used ? `The role was used in the range (last use ${formatTime(a.lastUsed)}).` : 'The role was not used in the range.';
     return h('div', {},
@@ -171,12 +171,10 @@ function compareSection(ctx, st) {
           h('h3', { id: 'lp-missing-h' }, 'Used but missing'),
           table({
             columns: [
-              { title: 'Action', value: (x) => x.action },
+              { title: 'Action', value: (x) => [x.action, h('br'), h('span', { class: 'badge deny' }, x.decision)] },
               { title: 'Refused on', value: (x) => lines(x.resources) },
-              { title: 'Decision', value: (x) => x.decision },
-              { title: 'Requests', value: (x) => String(x.count) },
-              { title: 'Last', value: (x) => formatTime(x.lastUsed) },
-              { title: 'Why', value: (x) => (x.eventId ? link(`/trail/${encodeURIComponent(x.eventId)}`, 'Explain') : '') },
+              { title: 'Requests', value: (x) => [String(x.count), h('br'), h('small', { class: 'muted' }, `last ${formatTime(x.lastUsed)}`)] },
+              { title: 'Why', value: (x) => (x.eventId ? link(`/trail/${encodeURIComponent(x.eventId)}`, 'Explain', { 'aria-label': `Explain the refused ${x.action}` }) : '') },
             ],
             rows: c.missing,
             empty: 'No request of the role was refused in the range.',
@@ -275,7 +273,7 @@ async function generate(ctx, st, placeholders, say) {
       return g;
     }
     say(`Generating the policy (job ${job}, ${g.status}, ${Math.round((Date.now() - t0) / 1000)} s)…`);
-    if (!st.view.isConnected) throw new Error('The page was left.');
+    if (!st.alive()) throw new Error(`The page was left while policy generation ${job} ran.`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
@@ -323,10 +321,11 @@ function documents(st) {
 // policies it replaces, with the replay and apply buttons.
 function replayAndApply(ctx, st) {
   const name = input({ id: 'lp-name', value: m.defaultPolicyName(st.role), autocomplete: 'off', spellcheck: 'false' });
+  const currentList = h('div', {});
   const current = h('fieldset', { class: 'lp-current' },
-    h('legend', {}, 'Policies of the role the new one replaces (ticked: removed in the replay and when applying)'));
+    h('legend', {}, 'Policies of the role the new one replaces (ticked: removed in the replay and when applying)'), currentList);
   const removals = [];
-  loading(current, async () => {
+  loading(currentList, async () => {
     const [attached, inline] = await Promise.all([
       ctx.client.iam('ListAttachedRolePolicies', { RoleName: st.role, MaxItems: '1000' }),
       ctx.client.iam('ListRolePolicies', { RoleName: st.role, MaxItems: '1000' }),
@@ -419,7 +418,7 @@ async function replay(ctx, st, p) {
       columns: [
         { title: 'Change', value: (x) => x.change },
         { title: 'Action', value: (x) => x.action },
-        { title: 'Resource', value: (x) => x.resource },
+        { title: 'Resource', value: (x) => lines([x.resource]) },
         { title: 'Requests', value: (x) => String(x.count) },
         { title: 'Decision', value: (x) => `${x.recorded} → ${x.proposed}` },
         { title: 'Why', value: (x) => h('div', {}, x.reason, x.statements.length ? h('div', { class: 'lp-stmts' }, x.statements.join('; ')) : null) },
