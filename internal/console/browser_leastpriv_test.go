@@ -115,7 +115,7 @@ func TestConsoleLeastPrivilegeGenerateAndApply(t *testing.T) {
 	b.waitText(t, "main section", "Granted but unused")
 	b.waitText(t, "details.lp-service summary", "Amazon S3 (s3): ")
 	b.waitText(t, "main table", "arn:aws:s3:::lp-data/reports/q4.csv") // s3:GetObject used on less than "*"
-	b.waitText(t, "main table", "dynamodb:DescribeTable")             // used but missing
+	b.waitText(t, "main table", "dynamodb:DescribeTable")              // used but missing
 	b.waitText(t, "main table", "arn:aws:dynamodb:us-east-1:123456789012:table/lp-orders")
 	b.shot(t, "leastpriv-compare")
 	// Granted by AmazonS3FullAccess, not used: in the service's drop-down.
