@@ -142,7 +142,7 @@ function compareSection(ctx, st) {
       h('div', { class: 'lp-compare' },
         h('section', { 'aria-labelledby': 'lp-unused-h' },
           h('h3', { id: 'lp-unused-h' }, 'Granted but unused'),
-          c.unused.length === 0 ? h('p', { class: 'empty' }, 'Every granted action was used.')
+          c.unused.length === 0 ? h('p', { class: 'empty' }, 'Nothing granted is unused.')
             : c.unused.map((sv) => h('details', { class: 'lp-service' },
               h('summary', {}, h('strong', {}, sv.name), ` (${sv.service}): `,
                 `${sv.actions.length} action${sv.actions.length === 1 ? '' : 's'} unused`,
