@@ -76,6 +76,12 @@ export function roleName(arn) {
   return s.slice(s.lastIndexOf('/') + 1);
 }
 
+// fnPath is the path of a function's Lambda REST resource, with rest
+// (such as "/versions") appended.
+export function fnPath(name, rest = '') {
+  return `/2015-03-31/functions/${encodeURIComponent(name)}${rest}`;
+}
+
 // eventsKey is the localStorage key of a function's saved test events.
 export function eventsKey(account, functionName) {
   return `rolecall:events:${account}:${functionName}`;

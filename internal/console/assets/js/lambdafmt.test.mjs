@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   parseReport, decodeLogResult, filterFunctions, formatTimeout, formatBytes, formatWeights, roleName,
-  eventsKey, loadEvents, saveEvent, deleteEvent, checkEvent, metricQueries, series, niceMax, chartGeometry,
+  eventsKey, loadEvents, saveEvent, deleteEvent, checkEvent, metricQueries, series, niceMax, chartGeometry, fnPath,
 } from './lambdafmt.js';
 
 // memoryStorage is the part of the Storage interface the events use.
@@ -105,4 +105,8 @@ test('chartGeometry scales and breaks lines at gaps', () => {
   assert.deepEqual(g.lines[0], ['5.0,105.0 45.0,5.0', '125.0,5.0']);
   assert.deepEqual(g.ticks.map((t) => t.label), ['0', '2.5', '5']);
   assert.equal(chartGeometry([[]], 100, 100, 0).lines[0].length, 0);
+});
+
+test('fnPath encodes the name', () => {
+  assert.equal(fnPath('a:b', '/versions'), '/2015-03-31/functions/a%3Ab/versions');
 });
