@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/chromedp/cdproto/browser"
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -98,34 +98,6 @@ func fnCreate(t testing.TB, cfg aws.Config, name, role string, change ...func(*l
 	}
 }
 
-// fnUser creates an IAM user with an inline policy and returns its keys.
-func fnUser(t testing.TB, cfg aws.Config, name, doc string) (string, string) {
-	t.Helper()
-	ctx := context.Background()
-	c := iam.NewFromConfig(cfg)
-	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
-		t.Fatalf("CreateUser %s: %v", name, err)
-	}
-	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("inline"), PolicyDocument: aws.String(doc)}); err != nil {
-		t.Fatalf("PutUserPolicy %s: %v", name, err)
-	}
-	k, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
-	if err != nil {
-		t.Fatalf("CreateAccessKey %s: %v", name, err)
-	}
-	return aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey)
-}
-
-// fnRootSignIn signs the browser in with the root keys of the server.
-func fnRootSignIn(t testing.TB, b *browserT) {
-	t.Helper()
-	creds, err := b.root.Credentials.Retrieve(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.signIn(t, creds.AccessKeyID, creds.SecretAccessKey, "")
-}
-
 // TestConsoleFunctionsList walks the functions list: every function of
 // the account over several ListFunctions pages, and the search box that
 // filters them by name as one types.
@@ -147,18 +119,18 @@ func TestConsoleFunctionsList(t *testing.T) {
 			t.Fatalf("CreateFunction %s: %v", name, err)
 		}
 	}
-	fnRootSignIn(t, b)
+	b.signInRoot(t)
 	b.open(t, "/functions")
 	b.waitText(t, "h1", "Functions")
 	b.waitText(t, "main table", "batch-00")
-	b.waitText(t, "h1", "(50+)")
+	b.waitText(t, ".count", "50+ functions")
 	b.click(t, "button.load-more")
-	b.waitText(t, "h1", "(53)")
+	b.waitText(t, ".count", "53 functions")
 	b.waitText(t, "main table", "orders-sync")
 	b.shot(t, "functions-list")
 
-	b.type(t, "#function-search", "ORDERS")
-	b.waitText(t, "h1", "2 of 53 functions match")
+	b.fill(t, "#function-search", "ORDERS")
+	b.waitText(t, ".count", "2 of 53 functions match")
 	if got := b.text(t, "main table"); strings.Contains(got, "billing") || !strings.Contains(got, "orders-api") {
 		t.Fatalf("filtered list = %q", got)
 	}
@@ -200,7 +172,7 @@ func TestConsoleFunctionsConfiguration(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	fnRootSignIn(t, b)
+	b.signInRoot(t)
 	b.open(t, "/functions/conf")
 	b.waitText(t, "h1", "conf")
 	b.waitText(t, "[role=tabpanel]", "python3.11")
@@ -222,9 +194,11 @@ func TestConsoleFunctionsConfiguration(t *testing.T) {
 	// The code download link (GetFunction's Code.Location) downloads the
 	// package the function was created with.
 	dir := t.TempDir()
-	b.run(t, browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllowAndName).WithDownloadPath(dir).WithEventsEnabled(true))
+	if _, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}); err != nil {
+		t.Fatalf("Browser.setDownloadBehavior: %v", err)
+	}
 	b.click(t, "a.code-download")
-	zipBytes := fnWaitDownload(t, dir)
+	zipBytes := fnWaitDownload(t, filepath.Join(dir, "conf.zip"))
 	zr, err := zip.NewReader(bytes.NewReader(zipBytes), int64(len(zipBytes)))
 	if err != nil || len(zr.File) != 1 || zr.File[0].Name != "handler.py" {
 		t.Fatalf("downloaded code: %v %v", err, zr)
@@ -242,31 +216,21 @@ func TestConsoleFunctionsConfiguration(t *testing.T) {
 	b.shot(t, "functions-aliases")
 }
 
-// fnWaitDownload waits for the one finished file in dir and returns it.
-func fnWaitDownload(t testing.TB, dir string) []byte {
+// fnWaitDownload waits for a downloaded file and returns its content.
+func fnWaitDownload(t testing.TB, path string) []byte {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil && len(b) > 0 {
+			return b
 		}
-		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), ".crdownload") {
-				continue
-			}
-			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(b) > 0 {
-				return b
-			}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(filepath.Dir(path))
+			t.Fatalf("no download at %s (%v; the directory holds %v)", path, err, entries)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("no download in %s", dir)
-	return nil
 }
 
 // TestConsoleFunctionsPermissions shows the execution role, the Resource
@@ -287,7 +251,7 @@ func TestConsoleFunctionsPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	fnRootSignIn(t, b)
+	b.signInRoot(t)
 	b.open(t, "/functions/perm?tab=permissions")
 	b.waitText(t, "[role=tabpanel]", "Resource summary")
 	b.waitText(t, "[role=tabpanel]", "s3-invoke")
@@ -298,7 +262,7 @@ func TestConsoleFunctionsPermissions(t *testing.T) {
 		}
 	}
 	b.shot(t, "functions-permissions")
-	b.selectValue(t, "#summary-service", "dynamodb")
+	b.fill(t, "#summary-service", "dynamodb")
 	b.waitText(t, ".service-detail", "dynamodb:GetItem")
 	detail := b.text(t, ".service-detail")
 	for _, want := range []string{"dynamodb:Query", table, "Read", "ReadOrders"} {
@@ -320,13 +284,11 @@ func TestConsoleFunctionsTest(t *testing.T) {
 	role := fnRole(t, b.root, "test-fn", fnBasicExec)
 	fnCreate(t, b.root, "tester", role)
 
-	fnRootSignIn(t, b)
+	b.signInRoot(t)
 	b.open(t, "/functions/tester?tab=test")
 	b.waitText(t, "[role=tabpanel]", "Test event")
-	b.clear(t, "#event-name")
-	b.type(t, "#event-name", "greeting")
-	b.clear(t, "#event-json")
-	b.type(t, "#event-json", `{"hello": "console"}`)
+	b.fill(t, "#event-name", "greeting")
+	b.fill(t, "#event-json", `{"hello": "console"}`)
 	b.click(t, "button.save-event")
 	b.waitText(t, "#saved-event", "greeting")
 	b.click(t, "button.test-invoke")
@@ -342,12 +304,11 @@ func TestConsoleFunctionsTest(t *testing.T) {
 	// The saved event survives a reload of the page.
 	b.open(t, "/functions/tester?tab=test&event=greeting")
 	b.waitText(t, "#saved-event", "greeting")
-	if got := b.value(t, "#event-json"); got != `{"hello": "console"}` {
+	if got := eval[string](t, b, `document.querySelector("#event-json").value`); got != `{"hello": "console"}` {
 		t.Fatalf("saved event = %q", got)
 	}
 
-	b.clear(t, "#event-json")
-	b.type(t, "#event-json", `{"fail": true}`)
+	b.fill(t, "#event-json", `{"fail": true}`)
 	b.click(t, "button.test-invoke")
 	b.waitText(t, ".test-status", "Executing function: failed")
 	b.waitText(t, ".test-status", "Function error: Unhandled")
@@ -356,8 +317,7 @@ func TestConsoleFunctionsTest(t *testing.T) {
 	b.shot(t, "functions-test-failed")
 
 	// Bad JSON is refused before any call.
-	b.clear(t, "#event-json")
-	b.type(t, "#event-json", `{"broken"`)
+	b.fill(t, "#event-json", `{"broken"`)
 	b.click(t, "button.test-invoke")
 	b.waitText(t, "[role=tabpanel] .note", "There is an error in your JSON event")
 }
@@ -378,22 +338,26 @@ func TestConsoleFunctionsMonitor(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fnRootSignIn(t, b)
+	b.signInRoot(t)
+	// The log group gets the REPORT lines shortly after the invocations.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		b.open(t, "/functions/watched?tab=monitor")
 		b.waitText(t, "[role=tabpanel]", "Recent invocations")
-		if strings.Count(b.text(t, "[role=tabpanel] section:last-child table"), "Billed") >= 0 && strings.Count(b.text(t, "[role=tabpanel]"), " MB") >= 6 {
+		if eval[int](t, b, `document.querySelectorAll(".recent-invocations tbody tr").length`) == 3 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("monitor never showed three invocations:\n%s", b.text(t, "[role=tabpanel]"))
+			t.Fatalf("the monitor never showed three invocations:\n%s", b.mainText())
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+	b.waitText(t, ".recent-invocations", "Billed duration")
 	b.waitText(t, ".figures", "Invocations")
-	b.waitText(t, ".figures", "3")
 	b.waitText(t, "figure.chart", "Invocations and errors")
+	if got := b.text(t, ".figures"); !strings.Contains(got, "Invocations\n3") || !strings.Contains(got, "Errors\n1") {
+		t.Errorf("figures = %q", got)
+	}
 	b.shot(t, "functions-monitor")
 }
 
@@ -414,7 +378,7 @@ func TestConsoleFunctionsTriggers(t *testing.T) {
 		FunctionName: aws.String("consumer"), EventSourceArn: aws.String(arn), BatchSize: aws.Int32(7)}); err != nil {
 		t.Fatal(err)
 	}
-	fnRootSignIn(t, b)
+	b.signInRoot(t)
 	b.open(t, "/functions/consumer?tab=triggers")
 	b.waitText(t, "[role=tabpanel]", arn)
 	panel := b.text(t, "[role=tabpanel]")
@@ -433,7 +397,7 @@ func TestConsoleFunctionsRestricted(t *testing.T) {
 	b := newBrowser(t)
 	role := fnRole(t, b.root, "r-fn", fnBasicExec)
 	fnCreate(t, b.root, "private", role)
-	id, secret := fnUser(t, b.root, "lister", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:ListFunctions","Resource":"*"}]}`)
+	id, secret := b.user(t, "lister", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:ListFunctions","Resource":"*"}]}`)
 	b.signIn(t, id, secret, "")
 	b.open(t, "/functions")
 	b.waitText(t, "main table", "private")

@@ -91,7 +91,8 @@ async function serviceDetail(ctx, path, service) {
       columns: [
         { title: 'Action', value: (a) => h('code', {}, a.action) },
         { title: 'Access level', value: (a) => a.accessLevel },
-        { title: 'Resources', value: (a) => h('ul', { class: 'plain' }, list(a.resources).map((r) => h('li', {}, h('code', {}, r)))) },
+        { title: 'Resources', value: (a) => h('ul', { class: 'plain' }, list(a.resources).map((r) => h('li', {}, h('code', {}, r))),
+          list(a.deniedResources).map((r) => h('li', { class: 'denied' }, 'except ', h('code', {}, r)))) },
         { title: 'Conditions', value: (a) => (a.conditional ? 'Yes' : 'None') },
         { title: 'Allowed by', value: (a) => list(a.statements).map(statement).join(', ') },
       ],
@@ -212,7 +213,10 @@ export async function testTab(el, ctx, name) {
   const saveButton = button('Save', save);
   saveButton.classList.add('save-event');
   fill(ctx.query.get('event') || '');
-  if (saved.value) text.value = loadEvents(store, key)[saved.value];
+  if (saved.value) {
+    eventName.value = saved.value;
+    text.value = loadEvents(store, key)[saved.value];
+  }
 
   el.replaceChildren(section('Test event',
     h('p', {}, 'Invoke the function with a JSON event and see its result, its log and its REPORT line. Saved events stay in this browser.'),
@@ -381,7 +385,7 @@ async function recentInvocations(ctx, group, start) {
   }
   const rows = found.sort((a, b) => b.timestamp - a.timestamp).slice(0, 20);
   const ms = (v) => (v == null ? '-' : `${v} ms`);
-  return section('Recent invocations', table({
+  return h('div', { class: 'recent-invocations' }, section('Recent invocations', table({
     columns: [
       { title: 'Time', value: (r) => new Date(r.timestamp).toISOString() },
       { title: 'Request ID', value: (r) => h('code', {}, r.requestId) },
@@ -394,5 +398,5 @@ async function recentInvocations(ctx, group, start) {
     ],
     rows,
     empty: `No invocations logged in ${group} in the last ${hours} hours.`,
-  }));
+  })));
 }

@@ -4,7 +4,7 @@
 // ctx.client, signed with the tab's credentials, so a caller sees what the
 // API lets them see and AWS's error where it refuses.
 
-import { h, link, table, tabs, section, kv, loading, button, field, input } from '../ui.js';
+import { h, link, page, table, tabs, section, kv, loading, button, field, input, formatTime } from '../ui.js';
 import { list } from '../api.js';
 import { filterFunctions, formatTimeout, formatBytes, formatWeights, roleName, fnPath } from '../lambdafmt.js';
 import { permissionsTab, testTab, monitorTab } from './function-tabs.js';
@@ -22,7 +22,7 @@ export const routes = [
 // kept in the URL (?search=) so that a filtered list can be shared.
 async function renderList(view, ctx) {
   const state = { functions: [], marker: '', done: false };
-  const search = input({ type: 'search', id: 'function-search', value: ctx.query.get('search') || '', placeholder: 'Filter by function name', autocomplete: 'off' });
+  const search = input({ type: 'search', id: 'function-search', value: ctx.query.get('search') || '', placeholder: 'Filter by function name', autocomplete: 'off', 'data-search': true });
   const count = h('span', { class: 'count', 'aria-live': 'polite' });
   const rows = h('div', { class: 'function-list' });
   const more = button('Load more functions', () => loadPage(), {});
@@ -33,14 +33,14 @@ async function renderList(view, ctx) {
     const shown = filterFunctions(state.functions, search.value);
     count.textContent = search.value.trim()
       ? `${shown.length} of ${state.functions.length}${state.done ? '' : '+'} functions match`
-      : `(${state.functions.length}${state.done ? '' : '+'})`;
+      : `${state.functions.length}${state.done ? '' : '+'} functions`;
     rows.replaceChildren(table({
       columns: [
         { title: 'Function name', value: (f) => link(`/functions/${enc(f.FunctionName)}`, f.FunctionName) },
+        { title: 'Runtime', value: (f) => f.Runtime || '-' },
+        { title: 'Last modified', value: (f) => formatTime(f.LastModified) || '-' },
         { title: 'Description', value: (f) => f.Description || '-' },
         { title: 'Package type', value: (f) => (f.PackageType === 'Image' ? 'Image' : 'Zip') },
-        { title: 'Runtime', value: (f) => f.Runtime || '-' },
-        { title: 'Last modified', value: (f) => f.LastModified || '-' },
       ],
       rows: shown,
       empty: state.functions.length === 0 ? 'No functions' : 'No functions match the filter',
@@ -66,12 +66,7 @@ async function renderList(view, ctx) {
     draw();
   });
 
-  view.replaceChildren(
-    h('div', { class: 'page-head' }, h('h1', {}, 'Functions ', count)),
-    h('div', { class: 'toolbar' }, field('Filter functions by name', search)),
-    rows,
-    more,
-  );
+  page(view, 'Functions', h('div', { class: 'toolbar' }, field('Filter functions by name', search), count), rows, more);
   await loadPage();
 }
 
@@ -80,10 +75,7 @@ async function renderList(view, ctx) {
 // the others.
 async function renderFunction(view, ctx) {
   const name = ctx.params.name;
-  view.replaceChildren(
-    h('p', { class: 'breadcrumb' }, link('/functions', 'Functions'), ' › ', name),
-    h('h1', {}, name),
-    tabs(ctx, [
+  page(view, name, tabs(ctx, [
       { id: 'configuration', title: 'Configuration', render: (el) => configurationTab(el, ctx, name) },
       { id: 'versions', title: 'Versions', render: (el) => versionsTab(el, ctx, name) },
       { id: 'aliases', title: 'Aliases', render: (el) => aliasesTab(el, ctx, name) },
@@ -91,8 +83,8 @@ async function renderFunction(view, ctx) {
       { id: 'test', title: 'Test', render: (el) => testTab(el, ctx, name) },
       { id: 'monitor', title: 'Monitor', render: (el) => monitorTab(el, ctx, name) },
       { id: 'triggers', title: 'Triggers', render: (el) => triggersTab(el, ctx, name) },
-    ]),
-  );
+    ]));
+  view.prepend(h('p', { class: 'breadcrumb' }, link('/functions', 'Functions'), ' › ', name));
 }
 
 // configurationTab shows GetFunction: general settings, the execution
@@ -119,7 +111,7 @@ function configurationTab(el, ctx, name) {
         ['Package type', c.PackageType || 'Zip'],
         ['State', [c.State || '-', c.StateReason ? ` (${c.StateReason})` : '']],
         ['Last update status', [c.LastUpdateStatus || '-', c.LastUpdateStatusReason ? ` (${c.LastUpdateStatusReason})` : '']],
-        ['Last modified', c.LastModified || '-'],
+        ['Last modified', formatTime(c.LastModified) || '-'],
       ])),
       section('Execution role', kv([
         ['Role name', role ? link(`/roles/${enc(role)}`, role) : '-'],
@@ -202,7 +194,7 @@ function versionsTab(el, ctx, name) {
         { title: 'Description', value: (v) => v.Description || '-' },
         { title: 'Runtime', value: (v) => v.Runtime || '-' },
         { title: 'Code SHA-256', value: (v) => h('code', {}, v.CodeSha256 || '-') },
-        { title: 'Last modified', value: (v) => v.LastModified || '-' },
+        { title: 'Last modified', value: (v) => formatTime(v.LastModified) || '-' },
       ],
       rows: versions,
       empty: 'No versions',
@@ -239,7 +231,7 @@ function triggersTab(el, ctx, name) {
         { title: 'Last processing result', value: (m) => m.LastProcessingResult || '-' },
         { title: 'State transition reason', value: (m) => m.StateTransitionReason || '-' },
         { title: 'Batch size', value: (m) => String(m.BatchSize ?? '-') },
-        { title: 'Last modified', value: (m) => (m.LastModified ? new Date(m.LastModified * 1000).toISOString() : '-') },
+        { title: 'Last modified', value: (m) => formatTime(m.LastModified) || '-' },
         { title: 'UUID', value: (m) => h('code', {}, m.UUID) },
       ],
       rows: mappings,
