@@ -159,7 +159,9 @@ func TestConsoleFunctionsConfiguration(t *testing.T) {
 		if _, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("conf"), Description: aws.String(d)}); err != nil {
 			t.Fatal(err)
 		}
-		w := lambda.NewFunctionUpdatedV2Waiter(c, func(o *lambda.FunctionUpdatedV2WaiterOptions) { o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond })
+		w := lambda.NewFunctionUpdatedV2Waiter(c, func(o *lambda.FunctionUpdatedV2WaiterOptions) {
+			o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
+		})
 		if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("conf")}, 30*time.Second); err != nil {
 			t.Fatal(err)
 		}
@@ -372,20 +374,38 @@ func TestConsoleFunctionsTriggers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = q
 	arn := "arn:aws:sqs:us-east-1:" + fnAccount + ":jobs"
-	if _, err := lambda.NewFromConfig(b.root).CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
-		FunctionName: aws.String("consumer"), EventSourceArn: aws.String(arn), BatchSize: aws.Int32(7)}); err != nil {
+	lc := lambda.NewFromConfig(b.root)
+	m, err := lc.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
+		FunctionName: aws.String("consumer"), EventSourceArn: aws.String(arn), BatchSize: aws.Int32(7)})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := sqs.NewFromConfig(b.root).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(`{"job": 1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	// The mapping polls the queue, invokes the function and reports OK.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := lc.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: m.UUID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(got.LastProcessingResult) == "OK" && aws.ToString(got.State) == "Enabled" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the mapping is %s, last result %q", aws.ToString(got.State), aws.ToString(got.LastProcessingResult))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	b.signInRoot(t)
 	b.open(t, "/functions/consumer?tab=triggers")
 	b.waitText(t, "[role=tabpanel]", arn)
-	panel := b.text(t, "[role=tabpanel]")
-	for _, want := range []string{"7", "Enabl"} {
-		if !strings.Contains(panel, want) {
-			t.Errorf("triggers lack %q:\n%s", want, panel)
-		}
+	b.waitText(t, "[role=tabpanel] td", aws.ToString(m.UUID))
+	cells := eval[[]string](t, b, `[...document.querySelectorAll("[role=tabpanel] tbody td")].map(td => td.innerText)`)
+	if len(cells) != 7 || cells[1] != "Enabled" || cells[2] != "OK" || cells[4] != "7" {
+		t.Fatalf("mapping row = %q", cells)
 	}
 	b.shot(t, "functions-triggers")
 }

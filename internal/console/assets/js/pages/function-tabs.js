@@ -292,7 +292,7 @@ export async function monitorTab(el, ctx, name) {
   const group = `/aws/lambda/${name}`;
   el.replaceChildren(
     h('p', { class: 'note' }, `Last ${hours} hours, ${period / 60}-minute periods. Log group `, h('code', {}, group), ': ',
-      link(`/trail?ResourceName=${enc(name)}`, 'events of this function in the trail'), '.'),
+      link(`/trail?attribute=ResourceName&value=${enc(name)}&range=24h`, 'events of this function in the trail'), '.'),
     metrics, recent);
   await Promise.all([
     loading(metrics, () => metricsView(ctx, name, start, end)),
