@@ -1,6 +1,6 @@
 // The Permissions, Test and Monitor tabs of a function's page.
 
-import { h, link, table, section, kv, loading, button, field, input, select } from '../ui.js';
+import { h, link, table, section, kv, loading, button, field, input, select, formatTime } from '../ui.js';
 import { list } from '../api.js';
 import {
   parseReport, decodeLogResult, roleName, eventsKey, loadEvents, saveEvent, deleteEvent, checkEvent,
@@ -273,7 +273,7 @@ const svgNS = 'http://www.w3.org/2000/svg';
 function svg(tag, attrs, ...children) {
   const el = document.createElementNS(svgNS, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  for (const c of children.flat()) if (c != null) el.append(c);
+  for (const c of children.flat(Infinity)) if (c != null) el.append(c);
   return el;
 }
 
@@ -312,8 +312,11 @@ async function metricsView(ctx, name, start, end) {
   const dmax = get('dmax', null);
   const sum = (s) => s.reduce((a, p) => a + (p.v || 0), 0);
   const total = sum(inv);
-  const durations = davg.filter((p) => p.v != null);
-  const avg = durations.length ? durations.reduce((a, p) => a + p.v, 0) / durations.length : null;
+  // The window's average duration: the periods' averages weighted by
+  // their invocations.
+  const weighted = davg.map((p, i) => [p.v, inv[i].v]).filter(([v, n]) => v != null && n > 0);
+  const count = weighted.reduce((a, [, n]) => a + n, 0);
+  const avg = count ? weighted.reduce((a, [v, n]) => a + v * n, 0) / count : null;
   const max = Math.max(...dmax.map((p) => (p.v == null ? -Infinity : p.v)));
   const figures = h('div', { class: 'figures' },
     figure('Invocations', String(total)),
@@ -325,9 +328,9 @@ async function metricsView(ctx, name, start, end) {
   if (total === 0 && sum(thr) === 0) {
     return section('Metrics', figures, h('p', { class: 'empty' }, `No invocations in the last ${hours} hours. Invoke the function (Test tab) to see its metrics here.`));
   }
-  return section('Metrics', figures,
+  return section('Metrics', figures, h('div', { class: 'charts' },
     chart('Invocations and errors', [{ label: 'Invocations', cls: 'line-1', points: inv }, { label: 'Errors', cls: 'line-2', points: err }], start, end),
-    chart('Duration (ms)', [{ label: 'Average', cls: 'line-1', points: davg }, { label: 'Maximum', cls: 'line-3', points: dmax }], start, end));
+    chart('Duration (ms)', [{ label: 'Average', cls: 'line-1', points: davg }, { label: 'Maximum', cls: 'line-3', points: dmax }], start, end)));
 }
 
 function figure(label, value) {
@@ -387,7 +390,7 @@ async function recentInvocations(ctx, group, start) {
   const ms = (v) => (v == null ? '-' : `${v} ms`);
   return h('div', { class: 'recent-invocations' }, section('Recent invocations', table({
     columns: [
-      { title: 'Time', value: (r) => new Date(r.timestamp).toISOString() },
+      { title: 'Time', value: (r) => h('span', { class: 'nowrap' }, formatTime(r.timestamp)) },
       { title: 'Request ID', value: (r) => h('code', {}, r.requestId) },
       { title: 'Duration', value: (r) => ms(r.duration) },
       { title: 'Billed duration', value: (r) => ms(r.billedDuration) },
