@@ -360,7 +360,21 @@ func TestConsoleFunctionsMonitor(t *testing.T) {
 	if got := b.text(t, ".figures"); !strings.Contains(got, "Invocations\n3") || !strings.Contains(got, "Errors\n1") {
 		t.Errorf("figures = %q", got)
 	}
+	// The chart draws both series and says what it shows.
+	if got := eval[string](t, b, `document.querySelector("figure.chart svg").getAttribute("aria-label")`); got != "Invocations and errors: Invocations up to 3, Errors up to 1" {
+		t.Errorf("chart label = %q", got)
+	}
+	if n := eval[int](t, b, `document.querySelectorAll("figure.chart polyline").length`); n < 2 {
+		t.Errorf("%d lines drawn", n)
+	}
 	b.shot(t, "functions-monitor")
+
+	// A function never invoked shows the empty state.
+	fnCreate(t, b.root, "idle", role)
+	b.open(t, "/functions/idle?tab=monitor")
+	b.waitText(t, "[role=tabpanel]", "No invocations in the last 3 hours")
+	b.waitText(t, ".recent-invocations", "No invocations logged in /aws/lambda/idle")
+	b.shot(t, "functions-monitor-empty")
 }
 
 // TestConsoleFunctionsTriggers lists an SQS event source mapping with its
