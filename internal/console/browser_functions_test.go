@@ -129,13 +129,24 @@ func TestConsoleFunctionsList(t *testing.T) {
 	b.waitText(t, "main table", "orders-sync")
 	b.shot(t, "functions-list")
 
-	b.fill(t, "#function-search", "ORDERS")
+	// Keyboard alone: "/" focuses the search box, typing filters as one
+	// types, Tab reaches the first function and Enter opens it.
+	b.run(t, "press /", chromedp.KeyEvent("/"))
+	if got := eval[string](t, b, `document.activeElement.id`); got != "function-search" {
+		t.Fatalf("after /, the focus is on %q", got)
+	}
+	// (The protocol's char event of "/" still reaches the box: empty it.)
+	b.fill(t, "#function-search", "")
+	b.run(t, "type a search", chromedp.KeyEvent("ORDERS"))
 	b.waitText(t, ".count", "2 of 53 functions match")
 	if got := b.text(t, "main table"); strings.Contains(got, "billing") || !strings.Contains(got, "orders-api") {
 		t.Fatalf("filtered list = %q", got)
 	}
+	if got := eval[string](t, b, `location.search`); got != "?search=ORDERS" {
+		t.Errorf("the URL keeps the search as %q", got)
+	}
 	b.shot(t, "functions-list-search")
-	b.click(t, `main table a[href="/console/functions/orders-api"]`)
+	b.run(t, "open the first match", chromedp.KeyEvent("\t"), chromedp.KeyEvent("\r"))
 	b.waitText(t, "h1", "orders-api")
 }
 
@@ -303,6 +314,10 @@ func TestConsoleFunctionsTest(t *testing.T) {
 	}
 	b.shot(t, "functions-test")
 
+	// Saved events are kept per account and function in localStorage.
+	if got := eval[string](t, b, `localStorage.getItem("rolecall:events:`+fnAccount+`:tester")`); got != `{"greeting":"{\"hello\": \"console\"}"}` {
+		t.Errorf("localStorage holds %q", got)
+	}
 	// The saved event survives a reload of the page.
 	b.open(t, "/functions/tester?tab=test&event=greeting")
 	b.waitText(t, "#saved-event", "greeting")
