@@ -89,7 +89,7 @@ async function serviceDetail(ctx, path, service) {
     h('h3', {}, `${sv.name}: by action`),
     table({
       columns: [
-        { title: 'Action', value: (a) => h('code', {}, a.action) },
+        { title: 'Action', value: (a) => h('code', { class: 'whole' }, a.action) },
         { title: 'Access level', value: (a) => a.accessLevel },
         { title: 'Resources', value: (a) => h('ul', { class: 'plain' }, list(a.resources).map((r) => h('li', {}, h('code', {}, r))),
           list(a.deniedResources).map((r) => h('li', { class: 'denied' }, 'except ', h('code', {}, r)))) },
@@ -128,7 +128,7 @@ async function resourcePolicy(ctx, name) {
       { title: 'Statement ID', value: (s) => s.Sid || '-' },
       { title: 'Principal', value: (s) => json(s.Principal) },
       { title: 'Effect', value: (s) => s.Effect },
-      { title: 'Action', value: (s) => json(s.Action) },
+      { title: 'Action', value: (s) => h('span', { class: 'whole' }, json(s.Action)) },
       { title: 'Conditions', value: (s) => json(s.Condition) },
     ],
     rows: list(doc.Statement),

@@ -21,6 +21,7 @@ export const routes = [
 // that filters the loaded functions by name as one types; the query is
 // kept in the URL (?search=) so that a filtered list can be shared.
 async function renderList(view, ctx) {
+  view.classList.add('functions-page');
   const state = { functions: [], marker: '', done: false };
   const search = input({ type: 'search', id: 'function-search', value: ctx.query.get('search') || '', placeholder: 'Filter by function name', autocomplete: 'off', 'data-search': true });
   const count = h('span', { class: 'count', 'aria-live': 'polite' });
@@ -74,6 +75,7 @@ async function renderList(view, ctx) {
 // which loads its own data, so that a caller refused one call still sees
 // the others.
 async function renderFunction(view, ctx) {
+  view.classList.add('functions-page');
   const name = ctx.params.name;
   page(view, name, tabs(ctx, [
       { id: 'configuration', title: 'Configuration', render: (el) => configurationTab(el, ctx, name) },
