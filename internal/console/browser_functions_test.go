@@ -344,7 +344,11 @@ func TestConsoleFunctionsTest(t *testing.T) {
 func TestConsoleFunctionsMonitor(t *testing.T) {
 	b := newBrowser(t)
 	role := fnRole(t, b.root, "mon-fn", fnBasicExec)
-	fnCreate(t, b.root, "watched", role)
+	// Its logs go to a group of its own (LoggingConfig), where the tab
+	// looks for the recent invocations.
+	fnCreate(t, b.root, "watched", role, func(in *lambda.CreateFunctionInput) {
+		in.LoggingConfig = &lambdatypes.LoggingConfig{LogGroup: aws.String("/custom/watched"), LogFormat: lambdatypes.LogFormatText}
+	})
 	c := lambda.NewFromConfig(b.root)
 	for i := range 3 {
 		payload := `{"n": 1}`
@@ -370,6 +374,7 @@ func TestConsoleFunctionsMonitor(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	b.waitText(t, ".recent-invocations", "Billed duration")
+	b.waitText(t, "[role=tabpanel] .note", "Log group /custom/watched")
 	b.waitText(t, ".figures", "Invocations")
 	b.waitText(t, "figure.chart", "Invocations and errors")
 	if got := b.text(t, ".figures"); !strings.Contains(got, "Invocations\n3") || !strings.Contains(got, "Errors\n1") {
@@ -463,4 +468,14 @@ func TestConsoleFunctionsRestricted(t *testing.T) {
 	b.open(t, "/functions/private?tab=test")
 	b.click(t, "button.test-invoke")
 	b.waitText(t, ".error", "is not authorized to perform: lambda:InvokeFunction")
+
+	// A user who may read the configuration but not GetFunction sees the
+	// configuration, and the refusal where the code's link would be.
+	id, secret = b.user(t, "reader", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:ListFunctions","lambda:GetFunctionConfiguration"],"Resource":"*"}]}`)
+	b.click(t, "#signout")
+	b.signIn(t, id, secret, "")
+	b.open(t, "/functions/private")
+	b.waitText(t, "[role=tabpanel]", "python3.11")
+	b.waitText(t, "[role=tabpanel] .error", "User: arn:aws:iam::"+fnAccount+":user/reader is not authorized to perform: lambda:GetFunction")
+	b.shot(t, "functions-restricted-configuration")
 }

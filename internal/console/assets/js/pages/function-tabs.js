@@ -289,7 +289,15 @@ export async function monitorTab(el, ctx, name) {
   const start = new Date(end.getTime() - hours * 3600 * 1000);
   const metrics = h('div', {});
   const recent = h('div', {});
-  const group = `/aws/lambda/${name}`;
+  // The function's log group: its LoggingConfig's, else Lambda's default
+  // (also for a caller who may not read the configuration).
+  let group = `/aws/lambda/${name}`;
+  try {
+    const c = await ctx.client.lambda('GET', fnPath(name, '/configuration'));
+    if (c.LoggingConfig && c.LoggingConfig.LogGroup) group = c.LoggingConfig.LogGroup;
+  } catch {
+    // Lambda's default group is the one to look in.
+  }
   el.replaceChildren(
     h('p', { class: 'note' }, `Last ${hours} hours, ${period / 60}-minute periods. Log group `, h('code', {}, group), ': ',
       link(`/trail?attribute=ResourceName&value=${enc(name)}&range=24h`, 'events of this function in the trail'), '.'),

@@ -4,7 +4,7 @@
 // ctx.client, signed with the tab's credentials, so a caller sees what the
 // API lets them see and AWS's error where it refuses.
 
-import { h, link, page, table, tabs, section, kv, loading, button, field, input, formatTime } from '../ui.js';
+import { h, link, page, table, tabs, section, kv, loading, button, field, input, formatTime, errorBox } from '../ui.js';
 import { list } from '../api.js';
 import { filterFunctions, formatTimeout, formatBytes, formatWeights, roleName, fnPath } from '../lambdafmt.js';
 import { permissionsTab, testTab, monitorTab } from './function-tabs.js';
@@ -89,17 +89,36 @@ async function renderFunction(view, ctx) {
   view.prepend(h('p', { class: 'breadcrumb' }, link('/functions', 'Functions'), ' › ', name));
 }
 
+// readFunction is GetFunction's answer; a caller refused GetFunction who
+// may call GetFunctionConfiguration gets the configuration, with the
+// refusal in place of the code's location (codeError). When both are
+// refused, GetFunction's error is thrown.
+async function readFunction(ctx, name) {
+  try {
+    return await ctx.client.lambda('GET', fnPath(name));
+  } catch (e) {
+    if (!/AccessDenied/.test(e.code)) throw e;
+    try {
+      return { Configuration: await ctx.client.lambda('GET', fnPath(name, '/configuration')), codeError: e };
+    } catch {
+      throw e;
+    }
+  }
+}
+
 // configurationTab shows GetFunction: general settings, the execution
 // role, environment variable names (values on request), tracing, VPC,
 // state and the code with its download link (Code.Location).
 function configurationTab(el, ctx, name) {
   return loading(el, async () => {
-    const out = await ctx.client.lambda('GET', fnPath(name));
+    const out = await readFunction(ctx, name);
     const c = out.Configuration || {};
     const role = roleName(c.Role);
-    const download = out.Code && out.Code.Location
-      ? h('a', { href: out.Code.Location, download: `${name}.zip`, class: 'code-download' }, `Download ${name}.zip`)
-      : '-';
+    let download = '-';
+    if (out.codeError) download = errorBox(out.codeError);
+    else if (out.Code && out.Code.Location) {
+      download = h('a', { href: out.Code.Location, download: `${name}.zip`, class: 'code-download' }, `Download ${name}.zip`);
+    }
     return h('div', {},
       section('General configuration', kv([
         ['Function ARN', c.FunctionArn],
@@ -132,7 +151,7 @@ function configurationTab(el, ctx, name) {
         ['Log format', (c.LoggingConfig && c.LoggingConfig.LogFormat) || 'Text'],
       ])),
       section('VPC', vpcView(c.VpcConfig)),
-      section('Tags', Object.keys(out.Tags || {}).length
+      out.codeError ? null : section('Tags', Object.keys(out.Tags || {}).length
         ? table({ columns: [{ title: 'Key', value: (t) => t[0] }, { title: 'Value', value: (t) => t[1] }], rows: Object.entries(out.Tags) })
         : h('p', {}, 'No tags')),
     );
