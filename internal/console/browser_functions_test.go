@@ -324,6 +324,12 @@ func TestConsoleFunctionsTest(t *testing.T) {
 	if got := eval[string](t, b, `document.querySelector("#event-json").value`); got != `{"hello": "console"}` {
 		t.Fatalf("saved event = %q", got)
 	}
+	// Choosing a saved event names it in the URL.
+	b.fill(t, "#saved-event", "")
+	b.fill(t, "#saved-event", "greeting")
+	if got := eval[string](t, b, `location.search`); got != "?tab=test&event=greeting" {
+		t.Errorf("URL query = %q", got)
+	}
 
 	b.fill(t, "#event-json", `{"fail": true}`)
 	b.click(t, "button.test-invoke")

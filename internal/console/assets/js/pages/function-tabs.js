@@ -162,6 +162,9 @@ export async function testTab(el, ctx, name) {
     del.disabled = !saved.value;
   };
   saved.addEventListener('change', () => {
+    const u = new URL(location.href);
+    if (saved.value) u.searchParams.set('event', saved.value); else u.searchParams.delete('event');
+    history.replaceState(history.state, '', u);
     const events = loadEvents(store, key);
     if (saved.value) {
       eventName.value = saved.value;
