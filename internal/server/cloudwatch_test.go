@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -265,9 +266,10 @@ func failingZip(t testing.TB) []byte {
 }
 
 // TestLambdaPublishesMetrics: each invocation of a function publishes
-// AWS/Lambda Invocations, Errors and Duration under FunctionName, and
-// under FunctionName and Resource for a qualified invocation; the
-// console's GetMetricData reads them.
+// AWS/Lambda Invocations, Errors, Duration and ConcurrentExecutions under
+// FunctionName, and under FunctionName and Resource for a qualified
+// invocation; a throttled one publishes Throttles only. The console's
+// GetMetricData reads them.
 func TestLambdaPublishesMetrics(t *testing.T) {
 	s := newLambdaSuite(t)
 	ctx := context.Background()
@@ -281,6 +283,12 @@ func TestLambdaPublishesMetrics(t *testing.T) {
 	if out, err := invoke(s.lambda, "metered", map[string]any{"fail": true}, func(in *lambda.InvokeInput) { in.Qualifier = aws.String("1") }); err != nil || out.FunctionError == nil {
 		t.Fatalf("failing invoke: %+v, %v", out, err)
 	}
+	// With no concurrency reserved, the next invocation is throttled.
+	if _, err := s.lambda.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("metered"), ReservedConcurrentExecutions: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := invoke(s.lambda, "metered", map[string]any{})
+	apiError(t, err, "TooManyRequestsException")
 	cw := cloudwatch.NewFromConfig(s.srv.RootConfig())
 	fn := []cwtypes.Dimension{{Name: aws.String("FunctionName"), Value: aws.String("metered")}}
 	res := append(fn, cwtypes.Dimension{Name: aws.String("Resource"), Value: aws.String("metered:1")})
@@ -293,7 +301,7 @@ func TestLambdaPublishesMetrics(t *testing.T) {
 			stat("invocations", "Invocations", "Sum", fn), stat("errors", "Errors", "Sum", fn),
 			stat("durations", "Duration", "SampleCount", fn), stat("longest", "Duration", "Maximum", fn),
 			stat("qualified", "Invocations", "Sum", res), stat("qualifiederrors", "Errors", "Sum", res),
-			stat("concurrent", "ConcurrentExecutions", "Maximum", fn),
+			stat("concurrent", "ConcurrentExecutions", "Maximum", fn), stat("throttles", "Throttles", "Sum", fn),
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +314,7 @@ func TestLambdaPublishesMetrics(t *testing.T) {
 		}
 		got[aws.ToString(r.Id)] = sum
 	}
-	for id, want := range map[string]float64{"invocations": 2, "errors": 1, "durations": 2, "qualified": 1, "qualifiederrors": 1} {
+	for id, want := range map[string]float64{"invocations": 2, "errors": 1, "durations": 2, "qualified": 1, "qualifiederrors": 1, "throttles": 1} {
 		if got[id] != want {
 			t.Errorf("%s = %v, want %v (all: %v)", id, got[id], want, got)
 		}
@@ -334,4 +342,45 @@ func TestLambdaPublishesMetrics(t *testing.T) {
 	if err != nil || len(list.Metrics) != 2 {
 		t.Errorf("ListMetrics Invocations: %+v, %v", list, err)
 	}
+}
+
+// TestNodesShareMetrics: on one PostgreSQL database, the points one node
+// stores, and the AWS/Lambda metrics its Publisher writes in the
+// background, are read on another.
+func TestNodesShareMetrics(t *testing.T) {
+	nodes := servertest.Nodes(t, 2)
+	ctx := context.Background()
+	a := lambdaSuiteOn(nodes[0])
+	cwB := cloudwatch.NewFromConfig(nodes[1].RootConfig())
+	if _, err := cloudwatch.NewFromConfig(nodes[0].RootConfig()).PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("Shared"),
+		MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("Jobs"), Value: aws.Float64(7)}}}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := cwB.ListMetrics(ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String("Shared")})
+	if err != nil || len(list.Metrics) != 1 {
+		t.Fatalf("node B lists %+v, %v", list, err)
+	}
+
+	role := a.role(t, "shared-metrics", lambdaTrust, basicExecRole)
+	a.create(t, pythonFunction(t, "shared-metrics", role))
+	start := time.Now().Add(-time.Minute)
+	if _, err := invoke(a.lambda, "shared-metrics", map[string]any{}); err != nil {
+		t.Fatal(err)
+	}
+	within(t, pollTimeout, "node A's invocation on node B", func() error {
+		out, err := cwB.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/Lambda"), MetricName: aws.String("Invocations"),
+			Dimensions: []cwtypes.Dimension{{Name: aws.String("FunctionName"), Value: aws.String("shared-metrics")}},
+			StartTime:  aws.Time(start), EndTime: aws.Time(time.Now().Add(time.Minute)), Period: aws.Int32(3600), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum}})
+		if err != nil {
+			return err
+		}
+		var n float64
+		for _, d := range out.Datapoints {
+			n += aws.ToFloat64(d.Sum)
+		}
+		if n != 1 {
+			return fmt.Errorf("Invocations %v", n)
+		}
+		return nil
+	})
 }
