@@ -94,6 +94,8 @@ INSERT INTO feed (id, trimmed) VALUES (1, 0);
 	// 5: access rows, the trail's decisions counted per second (Access),
 	// unique by their key (AccessKey), and the replay records they name.
 	accessSchema,
+	// 6: CloudWatch metric data points (Metrics).
+	metricSchema,
 }
 
 // SchemaVersion is the schema version this build reads and writes.

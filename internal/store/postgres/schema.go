@@ -74,6 +74,8 @@ CREATE TABLE event_resources (
 	// (store.Access), unique by their key (store.AccessKey), and the replay
 	// records they name.
 	accessSchema,
+	// 3: CloudWatch metric data points (store.Metrics).
+	metricSchema,
 }
 
 // SchemaVersion is the schema version this build reads and writes.

@@ -57,6 +57,7 @@ func Run(t *testing.T, e Engine) {
 	t.Run("BlobOtherHandle", func(t *testing.T) { testBlobOtherHandle(t, e) })
 	t.Run("Queue", func(t *testing.T) { testQueue(t, e) })
 	t.Run("Empty", func(t *testing.T) { testEmpty(t, e) })
+	t.Run("Metrics", func(t *testing.T) { testMetrics(t, e) })
 }
 
 func put(t *testing.T, st store.Store, table, key, value string) {
