@@ -245,6 +245,15 @@ export const POLICY_KINDS = {
   endpoint: 'VPC endpoint policy',
 };
 
+// policyName is how a policy of an explanation is named: an inline
+// policy by its name, a managed policy by the last part of its ARN, a
+// resource's policy by the kind alone.
+export function policyName(p) {
+  if (p.Name) return p.Name;
+  if (p.Arn) return p.Arn.slice(p.Arn.lastIndexOf('/') + 1);
+  return '';
+}
+
 // kindLabel is the words for a policy kind.
 export function kindLabel(kind) {
   return POLICY_KINDS[kind] || kind || 'Policy';
@@ -281,6 +290,10 @@ export function verdict(x) {
     }
   } else if (x.Decision !== 'Allow' && x.Missing) {
     lines.push(`No ${kindLabel(x.Missing).toLowerCase()} allows ${what}.`);
+  }
+  const recorded = {ImplicitDeny: 'denied (no policy allowed it)', ExplicitDeny: 'denied by an explicit deny', Allow: 'allowed'}[x.RecordedDecision];
+  if (recorded && x.RecordedDecision !== x.Decision) {
+    lines.push(`When it was made, the request was ${recorded}; the decision above is with the policies as they are now.`);
   }
   return {headline, lines};
 }

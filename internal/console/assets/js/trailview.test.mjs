@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 
 import {
   Pager, decisiveIndexes, documentSegments, filterQuery, isDenial, lookupRequest, parseDocument,
-  queryParameters, readFilters, summarize, verdict,
+  policyName, queryParameters, readFilters, summarize, verdict,
 } from './trailview.js';
 
 test('filters round-trip through the URL', () => {
@@ -134,6 +134,14 @@ test('the verdict in plain words', () => {
     'Statement 4 of the identity-based policy inline denies s3:GetObject on arn:aws:s3:::b/k.',
   ]);
   assert.deepEqual(verdict({Decision: 'Allow'}), {headline: 'Allowed.', lines: []});
+  assert.deepEqual(verdict({Decision: 'Allow', RecordedDecision: 'ImplicitDeny'}).lines,
+    ['When it was made, the request was denied (no policy allowed it); the decision above is with the policies as they are now.']);
+});
+
+test('policies are named by name, else by their ARN', () => {
+  assert.equal(policyName({Name: 'inline', Arn: ''}), 'inline');
+  assert.equal(policyName({Arn: 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'}), 'AWSLambdaBasicExecutionRole');
+  assert.equal(policyName({Kind: 'resource'}), '');
 });
 
 test('fix parameters flatten for the query protocol', () => {

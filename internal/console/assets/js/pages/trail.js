@@ -1,0 +1,302 @@
+// Trail: the event history (CloudTrail LookupEvents) with its lookup
+// attributes and a time range, and one event with, for a denial, rolecall's
+// explanation of it (GET /v1/events/{EventId}/explanation): the request
+// context, the policies that applied with the decisive statements marked,
+// and the fixes, which the page can apply with the signed IAM client.
+import { AwsError, enc } from '../api.js';
+import { h, link, section, kv, table, code, loading, errorBox, button, field, input, select, formatTime, page } from '../ui.js';
+import {
+  ATTRIBUTES, RANGES, Pager, readFilters, filterQuery, lookupRequest, summarize, documentSegments,
+  decisiveIndexes, kindLabel, policyName, verdict, queryParameters,
+} from '../trailview.js';
+
+export const routes = [
+  { path: '/trail', title: 'Event history', render: renderList },
+  { path: '/trail/:id', title: 'Event', render: renderEvent },
+];
+
+// renderList is /trail?attribute=&value=&range=&start=&end=.
+async function renderList(view, ctx) {
+  const f = readFilters(ctx.query);
+  const results = h('div', { class: 'trail-results' });
+  page(view, 'Event history',
+    h('p', { class: 'muted' }, 'The management events of the account, newest first, ', String(50), ' to a page. ',
+      'Denied calls are marked; open one to see why it was denied and how to allow it.'),
+    filterForm(f, ctx), results);
+  let body;
+  try {
+    body = lookupRequest(f, Date.now());
+  } catch (e) {
+    results.replaceChildren(errorBox(new AwsError('InvalidTimeRangeException', e.message)));
+    return;
+  }
+  const pager = new Pager();
+  const show = () => loading(results, async () => {
+    const out = await ctx.client.cloudtrail('LookupEvents', pager.token ? { ...body, NextToken: pager.token } : body);
+    return eventTable(out, pager, show);
+  }, 'Looking up events…');
+  await show();
+}
+
+// filterForm is the lookup attribute, its value and the time range; it
+// navigates to the URL naming them, so a search can be shared.
+function filterForm(f, ctx) {
+  const attribute = select([{ value: '', label: 'No filter' }, ...ATTRIBUTES.map((a) => ({ value: a.key, label: a.label }))],
+    { value: f.attribute, name: 'attribute' });
+  const value = input({ name: 'value', value: f.value, 'data-search': '', spellcheck: 'false', placeholder: 'e.g. GetObject' });
+  const range = select(RANGES.map((r) => ({ value: r.id, label: r.label })), { value: f.range, name: 'range' });
+  const start = input({ type: 'datetime-local', name: 'start', step: 1, value: localInput(f.start) });
+  const end = input({ type: 'datetime-local', name: 'end', step: 1, value: localInput(f.end) });
+  const custom = h('div', { class: 'trail-custom', hidden: f.range !== 'custom' },
+    field('Start time', start), field('End time', end));
+  range.addEventListener('change', () => { custom.hidden = range.value !== 'custom'; });
+  const hint = () => {
+    value.placeholder = { ReadOnly: 'true or false', Username: 'e.g. alice', EventSource: 'e.g. s3.amazonaws.com', EventId: 'an event ID',
+      ResourceType: 'e.g. AWS::IAM::Role', ResourceName: 'e.g. my-role', AccessKeyId: 'e.g. AKIA…' }[attribute.value] || 'e.g. GetObject';
+  };
+  attribute.addEventListener('change', hint);
+  hint();
+  return h('form', {
+    class: 'card trail-filters', role: 'search', 'aria-label': 'Filter events',
+    onsubmit: (e) => {
+      e.preventDefault();
+      ctx.navigate('/trail' + filterQuery({
+        attribute: attribute.value, value: value.value.trim(), range: range.value,
+        start: isoOf(start.value), end: isoOf(end.value),
+      }));
+    },
+  },
+  h('div', { class: 'trail-filter-row' }, field('Lookup attribute', attribute), field('Value', value), field('Time range', range)),
+  custom,
+  h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Search'),
+    link('/trail', 'Clear filters', { class: 'button-link' })));
+}
+
+// localInput is an ISO time as a datetime-local input's value.
+function localInput(iso) {
+  const t = Date.parse(iso);
+  if (!iso || Number.isNaN(t)) return '';
+  const d = new Date(t - new Date(t).getTimezoneOffset() * 60000);
+  return d.toISOString().slice(0, 19);
+}
+
+// isoOf is a datetime-local input's value (local time) as ISO 8601 UTC.
+function isoOf(local) {
+  if (!local) return '';
+  const t = new Date(local);
+  return Number.isNaN(t.getTime()) ? '' : t.toISOString();
+}
+
+// eventTable is one page of events with Previous and Next.
+function eventTable(out, pager, show) {
+  const events = (out.Events || []).map(summarize);
+  const next = out.NextToken;
+  const tbl = table({
+    caption: `Events, page ${pager.page}`,
+    empty: pager.page > 1 ? 'No more events.' : 'No events match these filters.',
+    rows: events,
+    columns: [
+      { title: 'Time', value: (e) => h('time', { datetime: new Date(e.time * 1000).toISOString() }, formatTime(e.time)) },
+      { title: 'Event name', value: (e) => link(`/trail/${enc(e.id)}`, e.name) },
+      { title: 'User name', value: (e) => e.user },
+      { title: 'Event source', value: (e) => e.source },
+      { title: 'Resources', value: (e) => e.resources.length ? h('ul', { class: 'plain' }, e.resources.map((r) => h('li', {}, r))) : '' },
+      { title: 'Error code', value: (e) => errorCell(e) },
+    ],
+  });
+  tbl.querySelectorAll?.('tbody tr').forEach((tr, i) => {
+    if (events[i].denied) tr.classList.add('denied');
+  });
+  const prev = button('Previous', () => { pager.previous(); show(); }, { disabled: !pager.hasPrevious, 'aria-label': 'Previous page' });
+  const nextBtn = button('Next', () => { pager.next(next); show(); }, { disabled: !next, 'aria-label': 'Next page' });
+  const denied = events.filter((e) => e.denied).length;
+  return [
+    h('p', { class: 'muted trail-count', role: 'status' }, `Page ${pager.page}: ${events.length} event${events.length === 1 ? '' : 's'}`,
+      denied ? `, ${denied} denied` : ''),
+    tbl,
+    h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, h('span', {}, `Page ${pager.page}`), nextBtn),
+  ];
+}
+
+function errorCell(e) {
+  if (!e.errorCode) return '';
+  if (!e.denied) return h('span', { class: 'trail-error' }, e.errorCode);
+  return [h('span', { class: 'badge badge-denied' }, 'Denied'), ' ', h('span', {}, e.errorCode), ' ',
+    link(`/trail/${enc(e.id)}`, 'Explain', { class: 'explain', 'aria-label': `Why ${e.name} was denied` })];
+}
+
+// renderEvent is /trail/EVENTID.
+async function renderEvent(view, ctx) {
+  const id = ctx.params.id;
+  page(view, 'Event', h('p', {}, link('/trail', '← Event history')));
+  const body = h('div', {});
+  view.append(body);
+  let ev;
+  await loading(body, async () => {
+    const out = await ctx.client.cloudtrail('LookupEvents', { LookupAttributes: [{ AttributeKey: 'EventId', AttributeValue: id }], MaxResults: 1 });
+    const found = (out.Events || [])[0];
+    if (!found) throw new AwsError('EventNotFound', `No event with ID ${id} is in the event history of this account.`);
+    ev = summarize(found);
+    return [];
+  }, 'Looking up the event…');
+  if (!ev) return;
+  document.title = `${ev.name} · rolecall`;
+  view.querySelector('h1').textContent = ev.name;
+  body.replaceChildren(...eventDetails(ev));
+  if (ev.denied) {
+    const why = h('div', {});
+    body.insertBefore(section('Why it was denied', why), body.children[1] || null);
+    await explain(why, ctx, id);
+  }
+}
+
+// eventDetails are the event's key fields and its whole record.
+function eventDetails(ev) {
+  const r = ev.record || {};
+  const who = r.userIdentity || {};
+  const denial = ev.denied ? h('div', { class: 'denial', role: 'note' },
+    h('span', { class: 'badge badge-denied' }, 'Denied'), ' ', h('strong', {}, ev.errorCode), ev.errorMessage ? ': ' + ev.errorMessage : '') : null;
+  return [
+    section('', denial, kv([
+      ['Event time', formatTime(ev.time)],
+      ['Event name', ev.name],
+      ['Event source', ev.source],
+      ['User name', ev.user],
+      ['Identity', who.arn || who.type],
+      ['Identity type', who.type],
+      ['Invoked by', who.invokedBy],
+      ['Access key', r.userIdentity?.accessKeyId],
+      ['Source IP address', r.sourceIPAddress],
+      ['User agent', r.userAgent],
+      ['Region', r.awsRegion],
+      ['Error code', ev.errorCode],
+      ['Error message', ev.errorMessage],
+      ['Read-only', r.readOnly === undefined ? '' : String(r.readOnly)],
+      ['Request ID', r.requestID],
+      ['Event ID', ev.id],
+      ['Resources', ev.resources.length ? h('ul', { class: 'plain' }, ev.resources.map((x) => h('li', {}, x))) : ''],
+    ])),
+    section('Event record', code(ev.record || '(the record is not JSON)', { 'aria-label': 'CloudTrail record' })),
+  ];
+}
+
+// explain shows the explanation of a denial in el.
+async function explain(el, ctx, id) {
+  await loading(el, async () => {
+    const x = await ctx.client.rolecall('GET', `/v1/events/${enc(id)}/explanation`);
+    return explanationView(x, ctx, () => explain(el, ctx, id));
+  }, 'Explaining the denial…');
+}
+
+// explanationView draws an explanation; reload fetches it again.
+function explanationView(x, ctx, reload) {
+  const v = verdict(x);
+  const out = [
+    h('p', { class: 'verdict' }, h('strong', {}, v.headline)),
+    v.lines.length ? h('ul', { class: 'verdict-lines' }, v.lines.map((l) => h('li', {}, l))) : null,
+  ];
+  if (x.StillDenied === false) {
+    out.push(h('p', { class: 'now-allowed', role: 'status' }, 'With the policies as they are now, this request would be allowed.'));
+  } else if (x.StillDenied === true) {
+    out.push(h('p', { class: 'still-denied' }, 'With the policies as they are now, this request would still be denied.'));
+  }
+  out.push(kv([['Principal', x.Principal], ['Action', x.Action], ['Resource', x.Resource]]));
+  out.push(h('h3', {}, 'Request context'), table({
+    columns: [{ title: 'Key', value: (c) => h('code', {}, c.Key) }, { title: 'Values', value: (c) => (c.Values || []).join(', ') }],
+    rows: x.Context || [], empty: 'The request had no context keys.',
+  }));
+  out.push(h('h3', {}, 'Policies that applied'));
+  const policies = x.Policies || [];
+  if (policies.length === 0) out.push(h('p', { class: 'empty' }, 'No policy applied to this request.'));
+  for (const p of policies) out.push(policyView(x, p));
+  if ((x.Fixes || []).length || x.StillDenied !== false) out.push(h('h3', {}, (x.Fixes || []).length === 1 ? 'The fix' : 'Fixes'));
+  if (!(x.Fixes || []).length && x.StillDenied !== false) {
+    out.push(h('p', { class: 'empty' }, x.Note || 'rolecall found no policy change that would allow this request.'));
+  }
+  for (const fix of x.Fixes || []) out.push(fixView(fix, ctx, reload));
+  return out;
+}
+
+// policyView is one policy of an explanation, its decisive statements marked.
+function policyView(x, p) {
+  const marks = decisiveIndexes(x, p);
+  const segs = documentSegments(p.Document, marks);
+  const label = policyName(p);
+  const name = p.Arn ? link(`/policies/${enc(p.Arn)}`, label) : label;
+  return h('div', { class: 'policy' + (p.Applies === false ? ' not-applied' : '') },
+    h('h4', {}, kindLabel(p.Kind), label ? [': ', name] : null, p.Applies === false ? h('span', { class: 'muted' }, ' (does not apply to this request)') : null),
+    marks.size ? h('p', { class: 'muted' }, 'The highlighted statement decided the request.') : null,
+    h('pre', { class: 'code policy-doc', tabindex: 0, 'aria-label': `${kindLabel(p.Kind)} ${label}`.trim() },
+      segs.map((s) => (s.mark ? h('mark', { class: 'decisive' }, s.text) : s.text))));
+}
+
+// fixView is one fix: the statement it adds, what else it allows, and the
+// button that applies it after a confirmation.
+function fixView(fix, ctx, reload) {
+  const op = fix.Operation || {};
+  const also = fix.AlsoAllows || {};
+  const status = h('div', { 'aria-live': 'polite' });
+  const opName = op.Service && op.Action ? `${op.Service}:${op.Action}` : '';
+  const apply = button('Apply this fix', () => confirmBox.hidden ? openConfirm() : null, { primary: true, class: 'primary apply-fix' });
+  const confirmYes = button('Apply', () => run(), { primary: true, class: 'primary confirm-fix' });
+  const confirmBox = h('div', { class: 'confirm', role: 'group', 'aria-label': 'Confirm the fix', hidden: true },
+    h('p', {}, `This calls ${opName || 'the operation'}`, target(op), ', changing the policy as shown above. Apply it?'),
+    confirmYes, ' ', button('Cancel', () => { confirmBox.hidden = true; apply.focus(); }));
+  function openConfirm() {
+    confirmBox.hidden = false;
+    confirmYes.focus();
+  }
+  async function run() {
+    confirmYes.disabled = true;
+    apply.disabled = true;
+    status.replaceChildren(h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), `Applying ${opName}…`));
+    try {
+      await perform(ctx.client, op);
+      status.replaceChildren(h('p', { role: 'status' }, `Applied: ${opName}. Checking the request again…`));
+      await reload();
+    } catch (e) {
+      status.replaceChildren(errorBox(e));
+      confirmYes.disabled = false;
+      apply.disabled = false;
+    }
+  }
+  const requests = also.Requests || [];
+  const actions = also.Actions || [];
+  return h('div', { class: 'fix card' },
+    h('h4', {}, fix.Description || 'Allow the request'),
+    kv([['Policy', [kindLabel(fix.Kind), fix.PolicyName || fix.PolicyArn ? ': ' + (fix.PolicyName || fix.PolicyArn) : ''].join('')],
+      ['Operation', opName]]),
+    h('h5', {}, 'Statement to add'),
+    code(fix.Statement, { 'aria-label': 'Statement to add' }),
+    h('h5', {}, 'What else this change allows'),
+    requests.length ? table({
+      caption: 'Other recorded requests it would allow',
+      rows: requests,
+      columns: [
+        { title: 'Time', value: (r) => formatTime(r.EventTime) },
+        { title: 'Action', value: (r) => r.EventId ? link(`/trail/${enc(r.EventId)}`, r.Action) : r.Action },
+        { title: 'Resource', value: (r) => r.Resource },
+      ],
+    }) : h('p', {}, 'No other recorded request.'),
+    actions.length ? h('div', {}, h('p', {}, 'It also allows these actions:'), h('ul', { class: 'plain also-actions' }, actions.map((a) => h('li', {}, h('code', {}, a))))) : null,
+    also.Note ? h('p', { class: 'muted' }, also.Note) : null,
+    fix.Document ? h('details', {}, h('summary', {}, 'The whole policy after the change'), code(fix.Document)) : null,
+    h('div', { class: 'actions' }, apply), confirmBox, status);
+}
+
+// target names what an operation changes, from its parameters.
+function target(op) {
+  const p = op.Parameters || {};
+  const name = p.RoleName ? `role ${p.RoleName}` : p.UserName ? `user ${p.UserName}` : p.GroupName ? `group ${p.GroupName}` : p.PolicyArn || '';
+  return name ? ` on ${name}` : '';
+}
+
+// perform makes a fix's Operation call with the signed client.
+async function perform(client, op) {
+  switch (op.Service) {
+    case 'iam':
+      return client.iam(op.Action, queryParameters(op.Parameters));
+    default:
+      throw new AwsError('UnsupportedOperation', `The console cannot apply ${op.Service}:${op.Action}; make the change shown above yourself.`);
+  }
+}
