@@ -47,7 +47,7 @@ function filterForm(f, ctx) {
   const range = select(RANGES.map((r) => ({ value: r.id, label: r.label })), { value: f.range, name: 'range' });
   const start = input({ type: 'datetime-local', name: 'start', step: 1, value: localInput(f.start) });
   const end = input({ type: 'datetime-local', name: 'end', step: 1, value: localInput(f.end) });
-  const custom = h('div', { class: 'trail-custom', hidden: f.range !== 'custom' },
+  const custom = h('div', { class: 'toolbar trail-custom', hidden: f.range !== 'custom' },
     field('Start time', start), field('End time', end));
   range.addEventListener('change', () => { custom.hidden = range.value !== 'custom'; });
   const hint = () => {
@@ -66,7 +66,7 @@ function filterForm(f, ctx) {
       }));
     },
   },
-  h('div', { class: 'trail-filter-row' }, field('Lookup attribute', attribute), field('Value', value), field('Time range', range)),
+  h('div', { class: 'toolbar' }, field('Lookup attribute', attribute), field('Value', value), field('Time range', range)),
   custom,
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Search'),
     link('/trail', 'Clear filters', { class: 'button-link' })));
@@ -97,7 +97,7 @@ function eventTable(out, pager, show) {
     rows: events,
     columns: [
       { title: 'Time', value: (e) => h('time', { datetime: new Date(e.time * 1000).toISOString() }, formatTime(e.time)) },
-      { title: 'Event name', value: (e) => link(`/trail/${enc(e.id)}`, e.name) },
+      { title: 'Event name', value: (e) => link(`/trail/${enc(e.id)}`, e.name, { class: 'event-name' }) },
       { title: 'User name', value: (e) => e.user },
       { title: 'Event source', value: (e) => e.source },
       { title: 'Resources', value: (e) => e.resources.length ? h('ul', { class: 'plain' }, e.resources.map((r) => h('li', {}, r))) : '' },
@@ -121,7 +121,7 @@ function eventTable(out, pager, show) {
 function errorCell(e) {
   if (!e.errorCode) return '';
   if (!e.denied) return h('span', { class: 'trail-error' }, e.errorCode);
-  return [h('span', { class: 'badge badge-denied' }, 'Denied'), ' ', h('span', {}, e.errorCode), ' ',
+  return [h('span', { class: 'badge deny' }, 'Denied'), ' ', h('span', {}, e.errorCode), ' ',
     link(`/trail/${enc(e.id)}`, 'Explain', { class: 'explain', 'aria-label': `Why ${e.name} was denied` })];
 }
 
@@ -155,7 +155,7 @@ function eventDetails(ev) {
   const r = ev.record || {};
   const who = r.userIdentity || {};
   const denial = ev.denied ? h('div', { class: 'denial', role: 'note' },
-    h('span', { class: 'badge badge-denied' }, 'Denied'), ' ', h('strong', {}, ev.errorCode), ev.errorMessage ? ': ' + ev.errorMessage : '') : null;
+    h('span', { class: 'badge deny' }, 'Denied'), ' ', h('strong', {}, ev.errorCode), ev.errorMessage ? ': ' + ev.errorMessage : '') : null;
   return [
     section('', denial, kv([
       ['Event time', formatTime(ev.time)],
@@ -196,9 +196,9 @@ function explanationView(x, ctx, reload) {
     v.lines.length ? h('ul', { class: 'verdict-lines' }, v.lines.map((l) => h('li', {}, l))) : null,
   ];
   if (x.StillDenied === false) {
-    out.push(h('p', { class: 'now-allowed', role: 'status' }, 'With the policies as they are now, this request would be allowed.'));
+    out.push(h('p', { class: 'ok now-allowed', role: 'status' }, 'With the policies as they are now, this request would be allowed.'));
   } else if (x.StillDenied === true) {
-    out.push(h('p', { class: 'still-denied' }, 'With the policies as they are now, this request would still be denied.'));
+    out.push(h('p', { class: 'warn still-denied' }, 'With the policies as they are now, this request would still be denied.'));
   }
   out.push(kv([['Principal', x.Principal], ['Action', x.Action], ['Resource', x.Resource]]));
   out.push(h('h3', {}, 'Request context'), table({

@@ -1,0 +1,192 @@
+package console_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+// trailFunctionCode is a function that describes the DynamoDB table its
+// event names and returns the error code of the call ("" when allowed).
+const trailFunctionCode = `import boto3
+
+def handler(event, context):
+    try:
+        boto3.client("dynamodb").describe_table(TableName=event["table"])
+        return {"code": ""}
+    except Exception as e:
+        return {"code": getattr(e, "response", {}).get("Error", {}).get("Code", str(e))}
+`
+
+const trailLambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+// trailZip is a deployment package of one file.
+func trailZip(t *testing.T, name, body string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create(name)
+	if err == nil {
+		_, err = io.WriteString(w, body)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// trailDeniedFunction makes, as root, a python3.11 function whose role has
+// only AWSLambdaBasicExecutionRole, and invokes it so that it is denied
+// dynamodb:DescribeTable on the table "orders".
+func trailDeniedFunction(t *testing.T, b *browser) {
+	t.Helper()
+	ctx := context.Background()
+	ic := iam.NewFromConfig(b.root)
+	role, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("orders-reader"), AssumeRolePolicyDocument: aws.String(trailLambdaTrust)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("orders-reader"),
+		PolicyArn: aws.String("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")}); err != nil {
+		t.Fatal(err)
+	}
+	lc := lambda.NewFromConfig(b.root)
+	if _, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String("orders-report"), Role: role.Role.Arn, Runtime: lambdatypes.Runtime("python3.11"),
+		Handler: aws.String("app.handler"), Timeout: aws.Int32(30),
+		Code: &lambdatypes.FunctionCode{ZipFile: trailZip(t, "app.py", trailFunctionCode)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := lambda.NewFunctionActiveV2Waiter(lc, func(o *lambda.FunctionActiveV2WaiterOptions) {
+		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
+	})
+	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("orders-report")}, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	out, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders-report"), Payload: []byte(`{"table":"orders"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct{ Code string }
+	if err := json.Unmarshal(out.Payload, &res); err != nil || out.FunctionError != nil {
+		t.Fatalf("the function answered %s (%v)", out.Payload, err)
+	}
+	if res.Code != "AccessDeniedException" {
+		t.Fatalf("the function's DescribeTable answered %q, want AccessDeniedException", res.Code)
+	}
+}
+
+// TestConsoleTrail walks the event history as root: a function's denied
+// call is found by its event name, marked as a denial, and opens into its
+// event and explanation; the filters are in the URL; pages go forward
+// and back through NextToken.
+func TestConsoleTrail(t *testing.T) {
+	b := newBrowser(t)
+	trailDeniedFunction(t, b)
+	// More ListRoles events than a page holds.
+	ic := iam.NewFromConfig(b.root)
+	for range 53 {
+		if _, err := ic.ListRoles(context.Background(), &iam.ListRolesInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.signInRoot(t)
+
+	// The whole history, then a search with the form: the URL names it.
+	b.open(t, "/trail")
+	b.waitText(t, "main h1", "Event history")
+	b.waitText(t, "main table", "ListRoles")
+	b.fill(t, `select[name="attribute"]`, "EventName")
+	b.fill(t, `input[name="value"]`, "DescribeTable")
+	b.fill(t, `select[name="range"]`, "24h")
+	b.click(t, `form[role="search"] button[type="submit"]`)
+	b.waitText(t, "main table", "DescribeTable")
+	if got := eval[string](t, b, "location.pathname + location.search"); got != "/console/trail?attribute=EventName&value=DescribeTable&range=24h" {
+		t.Errorf("after the search the URL is %s", got)
+	}
+	if n := eval[int](t, b, `document.querySelectorAll("main tbody tr").length`); n != 1 {
+		t.Errorf("the search shows %d events, want the one DescribeTable", n)
+	}
+	// The denial is marked, with the function's session as its user.
+	// (the record's errorCode is AccessDenied, as CloudTrail records it;
+	// the function was answered AccessDeniedException)
+	b.waitText(t, "main tr.denied", "AccessDenied")
+	b.waitText(t, "main tr.denied .badge", "Denied")
+	b.waitText(t, "main tr.denied", "orders-report")
+	b.waitText(t, "main tr.denied", "dynamodb.amazonaws.com")
+	b.shot(t, "trail-list")
+
+	// The shared link opens the same search.
+	b.open(t, "/trail?attribute=EventName&value=DescribeTable")
+	b.waitText(t, "main tr.denied", "DescribeTable")
+	if v := eval[string](t, b, `document.querySelector('input[name="value"]').value`); v != "DescribeTable" {
+		t.Errorf("the shared link's value field holds %q", v)
+	}
+
+	// Pages: 50, then the rest, then back.
+	b.open(t, "/trail?attribute=EventName&value=ListRoles")
+	b.waitText(t, ".trail-count", "Page 1: 50 events")
+	first := eval[string](t, b, `document.querySelector("main tbody tr a").href`)
+	b.click(t, `button[aria-label="Next page"]`)
+	b.waitText(t, ".trail-count", "Page 2: 3 events")
+	if dis := eval[bool](t, b, `document.querySelector('button[aria-label="Next page"]').disabled`); !dis {
+		t.Error("Next is enabled on the last page")
+	}
+	b.click(t, `button[aria-label="Previous page"]`)
+	b.waitText(t, ".trail-count", "Page 1: 50 events")
+	if again := eval[string](t, b, `document.querySelector("main tbody tr a").href`); again != first {
+		t.Errorf("Previous shows a page starting with %s, want %s", again, first)
+	}
+
+	// A custom range in the future has no events; one ending before it
+	// starts is refused with CloudTrail's error.
+	future := time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
+	b.open(t, "/trail?range=custom&start="+future)
+	b.waitText(t, "main .empty", "No events match these filters.")
+	b.open(t, fmt.Sprintf("/trail?range=custom&start=%s&end=%s", future, time.Now().UTC().Format(time.RFC3339)))
+	b.waitText(t, ".error-code", "InvalidTimeRangeException")
+
+	// The denial's event page: key fields, the record, the explanation.
+	b.open(t, "/trail?attribute=EventName&value=DescribeTable")
+	b.click(t, "main tr.denied a.explain")
+	b.waitText(t, "main h1", "DescribeTable")
+	b.waitText(t, "main .kv", "arn:aws:sts::123456789012:assumed-role/orders-reader/orders-report")
+	b.waitText(t, "main .denial", "AccessDenied: User: arn:aws:sts::123456789012:assumed-role/orders-reader/orders-report is not authorized")
+	b.waitText(t, `pre[aria-label="CloudTrail record"]`, `"errorCode": "AccessDenied"`)
+	b.waitText(t, "main .verdict", "Denied because no identity-based policy allows the dynamodb:DescribeTable action")
+	b.waitText(t, "main table", "aws:PrincipalArn")
+	b.waitText(t, "main .policy h4", "AWSLambdaBasicExecutionRole")
+	if !strings.HasPrefix(eval[string](t, b, "location.pathname"), "/console/trail/") {
+		t.Errorf("the event page is at %s", eval[string](t, b, "location.pathname"))
+	}
+	b.shot(t, "trail-event-denied")
+}
+
+// TestConsoleTrailRestricted signs in as a user who may not call
+// cloudtrail:LookupEvents: the event history shows AWS's refusal.
+func TestConsoleTrailRestricted(t *testing.T) {
+	b := newBrowser(t)
+	id, secret := b.user(t, "auditor", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}`)
+	b.signIn(t, id, secret, "")
+	b.open(t, "/trail")
+	b.waitText(t, ".error-code", "AccessDeniedException")
+	b.waitText(t, ".error", "User: arn:aws:iam::123456789012:user/auditor is not authorized to perform: cloudtrail:LookupEvents")
+	b.shot(t, "trail-access-denied")
+	b.open(t, "/trail/0f3c2f57-9d5a-4a47-b0a4-7c8c1f1d2e11")
+	b.waitText(t, ".error", "is not authorized to perform: cloudtrail:LookupEvents")
+}
