@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/rolecall/rolecall/internal/store"
@@ -50,17 +51,19 @@ type explainFix struct {
 	PolicyArn   string
 	Statement   json.RawMessage
 	Document    string
-	Verified    bool
 	Operation   *struct {
 		Service, Action string
 		Parameters      map[string]string
 	}
 	AlsoAllows struct {
 		Requests []struct {
-			EventId, Action, Resource string
+			EventId, EventName, Action, Resource string
+			Count                                int64
 		}
-		Actions []string
-		Note    string
+		Total     int64
+		Actions   []string
+		Resources []string
+		Note      string
 	}
 }
 
@@ -164,5 +167,248 @@ func TestExplainImplicitDeny(t *testing.T) {
 	}
 	if len(x.Decisive) != 0 {
 		t.Errorf("an implicit deny with decisive statements: %+v", x.Decisive)
+	}
+}
+
+// lastEvents returns the IDs of the newest n events of a name made by the
+// principal, newest first.
+func (f *explainFixture) lastEvents(t *testing.T, name, principal string, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	if err := f.s.srv.Recorder().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := f.s.srv.Recorder().Store().QueryEvents(ctx, store.EventQuery{Attribute: "EventName", Value: name, PrincipalARN: principal, Limit: n})
+	if err != nil || len(evs) != n {
+		t.Fatalf("%d %s events of %s: %v", len(evs), name, principal, err)
+	}
+	var ids []string
+	for _, e := range evs {
+		ids = append(ids, e.ID)
+	}
+	return ids
+}
+
+// applyIAM makes a fix's IAM call as root, through the SDK.
+func applyIAM(t *testing.T, c *iam.Client, fix explainFix) {
+	t.Helper()
+	op := fix.Operation
+	if op == nil || op.Service != "iam" {
+		t.Fatalf("fix without an IAM operation: %+v", fix)
+	}
+	p := func(k string) *string {
+		v, ok := op.Parameters[k]
+		if !ok {
+			t.Fatalf("%s without %s: %+v", op.Action, k, op.Parameters)
+		}
+		return aws.String(v)
+	}
+	ctx := context.Background()
+	var err error
+	switch op.Action {
+	case "PutUserPolicy":
+		_, err = c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: p("UserName"), PolicyName: p("PolicyName"), PolicyDocument: p("PolicyDocument")})
+	case "PutRolePolicy":
+		_, err = c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: p("RoleName"), PolicyName: p("PolicyName"), PolicyDocument: p("PolicyDocument")})
+	case "CreatePolicyVersion":
+		if op.Parameters["SetAsDefault"] != "true" {
+			t.Fatalf("a new version not made the default: %+v", op.Parameters)
+		}
+		_, err = c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: p("PolicyArn"), PolicyDocument: p("PolicyDocument"), SetAsDefault: true})
+	case "DetachUserPolicy":
+		_, err = c.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: p("UserName"), PolicyArn: p("PolicyArn")})
+	case "DeleteUserPolicy":
+		_, err = c.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: p("UserName"), PolicyName: p("PolicyName")})
+	default:
+		t.Fatalf("unexpected operation %+v", op)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", op.Action, err)
+	}
+}
+
+// TestExplainImplicitDenyFix: the fix of an implicit deny is an inline
+// policy allowing exactly the request; it also allows the same request
+// denied before, not another object; applied through IAM, the request is
+// allowed, and the event is then explained as allowed today.
+func TestExplainImplicitDenyFix(t *testing.T) {
+	f := newExplainFixture(t)
+	user := f.s.user(t, "reader", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)
+	userARN := "arn:aws:iam::" + account + ":user/reader"
+	for _, k := range []string{"b.txt", "a.txt", "a.txt"} {
+		if code := f.get(t, user, k); code != "AccessDenied" {
+			t.Fatalf("GetObject %s before the fix: %q", k, code)
+		}
+	}
+	ids := f.lastEvents(t, "GetObject", userARN, 3) // a.txt, a.txt, b.txt
+	x := f.mustExplain(t, ids[0])
+	if len(x.Fixes) != 1 {
+		t.Fatalf("fixes: %+v (note %q)", x.Fixes, x.Note)
+	}
+	fix := x.Fixes[0]
+	object := "arn:aws:s3:::" + explainBucket + "/a.txt"
+	var st struct{ Effect, Action, Resource string }
+	if err := json.Unmarshal(fix.Statement, &st); err != nil || st != (struct{ Effect, Action, Resource string }{"Allow", "s3:GetObject", object}) {
+		t.Errorf("statement %s: %v", fix.Statement, err)
+	}
+	if fix.Kind != "identity" || fix.Operation.Action != "PutUserPolicy" || fix.Operation.Parameters["UserName"] != "reader" ||
+		fix.Operation.Parameters["PolicyDocument"] != fix.Document || fix.PolicyName != fix.Operation.Parameters["PolicyName"] {
+		t.Errorf("fix %+v", fix)
+	}
+	also := fix.AlsoAllows
+	if also.Total != 1 || len(also.Requests) != 1 || also.Requests[0].EventId != ids[1] || also.Requests[0].Resource != object {
+		t.Errorf("also allows %+v, want the earlier GetObject of a.txt (%s) alone", also, ids[1])
+	}
+	if !slices.Equal(also.Actions, []string{"s3:GetObject"}) || !slices.Equal(also.Resources, []string{object}) {
+		t.Errorf("scope %+v", also)
+	}
+	applyIAM(t, f.s.iam, fix)
+	if code := f.get(t, user, "a.txt"); code != "" {
+		t.Fatalf("GetObject after the fix: %q", code)
+	}
+	if code := f.get(t, user, "b.txt"); code != "AccessDenied" {
+		t.Errorf("the fix allows another object: %q", code)
+	}
+	x = f.mustExplain(t, ids[0])
+	if x.Decision != "Allow" || x.RecordedDecision != "ImplicitDeny" || x.StillDenied || len(x.Fixes) != 0 ||
+		len(x.Decisive) != 1 || x.Decisive[0].PolicyName != fix.PolicyName || x.Decisive[0].Effect != "Allow" {
+		t.Errorf("explained after the fix: %+v", x)
+	}
+}
+
+// TestExplainBoundary: a request the identity policy allows but the
+// permissions boundary does not is fixed by a new default version of the
+// boundary.
+func TestExplainBoundary(t *testing.T) {
+	f := newExplainFixture(t)
+	ctx := context.Background()
+	out, err := f.s.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("bound"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Sid":"ListOnly","Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := aws.ToString(out.Policy.Arn)
+	user := f.s.user(t, "bounded", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
+	if _, err := f.s.iam.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("bounded"), PermissionsBoundary: aws.String(bound)}); err != nil {
+		t.Fatal(err)
+	}
+	if code := f.get(t, user, "a.txt"); code != "AccessDenied" {
+		t.Fatalf("GetObject before the fix: %q", code)
+	}
+	x := f.mustExplain(t, f.lastEvent(t, "GetObject", "arn:aws:iam::"+account+":user/bounded"))
+	if x.Decision != "ImplicitDeny" || x.Missing != "boundary" || !strings.Contains(x.Reason, "permissions boundary") {
+		t.Fatalf("explanation %+v", x)
+	}
+	kinds := map[string]bool{}
+	for _, p := range x.Policies {
+		kinds[p.Kind+" "+p.Name+p.Arn] = p.Applies
+	}
+	if applies, ok := kinds["boundary "+bound]; !ok || applies {
+		t.Errorf("policies %+v", x.Policies)
+	}
+	if applies := kinds["identity inline"]; !applies {
+		t.Errorf("the identity policy granting s3:* does not apply: %+v", x.Policies)
+	}
+	if len(x.Fixes) != 1 || x.Fixes[0].Kind != "boundary" || x.Fixes[0].PolicyArn != bound || x.Fixes[0].Operation.Action != "CreatePolicyVersion" ||
+		!strings.Contains(x.Fixes[0].Document, "ListOnly") {
+		t.Fatalf("fixes %+v (note %q)", x.Fixes, x.Note)
+	}
+	applyIAM(t, f.s.iam, x.Fixes[0])
+	if code := f.get(t, user, "a.txt"); code != "" {
+		t.Fatalf("GetObject after the fix: %q", code)
+	}
+}
+
+// TestExplainExplicitDeny: an explicit deny in a managed policy is
+// explained by its statement; the fix is a new version without it, which
+// also allows the other object the statement denied.
+func TestExplainExplicitDeny(t *testing.T) {
+	f := newExplainFixture(t)
+	ctx := context.Background()
+	out, err := f.s.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("no-reads"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Sid":"NoDelete","Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"},` +
+			`{"Sid":"NoReads","Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + explainBucket + `/*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deny := aws.ToString(out.Policy.Arn)
+	user := f.s.user(t, "denied", `{"Version":"2012-10-17","Statement":[{"Sid":"All","Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
+	if _, err := f.s.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("denied"), PolicyArn: aws.String(deny)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"b.txt", "a.txt"} {
+		if code := f.get(t, user, k); code != "AccessDenied" {
+			t.Fatalf("GetObject %s before the fix: %q", k, code)
+		}
+	}
+	ids := f.lastEvents(t, "GetObject", "arn:aws:iam::"+account+":user/denied", 2)
+	x := f.mustExplain(t, ids[0])
+	if x.Decision != "ExplicitDeny" || x.Missing != "" || len(x.Decisive) != 1 {
+		t.Fatalf("explanation %+v", x)
+	}
+	d := x.Decisive[0]
+	if d.Kind != "identity" || d.PolicyArn != deny || d.Sid != "NoReads" || d.Index != 1 || d.Effect != "Deny" || !strings.Contains(string(d.Statement), `"Sid":"NoReads"`) {
+		t.Errorf("decisive %+v %s", d, d.Statement)
+	}
+	if len(x.Fixes) != 1 {
+		t.Fatalf("fixes %+v (note %q)", x.Fixes, x.Note)
+	}
+	fix := x.Fixes[0]
+	if fix.Operation.Action != "CreatePolicyVersion" || strings.Contains(fix.Document, "NoReads") || !strings.Contains(fix.Document, "NoDelete") ||
+		!strings.Contains(string(fix.Statement), "NoReads") {
+		t.Errorf("fix %+v", fix)
+	}
+	also := fix.AlsoAllows
+	if len(also.Requests) != 1 || also.Requests[0].EventId != ids[1] || !strings.HasSuffix(also.Requests[0].Resource, "/b.txt") ||
+		!slices.Equal(also.Actions, []string{"s3:GetObject"}) {
+		t.Errorf("also allows %+v, want the GetObject of b.txt (%s)", also, ids[1])
+	}
+	applyIAM(t, f.s.iam, fix)
+	for _, k := range []string{"a.txt", "b.txt"} {
+		if code := f.get(t, user, k); code != "" {
+			t.Errorf("GetObject %s after the fix: %q", k, code)
+		}
+	}
+	x = f.mustExplain(t, ids[0])
+	if x.Decision != "Allow" || x.RecordedDecision != "ExplicitDeny" || x.StillDenied || len(x.Decisive) != 1 || x.Decisive[0].Sid != "All" {
+		t.Errorf("explained after the fix: %+v", x)
+	}
+}
+
+// TestExplainAuthorization: explaining needs cloudtrail:LookupEvents and
+// iam:SimulatePrincipalPolicy on the principal; an unknown event is not
+// found.
+func TestExplainAuthorization(t *testing.T) {
+	f := newExplainFixture(t)
+	user := f.s.user(t, "reader", "")
+	if code := f.get(t, user, "a.txt"); code != "AccessDenied" {
+		t.Fatalf("GetObject: %q", code)
+	}
+	id := f.lastEvent(t, "GetObject", "arn:aws:iam::"+account+":user/reader")
+	cases := []struct {
+		name, doc, code, want string
+	}{
+		{"nothing", "", "AccessDeniedException", "cloudtrail:LookupEvents"},
+		{"lookup", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:LookupEvents","Resource":"*"}]}`,
+			"AccessDeniedException", "iam:SimulatePrincipalPolicy"},
+		{"other", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:LookupEvents","Resource":"*"},` +
+			`{"Effect":"Allow","Action":"iam:SimulatePrincipalPolicy","Resource":"arn:aws:iam::` + account + `:user/someone"}]}`,
+			"AccessDeniedException", "iam:SimulatePrincipalPolicy"},
+		{"allowed", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:LookupEvents","Resource":"*"},` +
+			`{"Effect":"Allow","Action":"iam:SimulatePrincipalPolicy","Resource":"arn:aws:iam::` + account + `:user/reader"}]}`, "", ""},
+	}
+	for _, c := range cases {
+		cfg := f.s.user(t, "caller-"+c.name, c.doc)
+		x, st, code, msg := f.explain(t, cfg, id)
+		if code != c.code || !strings.Contains(msg, c.want) {
+			t.Errorf("%s: %d %s %s", c.name, st, code, msg)
+		}
+		if c.code == "" && (x.Decision != "ImplicitDeny" || len(x.Fixes) != 1) {
+			t.Errorf("%s: %+v", c.name, x)
+		}
+	}
+	_, st, code, msg := f.explain(t, f.s.srv.RootConfig(), "11111111-2222-3333-4444-555555555555")
+	if st != http.StatusNotFound || code != "ResourceNotFoundException" || !strings.Contains(msg, "11111111-2222-3333-4444-555555555555") {
+		t.Errorf("unknown event: %d %s %s", st, code, msg)
 	}
 }
