@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -78,7 +80,25 @@ func trailDeniedFunction(t *testing.T, b *browser) {
 	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("orders-report")}, 2*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	out, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders-report"), Payload: []byte(`{"table":"orders"}`)})
+	if _, err := dynamodb.NewFromConfig(b.root).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("orders"),
+		AttributeDefinitions: []dbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: dbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []dbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: dbtypes.KeyTypeHash}},
+		BillingMode:          dbtypes.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if code := trailInvoke(t, b); code != "AccessDeniedException" {
+		t.Fatalf("the function's DescribeTable answered %q, want AccessDeniedException", code)
+	}
+}
+
+// trailInvoke invokes the function of trailDeniedFunction and returns the
+// error code its DescribeTable call was answered.
+func trailInvoke(t *testing.T, b *browser) string {
+	t.Helper()
+	out, err := lambda.NewFromConfig(b.root).Invoke(context.Background(), &lambda.InvokeInput{
+		FunctionName: aws.String("orders-report"), Payload: []byte(`{"table":"orders"}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,9 +106,7 @@ func trailDeniedFunction(t *testing.T, b *browser) {
 	if err := json.Unmarshal(out.Payload, &res); err != nil || out.FunctionError != nil {
 		t.Fatalf("the function answered %s (%v)", out.Payload, err)
 	}
-	if res.Code != "AccessDeniedException" {
-		t.Fatalf("the function's DescribeTable answered %q, want AccessDeniedException", res.Code)
-	}
+	return res.Code
 }
 
 // TestConsoleTrail walks the event history as root: a function's denied
@@ -174,7 +192,36 @@ func TestConsoleTrail(t *testing.T) {
 	if !strings.HasPrefix(eval[string](t, b, "location.pathname"), "/console/trail/") {
 		t.Errorf("the event page is at %s", eval[string](t, b, "location.pathname"))
 	}
+	// The fix: the statement to add, scoped to the request, and what
+	// else it allows; applied after a confirmation, as root.
+	b.waitText(t, "main .fix h4", "orders-reader")
+	b.waitText(t, `pre[aria-label="Statement to add"]`, `"dynamodb:DescribeTable"`)
+	b.waitText(t, `pre[aria-label="Statement to add"]`, `"arn:aws:dynamodb:us-east-1:123456789012:table/orders"`)
+	b.waitText(t, "main .fix .kv", "iam:PutRolePolicy on role orders-reader")
+	b.waitText(t, "main .fix .also-allows", "dynamodb:DescribeTable")
 	b.shot(t, "trail-event-denied")
+	b.click(t, "main .fix button.apply-fix")
+	b.waitText(t, "main .fix .confirm", "This calls iam:PutRolePolicy on role orders-reader as you")
+	if focused := eval[string](t, b, "document.activeElement.textContent"); focused != "Yes, call iam:PutRolePolicy" {
+		t.Errorf("the confirmation focuses %q", focused)
+	}
+	b.click(t, "main .fix button.confirm-fix")
+	b.waitText(t, "main .now-allowed", "With the policies as they are now, this request would be allowed.")
+	b.waitText(t, "main .verdict", "Allowed")
+	b.shot(t, "trail-event-fixed")
+
+	// The role has the statement, and the function's call now passes.
+	ctx := context.Background()
+	names, err := ic.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String("orders-reader")})
+	if err != nil || len(names.PolicyNames) != 1 {
+		t.Fatalf("the role's inline policies after the fix: %v (%v)", names, err)
+	}
+	if code := trailInvoke(t, b); code != "" {
+		t.Errorf("after the fix the function's DescribeTable answered %q", code)
+	}
+	// The fix was made as root, through the signed client: it is in the trail.
+	b.open(t, "/trail?attribute=EventName&value=PutRolePolicy")
+	b.waitText(t, "main tbody tr", "root")
 }
 
 // TestConsoleTrailRestricted signs in as a user who may not call

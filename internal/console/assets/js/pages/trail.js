@@ -4,6 +4,7 @@
 // context, the policies that applied with the decisive statements marked,
 // and the fixes, which the page can apply with the signed IAM client.
 import { AwsError, enc } from '../api.js';
+import { hex, sha256 } from '../sigv4.js';
 import { h, link, section, kv, table, code, loading, errorBox, button, field, input, select, formatTime, page } from '../ui.js';
 import {
   ATTRIBUTES, RANGES, Pager, readFilters, filterQuery, lookupRequest, summarize, documentSegments,
@@ -213,7 +214,7 @@ function explanationView(x, ctx, reload) {
   if (!(x.Fixes || []).length && x.StillDenied !== false) {
     out.push(h('p', { class: 'empty' }, x.Note || 'rolecall found no policy change that would allow this request.'));
   }
-  for (const fix of x.Fixes || []) out.push(fixView(fix, ctx, reload));
+  for (const fix of x.Fixes || []) out.push(fixView(fix, ctx, x.Decision === 'ExplicitDeny', reload));
   return out;
 }
 
@@ -230,29 +231,66 @@ function policyView(x, p) {
       segs.map((s) => (s.mark ? h('mark', { class: 'decisive' }, s.text) : s.text))));
 }
 
-// fixView is one fix: the statement it adds, what else it allows, and the
-// button that applies it after a confirmation.
-function fixView(fix, ctx, reload) {
-  const op = fix.Operation || {};
+// fixView is one fix: the statement it adds (or, for an explicit deny,
+// takes away), what else it allows, and the button that applies it after
+// a confirmation. A fix without an Operation is made elsewhere (AWS
+// Organizations, a new session): its description says how.
+function fixView(fix, ctx, removes, reload) {
+  const op = fix.Operation;
   const also = fix.AlsoAllows || {};
+  const requests = also.Requests || [];
+  const more = (also.Total || 0) - requests.length;
+  const list = (items) => h('ul', { class: 'plain' }, items.map((a) => h('li', {}, h('code', {}, a))));
+  return h('div', { class: 'fix card' },
+    h('h4', {}, fix.Description || 'Allow the request'),
+    kv([['Policy', kindLabel(fix.Kind) + (fix.PolicyName || fix.PolicyArn ? ': ' + (fix.PolicyName || fix.PolicyArn) : '')],
+      ['Operation', op ? `${op.Service}:${op.Action}${target(op)}` : 'None: made outside this account\'s IAM']]),
+    fix.Statement ? [h('h5', {}, removes ? 'Statement to remove' : 'Statement to add'), code(fix.Statement, { 'aria-label': removes ? 'Statement to remove' : 'Statement to add' })] : null,
+    h('h5', {}, 'What else this change allows'),
+    h('div', { class: 'also-allows' },
+      requests.length ? table({
+        caption: 'Other recorded requests it would allow',
+        rows: requests,
+        columns: [
+          { title: 'Time', value: (r) => formatTime(r.EventTime) },
+          { title: 'Event', value: (r) => (r.EventId ? link(`/trail/${enc(r.EventId)}`, r.EventName || r.EventId) : r.EventName) },
+          { title: 'Action', value: (r) => h('code', {}, r.Action) },
+          { title: 'Resource', value: (r) => r.Resource },
+          { title: 'Requests', value: (r) => String(r.Count || 1) },
+        ],
+      }) : h('p', {}, 'No other recorded request of this principal was denied that this change would allow.'),
+      more > 0 ? h('p', { class: 'muted' }, `…and ${more} more recorded request${more === 1 ? '' : 's'}.`) : null,
+      kv([['Actions', (also.Actions || []).length ? list(also.Actions) : null],
+        ['Resources', (also.Resources || []).length ? list(also.Resources) : null]]),
+      also.Note ? h('p', { class: 'muted' }, also.Note) : null),
+    fix.Document ? h('details', {}, h('summary', {}, 'The whole policy after the change'), code(fix.Document)) : null,
+    op ? applyControl(op, ctx, reload) : null);
+}
+
+// applyControl is the "Apply this fix" button with its confirmation: it
+// makes op's call as the signed-in principal, then reload shows the
+// explanation again.
+function applyControl(op, ctx, reload) {
+  const opName = `${op.Service}:${op.Action}`;
   const status = h('div', { 'aria-live': 'polite' });
-  const opName = op.Service && op.Action ? `${op.Service}:${op.Action}` : '';
-  const apply = button('Apply this fix', () => confirmBox.hidden ? openConfirm() : null, { primary: true, class: 'primary apply-fix' });
-  const confirmYes = button('Apply', () => run(), { primary: true, class: 'primary confirm-fix' });
-  const confirmBox = h('div', { class: 'confirm', role: 'group', 'aria-label': 'Confirm the fix', hidden: true },
-    h('p', {}, `This calls ${opName || 'the operation'}`, target(op), ', changing the policy as shown above. Apply it?'),
-    confirmYes, ' ', button('Cancel', () => { confirmBox.hidden = true; apply.focus(); }));
-  function openConfirm() {
+  const apply = button('Apply this fix', () => {
     confirmBox.hidden = false;
     confirmYes.focus();
-  }
+  }, { primary: true, class: 'primary apply-fix', 'aria-expanded': 'false' });
+  const confirmYes = button(`Yes, call ${opName}`, () => run(), { primary: true, class: 'primary confirm-fix' });
+  const confirmBox = h('div', { class: 'confirm', role: 'group', 'aria-label': 'Confirm the fix', hidden: true },
+    h('p', {}, `This calls ${opName}${target(op)} as you, changing the policy as shown above. Apply it?`),
+    h('div', { class: 'actions' }, confirmYes, button('Cancel', () => {
+      confirmBox.hidden = true;
+      apply.focus();
+    })));
   async function run() {
     confirmYes.disabled = true;
     apply.disabled = true;
-    status.replaceChildren(h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), `Applying ${opName}…`));
+    status.replaceChildren(h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), `Calling ${opName}…`));
     try {
       await perform(ctx.client, op);
-      status.replaceChildren(h('p', { role: 'status' }, `Applied: ${opName}. Checking the request again…`));
+      status.replaceChildren(h('p', { role: 'status' }, `Applied with ${opName}. Deciding the request again…`));
       await reload();
     } catch (e) {
       status.replaceChildren(errorBox(e));
@@ -260,43 +298,61 @@ function fixView(fix, ctx, reload) {
       apply.disabled = false;
     }
   }
-  const requests = also.Requests || [];
-  const actions = also.Actions || [];
-  return h('div', { class: 'fix card' },
-    h('h4', {}, fix.Description || 'Allow the request'),
-    kv([['Policy', [kindLabel(fix.Kind), fix.PolicyName || fix.PolicyArn ? ': ' + (fix.PolicyName || fix.PolicyArn) : ''].join('')],
-      ['Operation', opName]]),
-    h('h5', {}, 'Statement to add'),
-    code(fix.Statement, { 'aria-label': 'Statement to add' }),
-    h('h5', {}, 'What else this change allows'),
-    requests.length ? table({
-      caption: 'Other recorded requests it would allow',
-      rows: requests,
-      columns: [
-        { title: 'Time', value: (r) => formatTime(r.EventTime) },
-        { title: 'Action', value: (r) => r.EventId ? link(`/trail/${enc(r.EventId)}`, r.Action) : r.Action },
-        { title: 'Resource', value: (r) => r.Resource },
-      ],
-    }) : h('p', {}, 'No other recorded request.'),
-    actions.length ? h('div', {}, h('p', {}, 'It also allows these actions:'), h('ul', { class: 'plain also-actions' }, actions.map((a) => h('li', {}, h('code', {}, a))))) : null,
-    also.Note ? h('p', { class: 'muted' }, also.Note) : null,
-    fix.Document ? h('details', {}, h('summary', {}, 'The whole policy after the change'), code(fix.Document)) : null,
-    h('div', { class: 'actions' }, apply), confirmBox, status);
+  return [h('div', { class: 'actions' }, apply), confirmBox, status];
 }
 
 // target names what an operation changes, from its parameters.
 function target(op) {
   const p = op.Parameters || {};
-  const name = p.RoleName ? `role ${p.RoleName}` : p.UserName ? `user ${p.UserName}` : p.GroupName ? `group ${p.GroupName}` : p.PolicyArn || '';
+  const name = p.RoleName ? `role ${p.RoleName}` : p.UserName ? `user ${p.UserName}` : p.GroupName ? `group ${p.GroupName}`
+    : p.Bucket ? `bucket ${p.Bucket}` : p.KeyId || p.PolicyArn || '';
   return name ? ` on ${name}` : '';
 }
 
-// perform makes a fix's Operation call with the signed client.
+// perform makes a fix's Operation call with the signed client: IAM's
+// query actions, S3's bucket policy (PutBucketPolicy, DeleteBucketPolicy,
+// path-style) and KMS's PutKeyPolicy (awsJson1.1).
 async function perform(client, op) {
-  switch (op.Service) {
-    case 'iam':
-      return client.iam(op.Action, queryParameters(op.Parameters));
-    default:
-      throw new AwsError('UnsupportedOperation', `The console cannot apply ${op.Service}:${op.Action}; make the change shown above yourself.`);
+  const p = op.Parameters || {};
+  switch (`${op.Service}:${op.Action}`) {
+    case 's3:PutBucketPolicy':
+      return s3Policy(client, 'PUT', p.Bucket, p.Policy);
+    case 's3:DeleteBucketPolicy':
+      return s3Policy(client, 'DELETE', p.Bucket, '');
+    case 'kms:PutKeyPolicy':
+      return kmsCall(client, 'PutKeyPolicy', p);
   }
+  if (op.Service === 'iam') return client.iam(op.Action, queryParameters(p));
+  throw new AwsError('UnsupportedOperation', `The console cannot make the call ${op.Service}:${op.Action}; make the change shown above yourself.`);
+}
+
+// s3Policy sets (PUT) or deletes (DELETE) a bucket's policy.
+async function s3Policy(client, method, bucket, doc) {
+  const res = await client.send('s3', method, `/${enc(bucket)}?policy=`, {
+    body: doc,
+    headers: { 'x-amz-content-sha256': hex(sha256(doc)), ...(doc ? { 'Content-Type': 'application/json' } : {}) },
+  });
+  if (res.ok) return;
+  const text = await res.text();
+  const x = new DOMParser().parseFromString(text, 'application/xml');
+  const pick = (n) => x.getElementsByTagName(n)[0]?.textContent;
+  throw new AwsError(pick('Code') || `HTTP${res.status}`, pick('Message') || text.slice(0, 200), res.status, pick('RequestId'));
+}
+
+// kmsCall makes a KMS (awsJson1.1, TrentService) call.
+async function kmsCall(client, op, body) {
+  const res = await client.send('kms', 'POST', '/', {
+    body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': `TrentService.${op}` },
+  });
+  if (res.ok) return;
+  const text = await res.text();
+  let e = {};
+  try {
+    e = JSON.parse(text);
+  } catch {
+    e = { message: text.slice(0, 200) };
+  }
+  const type = String(e.__type || `HTTP${res.status}`);
+  throw new AwsError(type.slice(type.lastIndexOf('#') + 1), e.message || e.Message || '', res.status);
 }
