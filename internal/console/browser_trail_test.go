@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // trailFunctionCode is a function that describes the DynamoDB table its
@@ -206,6 +207,7 @@ func TestConsoleTrail(t *testing.T) {
 		t.Errorf("the confirmation focuses %q", focused)
 	}
 	b.click(t, "main .fix button.confirm-fix")
+	b.waitText(t, "main .applied", "Applied with iam:PutRolePolicy on role orders-reader.")
 	b.waitText(t, "main .now-allowed", "With the policies as they are now, this request would be allowed.")
 	b.waitText(t, "main .verdict", "Allowed")
 	b.shot(t, "trail-event-fixed")
@@ -236,4 +238,108 @@ func TestConsoleTrailRestricted(t *testing.T) {
 	b.shot(t, "trail-access-denied")
 	b.open(t, "/trail/0f3c2f57-9d5a-4a47-b0a4-7c8c1f1d2e11")
 	b.waitText(t, ".error", "is not authorized to perform: cloudtrail:LookupEvents")
+
+	// A user who may read the trail but not simulate the denied user's
+	// policies sees the event, and AWS's refusal where the explanation
+	// would be.
+	id, secret = b.user(t, "reader", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:LookupEvents","Resource":"*"}]}`)
+	b.click(t, "#signout")
+	b.signIn(t, id, secret, "")
+	b.open(t, "/trail?attribute=Username&value=auditor")
+	b.waitText(t, "main tr.denied", "LookupEvents")
+	b.click(t, "main tr.denied a.explain")
+	b.waitText(t, "main h1", "LookupEvents")
+	b.waitText(t, "main .card .error", "User: arn:aws:iam::123456789012:user/reader is not authorized to perform: iam:SimulatePrincipalPolicy on resource: arn:aws:iam::123456789012:user/auditor")
+	b.waitText(t, `pre[aria-label="CloudTrail record"]`, `"userName": "auditor"`)
+	b.shot(t, "trail-explanation-denied")
+}
+
+// TestConsoleTrailExplicitDeny follows a user's explicitly denied call to
+// the statement that denies it, highlighted in its policy, and removes
+// that statement with the fix.
+func TestConsoleTrailExplicitDeny(t *testing.T) {
+	b := newBrowser(t)
+	id, secret := b.user(t, "blocked", `{"Version":"2012-10-17","Statement":[`+
+		`{"Sid":"Everything","Effect":"Allow","Action":"iam:*","Resource":"*"},`+
+		`{"Sid":"NoUserListing","Effect":"Deny","Action":"iam:ListUsers","Resource":"*"}]}`)
+	ctx := context.Background()
+	_, err := iam.NewFromConfig(b.srv.Config(id, secret, "")).ListUsers(ctx, &iam.ListUsersInput{})
+	if err == nil || !strings.Contains(err.Error(), "explicit deny") {
+		t.Fatalf("ListUsers as blocked: %v, want an explicit deny", err)
+	}
+	b.signInRoot(t)
+	b.open(t, "/trail?attribute=Username&value=blocked")
+	b.waitText(t, "main tr.denied", "ListUsers")
+	b.click(t, "main tr.denied a.explain")
+	b.waitText(t, "main .verdict", "Denied with an explicit deny in an identity-based policy.")
+	b.waitText(t, "main .verdict-lines", `The statement "NoUserListing" of the identity-based policy console denies iam:ListUsers`)
+	// The deny is highlighted in its policy, and only it.
+	b.waitText(t, "main .policy pre mark.decisive", `"Sid": "NoUserListing"`)
+	if n := eval[int](t, b, `document.querySelectorAll("main mark.decisive").length`); n != 1 {
+		t.Errorf("%d statements are highlighted, want the deny", n)
+	}
+	if marked := eval[string](t, b, `document.querySelector("main mark.decisive").textContent`); strings.Contains(marked, "Everything") {
+		t.Errorf("the highlight covers the allow too: %s", marked)
+	}
+	b.waitText(t, `pre[aria-label="Statement to remove"]`, `"NoUserListing"`)
+	b.waitText(t, "main .fix .kv", "iam:PutUserPolicy on user blocked")
+	b.shot(t, "trail-event-explicit-deny")
+
+	// Cancel leaves the policy as it is; then apply.
+	b.click(t, "main .fix button.apply-fix")
+	b.click(t, "main .fix .confirm button:not(.confirm-fix)")
+	if hidden := eval[bool](t, b, `document.querySelector("main .fix .confirm").hidden`); !hidden {
+		t.Error("Cancel left the confirmation open")
+	}
+	b.click(t, "main .fix button.apply-fix")
+	b.click(t, "main .fix button.confirm-fix")
+	b.waitText(t, "main .now-allowed", "this request would be allowed")
+	if _, err := iam.NewFromConfig(b.srv.Config(id, secret, "")).ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+		t.Errorf("ListUsers as blocked after the fix: %v", err)
+	}
+}
+
+// TestConsoleTrailBucketPolicy follows a call a bucket policy denies
+// explicitly to its fix, which the console applies with S3's
+// PutBucketPolicy.
+func TestConsoleTrailBucketPolicy(t *testing.T) {
+	b := newBrowser(t)
+	ctx := context.Background()
+	pathStyle := func(o *s3.Options) { o.UsePathStyle = true }
+	root := s3.NewFromConfig(b.root, pathStyle)
+	if _, err := root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("audit-logs")}); err != nil {
+		t.Fatal(err)
+	}
+	id, secret := b.user(t, "carol", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
+	if _, err := root.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("audit-logs"), Policy: aws.String(`{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"RootReadsTags","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetBucketTagging","Resource":"arn:aws:s3:::audit-logs"},` +
+		`{"Sid":"NoPolicyReading","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::123456789012:user/carol"},"Action":"s3:GetBucketPolicy","Resource":"arn:aws:s3:::audit-logs"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	carol := s3.NewFromConfig(b.srv.Config(id, secret, ""), pathStyle)
+	if _, err := carol.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("audit-logs")}); err == nil {
+		t.Fatal("carol read the bucket's policy")
+	}
+
+	b.signInRoot(t)
+	b.open(t, "/trail?attribute=EventName&value=GetBucketPolicy")
+	b.click(t, "main tr.denied a.explain")
+	b.waitText(t, "main .verdict", "Denied with an explicit deny in a resource-based policy.")
+	b.waitText(t, "main .policy h4", "Resource-based policy")
+	b.waitText(t, "main .policy pre mark.decisive", `"Sid": "NoPolicyReading"`)
+	b.waitText(t, "main .fix .kv", "s3:PutBucketPolicy on bucket audit-logs")
+	b.shot(t, "trail-event-bucket-policy")
+	b.click(t, "main .fix button.apply-fix")
+	b.click(t, "main .fix button.confirm-fix")
+	b.waitText(t, "main .applied", "Applied with s3:PutBucketPolicy on bucket audit-logs.")
+	b.shot(t, "trail-event-bucket-policy-applied")
+
+	// The bucket keeps its other statement; carol reads the policy now.
+	out, err := carol.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("audit-logs")})
+	if err != nil {
+		t.Fatalf("carol's GetBucketPolicy after the fix: %v", err)
+	}
+	if p := aws.ToString(out.Policy); !strings.Contains(p, "RootReadsTags") || strings.Contains(p, "NoPolicyReading") {
+		t.Errorf("the bucket's policy after the fix: %s", p)
+	}
 }

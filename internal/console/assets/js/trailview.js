@@ -273,14 +273,14 @@ export function decisiveIndexes(explanation, p) {
 
 // verdict is the explanation's decision in plain words: a headline
 // ("Denied because no identity-based policy allows the s3:GetObject
-// action.") and the sentences that name the decisive statements or the
+// action.", "Denied with an explicit deny in an identity-based policy.") and the sentences that name the decisive statements or the
 // missing allow.
 export function verdict(x) {
   const what = [x.Action, x.Resource && `on ${x.Resource}`].filter(Boolean).join(' ');
-  const word = {Allow: 'Allowed', ExplicitDeny: 'Explicitly denied'}[x.Decision] || 'Denied';
+  const word = x.Decision === 'Allow' ? 'Allowed' : 'Denied';
   const reason = (x.Reason || '').trim().replace(/\.$/, '');
-  let headline = word + '.';
-  if (/^because\b/i.test(reason)) headline = `${word} ${reason}.`;
+  let headline = word + (x.Decision === 'ExplicitDeny' && !reason ? ' by an explicit deny.' : '.');
+  if (/^(because|with)\b/i.test(reason)) headline = `${word} ${reason}.`;
   else if (reason) headline = `${word}: ${reason}.`;
   const lines = [];
   if (x.Decision === 'ExplicitDeny') {

@@ -128,7 +128,9 @@ test('the verdict in plain words', () => {
   assert.deepEqual(implicit.lines, ['No identity-based policy allows s3:GetObject on arn:aws:s3:::b/k.']);
   const explicit = verdict({Decision: 'ExplicitDeny', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/k',
     Decisive: [{Kind: 'boundary', PolicyName: 'fence', Sid: 'NoReads', Index: 0}, {Kind: 'identity', PolicyName: 'inline', Index: 3}]});
-  assert.equal(explicit.headline, 'Explicitly denied.');
+  assert.equal(explicit.headline, 'Denied by an explicit deny.');
+  assert.equal(verdict({Decision: 'ExplicitDeny', Reason: 'with an explicit deny in a permissions boundary'}).headline,
+    'Denied with an explicit deny in a permissions boundary.');
   assert.deepEqual(explicit.lines, [
     'The statement "NoReads" of the permissions boundary fence denies s3:GetObject on arn:aws:s3:::b/k.',
     'Statement 4 of the identity-based policy inline denies s3:GetObject on arn:aws:s3:::b/k.',

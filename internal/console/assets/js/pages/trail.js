@@ -181,18 +181,26 @@ function eventDetails(ev) {
   ];
 }
 
-// explain shows the explanation of a denial in el.
-async function explain(el, ctx, id) {
+// explain shows the explanation of a denial in el; applied, when set, is
+// the fix just applied ({op, kind}), told above the new explanation.
+async function explain(el, ctx, id, applied) {
   await loading(el, async () => {
     const x = await ctx.client.rolecall('GET', `/v1/events/${enc(id)}/explanation`);
-    return explanationView(x, ctx, () => explain(el, ctx, id));
-  }, 'Explaining the denial…');
+    return explanationView(x, ctx, (fix) => explain(el, ctx, id, fix), applied);
+  }, applied ? 'Deciding the request again…' : 'Explaining the denial…');
 }
 
-// explanationView draws an explanation; reload fetches it again.
-function explanationView(x, ctx, reload) {
+// explanationView draws an explanation; reload(applied) fetches it again.
+function explanationView(x, ctx, reload, applied) {
   const v = verdict(x);
   const out = [
+    applied ? h('p', { class: 'ok applied', role: 'status' }, `Applied with ${applied.op.Service}:${applied.op.Action}${target(applied.op)}.`) : null,
+    // The explanation decides with the identity policies of today, but
+    // with the resource's policy, the session policies and the
+    // organization's policies as the request carried them.
+    applied && applied.kind !== 'identity' && applied.kind !== 'boundary' && x.StillDenied
+      ? h('p', { class: 'muted' }, 'The explanation decides the request with the resource\'s, session\'s and organization\'s policies as they were when it was made: make the request again to see the new decision.')
+      : null,
     h('p', { class: 'verdict' }, h('strong', {}, v.headline)),
     v.lines.length ? h('ul', { class: 'verdict-lines' }, v.lines.map((l) => h('li', {}, l))) : null,
   ];
@@ -264,13 +272,14 @@ function fixView(fix, ctx, removes, reload) {
         ['Resources', (also.Resources || []).length ? list(also.Resources) : null]]),
       also.Note ? h('p', { class: 'muted' }, also.Note) : null),
     fix.Document ? h('details', {}, h('summary', {}, 'The whole policy after the change'), code(fix.Document)) : null,
-    op ? applyControl(op, ctx, reload) : null);
+    op ? applyControl(fix, ctx, reload) : null);
 }
 
 // applyControl is the "Apply this fix" button with its confirmation: it
-// makes op's call as the signed-in principal, then reload shows the
-// explanation again.
-function applyControl(op, ctx, reload) {
+// makes the fix's Operation call as the signed-in principal, then reload
+// shows the explanation again.
+function applyControl(fix, ctx, reload) {
+  const op = fix.Operation;
   const opName = `${op.Service}:${op.Action}`;
   const status = h('div', { 'aria-live': 'polite' });
   const apply = button('Apply this fix', () => {
@@ -291,7 +300,7 @@ function applyControl(op, ctx, reload) {
     try {
       await perform(ctx.client, op);
       status.replaceChildren(h('p', { role: 'status' }, `Applied with ${opName}. Deciding the request again…`));
-      await reload();
+      await reload({ op, kind: fix.Kind });
     } catch (e) {
       status.replaceChildren(errorBox(e));
       confirmYes.disabled = false;
