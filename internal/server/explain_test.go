@@ -222,6 +222,8 @@ func applyIAM(t *testing.T, c *iam.Client, fix explainFix) {
 			t.Fatalf("a new version not made the default: %+v", op.Parameters)
 		}
 		_, err = c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: p("PolicyArn"), PolicyDocument: p("PolicyDocument"), SetAsDefault: true})
+	case "UpdateAssumeRolePolicy":
+		_, err = c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: p("RoleName"), PolicyDocument: p("PolicyDocument")})
 	case "DetachUserPolicy":
 		_, err = c.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: p("UserName"), PolicyArn: p("PolicyArn")})
 	case "DeleteUserPolicy":
@@ -528,5 +530,52 @@ func TestExplainRoleSession(t *testing.T) {
 	applyIAM(t, f.s.iam, fix)
 	if code := f.get(t, session, "a.txt"); code != "" {
 		t.Errorf("GetObject as the session after the fix: %q", code)
+	}
+}
+
+// TestExplainOnlyVerifiedFixes: taking away a deny that leaves the
+// request without an allow is no fix: none is offered, and the note says
+// what would still deny.
+func TestExplainOnlyVerifiedFixes(t *testing.T) {
+	f := newExplainFixture(t)
+	user := f.s.user(t, "walled", `{"Version":"2012-10-17","Statement":[{"Sid":"NoReads","Effect":"Deny","Action":"s3:GetObject","Resource":"*"},`+
+		`{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)
+	if code := f.get(t, user, "a.txt"); code != "AccessDenied" {
+		t.Fatalf("GetObject: %q", code)
+	}
+	x := f.mustExplain(t, f.lastEvent(t, "GetObject", "arn:aws:iam::"+account+":user/walled"))
+	if x.Decision != "ExplicitDeny" || len(x.Fixes) != 0 || !strings.Contains(x.Note, "Sid NoReads") ||
+		!strings.Contains(x.Note, "no identity-based policy allows the s3:GetObject action") {
+		t.Errorf("explanation %+v", x)
+	}
+}
+
+// TestExplainTrustPolicy: a role assumption the trust policy does not
+// allow is fixed by the role's trust policy naming the caller.
+func TestExplainTrustPolicy(t *testing.T) {
+	f := newExplainFixture(t)
+	ctx := context.Background()
+	roleARN := f.s.role(t, "lambda-only", lambdaTrust)
+	userARN := "arn:aws:iam::" + account + ":user/hopeful"
+	user := f.s.user(t, "hopeful", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
+	assume := func() error {
+		_, err := sts.NewFromConfig(user).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("try")})
+		return err
+	}
+	if code := apiCode(assume()); code != "AccessDenied" {
+		t.Fatalf("AssumeRole: %q", code)
+	}
+	x := f.mustExplain(t, f.lastEvent(t, "AssumeRole", userARN))
+	if x.Decision != "ImplicitDeny" || x.Missing != "resource" || len(x.Fixes) != 1 {
+		t.Fatalf("explanation %+v", x)
+	}
+	fix := x.Fixes[0]
+	if fix.Operation == nil || fix.Operation.Action != "UpdateAssumeRolePolicy" || fix.Operation.Parameters["RoleName"] != "lambda-only" ||
+		!strings.Contains(fix.Document, "lambda.amazonaws.com") || !strings.Contains(fix.Document, userARN) {
+		t.Fatalf("fix %+v", fix)
+	}
+	applyIAM(t, f.s.iam, fix)
+	if err := assume(); err != nil {
+		t.Errorf("AssumeRole after the fix: %v", err)
 	}
 }
