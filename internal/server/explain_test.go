@@ -11,7 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rolecall/rolecall/internal/server/servertest"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -77,7 +79,12 @@ const explainBucket = "explain-data"
 
 func newExplainFixture(t *testing.T) *explainFixture {
 	t.Helper()
-	s := newLambdaSuite(t)
+	return explainFixtureOn(t, servertest.Start(t))
+}
+
+func explainFixtureOn(t *testing.T, srv *servertest.Server) *explainFixture {
+	t.Helper()
+	s := lambdaSuiteOn(srv)
 	f := &explainFixture{s: s, s3: s3Client(s.srv.RootConfig())}
 	ctx := context.Background()
 	if _, err := f.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(explainBucket)}); err != nil {
@@ -215,6 +222,8 @@ func applyIAM(t *testing.T, c *iam.Client, fix explainFix) {
 			t.Fatalf("a new version not made the default: %+v", op.Parameters)
 		}
 		_, err = c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: p("PolicyArn"), PolicyDocument: p("PolicyDocument"), SetAsDefault: true})
+	case "UpdateAssumeRolePolicy":
+		_, err = c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: p("RoleName"), PolicyDocument: p("PolicyDocument")})
 	case "DetachUserPolicy":
 		_, err = c.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: p("UserName"), PolicyArn: p("PolicyArn")})
 	case "DeleteUserPolicy":
@@ -410,5 +419,163 @@ func TestExplainAuthorization(t *testing.T) {
 	_, st, code, msg := f.explain(t, f.s.srv.RootConfig(), "11111111-2222-3333-4444-555555555555")
 	if st != http.StatusNotFound || code != "ResourceNotFoundException" || !strings.Contains(msg, "11111111-2222-3333-4444-555555555555") {
 		t.Errorf("unknown event: %d %s %s", st, code, msg)
+	}
+}
+
+// TestExplainAcrossAccounts: a member account's role session reading an
+// object of the management account's bucket, which has no policy, is
+// denied for want of a resource policy; the fix is the bucket policy
+// naming the role, which the bucket's owner applies. An SCP's deny is
+// explained with the fix made in AWS Organizations. The management
+// account does not find the member's events.
+func TestExplainAcrossAccounts(t *testing.T) {
+	srv := servertest.Start(t)
+	f := explainFixtureOn(t, srv)
+	org := newOrg(t, srv)
+	member := newMember(t, org.orgs, "explained")
+	admin := org.session(member)
+	role := "arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole"
+	if code := f.get(t, admin, "a.txt"); code != "AccessDenied" {
+		t.Fatalf("GetObject across accounts: %q", code)
+	}
+	id := f.lastEvent(t, "GetObject", role)
+	x, st, code, msg := f.explain(t, admin, id)
+	if st != http.StatusOK {
+		t.Fatalf("explain as the member: %d %s %s", st, code, msg)
+	}
+	if x.Decision != "ImplicitDeny" || x.Missing != "resource" || len(x.Fixes) != 1 {
+		t.Fatalf("explanation %+v", x)
+	}
+	fix := x.Fixes[0]
+	if fix.Kind != "resource" || fix.Operation == nil || fix.Operation.Service != "s3" || fix.Operation.Action != "PutBucketPolicy" ||
+		fix.Operation.Parameters["Bucket"] != explainBucket || !strings.Contains(fix.Document, role) {
+		t.Fatalf("fix %+v", fix)
+	}
+	if _, err := f.s3.PutBucketPolicy(context.Background(), &s3.PutBucketPolicyInput{Bucket: aws.String(explainBucket),
+		Policy: aws.String(fix.Operation.Parameters["Policy"])}); err != nil {
+		t.Fatal(err)
+	}
+	if code := f.get(t, admin, "a.txt"); code != "" {
+		t.Errorf("GetObject after the bucket policy: %q", code)
+	}
+	if code := f.get(t, admin, "b.txt"); code != "AccessDenied" {
+		t.Errorf("the bucket policy allows another object: %q", code)
+	}
+	if _, st, code, _ := f.explain(t, srv.RootConfig(), id); st != http.StatusNotFound || code != "ResourceNotFoundException" {
+		t.Errorf("the management account explains the member's event: %d %s", st, code)
+	}
+
+	deny := org.scp("no-reads", `{"Version":"2012-10-17","Statement":[{"Sid":"NoReads","Effect":"Deny","Action":"s3:GetObject","Resource":"*"}]}`)
+	org.attach(deny, member)
+	if code := f.get(t, admin, "a.txt"); code != "AccessDenied" {
+		t.Fatalf("GetObject under the SCP: %q", code)
+	}
+	x, st, code, msg = f.explain(t, admin, f.lastEvent(t, "GetObject", role))
+	if st != http.StatusOK {
+		t.Fatalf("explain the SCP's deny: %d %s %s", st, code, msg)
+	}
+	if x.Decision != "ExplicitDeny" || len(x.Decisive) != 1 || x.Decisive[0].Kind != "scp" || x.Decisive[0].Sid != "NoReads" ||
+		!slices.ContainsFunc(x.Policies, func(p struct {
+			Kind, Name, Arn, Document string
+			Applies                   bool
+		}) bool {
+			return p.Kind == "scp" && p.Applies && strings.Contains(p.Document, "NoReads")
+		}) {
+		t.Fatalf("explanation %+v", x)
+	}
+	if len(x.Fixes) != 1 || x.Fixes[0].Kind != "scp" || x.Fixes[0].Operation != nil || !strings.Contains(x.Fixes[0].Description, "Organizations") {
+		t.Fatalf("fixes %+v (note %q)", x.Fixes, x.Note)
+	}
+	org.detach(deny, member)
+	if code := f.get(t, admin, "a.txt"); code != "" {
+		t.Errorf("GetObject once the SCP is detached: %q", code)
+	}
+}
+
+// TestExplainRoleSession: a role session's denial is fixed in the role's
+// policies, and reading them needs iam:SimulatePrincipalPolicy on the
+// role, not on the session.
+func TestExplainRoleSession(t *testing.T) {
+	f := newExplainFixture(t)
+	ctx := context.Background()
+	roleARN := f.s.role(t, "worker", unusedTrust)
+	assumer := f.s.user(t, "assumer", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"`+roleARN+`"}]}`)
+	out, err := sts.NewFromConfig(assumer).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("job")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	session := f.s.srv.Config(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	if code := f.get(t, session, "a.txt"); code != "AccessDenied" {
+		t.Fatalf("GetObject as the session: %q", code)
+	}
+	id := f.lastEvent(t, "GetObject", roleARN)
+	lookup := `{"Effect":"Allow","Action":"cloudtrail:LookupEvents","Resource":"*"}`
+	onSession := f.s.user(t, "on-session", `{"Version":"2012-10-17","Statement":[`+lookup+`,{"Effect":"Allow","Action":"iam:SimulatePrincipalPolicy","Resource":"`+assumedRoleARN("worker", "job")+`"}]}`)
+	if _, st, code, msg := f.explain(t, onSession, id); st != http.StatusForbidden || !strings.Contains(msg, roleARN) {
+		t.Errorf("allowed on the session's ARN: %d %s %s", st, code, msg)
+	}
+	onRole := f.s.user(t, "on-role", `{"Version":"2012-10-17","Statement":[`+lookup+`,{"Effect":"Allow","Action":"iam:SimulatePrincipalPolicy","Resource":"`+roleARN+`"}]}`)
+	x, st, code, msg := f.explain(t, onRole, id)
+	if st != http.StatusOK {
+		t.Fatalf("allowed on the role's ARN: %d %s %s", st, code, msg)
+	}
+	if x.Principal != assumedRoleARN("worker", "job") || x.Missing != "identity" || len(x.Fixes) != 1 {
+		t.Fatalf("explanation %+v", x)
+	}
+	fix := x.Fixes[0]
+	if fix.Operation.Action != "PutRolePolicy" || fix.Operation.Parameters["RoleName"] != "worker" {
+		t.Fatalf("fix %+v", fix)
+	}
+	applyIAM(t, f.s.iam, fix)
+	if code := f.get(t, session, "a.txt"); code != "" {
+		t.Errorf("GetObject as the session after the fix: %q", code)
+	}
+}
+
+// TestExplainOnlyVerifiedFixes: taking away a deny that leaves the
+// request without an allow is no fix: none is offered, and the note says
+// what would still deny.
+func TestExplainOnlyVerifiedFixes(t *testing.T) {
+	f := newExplainFixture(t)
+	user := f.s.user(t, "walled", `{"Version":"2012-10-17","Statement":[{"Sid":"NoReads","Effect":"Deny","Action":"s3:GetObject","Resource":"*"},`+
+		`{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)
+	if code := f.get(t, user, "a.txt"); code != "AccessDenied" {
+		t.Fatalf("GetObject: %q", code)
+	}
+	x := f.mustExplain(t, f.lastEvent(t, "GetObject", "arn:aws:iam::"+account+":user/walled"))
+	if x.Decision != "ExplicitDeny" || len(x.Fixes) != 0 || !strings.Contains(x.Note, "Sid NoReads") ||
+		!strings.Contains(x.Note, "no identity-based policy allows the s3:GetObject action") {
+		t.Errorf("explanation %+v", x)
+	}
+}
+
+// TestExplainTrustPolicy: a role assumption the trust policy does not
+// allow is fixed by the role's trust policy naming the caller.
+func TestExplainTrustPolicy(t *testing.T) {
+	f := newExplainFixture(t)
+	ctx := context.Background()
+	roleARN := f.s.role(t, "lambda-only", lambdaTrust)
+	userARN := "arn:aws:iam::" + account + ":user/hopeful"
+	user := f.s.user(t, "hopeful", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
+	assume := func() error {
+		_, err := sts.NewFromConfig(user).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("try")})
+		return err
+	}
+	if code := apiCode(assume()); code != "AccessDenied" {
+		t.Fatalf("AssumeRole: %q", code)
+	}
+	x := f.mustExplain(t, f.lastEvent(t, "AssumeRole", userARN))
+	if x.Decision != "ImplicitDeny" || x.Missing != "resource" || len(x.Fixes) != 1 {
+		t.Fatalf("explanation %+v", x)
+	}
+	fix := x.Fixes[0]
+	if fix.Operation == nil || fix.Operation.Action != "UpdateAssumeRolePolicy" || fix.Operation.Parameters["RoleName"] != "lambda-only" ||
+		!strings.Contains(fix.Document, "lambda.amazonaws.com") || !strings.Contains(fix.Document, userARN) {
+		t.Fatalf("fix %+v", fix)
+	}
+	applyIAM(t, f.s.iam, fix)
+	if err := assume(); err != nil {
+		t.Errorf("AssumeRole after the fix: %v", err)
 	}
 }

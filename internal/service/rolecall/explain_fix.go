@@ -95,7 +95,9 @@ func (r *API) addFixes(c *api.Call, x *explained, d policy.Decision, out *Explan
 		in, rec := cand.apply(x.current, x.rec)
 		after, err := evaluateWith(in, rec, x)
 		if err != nil {
-			return err
+			// A changed document the record cannot take is no fix.
+			notes = append(notes, fmt.Sprintf("%s: %v.", cand.fix.Description, err))
+			continue
 		}
 		if !after.Allowed() {
 			notes = append(notes, fmt.Sprintf("%s: the request would still be denied %s.", cand.fix.Description, after.Reason(x.rec.Action)))

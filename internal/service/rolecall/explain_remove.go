@@ -207,11 +207,15 @@ func (x *explained) removeGate(m policy.Match) ([]candidate, error) {
 				if err != nil || parsed == nil {
 					return nil, err
 				}
-				doc, _, err := withoutStatement(parsed, m.Index)
+				doc, empty, err := withoutStatement(parsed, m.Index)
 				if err != nil {
 					return nil, err
 				}
 				where := "In AWS Organizations, the management account removes statement %s from the policy %s (UpdatePolicy), or detaches that policy from the account or its organizational units."
+				if empty {
+					doc = "" // a policy without statements
+					where = "In AWS Organizations, the management account detaches the policy %[2]s (its statement %[1]s denies the request) from the account and its organizational units, or deletes it."
+				}
 				if m.Source == policy.SourceEndpoint {
 					where = "Remove statement %s from the policy of the VPC endpoint %s the request came through (EC2 ModifyVpcEndpoint)."
 				}
