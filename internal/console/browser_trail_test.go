@@ -18,6 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // trailFunctionCode is a function that describes the DynamoDB table its
@@ -130,16 +134,31 @@ func TestConsoleTrail(t *testing.T) {
 	b.open(t, "/trail")
 	b.waitText(t, "main h1", "Event history")
 	b.waitText(t, "main table", "ListRoles")
-	b.fill(t, `select[name="attribute"]`, "EventName")
-	b.fill(t, `input[name="value"]`, "DescribeTable")
+	if h1 := b.text(t, "main h1"); h1 != "Event history" {
+		t.Errorf("the page's heading is %q", h1)
+	}
+	// By keyboard: "/" goes to the search box, Enter searches.
+	b.run(t, "/", trailKeyDown('/'))
+	if name := eval[string](t, b, "document.activeElement.name"); name != "value" {
+		t.Errorf(`"/" focuses %q, want the value field`, name)
+	}
+	b.run(t, "DescribeTable Enter", chromedp.KeyEvent("DescribeTable"), chromedp.KeyEvent("\r"))
+	b.waitText(t, "main table", "DescribeTable")
+	if got := eval[string](t, b, "location.pathname + location.search"); got != "/console/trail?attribute=EventName&value=DescribeTable" {
+		t.Errorf("after the keyboard search the URL is %s", got)
+	}
+	b.fill(t, `select[name="attribute"]`, "EventSource")
+	b.fill(t, `input[name="value"]`, "dynamodb.amazonaws.com")
 	b.fill(t, `select[name="range"]`, "24h")
 	b.click(t, `form[role="search"] button[type="submit"]`)
 	b.waitText(t, "main table", "DescribeTable")
-	if got := eval[string](t, b, "location.pathname + location.search"); got != "/console/trail?attribute=EventName&value=DescribeTable&range=24h" {
+	if got := eval[string](t, b, "location.pathname + location.search"); got != "/console/trail?attribute=EventSource&value=dynamodb.amazonaws.com&range=24h" {
 		t.Errorf("after the search the URL is %s", got)
 	}
-	if n := eval[int](t, b, `document.querySelectorAll("main tbody tr").length`); n != 1 {
-		t.Errorf("the search shows %d events, want the one DescribeTable", n)
+	// CreateTable (allowed) and DescribeTable (denied) of the source.
+	b.waitText(t, "main table", "CreateTable")
+	if n, d := eval[int](t, b, `document.querySelectorAll("main tbody tr").length`), eval[int](t, b, `document.querySelectorAll("main tbody tr.denied").length`); n != 2 || d != 1 {
+		t.Errorf("the search shows %d events, %d denied; want dynamodb.amazonaws.com's 2, 1 denied", n, d)
 	}
 	// The denial is marked, with the function's session as its user.
 	// (the record's errorCode is AccessDenied, as CloudTrail records it;
@@ -291,8 +310,12 @@ func TestConsoleTrailExplicitDeny(t *testing.T) {
 	if hidden := eval[bool](t, b, `document.querySelector("main .fix .confirm").hidden`); !hidden {
 		t.Error("Cancel left the confirmation open")
 	}
-	b.click(t, "main .fix button.apply-fix")
-	b.click(t, "main .fix button.confirm-fix")
+	// By keyboard: Enter on the button opens the confirmation, whose
+	// button has the focus; Enter applies.
+	eval[bool](t, b, `(document.querySelector("main .fix button.apply-fix").focus(), true)`)
+	b.run(t, "Enter", chromedp.KeyEvent("\r"))
+	b.waitText(t, "main .fix .confirm", "This calls iam:PutUserPolicy on user blocked as you")
+	b.run(t, "Enter", chromedp.KeyEvent("\r"))
 	b.waitText(t, "main .now-allowed", "this request would be allowed")
 	if _, err := iam.NewFromConfig(b.srv.Config(id, secret, "")).ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
 		t.Errorf("ListUsers as blocked after the fix: %v", err)
@@ -342,4 +365,21 @@ func TestConsoleTrailBucketPolicy(t *testing.T) {
 	if p := aws.ToString(out.Policy); !strings.Contains(p, "RootReadsTags") || strings.Contains(p, "NoPolicyReading") {
 		t.Errorf("the bucket's policy after the fix: %s", p)
 	}
+}
+
+// trailKeyDown presses and releases a key without the char event that
+// types it: the page cancels the key on keydown, as a browser then types
+// nothing, but a synthesized char event types it all the same.
+func trailKeyDown(key rune) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for _, k := range kb.Encode(key) {
+			if k.Type == kb.KeyChar {
+				continue
+			}
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, *k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

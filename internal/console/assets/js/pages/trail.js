@@ -42,8 +42,9 @@ async function renderList(view, ctx) {
 // filterForm is the lookup attribute, its value and the time range; it
 // navigates to the URL naming them, so a search can be shared.
 function filterForm(f, ctx) {
-  const attribute = select([{ value: '', label: 'No filter' }, ...ATTRIBUTES.map((a) => ({ value: a.key, label: a.label }))],
-    { value: f.attribute, name: 'attribute' });
+  // With no value the attribute filters nothing; Event name is the one
+  // offered first, so that "/", a name and Enter search by it.
+  const attribute = select(ATTRIBUTES.map((a) => ({ value: a.key, label: a.label })), { value: f.attribute || 'EventName', name: 'attribute' });
   const value = input({ name: 'value', value: f.value, 'data-search': '', spellcheck: 'false', placeholder: 'e.g. GetObject' });
   const range = select(RANGES.map((r) => ({ value: r.id, label: r.label })), { value: f.range, name: 'range' });
   const start = input({ type: 'datetime-local', name: 'start', step: 1, value: localInput(f.start) });
