@@ -235,10 +235,17 @@ function policyView(x, p) {
   const name = p.Arn ? link(`/policies/${enc(p.Arn)}`, label) : label;
   return h('div', { class: 'policy' + (p.Applies === false ? ' not-applied' : '') },
     h('h4', {}, kindLabel(p.Kind), label ? [': ', name] : null, p.Applies === false ? h('span', { class: 'muted' }, ' (does not apply to this request)') : null),
-    marks.size ? h('p', { class: 'muted' }, 'The highlighted statement decided the request.') : null,
+    marks.size ? h('p', { class: 'muted' }, markNote[x.Decision] || markNote.ImplicitDeny) : null,
     h('pre', { class: 'code policy-doc', tabindex: 0, 'aria-label': `${kindLabel(p.Kind)} ${label}`.trim() },
       segs.map((s) => (s.mark ? h('mark', { class: 'decisive' }, s.text) : s.text))));
 }
+
+// markNote says what a highlighted statement did, by the decision.
+const markNote = {
+  ExplicitDeny: 'The highlighted statement denies the request.',
+  Allow: 'The highlighted statement allows the request.',
+  ImplicitDeny: 'The highlighted statement allows the request, but another kind of policy has no allow for it.',
+};
 
 // fixView is one fix: the statement it adds (or, for an explicit deny,
 // takes away), what else it allows, and the button that applies it after
