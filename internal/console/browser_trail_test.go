@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -200,6 +201,22 @@ func TestConsoleTrail(t *testing.T) {
 	b.waitText(t, "main .empty", "No events match these filters.")
 	b.open(t, fmt.Sprintf("/trail?range=custom&start=%s&end=%s", future, time.Now().UTC().Format(time.RFC3339)))
 	b.waitText(t, ".error-code", "InvalidTimeRangeException")
+	// A custom range chosen in the form: local times in, UTC in the URL.
+	b.open(t, "/trail")
+	b.fill(t, `select[name="range"]`, "custom")
+	b.fill(t, `input[name="start"]`, "2020-01-01T00:00:00")
+	b.click(t, `form[role="search"] button[type="submit"]`)
+	b.waitText(t, ".trail-count", "Page 1: 50 events")
+	want := "/console/trail?range=custom&start=" + url.QueryEscape(eval[string](t, b, `new Date("2020-01-01T00:00:00").toISOString()`))
+	if got := eval[string](t, b, "location.pathname + location.search"); got != want {
+		t.Errorf("the custom range's URL is %s, want %s", got, want)
+	}
+	if v := eval[string](t, b, `document.querySelector('input[name="start"]').value`); v != "2020-01-01T00:00" { // (the browser leaves out :00 seconds)
+		t.Errorf("the start field shows %q after the search", v)
+	}
+	// An event ID that is not in the history.
+	b.open(t, "/trail/00000000-0000-4000-8000-000000000000")
+	b.waitText(t, ".error", "EventNotFound: No event with ID 00000000-0000-4000-8000-000000000000 is in the event history of this account.")
 
 	// The denial's event page: key fields, the record, the explanation.
 	b.open(t, "/trail?attribute=EventName&value=DescribeTable")
