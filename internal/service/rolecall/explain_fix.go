@@ -107,6 +107,9 @@ func (r *API) addFixes(c *api.Call, x *explained, d policy.Decision, out *Explan
 			cand.fix.AlsoAllows.Actions = []string{x.rec.Action}
 			cand.fix.AlsoAllows.Resources = []string{cmp.Or(x.rec.Resource, "*")}
 			cand.fix.AlsoAllows.Note = "The statement allows this action on this resource only."
+			if cmp.Or(x.rec.Resource, "*") == "*" {
+				cand.fix.AlsoAllows.Note = "The statement allows this action only (it names no resource)."
+			}
 		}
 		if cand.fix.Kind == "session" {
 			cand.fix.AlsoAllows.Note = "A session without a session policy has every permission of its role."
