@@ -2,12 +2,13 @@
 // attributes and a time range, and one event with, for a denial, rolecall's
 // explanation of it (GET /v1/events/{EventId}/explanation): the request
 // context, the policies that applied with the decisive statements marked,
-// and the fixes, which the page can apply with the signed IAM client.
+// and the fixes, which the page applies as the signed-in principal (IAM,
+// S3 bucket policies, KMS key policies) after a confirmation.
 import { AwsError, enc } from '../api.js';
 import { hex, sha256 } from '../sigv4.js';
 import { h, link, section, kv, table, code, loading, errorBox, button, field, input, select, formatTime, page } from '../ui.js';
 import {
-  ATTRIBUTES, RANGES, Pager, readFilters, filterQuery, lookupRequest, summarize, documentSegments,
+  ATTRIBUTES, RANGES, PAGE_SIZE, Pager, readFilters, filterQuery, lookupRequest, summarize, documentSegments,
   decisiveIndexes, kindLabel, policyName, verdict, queryParameters,
 } from '../trailview.js';
 
@@ -21,7 +22,7 @@ async function renderList(view, ctx) {
   const f = readFilters(ctx.query);
   const results = h('div', { class: 'trail-results' });
   page(view, 'Event history',
-    h('p', { class: 'muted' }, 'The management events of the account, newest first, ', String(50), ' to a page. ',
+    h('p', { class: 'muted' }, `The management events of the account, newest first, ${PAGE_SIZE} to a page. `,
       'Denied calls are marked; open one to see why it was denied and how to allow it.'),
     filterForm(f, ctx), results);
   let body;
