@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -473,5 +474,37 @@ func trailSeed(b *testing.B, br *browser, n int) {
 		if err := st.AppendEvents(context.Background(), evs); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestConsoleTrailKeyPolicy follows a call a KMS key policy denies
+// explicitly to its fix, which the console applies with KMS's
+// PutKeyPolicy.
+func TestConsoleTrailKeyPolicy(t *testing.T) {
+	b := newBrowser(t)
+	ctx := context.Background()
+	id, secret := b.user(t, "dave", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}`)
+	key, err := kms.NewFromConfig(b.root).CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(`{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"Account","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},` +
+		`{"Sid":"NotDave","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::123456789012:user/dave"},"Action":"kms:DescribeKey","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dave := kms.NewFromConfig(b.srv.Config(id, secret, ""))
+	if _, err := dave.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: key.KeyMetadata.KeyId}); err == nil {
+		t.Fatal("dave described the key")
+	}
+
+	b.signInRoot(t)
+	b.open(t, "/trail?attribute=Username&value=dave")
+	b.click(t, "main tr.denied a.explain")
+	b.waitText(t, "main .verdict", "Denied with an explicit deny in a resource-based policy.")
+	b.waitText(t, "main .policy pre mark.decisive", `"Sid": "NotDave"`)
+	b.waitText(t, "main .fix .kv", "kms:PutKeyPolicy on "+aws.ToString(key.KeyMetadata.Arn))
+	b.click(t, "main .fix button.apply-fix")
+	b.click(t, "main .fix button.confirm-fix")
+	b.waitText(t, "main .applied", "Applied with kms:PutKeyPolicy")
+	if _, err := dave.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: key.KeyMetadata.KeyId}); err != nil {
+		t.Errorf("dave's DescribeKey after the fix: %v", err)
 	}
 }
