@@ -274,8 +274,9 @@ func TestConsoleRoles(t *testing.T) {
 		b.fill(t, `textarea[name="resources"]`, "arn:aws:s3:::bucket/key")
 		b.click(t, `form.sim-form button[type="submit"]`)
 		b.waitText(t, "main h2", "Results for arn:aws:iam::"+f.account+":role/app-role")
+		b.waitText(t, "main section", "1 of 4 requests allowed.")
 		var rows [][]string
-		rolesEval(t, b, `[...document.querySelectorAll("main tbody tr")].map(r => [...r.cells].map(c => c.innerText.replace(/\s+/g, " ").trim()))`, &rows)
+		rolesEval(t, b, `[...document.querySelectorAll(".sim-result")].map(r => [".sim-action", ".sim-resource", ".badge", ".sim-why", ".sim-missing"].map(c => (r.querySelector(c)?.innerText || "").replace(/\s+/g, " ").trim()))`, &rows)
 		want := [][]string{
 			{"s3:GetObject", "arn:aws:s3:::bucket/key", "Allowed"},
 			{"s3:DeleteObject", "arn:aws:s3:::bucket/key", "Denied (a statement denies it)"},
@@ -290,11 +291,18 @@ func TestConsoleRoles(t *testing.T) {
 				t.Errorf("row %d: %q, want %q", i, rows[i][:3], w)
 			}
 		}
-		if !strings.Contains(rows[0][3], "app-read") {
+		if !strings.Contains(rows[0][3], "app-read customer managed policy") || !strings.Contains(rows[0][3], "app-boundary permissions boundary") {
 			t.Errorf("s3:GetObject's decisive statements %q, want app-read's", rows[0][3])
 		}
-		if !strings.Contains(rows[1][3], "guard role") {
+		if !strings.Contains(rows[1][3], "Denied by: guard inline policy (line 1)") {
 			t.Errorf("s3:DeleteObject's decisive statements %q, want the inline policy guard", rows[1][3])
+		}
+		// An implicit deny says which kind of policy has no allow.
+		if !strings.Contains(rows[2][3], "The permissions boundary does not allow it.") {
+			t.Errorf("dynamodb:GetItem's explanation %q, want the boundary's", rows[2][3])
+		}
+		if !strings.Contains(rows[3][3], "No identity-based policy allows it.") {
+			t.Errorf("sqs:SendMessage's explanation %q, want no identity-based allow", rows[3][3])
 		}
 		if !strings.Contains(rows[3][4], "aws:SourceVpc") {
 			t.Errorf("sqs:SendMessage's missing context %q, want aws:SourceVpc", rows[3][4])
@@ -307,10 +315,10 @@ func TestConsoleRoles(t *testing.T) {
 			t.Errorf("the simulation's URL is %s", search)
 		}
 		// Opening the deny shows its statement highlighted in its policy.
-		b.run(t, "open the deny", chromedp.Focus(chromedp.CSS("main tbody tr:nth-child(2) details summary")), chromedp.KeyEvent(kb.Enter))
-		b.waitText(t, "main tbody tr:nth-child(2) mark.statement", `"Sid": "NoDeletes"`)
+		b.run(t, "open the deny", chromedp.Focus(chromedp.CSS(".sim-result:nth-child(2) details summary")), chromedp.KeyEvent(kb.Enter))
+		b.waitText(t, ".sim-result:nth-child(2) mark.statement", `"Sid": "NoDeletes"`)
 		var mark string
-		rolesEval(t, b, `document.querySelector("main tbody tr:nth-child(2) mark.statement").innerText`, &mark)
+		rolesEval(t, b, `document.querySelector(".sim-result:nth-child(2) mark.statement").innerText`, &mark)
 		if !strings.Contains(mark, `"Effect": "Deny"`) || strings.Contains(mark, "QueueFromVpc") || !strings.HasPrefix(mark, "{") || !strings.HasSuffix(mark, "}") {
 			t.Errorf("the highlighted statement is %q, want NoDeletes alone", mark)
 		}
@@ -318,9 +326,9 @@ func TestConsoleRoles(t *testing.T) {
 		// A shared link runs the simulation again; the allow highlights
 		// app-read's statement.
 		b.open(t, "/simulator"+search)
-		b.waitText(t, "main tbody", "Allowed")
-		b.click(t, "main tbody tr:nth-child(1) details summary")
-		b.waitText(t, "main tbody tr:nth-child(1) mark.statement", `"s3:PutObject"`)
+		b.waitText(t, ".sim-results", "Allowed")
+		b.click(t, ".sim-result:nth-child(1) details summary")
+		b.waitText(t, ".sim-result:nth-child(1) mark.statement", `"s3:PutObject"`)
 	})
 
 	t.Run("create role", func(t *testing.T) {

@@ -310,50 +310,59 @@ function contextEntries(text, params) {
   }
 }
 
-async function principalArn(ctx, kind, name) {
+// principal reads the simulated role or user: its ARN and its
+// permissions boundary's ARN. A caller who may simulate but not read the
+// principal gets its ARN without a path.
+async function principal(ctx, kind, name) {
   try {
-    if (kind === 'role') return (await ctx.client.iam('GetRole', { RoleName: name })).Role.Arn;
-    return (await ctx.client.iam('GetUser', { UserName: name })).User.Arn;
+    const p = kind === 'role' ? (await ctx.client.iam('GetRole', { RoleName: name })).Role
+      : (await ctx.client.iam('GetUser', { UserName: name })).User;
+    return { arn: p.Arn, boundary: p.PermissionsBoundary?.PermissionsBoundaryArn || '' };
   } catch (e) {
     if (e.code === 'NoSuchEntity') throw e;
-    // May simulate without reading the principal: its ARN without a path.
-    return `arn:aws:iam::${ctx.identity.account}:${kind}/${name}`;
+    return { arn: `arn:aws:iam::${ctx.identity.account}:${kind}/${name}`, boundary: '' };
   }
 }
 
 async function simulate(ctx, kind, name, actions, resources, contextText) {
   if (!name) throw Object.assign(new Error('Choose a role or user to simulate.'), { code: 'ValidationError' });
   if (!actions.length) throw Object.assign(new Error('Enter at least one action, such as s3:GetObject.'), { code: 'ValidationError' });
-  const arn = await principalArn(ctx, kind, name);
+  const { arn, boundary } = await principal(ctx, kind, name);
   const params = { PolicySourceArn: arn };
   actions.forEach((a, k) => { params[`ActionNames.member.${k + 1}`] = a; });
   resources.forEach((r, k) => { params[`ResourceArns.member.${k + 1}`] = r; });
   contextEntries(contextText, params);
   const results = await iamAll(ctx.client, 'SimulatePrincipalPolicy', params, 'EvaluationResults');
-  const docs = new PolicyDocs(ctx, kind, name);
-  return section(`Results for ${arn}`, table({
-    columns: [
-      { title: 'Action', value: (r) => h('code', {}, r.EvalActionName) },
-      { title: 'Resource', value: (r) => h('code', {}, r.EvalResourceName) },
-      { title: 'Decision', value: (r) => h('span', { class: `badge ${r.EvalDecision === 'allowed' ? 'allow' : 'deny'}` }, decisionText[r.EvalDecision] || r.EvalDecision) },
-      { title: 'Decisive statements', value: (r) => matched(docs, r) },
-      { title: 'Missing context values', value: (r) => list(r.MissingContextValues).map((k) => h('code', { class: 'tag' }, k)) },
-    ],
-    rows: results,
-    empty: 'No results.',
-  }));
+  const docs = new PolicyDocs(ctx, kind, name, boundary);
+  const allowed = results.filter((r) => r.EvalDecision === 'allowed').length;
+  return section(`Results for ${arn}`,
+    h('p', { class: 'muted' }, `${allowed} of ${results.length} ${results.length === 1 ? 'request' : 'requests'} allowed.`),
+    results.length ? h('ul', { class: 'sim-results' }, results.map((r) => {
+      const missing = list(r.MissingContextValues);
+      return h('li', { class: 'sim-result' },
+        h('div', { class: 'sim-head' },
+          h('code', { class: 'sim-action' }, r.EvalActionName), h('span', { class: 'muted' }, ' on '),
+          h('code', { class: 'sim-resource' }, r.EvalResourceName), ' ',
+          h('span', { class: `badge ${r.EvalDecision === 'allowed' ? 'allow' : 'deny'}` }, decisionText[r.EvalDecision] || r.EvalDecision)),
+        h('div', { class: 'sim-why' }, matched(docs, r)),
+        missing.length ? h('p', { class: 'sim-missing' }, 'Missing context values: ', missing.map((k, i) => [i ? ', ' : '', h('code', {}, k)])) : null);
+    })) : h('p', { class: 'empty' }, 'No results.'));
 }
+
+// policyTypes names the SourcePolicyType values of IAM's simulator.
+const policyTypes = { role: 'inline policy', user: 'inline policy', group: 'group inline policy', 'user-managed': 'customer managed policy', 'aws-managed': 'AWS managed policy', resource: 'resource-based policy' };
 
 // matched lists a result's decisive statements, each opening into its
 // policy document with the statement highlighted.
 function matched(docs, r) {
   const ms = list(r.MatchedStatements);
-  if (!ms.length) return h('span', { class: 'muted' }, r.EvalDecision === 'implicitDeny' ? 'No statement allows it' : '');
-  return ms.map((m) => {
+  return [why(r, ms.length > 0), ms.map((m) => {
     const body = h('div', {});
     const where = m.StartPosition ? ` (line ${m.StartPosition.Line})` : '';
+    const what = docs.boundary.endsWith(`/${m.SourcePolicyId}`) && /managed$/.test(m.SourcePolicyType)
+      ? 'permissions boundary' : policyTypes[m.SourcePolicyType] || m.SourcePolicyType;
     const det = h('details', { class: 'matched' },
-      h('summary', {}, `${m.SourcePolicyId}`, h('span', { class: 'muted' }, ` ${m.SourcePolicyType}${where}`)), body);
+      h('summary', {}, `${m.SourcePolicyId}`, h('span', { class: 'muted' }, ` ${what}${where}`)), body);
     det.addEventListener('toggle', () => {
       if (det.open && !body.childElementCount) {
         loading(body, async () => {
@@ -366,7 +375,19 @@ function matched(docs, r) {
       }
     });
     return det;
-  });
+  })];
+}
+
+// why says what decided a result: the statements listed allow or deny
+// it, or, for an implicit deny, which kind of policy has no allow.
+function why(r, any) {
+  if (r.EvalDecision === 'allowed') return h('p', { class: 'why' }, 'Allowed by:');
+  if (r.EvalDecision === 'explicitDeny') return h('p', { class: 'why' }, 'Denied by:');
+  const reasons = [];
+  if (r.PermissionsBoundaryDecisionDetail?.AllowedByPermissionsBoundary === 'false') reasons.push('The permissions boundary does not allow it.');
+  if (r.OrganizationsDecisionDetail?.AllowedByOrganizations === 'false') reasons.push('No service control policy allows it.');
+  if (!reasons.length) reasons.push('No identity-based policy allows it.');
+  return h('div', { class: 'why' }, reasons.map((t) => h('p', {}, t)), any ? h('p', { class: 'muted' }, 'Allowing statements found (not enough alone):') : null);
 }
 
 // PolicyDocs finds the documents of a simulated principal's policies by the
@@ -374,10 +395,11 @@ function matched(docs, r) {
 // policy's name (type "role" or "user"), or a managed policy's name (its
 // attached policies and its permissions boundary).
 class PolicyDocs {
-  constructor(ctx, kind, name) {
+  constructor(ctx, kind, name, boundary) {
     this.ctx = ctx;
     this.kind = kind;
     this.name = name;
+    this.boundary = boundary;
     this.cache = new Map();
   }
 
@@ -400,11 +422,7 @@ class PolicyDocs {
       const attached = role ? await iamAll(c, 'ListAttachedRolePolicies', { RoleName: this.name }, 'AttachedPolicies')
         : await iamAll(c, 'ListAttachedUserPolicies', { UserName: this.name }, 'AttachedPolicies');
       arn = attached.find((p) => p.PolicyName === id)?.PolicyArn;
-      if (!arn) {
-        const p = role ? (await c.iam('GetRole', { RoleName: this.name })).Role : (await c.iam('GetUser', { UserName: this.name })).User;
-        const b = p.PermissionsBoundary?.PermissionsBoundaryArn;
-        if (b && b.endsWith(`/${id}`)) arn = b;
-      }
+      if (!arn && this.boundary.endsWith(`/${id}`)) arn = this.boundary;
       if (!arn) throw Object.assign(new Error(`The policy ${id} is no longer attached.`), { code: 'NoSuchEntity' });
       const p = (await c.iam('GetPolicy', { PolicyArn: arn })).Policy;
       doc = (await c.iam('GetPolicyVersion', { PolicyArn: arn, VersionId: p.DefaultVersionId })).PolicyVersion.Document;

@@ -86,7 +86,7 @@ async function renderList(view, ctx) {
       ],
       rows,
       empty: q ? `No roles match "${q}".` : 'No roles yet.',
-      caption: `${rows.length} ${rows.length === 1 ? 'role' : 'roles'}${q ? ` matching "${q}"` : ''}`,
+      caption: `${rows.length} ${rows.length === 1 ? 'role' : 'roles'}${q ? ` matching "${q}"` : ''}${truncated ? ' (more to load)' : ''}`,
     });
     // ListRoles leaves RoleLastUsed out, as AWS's does: GetRole has it.
     each([...cells.keys()], 4, async (r) => {
@@ -161,7 +161,6 @@ async function permissions(ctx, el, name, role) {
       columns: [
         { title: 'Policy name', value: (p) => policyLink(p.PolicyArn, p.PolicyName) },
         { title: 'Type', value: (p) => (p.PolicyArn.startsWith('arn:aws:iam::aws:') ? 'AWS managed' : 'Customer managed') },
-        { title: 'ARN', value: (p) => h('code', {}, p.PolicyArn) },
       ],
       rows: await iamAll(ctx.client, 'ListAttachedRolePolicies', { RoleName: name }, 'AttachedPolicies'),
       empty: 'No managed policies are attached.',
@@ -213,7 +212,8 @@ function createRoleWizard(ctx, el) {
     if (!boxes.has(p.Arn)) boxes.set(p.Arn, []);
     boxes.get(p.Arn).push(box);
     return h('li', { class: 'check' }, box, h('label', { for: id }, p.PolicyName),
-      p.Description ? h('small', { class: 'hint' }, ` ${p.Description}`) : null, ' ', policyLink(p.Arn, 'View', { target: '_blank', 'aria-label': `View ${p.PolicyName}` }));
+      policyLink(p.Arn, 'View', { target: '_blank', 'aria-label': `View ${p.PolicyName}` }),
+      p.Description ? h('small', { class: 'hint' }, p.Description) : null);
   };
   const count = h('p', { 'aria-live': 'polite', class: 'muted' }, '0 policies chosen.');
 
