@@ -30,9 +30,9 @@ const (
 	basicExecution = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 	appTrust       = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"},` +
 		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::ACCOUNT:root"},"Action":"sts:AssumeRole"}]}`
-	readV1       = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
-	readV2       = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"*"}]}`
-	boundaryDoc  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","logs:*","sqs:*"],"Resource":"*"}]}`
+	readV1      = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
+	readV2      = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"*"}]}`
+	boundaryDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","logs:*","sqs:*"],"Resource":"*"}]}`
 	// guardDoc is app-role's inline policy: a deny the simulator must
 	// name, and an allow that needs a context value.
 	guardDoc = `{"Version":"2012-10-17","Statement":[` +
@@ -418,6 +418,10 @@ func TestConsoleRoles(t *testing.T) {
 	t.Run("restricted", func(t *testing.T) {
 		b.click(t, "#signout")
 		b.signIn(t, f.viewerKey, f.viewerSec, "")
+		// The viewer may list roles and read them.
+		b.open(t, "/roles")
+		b.waitText(t, "main table", "app-role")
+		b.waitText(t, "main table tr", "("+region+")")
 		b.open(t, "/roles/app-role")
 		b.waitText(t, "#tabpanel table", "app-read") // ListAttachedRolePolicies is allowed
 		b.waitText(t, "#tabpanel .inline-policy .error", "AccessDenied")

@@ -24,23 +24,13 @@ export async function iamAll(client, action, params, key) {
 }
 
 /** policyPath is a managed policy's console path: /policies/ARN, the ARN URL-encoded. */
-export function policyPath(arn) {
+function policyPath(arn) {
   return `/policies/${encodeURIComponent(arn)}`;
 }
 
 /** policyLink links to a managed policy's page. */
 export function policyLink(arn, text, attrs) {
   return link(policyPath(arn), text ?? arn.slice(arn.lastIndexOf('/') + 1), attrs);
-}
-
-/** param decodes a path parameter, whether or not the router already did. */
-export function param(s) {
-  if (!s || !s.includes('%')) return s || '';
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }
 
 /**
@@ -110,7 +100,7 @@ async function renderList(view, ctx) {
 }
 
 /** pagedTable shows rows pageSize at a time, with a button for more. */
-export function pagedTable(rows, opts) {
+function pagedTable(rows, opts) {
   const wrap = h('div', {});
   let shown = 0;
   const more = button('Show more', () => grow());
@@ -126,7 +116,7 @@ export function pagedTable(rows, opts) {
 
 // renderPolicy is /policies/ARN.
 async function renderPolicy(view, ctx) {
-  const arn = param(ctx.params.arn);
+  const { arn } = ctx.params;
   const name = arn.slice(arn.lastIndexOf('/') + 1);
   const summary = h('div', {});
   page(view, name, summary, tabs(ctx, [
@@ -200,7 +190,7 @@ async function versions(ctx, arn) {
  * screen readers), with buttons (and the n and p keys) moving between the
  * changes.
  */
-export function diffView(aName, a, bName, b) {
+function diffView(aName, a, bName, b) {
   const d = lineDiff(a, b);
   const starts = hunks(d);
   const { added, removed } = diffStats(d);

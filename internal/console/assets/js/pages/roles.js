@@ -4,7 +4,7 @@
 // ?tab=default: "Create default role" for a new function).
 import { list, enc } from '../api.js';
 import { h, link, section, kv, table, loading, button, field, input, formatTime, tabs, page } from '../ui.js';
-import { iamAll, policyLink, docView, prettyDoc, pagedTable, param } from './policies.js';
+import { iamAll, policyLink, docView, prettyDoc } from './policies.js';
 
 /** rolePath is a role's console path. */
 export const rolePath = (name) => `/roles/${encodeURIComponent(name)}`;
@@ -19,7 +19,7 @@ const lambdaTrust = {
 // The AWS managed policies the Lambda documentation names for the
 // features of a function, with what it says each grants; shown first when
 // choosing a new role's permissions.
-export const lambdaPolicies = [
+const lambdaPolicies = [
   ['service-role/AWSLambdaBasicExecutionRole', 'Upload logs to CloudWatch.'],
   ['AWSXRayDaemonWriteAccess', 'Upload trace data to X-Ray.'],
   ['AWSXrayWriteOnlyAccess', 'Upload trace data to X-Ray.'],
@@ -107,7 +107,7 @@ async function renderList(view, ctx) {
 
 // renderRole is /roles/NAME.
 async function renderRole(view, ctx) {
-  const name = param(ctx.params.name);
+  const { name } = ctx.params;
   const summary = h('div', {});
   const role = ctx.client.iam('GetRole', { RoleName: name }).then((r) => r.Role);
   role.catch(() => {}); // each part shows its own error
