@@ -35,7 +35,7 @@ type browser struct {
 // chromium returns the browser to drive: $ROLECALL_CHROMIUM, else
 // Debian's chromium. Without one the test is skipped, unless
 // ROLECALL_BROWSER=required (CI), where it fails.
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	for _, p := range []string{os.Getenv("ROLECALL_CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser"} {
 		if p == "" {
@@ -54,7 +54,7 @@ func chromium(t *testing.T) string {
 
 // newBrowser starts rolecall and a headless Chromium for the test. The
 // page's uncaught exceptions and console errors fail the test.
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	t.Helper()
 	exe := chromium(t)
 	srv := servertest.Start(t)
@@ -112,7 +112,7 @@ func (b *browser) addError(s string) {
 
 // run runs chromedp actions with a deadline, failing the test on error
 // with what the page shows.
-func (b *browser) run(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
+func (b *browser) run(t testing.TB, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 45*time.Second)
 	defer cancel()
@@ -133,14 +133,14 @@ func (b *browser) mainText() string {
 }
 
 // open loads a console path ("/roles/x?tab=trust") as a fresh page load.
-func (b *browser) open(t *testing.T, path string) {
+func (b *browser) open(t testing.TB, path string) {
 	t.Helper()
 	b.run(t, "open "+path, chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.CSS("main")))
 }
 
 // signIn opens the console and signs in with the given keys, waiting for
 // the navigation that follows a successful sign-in.
-func (b *browser) signIn(t *testing.T, keyID, secret, token string) {
+func (b *browser) signIn(t testing.TB, keyID, secret, token string) {
 	t.Helper()
 	b.open(t, "/")
 	b.signInHere(t, keyID, secret, token)
@@ -148,7 +148,7 @@ func (b *browser) signIn(t *testing.T, keyID, secret, token string) {
 }
 
 // signInHere fills the sign-in form on the current page and submits it.
-func (b *browser) signInHere(t *testing.T, keyID, secret, token string) {
+func (b *browser) signInHere(t testing.TB, keyID, secret, token string) {
 	t.Helper()
 	b.run(t, "sign in",
 		chromedp.WaitVisible(chromedp.CSS("#signin")),
@@ -160,14 +160,14 @@ func (b *browser) signInHere(t *testing.T, keyID, secret, token string) {
 }
 
 // signInRoot signs in with the account's root keys.
-func (b *browser) signInRoot(t *testing.T) {
+func (b *browser) signInRoot(t testing.TB) {
 	t.Helper()
 	r := b.srv.Root()
 	b.signIn(t, r.AccessKeyID, r.SecretAccessKey, "")
 }
 
 // waitText waits until an element matching the CSS selector contains text.
-func (b *browser) waitText(t *testing.T, selector, text string) {
+func (b *browser) waitText(t testing.TB, selector, text string) {
 	t.Helper()
 	sel, _ := json.Marshal(selector)
 	txt, _ := json.Marshal(text)
@@ -182,7 +182,7 @@ func (b *browser) waitText(t *testing.T, selector, text string) {
 }
 
 // text returns the visible text of the first element matching selector.
-func (b *browser) text(t *testing.T, selector string) string {
+func (b *browser) text(t testing.TB, selector string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 45*time.Second)
 	defer cancel()
@@ -194,14 +194,14 @@ func (b *browser) text(t *testing.T, selector string) string {
 }
 
 // click clicks the first element matching the CSS selector.
-func (b *browser) click(t *testing.T, selector string) {
+func (b *browser) click(t testing.TB, selector string) {
 	t.Helper()
 	b.run(t, "click "+selector, chromedp.Click(chromedp.CSS(selector)))
 }
 
 // fill replaces the value of the input, textarea or select matching
 // selector, as typing or choosing would (input and change events fire).
-func (b *browser) fill(t *testing.T, selector, text string) {
+func (b *browser) fill(t testing.TB, selector, text string) {
 	t.Helper()
 	b.run(t, "fill "+selector, chromedp.WaitVisible(chromedp.CSS(selector)), setValue(selector, text))
 }
@@ -227,7 +227,7 @@ func setValue(selector, value string) chromedp.Action[chromedp.Void] {
 }
 
 // eval evaluates a JavaScript expression in the page.
-func eval[T any](t *testing.T, b *browser, expr string) T {
+func eval[T any](t testing.TB, b *browser, expr string) T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 45*time.Second)
 	defer cancel()
@@ -250,7 +250,7 @@ var viewports = []struct {
 
 // artifacts is where screenshots go: $ROLECALL_ARTIFACTS/console, else
 // artifacts/console at the repository's root.
-func artifacts(t *testing.T) string {
+func artifacts(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("ROLECALL_ARTIFACTS")
 	if dir == "" {
@@ -268,7 +268,7 @@ func artifacts(t *testing.T) string {
 
 // shot saves a full-page screenshot of the current page at each viewport
 // as NAME-WIDTHxHEIGHT.png, and puts the laptop size back.
-func (b *browser) shot(t *testing.T, name string) {
+func (b *browser) shot(t testing.TB, name string) {
 	t.Helper()
 	dir := artifacts(t)
 	for _, v := range viewports {
@@ -295,7 +295,7 @@ func (b *browser) shot(t *testing.T, name string) {
 
 // user makes an IAM user with one inline policy and an access key, and
 // returns the key: a restricted caller for the console.
-func (b *browser) user(t *testing.T, name, policy string) (keyID, secret string) {
+func (b *browser) user(t testing.TB, name, policy string) (keyID, secret string) {
 	t.Helper()
 	ctx := context.Background()
 	c := iam.NewFromConfig(b.root)

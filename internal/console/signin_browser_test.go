@@ -3,6 +3,8 @@ package console_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestConsoleSignIn signs in as root and as a restricted user, follows a
@@ -42,4 +44,38 @@ func TestConsoleSignIn(t *testing.T) {
 	b.waitText(t, ".error", "AccessDeniedException")
 	b.waitText(t, ".error", "User: arn:aws:iam::123456789012:user/reader is not authorized to perform: lambda:ListFunctions")
 	b.shot(t, "access-denied")
+}
+
+// TestConsoleKeyboard signs in and moves between sections with the
+// keyboard alone.
+func TestConsoleKeyboard(t *testing.T) {
+	b := newBrowser(t)
+	b.open(t, "/")
+	r := b.srv.Root()
+	b.run(t, "type the keys",
+		chromedp.WaitVisible(chromedp.CSS("#signin")),
+		chromedp.KeyEvent(r.AccessKeyID), chromedp.KeyEvent("\t"),
+		chromedp.KeyEvent(r.SecretAccessKey), chromedp.KeyEvent("\t"),
+		chromedp.KeyEvent("\r"))
+	b.waitText(t, "#who", "arn:aws:iam::123456789012:root")
+	b.waitText(t, "main h1", "Functions")
+
+	b.run(t, "g r", chromedp.KeyEvent("g"), chromedp.KeyEvent("r"))
+	b.waitText(t, "main h1", "Roles")
+	if p := eval[string](t, b, "location.pathname"); p != "/console/roles" {
+		t.Errorf("g r went to %s", p)
+	}
+	b.run(t, "?", chromedp.KeyEvent("?"))
+	b.waitText(t, "dialog.shortcuts", "Keyboard shortcuts")
+	b.run(t, "Escape", chromedp.KeyEvent("\x1b"))
+	if open := eval[bool](t, b, `!!document.querySelector("dialog.shortcuts[open]")`); open {
+		t.Error("Escape left the shortcuts open")
+	}
+
+	// The first Tab reaches the skip link, which moves focus to the page.
+	eval[bool](t, b, `(document.activeElement.blur(), true)`)
+	b.run(t, "tab to the skip link", chromedp.KeyEvent("\t"))
+	if f := eval[string](t, b, `document.activeElement.className`); f != "skip" {
+		t.Errorf("the first Tab focused %q, want the skip link", f)
+	}
 }
