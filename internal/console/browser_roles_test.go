@@ -132,6 +132,11 @@ func TestConsoleRoles(t *testing.T) {
 		b.shot(t, "roles-list")
 		b.click(t, "main p button")
 		b.waitText(t, "main caption", fmt.Sprintf("%d roles", bulkRoles+2))
+		var focused string
+		rolesEval(t, b, "document.activeElement.textContent", &focused)
+		if focused != "bulk-49" {
+			t.Errorf("after Load more the focus is on %q, want the first new role, bulk-49", focused)
+		}
 		b.waitText(t, "main table", "other-role")
 
 		b.fill(t, `input[name="q"]`, "app")
@@ -176,6 +181,13 @@ func TestConsoleRoles(t *testing.T) {
 		b.shot(t, "role-permissions")
 
 		b.open(t, "/roles/app-role?tab=trust")
+		b.waitText(t, "#tabpanel table", "lambda.amazonaws.com")
+		var trusted []string
+		rolesEval(t, b, `[...document.querySelectorAll("#tabpanel tbody tr")].map(r => r.innerText.replace(/\s+/g, " ").trim())`, &trusted)
+		if want := []string{"Allow AWS service lambda.amazonaws.com sts:AssumeRole None",
+			"Allow AWS account or principal arn:aws:iam::" + f.account + ":root sts:AssumeRole None"}; !slices.Equal(trusted, want) {
+			t.Errorf("trusted entities %q, want %q", trusted, want)
+		}
 		b.waitText(t, `#tabpanel pre[aria-label="Trust policy"]`, `"Service": "lambda.amazonaws.com"`)
 		b.waitText(t, `#tabpanel pre[aria-label="Trust policy"]`, `"AWS": "arn:aws:iam::`+f.account+`:root"`)
 		b.shot(t, "role-trust")

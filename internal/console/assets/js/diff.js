@@ -300,3 +300,41 @@ class Scanner {
     }
   }
 }
+
+/**
+ * trustedEntities lists who a trust policy lets assume the role: one
+ * {effect, type, principal, actions, conditions} per principal of each
+ * statement, type being the Principal key ("Service", "AWS", "Federated",
+ * "CanonicalUser") or "*" for everyone, and conditions the condition keys
+ * the statement tests. NotPrincipal statements are listed with type
+ * "NotPrincipal: KEY". A text that is not a policy gives [].
+ * @param {string} text the decoded policy document
+ */
+export function trustedEntities(text) {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const asList = (x) => (x === undefined || x === null ? [] : Array.isArray(x) ? x : [x]);
+  const out = [];
+  for (const st of asList(doc && doc.Statement)) {
+    if (!st || typeof st !== 'object') continue;
+    const actions = asList(st.Action).concat(asList(st.NotAction).map((a) => `not ${a}`));
+    const conditions = Object.values(st.Condition || {}).flatMap((keys) => Object.keys(keys || {}));
+    const add = (type, principal) => out.push({ effect: st.Effect, type, principal, actions, conditions });
+    for (const [field, prefix] of [['Principal', ''], ['NotPrincipal', 'NotPrincipal: ']]) {
+      const p = st[field];
+      if (p === undefined) continue;
+      if (p === '*') {
+        add(`${prefix}*`, '*');
+        continue;
+      }
+      for (const [type, values] of Object.entries(p || {})) {
+        for (const v of asList(values)) add(prefix + type, v);
+      }
+    }
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 
-import {decodeDocument, prettyJSON, lineDiff, hunks, diffStats, offsetAt, statementSpans, matchedSpan, splitList} from './diff.js';
+import {decodeDocument, prettyJSON, lineDiff, hunks, diffStats, offsetAt, statementSpans, matchedSpan, splitList, trustedEntities} from './diff.js';
 
 test('decodeDocument decodes IAM URL-encoded documents once', () => {
   assert.equal(decodeDocument('%7B%22Version%22%3A%222012-10-17%22%7D'), '{"Version":"2012-10-17"}');
@@ -98,4 +98,28 @@ test('splitList reads comma, space and newline separated lists', () => {
   assert.deepEqual(splitList(' s3:GetObject, s3:PutObject\nlogs:*;;s3:GetObject  '), ['s3:GetObject', 's3:PutObject', 'logs:*']);
   assert.deepEqual(splitList(''), []);
   assert.deepEqual(splitList(null), []);
+});
+
+test('trustedEntities lists each principal with its actions and condition keys', () => {
+  const doc = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      { Effect: 'Allow', Principal: { AWS: ['arn:aws:iam::111122223333:root', '444455556666'] }, Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: { StringEquals: { 'sts:ExternalId': 'x' }, Bool: { 'aws:MultiFactorAuthPresent': 'true' } } },
+      { Effect: 'Deny', Principal: '*', NotAction: 'sts:AssumeRole' },
+      { Effect: 'Deny', NotPrincipal: { Federated: 'cognito-identity.amazonaws.com' }, Action: 'sts:AssumeRoleWithWebIdentity' },
+    ],
+  });
+  assert.deepEqual(trustedEntities(doc), [
+    { effect: 'Allow', type: 'Service', principal: 'lambda.amazonaws.com', actions: ['sts:AssumeRole'], conditions: [] },
+    { effect: 'Allow', type: 'AWS', principal: 'arn:aws:iam::111122223333:root', actions: ['sts:AssumeRole', 'sts:TagSession'], conditions: ['sts:ExternalId', 'aws:MultiFactorAuthPresent'] },
+    { effect: 'Allow', type: 'AWS', principal: '444455556666', actions: ['sts:AssumeRole', 'sts:TagSession'], conditions: ['sts:ExternalId', 'aws:MultiFactorAuthPresent'] },
+    { effect: 'Deny', type: '*', principal: '*', actions: ['not sts:AssumeRole'], conditions: [] },
+    { effect: 'Deny', type: 'NotPrincipal: Federated', principal: 'cognito-identity.amazonaws.com', actions: ['sts:AssumeRoleWithWebIdentity'], conditions: [] },
+  ]);
+  // A single statement object counts too; other text gives nothing.
+  assert.equal(trustedEntities('{"Statement":{"Effect":"Allow","Principal":{"Service":"x"},"Action":"sts:AssumeRole"}}').length, 1);
+  assert.deepEqual(trustedEntities('not json'), []);
+  assert.deepEqual(trustedEntities('null'), []);
 });

@@ -5,6 +5,7 @@
 import { list, enc } from '../api.js';
 import { h, link, section, kv, table, loading, button, field, input, formatTime, tabs, page } from '../ui.js';
 import { iamAll, policyLink, docView, prettyDoc } from './policies.js';
+import { decodeDocument, prettyJSON, trustedEntities } from '../diff.js';
 
 /** rolePath is a role's console path. */
 export const rolePath = (name) => `/roles/${encodeURIComponent(name)}`;
@@ -31,6 +32,9 @@ const lambdaPolicies = [
   ['CloudWatchLambdaInsightsExecutionRolePolicy', 'Write runtime metrics to CloudWatch Lambda Insights.'],
   ['service-role/AmazonS3ObjectLambdaExecutionRolePolicy', 'Work with Amazon S3 Object Lambda and write to CloudWatch Logs.'],
 ].map(([path, purpose]) => ({ arn: `arn:aws:iam::aws:policy/${path}`, purpose }));
+
+// principalTypes names the keys of a trust policy's Principal.
+const principalTypes = { Service: 'AWS service', AWS: 'AWS account or principal', Federated: 'Identity provider', CanonicalUser: 'Canonical user', '*': 'Everyone' };
 
 const pageSize = 50;
 
@@ -67,7 +71,11 @@ async function renderList(view, ctx) {
   let marker;
   let truncated = true;
   const needle = q.toLowerCase();
-  const more = button('Load more roles', () => loadPage().then(() => more.focus()));
+  // After "Load more", focus goes to the first role of the new page.
+  const more = button('Load more roles', () => {
+    const first = rows.length;
+    loadPage().then(() => body.querySelectorAll('tbody tr a')[first]?.focus());
+  });
   const loadPage = () => loading(body, async () => {
     do {
       const res = await ctx.client.iam('ListRoles', { MaxItems: pageSize, Marker: marker });
@@ -119,8 +127,18 @@ async function renderRole(view, ctx) {
       { id: 'permissions', title: 'Permissions', render: (el) => permissions(ctx, el, name, role) },
       { id: 'trust', title: 'Trust relationships', render: (el) => loading(el, async () => {
         const r = await role;
-        return section('Trusted entities', h('p', {}, 'Who may assume this role (its trust policy).'),
-          docView(prettyDoc(r.AssumeRolePolicyDocument), null, { 'aria-label': 'Trust policy' }));
+        const doc = decodeDocument(r.AssumeRolePolicyDocument);
+        return [section('Trusted entities', h('p', {}, 'Who may assume this role, as its trust policy says.'), table({
+          columns: [
+            { title: 'Effect', value: (e) => h('span', { class: `badge ${e.effect === 'Allow' ? 'allow' : 'deny'}` }, e.effect) },
+            { title: 'Principal type', value: (e) => principalTypes[e.type] || e.type },
+            { title: 'Principal', value: (e) => h('code', {}, e.principal) },
+            { title: 'Actions', value: (e) => e.actions.join(', ') },
+            { title: 'Conditions', value: (e) => (e.conditions.length ? e.conditions.map((k, i) => [i ? ', ' : '', h('code', {}, k)]) : 'None') },
+          ],
+          rows: trustedEntities(doc),
+          empty: 'The trust policy names no principal.',
+        })), section('Trust policy', docView(prettyJSON(doc), null, { 'aria-label': 'Trust policy' }))];
       }) },
       { id: 'tags', title: 'Tags', render: (el) => loading(el, async () => section('Tags', table({
         columns: [{ title: 'Key', value: (t) => t.Key }, { title: 'Value', value: (t) => t.Value }],
