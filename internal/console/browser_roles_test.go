@@ -341,6 +341,18 @@ func TestConsoleRoles(t *testing.T) {
 		b.waitText(t, ".sim-results", "Allowed")
 		b.click(t, ".sim-result:nth-child(1) details summary")
 		b.waitText(t, ".sim-result:nth-child(1) mark.statement", `"s3:PutObject"`)
+
+		// A user is simulated too, with its inline policy's statement.
+		b.open(t, "/simulator?user=viewer&actions=iam:ListRoles,iam:GetRolePolicy")
+		b.waitText(t, ".sim-result:nth-child(1) .badge", "Allowed")
+		b.waitText(t, ".sim-result:nth-child(2) .badge", "Denied (no statement allows it)")
+		b.waitText(t, ".sim-result:nth-child(2) .sim-why", "No identity-based policy allows it.")
+		b.click(t, ".sim-result:nth-child(1) details summary")
+		b.waitText(t, ".sim-result:nth-child(1) summary", "console inline policy")
+		b.waitText(t, ".sim-result:nth-child(1) mark.statement", `"iam:ListRoles"`)
+		if got := eval[string](t, b, `document.querySelector('select[name="kind"]').value`); got != "user" {
+			t.Errorf("principal type %q, want user", got)
+		}
 	})
 
 	t.Run("create role", func(t *testing.T) {
