@@ -246,6 +246,8 @@ func TestConsoleRoles(t *testing.T) {
 		// Versions and the diff between them.
 		b.open(t, consolePolicyPath(f.readArn)+"?tab=versions")
 		b.waitText(t, "#tabpanel table", "v1")
+		b.click(t, "#tabpanel tbody tr:nth-child(2) details summary")
+		b.waitText(t, `pre[aria-label="Policy document v1"]`, `"Action": "s3:GetObject"`)
 		b.waitText(t, ".diff-summary", "v1 → v2: 4 lines added, 1 removed, in 1 change.")
 		b.waitText(t, ".diff-removed", `"Action": "s3:GetObject",`)
 		b.waitText(t, ".diff-added", `"s3:PutObject"`)
@@ -291,9 +293,9 @@ func TestConsoleRoles(t *testing.T) {
 		rolesEval(t, b, `[...document.querySelectorAll(".sim-result")].map(r => [".sim-action", ".sim-resource", ".badge", ".sim-why", ".sim-missing"].map(c => (r.querySelector(c)?.innerText || "").replace(/\s+/g, " ").trim()))`, &rows)
 		want := [][]string{
 			{"s3:GetObject", "arn:aws:s3:::bucket/key", "Allowed"},
-			{"s3:DeleteObject", "arn:aws:s3:::bucket/key", "Denied (a statement denies it)"},
-			{"dynamodb:GetItem", "arn:aws:s3:::bucket/key", "Denied (no statement allows it)"},
-			{"sqs:SendMessage", "arn:aws:s3:::bucket/key", "Denied (no statement allows it)"},
+			{"s3:DeleteObject", "arn:aws:s3:::bucket/key", "Explicitly denied"},
+			{"dynamodb:GetItem", "arn:aws:s3:::bucket/key", "Implicitly denied"},
+			{"sqs:SendMessage", "arn:aws:s3:::bucket/key", "Implicitly denied"},
 		}
 		if len(rows) != len(want) {
 			t.Fatalf("simulator rows %q, want %d", rows, len(want))
@@ -345,7 +347,7 @@ func TestConsoleRoles(t *testing.T) {
 		// A user is simulated too, with its inline policy's statement.
 		b.open(t, "/simulator?user=viewer&actions=iam:ListRoles,iam:GetRolePolicy")
 		b.waitText(t, ".sim-result:nth-child(1) .badge", "Allowed")
-		b.waitText(t, ".sim-result:nth-child(2) .badge", "Denied (no statement allows it)")
+		b.waitText(t, ".sim-result:nth-child(2) .badge", "Implicitly denied")
 		b.waitText(t, ".sim-result:nth-child(2) .sim-why", "No identity-based policy allows it.")
 		b.click(t, ".sim-result:nth-child(1) details summary")
 		b.waitText(t, ".sim-result:nth-child(1) summary", "console inline policy")

@@ -154,6 +154,7 @@ async function versions(ctx, arn) {
       { title: 'Version', value: (v) => v.VersionId },
       { title: 'Default', value: (v) => (v.IsDefaultVersion === 'true' ? 'Default' : '') },
       { title: 'Created', value: (v) => formatTime(v.CreateDate) },
+      { title: 'Document', value: (v) => versionDocument(ctx, arn, v.VersionId) },
     ],
     rows: vs,
     empty: 'No versions.',
@@ -184,6 +185,21 @@ async function versions(ctx, arn) {
   return out;
 }
 
+// versionDocument opens into one version's document, read when opened.
+function versionDocument(ctx, arn, id) {
+  const body = h('div', {});
+  const det = h('details', { class: 'version-doc' }, h('summary', {}, `Show ${id}`), body);
+  det.addEventListener('toggle', () => {
+    if (det.open && !body.childElementCount) {
+      loading(body, async () => {
+        const v = (await ctx.client.iam('GetPolicyVersion', { PolicyArn: arn, VersionId: id })).PolicyVersion;
+        return docView(prettyDoc(v.Document), null, { 'aria-label': `Policy document ${id}` });
+      });
+    }
+  });
+  return det;
+}
+
 /**
  * diffView shows a line diff of two documents: every line with its old and
  * new line numbers, added lines marked "+", removed "-" (and said so to
@@ -197,7 +213,7 @@ function diffView(aName, a, bName, b) {
   const lines = d.map((l, k) => {
     const sign = { same: ' ', added: '+', removed: '-' }[l.kind];
     const said = { same: '', added: 'Added: ', removed: 'Removed: ' }[l.kind];
-    return h('div', { class: `diff-line diff-${l.kind}`, tabindex: starts.includes(k) ? -1 : null, 'data-hunk': starts.includes(k) ? starts.indexOf(k) : null },
+    return h('div', { class: `diff-line diff-${l.kind}`, tabindex: starts.includes(k) ? -1 : null },
       h('span', { class: 'diff-num', 'aria-hidden': 'true' }, l.oldLine ?? ''),
       h('span', { class: 'diff-num', 'aria-hidden': 'true' }, l.newLine ?? ''),
       h('span', { class: 'diff-sign', 'aria-hidden': 'true' }, sign),
@@ -251,7 +267,7 @@ async function entities(ctx, arn) {
 
 // The simulator.
 
-const decisionText = { allowed: 'Allowed', implicitDeny: 'Denied (no statement allows it)', explicitDeny: 'Denied (a statement denies it)' };
+const decisionText = { allowed: 'Allowed', implicitDeny: 'Implicitly denied', explicitDeny: 'Explicitly denied' };
 
 async function renderSimulator(view, ctx) {
   const q = ctx.query;
