@@ -99,6 +99,7 @@ async function renderList(view, ctx) {
     // ListRoles leaves RoleLastUsed out, as AWS's does: GetRole has it.
     each([...cells.keys()], 4, async (r) => {
       const c = cells.get(r);
+      if (ctx.current && !ctx.current()) return; // the user has moved on
       try {
         const role = (await ctx.client.iam('GetRole', { RoleName: r.RoleName })).Role;
         c.replaceChildren(lastUsedText(role.RoleLastUsed));
@@ -206,8 +207,8 @@ async function permissions(ctx, el, name, role) {
 // renderNew is /roles/new.
 async function renderNew(view, ctx) {
   page(view, 'Create role', tabs(ctx, [
-    { id: 'lambda', title: 'Role for a Lambda function', render: (el) => createRoleWizard(ctx, el) },
-    { id: 'default', title: 'Default role for a function', render: (el) => defaultRoleForm(ctx, el) },
+    { id: 'lambda', title: 'Role for Lambda', render: (el) => createRoleWizard(ctx, el) },
+    { id: 'default', title: 'Default role', render: (el) => defaultRoleForm(ctx, el) },
   ]));
 }
 
