@@ -40,6 +40,9 @@ const (
 		`{"Sid":"QueueFromVpc","Effect":"Allow","Action":"sqs:SendMessage","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpc":"vpc-0abc"}}}]}`
 	viewerDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListRoles","iam:GetRole","iam:ListAttachedRolePolicies",` +
 		`"iam:ListRolePolicies","iam:ListRoleTags","sts:AssumeRole"],"Resource":"*"}]}`
+	// oddRole has every character a role name may have besides letters
+	// and digits, which its console path must carry.
+	oddRole = "odd+name=x,y.z@q_1-2"
 	// bulkRoles is how many more roles the account has, so that the role
 	// list takes more than one page.
 	bulkRoles = 50
@@ -83,6 +86,7 @@ func setUpRoles(t *testing.T, b *browser) rolesFixture {
 		must(c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("app-role"), PolicyArn: aws.String(arn)}))
 	}
 	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("other-role"), AssumeRolePolicyDocument: aws.String(trust)}))
+	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(oddRole), AssumeRolePolicyDocument: aws.String(trust)}))
 	for i := range bulkRoles {
 		must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(fmt.Sprintf("bulk-%02d", i)), AssumeRolePolicyDocument: aws.String(trust)}))
 	}
@@ -131,13 +135,17 @@ func TestConsoleRoles(t *testing.T) {
 		b.waitText(t, "main table tr", "("+region+")")
 		b.shot(t, "roles-list")
 		b.click(t, "main p button")
-		b.waitText(t, "main caption", fmt.Sprintf("%d roles", bulkRoles+2))
+		b.waitText(t, "main caption", fmt.Sprintf("%d roles", bulkRoles+3))
 		var focused string
 		rolesEval(t, b, "document.activeElement.textContent", &focused)
 		if focused != "bulk-49" {
 			t.Errorf("after Load more the focus is on %q, want the first new role, bulk-49", focused)
 		}
 		b.waitText(t, "main table", "other-role")
+		b.click(t, `main a[href="/console/roles/odd%2Bname%3Dx%2Cy.z%40q_1-2"]`)
+		b.waitText(t, "main h1", oddRole)
+		b.waitText(t, "main dl", "arn:aws:iam::"+f.account+":role/"+oddRole)
+		b.open(t, "/roles")
 
 		b.fill(t, `input[name="q"]`, "app")
 		b.run(t, "search", chromedp.SendKeys(chromedp.CSS(`input[name="q"]`), kb.Enter))
@@ -275,6 +283,11 @@ func TestConsoleRoles(t *testing.T) {
 		b.open(t, consolePolicyPath(f.readArn)+"?tab=versions&from=v2&to=v2")
 		b.waitText(t, ".diff-summary", "v2 and v2 are the same.")
 
+		// An AWS managed policy has one version here.
+		b.open(t, consolePolicyPath(basicExecution)+"?tab=versions")
+		b.waitText(t, "main dl", "AWS managed")
+		b.waitText(t, "#tabpanel", "The policy has one version: there is nothing to compare yet.")
+
 		b.open(t, consolePolicyPath(f.readArn)+"?tab=entities")
 		b.waitText(t, "#tabpanel table", "app-role")
 		b.shot(t, "policy-entities")
@@ -337,6 +350,12 @@ func TestConsoleRoles(t *testing.T) {
 			t.Errorf("the highlighted statement is %q, want NoDeletes alone", mark)
 		}
 		b.shot(t, "simulator")
+		// The context value the allow needs, given, makes it allowed.
+		b.fill(t, `textarea[name="actions"]`, "sqs:SendMessage")
+		b.fill(t, `textarea[name="context"]`, "aws:SourceVpc=vpc-0abc")
+		b.click(t, `form.sim-form button[type="submit"]`)
+		b.waitText(t, "main section", "1 of 1 request allowed.")
+		b.waitText(t, ".sim-result .sim-why", "guard inline policy")
 		// A shared link runs the simulation again; the allow highlights
 		// app-read's statement.
 		b.open(t, "/simulator"+search)
