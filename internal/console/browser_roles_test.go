@@ -108,6 +108,21 @@ func rolesEval(t *testing.T, b *browser, expr string, out any) {
 	}
 }
 
+// rolesShot checks that the page shows no stray "null", "undefined" or
+// "[object …]" (a value rendered as text by mistake), then takes its
+// screenshots.
+func rolesShot(t *testing.T, b *browser, name string) {
+	t.Helper()
+	var lines []string
+	rolesEval(t, b, `document.querySelector("main").innerText.split("\n").map(l => l.trim())`, &lines)
+	for _, l := range lines {
+		if l == "null" || l == "undefined" || strings.Contains(l, "[object ") || strings.Contains(l, "NaN") {
+			t.Errorf("%s: the page shows %q", name, l)
+		}
+	}
+	b.shot(t, name)
+}
+
 // consolePolicyPath is a managed policy's console path, its ARN encoded
 // as encodeURIComponent does.
 func consolePolicyPath(arn string) string {
@@ -133,7 +148,7 @@ func TestConsoleRoles(t *testing.T) {
 		b.waitText(t, "main table", "Runs the app function")
 		// Last used comes from GetRole, row by row.
 		b.waitText(t, "main table tr", "("+region+")")
-		b.shot(t, "roles-list")
+		rolesShot(t, b, "roles-list")
 		b.click(t, "main p button")
 		b.waitText(t, "main caption", fmt.Sprintf("%d roles", bulkRoles+3))
 		var focused string
@@ -158,7 +173,7 @@ func TestConsoleRoles(t *testing.T) {
 		if got.Search != "?q=app" || len(got.Rows) != 1 || !strings.HasPrefix(got.Rows[0], "app-role") {
 			t.Errorf("searching app: %+v, want app-role alone at ?q=app", got)
 		}
-		b.shot(t, "roles-search")
+		rolesShot(t, b, "roles-search")
 	})
 
 	t.Run("role", func(t *testing.T) {
@@ -186,7 +201,7 @@ func TestConsoleRoles(t *testing.T) {
 				t.Errorf("the role's page has no link to %s; links: %v", want, hrefs)
 			}
 		}
-		b.shot(t, "role-permissions")
+		rolesShot(t, b, "role-permissions")
 
 		b.open(t, "/roles/app-role?tab=trust")
 		b.waitText(t, "#tabpanel table", "lambda.amazonaws.com")
@@ -198,12 +213,12 @@ func TestConsoleRoles(t *testing.T) {
 		}
 		b.waitText(t, `#tabpanel pre[aria-label="Trust policy"]`, `"Service": "lambda.amazonaws.com"`)
 		b.waitText(t, `#tabpanel pre[aria-label="Trust policy"]`, `"AWS": "arn:aws:iam::`+f.account+`:root"`)
-		b.shot(t, "role-trust")
+		rolesShot(t, b, "role-trust")
 		b.open(t, "/roles/app-role?tab=tags")
 		b.waitText(t, "#tabpanel table", "payments")
 		b.open(t, "/roles/app-role?tab=lastused")
 		b.waitText(t, "#tabpanel dl", region)
-		b.shot(t, "role-lastused")
+		rolesShot(t, b, "role-lastused")
 		// The tabs are reachable by keyboard: ArrowRight from Tags goes to Last used.
 		b.open(t, "/roles/app-role?tab=tags")
 		b.run(t, "arrow to the next tab", chromedp.Focus(chromedp.CSS("#tab-tags")), chromedp.KeyEvent(kb.ArrowRight))
@@ -229,7 +244,7 @@ func TestConsoleRoles(t *testing.T) {
 		if strings.Contains(text, "AWSLambdaBasicExecutionRole") {
 			t.Errorf("the customer managed list shows AWS managed policies:\n%s", text)
 		}
-		b.shot(t, "policies-list")
+		rolesShot(t, b, "policies-list")
 		// The type toggle and the search keep to the URL.
 		rolesEval(t, b, `(() => { const s = document.querySelector('select[name="scope"]'); s.value = "AWS"; s.dispatchEvent(new Event("change")); return true })()`, new(bool))
 		b.waitText(t, "main caption", "policies")
@@ -249,7 +264,7 @@ func TestConsoleRoles(t *testing.T) {
 		b.waitText(t, "main dl", "Reads the app's objects")
 		b.waitText(t, `#tabpanel pre[aria-label="Policy document"]`, `"s3:PutObject"`)
 		b.waitText(t, "#tabpanel h2", "v2, default")
-		b.shot(t, "policy-document")
+		rolesShot(t, b, "policy-document")
 
 		// Versions and the diff between them.
 		b.open(t, consolePolicyPath(f.readArn)+"?tab=versions")
@@ -278,7 +293,7 @@ func TestConsoleRoles(t *testing.T) {
 		}
 		b.run(t, "n", chromedp.KeyEvent("n"))
 		b.waitText(t, "main", "Change 1 of 1")
-		b.shot(t, "policy-versions-diff")
+		rolesShot(t, b, "policy-versions-diff")
 		// The same versions compare to nothing.
 		b.open(t, consolePolicyPath(f.readArn)+"?tab=versions&from=v2&to=v2")
 		b.waitText(t, ".diff-summary", "v2 and v2 are the same.")
@@ -290,7 +305,7 @@ func TestConsoleRoles(t *testing.T) {
 
 		b.open(t, consolePolicyPath(f.readArn)+"?tab=entities")
 		b.waitText(t, "#tabpanel table", "app-role")
-		b.shot(t, "policy-entities")
+		rolesShot(t, b, "policy-entities")
 	})
 
 	t.Run("simulator", func(t *testing.T) {
@@ -349,7 +364,7 @@ func TestConsoleRoles(t *testing.T) {
 		if !strings.Contains(mark, `"Effect": "Deny"`) || strings.Contains(mark, "QueueFromVpc") || !strings.HasPrefix(mark, "{") || !strings.HasSuffix(mark, "}") {
 			t.Errorf("the highlighted statement is %q, want NoDeletes alone", mark)
 		}
-		b.shot(t, "simulator")
+		rolesShot(t, b, "simulator")
 		// The context value the allow needs, given, makes it allowed.
 		b.fill(t, `textarea[name="actions"]`, "sqs:SendMessage")
 		b.fill(t, `textarea[name="context"]`, "aws:SourceVpc=vpc-0abc")
@@ -399,7 +414,7 @@ func TestConsoleRoles(t *testing.T) {
 		b.fill(t, `input[name="tag-value"]`, "console")
 		b.click(t, "#use-boundary")
 		b.fill(t, `input[name="boundary"]`, f.boundArn)
-		b.shot(t, "roles-create")
+		rolesShot(t, b, "roles-create")
 		b.click(t, `form.wizard > button[type="submit"]`)
 		b.waitText(t, "main h1", "made-in-console")
 		b.waitText(t, "#tabpanel table", "AmazonS3ReadOnlyAccess")
@@ -445,7 +460,7 @@ func TestConsoleRoles(t *testing.T) {
 		b.click(t, `#tabpanel form button[type="submit"]`)
 		b.waitText(t, "main dl", "fresh-fn-role-")
 		b.waitText(t, `pre[aria-label="Policy document"]`, "/aws/lambda/fresh-fn:*")
-		b.shot(t, "roles-default-role")
+		rolesShot(t, b, "roles-default-role")
 		var name string
 		rolesEval(t, b, `document.querySelector("main dl a").textContent`, &name)
 		role, err := iam.NewFromConfig(b.root).GetRole(context.Background(), &iam.GetRoleInput{RoleName: aws.String(name)})
@@ -472,7 +487,7 @@ func TestConsoleRoles(t *testing.T) {
 		b.waitText(t, "#tabpanel .inline-policy .error", "AccessDenied")
 		b.waitText(t, "#tabpanel .inline-policy .error",
 			"User: arn:aws:iam::"+f.account+":user/viewer is not authorized to perform: iam:GetRolePolicy")
-		b.shot(t, "roles-restricted")
+		rolesShot(t, b, "roles-restricted")
 		b.open(t, "/policies")
 		b.waitText(t, "main .error", "User: arn:aws:iam::"+f.account+":user/viewer is not authorized to perform: iam:ListPolicies")
 		b.open(t, "/roles/new?tab=default")

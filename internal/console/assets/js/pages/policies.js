@@ -51,6 +51,11 @@ export function docView(text, span, attrs = {}) {
   return pre;
 }
 
+/** policyType says whether a managed policy is AWS's or the account's. */
+export function policyType(arn) {
+  return arn.startsWith('arn:aws:iam::aws:') ? 'AWS managed' : 'Customer managed';
+}
+
 /** prettyDoc decodes and pretty-prints a document IAM returned. */
 export function prettyDoc(doc) {
   return prettyJSON(decodeDocument(doc));
@@ -88,7 +93,7 @@ async function renderList(view, ctx) {
     return pagedTable(rows, {
       columns: [
         { title: 'Policy name', value: (p) => policyLink(p.Arn, p.PolicyName) },
-        { title: 'Type', value: (p) => (p.Arn.startsWith('arn:aws:iam::aws:') ? 'AWS managed' : 'Customer managed') },
+        { title: 'Type', value: (p) => h('span', { class: 'nowrap' }, policyType(p.Arn)) },
         { title: 'Attached entities', value: (p) => p.AttachmentCount },
         { title: 'Default version', value: (p) => p.DefaultVersionId },
         { title: 'Updated', value: (p) => formatTime(p.UpdateDate) },
@@ -107,7 +112,7 @@ function pagedTable(rows, opts) {
   function grow() {
     shown = Math.min(rows.length, shown + pageSize);
     const t = table({ ...opts, rows: rows.slice(0, shown) });
-    wrap.replaceChildren(t, shown < rows.length ? h('p', {}, `Showing ${shown} of ${rows.length}. `, more) : null);
+    wrap.replaceChildren(t, ...(shown < rows.length ? [h('p', {}, `Showing ${shown} of ${rows.length}. `, more)] : []));
     if (shown > pageSize) more.focus();
   }
   grow();
@@ -128,7 +133,7 @@ async function renderPolicy(view, ctx) {
     const p = (await ctx.client.iam('GetPolicy', { PolicyArn: arn })).Policy;
     return kv([
       ['ARN', h('code', {}, p.Arn)],
-      ['Type', p.Arn.startsWith('arn:aws:iam::aws:') ? 'AWS managed' : 'Customer managed'],
+      ['Type', policyType(p.Arn)],
       ['Description', p.Description],
       ['Path', p.Path],
       ['Default version', p.DefaultVersionId],

@@ -4,7 +4,7 @@
 // ?tab=default: "Create default role" for a new function).
 import { list, enc } from '../api.js';
 import { h, link, section, kv, table, loading, button, field, input, formatTime, tabs, page } from '../ui.js';
-import { iamAll, policyLink, docView, prettyDoc } from './policies.js';
+import { iamAll, policyLink, policyType, docView, prettyDoc } from './policies.js';
 import { decodeDocument, prettyJSON, trustedEntities } from '../diff.js';
 
 /** rolePath is a role's console path. */
@@ -179,7 +179,7 @@ async function permissions(ctx, el, name, role) {
     loading(attached, async () => table({
       columns: [
         { title: 'Policy name', value: (p) => policyLink(p.PolicyArn, p.PolicyName) },
-        { title: 'Type', value: (p) => (p.PolicyArn.startsWith('arn:aws:iam::aws:') ? 'AWS managed' : 'Customer managed') },
+        { title: 'Type', value: (p) => h('span', { class: 'nowrap' }, policyType(p.PolicyArn)) },
       ],
       rows: await iamAll(ctx.client, 'ListAttachedRolePolicies', { RoleName: name }, 'AttachedPolicies'),
       empty: 'No managed policies are attached.',
