@@ -123,7 +123,7 @@ function pagedTable(rows, opts) {
 async function renderPolicy(view, ctx) {
   const { arn } = ctx.params;
   const name = arn.slice(arn.lastIndexOf('/') + 1);
-  const summary = h('div', {});
+  const summary = h('div', { class: 'summary' });
   page(view, name, summary, tabs(ctx, [
     { id: 'permissions', title: 'Permissions', render: (el) => loading(el, () => defaultDocument(ctx, arn)) },
     { id: 'versions', title: 'Versions', render: (el) => loading(el, () => versions(ctx, arn)) },

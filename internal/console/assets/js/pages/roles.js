@@ -117,7 +117,7 @@ async function renderList(view, ctx) {
 // renderRole is /roles/NAME.
 async function renderRole(view, ctx) {
   const { name } = ctx.params;
-  const summary = h('div', {});
+  const summary = h('div', { class: 'summary' });
   const role = ctx.client.iam('GetRole', { RoleName: name }).then((r) => r.Role);
   role.catch(() => {}); // each part shows its own error
   page(view, name, summary,
