@@ -40,6 +40,9 @@ const (
 		`{"Sid":"QueueFromVpc","Effect":"Allow","Action":"sqs:SendMessage","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpc":"vpc-0abc"}}}]}`
 	viewerDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListRoles","iam:GetRole","iam:ListAttachedRolePolicies",` +
 		`"iam:ListRolePolicies","iam:ListRoleTags","sts:AssumeRole"],"Resource":"*"}]}`
+	// makerDoc lets a user make roles but not attach policies to them.
+	makerDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:CreateRole","iam:GetRole","iam:GetPolicy","iam:ListPolicies",` +
+		`"iam:ListAttachedRolePolicies","iam:ListRolePolicies"],"Resource":"*"}]}`
 	// oddRole has every character a role name may have besides letters
 	// and digits, which its console path must carry.
 	oddRole = "odd+name=x,y.z@q_1-2"
@@ -407,6 +410,7 @@ func TestConsoleRoles(t *testing.T) {
 		b.waitText(t, `ul[aria-label="Matching policies"]`, "AmazonS3ReadOnlyAccess")
 		b.click(t, `ul[aria-label="Matching policies"] input[value="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]`)
 		b.waitText(t, "main", "2 policies chosen: AWSLambdaBasicExecutionRole, AmazonS3ReadOnlyAccess.")
+		b.waitText(t, "form.wizard dl", "AWSLambdaBasicExecutionRole, AmazonS3ReadOnlyAccess")
 		b.fill(t, `input[name="role-name"]`, "made-in-console")
 		b.fill(t, `textarea[name="description"]`, "Made by the wizard")
 		b.click(t, "#add-tag")
@@ -495,5 +499,21 @@ func TestConsoleRoles(t *testing.T) {
 		b.click(t, `#tabpanel form button[type="submit"]`)
 		b.waitText(t, "main .error", "AccessDeniedException")
 		b.waitText(t, "main .error", "iam:CreateRole")
+
+		// A user who may create roles but not attach policies gets a role
+		// without them, is told so, and is shown the way to it.
+		b.click(t, "#signout")
+		key, secret := b.user(t, "maker", makerDoc)
+		b.signIn(t, key, secret, "")
+		b.open(t, "/roles/new")
+		b.click(t, `input[type="checkbox"][value="`+basicExecution+`"]`)
+		b.fill(t, `input[name="role-name"]`, "half-made")
+		b.click(t, `form.wizard > button[type="submit"]`)
+		b.waitText(t, "main .error", "User: arn:aws:iam::"+f.account+":user/maker is not authorized to perform: iam:AttachRolePolicy")
+		b.waitText(t, "main", "The role was created, but not every policy could be attached")
+		rolesShot(t, b, "roles-create-partial")
+		b.click(t, `main a[href="/console/roles/half-made"]`)
+		b.waitText(t, "main h1", "half-made")
+		b.waitText(t, "#tabpanel", "No managed policies are attached.")
 	})
 }

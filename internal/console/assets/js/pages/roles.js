@@ -223,7 +223,9 @@ function createRoleWizard(ctx, el) {
   const tick = (arn, on) => {
     if (on) chosen.add(arn); else chosen.delete(arn);
     for (const b of boxes.get(arn) || []) b.checked = on;
-    count.textContent = `${chosen.size} ${chosen.size === 1 ? 'policy' : 'policies'} chosen${chosen.size ? `: ${[...chosen].map((a) => a.slice(a.lastIndexOf('/') + 1)).join(', ')}` : ''}.`;
+    const names = [...chosen].map((a) => a.slice(a.lastIndexOf('/') + 1)).join(', ');
+    count.textContent = `${chosen.size} ${chosen.size === 1 ? 'policy' : 'policies'} chosen${chosen.size ? `: ${names}` : ''}.`;
+    review.textContent = chosen.size ? names : 'None: the role will have no permissions.';
   };
   const policyRow = (p) => {
     const id = `pol-${p.PolicyName}-${(boxes.get(p.Arn) || []).length}`;
@@ -235,6 +237,7 @@ function createRoleWizard(ctx, el) {
       p.Description ? h('small', { class: 'hint' }, p.Description) : null);
   };
   const count = h('p', { 'aria-live': 'polite', class: 'muted' }, '0 policies chosen.');
+  const review = h('span', {}, 'None: the role will have no permissions.');
 
   // Step 2: the Lambda policies first, then a search over every managed policy.
   const recommended = h('div', {});
@@ -332,6 +335,7 @@ function createRoleWizard(ctx, el) {
       h('div', { class: 'toolbar' }, field('Search policies', search), button('Search', runSearch)),
       found, count),
     h('fieldset', {}, h('legend', {}, 'Step 3: Name, review and create'),
+      kv([['Trusted entity', 'AWS service: lambda.amazonaws.com'], ['Permissions', review]]),
       field('Role name', name, 'Up to 64 letters, digits and +=,.@_-'),
       field('Description', desc, 'Optional.'),
       h('h3', {}, 'Tags'), tagRows, button('Add tag', addTag, { id: 'add-tag' }),
