@@ -124,6 +124,13 @@ func rolesShot(t *testing.T, b *browser, name string) {
 		}
 	}
 	b.shot(t, name)
+	b.run(t, "phone width", chromedp.EmulateViewport(390, 844))
+	var wide int
+	rolesEval(t, b, "document.documentElement.scrollWidth", &wide)
+	b.run(t, "laptop width", chromedp.EmulateViewport(1280, 800))
+	if wide > 390 {
+		t.Errorf("%s: at 390 px wide the page is %d px wide", name, wide)
+	}
 }
 
 // consolePolicyPath is a managed policy's console path, its ARN encoded
