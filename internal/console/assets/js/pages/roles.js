@@ -68,6 +68,7 @@ async function renderList(view, ctx) {
     } }, field('Search roles', search), h('button', { type: 'submit' }, 'Search')),
     body);
   const rows = [];
+  const used = new Map(); // role name → {text, title}: its last use, or why it is unknown
   let marker;
   let truncated = true;
   const needle = q.toLowerCase();
@@ -96,18 +97,19 @@ async function renderList(view, ctx) {
       empty: q ? `No roles match "${q}".` : 'No roles yet.',
       caption: `${rows.length} ${rows.length === 1 ? 'role' : 'roles'}${q ? ` matching "${q}"` : ''}${truncated ? ' (more to load)' : ''}`,
     });
-    // ListRoles leaves RoleLastUsed out, as AWS's does: GetRole has it.
+    // ListRoles leaves RoleLastUsed out, as AWS's does: GetRole has it,
+    // read once per role (a page loaded later keeps the earlier ones').
     each([...cells.keys()], 4, async (r) => {
       const c = cells.get(r);
       if (ctx.current && !ctx.current()) return; // the user has moved on
-      try {
-        const role = (await ctx.client.iam('GetRole', { RoleName: r.RoleName })).Role;
-        c.replaceChildren(lastUsedText(role.RoleLastUsed));
-        c.className = '';
-      } catch (e) {
-        c.replaceChildren(`${e.code}`);
-        c.title = e.message;
+      if (!used.has(r.RoleName)) {
+        used.set(r.RoleName, await ctx.client.iam('GetRole', { RoleName: r.RoleName })
+          .then((x) => ({ text: lastUsedText(x.Role.RoleLastUsed) }), (e) => ({ text: e.code, title: e.message })));
       }
+      const { text, title } = used.get(r.RoleName);
+      c.replaceChildren(text);
+      c.className = title ? 'error-code' : '';
+      if (title) c.title = title;
     });
     return h('div', {}, t, truncated ? h('p', {}, more) : null);
   });
