@@ -472,8 +472,7 @@ func TestConsoleRoles(t *testing.T) {
 		b.waitText(t, "main dl", "fresh-fn-role-")
 		b.waitText(t, `pre[aria-label="Policy document"]`, "/aws/lambda/fresh-fn:*")
 		rolesShot(t, b, "roles-default-role")
-		var name string
-		rolesEval(t, b, `document.querySelector("main dl a").textContent`, &name)
+		name := b.text(t, "main dl a")
 		role, err := iam.NewFromConfig(b.root).GetRole(context.Background(), &iam.GetRoleInput{RoleName: aws.String(name)})
 		if err != nil {
 			t.Fatalf("the created role %q: %v", name, err)
