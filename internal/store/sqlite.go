@@ -92,6 +92,11 @@ INSERT INTO feed (id, trimmed) VALUES (1, 0);
 	// 5: access rows, the trail's decisions counted per second (Access),
 	// unique by their key (AccessKey), and the replay records they name.
 	accessSchema,
+	// 6: indexes for every lookup attribute, each ending in the history's
+	// order, so that a page of lookups reads its own events only, newest
+	// first, and a lookup that matches nothing reads nothing. A resource
+	// row carries its event's time for the same reason.
+	eventLookupSchema,
 }
 
 // SchemaVersion is the schema version this build reads and writes.
