@@ -25,7 +25,9 @@ func testEventLookups(t *testing.T, st store.Store) {
 			Username: user, AccessKeyID: "AKIA" + user, ReadOnly: ro, Category: category, Account: account,
 			Resources: res, Record: fmt.Appendf(nil, `{"n":%d}`, i)}
 	}
-	obj := func(k string) store.EventResource { return store.EventResource{Type: "AWS::S3::Object", Name: "arn:aws:s3:::b/" + k} }
+	obj := func(k string) store.EventResource {
+		return store.EventResource{Type: "AWS::S3::Object", Name: "arn:aws:s3:::b/" + k}
+	}
 	bucket := store.EventResource{Type: "AWS::S3::Bucket", Name: "arn:aws:s3:::b"}
 	if err := st.AppendEvents(ctx, []store.Event{
 		mk(0, "CopyObject", "alice", false, store.CategoryManagement, "111", obj("src"), obj("dst"), bucket),
