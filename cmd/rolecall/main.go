@@ -6,6 +6,7 @@
 //
 //	rolecall [flags]
 //	rolecall trail [--principal ARN] [--account ID] [--category Management|Data] [--since T] [--until T] [--limit N] [--decisions]
+//	rolecall trail explain [flags] EVENT-ID
 //	rolecall policy lint [--type identity|resource|trust|scp|session|boundary] FILE
 //	rolecall policy generate|unused|replay|check (--role NAME | --principal ARN) [--since D | --start T [--end T]] [flags]
 //	rolecall reset [--data-dir DIR | --database-url URL] [--yes]
@@ -81,6 +82,7 @@ const serverGCPercent = 400
 const mainUsage = `Usage:
   rolecall [flags]                 serve Lambda, IAM, STS and the services roles guard
   rolecall trail [flags]           print the recorded calls (rolecall help trail)
+  rolecall trail explain EVENT-ID  why an event's request was decided so, and the fix that allows it
   rolecall policy lint [flags] F   check a policy document (rolecall help policy)
   rolecall policy generate [flags] the policy a role's recorded traffic needs
   rolecall policy unused [flags]   what a role may do and did not do

@@ -23,6 +23,8 @@ Prints the recorded events, management and data, newest first, one
 CloudTrail record per line. It reads the data directory of a server that may
 be running, without disturbing it.
 
+  rolecall trail explain EVENT-ID   why a running rolecall decided an event's request as it did, and how to allow it
+
 Flags:
 `
 
@@ -31,6 +33,9 @@ const trailPage = 500
 
 // runTrail is the trail verb.
 func runTrail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "explain" {
+		return runTrailExplain(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("rolecall trail", flag.ContinueOnError)
 	fs.Usage = func() {
 		_, _ = fmt.Fprint(fs.Output(), trailUsage)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/catalog"
+	"github.com/rolecall/rolecall/internal/console"
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/frontdoor"
 	"github.com/rolecall/rolecall/internal/gateway"
@@ -368,7 +369,8 @@ func (s *Server) Listen() error {
 	}
 	ln = frontdoor.Limit(ln, connBudget(files), frontdoor.Whole)
 	s.listener = frontdoor.Limit(ln, s.maxConnsPerFunction(), functionPeer)
-	mux := &front{gateway: s.gateway, code: s.lambda.CodeHandler(), health: s.health, codePrefix: lambda.CodePathPrefix}
+	mux := &front{gateway: s.gateway, code: s.lambda.CodeHandler(), health: s.health, codePrefix: lambda.CodePathPrefix,
+		console: console.Handler(console.Config{Region: s.cfg.Region})}
 	s.http = frontdoor.NewServer(mux, s.cfg.Timeouts)
 	return nil
 }

@@ -39,7 +39,8 @@ type Config struct {
 
 // API is rolecall's own service.
 type API struct {
-	cfg Config
+	cfg   Config
+	reach *reachCache // GetResourceSummary's reach of recent policy sets
 }
 
 // New returns the API.
@@ -47,7 +48,7 @@ func New(cfg Config) *API {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &API{cfg: cfg}
+	return &API{cfg: cfg, reach: newReachCache()}
 }
 
 // Service returns the operation table.
@@ -56,5 +57,5 @@ func (r *API) Service() *api.Service {
 		Name:        "rolecall",
 		EventSource: "rolecall.amazonaws.com",
 		Protocols:   []string{"restJson1"},
-	}, slices.Concat(r.replayOps(), r.unusedOps(), r.consoleOps())...)
+	}, slices.Concat(r.replayOps(), r.unusedOps(), r.consoleOps(), r.explainOps())...)
 }

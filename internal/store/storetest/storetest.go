@@ -37,6 +37,7 @@ func Run(t *testing.T, e Engine) {
 	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
 	t.Run("LargeEventBatch", func(t *testing.T) { testLargeEventBatch(t, open(t)) })
 	t.Run("EventPrincipalsAndCategories", func(t *testing.T) { testEventPrincipals(t, open(t)) })
+	t.Run("EventLookups", func(t *testing.T) { testEventLookups(t, open(t)) })
 	t.Run("Access", func(t *testing.T) { testAccess(t, e) })
 	t.Run("ConcurrentAccess", func(t *testing.T) { testConcurrentAccess(t, e) })
 	t.Run("SummarizeAccess", func(t *testing.T) { testSummarizeAccess(t, e) })
