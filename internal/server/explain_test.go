@@ -143,10 +143,12 @@ func (f *explainFixture) mustExplain(t *testing.T, id string) *explanationOut {
 
 // TestExplainImplicitDeny: a user without s3:GetObject is explained as an
 // implicit deny in its identity policies, with the request's context and
-// its policies.
+// its policies, none of which matches the request (one grants the action
+// on another bucket).
 func TestExplainImplicitDeny(t *testing.T) {
 	f := newExplainFixture(t)
-	user := f.s.user(t, "reader", `{"Version":"2012-10-17","Statement":[{"Sid":"List","Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::`+explainBucket+`"}]}`)
+	user := f.s.user(t, "reader", `{"Version":"2012-10-17","Statement":[{"Sid":"List","Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::`+explainBucket+`"},`+
+		`{"Sid":"OtherBucket","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::other-bucket/*"}]}`)
 	userARN := "arn:aws:iam::" + account + ":user/reader"
 	if code := f.get(t, user, "a.txt"); code != "AccessDenied" {
 		t.Fatalf("GetObject before the fix: %q", code)
