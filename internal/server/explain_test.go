@@ -571,6 +571,14 @@ func TestExplainTrustPolicy(t *testing.T) {
 	if x.Decision != "ImplicitDeny" || x.Missing != "resource" || len(x.Fixes) != 1 {
 		t.Fatalf("explanation %+v", x)
 	}
+	if !slices.ContainsFunc(x.Policies, func(p struct {
+		Kind, Name, Arn, Document string
+		Applies                   bool
+	}) bool {
+		return p.Kind == "resource" && p.Arn == roleARN && p.Applies && strings.Contains(p.Document, "lambda.amazonaws.com")
+	}) {
+		t.Errorf("the trust policy is not among the policies: %+v", x.Policies)
+	}
 	fix := x.Fixes[0]
 	if fix.Operation == nil || fix.Operation.Action != "UpdateAssumeRolePolicy" || fix.Operation.Parameters["RoleName"] != "lambda-only" ||
 		!strings.Contains(fix.Document, "lambda.amazonaws.com") || !strings.Contains(fix.Document, userARN) {

@@ -77,6 +77,9 @@ type ContextKey struct {
 // the role's trust policy for a role assumption), "scp", "rcp" or
 // "endpoint". Applies reports that one of its statements matches the
 // request's action and resource (appliesTo), whatever its conditions.
+//
+// Name is an inline policy's name; Arn a managed policy's ARN, an SCP's or
+// RCP's, or for the resource's own policy the resource's ARN.
 type AppliedPolicy struct {
 	Kind     string
 	Name     string `json:",omitempty"`
@@ -299,6 +302,9 @@ func explain(x *explained) (*Explanation, policy.Decision, error) {
 	for _, p := range docs {
 		ap := AppliedPolicy{Kind: sourceKinds[p.source], Applies: appliesTo(p.doc, rec.Action, rec.Resource)}
 		ap.Name, ap.Arn = nameOrARN(p.id)
+		if p.source == policy.SourceResource && p.id == "" {
+			ap.Arn = rec.Resource
+		}
 		if p.doc != nil {
 			ap.Document = p.doc.String()
 		}
