@@ -177,6 +177,16 @@ func TestExplainImplicitDeny(t *testing.T) {
 	if len(x.Decisive) != 0 {
 		t.Errorf("an implicit deny with decisive statements: %+v", x.Decisive)
 	}
+
+	// An allowed event is explained by the allow that decided it.
+	if _, err := s3Client(user).ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(explainBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	x = f.mustExplain(t, f.lastEvent(t, "ListObjectsV2", userARN))
+	if x.Decision != "Allow" || x.RecordedDecision != "Allow" || x.StillDenied || x.Reason != "" || len(x.Fixes) != 0 || x.Note != "" ||
+		len(x.Decisive) != 1 || x.Decisive[0].Sid != "List" || x.Decisive[0].Effect != "Allow" || !strings.Contains(string(x.Decisive[0].Statement), "s3:ListBucket") {
+		t.Errorf("allowed event explained as %+v", x)
+	}
 }
 
 // lastEvents returns the IDs of the newest n events of a name made by the
