@@ -665,3 +665,26 @@ func TestExplainLiteralResource(t *testing.T) {
 		t.Errorf("the fix allows wide.txt: %q", code)
 	}
 }
+
+// TestExplainBadInput: an unsigned request, a query parameter, an event ID
+// too long and one with a path in it are refused or not found, with the
+// API's own errors.
+func TestExplainBadInput(t *testing.T) {
+	srv := servertest.Start(t)
+	root, end := srv.RootConfig(), srv.Endpoint()
+	for _, tc := range []struct {
+		name, service, path string
+		status              int
+		code                string
+	}{
+		{"unsigned", "", "/v1/events/x/explanation", 403, "MissingAuthenticationTokenException"},
+		{"query parameter", "rolecall", "/v1/events/x/explanation?decision=1", 400, "ValidationException"},
+		{"long event ID", "rolecall", "/v1/events/" + strings.Repeat("a", 129) + "/explanation", 400, "ValidationException"},
+		{"path in the event ID", "rolecall", "/v1/events/..%2F..%2Fpolicy-templates/explanation", 404, "ResourceNotFoundException"},
+	} {
+		st, code, body := rawCall(t, root, end, tc.service, "GET", tc.path, "", nil)
+		if st != tc.status || code != tc.code {
+			t.Errorf("%s: %d %s %s, want %d %s", tc.name, st, code, body, tc.status, tc.code)
+		}
+	}
+}
