@@ -39,6 +39,7 @@ step "alice assumes the role and reads one item"
 read -r RK RS RT < <(as_creds "$KEY" "$SECRET" "" aws sts assume-role --role-arn "arn:aws:iam::$ACCT:role/reader" \
   --role-session-name s1 --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)
 as_creds "$RK" "$RS" "$RT" aws dynamodb get-item --table-name orders --key '{"id":{"S":"1"}}' > /dev/null
+expect_error AccessDenied as_creds "$RK" "$RS" "$RT" aws sqs list-queues
 expect_eq "sts us-east-1" "$(aws iam get-access-key-last-used --access-key-id "$KEY" \
   --query 'AccessKeyLastUsed.[ServiceName,Region]' --output text | tr '\t' ' ')" "where alice's key was used"
 
@@ -69,7 +70,9 @@ expect_eq "dynamodb:GetItem arn:aws:dynamodb:us-east-1:$ACCT:table/orders" \
 expect_eq "true" "$(jq -r '.unused[] | select(.service == "s3") | .wholeService' <<<"$OUT")" "S3 wholly unused"
 expect_eq "false" "$(jq -r '[.unused[] | select(.service == "dynamodb") | .actions[].action] | index("dynamodb:GetItem") != null' <<<"$OUT")" "GetItem used"
 expect_eq "true" "$(jq -r '[.unused[] | select(.service == "dynamodb") | .actions[].action] | index("dynamodb:PutItem") != null' <<<"$OUT")" "PutItem unused"
+expect_eq "sqs:ListQueues ImplicitDeny 1" "$(jq -r '.deniedActions[] | .action + " " + .decision + " " + (.count | tostring)' <<<"$OUT")" "refused actions"
 TABLE=$("${RC[@]}")
+expect_contains "$TABLE" "REFUSED ACTION"
 expect_contains "$TABLE" "s3 (whole service)"
 expect_contains "$TABLE" "dynamodb:GetItem"
 

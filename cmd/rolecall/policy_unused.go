@@ -14,8 +14,10 @@ import (
 const policyUnusedUsage = `Usage: rolecall policy unused (--role NAME | --principal ARN) [--since DURATION | --start TIME [--end TIME]] [flags]
 
 Lists what a role or user is granted but did not use in the time range
-(default the last 90 days), per service with the resources, and then what it
-used, with counts, from the decisions rolecall recorded (POST /v1/unused-access).
+(default the last 90 days), per service with the resources, what it was
+refused (used but missing, with one refused event each, whose explanation
+GET /v1/events/ID/explanation gives), and then what it used, with counts,
+from the decisions rolecall recorded (POST /v1/unused-access).
 `
 
 // unusedAnswer is GetUnusedAccess's answer.
@@ -42,7 +44,14 @@ type unusedAnswer struct {
 		Count     int64    `json:"count"`
 		LastUsed  int64    `json:"lastUsed"`
 	} `json:"usedActions"`
-	Broad []broadResources `json:"broadResources"`
+	Broad  []broadResources `json:"broadResources"`
+	Denied []struct {
+		Action    string   `json:"action"`
+		Decision  string   `json:"decision"`
+		Resources []string `json:"resources"`
+		Count     int64    `json:"count"`
+		EventID   string   `json:"eventId"`
+	} `json:"deniedActions"`
 }
 
 func runPolicyUnused(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -109,6 +118,12 @@ func writeUnusedTable(w io.Writer, out *unusedAnswer) error {
 		b.WriteString("\nBROAD ACTION\tGRANTED ON\tUSED ON\n")
 		for _, a := range out.Broad {
 			fmt.Fprintf(&b, "%s\t%s\t%s\n", a.Action, strings.Join(a.Resources, " "), strings.Join(a.UsedOn, " "))
+		}
+	}
+	if len(out.Denied) > 0 {
+		b.WriteString("\nREFUSED ACTION\tDECISION\tCOUNT\tRESOURCES\tEVENT\n")
+		for _, d := range out.Denied {
+			fmt.Fprintf(&b, "%s\t%s\t%d\t%s\t%s\n", d.Action, d.Decision, d.Count, strings.Join(d.Resources, " "), d.EventID)
 		}
 	}
 	b.WriteByte('\n')

@@ -151,10 +151,11 @@ var unknownOperations = map[string]func(version, op string) *api.Error{
 	NameEC2: func(_, op string) *api.Error {
 		return api.Errorf(400, "InvalidAction", "The action %s is not valid for this web service.", op)
 	},
-	NameJSON10:   rpcUnknown,
-	NameJSON11:   rpcUnknown,
-	NameCBOR:     rpcUnknown,
-	NameRESTJSON: restUnknown,
+	NameJSON10:    rpcUnknown,
+	NameJSON11:    rpcUnknown,
+	NameCBOR:      rpcUnknown,
+	NameRPCv2CBOR: rpcUnknown,
+	NameRESTJSON:  restUnknown,
 	NameRESTXML: func(_, op string) *api.Error {
 		if op == "" {
 			return api.Errorf(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")

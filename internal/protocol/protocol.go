@@ -1,6 +1,6 @@
 // Package protocol implements the AWS wire protocols a request may be written
 // in — awsQuery, awsJson1_0, awsJson1_1, the CBOR form of the JSON protocols,
-// restJson1 and restXml — each as an api.Protocol chosen per request, not per
+// Smithy RPC v2 CBOR, restJson1 and restXml — each as an api.Protocol chosen per request, not per
 // service. It also knows, from the AWS service models, the protocols and
 // operations of services rolecall does not serve, so that such a request is
 // answered in its own protocol, naming the operation.
@@ -33,6 +33,7 @@ type Set struct {
 func New() *Set {
 	s := &Set{byName: map[string]api.Protocol{}}
 	for _, p := range []api.Protocol{
+		rpcv2CBOR{},
 		cborProtocol{},
 		jsonProtocol{name: NameJSON10, contentType: "application/x-amz-json-1.0"},
 		jsonProtocol{name: NameJSON11, contentType: "application/x-amz-json-1.1"},

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rolecall/rolecall/internal/console"
 	"github.com/rolecall/rolecall/internal/store/postgres"
 )
 
@@ -36,6 +37,7 @@ func (s *Server) Banner(dataDir string) string {
 	}
 	fmt.Fprintf(&b, "  services        %s\n", strings.TrimPrefix(s.gateway.String(), "services: "))
 	fmt.Fprintf(&b, "  health check    %s%s (no credentials; 200 when ready, 503 when not)\n", ep, HealthPath)
+	fmt.Fprintf(&b, "  console         %s%s (sign in with an access key: the root key above, or a user's)\n", ep, console.Prefix)
 	b.WriteString("Enforced on every request:\n")
 	b.WriteString("  - SigV4 signatures (header, presigned query, chunked payloads), a ±15 minute clock window\n")
 	b.WriteString("  - IAM authorization: identity, resource and session policies, permissions boundaries\n")

@@ -3,17 +3,20 @@ package server
 import (
 	"net/http"
 	"strings"
+
+	"github.com/rolecall/rolecall/internal/console"
 )
 
 // front dispatches the main listener's requests: the health check, the
-// deployment packages Lambda serves to its environments, and everything
-// else to the gateway. Unlike http.ServeMux it leaves paths as they came:
+// deployment packages Lambda serves to its environments, the web console's
+// page (unsigned GET and HEAD under /console/), and everything else to the
+// gateway. Unlike http.ServeMux it leaves paths as they came:
 // S3 object keys may hold "//", "." and ".." segments, which must reach
 // the gateway as signed, not be cleaned and redirected.
 type front struct {
-	gateway, code http.Handler
-	health        http.HandlerFunc
-	codePrefix    string
+	gateway, code, console http.Handler
+	health                 http.HandlerFunc
+	codePrefix             string
 }
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -22,7 +25,29 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.health(w, r)
 	case strings.HasPrefix(p, f.codePrefix):
 		f.code.ServeHTTP(w, r)
+	case isConsolePage(r):
+		f.console.ServeHTTP(w, r)
 	default:
 		f.gateway.ServeHTTP(w, r)
 	}
+}
+
+// isConsolePage reports whether r asks for the console's page: an unsigned
+// GET or HEAD of /console or a path under /console/. A signed request
+// there is an API call (S3 path-style, a bucket named "console") and goes
+// to the gateway; an anonymous read of such a bucket is the one S3
+// request the console shadows.
+func isConsolePage(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	p := r.URL.Path
+	if p != strings.TrimSuffix(console.Prefix, "/") && !strings.HasPrefix(p, console.Prefix) {
+		return false
+	}
+	if r.Header.Get("Authorization") != "" {
+		return false
+	}
+	q := r.URL.Query()
+	return !q.Has("X-Amz-Signature") && !q.Has("X-Amz-Credential") && !q.Has("Signature") && !q.Has("AWSAccessKeyId")
 }

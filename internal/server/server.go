@@ -21,12 +21,14 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/catalog"
+	"github.com/rolecall/rolecall/internal/console"
 	"github.com/rolecall/rolecall/internal/crypt"
 	"github.com/rolecall/rolecall/internal/frontdoor"
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/runtime"
 	"github.com/rolecall/rolecall/internal/service/accessanalyzer"
 	"github.com/rolecall/rolecall/internal/service/cloudtrail"
+	"github.com/rolecall/rolecall/internal/service/cloudwatch"
 	"github.com/rolecall/rolecall/internal/service/dynamodb"
 	"github.com/rolecall/rolecall/internal/service/ec2"
 	"github.com/rolecall/rolecall/internal/service/iam"
@@ -128,6 +130,9 @@ type Server struct {
 	rootShown rootShown
 	// keySource says where the server key came from.
 	keySource keySource
+
+	// metrics publishes the services' CloudWatch metrics (Lambda's).
+	metrics *cloudwatch.Publisher
 
 	// serving is true from Serve until Shutdown: the health endpoint's
 	// readiness.
@@ -265,6 +270,11 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.gateway = gw
 	traces := xray.New(s.store, cfg.Now)
 	networks := ec2.New(ec2.Config{Account: cfg.AccountID, Region: cfg.Region, Store: s.store, Endpoints: endpoints, Now: cfg.Now, Services: gw.Services})
+	metricData, ok := s.store.(store.Metrics)
+	if !ok {
+		return fmt.Errorf("server: the %T store keeps no metric data", s.store)
+	}
+	s.metrics = cloudwatch.NewPublisher(metricData, cloudwatch.PublisherOptions{Now: cfg.Now, Logger: cfg.Logger})
 	s.lambda, err = lambda.New(lambda.Config{
 		Account: cfg.AccountID,
 		Region:  cfg.Region,
@@ -284,6 +294,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		PrincipalID:       s.iam.PrincipalID,
 		SettleDelay:       cfg.LambdaSettleDelay,
 		RecordSegments:    traces.Record,
+		Metrics:           s.metrics,
 		Networks:          networks,
 		Mappings:          cfg.LambdaMappings,
 	})
@@ -310,6 +321,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		s.sts.Service(),
 		cloudtrail.New(s.recorder, cfg.Region),
 		logs.New(s.store, cfg.Now).Service(),
+		cloudwatch.New(cloudwatch.Config{Metrics: metricData, Publisher: s.metrics, Now: cfg.Now}).Service(),
 		s.lambda.Service(),
 		traces.Service(),
 		networks.Service(),
@@ -357,7 +369,8 @@ func (s *Server) Listen() error {
 	}
 	ln = frontdoor.Limit(ln, connBudget(files), frontdoor.Whole)
 	s.listener = frontdoor.Limit(ln, s.maxConnsPerFunction(), functionPeer)
-	mux := &front{gateway: s.gateway, code: s.lambda.CodeHandler(), health: s.health, codePrefix: lambda.CodePathPrefix}
+	mux := &front{gateway: s.gateway, code: s.lambda.CodeHandler(), health: s.health, codePrefix: lambda.CodePathPrefix,
+		console: console.Handler(console.Config{Region: s.cfg.Region})}
 	s.http = frontdoor.NewServer(mux, s.cfg.Timeouts)
 	return nil
 }
@@ -442,6 +455,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 	// Lambda ships its last logs through the gateway, so it closes before
 	// the trail and the store.
 	errs = append(errs, s.lambda.Close(ctx))
+	errs = append(errs, s.metrics.Close(ctx))
 	errs = append(errs, s.recorder.Close(ctx))
 	if n := s.recorder.Dropped(); n > 0 {
 		s.cfg.Logger.Error("trail: events were lost", "dropped_total", n)

@@ -15,8 +15,8 @@ type EmptyTx interface {
 	// Tables returns the names of the tables holding at least one key, in
 	// byte order.
 	Tables(ctx context.Context) ([]string, error)
-	// DeleteEvents deletes every trail event (AppendEvents) in the
-	// transaction.
+	// DeleteEvents deletes every trail event (AppendEvents), and every
+	// metric data point (Metrics), in the transaction.
 	DeleteEvents(ctx context.Context) error
 }
 

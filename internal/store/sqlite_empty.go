@@ -28,7 +28,7 @@ func (t *sqliteTx) Tables(ctx context.Context) ([]string, error) {
 
 // DeleteEvents implements EmptyTx.
 func (t *sqliteTx) DeleteEvents(ctx context.Context) error {
-	for _, table := range []string{"event_resources", "events", "accesses", "access_requests"} {
+	for _, table := range []string{"event_resources", "events", "accesses", "access_requests", "metric_data"} {
 		if _, err := t.tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("store: delete %s: %w", table, err)
 		}

@@ -62,6 +62,9 @@ INSERT INTO events (id, time_ms, name, source, username, access_key_id, read_onl
 	('old-user', 2000, 'CreateRole', 'iam.amazonaws.com', 'alice', 'AKIA1', 0,
 	 CAST('{"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/alice"}}' AS BLOB)),
 	('old-garbled', 3000, 'GetRole', 'iam.amazonaws.com', '', '', 1, CAST('not json' AS BLOB));
+INSERT INTO event_resources (seq, type, name) VALUES
+	(1, 'AWS::IAM::Role', 'arn:aws:iam::1:role/app'), (2, 'AWS::IAM::Role', 'arn:aws:iam::1:role/new'),
+	(3, 'AWS::IAM::Role', 'arn:aws:iam::1:role/app');
 `
 
 // TestUpgradeUnversionedDatabase opens a database made before schema
@@ -99,6 +102,17 @@ func TestUpgradeUnversionedDatabase(t *testing.T) {
 	}
 	if evs[0].ID != "old-garbled" || evs[0].PrincipalARN != "" {
 		t.Errorf("an unreadable old record: %+v", evs[0])
+	}
+	// Old resource rows take their events' times: lookups by resource keep
+	// the history's order, and time ranges apply to them.
+	evs, _, err = st.QueryEvents(ctx, store.EventQuery{Attribute: "ResourceName", Value: "arn:aws:iam::1:role/app"})
+	if err != nil || len(evs) != 2 || evs[0].ID != "old-garbled" || evs[1].ID != "old-session" || len(evs[1].Resources) != 1 {
+		t.Fatalf("old events by resource: %+v %v", evs, err)
+	}
+	evs, _, err = st.QueryEvents(ctx, store.EventQuery{Attribute: "ResourceType", Value: "AWS::IAM::Role",
+		Start: time.UnixMilli(1500), End: time.UnixMilli(2500)})
+	if err != nil || len(evs) != 1 || evs[0].ID != "old-user" {
+		t.Fatalf("old events by resource type and time: %+v %v", evs, err)
 	}
 	st.Close()
 

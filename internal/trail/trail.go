@@ -191,18 +191,16 @@ func (r *Recorder) run() {
 	for {
 		select {
 		case e := <-r.queue:
-			batch = r.linger(append(batch[:0], e))
+			var reply chan error
+			batch, reply = r.linger(append(batch[:0], e))
 			if err := r.write(batch); err != nil && failed == nil {
 				failed = err
 			}
-		case reply := <-r.flushes:
-			// Everything queued before Flush is in the buffer now: write
-			// exactly that much, so a busy queue cannot starve the caller.
-			err := r.drain(batch, len(r.queue))
-			if failed != nil {
-				err, failed = failed, nil
+			if reply != nil {
+				failed = r.flush(batch, reply, failed)
 			}
-			reply <- err
+		case reply := <-r.flushes:
+			failed = r.flush(batch, reply, failed)
 		case <-r.closing:
 			for len(r.queue) > 0 {
 				_ = r.drain(batch, len(r.queue)) // write reports each loss through drop
@@ -212,12 +210,27 @@ func (r *Recorder) run() {
 	}
 }
 
+// flush answers a Flush: everything queued before it is in the buffer now
+// or was in the batch just written; it writes exactly what is queued, so a
+// busy queue cannot starve the caller. It returns the write error to keep
+// for the next Flush (none: this one reports it).
+func (r *Recorder) flush(batch []Entry, reply chan error, failed error) error {
+	err := r.drain(batch, len(r.queue))
+	if failed != nil {
+		err = failed
+	}
+	reply <- err
+	return nil
+}
+
 // linger fills batch from the queue, waiting up to Options.Linger for it to
 // fill, so that a steady trickle of requests is written in few transactions.
-func (r *Recorder) linger(batch []Entry) []Entry {
+// A Flush ends the wait: the batch is written at once, and the Flush's
+// reply channel is returned to be answered after it.
+func (r *Recorder) linger(batch []Entry) ([]Entry, chan error) {
 	batch = r.fill(batch, r.opts.BatchSize)
 	if len(batch) == r.opts.BatchSize {
-		return batch
+		return batch, nil
 	}
 	t := time.NewTimer(r.opts.Linger)
 	defer t.Stop()
@@ -225,13 +238,15 @@ func (r *Recorder) linger(batch []Entry) []Entry {
 		select {
 		case e := <-r.queue:
 			batch = r.fill(append(batch, e), r.opts.BatchSize)
+		case reply := <-r.flushes:
+			return batch, reply
 		case <-t.C:
-			return batch
+			return batch, nil
 		case <-r.closing:
-			return batch
+			return batch, nil
 		}
 	}
-	return batch
+	return batch, nil
 }
 
 // fill appends up to max-len(batch) more queued entries without waiting.

@@ -422,3 +422,26 @@ func (s *safeBuffer) String() string {
 }
 
 func (s *safeBuffer) contains(sub string) bool { return strings.Contains(s.String(), sub) }
+
+// A Flush does not wait out the linger of a batch being filled: the
+// batch is written at once and the Flush returns with the entry stored.
+func TestFlushEndsLinger(t *testing.T) {
+	st := openStore(t)
+	r := New(st, Options{Linger: time.Hour, Logger: quiet()})
+	defer r.Close(context.Background())
+	for i := range 20 {
+		e := benchEntry()
+		e.RequestID = fmt.Sprintf("linger-%d", i)
+		r.Record(e)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := r.Flush(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("flush %d: %v", i, err)
+		}
+		evs, _, err := st.QueryEvents(context.Background(), store.EventQuery{Limit: 50})
+		if err != nil || len(evs) != i+1 {
+			t.Fatalf("after flush %d: %d events stored, %v", i, len(evs), err)
+		}
+	}
+}

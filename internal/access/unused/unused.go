@@ -42,6 +42,21 @@ type Report struct {
 	// generated from the same traffic (internal/policy/generate) would
 	// grant instead.
 	Broad []Broad
+	// Denied are the actions the principal was refused within the range,
+	// by action and decision, sorted so: what it used but is missing.
+	Denied []Denied
+}
+
+// Denied is an action the principal was refused within the range.
+type Denied struct {
+	Action    string   // "s3:PutObject"
+	Decision  string   // "ImplicitDeny" or "ExplicitDeny"
+	Resources []string // the resources it was refused on, sorted
+	Count     int64    // decisions within the range
+	Last      time.Time
+	// EventID is the first recorded event of one of the refused
+	// requests, whose explanation the trail gives.
+	EventID string
 }
 
 // Broad is a used action granted on more resources than its use needs.
@@ -105,6 +120,7 @@ type use struct {
 func Analyze(rows iter.Seq2[store.Access, error], grants []access.ServiceReach, start, end time.Time) (*Report, error) {
 	r := &Report{Start: start, End: end}
 	uses := map[string]*use{}
+	denied := deniedUses{}
 	gen := generate.New(catalog.Load(), generate.Options{Placeholders: true})
 	for row, err := range rows {
 		if err != nil {
@@ -121,6 +137,9 @@ func Analyze(rows iter.Seq2[store.Access, error], grants []access.ServiceReach, 
 			r.Used = true
 		}
 		if row.Decision != "Allow" {
+			if in {
+				denied.add(row)
+			}
 			continue
 		}
 		key := strings.ToLower(row.Action)
@@ -174,9 +193,50 @@ func Analyze(rows iter.Seq2[store.Access, error], grants []access.ServiceReach, 
 			r.Unused = append(r.Unused, s)
 		}
 	}
+	r.Denied = denied.list()
 	slices.SortFunc(r.Unused, func(a, b Service) int { return cmp.Compare(a.Service, b.Service) })
 	slices.SortFunc(r.Broad, func(a, b Broad) int { return cmp.Compare(a.Action, b.Action) })
 	return r, nil
+}
+
+// deniedUses gathers the refused rows of the range by action (its
+// lower-case form) and decision.
+type deniedUses map[[2]string]*deniedUse
+
+type deniedUse struct {
+	Denied
+	first     time.Time // of the row EventID is taken from
+	resources map[string]struct{}
+}
+
+func (d deniedUses) add(row store.Access) {
+	key := [2]string{strings.ToLower(row.Action), row.Decision}
+	u := d[key]
+	if u == nil {
+		u = &deniedUse{Denied: Denied{Action: row.Action, Decision: row.Decision}, resources: map[string]struct{}{}}
+		d[key] = u
+	}
+	u.Count += row.Count
+	u.resources[row.Resource] = struct{}{}
+	if row.Time.After(u.Last) {
+		u.Last = row.Time
+	}
+	if row.EventID != "" && (u.EventID == "" || row.Time.Before(u.first) || row.Time.Equal(u.first) && row.EventID < u.EventID) {
+		u.EventID, u.first = row.EventID, row.Time
+	}
+}
+
+// list returns the refused actions sorted by action, then decision.
+func (d deniedUses) list() []Denied {
+	out := make([]Denied, 0, len(d))
+	for _, u := range d {
+		u.Resources = slices.Sorted(maps.Keys(u.resources))
+		out = append(out, u.Denied)
+	}
+	slices.SortFunc(out, func(a, b Denied) int {
+		return cmp.Or(cmp.Compare(a.Action, b.Action), cmp.Compare(a.Decision, b.Decision))
+	})
+	return out
 }
 
 // broad returns the granted resource patterns (access.ActionReach's) that

@@ -39,7 +39,7 @@ func TestAnalyze(t *testing.T) {
 		store.Access{Time: t0.Add(time.Hour), Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Decision: "Allow", Count: 1},
 		// In the range: GetItem twice, a denied SendMessage (not a use of it).
 		store.Access{Time: start.Add(time.Hour), Action: "dynamodb:GetItem", Resource: table, Decision: "Allow", Count: 2},
-		store.Access{Time: start.Add(2 * time.Hour), Action: "sqs:SendMessage", Resource: "arn:aws:sqs:us-east-1:123456789012:q", Decision: "ImplicitDeny", Count: 1},
+		store.Access{Time: start.Add(2 * time.Hour), Action: "sqs:SendMessage", Resource: "arn:aws:sqs:us-east-1:123456789012:q", Decision: "ImplicitDeny", Count: 1, EventID: "e-deny"},
 		// After the range: ignored.
 		store.Access{Time: end.Add(time.Hour), Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Decision: "Allow", Count: 1},
 	), grants, start, end)
@@ -67,6 +67,11 @@ func TestAnalyze(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("unused:\n%v\nwant\n%v", got, want)
 	}
+	if len(r.Denied) != 1 || r.Denied[0].Action != "sqs:SendMessage" || r.Denied[0].Decision != "ImplicitDeny" || r.Denied[0].Count != 1 ||
+		!slices.Equal(r.Denied[0].Resources, []string{"arn:aws:sqs:us-east-1:123456789012:q"}) || r.Denied[0].EventID != "e-deny" ||
+		!r.Denied[0].Last.Equal(start.Add(2*time.Hour)) {
+		t.Errorf("denied: %+v", r.Denied)
+	}
 	if r.Unused[0].Whole || !r.Unused[1].Whole || !r.Unused[2].Whole {
 		t.Errorf("whole services: %+v", r.Unused)
 	}
@@ -76,7 +81,7 @@ func TestAnalyze(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Used || !r.LastUsed.Equal(t0) || len(r.UsedActions) != 0 || len(r.Unused) != 3 {
+	if r.Used || !r.LastUsed.Equal(t0) || len(r.UsedActions) != 0 || len(r.Unused) != 3 || len(r.Denied) != 0 {
 		t.Errorf("idle: %+v", r)
 	}
 }

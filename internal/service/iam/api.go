@@ -2,8 +2,11 @@ package iam
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -298,16 +301,31 @@ func (i *IAM) setInput(ctx context.Context, r store.Reader, e entity) (policy.Se
 	return in, nil
 }
 
-// managed parses the default version of a managed policy; nil if it is gone.
+// parsedPolicies bounds the managed policy documents kept parsed: the AWS
+// managed policies in use and the customer managed ones.
+const parsedPolicies = 1024
+
+// managed parses the default version of a managed policy; nil if it is
+// gone. A document parsed before, under the same kind, is not parsed again
+// (large AWS managed policies such as ReadOnlyAccess take milliseconds).
 func (i *IAM) managed(ctx context.Context, r store.Reader, arn string, kind policy.Kind) (*policy.Policy, error) {
 	rec, _, err := i.policy(ctx, r, arn)
 	if err != nil || rec == nil {
 		return nil, err
 	}
-	parsed, err := policy.Parse(rec.defaultDoc(), kind)
+	doc := rec.defaultDoc()
+	sum := sha256.Sum256([]byte(doc))
+	key := strconv.Itoa(int(kind)) + ":" + hex.EncodeToString(sum[:])
+	if parsed, ok, _ := i.parsed.Get(key); ok {
+		return parsed, nil
+	}
+	parsed, err := policy.Parse(doc, kind)
 	if err != nil {
 		return nil, fmt.Errorf("managed policy %s: %w", arn, err)
 	}
+	// The generation does not matter: the key is the document itself.
+	_, _, gen := i.parsed.Get(key)
+	i.parsed.Put(gen, key, parsed)
 	return parsed, nil
 }
 

@@ -69,7 +69,11 @@ type core struct {
 	box   *crypt.Box
 	now   func() time.Time
 
-	keys    store.Memo[*cachedKey] // long-term access keys looked up so far
+	keys store.Memo[*cachedKey] // long-term access keys looked up so far
+	// parsed keeps managed policy documents parsed so far, by kind and the
+	// SHA-256 of their text: a document's parse never changes, so nothing
+	// is forgotten but for room.
+	parsed  store.Memo[*policy.Policy]
 	sets    setCache
 	keyUses keyUses
 	scps    func(ctx context.Context, account string) (*policy.Gate, error)
@@ -92,6 +96,8 @@ func New(ctx context.Context, cfg Config) (*IAM, error) {
 			box:   cfg.Box,
 			now:   cfg.Now,
 			scps:  cfg.SCPs,
+
+			parsed: store.Memo[*policy.Policy]{Max: parsedPolicies},
 		},
 		account: cfg.Account,
 	}

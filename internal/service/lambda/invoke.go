@@ -214,7 +214,11 @@ func (l *Lambda) run(ctx context.Context, inv *invocation) (*runtime.Result, err
 	if plan != nil {
 		opts.TraceID = plan.header()
 	}
+	running := inv.account + "/" + cfg.Name
+	concurrent := l.running.start(running)
 	res, err := l.rt.Invoke(ctx, rc, key, inv.payload, opts)
+	l.running.end(running)
+	l.recordMetrics(inv, start, concurrent, res, err)
 	if plan != nil {
 		received := inv.received
 		if received.IsZero() {

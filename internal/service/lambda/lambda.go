@@ -78,6 +78,9 @@ type Config struct {
 	// PrincipalID). AddPermission refuses a principal that is known not to
 	// exist. Nil checks nothing.
 	PrincipalID func(ctx context.Context, arn string) (id string, known bool, err error)
+	// Metrics receives the AWS/Lambda metrics of each invocation
+	// (recordMetrics). Nil publishes none.
+	Metrics Metrics
 	// Networks checks the subnets and security groups of VpcConfig and
 	// keeps the functions' network interfaces (EC2). Nil checks nothing:
 	// the VPC ID is then derived from the subnet IDs.
@@ -127,6 +130,9 @@ type Lambda struct {
 	mappings *esm.Manager
 	logs     *logShipper
 	envs     *environments
+	// running counts each function's running invocations
+	// (ConcurrentExecutions).
+	running inflight
 	// kmsEnvs holds KMS-encrypted variables decrypted per runtime key.
 	kmsEnvs kmsEnvs
 	// policies holds the parsed resource-based policies by store key; a

@@ -42,6 +42,9 @@ func (r *API) consoleOps() []*api.Operation {
 		{Name: "AddFeaturePermissions", Action: "iam:AttachRolePolicy",
 			HTTP:     api.HTTP{Method: http.MethodPost, Path: "/v1/roles/{RoleName}/feature-permissions"},
 			Resource: r.roleResource, Conditions: featurePolicyARN, Handle: r.addFeaturePermissions},
+		{Name: "GetFeaturePermissions", ReadOnly: true,
+			HTTP:   api.HTTP{Method: http.MethodGet, Path: "/v1/feature-permissions/{Feature}"},
+			Handle: r.getFeaturePermissions},
 	}
 }
 

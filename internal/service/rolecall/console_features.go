@@ -162,16 +162,7 @@ func (r *API) addFeaturePermissions(c *api.Call) (any, error) {
 	if err := decodeRequired(c, &in); err != nil {
 		return nil, err
 	}
-	grant, ok := features[in.Feature]
-	if !ok {
-		return nil, validation("fieldValidationFailed", "feature", "feature must be one of destination, event-source, kms, tracing, vpc.")
-	}
-	if in.ResourceArn != "" {
-		if err := checkFeatureARN(in.ResourceArn, c.Account, r.region(c)); err != nil {
-			return nil, err
-		}
-	}
-	st, err := grant(in.ResourceArn)
+	st, err := r.featureStatement(c, in.Feature, in.ResourceArn)
 	if err != nil {
 		return nil, err
 	}
@@ -249,6 +240,44 @@ func (r *API) addFeaturePermissions(c *api.Call) (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// featureStatement is the statement feature needs for resourceArn, or
+// the ValidationException of a feature or ARN refused.
+func (r *API) featureStatement(c *api.Call, feature, resourceArn string) (statement, error) {
+	grant, ok := features[feature]
+	if !ok {
+		return statement{}, validation("fieldValidationFailed", "feature", "feature must be one of destination, event-source, kms, tracing, vpc.")
+	}
+	if resourceArn != "" {
+		if err := checkFeatureARN(resourceArn, c.Account, r.region(c)); err != nil {
+			return statement{}, err
+		}
+	}
+	return grant(resourceArn)
+}
+
+// featurePreview is GetFeaturePermissions's output.
+type featurePreview struct {
+	Feature     string    `json:"feature"`
+	ResourceArn string    `json:"resourceArn,omitempty"`
+	Statement   statement `json:"statement"`
+}
+
+// getFeaturePermissions answers GET /v1/feature-permissions/{Feature}
+// (?resourceArn=ARN): the statement AddFeaturePermissions would merge into
+// a role's feature policy for the feature, changing nothing. Like the
+// policy templates it reads no account data, so any signed caller may ask.
+func (r *API) getFeaturePermissions(c *api.Call) (any, error) {
+	if err := checkQuery(c, "resourceArn"); err != nil {
+		return nil, err
+	}
+	feature, arn := c.PathParams["Feature"], c.Params.Get("resourceArn")
+	st, err := r.featureStatement(c, feature, arn)
+	if err != nil {
+		return nil, err
+	}
+	return &featurePreview{Feature: feature, ResourceArn: arn, Statement: st}, nil
 }
 
 // undo makes the IAM calls that take back what a failed operation did,

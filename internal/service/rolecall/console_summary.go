@@ -98,7 +98,7 @@ func (r *API) getResourceSummary(c *api.Call) (any, error) {
 	cat := catalog.Load()
 	only, detail := c.Params.Get("service"), c.Params.Has("service")
 	if !detail {
-		for _, s := range access.Reach(ri.in, principal, cat) {
+		for _, s := range r.reach.reach(ri.in, principal, cat, "") {
 			out.Services = append(out.Services, summarize(s, false))
 		}
 		return out, nil
@@ -107,8 +107,8 @@ func (r *API) getResourceSummary(c *api.Call) (any, error) {
 	if svc == nil {
 		return nil, validation("fieldValidationFailed", "service", fmt.Sprintf("service must be the action prefix of a service (s3, dynamodb, ...); %q is not one.", only))
 	}
-	if s := access.ReachService(ri.in, principal, cat, svc.Prefix); s != nil {
-		out.Services = append(out.Services, summarize(*s, true))
+	for _, s := range r.reach.reach(ri.in, principal, cat, svc.Prefix) {
+		out.Services = append(out.Services, summarize(s, true))
 	}
 	return out, nil
 }

@@ -40,7 +40,8 @@ type Config struct {
 
 // API is rolecall's own service.
 type API struct {
-	cfg Config
+	cfg   Config
+	reach *reachCache // GetResourceSummary's reach of recent policy sets
 }
 
 // New returns the API.
@@ -48,7 +49,7 @@ func New(cfg Config) *API {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &API{cfg: cfg}
+	return &API{cfg: cfg, reach: newReachCache()}
 }
 
 // Service returns the operation table.

@@ -45,6 +45,20 @@ type unusedOutput struct {
 	Unused       []unusedService `json:"unused"`
 	UsedActions  []usedAction    `json:"usedActions"`
 	Broad        []broadAction   `json:"broadResources"`
+	Denied       []deniedAction  `json:"deniedActions"`
+}
+
+// deniedAction is an action refused to the principal within the range
+// (used but missing): the decision, the resources, how many times, the
+// last time and one refused event, whose explanation
+// GET /v1/events/{EventId}/explanation gives.
+type deniedAction struct {
+	Action    string   `json:"action"`
+	Decision  string   `json:"decision"`
+	Resources []string `json:"resources"`
+	Count     int64    `json:"count"`
+	LastUsed  int64    `json:"lastUsed"`
+	EventID   string   `json:"eventId,omitempty"`
 }
 
 // broadAction is an action used within the range on fewer resources than
@@ -103,9 +117,10 @@ func epochPtr(t time.Time) *int64 {
 // identity policies grant that it did not use within the range (per
 // service, the actions with their resources and their last use before the
 // range), the actions it used on fewer resources than they are granted on
-// (broadResources), and what it used (actions with resources and
-// counts). A principal with no recorded call in the range, and for a role
-// not assumed in it, is used=false.
+// (broadResources), what it used (actions with resources and counts), and
+// what it was refused (deniedActions: used but missing). A principal with
+// no recorded call in the range, and for a role not assumed in it, is
+// used=false.
 func (r *API) getUnusedAccess(c *api.Call) (any, error) {
 	var in unusedInput
 	if err := decodeRequired(c, &in); err != nil {
@@ -173,7 +188,7 @@ func (r *API) getUnusedAccess(c *api.Call) (any, error) {
 		return nil, err
 	}
 	out := unusedOutput{PrincipalArn: e.ARN, StartTime: start.Unix(), EndTime: end.Unix(), Used: rep.Used,
-		Unused: []unusedService{}, UsedActions: []usedAction{}, Broad: []broadAction{}}
+		Unused: []unusedService{}, UsedActions: []usedAction{}, Broad: []broadAction{}, Denied: []deniedAction{}}
 	last := rep.LastUsed
 	if !e.LastAssumed.After(end) && e.LastAssumed.After(last) {
 		last = e.LastAssumed
@@ -191,6 +206,10 @@ func (r *API) getUnusedAccess(c *api.Call) (any, error) {
 	}
 	for _, b := range rep.Broad {
 		out.Broad = append(out.Broad, broadAction{Action: b.Action, Resources: b.Resources, UsedOn: b.UsedOn})
+	}
+	for _, d := range rep.Denied {
+		out.Denied = append(out.Denied, deniedAction{Action: d.Action, Decision: d.Decision, Resources: d.Resources,
+			Count: d.Count, LastUsed: d.Last.Unix(), EventID: d.EventID})
 	}
 	for _, u := range rep.UsedActions {
 		out.UsedActions = append(out.UsedActions, usedAction{Action: u.Action, Resources: u.Resources, Count: u.Count, LastUsed: u.Last.Unix()})

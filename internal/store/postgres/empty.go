@@ -25,7 +25,7 @@ func (t *pgTx) Tables(ctx context.Context) ([]string, error) {
 // never half of it.
 func (t *pgTx) DeleteEvents(ctx context.Context) error {
 	for _, q := range []string{appendLockQuery, `DELETE FROM event_resources`, `DELETE FROM events`,
-		`DELETE FROM accesses`, `DELETE FROM access_requests`} {
+		`DELETE FROM accesses`, `DELETE FROM access_requests`, `DELETE FROM metric_data`} {
 		if _, err := t.tx.Exec(ctx, q); err != nil {
 			return fmt.Errorf("store: delete events: %w", err)
 		}

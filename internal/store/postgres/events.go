@@ -122,9 +122,9 @@ func (s *Store) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Ev
 	case "ReadOnly":
 		w.add("read_only = ?", strings.EqualFold(q.Value, "true"))
 	case "ResourceType":
-		w.add("seq IN (SELECT seq FROM event_resources WHERE type = ?)", q.Value)
+		w.add("EXISTS (SELECT 1 FROM event_resources r WHERE r.seq = events.seq AND r.type = ?)", q.Value)
 	case "ResourceName":
-		w.add("seq IN (SELECT seq FROM event_resources WHERE name = ?)", q.Value)
+		w.add("EXISTS (SELECT 1 FROM event_resources r WHERE r.seq = events.seq AND r.name = ?)", q.Value)
 	default:
 		col, ok := eventColumns[q.Attribute]
 		if !ok {

@@ -74,6 +74,22 @@ CREATE TABLE event_resources (
 	// (store.Access), unique by their key (store.AccessKey), and the replay
 	// records they name.
 	accessSchema,
+	// 3: CloudWatch metric data points (store.Metrics).
+	metricSchema,
+	// 4: indexes for every lookup attribute, each ending in the history's
+	// order (time, then sequence), so that a page of lookups reads its own
+	// events newest first and a lookup that matches nothing reads nothing;
+	// resource rows by type and by name, for the resource lookups' EXISTS.
+	// EventId has events_id: an ID names one event.
+	`
+CREATE INDEX events_name ON events (name, time_ms, seq);
+CREATE INDEX events_source ON events (source, time_ms, seq);
+CREATE INDEX events_username ON events (username, time_ms, seq);
+CREATE INDEX events_access_key ON events (access_key_id, time_ms, seq);
+CREATE INDEX events_read_only ON events (read_only, time_ms, seq);
+CREATE INDEX event_resources_type ON event_resources (type, seq);
+CREATE INDEX event_resources_name ON event_resources (name, seq);
+`,
 }
 
 // SchemaVersion is the schema version this build reads and writes.

@@ -37,6 +37,7 @@ func Run(t *testing.T, e Engine) {
 	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
 	t.Run("LargeEventBatch", func(t *testing.T) { testLargeEventBatch(t, open(t)) })
 	t.Run("EventPrincipalsAndCategories", func(t *testing.T) { testEventPrincipals(t, open(t)) })
+	t.Run("EventLookups", func(t *testing.T) { testEventLookups(t, open(t)) })
 	t.Run("Access", func(t *testing.T) { testAccess(t, e) })
 	t.Run("ConcurrentAccess", func(t *testing.T) { testConcurrentAccess(t, e) })
 	t.Run("SummarizeAccess", func(t *testing.T) { testSummarizeAccess(t, e) })
@@ -57,6 +58,7 @@ func Run(t *testing.T, e Engine) {
 	t.Run("BlobOtherHandle", func(t *testing.T) { testBlobOtherHandle(t, e) })
 	t.Run("Queue", func(t *testing.T) { testQueue(t, e) })
 	t.Run("Empty", func(t *testing.T) { testEmpty(t, e) })
+	t.Run("Metrics", func(t *testing.T) { testMetrics(t, e) })
 }
 
 func put(t *testing.T, st store.Store, table, key, value string) {
