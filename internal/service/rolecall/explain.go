@@ -78,8 +78,9 @@ type ContextKey struct {
 // "endpoint". Applies reports that one of its statements matches the
 // request's action and resource (appliesTo), whatever its conditions.
 //
-// Name is an inline policy's name; Arn a managed policy's ARN, an SCP's or
-// RCP's, or for the resource's own policy the resource's ARN.
+// Name is an inline policy's name; Arn a managed policy's ARN, or an
+// SCP's or RCP's; the resource's own policy has neither (it is the policy
+// of the explanation's Resource).
 type AppliedPolicy struct {
 	Kind     string
 	Name     string `json:",omitempty"`
@@ -302,9 +303,6 @@ func explain(x *explained) (*Explanation, policy.Decision, error) {
 	for _, p := range docs {
 		ap := AppliedPolicy{Kind: sourceKinds[p.source], Applies: appliesTo(p.doc, rec.Action, rec.Resource)}
 		ap.Name, ap.Arn = nameOrARN(p.id)
-		if p.source == policy.SourceResource && p.id == "" {
-			ap.Arn = rec.Resource
-		}
 		if p.doc != nil {
 			ap.Document = p.doc.String()
 		}
