@@ -237,10 +237,6 @@ func applyIAM(t *testing.T, c *iam.Client, fix explainFix) {
 		_, err = c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: p("PolicyArn"), PolicyDocument: p("PolicyDocument"), SetAsDefault: true})
 	case "UpdateAssumeRolePolicy":
 		_, err = c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: p("RoleName"), PolicyDocument: p("PolicyDocument")})
-	case "DetachUserPolicy":
-		_, err = c.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: p("UserName"), PolicyArn: p("PolicyArn")})
-	case "DeleteUserPolicy":
-		_, err = c.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: p("UserName"), PolicyName: p("PolicyName")})
 	default:
 		t.Fatalf("unexpected operation %+v", op)
 	}
