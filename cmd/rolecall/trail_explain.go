@@ -126,7 +126,7 @@ func writeExplanation(w io.Writer, x *explanation) error {
 	if x.Missing != "" {
 		fmt.Fprintf(&b, "Missing:\tan allow in the %s policies\n", x.Missing)
 	}
-	b.WriteString("\nPOLICY\tKIND\tNAMES THE ACTION\n")
+	b.WriteString("\nPOLICY\tKIND\tMATCHES THE REQUEST\n")
 	if len(x.Policies) == 0 {
 		b.WriteString("(none)\n")
 	}

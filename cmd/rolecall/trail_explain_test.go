@@ -56,7 +56,7 @@ func TestTrailExplainVerb(t *testing.T) {
 	}
 	words := strings.Join(strings.Fields(stdout), " ")
 	for _, want := range []string{"Decision: ImplicitDeny today (recorded ImplicitDeny): because no identity-based policy allows the dynamodb:ListTables action",
-		"Missing: an allow in the identity policies", "POLICY KIND NAMES THE ACTION (none)", "FIX 1 Add the inline policy", "call iam PutUserPolicy",
+		"Missing: an allow in the identity policies", "POLICY KIND MATCHES THE REQUEST (none)", "FIX 1 Add the inline policy", "call iam PutUserPolicy",
 		"UserName nosy", "aws:username nosy"} {
 		if !strings.Contains(words, want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -143,10 +144,12 @@ func (f *explainFixture) mustExplain(t *testing.T, id string) *explanationOut {
 
 // TestExplainImplicitDeny: a user without s3:GetObject is explained as an
 // implicit deny in its identity policies, with the request's context and
-// its policies.
+// its policies, none of which matches the request (one grants the action
+// on another bucket).
 func TestExplainImplicitDeny(t *testing.T) {
 	f := newExplainFixture(t)
-	user := f.s.user(t, "reader", `{"Version":"2012-10-17","Statement":[{"Sid":"List","Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::`+explainBucket+`"}]}`)
+	user := f.s.user(t, "reader", `{"Version":"2012-10-17","Statement":[{"Sid":"List","Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::`+explainBucket+`"},`+
+		`{"Sid":"OtherBucket","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::other-bucket/*"}]}`)
 	userARN := "arn:aws:iam::" + account + ":user/reader"
 	if code := f.get(t, user, "a.txt"); code != "AccessDenied" {
 		t.Fatalf("GetObject before the fix: %q", code)
@@ -174,6 +177,16 @@ func TestExplainImplicitDeny(t *testing.T) {
 	}
 	if len(x.Decisive) != 0 {
 		t.Errorf("an implicit deny with decisive statements: %+v", x.Decisive)
+	}
+
+	// An allowed event is explained by the allow that decided it.
+	if _, err := s3Client(user).ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(explainBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	x = f.mustExplain(t, f.lastEvent(t, "ListObjectsV2", userARN))
+	if x.Decision != "Allow" || x.RecordedDecision != "Allow" || x.StillDenied || x.Reason != "" || len(x.Fixes) != 0 || x.Note != "" ||
+		len(x.Decisive) != 1 || x.Decisive[0].Sid != "List" || x.Decisive[0].Effect != "Allow" || !strings.Contains(string(x.Decisive[0].Statement), "s3:ListBucket") {
+		t.Errorf("allowed event explained as %+v", x)
 	}
 }
 
@@ -224,10 +237,6 @@ func applyIAM(t *testing.T, c *iam.Client, fix explainFix) {
 		_, err = c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: p("PolicyArn"), PolicyDocument: p("PolicyDocument"), SetAsDefault: true})
 	case "UpdateAssumeRolePolicy":
 		_, err = c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: p("RoleName"), PolicyDocument: p("PolicyDocument")})
-	case "DetachUserPolicy":
-		_, err = c.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: p("UserName"), PolicyArn: p("PolicyArn")})
-	case "DeleteUserPolicy":
-		_, err = c.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: p("UserName"), PolicyName: p("PolicyName")})
 	default:
 		t.Fatalf("unexpected operation %+v", op)
 	}
@@ -569,6 +578,14 @@ func TestExplainTrustPolicy(t *testing.T) {
 	if x.Decision != "ImplicitDeny" || x.Missing != "resource" || len(x.Fixes) != 1 {
 		t.Fatalf("explanation %+v", x)
 	}
+	if !slices.ContainsFunc(x.Policies, func(p struct {
+		Kind, Name, Arn, Document string
+		Applies                   bool
+	}) bool {
+		return p.Kind == "resource" && p.Arn == "" && p.Name == "" && p.Applies && strings.Contains(p.Document, "lambda.amazonaws.com")
+	}) {
+		t.Errorf("the trust policy is not among the policies: %+v", x.Policies)
+	}
 	fix := x.Fixes[0]
 	if fix.Operation == nil || fix.Operation.Action != "UpdateAssumeRolePolicy" || fix.Operation.Parameters["RoleName"] != "lambda-only" ||
 		!strings.Contains(fix.Document, "lambda.amazonaws.com") || !strings.Contains(fix.Document, userARN) {
@@ -577,5 +594,93 @@ func TestExplainTrustPolicy(t *testing.T) {
 	applyIAM(t, f.s.iam, fix)
 	if err := assume(); err != nil {
 		t.Errorf("AssumeRole after the fix: %v", err)
+	}
+}
+
+// BenchmarkExplanation measures an explanation whose fix is replayed
+// over a trail of 2,000 denied requests of the principal (each another
+// object, each with its own replay record).
+func BenchmarkExplanation(b *testing.B) {
+	srv := servertest.Start(b)
+	s := lambdaSuiteOn(srv)
+	ctx := context.Background()
+	c := s3Client(srv.RootConfig())
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(explainBucket)}); err != nil {
+		b.Fatal(err)
+	}
+	user := s3Client(s.user(b, "busy", `{"Version":"2012-10-17","Statement":[{"Sid":"NoReads","Effect":"Deny","Action":"s3:GetObject","Resource":"*"},`+
+		`{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`))
+	for i := range 2000 {
+		if _, err := user.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(explainBucket), Key: aws.String(fmt.Sprintf("k%d", i))}); apiCode(err) != "AccessDenied" {
+			b.Fatalf("GetObject: %v", err)
+		}
+	}
+	if err := srv.Recorder().Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	evs, _, err := srv.Recorder().Store().QueryEvents(ctx, store.EventQuery{Attribute: "EventName", Value: "GetObject", Limit: 1})
+	if err != nil || len(evs) != 1 {
+		b.Fatal(err)
+	}
+	path := "/v1/events/" + evs[0].ID + "/explanation"
+	for b.Loop() {
+		var x explanationOut
+		if st, code, msg := consoleCall(b, srv.RootConfig(), srv.Endpoint(), http.MethodGet, path, nil, &x); st != http.StatusOK {
+			b.Fatalf("%d %s %s", st, code, msg)
+		}
+		if len(x.Fixes) != 1 || x.Fixes[0].AlsoAllows.Total != 1999 || len(x.Fixes[0].AlsoAllows.Requests) != 50 {
+			b.Fatalf("fixes %+v", x.Fixes)
+		}
+	}
+}
+
+// TestExplainLiteralResource: the fix of a request for an object whose
+// key has a "*" names that object alone (as ${*}), not every key the
+// wildcard would match.
+func TestExplainLiteralResource(t *testing.T) {
+	f := newExplainFixture(t)
+	ctx := context.Background()
+	for _, k := range []string{"w*.txt", "wide.txt"} {
+		if _, err := f.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(explainBucket), Key: aws.String(k), Body: strings.NewReader("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	user := f.s.user(t, "starry", "")
+	if code := f.get(t, user, "w*.txt"); code != "AccessDenied" {
+		t.Fatalf("GetObject: %q", code)
+	}
+	x := f.mustExplain(t, f.lastEvent(t, "GetObject", "arn:aws:iam::"+account+":user/starry"))
+	if len(x.Fixes) != 1 || !strings.Contains(string(x.Fixes[0].Statement), `"arn:aws:s3:::`+explainBucket+`/w${*}.txt"`) {
+		t.Fatalf("fixes %+v (note %q)", x.Fixes, x.Note)
+	}
+	applyIAM(t, f.s.iam, x.Fixes[0])
+	if code := f.get(t, user, "w*.txt"); code != "" {
+		t.Errorf("GetObject w*.txt after the fix: %q", code)
+	}
+	if code := f.get(t, user, "wide.txt"); code != "AccessDenied" {
+		t.Errorf("the fix allows wide.txt: %q", code)
+	}
+}
+
+// TestExplainBadInput: an unsigned request, a query parameter, an event ID
+// too long and one with a path in it are refused or not found, with the
+// API's own errors.
+func TestExplainBadInput(t *testing.T) {
+	srv := servertest.Start(t)
+	root, end := srv.RootConfig(), srv.Endpoint()
+	for _, tc := range []struct {
+		name, service, path string
+		status              int
+		code                string
+	}{
+		{"unsigned", "", "/v1/events/x/explanation", 403, "MissingAuthenticationTokenException"},
+		{"query parameter", "rolecall", "/v1/events/x/explanation?decision=1", 400, "ValidationException"},
+		{"long event ID", "rolecall", "/v1/events/" + strings.Repeat("a", 129) + "/explanation", 400, "ValidationException"},
+		{"path in the event ID", "rolecall", "/v1/events/..%2F..%2Fpolicy-templates/explanation", 404, "ResourceNotFoundException"},
+	} {
+		st, code, body := rawCall(t, root, end, tc.service, "GET", tc.path, "", nil)
+		if st != tc.status || code != tc.code {
+			t.Errorf("%s: %d %s %s, want %d %s", tc.name, st, code, body, tc.status, tc.code)
+		}
 	}
 }

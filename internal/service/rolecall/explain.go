@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/policy"
@@ -74,8 +75,12 @@ type ContextKey struct {
 // AppliedPolicy is a policy the request was evaluated against. Kind is
 // "identity", "boundary", "session", "resource" (the resource's policy, or
 // the role's trust policy for a role assumption), "scp", "rcp" or
-// "endpoint". Applies reports that one of its statements names the action
-// (by Action, or by NotAction not naming it).
+// "endpoint". Applies reports that one of its statements matches the
+// request's action and resource (appliesTo), whatever its conditions.
+//
+// Name is an inline policy's name; Arn a managed policy's ARN, or an
+// SCP's or RCP's; the resource's own policy has neither (it is the policy
+// of the explanation's Resource).
 type AppliedPolicy struct {
 	Kind     string
 	Name     string `json:",omitempty"`
@@ -296,7 +301,7 @@ func explain(x *explained) (*Explanation, policy.Decision, error) {
 		return nil, d, err
 	}
 	for _, p := range docs {
-		ap := AppliedPolicy{Kind: sourceKinds[p.source], Applies: namesAction(p.doc, rec.Action)}
+		ap := AppliedPolicy{Kind: sourceKinds[p.source], Applies: appliesTo(p.doc, rec.Action, rec.Resource)}
 		ap.Name, ap.Arn = nameOrARN(p.id)
 		if p.doc != nil {
 			ap.Document = p.doc.String()
@@ -400,17 +405,25 @@ func statementEffect(e policy.Effect) string {
 	return "Deny"
 }
 
-// namesAction reports whether a statement of doc names action, by its
-// Action element or by a NotAction element that leaves it out.
-func namesAction(doc *policy.Policy, action string) bool {
+// appliesTo reports whether a statement of doc matches the request's
+// action (by its Action element, or a NotAction that leaves the action
+// out) and resource (likewise; a statement without either element, such
+// as a trust policy's, matches any), whatever its conditions and
+// principals.
+func appliesTo(doc *policy.Policy, action, resource string) bool {
 	if doc == nil {
 		return false
 	}
+	if resource == "" {
+		resource = "*"
+	}
+	act := func(p string) bool { return policy.MatchAction(p, action) }
+	res := func(p string) bool { return access.Covers(p, resource) }
 	for _, st := range doc.Statements() {
-		if slices.ContainsFunc(st.Action, func(p string) bool { return policy.MatchAction(p, action) }) {
-			return true
-		}
-		if len(st.NotAction) > 0 && !slices.ContainsFunc(st.NotAction, func(p string) bool { return policy.MatchAction(p, action) }) {
+		actions := slices.ContainsFunc(st.Action, act) || len(st.NotAction) > 0 && !slices.ContainsFunc(st.NotAction, act)
+		resources := slices.ContainsFunc(st.Resource, res) || len(st.NotResource) > 0 && !slices.ContainsFunc(st.NotResource, res) ||
+			len(st.Resource) == 0 && len(st.NotResource) == 0
+		if actions && resources {
 			return true
 		}
 	}

@@ -47,7 +47,7 @@ func (r *API) alsoAllows(c *api.Call, x *explained, cand *candidate) error {
 		if err != nil {
 			return fmt.Errorf("rolecall: access of %s: %w", who, err)
 		}
-		if a.Decision == "Allow" || a.Request == "" || a.EventID == x.event.ID && a.Count == 1 {
+		if a.Decision == "Allow" || a.Request == "" || a.EventID == x.event.ID && a.Count == 1 || cand.affects != nil && !cand.affects(&a) {
 			continue
 		}
 		if rows = append(rows, a); len(rows) == alsoRows {

@@ -10,6 +10,7 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/store"
 )
 
 // Fix is the smallest policy change found that allows an explained
@@ -71,6 +72,9 @@ type AllowedRequest struct {
 type candidate struct {
 	fix   Fix
 	apply func(in policy.SetInput, rec *gateway.ReplayRequest) (policy.SetInput, *gateway.ReplayRequest)
+	// affects reports whether the fix may change the decision of an access
+	// row; nil: of any. Rows it leaves out are not replayed.
+	affects func(a *store.Access) bool
 }
 
 // addFixes adds to out the fixes of x's decision d that turn it into an
@@ -104,6 +108,11 @@ func (r *API) addFixes(c *api.Call, x *explained, d policy.Decision, out *Explan
 			continue
 		}
 		if d.Effect == policy.ImplicitDeny && cand.fix.Kind != "session" {
+			// The statement added matches this action on this resource
+			// alone.
+			cand.affects = func(a *store.Access) bool {
+				return strings.EqualFold(a.Action, x.rec.Action) && a.Resource == x.rec.Resource
+			}
 			cand.fix.AlsoAllows.Actions = []string{x.rec.Action}
 			cand.fix.AlsoAllows.Resources = []string{cmp.Or(x.rec.Resource, "*")}
 			cand.fix.AlsoAllows.Note = "The statement allows this action on this resource only."
@@ -154,9 +163,9 @@ func (x *explained) entity() (kind, name string) {
 // allowStatement is the statement that allows exactly x's request; with
 // principal, for a resource's policy.
 func (x *explained) allowStatement(sid string, principal any) json.RawMessage {
-	res := x.rec.Resource
-	if res == "" {
-		res = "*"
+	res := "*"
+	if x.rec.Resource != "" && x.rec.Resource != "*" {
+		res = literalResource.Replace(x.rec.Resource)
 	}
 	st := struct {
 		Sid       string `json:"Sid,omitempty"`
@@ -171,6 +180,10 @@ func (x *explained) allowStatement(sid string, principal any) json.RawMessage {
 	b, _ := json.Marshal(st) // strings only: cannot fail
 	return b
 }
+
+// literalResource writes a resource ARN as a Resource element matching it
+// alone: its "*", "?" and "$" as the policy variables that stand for them.
+var literalResource = strings.NewReplacer("$", "${$}", "*", "${*}", "?", "${?}")
 
 // allowSid is a statement ID naming the action ("AllowS3GetObject").
 func allowSid(action string) string {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/gateway"
 	"github.com/rolecall/rolecall/internal/policy"
+	"github.com/rolecall/rolecall/internal/store"
 )
 
 // removals are the fixes of an explicit deny: the deny statement taken
@@ -60,14 +61,19 @@ func sidText(m policy.Match) string {
 	return "#" + strconv.Itoa(m.Index)
 }
 
-// removed fills what a fix that takes the deny statement st away also
-// allows: whatever the statement denied.
-func removed(fix *Fix, doc *policy.Policy, index int) {
+// removed fills what a fix that takes the deny statement at index away
+// also allows: whatever the statement denied. It returns the rows the
+// change may affect: those of the actions the statement names.
+func removed(fix *Fix, doc *policy.Policy, index int) func(a *store.Access) bool {
 	sts := doc.Statements()
 	if index >= len(sts) {
-		return
+		return nil
 	}
 	st := sts[index]
+	affects := func(a *store.Access) bool {
+		match := func(p string) bool { return policy.MatchAction(p, a.Action) }
+		return slices.ContainsFunc(st.Action, match) || len(st.NotAction) > 0 && !slices.ContainsFunc(st.NotAction, match)
+	}
 	fix.Statement = json.RawMessage(st.Raw)
 	fix.AlsoAllows.Actions = slices.Clone(st.Action)
 	fix.AlsoAllows.Resources = slices.Clone(st.Resource)
@@ -82,6 +88,7 @@ func removed(fix *Fix, doc *policy.Policy, index int) {
 		note += " where its conditions match"
 	}
 	fix.AlsoAllows.Note = note + "; other policies still decide whether they are allowed."
+	return affects
 }
 
 // removeIdentity takes the deny out of an identity policy: an inline
@@ -129,8 +136,8 @@ func (x *explained) removeIdentity(kind, name string, n policy.Named, m policy.M
 		fix.Operation = createVersion(n.ID, doc)
 		ch.Identity = []policy.Named{{ID: n.ID, Policy: parsed}}
 	}
-	removed(&fix, n.Policy, m.Index)
-	return []candidate{{fix: fix, apply: func(in policy.SetInput, rec *gateway.ReplayRequest) (policy.SetInput, *gateway.ReplayRequest) {
+	affects := removed(&fix, n.Policy, m.Index)
+	return []candidate{{fix: fix, affects: affects, apply: func(in policy.SetInput, rec *gateway.ReplayRequest) (policy.SetInput, *gateway.ReplayRequest) {
 		return ch.Apply(in), rec
 	}}}, nil
 }
@@ -165,8 +172,8 @@ func (x *explained) removeBoundary(kind, name string, b policy.Named, m policy.M
 			return ch.Apply(in), rec
 		}
 	}
-	removed(&fix, b.Policy, m.Index)
-	return []candidate{{fix: fix, apply: apply}}, nil
+	affects := removed(&fix, b.Policy, m.Index)
+	return []candidate{{fix: fix, apply: apply, affects: affects}}, nil
 }
 
 // removeResource takes the deny out of the resource's policy.
@@ -186,8 +193,8 @@ func (x *explained) removeResource(rp gateway.ReplayPolicy, m policy.Match) ([]c
 	}
 	fix := Fix{Kind: "resource", PolicyArn: x.rec.Resource, Document: doc, Operation: x.resourceOperation(doc),
 		Description: fmt.Sprintf("Remove statement %s from the policy of %s.", sidText(m), x.rec.Resource)}
-	removed(&fix, parsed, m.Index)
-	return []candidate{{fix: fix, apply: x.replaceResourcePolicy(parsed.Kind(), doc)}}, nil
+	affects := removed(&fix, parsed, m.Index)
+	return []candidate{{fix: fix, apply: x.replaceResourcePolicy(parsed.Kind(), doc), affects: affects}}, nil
 }
 
 // removeGate describes taking the deny out of an SCP, RCP or VPC
@@ -220,9 +227,9 @@ func (x *explained) removeGate(m policy.Match) ([]candidate, error) {
 					where = "Remove statement %s from the policy of the VPC endpoint %s the request came through (EC2 ModifyVpcEndpoint)."
 				}
 				fix := Fix{Kind: sourceKinds[m.Source], PolicyArn: p.ID, Document: doc, Description: fmt.Sprintf(where, sidText(m), p.ID)}
-				removed(&fix, parsed, m.Index)
+				affects := removed(&fix, parsed, m.Index)
 				old, repl := p, gateway.ReplayPolicy{ID: p.ID, Kind: p.Kind, Document: doc}
-				return []candidate{{fix: fix, apply: func(in policy.SetInput, rec *gateway.ReplayRequest) (policy.SetInput, *gateway.ReplayRequest) {
+				return []candidate{{fix: fix, affects: affects, apply: func(in policy.SetInput, rec *gateway.ReplayRequest) (policy.SetInput, *gateway.ReplayRequest) {
 					cp := *rec
 					cp.Gates = slices.Clone(rec.Gates)
 					for i, g := range cp.Gates {

@@ -1,6 +1,7 @@
 // Package rolecall is rolecall's own API, for what AWS has no API for:
 // replaying recorded traffic against a proposed policy change, the unused
-// access of a principal over a time range, and the Lambda console's
+// access of a principal over a time range, the explanation of a recorded
+// decision with the smallest change that allows it, and the Lambda console's
 // permission helpers (a function's resource summary, the default execution
 // role, policy templates, and the permissions a feature needs). It speaks
 // REST-JSON, signed with SigV4 for the signing name "rolecall", and every
