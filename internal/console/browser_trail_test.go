@@ -223,7 +223,7 @@ func TestConsoleTrail(t *testing.T) {
 	}
 	// An event ID that is not in the history.
 	b.open(t, "/trail/00000000-0000-4000-8000-000000000000")
-	b.waitText(t, ".error", "EventNotFound: No event with ID 00000000-0000-4000-8000-000000000000 is in the event history of this account.")
+	b.waitText(t, ".error", "EventNotFound: No event with ID 00000000-0000-4000-8000-000000000000 is in the trail of this account.")
 
 	// The denial's event page: key fields, the record, the explanation.
 	b.open(t, "/trail?attribute=EventName&value=DescribeTable")
@@ -519,4 +519,48 @@ func TestConsoleTrailKeyPolicy(t *testing.T) {
 	if _, err := dave.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: key.KeyMetadata.KeyId}); err != nil {
 		t.Errorf("dave's DescribeKey after the fix: %v", err)
 	}
+}
+
+// TestConsoleTrailDataEvents finds a denied s3:GetObject, a data event
+// that CloudTrail's event history leaves out, among the data events, and
+// follows its explanation to the fix.
+func TestConsoleTrailDataEvents(t *testing.T) {
+	b := newBrowser(t)
+	ctx := context.Background()
+	pathStyle := func(o *s3.Options) { o.UsePathStyle = true }
+	root := s3.NewFromConfig(b.root, pathStyle)
+	if _, err := root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("reports")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("reports"), Key: aws.String("q4.csv"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	id, secret := b.user(t, "dana", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)
+	dana := s3.NewFromConfig(b.srv.Config(id, secret, ""), pathStyle)
+	if _, err := dana.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("reports"), Key: aws.String("q4.csv")}); err == nil {
+		t.Fatal("dana read the object")
+	}
+
+	b.signInRoot(t)
+	// The event history has no GetObject; the data events have it.
+	b.open(t, "/trail?attribute=EventName&value=GetObject")
+	b.waitText(t, "main", "No events match these filters.")
+	b.fill(t, `select[name="events"]`, "data")
+	b.click(t, `form.trail-filters button[type="submit"]`)
+	b.waitText(t, "main tr.denied", "GetObject")
+	if q := eval[string](t, b, "location.search"); !strings.Contains(q, "events=data") {
+		t.Errorf("the URL does not keep the category: %s", q)
+	}
+	b.shot(t, "trail-data-events")
+	b.click(t, "main tr.denied a.explain")
+	b.waitText(t, "main .verdict", "s3:GetObject")
+	b.waitText(t, "main .fix", "arn:aws:s3:::reports/q4.csv")
+	b.click(t, "main .fix button.apply-fix")
+	b.click(t, "main .fix button.confirm-fix")
+	b.waitText(t, "main .applied", "Applied with")
+	out, err := dana.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("reports"), Key: aws.String("q4.csv")})
+	if err != nil {
+		t.Fatalf("dana's GetObject after the fix: %v", err)
+	}
+	out.Body.Close()
 }

@@ -104,22 +104,49 @@ func (h *handler) lookupEvents(c *api.Call) (any, error) {
 		return nil, err
 	}
 	c.Trail.RequestParameters = requestParameters(&in)
-	q, err := query(&in, c.Account)
-	if err != nil {
-		return nil, err
-	}
 	// EventCategory's one value asks for Insights events instead of
 	// management events; rolecall generates none.
 	if in.EventCategory != nil {
 		if *in.EventCategory != "insight" {
 			return nil, api.Errorf(400, "InvalidEventCategoryException", "Event category %s is not valid.", *in.EventCategory)
 		}
+		if _, err := query(&in, c.Account, store.CategoryManagement); err != nil {
+			return nil, err
+		}
 		return &LookupEventsOutput{Events: []Event{}}, nil // no Insights events are generated
 	}
-	if err := h.flush(c.Context); err != nil {
+	return lookup(c.Context, h.rec.Store(), h.rec.Flush, &in, c.Account, store.CategoryManagement)
+}
+
+// Lookup answers a LookupEvents request (its JSON body, without
+// EventCategory) over the events of one category of account in st:
+// store's CategoryManagement (CloudTrail's event history), CategoryData,
+// or "" for both. flush, when not nil, is called first so that the events
+// of calls made before are there. It is rolecall's own API's way to data
+// events, which AWS keeps out of the event history; errors are
+// LookupEvents' own.
+func Lookup(ctx context.Context, st store.Store, flush func(context.Context) error, body []byte, account, category string) (*LookupEventsOutput, map[string]any, error) {
+	var in lookupEventsInput
+	if err := decode(body, &in); err != nil {
+		return nil, nil, err
+	}
+	params := requestParameters(&in)
+	if in.EventCategory != nil {
+		return nil, params, api.Errorf(400, "InvalidEventCategoryException", "Event category %s is not valid.", *in.EventCategory)
+	}
+	out, err := lookup(ctx, st, flush, &in, account, category)
+	return out, params, err
+}
+
+func lookup(ctx context.Context, st store.Store, flush func(context.Context) error, in *lookupEventsInput, account, category string) (*LookupEventsOutput, error) {
+	q, err := query(in, account, category)
+	if err != nil {
 		return nil, err
 	}
-	evs, next, err := h.rec.Store().QueryEvents(c.Context, q)
+	if err := waitFlushed(ctx, flush); err != nil {
+		return nil, err
+	}
+	evs, next, err := st.QueryEvents(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("cloudtrail: lookup events: %w", err)
 	}
@@ -133,10 +160,13 @@ func (h *handler) lookupEvents(c *api.Call) (any, error) {
 	return out, nil
 }
 
-// flush waits for events queued before the lookup. A recorder that is closed
+// waitFlushed waits for events queued before the lookup. A recorder that is closed
 // has nothing queued; a failed write was already reported by the recorder.
-func (h *handler) flush(ctx context.Context) error {
-	err := h.rec.Flush(ctx)
+func waitFlushed(ctx context.Context, flush func(context.Context) error) error {
+	if flush == nil {
+		return nil
+	}
+	err := flush(ctx)
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -165,8 +195,8 @@ func decode(body []byte, v any) error {
 // InvalidEventCategoryException) in its own words, not with one code and the
 // model's "validation error detected", so they stay here rather than in
 // shape.Hook; TestChecksFollowModel keeps them to the model's bounds.
-func query(in *lookupEventsInput, account string) (store.EventQuery, error) {
-	q := store.EventQuery{Category: store.CategoryManagement, Account: account}
+func query(in *lookupEventsInput, account, category string) (store.EventQuery, error) {
+	q := store.EventQuery{Category: category, Account: account}
 	switch n := len(in.LookupAttributes); {
 	case n > 1:
 		return q, lookupErr("You cannot specify more than one lookup attribute.")

@@ -58,5 +58,5 @@ func (r *API) Service() *api.Service {
 		Name:        "rolecall",
 		EventSource: "rolecall.amazonaws.com",
 		Protocols:   []string{"restJson1"},
-	}, slices.Concat(r.replayOps(), r.unusedOps(), r.consoleOps(), r.explainOps())...)
+	}, slices.Concat(r.replayOps(), r.unusedOps(), r.consoleOps(), r.explainOps(), r.eventsOps())...)
 }

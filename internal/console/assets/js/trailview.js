@@ -34,19 +34,38 @@ export const PAGE_SIZE = 50;
 const attributeKeys = new Set(ATTRIBUTES.map((a) => a.key));
 const rangeIds = new Set(RANGES.map((r) => r.id));
 
+// CATEGORIES are the kinds of events the page lists: CloudTrail's event
+// history holds management events only; data events (s3:GetObject,
+// dynamodb:GetItem, lambda:Invoke, …) come from rolecall's own
+// LookupEvents (POST /v1/events/lookup), which takes Category.
+export const CATEGORIES = [
+  { id: 'management', label: 'Management events', category: 'Management' },
+  { id: 'data', label: 'Data events', category: 'Data' },
+  { id: 'all', label: 'All events', category: 'All' },
+];
+const categoryIds = new Set(CATEGORIES.map((c) => c.id));
+
+/** categoryOf is the Category of rolecall's LookupEvents for a CATEGORIES id. */
+export function categoryOf(id) {
+  return (CATEGORIES.find((c) => c.id === id) || CATEGORIES[0]).category;
+}
+
 // readFilters reads the filters of a /console/trail URL's query
 // (URLSearchParams): attribute and value (a lookup attribute), range (a
-// RANGES id) and, for a custom range, start and end (ISO 8601 strings, either
-// may be empty). Unknown attributes and ranges read as none and "all".
+// RANGES id), for a custom range start and end (ISO 8601 strings, either
+// may be empty), and events (a CATEGORIES id). Unknown attributes, ranges
+// and categories read as none, "all" and "management".
 export function readFilters(query) {
   const attribute = query.get('attribute') || '';
   const range = query.get('range') || 'all';
+  const events = query.get('events') || 'management';
   const f = {
     attribute: attributeKeys.has(attribute) ? attribute : '',
     value: query.get('value') || '',
     range: rangeIds.has(range) ? range : 'all',
     start: '',
     end: '',
+    events: categoryIds.has(events) ? events : 'management',
   };
   if (!f.attribute) f.value = '';
   if (f.range === 'custom') {
@@ -69,6 +88,7 @@ export function filterQuery(f) {
     if (f.start) q.set('start', f.start);
     if (f.end) q.set('end', f.end);
   }
+  if (f.events && f.events !== 'management') q.set('events', f.events);
   const s = q.toString();
   return s ? '?' + s : '';
 }

@@ -3,20 +3,27 @@ import assert from 'node:assert/strict';
 
 import {
   Pager, decisiveIndexes, documentSegments, filterQuery, isDenial, lookupRequest, parseDocument,
-  policyName, queryParameters, readFilters, summarize, verdict,
+  policyName, queryParameters, readFilters, summarize, verdict, categoryOf,
 } from './trailview.js';
 
 test('filters round-trip through the URL', () => {
-  const f = {attribute: 'EventName', value: 'GetObject', range: 'custom', start: '2026-11-30T10:00:00.000Z', end: '2026-11-30T11:00:00.000Z'};
+  const f = {attribute: 'EventName', value: 'GetObject', range: 'custom', start: '2026-11-30T10:00:00.000Z', end: '2026-11-30T11:00:00.000Z', events: 'management'};
   const q = filterQuery(f);
   assert.equal(q, '?attribute=EventName&value=GetObject&range=custom&start=2026-11-30T10%3A00%3A00.000Z&end=2026-11-30T11%3A00%3A00.000Z');
   assert.deepEqual(readFilters(new URLSearchParams(q)), f);
   assert.equal(filterQuery({attribute: '', value: '', range: 'all'}), '');
+  const data = {...f, events: 'data'};
+  assert.equal(filterQuery(data), q + '&events=data');
+  assert.deepEqual(readFilters(new URLSearchParams(filterQuery(data))), data);
+  assert.equal(categoryOf('data'), 'Data');
+  assert.equal(categoryOf('all'), 'All');
+  assert.equal(categoryOf('nope'), 'Management');
 });
 
 test('unknown attributes and ranges read as none', () => {
   const f = readFilters(new URLSearchParams('attribute=ErrorCode&value=x&range=1y&start=2026-01-01'));
-  assert.deepEqual(f, {attribute: '', value: '', range: 'all', start: '', end: ''});
+  assert.deepEqual(f, {attribute: '', value: '', range: 'all', start: '', end: '', events: 'management'});
+  assert.equal(readFilters(new URLSearchParams('events=insight')).events, 'management');
   // start and end count only for a custom range
   assert.equal(readFilters(new URLSearchParams('range=1h&start=2026-01-01')).start, '');
 });

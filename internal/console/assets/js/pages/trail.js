@@ -8,7 +8,7 @@ import { AwsError, enc } from '../api.js';
 import { hex, sha256 } from '../sigv4.js';
 import { h, link, section, kv, table, code, loading, errorBox, button, field, input, select, formatTime, page } from '../ui.js';
 import {
-  ATTRIBUTES, RANGES, PAGE_SIZE, Pager, readFilters, filterQuery, lookupRequest, summarize, documentSegments,
+  ATTRIBUTES, RANGES, CATEGORIES, categoryOf, PAGE_SIZE, Pager, readFilters, filterQuery, lookupRequest, summarize, documentSegments,
   decisiveIndexes, kindLabel, policyName, verdict, queryParameters,
 } from '../trailview.js';
 
@@ -22,7 +22,8 @@ async function renderList(view, ctx) {
   const f = readFilters(ctx.query);
   const results = h('div', { class: 'trail-results' });
   page(view, 'Event history',
-    h('p', { class: 'muted' }, `The management events of the account, newest first, ${PAGE_SIZE} to a page. `,
+    h('p', { class: 'muted' }, `The recorded calls of the account, newest first, ${PAGE_SIZE} to a page. `,
+      'CloudTrail\'s event history holds management events; data events (reading an object, an item, invoking a function) are listed with "Data events". ',
       'Denied calls are marked; open one to see why it was denied and how to allow it.'),
     filterForm(f, ctx), results);
   let body;
@@ -34,7 +35,10 @@ async function renderList(view, ctx) {
   }
   const pager = new Pager();
   const show = () => loading(results, async () => {
-    const out = await ctx.client.cloudtrail('LookupEvents', pager.token ? { ...body, NextToken: pager.token } : body);
+    const req = pager.token ? { ...body, NextToken: pager.token } : body;
+    const out = f.events === 'management'
+      ? await ctx.client.cloudtrail('LookupEvents', req)
+      : await ctx.client.rolecall('POST', '/v1/events/lookup', { body: { ...req, Category: categoryOf(f.events) } });
     return eventTable(out, pager, show);
   }, 'Looking up events…');
   await show();
@@ -48,6 +52,7 @@ function filterForm(f, ctx) {
   const attribute = select(ATTRIBUTES.map((a) => ({ value: a.key, label: a.label })), { value: f.attribute || 'EventName', name: 'attribute' });
   const value = input({ name: 'value', value: f.value, 'data-search': '', spellcheck: 'false', placeholder: 'e.g. GetObject' });
   const range = select(RANGES.map((r) => ({ value: r.id, label: r.label })), { value: f.range, name: 'range' });
+  const events = select(CATEGORIES.map((c) => ({ value: c.id, label: c.label })), { value: f.events, name: 'events' });
   const start = input({ type: 'datetime-local', name: 'start', step: 1, value: localInput(f.start) });
   const end = input({ type: 'datetime-local', name: 'end', step: 1, value: localInput(f.end) });
   const custom = h('div', { class: 'toolbar trail-custom', hidden: f.range !== 'custom' },
@@ -65,11 +70,11 @@ function filterForm(f, ctx) {
       e.preventDefault();
       ctx.navigate('/trail' + filterQuery({
         attribute: attribute.value, value: value.value.trim(), range: range.value,
-        start: isoOf(start.value), end: isoOf(end.value),
+        start: isoOf(start.value), end: isoOf(end.value), events: events.value,
       }));
     },
   },
-  h('div', { class: 'toolbar' }, field('Lookup attribute', attribute), field('Value', value), field('Time range', range)),
+  h('div', { class: 'toolbar' }, field('Lookup attribute', attribute), field('Value', value), field('Time range', range), field('Events', events)),
   custom,
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Search'),
     link('/trail', 'Clear filters', { class: 'button-link' })));
@@ -136,9 +141,12 @@ async function renderEvent(view, ctx) {
   view.append(body);
   let ev;
   await loading(body, async () => {
-    const out = await ctx.client.cloudtrail('LookupEvents', { LookupAttributes: [{ AttributeKey: 'EventId', AttributeValue: id }], MaxResults: 1 });
-    const found = (out.Events || [])[0];
-    if (!found) throw new AwsError('EventNotFound', `No event with ID ${id} is in the event history of this account.`);
+    // The event history first (CloudTrail's own API); a data event is
+    // found through rolecall's LookupEvents.
+    const byId = { LookupAttributes: [{ AttributeKey: 'EventId', AttributeValue: id }], MaxResults: 1 };
+    let found = ((await ctx.client.cloudtrail('LookupEvents', byId)).Events || [])[0];
+    if (!found) found = ((await ctx.client.rolecall('POST', '/v1/events/lookup', { body: { ...byId, Category: 'Data' } })).Events || [])[0];
+    if (!found) throw new AwsError('EventNotFound', `No event with ID ${id} is in the trail of this account.`);
     ev = summarize(found);
     return [];
   }, 'Looking up the event…');
