@@ -67,6 +67,17 @@ func (cborProtocol) Decode(c *api.Call, v any) error {
 }
 
 func (p cborProtocol) WriteResult(w http.ResponseWriter, c *api.Call, v any) {
+	writeCBORResult(w, c, v, p.write, p.WriteError)
+}
+
+func (p cborProtocol) WriteError(w http.ResponseWriter, c *api.Call, e *api.Error) {
+	setErrorHeaders(w, e)
+	p.write(w, c, errorStatus(e), cborError(e))
+}
+
+// writeCBORResult writes a result of a CBOR protocol (awsJson's CBOR
+// variant, Smithy RPC v2) with the protocol's write, or its error.
+func writeCBORResult(w http.ResponseWriter, c *api.Call, v any, write func(http.ResponseWriter, *api.Call, int, []byte), writeError func(http.ResponseWriter, *api.Call, *api.Error)) {
 	if raw, ok := v.(*api.Raw); ok {
 		writeRaw(w, c, raw, "x-amzn-RequestId")
 		return
@@ -76,20 +87,21 @@ func (p cborProtocol) WriteResult(w http.ResponseWriter, c *api.Call, v any) {
 	}
 	body, err := cborEncoding.Marshal(v)
 	if err != nil {
-		p.WriteError(w, c, api.InternalFailure(err))
+		writeError(w, c, api.InternalFailure(err))
 		return
 	}
-	p.write(w, c, status(c, http.StatusOK), body)
+	write(w, c, status(c, http.StatusOK), body)
 }
 
-func (p cborProtocol) WriteError(w http.ResponseWriter, c *api.Call, e *api.Error) {
-	setErrorHeaders(w, e)
+// cborError is an error's body in a CBOR protocol: __type, message and
+// the error's own fields.
+func cborError(e *api.Error) []byte {
 	m := map[string]any{"__type": jsonErrorCode(e), "message": e.Message}
 	for k, v := range e.Fields {
 		m[k] = v
 	}
 	body, _ := cborEncoding.Marshal(m)
-	p.write(w, c, errorStatus(e), body)
+	return body
 }
 
 func (cborProtocol) write(w http.ResponseWriter, c *api.Call, st int, body []byte) {

@@ -93,32 +93,15 @@ func gunzipped(c *api.Call, unmarshal func([]byte, any) error) func([]byte, any)
 }
 
 func (p rpcv2CBOR) WriteResult(w http.ResponseWriter, c *api.Call, v any) {
-	if raw, ok := v.(*api.Raw); ok {
-		writeRaw(w, c, raw, "x-amzn-RequestId")
-		return
-	}
-	if v == nil {
-		v = map[string]any{}
-	}
-	body, err := cborEncoding.Marshal(v)
-	if err != nil {
-		p.WriteError(w, c, api.InternalFailure(err))
-		return
-	}
-	p.write(w, c, status(c, http.StatusOK), body)
+	writeCBORResult(w, c, v, p.write, p.WriteError)
 }
 
 func (p rpcv2CBOR) WriteError(w http.ResponseWriter, c *api.Call, e *api.Error) {
 	setErrorHeaders(w, e)
-	m := map[string]any{"__type": jsonErrorCode(e), "message": e.Message}
-	for k, v := range e.Fields {
-		m[k] = v
-	}
 	if c != nil && c.Service != nil && c.Service.QueryCompatible {
 		w.Header().Set("x-amzn-query-error", c.Service.QueryCode(e.Code)+";"+faultType(e))
 	}
-	body, _ := cborEncoding.Marshal(m)
-	p.write(w, c, errorStatus(e), body)
+	p.write(w, c, errorStatus(e), cborError(e))
 }
 
 func (rpcv2CBOR) write(w http.ResponseWriter, c *api.Call, st int, body []byte) {
