@@ -6,7 +6,7 @@
 
 import { h, link, page, table, tabs, section, kv, loading, button, field, input, formatTime, errorBox } from '../ui.js';
 import { list } from '../api.js';
-import { filterFunctions, formatTimeout, formatBytes, formatWeights, roleName, fnPath } from '../lambdafmt.js';
+import { filterFunctions, formatTimeout, formatBytes, formatWeights, roleName, fnPath, functionRef } from '../lambdafmt.js';
 import { permissionsTab, testTab, monitorTab } from './function-tabs.js';
 
 const base = '/2015-03-31';
@@ -73,14 +73,17 @@ async function renderList(view, ctx) {
 
 // renderFunction shows one function: a heading and the tabs, each of
 // which loads its own data, so that a caller refused one call still sees
-// the others.
+// the others. The path may name the function as Lambda's FunctionName
+// does (a name, name:qualifier, a partial ARN or an ARN): the
+// configuration, test and triggers are the qualified function's, the
+// versions and aliases the function's, as in the Lambda console.
 async function renderFunction(view, ctx) {
   view.classList.add('functions-page');
   const name = ctx.params.name;
   page(view, name, tabs(ctx, [
       { id: 'configuration', title: 'Configuration', render: (el) => configurationTab(el, ctx, name) },
-      { id: 'versions', title: 'Versions', render: (el) => versionsTab(el, ctx, name) },
-      { id: 'aliases', title: 'Aliases', render: (el) => aliasesTab(el, ctx, name) },
+      { id: 'versions', title: 'Versions', render: (el) => versionsTab(el, ctx, functionRef(name).unqualified) },
+      { id: 'aliases', title: 'Aliases', render: (el) => aliasesTab(el, ctx, functionRef(name).unqualified) },
       { id: 'permissions', title: 'Permissions', render: (el) => permissionsTab(el, ctx, name) },
       { id: 'test', title: 'Test', render: (el) => testTab(el, ctx, name) },
       { id: 'monitor', title: 'Monitor', render: (el) => monitorTab(el, ctx, name) },
@@ -117,7 +120,7 @@ function configurationTab(el, ctx, name) {
     let download = '-';
     if (out.codeError) download = errorBox(out.codeError);
     else if (out.Code && out.Code.Location) {
-      download = h('a', { href: out.Code.Location, download: `${name}.zip`, class: 'code-download' }, `Download ${name}.zip`);
+      download = h('a', { href: out.Code.Location, download: `${functionRef(name).name}.zip`, class: 'code-download' }, `Download ${functionRef(name).name}.zip`);
     }
     return h('div', {},
       section('General configuration', kv([
@@ -147,7 +150,7 @@ function configurationTab(el, ctx, name) {
       environmentSection(c.Environment),
       section('Monitoring and operations tools', kv([
         ['Active tracing', c.TracingConfig && c.TracingConfig.Mode === 'Active' ? 'Active' : 'PassThrough (not active)'],
-        ['Log group', (c.LoggingConfig && c.LoggingConfig.LogGroup) || `/aws/lambda/${name}`],
+        ['Log group', (c.LoggingConfig && c.LoggingConfig.LogGroup) || `/aws/lambda/${functionRef(name).name}`],
         ['Log format', (c.LoggingConfig && c.LoggingConfig.LogFormat) || 'Text'],
       ])),
       section('VPC', vpcView(c.VpcConfig)),

@@ -1,0 +1,131 @@
+package console_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+// TestConsoleFunctionsQualifiedPath opens a function by an alias's
+// qualified ARN, as Lambda's FunctionName allows: the versions and aliases
+// are the function's, the Resource summary its role's, the Monitor the
+// alias's metrics (dimension Resource) and the saved test events the
+// function's.
+func TestConsoleFunctionsQualifiedPath(t *testing.T) {
+	b := newBrowser(t)
+	ctx := context.Background()
+	role := fnRole(t, b.root, "qual-fn", fnBasicExec)
+	fnCreate(t, b.root, "qual", role)
+	c := lambda.NewFromConfig(b.root)
+	for range 2 {
+		if _, err := c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("qual")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("qual"), Description: aws.String(time.Now().String())}); err != nil {
+			t.Fatal(err)
+		}
+		w := lambda.NewFunctionUpdatedV2Waiter(c, func(o *lambda.FunctionUpdatedV2WaiterOptions) { o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond })
+		if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("qual")}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("qual"), Name: aws.String("prod"), FunctionVersion: aws.String("1")}); err != nil {
+		t.Fatal(err)
+	}
+	// Two invocations of the alias and one of $LATEST.
+	for _, fn := range []string{"qual:prod", "qual:prod", "qual"} {
+		if _, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(fn), Payload: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	versions, err := c.ListVersionsByFunction(ctx, &lambda.ListVersionsByFunctionInput{FunctionName: aws.String("qual")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := "arn:aws:lambda:us-east-1:" + fnAccount + ":function:qual:prod"
+
+	b.signInRoot(t)
+	b.open(t, "/functions/"+arn+"?tab=versions")
+	b.waitText(t, "[role=tabpanel]", "Code SHA-256")
+	if n := eval[int](t, b, `document.querySelectorAll("[role=tabpanel] tbody tr").length`); n != len(versions.Versions) {
+		t.Errorf("%d versions shown, ListVersionsByFunction has %d:\n%s", n, len(versions.Versions), b.mainText())
+	}
+	b.open(t, "/functions/qual:prod?tab=aliases")
+	b.waitText(t, "[role=tabpanel]", "Alias ARN")
+	b.waitText(t, "[role=tabpanel] tbody", "prod")
+
+	b.open(t, "/functions/qual:prod?tab=permissions")
+	b.waitText(t, "[role=tabpanel]", "Resource summary")
+	b.waitText(t, "[role=tabpanel]", "qual-fn")
+
+	// The alias's own metrics: two invocations, not the function's three.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b.open(t, "/functions/"+arn+"?tab=monitor")
+		b.waitText(t, ".figures", "Invocations")
+		if strings.Contains(b.text(t, ".figures"), "Invocations\n2") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the alias's monitor never showed its two invocations:\n%s", b.mainText())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	b.waitText(t, "[role=tabpanel] .note", "Log group /aws/lambda/qual")
+
+	// A saved event is the function's, whichever way the page names it.
+	b.open(t, "/functions/"+arn+"?tab=test")
+	b.waitText(t, "[role=tabpanel]", "Test event")
+	b.fill(t, "#event-name", "shared")
+	b.click(t, "button.save-event")
+	b.waitText(t, "#saved-event", "shared")
+	if got := eval[string](t, b, `localStorage.getItem("rolecall:events:`+fnAccount+`:qual")`); !strings.Contains(got, `"shared"`) {
+		t.Errorf("localStorage of qual holds %q", got)
+	}
+	b.open(t, "/functions/qual?tab=test")
+	b.waitText(t, "#saved-event", "shared")
+}
+
+// TestConsoleFunctionsInvokeFaults invokes functions that fail in the ways
+// Lambda reports: a throttled function (reserved concurrency 0) shows
+// AWS's TooManyRequestsException, a function that times out its REPORT
+// line with "Status: timeout", and a log in UTF-8 reads as written.
+func TestConsoleFunctionsInvokeFaults(t *testing.T) {
+	b := newBrowser(t)
+	ctx := context.Background()
+	role := fnRole(t, b.root, "faults-fn", fnBasicExec)
+	fnCreate(t, b.root, "throttled", role)
+	c := lambda.NewFromConfig(b.root)
+	if _, err := c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("throttled"), ReservedConcurrentExecutions: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	fnCreate(t, b.root, "slow", role, func(in *lambda.CreateFunctionInput) {
+		in.Timeout = aws.Int32(1)
+		in.Code = &lambdatypes.FunctionCode{ZipFile: fnZip(t, "import time\ndef handler(event, context):\n    print('naïve café ☕ 日本語')\n    if event.get('sleep'):\n        time.sleep(5)\n    return 'plain text, not JSON'\n")}
+	})
+
+	b.signInRoot(t)
+	b.open(t, "/functions/throttled?tab=test")
+	b.waitText(t, "[role=tabpanel]", "Test event")
+	b.click(t, "button.test-invoke")
+	b.waitText(t, ".test-result .error-code", "TooManyRequestsException")
+
+	b.open(t, "/functions/slow?tab=test")
+	b.waitText(t, "[role=tabpanel]", "Test event")
+	b.fill(t, "#event-json", `{}`)
+	b.click(t, "button.test-invoke")
+	b.waitText(t, ".report-line", "Billed Duration")
+	b.waitText(t, ".log-tail", "naïve café ☕ 日本語")
+	b.waitText(t, ".payload", "plain text, not JSON")
+
+	b.fill(t, "#event-json", `{"sleep": true}`)
+	b.click(t, "button.test-invoke")
+	b.waitText(t, ".test-status", "Executing function: failed")
+	b.waitText(t, ".report-line", "Status: timeout")
+	b.waitText(t, ".test-result", "Status timeout")
+}
