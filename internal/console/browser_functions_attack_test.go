@@ -93,8 +93,9 @@ func TestConsoleFunctionsQualifiedPath(t *testing.T) {
 
 // TestConsoleFunctionsInvokeFaults invokes functions that fail in the ways
 // Lambda reports: a throttled function (reserved concurrency 0) shows
-// AWS's TooManyRequestsException, a function that times out its REPORT
-// line with "Status: timeout", and a log in UTF-8 reads as written.
+// AWS's TooManyRequestsException, a function that times out fails with
+// Sandbox.Timedout and its REPORT line, a payload that is not JSON is
+// shown as it is, and a log in UTF-8 reads as written.
 func TestConsoleFunctionsInvokeFaults(t *testing.T) {
 	b := newBrowser(t)
 	ctx := context.Background()
@@ -126,6 +127,6 @@ func TestConsoleFunctionsInvokeFaults(t *testing.T) {
 	b.fill(t, "#event-json", `{"sleep": true}`)
 	b.click(t, "button.test-invoke")
 	b.waitText(t, ".test-status", "Executing function: failed")
-	b.waitText(t, ".report-line", "Status: timeout")
-	b.waitText(t, ".test-result", "Status timeout")
+	b.waitText(t, ".payload", "Sandbox.Timedout")
+	b.waitText(t, ".report-line", "Billed Duration: 10")
 }
