@@ -449,27 +449,19 @@ function confirmApply(ctx, st, p, result) {
   );
 }
 
-// apply makes the calls in order. A policy whose attachment is refused is
-// deleted again; a later refusal is reported with what was done.
+// apply makes the calls in order (runSteps). When IAM refuses one, the
+// steps made are reversed, so that nothing is left half-done: AWS's error
+// is shown, with any change a failed reversal left in place.
 async function apply(ctx, st, steps) {
-  const done = [];
-  const made = [];
-  for (const s of steps) {
-    try {
-      const out = await ctx.client.iam(s.action, s.params);
-      if (s.action === 'CreatePolicy') made.push({ arn: out.Policy.Arn, name: out.Policy.PolicyName });
-      done.push(s);
-    } catch (err) {
-      if (s.action === 'AttachRolePolicy') {
-        await ctx.client.iam('DeletePolicy', { PolicyArn: s.arn }).then(() => {
-          done.pop();
-          made.pop();
-        }, () => {});
-      }
-      return h('div', {}, errorBox(err), done.length ? applied(st, done, made, 'Done before the error') : null);
-    }
-  }
-  return applied(st, done, made, 'Applied');
+  const r = await m.runSteps(steps, (action, params) => ctx.client.iam(action, params));
+  const made = r.done.filter((s) => s.action === 'CreatePolicy').map((s) => ({ arn: s.arn, name: s.params.PolicyName }));
+  if (!r.error) return applied(st, r.done, made, 'Applied');
+  return h('div', {}, errorBox(r.error),
+    r.stuck.length === 0
+      ? h('p', { class: 'lp-rolled-back', role: 'status' }, r.undone.length ? 'Nothing was changed: the steps made before the error were reversed.' : 'Nothing was changed.')
+      : h('div', {},
+        applied(st, r.done, made, 'Left in place: reversing these steps failed'),
+        r.stuck.map((x) => errorBox(x.error))));
 }
 
 function applied(st, done, made, title) {
