@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
@@ -129,4 +131,46 @@ func TestConsoleFunctionsInvokeFaults(t *testing.T) {
 	b.waitText(t, ".test-status", "Executing function: failed")
 	b.waitText(t, ".payload", "Sandbox.Timedout")
 	b.waitText(t, ".report-line", "Billed Duration: 10")
+}
+
+// TestConsoleFunctionsEncryptedEnvironment shows a function whose
+// variables are encrypted with a customer managed key: its key, the
+// variables to a caller who may decrypt them, and to one who may not
+// Lambda's Environment.Error (AWS's code and message), never "No
+// environment variables".
+func TestConsoleFunctionsEncryptedEnvironment(t *testing.T) {
+	b := newBrowser(t)
+	ctx := context.Background()
+	key, err := kms.NewFromConfig(b.root).CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("env")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyArn := aws.ToString(key.KeyMetadata.Arn)
+	role := fnRole(t, b.root, "sealed-fn", fnBasicExec)
+	fnCreate(t, b.root, "sealed", role, func(in *lambda.CreateFunctionInput) {
+		in.KMSKeyArn = aws.String(keyArn)
+		in.Environment = &lambdatypes.Environment{Variables: map[string]string{"DB_PASSWORD": "hunter2"}}
+	})
+
+	b.signInRoot(t)
+	b.open(t, "/functions/sealed")
+	b.waitText(t, "[role=tabpanel]", "DB_PASSWORD")
+	b.waitText(t, "[role=tabpanel]", keyArn)
+
+	id, secret := b.user(t, "no-decrypt", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:Get*","lambda:List*"],"Resource":"*"}]}`)
+	got, err := lambda.NewFromConfig(b.root, func(o *lambda.Options) {
+		o.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, ""))
+	}).GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("sealed")})
+	if err != nil || got.Environment == nil || got.Environment.Error == nil {
+		t.Fatalf("GetFunctionConfiguration as no-decrypt: %v %+v", err, got)
+	}
+	b.click(t, "#signout")
+	b.signIn(t, id, secret, "")
+	b.open(t, "/functions/sealed")
+	b.waitText(t, "[role=tabpanel]", "Environment variables")
+	b.waitText(t, "[role=tabpanel] .error-code", aws.ToString(got.Environment.Error.ErrorCode))
+	b.waitText(t, "[role=tabpanel] .error", aws.ToString(got.Environment.Error.Message))
+	if strings.Contains(b.mainText(), "No environment variables") {
+		t.Errorf("the page says the function has no variables:\n%s", b.mainText())
+	}
 }

@@ -147,7 +147,7 @@ function configurationTab(el, ctx, name) {
         ['Download', download],
         ['Layers', list(c.Layers).map((l) => l.Arn).join(', ') || '-'],
       ])),
-      environmentSection(c.Environment),
+      environmentSection(c.Environment, c.KMSKeyArn),
       section('Monitoring and operations tools', kv([
         ['Active tracing', c.TracingConfig && c.TracingConfig.Mode === 'Active' ? 'Active' : 'PassThrough (not active)'],
         ['Log group', (c.LoggingConfig && c.LoggingConfig.LogGroup) || `/aws/lambda/${functionRef(name).name}`],
@@ -162,10 +162,19 @@ function configurationTab(el, ctx, name) {
 }
 
 // environmentSection lists the variable names; the values stay hidden
-// until "Show values" is pressed, as they may hold secrets.
-function environmentSection(env) {
+// until "Show values" is pressed, as they may hold secrets. It names the
+// key that encrypts them at rest (KMSKeyArn, else Lambda's AWS managed
+// key), and when Lambda could not decrypt them for the caller it shows
+// Environment.Error (AWS's code and message) in their place.
+function environmentSection(env, kmsKeyArn) {
+  const key = kv([['Encryption key', kmsKeyArn ? h('code', {}, kmsKeyArn) : 'AWS managed key (aws/lambda)']]);
+  if (env && env.Error) {
+    const e = new Error(env.Error.Message || '');
+    e.code = env.Error.ErrorCode || 'Error';
+    return section('Environment variables', key, errorBox(e));
+  }
   const vars = Object.entries((env && env.Variables) || {}).sort(([a], [b]) => a.localeCompare(b));
-  if (vars.length === 0) return section('Environment variables', h('p', {}, 'No environment variables'));
+  if (vars.length === 0) return section('Environment variables', key, h('p', {}, 'No environment variables'));
   let shown = false;
   const box = h('div', {});
   const draw = () => box.replaceChildren(table({
@@ -181,7 +190,7 @@ function environmentSection(env) {
   toggle.setAttribute('aria-pressed', 'false');
   toggle.classList.add('env-toggle');
   draw();
-  return section('Environment variables', toggle, box);
+  return section('Environment variables', key, toggle, box);
 }
 
 function vpcView(vpc) {
