@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -173,4 +174,25 @@ func TestConsoleFunctionsEncryptedEnvironment(t *testing.T) {
 	if strings.Contains(b.mainText(), "No environment variables") {
 		t.Errorf("the page says the function has no variables:\n%s", b.mainText())
 	}
+}
+
+// TestConsoleFunctionsDeletedRole opens the Permissions tab of a function
+// whose execution role was deleted: the role it names is shown, with
+// the summary's error (the role cannot be found) where the Resource
+// summary would be.
+func TestConsoleFunctionsDeletedRole(t *testing.T) {
+	b := newBrowser(t)
+	ctx := context.Background()
+	role := fnRole(t, b.root, "gone-fn")
+	fnCreate(t, b.root, "orphan", role)
+	if _, err := iam.NewFromConfig(b.root).DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("gone-fn")}); err != nil {
+		t.Fatal(err)
+	}
+	b.signInRoot(t)
+	b.open(t, "/functions/orphan?tab=permissions")
+	b.waitText(t, "[role=tabpanel] .error", "The role with name gone-fn cannot be found.")
+	b.waitText(t, "[role=tabpanel]", role)
+	b.waitText(t, "[role=tabpanel]", "Resource-based policy statements")
+	b.open(t, "/functions/orphan")
+	b.waitText(t, "[role=tabpanel]", role)
 }

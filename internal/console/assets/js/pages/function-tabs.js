@@ -1,6 +1,6 @@
 // The Permissions, Test and Monitor tabs of a function's page.
 
-import { h, link, table, section, kv, loading, button, field, input, select, formatTime } from '../ui.js';
+import { h, link, table, section, kv, loading, button, field, input, select, formatTime, errorBox } from '../ui.js';
 import { list } from '../api.js';
 import {
   parseReport, decodeLogResult, roleName, eventsKey, loadEvents, saveEvent, deleteEvent, checkEvent,
@@ -27,7 +27,12 @@ export async function permissionsTab(el, ctx, name) {
 async function resourceSummary(ctx, name) {
   // rolecall's summary takes the function without a qualifier.
   const path = `/v1/functions/${enc(functionRef(name).unqualified)}/resource-summary`;
-  const s = await ctx.client.rolecall('GET', path);
+  let s;
+  try {
+    s = await ctx.client.rolecall('GET', path);
+  } catch (err) {
+    return summaryRefused(ctx, name, err);
+  }
   const policyLink = (p) => (p.policyType === 'INLINE'
     ? link(`/roles/${enc(s.roleName)}?tab=permissions`, p.policyName)
     : link(`/policies/${enc(p.policyArn)}`, roleName(p.policyArn)));
@@ -76,6 +81,25 @@ async function resourceSummary(ctx, name) {
       field('Service', choose),
       detail),
   );
+}
+
+// summaryRefused shows the execution role the configuration names (a role
+// since deleted, say) above the summary's error; when the configuration
+// cannot be read either, the summary's error alone.
+async function summaryRefused(ctx, name, err) {
+  let c;
+  try {
+    c = await ctx.client.lambda('GET', fnPath(name, '/configuration'));
+  } catch {
+    throw err;
+  }
+  const role = roleName(c.Role);
+  return h('div', {},
+    section('Execution role', kv([
+      ['Role name', role ? link(`/roles/${enc(role)}`, role) : '-'],
+      ['Role ARN', c.Role || '-'],
+    ])),
+    section('Resource summary', errorBox(err)));
 }
 
 // serviceDetail shows one service of the summary: its actions with their
