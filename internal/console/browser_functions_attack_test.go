@@ -80,6 +80,24 @@ func TestConsoleFunctionsQualifiedPath(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	b.waitText(t, "[role=tabpanel] .note", "Log group /aws/lambda/qual")
+	// The chart's axis is in UTC and says so; the invocations' times name
+	// their zone too, so that the two can be read together.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		b.waitText(t, ".recent-invocations", "Recent invocations")
+		if eval[int](t, b, `document.querySelectorAll(".recent-invocations tbody td code").length`) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no invocation logged:\n%s", b.mainText())
+		}
+		time.Sleep(500 * time.Millisecond)
+		b.open(t, "/functions/"+arn+"?tab=monitor")
+	}
+	zoned := `(() => { const z = new Intl.DateTimeFormat(undefined, {timeZoneName: "short"}).formatToParts(new Date()).find(p => p.type === "timeZoneName").value;
+		return document.querySelector(".recent-invocations tbody td").textContent.includes(z); })()`
+	if !eval[bool](t, b, zoned) {
+		t.Errorf("the recent invocations' times name no time zone: %q", b.text(t, ".recent-invocations tbody td"))
+	}
 
 	// A saved event is the function's, whichever way the page names it.
 	b.open(t, "/functions/"+arn+"?tab=test")
