@@ -32,7 +32,9 @@ func TestConsoleFunctionsQualifiedPath(t *testing.T) {
 		if _, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("qual"), Description: aws.String(time.Now().String())}); err != nil {
 			t.Fatal(err)
 		}
-		w := lambda.NewFunctionUpdatedV2Waiter(c, func(o *lambda.FunctionUpdatedV2WaiterOptions) { o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond })
+		w := lambda.NewFunctionUpdatedV2Waiter(c, func(o *lambda.FunctionUpdatedV2WaiterOptions) {
+			o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
+		})
 		if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("qual")}, time.Minute); err != nil {
 			t.Fatal(err)
 		}
