@@ -104,6 +104,12 @@ func TestConsoleLeastPrivilegeApplyRefused(t *testing.T) {
 		t.Errorf("after the swap the role has %v", got)
 	}
 
+	// The list of the role's policies shows them as they are now.
+	b.waitText(t, ".lp-current", "lp-full-least-privilege")
+	if strings.Contains(b.text(t, ".lp-current"), "AmazonS3FullAccess") {
+		t.Errorf("the role's policies still list the one detached:\n%s", b.text(t, ".lp-current"))
+	}
+
 	// The name is now taken: AWS's error, and nothing changes (the
 	// ticked policy is not detached).
 	b.click(t, `.lp-current input[value="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]`)

@@ -325,7 +325,9 @@ function replayAndApply(ctx, st) {
   const current = h('fieldset', { class: 'lp-current' },
     h('legend', {}, 'Policies of the role the new one replaces (ticked: removed in the replay and when applying)'), currentList);
   const removals = [];
-  loading(currentList, async () => {
+  // The role's policies, read again after an apply changed them.
+  st.refreshCurrent = () => loading(currentList, async () => {
+    removals.length = 0;
     const [attached, inline] = await Promise.all([
       ctx.client.iam('ListAttachedRolePolicies', { RoleName: st.role, MaxItems: '1000' }),
       ctx.client.iam('ListRolePolicies', { RoleName: st.role, MaxItems: '1000' }),
@@ -341,6 +343,7 @@ function replayAndApply(ctx, st) {
       return h('div', { class: 'lp-check' }, box, h('label', { for: box.id }, ' ', it.text));
     }));
   });
+  st.refreshCurrent();
   const result = h('div', { class: 'lp-result' });
   const plan = () => {
     const docs = documents(st);
@@ -439,6 +442,7 @@ function confirmApply(ctx, st, p, result) {
     ok.disabled = true;
     cancel.disabled = true;
     await loading(result, () => apply(ctx, st, steps));
+    st.refreshCurrent();
   }, { primary: true });
   ok.id = 'lp-confirm';
   const cancel = button('Cancel', () => result.replaceChildren());
