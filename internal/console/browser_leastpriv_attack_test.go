@@ -121,3 +121,28 @@ func TestConsoleLeastPrivilegeApplyRefused(t *testing.T) {
 		t.Errorf("after EntityAlreadyExists the role has %v, had %v", again, got)
 	}
 }
+
+// TestConsoleLeastPrivilegeGenerationFails: an access role that may not
+// read the trail makes the generation job fail; its error code and
+// reason are shown, as GetGeneratedPolicy gives them.
+func TestConsoleLeastPrivilegeGenerationFails(t *testing.T) {
+	b := newBrowser(t)
+	ctx := context.Background()
+	ic := iam.NewFromConfig(b.root)
+	for name, trust := range map[string]string{
+		"lp-quiet":                 fnTrust,
+		"rolecall-access-analyzer": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"access-analyzer.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+	} {
+		if _, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.signInRoot(t)
+	b.open(t, "/least-privilege?role=lp-quiet&since=1h")
+	b.waitText(t, "main section", "The role was not used in the range.")
+	b.click(t, "#lp-generate")
+	b.waitText(t, "main .error", "is not authorized to perform cloudtrail:GetTrail")
+	if code := b.text(t, "main .error-code"); code != "AUTHORIZATION_ERROR" {
+		t.Errorf("the failed generation shows the code %q, want the job's AUTHORIZATION_ERROR:\n%s", code, b.mainText())
+	}
+}

@@ -251,6 +251,8 @@ export function generated(out) {
   } else if (status === 'FAILED') {
     const e = d.jobError || {};
     res.error = `${e.code || 'FAILED'}: ${e.message || 'the policy generation failed.'}`;
+    res.errorCode = e.code || 'FAILED';
+    res.errorMessage = e.message || 'the policy generation failed.';
   } else if (status === 'CANCELED') {
     res.error = 'The policy generation was canceled.';
   }

@@ -266,7 +266,12 @@ async function generate(ctx, st, placeholders, say) {
       { query: { includeResourcePlaceholders: String(placeholders) } });
     const g = m.generated(got);
     if (g.done) {
-      if (g.error) throw new Error(`Policy generation ${job}: ${g.error}`);
+      if (g.error) {
+        // Shown as AWS's errors are: the job's error code, then its reason.
+        const err = new Error(`Policy generation ${job}: ${g.errorMessage || g.error}`);
+        err.code = g.errorCode || 'CANCELED';
+        throw err;
+      }
       g.job = job;
       g.says = `Policy generation ${job} succeeded in ${Math.round((Date.now() - t0) / 1000)} s.` +
         (made ? ` Created the access role ${m.ACCESS_ROLE} (trusts access-analyzer.amazonaws.com, may call cloudtrail:GetTrail).` : '');
