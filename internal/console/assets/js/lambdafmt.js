@@ -136,7 +136,8 @@ export function saveEvent(storage, key, name, text) {
   }
   checkEvent(text);
   const events = loadEvents(storage, key);
-  events[name] = text;
+  // Defined, not assigned: a name such as "__proto__" is an event too.
+  Object.defineProperty(events, name, { value: text, enumerable: true, writable: true, configurable: true });
   storage.setItem(key, JSON.stringify(events));
   return events;
 }

@@ -130,3 +130,12 @@ test('metricQueries of a qualified function add the Resource dimension', () => {
   assert.equal(p['MetricDataQueries.member.5.MetricStat.Metric.Dimensions.member.2.Value'], 'f:prod');
   assert.equal(metricQueries('f', start, start, 60)['MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.2.Name'], undefined);
 });
+
+test('saveEvent keeps events whose names are Object\'s own', () => {
+  const st = memoryStorage();
+  for (const name of ['__proto__', 'constructor', 'toString']) saveEvent(st, 'k', name, `{"n":"${name}"}`);
+  const events = loadEvents(st, 'k');
+  assert.deepEqual(Object.keys(events).sort(), ['__proto__', 'constructor', 'toString']);
+  assert.equal(events.__proto__, '{"n":"__proto__"}');
+  assert.deepEqual(Object.keys(deleteEvent(st, 'k', '__proto__')).sort(), ['constructor', 'toString']);
+});
