@@ -37,10 +37,15 @@ export function inputValue(d) {
   return d.toISOString().slice(0, 16);
 }
 
+// MAX_RANGE_MS is the longest range Access Analyzer reads: 90 days.
+const MAX_RANGE_MS = 90 * 24 * 3600 * 1000;
+
 /**
  * parseRange reads the range of the page's URL: `since` (a preset id) or
  * `start` and optionally `end` (ISO 8601; `end` defaults to now). Returns
- * {preset, start, end} or {error} saying what is wrong.
+ * {preset, start, end} or {error} saying what is wrong: an inverted
+ * range, or one Access Analyzer refuses (a start in the future, more than
+ * 90 days), in its words.
  */
 export function parseRange(query, now = new Date()) {
   const start = query.get('start');
@@ -51,6 +56,9 @@ export function parseRange(query, now = new Date()) {
     const e = endText ? parseInstant(endText) : now;
     if (!e) return { error: `end "${endText}" is not a time (ISO 8601, e.g. 2026-11-30T18:00:00Z).` };
     if (s >= e) return { error: 'The start of the range must be before its end.' };
+    // Access Analyzer's limits on a generation's range, with its wording.
+    if (s > now) return { error: 'The start time must not be in the future.' };
+    if (e - s > MAX_RANGE_MS) return { error: 'The time range between the start time and the end time must not exceed 90 days.' };
     return { preset: 'custom', start: s, end: e };
   }
   const since = query.get('since') || DEFAULT_SINCE;

@@ -24,6 +24,9 @@ test('parseRange reads presets, a custom range, and refuses nonsense', () => {
   assert.match(parseRange(new URLSearchParams('since=2y'), now).error, /not one of 1h, 24h, 7d, 90d/);
   assert.match(parseRange(new URLSearchParams('start=yesterday'), now).error, /is not a time/);
   assert.match(parseRange(new URLSearchParams('start=2026-11-30T12:00Z&end=2026-11-30T11:00Z'), now).error, /before its end/);
+  assert.equal(parseRange(new URLSearchParams('start=2026-12-01T00:00Z&end=2026-12-02T00:00Z'), now).error, 'The start time must not be in the future.');
+  assert.match(parseRange(new URLSearchParams('start=2026-01-01T00:00Z&end=2026-11-30T00:00Z'), now).error, /must not exceed 90 days/);
+  assert.equal(parseRange(new URLSearchParams('start=2026-09-01T18:00Z'), now).preset, 'custom');
   assert.equal(parseInstant('2026-13-45T10:00Z'), null);
   assert.equal(rangeLabel(day), 'Last 24 hours (2026-11-29T18:00:00Z to 2026-11-30T18:00:00Z)');
   assert.equal(inputValue(custom.start), '2026-11-30T10:00');
