@@ -130,7 +130,7 @@ func TestConsoleFunctionsInvokeFaults(t *testing.T) {
 	}
 	fnCreate(t, b.root, "slow", role, func(in *lambda.CreateFunctionInput) {
 		in.Timeout = aws.Int32(1)
-		in.Code = &lambdatypes.FunctionCode{ZipFile: fnZip(t, "import time\ndef handler(event, context):\n    print('naïve café ☕ 日本語')\n    if event.get('sleep'):\n        time.sleep(5)\n    return 'plain text, not JSON'\n")}
+		in.Code = &lambdatypes.FunctionCode{ZipFile: fnZip(t, "import json, time\ndef handler(event, context):\n    print('naïve café ☕ 日本語')\n    print(json.dumps(event, ensure_ascii=False))\n    if event.get('sleep'):\n        time.sleep(5)\n    return 'plain text, not JSON'\n")}
 	})
 
 	b.signInRoot(t)
@@ -146,6 +146,11 @@ func TestConsoleFunctionsInvokeFaults(t *testing.T) {
 	b.waitText(t, ".report-line", "Billed Duration")
 	b.waitText(t, ".log-tail", "naïve café ☕ 日本語")
 	b.waitText(t, ".payload", "plain text, not JSON")
+
+	// An event in UTF-8 is signed and sent as written.
+	b.fill(t, "#event-json", `{"name": "Zoë 日本 🎉"}`)
+	b.click(t, "button.test-invoke")
+	b.waitText(t, ".log-tail", `{"name": "Zoë 日本 🎉"}`)
 
 	b.fill(t, "#event-json", `{"sleep": true}`)
 	b.click(t, "button.test-invoke")
