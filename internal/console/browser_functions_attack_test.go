@@ -130,7 +130,7 @@ func TestConsoleFunctionsInvokeFaults(t *testing.T) {
 	}
 	fnCreate(t, b.root, "slow", role, func(in *lambda.CreateFunctionInput) {
 		in.Timeout = aws.Int32(1)
-		in.Code = &lambdatypes.FunctionCode{ZipFile: fnZip(t, "import json, time\ndef handler(event, context):\n    print('naïve café ☕ 日本語')\n    print(json.dumps(event, ensure_ascii=False))\n    if event.get('sleep'):\n        time.sleep(5)\n    return 'plain text, not JSON'\n")}
+		in.Code = &lambdatypes.FunctionCode{ZipFile: fnZip(t, "import json, time\ndef handler(event, context):\n    print('naïve café ☕ 日本語')\n    print(json.dumps(event, ensure_ascii=False))\n    if event.get('sleep'):\n        time.sleep(5)\n    if event.get('big'):\n        return 'x' * (7 * 1024 * 1024)\n    return 'plain text, not JSON'\n")}
 	})
 
 	b.signInRoot(t)
@@ -151,6 +151,12 @@ func TestConsoleFunctionsInvokeFaults(t *testing.T) {
 	b.fill(t, "#event-json", `{"name": "Zoë 日本 🎉"}`)
 	b.click(t, "button.test-invoke")
 	b.waitText(t, ".log-tail", `{"name": "Zoë 日本 🎉"}`)
+
+	// A response over Lambda's 6 MB is refused as Lambda refuses it.
+	b.fill(t, "#event-json", `{"big": true}`)
+	b.click(t, "button.test-invoke")
+	b.waitText(t, ".payload", "Function.ResponseSizeTooLarge")
+	b.waitText(t, ".test-status", "Executing function: failed")
 
 	b.fill(t, "#event-json", `{"sleep": true}`)
 	b.click(t, "button.test-invoke")
