@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 // TestConsoleFunctionsQualifiedPath opens a function by an alias's
@@ -226,4 +227,82 @@ func TestConsoleFunctionsDeletedRole(t *testing.T) {
 	b.waitText(t, "[role=tabpanel]", "Resource-based policy statements")
 	b.open(t, "/functions/orphan")
 	b.waitText(t, "[role=tabpanel]", role)
+}
+
+// TestConsoleFunctionsTriggersStates lists a disabled mapping and one
+// whose role lost its SQS permissions, each as GetEventSourceMapping
+// answers: state, last processing result and transition reason.
+func TestConsoleFunctionsTriggersStates(t *testing.T) {
+	b := newBrowser(t)
+	ctx := context.Background()
+	role := fnRole(t, b.root, "states-fn", fnBasicExec, fnSQSExec)
+	fnCreate(t, b.root, "states", role)
+	sc := sqs.NewFromConfig(b.root)
+	lc := lambda.NewFromConfig(b.root)
+	var uuids []string
+	for i, name := range []string{"paused", "broken"} {
+		q, err := sc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sc.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := lc.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("states"),
+			EventSourceArn: aws.String("arn:aws:sqs:us-east-1:" + fnAccount + ":" + name), Enabled: aws.Bool(i == 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		uuids = append(uuids, aws.ToString(m.UUID))
+	}
+	if _, err := iam.NewFromConfig(b.root).DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String("states-fn"), PolicyArn: aws.String(fnSQSExec)}); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the broken mapping has polled and failed.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := lc.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(uuids[1])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(aws.ToString(got.LastProcessingResult), "PROBLEM") || aws.ToString(got.State) == "Disabled" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the broken mapping is %s, last result %q", aws.ToString(got.State), aws.ToString(got.LastProcessingResult))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b.signInRoot(t)
+	b.open(t, "/functions/states?tab=triggers")
+	for _, id := range uuids {
+		b.waitText(t, "[role=tabpanel] tbody", id)
+	}
+	rows := eval[[][]string](t, b, `[...document.querySelectorAll("[role=tabpanel] tbody tr")].map(tr => [...tr.querySelectorAll("td")].map(td => td.innerText))`)
+	for _, id := range uuids {
+		got, err := lc.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		or := func(s *string) string {
+			if aws.ToString(s) == "" {
+				return "-"
+			}
+			return aws.ToString(s)
+		}
+		want := []string{aws.ToString(got.EventSourceArn), or(got.State), or(got.LastProcessingResult), or(got.StateTransitionReason)}
+		found := false
+		for _, r := range rows {
+			if len(r) == 7 && r[6] == id {
+				found = true
+				if strings.Join(r[:4], "|") != strings.Join(want, "|") {
+					t.Errorf("mapping %s shows %q, GetEventSourceMapping says %q", id, r[:4], want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("mapping %s is not listed: %q", id, rows)
+		}
+	}
+	b.shot(t, "functions-triggers-states")
 }
