@@ -58,6 +58,9 @@ func TestConsoleFunctionsQualifiedPath(t *testing.T) {
 	b.signInRoot(t)
 	b.open(t, "/functions/"+arn+"?tab=versions")
 	b.waitText(t, "[role=tabpanel]", "Code SHA-256")
+	if got := b.text(t, "main h1"); got != "qual:prod" {
+		t.Errorf("the heading of the alias's ARN is %q", got)
+	}
 	if n := eval[int](t, b, `document.querySelectorAll("[role=tabpanel] tbody tr").length`); n != len(versions.Versions) {
 		t.Errorf("%d versions shown, ListVersionsByFunction has %d:\n%s", n, len(versions.Versions), b.mainText())
 	}

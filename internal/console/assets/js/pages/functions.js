@@ -80,7 +80,11 @@ async function renderList(view, ctx) {
 async function renderFunction(view, ctx) {
   view.classList.add('functions-page');
   const name = ctx.params.name;
-  page(view, name, tabs(ctx, [
+  // The heading is the function's name, with its qualifier, however the
+  // path names it (an ARN, say), as the Lambda console's is.
+  const ref = functionRef(name);
+  const title = ref.qualifier ? `${ref.name}:${ref.qualifier}` : ref.name;
+  page(view, title, tabs(ctx, [
       { id: 'configuration', title: 'Configuration', render: (el) => configurationTab(el, ctx, name) },
       { id: 'versions', title: 'Versions', render: (el) => versionsTab(el, ctx, functionRef(name).unqualified) },
       { id: 'aliases', title: 'Aliases', render: (el) => aliasesTab(el, ctx, functionRef(name).unqualified) },
@@ -89,7 +93,7 @@ async function renderFunction(view, ctx) {
       { id: 'monitor', title: 'Monitor', render: (el) => monitorTab(el, ctx, name) },
       { id: 'triggers', title: 'Triggers', render: (el) => triggersTab(el, ctx, name) },
     ]));
-  view.prepend(h('p', { class: 'breadcrumb' }, link('/functions', 'Functions'), ' › ', name));
+  view.prepend(h('p', { class: 'breadcrumb' }, link('/functions', 'Functions'), ' › ', title));
 }
 
 // readFunction is GetFunction's answer; a caller refused GetFunction who
