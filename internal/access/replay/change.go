@@ -44,10 +44,16 @@ var (
 	policyARN  = regexp.MustCompile(`^arn:aws:iam::(aws|\d{12}):policy/([\x21-\x7e]*/)?[\w+=,.@-]{1,128}$`)
 )
 
+// managedPolicySize is IAM's quota on a managed policy's size (and so a
+// permissions boundary's): 6,144 characters, white space not counted
+// (IAM CreatePolicy's LimitExceeded "Cannot exceed quota for PolicySize").
+const managedPolicySize = 6144
+
 // MakeChange turns specs into the change replay evaluates, checking them
 // against the principal's current policies: a change names its policy as
 // IAM does, its document is a policy IAM would accept (the error is IAM's
-// MalformedPolicyDocument wording), a policy removed is one the principal
+// MalformedPolicyDocument wording, or its quota's for a managed policy
+// or boundary larger than 6,144 characters), a policy removed is one the principal
 // has, and there is at most one boundary and one SCP. Errors are
 // ValidationExceptions (*api.Error) naming the change, or managed's.
 func MakeChange(ctx context.Context, specs []ChangeSpec, current *policy.SetInput, managed ManagedFunc) (*gateway.Change, error) {
@@ -85,6 +91,9 @@ func MakeChange(ctx context.Context, specs []ChangeSpec, current *policy.SetInpu
 					return nil, invalid("%s.policyDocument: %s", at, pe.Message)
 				}
 				return nil, invalid("%s.policyDocument: %v", at, err)
+			}
+			if (s.PolicyType == Managed || s.PolicyType == Boundary) && policy.Size(s.PolicyDocument) > managedPolicySize {
+				return nil, invalid("%s.policyDocument: Cannot exceed quota for PolicySize: %d", at, managedPolicySize)
 			}
 		case s.PolicyType == Managed && managed != nil:
 			if p, err = managed(ctx, s.PolicyARN); err != nil {

@@ -291,11 +291,33 @@ func TestMakeChangeRefuses(t *testing.T) {
 		{[]replay.ChangeSpec{{PolicyType: replay.Inline, PolicyName: "app", PolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject"}]}`}},
 			"changes[0].policyDocument: "},
 		{[]replay.ChangeSpec{{PolicyType: replay.SCP, PolicyDocument: appPolicy}, {PolicyType: replay.SCP, PolicyDocument: appPolicy}}, "changed twice"},
+		// Larger than IAM lets a managed policy (or a boundary, one) be.
+		{[]replay.ChangeSpec{{PolicyType: replay.Managed, PolicyARN: "arn:aws:iam::123456789012:policy/big", PolicyDocument: bigPolicy(6145)}},
+			"changes[0].policyDocument: Cannot exceed quota for PolicySize: 6144"},
+		{[]replay.ChangeSpec{{PolicyType: replay.Boundary, PolicyDocument: bigPolicy(6145)}}, "Cannot exceed quota for PolicySize: 6144"},
 	} {
 		_, err := replay.MakeChange(context.Background(), tc.specs, &cur, nil)
 		var ae *api.Error
 		if !errors.As(err, &ae) || ae.Code != "ValidationException" || ae.Status != 400 || !strings.Contains(ae.Message, tc.want) {
 			t.Errorf("%+v: %v; want a ValidationException saying %q", tc.specs, err, tc.want)
 		}
+	}
+}
+
+// bigPolicy is an identity policy of at least size characters that are
+// not white space, as IAM counts a policy's size.
+func bigPolicy(size int) string {
+	head := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::`
+	tail := `"}]}`
+	return head + strings.Repeat("b", max(0, size-len(head)-len(tail))) + tail
+}
+
+// TestMakeChangeSize: a managed document of exactly IAM's 6,144
+// characters is replayed.
+func TestMakeChangeSize(t *testing.T) {
+	cur := current(t)
+	specs := []replay.ChangeSpec{{PolicyType: replay.Managed, PolicyARN: "arn:aws:iam::123456789012:policy/big", PolicyDocument: bigPolicy(6144)}}
+	if _, err := replay.MakeChange(context.Background(), specs, &cur, nil); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -82,6 +82,32 @@ export function fnPath(name, rest = '') {
   return `/2015-03-31/functions/${encodeURIComponent(name)}${rest}`;
 }
 
+// functionRef splits the function of a page's path as Lambda reads its
+// FunctionName parameter: a name ("f"), a name with a qualifier
+// ("f:prod"), a partial ARN ("123456789012:function:f[:q]") or an ARN
+// ("arn:aws:lambda:us-east-1:123456789012:function:f[:q]"). It returns
+// {name (the bare function name), qualifier ("" when none), account (""
+// unless the path names one), unqualified (the path without its
+// qualifier, for the operations that refuse one: ListVersionsByFunction,
+// ListAliases)}.
+export function functionRef(path) {
+  const s = String(path || '');
+  let prefix = '';
+  let rest = s;
+  let account = '';
+  const i = s.indexOf(':function:');
+  if (i >= 0) {
+    prefix = s.slice(0, i + ':function:'.length);
+    rest = s.slice(prefix.length);
+    const head = s.slice(0, i).split(':');
+    account = head[head.length - 1];
+  }
+  const j = rest.indexOf(':');
+  const name = j >= 0 ? rest.slice(0, j) : rest;
+  const qualifier = j >= 0 ? rest.slice(j + 1) : '';
+  return { name, qualifier, account, unqualified: prefix + name };
+}
+
 // eventsKey is the localStorage key of a function's saved test events.
 export function eventsKey(account, functionName) {
   return `rolecall:events:${account}:${functionName}`;
@@ -110,7 +136,8 @@ export function saveEvent(storage, key, name, text) {
   }
   checkEvent(text);
   const events = loadEvents(storage, key);
-  events[name] = text;
+  // Defined, not assigned: a name such as "__proto__" is an event too.
+  Object.defineProperty(events, name, { value: text, enumerable: true, writable: true, configurable: true });
   storage.setItem(key, JSON.stringify(events));
   return events;
 }
@@ -136,7 +163,10 @@ export function checkEvent(text) {
 // query protocol) for a function's AWS/Lambda metrics between start and
 // end (Date) at period seconds: Invocations, Errors and Throttles (Sum),
 // Duration (Average and Maximum), with ids inv, err, thr, davg, dmax.
-export function metricQueries(functionName, start, end, period) {
+// functionName is the bare name; with a qualifier (a version or an alias)
+// the metrics are those Lambda emits for it, under the dimensions
+// FunctionName and Resource ("name:qualifier").
+export function metricQueries(functionName, start, end, period, qualifier = '') {
   const q = [
     ['inv', 'Invocations', 'Sum'],
     ['err', 'Errors', 'Sum'],
@@ -152,6 +182,10 @@ export function metricQueries(functionName, start, end, period) {
     p[`${m}MetricStat.Metric.MetricName`] = metric;
     p[`${m}MetricStat.Metric.Dimensions.member.1.Name`] = 'FunctionName';
     p[`${m}MetricStat.Metric.Dimensions.member.1.Value`] = functionName;
+    if (qualifier) {
+      p[`${m}MetricStat.Metric.Dimensions.member.2.Name`] = 'Resource';
+      p[`${m}MetricStat.Metric.Dimensions.member.2.Value`] = `${functionName}:${qualifier}`;
+    }
     p[`${m}MetricStat.Period`] = String(period);
     p[`${m}MetricStat.Stat`] = stat;
   });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   parseReport, decodeLogResult, filterFunctions, formatTimeout, formatBytes, formatWeights, roleName,
-  eventsKey, loadEvents, saveEvent, deleteEvent, checkEvent, metricQueries, series, niceMax, chartGeometry, fnPath,
+  eventsKey, loadEvents, saveEvent, deleteEvent, checkEvent, metricQueries, series, niceMax, chartGeometry, fnPath, functionRef,
 } from './lambdafmt.js';
 
 // memoryStorage is the part of the Storage interface the events use.
@@ -109,4 +109,33 @@ test('chartGeometry scales and breaks lines at gaps', () => {
 
 test('fnPath encodes the name', () => {
   assert.equal(fnPath('a:b', '/versions'), '/2015-03-31/functions/a%3Ab/versions');
+});
+
+test('functionRef reads names, qualified names and ARNs as Lambda does', () => {
+  const arn = 'arn:aws:lambda:us-east-1:123456789012:function:f';
+  assert.deepEqual(functionRef('f'), { name: 'f', qualifier: '', account: '', unqualified: 'f' });
+  assert.deepEqual(functionRef('f:prod'), { name: 'f', qualifier: 'prod', account: '', unqualified: 'f' });
+  assert.deepEqual(functionRef('f:$LATEST'), { name: 'f', qualifier: '$LATEST', account: '', unqualified: 'f' });
+  assert.deepEqual(functionRef(arn), { name: 'f', qualifier: '', account: '123456789012', unqualified: arn });
+  assert.deepEqual(functionRef(`${arn}:7`), { name: 'f', qualifier: '7', account: '123456789012', unqualified: arn });
+  assert.deepEqual(functionRef('123456789012:function:f:prod'),
+    { name: 'f', qualifier: 'prod', account: '123456789012', unqualified: '123456789012:function:f' });
+});
+
+test('metricQueries of a qualified function add the Resource dimension', () => {
+  const start = new Date('2026-01-01T00:00:00Z');
+  const p = metricQueries('f', start, new Date('2026-01-01T01:00:00Z'), 60, 'prod');
+  assert.equal(p['MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.1.Value'], 'f');
+  assert.equal(p['MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.2.Name'], 'Resource');
+  assert.equal(p['MetricDataQueries.member.5.MetricStat.Metric.Dimensions.member.2.Value'], 'f:prod');
+  assert.equal(metricQueries('f', start, start, 60)['MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.2.Name'], undefined);
+});
+
+test('saveEvent keeps events whose names are Object\'s own', () => {
+  const st = memoryStorage();
+  for (const name of ['__proto__', 'constructor', 'toString']) saveEvent(st, 'k', name, `{"n":"${name}"}`);
+  const events = loadEvents(st, 'k');
+  assert.deepEqual(Object.keys(events).sort(), ['__proto__', 'constructor', 'toString']);
+  assert.equal(events.__proto__, '{"n":"__proto__"}');
+  assert.deepEqual(Object.keys(deleteEvent(st, 'k', '__proto__')).sort(), ['constructor', 'toString']);
 });

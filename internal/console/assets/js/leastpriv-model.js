@@ -37,10 +37,15 @@ export function inputValue(d) {
   return d.toISOString().slice(0, 16);
 }
 
+// MAX_RANGE_MS is the longest range Access Analyzer reads: 90 days.
+const MAX_RANGE_MS = 90 * 24 * 3600 * 1000;
+
 /**
  * parseRange reads the range of the page's URL: `since` (a preset id) or
  * `start` and optionally `end` (ISO 8601; `end` defaults to now). Returns
- * {preset, start, end} or {error} saying what is wrong.
+ * {preset, start, end} or {error} saying what is wrong: an inverted
+ * range, or one Access Analyzer refuses (a start in the future, more than
+ * 90 days), in its words.
  */
 export function parseRange(query, now = new Date()) {
   const start = query.get('start');
@@ -51,6 +56,9 @@ export function parseRange(query, now = new Date()) {
     const e = endText ? parseInstant(endText) : now;
     if (!e) return { error: `end "${endText}" is not a time (ISO 8601, e.g. 2026-11-30T18:00:00Z).` };
     if (s >= e) return { error: 'The start of the range must be before its end.' };
+    // Access Analyzer's limits on a generation's range, with its wording.
+    if (s > now) return { error: 'The start time must not be in the future.' };
+    if (e - s > MAX_RANGE_MS) return { error: 'The time range between the start time and the end time must not exceed 90 days.' };
     return { preset: 'custom', start: s, end: e };
   }
   const since = query.get('since') || DEFAULT_SINCE;
@@ -251,6 +259,8 @@ export function generated(out) {
   } else if (status === 'FAILED') {
     const e = d.jobError || {};
     res.error = `${e.code || 'FAILED'}: ${e.message || 'the policy generation failed.'}`;
+    res.errorCode = e.code || 'FAILED';
+    res.errorMessage = e.message || 'the policy generation failed.';
   } else if (status === 'CANCELED') {
     res.error = 'The policy generation was canceled.';
   }
@@ -276,35 +286,95 @@ export function accessRolePolicy(trailArn) {
 
 /**
  * applySteps are the IAM calls that apply the edited documents to a
- * role: CreatePolicy and AttachRolePolicy per document, then a
- * DetachRolePolicy or DeleteRolePolicy per policy removed. Each step is
- * {action, params, says}.
+ * role, in the order that lets a role at its quota of attached managed
+ * policies (10) swap them: CreatePolicy per document, DetachRolePolicy per
+ * managed policy removed, AttachRolePolicy per document, then
+ * DeleteRolePolicy per inline policy removed. Each step is {action,
+ * params, says}; CreatePolicy and AttachRolePolicy steps carry the
+ * policy's arn.
  */
 export function applySteps({ role, account, names, docs, remove = [], description }) {
-  const steps = [];
+  const creates = [];
+  const attaches = [];
   docs.forEach((doc, i) => {
     const arn = policyArn(account, names[i]);
-    steps.push({
+    creates.push({
       action: 'CreatePolicy',
       params: { PolicyName: names[i], PolicyDocument: doc, Description: description },
       says: `Create the customer managed policy ${names[i]}`,
       arn,
     });
-    steps.push({
+    attaches.push({
       action: 'AttachRolePolicy',
       params: { RoleName: role, PolicyArn: arn },
       says: `Attach ${names[i]} to the role ${role}`,
       arn,
     });
   });
-  for (const r of remove) {
-    if (r.type === 'INLINE') {
-      steps.push({ action: 'DeleteRolePolicy', params: { RoleName: role, PolicyName: r.name }, says: `Delete the inline policy ${r.name} of ${role}` });
-    } else {
-      steps.push({ action: 'DetachRolePolicy', params: { RoleName: role, PolicyArn: r.arn }, says: `Detach ${r.arn} from ${role}` });
+  const detaches = remove.filter((r) => r.type !== 'INLINE')
+    .map((r) => ({ action: 'DetachRolePolicy', params: { RoleName: role, PolicyArn: r.arn }, says: `Detach ${r.arn} from ${role}` }));
+  const deletes = remove.filter((r) => r.type === 'INLINE')
+    .map((r) => ({ action: 'DeleteRolePolicy', params: { RoleName: role, PolicyName: r.name }, says: `Delete the inline policy ${r.name} of ${role}` }));
+  return [...creates, ...detaches, ...attaches, ...deletes];
+}
+
+/**
+ * undoStep is the IAM call that reverses a step made, or null: a created
+ * policy is deleted, an attached one detached, a detached one attached
+ * again, and a deleted inline policy put back with the document read
+ * before (saved, URL-decoded).
+ */
+export function undoStep(step, saved) {
+  const p = step.params;
+  switch (step.action) {
+    case 'CreatePolicy': return { action: 'DeletePolicy', params: { PolicyArn: step.arn } };
+    case 'AttachRolePolicy': return { action: 'DetachRolePolicy', params: { RoleName: p.RoleName, PolicyArn: p.PolicyArn } };
+    case 'DetachRolePolicy': return { action: 'AttachRolePolicy', params: { RoleName: p.RoleName, PolicyArn: p.PolicyArn } };
+    case 'DeleteRolePolicy': return saved == null ? null : { action: 'PutRolePolicy', params: { RoleName: p.RoleName, PolicyName: p.PolicyName, PolicyDocument: saved } };
+    default: return null;
+  }
+}
+
+/**
+ * runSteps makes the steps in order with call(action, params) (an IAM
+ * call returning a promise) and, when one fails, reverses the ones made,
+ * latest first, so that a refused apply changes nothing. Before a
+ * DeleteRolePolicy it reads the inline document (GetRolePolicy) to put it
+ * back if needed. It returns {done (steps made and kept), error (the
+ * first failure, or null), undone (steps reversed), stuck ([{step,
+ * error}] of the reversals that failed, whose change remains)}.
+ */
+export async function runSteps(steps, call) {
+  const made = [];
+  let error = null;
+  for (const step of steps) {
+    try {
+      let saved = null;
+      if (step.action === 'DeleteRolePolicy') {
+        const got = await call('GetRolePolicy', step.params);
+        saved = decodeURIComponent(got.PolicyDocument);
+      }
+      await call(step.action, step.params);
+      made.push({ step, saved });
+    } catch (err) {
+      error = err;
+      break;
     }
   }
-  return steps;
+  if (!error) return { done: made.map((x) => x.step), error: null, undone: [], stuck: [] };
+  const undone = [];
+  const stuck = [];
+  for (const { step, saved } of made.reverse()) {
+    const u = undoStep(step, saved);
+    try {
+      if (!u) throw new Error(`${step.action} cannot be reversed`);
+      await call(u.action, u.params);
+      undone.push(step);
+    } catch (err) {
+      stuck.push({ step, error: err });
+    }
+  }
+  return { done: stuck.map((x) => x.step), error, undone, stuck };
 }
 
 /** FEATURES are the features whose permissions the role can be given. */

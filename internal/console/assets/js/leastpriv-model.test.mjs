@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   parseRange, parseInstant, pageQuery, rangeLabel, policyNames, readDocument, replayChanges, replayCounts,
-  changedRequests, compareRows, generated, applySteps, inputValue, statementLabel,
+  changedRequests, compareRows, generated, applySteps, inputValue, statementLabel, runSteps,
 } from './leastpriv-model.js';
 
 const now = new Date('2026-11-30T18:00:00Z');
@@ -24,6 +24,9 @@ test('parseRange reads presets, a custom range, and refuses nonsense', () => {
   assert.match(parseRange(new URLSearchParams('since=2y'), now).error, /not one of 1h, 24h, 7d, 90d/);
   assert.match(parseRange(new URLSearchParams('start=yesterday'), now).error, /is not a time/);
   assert.match(parseRange(new URLSearchParams('start=2026-11-30T12:00Z&end=2026-11-30T11:00Z'), now).error, /before its end/);
+  assert.equal(parseRange(new URLSearchParams('start=2026-12-01T00:00Z&end=2026-12-02T00:00Z'), now).error, 'The start time must not be in the future.');
+  assert.match(parseRange(new URLSearchParams('start=2026-01-01T00:00Z&end=2026-11-30T00:00Z'), now).error, /must not exceed 90 days/);
+  assert.equal(parseRange(new URLSearchParams('start=2026-09-01T18:00Z'), now).preset, 'custom');
   assert.equal(parseInstant('2026-13-45T10:00Z'), null);
   assert.equal(rangeLabel(day), 'Last 24 hours (2026-11-29T18:00:00Z to 2026-11-30T18:00:00Z)');
   assert.equal(inputValue(custom.start), '2026-11-30T10:00');
@@ -55,9 +58,10 @@ test('replayChanges and applySteps name the same policies', () => {
     { policyType: 'INLINE', policyName: 'old', remove: true },
   ]);
   const steps = applySteps({ role: 'fn', account: '123456789012', names, docs: ['{"a":1}', '{"b":2}'], remove, description: 'd' });
-  assert.deepEqual(steps.map((s) => s.action), ['CreatePolicy', 'AttachRolePolicy', 'CreatePolicy', 'AttachRolePolicy', 'DetachRolePolicy', 'DeleteRolePolicy']);
-  assert.equal(steps[1].params.PolicyArn, changes[0].policyArn);
-  assert.deepEqual(steps[4].params, { RoleName: 'fn', PolicyArn: 'arn:aws:iam::aws:policy/AmazonS3FullAccess' });
+  // Detached before attaching, so that a role at its quota can swap.
+  assert.deepEqual(steps.map((s) => s.action), ['CreatePolicy', 'CreatePolicy', 'DetachRolePolicy', 'AttachRolePolicy', 'AttachRolePolicy', 'DeleteRolePolicy']);
+  assert.equal(steps[3].params.PolicyArn, changes[0].policyArn);
+  assert.deepEqual(steps[2].params, { RoleName: 'fn', PolicyArn: 'arn:aws:iam::aws:policy/AmazonS3FullAccess' });
   assert.deepEqual(steps[5].params, { RoleName: 'fn', PolicyName: 'old' });
 });
 
@@ -103,4 +107,71 @@ test('generated reads GetGeneratedPolicy', () => {
   assert.equal(ok.policies[0], '{\n  "Version": "2012-10-17",\n  "Statement": []\n}');
   assert.equal(ok.notes.length, 1);
   assert.equal(generated({ jobDetails: { status: 'FAILED', jobError: { code: 'AUTHORIZATION_ERROR', message: 'no' } } }).error, 'AUTHORIZATION_ERROR: no');
+});
+
+// iamLog is a call function that records the calls and refuses the one
+// named fail (once).
+function iamLog(fail, error = { code: 'LimitExceeded' }) {
+  const calls = [];
+  let failed = false;
+  const call = async (action, params) => {
+    calls.push(`${action} ${params.PolicyArn || params.PolicyName || ''}`.trim());
+    if (!failed && `${action} ${params.PolicyArn || params.PolicyName || ''}`.trim() === fail) {
+      failed = true;
+      throw error;
+    }
+    if (action === 'GetRolePolicy') return { PolicyDocument: encodeURIComponent('{"Version":"2012-10-17"}') };
+    return {};
+  };
+  return { calls, call };
+}
+
+test('runSteps reverses every step made when one is refused', async () => {
+  const names = policyNames('fn-lp', 2);
+  const remove = [{ type: 'MANAGED', arn: 'arn:aws:iam::aws:policy/A' }, { type: 'INLINE', name: 'old' }];
+  const steps = applySteps({ role: 'fn', account: '123456789012', names, docs: ['{}', '{}'], remove, description: 'd' });
+  const p1 = 'arn:aws:iam::123456789012:policy/fn-lp';
+  const p2 = 'arn:aws:iam::123456789012:policy/fn-lp-2';
+
+  // The second attachment is refused (the quota): all is reversed.
+  let log = iamLog(`AttachRolePolicy ${p2}`);
+  let r = await runSteps(steps, log.call);
+  assert.equal(r.error.code, 'LimitExceeded');
+  assert.deepEqual(r.done, []);
+  assert.deepEqual(r.stuck, []);
+  assert.deepEqual(log.calls, [
+    'CreatePolicy fn-lp', 'CreatePolicy fn-lp-2', 'DetachRolePolicy arn:aws:iam::aws:policy/A',
+    `AttachRolePolicy ${p1}`, `AttachRolePolicy ${p2}`,
+    `DetachRolePolicy ${p1}`, 'AttachRolePolicy arn:aws:iam::aws:policy/A', `DeletePolicy ${p2}`, `DeletePolicy ${p1}`,
+  ]);
+
+  // The second policy's name is taken: the first is deleted again.
+  log = iamLog('CreatePolicy fn-lp-2', { code: 'EntityAlreadyExists' });
+  r = await runSteps(steps, log.call);
+  assert.equal(r.error.code, 'EntityAlreadyExists');
+  assert.deepEqual(log.calls, ['CreatePolicy fn-lp', 'CreatePolicy fn-lp-2', `DeletePolicy ${p1}`]);
+
+  // A refused inline deletion: the inline policy was read first; all reversed.
+  log = iamLog('DeleteRolePolicy old', { code: 'AccessDenied' });
+  r = await runSteps(steps, log.call);
+  assert.deepEqual(r.done, []);
+  assert.equal(r.undone.length, 5);
+
+  // A reversal that fails is reported with the change it leaves.
+  const calls = [];
+  r = await runSteps(steps.slice(0, 2), async (action, params) => {
+    calls.push(action);
+    if (action === 'CreatePolicy' && params.PolicyName === 'fn-lp-2') throw { code: 'ServiceFailure' };
+    if (action === 'DeletePolicy') throw { code: 'AccessDenied' };
+    return {};
+  });
+  assert.equal(r.stuck.length, 1);
+  assert.equal(r.stuck[0].step.params.PolicyName, 'fn-lp');
+  assert.deepEqual(r.done.map((s) => s.action), ['CreatePolicy']);
+
+  // Nothing refused: all done.
+  log = iamLog('');
+  r = await runSteps(steps, log.call);
+  assert.equal(r.error, null);
+  assert.equal(r.done.length, steps.length);
 });

@@ -125,7 +125,7 @@ export function select(options, attrs = {}) {
   }));
 }
 
-/** formatTime renders epoch seconds, epoch milliseconds, a Date or an ISO string as local time. */
+/** formatTime renders epoch seconds, epoch milliseconds, a Date or an ISO string as local time, naming the zone. */
 export function formatTime(t) {
   if (t === undefined || t === null || t === '') return '';
   let d;
@@ -134,7 +134,9 @@ export function formatTime(t) {
   else if (/^\d+(\.\d+)?$/.test(t)) d = new Date(Number(t) < 1e11 ? Number(t) * 1000 : Number(t));
   else d = new Date(t);
   if (Number.isNaN(d.getTime())) return String(t);
-  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+  // timeStyle long names the zone ("6:11:02 PM UTC"): times read beside
+  // the UTC ones of charts and ranges are not mistaken for them.
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
 }
 
 /**

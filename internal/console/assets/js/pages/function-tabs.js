@@ -1,10 +1,10 @@
 // The Permissions, Test and Monitor tabs of a function's page.
 
-import { h, link, table, section, kv, loading, button, field, input, select, formatTime } from '../ui.js';
+import { h, link, table, section, kv, loading, button, field, input, select, formatTime, errorBox } from '../ui.js';
 import { list } from '../api.js';
 import {
   parseReport, decodeLogResult, roleName, eventsKey, loadEvents, saveEvent, deleteEvent, checkEvent,
-  metricQueries, series, chartGeometry, fnPath,
+  metricQueries, series, chartGeometry, fnPath, functionRef,
 } from '../lambdafmt.js';
 
 const enc = encodeURIComponent;
@@ -25,8 +25,14 @@ export async function permissionsTab(el, ctx, name) {
 }
 
 async function resourceSummary(ctx, name) {
-  const path = `/v1/functions/${enc(name)}/resource-summary`;
-  const s = await ctx.client.rolecall('GET', path);
+  // rolecall's summary takes the function without a qualifier.
+  const path = `/v1/functions/${enc(functionRef(name).unqualified)}/resource-summary`;
+  let s;
+  try {
+    s = await ctx.client.rolecall('GET', path);
+  } catch (err) {
+    return summaryRefused(ctx, name, err);
+  }
   const policyLink = (p) => (p.policyType === 'INLINE'
     ? link(`/roles/${enc(s.roleName)}?tab=permissions`, p.policyName)
     : link(`/policies/${enc(p.policyArn)}`, roleName(p.policyArn)));
@@ -75,6 +81,25 @@ async function resourceSummary(ctx, name) {
       field('Service', choose),
       detail),
   );
+}
+
+// summaryRefused shows the execution role the configuration names (a role
+// since deleted, say) above the summary's error; when the configuration
+// cannot be read either, the summary's error alone.
+async function summaryRefused(ctx, name, err) {
+  let c;
+  try {
+    c = await ctx.client.lambda('GET', fnPath(name, '/configuration'));
+  } catch {
+    throw err;
+  }
+  const role = roleName(c.Role);
+  return h('div', {},
+    section('Execution role', kv([
+      ['Role name', role ? link(`/roles/${enc(role)}`, role) : '-'],
+      ['Role ARN', c.Role || '-'],
+    ])),
+    section('Resource summary', errorBox(err)));
 }
 
 // serviceDetail shows one service of the summary: its actions with their
@@ -141,9 +166,11 @@ const templateEvent = '{\n  "key1": "value1",\n  "key2": "value2",\n  "key3": "v
 // testTab edits a test event, saves named events in localStorage (key
 // rolecall:events:ACCOUNT:FUNCTION) and invokes the function with
 // LogType Tail, showing the status, the REPORT figures, the payload, the
-// function error and the log tail.
+// function error and the log tail. The events are the function's, whichever
+// way the path names it (name, qualified name or ARN), and its account's.
 export async function testTab(el, ctx, name) {
-  const key = eventsKey(ctx.identity.account, name);
+  const ref = functionRef(name);
+  const key = eventsKey(ref.account || ctx.identity.account, ref.name);
   const store = window.localStorage;
   const saved = select([], { id: 'saved-event' });
   const eventName = input({ id: 'event-name', value: 'test', autocomplete: 'off', maxlength: '25' });
@@ -294,7 +321,8 @@ export async function monitorTab(el, ctx, name) {
   const recent = h('div', {});
   // The function's log group: its LoggingConfig's, else Lambda's default
   // (also for a caller who may not read the configuration).
-  let group = `/aws/lambda/${name}`;
+  const ref = functionRef(name);
+  let group = `/aws/lambda/${ref.name}`;
   try {
     const c = await ctx.client.lambda('GET', fnPath(name, '/configuration'));
     if (c.LoggingConfig && c.LoggingConfig.LogGroup) group = c.LoggingConfig.LogGroup;
@@ -303,16 +331,18 @@ export async function monitorTab(el, ctx, name) {
   }
   el.replaceChildren(
     h('p', { class: 'note' }, `Last ${hours} hours, ${period / 60}-minute periods. Log group `, h('code', {}, group), ': ',
-      link(`/trail?attribute=ResourceName&value=${enc(name)}&range=24h`, 'events of this function in the trail'), '.'),
+      link(`/trail?attribute=ResourceName&value=${enc(ref.name)}&range=24h`, 'events of this function in the trail'), '.'),
     metrics, recent);
   await Promise.all([
-    loading(metrics, () => metricsView(ctx, name, start, end)),
+    loading(metrics, () => metricsView(ctx, ref, start, end)),
     loading(recent, () => recentInvocations(ctx, group, start)),
   ]);
 }
 
-async function metricsView(ctx, name, start, end) {
-  const out = await ctx.client.cloudwatch('GetMetricData', metricQueries(name, start, end, period));
+// metricsView shows the metrics of the function, or with a qualifier those
+// of that version or alias (dimension Resource), as the Lambda console does.
+async function metricsView(ctx, ref, start, end) {
+  const out = await ctx.client.cloudwatch('GetMetricData', metricQueries(ref.name, start, end, period, ref.qualifier));
   const byId = {};
   for (const r of list(out.MetricDataResults)) byId[r.Id] = r;
   const get = (id, fill) => series(list(byId[id] && byId[id].Timestamps), list(byId[id] && byId[id].Values), start, end, period, fill);

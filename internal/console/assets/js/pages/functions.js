@@ -6,7 +6,7 @@
 
 import { h, link, page, table, tabs, section, kv, loading, button, field, input, formatTime, errorBox } from '../ui.js';
 import { list } from '../api.js';
-import { filterFunctions, formatTimeout, formatBytes, formatWeights, roleName, fnPath } from '../lambdafmt.js';
+import { filterFunctions, formatTimeout, formatBytes, formatWeights, roleName, fnPath, functionRef } from '../lambdafmt.js';
 import { permissionsTab, testTab, monitorTab } from './function-tabs.js';
 
 const base = '/2015-03-31';
@@ -73,20 +73,27 @@ async function renderList(view, ctx) {
 
 // renderFunction shows one function: a heading and the tabs, each of
 // which loads its own data, so that a caller refused one call still sees
-// the others.
+// the others. The path may name the function as Lambda's FunctionName
+// does (a name, name:qualifier, a partial ARN or an ARN): the
+// configuration, test and triggers are the qualified function's, the
+// versions and aliases the function's, as in the Lambda console.
 async function renderFunction(view, ctx) {
   view.classList.add('functions-page');
   const name = ctx.params.name;
-  page(view, name, tabs(ctx, [
+  // The heading is the function's name, with its qualifier, however the
+  // path names it (an ARN, say), as the Lambda console's is.
+  const ref = functionRef(name);
+  const title = ref.qualifier ? `${ref.name}:${ref.qualifier}` : ref.name;
+  page(view, title, tabs(ctx, [
       { id: 'configuration', title: 'Configuration', render: (el) => configurationTab(el, ctx, name) },
-      { id: 'versions', title: 'Versions', render: (el) => versionsTab(el, ctx, name) },
-      { id: 'aliases', title: 'Aliases', render: (el) => aliasesTab(el, ctx, name) },
+      { id: 'versions', title: 'Versions', render: (el) => versionsTab(el, ctx, functionRef(name).unqualified) },
+      { id: 'aliases', title: 'Aliases', render: (el) => aliasesTab(el, ctx, functionRef(name).unqualified) },
       { id: 'permissions', title: 'Permissions', render: (el) => permissionsTab(el, ctx, name) },
       { id: 'test', title: 'Test', render: (el) => testTab(el, ctx, name) },
       { id: 'monitor', title: 'Monitor', render: (el) => monitorTab(el, ctx, name) },
       { id: 'triggers', title: 'Triggers', render: (el) => triggersTab(el, ctx, name) },
     ]));
-  view.prepend(h('p', { class: 'breadcrumb' }, link('/functions', 'Functions'), ' › ', name));
+  view.prepend(h('p', { class: 'breadcrumb' }, link('/functions', 'Functions'), ' › ', title));
 }
 
 // readFunction is GetFunction's answer; a caller refused GetFunction who
@@ -117,7 +124,7 @@ function configurationTab(el, ctx, name) {
     let download = '-';
     if (out.codeError) download = errorBox(out.codeError);
     else if (out.Code && out.Code.Location) {
-      download = h('a', { href: out.Code.Location, download: `${name}.zip`, class: 'code-download' }, `Download ${name}.zip`);
+      download = h('a', { href: out.Code.Location, download: `${functionRef(name).name}.zip`, class: 'code-download' }, `Download ${functionRef(name).name}.zip`);
     }
     return h('div', {},
       section('General configuration', kv([
@@ -144,10 +151,10 @@ function configurationTab(el, ctx, name) {
         ['Download', download],
         ['Layers', list(c.Layers).map((l) => l.Arn).join(', ') || '-'],
       ])),
-      environmentSection(c.Environment),
+      environmentSection(c.Environment, c.KMSKeyArn),
       section('Monitoring and operations tools', kv([
         ['Active tracing', c.TracingConfig && c.TracingConfig.Mode === 'Active' ? 'Active' : 'PassThrough (not active)'],
-        ['Log group', (c.LoggingConfig && c.LoggingConfig.LogGroup) || `/aws/lambda/${name}`],
+        ['Log group', (c.LoggingConfig && c.LoggingConfig.LogGroup) || `/aws/lambda/${functionRef(name).name}`],
         ['Log format', (c.LoggingConfig && c.LoggingConfig.LogFormat) || 'Text'],
       ])),
       section('VPC', vpcView(c.VpcConfig)),
@@ -159,10 +166,19 @@ function configurationTab(el, ctx, name) {
 }
 
 // environmentSection lists the variable names; the values stay hidden
-// until "Show values" is pressed, as they may hold secrets.
-function environmentSection(env) {
+// until "Show values" is pressed, as they may hold secrets. It names the
+// key that encrypts them at rest (KMSKeyArn, else Lambda's AWS managed
+// key), and when Lambda could not decrypt them for the caller it shows
+// Environment.Error (AWS's code and message) in their place.
+function environmentSection(env, kmsKeyArn) {
+  const key = kv([['Encryption key', kmsKeyArn ? h('code', {}, kmsKeyArn) : 'AWS managed key (aws/lambda)']]);
+  if (env && env.Error) {
+    const e = new Error(env.Error.Message || '');
+    e.code = env.Error.ErrorCode || 'Error';
+    return section('Environment variables', key, errorBox(e));
+  }
   const vars = Object.entries((env && env.Variables) || {}).sort(([a], [b]) => a.localeCompare(b));
-  if (vars.length === 0) return section('Environment variables', h('p', {}, 'No environment variables'));
+  if (vars.length === 0) return section('Environment variables', key, h('p', {}, 'No environment variables'));
   let shown = false;
   const box = h('div', {});
   const draw = () => box.replaceChildren(table({
@@ -178,7 +194,7 @@ function environmentSection(env) {
   toggle.setAttribute('aria-pressed', 'false');
   toggle.classList.add('env-toggle');
   draw();
-  return section('Environment variables', toggle, box);
+  return section('Environment variables', key, toggle, box);
 }
 
 function vpcView(vpc) {

@@ -266,7 +266,12 @@ async function generate(ctx, st, placeholders, say) {
       { query: { includeResourcePlaceholders: String(placeholders) } });
     const g = m.generated(got);
     if (g.done) {
-      if (g.error) throw new Error(`Policy generation ${job}: ${g.error}`);
+      if (g.error) {
+        // Shown as AWS's errors are: the job's error code, then its reason.
+        const err = new Error(`Policy generation ${job}: ${g.errorMessage || g.error}`);
+        err.code = g.errorCode || 'CANCELED';
+        throw err;
+      }
       g.job = job;
       g.says = `Policy generation ${job} succeeded in ${Math.round((Date.now() - t0) / 1000)} s.` +
         (made ? ` Created the access role ${m.ACCESS_ROLE} (trusts access-analyzer.amazonaws.com, may call cloudtrail:GetTrail).` : '');
@@ -325,7 +330,9 @@ function replayAndApply(ctx, st) {
   const current = h('fieldset', { class: 'lp-current' },
     h('legend', {}, 'Policies of the role the new one replaces (ticked: removed in the replay and when applying)'), currentList);
   const removals = [];
-  loading(currentList, async () => {
+  // The role's policies, read again after an apply changed them.
+  st.refreshCurrent = () => loading(currentList, async () => {
+    removals.length = 0;
     const [attached, inline] = await Promise.all([
       ctx.client.iam('ListAttachedRolePolicies', { RoleName: st.role, MaxItems: '1000' }),
       ctx.client.iam('ListRolePolicies', { RoleName: st.role, MaxItems: '1000' }),
@@ -341,6 +348,7 @@ function replayAndApply(ctx, st) {
       return h('div', { class: 'lp-check' }, box, h('label', { for: box.id }, ' ', it.text));
     }));
   });
+  st.refreshCurrent();
   const result = h('div', { class: 'lp-result' });
   const plan = () => {
     const docs = documents(st);
@@ -439,6 +447,7 @@ function confirmApply(ctx, st, p, result) {
     ok.disabled = true;
     cancel.disabled = true;
     await loading(result, () => apply(ctx, st, steps));
+    st.refreshCurrent();
   }, { primary: true });
   ok.id = 'lp-confirm';
   const cancel = button('Cancel', () => result.replaceChildren());
@@ -449,27 +458,19 @@ function confirmApply(ctx, st, p, result) {
   );
 }
 
-// apply makes the calls in order. A policy whose attachment is refused is
-// deleted again; a later refusal is reported with what was done.
+// apply makes the calls in order (runSteps). When IAM refuses one, the
+// steps made are reversed, so that nothing is left half-done: AWS's error
+// is shown, with any change a failed reversal left in place.
 async function apply(ctx, st, steps) {
-  const done = [];
-  const made = [];
-  for (const s of steps) {
-    try {
-      const out = await ctx.client.iam(s.action, s.params);
-      if (s.action === 'CreatePolicy') made.push({ arn: out.Policy.Arn, name: out.Policy.PolicyName });
-      done.push(s);
-    } catch (err) {
-      if (s.action === 'AttachRolePolicy') {
-        await ctx.client.iam('DeletePolicy', { PolicyArn: s.arn }).then(() => {
-          done.pop();
-          made.pop();
-        }, () => {});
-      }
-      return h('div', {}, errorBox(err), done.length ? applied(st, done, made, 'Done before the error') : null);
-    }
-  }
-  return applied(st, done, made, 'Applied');
+  const r = await m.runSteps(steps, (action, params) => ctx.client.iam(action, params));
+  const made = r.done.filter((s) => s.action === 'CreatePolicy').map((s) => ({ arn: s.arn, name: s.params.PolicyName }));
+  if (!r.error) return applied(st, r.done, made, 'Applied');
+  return h('div', {}, errorBox(r.error),
+    r.stuck.length === 0
+      ? h('p', { class: 'lp-rolled-back', role: 'status' }, r.undone.length ? 'Nothing was changed: the steps made before the error were reversed.' : 'Nothing was changed.')
+      : h('div', {},
+        applied(st, r.done, made, 'Left in place: reversing these steps failed'),
+        r.stuck.map((x) => errorBox(x.error))));
 }
 
 function applied(st, done, made, title) {
