@@ -9,7 +9,7 @@ import { hex, sha256 } from '../sigv4.js';
 import { h, link, section, kv, table, code, loading, errorBox, button, field, input, select, formatTime, page } from '../ui.js';
 import {
   ATTRIBUTES, RANGES, CATEGORIES, categoryOf, PAGE_SIZE, Pager, readFilters, filterQuery, lookupRequest, summarize, documentSegments,
-  decisiveIndexes, kindLabel, policyName, verdict, queryParameters,
+  decisiveIndexes, kindLabel, policyName, verdict, queryParameters, knownFixOperation,
 } from '../trailview.js';
 
 export const routes = [
@@ -289,7 +289,8 @@ function fixView(fix, ctx, removes, reload) {
         ['Resources', (also.Resources || []).length ? list(also.Resources) : null]]),
       also.Note ? h('p', { class: 'muted' }, also.Note) : null),
     fix.Document ? h('details', {}, h('summary', {}, 'The whole policy after the change'), code(fix.Document)) : null,
-    op ? applyControl(fix, ctx, reload) : null);
+    op && knownFixOperation(op) ? applyControl(fix, ctx, reload)
+      : op ? h('p', { class: 'muted' }, `The console does not make the call ${op.Service}:${op.Action}; make the change shown above yourself.`) : null);
 }
 
 // applyControl is the "Apply this fix" button with its confirmation: it
@@ -339,7 +340,10 @@ function target(op) {
 // query actions, S3's bucket policy (PutBucketPolicy, DeleteBucketPolicy,
 // path-style) and KMS's PutKeyPolicy (awsJson1.1).
 async function perform(client, op) {
-  const p = op.Parameters || {};
+  if (!knownFixOperation(op)) {
+    throw new AwsError('UnsupportedOperation', `The console cannot make the call ${op.Service}:${op.Action}; make the change shown above yourself.`);
+  }
+  const p = op.Parameters;
   switch (`${op.Service}:${op.Action}`) {
     case 's3:PutBucketPolicy':
       return s3Policy(client, 'PUT', p.Bucket, p.Policy);
