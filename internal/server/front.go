@@ -20,6 +20,13 @@ type front struct {
 }
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !isConsolePage(r) {
+		// Every answer but the console's page shares the console's
+		// origin: an S3 object or a function's code opened in a browser
+		// is shown sandboxed (an opaque origin, no scripts), so it can
+		// never read the console's credentials or drive its page.
+		w.Header().Set("Content-Security-Policy", apiContentSecurityPolicy)
+	}
 	switch p := r.URL.Path; {
 	case p == HealthPath:
 		f.health(w, r)
@@ -31,6 +38,10 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.gateway.ServeHTTP(w, r)
 	}
 }
+
+// apiContentSecurityPolicy is the Content-Security-Policy of every answer
+// that is not the console's page.
+const apiContentSecurityPolicy = "sandbox"
 
 // isConsolePage reports whether r asks for the console's page: an unsigned
 // GET or HEAD of /console or a path under /console/. A signed request
