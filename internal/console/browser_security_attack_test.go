@@ -140,4 +140,14 @@ func TestConsoleAttackHostileDataDoesNotRun(t *testing.T) {
 	if got := eval[string](t, b, `String(window.__pwned)`); got != "undefined" {
 		t.Fatalf("the event page ran recorded parameters: window.__pwned = %s", got)
 	}
+
+	// The credentials stay in the tab's sessionStorage: not in
+	// localStorage, the address, nor any URL the page fetched.
+	r := b.srv.Root()
+	leaks := eval[string](t, b, `JSON.stringify(localStorage) + location.href + performance.getEntries().map((e) => e.name).join(" ")`)
+	for _, secret := range []string{r.AccessKeyID, r.SecretAccessKey} {
+		if strings.Contains(leaks, secret) {
+			t.Errorf("a credential is outside sessionStorage: %.300s", leaks)
+		}
+	}
 }
