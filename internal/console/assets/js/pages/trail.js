@@ -336,9 +336,10 @@ function target(op) {
   return name ? ` on ${name}` : '';
 }
 
-// perform makes a fix's Operation call with the signed client: IAM's
-// query actions, S3's bucket policy (PutBucketPolicy, DeleteBucketPolicy,
-// path-style) and KMS's PutKeyPolicy (awsJson1.1).
+// perform makes a fix's Operation call with the signed client, refusing
+// one the console does not know (knownFixOperation): IAM's query actions,
+// S3's bucket policy (PutBucketPolicy, DeleteBucketPolicy, path-style) and
+// KMS's PutKeyPolicy (awsJson1.1).
 async function perform(client, op) {
   if (!knownFixOperation(op)) {
     throw new AwsError('UnsupportedOperation', `The console cannot make the call ${op.Service}:${op.Action}; make the change shown above yourself.`);
@@ -352,8 +353,7 @@ async function perform(client, op) {
     case 'kms:PutKeyPolicy':
       return kmsCall(client, 'PutKeyPolicy', p);
   }
-  if (op.Service === 'iam') return client.iam(op.Action, queryParameters(p));
-  throw new AwsError('UnsupportedOperation', `The console cannot make the call ${op.Service}:${op.Action}; make the change shown above yourself.`);
+  return client.iam(op.Action, queryParameters(p)); // the known IAM calls
 }
 
 // s3Policy sets (PUT) or deletes (DELETE) a bucket's policy.
