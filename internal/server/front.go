@@ -24,12 +24,22 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == HealthPath:
 		f.health(w, r)
 	case strings.HasPrefix(p, f.codePrefix):
+		sandbox(w)
 		f.code.ServeHTTP(w, r)
 	case isConsolePage(r):
 		f.console.ServeHTTP(w, r)
 	default:
+		sandbox(w)
 		f.gateway.ServeHTTP(w, r)
 	}
+}
+
+// sandbox marks an answer of the API or of a function's code, which share
+// the console's origin: an S3 object or a code package opened in a
+// browser is shown sandboxed (an opaque origin, no scripts), so it can
+// never read the console's credentials or drive its page.
+func sandbox(w http.ResponseWriter) {
+	w.Header().Set("Content-Security-Policy", "sandbox")
 }
 
 // isConsolePage reports whether r asks for the console's page: an unsigned

@@ -409,11 +409,16 @@ func sameResourcePolicy(a, b *gateway.ReplayRequest) bool {
 
 // resourceOperation is the call that sets the resource's policy to doc
 // ("" deletes it), for the resources whose policy is one document set by
-// one call: a role's trust policy, a bucket's policy, a key's policy.
+// one call: a role's trust policy, a bucket's policy, a key's policy. A
+// role of another account than the event's has none: IAM's
+// UpdateAssumeRolePolicy names a role of the caller's own account.
 func (x *explained) resourceOperation(doc string) *FixOperation {
 	res := x.rec.Resource
 	switch {
 	case x.rec.Mode == "trust" && strings.Contains(res, ":role/") && doc != "":
+		if accountOf(res) != x.event.Account {
+			return nil
+		}
 		return &FixOperation{Service: "iam", Action: "UpdateAssumeRolePolicy",
 			Parameters: map[string]string{"RoleName": res[strings.LastIndexByte(res, '/')+1:], "PolicyDocument": doc}}
 	case strings.HasPrefix(res, "arn:aws:s3:::"):

@@ -116,14 +116,22 @@ export function eventsKey(account, functionName) {
 const eventName = /^[A-Za-z0-9_-]{1,25}$/;
 
 // loadEvents reads the saved events under key from a Storage ({name: json
-// text}); a missing or damaged entry reads as none.
+// text}, an object without a prototype, so any name, "__proto__" too, is
+// an event's); a missing or damaged entry reads as none, an entry that is
+// not text is left out.
 export function loadEvents(storage, key) {
+  const events = Object.create(null);
+  let v;
   try {
-    const v = JSON.parse(storage.getItem(key) || '{}');
-    return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+    v = JSON.parse(storage.getItem(key) || '{}');
   } catch {
-    return {};
+    return events;
   }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return events;
+  for (const [name, text] of Object.entries(v)) {
+    if (typeof text === 'string') events[name] = text;
+  }
+  return events;
 }
 
 // saveEvent stores a named event after checking it as Lambda's console

@@ -56,18 +56,18 @@ test('formats', () => {
 test('saved events', () => {
   const s = memoryStorage();
   const key = eventsKey('1', 'fn');
-  assert.deepEqual(loadEvents(s, key), {});
+  assert.deepEqual({ ...loadEvents(s, key) }, {});
   saveEvent(s, key, 'hello', '{"a":1}');
   saveEvent(s, key, 'second_2', '[]');
-  assert.deepEqual(loadEvents(s, key), { hello: '{"a":1}', second_2: '[]' });
+  assert.deepEqual({ ...loadEvents(s, key) }, { hello: '{"a":1}', second_2: '[]' });
   assert.throws(() => saveEvent(s, key, 'bad name', '{}'), /Event name must contain/);
   assert.throws(() => saveEvent(s, key, 'x'.repeat(26), '{}'), /Event name must contain/);
   assert.throws(() => saveEvent(s, key, 'ok', '{'), /error in your JSON event/);
-  assert.deepEqual(deleteEvent(s, key, 'hello'), { second_2: '[]' });
+  assert.deepEqual({ ...deleteEvent(s, key, 'hello') }, { second_2: '[]' });
   s.setItem(key, 'not json');
-  assert.deepEqual(loadEvents(s, key), {});
+  assert.deepEqual({ ...loadEvents(s, key) }, {});
   s.setItem(key, '[1]');
-  assert.deepEqual(loadEvents(s, key), {});
+  assert.deepEqual({ ...loadEvents(s, key) }, {});
   assert.doesNotThrow(() => checkEvent('"text"'));
 });
 
@@ -138,4 +138,19 @@ test('saveEvent keeps events whose names are Object\'s own', () => {
   assert.deepEqual(Object.keys(events).sort(), ['__proto__', 'constructor', 'toString']);
   assert.equal(events.__proto__, '{"n":"__proto__"}');
   assert.deepEqual(Object.keys(deleteEvent(st, 'k', '__proto__')).sort(), ['constructor', 'toString']);
+});
+
+test('saved events: any valid name is kept, a damaged entry reads as text only', () => {
+  const s = memoryStorage();
+  for (const n of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) saveEvent(s, 'k', n, `{"n":"${n}"}`);
+  const events = loadEvents(s, 'k');
+  assert.deepEqual(Object.keys(events).sort(), ['__proto__', 'constructor', 'hasOwnProperty', 'toString']);
+  assert.equal(events.__proto__, '{"n":"__proto__"}');
+  assert.equal('valueOf' in events, false);
+  s.setItem('k2', '{"a":{"b":1},"c":"{}","__proto__":{"polluted":true}}');
+  const damaged = loadEvents(s, 'k2');
+  assert.deepEqual(Object.keys(damaged), ['c']);
+  assert.equal(({}).polluted, undefined);
+  deleteEvent(s, 'k', '__proto__');
+  assert.deepEqual(Object.keys(loadEvents(s, 'k')).sort(), ['constructor', 'hasOwnProperty', 'toString']);
 });

@@ -335,3 +335,36 @@ export function queryParameters(params) {
   }
   return out;
 }
+
+// fixOperations are the calls an explanation's fix may make, each with
+// the parameters it takes (all required, all strings): IAM's changes of
+// an identity's policies, a role's trust policy and a managed policy's
+// default version, S3's bucket policy and KMS's key policy.
+const fixOperations = {
+  'iam:PutRolePolicy': ['RoleName', 'PolicyName', 'PolicyDocument'],
+  'iam:PutUserPolicy': ['UserName', 'PolicyName', 'PolicyDocument'],
+  'iam:DeleteRolePolicy': ['RoleName', 'PolicyName'],
+  'iam:DeleteUserPolicy': ['UserName', 'PolicyName'],
+  'iam:DetachRolePolicy': ['RoleName', 'PolicyArn'],
+  'iam:DetachUserPolicy': ['UserName', 'PolicyArn'],
+  'iam:DeleteRolePermissionsBoundary': ['RoleName'],
+  'iam:DeleteUserPermissionsBoundary': ['UserName'],
+  'iam:CreatePolicyVersion': ['PolicyArn', 'PolicyDocument', 'SetAsDefault'],
+  'iam:UpdateAssumeRolePolicy': ['RoleName', 'PolicyDocument'],
+  's3:PutBucketPolicy': ['Bucket', 'Policy'],
+  's3:DeleteBucketPolicy': ['Bucket'],
+  'kms:PutKeyPolicy': ['KeyId', 'PolicyName', 'Policy'],
+};
+
+// knownFixOperation reports whether the console makes op, a fix's
+// Operation ({Service, Action, Parameters}): one of fixOperations with
+// exactly its parameters, each a non-empty string. The page refuses any
+// other call, whatever the explanation says.
+export function knownFixOperation(op) {
+  if (!op || typeof op !== 'object') return false;
+  const want = Object.hasOwn(fixOperations, `${op.Service}:${op.Action}`) ? fixOperations[`${op.Service}:${op.Action}`] : null;
+  const p = op.Parameters;
+  if (!want || !p || typeof p !== 'object' || Array.isArray(p)) return false;
+  const keys = Object.keys(p);
+  return keys.length === want.length && want.every((k) => Object.hasOwn(p, k) && typeof p[k] === 'string' && p[k] !== '');
+}

@@ -158,3 +158,27 @@ test('fix parameters flatten for the query protocol', () => {
     RoleName: 'r', PolicyDocument: '{"Version":"2012-10-17"}', SetAsDefault: 'true',
   });
 });
+
+test('a fix makes only the calls the console knows, with their parameters', async () => {
+  const { knownFixOperation } = await import('./trailview.js');
+  const ok = [
+    { Service: 'iam', Action: 'PutRolePolicy', Parameters: { RoleName: 'r', PolicyName: 'p', PolicyDocument: '{}' } },
+    { Service: 'iam', Action: 'CreatePolicyVersion', Parameters: { PolicyArn: 'arn:aws:iam::123456789012:policy/p', PolicyDocument: '{}', SetAsDefault: 'true' } },
+    { Service: 's3', Action: 'PutBucketPolicy', Parameters: { Bucket: 'b', Policy: '{}' } },
+    { Service: 'kms', Action: 'PutKeyPolicy', Parameters: { KeyId: 'k', PolicyName: 'default', Policy: '{}' } },
+  ];
+  for (const op of ok) assert.equal(knownFixOperation(op), true, `${op.Service}:${op.Action}`);
+  const bad = [
+    null, {}, 'iam:PutRolePolicy',
+    { Service: 'iam', Action: 'CreateAccessKey', Parameters: { UserName: 'admin' } },
+    { Service: 'iam', Action: 'AttachRolePolicy', Parameters: { RoleName: 'r', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' } },
+    { Service: 'iam', Action: 'DeleteRole', Parameters: { RoleName: 'r' } },
+    { Service: 'iam', Action: 'toString', Parameters: {} },
+    { Service: 'sts', Action: 'AssumeRole', Parameters: {} },
+    { Service: 'iam', Action: 'PutRolePolicy', Parameters: { RoleName: 'r', PolicyName: 'p' } },
+    { Service: 'iam', Action: 'PutRolePolicy', Parameters: { RoleName: 'r', PolicyName: 'p', PolicyDocument: '{}', 'Extra': 'x' } },
+    { Service: 'iam', Action: 'PutRolePolicy', Parameters: { RoleName: 'r', PolicyName: 'p', PolicyDocument: { Statement: [] } } },
+    { Service: 'iam', Action: 'PutRolePolicy', Parameters: ['RoleName'] },
+  ];
+  for (const op of bad) assert.equal(knownFixOperation(op), false, JSON.stringify(op));
+});

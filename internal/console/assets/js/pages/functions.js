@@ -124,7 +124,12 @@ function configurationTab(el, ctx, name) {
     let download = '-';
     if (out.codeError) download = errorBox(out.codeError);
     else if (out.Code && out.Code.Location) {
-      download = h('a', { href: out.Code.Location, download: `${functionRef(name).name}.zip`, class: 'code-download' }, `Download ${functionRef(name).name}.zip`);
+      // Only a web address is a link: the presigned URL is opened without
+      // the console's credentials or a referrer.
+      const u = URL.canParse(out.Code.Location) ? new URL(out.Code.Location) : null;
+      download = u && (u.protocol === 'https:' || u.protocol === 'http:')
+        ? h('a', { href: u.href, download: `${functionRef(name).name}.zip`, rel: 'noopener noreferrer', class: 'code-download' }, `Download ${functionRef(name).name}.zip`)
+        : h('code', {}, out.Code.Location);
     }
     return h('div', {},
       section('General configuration', kv([

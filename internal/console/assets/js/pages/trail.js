@@ -9,7 +9,7 @@ import { hex, sha256 } from '../sigv4.js';
 import { h, link, section, kv, table, code, loading, errorBox, button, field, input, select, formatTime, page } from '../ui.js';
 import {
   ATTRIBUTES, RANGES, CATEGORIES, categoryOf, PAGE_SIZE, Pager, readFilters, filterQuery, lookupRequest, summarize, documentSegments,
-  decisiveIndexes, kindLabel, policyName, verdict, queryParameters,
+  decisiveIndexes, kindLabel, policyName, verdict, queryParameters, knownFixOperation,
 } from '../trailview.js';
 
 export const routes = [
@@ -289,7 +289,8 @@ function fixView(fix, ctx, removes, reload) {
         ['Resources', (also.Resources || []).length ? list(also.Resources) : null]]),
       also.Note ? h('p', { class: 'muted' }, also.Note) : null),
     fix.Document ? h('details', {}, h('summary', {}, 'The whole policy after the change'), code(fix.Document)) : null,
-    op ? applyControl(fix, ctx, reload) : null);
+    op && knownFixOperation(op) ? applyControl(fix, ctx, reload)
+      : op ? h('p', { class: 'muted' }, `The console does not make the call ${op.Service}:${op.Action}; make the change shown above yourself.`) : null);
 }
 
 // applyControl is the "Apply this fix" button with its confirmation: it
@@ -335,11 +336,15 @@ function target(op) {
   return name ? ` on ${name}` : '';
 }
 
-// perform makes a fix's Operation call with the signed client: IAM's
-// query actions, S3's bucket policy (PutBucketPolicy, DeleteBucketPolicy,
-// path-style) and KMS's PutKeyPolicy (awsJson1.1).
+// perform makes a fix's Operation call with the signed client, refusing
+// one the console does not know (knownFixOperation): IAM's query actions,
+// S3's bucket policy (PutBucketPolicy, DeleteBucketPolicy, path-style) and
+// KMS's PutKeyPolicy (awsJson1.1).
 async function perform(client, op) {
-  const p = op.Parameters || {};
+  if (!knownFixOperation(op)) {
+    throw new AwsError('UnsupportedOperation', `The console cannot make the call ${op.Service}:${op.Action}; make the change shown above yourself.`);
+  }
+  const p = op.Parameters;
   switch (`${op.Service}:${op.Action}`) {
     case 's3:PutBucketPolicy':
       return s3Policy(client, 'PUT', p.Bucket, p.Policy);
@@ -348,8 +353,7 @@ async function perform(client, op) {
     case 'kms:PutKeyPolicy':
       return kmsCall(client, 'PutKeyPolicy', p);
   }
-  if (op.Service === 'iam') return client.iam(op.Action, queryParameters(p));
-  throw new AwsError('UnsupportedOperation', `The console cannot make the call ${op.Service}:${op.Action}; make the change shown above yourself.`);
+  return client.iam(op.Action, queryParameters(p)); // the known IAM calls
 }
 
 // s3Policy sets (PUT) or deletes (DELETE) a bucket's policy.
