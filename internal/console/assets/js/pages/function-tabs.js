@@ -206,7 +206,7 @@ export async function testTab(el, ctx, name) {
     note.textContent = '';
     testButton.disabled = true;
     try {
-      await loading(result, () => invoke(ctx, name, text.value));
+      await loading(result, () => invoke(ctx, name, text.value), 'Executing function…');
     } finally {
       testButton.disabled = false;
     }
