@@ -441,7 +441,7 @@ async function replay(ctx, st, p) {
 // confirmApply lists the IAM calls applying makes and runs them when
 // confirmed.
 function confirmApply(ctx, st, p, result) {
-  const desc = `Generated from ${st.role}'s recorded traffic ${m.rangeLabel(st.range)}`.slice(0, 1000);
+  const desc = `Generated from ${st.role}'s recorded traffic: ${m.rangeLabel(st.range)}`.slice(0, 1000);
   const steps = m.applySteps({ role: st.role, account: st.account, names: p.names, docs: p.docs, remove: p.remove, description: desc });
   const ok = button('Confirm and apply', async () => {
     ok.disabled = true;
