@@ -155,6 +155,7 @@ async function renderRole(view, ctx) {
           : h('p', {}, 'Not used in the tracking period.'));
       }) },
     ]));
+  view.prepend(h('p', { class: 'breadcrumb' }, link('/roles', 'Roles'), ' › ', name));
   await loading(summary, async () => {
     const r = await role;
     const b = r.PermissionsBoundary?.PermissionsBoundaryArn;
