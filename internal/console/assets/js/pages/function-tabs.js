@@ -84,7 +84,7 @@ async function serviceDetail(ctx, path, service) {
   const out = await ctx.client.rolecall('GET', path, { query: { service } });
   const sv = list(out.services)[0];
   if (!sv) return h('p', {}, `The role lets the function reach nothing in ${service}.`);
-  const statement = (st) => `${st.policy || st.source}${st.sid ? ` (${st.sid})` : ` #${st.index}`}`;
+  const statement = (st) => `${st.policy || st.source}${st.sid ? ` (${st.sid})` : st.index == null ? '' : `, statement ${Number(st.index) + 1}`}`;
   return h('div', {},
     h('h3', {}, `${sv.name}: by action`),
     table({
