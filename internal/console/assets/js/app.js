@@ -77,6 +77,12 @@ function renderNav() {
   navEl.replaceChildren(...(session ? nav.map(([path, label]) => link(path, label, {
     'aria-current': here === path || here.startsWith(path + '/') ? 'page' : null,
   })) : []));
+  // On a phone the navigation scrolls sideways: keep the current page's link in sight.
+  const current = navEl.querySelector('[aria-current="page"]');
+  if (current) {
+    const r = current.getBoundingClientRect(), nr = navEl.getBoundingClientRect();
+    if (r.right > nr.right || r.left < nr.left) navEl.scrollLeft += r.left - nr.left;
+  }
   whoEl.replaceChildren(...(session ? [
     h('span', { class: 'arn', title: session.identity.arn }, session.identity.arn),
     h('button', { type: 'button', id: 'signout', onclick: signOut }, 'Sign out'),

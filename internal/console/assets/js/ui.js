@@ -181,6 +181,13 @@ export function tabs(ctx, list) {
   }
   const el = h('div', { class: 'tabs' }, h('div', { role: 'tablist', class: 'tablist' }, buttons), panel);
   choose(current, false);
+  // A phone shows a few tabs at a time: bring the chosen one into sight.
+  requestAnimationFrame(() => {
+    const b = buttons[list.indexOf(current)];
+    const bar = b.parentElement;
+    const r = b.getBoundingClientRect(), br = bar.getBoundingClientRect();
+    if (r.right > br.right || r.left < br.left) bar.scrollLeft += r.left - br.left;
+  });
   return el;
 }
 

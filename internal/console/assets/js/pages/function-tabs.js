@@ -109,7 +109,7 @@ async function serviceDetail(ctx, path, service) {
   const out = await ctx.client.rolecall('GET', path, { query: { service } });
   const sv = list(out.services)[0];
   if (!sv) return h('p', {}, `The role lets the function reach nothing in ${service}.`);
-  const statement = (st) => `${st.policy || st.source}${st.sid ? ` (${st.sid})` : ` #${st.index}`}`;
+  const statement = (st) => `${st.policy || st.source}${st.sid ? ` (${st.sid})` : st.index == null ? '' : `, statement ${Number(st.index) + 1}`}`;
   return h('div', {},
     h('h3', {}, `${sv.name}: by action`),
     table({
@@ -233,7 +233,7 @@ export async function testTab(el, ctx, name) {
     note.textContent = '';
     testButton.disabled = true;
     try {
-      await loading(result, () => invoke(ctx, name, text.value));
+      await loading(result, () => invoke(ctx, name, text.value), 'Executing function…');
     } finally {
       testButton.disabled = false;
     }

@@ -34,7 +34,7 @@ async function renderList(view, ctx) {
     const shown = filterFunctions(state.functions, search.value);
     count.textContent = search.value.trim()
       ? `${shown.length} of ${state.functions.length}${state.done ? '' : '+'} functions match`
-      : `${state.functions.length}${state.done ? '' : '+'} functions`;
+      : `${state.functions.length}${state.done ? '' : '+'} function${state.functions.length === 1 && state.done ? '' : 's'}`;
     rows.replaceChildren(table({
       columns: [
         { title: 'Function name', value: (f) => link(`/functions/${enc(f.FunctionName)}`, f.FunctionName) },

@@ -341,6 +341,9 @@ function replayAndApply(ctx, st) {
       ...list(attached.AttachedPolicies).map((p) => ({ type: 'MANAGED', arn: p.PolicyArn, text: `${p.PolicyName} (managed, ${p.PolicyArn})` })),
       ...list(inline.PolicyNames).map((n) => ({ type: 'INLINE', name: n, text: `${n} (inline)` })),
     ];
+    // A policy applied before keeps its name: offer the next free one.
+    const taken = new Set(list(attached.AttachedPolicies).map((p) => p.PolicyName));
+    for (let i = 2; taken.has(name.value.trim()) && i < 100; i++) name.value = `${m.defaultPolicyName(st.role)}-${i}`;
     if (items.length === 0) return h('p', {}, 'The role has no identity policy.');
     return h('div', {}, items.map((it, i) => {
       const box = input({ type: 'checkbox', id: `lp-remove-${i}`, value: it.arn || it.name });
@@ -358,6 +361,11 @@ function replayAndApply(ctx, st) {
       throw new Error('The policy name must be 1 to 128 letters, digits and +=,.@_-.');
     }
     const names = m.policyNames(n, docs.length);
+    const clash = removals.find((r) => r.it.type === 'MANAGED' && names.some((x) => r.it.arn === m.policyArn(st.account, x)));
+    if (clash) {
+      name.focus();
+      throw new Error(`The role already has a policy named ${clash.it.arn.split('/').pop()}: give the new policy another name.`);
+    }
     const remove = removals.filter((r) => r.box.checked).map((r) => r.it);
     return { docs, names, remove };
   };
@@ -441,7 +449,7 @@ async function replay(ctx, st, p) {
 // confirmApply lists the IAM calls applying makes and runs them when
 // confirmed.
 function confirmApply(ctx, st, p, result) {
-  const desc = `Generated from ${st.role}'s recorded traffic ${m.rangeLabel(st.range)}`.slice(0, 1000);
+  const desc = `Generated from ${st.role}'s recorded traffic: ${m.rangeLabel(st.range)}`.slice(0, 1000);
   const steps = m.applySteps({ role: st.role, account: st.account, names: p.names, docs: p.docs, remove: p.remove, description: desc });
   const ok = button('Confirm and apply', async () => {
     ok.disabled = true;

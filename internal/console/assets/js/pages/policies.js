@@ -129,6 +129,7 @@ async function renderPolicy(view, ctx) {
     { id: 'versions', title: 'Versions', render: (el) => loading(el, () => versions(ctx, arn)) },
     { id: 'entities', title: 'Entities attached', render: (el) => loading(el, () => entities(ctx, arn)) },
   ]));
+  view.prepend(h('p', { class: 'breadcrumb' }, link('/policies', 'Policies'), ' › ', name));
   await loading(summary, async () => {
     const p = (await ctx.client.iam('GetPolicy', { PolicyArn: arn })).Policy;
     return kv([

@@ -131,7 +131,7 @@ async function renderRole(view, ctx) {
       { id: 'trust', title: 'Trust relationships', render: (el) => loading(el, async () => {
         const r = await role;
         const doc = decodeDocument(r.AssumeRolePolicyDocument);
-        return [section('Trusted entities', h('p', {}, 'Who may assume this role, as its trust policy says.'), table({
+        return [section('Trusted entities', h('p', {}, 'Who may assume this role, as its trust policy says.'), h('div', { class: 'trust-entities' }, table({
           columns: [
             { title: 'Effect', value: (e) => h('span', { class: `badge ${e.effect === 'Allow' ? 'allow' : 'deny'}` }, e.effect) },
             { title: 'Principal type', value: (e) => principalTypes[e.type] || e.type },
@@ -141,7 +141,7 @@ async function renderRole(view, ctx) {
           ],
           rows: trustedEntities(doc),
           empty: 'The trust policy names no principal.',
-        })), section('Trust policy', docView(prettyJSON(doc), null, { 'aria-label': 'Trust policy' }))];
+        }))), section('Trust policy', docView(prettyJSON(doc), null, { 'aria-label': 'Trust policy' }))];
       }) },
       { id: 'tags', title: 'Tags', render: (el) => loading(el, async () => section('Tags', table({
         columns: [{ title: 'Key', value: (t) => t.Key }, { title: 'Value', value: (t) => t.Value }],
@@ -155,6 +155,7 @@ async function renderRole(view, ctx) {
           : h('p', {}, 'Not used in the tracking period.'));
       }) },
     ]));
+  view.prepend(h('p', { class: 'breadcrumb' }, link('/roles', 'Roles'), ' › ', name));
   await loading(summary, async () => {
     const r = await role;
     const b = r.PermissionsBoundary?.PermissionsBoundaryArn;

@@ -224,7 +224,7 @@ function explanationView(x, ctx, reload, applied) {
     columns: [{ title: 'Key', value: (c) => h('code', {}, c.Key) }, { title: 'Values', value: (c) => (c.Values || []).join(', ') }],
     rows: x.Context || [], empty: 'The request had no context keys.',
   }));
-  out.push(h('h3', {}, 'Policies that applied'));
+  out.push(h('h3', {}, 'Policies evaluated'));
   const policies = x.Policies || [];
   if (policies.length === 0) out.push(h('p', { class: 'empty' }, 'No policy applied to this request.'));
   for (const p of policies) out.push(policyView(x, p));
