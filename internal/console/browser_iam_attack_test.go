@@ -1,0 +1,67 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+)
+
+// TestConsoleTrailBoundaryFiveVersions follows a denial by a permissions
+// boundary that already has the five versions IAM keeps to its fix: the
+// console says that applying it first deletes the oldest version that is
+// not the default, and the fix then applies (CreatePolicyVersion alone
+// would fail with LimitExceeded).
+func TestConsoleTrailBoundaryFiveVersions(t *testing.T) {
+	b := newBrowser(t)
+	ctx := context.Background()
+	c := iam.NewFromConfig(b.root)
+	doc := func(n int) string {
+		return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"V%d","Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`, n)
+	}
+	p, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("edge"), PolicyDocument: aws.String(doc(1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := p.Policy.Arn
+	for n := 2; n <= 5; n++ {
+		if _, err := c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: arn, PolicyDocument: aws.String(doc(n)), SetAsDefault: n == 3}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id, secret := b.user(t, "bounded", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`)
+	if _, err := c.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("bounded"), PermissionsBoundary: arn}); err != nil {
+		t.Fatal(err)
+	}
+	user := iam.NewFromConfig(b.srv.Config(id, secret, ""))
+	if _, err := user.ListUsers(ctx, &iam.ListUsersInput{}); err == nil || !strings.Contains(err.Error(), "permissions boundary") {
+		t.Fatalf("ListUsers as bounded: %v, want a boundary denial", err)
+	}
+	b.signInRoot(t)
+	b.open(t, "/trail?attribute=Username&value=bounded")
+	b.waitText(t, "main tr.denied", "ListUsers")
+	b.click(t, "main tr.denied a.explain")
+	b.waitText(t, "main .fix .kv", "iam:CreatePolicyVersion on "+*arn)
+	b.click(t, "main .fix button.apply-fix")
+	// v1 is the oldest version that is not the default (v3).
+	b.waitText(t, "main .fix .confirm", "first deletes its oldest version that is not the default, v1")
+	b.click(t, "main .fix .confirm button.confirm-fix")
+	b.waitText(t, "main .now-allowed", "this request would be allowed")
+	if _, err := user.ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+		t.Errorf("ListUsers as bounded after the fix: %v", err)
+	}
+	vs, err := c.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, v := range vs.Versions {
+		ids = append(ids, *v.VersionId)
+	}
+	if got := fmt.Sprint(ids); strings.Contains(got, "v1 ") || strings.HasSuffix(got, "v1]") || len(ids) != 5 {
+		t.Errorf("versions after the fix: %v, want v2…v6", ids)
+	}
+}
