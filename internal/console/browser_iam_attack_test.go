@@ -65,3 +65,17 @@ func TestConsoleTrailBoundaryFiveVersions(t *testing.T) {
 		t.Errorf("versions after the fix: %v, want v2…v6", ids)
 	}
 }
+
+// TestConsoleBadlyEncodedLink: a shared link whose resource name is not
+// valid percent-encoding (a role, a policy, an event) shows the console's
+// "Page not found", not a blank page with an uncaught URIError.
+func TestConsoleBadlyEncodedLink(t *testing.T) {
+	b := newBrowser(t)
+	b.signInRoot(t)
+	for _, path := range []string{"/roles/a%E0%A4", "/policies/arn%3Aaws%C0%AF", "/trail/%C0"} {
+		b.open(t, "/functions")
+		b.waitText(t, "main h1", "Functions")
+		b.open(t, path)
+		b.waitText(t, "main h1", "Page not found")
+	}
+}
