@@ -79,3 +79,40 @@ func TestConsoleBadlyEncodedLink(t *testing.T) {
 		b.waitText(t, "main h1", "Page not found")
 	}
 }
+
+// TestConsoleTrailDeletedPrincipal: the denial of a user deleted since is
+// still explained (from the policies its request carried), not answered
+// with an internal error.
+func TestConsoleTrailDeletedPrincipal(t *testing.T) {
+	b := newBrowser(t)
+	ctx := context.Background()
+	c := iam.NewFromConfig(b.root)
+	id, secret := b.user(t, "gone", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`)
+	if _, err := iam.NewFromConfig(b.srv.Config(id, secret, "")).ListUsers(ctx, &iam.ListUsersInput{}); err == nil {
+		t.Fatal("ListUsers as gone was allowed")
+	}
+	for _, step := range []func() error{
+		func() error {
+			_, err := c.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("gone"), PolicyName: aws.String("console")})
+			return err
+		},
+		func() error {
+			_, err := c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("gone"), AccessKeyId: aws.String(id)})
+			return err
+		},
+		func() error { _, err := c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("gone")}); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.signInRoot(t)
+	b.open(t, "/trail?attribute=Username&value=gone")
+	b.waitText(t, "main tr.denied", "ListUsers")
+	b.click(t, "main tr.denied a.explain")
+	b.waitText(t, "main .verdict", "Denied because no identity-based policy allows the iam:ListUsers action.")
+	b.waitText(t, "main", "arn:aws:iam::123456789012:user/gone no longer exists")
+	if n := eval[int](t, b, `document.querySelectorAll("main .fix button.apply-fix").length`); n != 0 {
+		t.Errorf("%d fixes offered for a user that no longer exists:\n%s", n, b.mainText())
+	}
+}
