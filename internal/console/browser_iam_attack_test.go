@@ -45,6 +45,8 @@ func TestConsoleTrailBoundaryFiveVersions(t *testing.T) {
 	b.waitText(t, "main tr.denied", "ListUsers")
 	b.click(t, "main tr.denied a.explain")
 	b.waitText(t, "main .fix .kv", "iam:CreatePolicyVersion on "+*arn)
+	// The boundary decided the request: it is not said not to apply.
+	b.waitText(t, "main .policy.not-applied h4", "Permissions boundary: edge (none of its statements matches this request)")
 	b.click(t, "main .fix button.apply-fix")
 	// v1 is the oldest version that is not the default (v3).
 	b.waitText(t, "main .fix .confirm", "first deletes its oldest version that is not the default, v1")

@@ -243,7 +243,7 @@ function policyView(x, p) {
   const label = policyName(p);
   const name = p.Arn ? link(`/policies/${enc(p.Arn)}`, label) : label;
   return h('div', { class: 'policy' + (p.Applies === false ? ' not-applied' : '') },
-    h('h4', {}, kindLabel(p.Kind), label ? [': ', name] : null, p.Applies === false ? h('span', { class: 'muted' }, ' (does not apply to this request)') : null),
+    h('h4', {}, kindLabel(p.Kind), label ? [': ', name] : null, p.Applies === false ? h('span', { class: 'muted' }, ' (none of its statements matches this request)') : null),
     marks.size ? h('p', { class: 'muted' }, markNote[x.Decision] || markNote.ImplicitDeny) : null,
     h('pre', { class: 'code policy-doc', tabindex: 0, 'aria-label': `${kindLabel(p.Kind)} ${label}`.trim() },
       segs.map((s) => (s.mark ? h('mark', { class: 'decisive' }, s.text) : s.text))));
