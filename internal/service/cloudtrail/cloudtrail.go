@@ -221,9 +221,12 @@ func query(in *lookupEventsInput, account, category string) (store.EventQuery, e
 		q.Start = epoch(*in.StartTime)
 	}
 	if in.EndTime != nil {
-		q.End = epoch(*in.EndTime)
+		// EventTime is in whole seconds: the end takes in the whole
+		// second it falls in, so that an event is found by the time
+		// shown for it (StartTime == EndTime == its EventTime).
+		q.End = epoch(*in.EndTime).Truncate(time.Second).Add(time.Second - time.Millisecond)
 	}
-	if !q.Start.IsZero() && !q.End.IsZero() && q.Start.After(q.End) {
+	if in.StartTime != nil && in.EndTime != nil && *in.StartTime > *in.EndTime {
 		return q, api.Errorf(400, "InvalidTimeRangeException", "Start time must be earlier than or equal to end time.")
 	}
 	q.Limit = maxResults

@@ -1,6 +1,7 @@
 package rolecall
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -131,6 +132,7 @@ type explained struct {
 	rec     *gateway.ReplayRequest
 	iamARN  string          // the user, or the role of a role session; "" for other callers
 	current policy.SetInput // the principal's identity policies today
+	gone    bool            // the user or role was deleted (or made again under its name) since
 }
 
 // getEventExplanation answers GET /v1/events/{EventId}/explanation. An
@@ -162,6 +164,9 @@ func (r *API) getEventExplanation(c *api.Call) (any, error) {
 	if x.iamARN != "" {
 		if x.current, err = r.cfg.IAM.PolicyInput(c.Context, x.rec.Principal.Principal()); err != nil {
 			return nil, fmt.Errorf("rolecall: policies of %s: %w", x.iamARN, err)
+		}
+		if x.gone, err = r.entityGone(c.Context, x); err != nil {
+			return nil, err
 		}
 	}
 	out, d, err := explain(x)
@@ -428,4 +433,24 @@ func appliesTo(doc *policy.Policy, action, resource string) bool {
 		}
 	}
 	return false
+}
+
+// entityGone reports whether the user or role whose policies applied to
+// x's request no longer exists, or is another one made under its name
+// (AWS binds policies to the unique ID: changing the new one's policies
+// allows nothing to the old one's sessions and keys).
+func (r *API) entityGone(ctx context.Context, x *explained) (bool, error) {
+	e, err := r.cfg.IAM.Entity(ctx, x.iamARN)
+	var ae *api.Error
+	switch {
+	case errors.As(err, &ae) && ae.Code == "NoSuchEntity":
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("rolecall: entity %s: %w", x.iamARN, err)
+	}
+	id := x.rec.Principal.PrincipalID
+	if api.PrincipalType(x.rec.Principal.Type) == api.AssumedRole {
+		id = x.rec.Principal.RoleID
+	}
+	return id != "" && e.ID != id, nil
 }

@@ -130,6 +130,8 @@ func (r *API) addFixes(c *api.Call, x *explained, d policy.Decision, out *Explan
 	}
 	switch {
 	case len(out.Fixes) > 0:
+	case x.gone && (d.Source == policy.SourceIdentity || d.Source == policy.SourceBoundary):
+		out.Note = fmt.Sprintf("%s no longer exists (or is another one made under its name since): no change to its policies allows the request.", x.iamARN)
 	case len(notes) > 0:
 		out.Note = "No single policy change allows the request. " + strings.Join(notes, " ")
 	default:
@@ -209,6 +211,12 @@ func allowSid(action string) string {
 // kind of policy that has none.
 func (x *explained) additions(d policy.Decision) ([]candidate, error) {
 	kind, name := x.entity()
+	switch d.Source {
+	case policy.SourceIdentity, policy.SourceBoundary:
+		if x.gone {
+			return nil, nil // its policies cannot be changed any more
+		}
+	}
 	switch d.Source {
 	case policy.SourceIdentity:
 		if kind == "" {

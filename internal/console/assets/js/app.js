@@ -21,7 +21,8 @@ const nav = [
   ['/least-privilege', 'Least privilege', 'l'],
 ];
 
-// compile turns '/roles/:name' into a matcher returning the decoded params.
+// compile turns '/roles/:name' into a matcher returning the decoded params
+// (null for a path that is not the route's, or not valid percent-encoding).
 function compile(route) {
   const names = [];
   const re = new RegExp('^' + route.path.replace(/:([A-Za-z]+)/g, (_, n) => {
@@ -31,7 +32,11 @@ function compile(route) {
   return { ...route, match(path) {
     const m = re.exec(path);
     if (!m) return null;
-    return Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
+    try {
+      return Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
+    } catch {
+      return null; // not percent-encoded UTF-8: no resource has that name
+    }
   } };
 }
 

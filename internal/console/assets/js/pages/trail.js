@@ -4,7 +4,7 @@
 // context, the policies that applied with the decisive statements marked,
 // and the fixes, which the page applies as the signed-in principal (IAM,
 // S3 bucket policies, KMS key policies) after a confirmation.
-import { AwsError, enc } from '../api.js';
+import { AwsError, enc, list } from '../api.js';
 import { hex, sha256 } from '../sigv4.js';
 import { h, link, section, kv, table, code, loading, errorBox, button, field, input, select, formatTime, page } from '../ui.js';
 import {
@@ -243,7 +243,7 @@ function policyView(x, p) {
   const label = policyName(p);
   const name = p.Arn ? link(`/policies/${enc(p.Arn)}`, label) : label;
   return h('div', { class: 'policy' + (p.Applies === false ? ' not-applied' : '') },
-    h('h4', {}, kindLabel(p.Kind), label ? [': ', name] : null, p.Applies === false ? h('span', { class: 'muted' }, ' (does not apply to this request)') : null),
+    h('h4', {}, kindLabel(p.Kind), label ? [': ', name] : null, p.Applies === false ? h('span', { class: 'muted' }, ' (none of its statements matches this request)') : null),
     marks.size ? h('p', { class: 'muted' }, markNote[x.Decision] || markNote.ImplicitDeny) : null,
     h('pre', { class: 'code policy-doc', tabindex: 0, 'aria-label': `${kindLabel(p.Kind)} ${label}`.trim() },
       segs.map((s) => (s.mark ? h('mark', { class: 'decisive' }, s.text) : s.text))));
@@ -300,13 +300,27 @@ function applyControl(fix, ctx, reload) {
   const op = fix.Operation;
   const opName = `${op.Service}:${op.Action}`;
   const status = h('div', { 'aria-live': 'polite' });
-  const apply = button('Apply this fix', () => {
+  // A managed policy keeps five versions (IAM's CreatePolicyVersion answers
+  // LimitExceeded past them): the version to delete first, if any.
+  let prune = null;
+  const apply = button('Apply this fix', async () => {
+    try {
+      prune = await versionToDelete(ctx.client, op);
+    } catch (e) {
+      status.replaceChildren(errorBox(e));
+      return;
+    }
+    status.replaceChildren();
+    question.textContent = `This calls ${opName}${target(op)} as you, changing the policy as shown above. ` +
+      (prune ? `The policy has the five versions IAM keeps, so it first deletes its oldest version that is not the default, ${prune} (iam:DeletePolicyVersion). ` : '') +
+      'Apply it?';
     confirmBox.hidden = false;
     confirmYes.focus();
   }, { primary: true, class: 'primary apply-fix', 'aria-expanded': 'false' });
   const confirmYes = button(`Yes, call ${opName}`, () => run(), { primary: true, class: 'primary confirm-fix' });
+  const question = h('p', {});
   const confirmBox = h('div', { class: 'confirm', role: 'group', 'aria-label': 'Confirm the fix', hidden: true },
-    h('p', {}, `This calls ${opName}${target(op)} as you, changing the policy as shown above. Apply it?`),
+    question,
     h('div', { class: 'actions' }, confirmYes, button('Cancel', () => {
       confirmBox.hidden = true;
       apply.focus();
@@ -316,6 +330,8 @@ function applyControl(fix, ctx, reload) {
     apply.disabled = true;
     status.replaceChildren(h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), `Calling ${opName}…`));
     try {
+      if (prune) await ctx.client.iam('DeletePolicyVersion', { PolicyArn: op.Parameters.PolicyArn, VersionId: prune });
+      prune = null;
       await perform(ctx.client, op);
       status.replaceChildren(h('p', { role: 'status' }, `Applied with ${opName}. Deciding the request again…`));
       await reload({ op, kind: fix.Kind });
@@ -326,6 +342,19 @@ function applyControl(fix, ctx, reload) {
     }
   }
   return [h('div', { class: 'actions' }, apply), confirmBox, status];
+}
+
+// versionToDelete is, for an iam:CreatePolicyVersion of a policy that
+// already has five versions, the oldest version that is not the default
+// (what must go before IAM takes a new one); otherwise null.
+async function versionToDelete(client, op) {
+  if (`${op.Service}:${op.Action}` !== 'iam:CreatePolicyVersion') return null;
+  const res = await client.iam('ListPolicyVersions', { PolicyArn: op.Parameters.PolicyArn, MaxItems: 1000 });
+  const vs = list(res.Versions);
+  if (vs.length < 5) return null;
+  const old = vs.filter((v) => v.IsDefaultVersion !== 'true')
+    .sort((a, b) => Date.parse(a.CreateDate) - Date.parse(b.CreateDate) || Number(a.VersionId.slice(1)) - Number(b.VersionId.slice(1)));
+  return old.length ? old[0].VersionId : null;
 }
 
 // target names what an operation changes, from its parameters.
