@@ -79,7 +79,9 @@ export class Client {
     });
     let res;
     try {
-      res = await fetch(url, { method, headers: signed, body: method === 'GET' || method === 'HEAD' ? undefined : body, credentials: 'omit', cache: 'no-store' });
+      // A redirect is refused, not followed: it would carry the signed headers
+      // (the session token among them) to wherever it points.
+      res = await fetch(url, { method, headers: signed, body: method === 'GET' || method === 'HEAD' ? undefined : body, credentials: 'omit', cache: 'no-store', redirect: 'error' });
     } catch (e) {
       throw new AwsError('NetworkError', `Could not reach rolecall at ${this.endpoint}: ${e.message}`, 0);
     }
