@@ -102,7 +102,10 @@ func TestConsoleTrailDeletedPrincipal(t *testing.T) {
 			_, err := c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("gone"), AccessKeyId: aws.String(id)})
 			return err
 		},
-		func() error { _, err := c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("gone")}); return err },
+		func() error {
+			_, err := c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("gone")})
+			return err
+		},
 	} {
 		if err := step(); err != nil {
 			t.Fatal(err)
