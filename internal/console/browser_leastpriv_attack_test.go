@@ -110,8 +110,13 @@ func TestConsoleLeastPrivilegeApplyRefused(t *testing.T) {
 		t.Errorf("the role's policies still list the one detached:\n%s", b.text(t, ".lp-current"))
 	}
 
-	// The name is now taken: AWS's error, and nothing changes (the
-	// ticked policy is not detached).
+	// A name another policy of the account has: AWS's error, and nothing
+	// changes (the ticked policy is not detached).
+	if _, err := ic.CreatePolicy(context.Background(), &iam.CreatePolicyInput{PolicyName: aws.String("lp-taken"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	b.fill(t, "#lp-name", "lp-taken")
 	b.click(t, `.lp-current input[value="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]`)
 	b.click(t, "#lp-apply")
 	b.click(t, "#lp-confirm")
