@@ -18,7 +18,7 @@ func BenchmarkConsoleFirstPaint(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		br.open(b, "/functions")
-		br.waitText(b, "main", "No functions yet.")
+		br.waitText(b, "main", "0 functions")
 		fcp += eval[float64](b, br, `performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? -1`)
 		ready += eval[float64](b, br, `performance.now()`)
 	}
