@@ -1,14 +1,11 @@
 package console_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -53,31 +50,12 @@ func lpFunction(t *testing.T, b *browser) {
 	_, err = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lp-data"), Key: aws.String("reports/q4.csv"), Body: strings.NewReader("month,total\n")})
 	check("PutObject", err)
 
-	ic := iam.NewFromConfig(b.root)
-	role, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("lp-fn"),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
-	check("CreateRole", err)
-	for _, p := range []string{"arn:aws:iam::aws:policy/AmazonS3FullAccess", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"} {
-		_, err := ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("lp-fn"), PolicyArn: aws.String(p)})
-		check("AttachRolePolicy "+p, err)
-	}
-
-	var zipped bytes.Buffer
-	zw := zip.NewWriter(&zipped)
-	w, err := zw.Create("app.py")
-	check("zip", err)
-	_, err = w.Write([]byte(lpHandler))
-	check("zip", err)
-	check("zip", zw.Close())
+	role := fnRole(t, b.root, "lp-fn", "arn:aws:iam::aws:policy/AmazonS3FullAccess", fnBasicExec)
+	fnCreate(t, b.root, "lp-fn", role, func(in *lambda.CreateFunctionInput) {
+		in.Code = &lambdatypes.FunctionCode{ZipFile: fnZip(t, lpHandler)}
+		in.Timeout = aws.Int32(30)
+	})
 	lc := lambda.NewFromConfig(b.root)
-	_, err = lc.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("lp-fn"), Role: role.Role.Arn,
-		Runtime: lambdatypes.Runtime("python3.11"), Handler: aws.String("app.handler"), Timeout: aws.Int32(30),
-		Code: &lambdatypes.FunctionCode{ZipFile: zipped.Bytes()}})
-	check("CreateFunction", err)
-	err = lambda.NewFunctionActiveV2Waiter(lc, func(o *lambda.FunctionActiveV2WaiterOptions) {
-		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
-	}).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("lp-fn")}, 2*time.Minute)
-	check("wait for lp-fn", err)
 	out, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("lp-fn"), Payload: []byte(`{"bucket":"lp-data","key":"reports/q4.csv"}`)})
 	check("Invoke", err)
 	var got struct {

@@ -1,12 +1,9 @@
 package console_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"testing"
@@ -40,55 +37,17 @@ def handler(event, context):
         return {"code": getattr(e, "response", {}).get("Error", {}).get("Code", str(e))}
 `
 
-const trailLambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-
-// trailZip is a deployment package of one file.
-func trailZip(t *testing.T, name, body string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	w, err := zw.Create(name)
-	if err == nil {
-		_, err = io.WriteString(w, body)
-	}
-	if err == nil {
-		err = zw.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // trailDeniedFunction makes, as root, a python3.11 function whose role has
 // only AWSLambdaBasicExecutionRole, and invokes it so that it is denied
 // dynamodb:DescribeTable on the table "orders".
 func trailDeniedFunction(t *testing.T, b *browser) {
 	t.Helper()
 	ctx := context.Background()
-	ic := iam.NewFromConfig(b.root)
-	role, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("orders-reader"), AssumeRolePolicyDocument: aws.String(trailLambdaTrust)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("orders-reader"),
-		PolicyArn: aws.String("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")}); err != nil {
-		t.Fatal(err)
-	}
-	lc := lambda.NewFromConfig(b.root)
-	if _, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String("orders-report"), Role: role.Role.Arn, Runtime: lambdatypes.Runtime("python3.11"),
-		Handler: aws.String("app.handler"), Timeout: aws.Int32(30),
-		Code: &lambdatypes.FunctionCode{ZipFile: trailZip(t, "app.py", trailFunctionCode)},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	w := lambda.NewFunctionActiveV2Waiter(lc, func(o *lambda.FunctionActiveV2WaiterOptions) {
-		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
+	role := fnRole(t, b.root, "orders-reader", fnBasicExec)
+	fnCreate(t, b.root, "orders-report", role, func(in *lambda.CreateFunctionInput) {
+		in.Code = &lambdatypes.FunctionCode{ZipFile: fnZip(t, trailFunctionCode)}
+		in.Timeout = aws.Int32(30)
 	})
-	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("orders-report")}, 2*time.Minute); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := dynamodb.NewFromConfig(b.root).CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String("orders"),
 		AttributeDefinitions: []dbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: dbtypes.ScalarAttributeTypeS}},
