@@ -113,6 +113,13 @@ func TestConsoleLeastPrivilegeGenerateAndApply(t *testing.T) {
 	if strings.Contains(doc, "dynamodb") {
 		t.Errorf("the generated policy grants the refused call:\n%s", doc)
 	}
+	// The log group's literal ":*" is written ${*}, and the page says what
+	// that means.
+	if strings.Contains(doc, "${*}") {
+		b.waitText(t, ".lp-escapes", "stand for a literal *")
+	} else if n := eval[int](t, b, `document.querySelectorAll(".lp-escapes").length`); n != 0 {
+		t.Errorf("the page explains escapes the policy does not hold")
+	}
 	if active := eval[string](t, b, `document.activeElement.id`); active != "lp-policy-1" {
 		t.Errorf("after generation the focus is on %q, want the editor", active)
 	}

@@ -300,7 +300,12 @@ function editorAndActions(ctx, st, g) {
     const title = g.policies.length > 1 ? `Policy document ${i + 1} of ${g.policies.length}` : 'Policy document';
     box.append(h('label', { for: id, class: 'lp-label' }, title), ta);
   });
+  // A name holding a literal * or ? is written with IAM's escapes, which
+  // read like a mistake to anyone who has not met them.
+  const escapes = g.policies.some((p) => /\$\{[*?$]\}/.test(p));
   box.append(
+    escapes ? h('p', { class: 'muted lp-escapes' }, 'In a resource, ', h('code', {}, '${*}'), ', ', h('code', {}, '${?}'), ' and ',
+      h('code', {}, '${$}'), ' stand for a literal *, ? and $ of the name (IAM\'s escapes), so the statement grants that one resource, not every name the wildcard would match.') : null,
     h('h3', {}, 'Notes'),
     g.notes.length === 0 ? h('p', {}, 'The generator made no note.')
       : h('ul', { class: 'lp-notes' }, g.notes.map((n) => h('li', {}, h('span', { class: 'lp-kind' }, n.kind), ' ', n.message))),
