@@ -316,15 +316,15 @@ func (i *IAM) managed(ctx context.Context, r store.Reader, arn string, kind poli
 	doc := rec.defaultDoc()
 	sum := sha256.Sum256([]byte(doc))
 	key := strconv.Itoa(int(kind)) + ":" + hex.EncodeToString(sum[:])
-	if parsed, ok, _ := i.parsed.Get(key); ok {
+	parsed, ok, gen := i.parsed.Get(key)
+	if ok {
 		return parsed, nil
 	}
-	parsed, err := policy.Parse(doc, kind)
+	parsed, err = policy.Parse(doc, kind)
 	if err != nil {
 		return nil, fmt.Errorf("managed policy %s: %w", arn, err)
 	}
 	// The generation does not matter: the key is the document itself.
-	_, _, gen := i.parsed.Get(key)
 	i.parsed.Put(gen, key, parsed)
 	return parsed, nil
 }

@@ -141,11 +141,10 @@ async function renderEvent(view, ctx) {
   view.append(body);
   let ev;
   await loading(body, async () => {
-    // The event history first (CloudTrail's own API); a data event is
-    // found through rolecall's LookupEvents.
-    const byId = { LookupAttributes: [{ AttributeKey: 'EventId', AttributeValue: id }], MaxResults: 1 };
-    let found = ((await ctx.client.cloudtrail('LookupEvents', byId)).Events || [])[0];
-    if (!found) found = ((await ctx.client.rolecall('POST', '/v1/events/lookup', { body: { ...byId, Category: 'Data' } })).Events || [])[0];
+    // rolecall's LookupEvents finds an event of either category in one
+    // call (CloudTrail's own holds management events only).
+    const byId = { LookupAttributes: [{ AttributeKey: 'EventId', AttributeValue: id }], MaxResults: 1, Category: 'All' };
+    const found = ((await ctx.client.rolecall('POST', '/v1/events/lookup', { body: byId })).Events || [])[0];
     if (!found) throw new AwsError('EventNotFound', `No event with ID ${id} is in the trail of this account.`);
     ev = summarize(found);
     return [];
